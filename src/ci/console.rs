@@ -1,0 +1,155 @@
+//! The log as the CI system reads it.
+//!
+//! On GitHub Actions (`GITHUB_ACTIONS=true`) this speaks workflow commands: masks, groups,
+//! annotations, and `::stop-commands::` around every batch of untrusted lines. Elsewhere it
+//! prints plain text. Everything goes to stdout so that our commands and the untrusted text
+//! between them cannot interleave across two streams.
+
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::commands::{escape_data, escape_property, inert, inert_line};
+
+pub struct Console {
+    github: bool,
+    debug: bool,
+    /// Resumes command processing after a stop-commands block. Random per run and longer than
+    /// six characters, so the runner masks it and no log author can guess it.
+    stop_token: String,
+    in_group: AtomicBool,
+}
+
+impl Console {
+    pub fn new(github: bool, debug: bool) -> Self {
+        Console { github, debug, stop_token: crate::random::hex(16), in_group: AtomicBool::new(false) }
+    }
+
+    /// GitHub mode when the runner says so; debug lines when step debug logging is on.
+    pub fn from_env() -> Self {
+        let github = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
+        let debug = std::env::var("RUNNER_DEBUG").is_ok_and(|v| v == "1");
+        Console::new(github, debug)
+    }
+
+    /// Another console with the same mode and a stop token of its own.
+    pub fn fresh(&self) -> Console {
+        Console::new(self.github, self.debug)
+    }
+
+    pub fn is_github(&self) -> bool {
+        self.github
+    }
+
+    fn emit(&self, text: &str) {
+        let mut out = io::stdout().lock();
+        // A closed stdout (the runner gone) must not turn into a panic mid-cleanup.
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.write_all(b"\n");
+        let _ = out.flush();
+    }
+
+    /// A line of our own. It may quote API text, so it is made inert on GitHub.
+    pub fn info(&self, msg: &str) {
+        if self.github { self.emit(&inert(msg)) } else { self.emit(msg) }
+    }
+
+    pub fn debug(&self, msg: &str) {
+        if self.github {
+            self.emit(&format!("::debug::{}", escape_data(msg)));
+        } else if self.debug {
+            self.emit(&format!("debug: {msg}"));
+        }
+    }
+
+    pub fn warning(&self, msg: &str) {
+        if self.github {
+            self.emit(&format!("::warning title=workers-ci::{}", escape_data(msg)));
+        } else {
+            self.emit(&format!("warning: {msg}"));
+        }
+    }
+
+    pub fn notice(&self, msg: &str) {
+        if self.github {
+            self.emit(&format!("::notice title=workers-ci::{}", escape_data(msg)));
+        } else {
+            self.emit(msg);
+        }
+    }
+
+    /// An error annotation. The message is escaped into one line, so however hostile the API
+    /// text inside it is, the runner sees exactly one `::error` command.
+    pub fn error(&self, title: &str, msg: &str) {
+        if self.github {
+            self.emit(&format!("::error title={}::{}", escape_property(title), escape_data(msg)));
+        } else {
+            let _ = writeln!(io::stderr().lock(), "workers-ci: error: {msg}");
+        }
+    }
+
+    /// Registers a secret with the runner before anything could print it. Each line is also
+    /// registered by the runner itself, but only if the whole value was.
+    pub fn mask(&self, secret: &str) {
+        if self.github && !secret.trim().is_empty() {
+            self.emit(&format!("::add-mask::{}", escape_data(secret)));
+        }
+    }
+
+    /// Opens a collapsible group (plain mode: a heading). Groups do not nest on GitHub, so an
+    /// open one is closed first.
+    pub fn group(&self, title: &str) -> Group<'_> {
+        if self.github {
+            if self.in_group.swap(true, Ordering::SeqCst) {
+                self.emit("::endgroup::");
+            }
+            self.emit(&format!("::group::{}", escape_data(title)));
+        } else {
+            self.emit(&format!("── {title} ──"));
+        }
+        Group { console: self }
+    }
+
+    /// Prints lines nobody here wrote. On GitHub the batch sits inside a stop-commands block
+    /// (nothing in it can run a command) and every line is also made inert.
+    pub fn untrusted<'a>(&self, lines: impl IntoIterator<Item = &'a str>) {
+        let mut buf = String::new();
+        let mut any = false;
+        if self.github {
+            buf.push_str(&format!("::stop-commands::{}\n", self.stop_token));
+        }
+        for line in lines {
+            any = true;
+            for physical in line.split('\n') {
+                let physical = physical.strip_suffix('\r').unwrap_or(physical);
+                if self.github {
+                    buf.push_str(&inert_line(physical));
+                } else {
+                    buf.push_str(physical);
+                }
+                buf.push('\n');
+            }
+        }
+        if !any {
+            return;
+        }
+        if self.github {
+            buf.push_str(&format!("::{}::\n", self.stop_token));
+        }
+        let mut out = io::stdout().lock();
+        let _ = out.write_all(buf.as_bytes());
+        let _ = out.flush();
+    }
+}
+
+/// Closes its group when dropped, so an early return cannot leave the log folded.
+pub struct Group<'a> {
+    console: &'a Console,
+}
+
+impl Drop for Group<'_> {
+    fn drop(&mut self) {
+        if self.console.github && self.console.in_group.swap(false, Ordering::SeqCst) {
+            self.console.emit("::endgroup::");
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! Workers Builds: triggers, builds, logs, cancel.
+//!
+//! Enum-valued fields are kept as strings and read through methods that map unknown values to
+//! `Other`, because the Builds schema has grown new values before (`SCMProviderType`).
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{ApiError, Client, Page};
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Trigger {
+    pub trigger_uuid: String,
+    pub trigger_name: Option<String>,
+    pub external_script_id: Option<String>,
+    pub branch_includes: Vec<String>,
+    pub branch_excludes: Vec<String>,
+    pub path_includes: Vec<String>,
+    pub path_excludes: Vec<String>,
+    pub deleted_on: Option<String>,
+}
+
+impl Trigger {
+    pub fn name(&self) -> &str {
+        self.trigger_name.as_deref().unwrap_or("(unnamed)")
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TriggerMetadata {
+    pub branch: Option<String>,
+    pub commit_hash: Option<String>,
+    pub commit_message: Option<String>,
+    pub author: Option<String>,
+    pub build_trigger_source: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct BuildTrigger {
+    pub trigger_uuid: Option<String>,
+    pub trigger_name: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Build {
+    pub build_uuid: String,
+    pub status: Option<String>,
+    pub build_outcome: Option<String>,
+    pub created_on: Option<String>,
+    pub initializing_on: Option<String>,
+    pub running_on: Option<String>,
+    pub stopped_on: Option<String>,
+    pub build_trigger_metadata: Option<TriggerMetadata>,
+    pub trigger: Option<BuildTrigger>,
+    pub preview_url: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    Queued,
+    Initializing,
+    Running,
+    Stopped,
+    Other(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    Fail,
+    Skipped,
+    Cancelled,
+    Terminated,
+    Other(String),
+}
+
+impl Outcome {
+    pub fn parse(s: &str) -> Outcome {
+        match s {
+            "success" => Outcome::Success,
+            "fail" => Outcome::Fail,
+            "skipped" => Outcome::Skipped,
+            "cancelled" => Outcome::Cancelled,
+            "terminated" => Outcome::Terminated,
+            other => Outcome::Other(other.to_owned()),
+        }
+    }
+}
+
+impl Build {
+    pub fn status(&self) -> Status {
+        match self.status.as_deref() {
+            Some("queued") => Status::Queued,
+            Some("initializing") => Status::Initializing,
+            Some("running") => Status::Running,
+            Some("stopped") => Status::Stopped,
+            other => Status::Other(other.unwrap_or("").to_owned()),
+        }
+    }
+
+    pub fn outcome(&self) -> Option<Outcome> {
+        self.build_outcome.as_deref().filter(|s| !s.is_empty()).map(Outcome::parse)
+    }
+
+    /// Finished? `status == stopped` is the contract; a status value this version does not
+    /// know still counts as finished when the build carries an outcome and a stop time.
+    pub fn is_stopped(&self) -> bool {
+        match self.status() {
+            Status::Stopped => true,
+            Status::Other(_) => self.outcome().is_some() && self.stopped_on.is_some(),
+            _ => false,
+        }
+    }
+
+    pub fn commit(&self) -> Option<&str> {
+        self.build_trigger_metadata.as_ref()?.commit_hash.as_deref()
+    }
+
+    pub fn branch(&self) -> Option<&str> {
+        self.build_trigger_metadata.as_ref()?.branch.as_deref()
+    }
+
+    pub fn source(&self) -> Option<&str> {
+        self.build_trigger_metadata.as_ref()?.build_trigger_source.as_deref()
+    }
+
+    pub fn trigger_uuid(&self) -> Option<&str> {
+        self.trigger.as_ref()?.trigger_uuid.as_deref()
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct CreateBuild<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    branch: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commit_hash: Option<&'a str>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CreatedBuild {
+    pub build_uuid: String,
+    pub created_on: Option<String>,
+}
+
+/// One page of a build's log.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LogPage {
+    pub cursor: Option<String>,
+    pub lines: Vec<Vec<Value>>,
+    pub truncated: bool,
+}
+
+/// A log line: when (Unix milliseconds, whatever unit the API used) and what.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogLine {
+    pub at_ms: Option<i64>,
+    pub message: String,
+}
+
+impl LogPage {
+    /// Lines as `[timestamp, message]`, read leniently: the timestamp may be seconds or
+    /// milliseconds, a number or a string; a message that is not a string is shown as JSON.
+    pub fn lines(&self) -> Vec<LogLine> {
+        self.lines
+            .iter()
+            .map(|pair| {
+                let at_ms = pair.first().and_then(|t| match t {
+                    Value::Number(n) => n.as_f64(),
+                    Value::String(s) => s.trim().parse().ok(),
+                    _ => None,
+                });
+                // The spec's example is seconds (1636472400); other clients read milliseconds.
+                // 1e11 ms is 1973, 1e11 s is the year 5138: anything above is milliseconds.
+                let at_ms = at_ms.map(|t| if t > 1e11 { t as i64 } else { (t * 1000.0) as i64 });
+                let message = match pair.get(1) {
+                    Some(Value::String(s)) => s.clone(),
+                    Some(other) => other.to_string(),
+                    None => String::new(),
+                };
+                LogLine { at_ms, message }
+            })
+            .collect()
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Cancelled {
+    pub build_outcome: Option<String>,
+    pub build_uuid: Option<String>,
+    pub stopped_on: Option<String>,
+}
+
+impl Client {
+    pub async fn list_triggers(&self, tag: &str) -> Result<Vec<Trigger>, ApiError> {
+        Ok(self
+            .get::<Option<Vec<Trigger>>>(&format!("/builds/workers/{tag}/triggers"), &[])
+            .await?
+            .result
+            .unwrap_or_default())
+    }
+
+    /// Starts a build. Sent once: a failure that [`ApiError::may_have_applied`] must be
+    /// reconciled against [`Client::list_builds`] before any second attempt.
+    pub async fn create_build(
+        &self,
+        trigger_uuid: &str,
+        branch: Option<&str>,
+        commit: Option<&str>,
+    ) -> Result<CreatedBuild, ApiError> {
+        let body =
+            serde_json::to_vec(&CreateBuild { branch, commit_hash: commit }).expect("serialising a plain struct");
+        let page: Page<CreatedBuild> =
+            self.send(Method::POST, &format!("/builds/triggers/{trigger_uuid}/builds"), &[], Some(body), None).await?;
+        Ok(page.result)
+    }
+
+    /// The Worker's builds, newest first (as observed; the order is not documented, so callers
+    /// sort by `created_on` where it matters).
+    pub async fn list_builds(&self, tag: &str, per_page: u32) -> Result<Vec<Build>, ApiError> {
+        let q = [("page", "1".to_owned()), ("per_page", per_page.to_string())];
+        Ok(self
+            .get::<Option<Vec<Build>>>(&format!("/builds/workers/{tag}/builds"), &q)
+            .await?
+            .result
+            .unwrap_or_default())
+    }
+
+    pub async fn get_build(&self, build_uuid: &str) -> Result<Build, ApiError> {
+        Ok(self.get::<Build>(&format!("/builds/builds/{build_uuid}"), &[]).await?.result)
+    }
+
+    pub async fn build_logs(&self, build_uuid: &str, cursor: Option<&str>) -> Result<LogPage, ApiError> {
+        let q: Vec<(&str, String)> = cursor.map(|c| ("cursor", c.to_owned())).into_iter().collect();
+        Ok(self
+            .get::<Option<LogPage>>(&format!("/builds/builds/{build_uuid}/logs"), &q)
+            .await?
+            .result
+            .unwrap_or_default())
+    }
+
+    /// Cancels with a short timeout and no retry: it runs while the job itself is being
+    /// cancelled, inside the runner's 7.5 s grace period.
+    pub async fn cancel_build(&self, build_uuid: &str, timeout: Duration) -> Result<Cancelled, ApiError> {
+        let page: Page<Option<Cancelled>> =
+            self.send(Method::PUT, &format!("/builds/builds/{build_uuid}/cancel"), &[], None, Some(timeout)).await?;
+        Ok(page.result.unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_timestamps_in_seconds_or_milliseconds() {
+        let page: LogPage = serde_json::from_str(
+            r#"{"lines":[[1636472400,"a"],[1636472400123,"b"],["1636472401.5","c"],[null,7]],"truncated":false}"#,
+        )
+        .unwrap();
+        let lines = page.lines();
+        assert_eq!(lines[0].at_ms, Some(1_636_472_400_000));
+        assert_eq!(lines[1].at_ms, Some(1_636_472_400_123));
+        assert_eq!(lines[2].at_ms, Some(1_636_472_401_500));
+        assert_eq!(lines[3], LogLine { at_ms: None, message: "7".into() });
+    }
+
+    #[test]
+    fn unknown_status_with_outcome_counts_as_stopped() {
+        let b: Build = serde_json::from_str(
+            r#"{"build_uuid":"x","status":"archived","build_outcome":"success","stopped_on":"2026-01-01T00:00:00Z"}"#,
+        )
+        .unwrap();
+        assert!(b.is_stopped());
+        let b: Build =
+            serde_json::from_str(r#"{"build_uuid":"x","status":"paused_for_review","build_outcome":null}"#).unwrap();
+        assert!(!b.is_stopped());
+        assert_eq!(b.status(), Status::Other("paused_for_review".into()));
+        assert_eq!(Outcome::parse("exploded"), Outcome::Other("exploded".into()));
+    }
+}

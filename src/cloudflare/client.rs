@@ -1,0 +1,328 @@
+//! The HTTP client: authentication, the response envelope, and retries for idempotent reads.
+//!
+//! Reads (`get`) are retried with jittered exponential backoff on transient failures and honour
+//! `Retry-After`. Writes (`send`) are sent exactly once: whether a failed create may be sent
+//! again is decided by the caller, after it has looked at what exists.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use tokio::time::Instant;
+
+use super::error::{ApiError, ApiMessage, TransportKind};
+use crate::pace::Pace;
+
+pub struct ClientConfig {
+    /// e.g. `https://api.cloudflare.com/client/v4`
+    pub base_url: String,
+    pub account_id: String,
+    pub token: String,
+    pub pace: Pace,
+    /// Waits (backoff, Retry-After) are never planned past this instant.
+    pub deadline: Option<Instant>,
+}
+
+/// The part of an envelope a caller may want besides `result`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ResultInfo {
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+    pub count: Option<u64>,
+    pub total_count: Option<u64>,
+    pub total_pages: Option<u64>,
+}
+
+#[derive(Debug)]
+pub struct Page<T> {
+    pub result: T,
+    pub result_info: Option<ResultInfo>,
+}
+
+/// Both envelope flavours: the Builds API's `messages` are strings, the Workers API's are
+/// objects, so messages are kept as raw JSON and never relied upon.
+#[derive(Deserialize)]
+struct Envelope<T> {
+    success: Option<bool>,
+    #[serde(default)]
+    errors: Vec<ApiMessage>,
+    #[serde(default = "Option::default")]
+    result: Option<T>,
+    #[serde(default)]
+    result_info: Option<ResultInfo>,
+}
+
+#[derive(Deserialize)]
+struct ErrorEnvelope {
+    #[serde(default)]
+    errors: Vec<ApiMessage>,
+}
+
+type RetryHook = Box<dyn Fn(&ApiError, Duration) + Send + Sync>;
+
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    account: String,
+    pace: Pace,
+    deadline: Option<Instant>,
+    sent: AtomicU64,
+    on_retry: Option<RetryHook>,
+}
+
+/// Per-request limit; a single API call that takes longer is treated as a transient failure.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Client {
+    /// Fails only when the token cannot be put in a header; the message never contains it.
+    pub fn new(config: ClientConfig) -> Result<Client, String> {
+        let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.token))
+            .map_err(|_| "contains characters that cannot be sent in an HTTP header (a stray newline?)".to_owned())?;
+        // Keeps the token out of reqwest's and our Debug output.
+        auth.set_sensitive(true);
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, auth);
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .user_agent(concat!("workers-ci/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .map_err(|e| format!("could not set up the HTTP client: {e}"))?;
+        Ok(Client {
+            http,
+            base: config.base_url.trim_end_matches('/').to_owned(),
+            account: config.account_id,
+            pace: config.pace,
+            deadline: config.deadline,
+            sent: AtomicU64::new(0),
+            on_retry: None,
+        })
+    }
+
+    /// Called before each retry wait, so the caller can tell the user why nothing moves.
+    pub fn on_retry(mut self, hook: impl Fn(&ApiError, Duration) + Send + Sync + 'static) -> Self {
+        self.on_retry = Some(Box::new(hook));
+        self
+    }
+
+    pub fn account_id(&self) -> &str {
+        &self.account
+    }
+
+    /// Requests sent so far, retries included: the figure the rate limit counts.
+    pub fn requests_sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
+    }
+
+    /// An idempotent read, retried on transient failures.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<Page<T>, ApiError> {
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(self.pace.of(Duration::from_millis(500)))
+            .with_max_delay(self.pace.of(Duration::from_secs(8)))
+            .with_max_times(5)
+            .with_jitter();
+        let result = (|| self.send::<T>(Method::GET, path, query, None, None))
+            .retry(backoff)
+            .sleep(tokio::time::sleep)
+            .when(ApiError::is_retryable)
+            .adjust(|err, planned| self.plan_retry(err, planned))
+            .await;
+        result.map_err(|err| self.explain_rate_limit(err))
+    }
+
+    /// A single request, never retried. `body` is JSON.
+    pub async fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<Vec<u8>>,
+        timeout: Option<Duration>,
+    ) -> Result<Page<T>, ApiError> {
+        let url = format!("{}/accounts/{}{}", self.base, self.account, path);
+        let mut req = self.http.request(method.clone(), &url).query(query);
+        if let Some(body) = body {
+            req = req.header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
+        }
+        if let Some(t) = timeout {
+            req = req.timeout(t);
+        }
+        self.sent.fetch_add(1, Ordering::Relaxed);
+        let m = method.as_str().to_owned();
+        let transport = |e: reqwest::Error| ApiError::Transport {
+            method: m.clone(),
+            endpoint: path.to_owned(),
+            kind: if e.is_connect() {
+                TransportKind::Connect
+            } else if e.is_timeout() {
+                TransportKind::Timeout
+            } else {
+                TransportKind::Broken
+            },
+            detail: describe(&e),
+        };
+        let resp = req.send().await.map_err(transport)?;
+        let status = resp.status();
+        let retry_after = resp.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
+        let bytes = resp.bytes().await.map_err(transport)?;
+        decode(&m, path, status, retry_after, &bytes)
+    }
+
+    /// backon's `adjust`: the delay before the next attempt, or `None` to give up.
+    fn plan_retry(&self, err: &ApiError, planned: Option<Duration>) -> Option<Duration> {
+        let planned = planned?;
+        let wait = err.retry_after().map_or(planned, |ra| self.pace.of(ra));
+        if let Some(deadline) = self.deadline
+            && Instant::now() + wait >= deadline
+        {
+            return None;
+        }
+        if let Some(hook) = &self.on_retry {
+            hook(err, wait);
+        }
+        Some(wait)
+    }
+
+    /// A 429 whose Retry-After does not fit in the time left becomes an error that says so.
+    fn explain_rate_limit(&self, err: ApiError) -> ApiError {
+        if let (Some(ra), Some(deadline)) = (err.retry_after(), self.deadline) {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if self.pace.of(ra) >= remaining
+                && let ApiError::Api { method, endpoint, .. } = err
+            {
+                return ApiError::RetryAfterTooLong { method, endpoint, retry_after: ra, remaining };
+            }
+        }
+        err
+    }
+}
+
+fn decode<T: DeserializeOwned>(
+    method: &str,
+    path: &str,
+    status: StatusCode,
+    retry_after: Option<Duration>,
+    bytes: &[u8],
+) -> Result<Page<T>, ApiError> {
+    let api_error = |errors| ApiError::Api {
+        method: method.to_owned(),
+        endpoint: path.to_owned(),
+        status: status.as_u16(),
+        errors,
+        retry_after,
+    };
+    if !status.is_success() {
+        let errors = serde_json::from_slice::<ErrorEnvelope>(bytes).map(|e| e.errors).unwrap_or_default();
+        return Err(api_error(errors));
+    }
+    let envelope: Envelope<T> = serde_json::from_slice(bytes).map_err(|e| ApiError::Malformed {
+        method: method.to_owned(),
+        endpoint: path.to_owned(),
+        status: status.as_u16(),
+        detail: e.to_string(),
+    })?;
+    if envelope.success == Some(false) || (!envelope.errors.is_empty() && envelope.success != Some(true)) {
+        return Err(api_error(envelope.errors));
+    }
+    match envelope.result {
+        Some(result) => Ok(Page { result, result_info: envelope.result_info }),
+        // `null` is a valid result only where `T` can be absent; deserialising `null` into
+        // `T` tells which.
+        None => serde_json::from_value::<T>(serde_json::Value::Null)
+            .map(|result| Page { result, result_info: envelope.result_info })
+            .map_err(|_| ApiError::Malformed {
+                method: method.to_owned(),
+                endpoint: path.to_owned(),
+                status: status.as_u16(),
+                detail: "`result` is missing".into(),
+            }),
+    }
+}
+
+/// `Retry-After` in seconds; HTTP dates are rare from Cloudflare and fall back to backoff.
+fn parse_retry_after(v: &str) -> Option<Duration> {
+    v.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(|s| Duration::from_secs_f64(s.min(86_400.0)))
+}
+
+/// The innermost cause, which says "connection reset" or "connection closed before message
+/// completed" where reqwest's own text only says "error sending request". URLs hold the
+/// account id and path, never the token.
+fn describe(e: &reqwest::Error) -> String {
+    let mut msg = if e.is_timeout() { "timed out".to_owned() } else { "request failed".to_owned() };
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        msg = s.to_string();
+        source = s.source();
+    }
+    msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct Thing {
+        id: String,
+    }
+
+    #[test]
+    fn decodes_both_envelope_flavours() {
+        let ok = br#"{"success":true,"errors":[],"messages":["a string"],"result":{"id":"x","extra":1}}"#;
+        let p: Page<Thing> = decode("GET", "/p", StatusCode::OK, None, ok).unwrap();
+        assert_eq!(p.result.id, "x");
+        let ok = br#"{"success":true,"errors":[],"messages":[{"code":1,"message":"m"}],"result":{"id":"y"},"result_info":{"page":1}}"#;
+        let p: Page<Thing> = decode("GET", "/p", StatusCode::OK, None, ok).unwrap();
+        assert_eq!(p.result_info.unwrap().page, Some(1));
+    }
+
+    #[test]
+    fn failure_envelopes_become_api_errors() {
+        let body = br#"{"success":false,"errors":[{"code":12000,"message":"Not found"}],"messages":[],"result":null}"#;
+        let e = decode::<Thing>("GET", "/p", StatusCode::NOT_FOUND, None, body).unwrap_err();
+        assert_eq!(e.codes(), vec![12000]);
+        assert!(e.is_not_found());
+        let e = decode::<Thing>(
+            "GET",
+            "/p",
+            StatusCode::OK,
+            None,
+            br#"{"success":false,"errors":[{"code":10002,"message":"x"}],"result":null}"#,
+        )
+        .unwrap_err();
+        assert!(e.is_retryable());
+        let e = decode::<Thing>("GET", "/p", StatusCode::BAD_GATEWAY, None, b"<html>bad gateway</html>").unwrap_err();
+        assert_eq!(e.status(), Some(502));
+        assert!(e.is_retryable());
+    }
+
+    #[test]
+    fn truncated_json_is_malformed_and_retryable() {
+        let e = decode::<Thing>("GET", "/p", StatusCode::OK, None, br#"{"success":tr"#).unwrap_err();
+        assert!(matches!(e, ApiError::Malformed { .. }));
+        assert!(e.is_retryable());
+        let e = decode::<Thing>("GET", "/p", StatusCode::OK, None, br#"{"success":true,"result":null}"#).unwrap_err();
+        assert!(matches!(e, ApiError::Malformed { .. }));
+        let p =
+            decode::<Option<Thing>>("GET", "/p", StatusCode::OK, None, br#"{"success":true,"result":null}"#).unwrap();
+        assert!(p.result.is_none());
+    }
+
+    #[test]
+    fn retry_after_seconds() {
+        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after(" 0.5 "), Some(Duration::from_millis(500)));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+        assert_eq!(parse_retry_after("-1"), None);
+    }
+}

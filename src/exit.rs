@@ -1,0 +1,121 @@
+//! Process exit codes: the contract a CI pipeline branches on.
+//!
+//! Every code is documented in README and `--help` (both generated from [`Exit::ALL`] facts
+//! checked by tests), so pipelines can tell "the build failed" from "the tool could not talk
+//! to Cloudflare" from "the job was cancelled".
+
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// The build succeeded or was skipped; the version or deployment was made.
+    Success,
+    /// The build finished with outcome `fail` (or an outcome this version does not know).
+    BuildFailed,
+    /// An input is missing or malformed; nothing was sent to Cloudflare.
+    BadInput,
+    /// The build finished with outcome `cancelled`.
+    BuildCancelled,
+    /// The build finished with outcome `terminated`.
+    BuildTerminated,
+    /// Cloudflare refused a request or could not be reached: auth, permissions, unknown
+    /// Worker or trigger, validation errors, or errors that survived every retry.
+    Api,
+    /// The `timeout` input ran out; the remote build was cancelled when `cancel_on_abort`.
+    TimedOut,
+    /// `wait` found no build for the commit in time and `if_no_build` is `fail`.
+    NoBuild,
+    /// A local failure such as an unwritable outputs file.
+    Internal,
+    /// SIGINT, SIGTERM or Ctrl-Break: the job was cancelled.
+    Interrupted,
+}
+
+impl Exit {
+    pub const ALL: [Exit; 10] = [
+        Exit::Success,
+        Exit::BuildFailed,
+        Exit::BadInput,
+        Exit::BuildCancelled,
+        Exit::BuildTerminated,
+        Exit::Api,
+        Exit::TimedOut,
+        Exit::NoBuild,
+        Exit::Internal,
+        Exit::Interrupted,
+    ];
+
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Success => 0,
+            Exit::BuildFailed => 1,
+            Exit::BadInput => 2,
+            Exit::BuildCancelled => 3,
+            Exit::BuildTerminated => 4,
+            Exit::Api => 5,
+            Exit::TimedOut => 6,
+            Exit::NoBuild => 7,
+            Exit::Internal => 10,
+            Exit::Interrupted => 130,
+        }
+    }
+
+    /// One line for `--help` and README.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Exit::Success => "success: build succeeded or was skipped; version/deployment made",
+            Exit::BuildFailed => "the build failed (outcome `fail`, or an outcome unknown to this version)",
+            Exit::BadInput => "bad input: a missing or malformed input; nothing was sent to Cloudflare",
+            Exit::BuildCancelled => "the build was cancelled (outcome `cancelled`)",
+            Exit::BuildTerminated => "the build was terminated by Cloudflare (outcome `terminated`)",
+            Exit::Api => "Cloudflare API error: auth, permissions, not found, validation, or unreachable after retries",
+            Exit::TimedOut => "`timeout` elapsed (the remote build is cancelled when `cancel_on_abort`)",
+            Exit::NoBuild => "`wait`: no build for the commit appeared and `if_no_build` is `fail`",
+            Exit::Internal => "local error, e.g. the outputs file could not be written",
+            Exit::Interrupted => "interrupted by SIGINT/SIGTERM (job cancelled); remote build cancelled",
+        }
+    }
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(e: Exit) -> Self {
+        std::process::ExitCode::from(e.code())
+    }
+}
+
+/// An error that already knows which exit code it deserves.
+///
+/// Flows return it for failures that are not API errors (a missing Worker is found through the
+/// API, but the message and code are the flow's to choose).
+#[derive(Debug)]
+pub struct Failure {
+    pub exit: Exit,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(exit: Exit, message: impl Into<String>) -> Self {
+        Failure { exit, message: message.into() }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_distinct() {
+        let mut codes: Vec<u8> = Exit::ALL.iter().map(|e| e.code()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), Exit::ALL.len());
+    }
+}

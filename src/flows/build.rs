@@ -1,0 +1,311 @@
+//! `build`: start a Workers Builds build for this branch and commit, then follow it.
+
+use std::time::{Duration, SystemTime};
+
+use crate::cloudflare::builds::Build;
+use crate::cloudflare::{ApiError, Client, is_tag};
+use crate::exit::{Exit, Failure};
+use crate::inputs::{InputError, Inputs};
+
+use super::follow::{self, FollowOpts, Tracker};
+use super::logs::Tail;
+use super::trigger::{self, Choice};
+use super::{Area, Ctx, api_failure, guarded};
+
+#[derive(Debug)]
+pub struct BuildArgs {
+    pub worker: String,
+    pub branch: String,
+    pub commit: Option<String>,
+    pub trigger: Option<String>,
+    pub logs: bool,
+    pub cancel_on_abort: bool,
+    pub wait: bool,
+}
+
+impl BuildArgs {
+    pub fn from_inputs(i: &Inputs) -> Result<BuildArgs, InputError> {
+        Ok(BuildArgs {
+            worker: worker_input(i)?,
+            branch: branch_input(i)?.ok_or_else(|| {
+                InputError::new("branch", "is required for `build`; set it, or run on a push or pull_request event where GITHUB_REF_NAME/GITHUB_HEAD_REF say it")
+            })?,
+            commit: commit_input(i)?,
+            trigger: i.get("trigger").map(str::to_owned),
+            logs: i.bool("logs", true)?,
+            cancel_on_abort: i.bool("cancel_on_abort", true)?,
+            wait: i.bool("wait", true)?,
+        })
+    }
+}
+
+pub fn worker_input(i: &Inputs) -> Result<String, InputError> {
+    let w = i.require("worker", "set it to the Worker's name (or its 32-hex tag)")?;
+    let name_ok = w.len() <= 63
+        && w.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if !name_ok && !is_tag(w) {
+        return Err(InputError::new(
+            "worker",
+            "is not a Worker name (lowercase letters, digits, `-` and `_`, at most 63 characters) or a 32-hex tag",
+        ));
+    }
+    Ok(w.to_ascii_lowercase())
+}
+
+pub fn branch_input(i: &Inputs) -> Result<Option<String>, InputError> {
+    match i.get("branch") {
+        Some(b) if b.len() > 255 || b.chars().any(char::is_control) => {
+            Err(InputError::new("branch", "is not a valid branch name"))
+        }
+        other => Ok(other.map(str::to_owned)),
+    }
+}
+
+pub fn commit_input(i: &Inputs) -> Result<Option<String>, InputError> {
+    match i.get("commit") {
+        Some(c) if !(7..=64).contains(&c.len()) || !c.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Err(InputError::new("commit", "is not a commit hash (7 to 64 hexadecimal characters)"))
+        }
+        other => Ok(other.map(str::to_ascii_lowercase)),
+    }
+}
+
+pub async fn run(ctx: &Ctx, args: BuildArgs) -> anyhow::Result<Exit> {
+    let tracker = Tracker::default();
+    let work = async {
+        let (tag, name) = resolve_tag(ctx, &args.worker).await?;
+        ctx.output("worker_tag", &tag);
+        ctx.output("branch", &args.branch);
+        if let Some(c) = &args.commit {
+            ctx.output("commit", c);
+        }
+        let triggers = ctx.client.list_triggers(&tag).await.map_err(|e| triggers_failure(&e, &args.worker))?;
+        let trigger = pick_trigger(&triggers, args.trigger.as_deref(), &args.branch)?;
+        ctx.output("trigger_uuid", &trigger.trigger_uuid);
+        ctx.summary(|s| {
+            s.row("Worker", &name);
+            s.row("Branch", &args.branch);
+            s.row("Commit", args.commit.as_deref().unwrap_or("(branch head)"));
+            s.row("Trigger", &format!("{} ({})", trigger.name(), trigger.trigger_uuid));
+        });
+        ctx.console.info(&format!(
+            "Starting a build of Worker {name} for branch {} with trigger {}",
+            args.branch,
+            trigger.name()
+        ));
+        let uuid = start(ctx, &tracker, &tag, &trigger.trigger_uuid, &args).await?;
+        ctx.output("build_uuid", &uuid);
+        ctx.summary(|s| s.row("Build", &uuid));
+        if !args.wait {
+            ctx.output("build_status", "queued");
+            ctx.output("build_outcome", "");
+            ctx.console.info(&format!("Build {uuid} started; not waiting for it (wait: false). Follow it later with `command: wait` and `build_uuid`."));
+            return Ok(Exit::Success);
+        }
+        let mut tail = Tail::default();
+        let build = follow::follow(ctx, &tracker, &uuid, &FollowOpts { logs: args.logs }, &mut tail).await?;
+        Ok(follow::conclude(ctx, &build, &name, &tail))
+    };
+    match guarded(ctx, || tracker.creating(), work).await {
+        Ok(r) => r,
+        Err(stop) => follow::stopped(ctx, &tracker, stop, args.cancel_on_abort).await,
+    }
+}
+
+/// A name becomes the tag Workers Builds keys everything by; a 32-hex value is taken as a tag.
+pub async fn resolve_tag(ctx: &Ctx, worker: &str) -> anyhow::Result<(String, String)> {
+    if is_tag(worker) {
+        return Ok((worker.to_owned(), worker.to_owned()));
+    }
+    let scripts = ctx
+        .client
+        .list_scripts()
+        .await
+        .map_err(|e| api_failure(&e, "list the account's Workers to find the Worker's tag", Area::Workers))?;
+    match scripts.iter().find(|s| s.id == worker) {
+        Some(s) => match s.tag.as_deref().filter(|t| !t.is_empty()) {
+            Some(tag) => Ok((tag.to_owned(), worker.to_owned())),
+            None => Err(Failure::new(
+                Exit::Api,
+                "the Workers list has no `tag` for this Worker; pass the 32-hex tag as `worker` instead",
+            )
+            .into()),
+        },
+        None => {
+            let mut names: Vec<&str> = scripts.iter().map(|s| s.id.as_str()).collect();
+            names.sort_unstable();
+            let listed = if names.is_empty() {
+                "(none)".to_owned()
+            } else {
+                names.iter().take(20).copied().collect::<Vec<_>>().join(", ")
+            };
+            Err(Failure::new(
+                Exit::Api,
+                format!("input `worker`: no Worker with that name exists in this account (check `worker` and `account_id`). Workers in the account: {listed}"),
+            )
+            .into())
+        }
+    }
+}
+
+pub fn triggers_failure(e: &ApiError, worker: &str) -> anyhow::Error {
+    if e.is_not_found() && is_tag(worker) {
+        return Failure::new(
+            Exit::Api,
+            format!(
+                "Workers Builds knows no Worker with the tag given in `worker` ({e}). Builds identifies Workers by tag, \
+                 not by name or any other id: pass the Worker's name and workers-ci looks the tag up, or copy the tag \
+                 from `GET /accounts/<account>/workers/scripts`."
+            ),
+        )
+        .into();
+    }
+    if e.is_not_found() {
+        return Failure::new(Exit::Api, format!("Workers Builds has no configuration for this Worker ({e}): connect its repository under the Worker's Settings → Builds first")).into();
+    }
+    api_failure(e, "list the Worker's build triggers", Area::Builds)
+}
+
+fn pick_trigger<'a>(
+    triggers: &'a [crate::cloudflare::builds::Trigger],
+    wanted: Option<&str>,
+    branch: &str,
+) -> anyhow::Result<&'a crate::cloudflare::builds::Trigger> {
+    if let Some(w) = wanted {
+        return trigger::find(triggers, w).ok_or_else(|| {
+            Failure::new(
+                Exit::Api,
+                format!(
+                    "input `trigger`: no trigger of this Worker has that uuid or name. Its triggers:\n{}",
+                    trigger::describe(triggers)
+                ),
+            )
+            .into()
+        });
+    }
+    match trigger::choose(triggers, branch) {
+        Choice::One(t) => Ok(t),
+        Choice::None => Err(Failure::new(
+            Exit::Api,
+            format!(
+                "no trigger of this Worker builds branch `{branch}`. Set `trigger` to one of them, or change its branch filters:\n{}",
+                trigger::describe(triggers)
+            ),
+        )
+        .into()),
+        Choice::Ambiguous(ts) => Err(Failure::new(
+            Exit::Api,
+            format!(
+                "several triggers build branch `{branch}`; set `trigger` to the one to use:\n{}",
+                trigger::describe(&ts.into_iter().cloned().collect::<Vec<_>>())
+            ),
+        )
+        .into()),
+    }
+}
+
+/// How far back (clock skew included) a build may have been created and still be ours.
+const RECONCILE_WINDOW: Duration = Duration::from_secs(120);
+
+/// Starts the build. The POST is never repeated blindly: when it fails in a way that may
+/// have created the build (timeout, reset, 5xx, unreadable answer), the Worker's builds are
+/// listed first and a build of ours is followed if it exists; only then is it sent once more.
+async fn start(
+    ctx: &Ctx,
+    tracker: &Tracker,
+    tag: &str,
+    trigger_uuid: &str,
+    args: &BuildArgs,
+) -> anyhow::Result<String> {
+    tracker.set_creating(true);
+    let t0 = SystemTime::now();
+    let mut sends = 0;
+    let mut rate_limited = 0;
+    let result = loop {
+        sends += 1;
+        let err = match ctx.client.create_build(trigger_uuid, Some(&args.branch), args.commit.as_deref()).await {
+            Ok(c) if !c.build_uuid.is_empty() => break Ok(c.build_uuid),
+            Ok(_) => ApiError::Malformed {
+                method: "POST".into(),
+                endpoint: "/builds/triggers/…/builds".into(),
+                status: 200,
+                detail: "no build_uuid in the answer".into(),
+            },
+            Err(e) => e,
+        };
+        if err.status() == Some(429) && rate_limited < 3 {
+            // Refused, not created: safe to send again once the limit allows.
+            rate_limited += 1;
+            sends -= 1;
+            let wait = err.retry_after().unwrap_or(Duration::from_secs(2));
+            ctx.console
+                .warning(&format!("rate limited while starting the build; retrying in {}s", wait.as_secs_f64().ceil()));
+            ctx.sleep(ctx.pace.of(wait)).await;
+            continue;
+        }
+        if err.may_have_applied() {
+            ctx.console.warning(&format!("starting the build failed ambiguously ({err}); checking whether Cloudflare created it before trying again"));
+            match find_created(&ctx.client, tag, trigger_uuid, args, t0).await {
+                Ok(Some(b)) => {
+                    ctx.console.info(&format!("Cloudflare did create build {}; following it.", b.build_uuid));
+                    break Ok(b.build_uuid);
+                }
+                Ok(None) if sends < 2 => {
+                    ctx.console.info("No build was created; sending the request once more.");
+                    continue;
+                }
+                Ok(None) => {
+                    break Err(api_failure(
+                        &err,
+                        "start the build (no build was created after two attempts)",
+                        Area::Builds,
+                    ));
+                }
+                Err(e) => {
+                    break Err(api_failure(
+                        &e,
+                        "check whether the build was created after an ambiguous failure; it may exist, so it was not started again",
+                        Area::Builds,
+                    ));
+                }
+            }
+        }
+        if err.is_retryable() && sends < 2 {
+            // The connection was refused before anything was sent.
+            ctx.sleep(ctx.pace.of(Duration::from_secs(1))).await;
+            continue;
+        }
+        break Err(api_failure(&err, "start the build", Area::Builds));
+    };
+    if let Ok(uuid) = &result {
+        tracker.set_build(uuid);
+    }
+    tracker.set_creating(false);
+    result
+}
+
+/// A build of ours among the Worker's builds: same trigger, same commit (or branch when no
+/// commit was pinned), started through the API, created no earlier than our first attempt.
+async fn find_created(
+    client: &Client,
+    tag: &str,
+    trigger_uuid: &str,
+    args: &BuildArgs,
+    t0: SystemTime,
+) -> Result<Option<Build>, ApiError> {
+    let since = crate::rfc3339::millis(t0) - RECONCILE_WINDOW.as_millis() as i64;
+    let builds = client.list_builds(tag, 25).await?;
+    let mut ours: Vec<Build> = builds
+        .into_iter()
+        .filter(|b| b.trigger_uuid().is_none_or(|t| t == trigger_uuid))
+        .filter(|b| match &args.commit {
+            Some(c) => b.commit().is_some_and(|bc| bc.eq_ignore_ascii_case(c)),
+            None => b.branch() == Some(args.branch.as_str()),
+        })
+        .filter(|b| !matches!(b.source(), Some("push" | "pull_request")))
+        .filter(|b| b.created_on.as_deref().and_then(crate::rfc3339::parse_millis).is_none_or(|t| t >= since))
+        .collect();
+    ours.sort_by_key(|b| std::cmp::Reverse(b.created_on.as_deref().and_then(crate::rfc3339::parse_millis)));
+    Ok(ours.into_iter().next())
+}

@@ -1,0 +1,276 @@
+//! Following a build to its end: status polling, live logs, the verdict, and the cleanup when
+//! the job is cancelled or times out. Shared by `build` and `wait`.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::cloudflare::ApiError;
+use crate::cloudflare::builds::{Build, Outcome, Status};
+use crate::exit::{Exit, Failure};
+use crate::pace::jitter;
+
+use super::logs::{LogCursor, Tail};
+use super::{Area, Ctx, Stop, api_failure};
+
+/// Poll cadence. While a build runs, status every 4 s keeps finish detection under 5 s and
+/// logs every other tick keep the total near 22 requests a minute (the budget is 24 with logs,
+/// 12 without; Cloudflare allows 1200 per 5 minutes per user across all jobs). Queued builds
+/// can wait a long time behind others, so their polling backs off.
+const RUNNING_TICK: Duration = Duration::from_secs(4);
+const RUNNING_TICK_NO_LOGS: Duration = Duration::from_secs(5);
+const QUEUED_FIRST: Duration = Duration::from_secs(2);
+const QUEUED_MAX: Duration = Duration::from_secs(15);
+/// Log pages read per live tick beyond the first; the drain after the stop reads them all.
+const LIVE_EXTRA_PAGES: usize = 2;
+/// Consecutive polls that may fail (each after its own retries) before we give up.
+const POLL_FAILURES_TOLERATED: u32 = 3;
+/// The cancel request runs inside the runner's 7.5 s grace period.
+const CANCEL_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// What the cleanup needs to know about a build whose flow was stopped from outside.
+#[derive(Debug, Default)]
+pub struct Tracker {
+    inner: Mutex<Tracked>,
+}
+
+#[derive(Debug, Default)]
+struct Tracked {
+    creating: bool,
+    build_uuid: Option<String>,
+    last: Option<Build>,
+}
+
+impl Tracker {
+    fn with<R>(&self, f: impl FnOnce(&mut Tracked) -> R) -> R {
+        f(&mut self.inner.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    pub fn set_creating(&self, on: bool) {
+        self.with(|t| t.creating = on);
+    }
+
+    pub fn creating(&self) -> bool {
+        self.with(|t| t.creating)
+    }
+
+    pub fn set_build(&self, uuid: &str) {
+        self.with(|t| t.build_uuid = Some(uuid.to_owned()));
+    }
+
+    fn observe(&self, b: &Build) {
+        self.with(|t| t.last = Some(b.clone()));
+    }
+}
+
+pub struct FollowOpts {
+    pub logs: bool,
+}
+
+/// Polls until the build stops, streaming its log, and returns the final build.
+pub async fn follow(
+    ctx: &Ctx,
+    tracker: &Tracker,
+    uuid: &str,
+    opts: &FollowOpts,
+    tail: &mut Tail,
+) -> anyhow::Result<Build> {
+    let mut cursor = LogCursor::default();
+    let mut queued_wait = QUEUED_FIRST;
+    let mut last_status: Option<Status> = None;
+    let mut tick: u64 = 0;
+    let mut failures = 0;
+    let mut log_warned = false;
+    let started = tokio::time::Instant::now();
+    let requests_before = ctx.client.requests_sent();
+    let mut group = None;
+
+    let build = loop {
+        let build = match ctx.client.get_build(uuid).await {
+            Ok(b) => {
+                failures = 0;
+                b
+            }
+            Err(e) if e.is_retryable() && failures + 1 < POLL_FAILURES_TOLERATED => {
+                failures += 1;
+                ctx.console.warning(&format!("polling build {uuid} failed, will keep trying: {e}"));
+                ctx.sleep(ctx.pace.of(RUNNING_TICK)).await;
+                continue;
+            }
+            Err(e) => return Err(api_failure(&e, &format!("read the status of build {uuid}"), Area::Builds)),
+        };
+        tracker.observe(&build);
+        let status = build.status();
+        if last_status.as_ref() != Some(&status) {
+            if let Status::Other(s) = &status {
+                ctx.console.warning(&format!(
+                    "build {uuid} reports status `{s}`, unknown to this version of workers-ci; still following it"
+                ));
+            }
+            ctx.console.info(&format!("Build {uuid}: {}", build.status.as_deref().unwrap_or("(no status)")));
+            last_status = Some(status.clone());
+        }
+        if build.is_stopped() {
+            break build;
+        }
+        let wait = match status {
+            Status::Queued => {
+                let w = queued_wait;
+                queued_wait = QUEUED_MAX.min(queued_wait.mul_f64(1.5));
+                jitter(w, 0.2)
+            }
+            _ => {
+                if opts.logs && tick.is_multiple_of(2) {
+                    if group.is_none() {
+                        group = Some(ctx.console.group(&format!("Build log ({uuid})")));
+                    }
+                    if let Err(e) = read_logs(ctx, uuid, &mut cursor, tail, 1 + LIVE_EXTRA_PAGES).await {
+                        warn_logs_once(ctx, &mut log_warned, &e);
+                    }
+                }
+                tick += 1;
+                jitter(if opts.logs { RUNNING_TICK } else { RUNNING_TICK_NO_LOGS }, 0.1)
+            }
+        };
+        ctx.sleep(ctx.pace.of(wait)).await;
+    };
+
+    if opts.logs && build.outcome() != Some(Outcome::Skipped) {
+        if group.is_none() {
+            group = Some(ctx.console.group(&format!("Build log ({uuid})")));
+        }
+        // Drain: everything released up to the stop, across as many pages as it takes.
+        if let Err(e) = read_logs(ctx, uuid, &mut cursor, tail, usize::MAX).await {
+            warn_logs_once(ctx, &mut log_warned, &e);
+        }
+    }
+    drop(group);
+    let elapsed = started.elapsed().as_secs_f64();
+    let requests = ctx.client.requests_sent() - requests_before;
+    ctx.console.debug(&format!("followed for {elapsed:.1}s with {requests} API requests"));
+    Ok(build)
+}
+
+/// Reads up to `max_pages` pages (while the API says more are ready), printing new lines.
+async fn read_logs(
+    ctx: &Ctx,
+    uuid: &str,
+    cursor: &mut LogCursor,
+    tail: &mut Tail,
+    max_pages: usize,
+) -> Result<(), ApiError> {
+    for _ in 0..max_pages {
+        let page = ctx.client.build_logs(uuid, cursor.cursor()).await?;
+        let before = cursor.cursor().map(str::to_owned);
+        let fresh = cursor.take(&page);
+        for l in &fresh {
+            tail.push(l);
+        }
+        ctx.console.untrusted(fresh.iter().map(String::as_str));
+        // `truncated` with neither new lines nor a new cursor would loop forever.
+        let moved = !fresh.is_empty() || before.as_deref() != cursor.cursor();
+        if !page.truncated || !moved {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn warn_logs_once(ctx: &Ctx, warned: &mut bool, e: &ApiError) {
+    if !*warned {
+        ctx.console.warning(&format!("could not read the build log (the build itself is still followed): {e}"));
+        *warned = true;
+    }
+}
+
+/// Outputs, summary and exit code for a finished build.
+pub fn conclude(ctx: &Ctx, build: &Build, worker: &str, tail: &Tail) -> Exit {
+    let outcome = build.outcome();
+    let outcome_text = build.build_outcome.as_deref().unwrap_or("");
+    ctx.output("build_status", build.status.as_deref().unwrap_or("stopped"));
+    ctx.output("build_outcome", outcome_text);
+    if let Some(url) = &build.preview_url {
+        ctx.output("preview_url", url);
+    }
+    let exit = match &outcome {
+        Some(Outcome::Success) => Exit::Success,
+        Some(Outcome::Skipped) => Exit::Success,
+        Some(Outcome::Fail) => Exit::BuildFailed,
+        Some(Outcome::Cancelled) => Exit::BuildCancelled,
+        Some(Outcome::Terminated) => Exit::BuildTerminated,
+        Some(Outcome::Other(o)) => {
+            ctx.console.warning(&format!(
+                "build outcome `{o}` is unknown to this version of workers-ci; treating it as a failure"
+            ));
+            Exit::BuildFailed
+        }
+        None => Exit::BuildFailed,
+    };
+    let uuid = &build.build_uuid;
+    match exit {
+        Exit::Success if outcome == Some(Outcome::Skipped) => ctx.console.notice(&format!(
+            "Build {uuid} of Worker {worker} was skipped by Cloudflare (e.g. no changed file matched the trigger's watch paths)."
+        )),
+        Exit::Success => ctx.console.info(&format!("Build {uuid} of Worker {worker} succeeded.")),
+        _ => ctx.console.error("Cloudflare build failed", &format!("Build {uuid} of Worker {worker} finished with outcome `{outcome_text}`. See the build log above.")),
+    }
+    let duration = match (
+        build.created_on.as_deref().and_then(crate::rfc3339::parse_millis),
+        build.stopped_on.as_deref().and_then(crate::rfc3339::parse_millis),
+    ) {
+        (Some(a), Some(b)) if b >= a => Some(format!("{:.0}s", (b - a) as f64 / 1000.0)),
+        _ => None,
+    };
+    ctx.summary(|s| {
+        s.row("Outcome", if outcome_text.is_empty() { "(none)" } else { outcome_text });
+        if let Some(d) = &duration {
+            s.row("Duration", d);
+        }
+        if let Some(url) = &build.preview_url {
+            s.row("Preview URL", url);
+        }
+        if exit != Exit::Success {
+            s.code("Last log lines", tail.lines());
+        }
+    });
+    exit
+}
+
+/// The job was cancelled or timed out mid-flow: cancel the remote build (if we know it and
+/// may), record what we know, and say so.
+pub async fn stopped(ctx: &Ctx, tracker: &Tracker, stop: Stop, cancel_on_abort: bool) -> anyhow::Result<Exit> {
+    let (uuid, last) = tracker.with(|t| (t.build_uuid.clone(), t.last.clone()));
+    let reason = match stop {
+        Stop::Interrupted => "the job was cancelled".to_owned(),
+        Stop::TimedOut => format!("`timeout` ({}s) elapsed", ctx.timeout.as_secs()),
+    };
+    let already_stopped = last.as_ref().is_some_and(Build::is_stopped);
+    let mut status = last.as_ref().and_then(|b| b.status.clone()).unwrap_or_default();
+    let mut outcome = last.as_ref().and_then(|b| b.build_outcome.clone()).unwrap_or_default();
+    match (&uuid, cancel_on_abort && !already_stopped) {
+        (Some(uuid), true) => {
+            ctx.console.info(&format!("{reason}: cancelling build {uuid}…"));
+            let cancel = ctx.client.cancel_build(uuid, CANCEL_TIMEOUT);
+            tokio::select! {
+                r = cancel => match r {
+                    Ok(c) => {
+                        status = "stopped".into();
+                        outcome = c.build_outcome.unwrap_or_else(|| "cancelled".into());
+                        ctx.console.info(&format!("Build {uuid} cancelled."));
+                    }
+                    Err(e) => ctx.console.warning(&format!("could not cancel build {uuid}: {e}")),
+                },
+                () = crate::signal::at_least(&ctx.signals, 2) => ctx.console.warning("second signal: exiting without waiting for the cancel request"),
+            }
+        }
+        (Some(uuid), false) if !already_stopped => {
+            ctx.console.info(&format!("{reason}: build {uuid} keeps running (cancel_on_abort is false)."))
+        }
+        _ => {}
+    }
+    if uuid.is_some() {
+        ctx.output("build_status", &status);
+        ctx.output("build_outcome", &outcome);
+    }
+    ctx.summary(|s| s.row("Stopped", &reason));
+    Err(Failure::new(stop.exit(), format!("{reason}; stopped following the build")).into())
+}

@@ -1,0 +1,147 @@
+//! The flows: the only place that sequences API calls. Each takes validated arguments, talks
+//! to Cloudflare through the typed client, speaks to the CI through the console and report,
+//! and returns the exit code it earned.
+
+pub mod build;
+pub mod follow;
+pub mod logs;
+pub mod trigger;
+pub mod wait;
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::ci::console::Console;
+use crate::ci::outputs::Outputs;
+use crate::ci::summary::Summary;
+use crate::cloudflare::{ApiError, Client};
+use crate::exit::{Exit, Failure};
+use crate::pace::Pace;
+use crate::signal::{self, Signals};
+
+/// What the step hands back to the pipeline, written once at exit whatever happened.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub outputs: Outputs,
+    pub summary: Summary,
+}
+
+pub struct Ctx {
+    pub client: Client,
+    pub console: Console,
+    pub pace: Pace,
+    pub deadline: Instant,
+    pub timeout: Duration,
+    pub signals: Signals,
+    pub report: Mutex<Report>,
+}
+
+impl Ctx {
+    pub fn output(&self, name: &str, value: &str) {
+        self.report.lock().unwrap_or_else(|p| p.into_inner()).outputs.set(name, value);
+    }
+
+    pub fn summary(&self, f: impl FnOnce(&mut Summary)) {
+        f(&mut self.report.lock().unwrap_or_else(|p| p.into_inner()).summary);
+    }
+
+    pub fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    /// Sleeps, unless the deadline comes first (the guard then takes over).
+    pub async fn sleep(&self, d: Duration) {
+        tokio::time::sleep_until((Instant::now() + d).min(self.deadline)).await;
+    }
+}
+
+/// Why the work was stopped from outside.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    Interrupted,
+    TimedOut,
+}
+
+impl Stop {
+    pub fn exit(self) -> Exit {
+        match self {
+            Stop::Interrupted => Exit::Interrupted,
+            Stop::TimedOut => Exit::TimedOut,
+        }
+    }
+}
+
+/// Runs `work` until it finishes, a cancellation signal arrives, or the deadline passes.
+///
+/// When stopped while `critical()` holds (a create request in flight), the work is given a
+/// short grace to learn what it created, so the cleanup can cancel it instead of leaving an
+/// orphan running.
+pub async fn guarded<T>(ctx: &Ctx, critical: impl Fn() -> bool, work: impl Future<Output = T>) -> Result<T, Stop> {
+    let mut work = pin!(work);
+    let stop = tokio::select! {
+        out = &mut work => return Ok(out),
+        () = signal::at_least(&ctx.signals, 1) => Stop::Interrupted,
+        () = tokio::time::sleep_until(ctx.deadline) => Stop::TimedOut,
+    };
+    if critical() {
+        let grace = async {
+            while critical() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        tokio::select! {
+            _ = &mut work => {}
+            () = grace => {}
+            () = tokio::time::sleep(Duration::from_secs(2)) => {}
+            () = signal::at_least(&ctx.signals, 2) => {}
+        }
+    }
+    Err(stop)
+}
+
+/// Which API an error came from, for the advice that goes with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Area {
+    Builds,
+    Workers,
+}
+
+/// Turns an API error into the message a user can act on, with exit code [`Exit::Api`].
+pub fn api_failure(err: &ApiError, doing: &str, area: Area) -> anyhow::Error {
+    let mut msg = format!("could not {doing}: {err}");
+    if let Some(fix) = advice(err, area) {
+        msg.push_str("\n  fix: ");
+        msg.push_str(&fix);
+    }
+    Failure::new(Exit::Api, msg).into()
+}
+
+fn advice(err: &ApiError, area: Area) -> Option<String> {
+    if area == Area::Builds && err.is_auth() && err.mentions("invalid token") {
+        return Some(
+            "the Workers Builds API accepts only user-scoped API tokens (account-scoped tokens get \
+             \"Invalid token\"). Create one under My Profile → API Tokens with the permissions \
+             Workers Builds Configuration: Edit and Workers Scripts: Read, and pass it as `api_token`."
+                .into(),
+        );
+    }
+    if err.is_auth() {
+        return Some(match area {
+            Area::Builds => "check `api_token` and `account_id`: the token must belong to a user of that account and \
+                             have Workers Builds Configuration: Edit and Workers Scripts: Read."
+                .into(),
+            Area::Workers => {
+                "check `api_token` and `account_id`: the token needs Workers Scripts: Edit on that account.".into()
+            }
+        });
+    }
+    match err {
+        ApiError::Transport { .. } => Some("check `api_url` and that this runner can reach it (proxy variables HTTPS_PROXY/NO_PROXY are honoured).".into()),
+        ApiError::Api { status: 429, .. } => Some("the API rate limit (1200 requests per 5 minutes per user) is shared by every job using this token; run fewer concurrent jobs or raise `timeout`.".into()),
+        _ => None,
+    }
+}

@@ -1,0 +1,139 @@
+//! Choosing the trigger a branch builds with, as Cloudflare's branch filters would.
+
+use crate::cloudflare::builds::Trigger;
+
+/// Branch-filter glob: `*` matches any run of characters (slashes included), `?` one.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+pub fn matches_branch(t: &Trigger, branch: &str) -> bool {
+    t.branch_includes.iter().any(|p| glob_match(p, branch)) && !t.branch_excludes.iter().any(|p| glob_match(p, branch))
+}
+
+#[derive(Debug)]
+pub enum Choice<'a> {
+    One(&'a Trigger),
+    None,
+    Ambiguous(Vec<&'a Trigger>),
+}
+
+/// The live trigger whose filters take `branch`. When several do, one that names the branch
+/// literally wins (production `main` over a catch-all); otherwise the choice is the user's.
+pub fn choose<'a>(triggers: &'a [Trigger], branch: &str) -> Choice<'a> {
+    let live: Vec<&Trigger> = triggers.iter().filter(|t| t.deleted_on.is_none() && matches_branch(t, branch)).collect();
+    match live.as_slice() {
+        [] => Choice::None,
+        [one] => Choice::One(one),
+        many => {
+            let literal: Vec<&Trigger> =
+                many.iter().copied().filter(|t| t.branch_includes.iter().any(|p| p == branch)).collect();
+            match literal.as_slice() {
+                [one] => Choice::One(one),
+                _ => Choice::Ambiguous(live),
+            }
+        }
+    }
+}
+
+/// `trigger` input: a uuid, or a name (case-insensitive).
+pub fn find<'a>(triggers: &'a [Trigger], wanted: &str) -> Option<&'a Trigger> {
+    let live = || triggers.iter().filter(|t| t.deleted_on.is_none());
+    live()
+        .find(|t| t.trigger_uuid.eq_ignore_ascii_case(wanted))
+        .or_else(|| live().find(|t| t.name().eq_ignore_ascii_case(wanted)))
+}
+
+/// One line per trigger with its filters, for error messages.
+pub fn describe(triggers: &[Trigger]) -> String {
+    if triggers.is_empty() {
+        return "  (this Worker has no triggers: connect a repository under Settings → Builds)".into();
+    }
+    triggers
+        .iter()
+        .filter(|t| t.deleted_on.is_none())
+        .map(|t| {
+            format!(
+                "  - {} ({}): branches {:?}, excluding {:?}",
+                t.name(),
+                t.trigger_uuid,
+                t.branch_includes,
+                t.branch_excludes
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(name: &str, inc: &[&str], exc: &[&str]) -> Trigger {
+        Trigger {
+            trigger_uuid: format!("uuid-{name}"),
+            trigger_name: Some(name.into()),
+            branch_includes: inc.iter().map(|s| s.to_string()).collect(),
+            branch_excludes: exc.iter().map(|s| s.to_string()).collect(),
+            ..Trigger::default()
+        }
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("*", "feature/x"));
+        assert!(glob_match("release/*", "release/1.2"));
+        assert!(!glob_match("release/*", "main"));
+        assert!(glob_match("v?.*", "v1.2"));
+        assert!(glob_match("a*b*c", "axxbyyc"));
+        assert!(!glob_match("a*b*c", "axxbyy"));
+        assert!(glob_match("main", "main"));
+        assert!(!glob_match("main", "main2"));
+    }
+
+    #[test]
+    fn production_and_preview_like_the_docs() {
+        let ts = [t("prod", &["main"], &[]), t("preview", &["*"], &["main"])];
+        assert!(matches!(choose(&ts, "main"), Choice::One(x) if x.name() == "prod"));
+        assert!(matches!(choose(&ts, "feature/login"), Choice::One(x) if x.name() == "preview"));
+    }
+
+    #[test]
+    fn overlap_prefers_literal_else_ambiguous() {
+        let ts = [t("prod", &["main"], &[]), t("all", &["*"], &[])];
+        assert!(matches!(choose(&ts, "main"), Choice::One(x) if x.name() == "prod"));
+        assert!(matches!(choose(&ts, "dev"), Choice::One(x) if x.name() == "all"));
+        let ts = [t("a", &["*"], &[]), t("b", &["*"], &[])];
+        assert!(matches!(choose(&ts, "dev"), Choice::Ambiguous(v) if v.len() == 2));
+        let mut deleted = t("gone", &["*"], &[]);
+        deleted.deleted_on = Some("2026-01-01T00:00:00Z".into());
+        assert!(matches!(choose(&[deleted], "dev"), Choice::None));
+    }
+
+    #[test]
+    fn find_by_uuid_or_name() {
+        let ts = [t("Prod", &["main"], &[])];
+        assert!(find(&ts, "uuid-prod").is_some());
+        assert!(find(&ts, "prod").is_some());
+        assert!(find(&ts, "other").is_none());
+    }
+}

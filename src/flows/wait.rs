@@ -1,0 +1,240 @@
+//! `wait`: follow the build Cloudflare's Git integration started for this commit, without
+//! starting one.
+
+use std::time::Duration;
+
+use crate::cloudflare::builds::Build;
+use crate::exit::{Exit, Failure};
+use crate::inputs::{InputError, Inputs, is_uuid};
+use crate::pace::jitter;
+
+use super::build::{branch_input, commit_input, resolve_tag, triggers_failure, worker_input};
+use super::follow::{self, FollowOpts, Tracker};
+use super::logs::Tail;
+use super::trigger::{self, Choice};
+use super::{Area, Ctx, api_failure, guarded};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IfNoBuild {
+    Fail,
+    Pass,
+}
+
+#[derive(Debug)]
+pub struct WaitArgs {
+    pub worker: String,
+    pub branch: Option<String>,
+    pub commit: Option<String>,
+    pub build_uuid: Option<String>,
+    pub logs: bool,
+    pub cancel_on_abort: bool,
+    pub if_no_build: IfNoBuild,
+}
+
+impl WaitArgs {
+    pub fn from_inputs(i: &Inputs) -> Result<WaitArgs, InputError> {
+        let build_uuid = match i.get("build_uuid") {
+            Some(u) if !is_uuid(u) => {
+                return Err(InputError::new("build_uuid", "is not a UUID (like 0f8b3f2e-6f1c-4a59-9d65-2f2c1c7f3a10)"));
+            }
+            other => other.map(str::to_ascii_lowercase),
+        };
+        let commit = commit_input(i)?;
+        if build_uuid.is_none() && commit.is_none() {
+            return Err(InputError::new(
+                "commit",
+                "is required for `wait` unless `build_uuid` is set; on GitHub it defaults to the commit of the event",
+            ));
+        }
+        Ok(WaitArgs {
+            worker: worker_input(i)?,
+            branch: branch_input(i)?,
+            commit,
+            build_uuid,
+            logs: i.bool("logs", true)?,
+            cancel_on_abort: i.bool("cancel_on_abort", true)?,
+            if_no_build: match i.get("if_no_build") {
+                None | Some("fail") => IfNoBuild::Fail,
+                Some("pass") => IfNoBuild::Pass,
+                Some(_) => return Err(InputError::new("if_no_build", "must be `fail` or `pass`")),
+            },
+        })
+    }
+}
+
+/// How long a build for the commit may take to appear. The Git integration records a build
+/// within seconds of the push; a minute or two covers a slow webhook.
+const APPEAR_WINDOW: Duration = Duration::from_secs(120);
+const LOOK_FIRST: Duration = Duration::from_secs(3);
+const LOOK_MAX: Duration = Duration::from_secs(10);
+
+pub async fn run(ctx: &Ctx, args: WaitArgs) -> anyhow::Result<Exit> {
+    let tracker = Tracker::default();
+    let work = async {
+        let (tag, name) = resolve_tag(ctx, &args.worker).await?;
+        ctx.output("worker_tag", &tag);
+        if let Some(b) = &args.branch {
+            ctx.output("branch", b);
+        }
+        if let Some(c) = &args.commit {
+            ctx.output("commit", c);
+        }
+        ctx.summary(|s| {
+            s.row("Worker", &name);
+            if let Some(c) = &args.commit {
+                s.row("Commit", c);
+            }
+        });
+        let uuid = match &args.build_uuid {
+            Some(u) => u.clone(),
+            None => {
+                let commit = args.commit.as_deref().unwrap_or_default();
+                ctx.console.info(&format!("Looking for the build of commit {commit} of Worker {name}…"));
+                match find(ctx, &tag, commit).await? {
+                    Some(b) => b.build_uuid,
+                    None => return not_found(ctx, &tag, &args).await,
+                }
+            }
+        };
+        tracker.set_build(&uuid);
+        ctx.output("build_uuid", &uuid);
+        ctx.summary(|s| s.row("Build", &uuid));
+        let mut tail = Tail::default();
+        let build = follow::follow(ctx, &tracker, &uuid, &FollowOpts { logs: args.logs }, &mut tail).await?;
+        if let Some(t) = build.trigger_uuid() {
+            ctx.output("trigger_uuid", t);
+        }
+        if args.branch.is_none()
+            && let Some(b) = build.branch()
+        {
+            ctx.output("branch", b);
+        }
+        if args.commit.is_none()
+            && let Some(c) = build.commit()
+        {
+            ctx.output("commit", c);
+        }
+        Ok(follow::conclude(ctx, &build, &name, &tail))
+    };
+    match guarded(ctx, || false, work).await {
+        Ok(r) => r,
+        Err(stop) => follow::stopped(ctx, &tracker, stop, args.cancel_on_abort).await,
+    }
+}
+
+/// Matches exactly this commit (a short hash matches as a prefix), never "the latest build":
+/// two pushes in quick succession each get their own build, and attaching to the neighbour's
+/// would gate the merge on the wrong code. Among re-runs of the commit, the newest wins.
+pub fn pick(builds: &[Build], commit: &str) -> Option<Build> {
+    let commit = commit.to_ascii_lowercase();
+    builds
+        .iter()
+        .filter(|b| {
+            b.commit().is_some_and(|c| {
+                let c = c.to_ascii_lowercase();
+                c == commit
+                    || (commit.len() < 40 && c.starts_with(&commit))
+                    || (c.len() < 40 && c.len() >= 7 && commit.starts_with(&c))
+            })
+        })
+        .max_by_key(|b| b.created_on.as_deref().and_then(crate::rfc3339::parse_millis).unwrap_or(i64::MIN))
+        .cloned()
+}
+
+async fn find(ctx: &Ctx, tag: &str, commit: &str) -> anyhow::Result<Option<Build>> {
+    let until = tokio::time::Instant::now() + ctx.pace.of(APPEAR_WINDOW).min(ctx.remaining());
+    let mut wait = LOOK_FIRST;
+    loop {
+        let builds = ctx.client.list_builds(tag, 25).await.map_err(|e| triggers_failure_or(&e))?;
+        if let Some(b) = pick(&builds, commit) {
+            return Ok(Some(b));
+        }
+        let next = ctx.pace.of(jitter(wait, 0.2));
+        if tokio::time::Instant::now() + next >= until {
+            return Ok(None);
+        }
+        ctx.sleep(next).await;
+        wait = LOOK_MAX.min(wait.mul_f64(1.5));
+    }
+}
+
+fn triggers_failure_or(e: &crate::cloudflare::ApiError) -> anyhow::Error {
+    api_failure(e, "list the Worker's builds", Area::Builds)
+}
+
+/// No build appeared: say why that can happen, naming what we can check.
+async fn not_found(ctx: &Ctx, tag: &str, args: &WaitArgs) -> anyhow::Result<Exit> {
+    let mut why = Vec::new();
+    match ctx.client.list_triggers(tag).await {
+        Ok(triggers) => match (&args.branch, triggers.is_empty()) {
+            (_, true) => why.push("this Worker has no build triggers: its repository is not connected to Workers Builds".to_owned()),
+            (Some(branch), false) => match trigger::choose(&triggers, branch) {
+                Choice::None => why.push(format!("no trigger builds branch `{branch}`; the triggers are:\n{}", trigger::describe(&triggers))),
+                Choice::One(t) => why.push(format!(
+                    "trigger {} builds this branch only when a changed file matches its watch paths (include {:?}, exclude {:?}); the commit may have changed none",
+                    t.name(),
+                    t.path_includes,
+                    t.path_excludes
+                )),
+                Choice::Ambiguous(_) => {}
+            },
+            (None, false) => {}
+        },
+        Err(e) => return Err(triggers_failure(&e, &args.worker)),
+    }
+    why.push(
+        "the Git integration may not be connected to this repository, or the commit was never pushed to it".into(),
+    );
+    why.push("the build may take longer than 2 minutes to be recorded: pass `build_uuid`, or start one with `command: build`".into());
+    let reasons: String = why.iter().map(|w| format!("\n  - {w}")).collect();
+    let msg = format!(
+        "no build for commit {} appeared within the wait window. Possible reasons:{reasons}",
+        args.commit.as_deref().unwrap_or_default()
+    );
+    ctx.output("build_status", "not_found");
+    ctx.output("build_outcome", "");
+    ctx.summary(|s| s.row("Outcome", "no build found"));
+    match args.if_no_build {
+        IfNoBuild::Pass => {
+            ctx.console.notice(&format!("{msg}\nPassing, because if_no_build is `pass`."));
+            Ok(Exit::Success)
+        }
+        IfNoBuild::Fail => {
+            Err(Failure::new(Exit::NoBuild, format!("{msg}\n  (set if_no_build: pass to let this step succeed)"))
+                .into())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(uuid: &str, commit: &str, created: &str) -> Build {
+        serde_json::from_value(serde_json::json!({
+            "build_uuid": uuid, "created_on": created,
+            "build_trigger_metadata": {"commit_hash": commit}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn picks_exact_commit_never_a_neighbour() {
+        let builds = [
+            b("newer-other", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "2026-11-25T10:00:05Z"),
+            b("ours", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "2026-11-25T10:00:00Z"),
+        ];
+        assert_eq!(pick(&builds, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa").unwrap().build_uuid, "ours");
+        assert_eq!(pick(&builds, "AAAAAAA").unwrap().build_uuid, "ours");
+        assert!(pick(&builds, "cccccccccccccccccccccccccccccccccccccccc").is_none());
+    }
+
+    #[test]
+    fn rerun_of_the_same_commit_takes_the_newest() {
+        let builds = [
+            b("first", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "2026-11-25T10:00:00Z"),
+            b("rerun", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "2026-11-25T11:00:00Z"),
+        ];
+        assert_eq!(pick(&builds, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa").unwrap().build_uuid, "rerun");
+    }
+}

@@ -1,0 +1,19 @@
+//! workers-ci: drive Cloudflare Workers Builds and Workers versions from CI.
+//!
+//! Layers, each knowing nothing of the ones beside it:
+//! - [`cloudflare`]: the typed API client (envelope, errors, retries), one file per API area;
+//! - [`ci`]: what the CI system sees (workflow commands, outputs, summary);
+//! - [`flows`]: `build`, `wait`, … — the only place that sequences API calls;
+//! - `simulator`: a stateful, fault-injecting imitation of the API for the demo and tests.
+#![forbid(unsafe_code)]
+
+pub mod ci;
+pub mod cli;
+pub mod cloudflare;
+pub mod exit;
+pub mod flows;
+pub mod inputs;
+pub mod pace;
+pub mod random;
+pub mod rfc3339;
+pub mod signal;
