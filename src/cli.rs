@@ -63,7 +63,8 @@ pub async fn run(args: Vec<String>, console: &Console) -> anyhow::Result<Exit> {
             println!("workers-ci {}", env!("CARGO_PKG_VERSION"));
             return Ok(Exit::Success);
         }
-        // SIMDEMO
+        // SIM1
+        // SIM2
         _ => {}
     }
     let env = |k: &str| std::env::var(k).ok();
@@ -80,12 +81,21 @@ pub async fn run_with(inputs: Inputs, console: &Console, pace: Pace) -> anyhow::
     }
     let command = match inputs.positional.as_deref().or(inputs.get("command")) {
         None => Command::Build,
-        Some(c) => Command::parse(c).ok_or_else(|| InputError::new("command", "must be `build` or `wait`"))?,
+        Some(c) => Command::parse(c)
+            .ok_or_else(|| InputError::new("command", "must be `build`, `wait`, `version` or `deploy`"))?,
     };
     let common = Common::from_inputs(&inputs)?;
     let flow = match command {
         Command::Build => Flow::Build(flows::build::BuildArgs::from_inputs(&inputs)?),
         Command::Wait => Flow::Wait(flows::wait::WaitArgs::from_inputs(&inputs)?),
+        Command::Version => {
+            let args = flows::version::VersionArgs::from_inputs(&inputs)?;
+            for secret in args.secrets() {
+                console.mask(secret);
+            }
+            Flow::Version(Box::new(args))
+        }
+        Command::Deploy => Flow::Deploy(flows::deploy::DeployArgs::from_inputs(&inputs)?),
     };
     // Inputs are valid: from here on, requests may be sent.
     let signals = crate::signal::install().context("could not install the signal handlers")?;
@@ -111,6 +121,8 @@ pub async fn run_with(inputs: Inputs, console: &Console, pace: Pace) -> anyhow::
     let result = match flow {
         Flow::Build(a) => flows::build::run(&ctx, a).await,
         Flow::Wait(a) => flows::wait::run(&ctx, a).await,
+        Flow::Version(a) => flows::version::run(&ctx, *a).await,
+        Flow::Deploy(a) => flows::deploy::run(&ctx, a).await,
     };
     let mut report = ctx.report.into_inner().unwrap_or_else(|p| p.into_inner());
     if let Err(e) = &result {
@@ -130,6 +142,8 @@ pub async fn run_with(inputs: Inputs, console: &Console, pace: Pace) -> anyhow::
 enum Flow {
     Build(flows::build::BuildArgs),
     Wait(flows::wait::WaitArgs),
+    Version(Box<flows::version::VersionArgs>),
+    Deploy(flows::deploy::DeployArgs),
 }
 
 /// Inputs every command shares.
@@ -266,7 +280,7 @@ fn finish(
 pub fn help() -> String {
     let mut h = String::from(
         "workers-ci: start, follow, version and deploy Cloudflare Workers from CI.\n\n\
-         USAGE:\n  workers-ci [build|wait] [--input-name value]...\n  workers-ci demo       run a build against the embedded simulator (no account needed)\n  \
+         USAGE:\n  workers-ci [build|wait|version|deploy] [--input-name value]...\n  workers-ci demo       run a build against the embedded simulator (no account needed)\n  \
          workers-ci simulate [--port N] [--config FILE]   serve the Cloudflare API simulator\n\n\
          Every input is read from the flag, else from INPUT_<NAME> (GitHub Actions), else from the\n\
          fallback variable shown. Empty values count as unset.\n\nINPUTS:\n",
@@ -300,4 +314,13 @@ pub const OUTPUTS: &[(&str, &str)] = &[
     ("branch", "the branch built"),
     ("commit", "the commit built"),
     ("preview_url", "the preview URL, when Cloudflare returns one"),
+    ("worker_id", "`version`/`deploy`: the Worker's id"),
+    ("version_id", "`version`: the uploaded version; `deploy`: the version given most traffic"),
+    ("version_number", "`version`: the version's number"),
+    ("version_url", "`version`: the first URL that always serves this version, if any"),
+    ("deployment_id", "`version` with `deploy`, and `deploy`: the deployment created"),
+    (
+        "workers_dev_url",
+        "`version`/`deploy`: https://<worker>.<subdomain>.workers.dev, when the account has a subdomain",
+    ),
 ];

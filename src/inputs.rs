@@ -14,15 +14,19 @@ use std::time::Duration;
 pub enum Command {
     Build,
     Wait,
+    Version,
+    Deploy,
 }
 
 impl Command {
-    pub const ALL: [Command; 2] = [Command::Build, Command::Wait];
+    pub const ALL: [Command; 4] = [Command::Build, Command::Wait, Command::Version, Command::Deploy];
 
     pub fn name(self) -> &'static str {
         match self {
             Command::Build => "build",
             Command::Wait => "wait",
+            Command::Version => "version",
+            Command::Deploy => "deploy",
         }
     }
 
@@ -31,7 +35,7 @@ impl Command {
     }
 }
 
-use Command::{Build, Wait};
+use Command::{Build, Deploy, Version, Wait};
 
 pub struct InputSpec {
     pub name: &'static str,
@@ -45,130 +49,70 @@ pub struct InputSpec {
     pub help: &'static str,
 }
 
-const ALL: &[Command] = &[Build, Wait];
+const ALL: &[Command] = &[Build, Wait, Version, Deploy];
+const BUILDS: &[Command] = &[Build, Wait];
 
 /// Every input. README's table, `--help` and `action.yml` are checked against it by tests.
+#[rustfmt::skip]
 pub const INPUTS: &[InputSpec] = &[
-    InputSpec {
-        name: "command",
-        commands: ALL,
-        default: "build",
-        fallback: &[],
-        secret: false,
-        help: "What to do: `build` or `wait` (may also be the first argument).",
-    },
-    InputSpec {
-        name: "api_token",
-        commands: ALL,
-        default: "",
-        fallback: &["CLOUDFLARE_API_TOKEN"],
-        secret: true,
-        help: "Cloudflare API token (required). Builds needs a user-scoped token with Workers Builds Configuration: Edit and Workers Scripts: Read.",
-    },
-    InputSpec {
-        name: "account_id",
-        commands: ALL,
-        default: "",
-        fallback: &["CLOUDFLARE_ACCOUNT_ID"],
-        secret: false,
-        help: "Cloudflare account id, 32 hex characters (required).",
-    },
-    InputSpec {
-        name: "api_url",
-        commands: ALL,
-        default: "https://api.cloudflare.com/client/v4",
-        fallback: &["CLOUDFLARE_API_BASE_URL"],
-        secret: false,
-        help: "API base URL. Plain http is accepted only for loopback (the simulator).",
-    },
-    InputSpec {
-        name: "worker",
-        commands: ALL,
-        default: "",
-        fallback: &[],
-        secret: false,
-        help: "Worker name or 32-hex tag (required). A name is resolved to its tag.",
-    },
-    InputSpec {
-        name: "branch",
-        commands: ALL,
-        default: "$GITHUB_HEAD_REF, else $GITHUB_REF_NAME",
-        fallback: &[],
-        secret: false,
-        help: "Branch to build; picks the trigger.",
-    },
-    InputSpec {
-        name: "commit",
-        commands: ALL,
-        default: "PR head sha on pull_request events, else $GITHUB_SHA",
-        fallback: &[],
-        secret: false,
-        help: "Commit to build (`build`) or to find the build of (`wait`).",
-    },
-    InputSpec {
-        name: "trigger",
-        commands: &[Build],
-        default: "the trigger whose branch filters match `branch`",
-        fallback: &[],
-        secret: false,
-        help: "Trigger uuid or name.",
-    },
-    InputSpec {
-        name: "timeout",
-        commands: ALL,
-        default: "30m",
-        fallback: &[],
-        secret: false,
-        help: "Overall limit, e.g. `90s`, `30m`, `1h30m`. On expiry the build is cancelled (see `cancel_on_abort`).",
-    },
-    InputSpec {
-        name: "logs",
-        commands: ALL,
-        default: "true",
-        fallback: &[],
-        secret: false,
-        help: "Stream the build log into the CI log.",
-    },
-    InputSpec {
-        name: "cancel_on_abort",
-        commands: ALL,
-        default: "true",
-        fallback: &[],
-        secret: false,
-        help: "Cancel the remote build when the job is cancelled (SIGINT/SIGTERM) or `timeout` elapses.",
-    },
-    InputSpec {
-        name: "output_file",
-        commands: ALL,
-        default: "",
-        fallback: &[],
-        secret: false,
-        help: "Also write the outputs to this file: dotenv if it ends in `.env`, JSON if `.json` (for other CI systems).",
-    },
-    InputSpec {
-        name: "wait",
-        commands: &[Build],
-        default: "true",
-        fallback: &[],
-        secret: false,
-        help: "`false`: start the build, write its outputs and exit 0 at once (follow it later with `command: wait` and `build_uuid`).",
-    },
-    InputSpec {
-        name: "build_uuid",
-        commands: &[Wait],
-        default: "",
-        fallback: &[],
-        secret: false,
-        help: "`wait`: follow this build instead of looking one up by commit.",
-    },
-    InputSpec {
-        name: "if_no_build",
-        commands: &[Wait],
-        default: "fail",
-        fallback: &[],
-        secret: false,
-        help: "`wait`: `fail` or `pass` when no build for the commit appears in time.",
-    },
+    InputSpec { name: "command", commands: ALL, default: "build", fallback: &[], secret: false,
+        help: "What to do: `build`, `wait`, `version` or `deploy` (may also be the first argument)." },
+    InputSpec { name: "api_token", commands: ALL, default: "", fallback: &["CLOUDFLARE_API_TOKEN"], secret: true,
+        help: "Cloudflare API token (required). Builds needs a user-scoped token with Workers Builds Configuration: Edit and Workers Scripts: Read; version/deploy need Workers Scripts: Edit." },
+    InputSpec { name: "account_id", commands: ALL, default: "", fallback: &["CLOUDFLARE_ACCOUNT_ID"], secret: false,
+        help: "Cloudflare account id, 32 hex characters (required)." },
+    InputSpec { name: "api_url", commands: ALL, default: "https://api.cloudflare.com/client/v4", fallback: &["CLOUDFLARE_API_BASE_URL"], secret: false,
+        help: "API base URL. Plain http is accepted only for loopback (the simulator)." },
+    InputSpec { name: "worker", commands: ALL, default: "", fallback: &[], secret: false,
+        help: "Worker name (required). `build`/`wait` also take its 32-hex tag, `version`/`deploy` its id." },
+    InputSpec { name: "branch", commands: BUILDS, default: "$GITHUB_HEAD_REF, else $GITHUB_REF_NAME", fallback: &[], secret: false,
+        help: "Branch to build; picks the trigger." },
+    InputSpec { name: "commit", commands: BUILDS, default: "PR head sha on pull_request events, else $GITHUB_SHA", fallback: &[], secret: false,
+        help: "Commit to build (`build`) or whose build to follow (`wait`)." },
+    InputSpec { name: "trigger", commands: &[Build], default: "the trigger whose branch filters match `branch`", fallback: &[], secret: false,
+        help: "Trigger uuid or name." },
+    InputSpec { name: "timeout", commands: ALL, default: "30m", fallback: &[], secret: false,
+        help: "Overall limit, e.g. `90s`, `30m`, `1h30m`. On expiry the build is cancelled (see `cancel_on_abort`)." },
+    InputSpec { name: "logs", commands: BUILDS, default: "true", fallback: &[], secret: false,
+        help: "Stream the build log into the CI log." },
+    InputSpec { name: "cancel_on_abort", commands: BUILDS, default: "true", fallback: &[], secret: false,
+        help: "Cancel the remote build when the job is cancelled (SIGINT/SIGTERM) or `timeout` elapses." },
+    InputSpec { name: "output_file", commands: ALL, default: "", fallback: &[], secret: false,
+        help: "Also write the outputs to this file: dotenv if it ends in `.env`, JSON if `.json` (for other CI systems)." },
+    InputSpec { name: "wait", commands: &[Build], default: "true", fallback: &[], secret: false,
+        help: "`false`: start the build, write its outputs and exit 0 at once (follow it later with `command: wait` and `build_uuid`)." },
+    InputSpec { name: "build_uuid", commands: &[Wait], default: "", fallback: &[], secret: false,
+        help: "Follow this build instead of looking one up by commit." },
+    InputSpec { name: "if_no_build", commands: &[Wait], default: "fail", fallback: &[], secret: false,
+        help: "`fail` or `pass` when no build for the commit appears in time." },
+    InputSpec { name: "dir", commands: &[Version], default: "dist", fallback: &[], secret: false,
+        help: "Directory of built output; every file in it becomes a module." },
+    InputSpec { name: "main_module", commands: &[Version], default: "the only .js/.mjs at the top of `dir`", fallback: &[], secret: false,
+        help: "The module that exports the handler." },
+    InputSpec { name: "compatibility_date", commands: &[Version], default: "", fallback: &[], secret: false,
+        help: "Compatibility date, YYYY-MM-DD (required)." },
+    InputSpec { name: "compatibility_flags", commands: &[Version], default: "", fallback: &[], secret: false,
+        help: "Compatibility flags, comma- or newline-separated." },
+    InputSpec { name: "bindings", commands: &[Version], default: "", fallback: &[], secret: false,
+        help: "JSON array of binding objects, e.g. `[{\"type\":\"kv_namespace\",\"name\":\"KV\",\"namespace_id\":\"…\"}]`." },
+    InputSpec { name: "vars", commands: &[Version], default: "", fallback: &[], secret: false,
+        help: "KEY=VALUE lines, bound as `plain_text`." },
+    InputSpec { name: "secrets", commands: &[Version], default: "", fallback: &[], secret: true,
+        help: "KEY=VALUE lines, bound as `secret_text`; every value is masked before anything prints." },
+    InputSpec { name: "message", commands: &[Version, Deploy], default: "", fallback: &[], secret: false,
+        help: "`workers/message` annotation (at most 1000 bytes)." },
+    InputSpec { name: "tag", commands: &[Version], default: "", fallback: &[], secret: false,
+        help: "`workers/tag` annotation (at most 100 bytes)." },
+    InputSpec { name: "create_worker", commands: &[Version], default: "true", fallback: &[], secret: false,
+        help: "Create the Worker when it does not exist." },
+    InputSpec { name: "deploy", commands: &[Version], default: "false", fallback: &[], secret: false,
+        help: "`false`, `true` (100 %), or a percentage (e.g. `10`) for a gradual rollout beside the version now at 100 %." },
+    InputSpec { name: "versions", commands: &[Deploy], default: "", fallback: &[], secret: false,
+        help: "ID[@PERCENT] items, comma- or newline-separated, at most two, percentages summing to 100." },
+    InputSpec { name: "force", commands: &[Deploy], default: "false", fallback: &[], secret: false,
+        help: "Deploy even where Cloudflare would block it (e.g. rolling back past a secret change)." },
+    InputSpec { name: "rollback", commands: &[Deploy], default: "false", fallback: &[], secret: false,
+        help: "Deploy the previous deployment's version at 100 % (instead of `versions`)." },
 ];
 
 pub fn spec(name: &str) -> Option<&'static InputSpec> {

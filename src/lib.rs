@@ -7,9 +7,12 @@
 //! - `simulator`: a stateful, fault-injecting imitation of the API for the demo and tests.
 #![forbid(unsafe_code)]
 
+pub mod bindings;
+pub mod bundle;
 pub mod ci;
 pub mod cli;
 pub mod cloudflare;
+// pub mod demo;
 pub mod exit;
 pub mod flows;
 pub mod inputs;
@@ -17,3 +20,4 @@ pub mod pace;
 pub mod random;
 pub mod rfc3339;
 pub mod signal;
+// pub mod simulator;

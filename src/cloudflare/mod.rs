@@ -3,8 +3,10 @@
 
 pub mod builds;
 pub mod client;
+pub mod deployments;
 pub mod error;
 pub mod scripts;
+pub mod workers;
 
 pub use client::{Client, ClientConfig, Page};
 pub use error::ApiError;

@@ -3,9 +3,11 @@
 //! and returns the exit code it earned.
 
 pub mod build;
+pub mod deploy;
 pub mod follow;
 pub mod logs;
 pub mod trigger;
+pub mod version;
 pub mod wait;
 
 use std::future::Future;
