@@ -33,12 +33,18 @@ pub fn inert_line(line: &str) -> String {
     out
 }
 
-/// [`inert_line`] applied to every line of a possibly multi-line text.
+/// [`inert_line`] applied to every line of a possibly multi-line text. A lone CR counts as a
+/// line break, as it does for the runner's line reader.
 pub fn inert(text: &str) -> String {
     if !text.contains("::") && !text.contains("##[") {
         return text.to_owned();
     }
-    text.split('\n').map(inert_line).collect::<Vec<_>>().join("\n")
+    physical_lines(text).map(inert_line).collect::<Vec<_>>().join("\n")
+}
+
+/// Splits where the runner's reader would: at LF, CRLF or a lone CR.
+pub fn physical_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.split('\n').flat_map(|l| l.strip_suffix('\r').unwrap_or(l).split('\r'))
 }
 
 /// Would the runner read this line as a command? The runner's own test, for our tests and
@@ -72,6 +78,13 @@ mod tests {
             assert_eq!(safe.replace(BREAK, ""), l, "only invisible characters are added");
         }
         assert_eq!(inert_line("plain text: a::b"), "plain text: a::b");
+    }
+
+    #[test]
+    fn carriage_returns_split_lines_like_the_runner() {
+        assert_eq!(physical_lines("a\r\nb\rc\nd").collect::<Vec<_>>(), ["a", "b", "c", "d"]);
+        let t = inert("progress 50%\r::set-output name=x::y");
+        assert!(t.lines().all(|l| !looks_like_command(l)), "{t:?}");
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::commands::{escape_data, escape_property, inert, inert_line};
+use super::commands::{escape_data, escape_property, inert, inert_line, physical_lines};
 
 pub struct Console {
     github: bool,
@@ -119,8 +119,7 @@ impl Console {
         }
         for line in lines {
             any = true;
-            for physical in line.split('\n') {
-                let physical = physical.strip_suffix('\r').unwrap_or(physical);
+            for physical in physical_lines(line) {
                 if self.github {
                     buf.push_str(&inert_line(physical));
                 } else {

@@ -9,7 +9,7 @@ use crate::cloudflare::builds::{Build, Outcome, Status};
 use crate::exit::{Exit, Failure};
 use crate::pace::jitter;
 
-use super::logs::{LogCursor, Tail};
+use super::logs::{LogCursor, Tail, read_pages};
 use super::{Area, Ctx, Stop, api_failure};
 
 /// Poll cadence. While a build runs, status every 4 s keeps finish detection under 5 s and
@@ -150,7 +150,7 @@ pub async fn follow(
     Ok(build)
 }
 
-/// Reads up to `max_pages` pages (while the API says more are ready), printing new lines.
+/// Reads log pages and prints the new lines as untrusted text.
 async fn read_logs(
     ctx: &Ctx,
     uuid: &str,
@@ -158,21 +158,14 @@ async fn read_logs(
     tail: &mut Tail,
     max_pages: usize,
 ) -> Result<(), ApiError> {
-    for _ in 0..max_pages {
-        let page = ctx.client.build_logs(uuid, cursor.cursor()).await?;
-        let before = cursor.cursor().map(str::to_owned);
-        let fresh = cursor.take(&page);
+    let fetch = |c: Option<String>| async move { ctx.client.build_logs(uuid, c.as_deref()).await };
+    read_pages(fetch, cursor, max_pages, |fresh| {
         for l in &fresh {
             tail.push(l);
         }
         ctx.console.untrusted(fresh.iter().map(String::as_str));
-        // `truncated` with neither new lines nor a new cursor would loop forever.
-        let moved = !fresh.is_empty() || before.as_deref() != cursor.cursor();
-        if !page.truncated || !moved {
-            break;
-        }
-    }
-    Ok(())
+    })
+    .await
 }
 
 fn warn_logs_once(ctx: &Ctx, warned: &mut bool, e: &ApiError) {
