@@ -63,8 +63,8 @@ pub async fn run(args: Vec<String>, console: &Console) -> anyhow::Result<Exit> {
             println!("workers-ci {}", env!("CARGO_PKG_VERSION"));
             return Ok(Exit::Success);
         }
-        // SIM1
-        // SIM2
+        Some("simulate") => return crate::demo::simulate(&args[1..]).await,
+        Some("demo") => return crate::demo::demo(&args[1..]).await,
         _ => {}
     }
     let env = |k: &str| std::env::var(k).ok();
@@ -118,12 +118,14 @@ pub async fn run_with(inputs: Inputs, console: &Console, pace: Pace) -> anyhow::
         report: Mutex::new(Report::default()),
     };
     ctx.summary(|s| *s = crate::ci::summary::Summary::new(&format!("workers-ci {}", command.name())));
+    let started = std::time::Instant::now();
     let result = match flow {
         Flow::Build(a) => flows::build::run(&ctx, a).await,
         Flow::Wait(a) => flows::wait::run(&ctx, a).await,
         Flow::Version(a) => flows::version::run(&ctx, *a).await,
         Flow::Deploy(a) => flows::deploy::run(&ctx, a).await,
     };
+    ctx.console.debug(&usage(&ctx, started));
     let mut report = ctx.report.into_inner().unwrap_or_else(|p| p.into_inner());
     if let Err(e) = &result {
         report.summary.code("Error", format!("{e:#}").lines().map(str::to_owned).collect());
@@ -137,6 +139,19 @@ pub async fn run_with(inputs: Inputs, console: &Console, pace: Pace) -> anyhow::
             Err(e)
         }
     }
+}
+
+/// What the run cost: shown with step debug logging, and read by the benchmarks.
+fn usage(ctx: &Ctx, started: std::time::Instant) -> String {
+    let peak = peak_rss_kib().map_or_else(String::new, |k| format!(", peak RSS {:.1} MiB", k as f64 / 1024.0));
+    format!("usage: {} API requests in {:.1}s{peak}", ctx.client.requests_sent(), started.elapsed().as_secs_f64())
+}
+
+/// The process's peak resident set (Linux `VmHWM`); `None` elsewhere.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 enum Flow {
@@ -233,12 +248,17 @@ fn github_defaults(inputs: &mut Inputs, env: &dyn Fn(&str) -> Option<String>) {
             .then(|| env("GITHUB_EVENT_PATH"))
             .flatten()
             .and_then(|p| std::fs::read(p).ok())
-            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-            .and_then(|v| v.pointer("/pull_request/head/sha").and_then(|s| s.as_str()).map(str::to_owned));
+            .and_then(|bytes| pr_head_sha(&bytes));
         if let Some(c) = set(pr_head).or_else(|| set(env("GITHUB_SHA"))) {
             inputs.set("commit", &c);
         }
     }
+}
+
+/// The pull request's head commit from a webhook event payload (untrusted bytes).
+pub fn pr_head_sha(event: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(event).ok()?;
+    v.pointer("/pull_request/head/sha")?.as_str().map(str::to_owned)
 }
 
 /// Writes outputs and summary. On GitHub: the outputs file and step summary. Elsewhere: the

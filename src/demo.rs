@@ -17,16 +17,31 @@ pub async fn simulate(args: &[String]) -> anyhow::Result<Exit> {
     let mut config = SimConfig::default();
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        let mut value = |name: &str| it.next().cloned().ok_or_else(|| InputError::new("arguments", format!("`{name}` needs a value")));
+        let mut value = |name: &str| {
+            it.next().cloned().ok_or_else(|| InputError::new("arguments", format!("`{name}` needs a value")))
+        };
         match a.as_str() {
-            "--port" => port = value("--port")?.parse().map_err(|_| InputError::new("arguments", "`--port` must be a port number (0 picks a free one)"))?,
+            "--port" => {
+                port = value("--port")?
+                    .parse()
+                    .map_err(|_| InputError::new("arguments", "`--port` must be a port number (0 picks a free one)"))?
+            }
             "--config" => {
                 let path = value("--config")?;
-                let text = std::fs::read_to_string(&path).with_context(|| format!("could not read the simulator config {path}"))?;
-                config = serde_json::from_str(&text).map_err(|e| InputError::new("arguments", format!("`--config`: not a valid simulator config: {e}")))?;
+                let text = std::fs::read_to_string(&path)
+                    .with_context(|| format!("could not read the simulator config {path}"))?;
+                config = serde_json::from_str(&text).map_err(|e| {
+                    InputError::new("arguments", format!("`--config`: not a valid simulator config: {e}"))
+                })?;
             }
             "--outcome" => config.build.outcome = value("--outcome")?,
-            other => return Err(InputError::new("arguments", format!("unknown simulate flag `{other}` (known: --port, --config, --outcome)")).into()),
+            other => {
+                return Err(InputError::new(
+                    "arguments",
+                    format!("unknown simulate flag `{other}` (known: --port, --config, --outcome)"),
+                )
+                .into());
+            }
         }
     }
     crate::simulator::serve_forever(config, port).await?;
@@ -35,13 +50,21 @@ pub async fn simulate(args: &[String]) -> anyhow::Result<Exit> {
 
 /// Starts the simulator in this process and runs a real `build` against it.
 pub async fn demo(args: &[String]) -> anyhow::Result<Exit> {
-    let mut config = SimConfig::default();
-    config.build = BuildProfile { queued_ms: 1500, initializing_ms: 1500, running_ms: 6000, ..BuildProfile::default() };
+    let mut config = SimConfig {
+        build: BuildProfile { queued_ms: 1500, initializing_ms: 1500, running_ms: 6000, ..BuildProfile::default() },
+        ..SimConfig::default()
+    };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match (a.as_str(), it.next()) {
             ("--outcome", Some(o)) => config.build.outcome = o.clone(),
-            _ => return Err(InputError::new("arguments", "demo takes only `--outcome success|fail|cancelled|terminated|skipped`").into()),
+            _ => {
+                return Err(InputError::new(
+                    "arguments",
+                    "demo takes only `--outcome success|fail|cancelled|terminated|skipped`",
+                )
+                .into());
+            }
         }
     }
     let sim = Simulator::start(config, 0).await.context("could not start the simulator")?;

@@ -203,6 +203,13 @@ impl Client {
     }
 }
 
+/// Decodes a response body as the client does; public for the fuzz targets, which feed it
+/// arbitrary bytes (it must never panic).
+pub fn decode_response<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<Page<T>, ApiError> {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    decode("GET", "/fuzz", status, None, body)
+}
+
 fn decode<T: DeserializeOwned>(
     method: &str,
     path: &str,

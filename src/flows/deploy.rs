@@ -143,12 +143,13 @@ pub async fn run(ctx: &Ctx, args: DeployArgs) -> anyhow::Result<Exit> {
     let split = match &args.target {
         Target::Split(s) => s.clone(),
         Target::Rollback => {
-            let previous = deployments.get(1).and_then(primary).ok_or_else(|| {
-                Failure::new(
-                    Exit::Api,
-                    "there is no earlier deployment to roll back to (the Worker has at most one deployment)",
-                )
-            })?;
+            // The newest earlier deployment whose main version differs from the live one:
+            // re-deploying the same version twice must not make rollback a no-op.
+            let live = deployments.first().and_then(primary);
+            let previous =
+                deployments.iter().skip(1).filter_map(primary).find(|v| Some(v) != live.as_ref()).ok_or_else(|| {
+                    Failure::new(Exit::Api, "there is no earlier deployment of another version to roll back to")
+                })?;
             ctx.console.info(&format!("Rolling back to version {previous} (the previous deployment's main version)."));
             vec![DeploymentVersion { version_id: previous, percentage: 100.0 }]
         }

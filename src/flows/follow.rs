@@ -24,6 +24,7 @@ const QUEUED_MAX: Duration = Duration::from_secs(15);
 const LIVE_EXTRA_PAGES: usize = 2;
 /// Consecutive polls that may fail (each after its own retries) before we give up.
 const POLL_FAILURES_TOLERATED: u32 = 3;
+const DRAIN_ATTEMPTS: u32 = 3;
 /// The cancel request runs inside the runner's 7.5 s grace period.
 const CANCEL_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -138,9 +139,18 @@ pub async fn follow(
         if group.is_none() {
             group = Some(ctx.console.group(&format!("Build log ({uuid})")));
         }
-        // Drain: everything released up to the stop, across as many pages as it takes.
-        if let Err(e) = read_logs(ctx, uuid, &mut cursor, tail, usize::MAX).await {
-            warn_logs_once(ctx, &mut log_warned, &e);
+        // Drain: everything released up to the stop, across as many pages as it takes. Each
+        // read already retries; a drain that still fails is tried again from its cursor, so
+        // a bad minute at the end does not cost the lines that explain a failure.
+        for attempt in 1..=DRAIN_ATTEMPTS {
+            match read_logs(ctx, uuid, &mut cursor, tail, usize::MAX).await {
+                Ok(()) => break,
+                Err(e) if attempt < DRAIN_ATTEMPTS && e.is_retryable() => ctx.sleep(ctx.pace.of(RUNNING_TICK)).await,
+                Err(e) => {
+                    warn_logs_once(ctx, &mut log_warned, &e);
+                    break;
+                }
+            }
         }
     }
     drop(group);

@@ -1,0 +1,96 @@
+//! Fault injection: the knobs that let tests meet a bad day of the real API on purpose.
+
+use serde::{Deserialize, Serialize};
+
+/// Hits the matching requests `times` times, after letting `skip` of them through.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Fault {
+    #[serde(default)]
+    pub method: Option<String>,
+    #[serde(default)]
+    pub path_contains: Option<String>,
+    #[serde(default = "one")]
+    pub times: u32,
+    #[serde(default)]
+    pub skip: u32,
+    pub action: FaultAction,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FaultAction {
+    /// An error envelope with this status and code, and `Retry-After` when given.
+    Status { status: u16, code: i64, message: String, retry_after: Option<u64> },
+    /// Close the connection without answering, before handling: nothing happened.
+    Drop,
+    /// Handle the request (a create does create), then close without answering.
+    DropAfter,
+    /// Answer normally after a pause.
+    Delay { ms: u64 },
+    /// HTTP 200 with truncated JSON.
+    Malformed,
+    /// Answer normally, but with an enum value this client has never seen.
+    UnknownEnum,
+    /// HTTP 200 with `success: false` and this (5xx-class) code.
+    SuccessFalse { code: i64 },
+}
+
+impl Fault {
+    pub fn matches(&self, method: &str, path: &str) -> bool {
+        self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
+            && self.path_contains.as_deref().is_none_or(|p| path.contains(p))
+    }
+}
+
+/// Picks the action for a request, spending the fault that supplies it.
+pub fn take(faults: &mut Vec<Fault>, method: &str, path: &str) -> Option<FaultAction> {
+    for i in 0..faults.len() {
+        if !faults[i].matches(method, path) {
+            continue;
+        }
+        if faults[i].skip > 0 {
+            faults[i].skip -= 1;
+            continue;
+        }
+        let action = faults[i].action.clone();
+        faults[i].times = faults[i].times.saturating_sub(1);
+        if faults[i].times == 0 {
+            faults.remove(i);
+        }
+        return Some(action);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skip_then_times_then_spent() {
+        let mut f = vec![Fault {
+            method: Some("GET".into()),
+            path_contains: Some("/logs".into()),
+            times: 2,
+            skip: 1,
+            action: FaultAction::Drop,
+        }];
+        assert_eq!(take(&mut f, "POST", "/x/logs"), None);
+        assert_eq!(take(&mut f, "GET", "/x/logs"), None, "skipped");
+        assert_eq!(take(&mut f, "GET", "/x/logs"), Some(FaultAction::Drop));
+        assert_eq!(take(&mut f, "GET", "/x/logs"), Some(FaultAction::Drop));
+        assert_eq!(take(&mut f, "GET", "/x/logs"), None);
+        assert!(f.is_empty());
+    }
+
+    #[test]
+    fn json_form() {
+        let f: Fault = serde_json::from_str(r#"{"method":"GET","path_contains":"/builds","times":3,"action":{"kind":"status","status":429,"code":10429,"message":"slow down","retry_after":2}}"#).unwrap();
+        assert_eq!(f.times, 3);
+        assert!(matches!(f.action, FaultAction::Status { status: 429, retry_after: Some(2), .. }));
+    }
+}

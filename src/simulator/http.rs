@@ -1,0 +1,321 @@
+//! The simulator's HTTP side: routing, authentication, rate limiting, faults, recording.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::config::SimConfig;
+use super::faults::{self, Fault, FaultAction};
+use super::state::{Reply, State, builds_error, workers_error};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RecordedRequest {
+    pub method: String,
+    /// Starting at `/client/v4`, without the query.
+    pub path: String,
+    pub query: String,
+    pub body: String,
+    /// 0 when the connection was dropped without an answer.
+    pub status: u16,
+    /// Milliseconds since the simulator started.
+    pub at_ms: u64,
+    pub fault: Option<String>,
+}
+
+pub struct Shared {
+    pub(crate) state: Mutex<State>,
+    pub(crate) faults: Mutex<Vec<Fault>>,
+    pub(crate) requests: Mutex<Vec<RecordedRequest>>,
+    hits: Mutex<Vec<Instant>>,
+    started: Instant,
+}
+
+impl Shared {
+    pub fn new(config: SimConfig) -> Shared {
+        Shared {
+            state: Mutex::new(State::new(config)),
+            faults: Mutex::new(Vec::new()),
+            requests: Mutex::new(Vec::new()),
+            hits: Mutex::new(Vec::new()),
+            started: Instant::now(),
+        }
+    }
+}
+
+/// The service error that makes hyper close the connection without an answer.
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by a simulated fault")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) {
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(x) => x,
+                Err(_) => continue,
+            },
+            _ = &mut stop => return,
+        };
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let svc = hyper::service::service_fn(move |req| handle(shared.clone(), req));
+            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+        });
+    }
+}
+
+fn respond(status: u16, body: &Value, retry_after: Option<u64>) -> Response<Full<Bytes>> {
+    let mut r = Response::builder().status(status).header("content-type", "application/json");
+    if let Some(s) = retry_after {
+        r = r.header("retry-after", s.to_string());
+    }
+    r.body(Full::new(Bytes::from(body.to_string()))).unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+}
+
+fn raw(status: u16, body: &'static str) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from_static(body.as_bytes())))
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+}
+
+fn parse_query(q: &str) -> HashMap<String, String> {
+    q.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex =
+            b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b[i], hex) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Dropped> {
+    let method = req.method().as_str().to_owned();
+    let path = req.uri().path().to_owned();
+    let query = req.uri().query().unwrap_or("").to_owned();
+    let auth = req.headers().get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let body = match req.into_body().collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return Err(Dropped),
+    };
+    if let Some(admin) = path.strip_prefix("/__sim/") {
+        return Ok(admin_reply(&shared, &method, admin, &body));
+    }
+    let at_ms = shared.started.elapsed().as_millis() as u64;
+    let record = |status: u16, fault: Option<&FaultAction>| {
+        shared.requests.lock().unwrap_or_else(|p| p.into_inner()).push(RecordedRequest {
+            method: method.clone(),
+            path: path.clone(),
+            query: query.clone(),
+            body: String::from_utf8_lossy(&body).into_owned(),
+            status,
+            at_ms,
+            fault: fault.map(|f| format!("{f:?}")),
+        });
+    };
+    let is_builds = path.contains("/builds/");
+
+    // Authentication comes first, as at the real edge.
+    let (token_ok, scoped) = {
+        let st = shared.state();
+        let expected = st.config.api_token.clone();
+        let token = auth.as_deref().and_then(|a| a.strip_prefix("Bearer ")).filter(|t| !t.is_empty());
+        (token.is_some() && expected.as_deref().is_none_or(|e| Some(e) == token), st.config.account_scoped_token)
+    };
+    if !token_ok || (scoped && is_builds) {
+        let (status, body) = match (is_builds, auth.is_some(), scoped && token_ok) {
+            (true, _, true) => (401, builds_error(12006, "Invalid token")),
+            (true, false, _) => (401, builds_error(12005, "Missing token from authorization header")),
+            // INFERRED code for a wrong token on Builds.
+            (true, true, _) => (401, builds_error(12006, "Invalid token")),
+            (false, _, _) => (401, workers_error(10000, "Authentication error")),
+        };
+        record(status, None);
+        return Ok(respond(status, &body, None));
+    }
+
+    if let Some(reply) = rate_limited(&shared) {
+        record(429, None);
+        return Ok(reply);
+    }
+
+    let fault = faults::take(&mut shared.faults.lock().unwrap_or_else(|p| p.into_inner()), &method, &path);
+    match &fault {
+        Some(FaultAction::Drop) => {
+            record(0, fault.as_ref());
+            return Err(Dropped);
+        }
+        Some(FaultAction::Status { status, code, message, retry_after }) => {
+            let body = if is_builds { builds_error(*code, message) } else { workers_error(*code, message) };
+            record(*status, fault.as_ref());
+            return Ok(respond(*status, &body, *retry_after));
+        }
+        Some(FaultAction::Malformed) => {
+            record(200, fault.as_ref());
+            return Ok(raw(200, "{\"success\":tr"));
+        }
+        Some(FaultAction::SuccessFalse { code }) => {
+            let body =
+                if is_builds { builds_error(*code, "Internal error") } else { workers_error(*code, "Internal error") };
+            record(200, fault.as_ref());
+            return Ok(respond(200, &body, None));
+        }
+        Some(FaultAction::Delay { ms }) => tokio::time::sleep(Duration::from_millis(*ms)).await,
+        Some(FaultAction::DropAfter | FaultAction::UnknownEnum) | None => {}
+    }
+
+    let (status, mut reply_body) = route(&shared, &method, &path, &query, &body);
+    if fault == Some(FaultAction::UnknownEnum) {
+        unknown_enum(&mut reply_body);
+    }
+    if fault == Some(FaultAction::DropAfter) {
+        record(0, fault.as_ref());
+        return Err(Dropped);
+    }
+    record(status, fault.as_ref());
+    Ok(respond(status, &reply_body, None))
+}
+
+fn route(shared: &Shared, method: &str, path: &str, query: &str, body: &[u8]) -> Reply {
+    let mut st = shared.state();
+    let Some(rest) = path.strip_prefix("/client/v4/accounts/") else {
+        return (404, workers_error(7003, "No route for the URI"));
+    };
+    let (account, rest) = rest.split_once('/').unwrap_or((rest, ""));
+    if account != st.config.account_id {
+        // INFERRED: the real API's code for an account the token cannot access.
+        return (403, workers_error(9109, "Unauthorized to access requested resource"));
+    }
+    st.handle(method, &format!("/{rest}"), &parse_query(query), body)
+}
+
+/// Replaces enum values with one no client knows, where the answer has them.
+fn unknown_enum(body: &mut Value) {
+    fn walk(v: &mut Value) {
+        match v {
+            Value::Object(o) => {
+                for (k, val) in o.iter_mut() {
+                    if (k == "status" || k == "build_trigger_source") && val.is_string() {
+                        *val = json!("paused_for_review");
+                    } else {
+                        walk(val);
+                    }
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    if let Some(r) = body.get_mut("result") {
+        walk(r);
+    }
+}
+
+/// Sliding-window limit across all tokens (the tests use one). Beyond it: 429 with the
+/// seconds until a slot frees.
+fn rate_limited(shared: &Shared) -> Option<Response<Full<Bytes>>> {
+    let limit = shared.state().config.rate_limit?;
+    let now = Instant::now();
+    let window = Duration::from_secs(limit.window_secs);
+    let mut hits = shared.hits.lock().unwrap_or_else(|p| p.into_inner());
+    hits.retain(|t| now.duration_since(*t) < window);
+    if hits.len() >= limit.requests as usize {
+        let wait = window.saturating_sub(now.duration_since(hits[0]));
+        let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+        // INFERRED: Cloudflare's rate-limit error code is not in the contract.
+        return Some(respond(
+            429,
+            &workers_error(10429, "Rate limited. Please wait and consider throttling your request speed"),
+            Some(secs),
+        ));
+    }
+    hits.push(now);
+    None
+}
+
+fn admin_reply(shared: &Shared, method: &str, path: &str, body: &[u8]) -> Response<Full<Bytes>> {
+    match (method, path) {
+        ("GET", "requests") => {
+            let r = shared.requests.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            respond(200, &serde_json::to_value(r).unwrap_or_default(), None)
+        }
+        ("POST", "faults") => match serde_json::from_slice::<Fault>(body) {
+            Ok(f) => {
+                shared.faults.lock().unwrap_or_else(|p| p.into_inner()).push(f);
+                respond(200, &json!({ "ok": true }), None)
+            }
+            Err(e) => respond(400, &json!({ "error": e.to_string() }), None),
+        },
+        ("POST", "push") => {
+            let v: Value = serde_json::from_slice(body).unwrap_or_default();
+            let (Some(worker), Some(branch), Some(commit)) =
+                (v["worker"].as_str(), v["branch"].as_str(), v["commit"].as_str())
+            else {
+                return respond(400, &json!({ "error": "worker, branch and commit are required" }), None);
+            };
+            let after = Duration::from_millis(v["after_ms"].as_u64().unwrap_or(0));
+            match shared.state().push(worker, branch, commit, after) {
+                Some(uuid) => respond(200, &json!({ "build_uuid": uuid }), None),
+                None => respond(404, &json!({ "error": "no such worker, or no trigger builds that branch" }), None),
+            }
+        }
+        ("PUT", "build_profile") => match serde_json::from_slice(body) {
+            Ok(p) => {
+                shared.state().config.build = p;
+                respond(200, &json!({ "ok": true }), None)
+            }
+            Err(e) => respond(400, &json!({ "error": e.to_string() }), None),
+        },
+        ("GET", "builds") => {
+            let st = shared.state();
+            let now = Instant::now();
+            respond(200, &Value::Array(st.builds.iter().map(|b| b.json(now)).collect()), None)
+        }
+        _ => respond(404, &json!({ "error": "unknown admin endpoint" }), None),
+    }
+}

@@ -1,0 +1,224 @@
+//! `build` end to end: the real binary against the in-process simulator.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn the_build(sim: &Simulator) -> serde_json::Value {
+    let builds = sim.builds();
+    assert_eq!(builds.len(), 1, "exactly one build exists: {builds:#?}");
+    builds.into_iter().next().unwrap()
+}
+
+#[test]
+fn success_streams_every_log_line_once_in_order_and_writes_outputs() {
+    let sim = sim();
+    let inv = Invocation::new(&sim);
+    let run = inv.run();
+    run.assert_code(0).assert_no_secret(TOKEN);
+    let build = the_build(&sim);
+    let uuid = build["build_uuid"].as_str().unwrap();
+    assert_eq!(run.output("build_uuid"), Some(uuid));
+    assert_eq!(run.output("build_status"), Some("stopped"));
+    assert_eq!(run.output("build_outcome"), Some("success"));
+    assert_eq!(run.output("branch"), Some("main"));
+    assert_eq!(run.output("commit"), Some("0123456789abcdef0123456789abcdef01234567"));
+    assert_eq!(run.output("trigger_uuid"), build["trigger"]["trigger_uuid"].as_str());
+    assert_eq!(run.output("worker_tag").map(str::len), Some(32));
+    assert_eq!(run.view().untrusted_lines(), sim.build_log(uuid), "log lines exactly once, in order");
+    assert!(!sim.build_log(uuid).is_empty());
+    assert_only_our_commands(&run);
+    assert!(run.summary.contains("| Outcome | success |"), "{}", run.summary);
+    assert_eq!(requests_matching(&sim, "POST", "/builds"), 1);
+    assert_eq!(requests_matching(&sim, "PUT", "/cancel"), 0);
+}
+
+#[test]
+fn the_posted_build_carries_branch_and_commit() {
+    let sim = sim();
+    Invocation::new(&sim).input("logs", "false").run().assert_code(0);
+    let post = sim.requests().into_iter().find(|r| r.method == "POST").unwrap();
+    let body: serde_json::Value = serde_json::from_str(&post.body).unwrap();
+    assert_eq!(body["branch"], "main");
+    assert_eq!(body["commit_hash"], "0123456789abcdef0123456789abcdef01234567");
+}
+
+#[test]
+fn main_and_feature_branches_pick_their_triggers() {
+    let sim = sim();
+    let prod = Invocation::new(&sim).input("logs", "false").run();
+    prod.assert_code(0);
+    let feature = Invocation::new(&sim).input("branch", "feature/login").input("logs", "false").run();
+    feature.assert_code(0);
+    let triggers: Vec<String> =
+        sim.builds().iter().map(|b| b["trigger"]["trigger_name"].as_str().unwrap().to_owned()).collect();
+    assert!(triggers.iter().any(|t| t == "Deploy default branch"), "{triggers:?}");
+    assert!(triggers.iter().any(|t| t == "Deploy non-production branches"), "{triggers:?}");
+    assert_ne!(prod.output("trigger_uuid"), feature.output("trigger_uuid"));
+    let posts: Vec<String> = sim.requests().into_iter().filter(|r| r.method == "POST").map(|r| r.path).collect();
+    assert!(posts[0].contains(prod.output("trigger_uuid").unwrap()));
+    assert!(posts[1].contains(feature.output("trigger_uuid").unwrap()));
+}
+
+#[test]
+fn explicit_trigger_by_name() {
+    let sim = sim();
+    let run = Invocation::new(&sim).input("trigger", "Deploy non-production branches").input("logs", "false").run();
+    run.assert_code(0);
+    assert_eq!(sim.builds()[0]["trigger"]["trigger_name"], "Deploy non-production branches");
+}
+
+#[test]
+fn failed_build_exits_1_with_annotation_and_log_tail_in_summary() {
+    let sim = sim_with(BuildProfile { outcome: "fail".into(), ..fast_profile() });
+    let run = Invocation::new(&sim).run();
+    run.assert_code(1);
+    assert_eq!(run.output("build_outcome"), Some("fail"));
+    let view = run.view();
+    assert!(
+        view.commands.iter().any(|c| c.name == "error" && c.properties.contains("Cloudflare build failed")),
+        "{}",
+        run.stdout
+    );
+    let uuid = run.output("build_uuid").unwrap();
+    let last = sim.build_log(uuid).last().cloned().unwrap();
+    assert!(run.summary.contains(&last), "summary ends with the log's last line\n{}", run.summary);
+}
+
+#[test]
+fn cancelled_terminated_and_skipped_outcomes() {
+    for (outcome, code) in [("cancelled", 3), ("terminated", 4), ("skipped", 0)] {
+        let sim = sim_with(BuildProfile { outcome: outcome.into(), ..fast_profile() });
+        let run = Invocation::new(&sim).run();
+        run.assert_code(code);
+        assert_eq!(run.output("build_outcome"), Some(outcome));
+        if outcome == "skipped" {
+            assert!(
+                run.view().commands.iter().any(|c| c.name == "notice" && c.data.contains("skipped")),
+                "{}",
+                run.stdout
+            );
+        }
+    }
+}
+
+#[test]
+fn timeout_cancels_the_remote_build() {
+    let sim = sim_with(BuildProfile { running_ms: 60_000, ..fast_profile() });
+    let run = Invocation::new(&sim).input("timeout", "2s").run();
+    run.assert_code(6);
+    assert_eq!(requests_matching(&sim, "PUT", "/cancel"), 1);
+    let build = the_build(&sim);
+    assert_eq!(build["build_outcome"], "cancelled");
+    assert_eq!(run.output("build_outcome"), Some("cancelled"));
+    assert!(run.elapsed < Duration::from_secs(8), "{:?}", run.elapsed);
+}
+
+#[test]
+fn timeout_without_cancel_on_abort_leaves_the_build_running() {
+    let sim = sim_with(BuildProfile { running_ms: 60_000, ..fast_profile() });
+    let run = Invocation::new(&sim).input("timeout", "2s").input("cancel_on_abort", "false").run();
+    run.assert_code(6);
+    assert_eq!(requests_matching(&sim, "PUT", "/cancel"), 0);
+    assert_eq!(the_build(&sim)["status"], "running");
+}
+
+#[test]
+fn sigint_mid_build_cancels_once_writes_outputs_and_exits_fast() {
+    let sim = sim_with(BuildProfile { running_ms: 60_000, ..fast_profile() });
+    let inv = Invocation::new(&sim);
+    let child = inv.spawn();
+    assert!(eventually(Duration::from_secs(10), || sim.builds().first().is_some_and(|b| b["status"] == "running")));
+    std::thread::sleep(Duration::from_millis(200));
+    let signalled = Instant::now();
+    send_signal(&child, "INT");
+    let out = child.wait_with_output().unwrap();
+    let took = signalled.elapsed();
+    let run = inv.collect(out.status.code(), out.stdout, out.stderr, took);
+    run.assert_code(130);
+    assert!(took < Duration::from_secs(5), "exit took {took:?}");
+    assert_eq!(requests_matching(&sim, "PUT", "/cancel"), 1);
+    assert_eq!(run.output("build_outcome"), Some("cancelled"));
+    assert_eq!(run.output("build_uuid"), the_build(&sim)["build_uuid"].as_str());
+    assert_only_our_commands(&run);
+}
+
+#[test]
+fn wait_false_returns_at_once_and_wait_follows_later() {
+    let sim = sim();
+    let started = Invocation::new(&sim).input("wait", "false").run();
+    started.assert_code(0);
+    let uuid = started.output("build_uuid").unwrap().to_owned();
+    assert_eq!(started.output("build_status"), Some("queued"));
+    assert_eq!(requests_matching(&sim, "GET", &format!("/builds/builds/{uuid}")), 0, "did not poll");
+    let followed = Invocation::new(&sim).input("command", "wait").input("build_uuid", &uuid).run();
+    followed.assert_code(0);
+    assert_eq!(followed.output("build_outcome"), Some("success"));
+    assert_eq!(followed.output("build_uuid"), Some(uuid.as_str()));
+    assert_eq!(requests_matching(&sim, "POST", "/builds"), 1);
+}
+
+#[test]
+fn hostile_log_lines_are_shown_but_inert() {
+    let sim = sim_with(BuildProfile { hostile: true, ..fast_profile() });
+    let run = Invocation::new(&sim).run();
+    run.assert_code(0);
+    let uuid = run.output("build_uuid").unwrap();
+    let log = sim.build_log(uuid);
+    assert!(
+        log.iter().any(|l| l.contains("::set-output")) && log.iter().any(|l| l.contains("##[")),
+        "the profile is hostile"
+    );
+    assert_eq!(run.view().untrusted_lines(), log);
+    assert_only_our_commands(&run);
+    assert_eq!(run.output("build_outcome"), Some("success"));
+    assert!(run.outputs.iter().all(|(n, _)| n != "x"));
+}
+
+#[test]
+fn plain_mode_prints_outputs_and_writes_output_files() {
+    let sim = sim();
+    for file in ["out.json", "out.env"] {
+        let mut inv = Invocation::new(&sim).plain().input("logs", "false");
+        let path = inv.dir.path().join(file);
+        inv = inv.input("output_file", path.to_str().unwrap());
+        let run = inv.run();
+        run.assert_code(0).assert_no_secret(TOKEN);
+        assert!(run.stdout.contains("build_outcome: success"), "{}", run.stdout);
+        assert!(!run.stdout.contains("::"), "no workflow commands outside GitHub:\n{}", run.stdout);
+        let text = std::fs::read_to_string(&path).unwrap();
+        if file.ends_with(".json") {
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(v["build_outcome"], "success");
+        } else {
+            assert!(text.contains("BUILD_OUTCOME=success\n"), "{text}");
+        }
+    }
+}
+
+#[test]
+fn flags_work_without_any_input_variables() {
+    let sim = sim();
+    let out = std::process::Command::new(bin())
+        .env_clear()
+        .env("WORKERS_CI_TIME_SCALE", TIME_SCALE)
+        .env("CLOUDFLARE_API_TOKEN", TOKEN)
+        .args([
+            "build",
+            "--account-id",
+            &sim.account_id(),
+            "--api-url",
+            &sim.base_url(),
+            "--worker",
+            "my-worker",
+            "--branch=main",
+            "--logs",
+            "false",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(sim.builds().len(), 1);
+}

@@ -1,0 +1,320 @@
+//! Shared test harness: an in-process simulator, the real binary run against it, and a reader
+//! of stdout and the outputs file that behaves like the GitHub runner.
+#![allow(dead_code, unused_imports)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub use workers_ci::simulator::{BuildProfile, Fault, FaultAction, SimConfig, Simulator, WorkerSeed};
+
+/// A token no output may ever contain.
+pub const TOKEN: &str = "tok_SECRET-9f3a1c-do-not-print";
+/// Client waits are scaled by this: a 4 s poll becomes 80 ms.
+pub const TIME_SCALE: &str = "0.02";
+
+pub fn fast_profile() -> BuildProfile {
+    BuildProfile { queued_ms: 300, initializing_ms: 200, running_ms: 1200, ..BuildProfile::default() }
+}
+
+pub fn sim_with(profile: BuildProfile) -> Simulator {
+    Simulator::start_background(SimConfig { build: profile, ..SimConfig::default() }).expect("simulator starts")
+}
+
+pub fn sim() -> Simulator {
+    sim_with(fast_profile())
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_workers-ci")
+}
+
+/// One invocation of the binary, GitHub-style: inputs as INPUT_*, runner files in a temp dir.
+pub struct Invocation {
+    pub env: HashMap<String, String>,
+    pub args: Vec<String>,
+    pub dir: tempfile::TempDir,
+    pub github: bool,
+}
+
+impl Invocation {
+    pub fn new(sim: &Simulator) -> Invocation {
+        let mut env = HashMap::new();
+        env.insert("INPUT_API_TOKEN".into(), TOKEN.into());
+        env.insert("INPUT_ACCOUNT_ID".into(), sim.account_id());
+        env.insert("INPUT_API_URL".into(), sim.base_url());
+        env.insert("INPUT_WORKER".into(), "my-worker".into());
+        env.insert("INPUT_BRANCH".into(), "main".into());
+        env.insert("INPUT_COMMIT".into(), "0123456789abcdef0123456789abcdef01234567".into());
+        env.insert("INPUT_TIMEOUT".into(), "60s".into());
+        env.insert("WORKERS_CI_TIME_SCALE".into(), TIME_SCALE.into());
+        Invocation { env, args: Vec::new(), dir: tempfile::tempdir().unwrap(), github: true }
+    }
+
+    pub fn input(mut self, name: &str, value: &str) -> Self {
+        self.env.insert(format!("INPUT_{}", name.to_uppercase()), value.into());
+        self
+    }
+
+    pub fn without(mut self, name: &str) -> Self {
+        self.env.remove(&format!("INPUT_{}", name.to_uppercase()));
+        self
+    }
+
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.insert(name.into(), value.into());
+        self
+    }
+
+    pub fn arg(mut self, a: &str) -> Self {
+        self.args.push(a.into());
+        self
+    }
+
+    pub fn plain(mut self) -> Self {
+        self.github = false;
+        self
+    }
+
+    pub fn outputs_path(&self) -> PathBuf {
+        self.dir.path().join("github_output")
+    }
+
+    pub fn summary_path(&self) -> PathBuf {
+        self.dir.path().join("step_summary")
+    }
+
+    pub fn command(&self) -> Command {
+        let mut c = Command::new(bin());
+        c.env_clear().args(&self.args).envs(&self.env).stdin(Stdio::null());
+        if self.github {
+            std::fs::write(self.outputs_path(), "").unwrap();
+            c.env("GITHUB_ACTIONS", "true")
+                .env("GITHUB_OUTPUT", self.outputs_path())
+                .env("GITHUB_STEP_SUMMARY", self.summary_path());
+        }
+        c
+    }
+
+    pub fn run(&self) -> Run {
+        let started = Instant::now();
+        let out = self.command().output().expect("binary runs");
+        self.collect(out.status.code(), out.stdout, out.stderr, started.elapsed())
+    }
+
+    pub fn spawn(&self) -> Child {
+        self.command().stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("binary starts")
+    }
+
+    pub fn collect(&self, code: Option<i32>, stdout: Vec<u8>, stderr: Vec<u8>, elapsed: Duration) -> Run {
+        let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+        let outputs_text = read(&self.outputs_path());
+        Run {
+            code: code.unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+            outputs: parse_outputs_file(&outputs_text),
+            outputs_text,
+            summary: read(&self.summary_path()),
+            elapsed,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub outputs: Vec<(String, String)>,
+    pub outputs_text: String,
+    pub summary: String,
+    pub elapsed: Duration,
+}
+
+impl Run {
+    pub fn output(&self, name: &str) -> Option<&str> {
+        self.outputs.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    pub fn view(&self) -> RunnerView {
+        runner_view(&self.stdout)
+    }
+
+    /// Everything a user or log collector could see.
+    pub fn everything(&self) -> String {
+        format!("{}\n{}\n{}\n{}", self.stdout, self.stderr, self.outputs_text, self.summary)
+    }
+
+    pub fn assert_code(&self, code: i32) -> &Self {
+        assert_eq!(self.code, code, "exit code\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    /// `::add-mask::` lines are exempt: the runner consumes them without echoing them, and
+    /// registering the secret is their whole point.
+    pub fn assert_no_secret(&self, secret: &str) -> &Self {
+        let shown: String =
+            self.everything().lines().filter(|l| !l.starts_with("::add-mask::")).collect::<Vec<_>>().join("\n");
+        assert!(!shown.contains(secret), "a secret leaked:\n{shown}");
+        self
+    }
+}
+
+/// The runner's outputs-file parser (FileCommandManager), strict like the runner: a heredoc
+/// without its delimiter or a line of neither form panics, which fails the test.
+pub fn parse_outputs_file(text: &str) -> Vec<(String, String)> {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        i += 1;
+        if line.is_empty() {
+            continue;
+        }
+        let eq = line.find('=');
+        let heredoc = line.find("<<");
+        match (eq, heredoc) {
+            (Some(e), h) if h.is_none_or(|h| e < h) => out.push((line[..e].to_owned(), line[e + 1..].to_owned())),
+            (_, Some(h)) => {
+                let (name, delim) = (&line[..h], &line[h + 2..]);
+                assert!(!name.is_empty() && !delim.is_empty(), "empty name or delimiter");
+                let mut value = Vec::new();
+                loop {
+                    assert!(i < lines.len(), "Matching delimiter not found");
+                    let l = lines[i];
+                    i += 1;
+                    if l == delim {
+                        break;
+                    }
+                    value.push(l);
+                }
+                out.push((name.to_owned(), value.join("\n")));
+            }
+            _ => panic!("Invalid format: {line:?}"),
+        }
+    }
+    out
+}
+
+/// What the runner makes of stdout: the commands it would execute, and the lines it shows.
+#[derive(Debug, Default)]
+pub struct RunnerView {
+    pub commands: Vec<RunnerCommand>,
+    /// Lines shown as text, in order, with their block: `Some(n)` inside the n-th
+    /// stop-commands block.
+    pub shown: Vec<(Option<usize>, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunnerCommand {
+    pub name: String,
+    pub properties: String,
+    pub data: String,
+    pub legacy: bool,
+}
+
+impl RunnerView {
+    pub fn names(&self) -> Vec<&str> {
+        self.commands.iter().map(|c| c.name.as_str()).collect()
+    }
+
+    /// The text shown inside stop-commands blocks (the untrusted lines), with our invisible
+    /// neutralising characters removed.
+    pub fn untrusted_lines(&self) -> Vec<String> {
+        self.shown.iter().filter(|(b, _)| b.is_some()).map(|(_, l)| l.replace('\u{200B}', "")).collect()
+    }
+}
+
+/// ActionCommandManager/ActionCommand.TryParseV2/TryParse, as `../shared/github-actions.md`
+/// §2.4–2.5 describes them: after leading whitespace a line starting with `::` is a command;
+/// `##[` anywhere starts a legacy one; while stopped only `::<token>::` does anything.
+pub fn runner_view(stdout: &str) -> RunnerView {
+    let mut view = RunnerView::default();
+    let mut stopped: Option<String> = None;
+    let mut block = 0;
+    for line in stdout.lines() {
+        if let Some(token) = &stopped {
+            if line.trim_start() == format!("::{token}::") {
+                stopped = None;
+            } else {
+                view.shown.push((Some(block), line.to_owned()));
+            }
+            continue;
+        }
+        let trimmed = line.trim_start();
+        if let Some(rest) = trimmed.strip_prefix("::")
+            && let Some(end) = rest.find("::")
+        {
+            let head = &rest[..end];
+            let data = &rest[end + 2..];
+            let (name, props) = head.split_once(' ').unwrap_or((head, ""));
+            let cmd =
+                RunnerCommand { name: name.to_lowercase(), properties: props.into(), data: data.into(), legacy: false };
+            if cmd.name == "stop-commands" {
+                stopped = Some(data.to_owned());
+                block += 1;
+            }
+            view.commands.push(cmd);
+            continue;
+        }
+        if let Some(pos) = line.find("##[") {
+            let rest = &line[pos + 3..];
+            if let Some(end) = rest.find(']') {
+                let head = &rest[..end];
+                let (name, props) = head.split_once(' ').unwrap_or((head, ""));
+                view.commands.push(RunnerCommand {
+                    name: name.to_lowercase(),
+                    properties: props.into(),
+                    data: rest[end + 1..].into(),
+                    legacy: true,
+                });
+                continue;
+            }
+        }
+        view.shown.push((None, line.to_owned()));
+    }
+    view
+}
+
+/// The only workflow commands workers-ci itself issues.
+pub const OUR_COMMANDS: &[&str] =
+    &["add-mask", "group", "endgroup", "stop-commands", "error", "warning", "notice", "debug"];
+
+/// Asserts that the runner would execute nothing but our own commands.
+pub fn assert_only_our_commands(run: &Run) {
+    let view = run.view();
+    for c in &view.commands {
+        assert!(!c.legacy, "a legacy ##[ command would run: {c:?}\n{}", run.stdout);
+        let ours = OUR_COMMANDS.contains(&c.name.as_str())
+            || c.data.is_empty() && c.properties.is_empty() && c.name.len() == 32;
+        assert!(ours, "the runner would execute a command we did not write: {c:?}\n{}", run.stdout);
+        if c.name == "add-mask" {
+            assert_eq!(c.data, TOKEN, "only the token (and declared secrets) are masked");
+        }
+    }
+}
+
+/// Polls `cond` for up to `limit`.
+pub fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// Requests the binary sent, excluding none.
+pub fn requests_matching(sim: &Simulator, method: &str, path_contains: &str) -> usize {
+    sim.requests().iter().filter(|r| r.method == method && r.path.contains(path_contains)).count()
+}
+
+pub fn send_signal(child: &Child, sig: &str) {
+    let status = Command::new("kill").args([format!("-{sig}"), child.id().to_string()]).status().expect("kill runs");
+    assert!(status.success());
+}
