@@ -568,7 +568,7 @@ impl State {
             "logpush": false,
             "tags": [],
             "tail_consumers": [],
-            "observability": { "enabled": false, "head_sampling_rate": 1, "logs": null },
+            "observability": { "enabled": false, "head_sampling_rate": 1, "logs": { "enabled": false, "invocation_logs": true, "head_sampling_rate": 1, "persist": true, "destinations": [] } },
             "subdomain": { "enabled": url.is_some(), "previews_enabled": url.is_some(), "url": url },
         })
     }
