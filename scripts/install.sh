@@ -206,6 +206,8 @@ install_source() {
     die "cargo is not installed: install Rust first (rustup), or use binary_path with a prebuilt binary"
   local target_dir
   target_dir=$(unix_path "${CARGO_TARGET_DIR:-$cache_root/source/target}")
+  # aws-lc-sys (TLS) needs NASM on Windows x86_64 unless told to use its prebuilt objects.
+  if [[ "$os" == Windows ]]; then export AWS_LC_SYS_PREBUILT_NASM=${AWS_LC_SYS_PREBUILT_NASM:-1}; fi
   log "building workers-ci from $SOURCE_DIR: cargo build --release --locked (a few minutes)"
   CARGO_TARGET_DIR=$target_dir cargo build --release --locked --manifest-path "$SOURCE_DIR/Cargo.toml" --bin workers-ci ||
     die "cargo build --release --locked failed"
