@@ -78,6 +78,12 @@ pub struct Client {
 /// Per-request limit; a single API call that takes longer is treated as a transient failure.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The request timeout, scaled with the pace (so tests can meet a read timeout in a second)
+/// but never below half a second.
+pub fn request_timeout(pace: Pace) -> Duration {
+    pace.of(REQUEST_TIMEOUT).max(Duration::from_millis(500))
+}
+
 impl Client {
     /// Fails only when the token cannot be put in a header; the message never contains it.
     pub fn new(config: ClientConfig) -> Result<Client, String> {
@@ -91,7 +97,7 @@ impl Client {
             .default_headers(headers)
             .user_agent(concat!("workers-ci/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10))
-            .timeout(REQUEST_TIMEOUT)
+            .timeout(request_timeout(config.pace))
             .build()
             .map_err(|e| format!("could not set up the HTTP client: {e}"))?;
         Ok(Client {
@@ -151,7 +157,7 @@ impl Client {
             req = req.header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
         }
         if let Some(t) = timeout {
-            req = req.timeout(t);
+            req = req.timeout(self.pace.of(t).max(Duration::from_millis(500)));
         }
         self.sent.fetch_add(1, Ordering::Relaxed);
         let m = method.as_str().to_owned();

@@ -246,6 +246,7 @@ async fn start(
         }
         if err.may_have_applied() {
             ctx.console.warning(&format!("starting the build failed ambiguously ({err}); checking whether Cloudflare created it before trying again"));
+            super::settle_before_reconcile(ctx, &err).await;
             match find_created(&ctx.client, tag, trigger_uuid, args, t0).await {
                 Ok(Some(b)) => {
                     ctx.console.info(&format!("Cloudflare did create build {}; following it.", b.build_uuid));

@@ -214,6 +214,7 @@ pub async fn deploy(
             ctx.console.warning(&format!(
                 "creating the deployment failed ambiguously ({err}); checking whether it exists before trying again"
             ));
+            super::settle_before_reconcile(ctx, &err).await;
             match find_deployment(&ctx.client, script, split, t0).await {
                 Ok(Some(d)) => break d,
                 Ok(None) if sends < 2 => continue,

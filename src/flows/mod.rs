@@ -105,6 +105,15 @@ pub async fn guarded<T>(ctx: &Ctx, critical: impl Fn() -> bool, work: impl Futur
     Err(stop)
 }
 
+/// Before looking for what a failed create made: a create that timed out may still be running
+/// on the server, so it gets the time of one more request first. Without this pause the
+/// look finds nothing, the create is sent again, and both complete.
+pub async fn settle_before_reconcile(ctx: &Ctx, err: &ApiError) {
+    if matches!(err, ApiError::Transport { kind: crate::cloudflare::error::TransportKind::Timeout, .. }) {
+        ctx.sleep(crate::cloudflare::client::request_timeout(ctx.pace)).await;
+    }
+}
+
 /// Which API an error came from, for the advice that goes with it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Area {

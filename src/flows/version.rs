@@ -243,6 +243,7 @@ async fn upload(ctx: &Ctx, worker: &Worker, args: &VersionArgs) -> anyhow::Resul
             ctx.console.warning(&format!(
                 "the upload failed ambiguously ({err}); checking whether the version was created before trying again"
             ));
+            super::settle_before_reconcile(ctx, &err).await;
             match find_version(&ctx.client, &worker.id, args, t0).await {
                 Ok(Some(v)) => return Ok(v),
                 Ok(None) if sends < 2 => continue,

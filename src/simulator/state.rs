@@ -212,9 +212,21 @@ fn bad_request(message: &str) -> Reply {
     (400, workers_error(10021, message))
 }
 
+/// A UUID derived from a seed, so a simulator seeded with the same tags answers with the same
+/// ids (tests compare runs across simulators).
+fn derived_uuid(seed: &str, n: u8) -> String {
+    let hex: String = seed
+        .bytes()
+        .chain(std::iter::repeat(b'0'))
+        .take(32)
+        .map(|b| char::from_digit(u32::from((b ^ n) % 16), 16).unwrap_or('0'))
+        .collect();
+    format!("{}-{}-4{}-8{}-{}", &hex[0..8], &hex[8..12], &hex[13..16], &hex[17..20], &hex[20..32])
+}
+
 fn triggers_for(tag: &str) -> Vec<Value> {
     let repo = json!({
-        "repo_connection_uuid": random::uuid_v4(),
+        "repo_connection_uuid": derived_uuid(tag, 0),
         "repo_id": "123456789",
         "repo_name": "my-worker",
         "provider_type": "github",
@@ -224,9 +236,9 @@ fn triggers_for(tag: &str) -> Vec<Value> {
         "modified_on": rfc3339::format(SystemTime::now()),
         "deleted_on": null,
     });
-    let t = |name: &str, inc: &[&str], exc: &[&str], deploy: &str| {
+    let t = |n: u8, name: &str, inc: &[&str], exc: &[&str], deploy: &str| {
         json!({
-            "trigger_uuid": random::uuid_v4(),
+            "trigger_uuid": derived_uuid(tag, n),
             "trigger_name": name,
             "external_script_id": tag,
             "build_command": "npm run build",
@@ -246,8 +258,8 @@ fn triggers_for(tag: &str) -> Vec<Value> {
         })
     };
     vec![
-        t("Deploy default branch", &["main"], &[], "npx wrangler deploy"),
-        t("Deploy non-production branches", &["*"], &["main"], "npx wrangler versions upload"),
+        t(1, "Deploy default branch", &["main"], &[], "npx wrangler deploy"),
+        t(2, "Deploy non-production branches", &["*"], &["main"], "npx wrangler versions upload"),
     ]
 }
 
@@ -295,8 +307,8 @@ impl State {
                         (true, true) => triggers_for(&tag),
                         (true, false) => triggers_for(&tag).into_iter().take(1).collect(),
                     },
+                    id: if seed.tag.is_some() { tag.chars().rev().collect() } else { random::hex(16) },
                     tag,
-                    id: random::hex(16),
                     created: SystemTime::now(),
                     versions: Vec::new(),
                     deployments: Vec::new(),
