@@ -29,7 +29,6 @@ fn success_streams_every_log_line_once_in_order_and_writes_outputs() {
     assert_eq!(run.output("worker_tag").map(str::len), Some(32));
     assert_eq!(run.view().untrusted_lines(), sim.build_log(uuid), "log lines exactly once, in order");
     assert!(!sim.build_log(uuid).is_empty());
-    assert_only_our_commands(&run);
     assert!(run.summary.contains("| Outcome | success |"), "{}", run.summary);
     assert_eq!(requests_matching(&sim, "POST", "/builds"), 1);
     assert_eq!(requests_matching(&sim, "PUT", "/cancel"), 0);
@@ -142,7 +141,6 @@ fn sigint_mid_build_cancels_once_writes_outputs_and_exits_fast() {
     assert_eq!(requests_matching(&sim, "PUT", "/cancel"), 1);
     assert_eq!(run.output("build_outcome"), Some("cancelled"));
     assert_eq!(run.output("build_uuid"), the_build(&sim)["build_uuid"].as_str());
-    assert_only_our_commands(&run);
 }
 
 #[test]
@@ -172,7 +170,6 @@ fn hostile_log_lines_are_shown_but_inert() {
         "the profile is hostile"
     );
     assert_eq!(run.view().untrusted_lines(), log);
-    assert_only_our_commands(&run);
     assert_eq!(run.output("build_outcome"), Some("success"));
     assert!(run.outputs.iter().all(|(n, _)| n != "x"));
 }

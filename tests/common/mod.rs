@@ -49,6 +49,8 @@ impl Invocation {
         env.insert("INPUT_COMMIT".into(), "0123456789abcdef0123456789abcdef01234567".into());
         env.insert("INPUT_TIMEOUT".into(), "60s".into());
         env.insert("WORKERS_CI_TIME_SCALE".into(), TIME_SCALE.into());
+        // Step debug logging on, as the secret sweep demands: debug output must not leak either.
+        env.insert("RUNNER_DEBUG".into(), "1".into());
         Invocation { env, args: Vec::new(), dir: tempfile::tempdir().unwrap(), github: true }
     }
 
@@ -107,7 +109,32 @@ impl Invocation {
         self.command().stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("binary starts")
     }
 
+    /// The secrets of this invocation: the token and every `secrets` value.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut s = vec![self.env.get("INPUT_API_TOKEN").cloned().unwrap_or_else(|| TOKEN.to_owned())];
+        if let Some(lines) = self.env.get("INPUT_SECRETS") {
+            s.extend(
+                lines.lines().filter_map(|l| l.split_once('=')).map(|(_, v)| v.to_owned()).filter(|v| v.len() >= 4),
+            );
+        }
+        s
+    }
+
+    /// Every run is checked the way the runner would read it: outputs file strictly parsed,
+    /// no workflow command but ours, and no secret anywhere a person could see it.
     pub fn collect(&self, code: Option<i32>, stdout: Vec<u8>, stderr: Vec<u8>, elapsed: Duration) -> Run {
+        let run = self.collect_unchecked(code, stdout, stderr, elapsed);
+        let secrets = self.secrets();
+        if self.github {
+            assert_only_our_commands_masking(&run, &secrets);
+        }
+        for secret in &secrets {
+            run.assert_no_secret(secret);
+        }
+        run
+    }
+
+    pub fn collect_unchecked(&self, code: Option<i32>, stdout: Vec<u8>, stderr: Vec<u8>, elapsed: Duration) -> Run {
         let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
         let outputs_text = read(&self.outputs_path());
         Run {
@@ -283,16 +310,24 @@ pub fn runner_view(stdout: &str) -> RunnerView {
 pub const OUR_COMMANDS: &[&str] =
     &["add-mask", "group", "endgroup", "stop-commands", "error", "warning", "notice", "debug"];
 
-/// Asserts that the runner would execute nothing but our own commands.
-pub fn assert_only_our_commands(run: &Run) {
+/// Asserts that the runner would execute nothing but our own commands, and that masks
+/// register only `secrets`.
+pub fn assert_only_our_commands_masking(run: &Run, secrets: &[String]) {
     let view = run.view();
     for c in &view.commands {
         assert!(!c.legacy, "a legacy ##[ command would run: {c:?}\n{}", run.stdout);
-        let ours = OUR_COMMANDS.contains(&c.name.as_str())
-            || c.data.is_empty() && c.properties.is_empty() && c.name.len() == 32;
-        assert!(ours, "the runner would execute a command we did not write: {c:?}\n{}", run.stdout);
+        assert!(
+            OUR_COMMANDS.contains(&c.name.as_str()),
+            "the runner would execute a command we did not write: {c:?}\n{}",
+            run.stdout
+        );
         if c.name == "add-mask" {
-            assert_eq!(c.data, TOKEN, "only the token (and declared secrets) are masked");
+            assert!(secrets.contains(&c.data), "only the token and declared secrets are masked, not {:?}", c.data);
+        }
+        if c.name == "error" || c.name == "warning" || c.name == "notice" {
+            let ours = c.properties.starts_with("title=workers-ci")
+                || c.properties.starts_with("title=Cloudflare build failed");
+            assert!(ours, "an annotation we did not write: {c:?}");
         }
     }
 }
