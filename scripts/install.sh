@@ -54,6 +54,12 @@ unix_path() {
   if [[ -n "$1" ]] && command -v cygpath >/dev/null 2>&1; then cygpath -u "$1"; else printf '%s\n' "$1"; fi
 }
 
+# ... and native Windows programs (cargo) want C:\... in environment variables,
+# which MSYS does not convert (it converts only command-line arguments).
+native_path() {
+  if [[ -n "$1" ]] && command -v cygpath >/dev/null 2>&1; then cygpath -w "$1"; else printf '%s\n' "$1"; fi
+}
+
 set_output() {
   local name=$1 value=$2
   # One line per value: a newline or CR could smuggle in another output.
@@ -209,7 +215,7 @@ install_source() {
   # aws-lc-sys (TLS) needs NASM on Windows x86_64 unless told to use its prebuilt objects.
   if [[ "$os" == Windows ]]; then export AWS_LC_SYS_PREBUILT_NASM=${AWS_LC_SYS_PREBUILT_NASM:-1}; fi
   log "building workers-ci from $SOURCE_DIR: cargo build --release --locked (a few minutes)"
-  CARGO_TARGET_DIR=$target_dir cargo build --release --locked --manifest-path "$SOURCE_DIR/Cargo.toml" --bin workers-ci ||
+  CARGO_TARGET_DIR=$(native_path "$target_dir") cargo build --release --locked --manifest-path "$(native_path "$SOURCE_DIR")/Cargo.toml" --bin workers-ci ||
     die "cargo build --release --locked failed"
   local bin=$target_dir/release/workers-ci$exe
   [[ -x "$bin" ]] || die "cargo build succeeded but $bin is missing"
