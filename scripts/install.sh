@@ -121,6 +121,11 @@ esac
 [[ "$os" == Windows ]] && exe=.exe
 
 cache_root=$(unix_path "${RUNNER_TOOL_CACHE:-${RUNNER_TEMP:-${TMPDIR:-/tmp}}}")/workers-ci
+# A self-hosted runner's tool cache may not be writable by the job: use RUNNER_TEMP then.
+if ! mkdir -p "$cache_root" 2>/dev/null || [[ ! -w "$cache_root" ]]; then
+  cache_root=$(unix_path "${RUNNER_TEMP:-${TMPDIR:-/tmp}}")/workers-ci
+  mkdir -p "$cache_root"
+fi
 
 sha256_of() {
   if command -v sha256sum >/dev/null 2>&1; then
