@@ -59,7 +59,7 @@ pub async fn run(args: Vec<String>, console: &Console) -> anyhow::Result<Exit> {
             print!("{}", help());
             return Ok(Exit::Success);
         }
-        Some("-V" | "--version" | "version") => {
+        Some("-V" | "--version") => {
             println!("workers-ci {}", env!("CARGO_PKG_VERSION"));
             return Ok(Exit::Success);
         }

@@ -182,6 +182,7 @@ fn ambiguous_version_and_deployment_creates_leave_exactly_one_of_each() {
     sim.add_fault(Fault {
         method: Some("POST".into()),
         path_contains: Some("/versions".into()),
+        path_excludes: None,
         times: 1,
         skip: 0,
         action: FaultAction::DropAfter,
@@ -189,6 +190,7 @@ fn ambiguous_version_and_deployment_creates_leave_exactly_one_of_each() {
     sim.add_fault(Fault {
         method: Some("POST".into()),
         path_contains: Some("/deployments".into()),
+        path_excludes: None,
         times: 1,
         skip: 0,
         action: FaultAction::DropAfter,
@@ -246,6 +248,7 @@ fn a_rejected_script_shows_the_api_message_inert() {
     sim.add_fault(Fault {
         method: Some("POST".into()),
         path_contains: Some("/versions".into()),
+        path_excludes: None,
         times: 1,
         skip: 0,
         action: FaultAction::Status {

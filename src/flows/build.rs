@@ -1,12 +1,13 @@
 //! `build`: start a Workers Builds build for this branch and commit, then follow it.
 
-use std::time::{Duration, SystemTime};
+use std::collections::HashSet;
 
 use crate::cloudflare::builds::Build;
 use crate::cloudflare::{ApiError, Client, is_tag};
 use crate::exit::{Exit, Failure};
 use crate::inputs::{InputError, Inputs};
 
+use super::create::create_once;
 use super::follow::{self, FollowOpts, Tracker};
 use super::logs::Tail;
 use super::trigger::{self, Choice};
@@ -205,12 +206,8 @@ fn pick_trigger<'a>(
     }
 }
 
-/// How far back (clock skew included) a build may have been created and still be ours.
-const RECONCILE_WINDOW: Duration = Duration::from_secs(120);
-
-/// Starts the build. The POST is never repeated blindly: when it fails in a way that may
-/// have created the build (timeout, reset, 5xx, unreadable answer), the Worker's builds are
-/// listed first and a build of ours is followed if it exists; only then is it sent once more.
+/// Starts the build, never twice: see [`create_once`]. The builds that exist before the POST
+/// are noted, so a build of the same commit started earlier (a re-run) is never taken for ours.
 async fn start(
     ctx: &Ctx,
     tracker: &Tracker,
@@ -219,66 +216,32 @@ async fn start(
     args: &BuildArgs,
 ) -> anyhow::Result<String> {
     tracker.set_creating(true);
-    let t0 = SystemTime::now();
-    let mut sends = 0;
-    let mut rate_limited = 0;
-    let result = loop {
-        sends += 1;
-        let err = match ctx.client.create_build(trigger_uuid, Some(&args.branch), args.commit.as_deref()).await {
-            Ok(c) if !c.build_uuid.is_empty() => break Ok(c.build_uuid),
-            Ok(_) => ApiError::Malformed {
-                method: "POST".into(),
-                endpoint: "/builds/triggers/…/builds".into(),
-                status: 200,
-                detail: "no build_uuid in the answer".into(),
-            },
-            Err(e) => e,
-        };
-        if err.status() == Some(429) && rate_limited < 3 {
-            // Refused, not created: safe to send again once the limit allows.
-            rate_limited += 1;
-            sends -= 1;
-            let wait = err.retry_after().unwrap_or(Duration::from_secs(2));
-            ctx.console
-                .warning(&format!("rate limited while starting the build; retrying in {}s", wait.as_secs_f64().ceil()));
-            ctx.sleep(ctx.pace.of(wait)).await;
-            continue;
-        }
-        if err.may_have_applied() {
-            ctx.console.warning(&format!("starting the build failed ambiguously ({err}); checking whether Cloudflare created it before trying again"));
-            super::settle_before_reconcile(ctx, &err).await;
-            match find_created(&ctx.client, tag, trigger_uuid, args, t0).await {
-                Ok(Some(b)) => {
-                    ctx.console.info(&format!("Cloudflare did create build {}; following it.", b.build_uuid));
-                    break Ok(b.build_uuid);
-                }
-                Ok(None) if sends < 2 => {
-                    ctx.console.info("No build was created; sending the request once more.");
-                    continue;
-                }
-                Ok(None) => {
-                    break Err(api_failure(
-                        &err,
-                        "start the build (no build was created after two attempts)",
-                        Area::Builds,
-                    ));
-                }
-                Err(e) => {
-                    break Err(api_failure(
-                        &e,
-                        "check whether the build was created after an ambiguous failure; it may exist, so it was not started again",
-                        Area::Builds,
-                    ));
-                }
+    let result = async {
+        let known: HashSet<String> = ctx
+            .client
+            .list_builds(tag, 25)
+            .await
+            .map_err(|e| api_failure(&e, "list the Worker's builds before starting one", Area::Builds))?
+            .into_iter()
+            .map(|b| b.build_uuid)
+            .collect();
+        let send = || async {
+            match ctx.client.create_build(trigger_uuid, Some(&args.branch), args.commit.as_deref()).await {
+                Ok(c) if !c.build_uuid.is_empty() => Ok(c.build_uuid),
+                Ok(_) => Err(ApiError::Malformed {
+                    method: "POST".into(),
+                    endpoint: format!("/builds/triggers/{trigger_uuid}/builds"),
+                    status: 200,
+                    detail: "no build_uuid in the answer".into(),
+                }),
+                Err(e) => Err(e),
             }
-        }
-        if err.is_retryable() && sends < 2 {
-            // The connection was refused before anything was sent.
-            ctx.sleep(ctx.pace.of(Duration::from_secs(1))).await;
-            continue;
-        }
-        break Err(api_failure(&err, "start the build", Area::Builds));
-    };
+        };
+        let find =
+            || async { Ok(find_created(&ctx.client, tag, trigger_uuid, args, &known).await?.map(|b| b.build_uuid)) };
+        create_once(ctx, "start the build", Area::Builds, send, find).await
+    }
+    .await;
     if let Ok(uuid) = &result {
         tracker.set_build(uuid);
     }
@@ -286,26 +249,25 @@ async fn start(
     result
 }
 
-/// A build of ours among the Worker's builds: same trigger, same commit (or branch when no
-/// commit was pinned), started through the API, created no earlier than our first attempt.
+/// A build of ours among the Worker's builds: new since we started, same trigger, same commit
+/// (or branch when no commit was pinned), not started by a push.
 async fn find_created(
     client: &Client,
     tag: &str,
     trigger_uuid: &str,
     args: &BuildArgs,
-    t0: SystemTime,
+    known: &HashSet<String>,
 ) -> Result<Option<Build>, ApiError> {
-    let since = crate::rfc3339::millis(t0) - RECONCILE_WINDOW.as_millis() as i64;
     let builds = client.list_builds(tag, 25).await?;
     let mut ours: Vec<Build> = builds
         .into_iter()
+        .filter(|b| !known.contains(&b.build_uuid))
         .filter(|b| b.trigger_uuid().is_none_or(|t| t == trigger_uuid))
         .filter(|b| match &args.commit {
             Some(c) => b.commit().is_some_and(|bc| bc.eq_ignore_ascii_case(c)),
             None => b.branch() == Some(args.branch.as_str()),
         })
         .filter(|b| !matches!(b.source(), Some("push" | "pull_request")))
-        .filter(|b| b.created_on.as_deref().and_then(crate::rfc3339::parse_millis).is_none_or(|t| t >= since))
         .collect();
     ours.sort_by_key(|b| std::cmp::Reverse(b.created_on.as_deref().and_then(crate::rfc3339::parse_millis)));
     Ok(ours.into_iter().next())

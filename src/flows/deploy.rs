@@ -1,7 +1,7 @@
 //! `deploy`: send traffic to one or two Versions (or roll back), through a percentage
 //! deployment. Also the deployment step that `version` with `deploy:` ends in.
 
-use std::time::{Duration, SystemTime};
+use std::collections::HashSet;
 
 use crate::cloudflare::deployments::{Deployment, DeploymentVersion};
 use crate::cloudflare::workers::Worker;
@@ -9,6 +9,7 @@ use crate::cloudflare::{ApiError, Client};
 use crate::exit::{Exit, Failure};
 use crate::inputs::{InputError, Inputs, is_uuid};
 
+use super::create::create_once;
 use super::{Area, Ctx, api_failure};
 
 #[derive(Debug)]
@@ -154,7 +155,7 @@ pub async fn run(ctx: &Ctx, args: DeployArgs) -> anyhow::Result<Exit> {
             vec![DeploymentVersion { version_id: previous, percentage: 100.0 }]
         }
     };
-    let d = deploy(ctx, &worker.name, &split, args.message.as_deref(), args.force).await?;
+    let d = deploy(ctx, &worker.name, &split, args.message.as_deref(), args.force, &ids(&deployments)).await?;
     if let Some(v) = split.first() {
         ctx.output("version_id", &v.version_id);
     }
@@ -191,55 +192,21 @@ pub fn describe_split(split: &[DeploymentVersion]) -> String {
     split.iter().map(|v| format!("{} at {}%", v.version_id, v.percentage)).collect::<Vec<_>>().join(", ")
 }
 
-const RECONCILE_WINDOW: Duration = Duration::from_secs(120);
-
-/// Creates the deployment. On an ambiguous failure the deployments are listed first: one with
-/// exactly this split, created since we started, is ours. Only then is the POST sent again.
+/// Creates the deployment, never twice: see [`create_once`]. `known` holds the ids of the
+/// deployments that existed before, so an earlier deployment of the same split is not taken
+/// for ours.
 pub async fn deploy(
     ctx: &Ctx,
     script: &str,
     split: &[DeploymentVersion],
     message: Option<&str>,
     force: bool,
+    known: &HashSet<String>,
 ) -> anyhow::Result<Deployment> {
-    let t0 = SystemTime::now();
-    let mut sends = 0;
-    let d = loop {
-        sends += 1;
-        let err = match ctx.client.create_deployment(script, split, message, force).await {
-            Ok(d) => break d,
-            Err(e) => e,
-        };
-        if err.may_have_applied() {
-            ctx.console.warning(&format!(
-                "creating the deployment failed ambiguously ({err}); checking whether it exists before trying again"
-            ));
-            super::settle_before_reconcile(ctx, &err).await;
-            match find_deployment(&ctx.client, script, split, t0).await {
-                Ok(Some(d)) => break d,
-                Ok(None) if sends < 2 => continue,
-                Ok(None) => {
-                    return Err(api_failure(
-                        &err,
-                        "create the deployment (nothing was created after two attempts)",
-                        Area::Workers,
-                    ));
-                }
-                Err(e) => {
-                    return Err(api_failure(
-                        &e,
-                        "check whether the deployment was created; it was not sent again",
-                        Area::Workers,
-                    ));
-                }
-            }
-        }
-        if err.status() == Some(429) && sends < 3 {
-            ctx.sleep(ctx.pace.of(err.retry_after().unwrap_or(Duration::from_secs(2)))).await;
-            continue;
-        }
-        return Err(deploy_failure(&err));
-    };
+    let send = || ctx.client.create_deployment(script, split, message, force);
+    let find = || find_deployment(&ctx.client, script, split, known);
+    let what = "create the deployment (if Cloudflare blocked it, e.g. after a secret changed, `force: true` overrides)";
+    let d = create_once(ctx, what, Area::Workers, send, find).await?;
     ctx.output("deployment_id", &d.id);
     ctx.summary(|s| {
         s.row("Deployment", &d.id);
@@ -248,32 +215,24 @@ pub async fn deploy(
     Ok(d)
 }
 
-fn deploy_failure(err: &ApiError) -> anyhow::Error {
-    api_failure(
-        err,
-        "create the deployment (if Cloudflare blocked it, e.g. after a secret changed, `force: true` overrides)",
-        Area::Workers,
-    )
+/// Ids of the deployments that exist now.
+pub fn ids(deployments: &[Deployment]) -> HashSet<String> {
+    deployments.iter().map(|d| d.id.clone()).collect()
 }
 
 async fn find_deployment(
     client: &Client,
     script: &str,
     split: &[DeploymentVersion],
-    t0: SystemTime,
+    known: &HashSet<String>,
 ) -> Result<Option<Deployment>, ApiError> {
-    let since = crate::rfc3339::millis(t0) - RECONCILE_WINDOW.as_millis() as i64;
     let same = |d: &Deployment| {
         d.versions.len() == split.len()
             && split.iter().all(|s| {
                 d.versions.iter().any(|v| v.version_id == s.version_id && (v.percentage - s.percentage).abs() < 1e-6)
             })
     };
-    Ok(client
-        .list_deployments(script)
-        .await?
-        .into_iter()
-        .find(|d| same(d) && d.created_on.as_deref().and_then(crate::rfc3339::parse_millis).is_none_or(|t| t >= since)))
+    Ok(client.list_deployments(script).await?.into_iter().find(|d| !known.contains(&d.id) && same(d)))
 }
 
 /// `https://<worker>.<account subdomain>.workers.dev`, when the account has a subdomain.

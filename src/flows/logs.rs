@@ -200,7 +200,9 @@ mod properties {
                 }
                 // The build stopped: everything is released; drain, retrying lost responses.
                 server.borrow_mut().released = total;
-                for _ in 0..(total + 50) {
+                // Each attempt stops at its first lost response; with one line a page and up
+                // to six of seven responses lost, a line can take seven attempts.
+                for _ in 0..(8 * (total + 1) + 50) {
                     let n_before = printed.len();
                     let ok = read_pages(|c| std::future::ready(server.borrow_mut().get(c)), &mut cursor, usize::MAX, |f| printed.extend(f)).await.is_ok();
                     if ok && printed.len() == n_before && printed.len() == total {

@@ -3,6 +3,7 @@
 //! and returns the exit code it earned.
 
 pub mod build;
+pub mod create;
 pub mod deploy;
 pub mod follow;
 pub mod logs;

@@ -1,17 +1,18 @@
 //! `version`: upload an immutable Version of a Worker (creating the Worker if needed), and
 //! optionally deploy it at 100 % or beside the version now live.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
 
 use crate::bindings::{self, Bindings};
 use crate::bundle::{self, ModuleFile};
-use crate::cloudflare::deployments::DeploymentVersion;
+use crate::cloudflare::deployments::{Deployment, DeploymentVersion};
 use crate::cloudflare::workers::{ModuleSource, Version, VersionMeta, Worker, version_body};
 use crate::cloudflare::{ApiError, Client};
 use crate::exit::{Exit, Failure};
 use crate::inputs::{InputError, Inputs};
 
+use super::create::create_once;
 use super::deploy::{self, message_input, parse_percentage, worker_name};
 use super::{Area, Ctx, api_failure};
 
@@ -111,11 +112,16 @@ pub async fn run(ctx: &Ctx, args: VersionArgs) -> anyhow::Result<Exit> {
     }
     let worker = ensure_worker(ctx, &args).await?;
     ctx.output("worker_id", &worker.id);
-    // A gradual rollout needs a version at 100 % to split with: check before uploading, so a
-    // refusal leaves nothing half-done behind.
-    let split_with = match args.deploy {
-        Some(p) if p < 100.0 => Some(live_version(ctx, &worker.name).await?),
-        _ => None,
+    // Deploying: the live deployment is read before uploading. A gradual rollout needs a
+    // version at 100 % to split with, and a refusal must leave nothing half-done behind; the
+    // ids seen also tell a deployment of ours from earlier ones if its creation is ambiguous.
+    let (split_with, known_deployments) = match args.deploy {
+        Some(p) => {
+            let deployments = deploy::list(ctx, &worker.name).await?;
+            let old = if p < 100.0 { Some(live_version(&deployments)?) } else { None };
+            (old, deploy::ids(&deployments))
+        }
+        None => (None, HashSet::new()),
     };
     let total: u64 = args.modules.iter().map(|m| m.size).sum();
     ctx.console.info(&format!(
@@ -156,7 +162,7 @@ pub async fn run(ctx: &Ctx, args: VersionArgs) -> anyhow::Result<Exit> {
         if let Some(old) = split_with {
             split.push(DeploymentVersion { version_id: old, percentage: 100.0 - p });
         }
-        let d = deploy::deploy(ctx, &worker.name, &split, args.message.as_deref(), false).await?;
+        let d = deploy::deploy(ctx, &worker.name, &split, args.message.as_deref(), false, &known_deployments).await?;
         ctx.console.info(&format!("Deployment {} is live: {}", d.id, deploy::describe_split(&split)));
     }
     deploy::workers_dev_url(ctx, &worker).await;
@@ -186,8 +192,7 @@ async fn ensure_worker(ctx: &Ctx, args: &VersionArgs) -> anyhow::Result<Worker> 
 }
 
 /// The version serving 100 % now, to keep beside the new one.
-async fn live_version(ctx: &Ctx, script: &str) -> anyhow::Result<String> {
-    let deployments = deploy::list(ctx, script).await?;
+fn live_version(deployments: &[Deployment]) -> anyhow::Result<String> {
     let Some(live) = deployments.first() else {
         return Err(Failure::new(Exit::Api, "input `deploy`: a gradual rollout needs a version already at 100 %, but this Worker has no deployment yet; use `deploy: true` first").into());
     };
@@ -204,9 +209,8 @@ async fn live_version(ctx: &Ctx, script: &str) -> anyhow::Result<String> {
     }
 }
 
-const RECONCILE_WINDOW: Duration = Duration::from_secs(120);
-
-/// Uploads the version; never twice without first looking for the one we may have created.
+/// Uploads the version, never twice: see [`create_once`]. The versions that exist before are
+/// noted so that only a new one can be taken for ours.
 async fn upload(ctx: &Ctx, worker: &Worker, args: &VersionArgs) -> anyhow::Result<Version> {
     let mut annotations = serde_json::Map::new();
     if let Some(m) = &args.message {
@@ -227,73 +231,44 @@ async fn upload(ctx: &Ctx, worker: &Worker, args: &VersionArgs) -> anyhow::Resul
         .iter()
         .map(|m| ModuleSource { name: &m.name, content_type: m.content_type, path: &m.path, size: m.size })
         .collect();
-    let t0 = SystemTime::now();
-    let mut sends = 0;
-    loop {
-        sends += 1;
+    let known: HashSet<String> = ctx
+        .client
+        .list_versions(&worker.id, 10)
+        .await
+        .map_err(|e| api_failure(&e, "list the Worker's versions before uploading", Area::Workers))?
+        .into_iter()
+        .map(|v| v.id)
+        .collect();
+    let send = || async {
         // Encoded per attempt (rarely more than one) rather than kept twice in memory.
-        let body = version_body(&meta, &sources).map_err(|e| {
-            Failure::new(Exit::Internal, format!("could not read the modules in `dir` ({}): {e}", args.dir.display()))
+        let body = version_body(&meta, &sources).map_err(|e| ApiError::Transport {
+            method: "POST".into(),
+            endpoint: format!("(reading `dir` {}: {e})", args.dir.display()),
+            kind: crate::cloudflare::error::TransportKind::Connect,
+            detail: "the modules could not be read".into(),
         })?;
-        let err = match ctx.client.create_version(&worker.id, body, false).await {
-            Ok(v) => return Ok(v),
-            Err(e) => e,
-        };
-        if err.may_have_applied() {
-            ctx.console.warning(&format!(
-                "the upload failed ambiguously ({err}); checking whether the version was created before trying again"
-            ));
-            super::settle_before_reconcile(ctx, &err).await;
-            match find_version(&ctx.client, &worker.id, args, t0).await {
-                Ok(Some(v)) => return Ok(v),
-                Ok(None) if sends < 2 => continue,
-                Ok(None) => {
-                    return Err(api_failure(
-                        &err,
-                        "upload the version (nothing was created after two attempts)",
-                        Area::Workers,
-                    ));
-                }
-                Err(e) => {
-                    return Err(api_failure(
-                        &e,
-                        "check whether the version was created; it was not uploaded again",
-                        Area::Workers,
-                    ));
-                }
-            }
-        }
-        if err.status() == Some(429) && sends < 3 {
-            ctx.sleep(ctx.pace.of(err.retry_after().unwrap_or(Duration::from_secs(2)))).await;
-            continue;
-        }
-        return Err(upload_failure(ctx, &err));
-    }
-}
-
-/// Validation errors carry the script error text from the API: shown inert, as an annotation.
-fn upload_failure(ctx: &Ctx, err: &ApiError) -> anyhow::Error {
-    if let ApiError::Api { errors, .. } = err {
-        let texts: Vec<&str> = errors.iter().filter_map(|e| e.message.as_deref()).collect();
-        if !texts.is_empty() {
+        let result = ctx.client.create_version(&worker.id, body, false).await;
+        if let Err(ApiError::Api { status: 400..=428 | 430..=499, errors, .. }) = &result {
+            // Validation errors (10021) carry the script's own error text: shown, inert.
+            let texts: Vec<&str> = errors.iter().filter_map(|e| e.message.as_deref()).collect();
             ctx.console.untrusted(texts.iter().flat_map(|t| t.lines()));
         }
-    }
-    let hint = if err.has_code(10021) { " — Cloudflare rejected the script; its message is above" } else { "" };
-    api_failure(err, &format!("upload the version{hint}"), Area::Workers)
+        result
+    };
+    let find = || find_version(&ctx.client, &worker.id, args, &known);
+    create_once(ctx, "upload the version", Area::Workers, send, find).await
 }
 
-/// Ours: created since we started (with clock skew), with our annotations, newest first.
+/// Ours: a version that did not exist before, with our annotations.
 async fn find_version(
     client: &Client,
     worker: &str,
     args: &VersionArgs,
-    t0: SystemTime,
+    known: &HashSet<String>,
 ) -> Result<Option<Version>, ApiError> {
-    let since = crate::rfc3339::millis(t0) - RECONCILE_WINDOW.as_millis() as i64;
     let versions = client.list_versions(worker, 10).await?;
     Ok(versions.into_iter().find(|v| {
-        v.created_on.as_deref().and_then(crate::rfc3339::parse_millis).is_none_or(|t| t >= since)
+        !known.contains(&v.id)
             && v.annotation("workers/message") == args.message.as_deref()
             && v.annotation("workers/tag") == args.tag.as_deref()
     }))

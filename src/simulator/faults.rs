@@ -9,6 +9,9 @@ pub struct Fault {
     pub method: Option<String>,
     #[serde(default)]
     pub path_contains: Option<String>,
+    /// Requests whose path contains this are not matched (`/builds/builds/` without `/logs`).
+    #[serde(default)]
+    pub path_excludes: Option<String>,
     #[serde(default = "one")]
     pub times: u32,
     #[serde(default)]
@@ -43,6 +46,7 @@ impl Fault {
     pub fn matches(&self, method: &str, path: &str) -> bool {
         self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
             && self.path_contains.as_deref().is_none_or(|p| path.contains(p))
+            && self.path_excludes.as_deref().is_none_or(|p| !path.contains(p))
     }
 }
 
@@ -75,11 +79,13 @@ mod tests {
         let mut f = vec![Fault {
             method: Some("GET".into()),
             path_contains: Some("/logs".into()),
+            path_excludes: Some("/other".into()),
             times: 2,
             skip: 1,
             action: FaultAction::Drop,
         }];
         assert_eq!(take(&mut f, "POST", "/x/logs"), None);
+        assert_eq!(take(&mut f, "GET", "/other/logs"), None, "excluded");
         assert_eq!(take(&mut f, "GET", "/x/logs"), None, "skipped");
         assert_eq!(take(&mut f, "GET", "/x/logs"), Some(FaultAction::Drop));
         assert_eq!(take(&mut f, "GET", "/x/logs"), Some(FaultAction::Drop));

@@ -185,40 +185,58 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
     }
 
     let fault = faults::take(&mut shared.faults.lock().unwrap_or_else(|p| p.into_inner()), &method, &path);
-    match &fault {
-        Some(FaultAction::Drop) => {
+    // The rest runs in a task of its own: like a real server, the simulator finishes a request
+    // (a delayed create does create) even when the client has given up and gone.
+    let task = tokio::spawn(async move {
+        let record = |status: u16, fault: Option<&FaultAction>| {
+            shared.requests.lock().unwrap_or_else(|p| p.into_inner()).push(RecordedRequest {
+                method: method.clone(),
+                path: path.clone(),
+                query: query.clone(),
+                body: String::from_utf8_lossy(&body).into_owned(),
+                status,
+                at_ms,
+                fault: fault.map(|f| format!("{f:?}")),
+            });
+        };
+        match &fault {
+            Some(FaultAction::Drop) => {
+                record(0, fault.as_ref());
+                return Err(Dropped);
+            }
+            Some(FaultAction::Status { status, code, message, retry_after }) => {
+                let body = if is_builds { builds_error(*code, message) } else { workers_error(*code, message) };
+                record(*status, fault.as_ref());
+                return Ok(respond(*status, &body, *retry_after));
+            }
+            Some(FaultAction::Malformed) => {
+                record(200, fault.as_ref());
+                return Ok(raw(200, "{\"success\":tr"));
+            }
+            Some(FaultAction::SuccessFalse { code }) => {
+                let body = if is_builds {
+                    builds_error(*code, "Internal error")
+                } else {
+                    workers_error(*code, "Internal error")
+                };
+                record(200, fault.as_ref());
+                return Ok(respond(200, &body, None));
+            }
+            Some(FaultAction::Delay { ms }) => tokio::time::sleep(Duration::from_millis(*ms)).await,
+            Some(FaultAction::DropAfter | FaultAction::UnknownEnum) | None => {}
+        }
+        let (status, mut reply_body) = route(&shared, &method, &path, &query, &body);
+        if fault == Some(FaultAction::UnknownEnum) {
+            unknown_enum(&mut reply_body);
+        }
+        if fault == Some(FaultAction::DropAfter) {
             record(0, fault.as_ref());
             return Err(Dropped);
         }
-        Some(FaultAction::Status { status, code, message, retry_after }) => {
-            let body = if is_builds { builds_error(*code, message) } else { workers_error(*code, message) };
-            record(*status, fault.as_ref());
-            return Ok(respond(*status, &body, *retry_after));
-        }
-        Some(FaultAction::Malformed) => {
-            record(200, fault.as_ref());
-            return Ok(raw(200, "{\"success\":tr"));
-        }
-        Some(FaultAction::SuccessFalse { code }) => {
-            let body =
-                if is_builds { builds_error(*code, "Internal error") } else { workers_error(*code, "Internal error") };
-            record(200, fault.as_ref());
-            return Ok(respond(200, &body, None));
-        }
-        Some(FaultAction::Delay { ms }) => tokio::time::sleep(Duration::from_millis(*ms)).await,
-        Some(FaultAction::DropAfter | FaultAction::UnknownEnum) | None => {}
-    }
-
-    let (status, mut reply_body) = route(&shared, &method, &path, &query, &body);
-    if fault == Some(FaultAction::UnknownEnum) {
-        unknown_enum(&mut reply_body);
-    }
-    if fault == Some(FaultAction::DropAfter) {
-        record(0, fault.as_ref());
-        return Err(Dropped);
-    }
-    record(status, fault.as_ref());
-    Ok(respond(status, &reply_body, None))
+        record(status, fault.as_ref());
+        Ok(respond(status, &reply_body, None))
+    });
+    task.await.unwrap_or(Err(Dropped))
 }
 
 fn route(shared: &Shared, method: &str, path: &str, query: &str, body: &[u8]) -> Reply {

@@ -10,6 +10,7 @@ mod config;
 mod faults;
 mod http;
 mod state;
+mod wrangler;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

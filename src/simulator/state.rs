@@ -372,6 +372,9 @@ impl State {
 
     /// Answers an API request. `path` is relative to `/accounts/{id}`.
     pub fn handle(&mut self, method: &str, path: &str, query: &HashMap<String, String>, body: &[u8]) -> Reply {
+        if let Some(reply) = super::wrangler::handle(self, method, path, body) {
+            return reply;
+        }
         let now = Instant::now();
         let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
         match (method, segs.as_slice()) {
