@@ -2,8 +2,8 @@
 //!
 //! Production uses real seconds. Tests and the demo run builds that last seconds, not minutes,
 //! so they set `WORKERS_CI_TIME_SCALE` (e.g. `0.05`) and every *wait* the client chooses is
-//! scaled. Deadlines (`timeout`) and HTTP request timeouts are never scaled: they are the
-//! user's and the network's, not ours.
+//! scaled, and so are request timeouts (floored at half a second). Deadlines (`timeout`) and
+//! the server's `Retry-After` are never scaled: they are the user's and Cloudflare's clocks.
 
 use std::time::Duration;
 

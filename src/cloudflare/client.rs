@@ -72,6 +72,7 @@ pub struct Client {
     pace: Pace,
     deadline: Option<Instant>,
     sent: AtomicU64,
+    rate_limited: AtomicU64,
     on_retry: Option<RetryHook>,
 }
 
@@ -107,6 +108,7 @@ impl Client {
             pace: config.pace,
             deadline: config.deadline,
             sent: AtomicU64::new(0),
+            rate_limited: AtomicU64::new(0),
             on_retry: None,
         })
     }
@@ -124,6 +126,11 @@ impl Client {
     /// Requests sent so far, retries included: the figure the rate limit counts.
     pub fn requests_sent(&self) -> u64 {
         self.sent.load(Ordering::Relaxed)
+    }
+
+    /// 429 answers met so far: the signal to slow down.
+    pub fn rate_limited(&self) -> u64 {
+        self.rate_limited.load(Ordering::Relaxed)
     }
 
     /// An idempotent read, retried on transient failures.
@@ -175,6 +182,9 @@ impl Client {
         };
         let resp = req.send().await.map_err(transport)?;
         let status = resp.status();
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            self.rate_limited.fetch_add(1, Ordering::Relaxed);
+        }
         let retry_after = resp.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
         let bytes = resp.bytes().await.map_err(transport)?;
         decode(&m, path, status, retry_after, &bytes)
@@ -183,7 +193,8 @@ impl Client {
     /// backon's `adjust`: the delay before the next attempt, or `None` to give up.
     fn plan_retry(&self, err: &ApiError, planned: Option<Duration>) -> Option<Duration> {
         let planned = planned?;
-        let wait = err.retry_after().map_or(planned, |ra| self.pace.of(ra));
+        // Retry-After is the server's clock: honoured as given, never scaled by the pace.
+        let wait = err.retry_after().unwrap_or(planned);
         if let Some(deadline) = self.deadline
             && Instant::now() + wait >= deadline
         {
@@ -199,7 +210,7 @@ impl Client {
     fn explain_rate_limit(&self, err: ApiError) -> ApiError {
         if let (Some(ra), Some(deadline)) = (err.retry_after(), self.deadline) {
             let remaining = deadline.saturating_duration_since(Instant::now());
-            if self.pace.of(ra) >= remaining
+            if ra >= remaining
                 && let ApiError::Api { method, endpoint, .. } = err
             {
                 return ApiError::RetryAfterTooLong { method, endpoint, retry_after: ra, remaining };

@@ -41,9 +41,10 @@ where
         if err.status() == Some(429) && rate_limited < RATE_LIMITED_TRIES {
             rate_limited += 1;
             sends -= 1;
-            let wait = err.retry_after().unwrap_or(Duration::from_secs(2));
+            // Retry-After is the server's clock and is not scaled; our own default is.
+            let wait = err.retry_after().unwrap_or_else(|| ctx.pace.of(Duration::from_secs(2)));
             ctx.console.warning(&format!("rate limited; trying to {what} again in {}s", wait.as_secs_f64().ceil()));
-            ctx.sleep(ctx.pace.of(wait)).await;
+            ctx.sleep(wait).await;
             continue;
         }
         if err.may_have_applied() {

@@ -25,6 +25,10 @@ const LIVE_EXTRA_PAGES: usize = 2;
 /// Consecutive polls that may fail (each after its own retries) before we give up.
 const POLL_FAILURES_TOLERATED: u32 = 3;
 const DRAIN_ATTEMPTS: u32 = 3;
+/// When Cloudflare answers 429 (the limit is shared by every job of the user), polling slows
+/// down by this factor at most, and speeds up again after this many clean polls.
+const MAX_SLOWDOWN: u32 = 8;
+const CLEAN_POLLS_TO_SPEED_UP: u32 = 5;
 /// The cancel request runs inside the runner's 7.5 s grace period.
 const CANCEL_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -84,6 +88,7 @@ pub async fn follow(
     let started = tokio::time::Instant::now();
     let requests_before = ctx.client.requests_sent();
     let mut group = None;
+    let mut slowdown = Backpressure::default();
 
     let build = loop {
         let build = match ctx.client.get_build(uuid).await {
@@ -132,7 +137,7 @@ pub async fn follow(
                 jitter(if opts.logs { RUNNING_TICK } else { RUNNING_TICK_NO_LOGS }, 0.1)
             }
         };
-        ctx.sleep(ctx.pace.of(wait)).await;
+        ctx.sleep(ctx.pace.of(wait) * slowdown.factor(ctx.client.rate_limited())).await;
     };
 
     if opts.logs && build.outcome() != Some(Outcome::Skipped) {
@@ -158,6 +163,39 @@ pub async fn follow(
     let requests = ctx.client.requests_sent() - requests_before;
     ctx.console.debug(&format!("followed for {elapsed:.1}s with {requests} API requests"));
     Ok(build)
+}
+
+/// Slows polling down while the API rate-limits us: doubles per tick that met a 429, halves
+/// after a run of clean ticks.
+#[derive(Debug)]
+struct Backpressure {
+    factor: u32,
+    seen: u64,
+    clean: u32,
+}
+
+impl Default for Backpressure {
+    fn default() -> Self {
+        Backpressure { factor: 1, seen: 0, clean: 0 }
+    }
+}
+
+impl Backpressure {
+    /// `rate_limited`: the client's running count of 429 answers.
+    fn factor(&mut self, rate_limited: u64) -> u32 {
+        if rate_limited > self.seen {
+            self.seen = rate_limited;
+            self.factor = (self.factor * 2).min(MAX_SLOWDOWN);
+            self.clean = 0;
+        } else {
+            self.clean += 1;
+            if self.clean >= CLEAN_POLLS_TO_SPEED_UP && self.factor > 1 {
+                self.factor /= 2;
+                self.clean = 0;
+            }
+        }
+        self.factor
+    }
 }
 
 /// Reads log pages and prints the new lines as untrusted text.
@@ -276,4 +314,21 @@ pub async fn stopped(ctx: &Ctx, tracker: &Tracker, stop: Stop, cancel_on_abort: 
     }
     ctx.summary(|s| s.row("Stopped", &reason));
     Err(Failure::new(stop.exit(), format!("{reason}; stopped following the build")).into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backpressure_doubles_on_429_and_recovers() {
+        let mut b = Backpressure::default();
+        assert_eq!(b.factor(0), 1);
+        assert_eq!(b.factor(1), 2);
+        assert_eq!(b.factor(3), 4);
+        assert_eq!(b.factor(9), 8);
+        assert_eq!(b.factor(10), 8, "capped");
+        let after: Vec<u32> = (0..10).map(|_| b.factor(10)).collect();
+        assert_eq!(after, [8, 8, 8, 8, 4, 4, 4, 4, 4, 2]);
+    }
 }
