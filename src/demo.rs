@@ -71,16 +71,55 @@ pub async fn demo(args: &[String]) -> anyhow::Result<Exit> {
     let console = Console::from_env();
     console.info(&format!("workers-ci demo: the Cloudflare API simulator is listening on {}", sim.base_url()));
     console.info("Running: workers-ci build --worker my-worker --branch main (against the simulator)\n");
-    let mut inputs = Inputs::default();
-    inputs.set("api_token", "demo-token-not-a-secret");
-    inputs.set("account_id", &sim.account_id());
-    inputs.set("api_url", &sim.base_url());
-    inputs.set("worker", "my-worker");
-    inputs.set("branch", "main");
-    inputs.set("commit", &crate::random::hex(20));
-    inputs.set("timeout", "5m");
+    let base = |command: &str| {
+        let mut i = Inputs::default();
+        i.set("command", command);
+        i.set("api_token", "demo-token-not-a-secret");
+        i.set("account_id", &sim.account_id());
+        i.set("api_url", &sim.base_url());
+        i.set("worker", "my-worker");
+        i.set("timeout", "5m");
+        i
+    };
+    let mut build = base("build");
+    build.set("branch", "main");
+    build.set("commit", &crate::random::hex(20));
     // Poll four times as often as against the real API, so the demo's logs flow smoothly.
-    let result = crate::cli::run_with(inputs, &console, Pace::new(0.25)).await;
+    let pace = Pace::new(0.25);
+    let exit = crate::cli::run_with(build, &console, pace).await?;
+    if exit != Exit::Success {
+        return Ok(exit);
+    }
+
+    // Then the other half: upload the built Worker as a Version and roll it out gradually.
+    let dir = std::env::temp_dir().join(format!("workers-ci-demo-{}", crate::random::hex(4)));
+    std::fs::create_dir_all(&dir).context("could not create the demo's module directory")?;
+    let result = async {
+        for (n, (deploy, body)) in [("true", "v1"), ("10", "v2")].iter().enumerate() {
+            std::fs::write(
+                dir.join("index.js"),
+                format!("export default {{ fetch() {{ return new Response('hello from {body}') }} }}\n"),
+            )?;
+            console.info(&format!(
+                "\nRunning: workers-ci version --worker my-worker --dir {} --deploy {deploy}{}",
+                dir.display(),
+                if n == 1 { "   (gradual: 10 % to the new version, 90 % to the live one)" } else { "" }
+            ));
+            let mut version = base("version");
+            version.set("dir", &dir.to_string_lossy());
+            version.set("compatibility_date", "2026-11-01");
+            version.set("vars", &format!("RELEASE={body}"));
+            version.set("message", &format!("demo {body}"));
+            version.set("deploy", deploy);
+            let exit = crate::cli::run_with(version, &console, pace).await?;
+            if exit != Exit::Success {
+                return Ok(exit);
+            }
+        }
+        Ok(Exit::Success)
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
     tokio::time::sleep(Duration::from_millis(10)).await;
     result
 }
