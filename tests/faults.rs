@@ -4,10 +4,6 @@ mod common;
 
 use common::*;
 
-fn fault(method: &str, path: &str, times: u32, action: FaultAction) -> Fault {
-    Fault { method: Some(method.into()), path_contains: Some(path.into()), path_excludes: None, times, skip: 0, action }
-}
-
 fn status(status: u16, retry_after: Option<u64>) -> FaultAction {
     FaultAction::Status {
         status,

@@ -42,14 +42,7 @@ fn sim_for(phase: Phase) -> Simulator {
     let config = SimConfig { build: profile, log_page_size: 1, ..SimConfig::default() };
     let sim = Simulator::start_background(config).unwrap();
     if phase == Phase::Resolving {
-        sim.add_fault(Fault {
-            method: Some("GET".into()),
-            path_contains: Some("/workers/scripts".into()),
-            path_excludes: None,
-            times: 1,
-            skip: 0,
-            action: FaultAction::Delay { ms: 5000 },
-        });
+        sim.add_fault(fault("GET", "/workers/scripts", 1, FaultAction::Delay { ms: 5000 }));
     }
     sim
 }
@@ -138,14 +131,7 @@ cells! {
 #[test]
 fn second_signal_exits_without_waiting_for_a_slow_cancel() {
     let sim = sim_for(Phase::Running);
-    sim.add_fault(Fault {
-        method: Some("PUT".into()),
-        path_contains: Some("/cancel".into()),
-        path_excludes: None,
-        times: 1,
-        skip: 0,
-        action: FaultAction::Delay { ms: 10_000 },
-    });
+    sim.add_fault(fault("PUT", "/cancel", 1, FaultAction::Delay { ms: 10_000 }));
     let inv = Invocation::new(&sim).env("WORKERS_CI_TIME_SCALE", "1");
     let child = inv.spawn();
     assert!(eventually(Duration::from_secs(15), || reached(&sim, Phase::Running)));

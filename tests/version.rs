@@ -179,22 +179,8 @@ fn gradual_deploy_without_a_live_version_uploads_nothing() {
 #[test]
 fn ambiguous_version_and_deployment_creates_leave_exactly_one_of_each() {
     let sim = sim();
-    sim.add_fault(Fault {
-        method: Some("POST".into()),
-        path_contains: Some("/versions".into()),
-        path_excludes: None,
-        times: 1,
-        skip: 0,
-        action: FaultAction::DropAfter,
-    });
-    sim.add_fault(Fault {
-        method: Some("POST".into()),
-        path_contains: Some("/deployments".into()),
-        path_excludes: None,
-        times: 1,
-        skip: 0,
-        action: FaultAction::DropAfter,
-    });
+    sim.add_fault(fault("POST", "/versions", 1, FaultAction::DropAfter));
+    sim.add_fault(fault("POST", "/deployments", 1, FaultAction::DropAfter));
     let inv = version_inv(&sim, "my-worker");
     let dir = dist(&inv, &[("index.js", JS)]);
     let run = inv.input("dir", &dir).input("deploy", "true").input("message", "once").run();
@@ -245,19 +231,17 @@ fn bad_version_and_deploy_inputs_exit_2_without_requests() {
 #[test]
 fn a_rejected_script_shows_the_api_message_inert() {
     let sim = sim();
-    sim.add_fault(Fault {
-        method: Some("POST".into()),
-        path_contains: Some("/versions".into()),
-        path_excludes: None,
-        times: 1,
-        skip: 0,
-        action: FaultAction::Status {
+    sim.add_fault(fault(
+        "POST",
+        "/versions",
+        1,
+        FaultAction::Status {
             status: 400,
             code: 10021,
             message: "Uncaught SyntaxError: Unexpected token\n::set-output name=version_id::evil".into(),
             retry_after: None,
         },
-    });
+    ));
     let inv = version_inv(&sim, "my-worker");
     let dir = dist(&inv, &[("index.js", JS)]);
     let run = inv.input("dir", &dir).run();

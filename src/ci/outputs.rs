@@ -101,6 +101,45 @@ impl Outputs {
     }
 }
 
+/// Reads an outputs file the way the runner does (FileCommandManager's
+/// `EnvFileKeyValuePairs`): `NAME=VALUE` when `=` comes before any `<<`, else a heredoc ending
+/// at the first line equal to its delimiter. Errors are the runner's. For tests of what we
+/// write, here and in `tests/`.
+#[doc(hidden)]
+pub fn read_as_runner(text: &str) -> Result<Vec<(String, String)>, String> {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        i += 1;
+        if line.is_empty() {
+            continue;
+        }
+        match (line.find('='), line.find("<<")) {
+            (Some(e), h) if h.is_none_or(|h| e < h) => out.push((line[..e].to_owned(), line[e + 1..].to_owned())),
+            (_, Some(h)) => {
+                let (name, delimiter) = (&line[..h], &line[h + 2..]);
+                if name.is_empty() || delimiter.is_empty() {
+                    return Err("Name must not be empty and delimiter must not be empty".into());
+                }
+                let mut value = Vec::new();
+                loop {
+                    let Some(l) = lines.get(i) else { return Err("Matching delimiter not found".into()) };
+                    i += 1;
+                    if *l == delimiter {
+                        break;
+                    }
+                    value.push(*l);
+                }
+                out.push((name.to_owned(), value.join("\n")));
+            }
+            _ => return Err(format!("Invalid format '{line}'")),
+        }
+    }
+    Ok(out)
+}
+
 /// Single-quoted when the value has anything a dotenv reader could interpret; single quotes
 /// are literal in every common dotenv dialect (and in POSIX shells that `source` the file).
 fn dotenv_quote(v: &str) -> String {
@@ -119,42 +158,6 @@ fn dotenv_quote(v: &str) -> String {
 mod tests {
     use super::*;
 
-    /// The runner's parser (FileCommandManager `EnvFileKeyValuePairs`), reimplemented to check
-    /// that what we write reads back as exactly what we meant.
-    fn runner_parse(text: &str) -> Vec<(String, String)> {
-        let lines: Vec<&str> = text.split('\n').collect();
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < lines.len() {
-            let line = lines[i];
-            i += 1;
-            if line.is_empty() {
-                continue;
-            }
-            let eq = line.find('=');
-            let heredoc = line.find("<<");
-            match (eq, heredoc) {
-                (Some(e), h) if h.is_none_or(|h| e < h) => out.push((line[..e].to_owned(), line[e + 1..].to_owned())),
-                (_, Some(h)) => {
-                    let (name, delim) = (&line[..h], &line[h + 2..]);
-                    let mut value = Vec::new();
-                    loop {
-                        assert!(i < lines.len(), "Matching delimiter not found");
-                        let l = lines[i];
-                        i += 1;
-                        if l == delim {
-                            break;
-                        }
-                        value.push(l);
-                    }
-                    out.push((name.to_owned(), value.join("\n")));
-                }
-                _ => panic!("Invalid format {line:?}"),
-            }
-        }
-        out
-    }
-
     #[test]
     fn heredoc_survives_hostile_values() {
         let dir = tempfile::tempdir().unwrap();
@@ -165,7 +168,7 @@ mod tests {
         o.set("empty", "");
         o.set("plain", "replaced");
         o.append_github(&path).unwrap();
-        let parsed = runner_parse(&fs::read_to_string(&path).unwrap());
+        let parsed = read_as_runner(&fs::read_to_string(&path).unwrap()).unwrap();
         assert_eq!(
             parsed,
             vec![

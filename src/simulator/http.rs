@@ -50,6 +50,30 @@ impl Shared {
     }
 }
 
+impl Shared {
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &self,
+        method: &str,
+        path: &str,
+        query: &str,
+        body: &[u8],
+        status: u16,
+        at_ms: u64,
+        fault: Option<&FaultAction>,
+    ) {
+        self.requests.lock().unwrap_or_else(|p| p.into_inner()).push(RecordedRequest {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            query: query.to_owned(),
+            body: String::from_utf8_lossy(body).into_owned(),
+            status,
+            at_ms,
+            fault: fault.map(|f| format!("{f:?}")),
+        });
+    }
+}
+
 /// The service error that makes hyper close the connection without an answer.
 #[derive(Debug)]
 struct Dropped;
@@ -147,17 +171,8 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         return Ok(admin_reply(&shared, &method, admin, &body));
     }
     let at_ms = shared.started.elapsed().as_millis() as u64;
-    let record = |status: u16, fault: Option<&FaultAction>| {
-        shared.requests.lock().unwrap_or_else(|p| p.into_inner()).push(RecordedRequest {
-            method: method.clone(),
-            path: path.clone(),
-            query: query.clone(),
-            body: String::from_utf8_lossy(&body).into_owned(),
-            status,
-            at_ms,
-            fault: fault.map(|f| format!("{f:?}")),
-        });
-    };
+    let record =
+        |status: u16, fault: Option<&FaultAction>| shared.record(&method, &path, &query, &body, status, at_ms, fault);
     let is_builds = path.contains("/builds/");
 
     // Authentication comes first, as at the real edge.
@@ -189,15 +204,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
     // (a delayed create does create) even when the client has given up and gone.
     let task = tokio::spawn(async move {
         let record = |status: u16, fault: Option<&FaultAction>| {
-            shared.requests.lock().unwrap_or_else(|p| p.into_inner()).push(RecordedRequest {
-                method: method.clone(),
-                path: path.clone(),
-                query: query.clone(),
-                body: String::from_utf8_lossy(&body).into_owned(),
-                status,
-                at_ms,
-                fault: fault.map(|f| format!("{f:?}")),
-            });
+            shared.record(&method, &path, &query, &body, status, at_ms, fault)
         };
         match &fault {
             Some(FaultAction::Drop) => {

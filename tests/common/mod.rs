@@ -189,41 +189,10 @@ impl Run {
     }
 }
 
-/// The runner's outputs-file parser (FileCommandManager), strict like the runner: a heredoc
-/// without its delimiter or a line of neither form panics, which fails the test.
+/// The runner's outputs-file parser; a malformed file fails the test, as it fails the step.
 pub fn parse_outputs_file(text: &str) -> Vec<(String, String)> {
-    let lines: Vec<&str> = text.split('\n').collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < lines.len() {
-        let line = lines[i];
-        i += 1;
-        if line.is_empty() {
-            continue;
-        }
-        let eq = line.find('=');
-        let heredoc = line.find("<<");
-        match (eq, heredoc) {
-            (Some(e), h) if h.is_none_or(|h| e < h) => out.push((line[..e].to_owned(), line[e + 1..].to_owned())),
-            (_, Some(h)) => {
-                let (name, delim) = (&line[..h], &line[h + 2..]);
-                assert!(!name.is_empty() && !delim.is_empty(), "empty name or delimiter");
-                let mut value = Vec::new();
-                loop {
-                    assert!(i < lines.len(), "Matching delimiter not found");
-                    let l = lines[i];
-                    i += 1;
-                    if l == delim {
-                        break;
-                    }
-                    value.push(l);
-                }
-                out.push((name.to_owned(), value.join("\n")));
-            }
-            _ => panic!("Invalid format: {line:?}"),
-        }
-    }
-    out
+    workers_ci::ci::outputs::read_as_runner(text)
+        .unwrap_or_else(|e| panic!("the runner would reject the outputs file: {e}\n{text}"))
 }
 
 /// What the runner makes of stdout: the commands it would execute, and the lines it shows.
@@ -330,6 +299,11 @@ pub fn assert_only_our_commands_masking(run: &Run, secrets: &[String]) {
             assert!(ours, "an annotation we did not write: {c:?}");
         }
     }
+}
+
+/// A fault hitting the first `times` requests of `method` whose path contains `path`.
+pub fn fault(method: &str, path: &str, times: u32, action: FaultAction) -> Fault {
+    Fault { method: Some(method.into()), path_contains: Some(path.into()), path_excludes: None, times, skip: 0, action }
 }
 
 /// Polls `cond` for up to `limit`.
