@@ -1,8 +1,6 @@
 //! `workers-ci demo` and `workers-ci simulate`: the embedded simulator, for a first look without
 //! a Cloudflare account and for testing workflows offline.
 
-use std::time::Duration;
-
 use anyhow::Context as _;
 
 use crate::ci::console::Console;
@@ -120,6 +118,5 @@ pub async fn demo(args: &[String]) -> anyhow::Result<Exit> {
     }
     .await;
     let _ = std::fs::remove_dir_all(&dir);
-    tokio::time::sleep(Duration::from_millis(10)).await;
     result
 }

@@ -40,10 +40,6 @@ impl Outputs {
         self.items.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.items.iter().map(|(n, v)| (n.as_str(), v.as_str()))
-    }
-
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }

@@ -119,10 +119,6 @@ impl Client {
         self
     }
 
-    pub fn account_id(&self) -> &str {
-        &self.account
-    }
-
     /// Requests sent so far, retries included: the figure the rate limit counts.
     pub fn requests_sent(&self) -> u64 {
         self.sent.load(Ordering::Relaxed)
