@@ -12,16 +12,18 @@ use crate::pace::jitter;
 use super::logs::{LogCursor, Tail, read_pages};
 use super::{Area, Ctx, Stop, api_failure};
 
-/// Poll cadence. While a build runs, status every 4 s keeps finish detection under 5 s and
-/// logs every other tick keep the total near 22 requests a minute (the budget is 24 with logs,
-/// 12 without; Cloudflare allows 1200 per 5 minutes per user across all jobs). Queued builds
-/// can wait a long time behind others, so their polling backs off.
+/// Poll cadence. While a build runs, status every 4 s keeps finish detection under 5 s; the
+/// log is read every third tick (12 s), one page at a time, which keeps a 3-minute build under
+/// 22 requests a minute all told (the budget is 24 with logs, 12 without; Cloudflare allows
+/// 1200 per 5 minutes per user across all jobs). A log that outruns one page per read catches
+/// up in the drain after the stop. Queued builds can wait a long time behind others, so their
+/// polling backs off.
 const RUNNING_TICK: Duration = Duration::from_secs(4);
 const RUNNING_TICK_NO_LOGS: Duration = Duration::from_secs(5);
+/// Status ticks per live log read.
+const LOG_EVERY: u64 = 3;
 const QUEUED_FIRST: Duration = Duration::from_secs(2);
 const QUEUED_MAX: Duration = Duration::from_secs(15);
-/// Log pages read per live tick beyond the first; the drain after the stop reads them all.
-const LIVE_EXTRA_PAGES: usize = 2;
 /// Consecutive polls that may fail (each after its own retries) before we give up.
 const POLL_FAILURES_TOLERATED: u32 = 3;
 const DRAIN_ATTEMPTS: u32 = 3;
@@ -125,11 +127,11 @@ pub async fn follow(
                 jitter(w, 0.2)
             }
             _ => {
-                if opts.logs && tick.is_multiple_of(2) {
+                if opts.logs && tick.is_multiple_of(LOG_EVERY) {
                     if group.is_none() {
                         group = Some(ctx.console.group(&format!("Build log ({uuid})")));
                     }
-                    if let Err(e) = read_logs(ctx, uuid, &mut cursor, tail, 1 + LIVE_EXTRA_PAGES).await {
+                    if let Err(e) = read_logs(ctx, uuid, &mut cursor, tail, 1).await {
                         warn_logs_once(ctx, &mut log_warned, &e);
                     }
                 }
