@@ -280,6 +280,13 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
     Some(total).filter(|d| !d.is_zero() && *d <= Duration::from_secs(86_400))
 }
 
+/// A Worker name as Cloudflare allows it: `^[a-z0-9_][a-z0-9-_]*$`, at most 63 characters.
+pub fn is_worker_name(s: &str) -> bool {
+    s.len() <= 63
+        && s.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
 pub fn is_uuid(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 36

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use crate::cloudflare::builds::Build;
 use crate::cloudflare::{ApiError, Client, is_tag};
 use crate::exit::{Exit, Failure};
-use crate::inputs::{InputError, Inputs};
+use crate::inputs::{InputError, Inputs, is_worker_name};
 
 use super::create::create_once;
 use super::follow::{self, FollowOpts, Tracker};
@@ -42,10 +42,7 @@ impl BuildArgs {
 
 pub fn worker_input(i: &Inputs) -> Result<String, InputError> {
     let w = i.require("worker", "set it to the Worker's name (or its 32-hex tag)")?;
-    let name_ok = w.len() <= 63
-        && w.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-    if !name_ok && !is_tag(w) {
+    if !is_worker_name(w) && !is_tag(w) {
         return Err(InputError::new(
             "worker",
             "is not a Worker name (lowercase letters, digits, `-` and `_`, at most 63 characters) or a 32-hex tag",

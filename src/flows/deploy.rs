@@ -7,7 +7,7 @@ use crate::cloudflare::deployments::{Deployment, DeploymentVersion};
 use crate::cloudflare::workers::Worker;
 use crate::cloudflare::{ApiError, Client};
 use crate::exit::{Exit, Failure};
-use crate::inputs::{InputError, Inputs, is_uuid};
+use crate::inputs::{InputError, Inputs, is_uuid, is_worker_name};
 
 use super::create::create_once;
 use super::{Area, Ctx, api_failure};
@@ -51,10 +51,7 @@ impl DeployArgs {
 
 pub fn worker_name(i: &Inputs) -> Result<String, InputError> {
     let w = i.require("worker", "set it to the Worker's name")?;
-    let ok = w.len() <= 63
-        && w.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-    if ok {
+    if is_worker_name(w) {
         Ok(w.to_owned())
     } else {
         Err(InputError::new(

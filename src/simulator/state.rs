@@ -280,7 +280,9 @@ fn valid_worker_name(n: &str) -> bool {
         && n.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
-const CONTENT_TYPES: &[&str] = &[
+/// Module content types the upload APIs accept (`cloudflare-api.md` §4.2), for both the
+/// beta JSON upload and the classic multipart one.
+pub(super) const CONTENT_TYPES: &[&str] = &[
     "application/javascript+module",
     "text/javascript+module",
     "application/javascript",

@@ -14,7 +14,7 @@ use std::time::SystemTime;
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
 
-use super::state::{Reply, State, Worker, workers_error, workers_ok};
+use super::state::{CONTENT_TYPES, Reply, State, Worker, workers_error, workers_ok};
 use crate::random;
 use crate::rfc3339;
 
@@ -117,20 +117,6 @@ pub(super) fn handle(state: &mut State, method: &str, path: &str, body: &[u8]) -
     };
     Some(reply)
 }
-
-/// The part content types the multipart upload accepts (`cloudflare-api.md` §4.2).
-const CONTENT_TYPES: &[&str] = &[
-    "application/javascript+module",
-    "text/javascript+module",
-    "application/javascript",
-    "text/javascript",
-    "text/x-python",
-    "text/x-python-requirement",
-    "application/wasm",
-    "text/plain",
-    "application/octet-stream",
-    "application/source-map",
-];
 
 fn find(state: &State, name: &str) -> Option<usize> {
     state.workers.iter().position(|w| w.name == name)
