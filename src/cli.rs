@@ -300,7 +300,7 @@ fn finish(
 pub fn help() -> String {
     let mut h = String::from(
         "workers-ci: start, follow, version and deploy Cloudflare Workers from CI.\n\n\
-         USAGE:\n  workers-ci [build|wait|version|deploy] [--input-name value]...\n  workers-ci demo       run a build against the embedded simulator (no account needed)\n  \
+         USAGE:\n  workers-ci [build|wait|version|deploy] [--input-name value]...\n  workers-ci demo       a build, a version upload and a 10 % rollout against the embedded simulator (no account needed)\n  \
          workers-ci simulate [--port N] [--config FILE]   serve the Cloudflare API simulator\n\n\
          Every input is read from the flag, else from INPUT_<NAME> (GitHub Actions), else from the\n\
          fallback variable shown. Empty values count as unset.\n\nINPUTS:\n",
