@@ -122,8 +122,8 @@ pub async fn run_with(inputs: Inputs, console: &Console, pace: Pace) -> anyhow::
     let result = match flow {
         Flow::Build(a) => flows::build::run(&ctx, a).await,
         Flow::Wait(a) => flows::wait::run(&ctx, a).await,
-        Flow::Version(a) => flows::version::run(&ctx, *a).await,
-        Flow::Deploy(a) => flows::deploy::run(&ctx, a).await,
+        Flow::Version(a) => flows::interruptible(&ctx, flows::version::run(&ctx, *a)).await,
+        Flow::Deploy(a) => flows::interruptible(&ctx, flows::deploy::run(&ctx, a)).await,
     };
     ctx.console.debug(&usage(&ctx, started));
     let mut report = ctx.report.into_inner().unwrap_or_else(|p| p.into_inner());

@@ -145,3 +145,53 @@ fn second_signal_exits_without_waiting_for_a_slow_cancel() {
     assert!(run.elapsed < Duration::from_secs(1), "exited {:?} after the second signal", run.elapsed);
     assert!(run.stdout.contains("second signal"), "{}", run.stdout);
 }
+
+/// `version` has nothing remote to cancel, but a cancelled job must still end promptly with its
+/// outputs written, not hang until the runner kills it.
+#[test]
+fn sigint_during_a_slow_upload_exits_promptly() {
+    let sim = common::sim();
+    sim.add_fault(fault("POST", "/versions", 1, FaultAction::Delay { ms: 20_000 }));
+    let inv = Invocation::new(&sim)
+        .without("branch")
+        .without("commit")
+        .input("command", "version")
+        .input("compatibility_date", "2026-11-01")
+        .env("WORKERS_CI_TIME_SCALE", "1");
+    let dir = inv.dir.path().join("dist");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("index.js"), "export default {}").unwrap();
+    let inv = inv.input("dir", dir.to_str().unwrap());
+    let child = inv.spawn();
+    assert!(
+        eventually(Duration::from_secs(10), || requests_matching(&sim, "GET", "/versions") == 1),
+        "reached the upload"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let signalled = Instant::now();
+    send_signal(&child, "INT");
+    let out = child.wait_with_output().unwrap();
+    let run = inv.collect(out.status.code(), out.stdout, out.stderr, signalled.elapsed());
+    run.assert_code(130);
+    assert!(run.elapsed < Duration::from_secs(2), "{:?}", run.elapsed);
+    assert!(run.output("worker_id").is_some(), "outputs set before the signal are written");
+}
+
+#[test]
+fn version_timeout_is_enforced() {
+    let sim = common::sim();
+    sim.add_fault(fault("POST", "/versions", 1, FaultAction::Delay { ms: 20_000 }));
+    let inv = Invocation::new(&sim)
+        .without("branch")
+        .without("commit")
+        .input("command", "version")
+        .input("compatibility_date", "2026-11-01")
+        .input("timeout", "2s")
+        .env("WORKERS_CI_TIME_SCALE", "1");
+    let dir = inv.dir.path().join("dist");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("index.js"), "export default {}").unwrap();
+    let run = inv.input("dir", dir.to_str().unwrap()).run();
+    run.assert_code(6);
+    assert!(run.elapsed < Duration::from_secs(4), "{:?}", run.elapsed);
+}

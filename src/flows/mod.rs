@@ -115,6 +115,23 @@ pub async fn settle_before_reconcile(ctx: &Ctx, err: &ApiError) {
     }
 }
 
+/// Runs a flow that has nothing remote to cancel (`version`, `deploy`) until it finishes, a
+/// signal arrives or `timeout` passes; then it stops at once with what it has: the outputs set so
+/// far are still written, and the message says a create in flight may have completed.
+pub async fn interruptible(ctx: &Ctx, work: impl Future<Output = anyhow::Result<Exit>>) -> anyhow::Result<Exit> {
+    match guarded(ctx, || false, work).await {
+        Ok(r) => r,
+        Err(stop) => {
+            let reason = match stop {
+                Stop::Interrupted => "the job was cancelled".to_owned(),
+                Stop::TimedOut => format!("`timeout` ({}s) elapsed", ctx.timeout.as_secs()),
+            };
+            ctx.summary(|s| s.row("Stopped", &reason));
+            Err(Failure::new(stop.exit(), format!("{reason}; stopped (a request in flight may still have taken effect: check the Worker's versions and deployments)")).into())
+        }
+    }
+}
+
 /// Which API an error came from, for the advice that goes with it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Area {
