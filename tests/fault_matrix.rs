@@ -44,22 +44,8 @@ fn matrix_sim() -> Simulator {
     Simulator::start_background(config).expect("simulator starts")
 }
 
-fn dist(inv: &Invocation) -> String {
-    let dir = inv.dir.path().join("dist");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("index.js"), "export default { fetch() { return new Response('ok') } }\n").unwrap();
-    dir.to_str().unwrap().to_owned()
-}
-
 fn version_run(sim: &Simulator) -> Run {
-    let inv = Invocation::new(sim)
-        .without("branch")
-        .without("commit")
-        .input("command", "version")
-        .input("compatibility_date", "2026-11-01")
-        .input("deploy", "true");
-    let dir = dist(&inv);
-    inv.input("dir", &dir).run()
+    with_module(version_invocation(sim, "my-worker").input("deploy", "true")).run()
 }
 
 /// Prepares the simulator for `cmd` (a pushed build for `wait`, a live version for `deploy`)
@@ -71,16 +57,7 @@ fn prepare(sim: &Simulator, cmd: Cmd) -> Invocation {
             sim.push("my-worker", "main", COMMIT, std::time::Duration::ZERO);
             Invocation::new(sim).input("command", "wait").input("commit", COMMIT)
         }
-        Cmd::Version => {
-            let inv = Invocation::new(sim)
-                .without("branch")
-                .without("commit")
-                .input("command", "version")
-                .input("compatibility_date", "2026-11-01")
-                .input("deploy", "true");
-            let dir = dist(&inv);
-            inv.input("dir", &dir)
-        }
+        Cmd::Version => with_module(version_invocation(sim, "my-worker").input("deploy", "true")),
         Cmd::Deploy => {
             let v = version_run(sim);
             v.assert_code(0);

@@ -317,17 +317,10 @@ fn requests_workers_ci_sends_match_the_official_schemas() {
     let v = Validator { spec: &spec, request: true };
     let sim = sim();
     Invocation::new(&sim).input("logs", "false").run().assert_code(0);
-    let inv = Invocation::new(&sim)
-        .without("branch")
-        .without("commit")
-        .input("command", "version")
-        .input("worker", "new-one")
-        .input("compatibility_date", "2026-11-01");
-    let dir = inv.dir.path().join("dist");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("index.js"), "export default {}").unwrap();
-    let inv =
-        inv.input("dir", dir.to_str().unwrap()).input("deploy", "true").input("vars", "A=1").input("message", "hello");
+    let inv = with_module(version_invocation(&sim, "new-one"))
+        .input("deploy", "true")
+        .input("vars", "A=1")
+        .input("message", "hello");
     inv.run().assert_code(0);
     let mut errors = Vec::new();
     let mut seen = 0;

@@ -152,16 +152,7 @@ fn second_signal_exits_without_waiting_for_a_slow_cancel() {
 fn sigint_during_a_slow_upload_exits_promptly() {
     let sim = common::sim();
     sim.add_fault(fault("POST", "/versions", 1, FaultAction::Delay { ms: 20_000 }));
-    let inv = Invocation::new(&sim)
-        .without("branch")
-        .without("commit")
-        .input("command", "version")
-        .input("compatibility_date", "2026-11-01")
-        .env("WORKERS_CI_TIME_SCALE", "1");
-    let dir = inv.dir.path().join("dist");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("index.js"), "export default {}").unwrap();
-    let inv = inv.input("dir", dir.to_str().unwrap());
+    let inv = with_module(version_invocation(&sim, "my-worker").env("WORKERS_CI_TIME_SCALE", "1"));
     let child = inv.spawn();
     assert!(
         eventually(Duration::from_secs(10), || requests_matching(&sim, "GET", "/versions") == 1),
@@ -181,17 +172,9 @@ fn sigint_during_a_slow_upload_exits_promptly() {
 fn version_timeout_is_enforced() {
     let sim = common::sim();
     sim.add_fault(fault("POST", "/versions", 1, FaultAction::Delay { ms: 20_000 }));
-    let inv = Invocation::new(&sim)
-        .without("branch")
-        .without("commit")
-        .input("command", "version")
-        .input("compatibility_date", "2026-11-01")
-        .input("timeout", "2s")
-        .env("WORKERS_CI_TIME_SCALE", "1");
-    let dir = inv.dir.path().join("dist");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("index.js"), "export default {}").unwrap();
-    let run = inv.input("dir", dir.to_str().unwrap()).run();
+    let inv =
+        with_module(version_invocation(&sim, "my-worker").input("timeout", "2s").env("WORKERS_CI_TIME_SCALE", "1"));
+    let run = inv.run();
     run.assert_code(6);
     assert!(run.elapsed < Duration::from_secs(4), "{:?}", run.elapsed);
 }

@@ -16,12 +16,7 @@ fn dist(inv: &Invocation, files: &[(&str, &[u8])]) -> String {
 }
 
 fn version_inv(sim: &Simulator, worker: &str) -> Invocation {
-    Invocation::new(sim)
-        .without("branch")
-        .without("commit")
-        .input("command", "version")
-        .input("worker", worker)
-        .input("compatibility_date", "2026-11-01")
+    version_invocation(sim, worker)
 }
 
 const JS: &[u8] = b"export default { fetch() { return new Response('hi') } }\n";

@@ -27,6 +27,21 @@ pub struct Worker {
     pub deployments: Vec<Value>,
 }
 
+impl Worker {
+    /// A Worker created through the API: fresh ids, no repository connected, nothing uploaded.
+    pub fn new(name: &str) -> Worker {
+        Worker {
+            name: name.to_owned(),
+            tag: random::hex(16),
+            id: random::hex(16),
+            created: SystemTime::now(),
+            triggers: Vec::new(),
+            versions: Vec::new(),
+            deployments: Vec::new(),
+        }
+    }
+}
+
 pub struct Build {
     pub uuid: String,
     pub tag: String,
@@ -502,15 +517,7 @@ impl State {
                 if self.workers.iter().any(|w| w.name == name) {
                     return (409, workers_error(10040, "A Worker with this name already exists"));
                 }
-                let w = Worker {
-                    name: name.to_owned(),
-                    tag: random::hex(16),
-                    id: random::hex(16),
-                    created: SystemTime::now(),
-                    triggers: Vec::new(),
-                    versions: Vec::new(),
-                    deployments: Vec::new(),
-                };
+                let w = Worker::new(name);
                 let v = self.worker_json(&w);
                 self.workers.push(w);
                 (200, workers_ok(v))

@@ -448,15 +448,7 @@ fn upload_script(state: &mut State, name: &str, body: &[u8]) -> Reply {
     let i = match find(state, name) {
         Some(i) => i,
         None => {
-            state.workers.push(Worker {
-                name: name.to_owned(),
-                tag: random::hex(16),
-                id: random::hex(16),
-                created: SystemTime::now(),
-                triggers: Vec::new(),
-                versions: Vec::new(),
-                deployments: Vec::new(),
-            });
+            state.workers.push(Worker::new(name));
             state.workers.len() - 1
         }
     };

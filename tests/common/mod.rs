@@ -301,6 +301,25 @@ pub fn assert_only_our_commands_masking(run: &Run, secrets: &[String]) {
     }
 }
 
+/// A `version` invocation for `worker` (no build inputs), with no module yet.
+pub fn version_invocation(sim: &Simulator, worker: &str) -> Invocation {
+    Invocation::new(sim)
+        .without("branch")
+        .without("commit")
+        .input("command", "version")
+        .input("worker", worker)
+        .input("compatibility_date", "2026-11-01")
+}
+
+/// Gives the invocation a `dir` holding one module, `index.js`.
+pub fn with_module(inv: Invocation) -> Invocation {
+    let dir = inv.dir.path().join("dist");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("index.js"), "export default { fetch() { return new Response('ok') } }\n").unwrap();
+    let dir = dir.to_str().unwrap().to_owned();
+    inv.input("dir", &dir)
+}
+
 /// A fault hitting the first `times` requests of `method` whose path contains `path`.
 pub fn fault(method: &str, path: &str, times: u32, action: FaultAction) -> Fault {
     Fault { method: Some(method.into()), path_contains: Some(path.into()), path_excludes: None, times, skip: 0, action }
