@@ -1,118 +1,91 @@
 //! `workers-ci demo` and `workers-ci simulate`: the embedded simulator, for a first look without
 //! a Cloudflare account and for testing workflows offline.
 
-use anyhow::Context as _;
+use std::sync::Arc;
 
 use crate::ci::console::Console;
+use crate::error::{Error, Result};
 use crate::exit::Exit;
-use crate::inputs::{InputError, Inputs};
+use crate::inputs::argv::{DemoArgs, SimulateArgs};
+use crate::inputs::{Command, InputError, Inputs, Key};
 use crate::pace::Pace;
 use crate::simulator::{BuildProfile, SimConfig, Simulator};
 
 /// Serves the simulator until SIGINT/SIGTERM.
-pub async fn simulate(args: &[String]) -> anyhow::Result<Exit> {
-    let mut port = 8787u16;
-    let mut config = SimConfig::default();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut value = |name: &str| {
-            it.next().cloned().ok_or_else(|| InputError::new("arguments", format!("`{name}` needs a value")))
-        };
-        match a.as_str() {
-            "--port" => {
-                port = value("--port")?
-                    .parse()
-                    .map_err(|_| InputError::new("arguments", "`--port` must be a port number (0 picks a free one)"))?
-            }
-            "--config" => {
-                let path = value("--config")?;
-                let text = std::fs::read_to_string(&path)
-                    .with_context(|| format!("could not read the simulator config {path}"))?;
-                config = serde_json::from_str(&text).map_err(|e| {
-                    InputError::new("arguments", format!("`--config`: not a valid simulator config: {e}"))
-                })?;
-            }
-            "--outcome" => config.build.outcome = value("--outcome")?,
-            other => {
-                return Err(InputError::new(
-                    "arguments",
-                    format!("unknown simulate flag `{other}` (known: --port, --config, --outcome)"),
-                )
-                .into());
-            }
+pub async fn simulate(args: SimulateArgs, _console: &Arc<Console>) -> Result<Exit> {
+    let mut config = match &args.config {
+        None => SimConfig::default(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| Error::Local {
+                what: format!("could not read the simulator config {}", path.display()),
+                source,
+            })?;
+            serde_json::from_str(&text).map_err(|e| {
+                InputError::arguments(format!("`--config` {}: not a valid simulator config: {e}", path.display()))
+            })?
         }
+    };
+    if let Some(o) = args.outcome {
+        config.build.outcome = o;
     }
-    crate::simulator::serve_forever(config, port).await?;
+    crate::simulator::serve_forever(config, args.port)
+        .await
+        .map_err(|e| Error::Internal { what: "the simulator stopped".into(), source: Some(e.into()) })?;
     Ok(Exit::Success)
 }
 
-/// Starts the simulator in this process and runs a real `build` against it.
-pub async fn demo(args: &[String]) -> anyhow::Result<Exit> {
+/// Starts the simulator in this process and runs a real `build`, then two `version` uploads,
+/// against it.
+pub async fn demo(args: DemoArgs, console: &Arc<Console>) -> Result<Exit> {
     let mut config = SimConfig {
         build: BuildProfile { queued_ms: 1500, initializing_ms: 1500, running_ms: 6000, ..BuildProfile::default() },
         ..SimConfig::default()
     };
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match (a.as_str(), it.next()) {
-            ("--outcome", Some(o)) => config.build.outcome = o.clone(),
-            _ => {
-                return Err(InputError::new(
-                    "arguments",
-                    "demo takes only `--outcome success|fail|cancelled|terminated|skipped`",
-                )
-                .into());
-            }
-        }
+    if let Some(o) = args.outcome {
+        config.build.outcome = o;
     }
-    let sim = Simulator::start(config, 0).await.context("could not start the simulator")?;
-    let console = Console::from_env();
+    let sim = Simulator::start(config, 0).await.map_err(|e| Error::internal("could not start the simulator", e))?;
     console.info(&format!("workers-ci demo: the Cloudflare API simulator is listening on {}", sim.base_url()));
     console.info("Running: workers-ci build --worker my-worker --branch main (against the simulator)\n");
-    let base = |command: &str| {
+    let base = || {
         let mut i = Inputs::default();
-        i.set("command", command);
-        i.set("api_token", "demo-token-not-a-secret");
-        i.set("account_id", &sim.account_id());
-        i.set("api_url", &sim.base_url());
-        i.set("worker", "my-worker");
-        i.set("timeout", "5m");
+        i.set(Key::ApiToken, "demo-token-not-a-secret");
+        i.set(Key::AccountId, &sim.account_id());
+        i.set(Key::ApiUrl, &sim.base_url());
+        i.set(Key::Worker, "my-worker");
+        i.set(Key::Timeout, "5m");
         i
     };
-    let mut build = base("build");
-    build.set("branch", "main");
-    build.set("commit", &crate::random::hex(20));
+    let mut build = base();
+    build.set(Key::Branch, "main");
+    build.set(Key::Commit, &crate::random::hex(20));
     // Poll four times as often as against the real API, so the demo's logs flow smoothly.
-    let pace = Pace::new(0.25);
-    let exit = crate::cli::run_with(build, &console, pace).await?;
-    if exit != Exit::Success {
-        return Ok(exit);
-    }
+    let pace = Some(Pace::new(0.25));
+    crate::run::run(Command::Build, build, console, pace).await?;
 
     // Then the other half: upload the built Worker as a Version and roll it out gradually.
     let dir = std::env::temp_dir().join(format!("workers-ci-demo-{}", crate::random::hex(4)));
-    std::fs::create_dir_all(&dir).context("could not create the demo's module directory")?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|source| Error::Local { what: "could not create the demo's module directory".into(), source })?;
     let result = async {
         for (n, (deploy, body)) in [("true", "v1"), ("10", "v2")].iter().enumerate() {
             std::fs::write(
                 dir.join("index.js"),
                 format!("export default {{ fetch() {{ return new Response('hello from {body}') }} }}\n"),
-            )?;
+            )
+            .map_err(|source| Error::Local { what: "could not write the demo's module".into(), source })?;
             console.info(&format!(
                 "\nRunning: workers-ci version --worker my-worker --dir {} --deploy {deploy}{}",
                 dir.display(),
                 if n == 1 { "   (gradual: 10 % to the new version, 90 % to the live one)" } else { "" }
             ));
-            let mut version = base("version");
-            version.set("dir", &dir.to_string_lossy());
-            version.set("compatibility_date", "2026-11-01");
-            version.set("vars", &format!("RELEASE={body}"));
-            version.set("message", &format!("demo {body}"));
-            version.set("deploy", deploy);
-            let exit = crate::cli::run_with(version, &console, pace).await?;
-            if exit != Exit::Success {
-                return Ok(exit);
-            }
+            let mut version = base();
+            version.set(Key::Dir, &dir.to_string_lossy());
+            version.set(Key::CompatibilityDate, "2026-11-01");
+            version.set(Key::Vars, &format!("RELEASE={body}"));
+            version.set(Key::Message, &format!("demo {body}"));
+            version.set(Key::Deploy, deploy);
+            crate::run::run(Command::Version, version, console, pace).await?;
         }
         Ok(Exit::Success)
     }

@@ -2,9 +2,8 @@
 //!
 //! Every code is documented in README and `--help` (both generated from [`Exit::ALL`] facts
 //! checked by tests), so pipelines can tell "the build failed" from "the tool could not talk
-//! to Cloudflare" from "the job was cancelled".
-
-use std::fmt;
+//! to Cloudflare" from "the job was cancelled". Which failure earns which code is decided in
+//! one place, [`crate::error::Error::exit`].
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
@@ -25,7 +24,8 @@ pub enum Exit {
     TimedOut,
     /// `wait` found no build for the commit in time and `if_no_build` is `fail`.
     NoBuild,
-    /// A local failure such as an unwritable outputs file.
+    /// A local failure: a file that could not be read or written, or the process could not
+    /// set itself up (runtime, TLS, signal handlers).
     Internal,
     /// SIGINT, SIGTERM or Ctrl-Break: the job was cancelled.
     Interrupted,
@@ -65,13 +65,13 @@ impl Exit {
         match self {
             Exit::Success => "success: build succeeded or was skipped; version/deployment made",
             Exit::BuildFailed => "the build failed (outcome `fail`, or an outcome unknown to this version)",
-            Exit::BadInput => "bad input: a missing or malformed input; nothing was sent to Cloudflare",
+            Exit::BadInput => "bad input: a missing or malformed input or argument; nothing was sent to Cloudflare",
             Exit::BuildCancelled => "the build was cancelled (outcome `cancelled`)",
             Exit::BuildTerminated => "the build was terminated by Cloudflare (outcome `terminated`)",
             Exit::Api => "Cloudflare API error: auth, permissions, not found, validation, or unreachable after retries",
             Exit::TimedOut => "`timeout` elapsed (the remote build is cancelled when `cancel_on_abort`)",
             Exit::NoBuild => "`wait`: no build for the commit appeared and `if_no_build` is `fail`",
-            Exit::Internal => "local error, e.g. the outputs file could not be written",
+            Exit::Internal => "local error: a file could not be read or written, or TLS/runtime setup failed",
             Exit::Interrupted => "interrupted by SIGINT/SIGTERM (job cancelled); remote build cancelled",
         }
     }
@@ -82,30 +82,6 @@ impl From<Exit> for std::process::ExitCode {
         std::process::ExitCode::from(e.code())
     }
 }
-
-/// An error that already knows which exit code it deserves.
-///
-/// Flows return it for failures that are not API errors (a missing Worker is found through the
-/// API, but the message and code are the flow's to choose).
-#[derive(Debug)]
-pub struct Failure {
-    pub exit: Exit,
-    pub message: String,
-}
-
-impl Failure {
-    pub fn new(exit: Exit, message: impl Into<String>) -> Self {
-        Failure { exit, message: message.into() }
-    }
-}
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for Failure {}
 
 #[cfg(test)]
 mod tests {

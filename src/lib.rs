@@ -2,22 +2,26 @@
 //!
 //! Layers, each knowing nothing of the ones beside it:
 //! - [`cloudflare`]: the typed API client (envelope, errors, retries), one file per API area;
-//! - [`ci`]: what the CI system sees (workflow commands, outputs, summary);
+//! - [`ci`]: what the CI system sees (workflow commands, outputs, summary, the GitHub context);
+//! - [`inputs`]: every input, the command line, and the rules values must pass;
 //! - [`flows`]: `build`, `wait`, … — the only place that sequences API calls;
-//! - `simulator`: a stateful, fault-injecting imitation of the API for the demo and tests.
+//! - [`run`]: one command from inputs to outputs; [`cli`] dispatches to it.
+//!
+//! The simulator that the demo and the tests run against is a crate of its own.
 #![forbid(unsafe_code)]
 
-pub mod bindings;
-pub mod bundle;
 pub mod ci;
 pub mod cli;
 pub mod cloudflare;
+#[cfg(feature = "simulator")]
 pub mod demo;
+pub mod error;
 pub mod exit;
 pub mod flows;
 pub mod inputs;
 pub mod pace;
 pub mod random;
 pub mod rfc3339;
+pub mod run;
 pub mod signal;
 pub mod simulator;

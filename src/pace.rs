@@ -25,9 +25,18 @@ impl Pace {
         Pace { scale: if scale.is_finite() && scale > 0.0 { scale.min(1.0) } else { 1.0 } }
     }
 
-    /// Reads the scale from the environment; anything unparsable means real time.
-    pub fn from_env() -> Self {
-        std::env::var(Self::ENV).ok().and_then(|v| v.trim().parse().ok()).map_or_else(Pace::default, Pace::new)
+    /// Reads the scale from the environment, honoured only against an API on this machine (the
+    /// simulator): a variable left over in a CI environment must not make a real run poll
+    /// Cloudflare twenty times too fast. Anything unparsable means real time.
+    pub fn from_env_for(api_url: &reqwest::Url) -> Self {
+        Pace::scaled_for(api_url, std::env::var(Self::ENV).ok().as_deref())
+    }
+
+    fn scaled_for(api_url: &reqwest::Url, scale: Option<&str>) -> Self {
+        if !crate::inputs::rules::is_loopback(api_url) {
+            return Pace::default();
+        }
+        scale.and_then(|v| v.trim().parse().ok()).map_or_else(Pace::default, Pace::new)
     }
 
     /// The real duration for a nominal one.
@@ -66,6 +75,15 @@ mod tests {
         assert_eq!(Pace::new(0.5).of(Duration::from_secs(2)), Duration::from_secs(1));
         assert_eq!(Pace::new(f64::NAN).scale(), 1.0);
         assert_eq!(Pace::new(-1.0).scale(), 1.0);
+    }
+
+    #[test]
+    fn the_time_scale_applies_only_to_the_simulator_on_this_machine() {
+        let with = |u: &str| Pace::scaled_for(&reqwest::Url::parse(u).unwrap(), Some("0.05")).scale();
+        assert_eq!(with("http://127.0.0.1:8787/client/v4"), 0.05);
+        assert_eq!(with("http://localhost:1/x"), 0.05);
+        assert_eq!(with("https://api.cloudflare.com/client/v4"), 1.0);
+        assert_eq!(with("https://127.0.0.1.nip.io/client/v4"), 1.0);
     }
 
     #[test]

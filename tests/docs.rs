@@ -1,8 +1,7 @@
 //! README, `--help` and action.yml describe the same inputs, outputs and exit codes as the code.
 
-use workers_ci::cli::OUTPUTS;
 use workers_ci::exit::Exit;
-use workers_ci::inputs::INPUTS;
+use workers_ci::inputs::{INPUTS, OUTPUTS};
 
 fn readme() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap()
@@ -39,8 +38,8 @@ fn inputs_table() -> String {
 
 fn outputs_table() -> String {
     let mut t = String::from("| output | meaning |\n| --- | --- |\n");
-    for (name, help) in OUTPUTS {
-        t.push_str(&format!("| `{name}` | {} |\n", md(help)));
+    for o in OUTPUTS {
+        t.push_str(&format!("| `{}` | {} |\n", o.name, md(o.help)));
     }
     t
 }
@@ -78,7 +77,7 @@ fn action_yml_declares_and_maps_every_input_and_output() {
         let env = format!("INPUT_{}: ${{{{ inputs.{} }}}}", s.name.to_uppercase(), s.name);
         assert!(action.contains(&env), "action.yml does not map `{}` into the run step's env as `{env}`", s.name);
     }
-    for (name, _) in OUTPUTS {
+    for name in OUTPUTS.iter().map(|o| o.name) {
         assert!(action.contains(&format!("\n  {name}:\n")), "action.yml does not declare output `{name}`");
         assert!(action.contains(&format!("steps.run.outputs.{name} }}}}")), "action.yml does not map output `{name}`");
     }

@@ -126,10 +126,10 @@ fn help_lists_every_input_output_and_exit_code() {
     assert!(out.status.success());
     let help = String::from_utf8(out.stdout).unwrap();
     for s in workers_ci::inputs::INPUTS {
-        assert!(help.contains(&workers_ci::inputs::flag_name(s.name)), "{}", s.name);
+        assert!(help.contains(&s.key.flag()), "{}", s.name);
     }
-    for (name, _) in workers_ci::cli::OUTPUTS {
-        assert!(help.contains(name));
+    for o in workers_ci::inputs::OUTPUTS {
+        assert!(help.contains(o.name));
     }
     for e in workers_ci::exit::Exit::ALL {
         assert!(help.contains(e.meaning()));

@@ -1,9 +1,14 @@
 //! The log as the CI system reads it.
 //!
 //! On GitHub Actions (`GITHUB_ACTIONS=true`) this speaks workflow commands: masks, groups,
-//! annotations, and `::stop-commands::` around every batch of untrusted lines. Elsewhere it
-//! prints plain text. Everything goes to stdout so that our commands and the untrusted text
-//! between them cannot interleave across two streams.
+//! annotations, and `::stop-commands::` around every batch of untrusted lines, all on stdout so
+//! that our commands and the untrusted text between them cannot interleave across two streams.
+//!
+//! Elsewhere it prints plain text, and stdout carries only what a script may want to read:
+//! the build log and the outputs. Every diagnostic (info, notice, warning, debug, error) goes
+//! to stderr.
+//!
+//! One console per process: its stop token and group state are the process's.
 
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,40 +29,54 @@ impl Console {
         Console { github, debug, stop_token: crate::random::hex(16), in_group: AtomicBool::new(false) }
     }
 
-    /// GitHub mode when the runner says so; debug lines when step debug logging is on.
-    pub fn from_env() -> Self {
+    /// GitHub mode when the runner says so; debug lines when step debug logging is on
+    /// (`RUNNER_DEBUG=1`), or elsewhere with `--verbose` or `WORKERS_CI_DEBUG=1`.
+    pub fn from_env(verbose: bool) -> Self {
         let github = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
-        let debug = std::env::var("RUNNER_DEBUG").is_ok_and(|v| v == "1");
-        Console::new(github, debug)
-    }
-
-    /// Another console with the same mode and a stop token of its own.
-    pub fn fresh(&self) -> Console {
-        Console::new(self.github, self.debug)
+        let on = |k: &str| std::env::var(k).is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
+        Console::new(github, verbose || on("RUNNER_DEBUG") || on("WORKERS_CI_DEBUG"))
     }
 
     pub fn is_github(&self) -> bool {
         self.github
     }
 
+    /// A line on stdout. A closed stream (the runner gone) must not turn into a panic
+    /// mid-cleanup, so write errors are ignored.
     fn emit(&self, text: &str) {
         let mut out = io::stdout().lock();
-        // A closed stdout (the runner gone) must not turn into a panic mid-cleanup.
         let _ = out.write_all(text.as_bytes());
         let _ = out.write_all(b"\n");
         let _ = out.flush();
     }
 
+    /// A diagnostic: stdout among the workflow commands on GitHub, stderr elsewhere.
+    fn diagnostic(&self, text: &str) {
+        if self.github {
+            self.emit(text);
+        } else {
+            let mut err = io::stderr().lock();
+            let _ = err.write_all(text.as_bytes());
+            let _ = err.write_all(b"\n");
+            let _ = err.flush();
+        }
+    }
+
+    /// Product output (the outputs, listed for a human): stdout everywhere.
+    pub fn product(&self, text: &str) {
+        self.emit(text);
+    }
+
     /// A line of our own. It may quote API text, so it is made inert on GitHub.
     pub fn info(&self, msg: &str) {
-        if self.github { self.emit(&inert(msg)) } else { self.emit(msg) }
+        if self.github { self.emit(&inert(msg)) } else { self.diagnostic(msg) }
     }
 
     pub fn debug(&self, msg: &str) {
         if self.github {
             self.emit(&format!("::debug::{}", escape_data(msg)));
         } else if self.debug {
-            self.emit(&format!("debug: {msg}"));
+            self.diagnostic(&format!("debug: {msg}"));
         }
     }
 
@@ -65,7 +84,7 @@ impl Console {
         if self.github {
             self.emit(&format!("::warning title=workers-ci::{}", escape_data(msg)));
         } else {
-            self.emit(&format!("warning: {msg}"));
+            self.diagnostic(&format!("warning: {msg}"));
         }
     }
 
@@ -73,7 +92,7 @@ impl Console {
         if self.github {
             self.emit(&format!("::notice title=workers-ci::{}", escape_data(msg)));
         } else {
-            self.emit(msg);
+            self.diagnostic(&format!("notice: {msg}"));
         }
     }
 
@@ -83,7 +102,7 @@ impl Console {
         if self.github {
             self.emit(&format!("::error title={}::{}", escape_property(title), escape_data(msg)));
         } else {
-            let _ = writeln!(io::stderr().lock(), "workers-ci: error: {msg}");
+            self.diagnostic(&format!("workers-ci: error: {msg}"));
         }
     }
 

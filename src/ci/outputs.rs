@@ -138,8 +138,10 @@ pub fn read_as_runner(text: &str) -> Result<Vec<(String, String)>, String> {
 
 /// Single-quoted when the value has anything a dotenv reader could interpret; single quotes
 /// are literal in every common dotenv dialect (and in POSIX shells that `source` the file).
+/// An empty value is written bare (`KEY=`): GitLab's dotenv reports keep quotes literally, so
+/// `KEY=''` would hand the next job two quote characters.
 fn dotenv_quote(v: &str) -> String {
-    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./:@+%,".contains(&b)) {
+    if v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./:@+%,".contains(&b)) {
         return v.to_owned();
     }
     if !v.contains('\'') && !v.contains('\n') {
@@ -182,11 +184,12 @@ mod tests {
         o.set("build_uuid", "b-1");
         o.set("message", "it's $HOME\nnext");
         o.set("spaced", "a b");
+        o.set("build_outcome", "");
         let env = dir.path().join("o.env");
         o.write_file(&env, FileFormat::Dotenv).unwrap();
         assert_eq!(
             fs::read_to_string(&env).unwrap(),
-            "BUILD_UUID=b-1\nMESSAGE=\"it's \\$HOME\\nnext\"\nSPACED='a b'\n"
+            "BUILD_UUID=b-1\nMESSAGE=\"it's \\$HOME\\nnext\"\nSPACED='a b'\nBUILD_OUTCOME=\n"
         );
         let json = dir.path().join("o.json");
         o.write_file(&json, FileFormat::Json).unwrap();

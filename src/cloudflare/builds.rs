@@ -220,8 +220,9 @@ impl Client {
     ) -> Result<CreatedBuild, ApiError> {
         let body =
             serde_json::to_vec(&CreateBuild { branch, commit_hash: commit }).expect("serialising a plain struct");
-        let page: Page<CreatedBuild> =
-            self.send(Method::POST, &format!("/builds/triggers/{trigger_uuid}/builds"), &[], Some(body), None).await?;
+        let page: Page<CreatedBuild> = self
+            .send(Method::POST, &format!("/builds/triggers/{trigger_uuid}/builds"), &[], Some(body.into()), None)
+            .await?;
         Ok(page.result)
     }
 

@@ -63,6 +63,15 @@ struct ErrorEnvelope {
     errors: Vec<ApiMessage>,
 }
 
+/// Why a [`Client`] could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientInitError {
+    #[error("the API token contains characters that cannot be sent in an HTTP header")]
+    TokenNotHeaderSafe,
+    #[error("could not set up the HTTP client")]
+    Http(#[source] reqwest::Error),
+}
+
 type RetryHook = Box<dyn Fn(&ApiError, Duration) + Send + Sync>;
 
 pub struct Client {
@@ -86,10 +95,12 @@ pub fn request_timeout(pace: Pace) -> Duration {
 }
 
 impl Client {
-    /// Fails only when the token cannot be put in a header; the message never contains it.
-    pub fn new(config: ClientConfig) -> Result<Client, String> {
+    /// Fails when the token cannot be put in a header (the error never contains it), or when
+    /// the HTTP stack cannot be set up (TLS, the certificate verifier): two different faults
+    /// with two different fixes.
+    pub fn new(config: ClientConfig) -> Result<Client, ClientInitError> {
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.token))
-            .map_err(|_| "contains characters that cannot be sent in an HTTP header (a stray newline?)".to_owned())?;
+            .map_err(|_| ClientInitError::TokenNotHeaderSafe)?;
         // Keeps the token out of reqwest's and our Debug output.
         auth.set_sensitive(true);
         let mut headers = HeaderMap::new();
@@ -100,7 +111,7 @@ impl Client {
             .connect_timeout(Duration::from_secs(10))
             .timeout(request_timeout(config.pace))
             .build()
-            .map_err(|e| format!("could not set up the HTTP client: {e}"))?;
+            .map_err(ClientInitError::Http)?;
         Ok(Client {
             http,
             base: config.base_url.trim_end_matches('/').to_owned(),
@@ -151,7 +162,7 @@ impl Client {
         method: Method,
         path: &str,
         query: &[(&str, String)],
-        body: Option<Vec<u8>>,
+        body: Option<bytes::Bytes>,
         timeout: Option<Duration>,
     ) -> Result<Page<T>, ApiError> {
         let url = format!("{}/accounts/{}{}", self.base, self.account, path);

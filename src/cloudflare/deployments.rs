@@ -69,7 +69,13 @@ impl Client {
             .expect("serialising a plain struct");
         let q: Vec<(&str, String)> = if force { vec![("force", "true".into())] } else { vec![] };
         Ok(self
-            .send::<Deployment>(Method::POST, &format!("/workers/scripts/{script}/deployments"), &q, Some(body), None)
+            .send::<Deployment>(
+                Method::POST,
+                &format!("/workers/scripts/{script}/deployments"),
+                &q,
+                Some(body.into()),
+                None,
+            )
             .await?
             .result)
     }

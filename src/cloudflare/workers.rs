@@ -71,13 +71,13 @@ impl Client {
     /// Creates a Worker. Sent once; callers reconcile with [`Client::get_worker`].
     pub async fn create_worker(&self, name: &str) -> Result<Worker, ApiError> {
         let body = serde_json::to_vec(&NewWorker { name }).expect("serialising a plain struct");
-        Ok(self.send::<Worker>(Method::POST, "/workers/workers", &[], Some(body), None).await?.result)
+        Ok(self.send::<Worker>(Method::POST, "/workers/workers", &[], Some(body.into()), None).await?.result)
     }
 
     /// Uploads a Version from a JSON body built by the caller (it may be tens of MiB, so it is
     /// encoded once, straight into this buffer). Sent once; callers reconcile with
     /// [`Client::list_versions`].
-    pub async fn create_version(&self, worker: &str, body: Vec<u8>, deploy: bool) -> Result<Version, ApiError> {
+    pub async fn create_version(&self, worker: &str, body: bytes::Bytes, deploy: bool) -> Result<Version, ApiError> {
         let q = [("deploy", deploy.to_string())];
         let path = format!("/workers/workers/{}/versions", seg(worker));
         Ok(self
@@ -127,12 +127,27 @@ pub struct ModuleSource<'a> {
     pub size: u64,
 }
 
+/// Why an upload body could not be built. Both are local faults, not Cloudflare's: reported as
+/// such, never retried as if the API had failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    /// A module file could not be read (deleted since the directory was scanned, say).
+    #[error("could not read module `{module}` ({})", path.display())]
+    Module {
+        module: String,
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("could not encode the version's metadata")]
+    Meta(#[source] serde_json::Error),
+}
+
 /// Builds the JSON body of a Version upload. Module files are base64-encoded straight from the
 /// file into a buffer sized up front, so a module costs its encoded size once (4/3 of it) and
 /// no intermediate copies: a 25 MiB Worker stays well under 4× its size in memory.
-pub fn version_body(meta: &VersionMeta<'_>, modules: &[ModuleSource<'_>]) -> std::io::Result<Vec<u8>> {
-    use std::io::Write;
-    let mut head = serde_json::to_vec(meta).map_err(std::io::Error::other)?;
+pub fn version_body(meta: &VersionMeta<'_>, modules: &[ModuleSource<'_>]) -> Result<Vec<u8>, BodyError> {
+    let mut head = serde_json::to_vec(meta).map_err(BodyError::Meta)?;
     // `{…}` → `{…` so the modules array can follow; `main_module` makes `…` non-empty.
     head.pop();
     let encoded = |n: u64| 4 * n.div_ceil(3) as usize;
@@ -147,21 +162,27 @@ pub fn version_body(meta: &VersionMeta<'_>, modules: &[ModuleSource<'_>]) -> std
             body.push(b',');
         }
         body.extend_from_slice(b"{\"name\":");
-        serde_json::to_writer(&mut body, m.name).map_err(std::io::Error::other)?;
+        serde_json::to_writer(&mut body, m.name).map_err(BodyError::Meta)?;
         body.extend_from_slice(b",\"content_type\":");
-        serde_json::to_writer(&mut body, m.content_type).map_err(std::io::Error::other)?;
+        serde_json::to_writer(&mut body, m.content_type).map_err(BodyError::Meta)?;
         body.extend_from_slice(b",\"content_base64\":\"");
-        let mut file = std::fs::File::open(m.path)?;
-        {
-            let mut encoder = base64::write::EncoderWriter::new(&mut body, &base64::engine::general_purpose::STANDARD);
-            std::io::copy(&mut file, &mut encoder)?;
-            encoder.finish()?;
-        }
+        append_base64(&mut body, m.path).map_err(|source| BodyError::Module {
+            module: m.name.to_owned(),
+            path: m.path.to_path_buf(),
+            source,
+        })?;
         body.extend_from_slice(b"\"}");
     }
     body.extend_from_slice(b"]}");
-    body.flush()?;
     Ok(body)
+}
+
+fn append_base64(body: &mut Vec<u8>, path: &std::path::Path) -> std::io::Result<()> {
+    let mut file = std::fs::File::open(path)?;
+    let mut encoder = base64::write::EncoderWriter::new(body, &base64::engine::general_purpose::STANDARD);
+    std::io::copy(&mut file, &mut encoder)?;
+    encoder.finish()?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -3,9 +3,10 @@
 use std::collections::HashSet;
 
 use crate::cloudflare::builds::Build;
-use crate::cloudflare::{ApiError, Client, is_tag};
-use crate::exit::{Exit, Failure};
-use crate::inputs::{InputError, Inputs, is_worker_name};
+use crate::cloudflare::{ApiError, Client};
+use crate::error::{Error, Result};
+use crate::inputs::args::BuildArgs;
+use crate::inputs::rules;
 
 use super::create::create_once;
 use super::follow::{self, FollowOpts, Tracker};
@@ -13,63 +14,7 @@ use super::logs::Tail;
 use super::trigger::{self, Choice};
 use super::{Area, Ctx, api_failure, guarded};
 
-#[derive(Debug)]
-pub struct BuildArgs {
-    pub worker: String,
-    pub branch: String,
-    pub commit: Option<String>,
-    pub trigger: Option<String>,
-    pub logs: bool,
-    pub cancel_on_abort: bool,
-    pub wait: bool,
-}
-
-impl BuildArgs {
-    pub fn from_inputs(i: &Inputs) -> Result<BuildArgs, InputError> {
-        Ok(BuildArgs {
-            worker: worker_input(i)?,
-            branch: branch_input(i)?.ok_or_else(|| {
-                InputError::new("branch", "is required for `build`; set it, or run on a push or pull_request event where GITHUB_REF_NAME/GITHUB_HEAD_REF say it")
-            })?,
-            commit: commit_input(i)?,
-            trigger: i.get("trigger").map(str::to_owned),
-            logs: i.bool("logs", true)?,
-            cancel_on_abort: i.bool("cancel_on_abort", true)?,
-            wait: i.bool("wait", true)?,
-        })
-    }
-}
-
-pub fn worker_input(i: &Inputs) -> Result<String, InputError> {
-    let w = i.require("worker", "set it to the Worker's name (or its 32-hex tag)")?;
-    if !is_worker_name(w) && !is_tag(w) {
-        return Err(InputError::new(
-            "worker",
-            "is not a Worker name (lowercase letters, digits, `-` and `_`, at most 63 characters) or a 32-hex tag",
-        ));
-    }
-    Ok(w.to_ascii_lowercase())
-}
-
-pub fn branch_input(i: &Inputs) -> Result<Option<String>, InputError> {
-    match i.get("branch") {
-        Some(b) if b.len() > 255 || b.chars().any(char::is_control) => {
-            Err(InputError::new("branch", "is not a valid branch name"))
-        }
-        other => Ok(other.map(str::to_owned)),
-    }
-}
-
-pub fn commit_input(i: &Inputs) -> Result<Option<String>, InputError> {
-    match i.get("commit") {
-        Some(c) if !(7..=64).contains(&c.len()) || !c.bytes().all(|b| b.is_ascii_hexdigit()) => {
-            Err(InputError::new("commit", "is not a commit hash (7 to 64 hexadecimal characters)"))
-        }
-        other => Ok(other.map(str::to_ascii_lowercase)),
-    }
-}
-
-pub async fn run(ctx: &Ctx, args: BuildArgs) -> anyhow::Result<Exit> {
+pub async fn run(ctx: &Ctx, args: BuildArgs) -> Result<()> {
     let tracker = Tracker::default();
     let work = async {
         let (tag, name) = resolve_tag(ctx, &args.worker).await?;
@@ -78,7 +23,7 @@ pub async fn run(ctx: &Ctx, args: BuildArgs) -> anyhow::Result<Exit> {
         if let Some(c) = &args.commit {
             ctx.output("commit", c);
         }
-        let triggers = ctx.client.list_triggers(&tag).await.map_err(|e| triggers_failure(&e, &args.worker))?;
+        let triggers = ctx.client.list_triggers(&tag).await.map_err(|e| triggers_failure(e, &args.worker))?;
         let trigger = pick_trigger(&triggers, args.trigger.as_deref(), &args.branch)?;
         ctx.output("trigger_uuid", &trigger.trigger_uuid);
         ctx.summary(|s| {
@@ -99,11 +44,11 @@ pub async fn run(ctx: &Ctx, args: BuildArgs) -> anyhow::Result<Exit> {
             ctx.output("build_status", "queued");
             ctx.output("build_outcome", "");
             ctx.console.info(&format!("Build {uuid} started; not waiting for it (wait: false). Follow it later with `command: wait` and `build_uuid`."));
-            return Ok(Exit::Success);
+            return Ok(());
         }
         let mut tail = Tail::default();
         let build = follow::follow(ctx, &tracker, &uuid, &FollowOpts { logs: args.logs }, &mut tail).await?;
-        Ok(follow::conclude(ctx, &build, &name, &tail))
+        follow::conclude(ctx, &build, &name, &tail)
     };
     match guarded(ctx, || tracker.creating(), work).await {
         Ok(r) => r,
@@ -112,23 +57,21 @@ pub async fn run(ctx: &Ctx, args: BuildArgs) -> anyhow::Result<Exit> {
 }
 
 /// A name becomes the tag Workers Builds keys everything by; a 32-hex value is taken as a tag.
-pub async fn resolve_tag(ctx: &Ctx, worker: &str) -> anyhow::Result<(String, String)> {
-    if is_tag(worker) {
+pub async fn resolve_tag(ctx: &Ctx, worker: &str) -> Result<(String, String)> {
+    if rules::tag(worker) {
         return Ok((worker.to_owned(), worker.to_owned()));
     }
     let scripts = ctx
         .client
         .list_scripts()
         .await
-        .map_err(|e| api_failure(&e, "list the account's Workers to find the Worker's tag", Area::Workers))?;
+        .map_err(|e| api_failure(e, "list the account's Workers to find the Worker's tag", Area::Workers))?;
     match scripts.iter().find(|s| s.id == worker) {
         Some(s) => match s.tag.as_deref().filter(|t| !t.is_empty()) {
             Some(tag) => Ok((tag.to_owned(), worker.to_owned())),
-            None => Err(Failure::new(
-                Exit::Api,
-                "the Workers list has no `tag` for this Worker; pass the 32-hex tag as `worker` instead",
-            )
-            .into()),
+            None => Err(Error::NotFound(
+                "the Workers list has no `tag` for this Worker; pass the 32-hex tag as `worker` instead".into(),
+            )),
         },
         None => {
             let mut names: Vec<&str> = scripts.iter().map(|s| s.id.as_str()).collect();
@@ -138,29 +81,25 @@ pub async fn resolve_tag(ctx: &Ctx, worker: &str) -> anyhow::Result<(String, Str
             } else {
                 names.iter().take(20).copied().collect::<Vec<_>>().join(", ")
             };
-            Err(Failure::new(
-                Exit::Api,
-                format!("input `worker`: no Worker with that name exists in this account (check `worker` and `account_id`). Workers in the account: {listed}"),
-            )
-            .into())
+            Err(Error::NotFound(format!(
+                "input `worker`: no Worker with that name exists in this account (check `worker` and `account_id`). Workers in the account: {listed}"
+            )))
         }
     }
 }
 
-pub fn triggers_failure(e: &ApiError, worker: &str) -> anyhow::Error {
-    if e.is_not_found() && is_tag(worker) {
-        return Failure::new(
-            Exit::Api,
-            format!(
-                "Workers Builds knows no Worker with the tag given in `worker` ({e}). Builds identifies Workers by tag, \
+pub fn triggers_failure(e: ApiError, worker: &str) -> Error {
+    if e.is_not_found() && rules::tag(worker) {
+        return Error::NotFound(format!(
+            "Workers Builds knows no Worker with the tag given in `worker` ({e}). Builds identifies Workers by tag, \
                  not by name or any other id: pass the Worker's name and workers-ci looks the tag up, or copy the tag \
                  from `GET /accounts/<account>/workers/scripts`."
-            ),
-        )
-        .into();
+        ));
     }
     if e.is_not_found() {
-        return Failure::new(Exit::Api, format!("Workers Builds has no configuration for this Worker ({e}): connect its repository under the Worker's Settings → Builds first")).into();
+        return Error::Refused(format!(
+            "Workers Builds has no configuration for this Worker ({e}): connect its repository under the Worker's Settings → Builds first"
+        ));
     }
     api_failure(e, "list the Worker's build triggers", Area::Builds)
 }
@@ -169,56 +108,38 @@ fn pick_trigger<'a>(
     triggers: &'a [crate::cloudflare::builds::Trigger],
     wanted: Option<&str>,
     branch: &str,
-) -> anyhow::Result<&'a crate::cloudflare::builds::Trigger> {
+) -> Result<&'a crate::cloudflare::builds::Trigger> {
     if let Some(w) = wanted {
         return trigger::find(triggers, w).ok_or_else(|| {
-            Failure::new(
-                Exit::Api,
-                format!(
-                    "input `trigger`: no trigger of this Worker has that uuid or name. Its triggers:\n{}",
-                    trigger::describe(triggers)
-                ),
-            )
-            .into()
+            Error::NotFound(format!(
+                "input `trigger`: no trigger of this Worker has that uuid or name. Its triggers:\n{}",
+                trigger::describe(triggers)
+            ))
         });
     }
     match trigger::choose(triggers, branch) {
         Choice::One(t) => Ok(t),
-        Choice::None => Err(Failure::new(
-            Exit::Api,
-            format!(
-                "no trigger of this Worker builds branch `{branch}`. Set `trigger` to one of them, or change its branch filters:\n{}",
-                trigger::describe(triggers)
-            ),
-        )
-        .into()),
-        Choice::Ambiguous(ts) => Err(Failure::new(
-            Exit::Api,
-            format!(
-                "several triggers build branch `{branch}`; set `trigger` to the one to use:\n{}",
-                trigger::describe(&ts.into_iter().cloned().collect::<Vec<_>>())
-            ),
-        )
-        .into()),
+        Choice::None => Err(Error::NotFound(format!(
+            "no trigger of this Worker builds branch `{branch}`. Set `trigger` to one of them, or change its branch filters:\n{}",
+            trigger::describe(triggers)
+        ))),
+        Choice::Ambiguous(ts) => Err(Error::Refused(format!(
+            "several triggers build branch `{branch}`; set `trigger` to the one to use:\n{}",
+            trigger::describe(&ts.into_iter().cloned().collect::<Vec<_>>())
+        ))),
     }
 }
 
 /// Starts the build, never twice: see [`create_once`]. The builds that exist before the POST
 /// are noted, so a build of the same commit started earlier (a re-run) is never taken for ours.
-async fn start(
-    ctx: &Ctx,
-    tracker: &Tracker,
-    tag: &str,
-    trigger_uuid: &str,
-    args: &BuildArgs,
-) -> anyhow::Result<String> {
+async fn start(ctx: &Ctx, tracker: &Tracker, tag: &str, trigger_uuid: &str, args: &BuildArgs) -> Result<String> {
     tracker.set_creating(true);
     let result = async {
         let known: HashSet<String> = ctx
             .client
             .list_builds(tag, 25)
             .await
-            .map_err(|e| api_failure(&e, "list the Worker's builds before starting one", Area::Builds))?
+            .map_err(|e| api_failure(e, "list the Worker's builds before starting one", Area::Builds))?
             .into_iter()
             .map(|b| b.build_uuid)
             .collect();

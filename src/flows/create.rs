@@ -13,17 +13,12 @@ use std::time::Duration;
 use crate::cloudflare::ApiError;
 
 use super::{Area, Ctx, api_failure, settle_before_reconcile};
+use crate::error::Result;
 
 /// Rate-limited attempts before giving up (each waits for Retry-After).
 const RATE_LIMITED_TRIES: u32 = 3;
 
-pub async fn create_once<T, S, SF, F, FF>(
-    ctx: &Ctx,
-    what: &str,
-    area: Area,
-    mut send: S,
-    mut find: F,
-) -> anyhow::Result<T>
+pub async fn create_once<T, S, SF, F, FF>(ctx: &Ctx, what: &str, area: Area, mut send: S, mut find: F) -> Result<T>
 where
     S: FnMut() -> SF,
     SF: Future<Output = Result<T, ApiError>>,
@@ -60,11 +55,11 @@ where
                     continue;
                 }
                 Ok(None) => {
-                    return Err(api_failure(&err, &format!("{what} (nothing was created after two attempts)"), area));
+                    return Err(api_failure(err, &format!("{what} (nothing was created after two attempts)"), area));
                 }
                 Err(e) => {
                     return Err(api_failure(
-                        &e,
+                        e,
                         &format!("check whether the attempt to {what} succeeded; it may have, so it was not repeated"),
                         area,
                     ));
@@ -76,6 +71,6 @@ where
             ctx.sleep(ctx.pace.of(Duration::from_secs(1))).await;
             continue;
         }
-        return Err(api_failure(&err, what, area));
+        return Err(api_failure(err, what, area));
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::cloudflare::ApiError;
 use crate::cloudflare::builds::{Build, Outcome, Status};
-use crate::exit::{Exit, Failure};
+use crate::error::{Error, Result, Unsuccessful};
 use crate::pace::jitter;
 
 use super::logs::{LogCursor, Tail, read_pages};
@@ -74,13 +74,7 @@ pub struct FollowOpts {
 }
 
 /// Polls until the build stops, streaming its log, and returns the final build.
-pub async fn follow(
-    ctx: &Ctx,
-    tracker: &Tracker,
-    uuid: &str,
-    opts: &FollowOpts,
-    tail: &mut Tail,
-) -> anyhow::Result<Build> {
+pub async fn follow(ctx: &Ctx, tracker: &Tracker, uuid: &str, opts: &FollowOpts, tail: &mut Tail) -> Result<Build> {
     let mut cursor = LogCursor::default();
     let mut queued_wait = QUEUED_FIRST;
     let mut last_status: Option<Status> = None;
@@ -104,7 +98,7 @@ pub async fn follow(
                 ctx.sleep(ctx.pace.of(RUNNING_TICK)).await;
                 continue;
             }
-            Err(e) => return Err(api_failure(&e, &format!("read the status of build {uuid}"), Area::Builds)),
+            Err(e) => return Err(api_failure(e, &format!("read the status of build {uuid}"), Area::Builds)),
         };
         tracker.observe(&build);
         let status = build.status();
@@ -225,8 +219,8 @@ fn warn_logs_once(ctx: &Ctx, warned: &mut bool, e: &ApiError) {
     }
 }
 
-/// Outputs, summary and exit code for a finished build.
-pub fn conclude(ctx: &Ctx, build: &Build, worker: &str, tail: &Tail) -> Exit {
+/// Outputs, summary and verdict for a finished build: `Ok` when it succeeded or was skipped.
+pub fn conclude(ctx: &Ctx, build: &Build, worker: &str, tail: &Tail) -> Result<()> {
     let outcome = build.outcome();
     let outcome_text = build.build_outcome.as_deref().unwrap_or("");
     ctx.output("build_status", build.status.as_deref().unwrap_or("stopped"));
@@ -234,27 +228,26 @@ pub fn conclude(ctx: &Ctx, build: &Build, worker: &str, tail: &Tail) -> Exit {
     if let Some(url) = &build.preview_url {
         ctx.output("preview_url", url);
     }
-    let exit = match &outcome {
-        Some(Outcome::Success) => Exit::Success,
-        Some(Outcome::Skipped) => Exit::Success,
-        Some(Outcome::Fail) => Exit::BuildFailed,
-        Some(Outcome::Cancelled) => Exit::BuildCancelled,
-        Some(Outcome::Terminated) => Exit::BuildTerminated,
+    let unsuccessful = match &outcome {
+        Some(Outcome::Success | Outcome::Skipped) => None,
+        Some(Outcome::Fail) => Some(Unsuccessful::Fail),
+        Some(Outcome::Cancelled) => Some(Unsuccessful::Cancelled),
+        Some(Outcome::Terminated) => Some(Unsuccessful::Terminated),
         Some(Outcome::Other(o)) => {
             ctx.console.warning(&format!(
                 "build outcome `{o}` is unknown to this version of workers-ci; treating it as a failure"
             ));
-            Exit::BuildFailed
+            Some(Unsuccessful::Unknown(o.clone()))
         }
-        None => Exit::BuildFailed,
+        None => Some(Unsuccessful::Unknown("(none)".into())),
     };
     let uuid = &build.build_uuid;
-    match exit {
-        Exit::Success if outcome == Some(Outcome::Skipped) => ctx.console.notice(&format!(
+    match (&unsuccessful, &outcome) {
+        (None, Some(Outcome::Skipped)) => ctx.console.notice(&format!(
             "Build {uuid} of Worker {worker} was skipped by Cloudflare (e.g. no changed file matched the trigger's watch paths)."
         )),
-        Exit::Success => ctx.console.info(&format!("Build {uuid} of Worker {worker} succeeded.")),
-        _ => ctx.console.error("Cloudflare build failed", &format!("Build {uuid} of Worker {worker} finished with outcome `{outcome_text}`. See the build log above.")),
+        (None, _) => ctx.console.info(&format!("Build {uuid} of Worker {worker} succeeded.")),
+        (Some(_), _) => {}
     }
     let duration = match (
         build.created_on.as_deref().and_then(crate::rfc3339::parse_millis),
@@ -271,16 +264,19 @@ pub fn conclude(ctx: &Ctx, build: &Build, worker: &str, tail: &Tail) -> Exit {
         if let Some(url) = &build.preview_url {
             s.row("Preview URL", url);
         }
-        if exit != Exit::Success {
+        if unsuccessful.is_some() {
             s.code("Last log lines", tail.lines());
         }
     });
-    exit
+    match unsuccessful {
+        None => Ok(()),
+        Some(outcome) => Err(Error::Build { build_uuid: uuid.clone(), worker: worker.to_owned(), outcome }),
+    }
 }
 
 /// The job was cancelled or timed out mid-flow: cancel the remote build (if we know it and
 /// may), record what we know, and say so.
-pub async fn stopped(ctx: &Ctx, tracker: &Tracker, stop: Stop, cancel_on_abort: bool) -> anyhow::Result<Exit> {
+pub async fn stopped(ctx: &Ctx, tracker: &Tracker, stop: Stop, cancel_on_abort: bool) -> Result<()> {
     let (uuid, last) = tracker.with(|t| (t.build_uuid.clone(), t.last.clone()));
     let reason = match stop {
         Stop::Interrupted => "the job was cancelled".to_owned(),
@@ -315,7 +311,7 @@ pub async fn stopped(ctx: &Ctx, tracker: &Tracker, stop: Stop, cancel_on_abort: 
         ctx.output("build_outcome", &outcome);
     }
     ctx.summary(|s| s.row("Stopped", &reason));
-    Err(Failure::new(stop.exit(), format!("{reason}; stopped following the build")).into())
+    Err(Error::Stopped { stop, message: format!("{reason}; stopped following the build") })
 }
 
 #[cfg(test)]

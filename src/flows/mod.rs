@@ -13,7 +13,7 @@ pub mod wait;
 
 use std::future::Future;
 use std::pin::pin;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -22,7 +22,8 @@ use crate::ci::console::Console;
 use crate::ci::outputs::Outputs;
 use crate::ci::summary::Summary;
 use crate::cloudflare::{ApiError, Client};
-use crate::exit::{Exit, Failure};
+pub use crate::error::Stop;
+use crate::error::{Error, Result};
 use crate::pace::Pace;
 use crate::signal::{self, Signals};
 
@@ -35,7 +36,7 @@ pub struct Report {
 
 pub struct Ctx {
     pub client: Client,
-    pub console: Console,
+    pub console: Arc<Console>,
     pub pace: Pace,
     pub deadline: Instant,
     pub timeout: Duration,
@@ -62,28 +63,16 @@ impl Ctx {
     }
 }
 
-/// Why the work was stopped from outside.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stop {
-    Interrupted,
-    TimedOut,
-}
-
-impl Stop {
-    pub fn exit(self) -> Exit {
-        match self {
-            Stop::Interrupted => Exit::Interrupted,
-            Stop::TimedOut => Exit::TimedOut,
-        }
-    }
-}
-
 /// Runs `work` until it finishes, a cancellation signal arrives, or the deadline passes.
 ///
 /// When stopped while `critical()` holds (a create request in flight), the work is given a
 /// short grace to learn what it created, so the cleanup can cancel it instead of leaving an
 /// orphan running.
-pub async fn guarded<T>(ctx: &Ctx, critical: impl Fn() -> bool, work: impl Future<Output = T>) -> Result<T, Stop> {
+pub async fn guarded<T>(
+    ctx: &Ctx,
+    critical: impl Fn() -> bool,
+    work: impl Future<Output = T>,
+) -> std::result::Result<T, Stop> {
     let mut work = pin!(work);
     let stop = tokio::select! {
         out = &mut work => return Ok(out),
@@ -118,7 +107,7 @@ pub async fn settle_before_reconcile(ctx: &Ctx, err: &ApiError) {
 /// Runs a flow that has nothing remote to cancel (`version`, `deploy`) until it finishes, a
 /// signal arrives or `timeout` passes; then it stops at once with what it has: the outputs set so
 /// far are still written, and the message says a create in flight may have completed.
-pub async fn interruptible(ctx: &Ctx, work: impl Future<Output = anyhow::Result<Exit>>) -> anyhow::Result<Exit> {
+pub async fn interruptible(ctx: &Ctx, work: impl Future<Output = Result<()>>) -> Result<()> {
     match guarded(ctx, || false, work).await {
         Ok(r) => r,
         Err(stop) => {
@@ -127,7 +116,12 @@ pub async fn interruptible(ctx: &Ctx, work: impl Future<Output = anyhow::Result<
                 Stop::TimedOut => format!("`timeout` ({}s) elapsed", ctx.timeout.as_secs()),
             };
             ctx.summary(|s| s.row("Stopped", &reason));
-            Err(Failure::new(stop.exit(), format!("{reason}; stopped (a request in flight may still have taken effect: check the Worker's versions and deployments)")).into())
+            Err(Error::Stopped {
+                stop,
+                message: format!(
+                    "{reason}; stopped (a request in flight may still have taken effect: check the Worker's versions and deployments)"
+                ),
+            })
         }
     }
 }
@@ -139,14 +133,10 @@ pub enum Area {
     Workers,
 }
 
-/// Turns an API error into the message a user can act on, with exit code [`Exit::Api`].
-pub fn api_failure(err: &ApiError, doing: &str, area: Area) -> anyhow::Error {
-    let mut msg = format!("could not {doing}: {err}");
-    if let Some(fix) = advice(err, area) {
-        msg.push_str("\n  fix: ");
-        msg.push_str(&fix);
-    }
-    Failure::new(Exit::Api, msg).into()
+/// An API error, with what we were doing and the advice that fits it.
+pub fn api_failure(err: ApiError, doing: &str, area: Area) -> Error {
+    let fix = advice(&err, area);
+    Error::api(doing, err, fix)
 }
 
 fn advice(err: &ApiError, area: Area) -> Option<String> {

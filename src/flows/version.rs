@@ -2,110 +2,18 @@
 //! optionally deploy it at 100 % or beside the version now live.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
 
-use crate::bindings::{self, Bindings};
-use crate::bundle::{self, ModuleFile};
 use crate::cloudflare::deployments::{Deployment, DeploymentVersion};
-use crate::cloudflare::workers::{ModuleSource, Version, VersionMeta, Worker, version_body};
+use crate::cloudflare::workers::{BodyError, ModuleSource, Version, VersionMeta, Worker, version_body};
 use crate::cloudflare::{ApiError, Client};
-use crate::exit::{Exit, Failure};
-use crate::inputs::{InputError, Inputs};
+use crate::error::{Error, Result};
+use crate::inputs::args::VersionArgs;
 
 use super::create::create_once;
-use super::deploy::{self, message_input, parse_percentage, worker_name};
+use super::deploy;
 use super::{Area, Ctx, api_failure};
 
-#[derive(Debug)]
-pub struct VersionArgs {
-    pub worker: String,
-    pub dir: PathBuf,
-    pub modules: Vec<ModuleFile>,
-    pub main_module: String,
-    pub compatibility_date: String,
-    pub compatibility_flags: Vec<String>,
-    pub bindings: Bindings,
-    pub message: Option<String>,
-    pub tag: Option<String>,
-    pub create_worker: bool,
-    /// Percentage for the new version; `None` = upload only.
-    pub deploy: Option<f64>,
-}
-
-impl VersionArgs {
-    pub fn from_inputs(i: &Inputs) -> Result<VersionArgs, InputError> {
-        let worker = worker_name(i)?;
-        let date =
-            i.require("compatibility_date", "set it to the date your Worker was written against, e.g. 2026-11-01")?;
-        if !valid_date(date) {
-            return Err(InputError::new("compatibility_date", "must be a date written YYYY-MM-DD"));
-        }
-        let flags: Vec<String> = i
-            .get("compatibility_flags")
-            .unwrap_or("")
-            .split([',', '\n'])
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect();
-        if let Some(bad) = flags.iter().find(|f| !f.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')) {
-            let _ = bad;
-            return Err(InputError::new(
-                "compatibility_flags",
-                "has a flag that is not a word of letters, digits and `_`",
-            ));
-        }
-        let bindings = bindings::parse(i.get("bindings"), i.get("vars"), i.get("secrets"))?;
-        let tag = match i.get("tag") {
-            Some(t) if t.len() > 100 => {
-                return Err(InputError::new(
-                    "tag",
-                    "is longer than 100 bytes, the limit of the `workers/tag` annotation",
-                ));
-            }
-            other => other.map(str::to_owned),
-        };
-        let deploy = match i.get("deploy") {
-            None | Some("false" | "False" | "FALSE") => None,
-            Some("true" | "True" | "TRUE") => Some(100.0),
-            Some(p) => Some(parse_percentage(p).ok_or_else(|| {
-                InputError::new("deploy", "must be `false`, `true` or a percentage above 0 and at most 100")
-            })?),
-        };
-        let dir = i.path("dir").unwrap_or_else(|| PathBuf::from("dist"));
-        let modules = bundle::scan(&dir)?;
-        let main_module = bundle::main_module(&modules, i.get("main_module"))?;
-        Ok(VersionArgs {
-            worker,
-            dir,
-            modules,
-            main_module,
-            compatibility_date: date.to_owned(),
-            compatibility_flags: flags,
-            bindings,
-            message: message_input(i)?,
-            tag,
-            create_worker: i.bool("create_worker", true)?,
-            deploy,
-        })
-    }
-
-    /// Values to mask before anything prints.
-    pub fn secrets(&self) -> &[String] {
-        &self.bindings.secret_values
-    }
-}
-
-fn valid_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && crate::rfc3339::parse_millis(&format!("{s}T00:00:00Z")).is_some()
-        && s[5..7].parse::<u32>().is_ok_and(|m| (1..=12).contains(&m))
-}
-
-pub async fn run(ctx: &Ctx, args: VersionArgs) -> anyhow::Result<Exit> {
+pub async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {
     if !args.bindings.unchecked_kinds.is_empty() {
         ctx.console
             .info(&format!("Binding kinds passed through unchecked: {}", args.bindings.unchecked_kinds.join(", ")));
@@ -166,16 +74,18 @@ pub async fn run(ctx: &Ctx, args: VersionArgs) -> anyhow::Result<Exit> {
         ctx.console.info(&format!("Deployment {} is live: {}", d.id, deploy::describe_split(&split)));
     }
     deploy::workers_dev_url(ctx, &worker).await;
-    Ok(Exit::Success)
+    Ok(())
 }
 
-async fn ensure_worker(ctx: &Ctx, args: &VersionArgs) -> anyhow::Result<Worker> {
-    let lookup = |e: ApiError| api_failure(&e, "look up the Worker", Area::Workers);
+async fn ensure_worker(ctx: &Ctx, args: &VersionArgs) -> Result<Worker> {
+    let lookup = |e: ApiError| api_failure(e, "look up the Worker", Area::Workers);
     if let Some(w) = ctx.client.get_worker(&args.worker).await.map_err(lookup)? {
         return Ok(w);
     }
     if !args.create_worker {
-        return Err(Failure::new(Exit::Api, "input `worker`: the Worker does not exist and `create_worker` is false; create it, or set create_worker: true").into());
+        return Err(Error::NotFound(
+            "input `worker`: the Worker does not exist and `create_worker` is false; create it, or set create_worker: true".into(),
+        ));
     }
     ctx.console.info(&format!("Worker {} does not exist yet: creating it.", args.worker));
     match ctx.client.create_worker(&args.worker).await {
@@ -184,34 +94,34 @@ async fn ensure_worker(ctx: &Ctx, args: &VersionArgs) -> anyhow::Result<Worker> 
         Err(e) if e.status() == Some(409) || e.has_code(10040) || e.may_have_applied() => {
             match ctx.client.get_worker(&args.worker).await.map_err(lookup)? {
                 Some(w) => Ok(w),
-                None => Err(api_failure(&e, "create the Worker", Area::Workers)),
+                None => Err(api_failure(e, "create the Worker", Area::Workers)),
             }
         }
-        Err(e) => Err(api_failure(&e, "create the Worker", Area::Workers)),
+        Err(e) => Err(api_failure(e, "create the Worker", Area::Workers)),
     }
 }
 
 /// The version serving 100 % now, to keep beside the new one.
-fn live_version(deployments: &[Deployment]) -> anyhow::Result<String> {
+fn live_version(deployments: &[Deployment]) -> Result<String> {
     let Some(live) = deployments.first() else {
-        return Err(Failure::new(Exit::Api, "input `deploy`: a gradual rollout needs a version already at 100 %, but this Worker has no deployment yet; use `deploy: true` first").into());
+        return Err(Error::Refused("input `deploy`: a gradual rollout needs a version already at 100 %, but this Worker has no deployment yet; use `deploy: true` first".into()));
     };
     match live.versions.as_slice() {
         [only] => Ok(only.version_id.clone()),
-        many => Err(Failure::new(
-            Exit::Api,
-            format!(
-                "input `deploy`: the live deployment already splits traffic ({}); finish that rollout with `command: deploy` first",
-                deploy::describe_split(many)
-            ),
-        )
-        .into()),
+        many => Err(Error::Refused(format!(
+            "input `deploy`: the live deployment already splits traffic ({}); finish that rollout with `command: deploy` first",
+            deploy::describe_split(many)
+        ))),
     }
 }
 
 /// Uploads the version, never twice: see [`create_once`]. The versions that exist before are
 /// noted so that only a new one can be taken for ours.
-async fn upload(ctx: &Ctx, worker: &Worker, args: &VersionArgs) -> anyhow::Result<Version> {
+///
+/// The body is encoded once, before anything is sent: a module that cannot be read (deleted
+/// since the scan, say) is this machine's fault, reported as such and never retried as if
+/// Cloudflare had failed. A second attempt, rare, reuses the same buffer.
+async fn upload(ctx: &Ctx, worker: &Worker, args: &VersionArgs) -> Result<Version> {
     let mut annotations = serde_json::Map::new();
     if let Some(m) = &args.message {
         annotations.insert("workers/message".into(), m.clone().into());
@@ -235,19 +145,18 @@ async fn upload(ctx: &Ctx, worker: &Worker, args: &VersionArgs) -> anyhow::Resul
         .client
         .list_versions(&worker.id, 10)
         .await
-        .map_err(|e| api_failure(&e, "list the Worker's versions before uploading", Area::Workers))?
+        .map_err(|e| api_failure(e, "list the Worker's versions before uploading", Area::Workers))?
         .into_iter()
         .map(|v| v.id)
         .collect();
+    let body = bytes::Bytes::from(version_body(&meta, &sources).map_err(|e| match e {
+        BodyError::Module { module, path, source } => {
+            Error::Local { what: format!("could not read module `{module}` ({})", path.display()), source }
+        }
+        meta @ BodyError::Meta(_) => Error::internal("could not build the upload", meta),
+    })?);
     let send = || async {
-        // Encoded per attempt (rarely more than one) rather than kept twice in memory.
-        let body = version_body(&meta, &sources).map_err(|e| ApiError::Transport {
-            method: "POST".into(),
-            endpoint: format!("(reading `dir` {}: {e})", args.dir.display()),
-            kind: crate::cloudflare::error::TransportKind::Connect,
-            detail: "the modules could not be read".into(),
-        })?;
-        let result = ctx.client.create_version(&worker.id, body, false).await;
+        let result = ctx.client.create_version(&worker.id, body.clone(), false).await;
         if let Err(ApiError::Api { status: 400..=428 | 430..=499, errors, .. }) = &result {
             // Validation errors (10021) carry the script's own error text: shown, inert.
             let texts: Vec<&str> = errors.iter().filter_map(|e| e.message.as_deref()).collect();
@@ -272,17 +181,4 @@ async fn find_version(
             && v.annotation("workers/message") == args.message.as_deref()
             && v.annotation("workers/tag") == args.tag.as_deref()
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates() {
-        assert!(valid_date("2026-11-01"));
-        for bad in ["2026-13-01", "2026-1-01", "20261101", "2026-11-01T00:00:00Z", "yesterday"] {
-            assert!(!valid_date(bad), "{bad}");
-        }
-    }
 }

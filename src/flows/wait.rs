@@ -4,63 +4,15 @@
 use std::time::Duration;
 
 use crate::cloudflare::builds::Build;
-use crate::exit::{Exit, Failure};
-use crate::inputs::{InputError, Inputs, is_uuid};
+use crate::error::{Error, Result};
+use crate::inputs::args::{IfNoBuild, WaitArgs};
 use crate::pace::jitter;
 
-use super::build::{branch_input, commit_input, resolve_tag, triggers_failure, worker_input};
+use super::build::{resolve_tag, triggers_failure};
 use super::follow::{self, FollowOpts, Tracker};
 use super::logs::Tail;
 use super::trigger::{self, Choice};
 use super::{Area, Ctx, api_failure, guarded};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum IfNoBuild {
-    Fail,
-    Pass,
-}
-
-#[derive(Debug)]
-pub struct WaitArgs {
-    pub worker: String,
-    pub branch: Option<String>,
-    pub commit: Option<String>,
-    pub build_uuid: Option<String>,
-    pub logs: bool,
-    pub cancel_on_abort: bool,
-    pub if_no_build: IfNoBuild,
-}
-
-impl WaitArgs {
-    pub fn from_inputs(i: &Inputs) -> Result<WaitArgs, InputError> {
-        let build_uuid = match i.get("build_uuid") {
-            Some(u) if !is_uuid(u) => {
-                return Err(InputError::new("build_uuid", "is not a UUID (like 0f8b3f2e-6f1c-4a59-9d65-2f2c1c7f3a10)"));
-            }
-            other => other.map(str::to_ascii_lowercase),
-        };
-        let commit = commit_input(i)?;
-        if build_uuid.is_none() && commit.is_none() {
-            return Err(InputError::new(
-                "commit",
-                "is required for `wait` unless `build_uuid` is set; on GitHub it defaults to the commit of the event",
-            ));
-        }
-        Ok(WaitArgs {
-            worker: worker_input(i)?,
-            branch: branch_input(i)?,
-            commit,
-            build_uuid,
-            logs: i.bool("logs", true)?,
-            cancel_on_abort: i.bool("cancel_on_abort", true)?,
-            if_no_build: match i.get("if_no_build") {
-                None | Some("fail") => IfNoBuild::Fail,
-                Some("pass") => IfNoBuild::Pass,
-                Some(_) => return Err(InputError::new("if_no_build", "must be `fail` or `pass`")),
-            },
-        })
-    }
-}
 
 /// How long a build for the commit may take to appear. The Git integration records a build
 /// within seconds of the push; a minute or two covers a slow webhook.
@@ -68,7 +20,7 @@ const APPEAR_WINDOW: Duration = Duration::from_secs(120);
 const LOOK_FIRST: Duration = Duration::from_secs(3);
 const LOOK_MAX: Duration = Duration::from_secs(10);
 
-pub async fn run(ctx: &Ctx, args: WaitArgs) -> anyhow::Result<Exit> {
+pub async fn run(ctx: &Ctx, args: WaitArgs) -> Result<()> {
     let tracker = Tracker::default();
     let work = async {
         let (tag, name) = resolve_tag(ctx, &args.worker).await?;
@@ -114,7 +66,7 @@ pub async fn run(ctx: &Ctx, args: WaitArgs) -> anyhow::Result<Exit> {
         {
             ctx.output("commit", c);
         }
-        Ok(follow::conclude(ctx, &build, &name, &tail))
+        follow::conclude(ctx, &build, &name, &tail)
     };
     match guarded(ctx, || false, work).await {
         Ok(r) => r,
@@ -141,11 +93,15 @@ pub fn pick(builds: &[Build], commit: &str) -> Option<Build> {
         .cloned()
 }
 
-async fn find(ctx: &Ctx, tag: &str, commit: &str) -> anyhow::Result<Option<Build>> {
+async fn find(ctx: &Ctx, tag: &str, commit: &str) -> Result<Option<Build>> {
     let until = tokio::time::Instant::now() + ctx.pace.of(APPEAR_WINDOW).min(ctx.remaining());
     let mut wait = LOOK_FIRST;
     loop {
-        let builds = ctx.client.list_builds(tag, 25).await.map_err(|e| triggers_failure_or(&e))?;
+        let builds = ctx
+            .client
+            .list_builds(tag, 25)
+            .await
+            .map_err(|e| api_failure(e, "list the Worker's builds", Area::Builds))?;
         if let Some(b) = pick(&builds, commit) {
             return Ok(Some(b));
         }
@@ -158,12 +114,8 @@ async fn find(ctx: &Ctx, tag: &str, commit: &str) -> anyhow::Result<Option<Build
     }
 }
 
-fn triggers_failure_or(e: &crate::cloudflare::ApiError) -> anyhow::Error {
-    api_failure(e, "list the Worker's builds", Area::Builds)
-}
-
 /// No build appeared: say why that can happen, naming what we can check.
-async fn not_found(ctx: &Ctx, tag: &str, args: &WaitArgs) -> anyhow::Result<Exit> {
+async fn not_found(ctx: &Ctx, tag: &str, args: &WaitArgs) -> Result<()> {
     let mut why = Vec::new();
     match ctx.client.list_triggers(tag).await {
         Ok(triggers) => match (&args.branch, triggers.is_empty()) {
@@ -180,7 +132,7 @@ async fn not_found(ctx: &Ctx, tag: &str, args: &WaitArgs) -> anyhow::Result<Exit
             },
             (None, false) => {}
         },
-        Err(e) => return Err(triggers_failure(&e, &args.worker)),
+        Err(e) => return Err(triggers_failure(e, &args.worker)),
     }
     why.push(
         "the Git integration may not be connected to this repository, or the commit was never pushed to it".into(),
@@ -197,12 +149,9 @@ async fn not_found(ctx: &Ctx, tag: &str, args: &WaitArgs) -> anyhow::Result<Exit
     match args.if_no_build {
         IfNoBuild::Pass => {
             ctx.console.notice(&format!("{msg}\nPassing, because if_no_build is `pass`."));
-            Ok(Exit::Success)
+            Ok(())
         }
-        IfNoBuild::Fail => {
-            Err(Failure::new(Exit::NoBuild, format!("{msg}\n  (set if_no_build: pass to let this step succeed)"))
-                .into())
-        }
+        IfNoBuild::Fail => Err(Error::NoBuild(format!("{msg}\n  (set if_no_build: pass to let this step succeed)"))),
     }
 }
 

@@ -90,6 +90,10 @@ impl Invocation {
     pub fn command(&self) -> Command {
         let mut c = Command::new(bin());
         c.env_clear().args(&self.args).envs(&self.env).stdin(Stdio::null());
+        if self.args.is_empty() {
+            // What action.yml's run step does: the command input, as a flag.
+            c.arg("--command").arg(self.env.get("INPUT_COMMAND").map_or("", String::as_str));
+        }
         if self.github {
             std::fs::write(self.outputs_path(), "").unwrap();
             c.env("GITHUB_ACTIONS", "true")
@@ -294,8 +298,8 @@ pub fn assert_only_our_commands_masking(run: &Run, secrets: &[String]) {
             assert!(secrets.contains(&c.data), "only the token and declared secrets are masked, not {:?}", c.data);
         }
         if c.name == "error" || c.name == "warning" || c.name == "notice" {
-            let ours = c.properties.starts_with("title=workers-ci")
-                || c.properties.starts_with("title=Cloudflare build failed");
+            let ours =
+                c.properties.starts_with("title=workers-ci") || c.properties.starts_with("title=Cloudflare build ");
             assert!(ours, "an annotation we did not write: {c:?}");
         }
     }

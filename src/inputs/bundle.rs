@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::inputs::InputError;
+use super::{InputError, Key};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ModuleFile {
@@ -35,17 +35,18 @@ pub fn content_type(name: &str) -> Option<&'static str> {
 /// Lists the modules under `dir`, sorted by name so uploads are reproducible.
 pub fn scan(dir: &Path) -> Result<Vec<ModuleFile>, InputError> {
     if !dir.is_dir() {
-        return Err(InputError::new("dir", "is not a directory; point it at your build output (default `dist`)"));
+        return Err(InputError::new(Key::Dir, "is not a directory; point it at your build output (default `dist`)"));
     }
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let entries = std::fs::read_dir(&d).map_err(|e| InputError::new("dir", format!("could not be read: {e}")))?;
+        let entries =
+            std::fs::read_dir(&d).map_err(|e| InputError::new(Key::Dir, format!("could not be read: {e}")))?;
         for entry in entries {
-            let entry = entry.map_err(|e| InputError::new("dir", format!("could not be read: {e}")))?;
+            let entry = entry.map_err(|e| InputError::new(Key::Dir, format!("could not be read: {e}")))?;
             let path = entry.path();
             let meta =
-                std::fs::metadata(&path).map_err(|e| InputError::new("dir", format!("could not be read: {e}")))?;
+                std::fs::metadata(&path).map_err(|e| InputError::new(Key::Dir, format!("could not be read: {e}")))?;
             if meta.is_dir() {
                 stack.push(path);
                 continue;
@@ -56,8 +57,7 @@ pub fn scan(dir: &Path) -> Result<Vec<ModuleFile>, InputError> {
                 continue;
             }
             let content_type = content_type(&name).ok_or_else(|| {
-                InputError::new(
-                    "dir",
+                InputError::new(Key::Dir,
                     format!(
                         "holds `{name}`, whose type is unknown (known: .js .mjs .cjs .wasm .map .py .txt .html .sql .bin, _headers, _redirects); remove it from the build output"
                     ),
@@ -67,7 +67,10 @@ pub fn scan(dir: &Path) -> Result<Vec<ModuleFile>, InputError> {
         }
     }
     if out.is_empty() {
-        return Err(InputError::new("dir", "is empty; build your Worker first (or point `dir` at the build output)"));
+        return Err(InputError::new(
+            Key::Dir,
+            "is empty; build your Worker first (or point `dir` at the build output)",
+        ));
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
@@ -77,7 +80,7 @@ pub fn scan(dir: &Path) -> Result<Vec<ModuleFile>, InputError> {
 pub fn main_module(modules: &[ModuleFile], wanted: Option<&str>) -> Result<String, InputError> {
     if let Some(w) = wanted {
         return modules.iter().find(|m| m.name == w).map(|m| m.name.clone()).ok_or_else(|| {
-            InputError::new("main_module", format!("names no file in `dir`; the modules are: {}", names(modules)))
+            InputError::new(Key::MainModule, format!("names no file in `dir`; the modules are: {}", names(modules)))
         });
     }
     let top: Vec<&ModuleFile> = modules
@@ -87,11 +90,11 @@ pub fn main_module(modules: &[ModuleFile], wanted: Option<&str>) -> Result<Strin
     match top.as_slice() {
         [one] => Ok(one.name.clone()),
         [] => Err(InputError::new(
-            "main_module",
+            Key::MainModule,
             format!("is required: no .js/.mjs file at the top of `dir`. Modules: {}", names(modules)),
         )),
         many => Err(InputError::new(
-            "main_module",
+            Key::MainModule,
             format!(
                 "is required: several candidates at the top of `dir`: {}",
                 many.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")

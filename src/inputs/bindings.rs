@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::inputs::InputError;
+use super::{InputError, Key};
 
 /// Required fields of the common binding kinds (Cloudflare's SDK marks these required).
 /// Kinds not listed are passed through unchecked: the API grows new ones often.
@@ -68,7 +68,7 @@ pub fn parse(bindings_json: Option<&str>, vars: Option<&str>, secrets: Option<&s
     if let Some(text) = bindings_json {
         let value: Value = serde_json::from_str(text).map_err(|e| {
             InputError::new(
-                "bindings",
+                Key::Bindings,
                 format!(
                     "is not valid JSON (line {}, column {}); it must be an array of binding objects",
                     e.line(),
@@ -78,28 +78,28 @@ pub fn parse(bindings_json: Option<&str>, vars: Option<&str>, secrets: Option<&s
         })?;
         let Value::Array(items) = value else {
             return Err(InputError::new(
-                "bindings",
+                Key::Bindings,
                 "must be a JSON array of binding objects, like [{\"type\":\"kv_namespace\",\"name\":\"CACHE\",\"namespace_id\":\"…\"}]",
             ));
         };
         for (i, item) in items.into_iter().enumerate() {
             let Value::Object(obj) = &item else {
-                return Err(InputError::new("bindings", format!("item {i} is not an object")));
+                return Err(InputError::new(Key::Bindings, format!("item {i} is not an object")));
             };
             let kind = obj
                 .get("type")
                 .and_then(Value::as_str)
-                .ok_or_else(|| InputError::new("bindings", format!("item {i} has no string `type`")))?;
+                .ok_or_else(|| InputError::new(Key::Bindings, format!("item {i} has no string `type`")))?;
             let name = obj
                 .get("name")
                 .and_then(Value::as_str)
-                .ok_or_else(|| InputError::new("bindings", format!("item {i} ({kind}) has no string `name`")))?;
-            check_name("bindings", name)?;
+                .ok_or_else(|| InputError::new(Key::Bindings, format!("item {i} ({kind}) has no string `name`")))?;
+            check_name(Key::Bindings, name)?;
             match REQUIRED.iter().find(|(k, _)| *k == kind) {
                 Some((_, fields)) => {
                     if let Some(missing) = fields.iter().find(|f| !obj.contains_key(**f)) {
                         return Err(InputError::new(
-                            "bindings",
+                            Key::Bindings,
                             format!("binding `{name}` ({kind}) lacks the required field `{missing}`"),
                         ));
                     }
@@ -114,7 +114,7 @@ pub fn parse(bindings_json: Option<&str>, vars: Option<&str>, secrets: Option<&s
             out.list.push(item);
         }
     }
-    for (input, kind, text) in [("vars", "plain_text", vars), ("secrets", "secret_text", secrets)] {
+    for (input, kind, text) in [(Key::Vars, "plain_text", vars), (Key::Secrets, "secret_text", secrets)] {
         for (key, value) in key_values(input, text.unwrap_or(""))? {
             if kind == "secret_text" {
                 out.secret_values.push(value.clone());
@@ -130,7 +130,7 @@ pub fn parse(bindings_json: Option<&str>, vars: Option<&str>, secrets: Option<&s
     names.sort();
     if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
         return Err(InputError::new(
-            "bindings",
+            Key::Bindings,
             format!("the name `{}` is bound twice (across bindings, vars and secrets)", w[0]),
         ));
     }
@@ -139,7 +139,7 @@ pub fn parse(bindings_json: Option<&str>, vars: Option<&str>, secrets: Option<&s
 
 /// Values may contain `=`; keys are JavaScript identifiers. Blank lines and `#` comments are
 /// skipped. Error messages name the line number, never its content.
-fn key_values(input: &str, text: &str) -> Result<Vec<(String, String)>, InputError> {
+fn key_values(input: Key, text: &str) -> Result<Vec<(String, String)>, InputError> {
     let mut out = Vec::new();
     for (n, raw) in text.lines().enumerate() {
         let line = raw.trim_end_matches('\r');
@@ -160,7 +160,7 @@ fn key_values(input: &str, text: &str) -> Result<Vec<(String, String)>, InputErr
     Ok(out)
 }
 
-fn check_name(input: &str, name: &str) -> Result<(), InputError> {
+fn check_name(input: Key, name: &str) -> Result<(), InputError> {
     let ok = name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_' || b == b'$')
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$');
     if ok { Ok(()) } else { Err(InputError::new(input, "has a binding name that is not a JavaScript identifier")) }
@@ -200,7 +200,7 @@ mod tests {
             (r#"[{"type":"ai","name":"bad-name"}]"#, "identifier"),
         ] {
             let e = parse(Some(json), None, None).unwrap_err();
-            assert_eq!(e.input, "bindings");
+            assert_eq!(e.input(), "bindings");
             assert!(e.problem.contains(needle), "{json}: {}", e.problem);
         }
     }
@@ -209,7 +209,7 @@ mod tests {
     fn duplicates_and_bad_lines() {
         assert!(parse(Some(r#"[{"type":"ai","name":"A"}]"#), Some("A=1"), None).unwrap_err().problem.contains("twice"));
         let e = parse(None, Some("OK=1\nnot a pair"), None).unwrap_err();
-        assert_eq!(e.input, "vars");
+        assert_eq!(e.input(), "vars");
         assert!(e.problem.contains("line 2"));
         let e = parse(None, None, Some("bad key=super-secret")).unwrap_err();
         assert!(!e.to_string().contains("super-secret"));

@@ -1,0 +1,119 @@
+//! The GitHub Actions context: what the runner tells a step through its environment and event
+//! payload, and where the step hands back its outputs and summary.
+
+use std::path::{Path, PathBuf};
+
+use super::console::Console;
+use super::outputs::{FileFormat, Outputs};
+use super::summary::Summary;
+
+/// GitHub's notion of "this branch" and "this commit", for inputs left unset.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Context {
+    pub branch: Option<String>,
+    pub commit: Option<String>,
+}
+
+impl Context {
+    /// On pull_request events `GITHUB_SHA` is a merge commit Cloudflare never saw, so the PR
+    /// head is read from the event payload; `GITHUB_HEAD_REF` is the PR's branch.
+    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Context {
+        let set = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+        let branch = set(env("GITHUB_HEAD_REF")).or_else(|| set(env("GITHUB_REF_NAME")));
+        let pr_head = matches!(env("GITHUB_EVENT_NAME").as_deref(), Some("pull_request" | "pull_request_target"))
+            .then(|| env("GITHUB_EVENT_PATH"))
+            .flatten()
+            .and_then(|p| std::fs::read(p).ok())
+            .and_then(|bytes| pr_head_sha(&bytes));
+        let commit = set(pr_head).or_else(|| set(env("GITHUB_SHA")));
+        Context { branch, commit }
+    }
+}
+
+/// The pull request's head commit from a webhook event payload (untrusted bytes).
+pub fn pr_head_sha(event: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(event).ok()?;
+    v.pointer("/pull_request/head/sha")?.as_str().map(str::to_owned)
+}
+
+/// A file the step's results could not be written to.
+#[derive(Debug)]
+pub struct WriteFailure {
+    pub what: String,
+    pub source: std::io::Error,
+}
+
+/// Hands the step's results to the pipeline. On GitHub: the outputs file and the step summary
+/// (a summary that cannot be written is a warning: the outputs matter more). Elsewhere: the
+/// outputs listed on stdout. Both: `output_file` when asked.
+pub fn write_results(
+    console: &Console,
+    outputs: &Outputs,
+    summary: &Summary,
+    output_file: Option<&(PathBuf, FileFormat)>,
+) -> Vec<WriteFailure> {
+    let mut failed = Vec::new();
+    if console.is_github() {
+        if let Some(path) = std::env::var_os("GITHUB_OUTPUT").filter(|p| !p.is_empty())
+            && let Err(source) = outputs.append_github(Path::new(&path))
+        {
+            failed.push(WriteFailure { what: "the outputs file ($GITHUB_OUTPUT)".into(), source });
+        }
+        if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty())
+            && !summary.is_empty()
+            && let Err(e) = summary.append_to(Path::new(&path))
+        {
+            console.warning(&format!("could not write the job summary: {e}"));
+        }
+    } else if !outputs.is_empty() {
+        console.product(outputs.render_plain().trim_end());
+    }
+    if let Some((path, format)) = output_file
+        && let Err(source) = outputs.write_file(path, *format)
+    {
+        failed.push(WriteFailure { what: format!("`output_file` {}", path.display()), source });
+    }
+    failed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pull_request_head_comes_from_the_event() {
+        let dir = tempfile::tempdir().unwrap();
+        let event = dir.path().join("event.json");
+        std::fs::write(&event, r#"{"pull_request":{"head":{"sha":"abcdef1"}}}"#).unwrap();
+        let event = event.to_string_lossy().into_owned();
+        let env = move |k: &str| match k {
+            "GITHUB_EVENT_NAME" => Some("pull_request".to_owned()),
+            "GITHUB_EVENT_PATH" => Some(event.clone()),
+            "GITHUB_SHA" => Some("merge-commit".to_owned()),
+            "GITHUB_HEAD_REF" => Some("feature/x".to_owned()),
+            "GITHUB_REF_NAME" => Some("12/merge".to_owned()),
+            _ => None,
+        };
+        let c = Context::from_env(&env);
+        assert_eq!(c, Context { branch: Some("feature/x".into()), commit: Some("abcdef1".into()) });
+    }
+
+    #[test]
+    fn push_events_use_ref_and_sha() {
+        let env = |k: &str| match k {
+            "GITHUB_EVENT_NAME" => Some("push".to_owned()),
+            "GITHUB_SHA" => Some("abc".to_owned()),
+            "GITHUB_HEAD_REF" => Some(String::new()),
+            "GITHUB_REF_NAME" => Some("main".to_owned()),
+            _ => None,
+        };
+        assert_eq!(Context::from_env(&env), Context { branch: Some("main".into()), commit: Some("abc".into()) });
+    }
+
+    #[test]
+    fn hostile_event_payloads_yield_nothing() {
+        for bad in [&b"not json"[..], b"{}", br#"{"pull_request":{"head":{"sha":7}}}"#, b"\xff\xfe"] {
+            assert_eq!(pr_head_sha(bad), None);
+        }
+    }
+}

@@ -1,0 +1,426 @@
+//! Each command's typed arguments, built from the inputs before any request is sent: once one
+//! of these exists, every value in it has passed its rule.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::bindings::{self, Bindings};
+use super::bundle::{self, ModuleFile};
+use super::{Command, InputError, Inputs, Key, rules};
+use crate::ci::outputs::FileFormat;
+
+pub const DEFAULT_API_URL: &str = "https://api.cloudflare.com/client/v4";
+
+/// Inputs every command shares.
+pub struct Common {
+    pub token: String,
+    pub account_id: String,
+    pub api_url: reqwest::Url,
+    pub timeout: Duration,
+    pub output_file: Option<(PathBuf, FileFormat)>,
+}
+
+impl Common {
+    pub fn from_inputs(i: &Inputs) -> Result<Common, InputError> {
+        let token = i
+            .require(Key::ApiToken, "pass a Cloudflare API token as the `api_token` input (e.g. `${{ secrets.CLOUDFLARE_API_TOKEN }}`) or the CLOUDFLARE_API_TOKEN environment variable")?
+            .to_owned();
+        let account_id = i.require(Key::AccountId, "pass the account id as `account_id` or CLOUDFLARE_ACCOUNT_ID")?;
+        if !rules::account_id(account_id) {
+            return Err(InputError::new(
+                Key::AccountId,
+                "must be the 32-character hexadecimal account id (dashboard → Account home → Account ID)",
+            ));
+        }
+        let api_url = rules::api_url(i.get(Key::ApiUrl).unwrap_or(DEFAULT_API_URL).trim_end_matches('/'))
+            .map_err(|problem| InputError::new(Key::ApiUrl, problem))?;
+        let output_file = match i.path(Key::OutputFile) {
+            None => None,
+            Some(p) => {
+                let format = FileFormat::for_path(&p)
+                    .ok_or_else(|| InputError::new(Key::OutputFile, "must end in `.env` (dotenv) or `.json`"))?;
+                let parent = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                if !parent.is_dir() {
+                    return Err(InputError::new(
+                        Key::OutputFile,
+                        "is in a directory that does not exist; create it first",
+                    ));
+                }
+                Some((p, format))
+            }
+        };
+        Ok(Common {
+            token,
+            account_id: account_id.to_ascii_lowercase(),
+            api_url,
+            timeout: i.duration(Key::Timeout, Duration::from_secs(30 * 60))?,
+            output_file,
+        })
+    }
+}
+
+/// The command: the first argument, else the `command` input, else `build`.
+pub fn command(positional: Option<Command>, i: &Inputs) -> Result<Command, InputError> {
+    match (positional, i.get(Key::Command)) {
+        (Some(c), _) => Ok(c),
+        (None, None) => Ok(Command::Build),
+        (None, Some(c)) => Command::parse(c)
+            .ok_or_else(|| InputError::new(Key::Command, "must be `build`, `wait`, `version` or `deploy`")),
+    }
+}
+
+/// `worker` for `build`/`wait`: a name, or the 32-hex tag Builds keys Workers by.
+fn worker_or_tag(i: &Inputs) -> Result<String, InputError> {
+    let w = i.require(Key::Worker, "set it to the Worker's name (or its 32-hex tag)")?;
+    if !rules::worker_name(w) && !rules::tag(w) {
+        return Err(InputError::new(
+            Key::Worker,
+            "is not a Worker name (lowercase letters, digits, `-` and `_`, at most 63 characters) or a 32-hex tag",
+        ));
+    }
+    Ok(w.to_ascii_lowercase())
+}
+
+/// `worker` for `version`/`deploy`: a name (or the Worker's id, which has the same shape).
+fn worker_name(i: &Inputs) -> Result<String, InputError> {
+    let w = i.require(Key::Worker, "set it to the Worker's name")?;
+    if rules::worker_name(w) {
+        Ok(w.to_owned())
+    } else {
+        Err(InputError::new(
+            Key::Worker,
+            "is not a Worker name or id (lowercase letters, digits, `-` and `_`, at most 63 characters)",
+        ))
+    }
+}
+
+fn branch(i: &Inputs) -> Result<Option<String>, InputError> {
+    match i.get(Key::Branch) {
+        Some(b) if !rules::branch(b) => Err(InputError::new(Key::Branch, "is not a valid branch name")),
+        other => Ok(other.map(str::to_owned)),
+    }
+}
+
+fn commit(i: &Inputs) -> Result<Option<String>, InputError> {
+    match i.get(Key::Commit) {
+        Some(c) if !rules::commit(c) => {
+            Err(InputError::new(Key::Commit, "is not a commit hash (7 to 64 hexadecimal characters)"))
+        }
+        other => Ok(other.map(str::to_ascii_lowercase)),
+    }
+}
+
+fn message(i: &Inputs) -> Result<Option<String>, InputError> {
+    match i.get(Key::Message) {
+        Some(m) if m.len() > 1000 => Err(InputError::new(
+            Key::Message,
+            "is longer than 1000 bytes, the limit of the `workers/message` annotation",
+        )),
+        other => Ok(other.map(str::to_owned)),
+    }
+}
+
+#[derive(Debug)]
+pub struct BuildArgs {
+    pub worker: String,
+    pub branch: String,
+    pub commit: Option<String>,
+    pub trigger: Option<String>,
+    pub logs: bool,
+    pub cancel_on_abort: bool,
+    pub wait: bool,
+}
+
+impl BuildArgs {
+    pub fn from_inputs(i: &Inputs) -> Result<BuildArgs, InputError> {
+        Ok(BuildArgs {
+            worker: worker_or_tag(i)?,
+            branch: branch(i)?.ok_or_else(|| {
+                InputError::new(Key::Branch, "is required for `build`; set it, or run on a push or pull_request event where GITHUB_REF_NAME/GITHUB_HEAD_REF say it")
+            })?,
+            commit: commit(i)?,
+            trigger: i.get(Key::Trigger).map(str::to_owned),
+            logs: i.bool(Key::Logs, true)?,
+            cancel_on_abort: i.bool(Key::CancelOnAbort, true)?,
+            wait: i.bool(Key::Wait, true)?,
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IfNoBuild {
+    Fail,
+    Pass,
+}
+
+#[derive(Debug)]
+pub struct WaitArgs {
+    pub worker: String,
+    pub branch: Option<String>,
+    pub commit: Option<String>,
+    pub build_uuid: Option<String>,
+    pub logs: bool,
+    pub cancel_on_abort: bool,
+    pub if_no_build: IfNoBuild,
+}
+
+impl WaitArgs {
+    pub fn from_inputs(i: &Inputs) -> Result<WaitArgs, InputError> {
+        let build_uuid = match i.get(Key::BuildUuid) {
+            Some(u) if !rules::uuid(u) => {
+                return Err(InputError::new(
+                    Key::BuildUuid,
+                    "is not a UUID (like 0f8b3f2e-6f1c-4a59-9d65-2f2c1c7f3a10)",
+                ));
+            }
+            other => other.map(str::to_ascii_lowercase),
+        };
+        let commit = commit(i)?;
+        if build_uuid.is_none() && commit.is_none() {
+            return Err(InputError::new(
+                Key::Commit,
+                "is required for `wait` unless `build_uuid` is set; on GitHub it defaults to the commit of the event",
+            ));
+        }
+        Ok(WaitArgs {
+            worker: worker_or_tag(i)?,
+            branch: branch(i)?,
+            commit,
+            build_uuid,
+            logs: i.bool(Key::Logs, true)?,
+            cancel_on_abort: i.bool(Key::CancelOnAbort, true)?,
+            if_no_build: match i.get(Key::IfNoBuild) {
+                None | Some("fail") => IfNoBuild::Fail,
+                Some("pass") => IfNoBuild::Pass,
+                Some(_) => return Err(InputError::new(Key::IfNoBuild, "must be `fail` or `pass`")),
+            },
+        })
+    }
+}
+
+#[derive(Debug)]
+pub struct VersionArgs {
+    pub worker: String,
+    pub dir: PathBuf,
+    pub modules: Vec<ModuleFile>,
+    pub main_module: String,
+    pub compatibility_date: String,
+    pub compatibility_flags: Vec<String>,
+    pub bindings: Bindings,
+    pub message: Option<String>,
+    pub tag: Option<String>,
+    pub create_worker: bool,
+    /// Percentage for the new version; `None` = upload only.
+    pub deploy: Option<f64>,
+}
+
+impl VersionArgs {
+    pub fn from_inputs(i: &Inputs) -> Result<VersionArgs, InputError> {
+        let worker = worker_name(i)?;
+        let date =
+            i.require(Key::CompatibilityDate, "set it to the date your Worker was written against, e.g. 2026-11-01")?;
+        if !rules::date(date) {
+            return Err(InputError::new(Key::CompatibilityDate, "must be a date that exists, written YYYY-MM-DD"));
+        }
+        let flags: Vec<String> = i
+            .get(Key::CompatibilityFlags)
+            .unwrap_or("")
+            .split([',', '\n'])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if flags.iter().any(|f| !f.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')) {
+            return Err(InputError::new(
+                Key::CompatibilityFlags,
+                "has a flag that is not a word of letters, digits and `_`",
+            ));
+        }
+        let bindings = bindings::parse(i.get(Key::Bindings), i.get(Key::Vars), i.get(Key::Secrets))?;
+        let tag = match i.get(Key::Tag) {
+            Some(t) if t.len() > 100 => {
+                return Err(InputError::new(
+                    Key::Tag,
+                    "is longer than 100 bytes, the limit of the `workers/tag` annotation",
+                ));
+            }
+            other => other.map(str::to_owned),
+        };
+        let deploy = match i.get(Key::Deploy) {
+            None => None,
+            Some(v) => match rules::boolean(v) {
+                Some(false) => None,
+                Some(true) => Some(100.0),
+                None => Some(rules::percentage(v).ok_or_else(|| {
+                    InputError::new(Key::Deploy, "must be `false`, `true` or a percentage above 0 and at most 100")
+                })?),
+            },
+        };
+        let dir = i.path(Key::Dir).unwrap_or_else(|| PathBuf::from("dist"));
+        let modules = bundle::scan(&dir)?;
+        let main_module = bundle::main_module(&modules, i.get(Key::MainModule))?;
+        Ok(VersionArgs {
+            worker,
+            dir,
+            modules,
+            main_module,
+            compatibility_date: date.to_owned(),
+            compatibility_flags: flags,
+            bindings,
+            message: message(i)?,
+            tag,
+            create_worker: i.bool(Key::CreateWorker, true)?,
+            deploy,
+        })
+    }
+
+    /// Values to mask before anything prints.
+    pub fn secrets(&self) -> &[String] {
+        &self.bindings.secret_values
+    }
+}
+
+/// One version of a deployment and its share of traffic.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Share {
+    pub version_id: String,
+    pub percentage: f64,
+}
+
+#[derive(Debug)]
+pub struct DeployArgs {
+    pub worker: String,
+    pub target: Target,
+    pub message: Option<String>,
+    pub force: bool,
+}
+
+#[derive(Debug, PartialEq)]
+pub enum Target {
+    Split(Vec<Share>),
+    Rollback,
+}
+
+impl DeployArgs {
+    pub fn from_inputs(i: &Inputs) -> Result<DeployArgs, InputError> {
+        let rollback = i.bool(Key::Rollback, false)?;
+        let target = match (i.get(Key::Versions), rollback) {
+            (Some(_), true) => {
+                return Err(InputError::new(
+                    Key::Versions,
+                    "cannot be combined with `rollback: true`; use one or the other",
+                ));
+            }
+            (None, true) => Target::Rollback,
+            (Some(v), false) => Target::Split(parse_versions(v)?),
+            (None, false) => {
+                return Err(InputError::new(
+                    Key::Versions,
+                    "is required for `deploy` (e.g. `<version id>` or `<new id>@10, <old id>@90`), unless `rollback: true`",
+                ));
+            }
+        };
+        Ok(DeployArgs { worker: worker_name(i)?, target, message: message(i)?, force: i.bool(Key::Force, false)? })
+    }
+}
+
+/// `ID[@PERCENT]` items; one without a percentage takes what the other leaves.
+pub fn parse_versions(text: &str) -> Result<Vec<Share>, InputError> {
+    let bad = |problem: &str| InputError::new(Key::Versions, problem);
+    let items: Vec<&str> = text.split([',', '\n']).map(str::trim).filter(|s| !s.is_empty()).collect();
+    if items.is_empty() || items.len() > 2 {
+        return Err(bad("must list one or two versions (a deployment splits traffic between at most two)"));
+    }
+    let mut parsed: Vec<(String, Option<f64>)> = Vec::new();
+    for item in &items {
+        let (id, pct) = match item.split_once('@') {
+            Some((id, p)) => (
+                id.trim(),
+                Some(
+                    rules::percentage(p)
+                        .ok_or_else(|| bad("has a percentage that is not a number above 0 and at most 100"))?,
+                ),
+            ),
+            None => (item.trim(), None),
+        };
+        if !rules::uuid(id) {
+            return Err(bad("has an item that is not a version id (a UUID, as in the `version_id` output)"));
+        }
+        parsed.push((id.to_ascii_lowercase(), pct));
+    }
+    if parsed.len() == 2 && parsed[0].0 == parsed[1].0 {
+        return Err(bad("lists the same version twice"));
+    }
+    let given: f64 = parsed.iter().filter_map(|(_, p)| *p).sum();
+    let missing = parsed.iter().filter(|(_, p)| p.is_none()).count();
+    let out: Vec<Share> = match missing {
+        0 => parsed.into_iter().map(|(id, p)| Share { version_id: id, percentage: p.unwrap_or_default() }).collect(),
+        1 if given < 100.0 || parsed.len() == 1 => {
+            parsed.into_iter().map(|(id, p)| Share { version_id: id, percentage: p.unwrap_or(100.0 - given) }).collect()
+        }
+        _ => return Err(bad("needs a percentage on each version when there are two, e.g. `<new>@10, <old>@90`")),
+    };
+    let total: f64 = out.iter().map(|v| v.percentage).sum();
+    if (total - 100.0).abs() > 1e-9 {
+        return Err(bad("has percentages that do not add up to 100"));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "11111111-1111-4111-8111-111111111111";
+    const B: &str = "22222222-2222-4222-8222-222222222222";
+
+    #[test]
+    fn version_lists() {
+        let one = parse_versions(A).unwrap();
+        assert_eq!(one, vec![Share { version_id: A.into(), percentage: 100.0 }]);
+        let two = parse_versions(&format!("{A}@10,\n{B}@90")).unwrap();
+        assert_eq!(two[1].percentage, 90.0);
+        let implied = parse_versions(&format!("{A}@12.5, {B}")).unwrap();
+        assert_eq!(implied[1].percentage, 87.5);
+        for bad in [
+            String::new(),
+            format!("{A}@50"),
+            format!("{A}@10,{B}@80"),
+            format!("{A}@0,{B}@100"),
+            format!("{A}@101"),
+            format!("{A},{B}"),
+            format!("{A}@50,{A}@50"),
+            format!("{A}@50,{B}@25,{B}@25"),
+            "not-a-uuid".into(),
+            format!("{A}@1.234,{B}"),
+        ] {
+            let e = parse_versions(&bad).unwrap_err();
+            assert_eq!(e.input(), "versions", "{bad}");
+        }
+    }
+
+    #[test]
+    fn command_from_argument_input_or_default() {
+        let mut i = Inputs::default();
+        assert_eq!(command(None, &i), Ok(Command::Build));
+        i.set(Key::Command, "wait");
+        assert_eq!(command(None, &i), Ok(Command::Wait));
+        assert_eq!(command(Some(Command::Deploy), &i), Ok(Command::Deploy));
+        i.set(Key::Command, "deploy-everything");
+        assert_eq!(command(None, &i).unwrap_err().input(), "command");
+    }
+
+    #[test]
+    fn impossible_compatibility_dates_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("index.js"), "export default {}").unwrap();
+        let mut i = Inputs::default();
+        i.set(Key::Worker, "w");
+        i.set(Key::Dir, &dir.path().to_string_lossy());
+        i.set(Key::CompatibilityDate, "2026-02-31");
+        let e = VersionArgs::from_inputs(&i).unwrap_err();
+        assert_eq!(e.input(), "compatibility_date");
+        i.set(Key::CompatibilityDate, "2026-02-28");
+        assert!(VersionArgs::from_inputs(&i).is_ok());
+    }
+}

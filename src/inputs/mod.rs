@@ -1,0 +1,378 @@
+//! The one input layer: every input the step takes, where it is read from, and every rule it
+//! must pass before a request is sent.
+//!
+//! Inputs come from `--kebab-case` flags, `INPUT_<NAME>` (GitHub Actions) and plain
+//! environment fallbacks, in that order of precedence. Empty means unset (the runner exports
+//! every declared input, as `""` when it has no default). Values never appear in error
+//! messages: a token pasted into the wrong input must not end up in a log.
+//!
+//! - [`INPUTS`] / [`Key`]: the table (help, README and `action.yml` are checked against it);
+//! - [`argv`]: the command line (lexopt);
+//! - [`rules`]: the value rules (names, ids, dates, durations, URLs);
+//! - [`args`]: each command's typed arguments, built from the inputs;
+//! - [`bindings`], [`bundle`]: the `version` command's bindings and module directory;
+//! - [`help`]: `--help` text, per command.
+
+pub mod args;
+pub mod argv;
+pub mod bindings;
+pub mod bundle;
+pub mod help;
+pub mod rules;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    Build,
+    Wait,
+    Version,
+    Deploy,
+}
+
+impl Command {
+    pub const ALL: [Command; 4] = [Command::Build, Command::Wait, Command::Version, Command::Deploy];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Command::Build => "build",
+            Command::Wait => "wait",
+            Command::Version => "version",
+            Command::Deploy => "deploy",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Command> {
+        Command::ALL.into_iter().find(|c| c.name() == s)
+    }
+
+    /// One line for the command list in `--help`.
+    pub fn about(self) -> &'static str {
+        match self {
+            Command::Build => "start a Workers Builds build for a branch and commit, follow it, exit by its outcome",
+            Command::Wait => "follow the build Cloudflare's Git integration started for a commit (or `build_uuid`)",
+            Command::Version => "upload a Version of a Worker from a directory of modules; optionally deploy it",
+            Command::Deploy => "send traffic to one or two Versions, or roll back",
+        }
+    }
+}
+
+use Command::{Build, Deploy, Version, Wait};
+
+/// How an input takes its value on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// `--name value` or `--name=value`.
+    Value,
+    /// A boolean: `--name` alone means true; `--name false` and `--name=false` work too.
+    Switch,
+}
+
+pub struct InputSpec {
+    pub key: Key,
+    pub name: &'static str,
+    pub kind: Kind,
+    /// The commands that read it.
+    pub commands: &'static [Command],
+    /// The default as documented (`""` for none).
+    pub default: &'static str,
+    /// Plain environment variables read when neither the flag nor `INPUT_<NAME>` is set.
+    pub fallback: &'static [&'static str],
+    pub secret: bool,
+    pub help: &'static str,
+}
+
+const ALL: &[Command] = &[Build, Wait, Version, Deploy];
+const BUILDS: &[Command] = &[Build, Wait];
+
+/// Declares [`Key`] and [`INPUTS`] from one list, so a key exists exactly when its input does
+/// and a misspelt key does not compile.
+macro_rules! inputs {
+    ($($key:ident => InputSpec { $($field:ident: $value:expr),* $(,)? }),* $(,)?) => {
+        /// One variant per input, in [`INPUTS`] order.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Key { $($key),* }
+
+        /// Every input. README's table, `--help` and `action.yml` are checked against it by tests.
+        pub const INPUTS: &[InputSpec] = &[$(InputSpec { key: Key::$key, $($field: $value),* }),*];
+    };
+}
+
+#[rustfmt::skip]
+inputs! {
+    Command => InputSpec { name: "command", kind: Kind::Value, commands: ALL, default: "build", fallback: &[], secret: false,
+        help: "What to do: `build`, `wait`, `version` or `deploy` (may also be the first argument)." },
+    ApiToken => InputSpec { name: "api_token", kind: Kind::Value, commands: ALL, default: "", fallback: &["CLOUDFLARE_API_TOKEN"], secret: true,
+        help: "Cloudflare API token (required). Builds needs a user-scoped token with Workers Builds Configuration: Edit and Workers Scripts: Read; version/deploy need Workers Scripts: Edit." },
+    AccountId => InputSpec { name: "account_id", kind: Kind::Value, commands: ALL, default: "", fallback: &["CLOUDFLARE_ACCOUNT_ID"], secret: false,
+        help: "Cloudflare account id, 32 hex characters (required)." },
+    ApiUrl => InputSpec { name: "api_url", kind: Kind::Value, commands: ALL, default: "https://api.cloudflare.com/client/v4", fallback: &["CLOUDFLARE_API_BASE_URL"], secret: false,
+        help: "API base URL. Plain http is accepted only for loopback (the simulator)." },
+    Worker => InputSpec { name: "worker", kind: Kind::Value, commands: ALL, default: "", fallback: &[], secret: false,
+        help: "Worker name (required). `build`/`wait` also take its 32-hex tag, `version`/`deploy` its id." },
+    Branch => InputSpec { name: "branch", kind: Kind::Value, commands: BUILDS, default: "$GITHUB_HEAD_REF, else $GITHUB_REF_NAME", fallback: &[], secret: false,
+        help: "Branch to build; picks the trigger." },
+    Commit => InputSpec { name: "commit", kind: Kind::Value, commands: BUILDS, default: "PR head sha on pull_request events, else $GITHUB_SHA", fallback: &[], secret: false,
+        help: "Commit to build (`build`) or whose build to follow (`wait`)." },
+    Trigger => InputSpec { name: "trigger", kind: Kind::Value, commands: &[Build], default: "the trigger whose branch filters match `branch`", fallback: &[], secret: false,
+        help: "Trigger uuid or name." },
+    Timeout => InputSpec { name: "timeout", kind: Kind::Value, commands: ALL, default: "30m", fallback: &[], secret: false,
+        help: "Overall limit, e.g. `90s`, `30m`, `1h30m`. On expiry the build is cancelled (see `cancel_on_abort`)." },
+    Logs => InputSpec { name: "logs", kind: Kind::Switch, commands: BUILDS, default: "true", fallback: &[], secret: false,
+        help: "Stream the build log into the CI log." },
+    CancelOnAbort => InputSpec { name: "cancel_on_abort", kind: Kind::Switch, commands: BUILDS, default: "true", fallback: &[], secret: false,
+        help: "Cancel the remote build when the job is cancelled (SIGINT/SIGTERM) or `timeout` elapses." },
+    OutputFile => InputSpec { name: "output_file", kind: Kind::Value, commands: ALL, default: "", fallback: &[], secret: false,
+        help: "Also write the outputs to this file: dotenv if it ends in `.env`, JSON if `.json` (for other CI systems)." },
+    Wait => InputSpec { name: "wait", kind: Kind::Switch, commands: &[Build], default: "true", fallback: &[], secret: false,
+        help: "`false`: start the build, write its outputs and exit 0 at once (follow it later with `command: wait` and `build_uuid`)." },
+    BuildUuid => InputSpec { name: "build_uuid", kind: Kind::Value, commands: &[Wait], default: "", fallback: &[], secret: false,
+        help: "Follow this build instead of looking one up by commit." },
+    IfNoBuild => InputSpec { name: "if_no_build", kind: Kind::Value, commands: &[Wait], default: "fail", fallback: &[], secret: false,
+        help: "`fail` or `pass` when no build for the commit appears in time." },
+    Dir => InputSpec { name: "dir", kind: Kind::Value, commands: &[Version], default: "dist", fallback: &[], secret: false,
+        help: "Directory of built output; every file in it becomes a module." },
+    MainModule => InputSpec { name: "main_module", kind: Kind::Value, commands: &[Version], default: "the only .js/.mjs at the top of `dir`", fallback: &[], secret: false,
+        help: "The module that exports the handler." },
+    CompatibilityDate => InputSpec { name: "compatibility_date", kind: Kind::Value, commands: &[Version], default: "", fallback: &[], secret: false,
+        help: "Compatibility date, YYYY-MM-DD (required)." },
+    CompatibilityFlags => InputSpec { name: "compatibility_flags", kind: Kind::Value, commands: &[Version], default: "", fallback: &[], secret: false,
+        help: "Compatibility flags, comma- or newline-separated." },
+    Bindings => InputSpec { name: "bindings", kind: Kind::Value, commands: &[Version], default: "", fallback: &[], secret: false,
+        help: "JSON array of binding objects, e.g. `[{\"type\":\"kv_namespace\",\"name\":\"KV\",\"namespace_id\":\"…\"}]`." },
+    Vars => InputSpec { name: "vars", kind: Kind::Value, commands: &[Version], default: "", fallback: &[], secret: false,
+        help: "KEY=VALUE lines, bound as `plain_text`." },
+    Secrets => InputSpec { name: "secrets", kind: Kind::Value, commands: &[Version], default: "", fallback: &[], secret: true,
+        help: "KEY=VALUE lines, bound as `secret_text`; every value is masked before anything prints." },
+    Message => InputSpec { name: "message", kind: Kind::Value, commands: &[Version, Deploy], default: "", fallback: &[], secret: false,
+        help: "`workers/message` annotation (at most 1000 bytes)." },
+    Tag => InputSpec { name: "tag", kind: Kind::Value, commands: &[Version], default: "", fallback: &[], secret: false,
+        help: "`workers/tag` annotation (at most 100 bytes)." },
+    CreateWorker => InputSpec { name: "create_worker", kind: Kind::Switch, commands: &[Version], default: "true", fallback: &[], secret: false,
+        help: "Create the Worker when it does not exist." },
+    Deploy => InputSpec { name: "deploy", kind: Kind::Value, commands: &[Version], default: "false", fallback: &[], secret: false,
+        help: "`false`, `true` (100 %), or a percentage (e.g. `10`) for a gradual rollout beside the version now at 100 %." },
+    Versions => InputSpec { name: "versions", kind: Kind::Value, commands: &[Deploy], default: "", fallback: &[], secret: false,
+        help: "ID[@PERCENT] items, comma- or newline-separated, at most two, percentages summing to 100." },
+    Force => InputSpec { name: "force", kind: Kind::Switch, commands: &[Deploy], default: "false", fallback: &[], secret: false,
+        help: "Deploy even where Cloudflare would block it (e.g. rolling back past a secret change)." },
+    Rollback => InputSpec { name: "rollback", kind: Kind::Switch, commands: &[Deploy], default: "false", fallback: &[], secret: false,
+        help: "Deploy the previous deployment's version at 100 % (instead of `versions`)." },
+}
+
+impl Key {
+    pub fn spec(self) -> &'static InputSpec {
+        &INPUTS[self as usize]
+    }
+
+    pub fn name(self) -> &'static str {
+        self.spec().name
+    }
+
+    /// `api_token` → `--api-token`
+    pub fn flag(self) -> String {
+        format!("--{}", self.name().replace('_', "-"))
+    }
+
+    /// `api_token` → `INPUT_API_TOKEN`
+    pub fn env(self) -> String {
+        format!("INPUT_{}", self.name().to_uppercase())
+    }
+
+    pub fn by_name(name: &str) -> Option<Key> {
+        INPUTS.iter().find(|s| s.name == name).map(|s| s.key)
+    }
+}
+
+/// Every output, with the commands that set it. README, `--help` and `action.yml` are checked
+/// against this list.
+pub struct OutputSpec {
+    pub name: &'static str,
+    pub commands: &'static [Command],
+    pub help: &'static str,
+}
+
+#[rustfmt::skip]
+pub const OUTPUTS: &[OutputSpec] = &[
+    OutputSpec { name: "build_uuid", commands: BUILDS, help: "the build's uuid" },
+    OutputSpec { name: "build_status", commands: BUILDS, help: "last status seen: queued, initializing, running, stopped (`not_found` for `wait`)" },
+    OutputSpec { name: "build_outcome", commands: BUILDS, help: "success, fail, skipped, cancelled or terminated (empty while not stopped)" },
+    OutputSpec { name: "worker_tag", commands: BUILDS, help: "the Worker's 32-hex tag" },
+    OutputSpec { name: "trigger_uuid", commands: BUILDS, help: "the trigger that built it" },
+    OutputSpec { name: "branch", commands: BUILDS, help: "the branch built" },
+    OutputSpec { name: "commit", commands: BUILDS, help: "the commit built" },
+    OutputSpec { name: "preview_url", commands: BUILDS, help: "the preview URL, when Cloudflare returns one" },
+    OutputSpec { name: "worker_id", commands: &[Version, Deploy], help: "`version`/`deploy`: the Worker's id" },
+    OutputSpec { name: "version_id", commands: &[Version, Deploy], help: "`version`: the uploaded version; `deploy`: the version given most traffic" },
+    OutputSpec { name: "version_number", commands: &[Version], help: "`version`: the version's number" },
+    OutputSpec { name: "version_url", commands: &[Version], help: "`version`: the first URL that always serves this version, if any" },
+    OutputSpec { name: "deployment_id", commands: &[Version, Deploy], help: "`version` with `deploy`, and `deploy`: the deployment created" },
+    OutputSpec { name: "workers_dev_url", commands: &[Version, Deploy], help: "`version`/`deploy`: the workers.dev URL, when the account has a subdomain" },
+];
+
+/// What an [`InputError`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Subject {
+    Input(Key),
+    /// The command line itself (an unknown flag, a missing value).
+    Arguments,
+}
+
+/// A bad input. The message names the input and how to fix it, and never its value.
+#[derive(Debug, PartialEq, Eq)]
+pub struct InputError {
+    pub subject: Subject,
+    pub problem: String,
+}
+
+impl InputError {
+    pub fn new(key: Key, problem: impl Into<String>) -> Self {
+        InputError { subject: Subject::Input(key), problem: problem.into() }
+    }
+
+    pub fn arguments(problem: impl Into<String>) -> Self {
+        InputError { subject: Subject::Arguments, problem: problem.into() }
+    }
+
+    /// The input's name, or `arguments`.
+    pub fn input(&self) -> &'static str {
+        match self.subject {
+            Subject::Input(k) => k.name(),
+            Subject::Arguments => "arguments",
+        }
+    }
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.subject {
+            Subject::Input(k) => write!(f, "input `{}` ({}, {}): {}", k.name(), k.env(), k.flag(), self.problem),
+            Subject::Arguments => write!(f, "command line: {}", self.problem),
+        }
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// The inputs as given, before any interpretation.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    values: HashMap<Key, String>,
+}
+
+impl Inputs {
+    /// Merges the command line's flags with the environment, read through `env`.
+    pub fn collect(flags: Vec<(Key, String)>, env: &dyn Fn(&str) -> Option<String>) -> Inputs {
+        let mut flags: HashMap<Key, String> = flags.into_iter().collect();
+        let mut values = HashMap::new();
+        for s in INPUTS {
+            let value = flags
+                .remove(&s.key)
+                .or_else(|| env(&s.key.env()))
+                .filter(|v| !v.trim().is_empty())
+                .or_else(|| s.fallback.iter().find_map(|f| env(f).filter(|v| !v.trim().is_empty())));
+            if let Some(v) = value {
+                values.insert(s.key, v.trim().to_owned());
+            }
+        }
+        Inputs { values }
+    }
+
+    pub fn get(&self, key: Key) -> Option<&str> {
+        self.values.get(&key).map(String::as_str)
+    }
+
+    pub fn set(&mut self, key: Key, value: &str) {
+        self.values.insert(key, value.to_owned());
+    }
+
+    pub fn require(&self, key: Key, how: &str) -> Result<&str, InputError> {
+        self.get(key).ok_or_else(|| InputError::new(key, format!("is required; {how}")))
+    }
+
+    /// The toolkit's `getBooleanInput` rule (YAML 1.2 core schema).
+    pub fn bool(&self, key: Key, default: bool) -> Result<bool, InputError> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(v) => rules::boolean(v).ok_or_else(|| InputError::new(key, "must be `true` or `false`")),
+        }
+    }
+
+    pub fn duration(&self, key: Key, default: Duration) -> Result<Duration, InputError> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(v) => rules::duration(v).ok_or_else(|| {
+                InputError::new(key, "is not a duration; write it like `90s`, `30m` or `1h30m` (at most 24h)")
+            }),
+        }
+    }
+
+    pub fn path(&self, key: Key) -> Option<PathBuf> {
+        self.get(key).map(PathBuf::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned())
+    }
+
+    #[test]
+    fn keys_index_the_table() {
+        for (i, s) in INPUTS.iter().enumerate() {
+            assert_eq!(s.key as usize, i, "{}", s.name);
+            assert_eq!(Key::by_name(s.name), Some(s.key));
+        }
+    }
+
+    #[test]
+    fn precedence_flag_then_input_then_fallback() {
+        let env = env_of(&[
+            ("INPUT_API_TOKEN", "from-input"),
+            ("CLOUDFLARE_API_TOKEN", "from-fallback"),
+            ("CLOUDFLARE_ACCOUNT_ID", "acc"),
+            ("INPUT_ACCOUNT_ID", "  "),
+        ]);
+        let i = Inputs::collect(Vec::new(), &env);
+        assert_eq!(i.get(Key::ApiToken), Some("from-input"));
+        assert_eq!(i.get(Key::AccountId), Some("acc"), "an empty INPUT_ falls through to the fallback");
+        let i = Inputs::collect(vec![(Key::ApiToken, "from-flag".into()), (Key::Timeout, "90s".into())], &env);
+        assert_eq!(i.get(Key::ApiToken), Some("from-flag"));
+        assert_eq!(i.get(Key::Timeout), Some("90s"));
+    }
+
+    #[test]
+    fn errors_name_the_input_not_the_value() {
+        let env = env_of(&[("INPUT_LOGS", "yes-secret-ish"), ("INPUT_TIMEOUT", "soon")]);
+        let i = Inputs::collect(Vec::new(), &env);
+        let e = i.bool(Key::Logs, true).unwrap_err().to_string();
+        assert!(e.contains("`logs`") && e.contains("INPUT_LOGS") && e.contains("--logs"), "{e}");
+        assert!(!e.contains("yes-secret-ish"));
+        let e = i.duration(Key::Timeout, Duration::from_secs(1)).unwrap_err().to_string();
+        assert!(!e.contains("soon"), "{e}");
+    }
+
+    #[test]
+    fn booleans_follow_the_toolkit() {
+        for (v, want) in [
+            ("true", Some(true)),
+            ("True", Some(true)),
+            ("TRUE", Some(true)),
+            ("false", Some(false)),
+            ("FALSE", Some(false)),
+            ("yes", None),
+            ("1", None),
+            ("tRue", None),
+        ] {
+            let mut i = Inputs::default();
+            i.set(Key::Logs, v);
+            assert_eq!(i.bool(Key::Logs, true).ok(), want, "{v}");
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! The value rules every input is held to, each in one place: a Worker name means the same
+//! thing to `build` as to `deploy`.
+//!
+//! Each rule answers "is this acceptable" (and the normalised value); the caller names the
+//! input and the fix, and never echoes the value.
+
+use std::time::Duration;
+
+/// The toolkit's `getBooleanInput` rule (YAML 1.2 core schema): exactly these six spellings.
+pub fn boolean(v: &str) -> Option<bool> {
+    match v {
+        "true" | "True" | "TRUE" => Some(true),
+        "false" | "False" | "FALSE" => Some(false),
+        _ => None,
+    }
+}
+
+/// `90s`, `30m`, `1h30m`, `500ms`, or a bare number of seconds; between 1 ms and 24 h.
+pub fn duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let total = if let Ok(secs) = s.parse::<u64>() {
+        Duration::from_secs(secs)
+    } else {
+        let mut total = Duration::ZERO;
+        let mut rest = s;
+        while !rest.is_empty() {
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            if digits == 0 {
+                return None;
+            }
+            let n: u32 = rest[..digits].parse().ok()?;
+            rest = &rest[digits..];
+            let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
+            let unit = match &rest[..unit_len] {
+                "ms" => Duration::from_millis(1),
+                "s" => Duration::from_secs(1),
+                "m" => Duration::from_secs(60),
+                "h" => Duration::from_secs(3600),
+                _ => return None,
+            };
+            total = total.checked_add(unit.checked_mul(n)?)?;
+            rest = &rest[unit_len..];
+        }
+        total
+    };
+    Some(total).filter(|d| !d.is_zero() && *d <= Duration::from_secs(86_400))
+}
+
+/// A Worker name as Cloudflare allows it: `^[a-z0-9_][a-z0-9-_]*$`, at most 63 characters
+/// (`cloudflare-api.md` §4).
+pub fn worker_name(s: &str) -> bool {
+    s.len() <= 63
+        && s.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+/// A script tag (Builds' `external_script_id`): 32 hexadecimal characters.
+pub fn tag(s: &str) -> bool {
+    s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The canonical hyphenated UUID form.
+pub fn uuid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| if matches!(i, 8 | 13 | 18 | 23) { *c == b'-' } else { c.is_ascii_hexdigit() })
+}
+
+/// A commit hash, full or abbreviated: 7 to 64 hexadecimal characters (SHA-1 or SHA-256).
+pub fn commit(s: &str) -> bool {
+    (7..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A branch name: what Git accepts is wide, so only what can never be one is refused.
+pub fn branch(s: &str) -> bool {
+    s.len() <= 255 && !s.chars().any(char::is_control)
+}
+
+/// A Cloudflare account id: 32 hexadecimal characters.
+pub fn account_id(s: &str) -> bool {
+    tag(s)
+}
+
+/// A calendar date written `YYYY-MM-DD` that exists (`2026-02-31` does not).
+pub fn date(s: &str) -> bool {
+    s.len() == 10 && jiff::civil::Date::strptime("%Y-%m-%d", s).is_ok()
+}
+
+/// A percentage as the deployments API takes it: above 0, at most 100, two decimals at most.
+pub fn percentage(s: &str) -> Option<f64> {
+    let s = s.trim().trim_end_matches('%');
+    let decimals = s.split_once('.').map_or(0, |(_, d)| d.len());
+    let p: f64 = s.parse().ok()?;
+    (p.is_finite() && p > 0.0 && p <= 100.0 && decimals <= 2 && !s.starts_with('+')).then_some(p)
+}
+
+/// Why an API base URL is refused, if it is: https anywhere; plain http only to this machine,
+/// where the simulator runs (a token sent over plain http elsewhere is readable on the way).
+pub fn api_url(url: &str) -> Result<reqwest::Url, &'static str> {
+    let parsed =
+        reqwest::Url::parse(url).map_err(|_| "is not a URL; the default is https://api.cloudflare.com/client/v4")?;
+    match parsed.scheme() {
+        "https" => Ok(parsed),
+        "http" if is_loopback(&parsed) => Ok(parsed),
+        "http" => Err("must use https (plain http is accepted only for 127.0.0.1, ::1 or localhost)"),
+        _ => Err("must be an https URL"),
+    }
+}
+
+/// Loopback: `localhost`, 127.0.0.0/8 or `::1`.
+pub fn is_loopback(url: &reqwest::Url) -> bool {
+    let host = url.host_str().unwrap_or_default();
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The closest of `known` to a misspelt `given`, when one is close enough to be a typo.
+pub fn closest<'a>(given: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (given.chars().count() / 3).clamp(1, 3);
+    known
+        .into_iter()
+        .map(|k| (strsim::damerau_levenshtein(given, k), k))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration("90s"), Some(Duration::from_secs(90)));
+        assert_eq!(duration("30m"), Some(Duration::from_secs(1800)));
+        assert_eq!(duration("1h30m"), Some(Duration::from_secs(5400)));
+        assert_eq!(duration("45"), Some(Duration::from_secs(45)));
+        assert_eq!(duration("250ms"), Some(Duration::from_millis(250)));
+        for bad in ["", "0", "0s", "m", "5x", "1.5h", "25h", "-1s", "99999999999999999999s", "90000"] {
+            assert_eq!(duration(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn dates_must_exist() {
+        for good in ["2026-11-01", "2024-02-29", "2026-12-31"] {
+            assert!(date(good), "{good}");
+        }
+        for bad in [
+            "2026-02-31",
+            "2025-02-29",
+            "2026-04-31",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-1-01",
+            "20261101",
+            "2026-11-01T00:00:00Z",
+            "yesterday",
+            "",
+        ] {
+            assert!(!date(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn names_tags_ids() {
+        assert!(worker_name("my-worker") && worker_name("_x") && worker_name("a1"));
+        for bad in ["", "My-Worker", "-x", "a b", "a.b", &"a".repeat(64)] {
+            assert!(!worker_name(bad), "{bad}");
+        }
+        assert!(tag("0123456789abcdefABCDEF0123456789"));
+        assert!(!tag("0123456789abcdef"));
+        assert!(uuid("0f8b3f2e-6f1c-4a59-9d65-2f2c1c7f3a10"));
+        assert!(!uuid("0f8b3f2e6f1c4a599d652f2c1c7f3a10"));
+        assert!(!uuid("0f8b3f2e-6f1c-4a59-9d65-2f2c1c7f3a1g"));
+        assert!(commit("abc1234") && !commit("abc123") && !commit("xyz1234"));
+    }
+
+    #[test]
+    fn percentages() {
+        assert_eq!(percentage("10"), Some(10.0));
+        assert_eq!(percentage("10%"), Some(10.0));
+        assert_eq!(percentage("0.01"), Some(0.01));
+        for bad in ["0", "101", "-5", "x", "NaN", "inf", "1.001", "+5"] {
+            assert_eq!(percentage(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn api_urls() {
+        assert!(api_url("https://api.cloudflare.com/client/v4").is_ok());
+        for ok in ["http://127.0.0.1:8787/client/v4", "http://[::1]:1/x", "http://LOCALHOST/x", "http://127.8.0.1/"] {
+            assert!(api_url(ok).is_ok(), "{ok}");
+        }
+        for bad in ["http://example.com/client/v4", "ftp://127.0.0.1/x", "nonsense", "http://10.0.0.1/"] {
+            assert!(api_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn suggestions_for_typos_only() {
+        let known = ["worker", "branch", "commit", "timeout"];
+        assert_eq!(closest("wroker", known), Some("worker"));
+        assert_eq!(closest("brnch", known), Some("branch"));
+        assert_eq!(closest("timout", known), Some("timeout"));
+        assert_eq!(closest("zzzzzzzz", known), None);
+    }
+}

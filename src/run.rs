@@ -1,0 +1,159 @@
+//! One command against the API, from collected inputs to written outputs: what the command
+//! line and the demo share.
+//!
+//! Every input is validated before the first request; whatever happens after it, the outputs
+//! and summary gathered so far are handed to the pipeline.
+
+use std::sync::{Arc, Mutex};
+
+use crate::ci::console::Console;
+use crate::ci::github;
+use crate::cloudflare::{Client, ClientConfig, ClientInitError};
+use crate::error::{Error, Result};
+use crate::flows::{self, Ctx, Report};
+use crate::inputs::args::{BuildArgs, Common, DeployArgs, VersionArgs, WaitArgs};
+use crate::inputs::{Command, InputError, Inputs, Key};
+use crate::pace::Pace;
+
+enum Flow {
+    Build(BuildArgs),
+    Wait(WaitArgs),
+    Version(Box<VersionArgs>),
+    Deploy(DeployArgs),
+}
+
+/// Runs `command`. `pace` overrides the clock scale (the demo's); otherwise it is read from
+/// the environment, for the simulator only.
+pub async fn run(command: Command, inputs: Inputs, console: &Arc<Console>, pace: Option<Pace>) -> Result<()> {
+    // Masked before anything else is printed, in case the token did not come from a secret.
+    if let Some(t) = inputs.get(Key::ApiToken) {
+        console.mask(t);
+    }
+    let common = Common::from_inputs(&inputs)?;
+    let flow = match command {
+        Command::Build => Flow::Build(BuildArgs::from_inputs(&inputs)?),
+        Command::Wait => Flow::Wait(WaitArgs::from_inputs(&inputs)?),
+        Command::Version => {
+            let args = VersionArgs::from_inputs(&inputs)?;
+            for secret in args.secrets() {
+                console.mask(secret);
+            }
+            Flow::Version(Box::new(args))
+        }
+        Command::Deploy => Flow::Deploy(DeployArgs::from_inputs(&inputs)?),
+    };
+    // Inputs are valid: from here on, requests may be sent.
+    let pace = pace.unwrap_or_else(|| Pace::from_env_for(&common.api_url));
+    let signals = crate::signal::install().map_err(|e| Error::internal("could not install the signal handlers", e))?;
+    let deadline = tokio::time::Instant::now() + common.timeout;
+    let client = Client::new(ClientConfig {
+        base_url: common.api_url.as_str().trim_end_matches('/').to_owned(),
+        account_id: common.account_id.clone(),
+        token: common.token,
+        pace,
+        deadline: Some(deadline),
+    })
+    .map_err(client_init_error)?;
+    let ctx = Ctx {
+        client,
+        console: console.clone(),
+        pace,
+        deadline,
+        timeout: common.timeout,
+        signals,
+        report: Mutex::new(Report::default()),
+    };
+    ctx.summary(|s| *s = crate::ci::summary::Summary::new(&format!("workers-ci {}", command.name())));
+    let started = std::time::Instant::now();
+    let result = match flow {
+        Flow::Build(a) => flows::build::run(&ctx, a).await,
+        Flow::Wait(a) => flows::wait::run(&ctx, a).await,
+        Flow::Version(a) => flows::interruptible(&ctx, flows::version::run(&ctx, *a)).await,
+        Flow::Deploy(a) => flows::interruptible(&ctx, flows::deploy::run(&ctx, a)).await,
+    };
+    ctx.console.debug(&usage(&ctx, started));
+    let mut report = ctx.report.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Err(e) = &result {
+        report.summary.code("Error", e.report().lines().map(str::to_owned).collect());
+    }
+    let mut failures = github::write_results(console, &report.outputs, &report.summary, common.output_file.as_ref());
+    match (result, failures.pop()) {
+        (Ok(()), None) => Ok(()),
+        (Ok(()), Some(f)) => {
+            for other in failures {
+                console.warning(&format!("could not write {}: {}", other.what, other.source));
+            }
+            Err(Error::Local { what: format!("could not write {}", f.what), source: f.source })
+        }
+        (Err(e), failed) => {
+            for f in failed.into_iter().chain(failures) {
+                console.warning(&format!("could not write {}: {}", f.what, f.source));
+            }
+            Err(e)
+        }
+    }
+}
+
+/// A token that cannot go in a header is the user's to fix; a TLS stack that cannot start is
+/// this machine's (its certificate store, say), and must not send the user to their token.
+fn client_init_error(e: ClientInitError) -> Error {
+    match e {
+        ClientInitError::TokenNotHeaderSafe => InputError::new(
+            Key::ApiToken,
+            "contains characters that cannot be sent in an HTTP header (a stray newline or quote?)",
+        )
+        .into(),
+        ClientInitError::Http(e) => {
+            Error::internal("could not set up the HTTP client (TLS and the certificate verifier)", e)
+        }
+    }
+}
+
+/// Fills `branch` and `commit` from the GitHub context when they are not given.
+pub fn apply_github_context(inputs: &mut Inputs, context: github::Context) {
+    if inputs.get(Key::Branch).is_none()
+        && let Some(b) = context.branch
+    {
+        inputs.set(Key::Branch, &b);
+    }
+    if inputs.get(Key::Commit).is_none()
+        && let Some(c) = context.commit
+    {
+        inputs.set(Key::Commit, &c);
+    }
+}
+
+/// What the run cost: shown with debug logging, and read by the benchmarks.
+fn usage(ctx: &Ctx, started: std::time::Instant) -> String {
+    let peak = peak_rss_kib().map_or_else(String::new, |k| format!(", peak RSS {:.1} MiB", k as f64 / 1024.0));
+    format!("usage: {} API requests in {:.1}s{peak}", ctx.client.requests_sent(), started.elapsed().as_secs_f64())
+}
+
+/// The process's peak resident set (Linux `VmHWM`); `None` elsewhere.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exit::Exit;
+
+    #[test]
+    fn a_tls_setup_failure_is_not_blamed_on_the_token() {
+        // Any reqwest builder error stands in for the TLS stack's, which cannot be made to fail
+        // on purpose here.
+        let Err(tls) = reqwest::Client::builder().build().and_then(|c| c.get("not a url").build()) else {
+            panic!("a relative URL is refused");
+        };
+        let e = client_init_error(ClientInitError::Http(tls));
+        assert_eq!(e.exit(), Exit::Internal);
+        let text = e.report();
+        assert!(text.contains("TLS") && !text.contains("api_token"), "{text}");
+        let e = client_init_error(ClientInitError::TokenNotHeaderSafe);
+        assert_eq!(e.exit(), Exit::BadInput);
+        assert!(e.report().contains("`api_token`"));
+    }
+}
