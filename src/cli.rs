@@ -63,8 +63,18 @@ pub async fn run(args: Vec<String>, console: &Console) -> anyhow::Result<Exit> {
             println!("workers-ci {}", env!("CARGO_PKG_VERSION"));
             return Ok(Exit::Success);
         }
+        #[cfg(feature = "simulator")]
         Some("simulate") => return crate::demo::simulate(&args[1..]).await,
+        #[cfg(feature = "simulator")]
         Some("demo") => return crate::demo::demo(&args[1..]).await,
+        #[cfg(not(feature = "simulator"))]
+        Some(c @ ("simulate" | "demo")) => {
+            return Err(InputError::new(
+                "command",
+                format!("`{c}` needs the simulator, and this workers-ci was built without the `simulator` feature"),
+            )
+            .into());
+        }
         _ => {}
     }
     let env = |k: &str| std::env::var(k).ok();

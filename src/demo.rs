@@ -7,7 +7,7 @@ use crate::ci::console::Console;
 use crate::exit::Exit;
 use crate::inputs::{InputError, Inputs};
 use crate::pace::Pace;
-use crate::simulator::{BuildProfile, SimConfig, Simulator};
+use workers_ci_simulator::{BuildProfile, SimConfig, Simulator};
 
 /// Serves the simulator until SIGINT/SIGTERM.
 pub async fn simulate(args: &[String]) -> anyhow::Result<Exit> {
@@ -24,25 +24,26 @@ pub async fn simulate(args: &[String]) -> anyhow::Result<Exit> {
                     .parse()
                     .map_err(|_| InputError::new("arguments", "`--port` must be a port number (0 picks a free one)"))?
             }
+            "-h" | "--help" => {
+                print!("{}", workers_ci_simulator::HELP);
+                return Ok(Exit::Success);
+            }
             "--config" => {
                 let path = value("--config")?;
-                let text = std::fs::read_to_string(&path)
-                    .with_context(|| format!("could not read the simulator config {path}"))?;
-                config = serde_json::from_str(&text).map_err(|e| {
-                    InputError::new("arguments", format!("`--config`: not a valid simulator config: {e}"))
-                })?;
+                config = SimConfig::from_file(std::path::Path::new(&path))
+                    .map_err(|e| InputError::new("arguments", format!("`--config`: {e}")))?;
             }
             "--outcome" => config.build.outcome = value("--outcome")?,
             other => {
                 return Err(InputError::new(
                     "arguments",
-                    format!("unknown simulate flag `{other}` (known: --port, --config, --outcome)"),
+                    format!("unknown simulate flag `{other}` (known: --port, --config, --outcome, --help)"),
                 )
                 .into());
             }
         }
     }
-    crate::simulator::serve_forever(config, port).await?;
+    workers_ci_simulator::serve_forever(config, port).await?;
     Ok(Exit::Success)
 }
 

@@ -4,7 +4,10 @@
 //! - [`cloudflare`]: the typed API client (envelope, errors, retries), one file per API area;
 //! - [`ci`]: what the CI system sees (workflow commands, outputs, summary);
 //! - [`flows`]: `build`, `wait`, … — the only place that sequences API calls;
-//! - `simulator`: a stateful, fault-injecting imitation of the API for the demo and tests.
+//!
+//! The simulator (a stateful, fault-injecting imitation of the API for the demo and tests) is
+//! the `workers-ci-simulator` crate in `crates/simulator`, behind the default `simulator`
+//! feature; without it `demo` and `simulate` answer that the feature is off.
 #![forbid(unsafe_code)]
 
 pub mod bindings;
@@ -12,6 +15,7 @@ pub mod bundle;
 pub mod ci;
 pub mod cli;
 pub mod cloudflare;
+#[cfg(feature = "simulator")]
 pub mod demo;
 pub mod exit;
 pub mod flows;
@@ -20,4 +24,3 @@ pub mod pace;
 pub mod random;
 pub mod rfc3339;
 pub mod signal;
-pub mod simulator;
