@@ -143,8 +143,10 @@ mod tests {
 
     /// Every key the config and admin structs know is in HELP, so the help cannot silently
     /// fall behind a new key.
-    #[test]
-    fn help_names_every_key() {
+    const FAULT_KINDS: [&str; 7] =
+        ["status", "drop", "drop_after", "delay", "malformed", "unknown_enum", "success_false"];
+
+    fn all_keys() -> Vec<String> {
         let config = serde_json::to_value(SimConfig {
             rate_limit: Some(crate::RateLimit { requests: 1, window_secs: 1 }),
             ..SimConfig::default()
@@ -156,14 +158,33 @@ mod tests {
         keys.extend(["requests", "window_secs", "after_ms"].map(String::from));
         let fault: Fault = serde_json::from_str(r#"{"action":{"kind":"drop"}}"#).unwrap();
         keys.extend(serde_json::to_value(fault).unwrap().as_object().unwrap().keys().cloned());
-        for k in keys {
+        keys
+    }
+
+    #[test]
+    fn help_and_readme_name_every_key() {
+        for k in all_keys() {
             assert!(HELP.contains(&k), "HELP does not mention `{k}`");
         }
-        for kind in ["status", "drop", "drop_after", "delay", "malformed", "unknown_enum", "success_false"] {
+        for kind in FAULT_KINDS {
             assert!(HELP.contains(&format!("      {kind} ")), "HELP does not list fault kind `{kind}`");
         }
         for e in ["/__sim/requests", "/__sim/builds", "/__sim/push", "/__sim/build_profile", "/__sim/faults"] {
             assert!(HELP.contains(e), "{e}");
+        }
+        // README's section says the same, in tables.
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+        let start = readme.find("## The simulator: config file and admin endpoints").expect("README section");
+        let section = &readme[start..];
+        let section = &section[..section[3..].find("\n## ").map_or(section.len(), |e| e + 3)];
+        for k in all_keys() {
+            assert!(section.contains(&format!("`{k}`")) || section.contains(&format!(".{k}`")), "README: `{k}`");
+        }
+        for e in HELP.split_whitespace().filter(|w| w.starts_with("/__sim/") && w.len() > "/__sim/".len()) {
+            assert!(section.contains(e), "README: {e}");
+        }
+        for kind in FAULT_KINDS {
+            assert!(section.contains(&format!("| `{kind}` |")), "README: fault kind `{kind}`");
         }
     }
 }
