@@ -9,28 +9,20 @@ use crate::exit::Exit;
 use crate::inputs::argv::{DemoArgs, SimulateArgs};
 use crate::inputs::{Command, InputError, Inputs, Key};
 use crate::pace::Pace;
-use crate::simulator::{BuildProfile, SimConfig, Simulator};
+use workers_ci_simulator::{BuildProfile, SimConfig, Simulator};
 
 /// Serves the simulator until SIGINT/SIGTERM.
 pub async fn simulate(args: SimulateArgs, _console: &Arc<Console>) -> Result<Exit> {
     let mut config = match &args.config {
         None => SimConfig::default(),
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|source| Error::Local {
-                what: format!("could not read the simulator config {}", path.display()),
-                source,
-            })?;
-            serde_json::from_str(&text).map_err(|e| {
-                InputError::arguments(format!("`--config` {}: not a valid simulator config: {e}", path.display()))
-            })?
-        }
+        Some(path) => SimConfig::from_file(path).map_err(|e| InputError::arguments(format!("`--config`: {e}")))?,
     };
     if let Some(o) = args.outcome {
         config.build.outcome = o;
     }
-    crate::simulator::serve_forever(config, args.port)
+    workers_ci_simulator::serve_forever(config, args.port)
         .await
-        .map_err(|e| Error::Internal { what: "the simulator stopped".into(), source: Some(e.into()) })?;
+        .map_err(|e| Error::Internal { what: "the simulator could not serve".into(), source: Some(e.into()) })?;
     Ok(Exit::Success)
 }
 

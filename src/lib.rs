@@ -24,4 +24,3 @@ pub mod random;
 pub mod rfc3339;
 pub mod run;
 pub mod signal;
-pub mod simulator;

@@ -7,7 +7,7 @@ mod common;
 use std::process::Command;
 
 use serde_json::{Value, json};
-use workers_ci::simulator::{SimConfig, Simulator, WorkerSeed};
+use workers_ci_simulator::{SimConfig, Simulator, WorkerSeed};
 
 const BOUNDARY: &str = "----formdata-undici-0123456789";
 const MODULE: &str = "export default { async fetch() { return new Response(\"hi\"); } };\n";

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::argv::{SIMULATE_PORT, Topic};
+use super::argv::Topic;
 use super::{Command, INPUTS, InputSpec, Kind, OUTPUTS};
 use crate::exit::Exit;
 
@@ -134,31 +134,22 @@ fn exits(h: &mut String, list: &[Exit]) {
     }
 }
 
+/// The simulator documents itself (its flags, config keys and admin endpoints live with it);
+/// the exit codes are the command line's.
 fn simulate() -> String {
-    let mut h = format!(
-        "workers-ci simulate: serve the embedded Cloudflare API simulator until SIGINT/SIGTERM.\n\n\
-         USAGE:\n  workers-ci simulate [--port N] [--config FILE] [--outcome OUTCOME]\n\n\
-         FLAGS:\n  \
-         --port N            port on 127.0.0.1 (default {SIMULATE_PORT}; 0 picks a free one)\n  \
-         --config FILE       JSON simulator config (keys below; unknown keys are refused)\n  \
-         --outcome OUTCOME   outcome of every build: success, fail, cancelled, terminated, skipped\n  \
-         -h, --help          this text\n\n\
-         On start it prints the account, the token rule, the Workers with their tags and triggers,\n\
-         and environment variables to paste into the shell that runs workers-ci.\n"
-    );
-    h.push_str(&simulator_reference());
+    let mut h = simulator_reference();
     h.push_str("\nEXIT CODES:\n  0    stopped by SIGINT/SIGTERM\n  2    bad flag or config file\n  10   the port could not be bound\n");
     h
 }
 
 #[cfg(feature = "simulator")]
 fn simulator_reference() -> String {
-    String::new()
+    format!("{}\n", workers_ci_simulator::HELP.trim_end())
 }
 
 #[cfg(not(feature = "simulator"))]
 fn simulator_reference() -> String {
-    "\n(this binary was built without the `simulator` feature)\n".to_owned()
+    "workers-ci simulate: this binary was built without the `simulator` feature.\n".to_owned()
 }
 
 fn demo() -> String {

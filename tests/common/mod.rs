@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub use workers_ci::simulator::{BuildProfile, Fault, FaultAction, RateLimit, SimConfig, Simulator, WorkerSeed};
+pub use workers_ci_simulator::{BuildProfile, Fault, FaultAction, RateLimit, SimConfig, Simulator, WorkerSeed};
 
 /// A token no output may ever contain.
 pub const TOKEN: &str = "tok_SECRET-9f3a1c-do-not-print";

@@ -4,9 +4,12 @@ use serde::{Deserialize, Serialize};
 
 /// Hits the matching requests `times` times, after letting `skip` of them through.
 #[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct Fault {
+    /// Any method when absent; compared without case.
     #[serde(default)]
     pub method: Option<String>,
+    /// Requests whose path (from `/client/v4`, without the query) contains this.
     #[serde(default)]
     pub path_contains: Option<String>,
     /// Requests whose path contains this are not matched (`/builds/builds/` without `/logs`).
@@ -23,6 +26,7 @@ fn one() -> u32 {
     1
 }
 
+/// What a matched request meets. In JSON, `{"kind": "<snake_case name>", ...fields}`.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FaultAction {
@@ -43,7 +47,7 @@ pub enum FaultAction {
 }
 
 impl Fault {
-    pub fn matches(&self, method: &str, path: &str) -> bool {
+    fn matches(&self, method: &str, path: &str) -> bool {
         self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
             && self.path_contains.as_deref().is_none_or(|p| path.contains(p))
             && self.path_excludes.as_deref().is_none_or(|p| !path.contains(p))
@@ -91,6 +95,12 @@ mod tests {
         assert_eq!(take(&mut f, "GET", "/x/logs"), Some(FaultAction::Drop));
         assert_eq!(take(&mut f, "GET", "/x/logs"), None);
         assert!(f.is_empty());
+    }
+
+    #[test]
+    fn unknown_fault_keys_are_refused() {
+        let e = serde_json::from_str::<Fault>(r#"{"path":"/x","action":{"kind":"drop"}}"#).unwrap_err();
+        assert!(e.to_string().contains("unknown field `path`"), "{e}");
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! The simulator's HTTP side: routing, authentication, rate limiting, faults, recording.
+//! The simulator's HTTP side: authentication, rate limiting, faults and recording, in the order
+//! the real edge applies them, before `routes` answers.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -12,10 +12,13 @@ use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::config::SimConfig;
-use super::faults::{self, Fault, FaultAction};
-use super::state::{Reply, State, builds_error, workers_error};
+use crate::config::SimConfig;
+use crate::envelope::{self, Reply, error};
+use crate::faults::{self, Fault, FaultAction};
+use crate::state::State;
 
+/// One API request as the simulator saw it, so a test can assert what the client sent (and
+/// how often) rather than only what it printed.
 #[derive(Clone, Debug, Serialize)]
 pub struct RecordedRequest {
     pub method: String,
@@ -31,7 +34,7 @@ pub struct RecordedRequest {
 }
 
 pub struct Shared {
-    pub(crate) state: Mutex<State>,
+    state: Mutex<State>,
     pub(crate) faults: Mutex<Vec<Fault>>,
     pub(crate) requests: Mutex<Vec<RecordedRequest>>,
     hits: Mutex<Vec<Instant>>,
@@ -51,6 +54,11 @@ impl Shared {
 }
 
 impl Shared {
+    /// The account, even after a panic in another request (the state is still usable).
+    pub(crate) fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn record(
         &self,
@@ -107,7 +115,7 @@ pub async fn serve(
     }
 }
 
-fn respond(status: u16, body: &Value, retry_after: Option<u64>) -> Response<Full<Bytes>> {
+pub(crate) fn respond(status: u16, body: &Value, retry_after: Option<u64>) -> Response<Full<Bytes>> {
     let mut r = Response::builder().status(status).header("content-type", "application/json");
     if let Some(s) = retry_after {
         r = r.header("retry-after", s.to_string());
@@ -123,41 +131,6 @@ fn raw(status: u16, body: &'static str) -> Response<Full<Bytes>> {
         .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
 }
 
-fn parse_query(q: &str) -> HashMap<String, String> {
-    q.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect()
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex =
-            b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (b[i], hex) {
-            (b'%', Some(v)) => {
-                out.push(v);
-                i += 3;
-            }
-            (b'+', _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (c, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Dropped> {
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
@@ -168,7 +141,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         Err(_) => return Err(Dropped),
     };
     if let Some(admin) = path.strip_prefix("/__sim/") {
-        return Ok(admin_reply(&shared, &method, admin, &body));
+        return Ok(crate::admin::reply(&shared, &method, admin, &body));
     }
     let at_ms = shared.started.elapsed().as_millis() as u64;
     let record =
@@ -184,11 +157,11 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
     };
     if !token_ok || (scoped && is_builds) {
         let (status, body) = match (is_builds, auth.is_some(), scoped && token_ok) {
-            (true, _, true) => (401, builds_error(12006, "Invalid token")),
-            (true, false, _) => (401, builds_error(12005, "Missing token from authorization header")),
+            (true, _, true) => (401, error(12006, "Invalid token")),
+            (true, false, _) => (401, error(12005, "Missing token from authorization header")),
             // INFERRED code for a wrong token on Builds.
-            (true, true, _) => (401, builds_error(12006, "Invalid token")),
-            (false, _, _) => (401, workers_error(10000, "Authentication error")),
+            (true, true, _) => (401, error(12006, "Invalid token")),
+            (false, _, _) => (401, error(10000, "Authentication error")),
         };
         record(status, None);
         return Ok(respond(status, &body, None));
@@ -212,7 +185,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
                 return Err(Dropped);
             }
             Some(FaultAction::Status { status, code, message, retry_after }) => {
-                let body = if is_builds { builds_error(*code, message) } else { workers_error(*code, message) };
+                let body = error(*code, message);
                 record(*status, fault.as_ref());
                 return Ok(respond(*status, &body, *retry_after));
             }
@@ -221,11 +194,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
                 return Ok(raw(200, "{\"success\":tr"));
             }
             Some(FaultAction::SuccessFalse { code }) => {
-                let body = if is_builds {
-                    builds_error(*code, "Internal error")
-                } else {
-                    workers_error(*code, "Internal error")
-                };
+                let body = error(*code, "Internal error");
                 record(200, fault.as_ref());
                 return Ok(respond(200, &body, None));
             }
@@ -249,14 +218,14 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
 fn route(shared: &Shared, method: &str, path: &str, query: &str, body: &[u8]) -> Reply {
     let mut st = shared.state();
     let Some(rest) = path.strip_prefix("/client/v4/accounts/") else {
-        return (404, workers_error(7003, "No route for the URI"));
+        return envelope::no_route();
     };
     let (account, rest) = rest.split_once('/').unwrap_or((rest, ""));
     if account != st.config.account_id {
         // INFERRED: the real API's code for an account the token cannot access.
-        return (403, workers_error(9109, "Unauthorized to access requested resource"));
+        return envelope::fail(403, 9109, "Unauthorized to access requested resource");
     }
-    st.handle(method, &format!("/{rest}"), &parse_query(query), body)
+    crate::routes::handle(&mut st, method, &format!("/{rest}"), query, body)
 }
 
 /// Replaces enum values with one no client knows, where the answer has them.
@@ -295,52 +264,10 @@ fn rate_limited(shared: &Shared) -> Option<Response<Full<Bytes>>> {
         // INFERRED: Cloudflare's rate-limit error code is not in the contract.
         return Some(respond(
             429,
-            &workers_error(10429, "Rate limited. Please wait and consider throttling your request speed"),
+            &error(10429, "Rate limited. Please wait and consider throttling your request speed"),
             Some(secs),
         ));
     }
     hits.push(now);
     None
-}
-
-fn admin_reply(shared: &Shared, method: &str, path: &str, body: &[u8]) -> Response<Full<Bytes>> {
-    match (method, path) {
-        ("GET", "requests") => {
-            let r = shared.requests.lock().unwrap_or_else(|p| p.into_inner()).clone();
-            respond(200, &serde_json::to_value(r).unwrap_or_default(), None)
-        }
-        ("POST", "faults") => match serde_json::from_slice::<Fault>(body) {
-            Ok(f) => {
-                shared.faults.lock().unwrap_or_else(|p| p.into_inner()).push(f);
-                respond(200, &json!({ "ok": true }), None)
-            }
-            Err(e) => respond(400, &json!({ "error": e.to_string() }), None),
-        },
-        ("POST", "push") => {
-            let v: Value = serde_json::from_slice(body).unwrap_or_default();
-            let (Some(worker), Some(branch), Some(commit)) =
-                (v["worker"].as_str(), v["branch"].as_str(), v["commit"].as_str())
-            else {
-                return respond(400, &json!({ "error": "worker, branch and commit are required" }), None);
-            };
-            let after = Duration::from_millis(v["after_ms"].as_u64().unwrap_or(0));
-            match shared.state().push(worker, branch, commit, after) {
-                Some(uuid) => respond(200, &json!({ "build_uuid": uuid }), None),
-                None => respond(404, &json!({ "error": "no such worker, or no trigger builds that branch" }), None),
-            }
-        }
-        ("PUT", "build_profile") => match serde_json::from_slice(body) {
-            Ok(p) => {
-                shared.state().config.build = p;
-                respond(200, &json!({ "ok": true }), None)
-            }
-            Err(e) => respond(400, &json!({ "error": e.to_string() }), None),
-        },
-        ("GET", "builds") => {
-            let st = shared.state();
-            let now = Instant::now();
-            respond(200, &Value::Array(st.builds.iter().map(|b| b.json(now)).collect()), None)
-        }
-        _ => respond(404, &json!({ "error": "unknown admin endpoint" }), None),
-    }
 }

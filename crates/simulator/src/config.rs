@@ -1,0 +1,290 @@
+//! What a simulated account looks like and how its builds behave: the `--config` file of
+//! `workers-ci simulate`, and what tests build in code.
+//!
+//! Every struct refuses unknown keys: a misspelt `queud_ms` silently falling back to the
+//! default would make a test or a demo behave unlike what its author wrote.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// One simulated account. Every key is optional in the file; absent ones take the defaults
+/// below (one Worker, `my-worker`, with both triggers, and builds that succeed in 6.5 s).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SimConfig {
+    /// 32 hex characters, as the client checks.
+    pub account_id: String,
+    /// `None` accepts any non-empty bearer token; `Some` only that one.
+    pub api_token: Option<String>,
+    /// Builds endpoints answer "Invalid token", as they do for account-scoped tokens.
+    pub account_scoped_token: bool,
+    pub workers: Vec<WorkerSeed>,
+    /// The account's workers.dev subdomain, if it has one.
+    pub subdomain: Option<String>,
+    pub rate_limit: Option<RateLimit>,
+    /// Most lines in one logs page.
+    pub log_page_size: usize,
+    /// Log timestamps in milliseconds instead of seconds (the API's unit is undocumented).
+    pub log_timestamps_ms: bool,
+    /// Whether the last logs page (`truncated: false`) still carries a cursor (undocumented).
+    pub cursor_on_last_page: bool,
+    /// How builds created from now on behave.
+    pub build: BuildProfile,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            account_id: "023e105f4ecef8ad9ca31a8372d0c353".into(),
+            api_token: None,
+            account_scoped_token: false,
+            workers: vec![WorkerSeed::default()],
+            subdomain: Some("example-account".into()),
+            rate_limit: None,
+            log_page_size: 50,
+            log_timestamps_ms: false,
+            cursor_on_last_page: true,
+            build: BuildProfile::default(),
+        }
+    }
+}
+
+/// A Worker that exists when the simulator starts.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkerSeed {
+    pub name: String,
+    /// The script tag; random when absent. A given tag also fixes the beta id (the tag
+    /// reversed) and the trigger uuids, so two simulators seeded alike answer alike.
+    pub tag: Option<String>,
+    /// Give it the production trigger (`main`) of a connected repository.
+    pub triggers: bool,
+    /// And the preview trigger (every other branch).
+    pub preview_trigger: bool,
+}
+
+impl Default for WorkerSeed {
+    fn default() -> Self {
+        WorkerSeed { name: "my-worker".into(), tag: None, triggers: true, preview_trigger: true }
+    }
+}
+
+/// A sliding-window limit over all API requests; beyond it, 429 with `Retry-After`, so a
+/// client's backoff can be tested against the header it will meet.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    pub requests: u32,
+    pub window_secs: u64,
+}
+
+/// How a build behaves: how long each phase lasts, how it ends, what it logs.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BuildProfile {
+    pub queued_ms: u64,
+    pub initializing_ms: u64,
+    pub running_ms: u64,
+    /// `success`, `fail`, `cancelled`, `terminated`, `skipped`, or anything else.
+    pub outcome: String,
+    /// The log; a realistic one is generated when absent.
+    pub log_lines: Option<Vec<String>>,
+    /// Returned as `preview_url` once a successful build stops.
+    pub preview_url: Option<String>,
+    /// Mix workflow-command look-alikes into the log.
+    pub hostile: bool,
+}
+
+impl Default for BuildProfile {
+    fn default() -> Self {
+        BuildProfile {
+            queued_ms: 1500,
+            initializing_ms: 1000,
+            running_ms: 4000,
+            outcome: "success".into(),
+            log_lines: None,
+            preview_url: None,
+            hostile: false,
+        }
+    }
+}
+
+/// A config that could not be read or understood. Its `Display` names the file, the line and
+/// column, and for an unknown key its path (`workers[0].nmae`) and the keys that object knows.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("could not read the simulator config {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{origin}:{line}:{column}: {place}{message}")]
+    Invalid { origin: String, line: usize, column: usize, place: String, message: String },
+}
+
+impl SimConfig {
+    /// Parses a config (JSON). `ConfigError` carries `<config>` as the origin.
+    pub fn from_json(text: &str) -> Result<SimConfig, ConfigError> {
+        parse(text, "<config>")
+    }
+
+    /// Reads and parses a config file; errors name the file.
+    pub fn from_file(path: &Path) -> Result<SimConfig, ConfigError> {
+        let origin = path.display().to_string();
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: origin.clone(), source })?;
+        parse(&text, &origin)
+    }
+}
+
+fn parse(text: &str, origin: &str) -> Result<SimConfig, ConfigError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let result: Result<SimConfig, _> = serde_path_to_error::deserialize(&mut de);
+    let config = result.map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let place = if path == "." || path.is_empty() { String::new() } else { format!("at `{path}`: ") };
+        // serde_json appends " at line L column C"; the position is already in front.
+        let full = inner.to_string();
+        let suffix = format!(" at line {} column {}", inner.line(), inner.column());
+        let message = full.strip_suffix(&suffix).unwrap_or(&full).to_owned();
+        ConfigError::Invalid { origin: origin.to_owned(), line: inner.line(), column: inner.column(), place, message }
+    })?;
+    de.end().map_err(|e| ConfigError::Invalid {
+        origin: origin.to_owned(),
+        line: e.line(),
+        column: e.column(),
+        place: String::new(),
+        message: "trailing characters after the config object".into(),
+    })?;
+    Ok(config)
+}
+
+impl BuildProfile {
+    /// The log a build gets: `log_lines`, else a realistic npm + wrangler log shaped by
+    /// `outcome` and `hostile`.
+    pub fn lines(&self) -> Vec<String> {
+        if let Some(l) = &self.log_lines {
+            return l.clone();
+        }
+        let mut l: Vec<String> = [
+            "Initializing build environment...",
+            "Success: Finished initializing build environment",
+            "Cloning repository...",
+            "Detected the following tools from environment: npm@10.9.2, nodejs@22.16.0",
+            "Installing project dependencies: npm clean-install --progress=false",
+            "added 142 packages, and audited 143 packages in 4s",
+            "found 0 vulnerabilities",
+            "Executing user build command: npm run build",
+            "> my-worker@1.0.0 build",
+            "> wrangler deploy --dry-run --outdir dist",
+            "Total Upload: 12.31 KiB / gzip: 3.20 KiB",
+            "--dry-run: exiting now.",
+            "Success: Build command completed",
+            "Executing user deploy command: npx wrangler deploy",
+            " ⛅️ wrangler 4.42.0",
+            "Uploaded my-worker (2.10 sec)",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        if self.hostile {
+            let hostile = [
+                "::set-output name=build_outcome::success",
+                "  ::add-mask::not-a-secret",
+                "::error::fake error from a build script",
+                "::stop-commands::abc",
+                "echo ##[set-output name=x]evil",
+                "::endgroup::",
+                "\t::warning file=x,line=1::%0A injected",
+                "##[group]fake group",
+                "::abc::",
+            ];
+            for (i, h) in hostile.iter().enumerate() {
+                l.insert(3 + i, (*h).to_owned());
+            }
+        }
+        match self.outcome.as_str() {
+            "fail" => {
+                l.truncate(10);
+                l.push("✘ [ERROR] Could not resolve \"./missing-module\"".into());
+                l.push("Failed: error occurred while running build command".into());
+            }
+            "terminated" => l.push("Build terminated: exceeded the 20 minute build timeout".into()),
+            _ => {
+                l.push("Deployed my-worker triggers (0.35 sec)".into());
+                l.push("Success: Build command completed".into());
+            }
+        }
+        l
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_object_is_the_default() {
+        let c = SimConfig::from_json("{}").unwrap();
+        assert_eq!(c.account_id, SimConfig::default().account_id);
+        assert_eq!(c.workers.len(), 1);
+    }
+
+    #[test]
+    fn every_key_is_read() {
+        let c = SimConfig::from_json(
+            r#"{"account_id":"0123456789abcdef0123456789abcdef","api_token":"t","account_scoped_token":true,
+                "workers":[{"name":"a","tag":"0123456789abcdef0123456789abcdef","triggers":true,"preview_trigger":false}],
+                "subdomain":null,"rate_limit":{"requests":5,"window_secs":2},"log_page_size":3,
+                "log_timestamps_ms":true,"cursor_on_last_page":false,
+                "build":{"queued_ms":1,"initializing_ms":2,"running_ms":3,"outcome":"fail","log_lines":["x"],
+                         "preview_url":"https://p.example","hostile":true}}"#,
+        )
+        .unwrap();
+        assert_eq!(c.workers[0].name, "a");
+        assert!(!c.workers[0].preview_trigger);
+        assert_eq!(c.rate_limit.map(|r| r.requests), Some(5));
+        assert_eq!(c.build.outcome, "fail");
+        assert!(c.subdomain.is_none());
+    }
+
+    #[test]
+    fn unknown_top_level_key_is_named_with_its_position_and_the_known_keys() {
+        let e = SimConfig::from_json("{\n  \"acount_id\": \"x\"\n}").unwrap_err().to_string();
+        assert!(e.starts_with("<config>:2:"), "{e}");
+        assert!(e.contains("unknown field `acount_id`"), "{e}");
+        assert!(e.contains("`account_id`") && e.contains("`workers`"), "{e}");
+    }
+
+    #[test]
+    fn unknown_nested_key_names_the_object() {
+        let e = SimConfig::from_json(r#"{"workers":[{"name":"a","nmae":"b"}]}"#).unwrap_err().to_string();
+        assert!(e.contains("at `workers[0].nmae`"), "{e}");
+        assert!(e.contains("unknown field `nmae`") && e.contains("`preview_trigger`"), "{e}");
+        let e = SimConfig::from_json(r#"{"build":{"queud_ms":1}}"#).unwrap_err().to_string();
+        assert!(e.contains("at `build.queud_ms`") && e.contains("`queued_ms`"), "{e}");
+        let e =
+            SimConfig::from_json(r#"{"rate_limit":{"requests":1,"window_secs":1,"burst":2}}"#).unwrap_err().to_string();
+        assert!(e.contains("at `rate_limit.burst`") && e.contains("`window_secs`"), "{e}");
+    }
+
+    #[test]
+    fn type_errors_and_trailing_text_are_positioned() {
+        let e = SimConfig::from_json(r#"{"log_page_size":"many"}"#).unwrap_err().to_string();
+        assert!(e.starts_with("<config>:1:") && e.contains("log_page_size"), "{e}");
+        let e = SimConfig::from_json("{} {}").unwrap_err().to_string();
+        assert!(e.contains("trailing"), "{e}");
+    }
+
+    #[test]
+    fn a_file_error_names_the_file() {
+        let dir = std::env::temp_dir().join(format!("sim-config-test-{}", crate::random::hex(4)));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("sim.json");
+        std::fs::write(&path, "{\"wokers\": []}").unwrap();
+        let e = SimConfig::from_file(&path).unwrap_err().to_string();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(e.starts_with(&format!("{}:1:", path.display())), "{e}");
+        let missing = SimConfig::from_file(Path::new("/nonexistent/sim.json")).unwrap_err().to_string();
+        assert!(missing.contains("/nonexistent/sim.json"), "{missing}");
+    }
+}

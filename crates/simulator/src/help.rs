@@ -1,0 +1,190 @@
+//! What `workers-ci simulate` tells its user: [`HELP`] for `--help`, and the banner it prints
+//! on start. Both describe the code in this crate; `tests` below check they stay in step.
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use crate::Simulator;
+
+/// `workers-ci simulate --help`: the command, the config file keys and the admin endpoints.
+/// README's "The simulator: config file and admin endpoints" says the same.
+pub const HELP: &str = "\
+workers-ci simulate: serve the Cloudflare API simulator on 127.0.0.1 until SIGINT/SIGTERM.
+
+USAGE:
+  workers-ci simulate [--port N] [--config FILE] [--outcome OUTCOME]
+
+  --port N           port on 127.0.0.1 (default 8787; 0 picks a free one)
+  --config FILE      JSON config, keys below; unknown keys are refused with file:line:column
+  --outcome OUTCOME  how builds end: success, fail, cancelled, terminated, skipped
+
+On start it prints `listening on <base URL>`, the account, the token rule, each Worker with
+its tag, beta id and triggers, and environment lines to paste into a shell.
+
+Point workers-ci at it with api_url (CLOUDFLARE_API_BASE_URL) = the base URL, account_id =
+the account printed, and any non-empty token (or the config's api_token, when set).
+
+CONFIG FILE (every key optional; defaults in brackets):
+  account_id            32-hex account id [023e105f4ecef8ad9ca31a8372d0c353]
+  api_token             accept only this bearer token [null: any non-empty token]
+  account_scoped_token  Builds endpoints answer 401 \"Invalid token\" [false]
+  workers               list of Workers [one: my-worker with both triggers], each:
+    name                  Worker name [my-worker]
+    tag                   32-hex script tag; also fixes the beta id and trigger uuids [random]
+    triggers              a production trigger building `main` [true]
+    preview_trigger       and a preview trigger building every other branch [true]
+  subdomain             the account's workers.dev subdomain, or null [example-account]
+  rate_limit            {\"requests\": N, \"window_secs\": S}: 429 with Retry-After beyond
+                        N API requests per S seconds [null: no limit]
+  log_page_size         most log lines in one page [50]
+  log_timestamps_ms     log timestamps in milliseconds, not seconds [false]
+  cursor_on_last_page   the last log page still carries a cursor [true]
+  build                 build profile for builds created from now on, keys:
+    queued_ms             time queued [1500]
+    initializing_ms       time initializing [1000]
+    running_ms            time running [4000]
+    outcome               success, fail, cancelled, terminated, skipped, or any other
+                          string (seen as an unknown outcome) [success]
+    log_lines             the log, one string a line [null: a realistic npm + wrangler log]
+    preview_url           preview_url of a successful build [null]
+    hostile               mix workflow-command look-alikes into the log [false]
+
+ADMIN ENDPOINTS (under http://127.0.0.1:PORT/__sim/, no token, never recorded):
+  GET  /__sim/requests       every API request served: method, path, query, body, status
+                             (0 = dropped), at_ms, fault
+  GET  /__sim/builds         every build, as GET /builds/builds/{uuid} shows it now
+  POST /__sim/push           {\"worker\": name or tag, \"branch\", \"commit\", \"after_ms\": 0}:
+                             a build the Git integration starts for a push, visible after
+                             after_ms, by the trigger whose branch filters match;
+                             answers {\"build_uuid\"}, or 404 when no trigger builds it
+  PUT  /__sim/build_profile  a `build` object as in the config (missing keys take defaults)
+  POST /__sim/faults         a fault for the API requests it matches:
+    method                   HTTP method [any]
+    path_contains            a path substring, from /client/v4 [any]
+    path_excludes            paths containing this do not match [none]
+    skip                     let this many matching requests through first [0]
+    times                    then hit this many [1]
+    action                   {\"kind\": ..., fields}, one of:
+      status                 {status, code, message, retry_after?}: an error envelope
+      drop                   close the connection before handling (nothing happened)
+      drop_after             handle (a create does create), then close without answering
+      delay                  {ms}: answer normally after a pause
+      malformed              HTTP 200 with truncated JSON
+      unknown_enum           answer normally, with enum values no client knows
+      success_false          {code}: HTTP 200 with success: false and this code
+  Unknown keys in these bodies are refused with 400.
+";
+
+impl Simulator {
+    /// What `simulate` prints on start: where it listens, the account, the token rule, every
+    /// Worker with its triggers, and an environment block to paste. A configured `api_token`
+    /// is a secret even in a fixture, so only the rule is printed, never the value.
+    pub fn banner(&self) -> String {
+        let st = self.shared.state();
+        let c = &st.config;
+        let base = self.base_url();
+        let mut b = String::new();
+        let _ = writeln!(b, "listening on {base}");
+        let _ = writeln!(b, "account id: {}", c.account_id);
+        let token = match &c.api_token {
+            None => "any non-empty bearer token",
+            Some(_) => "only the api_token set in the config (not shown)",
+        };
+        let _ = writeln!(b, "token: {token}");
+        if c.account_scoped_token {
+            let _ = writeln!(b, "  (account_scoped_token: Builds endpoints answer 401 \"Invalid token\")");
+        }
+        if let Some(r) = c.rate_limit {
+            let _ = writeln!(b, "rate limit: {} requests per {} s", r.requests, r.window_secs);
+        }
+        let _ = writeln!(b, "workers.dev subdomain: {}", c.subdomain.as_deref().unwrap_or("(none)"));
+        let _ = writeln!(b, "workers:");
+        for w in &st.workers {
+            let _ = writeln!(b, "  {}  tag {}  beta id {}", w.name, w.tag, w.id);
+            if w.triggers.is_empty() {
+                let _ = writeln!(b, "    no triggers (no repository connected)");
+            }
+            for t in &w.triggers {
+                let list = |k: &str| {
+                    let items: Vec<&str> =
+                        t[k].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+                    if items.is_empty() { "-".to_owned() } else { items.join(",") }
+                };
+                let _ = writeln!(
+                    b,
+                    "    trigger \"{}\" {}  branches: {}  except: {}",
+                    t["trigger_name"].as_str().unwrap_or_default(),
+                    t["trigger_uuid"].as_str().unwrap_or_default(),
+                    list("branch_includes"),
+                    list("branch_excludes"),
+                );
+            }
+        }
+        let token_value =
+            if c.api_token.is_some() { "'<the api_token from the config>'" } else { "any-non-empty-token" };
+        let _ = writeln!(b, "\nenvironment for workers-ci:");
+        let _ = writeln!(b, "export CLOUDFLARE_API_BASE_URL={base}");
+        let _ = writeln!(b, "export CLOUDFLARE_ACCOUNT_ID={}", c.account_id);
+        let _ = writeln!(b, "export CLOUDFLARE_API_TOKEN={token_value}");
+        let _ = writeln!(
+            b,
+            "\nadmin endpoints: {}/__sim/ (see `workers-ci simulate --help`)",
+            base.trim_end_matches("/client/v4")
+        );
+        b
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{BuildProfile, Fault, SimConfig, WorkerSeed};
+
+    /// Every key the config and admin structs know is in HELP, so the help cannot silently
+    /// fall behind a new key.
+    const FAULT_KINDS: [&str; 7] =
+        ["status", "drop", "drop_after", "delay", "malformed", "unknown_enum", "success_false"];
+
+    fn all_keys() -> Vec<String> {
+        let config = serde_json::to_value(SimConfig {
+            rate_limit: Some(crate::RateLimit { requests: 1, window_secs: 1 }),
+            ..SimConfig::default()
+        })
+        .unwrap();
+        let mut keys: Vec<String> = config.as_object().unwrap().keys().cloned().collect();
+        keys.extend(serde_json::to_value(WorkerSeed::default()).unwrap().as_object().unwrap().keys().cloned());
+        keys.extend(serde_json::to_value(BuildProfile::default()).unwrap().as_object().unwrap().keys().cloned());
+        keys.extend(["requests", "window_secs", "after_ms"].map(String::from));
+        let fault: Fault = serde_json::from_str(r#"{"action":{"kind":"drop"}}"#).unwrap();
+        keys.extend(serde_json::to_value(fault).unwrap().as_object().unwrap().keys().cloned());
+        keys
+    }
+
+    #[test]
+    fn help_and_readme_name_every_key() {
+        for k in all_keys() {
+            assert!(HELP.contains(&k), "HELP does not mention `{k}`");
+        }
+        for kind in FAULT_KINDS {
+            assert!(HELP.contains(&format!("      {kind} ")), "HELP does not list fault kind `{kind}`");
+        }
+        for e in ["/__sim/requests", "/__sim/builds", "/__sim/push", "/__sim/build_profile", "/__sim/faults"] {
+            assert!(HELP.contains(e), "{e}");
+        }
+        // README's section says the same, in tables.
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+        let start = readme.find("## The simulator: config file and admin endpoints").expect("README section");
+        let section = &readme[start..];
+        let section = &section[..section[3..].find("\n## ").map_or(section.len(), |e| e + 3)];
+        for k in all_keys() {
+            assert!(section.contains(&format!("`{k}`")) || section.contains(&format!(".{k}`")), "README: `{k}`");
+        }
+        for e in HELP.split_whitespace().filter(|w| w.starts_with("/__sim/") && w.len() > "/__sim/".len()) {
+            assert!(section.contains(e), "README: {e}");
+        }
+        for kind in FAULT_KINDS {
+            assert!(section.contains(&format!("| `{kind}` |")), "README: fault kind `{kind}`");
+        }
+    }
+}

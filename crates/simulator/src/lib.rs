@@ -1,0 +1,262 @@
+//! An imitation of the parts of Cloudflare's API that workers-ci uses: stateful, with builds
+//! that progress over time, logs released by cursor, Workers versions and deployments, and
+//! knobs to inject the faults the real API has on a bad day.
+//!
+//! It follows `cloudflare-api.md`: the Builds envelope's `messages` are strings and its 404s
+//! carry code 12000; the Workers envelope's 404s carry 10007. Where the API is silent the
+//! choice is marked `INFERRED`. It is never more lenient than Cloudflare: a client that
+//! passes here may still fail there, but not the other way round.
+//!
+//! It is a crate of its own and shares no code with the client (dates, randomness, name
+//! rules): an oracle that shares the client's helpers shares their bugs.
+//!
+//! Modules:
+//! - `config`: [`SimConfig`] and the `--config` file;
+//! - `http`: the server, authentication, rate limit, faults, recording;
+//! - `admin`: the `/__sim/*` endpoints;
+//! - `routes`: the answers, one module per API area (`builds`, `workers`, `scripts`, `wrangler`);
+//! - `state`: Workers, triggers, builds and their clock; `version`: both upload APIs' versions;
+//! - `envelope`, `multipart`, `names`, `time`, `random`: small shared pieces;
+//! - `help`: [`HELP`] and the start-up banner.
+#![forbid(unsafe_code)]
+
+mod admin;
+mod config;
+mod envelope;
+mod faults;
+mod help;
+mod http;
+mod multipart;
+mod names;
+mod random;
+mod routes;
+mod state;
+mod time;
+mod version;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use config::{BuildProfile, ConfigError, RateLimit, SimConfig, WorkerSeed};
+pub use faults::{Fault, FaultAction};
+pub use help::HELP;
+pub use http::RecordedRequest;
+
+use http::Shared;
+
+/// A running simulator. Dropping it stops the server, so a test cannot leak one into the next.
+pub struct Simulator {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Simulator {
+    /// Serves on 127.0.0.1:`port` (0: any free port) on the current tokio runtime. Loopback
+    /// only: the client accepts plain http only there, and nothing else should reach a server
+    /// that takes any token. A busy port is an error that says so and how to pick another.
+    pub async fn start(config: SimConfig, port: u16) -> std::io::Result<Simulator> {
+        let listener = bind(port).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared::new(config));
+        let (stop, stopped) = tokio::sync::oneshot::channel();
+        tokio::spawn(http::serve(listener, shared.clone(), stopped));
+        Ok(Simulator { addr, shared, stop: Some(stop), thread: None })
+    }
+
+    /// Serves from a thread of its own on any free port, for tests that run the binary
+    /// synchronously (a runtime blocked on `Command::output` could not serve it).
+    pub fn start_background(config: SimConfig) -> std::io::Result<Simulator> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                let listener = match bind(0).await.and_then(|l| Ok((l.local_addr()?, l))) {
+                    Ok(x) => x,
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                };
+                let (addr, listener) = listener;
+                let shared = Arc::new(Shared::new(config));
+                let (stop, stopped) = tokio::sync::oneshot::channel();
+                let _ = tx.send(Ok((addr, shared.clone(), stop)));
+                http::serve(listener, shared, stopped).await;
+            });
+        });
+        let (addr, shared, stop) = rx.recv().map_err(std::io::Error::other)??;
+        Ok(Simulator { addr, shared, stop: Some(stop), thread: Some(thread) })
+    }
+
+    /// What the client takes as `api_url`: the listening address with `/client/v4`, like
+    /// Cloudflare's, so paths are compared exactly as they would be against the real API.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/client/v4", self.addr)
+    }
+
+    /// The only account the simulator answers for; any other gets 403, as a token without
+    /// access to it would.
+    pub fn account_id(&self) -> String {
+        self.shared.state().config.account_id.clone()
+    }
+
+    /// Every API request served, in arrival order (admin requests excluded), for tests that
+    /// count requests or check what the client sent rather than what it printed.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.requests.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Arms a fault for the requests it matches, as `POST /__sim/faults` does, so a test can
+    /// meet the real API's bad days on purpose and deterministically.
+    pub fn add_fault(&self, fault: Fault) {
+        self.shared.faults.lock().unwrap_or_else(|p| p.into_inner()).push(fault);
+    }
+
+    /// How builds created from now on behave (earlier builds keep theirs, as a build that has
+    /// started does not change its mind).
+    pub fn set_build_profile(&self, profile: BuildProfile) {
+        self.shared.state().config.build = profile;
+    }
+
+    /// A build started by the Git integration for a push, visible after `after`: what `wait`
+    /// exists to find. Empty when no trigger of that Worker builds the branch.
+    pub fn push(&self, worker: &str, branch: &str, commit: &str, after: Duration) -> String {
+        self.shared.state().push(worker, branch, commit, after).unwrap_or_default()
+    }
+
+    /// Every build, as `GET /builds/builds/{uuid}` would show it now, including builds the
+    /// client never asked about.
+    pub fn builds(&self) -> Vec<serde_json::Value> {
+        let state = self.shared.state();
+        let now = std::time::Instant::now();
+        state.builds.iter().map(|b| b.json(now)).collect()
+    }
+
+    /// A build's whole log, released or not, to compare with what the client printed.
+    pub fn build_log(&self, build_uuid: &str) -> Vec<String> {
+        self.shared.state().builds.iter().find(|b| b.uuid == build_uuid).map(|b| b.lines.clone()).unwrap_or_default()
+    }
+
+    /// Stored versions with their modules and secret values: what the API received, which the
+    /// API itself never shows back.
+    pub fn versions(&self, worker: &str) -> Vec<serde_json::Value> {
+        self.shared.state().worker_versions(worker)
+    }
+
+    /// The Worker's deployments, newest first, as the deployments endpoint lists them.
+    pub fn deployments(&self, worker: &str) -> Vec<serde_json::Value> {
+        self.shared.state().worker_deployments(worker)
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// `workers-ci simulate`: serves until SIGINT/SIGTERM, after printing [`Simulator::banner`] to
+/// stdout (its first line is `listening on <base URL>`, which scripts wait for).
+pub async fn serve_forever(config: SimConfig, port: u16) -> std::io::Result<()> {
+    let sim = Simulator::start(config, port).await?;
+    print!("{}", sim.banner());
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    shutdown_signal().await?;
+    drop(sim);
+    Ok(())
+}
+
+/// Resolves at the first SIGINT or SIGTERM (Ctrl-C or Ctrl-Break on Windows). The handlers are
+/// installed before the first `await`, so a signal sent right after the banner is not lost.
+async fn shutdown_signal() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut int = signal(SignalKind::interrupt())?;
+        let mut term = signal(SignalKind::terminate())?;
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(windows)]
+    {
+        let mut c = tokio::signal::windows::ctrl_c()?;
+        let mut b = tokio::signal::windows::ctrl_break()?;
+        tokio::select! {
+            _ = c.recv() => {}
+            _ = b.recv() => {}
+        }
+    }
+    #[cfg(not(any(unix, windows)))]
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}
+
+/// Binds 127.0.0.1:`port`, turning "address in use" into advice: the usual cause is another
+/// simulator or `wrangler dev` on the default port.
+async fn bind(port: u16) -> std::io::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            std::io::Error::new(
+                std::io::ErrorKind::AddrInUse,
+                format!(
+                    "port {port} on 127.0.0.1 is already in use (another simulator or wrangler dev?); \
+                     pass --port N, or --port 0 for any free port"
+                ),
+            )
+        } else {
+            e
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_busy_port_is_named_with_advice() {
+        let taken = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = taken.local_addr().unwrap().port();
+        let Err(e) = Simulator::start(SimConfig::default(), port).await else {
+            panic!("started on a busy port");
+        };
+        assert_eq!(e.kind(), std::io::ErrorKind::AddrInUse);
+        let text = e.to_string();
+        assert!(text.contains(&format!("port {port} on 127.0.0.1 is already in use")), "{text}");
+        assert!(text.contains("--port 0"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn banner_lists_the_account_and_hides_a_configured_token() {
+        let config = SimConfig {
+            api_token: Some("fixture-token-value".into()),
+            workers: vec![WorkerSeed { tag: Some("0123456789abcdef0123456789abcdef".into()), ..WorkerSeed::default() }],
+            ..SimConfig::default()
+        };
+        let sim = Simulator::start(config, 0).await.unwrap();
+        let b = sim.banner();
+        assert!(b.starts_with(&format!("listening on {}\n", sim.base_url())), "{b}");
+        assert!(b.contains(&format!("export CLOUDFLARE_API_BASE_URL={}", sim.base_url())), "{b}");
+        assert!(b.contains(&format!("export CLOUDFLARE_ACCOUNT_ID={}", sim.account_id())), "{b}");
+        assert!(b.contains("0123456789abcdef0123456789abcdef"), "{b}");
+        assert!(b.contains("Deploy default branch") && b.contains("branches: main"), "{b}");
+        assert!(!b.contains("fixture-token-value"), "the configured token is a secret: {b}");
+    }
+}

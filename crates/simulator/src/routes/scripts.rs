@@ -1,0 +1,89 @@
+//! The script-scoped Workers API both clients use: the scripts list (how `build` finds a
+//! Worker's tag, §2), deployments (§5) and the account's workers.dev subdomain (§6).
+
+use serde_json::{Value, json};
+
+use super::Request;
+use crate::envelope::{self, Reply};
+use crate::state::{State, deployment_json};
+use crate::version::MESSAGE_LIMIT;
+use crate::{random, time};
+
+pub fn route(state: &mut State, req: &Request) -> Option<Reply> {
+    let reply = match (req.method, req.segs.as_slice()) {
+        ("GET", ["workers", "scripts"]) => {
+            let list: Vec<Value> = state
+                .workers
+                .iter()
+                .map(|w| {
+                    json!({
+                        "id": w.name, "tag": w.tag, "tags": [], "etag": random::hex(16),
+                        "created_on": time::rfc3339(w.created), "modified_on": time::rfc3339(w.created),
+                        "handlers": ["fetch"], "has_assets": false, "has_modules": true, "logpush": false,
+                        "usage_model": "standard", "compatibility_date": "2026-11-01", "compatibility_flags": [],
+                        "last_deployed_from": "wrangler", "routes": null,
+                    })
+                })
+                .collect();
+            envelope::reply(Value::Array(list))
+        }
+        ("GET", ["workers", "scripts", name, "deployments"]) => match state.workers.iter().find(|w| w.name == *name) {
+            Some(w) => envelope::reply(json!({ "deployments": w.deployments.iter().rev().collect::<Vec<_>>() })),
+            None => envelope::not_found("Worker not found"),
+        },
+        ("POST", ["workers", "scripts", name, "deployments"]) => {
+            let Some(i) = state.workers.iter().position(|w| w.name == *name) else {
+                return Some(envelope::not_found("Worker not found"));
+            };
+            match serde_json::from_slice(req.body) {
+                Ok(body) => create_deployment(state, i, &body),
+                Err(_) => envelope::bad_request("Request body is not valid JSON"),
+            }
+        }
+        ("GET", ["workers", "subdomain"]) => match &state.config.subdomain {
+            Some(s) => envelope::reply(json!({ "subdomain": s })),
+            None => envelope::not_found("This account does not have a workers.dev subdomain"),
+        },
+        _ => return None,
+    };
+    Some(reply)
+}
+
+/// One or two of the Worker's versions, percentages adding up to 100 (§5).
+fn create_deployment(state: &mut State, i: usize, req: &Value) -> Reply {
+    if req.get("strategy").and_then(Value::as_str) != Some("percentage") {
+        return envelope::bad_request("strategy must be \"percentage\"");
+    }
+    let Some(versions) = req.get("versions").and_then(Value::as_array) else {
+        return envelope::bad_request("versions is required");
+    };
+    if versions.is_empty() || versions.len() > 2 {
+        return envelope::bad_request("a deployment has one or two versions");
+    }
+    let w = &state.workers[i];
+    let mut total = 0.0;
+    for v in versions {
+        let (Some(id), Some(p)) =
+            (v.get("version_id").and_then(Value::as_str), v.get("percentage").and_then(Value::as_f64))
+        else {
+            return envelope::bad_request("each version needs version_id and percentage");
+        };
+        if !(0.01..=100.0).contains(&p) {
+            return envelope::bad_request("percentage must be between 0.01 and 100");
+        }
+        if !w.versions.iter().any(|x| x["id"] == id) {
+            return envelope::bad_request(&format!("version {id} does not belong to this Worker"));
+        }
+        total += p;
+    }
+    if (total - 100.0).abs() > 1e-9 {
+        return envelope::bad_request("percentages must add up to 100");
+    }
+    let message = req.pointer("/annotations/workers~1message").and_then(Value::as_str);
+    if message.is_some_and(|m| m.len() > MESSAGE_LIMIT) {
+        return envelope::bad_request("workers/message must be at most 1000 bytes");
+    }
+    let d = deployment_json(versions, "api", "deployment", message);
+    state.workers[i].deployments.push(d.clone());
+    envelope::reply(d)
+}

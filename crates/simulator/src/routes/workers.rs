@@ -1,0 +1,130 @@
+//! The beta Workers API (`cloudflare-api.md` §4.1, §4.2): Workers by id or name, and their
+//! versions uploaded as JSON with base64 modules.
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use super::Request;
+use crate::envelope::{self, Reply};
+use crate::names::valid_worker_name;
+use crate::state::{State, Worker, deployment_json};
+use crate::version::{self, Draft, Module};
+
+pub fn route(state: &mut State, req: &Request) -> Option<Reply> {
+    let reply = match (req.method, req.segs.as_slice()) {
+        ("GET", ["workers", "workers"]) => {
+            let list: Vec<Value> = state.workers.iter().map(|w| state.worker_json(w)).collect();
+            let n = list.len();
+            (200, envelope::ok_page(list, json!({ "page": 1, "per_page": 100, "count": n, "total_count": n })))
+        }
+        ("POST", ["workers", "workers"]) => create_worker(state, req.body),
+        ("GET", ["workers", "workers", id]) => match state.worker_index(id) {
+            Some(i) => envelope::reply(state.worker_json(&state.workers[i])),
+            None => worker_missing(),
+        },
+        ("POST", ["workers", "workers", id, "versions"]) => match state.worker_index(id) {
+            Some(i) => create_version(state, i, req.body, req.query_is("deploy", "true")),
+            None => worker_missing(),
+        },
+        ("GET", ["workers", "workers", id, "versions"]) => match state.worker_index(id) {
+            Some(i) => list_versions(state, i, req),
+            None => worker_missing(),
+        },
+        ("GET", ["workers", "workers", id, "versions", version]) => match state.worker_index(id) {
+            Some(i) => get_version(state, i, version, req),
+            None => worker_missing(),
+        },
+        _ => return None,
+    };
+    Some(reply)
+}
+
+fn worker_missing() -> Reply {
+    envelope::not_found("Worker not found")
+}
+
+fn create_worker(state: &mut State, body: &[u8]) -> Reply {
+    let req: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let Some(name) = req.get("name").and_then(Value::as_str) else {
+        return envelope::fail(400, 10003, "Missing required field: name");
+    };
+    if !valid_worker_name(name) {
+        return envelope::fail(400, 10016, "Worker name is invalid");
+    }
+    if state.workers.iter().any(|w| w.name == name) {
+        return envelope::fail(409, 10040, "A Worker with this name already exists");
+    }
+    let w = Worker::new(name);
+    let v = state.worker_json(&w);
+    state.workers.push(w);
+    envelope::reply(v)
+}
+
+/// The beta wire format into a [`Draft`]: the checks only JSON needs (field types, base64);
+/// the rest is [`version::validate`], shared with the classic upload.
+fn parse(body: &[u8]) -> Result<Draft, Reply> {
+    let mut fields = match serde_json::from_slice(body) {
+        Ok(Value::Object(o)) => o,
+        _ => return Err(envelope::bad_request("Request body must be a JSON object")),
+    };
+    let raw = fields.remove("modules").and_then(|m| m.as_array().cloned()).unwrap_or_default();
+    let mut modules = Vec::with_capacity(raw.len());
+    for (k, m) in raw.iter().enumerate() {
+        let field = |f: &str| m.get(f).and_then(Value::as_str);
+        let (Some(name), Some(content_type), Some(b64)) =
+            (field("name"), field("content_type"), field("content_base64"))
+        else {
+            let missing = ["name", "content_type", "content_base64"].into_iter().find(|f| field(f).is_none());
+            return Err(envelope::bad_request(&format!("modules[{k}].{} is required", missing.unwrap_or("name"))));
+        };
+        let Ok(content) = base64::engine::general_purpose::STANDARD.decode(b64) else {
+            return Err(envelope::bad_request(&format!("modules[{k}].content_base64 is not valid base64")));
+        };
+        modules.push(Module { name: name.to_owned(), content_type: content_type.to_owned(), content });
+    }
+    let main_module = match fields.remove("main_module") {
+        None => None,
+        Some(Value::String(s)) => Some(s),
+        Some(_) => return Err(envelope::bad_request("main_module must be a string")),
+    };
+    Ok(Draft { main_module, modules, fields, source: "api" })
+}
+
+fn create_version(state: &mut State, i: usize, body: &[u8], deploy: bool) -> Reply {
+    let stored = match parse(body).and_then(|d| version::create(state, i, d)) {
+        Ok(v) => v,
+        Err(reply) => return reply,
+    };
+    if deploy {
+        let d =
+            deployment_json(&[json!({ "version_id": stored["id"], "percentage": 100.0 })], "api", "deployment", None);
+        state.workers[i].deployments.push(d);
+    }
+    envelope::reply(version::beta_view(&stored, false))
+}
+
+fn list_versions(state: &State, i: usize, req: &Request) -> Reply {
+    let per_page = req.number("per_page").unwrap_or(10).clamp(1, 100);
+    let page = req.number("page").unwrap_or(1).max(1);
+    let all: Vec<Value> = state.workers[i].versions.iter().rev().map(|v| version::beta_view(v, false)).collect();
+    let n = all.len();
+    let items: Vec<Value> = all.into_iter().skip((page - 1) * per_page).take(per_page).collect();
+    let info = json!({ "page": page, "per_page": per_page, "count": items.len(), "total_count": n });
+    (200, envelope::ok_page(items, info))
+}
+
+/// `version_id`: a UUID, a prefix of at least 8 characters, or `latest` (§4.2).
+fn get_version(state: &State, i: usize, version: &str, req: &Request) -> Reply {
+    let versions = &state.workers[i].versions;
+    let found = if version == "latest" {
+        versions.last()
+    } else if version.len() >= 8 {
+        versions.iter().find(|v| v["id"].as_str().is_some_and(|vid| vid.starts_with(version)))
+    } else {
+        None
+    };
+    match found {
+        Some(v) => envelope::reply(version::beta_view(v, req.query_is("include", "modules"))),
+        None => envelope::not_found("Version not found"),
+    }
+}

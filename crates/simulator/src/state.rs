@@ -1,0 +1,378 @@
+//! The simulated account: Workers, triggers, builds, versions and deployments, and how a
+//! build moves through its phases over time. Answers to requests are in `routes`; everything
+//! here is synchronous, and `http` does the networking.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use serde_json::{Value, json};
+
+use crate::config::{BuildProfile, SimConfig};
+use crate::envelope::{self, Reply};
+use crate::{random, time};
+
+pub struct Worker {
+    pub name: String,
+    /// Script tag (Builds' `external_script_id`).
+    pub tag: String,
+    /// Workers beta id. INFERRED: the API does not say whether it equals the tag; it is kept
+    /// distinct here so a client that confuses them fails against the simulator.
+    pub id: String,
+    pub created: SystemTime,
+    pub triggers: Vec<Value>,
+    pub versions: Vec<Value>,
+    pub deployments: Vec<Value>,
+}
+
+impl Worker {
+    /// A Worker created through the API: fresh ids, no repository connected, nothing uploaded.
+    pub fn new(name: &str) -> Worker {
+        Worker {
+            name: name.to_owned(),
+            tag: random::hex(16),
+            id: random::hex(16),
+            created: SystemTime::now(),
+            triggers: Vec::new(),
+            versions: Vec::new(),
+            deployments: Vec::new(),
+        }
+    }
+}
+
+pub struct Build {
+    pub uuid: String,
+    pub tag: String,
+    pub trigger: Value,
+    /// Lifecycle clock: the build becomes visible (and queued) at `start`.
+    pub start: Instant,
+    pub start_wall: SystemTime,
+    pub profile: BuildProfile,
+    pub branch: String,
+    pub commit: String,
+    pub source: &'static str,
+    pub lines: Vec<String>,
+    pub cancelled_after: Option<Duration>,
+}
+
+impl Build {
+    fn q(&self) -> Duration {
+        Duration::from_millis(self.profile.queued_ms)
+    }
+    fn i(&self) -> Duration {
+        Duration::from_millis(self.profile.initializing_ms)
+    }
+    fn r(&self) -> Duration {
+        Duration::from_millis(self.profile.running_ms)
+    }
+    fn skipped(&self) -> bool {
+        self.profile.outcome == "skipped"
+    }
+
+    /// When it stops (relative to `start`) and with what outcome.
+    pub(crate) fn stop(&self) -> (Duration, String) {
+        let natural = if self.skipped() { self.q() } else { self.q() + self.i() + self.r() };
+        match self.cancelled_after {
+            Some(c) if c < natural => (c, "cancelled".into()),
+            _ => (natural, self.profile.outcome.clone()),
+        }
+    }
+
+    pub fn visible(&self, now: Instant) -> bool {
+        now >= self.start
+    }
+
+    fn elapsed(&self, now: Instant) -> Duration {
+        now.saturating_duration_since(self.start)
+    }
+
+    /// When line `k` of the natural log is released, relative to `start`: two lines while
+    /// initializing, the rest spread over the running phase.
+    pub(crate) fn release_at(&self, k: usize, total: usize) -> Duration {
+        if k < 2 {
+            return self.q() + self.i() / 2;
+        }
+        let spread = total.saturating_sub(2).max(1) as u32;
+        self.q() + self.i() + self.r() * (k as u32 - 1) / spread
+    }
+
+    /// How many lines are readable at `now`.
+    pub fn released(&self, now: Instant) -> usize {
+        if self.skipped() {
+            return 0;
+        }
+        let e = self.elapsed(now);
+        let (stop_at, _) = self.stop();
+        if e >= stop_at {
+            return self.lines.len();
+        }
+        (0..self.lines.len()).take_while(|k| self.release_at(*k, self.lines.len()) <= e).count()
+    }
+
+    fn status(&self, now: Instant) -> (&'static str, Option<String>) {
+        let e = self.elapsed(now);
+        let (stop_at, outcome) = self.stop();
+        if e >= stop_at {
+            ("stopped", Some(outcome))
+        } else if e < self.q() {
+            ("queued", None)
+        } else if e < self.q() + self.i() {
+            ("initializing", None)
+        } else {
+            ("running", None)
+        }
+    }
+
+    fn at(&self, d: Duration) -> String {
+        time::rfc3339(self.start_wall + d)
+    }
+
+    pub fn json(&self, now: Instant) -> Value {
+        let (status, outcome) = self.status(now);
+        let e = self.elapsed(now);
+        let (stop_at, _) = self.stop();
+        let init_on = (e >= self.q() && !self.skipped()).then(|| self.at(self.q()));
+        let running_on =
+            (e >= self.q() + self.i() && stop_at > self.q() + self.i()).then(|| self.at(self.q() + self.i()));
+        let stopped_on = (e >= stop_at).then(|| self.at(stop_at));
+        let modified =
+            stopped_on.clone().or(running_on.clone()).or(init_on.clone()).unwrap_or_else(|| self.at(Duration::ZERO));
+        let preview = (outcome.as_deref() == Some("success")).then(|| self.profile.preview_url.clone()).flatten();
+        let mut v = json!({
+            "build_uuid": self.uuid,
+            "status": status,
+            "build_outcome": outcome,
+            "created_on": self.at(Duration::ZERO),
+            "modified_on": modified,
+            "initializing_on": init_on,
+            "running_on": running_on,
+            "stopped_on": stopped_on,
+            "build_trigger_metadata": {
+                "build_trigger_source": self.source,
+                "branch": self.branch,
+                "commit_hash": self.commit,
+                "commit_message": format!("Change on {}", self.branch),
+                "author": "dev@example.com",
+                "build_command": self.trigger["build_command"],
+                "deploy_command": self.trigger["deploy_command"],
+                "root_directory": "/",
+                "build_token_name": "workers-builds-token",
+                "build_token_uuid": "6a9b5b5e-0c1a-4ad8-9a2f-2f2d2b2e2f21",
+                "environment_variables": {},
+                "repo_name": "my-worker",
+                "provider_account_name": "example",
+                "provider_type": "github",
+            },
+            "trigger": self.trigger,
+            "pull_request": null,
+        });
+        if let Some(p) = preview {
+            v["preview_url"] = json!(p);
+        }
+        v
+    }
+
+    pub(crate) fn cancel(&mut self, now: Instant) -> Result<Value, Reply> {
+        let e = self.elapsed(now);
+        let (stop_at, _) = self.stop();
+        if e >= stop_at {
+            // INFERRED: the API's answer for cancelling a stopped build is not documented.
+            return Err(envelope::fail(400, 12400, "Build is already stopped"));
+        }
+        let shown = self.released(now);
+        self.lines.truncate(shown);
+        self.lines.push("Build was cancelled".into());
+        self.cancelled_after = Some(e);
+        let (_, outcome) = self.stop();
+        Ok(json!({ "build_uuid": self.uuid, "build_outcome": outcome, "stopped_on": self.at(e) }))
+    }
+}
+
+pub struct State {
+    pub config: SimConfig,
+    pub workers: Vec<Worker>,
+    pub builds: Vec<Build>,
+}
+
+/// A UUID derived from a seed, so a simulator seeded with the same tags answers with the same
+/// ids (tests compare runs across simulators).
+fn derived_uuid(seed: &str, n: u8) -> String {
+    let hex: String = seed
+        .bytes()
+        .chain(std::iter::repeat(b'0'))
+        .take(32)
+        .map(|b| char::from_digit(u32::from((b ^ n) % 16), 16).unwrap_or('0'))
+        .collect();
+    format!("{}-{}-4{}-8{}-{}", &hex[0..8], &hex[8..12], &hex[13..16], &hex[17..20], &hex[20..32])
+}
+
+fn triggers_for(tag: &str) -> Vec<Value> {
+    let repo = json!({
+        "repo_connection_uuid": derived_uuid(tag, 0),
+        "repo_id": "123456789",
+        "repo_name": "my-worker",
+        "provider_type": "github",
+        "provider_account_id": "987654",
+        "provider_account_name": "example",
+        "created_on": time::rfc3339(SystemTime::now()),
+        "modified_on": time::rfc3339(SystemTime::now()),
+        "deleted_on": null,
+    });
+    let t = |n: u8, name: &str, inc: &[&str], exc: &[&str], deploy: &str| {
+        json!({
+            "trigger_uuid": derived_uuid(tag, n),
+            "trigger_name": name,
+            "external_script_id": tag,
+            "build_command": "npm run build",
+            "deploy_command": deploy,
+            "root_directory": "/",
+            "branch_includes": inc,
+            "branch_excludes": exc,
+            "path_includes": ["*"],
+            "path_excludes": [],
+            "build_caching_enabled": true,
+            "build_token_name": "workers-builds-token",
+            "build_token_uuid": "6a9b5b5e-0c1a-4ad8-9a2f-2f2d2b2e2f21",
+            "created_on": time::rfc3339(SystemTime::now()),
+            "modified_on": time::rfc3339(SystemTime::now()),
+            "deleted_on": null,
+            "repo_connection": repo,
+        })
+    };
+    vec![
+        t(1, "Deploy default branch", &["main"], &[], "npx wrangler deploy"),
+        t(2, "Deploy non-production branches", &["*"], &["main"], "npx wrangler versions upload"),
+    ]
+}
+
+/// The trigger as embedded in a build: without `build_token_uuid`.
+fn embedded(trigger: &Value) -> Value {
+    let mut t = trigger.clone();
+    if let Some(o) = t.as_object_mut() {
+        o.remove("build_token_uuid");
+        o.remove("build_token_name");
+    }
+    t
+}
+
+impl State {
+    pub fn new(config: SimConfig) -> State {
+        let workers = config
+            .workers
+            .iter()
+            .map(|seed| {
+                let tag = seed.tag.clone().unwrap_or_else(|| random::hex(16));
+                Worker {
+                    name: seed.name.clone(),
+                    triggers: match (seed.triggers, seed.preview_trigger) {
+                        (false, _) => Vec::new(),
+                        (true, true) => triggers_for(&tag),
+                        (true, false) => triggers_for(&tag).into_iter().take(1).collect(),
+                    },
+                    id: if seed.tag.is_some() { tag.chars().rev().collect() } else { random::hex(16) },
+                    tag,
+                    created: SystemTime::now(),
+                    versions: Vec::new(),
+                    deployments: Vec::new(),
+                }
+            })
+            .collect();
+        State { config, workers, builds: Vec::new() }
+    }
+
+    pub(crate) fn worker_by_tag(&self, tag: &str) -> Option<&Worker> {
+        self.workers.iter().find(|w| w.tag == tag)
+    }
+
+    pub(crate) fn worker_index(&self, id_or_name: &str) -> Option<usize> {
+        self.workers.iter().position(|w| w.id == id_or_name || w.name == id_or_name)
+    }
+
+    pub fn new_build(
+        &mut self,
+        tag: &str,
+        trigger: &Value,
+        branch: String,
+        commit: String,
+        source: &'static str,
+        delay: Duration,
+    ) -> String {
+        let profile = self.config.build.clone();
+        let uuid = random::uuid_v4();
+        self.builds.push(Build {
+            uuid: uuid.clone(),
+            tag: tag.to_owned(),
+            trigger: embedded(trigger),
+            start: Instant::now() + delay,
+            start_wall: SystemTime::now() + delay,
+            lines: profile.lines(),
+            profile,
+            branch,
+            commit,
+            source,
+            cancelled_after: None,
+        });
+        uuid
+    }
+
+    /// The Git integration's build for a push: the trigger that matches the branch.
+    pub fn push(&mut self, worker: &str, branch: &str, commit: &str, after: Duration) -> Option<String> {
+        let w = self.workers.iter().find(|w| w.name == worker || w.tag == worker)?;
+        let trigger = w
+            .triggers
+            .iter()
+            .find(|t| {
+                let has = |k: &str, b: &str| {
+                    t[k].as_array().is_some_and(|a| a.iter().any(|p| p.as_str().is_some_and(|p| p == "*" || p == b)))
+                };
+                has("branch_includes", branch) && !has("branch_excludes", branch)
+            })?
+            .clone();
+        let tag = w.tag.clone();
+        Some(self.new_build(&tag, &trigger, branch.to_owned(), commit.to_owned(), "push", after))
+    }
+
+    pub(crate) fn worker_json(&self, w: &Worker) -> Value {
+        let url = self.config.subdomain.as_ref().map(|s| format!("https://{}.{s}.workers.dev", w.name));
+        json!({
+            "id": w.id,
+            "name": w.name,
+            "created_on": time::rfc3339(w.created),
+            "updated_on": time::rfc3339(w.created),
+            "deployed_on": w.deployments.last().map(|d| d["created_on"].clone()),
+            "logpush": false,
+            "tags": [],
+            "tail_consumers": [],
+            "observability": { "enabled": false, "head_sampling_rate": 1, "logs": { "enabled": false, "invocation_logs": true, "head_sampling_rate": 1, "persist": true, "destinations": [] } },
+            "subdomain": { "enabled": url.is_some(), "previews_enabled": url.is_some(), "url": url },
+        })
+    }
+
+    pub fn worker_versions(&self, worker: &str) -> Vec<Value> {
+        self.workers.iter().find(|w| w.name == worker || w.id == worker).map(|w| w.versions.clone()).unwrap_or_default()
+    }
+
+    pub fn worker_deployments(&self, worker: &str) -> Vec<Value> {
+        self.workers
+            .iter()
+            .find(|w| w.name == worker || w.id == worker)
+            .map(|w| w.deployments.iter().rev().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// A deployment as stored and answered. `source` is the client kind (`api`, `wrangler`),
+/// `triggered_by` what made it (`deployment`, or `upload` for an upload that also deploys).
+pub fn deployment_json(versions: &[Value], source: &str, triggered_by: &str, message: Option<&str>) -> Value {
+    let mut annotations = json!({ "workers/triggered_by": triggered_by });
+    if let Some(m) = message {
+        annotations["workers/message"] = json!(m);
+    }
+    json!({
+        "id": random::uuid_v4(),
+        "created_on": time::now(),
+        "source": source,
+        "strategy": "percentage",
+        "versions": versions,
+        "annotations": annotations,
+        "author_email": "dev@example.com",
+    })
+}

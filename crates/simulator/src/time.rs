@@ -1,0 +1,72 @@
+//! Dates as the simulated API writes and checks them, through `jiff` rather than the client's
+//! hand-written calendar, so a calendar bug in one cannot hide behind the same bug in the other.
+
+use std::time::SystemTime;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+
+/// `YYYY-MM-DDTHH:MM:SS.ffffffZ`: microseconds and `Z`, as the Builds API writes timestamps
+/// (`cloudflare-api.md` §3); the benchmarks parse this exact shape.
+pub fn rfc3339(t: SystemTime) -> String {
+    // Before 1970 or past 9999 cannot come from a clock the simulator runs on.
+    let ts = Timestamp::try_from(t).unwrap_or(Timestamp::UNIX_EPOCH);
+    format!("{ts:.6}")
+}
+
+pub fn now() -> String {
+    rfc3339(SystemTime::now())
+}
+
+/// A `compatibility_date`: exactly `YYYY-MM-DD`, and a day that exists (2026-02-31 does not).
+/// The shape is checked by hand first because jiff's parser also takes ISO forms
+/// (`20260201`, `+002026-02-01`) that the API's `YYYY-MM-DD` does not name.
+pub fn valid_compatibility_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    let shape = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !shape {
+        return false;
+    }
+    let (Ok(y), Ok(m), Ok(d)) = (s[0..4].parse::<i16>(), s[5..7].parse::<i8>(), s[8..10].parse::<i8>()) else {
+        return false;
+    };
+    Date::new(y, m, d).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn formats_with_microseconds_and_z() {
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_nanos(951_782_400_123_456_789)), "2000-02-29T00:00:00.123456Z");
+    }
+
+    #[test]
+    fn compatibility_dates() {
+        for ok in ["2026-11-01", "2024-02-29", "2000-02-29"] {
+            assert!(valid_compatibility_date(ok), "{ok}");
+        }
+        for bad in [
+            "2026-02-31",
+            "2025-02-29",
+            "1900-02-29",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-1-01",
+            "20261101",
+            "soon",
+            "+02026-11-01",
+            "2026-11-01T00:00:00Z",
+            "2026/11/01",
+            "",
+        ] {
+            assert!(!valid_compatibility_date(bad), "{bad}");
+        }
+    }
+}
