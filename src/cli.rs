@@ -70,7 +70,8 @@ pub async fn run(args: Vec<String>, console: &Console) -> anyhow::Result<Exit> {
     let env = |k: &str| std::env::var(k).ok();
     let mut inputs = Inputs::collect(&args, &env)?;
     github_defaults(&mut inputs, &env);
-    run_with(inputs, console, Pace::from_env()).await
+    let pace = Pace::from_env_for(inputs.get("api_url").unwrap_or(DEFAULT_API_URL));
+    run_with(inputs, console, pace).await
 }
 
 /// Everything after input collection; the demo enters here too.

@@ -30,6 +30,21 @@ impl Pace {
         std::env::var(Self::ENV).ok().and_then(|v| v.trim().parse().ok()).map_or_else(Pace::default, Pace::new)
     }
 
+    /// The scale from the environment, honoured only against an API on this machine (the
+    /// simulator). A variable left set in a CI environment must not make the tool poll the
+    /// real API faster than its rate limit allows.
+    pub fn from_env_for(api_url: &str) -> Self {
+        Self::from_env().only_for_loopback(api_url)
+    }
+
+    /// This pace if `api_url` is on this machine, real time otherwise (or if it is no URL).
+    pub fn only_for_loopback(self, api_url: &str) -> Self {
+        match reqwest::Url::parse(api_url) {
+            Ok(url) if is_loopback(&url) => self,
+            _ => Pace::default(),
+        }
+    }
+
     /// The real duration for a nominal one.
     pub fn of(self, nominal: Duration) -> Duration {
         nominal.mul_f64(self.scale)
@@ -40,20 +55,17 @@ impl Pace {
     }
 }
 
-/// Spreads `d` by ±`frac` so that forty jobs started by one push do not poll in lockstep.
-pub fn jitter(d: Duration, frac: f64) -> Duration {
-    let r = fastrand_unit();
-    d.mul_f64(1.0 + frac * (2.0 * r - 1.0))
+/// 127.0.0.0/8, ::1 or `localhost`: where the simulator runs.
+pub fn is_loopback(url: &reqwest::Url) -> bool {
+    let host = url.host_str().unwrap_or_default();
+    let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-fn fastrand_unit() -> f64 {
-    let mut b = [0u8; 8];
-    // Jitter needs no cryptographic quality, but the OS source is already a dependency and
-    // cheap at this rate (a few calls a minute).
-    if getrandom::fill(&mut b).is_err() {
-        return 0.5;
-    }
-    (u64::from_le_bytes(b) >> 11) as f64 / (1u64 << 53) as f64
+/// Spreads `d` by ±`frac` so that forty jobs started by one push do not poll in lockstep.
+/// Needs no cryptographic quality: fastrand's per-thread generator is seeded once.
+pub fn jitter(d: Duration, frac: f64) -> Duration {
+    d.mul_f64(1.0 + frac * (2.0 * fastrand::f64() - 1.0))
 }
 
 #[cfg(test)]
@@ -66,6 +78,23 @@ mod tests {
         assert_eq!(Pace::new(0.5).of(Duration::from_secs(2)), Duration::from_secs(1));
         assert_eq!(Pace::new(f64::NAN).scale(), 1.0);
         assert_eq!(Pace::new(-1.0).scale(), 1.0);
+    }
+
+    #[test]
+    fn scale_applies_only_to_loopback_api_urls() {
+        let fast = Pace::new(0.05);
+        for local in ["http://127.0.0.1:8787/client/v4", "http://127.3.4.5/", "http://[::1]:1/", "http://LocalHost/x"] {
+            assert_eq!(fast.only_for_loopback(local), fast, "{local}");
+        }
+        for remote in [
+            "https://api.cloudflare.com/client/v4",
+            "https://localhost.example.com/",
+            "https://10.0.0.1/",
+            "https://[::2]/",
+            "not a url",
+        ] {
+            assert_eq!(fast.only_for_loopback(remote), Pace::default(), "{remote}");
+        }
     }
 
     #[test]
