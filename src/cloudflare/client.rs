@@ -5,7 +5,7 @@
 //! again is decided by the caller, after it has looked at what exists.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use backon::{ExponentialBuilder, Retryable};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER};
@@ -181,7 +181,11 @@ impl Client {
         if status == StatusCode::TOO_MANY_REQUESTS {
             self.rate_limited.fetch_add(1, Ordering::Relaxed);
         }
-        let retry_after = resp.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
+        let retry_after = resp
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
         let bytes = resp.bytes().await.map_err(transport)?;
         decode(&m, path, status, retry_after, &bytes)
     }
@@ -265,13 +269,17 @@ fn decode<T: DeserializeOwned>(
     }
 }
 
-/// `Retry-After` in seconds; HTTP dates are rare from Cloudflare and fall back to backoff.
-fn parse_retry_after(v: &str) -> Option<Duration> {
-    v.trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(|s| Duration::from_secs_f64(s.min(86_400.0)))
+/// `Retry-After` as RFC 9110 allows it: seconds, or an HTTP date (rare from Cloudflare, but a
+/// proxy in between may send one). A date already past means "now". Capped at a day, as
+/// anything longer is a broken header rather than advice.
+fn parse_retry_after(v: &str, now: SystemTime) -> Option<Duration> {
+    const CAP: Duration = Duration::from_secs(86_400);
+    let v = v.trim();
+    if let Ok(s) = v.parse::<f64>() {
+        return (s.is_finite() && s >= 0.0).then(|| Duration::from_secs_f64(s.min(CAP.as_secs_f64())));
+    }
+    let at = httpdate::parse_http_date(v).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO).min(CAP))
 }
 
 /// The innermost cause, which says "connection reset" or "connection closed before message
@@ -340,9 +348,25 @@ mod tests {
 
     #[test]
     fn retry_after_seconds() {
-        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
-        assert_eq!(parse_retry_after(" 0.5 "), Some(Duration::from_millis(500)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
-        assert_eq!(parse_retry_after("-1"), None);
+        let now = SystemTime::now();
+        assert_eq!(parse_retry_after("3", now), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after(" 0.5 ", now), Some(Duration::from_millis(500)));
+        assert_eq!(parse_retry_after("-1", now), None);
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("1e9", now), Some(Duration::from_secs(86_400)));
+    }
+
+    #[test]
+    fn retry_after_http_date() {
+        // 2015-10-21T07:28:00Z
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_480);
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now), Some(Duration::from_secs(30)));
+        // In the past: retry now, not never.
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now), Some(Duration::ZERO));
+        // The obsolete forms RFC 9110 still asks recipients to accept.
+        assert_eq!(parse_retry_after("Wednesday, 21-Oct-15 07:28:10 GMT", now), Some(Duration::from_secs(10)));
+        assert_eq!(parse_retry_after("Wed Oct 21 07:28:05 2015", now), Some(Duration::from_secs(5)));
+        assert_eq!(parse_retry_after("Thu, 22 Oct 2015 07:28:00 GMT", now), Some(Duration::from_secs(86_400)));
+        assert_eq!(parse_retry_after("Fri, 23 Oct 2015 07:28:00 GMT", now), Some(Duration::from_secs(86_400)));
     }
 }
