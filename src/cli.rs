@@ -9,7 +9,7 @@ use anyhow::Context as _;
 
 use crate::ci::console::Console;
 use crate::ci::outputs::FileFormat;
-use crate::cloudflare::{Client, ClientConfig};
+use crate::cloudflare::{Client, ClientConfig, ClientInitError};
 use crate::exit::{Exit, Failure};
 use crate::flows::{self, Ctx, Report};
 use crate::inputs::{Command, INPUTS, InputError, Inputs, env_name, flag_name};
@@ -108,7 +108,14 @@ pub async fn run_with(inputs: Inputs, console: &Console, pace: Pace) -> anyhow::
         pace,
         deadline: Some(deadline),
     })
-    .map_err(|problem| InputError::new("api_token", problem))?;
+    .map_err(|e| -> anyhow::Error {
+        match e {
+            ClientInitError::TokenNotHeaderSafe => InputError::new("api_token", e.to_string()).into(),
+            ClientInitError::Http(source) => {
+                Failure::new(Exit::Internal, format!("could not set up the HTTP client (TLS): {source}")).into()
+            }
+        }
+    })?;
     let ctx = Ctx {
         client,
         console: console.fresh(),

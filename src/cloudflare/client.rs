@@ -63,6 +63,18 @@ struct ErrorEnvelope {
     errors: Vec<ApiMessage>,
 }
 
+/// Why a client could not be built. Never holds the token: these reach logs.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientInitError {
+    /// The token has bytes a header cannot carry, which is the user's input to fix.
+    #[error("contains characters that cannot be sent in an HTTP header (a stray newline?)")]
+    TokenNotHeaderSafe,
+    /// reqwest could not build its client (TLS backend or root certificates): not the token's
+    /// fault, and not something an input can fix.
+    #[error("could not set up the HTTP client")]
+    Http(#[source] reqwest::Error),
+}
+
 type RetryHook = Box<dyn Fn(&ApiError, Duration) + Send + Sync>;
 
 pub struct Client {
@@ -86,10 +98,9 @@ pub fn request_timeout(pace: Pace) -> Duration {
 }
 
 impl Client {
-    /// Fails only when the token cannot be put in a header; the message never contains it.
-    pub fn new(config: ClientConfig) -> Result<Client, String> {
+    pub fn new(config: ClientConfig) -> Result<Client, ClientInitError> {
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.token))
-            .map_err(|_| "contains characters that cannot be sent in an HTTP header (a stray newline?)".to_owned())?;
+            .map_err(|_| ClientInitError::TokenNotHeaderSafe)?;
         // Keeps the token out of reqwest's and our Debug output.
         auth.set_sensitive(true);
         let mut headers = HeaderMap::new();
@@ -100,7 +111,7 @@ impl Client {
             .connect_timeout(Duration::from_secs(10))
             .timeout(request_timeout(config.pace))
             .build()
-            .map_err(|e| format!("could not set up the HTTP client: {e}"))?;
+            .map_err(ClientInitError::Http)?;
         Ok(Client {
             http,
             base: config.base_url.trim_end_matches('/').to_owned(),
@@ -368,5 +379,20 @@ mod tests {
         assert_eq!(parse_retry_after("Wed Oct 21 07:28:05 2015", now), Some(Duration::from_secs(5)));
         assert_eq!(parse_retry_after("Thu, 22 Oct 2015 07:28:00 GMT", now), Some(Duration::from_secs(86_400)));
         assert_eq!(parse_retry_after("Fri, 23 Oct 2015 07:28:00 GMT", now), Some(Duration::from_secs(86_400)));
+    }
+
+    #[test]
+    fn token_that_is_not_header_safe_is_an_input_problem() {
+        let err = Client::new(ClientConfig {
+            base_url: "https://api.cloudflare.com/client/v4".into(),
+            account_id: "0123456789abcdef0123456789abcdef".into(),
+            token: "secret\nvalue".into(),
+            pace: Pace::default(),
+            deadline: None,
+        })
+        .err()
+        .unwrap();
+        assert!(matches!(err, ClientInitError::TokenNotHeaderSafe));
+        assert!(!format!("{err} {err:?}").contains("secret"));
     }
 }

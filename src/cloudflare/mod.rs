@@ -8,7 +8,7 @@ pub mod error;
 pub mod scripts;
 pub mod workers;
 
-pub use client::{Client, ClientConfig, Page};
+pub use client::{Client, ClientConfig, ClientInitError, Page};
 pub use error::ApiError;
 
 /// Cloudflare identifies Workers Builds resources by the script *tag*, a 32-hex id.
