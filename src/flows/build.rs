@@ -3,9 +3,9 @@
 use std::collections::HashSet;
 
 use crate::cloudflare::builds::Build;
-use crate::cloudflare::{ApiError, Client, is_tag};
+use crate::cloudflare::{ApiError, BuildUuid, Client, ScriptTag, TriggerUuid, WorkerName, is_tag};
 use crate::exit::{Exit, Failure};
-use crate::inputs::{InputError, Inputs, is_worker_name};
+use crate::inputs::{InputError, Inputs};
 
 use super::create::create_once;
 use super::follow::{self, FollowOpts, Tracker};
@@ -42,7 +42,7 @@ impl BuildArgs {
 
 pub fn worker_input(i: &Inputs) -> Result<String, InputError> {
     let w = i.require("worker", "set it to the Worker's name (or its 32-hex tag)")?;
-    if !is_worker_name(w) && !is_tag(w) {
+    if !WorkerName::is_valid(w) && !is_tag(w) {
         return Err(InputError::new(
             "worker",
             "is not a Worker name (lowercase letters, digits, `-` and `_`, at most 63 characters) or a 32-hex tag",
@@ -73,14 +73,14 @@ pub async fn run(ctx: &Ctx, args: BuildArgs) -> anyhow::Result<Exit> {
     let tracker = Tracker::default();
     let work = async {
         let (tag, name) = resolve_tag(ctx, &args.worker).await?;
-        ctx.output("worker_tag", &tag);
+        ctx.output("worker_tag", tag.as_str());
         ctx.output("branch", &args.branch);
         if let Some(c) = &args.commit {
             ctx.output("commit", c);
         }
         let triggers = ctx.client.list_triggers(&tag).await.map_err(|e| triggers_failure(&e, &args.worker))?;
         let trigger = pick_trigger(&triggers, args.trigger.as_deref(), &args.branch)?;
-        ctx.output("trigger_uuid", &trigger.trigger_uuid);
+        ctx.output("trigger_uuid", trigger.trigger_uuid.as_str());
         ctx.summary(|s| {
             s.row("Worker", &name);
             s.row("Branch", &args.branch);
@@ -93,8 +93,8 @@ pub async fn run(ctx: &Ctx, args: BuildArgs) -> anyhow::Result<Exit> {
             trigger.name()
         ));
         let uuid = start(ctx, &tracker, &tag, &trigger.trigger_uuid, &args).await?;
-        ctx.output("build_uuid", &uuid);
-        ctx.summary(|s| s.row("Build", &uuid));
+        ctx.output("build_uuid", uuid.as_str());
+        ctx.summary(|s| s.row("Build", uuid.as_str()));
         if !args.wait {
             ctx.output("build_status", "queued");
             ctx.output("build_outcome", "");
@@ -112,9 +112,9 @@ pub async fn run(ctx: &Ctx, args: BuildArgs) -> anyhow::Result<Exit> {
 }
 
 /// A name becomes the tag Workers Builds keys everything by; a 32-hex value is taken as a tag.
-pub async fn resolve_tag(ctx: &Ctx, worker: &str) -> anyhow::Result<(String, String)> {
-    if is_tag(worker) {
-        return Ok((worker.to_owned(), worker.to_owned()));
+pub async fn resolve_tag(ctx: &Ctx, worker: &str) -> anyhow::Result<(ScriptTag, String)> {
+    if let Ok(tag) = ScriptTag::parse(worker) {
+        return Ok((tag, worker.to_owned()));
     }
     let scripts = ctx
         .client
@@ -122,8 +122,8 @@ pub async fn resolve_tag(ctx: &Ctx, worker: &str) -> anyhow::Result<(String, Str
         .await
         .map_err(|e| api_failure(&e, "list the account's Workers to find the Worker's tag", Area::Workers))?;
     match scripts.iter().find(|s| s.id == worker) {
-        Some(s) => match s.tag.as_deref().filter(|t| !t.is_empty()) {
-            Some(tag) => Ok((tag.to_owned(), worker.to_owned())),
+        Some(s) => match s.tag.as_ref().filter(|t| !t.is_empty()) {
+            Some(tag) => Ok((tag.clone(), worker.to_owned())),
             None => Err(Failure::new(
                 Exit::Api,
                 "the Workers list has no `tag` for this Worker; pass the 32-hex tag as `worker` instead",
@@ -208,13 +208,13 @@ fn pick_trigger<'a>(
 async fn start(
     ctx: &Ctx,
     tracker: &Tracker,
-    tag: &str,
-    trigger_uuid: &str,
+    tag: &ScriptTag,
+    trigger_uuid: &TriggerUuid,
     args: &BuildArgs,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<BuildUuid> {
     tracker.set_creating(true);
     let result = async {
-        let known: HashSet<String> = ctx
+        let known: HashSet<BuildUuid> = ctx
             .client
             .list_builds(tag, 25)
             .await
@@ -250,10 +250,10 @@ async fn start(
 /// (or branch when no commit was pinned), not started by a push.
 async fn find_created(
     client: &Client,
-    tag: &str,
-    trigger_uuid: &str,
+    tag: &ScriptTag,
+    trigger_uuid: &TriggerUuid,
     args: &BuildArgs,
-    known: &HashSet<String>,
+    known: &HashSet<BuildUuid>,
 ) -> Result<Option<Build>, ApiError> {
     let builds = client.list_builds(tag, 25).await?;
     let mut ours: Vec<Build> = builds

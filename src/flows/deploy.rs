@@ -5,16 +5,17 @@ use std::collections::HashSet;
 
 use crate::cloudflare::deployments::{Deployment, DeploymentVersion};
 use crate::cloudflare::workers::Worker;
-use crate::cloudflare::{ApiError, Client};
+use crate::cloudflare::{ApiError, Client, DeploymentId, VersionId, WorkerName, WorkerRef};
 use crate::exit::{Exit, Failure};
-use crate::inputs::{InputError, Inputs, is_uuid, is_worker_name};
+use crate::inputs::{InputError, Inputs};
 
 use super::create::create_once;
 use super::{Area, Ctx, api_failure};
 
 #[derive(Debug)]
 pub struct DeployArgs {
-    pub worker: String,
+    /// A name, or a beta-API id (which has a name's shape); the API resolves either.
+    pub worker: WorkerName,
     pub target: Target,
     pub message: Option<String>,
     pub force: bool,
@@ -49,16 +50,14 @@ impl DeployArgs {
     }
 }
 
-pub fn worker_name(i: &Inputs) -> Result<String, InputError> {
+pub fn worker_name(i: &Inputs) -> Result<WorkerName, InputError> {
     let w = i.require("worker", "set it to the Worker's name")?;
-    if is_worker_name(w) {
-        Ok(w.to_owned())
-    } else {
-        Err(InputError::new(
+    WorkerName::parse(w).map_err(|_| {
+        InputError::new(
             "worker",
             "is not a Worker name or id (lowercase letters, digits, `-` and `_`, at most 63 characters)",
-        ))
-    }
+        )
+    })
 }
 
 pub fn message_input(i: &Inputs) -> Result<Option<String>, InputError> {
@@ -87,7 +86,7 @@ pub fn parse_versions(text: &str) -> Result<Vec<DeploymentVersion>, InputError> 
             "must list one or two versions (a deployment splits traffic between at most two)",
         ));
     }
-    let mut parsed: Vec<(String, Option<f64>)> = Vec::new();
+    let mut parsed: Vec<(VersionId, Option<f64>)> = Vec::new();
     for item in &items {
         let (id, pct) = match item.split_once('@') {
             Some((id, p)) => (
@@ -98,13 +97,10 @@ pub fn parse_versions(text: &str) -> Result<Vec<DeploymentVersion>, InputError> 
             ),
             None => (item.trim(), None),
         };
-        if !is_uuid(id) {
-            return Err(InputError::new(
-                "versions",
-                "has an item that is not a version id (a UUID, as in the `version_id` output)",
-            ));
-        }
-        parsed.push((id.to_ascii_lowercase(), pct));
+        let id = VersionId::parse(id).map_err(|_| {
+            InputError::new("versions", "has an item that is not a version id (a UUID, as in the `version_id` output)")
+        })?;
+        parsed.push((id, pct));
     }
     if parsed.len() == 2 && parsed[0].0 == parsed[1].0 {
         return Err(InputError::new("versions", "lists the same version twice"));
@@ -136,7 +132,7 @@ pub fn parse_versions(text: &str) -> Result<Vec<DeploymentVersion>, InputError> 
 
 pub async fn run(ctx: &Ctx, args: DeployArgs) -> anyhow::Result<Exit> {
     let worker = existing_worker(ctx, &args.worker).await?;
-    ctx.output("worker_id", &worker.id);
+    ctx.output("worker_id", worker.id.as_str());
     let deployments = list(ctx, &worker.name).await?;
     let split = match &args.target {
         Target::Split(s) => s.clone(),
@@ -154,15 +150,15 @@ pub async fn run(ctx: &Ctx, args: DeployArgs) -> anyhow::Result<Exit> {
     };
     let d = deploy(ctx, &worker.name, &split, args.message.as_deref(), args.force, &ids(&deployments)).await?;
     if let Some(v) = split.first() {
-        ctx.output("version_id", &v.version_id);
+        ctx.output("version_id", v.version_id.as_str());
     }
     workers_dev_url(ctx, &worker).await;
     ctx.console.info(&format!("Deployment {} is live: {}", d.id, describe_split(&split)));
     Ok(Exit::Success)
 }
 
-pub async fn existing_worker(ctx: &Ctx, name: &str) -> anyhow::Result<Worker> {
-    match ctx.client.get_worker(name).await {
+pub async fn existing_worker(ctx: &Ctx, name: &WorkerName) -> anyhow::Result<Worker> {
+    match ctx.client.get_worker(WorkerRef::Name(name)).await {
         Ok(Some(w)) => Ok(w),
         Ok(None) => Err(Failure::new(
             Exit::Api,
@@ -173,7 +169,7 @@ pub async fn existing_worker(ctx: &Ctx, name: &str) -> anyhow::Result<Worker> {
     }
 }
 
-pub async fn list(ctx: &Ctx, script: &str) -> anyhow::Result<Vec<Deployment>> {
+pub async fn list(ctx: &Ctx, script: &WorkerName) -> anyhow::Result<Vec<Deployment>> {
     ctx.client
         .list_deployments(script)
         .await
@@ -181,7 +177,7 @@ pub async fn list(ctx: &Ctx, script: &str) -> anyhow::Result<Vec<Deployment>> {
 }
 
 /// The version a deployment sends most traffic to.
-pub fn primary(d: &Deployment) -> Option<String> {
+pub fn primary(d: &Deployment) -> Option<VersionId> {
     d.versions.iter().max_by(|a, b| a.percentage.total_cmp(&b.percentage)).map(|v| v.version_id.clone())
 }
 
@@ -194,34 +190,34 @@ pub fn describe_split(split: &[DeploymentVersion]) -> String {
 /// for ours.
 pub async fn deploy(
     ctx: &Ctx,
-    script: &str,
+    script: &WorkerName,
     split: &[DeploymentVersion],
     message: Option<&str>,
     force: bool,
-    known: &HashSet<String>,
+    known: &HashSet<DeploymentId>,
 ) -> anyhow::Result<Deployment> {
     let send = || ctx.client.create_deployment(script, split, message, force);
     let find = || find_deployment(&ctx.client, script, split, known);
     let what = "create the deployment (if Cloudflare blocked it, e.g. after a secret changed, `force: true` overrides)";
     let d = create_once(ctx, what, Area::Workers, send, find).await?;
-    ctx.output("deployment_id", &d.id);
+    ctx.output("deployment_id", d.id.as_str());
     ctx.summary(|s| {
-        s.row("Deployment", &d.id);
+        s.row("Deployment", d.id.as_str());
         s.row("Traffic", &describe_split(split));
     });
     Ok(d)
 }
 
 /// Ids of the deployments that exist now.
-pub fn ids(deployments: &[Deployment]) -> HashSet<String> {
+pub fn ids(deployments: &[Deployment]) -> HashSet<DeploymentId> {
     deployments.iter().map(|d| d.id.clone()).collect()
 }
 
 async fn find_deployment(
     client: &Client,
-    script: &str,
+    script: &WorkerName,
     split: &[DeploymentVersion],
-    known: &HashSet<String>,
+    known: &HashSet<DeploymentId>,
 ) -> Result<Option<Deployment>, ApiError> {
     let same = |d: &Deployment| {
         d.versions.len() == split.len()
@@ -262,7 +258,7 @@ mod tests {
     #[test]
     fn version_lists() {
         let one = parse_versions(A).unwrap();
-        assert_eq!(one, vec![DeploymentVersion { version_id: A.into(), percentage: 100.0 }]);
+        assert_eq!(one, vec![DeploymentVersion { version_id: VersionId::parse(A).unwrap(), percentage: 100.0 }]);
         let two = parse_versions(&format!("{A}@10,\n{B}@90")).unwrap();
         assert_eq!(two[1].percentage, 90.0);
         let implied = parse_versions(&format!("{A}@12.5, {B}")).unwrap();

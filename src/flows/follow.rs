@@ -4,8 +4,8 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::cloudflare::ApiError;
 use crate::cloudflare::builds::{Build, Outcome, Status};
+use crate::cloudflare::{ApiError, BuildUuid};
 use crate::exit::{Exit, Failure};
 use crate::pace::jitter;
 
@@ -43,7 +43,7 @@ pub struct Tracker {
 #[derive(Debug, Default)]
 struct Tracked {
     creating: bool,
-    build_uuid: Option<String>,
+    build_uuid: Option<BuildUuid>,
     last: Option<Build>,
 }
 
@@ -60,8 +60,8 @@ impl Tracker {
         self.with(|t| t.creating)
     }
 
-    pub fn set_build(&self, uuid: &str) {
-        self.with(|t| t.build_uuid = Some(uuid.to_owned()));
+    pub fn set_build(&self, uuid: &BuildUuid) {
+        self.with(|t| t.build_uuid = Some(uuid.clone()));
     }
 
     fn observe(&self, b: &Build) {
@@ -77,7 +77,7 @@ pub struct FollowOpts {
 pub async fn follow(
     ctx: &Ctx,
     tracker: &Tracker,
-    uuid: &str,
+    uuid: &BuildUuid,
     opts: &FollowOpts,
     tail: &mut Tail,
 ) -> anyhow::Result<Build> {
@@ -203,7 +203,7 @@ impl Backpressure {
 /// Reads log pages and prints the new lines as untrusted text.
 async fn read_logs(
     ctx: &Ctx,
-    uuid: &str,
+    uuid: &BuildUuid,
     cursor: &mut LogCursor,
     tail: &mut Tail,
     max_pages: usize,

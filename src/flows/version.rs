@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use crate::bindings::{self, Bindings};
 use crate::bundle::{self, ModuleFile};
 use crate::cloudflare::deployments::{Deployment, DeploymentVersion};
-use crate::cloudflare::workers::{ModuleSource, Version, VersionMeta, Worker, version_body};
-use crate::cloudflare::{ApiError, Client};
+use crate::cloudflare::workers::{ModuleSource, Version, VersionBodyError, VersionMeta, Worker, version_body};
+use crate::cloudflare::{ApiError, Client, VersionId, WorkerId, WorkerName, WorkerRef};
 use crate::exit::{Exit, Failure};
 use crate::inputs::{InputError, Inputs};
 
@@ -18,7 +18,7 @@ use super::{Area, Ctx, api_failure};
 
 #[derive(Debug)]
 pub struct VersionArgs {
-    pub worker: String,
+    pub worker: WorkerName,
     pub dir: PathBuf,
     pub modules: Vec<ModuleFile>,
     pub main_module: String,
@@ -111,7 +111,7 @@ pub async fn run(ctx: &Ctx, args: VersionArgs) -> anyhow::Result<Exit> {
             .info(&format!("Binding kinds passed through unchecked: {}", args.bindings.unchecked_kinds.join(", ")));
     }
     let worker = ensure_worker(ctx, &args).await?;
-    ctx.output("worker_id", &worker.id);
+    ctx.output("worker_id", worker.id.as_str());
     // Deploying: the live deployment is read before uploading. A gradual rollout needs a
     // version at 100 % to split with, and a refusal must leave nothing half-done behind; the
     // ids seen also tell a deployment of ours from earlier ones if its creation is ambiguous.
@@ -132,7 +132,7 @@ pub async fn run(ctx: &Ctx, args: VersionArgs) -> anyhow::Result<Exit> {
         args.main_module
     ));
     let version = upload(ctx, &worker, &args).await?;
-    ctx.output("version_id", &version.id);
+    ctx.output("version_id", version.id.as_str());
     if let Some(n) = version.number {
         ctx.output("version_number", &n.to_string());
     }
@@ -145,8 +145,8 @@ pub async fn run(ctx: &Ctx, args: VersionArgs) -> anyhow::Result<Exit> {
         version.number.map_or("?".into(), |n| n.to_string())
     ));
     ctx.summary(|s| {
-        s.row("Worker", &worker.name);
-        s.row("Version", &version.id);
+        s.row("Worker", worker.name.as_str());
+        s.row("Version", version.id.as_str());
         if let Some(n) = version.number {
             s.row("Version number", &n.to_string());
         }
@@ -171,7 +171,7 @@ pub async fn run(ctx: &Ctx, args: VersionArgs) -> anyhow::Result<Exit> {
 
 async fn ensure_worker(ctx: &Ctx, args: &VersionArgs) -> anyhow::Result<Worker> {
     let lookup = |e: ApiError| api_failure(&e, "look up the Worker", Area::Workers);
-    if let Some(w) = ctx.client.get_worker(&args.worker).await.map_err(lookup)? {
+    if let Some(w) = ctx.client.get_worker(WorkerRef::Name(&args.worker)).await.map_err(lookup)? {
         return Ok(w);
     }
     if !args.create_worker {
@@ -182,7 +182,7 @@ async fn ensure_worker(ctx: &Ctx, args: &VersionArgs) -> anyhow::Result<Worker> 
         Ok(w) => Ok(w),
         // Someone else (or our own lost first answer) created it meanwhile: use it.
         Err(e) if e.status() == Some(409) || e.has_code(10040) || e.may_have_applied() => {
-            match ctx.client.get_worker(&args.worker).await.map_err(lookup)? {
+            match ctx.client.get_worker(WorkerRef::Name(&args.worker)).await.map_err(lookup)? {
                 Some(w) => Ok(w),
                 None => Err(api_failure(&e, "create the Worker", Area::Workers)),
             }
@@ -192,7 +192,7 @@ async fn ensure_worker(ctx: &Ctx, args: &VersionArgs) -> anyhow::Result<Worker> 
 }
 
 /// The version serving 100 % now, to keep beside the new one.
-fn live_version(deployments: &[Deployment]) -> anyhow::Result<String> {
+fn live_version(deployments: &[Deployment]) -> anyhow::Result<VersionId> {
     let Some(live) = deployments.first() else {
         return Err(Failure::new(Exit::Api, "input `deploy`: a gradual rollout needs a version already at 100 %, but this Worker has no deployment yet; use `deploy: true` first").into());
     };
@@ -231,7 +231,7 @@ async fn upload(ctx: &Ctx, worker: &Worker, args: &VersionArgs) -> anyhow::Resul
         .iter()
         .map(|m| ModuleSource { name: &m.name, content_type: m.content_type, path: &m.path, size: m.size })
         .collect();
-    let known: HashSet<String> = ctx
+    let known: HashSet<VersionId> = ctx
         .client
         .list_versions(&worker.id, 10)
         .await
@@ -243,7 +243,7 @@ async fn upload(ctx: &Ctx, worker: &Worker, args: &VersionArgs) -> anyhow::Resul
         // Encoded per attempt (rarely more than one) rather than kept twice in memory.
         let body = version_body(&meta, &sources).map_err(|e| ApiError::Transport {
             method: "POST".into(),
-            endpoint: format!("(reading `dir` {}: {e})", args.dir.display()),
+            endpoint: format!("(reading `dir` {}: {})", args.dir.display(), body_error_text(&e)),
             kind: crate::cloudflare::error::TransportKind::Connect,
             detail: "the modules could not be read".into(),
         })?;
@@ -259,12 +259,20 @@ async fn upload(ctx: &Ctx, worker: &Worker, args: &VersionArgs) -> anyhow::Resul
     create_once(ctx, "upload the version", Area::Workers, send, find).await
 }
 
+/// The error and its cause on one line, as the flow reports it today.
+fn body_error_text(e: &VersionBodyError) -> String {
+    match std::error::Error::source(e) {
+        Some(cause) => format!("{e}: {cause}"),
+        None => e.to_string(),
+    }
+}
+
 /// Ours: a version that did not exist before, with our annotations.
 async fn find_version(
     client: &Client,
-    worker: &str,
+    worker: &WorkerId,
     args: &VersionArgs,
-    known: &HashSet<String>,
+    known: &HashSet<VersionId>,
 ) -> Result<Option<Version>, ApiError> {
     let versions = client.list_versions(worker, 10).await?;
     Ok(versions.into_iter().find(|v| {

@@ -4,8 +4,9 @@
 use std::time::Duration;
 
 use crate::cloudflare::builds::Build;
+use crate::cloudflare::{BuildUuid, ScriptTag};
 use crate::exit::{Exit, Failure};
-use crate::inputs::{InputError, Inputs, is_uuid};
+use crate::inputs::{InputError, Inputs};
 use crate::pace::jitter;
 
 use super::build::{branch_input, commit_input, resolve_tag, triggers_failure, worker_input};
@@ -25,7 +26,7 @@ pub struct WaitArgs {
     pub worker: String,
     pub branch: Option<String>,
     pub commit: Option<String>,
-    pub build_uuid: Option<String>,
+    pub build_uuid: Option<BuildUuid>,
     pub logs: bool,
     pub cancel_on_abort: bool,
     pub if_no_build: IfNoBuild,
@@ -33,11 +34,11 @@ pub struct WaitArgs {
 
 impl WaitArgs {
     pub fn from_inputs(i: &Inputs) -> Result<WaitArgs, InputError> {
-        let build_uuid = match i.get("build_uuid") {
-            Some(u) if !is_uuid(u) => {
+        let build_uuid = match i.get("build_uuid").map(BuildUuid::parse) {
+            Some(Err(_)) => {
                 return Err(InputError::new("build_uuid", "is not a UUID (like 0f8b3f2e-6f1c-4a59-9d65-2f2c1c7f3a10)"));
             }
-            other => other.map(str::to_ascii_lowercase),
+            other => other.and_then(Result::ok),
         };
         let commit = commit_input(i)?;
         if build_uuid.is_none() && commit.is_none() {
@@ -72,7 +73,7 @@ pub async fn run(ctx: &Ctx, args: WaitArgs) -> anyhow::Result<Exit> {
     let tracker = Tracker::default();
     let work = async {
         let (tag, name) = resolve_tag(ctx, &args.worker).await?;
-        ctx.output("worker_tag", &tag);
+        ctx.output("worker_tag", tag.as_str());
         if let Some(b) = &args.branch {
             ctx.output("branch", b);
         }
@@ -97,12 +98,12 @@ pub async fn run(ctx: &Ctx, args: WaitArgs) -> anyhow::Result<Exit> {
             }
         };
         tracker.set_build(&uuid);
-        ctx.output("build_uuid", &uuid);
-        ctx.summary(|s| s.row("Build", &uuid));
+        ctx.output("build_uuid", uuid.as_str());
+        ctx.summary(|s| s.row("Build", uuid.as_str()));
         let mut tail = Tail::default();
         let build = follow::follow(ctx, &tracker, &uuid, &FollowOpts { logs: args.logs }, &mut tail).await?;
         if let Some(t) = build.trigger_uuid() {
-            ctx.output("trigger_uuid", t);
+            ctx.output("trigger_uuid", t.as_str());
         }
         if args.branch.is_none()
             && let Some(b) = build.branch()
@@ -141,7 +142,7 @@ pub fn pick(builds: &[Build], commit: &str) -> Option<Build> {
         .cloned()
 }
 
-async fn find(ctx: &Ctx, tag: &str, commit: &str) -> anyhow::Result<Option<Build>> {
+async fn find(ctx: &Ctx, tag: &ScriptTag, commit: &str) -> anyhow::Result<Option<Build>> {
     let until = tokio::time::Instant::now() + ctx.pace.of(APPEAR_WINDOW).min(ctx.remaining());
     let mut wait = LOOK_FIRST;
     loop {
@@ -163,7 +164,7 @@ fn triggers_failure_or(e: &crate::cloudflare::ApiError) -> anyhow::Error {
 }
 
 /// No build appeared: say why that can happen, naming what we can check.
-async fn not_found(ctx: &Ctx, tag: &str, args: &WaitArgs) -> anyhow::Result<Exit> {
+async fn not_found(ctx: &Ctx, tag: &ScriptTag, args: &WaitArgs) -> anyhow::Result<Exit> {
     let mut why = Vec::new();
     match ctx.client.list_triggers(tag).await {
         Ok(triggers) => match (&args.branch, triggers.is_empty()) {
