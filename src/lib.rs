@@ -21,6 +21,5 @@ pub mod flows;
 pub mod inputs;
 pub mod pace;
 pub mod random;
-pub mod rfc3339;
 pub mod run;
 pub mod signal;

@@ -25,18 +25,24 @@ impl Pace {
         Pace { scale: if scale.is_finite() && scale > 0.0 { scale.min(1.0) } else { 1.0 } }
     }
 
-    /// Reads the scale from the environment, honoured only against an API on this machine (the
-    /// simulator): a variable left over in a CI environment must not make a real run poll
-    /// Cloudflare twenty times too fast. Anything unparsable means real time.
-    pub fn from_env_for(api_url: &reqwest::Url) -> Self {
-        Pace::scaled_for(api_url, std::env::var(Self::ENV).ok().as_deref())
+    /// Reads the scale from the environment; anything unparsable means real time.
+    pub fn from_env() -> Self {
+        std::env::var(Self::ENV).ok().and_then(|v| v.trim().parse().ok()).map_or_else(Pace::default, Pace::new)
     }
 
-    fn scaled_for(api_url: &reqwest::Url, scale: Option<&str>) -> Self {
-        if !crate::inputs::rules::is_loopback(api_url) {
-            return Pace::default();
+    /// The scale from the environment, honoured only against an API on this machine (the
+    /// simulator). A variable left set in a CI environment must not make the tool poll the
+    /// real API faster than its rate limit allows.
+    pub fn from_env_for(api_url: &str) -> Self {
+        Self::from_env().only_for_loopback(api_url)
+    }
+
+    /// This pace if `api_url` is on this machine, real time otherwise (or if it is no URL).
+    pub fn only_for_loopback(self, api_url: &str) -> Self {
+        match reqwest::Url::parse(api_url) {
+            Ok(url) if is_loopback(&url) => self,
+            _ => Pace::default(),
         }
-        scale.and_then(|v| v.trim().parse().ok()).map_or_else(Pace::default, Pace::new)
     }
 
     /// The real duration for a nominal one.
@@ -49,20 +55,17 @@ impl Pace {
     }
 }
 
-/// Spreads `d` by ±`frac` so that forty jobs started by one push do not poll in lockstep.
-pub fn jitter(d: Duration, frac: f64) -> Duration {
-    let r = fastrand_unit();
-    d.mul_f64(1.0 + frac * (2.0 * r - 1.0))
+/// 127.0.0.0/8, ::1 or `localhost`: where the simulator runs.
+pub fn is_loopback(url: &reqwest::Url) -> bool {
+    let host = url.host_str().unwrap_or_default();
+    let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-fn fastrand_unit() -> f64 {
-    let mut b = [0u8; 8];
-    // Jitter needs no cryptographic quality, but the OS source is already a dependency and
-    // cheap at this rate (a few calls a minute).
-    if getrandom::fill(&mut b).is_err() {
-        return 0.5;
-    }
-    (u64::from_le_bytes(b) >> 11) as f64 / (1u64 << 53) as f64
+/// Spreads `d` by ±`frac` so that forty jobs started by one push do not poll in lockstep.
+/// Needs no cryptographic quality: fastrand's per-thread generator is seeded once.
+pub fn jitter(d: Duration, frac: f64) -> Duration {
+    d.mul_f64(1.0 + frac * (2.0 * fastrand::f64() - 1.0))
 }
 
 #[cfg(test)]
@@ -78,12 +81,20 @@ mod tests {
     }
 
     #[test]
-    fn the_time_scale_applies_only_to_the_simulator_on_this_machine() {
-        let with = |u: &str| Pace::scaled_for(&reqwest::Url::parse(u).unwrap(), Some("0.05")).scale();
-        assert_eq!(with("http://127.0.0.1:8787/client/v4"), 0.05);
-        assert_eq!(with("http://localhost:1/x"), 0.05);
-        assert_eq!(with("https://api.cloudflare.com/client/v4"), 1.0);
-        assert_eq!(with("https://127.0.0.1.nip.io/client/v4"), 1.0);
+    fn scale_applies_only_to_loopback_api_urls() {
+        let fast = Pace::new(0.05);
+        for local in ["http://127.0.0.1:8787/client/v4", "http://127.3.4.5/", "http://[::1]:1/", "http://LocalHost/x"] {
+            assert_eq!(fast.only_for_loopback(local), fast, "{local}");
+        }
+        for remote in [
+            "https://api.cloudflare.com/client/v4",
+            "https://localhost.example.com/",
+            "https://10.0.0.1/",
+            "https://[::2]/",
+            "not a url",
+        ] {
+            assert_eq!(fast.only_for_loopback(remote), Pace::default(), "{remote}");
+        }
     }
 
     #[test]

@@ -43,7 +43,7 @@ pub async fn run(command: Command, inputs: Inputs, console: &Arc<Console>, pace:
         Command::Deploy => Flow::Deploy(DeployArgs::from_inputs(&inputs)?),
     };
     // Inputs are valid: from here on, requests may be sent.
-    let pace = pace.unwrap_or_else(|| Pace::from_env_for(&common.api_url));
+    let pace = pace.unwrap_or_else(|| Pace::from_env_for(common.api_url.as_str()));
     let signals = crate::signal::install().map_err(|e| Error::internal("could not install the signal handlers", e))?;
     let deadline = tokio::time::Instant::now() + common.timeout;
     let client = Client::new(ClientConfig {

@@ -113,7 +113,7 @@ impl Validator<'_> {
         if let (Some("string"), Some(fmt), Some(s)) = (ty, schema.get("format").and_then(Value::as_str), v.as_str()) {
             let ok = match fmt {
                 "uuid" => workers_ci::inputs::rules::uuid(s),
-                "date-time" => workers_ci::rfc3339::parse_millis(s).is_some(),
+                "date-time" => s.parse::<jiff::Timestamp>().is_ok(),
                 _ => true,
             };
             if !ok {

@@ -9,14 +9,15 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{ApiError, Client, Page};
+use super::client::path;
+use super::{ApiError, BuildUuid, Client, Page, ScriptTag, TriggerUuid};
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Trigger {
-    pub trigger_uuid: String,
+    pub trigger_uuid: TriggerUuid,
     pub trigger_name: Option<String>,
-    pub external_script_id: Option<String>,
+    pub external_script_id: Option<ScriptTag>,
     pub branch_includes: Vec<String>,
     pub branch_excludes: Vec<String>,
     pub path_includes: Vec<String>,
@@ -43,14 +44,14 @@ pub struct TriggerMetadata {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct BuildTrigger {
-    pub trigger_uuid: Option<String>,
+    pub trigger_uuid: Option<TriggerUuid>,
     pub trigger_name: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Build {
-    pub build_uuid: String,
+    pub build_uuid: BuildUuid,
     pub status: Option<String>,
     pub build_outcome: Option<String>,
     pub created_on: Option<String>,
@@ -131,9 +132,23 @@ impl Build {
         self.build_trigger_metadata.as_ref()?.build_trigger_source.as_deref()
     }
 
-    pub fn trigger_uuid(&self) -> Option<&str> {
-        self.trigger.as_ref()?.trigger_uuid.as_deref()
+    pub fn trigger_uuid(&self) -> Option<&TriggerUuid> {
+        self.trigger.as_ref()?.trigger_uuid.as_ref()
     }
+
+    /// When it was created; `None` when absent or not RFC 3339, so an odd timestamp sorts
+    /// first rather than failing the run.
+    pub fn created_at(&self) -> Option<jiff::Timestamp> {
+        timestamp(self.created_on.as_deref())
+    }
+
+    pub fn stopped_at(&self) -> Option<jiff::Timestamp> {
+        timestamp(self.stopped_on.as_deref())
+    }
+}
+
+fn timestamp(s: Option<&str>) -> Option<jiff::Timestamp> {
+    s?.parse().ok()
 }
 
 #[derive(Debug, Serialize)]
@@ -147,7 +162,7 @@ struct CreateBuild<'a> {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct CreatedBuild {
-    pub build_uuid: String,
+    pub build_uuid: BuildUuid,
     pub created_on: Option<String>,
 }
 
@@ -197,64 +212,65 @@ impl LogPage {
 #[serde(default)]
 pub struct Cancelled {
     pub build_outcome: Option<String>,
-    pub build_uuid: Option<String>,
+    pub build_uuid: Option<BuildUuid>,
     pub stopped_on: Option<String>,
 }
 
+/// `GET /builds/workers/{tag}/builds`: only the first page is read (the newest builds).
+#[derive(Debug, Serialize)]
+struct ListBuilds {
+    page: u32,
+    per_page: u32,
+}
+
+#[derive(Debug, Serialize)]
+struct LogsQuery<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cursor: Option<&'a str>,
+}
+
 impl Client {
-    pub async fn list_triggers(&self, tag: &str) -> Result<Vec<Trigger>, ApiError> {
-        Ok(self
-            .get::<Option<Vec<Trigger>>>(&format!("/builds/workers/{tag}/triggers"), &[])
-            .await?
-            .result
-            .unwrap_or_default())
+    pub async fn list_triggers(&self, tag: &ScriptTag) -> Result<Vec<Trigger>, ApiError> {
+        let path = path(&["builds", "workers", tag.as_str(), "triggers"]);
+        Ok(self.get::<Option<Vec<Trigger>>, _>(&path, &()).await?.result.unwrap_or_default())
     }
 
     /// Starts a build. Sent once: a failure that [`ApiError::may_have_applied`] must be
     /// reconciled against [`Client::list_builds`] before any second attempt.
     pub async fn create_build(
         &self,
-        trigger_uuid: &str,
+        trigger: &TriggerUuid,
         branch: Option<&str>,
         commit: Option<&str>,
     ) -> Result<CreatedBuild, ApiError> {
-        let body =
-            serde_json::to_vec(&CreateBuild { branch, commit_hash: commit }).expect("serialising a plain struct");
-        let page: Page<CreatedBuild> = self
-            .send(Method::POST, &format!("/builds/triggers/{trigger_uuid}/builds"), &[], Some(body.into()), None)
-            .await?;
+        let path = path(&["builds", "triggers", trigger.as_str(), "builds"]);
+        let body = CreateBuild { branch, commit_hash: commit };
+        let page: Page<CreatedBuild> = self.send_json(Method::POST, &path, &(), &body, None).await?;
         Ok(page.result)
     }
 
     /// The Worker's builds, newest first (as observed; the order is not documented, so callers
     /// sort by `created_on` where it matters).
-    pub async fn list_builds(&self, tag: &str, per_page: u32) -> Result<Vec<Build>, ApiError> {
-        let q = [("page", "1".to_owned()), ("per_page", per_page.to_string())];
-        Ok(self
-            .get::<Option<Vec<Build>>>(&format!("/builds/workers/{tag}/builds"), &q)
-            .await?
-            .result
-            .unwrap_or_default())
+    pub async fn list_builds(&self, tag: &ScriptTag, per_page: u32) -> Result<Vec<Build>, ApiError> {
+        let path = path(&["builds", "workers", tag.as_str(), "builds"]);
+        let query = ListBuilds { page: 1, per_page };
+        Ok(self.get::<Option<Vec<Build>>, _>(&path, &query).await?.result.unwrap_or_default())
     }
 
-    pub async fn get_build(&self, build_uuid: &str) -> Result<Build, ApiError> {
-        Ok(self.get::<Build>(&format!("/builds/builds/{build_uuid}"), &[]).await?.result)
+    pub async fn get_build(&self, build: &BuildUuid) -> Result<Build, ApiError> {
+        Ok(self.get::<Build, _>(&path(&["builds", "builds", build.as_str()]), &()).await?.result)
     }
 
-    pub async fn build_logs(&self, build_uuid: &str, cursor: Option<&str>) -> Result<LogPage, ApiError> {
-        let q: Vec<(&str, String)> = cursor.map(|c| ("cursor", c.to_owned())).into_iter().collect();
-        Ok(self
-            .get::<Option<LogPage>>(&format!("/builds/builds/{build_uuid}/logs"), &q)
-            .await?
-            .result
-            .unwrap_or_default())
+    pub async fn build_logs(&self, build: &BuildUuid, cursor: Option<&str>) -> Result<LogPage, ApiError> {
+        let path = path(&["builds", "builds", build.as_str(), "logs"]);
+        Ok(self.get::<Option<LogPage>, _>(&path, &LogsQuery { cursor }).await?.result.unwrap_or_default())
     }
 
     /// Cancels with a short timeout and no retry: it runs while the job itself is being
     /// cancelled, inside the runner's 7.5 s grace period.
-    pub async fn cancel_build(&self, build_uuid: &str, timeout: Duration) -> Result<Cancelled, ApiError> {
-        let page: Page<Option<Cancelled>> =
-            self.send(Method::PUT, &format!("/builds/builds/{build_uuid}/cancel"), &[], None, Some(timeout)).await?;
+    pub async fn cancel_build(&self, build: &BuildUuid, timeout: Duration) -> Result<Cancelled, ApiError> {
+        let path = path(&["builds", "builds", build.as_str(), "cancel"]);
+        let page: Page<Option<Cancelled>> = self.send(Method::PUT, &path, &(), Some(timeout)).await?;
         Ok(page.result.unwrap_or_default())
     }
 }
@@ -262,6 +278,15 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::cloudflare::client::tests::query_of;
+
+    #[test]
+    fn queries() {
+        assert_eq!(query_of(&ListBuilds { page: 1, per_page: 25 }).as_deref(), Some("page=1&per_page=25"));
+        assert_eq!(query_of(&LogsQuery { cursor: None }), None);
+        assert_eq!(query_of(&LogsQuery { cursor: Some("a b&c") }).as_deref(), Some("cursor=a+b%26c"));
+    }
 
     #[test]
     fn log_timestamps_in_seconds_or_milliseconds() {

@@ -5,13 +5,14 @@
 //! again is decided by the caller, after it has looked at what exists.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use backon::{ExponentialBuilder, Retryable};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER};
-use reqwest::{Method, StatusCode};
-use serde::Deserialize;
+use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use super::error::{ApiError, ApiMessage, TransportKind};
@@ -63,13 +64,37 @@ struct ErrorEnvelope {
     errors: Vec<ApiMessage>,
 }
 
-/// Why a [`Client`] could not be made.
+/// Why a client could not be built. Never holds the token: these reach logs.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientInitError {
-    #[error("the API token contains characters that cannot be sent in an HTTP header")]
+    /// The token has bytes a header cannot carry, which is the user's input to fix.
+    #[error("contains characters that cannot be sent in an HTTP header (a stray newline?)")]
     TokenNotHeaderSafe,
+    /// reqwest could not build its client (TLS backend or root certificates): not the token's
+    /// fault, and not something an input can fix.
     #[error("could not set up the HTTP client")]
     Http(#[source] reqwest::Error),
+}
+
+/// Everything but RFC 3986's unreserved characters is escaped, so a value can never reach
+/// another path segment (`/`), the query (`?`) or be decoded twice (`%`).
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+/// An account-relative API path whose segments have been escaped. The request methods take
+/// only this, so no id or name can reach a URL without going through [`path`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiPath(String);
+
+impl ApiPath {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An account-relative path (`/a/b/c`) from its segments, each escaped. A segment of only dots
+/// would still be resolved by URL parsing; no Cloudflare id or valid name has that shape.
+pub fn path(segments: &[&str]) -> ApiPath {
+    ApiPath(segments.iter().map(|s| format!("/{}", utf8_percent_encode(s, SEGMENT))).collect())
 }
 
 type RetryHook = Box<dyn Fn(&ApiError, Duration) + Send + Sync>;
@@ -95,9 +120,6 @@ pub fn request_timeout(pace: Pace) -> Duration {
 }
 
 impl Client {
-    /// Fails when the token cannot be put in a header (the error never contains it), or when
-    /// the HTTP stack cannot be set up (TLS, the certificate verifier): two different faults
-    /// with two different fixes.
     pub fn new(config: ClientConfig) -> Result<Client, ClientInitError> {
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.token))
             .map_err(|_| ClientInitError::TokenNotHeaderSafe)?;
@@ -140,14 +162,19 @@ impl Client {
         self.rate_limited.load(Ordering::Relaxed)
     }
 
-    /// An idempotent read, retried on transient failures.
-    pub async fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> Result<Page<T>, ApiError> {
+    /// An idempotent read, retried on transient failures. `query` is a `#[derive(Serialize)]`
+    /// struct, or `&()` for none.
+    pub async fn get<T: DeserializeOwned, Q: Serialize + ?Sized>(
+        &self,
+        path: &ApiPath,
+        query: &Q,
+    ) -> Result<Page<T>, ApiError> {
         let backoff = ExponentialBuilder::default()
             .with_min_delay(self.pace.of(Duration::from_millis(500)))
             .with_max_delay(self.pace.of(Duration::from_secs(8)))
             .with_max_times(5)
             .with_jitter();
-        let result = (|| self.send::<T>(Method::GET, path, query, None, None))
+        let result = (|| self.execute::<T>(&Method::GET, path, self.request(Method::GET, path, query, None)))
             .retry(backoff)
             .sleep(tokio::time::sleep)
             .when(ApiError::is_retryable)
@@ -156,23 +183,70 @@ impl Client {
         result.map_err(|err| self.explain_rate_limit(err))
     }
 
-    /// A single request, never retried. `body` is JSON.
-    pub async fn send<T: DeserializeOwned>(
+    /// A single request without a body, never retried.
+    pub async fn send<T: DeserializeOwned, Q: Serialize + ?Sized>(
         &self,
         method: Method,
-        path: &str,
-        query: &[(&str, String)],
-        body: Option<bytes::Bytes>,
+        path: &ApiPath,
+        query: &Q,
         timeout: Option<Duration>,
     ) -> Result<Page<T>, ApiError> {
-        let url = format!("{}/accounts/{}{}", self.base, self.account, path);
-        let mut req = self.http.request(method.clone(), &url).query(query);
-        if let Some(body) = body {
-            req = req.header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
-        }
+        self.execute(&method, path, self.request(method.clone(), path, query, timeout)).await
+    }
+
+    /// A single request with a JSON body, never retried.
+    pub async fn send_json<T: DeserializeOwned, Q: Serialize + ?Sized, B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &ApiPath,
+        query: &Q,
+        body: &B,
+        timeout: Option<Duration>,
+    ) -> Result<Page<T>, ApiError> {
+        self.execute(&method, path, self.request(method.clone(), path, query, timeout).json(body)).await
+    }
+
+    /// A single request whose JSON body the caller has already encoded (a Version upload,
+    /// too large to hold twice: a second attempt shares the same buffer), never retried.
+    pub async fn send_encoded_json<T: DeserializeOwned, Q: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &ApiPath,
+        query: &Q,
+        body: bytes::Bytes,
+        timeout: Option<Duration>,
+    ) -> Result<Page<T>, ApiError> {
+        let req = self
+            .request(method.clone(), path, query, timeout)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body);
+        self.execute(&method, path, req).await
+    }
+
+    /// The request for `path` under this account, with its query; the one place URLs are made.
+    fn request<Q: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &ApiPath,
+        query: &Q,
+        timeout: Option<Duration>,
+    ) -> RequestBuilder {
+        let url = format!("{}{}{}", self.base, self::path(&["accounts", &self.account]).as_str(), path.as_str());
+        let mut req = self.http.request(method, &url).query(query);
         if let Some(t) = timeout {
             req = req.timeout(self.pace.of(t).max(Duration::from_millis(500)));
         }
+        req
+    }
+
+    /// Sends `req` once and decodes the answer. `method` and `path` name the request in errors.
+    async fn execute<T: DeserializeOwned>(
+        &self,
+        method: &Method,
+        path: &ApiPath,
+        req: RequestBuilder,
+    ) -> Result<Page<T>, ApiError> {
+        let path = path.as_str();
         self.sent.fetch_add(1, Ordering::Relaxed);
         let m = method.as_str().to_owned();
         let transport = |e: reqwest::Error| ApiError::Transport {
@@ -192,7 +266,11 @@ impl Client {
         if status == StatusCode::TOO_MANY_REQUESTS {
             self.rate_limited.fetch_add(1, Ordering::Relaxed);
         }
-        let retry_after = resp.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
+        let retry_after = resp
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
         let bytes = resp.bytes().await.map_err(transport)?;
         decode(&m, path, status, retry_after, &bytes)
     }
@@ -276,13 +354,17 @@ fn decode<T: DeserializeOwned>(
     }
 }
 
-/// `Retry-After` in seconds; HTTP dates are rare from Cloudflare and fall back to backoff.
-fn parse_retry_after(v: &str) -> Option<Duration> {
-    v.trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(|s| Duration::from_secs_f64(s.min(86_400.0)))
+/// `Retry-After` as RFC 9110 allows it: seconds, or an HTTP date (rare from Cloudflare, but a
+/// proxy in between may send one). A date already past means "now". Capped at a day, as
+/// anything longer is a broken header rather than advice.
+fn parse_retry_after(v: &str, now: SystemTime) -> Option<Duration> {
+    const CAP: Duration = Duration::from_secs(86_400);
+    let v = v.trim();
+    if let Ok(s) = v.parse::<f64>() {
+        return (s.is_finite() && s >= 0.0).then(|| Duration::from_secs_f64(s.min(CAP.as_secs_f64())));
+    }
+    let at = httpdate::parse_http_date(v).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO).min(CAP))
 }
 
 /// The innermost cause, which says "connection reset" or "connection closed before message
@@ -299,7 +381,7 @@ fn describe(e: &reqwest::Error) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[derive(Debug, Deserialize)]
@@ -351,9 +433,81 @@ mod tests {
 
     #[test]
     fn retry_after_seconds() {
-        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
-        assert_eq!(parse_retry_after(" 0.5 "), Some(Duration::from_millis(500)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
-        assert_eq!(parse_retry_after("-1"), None);
+        let now = SystemTime::now();
+        assert_eq!(parse_retry_after("3", now), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after(" 0.5 ", now), Some(Duration::from_millis(500)));
+        assert_eq!(parse_retry_after("-1", now), None);
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("1e9", now), Some(Duration::from_secs(86_400)));
+    }
+
+    #[test]
+    fn retry_after_http_date() {
+        // 2015-10-21T07:28:00Z
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_480);
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now), Some(Duration::from_secs(30)));
+        // In the past: retry now, not never.
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now), Some(Duration::ZERO));
+        // The obsolete forms RFC 9110 still asks recipients to accept.
+        assert_eq!(parse_retry_after("Wednesday, 21-Oct-15 07:28:10 GMT", now), Some(Duration::from_secs(10)));
+        assert_eq!(parse_retry_after("Wed Oct 21 07:28:05 2015", now), Some(Duration::from_secs(5)));
+        assert_eq!(parse_retry_after("Thu, 22 Oct 2015 07:28:00 GMT", now), Some(Duration::from_secs(86_400)));
+        assert_eq!(parse_retry_after("Fri, 23 Oct 2015 07:28:00 GMT", now), Some(Duration::from_secs(86_400)));
+    }
+
+    #[test]
+    fn path_segments_are_escaped() {
+        assert_eq!(
+            path(&["workers", "scripts", "my-worker_1.x~", "deployments"]).as_str(),
+            "/workers/scripts/my-worker_1.x~/deployments"
+        );
+        assert_eq!(
+            path(&["workers", "scripts", "a/b?c=d%e f#g"]).as_str(),
+            "/workers/scripts/a%2Fb%3Fc%3Dd%25e%20f%23g"
+        );
+        assert_eq!(path(&["x", "é"]).as_str(), "/x/%C3%A9");
+    }
+
+    /// The query string reqwest would send for `q`: what the API sees, not what serde makes.
+    pub(crate) fn query_of<Q: Serialize + ?Sized>(q: &Q) -> Option<String> {
+        let req = reqwest::Client::new().get("http://127.0.0.1/p").query(q).build().unwrap();
+        req.url().query().map(str::to_owned)
+    }
+
+    #[test]
+    fn no_query_sends_no_question_mark() {
+        assert_eq!(query_of(&()), None);
+    }
+
+    #[tokio::test]
+    async fn escaped_paths_reach_the_server_as_one_segment() {
+        let client = Client::new(ClientConfig {
+            base_url: "http://127.0.0.1:9/client/v4/".into(),
+            account_id: "0123456789abcdef0123456789abcdef".into(),
+            token: "t".into(),
+            pace: Pace::default(),
+            deadline: None,
+        })
+        .unwrap();
+        let req = client.request(Method::GET, &path(&["workers", "scripts", "a/b c"]), &(), None).build().unwrap();
+        assert_eq!(
+            req.url().as_str(),
+            "http://127.0.0.1:9/client/v4/accounts/0123456789abcdef0123456789abcdef/workers/scripts/a%2Fb%20c"
+        );
+    }
+
+    #[test]
+    fn token_that_is_not_header_safe_is_an_input_problem() {
+        let err = Client::new(ClientConfig {
+            base_url: "https://api.cloudflare.com/client/v4".into(),
+            account_id: "0123456789abcdef0123456789abcdef".into(),
+            token: "secret\nvalue".into(),
+            pace: Pace::default(),
+            deadline: None,
+        })
+        .err()
+        .unwrap();
+        assert!(matches!(err, ClientInitError::TokenNotHeaderSafe));
+        assert!(!format!("{err} {err:?}").contains("secret"));
     }
 }

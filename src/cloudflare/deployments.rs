@@ -3,19 +3,20 @@
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
-use super::{ApiError, Client};
+use super::client::path;
+use super::{ApiError, Client, DeploymentId, VersionId, WorkerName};
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(default)]
 pub struct DeploymentVersion {
-    pub version_id: String,
+    pub version_id: VersionId,
     pub percentage: f64,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Deployment {
-    pub id: String,
+    pub id: DeploymentId,
     pub created_on: Option<String>,
     pub source: Option<String>,
     pub strategy: Option<String>,
@@ -43,6 +44,13 @@ struct NewDeployment<'a> {
     annotations: Option<serde_json::Value>,
 }
 
+/// `force` is sent only when set, as Wrangler does: the absence is the API's default.
+#[derive(Debug, Serialize)]
+struct CreateDeploymentQuery {
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    force: bool,
+}
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct Subdomain {
@@ -50,42 +58,58 @@ struct Subdomain {
 }
 
 impl Client {
-    /// Newest first; the first one is the deployment serving traffic now.
-    pub async fn list_deployments(&self, script: &str) -> Result<Vec<Deployment>, ApiError> {
-        let page = self.get::<Option<DeploymentList>>(&format!("/workers/scripts/{script}/deployments"), &[]).await?;
+    /// Newest first; the first one is the deployment serving traffic now. The classic scripts
+    /// path takes the Worker's *name*, not its beta-API id.
+    pub async fn list_deployments(&self, script: &WorkerName) -> Result<Vec<Deployment>, ApiError> {
+        let path = path(&["workers", "scripts", script.as_str(), "deployments"]);
+        let page = self.get::<Option<DeploymentList>, _>(&path, &()).await?;
         Ok(page.result.unwrap_or_default().deployments)
     }
 
     /// Sent once; callers reconcile with [`Client::list_deployments`].
     pub async fn create_deployment(
         &self,
-        script: &str,
+        script: &WorkerName,
         versions: &[DeploymentVersion],
         message: Option<&str>,
         force: bool,
     ) -> Result<Deployment, ApiError> {
+        let path = path(&["workers", "scripts", script.as_str(), "deployments"]);
         let annotations = message.map(|m| serde_json::json!({ "workers/message": m }));
-        let body = serde_json::to_vec(&NewDeployment { strategy: "percentage", versions, annotations })
-            .expect("serialising a plain struct");
-        let q: Vec<(&str, String)> = if force { vec![("force", "true".into())] } else { vec![] };
-        Ok(self
-            .send::<Deployment>(
-                Method::POST,
-                &format!("/workers/scripts/{script}/deployments"),
-                &q,
-                Some(body.into()),
-                None,
-            )
-            .await?
-            .result)
+        let body = NewDeployment { strategy: "percentage", versions, annotations };
+        let query = CreateDeploymentQuery { force };
+        Ok(self.send_json::<Deployment, _, _>(Method::POST, &path, &query, &body, None).await?.result)
     }
 
     /// The account's `<name>.workers.dev` subdomain; `None` when it has none (code 10007).
     pub async fn account_subdomain(&self) -> Result<Option<String>, ApiError> {
-        match self.get::<Subdomain>("/workers/subdomain", &[]).await {
+        match self.get::<Subdomain, _>(&path(&["workers", "subdomain"]), &()).await {
             Ok(p) => Ok(p.result.subdomain.filter(|s| !s.is_empty())),
             Err(e) if e.has_code(10007) || e.is_not_found() => Ok(None),
             Err(e) => Err(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloudflare::client::tests::query_of;
+
+    #[test]
+    fn force_is_sent_only_when_set() {
+        assert_eq!(query_of(&CreateDeploymentQuery { force: false }), None);
+        assert_eq!(query_of(&CreateDeploymentQuery { force: true }).as_deref(), Some("force=true"));
+    }
+
+    #[test]
+    fn body_shape() {
+        let v = VersionId::parse("0f8b3f2e-6f1c-4a59-9d65-2f2c1c7f3a10").unwrap();
+        let versions = [DeploymentVersion { version_id: v, percentage: 100.0 }];
+        let body = NewDeployment { strategy: "percentage", versions: &versions, annotations: None };
+        assert_eq!(
+            serde_json::to_value(&body).unwrap(),
+            serde_json::json!({"strategy":"percentage","versions":[{"version_id":"0f8b3f2e-6f1c-4a59-9d65-2f2c1c7f3a10","percentage":100.0}]})
+        );
     }
 }

@@ -5,13 +5,15 @@ pub mod builds;
 pub mod client;
 pub mod deployments;
 pub mod error;
+pub mod ids;
 pub mod scripts;
 pub mod workers;
 
 pub use client::{Client, ClientConfig, ClientInitError, Page};
 pub use error::ApiError;
+pub use ids::{BuildUuid, DeploymentId, ScriptTag, TriggerUuid, VersionId, WorkerId, WorkerName, WorkerRef};
 
 /// Cloudflare identifies Workers Builds resources by the script *tag*, a 32-hex id.
 pub fn is_tag(s: &str) -> bool {
-    s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())
+    ScriptTag::is_valid(s)
 }

@@ -2,20 +2,21 @@
 
 use serde::Deserialize;
 
-use super::{ApiError, Client};
+use super::client::path;
+use super::{ApiError, Client, ScriptTag, WorkerName};
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Script {
     /// The Worker's *name* (the API calls it `id`).
-    pub id: String,
+    pub id: WorkerName,
     /// The immutable 32-hex id that Workers Builds calls `external_script_id`.
-    pub tag: Option<String>,
+    pub tag: Option<ScriptTag>,
 }
 
 impl Client {
     /// Not paginated: the endpoint returns every script at once.
     pub async fn list_scripts(&self) -> Result<Vec<Script>, ApiError> {
-        Ok(self.get::<Vec<Script>>("/workers/scripts", &[]).await?.result)
+        Ok(self.get::<Vec<Script>, _>(&path(&["workers", "scripts"]), &()).await?.result)
     }
 }

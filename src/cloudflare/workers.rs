@@ -1,16 +1,19 @@
 //! Workers beta API: Workers and their immutable Versions (`/workers/workers`).
 
+use std::path::PathBuf;
+
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{ApiError, Client};
+use super::client::path;
+use super::{ApiError, Client, VersionId, WorkerId, WorkerName, WorkerRef};
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Worker {
-    pub id: String,
-    pub name: String,
+    pub id: WorkerId,
+    pub name: WorkerName,
     pub created_on: Option<String>,
     pub deployed_on: Option<String>,
     pub subdomain: Option<WorkerSubdomain>,
@@ -27,7 +30,7 @@ pub struct WorkerSubdomain {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Version {
-    pub id: String,
+    pub id: VersionId,
     pub number: Option<u64>,
     pub created_on: Option<String>,
     pub urls: Vec<String>,
@@ -45,23 +48,31 @@ impl Version {
 
 #[derive(Serialize)]
 struct NewWorker<'a> {
-    name: &'a str,
+    name: &'a WorkerName,
 }
 
-/// Worker ids and names both go in the path; neither needs escaping (validated earlier), but
-/// nothing here relies on that.
-fn seg(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }
-        })
-        .collect()
+#[derive(Debug, Serialize)]
+struct ListVersions {
+    page: u32,
+    per_page: u32,
+}
+
+#[derive(Debug, Serialize)]
+struct CreateVersionQuery {
+    deploy: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct GetVersionQuery {
+    /// `modules` is the only value the API knows; left out, the answer stays small.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    include: Option<&'static str>,
 }
 
 impl Client {
     /// `Ok(None)` when the Worker does not exist (404, or code 10007).
-    pub async fn get_worker(&self, id_or_name: &str) -> Result<Option<Worker>, ApiError> {
-        match self.get::<Worker>(&format!("/workers/workers/{}", seg(id_or_name)), &[]).await {
+    pub async fn get_worker(&self, worker: WorkerRef<'_>) -> Result<Option<Worker>, ApiError> {
+        match self.get::<Worker, _>(&path(&["workers", "workers", worker.as_str()]), &()).await {
             Ok(p) => Ok(Some(p.result)),
             Err(e) if e.is_not_found() || e.has_code(10007) => Ok(None),
             Err(e) => Err(e),
@@ -69,40 +80,44 @@ impl Client {
     }
 
     /// Creates a Worker. Sent once; callers reconcile with [`Client::get_worker`].
-    pub async fn create_worker(&self, name: &str) -> Result<Worker, ApiError> {
-        let body = serde_json::to_vec(&NewWorker { name }).expect("serialising a plain struct");
-        Ok(self.send::<Worker>(Method::POST, "/workers/workers", &[], Some(body.into()), None).await?.result)
+    pub async fn create_worker(&self, name: &WorkerName) -> Result<Worker, ApiError> {
+        let path = path(&["workers", "workers"]);
+        Ok(self.send_json::<Worker, _, _>(Method::POST, &path, &(), &NewWorker { name }, None).await?.result)
     }
 
-    /// Uploads a Version from a JSON body built by the caller (it may be tens of MiB, so it is
-    /// encoded once, straight into this buffer). Sent once; callers reconcile with
+    /// Uploads a Version from a JSON body built by [`version_body`] (it may be tens of MiB, so
+    /// it is encoded once, straight into this buffer). Sent once; callers reconcile with
     /// [`Client::list_versions`].
-    pub async fn create_version(&self, worker: &str, body: bytes::Bytes, deploy: bool) -> Result<Version, ApiError> {
-        let q = [("deploy", deploy.to_string())];
-        let path = format!("/workers/workers/{}/versions", seg(worker));
-        Ok(self
-            .send::<Version>(Method::POST, &path, &q, Some(body), Some(std::time::Duration::from_secs(300)))
-            .await?
-            .result)
+    pub async fn create_version(
+        &self,
+        worker: &WorkerId,
+        body: bytes::Bytes,
+        deploy: bool,
+    ) -> Result<Version, ApiError> {
+        let path = path(&["workers", "workers", worker.as_str(), "versions"]);
+        let timeout = Some(std::time::Duration::from_secs(300));
+        let query = CreateVersionQuery { deploy };
+        Ok(self.send_encoded_json::<Version, _>(Method::POST, &path, &query, body, timeout).await?.result)
     }
 
     /// Newest first.
-    pub async fn list_versions(&self, worker: &str, per_page: u32) -> Result<Vec<Version>, ApiError> {
-        let q = [("page", "1".to_owned()), ("per_page", per_page.to_string())];
-        Ok(self
-            .get::<Option<Vec<Version>>>(&format!("/workers/workers/{}/versions", seg(worker)), &q)
-            .await?
-            .result
-            .unwrap_or_default())
+    pub async fn list_versions(&self, worker: &WorkerId, per_page: u32) -> Result<Vec<Version>, ApiError> {
+        let path = path(&["workers", "workers", worker.as_str(), "versions"]);
+        let query = ListVersions { page: 1, per_page };
+        Ok(self.get::<Option<Vec<Version>>, _>(&path, &query).await?.result.unwrap_or_default())
     }
 
-    /// `version` may be a UUID, a prefix of at least 8 characters, or `latest`.
-    pub async fn get_version(&self, worker: &str, version: &str, with_modules: bool) -> Result<Version, ApiError> {
-        let q: Vec<(&str, String)> = if with_modules { vec![("include", "modules".into())] } else { vec![] };
-        Ok(self
-            .get::<Version>(&format!("/workers/workers/{}/versions/{}", seg(worker), seg(version)), &q)
-            .await?
-            .result)
+    /// The API also takes a UUID prefix or `latest` here; nothing in workers-ci needs those, so
+    /// only a full id is accepted.
+    pub async fn get_version(
+        &self,
+        worker: &WorkerId,
+        version: &VersionId,
+        with_modules: bool,
+    ) -> Result<Version, ApiError> {
+        let path = path(&["workers", "workers", worker.as_str(), "versions", version.as_str()]);
+        let query = GetVersionQuery { include: with_modules.then_some("modules") };
+        Ok(self.get::<Version, _>(&path, &query).await?.result)
     }
 }
 
@@ -127,27 +142,26 @@ pub struct ModuleSource<'a> {
     pub size: u64,
 }
 
-/// Why an upload body could not be built. Both are local faults, not Cloudflare's: reported as
-/// such, never retried as if the API had failed.
+/// A Version body could not be built. Both causes are local (the API was never asked), so the
+/// caller can report them as such, naming the file.
 #[derive(Debug, thiserror::Error)]
-pub enum BodyError {
-    /// A module file could not be read (deleted since the directory was scanned, say).
-    #[error("could not read module `{module}` ({})", path.display())]
-    Module {
-        module: String,
-        path: std::path::PathBuf,
+pub enum VersionBodyError {
+    #[error("could not read module file {}", path.display())]
+    ModuleRead {
+        path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("could not encode the version's metadata")]
-    Meta(#[source] serde_json::Error),
+    /// Not expected (the metadata is strings and JSON values), but not worth a panic.
+    #[error("could not encode the version metadata")]
+    Encode(#[source] serde_json::Error),
 }
 
 /// Builds the JSON body of a Version upload. Module files are base64-encoded straight from the
 /// file into a buffer sized up front, so a module costs its encoded size once (4/3 of it) and
 /// no intermediate copies: a 25 MiB Worker stays well under 4× its size in memory.
-pub fn version_body(meta: &VersionMeta<'_>, modules: &[ModuleSource<'_>]) -> Result<Vec<u8>, BodyError> {
-    let mut head = serde_json::to_vec(meta).map_err(BodyError::Meta)?;
+pub fn version_body(meta: &VersionMeta<'_>, modules: &[ModuleSource<'_>]) -> Result<Vec<u8>, VersionBodyError> {
+    let mut head = serde_json::to_vec(meta).map_err(VersionBodyError::Encode)?;
     // `{…}` → `{…` so the modules array can follow; `main_module` makes `…` non-empty.
     head.pop();
     let encoded = |n: u64| 4 * n.div_ceil(3) as usize;
@@ -162,27 +176,22 @@ pub fn version_body(meta: &VersionMeta<'_>, modules: &[ModuleSource<'_>]) -> Res
             body.push(b',');
         }
         body.extend_from_slice(b"{\"name\":");
-        serde_json::to_writer(&mut body, m.name).map_err(BodyError::Meta)?;
+        serde_json::to_writer(&mut body, m.name).map_err(VersionBodyError::Encode)?;
         body.extend_from_slice(b",\"content_type\":");
-        serde_json::to_writer(&mut body, m.content_type).map_err(BodyError::Meta)?;
+        serde_json::to_writer(&mut body, m.content_type).map_err(VersionBodyError::Encode)?;
         body.extend_from_slice(b",\"content_base64\":\"");
-        append_base64(&mut body, m.path).map_err(|source| BodyError::Module {
-            module: m.name.to_owned(),
-            path: m.path.to_path_buf(),
-            source,
-        })?;
+        // Writing into a Vec cannot fail, so every I/O error here is the module file's.
+        let read = |source| VersionBodyError::ModuleRead { path: m.path.to_owned(), source };
+        let mut file = std::fs::File::open(m.path).map_err(read)?;
+        {
+            let mut encoder = base64::write::EncoderWriter::new(&mut body, &base64::engine::general_purpose::STANDARD);
+            std::io::copy(&mut file, &mut encoder).map_err(read)?;
+            encoder.finish().map_err(read)?;
+        }
         body.extend_from_slice(b"\"}");
     }
     body.extend_from_slice(b"]}");
     Ok(body)
-}
-
-fn append_base64(body: &mut Vec<u8>, path: &std::path::Path) -> std::io::Result<()> {
-    let mut file = std::fs::File::open(path)?;
-    let mut encoder = base64::write::EncoderWriter::new(body, &base64::engine::general_purpose::STANDARD);
-    std::io::copy(&mut file, &mut encoder)?;
-    encoder.finish()?;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -224,5 +233,32 @@ mod tests {
         assert_eq!(decoded, bytes);
         assert_eq!(v["modules"][1]["content_type"], "application/javascript+module");
         assert!(body.capacity() - body.len() < 1024, "sized up front, no doubling");
+    }
+
+    #[test]
+    fn unreadable_module_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("gone.js");
+        let meta = VersionMeta {
+            main_module: "gone.js",
+            compatibility_date: "2026-11-01",
+            compatibility_flags: &[],
+            bindings: &[],
+            annotations: serde_json::Map::new(),
+        };
+        let modules = [ModuleSource { name: "gone.js", content_type: "text/javascript", path: &missing, size: 1 }];
+        let err = version_body(&meta, &modules).unwrap_err();
+        assert!(matches!(&err, VersionBodyError::ModuleRead { path, source }
+            if *path == missing && source.kind() == std::io::ErrorKind::NotFound));
+        assert!(err.to_string().contains("gone.js"), "{err}");
+    }
+
+    #[test]
+    fn queries() {
+        use crate::cloudflare::client::tests::query_of;
+        assert_eq!(query_of(&ListVersions { page: 1, per_page: 10 }).as_deref(), Some("page=1&per_page=10"));
+        assert_eq!(query_of(&CreateVersionQuery { deploy: false }).as_deref(), Some("deploy=false"));
+        assert_eq!(query_of(&GetVersionQuery { include: None }), None);
+        assert_eq!(query_of(&GetVersionQuery { include: Some("modules") }).as_deref(), Some("include=modules"));
     }
 }

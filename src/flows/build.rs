@@ -3,10 +3,9 @@
 use std::collections::HashSet;
 
 use crate::cloudflare::builds::Build;
-use crate::cloudflare::{ApiError, Client};
+use crate::cloudflare::{ApiError, BuildUuid, Client, ScriptTag, TriggerUuid};
 use crate::error::{Error, Result};
 use crate::inputs::args::BuildArgs;
-use crate::inputs::rules;
 
 use super::create::create_once;
 use super::follow::{self, FollowOpts, Tracker};
@@ -18,14 +17,14 @@ pub async fn run(ctx: &Ctx, args: BuildArgs) -> Result<()> {
     let tracker = Tracker::default();
     let work = async {
         let (tag, name) = resolve_tag(ctx, &args.worker).await?;
-        ctx.output("worker_tag", &tag);
+        ctx.output("worker_tag", tag.as_str());
         ctx.output("branch", &args.branch);
         if let Some(c) = &args.commit {
             ctx.output("commit", c);
         }
         let triggers = ctx.client.list_triggers(&tag).await.map_err(|e| triggers_failure(e, &args.worker))?;
         let trigger = pick_trigger(&triggers, args.trigger.as_deref(), &args.branch)?;
-        ctx.output("trigger_uuid", &trigger.trigger_uuid);
+        ctx.output("trigger_uuid", trigger.trigger_uuid.as_str());
         ctx.summary(|s| {
             s.row("Worker", &name);
             s.row("Branch", &args.branch);
@@ -38,8 +37,8 @@ pub async fn run(ctx: &Ctx, args: BuildArgs) -> Result<()> {
             trigger.name()
         ));
         let uuid = start(ctx, &tracker, &tag, &trigger.trigger_uuid, &args).await?;
-        ctx.output("build_uuid", &uuid);
-        ctx.summary(|s| s.row("Build", &uuid));
+        ctx.output("build_uuid", uuid.as_str());
+        ctx.summary(|s| s.row("Build", uuid.as_str()));
         if !args.wait {
             ctx.output("build_status", "queued");
             ctx.output("build_outcome", "");
@@ -57,9 +56,9 @@ pub async fn run(ctx: &Ctx, args: BuildArgs) -> Result<()> {
 }
 
 /// A name becomes the tag Workers Builds keys everything by; a 32-hex value is taken as a tag.
-pub async fn resolve_tag(ctx: &Ctx, worker: &str) -> Result<(String, String)> {
-    if rules::tag(worker) {
-        return Ok((worker.to_owned(), worker.to_owned()));
+pub async fn resolve_tag(ctx: &Ctx, worker: &str) -> Result<(ScriptTag, String)> {
+    if let Ok(tag) = ScriptTag::parse(worker) {
+        return Ok((tag, worker.to_owned()));
     }
     let scripts = ctx
         .client
@@ -67,8 +66,8 @@ pub async fn resolve_tag(ctx: &Ctx, worker: &str) -> Result<(String, String)> {
         .await
         .map_err(|e| api_failure(e, "list the account's Workers to find the Worker's tag", Area::Workers))?;
     match scripts.iter().find(|s| s.id == worker) {
-        Some(s) => match s.tag.as_deref().filter(|t| !t.is_empty()) {
-            Some(tag) => Ok((tag.to_owned(), worker.to_owned())),
+        Some(s) => match s.tag.as_ref().filter(|t| !t.is_empty()) {
+            Some(tag) => Ok((tag.clone(), worker.to_owned())),
             None => Err(Error::NotFound(
                 "the Workers list has no `tag` for this Worker; pass the 32-hex tag as `worker` instead".into(),
             )),
@@ -89,7 +88,7 @@ pub async fn resolve_tag(ctx: &Ctx, worker: &str) -> Result<(String, String)> {
 }
 
 pub fn triggers_failure(e: ApiError, worker: &str) -> Error {
-    if e.is_not_found() && rules::tag(worker) {
+    if e.is_not_found() && ScriptTag::is_valid(worker) {
         return Error::NotFound(format!(
             "Workers Builds knows no Worker with the tag given in `worker` ({e}). Builds identifies Workers by tag, \
                  not by name or any other id: pass the Worker's name and workers-ci looks the tag up, or copy the tag \
@@ -132,10 +131,16 @@ fn pick_trigger<'a>(
 
 /// Starts the build, never twice: see [`create_once`]. The builds that exist before the POST
 /// are noted, so a build of the same commit started earlier (a re-run) is never taken for ours.
-async fn start(ctx: &Ctx, tracker: &Tracker, tag: &str, trigger_uuid: &str, args: &BuildArgs) -> Result<String> {
+async fn start(
+    ctx: &Ctx,
+    tracker: &Tracker,
+    tag: &ScriptTag,
+    trigger_uuid: &TriggerUuid,
+    args: &BuildArgs,
+) -> Result<BuildUuid> {
     tracker.set_creating(true);
     let result = async {
-        let known: HashSet<String> = ctx
+        let known: HashSet<BuildUuid> = ctx
             .client
             .list_builds(tag, 25)
             .await
@@ -171,10 +176,10 @@ async fn start(ctx: &Ctx, tracker: &Tracker, tag: &str, trigger_uuid: &str, args
 /// (or branch when no commit was pinned), not started by a push.
 async fn find_created(
     client: &Client,
-    tag: &str,
-    trigger_uuid: &str,
+    tag: &ScriptTag,
+    trigger_uuid: &TriggerUuid,
     args: &BuildArgs,
-    known: &HashSet<String>,
+    known: &HashSet<BuildUuid>,
 ) -> Result<Option<Build>, ApiError> {
     let builds = client.list_builds(tag, 25).await?;
     let mut ours: Vec<Build> = builds
@@ -187,6 +192,6 @@ async fn find_created(
         })
         .filter(|b| !matches!(b.source(), Some("push" | "pull_request")))
         .collect();
-    ours.sort_by_key(|b| std::cmp::Reverse(b.created_on.as_deref().and_then(crate::rfc3339::parse_millis)));
+    ours.sort_by_key(|b| std::cmp::Reverse(b.created_at()));
     Ok(ours.into_iter().next())
 }

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use crate::cloudflare::deployments::{Deployment, DeploymentVersion};
 use crate::cloudflare::workers::Worker;
-use crate::cloudflare::{ApiError, Client};
+use crate::cloudflare::{ApiError, Client, DeploymentId, VersionId, WorkerName, WorkerRef};
 use crate::error::{Error, Result};
 use crate::inputs::args::{DeployArgs, Target};
 
@@ -14,12 +14,10 @@ use super::{Area, Ctx, api_failure};
 
 pub async fn run(ctx: &Ctx, args: DeployArgs) -> Result<()> {
     let worker = existing_worker(ctx, &args.worker).await?;
-    ctx.output("worker_id", &worker.id);
+    ctx.output("worker_id", worker.id.as_str());
     let deployments = list(ctx, &worker.name).await?;
     let split = match &args.target {
-        Target::Split(s) => {
-            s.iter().map(|v| DeploymentVersion { version_id: v.version_id.clone(), percentage: v.percentage }).collect()
-        }
+        Target::Split(s) => s.clone(),
         Target::Rollback => {
             // The newest earlier deployment whose main version differs from the live one:
             // re-deploying the same version twice must not make rollback a no-op.
@@ -34,15 +32,15 @@ pub async fn run(ctx: &Ctx, args: DeployArgs) -> Result<()> {
     };
     let d = deploy(ctx, &worker.name, &split, args.message.as_deref(), args.force, &ids(&deployments)).await?;
     if let Some(v) = split.first() {
-        ctx.output("version_id", &v.version_id);
+        ctx.output("version_id", v.version_id.as_str());
     }
     workers_dev_url(ctx, &worker).await;
     ctx.console.info(&format!("Deployment {} is live: {}", d.id, describe_split(&split)));
     Ok(())
 }
 
-pub async fn existing_worker(ctx: &Ctx, name: &str) -> Result<Worker> {
-    match ctx.client.get_worker(name).await {
+pub async fn existing_worker(ctx: &Ctx, name: &WorkerName) -> Result<Worker> {
+    match ctx.client.get_worker(WorkerRef::Name(name)).await {
         Ok(Some(w)) => Ok(w),
         Ok(None) => Err(Error::NotFound(
             "input `worker`: no Worker with that name or id exists in this account (check `worker` and `account_id`)"
@@ -52,7 +50,7 @@ pub async fn existing_worker(ctx: &Ctx, name: &str) -> Result<Worker> {
     }
 }
 
-pub async fn list(ctx: &Ctx, script: &str) -> Result<Vec<Deployment>> {
+pub async fn list(ctx: &Ctx, script: &WorkerName) -> Result<Vec<Deployment>> {
     ctx.client
         .list_deployments(script)
         .await
@@ -60,7 +58,7 @@ pub async fn list(ctx: &Ctx, script: &str) -> Result<Vec<Deployment>> {
 }
 
 /// The version a deployment sends most traffic to.
-pub fn primary(d: &Deployment) -> Option<String> {
+pub fn primary(d: &Deployment) -> Option<VersionId> {
     d.versions.iter().max_by(|a, b| a.percentage.total_cmp(&b.percentage)).map(|v| v.version_id.clone())
 }
 
@@ -73,34 +71,34 @@ pub fn describe_split(split: &[DeploymentVersion]) -> String {
 /// for ours.
 pub async fn deploy(
     ctx: &Ctx,
-    script: &str,
+    script: &WorkerName,
     split: &[DeploymentVersion],
     message: Option<&str>,
     force: bool,
-    known: &HashSet<String>,
+    known: &HashSet<DeploymentId>,
 ) -> Result<Deployment> {
     let send = || ctx.client.create_deployment(script, split, message, force);
     let find = || find_deployment(&ctx.client, script, split, known);
     let what = "create the deployment (if Cloudflare blocked it, e.g. after a secret changed, `force: true` overrides)";
     let d = create_once(ctx, what, Area::Workers, send, find).await?;
-    ctx.output("deployment_id", &d.id);
+    ctx.output("deployment_id", d.id.as_str());
     ctx.summary(|s| {
-        s.row("Deployment", &d.id);
+        s.row("Deployment", d.id.as_str());
         s.row("Traffic", &describe_split(split));
     });
     Ok(d)
 }
 
 /// Ids of the deployments that exist now.
-pub fn ids(deployments: &[Deployment]) -> HashSet<String> {
+pub fn ids(deployments: &[Deployment]) -> HashSet<DeploymentId> {
     deployments.iter().map(|d| d.id.clone()).collect()
 }
 
 async fn find_deployment(
     client: &Client,
-    script: &str,
+    script: &WorkerName,
     split: &[DeploymentVersion],
-    known: &HashSet<String>,
+    known: &HashSet<DeploymentId>,
 ) -> Result<Option<Deployment>, ApiError> {
     let same = |d: &Deployment| {
         d.versions.len() == split.len()

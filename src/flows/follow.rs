@@ -4,8 +4,8 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::cloudflare::ApiError;
 use crate::cloudflare::builds::{Build, Outcome, Status};
+use crate::cloudflare::{ApiError, BuildUuid};
 use crate::error::{Error, Result, Unsuccessful};
 use crate::pace::jitter;
 
@@ -43,7 +43,7 @@ pub struct Tracker {
 #[derive(Debug, Default)]
 struct Tracked {
     creating: bool,
-    build_uuid: Option<String>,
+    build_uuid: Option<BuildUuid>,
     last: Option<Build>,
 }
 
@@ -60,8 +60,8 @@ impl Tracker {
         self.with(|t| t.creating)
     }
 
-    pub fn set_build(&self, uuid: &str) {
-        self.with(|t| t.build_uuid = Some(uuid.to_owned()));
+    pub fn set_build(&self, uuid: &BuildUuid) {
+        self.with(|t| t.build_uuid = Some(uuid.clone()));
     }
 
     fn observe(&self, b: &Build) {
@@ -74,7 +74,13 @@ pub struct FollowOpts {
 }
 
 /// Polls until the build stops, streaming its log, and returns the final build.
-pub async fn follow(ctx: &Ctx, tracker: &Tracker, uuid: &str, opts: &FollowOpts, tail: &mut Tail) -> Result<Build> {
+pub async fn follow(
+    ctx: &Ctx,
+    tracker: &Tracker,
+    uuid: &BuildUuid,
+    opts: &FollowOpts,
+    tail: &mut Tail,
+) -> Result<Build> {
     let mut cursor = LogCursor::default();
     let mut queued_wait = QUEUED_FIRST;
     let mut last_status: Option<Status> = None;
@@ -197,7 +203,7 @@ impl Backpressure {
 /// Reads log pages and prints the new lines as untrusted text.
 async fn read_logs(
     ctx: &Ctx,
-    uuid: &str,
+    uuid: &BuildUuid,
     cursor: &mut LogCursor,
     tail: &mut Tail,
     max_pages: usize,
@@ -249,11 +255,8 @@ pub fn conclude(ctx: &Ctx, build: &Build, worker: &str, tail: &Tail) -> Result<(
         (None, _) => ctx.console.info(&format!("Build {uuid} of Worker {worker} succeeded.")),
         (Some(_), _) => {}
     }
-    let duration = match (
-        build.created_on.as_deref().and_then(crate::rfc3339::parse_millis),
-        build.stopped_on.as_deref().and_then(crate::rfc3339::parse_millis),
-    ) {
-        (Some(a), Some(b)) if b >= a => Some(format!("{:.0}s", (b - a) as f64 / 1000.0)),
+    let duration = match (build.created_at(), build.stopped_at()) {
+        (Some(a), Some(b)) if b >= a => Some(format!("{:.0}s", b.duration_since(a).as_secs_f64())),
         _ => None,
     };
     ctx.summary(|s| {
@@ -270,7 +273,7 @@ pub fn conclude(ctx: &Ctx, build: &Build, worker: &str, tail: &Tail) -> Result<(
     });
     match unsuccessful {
         None => Ok(()),
-        Some(outcome) => Err(Error::Build { build_uuid: uuid.clone(), worker: worker.to_owned(), outcome }),
+        Some(outcome) => Err(Error::Build { build_uuid: uuid.to_string(), worker: worker.to_owned(), outcome }),
     }
 }
 

@@ -59,7 +59,7 @@ pub fn choose<'a>(triggers: &'a [Trigger], branch: &str) -> Choice<'a> {
 pub fn find<'a>(triggers: &'a [Trigger], wanted: &str) -> Option<&'a Trigger> {
     let live = || triggers.iter().filter(|t| t.deleted_on.is_none());
     live()
-        .find(|t| t.trigger_uuid.eq_ignore_ascii_case(wanted))
+        .find(|t| t.trigger_uuid.as_str().eq_ignore_ascii_case(wanted))
         .or_else(|| live().find(|t| t.name().eq_ignore_ascii_case(wanted)))
 }
 
@@ -90,7 +90,7 @@ mod tests {
 
     fn t(name: &str, inc: &[&str], exc: &[&str]) -> Trigger {
         Trigger {
-            trigger_uuid: format!("uuid-{name}"),
+            trigger_uuid: serde_json::from_value(format!("uuid-{name}").into()).unwrap(),
             trigger_name: Some(name.into()),
             branch_includes: inc.iter().map(|s| s.to_string()).collect(),
             branch_excludes: exc.iter().map(|s| s.to_string()).collect(),

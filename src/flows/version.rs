@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 
 use crate::cloudflare::deployments::{Deployment, DeploymentVersion};
-use crate::cloudflare::workers::{BodyError, ModuleSource, Version, VersionMeta, Worker, version_body};
-use crate::cloudflare::{ApiError, Client};
+use crate::cloudflare::workers::{ModuleSource, Version, VersionBodyError, VersionMeta, Worker, version_body};
+use crate::cloudflare::{ApiError, Client, VersionId, WorkerId, WorkerRef};
 use crate::error::{Error, Result};
 use crate::inputs::args::VersionArgs;
 
@@ -19,7 +19,7 @@ pub async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {
             .info(&format!("Binding kinds passed through unchecked: {}", args.bindings.unchecked_kinds.join(", ")));
     }
     let worker = ensure_worker(ctx, &args).await?;
-    ctx.output("worker_id", &worker.id);
+    ctx.output("worker_id", worker.id.as_str());
     // Deploying: the live deployment is read before uploading. A gradual rollout needs a
     // version at 100 % to split with, and a refusal must leave nothing half-done behind; the
     // ids seen also tell a deployment of ours from earlier ones if its creation is ambiguous.
@@ -40,7 +40,7 @@ pub async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {
         args.main_module
     ));
     let version = upload(ctx, &worker, &args).await?;
-    ctx.output("version_id", &version.id);
+    ctx.output("version_id", version.id.as_str());
     if let Some(n) = version.number {
         ctx.output("version_number", &n.to_string());
     }
@@ -53,8 +53,8 @@ pub async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {
         version.number.map_or("?".into(), |n| n.to_string())
     ));
     ctx.summary(|s| {
-        s.row("Worker", &worker.name);
-        s.row("Version", &version.id);
+        s.row("Worker", worker.name.as_str());
+        s.row("Version", version.id.as_str());
         if let Some(n) = version.number {
             s.row("Version number", &n.to_string());
         }
@@ -79,7 +79,7 @@ pub async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {
 
 async fn ensure_worker(ctx: &Ctx, args: &VersionArgs) -> Result<Worker> {
     let lookup = |e: ApiError| api_failure(e, "look up the Worker", Area::Workers);
-    if let Some(w) = ctx.client.get_worker(&args.worker).await.map_err(lookup)? {
+    if let Some(w) = ctx.client.get_worker(WorkerRef::Name(&args.worker)).await.map_err(lookup)? {
         return Ok(w);
     }
     if !args.create_worker {
@@ -92,7 +92,7 @@ async fn ensure_worker(ctx: &Ctx, args: &VersionArgs) -> Result<Worker> {
         Ok(w) => Ok(w),
         // Someone else (or our own lost first answer) created it meanwhile: use it.
         Err(e) if e.status() == Some(409) || e.has_code(10040) || e.may_have_applied() => {
-            match ctx.client.get_worker(&args.worker).await.map_err(lookup)? {
+            match ctx.client.get_worker(WorkerRef::Name(&args.worker)).await.map_err(lookup)? {
                 Some(w) => Ok(w),
                 None => Err(api_failure(e, "create the Worker", Area::Workers)),
             }
@@ -102,7 +102,7 @@ async fn ensure_worker(ctx: &Ctx, args: &VersionArgs) -> Result<Worker> {
 }
 
 /// The version serving 100 % now, to keep beside the new one.
-fn live_version(deployments: &[Deployment]) -> Result<String> {
+fn live_version(deployments: &[Deployment]) -> Result<VersionId> {
     let Some(live) = deployments.first() else {
         return Err(Error::Refused("input `deploy`: a gradual rollout needs a version already at 100 %, but this Worker has no deployment yet; use `deploy: true` first".into()));
     };
@@ -141,7 +141,7 @@ async fn upload(ctx: &Ctx, worker: &Worker, args: &VersionArgs) -> Result<Versio
         .iter()
         .map(|m| ModuleSource { name: &m.name, content_type: m.content_type, path: &m.path, size: m.size })
         .collect();
-    let known: HashSet<String> = ctx
+    let known: HashSet<VersionId> = ctx
         .client
         .list_versions(&worker.id, 10)
         .await
@@ -150,10 +150,10 @@ async fn upload(ctx: &Ctx, worker: &Worker, args: &VersionArgs) -> Result<Versio
         .map(|v| v.id)
         .collect();
     let body = bytes::Bytes::from(version_body(&meta, &sources).map_err(|e| match e {
-        BodyError::Module { module, path, source } => {
-            Error::Local { what: format!("could not read module `{module}` ({})", path.display()), source }
+        VersionBodyError::ModuleRead { path, source } => {
+            Error::Local { what: format!("could not read module file {}", path.display()), source }
         }
-        meta @ BodyError::Meta(_) => Error::internal("could not build the upload", meta),
+        encode @ VersionBodyError::Encode(_) => Error::internal("could not encode the version upload", encode),
     })?);
     let send = || async {
         let result = ctx.client.create_version(&worker.id, body.clone(), false).await;
@@ -171,9 +171,9 @@ async fn upload(ctx: &Ctx, worker: &Worker, args: &VersionArgs) -> Result<Versio
 /// Ours: a version that did not exist before, with our annotations.
 async fn find_version(
     client: &Client,
-    worker: &str,
+    worker: &WorkerId,
     args: &VersionArgs,
-    known: &HashSet<String>,
+    known: &HashSet<VersionId>,
 ) -> Result<Option<Version>, ApiError> {
     let versions = client.list_versions(worker, 10).await?;
     Ok(versions.into_iter().find(|v| {

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::cloudflare::ScriptTag;
 use crate::cloudflare::builds::Build;
 use crate::error::{Error, Result};
 use crate::inputs::args::{IfNoBuild, WaitArgs};
@@ -24,7 +25,7 @@ pub async fn run(ctx: &Ctx, args: WaitArgs) -> Result<()> {
     let tracker = Tracker::default();
     let work = async {
         let (tag, name) = resolve_tag(ctx, &args.worker).await?;
-        ctx.output("worker_tag", &tag);
+        ctx.output("worker_tag", tag.as_str());
         if let Some(b) = &args.branch {
             ctx.output("branch", b);
         }
@@ -49,12 +50,12 @@ pub async fn run(ctx: &Ctx, args: WaitArgs) -> Result<()> {
             }
         };
         tracker.set_build(&uuid);
-        ctx.output("build_uuid", &uuid);
-        ctx.summary(|s| s.row("Build", &uuid));
+        ctx.output("build_uuid", uuid.as_str());
+        ctx.summary(|s| s.row("Build", uuid.as_str()));
         let mut tail = Tail::default();
         let build = follow::follow(ctx, &tracker, &uuid, &FollowOpts { logs: args.logs }, &mut tail).await?;
         if let Some(t) = build.trigger_uuid() {
-            ctx.output("trigger_uuid", t);
+            ctx.output("trigger_uuid", t.as_str());
         }
         if args.branch.is_none()
             && let Some(b) = build.branch()
@@ -89,11 +90,11 @@ pub fn pick(builds: &[Build], commit: &str) -> Option<Build> {
                     || (c.len() < 40 && c.len() >= 7 && commit.starts_with(&c))
             })
         })
-        .max_by_key(|b| b.created_on.as_deref().and_then(crate::rfc3339::parse_millis).unwrap_or(i64::MIN))
+        .max_by_key(|b| b.created_at())
         .cloned()
 }
 
-async fn find(ctx: &Ctx, tag: &str, commit: &str) -> Result<Option<Build>> {
+async fn find(ctx: &Ctx, tag: &ScriptTag, commit: &str) -> Result<Option<Build>> {
     let until = tokio::time::Instant::now() + ctx.pace.of(APPEAR_WINDOW).min(ctx.remaining());
     let mut wait = LOOK_FIRST;
     loop {
@@ -115,7 +116,7 @@ async fn find(ctx: &Ctx, tag: &str, commit: &str) -> Result<Option<Build>> {
 }
 
 /// No build appeared: say why that can happen, naming what we can check.
-async fn not_found(ctx: &Ctx, tag: &str, args: &WaitArgs) -> Result<()> {
+async fn not_found(ctx: &Ctx, tag: &ScriptTag, args: &WaitArgs) -> Result<()> {
     let mut why = Vec::new();
     match ctx.client.list_triggers(tag).await {
         Ok(triggers) => match (&args.branch, triggers.is_empty()) {

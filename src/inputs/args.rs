@@ -8,6 +8,8 @@ use super::bindings::{self, Bindings};
 use super::bundle::{self, ModuleFile};
 use super::{Command, InputError, Inputs, Key, rules};
 use crate::ci::outputs::FileFormat;
+use crate::cloudflare::deployments::DeploymentVersion;
+use crate::cloudflare::{BuildUuid, VersionId, WorkerName};
 
 pub const DEFAULT_API_URL: &str = "https://api.cloudflare.com/client/v4";
 
@@ -82,16 +84,14 @@ fn worker_or_tag(i: &Inputs) -> Result<String, InputError> {
 }
 
 /// `worker` for `version`/`deploy`: a name (or the Worker's id, which has the same shape).
-fn worker_name(i: &Inputs) -> Result<String, InputError> {
+fn worker_name(i: &Inputs) -> Result<WorkerName, InputError> {
     let w = i.require(Key::Worker, "set it to the Worker's name")?;
-    if rules::worker_name(w) {
-        Ok(w.to_owned())
-    } else {
-        Err(InputError::new(
+    WorkerName::parse(w).map_err(|_| {
+        InputError::new(
             Key::Worker,
             "is not a Worker name or id (lowercase letters, digits, `-` and `_`, at most 63 characters)",
-        ))
-    }
+        )
+    })
 }
 
 fn branch(i: &Inputs) -> Result<Option<String>, InputError> {
@@ -158,7 +158,7 @@ pub struct WaitArgs {
     pub worker: String,
     pub branch: Option<String>,
     pub commit: Option<String>,
-    pub build_uuid: Option<String>,
+    pub build_uuid: Option<BuildUuid>,
     pub logs: bool,
     pub cancel_on_abort: bool,
     pub if_no_build: IfNoBuild,
@@ -166,15 +166,9 @@ pub struct WaitArgs {
 
 impl WaitArgs {
     pub fn from_inputs(i: &Inputs) -> Result<WaitArgs, InputError> {
-        let build_uuid = match i.get(Key::BuildUuid) {
-            Some(u) if !rules::uuid(u) => {
-                return Err(InputError::new(
-                    Key::BuildUuid,
-                    "is not a UUID (like 0f8b3f2e-6f1c-4a59-9d65-2f2c1c7f3a10)",
-                ));
-            }
-            other => other.map(str::to_ascii_lowercase),
-        };
+        let build_uuid = i.get(Key::BuildUuid).map(BuildUuid::parse).transpose().map_err(|_| {
+            InputError::new(Key::BuildUuid, "is not a UUID (like 0f8b3f2e-6f1c-4a59-9d65-2f2c1c7f3a10)")
+        })?;
         let commit = commit(i)?;
         if build_uuid.is_none() && commit.is_none() {
             return Err(InputError::new(
@@ -200,7 +194,7 @@ impl WaitArgs {
 
 #[derive(Debug)]
 pub struct VersionArgs {
-    pub worker: String,
+    pub worker: WorkerName,
     pub dir: PathBuf,
     pub modules: Vec<ModuleFile>,
     pub main_module: String,
@@ -280,16 +274,10 @@ impl VersionArgs {
     }
 }
 
-/// One version of a deployment and its share of traffic.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Share {
-    pub version_id: String,
-    pub percentage: f64,
-}
-
 #[derive(Debug)]
 pub struct DeployArgs {
-    pub worker: String,
+    /// A name, or a beta-API id (which has a name's shape); the API resolves either.
+    pub worker: WorkerName,
     pub target: Target,
     pub message: Option<String>,
     pub force: bool,
@@ -297,7 +285,7 @@ pub struct DeployArgs {
 
 #[derive(Debug, PartialEq)]
 pub enum Target {
-    Split(Vec<Share>),
+    Split(Vec<DeploymentVersion>),
     Rollback,
 }
 
@@ -325,13 +313,13 @@ impl DeployArgs {
 }
 
 /// `ID[@PERCENT]` items; one without a percentage takes what the other leaves.
-pub fn parse_versions(text: &str) -> Result<Vec<Share>, InputError> {
+pub fn parse_versions(text: &str) -> Result<Vec<DeploymentVersion>, InputError> {
     let bad = |problem: &str| InputError::new(Key::Versions, problem);
     let items: Vec<&str> = text.split([',', '\n']).map(str::trim).filter(|s| !s.is_empty()).collect();
     if items.is_empty() || items.len() > 2 {
         return Err(bad("must list one or two versions (a deployment splits traffic between at most two)"));
     }
-    let mut parsed: Vec<(String, Option<f64>)> = Vec::new();
+    let mut parsed: Vec<(VersionId, Option<f64>)> = Vec::new();
     for item in &items {
         let (id, pct) = match item.split_once('@') {
             Some((id, p)) => (
@@ -343,21 +331,24 @@ pub fn parse_versions(text: &str) -> Result<Vec<Share>, InputError> {
             ),
             None => (item.trim(), None),
         };
-        if !rules::uuid(id) {
-            return Err(bad("has an item that is not a version id (a UUID, as in the `version_id` output)"));
-        }
-        parsed.push((id.to_ascii_lowercase(), pct));
+        let id = VersionId::parse(id)
+            .map_err(|_| bad("has an item that is not a version id (a UUID, as in the `version_id` output)"))?;
+        parsed.push((id, pct));
     }
     if parsed.len() == 2 && parsed[0].0 == parsed[1].0 {
         return Err(bad("lists the same version twice"));
     }
     let given: f64 = parsed.iter().filter_map(|(_, p)| *p).sum();
     let missing = parsed.iter().filter(|(_, p)| p.is_none()).count();
-    let out: Vec<Share> = match missing {
-        0 => parsed.into_iter().map(|(id, p)| Share { version_id: id, percentage: p.unwrap_or_default() }).collect(),
-        1 if given < 100.0 || parsed.len() == 1 => {
-            parsed.into_iter().map(|(id, p)| Share { version_id: id, percentage: p.unwrap_or(100.0 - given) }).collect()
-        }
+    let out: Vec<DeploymentVersion> = match missing {
+        0 => parsed
+            .into_iter()
+            .map(|(id, p)| DeploymentVersion { version_id: id, percentage: p.unwrap_or_default() })
+            .collect(),
+        1 if given < 100.0 || parsed.len() == 1 => parsed
+            .into_iter()
+            .map(|(id, p)| DeploymentVersion { version_id: id, percentage: p.unwrap_or(100.0 - given) })
+            .collect(),
         _ => return Err(bad("needs a percentage on each version when there are two, e.g. `<new>@10, <old>@90`")),
     };
     let total: f64 = out.iter().map(|v| v.percentage).sum();
@@ -377,7 +368,7 @@ mod tests {
     #[test]
     fn version_lists() {
         let one = parse_versions(A).unwrap();
-        assert_eq!(one, vec![Share { version_id: A.into(), percentage: 100.0 }]);
+        assert_eq!(one, vec![DeploymentVersion { version_id: VersionId::parse(A).unwrap(), percentage: 100.0 }]);
         let two = parse_versions(&format!("{A}@10,\n{B}@90")).unwrap();
         assert_eq!(two[1].percentage, 90.0);
         let implied = parse_versions(&format!("{A}@12.5, {B}")).unwrap();

@@ -6,6 +6,8 @@
 
 use std::time::Duration;
 
+use crate::cloudflare::{ScriptTag, WorkerName};
+
 /// The toolkit's `getBooleanInput` rule (YAML 1.2 core schema): exactly these six spellings.
 pub fn boolean(v: &str) -> Option<bool> {
     match v {
@@ -46,26 +48,19 @@ pub fn duration(s: &str) -> Option<Duration> {
     Some(total).filter(|d| !d.is_zero() && *d <= Duration::from_secs(86_400))
 }
 
-/// A Worker name as Cloudflare allows it: `^[a-z0-9_][a-z0-9-_]*$`, at most 63 characters
-/// (`cloudflare-api.md` §4).
+/// A Worker name as Cloudflare allows it; the id types own the rule.
 pub fn worker_name(s: &str) -> bool {
-    s.len() <= 63
-        && s.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    WorkerName::is_valid(s)
 }
 
 /// A script tag (Builds' `external_script_id`): 32 hexadecimal characters.
 pub fn tag(s: &str) -> bool {
-    s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())
+    ScriptTag::is_valid(s)
 }
 
 /// The canonical hyphenated UUID form.
 pub fn uuid(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 36
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| if matches!(i, 8 | 13 | 18 | 23) { *c == b'-' } else { c.is_ascii_hexdigit() })
+    crate::cloudflare::ids::is_uuid(s)
 }
 
 /// A commit hash, full or abbreviated: 7 to 64 hexadecimal characters (SHA-1 or SHA-256).
@@ -103,17 +98,10 @@ pub fn api_url(url: &str) -> Result<reqwest::Url, &'static str> {
         reqwest::Url::parse(url).map_err(|_| "is not a URL; the default is https://api.cloudflare.com/client/v4")?;
     match parsed.scheme() {
         "https" => Ok(parsed),
-        "http" if is_loopback(&parsed) => Ok(parsed),
+        "http" if crate::pace::is_loopback(&parsed) => Ok(parsed),
         "http" => Err("must use https (plain http is accepted only for 127.0.0.1, ::1 or localhost)"),
         _ => Err("must be an https URL"),
     }
-}
-
-/// Loopback: `localhost`, 127.0.0.0/8 or `::1`.
-pub fn is_loopback(url: &reqwest::Url) -> bool {
-    let host = url.host_str().unwrap_or_default();
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The closest of `known` to a misspelt `given`, when one is close enough to be a typo.
