@@ -128,14 +128,14 @@ fn timeout_without_cancel_on_abort_leaves_the_build_running() {
 fn sigint_mid_build_cancels_once_writes_outputs_and_exits_fast() {
     let sim = sim_with(BuildProfile { running_ms: 60_000, ..fast_profile() });
     let inv = Invocation::new(&sim);
-    let child = inv.spawn();
-    assert!(eventually(Duration::from_secs(10), || sim.builds().first().is_some_and(|b| b["status"] == "running")));
-    std::thread::sleep(Duration::from_millis(200));
+    let mut child = inv.watch();
+    // The binary has seen the build running (not only the simulator).
+    child.wait_for_line(": running", Duration::from_secs(10));
     let signalled = Instant::now();
-    send_signal(&child, "INT");
-    let out = child.wait_with_output().unwrap();
+    child.signal("INT");
+    let (code, stdout, stderr) = child.wait(Duration::from_secs(30));
     let took = signalled.elapsed();
-    let run = inv.collect(out.status.code(), out.stdout, out.stderr, took);
+    let run = inv.collect(code, stdout, stderr, took);
     run.assert_code(130);
     assert!(took < Duration::from_secs(5), "exit took {took:?}");
     assert_eq!(requests_matching(&sim, "PUT", "/cancel"), 1);

@@ -3,7 +3,11 @@
 //! (exit code, outputs, log lines, resources created); faults that must not be survived
 //! (401/403/404/400) must end in a clear API error with exit code 5 and no retry.
 //!
-//! One test per cell, named `<command>_<endpoint>_<fault>`.
+//! The cells are generated: [`fault_matrix!`] expands a table of endpoints × a table of faults
+//! into one test per cell, named `<command>_<endpoint>::<fault>` (e.g.
+//! `build_logs::status_404`), so no cell can be missing. Each fault has a default expectation;
+//! [`OVERRIDES`] lists the cells that differ, and a test checks that it names only cells that
+//! exist and that each entry changes something.
 
 mod common;
 
@@ -104,7 +108,39 @@ fn baseline(cmd: Cmd) -> &'static Result {
     })
 }
 
-fn cell(cmd: Cmd, method: &str, path: &str, excludes: Option<&str>, action: FaultAction, expect: Expect) {
+/// One endpoint a command calls, as a fault is aimed at it: the first request whose method is
+/// `method` and whose path contains `path` (and not `excludes`).
+struct Endpoint {
+    name: &'static str,
+    cmd: Cmd,
+    method: &'static str,
+    path: &'static str,
+    excludes: Option<&'static str>,
+}
+
+/// The cells whose expectation is not their fault's default, as (endpoint, fault, expectation).
+const OVERRIDES: &[(&str, &str, Expect)] = &[
+    // Log reads are best effort: a refused page does not fail the step, whose result is the
+    // build's; the lines are read again on the next poll.
+    ("build_logs", "status_401", Expect::Survive),
+    ("build_logs", "status_403", Expect::Survive),
+    ("build_logs", "status_404", Expect::Survive),
+    ("build_logs", "status_400_validation", Expect::Survive),
+    ("wait_logs", "status_401", Expect::Survive),
+    ("wait_logs", "status_403", Expect::Survive),
+    ("wait_logs", "status_404", Expect::Survive),
+    ("wait_logs", "status_400_validation", Expect::Survive),
+    // `version` looks the Worker up; 404 means there is none yet, and it is created.
+    ("version_worker", "status_404", Expect::Survive),
+];
+
+fn expectation(endpoint: &str, fault: &str, default: Expect) -> Expect {
+    OVERRIDES.iter().find(|(e, f, _)| *e == endpoint && *f == fault).map_or(default, |(_, _, x)| *x)
+}
+
+fn cell(endpoint: &Endpoint, fault_name: &str, action: FaultAction, default: Expect) {
+    let Endpoint { cmd, method, path, excludes, .. } = *endpoint;
+    let expect = expectation(endpoint.name, fault_name, default);
     let sim = matrix_sim();
     let inv = prepare(&sim, cmd);
     let before = sim.requests().len();
@@ -150,241 +186,104 @@ fn cell(cmd: Cmd, method: &str, path: &str, excludes: Option<&str>, action: Faul
     }
 }
 
-macro_rules! cells {
-    ($($name:ident: $cmd:expr, $method:literal, $path:literal, $excl:expr, $action:expr, $expect:expr;)*) => {
+/// Expands `endpoints × faults` into a module per endpoint holding a test per fault, and the
+/// tables [`ENDPOINTS`] and [`FAULTS`] (with each fault's default expectation) from the same
+/// tokens.
+macro_rules! fault_matrix {
+    (
+        endpoints { $($ep:ident => $cmd:ident $method:literal $path:literal $(excluding $excl:literal)?;)* }
+        faults $faults:tt
+    ) => {
+        const ENDPOINTS: &[&Endpoint] = &[$(&$ep::ENDPOINT),*];
+        fault_matrix!(@table $faults);
+        $(
+            mod $ep {
+                use super::*;
+                pub(super) const ENDPOINT: Endpoint = Endpoint {
+                    name: stringify!($ep),
+                    cmd: Cmd::$cmd,
+                    method: $method,
+                    path: $path,
+                    excludes: fault_matrix!(@opt $($excl)?),
+                };
+                fault_matrix!(@tests $faults);
+            }
+        )*
+    };
+    (@opt) => { None };
+    (@opt $e:literal) => { Some($e) };
+    (@table { $($f:ident: $action:expr => $expect:ident;)* }) => {
+        const FAULTS: &[(&str, Expect)] = &[$((stringify!($f), Expect::$expect)),*];
+    };
+    (@tests { $($f:ident: $action:expr => $expect:ident;)* }) => {
         $(
             #[test]
-            fn $name() {
-                cell($cmd, $method, $path, $excl, $action, $expect);
+            fn $f() {
+                cell(&ENDPOINT, stringify!($f), $action, Expect::$expect);
             }
         )*
     };
 }
 
-cells! {
-    build_scripts_429_retry_after: Cmd::Build, "GET", "/workers/scripts", None, status(429, 10429, Some(1)), Expect::Survive;
-    build_scripts_429: Cmd::Build, "GET", "/workers/scripts", None, status(429, 10429, None), Expect::Survive;
-    build_scripts_500: Cmd::Build, "GET", "/workers/scripts", None, status(500, 10002, None), Expect::Survive;
-    build_scripts_502: Cmd::Build, "GET", "/workers/scripts", None, status(502, 10002, None), Expect::Survive;
-    build_scripts_503: Cmd::Build, "GET", "/workers/scripts", None, status(503, 10002, None), Expect::Survive;
-    build_scripts_504: Cmd::Build, "GET", "/workers/scripts", None, status(504, 10002, None), Expect::Survive;
-    build_scripts_reset: Cmd::Build, "GET", "/workers/scripts", None, FaultAction::Drop, Expect::Survive;
-    build_scripts_read_timeout: Cmd::Build, "GET", "/workers/scripts", None, FaultAction::Delay { ms: 900 }, Expect::Survive;
-    build_scripts_malformed_json: Cmd::Build, "GET", "/workers/scripts", None, FaultAction::Malformed, Expect::Survive;
-    build_scripts_success_false_5xx: Cmd::Build, "GET", "/workers/scripts", None, FaultAction::SuccessFalse { code: 10002 }, Expect::Survive;
-    build_scripts_unknown_enum: Cmd::Build, "GET", "/workers/scripts", None, FaultAction::UnknownEnum, Expect::Survive;
-    build_scripts_401: Cmd::Build, "GET", "/workers/scripts", None, status(401, 10000, None), Expect::Refused;
-    build_scripts_403: Cmd::Build, "GET", "/workers/scripts", None, status(403, 10000, None), Expect::Refused;
-    build_scripts_404: Cmd::Build, "GET", "/workers/scripts", None, status(404, 10007, None), Expect::Refused;
-    build_scripts_400_validation: Cmd::Build, "GET", "/workers/scripts", None, status(400, 10021, None), Expect::Refused;
-    build_triggers_429_retry_after: Cmd::Build, "GET", "/triggers", None, status(429, 10429, Some(1)), Expect::Survive;
-    build_triggers_429: Cmd::Build, "GET", "/triggers", None, status(429, 10429, None), Expect::Survive;
-    build_triggers_500: Cmd::Build, "GET", "/triggers", None, status(500, 10002, None), Expect::Survive;
-    build_triggers_502: Cmd::Build, "GET", "/triggers", None, status(502, 10002, None), Expect::Survive;
-    build_triggers_503: Cmd::Build, "GET", "/triggers", None, status(503, 10002, None), Expect::Survive;
-    build_triggers_504: Cmd::Build, "GET", "/triggers", None, status(504, 10002, None), Expect::Survive;
-    build_triggers_reset: Cmd::Build, "GET", "/triggers", None, FaultAction::Drop, Expect::Survive;
-    build_triggers_read_timeout: Cmd::Build, "GET", "/triggers", None, FaultAction::Delay { ms: 900 }, Expect::Survive;
-    build_triggers_malformed_json: Cmd::Build, "GET", "/triggers", None, FaultAction::Malformed, Expect::Survive;
-    build_triggers_success_false_5xx: Cmd::Build, "GET", "/triggers", None, FaultAction::SuccessFalse { code: 10002 }, Expect::Survive;
-    build_triggers_unknown_enum: Cmd::Build, "GET", "/triggers", None, FaultAction::UnknownEnum, Expect::Survive;
-    build_triggers_401: Cmd::Build, "GET", "/triggers", None, status(401, 10000, None), Expect::Refused;
-    build_triggers_403: Cmd::Build, "GET", "/triggers", None, status(403, 10000, None), Expect::Refused;
-    build_triggers_404: Cmd::Build, "GET", "/triggers", None, status(404, 10007, None), Expect::Refused;
-    build_triggers_400_validation: Cmd::Build, "GET", "/triggers", None, status(400, 10021, None), Expect::Refused;
-    build_start_429_retry_after: Cmd::Build, "POST", "/builds/triggers/", None, status(429, 10429, Some(1)), Expect::Survive;
-    build_start_429: Cmd::Build, "POST", "/builds/triggers/", None, status(429, 10429, None), Expect::Survive;
-    build_start_500: Cmd::Build, "POST", "/builds/triggers/", None, status(500, 10002, None), Expect::Survive;
-    build_start_502: Cmd::Build, "POST", "/builds/triggers/", None, status(502, 10002, None), Expect::Survive;
-    build_start_503: Cmd::Build, "POST", "/builds/triggers/", None, status(503, 10002, None), Expect::Survive;
-    build_start_504: Cmd::Build, "POST", "/builds/triggers/", None, status(504, 10002, None), Expect::Survive;
-    build_start_reset: Cmd::Build, "POST", "/builds/triggers/", None, FaultAction::Drop, Expect::Survive;
-    build_start_read_timeout: Cmd::Build, "POST", "/builds/triggers/", None, FaultAction::Delay { ms: 900 }, Expect::Survive;
-    build_start_malformed_json: Cmd::Build, "POST", "/builds/triggers/", None, FaultAction::Malformed, Expect::Survive;
-    build_start_success_false_5xx: Cmd::Build, "POST", "/builds/triggers/", None, FaultAction::SuccessFalse { code: 10002 }, Expect::Survive;
-    build_start_unknown_enum: Cmd::Build, "POST", "/builds/triggers/", None, FaultAction::UnknownEnum, Expect::Survive;
-    build_start_401: Cmd::Build, "POST", "/builds/triggers/", None, status(401, 10000, None), Expect::Refused;
-    build_start_403: Cmd::Build, "POST", "/builds/triggers/", None, status(403, 10000, None), Expect::Refused;
-    build_start_404: Cmd::Build, "POST", "/builds/triggers/", None, status(404, 10007, None), Expect::Refused;
-    build_start_400_validation: Cmd::Build, "POST", "/builds/triggers/", None, status(400, 10021, None), Expect::Refused;
-    build_status_429_retry_after: Cmd::Build, "GET", "/builds/builds/", Some("/logs"), status(429, 10429, Some(1)), Expect::Survive;
-    build_status_429: Cmd::Build, "GET", "/builds/builds/", Some("/logs"), status(429, 10429, None), Expect::Survive;
-    build_status_500: Cmd::Build, "GET", "/builds/builds/", Some("/logs"), status(500, 10002, None), Expect::Survive;
-    build_status_502: Cmd::Build, "GET", "/builds/builds/", Some("/logs"), status(502, 10002, None), Expect::Survive;
-    build_status_503: Cmd::Build, "GET", "/builds/builds/", Some("/logs"), status(503, 10002, None), Expect::Survive;
-    build_status_504: Cmd::Build, "GET", "/builds/builds/", Some("/logs"), status(504, 10002, None), Expect::Survive;
-    build_status_reset: Cmd::Build, "GET", "/builds/builds/", Some("/logs"), FaultAction::Drop, Expect::Survive;
-    build_status_read_timeout: Cmd::Build, "GET", "/builds/builds/", Some("/logs"), FaultAction::Delay { ms: 900 }, Expect::Survive;
-    build_status_malformed_json: Cmd::Build, "GET", "/builds/builds/", Some("/logs"), FaultAction::Malformed, Expect::Survive;
-    build_status_success_false_5xx: Cmd::Build, "GET", "/builds/builds/", Some("/logs"), FaultAction::SuccessFalse { code: 10002 }, Expect::Survive;
-    build_status_unknown_enum: Cmd::Build, "GET", "/builds/builds/", Some("/logs"), FaultAction::UnknownEnum, Expect::Survive;
-    build_status_401: Cmd::Build, "GET", "/builds/builds/", Some("/logs"), status(401, 10000, None), Expect::Refused;
-    build_status_403: Cmd::Build, "GET", "/builds/builds/", Some("/logs"), status(403, 10000, None), Expect::Refused;
-    build_status_404: Cmd::Build, "GET", "/builds/builds/", Some("/logs"), status(404, 10007, None), Expect::Refused;
-    build_status_400_validation: Cmd::Build, "GET", "/builds/builds/", Some("/logs"), status(400, 10021, None), Expect::Refused;
-    build_logs_429_retry_after: Cmd::Build, "GET", "/logs", None, status(429, 10429, Some(1)), Expect::Survive;
-    build_logs_429: Cmd::Build, "GET", "/logs", None, status(429, 10429, None), Expect::Survive;
-    build_logs_500: Cmd::Build, "GET", "/logs", None, status(500, 10002, None), Expect::Survive;
-    build_logs_502: Cmd::Build, "GET", "/logs", None, status(502, 10002, None), Expect::Survive;
-    build_logs_503: Cmd::Build, "GET", "/logs", None, status(503, 10002, None), Expect::Survive;
-    build_logs_504: Cmd::Build, "GET", "/logs", None, status(504, 10002, None), Expect::Survive;
-    build_logs_reset: Cmd::Build, "GET", "/logs", None, FaultAction::Drop, Expect::Survive;
-    build_logs_read_timeout: Cmd::Build, "GET", "/logs", None, FaultAction::Delay { ms: 900 }, Expect::Survive;
-    build_logs_malformed_json: Cmd::Build, "GET", "/logs", None, FaultAction::Malformed, Expect::Survive;
-    build_logs_success_false_5xx: Cmd::Build, "GET", "/logs", None, FaultAction::SuccessFalse { code: 10002 }, Expect::Survive;
-    build_logs_unknown_enum: Cmd::Build, "GET", "/logs", None, FaultAction::UnknownEnum, Expect::Survive;
-    build_logs_401: Cmd::Build, "GET", "/logs", None, status(401, 10000, None), Expect::Survive;
-    build_logs_403: Cmd::Build, "GET", "/logs", None, status(403, 10000, None), Expect::Survive;
-    build_logs_404: Cmd::Build, "GET", "/logs", None, status(404, 10007, None), Expect::Survive;
-    build_logs_400_validation: Cmd::Build, "GET", "/logs", None, status(400, 10021, None), Expect::Survive;
-    wait_scripts_429_retry_after: Cmd::Wait, "GET", "/workers/scripts", None, status(429, 10429, Some(1)), Expect::Survive;
-    wait_scripts_429: Cmd::Wait, "GET", "/workers/scripts", None, status(429, 10429, None), Expect::Survive;
-    wait_scripts_500: Cmd::Wait, "GET", "/workers/scripts", None, status(500, 10002, None), Expect::Survive;
-    wait_scripts_502: Cmd::Wait, "GET", "/workers/scripts", None, status(502, 10002, None), Expect::Survive;
-    wait_scripts_503: Cmd::Wait, "GET", "/workers/scripts", None, status(503, 10002, None), Expect::Survive;
-    wait_scripts_504: Cmd::Wait, "GET", "/workers/scripts", None, status(504, 10002, None), Expect::Survive;
-    wait_scripts_reset: Cmd::Wait, "GET", "/workers/scripts", None, FaultAction::Drop, Expect::Survive;
-    wait_scripts_read_timeout: Cmd::Wait, "GET", "/workers/scripts", None, FaultAction::Delay { ms: 900 }, Expect::Survive;
-    wait_scripts_malformed_json: Cmd::Wait, "GET", "/workers/scripts", None, FaultAction::Malformed, Expect::Survive;
-    wait_scripts_success_false_5xx: Cmd::Wait, "GET", "/workers/scripts", None, FaultAction::SuccessFalse { code: 10002 }, Expect::Survive;
-    wait_scripts_unknown_enum: Cmd::Wait, "GET", "/workers/scripts", None, FaultAction::UnknownEnum, Expect::Survive;
-    wait_scripts_401: Cmd::Wait, "GET", "/workers/scripts", None, status(401, 10000, None), Expect::Refused;
-    wait_scripts_403: Cmd::Wait, "GET", "/workers/scripts", None, status(403, 10000, None), Expect::Refused;
-    wait_scripts_404: Cmd::Wait, "GET", "/workers/scripts", None, status(404, 10007, None), Expect::Refused;
-    wait_scripts_400_validation: Cmd::Wait, "GET", "/workers/scripts", None, status(400, 10021, None), Expect::Refused;
-    wait_list_429_retry_after: Cmd::Wait, "GET", "/builds/workers/", Some("/triggers"), status(429, 10429, Some(1)), Expect::Survive;
-    wait_list_429: Cmd::Wait, "GET", "/builds/workers/", Some("/triggers"), status(429, 10429, None), Expect::Survive;
-    wait_list_500: Cmd::Wait, "GET", "/builds/workers/", Some("/triggers"), status(500, 10002, None), Expect::Survive;
-    wait_list_502: Cmd::Wait, "GET", "/builds/workers/", Some("/triggers"), status(502, 10002, None), Expect::Survive;
-    wait_list_503: Cmd::Wait, "GET", "/builds/workers/", Some("/triggers"), status(503, 10002, None), Expect::Survive;
-    wait_list_504: Cmd::Wait, "GET", "/builds/workers/", Some("/triggers"), status(504, 10002, None), Expect::Survive;
-    wait_list_reset: Cmd::Wait, "GET", "/builds/workers/", Some("/triggers"), FaultAction::Drop, Expect::Survive;
-    wait_list_read_timeout: Cmd::Wait, "GET", "/builds/workers/", Some("/triggers"), FaultAction::Delay { ms: 900 }, Expect::Survive;
-    wait_list_malformed_json: Cmd::Wait, "GET", "/builds/workers/", Some("/triggers"), FaultAction::Malformed, Expect::Survive;
-    wait_list_success_false_5xx: Cmd::Wait, "GET", "/builds/workers/", Some("/triggers"), FaultAction::SuccessFalse { code: 10002 }, Expect::Survive;
-    wait_list_unknown_enum: Cmd::Wait, "GET", "/builds/workers/", Some("/triggers"), FaultAction::UnknownEnum, Expect::Survive;
-    wait_list_401: Cmd::Wait, "GET", "/builds/workers/", Some("/triggers"), status(401, 10000, None), Expect::Refused;
-    wait_list_403: Cmd::Wait, "GET", "/builds/workers/", Some("/triggers"), status(403, 10000, None), Expect::Refused;
-    wait_list_404: Cmd::Wait, "GET", "/builds/workers/", Some("/triggers"), status(404, 10007, None), Expect::Refused;
-    wait_list_400_validation: Cmd::Wait, "GET", "/builds/workers/", Some("/triggers"), status(400, 10021, None), Expect::Refused;
-    wait_status_429_retry_after: Cmd::Wait, "GET", "/builds/builds/", Some("/logs"), status(429, 10429, Some(1)), Expect::Survive;
-    wait_status_429: Cmd::Wait, "GET", "/builds/builds/", Some("/logs"), status(429, 10429, None), Expect::Survive;
-    wait_status_500: Cmd::Wait, "GET", "/builds/builds/", Some("/logs"), status(500, 10002, None), Expect::Survive;
-    wait_status_502: Cmd::Wait, "GET", "/builds/builds/", Some("/logs"), status(502, 10002, None), Expect::Survive;
-    wait_status_503: Cmd::Wait, "GET", "/builds/builds/", Some("/logs"), status(503, 10002, None), Expect::Survive;
-    wait_status_504: Cmd::Wait, "GET", "/builds/builds/", Some("/logs"), status(504, 10002, None), Expect::Survive;
-    wait_status_reset: Cmd::Wait, "GET", "/builds/builds/", Some("/logs"), FaultAction::Drop, Expect::Survive;
-    wait_status_read_timeout: Cmd::Wait, "GET", "/builds/builds/", Some("/logs"), FaultAction::Delay { ms: 900 }, Expect::Survive;
-    wait_status_malformed_json: Cmd::Wait, "GET", "/builds/builds/", Some("/logs"), FaultAction::Malformed, Expect::Survive;
-    wait_status_success_false_5xx: Cmd::Wait, "GET", "/builds/builds/", Some("/logs"), FaultAction::SuccessFalse { code: 10002 }, Expect::Survive;
-    wait_status_unknown_enum: Cmd::Wait, "GET", "/builds/builds/", Some("/logs"), FaultAction::UnknownEnum, Expect::Survive;
-    wait_status_401: Cmd::Wait, "GET", "/builds/builds/", Some("/logs"), status(401, 10000, None), Expect::Refused;
-    wait_status_403: Cmd::Wait, "GET", "/builds/builds/", Some("/logs"), status(403, 10000, None), Expect::Refused;
-    wait_status_404: Cmd::Wait, "GET", "/builds/builds/", Some("/logs"), status(404, 10007, None), Expect::Refused;
-    wait_status_400_validation: Cmd::Wait, "GET", "/builds/builds/", Some("/logs"), status(400, 10021, None), Expect::Refused;
-    wait_logs_429_retry_after: Cmd::Wait, "GET", "/logs", None, status(429, 10429, Some(1)), Expect::Survive;
-    wait_logs_429: Cmd::Wait, "GET", "/logs", None, status(429, 10429, None), Expect::Survive;
-    wait_logs_500: Cmd::Wait, "GET", "/logs", None, status(500, 10002, None), Expect::Survive;
-    wait_logs_502: Cmd::Wait, "GET", "/logs", None, status(502, 10002, None), Expect::Survive;
-    wait_logs_503: Cmd::Wait, "GET", "/logs", None, status(503, 10002, None), Expect::Survive;
-    wait_logs_504: Cmd::Wait, "GET", "/logs", None, status(504, 10002, None), Expect::Survive;
-    wait_logs_reset: Cmd::Wait, "GET", "/logs", None, FaultAction::Drop, Expect::Survive;
-    wait_logs_read_timeout: Cmd::Wait, "GET", "/logs", None, FaultAction::Delay { ms: 900 }, Expect::Survive;
-    wait_logs_malformed_json: Cmd::Wait, "GET", "/logs", None, FaultAction::Malformed, Expect::Survive;
-    wait_logs_success_false_5xx: Cmd::Wait, "GET", "/logs", None, FaultAction::SuccessFalse { code: 10002 }, Expect::Survive;
-    wait_logs_unknown_enum: Cmd::Wait, "GET", "/logs", None, FaultAction::UnknownEnum, Expect::Survive;
-    wait_logs_401: Cmd::Wait, "GET", "/logs", None, status(401, 10000, None), Expect::Survive;
-    wait_logs_403: Cmd::Wait, "GET", "/logs", None, status(403, 10000, None), Expect::Survive;
-    wait_logs_404: Cmd::Wait, "GET", "/logs", None, status(404, 10007, None), Expect::Survive;
-    wait_logs_400_validation: Cmd::Wait, "GET", "/logs", None, status(400, 10021, None), Expect::Survive;
-    version_worker_429_retry_after: Cmd::Version, "GET", "/workers/workers/my-worker", Some("/versions"), status(429, 10429, Some(1)), Expect::Survive;
-    version_worker_429: Cmd::Version, "GET", "/workers/workers/my-worker", Some("/versions"), status(429, 10429, None), Expect::Survive;
-    version_worker_500: Cmd::Version, "GET", "/workers/workers/my-worker", Some("/versions"), status(500, 10002, None), Expect::Survive;
-    version_worker_502: Cmd::Version, "GET", "/workers/workers/my-worker", Some("/versions"), status(502, 10002, None), Expect::Survive;
-    version_worker_503: Cmd::Version, "GET", "/workers/workers/my-worker", Some("/versions"), status(503, 10002, None), Expect::Survive;
-    version_worker_504: Cmd::Version, "GET", "/workers/workers/my-worker", Some("/versions"), status(504, 10002, None), Expect::Survive;
-    version_worker_reset: Cmd::Version, "GET", "/workers/workers/my-worker", Some("/versions"), FaultAction::Drop, Expect::Survive;
-    version_worker_read_timeout: Cmd::Version, "GET", "/workers/workers/my-worker", Some("/versions"), FaultAction::Delay { ms: 900 }, Expect::Survive;
-    version_worker_malformed_json: Cmd::Version, "GET", "/workers/workers/my-worker", Some("/versions"), FaultAction::Malformed, Expect::Survive;
-    version_worker_success_false_5xx: Cmd::Version, "GET", "/workers/workers/my-worker", Some("/versions"), FaultAction::SuccessFalse { code: 10002 }, Expect::Survive;
-    version_worker_unknown_enum: Cmd::Version, "GET", "/workers/workers/my-worker", Some("/versions"), FaultAction::UnknownEnum, Expect::Survive;
-    version_worker_401: Cmd::Version, "GET", "/workers/workers/my-worker", Some("/versions"), status(401, 10000, None), Expect::Refused;
-    version_worker_403: Cmd::Version, "GET", "/workers/workers/my-worker", Some("/versions"), status(403, 10000, None), Expect::Refused;
-    version_worker_404: Cmd::Version, "GET", "/workers/workers/my-worker", Some("/versions"), status(404, 10007, None), Expect::Survive;
-    version_worker_400_validation: Cmd::Version, "GET", "/workers/workers/my-worker", Some("/versions"), status(400, 10021, None), Expect::Refused;
-    version_upload_429_retry_after: Cmd::Version, "POST", "/versions", None, status(429, 10429, Some(1)), Expect::Survive;
-    version_upload_429: Cmd::Version, "POST", "/versions", None, status(429, 10429, None), Expect::Survive;
-    version_upload_500: Cmd::Version, "POST", "/versions", None, status(500, 10002, None), Expect::Survive;
-    version_upload_502: Cmd::Version, "POST", "/versions", None, status(502, 10002, None), Expect::Survive;
-    version_upload_503: Cmd::Version, "POST", "/versions", None, status(503, 10002, None), Expect::Survive;
-    version_upload_504: Cmd::Version, "POST", "/versions", None, status(504, 10002, None), Expect::Survive;
-    version_upload_reset: Cmd::Version, "POST", "/versions", None, FaultAction::Drop, Expect::Survive;
-    version_upload_read_timeout: Cmd::Version, "POST", "/versions", None, FaultAction::Delay { ms: 900 }, Expect::Survive;
-    version_upload_malformed_json: Cmd::Version, "POST", "/versions", None, FaultAction::Malformed, Expect::Survive;
-    version_upload_success_false_5xx: Cmd::Version, "POST", "/versions", None, FaultAction::SuccessFalse { code: 10002 }, Expect::Survive;
-    version_upload_unknown_enum: Cmd::Version, "POST", "/versions", None, FaultAction::UnknownEnum, Expect::Survive;
-    version_upload_401: Cmd::Version, "POST", "/versions", None, status(401, 10000, None), Expect::Refused;
-    version_upload_403: Cmd::Version, "POST", "/versions", None, status(403, 10000, None), Expect::Refused;
-    version_upload_404: Cmd::Version, "POST", "/versions", None, status(404, 10007, None), Expect::Refused;
-    version_upload_400_validation: Cmd::Version, "POST", "/versions", None, status(400, 10021, None), Expect::Refused;
-    version_deploy_429_retry_after: Cmd::Version, "POST", "/deployments", None, status(429, 10429, Some(1)), Expect::Survive;
-    version_deploy_429: Cmd::Version, "POST", "/deployments", None, status(429, 10429, None), Expect::Survive;
-    version_deploy_500: Cmd::Version, "POST", "/deployments", None, status(500, 10002, None), Expect::Survive;
-    version_deploy_502: Cmd::Version, "POST", "/deployments", None, status(502, 10002, None), Expect::Survive;
-    version_deploy_503: Cmd::Version, "POST", "/deployments", None, status(503, 10002, None), Expect::Survive;
-    version_deploy_504: Cmd::Version, "POST", "/deployments", None, status(504, 10002, None), Expect::Survive;
-    version_deploy_reset: Cmd::Version, "POST", "/deployments", None, FaultAction::Drop, Expect::Survive;
-    version_deploy_read_timeout: Cmd::Version, "POST", "/deployments", None, FaultAction::Delay { ms: 900 }, Expect::Survive;
-    version_deploy_malformed_json: Cmd::Version, "POST", "/deployments", None, FaultAction::Malformed, Expect::Survive;
-    version_deploy_success_false_5xx: Cmd::Version, "POST", "/deployments", None, FaultAction::SuccessFalse { code: 10002 }, Expect::Survive;
-    version_deploy_unknown_enum: Cmd::Version, "POST", "/deployments", None, FaultAction::UnknownEnum, Expect::Survive;
-    version_deploy_401: Cmd::Version, "POST", "/deployments", None, status(401, 10000, None), Expect::Refused;
-    version_deploy_403: Cmd::Version, "POST", "/deployments", None, status(403, 10000, None), Expect::Refused;
-    version_deploy_404: Cmd::Version, "POST", "/deployments", None, status(404, 10007, None), Expect::Refused;
-    version_deploy_400_validation: Cmd::Version, "POST", "/deployments", None, status(400, 10021, None), Expect::Refused;
-    deploy_worker_429_retry_after: Cmd::Deploy, "GET", "/workers/workers/my-worker", Some("/versions"), status(429, 10429, Some(1)), Expect::Survive;
-    deploy_worker_429: Cmd::Deploy, "GET", "/workers/workers/my-worker", Some("/versions"), status(429, 10429, None), Expect::Survive;
-    deploy_worker_500: Cmd::Deploy, "GET", "/workers/workers/my-worker", Some("/versions"), status(500, 10002, None), Expect::Survive;
-    deploy_worker_502: Cmd::Deploy, "GET", "/workers/workers/my-worker", Some("/versions"), status(502, 10002, None), Expect::Survive;
-    deploy_worker_503: Cmd::Deploy, "GET", "/workers/workers/my-worker", Some("/versions"), status(503, 10002, None), Expect::Survive;
-    deploy_worker_504: Cmd::Deploy, "GET", "/workers/workers/my-worker", Some("/versions"), status(504, 10002, None), Expect::Survive;
-    deploy_worker_reset: Cmd::Deploy, "GET", "/workers/workers/my-worker", Some("/versions"), FaultAction::Drop, Expect::Survive;
-    deploy_worker_read_timeout: Cmd::Deploy, "GET", "/workers/workers/my-worker", Some("/versions"), FaultAction::Delay { ms: 900 }, Expect::Survive;
-    deploy_worker_malformed_json: Cmd::Deploy, "GET", "/workers/workers/my-worker", Some("/versions"), FaultAction::Malformed, Expect::Survive;
-    deploy_worker_success_false_5xx: Cmd::Deploy, "GET", "/workers/workers/my-worker", Some("/versions"), FaultAction::SuccessFalse { code: 10002 }, Expect::Survive;
-    deploy_worker_unknown_enum: Cmd::Deploy, "GET", "/workers/workers/my-worker", Some("/versions"), FaultAction::UnknownEnum, Expect::Survive;
-    deploy_worker_401: Cmd::Deploy, "GET", "/workers/workers/my-worker", Some("/versions"), status(401, 10000, None), Expect::Refused;
-    deploy_worker_403: Cmd::Deploy, "GET", "/workers/workers/my-worker", Some("/versions"), status(403, 10000, None), Expect::Refused;
-    deploy_worker_404: Cmd::Deploy, "GET", "/workers/workers/my-worker", Some("/versions"), status(404, 10007, None), Expect::Refused;
-    deploy_worker_400_validation: Cmd::Deploy, "GET", "/workers/workers/my-worker", Some("/versions"), status(400, 10021, None), Expect::Refused;
-    deploy_list_429_retry_after: Cmd::Deploy, "GET", "/deployments", None, status(429, 10429, Some(1)), Expect::Survive;
-    deploy_list_429: Cmd::Deploy, "GET", "/deployments", None, status(429, 10429, None), Expect::Survive;
-    deploy_list_500: Cmd::Deploy, "GET", "/deployments", None, status(500, 10002, None), Expect::Survive;
-    deploy_list_502: Cmd::Deploy, "GET", "/deployments", None, status(502, 10002, None), Expect::Survive;
-    deploy_list_503: Cmd::Deploy, "GET", "/deployments", None, status(503, 10002, None), Expect::Survive;
-    deploy_list_504: Cmd::Deploy, "GET", "/deployments", None, status(504, 10002, None), Expect::Survive;
-    deploy_list_reset: Cmd::Deploy, "GET", "/deployments", None, FaultAction::Drop, Expect::Survive;
-    deploy_list_read_timeout: Cmd::Deploy, "GET", "/deployments", None, FaultAction::Delay { ms: 900 }, Expect::Survive;
-    deploy_list_malformed_json: Cmd::Deploy, "GET", "/deployments", None, FaultAction::Malformed, Expect::Survive;
-    deploy_list_success_false_5xx: Cmd::Deploy, "GET", "/deployments", None, FaultAction::SuccessFalse { code: 10002 }, Expect::Survive;
-    deploy_list_unknown_enum: Cmd::Deploy, "GET", "/deployments", None, FaultAction::UnknownEnum, Expect::Survive;
-    deploy_list_401: Cmd::Deploy, "GET", "/deployments", None, status(401, 10000, None), Expect::Refused;
-    deploy_list_403: Cmd::Deploy, "GET", "/deployments", None, status(403, 10000, None), Expect::Refused;
-    deploy_list_404: Cmd::Deploy, "GET", "/deployments", None, status(404, 10007, None), Expect::Refused;
-    deploy_list_400_validation: Cmd::Deploy, "GET", "/deployments", None, status(400, 10021, None), Expect::Refused;
-    deploy_create_429_retry_after: Cmd::Deploy, "POST", "/deployments", None, status(429, 10429, Some(1)), Expect::Survive;
-    deploy_create_429: Cmd::Deploy, "POST", "/deployments", None, status(429, 10429, None), Expect::Survive;
-    deploy_create_500: Cmd::Deploy, "POST", "/deployments", None, status(500, 10002, None), Expect::Survive;
-    deploy_create_502: Cmd::Deploy, "POST", "/deployments", None, status(502, 10002, None), Expect::Survive;
-    deploy_create_503: Cmd::Deploy, "POST", "/deployments", None, status(503, 10002, None), Expect::Survive;
-    deploy_create_504: Cmd::Deploy, "POST", "/deployments", None, status(504, 10002, None), Expect::Survive;
-    deploy_create_reset: Cmd::Deploy, "POST", "/deployments", None, FaultAction::Drop, Expect::Survive;
-    deploy_create_read_timeout: Cmd::Deploy, "POST", "/deployments", None, FaultAction::Delay { ms: 900 }, Expect::Survive;
-    deploy_create_malformed_json: Cmd::Deploy, "POST", "/deployments", None, FaultAction::Malformed, Expect::Survive;
-    deploy_create_success_false_5xx: Cmd::Deploy, "POST", "/deployments", None, FaultAction::SuccessFalse { code: 10002 }, Expect::Survive;
-    deploy_create_unknown_enum: Cmd::Deploy, "POST", "/deployments", None, FaultAction::UnknownEnum, Expect::Survive;
-    deploy_create_401: Cmd::Deploy, "POST", "/deployments", None, status(401, 10000, None), Expect::Refused;
-    deploy_create_403: Cmd::Deploy, "POST", "/deployments", None, status(403, 10000, None), Expect::Refused;
-    deploy_create_404: Cmd::Deploy, "POST", "/deployments", None, status(404, 10007, None), Expect::Refused;
-    deploy_create_400_validation: Cmd::Deploy, "POST", "/deployments", None, status(400, 10021, None), Expect::Refused;
+fault_matrix! {
+    endpoints {
+        build_scripts => Build "GET" "/workers/scripts";
+        build_triggers => Build "GET" "/triggers";
+        build_start => Build "POST" "/builds/triggers/";
+        build_status => Build "GET" "/builds/builds/" excluding "/logs";
+        build_logs => Build "GET" "/logs";
+        wait_scripts => Wait "GET" "/workers/scripts";
+        wait_list => Wait "GET" "/builds/workers/" excluding "/triggers";
+        wait_status => Wait "GET" "/builds/builds/" excluding "/logs";
+        wait_logs => Wait "GET" "/logs";
+        version_worker => Version "GET" "/workers/workers/my-worker" excluding "/versions";
+        version_upload => Version "POST" "/versions";
+        version_deploy => Version "POST" "/deployments";
+        deploy_worker => Deploy "GET" "/workers/workers/my-worker" excluding "/versions";
+        deploy_list => Deploy "GET" "/deployments";
+        deploy_create => Deploy "POST" "/deployments";
+    }
+    faults {
+        status_429_retry_after: status(429, 10429, Some(1)) => Survive;
+        status_429: status(429, 10429, None) => Survive;
+        status_500: status(500, 10002, None) => Survive;
+        status_502: status(502, 10002, None) => Survive;
+        status_503: status(503, 10002, None) => Survive;
+        status_504: status(504, 10002, None) => Survive;
+        reset: FaultAction::Drop => Survive;
+        read_timeout: FaultAction::Delay { ms: 900 } => Survive;
+        malformed_json: FaultAction::Malformed => Survive;
+        success_false_5xx: FaultAction::SuccessFalse { code: 10002 } => Survive;
+        unknown_enum: FaultAction::UnknownEnum => Survive;
+        status_401: status(401, 10000, None) => Refused;
+        status_403: status(403, 10000, None) => Refused;
+        status_404: status(404, 10007, None) => Refused;
+        status_400_validation: status(400, 10021, None) => Refused;
+    }
+}
+
+/// An override naming no cell would silently test nothing; one repeating the default, or twice
+/// the same cell, hides what the table says.
+#[test]
+fn overrides_name_only_cells_that_exist_and_change_them() {
+    for (i, (endpoint, fault, expect)) in OVERRIDES.iter().enumerate() {
+        assert!(ENDPOINTS.iter().any(|e| e.name == *endpoint), "override {i}: no endpoint {endpoint:?}");
+        let default = FAULTS
+            .iter()
+            .find(|(f, _)| f == fault)
+            .map(|(_, d)| *d)
+            .unwrap_or_else(|| panic!("override {i}: no fault {fault:?}"));
+        assert_ne!(*expect, default, "override {i} ({endpoint}::{fault}) repeats the fault's default");
+        let same = OVERRIDES.iter().filter(|(e, f, _)| e == endpoint && f == fault).count();
+        assert_eq!(same, 1, "{endpoint}::{fault} is overridden {same} times");
+    }
+}
+
+/// Cell names say which command they run.
+#[test]
+fn endpoint_names_start_with_their_command() {
+    for e in ENDPOINTS {
+        let cmd = format!("{:?}_", e.cmd).to_lowercase();
+        assert!(e.name.starts_with(&cmd), "{} runs {:?}", e.name, e.cmd);
+    }
 }

@@ -1,24 +1,77 @@
 //! The simulator answers, and workers-ci asks, in the shapes of Cloudflare's official OpenAPI
-//! objects (`../shared/cloudflare-openapi-subset.json`, kept outside the project: when it is
-//! absent these tests say so and pass).
+//! objects (`../shared/cloudflare-openapi-subset.json`, kept outside the project).
+//!
+//! Where the subset is looked for: `$WORKERS_CI_OPENAPI_SUBSET` when set, else
+//! `../shared/cloudflare-openapi-subset.json` beside the crate. When it cannot be read:
+//! - in CI (`CI` set and not `false`/`0`), with `WORKERS_CI_REQUIRE_OPENAPI=1`, or when the path
+//!   was given explicitly, each test fails and says where it looked;
+//! - otherwise (a contributor's clone without `shared/`) each test prints a notice on stderr and
+//!   returns, checking nothing.
 
 mod common;
 
 use std::io::{Read, Write};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use common::*;
 use serde_json::Value;
 
+const OVERRIDE_VAR: &str = "WORKERS_CI_OPENAPI_SUBSET";
+const REQUIRE_VAR: &str = "WORKERS_CI_REQUIRE_OPENAPI";
+
+fn subset_path(overridden: Option<&str>) -> PathBuf {
+    match overridden.filter(|p| !p.is_empty()) {
+        Some(p) => PathBuf::from(p),
+        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/cloudflare-openapi-subset.json")),
+    }
+}
+
+/// Whether an unreadable subset fails the test, from `CI`, `WORKERS_CI_REQUIRE_OPENAPI` and
+/// `WORKERS_CI_OPENAPI_SUBSET`.
+fn subset_required(ci: Option<&str>, require: Option<&str>, overridden: Option<&str>) -> bool {
+    let set = |v: Option<&str>| v.is_some_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"));
+    set(ci) || set(require) || overridden.is_some_and(|p| !p.is_empty())
+}
+
 fn spec() -> Option<Value> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/cloudflare-openapi-subset.json");
-    match std::fs::read_to_string(path) {
-        Ok(text) => Some(serde_json::from_str(&text).expect("the OpenAPI subset is JSON")),
-        Err(_) => {
-            eprintln!("SKIP: {path} is absent; OpenAPI conformance not checked");
+    let var = |name: &str| std::env::var(name).ok();
+    let overridden = var(OVERRIDE_VAR);
+    let path = subset_path(overridden.as_deref());
+    let required = subset_required(var("CI").as_deref(), var(REQUIRE_VAR).as_deref(), overridden.as_deref());
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Some(
+            serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("the OpenAPI subset {} is not JSON: {e}", path.display())),
+        ),
+        Err(e) if required => panic!(
+            "the OpenAPI subset is required here (CI, {REQUIRE_VAR}=1 or {OVERRIDE_VAR} set) but {} cannot be \
+             read: {e}. Put shared/ beside the crate or point {OVERRIDE_VAR} at the file.",
+            path.display()
+        ),
+        Err(e) => {
+            eprintln!(
+                "NOTICE: OpenAPI conformance NOT checked: {} cannot be read ({e}). Set {OVERRIDE_VAR} to the \
+                 subset's path to check it; CI and {REQUIRE_VAR}=1 make this a failure.",
+                path.display()
+            );
             None
         }
     }
+}
+
+#[test]
+fn an_unreadable_subset_fails_in_ci_and_only_there() {
+    assert!(subset_required(Some("true"), None, None));
+    assert!(subset_required(Some("1"), None, None));
+    assert!(subset_required(None, Some("1"), None));
+    assert!(subset_required(None, None, Some("/elsewhere/subset.json")), "an explicit path must be read");
+    assert!(!subset_required(None, None, None));
+    assert!(!subset_required(Some(""), Some(""), Some("")));
+    assert!(!subset_required(Some("false"), Some("0"), None));
+    assert_eq!(subset_path(Some("/elsewhere/subset.json")), PathBuf::from("/elsewhere/subset.json"));
+    assert!(subset_path(None).ends_with("shared/cloudflare-openapi-subset.json"));
+    assert!(subset_path(Some("")).ends_with("shared/cloudflare-openapi-subset.json"));
 }
 
 /// A dependency-free validator for the JSON Schema subset OpenAPI 3.0 uses here.
@@ -224,7 +277,12 @@ fn simulator_answers_match_the_official_schemas() {
         Some(serde_json::json!({"branch": "main", "commit_hash": "0123456789abcdef0123456789abcdef01234567"})),
     );
     let uuid = created["result"]["build_uuid"].as_str().unwrap().to_owned();
-    for _ in 0..2 {
+    // Once while the build runs, once after it stopped (then `build_outcome` is set).
+    for stopped in [false, true] {
+        if stopped {
+            let done = eventually(Duration::from_secs(10), || sim.builds()[0]["status"] == "stopped");
+            assert!(done, "the build never stopped: {:?}", sim.builds());
+        }
         check("GET", &format!("/builds/builds/{uuid}"), "/accounts/{account_id}/builds/builds/{build_uuid}", None);
         check(
             "GET",
@@ -238,7 +296,6 @@ fn simulator_answers_match_the_official_schemas() {
             "/accounts/{account_id}/builds/workers/{external_script_id}/builds",
             None,
         );
-        std::thread::sleep(Duration::from_millis(300));
     }
     let second = sim.push("my-worker", "main", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", Duration::ZERO);
     check(

@@ -1,10 +1,13 @@
-//! Cancellation at every phase: SIGINT, SIGTERM, and the runner's SIGINT-then-SIGTERM. The
-//! remote build is cancelled once when it exists and still runs, outputs are written, and the
-//! process exits 130 within 5 s.
+//! Cancellation at every phase: SIGINT and SIGTERM. The remote build is cancelled once when it
+//! exists and still runs, outputs are written, and the process exits 130 within 5 s. And the
+//! runner's SIGINT-then-SIGTERM where it matters: while the cancel request hangs, the second
+//! signal means "exit now".
+//!
+//! No test sleeps for readiness: each waits for what marks its phase (a line the binary prints,
+//! or a request the simulator answered), with a deadline that fails the test.
 
 mod common;
 
-use std::process::Child;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -16,13 +19,10 @@ enum Phase {
     Running,
     Draining,
 }
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Mode {
     Int,
     Term,
-    /// What the runner does: SIGINT, then SIGTERM 7.5 s later if the process is still there.
-    IntThenTerm,
 }
 
 fn sim_for(phase: Phase) -> Simulator {
@@ -42,47 +42,51 @@ fn sim_for(phase: Phase) -> Simulator {
     let config = SimConfig { build: profile, log_page_size: 1, ..SimConfig::default() };
     let sim = Simulator::start_background(config).unwrap();
     if phase == Phase::Resolving {
-        sim.add_fault(fault("GET", "/workers/scripts", 1, FaultAction::Delay { ms: 5000 }));
+        // The Worker is found (that answer is what the test waits for), its triggers hang.
+        sim.add_fault(fault("GET", "/triggers", 1, FaultAction::Delay { ms: 5000 }));
     }
     sim
 }
 
-fn reached(sim: &Simulator, phase: Phase) -> bool {
-    let status = sim.builds().first().map(|b| b["status"].as_str().unwrap_or_default().to_owned());
+/// Returns once the binary is in `phase`, or fails the test.
+fn reach(sim: &Simulator, child: &mut Watched, phase: Phase) {
+    let limit = Duration::from_secs(15);
     match phase {
-        Phase::Resolving => true,
-        Phase::Queued => status.as_deref() == Some("queued"),
-        Phase::Running => status.as_deref() == Some("running"),
-        Phase::Draining => status.as_deref() == Some("stopped") && requests_matching(sim, "GET", "/logs") > 5,
+        // A delayed request is recorded only when answered: the one before it marks the phase.
+        Phase::Resolving => assert!(
+            eventually(limit, || requests_matching(sim, "GET", "/workers/scripts") == 1),
+            "the Worker lookup was never answered"
+        ),
+        Phase::Queued => {
+            child.wait_for_line(": queued", limit);
+        }
+        Phase::Running => {
+            child.wait_for_line(": running", limit);
+        }
+        Phase::Draining => {
+            child.wait_for_line(": stopped", limit);
+            assert!(
+                eventually(limit, || requests_matching(sim, "GET", "/logs") > 5),
+                "the log was never read: nothing to drain"
+            );
+        }
     }
-}
-
-fn pid_alive(child: &Child) -> bool {
-    std::path::Path::new(&format!("/proc/{}", child.id())).exists()
+    assert!(!child.exited(), "the binary exited before it could be signalled in {phase:?}");
 }
 
 fn cell(phase: Phase, mode: Mode) {
     let sim = sim_for(phase);
     let inv = Invocation::new(&sim);
-    let child = inv.spawn();
-    std::thread::sleep(Duration::from_millis(300));
-    assert!(eventually(Duration::from_secs(15), || reached(&sim, phase)), "phase {phase:?} never reached");
+    let mut child = inv.watch();
+    reach(&sim, &mut child, phase);
+    if phase == Phase::Draining {
+        assert_eq!(sim.builds()[0]["status"], "stopped");
+    }
     let signalled = Instant::now();
-    send_signal(&child, if mode == Mode::Term { "TERM" } else { "INT" });
-    let pid = child.id();
-    let follow_up = (mode == Mode::IntThenTerm).then(|| {
-        let alive = pid_alive(&child);
-        std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(7500));
-            if alive && std::path::Path::new(&format!("/proc/{pid}")).exists() {
-                let _ = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status();
-            }
-        })
-    });
-    let out = child.wait_with_output().unwrap();
+    child.signal(if mode == Mode::Term { "TERM" } else { "INT" });
+    let (code, stdout, stderr) = child.wait(Duration::from_secs(30));
     let took = signalled.elapsed();
-    drop(follow_up);
-    let run = inv.collect(out.status.code(), out.stdout, out.stderr, took);
+    let run = inv.collect(code, stdout, stderr, took);
     run.assert_code(130);
     assert!(took < Duration::from_secs(5), "{phase:?}/{mode:?}: exit took {took:?}");
     let cancels = requests_matching(&sim, "PUT", "/cancel");
@@ -101,6 +105,38 @@ fn cell(phase: Phase, mode: Mode) {
     }
 }
 
+/// The runner's SIGINT, then its SIGTERM while the cancel request still hangs (the simulator
+/// holds it 10 s): the second signal means "exit now", without waiting for the cancel. Only the
+/// phases with a build to cancel have a cancel to cut short; elsewhere the first signal already
+/// ends the run (the cells above).
+fn slow_cancel_cell(phase: Phase) {
+    let sim = sim_for(phase);
+    sim.add_fault(fault("PUT", "/cancel", 1, FaultAction::Delay { ms: 10_000 }));
+    // Real time: the cancel request's own 3 s timeout is scaled with every other wait, and at the
+    // default test scale it would give up before the second signal is sent.
+    let inv = Invocation::new(&sim).env("WORKERS_CI_TIME_SCALE", "1");
+    let mut child = inv.watch();
+    reach(&sim, &mut child, phase);
+    child.signal("INT");
+    child.wait_for_line("cancelling build", Duration::from_secs(5));
+    let second = Instant::now();
+    child.signal("TERM");
+    let (code, stdout, stderr) = child.wait(Duration::from_secs(30));
+    let took = second.elapsed();
+    let run = inv.collect(code, stdout, stderr, took);
+    run.assert_code(130);
+    // Well inside the cancel's 3 s timeout: a binary that waited the cancel out fails here too.
+    assert!(took < Duration::from_secs(2), "{phase:?}: exited {took:?} after the second signal");
+    assert!(run.stdout.contains("second signal"), "{}", run.stdout);
+    assert!(!run.stdout.contains("cancelled."), "the cancel cannot have completed: {}", run.stdout);
+    let build = &sim.builds()[0];
+    assert_eq!(run.output("build_uuid"), build["build_uuid"].as_str(), "outputs are written");
+    let status = if phase == Phase::Queued { "queued" } else { "running" };
+    assert_eq!(run.output("build_status"), Some(status), "the last status seen");
+    let outcome = run.output("build_outcome");
+    assert!(outcome.is_some_and(|o| o != "cancelled"), "an unconfirmed cancel is not reported as done: {outcome:?}");
+}
+
 macro_rules! cells {
     ($($name:ident: $phase:expr, $mode:expr;)*) => {
         $(
@@ -115,35 +151,22 @@ macro_rules! cells {
 cells! {
     resolving_sigint: Phase::Resolving, Mode::Int;
     resolving_sigterm: Phase::Resolving, Mode::Term;
-    resolving_sigint_then_sigterm: Phase::Resolving, Mode::IntThenTerm;
     queued_sigint: Phase::Queued, Mode::Int;
     queued_sigterm: Phase::Queued, Mode::Term;
-    queued_sigint_then_sigterm: Phase::Queued, Mode::IntThenTerm;
     running_sigint: Phase::Running, Mode::Int;
     running_sigterm: Phase::Running, Mode::Term;
-    running_sigint_then_sigterm: Phase::Running, Mode::IntThenTerm;
     draining_sigint: Phase::Draining, Mode::Int;
     draining_sigterm: Phase::Draining, Mode::Term;
-    draining_sigint_then_sigterm: Phase::Draining, Mode::IntThenTerm;
 }
 
-/// A cancel request that hangs: the second signal means "exit now", without waiting for it.
 #[test]
-fn second_signal_exits_without_waiting_for_a_slow_cancel() {
-    let sim = sim_for(Phase::Running);
-    sim.add_fault(fault("PUT", "/cancel", 1, FaultAction::Delay { ms: 10_000 }));
-    let inv = Invocation::new(&sim).env("WORKERS_CI_TIME_SCALE", "1");
-    let child = inv.spawn();
-    assert!(eventually(Duration::from_secs(15), || reached(&sim, Phase::Running)));
-    send_signal(&child, "INT");
-    std::thread::sleep(Duration::from_millis(500));
-    let second = Instant::now();
-    send_signal(&child, "TERM");
-    let out = child.wait_with_output().unwrap();
-    let run = inv.collect(out.status.code(), out.stdout, out.stderr, second.elapsed());
-    run.assert_code(130);
-    assert!(run.elapsed < Duration::from_secs(1), "exited {:?} after the second signal", run.elapsed);
-    assert!(run.stdout.contains("second signal"), "{}", run.stdout);
+fn queued_slow_cancel_then_sigterm() {
+    slow_cancel_cell(Phase::Queued);
+}
+
+#[test]
+fn running_slow_cancel_then_sigterm() {
+    slow_cancel_cell(Phase::Running);
 }
 
 /// `version` has nothing remote to cancel, but a cancelled job must still end promptly with its
@@ -153,16 +176,12 @@ fn sigint_during_a_slow_upload_exits_promptly() {
     let sim = common::sim();
     sim.add_fault(fault("POST", "/versions", 1, FaultAction::Delay { ms: 20_000 }));
     let inv = with_module(version_invocation(&sim, "my-worker").env("WORKERS_CI_TIME_SCALE", "1"));
-    let child = inv.spawn();
-    assert!(
-        eventually(Duration::from_secs(10), || requests_matching(&sim, "GET", "/versions") == 1),
-        "reached the upload"
-    );
-    std::thread::sleep(Duration::from_millis(300));
+    let mut child = inv.watch();
+    child.wait_for_line("Uploading a version", Duration::from_secs(10));
     let signalled = Instant::now();
-    send_signal(&child, "INT");
-    let out = child.wait_with_output().unwrap();
-    let run = inv.collect(out.status.code(), out.stdout, out.stderr, signalled.elapsed());
+    child.signal("INT");
+    let (code, stdout, stderr) = child.wait(Duration::from_secs(30));
+    let run = inv.collect(code, stdout, stderr, signalled.elapsed());
     run.assert_code(130);
     assert!(run.elapsed < Duration::from_secs(2), "{:?}", run.elapsed);
     assert!(run.output("worker_id").is_some(), "outputs set before the signal are written");

@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::*;
 
@@ -35,7 +35,10 @@ fn quick_successive_pushes_each_get_their_own_build() {
     let sim = sim();
     let first = sim.push("my-worker", "main", A, Duration::ZERO);
     let second = sim.push("my-worker", "main", B, Duration::from_millis(50));
-    std::thread::sleep(Duration::from_millis(100));
+    // Both builds listed before either wait starts. The simulator lists the second one 50 ms after
+    // `push` returned; not a guess, its own schedule (nothing in its API shows the moment).
+    let second_listed = Instant::now() + Duration::from_millis(50);
+    std::thread::sleep(second_listed.saturating_duration_since(Instant::now()));
     let run_a = Invocation::new(&sim).arg("wait").input("commit", A).input("logs", "false").run();
     let run_b = Invocation::new(&sim).arg("wait").input("commit", B).input("logs", "false").run();
     run_a.assert_code(0);

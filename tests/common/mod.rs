@@ -3,8 +3,11 @@
 #![allow(dead_code, unused_imports)]
 
 use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 pub use workers_ci_simulator::{BuildProfile, Fault, FaultAction, RateLimit, SimConfig, Simulator, WorkerSeed};
@@ -111,6 +114,12 @@ impl Invocation {
 
     pub fn spawn(&self) -> Child {
         self.command().stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("binary starts")
+    }
+
+    /// Starts the binary with its stdout read line by line as it comes, so that a test can wait
+    /// for what the binary says before acting (see [`Watched`]).
+    pub fn watch(&self) -> Watched {
+        Watched::new(self.spawn())
     }
 
     /// The secrets of this invocation: the token and every `secrets` value.
@@ -346,7 +355,109 @@ pub fn requests_matching(sim: &Simulator, method: &str, path_contains: &str) -> 
     sim.requests().iter().filter(|r| r.method == method && r.path.contains(path_contains)).count()
 }
 
-pub fn send_signal(child: &Child, sig: &str) {
-    let status = Command::new("kill").args([format!("-{sig}"), child.id().to_string()]).status().expect("kill runs");
-    assert!(status.success());
+/// A running binary whose stdout and stderr are drained by threads as they come (a full pipe
+/// never blocks it), with stdout's lines also sent to the test so it can wait for one.
+pub struct Watched {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+    stdout: Option<JoinHandle<Vec<u8>>>,
+    stderr: Option<JoinHandle<Vec<u8>>>,
+}
+
+impl Watched {
+    fn new(mut child: Child) -> Watched {
+        let (tx, lines) = mpsc::channel();
+        let out = child.stdout.take().expect("stdout is piped");
+        let stdout = std::thread::spawn(move || {
+            let mut all = Vec::new();
+            let mut reader = BufReader::new(out);
+            let mut line = Vec::new();
+            while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
+                all.extend_from_slice(&line);
+                let _ = tx.send(String::from_utf8_lossy(&line).trim_end().to_owned());
+                line.clear();
+            }
+            all
+        });
+        let mut err = child.stderr.take().expect("stderr is piped");
+        let stderr = std::thread::spawn(move || {
+            let mut all = Vec::new();
+            let _ = err.read_to_end(&mut all);
+            all
+        });
+        Watched { child, lines, seen: Vec::new(), stdout: Some(stdout), stderr: Some(stderr) }
+    }
+
+    /// Waits up to `limit` for a stdout line containing `marker` and returns it; fails the test,
+    /// showing what was printed, if none comes (or the binary exits first).
+    pub fn wait_for_line(&mut self, marker: &str, limit: Duration) -> String {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(marker) {
+                        return line;
+                    }
+                }
+                Err(e) => panic!(
+                    "no stdout line containing {marker:?} within {limit:?} ({}); printed so far:\n{}",
+                    match e {
+                        mpsc::RecvTimeoutError::Timeout => "still running",
+                        mpsc::RecvTimeoutError::Disconnected => "stdout closed: the binary exited",
+                    },
+                    self.seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// Sends `sig` (a `kill` name: INT, TERM) to the binary. Fails the test if the binary has
+    /// already exited: a reaped PID may belong to another process by now, so it is never signalled.
+    pub fn signal(&mut self, sig: &str) {
+        if let Some(status) = self.child.try_wait().expect("try_wait") {
+            panic!("the binary already exited ({status}) before SIG{sig} could be sent");
+        }
+        let status =
+            Command::new("kill").args([format!("-{sig}"), self.child.id().to_string()]).status().expect("kill runs");
+        assert!(status.success(), "kill -{sig} failed");
+    }
+
+    /// Whether the binary has exited (reaping it if so).
+    pub fn exited(&mut self) -> bool {
+        self.child.try_wait().expect("try_wait").is_some()
+    }
+
+    /// Waits up to `limit` for the binary to exit; its exit code and everything it printed. A
+    /// binary still running then is killed and the test fails.
+    pub fn wait(mut self, limit: Duration) -> (Option<i32>, Vec<u8>, Vec<u8>) {
+        let deadline = Instant::now() + limit;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                break status;
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                let stdout = self.stdout.take().map(|t| t.join().unwrap_or_default()).unwrap_or_default();
+                panic!("the binary did not exit within {limit:?}; stdout:\n{}", String::from_utf8_lossy(&stdout));
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        let stdout = self.stdout.take().map(|t| t.join().expect("stdout reader")).unwrap_or_default();
+        let stderr = self.stderr.take().map(|t| t.join().expect("stderr reader")).unwrap_or_default();
+        (status.code(), stdout, stderr)
+    }
+}
+
+/// A test that fails midway leaves no binary running behind it.
+impl Drop for Watched {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
 }
