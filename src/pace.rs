@@ -55,7 +55,7 @@ impl Pace {
     }
 }
 
-/// 127.0.0.0/8, ::1 or `localhost`: where the simulator runs.
+/// 127.0.0.0/8, `::1` or `localhost`: where the simulator runs.
 pub fn is_loopback(url: &reqwest::Url) -> bool {
     let host = url.host_str().unwrap_or_default();
     let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
@@ -100,7 +100,7 @@ mod tests {
     #[test]
     fn jitter_stays_in_band() {
         for _ in 0..200 {
-            let j = jitter(Duration::from_millis(1000), 0.2);
+            let j = jitter(Duration::from_secs(1), 0.2);
             assert!(j >= Duration::from_millis(800) && j <= Duration::from_millis(1200), "{j:?}");
         }
     }

@@ -271,8 +271,7 @@ fn overrides_name_only_cells_that_exist_and_change_them() {
         let default = FAULTS
             .iter()
             .find(|(f, _)| f == fault)
-            .map(|(_, d)| *d)
-            .unwrap_or_else(|| panic!("override {i}: no fault {fault:?}"));
+            .map_or_else(|| panic!("override {i}: no fault {fault:?}"), |(_, d)| *d);
         assert_ne!(*expect, default, "override {i} ({endpoint}::{fault}) repeats the fault's default");
         let same = OVERRIDES.iter().filter(|(e, f, _)| e == endpoint && f == fault).count();
         assert_eq!(same, 1, "{endpoint}::{fault} is overridden {same} times");

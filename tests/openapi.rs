@@ -1,4 +1,4 @@
-//! The simulator answers, and workers-ci asks, in the shapes of Cloudflare's official OpenAPI
+//! The simulator answers, and workers-ci asks, in the shapes of Cloudflare's official `OpenAPI`
 //! objects (`../shared/cloudflare-openapi-subset.json`, kept outside the project).
 //!
 //! Where the subset is looked for: `$WORKERS_CI_OPENAPI_SUBSET` when set, else
@@ -74,7 +74,7 @@ fn an_unreadable_subset_fails_in_ci_and_only_there() {
     assert!(subset_path(Some("")).ends_with("shared/cloudflare-openapi-subset.json"));
 }
 
-/// A dependency-free validator for the JSON Schema subset OpenAPI 3.0 uses here.
+/// A dependency-free validator for the JSON Schema subset `OpenAPI` 3.0 uses here.
 struct Validator<'a> {
     spec: &'a Value,
     /// Validating a request: required `readOnly` properties are the server's to fill.
@@ -150,14 +150,14 @@ impl Validator<'_> {
         }
         let ty = schema.get("type").and_then(Value::as_str);
         let type_ok = match ty {
-            None => true,
             Some("object") => v.is_object(),
             Some("array") => v.is_array(),
             Some("string") => v.is_string(),
             Some("integer") => v.is_i64() || v.is_u64(),
             Some("number") => v.is_number(),
             Some("boolean") => v.is_boolean(),
-            Some(_) => true,
+            // No type, or one this validator does not check.
+            None | Some(_) => true,
         };
         if !type_ok {
             errors.push(format!("{at}: {v} is not of type {}", ty.unwrap_or("?")));

@@ -21,7 +21,7 @@ fn sim() -> Simulator {
     Simulator::start_background(SimConfig { workers, ..SimConfig::default() }).expect("simulator starts")
 }
 
-/// A body as wrangler (undici's FormData) sends it: metadata first, then the modules.
+/// A body as wrangler (undici's `FormData`) sends it: metadata first, then the modules.
 fn multipart(metadata: &Value, modules: &[(&str, &str, &str)]) -> Vec<u8> {
     let mut b = format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n{metadata}\r\n");
     for (name, ct, body) in modules {

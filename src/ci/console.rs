@@ -43,7 +43,7 @@ impl Console {
 
     /// A line on stdout. A closed stream (the runner gone) must not turn into a panic
     /// mid-cleanup, so write errors are ignored.
-    fn emit(&self, text: &str) {
+    fn emit(text: &str) {
         let mut out = io::stdout().lock();
         let _ = out.write_all(text.as_bytes());
         let _ = out.write_all(b"\n");
@@ -53,7 +53,7 @@ impl Console {
     /// A diagnostic: stdout among the workflow commands on GitHub, stderr elsewhere.
     fn diagnostic(&self, text: &str) {
         if self.github {
-            self.emit(text);
+            Self::emit(text);
         } else {
             let mut err = io::stderr().lock();
             let _ = err.write_all(text.as_bytes());
@@ -64,17 +64,17 @@ impl Console {
 
     /// Product output (the outputs, listed for a human): stdout everywhere.
     pub fn product(&self, text: &str) {
-        self.emit(text);
+        Self::emit(text);
     }
 
     /// A line of our own. It may quote API text, so it is made inert on GitHub.
     pub fn info(&self, msg: &str) {
-        if self.github { self.emit(&inert(msg)) } else { self.diagnostic(msg) }
+        if self.github { Self::emit(&inert(msg)) } else { self.diagnostic(msg) }
     }
 
     pub fn debug(&self, msg: &str) {
         if self.github {
-            self.emit(&format!("::debug::{}", escape_data(msg)));
+            Self::emit(&format!("::debug::{}", escape_data(msg)));
         } else if self.debug {
             self.diagnostic(&format!("debug: {msg}"));
         }
@@ -82,7 +82,7 @@ impl Console {
 
     pub fn warning(&self, msg: &str) {
         if self.github {
-            self.emit(&format!("::warning title=workers-ci::{}", escape_data(msg)));
+            Self::emit(&format!("::warning title=workers-ci::{}", escape_data(msg)));
         } else {
             self.diagnostic(&format!("warning: {msg}"));
         }
@@ -90,7 +90,7 @@ impl Console {
 
     pub fn notice(&self, msg: &str) {
         if self.github {
-            self.emit(&format!("::notice title=workers-ci::{}", escape_data(msg)));
+            Self::emit(&format!("::notice title=workers-ci::{}", escape_data(msg)));
         } else {
             self.diagnostic(&format!("notice: {msg}"));
         }
@@ -100,7 +100,7 @@ impl Console {
     /// text inside it is, the runner sees exactly one `::error` command.
     pub fn error(&self, title: &str, msg: &str) {
         if self.github {
-            self.emit(&format!("::error title={}::{}", escape_property(title), escape_data(msg)));
+            Self::emit(&format!("::error title={}::{}", escape_property(title), escape_data(msg)));
         } else {
             self.diagnostic(&format!("workers-ci: error: {msg}"));
         }
@@ -110,7 +110,7 @@ impl Console {
     /// registered by the runner itself, but only if the whole value was.
     pub fn mask(&self, secret: &str) {
         if self.github && !secret.trim().is_empty() {
-            self.emit(&format!("::add-mask::{}", escape_data(secret)));
+            Self::emit(&format!("::add-mask::{}", escape_data(secret)));
         }
     }
 
@@ -119,11 +119,11 @@ impl Console {
     pub fn group(&self, title: &str) -> Group<'_> {
         if self.github {
             if self.in_group.swap(true, Ordering::SeqCst) {
-                self.emit("::endgroup::");
+                Self::emit("::endgroup::");
             }
-            self.emit(&format!("::group::{}", escape_data(title)));
+            Self::emit(&format!("::group::{}", escape_data(title)));
         } else {
-            self.emit(&format!("── {title} ──"));
+            Self::emit(&format!("── {title} ──"));
         }
         Group { console: self }
     }
@@ -167,7 +167,7 @@ pub struct Group<'a> {
 impl Drop for Group<'_> {
     fn drop(&mut self) {
         if self.console.github && self.console.in_group.swap(false, Ordering::SeqCst) {
-            self.console.emit("::endgroup::");
+            Console::emit("::endgroup::");
         }
     }
 }

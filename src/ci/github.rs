@@ -15,7 +15,7 @@ pub struct Context {
 }
 
 impl Context {
-    /// On pull_request events `GITHUB_SHA` is a merge commit Cloudflare never saw, so the PR
+    /// On `pull_request` events `GITHUB_SHA` is a merge commit Cloudflare never saw, so the PR
     /// head is read from the event payload; `GITHUB_HEAD_REF` is the PR's branch.
     pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Context {
         let set = |v: Option<String>| v.filter(|s| !s.trim().is_empty());

@@ -172,7 +172,7 @@ mod tests {
             vec![
                 ("plain".into(), "replaced".into()),
                 ("multi".into(), "line1\nEOF\nghadelimiter_x\nevil=1\n".into()),
-                ("empty".into(), "".into()),
+                ("empty".into(), String::new()),
             ]
         );
     }

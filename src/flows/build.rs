@@ -65,25 +65,24 @@ pub async fn resolve_tag(ctx: &Ctx, worker: &str) -> Result<(ScriptTag, String)>
         .list_scripts()
         .await
         .map_err(|e| api_failure(e, "list the account's Workers to find the Worker's tag", Area::Workers))?;
-    match scripts.iter().find(|s| s.id == worker) {
-        Some(s) => match s.tag.as_ref().filter(|t| !t.is_empty()) {
+    if let Some(s) = scripts.iter().find(|s| s.id == worker) {
+        match s.tag.as_ref().filter(|t| !t.is_empty()) {
             Some(tag) => Ok((tag.clone(), worker.to_owned())),
             None => Err(Error::NotFound(
                 "the Workers list has no `tag` for this Worker; pass the 32-hex tag as `worker` instead".into(),
             )),
-        },
-        None => {
-            let mut names: Vec<&str> = scripts.iter().map(|s| s.id.as_str()).collect();
-            names.sort_unstable();
-            let listed = if names.is_empty() {
-                "(none)".to_owned()
-            } else {
-                names.iter().take(20).copied().collect::<Vec<_>>().join(", ")
-            };
-            Err(Error::NotFound(format!(
-                "input `worker`: no Worker with that name exists in this account (check `worker` and `account_id`). Workers in the account: {listed}"
-            )))
         }
+    } else {
+        let mut names: Vec<&str> = scripts.iter().map(|s| s.id.as_str()).collect();
+        names.sort_unstable();
+        let listed = if names.is_empty() {
+            "(none)".to_owned()
+        } else {
+            names.iter().take(20).copied().collect::<Vec<_>>().join(", ")
+        };
+        Err(Error::NotFound(format!(
+            "input `worker`: no Worker with that name exists in this account (check `worker` and `account_id`). Workers in the account: {listed}"
+        )))
     }
 }
 

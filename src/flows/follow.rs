@@ -49,7 +49,7 @@ struct Tracked {
 
 impl Tracker {
     fn with<R>(&self, f: impl FnOnce(&mut Tracked) -> R) -> R {
-        f(&mut self.inner.lock().unwrap_or_else(|p| p.into_inner()))
+        f(&mut self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 
     pub fn set_creating(&self, on: bool) {
@@ -120,24 +120,21 @@ pub async fn follow(
         if build.is_stopped() {
             break build;
         }
-        let wait = match status {
-            Status::Queued => {
-                let w = queued_wait;
-                queued_wait = QUEUED_MAX.min(queued_wait.mul_f64(1.5));
-                jitter(w, 0.2)
-            }
-            _ => {
-                if opts.logs && tick.is_multiple_of(LOG_EVERY) {
-                    if group.is_none() {
-                        group = Some(ctx.console.group(&format!("Build log ({uuid})")));
-                    }
-                    if let Err(e) = read_logs(ctx, uuid, &mut cursor, tail, 1).await {
-                        warn_logs_once(ctx, &mut log_warned, &e);
-                    }
+        let wait = if status == Status::Queued {
+            let w = queued_wait;
+            queued_wait = QUEUED_MAX.min(queued_wait.mul_f64(1.5));
+            jitter(w, 0.2)
+        } else {
+            if opts.logs && tick.is_multiple_of(LOG_EVERY) {
+                if group.is_none() {
+                    group = Some(ctx.console.group(&format!("Build log ({uuid})")));
                 }
-                tick += 1;
-                jitter(if opts.logs { RUNNING_TICK } else { RUNNING_TICK_NO_LOGS }, 0.1)
+                if let Err(e) = read_logs(ctx, uuid, &mut cursor, tail, 1).await {
+                    warn_logs_once(ctx, &mut log_warned, &e);
+                }
             }
+            tick += 1;
+            jitter(if opts.logs { RUNNING_TICK } else { RUNNING_TICK_NO_LOGS }, 0.1)
         };
         ctx.sleep(ctx.pace.of(wait) * slowdown.factor(ctx.client.rate_limited())).await;
     };
@@ -305,7 +302,7 @@ pub async fn stopped(ctx: &Ctx, tracker: &Tracker, stop: Stop, cancel_on_abort: 
             }
         }
         (Some(uuid), false) if !already_stopped => {
-            ctx.console.info(&format!("{reason}: build {uuid} keeps running (cancel_on_abort is false)."))
+            ctx.console.info(&format!("{reason}: build {uuid} keeps running (cancel_on_abort is false)."));
         }
         _ => {}
     }

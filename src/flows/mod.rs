@@ -46,11 +46,11 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn output(&self, name: &str, value: &str) {
-        self.report.lock().unwrap_or_else(|p| p.into_inner()).outputs.set(name, value);
+        self.report.lock().unwrap_or_else(std::sync::PoisonError::into_inner).outputs.set(name, value);
     }
 
     pub fn summary(&self, f: impl FnOnce(&mut Summary)) {
-        f(&mut self.report.lock().unwrap_or_else(|p| p.into_inner()).summary);
+        f(&mut self.report.lock().unwrap_or_else(std::sync::PoisonError::into_inner).summary);
     }
 
     pub fn remaining(&self) -> Duration {

@@ -92,8 +92,8 @@ mod tests {
         Trigger {
             trigger_uuid: serde_json::from_value(format!("uuid-{name}").into()).unwrap(),
             trigger_name: Some(name.into()),
-            branch_includes: inc.iter().map(|s| s.to_string()).collect(),
-            branch_excludes: exc.iter().map(|s| s.to_string()).collect(),
+            branch_includes: inc.iter().map(std::string::ToString::to_string).collect(),
+            branch_excludes: exc.iter().map(std::string::ToString::to_string).collect(),
             ..Trigger::default()
         }
     }

@@ -38,15 +38,14 @@ pub async fn run(ctx: &Ctx, args: WaitArgs) -> Result<()> {
                 s.row("Commit", c);
             }
         });
-        let uuid = match &args.build_uuid {
-            Some(u) => u.clone(),
-            None => {
-                let commit = args.commit.as_deref().unwrap_or_default();
-                ctx.console.info(&format!("Looking for the build of commit {commit} of Worker {name}…"));
-                match find(ctx, &tag, commit).await? {
-                    Some(b) => b.build_uuid,
-                    None => return not_found(ctx, &tag, &args).await,
-                }
+        let uuid = if let Some(u) = &args.build_uuid {
+            u.clone()
+        } else {
+            let commit = args.commit.as_deref().unwrap_or_default();
+            ctx.console.info(&format!("Looking for the build of commit {commit} of Worker {name}…"));
+            match find(ctx, &tag, commit).await? {
+                Some(b) => b.build_uuid,
+                None => return not_found(ctx, &tag, &args).await,
             }
         };
         tracker.set_build(&uuid);

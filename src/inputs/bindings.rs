@@ -128,10 +128,10 @@ pub fn parse(bindings_json: Option<&str>, vars: Option<&str>, secrets: Option<&s
     }
     let mut names: Vec<String> = out.described().into_iter().map(|(n, _)| n).collect();
     names.sort();
-    if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+    if let Some([twice, _]) = names.windows(2).find(|w| w[0] == w[1]) {
         return Err(InputError::new(
             Key::Bindings,
-            format!("the name `{}` is bound twice (across bindings, vars and secrets)", w[0]),
+            format!("the name `{twice}` is bound twice (across bindings, vars and secrets)"),
         ));
     }
     Ok(out)

@@ -149,11 +149,13 @@ impl Invocation {
 
     pub fn collect_unchecked(&self, code: Option<i32>, stdout: Vec<u8>, stderr: Vec<u8>, elapsed: Duration) -> Run {
         let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+        let text =
+            |b: Vec<u8>| String::from_utf8(b).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         let outputs_text = read(&self.outputs_path());
         Run {
             code: code.unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+            stdout: text(stdout),
+            stderr: text(stderr),
             outputs: parse_outputs_file(&outputs_text),
             outputs_text,
             summary: read(&self.summary_path()),

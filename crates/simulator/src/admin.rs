@@ -31,12 +31,12 @@ pub fn reply(shared: &Shared, method: &str, path: &str, body: &[u8]) -> Response
     let done = || respond(200, &json!({ "ok": true }), None);
     match (method, path) {
         ("GET", "requests") => {
-            let r = shared.requests.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            let r = shared.requests.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
             respond(200, &serde_json::to_value(r).unwrap_or_default(), None)
         }
         ("POST", "faults") => match serde_json::from_slice::<Fault>(body) {
             Ok(f) => {
-                shared.faults.lock().unwrap_or_else(|p| p.into_inner()).push(f);
+                shared.faults.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(f);
                 done()
             }
             Err(e) => bad(e),

@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 pub type Reply = (u16, Value);
 
 pub fn ok(result: Value) -> Value {
-    json!({ "success": true, "errors": [], "messages": [], "result": result })
+    let mut envelope = json!({ "success": true, "errors": [], "messages": [] });
+    envelope["result"] = result;
+    envelope
 }
 
 /// A collection answer with its `result_info`.

@@ -56,7 +56,7 @@ impl Shared {
 impl Shared {
     /// The account, even after a panic in another request (the state is still usable).
     pub(crate) fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -70,7 +70,7 @@ impl Shared {
         at_ms: u64,
         fault: Option<&FaultAction>,
     ) {
-        self.requests.lock().unwrap_or_else(|p| p.into_inner()).push(RecordedRequest {
+        self.requests.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(RecordedRequest {
             method: method.to_owned(),
             path: path.to_owned(),
             query: query.to_owned(),
@@ -157,9 +157,8 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
     };
     if !token_ok || (scoped && is_builds) {
         let (status, body) = match (is_builds, auth.is_some(), scoped && token_ok) {
-            (true, _, true) => (401, error(12006, "Invalid token")),
             (true, false, _) => (401, error(12005, "Missing token from authorization header")),
-            // INFERRED code for a wrong token on Builds.
+            // An account-scoped token (documented), or a wrong one (INFERRED: the same code).
             (true, true, _) => (401, error(12006, "Invalid token")),
             (false, _, _) => (401, error(10000, "Authentication error")),
         };
@@ -172,12 +171,13 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         return Ok(reply);
     }
 
-    let fault = faults::take(&mut shared.faults.lock().unwrap_or_else(|p| p.into_inner()), &method, &path);
+    let fault =
+        faults::take(&mut shared.faults.lock().unwrap_or_else(std::sync::PoisonError::into_inner), &method, &path);
     // The rest runs in a task of its own: like a real server, the simulator finishes a request
     // (a delayed create does create) even when the client has given up and gone.
     let task = tokio::spawn(async move {
         let record = |status: u16, fault: Option<&FaultAction>| {
-            shared.record(&method, &path, &query, &body, status, at_ms, fault)
+            shared.record(&method, &path, &query, &body, status, at_ms, fault);
         };
         match &fault {
             Some(FaultAction::Drop) => {
@@ -256,7 +256,7 @@ fn rate_limited(shared: &Shared) -> Option<Response<Full<Bytes>>> {
     let limit = shared.state().config.rate_limit?;
     let now = Instant::now();
     let window = Duration::from_secs(limit.window_secs);
-    let mut hits = shared.hits.lock().unwrap_or_else(|p| p.into_inner());
+    let mut hits = shared.hits.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     hits.retain(|t| now.duration_since(*t) < window);
     if hits.len() >= limit.requests as usize {
         let wait = window.saturating_sub(now.duration_since(hits[0]));

@@ -112,13 +112,13 @@ impl Simulator {
     /// Every API request served, in arrival order (admin requests excluded), for tests that
     /// count requests or check what the client sent rather than what it printed.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.shared.requests.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.shared.requests.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
     /// Arms a fault for the requests it matches, as `POST /__sim/faults` does, so a test can
     /// meet the real API's bad days on purpose and deterministically.
     pub fn add_fault(&self, fault: Fault) {
-        self.shared.faults.lock().unwrap_or_else(|p| p.into_inner()).push(fault);
+        self.shared.faults.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(fault);
     }
 
     /// How builds created from now on behave (earlier builds keep theirs, as a build that has

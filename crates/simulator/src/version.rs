@@ -174,7 +174,10 @@ mod tests {
                 content_type: "application/javascript+module".into(),
                 content: b"export default {}".to_vec(),
             }],
-            fields: fields.as_object().cloned().unwrap_or_default(),
+            fields: match fields {
+                Value::Object(o) => o,
+                _ => serde_json::Map::new(),
+            },
             source: "api",
         }
     }

@@ -63,9 +63,8 @@ fn create_worker(state: &mut State, body: &[u8]) -> Reply {
 /// The beta wire format into a [`Draft`]: the checks only JSON needs (field types, base64);
 /// the rest is [`version::validate`], shared with the classic upload.
 fn parse(body: &[u8]) -> Result<Draft, Reply> {
-    let mut fields = match serde_json::from_slice(body) {
-        Ok(Value::Object(o)) => o,
-        _ => return Err(envelope::bad_request("Request body must be a JSON object")),
+    let Ok(Value::Object(mut fields)) = serde_json::from_slice(body) else {
+        return Err(envelope::bad_request("Request body must be a JSON object"));
     };
     let raw = fields.remove("modules").and_then(|m| m.as_array().cloned()).unwrap_or_default();
     let mut modules = Vec::with_capacity(raw.len());

@@ -100,15 +100,13 @@ pub fn route(state: &mut State, req: &Request) -> Option<Reply> {
             Some(_) => envelope::reply(json!([])),
             None => not_found(),
         },
-        ("GET", ["workers", "scripts", name, "schedules"]) | ("PUT", ["workers", "scripts", name, "schedules"]) => {
-            match find(state, name) {
-                Some(_) => {
-                    let schedules = serde_json::from_slice::<Value>(body).ok().filter(Value::is_array);
-                    envelope::reply(json!({ "schedules": schedules.unwrap_or_else(|| json!([])) }))
-                }
-                None => not_found(),
+        ("GET" | "PUT", ["workers", "scripts", name, "schedules"]) => match find(state, name) {
+            Some(_) => {
+                let schedules = serde_json::from_slice::<Value>(body).ok().filter(Value::is_array);
+                envelope::reply(json!({ "schedules": schedules.unwrap_or_else(|| json!([])) }))
             }
-        }
+            None => not_found(),
+        },
         _ => return None,
     };
     Some(reply)
@@ -320,12 +318,11 @@ fn upload_script(state: &mut State, name: &str, body: &[u8]) -> Reply {
     }
     // The Worker is created first so the upload resolves against it, and removed again when
     // the upload is refused: a refused upload creates nothing.
-    let (i, created) = match find(state, name) {
-        Some(i) => (i, false),
-        None => {
-            state.workers.push(Worker::new(name));
-            (state.workers.len() - 1, true)
-        }
+    let (i, created) = if let Some(i) = find(state, name) {
+        (i, false)
+    } else {
+        state.workers.push(Worker::new(name));
+        (state.workers.len() - 1, true)
     };
     let stored = match parse_upload(state, i, body).and_then(|d| version::create(state, i, d)) {
         Ok(v) => v,
