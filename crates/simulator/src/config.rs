@@ -31,6 +31,20 @@ pub struct SimConfig {
     pub cursor_on_last_page: bool,
     /// How builds created from now on behave.
     pub build: BuildProfile,
+    /// What `GET /workers/scripts/{name}/deployments` answers for a Worker that has no version
+    /// yet: undocumented (`cloudflare-api.md` §5 says nothing), so a client must cope with both.
+    pub deployments_before_first_version: NoDeployments,
+}
+
+/// The two plausible answers for the deployments of a Worker with nothing uploaded yet.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoDeployments {
+    /// 404 with code 10007, as for a missing Worker.
+    #[default]
+    NotFound,
+    /// 200 with `{"deployments": []}`.
+    EmptyList,
 }
 
 impl Default for SimConfig {
@@ -46,6 +60,7 @@ impl Default for SimConfig {
             log_timestamps_ms: false,
             cursor_on_last_page: true,
             build: BuildProfile::default(),
+            deployments_before_first_version: NoDeployments::NotFound,
         }
     }
 }
@@ -62,11 +77,25 @@ pub struct WorkerSeed {
     pub triggers: bool,
     /// And the preview trigger (every other branch).
     pub preview_trigger: bool,
+    /// `subdomain.enabled`: served on workers.dev (as a Worker made in the dashboard is).
+    pub workers_dev: bool,
+    /// `subdomain.previews_enabled`: versions get preview URLs.
+    pub previews_enabled: bool,
+    /// Durable Object classes its applied migrations created.
+    pub durable_object_classes: Vec<String>,
 }
 
 impl Default for WorkerSeed {
     fn default() -> Self {
-        WorkerSeed { name: "my-worker".into(), tag: None, triggers: true, preview_trigger: true }
+        WorkerSeed {
+            name: "my-worker".into(),
+            tag: None,
+            triggers: true,
+            preview_trigger: true,
+            workers_dev: true,
+            previews_enabled: true,
+            durable_object_classes: Vec::new(),
+        }
     }
 }
 
@@ -233,7 +262,9 @@ mod tests {
     fn every_key_is_read() {
         let c = SimConfig::from_json(
             r#"{"account_id":"0123456789abcdef0123456789abcdef","api_token":"t","account_scoped_token":true,
-                "workers":[{"name":"a","tag":"0123456789abcdef0123456789abcdef","triggers":true,"preview_trigger":false}],
+                "workers":[{"name":"a","tag":"0123456789abcdef0123456789abcdef","triggers":true,"preview_trigger":false,
+                            "workers_dev":false,"previews_enabled":false,"durable_object_classes":["Room"]}],
+                "deployments_before_first_version":"empty_list",
                 "subdomain":null,"rate_limit":{"requests":5,"window_secs":2},"log_page_size":3,
                 "log_timestamps_ms":true,"cursor_on_last_page":false,
                 "build":{"queued_ms":1,"initializing_ms":2,"running_ms":3,"outcome":"fail","log_lines":["x"],
@@ -242,6 +273,9 @@ mod tests {
         .unwrap();
         assert_eq!(c.workers[0].name, "a");
         assert!(!c.workers[0].preview_trigger);
+        assert!(!c.workers[0].workers_dev && !c.workers[0].previews_enabled);
+        assert_eq!(c.workers[0].durable_object_classes, ["Room"]);
+        assert_eq!(c.deployments_before_first_version, NoDeployments::EmptyList);
         assert_eq!(c.rate_limit.map(|r| r.requests), Some(5));
         assert_eq!(c.build.outcome, "fail");
         assert!(c.subdomain.is_none());

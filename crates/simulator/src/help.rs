@@ -34,12 +34,17 @@ CONFIG FILE (every key optional; defaults in brackets):
     tag                   32-hex script tag; also fixes the beta id and trigger uuids [random]
     triggers              a production trigger building `main` [true]
     preview_trigger       and a preview trigger building every other branch [true]
+    workers_dev           served on workers.dev (subdomain.enabled) [true]
+    previews_enabled      versions get preview URLs (subdomain.previews_enabled) [true]
+    durable_object_classes  Durable Object classes already migrated [[]]
   subdomain             the account's workers.dev subdomain, or null [example-account]
   rate_limit            {\"requests\": N, \"window_secs\": S}: 429 with Retry-After beyond
                         N API requests per S seconds [null: no limit]
   log_page_size         most log lines in one page [50]
   log_timestamps_ms     log timestamps in milliseconds, not seconds [false]
   cursor_on_last_page   the last log page still carries a cursor [true]
+  deployments_before_first_version  deployments of a Worker with no version yet:
+                        not_found (404, 10007) or empty_list [not_found]
   build                 build profile for builds created from now on, keys:
     queued_ms             time queued [1500]
     initializing_ms       time initializing [1000]

@@ -160,7 +160,15 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
             (true, false, _) => (401, error(12005, "Missing token from authorization header")),
             // An account-scoped token (documented), or a wrong one (INFERRED: the same code).
             (true, true, _) => (401, error(12006, "Invalid token")),
-            (false, _, _) => (401, error(10000, "Authentication error")),
+            // 10000 is a 403 with a `documentation_url` (additions Correction 4); whether an
+            // invalid token on Workers gets it too, or a 401, is open (§G-3): the one
+            // documented shape is used.
+            (false, _, _) => {
+                let mut body = error(10000, "Authentication error");
+                body["errors"][0]["documentation_url"] =
+                    json!("https://developers.cloudflare.com/fundamentals/api/get-started/create-token/");
+                (403, body)
+            }
         };
         record(status, None);
         return Ok(respond(status, &body, None));

@@ -21,11 +21,17 @@ pub struct Worker {
     pub triggers: Vec<Value>,
     pub versions: Vec<Value>,
     pub deployments: Vec<Value>,
+    /// `subdomain.enabled` and `subdomain.previews_enabled` (§C.7 of the additions).
+    pub workers_dev: bool,
+    pub previews_enabled: bool,
+    /// Durable Object classes created by applied migrations (§C.2 of the additions).
+    pub do_classes: Vec<String>,
 }
 
 impl Worker {
-    /// A Worker created through the API: fresh ids, no repository connected, nothing uploaded.
-    pub fn new(name: &str) -> Worker {
+    /// A Worker created through the API: fresh ids, no repository connected, nothing uploaded,
+    /// workers.dev as the request's `subdomain` says (the caller decides the default).
+    pub fn new(name: &str, workers_dev: bool, previews_enabled: bool) -> Worker {
         Worker {
             name: name.to_owned(),
             tag: random::hex(16),
@@ -34,6 +40,9 @@ impl Worker {
             triggers: Vec::new(),
             versions: Vec::new(),
             deployments: Vec::new(),
+            workers_dev,
+            previews_enabled,
+            do_classes: Vec::new(),
         }
     }
 }
@@ -272,6 +281,9 @@ impl State {
                     created: SystemTime::now(),
                     versions: Vec::new(),
                     deployments: Vec::new(),
+                    workers_dev: seed.workers_dev,
+                    previews_enabled: seed.previews_enabled,
+                    do_classes: seed.durable_object_classes.clone(),
                 }
             })
             .collect();
@@ -330,8 +342,18 @@ impl State {
         Some(self.new_build(&tag, &trigger, branch.to_owned(), commit.to_owned(), "push", after))
     }
 
+    /// `subdomain.url` is "present whenever the account owns a workers.dev subdomain,
+    /// regardless of whether `enabled` is true" (additions §C.7): a client must read `enabled`.
     pub(crate) fn worker_json(&self, w: &Worker) -> Value {
         let url = self.config.subdomain.as_ref().map(|s| format!("https://{}.{s}.workers.dev", w.name));
+        let suffix = self.config.subdomain.as_ref().map(|s| format!("-{}.{s}.workers.dev", w.name));
+        let mut subdomain = json!({ "enabled": w.workers_dev, "previews_enabled": w.previews_enabled });
+        if let Some(u) = url {
+            subdomain["url"] = json!(u);
+        }
+        if let Some(s) = suffix {
+            subdomain["preview_url_suffix"] = json!(s);
+        }
         json!({
             "id": w.id,
             "name": w.name,
@@ -342,7 +364,7 @@ impl State {
             "tags": [],
             "tail_consumers": [],
             "observability": { "enabled": false, "head_sampling_rate": 1, "logs": { "enabled": false, "invocation_logs": true, "head_sampling_rate": 1, "persist": true, "destinations": [] } },
-            "subdomain": { "enabled": url.is_some(), "previews_enabled": url.is_some(), "url": url },
+            "subdomain": subdomain,
         })
     }
 

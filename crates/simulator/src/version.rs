@@ -30,6 +30,55 @@ const CONTENT_TYPES: &[&str] = &[
     "application/source-map",
 ];
 
+/// Binding kinds of the `Version.bindings` union (`cloudflare-api.md` §4.2, SDK 7.3.0), plus
+/// the wrangler-era kinds the classic upload still takes (`wasm_module`, `text_blob`,
+/// `data_blob`). Anything else fails the schema's discriminator: INFERRED 400 with 10021
+/// (request failed validation), as the API reports other schema failures.
+pub const BINDING_KINDS: &[&str] = &[
+    "ai",
+    "ai_search",
+    "ai_search_namespace",
+    "messaging",
+    "analytics_engine",
+    "artifacts",
+    "assets",
+    "browser",
+    "d1",
+    "data_blob",
+    "dispatch_namespace",
+    "durable_object_namespace",
+    "hyperdrive",
+    "inherit",
+    "images",
+    "json",
+    "kv_namespace",
+    "media",
+    "mtls_certificate",
+    "plain_text",
+    "pipelines",
+    "k2",
+    "queue",
+    "ratelimit",
+    "r2_bucket",
+    "secret_text",
+    "send_email",
+    "service",
+    "text_blob",
+    "vectorize",
+    "version_metadata",
+    "secrets_store_secret",
+    "flagship",
+    "secret_key",
+    "workflow",
+    "wasm_module",
+    "vpc_service",
+    "vpc_network",
+];
+
+/// Secrets: the binding kinds whose values the API never shows (§4.2) and whose change blocks
+/// a rollback (§5, `force`).
+const SECRET_KINDS: &[&str] = &["secret_text", "secret_key"];
+
 pub struct Module {
     pub name: String,
     /// Without parameters (`; charset=...`).
@@ -73,8 +122,12 @@ pub fn validate(d: &Draft) -> Result<(), Reply> {
     if let Some(b) = d.fields.get("bindings") {
         let Some(list) = b.as_array() else { return Err(envelope::bad_request("bindings must be an array")) };
         for (k, b) in list.iter().enumerate() {
-            if b.get("name").and_then(Value::as_str).is_none() || b.get("type").and_then(Value::as_str).is_none() {
+            let (Some(_), Some(kind)) = (b.get("name").and_then(Value::as_str), b.get("type").and_then(Value::as_str))
+            else {
                 return Err(envelope::bad_request(&format!("bindings[{k}] needs a string name and type")));
+            };
+            if !BINDING_KINDS.contains(&kind) {
+                return Err(envelope::bad_request(&format!("bindings[{k}]: unknown binding type `{kind}`")));
             }
         }
     }
@@ -85,11 +138,158 @@ pub fn validate(d: &Draft) -> Result<(), Reply> {
     Ok(())
 }
 
+/// How an `inherit` binding that names nothing is treated.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Unresolved {
+    /// Classic upload without `bindings_inherit=strict`: "unresolvable inherit bindings are
+    /// silently dropped" (additions §C.1).
+    Drop,
+    /// Classic upload with `bindings_inherit=strict`: 10057 per binding (additions §C.1). The
+    /// beta endpoint is answered this way too: whether it is strict or lenient is open
+    /// (additions §G-2), and refusing is the stricter of the two, so a client that passes here
+    /// never relied on a silent drop.
+    Refuse,
+}
+
+/// Replaces every `inherit` binding by the binding it names — `old_name` (else `name`) in the
+/// version `version_id` ("latest" or absent: the latest; else a version id) — renamed to
+/// `name` and with its secret values (additions §C.1). Everything else in `bindings` is the new
+/// version's whole set: a binding not sent is not carried over (additions Correction 2).
+pub fn resolve_inherit(state: &State, i: usize, bindings: &mut Vec<Value>, mode: Unresolved) -> Result<(), Reply> {
+    let versions = &state.workers[i].versions;
+    let mut refused = Vec::new();
+    let mut out = Vec::with_capacity(bindings.len());
+    for b in bindings.drain(..) {
+        if b["type"] != "inherit" {
+            out.push(b);
+            continue;
+        }
+        let name = b["name"].as_str().unwrap_or_default().to_owned();
+        let from = b.get("old_name").and_then(Value::as_str).unwrap_or(&name).to_owned();
+        let source = match b.get("version_id").and_then(Value::as_str) {
+            None | Some("latest") => versions.last(),
+            Some(id) => versions.iter().find(|v| v["id"] == id),
+        };
+        let found = source.and_then(|v| v["bindings"].as_array()).and_then(|l| l.iter().find(|p| p["name"] == from));
+        match (found, mode) {
+            (Some(old), _) => {
+                let mut copy = old.clone();
+                copy["name"] = json!(name);
+                out.push(copy);
+            }
+            (None, Unresolved::Drop) => {}
+            (None, Unresolved::Refuse) => refused.push(name),
+        }
+    }
+    *bindings = out;
+    if refused.is_empty() {
+        return Ok(());
+    }
+    let errors: Vec<Value> = refused
+        .iter()
+        .map(|n| json!({ "code": 10057, "message": format!("inherit binding '{n}' is invalid: there is no binding of that name to inherit") }))
+        .collect();
+    Err((400, json!({ "success": false, "errors": errors, "messages": [], "result": null })))
+}
+
+/// Durable Object classes a `migrations` object creates and removes, single- or multi-step
+/// (additions §C.2).
+fn migration_classes(m: &Value) -> (Vec<String>, Vec<String>) {
+    let mut steps = vec![m];
+    if let Some(list) = m.get("steps").and_then(Value::as_array) {
+        steps.extend(list.iter());
+    }
+    let (mut added, mut removed) = (Vec::new(), Vec::new());
+    let names = |v: &Value, k: &str| -> Vec<String> {
+        v.get(k)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default()
+    };
+    for s in steps {
+        added.extend(names(s, "new_classes"));
+        added.extend(names(s, "new_sqlite_classes"));
+        removed.extend(names(s, "deleted_classes"));
+        for r in s.get("renamed_classes").and_then(Value::as_array).into_iter().flatten() {
+            removed.extend(r["from"].as_str().map(str::to_owned));
+            added.extend(r["to"].as_str().map(str::to_owned));
+        }
+        for r in s.get("transferred_classes").and_then(Value::as_array).into_iter().flatten() {
+            added.extend(r["to"].as_str().map(str::to_owned));
+        }
+    }
+    (added, removed)
+}
+
+/// Migrations apply only with a deployment, and a binding to one of the Worker's own Durable
+/// Object classes needs the migration that created it (additions §C.2: `migrations` with
+/// `deploy=false` is 403/100123; a class binding that depends on a migration not applied is
+/// wrangler's 10123 "actor binding depends on migration" — INFERRED: 403 like its siblings).
+fn check_durable_objects(state: &mut State, i: usize, fields: &Map<String, Value>, deploy: bool) -> Result<(), Reply> {
+    let w = &state.workers[i];
+    let mut classes = w.do_classes.clone();
+    if let Some(m) = fields.get("migrations") {
+        if !deploy {
+            return Err(envelope::fail(403, 100123, "Migrations can only be applied by a version that is deployed"));
+        }
+        let (added, removed) = migration_classes(m);
+        classes.retain(|c| !removed.contains(c));
+        classes.extend(added);
+    }
+    for b in fields.get("bindings").and_then(Value::as_array).into_iter().flatten() {
+        let own = b.get("script_name").and_then(Value::as_str).is_none_or(|s| s == w.name);
+        let class = b.get("class_name").and_then(Value::as_str);
+        if b["type"] == "durable_object_namespace"
+            && own
+            && let Some(class) = class
+            && !classes.iter().any(|c| c == class)
+        {
+            let message = format!(
+                "binding '{}' refers to Durable Object class '{class}', which no applied migration created",
+                b["name"].as_str().unwrap_or_default()
+            );
+            return Err(envelope::fail(403, 10123, &message));
+        }
+    }
+    if deploy {
+        state.workers[i].do_classes = classes;
+    }
+    Ok(())
+}
+
+/// The secrets of a stored version: name and value (values never leave the simulator).
+pub fn secrets_of(version: &Value) -> Vec<(String, String)> {
+    let mut s: Vec<(String, String)> = version["bindings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|b| b["type"].as_str().is_some_and(|t| SECRET_KINDS.contains(&t)))
+        .map(|b| {
+            let mut value = b.clone();
+            if let Some(o) = value.as_object_mut() {
+                o.remove("name");
+            }
+            (b["name"].as_str().unwrap_or_default().to_owned(), value.to_string())
+        })
+        .collect();
+    s.sort();
+    s
+}
+
 /// Validates and stores a draft as Worker `i`'s next version; returns it as stored (with its
-/// modules and secret values, which only the test accessors ever see).
-pub fn create(state: &mut State, i: usize, draft: Draft) -> Result<Value, Reply> {
+/// modules and secret values, which only the test accessors ever see). `inherit` bindings are
+/// resolved here (see [`resolve_inherit`]); `deploy`: the upload is deployed at once, so its
+/// migrations apply.
+pub fn create(state: &mut State, i: usize, draft: Draft, unresolved: Unresolved, deploy: bool) -> Result<Value, Reply> {
     validate(&draft)?;
     let Draft { main_module, modules, mut fields, source } = draft;
+    if let Some(Value::Array(mut bindings)) = fields.remove("bindings") {
+        resolve_inherit(state, i, &mut bindings, unresolved)?;
+        fields.insert("bindings".into(), Value::Array(bindings));
+    }
+    check_durable_objects(state, i, &fields, deploy)?;
+    // Migrations are write-only (additions §C.2): applied above, never stored or shown.
+    fields.remove("migrations");
     let mut annotations = fields.get("annotations").and_then(Value::as_object).cloned().unwrap_or_default();
     annotations.retain(|_, v| !v.is_null());
     if let Some(m) = annotations.get("workers/message").and_then(Value::as_str)
@@ -106,8 +306,15 @@ pub fn create(state: &mut State, i: usize, draft: Draft) -> Result<Value, Reply>
     annotations.insert("workers/triggered_by".into(), "upload".into());
     let id = random::uuid_v4();
     let w = &mut state.workers[i];
-    let urls: Vec<String> =
-        state.config.subdomain.iter().map(|s| format!("https://{}-{}.{s}.workers.dev", &id[..8], w.name)).collect();
+    // Version URLs exist only where previews are enabled (additions §C.7, §G-20: INFERRED an
+    // empty list rather than an absent field).
+    let urls: Vec<String> = state
+        .config
+        .subdomain
+        .iter()
+        .filter(|_| w.previews_enabled)
+        .map(|s| format!("https://{}-{}.{s}.workers.dev", &id[..8], w.name))
+        .collect();
     let modules: Vec<Value> = modules
         .iter()
         .map(|m| {
@@ -135,14 +342,16 @@ pub fn create(state: &mut State, i: usize, draft: Draft) -> Result<Value, Reply>
     Ok(stored)
 }
 
-/// Removes `secret_text` values from a bindings list: the API never shows them (§4.2).
+/// Removes secret values from a bindings list: the API never shows them (§4.2).
 pub fn redact_secrets(bindings: &mut Value) {
     if let Some(list) = bindings.as_array_mut() {
         for b in list {
-            if b["type"] == "secret_text"
+            if b["type"].as_str().is_some_and(|t| SECRET_KINDS.contains(&t))
                 && let Some(o) = b.as_object_mut()
             {
-                o.remove("text");
+                for k in ["text", "key_base64", "key_jwk"] {
+                    o.remove(k);
+                }
             }
         }
     }
@@ -191,6 +400,11 @@ mod tests {
         assert_eq!(code(validate(&draft(json!({ "compatibility_date": "2026-11-01" })))), None);
         assert_eq!(code(validate(&draft(json!({ "compatibility_date": "2026-02-31" })))), Some(10021));
         assert_eq!(code(validate(&draft(json!({ "bindings": [{ "name": "X" }] })))), Some(10021));
+        assert_eq!(code(validate(&draft(json!({ "bindings": [{ "name": "X", "type": "kv_namespace" }] })))), None);
+        assert_eq!(
+            code(validate(&draft(json!({ "bindings": [{ "name": "X", "type": "kv_namespaces" }] })))),
+            Some(10021)
+        );
         assert_eq!(code(validate(&draft(json!({ "annotations": { "workers/tag": "x".repeat(101) } })))), Some(10021));
         let mut d = draft(json!({}));
         d.modules[0].content_type = "image/png".into();

@@ -45,3 +45,179 @@ pub fn handle(state: &mut State, method: &str, path: &str, query: &str, body: &[
         .or_else(|| scripts::route(state, &req))
         .unwrap_or_else(envelope::no_route)
 }
+
+/// The contract's rules for versions, Workers and deployments, answered in-process.
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::handle;
+    use crate::config::{NoDeployments, SimConfig, WorkerSeed};
+    use crate::state::State;
+
+    fn state() -> State {
+        State::new(SimConfig::default())
+    }
+
+    fn call(st: &mut State, method: &str, path: &str, query: &str, body: &Value) -> (u16, Value) {
+        handle(st, method, path, query, body.to_string().as_bytes())
+    }
+
+    fn code(reply: &(u16, Value)) -> Option<i64> {
+        reply.1["errors"][0]["code"].as_i64()
+    }
+
+    fn upload(bindings: Value) -> Value {
+        json!({ "main_module": "index.js", "bindings": bindings,
+                "modules": [{ "name": "index.js", "content_type": "application/javascript+module", "content_base64": "eA==" }] })
+    }
+
+    fn stored_bindings(st: &State) -> Vec<Value> {
+        st.worker_versions("my-worker").last().unwrap()["bindings"].as_array().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_new_version_keeps_only_what_it_sends_or_inherits() {
+        let mut st = state();
+        let first = upload(json!([
+            { "type": "secret_text", "name": "A", "text": "one" },
+            { "type": "secret_text", "name": "B", "text": "two" },
+            { "type": "kv_namespace", "name": "KV", "namespace_id": "abc" },
+        ]));
+        assert_eq!(call(&mut st, "POST", "/workers/workers/my-worker/versions", "", &first).0, 200);
+        let v1 = st.worker_versions("my-worker")[0]["id"].as_str().unwrap().to_owned();
+        // Nothing sent: nothing kept.
+        assert_eq!(call(&mut st, "POST", "/workers/workers/my-worker/versions", "", &upload(json!([]))).0, 200);
+        assert!(stored_bindings(&st).is_empty());
+        // From the latest (now empty): refused on the beta endpoint, one error per binding.
+        let r = call(
+            &mut st,
+            "POST",
+            "/workers/workers/my-worker/versions",
+            "",
+            &upload(json!([{ "type": "inherit", "name": "A" }])),
+        );
+        assert_eq!((r.0, code(&r)), (400, Some(10057)));
+        // From a named version, renamed, secret value included.
+        let body = upload(json!([
+            { "type": "inherit", "name": "RENAMED", "old_name": "A", "version_id": v1 },
+            { "type": "inherit", "name": "KV", "version_id": v1 },
+        ]));
+        assert_eq!(call(&mut st, "POST", "/workers/workers/my-worker/versions", "", &body).0, 200);
+        let b = stored_bindings(&st);
+        assert_eq!(b.len(), 2);
+        assert_eq!((b[0]["name"].as_str(), b[0]["text"].as_str()), (Some("RENAMED"), Some("one")));
+        assert_eq!(b[1]["namespace_id"], "abc");
+        // The answer never shows the value.
+        let r = call(&mut st, "GET", "/workers/workers/my-worker/versions/latest", "", &Value::Null);
+        assert!(r.1["result"]["bindings"][0].get("text").is_none());
+    }
+
+    #[test]
+    fn the_classic_upload_drops_an_unresolved_inherit_unless_strict() {
+        let mut st = state();
+        let meta = json!({ "main_module": "index.js", "bindings": [{ "type": "inherit", "name": "GONE" }] });
+        let body = format!(
+            "--b\r\nContent-Disposition: form-data; name=\"metadata\"\r\nContent-Type: application/json\r\n\r\n{meta}\r\n--b\r\nContent-Disposition: form-data; name=\"index.js\"; filename=\"index.js\"\r\nContent-Type: application/javascript+module\r\n\r\nx\r\n--b--\r\n"
+        );
+        let r = handle(&mut st, "POST", "/workers/scripts/my-worker/versions", "", body.as_bytes());
+        assert_eq!(r.0, 200, "{}", r.1);
+        assert!(stored_bindings(&st).is_empty());
+        let r =
+            handle(&mut st, "POST", "/workers/scripts/my-worker/versions", "bindings_inherit=strict", body.as_bytes());
+        assert_eq!(code(&r), Some(10057));
+    }
+
+    #[test]
+    fn unknown_binding_types_are_refused() {
+        let mut st = state();
+        let r = call(
+            &mut st,
+            "POST",
+            "/workers/workers/my-worker/versions",
+            "",
+            &upload(json!([{ "type": "kv", "name": "X" }])),
+        );
+        assert_eq!((r.0, code(&r)), (400, Some(10021)));
+        assert!(st.worker_versions("my-worker").is_empty());
+    }
+
+    #[test]
+    fn a_worker_created_without_subdomain_is_off_workers_dev_and_its_versions_have_no_urls() {
+        let mut st = state();
+        let r = call(&mut st, "POST", "/workers/workers", "", &json!({ "name": "quiet" }));
+        assert_eq!(r.1["result"]["subdomain"]["enabled"], false);
+        assert_eq!(r.1["result"]["subdomain"]["previews_enabled"], false);
+        assert_eq!(
+            r.1["result"]["subdomain"]["url"], "https://quiet.example-account.workers.dev",
+            "url regardless of enabled"
+        );
+        let r = call(&mut st, "POST", "/workers/workers/quiet/versions", "", &upload(json!([])));
+        assert_eq!(r.1["result"]["urls"], json!([]));
+        let r =
+            call(&mut st, "POST", "/workers/workers", "", &json!({ "name": "loud", "subdomain": { "enabled": true } }));
+        assert_eq!(r.1["result"]["subdomain"]["previews_enabled"], true, "follows enabled");
+        let r = call(&mut st, "POST", "/workers/workers/loud/versions", "", &upload(json!([])));
+        assert_eq!(r.1["result"]["urls"].as_array().map(Vec::len), Some(1));
+        // The per-script toggle changes the same flags.
+        let r = call(
+            &mut st,
+            "POST",
+            "/workers/scripts/quiet/subdomain",
+            "",
+            &json!({ "enabled": true, "previews_enabled": false }),
+        );
+        assert_eq!(r.1["result"], json!({ "enabled": true, "previews_enabled": false }));
+        let r = call(&mut st, "GET", "/workers/workers/quiet", "", &Value::Null);
+        assert_eq!(r.1["result"]["subdomain"]["enabled"], true);
+    }
+
+    #[test]
+    fn deployments_before_the_first_version_answer_as_configured() {
+        let mut st = state();
+        let r = call(&mut st, "GET", "/workers/scripts/my-worker/deployments", "", &Value::Null);
+        assert_eq!((r.0, code(&r)), (404, Some(10007)));
+        st.config.deployments_before_first_version = NoDeployments::EmptyList;
+        let r = call(&mut st, "GET", "/workers/scripts/my-worker/deployments", "", &Value::Null);
+        assert_eq!(r.1["result"]["deployments"], json!([]));
+    }
+
+    #[test]
+    fn a_durable_object_binding_needs_its_migration() {
+        let mut st = State::new(SimConfig { workers: vec![WorkerSeed::default()], ..SimConfig::default() });
+        let b = json!([{ "type": "durable_object_namespace", "name": "ROOM", "class_name": "Room" }]);
+        let r = call(&mut st, "POST", "/workers/workers/my-worker/versions", "", &upload(b.clone()));
+        assert_eq!((r.0, code(&r)), (403, Some(10123)));
+        let mut with_migration = upload(b.clone());
+        with_migration["migrations"] = json!({ "new_tag": "v1", "new_sqlite_classes": ["Room"] });
+        let r = call(&mut st, "POST", "/workers/workers/my-worker/versions", "", &with_migration);
+        assert_eq!((r.0, code(&r)), (403, Some(100123)), "migrations need deploy=true");
+        let r = call(&mut st, "POST", "/workers/workers/my-worker/versions", "deploy=true", &with_migration);
+        assert_eq!(r.0, 200, "{}", r.1);
+        let r = call(&mut st, "POST", "/workers/workers/my-worker/versions", "", &upload(b));
+        assert_eq!(r.0, 200, "applied now");
+        let other =
+            json!([{ "type": "durable_object_namespace", "name": "X", "class_name": "Y", "script_name": "elsewhere" }]);
+        assert_eq!(call(&mut st, "POST", "/workers/workers/my-worker/versions", "", &upload(other)).0, 200);
+    }
+
+    #[test]
+    fn rolling_back_past_a_secret_change_needs_force() {
+        let mut st = state();
+        let mut ids = Vec::new();
+        for value in ["sv-first-1", "sv-second-2"] {
+            let b = json!([{ "type": "secret_text", "name": "S", "text": value }, { "type": "plain_text", "name": "P", "text": "p" }]);
+            let r = call(&mut st, "POST", "/workers/workers/my-worker/versions", "deploy=true", &upload(b));
+            ids.push(r.1["result"]["id"].clone());
+        }
+        let back = json!({ "strategy": "percentage", "versions": [{ "version_id": ids[0], "percentage": 100 }] });
+        let r = call(&mut st, "POST", "/workers/scripts/my-worker/deployments", "", &back);
+        assert_eq!(code(&r), Some(10220));
+        assert!(r.1["errors"][0]["message"].as_str().unwrap().ends_with("The following secrets have changed: S"));
+        assert!(!r.1.to_string().contains("sv-"), "values never in errors");
+        // A split with the live version is not a rollback.
+        let split = json!({ "strategy": "percentage", "versions": [{ "version_id": ids[1], "percentage": 90 }, { "version_id": ids[0], "percentage": 10 }] });
+        assert_eq!(call(&mut st, "POST", "/workers/scripts/my-worker/deployments", "", &split).0, 200);
+        assert_eq!(call(&mut st, "POST", "/workers/scripts/my-worker/deployments", "force=true", &back).0, 200);
+    }
+}

@@ -4,8 +4,10 @@
 use serde_json::{Value, json};
 
 use super::Request;
+use crate::config::NoDeployments;
 use crate::envelope::{self, Reply};
 use crate::state::{State, deployment_json};
+use crate::version;
 use crate::version::MESSAGE_LIMIT;
 use crate::{random, time};
 
@@ -28,6 +30,13 @@ pub fn route(state: &mut State, req: &Request) -> Option<Reply> {
             envelope::reply(Value::Array(list))
         }
         ("GET", ["workers", "scripts", name, "deployments"]) => match state.workers.iter().find(|w| w.name == *name) {
+            // Undocumented for a Worker with nothing uploaded (§5): as configured.
+            Some(w)
+                if w.versions.is_empty()
+                    && state.config.deployments_before_first_version == NoDeployments::NotFound =>
+            {
+                envelope::not_found("This Worker has no deployments")
+            }
             Some(w) => envelope::reply(json!({ "deployments": w.deployments.iter().rev().collect::<Vec<_>>() })),
             None => envelope::not_found("Worker not found"),
         },
@@ -36,7 +45,7 @@ pub fn route(state: &mut State, req: &Request) -> Option<Reply> {
                 return Some(envelope::not_found("Worker not found"));
             };
             match serde_json::from_slice(req.body) {
-                Ok(body) => create_deployment(state, i, &body),
+                Ok(body) => create_deployment(state, i, &body, req.query_is("force", "true")),
                 Err(_) => envelope::bad_request("Request body is not valid JSON"),
             }
         }
@@ -50,7 +59,7 @@ pub fn route(state: &mut State, req: &Request) -> Option<Reply> {
 }
 
 /// One or two of the Worker's versions, percentages adding up to 100 (§5).
-fn create_deployment(state: &mut State, i: usize, req: &Value) -> Reply {
+fn create_deployment(state: &mut State, i: usize, req: &Value, force: bool) -> Reply {
     if req.get("strategy").and_then(Value::as_str) != Some("percentage") {
         return envelope::bad_request("strategy must be \"percentage\"");
     }
@@ -79,6 +88,9 @@ fn create_deployment(state: &mut State, i: usize, req: &Value) -> Reply {
     if (total - 100.0).abs() > 1e-9 {
         return envelope::bad_request("percentages must add up to 100");
     }
+    if !force && let Some(reply) = secrets_changed(&state.workers[i], versions) {
+        return reply;
+    }
     let message = req.pointer("/annotations/workers~1message").and_then(Value::as_str);
     if message.is_some_and(|m| m.len() > MESSAGE_LIMIT) {
         return envelope::bad_request("workers/message must be at most 1000 bytes");
@@ -86,4 +98,40 @@ fn create_deployment(state: &mut State, i: usize, req: &Value) -> Reply {
     let d = deployment_json(versions, "api", "deployment", message);
     state.workers[i].deployments.push(d.clone());
     envelope::reply(d)
+}
+
+/// Rolling back to a version older than the live one whose secrets differ from it is blocked
+/// unless `force` (§5: "blocked by something such rolling back to an older version when a
+/// secret has changed"). Code 10220 and the message's "The following secrets have changed:"
+/// list are what wrangler's rollback parses (`versions/rollback`); the status is INFERRED.
+/// A deployment that includes a version at least as new as the live one is not a rollback.
+fn secrets_changed(w: &crate::state::Worker, split: &[Value]) -> Option<Reply> {
+    let number = |id: &Value| w.versions.iter().find(|v| v["id"] == *id);
+    let live = w.deployments.last()?;
+    let live_newest = live["versions"]
+        .as_array()?
+        .iter()
+        .filter_map(|v| number(&v["version_id"]))
+        .max_by_key(|v| v["number"].as_u64())?;
+    let target = split.iter().filter_map(|v| number(&v["version_id"])).max_by_key(|v| v["number"].as_u64())?;
+    if target["number"].as_u64() >= live_newest["number"].as_u64() {
+        return None;
+    }
+    let (old, now) = (version::secrets_of(target), version::secrets_of(live_newest));
+    let mut changed: Vec<&str> = now
+        .iter()
+        .filter(|s| !old.contains(s))
+        .chain(old.iter().filter(|s| !now.contains(s)))
+        .map(|(n, _)| n.as_str())
+        .collect();
+    changed.sort_unstable();
+    changed.dedup();
+    if changed.is_empty() {
+        return None;
+    }
+    let message = format!(
+        "Cannot deploy an older version: secrets changed since it was deployed. The following secrets have changed: {}",
+        changed.join(", ")
+    );
+    Some(envelope::fail(400, 10220, &message))
 }

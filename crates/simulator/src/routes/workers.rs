@@ -8,7 +8,7 @@ use super::Request;
 use crate::envelope::{self, Reply};
 use crate::names::valid_worker_name;
 use crate::state::{State, Worker, deployment_json};
-use crate::version::{self, Draft, Module};
+use crate::version::{self, Draft, Module, Unresolved};
 
 pub fn route(state: &mut State, req: &Request) -> Option<Reply> {
     let reply = match (req.method, req.segs.as_slice()) {
@@ -54,7 +54,23 @@ fn create_worker(state: &mut State, body: &[u8]) -> Reply {
     if state.workers.iter().any(|w| w.name == name) {
         return envelope::fail(409, 10040, "A Worker with this name already exists");
     }
-    let w = Worker::new(name);
+    // Without `subdomain` the API's default is undocumented (additions Correction 1, §G-1);
+    // the simulator takes Terraform's (both off), so a client that wants workers.dev must say
+    // so, as wrangler always does. `previews_enabled` absent follows `enabled` (§C.7).
+    let sub = req.get("subdomain");
+    if sub.is_some_and(|s| !s.is_object()) {
+        return envelope::bad_request("subdomain must be an object");
+    }
+    let flag = |k: &str| sub.and_then(|s| s.get(k));
+    if [flag("enabled"), flag("previews_enabled")].iter().flatten().any(|v| !v.is_boolean()) {
+        return envelope::bad_request("subdomain.enabled and subdomain.previews_enabled must be booleans");
+    }
+    let enabled = flag("enabled").and_then(Value::as_bool).unwrap_or(false);
+    let previews = flag("previews_enabled").and_then(Value::as_bool).unwrap_or(enabled);
+    if (enabled || previews) && state.config.subdomain.is_none() {
+        return envelope::fail(400, 10063, "Please register a workers.dev subdomain first");
+    }
+    let w = Worker::new(name, enabled, previews);
     let v = state.worker_json(&w);
     state.workers.push(w);
     envelope::reply(v)
@@ -90,7 +106,7 @@ fn parse(body: &[u8]) -> Result<Draft, Reply> {
 }
 
 fn create_version(state: &mut State, i: usize, body: &[u8], deploy: bool) -> Reply {
-    let stored = match parse(body).and_then(|d| version::create(state, i, d)) {
+    let stored = match parse(body).and_then(|d| version::create(state, i, d, Unresolved::Refuse, deploy)) {
         Ok(v) => v,
         Err(reply) => return reply,
     };

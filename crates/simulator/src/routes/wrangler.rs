@@ -15,7 +15,7 @@ use super::Request;
 use crate::envelope::{self, Reply};
 use crate::names::valid_worker_name;
 use crate::state::{State, Worker, deployment_json};
-use crate::version::{self, Draft, Module};
+use crate::version::{self, Draft, Module, Unresolved};
 use crate::{multipart, time};
 
 /// Answers the request when it is one of the classic endpoints.
@@ -48,7 +48,12 @@ pub fn route(state: &mut State, req: &Request) -> Option<Reply> {
             None => not_found(),
         },
         ("POST", ["workers", "scripts", name, "versions"]) => match find(state, name) {
-            Some(i) => match parse_upload(state, i, body).and_then(|d| version::create(state, i, d)) {
+            Some(i) => match parse_upload(state, i, body).and_then(|d| {
+                // "Without this, unresolvable inherit bindings are silently dropped" (§C.1).
+                let mode =
+                    if req.query_is("bindings_inherit", "strict") { Unresolved::Refuse } else { Unresolved::Drop };
+                version::create(state, i, d, mode, false)
+            }) {
                 Ok(stored) => envelope::reply(classic_version(&state.workers[i], &stored)),
                 Err(reply) => reply,
             },
@@ -72,27 +77,41 @@ pub fn route(state: &mut State, req: &Request) -> Option<Reply> {
             }
             None => not_found(),
         },
+        // The per-script workers.dev toggle, the same flags as the beta `Worker.subdomain`
+        // (additions §C.7): both fields always in the answer.
         ("GET", ["workers", "scripts", name, "subdomain"]) => match find(state, name) {
-            // INFERRED: the per-Worker toggle is not stored; every Worker serves on workers.dev
-            // (with previews) when the account has a subdomain, as the beta `Worker.subdomain`
-            // in `state` says.
-            Some(_) => {
-                let on = state.config.subdomain.is_some();
-                envelope::reply(json!({ "enabled": on, "previews_enabled": on }))
-            }
+            Some(i) => subdomain_json(&state.workers[i]),
             None => not_found(),
         },
         ("POST", ["workers", "scripts", name, "subdomain"]) => match find(state, name) {
-            Some(_) if state.config.subdomain.is_none() => {
-                envelope::fail(400, 10063, "Please register a workers.dev subdomain first")
-            }
-            Some(_) => {
+            Some(i) => {
                 let req: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
                 let Some(enabled) = req.get("enabled").and_then(Value::as_bool) else {
                     return Some(envelope::bad_request("enabled is required"));
                 };
-                let previews = req.get("previews_enabled").and_then(Value::as_bool).unwrap_or(enabled);
-                envelope::reply(json!({ "enabled": enabled, "previews_enabled": previews }))
+                let previews = match req.get("previews_enabled") {
+                    // "Undefined lets the API compute the default", which follows `enabled` (§C.7).
+                    None | Some(Value::Null) => enabled,
+                    Some(Value::Bool(b)) => *b,
+                    Some(_) => return Some(envelope::bad_request("previews_enabled must be a boolean")),
+                };
+                if (enabled || previews) && state.config.subdomain.is_none() {
+                    return Some(envelope::fail(400, 10063, "Please register a workers.dev subdomain first"));
+                }
+                let w = &mut state.workers[i];
+                w.workers_dev = enabled;
+                w.previews_enabled = previews;
+                subdomain_json(w)
+            }
+            None => not_found(),
+        },
+        // "Disable all workers.dev subdomains for a Worker script" (§C.7).
+        ("DELETE", ["workers", "scripts", name, "subdomain"]) => match find(state, name) {
+            Some(i) => {
+                let w = &mut state.workers[i];
+                w.workers_dev = false;
+                w.previews_enabled = false;
+                subdomain_json(w)
             }
             None => not_found(),
         },
@@ -110,6 +129,10 @@ pub fn route(state: &mut State, req: &Request) -> Option<Reply> {
         _ => return None,
     };
     Some(reply)
+}
+
+fn subdomain_json(w: &Worker) -> Reply {
+    envelope::reply(json!({ "enabled": w.workers_dev, "previews_enabled": w.previews_enabled }))
 }
 
 fn find(state: &State, name: &str) -> Option<usize> {
@@ -268,7 +291,7 @@ fn parse_upload(state: &State, i: usize, body: &[u8]) -> Result<Draft, Reply> {
         })
         .collect();
     let mut fields = Map::new();
-    for k in ["compatibility_date", "compatibility_flags", "limits", "placement", "annotations"] {
+    for k in ["compatibility_date", "compatibility_flags", "limits", "placement", "annotations", "migrations"] {
         if let Some(v) = metadata.get(k) {
             fields.insert(k.into(), v.clone());
         }
@@ -282,9 +305,8 @@ fn parse_upload(state: &State, i: usize, body: &[u8]) -> Result<Draft, Reply> {
     Ok(resolve_bindings(state, i, draft, &metadata))
 }
 
-/// `inherit` bindings and the types named in `keep_bindings` carry over from the latest
-/// version. INFERRED: `bindings_inherit=strict` (an error for an `inherit` binding with nothing
-/// to inherit) is not enforced; the binding is kept as given.
+/// The types named in `keep_bindings` carry over from the latest version (additions §C.6);
+/// `inherit` bindings are resolved by [`version::create`], as for the beta upload.
 fn resolve_bindings(state: &State, i: usize, mut draft: Draft, metadata: &Map<String, Value>) -> Draft {
     let w = &state.workers[i];
     let mut bindings: Vec<Value> = draft.fields.get("bindings").and_then(Value::as_array).cloned().unwrap_or_default();
@@ -294,13 +316,6 @@ fn resolve_bindings(state: &State, i: usize, mut draft: Draft, metadata: &Map<St
         .and_then(Value::as_array)
         .map(|a| a.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
-    for b in &mut bindings {
-        if b["type"] == "inherit"
-            && let Some(old) = previous.iter().find(|p| p["name"] == b["name"])
-        {
-            *b = old.clone();
-        }
-    }
     for p in &previous {
         if p["type"].as_str().is_some_and(|t| keep.contains(&t)) && !bindings.iter().any(|b| b["name"] == p["name"]) {
             bindings.push(p.clone());
@@ -321,10 +336,12 @@ fn upload_script(state: &mut State, name: &str, body: &[u8]) -> Reply {
     let (i, created) = if let Some(i) = find(state, name) {
         (i, false)
     } else {
-        state.workers.push(Worker::new(name));
+        // INFERRED: workers.dev off until asked for, as on the beta create (additions
+        // Correction 1); wrangler turns it on with `POST .../subdomain` right after.
+        state.workers.push(Worker::new(name, false, false));
         (state.workers.len() - 1, true)
     };
-    let stored = match parse_upload(state, i, body).and_then(|d| version::create(state, i, d)) {
+    let stored = match parse_upload(state, i, body).and_then(|d| version::create(state, i, d, Unresolved::Drop, true)) {
         Ok(v) => v,
         Err(reply) => {
             if created {
