@@ -68,6 +68,7 @@ impl Default for SimConfig {
 /// A Worker that exists when the simulator starts.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
+#[allow(clippy::struct_excessive_bools, reason = "config keys, each an independent switch of the seeded Worker")]
 pub struct WorkerSeed {
     pub name: String,
     /// The script tag; random when absent. A given tag also fixes the beta id (the tag

@@ -230,7 +230,7 @@ fn check_durable_objects(state: &mut State, i: usize, fields: &Map<String, Value
     let mut classes = w.do_classes.clone();
     if let Some(m) = fields.get("migrations") {
         if !deploy {
-            return Err(envelope::fail(403, 100123, "Migrations can only be applied by a version that is deployed"));
+            return Err(envelope::fail(403, 100_123, "Migrations can only be applied by a version that is deployed"));
         }
         let (added, removed) = migration_classes(m);
         classes.retain(|c| !removed.contains(c));

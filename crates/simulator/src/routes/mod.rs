@@ -67,7 +67,7 @@ mod tests {
         reply.1["errors"][0]["code"].as_i64()
     }
 
-    fn upload(bindings: Value) -> Value {
+    fn upload(bindings: &Value) -> Value {
         json!({ "main_module": "index.js", "bindings": bindings,
                 "modules": [{ "name": "index.js", "content_type": "application/javascript+module", "content_base64": "eA==" }] })
     }
@@ -79,7 +79,7 @@ mod tests {
     #[test]
     fn a_new_version_keeps_only_what_it_sends_or_inherits() {
         let mut st = state();
-        let first = upload(json!([
+        let first = upload(&json!([
             { "type": "secret_text", "name": "A", "text": "one" },
             { "type": "secret_text", "name": "B", "text": "two" },
             { "type": "kv_namespace", "name": "KV", "namespace_id": "abc" },
@@ -87,7 +87,7 @@ mod tests {
         assert_eq!(call(&mut st, "POST", "/workers/workers/my-worker/versions", "", &first).0, 200);
         let v1 = st.worker_versions("my-worker")[0]["id"].as_str().unwrap().to_owned();
         // Nothing sent: nothing kept.
-        assert_eq!(call(&mut st, "POST", "/workers/workers/my-worker/versions", "", &upload(json!([]))).0, 200);
+        assert_eq!(call(&mut st, "POST", "/workers/workers/my-worker/versions", "", &upload(&json!([]))).0, 200);
         assert!(stored_bindings(&st).is_empty());
         // From the latest (now empty): refused on the beta endpoint, one error per binding.
         let r = call(
@@ -95,11 +95,11 @@ mod tests {
             "POST",
             "/workers/workers/my-worker/versions",
             "",
-            &upload(json!([{ "type": "inherit", "name": "A" }])),
+            &upload(&json!([{ "type": "inherit", "name": "A" }])),
         );
         assert_eq!((r.0, code(&r)), (400, Some(10057)));
         // From a named version, renamed, secret value included.
-        let body = upload(json!([
+        let body = upload(&json!([
             { "type": "inherit", "name": "RENAMED", "old_name": "A", "version_id": v1 },
             { "type": "inherit", "name": "KV", "version_id": v1 },
         ]));
@@ -136,7 +136,7 @@ mod tests {
             "POST",
             "/workers/workers/my-worker/versions",
             "",
-            &upload(json!([{ "type": "kv", "name": "X" }])),
+            &upload(&json!([{ "type": "kv", "name": "X" }])),
         );
         assert_eq!((r.0, code(&r)), (400, Some(10021)));
         assert!(st.worker_versions("my-worker").is_empty());
@@ -152,12 +152,12 @@ mod tests {
             r.1["result"]["subdomain"]["url"], "https://quiet.example-account.workers.dev",
             "url regardless of enabled"
         );
-        let r = call(&mut st, "POST", "/workers/workers/quiet/versions", "", &upload(json!([])));
+        let r = call(&mut st, "POST", "/workers/workers/quiet/versions", "", &upload(&json!([])));
         assert_eq!(r.1["result"]["urls"], json!([]));
         let r =
             call(&mut st, "POST", "/workers/workers", "", &json!({ "name": "loud", "subdomain": { "enabled": true } }));
         assert_eq!(r.1["result"]["subdomain"]["previews_enabled"], true, "follows enabled");
-        let r = call(&mut st, "POST", "/workers/workers/loud/versions", "", &upload(json!([])));
+        let r = call(&mut st, "POST", "/workers/workers/loud/versions", "", &upload(&json!([])));
         assert_eq!(r.1["result"]["urls"].as_array().map(Vec::len), Some(1));
         // The per-script toggle changes the same flags.
         let r = call(
@@ -186,19 +186,19 @@ mod tests {
     fn a_durable_object_binding_needs_its_migration() {
         let mut st = State::new(SimConfig { workers: vec![WorkerSeed::default()], ..SimConfig::default() });
         let b = json!([{ "type": "durable_object_namespace", "name": "ROOM", "class_name": "Room" }]);
-        let r = call(&mut st, "POST", "/workers/workers/my-worker/versions", "", &upload(b.clone()));
+        let r = call(&mut st, "POST", "/workers/workers/my-worker/versions", "", &upload(&b));
         assert_eq!((r.0, code(&r)), (403, Some(10123)));
-        let mut with_migration = upload(b.clone());
+        let mut with_migration = upload(&b);
         with_migration["migrations"] = json!({ "new_tag": "v1", "new_sqlite_classes": ["Room"] });
         let r = call(&mut st, "POST", "/workers/workers/my-worker/versions", "", &with_migration);
-        assert_eq!((r.0, code(&r)), (403, Some(100123)), "migrations need deploy=true");
+        assert_eq!((r.0, code(&r)), (403, Some(100_123)), "migrations need deploy=true");
         let r = call(&mut st, "POST", "/workers/workers/my-worker/versions", "deploy=true", &with_migration);
         assert_eq!(r.0, 200, "{}", r.1);
-        let r = call(&mut st, "POST", "/workers/workers/my-worker/versions", "", &upload(b));
+        let r = call(&mut st, "POST", "/workers/workers/my-worker/versions", "", &upload(&b));
         assert_eq!(r.0, 200, "applied now");
         let other =
             json!([{ "type": "durable_object_namespace", "name": "X", "class_name": "Y", "script_name": "elsewhere" }]);
-        assert_eq!(call(&mut st, "POST", "/workers/workers/my-worker/versions", "", &upload(other)).0, 200);
+        assert_eq!(call(&mut st, "POST", "/workers/workers/my-worker/versions", "", &upload(&other)).0, 200);
     }
 
     #[test]
@@ -207,7 +207,7 @@ mod tests {
         let mut ids = Vec::new();
         for value in ["sv-first-1", "sv-second-2"] {
             let b = json!([{ "type": "secret_text", "name": "S", "text": value }, { "type": "plain_text", "name": "P", "text": "p" }]);
-            let r = call(&mut st, "POST", "/workers/workers/my-worker/versions", "deploy=true", &upload(b));
+            let r = call(&mut st, "POST", "/workers/workers/my-worker/versions", "deploy=true", &upload(&b));
             ids.push(r.1["result"]["id"].clone());
         }
         let back = json!({ "strategy": "percentage", "versions": [{ "version_id": ids[0], "percentage": 100 }] });
