@@ -52,7 +52,8 @@ fn version_run(sim: &Simulator) -> Run {
     with_module(version_invocation(sim, "my-worker").input("deploy", "true")).run()
 }
 
-/// Prepares the simulator for `cmd` (a pushed build for `wait`, a live version for `deploy`)
+/// Prepares the simulator for `cmd` (a pushed build for `wait`, a live version for `version`
+/// and `deploy`)
 /// and returns the invocation to run.
 fn prepare(sim: &Simulator, cmd: Cmd) -> Invocation {
     match cmd {
@@ -61,7 +62,12 @@ fn prepare(sim: &Simulator, cmd: Cmd) -> Invocation {
             sim.push("my-worker", "main", COMMIT, std::time::Duration::ZERO);
             Invocation::new(sim).input("command", "wait").input("commit", COMMIT)
         }
-        Cmd::Version => with_module(version_invocation(sim, "my-worker").input("deploy", "true")),
+        // A version already there, so its bindings are read; `preview_urls: false` differs
+        // from the seeded Worker's flags, so the run sets them.
+        Cmd::Version => {
+            version_run(sim).assert_code(0);
+            with_module(version_invocation(sim, "my-worker").input("deploy", "true").input("preview_urls", "false"))
+        }
         Cmd::Deploy => {
             let v = version_run(sim);
             v.assert_code(0);
@@ -130,8 +136,10 @@ const OVERRIDES: &[(&str, &str, Expect)] = &[
     ("wait_logs", "status_403", Expect::Survive),
     ("wait_logs", "status_404", Expect::Survive),
     ("wait_logs", "status_400_validation", Expect::Survive),
-    // `version` looks the Worker up; 404 means there is none yet, and it is created.
-    ("version_worker", "status_404", Expect::Survive),
+    // A deployments list answered 404 for a Worker that exists is its answer before the first
+    // version (undocumented): no deployments, and the deployment goes ahead.
+    ("deploy_list", "status_404", Expect::Survive),
+    ("version_list_deployments", "status_404", Expect::Survive),
 ];
 
 fn expectation(endpoint: &str, fault: &str, default: Expect) -> Expect {
@@ -237,6 +245,10 @@ fault_matrix! {
         wait_status => Wait "GET" "/builds/builds/" excluding "/logs";
         wait_logs => Wait "GET" "/logs";
         version_worker => Version "GET" "/workers/workers/my-worker" excluding "/versions";
+        version_subdomain => Version "POST" "/subdomain";
+        version_list_deployments => Version "GET" "/deployments";
+        version_list => Version "GET" "/versions" excluding "/versions/";
+        version_latest => Version "GET" "/versions/";
         version_upload => Version "POST" "/versions";
         version_deploy => Version "POST" "/deployments";
         deploy_worker => Deploy "GET" "/workers/workers/my-worker" excluding "/versions";

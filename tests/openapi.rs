@@ -375,10 +375,15 @@ fn requests_workers_ci_sends_match_the_official_schemas() {
     let sim = sim();
     Invocation::new(&sim).input("logs", "false").run().assert_code(0);
     let inv = with_module(version_invocation(&sim, "new-one"))
+        .input("create_worker", "true")
         .input("deploy", "true")
         .input("vars", "A=1")
+        .input("secrets", "S=hush")
         .input("message", "hello");
     inv.run().assert_code(0);
+    // Again on the Worker now there: the secret is inherited, and the flags are changed.
+    let again = with_module(version_invocation(&sim, "new-one")).input("vars", "A=2").input("workers_dev", "false");
+    again.run().assert_code(0);
     let mut errors = Vec::new();
     let mut seen = 0;
     for r in sim.requests().into_iter().filter(|r| r.method != "GET") {
@@ -390,13 +395,18 @@ fn requests_workers_ci_sends_match_the_official_schemas() {
             ["workers", "scripts", _, "deployments"] => {
                 "/accounts/{account_id}/workers/scripts/{script_name}/deployments"
             }
+            ["workers", "scripts", _, "subdomain"] => "/accounts/{account_id}/workers/scripts/{script_name}/subdomain",
             other => panic!("unexpected request {other:?}"),
         };
         seen += 1;
         let body: Value = serde_json::from_str(&r.body).unwrap();
         errors.extend(v.request_errors(&r.method.to_lowercase(), spec_path, &body));
     }
-    assert_eq!(seen, 4, "build, worker, version, deployment");
+    assert_eq!(seen, 6, "build, worker, version, deployment, subdomain, version");
+    let last = sim.requests().into_iter().rfind(|r| r.method == "POST" && r.path.ends_with("/versions")).unwrap();
+    let body: Value = serde_json::from_str(&last.body).unwrap();
+    let inherit = serde_json::json!({ "type": "inherit", "name": "S" });
+    assert!(body["bindings"].as_array().unwrap().contains(&inherit), "the inherit binding was validated too");
     assert!(errors.is_empty(), "schema violations:\n{}", errors.join("\n"));
 }
 

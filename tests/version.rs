@@ -24,7 +24,7 @@ const JS: &[u8] = b"export default { fetch() { return new Response('hi') } }\n";
 #[test]
 fn new_worker_is_created_then_versioned_with_exact_module_bytes() {
     let sim = sim();
-    let inv = version_inv(&sim, "fresh-worker");
+    let inv = version_inv(&sim, "fresh-worker").input("create_worker", "true");
     let wasm: Vec<u8> = (0..=255u8).cycle().take(70_001).collect();
     let dir = dist(
         &inv,
@@ -163,7 +163,7 @@ fn deploy_true_sends_all_traffic_and_a_percentage_splits_with_the_live_version()
 #[test]
 fn gradual_deploy_without_a_live_version_uploads_nothing() {
     let sim = sim();
-    let inv = version_inv(&sim, "brand-new");
+    let inv = version_inv(&sim, "brand-new").input("create_worker", "true");
     let dir = dist(&inv, &[("index.js", JS)]);
     let run = inv.input("dir", &dir).input("deploy", "10").run();
     run.assert_code(5);
@@ -250,7 +250,7 @@ fn a_rejected_script_shows_the_api_message_inert() {
 #[test]
 fn ten_mib_module_round_trips_and_reports_peak_rss() {
     let sim = sim();
-    let inv = version_inv(&sim, "big-worker");
+    let inv = version_inv(&sim, "big-worker").input("create_worker", "true");
     let mut big = Vec::with_capacity(10 << 20);
     let mut x: u32 = 0x9e37_79b9;
     while big.len() < 10 << 20 {

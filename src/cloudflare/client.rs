@@ -169,13 +169,33 @@ impl Client {
         path: &ApiPath,
         query: &Q,
     ) -> Result<Page<T>, ApiError> {
-        let backoff = ExponentialBuilder::default()
+        let result = (|| self.execute::<T>(&Method::GET, path, self.request(Method::GET, path, query, None)))
+            .retry(self.backoff())
+            .sleep(tokio::time::sleep)
+            .when(ApiError::is_retryable)
+            .adjust(|err, planned| self.plan_retry(err, planned))
+            .await;
+        result.map_err(|err| self.explain_rate_limit(err))
+    }
+
+    fn backoff(&self) -> ExponentialBuilder {
+        ExponentialBuilder::default()
             .with_min_delay(self.pace.of(Duration::from_millis(500)))
             .with_max_delay(self.pace.of(Duration::from_secs(8)))
             .with_max_times(5)
-            .with_jitter();
-        let result = (|| self.execute::<T>(&Method::GET, path, self.request(Method::GET, path, query, None)))
-            .retry(backoff)
+            .with_jitter()
+    }
+
+    /// A write that sets state rather than creating something (sending it twice leaves the same
+    /// state as once), so it is retried like a read.
+    pub async fn set_json<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &ApiPath,
+        body: &B,
+    ) -> Result<Page<T>, ApiError> {
+        let result = (|| self.execute::<T>(&method, path, self.request(method.clone(), path, &(), None).json(body)))
+            .retry(self.backoff())
             .sleep(tokio::time::sleep)
             .when(ApiError::is_retryable)
             .adjust(|err, planned| self.plan_retry(err, planned))

@@ -60,10 +60,17 @@ struct Subdomain {
 impl Client {
     /// Newest first; the first one is the deployment serving traffic now. The classic scripts
     /// path takes the Worker's *name*, not its beta-API id.
+    ///
+    /// For a Worker with nothing uploaded yet the API's answer is undocumented: an empty list
+    /// or 404/10007, as for a missing Worker. Callers have found the Worker first, so both
+    /// mean "no deployments".
     pub async fn list_deployments(&self, script: &WorkerName) -> Result<Vec<Deployment>, ApiError> {
         let path = path(&["workers", "scripts", script.as_str(), "deployments"]);
-        let page = self.get::<Option<DeploymentList>, _>(&path, &()).await?;
-        Ok(page.result.unwrap_or_default().deployments)
+        match self.get::<Option<DeploymentList>, _>(&path, &()).await {
+            Ok(page) => Ok(page.result.unwrap_or_default().deployments),
+            Err(e) if e.is_not_found() || e.has_code(10007) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
     }
 
     /// Sent once; callers reconcile with [`Client::list_deployments`].

@@ -38,6 +38,8 @@ pub struct Version {
     pub source: Option<String>,
     pub main_module: Option<String>,
     pub modules: Option<Vec<Value>>,
+    /// Secret values are never returned, only their name and type.
+    pub bindings: Option<Vec<Value>>,
 }
 
 impl Version {
@@ -46,9 +48,24 @@ impl Version {
     }
 }
 
+/// Whether a Worker serves on workers.dev, and its versions on preview URLs. Always sent on
+/// create: without it the server's default is undocumented (contract additions Correction 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubdomainFlags {
+    pub enabled: bool,
+    pub previews_enabled: bool,
+}
+
 #[derive(Serialize)]
 struct NewWorker<'a> {
     name: &'a WorkerName,
+    subdomain: SubdomainFlags,
+}
+
+#[derive(Debug, Serialize)]
+struct ListWorkers {
+    page: u32,
+    per_page: u32,
 }
 
 #[derive(Debug, Serialize)]
@@ -80,9 +97,35 @@ impl Client {
     }
 
     /// Creates a Worker. Sent once; callers reconcile with [`Client::get_worker`].
-    pub async fn create_worker(&self, name: &WorkerName) -> Result<Worker, ApiError> {
+    pub async fn create_worker(&self, name: &WorkerName, subdomain: SubdomainFlags) -> Result<Worker, ApiError> {
         let path = path(&["workers", "workers"]);
-        Ok(self.send_json::<Worker, _, _>(Method::POST, &path, &(), &NewWorker { name }, None).await?.result)
+        let body = NewWorker { name, subdomain };
+        Ok(self.send_json::<Worker, _, _>(Method::POST, &path, &(), &body, None).await?.result)
+    }
+
+    /// The account's Workers, at most `pages` pages of 100: enough to suggest a name, not an
+    /// inventory.
+    pub async fn list_workers(&self, pages: u32) -> Result<Vec<Worker>, ApiError> {
+        let path = path(&["workers", "workers"]);
+        let mut all = Vec::new();
+        for page in 1..=pages {
+            let got = self.get::<Option<Vec<Worker>>, _>(&path, &ListWorkers { page, per_page: 100 }).await?;
+            let items = got.result.unwrap_or_default();
+            let n = items.len();
+            all.extend(items);
+            let total = got.result_info.and_then(|i| i.total_count).unwrap_or(0);
+            if n < 100 || (total > 0 && all.len() as u64 >= total) {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
+    /// Sets the Worker's workers.dev flags through the per-script endpoint (additions §C.7).
+    /// It sets both flags, so it is retried; the answer is the state now.
+    pub async fn set_subdomain(&self, script: &WorkerName, flags: SubdomainFlags) -> Result<SubdomainFlags, ApiError> {
+        let path = path(&["workers", "scripts", script.as_str(), "subdomain"]);
+        Ok(self.set_json::<SubdomainFlags, _>(Method::POST, &path, &flags).await?.result)
     }
 
     /// Uploads a Version from a JSON body built by [`version_body`] (it may be tens of MiB, so

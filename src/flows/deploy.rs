@@ -8,9 +8,13 @@ use crate::cloudflare::workers::Worker;
 use crate::cloudflare::{ApiError, Client, DeploymentId, VersionId, WorkerName, WorkerRef};
 use crate::error::{Error, Result};
 use crate::inputs::args::{DeployArgs, Target};
+use crate::inputs::rules;
 
 use super::create::create_once;
 use super::{Area, Ctx, api_failure};
+
+/// "Cannot rollback with modified secret" (wrangler's `versions/rollback`).
+const SECRETS_CHANGED: i64 = 10220;
 
 pub async fn run(ctx: &Ctx, args: DeployArgs) -> Result<()> {
     let worker = existing_worker(ctx, &args.worker).await?;
@@ -19,14 +23,15 @@ pub async fn run(ctx: &Ctx, args: DeployArgs) -> Result<()> {
     let split = match &args.target {
         Target::Split(s) => s.clone(),
         Target::Rollback => {
-            // The newest earlier deployment whose main version differs from the live one:
-            // re-deploying the same version twice must not make rollback a no-op.
-            let live = deployments.first().and_then(primary);
-            let previous =
-                deployments.iter().skip(1).filter_map(primary).find(|v| Some(v) != live.as_ref()).ok_or_else(|| {
-                    Error::NotFound("there is no earlier deployment of another version to roll back to".into())
-                })?;
-            ctx.console.info(&format!("Rolling back to version {previous} (the previous deployment's main version)."));
+            let previous = rollback_target(&deployments).ok_or_else(|| {
+                Error::NotFound(
+                    "there is no earlier deployment with a version at 100 % to roll back to; name one with `versions`"
+                        .into(),
+                )
+            })?;
+            ctx.console.info(&format!(
+                "Rolling back to version {previous} (the newest earlier deployment that served it at 100 %)."
+            ));
             vec![DeploymentVersion { version_id: previous, percentage: 100.0 }]
         }
     };
@@ -34,20 +39,55 @@ pub async fn run(ctx: &Ctx, args: DeployArgs) -> Result<()> {
     if let Some(v) = split.first() {
         ctx.output("version_id", v.version_id.as_str());
     }
-    workers_dev_url(ctx, &worker).await;
+    workers_dev_url(ctx, &worker);
     ctx.console.info(&format!("Deployment {} is live: {}", d.id, describe_split(&split)));
     Ok(())
+}
+
+/// wrangler's rule: the newest deployment before the live one that has a version at 100 %
+/// ("we define a stable version as one deployed to 100%"), whatever that version is.
+pub fn rollback_target(deployments: &[Deployment]) -> Option<VersionId> {
+    let mut by_age: Vec<&Deployment> = deployments.iter().collect();
+    // Newest first, by `created_on` when every deployment has one (RFC 3339 in UTC sorts as
+    // text); otherwise the API's order, which is newest first (§5).
+    if by_age.iter().all(|d| d.created_on.is_some()) {
+        by_age.sort_by(|a, b| b.created_on.cmp(&a.created_on));
+    }
+    by_age
+        .into_iter()
+        .skip(1)
+        .find_map(|d| d.versions.iter().find(|v| (v.percentage - 100.0).abs() < 1e-9).map(|v| v.version_id.clone()))
 }
 
 pub async fn existing_worker(ctx: &Ctx, name: &WorkerName) -> Result<Worker> {
     match ctx.client.get_worker(WorkerRef::Name(name)).await {
         Ok(Some(w)) => Ok(w),
-        Ok(None) => Err(Error::NotFound(
-            "input `worker`: no Worker with that name or id exists in this account (check `worker` and `account_id`)"
-                .into(),
-        )),
+        Ok(None) => Err(missing_worker(ctx, name, "check `worker` and `account_id`").await),
         Err(e) => Err(api_failure(e, "look up the Worker", Area::Workers)),
     }
+}
+
+/// A Worker that does not exist, as an error that lists the account's Workers and suggests the
+/// closest name: a typo must not pass for a new Worker. The input's value is not repeated.
+pub async fn missing_worker(ctx: &Ctx, name: &WorkerName, fix: &str) -> Error {
+    let base = "input `worker`: no Worker with that name or id exists in this account";
+    let names: Vec<String> = match ctx.client.list_workers(10).await {
+        Ok(ws) => ws.into_iter().map(|w| w.name.as_str().to_owned()).collect(),
+        Err(e) => {
+            ctx.console.warning(&format!("could not list the account's Workers to suggest one: {e}"));
+            return Error::NotFound(format!("{base}; {fix}"));
+        }
+    };
+    let hint = match rules::closest(name.as_str(), names.iter().map(String::as_str)) {
+        Some(n) => format!(" (did you mean `{n}`?)"),
+        None => String::new(),
+    };
+    let listed = match names.len() {
+        0 => " The account has no Workers.".to_owned(),
+        n if n <= 20 => format!(" Its Workers: {}.", names.join(", ")),
+        n => format!(" Its Workers ({n}): {}, …", names[..20].join(", ")),
+    };
+    Error::NotFound(format!("{base}{hint}.{listed} Otherwise {fix}."))
 }
 
 pub async fn list(ctx: &Ctx, script: &WorkerName) -> Result<Vec<Deployment>> {
@@ -79,8 +119,21 @@ pub async fn deploy(
 ) -> Result<Deployment> {
     let send = || ctx.client.create_deployment(script, split, message, force);
     let find = || find_deployment(&ctx.client, script, split, known);
-    let what = "create the deployment (if Cloudflare blocked it, e.g. after a secret changed, `force: true` overrides)";
-    let d = create_once(ctx, what, Area::Workers, send, find).await?;
+    let d = match create_once(ctx, "create the deployment", Area::Workers, send, find).await {
+        Ok(d) => d,
+        Err(Error::Api { source, .. }) if source.has_code(SECRETS_CHANGED) => {
+            // The message names the changed secrets (names only): shown, inert.
+            if let ApiError::Api { errors, .. } = source.as_ref() {
+                ctx.console.untrusted(errors.iter().filter_map(|e| e.message.as_deref()).flat_map(str::lines));
+            }
+            return Err(Error::Refused(
+                "Cloudflare refused to deploy an older version because secrets changed since it was deployed \
+                 (code 10220): it would run with today's secret values. Set `force: true` to deploy it anyway."
+                    .into(),
+            ));
+        }
+        Err(e) => return Err(e),
+    };
     ctx.output("deployment_id", d.id.as_str());
     ctx.summary(|s| {
         s.row("Deployment", d.id.as_str());
@@ -109,22 +162,13 @@ async fn find_deployment(
     Ok(client.list_deployments(script).await?.into_iter().find(|d| !known.contains(&d.id) && same(d)))
 }
 
-/// `https://<worker>.<account subdomain>.workers.dev`, when the account has a subdomain.
-pub async fn workers_dev_url(ctx: &Ctx, worker: &Worker) {
-    let from_worker = worker.subdomain.as_ref().and_then(|s| s.url.clone()).filter(|u| !u.is_empty());
-    let url = match from_worker {
-        Some(u) => Some(u),
-        None => match ctx.client.account_subdomain().await {
-            Ok(Some(sub)) => Some(format!("https://{}.{sub}.workers.dev", worker.name)),
-            Ok(None) => None,
-            Err(e) => {
-                ctx.console.warning(&format!("could not read the account's workers.dev subdomain: {e}"));
-                None
-            }
-        },
-    };
-    if let Some(u) = url {
-        ctx.output("workers_dev_url", &u);
-        ctx.summary(|s| s.row("workers.dev URL", &u));
+/// The Worker's workers.dev URL, only when workers.dev is enabled for it: `subdomain.url` is
+/// present whenever the account has a subdomain, serving or not (contract additions §C.7).
+pub fn workers_dev_url(ctx: &Ctx, worker: &Worker) {
+    let Some(sub) = &worker.subdomain else { return };
+    let url = sub.url.as_deref().filter(|u| !u.is_empty());
+    if let (Some(true), Some(u)) = (sub.enabled, url) {
+        ctx.output("workers_dev_url", u);
+        ctx.summary(|s| s.row("workers.dev URL", u));
     }
 }

@@ -7,6 +7,7 @@ pub mod create;
 pub mod deploy;
 pub mod follow;
 pub mod logs;
+pub mod plan;
 pub mod trigger;
 pub mod version;
 pub mod wait;

@@ -1,19 +1,25 @@
-//! `version`: upload an immutable Version of a Worker (creating the Worker if needed), and
-//! optionally deploy it at 100 % or beside the version now live.
+//! `version`: upload an immutable Version of a Worker (creating the Worker only when asked),
+//! keeping what the latest version had that the inputs do not replace, and optionally deploy
+//! it at 100 % or beside the version now live.
 
 use std::collections::HashSet;
 
 use crate::cloudflare::deployments::{Deployment, DeploymentVersion};
-use crate::cloudflare::workers::{ModuleSource, Version, VersionBodyError, VersionMeta, Worker, version_body};
+use crate::cloudflare::workers::{
+    ModuleSource, SubdomainFlags, Version, VersionBodyError, VersionMeta, Worker, version_body,
+};
 use crate::cloudflare::{ApiError, Client, VersionId, WorkerId, WorkerRef};
 use crate::error::{Error, Result};
 use crate::inputs::args::VersionArgs;
 
 use super::create::create_once;
-use super::deploy;
 use super::{Area, Ctx, api_failure};
+use super::{deploy, plan};
 
 pub async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {
+    for f in &args.skipped {
+        ctx.console.info(&format!("Skipped {f}: matches `exclude`, not a module."));
+    }
     if !args.bindings.unchecked_kinds.is_empty() {
         ctx.console
             .info(&format!("Binding kinds passed through unchecked: {}", args.bindings.unchecked_kinds.join(", ")));
@@ -39,11 +45,33 @@ pub async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {
         total,
         args.main_module
     ));
-    let version = upload(ctx, &worker, &args).await?;
+    let listed = ctx
+        .client
+        .list_versions(&worker.id, 10)
+        .await
+        .map_err(|e| api_failure(e, "list the Worker's versions before uploading", Area::Workers))?;
+    // The latest version's bindings decide what is inherited; read by id, as a list may leave
+    // them out.
+    let latest = match listed.first() {
+        Some(v) => Some(
+            ctx.client
+                .get_version(&worker.id, &v.id, false)
+                .await
+                .map_err(|e| api_failure(e, "read the latest version's bindings", Area::Workers))?,
+        ),
+        None => None,
+    };
+    let previous = latest.as_ref().and_then(|v| v.bindings.clone()).unwrap_or_default();
+    let plan = plan::bindings(&args.bindings.list, &previous, args.keep);
+    plan::report(ctx, &plan, latest.as_ref().and_then(|v| v.number));
+    let known: HashSet<VersionId> = listed.into_iter().map(|v| v.id).collect();
+    let version = upload(ctx, &worker, &args, &plan.send, &known).await?;
+    plan::verify(ctx, &plan, &version);
     ctx.output("version_id", version.id.as_str());
     if let Some(n) = version.number {
         ctx.output("version_number", &n.to_string());
     }
+    // Only a URL Cloudflare returned: there is none unless the Worker has preview URLs.
     if let Some(url) = version.urls.first() {
         ctx.output("version_url", url);
     }
@@ -61,9 +89,7 @@ pub async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {
         if let Some(u) = version.urls.first() {
             s.row("Version URL", u);
         }
-        let bindings: Vec<String> =
-            args.bindings.described().into_iter().map(|(n, t)| format!("`{n}` ({t})")).collect();
-        s.row("Bindings", &if bindings.is_empty() { "none".to_owned() } else { bindings.join(", ") });
+        plan::summarise(s, &plan);
     });
     if let Some(p) = args.deploy {
         let mut split = vec![DeploymentVersion { version_id: version.id.clone(), percentage: p }];
@@ -73,32 +99,80 @@ pub async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {
         let d = deploy::deploy(ctx, &worker.name, &split, args.message.as_deref(), false, &known_deployments).await?;
         ctx.console.info(&format!("Deployment {} is live: {}", d.id, deploy::describe_split(&split)));
     }
-    deploy::workers_dev_url(ctx, &worker).await;
+    deploy::workers_dev_url(ctx, &worker);
     Ok(())
 }
 
 async fn ensure_worker(ctx: &Ctx, args: &VersionArgs) -> Result<Worker> {
     let lookup = |e: ApiError| api_failure(e, "look up the Worker", Area::Workers);
-    if let Some(w) = ctx.client.get_worker(WorkerRef::Name(&args.worker)).await.map_err(lookup)? {
+    if let Some(mut w) = ctx.client.get_worker(WorkerRef::Name(&args.worker)).await.map_err(lookup)? {
+        sync_subdomain(ctx, &mut w, args).await?;
         return Ok(w);
     }
     if !args.create_worker {
-        return Err(Error::NotFound(
-            "input `worker`: the Worker does not exist and `create_worker` is false; create it, or set create_worker: true".into(),
-        ));
+        return Err(deploy::missing_worker(ctx, &args.worker, "set `create_worker: true` to create it").await);
     }
-    ctx.console.info(&format!("Worker {} does not exist yet: creating it.", args.worker));
-    match ctx.client.create_worker(&args.worker).await {
+    // wrangler's defaults: on workers.dev, with preview URLs.
+    let flags = SubdomainFlags {
+        enabled: args.workers_dev.unwrap_or(true),
+        previews_enabled: args.preview_urls.unwrap_or(true),
+    };
+    ctx.console.info(&format!(
+        "Worker {} does not exist yet: creating it (workers.dev {}, preview URLs {}).",
+        args.worker,
+        on_off(flags.enabled),
+        on_off(flags.previews_enabled)
+    ));
+    match ctx.client.create_worker(&args.worker, flags).await {
         Ok(w) => Ok(w),
-        // Someone else (or our own lost first answer) created it meanwhile: use it.
+        // Someone else (or our own lost first answer) created it meanwhile: use it, with the
+        // flags asked for.
         Err(e) if e.status() == Some(409) || e.has_code(10040) || e.may_have_applied() => {
             match ctx.client.get_worker(WorkerRef::Name(&args.worker)).await.map_err(lookup)? {
-                Some(w) => Ok(w),
+                Some(mut w) => {
+                    sync_subdomain(ctx, &mut w, args).await?;
+                    Ok(w)
+                }
                 None => Err(api_failure(e, "create the Worker", Area::Workers)),
             }
         }
         Err(e) => Err(api_failure(e, "create the Worker", Area::Workers)),
     }
+}
+
+fn on_off(b: bool) -> &'static str {
+    if b { "on" } else { "off" }
+}
+
+/// `workers_dev` / `preview_urls` given for an existing Worker: its flags are set to them, and
+/// only when they differ (an unneeded write is one more thing to fail).
+async fn sync_subdomain(ctx: &Ctx, w: &mut Worker, args: &VersionArgs) -> Result<()> {
+    if args.workers_dev.is_none() && args.preview_urls.is_none() {
+        return Ok(());
+    }
+    let now = w.subdomain.clone().unwrap_or_default();
+    let wanted = SubdomainFlags {
+        enabled: args.workers_dev.or(now.enabled).unwrap_or(false),
+        previews_enabled: args.preview_urls.or(now.previews_enabled).unwrap_or(false),
+    };
+    if now.enabled == Some(wanted.enabled) && now.previews_enabled == Some(wanted.previews_enabled) {
+        return Ok(());
+    }
+    ctx.console.info(&format!(
+        "Setting {}: workers.dev {}, preview URLs {}.",
+        w.name,
+        on_off(wanted.enabled),
+        on_off(wanted.previews_enabled)
+    ));
+    let set = ctx
+        .client
+        .set_subdomain(&w.name, wanted)
+        .await
+        .map_err(|e| api_failure(e, "set the Worker's workers.dev flags", Area::Workers))?;
+    let sub = w.subdomain.get_or_insert_with(Default::default);
+    sub.enabled = Some(set.enabled);
+    sub.previews_enabled = Some(set.previews_enabled);
+    Ok(())
 }
 
 /// The version serving 100 % now, to keep beside the new one.
@@ -121,7 +195,13 @@ fn live_version(deployments: &[Deployment]) -> Result<VersionId> {
 /// The body is encoded once, before anything is sent: a module that cannot be read (deleted
 /// since the scan, say) is this machine's fault, reported as such and never retried as if
 /// Cloudflare had failed. A second attempt, rare, reuses the same buffer.
-async fn upload(ctx: &Ctx, worker: &Worker, args: &VersionArgs) -> Result<Version> {
+async fn upload(
+    ctx: &Ctx,
+    worker: &Worker,
+    args: &VersionArgs,
+    bindings: &[serde_json::Value],
+    known: &HashSet<VersionId>,
+) -> Result<Version> {
     let mut annotations = serde_json::Map::new();
     if let Some(m) = &args.message {
         annotations.insert("workers/message".into(), m.clone().into());
@@ -133,21 +213,13 @@ async fn upload(ctx: &Ctx, worker: &Worker, args: &VersionArgs) -> Result<Versio
         main_module: &args.main_module,
         compatibility_date: &args.compatibility_date,
         compatibility_flags: &args.compatibility_flags,
-        bindings: &args.bindings.list,
+        bindings,
         annotations,
     };
     let sources: Vec<ModuleSource> = args
         .modules
         .iter()
         .map(|m| ModuleSource { name: &m.name, content_type: m.content_type, path: &m.path, size: m.size })
-        .collect();
-    let known: HashSet<VersionId> = ctx
-        .client
-        .list_versions(&worker.id, 10)
-        .await
-        .map_err(|e| api_failure(e, "list the Worker's versions before uploading", Area::Workers))?
-        .into_iter()
-        .map(|v| v.id)
         .collect();
     let body = bytes::Bytes::from(version_body(&meta, &sources).map_err(|e| match e {
         VersionBodyError::ModuleRead { path, source } => {
@@ -164,7 +236,7 @@ async fn upload(ctx: &Ctx, worker: &Worker, args: &VersionArgs) -> Result<Versio
         }
         result
     };
-    let find = || find_version(&ctx.client, &worker.id, args, &known);
+    let find = || find_version(&ctx.client, &worker.id, args, known);
     create_once(ctx, "upload the version", Area::Workers, send, find).await
 }
 

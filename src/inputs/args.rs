@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::bindings::{self, Bindings};
+use super::bindings::{self, Bindings, Keep};
 use super::bundle::{self, ModuleFile};
 use super::{Command, InputError, Inputs, Key, rules};
 use crate::ci::outputs::FileFormat;
@@ -201,9 +201,15 @@ pub struct VersionArgs {
     pub compatibility_date: String,
     pub compatibility_flags: Vec<String>,
     pub bindings: Bindings,
+    pub keep: Keep,
+    /// Files under `dir` that `exclude` skipped, to name in the log.
+    pub skipped: Vec<String>,
     pub message: Option<String>,
     pub tag: Option<String>,
     pub create_worker: bool,
+    /// `workers_dev` and `preview_urls` as given (`None`: not given).
+    pub workers_dev: Option<bool>,
+    pub preview_urls: Option<bool>,
     /// Percentage for the new version; `None` = upload only.
     pub deploy: Option<f64>,
 }
@@ -230,7 +236,19 @@ impl VersionArgs {
                 "has a flag that is not a word of letters, digits and `_`",
             ));
         }
-        let bindings = bindings::parse(i.get(Key::Bindings), i.get(Key::Vars), i.get(Key::Secrets))?;
+        let allow_unknown = i.bool(Key::AllowUnknownBindings, false)?;
+        let bindings = bindings::parse(i.get(Key::Bindings), i.get(Key::Vars), i.get(Key::Secrets), allow_unknown)?;
+        let keep = match i.get(Key::KeepBindings) {
+            None => Keep::Auto,
+            Some(v) => Keep::parse(v)
+                .ok_or_else(|| InputError::new(Key::KeepBindings, "must be `auto`, `secrets`, `all` or `none`"))?,
+        };
+        let optional_bool = |k: Key| -> Result<Option<bool>, InputError> {
+            i.get(k)
+                .map(|v| rules::boolean(v).ok_or_else(|| InputError::new(k, "must be `true` or `false`")))
+                .transpose()
+        };
+        let (workers_dev, preview_urls) = (optional_bool(Key::WorkersDev)?, optional_bool(Key::PreviewUrls)?);
         let tag = match i.get(Key::Tag) {
             Some(t) if t.len() > 100 => {
                 return Err(InputError::new(
@@ -251,7 +269,8 @@ impl VersionArgs {
             },
         };
         let dir = i.path(Key::Dir).unwrap_or_else(|| PathBuf::from("dist"));
-        let modules = bundle::scan(&dir)?;
+        let exclude = bundle::exclude_set(i.get(Key::Exclude))?;
+        let bundle::Scan { modules, skipped } = bundle::scan(&dir, &exclude)?;
         let main_module = bundle::main_module(&modules, i.get(Key::MainModule))?;
         Ok(VersionArgs {
             worker,
@@ -261,9 +280,13 @@ impl VersionArgs {
             compatibility_date: date.to_owned(),
             compatibility_flags: flags,
             bindings,
+            keep,
+            skipped,
             message: message(i)?,
             tag,
-            create_worker: i.bool(Key::CreateWorker, true)?,
+            create_worker: i.bool(Key::CreateWorker, false)?,
+            workers_dev,
+            preview_urls,
             deploy,
         })
     }

@@ -7,9 +7,10 @@ use serde_json::{Map, Value};
 
 use super::{InputError, Key};
 
-/// Required fields of the common binding kinds (Cloudflare's SDK marks these required).
-/// Kinds not listed are passed through unchecked: the API grows new ones often.
-const REQUIRED: &[(&str, &[&str])] = &[
+/// Every binding kind of the Version schema (SDK 7.3.0, contract §4.2) with the fields the SDK
+/// marks required. A kind not listed is refused with the closest suggested, unless
+/// `allow_unknown_bindings` passes it through (the API grows new kinds often).
+pub const KINDS: &[(&str, &[&str])] = &[
     ("kv_namespace", &["namespace_id"]),
     ("r2_bucket", &["bucket_name"]),
     ("d1", &["database_id"]),
@@ -38,7 +39,44 @@ const REQUIRED: &[(&str, &[&str])] = &[
     ("text_blob", &["part"]),
     ("data_blob", &["part"]),
     ("pipelines", &["pipeline"]),
+    ("ai_search", &["instance_name"]),
+    ("ai_search_namespace", &["namespace"]),
+    ("messaging", &["namespace"]),
+    ("artifacts", &["namespace"]),
+    ("media", &[]),
+    ("k2", &["stream"]),
+    ("flagship", &["app_id"]),
+    ("secret_key", &["algorithm", "format", "usages"]),
+    ("vpc_service", &["service_id"]),
+    ("vpc_network", &[]),
 ];
+
+/// What a new version keeps from the latest one without it being declared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keep {
+    /// Everything when nothing is declared; else undeclared secrets (wrangler's rule).
+    Auto,
+    Secrets,
+    All,
+    None,
+}
+
+impl Keep {
+    pub fn parse(v: &str) -> Option<Keep> {
+        Some(match v {
+            "auto" => Keep::Auto,
+            "secrets" => Keep::Secrets,
+            "all" => Keep::All,
+            "none" => Keep::None,
+            _ => return Option::None,
+        })
+    }
+}
+
+/// Binding kinds that hold a secret: kept by `secrets`, their removal warned about.
+pub fn is_secret_kind(kind: &str) -> bool {
+    kind == "secret_text" || kind == "secret_key"
+}
 
 #[derive(Debug, Default)]
 pub struct Bindings {
@@ -63,7 +101,12 @@ fn str_field(v: &Value, k: &str) -> Option<String> {
     v.get(k)?.as_str().map(str::to_owned)
 }
 
-pub fn parse(bindings_json: Option<&str>, vars: Option<&str>, secrets: Option<&str>) -> Result<Bindings, InputError> {
+pub fn parse(
+    bindings_json: Option<&str>,
+    vars: Option<&str>,
+    secrets: Option<&str>,
+    allow_unknown: bool,
+) -> Result<Bindings, InputError> {
     let mut out = Bindings::default();
     if let Some(text) = bindings_json {
         let value: Value = serde_json::from_str(text).map_err(|e| {
@@ -95,7 +138,7 @@ pub fn parse(bindings_json: Option<&str>, vars: Option<&str>, secrets: Option<&s
                 .and_then(Value::as_str)
                 .ok_or_else(|| InputError::new(Key::Bindings, format!("item {i} ({kind}) has no string `name`")))?;
             check_name(Key::Bindings, name)?;
-            match REQUIRED.iter().find(|(k, _)| *k == kind) {
+            match KINDS.iter().find(|(k, _)| *k == kind) {
                 Some((_, fields)) => {
                     if let Some(missing) = fields.iter().find(|f| !obj.contains_key(**f)) {
                         return Err(InputError::new(
@@ -104,7 +147,20 @@ pub fn parse(bindings_json: Option<&str>, vars: Option<&str>, secrets: Option<&s
                         ));
                     }
                 }
-                None => out.unchecked_kinds.push(kind.to_owned()),
+                None if allow_unknown => out.unchecked_kinds.push(kind.to_owned()),
+                None => {
+                    // The binding's type is configuration, not a secret: naming it is safe.
+                    let hint = match super::rules::closest(kind, KINDS.iter().map(|(k, _)| *k)) {
+                        Some(k) => format!("did you mean `{k}`? "),
+                        None => String::new(),
+                    };
+                    return Err(InputError::new(
+                        Key::Bindings,
+                        format!(
+                            "binding `{name}` has the unknown type `{kind}`; {hint}(a type newer than workers-ci: set `allow_unknown_bindings: true`)"
+                        ),
+                    ));
+                }
             }
             if kind == "secret_text"
                 && let Some(t) = obj.get("text").and_then(Value::as_str)
@@ -172,7 +228,7 @@ mod tests {
 
     #[test]
     fn vars_and_secrets_become_text_bindings() {
-        let b = parse(None, Some("A=1\n# c\n\nB=x=y"), Some("TOKEN=s3cr3t=")).unwrap();
+        let b = parse(None, Some("A=1\n# c\n\nB=x=y"), Some("TOKEN=s3cr3t="), false).unwrap();
         assert_eq!(
             b.described(),
             [
@@ -187,7 +243,13 @@ mod tests {
 
     #[test]
     fn bindings_json_is_checked() {
-        let ok = parse(Some(r#"[{"type":"kv_namespace","name":"KV","namespace_id":"abc"},{"type":"brand_new","name":"N"},{"type":"secret_text","name":"S","text":"hush"}]"#), None, None).unwrap();
+        let json = r#"[{"type":"kv_namespace","name":"KV","namespace_id":"abc"},{"type":"brand_new","name":"N"},{"type":"secret_text","name":"S","text":"hush"}]"#;
+        let e = parse(Some(json), None, None, false).unwrap_err();
+        assert!(e.problem.contains("unknown type `brand_new`"), "{}", e.problem);
+        let e = parse(Some(r#"[{"type":"kv_namespaces","name":"KV","namespace_id":"abc"}]"#), None, None, false)
+            .unwrap_err();
+        assert!(e.problem.contains("did you mean `kv_namespace`?"), "{}", e.problem);
+        let ok = parse(Some(json), None, None, true).unwrap();
         assert_eq!(ok.list.len(), 3);
         assert_eq!(ok.unchecked_kinds, ["brand_new"]);
         assert_eq!(ok.secret_values, ["hush"]);
@@ -199,7 +261,7 @@ mod tests {
             (r#"[{"type":"kv_namespace","name":"KV"}]"#, "namespace_id"),
             (r#"[{"type":"ai","name":"bad-name"}]"#, "identifier"),
         ] {
-            let e = parse(Some(json), None, None).unwrap_err();
+            let e = parse(Some(json), None, None, false).unwrap_err();
             assert_eq!(e.input(), "bindings");
             assert!(e.problem.contains(needle), "{json}: {}", e.problem);
         }
@@ -207,11 +269,16 @@ mod tests {
 
     #[test]
     fn duplicates_and_bad_lines() {
-        assert!(parse(Some(r#"[{"type":"ai","name":"A"}]"#), Some("A=1"), None).unwrap_err().problem.contains("twice"));
-        let e = parse(None, Some("OK=1\nnot a pair"), None).unwrap_err();
+        assert!(
+            parse(Some(r#"[{"type":"ai","name":"A"}]"#), Some("A=1"), None, false)
+                .unwrap_err()
+                .problem
+                .contains("twice")
+        );
+        let e = parse(None, Some("OK=1\nnot a pair"), None, false).unwrap_err();
         assert_eq!(e.input(), "vars");
         assert!(e.problem.contains("line 2"));
-        let e = parse(None, None, Some("bad key=super-secret")).unwrap_err();
+        let e = parse(None, None, Some("bad key=super-secret"), false).unwrap_err();
         assert!(!e.to_string().contains("super-secret"));
     }
 }

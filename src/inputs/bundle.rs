@@ -1,8 +1,32 @@
-//! The built Worker on disk: every file under `dir` becomes a module, typed by its extension.
+//! The built Worker on disk: every file under `dir` becomes a module, typed by its extension,
+//! except files that are not code (wrangler writes a `README.md` into `--outdir`, TypeScript
+//! leaves `.d.ts` files): those are skipped by name, and the log says which.
 
 use std::path::{Path, PathBuf};
 
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
 use super::{InputError, Key};
+
+/// Never modules: wrangler's `--outdir` README, type declarations, editor and VCS litter.
+/// Patterns without `/` match at any depth.
+pub const DEFAULT_EXCLUDE: &[&str] =
+    &["README.md", "*.d.ts", ".DS_Store", "*.tsbuildinfo", ".gitignore", ".git/**", "node_modules/**"];
+
+/// The default globs plus `extra` (comma- or newline-separated), compiled once.
+pub fn exclude_set(extra: Option<&str>) -> Result<GlobSet, InputError> {
+    let mut b = GlobSetBuilder::new();
+    let user = extra.unwrap_or("").split([',', '\n']).map(str::trim).filter(|p| !p.is_empty());
+    for (k, pattern) in DEFAULT_EXCLUDE.iter().copied().chain(user).enumerate() {
+        let anchored = if pattern.contains('/') { pattern.to_owned() } else { format!("**/{pattern}") };
+        let glob = Glob::new(&anchored).map_err(|e| {
+            let which = k.checked_sub(DEFAULT_EXCLUDE.len()).map_or(0, |n| n + 1);
+            InputError::new(Key::Exclude, format!("pattern {which} is not a valid glob ({})", e.kind()))
+        })?;
+        b.add(glob);
+    }
+    b.build().map_err(|e| InputError::new(Key::Exclude, format!("could not be compiled ({})", e.kind())))
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ModuleFile {
@@ -19,6 +43,10 @@ pub fn content_type(name: &str) -> Option<&'static str> {
     if base == "_headers" || base == "_redirects" {
         return Some("text/plain");
     }
+    // Python Workers' dependency list is its own module type (contract §4.2).
+    if base == "requirements.txt" {
+        return Some("text/x-python-requirement");
+    }
     let ext = base.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase())?;
     Some(match ext.as_str() {
         "js" | "mjs" => "application/javascript+module",
@@ -32,12 +60,21 @@ pub fn content_type(name: &str) -> Option<&'static str> {
     })
 }
 
-/// Lists the modules under `dir`, sorted by name so uploads are reproducible.
-pub fn scan(dir: &Path) -> Result<Vec<ModuleFile>, InputError> {
+/// The modules under `dir`, sorted by name so uploads are reproducible, and the files skipped
+/// by `exclude`.
+#[derive(Debug)]
+pub struct Scan {
+    pub modules: Vec<ModuleFile>,
+    pub skipped: Vec<String>,
+}
+
+/// Lists the modules under `dir`; a file matched by `exclude` is skipped, not refused.
+pub fn scan(dir: &Path, exclude: &GlobSet) -> Result<Scan, InputError> {
     if !dir.is_dir() {
         return Err(InputError::new(Key::Dir, "is not a directory; point it at your build output (default `dist`)"));
     }
     let mut out = Vec::new();
+    let mut skipped = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         let entries =
@@ -53,13 +90,14 @@ pub fn scan(dir: &Path) -> Result<Vec<ModuleFile>, InputError> {
             }
             let rel = path.strip_prefix(dir).unwrap_or(&path);
             let name = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
-            if name.split('/').any(|part| part == ".DS_Store") {
+            if exclude.is_match(&name) {
+                skipped.push(name);
                 continue;
             }
             let content_type = content_type(&name).ok_or_else(|| {
                 InputError::new(Key::Dir,
                     format!(
-                        "holds `{name}`, whose type is unknown (known: .js .mjs .cjs .wasm .map .py .txt .html .sql .bin, _headers, _redirects); remove it from the build output"
+                        "holds `{name}`, whose type is unknown (known: .js .mjs .cjs .wasm .map .py .txt .html .sql .bin, requirements.txt, _headers, _redirects); remove it from the build output or add it to `exclude`"
                     ),
                 )
             })?;
@@ -73,7 +111,8 @@ pub fn scan(dir: &Path) -> Result<Vec<ModuleFile>, InputError> {
         ));
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(out)
+    skipped.sort();
+    Ok(Scan { modules: out, skipped })
 }
 
 /// `main_module`, or else the only `.js`/`.mjs` at the top of `dir`.
@@ -119,6 +158,8 @@ mod tests {
         assert_eq!(content_type("m.wasm"), Some("application/wasm"));
         assert_eq!(content_type("index.js.map"), Some("application/source-map"));
         assert_eq!(content_type("main.py"), Some("text/x-python"));
+        assert_eq!(content_type("requirements.txt"), Some("text/x-python-requirement"));
+        assert_eq!(content_type("notes.txt"), Some("text/plain"));
         assert_eq!(content_type("_headers"), Some("text/plain"));
         assert_eq!(content_type("public/_redirects"), Some("text/plain"));
         assert_eq!(content_type("q.sql"), Some("text/plain"));
@@ -134,22 +175,40 @@ mod tests {
         std::fs::write(d.path().join("index.js"), "export default {}").unwrap();
         std::fs::write(d.path().join("lib/util.mjs"), "export const x = 1").unwrap();
         std::fs::write(d.path().join("index.js.map"), "{}").unwrap();
-        let m = scan(d.path()).unwrap();
+        let m = scan(d.path(), &exclude_set(None).unwrap()).unwrap().modules;
         assert_eq!(m.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["index.js", "index.js.map", "lib/util.mjs"]);
         assert_eq!(main_module(&m, None).unwrap(), "index.js");
         assert_eq!(main_module(&m, Some("lib/util.mjs")).unwrap(), "lib/util.mjs");
         assert!(main_module(&m, Some("nope.js")).unwrap_err().to_string().contains("`main_module`"));
         std::fs::write(d.path().join("other.mjs"), "").unwrap();
-        let m = scan(d.path()).unwrap();
+        let m = scan(d.path(), &exclude_set(None).unwrap()).unwrap().modules;
         assert!(main_module(&m, None).unwrap_err().problem.contains("several"));
     }
 
     #[test]
     fn unknown_files_and_empty_dirs_are_refused() {
         let d = tempfile::tempdir().unwrap();
-        assert!(scan(d.path()).unwrap_err().problem.contains("empty"));
+        let none = exclude_set(None).unwrap();
+        assert!(scan(d.path(), &none).unwrap_err().problem.contains("empty"));
         std::fs::write(d.path().join("logo.png"), [0u8]).unwrap();
-        assert!(scan(d.path()).unwrap_err().problem.contains("logo.png"));
-        assert!(scan(&d.path().join("missing")).unwrap_err().problem.contains("not a directory"));
+        assert!(scan(d.path(), &none).unwrap_err().problem.contains("logo.png"));
+        assert!(scan(&d.path().join("missing"), &none).unwrap_err().problem.contains("not a directory"));
+    }
+
+    #[test]
+    fn excluded_files_are_skipped_and_named() {
+        let d = tempfile::tempdir().unwrap();
+        for f in ["index.js", "README.md", "types/index.d.ts", "sub/.DS_Store", "public/logo.png", "requirements.txt"] {
+            let p = d.path().join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, "x").unwrap();
+        }
+        let s = scan(d.path(), &exclude_set(Some("public/**, ")).unwrap()).unwrap();
+        let names: Vec<&str> = s.modules.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["index.js", "requirements.txt"]);
+        assert_eq!(s.skipped, ["README.md", "public/logo.png", "sub/.DS_Store", "types/index.d.ts"]);
+        assert!(scan(d.path(), &exclude_set(None).unwrap()).unwrap_err().problem.contains("public/logo.png"));
+        let e = exclude_set(Some("ok/**\n[unclosed")).unwrap_err();
+        assert!(e.problem.contains("pattern 2"), "{}", e.problem);
     }
 }

@@ -1,0 +1,217 @@
+//! What a new version's bindings will be, next to the latest version's: a Version is a whole
+//! set (a binding not sent is gone, secrets included), so whatever the inputs do not declare
+//! is either inherited by name or removed, and the user is told which, by name and type only.
+
+use serde_json::{Value, json};
+
+use crate::ci::summary::Summary;
+use crate::cloudflare::workers::Version;
+use crate::inputs::bindings::{Keep, is_secret_kind};
+
+use super::Ctx;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    Added,
+    Changed,
+    /// Carried over from the latest version by an `inherit` binding.
+    Kept,
+    Removed,
+}
+
+#[derive(Debug, PartialEq)]
+pub struct Entry {
+    pub name: String,
+    pub kind: String,
+    pub change: Change,
+}
+
+#[derive(Debug)]
+pub struct Plan {
+    /// The bindings to upload: the declared ones, then one `inherit` per binding kept.
+    pub send: Vec<Value>,
+    /// Differences from the latest version, declared order then the latest's order. A declared
+    /// binding identical to the latest's is not listed.
+    pub entries: Vec<Entry>,
+}
+
+impl Plan {
+    fn names(&self, change: Change) -> Vec<String> {
+        self.entries.iter().filter(|e| e.change == change).map(|e| format!("`{}` ({})", e.name, e.kind)).collect()
+    }
+}
+
+fn text(v: &Value, k: &str) -> String {
+    v.get(k).and_then(Value::as_str).unwrap_or_default().to_owned()
+}
+
+/// `declared`: the inputs' bindings; `previous`: the latest version's (secret values absent).
+///
+/// `auto` inherits everything when nothing is declared (new code, same configuration) and
+/// otherwise the undeclared secrets, as wrangler does; `secrets` always only those; `all`
+/// every undeclared binding; `none` nothing.
+pub fn bindings(declared: &[Value], previous: &[Value], keep: Keep) -> Plan {
+    let inherit_all = match keep {
+        Keep::Auto => declared.is_empty(),
+        Keep::All => true,
+        Keep::Secrets | Keep::None => false,
+    };
+    let inherit_secrets = keep != Keep::None;
+    let mut send = declared.to_vec();
+    let mut entries = Vec::new();
+    let find = |name: &str| previous.iter().find(|p| text(p, "name") == name);
+    for d in declared {
+        let (name, kind) = (text(d, "name"), text(d, "type"));
+        let change = if kind == "inherit" {
+            let from = d.get("old_name").and_then(Value::as_str).unwrap_or(&name);
+            let kind = find(from).map_or_else(|| "inherit".to_owned(), |p| text(p, "type"));
+            entries.push(Entry { name, kind, change: Change::Kept });
+            continue;
+        } else {
+            match find(&name) {
+                None => Change::Added,
+                // A secret's value is never returned, so a declared secret always counts as set.
+                Some(p) if is_secret_kind(&kind) || p != d => Change::Changed,
+                Some(_) => continue,
+            }
+        };
+        entries.push(Entry { name, kind, change });
+    }
+    // Names a declared `inherit` renames away from are not "removed" either.
+    let claimed: Vec<String> = declared
+        .iter()
+        .filter(|d| d["type"] == "inherit")
+        .filter_map(|d| d.get("old_name").and_then(Value::as_str).map(str::to_owned))
+        .collect();
+    for p in previous {
+        let (name, kind) = (text(p, "name"), text(p, "type"));
+        if declared.iter().any(|d| text(d, "name") == name) || claimed.contains(&name) {
+            continue;
+        }
+        if inherit_all || (inherit_secrets && is_secret_kind(&kind)) {
+            send.push(json!({ "type": "inherit", "name": name }));
+            entries.push(Entry { name, kind, change: Change::Kept });
+        } else {
+            entries.push(Entry { name, kind, change: Change::Removed });
+        }
+    }
+    Plan { send, entries }
+}
+
+/// The changes in the log; a removed secret is a warning, as its value cannot be recovered
+/// from Cloudflare.
+pub fn report(ctx: &Ctx, plan: &Plan, latest_number: Option<u64>) {
+    if plan.entries.is_empty() {
+        return;
+    }
+    let from = latest_number.map_or_else(|| "the latest version".to_owned(), |n| format!("version {n}"));
+    ctx.console.info(&format!("Bindings compared with {from}:"));
+    for e in &plan.entries {
+        let what = match e.change {
+            Change::Added => "added",
+            Change::Changed => "changed",
+            Change::Kept => "kept (inherited)",
+            Change::Removed => "removed",
+        };
+        ctx.console.info(&format!("  {} ({}): {what}", e.name, e.kind));
+        if e.change == Change::Removed && is_secret_kind(&e.kind) {
+            ctx.console.warning(&format!(
+                "secret {} is not in the new version and will be gone when it is deployed; declare it, or set `keep_bindings: secrets` (or `auto`) to keep it",
+                e.name
+            ));
+        }
+    }
+}
+
+pub fn summarise(s: &mut Summary, plan: &Plan) {
+    for (label, change) in [
+        ("Bindings added", Change::Added),
+        ("Bindings changed", Change::Changed),
+        ("Bindings kept", Change::Kept),
+        ("Bindings removed", Change::Removed),
+    ] {
+        let names = plan.names(change);
+        if !names.is_empty() {
+            s.row(label, &names.join(", "));
+        }
+    }
+}
+
+/// Whether a lenient API dropped an `inherit` it could not resolve (contract additions §G-2:
+/// strict or silent is an open question): checked against the bindings the answer lists.
+pub fn verify(ctx: &Ctx, plan: &Plan, version: &Version) {
+    let Some(got) = &version.bindings else { return };
+    for e in plan.entries.iter().filter(|e| e.change == Change::Kept) {
+        if !got.iter().any(|b| text(b, "name") == e.name) {
+            ctx.console.warning(&format!(
+                "Cloudflare's answer does not list the inherited binding {} ({}): it may not have been kept",
+                e.name, e.kind
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prev() -> Vec<Value> {
+        vec![
+            json!({ "type": "secret_text", "name": "A" }),
+            json!({ "type": "secret_text", "name": "B" }),
+            json!({ "type": "kv_namespace", "name": "KV", "namespace_id": "abc" }),
+            json!({ "type": "plain_text", "name": "P", "text": "1" }),
+        ]
+    }
+
+    fn of(plan: &Plan) -> Vec<(&str, Change)> {
+        plan.entries.iter().map(|e| (e.name.as_str(), e.change)).collect()
+    }
+
+    fn inherited(plan: &Plan) -> Vec<&str> {
+        plan.send.iter().filter(|b| b["type"] == "inherit").filter_map(|b| b["name"].as_str()).collect()
+    }
+
+    #[test]
+    fn auto_with_nothing_declared_keeps_everything() {
+        let p = bindings(&[], &prev(), Keep::Auto);
+        assert_eq!(inherited(&p), ["A", "B", "KV", "P"]);
+        assert!(p.entries.iter().all(|e| e.change == Change::Kept));
+    }
+
+    #[test]
+    fn auto_with_declarations_keeps_undeclared_secrets_only() {
+        let declared = [
+            json!({ "type": "plain_text", "name": "P", "text": "1" }),
+            json!({ "type": "secret_text", "name": "B", "text": "new" }),
+            json!({ "type": "r2_bucket", "name": "R", "bucket_name": "b" }),
+        ];
+        let p = bindings(&declared, &prev(), Keep::Auto);
+        assert_eq!(inherited(&p), ["A"]);
+        assert_eq!(
+            of(&p),
+            [("B", Change::Changed), ("R", Change::Added), ("A", Change::Kept), ("KV", Change::Removed)],
+            "P is identical: not listed"
+        );
+        assert_eq!(p.send.len(), 4);
+    }
+
+    #[test]
+    fn secrets_all_and_none() {
+        let declared = [json!({ "type": "plain_text", "name": "P", "text": "2" })];
+        assert_eq!(inherited(&bindings(&[], &prev(), Keep::Secrets)), ["A", "B"]);
+        assert_eq!(inherited(&bindings(&declared, &prev(), Keep::All)), ["A", "B", "KV"]);
+        let none = bindings(&[], &prev(), Keep::None);
+        assert!(none.send.is_empty());
+        assert!(none.entries.iter().all(|e| e.change == Change::Removed));
+    }
+
+    #[test]
+    fn a_declared_inherit_is_kept_and_its_old_name_not_removed() {
+        let declared = [json!({ "type": "inherit", "name": "C", "old_name": "A" })];
+        let p = bindings(&declared, &prev(), Keep::None);
+        assert_eq!(of(&p)[0], ("C", Change::Kept));
+        assert_eq!(p.entries[0].kind, "secret_text");
+        assert!(!of(&p).contains(&("A", Change::Removed)));
+    }
+}
