@@ -236,8 +236,9 @@ fn kind_only(e: &lexopt::Error) -> &'static str {
 fn unknown_flag<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> InputError {
     let names: Vec<String> = known.into_iter().map(|k| k.replace('_', "-")).collect();
     let dashes = if name.chars().count() == 1 { "-" } else { "--" };
+    let dashes_of = |n: &str| if n.chars().count() == 1 { "-" } else { "--" };
     let hint = match closest(&name.replace('_', "-"), names.iter().map(String::as_str)) {
-        Some(s) => format!("; did you mean `--{s}`?"),
+        Some(s) => format!("; did you mean `{}{s}`?", dashes_of(s)),
         None => "; run `workers-ci --help` for the list".to_owned(),
     };
     InputError::arguments(format!("unknown flag `{dashes}{name}`{hint}"))
