@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use crate::ci::summary::Summary;
 use crate::cloudflare::workers::Version;
 use crate::inputs::bindings::{Keep, is_secret_kind};
+use crate::inputs::{Key, hint};
 
 use super::Ctx;
 
@@ -116,8 +117,9 @@ pub fn report(ctx: &Ctx, plan: &Plan, latest_number: Option<u64>) {
         ctx.console.info(&format!("  {} ({}): {what}", e.name, e.kind));
         if e.change == Change::Removed && is_secret_kind(&e.kind) {
             ctx.console.warning(&format!(
-                "secret {} is not in the new version and will be gone when it is deployed; declare it, or set `keep_bindings: secrets` (or `auto`) to keep it",
-                e.name
+                "secret {} is not in the new version and will be gone when it is deployed; declare it, or set {} (or `auto`) to keep it",
+                e.name,
+                hint::set(Key::KeepBindings, "secrets")
             ));
         }
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::bindings::{self, Bindings, Keep};
 use super::bundle::{self, ModuleFile};
-use super::{Command, InputError, Inputs, Key, rules};
+use super::{Command, InputError, Inputs, Key, hint, rules};
 use crate::ci::outputs::FileFormat;
 use crate::cloudflare::deployments::DeploymentVersion;
 use crate::cloudflare::{BuildUuid, VersionId, WorkerName};
@@ -25,9 +25,26 @@ pub struct Common {
 impl Common {
     pub fn from_inputs(i: &Inputs) -> Result<Common, InputError> {
         let token = i
-            .require(Key::ApiToken, "pass a Cloudflare API token as the `api_token` input (e.g. `${{ secrets.CLOUDFLARE_API_TOKEN }}`) or the CLOUDFLARE_API_TOKEN environment variable")?
+            .require(Key::ApiToken, match hint::syntax() {
+                hint::Syntax::Action => {
+                    "pass a Cloudflare API token as `api_token: ${{ secrets.CLOUDFLARE_API_TOKEN }}` (a repository secret)"
+                }
+                hint::Syntax::Cli => {
+                    "set the CLOUDFLARE_API_TOKEN environment variable (or `--api-token`, though a flag can be seen by other users of this machine)"
+                }
+            })?
             .to_owned();
-        let account_id = i.require(Key::AccountId, "pass the account id as `account_id` or CLOUDFLARE_ACCOUNT_ID")?;
+        // Pasted from an `Authorization:` header: we add the scheme ourselves.
+        if token.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("bearer ")) {
+            return Err(InputError::new(
+                Key::ApiToken,
+                "starts with `Bearer `: pass the token alone, without the `Bearer ` prefix (workers-ci sends the header itself)",
+            ));
+        }
+        let account_id = i.require(
+            Key::AccountId,
+            &format!("pass the account id as {} or CLOUDFLARE_ACCOUNT_ID", hint::input(Key::AccountId)),
+        )?;
         if !rules::account_id(account_id) {
             return Err(InputError::new(
                 Key::AccountId,
@@ -136,7 +153,7 @@ impl BuildArgs {
         Ok(BuildArgs {
             worker: worker_or_tag(i)?,
             branch: branch(i)?.ok_or_else(|| {
-                InputError::new(Key::Branch, "is required for `build`; set it, or run on a push or pull_request event where GITHUB_REF_NAME/GITHUB_HEAD_REF say it")
+                InputError::new(Key::Branch, format!("is required for `build`; set {}, or run on a push or pull_request event where GITHUB_REF_NAME/GITHUB_HEAD_REF say it", hint::input(Key::Branch)))
             })?,
             commit: commit(i)?,
             trigger: i.get(Key::Trigger).map(str::to_owned),
@@ -162,6 +179,7 @@ pub struct WaitArgs {
     pub logs: bool,
     pub cancel_on_abort: bool,
     pub if_no_build: IfNoBuild,
+    pub appear_timeout: Duration,
 }
 
 impl WaitArgs {
@@ -173,7 +191,10 @@ impl WaitArgs {
         if build_uuid.is_none() && commit.is_none() {
             return Err(InputError::new(
                 Key::Commit,
-                "is required for `wait` unless `build_uuid` is set; on GitHub it defaults to the commit of the event",
+                format!(
+                    "is required for `wait` unless {} is set; on GitHub it defaults to the commit of the event",
+                    hint::input(Key::BuildUuid)
+                ),
             ));
         }
         Ok(WaitArgs {
@@ -182,7 +203,10 @@ impl WaitArgs {
             commit,
             build_uuid,
             logs: i.bool(Key::Logs, true)?,
-            cancel_on_abort: i.bool(Key::CancelOnAbort, true)?,
+            // Not ours to cancel unless asked: the build was started by the Git integration,
+            // and cancelling it on a CI cancel surprises people.
+            cancel_on_abort: i.bool(Key::CancelOnAbort, false)?,
+            appear_timeout: i.duration(Key::AppearTimeout, Duration::from_secs(120))?,
             if_no_build: match i.get(Key::IfNoBuild) {
                 None | Some("fail") => IfNoBuild::Fail,
                 Some("pass") => IfNoBuild::Pass,
@@ -327,7 +351,10 @@ impl DeployArgs {
             (None, false) => {
                 return Err(InputError::new(
                     Key::Versions,
-                    "is required for `deploy` (e.g. `<version id>` or `<new id>@10, <old id>@90`), unless `rollback: true`",
+                    format!(
+                        "is required for `deploy` (e.g. `<version id>` or `<new id>@10, <old id>@90`), unless {}",
+                        hint::set(Key::Rollback, "true")
+                    ),
                 ));
             }
         };

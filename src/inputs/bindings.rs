@@ -157,7 +157,8 @@ pub fn parse(
                     return Err(InputError::new(
                         Key::Bindings,
                         format!(
-                            "binding `{name}` has the unknown type `{kind}`; {hint}(a type newer than workers-ci: set `allow_unknown_bindings: true`)"
+                            "binding `{name}` has the unknown type `{kind}`; {hint}(a type newer than workers-ci: set {})",
+                            super::hint::set(Key::AllowUnknownBindings, "true")
                         ),
                     ));
                 }

@@ -97,7 +97,7 @@ pub fn scan(dir: &Path, exclude: &GlobSet) -> Result<Scan, InputError> {
             let content_type = content_type(&name).ok_or_else(|| {
                 InputError::new(Key::Dir,
                     format!(
-                        "holds `{name}`, whose type is unknown (known: .js .mjs .cjs .wasm .map .py .txt .html .sql .bin, requirements.txt, _headers, _redirects); remove it from the build output or add it to `exclude`"
+                        "holds `{name}`, whose type is unknown (known: .js .mjs .cjs .wasm .map .py .txt .html .sql .bin, requirements.txt, _headers, _redirects); remove it from the build output or add it to {}", super::hint::input(Key::Exclude)
                     ),
                 )
             })?;

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::argv::Topic;
-use super::{Command, INPUTS, InputSpec, Kind, OUTPUTS};
+use super::{Command, INPUTS, InputSpec, Key, Kind, OUTPUTS};
 use crate::exit::Exit;
 
 /// Printed for a run with no arguments.
@@ -61,7 +61,8 @@ fn command(c: Command) -> String {
     h.push_str(INPUT_SOURCES);
     h.push_str(GLOBAL_FLAGS);
     h.push_str("\nINPUTS:\n");
-    for s in INPUTS.iter().filter(|s| s.commands.contains(&c)) {
+    // `command` is how the Action names the command; here it is already in the usage line.
+    for s in INPUTS.iter().filter(|s| s.commands.contains(&c) && s.key != Key::Command) {
         input(&mut h, s, false);
     }
     outputs(&mut h, Some(c));
@@ -157,9 +158,13 @@ fn demo() -> String {
      streamed log and outputs), a `version` upload deployed at 100 %, and a second one rolled out\n\
      to 10 %. No Cloudflare account is needed; nothing leaves this machine. It polls faster than a\n\
      real run, so it finishes in about half a minute.\n\n\
-     USAGE:\n  workers-ci demo [--outcome OUTCOME]\n\n\
+     Each step is printed as a command you can paste into another shell while the simulator runs:\n\
+     with --keep it keeps serving after the demo until Ctrl-C. Pasted commands poll at the real\n\
+     pace, so they take a little longer than the demo's.\n\n\
+     USAGE:\n  workers-ci demo [--outcome OUTCOME] [--keep]\n\n\
      FLAGS:\n  \
      --outcome OUTCOME   how the build ends: success (default), fail, cancelled, terminated, skipped\n  \
+     --keep              keep the simulator serving after the demo, until Ctrl-C\n  \
      -h, --help          this text\n\n\
      EXIT CODES:\n  as `workers-ci help build`: 0 on success, 1/3/4 when the build fails/is cancelled/is terminated\n"
         .to_owned()
