@@ -1,4 +1,4 @@
-//! Deployments (`/workers/scripts/{name}/deployments`) and the account's workers.dev subdomain.
+//! Deployments (`/workers/scripts/{name}/deployments`).
 
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
@@ -51,12 +51,6 @@ struct CreateDeploymentQuery {
     force: bool,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Subdomain {
-    subdomain: Option<String>,
-}
-
 impl Client {
     /// Newest first; the first one is the deployment serving traffic now. The classic scripts
     /// path takes the Worker's *name*, not its beta-API id.
@@ -86,15 +80,6 @@ impl Client {
         let body = NewDeployment { strategy: "percentage", versions, annotations };
         let query = CreateDeploymentQuery { force };
         Ok(self.send_json::<Deployment, _, _>(Method::POST, &path, &query, &body, None).await?.result)
-    }
-
-    /// The account's `<name>.workers.dev` subdomain; `None` when it has none (code 10007).
-    pub async fn account_subdomain(&self) -> Result<Option<String>, ApiError> {
-        match self.get::<Subdomain, _>(&path(&["workers", "subdomain"]), &()).await {
-            Ok(p) => Ok(p.result.subdomain.filter(|s| !s.is_empty())),
-            Err(e) if e.has_code(10007) || e.is_not_found() => Ok(None),
-            Err(e) => Err(e),
-        }
     }
 }
 
