@@ -141,9 +141,8 @@ async fn upload(ctx: &Ctx, worker: &Worker, args: &VersionArgs) -> Result<Versio
         .iter()
         .map(|m| ModuleSource { name: &m.name, content_type: m.content_type, path: &m.path, size: m.size })
         .collect();
-    let known: HashSet<VersionId> = ctx
-        .client
-        .list_versions(&worker.id, 10)
+    let window = super::ago(super::RECONCILE_LOOKBACK);
+    let known: HashSet<VersionId> = recent_versions(&ctx.client, &worker.id, window)
         .await
         .map_err(|e| api_failure(e, "list the Worker's versions before uploading", Area::Workers))?
         .into_iter()
@@ -164,7 +163,7 @@ async fn upload(ctx: &Ctx, worker: &Worker, args: &VersionArgs) -> Result<Versio
         }
         result
     };
-    let find = || find_version(&ctx.client, &worker.id, args, &known);
+    let find = || find_version(&ctx.client, &worker.id, args, &known, window);
     create_once(ctx, "upload the version", Area::Workers, send, find).await
 }
 
@@ -174,11 +173,18 @@ async fn find_version(
     worker: &WorkerId,
     args: &VersionArgs,
     known: &HashSet<VersionId>,
+    window: jiff::Timestamp,
 ) -> Result<Option<Version>, ApiError> {
-    let versions = client.list_versions(worker, 10).await?;
+    let versions = recent_versions(client, worker, window).await?;
     Ok(versions.into_iter().find(|v| {
         !known.contains(&v.id)
             && v.annotation("workers/message") == args.message.as_deref()
             && v.annotation("workers/tag") == args.tag.as_deref()
     }))
+}
+
+/// The versions created since `start`, newest first, over as many pages as that takes.
+async fn recent_versions(client: &Client, worker: &WorkerId, start: jiff::Timestamp) -> Result<Vec<Version>, ApiError> {
+    let fetch = |p| client.list_versions(worker, p, super::pages::PER_PAGE);
+    super::pages::since(fetch, start, Version::created_at).await
 }

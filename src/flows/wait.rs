@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::inputs::args::{IfNoBuild, WaitArgs};
 use crate::pace::jitter;
 
-use super::build::{resolve_tag, triggers_failure};
+use super::build::{recent_builds, resolve_tag, triggers_failure};
 use super::follow::{self, FollowOpts, Tracker};
 use super::logs::Tail;
 use super::trigger::{self, Choice};
@@ -18,6 +18,9 @@ use super::{Area, Ctx, api_failure, guarded};
 /// How long a build for the commit may take to appear. The Git integration records a build
 /// within seconds of the push; a minute or two covers a slow webhook.
 const APPEAR_WINDOW: Duration = Duration::from_secs(120);
+/// How old a build of the commit may be and still be found: a workflow re-run the same day
+/// follows the build its push started rather than waiting for one that never comes.
+const LOOKBACK: Duration = Duration::from_secs(24 * 3600);
 const LOOK_FIRST: Duration = Duration::from_secs(3);
 const LOOK_MAX: Duration = Duration::from_secs(10);
 
@@ -96,16 +99,18 @@ pub fn pick(builds: &[Build], commit: &str) -> Option<Build> {
 async fn find(ctx: &Ctx, tag: &ScriptTag, commit: &str) -> Result<Option<Build>> {
     let until = tokio::time::Instant::now() + ctx.pace.of(APPEAR_WINDOW).min(ctx.remaining());
     let mut wait = LOOK_FIRST;
+    let mut since = super::ago(LOOKBACK);
     loop {
-        let builds = ctx
-            .client
-            .list_builds(tag, 25)
+        let looked = super::ago(super::RECONCILE_LOOKBACK);
+        let builds = recent_builds(&ctx.client, tag, since)
             .await
             .map_err(|e| api_failure(e, "list the Worker's builds", Area::Builds))?;
         if let Some(b) = pick(&builds, commit) {
             return Ok(Some(b));
         }
-        let next = ctx.pace.of(jitter(wait, 0.2));
+        // What the first look did not find can only be newer than it.
+        since = looked;
+        let next = ctx.pace.of(jitter(wait, 0.2)).mul_f64(ctx.client.pressure());
         if tokio::time::Instant::now() + next >= until {
             return Ok(None);
         }
