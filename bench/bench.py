@@ -228,7 +228,7 @@ def bench_upload(a, work):
 def usage_line(path):
     with open(path, errors="replace") as f:
         text = f.read()
-    m = re.search(r"usage: (\d+) API requests in ([\d.]+)s", text)
+    m = re.search(r"usage: (\d+) API requests? in ([\d.]+)s", text)
     return (int(m.group(1)), float(m.group(2))) if m else (None, None)
 
 

@@ -9,6 +9,7 @@ use crate::ci::github;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::inputs::argv::{self, Invocation};
+use crate::inputs::hint::{self, Syntax};
 use crate::inputs::{Inputs, args, help};
 
 pub fn main() -> std::process::ExitCode {
@@ -16,6 +17,7 @@ pub fn main() -> std::process::ExitCode {
     let parsed = argv::parse(args);
     let verbose = matches!(&parsed, Ok(Invocation::Run(r)) if r.verbose);
     let console = Arc::new(Console::from_env(verbose));
+    hint::init(if console.is_github() { Syntax::Action } else { Syntax::Cli });
     let result = match parsed {
         Ok(invocation) => dispatch(invocation, &console),
         Err(e) => Err(e.into()),

@@ -1,15 +1,17 @@
 //! `workers-ci demo` and `workers-ci simulate`: the embedded simulator, for a first look without
 //! a Cloudflare account and for testing workflows offline.
 
+use std::ffi::OsString;
 use std::sync::Arc;
+
+use workers_ci_simulator::{BuildProfile, SimConfig, Simulator};
 
 use crate::ci::console::Console;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
-use crate::inputs::argv::{DemoArgs, SimulateArgs};
-use crate::inputs::{Command, InputError, Inputs, Key};
+use crate::inputs::argv::{self, DemoArgs, Invocation, SimulateArgs};
+use crate::inputs::{InputError, Inputs, args};
 use crate::pace::Pace;
-use workers_ci_simulator::{BuildProfile, SimConfig, Simulator};
 
 /// Serves the simulator until SIGINT/SIGTERM.
 pub async fn simulate(args: SimulateArgs, _console: &Arc<Console>) -> Result<Exit> {
@@ -26,8 +28,12 @@ pub async fn simulate(args: SimulateArgs, _console: &Arc<Console>) -> Result<Exi
     Ok(Exit::Success)
 }
 
+/// The demo's token: the simulator takes any; this one says what it is.
+const DEMO_TOKEN: &str = "demo-token-not-a-secret";
+
 /// Starts the simulator in this process and runs a real `build`, then two `version` uploads,
-/// against it.
+/// against it. Each step is printed as the command line a user can paste, and is run from
+/// that very command line, so what is printed is what ran.
 pub async fn demo(args: DemoArgs, console: &Arc<Console>) -> Result<Exit> {
     let mut config = SimConfig {
         build: BuildProfile { queued_ms: 1500, initializing_ms: 1500, running_ms: 6000, ..BuildProfile::default() },
@@ -37,51 +43,118 @@ pub async fn demo(args: DemoArgs, console: &Arc<Console>) -> Result<Exit> {
         config.build.outcome = o;
     }
     let sim = Simulator::start(config, 0).await.map_err(|e| Error::internal("could not start the simulator", e))?;
-    console.info(&format!("workers-ci demo: the Cloudflare API simulator is listening on {}", sim.base_url()));
-    console.info("Running: workers-ci build --worker my-worker --branch main (against the simulator)\n");
-    let base = || {
-        let mut i = Inputs::default();
-        i.set(Key::ApiToken, "demo-token-not-a-secret");
-        i.set(Key::AccountId, &sim.account_id());
-        i.set(Key::ApiUrl, &sim.base_url());
-        i.set(Key::Worker, "my-worker");
-        i.set(Key::Timeout, "5m");
-        i
-    };
-    let mut build = base();
-    build.set(Key::Branch, "main");
-    build.set(Key::Commit, &crate::random::hex(20));
+    let env = [
+        ("CLOUDFLARE_API_BASE_URL", sim.base_url()),
+        ("CLOUDFLARE_ACCOUNT_ID", sim.account_id()),
+        ("CLOUDFLARE_API_TOKEN", DEMO_TOKEN.to_owned()),
+    ];
+    console.info(&format!(
+        "workers-ci demo: the Cloudflare API simulator is listening on {}.\n\
+         Each step below is a command you can paste into another shell while it runs, after:\n{}\n\
+         (The demo polls four times as fast as a real run; pasted commands poll at the real pace.)",
+        sim.base_url(),
+        env.iter().map(|(k, v)| format!("  export {k}={v}")).collect::<Vec<_>>().join("\n")
+    ));
     // Poll four times as often as against the real API, so the demo's logs flow smoothly.
     let pace = Some(Pace::new(0.25));
-    crate::run::run(Command::Build, build, console, pace).await?;
+    let commit = crate::random::hex(20);
+    step(&["build", "--worker", "my-worker", "--branch", "main", "--commit", &commit], &env, console, pace).await?;
 
     // Then the other half: upload the built Worker as a Version and roll it out gradually.
     let dir = std::env::temp_dir().join(format!("workers-ci-demo-{}", crate::random::hex(4)));
     std::fs::create_dir_all(&dir)
         .map_err(|source| Error::Local { what: "could not create the demo's module directory".into(), source })?;
+    let dir_arg = dir.to_string_lossy().into_owned();
     let result = async {
-        for (n, (deploy, body)) in [("true", "v1"), ("10", "v2")].iter().enumerate() {
+        for (deploy, body) in [("true", "v1"), ("10", "v2")] {
             std::fs::write(
                 dir.join("index.js"),
                 format!("export default {{ fetch() {{ return new Response('hello from {body}') }} }}\n"),
             )
             .map_err(|source| Error::Local { what: "could not write the demo's module".into(), source })?;
+            if deploy != "true" {
+                console.info("\n(gradual: 10 % to the new version, 90 % to the one now live)");
+            }
+            let vars = format!("RELEASE={body}");
+            let message = format!("demo {body}");
+            let version = [
+                "version",
+                "--worker",
+                "my-worker",
+                "--dir",
+                &dir_arg,
+                "--compatibility-date",
+                "2026-11-01",
+                "--vars",
+                &vars,
+                "--message",
+                &message,
+                "--deploy",
+                deploy,
+            ];
+            step(&version, &env, console, pace).await?;
+        }
+        if args.keep {
             console.info(&format!(
-                "\nRunning: workers-ci version --worker my-worker --dir {} --deploy {deploy}{}",
-                dir.display(),
-                if n == 1 { "   (gradual: 10 % to the new version, 90 % to the live one)" } else { "" }
+                "\nThe simulator keeps serving on {} (and {} keeps the module): paste the commands above \
+                 into another shell. Ctrl-C stops it.",
+                sim.base_url(),
+                dir.display()
             ));
-            let mut version = base();
-            version.set(Key::Dir, &dir.to_string_lossy());
-            version.set(Key::CompatibilityDate, "2026-11-01");
-            version.set(Key::Vars, &format!("RELEASE={body}"));
-            version.set(Key::Message, &format!("demo {body}"));
-            version.set(Key::Deploy, deploy);
-            crate::run::run(Command::Version, version, console, pace).await?;
+            wait_for_ctrl_c().await;
+        } else {
+            console.info(
+                "\nThe simulator stops with the demo. `workers-ci demo --keep` keeps it serving, so the \
+                 commands above can be pasted.",
+            );
         }
         Ok(Exit::Success)
     }
     .await;
     let _ = std::fs::remove_dir_all(&dir);
     result
+}
+
+/// Prints `command` as a user would paste it, then runs exactly that.
+async fn step(command: &[&str], env: &[(&str, String)], console: &Arc<Console>, pace: Option<Pace>) -> Result<()> {
+    let line: Vec<String> = command.iter().map(|a| shell_quote(a)).collect();
+    console.info(&format!("\n$ workers-ci {}", line.join(" ")));
+    let parsed = argv::parse(command.iter().map(OsString::from).collect())?;
+    let Invocation::Run(run) = parsed else {
+        return Err(Error::Internal { what: "the demo's command line is not a run".into(), source: None });
+    };
+    let lookup = |k: &str| env.iter().find(|(name, _)| *name == k).map(|(_, v)| v.clone());
+    let inputs = Inputs::collect(run.flags, &lookup);
+    let command = args::command(run.command, &inputs)?;
+    crate::run::run(command, inputs, console, pace).await
+}
+
+/// Quotes an argument for a POSIX shell when it needs it.
+fn shell_quote(a: &str) -> String {
+    if !a.is_empty() && a.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./=:@%+,".contains(&b)) {
+        a.to_owned()
+    } else {
+        format!("'{}'", a.replace('\'', r"'\''"))
+    }
+}
+
+async fn wait_for_ctrl_c() {
+    match crate::signal::install() {
+        Ok(signals) => crate::signal::at_least(&signals, 1).await,
+        Err(_) => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_for_the_shell() {
+        assert_eq!(shell_quote("my-worker"), "my-worker");
+        assert_eq!(shell_quote("RELEASE=v1"), "RELEASE=v1");
+        assert_eq!(shell_quote("demo v1"), "'demo v1'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote(""), "''");
+    }
 }

@@ -136,7 +136,11 @@ pub fn apply_github_context(inputs: &mut Inputs, context: github::Context) {
 /// What the run cost: shown with debug logging, and read by the benchmarks.
 fn usage(ctx: &Ctx, started: std::time::Instant) -> String {
     let peak = peak_rss_kib().map_or_else(String::new, |k| format!(", peak RSS {:.1} MiB", k as f64 / 1024.0));
-    format!("usage: {} API requests in {:.1}s{peak}", ctx.client.requests_sent(), started.elapsed().as_secs_f64())
+    format!(
+        "usage: {} in {:.1}s{peak}",
+        crate::ci::plural(ctx.client.requests_sent() as usize, "API request", "API requests"),
+        started.elapsed().as_secs_f64()
+    )
 }
 
 /// The process's peak resident set (Linux `VmHWM`); `None` elsewhere.

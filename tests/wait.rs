@@ -50,11 +50,18 @@ fn quick_successive_pushes_each_get_their_own_build() {
 #[test]
 fn no_build_fails_with_reasons_or_passes_when_asked() {
     let sim = sim();
-    let run = Invocation::new(&sim).arg("wait").input("commit", A).run();
+    let run = Invocation::new(&sim).arg("wait").input("commit", A).input("appear_timeout", "3s").run();
     run.assert_code(7);
     assert!(run.stdout.contains("watch paths"), "{}", run.stdout);
+    assert!(run.stdout.contains("within 3s (`appear_timeout`)"), "the window is named: {}", run.stdout);
+    assert!(run.stdout.contains("`if_no_build: pass`"), "action syntax on GitHub: {}", run.stdout);
     assert_eq!(run.output("build_status"), Some("not_found"));
-    let run = Invocation::new(&sim).arg("wait").input("commit", A).input("if_no_build", "pass").run();
+    let run = Invocation::new(&sim)
+        .arg("wait")
+        .input("commit", A)
+        .input("appear_timeout", "1s")
+        .input("if_no_build", "pass")
+        .run();
     run.assert_code(0);
     assert!(run.view().commands.iter().any(|c| c.name == "notice"), "{}", run.stdout);
 }
@@ -116,4 +123,48 @@ fn a_short_commit_matches_as_a_prefix() {
     let run = Invocation::new(&sim).input("command", "wait").input("commit", &A[..7]).input("logs", "false").run();
     run.assert_code(0);
     assert_eq!(run.output("build_uuid"), Some(pushed.as_str()));
+}
+
+#[test]
+fn appear_timeout_is_the_users_clock_and_hints_use_cli_syntax_outside_github() {
+    let sim = sim();
+    let run = Invocation::new(&sim).plain().arg("wait").input("commit", A).input("appear_timeout", "2s").run();
+    run.assert_code(7);
+    assert!(run.elapsed >= Duration::from_secs(2), "not scaled by the test clock: {:?}", run.elapsed);
+    assert!(run.stderr.contains("`--if-no-build pass`"), "{}", run.stderr);
+    assert!(run.stderr.contains("`--appear-timeout`") && run.stderr.contains("`workers-ci build`"), "{}", run.stderr);
+    let run = Invocation::new(&sim).arg("wait").input("commit", A).input("appear_timeout", "soon").run();
+    run.assert_code(2);
+}
+
+/// `wait` follows a build the Git integration started: a cancelled job leaves it running
+/// unless `cancel_on_abort: true` says otherwise; `build` cancels its own by default.
+#[test]
+fn wait_leaves_the_build_running_on_cancel_unless_asked() {
+    for (cancel, expect_cancelled) in [(None, false), (Some("true"), true)] {
+        let sim = sim_with(BuildProfile { running_ms: 60_000, ..fast_profile() });
+        let uuid = sim.push("my-worker", "main", A, Duration::ZERO);
+        let mut inv = Invocation::new(&sim).arg("wait").input("commit", A);
+        if let Some(c) = cancel {
+            inv = inv.input("cancel_on_abort", c);
+        }
+        let mut child = inv.watch();
+        child.wait_for_line(": running", Duration::from_secs(20));
+        child.signal("INT");
+        let (code, _, _) = child.wait(Duration::from_secs(20));
+        assert_eq!(code, Some(130));
+        let build = sim.builds().into_iter().find(|b| b["build_uuid"] == uuid.as_str()).unwrap();
+        let cancelled = build["build_outcome"] == "cancelled";
+        assert_eq!(cancelled, expect_cancelled, "cancel_on_abort {cancel:?}: {build}");
+    }
+}
+
+#[test]
+fn wait_by_build_uuid_shows_branch_and_commit_in_the_summary() {
+    let sim = sim();
+    let uuid = sim.push("my-worker", "feature/x", A, Duration::ZERO);
+    let run = Invocation::new(&sim).arg("wait").without("commit").without("branch").input("build_uuid", &uuid).run();
+    run.assert_code(0);
+    assert!(run.summary.contains("| Branch | feature/x |"), "{}", run.summary);
+    assert!(run.summary.contains(&format!("| Commit | {A} |")), "{}", run.summary);
 }

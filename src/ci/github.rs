@@ -36,6 +36,19 @@ pub fn pr_head_sha(event: &[u8]) -> Option<String> {
     v.pointer("/pull_request/head/sha")?.as_str().map(str::to_owned)
 }
 
+/// A commit for the job summary: linked to its page on GitHub when it is this workflow run's
+/// own commit (the repository and server are then known), plain otherwise: a commit of another
+/// repository would link to a page that does not exist.
+pub fn commit_markdown(sha: &str, env: &dyn Fn(&str) -> Option<String>) -> String {
+    let ours = Context::from_env(env).commit.is_some_and(|c| c.eq_ignore_ascii_case(sha));
+    match (ours, env("GITHUB_SERVER_URL"), env("GITHUB_REPOSITORY")) {
+        (true, Some(server), Some(repo)) if !server.is_empty() && !repo.is_empty() => {
+            format!("[{sha}]({}/{repo}/commit/{sha})", server.trim_end_matches('/'))
+        }
+        _ => sha.to_owned(),
+    }
+}
+
 /// A file the step's results could not be written to.
 #[derive(Debug)]
 pub struct WriteFailure {
@@ -108,6 +121,19 @@ mod tests {
             _ => None,
         };
         assert_eq!(Context::from_env(&env), Context { branch: Some("main".into()), commit: Some("abc".into()) });
+    }
+
+    #[test]
+    fn only_this_runs_commit_is_linked() {
+        let env = |k: &str| match k {
+            "GITHUB_SHA" => Some("abc123".to_owned()),
+            "GITHUB_SERVER_URL" => Some("https://github.example.com/".to_owned()),
+            "GITHUB_REPOSITORY" => Some("acme/site".to_owned()),
+            _ => None,
+        };
+        assert_eq!(commit_markdown("abc123", &env), "[abc123](https://github.example.com/acme/site/commit/abc123)");
+        assert_eq!(commit_markdown("def456", &env), "def456");
+        assert_eq!(commit_markdown("abc123", &|_: &str| None), "abc123");
     }
 
     #[test]

@@ -7,3 +7,18 @@ pub mod console;
 pub mod github;
 pub mod outputs;
 pub mod summary;
+
+/// `1 module`, `3 modules`: every count a person reads.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn plurals() {
+        assert_eq!(super::plural(1, "module", "modules"), "1 module");
+        assert_eq!(super::plural(0, "module", "modules"), "0 modules");
+        assert_eq!(super::plural(2, "line", "lines"), "2 lines");
+    }
+}

@@ -82,7 +82,10 @@ impl Summary {
                     let body = kept.join("\n");
                     let fence = "`".repeat(longest_backtick_run(&body).max(2) + 1);
                     if kept.len() < lines.len() {
-                        md.push_str(&format!("_…{} earlier lines truncated_\n\n", lines.len() - kept.len()));
+                        md.push_str(&format!(
+                            "_…{} truncated_\n\n",
+                            super::plural(lines.len() - kept.len(), "earlier line", "earlier lines")
+                        ));
                     }
                     md.push_str(&format!("{fence}text\n{body}\n{fence}\n\n"));
                 }
@@ -99,7 +102,7 @@ impl Summary {
     }
 }
 
-/// A table cell: one line, no column breaks, no raw HTML.
+/// A table cell: one line, no column breaks, no raw HTML. Markdown links (`[text](url)`) pass.
 fn cell(s: &str) -> String {
     s.replace('\\', "\\\\").replace('|', "\\|").replace('<', "&lt;").replace(['\r', '\n'], " ")
 }

@@ -6,6 +6,7 @@ use crate::cloudflare::builds::Build;
 use crate::cloudflare::{ApiError, BuildUuid, Client, ScriptTag, TriggerUuid};
 use crate::error::{Error, Result};
 use crate::inputs::args::BuildArgs;
+use crate::inputs::{Command, Key, hint};
 
 use super::create::create_once;
 use super::follow::{self, FollowOpts, Tracker};
@@ -28,7 +29,7 @@ pub async fn run(ctx: &Ctx, args: BuildArgs) -> Result<()> {
         ctx.summary(|s| {
             s.row("Worker", &name);
             s.row("Branch", &args.branch);
-            s.row("Commit", args.commit.as_deref().unwrap_or("(branch head)"));
+            s.row("Commit", &args.commit.as_deref().map_or_else(|| "(branch head)".to_owned(), commit_cell));
             s.row("Trigger", &format!("{} ({})", trigger.name(), trigger.trigger_uuid));
         });
         ctx.console.info(&format!(
@@ -42,7 +43,13 @@ pub async fn run(ctx: &Ctx, args: BuildArgs) -> Result<()> {
         if !args.wait {
             ctx.output("build_status", "queued");
             ctx.output("build_outcome", "");
-            ctx.console.info(&format!("Build {uuid} started; not waiting for it (wait: false). Follow it later with `command: wait` and `build_uuid`."));
+            ctx.summary(|s| s.row("Status", &format!("started, not followed ({})", hint::set(Key::Wait, "false"))));
+            ctx.console.info(&format!(
+                "Build {uuid} started; not waiting for it ({}). Follow it later with {} and {}.",
+                hint::set(Key::Wait, "false"),
+                hint::command(Command::Wait),
+                hint::set(Key::BuildUuid, uuid.as_str())
+            ));
             return Ok(());
         }
         let mut tail = Tail::default();
@@ -91,6 +98,11 @@ async fn reconcile_on_stop(ctx: &Ctx, tracker: &Tracker, args: &BuildArgs) {
     }
 }
 
+/// A commit for the summary, linked on GitHub when it is this run's.
+pub fn commit_cell(sha: &str) -> String {
+    crate::ci::github::commit_markdown(sha, &|k| std::env::var(k).ok())
+}
+
 /// A name becomes the tag Workers Builds keys everything by; a 32-hex value is taken as a tag.
 pub async fn resolve_tag(ctx: &Ctx, worker: &str) -> Result<(ScriptTag, String)> {
     if let Ok(tag) = ScriptTag::parse(worker) {
@@ -100,7 +112,7 @@ pub async fn resolve_tag(ctx: &Ctx, worker: &str) -> Result<(ScriptTag, String)>
         .client
         .list_scripts()
         .await
-        .map_err(|e| api_failure(e, "list the account's Workers to find the Worker's tag", Area::Workers))?;
+        .map_err(|e| api_failure(e, "list the account's Workers to find the Worker's tag", Area::Builds))?;
     if let Some(s) = scripts.iter().find(|s| s.id == worker) {
         match s.tag.as_ref().filter(|t| !t.is_empty()) {
             Some(tag) => Ok((tag.clone(), worker.to_owned())),
@@ -117,7 +129,9 @@ pub async fn resolve_tag(ctx: &Ctx, worker: &str) -> Result<(ScriptTag, String)>
             names.iter().take(20).copied().collect::<Vec<_>>().join(", ")
         };
         Err(Error::NotFound(format!(
-            "input `worker`: no Worker with that name exists in this account (check `worker` and `account_id`). Workers in the account: {listed}"
+            "input `worker`: no Worker with that name exists in this account (check {} and {}). Workers in the account: {listed}",
+            hint::input(Key::Worker),
+            hint::input(Key::AccountId)
         )))
     }
 }
@@ -154,11 +168,13 @@ fn pick_trigger<'a>(
     match trigger::choose(triggers, branch) {
         Choice::One(t) => Ok(t),
         Choice::None => Err(Error::NotFound(format!(
-            "no trigger of this Worker builds branch `{branch}`. Set `trigger` to one of them, or change its branch filters:\n{}",
+            "no trigger of this Worker builds branch `{branch}`. Set {} to one of them, or change its branch filters:\n{}",
+            hint::input(Key::Trigger),
             trigger::describe(triggers)
         ))),
         Choice::Ambiguous(ts) => Err(Error::Refused(format!(
-            "several triggers build branch `{branch}`; set `trigger` to the one to use:\n{}",
+            "several triggers build branch `{branch}`; set {} to the one to use:\n{}",
+            hint::input(Key::Trigger),
             trigger::describe(&ts.into_iter().cloned().collect::<Vec<_>>())
         ))),
     }

@@ -1,13 +1,14 @@
 //! `deploy`: send traffic to one or two Versions (or roll back), through a percentage
 //! deployment. Also the deployment step that `version` with `deploy:` ends in.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::cloudflare::deployments::{Deployment, DeploymentVersion};
 use crate::cloudflare::workers::Worker;
-use crate::cloudflare::{ApiError, Client, DeploymentId, VersionId, WorkerName, WorkerRef};
+use crate::cloudflare::{ApiError, Client, DeploymentId, VersionId, WorkerId, WorkerName, WorkerRef};
 use crate::error::{Error, Result};
 use crate::inputs::args::{DeployArgs, Target};
+use crate::inputs::{Key, hint};
 
 use super::create::create_once;
 use super::{Area, Ctx, api_failure};
@@ -30,22 +31,23 @@ pub async fn run(ctx: &Ctx, args: DeployArgs) -> Result<()> {
             vec![DeploymentVersion { version_id: previous, percentage: 100.0 }]
         }
     };
-    let d = deploy(ctx, &worker.name, &split, args.message.as_deref(), args.force, &ids(&deployments)).await?;
+    ctx.summary(|s| s.row("Worker", worker.name.as_str()));
+    deploy(ctx, &worker, &split, args.message.as_deref(), args.force, &ids(&deployments)).await?;
     if let Some(v) = split.first() {
         ctx.output("version_id", v.version_id.as_str());
     }
     workers_dev_url(ctx, &worker).await;
-    ctx.console.info(&format!("Deployment {} is live: {}", d.id, describe_split(&split)));
     Ok(())
 }
 
 pub async fn existing_worker(ctx: &Ctx, name: &WorkerName) -> Result<Worker> {
     match ctx.client.get_worker(WorkerRef::Name(name)).await {
         Ok(Some(w)) => Ok(w),
-        Ok(None) => Err(Error::NotFound(
-            "input `worker`: no Worker with that name or id exists in this account (check `worker` and `account_id`)"
-                .into(),
-        )),
+        Ok(None) => Err(Error::NotFound(format!(
+            "input `worker`: no Worker with that name or id exists in this account (check {} and {})",
+            hint::input(Key::Worker),
+            hint::input(Key::AccountId)
+        ))),
         Err(e) => Err(api_failure(e, "look up the Worker", Area::Workers)),
     }
 }
@@ -62,8 +64,29 @@ pub fn primary(d: &Deployment) -> Option<VersionId> {
     d.versions.iter().max_by(|a, b| a.percentage.total_cmp(&b.percentage)).map(|v| v.version_id.clone())
 }
 
-pub fn describe_split(split: &[DeploymentVersion]) -> String {
-    split.iter().map(|v| format!("{} at {}%", v.version_id, v.percentage)).collect::<Vec<_>>().join(", ")
+/// `<id> (#7) at 10%, <id> (#6) at 90%`: numbers where known, as people refer to versions.
+pub fn describe_split(split: &[DeploymentVersion], numbers: &HashMap<VersionId, u64>) -> String {
+    split
+        .iter()
+        .map(|v| match numbers.get(&v.version_id) {
+            Some(n) => format!("{} (#{n}) at {}%", v.version_id, v.percentage),
+            None => format!("{} at {}%", v.version_id, v.percentage),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The numbers of the Worker's recent versions, for people reading a split. Cosmetic: a
+/// failure is a debug line, never a failed step, and one page is enough (a version missing from
+/// it, in whichever order the API keeps, is shown by id alone).
+pub async fn version_numbers(ctx: &Ctx, worker: &WorkerId) -> HashMap<VersionId, u64> {
+    match ctx.client.list_versions(worker, 1, 50).await {
+        Ok(versions) => versions.result.into_iter().filter_map(|v| Some((v.id, v.number?))).collect(),
+        Err(e) => {
+            ctx.console.debug(&format!("version numbers unavailable: {e}"));
+            HashMap::new()
+        }
+    }
 }
 
 /// Creates the deployment, never twice: see [`create_once`]. `known` holds the ids of the
@@ -71,20 +94,28 @@ pub fn describe_split(split: &[DeploymentVersion]) -> String {
 /// for ours.
 pub async fn deploy(
     ctx: &Ctx,
-    script: &WorkerName,
+    worker: &Worker,
     split: &[DeploymentVersion],
     message: Option<&str>,
     force: bool,
     known: &HashSet<DeploymentId>,
 ) -> Result<Deployment> {
+    let script = &worker.name;
     let send = || ctx.client.create_deployment(script, split, message, force);
     let find = || find_deployment(&ctx.client, script, split, known);
-    let what = "create the deployment (if Cloudflare blocked it, e.g. after a secret changed, `force: true` overrides)";
+    let what = format!(
+        "create the deployment (if Cloudflare blocked it, e.g. after a secret changed, {} overrides)",
+        hint::set(Key::Force, "true")
+    );
+    let what = what.as_str();
     let d = create_once(ctx, what, Area::Workers, send, find).await?;
     ctx.output("deployment_id", d.id.as_str());
+    let numbers = version_numbers(ctx, &worker.id).await;
+    let traffic = describe_split(split, &numbers);
+    ctx.console.info(&format!("Deployment {} is live: {traffic}", d.id));
     ctx.summary(|s| {
         s.row("Deployment", d.id.as_str());
-        s.row("Traffic", &describe_split(split));
+        s.row("Traffic", &traffic);
     });
     Ok(d)
 }

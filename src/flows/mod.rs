@@ -25,6 +25,7 @@ use crate::ci::summary::Summary;
 use crate::cloudflare::{ApiError, Client};
 pub use crate::error::Stop;
 use crate::error::{Error, Result};
+use crate::inputs::{Key, hint};
 use crate::pace::Pace;
 use crate::signal::{self, Signals};
 
@@ -144,7 +145,8 @@ pub fn ago(d: Duration) -> jiff::Timestamp {
     jiff::Timestamp::now().checked_sub(span).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
 }
 
-/// Which API an error came from, for the advice that goes with it.
+/// Which family of commands an error came from, for the permissions advice that goes with it:
+/// `build`/`wait` (Builds: their Worker lookup included) or `version`/`deploy` (Workers).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Area {
     Builds,
@@ -159,26 +161,39 @@ pub fn api_failure(err: ApiError, doing: &str, area: Area) -> Error {
 
 fn advice(err: &ApiError, area: Area) -> Option<String> {
     if area == Area::Builds && err.is_auth() && err.mentions("invalid token") {
-        return Some(
+        return Some(format!(
             "the Workers Builds API accepts only user-scoped API tokens (account-scoped tokens get \
              \"Invalid token\"). Create one under My Profile → API Tokens with the permissions \
-             Workers Builds Configuration: Edit and Workers Scripts: Read, and pass it as `api_token`."
-                .into(),
-        );
+             Workers Builds Configuration: Edit and Workers Scripts: Read, and pass it as {}.",
+            hint::input(Key::ApiToken)
+        ));
     }
+    let (token, account) = (hint::input(Key::ApiToken), hint::input(Key::AccountId));
     if err.is_auth() {
         return Some(match area {
-            Area::Builds => "check `api_token` and `account_id`: the token must belong to a user of that account and \
-                             have Workers Builds Configuration: Edit and Workers Scripts: Read."
-                .into(),
-            Area::Workers => {
-                "check `api_token` and `account_id`: the token needs Workers Scripts: Edit on that account.".into()
-            }
+            Area::Builds => format!(
+                "check {token} and {account}: `build` and `wait` need a token of a user of that account with \
+                 Workers Builds Configuration: Edit and Workers Scripts: Read."
+            ),
+            Area::Workers => format!(
+                "check {token} and {account}: `version` and `deploy` need a token with Workers Scripts: Edit on \
+                 that account."
+            ),
         });
     }
     match err {
-        ApiError::Transport { .. } => Some("check `api_url` and that this runner can reach it (proxy variables HTTPS_PROXY/NO_PROXY are honoured).".into()),
-        ApiError::Api { status: 429, .. } => Some("the API rate limit (1200 requests per 5 minutes per user) is shared by every job using this token; run fewer concurrent jobs or raise `timeout`.".into()),
+        ApiError::Transport { .. } => Some(format!(
+            "check {} and that this machine can reach it (proxy variables HTTPS_PROXY/NO_PROXY are honoured).",
+            hint::input(Key::ApiUrl)
+        )),
+        ApiError::Api { status: 404, .. } if err.has_code(7003) => Some(format!(
+            "Cloudflare has no such route: check {}; Cloudflare's API base ends in `/client/v4` (https://api.cloudflare.com/client/v4).",
+            hint::input(Key::ApiUrl)
+        )),
+        ApiError::Api { status: 429, .. } => Some(format!(
+            "the API rate limit (1200 requests per 5 minutes per user) is shared by every job using this token; run fewer concurrent jobs or raise {}.",
+            hint::input(Key::Timeout)
+        )),
         _ => None,
     }
 }

@@ -8,12 +8,14 @@ use crate::cloudflare::workers::{ModuleSource, Version, VersionBodyError, Versio
 use crate::cloudflare::{ApiError, Client, VersionId, WorkerId, WorkerRef};
 use crate::error::{Error, Result};
 use crate::inputs::args::VersionArgs;
+use crate::inputs::{Command, Key, hint};
 
 use super::create::create_once;
 use super::deploy;
 use super::{Area, Ctx, api_failure};
 
 pub async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {
+    let started = std::time::Instant::now();
     if !args.bindings.unchecked_kinds.is_empty() {
         ctx.console
             .info(&format!("Binding kinds passed through unchecked: {}", args.bindings.unchecked_kinds.join(", ")));
@@ -33,10 +35,9 @@ pub async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {
     };
     let total: u64 = args.modules.iter().map(|m| m.size).sum();
     ctx.console.info(&format!(
-        "Uploading a version of {} ({} modules, {} bytes, main module {})",
+        "Uploading a version of {} ({}, {total} bytes, main module {})",
         worker.name,
-        args.modules.len(),
-        total,
+        crate::ci::plural(args.modules.len(), "module", "modules"),
         args.main_module
     ));
     let version = upload(ctx, &worker, &args).await?;
@@ -70,10 +71,10 @@ pub async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {
         if let Some(old) = split_with {
             split.push(DeploymentVersion { version_id: old, percentage: 100.0 - p });
         }
-        let d = deploy::deploy(ctx, &worker.name, &split, args.message.as_deref(), false, &known_deployments).await?;
-        ctx.console.info(&format!("Deployment {} is live: {}", d.id, deploy::describe_split(&split)));
+        deploy::deploy(ctx, &worker, &split, args.message.as_deref(), false, &known_deployments).await?;
     }
     deploy::workers_dev_url(ctx, &worker).await;
+    ctx.summary(|s| s.row("Duration", &format!("{:.1}s", started.elapsed().as_secs_f64())));
     Ok(())
 }
 
@@ -83,9 +84,10 @@ async fn ensure_worker(ctx: &Ctx, args: &VersionArgs) -> Result<Worker> {
         return Ok(w);
     }
     if !args.create_worker {
-        return Err(Error::NotFound(
-            "input `worker`: the Worker does not exist and `create_worker` is false; create it, or set create_worker: true".into(),
-        ));
+        return Err(Error::NotFound(format!(
+            "input `worker`: the Worker does not exist and `create_worker` is false; create it, or set {}",
+            hint::set(Key::CreateWorker, "true")
+        )));
     }
     ctx.console.info(&format!("Worker {} does not exist yet: creating it.", args.worker));
     match ctx.client.create_worker(&args.worker).await {
@@ -104,13 +106,17 @@ async fn ensure_worker(ctx: &Ctx, args: &VersionArgs) -> Result<Worker> {
 /// The version serving 100 % now, to keep beside the new one.
 fn live_version(deployments: &[Deployment]) -> Result<VersionId> {
     let Some(live) = deployments.first() else {
-        return Err(Error::Refused("input `deploy`: a gradual rollout needs a version already at 100 %, but this Worker has no deployment yet; use `deploy: true` first".into()));
+        return Err(Error::Refused(format!(
+            "input `deploy`: a gradual rollout needs a version already at 100 %, but this Worker has no deployment yet; use {} first",
+            hint::set(Key::Deploy, "true")
+        )));
     };
     match live.versions.as_slice() {
         [only] => Ok(only.version_id.clone()),
         many => Err(Error::Refused(format!(
-            "input `deploy`: the live deployment already splits traffic ({}); finish that rollout with `command: deploy` first",
-            deploy::describe_split(many)
+            "input `deploy`: the live deployment already splits traffic ({}); finish that rollout with {} first",
+            deploy::describe_split(many, &std::collections::HashMap::new()),
+            hint::command(Command::Deploy)
         ))),
     }
 }

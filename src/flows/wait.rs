@@ -7,17 +7,15 @@ use crate::cloudflare::ScriptTag;
 use crate::cloudflare::builds::Build;
 use crate::error::{Error, Result};
 use crate::inputs::args::{IfNoBuild, WaitArgs};
+use crate::inputs::{Command, Key, hint};
 use crate::pace::jitter;
 
-use super::build::{recent_builds, resolve_tag, triggers_failure};
+use super::build::{commit_cell, recent_builds, resolve_tag, triggers_failure};
 use super::follow::{self, FollowOpts, Tracker};
 use super::logs::Tail;
 use super::trigger::{self, Choice};
 use super::{Area, Ctx, api_failure, guarded};
 
-/// How long a build for the commit may take to appear. The Git integration records a build
-/// within seconds of the push; a minute or two covers a slow webhook.
-const APPEAR_WINDOW: Duration = Duration::from_secs(120);
 /// How old a build of the commit may be and still be found: a workflow re-run the same day
 /// follows the build its push started rather than waiting for one that never comes.
 const LOOKBACK: Duration = Duration::from_secs(24 * 3600);
@@ -38,7 +36,7 @@ pub async fn run(ctx: &Ctx, args: WaitArgs) -> Result<()> {
         ctx.summary(|s| {
             s.row("Worker", &name);
             if let Some(c) = &args.commit {
-                s.row("Commit", c);
+                s.row("Commit", &commit_cell(c));
             }
         });
         let uuid = if let Some(u) = &args.build_uuid {
@@ -46,7 +44,7 @@ pub async fn run(ctx: &Ctx, args: WaitArgs) -> Result<()> {
         } else {
             let commit = args.commit.as_deref().unwrap_or_default();
             ctx.console.info(&format!("Looking for the build of commit {commit} of Worker {name}…"));
-            match find(ctx, &tag, commit).await? {
+            match find(ctx, &tag, commit, args.appear_timeout).await? {
                 Some(b) => b.build_uuid,
                 None => return not_found(ctx, &tag, &args).await,
             }
@@ -63,11 +61,13 @@ pub async fn run(ctx: &Ctx, args: WaitArgs) -> Result<()> {
             && let Some(b) = build.branch()
         {
             ctx.output("branch", b);
+            ctx.summary(|s| s.row("Branch", b));
         }
         if args.commit.is_none()
             && let Some(c) = build.commit()
         {
             ctx.output("commit", c);
+            ctx.summary(|s| s.row("Commit", &commit_cell(c)));
         }
         follow::conclude(ctx, &build, &name, &tail)
     };
@@ -96,8 +96,9 @@ pub fn pick(builds: &[Build], commit: &str) -> Option<Build> {
         .cloned()
 }
 
-async fn find(ctx: &Ctx, tag: &ScriptTag, commit: &str) -> Result<Option<Build>> {
-    let until = tokio::time::Instant::now() + ctx.pace.of(APPEAR_WINDOW).min(ctx.remaining());
+async fn find(ctx: &Ctx, tag: &ScriptTag, commit: &str, appear: Duration) -> Result<Option<Build>> {
+    // The user's clock, like `timeout`: never scaled.
+    let until = tokio::time::Instant::now() + appear.min(ctx.remaining());
     let mut wait = LOOK_FIRST;
     let mut since = super::ago(LOOKBACK);
     loop {
@@ -110,10 +111,12 @@ async fn find(ctx: &Ctx, tag: &ScriptTag, commit: &str) -> Result<Option<Build>>
         }
         // What the first look did not find can only be newer than it.
         since = looked;
-        let next = ctx.pace.of(jitter(wait, 0.2)).mul_f64(ctx.client.pressure());
-        if tokio::time::Instant::now() + next >= until {
+        // The last look is at the end of the window, not one interval before it.
+        let left = until.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() {
             return Ok(None);
         }
+        let next = ctx.pace.of(jitter(wait, 0.2)).mul_f64(ctx.client.pressure()).min(left);
         ctx.sleep(next).await;
         wait = LOOK_MAX.min(wait.mul_f64(1.5));
     }
@@ -142,21 +145,44 @@ async fn not_found(ctx: &Ctx, tag: &ScriptTag, args: &WaitArgs) -> Result<()> {
     why.push(
         "the Git integration may not be connected to this repository, or the commit was never pushed to it".into(),
     );
-    why.push("the build may take longer than 2 minutes to be recorded: pass `build_uuid`, or start one with `command: build`".into());
+    why.push(format!(
+        "the build may take longer than {} to be recorded: raise {}, pass {}, or start one with {}",
+        humane(args.appear_timeout),
+        hint::input(Key::AppearTimeout),
+        hint::input(Key::BuildUuid),
+        hint::command(Command::Build)
+    ));
     let reasons: String = why.iter().map(|w| format!("\n  - {w}")).collect();
     let msg = format!(
-        "no build for commit {} appeared within the wait window. Possible reasons:{reasons}",
-        args.commit.as_deref().unwrap_or_default()
+        "no build for commit {} appeared within {} ({}). Possible reasons:{reasons}",
+        args.commit.as_deref().unwrap_or_default(),
+        humane(args.appear_timeout),
+        hint::input(Key::AppearTimeout)
     );
     ctx.output("build_status", "not_found");
     ctx.output("build_outcome", "");
     ctx.summary(|s| s.row("Outcome", "no build found"));
     match args.if_no_build {
         IfNoBuild::Pass => {
-            ctx.console.notice(&format!("{msg}\nPassing, because if_no_build is `pass`."));
+            ctx.console.notice(&format!("{msg}\nPassing, because of {}.", hint::set(Key::IfNoBuild, "pass")));
             Ok(())
         }
-        IfNoBuild::Fail => Err(Error::NoBuild(format!("{msg}\n  (set if_no_build: pass to let this step succeed)"))),
+        IfNoBuild::Fail => Err(Error::NoBuild(format!(
+            "{msg}\n  (set {} to let this step succeed)",
+            hint::set(Key::IfNoBuild, "pass")
+        ))),
+    }
+}
+
+/// `2m`, `90s`, `1h30m`: as the user writes `appear_timeout`.
+fn humane(d: Duration) -> String {
+    let s = d.as_secs();
+    match (s / 3600, s % 3600 / 60, s % 60) {
+        (0, 0, sec) => format!("{sec}s"),
+        (0, m, 0) => format!("{m}m"),
+        (0, m, sec) => format!("{m}m{sec}s"),
+        (h, 0, 0) => format!("{h}h"),
+        (h, m, _) => format!("{h}h{m}m"),
     }
 }
 

@@ -27,6 +27,13 @@ impl Common {
         let token = i
             .require(Key::ApiToken, "pass a Cloudflare API token as the `api_token` input (e.g. `${{ secrets.CLOUDFLARE_API_TOKEN }}`) or the CLOUDFLARE_API_TOKEN environment variable")?
             .to_owned();
+        // Pasted from an `Authorization:` header: we add the scheme ourselves.
+        if token.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("bearer ")) {
+            return Err(InputError::new(
+                Key::ApiToken,
+                "starts with `Bearer `: pass the token alone, without the `Bearer ` prefix (workers-ci sends the header itself)",
+            ));
+        }
         let account_id = i.require(Key::AccountId, "pass the account id as `account_id` or CLOUDFLARE_ACCOUNT_ID")?;
         if !rules::account_id(account_id) {
             return Err(InputError::new(
@@ -213,6 +220,7 @@ pub struct WaitArgs {
     pub logs: bool,
     pub cancel_on_abort: bool,
     pub if_no_build: IfNoBuild,
+    pub appear_timeout: Duration,
 }
 
 impl WaitArgs {
@@ -233,7 +241,10 @@ impl WaitArgs {
             commit,
             build_uuid,
             logs: i.bool(Key::Logs, true)?,
-            cancel_on_abort: i.bool(Key::CancelOnAbort, true)?,
+            // Not ours to cancel unless asked: the build was started by the Git integration,
+            // and cancelling it on a CI cancel surprises people.
+            cancel_on_abort: i.bool(Key::CancelOnAbort, false)?,
+            appear_timeout: i.duration(Key::AppearTimeout, Duration::from_secs(120))?,
             if_no_build: match i.get(Key::IfNoBuild) {
                 None | Some("fail") => IfNoBuild::Fail,
                 Some("pass") => IfNoBuild::Pass,

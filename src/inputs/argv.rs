@@ -53,6 +53,8 @@ pub struct SimulateArgs {
 #[derive(Debug, Default, PartialEq)]
 pub struct DemoArgs {
     pub outcome: Option<String>,
+    /// Keep the simulator serving after the demo, so the commands it printed can be pasted.
+    pub keep: bool,
 }
 
 /// The port `simulate` listens on when none is given: wrangler dev's, so a workflow written
@@ -175,7 +177,9 @@ fn demo(mut p: lexopt::Parser) -> Result<Invocation, InputError> {
             Short('h') | Long("help") => return Ok(Invocation::Help(Topic::Demo)),
             Long("outcome") if args.outcome.is_none() => args.outcome = Some(utf8(p.value().map_err(lex)?)?),
             Long("outcome") => return Err(InputError::arguments("`--outcome` is given twice; give it once")),
-            Long(name) => return Err(unknown_flag(name, ["outcome", "help"])),
+            Long("keep") if !args.keep => args.keep = true,
+            Long("keep") => return Err(InputError::arguments("`--keep` is given twice; give it once")),
+            Long(name) => return Err(unknown_flag(name, ["outcome", "keep", "help"])),
             Short(c) => return Err(unknown_flag(&c.to_string(), ["h"])),
             Value(_) => return Err(InputError::arguments("`demo` takes no arguments besides `--outcome`")),
         }
@@ -232,8 +236,9 @@ fn kind_only(e: &lexopt::Error) -> &'static str {
 fn unknown_flag<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> InputError {
     let names: Vec<String> = known.into_iter().map(|k| k.replace('_', "-")).collect();
     let dashes = if name.chars().count() == 1 { "-" } else { "--" };
+    let dashes_of = |n: &str| if n.chars().count() == 1 { "-" } else { "--" };
     let hint = match closest(&name.replace('_', "-"), names.iter().map(String::as_str)) {
-        Some(s) => format!("; did you mean `--{s}`?"),
+        Some(s) => format!("; did you mean `{}{s}`?", dashes_of(s)),
         None => "; run `workers-ci --help` for the list".to_owned(),
     };
     InputError::arguments(format!("unknown flag `{dashes}{name}`{hint}"))
@@ -369,7 +374,7 @@ mod tests {
         assert!(err(&["simulate", "--port", "99999"]).contains("port number"));
         assert_eq!(
             parse_strs(&["demo", "--outcome", "fail"]).unwrap(),
-            Invocation::Demo(DemoArgs { outcome: Some("fail".into()) })
+            Invocation::Demo(DemoArgs { outcome: Some("fail".into()), keep: false })
         );
     }
 }

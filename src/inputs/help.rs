@@ -157,9 +157,13 @@ fn demo() -> String {
      streamed log and outputs), a `version` upload deployed at 100 %, and a second one rolled out\n\
      to 10 %. No Cloudflare account is needed; nothing leaves this machine. It polls faster than a\n\
      real run, so it finishes in about half a minute.\n\n\
-     USAGE:\n  workers-ci demo [--outcome OUTCOME]\n\n\
+     Each step is printed as a command you can paste into another shell while the simulator runs:\n\
+     with --keep it keeps serving after the demo until Ctrl-C. Pasted commands poll at the real\n\
+     pace, so they take a little longer than the demo's.\n\n\
+     USAGE:\n  workers-ci demo [--outcome OUTCOME] [--keep]\n\n\
      FLAGS:\n  \
      --outcome OUTCOME   how the build ends: success (default), fail, cancelled, terminated, skipped\n  \
+     --keep              keep the simulator serving after the demo, until Ctrl-C\n  \
      -h, --help          this text\n\n\
      EXIT CODES:\n  as `workers-ci help build`: 0 on success, 1/3/4 when the build fails/is cancelled/is terminated\n"
         .to_owned()

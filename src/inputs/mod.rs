@@ -11,13 +11,15 @@
 //! - [`rules`]: the value rules (names, ids, dates, durations, URLs);
 //! - [`args`]: each command's typed arguments, built from the inputs;
 //! - [`bindings`], [`bundle`]: the `version` command's bindings and module directory;
-//! - [`help`]: `--help` text, per command.
+//! - [`help`]: `--help` text, per command;
+//! - [`hint`]: how a message names an input, as the user sets it where they are.
 
 pub mod args;
 pub mod argv;
 pub mod bindings;
 pub mod bundle;
 pub mod help;
+pub mod hint;
 pub mod rules;
 
 use std::collections::HashMap;
@@ -123,8 +125,8 @@ inputs! {
         help: "Overall limit, e.g. `90s`, `30m`, `1h30m`. On expiry the build is cancelled (see `cancel_on_abort`)." },
     Logs => InputSpec { name: "logs", kind: Kind::Switch, commands: BUILDS, default: "true", fallback: &[], secret: false,
         help: "Stream the build log into the CI log." },
-    CancelOnAbort => InputSpec { name: "cancel_on_abort", kind: Kind::Switch, commands: BUILDS, default: "true", fallback: &[], secret: false,
-        help: "Cancel the remote build when the job is cancelled (SIGINT/SIGTERM) or `timeout` elapses." },
+    CancelOnAbort => InputSpec { name: "cancel_on_abort", kind: Kind::Switch, commands: BUILDS, default: "`true` for build, `false` for wait", fallback: &[], secret: false,
+        help: "Cancel the remote build when the job is cancelled (SIGINT/SIGTERM) or `timeout` elapses. `wait` follows a build it did not start (the Git integration's), so it leaves it running unless this is `true`." },
     OutputFile => InputSpec { name: "output_file", kind: Kind::Value, commands: ALL, default: "", fallback: &[], secret: false,
         help: "Also write the outputs to this file: dotenv if it ends in `.env`, JSON if `.json` (for other CI systems)." },
     Wait => InputSpec { name: "wait", kind: Kind::Switch, commands: &[Build], default: "true", fallback: &[], secret: false,
@@ -132,7 +134,9 @@ inputs! {
     BuildUuid => InputSpec { name: "build_uuid", kind: Kind::Value, commands: &[Wait], default: "", fallback: &[], secret: false,
         help: "Follow this build instead of looking one up by commit." },
     IfNoBuild => InputSpec { name: "if_no_build", kind: Kind::Value, commands: &[Wait], default: "fail", fallback: &[], secret: false,
-        help: "`fail` or `pass` when no build for the commit appears in time." },
+        help: "`fail` or `pass` when no build for the commit appears within `appear_timeout`." },
+    AppearTimeout => InputSpec { name: "appear_timeout", kind: Kind::Value, commands: &[Wait], default: "2m", fallback: &[], secret: false,
+        help: "How long a build for the commit may take to appear (the Git integration records one within seconds of a push; a slow webhook takes longer). Then `if_no_build` applies." },
     Dir => InputSpec { name: "dir", kind: Kind::Value, commands: &[Version], default: "dist", fallback: &[], secret: false,
         help: "Directory of built output; every file in it becomes a module." },
     MainModule => InputSpec { name: "main_module", kind: Kind::Value, commands: &[Version], default: "the only .js/.mjs at the top of `dir`", fallback: &[], secret: false,

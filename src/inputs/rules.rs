@@ -97,11 +97,18 @@ pub fn api_url(url: &str) -> Result<reqwest::Url, &'static str> {
     let parsed =
         reqwest::Url::parse(url).map_err(|_| "is not a URL; the default is https://api.cloudflare.com/client/v4")?;
     match parsed.scheme() {
-        "https" => Ok(parsed),
-        "http" if crate::pace::is_loopback(&parsed) => Ok(parsed),
-        "http" => Err("must use https (plain http is accepted only for 127.0.0.1, ::1 or localhost)"),
-        _ => Err("must be an https URL"),
+        "https" => {}
+        "http" if crate::pace::is_loopback(&parsed) => {}
+        "http" => return Err("must use https (plain http is accepted only for 127.0.0.1, ::1 or localhost)"),
+        _ => return Err("must be an https URL"),
     }
+    // The common paste is the host alone; every route would then answer 404 "No route".
+    if parsed.path().trim_end_matches('/').is_empty() {
+        return Err(
+            "has no path: Cloudflare's API base ends in `/client/v4` (https://api.cloudflare.com/client/v4; the simulator prints its own)",
+        );
+    }
+    Ok(parsed)
 }
 
 /// The closest of `known` to a misspelt `given`, when one is close enough to be a typo.
@@ -179,11 +186,14 @@ mod tests {
     #[test]
     fn api_urls() {
         assert!(api_url("https://api.cloudflare.com/client/v4").is_ok());
-        for ok in ["http://127.0.0.1:8787/client/v4", "http://[::1]:1/x", "http://LOCALHOST/x", "http://127.8.0.1/"] {
+        for ok in ["http://127.0.0.1:8787/client/v4", "http://[::1]:1/x", "http://LOCALHOST/x", "http://127.8.0.1/v4"] {
             assert!(api_url(ok).is_ok(), "{ok}");
         }
-        for bad in ["http://example.com/client/v4", "ftp://127.0.0.1/x", "nonsense", "http://10.0.0.1/"] {
+        for bad in ["http://example.com/client/v4", "ftp://127.0.0.1/x", "nonsense", "http://10.0.0.1/x"] {
             assert!(api_url(bad).is_err(), "{bad}");
+        }
+        for no_path in ["https://api.cloudflare.com", "https://api.cloudflare.com/", "http://127.0.0.1:8787"] {
+            assert!(api_url(no_path).unwrap_err().contains("/client/v4"), "{no_path}");
         }
     }
 
