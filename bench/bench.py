@@ -465,12 +465,13 @@ def bench_startup(a, work):
 def bench_lockout(a, work):
     """40 builds at once on one token against Cloudflare's limit as enforced (1200 requests per
     5 min, then every call refused for 5 min), compressed 20x on both sides: the simulator's
-    window and lockout are 15 s, the client polls 20x faster, builds take 3 min / 20 = 9 s."""
+    window and lockout are 15 s, the client polls 20x faster, builds take 10 min / 20 = 30 s, so
+    unthrottled polling would need several windows' budget."""
     jobs = 10 if a.quick else 40
     log(f"6. {jobs} concurrent builds on one token, lockout mode, time x0.05")
     sim = Sim(a.bin, work, "lockout", {
         "rate_limit": {"requests": 1200, "window_secs": 300, "lockout_secs": 300, "time_scale": 0.05},
-        "build": {"queued_ms": 250, "initializing_ms": 500, "running_ms": 8250, "outcome": "success"},
+        "build": {"queued_ms": 250, "initializing_ms": 500, "running_ms": 29250, "outcome": "success"},
     })
     env = wci_env(sim)
     env["WORKERS_CI_TIME_SCALE"] = "0.05"

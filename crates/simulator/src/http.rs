@@ -170,7 +170,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         Ok(budget) => budget,
         Err(reply) => {
             record(429, None);
-            return Ok(reply);
+            return Ok(*reply);
         }
     };
 
@@ -299,7 +299,7 @@ impl Budget {
 /// lockout period (§1 Correction 5: "all API calls for the next five minutes will be blocked,
 /// receiving a HTTP 429"): 429 with code 971 and `Retry-After` in whole seconds, rounded up.
 /// INFERRED: a blocked request does not extend the lockout, and the window restarts after it.
-fn rate_limit(shared: &Shared) -> Result<Option<Budget>, Response<Full<Bytes>>> {
+fn rate_limit(shared: &Shared) -> Result<Option<Budget>, Box<Response<Full<Bytes>>>> {
     let Some(limit) = shared.state().config.rate_limit else {
         return Ok(None);
     };
@@ -314,7 +314,7 @@ fn rate_limit(shared: &Shared) -> Result<Option<Budget>, Response<Full<Bytes>>> 
             Some(left.as_secs_f64().ceil().max(1.0) as u64),
         );
         budget.apply(&mut r);
-        r
+        Box::new(r)
     };
     if let Some(until) = l.locked_until {
         if now < until {
