@@ -138,8 +138,10 @@ mod tests {
         assert!((b.pressure(t0) - 1.0).abs() < f64::EPSILON);
         b.observe(t0, reading(1100, 200));
         b.observe(t0 + Duration::from_secs(1), reading(1000, 199));
-        // 100 req/s for 199 s is 19 900 against 700 allowed: as slow as allowed.
-        assert!((b.pressure(t0 + Duration::from_secs(1)) - MAX_PRESSURE).abs() < 1e-9);
+        // 100 req/s for 199 s is 19 900 against 0.7 × 1000 = 700: 28.4 times slower.
+        assert!((b.pressure(t0 + Duration::from_secs(1)) - 19_900.0 / 700.0).abs() < 1e-6);
+        b.observe(t0 + Duration::from_secs(2), reading(100, 198));
+        assert!((b.pressure(t0 + Duration::from_secs(2)) - MAX_PRESSURE).abs() < 1e-9, "capped");
         let mut calm = Budget::default();
         calm.observe(t0, reading(1100, 200));
         calm.observe(t0 + Duration::from_secs(10), reading(1099, 190));
