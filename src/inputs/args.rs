@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::bindings::{self, Bindings};
 use super::bundle::{self, ModuleFile};
-use super::{Command, InputError, Inputs, Key, rules};
+use super::{Command, InputError, Inputs, Key, hint, rules};
 use crate::ci::outputs::FileFormat;
 use crate::cloudflare::deployments::DeploymentVersion;
 use crate::cloudflare::{BuildUuid, VersionId, WorkerName};
@@ -25,7 +25,14 @@ pub struct Common {
 impl Common {
     pub fn from_inputs(i: &Inputs) -> Result<Common, InputError> {
         let token = i
-            .require(Key::ApiToken, "pass a Cloudflare API token as the `api_token` input (e.g. `${{ secrets.CLOUDFLARE_API_TOKEN }}`) or the CLOUDFLARE_API_TOKEN environment variable")?
+            .require(Key::ApiToken, match hint::syntax() {
+                hint::Syntax::Action => {
+                    "pass a Cloudflare API token as `api_token: ${{ secrets.CLOUDFLARE_API_TOKEN }}` (a repository secret)"
+                }
+                hint::Syntax::Cli => {
+                    "set the CLOUDFLARE_API_TOKEN environment variable (or `--api-token`, though a flag can be seen by other users of this machine)"
+                }
+            })?
             .to_owned();
         // Pasted from an `Authorization:` header: we add the scheme ourselves.
         if token.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("bearer ")) {
@@ -34,7 +41,10 @@ impl Common {
                 "starts with `Bearer `: pass the token alone, without the `Bearer ` prefix (workers-ci sends the header itself)",
             ));
         }
-        let account_id = i.require(Key::AccountId, "pass the account id as `account_id` or CLOUDFLARE_ACCOUNT_ID")?;
+        let account_id = i.require(
+            Key::AccountId,
+            &format!("pass the account id as {} or CLOUDFLARE_ACCOUNT_ID", hint::input(Key::AccountId)),
+        )?;
         if !rules::account_id(account_id) {
             return Err(InputError::new(
                 Key::AccountId,
@@ -194,7 +204,7 @@ impl BuildArgs {
         Ok(BuildArgs {
             worker: worker_or_tag(i)?,
             branch: branch(i)?.ok_or_else(|| {
-                InputError::new(Key::Branch, "is required for `build`; set it, or run on a push or pull_request event where GITHUB_REF_NAME/GITHUB_HEAD_REF say it")
+                InputError::new(Key::Branch, format!("is required for `build`; set {}, or run on a push or pull_request event where GITHUB_REF_NAME/GITHUB_HEAD_REF say it", hint::input(Key::Branch)))
             })?,
             commit: commit(i)?.map(|c| full_commit(&c)).transpose()?,
             trigger: i.get(Key::Trigger).map(str::to_owned),
@@ -232,7 +242,10 @@ impl WaitArgs {
         if build_uuid.is_none() && commit.is_none() {
             return Err(InputError::new(
                 Key::Commit,
-                "is required for `wait` unless `build_uuid` is set; on GitHub it defaults to the commit of the event",
+                format!(
+                    "is required for `wait` unless {} is set; on GitHub it defaults to the commit of the event",
+                    hint::input(Key::BuildUuid)
+                ),
             ));
         }
         Ok(WaitArgs {
@@ -366,7 +379,10 @@ impl DeployArgs {
             (None, false) => {
                 return Err(InputError::new(
                     Key::Versions,
-                    "is required for `deploy` (e.g. `<version id>` or `<new id>@10, <old id>@90`), unless `rollback: true`",
+                    format!(
+                        "is required for `deploy` (e.g. `<version id>` or `<new id>@10, <old id>@90`), unless {}",
+                        hint::set(Key::Rollback, "true")
+                    ),
                 ));
             }
         };

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::argv::Topic;
-use super::{Command, INPUTS, InputSpec, Kind, OUTPUTS};
+use super::{Command, INPUTS, InputSpec, Key, Kind, OUTPUTS};
 use crate::exit::Exit;
 
 /// Printed for a run with no arguments.
@@ -61,7 +61,8 @@ fn command(c: Command) -> String {
     h.push_str(INPUT_SOURCES);
     h.push_str(GLOBAL_FLAGS);
     h.push_str("\nINPUTS:\n");
-    for s in INPUTS.iter().filter(|s| s.commands.contains(&c)) {
+    // `command` is how the Action names the command; here it is already in the usage line.
+    for s in INPUTS.iter().filter(|s| s.commands.contains(&c) && s.key != Key::Command) {
         input(&mut h, s, false);
     }
     outputs(&mut h, Some(c));

@@ -25,7 +25,8 @@ pub fn init(syntax: Syntax) {
     let _ = SYNTAX.set(syntax);
 }
 
-fn syntax() -> Syntax {
+/// The syntax chosen for this process (the Action's until chosen).
+pub fn syntax() -> Syntax {
     SYNTAX.get().copied().unwrap_or(Syntax::Action)
 }
 
