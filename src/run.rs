@@ -53,7 +53,17 @@ pub async fn run(command: Command, inputs: Inputs, console: &Arc<Console>, pace:
         pace,
         deadline: Some(deadline),
     })
-    .map_err(client_init_error)?;
+    .map_err(client_init_error)?
+    .on_lockout({
+        let console = console.clone();
+        move |wait| {
+            console.notice(&format!(
+                "Cloudflare's rate limit is exhausted (1200 requests per 5 minutes, shared by every job on this \
+                 token) and it blocks every call for {}s; waiting it out within `timeout`",
+                wait.as_secs_f64().ceil()
+            ));
+        }
+    });
     let ctx = Ctx {
         client,
         console: console.clone(),

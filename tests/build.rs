@@ -219,3 +219,87 @@ fn flags_work_without_any_input_variables() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(sim.builds().len(), 1);
 }
+
+/// A simulator that lists builds oldest first, with `n` builds pushed before the test's own:
+/// the first page then holds only the oldest, which is where a client reading page 1 looks.
+fn sim_with_history_oldest_first(n: u32) -> Simulator {
+    let sim = Simulator::start_background(SimConfig {
+        build: fast_profile(),
+        list_order: ListOrder::OldestFirst,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    for i in 0..n {
+        sim.push("my-worker", "main", &format!("{:040x}", 0xdead_0000_u64 + u64::from(i)), Duration::ZERO);
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    sim
+}
+
+#[test]
+fn reconciliation_finds_its_build_on_the_second_page() {
+    let sim = sim_with_history_oldest_first(30);
+    // The POST creates the build and the answer is lost: the client must look before resending.
+    sim.add_fault(fault("POST", "/builds/triggers/", 1, FaultAction::DropAfter));
+    let commit = "0123456789abcdef0123456789abcdef01234567";
+    let run = Invocation::new(&sim).input("commit", commit).input("logs", "false").run();
+    run.assert_code(0);
+    let ours: Vec<_> =
+        sim.builds().into_iter().filter(|b| b["build_trigger_metadata"]["commit_hash"] == commit).collect();
+    assert_eq!(ours.len(), 1, "reconciled, not sent twice: {ours:#?}");
+    assert_eq!(run.output("build_uuid"), ours[0]["build_uuid"].as_str());
+    assert_eq!(requests_matching(&sim, "POST", "/builds/triggers/"), 1);
+    let pages: Vec<String> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/builds"))
+        .map(|r| r.query)
+        .collect();
+    assert!(pages.iter().any(|q| q.contains("page=2")), "the second page was read: {pages:?}");
+}
+
+/// A git repository in a temporary directory with one commit; returns it and the full hash.
+fn repo_with_a_commit() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir.path())
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    git(&["init", "-q"]);
+    git(&["commit", "-q", "--allow-empty", "-m", "x"]);
+    let full = git(&["rev-parse", "HEAD"]).trim().to_owned();
+    (dir, full)
+}
+
+#[test]
+fn a_short_commit_is_resolved_by_the_repository_in_the_working_directory() {
+    let (repo, full) = repo_with_a_commit();
+    let sim = sim();
+    let run = Invocation::new(&sim).input("commit", &full[..7]).input("logs", "false").cwd(repo.path()).run();
+    run.assert_code(0);
+    assert_eq!(run.output("commit"), Some(full.as_str()));
+    let posts: Vec<_> = sim.requests().into_iter().filter(|r| r.method == "POST").collect();
+    assert_eq!(posts.len(), 1);
+    assert!(posts[0].body.contains(&format!("\"commit_hash\":\"{full}\"")), "{}", posts[0].body);
+}
+
+#[test]
+fn a_short_commit_outside_a_repository_is_refused_before_any_request() {
+    let sim = sim();
+    let short = "0123abc";
+    let run = Invocation::new(&sim).input("commit", short).run();
+    run.assert_code(2);
+    assert!(run.stdout.contains("`commit`") || run.stderr.contains("`commit`"), "{}{}", run.stdout, run.stderr);
+    assert!(run.everything().contains("full 40-character hash"), "{}", run.everything());
+    assert!(!run.everything().contains(short), "the value is never echoed");
+    assert!(sim.requests().is_empty(), "no request is sent for bad input");
+}

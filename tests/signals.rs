@@ -197,3 +197,59 @@ fn version_timeout_is_enforced() {
     run.assert_code(6);
     assert!(run.elapsed < Duration::from_secs(4), "{:?}", run.elapsed);
 }
+
+/// SIGINT while the start request is in flight (the simulator holds it 4 s and then creates the
+/// build): the binary waits for the answer within the runner's 7.5 s grace and cancels the
+/// build it made, instead of leaving it running unseen.
+#[test]
+fn sigint_during_a_slow_start_cancels_the_build_it_made() {
+    let sim = common::sim();
+    sim.add_fault(fault("POST", "/builds/triggers/", 1, FaultAction::Delay { ms: 4000 }));
+    // Real time: at the test scale the POST's own timeout would end it first.
+    let inv = Invocation::new(&sim).env("WORKERS_CI_TIME_SCALE", "1");
+    let mut child = inv.watch();
+    child.wait_for_line("Starting a build", Duration::from_secs(10));
+    // The listing of known builds is the last request before the POST.
+    assert!(eventually(Duration::from_secs(10), || requests_matching(&sim, "GET", "/builds/workers/") >= 1));
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(sim.builds().is_empty(), "the start request must still be in flight when signalled");
+    let signalled = Instant::now();
+    child.signal("INT");
+    let (code, stdout, stderr) = child.wait(Duration::from_secs(30));
+    let run = inv.collect(code, stdout, stderr, signalled.elapsed());
+    run.assert_code(130);
+    assert!(run.elapsed < Duration::from_millis(7500), "inside the runner's grace: {:?}", run.elapsed);
+    let builds = sim.builds();
+    assert_eq!(builds.len(), 1, "{builds:?}");
+    assert_eq!(builds[0]["build_outcome"], "cancelled", "the build the request made is cancelled");
+    assert_eq!(run.output("build_uuid"), builds[0]["build_uuid"].as_str(), "outputs are written");
+    assert_eq!(run.output("build_outcome"), Some("cancelled"));
+}
+
+/// When the start request outlasts the grace, nobody can know whether it will create a build:
+/// the warning names what to check.
+#[test]
+fn sigint_during_a_start_that_outlasts_the_grace_warns_what_to_check() {
+    let sim = common::sim();
+    sim.add_fault(fault("POST", "/builds/triggers/", 1, FaultAction::Delay { ms: 20_000 }));
+    let commit = "0123456789abcdef0123456789abcdef01234567";
+    let inv = Invocation::new(&sim).input("commit", commit).env("WORKERS_CI_TIME_SCALE", "1");
+    let mut child = inv.watch();
+    child.wait_for_line("Starting a build", Duration::from_secs(10));
+    assert!(eventually(Duration::from_secs(10), || requests_matching(&sim, "GET", "/builds/workers/") >= 1));
+    std::thread::sleep(Duration::from_millis(300));
+    let signalled = Instant::now();
+    child.signal("INT");
+    let (code, stdout, stderr) = child.wait(Duration::from_secs(30));
+    let run = inv.collect(code, stdout, stderr, signalled.elapsed());
+    run.assert_code(130);
+    assert!(run.elapsed < Duration::from_millis(7500), "inside the runner's grace: {:?}", run.elapsed);
+    assert!(
+        run.stdout.lines().any(|l| l.starts_with("::warning")
+            && l.contains("my-worker")
+            && l.contains("branch main")
+            && l.contains(commit)),
+        "{}",
+        run.stdout
+    );
+}

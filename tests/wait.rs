@@ -94,6 +94,37 @@ fn pull_request_events_use_the_head_sha_not_the_merge_commit() {
     assert_eq!(run.output("branch"), Some("feature"));
 }
 
+/// Thirty builds listed oldest first over two pages: the commit's build is on the second, and
+/// a client that takes page 1 for "the newest" never sees it.
+#[test]
+fn finds_its_commit_on_the_second_page_of_an_oldest_first_list() {
+    let sim = Simulator::start_background(SimConfig {
+        build: fast_profile(),
+        list_order: ListOrder::OldestFirst,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    for i in 0..29u64 {
+        sim.push("my-worker", "main", &format!("{:040x}", 0xbeef_0000 + i), Duration::ZERO);
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let ours = sim.push("my-worker", "main", A, Duration::ZERO);
+    let run = Invocation::new(&sim).input("command", "wait").input("commit", A).input("logs", "false").run();
+    run.assert_code(0);
+    assert_eq!(run.output("build_uuid"), Some(ours.as_str()));
+}
+
+/// A short hash matches as a prefix of the build's full commit.
+#[test]
+fn a_short_commit_matches_as_a_prefix() {
+    let sim = sim();
+    let pushed = sim.push("my-worker", "main", A, Duration::ZERO);
+    sim.push("my-worker", "main", B, Duration::ZERO);
+    let run = Invocation::new(&sim).input("command", "wait").input("commit", &A[..7]).input("logs", "false").run();
+    run.assert_code(0);
+    assert_eq!(run.output("build_uuid"), Some(pushed.as_str()));
+}
+
 #[test]
 fn appear_timeout_is_the_users_clock_and_hints_use_cli_syntax_outside_github() {
     let sim = sim();

@@ -249,12 +249,13 @@ impl Client {
         Ok(page.result)
     }
 
-    /// The Worker's builds, newest first (as observed; the order is not documented, so callers
-    /// sort by `created_on` where it matters).
-    pub async fn list_builds(&self, tag: &ScriptTag, per_page: u32) -> Result<Vec<Build>, ApiError> {
+    /// One page of the Worker's builds, in whatever order the API keeps (it documents none:
+    /// `cloudflare-api.md` §3.4); `flows::pages` reads as many as a time window needs.
+    pub async fn list_builds(&self, tag: &ScriptTag, page: u32, per_page: u32) -> Result<Page<Vec<Build>>, ApiError> {
         let path = path(&["builds", "workers", tag.as_str(), "builds"]);
-        let query = ListBuilds { page: 1, per_page };
-        Ok(self.get::<Option<Vec<Build>>, _>(&path, &query).await?.result.unwrap_or_default())
+        let query = ListBuilds { page, per_page };
+        let p = self.get::<Option<Vec<Build>>, _>(&path, &query).await?;
+        Ok(Page { result: p.result.unwrap_or_default(), result_info: p.result_info })
     }
 
     pub async fn get_build(&self, build: &BuildUuid) -> Result<Build, ApiError> {

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use super::error::{ApiError, ApiMessage, TransportKind};
+use super::ratelimit::{self, Budget};
 use crate::pace::Pace;
 
 pub struct ClientConfig {
@@ -98,6 +99,7 @@ pub fn path(segments: &[&str]) -> ApiPath {
 }
 
 type RetryHook = Box<dyn Fn(&ApiError, Duration) + Send + Sync>;
+type LockoutHook = Box<dyn Fn(Duration) + Send + Sync>;
 
 pub struct Client {
     http: reqwest::Client,
@@ -108,6 +110,9 @@ pub struct Client {
     sent: AtomicU64,
     rate_limited: AtomicU64,
     on_retry: Option<RetryHook>,
+    budget: std::sync::Mutex<Budget>,
+    lockouts: AtomicU64,
+    on_lockout: Option<LockoutHook>,
 }
 
 /// Per-request limit; a single API call that takes longer is treated as a transient failure.
@@ -143,6 +148,9 @@ impl Client {
             sent: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
             on_retry: None,
+            budget: std::sync::Mutex::new(Budget::default()),
+            lockouts: AtomicU64::new(0),
+            on_lockout: None,
         })
     }
 
@@ -150,6 +158,56 @@ impl Client {
     pub fn on_retry(mut self, hook: impl Fn(&ApiError, Duration) + Send + Sync + 'static) -> Self {
         self.on_retry = Some(Box::new(hook));
         self
+    }
+
+    /// Called once, at the first rate-limit lockout, with how long Cloudflare blocks us: the
+    /// job then sits silent for minutes and the log must say why.
+    pub fn on_lockout(mut self, hook: impl Fn(Duration) + Send + Sync + 'static) -> Self {
+        self.on_lockout = Some(Box::new(hook));
+        self
+    }
+
+    /// How many times slower than planned a poller should go so that the token's shared budget
+    /// lasts until its window resets (see [`super::ratelimit`]). 1 without `Ratelimit` headers.
+    pub fn pressure(&self) -> f64 {
+        self.budget().pressure(Instant::now())
+    }
+
+    /// Lockouts (429 with a wait) met so far.
+    pub fn lockouts(&self) -> u64 {
+        self.lockouts.load(Ordering::Relaxed)
+    }
+
+    fn budget(&self) -> std::sync::MutexGuard<'_, Budget> {
+        self.budget.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Waits while the headers say the budget is down to its reserve, or a lockout is on:
+    /// a request sent then is wasted at best and, at worst, the one that locks every job out.
+    /// A lockout that outlasts the deadline is an error at once, without sending.
+    async fn hold(&self, method: &Method, path: &ApiPath) -> Result<(), ApiError> {
+        let now = Instant::now();
+        let (until, locked) = {
+            let b = self.budget();
+            (b.hold_until(now), b.locked(now))
+        };
+        let Some(until) = until else { return Ok(()) };
+        if let Some(deadline) = self.deadline
+            && until >= deadline
+        {
+            if locked {
+                return Err(ApiError::RetryAfterTooLong {
+                    method: method.as_str().to_owned(),
+                    endpoint: path.as_str().to_owned(),
+                    retry_after: until - now,
+                    remaining: deadline.saturating_duration_since(now),
+                });
+            }
+            tokio::time::sleep_until(deadline).await;
+            return Ok(());
+        }
+        tokio::time::sleep_until(until).await;
+        Ok(())
     }
 
     /// Requests sent so far, retries included: the figure the rate limit counts.
@@ -266,6 +324,7 @@ impl Client {
         path: &ApiPath,
         req: RequestBuilder,
     ) -> Result<Page<T>, ApiError> {
+        self.hold(method, path).await?;
         let path = path.as_str();
         self.sent.fetch_add(1, Ordering::Relaxed);
         let m = method.as_str().to_owned();
@@ -291,6 +350,23 @@ impl Client {
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        if let Some(reading) =
+            header("ratelimit").and_then(|r| ratelimit::parse(&r, header("ratelimit-policy").as_deref()))
+        {
+            self.budget().observe(Instant::now(), reading);
+        }
+        // Key on the status, not the code (971 is observed, not documented: §1 Correction 5).
+        if status == StatusCode::TOO_MANY_REQUESTS
+            && let Some(wait) = retry_after
+        {
+            self.budget().lock_until(Instant::now() + wait);
+            if self.lockouts.fetch_add(1, Ordering::Relaxed) == 0
+                && let Some(hook) = &self.on_lockout
+            {
+                hook(wait);
+            }
+        }
         let bytes = resp.bytes().await.map_err(transport)?;
         decode(&m, path, status, retry_after, &bytes)
     }

@@ -6,6 +6,7 @@ pub mod client;
 pub mod deployments;
 pub mod error;
 pub mod ids;
+pub mod ratelimit;
 pub mod scripts;
 pub mod workers;
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::client::path;
-use super::{ApiError, Client, VersionId, WorkerId, WorkerName, WorkerRef};
+use super::{ApiError, Client, Page, VersionId, WorkerId, WorkerName, WorkerRef};
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
@@ -43,6 +43,10 @@ pub struct Version {
 }
 
 impl Version {
+    pub fn created_at(&self) -> Option<jiff::Timestamp> {
+        self.created_on.as_deref()?.parse().ok()
+    }
+
     pub fn annotation(&self, key: &str) -> Option<&str> {
         self.annotations.as_ref()?.get(key)?.as_str()
     }
@@ -143,15 +147,29 @@ impl Client {
         Ok(self.send_encoded_json::<Version, _>(Method::POST, &path, &query, body, timeout).await?.result)
     }
 
-    /// Newest first.
-    pub async fn list_versions(&self, worker: &WorkerId, per_page: u32) -> Result<Vec<Version>, ApiError> {
+    /// One page of the Worker's versions; the order is undocumented (see `flows::pages`).
+    pub async fn list_versions(
+        &self,
+        worker: &WorkerId,
+        page: u32,
+        per_page: u32,
+    ) -> Result<Page<Vec<Version>>, ApiError> {
         let path = path(&["workers", "workers", worker.as_str(), "versions"]);
-        let query = ListVersions { page: 1, per_page };
-        Ok(self.get::<Option<Vec<Version>>, _>(&path, &query).await?.result.unwrap_or_default())
+        let query = ListVersions { page, per_page };
+        let p = self.get::<Option<Vec<Version>>, _>(&path, &query).await?;
+        Ok(Page { result: p.result.unwrap_or_default(), result_info: p.result_info })
     }
 
     /// The API also takes a UUID prefix or `latest` here; nothing in workers-ci needs those, so
     /// only a full id is accepted.
+    /// The Worker's latest version (`versions/latest`, `cloudflare-api-additions.md` §C.1),
+    /// whatever order the lists use. A Worker without versions answers 404 (as does a wrong
+    /// path): the caller tells the two apart.
+    pub async fn get_latest_version(&self, worker: &WorkerId) -> Result<Version, ApiError> {
+        let path = path(&["workers", "workers", worker.as_str(), "versions", "latest"]);
+        Ok(self.get::<Version, _>(&path, &GetVersionQuery { include: None }).await?.result)
+    }
+
     pub async fn get_version(
         &self,
         worker: &WorkerId,

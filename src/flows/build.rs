@@ -58,7 +58,43 @@ pub async fn run(ctx: &Ctx, args: BuildArgs) -> Result<()> {
     };
     match guarded(ctx, || tracker.creating(), work).await {
         Ok(r) => r,
-        Err(stop) => follow::stopped(ctx, &tracker, stop, args.cancel_on_abort).await,
+        Err(stop) => {
+            if tracker.creating() {
+                reconcile_on_stop(ctx, &tracker, &args).await;
+            }
+            follow::stopped(ctx, &tracker, stop, args.cancel_on_abort).await
+        }
+    }
+}
+
+/// Stopped while the start request was still unanswered: one bounded listing for the build it
+/// may have made, so the cleanup can cancel it. When that cannot tell, a warning names what to
+/// check by hand: a build nobody follows would otherwise run, and perhaps deploy, unseen.
+async fn reconcile_on_stop(ctx: &Ctx, tracker: &Tracker, args: &BuildArgs) {
+    let found = match tracker.pending() {
+        Some(p) => {
+            let look = find_created(&ctx.client, &p.tag, &p.trigger, args, &p.known, p.window);
+            match tokio::time::timeout(super::RECONCILE_ON_STOP, look).await {
+                Ok(Ok(Some(b))) => Some(b.build_uuid),
+                _ => None,
+            }
+        }
+        None => None,
+    };
+    match found {
+        Some(uuid) => {
+            ctx.console.info(&format!("The start request was still in flight; it created build {uuid}."));
+            ctx.output("build_uuid", uuid.as_str());
+            tracker.set_build(&uuid);
+        }
+        None if tracker.build_uuid().is_none() => ctx.console.warning(&format!(
+            "stopped while the request to start a build was in flight, and could not tell whether it started one: \
+             check the builds of Worker {} for branch {} ({}) in the Cloudflare dashboard and cancel it if it runs",
+            args.worker,
+            args.branch,
+            args.commit.as_deref().map_or_else(|| "branch head".to_owned(), |c| format!("commit {c}"))
+        )),
+        None => {}
     }
 }
 
@@ -155,14 +191,19 @@ async fn start(
 ) -> Result<BuildUuid> {
     tracker.set_creating(true);
     let result = async {
-        let known: HashSet<BuildUuid> = ctx
-            .client
-            .list_builds(tag, 25)
+        let window = super::ago(super::RECONCILE_LOOKBACK);
+        let known: HashSet<BuildUuid> = recent_builds(&ctx.client, tag, window)
             .await
             .map_err(|e| api_failure(e, "list the Worker's builds before starting one", Area::Builds))?
             .into_iter()
             .map(|b| b.build_uuid)
             .collect();
+        tracker.set_pending(follow::PendingBuild {
+            tag: tag.clone(),
+            trigger: trigger_uuid.clone(),
+            known: known.clone(),
+            window,
+        });
         let send = || async {
             match ctx.client.create_build(trigger_uuid, Some(&args.branch), args.commit.as_deref()).await {
                 Ok(c) if !c.build_uuid.is_empty() => Ok(c.build_uuid),
@@ -175,8 +216,9 @@ async fn start(
                 Err(e) => Err(e),
             }
         };
-        let find =
-            || async { Ok(find_created(&ctx.client, tag, trigger_uuid, args, &known).await?.map(|b| b.build_uuid)) };
+        let find = || async {
+            Ok(find_created(&ctx.client, tag, trigger_uuid, args, &known, window).await?.map(|b| b.build_uuid))
+        };
         create_once(ctx, "start the build", Area::Builds, send, find).await
     }
     .await;
@@ -195,8 +237,9 @@ async fn find_created(
     trigger_uuid: &TriggerUuid,
     args: &BuildArgs,
     known: &HashSet<BuildUuid>,
+    window: jiff::Timestamp,
 ) -> Result<Option<Build>, ApiError> {
-    let builds = client.list_builds(tag, 25).await?;
+    let builds = recent_builds(client, tag, window).await?;
     let mut ours: Vec<Build> = builds
         .into_iter()
         .filter(|b| !known.contains(&b.build_uuid))
@@ -209,4 +252,10 @@ async fn find_created(
         .collect();
     ours.sort_by_key(|b| std::cmp::Reverse(b.created_at()));
     Ok(ours.into_iter().next())
+}
+
+/// The Worker's builds created since `start`, newest first, over as many pages as that takes.
+pub async fn recent_builds(client: &Client, tag: &ScriptTag, start: jiff::Timestamp) -> Result<Vec<Build>, ApiError> {
+    let fetch = |p| client.list_builds(tag, p, super::pages::PER_PAGE);
+    super::pages::since(fetch, start, Build::created_at).await
 }

@@ -118,10 +118,11 @@ pub fn describe_split(split: &[DeploymentVersion], numbers: &HashMap<VersionId, 
 }
 
 /// The numbers of the Worker's recent versions, for people reading a split. Cosmetic: a
-/// failure is a debug line, never a failed step.
+/// failure is a debug line, never a failed step, and one page is enough (a version missing from
+/// it, in whichever order the API keeps, is shown by id alone).
 pub async fn version_numbers(ctx: &Ctx, worker: &WorkerId) -> HashMap<VersionId, u64> {
-    match ctx.client.list_versions(worker, 50).await {
-        Ok(versions) => versions.into_iter().filter_map(|v| Some((v.id, v.number?))).collect(),
+    match ctx.client.list_versions(worker, 1, 50).await {
+        Ok(versions) => versions.result.into_iter().filter_map(|v| Some((v.id, v.number?))).collect(),
         Err(e) => {
             ctx.console.debug(&format!("version numbers unavailable: {e}"));
             HashMap::new()

@@ -43,6 +43,7 @@ pub struct Tracker {
 #[derive(Debug, Default)]
 struct Tracked {
     creating: bool,
+    pending: Option<PendingBuild>,
     build_uuid: Option<BuildUuid>,
     last: Option<Build>,
 }
@@ -56,6 +57,19 @@ impl Tracker {
         self.with(|t| t.creating = on);
     }
 
+    /// What a reconciliation needs if the start request is cut short.
+    pub fn set_pending(&self, p: PendingBuild) {
+        self.with(|t| t.pending = Some(p));
+    }
+
+    pub fn pending(&self) -> Option<PendingBuild> {
+        self.with(|t| t.pending.clone())
+    }
+
+    pub fn build_uuid(&self) -> Option<BuildUuid> {
+        self.with(|t| t.build_uuid.clone())
+    }
+
     pub fn creating(&self) -> bool {
         self.with(|t| t.creating)
     }
@@ -67,6 +81,16 @@ impl Tracker {
     fn observe(&self, b: &Build) {
         self.with(|t| t.last = Some(b.clone()));
     }
+}
+
+/// A start request in flight: the builds that existed before it and the window they were
+/// listed over, so a stop can still find the build it made.
+#[derive(Clone, Debug)]
+pub struct PendingBuild {
+    pub tag: crate::cloudflare::ScriptTag,
+    pub trigger: crate::cloudflare::TriggerUuid,
+    pub known: std::collections::HashSet<BuildUuid>,
+    pub window: jiff::Timestamp,
 }
 
 pub struct FollowOpts {
@@ -136,7 +160,9 @@ pub async fn follow(
             tick += 1;
             jitter(if opts.logs { RUNNING_TICK } else { RUNNING_TICK_NO_LOGS }, 0.1)
         };
-        ctx.sleep(ctx.pace.of(wait) * slowdown.factor(ctx.client.rate_limited())).await;
+        // The headers' budget first (slow down before it runs out), the 429 count as a backstop.
+        let factor = f64::from(slowdown.factor(ctx.client.rate_limited())) * ctx.client.pressure();
+        ctx.sleep(ctx.pace.of(wait).mul_f64(factor)).await;
     };
 
     if opts.logs && build.outcome() != Some(Outcome::Skipped) {

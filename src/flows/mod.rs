@@ -7,6 +7,7 @@ pub mod create;
 pub mod deploy;
 pub mod follow;
 pub mod logs;
+pub mod pages;
 pub mod plan;
 pub mod trigger;
 pub mod version;
@@ -65,10 +66,17 @@ impl Ctx {
     }
 }
 
+/// How long a create in flight may still take after a cancellation signal. The runner sends
+/// SIGTERM 7.5 s after SIGINT (`github-actions.md`); this leaves time after it for one listing
+/// to reconcile ([`RECONCILE_ON_STOP`]) and the cancel request.
+pub const CREATE_GRACE: Duration = Duration::from_millis(4500);
+/// The bound on that one listing.
+pub const RECONCILE_ON_STOP: Duration = Duration::from_millis(1500);
+
 /// Runs `work` until it finishes, a cancellation signal arrives, or the deadline passes.
 ///
-/// When stopped while `critical()` holds (a create request in flight), the work is given a
-/// short grace to learn what it created, so the cleanup can cancel it instead of leaving an
+/// When stopped while `critical()` holds (a create request in flight), the work is given
+/// [`CREATE_GRACE`] to learn what it created, so the cleanup can cancel it instead of leaving an
 /// orphan running.
 pub async fn guarded<T>(
     ctx: &Ctx,
@@ -90,7 +98,7 @@ pub async fn guarded<T>(
         tokio::select! {
             _ = &mut work => {}
             () = grace => {}
-            () = tokio::time::sleep(Duration::from_secs(2)) => {}
+            () = tokio::time::sleep(CREATE_GRACE) => {}
             () = signal::at_least(&ctx.signals, 2) => {}
         }
     }
@@ -126,6 +134,16 @@ pub async fn interruptible(ctx: &Ctx, work: impl Future<Output = Result<()>>) ->
             })
         }
     }
+}
+
+/// How far before our create request a reconciliation looks: what this run made is newer than
+/// the moment it decided to create, give or take the skew between our clock and Cloudflare's.
+pub const RECONCILE_LOOKBACK: Duration = Duration::from_secs(600);
+
+/// `now` minus `d`, as the API's timestamps count.
+pub fn ago(d: Duration) -> jiff::Timestamp {
+    let span = jiff::SignedDuration::try_from(d).unwrap_or(jiff::SignedDuration::ZERO);
+    jiff::Timestamp::now().checked_sub(span).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
 }
 
 /// Which family of commands an error came from, for the permissions advice that goes with it:

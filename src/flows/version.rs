@@ -46,27 +46,33 @@ pub async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {
         crate::ci::plural(args.modules.len(), "module", "modules"),
         args.main_module
     ));
-    let listed = ctx
-        .client
-        .list_versions(&worker.id, 10)
-        .await
-        .map_err(|e| api_failure(e, "list the Worker's versions before uploading", Area::Workers))?;
-    // The latest version's bindings decide what is inherited; read by id, as a list may leave
-    // them out.
-    let latest = match listed.first() {
-        Some(v) => Some(
-            ctx.client
-                .get_version(&worker.id, &v.id, false)
+    // The latest version's bindings decide what is inherited. Asked for as `latest`: a list's
+    // order is not documented, and a list may leave the bindings out.
+    let latest = match ctx.client.get_latest_version(&worker.id).await {
+        Ok(v) => Some(v),
+        // "No version yet" only when the list agrees: taking a stray 404 for it would upload a
+        // version without the latest one's secrets.
+        Err(e) if e.is_not_found() || e.has_code(10007) => {
+            let any = ctx
+                .client
+                .list_versions(&worker.id, 1, 1)
                 .await
-                .map_err(|e| api_failure(e, "read the latest version's bindings", Area::Workers))?,
-        ),
-        None => None,
+                .map_err(|e| api_failure(e, "list the Worker's versions", Area::Workers))?;
+            if !any.result.is_empty() {
+                return Err(api_failure(
+                    e,
+                    "read the latest version's bindings (the Worker has versions, so nothing was uploaded)",
+                    Area::Workers,
+                ));
+            }
+            None
+        }
+        Err(e) => return Err(api_failure(e, "read the latest version's bindings", Area::Workers)),
     };
     let previous = latest.as_ref().and_then(|v| v.bindings.clone()).unwrap_or_default();
     let plan = plan::bindings(&args.bindings.list, &previous, args.keep);
     plan::report(ctx, &plan, latest.as_ref().and_then(|v| v.number));
-    let known: HashSet<VersionId> = listed.into_iter().map(|v| v.id).collect();
-    let version = upload(ctx, &worker, &args, &plan.send, &known).await?;
+    let version = upload(ctx, &worker, &args, &plan.send).await?;
     plan::verify(ctx, &plan, &version);
     ctx.output("version_id", version.id.as_str());
     if let Some(n) = version.number {
@@ -201,13 +207,7 @@ fn live_version(deployments: &[Deployment]) -> Result<VersionId> {
 /// The body is encoded once, before anything is sent: a module that cannot be read (deleted
 /// since the scan, say) is this machine's fault, reported as such and never retried as if
 /// Cloudflare had failed. A second attempt, rare, reuses the same buffer.
-async fn upload(
-    ctx: &Ctx,
-    worker: &Worker,
-    args: &VersionArgs,
-    bindings: &[serde_json::Value],
-    known: &HashSet<VersionId>,
-) -> Result<Version> {
+async fn upload(ctx: &Ctx, worker: &Worker, args: &VersionArgs, bindings: &[serde_json::Value]) -> Result<Version> {
     let mut annotations = serde_json::Map::new();
     if let Some(m) = &args.message {
         annotations.insert("workers/message".into(), m.clone().into());
@@ -227,6 +227,13 @@ async fn upload(
         .iter()
         .map(|m| ModuleSource { name: &m.name, content_type: m.content_type, path: &m.path, size: m.size })
         .collect();
+    let window = super::ago(super::RECONCILE_LOOKBACK);
+    let known: HashSet<VersionId> = recent_versions(&ctx.client, &worker.id, window)
+        .await
+        .map_err(|e| api_failure(e, "list the Worker's versions before uploading", Area::Workers))?
+        .into_iter()
+        .map(|v| v.id)
+        .collect();
     let body = bytes::Bytes::from(version_body(&meta, &sources).map_err(|e| match e {
         VersionBodyError::ModuleRead { path, source } => {
             Error::Local { what: format!("could not read module file {}", path.display()), source }
@@ -242,7 +249,7 @@ async fn upload(
         }
         result
     };
-    let find = || find_version(&ctx.client, &worker.id, args, known);
+    let find = || find_version(&ctx.client, &worker.id, args, &known, window);
     create_once(ctx, "upload the version", Area::Workers, send, find).await
 }
 
@@ -252,11 +259,18 @@ async fn find_version(
     worker: &WorkerId,
     args: &VersionArgs,
     known: &HashSet<VersionId>,
+    window: jiff::Timestamp,
 ) -> Result<Option<Version>, ApiError> {
-    let versions = client.list_versions(worker, 10).await?;
+    let versions = recent_versions(client, worker, window).await?;
     Ok(versions.into_iter().find(|v| {
         !known.contains(&v.id)
             && v.annotation("workers/message") == args.message.as_deref()
             && v.annotation("workers/tag") == args.tag.as_deref()
     }))
+}
+
+/// The versions created since `start`, newest first, over as many pages as that takes.
+async fn recent_versions(client: &Client, worker: &WorkerId, start: jiff::Timestamp) -> Result<Vec<Version>, ApiError> {
+    let fetch = |p| client.list_versions(worker, p, super::pages::PER_PAGE);
+    super::pages::since(fetch, start, Version::created_at).await
 }

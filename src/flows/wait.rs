@@ -10,12 +10,15 @@ use crate::inputs::args::{IfNoBuild, WaitArgs};
 use crate::inputs::{Command, Key, hint};
 use crate::pace::jitter;
 
-use super::build::{commit_cell, resolve_tag, triggers_failure};
+use super::build::{commit_cell, recent_builds, resolve_tag, triggers_failure};
 use super::follow::{self, FollowOpts, Tracker};
 use super::logs::Tail;
 use super::trigger::{self, Choice};
 use super::{Area, Ctx, api_failure, guarded};
 
+/// How old a build of the commit may be and still be found: a workflow re-run the same day
+/// follows the build its push started rather than waiting for one that never comes.
+const LOOKBACK: Duration = Duration::from_secs(24 * 3600);
 const LOOK_FIRST: Duration = Duration::from_secs(3);
 const LOOK_MAX: Duration = Duration::from_secs(10);
 
@@ -97,21 +100,23 @@ async fn find(ctx: &Ctx, tag: &ScriptTag, commit: &str, appear: Duration) -> Res
     // The user's clock, like `timeout`: never scaled.
     let until = tokio::time::Instant::now() + appear.min(ctx.remaining());
     let mut wait = LOOK_FIRST;
+    let mut since = super::ago(LOOKBACK);
     loop {
-        let builds = ctx
-            .client
-            .list_builds(tag, 25)
+        let looked = super::ago(super::RECONCILE_LOOKBACK);
+        let builds = recent_builds(&ctx.client, tag, since)
             .await
             .map_err(|e| api_failure(e, "list the Worker's builds", Area::Builds))?;
         if let Some(b) = pick(&builds, commit) {
             return Ok(Some(b));
         }
+        // What the first look did not find can only be newer than it.
+        since = looked;
         // The last look is at the end of the window, not one interval before it.
         let left = until.saturating_duration_since(tokio::time::Instant::now());
         if left.is_zero() {
             return Ok(None);
         }
-        let next = ctx.pace.of(jitter(wait, 0.2)).min(left);
+        let next = ctx.pace.of(jitter(wait, 0.2)).mul_f64(ctx.client.pressure()).min(left);
         ctx.sleep(next).await;
         wait = LOOK_MAX.min(wait.mul_f64(1.5));
     }

@@ -127,6 +127,57 @@ fn commit(i: &Inputs) -> Result<Option<String>, InputError> {
     }
 }
 
+/// `build` pins the exact commit, and Workers Builds' `commit_hash` is documented only as a
+/// full hash (`cloudflare-api.md` §3.3; whether a prefix works is an open question, §G): a short
+/// one is resolved by the repository in the working directory, or refused before any request.
+fn full_commit(c: &str) -> Result<String, InputError> {
+    if c.len() == 40 || c.len() == 64 {
+        return Ok(c.to_owned());
+    }
+    git_rev_parse(c).ok_or_else(|| {
+        InputError::new(
+            Key::Commit,
+            "is a short commit hash that `build` cannot resolve: run in a checkout of the repository that has \
+             the commit, or pass the full 40-character hash (e.g. `${{ github.sha }}`)",
+        )
+    })
+}
+
+/// How long `git rev-parse` may take before it is killed and the hash counts as unresolved.
+const GIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The full hash of the commit `short` names in the working directory's repository, if it is
+/// one and names exactly one commit. `git` runs as a process (no shell), bounded by
+/// [`GIT_TIMEOUT`]; `short` is hexadecimal, checked before, so it cannot be read as an option.
+fn git_rev_parse(short: &str) -> Option<String> {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("git")
+        .args(["rev-parse", "--verify", "--quiet", "--end-of-options", &format!("{short}^{{commit}}")])
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let started = std::time::Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => break,
+            Ok(Some(_)) | Err(_) => return None,
+            Ok(None) if started.elapsed() > GIT_TIMEOUT => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(20)),
+        }
+    }
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take()?, &mut out).ok()?;
+    let full = out.trim().to_ascii_lowercase();
+    ((full.len() == 40 || full.len() == 64) && full.starts_with(short) && rules::commit(&full)).then_some(full)
+}
+
 fn message(i: &Inputs) -> Result<Option<String>, InputError> {
     match i.get(Key::Message) {
         Some(m) if m.len() > 1000 => Err(InputError::new(
@@ -155,7 +206,7 @@ impl BuildArgs {
             branch: branch(i)?.ok_or_else(|| {
                 InputError::new(Key::Branch, format!("is required for `build`; set {}, or run on a push or pull_request event where GITHUB_REF_NAME/GITHUB_HEAD_REF say it", hint::input(Key::Branch)))
             })?,
-            commit: commit(i)?,
+            commit: commit(i)?.map(|c| full_commit(&c)).transpose()?,
             trigger: i.get(Key::Trigger).map(str::to_owned),
             logs: i.bool(Key::Logs, true)?,
             cancel_on_abort: i.bool(Key::CancelOnAbort, true)?,

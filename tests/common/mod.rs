@@ -10,7 +10,9 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-pub use workers_ci_simulator::{BuildProfile, Fault, FaultAction, RateLimit, SimConfig, Simulator, WorkerSeed};
+pub use workers_ci_simulator::{
+    BuildProfile, Fault, FaultAction, ListOrder, RateLimit, SimConfig, Simulator, WorkerSeed,
+};
 
 /// A token no output may ever contain.
 pub const TOKEN: &str = "tok_SECRET-9f3a1c-do-not-print";
@@ -39,6 +41,9 @@ pub struct Invocation {
     pub args: Vec<String>,
     pub dir: tempfile::TempDir,
     pub github: bool,
+    /// Where the binary runs: the invocation's own temporary directory unless set, so no test
+    /// runs inside this project's Git checkout by accident (`build` resolves short hashes there).
+    pub cwd: Option<PathBuf>,
 }
 
 impl Invocation {
@@ -54,7 +59,7 @@ impl Invocation {
         env.insert("WORKERS_CI_TIME_SCALE".into(), TIME_SCALE.into());
         // Step debug logging on, as the secret sweep demands: debug output must not leak either.
         env.insert("RUNNER_DEBUG".into(), "1".into());
-        Invocation { env, args: Vec::new(), dir: tempfile::tempdir().unwrap(), github: true }
+        Invocation { env, args: Vec::new(), dir: tempfile::tempdir().unwrap(), github: true, cwd: None }
     }
 
     pub fn input(mut self, name: &str, value: &str) -> Self {
@@ -69,6 +74,11 @@ impl Invocation {
 
     pub fn env(mut self, name: &str, value: &str) -> Self {
         self.env.insert(name.into(), value.into());
+        self
+    }
+
+    pub fn cwd(mut self, dir: &Path) -> Self {
+        self.cwd = Some(dir.to_owned());
         self
     }
 
@@ -93,6 +103,7 @@ impl Invocation {
     pub fn command(&self) -> Command {
         let mut c = Command::new(bin());
         c.env_clear().args(&self.args).envs(&self.env).stdin(Stdio::null());
+        c.current_dir(self.cwd.as_deref().unwrap_or(self.dir.path()));
         if self.args.is_empty() {
             // What action.yml's run step does: the command input, as a flag.
             c.arg("--command").arg(self.env.get("INPUT_COMMAND").map_or("", String::as_str));

@@ -23,6 +23,8 @@ pub struct SimConfig {
     /// The account's workers.dev subdomain, if it has one.
     pub subdomain: Option<String>,
     pub rate_limit: Option<RateLimit>,
+    /// The order of the builds and versions lists (undocumented: `cloudflare-api.md` §3.4, §8-5).
+    pub list_order: ListOrder,
     /// Most lines in one logs page.
     pub log_page_size: usize,
     /// Log timestamps in milliseconds instead of seconds (the API's unit is undocumented).
@@ -56,6 +58,7 @@ impl Default for SimConfig {
             workers: vec![WorkerSeed::default()],
             subdomain: Some("example-account".into()),
             rate_limit: None,
+            list_order: ListOrder::default(),
             log_page_size: 50,
             log_timestamps_ms: false,
             cursor_on_last_page: true,
@@ -100,13 +103,52 @@ impl Default for WorkerSeed {
     }
 }
 
-/// A sliding-window limit over all API requests; beyond it, 429 with `Retry-After`, so a
-/// client's backoff can be tested against the header it will meet.
+/// The order of paged lists. Neither the Builds nor the versions list documents one
+/// (`cloudflare-api.md` §3.4 "Ordering not documented", §8-5); a client must sort for itself,
+/// and `oldest_first` is how a test proves it does.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ListOrder {
+    /// INFERRED default: the [3P] Go client in §3.4 says builds come newest first.
+    #[default]
+    NewestFirst,
+    OldestFirst,
+}
+
+/// Cloudflare's client-API limit (`cloudflare-api-additions.md` §1 Correction 5, `cloudflare-api.md`
+/// §1.6): `requests` per `window_secs`, cumulative for the user, and once exceeded *every* call
+/// is refused for `lockout_secs` (429, code 971, `Retry-After`). Every answer carries
+/// `Ratelimit`/`Ratelimit-Policy`. `time_scale` shrinks the window and the lockout alike (0.01:
+/// 3 s and 3 s) so tests can meet a lockout in seconds; the headers then report scaled seconds,
+/// which is what a client must obey.
 #[derive(Clone, Copy, Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct RateLimit {
     pub requests: u32,
     pub window_secs: u64,
+    pub lockout_secs: u64,
+    pub time_scale: f64,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        RateLimit { requests: 1200, window_secs: 300, lockout_secs: 300, time_scale: 1.0 }
+    }
+}
+
+impl RateLimit {
+    fn scaled(self, secs: u64) -> std::time::Duration {
+        let scale = if self.time_scale.is_finite() && self.time_scale > 0.0 { self.time_scale } else { 1.0 };
+        std::time::Duration::from_secs(secs).mul_f64(scale)
+    }
+
+    pub(crate) fn window(self) -> std::time::Duration {
+        self.scaled(self.window_secs)
+    }
+
+    pub(crate) fn lockout(self) -> std::time::Duration {
+        self.scaled(self.lockout_secs)
+    }
 }
 
 /// How a build behaves: how long each phase lasts, how it ends, what it logs.
@@ -266,7 +308,8 @@ mod tests {
                 "workers":[{"name":"a","tag":"0123456789abcdef0123456789abcdef","triggers":true,"preview_trigger":false,
                             "workers_dev":false,"previews_enabled":false,"durable_object_classes":["Room"]}],
                 "deployments_before_first_version":"empty_list",
-                "subdomain":null,"rate_limit":{"requests":5,"window_secs":2},"log_page_size":3,
+                "subdomain":null,"rate_limit":{"requests":5,"window_secs":2,"lockout_secs":3,"time_scale":0.5},
+                "list_order":"oldest_first","log_page_size":3,
                 "log_timestamps_ms":true,"cursor_on_last_page":false,
                 "build":{"queued_ms":1,"initializing_ms":2,"running_ms":3,"outcome":"fail","log_lines":["x"],
                          "preview_url":"https://p.example","hostile":true}}"#,
@@ -278,6 +321,8 @@ mod tests {
         assert_eq!(c.workers[0].durable_object_classes, ["Room"]);
         assert_eq!(c.deployments_before_first_version, NoDeployments::EmptyList);
         assert_eq!(c.rate_limit.map(|r| r.requests), Some(5));
+        assert_eq!(c.rate_limit.map(RateLimit::lockout), Some(std::time::Duration::from_millis(1500)));
+        assert_eq!(c.list_order, ListOrder::OldestFirst);
         assert_eq!(c.build.outcome, "fail");
         assert!(c.subdomain.is_none());
     }

@@ -38,8 +38,13 @@ CONFIG FILE (every key optional; defaults in brackets):
     previews_enabled      versions get preview URLs (subdomain.previews_enabled) [true]
     durable_object_classes  Durable Object classes already migrated [[]]
   subdomain             the account's workers.dev subdomain, or null [example-account]
-  rate_limit            {\"requests\": N, \"window_secs\": S}: 429 with Retry-After beyond
-                        N API requests per S seconds [null: no limit]
+  rate_limit            Cloudflare's limit, keys (all optional) [null: no limit]:
+    requests              requests per window [1200]
+    window_secs           the window [300]
+    lockout_secs          once exceeded, every call gets 429 code 971 for this long [300]
+    time_scale            multiplies window and lockout (0.01: 3 s each) [1]
+                        every answer then carries Ratelimit and Ratelimit-Policy headers
+  list_order            builds and versions lists: newest_first or oldest_first [newest_first]
   log_page_size         most log lines in one page [50]
   log_timestamps_ms     log timestamps in milliseconds, not seconds [false]
   cursor_on_last_page   the last log page still carries a cursor [true]
@@ -101,7 +106,13 @@ impl Simulator {
             let _ = writeln!(b, "  (account_scoped_token: Builds endpoints answer 401 \"Invalid token\")");
         }
         if let Some(r) = c.rate_limit {
-            let _ = writeln!(b, "rate limit: {} requests per {} s", r.requests, r.window_secs);
+            let _ = writeln!(
+                b,
+                "rate limit: {} requests per {:.1} s, then every call refused for {:.1} s",
+                r.requests,
+                r.window().as_secs_f64(),
+                r.lockout().as_secs_f64()
+            );
         }
         let _ = writeln!(b, "workers.dev subdomain: {}", c.subdomain.as_deref().unwrap_or("(none)"));
         let _ = writeln!(b, "workers:");
@@ -152,15 +163,14 @@ mod tests {
         ["status", "drop", "drop_after", "delay", "malformed", "unknown_enum", "success_false"];
 
     fn all_keys() -> Vec<String> {
-        let config = serde_json::to_value(SimConfig {
-            rate_limit: Some(crate::RateLimit { requests: 1, window_secs: 1 }),
-            ..SimConfig::default()
-        })
-        .unwrap();
+        let config =
+            serde_json::to_value(SimConfig { rate_limit: Some(crate::RateLimit::default()), ..SimConfig::default() })
+                .unwrap();
         let mut keys: Vec<String> = config.as_object().unwrap().keys().cloned().collect();
         keys.extend(serde_json::to_value(WorkerSeed::default()).unwrap().as_object().unwrap().keys().cloned());
         keys.extend(serde_json::to_value(BuildProfile::default()).unwrap().as_object().unwrap().keys().cloned());
-        keys.extend(["requests", "window_secs", "after_ms"].map(String::from));
+        keys.extend(serde_json::to_value(crate::RateLimit::default()).unwrap().as_object().unwrap().keys().cloned());
+        keys.extend(["after_ms"].map(String::from));
         let fault: Fault = serde_json::from_str(r#"{"action":{"kind":"drop"}}"#).unwrap();
         keys.extend(serde_json::to_value(fault).unwrap().as_object().unwrap().keys().cloned());
         keys

@@ -38,7 +38,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use config::{BuildProfile, ConfigError, NoDeployments, RateLimit, SimConfig, WorkerSeed};
+pub use config::{BuildProfile, ConfigError, ListOrder, NoDeployments, RateLimit, SimConfig, WorkerSeed};
 pub use faults::{Fault, FaultAction};
 pub use help::HELP;
 pub use http::RecordedRequest;

@@ -8,6 +8,7 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 use super::Request;
+use crate::config::ListOrder;
 use crate::envelope::{self, Reply};
 use crate::state::{Build, State};
 use crate::{random, time};
@@ -62,18 +63,27 @@ fn start(state: &mut State, trigger_uuid: &str, body: &[u8]) -> Reply {
     envelope::reply(json!({ "build_uuid": uuid, "created_on": time::now() }))
 }
 
+/// §3.4: `page` (min 1), `per_page` (min 1, max 200), `result_info` = `builds_PaginationInfo`
+/// (all five fields). A page past the end is empty, as the SDK's pager expects (§1.2).
 fn list(state: &State, tag: &str, req: &Request) -> Reply {
     if state.worker_by_tag(tag).is_none() {
         return envelope::builds_not_found();
     }
-    let page = req.number("page").unwrap_or(1).max(1);
-    // INFERRED default page size.
-    let per_page = req.number("per_page").unwrap_or(25);
+    let page = req.number("page").unwrap_or(1);
+    // INFERRED default page size: the contract found none (§8-5); [MCP] sends 10.
+    let per_page = req.number("per_page").unwrap_or(10);
+    if page == 0 {
+        return envelope::builds_invalid("page must be at least 1");
+    }
     if per_page == 0 || per_page > 200 {
         return envelope::builds_invalid("per_page must be between 1 and 200");
     }
     let mut list: Vec<&Build> = state.builds.iter().filter(|b| b.tag == tag && b.visible(req.now)).collect();
-    list.sort_by_key(|b| std::cmp::Reverse(b.start));
+    // Ordering is undocumented (§3.4); SimConfig::list_order picks it.
+    match state.config.list_order {
+        ListOrder::NewestFirst => list.sort_by_key(|b| std::cmp::Reverse(b.start)),
+        ListOrder::OldestFirst => list.sort_by_key(|b| b.start),
+    }
     let total = list.len();
     let items: Vec<Value> = list.iter().skip((page - 1) * per_page).take(per_page).map(|b| b.json(req.now)).collect();
     let info = json!({ "count": items.len(), "page": page, "per_page": per_page, "total_count": total, "total_pages": total.div_ceil(per_page) });

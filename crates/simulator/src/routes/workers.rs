@@ -5,6 +5,7 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 use super::Request;
+use crate::config::ListOrder;
 use crate::envelope::{self, Reply};
 use crate::names::valid_worker_name;
 use crate::state::{State, Worker, deployment_json};
@@ -118,10 +119,21 @@ fn create_version(state: &mut State, i: usize, body: &[u8], deploy: bool) -> Rep
     envelope::reply(version::beta_view(&stored, false))
 }
 
+/// §4.2: `page` (default 1), `per_page` (default 10, max 100); `workers_result_info` has no
+/// `total_pages` (§1.2), so a client must page by `total_count` or until a page is empty.
+/// INFERRED: values out of range are refused (10021) rather than clamped, as the stricter reading.
 fn list_versions(state: &State, i: usize, req: &Request) -> Reply {
-    let per_page = req.number("per_page").unwrap_or(10).clamp(1, 100);
-    let page = req.number("page").unwrap_or(1).max(1);
-    let all: Vec<Value> = state.workers[i].versions.iter().rev().map(|v| version::beta_view(v, false)).collect();
+    let per_page = req.number("per_page").unwrap_or(10);
+    let page = req.number("page").unwrap_or(1);
+    if page == 0 || per_page == 0 || per_page > 100 {
+        return envelope::bad_request("page must be at least 1 and per_page between 1 and 100");
+    }
+    let stored = state.workers[i].versions.iter();
+    // Ordering is undocumented; SimConfig::list_order picks it (stored oldest first).
+    let all: Vec<Value> = match state.config.list_order {
+        ListOrder::NewestFirst => stored.rev().map(|v| version::beta_view(v, false)).collect(),
+        ListOrder::OldestFirst => stored.map(|v| version::beta_view(v, false)).collect(),
+    };
     let n = all.len();
     let items: Vec<Value> = all.into_iter().skip((page - 1) * per_page).take(per_page).collect();
     let info = json!({ "page": page, "per_page": per_page, "count": items.len(), "total_count": n });

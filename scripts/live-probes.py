@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+"""Probes of the assumptions the simulator makes, against a real Cloudflare account.
+
+Each probe settles one row of docs/api-assumptions.md and prints one line:
+    PASS <probe>: <what was seen>     the simulator's assumption holds
+    FAIL <probe>: <what was seen>     it does not: fix the simulator (and the client)
+    SKIP <probe>: <why>               what it needs is not configured
+Exit status: 1 if any probe failed, else 0.
+
+Python standard library only. Works on a throwaway Worker named by LIVE_WORKER (created here
+when absent; `--delete` removes it). Never prints the token.
+
+Environment:
+  CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID   required (a user-scoped token)
+  LIVE_WORKER                                   the throwaway Worker's name
+  CLOUDFLARE_API_BASE_URL                       default https://api.cloudflare.com/client/v4
+  LIVE_BUILDS_TAG          optional: tag of a Worker with Workers Builds connected and >= 3 builds
+  LIVE_BUILDS_TRIGGER      optional: one of its trigger uuids, with LIVE_BUILDS_SHORT_SHA (a 7-hex
+                           prefix of a commit on that branch) to probe short SHAs (starts and
+                           cancels one build)
+  LIVE_ACCOUNT_TOKEN       optional: an account-scoped token, to see the error Builds gives it
+"""
+
+import base64
+import json
+import os
+import sys
+import time
+import urllib.error
+import urllib.request
+
+BASE = os.environ.get("CLOUDFLARE_API_BASE_URL", "https://api.cloudflare.com/client/v4").rstrip("/")
+ACCOUNT = os.environ.get("CLOUDFLARE_ACCOUNT_ID", "")
+TOKEN = os.environ.get("CLOUDFLARE_API_TOKEN", "")
+WORKER = os.environ.get("LIVE_WORKER", "")
+FAILED = []
+
+
+def call(method, path, body=None, token=None, query=""):
+    """(status, envelope, headers) of one request under the account; never raises on HTTP errors."""
+    url = f"{BASE}/accounts/{ACCOUNT}{path}{('?' + query) if query else ''}"
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method)
+    req.add_header("Authorization", f"Bearer {token or TOKEN}")
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, json.loads(r.read() or b"null"), dict(r.headers)
+    except urllib.error.HTTPError as e:
+        raw = e.read()
+        try:
+            env = json.loads(raw)
+        except ValueError:
+            env = {"raw": raw[:200].decode(errors="replace")}
+        return e.code, env, dict(e.headers)
+
+
+def report(ok, probe, seen):
+    word = "PASS" if ok else "FAIL"
+    if not ok:
+        FAILED.append(probe)
+    print(f"{word} {probe}: {seen}", flush=True)
+
+
+def skip(probe, why):
+    print(f"SKIP {probe}: {why}", flush=True)
+
+
+def codes(env):
+    return [e.get("code") for e in (env or {}).get("errors") or []]
+
+
+def header(headers, name):
+    for k, v in headers.items():
+        if k.lower() == name:
+            return v
+    return None
+
+
+def module(text):
+    return {
+        "name": "index.js",
+        "content_type": "application/javascript+module",
+        "content_base64": base64.b64encode(text.encode()).decode(),
+    }
+
+
+def new_version(worker_id, bindings, deploy=False):
+    body = {
+        "compatibility_date": "2026-11-01",
+        "main_module": "index.js",
+        "modules": [module("export default { fetch() { return new Response('probe') } }\n")],
+        "bindings": bindings,
+    }
+    return call("POST", f"/workers/workers/{worker_id}/versions", body, query=f"deploy={'true' if deploy else 'false'}")
+
+
+def binding_names(worker_id, version_id):
+    s, env, _ = call("GET", f"/workers/workers/{worker_id}/versions/{version_id}")
+    return s, sorted(b.get("name") for b in ((env or {}).get("result") or {}).get("bindings") or [])
+
+
+def main():
+    if not (TOKEN and ACCOUNT and WORKER):
+        print("CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID and LIVE_WORKER are required", file=sys.stderr)
+        return 2
+    if "--delete" in sys.argv:
+        s, env, _ = call("DELETE", f"/workers/scripts/{WORKER}", query="force=true")
+        print(f"deleted {WORKER}: HTTP {s} {codes(env)}")
+        return 0
+
+    # G-1: defaults of subdomain on create without `subdomain`. Simulator: both false (INFERRED,
+    # after Terraform's client default; crates/simulator/src/routes/workers.rs).
+    s, env, headers = call("POST", "/workers/workers", {"name": WORKER})
+    if s != 200:
+        report(False, "create-worker", f"HTTP {s} {codes(env)}")
+        return 1
+    worker = env["result"]
+    wid = worker.get("id")
+    sub = worker.get("subdomain") or {}
+    report(
+        sub.get("enabled") is False and sub.get("previews_enabled") is False,
+        "subdomain-defaults-on-create",
+        f"enabled={sub.get('enabled')} previews_enabled={sub.get('previews_enabled')}",
+    )
+
+    # G-4 / §1.6: Ratelimit and Ratelimit-Policy on every family (Workers here, Builds below).
+    rl, pol = header(headers, "ratelimit"), header(headers, "ratelimit-policy")
+    report(bool(rl and "r=" in rl and "t=" in rl and pol and "q=" in pol and "w=" in pol),
+           "ratelimit-headers-workers", f"Ratelimit={rl!r} Ratelimit-Policy={pol!r}")
+
+    # Deployments of a Worker that has no version yet. Simulator: 200 with an empty list.
+    s, env, _ = call("GET", f"/workers/scripts/{WORKER}/deployments")
+    result = (env or {}).get("result")
+    deployments = result.get("deployments") if isinstance(result, dict) else result
+    report(s == 200 and not deployments, "deployments-without-versions", f"HTTP {s} {codes(env)} result={result!r}")
+
+    # G-20: version urls with previews disabled. Simulator: `urls` empty.
+    s, env, _ = new_version(wid, [{"type": "secret_text", "name": "S", "text": "probe-secret"},
+                                  {"type": "plain_text", "name": "P", "text": "p"}])
+    v1 = ((env or {}).get("result") or {}).get("id")
+    urls = ((env or {}).get("result") or {}).get("urls")
+    report(s == 200 and not urls, "version-urls-without-previews", f"HTTP {s} urls={urls!r}")
+
+    # G-2: a binding not sent is dropped (secrets too); {"type":"inherit"} keeps it.
+    s, env, _ = new_version(wid, [])
+    v2 = ((env or {}).get("result") or {}).get("id")
+    _, names = binding_names(wid, v2) if v2 else (0, None)
+    report(names == [], "secret-lost-without-inherit", f"bindings of a version sent without any: {names}")
+    s, env, _ = new_version(wid, [{"type": "inherit", "name": "S", "version_id": v1}])
+    v3 = ((env or {}).get("result") or {}).get("id")
+    _, names = binding_names(wid, v3) if v3 else (0, None)
+    report(names == ["S"], "inherit-keeps-a-secret", f"HTTP {s} {codes(env)} bindings={names}")
+
+    # Version list: paging fields and order (§4.2; workers_result_info has no total_pages).
+    s, env, _ = call("GET", f"/workers/workers/{wid}/versions", query="page=1&per_page=2")
+    items = (env or {}).get("result") or []
+    info = (env or {}).get("result_info") or {}
+    stamps = [i.get("created_on") for i in items]
+    newest_first = stamps == sorted(stamps, reverse=True)
+    report(s == 200 and len(items) == 2 and info.get("total_count") == 3 and newest_first,
+           "versions-list-paging-and-order", f"HTTP {s} result_info={info} created_on={stamps}")
+
+    # 10220: deploying an older version after a secret changed needs force.
+    call("POST", f"/workers/scripts/{WORKER}/deployments", {"strategy": "percentage", "versions": [{"version_id": v1, "percentage": 100}]})
+    s, env, _ = new_version(wid, [{"type": "secret_text", "name": "S", "text": "changed"}], deploy=True)
+    s, env, _ = call("POST", f"/workers/scripts/{WORKER}/deployments",
+                     {"strategy": "percentage", "versions": [{"version_id": v1, "percentage": 100}]})
+    report(s >= 400 and 10220 in codes(env), "rollback-after-secret-change-10220", f"HTTP {s} {codes(env)}")
+
+    builds(wid)
+    return 1 if FAILED else 0
+
+
+def builds(wid):
+    tag = os.environ.get("LIVE_BUILDS_TAG")
+    if not tag:
+        for p in ("builds-list-paging-and-order", "builds-default-per-page", "ratelimit-headers-builds",
+                  "log-timestamp-unit", "short-sha", "account-scoped-token-error"):
+            skip(p, "LIVE_BUILDS_TAG is not set (a Worker with Workers Builds connected)")
+        return
+    # §3.4 / G: order undocumented (simulator default newest first), result_info fields.
+    s, env, headers = call("GET", f"/builds/workers/{tag}/builds", query="page=1&per_page=2")
+    items = (env or {}).get("result") or []
+    info = (env or {}).get("result_info") or {}
+    stamps = [i.get("created_on") for i in items]
+    fields = {"count", "page", "per_page", "total_count", "total_pages"} <= set(info)
+    report(s == 200 and fields and stamps == sorted(stamps, reverse=True), "builds-list-paging-and-order",
+           f"HTTP {s} result_info={info} created_on={stamps}")
+    rl = header(headers, "ratelimit")
+    report(bool(rl and "r=" in rl), "ratelimit-headers-builds", f"Ratelimit={rl!r}")
+    s, env, _ = call("GET", f"/builds/workers/{tag}/builds")
+    # Simulator: 10 when per_page is absent (INFERRED from [MCP]).
+    report(((env or {}).get("result_info") or {}).get("per_page") == 10, "builds-default-per-page",
+           f"result_info={(env or {}).get('result_info')}")
+    # §3.7: log timestamps. Simulator default: seconds.
+    if items:
+        s, env, _ = call("GET", f"/builds/builds/{items[0]['build_uuid']}/logs")
+        lines = ((env or {}).get("result") or {}).get("lines") or []
+        ts = lines[0][0] if lines else None
+        report(isinstance(ts, (int, float)) and ts < 1e11, "log-timestamp-unit", f"first timestamp {ts!r}")
+    else:
+        skip("log-timestamp-unit", "the Worker has no builds")
+    trigger, short = os.environ.get("LIVE_BUILDS_TRIGGER"), os.environ.get("LIVE_BUILDS_SHORT_SHA")
+    if trigger and short:
+        # Simulator: a short commit_hash is refused; workers-ci resolves it before sending.
+        s, env, _ = call("POST", f"/builds/triggers/{trigger}/builds", {"commit_hash": short})
+        uuid = ((env or {}).get("result") or {}).get("build_uuid")
+        if uuid:
+            call("PUT", f"/builds/builds/{uuid}/cancel")
+        report(s >= 400, "short-sha", f"HTTP {s} {codes(env)} (a build was {'started and cancelled' if uuid else 'not started'})")
+    else:
+        skip("short-sha", "LIVE_BUILDS_TRIGGER and LIVE_BUILDS_SHORT_SHA are not set")
+    account_token = os.environ.get("LIVE_ACCOUNT_TOKEN")
+    if account_token:
+        # G-3: simulator answers 401 with code 12006 "Invalid token".
+        s, env, _ = call("GET", f"/builds/workers/{tag}/builds", token=account_token)
+        report(s == 401 and 12006 in codes(env), "account-scoped-token-error", f"HTTP {s} {codes(env)}")
+    else:
+        skip("account-scoped-token-error", "LIVE_ACCOUNT_TOKEN is not set")
+
+
+if __name__ == "__main__":
+    started = time.time()
+    code = main()
+    print(f"{len(FAILED)} failed in {time.time() - started:.0f}s", flush=True)
+    sys.exit(code)
