@@ -130,11 +130,14 @@ def main():
     report(bool(rl and "r=" in rl and "t=" in rl and pol and "q=" in pol and "w=" in pol),
            "ratelimit-headers-workers", f"Ratelimit={rl!r} Ratelimit-Policy={pol!r}")
 
-    # Deployments of a Worker that has no version yet. Simulator: 200 with an empty list.
+    # Deployments of a Worker that has no version yet. The simulator can give either answer the
+    # client handles (`deployments_before_first_version`: 404 [10007] by default, or 200 with an
+    # empty list); the line says which one Cloudflare gives, to set that default from.
     s, env, _ = call("GET", f"/workers/scripts/{WORKER}/deployments")
     result = (env or {}).get("result")
     deployments = result.get("deployments") if isinstance(result, dict) else result
-    report(s == 200 and not deployments, "deployments-without-versions", f"HTTP {s} {codes(env)} result={result!r}")
+    handled = (s == 200 and not deployments) or (s == 404 and 10007 in codes(env))
+    report(handled, "deployments-without-versions", f"HTTP {s} {codes(env)} result={result!r}")
 
     # G-20: version urls with previews disabled. Simulator: `urls` empty.
     s, env, _ = new_version(wid, [{"type": "secret_text", "name": "S", "text": "probe-secret"},

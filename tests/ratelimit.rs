@@ -71,7 +71,9 @@ fn a_lockout_longer_than_the_timeout_fails_clearly() {
 #[test]
 fn the_ratelimit_headers_slow_polling_before_the_budget_runs_out() {
     let profile = BuildProfile { queued_ms: 300, initializing_ms: 200, running_ms: 6000, ..BuildProfile::default() };
-    let free = sim_with(profile.clone());
+    let free =
+        Simulator::start_background(SimConfig { build: profile.clone(), rate_limit: None, ..SimConfig::default() })
+            .unwrap();
     Invocation::new(&free).run().assert_code(0);
     let unthrottled = free.requests().len();
     let budget = u32::try_from(unthrottled / 2).unwrap();

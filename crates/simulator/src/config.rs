@@ -57,7 +57,9 @@ impl Default for SimConfig {
             account_scoped_token: false,
             workers: vec![WorkerSeed::default()],
             subdomain: Some("example-account".into()),
-            rate_limit: None,
+            // Cloudflare's own limit (Correction: 1200 requests per 5 minutes, then a 5-minute
+            // lockout), with its headers on every answer; `null` in a config turns both off.
+            rate_limit: Some(RateLimit::default()),
             list_order: ListOrder::default(),
             log_page_size: 50,
             log_timestamps_ms: false,

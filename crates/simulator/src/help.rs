@@ -38,7 +38,7 @@ CONFIG FILE (every key optional; defaults in brackets):
     previews_enabled      versions get preview URLs (subdomain.previews_enabled) [true]
     durable_object_classes  Durable Object classes already migrated [[]]
   subdomain             the account's workers.dev subdomain, or null [example-account]
-  rate_limit            Cloudflare's limit, keys (all optional) [null: no limit]:
+  rate_limit            Cloudflare's limit and its headers, or null for neither; keys (all optional):
     requests              requests per window [1200]
     window_secs           the window [300]
     lockout_secs          once exceeded, every call gets 429 code 971 for this long [300]
