@@ -89,6 +89,9 @@ pub struct WorkerSeed {
     pub previews_enabled: bool,
     /// Durable Object classes its applied migrations created.
     pub durable_object_classes: Vec<String>,
+    /// How this Worker's builds behave; the account's `build` when absent. A monorepo's
+    /// Workers build different code, so their builds differ in length and outcome.
+    pub build: Option<BuildProfile>,
 }
 
 impl Default for WorkerSeed {
@@ -101,6 +104,7 @@ impl Default for WorkerSeed {
             workers_dev: true,
             previews_enabled: true,
             durable_object_classes: Vec::new(),
+            build: None,
         }
     }
 }

@@ -26,6 +26,8 @@ pub struct Worker {
     pub previews_enabled: bool,
     /// Durable Object classes created by applied migrations (§C.2 of the additions).
     pub do_classes: Vec<String>,
+    /// Its own build profile (`WorkerSeed::build`); `None` follows the account's.
+    pub profile: Option<BuildProfile>,
 }
 
 impl Worker {
@@ -43,6 +45,7 @@ impl Worker {
             workers_dev,
             previews_enabled,
             do_classes: Vec::new(),
+            profile: None,
         }
     }
 }
@@ -284,6 +287,7 @@ impl State {
                     workers_dev: seed.workers_dev,
                     previews_enabled: seed.previews_enabled,
                     do_classes: seed.durable_object_classes.clone(),
+                    profile: seed.build.clone(),
                 }
             })
             .collect();
@@ -307,7 +311,10 @@ impl State {
         source: &'static str,
         delay: Duration,
     ) -> String {
-        let profile = self.config.build.clone();
+        let profile = self
+            .worker_by_tag(tag)
+            .and_then(|w| w.profile.clone())
+            .unwrap_or_else(|| self.config.build.clone());
         let uuid = random::uuid_v4();
         self.builds.push(Build {
             uuid: uuid.clone(),

@@ -220,4 +220,44 @@ mod tests {
         assert_eq!(call(&mut st, "POST", "/workers/scripts/my-worker/deployments", "", &split).0, 200);
         assert_eq!(call(&mut st, "POST", "/workers/scripts/my-worker/deployments", "force=true", &back).0, 200);
     }
+
+    /// §3.6: newest build per tag, unknown tags and tags without builds left out, the 20 limit
+    /// enforced, each Worker's builds following its own profile.
+    #[test]
+    fn latest_builds_are_batched_by_tag_with_at_most_twenty() {
+        use crate::config::BuildProfile;
+        let seeds: Vec<WorkerSeed> = (0..22)
+            .map(|i| WorkerSeed {
+                name: format!("w{i}"),
+                tag: Some(format!("{i:032x}")),
+                build: (i == 1).then(|| BuildProfile { outcome: "fail".into(), ..BuildProfile::default() }),
+                ..WorkerSeed::default()
+            })
+            .collect();
+        let mut st = State::new(SimConfig { workers: seeds, ..SimConfig::default() });
+        let zero = std::time::Duration::ZERO;
+        let old = st.push("w0", "main", "a", zero).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let new = st.push("w0", "main", "b", zero).unwrap();
+        st.push("w1", "main", "a", zero).unwrap();
+        let tags = |n: usize| (0..n).map(|i| format!("{i:032x}")).collect::<Vec<_>>().join(",");
+        let q = format!("external_script_ids={},{}", tags(3), "f".repeat(32));
+        let r = call(&mut st, "GET", "/builds/builds/latest", &q, &Value::Null);
+        assert_eq!(r.0, 200);
+        let builds = r.1["result"]["builds"].as_object().unwrap();
+        assert_eq!(builds.len(), 2, "w2 has no build and the fourth tag no Worker: {builds:?}");
+        assert_eq!(builds[&format!("{:032x}", 0)]["build_uuid"], new.as_str());
+        assert_ne!(new, old);
+        assert!(builds[&format!("{:032x}", 1)]["created_on"].is_string());
+        assert_eq!(st.builds.iter().find(|b| b.tag == format!("{:032x}", 1)).unwrap().profile.outcome, "fail");
+        assert_eq!(st.builds.iter().find(|b| b.uuid == new).unwrap().profile.outcome, "success");
+        let r = call(&mut st, "GET", "/builds/builds/latest", &format!("external_script_ids={}", tags(20)), &Value::Null);
+        assert_eq!(r.0, 200);
+        let r = call(&mut st, "GET", "/builds/builds/latest", &format!("external_script_ids={}", tags(21)), &Value::Null);
+        assert_eq!((r.0, code(&r)), (400, Some(12002)));
+        for q in ["", "external_script_ids=", "external_script_ids=a,,b"] {
+            let r = call(&mut st, "GET", "/builds/builds/latest", q, &Value::Null);
+            assert_eq!((r.0, code(&r)), (400, Some(12002)), "{q}");
+        }
+    }
 }
