@@ -40,6 +40,17 @@ impl Summary {
         self.sections.push((heading.to_owned(), Section::Text(markdown.to_owned())));
     }
 
+    /// A table under a heading, each cell escaped (a Worker name or a URL cannot break it).
+    pub fn table(&mut self, heading: &str, header: &[&str], rows: &[Vec<String>]) {
+        let line = |cells: Vec<String>| format!("| {} |\n", cells.join(" | "));
+        let mut md = line(header.iter().map(|h| cell(h)).collect());
+        md.push_str(&line(header.iter().map(|_| "---".to_owned()).collect()));
+        for r in rows {
+            md.push_str(&line(r.iter().map(|c| cell(c)).collect()));
+        }
+        self.text(heading, md.trim_end());
+    }
+
     /// A block of verbatim lines (log excerpts); these are what the cap cuts.
     pub fn code(&mut self, heading: &str, lines: Vec<String>) {
         self.sections.push((heading.to_owned(), Section::Code(lines)));

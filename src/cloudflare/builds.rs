@@ -12,6 +12,9 @@ use serde_json::Value;
 use super::client::path;
 use super::{ApiError, BuildUuid, Client, Page, ScriptTag, TriggerUuid};
 
+/// The most tags one `latest_builds` call may name (`cloudflare-api.md` §3.6: "max 20").
+pub const LATEST_MAX: usize = 20;
+
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Trigger {
@@ -217,6 +220,18 @@ pub struct Cancelled {
 }
 
 /// `GET /builds/workers/{tag}/builds`: only the first page is read (the newest builds).
+/// `GET /builds/builds/latest`: the tags, comma-separated (§3.6).
+#[derive(Debug, Serialize)]
+struct LatestQuery {
+    external_script_ids: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct LatestBuilds {
+    builds: std::collections::HashMap<String, Build>,
+}
+
 #[derive(Debug, Serialize)]
 struct ListBuilds {
     page: u32,
@@ -256,6 +271,19 @@ impl Client {
         let query = ListBuilds { page, per_page };
         let p = self.get::<Option<Vec<Build>>, _>(&path, &query).await?;
         Ok(Page { result: p.result.unwrap_or_default(), result_info: p.result_info })
+    }
+
+    /// The newest build of each Worker named, keyed by tag; a Worker with no build is absent.
+    /// The API takes at most [`LATEST_MAX`] tags per call (§3.6): the caller chunks.
+    pub async fn latest_builds(
+        &self,
+        tags: &[ScriptTag],
+    ) -> Result<std::collections::HashMap<String, Build>, ApiError> {
+        debug_assert!(tags.len() <= LATEST_MAX && !tags.is_empty());
+        let ids: Vec<&str> = tags.iter().map(ScriptTag::as_str).collect();
+        let query = LatestQuery { external_script_ids: ids.join(",") };
+        let page = self.get::<Option<LatestBuilds>, _>(&path(&["builds", "builds", "latest"]), &query).await?;
+        Ok(page.result.unwrap_or_default().builds)
     }
 
     pub async fn get_build(&self, build: &BuildUuid) -> Result<Build, ApiError> {

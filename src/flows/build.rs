@@ -15,6 +15,15 @@ use super::trigger::{self, Choice};
 use super::{Area, Ctx, api_failure, guarded};
 
 pub async fn run(ctx: &Ctx, args: BuildArgs) -> Result<()> {
+    if args.workers.len() > 1 {
+        return super::many::build(ctx, &args).await;
+    }
+    let result = single(ctx, &args).await;
+    super::one_build_output(ctx, &args.worker);
+    result
+}
+
+async fn single(ctx: &Ctx, args: &BuildArgs) -> Result<()> {
     let tracker = Tracker::default();
     let work = async {
         let (tag, name) = resolve_tag(ctx, &args.worker).await?;
@@ -70,7 +79,7 @@ pub async fn run(ctx: &Ctx, args: BuildArgs) -> Result<()> {
 /// Stopped while the start request was still unanswered: one bounded listing for the build it
 /// may have made, so the cleanup can cancel it. When that cannot tell, a warning names what to
 /// check by hand: a build nobody follows would otherwise run, and perhaps deploy, unseen.
-async fn reconcile_on_stop(ctx: &Ctx, tracker: &Tracker, args: &BuildArgs) {
+pub(super) async fn reconcile_on_stop(ctx: &Ctx, tracker: &Tracker, args: &BuildArgs) {
     let found = match tracker.pending() {
         Some(p) => {
             let look = find_created(&ctx.client, &p.tag, &p.trigger, args, &p.known, p.window);
@@ -152,7 +161,7 @@ pub fn triggers_failure(e: ApiError, worker: &str) -> Error {
     api_failure(e, "list the Worker's build triggers", Area::Builds)
 }
 
-fn pick_trigger<'a>(
+pub(super) fn pick_trigger<'a>(
     triggers: &'a [crate::cloudflare::builds::Trigger],
     wanted: Option<&str>,
     branch: &str,
@@ -182,7 +191,7 @@ fn pick_trigger<'a>(
 
 /// Starts the build, never twice: see [`create_once`]. The builds that exist before the POST
 /// are noted, so a build of the same commit started earlier (a re-run) is never taken for ours.
-async fn start(
+pub(super) async fn start(
     ctx: &Ctx,
     tracker: &Tracker,
     tag: &ScriptTag,

@@ -193,7 +193,7 @@ pub async fn follow(
 /// Slows polling down while the API rate-limits us: doubles per tick that met a 429, halves
 /// after a run of clean ticks.
 #[derive(Debug)]
-struct Backpressure {
+pub(super) struct Backpressure {
     factor: u32,
     seen: u64,
     clean: u32,
@@ -207,7 +207,7 @@ impl Default for Backpressure {
 
 impl Backpressure {
     /// `rate_limited`: the client's running count of 429 answers.
-    fn factor(&mut self, rate_limited: u64) -> u32 {
+    pub(super) fn factor(&mut self, rate_limited: u64) -> u32 {
         if rate_limited > self.seen {
             self.seen = rate_limited;
             self.factor = (self.factor * 2).min(MAX_SLOWDOWN);

@@ -7,6 +7,7 @@ pub mod create;
 pub mod deploy;
 pub mod follow;
 pub mod logs;
+pub mod many;
 pub mod pages;
 pub mod plan;
 pub mod trigger;
@@ -144,6 +145,28 @@ pub const RECONCILE_LOOKBACK: Duration = Duration::from_secs(600);
 pub fn ago(d: Duration) -> jiff::Timestamp {
     let span = jiff::SignedDuration::try_from(d).unwrap_or(jiff::SignedDuration::ZERO);
     jiff::Timestamp::now().checked_sub(span).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+}
+
+/// `builds` for one Worker, from the single-build outputs, so a workflow reading `builds`
+/// works whether it names one Worker or several.
+pub fn one_build_output(ctx: &Ctx, worker: &str) {
+    let mut report = ctx.report.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let o = &report.outputs;
+    let get = |k: &str| o.get(k).filter(|v| !v.is_empty()).map(str::to_owned);
+    let mut entry = serde_json::json!({
+        "worker": worker,
+        "tag": get("worker_tag"),
+        "status": get("build_status"),
+        "outcome": get("build_outcome"),
+        "trigger_uuid": get("trigger_uuid"),
+    });
+    if let Some(u) = get("build_uuid") {
+        entry["build_uuid"] = serde_json::json!(u);
+    }
+    if let Some(p) = get("preview_url") {
+        entry["preview_url"] = serde_json::json!(p);
+    }
+    report.outputs.set("builds", serde_json::Value::Array(vec![entry]).to_string());
 }
 
 /// Which family of commands an error came from, for the permissions advice that goes with it:

@@ -23,6 +23,15 @@ const LOOK_FIRST: Duration = Duration::from_secs(3);
 const LOOK_MAX: Duration = Duration::from_secs(10);
 
 pub async fn run(ctx: &Ctx, args: WaitArgs) -> Result<()> {
+    if args.workers.len() != 1 {
+        return super::many::wait(ctx, &args).await;
+    }
+    let result = single(ctx, &args).await;
+    super::one_build_output(ctx, &args.worker);
+    result
+}
+
+async fn single(ctx: &Ctx, args: &WaitArgs) -> Result<()> {
     let tracker = Tracker::default();
     let work = async {
         let (tag, name) = resolve_tag(ctx, &args.worker).await?;

@@ -88,16 +88,37 @@ pub fn command(positional: Option<Command>, i: &Inputs) -> Result<Command, Input
     }
 }
 
-/// `worker` for `build`/`wait`: a name, or the 32-hex tag Builds keys Workers by.
-fn worker_or_tag(i: &Inputs) -> Result<String, InputError> {
-    let w = i.require(Key::Worker, "set it to the Worker's name (or its 32-hex tag)")?;
-    if !rules::worker_name(w) && !rules::tag(w) {
+/// `worker` for `build`/`wait` as a list: comma- or newline-separated names or tags, each
+/// checked as one; a name given twice counts once. `*` (for `wait` only, `allow_all`) stands
+/// for every Worker of the account and is returned as an empty list.
+fn workers_or_tags(i: &Inputs, allow_all: bool) -> Result<Vec<String>, InputError> {
+    let w = i.require(Key::Worker, "set it to the Worker's name (or its 32-hex tag), or a list of them")?;
+    if w.trim() == "*" {
+        if allow_all {
+            return Ok(Vec::new());
+        }
         return Err(InputError::new(
             Key::Worker,
-            "is not a Worker name (lowercase letters, digits, `-` and `_`, at most 63 characters) or a 32-hex tag",
+            "`*` (every Worker) is for `wait` only: `build` starts builds, so name the Workers to build",
         ));
     }
-    Ok(w.to_ascii_lowercase())
+    let mut out: Vec<String> = Vec::new();
+    for item in w.split([',', '\n']).map(str::trim).filter(|s| !s.is_empty()) {
+        if !rules::worker_name(item) && !rules::tag(item) {
+            return Err(InputError::new(
+                Key::Worker,
+                "has an entry that is not a Worker name (lowercase letters, digits, `-` and `_`, at most 63 characters) or a 32-hex tag; separate entries with commas or newlines",
+            ));
+        }
+        let item = item.to_ascii_lowercase();
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    if out.is_empty() {
+        return Err(InputError::new(Key::Worker, "names no Worker; set it to a name or a comma-separated list"));
+    }
+    Ok(out)
 }
 
 /// `worker` for `version`/`deploy`: a name (or the Worker's id, which has the same shape).
@@ -190,7 +211,11 @@ fn message(i: &Inputs) -> Result<Option<String>, InputError> {
 
 #[derive(Debug)]
 pub struct BuildArgs {
+    /// The first of `workers`: the one Worker of the single-build path.
     pub worker: String,
+    pub workers: Vec<String>,
+    /// `None`: start every build at once.
+    pub max_parallel: Option<usize>,
     pub branch: String,
     pub commit: Option<String>,
     pub trigger: Option<String>,
@@ -201,13 +226,30 @@ pub struct BuildArgs {
 
 impl BuildArgs {
     pub fn from_inputs(i: &Inputs) -> Result<BuildArgs, InputError> {
+        let workers = workers_or_tags(i, false)?;
+        let trigger = i.get(Key::Trigger).map(str::to_owned);
+        if workers.len() > 1 && trigger.is_some() {
+            return Err(InputError::new(
+                Key::Trigger,
+                "names one Worker's trigger, but `worker` lists several: leave it unset so each Worker's trigger is chosen by `branch`",
+            ));
+        }
+        let max_parallel = match i.get(Key::MaxParallel) {
+            None => None,
+            Some(v) => match v.trim().parse::<usize>() {
+                Ok(n) if n >= 1 => Some(n),
+                _ => return Err(InputError::new(Key::MaxParallel, "must be a whole number of at least 1")),
+            },
+        };
         Ok(BuildArgs {
-            worker: worker_or_tag(i)?,
+            worker: workers[0].clone(),
+            workers,
+            max_parallel,
             branch: branch(i)?.ok_or_else(|| {
                 InputError::new(Key::Branch, format!("is required for `build`; set {}, or run on a push or pull_request event where GITHUB_REF_NAME/GITHUB_HEAD_REF say it", hint::input(Key::Branch)))
             })?,
             commit: commit(i)?.map(|c| full_commit(&c)).transpose()?,
-            trigger: i.get(Key::Trigger).map(str::to_owned),
+            trigger,
             logs: i.bool(Key::Logs, true)?,
             cancel_on_abort: i.bool(Key::CancelOnAbort, true)?,
             wait: i.bool(Key::Wait, true)?,
@@ -223,7 +265,10 @@ pub enum IfNoBuild {
 
 #[derive(Debug)]
 pub struct WaitArgs {
+    /// The first of `workers` (empty for `*`): the one Worker of the single-build path.
     pub worker: String,
+    /// Empty: every Worker of the account (`*`).
+    pub workers: Vec<String>,
     pub branch: Option<String>,
     pub commit: Option<String>,
     pub build_uuid: Option<BuildUuid>,
@@ -248,8 +293,16 @@ impl WaitArgs {
                 ),
             ));
         }
+        let workers = workers_or_tags(i, true)?;
+        if workers.len() != 1 && build_uuid.is_some() {
+            return Err(InputError::new(
+                Key::BuildUuid,
+                "follows one build, but `worker` names several Workers: leave it unset, or name one Worker",
+            ));
+        }
         Ok(WaitArgs {
-            worker: worker_or_tag(i)?,
+            worker: workers.first().cloned().unwrap_or_default(),
+            workers,
             branch: branch(i)?,
             commit,
             build_uuid,

@@ -114,7 +114,7 @@ inputs! {
     ApiUrl => InputSpec { name: "api_url", kind: Kind::Value, commands: ALL, default: "https://api.cloudflare.com/client/v4", fallback: &["CLOUDFLARE_API_BASE_URL"], secret: false,
         help: "API base URL. Plain http is accepted only for loopback (the simulator)." },
     Worker => InputSpec { name: "worker", kind: Kind::Value, commands: ALL, default: "", fallback: &[], secret: false,
-        help: "Worker name (required). `build`/`wait` also take its 32-hex tag, `version`/`deploy` its id." },
+        help: "Worker name (required). `build`/`wait` also take its 32-hex tag, `version`/`deploy` its id. `build`/`wait` take a list (comma- or newline-separated) and follow every build in one step; `wait` also takes `*`: every Worker of the account whose build of the commit appears within `appear_timeout`." },
     Branch => InputSpec { name: "branch", kind: Kind::Value, commands: BUILDS, default: "$GITHUB_HEAD_REF, else $GITHUB_REF_NAME", fallback: &[], secret: false,
         help: "Branch to build; picks the trigger." },
     Commit => InputSpec { name: "commit", kind: Kind::Value, commands: BUILDS, default: "PR head sha on pull_request events, else $GITHUB_SHA", fallback: &[], secret: false,
@@ -131,6 +131,8 @@ inputs! {
         help: "Also write the outputs to this file: dotenv if it ends in `.env`, JSON if `.json` (for other CI systems)." },
     Wait => InputSpec { name: "wait", kind: Kind::Switch, commands: &[Build], default: "true", fallback: &[], secret: false,
         help: "`false`: start the build, write its outputs and exit 0 at once (follow it later with `command: wait` and `build_uuid`)." },
+    MaxParallel => InputSpec { name: "max_parallel", kind: Kind::Value, commands: &[Build], default: "all at once", fallback: &[], secret: false,
+        help: "With a list of Workers: the most builds this step keeps running at once. By default all start and Cloudflare queues what the plan's concurrency (unknown to us) cannot run yet." },
     BuildUuid => InputSpec { name: "build_uuid", kind: Kind::Value, commands: &[Wait], default: "", fallback: &[], secret: false,
         help: "Follow this build instead of looking one up by commit." },
     IfNoBuild => InputSpec { name: "if_no_build", kind: Kind::Value, commands: &[Wait], default: "fail", fallback: &[], secret: false,
@@ -211,7 +213,8 @@ pub struct OutputSpec {
 
 #[rustfmt::skip]
 pub const OUTPUTS: &[OutputSpec] = &[
-    OutputSpec { name: "build_uuid", commands: BUILDS, help: "the build's uuid" },
+    OutputSpec { name: "builds", commands: BUILDS, help: "JSON array, one entry per Worker: `worker`, `tag`, `build_uuid` (absent when none appeared), `status`, `outcome`, `trigger_uuid`, `preview_url`" },
+    OutputSpec { name: "build_uuid", commands: BUILDS, help: "the build's uuid (one Worker)" },
     OutputSpec { name: "build_status", commands: BUILDS, help: "last status seen: queued, initializing, running, stopped (`not_found` for `wait`)" },
     OutputSpec { name: "build_outcome", commands: BUILDS, help: "success, fail, skipped, cancelled or terminated (empty while not stopped)" },
     OutputSpec { name: "worker_tag", commands: BUILDS, help: "the Worker's 32-hex tag" },

@@ -1,0 +1,671 @@
+//! Many Workers in one step: `build` and `wait` with a list in `worker` (or `*` for `wait`).
+//!
+//! One loop follows every build. Status comes from the batched latest-builds read
+//! (`cloudflare-api.md` §3.6, 20 tags a call), so 20 Workers cost what one does; a build that is
+//! no longer its Worker's latest (a newer push started) is read by uuid instead. Logs are read
+//! by cursor, only for running builds, from a per-tick budget spent first where lines arrived
+//! last time. Each build's log is *buffered* and printed as one group when the build stops:
+//! live interleaving of several builds would be unreadable, and streaming one build at a time
+//! would hold back the others' failures. The price is that a running build's lines show only at
+//! its end; the status line says what runs meanwhile.
+//!
+//! The single-Worker path (`build.rs`, `wait.rs`) is kept as it was: it streams its one log
+//! live and its outputs are the per-build ones. This loop is used from two Workers on.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::cloudflare::builds::{Build, LATEST_MAX, Outcome};
+use crate::cloudflare::{BuildUuid, ScriptTag, TriggerUuid};
+use crate::error::{Error, Result, Stop, Unsuccessful};
+use crate::inputs::args::{BuildArgs, IfNoBuild, WaitArgs};
+use crate::inputs::{Key, hint};
+use crate::pace::jitter;
+
+use super::build::{pick_trigger, reconcile_on_stop, recent_builds, start, triggers_failure};
+use super::follow::{Backpressure, Tracker};
+use super::logs::{LogCursor, read_pages};
+use super::wait::pick;
+use super::{Area, Ctx, api_failure, guarded};
+
+/// One tick for every build at once: finish detection within 4.25 s (±10 %), and with 20
+/// Workers in one batched read about 14 status requests a minute for all of them.
+const TICK: Duration = Duration::from_millis(4250);
+/// Log reads per tick, shared by every running build.
+const LOG_READS_PER_TICK: usize = 2;
+/// Consecutive failed status rounds tolerated (each request already retried).
+const POLL_FAILURES_TOLERATED: u32 = 3;
+const CANCEL_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Where a Worker's build is.
+#[derive(Clone, Debug)]
+enum Phase {
+    /// `build`: not started yet (held back by `max_parallel`). `wait`: not appeared yet.
+    Waiting,
+    Following(BuildUuid),
+    Done(Build),
+    NoBuild,
+}
+
+struct Entry {
+    name: String,
+    tag: ScriptTag,
+    phase: Phase,
+    /// Started by this step (`build`): cancelled on a stop.
+    ours: bool,
+    trigger: Option<TriggerUuid>,
+    last: Option<Build>,
+    cursor: LogCursor,
+    lines: Vec<String>,
+    /// Whether the last log read brought lines: where the budget goes first.
+    flowing: bool,
+    last_read: u64,
+}
+
+impl Entry {
+    fn new(name: String, tag: ScriptTag) -> Entry {
+        Entry {
+            name,
+            tag,
+            phase: Phase::Waiting,
+            ours: false,
+            trigger: None,
+            last: None,
+            cursor: LogCursor::default(),
+            lines: Vec::new(),
+            flowing: true,
+            last_read: 0,
+        }
+    }
+
+    fn uuid(&self) -> Option<&BuildUuid> {
+        match &self.phase {
+            Phase::Following(u) => Some(u),
+            Phase::Done(b) => Some(&b.build_uuid),
+            _ => None,
+        }
+    }
+
+    fn status_word(&self) -> String {
+        match &self.phase {
+            Phase::Waiting => "waiting".into(),
+            Phase::NoBuild => "no build".into(),
+            Phase::Done(b) => b.build_outcome.clone().unwrap_or_else(|| "stopped".into()),
+            Phase::Following(_) => {
+                let b = self.last.as_ref();
+                let s = b.and_then(|b| b.status.clone()).unwrap_or_else(|| "queued".into());
+                match (s.as_str(), b.and_then(Build::created_at)) {
+                    ("running", Some(at)) => format!("running {}", short(jiff::Timestamp::now().duration_since(at))),
+                    _ => s,
+                }
+            }
+        }
+    }
+
+    fn json(&self) -> Value {
+        let b = match &self.phase {
+            Phase::Done(b) => Some(b),
+            _ => self.last.as_ref(),
+        };
+        let mut v = json!({
+            "worker": self.name,
+            "tag": self.tag.as_str(),
+            "status": match &self.phase {
+                Phase::NoBuild => "not_found".to_owned(),
+                Phase::Waiting => "waiting".to_owned(),
+                _ => b.and_then(|b| b.status.clone()).unwrap_or_else(|| "queued".into()),
+            },
+            "outcome": b.and_then(|b| b.build_outcome.clone()),
+            "trigger_uuid": b.and_then(Build::trigger_uuid).or(self.trigger.as_ref()).map(TriggerUuid::as_str),
+        });
+        if let Some(u) = self.uuid() {
+            v["build_uuid"] = json!(u.as_str());
+        }
+        if let Some(p) = b.and_then(|b| b.preview_url.as_deref()) {
+            v["preview_url"] = json!(p);
+        }
+        v
+    }
+}
+
+/// `1m12s`, `45s`.
+fn short(d: jiff::SignedDuration) -> String {
+    let s = d.as_secs().max(0);
+    if s >= 60 { format!("{}m{:02}s", s / 60, s % 60) } else { format!("{s}s") }
+}
+
+/// How bad a Worker's result is, for the step's exit: the documented order is fail >
+/// terminated > cancelled > timeout > no build > success/skipped.
+fn severity(u: &Unsuccessful) -> u8 {
+    match u {
+        Unsuccessful::Fail | Unsuccessful::Unknown(_) => 5,
+        Unsuccessful::Terminated => 4,
+        Unsuccessful::Cancelled => 3,
+    }
+}
+
+/// What the cleanup and the outputs see of the loop's state, refreshed after every change.
+#[derive(Default)]
+struct Shared {
+    rows: Mutex<Vec<Value>>,
+    /// Builds still running, with whether this step started them.
+    running: Mutex<Vec<(BuildUuid, bool)>>,
+    /// A start request in flight, for the reconciliation on a stop.
+    starting: Tracker,
+}
+
+impl Shared {
+    fn publish(&self, entries: &[Entry]) {
+        *self.rows.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+            entries.iter().map(Entry::json).collect();
+        *self.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = entries
+            .iter()
+            .filter_map(|e| match &e.phase {
+                Phase::Following(u) if !e.last.as_ref().is_some_and(Build::is_stopped) => Some((u.clone(), e.ours)),
+                _ => None,
+            })
+            .collect();
+    }
+}
+
+/// The Workers named, with their tags: one listing of the account's Workers for every name
+/// (a tag needs none).
+async fn resolve(ctx: &Ctx, names: &[String]) -> Result<Vec<Entry>> {
+    let need_list = names.iter().any(|n| ScriptTag::parse(n).is_err());
+    let scripts = if need_list || names.is_empty() {
+        ctx.client
+            .list_scripts()
+            .await
+            .map_err(|e| api_failure(e, "list the account's Workers to find their tags", Area::Builds))?
+    } else {
+        Vec::new()
+    };
+    if names.is_empty() {
+        // `*`: every Worker with a tag; one without cannot have builds.
+        return Ok(scripts
+            .into_iter()
+            .filter_map(|s| s.tag.filter(|t| !t.as_str().is_empty()).map(|t| Entry::new(s.id.to_string(), t)))
+            .collect());
+    }
+    let mut out = Vec::new();
+    let mut missing = Vec::new();
+    for n in names {
+        if let Ok(tag) = ScriptTag::parse(n) {
+            out.push(Entry::new(n.clone(), tag));
+        } else {
+            match scripts.iter().find(|s| s.id.as_str() == n).and_then(|s| s.tag.clone()) {
+                Some(tag) => out.push(Entry::new(n.clone(), tag)),
+                None => missing.push(n.as_str()),
+            }
+        }
+    }
+    if !missing.is_empty() {
+        return Err(Error::NotFound(format!(
+            "input `worker`: no Worker named {} in this account (check {} and {})",
+            missing.join(", "),
+            hint::input(Key::Worker),
+            hint::input(Key::AccountId)
+        )));
+    }
+    Ok(out)
+}
+
+enum Mode<'a> {
+    Build(&'a BuildArgs),
+    Wait(&'a WaitArgs),
+}
+
+pub async fn build(ctx: &Ctx, args: &BuildArgs) -> Result<()> {
+    run(ctx, Mode::Build(args), args.cancel_on_abort).await
+}
+
+pub async fn wait(ctx: &Ctx, args: &WaitArgs) -> Result<()> {
+    run(ctx, Mode::Wait(args), args.cancel_on_abort).await
+}
+
+async fn run(ctx: &Ctx, mode: Mode<'_>, cancel_on_abort: bool) -> Result<()> {
+    let shared = Shared::default();
+    let work = follow_all(ctx, &mode, &shared);
+    let result = match guarded(ctx, || shared.starting.creating(), work).await {
+        Ok(r) => r,
+        Err(stop) => stopped(ctx, &mode, &shared, stop, cancel_on_abort).await,
+    };
+    let rows = shared.rows.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    ctx.output("builds", &Value::Array(rows).to_string());
+    result
+}
+
+async fn follow_all(ctx: &Ctx, mode: &Mode<'_>, shared: &Shared) -> Result<()> {
+    let names = match mode {
+        Mode::Build(a) => &a.workers,
+        Mode::Wait(a) => &a.workers,
+    };
+    let mut entries = resolve(ctx, names).await?;
+    let all = names.is_empty();
+    let (commit, logs) = match mode {
+        Mode::Build(a) => (a.commit.clone(), a.logs),
+        Mode::Wait(a) => (a.commit.clone(), a.logs),
+    };
+    if let Some(c) = &commit {
+        ctx.output("commit", c);
+    }
+    let mut triggers: HashMap<usize, TriggerUuid> = HashMap::new();
+    if let Mode::Build(a) = mode {
+        // Every trigger is chosen before the first build starts: a Worker that cannot be built
+        // stops the step before it has anything to cancel.
+        for (i, e) in entries.iter_mut().enumerate() {
+            let ts = ctx.client.list_triggers(&e.tag).await.map_err(|err| triggers_failure(err, &e.name))?;
+            let t = pick_trigger(&ts, None, &a.branch).map_err(|err| named(&e.name, err))?;
+            e.trigger = Some(t.trigger_uuid.clone());
+            triggers.insert(i, t.trigger_uuid.clone());
+        }
+    }
+    ctx.console.info(&format!(
+        "Following the builds of {} Worker(s){}: {}",
+        entries.len(),
+        commit.as_deref().map_or_else(String::new, |c| format!(" for commit {c}")),
+        if all { "every Worker of the account (`*`)".to_owned() } else { names.join(", ") }
+    ));
+    shared.publish(&entries);
+
+    let appear_until = match mode {
+        Mode::Wait(a) => tokio::time::Instant::now() + a.appear_timeout.min(ctx.remaining()),
+        Mode::Build(_) => ctx.deadline,
+    };
+    let max_parallel = match mode {
+        Mode::Build(a) => a.max_parallel.unwrap_or(usize::MAX),
+        Mode::Wait(_) => usize::MAX,
+    };
+    let mut tick: u64 = 0;
+    let mut failures = 0;
+    let mut last_line = String::new();
+    let mut slowdown = Backpressure::default();
+    let requests_before = ctx.client.requests_sent();
+    let started = tokio::time::Instant::now();
+
+    loop {
+        tick += 1;
+        // `build`: start what `max_parallel` allows, one request at a time (never twice: see
+        // `create_once`), publishing each so a stop right after it still cancels it.
+        if let Mode::Build(a) = mode {
+            let running = entries.iter().filter(|e| matches!(e.phase, Phase::Following(_))).count();
+            let mut slots = max_parallel.saturating_sub(running);
+            for i in 0..entries.len() {
+                if slots == 0 {
+                    break;
+                }
+                if !matches!(entries[i].phase, Phase::Waiting) {
+                    continue;
+                }
+                let trigger = triggers[&i].clone();
+                let one = BuildArgs {
+                    worker: entries[i].name.clone(),
+                    workers: vec![entries[i].name.clone()],
+                    max_parallel: None,
+                    branch: a.branch.clone(),
+                    commit: a.commit.clone(),
+                    trigger: None,
+                    logs: a.logs,
+                    cancel_on_abort: a.cancel_on_abort,
+                    wait: true,
+                };
+                let tag = entries[i].tag.clone();
+                let uuid = start(ctx, &shared.starting, &tag, &trigger, &one).await.map_err(|e| named(&one.worker, e))?;
+                ctx.console.info(&format!("[{}] started build {uuid}", entries[i].name));
+                entries[i].ours = true;
+                entries[i].phase = Phase::Following(uuid);
+                shared.publish(&entries);
+                slots -= 1;
+            }
+        }
+
+        // Status: one batched read per 20 Workers still of interest.
+        let appear_open = tokio::time::Instant::now() < appear_until;
+        let polled: Vec<ScriptTag> = entries
+            .iter()
+            .filter(|e| {
+                matches!(e.phase, Phase::Following(_))
+                    || (matches!(e.phase, Phase::Waiting) && appear_open && matches!(mode, Mode::Wait(_)))
+            })
+            .map(|e| e.tag.clone())
+            .collect();
+        let mut latest: HashMap<String, Build> = HashMap::new();
+        let mut round_failed = None;
+        for chunk in polled.chunks(LATEST_MAX) {
+            match ctx.client.latest_builds(chunk).await {
+                Ok(m) => latest.extend(m),
+                Err(e) => round_failed = Some(e),
+            }
+        }
+        match round_failed {
+            Some(e) if e.is_retryable() && failures + 1 < POLL_FAILURES_TOLERATED => {
+                failures += 1;
+                ctx.console.warning(&format!("reading the latest builds failed, will keep trying: {e}"));
+                ctx.sleep(ctx.pace.of(TICK)).await;
+                continue;
+            }
+            Some(e) => return Err(api_failure(e, "read the latest builds of the Workers", Area::Builds)),
+            None => failures = 0,
+        }
+
+        let mut changed = false;
+        for e in &mut entries {
+            let newest = latest.get(e.tag.as_str());
+            match e.phase.clone() {
+                Phase::Waiting => {
+                    if let (Mode::Wait(_), Some(c)) = (mode, &commit)
+                        && let Some(b) = newest.and_then(|b| pick(std::slice::from_ref(b), c))
+                    {
+                        ctx.console.info(&format!("[{}] found build {}", e.name, b.build_uuid));
+                        e.phase = Phase::Following(b.build_uuid.clone());
+                        e.last = Some(b);
+                        changed = true;
+                    }
+                }
+                Phase::Following(uuid) => {
+                    let b = match newest {
+                        Some(b) if b.build_uuid == uuid => b.clone(),
+                        // A newer build of this Worker replaced ours as its latest: read ours by uuid.
+                        _ => ctx.client.get_build(&uuid).await.map_err(|err| {
+                            api_failure(err, &format!("read the status of build {uuid}"), Area::Builds)
+                        })?,
+                    };
+                    if e.last.as_ref().and_then(|l| l.status.clone()) != b.status {
+                        changed = true;
+                    }
+                    e.last = Some(b);
+                }
+                Phase::Done(_) | Phase::NoBuild => {}
+            }
+        }
+
+        // Logs: the shared budget, to running builds where lines arrived last, then the longest unread.
+        if logs {
+            let mut order: Vec<usize> = (0..entries.len())
+                .filter(|&i| {
+                    matches!(entries[i].phase, Phase::Following(_))
+                        && entries[i].last.as_ref().is_some_and(|b| b.status.as_deref() == Some("running"))
+                })
+                .collect();
+            order.sort_by_key(|&i| (!entries[i].flowing, entries[i].last_read));
+            for &i in order.iter().take(LOG_READS_PER_TICK) {
+                let e = &mut entries[i];
+                let Some(uuid) = e.uuid().cloned() else { continue };
+                let before = e.lines.len();
+                let _ = read_log(ctx, &uuid, &mut e.cursor, &mut e.lines, 1).await;
+                e.flowing = e.lines.len() > before;
+                e.last_read = tick;
+            }
+        }
+
+        // Builds that stopped: the full object once (its `preview_url` is on Get-by-UUID only,
+        // additions §E.5), the rest of the log, and the log as one group.
+        for e in &mut entries {
+            let Phase::Following(uuid) = e.phase.clone() else { continue };
+            if !e.last.as_ref().is_some_and(Build::is_stopped) {
+                continue;
+            }
+            let mut b = e.last.clone().unwrap_or_default();
+            if b.outcome() == Some(Outcome::Success)
+                && let Ok(full) = ctx.client.get_build(&uuid).await
+            {
+                b = full;
+            }
+            if logs && b.outcome() != Some(Outcome::Skipped) {
+                let mut drained = false;
+                for _ in 0..3 {
+                    if read_log(ctx, &uuid, &mut e.cursor, &mut e.lines, usize::MAX).await.is_ok() {
+                        drained = true;
+                        break;
+                    }
+                }
+                if !drained {
+                    ctx.console.warning(&format!("[{}] could not read the rest of the log of build {uuid}", e.name));
+                }
+                let _g = ctx.console.group(&format!("[{}] build log ({uuid}): {}", e.name, b.build_outcome.as_deref().unwrap_or("")));
+                ctx.console.untrusted(e.lines.iter().map(String::as_str));
+            }
+            e.phase = Phase::Done(b);
+            changed = true;
+        }
+
+        // `wait`: Workers whose build did not appear in the window. A listed Worker gets one look
+        // at its history (its build may have been replaced as latest by a newer push); `*`
+        // simply stops looking.
+        if !appear_open && let (Mode::Wait(_), Some(c)) = (mode, &commit) {
+            for e in &mut entries {
+                if !matches!(e.phase, Phase::Waiting) {
+                    continue;
+                }
+                if all {
+                    e.phase = Phase::NoBuild;
+                    continue;
+                }
+                let since = super::ago(Duration::from_secs(24 * 3600));
+                let builds = recent_builds(&ctx.client, &e.tag, since)
+                    .await
+                    .map_err(|err| api_failure(err, "list the Worker's builds", Area::Builds))?;
+                match pick(&builds, c) {
+                    Some(b) => {
+                        e.phase = Phase::Following(b.build_uuid.clone());
+                        e.last = Some(b);
+                    }
+                    None => e.phase = Phase::NoBuild,
+                }
+                changed = true;
+            }
+        }
+        if all {
+            // With `*`, Workers that never built this commit are not part of the gate.
+            entries.retain(|e| !matches!(e.phase, Phase::NoBuild));
+        }
+        shared.publish(&entries);
+
+        if changed {
+            let line = entries.iter().map(|e| format!("[{}] {}", e.name, e.status_word())).collect::<Vec<_>>().join(" · ");
+            if line != last_line {
+                ctx.console.info(&line);
+                last_line = line;
+            }
+        }
+        let open = entries.iter().any(|e| matches!(e.phase, Phase::Following(_) | Phase::Waiting));
+        if !open && !(all && tokio::time::Instant::now() < appear_until) {
+            break;
+        }
+        let factor = f64::from(slowdown.factor(ctx.client.rate_limited())) * ctx.client.pressure();
+        ctx.sleep(ctx.pace.of(jitter(TICK, 0.1)).mul_f64(factor)).await;
+    }
+    let requests = ctx.client.requests_sent() - requests_before;
+    ctx.console.debug(&format!(
+        "followed {} builds for {:.1}s with {requests} API requests",
+        entries.len(),
+        started.elapsed().as_secs_f64()
+    ));
+    conclude(ctx, mode, &entries)
+}
+
+fn named(worker: &str, e: Error) -> Error {
+    match e {
+        Error::NotFound(m) => Error::NotFound(format!("Worker {worker}: {m}")),
+        Error::Refused(m) => Error::Refused(format!("Worker {worker}: {m}")),
+        other => other,
+    }
+}
+
+async fn read_log(
+    ctx: &Ctx,
+    uuid: &BuildUuid,
+    cursor: &mut LogCursor,
+    lines: &mut Vec<String>,
+    max_pages: usize,
+) -> Result<(), crate::cloudflare::ApiError> {
+    let fetch = |c: Option<String>| async move { ctx.client.build_logs(uuid, c.as_deref()).await };
+    read_pages(fetch, cursor, max_pages, |fresh| lines.extend(fresh)).await
+}
+
+/// The summary table, and the exit by the worst outcome.
+fn conclude(ctx: &Ctx, mode: &Mode<'_>, entries: &[Entry]) -> Result<()> {
+    summary_table(ctx, entries);
+    let if_no_build = match mode {
+        Mode::Wait(a) => a.if_no_build,
+        Mode::Build(_) => IfNoBuild::Fail,
+    };
+    let mut worst: Option<(u8, Error)> = None;
+    let mut consider = |sev: u8, err: Error| {
+        if worst.as_ref().is_none_or(|(s, _)| sev > *s) {
+            worst = Some((sev, err));
+        }
+    };
+    let mut no_build = Vec::new();
+    for e in entries {
+        match &e.phase {
+            Phase::Done(b) => {
+                let u = match b.outcome() {
+                    Some(Outcome::Success | Outcome::Skipped) => None,
+                    Some(Outcome::Fail) => Some(Unsuccessful::Fail),
+                    Some(Outcome::Cancelled) => Some(Unsuccessful::Cancelled),
+                    Some(Outcome::Terminated) => Some(Unsuccessful::Terminated),
+                    Some(Outcome::Other(o)) => Some(Unsuccessful::Unknown(o)),
+                    None => Some(Unsuccessful::Unknown("(none)".into())),
+                };
+                if let Some(u) = u {
+                    ctx.console.error(
+                        &format!("Cloudflare build {}", u.text()),
+                        &format!("Worker {}: build {} finished with outcome `{}`", e.name, b.build_uuid, u.text()),
+                    );
+                    consider(
+                        severity(&u),
+                        Error::Build { build_uuid: b.build_uuid.to_string(), worker: e.name.clone(), outcome: u },
+                    );
+                }
+            }
+            Phase::NoBuild => no_build.push(e.name.as_str()),
+            _ => {}
+        }
+    }
+    if !no_build.is_empty() {
+        let msg = format!(
+            "no build of the commit appeared within {}s ({}) for: {}",
+            match mode {
+                Mode::Wait(a) => a.appear_timeout.as_secs(),
+                Mode::Build(_) => 0,
+            },
+            hint::input(Key::AppearTimeout),
+            no_build.join(", ")
+        );
+        match if_no_build {
+            IfNoBuild::Pass => {
+                ctx.console.notice(&format!("{msg}. Passing them, because of {}.", hint::set(Key::IfNoBuild, "pass")))
+            }
+            IfNoBuild::Fail => consider(
+                1,
+                Error::NoBuild(format!("{msg}\n  (set {} to let this step succeed)", hint::set(Key::IfNoBuild, "pass"))),
+            ),
+        }
+    }
+    match worst {
+        None => Ok(()),
+        Some((_, e)) => Err(e),
+    }
+}
+
+fn summary_table(ctx: &Ctx, entries: &[Entry]) {
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| {
+            let b = match &e.phase {
+                Phase::Done(b) => Some(b),
+                _ => e.last.as_ref(),
+            };
+            let duration = b
+                .and_then(|b| Some((b.created_at()?, b.stopped_at()?)))
+                .map(|(a, z)| short(z.duration_since(a)))
+                .unwrap_or_default();
+            vec![
+                e.name.clone(),
+                e.status_word(),
+                duration,
+                e.uuid().map(ToString::to_string).unwrap_or_default(),
+                b.and_then(|b| b.preview_url.clone()).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    ctx.summary(|s| s.table("Builds", &["Worker", "Outcome", "Duration", "Build", "Link"], &rows));
+}
+
+/// Stopped by a signal or `timeout`: cancel every build still running that this step started
+/// (and, for `wait` told `cancel_on_abort`, the ones it follows), then exit by the worst
+/// outcome already known, or by the stop.
+async fn stopped(ctx: &Ctx, mode: &Mode<'_>, shared: &Shared, stop: Stop, cancel_on_abort: bool) -> Result<()> {
+    if let Mode::Build(a) = mode
+        && shared.starting.creating()
+    {
+        reconcile_on_stop(ctx, &shared.starting, a).await;
+        if let Some(u) = shared.starting.build_uuid() {
+            let mut running = shared.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if !running.iter().any(|(r, _)| *r == u) {
+                running.push((u, true));
+            }
+        }
+    }
+    let reason = match stop {
+        Stop::Interrupted => "the job was cancelled".to_owned(),
+        Stop::TimedOut => format!("`timeout` ({}s) elapsed", ctx.timeout.as_secs()),
+    };
+    let running = shared.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    let is_wait = matches!(mode, Mode::Wait(_));
+    let mut cancelled: HashSet<BuildUuid> = HashSet::new();
+    for (uuid, ours) in running {
+        let may = cancel_on_abort && (ours || is_wait);
+        if !may {
+            ctx.console.info(&format!("{reason}: build {uuid} keeps running (not started by this step, or cancel_on_abort is false)."));
+            continue;
+        }
+        ctx.console.info(&format!("{reason}: cancelling build {uuid}…"));
+        tokio::select! {
+            r = ctx.client.cancel_build(&uuid, CANCEL_TIMEOUT) => match r {
+                Ok(_) => { cancelled.insert(uuid); }
+                Err(e) => ctx.console.warning(&format!("could not cancel build {uuid}: {e}")),
+            },
+            () = crate::signal::at_least(&ctx.signals, 2) => {
+                ctx.console.warning("second signal: exiting without waiting for the cancel requests");
+                break;
+            }
+        }
+    }
+    {
+        let mut rows = shared.rows.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for r in rows.iter_mut() {
+            if r["build_uuid"].as_str().is_some_and(|u| cancelled.iter().any(|c| c.as_str() == u)) {
+                r["status"] = json!("stopped");
+                r["outcome"] = json!("cancelled");
+            }
+        }
+    }
+    ctx.summary(|s| s.row("Stopped", &reason));
+    // A build that had already failed outranks a timeout (the documented order); a signal is
+    // always 130, as the runner expects of a cancelled job.
+    if stop == Stop::TimedOut {
+        let rows = shared.rows.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        let worst = rows
+            .iter()
+            .filter(|r| !r["build_uuid"].as_str().is_some_and(|u| cancelled.iter().any(|c| c.as_str() == u)))
+            .filter_map(|r| {
+                let u = match r["outcome"].as_str()? {
+                    "fail" => Unsuccessful::Fail,
+                    "terminated" => Unsuccessful::Terminated,
+                    "cancelled" => Unsuccessful::Cancelled,
+                    _ => return None,
+                };
+                Some((severity(&u), r["worker"].as_str()?.to_owned(), r["build_uuid"].as_str()?.to_owned(), u))
+            })
+            .max_by_key(|(s, ..)| *s);
+        if let Some((_, worker, build_uuid, outcome)) = worst {
+            return Err(Error::Build { build_uuid, worker, outcome });
+        }
+    }
+    Err(Error::Stopped { stop, message: format!("{reason}; stopped following the builds") })
+}
