@@ -568,7 +568,12 @@ fn conclude(ctx: &Ctx, mode: &Mode<'_>, entries: &[Entry]) -> Result<()> {
     }
     match worst {
         None => Ok(()),
-        Some((_, e)) => Err(e),
+        Some((_, e)) => {
+            if !no_build.is_empty() && !matches!(e, Error::NoBuild(_)) && if_no_build == IfNoBuild::Fail {
+                ctx.console.warning(&format!("no build of the commit appeared for: {}", no_build.join(", ")));
+            }
+            Err(e)
+        }
     }
 }
 

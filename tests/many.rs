@@ -1,0 +1,233 @@
+//! Many Workers in one step: `worker` as a list for `wait` and `build`.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::Value;
+
+const A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+const B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+fn tag(i: usize) -> String {
+    format!("{i:032x}")
+}
+
+/// `n` Workers `w0`…, each with its own log (so a line in the wrong group shows) and profile.
+fn many_sim(n: usize, profile: impl Fn(usize) -> BuildProfile) -> Simulator {
+    let workers = (0..n)
+        .map(|i| {
+            let mut p = profile(i);
+            if p.outcome != "skipped" {
+                p.log_lines = Some((0..8).map(|k| format!("w{i} line {k}")).collect());
+            }
+            WorkerSeed { name: format!("w{i}"), tag: Some(tag(i)), build: Some(p), ..WorkerSeed::default() }
+        })
+        .collect();
+    Simulator::start_background(SimConfig { workers, build: fast_profile(), ..SimConfig::default() }).unwrap()
+}
+
+fn names(n: usize) -> String {
+    (0..n).map(|i| format!("w{i}")).collect::<Vec<_>>().join(",")
+}
+
+fn builds_output(run: &Run) -> Vec<Value> {
+    serde_json::from_str::<Value>(run.output("builds").expect("builds output")).unwrap().as_array().unwrap().clone()
+}
+
+fn entry<'a>(builds: &'a [Value], worker: &str) -> &'a Value {
+    builds.iter().find(|b| b["worker"] == worker).unwrap_or_else(|| panic!("no entry for {worker}: {builds:?}"))
+}
+
+/// Each `::group::` title with the untrusted lines printed inside it.
+fn groups(stdout: &str) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    let mut open = false;
+    let mut stopped: Option<String> = None;
+    for line in stdout.lines() {
+        if let Some(t) = &stopped {
+            if line == format!("::{t}::") {
+                stopped = None;
+            } else if open {
+                out.last_mut().unwrap().1.push(line.replace('\u{200B}', ""));
+            } else {
+                panic!("a log line outside any group: {line}");
+            }
+            continue;
+        }
+        if let Some(title) = line.strip_prefix("::group::") {
+            out.push((title.to_owned(), Vec::new()));
+            open = true;
+        } else if line == "::endgroup::" {
+            open = false;
+        } else if let Some(t) = line.strip_prefix("::stop-commands::") {
+            stopped = Some(t.to_owned());
+        }
+    }
+    out
+}
+
+/// Twelve Workers, one push: different lengths and outcomes, one Worker with no build.
+#[test]
+fn twelve_workers_mixed_outcomes() {
+    let sim = many_sim(12, |i| {
+        let base = BuildProfile { running_ms: 400 + 150 * i as u64, ..fast_profile() };
+        match i {
+            3 => BuildProfile { outcome: "fail".into(), ..base },
+            5 => BuildProfile { outcome: "skipped".into(), ..base },
+            8 => BuildProfile { preview_url: Some("https://w8.example.workers.dev".into()), ..base },
+            _ => base,
+        }
+    });
+    let mut pushed = Vec::new();
+    for i in (0..12).filter(|i| *i != 7) {
+        pushed.push((i, sim.push(&format!("w{i}"), "main", A, Duration::from_millis(50 * i as u64))));
+    }
+    let run = Invocation::new(&sim)
+        .input("command", "wait")
+        .input("commit", A)
+        .input("worker", &names(12).replace(',', "\n"))
+        .input("appear_timeout", "3s")
+        .run();
+    run.assert_code(1);
+    let builds = builds_output(&run);
+    assert_eq!(builds.len(), 12);
+    for (i, uuid) in &pushed {
+        let e = entry(&builds, &format!("w{i}"));
+        assert_eq!(e["build_uuid"], uuid.as_str());
+        assert_eq!(e["tag"], tag(*i));
+        let want = match i {
+            3 => "fail",
+            5 => "skipped",
+            _ => "success",
+        };
+        assert_eq!(e["outcome"], want, "{e}");
+        assert_eq!(e["status"], "stopped");
+        assert!(e["trigger_uuid"].is_string());
+    }
+    let none = entry(&builds, "w7");
+    assert!(none.get("build_uuid").is_none() && none["status"] == "not_found", "{none}");
+    assert_eq!(entry(&builds, "w8")["preview_url"], "https://w8.example.workers.dev");
+    // Every log line of every build exactly once, in its own group, in order.
+    let gs = groups(&run.stdout);
+    for (i, uuid) in pushed.iter().filter(|(i, _)| *i != 5) {
+        let mine: Vec<_> = gs.iter().filter(|(t, _)| t.starts_with(&format!("[w{i}] "))).collect();
+        assert_eq!(mine.len(), 1, "one group for w{i}: {gs:?}");
+        assert_eq!(mine[0].1, sim.build_log(uuid), "w{i}'s group");
+    }
+    let total: usize = gs.iter().map(|(_, l)| l.len()).sum();
+    assert_eq!(total, 10 * 8, "no line twice, none elsewhere");
+    for i in 0..12 {
+        assert!(run.summary.contains(&format!("| w{i} |")), "a summary row for w{i}:\n{}", run.summary);
+    }
+    assert!(run.stdout.contains("[w3] fail") || run.stdout.contains("[w3] build log"), "{}", run.stdout);
+    // The worst outcome decides; `if_no_build: pass` does not hide a failure.
+    assert!(run.stdout.contains("no build of the commit appeared for: w7"), "{}", run.stdout);
+}
+
+/// Without the failure, the Worker with no build decides: 7, or 0 with `if_no_build: pass`.
+#[test]
+fn no_build_is_per_worker_and_if_no_build_applies() {
+    let sim = many_sim(3, |_| fast_profile());
+    sim.push("w0", "main", A, Duration::ZERO);
+    sim.push("w1", "main", A, Duration::ZERO);
+    let inv = Invocation::new(&sim)
+        .input("command", "wait")
+        .input("commit", A)
+        .input("worker", "w0, w1, w2")
+        .input("appear_timeout", "2s")
+        .input("logs", "false");
+    inv.run().assert_code(7);
+    let run = inv.input("if_no_build", "pass").run();
+    run.assert_code(0);
+    assert_eq!(builds_output(&run).len(), 3);
+}
+
+/// A newer build of one Worker starts during the run: ours is no longer its latest, and is
+/// followed by uuid to its own end.
+#[test]
+fn a_newer_build_of_one_worker_during_the_run() {
+    let sim = many_sim(2, |i| BuildProfile { running_ms: 1500 + 500 * i as u64, ..fast_profile() });
+    let ours = sim.push("w0", "main", A, Duration::ZERO);
+    sim.push("w1", "main", A, Duration::ZERO);
+    let newer = sim.push("w0", "main", B, Duration::from_millis(600));
+    let run = Invocation::new(&sim).input("command", "wait").input("commit", A).input("worker", "w0,w1").run();
+    run.assert_code(0);
+    let builds = builds_output(&run);
+    assert_eq!(entry(&builds, "w0")["build_uuid"], ours.as_str());
+    assert_ne!(ours, newer);
+    assert!(requests_matching(&sim, "GET", &format!("/builds/builds/{ours}")) >= 1, "fell back to a read by uuid");
+    let g = groups(&run.stdout);
+    let w0: Vec<_> = g.iter().filter(|(t, _)| t.starts_with("[w0] ")).collect();
+    assert_eq!(w0.len(), 1);
+    assert_eq!(w0[0].1, sim.build_log(&ours));
+}
+
+/// 25 Workers: two batched reads per tick, of 20 and 5 tags.
+#[test]
+fn twenty_five_workers_are_read_in_two_chunks() {
+    let sim = many_sim(25, |_| fast_profile());
+    for i in 0..25 {
+        sim.push(&format!("w{i}"), "main", A, Duration::ZERO);
+    }
+    let run = Invocation::new(&sim)
+        .input("command", "wait")
+        .input("commit", A)
+        .input("worker", &names(25))
+        .input("logs", "false")
+        .run();
+    run.assert_code(0);
+    assert_eq!(builds_output(&run).len(), 25);
+    let sizes: Vec<usize> = sim
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/builds/builds/latest"))
+        .map(|r| r.query.split("%2C").count().max(r.query.split(',').count()))
+        .collect();
+    assert!(sizes.iter().all(|&n| n <= 20), "{sizes:?}");
+    assert!(sizes.contains(&20) && sizes.contains(&5), "{sizes:?}");
+    assert!(requests_matching(&sim, "GET", "/builds/builds/") < 25 * 3, "no per-build polling");
+}
+
+/// `build` with three Workers, two at a time: SIGINT cancels the two it started, starts no
+/// third, and leaves alone the Git integration's build of another Worker.
+#[test]
+fn sigint_cancels_only_the_builds_this_step_started() {
+    let sim = many_sim(4, |_| BuildProfile { running_ms: 60_000, ..fast_profile() });
+    let theirs = sim.push("w3", "main", A, Duration::ZERO);
+    let inv = Invocation::new(&sim).input("command", "build").input("worker", "w0,w1,w2").input("max_parallel", "2");
+    let mut child = inv.watch();
+    child.wait_for_line("[w1] started build", Duration::from_secs(20));
+    assert!(eventually(Duration::from_secs(10), || sim.builds().iter().filter(|b| b["status"] == "running").count() >= 3));
+    child.signal("INT");
+    let (code, stdout, stderr) = child.wait(Duration::from_secs(20));
+    let run = inv.collect(code, stdout, stderr, Duration::ZERO);
+    run.assert_code(130);
+    let builds = sim.builds();
+    assert_eq!(builds.len(), 3, "no third build started: {builds:?}");
+    for b in &builds {
+        if b["build_uuid"] == theirs.as_str() {
+            assert_eq!(b["status"], "running", "not ours: left running");
+        } else {
+            assert_eq!(b["build_outcome"], "cancelled", "{b}");
+        }
+    }
+    let out = builds_output(&run);
+    assert_eq!(out.iter().filter(|b| b["outcome"] == "cancelled").count(), 2, "{out:?}");
+}
+
+/// A list is refused before any request when it cannot work.
+#[test]
+fn bad_lists_are_refused_naming_the_input() {
+    let sim = many_sim(2, |_| fast_profile());
+    let run = Invocation::new(&sim).input("command", "build").input("worker", "*").run();
+    run.assert_code(2);
+    assert!(run.stdout.contains("`worker`"), "{}", run.stdout);
+    let run = Invocation::new(&sim).input("command", "build").input("worker", "w0,w1").input("max_parallel", "0").run();
+    run.assert_code(2);
+    assert!(run.stdout.contains("`max_parallel`"), "{}", run.stdout);
+    let run = Invocation::new(&sim).input("command", "wait").input("worker", "w0,Not A Name").run();
+    run.assert_code(2);
+    assert_eq!(sim.requests().len(), 0, "no request sent");
+}
