@@ -199,7 +199,9 @@ fn sigint_cancels_only_the_builds_this_step_started() {
     let inv = Invocation::new(&sim).input("command", "build").input("worker", "w0,w1,w2").input("max_parallel", "2");
     let mut child = inv.watch();
     child.wait_for_line("[w1] started build", Duration::from_secs(20));
-    assert!(eventually(Duration::from_secs(10), || sim.builds().iter().filter(|b| b["status"] == "running").count() >= 3));
+    assert!(
+        eventually(Duration::from_secs(10), || sim.builds().iter().filter(|b| b["status"] == "running").count() >= 3)
+    );
     child.signal("INT");
     let (code, stdout, stderr) = child.wait(Duration::from_secs(20));
     let run = inv.collect(code, stdout, stderr, Duration::ZERO);

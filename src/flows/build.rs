@@ -46,7 +46,7 @@ async fn single(ctx: &Ctx, args: &BuildArgs) -> Result<()> {
             args.branch,
             trigger.name()
         ));
-        let uuid = start(ctx, &tracker, &tag, &trigger.trigger_uuid, &args).await?;
+        let uuid = start(ctx, &tracker, &tag, &trigger.trigger_uuid, args).await?;
         ctx.output("build_uuid", uuid.as_str());
         ctx.summary(|s| s.row("Build", uuid.as_str()));
         if !args.wait {
@@ -69,7 +69,7 @@ async fn single(ctx: &Ctx, args: &BuildArgs) -> Result<()> {
         Ok(r) => r,
         Err(stop) => {
             if tracker.creating() {
-                reconcile_on_stop(ctx, &tracker, &args).await;
+                reconcile_on_stop(ctx, &tracker, args).await;
             }
             follow::stopped(ctx, &tracker, stop, args.cancel_on_abort).await
         }

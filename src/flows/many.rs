@@ -25,7 +25,7 @@ use crate::inputs::args::{BuildArgs, IfNoBuild, WaitArgs};
 use crate::inputs::{Key, hint};
 use crate::pace::jitter;
 
-use super::build::{pick_trigger, reconcile_on_stop, recent_builds, start, triggers_failure};
+use super::build::{pick_trigger, recent_builds, reconcile_on_stop, start, triggers_failure};
 use super::follow::{Backpressure, Tracker};
 use super::logs::{LogCursor, read_pages};
 use super::wait::pick;
@@ -46,7 +46,7 @@ enum Phase {
     /// `build`: not started yet (held back by `max_parallel`). `wait`: not appeared yet.
     Waiting,
     Following(BuildUuid),
-    Done(Build),
+    Done(Box<Build>),
     NoBuild,
 }
 
@@ -107,7 +107,7 @@ impl Entry {
 
     fn json(&self) -> Value {
         let b = match &self.phase {
-            Phase::Done(b) => Some(b),
+            Phase::Done(b) => Some(&**b),
             _ => self.last.as_ref(),
         };
         let mut v = json!({
@@ -313,7 +313,8 @@ async fn follow_all(ctx: &Ctx, mode: &Mode<'_>, shared: &Shared) -> Result<()> {
                     wait: true,
                 };
                 let tag = entries[i].tag.clone();
-                let uuid = start(ctx, &shared.starting, &tag, &trigger, &one).await.map_err(|e| named(&one.worker, e))?;
+                let uuid =
+                    start(ctx, &shared.starting, &tag, &trigger, &one).await.map_err(|e| named(&one.worker, e))?;
                 ctx.console.info(&format!("[{}] started build {uuid}", entries[i].name));
                 entries[i].ours = true;
                 entries[i].phase = Phase::Following(uuid);
@@ -425,10 +426,14 @@ async fn follow_all(ctx: &Ctx, mode: &Mode<'_>, shared: &Shared) -> Result<()> {
                 if !drained {
                     ctx.console.warning(&format!("[{}] could not read the rest of the log of build {uuid}", e.name));
                 }
-                let _g = ctx.console.group(&format!("[{}] build log ({uuid}): {}", e.name, b.build_outcome.as_deref().unwrap_or("")));
+                let _g = ctx.console.group(&format!(
+                    "[{}] build log ({uuid}): {}",
+                    e.name,
+                    b.build_outcome.as_deref().unwrap_or("")
+                ));
                 ctx.console.untrusted(e.lines.iter().map(String::as_str));
             }
-            e.phase = Phase::Done(b);
+            e.phase = Phase::Done(Box::new(b));
             changed = true;
         }
 
@@ -465,14 +470,15 @@ async fn follow_all(ctx: &Ctx, mode: &Mode<'_>, shared: &Shared) -> Result<()> {
         shared.publish(&entries);
 
         if changed {
-            let line = entries.iter().map(|e| format!("[{}] {}", e.name, e.status_word())).collect::<Vec<_>>().join(" · ");
+            let line =
+                entries.iter().map(|e| format!("[{}] {}", e.name, e.status_word())).collect::<Vec<_>>().join(" · ");
             if line != last_line {
                 ctx.console.info(&line);
                 last_line = line;
             }
         }
         let open = entries.iter().any(|e| matches!(e.phase, Phase::Following(_) | Phase::Waiting));
-        if !open && !(all && tokio::time::Instant::now() < appear_until) {
+        if !(open || all && tokio::time::Instant::now() < appear_until) {
             break;
         }
         let factor = f64::from(slowdown.factor(ctx.client.rate_limited())) * ctx.client.pressure();
@@ -558,11 +564,14 @@ fn conclude(ctx: &Ctx, mode: &Mode<'_>, entries: &[Entry]) -> Result<()> {
         );
         match if_no_build {
             IfNoBuild::Pass => {
-                ctx.console.notice(&format!("{msg}. Passing them, because of {}.", hint::set(Key::IfNoBuild, "pass")))
+                ctx.console.notice(&format!("{msg}. Passing them, because of {}.", hint::set(Key::IfNoBuild, "pass")));
             }
             IfNoBuild::Fail => consider(
                 1,
-                Error::NoBuild(format!("{msg}\n  (set {} to let this step succeed)", hint::set(Key::IfNoBuild, "pass"))),
+                Error::NoBuild(format!(
+                    "{msg}\n  (set {} to let this step succeed)",
+                    hint::set(Key::IfNoBuild, "pass")
+                )),
             ),
         }
     }
@@ -582,7 +591,7 @@ fn summary_table(ctx: &Ctx, entries: &[Entry]) {
         .iter()
         .map(|e| {
             let b = match &e.phase {
-                Phase::Done(b) => Some(b),
+                Phase::Done(b) => Some(&**b),
                 _ => e.last.as_ref(),
             };
             let duration = b
@@ -626,7 +635,9 @@ async fn stopped(ctx: &Ctx, mode: &Mode<'_>, shared: &Shared, stop: Stop, cancel
     for (uuid, ours) in running {
         let may = cancel_on_abort && (ours || is_wait);
         if !may {
-            ctx.console.info(&format!("{reason}: build {uuid} keeps running (not started by this step, or cancel_on_abort is false)."));
+            ctx.console.info(&format!(
+                "{reason}: build {uuid} keeps running (not started by this step, or cancel_on_abort is false)."
+            ));
             continue;
         }
         ctx.console.info(&format!("{reason}: cancelling build {uuid}…"));

@@ -55,7 +55,7 @@ async fn single(ctx: &Ctx, args: &WaitArgs) -> Result<()> {
             ctx.console.info(&format!("Looking for the build of commit {commit} of Worker {name}…"));
             match find(ctx, &tag, commit, args.appear_timeout).await? {
                 Some(b) => b.build_uuid,
-                None => return not_found(ctx, &tag, &args).await,
+                None => return not_found(ctx, &tag, args).await,
             }
         };
         tracker.set_build(&uuid);

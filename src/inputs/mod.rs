@@ -213,7 +213,7 @@ pub struct OutputSpec {
 
 #[rustfmt::skip]
 pub const OUTPUTS: &[OutputSpec] = &[
-    OutputSpec { name: "builds", commands: BUILDS, help: "JSON array, one entry per Worker: `worker`, `tag`, `build_uuid` (absent when none appeared), `status`, `outcome`, `trigger_uuid`, `preview_url`" },
+    OutputSpec { name: "builds", commands: BUILDS, help: "JSON list per Worker: worker, tag, build_uuid, status, outcome, trigger_uuid" },
     OutputSpec { name: "build_uuid", commands: BUILDS, help: "the build's uuid (one Worker)" },
     OutputSpec { name: "build_status", commands: BUILDS, help: "last status seen: queued, initializing, running, stopped (`not_found` for `wait`)" },
     OutputSpec { name: "build_outcome", commands: BUILDS, help: "success, fail, skipped, cancelled or terminated (empty while not stopped)" },

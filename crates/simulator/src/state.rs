@@ -311,10 +311,8 @@ impl State {
         source: &'static str,
         delay: Duration,
     ) -> String {
-        let profile = self
-            .worker_by_tag(tag)
-            .and_then(|w| w.profile.clone())
-            .unwrap_or_else(|| self.config.build.clone());
+        let profile =
+            self.worker_by_tag(tag).and_then(|w| w.profile.clone()).unwrap_or_else(|| self.config.build.clone());
         let uuid = random::uuid_v4();
         self.builds.push(Build {
             uuid: uuid.clone(),

@@ -251,9 +251,11 @@ mod tests {
         assert!(builds[&format!("{:032x}", 1)]["created_on"].is_string());
         assert_eq!(st.builds.iter().find(|b| b.tag == format!("{:032x}", 1)).unwrap().profile.outcome, "fail");
         assert_eq!(st.builds.iter().find(|b| b.uuid == new).unwrap().profile.outcome, "success");
-        let r = call(&mut st, "GET", "/builds/builds/latest", &format!("external_script_ids={}", tags(20)), &Value::Null);
+        let r =
+            call(&mut st, "GET", "/builds/builds/latest", &format!("external_script_ids={}", tags(20)), &Value::Null);
         assert_eq!(r.0, 200);
-        let r = call(&mut st, "GET", "/builds/builds/latest", &format!("external_script_ids={}", tags(21)), &Value::Null);
+        let r =
+            call(&mut st, "GET", "/builds/builds/latest", &format!("external_script_ids={}", tags(21)), &Value::Null);
         assert_eq!((r.0, code(&r)), (400, Some(12002)));
         for q in ["", "external_script_ids=", "external_script_ids=a,,b"] {
             let r = call(&mut st, "GET", "/builds/builds/latest", q, &Value::Null);
