@@ -16,6 +16,7 @@ use std::sync::OnceLock;
 use common::*;
 
 const TAG: &str = "5f1e0c3a9b2d4e6f8a7b6c5d4e3f2a1b";
+const OTHER_TAG: &str = "6a2f1d4b0c3e5f7a9b8c7d6e5f4a3b2c";
 const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
 /// Outputs that name freshly created resources: present in both runs, equal in neither.
 const FRESH: &[&str] = &["build_uuid", "version_id", "version_url", "deployment_id"];
@@ -26,6 +27,8 @@ enum Cmd {
     Wait,
     Version,
     Deploy,
+    /// `wait` with two Workers: the loop that reads status in batches.
+    WaitMany,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,7 +43,10 @@ fn status(status: u16, code: i64, retry_after: Option<u64>) -> FaultAction {
 
 fn matrix_sim() -> Simulator {
     let config = SimConfig {
-        workers: vec![WorkerSeed { name: "my-worker".into(), tag: Some(TAG.into()), ..WorkerSeed::default() }],
+        workers: vec![
+            WorkerSeed { name: "my-worker".into(), tag: Some(TAG.into()), ..WorkerSeed::default() },
+            WorkerSeed { name: "other-worker".into(), tag: Some(OTHER_TAG.into()), ..WorkerSeed::default() },
+        ],
         build: BuildProfile { queued_ms: 100, initializing_ms: 100, running_ms: 600, ..BuildProfile::default() },
         log_page_size: 7,
         ..SimConfig::default()
@@ -61,6 +67,14 @@ fn prepare(sim: &Simulator, cmd: Cmd) -> Invocation {
         Cmd::Wait => {
             sim.push("my-worker", "main", COMMIT, std::time::Duration::ZERO);
             Invocation::new(sim).input("command", "wait").input("commit", COMMIT)
+        }
+        Cmd::WaitMany => {
+            sim.push("my-worker", "main", COMMIT, std::time::Duration::ZERO);
+            sim.push("other-worker", "main", COMMIT, std::time::Duration::ZERO);
+            Invocation::new(sim)
+                .input("command", "wait")
+                .input("commit", COMMIT)
+                .input("worker", "my-worker,other-worker")
         }
         // A version already there, so its bindings are read; `preview_urls: false` differs
         // from the seeded Worker's flags, so the run sets them.
@@ -94,7 +108,14 @@ fn observe(sim: &Simulator, run: &Run) -> Result {
             .outputs
             .iter()
             .map(|(n, v)| {
-                (n.clone(), if FRESH.contains(&n.as_str()) { format!("<{}>", !v.is_empty()) } else { v.clone() })
+                let v = if FRESH.contains(&n.as_str()) {
+                    format!("<{}>", !v.is_empty())
+                } else if n == "builds" {
+                    without_fresh_ids(v)
+                } else {
+                    v.clone()
+                };
+                (n.clone(), v)
             })
             .collect(),
         builds: sim.builds().len(),
@@ -103,9 +124,21 @@ fn observe(sim: &Simulator, run: &Run) -> Result {
     }
 }
 
+/// `builds` with each `build_uuid` reduced to whether it is there.
+fn without_fresh_ids(json: &str) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(json).expect("builds is JSON");
+    for e in v.as_array_mut().into_iter().flatten() {
+        if let Some(u) = e.get_mut("build_uuid") {
+            *u = serde_json::json!(!u.as_str().unwrap_or_default().is_empty());
+        }
+    }
+    v.to_string()
+}
+
 /// The clean run of each command, once per test binary.
 fn baseline(cmd: Cmd) -> &'static Result {
-    static CELLS: [OnceLock<Result>; 4] = [OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    static CELLS: [OnceLock<Result>; 5] =
+        [OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new()];
     CELLS[cmd as usize].get_or_init(|| {
         let sim = matrix_sim();
         let run = prepare(&sim, cmd).run();
@@ -171,6 +204,15 @@ fn cell(endpoint: &Endpoint, fault_name: &str, action: FaultAction, default: Exp
             if matches!(cmd, Cmd::Build | Cmd::Wait) {
                 let uuid = run.output("build_uuid").unwrap();
                 assert_eq!(run.view().untrusted_lines(), sim.build_log(uuid), "log lines");
+            }
+            if cmd == Cmd::WaitMany {
+                // Every line of both builds once; the groups' order is the order they stopped in.
+                let mut shown = run.view().untrusted_lines();
+                let mut logs: Vec<String> =
+                    sim.builds().iter().flat_map(|b| sim.build_log(b["build_uuid"].as_str().unwrap())).collect();
+                shown.sort();
+                logs.sort();
+                assert_eq!(shown, logs, "log lines");
             }
         }
         Expect::Refused => {
@@ -244,6 +286,7 @@ fault_matrix! {
         wait_list => Wait "GET" "/builds/workers/" excluding "/triggers";
         wait_status => Wait "GET" "/builds/builds/" excluding "/logs";
         wait_logs => Wait "GET" "/logs";
+        waitmany_latest => WaitMany "GET" "/builds/builds/latest";
         version_worker => Version "GET" "/workers/workers/my-worker" excluding "/versions";
         version_subdomain => Version "POST" "/subdomain";
         version_list_deployments => Version "GET" "/deployments";
