@@ -233,3 +233,41 @@ fn bad_lists_are_refused_naming_the_input() {
     run.assert_code(2);
     assert_eq!(sim.requests().len(), 0, "no request sent");
 }
+
+/// `build` with three Workers, at most two at a time: each built once, the third started only
+/// after one of the first two stopped, every log in its group.
+#[test]
+fn build_starts_each_worker_within_max_parallel() {
+    let sim = many_sim(3, |_| fast_profile());
+    let run =
+        Invocation::new(&sim).input("command", "build").input("worker", "w0,w1,w2").input("max_parallel", "2").run();
+    run.assert_code(0);
+    let mut builds = sim.builds();
+    assert_eq!(builds.len(), 3);
+    builds.sort_by(|a, b| a["created_on"].as_str().cmp(&b["created_on"].as_str()));
+    let first_stop = builds[..2].iter().map(|b| b["stopped_on"].as_str().unwrap().to_owned()).min().unwrap();
+    assert!(builds[2]["created_on"].as_str().unwrap() >= first_stop.as_str(), "{builds:?}");
+    let out = builds_output(&run);
+    for b in &builds {
+        let uuid = b["build_uuid"].as_str().unwrap();
+        assert!(out.iter().any(|e| e["build_uuid"] == uuid && e["outcome"] == "success"), "{out:?}");
+        let g = groups(&run.stdout);
+        let mine: Vec<_> = g.iter().filter(|(t, _)| t.contains(uuid)).collect();
+        assert_eq!(mine.len(), 1);
+        assert_eq!(mine[0].1, sim.build_log(uuid));
+    }
+}
+
+/// `wait: false` with a list: every build started, none followed; `max_parallel` needs `wait`.
+#[test]
+fn build_without_waiting_starts_them_all() {
+    let sim = many_sim(3, |_| fast_profile());
+    let inv = Invocation::new(&sim).input("command", "build").input("worker", "w0,w1,w2").input("wait", "false");
+    let run = inv.run();
+    run.assert_code(0);
+    assert_eq!(sim.builds().len(), 3);
+    assert!(builds_output(&run).iter().all(|e| e["build_uuid"].is_string()));
+    assert_eq!(requests_matching(&sim, "GET", "/builds/builds/latest"), 0, "not followed");
+    inv.input("max_parallel", "1").run().assert_code(2);
+    assert_eq!(sim.builds().len(), 3);
+}

@@ -53,6 +53,11 @@ impl Tracker {
         f(&mut self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 
+    /// Forgets the previous build, so the next start's reconciliation is judged on its own.
+    pub fn reset(&self) {
+        self.with(|t| *t = Tracked::default());
+    }
+
     pub fn set_creating(&self, on: bool) {
         self.with(|t| t.creating = on);
     }

@@ -323,6 +323,18 @@ async fn follow_all(ctx: &Ctx, mode: &Mode<'_>, shared: &Shared) -> Result<()> {
             }
         }
 
+        if let Mode::Build(a) = mode
+            && !a.wait
+        {
+            ctx.console.info(&format!(
+                "Builds started; not waiting for them ({}). Follow them later with {} and the same `worker` list.",
+                hint::set(Key::Wait, "false"),
+                hint::command(crate::inputs::Command::Wait)
+            ));
+            summary_table(ctx, &entries);
+            return Ok(());
+        }
+
         // Status: one batched read per 20 Workers still of interest.
         let appear_open = tokio::time::Instant::now() < appear_until;
         let polled: Vec<ScriptTag> = entries

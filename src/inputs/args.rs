@@ -241,6 +241,13 @@ impl BuildArgs {
                 _ => return Err(InputError::new(Key::MaxParallel, "must be a whole number of at least 1")),
             },
         };
+        let wait = i.bool(Key::Wait, true)?;
+        if max_parallel.is_some() && !wait {
+            return Err(InputError::new(
+                Key::MaxParallel,
+                "holds builds back until others finish, which needs `wait: true`: unset one of them",
+            ));
+        }
         Ok(BuildArgs {
             worker: workers[0].clone(),
             workers,
@@ -252,7 +259,7 @@ impl BuildArgs {
             trigger,
             logs: i.bool(Key::Logs, true)?,
             cancel_on_abort: i.bool(Key::CancelOnAbort, true)?,
-            wait: i.bool(Key::Wait, true)?,
+            wait,
         })
     }
 }
