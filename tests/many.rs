@@ -271,3 +271,25 @@ fn build_without_waiting_starts_them_all() {
     inv.input("max_parallel", "1").run().assert_code(2);
     assert_eq!(sim.builds().len(), 3);
 }
+
+/// `wait` did not start the builds it follows: SIGINT leaves them running unless
+/// `cancel_on_abort: true`, which cancels every one still running.
+#[test]
+fn sigint_during_wait_cancels_nothing_unless_told() {
+    for (cancel, want) in [("false", "running"), ("true", "stopped")] {
+        let sim = many_sim(2, |_| BuildProfile { running_ms: 60_000, ..fast_profile() });
+        sim.push("w0", "main", A, Duration::ZERO);
+        sim.push("w1", "main", A, Duration::ZERO);
+        let inv = Invocation::new(&sim)
+            .input("command", "wait")
+            .input("commit", A)
+            .input("worker", "w0,w1")
+            .input("cancel_on_abort", cancel);
+        let mut child = inv.watch();
+        child.wait_for_line("[w1] running", Duration::from_secs(20));
+        child.signal("INT");
+        let (code, stdout, stderr) = child.wait(Duration::from_secs(20));
+        inv.collect(code, stdout, stderr, Duration::ZERO).assert_code(130);
+        assert!(sim.builds().iter().all(|b| b["status"] == want), "cancel_on_abort {cancel}: {:?}", sim.builds());
+    }
+}
