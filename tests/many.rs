@@ -293,3 +293,27 @@ fn sigint_during_wait_cancels_nothing_unless_told() {
         assert!(sim.builds().iter().all(|b| b["status"] == want), "cancel_on_abort {cancel}: {:?}", sim.builds());
     }
 }
+
+/// `worker: "*"`: every Worker whose build of the commit appears in the window, found through
+/// the batched read alone (no Worker's history is listed); the others are not part of the gate.
+#[test]
+fn star_follows_every_worker_that_built_the_commit() {
+    let sim = many_sim(4, |_| fast_profile());
+    let a = sim.push("w0", "main", A, Duration::ZERO);
+    let b = sim.push("w2", "main", A, Duration::from_millis(700));
+    sim.push("w3", "main", B, Duration::ZERO);
+    let run = Invocation::new(&sim)
+        .input("command", "wait")
+        .input("commit", A)
+        .input("worker", "*")
+        .input("appear_timeout", "2s")
+        .input("logs", "false")
+        .run();
+    run.assert_code(0);
+    let out = builds_output(&run);
+    let uuids: Vec<&str> = out.iter().filter_map(|e| e["build_uuid"].as_str()).collect();
+    assert_eq!(out.len(), 2, "{out:?}");
+    assert!(uuids.contains(&a.as_str()) && uuids.contains(&b.as_str()), "{out:?}");
+    assert_eq!(requests_matching(&sim, "GET", "/builds/workers/"), 0, "no history listed");
+    assert!(run.elapsed >= Duration::from_secs(2), "the whole appear window is watched");
+}
