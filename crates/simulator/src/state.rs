@@ -116,7 +116,7 @@ impl Build {
         (0..self.lines.len()).take_while(|k| self.release_at(*k, self.lines.len()) <= e).count()
     }
 
-    fn status(&self, now: Instant) -> (&'static str, Option<String>) {
+    pub(crate) fn status(&self, now: Instant) -> (&'static str, Option<String>) {
         let e = self.elapsed(now);
         let (stop_at, outcome) = self.stop();
         if e >= stop_at {
@@ -199,7 +199,24 @@ pub struct State {
     pub config: SimConfig,
     pub workers: Vec<Worker>,
     pub builds: Vec<Build>,
+    /// Repository connections made through `PUT /builds/repos/connections` (additions §E.3).
+    pub connections: Vec<Value>,
+    /// Build-time variables per trigger uuid (additions §E.2), secret values included: the API
+    /// stores them and never shows them back.
+    pub env_vars: std::collections::HashMap<String, std::collections::BTreeMap<String, EnvVar>>,
 }
+
+/// One build-time variable as stored.
+#[derive(Clone, Debug)]
+pub struct EnvVar {
+    pub value: String,
+    pub is_secret: bool,
+    pub created_on: String,
+}
+
+/// The account's build token: `GET /builds/tokens` lists it, and the seeded triggers carry it.
+pub const BUILD_TOKEN_UUID: &str = "6a9b5b5e-0c1a-4ad8-9a2f-2f2d2b2e2f21";
+pub const BUILD_TOKEN_NAME: &str = "workers-builds-token";
 
 /// A UUID derived from a seed, so a simulator seeded with the same tags answers with the same
 /// ids (tests compare runs across simulators).
@@ -238,8 +255,8 @@ fn triggers_for(tag: &str) -> Vec<Value> {
             "path_includes": ["*"],
             "path_excludes": [],
             "build_caching_enabled": true,
-            "build_token_name": "workers-builds-token",
-            "build_token_uuid": "6a9b5b5e-0c1a-4ad8-9a2f-2f2d2b2e2f21",
+            "build_token_name": BUILD_TOKEN_NAME,
+            "build_token_uuid": BUILD_TOKEN_UUID,
             "created_on": time::rfc3339(SystemTime::now()),
             "modified_on": time::rfc3339(SystemTime::now()),
             "deleted_on": null,
@@ -287,7 +304,13 @@ impl State {
                 }
             })
             .collect();
-        State { config, workers, builds: Vec::new() }
+        State {
+            config,
+            workers,
+            builds: Vec::new(),
+            connections: Vec::new(),
+            env_vars: std::collections::HashMap::new(),
+        }
     }
 
     pub(crate) fn worker_by_tag(&self, tag: &str) -> Option<&Worker> {
