@@ -23,6 +23,12 @@ pub struct Trigger {
     pub path_includes: Vec<String>,
     pub path_excludes: Vec<String>,
     pub deleted_on: Option<String>,
+    pub build_command: Option<String>,
+    pub deploy_command: Option<String>,
+    pub root_directory: Option<String>,
+    pub build_caching_enabled: Option<bool>,
+    pub build_token_uuid: Option<super::BuildTokenUuid>,
+    pub repo_connection: Option<super::builds_config::RepoConnection>,
 }
 
 impl Trigger {
