@@ -28,6 +28,7 @@ pub struct Trigger {
     pub root_directory: Option<String>,
     pub build_caching_enabled: Option<bool>,
     pub build_token_uuid: Option<super::BuildTokenUuid>,
+    pub build_token_name: Option<String>,
     pub repo_connection: Option<super::builds_config::RepoConnection>,
 }
 

@@ -66,6 +66,8 @@ pub struct CreateTrigger<'a> {
 #[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
 pub struct UpdateTrigger {
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub trigger_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub build_command: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deploy_command: Option<String>,
@@ -110,7 +112,11 @@ impl Client {
     /// The account's build tokens (first page of 50: an account has a handful).
     pub async fn list_build_tokens(&self) -> Result<Vec<BuildToken>, ApiError> {
         let query = TokensQuery { page: 1, per_page: 50 };
-        Ok(self.get::<Option<Vec<BuildToken>>, _>(&path(&["builds", "tokens"]), &query).await?.result.unwrap_or_default())
+        Ok(self
+            .get::<Option<Vec<BuildToken>>, _>(&path(&["builds", "tokens"]), &query)
+            .await?
+            .result
+            .unwrap_or_default())
     }
 
     /// Create-or-update: the same repository gives the same connection (§E.3).

@@ -4,10 +4,14 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+
 use super::bindings::{self, Bindings, Keep};
+use super::builds_config::{self, BuildsConfig, ConnectionSpec};
 use super::bundle::{self, ModuleFile};
 use super::{Command, InputError, Inputs, Key, hint, rules};
 use crate::ci::outputs::FileFormat;
+use crate::cloudflare::builds_config::ConnectionRequest;
 use crate::cloudflare::deployments::DeploymentVersion;
 use crate::cloudflare::{BuildUuid, VersionId, WorkerName};
 
@@ -84,7 +88,7 @@ pub fn command(positional: Option<Command>, i: &Inputs) -> Result<Command, Input
         (Some(c), _) => Ok(c),
         (None, None) => Ok(Command::Build),
         (None, Some(c)) => Command::parse(c)
-            .ok_or_else(|| InputError::new(Key::Command, "must be `build`, `wait`, `version` or `deploy`")),
+            .ok_or_else(|| InputError::new(Key::Command, "must be `build`, `wait`, `version`, `deploy` or `setup`")),
     }
 }
 
@@ -186,6 +190,122 @@ fn message(i: &Inputs) -> Result<Option<String>, InputError> {
         )),
         other => Ok(other.map(str::to_owned)),
     }
+}
+
+/// `setup`: the file, read and checked, with the connection and secret values filled in from
+/// the environment.
+#[derive(Debug)]
+pub struct SetupArgs {
+    pub config: BuildsConfig,
+    /// The connection to upsert: from `[connection]`, its gaps filled from the runner's
+    /// `GITHUB_REPOSITORY*`; `None` when the file has no `[connection]` and the runner does
+    /// not say (the existing triggers' connection is then kept).
+    pub connection: Option<ConnectionRequest>,
+    /// Secret values by (trigger index, name), for the secrets whose variable is set.
+    pub secret_values: BTreeMap<(usize, String), String>,
+    pub dry_run: bool,
+    pub check: bool,
+    pub prune: bool,
+}
+
+impl SetupArgs {
+    pub fn from_inputs(i: &Inputs, env: &dyn Fn(&str) -> Option<String>) -> Result<SetupArgs, InputError> {
+        let path = i.path(Key::BuildsConfig).unwrap_or_else(|| PathBuf::from("workers-builds.toml"));
+        let config = builds_config::load(&path)?;
+        let file = path.display().to_string();
+        let require = i.bool(Key::RequireSecrets, false)?;
+        let mut secret_values = BTreeMap::new();
+        for (t, trigger) in config.triggers.iter().enumerate() {
+            for (name, line) in &trigger.secrets {
+                match env(name).filter(|v| !v.is_empty()) {
+                    Some(v) => {
+                        secret_values.insert((t, name.clone()), v);
+                    }
+                    None if require => {
+                        let at = line.map_or_else(|| file.clone(), |l| format!("{file}:{l}"));
+                        let n = trigger.secrets.iter().position(|(s, _)| s == name).unwrap_or(0);
+                        return Err(InputError::new(
+                            Key::RequireSecrets,
+                            format!(
+                                "{at}: key `triggers[{t}].secrets[{n}]`: the environment variable {name} is unset or empty; \
+                                 pass it to the step (`env: {name}: ${{{{ secrets.{name} }}}}`) or drop {}",
+                                hint::set(Key::RequireSecrets, "true")
+                            ),
+                        ));
+                    }
+                    None => {}
+                }
+            }
+        }
+        let connection = match &config.connection {
+            Some(c) => Some(connection_from(c, env, &file)?),
+            None => {
+                connection_from(&ConnectionSpec { provider: "github".into(), ..ConnectionSpec::default() }, env, &file)
+                    .ok()
+            }
+        };
+        Ok(SetupArgs {
+            connection,
+            secret_values,
+            dry_run: i.bool(Key::DryRun, false)?,
+            check: i.bool(Key::Check, false)?,
+            prune: i.bool(Key::Prune, false)?,
+            config,
+        })
+    }
+
+    pub fn secrets(&self) -> impl Iterator<Item = &str> {
+        self.secret_values.values().map(String::as_str)
+    }
+}
+
+/// `[connection]` with its gaps filled from the runner: `GITHUB_REPOSITORY` (`owner/name`),
+/// `GITHUB_REPOSITORY_ID`, `GITHUB_REPOSITORY_OWNER`, `GITHUB_REPOSITORY_OWNER_ID` (GitHub only).
+fn connection_from(
+    c: &ConnectionSpec,
+    env: &dyn Fn(&str) -> Option<String>,
+    file: &str,
+) -> Result<ConnectionRequest, InputError> {
+    let github = c.provider == "github";
+    let from_env = |k: &str| if github { env(k).filter(|v| !v.is_empty()) } else { None };
+    let repo_from_env = from_env("GITHUB_REPOSITORY").and_then(|r| r.split_once('/').map(|(_, n)| n.to_owned()));
+    let fields = [
+        (
+            "account_id",
+            c.account_id.clone().or_else(|| from_env("GITHUB_REPOSITORY_OWNER_ID")),
+            "GITHUB_REPOSITORY_OWNER_ID",
+        ),
+        (
+            "account_name",
+            c.account_name.clone().or_else(|| from_env("GITHUB_REPOSITORY_OWNER")),
+            "GITHUB_REPOSITORY_OWNER",
+        ),
+        ("repo_id", c.repo_id.clone().or_else(|| from_env("GITHUB_REPOSITORY_ID")), "GITHUB_REPOSITORY_ID"),
+        ("repo_name", c.repo_name.clone().or(repo_from_env), "GITHUB_REPOSITORY"),
+    ];
+    let mut got = Vec::new();
+    for (key, value, var) in fields {
+        match value {
+            Some(v) => got.push(v),
+            None => {
+                let at = c.line.map_or_else(|| file.to_owned(), |l| format!("{file}:{l}"));
+                let runner = if github { format!(" (on GitHub Actions it defaults to {var})") } else { String::new() };
+                return Err(InputError::new(
+                    Key::BuildsConfig,
+                    format!("{at}: key `connection.{key}`: is missing{runner}: add it to `[connection]`"),
+                ));
+            }
+        }
+    }
+    let [account_id, account_name, repo_id, repo_name]: [String; 4] =
+        got.try_into().unwrap_or_else(|_| unreachable!("four fields"));
+    Ok(ConnectionRequest {
+        provider_type: c.provider.clone(),
+        provider_account_id: account_id,
+        provider_account_name: account_name,
+        repo_id,
+        repo_name,
+    })
 }
 
 #[derive(Debug)]

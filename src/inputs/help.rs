@@ -79,6 +79,7 @@ pub fn exits_of(c: Command) -> Vec<Exit> {
                 matches!(c, Command::Build | Command::Wait)
             }
             Exit::NoBuild => c == Command::Wait,
+            Exit::Drift => c == Command::Setup,
             _ => true,
         })
         .collect()

@@ -17,6 +17,7 @@
 pub mod args;
 pub mod argv;
 pub mod bindings;
+pub mod builds_config;
 pub mod bundle;
 pub mod help;
 pub mod hint;
@@ -33,10 +34,11 @@ pub enum Command {
     Wait,
     Version,
     Deploy,
+    Setup,
 }
 
 impl Command {
-    pub const ALL: [Command; 4] = [Command::Build, Command::Wait, Command::Version, Command::Deploy];
+    pub const ALL: [Command; 5] = [Command::Build, Command::Wait, Command::Version, Command::Deploy, Command::Setup];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -44,6 +46,7 @@ impl Command {
             Command::Wait => "wait",
             Command::Version => "version",
             Command::Deploy => "deploy",
+            Command::Setup => "setup",
         }
     }
 
@@ -58,11 +61,14 @@ impl Command {
             Command::Wait => "follow the build Cloudflare's Git integration started for a commit (or `build_uuid`)",
             Command::Version => "upload a Version of a Worker from a directory of modules; optionally deploy it",
             Command::Deploy => "send traffic to one or two Versions, or roll back",
+            Command::Setup => {
+                "converge a Worker's Workers Builds configuration (connection, triggers, build variables) to `builds_config`"
+            }
         }
     }
 }
 
-use Command::{Build, Deploy, Version, Wait};
+use Command::{Build, Deploy, Setup, Version, Wait};
 
 /// How an input takes its value on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,7 +93,9 @@ pub struct InputSpec {
     pub help: &'static str,
 }
 
-const ALL: &[Command] = &[Build, Wait, Version, Deploy];
+const ALL: &[Command] = &[Build, Wait, Version, Deploy, Setup];
+/// The commands that name their Worker in an input (`setup` names it in its file).
+const WITH_WORKER: &[Command] = &[Build, Wait, Version, Deploy];
 const BUILDS: &[Command] = &[Build, Wait];
 
 /// Declares [`Key`] and [`INPUTS`] from one list, so a key exists exactly when its input does
@@ -106,14 +114,14 @@ macro_rules! inputs {
 #[rustfmt::skip]
 inputs! {
     Command => InputSpec { name: "command", kind: Kind::Value, commands: ALL, default: "build", fallback: &[], secret: false,
-        help: "What to do: `build`, `wait`, `version` or `deploy` (may also be the first argument)." },
+        help: "What to do: `build`, `wait`, `version`, `deploy` or `setup` (may also be the first argument)." },
     ApiToken => InputSpec { name: "api_token", kind: Kind::Value, commands: ALL, default: "", fallback: &["CLOUDFLARE_API_TOKEN"], secret: true,
         help: "Cloudflare API token (required). Builds needs a user-scoped token with Workers Builds Configuration: Edit and Workers Scripts: Read; version/deploy need Workers Scripts: Edit." },
     AccountId => InputSpec { name: "account_id", kind: Kind::Value, commands: ALL, default: "", fallback: &["CLOUDFLARE_ACCOUNT_ID"], secret: false,
         help: "Cloudflare account id, 32 hex characters (required)." },
     ApiUrl => InputSpec { name: "api_url", kind: Kind::Value, commands: ALL, default: "https://api.cloudflare.com/client/v4", fallback: &["CLOUDFLARE_API_BASE_URL"], secret: false,
         help: "API base URL. Plain http is accepted only for loopback (the simulator)." },
-    Worker => InputSpec { name: "worker", kind: Kind::Value, commands: ALL, default: "", fallback: &[], secret: false,
+    Worker => InputSpec { name: "worker", kind: Kind::Value, commands: WITH_WORKER, default: "", fallback: &[], secret: false,
         help: "Worker name (required). `build`/`wait` also take its 32-hex tag, `version`/`deploy` its id." },
     Branch => InputSpec { name: "branch", kind: Kind::Value, commands: BUILDS, default: "$GITHUB_HEAD_REF, else $GITHUB_REF_NAME", fallback: &[], secret: false,
         help: "Branch to build; picks the trigger." },
@@ -175,6 +183,16 @@ inputs! {
         help: "Deploy even where Cloudflare would block it (e.g. rolling back past a secret change)." },
     Rollback => InputSpec { name: "rollback", kind: Kind::Switch, commands: &[Deploy], default: "false", fallback: &[], secret: false,
         help: "Deploy the version at 100 % in the newest earlier deployment, as wrangler rollback does (instead of `versions`)." },
+    BuildsConfig => InputSpec { name: "builds_config", kind: Kind::Value, commands: &[Setup], default: "workers-builds.toml", fallback: &[], secret: false,
+        help: "The Workers Builds configuration file (TOML, or JSON when it ends in `.json`); see README for its keys." },
+    DryRun => InputSpec { name: "dry_run", kind: Kind::Switch, commands: &[Setup], default: "false", fallback: &[], secret: false,
+        help: "Print the plan and change nothing (exit 0)." },
+    Check => InputSpec { name: "check", kind: Kind::Switch, commands: &[Setup], default: "false", fallback: &[], secret: false,
+        help: "Print the plan, change nothing, and exit 8 when Cloudflare differs from the file (a pull-request check)." },
+    Prune => InputSpec { name: "prune", kind: Kind::Switch, commands: &[Setup], default: "false", fallback: &[], secret: false,
+        help: "Delete triggers and build variables the file does not list (otherwise they are left alone)." },
+    RequireSecrets => InputSpec { name: "require_secrets", kind: Kind::Switch, commands: &[Setup], default: "false", fallback: &[], secret: false,
+        help: "Fail before any request when a listed secret's environment variable is unset (otherwise that secret is left as it is, with a notice)." },
 }
 
 impl Key {
@@ -225,6 +243,9 @@ pub const OUTPUTS: &[OutputSpec] = &[
     OutputSpec { name: "version_url", commands: &[Version], help: "`version`: its preview URL, only when Cloudflare returns one (preview URLs on)" },
     OutputSpec { name: "deployment_id", commands: &[Version, Deploy], help: "`version` with `deploy`, and `deploy`: the deployment created" },
     OutputSpec { name: "workers_dev_url", commands: &[Version, Deploy], help: "`version`/`deploy`: the workers.dev URL, only when the Worker is on workers.dev" },
+    OutputSpec { name: "trigger_uuids", commands: &[Setup], help: "`setup`: JSON object, trigger name → uuid, of the file's triggers that exist" },
+    OutputSpec { name: "changes", commands: &[Setup], help: "`setup`: how many writes the plan has (made, or to make with `dry_run`/`check`)" },
+    OutputSpec { name: "plan", commands: &[Setup], help: "`setup`: the plan as JSON (secret values never included)" },
 ];
 
 /// What an [`InputError`] is about.
