@@ -44,7 +44,7 @@ pub struct BuildToken {
     pub build_token_name: Option<String>,
 }
 
-/// `POST /builds/triggers` (§3.2 CreateTriggerRequest: all required but caching).
+/// `POST /builds/triggers` (§3.2 `CreateTriggerRequest`: all required but caching).
 #[derive(Clone, Debug, Serialize)]
 pub struct CreateTrigger<'a> {
     pub external_script_id: &'a ScriptTag,

@@ -255,35 +255,32 @@ pub async fn run(ctx: &Ctx, args: SetupArgs) -> Result<()> {
     let mut uuids: BTreeMap<String, TriggerUuid> = BTreeMap::new();
     let known: BTreeSet<TriggerUuid> = before.iter().map(|t| t.trigger_uuid.clone()).collect();
     for tp in &triggers {
-        let uuid = match &tp.existing {
-            Some(t) => {
-                if tp.update != UpdateTrigger::default() {
-                    let mut update = tp.update.clone();
-                    if update.build_token_uuid.is_some() {
-                        update.build_token_uuid = Some(build_token(ctx, token_wanted, &before).await?);
-                    }
-                    ctx.client
-                        .update_trigger(&t.trigger_uuid, &update)
-                        .await
-                        .map_err(|e| api_failure(e, &format!("update trigger `{}`", tp.spec.name), Area::Builds))?;
+        let uuid = if let Some(t) = &tp.existing {
+            if tp.update != UpdateTrigger::default() {
+                let mut update = tp.update.clone();
+                if update.build_token_uuid.is_some() {
+                    update.build_token_uuid = Some(build_token(ctx, token_wanted, &before).await?);
                 }
-                t.trigger_uuid.clone()
+                ctx.client
+                    .update_trigger(&t.trigger_uuid, &update)
+                    .await
+                    .map_err(|e| api_failure(e, &format!("update trigger `{}`", tp.spec.name), Area::Builds))?;
             }
-            None => {
-                let Some(conn) = connection_uuid.as_ref() else {
-                    return Err(Error::Input(crate::inputs::InputError::new(
-                        Key::BuildsConfig,
-                        format!(
-                            "{}: trigger `{}` must be created and needs a repository connection: add `[connection]` \
+            t.trigger_uuid.clone()
+        } else {
+            let Some(conn) = connection_uuid.as_ref() else {
+                return Err(Error::Input(crate::inputs::InputError::new(
+                    Key::BuildsConfig,
+                    format!(
+                        "{}: trigger `{}` must be created and needs a repository connection: add `[connection]` \
                              (on GitHub Actions its fields default from GITHUB_REPOSITORY*)",
-                            config.file.display(),
-                            tp.spec.name
-                        ),
-                    )));
-                };
-                let token = token.as_ref().unwrap_or_else(|| unreachable!("resolved when a create is planned"));
-                create_trigger(ctx, &tag, token, conn, tp.spec, &known).await?.trigger_uuid
-            }
+                        config.file.display(),
+                        tp.spec.name
+                    ),
+                )));
+            };
+            let token = token.as_ref().unwrap_or_else(|| unreachable!("resolved when a create is planned"));
+            create_trigger(ctx, &tag, token, conn, tp.spec, &known).await?.trigger_uuid
         };
         uuids.insert(tp.spec.name.clone(), uuid);
     }

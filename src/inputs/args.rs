@@ -285,17 +285,15 @@ fn connection_from(
     ];
     let mut got = Vec::new();
     for (key, value, var) in fields {
-        match value {
-            Some(v) => got.push(v),
-            None => {
-                let at = c.line.map_or_else(|| file.to_owned(), |l| format!("{file}:{l}"));
-                let runner = if github { format!(" (on GitHub Actions it defaults to {var})") } else { String::new() };
-                return Err(InputError::new(
-                    Key::BuildsConfig,
-                    format!("{at}: key `connection.{key}`: is missing{runner}: add it to `[connection]`"),
-                ));
-            }
-        }
+        let Some(v) = value else {
+            let at = c.line.map_or_else(|| file.to_owned(), |l| format!("{file}:{l}"));
+            let runner = if github { format!(" (on GitHub Actions it defaults to {var})") } else { String::new() };
+            return Err(InputError::new(
+                Key::BuildsConfig,
+                format!("{at}: key `connection.{key}`: is missing{runner}: add it to `[connection]`"),
+            ));
+        };
+        got.push(v);
     }
     let [account_id, account_name, repo_id, repo_name]: [String; 4] =
         got.try_into().unwrap_or_else(|_| unreachable!("four fields"));

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use super::{InputError, Key};
 
-/// A value as read, with the line it starts on (`None` in JSON, which serde_json does not
+/// A value as read, with the line it starts on (`None` in JSON, which `serde_json` does not
 /// locate; JSON messages then name the key path alone).
 #[derive(Debug)]
 struct Node {
@@ -101,7 +101,7 @@ pub fn load(path: &Path) -> Result<BuildsConfig, InputError> {
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1
+    text.get(..offset).unwrap_or(text).matches('\n').count() + 1
 }
 
 fn parse_toml(text: &str, file: &str) -> Result<Node, InputError> {
@@ -117,8 +117,7 @@ fn parse_toml(text: &str, file: &str) -> Result<Node, InputError> {
         let value = match v.get_ref() {
             DeValue::String(s) => Val::Str(s.to_string()),
             DeValue::Boolean(b) => Val::Bool(*b),
-            DeValue::Integer(_) => Val::Other("a number"),
-            DeValue::Float(_) => Val::Other("a number"),
+            DeValue::Integer(_) | DeValue::Float(_) => Val::Other("a number"),
             DeValue::Datetime(_) => Val::Other("a date"),
             DeValue::Array(a) => Val::Arr(a.iter().map(|x| conv(text, x)).collect()),
             DeValue::Table(t) => Val::Table(

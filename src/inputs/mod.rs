@@ -61,9 +61,7 @@ impl Command {
             Command::Wait => "follow the build Cloudflare's Git integration started for a commit (or `build_uuid`)",
             Command::Version => "upload a Version of a Worker from a directory of modules; optionally deploy it",
             Command::Deploy => "send traffic to one or two Versions, or roll back",
-            Command::Setup => {
-                "converge a Worker's Workers Builds configuration (connection, triggers, build variables) to `builds_config`"
-            }
+            Command::Setup => "make a Worker's Builds connection, triggers and build variables match `builds_config`",
         }
     }
 }

@@ -78,7 +78,7 @@ fn is_str_list(v: &Value) -> bool {
     v.as_array().is_some_and(|a| a.iter().all(Value::is_string))
 }
 
-/// §3.10/§E.3: every field required; `provider_type` one of the SCMProviderType values (§3.1).
+/// §3.10/§E.3: every field required; `provider_type` one of the `SCMProviderType` values (§3.1).
 /// The upsert key is INFERRED (§E.3): provider, account id and repo id.
 fn upsert_connection(state: &mut State, body: &[u8]) -> Reply {
     let Some(o) = body_object(body) else { return envelope::builds_invalid("Invalid request body") };
@@ -118,7 +118,7 @@ fn upsert_connection(state: &mut State, body: &[u8]) -> Reply {
 const LISTS: [&str; 4] = ["branch_includes", "branch_excludes", "path_includes", "path_excludes"];
 const STRINGS: [&str; 4] = ["trigger_name", "build_command", "deploy_command", "root_directory"];
 
-/// §3.2/§E.1 CreateTriggerRequest: everything required but `build_caching_enabled`; a missing
+/// §3.2/§E.1 `CreateTriggerRequest`: everything required but `build_caching_enabled`; a missing
 /// `build_token_uuid` is the documented `[12002] Invalid request body` (§3.2, docs issue #30064).
 fn create_trigger(state: &mut State, body: &[u8]) -> Reply {
     let Some(o) = body_object(body) else { return envelope::builds_invalid("Invalid request body") };
@@ -164,7 +164,7 @@ fn trigger_mut<'s>(state: &'s mut State, uuid: &str) -> Option<&'s mut Value> {
     state.workers.iter_mut().flat_map(|w| w.triggers.iter_mut()).find(|t| t["trigger_uuid"] == uuid)
 }
 
-/// §3.2/§E.1 UpdateTriggerRequest: every field optional, each of its type; unknown fields are
+/// §3.2/§E.1 `UpdateTriggerRequest`: every field optional, each of its type; unknown fields are
 /// refused (INFERRED: the simulator is not more lenient than a strict schema).
 fn update_trigger(state: &mut State, uuid: &str, body: &[u8]) -> Reply {
     let Some(o) = body_object(body) else { return envelope::builds_invalid("Invalid request body") };
