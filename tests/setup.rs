@@ -124,7 +124,7 @@ fn from_an_empty_account_it_creates_the_connection_the_triggers_and_their_variab
         w[3].starts_with("PATCH ") && w[4].starts_with("PATCH ") && w[4].ends_with("/environment_variables"),
         "{w:#?}"
     );
-    eprintln!("full create: {} requests ({} writes)", sim.requests().len(), w.len());
+    eprintln!("full create: {} requests ({} writes)\n{}", sim.requests().len(), w.len(), run.stdout);
 }
 
 #[test]
@@ -250,4 +250,44 @@ fn bad_files_exit_2_naming_file_line_and_key_with_no_request() {
         run.stdout
     );
     assert_eq!(sim.requests().len(), 0, "no request sent");
+}
+
+/// README's example file is valid as written, and what it plans on an empty Worker is what
+/// README says.
+#[test]
+fn the_readme_example_file_is_valid() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("### Keep your Workers Builds configuration in the repository").expect("README section");
+    let open = start + readme[start..].find("```toml\n").unwrap() + "```toml\n".len();
+    let file = &readme[open..open + readme[open..].find("```").unwrap()];
+    let sim = empty_sim();
+    let run = setup(&sim, file).input("dry_run", "true").run();
+    run.assert_code(0);
+    assert_eq!(writes(&sim, 0), Vec::<String>::new());
+    // connection, trigger, NODE_ENV (the secret's variable is unset: `missing`, no write).
+    assert_eq!(run.output("changes"), Some("3"), "{}", run.stdout);
+}
+
+/// The JSON Schema for editors names exactly the keys the file may have.
+#[test]
+fn the_json_schema_matches_the_keys_setup_reads() {
+    use workers_ci::inputs::builds_config::{CONNECTION, TOP, TRIGGER};
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema/workers-builds.schema.json")).unwrap();
+    let schema: Value = serde_json::from_str(&text).unwrap();
+    let keys = |v: &Value| {
+        let mut k: Vec<String> = v["properties"].as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    let sorted = |s: &[&str]| {
+        let mut k: Vec<String> = s.iter().map(|x| (*x).to_owned()).collect();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&schema), sorted(TOP));
+    assert_eq!(keys(&schema["properties"]["connection"]), sorted(CONNECTION));
+    assert_eq!(keys(&schema["$defs"]["trigger"]), sorted(TRIGGER));
+    assert_eq!(schema["additionalProperties"], false);
+    assert_eq!(schema["$defs"]["trigger"]["additionalProperties"], false);
 }

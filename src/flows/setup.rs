@@ -326,8 +326,23 @@ fn same_connection(want: &ConnectionRequest, have: &RepoConnection) -> bool {
         && have.repo_name.as_deref() == Some(want.repo_name.as_str())
 }
 
+/// The Worker's live triggers. A Worker without Builds configuration may answer 404 (the
+/// contract documents no answer for it; docs/api-assumptions.md row 24), which is "no triggers"
+/// for a Worker whose tag was just looked up; but taken wrongly it would duplicate every
+/// trigger, so it counts only when a second read says the same.
 async fn list_live(ctx: &Ctx, tag: &ScriptTag, worker: &str) -> Result<Vec<Trigger>> {
-    let all = ctx.client.list_triggers(tag).await.map_err(|e| triggers_failure(e, worker))?;
+    let all = match ctx.client.list_triggers(tag).await {
+        Ok(all) => all,
+        Err(e) if e.is_not_found() => {
+            ctx.sleep(ctx.pace.of(std::time::Duration::from_secs(1))).await;
+            match ctx.client.list_triggers(tag).await {
+                Ok(all) => all,
+                Err(e) if e.is_not_found() => Vec::new(),
+                Err(e) => return Err(triggers_failure(e, worker)),
+            }
+        }
+        Err(e) => return Err(triggers_failure(e, worker)),
+    };
     Ok(all.into_iter().filter(|t| t.deleted_on.is_none()).collect())
 }
 
@@ -584,7 +599,10 @@ async fn create_trigger(
         Area::Builds,
         || ctx.client.create_trigger(&body),
         || async {
-            let now = ctx.client.list_triggers(tag).await?;
+            let now = match ctx.client.list_triggers(tag).await {
+                Err(e) if e.is_not_found() => Vec::new(),
+                other => other?,
+            };
             Ok(now.into_iter().find(|t| {
                 t.deleted_on.is_none() && !known.contains(&t.trigger_uuid) && t.name().eq_ignore_ascii_case(&spec.name)
             }))

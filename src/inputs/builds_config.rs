@@ -161,9 +161,10 @@ struct Checker<'a> {
     file: &'a str,
 }
 
-const TOP: &[&str] = &["$schema", "worker", "build_token", "connection", "triggers"];
-const CONNECTION: &[&str] = &["provider", "account_id", "account_name", "repo_id", "repo_name"];
-const TRIGGER: &[&str] = &[
+/// The keys each table of the file may have (the JSON Schema in `schema/` is checked against them).
+pub const TOP: &[&str] = &["$schema", "worker", "build_token", "connection", "triggers"];
+pub const CONNECTION: &[&str] = &["provider", "account_id", "account_name", "repo_id", "repo_name"];
+pub const TRIGGER: &[&str] = &[
     "name",
     "branch_includes",
     "branch_excludes",

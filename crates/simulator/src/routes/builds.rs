@@ -16,10 +16,10 @@ use crate::{random, time};
 pub fn route(state: &mut State, req: &Request) -> Option<Reply> {
     let reply = match (req.method, req.segs.as_slice()) {
         ("GET", ["builds", "workers", tag, "triggers"]) => match state.worker_by_tag(tag) {
-            // §3.2: a `TriggerResponse[]`, empty for a Worker without triggers; 404 only for a
-            // tag that names no Worker.
-            Some(w) => envelope::reply(Value::Array(w.triggers.clone())),
-            None => envelope::builds_not_found(),
+            // INFERRED: a Worker without triggers (no Builds configuration) answers 404 like an
+            // unknown tag (§3.2 documents neither; docs/api-assumptions.md row 24).
+            Some(w) if !w.triggers.is_empty() => envelope::reply(Value::Array(w.triggers.clone())),
+            _ => envelope::builds_not_found(),
         },
         ("POST", ["builds", "triggers", trigger_uuid, "builds"]) => start(state, trigger_uuid, req.body),
         ("GET", ["builds", "workers", tag, "builds"]) => list(state, tag, req),
