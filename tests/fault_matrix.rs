@@ -30,6 +30,9 @@ enum Cmd {
     Setup,
     /// `setup` on a Worker without triggers: the build token lookup and first creates.
     SetupFresh,
+    /// `env` setting a plain and a secret variable and unsetting one.
+    Env,
+    PurgeCache,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -171,6 +174,17 @@ fn prepare(sim: &Simulator, cmd: Cmd) -> Invocation {
             setup_invocation(sim, SETUP_AFTER).input("prune", "true")
         }
         Cmd::SetupFresh => setup_invocation(sim, SETUP_AFTER),
+        Cmd::Env => {
+            let base = || {
+                Invocation::new(sim).without("commit").input("command", "env").input("trigger", "Deploy default branch")
+            };
+            base().input("set", "OLD=x").run().assert_code(0);
+            base()
+                .input("set", "NODE_ENV=production")
+                .input("set_secret", "NPM_TOKEN=npm-secret-value")
+                .input("unset", "OLD")
+        }
+        Cmd::PurgeCache => Invocation::new(sim).without("commit").input("command", "purge-cache"),
     }
 }
 
@@ -204,8 +218,7 @@ fn observe(sim: &Simulator, run: &Run) -> Result {
 
 /// The clean run of each command, once per test binary.
 fn baseline(cmd: Cmd) -> &'static Result {
-    static CELLS: [OnceLock<Result>; 6] =
-        [OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    static CELLS: [OnceLock<Result>; 8] = [const { OnceLock::new() }; 8];
     CELLS[cmd as usize].get_or_init(|| {
         let sim = matrix_sim(cmd);
         let run = prepare(&sim, cmd).run();
@@ -244,6 +257,8 @@ const OVERRIDES: &[(&str, &str, Expect)] = &[
     // configuration yet": one injected 404 is outvoted by the second read.
     ("setup_triggers", "status_404", Expect::Survive),
     ("setupfresh_triggers", "status_404", Expect::Survive),
+    // `unset` asks for the variable to be gone: a 404 says it is.
+    ("env_unset", "status_404", Expect::Survive),
 ];
 
 fn expectation(endpoint: &str, fault: &str, default: Expect) -> Expect {
@@ -372,6 +387,11 @@ fault_matrix! {
         setupfresh_connection => SetupFresh "PUT" "/builds/repos/connections";
         setupfresh_trigger_create => SetupFresh "POST" "/builds/triggers";
         setupfresh_vars_set => SetupFresh "PATCH" "/environment_variables";
+        env_triggers => Env "GET" "/triggers";
+        env_set => Env "PATCH" "/environment_variables";
+        env_unset => Env "DELETE" "/environment_variables/";
+        purgecache_triggers => PurgeCache "GET" "/triggers";
+        purgecache_purge => PurgeCache "POST" "/purge_build_cache";
     }
     faults {
         status_429_retry_after: status(429, 10429, Some(1)) => Survive;

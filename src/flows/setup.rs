@@ -20,7 +20,7 @@ use crate::cloudflare::builds_config::{
 };
 use crate::cloudflare::{ApiError, BuildTokenUuid, RepoConnectionUuid, ScriptTag, TriggerUuid};
 use crate::error::{Error, Result};
-use crate::inputs::args::SetupArgs;
+use crate::inputs::args::{EnvArgs, PurgeCacheArgs, SetupArgs};
 use crate::inputs::builds_config::TriggerSpec;
 use crate::inputs::{Key, hint};
 
@@ -672,4 +672,85 @@ where
         }
     }
     Err(api_failure(last.unwrap_or_else(|| unreachable!("set on every retried attempt")), what, Area::Builds))
+}
+
+/// The trigger an input names (uuid or name), or the one that builds `branch`.
+async fn named_trigger(
+    ctx: &Ctx,
+    worker: &str,
+    wanted: Option<&str>,
+    branch: Option<&str>,
+) -> Result<(ScriptTag, Trigger)> {
+    let (tag, worker) = resolve_tag(ctx, worker).await?;
+    let triggers = ctx.client.list_triggers(&tag).await.map_err(|e| triggers_failure(e, &worker))?;
+    let t = super::build::pick_trigger(&triggers, wanted, branch.unwrap_or_default())?;
+    Ok((tag, t.clone()))
+}
+
+/// `env`: one upsert for everything set (others are kept, §E.2), then a delete per `unset`.
+pub async fn env(ctx: &Ctx, args: EnvArgs) -> Result<()> {
+    let (_, t) = named_trigger(ctx, &args.worker, Some(&args.trigger), None).await?;
+    let name = t.name().to_owned();
+    let mut body = BTreeMap::new();
+    for (k, v) in &args.set {
+        body.insert(k.clone(), EnvVarValue { is_secret: false, value: v.clone() });
+    }
+    for (k, v) in &args.set_secret {
+        body.insert(k.clone(), EnvVarValue { is_secret: true, value: v.clone() });
+    }
+    if !body.is_empty() {
+        ctx.client
+            .set_env_vars(&t.trigger_uuid, &body)
+            .await
+            .map_err(|e| api_failure(e, &format!("set the build variables of trigger `{name}`"), Area::Builds))?;
+    }
+    let mut gone = Vec::new();
+    for k in &args.unset {
+        match ctx.client.delete_env_var(&t.trigger_uuid, k).await {
+            Ok(()) => gone.push(k.as_str()),
+            // Already absent is what `unset` asks for; but a 404 is believed only when the
+            // variables list agrees (otherwise the delete is sent once more).
+            Err(e) if e.is_not_found() => {
+                let still = ctx.client.env_vars(&t.trigger_uuid).await.map_err(|e| {
+                    api_failure(e, &format!("read the build variables of trigger `{name}`"), Area::Builds)
+                })?;
+                if still.contains_key(k) {
+                    delete_var(ctx, &t.trigger_uuid, k, &name).await?;
+                }
+                gone.push(k.as_str());
+            }
+            Err(e) if e.may_have_applied() || e.is_retryable() => {
+                delete_var(ctx, &t.trigger_uuid, k, &name).await?;
+                gone.push(k.as_str());
+            }
+            Err(e) => {
+                return Err(api_failure(e, &format!("delete build variable {k} of trigger `{name}`"), Area::Builds));
+            }
+        }
+    }
+    let list = |keys: Vec<&str>| if keys.is_empty() { "none".to_owned() } else { keys.join(", ") };
+    let set = list(args.set.keys().map(String::as_str).collect());
+    let secrets = list(args.set_secret.keys().map(String::as_str).collect());
+    ctx.console.info(&format!("trigger `{name}`: set {set}; secrets set {secrets}; unset {}", list(gone.clone())));
+    ctx.output("trigger_uuid", t.trigger_uuid.as_str());
+    ctx.summary(|s| {
+        s.row("Trigger", &name);
+        s.row("Set", &set);
+        s.row("Secrets set", &secrets);
+        s.row("Unset", &list(gone));
+    });
+    Ok(())
+}
+
+/// `purge-cache`: purging twice leaves what purging once does, so the client retries it.
+pub async fn purge_cache(ctx: &Ctx, args: PurgeCacheArgs) -> Result<()> {
+    let (_, t) = named_trigger(ctx, &args.worker, args.trigger.as_deref(), args.branch.as_deref()).await?;
+    ctx.client
+        .purge_build_cache(&t.trigger_uuid)
+        .await
+        .map_err(|e| api_failure(e, &format!("purge the build cache of trigger `{}`", t.name()), Area::Builds))?;
+    ctx.console.info(&format!("trigger `{}`: build cache purged", t.name()));
+    ctx.output("trigger_uuid", t.trigger_uuid.as_str());
+    ctx.summary(|s| s.row("Build cache purged", t.name()));
+    Ok(())
 }

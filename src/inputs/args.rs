@@ -87,8 +87,12 @@ pub fn command(positional: Option<Command>, i: &Inputs) -> Result<Command, Input
     match (positional, i.get(Key::Command)) {
         (Some(c), _) => Ok(c),
         (None, None) => Ok(Command::Build),
-        (None, Some(c)) => Command::parse(c)
-            .ok_or_else(|| InputError::new(Key::Command, "must be `build`, `wait`, `version`, `deploy` or `setup`")),
+        (None, Some(c)) => Command::parse(c).ok_or_else(|| {
+            InputError::new(
+                Key::Command,
+                "must be `build`, `wait`, `version`, `deploy`, `setup`, `env` or `purge-cache`",
+            )
+        }),
     }
 }
 
@@ -330,6 +334,124 @@ impl BuildArgs {
             cancel_on_abort: i.bool(Key::CancelOnAbort, true)?,
             wait: i.bool(Key::Wait, true)?,
         })
+    }
+}
+
+/// `env`: one trigger's build variables to write and to delete.
+#[derive(Debug)]
+pub struct EnvArgs {
+    pub worker: String,
+    pub trigger: String,
+    pub set: BTreeMap<String, String>,
+    pub set_secret: BTreeMap<String, String>,
+    pub unset: Vec<String>,
+}
+
+impl EnvArgs {
+    pub fn from_inputs(i: &Inputs) -> Result<EnvArgs, InputError> {
+        let worker = worker_or_tag(i)?;
+        let trigger =
+            i.require(Key::Trigger, "name the trigger whose build variables to change (its name or uuid)")?.to_owned();
+        let set = build_vars(i, Key::Set)?;
+        let set_secret = build_vars(i, Key::SetSecret)?;
+        let mut unset = Vec::new();
+        for (n, line) in i.get(Key::Unset).unwrap_or("").lines().enumerate() {
+            let k = line.trim();
+            if k.is_empty() || k.starts_with('#') {
+                continue;
+            }
+            if !builds_config::variable_name(k) {
+                return Err(InputError::new(Key::Unset, format!("line {}: {}", n + 1, BUILD_VAR_NAME)));
+            }
+            unset.push(k.to_owned());
+        }
+        for k in set.keys().chain(set_secret.keys()).chain(&unset) {
+            let times = usize::from(set.contains_key(k))
+                + usize::from(set_secret.contains_key(k))
+                + unset.iter().filter(|u| *u == k).count();
+            if times > 1 {
+                let key = if unset.contains(k) { Key::Unset } else { Key::SetSecret };
+                return Err(InputError::new(
+                    key,
+                    format!(
+                        "the variable {k} is named more than once across `set`, `set_secret` and `unset`: name each once"
+                    ),
+                ));
+            }
+        }
+        if set.is_empty() && set_secret.is_empty() && unset.is_empty() {
+            return Err(InputError::new(
+                Key::Set,
+                format!(
+                    "`env` has nothing to do: give {}, {} or {}",
+                    hint::input(Key::Set),
+                    hint::input(Key::SetSecret),
+                    hint::input(Key::Unset)
+                ),
+            ));
+        }
+        Ok(EnvArgs { worker, trigger, set, set_secret, unset })
+    }
+
+    pub fn secrets(&self) -> impl Iterator<Item = &str> {
+        self.set_secret.values().map(String::as_str)
+    }
+}
+
+const BUILD_VAR_NAME: &str =
+    "the key is not a valid build variable name (a letter or `_`, then letters, digits and `_`: Cloudflare's rule)";
+
+/// `KEY=VALUE` lines for build variables (additions §E.2: names, and values of at most 5000
+/// characters). Messages name the line, never its content.
+fn build_vars(i: &Inputs, key: Key) -> Result<BTreeMap<String, String>, InputError> {
+    let mut out = BTreeMap::new();
+    for (n, raw) in i.get(key).unwrap_or("").lines().enumerate() {
+        let line = raw.trim_end_matches('\r');
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        let (k, v) =
+            line.split_once('=').ok_or_else(|| InputError::new(key, format!("line {} is not KEY=VALUE", n + 1)))?;
+        let k = k.trim();
+        if !builds_config::variable_name(k) {
+            return Err(InputError::new(key, format!("line {}: {BUILD_VAR_NAME}", n + 1)));
+        }
+        if v.chars().count() > 5000 {
+            return Err(InputError::new(
+                key,
+                format!("line {}: the value is longer than 5000 characters, Cloudflare's limit", n + 1),
+            ));
+        }
+        if out.insert(k.to_owned(), v.to_owned()).is_some() {
+            return Err(InputError::new(key, format!("line {}: the variable {k} is set twice", n + 1)));
+        }
+    }
+    Ok(out)
+}
+
+/// `purge-cache`: the trigger by name or uuid, else the one that builds `branch`.
+#[derive(Debug)]
+pub struct PurgeCacheArgs {
+    pub worker: String,
+    pub trigger: Option<String>,
+    pub branch: Option<String>,
+}
+
+impl PurgeCacheArgs {
+    pub fn from_inputs(i: &Inputs) -> Result<PurgeCacheArgs, InputError> {
+        let worker = worker_or_tag(i)?;
+        let trigger = i.get(Key::Trigger).map(str::to_owned);
+        let branch = branch(i)?;
+        if trigger.is_none() && branch.is_none() {
+            return Err(InputError::new(
+                Key::Trigger,
+                format!(
+                    "name the trigger whose cache to purge, or set {} to pick the trigger that builds it",
+                    hint::input(Key::Branch)
+                ),
+            ));
+        }
+        Ok(PurgeCacheArgs { worker, trigger, branch })
     }
 }
 

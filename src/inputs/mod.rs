@@ -35,10 +35,20 @@ pub enum Command {
     Version,
     Deploy,
     Setup,
+    Env,
+    PurgeCache,
 }
 
 impl Command {
-    pub const ALL: [Command; 5] = [Command::Build, Command::Wait, Command::Version, Command::Deploy, Command::Setup];
+    pub const ALL: [Command; 7] = [
+        Command::Build,
+        Command::Wait,
+        Command::Version,
+        Command::Deploy,
+        Command::Setup,
+        Command::Env,
+        Command::PurgeCache,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -47,6 +57,8 @@ impl Command {
             Command::Version => "version",
             Command::Deploy => "deploy",
             Command::Setup => "setup",
+            Command::Env => "env",
+            Command::PurgeCache => "purge-cache",
         }
     }
 
@@ -62,11 +74,13 @@ impl Command {
             Command::Version => "upload a Version of a Worker from a directory of modules; optionally deploy it",
             Command::Deploy => "send traffic to one or two Versions, or roll back",
             Command::Setup => "make a Worker's Builds connection, triggers and build variables match `builds_config`",
+            Command::Env => "set or unset a trigger's build variables and secrets",
+            Command::PurgeCache => "purge a trigger's build cache (dependencies and build artifacts)",
         }
     }
 }
 
-use Command::{Build, Deploy, Setup, Version, Wait};
+use Command::{Build, Deploy, Env, PurgeCache, Setup, Version, Wait};
 
 /// How an input takes its value on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,9 +105,9 @@ pub struct InputSpec {
     pub help: &'static str,
 }
 
-const ALL: &[Command] = &[Build, Wait, Version, Deploy, Setup];
+const ALL: &[Command] = &[Build, Wait, Version, Deploy, Setup, Env, PurgeCache];
 /// The commands that name their Worker in an input (`setup` names it in its file).
-const WITH_WORKER: &[Command] = &[Build, Wait, Version, Deploy];
+const WITH_WORKER: &[Command] = &[Build, Wait, Version, Deploy, Env, PurgeCache];
 const BUILDS: &[Command] = &[Build, Wait];
 
 /// Declares [`Key`] and [`INPUTS`] from one list, so a key exists exactly when its input does
@@ -112,7 +126,7 @@ macro_rules! inputs {
 #[rustfmt::skip]
 inputs! {
     Command => InputSpec { name: "command", kind: Kind::Value, commands: ALL, default: "build", fallback: &[], secret: false,
-        help: "What to do: `build`, `wait`, `version`, `deploy` or `setup` (may also be the first argument)." },
+        help: "What to do: `build`, `wait`, `version`, `deploy`, `setup`, `env` or `purge-cache` (may also be the first argument)." },
     ApiToken => InputSpec { name: "api_token", kind: Kind::Value, commands: ALL, default: "", fallback: &["CLOUDFLARE_API_TOKEN"], secret: true,
         help: "Cloudflare API token (required). Builds needs a user-scoped token with Workers Builds Configuration: Edit and Workers Scripts: Read; version/deploy need Workers Scripts: Edit." },
     AccountId => InputSpec { name: "account_id", kind: Kind::Value, commands: ALL, default: "", fallback: &["CLOUDFLARE_ACCOUNT_ID"], secret: false,
@@ -121,11 +135,11 @@ inputs! {
         help: "API base URL. Plain http is accepted only for loopback (the simulator)." },
     Worker => InputSpec { name: "worker", kind: Kind::Value, commands: WITH_WORKER, default: "", fallback: &[], secret: false,
         help: "Worker name (required). `build`/`wait` also take its 32-hex tag, `version`/`deploy` its id." },
-    Branch => InputSpec { name: "branch", kind: Kind::Value, commands: BUILDS, default: "$GITHUB_HEAD_REF, else $GITHUB_REF_NAME", fallback: &[], secret: false,
-        help: "Branch to build; picks the trigger." },
+    Branch => InputSpec { name: "branch", kind: Kind::Value, commands: &[Build, Wait, PurgeCache], default: "$GITHUB_HEAD_REF, else $GITHUB_REF_NAME", fallback: &[], secret: false,
+        help: "Branch to build; picks the trigger (`purge-cache`: the trigger whose cache is purged, unless `trigger` is given)." },
     Commit => InputSpec { name: "commit", kind: Kind::Value, commands: BUILDS, default: "PR head sha on pull_request events, else $GITHUB_SHA", fallback: &[], secret: false,
         help: "Commit to build (`build`) or whose build to follow (`wait`)." },
-    Trigger => InputSpec { name: "trigger", kind: Kind::Value, commands: &[Build], default: "the trigger whose branch filters match `branch`", fallback: &[], secret: false,
+    Trigger => InputSpec { name: "trigger", kind: Kind::Value, commands: &[Build, Env, PurgeCache], default: "the trigger whose branch filters match `branch` (`env`: required)", fallback: &[], secret: false,
         help: "Trigger uuid or name." },
     Timeout => InputSpec { name: "timeout", kind: Kind::Value, commands: ALL, default: "30m", fallback: &[], secret: false,
         help: "Overall limit, e.g. `90s`, `30m`, `1h30m`. On expiry the build is cancelled (see `cancel_on_abort`)." },
@@ -191,6 +205,12 @@ inputs! {
         help: "Delete triggers and build variables the file does not list (otherwise they are left alone)." },
     RequireSecrets => InputSpec { name: "require_secrets", kind: Kind::Switch, commands: &[Setup], default: "false", fallback: &[], secret: false,
         help: "Fail before any request when a listed secret's environment variable is unset (otherwise that secret is left as it is, with a notice)." },
+    Set => InputSpec { name: "set", kind: Kind::Value, commands: &[Env], default: "", fallback: &[], secret: false,
+        help: "KEY=VALUE lines: plain-text build variables to add or replace (others are kept)." },
+    SetSecret => InputSpec { name: "set_secret", kind: Kind::Value, commands: &[Env], default: "", fallback: &[], secret: true,
+        help: "KEY=VALUE lines: secret build variables to add or replace; every value is masked before anything prints." },
+    Unset => InputSpec { name: "unset", kind: Kind::Value, commands: &[Env], default: "", fallback: &[], secret: false,
+        help: "KEY lines: build variables to delete (one already gone is not an error)." },
 }
 
 impl Key {
@@ -231,7 +251,7 @@ pub const OUTPUTS: &[OutputSpec] = &[
     OutputSpec { name: "build_status", commands: BUILDS, help: "last status seen: queued, initializing, running, stopped (`not_found` for `wait`)" },
     OutputSpec { name: "build_outcome", commands: BUILDS, help: "success, fail, skipped, cancelled or terminated (empty while not stopped)" },
     OutputSpec { name: "worker_tag", commands: BUILDS, help: "the Worker's 32-hex tag" },
-    OutputSpec { name: "trigger_uuid", commands: BUILDS, help: "the trigger that built it" },
+    OutputSpec { name: "trigger_uuid", commands: &[Build, Wait, Env, PurgeCache], help: "the trigger that built it (`env`, `purge-cache`: the trigger changed)" },
     OutputSpec { name: "branch", commands: BUILDS, help: "the branch built" },
     OutputSpec { name: "commit", commands: BUILDS, help: "the commit built" },
     OutputSpec { name: "preview_url", commands: BUILDS, help: "the preview URL, only when the build carries one (often absent)" },

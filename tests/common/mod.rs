@@ -153,10 +153,12 @@ impl Invocation {
     /// The secrets of this invocation: the token and every `secrets` value.
     pub fn secrets(&self) -> Vec<String> {
         let mut s = vec![self.env.get("INPUT_API_TOKEN").cloned().unwrap_or_else(|| TOKEN.to_owned())];
-        if let Some(lines) = self.env.get("INPUT_SECRETS") {
-            s.extend(
-                lines.lines().filter_map(|l| l.split_once('=')).map(|(_, v)| v.to_owned()).filter(|v| v.len() >= 4),
-            );
+        for input in ["INPUT_SECRETS", "INPUT_SET_SECRET"] {
+            if let Some(lines) = self.env.get(input) {
+                s.extend(
+                    lines.lines().filter_map(|l| l.split_once('=')).map(|(_, v)| v.to_owned()).filter(|v| v.len() >= 4),
+                );
+            }
         }
         s.extend(self.env_secrets.iter().cloned());
         s
