@@ -209,9 +209,8 @@ fn sigint_during_a_slow_start_cancels_the_build_it_made() {
     let inv = Invocation::new(&sim).env("WORKERS_CI_TIME_SCALE", "1");
     let mut child = inv.watch();
     child.wait_for_line("Starting a build", Duration::from_secs(10));
-    // The listing of known builds is the last request before the POST.
-    assert!(eventually(Duration::from_secs(10), || requests_matching(&sim, "GET", "/builds/workers/") >= 1));
-    std::thread::sleep(Duration::from_millis(300));
+    // The POST has arrived and is held by the delay: in flight.
+    assert!(eventually(Duration::from_secs(10), || sim.arrived("POST", "/builds/triggers/") >= 1));
     assert!(sim.builds().is_empty(), "the start request must still be in flight when signalled");
     let signalled = Instant::now();
     child.signal("INT");
@@ -236,8 +235,8 @@ fn sigint_during_a_start_that_outlasts_the_grace_warns_what_to_check() {
     let inv = Invocation::new(&sim).input("commit", commit).env("WORKERS_CI_TIME_SCALE", "1");
     let mut child = inv.watch();
     child.wait_for_line("Starting a build", Duration::from_secs(10));
-    assert!(eventually(Duration::from_secs(10), || requests_matching(&sim, "GET", "/builds/workers/") >= 1));
-    std::thread::sleep(Duration::from_millis(300));
+    // The POST has arrived and is held by the delay: in flight.
+    assert!(eventually(Duration::from_secs(10), || sim.arrived("POST", "/builds/triggers/") >= 1));
     let signalled = Instant::now();
     child.signal("INT");
     let (code, stdout, stderr) = child.wait(Duration::from_secs(30));

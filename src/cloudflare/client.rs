@@ -227,7 +227,18 @@ impl Client {
         path: &ApiPath,
         query: &Q,
     ) -> Result<Page<T>, ApiError> {
-        let result = (|| self.execute::<T>(&Method::GET, path, self.request(Method::GET, path, query, None)))
+        self.retried(&Method::GET, path, || self.request(Method::GET, path, query, None)).await
+    }
+
+    /// `make`'s request, sent again on transient failures with jittered backoff, honouring
+    /// Retry-After; for requests that may be repeated (reads, and writes that set state).
+    async fn retried<T: DeserializeOwned>(
+        &self,
+        method: &Method,
+        path: &ApiPath,
+        make: impl Fn() -> RequestBuilder,
+    ) -> Result<Page<T>, ApiError> {
+        let result = (|| self.execute::<T>(method, path, make()))
             .retry(self.backoff())
             .sleep(tokio::time::sleep)
             .when(ApiError::is_retryable)
@@ -252,13 +263,7 @@ impl Client {
         path: &ApiPath,
         body: &B,
     ) -> Result<Page<T>, ApiError> {
-        let result = (|| self.execute::<T>(&method, path, self.request(method.clone(), path, &(), None).json(body)))
-            .retry(self.backoff())
-            .sleep(tokio::time::sleep)
-            .when(ApiError::is_retryable)
-            .adjust(|err, planned| self.plan_retry(err, planned))
-            .await;
-        result.map_err(|err| self.explain_rate_limit(err))
+        self.retried(&method, path, || self.request(method.clone(), path, &(), None).json(body)).await
     }
 
     /// A write without a body that sets state (a cache purge), retried like a read.

@@ -37,6 +37,9 @@ pub struct Shared {
     state: Mutex<State>,
     pub(crate) faults: Mutex<Vec<Fault>>,
     pub(crate) requests: Mutex<Vec<RecordedRequest>>,
+    /// `METHOD path` of every API request as it arrives: a request is recorded in `requests`
+    /// only once answered, so a test waiting for one in flight (held by a `delay` fault) looks here.
+    pub(crate) arrivals: Mutex<Vec<String>>,
     limiter: Mutex<Limiter>,
     started: Instant,
 }
@@ -47,6 +50,7 @@ impl Shared {
             state: Mutex::new(State::new(config)),
             faults: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
+            arrivals: Mutex::new(Vec::new()),
             limiter: Mutex::new(Limiter::default()),
             started: Instant::now(),
         }
@@ -143,6 +147,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
     if let Some(admin) = path.strip_prefix("/__sim/") {
         return Ok(crate::admin::reply(&shared, &method, admin, &body));
     }
+    shared.arrivals.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(format!("{method} {path}"));
     let at_ms = shared.started.elapsed().as_millis() as u64;
     let record =
         |status: u16, fault: Option<&FaultAction>| shared.record(&method, &path, &query, &body, status, at_ms, fault);

@@ -115,6 +115,13 @@ impl Simulator {
         self.shared.requests.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
+    /// How many API requests of `method` whose path contains `path` have arrived, answered or
+    /// not: what a test waits for to know a request is in flight.
+    pub fn arrived(&self, method: &str, path: &str) -> usize {
+        let arrivals = self.shared.arrivals.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        arrivals.iter().filter(|a| a.split_once(' ').is_some_and(|(m, p)| m == method && p.contains(path))).count()
+    }
+
     /// Arms a fault for the requests it matches, as `POST /__sim/faults` does, so a test can
     /// meet the real API's bad days on purpose and deterministically.
     pub fn add_fault(&self, fault: Fault) {
