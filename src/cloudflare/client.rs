@@ -268,13 +268,7 @@ impl Client {
 
     /// A write without a body that sets state (a cache purge), retried like a read.
     pub async fn set<T: DeserializeOwned>(&self, method: Method, path: &ApiPath) -> Result<Page<T>, ApiError> {
-        let result = (|| self.execute::<T>(&method, path, self.request(method.clone(), path, &(), None)))
-            .retry(self.backoff())
-            .sleep(tokio::time::sleep)
-            .when(ApiError::is_retryable)
-            .adjust(|err, planned| self.plan_retry(err, planned))
-            .await;
-        result.map_err(|err| self.explain_rate_limit(err))
+        self.retried(&method, path, || self.request(method.clone(), path, &(), None)).await
     }
 
     /// A single request without a body, never retried.
