@@ -18,7 +18,8 @@ use common::*;
 const TAG: &str = "5f1e0c3a9b2d4e6f8a7b6c5d4e3f2a1b";
 const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
 /// Outputs that name freshly created resources: present in both runs, equal in neither.
-const FRESH: &[&str] = &["build_uuid", "version_id", "version_url", "deployment_id", "trigger_uuids"];
+const FRESH: &[&str] =
+    &["build_uuid", "version_id", "version_url", "deployment_id", "trigger_uuids", "redeployed_version_id"];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Cmd {
@@ -33,6 +34,8 @@ enum Cmd {
     /// `env` setting a plain and a secret variable and unsetting one.
     Env,
     PurgeCache,
+    /// `redeploy` of the version a first build deployed.
+    Redeploy,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -185,6 +188,10 @@ fn prepare(sim: &Simulator, cmd: Cmd) -> Invocation {
                 .input("unset", "OLD")
         }
         Cmd::PurgeCache => Invocation::new(sim).without("commit").input("command", "purge-cache"),
+        Cmd::Redeploy => {
+            Invocation::new(sim).run().assert_code(0);
+            Invocation::new(sim).without("branch").without("commit").input("command", "redeploy")
+        }
     }
 }
 
@@ -218,7 +225,7 @@ fn observe(sim: &Simulator, run: &Run) -> Result {
 
 /// The clean run of each command, once per test binary.
 fn baseline(cmd: Cmd) -> &'static Result {
-    static CELLS: [OnceLock<Result>; 8] = [const { OnceLock::new() }; 8];
+    static CELLS: [OnceLock<Result>; 9] = [const { OnceLock::new() }; 9];
     CELLS[cmd as usize].get_or_init(|| {
         let sim = matrix_sim(cmd);
         let run = prepare(&sim, cmd).run();
@@ -287,7 +294,7 @@ fn cell(endpoint: &Endpoint, fault_name: &str, action: FaultAction, default: Exp
     match expect {
         Expect::Survive => {
             assert_eq!(&observe(&sim, &run), baseline(cmd), "differs from the clean run\n--- stdout\n{}", run.stdout);
-            if matches!(cmd, Cmd::Build | Cmd::Wait) {
+            if matches!(cmd, Cmd::Build | Cmd::Wait | Cmd::Redeploy) {
                 let uuid = run.output("build_uuid").unwrap();
                 assert_eq!(run.view().untrusted_lines(), sim.build_log(uuid), "log lines");
             }
@@ -392,6 +399,10 @@ fault_matrix! {
         env_unset => Env "DELETE" "/environment_variables/";
         purgecache_triggers => PurgeCache "GET" "/triggers";
         purgecache_purge => PurgeCache "POST" "/purge_build_cache";
+        redeploy_deployments => Redeploy "GET" "/deployments";
+        redeploy_by_version => Redeploy "GET" "/builds/builds";
+        redeploy_start => Redeploy "POST" "/builds/triggers/";
+        redeploy_status => Redeploy "GET" "/builds/builds/" excluding "/logs";
     }
     faults {
         status_429_retry_after: status(429, 10429, Some(1)) => Survive;

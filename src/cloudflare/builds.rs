@@ -53,6 +53,7 @@ pub struct TriggerMetadata {
 pub struct BuildTrigger {
     pub trigger_uuid: Option<TriggerUuid>,
     pub trigger_name: Option<String>,
+    pub external_script_id: Option<ScriptTag>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -230,6 +231,18 @@ struct ListBuilds {
     per_page: u32,
 }
 
+/// `GET /builds/builds?version_ids=` (§3.6): comma-separated, at most 20.
+#[derive(Debug, Serialize)]
+struct ByVersions {
+    version_ids: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct BuildsByVersion {
+    builds: std::collections::BTreeMap<String, Build>,
+}
+
 #[derive(Debug, Serialize)]
 struct LogsQuery<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -263,6 +276,17 @@ impl Client {
         let query = ListBuilds { page, per_page };
         let p = self.get::<Option<Vec<Build>>, _>(&path, &query).await?;
         Ok(Page { result: p.result.unwrap_or_default(), result_info: p.result_info })
+    }
+
+    /// The builds that produced these versions, keyed by version id; a version Workers Builds
+    /// did not build is absent (§3.6, §E.4).
+    pub async fn builds_by_versions(
+        &self,
+        versions: &[&super::VersionId],
+    ) -> Result<std::collections::BTreeMap<String, Build>, ApiError> {
+        let query = ByVersions { version_ids: versions.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(",") };
+        let page = self.get::<Option<BuildsByVersion>, _>(&path(&["builds", "builds"]), &query).await?;
+        Ok(page.result.unwrap_or_default().builds)
     }
 
     pub async fn get_build(&self, build: &BuildUuid) -> Result<Build, ApiError> {

@@ -9,6 +9,7 @@ pub mod follow;
 pub mod logs;
 pub mod pages;
 pub mod plan;
+pub mod redeploy;
 pub mod setup;
 pub mod trigger;
 pub mod version;

@@ -429,6 +429,26 @@ fn build_vars(i: &Inputs, key: Key) -> Result<BTreeMap<String, String>, InputErr
     Ok(out)
 }
 
+/// `redeploy`: the Worker by name (its deployments are listed by name), and how to follow.
+#[derive(Debug)]
+pub struct RedeployArgs {
+    pub worker: WorkerName,
+    pub logs: bool,
+    pub cancel_on_abort: bool,
+    pub wait: bool,
+}
+
+impl RedeployArgs {
+    pub fn from_inputs(i: &Inputs) -> Result<RedeployArgs, InputError> {
+        Ok(RedeployArgs {
+            worker: worker_name(i)?,
+            logs: i.bool(Key::Logs, true)?,
+            cancel_on_abort: i.bool(Key::CancelOnAbort, true)?,
+            wait: i.bool(Key::Wait, true)?,
+        })
+    }
+}
+
 /// `purge-cache`: the trigger by name or uuid, else the one that builds `branch`.
 #[derive(Debug)]
 pub struct PurgeCacheArgs {

@@ -37,10 +37,11 @@ pub enum Command {
     Setup,
     Env,
     PurgeCache,
+    Redeploy,
 }
 
 impl Command {
-    pub const ALL: [Command; 7] = [
+    pub const ALL: [Command; 8] = [
         Command::Build,
         Command::Wait,
         Command::Version,
@@ -48,6 +49,7 @@ impl Command {
         Command::Setup,
         Command::Env,
         Command::PurgeCache,
+        Command::Redeploy,
     ];
 
     pub fn name(self) -> &'static str {
@@ -59,6 +61,7 @@ impl Command {
             Command::Setup => "setup",
             Command::Env => "env",
             Command::PurgeCache => "purge-cache",
+            Command::Redeploy => "redeploy",
         }
     }
 
@@ -76,11 +79,12 @@ impl Command {
             Command::Setup => "make a Worker's Builds connection, triggers and build variables match `builds_config`",
             Command::Env => "set or unset a trigger's build variables and secrets",
             Command::PurgeCache => "purge a trigger's build cache (dependencies and build artifacts)",
+            Command::Redeploy => "build again the branch and commit of the active deployment's version, and follow it",
         }
     }
 }
 
-use Command::{Build, Deploy, Env, PurgeCache, Setup, Version, Wait};
+use Command::{Build, Deploy, Env, PurgeCache, Redeploy, Setup, Version, Wait};
 
 /// How an input takes its value on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,9 +109,11 @@ pub struct InputSpec {
     pub help: &'static str,
 }
 
-const ALL: &[Command] = &[Build, Wait, Version, Deploy, Setup, Env, PurgeCache];
+const ALL: &[Command] = &[Build, Wait, Version, Deploy, Setup, Env, PurgeCache, Redeploy];
 /// The commands that name their Worker in an input (`setup` names it in its file).
-const WITH_WORKER: &[Command] = &[Build, Wait, Version, Deploy, Env, PurgeCache];
+const WITH_WORKER: &[Command] = &[Build, Wait, Version, Deploy, Env, PurgeCache, Redeploy];
+/// The commands that follow a build.
+const FOLLOW: &[Command] = &[Build, Wait, Redeploy];
 const BUILDS: &[Command] = &[Build, Wait];
 
 /// Declares [`Key`] and [`INPUTS`] from one list, so a key exists exactly when its input does
@@ -126,7 +132,7 @@ macro_rules! inputs {
 #[rustfmt::skip]
 inputs! {
     Command => InputSpec { name: "command", kind: Kind::Value, commands: ALL, default: "build", fallback: &[], secret: false,
-        help: "What to do: `build`, `wait`, `version`, `deploy`, `setup`, `env` or `purge-cache` (may also be the first argument)." },
+        help: "What to do: `build`, `wait`, `version`, `deploy`, `setup`, `env`, `purge-cache` or `redeploy` (may also be the first argument)." },
     ApiToken => InputSpec { name: "api_token", kind: Kind::Value, commands: ALL, default: "", fallback: &["CLOUDFLARE_API_TOKEN"], secret: true,
         help: "Cloudflare API token (required). Builds needs a user-scoped token with Workers Builds Configuration: Edit and Workers Scripts: Read; version/deploy need Workers Scripts: Edit." },
     AccountId => InputSpec { name: "account_id", kind: Kind::Value, commands: ALL, default: "", fallback: &["CLOUDFLARE_ACCOUNT_ID"], secret: false,
@@ -143,13 +149,13 @@ inputs! {
         help: "Trigger uuid or name." },
     Timeout => InputSpec { name: "timeout", kind: Kind::Value, commands: ALL, default: "30m", fallback: &[], secret: false,
         help: "Overall limit, e.g. `90s`, `30m`, `1h30m`. On expiry the build is cancelled (see `cancel_on_abort`)." },
-    Logs => InputSpec { name: "logs", kind: Kind::Switch, commands: BUILDS, default: "true", fallback: &[], secret: false,
+    Logs => InputSpec { name: "logs", kind: Kind::Switch, commands: FOLLOW, default: "true", fallback: &[], secret: false,
         help: "Stream the build log into the CI log." },
-    CancelOnAbort => InputSpec { name: "cancel_on_abort", kind: Kind::Switch, commands: BUILDS, default: "`true` for build, `false` for wait", fallback: &[], secret: false,
+    CancelOnAbort => InputSpec { name: "cancel_on_abort", kind: Kind::Switch, commands: FOLLOW, default: "`true` for build and redeploy, `false` for wait", fallback: &[], secret: false,
         help: "Cancel the remote build when the job is cancelled (SIGINT/SIGTERM) or `timeout` elapses. `wait` follows a build it did not start (the Git integration's), so it leaves it running unless this is `true`." },
     OutputFile => InputSpec { name: "output_file", kind: Kind::Value, commands: ALL, default: "", fallback: &[], secret: false,
         help: "Also write the outputs to this file: dotenv if it ends in `.env`, JSON if `.json` (for other CI systems)." },
-    Wait => InputSpec { name: "wait", kind: Kind::Switch, commands: &[Build], default: "true", fallback: &[], secret: false,
+    Wait => InputSpec { name: "wait", kind: Kind::Switch, commands: &[Build, Redeploy], default: "true", fallback: &[], secret: false,
         help: "`false`: start the build, write its outputs and exit 0 at once (follow it later with `command: wait` and `build_uuid`)." },
     BuildUuid => InputSpec { name: "build_uuid", kind: Kind::Value, commands: &[Wait], default: "", fallback: &[], secret: false,
         help: "Follow this build instead of looking one up by commit." },
@@ -247,20 +253,21 @@ pub struct OutputSpec {
 
 #[rustfmt::skip]
 pub const OUTPUTS: &[OutputSpec] = &[
-    OutputSpec { name: "build_uuid", commands: BUILDS, help: "the build's uuid" },
-    OutputSpec { name: "build_status", commands: BUILDS, help: "last status seen: queued, initializing, running, stopped (`not_found` for `wait`)" },
-    OutputSpec { name: "build_outcome", commands: BUILDS, help: "success, fail, skipped, cancelled or terminated (empty while not stopped)" },
-    OutputSpec { name: "worker_tag", commands: BUILDS, help: "the Worker's 32-hex tag" },
-    OutputSpec { name: "trigger_uuid", commands: &[Build, Wait, Env, PurgeCache], help: "the trigger that built it (`env`, `purge-cache`: the trigger changed)" },
-    OutputSpec { name: "branch", commands: BUILDS, help: "the branch built" },
-    OutputSpec { name: "commit", commands: BUILDS, help: "the commit built" },
-    OutputSpec { name: "preview_url", commands: BUILDS, help: "the preview URL, only when the build carries one (often absent)" },
+    OutputSpec { name: "build_uuid", commands: FOLLOW, help: "the build's uuid" },
+    OutputSpec { name: "build_status", commands: FOLLOW, help: "last status seen: queued, initializing, running, stopped (`not_found` for `wait`)" },
+    OutputSpec { name: "build_outcome", commands: FOLLOW, help: "success, fail, skipped, cancelled or terminated (empty while not stopped)" },
+    OutputSpec { name: "worker_tag", commands: FOLLOW, help: "the Worker's 32-hex tag" },
+    OutputSpec { name: "trigger_uuid", commands: &[Build, Wait, Env, PurgeCache, Redeploy], help: "the trigger that built it (`env`, `purge-cache`: the trigger changed)" },
+    OutputSpec { name: "branch", commands: FOLLOW, help: "the branch built" },
+    OutputSpec { name: "commit", commands: FOLLOW, help: "the commit built" },
+    OutputSpec { name: "preview_url", commands: FOLLOW, help: "the preview URL, only when the build carries one (often absent)" },
     OutputSpec { name: "worker_id", commands: &[Version, Deploy], help: "`version`/`deploy`: the Worker's id" },
     OutputSpec { name: "version_id", commands: &[Version, Deploy], help: "`version`: the uploaded version; `deploy`: the version given most traffic" },
     OutputSpec { name: "version_number", commands: &[Version], help: "`version`: the version's number" },
     OutputSpec { name: "version_url", commands: &[Version], help: "`version`: its preview URL, only when Cloudflare returns one (preview URLs on)" },
     OutputSpec { name: "deployment_id", commands: &[Version, Deploy], help: "`version` with `deploy`, and `deploy`: the deployment created" },
     OutputSpec { name: "workers_dev_url", commands: &[Version, Deploy], help: "`version`/`deploy`: the workers.dev URL, only when the Worker is on workers.dev" },
+    OutputSpec { name: "redeployed_version_id", commands: &[Redeploy], help: "`redeploy`: the active deployment's version whose build was repeated" },
     OutputSpec { name: "trigger_uuids", commands: &[Setup], help: "`setup`: JSON object, trigger name → uuid, of the file's triggers that exist" },
     OutputSpec { name: "changes", commands: &[Setup], help: "`setup`: how many writes the plan has (made, or to make with `dry_run`/`check`)" },
     OutputSpec { name: "plan", commands: &[Setup], help: "`setup`: the plan as JSON (secret values never included)" },

@@ -60,6 +60,9 @@ pub struct Build {
     pub source: &'static str,
     pub lines: Vec<String>,
     pub cancelled_after: Option<Duration>,
+    /// The version a successful build's deploy command uploaded, once it has (see
+    /// [`State::settle_builds`]): what `GET /builds/builds?version_ids=` maps back (§3.6).
+    pub version_id: Option<String>,
 }
 
 impl Build {
@@ -344,8 +347,51 @@ impl State {
             commit,
             source,
             cancelled_after: None,
+            version_id: None,
         });
         uuid
+    }
+
+    /// What a successful build leaves behind, made when the client next asks anything: its
+    /// deploy command uploaded a version, and deployed it at 100 % when the command is
+    /// `wrangler deploy` (INFERRED from the trigger docs' production and preview commands, §3.2).
+    pub fn settle_builds(&mut self, now: Instant) {
+        let done: Vec<usize> = (0..self.builds.len())
+            .filter(|&k| {
+                let b = &self.builds[k];
+                b.version_id.is_none() && b.status(now).1.as_deref() == Some("success")
+            })
+            .collect();
+        for k in done {
+            let tag = self.builds[k].tag.clone();
+            let Some(i) = self.workers.iter().position(|w| w.tag == tag) else { continue };
+            let deploys =
+                self.builds[k].trigger["deploy_command"].as_str().is_some_and(|c| c.contains("wrangler deploy"));
+            let draft = crate::version::Draft {
+                main_module: Some("index.js".into()),
+                modules: vec![crate::version::Module {
+                    name: "index.js".into(),
+                    content_type: "application/javascript+module".into(),
+                    content: format!("// built from {}\n", self.builds[k].commit).into_bytes(),
+                }],
+                fields: serde_json::Map::from_iter([("compatibility_date".to_owned(), json!("2026-01-01"))]),
+                source: "wrangler",
+            };
+            let Ok(version) = crate::version::create(self, i, draft, crate::version::Unresolved::Drop, deploys) else {
+                continue;
+            };
+            let id = version["id"].clone();
+            if deploys {
+                let d = deployment_json(
+                    &[json!({ "version_id": id, "percentage": 100.0 })],
+                    "wrangler",
+                    "deployment",
+                    None,
+                );
+                self.workers[i].deployments.push(d);
+            }
+            self.builds[k].version_id = id.as_str().map(str::to_owned);
+        }
     }
 
     /// The Git integration's build for a push: the trigger that matches the branch.

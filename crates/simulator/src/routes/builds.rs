@@ -23,6 +23,7 @@ pub fn route(state: &mut State, req: &Request) -> Option<Reply> {
         },
         ("POST", ["builds", "triggers", trigger_uuid, "builds"]) => start(state, trigger_uuid, req.body),
         ("GET", ["builds", "workers", tag, "builds"]) => list(state, tag, req),
+        ("GET", ["builds", "builds"]) => by_versions(state, req),
         ("GET", ["builds", "builds", uuid]) => match find(state, uuid, req) {
             Some(b) => envelope::reply(b.json(req.now)),
             None => envelope::builds_not_found(),
@@ -90,6 +91,33 @@ fn list(state: &State, tag: &str, req: &Request) -> Reply {
     let items: Vec<Value> = list.iter().skip((page - 1) * per_page).take(per_page).map(|b| b.json(req.now)).collect();
     let info = json!({ "count": items.len(), "page": page, "per_page": per_page, "total_count": total, "total_pages": total.div_ceil(per_page) });
     (200, envelope::ok_page(items, info))
+}
+
+/// §3.6/§E.4: `version_ids` required, comma-separated, at most 20 (INFERRED: more, or none, is
+/// 12002); the result maps each version a build produced to that build; a version not built by
+/// Workers Builds is absent (INFERRED, §E.4).
+fn by_versions(state: &State, req: &Request) -> Reply {
+    let Some(ids) = req.query.get("version_ids").filter(|v| !v.is_empty()) else {
+        return envelope::builds_invalid("version_ids is required");
+    };
+    let ids: Vec<&str> = ids.split(',').collect();
+    if ids.len() > 20 {
+        return envelope::builds_invalid("at most 20 version_ids");
+    }
+    let builds: serde_json::Map<String, Value> = state
+        .builds
+        .iter()
+        .filter_map(|b| {
+            let v = b.version_id.as_deref().filter(|v| ids.contains(v))?;
+            let mut j = b.json(req.now);
+            // Correction 3: `preview_url` only on Get-by-UUID.
+            if let Some(o) = j.as_object_mut() {
+                o.remove("preview_url");
+            }
+            Some((v.to_owned(), j))
+        })
+        .collect();
+    envelope::reply(json!({ "builds": builds }))
 }
 
 /// Released lines from the cursor on, at most `log_page_size` of them (§3.7).

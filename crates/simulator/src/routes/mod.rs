@@ -40,6 +40,7 @@ pub fn handle(state: &mut State, method: &str, path: &str, query: &str, body: &[
     // Later duplicates win, as the simulator always did; `+` and `%XX` are decoded.
     let query = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
     let req = Request { method, segs: path.trim_matches('/').split('/').collect(), query, body, now: Instant::now() };
+    state.settle_builds(req.now);
     wrangler::route(state, &req)
         .or_else(|| builds::route(state, &req))
         .or_else(|| builds_config::route(state, &req))
