@@ -49,6 +49,10 @@ pub enum Error {
     #[error("{0}")]
     NoBuild(String),
 
+    /// `setup` with `check` found that Cloudflare differs from the file. Exit 8.
+    #[error("{0}")]
+    Drift(String),
+
     /// The job was cancelled (SIGINT, SIGTERM, Ctrl-Break: exit 130) or `timeout` elapsed
     /// (exit 6).
     #[error("{message}")]
@@ -112,6 +116,7 @@ impl Error {
                 Unsuccessful::Terminated => Exit::BuildTerminated,
             },
             Error::NoBuild(_) => Exit::NoBuild,
+            Error::Drift(_) => Exit::Drift,
             Error::Stopped { stop: Stop::Interrupted, .. } => Exit::Interrupted,
             Error::Stopped { stop: Stop::TimedOut, .. } => Exit::TimedOut,
             Error::Local { .. } | Error::Internal { .. } => Exit::Internal,
@@ -187,6 +192,7 @@ mod tests {
             (Error::Build { build_uuid: "b".into(), worker: "w".into(), outcome: Unsuccessful::Cancelled }, 3),
             (Error::Build { build_uuid: "b".into(), worker: "w".into(), outcome: Unsuccessful::Terminated }, 4),
             (Error::NoBuild("x".into()), 7),
+            (Error::Drift("x".into()), 8),
             (Error::Stopped { stop: Stop::Interrupted, message: "x".into() }, 130),
             (Error::Stopped { stop: Stop::TimedOut, message: "x".into() }, 6),
             (Error::Local { what: "x".into(), source: io() }, 10),

@@ -24,6 +24,8 @@ pub enum Exit {
     TimedOut,
     /// `wait` found no build for the commit in time and `if_no_build` is `fail`.
     NoBuild,
+    /// `setup` with `check`: Cloudflare's configuration differs from the file.
+    Drift,
     /// A local failure: a file that could not be read or written, or the process could not
     /// set itself up (runtime, TLS, signal handlers).
     Internal,
@@ -32,7 +34,7 @@ pub enum Exit {
 }
 
 impl Exit {
-    pub const ALL: [Exit; 10] = [
+    pub const ALL: [Exit; 11] = [
         Exit::Success,
         Exit::BuildFailed,
         Exit::BadInput,
@@ -41,6 +43,7 @@ impl Exit {
         Exit::Api,
         Exit::TimedOut,
         Exit::NoBuild,
+        Exit::Drift,
         Exit::Internal,
         Exit::Interrupted,
     ];
@@ -55,6 +58,7 @@ impl Exit {
             Exit::Api => 5,
             Exit::TimedOut => 6,
             Exit::NoBuild => 7,
+            Exit::Drift => 8,
             Exit::Internal => 10,
             Exit::Interrupted => 130,
         }
@@ -71,6 +75,7 @@ impl Exit {
             Exit::Api => "Cloudflare API error: auth, permissions, not found, validation, or unreachable after retries",
             Exit::TimedOut => "`timeout` elapsed (the remote build is cancelled when `cancel_on_abort`)",
             Exit::NoBuild => "`wait`: no build for the commit appeared and `if_no_build` is `fail`",
+            Exit::Drift => "`setup` with `check`: the Workers Builds configuration differs from `builds_config`",
             Exit::Internal => "local error: a file could not be read or written, or TLS/runtime setup failed",
             Exit::Interrupted => "interrupted by SIGINT/SIGTERM (job cancelled); remote build cancelled",
         }

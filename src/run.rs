@@ -11,7 +11,9 @@ use crate::ci::github;
 use crate::cloudflare::{Client, ClientConfig, ClientInitError};
 use crate::error::{Error, Result};
 use crate::flows::{self, Ctx, Report};
-use crate::inputs::args::{BuildArgs, Common, DeployArgs, VersionArgs, WaitArgs};
+use crate::inputs::args::{
+    BuildArgs, Common, DeployArgs, EnvArgs, PurgeCacheArgs, RedeployArgs, SetupArgs, VersionArgs, WaitArgs,
+};
 use crate::inputs::{Command, InputError, Inputs, Key};
 use crate::pace::Pace;
 
@@ -20,6 +22,10 @@ enum Flow {
     Wait(WaitArgs),
     Version(Box<VersionArgs>),
     Deploy(DeployArgs),
+    Setup(Box<SetupArgs>),
+    Env(EnvArgs),
+    PurgeCache(PurgeCacheArgs),
+    Redeploy(RedeployArgs),
 }
 
 /// Runs `command`. `pace` overrides the clock scale (the demo's); otherwise it is read from
@@ -41,6 +47,22 @@ pub async fn run(command: Command, inputs: Inputs, console: &Arc<Console>, pace:
             Flow::Version(Box::new(args))
         }
         Command::Deploy => Flow::Deploy(DeployArgs::from_inputs(&inputs)?),
+        Command::Setup => {
+            let args = SetupArgs::from_inputs(&inputs, &|k| std::env::var(k).ok())?;
+            for secret in args.secrets() {
+                console.mask(secret);
+            }
+            Flow::Setup(Box::new(args))
+        }
+        Command::Env => {
+            let args = EnvArgs::from_inputs(&inputs)?;
+            for secret in args.secrets() {
+                console.mask(secret);
+            }
+            Flow::Env(args)
+        }
+        Command::PurgeCache => Flow::PurgeCache(PurgeCacheArgs::from_inputs(&inputs)?),
+        Command::Redeploy => Flow::Redeploy(RedeployArgs::from_inputs(&inputs)?),
     };
     // Inputs are valid: from here on, requests may be sent.
     let pace = pace.unwrap_or_else(|| Pace::from_env_for(common.api_url.as_str()));
@@ -80,6 +102,10 @@ pub async fn run(command: Command, inputs: Inputs, console: &Arc<Console>, pace:
         Flow::Wait(a) => flows::wait::run(&ctx, a).await,
         Flow::Version(a) => flows::interruptible(&ctx, flows::version::run(&ctx, *a)).await,
         Flow::Deploy(a) => flows::interruptible(&ctx, flows::deploy::run(&ctx, a)).await,
+        Flow::Setup(a) => flows::interruptible(&ctx, flows::setup::run(&ctx, *a)).await,
+        Flow::Env(a) => flows::interruptible(&ctx, flows::setup::env(&ctx, a)).await,
+        Flow::PurgeCache(a) => flows::interruptible(&ctx, flows::setup::purge_cache(&ctx, a)).await,
+        Flow::Redeploy(a) => flows::redeploy::run(&ctx, a).await,
     };
     ctx.console.debug(&usage(&ctx, started));
     let mut report = ctx.report.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);

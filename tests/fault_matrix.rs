@@ -19,7 +19,8 @@ const TAG: &str = "5f1e0c3a9b2d4e6f8a7b6c5d4e3f2a1b";
 const OTHER_TAG: &str = "6a2f1d4b0c3e5f7a9b8c7d6e5f4a3b2c";
 const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
 /// Outputs that name freshly created resources: present in both runs, equal in neither.
-const FRESH: &[&str] = &["build_uuid", "version_id", "version_url", "deployment_id"];
+const FRESH: &[&str] =
+    &["build_uuid", "version_id", "version_url", "deployment_id", "trigger_uuids", "redeployed_version_id"];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Cmd {
@@ -27,6 +28,15 @@ enum Cmd {
     Wait,
     Version,
     Deploy,
+    /// `setup` on the seeded Worker: every kind of write but the token lookup.
+    Setup,
+    /// `setup` on a Worker without triggers: the build token lookup and first creates.
+    SetupFresh,
+    /// `env` setting a plain and a secret variable and unsetting one.
+    Env,
+    PurgeCache,
+    /// `redeploy` of the version a first build deployed.
+    Redeploy,
     /// `wait` with two Workers: the loop that reads status in batches.
     WaitMany,
 }
@@ -41,10 +51,17 @@ fn status(status: u16, code: i64, retry_after: Option<u64>) -> FaultAction {
     FaultAction::Status { status, code, message: "injected".into(), retry_after }
 }
 
-fn matrix_sim() -> Simulator {
+fn matrix_sim(cmd: Cmd) -> Simulator {
+    let triggers = cmd != Cmd::SetupFresh;
     let config = SimConfig {
         workers: vec![
-            WorkerSeed { name: "my-worker".into(), tag: Some(TAG.into()), ..WorkerSeed::default() },
+            WorkerSeed {
+                name: "my-worker".into(),
+                tag: Some(TAG.into()),
+                triggers,
+                preview_trigger: triggers,
+                ..WorkerSeed::default()
+            },
             WorkerSeed { name: "other-worker".into(), tag: Some(OTHER_TAG.into()), ..WorkerSeed::default() },
         ],
         build: BuildProfile { queued_ms: 100, initializing_ms: 100, running_ms: 600, ..BuildProfile::default() },
@@ -52,6 +69,87 @@ fn matrix_sim() -> Simulator {
         ..SimConfig::default()
     };
     Simulator::start_background(config).expect("simulator starts")
+}
+
+/// The seeded Worker's configuration as a file, with build variables.
+const SETUP_BEFORE: &str = r#"worker = "my-worker"
+[connection]
+account_id = "987654"
+account_name = "example"
+repo_id = "123456789"
+repo_name = "my-worker"
+[[triggers]]
+name = "Deploy default branch"
+branch_includes = ["main"]
+build_command = "npm run build"
+deploy_command = "npx wrangler deploy"
+build_caching = true
+[triggers.vars]
+NODE_ENV = "production"
+OLD = "x"
+[[triggers]]
+name = "Deploy non-production branches"
+branch_includes = ["*"]
+branch_excludes = ["main"]
+build_command = "npm run build"
+deploy_command = "npx wrangler versions upload"
+build_caching = true
+"#;
+
+/// With `prune`, from [`SETUP_BEFORE`]: the connection renamed, a trigger field and a
+/// variable changed, a variable and a trigger dropped, a trigger added.
+const SETUP_AFTER: &str = r#"worker = "my-worker"
+[connection]
+account_id = "987654"
+account_name = "example"
+repo_id = "123456789"
+repo_name = "my-worker-2"
+[[triggers]]
+name = "Deploy default branch"
+branch_includes = ["main"]
+build_command = "npm ci && npm run build"
+deploy_command = "npx wrangler deploy"
+build_caching = true
+[triggers.vars]
+NODE_ENV = "staging"
+[[triggers]]
+name = "Docs"
+branch_includes = ["docs"]
+deploy_command = "npx wrangler versions upload"
+[triggers.vars]
+SITE = "docs"
+"#;
+
+fn setup_invocation(sim: &Simulator, file: &str) -> Invocation {
+    let inv = Invocation::new(sim).without("worker").without("branch").without("commit").input("command", "setup");
+    std::fs::write(inv.dir.path().join("workers-builds.toml"), file).unwrap();
+    inv
+}
+
+/// The Builds configuration as the file would state it: without uuids and timestamps.
+fn builds_config(sim: &Simulator) -> String {
+    let mut triggers: Vec<String> = sim
+        .triggers("my-worker")
+        .iter()
+        .map(|t| {
+            let vars = sim.env_vars(t["trigger_uuid"].as_str().unwrap_or_default());
+            format!(
+                "{} {} {} {} {} {} {} {} {} repo={} {vars:?}",
+                t["trigger_name"],
+                t["build_command"],
+                t["deploy_command"],
+                t["root_directory"],
+                t["branch_includes"],
+                t["branch_excludes"],
+                t["path_includes"],
+                t["path_excludes"],
+                t["build_caching_enabled"],
+                t["repo_connection"]["repo_name"],
+            )
+        })
+        .collect();
+    triggers.sort();
+    format!("{} connections; {triggers:#?}", sim.connections().len())
 }
 
 fn version_run(sim: &Simulator) -> Run {
@@ -88,6 +186,26 @@ fn prepare(sim: &Simulator, cmd: Cmd) -> Invocation {
             let id = v.output("version_id").unwrap().to_owned();
             Invocation::new(sim).without("branch").without("commit").input("command", "deploy").input("versions", &id)
         }
+        Cmd::Setup => {
+            setup_invocation(sim, SETUP_BEFORE).run().assert_code(0);
+            setup_invocation(sim, SETUP_AFTER).input("prune", "true")
+        }
+        Cmd::SetupFresh => setup_invocation(sim, SETUP_AFTER),
+        Cmd::Env => {
+            let base = || {
+                Invocation::new(sim).without("commit").input("command", "env").input("trigger", "Deploy default branch")
+            };
+            base().input("set", "OLD=x").run().assert_code(0);
+            base()
+                .input("set", "NODE_ENV=production")
+                .input("set_secret", "NPM_TOKEN=npm-secret-value")
+                .input("unset", "OLD")
+        }
+        Cmd::PurgeCache => Invocation::new(sim).without("commit").input("command", "purge-cache"),
+        Cmd::Redeploy => {
+            Invocation::new(sim).run().assert_code(0);
+            Invocation::new(sim).without("branch").without("commit").input("command", "redeploy")
+        }
     }
 }
 
@@ -99,6 +217,7 @@ struct Result {
     builds: usize,
     versions: usize,
     deployments: usize,
+    builds_config: String,
 }
 
 fn observe(sim: &Simulator, run: &Run) -> Result {
@@ -121,6 +240,7 @@ fn observe(sim: &Simulator, run: &Run) -> Result {
         builds: sim.builds().len(),
         versions: sim.versions("my-worker").len(),
         deployments: sim.deployments("my-worker").len(),
+        builds_config: builds_config(sim),
     }
 }
 
@@ -137,10 +257,9 @@ fn without_fresh_ids(json: &str) -> String {
 
 /// The clean run of each command, once per test binary.
 fn baseline(cmd: Cmd) -> &'static Result {
-    static CELLS: [OnceLock<Result>; 5] =
-        [OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    static CELLS: [OnceLock<Result>; 10] = [const { OnceLock::new() }; 10];
     CELLS[cmd as usize].get_or_init(|| {
-        let sim = matrix_sim();
+        let sim = matrix_sim(cmd);
         let run = prepare(&sim, cmd).run();
         run.assert_code(0);
         observe(&sim, &run)
@@ -173,6 +292,12 @@ const OVERRIDES: &[(&str, &str, Expect)] = &[
     // version (undocumented): no deployments, and the deployment goes ahead.
     ("deploy_list", "status_404", Expect::Survive),
     ("version_list_deployments", "status_404", Expect::Survive),
+    // `setup` reads a 404 on the triggers list twice before taking it for "no Builds
+    // configuration yet": one injected 404 is outvoted by the second read.
+    ("setup_triggers", "status_404", Expect::Survive),
+    ("setupfresh_triggers", "status_404", Expect::Survive),
+    // `unset` asks for the variable to be gone: a 404 says it is.
+    ("env_unset", "status_404", Expect::Survive),
 ];
 
 fn expectation(endpoint: &str, fault: &str, default: Expect) -> Expect {
@@ -182,7 +307,7 @@ fn expectation(endpoint: &str, fault: &str, default: Expect) -> Expect {
 fn cell(endpoint: &Endpoint, fault_name: &str, action: FaultAction, default: Expect) {
     let Endpoint { cmd, method, path, excludes, .. } = *endpoint;
     let expect = expectation(endpoint.name, fault_name, default);
-    let sim = matrix_sim();
+    let sim = matrix_sim(cmd);
     let inv = prepare(&sim, cmd);
     let before = sim.requests().len();
     sim.add_fault(Fault {
@@ -201,7 +326,7 @@ fn cell(endpoint: &Endpoint, fault_name: &str, action: FaultAction, default: Exp
     match expect {
         Expect::Survive => {
             assert_eq!(&observe(&sim, &run), baseline(cmd), "differs from the clean run\n--- stdout\n{}", run.stdout);
-            if matches!(cmd, Cmd::Build | Cmd::Wait) {
+            if matches!(cmd, Cmd::Build | Cmd::Wait | Cmd::Redeploy) {
                 let uuid = run.output("build_uuid").unwrap();
                 assert_eq!(run.view().untrusted_lines(), sim.build_log(uuid), "log lines");
             }
@@ -297,6 +422,29 @@ fault_matrix! {
         deploy_worker => Deploy "GET" "/workers/workers/my-worker" excluding "/versions";
         deploy_list => Deploy "GET" "/deployments";
         deploy_create => Deploy "POST" "/deployments";
+        setup_scripts => Setup "GET" "/workers/scripts";
+        setup_triggers => Setup "GET" "/triggers" excluding "/environment_variables";
+        setup_vars_read => Setup "GET" "/environment_variables";
+        setup_connection => Setup "PUT" "/builds/repos/connections";
+        setup_trigger_update => Setup "PATCH" "/builds/triggers/" excluding "/environment_variables";
+        setup_trigger_create => Setup "POST" "/builds/triggers";
+        setup_trigger_delete => Setup "DELETE" "/builds/triggers/" excluding "/environment_variables";
+        setup_vars_set => Setup "PATCH" "/environment_variables";
+        setup_var_delete => Setup "DELETE" "/environment_variables/";
+        setupfresh_triggers => SetupFresh "GET" "/triggers" excluding "/environment_variables";
+        setupfresh_tokens => SetupFresh "GET" "/builds/tokens";
+        setupfresh_connection => SetupFresh "PUT" "/builds/repos/connections";
+        setupfresh_trigger_create => SetupFresh "POST" "/builds/triggers";
+        setupfresh_vars_set => SetupFresh "PATCH" "/environment_variables";
+        env_triggers => Env "GET" "/triggers";
+        env_set => Env "PATCH" "/environment_variables";
+        env_unset => Env "DELETE" "/environment_variables/";
+        purgecache_triggers => PurgeCache "GET" "/triggers";
+        purgecache_purge => PurgeCache "POST" "/purge_build_cache";
+        redeploy_deployments => Redeploy "GET" "/deployments";
+        redeploy_by_version => Redeploy "GET" "/builds/builds";
+        redeploy_start => Redeploy "POST" "/builds/triggers/";
+        redeploy_status => Redeploy "GET" "/builds/builds/" excluding "/logs";
     }
     faults {
         status_429_retry_after: status(429, 10429, Some(1)) => Survive;

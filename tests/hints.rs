@@ -97,7 +97,9 @@ fn summaries_say_what_a_reader_wants() {
         run.summary
     );
 
-    // version: its number and duration; with a gradual deploy, numbers next to ids.
+    // version: its number and duration; with a gradual deploy, numbers next to ids. On an
+    // account of its own: the build above deployed a version (#1) of its own.
+    let sim = common::sim();
     let first = with_module(version_invocation(&sim, "my-worker")).input("deploy", "true").run();
     first.assert_code(0);
     assert!(first.stdout.contains("(1 module,"), "singular: {}", first.stdout);

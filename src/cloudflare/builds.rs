@@ -26,6 +26,13 @@ pub struct Trigger {
     pub path_includes: Vec<String>,
     pub path_excludes: Vec<String>,
     pub deleted_on: Option<String>,
+    pub build_command: Option<String>,
+    pub deploy_command: Option<String>,
+    pub root_directory: Option<String>,
+    pub build_caching_enabled: Option<bool>,
+    pub build_token_uuid: Option<super::BuildTokenUuid>,
+    pub build_token_name: Option<String>,
+    pub repo_connection: Option<super::builds_config::RepoConnection>,
 }
 
 impl Trigger {
@@ -49,6 +56,7 @@ pub struct TriggerMetadata {
 pub struct BuildTrigger {
     pub trigger_uuid: Option<TriggerUuid>,
     pub trigger_name: Option<String>,
+    pub external_script_id: Option<ScriptTag>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -238,6 +246,18 @@ struct ListBuilds {
     per_page: u32,
 }
 
+/// `GET /builds/builds?version_ids=` (§3.6): comma-separated, at most 20.
+#[derive(Debug, Serialize)]
+struct ByVersions {
+    version_ids: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct BuildsByVersion {
+    builds: std::collections::BTreeMap<String, Build>,
+}
+
 #[derive(Debug, Serialize)]
 struct LogsQuery<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -283,6 +303,17 @@ impl Client {
         let ids: Vec<&str> = tags.iter().map(ScriptTag::as_str).collect();
         let query = LatestQuery { external_script_ids: ids.join(",") };
         let page = self.get::<Option<LatestBuilds>, _>(&path(&["builds", "builds", "latest"]), &query).await?;
+        Ok(page.result.unwrap_or_default().builds)
+    }
+
+    /// The builds that produced these versions, keyed by version id; a version Workers Builds
+    /// did not build is absent (§3.6, §E.4).
+    pub async fn builds_by_versions(
+        &self,
+        versions: &[&super::VersionId],
+    ) -> Result<std::collections::BTreeMap<String, Build>, ApiError> {
+        let query = ByVersions { version_ids: versions.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(",") };
+        let page = self.get::<Option<BuildsByVersion>, _>(&path(&["builds", "builds"]), &query).await?;
         Ok(page.result.unwrap_or_default().builds)
     }
 

@@ -266,6 +266,11 @@ impl Client {
         self.retried(&method, path, || self.request(method.clone(), path, &(), None).json(body)).await
     }
 
+    /// A write without a body that sets state (a cache purge), retried like a read.
+    pub async fn set<T: DeserializeOwned>(&self, method: Method, path: &ApiPath) -> Result<Page<T>, ApiError> {
+        self.retried(&method, path, || self.request(method.clone(), path, &(), None)).await
+    }
+
     /// A single request without a body, never retried.
     pub async fn send<T: DeserializeOwned, Q: Serialize + ?Sized>(
         &self,

@@ -91,6 +91,14 @@ id_type!(
     TriggerUuid
 );
 id_type!(
+    /// A repository connection (`repo_connection_uuid`): which repository a trigger builds.
+    RepoConnectionUuid
+);
+id_type!(
+    /// A build token (`build_token_uuid`): the credentials a trigger's builds deploy with.
+    BuildTokenUuid
+);
+id_type!(
     /// An immutable Version of a Worker.
     VersionId
 );

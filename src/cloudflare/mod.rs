@@ -2,6 +2,7 @@
 //! API area, the envelope and error handling in `client` and `error`. Knows nothing of CI.
 
 pub mod builds;
+pub mod builds_config;
 pub mod client;
 pub mod deployments;
 pub mod error;
@@ -12,7 +13,10 @@ pub mod workers;
 
 pub use client::{Client, ClientConfig, ClientInitError, Page};
 pub use error::ApiError;
-pub use ids::{BuildUuid, DeploymentId, ScriptTag, TriggerUuid, VersionId, WorkerId, WorkerName, WorkerRef};
+pub use ids::{
+    BuildTokenUuid, BuildUuid, DeploymentId, RepoConnectionUuid, ScriptTag, TriggerUuid, VersionId, WorkerId,
+    WorkerName, WorkerRef,
+};
 
 /// Cloudflare identifies Workers Builds resources by the script *tag*, a 32-hex id.
 pub fn is_tag(s: &str) -> bool {

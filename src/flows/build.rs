@@ -161,7 +161,7 @@ pub fn triggers_failure(e: ApiError, worker: &str) -> Error {
     api_failure(e, "list the Worker's build triggers", Area::Builds)
 }
 
-pub(super) fn pick_trigger<'a>(
+pub fn pick_trigger<'a>(
     triggers: &'a [crate::cloudflare::builds::Trigger],
     wanted: Option<&str>,
     branch: &str,

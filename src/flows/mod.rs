@@ -10,6 +10,8 @@ pub mod logs;
 pub mod many;
 pub mod pages;
 pub mod plan;
+pub mod redeploy;
+pub mod setup;
 pub mod trigger;
 pub mod version;
 pub mod wait;

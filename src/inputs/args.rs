@@ -4,10 +4,14 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+
 use super::bindings::{self, Bindings, Keep};
+use super::builds_config::{self, BuildsConfig, ConnectionSpec};
 use super::bundle::{self, ModuleFile};
 use super::{Command, InputError, Inputs, Key, hint, rules};
 use crate::ci::outputs::FileFormat;
+use crate::cloudflare::builds_config::ConnectionRequest;
 use crate::cloudflare::deployments::DeploymentVersion;
 use crate::cloudflare::{BuildUuid, VersionId, WorkerName};
 
@@ -83,9 +87,26 @@ pub fn command(positional: Option<Command>, i: &Inputs) -> Result<Command, Input
     match (positional, i.get(Key::Command)) {
         (Some(c), _) => Ok(c),
         (None, None) => Ok(Command::Build),
-        (None, Some(c)) => Command::parse(c)
-            .ok_or_else(|| InputError::new(Key::Command, "must be `build`, `wait`, `version` or `deploy`")),
+        (None, Some(c)) => Command::parse(c).ok_or_else(|| {
+            InputError::new(
+                Key::Command,
+                "must be `build`, `wait`, `version`, `deploy`, `setup`, `env` or `purge-cache`",
+            )
+        }),
     }
+}
+
+/// `worker` for the one-Worker commands of Builds (`env`, `purge-cache`, `redeploy`): a name,
+/// or the 32-hex tag Builds keys Workers by.
+fn worker_or_tag(i: &Inputs) -> Result<String, InputError> {
+    let w = i.require(Key::Worker, "set it to the Worker's name (or its 32-hex tag)")?;
+    if !rules::worker_name(w) && !rules::tag(w) {
+        return Err(InputError::new(
+            Key::Worker,
+            "is not a Worker name (lowercase letters, digits, `-` and `_`, at most 63 characters) or a 32-hex tag",
+        ));
+    }
+    Ok(w.to_ascii_lowercase())
 }
 
 /// `worker` for `build`/`wait` as a list: comma- or newline-separated names or tags, each
@@ -209,6 +230,120 @@ fn message(i: &Inputs) -> Result<Option<String>, InputError> {
     }
 }
 
+/// `setup`: the file, read and checked, with the connection and secret values filled in from
+/// the environment.
+#[derive(Debug)]
+pub struct SetupArgs {
+    pub config: BuildsConfig,
+    /// The connection to upsert: from `[connection]`, its gaps filled from the runner's
+    /// `GITHUB_REPOSITORY*`; `None` when the file has no `[connection]` and the runner does
+    /// not say (the existing triggers' connection is then kept).
+    pub connection: Option<ConnectionRequest>,
+    /// Secret values by (trigger index, name), for the secrets whose variable is set.
+    pub secret_values: BTreeMap<(usize, String), String>,
+    pub dry_run: bool,
+    pub check: bool,
+    pub prune: bool,
+}
+
+impl SetupArgs {
+    pub fn from_inputs(i: &Inputs, env: &dyn Fn(&str) -> Option<String>) -> Result<SetupArgs, InputError> {
+        let path = i.path(Key::BuildsConfig).unwrap_or_else(|| PathBuf::from("workers-builds.toml"));
+        let config = builds_config::load(&path)?;
+        let file = path.display().to_string();
+        let require = i.bool(Key::RequireSecrets, false)?;
+        let mut secret_values = BTreeMap::new();
+        for (t, trigger) in config.triggers.iter().enumerate() {
+            for (name, line) in &trigger.secrets {
+                match env(name).filter(|v| !v.is_empty()) {
+                    Some(v) => {
+                        secret_values.insert((t, name.clone()), v);
+                    }
+                    None if require => {
+                        let at = line.map_or_else(|| file.clone(), |l| format!("{file}:{l}"));
+                        let n = trigger.secrets.iter().position(|(s, _)| s == name).unwrap_or(0);
+                        return Err(InputError::new(
+                            Key::RequireSecrets,
+                            format!(
+                                "{at}: key `triggers[{t}].secrets[{n}]`: the environment variable {name} is unset or empty; \
+                                 pass it to the step (`env: {name}: ${{{{ secrets.{name} }}}}`) or drop {}",
+                                hint::set(Key::RequireSecrets, "true")
+                            ),
+                        ));
+                    }
+                    None => {}
+                }
+            }
+        }
+        let connection = match &config.connection {
+            Some(c) => Some(connection_from(c, env, &file)?),
+            None => {
+                connection_from(&ConnectionSpec { provider: "github".into(), ..ConnectionSpec::default() }, env, &file)
+                    .ok()
+            }
+        };
+        Ok(SetupArgs {
+            connection,
+            secret_values,
+            dry_run: i.bool(Key::DryRun, false)?,
+            check: i.bool(Key::Check, false)?,
+            prune: i.bool(Key::Prune, false)?,
+            config,
+        })
+    }
+
+    pub fn secrets(&self) -> impl Iterator<Item = &str> {
+        self.secret_values.values().map(String::as_str)
+    }
+}
+
+/// `[connection]` with its gaps filled from the runner: `GITHUB_REPOSITORY` (`owner/name`),
+/// `GITHUB_REPOSITORY_ID`, `GITHUB_REPOSITORY_OWNER`, `GITHUB_REPOSITORY_OWNER_ID` (GitHub only).
+fn connection_from(
+    c: &ConnectionSpec,
+    env: &dyn Fn(&str) -> Option<String>,
+    file: &str,
+) -> Result<ConnectionRequest, InputError> {
+    let github = c.provider == "github";
+    let from_env = |k: &str| if github { env(k).filter(|v| !v.is_empty()) } else { None };
+    let repo_from_env = from_env("GITHUB_REPOSITORY").and_then(|r| r.split_once('/').map(|(_, n)| n.to_owned()));
+    let fields = [
+        (
+            "account_id",
+            c.account_id.clone().or_else(|| from_env("GITHUB_REPOSITORY_OWNER_ID")),
+            "GITHUB_REPOSITORY_OWNER_ID",
+        ),
+        (
+            "account_name",
+            c.account_name.clone().or_else(|| from_env("GITHUB_REPOSITORY_OWNER")),
+            "GITHUB_REPOSITORY_OWNER",
+        ),
+        ("repo_id", c.repo_id.clone().or_else(|| from_env("GITHUB_REPOSITORY_ID")), "GITHUB_REPOSITORY_ID"),
+        ("repo_name", c.repo_name.clone().or(repo_from_env), "GITHUB_REPOSITORY"),
+    ];
+    let mut got = Vec::new();
+    for (key, value, var) in fields {
+        let Some(v) = value else {
+            let at = c.line.map_or_else(|| file.to_owned(), |l| format!("{file}:{l}"));
+            let runner = if github { format!(" (on GitHub Actions it defaults to {var})") } else { String::new() };
+            return Err(InputError::new(
+                Key::BuildsConfig,
+                format!("{at}: key `connection.{key}`: is missing{runner}: add it to `[connection]`"),
+            ));
+        };
+        got.push(v);
+    }
+    let [account_id, account_name, repo_id, repo_name]: [String; 4] =
+        got.try_into().unwrap_or_else(|_| unreachable!("four fields"));
+    Ok(ConnectionRequest {
+        provider_type: c.provider.clone(),
+        provider_account_id: account_id,
+        provider_account_name: account_name,
+        repo_id,
+        repo_name,
+    })
+}
+
 #[derive(Debug)]
 pub struct BuildArgs {
     /// The first of `workers`: the one Worker of the single-build path.
@@ -261,6 +396,144 @@ impl BuildArgs {
             cancel_on_abort: i.bool(Key::CancelOnAbort, true)?,
             wait,
         })
+    }
+}
+
+/// `env`: one trigger's build variables to write and to delete.
+#[derive(Debug)]
+pub struct EnvArgs {
+    pub worker: String,
+    pub trigger: String,
+    pub set: BTreeMap<String, String>,
+    pub set_secret: BTreeMap<String, String>,
+    pub unset: Vec<String>,
+}
+
+impl EnvArgs {
+    pub fn from_inputs(i: &Inputs) -> Result<EnvArgs, InputError> {
+        let worker = worker_or_tag(i)?;
+        let trigger =
+            i.require(Key::Trigger, "name the trigger whose build variables to change (its name or uuid)")?.to_owned();
+        let set = build_vars(i, Key::Set)?;
+        let set_secret = build_vars(i, Key::SetSecret)?;
+        let mut unset = Vec::new();
+        for (n, line) in i.get(Key::Unset).unwrap_or("").lines().enumerate() {
+            let k = line.trim();
+            if k.is_empty() || k.starts_with('#') {
+                continue;
+            }
+            if !builds_config::variable_name(k) {
+                return Err(InputError::new(Key::Unset, format!("line {}: {}", n + 1, BUILD_VAR_NAME)));
+            }
+            unset.push(k.to_owned());
+        }
+        for k in set.keys().chain(set_secret.keys()).chain(&unset) {
+            let times = usize::from(set.contains_key(k))
+                + usize::from(set_secret.contains_key(k))
+                + unset.iter().filter(|u| *u == k).count();
+            if times > 1 {
+                let key = if unset.contains(k) { Key::Unset } else { Key::SetSecret };
+                return Err(InputError::new(
+                    key,
+                    format!(
+                        "the variable {k} is named more than once across `set`, `set_secret` and `unset`: name each once"
+                    ),
+                ));
+            }
+        }
+        if set.is_empty() && set_secret.is_empty() && unset.is_empty() {
+            return Err(InputError::new(
+                Key::Set,
+                format!(
+                    "`env` has nothing to do: give {}, {} or {}",
+                    hint::input(Key::Set),
+                    hint::input(Key::SetSecret),
+                    hint::input(Key::Unset)
+                ),
+            ));
+        }
+        Ok(EnvArgs { worker, trigger, set, set_secret, unset })
+    }
+
+    pub fn secrets(&self) -> impl Iterator<Item = &str> {
+        self.set_secret.values().map(String::as_str)
+    }
+}
+
+const BUILD_VAR_NAME: &str =
+    "the key is not a valid build variable name (a letter or `_`, then letters, digits and `_`: Cloudflare's rule)";
+
+/// `KEY=VALUE` lines for build variables (additions §E.2: names, and values of at most 5000
+/// characters). Messages name the line, never its content.
+fn build_vars(i: &Inputs, key: Key) -> Result<BTreeMap<String, String>, InputError> {
+    let mut out = BTreeMap::new();
+    for (n, raw) in i.get(key).unwrap_or("").lines().enumerate() {
+        let line = raw.trim_end_matches('\r');
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        let (k, v) =
+            line.split_once('=').ok_or_else(|| InputError::new(key, format!("line {} is not KEY=VALUE", n + 1)))?;
+        let k = k.trim();
+        if !builds_config::variable_name(k) {
+            return Err(InputError::new(key, format!("line {}: {BUILD_VAR_NAME}", n + 1)));
+        }
+        if v.chars().count() > 5000 {
+            return Err(InputError::new(
+                key,
+                format!("line {}: the value is longer than 5000 characters, Cloudflare's limit", n + 1),
+            ));
+        }
+        if out.insert(k.to_owned(), v.to_owned()).is_some() {
+            return Err(InputError::new(key, format!("line {}: the variable {k} is set twice", n + 1)));
+        }
+    }
+    Ok(out)
+}
+
+/// `redeploy`: the Worker by name (its deployments are listed by name), and how to follow.
+#[derive(Debug)]
+pub struct RedeployArgs {
+    pub worker: WorkerName,
+    pub logs: bool,
+    pub cancel_on_abort: bool,
+    pub wait: bool,
+}
+
+impl RedeployArgs {
+    pub fn from_inputs(i: &Inputs) -> Result<RedeployArgs, InputError> {
+        Ok(RedeployArgs {
+            worker: worker_name(i)?,
+            logs: i.bool(Key::Logs, true)?,
+            cancel_on_abort: i.bool(Key::CancelOnAbort, true)?,
+            wait: i.bool(Key::Wait, true)?,
+        })
+    }
+}
+
+/// `purge-cache`: the trigger by name or uuid, else the one that builds `branch`.
+#[derive(Debug)]
+pub struct PurgeCacheArgs {
+    pub worker: String,
+    pub trigger: Option<String>,
+    pub branch: Option<String>,
+}
+
+impl PurgeCacheArgs {
+    pub fn from_inputs(i: &Inputs) -> Result<PurgeCacheArgs, InputError> {
+        let worker = worker_or_tag(i)?;
+        let trigger = i.get(Key::Trigger).map(str::to_owned);
+        let branch = branch(i)?;
+        if trigger.is_none() && branch.is_none() {
+            return Err(InputError::new(
+                Key::Trigger,
+                format!(
+                    "name the trigger whose cache to purge, or set {} to pick the trigger that builds it",
+                    hint::input(Key::Branch)
+                ),
+            ));
+        }
+        Ok(PurgeCacheArgs { worker, trigger, branch })
     }
 }
 

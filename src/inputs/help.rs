@@ -76,9 +76,10 @@ pub fn exits_of(c: Command) -> Vec<Exit> {
         .into_iter()
         .filter(|e| match e {
             Exit::BuildFailed | Exit::BuildCancelled | Exit::BuildTerminated => {
-                matches!(c, Command::Build | Command::Wait)
+                matches!(c, Command::Build | Command::Wait | Command::Redeploy)
             }
             Exit::NoBuild => c == Command::Wait,
+            Exit::Drift => c == Command::Setup,
             _ => true,
         })
         .collect()

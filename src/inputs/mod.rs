@@ -17,6 +17,7 @@
 pub mod args;
 pub mod argv;
 pub mod bindings;
+pub mod builds_config;
 pub mod bundle;
 pub mod help;
 pub mod hint;
@@ -33,10 +34,23 @@ pub enum Command {
     Wait,
     Version,
     Deploy,
+    Setup,
+    Env,
+    PurgeCache,
+    Redeploy,
 }
 
 impl Command {
-    pub const ALL: [Command; 4] = [Command::Build, Command::Wait, Command::Version, Command::Deploy];
+    pub const ALL: [Command; 8] = [
+        Command::Build,
+        Command::Wait,
+        Command::Version,
+        Command::Deploy,
+        Command::Setup,
+        Command::Env,
+        Command::PurgeCache,
+        Command::Redeploy,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -44,6 +58,10 @@ impl Command {
             Command::Wait => "wait",
             Command::Version => "version",
             Command::Deploy => "deploy",
+            Command::Setup => "setup",
+            Command::Env => "env",
+            Command::PurgeCache => "purge-cache",
+            Command::Redeploy => "redeploy",
         }
     }
 
@@ -58,11 +76,15 @@ impl Command {
             Command::Wait => "follow the build Cloudflare's Git integration started for a commit (or `build_uuid`)",
             Command::Version => "upload a Version of a Worker from a directory of modules; optionally deploy it",
             Command::Deploy => "send traffic to one or two Versions, or roll back",
+            Command::Setup => "make a Worker's Builds connection, triggers and build variables match `builds_config`",
+            Command::Env => "set or unset a trigger's build variables and secrets",
+            Command::PurgeCache => "purge a trigger's build cache (dependencies and build artifacts)",
+            Command::Redeploy => "build again the branch and commit of the active deployment's version, and follow it",
         }
     }
 }
 
-use Command::{Build, Deploy, Version, Wait};
+use Command::{Build, Deploy, Env, PurgeCache, Redeploy, Setup, Version, Wait};
 
 /// How an input takes its value on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,7 +109,11 @@ pub struct InputSpec {
     pub help: &'static str,
 }
 
-const ALL: &[Command] = &[Build, Wait, Version, Deploy];
+const ALL: &[Command] = &[Build, Wait, Version, Deploy, Setup, Env, PurgeCache, Redeploy];
+/// The commands that name their Worker in an input (`setup` names it in its file).
+const WITH_WORKER: &[Command] = &[Build, Wait, Version, Deploy, Env, PurgeCache, Redeploy];
+/// The commands that follow a build.
+const FOLLOW: &[Command] = &[Build, Wait, Redeploy];
 const BUILDS: &[Command] = &[Build, Wait];
 
 /// Declares [`Key`] and [`INPUTS`] from one list, so a key exists exactly when its input does
@@ -106,30 +132,30 @@ macro_rules! inputs {
 #[rustfmt::skip]
 inputs! {
     Command => InputSpec { name: "command", kind: Kind::Value, commands: ALL, default: "build", fallback: &[], secret: false,
-        help: "What to do: `build`, `wait`, `version` or `deploy` (may also be the first argument)." },
+        help: "What to do: `build`, `wait`, `version`, `deploy`, `setup`, `env`, `purge-cache` or `redeploy` (may also be the first argument)." },
     ApiToken => InputSpec { name: "api_token", kind: Kind::Value, commands: ALL, default: "", fallback: &["CLOUDFLARE_API_TOKEN"], secret: true,
         help: "Cloudflare API token (required). Builds needs a user-scoped token with Workers Builds Configuration: Edit and Workers Scripts: Read; version/deploy need Workers Scripts: Edit." },
     AccountId => InputSpec { name: "account_id", kind: Kind::Value, commands: ALL, default: "", fallback: &["CLOUDFLARE_ACCOUNT_ID"], secret: false,
         help: "Cloudflare account id, 32 hex characters (required)." },
     ApiUrl => InputSpec { name: "api_url", kind: Kind::Value, commands: ALL, default: "https://api.cloudflare.com/client/v4", fallback: &["CLOUDFLARE_API_BASE_URL"], secret: false,
         help: "API base URL. Plain http is accepted only for loopback (the simulator)." },
-    Worker => InputSpec { name: "worker", kind: Kind::Value, commands: ALL, default: "", fallback: &[], secret: false,
+    Worker => InputSpec { name: "worker", kind: Kind::Value, commands: WITH_WORKER, default: "", fallback: &[], secret: false,
         help: "Worker name (required). `build`/`wait` also take its 32-hex tag, `version`/`deploy` its id. `build`/`wait` take a list (comma- or newline-separated) and follow every build in one step; `wait` also takes `*`: every Worker of the account whose build of the commit appears within `appear_timeout`." },
-    Branch => InputSpec { name: "branch", kind: Kind::Value, commands: BUILDS, default: "$GITHUB_HEAD_REF, else $GITHUB_REF_NAME", fallback: &[], secret: false,
-        help: "Branch to build; picks the trigger." },
+    Branch => InputSpec { name: "branch", kind: Kind::Value, commands: &[Build, Wait, PurgeCache], default: "$GITHUB_HEAD_REF, else $GITHUB_REF_NAME", fallback: &[], secret: false,
+        help: "Branch to build; picks the trigger (`purge-cache`: the trigger whose cache is purged, unless `trigger` is given)." },
     Commit => InputSpec { name: "commit", kind: Kind::Value, commands: BUILDS, default: "PR head sha on pull_request events, else $GITHUB_SHA", fallback: &[], secret: false,
         help: "Commit to build (`build`) or whose build to follow (`wait`)." },
-    Trigger => InputSpec { name: "trigger", kind: Kind::Value, commands: &[Build], default: "the trigger whose branch filters match `branch`", fallback: &[], secret: false,
+    Trigger => InputSpec { name: "trigger", kind: Kind::Value, commands: &[Build, Env, PurgeCache], default: "the trigger whose branch filters match `branch` (`env`: required)", fallback: &[], secret: false,
         help: "Trigger uuid or name." },
     Timeout => InputSpec { name: "timeout", kind: Kind::Value, commands: ALL, default: "30m", fallback: &[], secret: false,
         help: "Overall limit, e.g. `90s`, `30m`, `1h30m`. On expiry the build is cancelled (see `cancel_on_abort`)." },
-    Logs => InputSpec { name: "logs", kind: Kind::Switch, commands: BUILDS, default: "true", fallback: &[], secret: false,
+    Logs => InputSpec { name: "logs", kind: Kind::Switch, commands: FOLLOW, default: "true", fallback: &[], secret: false,
         help: "Stream the build log into the CI log." },
-    CancelOnAbort => InputSpec { name: "cancel_on_abort", kind: Kind::Switch, commands: BUILDS, default: "`true` for build, `false` for wait", fallback: &[], secret: false,
+    CancelOnAbort => InputSpec { name: "cancel_on_abort", kind: Kind::Switch, commands: FOLLOW, default: "`true` for build and redeploy, `false` for wait", fallback: &[], secret: false,
         help: "Cancel the remote build when the job is cancelled (SIGINT/SIGTERM) or `timeout` elapses. `wait` follows a build it did not start (the Git integration's), so it leaves it running unless this is `true`." },
     OutputFile => InputSpec { name: "output_file", kind: Kind::Value, commands: ALL, default: "", fallback: &[], secret: false,
         help: "Also write the outputs to this file: dotenv if it ends in `.env`, JSON if `.json` (for other CI systems)." },
-    Wait => InputSpec { name: "wait", kind: Kind::Switch, commands: &[Build], default: "true", fallback: &[], secret: false,
+    Wait => InputSpec { name: "wait", kind: Kind::Switch, commands: &[Build, Redeploy], default: "true", fallback: &[], secret: false,
         help: "`false`: start the build, write its outputs and exit 0 at once (follow it later with `command: wait` and `build_uuid`)." },
     MaxParallel => InputSpec { name: "max_parallel", kind: Kind::Value, commands: &[Build], default: "all at once", fallback: &[], secret: false,
         help: "With a list of Workers: the most builds this step keeps running at once. By default all start and Cloudflare queues what the plan's concurrency (unknown to us) cannot run yet." },
@@ -177,6 +203,22 @@ inputs! {
         help: "Deploy even where Cloudflare would block it (e.g. rolling back past a secret change)." },
     Rollback => InputSpec { name: "rollback", kind: Kind::Switch, commands: &[Deploy], default: "false", fallback: &[], secret: false,
         help: "Deploy the version at 100 % in the newest earlier deployment, as wrangler rollback does (instead of `versions`)." },
+    BuildsConfig => InputSpec { name: "builds_config", kind: Kind::Value, commands: &[Setup], default: "workers-builds.toml", fallback: &[], secret: false,
+        help: "The Workers Builds configuration file (TOML, or JSON when it ends in `.json`); see README for its keys." },
+    DryRun => InputSpec { name: "dry_run", kind: Kind::Switch, commands: &[Setup], default: "false", fallback: &[], secret: false,
+        help: "Print the plan and change nothing (exit 0)." },
+    Check => InputSpec { name: "check", kind: Kind::Switch, commands: &[Setup], default: "false", fallback: &[], secret: false,
+        help: "Print the plan, change nothing, and exit 8 when Cloudflare differs from the file (a pull-request check)." },
+    Prune => InputSpec { name: "prune", kind: Kind::Switch, commands: &[Setup], default: "false", fallback: &[], secret: false,
+        help: "Delete triggers and build variables the file does not list (otherwise they are left alone)." },
+    RequireSecrets => InputSpec { name: "require_secrets", kind: Kind::Switch, commands: &[Setup], default: "false", fallback: &[], secret: false,
+        help: "Fail before any request when a listed secret's environment variable is unset (otherwise that secret is left as it is, with a notice)." },
+    Set => InputSpec { name: "set", kind: Kind::Value, commands: &[Env], default: "", fallback: &[], secret: false,
+        help: "KEY=VALUE lines: plain-text build variables to add or replace (others are kept)." },
+    SetSecret => InputSpec { name: "set_secret", kind: Kind::Value, commands: &[Env], default: "", fallback: &[], secret: true,
+        help: "KEY=VALUE lines: secret build variables to add or replace; every value is masked before anything prints." },
+    Unset => InputSpec { name: "unset", kind: Kind::Value, commands: &[Env], default: "", fallback: &[], secret: false,
+        help: "KEY lines: build variables to delete (one already gone is not an error)." },
 }
 
 impl Key {
@@ -213,21 +255,25 @@ pub struct OutputSpec {
 
 #[rustfmt::skip]
 pub const OUTPUTS: &[OutputSpec] = &[
-    OutputSpec { name: "builds", commands: BUILDS, help: "JSON list per Worker: worker, tag, build_uuid, status, outcome, trigger_uuid" },
-    OutputSpec { name: "build_uuid", commands: BUILDS, help: "the build's uuid (one Worker)" },
-    OutputSpec { name: "build_status", commands: BUILDS, help: "last status seen: queued, initializing, running, stopped (`not_found` for `wait`)" },
-    OutputSpec { name: "build_outcome", commands: BUILDS, help: "success, fail, skipped, cancelled or terminated (empty while not stopped)" },
-    OutputSpec { name: "worker_tag", commands: BUILDS, help: "the Worker's 32-hex tag" },
-    OutputSpec { name: "trigger_uuid", commands: BUILDS, help: "the trigger that built it" },
-    OutputSpec { name: "branch", commands: BUILDS, help: "the branch built" },
-    OutputSpec { name: "commit", commands: BUILDS, help: "the commit built" },
-    OutputSpec { name: "preview_url", commands: BUILDS, help: "the preview URL, only when the build carries one (often absent)" },
+    OutputSpec { name: "builds", commands: FOLLOW, help: "JSON list per Worker: worker, tag, build_uuid, status, outcome, trigger_uuid" },
+    OutputSpec { name: "build_uuid", commands: FOLLOW, help: "the build's uuid (one Worker)" },
+    OutputSpec { name: "build_status", commands: FOLLOW, help: "last status seen: queued, initializing, running, stopped (`not_found` for `wait`)" },
+    OutputSpec { name: "build_outcome", commands: FOLLOW, help: "success, fail, skipped, cancelled or terminated (empty while not stopped)" },
+    OutputSpec { name: "worker_tag", commands: FOLLOW, help: "the Worker's 32-hex tag" },
+    OutputSpec { name: "trigger_uuid", commands: &[Build, Wait, Env, PurgeCache, Redeploy], help: "the trigger that built it (`env`, `purge-cache`: the trigger changed)" },
+    OutputSpec { name: "branch", commands: FOLLOW, help: "the branch built" },
+    OutputSpec { name: "commit", commands: FOLLOW, help: "the commit built" },
+    OutputSpec { name: "preview_url", commands: FOLLOW, help: "the preview URL, only when the build carries one (often absent)" },
     OutputSpec { name: "worker_id", commands: &[Version, Deploy], help: "`version`/`deploy`: the Worker's id" },
     OutputSpec { name: "version_id", commands: &[Version, Deploy], help: "`version`: the uploaded version; `deploy`: the version given most traffic" },
     OutputSpec { name: "version_number", commands: &[Version], help: "`version`: the version's number" },
     OutputSpec { name: "version_url", commands: &[Version], help: "`version`: its preview URL, only when Cloudflare returns one (preview URLs on)" },
     OutputSpec { name: "deployment_id", commands: &[Version, Deploy], help: "`version` with `deploy`, and `deploy`: the deployment created" },
     OutputSpec { name: "workers_dev_url", commands: &[Version, Deploy], help: "`version`/`deploy`: the workers.dev URL, only when the Worker is on workers.dev" },
+    OutputSpec { name: "redeployed_version_id", commands: &[Redeploy], help: "`redeploy`: the active deployment's version whose build was repeated" },
+    OutputSpec { name: "trigger_uuids", commands: &[Setup], help: "`setup`: JSON object, trigger name → uuid, of the file's triggers that exist" },
+    OutputSpec { name: "changes", commands: &[Setup], help: "`setup`: how many writes the plan has (made, or to make with `dry_run`/`check`)" },
+    OutputSpec { name: "plan", commands: &[Setup], help: "`setup`: the plan as JSON (secret values never included)" },
 ];
 
 /// What an [`InputError`] is about.

@@ -44,6 +44,9 @@ pub struct Invocation {
     /// Where the binary runs: the invocation's own temporary directory unless set, so no test
     /// runs inside this project's Git checkout by accident (`build` resolves short hashes there).
     pub cwd: Option<PathBuf>,
+    /// Secret values passed in plain environment variables (`setup`'s secrets), which the run
+    /// must mask and never show.
+    pub env_secrets: Vec<String>,
 }
 
 impl Invocation {
@@ -59,7 +62,14 @@ impl Invocation {
         env.insert("WORKERS_CI_TIME_SCALE".into(), TIME_SCALE.into());
         // Step debug logging on, as the secret sweep demands: debug output must not leak either.
         env.insert("RUNNER_DEBUG".into(), "1".into());
-        Invocation { env, args: Vec::new(), dir: tempfile::tempdir().unwrap(), github: true, cwd: None }
+        Invocation {
+            env,
+            args: Vec::new(),
+            dir: tempfile::tempdir().unwrap(),
+            github: true,
+            cwd: None,
+            env_secrets: Vec::new(),
+        }
     }
 
     pub fn input(mut self, name: &str, value: &str) -> Self {
@@ -74,6 +84,13 @@ impl Invocation {
 
     pub fn env(mut self, name: &str, value: &str) -> Self {
         self.env.insert(name.into(), value.into());
+        self
+    }
+
+    /// A secret value in a plain environment variable: set, and declared as a secret.
+    pub fn secret_env(mut self, name: &str, value: &str) -> Self {
+        self.env.insert(name.into(), value.into());
+        self.env_secrets.push(value.into());
         self
     }
 
@@ -136,11 +153,14 @@ impl Invocation {
     /// The secrets of this invocation: the token and every `secrets` value.
     pub fn secrets(&self) -> Vec<String> {
         let mut s = vec![self.env.get("INPUT_API_TOKEN").cloned().unwrap_or_else(|| TOKEN.to_owned())];
-        if let Some(lines) = self.env.get("INPUT_SECRETS") {
-            s.extend(
-                lines.lines().filter_map(|l| l.split_once('=')).map(|(_, v)| v.to_owned()).filter(|v| v.len() >= 4),
-            );
+        for input in ["INPUT_SECRETS", "INPUT_SET_SECRET"] {
+            if let Some(lines) = self.env.get(input) {
+                s.extend(
+                    lines.lines().filter_map(|l| l.split_once('=')).map(|(_, v)| v.to_owned()).filter(|v| v.len() >= 4),
+                );
+            }
         }
+        s.extend(self.env_secrets.iter().cloned());
         s
     }
 

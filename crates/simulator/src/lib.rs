@@ -159,6 +159,33 @@ impl Simulator {
         self.shared.state().worker_versions(worker)
     }
 
+    /// The Worker's live triggers as `GET /builds/workers/{tag}/triggers` lists them.
+    pub fn triggers(&self, worker: &str) -> Vec<serde_json::Value> {
+        let state = self.shared.state();
+        state
+            .workers
+            .iter()
+            .find(|w| w.name == worker || w.tag == worker)
+            .map(|w| w.triggers.clone())
+            .unwrap_or_default()
+    }
+
+    /// A trigger's build-time variables as stored, secret values included (which the API never
+    /// shows back), as `(key, value, is_secret)`.
+    pub fn env_vars(&self, trigger_uuid: &str) -> Vec<(String, String, bool)> {
+        let state = self.shared.state();
+        state
+            .env_vars
+            .get(trigger_uuid)
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.value.clone(), v.is_secret)).collect())
+            .unwrap_or_default()
+    }
+
+    /// Repository connections made through the API.
+    pub fn connections(&self) -> Vec<serde_json::Value> {
+        self.shared.state().connections.clone()
+    }
+
     /// The Worker's deployments, newest first, as the deployments endpoint lists them.
     pub fn deployments(&self, worker: &str) -> Vec<serde_json::Value> {
         self.shared.state().worker_deployments(worker)

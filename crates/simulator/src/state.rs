@@ -63,6 +63,9 @@ pub struct Build {
     pub source: &'static str,
     pub lines: Vec<String>,
     pub cancelled_after: Option<Duration>,
+    /// The version a successful build's deploy command uploaded, once it has (see
+    /// [`State::settle_builds`]): what `GET /builds/builds?version_ids=` maps back (§3.6).
+    pub version_id: Option<String>,
 }
 
 impl Build {
@@ -119,7 +122,7 @@ impl Build {
         (0..self.lines.len()).take_while(|k| self.release_at(*k, self.lines.len()) <= e).count()
     }
 
-    fn status(&self, now: Instant) -> (&'static str, Option<String>) {
+    pub(crate) fn status(&self, now: Instant) -> (&'static str, Option<String>) {
         let e = self.elapsed(now);
         let (stop_at, outcome) = self.stop();
         if e >= stop_at {
@@ -202,7 +205,24 @@ pub struct State {
     pub config: SimConfig,
     pub workers: Vec<Worker>,
     pub builds: Vec<Build>,
+    /// Repository connections made through `PUT /builds/repos/connections` (additions §E.3).
+    pub connections: Vec<Value>,
+    /// Build-time variables per trigger uuid (additions §E.2), secret values included: the API
+    /// stores them and never shows them back.
+    pub env_vars: std::collections::HashMap<String, std::collections::BTreeMap<String, EnvVar>>,
 }
+
+/// One build-time variable as stored.
+#[derive(Clone, Debug)]
+pub struct EnvVar {
+    pub value: String,
+    pub is_secret: bool,
+    pub created_on: String,
+}
+
+/// The account's build token: `GET /builds/tokens` lists it, and the seeded triggers carry it.
+pub const BUILD_TOKEN_UUID: &str = "6a9b5b5e-0c1a-4ad8-9a2f-2f2d2b2e2f21";
+pub const BUILD_TOKEN_NAME: &str = "workers-builds-token";
 
 /// A UUID derived from a seed, so a simulator seeded with the same tags answers with the same
 /// ids (tests compare runs across simulators).
@@ -241,8 +261,8 @@ fn triggers_for(tag: &str) -> Vec<Value> {
             "path_includes": ["*"],
             "path_excludes": [],
             "build_caching_enabled": true,
-            "build_token_name": "workers-builds-token",
-            "build_token_uuid": "6a9b5b5e-0c1a-4ad8-9a2f-2f2d2b2e2f21",
+            "build_token_name": BUILD_TOKEN_NAME,
+            "build_token_uuid": BUILD_TOKEN_UUID,
             "created_on": time::rfc3339(SystemTime::now()),
             "modified_on": time::rfc3339(SystemTime::now()),
             "deleted_on": null,
@@ -291,7 +311,13 @@ impl State {
                 }
             })
             .collect();
-        State { config, workers, builds: Vec::new() }
+        State {
+            config,
+            workers,
+            builds: Vec::new(),
+            connections: Vec::new(),
+            env_vars: std::collections::HashMap::new(),
+        }
     }
 
     pub(crate) fn worker_by_tag(&self, tag: &str) -> Option<&Worker> {
@@ -326,8 +352,51 @@ impl State {
             commit,
             source,
             cancelled_after: None,
+            version_id: None,
         });
         uuid
+    }
+
+    /// What a successful build leaves behind, made when the client next asks anything: its
+    /// deploy command uploaded a version, and deployed it at 100 % when the command is
+    /// `wrangler deploy` (INFERRED from the trigger docs' production and preview commands, §3.2).
+    pub fn settle_builds(&mut self, now: Instant) {
+        let done: Vec<usize> = (0..self.builds.len())
+            .filter(|&k| {
+                let b = &self.builds[k];
+                b.version_id.is_none() && b.status(now).1.as_deref() == Some("success")
+            })
+            .collect();
+        for k in done {
+            let tag = self.builds[k].tag.clone();
+            let Some(i) = self.workers.iter().position(|w| w.tag == tag) else { continue };
+            let deploys =
+                self.builds[k].trigger["deploy_command"].as_str().is_some_and(|c| c.contains("wrangler deploy"));
+            let draft = crate::version::Draft {
+                main_module: Some("index.js".into()),
+                modules: vec![crate::version::Module {
+                    name: "index.js".into(),
+                    content_type: "application/javascript+module".into(),
+                    content: format!("// built from {}\n", self.builds[k].commit).into_bytes(),
+                }],
+                fields: serde_json::Map::from_iter([("compatibility_date".to_owned(), json!("2026-01-01"))]),
+                source: "wrangler",
+            };
+            let Ok(version) = crate::version::create(self, i, draft, crate::version::Unresolved::Drop, deploys) else {
+                continue;
+            };
+            let id = version["id"].clone();
+            if deploys {
+                let d = deployment_json(
+                    &[json!({ "version_id": id, "percentage": 100.0 })],
+                    "wrangler",
+                    "deployment",
+                    None,
+                );
+                self.workers[i].deployments.push(d);
+            }
+            self.builds[k].version_id = id.as_str().map(str::to_owned);
+        }
     }
 
     /// The Git integration's build for a push: the trigger that matches the branch.

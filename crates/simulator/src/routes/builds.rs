@@ -16,12 +16,15 @@ use crate::{random, time};
 pub fn route(state: &mut State, req: &Request) -> Option<Reply> {
     let reply = match (req.method, req.segs.as_slice()) {
         ("GET", ["builds", "workers", tag, "triggers"]) => match state.worker_by_tag(tag) {
+            // INFERRED: a Worker without triggers (no Builds configuration) answers 404 like an
+            // unknown tag (§3.2 documents neither; docs/api-assumptions.md row 24).
             Some(w) if !w.triggers.is_empty() => envelope::reply(Value::Array(w.triggers.clone())),
             _ => envelope::builds_not_found(),
         },
         ("POST", ["builds", "triggers", trigger_uuid, "builds"]) => start(state, trigger_uuid, req.body),
         ("GET", ["builds", "workers", tag, "builds"]) => list(state, tag, req),
         ("GET", ["builds", "builds", "latest"]) => latest(state, req),
+        ("GET", ["builds", "builds"]) => by_versions(state, req),
         ("GET", ["builds", "builds", uuid]) => match find(state, uuid, req) {
             Some(b) => envelope::reply(b.json(req.now)),
             None => envelope::builds_not_found(),
@@ -123,6 +126,33 @@ fn latest(state: &State, req: &Request) -> Reply {
             builds.insert(tag.to_owned(), v);
         }
     }
+    envelope::reply(json!({ "builds": builds }))
+}
+
+/// §3.6/§E.4: `version_ids` required, comma-separated, at most 20 (INFERRED: more, or none, is
+/// 12002); the result maps each version a build produced to that build; a version not built by
+/// Workers Builds is absent (INFERRED, §E.4).
+fn by_versions(state: &State, req: &Request) -> Reply {
+    let Some(ids) = req.query.get("version_ids").filter(|v| !v.is_empty()) else {
+        return envelope::builds_invalid("version_ids is required");
+    };
+    let ids: Vec<&str> = ids.split(',').collect();
+    if ids.len() > 20 {
+        return envelope::builds_invalid("at most 20 version_ids");
+    }
+    let builds: serde_json::Map<String, Value> = state
+        .builds
+        .iter()
+        .filter_map(|b| {
+            let v = b.version_id.as_deref().filter(|v| ids.contains(v))?;
+            let mut j = b.json(req.now);
+            // Correction 3: `preview_url` only on Get-by-UUID.
+            if let Some(o) = j.as_object_mut() {
+                o.remove("preview_url");
+            }
+            Some((v.to_owned(), j))
+        })
+        .collect();
     envelope::reply(json!({ "builds": builds }))
 }
 

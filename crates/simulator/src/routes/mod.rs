@@ -2,6 +2,7 @@
 //! a request that is not its own, so adding an area cannot change another area's answers.
 
 mod builds;
+mod builds_config;
 mod scripts;
 mod workers;
 mod wrangler;
@@ -39,8 +40,10 @@ pub fn handle(state: &mut State, method: &str, path: &str, query: &str, body: &[
     // Later duplicates win, as the simulator always did; `+` and `%XX` are decoded.
     let query = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
     let req = Request { method, segs: path.trim_matches('/').split('/').collect(), query, body, now: Instant::now() };
+    state.settle_builds(req.now);
     wrangler::route(state, &req)
         .or_else(|| builds::route(state, &req))
+        .or_else(|| builds_config::route(state, &req))
         .or_else(|| workers::route(state, &req))
         .or_else(|| scripts::route(state, &req))
         .unwrap_or_else(envelope::no_route)

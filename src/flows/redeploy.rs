@@ -1,0 +1,95 @@
+//! `redeploy`: the guide's recipe. The active deployment's version, the build that produced it
+//! (`GET /builds/builds?version_ids=`, §3.6), and a new build on that build's trigger with its
+//! branch and commit, followed exactly as `build` follows one.
+
+use super::build::triggers_failure;
+use super::{Area, Ctx, api_failure};
+use crate::cloudflare::{ScriptTag, VersionId};
+use crate::error::{Error, Result};
+use crate::inputs::args::{BuildArgs, RedeployArgs};
+use crate::inputs::{Command, Key, hint};
+
+pub async fn run(ctx: &Ctx, args: RedeployArgs) -> Result<()> {
+    let worker = args.worker.as_str().to_owned();
+    // The client reads a 404 as "no deployments" (nothing uploaded yet); either way there is
+    // nothing to redeploy.
+    let deployments = ctx
+        .client
+        .list_deployments(&args.worker)
+        .await
+        .map_err(|e| api_failure(e, "list the Worker's deployments", Area::Workers))?;
+    let Some(active) = deployments.first() else {
+        return Err(Error::Refused(format!(
+            "Cloudflare lists no deployment for {worker} (nothing deployed yet, or no Worker of that name: check the \
+             input {}): there is nothing to redeploy",
+            hint::input(Key::Worker)
+        )));
+    };
+    // The version serving most of the traffic (all of it, unless a gradual rollout is under way).
+    let Some(version) = active
+        .versions
+        .iter()
+        .max_by(|a, b| a.percentage.total_cmp(&b.percentage))
+        .map(|v| v.version_id.clone())
+        .filter(|v| !v.is_empty())
+    else {
+        return Err(Error::Refused(format!("the active deployment of {worker} names no version")));
+    };
+    ctx.output("redeployed_version_id", version.as_str());
+    let builds = ctx
+        .client
+        .builds_by_versions(&[&version])
+        .await
+        .map_err(|e| api_failure(e, "find the build of the active version", Area::Builds))?;
+    let Some(build) = builds.get(version.as_str()) else {
+        return Err(not_built(&worker, &version));
+    };
+    let (Some(trigger), Some(branch), Some(commit)) = (build.trigger_uuid(), build.branch(), build.commit()) else {
+        return Err(Error::Refused(format!(
+            "the build {} of version {version} does not say its trigger, branch and commit, so it cannot be repeated",
+            build.build_uuid
+        )));
+    };
+    let tag: Option<ScriptTag> =
+        build.trigger.as_ref().and_then(|t| t.external_script_id.clone()).filter(|t| !t.is_empty());
+    // A trigger deleted since: say so plainly rather than "no trigger has that uuid".
+    if let Some(tag) = &tag {
+        let triggers = match ctx.client.list_triggers(tag).await {
+            Ok(t) => t,
+            Err(e) if e.is_not_found() => Vec::new(),
+            Err(e) => return Err(triggers_failure(e, &worker)),
+        };
+        if !triggers.iter().any(|t| t.trigger_uuid == *trigger && t.deleted_on.is_none()) {
+            return Err(Error::Refused(format!(
+                "version {version} of {worker} was built by trigger {trigger}, which no longer exists; start a build \
+                 on another trigger with {}",
+                hint::command(Command::Build)
+            )));
+        }
+    }
+    ctx.console.info(&format!(
+        "Redeploying version {version}: a new build of branch `{branch}` at {commit} on trigger {trigger}"
+    ));
+    ctx.summary(|s| s.row("Redeployed version", version.as_str()));
+    let build_args = BuildArgs {
+        workers: vec![worker.clone()],
+        max_parallel: None,
+        worker,
+        branch: branch.to_owned(),
+        commit: Some(commit.to_owned()),
+        trigger: Some(trigger.as_str().to_owned()),
+        logs: args.logs,
+        cancel_on_abort: args.cancel_on_abort,
+        wait: args.wait,
+    };
+    super::build::run(ctx, build_args).await
+}
+
+fn not_built(worker: &str, version: &VersionId) -> Error {
+    Error::Refused(format!(
+        "the active version {version} of {worker} was not built by Workers Builds (it was uploaded directly, with \
+         wrangler or {}): there is no build to repeat. Build it again with {} instead",
+        hint::command(Command::Version),
+        hint::command(Command::Build)
+    ))
+}

@@ -1,0 +1,756 @@
+//! `setup`: converge one Worker's Workers Builds configuration (repository connection,
+//! triggers, build variables) to the `builds_config` file.
+//!
+//! Read everything first, decide a plan, show it, then write in an order where each write has
+//! what it needs: the connection (a trigger create names it), the triggers, their variables.
+//! Nothing outside the file is touched unless `prune`. Secret values cannot be read back, so a
+//! secret whose value is in the environment is written every run and one whose value is not
+//! is left alone: a rerun without secret values makes no write at all.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use super::build::{resolve_tag, triggers_failure};
+use super::create::create_once;
+use super::{Area, Ctx, api_failure};
+use crate::cloudflare::builds::Trigger;
+use crate::cloudflare::builds_config::{
+    ConnectionRequest, CreateTrigger, EnvVar, EnvVarValue, RepoConnection, UpdateTrigger,
+};
+use crate::cloudflare::{ApiError, BuildTokenUuid, RepoConnectionUuid, ScriptTag, TriggerUuid};
+use crate::error::{Error, Result};
+use crate::inputs::args::{EnvArgs, PurgeCacheArgs, SetupArgs};
+use crate::inputs::builds_config::TriggerSpec;
+use crate::inputs::{Key, hint};
+
+/// What the plan does to one thing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Create,
+    Update,
+    Delete,
+    /// A secret written because its value is at hand: it cannot be compared with Cloudflare's.
+    Set,
+    Unchanged,
+    /// Exists in Cloudflare, not in the file, and `prune` is off.
+    LeftAlone,
+    /// A listed secret Cloudflare does not have, whose value is not in the environment.
+    Missing,
+}
+
+impl Action {
+    /// A write this run makes (or would make).
+    fn writes(self) -> bool {
+        matches!(self, Action::Create | Action::Update | Action::Delete | Action::Set)
+    }
+
+    /// Cloudflare differs from the file: what `check` reports. A secret `set` is not drift (its
+    /// value cannot be compared); a missing one is.
+    fn drifts(self) -> bool {
+        matches!(self, Action::Create | Action::Update | Action::Delete | Action::Missing)
+    }
+
+    fn text(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
+            Action::Set => "set",
+            Action::Unchanged => "unchanged",
+            Action::LeftAlone => "left alone",
+            Action::Missing => "missing",
+        }
+    }
+}
+
+/// One line of the plan. `from`/`to` never hold a secret value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// `connection`, `trigger`, `variable` or `secret`.
+    pub resource: &'static str,
+    /// The repository (`owner/name`) or the trigger's name.
+    pub name: String,
+    /// The variable's name, for variables and secrets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    pub action: Action,
+    /// The field an update changes (one line per field).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+}
+
+impl Change {
+    fn new(resource: &'static str, name: &str, action: Action) -> Change {
+        Change { resource, name: name.to_owned(), key: None, action, field: None, from: None, to: None }
+    }
+
+    fn key(mut self, k: &str) -> Change {
+        self.key = Some(k.to_owned());
+        self
+    }
+
+    fn field(mut self, f: &str, from: Option<String>, to: Option<String>) -> Change {
+        self.field = Some(f.to_owned());
+        self.from = from;
+        self.to = to;
+        self
+    }
+
+    fn detail(&self) -> String {
+        let arrow = match (&self.from, &self.to) {
+            (Some(f), Some(t)) => format!("{f} → {t}"),
+            (None, Some(t)) => t.clone(),
+            (Some(f), None) => f.clone(),
+            (None, None) => String::new(),
+        };
+        match &self.field {
+            Some(field) => format!("{field}: {arrow}"),
+            None => arrow,
+        }
+    }
+}
+
+/// What a trigger of the file meets in Cloudflare.
+struct TriggerPlan<'a> {
+    spec: &'a TriggerSpec,
+    index: usize,
+    existing: Option<Trigger>,
+    update: UpdateTrigger,
+    /// The PATCH body for its variables (plain values and secrets at hand).
+    vars: BTreeMap<String, EnvVarValue>,
+    /// Variables to delete (`prune`).
+    unset: Vec<String>,
+}
+
+pub async fn run(ctx: &Ctx, args: SetupArgs) -> Result<()> {
+    let config = &args.config;
+    let (tag, worker) = resolve_tag(ctx, &config.worker).await?;
+    let before = list_live(ctx, &tag, &worker).await?;
+    let existing_connection =
+        before.iter().find_map(|t| t.repo_connection.clone()).filter(|c| !c.repo_connection_uuid.is_empty());
+
+    let mut plan: Vec<Change> = Vec::new();
+    let repo_label = |c: &ConnectionRequest| format!("{}:{}/{}", c.provider_type, c.provider_account_name, c.repo_name);
+    let connection_write = match (&args.connection, &existing_connection) {
+        (Some(want), Some(have)) if same_connection(want, have) => {
+            plan.push(Change::new("connection", &repo_label(want), Action::Unchanged));
+            None
+        }
+        (Some(want), have) => {
+            let mut c = Change::new(
+                "connection",
+                &repo_label(want),
+                if have.is_some() { Action::Update } else { Action::Create },
+            );
+            if let Some(h) = have {
+                c = c.field("repository", Some(have_label(h)), Some(repo_label(want)));
+            }
+            plan.push(c);
+            Some(want.clone())
+        }
+        (None, Some(have)) => {
+            plan.push(Change::new("connection", &have_label(have), Action::Unchanged));
+            None
+        }
+        (None, None) => None,
+    };
+
+    // Triggers: matched by name, case-insensitively (the file refuses two that differ by case).
+    let token_wanted = config.build_token.as_deref();
+    let mut triggers: Vec<TriggerPlan<'_>> = Vec::new();
+    for (index, spec) in config.triggers.iter().enumerate() {
+        let existing = before.iter().find(|t| t.name().eq_ignore_ascii_case(&spec.name)).cloned();
+        let mut tp = TriggerPlan {
+            spec,
+            index,
+            existing,
+            update: UpdateTrigger::default(),
+            vars: BTreeMap::new(),
+            unset: Vec::new(),
+        };
+        match &tp.existing {
+            None => plan.push(Change::new("trigger", &spec.name, Action::Create)),
+            Some(t) => {
+                let changes = diff_trigger(spec, t, token_wanted, &mut tp.update);
+                if changes.is_empty() {
+                    plan.push(Change::new("trigger", &spec.name, Action::Unchanged));
+                } else {
+                    plan.extend(changes);
+                }
+            }
+        }
+        triggers.push(tp);
+    }
+    let in_file: Vec<&str> = config.triggers.iter().map(|t| t.name.as_str()).collect();
+    let extra: Vec<&Trigger> =
+        before.iter().filter(|t| !in_file.iter().any(|n| n.eq_ignore_ascii_case(t.name()))).collect();
+    for t in &extra {
+        plan.push(Change::new("trigger", t.name(), if args.prune { Action::Delete } else { Action::LeftAlone }));
+    }
+
+    // Variables: read for the triggers that exist; a new trigger has none.
+    for tp in &mut triggers {
+        let current = match &tp.existing {
+            Some(t) => ctx.client.env_vars(&t.trigger_uuid).await.map_err(|e| {
+                api_failure(e, &format!("read the build variables of trigger `{}`", tp.spec.name), Area::Builds)
+            })?,
+            None => BTreeMap::new(),
+        };
+        plan.extend(diff_vars(ctx, tp, &current, &args));
+    }
+
+    let changes = plan.iter().filter(|c| c.action.writes()).count();
+    let drift = plan.iter().filter(|c| c.action.drifts()).count();
+    show_plan(ctx, &plan);
+    ctx.output("plan", &serde_json::to_string(&plan).unwrap_or_else(|_| "[]".into()));
+    ctx.output("changes", &changes.to_string());
+    ctx.summary(|s| {
+        s.row("Worker", &worker);
+        s.row("File", &config.file.display().to_string());
+        s.row("Changes", &changes.to_string());
+    });
+
+    if args.dry_run || args.check {
+        let uuids: BTreeMap<&str, &str> = triggers
+            .iter()
+            .filter_map(|tp| tp.existing.as_ref().map(|t| (tp.spec.name.as_str(), t.trigger_uuid.as_str())))
+            .collect();
+        ctx.output("trigger_uuids", &serde_json::to_string(&uuids).unwrap_or_default());
+        let mode = if args.check { "check" } else { "dry run" };
+        ctx.console
+            .info(&format!("{mode}: nothing was changed ({} planned)", crate::ci::plural(changes, "write", "writes")));
+        if args.check && drift > 0 {
+            return Err(Error::Drift(format!(
+                "the Workers Builds configuration of {worker} differs from {} in {}; apply it with `setup` without {}",
+                config.file.display(),
+                crate::ci::plural(drift, "place", "places"),
+                hint::input(Key::Check)
+            )));
+        }
+        return Ok(());
+    }
+
+    // 1. The connection.
+    let connection_uuid = match connection_write {
+        Some(body) => {
+            let c = ctx
+                .client
+                .upsert_connection(&body)
+                .await
+                .map_err(|e| api_failure(e, "create or update the repository connection", Area::Builds))?;
+            Some(c.repo_connection_uuid)
+        }
+        None => existing_connection.as_ref().map(|c| c.repo_connection_uuid.clone()),
+    };
+
+    // 2. Triggers: updates, creates, then deletions.
+    let needs_create = triggers.iter().any(|tp| tp.existing.is_none());
+    let token = if needs_create { Some(build_token(ctx, token_wanted, &before).await?) } else { None };
+    let mut uuids: BTreeMap<String, TriggerUuid> = BTreeMap::new();
+    let known: BTreeSet<TriggerUuid> = before.iter().map(|t| t.trigger_uuid.clone()).collect();
+    for tp in &triggers {
+        let uuid = if let Some(t) = &tp.existing {
+            if tp.update != UpdateTrigger::default() {
+                let mut update = tp.update.clone();
+                if update.build_token_uuid.is_some() {
+                    update.build_token_uuid = Some(build_token(ctx, token_wanted, &before).await?);
+                }
+                ctx.client
+                    .update_trigger(&t.trigger_uuid, &update)
+                    .await
+                    .map_err(|e| api_failure(e, &format!("update trigger `{}`", tp.spec.name), Area::Builds))?;
+            }
+            t.trigger_uuid.clone()
+        } else {
+            let Some(conn) = connection_uuid.as_ref() else {
+                return Err(Error::Input(crate::inputs::InputError::new(
+                    Key::BuildsConfig,
+                    format!(
+                        "{}: trigger `{}` must be created and needs a repository connection: add `[connection]` \
+                             (on GitHub Actions its fields default from GITHUB_REPOSITORY*)",
+                        config.file.display(),
+                        tp.spec.name
+                    ),
+                )));
+            };
+            let token = token.as_ref().unwrap_or_else(|| unreachable!("resolved when a create is planned"));
+            create_trigger(ctx, &tag, token, conn, tp.spec, &known).await?.trigger_uuid
+        };
+        uuids.insert(tp.spec.name.clone(), uuid);
+    }
+    if args.prune {
+        for t in &extra {
+            delete_trigger(ctx, &tag, t).await?;
+        }
+    }
+
+    // 3. Variables.
+    for tp in &triggers {
+        let uuid = &uuids[&tp.spec.name];
+        if !tp.vars.is_empty() {
+            ctx.client.set_env_vars(uuid, &tp.vars).await.map_err(|e| {
+                api_failure(e, &format!("set the build variables of trigger `{}`", tp.spec.name), Area::Builds)
+            })?;
+        }
+        for key in &tp.unset {
+            delete_var(ctx, uuid, key, &tp.spec.name).await?;
+        }
+    }
+    let out: BTreeMap<&String, &str> = uuids.iter().map(|(k, v)| (k, v.as_str())).collect();
+    ctx.output("trigger_uuids", &serde_json::to_string(&out).unwrap_or_default());
+    ctx.console.info(&format!("setup: {} made", crate::ci::plural(changes, "write", "writes")));
+    Ok(())
+}
+
+fn have_label(c: &RepoConnection) -> String {
+    format!(
+        "{}:{}/{}",
+        c.provider_type.as_deref().unwrap_or("?"),
+        c.provider_account_name.as_deref().unwrap_or("?"),
+        c.repo_name.as_deref().unwrap_or("?")
+    )
+}
+
+fn same_connection(want: &ConnectionRequest, have: &RepoConnection) -> bool {
+    have.deleted_on.is_none()
+        && have.provider_type.as_deref() == Some(want.provider_type.as_str())
+        && have.provider_account_id.as_deref() == Some(want.provider_account_id.as_str())
+        && have.provider_account_name.as_deref() == Some(want.provider_account_name.as_str())
+        && have.repo_id.as_deref() == Some(want.repo_id.as_str())
+        && have.repo_name.as_deref() == Some(want.repo_name.as_str())
+}
+
+/// The Worker's live triggers. A Worker without Builds configuration may answer 404 (the
+/// contract documents no answer for it; docs/api-assumptions.md row 24), which is "no triggers"
+/// for a Worker whose tag was just looked up; but taken wrongly it would duplicate every
+/// trigger, so it counts only when a second read says the same.
+async fn list_live(ctx: &Ctx, tag: &ScriptTag, worker: &str) -> Result<Vec<Trigger>> {
+    let all = match ctx.client.list_triggers(tag).await {
+        Ok(all) => all,
+        Err(e) if e.is_not_found() => {
+            ctx.sleep(ctx.pace.of(std::time::Duration::from_secs(1))).await;
+            match ctx.client.list_triggers(tag).await {
+                Ok(all) => all,
+                Err(e) if e.is_not_found() => Vec::new(),
+                Err(e) => return Err(triggers_failure(e, worker)),
+            }
+        }
+        Err(e) => return Err(triggers_failure(e, worker)),
+    };
+    Ok(all.into_iter().filter(|t| t.deleted_on.is_none()).collect())
+}
+
+fn quoted(v: &str) -> String {
+    format!("{v:?}")
+}
+
+fn list(v: &[String]) -> String {
+    format!("{v:?}")
+}
+
+/// The fields of `have` that differ from `spec`, one change each, and the update that fixes them.
+fn diff_trigger(spec: &TriggerSpec, have: &Trigger, token: Option<&str>, update: &mut UpdateTrigger) -> Vec<Change> {
+    let mut out = Vec::new();
+    let name = &spec.name;
+    let mut text = |field: &str, want: &str, have: Option<&str>, slot: &mut Option<String>| {
+        if have != Some(want) {
+            out.push(Change::new("trigger", name, Action::Update).field(field, have.map(quoted), Some(quoted(want))));
+            *slot = Some(want.to_owned());
+        }
+    };
+    text("build_command", &spec.build_command, have.build_command.as_deref(), &mut update.build_command);
+    text("deploy_command", &spec.deploy_command, have.deploy_command.as_deref(), &mut update.deploy_command);
+    text("root_directory", &spec.root_directory, have.root_directory.as_deref(), &mut update.root_directory);
+    let mut lists = |field: &str, want: &[String], have: &[String], slot: &mut Option<Vec<String>>| {
+        if want != have {
+            out.push(Change::new("trigger", name, Action::Update).field(field, Some(list(have)), Some(list(want))));
+            *slot = Some(want.to_vec());
+        }
+    };
+    lists("branch_includes", &spec.branch_includes, &have.branch_includes, &mut update.branch_includes);
+    lists("branch_excludes", &spec.branch_excludes, &have.branch_excludes, &mut update.branch_excludes);
+    lists("path_includes", &spec.path_includes, &have.path_includes, &mut update.path_includes);
+    lists("path_excludes", &spec.path_excludes, &have.path_excludes, &mut update.path_excludes);
+    if have.build_caching_enabled.unwrap_or(false) != spec.build_caching {
+        out.push(Change::new("trigger", name, Action::Update).field(
+            "build_caching",
+            Some(have.build_caching_enabled.unwrap_or(false).to_string()),
+            Some(spec.build_caching.to_string()),
+        ));
+        update.build_caching_enabled = Some(spec.build_caching);
+    }
+    if have.trigger_name.as_deref() != Some(spec.name.as_str()) {
+        out.push(Change::new("trigger", name, Action::Update).field(
+            "name",
+            have.trigger_name.as_deref().map(quoted),
+            Some(quoted(&spec.name)),
+        ));
+        update.trigger_name = Some(spec.name.clone());
+    }
+    if let Some(token) = token {
+        let same = have.build_token_uuid.as_ref().is_some_and(|u| u.as_str().eq_ignore_ascii_case(token))
+            || have.build_token_name.as_deref() == Some(token);
+        if !same {
+            out.push(Change::new("trigger", name, Action::Update).field(
+                "build_token",
+                have.build_token_name.clone().or_else(|| have.build_token_uuid.as_ref().map(ToString::to_string)),
+                Some(token.to_owned()),
+            ));
+            // Resolved to a uuid at apply time.
+            update.build_token_uuid = Some(BuildTokenUuid::default());
+        }
+    }
+    out
+}
+
+fn diff_vars(ctx: &Ctx, tp: &mut TriggerPlan<'_>, current: &BTreeMap<String, EnvVar>, args: &SetupArgs) -> Vec<Change> {
+    let spec = tp.spec;
+    let name = &spec.name;
+    let mut out = Vec::new();
+    for (k, want) in &spec.vars {
+        let change = match current.get(k) {
+            None => Some(Change::new("variable", name, Action::Create).key(k).field("value", None, Some(quoted(want)))),
+            Some(have) if have.is_secret => Some(Change::new("variable", name, Action::Update).key(k).field(
+                "value",
+                Some("secret".into()),
+                Some(quoted(want)),
+            )),
+            Some(have) if have.value.as_deref() != Some(want.as_str()) => {
+                Some(Change::new("variable", name, Action::Update).key(k).field(
+                    "value",
+                    have.value.as_deref().map(quoted),
+                    Some(quoted(want)),
+                ))
+            }
+            Some(_) => None,
+        };
+        match change {
+            Some(c) => {
+                out.push(c);
+                tp.vars.insert(k.clone(), EnvVarValue { is_secret: false, value: want.clone() });
+            }
+            None => out.push(Change::new("variable", name, Action::Unchanged).key(k)),
+        }
+    }
+    for (k, _) in &spec.secrets {
+        match (args.secret_values.get(&(tp.index, k.clone())), current.get(k)) {
+            (Some(value), _) => {
+                out.push(Change::new("secret", name, Action::Set).key(k).field(
+                    "value",
+                    None,
+                    Some("set, value not comparable".into()),
+                ));
+                tp.vars.insert(k.clone(), EnvVarValue { is_secret: true, value: value.clone() });
+            }
+            (None, Some(have)) => {
+                if !have.is_secret {
+                    ctx.console.warning(&format!(
+                        "trigger `{name}`: {k} is a plain-text variable in Cloudflare but a secret in the file; set the environment variable {k} to write it as a secret"
+                    ));
+                }
+                out.push(Change::new("secret", name, Action::Unchanged).key(k).field(
+                    "value",
+                    None,
+                    Some("not in the environment: left as it is".into()),
+                ));
+                ctx.console.notice(&format!(
+                    "trigger `{name}`: secret {k} is left as it is (the environment variable {k} is unset)"
+                ));
+            }
+            (None, None) => {
+                out.push(Change::new("secret", name, Action::Missing).key(k).field(
+                    "value",
+                    None,
+                    Some("not set in Cloudflare, and not in the environment".into()),
+                ));
+                ctx.console.warning(&format!(
+                    "trigger `{name}`: secret {k} is not set in Cloudflare and the environment variable {k} is unset, so it stays unset"
+                ));
+            }
+        }
+    }
+    let listed = |k: &str| spec.vars.contains_key(k) || spec.secrets.iter().any(|(s, _)| s == k);
+    for k in current.keys().filter(|k| !listed(k)) {
+        if args.prune {
+            out.push(
+                Change::new(if current[k].is_secret { "secret" } else { "variable" }, name, Action::Delete).key(k),
+            );
+            tp.unset.push(k.clone());
+        } else {
+            out.push(
+                Change::new(if current[k].is_secret { "secret" } else { "variable" }, name, Action::LeftAlone).key(k),
+            );
+        }
+    }
+    out
+}
+
+fn show_plan(ctx: &Ctx, plan: &[Change]) {
+    let rows: Vec<[String; 4]> = plan
+        .iter()
+        .map(|c| {
+            let name = match &c.key {
+                Some(k) => format!("{} {k}", c.name),
+                None => c.name.clone(),
+            };
+            [c.resource.to_owned(), name, c.action.text().to_owned(), c.detail()]
+        })
+        .collect();
+    let head = ["RESOURCE".to_owned(), "NAME".to_owned(), "ACTION".to_owned(), "DETAIL".to_owned()];
+    let width = |i: usize| rows.iter().chain([&head]).map(|r| r[i].chars().count()).max().unwrap_or(0);
+    let (w0, w1, w2) = (width(0), width(1), width(2));
+    let mut text = Vec::new();
+    for r in std::iter::once(&head).chain(&rows) {
+        text.push(format!("{:<w0$}  {:<w1$}  {:<w2$}  {}", r[0], r[1], r[2], r[3]).trim_end().to_owned());
+    }
+    ctx.console.info("Plan:");
+    for line in &text {
+        ctx.console.info(line);
+    }
+    let mut md = String::from("| resource | name | action | detail |\n| --- | --- | --- | --- |\n");
+    for r in &rows {
+        md.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            md_cell(&r[0]),
+            md_cell(&r[1]),
+            md_cell(&r[2]),
+            md_cell(&r[3])
+        ));
+    }
+    ctx.summary(|s| s.text("Plan", &md));
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The file's `build_token` (a name or uuid), else the one the existing triggers use, else the
+/// account's only one.
+async fn build_token(ctx: &Ctx, wanted: Option<&str>, existing: &[Trigger]) -> Result<BuildTokenUuid> {
+    if let Some(w) = wanted {
+        if let Some(u) = existing.iter().find_map(|t| {
+            t.build_token_uuid
+                .clone()
+                .filter(|u| u.as_str().eq_ignore_ascii_case(w) || t.build_token_name.as_deref() == Some(w))
+        }) {
+            return Ok(u);
+        }
+    } else if let Some(u) = existing.iter().find_map(|t| t.build_token_uuid.clone().filter(|u| !u.is_empty())) {
+        return Ok(u);
+    }
+    let tokens = ctx
+        .client
+        .list_build_tokens()
+        .await
+        .map_err(|e| api_failure(e, "list the account's build tokens", Area::Builds))?;
+    let names = || tokens.iter().map(|t| t.build_token_name.clone().unwrap_or_default()).collect::<Vec<_>>().join(", ");
+    match wanted {
+        Some(w) => tokens
+            .iter()
+            .find(|t| t.build_token_uuid.as_str().eq_ignore_ascii_case(w) || t.build_token_name.as_deref() == Some(w))
+            .map(|t| t.build_token_uuid.clone())
+            .ok_or_else(|| Error::NotFound(format!("`build_token` in the file names no build token of this account; its build tokens: {}", names()))),
+        None => match tokens.as_slice() {
+            [one] => Ok(one.build_token_uuid.clone()),
+            [] => Err(Error::Refused(
+                "the account has no build token: connect a repository once in the dashboard (Workers → your Worker → Settings → Builds), which creates one".into(),
+            )),
+            _ => Err(Error::Refused(format!(
+                "the account has several build tokens ({}): name one in the file with `build_token = \"…\"`",
+                names()
+            ))),
+        },
+    }
+}
+
+/// Sent once; an answer lost on the way is looked for among the triggers (one with the name
+/// that was not there before this run) before anything is sent again.
+async fn create_trigger(
+    ctx: &Ctx,
+    tag: &ScriptTag,
+    token: &BuildTokenUuid,
+    connection: &RepoConnectionUuid,
+    spec: &TriggerSpec,
+    known: &BTreeSet<TriggerUuid>,
+) -> Result<Trigger> {
+    let body = CreateTrigger {
+        external_script_id: tag,
+        build_token_uuid: token,
+        repo_connection_uuid: connection,
+        trigger_name: &spec.name,
+        build_command: &spec.build_command,
+        deploy_command: &spec.deploy_command,
+        root_directory: &spec.root_directory,
+        branch_includes: &spec.branch_includes,
+        branch_excludes: &spec.branch_excludes,
+        path_includes: &spec.path_includes,
+        path_excludes: &spec.path_excludes,
+        build_caching_enabled: spec.build_caching,
+    };
+    create_once(
+        ctx,
+        &format!("create trigger `{}`", spec.name),
+        Area::Builds,
+        || ctx.client.create_trigger(&body),
+        || async {
+            let now = match ctx.client.list_triggers(tag).await {
+                Err(e) if e.is_not_found() => Vec::new(),
+                other => other?,
+            };
+            Ok(now.into_iter().find(|t| {
+                t.deleted_on.is_none() && !known.contains(&t.trigger_uuid) && t.name().eq_ignore_ascii_case(&spec.name)
+            }))
+        },
+    )
+    .await
+}
+
+/// A delete sent twice fails the second time with 404; so it is sent once, and after an
+/// answer that may have been lost, the list says whether it happened.
+async fn delete_trigger(ctx: &Ctx, tag: &ScriptTag, t: &Trigger) -> Result<()> {
+    let what = format!("delete trigger `{}`", t.name());
+    retry_delete(
+        ctx,
+        &what,
+        || ctx.client.delete_trigger(&t.trigger_uuid),
+        || async {
+            Ok(ctx
+                .client
+                .list_triggers(tag)
+                .await?
+                .iter()
+                .any(|x| x.trigger_uuid == t.trigger_uuid && x.deleted_on.is_none()))
+        },
+    )
+    .await
+}
+
+async fn delete_var(ctx: &Ctx, trigger: &TriggerUuid, key: &str, name: &str) -> Result<()> {
+    let what = format!("delete build variable {key} of trigger `{name}`");
+    retry_delete(
+        ctx,
+        &what,
+        || ctx.client.delete_env_var(trigger, key),
+        || async { Ok(ctx.client.env_vars(trigger).await?.contains_key(key)) },
+    )
+    .await
+}
+
+async fn retry_delete<S, SF, F, FF>(ctx: &Ctx, what: &str, mut send: S, mut still_there: F) -> Result<()>
+where
+    S: FnMut() -> SF,
+    SF: std::future::Future<Output = Result<(), ApiError>>,
+    F: FnMut() -> FF,
+    FF: std::future::Future<Output = Result<bool, ApiError>>,
+{
+    let mut last = None;
+    for _ in 0..2 {
+        match send().await {
+            Ok(()) => return Ok(()),
+            Err(e) if e.may_have_applied() || e.is_retryable() || e.status() == Some(429) => {
+                ctx.console.warning(&format!("could not {what} ({e}); checking whether it happened"));
+                super::settle_before_reconcile(ctx, &e).await;
+                match still_there().await {
+                    Ok(false) => return Ok(()),
+                    Ok(true) => last = Some(e),
+                    Err(e2) => {
+                        return Err(api_failure(
+                            e2,
+                            &format!("check whether the attempt to {what} succeeded"),
+                            Area::Builds,
+                        ));
+                    }
+                }
+            }
+            Err(e) => return Err(api_failure(e, what, Area::Builds)),
+        }
+    }
+    Err(api_failure(last.unwrap_or_else(|| unreachable!("set on every retried attempt")), what, Area::Builds))
+}
+
+/// The trigger an input names (uuid or name), or the one that builds `branch`.
+async fn named_trigger(
+    ctx: &Ctx,
+    worker: &str,
+    wanted: Option<&str>,
+    branch: Option<&str>,
+) -> Result<(ScriptTag, Trigger)> {
+    let (tag, worker) = resolve_tag(ctx, worker).await?;
+    let triggers = ctx.client.list_triggers(&tag).await.map_err(|e| triggers_failure(e, &worker))?;
+    let t = super::build::pick_trigger(&triggers, wanted, branch.unwrap_or_default())?;
+    Ok((tag, t.clone()))
+}
+
+/// `env`: one upsert for everything set (others are kept, §E.2), then a delete per `unset`.
+pub async fn env(ctx: &Ctx, args: EnvArgs) -> Result<()> {
+    let (_, t) = named_trigger(ctx, &args.worker, Some(&args.trigger), None).await?;
+    let name = t.name().to_owned();
+    let mut body = BTreeMap::new();
+    for (k, v) in &args.set {
+        body.insert(k.clone(), EnvVarValue { is_secret: false, value: v.clone() });
+    }
+    for (k, v) in &args.set_secret {
+        body.insert(k.clone(), EnvVarValue { is_secret: true, value: v.clone() });
+    }
+    if !body.is_empty() {
+        ctx.client
+            .set_env_vars(&t.trigger_uuid, &body)
+            .await
+            .map_err(|e| api_failure(e, &format!("set the build variables of trigger `{name}`"), Area::Builds))?;
+    }
+    let mut gone = Vec::new();
+    for k in &args.unset {
+        match ctx.client.delete_env_var(&t.trigger_uuid, k).await {
+            Ok(()) => gone.push(k.as_str()),
+            // Already absent is what `unset` asks for; but a 404 is believed only when the
+            // variables list agrees (otherwise the delete is sent once more).
+            Err(e) if e.is_not_found() => {
+                let still = ctx.client.env_vars(&t.trigger_uuid).await.map_err(|e| {
+                    api_failure(e, &format!("read the build variables of trigger `{name}`"), Area::Builds)
+                })?;
+                if still.contains_key(k) {
+                    delete_var(ctx, &t.trigger_uuid, k, &name).await?;
+                }
+                gone.push(k.as_str());
+            }
+            Err(e) if e.may_have_applied() || e.is_retryable() => {
+                delete_var(ctx, &t.trigger_uuid, k, &name).await?;
+                gone.push(k.as_str());
+            }
+            Err(e) => {
+                return Err(api_failure(e, &format!("delete build variable {k} of trigger `{name}`"), Area::Builds));
+            }
+        }
+    }
+    let list = |keys: Vec<&str>| if keys.is_empty() { "none".to_owned() } else { keys.join(", ") };
+    let set = list(args.set.keys().map(String::as_str).collect());
+    let secrets = list(args.set_secret.keys().map(String::as_str).collect());
+    ctx.console.info(&format!("trigger `{name}`: set {set}; secrets set {secrets}; unset {}", list(gone.clone())));
+    ctx.output("trigger_uuid", t.trigger_uuid.as_str());
+    ctx.summary(|s| {
+        s.row("Trigger", &name);
+        s.row("Set", &set);
+        s.row("Secrets set", &secrets);
+        s.row("Unset", &list(gone));
+    });
+    Ok(())
+}
+
+/// `purge-cache`: purging twice leaves what purging once does, so the client retries it.
+pub async fn purge_cache(ctx: &Ctx, args: PurgeCacheArgs) -> Result<()> {
+    let (_, t) = named_trigger(ctx, &args.worker, args.trigger.as_deref(), args.branch.as_deref()).await?;
+    ctx.client
+        .purge_build_cache(&t.trigger_uuid)
+        .await
+        .map_err(|e| api_failure(e, &format!("purge the build cache of trigger `{}`", t.name()), Area::Builds))?;
+    ctx.console.info(&format!("trigger `{}`: build cache purged", t.name()));
+    ctx.output("trigger_uuid", t.trigger_uuid.as_str());
+    ctx.summary(|s| s.row("Build cache purged", t.name()));
+    Ok(())
+}
