@@ -62,7 +62,12 @@ pub struct DemoArgs {
 pub const SIMULATE_PORT: u16 = 8787;
 
 /// Words that may stand first besides the commands that run against the API.
-const WORDS: &[&str] = &["build", "wait", "version", "deploy", "simulate", "demo", "help"];
+const OTHER_WORDS: [&str; 3] = ["simulate", "demo", "help"];
+
+/// Every word that may stand first, for suggestions.
+fn words() -> impl Iterator<Item = &'static str> {
+    Command::ALL.into_iter().map(Command::name).chain(OTHER_WORDS)
+}
 
 /// Parses the arguments after the program name.
 pub fn parse(args: Vec<OsString>) -> Result<Invocation, InputError> {
@@ -245,9 +250,9 @@ fn unknown_flag<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Inp
 }
 
 fn unknown_command(word: &str) -> InputError {
-    let hint = match closest(word, WORDS.iter().copied()) {
+    let hint = match closest(word, words()) {
         Some(s) => format!("did you mean `{s}`?"),
-        None => format!("the commands are {}", WORDS.join(", ")),
+        None => format!("the commands are {}", words().collect::<Vec<_>>().join(", ")),
     };
     // A word this short and unknown is not a secret, but a long one could be a pasted value.
     let shown = if word.len() <= 20 && word.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {

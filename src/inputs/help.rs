@@ -11,12 +11,12 @@ use crate::exit::Exit;
 pub fn usage() -> String {
     let mut h = String::from("USAGE:\n  workers-ci <COMMAND> [--input-name value]...\n\nCOMMANDS:\n");
     for c in Command::ALL {
-        let _ = writeln!(h, "  {:<10} {}", c.name(), c.about());
+        let _ = writeln!(h, "  {:<12} {}", c.name(), c.about());
     }
     h.push_str(
-        "  demo       a build, a version upload and a 10 % rollout against the embedded simulator\n  \
-         simulate   serve the Cloudflare API simulator for offline workflows\n  \
-         help       this text, or `help <COMMAND>` for one command's inputs, outputs and exit codes\n",
+        "  demo         a build, a version upload and a 10 % rollout against the embedded simulator\n  \
+         simulate     serve the Cloudflare API simulator for offline workflows\n  \
+         help         this text, or `help <COMMAND>` for one command's inputs, outputs and exit codes\n",
     );
     h
 }
