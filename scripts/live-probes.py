@@ -172,15 +172,29 @@ def main():
                      {"strategy": "percentage", "versions": [{"version_id": v1, "percentage": 100}]})
     report(s >= 400 and 10220 in codes(env), "rollback-after-secret-change-10220", f"HTTP {s} {codes(env)}")
 
+    triggers_without_builds()
     builds(wid)
     return 1 if FAILED else 0
+
+
+def triggers_without_builds():
+    # api-assumptions row 24: the triggers of a Worker with no Builds configuration. Simulator:
+    # 404 with code 12000, as for an unknown tag; `setup` reads a 404 twice before it means "none".
+    s, env, _ = call("GET", "/workers/scripts")
+    tag = next((w.get("tag") for w in (env or {}).get("result") or [] if w.get("id") == WORKER), None)
+    if not tag:
+        skip("triggers-without-builds", f"no tag for {WORKER} in the scripts list (HTTP {s})")
+        return
+    s, env, _ = call("GET", f"/builds/workers/{tag}/triggers")
+    report(s == 404 and 12000 in codes(env), "triggers-without-builds", f"HTTP {s} {codes(env)} result={(env or {}).get('result')!r}")
 
 
 def builds(wid):
     tag = os.environ.get("LIVE_BUILDS_TAG")
     if not tag:
         for p in ("builds-list-paging-and-order", "builds-default-per-page", "ratelimit-headers-builds",
-                  "log-timestamp-unit", "short-sha", "account-scoped-token-error"):
+                  "log-timestamp-unit", "short-sha", "build-variables-list-form-refused",
+                  "account-scoped-token-error"):
             skip(p, "LIVE_BUILDS_TAG is not set (a Worker with Workers Builds connected)")
         return
     # §3.4 / G: order undocumented (simulator default newest first), result_info fields.
@@ -215,6 +229,17 @@ def builds(wid):
         report(s >= 400, "short-sha", f"HTTP {s} {codes(env)} (a build was {'started and cancelled' if uuid else 'not started'})")
     else:
         skip("short-sha", "LIVE_BUILDS_TRIGGER and LIVE_BUILDS_SHORT_SHA are not set")
+    if trigger:
+        # api-assumptions row 28: build variables only in the schema's map form; the guide's list
+        # form is refused. Should it be accepted, the probe's variable is removed again.
+        probe_key = "WORKERS_CI_PROBE"
+        s, env, _ = call("PATCH", f"/builds/triggers/{trigger}/environment_variables",
+                         {"variables": [{"key": probe_key, "value": "1", "is_secret": False}]})
+        if s < 400:
+            call("DELETE", f"/builds/triggers/{trigger}/environment_variables/{probe_key}")
+        report(s == 400, "build-variables-list-form-refused", f"HTTP {s} {codes(env)}")
+    else:
+        skip("build-variables-list-form-refused", "LIVE_BUILDS_TRIGGER is not set")
     account_token = os.environ.get("LIVE_ACCOUNT_TOKEN")
     if account_token:
         # G-3: simulator answers 401 with code 12006 "Invalid token".
