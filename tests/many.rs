@@ -124,6 +124,10 @@ fn twelve_workers_mixed_outcomes() {
     assert!(run.stdout.contains("[w3] fail") || run.stdout.contains("[w3] build log"), "{}", run.stdout);
     // The worst outcome decides; `if_no_build: pass` does not hide a failure.
     assert!(run.stdout.contains("no build of the commit appeared for: w7"), "{}", run.stdout);
+    // One error annotation per failed build, not one more for the step's own error.
+    let errors: Vec<_> = run.view().commands.into_iter().filter(|c| c.name == "error").collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].data.contains("w3"), "{errors:?}");
 }
 
 /// Without the failure, the Worker with no build decides: 7, or 0 with `if_no_build: pass`.

@@ -537,7 +537,12 @@ fn conclude(ctx: &Ctx, mode: &Mode<'_>, entries: &[Entry]) -> Result<()> {
     let mut worst: Option<(u8, Error)> = None;
     let mut consider = |sev: u8, err: Error| {
         if worst.as_ref().is_none_or(|(s, _)| sev > *s) {
-            worst = Some((sev, err));
+            // The error it replaces is not the step's any more: it gets its own annotation.
+            if let Some((_, shown)) = worst.replace((sev, err)) {
+                ctx.console.error(shown.title(), &shown.report());
+            }
+        } else {
+            ctx.console.error(err.title(), &err.report());
         }
     };
     let mut no_build = Vec::new();
@@ -553,10 +558,8 @@ fn conclude(ctx: &Ctx, mode: &Mode<'_>, entries: &[Entry]) -> Result<()> {
                     None => Some(Unsuccessful::Unknown("(none)".into())),
                 };
                 if let Some(u) = u {
-                    ctx.console.error(
-                        &format!("Cloudflare build {}", u.text()),
-                        &format!("Worker {}: build {} finished with outcome `{}`", e.name, b.build_uuid, u.text()),
-                    );
+                    // One annotation per failed build: the worst is the step's error, printed
+                    // once at exit; the others are printed here.
                     consider(
                         severity(&u),
                         Error::Build { build_uuid: b.build_uuid.to_string(), worker: e.name.clone(), outcome: u },
@@ -581,13 +584,17 @@ fn conclude(ctx: &Ctx, mode: &Mode<'_>, entries: &[Entry]) -> Result<()> {
             IfNoBuild::Pass => {
                 ctx.console.notice(&format!("{msg}. Passing them, because of {}.", hint::set(Key::IfNoBuild, "pass")));
             }
-            IfNoBuild::Fail => consider(
-                1,
-                Error::NoBuild(format!(
-                    "{msg}\n  (set {} to let this step succeed)",
-                    hint::set(Key::IfNoBuild, "pass")
-                )),
-            ),
+            // Worse outcomes win the exit code; the missing builds are then named in a warning.
+            IfNoBuild::Fail if worst.is_none() => {
+                worst = Some((
+                    1,
+                    Error::NoBuild(format!(
+                        "{msg}\n  (set {} to let this step succeed)",
+                        hint::set(Key::IfNoBuild, "pass")
+                    )),
+                ));
+            }
+            IfNoBuild::Fail => {}
         }
     }
     match worst {
