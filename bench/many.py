@@ -10,7 +10,6 @@ minute for all 20 Workers; finish detection p95 at most 5 s per build. --quick: 
 """
 
 import argparse
-import json
 import os
 import re
 import subprocess
@@ -18,7 +17,9 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench import Sim  # noqa: E402  (the one simulator wrapper of the benchmarks)
 from datetime import datetime
 
 ACCOUNT = "023e105f4ecef8ad9ca31a8372d0c353"
@@ -42,34 +43,15 @@ def p95(xs):
     return xs[max(0, int(-(-0.95 * len(xs) // 1)) - 1)]
 
 
-class Sim:
-    def __init__(self, binary, work, name, running_ms):
-        workers = []
-        for i in range(N):
-            # Staggered by 0.7 s so the builds stop at different moments of the poll cycle.
-            profile = {"queued_ms": 5000, "initializing_ms": 10000, "running_ms": running_ms + 700 * i,
-                       "outcome": "success"}
-            workers.append({"name": f"w{i}", "tag": f"{i:032x}", "build": profile})
-        path = os.path.join(work, f"sim-{name}.json")
-        with open(path, "w") as f:
-            json.dump({"workers": workers}, f)
-        self.proc = subprocess.Popen([binary, "simulate", "--port", "0", "--config", path],
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        m = re.search(r"(http://127\.0\.0\.1:\d+/client/v4)", self.proc.stdout.readline())
-        if not m:
-            raise SystemExit("simulator did not start")
-        self.api = m.group(1)
-        self.root = self.api.rsplit("/client/v4", 1)[0]
-
-    def admin(self, method, path, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(f"{self.root}/__sim/{path}", data=data, method=method)
-        with urllib.request.urlopen(req) as r:
-            return json.load(r)
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait()
+def monorepo_sim(binary, work, name, running_ms):
+    """`workers-ci simulate` with N Workers whose builds stop at different moments."""
+    workers = []
+    for i in range(N):
+        # Staggered by 0.7 s so the builds stop at different moments of the poll cycle.
+        profile = {"queued_ms": 5000, "initializing_ms": 10000, "running_ms": running_ms + 700 * i,
+                   "outcome": "success"}
+        workers.append({"name": f"w{i}", "tag": f"{i:032x}", "build": profile})
+    return Sim(binary, work, name, {"workers": workers})
 
 
 def env_for(sim):
@@ -94,7 +76,7 @@ def run_and_watch(cmd, env, seen):
 
 
 def setup(a, work, name, running):
-    sim = Sim(a.bin, work, name, running)
+    sim = monorepo_sim(a.bin, work, name, running)
     for i in range(N):
         sim.admin("POST", "push", {"worker": f"w{i}", "branch": "main", "commit": COMMIT})
     return sim
