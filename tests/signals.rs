@@ -178,10 +178,7 @@ fn sigint_during_a_slow_upload_exits_promptly() {
     let inv = with_module(version_invocation(&sim, "my-worker").env("WORKERS_CI_TIME_SCALE", "1"));
     let mut child = inv.watch();
     child.wait_for_line("Uploading a version", Duration::from_secs(10));
-    let signalled = Instant::now();
-    child.signal("INT");
-    let (code, stdout, stderr) = child.wait(Duration::from_secs(30));
-    let run = inv.collect(code, stdout, stderr, signalled.elapsed());
+    let run = interrupted(&inv, child);
     run.assert_code(130);
     assert!(run.elapsed < Duration::from_secs(2), "{:?}", run.elapsed);
     assert!(run.output("worker_id").is_some(), "outputs set before the signal are written");
@@ -212,10 +209,7 @@ fn sigint_during_a_slow_start_cancels_the_build_it_made() {
     // The POST has arrived and is held by the delay: in flight.
     assert!(eventually(Duration::from_secs(10), || sim.arrived("POST", "/builds/triggers/") >= 1));
     assert!(sim.builds().is_empty(), "the start request must still be in flight when signalled");
-    let signalled = Instant::now();
-    child.signal("INT");
-    let (code, stdout, stderr) = child.wait(Duration::from_secs(30));
-    let run = inv.collect(code, stdout, stderr, signalled.elapsed());
+    let run = interrupted(&inv, child);
     run.assert_code(130);
     assert!(run.elapsed < Duration::from_millis(7500), "inside the runner's grace: {:?}", run.elapsed);
     let builds = sim.builds();
@@ -237,10 +231,7 @@ fn sigint_during_a_start_that_outlasts_the_grace_warns_what_to_check() {
     child.wait_for_line("Starting a build", Duration::from_secs(10));
     // The POST has arrived and is held by the delay: in flight.
     assert!(eventually(Duration::from_secs(10), || sim.arrived("POST", "/builds/triggers/") >= 1));
-    let signalled = Instant::now();
-    child.signal("INT");
-    let (code, stdout, stderr) = child.wait(Duration::from_secs(30));
-    let run = inv.collect(code, stdout, stderr, signalled.elapsed());
+    let run = interrupted(&inv, child);
     run.assert_code(130);
     assert!(run.elapsed < Duration::from_millis(7500), "inside the runner's grace: {:?}", run.elapsed);
     assert!(
@@ -251,4 +242,12 @@ fn sigint_during_a_start_that_outlasts_the_grace_warns_what_to_check() {
         "{}",
         run.stdout
     );
+}
+
+/// Sends SIGINT and collects the run, its `elapsed` counted from the signal.
+fn interrupted(inv: &Invocation, mut child: Watched) -> Run {
+    let signalled = Instant::now();
+    child.signal("INT");
+    let (code, stdout, stderr) = child.wait(Duration::from_secs(30));
+    inv.collect(code, stdout, stderr, signalled.elapsed())
 }
