@@ -620,6 +620,23 @@ pub struct VersionArgs {
     pub preview_urls: Option<bool>,
     /// Percentage for the new version; `None` = upload only.
     pub deploy: Option<f64>,
+    /// Static assets to upload with the version: from input `assets` or the wrangler
+    /// configuration's `assets` block.
+    pub assets: Option<AssetsSpec>,
+}
+
+/// A Worker's static assets as configured: where they are and how Cloudflare serves them.
+/// Unset fields are left out of the version, so Cloudflare applies its own defaults.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssetsSpec {
+    pub directory: PathBuf,
+    /// Name of the `assets` binding, when the Worker's code reads its assets.
+    pub binding: Option<String>,
+    pub html_handling: Option<String>,
+    pub not_found_handling: Option<String>,
+    /// `true`/`false` or a list of route patterns, as in wrangler's configuration.
+    pub run_worker_first: Option<serde_json::Value>,
+    pub base_path: Option<String>,
 }
 
 impl VersionArgs {
@@ -696,6 +713,7 @@ impl VersionArgs {
             workers_dev,
             preview_urls,
             deploy,
+            assets: None,
         })
     }
 
