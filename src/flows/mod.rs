@@ -8,6 +8,7 @@ pub mod deploy;
 pub mod follow;
 pub mod logs;
 pub mod many;
+pub mod migrations;
 pub mod pages;
 pub mod plan;
 pub mod redeploy;

@@ -22,6 +22,7 @@ pub mod bundle;
 pub mod help;
 pub mod hint;
 pub mod rules;
+pub mod wrangler;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -165,8 +166,12 @@ inputs! {
         help: "`fail` or `pass` when no build for the commit appears within `appear_timeout`." },
     AppearTimeout => InputSpec { name: "appear_timeout", kind: Kind::Value, commands: &[Wait], default: "2m", fallback: &[], secret: false,
         help: "How long a build for the commit may take to appear (the Git integration records one within seconds of a push; a slow webhook takes longer). Then `if_no_build` applies." },
+    Config => InputSpec { name: "config", kind: Kind::Value, commands: &[Version], default: "wrangler.json, wrangler.jsonc or wrangler.toml in the working directory", fallback: &[], secret: false,
+        help: "The wrangler configuration to upload from (name, main, compatibility, bindings, migrations, assets, placement, limits). Found only in the working directory (not its parents), and used by default only when `dir` is not given or the file sets `main`. Inputs given explicitly win over the file." },
+    Environment => InputSpec { name: "environment", kind: Kind::Value, commands: &[Version], default: "", fallback: &[], secret: false,
+        help: "The configuration's `env.<name>` to use, with wrangler's rules: some keys inherited from the top level, bindings not; the Worker is `<name>-<environment>` unless the environment names it." },
     Dir => InputSpec { name: "dir", kind: Kind::Value, commands: &[Version], default: "dist", fallback: &[], secret: false,
-        help: "Directory of built output; every file in it becomes a module, except those matched by `exclude`." },
+        help: "Directory of built output; every file in it becomes a module, except those matched by `exclude`. With a wrangler configuration: `main`'s directory." },
     Exclude => InputSpec { name: "exclude", kind: Kind::Value, commands: &[Version], default: "README.md, *.d.ts, .DS_Store, *.tsbuildinfo, .gitignore, .git/**, node_modules/**", fallback: &[], secret: false,
         help: "Globs (comma- or newline-separated, relative to `dir`) of files that are not modules; added to the defaults. Each skipped file is named in the log." },
     MainModule => InputSpec { name: "main_module", kind: Kind::Value, commands: &[Version], default: "the only .js/.mjs at the top of `dir`", fallback: &[], secret: false,

@@ -26,6 +26,9 @@ pub struct Worker {
     pub previews_enabled: bool,
     /// Durable Object classes created by applied migrations (§C.2 of the additions).
     pub do_classes: Vec<String>,
+    /// The `new_tag` of the last migrations applied (additions §C.2: "becomes the Worker's
+    /// `migration_tag`"), shown by `GET /workers/services/{name}`.
+    pub migration_tag: Option<String>,
     /// Its own build profile (`WorkerSeed::build`); `None` follows the account's.
     pub profile: Option<BuildProfile>,
 }
@@ -45,6 +48,7 @@ impl Worker {
             workers_dev,
             previews_enabled,
             do_classes: Vec::new(),
+            migration_tag: None,
             profile: None,
         }
     }
@@ -307,6 +311,7 @@ impl State {
                     workers_dev: seed.workers_dev,
                     previews_enabled: seed.previews_enabled,
                     do_classes: seed.durable_object_classes.clone(),
+                    migration_tag: None,
                     profile: seed.build.clone(),
                 }
             })

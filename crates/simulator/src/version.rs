@@ -228,9 +228,27 @@ fn migration_classes(m: &Value) -> (Vec<String>, Vec<String>) {
 fn check_durable_objects(state: &mut State, i: usize, fields: &Map<String, Value>, deploy: bool) -> Result<(), Reply> {
     let w = &state.workers[i];
     let mut classes = w.do_classes.clone();
+    let mut new_tag = None;
     if let Some(m) = fields.get("migrations") {
         if !deploy {
             return Err(envelope::fail(403, 100_123, "Migrations can only be applied by a version that is deployed"));
+        }
+        // "Tag used to verify against the latest migration tag for this Worker. If they don't
+        // match, the upload is rejected" (additions §C.2). INFERRED: an absent `old_tag` on a
+        // Worker that has one is a mismatch too, and the refusal is a 400 validation failure
+        // (10021); the code is not documented.
+        let old_tag = m.get("old_tag").and_then(Value::as_str);
+        if old_tag != w.migration_tag.as_deref() {
+            let message = format!(
+                "migrations: old_tag {} does not match the Worker's migration tag {}",
+                old_tag.map_or("(none)".to_owned(), |t| format!("'{t}'")),
+                w.migration_tag.as_deref().map_or("(none)".to_owned(), |t| format!("'{t}'"))
+            );
+            return Err(envelope::bad_request(&message));
+        }
+        match m.get("new_tag").and_then(Value::as_str) {
+            Some(t) => new_tag = Some(t.to_owned()),
+            None => return Err(envelope::bad_request("migrations: new_tag is required")),
         }
         let (added, removed) = migration_classes(m);
         classes.retain(|c| !removed.contains(c));
@@ -253,6 +271,9 @@ fn check_durable_objects(state: &mut State, i: usize, fields: &Map<String, Value
     }
     if deploy {
         state.workers[i].do_classes = classes;
+        if new_tag.is_some() {
+            state.workers[i].migration_tag = new_tag;
+        }
     }
     Ok(())
 }
