@@ -162,7 +162,7 @@ fn wrangler_config(i: &Inputs) -> Result<(Option<wrangler::Config>, Vec<String>)
     let mut warnings = Vec::new();
     let (path, found) = match i.path(Key::Config) {
         Some(p) => (p, false),
-        None => match wrangler::discover(Path::new(".")) {
+        None => match wrangler::discover(Path::new("")) {
             Some((first, others)) => {
                 if !others.is_empty() {
                     let names: Vec<String> = others.iter().map(|p| p.display().to_string()).collect();
