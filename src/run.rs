@@ -100,7 +100,9 @@ pub async fn run(command: Command, inputs: Inputs, console: &Arc<Console>, pace:
     let result = match flow {
         Flow::Build(a) => flows::build::run(&ctx, a).await,
         Flow::Wait(a) => flows::wait::run(&ctx, a).await,
-        Flow::Version(a) => flows::interruptible(&ctx, flows::version::run(&ctx, *a)).await,
+        // Boxed: the version flow (configuration, migrations, upload) is the largest future, and
+        // every caller of this one would otherwise carry its size.
+        Flow::Version(a) => flows::interruptible(&ctx, Box::pin(flows::version::run(&ctx, *a))).await,
         Flow::Deploy(a) => flows::interruptible(&ctx, flows::deploy::run(&ctx, a)).await,
         Flow::Setup(a) => flows::interruptible(&ctx, flows::setup::run(&ctx, *a)).await,
         Flow::Env(a) => flows::interruptible(&ctx, flows::setup::env(&ctx, a)).await,

@@ -179,7 +179,7 @@ pub fn select<'a>(root: &'a Node, environment: Option<&str>) -> Result<Selected<
             entries.push(Entry { key: k, path: k.clone(), line: *line, node });
         }
     }
-    for (k, line, node) in env_table.iter() {
+    for (k, line, node) in env_table {
         if top.iter().any(|(t, _, _)| t == k) {
             continue;
         }

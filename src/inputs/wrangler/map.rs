@@ -756,7 +756,7 @@ mod tests {
             Format::Json,
         )
         .unwrap();
-        let s: Vec<String> = m.bindings.iter().map(|b| b.to_string()).collect();
+        let s: Vec<String> = m.bindings.iter().map(ToString::to_string).collect();
         assert_eq!(
             s,
             [

@@ -55,7 +55,7 @@ impl Node {
         if let Val::Str(s) = &self.value { Some(s) } else { None }
     }
 
-    /// The value as JSON: object keys sorted (serde_json's map), so a JSONC file and the
+    /// The value as JSON: object keys sorted (`serde_json`'s map), so a JSONC file and the
     /// equivalent TOML file give the same bytes whatever order their keys are written in.
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;
