@@ -288,7 +288,9 @@ pub fn handle(repo: &mut Repo, req: &Req<'_>) -> Answer {
                 .iter()
                 .rev()
                 .filter(|d| {
-                    want("sha", &d.sha) && want("ref", &d.git_ref) && want("task", &d.task)
+                    want("sha", &d.sha)
+                        && want("ref", &d.git_ref)
+                        && want("task", &d.task)
                         && want("environment", &d.environment)
                 })
                 .map(|d| repo.deployment_json(d, &req.base))
@@ -424,8 +426,7 @@ fn create_deployment(repo: &mut Repo, body: Option<Value>, base: &str) -> Answer
     }
     let str_field = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned);
     let environment = str_field("environment").unwrap_or_else(|| "production".into());
-    let production =
-        body.get("production_environment").and_then(Value::as_bool).unwrap_or(environment == "production");
+    let production = body.get("production_environment").and_then(Value::as_bool).unwrap_or(environment == "production");
     let id = repo.id();
     let d = Deployment {
         id,
@@ -482,8 +483,7 @@ fn create_status(repo: &mut Repo, id: u64, body: Option<Value>, base: &str) -> A
         })
     };
     let Some(i) = repo.deployments.iter().position(|d| d.id == id) else { return not_found() };
-    let value =
-        status(status_id, &state, &repo.deployments[i], s("environment_url"), s("log_url"), s("description"));
+    let value = status(status_id, &state, &repo.deployments[i], s("environment_url"), s("log_url"), s("description"));
     repo.deployments[i].statuses.push(value.clone());
     if state == "success" && auto_inactive {
         let env = repo.deployments[i].environment.clone();
@@ -531,7 +531,8 @@ mod tests {
         assert_eq!(v.as_array().unwrap().len(), 30);
         let link = &h[0].1;
         assert!(link.contains("/repositories/1296269/issues/7/comments?per_page=30&page=2>; rel=\"next\""), "{link}");
-        let (_, h, v) = handle(&mut r, &req("GET", "/repositories/1296269/issues/7/comments", "per_page=30&page=2", b""));
+        let (_, h, v) =
+            handle(&mut r, &req("GET", "/repositories/1296269/issues/7/comments", "per_page=30&page=2", b""));
         assert_eq!(v.as_array().unwrap().len(), 10);
         assert!(!h[0].1.contains("rel=\"next\""));
         let (_, _, v) = handle(&mut r, &req("GET", "/repos/ACME/Site/issues/7/comments", "per_page=500", b""));
@@ -557,13 +558,25 @@ mod tests {
     fn deployments_need_auto_merge_off_and_no_required_contexts() {
         let mut r = Repo::new(GitHubConfig::default());
         let sha = "0123456789abcdef0123456789abcdef01234567";
-        let post = |r: &mut Repo, b: Value| handle(r, &req("POST", "/repos/acme/site/deployments", "", b.to_string().as_bytes())).0;
+        let post = |r: &mut Repo, b: Value| {
+            handle(r, &req("POST", "/repos/acme/site/deployments", "", b.to_string().as_bytes())).0
+        };
         assert_eq!(post(&mut r, json!({"ref": sha})), 202);
         assert_eq!(post(&mut r, json!({"ref": sha, "auto_merge": false})), 409);
         assert_eq!(post(&mut r, json!({"ref": "no-such-branch", "auto_merge": false, "required_contexts": []})), 422);
-        assert_eq!(post(&mut r, json!({"ref": sha, "auto_merge": false, "required_contexts": [], "environment": "preview/w"})), 201);
-        assert!(r.deployments.len() == 1 && r.deployments[0].environment == "preview/w" && !r.deployments[0].production_environment);
-        let (_, _, v) = handle(&mut r, &req("GET", "/repos/acme/site/deployments", &format!("sha={sha}&environment=preview%2Fw"), b""));
+        assert_eq!(
+            post(&mut r, json!({"ref": sha, "auto_merge": false, "required_contexts": [], "environment": "preview/w"})),
+            201
+        );
+        assert!(
+            r.deployments.len() == 1
+                && r.deployments[0].environment == "preview/w"
+                && !r.deployments[0].production_environment
+        );
+        let (_, _, v) = handle(
+            &mut r,
+            &req("GET", "/repos/acme/site/deployments", &format!("sha={sha}&environment=preview%2Fw"), b""),
+        );
         assert_eq!(v.as_array().unwrap().len(), 1);
         let (_, _, v) = handle(&mut r, &req("GET", "/repos/acme/site/deployments", "environment=production", b""));
         assert_eq!(v.as_array().unwrap().len(), 0);

@@ -192,7 +192,9 @@ mod tests {
         keys.extend(serde_json::to_value(BuildProfile::default()).unwrap().as_object().unwrap().keys().cloned());
         keys.extend(serde_json::to_value(crate::RateLimit::default()).unwrap().as_object().unwrap().keys().cloned());
         keys.extend(serde_json::to_value(crate::GitHubConfig::default()).unwrap().as_object().unwrap().keys().cloned());
-        keys.extend(serde_json::to_value(crate::TokenPermissions::default()).unwrap().as_object().unwrap().keys().cloned());
+        keys.extend(
+            serde_json::to_value(crate::TokenPermissions::default()).unwrap().as_object().unwrap().keys().cloned(),
+        );
         keys.extend(["after_ms"].map(String::from));
         let fault: Fault = serde_json::from_str(r#"{"action":{"kind":"drop"}}"#).unwrap();
         keys.extend(serde_json::to_value(fault).unwrap().as_object().unwrap().keys().cloned());

@@ -256,8 +256,10 @@ async fn github(
     host: &str,
     at_ms: u64,
 ) -> Result<Response<Full<Bytes>>, Dropped> {
-    let record = |status: u16, fault: Option<&FaultAction>| shared.record(method, path, query, body, status, at_ms, fault);
-    let fault = faults::take(&mut shared.faults.lock().unwrap_or_else(std::sync::PoisonError::into_inner), method, path);
+    let record =
+        |status: u16, fault: Option<&FaultAction>| shared.record(method, path, query, body, status, at_ms, fault);
+    let fault =
+        faults::take(&mut shared.faults.lock().unwrap_or_else(std::sync::PoisonError::into_inner), method, path);
     match &fault {
         Some(FaultAction::Drop) => {
             record(0, fault.as_ref());
@@ -280,7 +282,8 @@ async fn github(
         auth,
         base: format!("http://{host}{}", crate::github::PREFIX),
     };
-    let (status, headers, answer) = crate::github::handle(&mut repo.lock().unwrap_or_else(std::sync::PoisonError::into_inner), &req);
+    let (status, headers, answer) =
+        crate::github::handle(&mut repo.lock().unwrap_or_else(std::sync::PoisonError::into_inner), &req);
     if fault == Some(FaultAction::DropAfter) {
         record(0, fault.as_ref());
         return Err(Dropped);
