@@ -112,9 +112,10 @@ pub async fn run(command: Command, inputs: Inputs, console: &Arc<Console>, pace:
     ctx.summary(|s| *s = crate::ci::summary::Summary::new(&format!("workers-ci {}", command.name())));
     let started = std::time::Instant::now();
     let result = match flow {
-        Flow::Build(a) => flows::build::run(&ctx, a).await,
-        Flow::Wait(a) => flows::wait::run(&ctx, a).await,
-        Flow::Version(a) => flows::interruptible(&ctx, flows::version::run(&ctx, *a)).await,
+        // Boxed: with the GitHub report after them, these flows' futures are the largest.
+        Flow::Build(a) => Box::pin(flows::build::run(&ctx, a)).await,
+        Flow::Wait(a) => Box::pin(flows::wait::run(&ctx, a)).await,
+        Flow::Version(a) => Box::pin(flows::interruptible(&ctx, flows::version::run(&ctx, *a))).await,
         Flow::Deploy(a) => flows::interruptible(&ctx, flows::deploy::run(&ctx, a)).await,
         Flow::Setup(a) => flows::interruptible(&ctx, flows::setup::run(&ctx, *a)).await,
         Flow::Env(a) => flows::interruptible(&ctx, flows::setup::env(&ctx, a)).await,

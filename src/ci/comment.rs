@@ -2,7 +2,7 @@
 //! place. Plain Markdown from a plain report; nothing here knows where the report came from.
 //!
 //! Everything not written here (names, URLs, log lines) is made inert: log lines sit in a
-//! fence longer than any backtick run they contain (CommonMark closes a fence only with one at
+//! fence longer than any backtick run they contain (`CommonMark` closes a fence only with one at
 //! least as long), and `<!--` is broken everywhere, so no text can close the block, start HTML,
 //! or forge another Worker's marker.
 
@@ -142,7 +142,7 @@ fn link(u: &str) -> String {
 mod tests {
     use super::*;
 
-    fn card<'a>(tail: &'a [String]) -> Card<'a> {
+    fn card(tail: &[String]) -> Card<'_> {
         Card {
             worker: "my-worker",
             ok: tail.is_empty(),

@@ -174,25 +174,23 @@ async fn deploy(t: &Target, o: &Outcome) -> Result<(), GhError> {
     };
     let env = o.environment();
     let existing = t.client.list_deployments(sha, &env).await?.into_iter().next();
-    let deployment = match existing {
-        Some(d) => d,
-        None => {
-            let new = NewDeployment {
-                git_ref: sha,
-                environment: &env,
-                description: "workers-ci",
-                auto_merge: false,
-                required_contexts: [],
-                transient_environment: !o.production,
-                production_environment: o.production,
-            };
-            match t.client.create_deployment(&new).await {
-                Ok(d) => d,
-                Err(e) if e.status().is_some_and(|s| (400..500).contains(&s)) => return Err(e),
-                Err(e) => {
-                    t.client.list_deployments(sha, &env).await.ok().and_then(|l| l.into_iter().next()).ok_or(e)?
-                }
-            }
+    let deployment = if let Some(d) = existing {
+        d
+    } else {
+        let new = NewDeployment {
+            git_ref: sha,
+            environment: &env,
+            description: "workers-ci",
+            auto_merge: false,
+            required_contexts: [],
+            transient_environment: !o.production,
+            production_environment: o.production,
+        };
+        match t.client.create_deployment(&new).await {
+            Ok(d) => d,
+            Err(e) if e.status().is_some_and(|s| (400..500).contains(&s)) => return Err(e),
+            // The answer was lost: the create may have happened. Look before giving up.
+            Err(e) => t.client.list_deployments(sha, &env).await.ok().and_then(|l| l.into_iter().next()).ok_or(e)?,
         }
     };
     let url = o.deployment_url.as_deref().or(o.preview_url.as_deref());
@@ -245,7 +243,8 @@ pub async fn after_builds(ctx: &Ctx, result: Result<()>) -> Result<()> {
         return result;
     }
     let outcomes = from_builds(ctx);
-    let gh = publish(ctx, &outcomes).await;
+    // Boxed: the flows' futures are large enough already.
+    let gh = Box::pin(publish(ctx, &outcomes)).await;
     combine(ctx, result, gh)
 }
 
@@ -275,6 +274,6 @@ pub async fn after_version(ctx: &Ctx, worker: &str, deploy: Option<f64>, result:
         production: result.is_ok() && deploy.is_some_and(|p| p >= 100.0),
         log_tail: Vec::new(),
     };
-    let gh = publish(ctx, std::slice::from_ref(&outcome)).await;
+    let gh = Box::pin(publish(ctx, std::slice::from_ref(&outcome))).await;
     combine(ctx, result, gh)
 }

@@ -810,64 +810,6 @@ pub fn parse_versions(text: &str) -> Result<Vec<DeploymentVersion>, InputError> 
     Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const A: &str = "11111111-1111-4111-8111-111111111111";
-    const B: &str = "22222222-2222-4222-8222-222222222222";
-
-    #[test]
-    fn version_lists() {
-        let one = parse_versions(A).unwrap();
-        assert_eq!(one, vec![DeploymentVersion { version_id: VersionId::parse(A).unwrap(), percentage: 100.0 }]);
-        let two = parse_versions(&format!("{A}@10,\n{B}@90")).unwrap();
-        assert_eq!(two[1].percentage, 90.0);
-        let implied = parse_versions(&format!("{A}@12.5, {B}")).unwrap();
-        assert_eq!(implied[1].percentage, 87.5);
-        for bad in [
-            String::new(),
-            format!("{A}@50"),
-            format!("{A}@10,{B}@80"),
-            format!("{A}@0,{B}@100"),
-            format!("{A}@101"),
-            format!("{A},{B}"),
-            format!("{A}@50,{A}@50"),
-            format!("{A}@50,{B}@25,{B}@25"),
-            "not-a-uuid".into(),
-            format!("{A}@1.234,{B}"),
-        ] {
-            let e = parse_versions(&bad).unwrap_err();
-            assert_eq!(e.input(), "versions", "{bad}");
-        }
-    }
-
-    #[test]
-    fn command_from_argument_input_or_default() {
-        let mut i = Inputs::default();
-        assert_eq!(command(None, &i), Ok(Command::Build));
-        i.set(Key::Command, "wait");
-        assert_eq!(command(None, &i), Ok(Command::Wait));
-        assert_eq!(command(Some(Command::Deploy), &i), Ok(Command::Deploy));
-        i.set(Key::Command, "deploy-everything");
-        assert_eq!(command(None, &i).unwrap_err().input(), "command");
-    }
-
-    #[test]
-    fn impossible_compatibility_dates_are_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("index.js"), "export default {}").unwrap();
-        let mut i = Inputs::default();
-        i.set(Key::Worker, "w");
-        i.set(Key::Dir, &dir.path().to_string_lossy());
-        i.set(Key::CompatibilityDate, "2026-02-31");
-        let e = VersionArgs::from_inputs(&i).unwrap_err();
-        assert_eq!(e.input(), "compatibility_date");
-        i.set(Key::CompatibilityDate, "2026-02-28");
-        assert!(VersionArgs::from_inputs(&i).is_ok());
-    }
-}
-
 /// `github_token` and where it goes: the API (`GITHUB_API_URL`, GHES included) and the
 /// repository (`GITHUB_REPOSITORY`), both from the runner.
 pub struct GitHubArgs {
@@ -923,5 +865,63 @@ impl GitHubArgs {
             None => None,
         };
         Ok(Some(GitHubArgs { token: token.to_owned(), required, api_url, repository }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "11111111-1111-4111-8111-111111111111";
+    const B: &str = "22222222-2222-4222-8222-222222222222";
+
+    #[test]
+    fn version_lists() {
+        let one = parse_versions(A).unwrap();
+        assert_eq!(one, vec![DeploymentVersion { version_id: VersionId::parse(A).unwrap(), percentage: 100.0 }]);
+        let two = parse_versions(&format!("{A}@10,\n{B}@90")).unwrap();
+        assert_eq!(two[1].percentage, 90.0);
+        let implied = parse_versions(&format!("{A}@12.5, {B}")).unwrap();
+        assert_eq!(implied[1].percentage, 87.5);
+        for bad in [
+            String::new(),
+            format!("{A}@50"),
+            format!("{A}@10,{B}@80"),
+            format!("{A}@0,{B}@100"),
+            format!("{A}@101"),
+            format!("{A},{B}"),
+            format!("{A}@50,{A}@50"),
+            format!("{A}@50,{B}@25,{B}@25"),
+            "not-a-uuid".into(),
+            format!("{A}@1.234,{B}"),
+        ] {
+            let e = parse_versions(&bad).unwrap_err();
+            assert_eq!(e.input(), "versions", "{bad}");
+        }
+    }
+
+    #[test]
+    fn command_from_argument_input_or_default() {
+        let mut i = Inputs::default();
+        assert_eq!(command(None, &i), Ok(Command::Build));
+        i.set(Key::Command, "wait");
+        assert_eq!(command(None, &i), Ok(Command::Wait));
+        assert_eq!(command(Some(Command::Deploy), &i), Ok(Command::Deploy));
+        i.set(Key::Command, "deploy-everything");
+        assert_eq!(command(None, &i).unwrap_err().input(), "command");
+    }
+
+    #[test]
+    fn impossible_compatibility_dates_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("index.js"), "export default {}").unwrap();
+        let mut i = Inputs::default();
+        i.set(Key::Worker, "w");
+        i.set(Key::Dir, &dir.path().to_string_lossy());
+        i.set(Key::CompatibilityDate, "2026-02-31");
+        let e = VersionArgs::from_inputs(&i).unwrap_err();
+        assert_eq!(e.input(), "compatibility_date");
+        i.set(Key::CompatibilityDate, "2026-02-28");
+        assert!(VersionArgs::from_inputs(&i).is_ok());
     }
 }
