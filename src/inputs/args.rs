@@ -605,7 +605,8 @@ pub struct VersionArgs {
     pub worker: WorkerName,
     pub dir: PathBuf,
     pub modules: Vec<ModuleFile>,
-    pub main_module: String,
+    /// `None`: an assets-only Worker, without code.
+    pub main_module: Option<String>,
     pub compatibility_date: String,
     pub compatibility_flags: Vec<String>,
     pub bindings: Bindings,
@@ -639,6 +640,35 @@ pub struct AssetsSpec {
     pub base_path: Option<String>,
 }
 
+/// `assets` as a spec, taking the `assets` binding (if `bindings` declares one) out of the
+/// list: it is sent with the assets, and only with them.
+fn assets_spec(i: &Inputs, list: &mut Vec<serde_json::Value>) -> Result<Option<AssetsSpec>, InputError> {
+    let mut named: Vec<String> = Vec::new();
+    list.retain(|b| {
+        let is_assets = b.get("type").and_then(serde_json::Value::as_str) == Some("assets");
+        if is_assets {
+            named.push(b.get("name").and_then(serde_json::Value::as_str).unwrap_or_default().to_owned());
+        }
+        !is_assets
+    });
+    if named.len() > 1 {
+        return Err(InputError::new(Key::Bindings, "declares more than one `assets` binding; a Worker has one"));
+    }
+    let Some(directory) = i.path(Key::Assets) else {
+        if named.is_empty() {
+            return Ok(None);
+        }
+        return Err(InputError::new(
+            Key::Bindings,
+            format!("declares an `assets` binding, but no assets are uploaded; set {} to their directory", hint::input(Key::Assets)),
+        ));
+    };
+    if !directory.is_dir() {
+        return Err(InputError::new(Key::Assets, "is not a directory; point it at your built site (e.g. `public`)"));
+    }
+    Ok(Some(AssetsSpec { directory, binding: named.pop(), ..AssetsSpec::default() }))
+}
+
 impl VersionArgs {
     pub fn from_inputs(i: &Inputs) -> Result<VersionArgs, InputError> {
         let worker = worker_name(i)?;
@@ -662,7 +692,9 @@ impl VersionArgs {
             ));
         }
         let allow_unknown = i.bool(Key::AllowUnknownBindings, false)?;
-        let bindings = bindings::parse(i.get(Key::Bindings), i.get(Key::Vars), i.get(Key::Secrets), allow_unknown)?;
+        let mut bindings =
+            bindings::parse(i.get(Key::Bindings), i.get(Key::Vars), i.get(Key::Secrets), allow_unknown)?;
+        let assets = assets_spec(i, &mut bindings.list)?;
         let keep = match i.get(Key::KeepBindings) {
             None => Keep::Auto,
             Some(v) => Keep::parse(v)
@@ -694,9 +726,17 @@ impl VersionArgs {
             },
         };
         let dir = i.path(Key::Dir).unwrap_or_else(|| PathBuf::from("dist"));
-        let exclude = bundle::exclude_set(i.get(Key::Exclude))?;
-        let bundle::Scan { modules, skipped } = bundle::scan(&dir, &exclude)?;
-        let main_module = bundle::main_module(&modules, i.get(Key::MainModule))?;
+        // Assets-only (no code): `assets` without `dir` or `main_module`, as wrangler's config
+        // without `main` (additions §A.8).
+        let assets_only = assets.is_some() && i.get(Key::Dir).is_none() && i.get(Key::MainModule).is_none();
+        let (modules, skipped, main_module) = if assets_only {
+            (Vec::new(), Vec::new(), None)
+        } else {
+            let exclude = bundle::exclude_set(i.get(Key::Exclude))?;
+            let bundle::Scan { modules, skipped } = bundle::scan(&dir, &exclude)?;
+            let main_module = bundle::main_module(&modules, i.get(Key::MainModule))?;
+            (modules, skipped, Some(main_module))
+        };
         Ok(VersionArgs {
             worker,
             dir,
@@ -713,7 +753,7 @@ impl VersionArgs {
             workers_dev,
             preview_urls,
             deploy,
-            assets: None,
+            assets,
         })
     }
 
