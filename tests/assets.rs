@@ -40,7 +40,9 @@ fn uploads(sim: &Simulator) -> Vec<String> {
 }
 
 fn assert_no_jwt(run: &Run) {
-    for (what, text) in [("stdout", &run.stdout), ("stderr", &run.stderr), ("summary", &run.summary), ("outputs", &run.outputs_text)] {
+    for (what, text) in
+        [("stdout", &run.stdout), ("stderr", &run.stderr), ("summary", &run.summary), ("outputs", &run.outputs_text)]
+    {
         assert!(!text.contains(JWT_HEAD), "an assets token reached the {what}:\n{text}");
     }
 }
@@ -131,7 +133,12 @@ fn an_asset_over_25_mib_is_refused_before_any_request() {
     std::fs::File::create(root.join("video/big.mp4")).unwrap().set_len(26 * 1024 * 1024).unwrap();
     let run = inv.input("assets", root.to_str().unwrap()).run();
     run.assert_code(2);
-    assert!(run.stderr.contains("video/big.mp4") || run.stdout.contains("video/big.mp4"), "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("video/big.mp4") || run.stdout.contains("video/big.mp4"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
     assert!(sim.requests().is_empty(), "nothing sent");
 }
 
@@ -151,8 +158,8 @@ fn a_bucket_failing_transiently_is_retried() {
 #[test]
 fn an_assets_binding_without_assets_is_an_input_error() {
     let sim = sim();
-    let inv = with_module(version_invocation(&sim, "my-worker"))
-        .input("bindings", r#"[{"type":"assets","name":"ASSETS"}]"#);
+    let inv =
+        with_module(version_invocation(&sim, "my-worker")).input("bindings", r#"[{"type":"assets","name":"ASSETS"}]"#);
     let run = inv.run();
     run.assert_code(2);
     assert!(sim.requests().is_empty());

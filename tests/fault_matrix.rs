@@ -179,8 +179,9 @@ fn prepare(sim: &Simulator, cmd: Cmd) -> Invocation {
         // With static assets, so the upload session and the bucket upload are met too.
         Cmd::Version => {
             version_run(sim).assert_code(0);
-            let inv =
-                with_module(version_invocation(sim, "my-worker").input("deploy", "true").input("preview_urls", "false"));
+            let inv = with_module(
+                version_invocation(sim, "my-worker").input("deploy", "true").input("preview_urls", "false"),
+            );
             let site = inv.dir.path().join("public");
             std::fs::create_dir_all(&site).unwrap();
             std::fs::write(site.join("index.html"), "<h1>matrix</h1>\n").unwrap();

@@ -609,7 +609,8 @@ fn assets_requests_and_answers_match_the_official_schemas() {
         errors.extend(requests.request_errors("post", spec_path, &body));
     }
     assert_eq!(seen, 2, "the session and the version");
-    let manifest = serde_json::json!({ "manifest": { "/a.css": { "hash": "0123456789abcdef0123456789abcdef", "size": 3 } } });
+    let manifest =
+        serde_json::json!({ "manifest": { "/a.css": { "hash": "0123456789abcdef0123456789abcdef", "size": 3 } } });
     let (status, reply) = call(&sim, "POST", "/workers/scripts/site/assets-upload-session", Some(&manifest));
     errors.extend(answers.response_errors("post", session_path, status, &reply));
     assert!(errors.is_empty(), "schema violations:\n{}", errors.join("\n"));

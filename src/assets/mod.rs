@@ -156,7 +156,14 @@ pub fn scan(root: &Path) -> Result<Scan, AssetsError> {
     assets.sort_by(|a, b| a.key.cmp(&b.key));
     hash_all(root, &mut assets)?;
     let at_root = |name: &str| Some(root.join(name)).filter(|p| p.is_file());
-    Ok(Scan { root: root.to_owned(), assets, headers: at_root("_headers"), redirects: at_root("_redirects"), ignored, warnings })
+    Ok(Scan {
+        root: root.to_owned(),
+        assets,
+        headers: at_root("_headers"),
+        redirects: at_root("_redirects"),
+        ignored,
+        warnings,
+    })
 }
 
 /// The always-ignored names plus `.assetsignore`'s lines, with gitignore semantics (§A.7:
@@ -410,7 +417,17 @@ mod tests {
     fn walk_ignore_rules_and_special_files() {
         let d = tempfile::tempdir().unwrap();
         let r = d.path();
-        for f in ["index.html", "a/b.css", "a/_headers", "_headers", "_redirects", ".well-known/x", "drafts/p.html", "x.log", "keep.log"] {
+        for f in [
+            "index.html",
+            "a/b.css",
+            "a/_headers",
+            "_headers",
+            "_redirects",
+            ".well-known/x",
+            "drafts/p.html",
+            "x.log",
+            "keep.log",
+        ] {
             write(r, f, f.as_bytes());
         }
         write(r, ".assetsignore", b"drafts\r\n*.log\n!keep.log\n");

@@ -92,8 +92,7 @@ impl Client {
         manifest: &Manifest,
     ) -> Result<UploadSession, ApiError> {
         let path = path(&["workers", "scripts", script.as_str(), "assets-upload-session"]);
-        let page =
-            self.set_json::<Option<UploadSession>, _>(Method::POST, &path, &SessionRequest { manifest }).await?;
+        let page = self.set_json::<Option<UploadSession>, _>(Method::POST, &path, &SessionRequest { manifest }).await?;
         // The endpoint has been seen answering `result: null` (workers-sdk#9465, §A.2).
         match page.result {
             Some(s) if !s.jwt.0.is_empty() => Ok(s),

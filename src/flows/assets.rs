@@ -34,10 +34,7 @@ pub struct Uploaded {
 pub async fn upload(ctx: &Ctx, worker: &WorkerName, scan: &Scan) -> Result<Uploaded> {
     let started = Instant::now();
     let manifest = Manifest(
-        scan.assets
-            .iter()
-            .map(|a| (a.key.clone(), ManifestEntry { hash: a.hash_hex(), size: a.size }))
-            .collect(),
+        scan.assets.iter().map(|a| (a.key.clone(), ManifestEntry { hash: a.hash_hex(), size: a.size })).collect(),
     );
     let session = ctx
         .client
@@ -161,10 +158,8 @@ async fn send_bucket(
         let mut body = Vec::new();
         let mut raw = 0;
         for (hash, path, ct) in &owned {
-            let bytes = std::fs::read(path).map_err(|source| Error::Local {
-                what: format!("could not read asset {}", path.display()),
-                source,
-            })?;
+            let bytes = std::fs::read(path)
+                .map_err(|source| Error::Local { what: format!("could not read asset {}", path.display()), source })?;
             raw += bytes.len() as u64;
             bucket_part(&mut body, &b, &BucketFile { hash, content_type: ct.as_deref(), bytes: &bytes });
         }
@@ -194,13 +189,21 @@ async fn send_bucket(
         if wait >= ctx.remaining() {
             return Err(bucket_failure(err));
         }
-        ctx.console.info(&format!("Assets bucket upload failed ({}); retrying in {:.1}s", short(&err), wait.as_secs_f64()));
+        ctx.console.info(&format!(
+            "Assets bucket upload failed ({}); retrying in {:.1}s",
+            short(&err),
+            wait.as_secs_f64()
+        ));
         ctx.sleep(wait).await;
     }
 }
 
 fn bucket_failure(err: ApiError) -> Error {
-    api_failure(err, "upload a bucket of assets (files already uploaded are kept; running the step again resumes)", Area::Workers)
+    api_failure(
+        err,
+        "upload a bucket of assets (files already uploaded are kept; running the step again resumes)",
+        Area::Workers,
+    )
 }
 
 /// Status and codes only: an API message is untrusted text and stays out of an info line.

@@ -4,9 +4,9 @@
 
 use std::collections::HashSet;
 
-use crate::cloudflare::deployments::{Deployment, DeploymentVersion};
 use crate::assets::{AssetsError, Scan};
 use crate::cloudflare::assets::AssetsJwt;
+use crate::cloudflare::deployments::{Deployment, DeploymentVersion};
 use crate::cloudflare::workers::{
     ModuleSource, SubdomainFlags, Version, VersionAssets, VersionBodyError, VersionMeta, Worker, version_body,
 };
@@ -84,7 +84,8 @@ pub async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {
     plan::report(ctx, &plan, latest.as_ref().and_then(|v| v.number));
     // Uploaded last, right before the version: the completion token lives an hour (§A.2).
     let uploaded = match &scan {
-        Some(scan) => Some(super::assets::upload(ctx, &worker.name, scan).await?),
+        // Boxed: three buckets in flight make a large future.
+        Some(scan) => Some(Box::pin(super::assets::upload(ctx, &worker.name, scan)).await?),
         None => None,
     };
     if let Some(name) = args.assets.as_ref().and_then(|a| a.binding.as_deref()) {
@@ -325,7 +326,7 @@ async fn upload(
     let special = assets.as_ref().map(|a| [("_headers", &a.scan.headers), ("_redirects", &a.scan.redirects)]);
     for (name, path) in special.iter().flatten() {
         if let Some(p) = path {
-            let size = std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+            let size = std::fs::metadata(p).map_or(0, |m| m.len());
             sources.retain(|m| m.name != *name);
             sources.push(ModuleSource { name, content_type: "text/plain", path: p, size });
         }

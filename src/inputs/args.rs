@@ -660,7 +660,10 @@ fn assets_spec(i: &Inputs, list: &mut Vec<serde_json::Value>) -> Result<Option<A
         }
         return Err(InputError::new(
             Key::Bindings,
-            format!("declares an `assets` binding, but no assets are uploaded; set {} to their directory", hint::input(Key::Assets)),
+            format!(
+                "declares an `assets` binding, but no assets are uploaded; set {} to their directory",
+                hint::input(Key::Assets)
+            ),
         ));
     };
     if !directory.is_dir() {
@@ -692,8 +695,7 @@ impl VersionArgs {
             ));
         }
         let allow_unknown = i.bool(Key::AllowUnknownBindings, false)?;
-        let mut bindings =
-            bindings::parse(i.get(Key::Bindings), i.get(Key::Vars), i.get(Key::Secrets), allow_unknown)?;
+        let mut bindings = bindings::parse(i.get(Key::Bindings), i.get(Key::Vars), i.get(Key::Secrets), allow_unknown)?;
         let assets = assets_spec(i, &mut bindings.list)?;
         let keep = match i.get(Key::KeepBindings) {
             None => Keep::Auto,

@@ -77,7 +77,8 @@ impl AssetStore {
     /// A token for `session` of `kind` (`upload` or `completion`), expiring `lifetime` from now.
     pub fn token(&self, session: &str, kind: &str, script: &str, exp: u64) -> String {
         let header = b64url(br#"{"alg":"HS256","typ":"JWT"}"#);
-        let payload = b64url(json!({ "sub": session, "kind": kind, "script": script, "exp": exp }).to_string().as_bytes());
+        let payload =
+            b64url(json!({ "sub": session, "kind": kind, "script": script, "exp": exp }).to_string().as_bytes());
         let signed = format!("{header}.{payload}");
         let sig = self.sign(&signed);
         format!("{signed}.{sig}")
@@ -149,7 +150,10 @@ fn create_session(state: &mut State, script: &str, body: &[u8]) -> Reply {
         return envelope::bad_request("manifest is required and must be an object");
     };
     if manifest.len() > MAX_ASSET_COUNT {
-        return envelope::bad_request(&format!("manifest has {} files; the limit is {MAX_ASSET_COUNT}", manifest.len()));
+        return envelope::bad_request(&format!(
+            "manifest has {} files; the limit is {MAX_ASSET_COUNT}",
+            manifest.len()
+        ));
     }
     let mut entries = BTreeMap::new();
     for (path, v) in manifest {
@@ -160,10 +164,14 @@ fn create_session(state: &mut State, script: &str, body: &[u8]) -> Reply {
             return envelope::bad_request(&format!("manifest[{path}] needs a string hash and an integer size"));
         };
         if !path.starts_with('/') || !is_hash(hash) {
-            return envelope::bad_request(&format!("manifest[{path}]: the key must start with / and the hash be 32 hex characters"));
+            return envelope::bad_request(&format!(
+                "manifest[{path}]: the key must start with / and the hash be 32 hex characters"
+            ));
         }
         if size > MAX_ASSET_SIZE {
-            return envelope::bad_request(&format!("manifest[{path}]: {size} bytes is above the 25 MiB limit per asset"));
+            return envelope::bad_request(&format!(
+                "manifest[{path}]: {size} bytes is above the 25 MiB limit per asset"
+            ));
         }
         entries.insert(path.clone(), (hash.to_owned(), size));
     }
@@ -177,7 +185,8 @@ fn create_session(state: &mut State, script: &str, body: &[u8]) -> Reply {
     let mut buckets: Vec<Vec<String>> = Vec::new();
     let mut bytes = 0;
     for (hash, size) in sizes {
-        let full = buckets.last().is_none_or(|b| b.len() >= BUCKET_HASHES || (bytes + size > BUCKET_BYTES && !b.is_empty()));
+        let full =
+            buckets.last().is_none_or(|b| b.len() >= BUCKET_HASHES || (bytes + size > BUCKET_BYTES && !b.is_empty()));
         if full {
             buckets.push(Vec::new());
             bytes = 0;
@@ -192,10 +201,10 @@ fn create_session(state: &mut State, script: &str, body: &[u8]) -> Reply {
     // Nothing to upload: the session's token is already the completion token (§A.1).
     let kind = if requested.is_empty() { "completion" } else { "upload" };
     let jwt = state.assets.token(&id, kind, script, now() + TOKEN_LIFETIME_SECS);
-    state.assets.sessions.insert(
-        id,
-        Session { script: script.to_owned(), manifest: entries, requested, uploaded: HashSet::new() },
-    );
+    state
+        .assets
+        .sessions
+        .insert(id, Session { script: script.to_owned(), manifest: entries, requested, uploaded: HashSet::new() });
     envelope::reply(json!({ "jwt": jwt, "buckets": buckets }))
 }
 
@@ -238,7 +247,8 @@ fn upload(state: &mut State, req: &Request) -> Reply {
         let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(&p.data) else {
             return envelope::bad_request(&format!("{hash}: the body is not valid base64"));
         };
-        let Some((path, size)) = session.manifest.iter().find(|(_, (h, _))| h == hash).map(|(k, (_, s))| (k, *s)) else {
+        let Some((path, size)) = session.manifest.iter().find(|(_, (h, _))| h == hash).map(|(k, (_, s))| (k, *s))
+        else {
             return envelope::bad_request(&format!("{hash} is not in the manifest"));
         };
         if bytes.len() as u64 != size {
@@ -321,7 +331,9 @@ pub fn version_assets(state: &State, script: &str, assets: &Value, classic: bool
             _ => false,
         };
         if !ok {
-            return Err(envelope::bad_request(&format!("assets.config.{k} is not a valid value (or not a known field)")));
+            return Err(envelope::bad_request(&format!(
+                "assets.config.{k} is not a valid value (or not a known field)"
+            )));
         }
     }
     let manifest: serde_json::Map<String, Value> =
@@ -357,7 +369,14 @@ mod tests {
         let mut st = State::new(SimConfig::default());
         let hello = wrangler_hash(b"<h1>Hello</h1>\n", "/index.html");
         let manifest = json!({ "manifest": { "/index.html": { "hash": hello, "size": 15 } } });
-        let r = handle_as(&mut st, "POST", "/workers/scripts/site/assets-upload-session", "", manifest.to_string().as_bytes(), None);
+        let r = handle_as(
+            &mut st,
+            "POST",
+            "/workers/scripts/site/assets-upload-session",
+            "",
+            manifest.to_string().as_bytes(),
+            None,
+        );
         assert_eq!(r.0, 200, "{}", r.1);
         assert_eq!(r.1["result"]["buckets"], json!([[hello]]));
         let upload_jwt = r.1["result"]["jwt"].as_str().unwrap().to_owned();
@@ -377,14 +396,22 @@ mod tests {
         // An upload token is no completion token, and a completion token only for its Worker.
         assert!(version_assets(&st, "site", &json!({ "jwt": upload_jwt }), false).is_err());
         assert!(version_assets(&st, "other", &json!({ "jwt": done }), false).is_err());
-        let stored = version_assets(&st, "site", &json!({ "jwt": done, "config": { "html_handling": "none" } }), false).unwrap();
+        let stored =
+            version_assets(&st, "site", &json!({ "jwt": done, "config": { "html_handling": "none" } }), false).unwrap();
         assert_eq!(stored["manifest"]["/index.html"]["size"], 15);
         let bad = json!({ "jwt": done, "config": { "not_found_handling": "spa" } });
         assert!(version_assets(&st, "site", &bad, false).is_err());
         let expired = st.assets.token(&token_subject(&done), "completion", "site", now() - 1);
         assert!(version_assets(&st, "site", &json!({ "jwt": expired }), false).is_err());
         // A second session for the same files asks for nothing; its token completes.
-        let r = handle_as(&mut st, "POST", "/workers/scripts/site/assets-upload-session", "", manifest.to_string().as_bytes(), None);
+        let r = handle_as(
+            &mut st,
+            "POST",
+            "/workers/scripts/site/assets-upload-session",
+            "",
+            manifest.to_string().as_bytes(),
+            None,
+        );
         assert_eq!(r.1["result"]["buckets"], json!([]));
         let jwt = r.1["result"]["jwt"].as_str().unwrap();
         assert!(version_assets(&st, "site", &json!({ "jwt": jwt }), false).is_ok());

@@ -292,7 +292,8 @@ fn parse_upload(state: &State, i: usize, body: &[u8]) -> Result<Draft, Reply> {
         })
         .collect();
     let mut fields = Map::new();
-    for k in ["compatibility_date", "compatibility_flags", "limits", "placement", "annotations", "migrations", "assets"] {
+    for k in ["compatibility_date", "compatibility_flags", "limits", "placement", "annotations", "migrations", "assets"]
+    {
         if let Some(v) = metadata.get(k) {
             fields.insert(k.into(), v.clone());
         }
