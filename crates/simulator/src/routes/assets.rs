@@ -55,6 +55,8 @@ pub struct Session {
     script: String,
     /// Manifest key → (hash, size).
     pub manifest: BTreeMap<String, (String, u64)>,
+    /// Hash → one manifest key holding it (its extension is part of the hash, §A.5).
+    paths: HashMap<String, String>,
     /// The hashes the session asked for, and those uploaded since.
     requested: HashSet<String>,
     uploaded: HashSet<String>,
@@ -201,10 +203,9 @@ fn create_session(state: &mut State, script: &str, body: &[u8]) -> Reply {
     // Nothing to upload: the session's token is already the completion token (§A.1).
     let kind = if requested.is_empty() { "completion" } else { "upload" };
     let jwt = state.assets.token(&id, kind, script, now() + TOKEN_LIFETIME_SECS);
-    state
-        .assets
-        .sessions
-        .insert(id, Session { script: script.to_owned(), manifest: entries, requested, uploaded: HashSet::new() });
+    let paths = entries.iter().map(|(k, (h, _))| (h.clone(), k.clone())).collect();
+    let session = Session { script: script.to_owned(), manifest: entries, paths, requested, uploaded: HashSet::new() };
+    state.assets.sessions.insert(id, session);
     envelope::reply(json!({ "jwt": jwt, "buckets": buckets }))
 }
 
@@ -247,8 +248,8 @@ fn upload(state: &mut State, req: &Request) -> Reply {
         let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(&p.data) else {
             return envelope::bad_request(&format!("{hash}: the body is not valid base64"));
         };
-        let Some((path, size)) = session.manifest.iter().find(|(_, (h, _))| h == hash).map(|(k, (_, s))| (k, *s))
-        else {
+        let found = session.paths.get(hash).and_then(|k| session.manifest.get(k).map(|(_, size)| (k, *size)));
+        let Some((path, size)) = found else {
             return envelope::bad_request(&format!("{hash} is not in the manifest"));
         };
         if bytes.len() as u64 != size {
