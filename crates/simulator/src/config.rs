@@ -36,6 +36,8 @@ pub struct SimConfig {
     /// What `GET /workers/scripts/{name}/deployments` answers for a Worker that has no version
     /// yet: undocumented (`cloudflare-api.md` §5 says nothing), so a client must cope with both.
     pub deployments_before_first_version: NoDeployments,
+    /// A GitHub repository served under `/api/v3` (`simulate --github`); none by default.
+    pub github: Option<crate::github::GitHubConfig>,
 }
 
 /// The two plausible answers for the deployments of a Worker with nothing uploaded yet.
@@ -66,6 +68,7 @@ impl Default for SimConfig {
             cursor_on_last_page: true,
             build: BuildProfile::default(),
             deployments_before_first_version: NoDeployments::NotFound,
+            github: None,
         }
     }
 }
