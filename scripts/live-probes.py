@@ -173,8 +173,61 @@ def main():
     report(s >= 400 and 10220 in codes(env), "rollback-after-secret-change-10220", f"HTTP {s} {codes(env)}")
 
     triggers_without_builds()
+    assets(wid)
     builds(wid)
     return 1 if FAILED else 0
+
+
+def upload_bucket(token, parts):
+    """(status, envelope) of one bulk assets upload: parts are (hash, bytes), sent as base64."""
+    boundary = "probe-boundary-7f3a"
+    body = b""
+    for h, data in parts:
+        body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{h}\"; filename=\"{h}\"\r\n"
+                 f"Content-Type: text/html\r\n\r\n").encode() + base64.b64encode(data) + b"\r\n"
+    body += f"--{boundary}--\r\n".encode()
+    req = urllib.request.Request(f"{BASE}/accounts/{ACCOUNT}/workers/assets/upload?base64=true", data=body, method="POST")
+    req.add_header("Authorization", f"Bearer {token}")
+    req.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        try:
+            return e.code, json.loads(e.read())
+        except ValueError:
+            return e.code, None
+
+
+def assets(wid):
+    """G-5, G-7, G-9 (docs/api-assumptions.md rows 36-40)."""
+    import hashlib
+    data = b"<h1>probe</h1>\n"
+    # Not wrangler's hash: the docs' own example keys files by sha256; the simulator refuses it.
+    fake = hashlib.sha256(data).hexdigest()[:32]
+    manifest = {"manifest": {"/index.html": {"hash": fake, "size": len(data)}}}
+    s, env, _ = call("POST", f"/workers/scripts/{WORKER}/assets-upload-session", manifest)
+    result = (env or {}).get("result") or {}
+    jwt, buckets = result.get("jwt"), result.get("buckets")
+    if s != 200 or not jwt:
+        report(False, "assets-upload-session", f"HTTP {s} {codes(env)} result={'null' if not result else 'set'}")
+        return
+    if not buckets:
+        skip("assets-hash-verified", "the account already stores this hash")
+        return
+    s, env = upload_bucket(TOKEN, [(fake, data)])
+    report(s in (401, 403), "assets-upload-refuses-api-token", f"HTTP {s} {codes(env)}")
+    s, env = upload_bucket(jwt, [(fake, data)])
+    done = ((env or {}).get("result") or {}).get("jwt")
+    report(s >= 400, "assets-hash-verified", f"HTTP {s} {codes(env)} (a non-wrangler hash was {'refused' if s >= 400 else 'accepted'})")
+    if not done:
+        skip("assets-only-beta-version", "no completion token (hash refused)")
+        return
+    body = {"compatibility_date": "2026-11-01", "assets": {"jwt": done}}
+    s, env, _ = call("POST", f"/workers/workers/{wid}/versions", body)
+    report(s == 200, "assets-only-beta-version", f"HTTP {s} {codes(env)} (beta version without main_module or modules)")
+    s, env, _ = call("POST", f"/workers/workers/{wid}/versions", {"compatibility_date": "2026-11-01", "assets": {"jwt": jwt + "x"}})
+    report(s >= 400, "assets-bad-completion-token", f"HTTP {s} {codes(env)}")
 
 
 def triggers_without_builds():

@@ -214,6 +214,8 @@ pub struct State {
     /// Build-time variables per trigger uuid (additions §E.2), secret values included: the API
     /// stores them and never shows them back.
     pub env_vars: std::collections::HashMap<String, std::collections::BTreeMap<String, EnvVar>>,
+    /// Static assets: stored hashes and upload sessions (additions §A).
+    pub assets: crate::routes::assets::AssetStore,
 }
 
 /// One build-time variable as stored.
@@ -322,6 +324,7 @@ impl State {
             builds: Vec::new(),
             connections: Vec::new(),
             env_vars: std::collections::HashMap::new(),
+            assets: crate::routes::assets::AssetStore::default(),
         }
     }
 
