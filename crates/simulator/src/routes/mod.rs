@@ -3,9 +3,12 @@
 
 mod builds;
 mod builds_config;
+mod previews;
 mod scripts;
 mod workers;
 mod wrangler;
+
+pub(crate) use previews::preview_json;
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -44,6 +47,7 @@ pub fn handle(state: &mut State, method: &str, path: &str, query: &str, body: &[
     wrangler::route(state, &req)
         .or_else(|| builds::route(state, &req))
         .or_else(|| builds_config::route(state, &req))
+        .or_else(|| previews::route(state, &req))
         .or_else(|| workers::route(state, &req))
         .or_else(|| scripts::route(state, &req))
         .unwrap_or_else(envelope::no_route)
