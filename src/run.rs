@@ -12,7 +12,8 @@ use crate::cloudflare::{Client, ClientConfig, ClientInitError};
 use crate::error::{Error, Result};
 use crate::flows::{self, Ctx, Report};
 use crate::inputs::args::{
-    BuildArgs, Common, DeployArgs, EnvArgs, PurgeCacheArgs, RedeployArgs, SetupArgs, VersionArgs, WaitArgs,
+    BuildArgs, Common, DeployArgs, EnvArgs, PreviewArgs, PurgeCacheArgs, RedeployArgs, SetupArgs, VersionArgs,
+    WaitArgs,
 };
 use crate::inputs::{Command, InputError, Inputs, Key};
 use crate::pace::Pace;
@@ -26,6 +27,7 @@ enum Flow {
     Env(EnvArgs),
     PurgeCache(PurgeCacheArgs),
     Redeploy(RedeployArgs),
+    Preview(Box<PreviewArgs>),
 }
 
 /// Runs `command`. `pace` overrides the clock scale (the demo's); otherwise it is read from
@@ -63,6 +65,13 @@ pub async fn run(command: Command, inputs: Inputs, console: &Arc<Console>, pace:
         }
         Command::PurgeCache => Flow::PurgeCache(PurgeCacheArgs::from_inputs(&inputs)?),
         Command::Redeploy => Flow::Redeploy(RedeployArgs::from_inputs(&inputs)?),
+        Command::Preview => {
+            let args = PreviewArgs::from_inputs(&inputs, &|k| std::env::var(k).ok())?;
+            for secret in args.version.secrets() {
+                console.mask(secret);
+            }
+            Flow::Preview(Box::new(args))
+        }
     };
     // Inputs are valid: from here on, requests may be sent.
     let pace = pace.unwrap_or_else(|| Pace::from_env_for(common.api_url.as_str()));
@@ -106,6 +115,7 @@ pub async fn run(command: Command, inputs: Inputs, console: &Arc<Console>, pace:
         Flow::Env(a) => flows::interruptible(&ctx, flows::setup::env(&ctx, a)).await,
         Flow::PurgeCache(a) => flows::interruptible(&ctx, flows::setup::purge_cache(&ctx, a)).await,
         Flow::Redeploy(a) => flows::redeploy::run(&ctx, a).await,
+        Flow::Preview(a) => flows::interruptible(&ctx, flows::preview::run(&ctx, *a)).await,
     };
     ctx.console.debug(&usage(&ctx, started));
     let mut report = ctx.report.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);

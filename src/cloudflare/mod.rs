@@ -7,6 +7,7 @@ pub mod client;
 pub mod deployments;
 pub mod error;
 pub mod ids;
+pub mod previews;
 pub mod ratelimit;
 pub mod scripts;
 pub mod workers;
@@ -14,7 +15,7 @@ pub mod workers;
 pub use client::{Client, ClientConfig, ClientInitError, Page};
 pub use error::ApiError;
 pub use ids::{
-    BuildTokenUuid, BuildUuid, DeploymentId, RepoConnectionUuid, ScriptTag, TriggerUuid, VersionId, WorkerId,
+    BuildTokenUuid, BuildUuid, DeploymentId, PreviewDeploymentId, PreviewId, RepoConnectionUuid, ScriptTag, TriggerUuid, VersionId, WorkerId,
     WorkerName, WorkerRef,
 };
 

@@ -10,6 +10,7 @@ pub mod logs;
 pub mod many;
 pub mod pages;
 pub mod plan;
+pub mod preview;
 pub mod redeploy;
 pub mod setup;
 pub mod trigger;

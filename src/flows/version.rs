@@ -110,7 +110,8 @@ pub async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {
     Ok(())
 }
 
-async fn ensure_worker(ctx: &Ctx, args: &VersionArgs) -> Result<Worker> {
+/// The Worker `args` names, created when `create_worker` allows (shared with `preview`).
+pub(crate) async fn ensure_worker(ctx: &Ctx, args: &VersionArgs) -> Result<Worker> {
     let lookup = |e: ApiError| api_failure(e, "look up the Worker", Area::Workers);
     if let Some(mut w) = ctx.client.get_worker(WorkerRef::Name(&args.worker)).await.map_err(lookup)? {
         sync_subdomain(ctx, &mut w, args).await?;
