@@ -10,7 +10,6 @@
 
 mod common;
 
-use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -230,25 +229,6 @@ impl Validator<'_> {
 }
 
 /// A plain HTTP/1.1 exchange, so the raw envelope is seen exactly as sent.
-fn call(sim: &Simulator, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
-    let base = sim.base_url();
-    let host = base.trim_start_matches("http://").split('/').next().unwrap().to_owned();
-    let mut s = std::net::TcpStream::connect(&host).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let payload = body.map(Value::to_string).unwrap_or_default();
-    write!(
-        s,
-        "{method} /client/v4/accounts/{}{path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer t\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
-        sim.account_id(),
-        payload.len()
-    )
-    .unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
-    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-    (status, serde_json::from_str(body).unwrap_or_else(|e| panic!("{method} {path}: {e}: {body}")))
-}
 
 #[test]
 fn simulator_answers_match_the_official_schemas() {
