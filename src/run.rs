@@ -12,8 +12,7 @@ use crate::cloudflare::{Client, ClientConfig, ClientInitError};
 use crate::error::{Error, Result};
 use crate::flows::{self, Ctx, Report};
 use crate::inputs::args::{
-    BuildArgs, Common, DeployArgs, EnvArgs, PreviewArgs, PurgeCacheArgs, RedeployArgs, SetupArgs, VersionArgs,
-    WaitArgs,
+    BuildArgs, Common, DeployArgs, EnvArgs, PreviewArgs, PurgeCacheArgs, RedeployArgs, SetupArgs, VersionArgs, WaitArgs,
 };
 use crate::inputs::{Command, InputError, Inputs, Key};
 use crate::pace::Pace;

@@ -65,10 +65,7 @@ fn a_second_run_for_the_branch_updates_the_same_preview() {
     assert_ne!(first.output("deployment_url"), second.output("deployment_url"));
     assert_eq!(requests_matching(&sim, "POST", "/previews") - requests_matching(&sim, "POST", "/deployments"), 1);
     // Listing agrees with the simulator's own state.
-    let path = format!(
-        "/workers/workers/my-worker/previews/{}/deployments",
-        second.output("preview_id").unwrap()
-    );
+    let path = format!("/workers/workers/my-worker/previews/{}/deployments", second.output("preview_id").unwrap());
     let (status, listed) = call(&sim, "GET", &path, None);
     assert_eq!((status, &listed["result_info"]["total_count"]), (200, &serde_json::json!(2)), "{listed}");
 }

@@ -15,8 +15,8 @@ pub mod workers;
 pub use client::{Client, ClientConfig, ClientInitError, Page};
 pub use error::ApiError;
 pub use ids::{
-    BuildTokenUuid, BuildUuid, DeploymentId, PreviewDeploymentId, PreviewId, RepoConnectionUuid, ScriptTag, TriggerUuid, VersionId, WorkerId,
-    WorkerName, WorkerRef,
+    BuildTokenUuid, BuildUuid, DeploymentId, PreviewDeploymentId, PreviewId, RepoConnectionUuid, ScriptTag,
+    TriggerUuid, VersionId, WorkerId, WorkerName, WorkerRef,
 };
 
 /// Cloudflare identifies Workers Builds resources by the script *tag*, a 32-hex id.

@@ -100,7 +100,8 @@ impl Client {
         worker: &WorkerId,
         preview: &PreviewId,
     ) -> Result<Option<PreviewDeployment>, ApiError> {
-        let path = path(&["workers", "workers", worker.as_str(), "previews", preview.as_str(), "deployments", "latest"]);
+        let path =
+            path(&["workers", "workers", worker.as_str(), "previews", preview.as_str(), "deployments", "latest"]);
         match self.get::<PreviewDeployment, _>(&path, &()).await {
             Ok(p) => Ok(Some(p.result)),
             Err(e) if e.has_code(NO_DEPLOYMENT) => Ok(None),
@@ -183,6 +184,9 @@ mod tests {
             serde_json::json!({ "type": "plain_text", "name": "A", "text": "1" }),
             serde_json::json!({ "type": "inherit", "name": "S" }),
         ]);
-        assert_eq!(serde_json::Value::Object(env), serde_json::json!({ "A": { "type": "plain_text", "text": "1" }, "S": { "type": "inherit" } }));
+        assert_eq!(
+            serde_json::Value::Object(env),
+            serde_json::json!({ "A": { "type": "plain_text", "text": "1" }, "S": { "type": "inherit" } })
+        );
     }
 }

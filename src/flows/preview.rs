@@ -45,7 +45,11 @@ pub enum PreviewOutcome {
     Deployed(PreviewResult),
     /// `existed: false`: there was nothing to delete (not an error: `pull_request: closed`
     /// may run twice, or after a manual delete).
-    Deleted { worker: WorkerName, preview_name: String, existed: bool },
+    Deleted {
+        worker: WorkerName,
+        preview_name: String,
+        existed: bool,
+    },
 }
 
 pub async fn run(ctx: &Ctx, args: PreviewArgs) -> Result<()> {
@@ -103,10 +107,10 @@ pub async fn deploy(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewResult> {
     };
     let previous = latest.as_ref().and_then(|d| d.bindings.clone()).unwrap_or_default();
     let plan = plan::bindings(&v.bindings.list, &previous, v.keep);
-    let from = latest.as_ref().and_then(|d| d.number).map_or_else(
-        || "the Preview's latest deployment".to_owned(),
-        |n| format!("the Preview's deployment {n}"),
-    );
+    let from = latest
+        .as_ref()
+        .and_then(|d| d.number)
+        .map_or_else(|| "the Preview's latest deployment".to_owned(), |n| format!("the Preview's deployment {n}"));
     plan::report_against(ctx, &plan, &from, "the new deployment");
     let total: u64 = v.modules.iter().map(|m| m.size).sum();
     ctx.console.info(&format!(

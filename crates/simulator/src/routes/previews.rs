@@ -553,9 +553,16 @@ fn patch_latest(state: &mut State, w: usize, p: usize, d: &str, body: &[u8]) -> 
     };
     // The latest as a request in the `env` form (secret values included: they are inherited).
     let mut base = Map::new();
-    for key in
-        ["main_module", "modules", "compatibility_date", "compatibility_flags", "limits", "placement", "assets", "annotations"]
-    {
+    for key in [
+        "main_module",
+        "modules",
+        "compatibility_date",
+        "compatibility_flags",
+        "limits",
+        "placement",
+        "assets",
+        "annotations",
+    ] {
         if let Some(v) = latest.get(key) {
             base.insert(key.into(), v.clone());
         }
@@ -566,7 +573,8 @@ fn patch_latest(state: &mut State, w: usize, p: usize, d: &str, body: &[u8]) -> 
     let mut env = Map::new();
     for b in latest["bindings"].as_array().into_iter().flatten() {
         let mut b = b.clone();
-        if let Some(name) = b.as_object_mut().and_then(|o| o.remove("name")).and_then(|n| n.as_str().map(str::to_owned)) {
+        if let Some(name) = b.as_object_mut().and_then(|o| o.remove("name")).and_then(|n| n.as_str().map(str::to_owned))
+        {
             env.insert(name, b);
         }
     }
