@@ -1018,6 +1018,39 @@ mod tests {
     }
 
     #[test]
+    fn branches_become_preview_names() {
+        for (branch, want) in [
+            ("main", Some("main")),
+            ("feature/Login_Page", Some("feature/Login_Page")),
+            ("fix/ünï", Some("fix/-n")),
+            ("@scope/pkg@1.0", Some("scope/pkg-1.0")),
+            ("---", None),
+            ("ü", None),
+        ] {
+            assert_eq!(preview_name_from_branch(branch).as_deref(), want, "{branch}");
+            if let Some(w) = want {
+                assert!(valid_preview_name(w), "{w}");
+            }
+        }
+        let long = format!("{}-{}", "a".repeat(255), "b".repeat(10));
+        let name = preview_name_from_branch(&long).unwrap();
+        assert_eq!(name, "a".repeat(255), "cut to 256, then trimmed to end on a letter");
+        assert!(!valid_preview_name(&"a".repeat(257)) && !valid_preview_name("a/") && !valid_preview_name(""));
+    }
+
+    #[test]
+    fn a_preview_name_is_derived_in_wranglers_order() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned())
+        };
+        let got = derived_name(&env(&[("GITHUB_REF_NAME", "main"), ("GITHUB_HEAD_REF", "feature/x")])).unwrap();
+        assert_eq!(got, PreviewName { name: "feature/x".into(), derived: Some(("GITHUB_HEAD_REF", None)) });
+        let got = derived_name(&env(&[("WORKERS_CI_BRANCH", "Ünï/x"), ("GITHUB_HEAD_REF", "y")])).unwrap();
+        assert_eq!(got.name, "n-/x");
+        assert_eq!(got.derived, Some(("WORKERS_CI_BRANCH", Some("Ünï/x".to_owned()))));
+    }
+
+    #[test]
     fn impossible_compatibility_dates_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("index.js"), "export default {}").unwrap();

@@ -643,6 +643,127 @@ mod tests {
         assert_eq!(slug("a.b+c"), "a-b-c");
     }
 
+    use crate::config::SimConfig;
+    use crate::routes::handle;
+
+    const P: &str = "/workers/workers/my-worker/previews";
+
+    fn call(st: &mut State, method: &str, path: &str, query: &str, body: &Value) -> (u16, Value) {
+        handle(st, method, path, query, body.to_string().as_bytes())
+    }
+
+    fn code(r: &(u16, Value)) -> (u16, Option<i64>) {
+        (r.0, r.1["errors"][0]["code"].as_i64())
+    }
+
+    fn body(env: Value) -> Value {
+        json!({ "main_module": "index.js", "compatibility_date": "2026-11-01", "env": env,
+                "modules": [{ "name": "index.js", "content_type": "application/javascript+module", "content_base64": "eA==" }] })
+    }
+
+    fn create(st: &mut State, name: &str) -> String {
+        let r = call(st, "POST", P, "", &json!({ "name": name }));
+        assert_eq!(r.0, 200, "{}", r.1);
+        r.1["result"]["id"].as_str().unwrap().to_owned()
+    }
+
+    #[test]
+    fn the_least_recently_deployed_preview_and_the_oldest_deployment_are_evicted() {
+        let mut st = State::new(SimConfig { preview_limit: 2, preview_deployment_limit: 2, ..SimConfig::default() });
+        let a = create(&mut st, "a");
+        let b = create(&mut st, "b");
+        call(&mut st, "POST", &format!("{P}/{a}/deployments"), "", &body(json!({})));
+        // `b` never deployed: least recent, so the third Preview evicts it.
+        create(&mut st, "c");
+        let names: Vec<String> = st.workers[0].previews.iter().map(|p| p.name.clone()).collect();
+        assert_eq!(names, ["a", "c"]);
+        assert_eq!(code(&call(&mut st, "GET", &format!("{P}/{b}"), "", &Value::Null)), (404, Some(10025)));
+        let ids: Vec<String> = (0..3)
+            .map(|_| {
+                let r = call(&mut st, "POST", &format!("{P}/{a}/deployments"), "", &body(json!({})));
+                r.1["result"]["id"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        let r = call(&mut st, "GET", &format!("{P}/{a}/deployments"), "", &Value::Null);
+        let listed: Vec<&str> = r.1["result"].as_array().unwrap().iter().filter_map(|d| d["id"].as_str()).collect();
+        assert_eq!(listed, [ids[2].as_str(), ids[1].as_str()], "newest first, the oldest gone");
+        assert_eq!(r.1["result"][0]["number"], 4, "numbers are not reused");
+    }
+
+    #[test]
+    fn listing_pages_orders_and_filters() {
+        let mut st = State::new(SimConfig::default());
+        for n in ["feature/b", "feature/a", "fix/c"] {
+            create(&mut st, n);
+        }
+        let names = |r: &(u16, Value)| -> Vec<String> {
+            r.1["result"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_owned()).collect()
+        };
+        let r = call(&mut st, "GET", P, "order_by=name&order=asc&per_page=2&page=1", &Value::Null);
+        assert_eq!(names(&r), ["feature/a", "feature/b"]);
+        assert_eq!(r.1["result_info"]["total_count"], 3);
+        let r = call(&mut st, "GET", P, "order_by=name&order=asc&per_page=2&page=2", &Value::Null);
+        assert_eq!(names(&r), ["fix/c"]);
+        let r = call(&mut st, "GET", P, "slug=feature-a", &Value::Null);
+        assert_eq!(names(&r), ["feature/a"]);
+        for q in ["per_page=101", "page=0", "order_by=size", "order=up"] {
+            assert_eq!(code(&call(&mut st, "GET", P, q, &Value::Null)), (400, Some(10021)), "{q}");
+        }
+    }
+
+    #[test]
+    fn deployments_validate_like_versions_and_patch_latest_inherits() {
+        let mut st = State::new(SimConfig::default());
+        let id = create(&mut st, "feature/x");
+        let d = format!("{P}/{id}/deployments");
+        assert_eq!(code(&call(&mut st, "PATCH", &format!("{d}/latest"), "", &json!({}))), (400, Some(10032)));
+        let mut bad = body(json!({ "K": { "type": "kv" } }));
+        assert_eq!(code(&call(&mut st, "POST", &d, "", &bad)).1, Some(10021), "unknown binding type");
+        bad = body(json!({}));
+        bad["bindings"] = json!([]);
+        assert_eq!(code(&call(&mut st, "POST", &d, "", &bad)).1, Some(10021), "env and bindings at once");
+        let r = call(&mut st, "POST", &d, "", &body(json!({ "S": { "type": "secret_text", "text": "hidden" } })));
+        assert_eq!(r.0, 200, "{}", r.1);
+        assert!(r.1["result"]["env"]["S"].get("text").is_none() && r.1["result"]["bindings"][0].get("text").is_none());
+        assert_eq!(r.1["result"]["annotations"]["workers/triggered_by"], "create_preview_deployment_api");
+        let r = call(
+            &mut st,
+            "PATCH",
+            &format!("{d}/latest"),
+            "",
+            &json!({ "env": { "P": { "type": "plain_text", "text": "p" } } }),
+        );
+        assert_eq!(r.0, 200, "{}", r.1);
+        let stored = st.workers[0].previews[0].deployments.last().unwrap().clone();
+        let names: Vec<&str> =
+            stored["bindings"].as_array().unwrap().iter().filter_map(|b| b["name"].as_str()).collect();
+        assert_eq!(names, ["P", "S"]);
+        assert_eq!(stored["bindings"][1]["text"], "hidden", "kept with its value");
+        assert!(!r.1.to_string().contains("hidden"));
+        let short = &stored["id"].as_str().unwrap()[..8];
+        assert_eq!(call(&mut st, "GET", &format!("{d}/{short}"), "", &Value::Null).0, 200, "8-char prefix");
+        assert_eq!(code(&call(&mut st, "GET", &format!("{d}/{}", &short[..7]), "", &Value::Null)), (404, Some(10222)));
+    }
+
+    #[test]
+    fn multipart_deployments_and_migrations_on_the_preview_only() {
+        let mut st = State::new(SimConfig::default());
+        let id = create(&mut st, "do");
+        let meta = json!({ "main_module": "index.js", "compatibility_date": "2026-11-01",
+            "env": { "ROOM": { "type": "durable_object_namespace", "class_name": "Room" } },
+            "migrations": { "new_tag": "v1", "steps": [{ "new_sqlite_classes": ["Room"] }] } });
+        let form = format!(
+            "--b\r\nContent-Disposition: form-data; name=\"metadata\"\r\nContent-Type: application/json\r\n\r\n{meta}\r\n--b\r\nContent-Disposition: form-data; name=\"files\"; filename=\"index.js\"\r\nContent-Type: application/javascript+module\r\n\r\nexport default {{}}\r\n--b--\r\n"
+        );
+        let r = handle(&mut st, "POST", &format!("{P}/{id}/deployments"), "", form.as_bytes());
+        assert_eq!(r.0, 200, "{}", r.1);
+        assert_eq!(r.1["result"]["migration_tag"], "v1");
+        assert!(st.workers[0].do_classes.is_empty(), "the Worker's own classes are untouched");
+        // The same migration again: `old_tag` no longer matches.
+        let again = handle(&mut st, "POST", &format!("{P}/{id}/deployments"), "", form.as_bytes());
+        assert_eq!(code(&again), (400, Some(10021)));
+    }
+
     #[test]
     fn merge_patch_follows_rfc_7396() {
         let mut t = json!({ "a": "b", "c": { "d": "e", "f": "g" } });
