@@ -406,7 +406,7 @@ fn parse_deployment(body: &[u8]) -> Result<Draft, Reply> {
     }
     for (key, limit) in ANNOTATION_LIMITS {
         let value = fields.get("annotations").and_then(|a| a.get(*key));
-        if value.is_some_and(|v| !v.as_str().is_some_and(|s| s.len() <= *limit)) {
+        if value.is_some_and(|v| v.as_str().is_none_or(|s| s.len() > *limit)) {
             return Err(envelope::bad_request(&format!("annotations.{key} must be a string of at most {limit} bytes")));
         }
     }
@@ -656,7 +656,7 @@ mod tests {
         (r.0, r.1["errors"][0]["code"].as_i64())
     }
 
-    fn body(env: Value) -> Value {
+    fn body(env: &Value) -> Value {
         json!({ "main_module": "index.js", "compatibility_date": "2026-11-01", "env": env,
                 "modules": [{ "name": "index.js", "content_type": "application/javascript+module", "content_base64": "eA==" }] })
     }
@@ -672,7 +672,7 @@ mod tests {
         let mut st = State::new(SimConfig { preview_limit: 2, preview_deployment_limit: 2, ..SimConfig::default() });
         let a = create(&mut st, "a");
         let b = create(&mut st, "b");
-        call(&mut st, "POST", &format!("{P}/{a}/deployments"), "", &body(json!({})));
+        call(&mut st, "POST", &format!("{P}/{a}/deployments"), "", &body(&json!({})));
         // `b` never deployed: least recent, so the third Preview evicts it.
         create(&mut st, "c");
         let names: Vec<String> = st.workers[0].previews.iter().map(|p| p.name.clone()).collect();
@@ -680,7 +680,7 @@ mod tests {
         assert_eq!(code(&call(&mut st, "GET", &format!("{P}/{b}"), "", &Value::Null)), (404, Some(10025)));
         let ids: Vec<String> = (0..3)
             .map(|_| {
-                let r = call(&mut st, "POST", &format!("{P}/{a}/deployments"), "", &body(json!({})));
+                let r = call(&mut st, "POST", &format!("{P}/{a}/deployments"), "", &body(&json!({})));
                 r.1["result"]["id"].as_str().unwrap().to_owned()
             })
             .collect();
@@ -717,12 +717,12 @@ mod tests {
         let id = create(&mut st, "feature/x");
         let d = format!("{P}/{id}/deployments");
         assert_eq!(code(&call(&mut st, "PATCH", &format!("{d}/latest"), "", &json!({}))), (400, Some(10032)));
-        let mut bad = body(json!({ "K": { "type": "kv" } }));
+        let mut bad = body(&json!({ "K": { "type": "kv" } }));
         assert_eq!(code(&call(&mut st, "POST", &d, "", &bad)).1, Some(10021), "unknown binding type");
-        bad = body(json!({}));
+        bad = body(&json!({}));
         bad["bindings"] = json!([]);
         assert_eq!(code(&call(&mut st, "POST", &d, "", &bad)).1, Some(10021), "env and bindings at once");
-        let r = call(&mut st, "POST", &d, "", &body(json!({ "S": { "type": "secret_text", "text": "hidden" } })));
+        let r = call(&mut st, "POST", &d, "", &body(&json!({ "S": { "type": "secret_text", "text": "hidden" } })));
         assert_eq!(r.0, 200, "{}", r.1);
         assert!(r.1["result"]["env"]["S"].get("text").is_none() && r.1["result"]["bindings"][0].get("text").is_none());
         assert_eq!(r.1["result"]["annotations"]["workers/triggered_by"], "create_preview_deployment_api");
