@@ -22,6 +22,9 @@ pub async fn simulate(args: SimulateArgs, _console: &Arc<Console>) -> Result<Exi
     if let Some(o) = args.outcome {
         config.build.outcome = o;
     }
+    if args.github && config.github.is_none() {
+        config.github = Some(workers_ci_simulator::GitHubConfig::default());
+    }
     workers_ci_simulator::serve_forever(config, args.port)
         .await
         .map_err(|e| Error::Internal { what: "the simulator could not serve".into(), source: Some(e.into()) })?;

@@ -58,6 +58,11 @@ pub enum Error {
     #[error("{message}")]
     Stopped { stop: Stop, message: String },
 
+    /// The pull-request comment or the GitHub Deployment could not be written and
+    /// `github_required` is true. Exit 9.
+    #[error("{0}")]
+    GitHub(String),
+
     /// A local file could not be read or written (a module between scan and upload, the
     /// outputs file). Exit 10.
     #[error("{what}")]
@@ -117,6 +122,7 @@ impl Error {
             },
             Error::NoBuild(_) => Exit::NoBuild,
             Error::Drift(_) => Exit::Drift,
+            Error::GitHub(_) => Exit::GitHub,
             Error::Stopped { stop: Stop::Interrupted, .. } => Exit::Interrupted,
             Error::Stopped { stop: Stop::TimedOut, .. } => Exit::TimedOut,
             Error::Local { .. } | Error::Internal { .. } => Exit::Internal,
@@ -193,6 +199,7 @@ mod tests {
             (Error::Build { build_uuid: "b".into(), worker: "w".into(), outcome: Unsuccessful::Terminated }, 4),
             (Error::NoBuild("x".into()), 7),
             (Error::Drift("x".into()), 8),
+            (Error::GitHub("x".into()), 9),
             (Error::Stopped { stop: Stop::Interrupted, message: "x".into() }, 130),
             (Error::Stopped { stop: Stop::TimedOut, message: "x".into() }, 6),
             (Error::Local { what: "x".into(), source: io() }, 10),

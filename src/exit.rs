@@ -26,6 +26,8 @@ pub enum Exit {
     NoBuild,
     /// `setup` with `check`: Cloudflare's configuration differs from the file.
     Drift,
+    /// `github_required`: the pull-request comment or GitHub Deployment could not be written.
+    GitHub,
     /// A local failure: a file that could not be read or written, or the process could not
     /// set itself up (runtime, TLS, signal handlers).
     Internal,
@@ -34,7 +36,7 @@ pub enum Exit {
 }
 
 impl Exit {
-    pub const ALL: [Exit; 11] = [
+    pub const ALL: [Exit; 12] = [
         Exit::Success,
         Exit::BuildFailed,
         Exit::BadInput,
@@ -44,6 +46,7 @@ impl Exit {
         Exit::TimedOut,
         Exit::NoBuild,
         Exit::Drift,
+        Exit::GitHub,
         Exit::Internal,
         Exit::Interrupted,
     ];
@@ -59,6 +62,7 @@ impl Exit {
             Exit::TimedOut => 6,
             Exit::NoBuild => 7,
             Exit::Drift => 8,
+            Exit::GitHub => 9,
             Exit::Internal => 10,
             Exit::Interrupted => 130,
         }
@@ -76,6 +80,7 @@ impl Exit {
             Exit::TimedOut => "`timeout` elapsed (the remote build is cancelled when `cancel_on_abort`)",
             Exit::NoBuild => "`wait`: no build for the commit appeared and `if_no_build` is `fail`",
             Exit::Drift => "`setup` with `check`: the Workers Builds configuration differs from `builds_config`",
+            Exit::GitHub => "`github_required`: the pull-request comment or GitHub Deployment could not be written",
             Exit::Internal => "local error: a file could not be read or written, or TLS/runtime setup failed",
             Exit::Interrupted => "interrupted by SIGINT/SIGTERM (job cancelled); remote build cancelled",
         }

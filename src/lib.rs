@@ -18,6 +18,7 @@ pub mod demo;
 pub mod error;
 pub mod exit;
 pub mod flows;
+pub mod github;
 pub mod inputs;
 pub mod pace;
 pub mod random;

@@ -12,7 +12,8 @@ use crate::cloudflare::{Client, ClientConfig, ClientInitError};
 use crate::error::{Error, Result};
 use crate::flows::{self, Ctx, Report};
 use crate::inputs::args::{
-    BuildArgs, Common, DeployArgs, EnvArgs, PreviewArgs, PurgeCacheArgs, RedeployArgs, SetupArgs, VersionArgs, WaitArgs,
+    BuildArgs, Common, DeployArgs, EnvArgs, GitHubArgs, PreviewArgs, PurgeCacheArgs, RedeployArgs, SetupArgs,
+    VersionArgs, WaitArgs,
 };
 use crate::inputs::{Command, InputError, Inputs, Key};
 use crate::pace::Pace;
@@ -33,10 +34,18 @@ enum Flow {
 /// the environment, for the simulator only.
 pub async fn run(command: Command, inputs: Inputs, console: &Arc<Console>, pace: Option<Pace>) -> Result<()> {
     // Masked before anything else is printed, in case the token did not come from a secret.
-    if let Some(t) = inputs.get(Key::ApiToken) {
-        console.mask(t);
+    for key in [Key::ApiToken, Key::GithubToken] {
+        if let Some(t) = inputs.get(key) {
+            console.mask(t);
+        }
     }
     let common = Common::from_inputs(&inputs)?;
+    let env = |k: &str| std::env::var(k).ok();
+    let github_args = match command {
+        Command::Build | Command::Wait | Command::Version => GitHubArgs::from_inputs(&inputs, &env)?,
+        _ => None,
+    };
+    let mut redact: Vec<String> = vec![common.token.clone()];
     let flow = match command {
         Command::Build => Flow::Build(BuildArgs::from_inputs(&inputs)?),
         Command::Wait => Flow::Wait(WaitArgs::from_inputs(&inputs)?),
@@ -44,6 +53,7 @@ pub async fn run(command: Command, inputs: Inputs, console: &Arc<Console>, pace:
             let args = VersionArgs::from_inputs(&inputs)?;
             for secret in args.secrets() {
                 console.mask(secret);
+                redact.push(secret.to_owned());
             }
             Flow::Version(Box::new(args))
         }
@@ -65,9 +75,10 @@ pub async fn run(command: Command, inputs: Inputs, console: &Arc<Console>, pace:
         Command::PurgeCache => Flow::PurgeCache(PurgeCacheArgs::from_inputs(&inputs)?),
         Command::Redeploy => Flow::Redeploy(RedeployArgs::from_inputs(&inputs)?),
         Command::Preview => {
-            let args = PreviewArgs::from_inputs(&inputs, &|k| std::env::var(k).ok())?;
+            let args = PreviewArgs::from_inputs(&inputs, &env)?;
             for secret in args.version.secrets() {
                 console.mask(secret);
+                redact.push(secret.to_owned());
             }
             Flow::Preview(Box::new(args))
         }
@@ -94,7 +105,12 @@ pub async fn run(command: Command, inputs: Inputs, console: &Arc<Console>, pace:
             ));
         }
     });
+    let github = match github_args {
+        Some(g) => github_target(console, g, pace, deadline, redact, &env)?,
+        None => None,
+    };
     let ctx = Ctx {
+        github,
         client,
         console: console.clone(),
         pace,
@@ -106,9 +122,10 @@ pub async fn run(command: Command, inputs: Inputs, console: &Arc<Console>, pace:
     ctx.summary(|s| *s = crate::ci::summary::Summary::new(&format!("workers-ci {}", command.name())));
     let started = std::time::Instant::now();
     let result = match flow {
-        Flow::Build(a) => flows::build::run(&ctx, a).await,
-        Flow::Wait(a) => flows::wait::run(&ctx, a).await,
-        Flow::Version(a) => flows::interruptible(&ctx, flows::version::run(&ctx, *a)).await,
+        // Boxed: with the GitHub report after them, these flows' futures are the largest.
+        Flow::Build(a) => Box::pin(flows::build::run(&ctx, a)).await,
+        Flow::Wait(a) => Box::pin(flows::wait::run(&ctx, a)).await,
+        Flow::Version(a) => Box::pin(flows::interruptible(&ctx, flows::version::run(&ctx, *a))).await,
         Flow::Deploy(a) => flows::interruptible(&ctx, flows::deploy::run(&ctx, a)).await,
         Flow::Setup(a) => flows::interruptible(&ctx, flows::setup::run(&ctx, *a)).await,
         Flow::Env(a) => flows::interruptible(&ctx, flows::setup::env(&ctx, a)).await,
@@ -137,6 +154,47 @@ pub async fn run(command: Command, inputs: Inputs, console: &Arc<Console>, pace:
             Err(e)
         }
     }
+}
+
+/// Where this run reports on GitHub. Outside GitHub Actions (no `GITHUB_REPOSITORY`) there is
+/// nowhere to report: a warning, as `github_required` already refused that case.
+fn github_target(
+    console: &Console,
+    g: GitHubArgs,
+    pace: Pace,
+    deadline: tokio::time::Instant,
+    mut redact: Vec<String>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<flows::github::Target>> {
+    let Some(repository) = g.repository else {
+        console.warning("`github_token` is set but GITHUB_REPOSITORY is not (not on GitHub Actions?): no pull-request comment or GitHub Deployment");
+        return Ok(None);
+    };
+    redact.push(g.token.clone());
+    let client = crate::github::GitHub::new(crate::github::Config {
+        pace: pace.only_for_loopback(g.api_url.as_str()),
+        base_url: g.api_url,
+        repository,
+        token: g.token,
+        deadline: Some(deadline),
+    })
+    .map_err(|e| match e {
+        crate::github::InitError::TokenNotHeaderSafe => Error::from(InputError::new(
+            Key::GithubToken,
+            "contains characters that cannot be sent in an HTTP header (a stray newline or quote?)",
+        )),
+        crate::github::InitError::Http(e) => Error::internal("could not set up the HTTP client for GitHub", e),
+    })?;
+    let (run_url, repo_url) = github::run_urls(env);
+    Ok(Some(flows::github::Target {
+        client,
+        pr: github::pr_number(env),
+        sha: github::Context::from_env(env).commit,
+        run_url,
+        repo_url,
+        required: g.required,
+        redact,
+    }))
 }
 
 /// A token that cannot go in a header is the user's to fix; a TLS stack that cannot start is

@@ -30,6 +30,30 @@ impl Context {
     }
 }
 
+/// The pull request's number on `pull_request` events, from the event payload: where the
+/// comment goes. `None` on every other event (a push has no pull request to comment on).
+pub fn pr_number(env: &dyn Fn(&str) -> Option<String>) -> Option<u64> {
+    if !matches!(env("GITHUB_EVENT_NAME").as_deref(), Some("pull_request" | "pull_request_target")) {
+        return None;
+    }
+    let bytes = std::fs::read(env("GITHUB_EVENT_PATH")?).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    v.pointer("/pull_request/number").or_else(|| v.get("number"))?.as_u64()
+}
+
+/// This workflow run's page and the repository's, from the runner's variables.
+pub fn run_urls(env: &dyn Fn(&str) -> Option<String>) -> (Option<String>, Option<String>) {
+    let set = |k| env(k).filter(|v: &String| !v.trim().is_empty());
+    match (set("GITHUB_SERVER_URL"), set("GITHUB_REPOSITORY")) {
+        (Some(server), Some(repo)) => {
+            let repo_url = format!("{}/{repo}", server.trim_end_matches('/'));
+            let run = set("GITHUB_RUN_ID").map(|id| format!("{repo_url}/actions/runs/{id}"));
+            (run, Some(repo_url))
+        }
+        _ => (None, None),
+    }
+}
+
 /// The pull request's head commit from a webhook event payload (untrusted bytes).
 pub fn pr_head_sha(event: &[u8]) -> Option<String> {
     let v: serde_json::Value = serde_json::from_slice(event).ok()?;

@@ -3,6 +3,7 @@
 //! of Cloudflare.
 
 pub mod commands;
+pub mod comment;
 pub mod console;
 pub mod github;
 pub mod outputs;

@@ -15,12 +15,14 @@ use super::trigger::{self, Choice};
 use super::{Area, Ctx, api_failure, guarded};
 
 pub async fn run(ctx: &Ctx, args: BuildArgs) -> Result<()> {
-    if args.workers.len() > 1 {
-        return super::many::build(ctx, &args).await;
-    }
-    let result = single(ctx, &args).await;
-    super::one_build_output(ctx, &args.worker);
-    result
+    let result = if args.workers.len() > 1 {
+        super::many::build(ctx, &args).await
+    } else {
+        let result = single(ctx, &args).await;
+        super::one_build_output(ctx, &args.worker);
+        result
+    };
+    super::github::after_builds(ctx, result).await
 }
 
 async fn single(ctx: &Ctx, args: &BuildArgs) -> Result<()> {

@@ -299,6 +299,9 @@ pub fn conclude(ctx: &Ctx, build: &Build, worker: &str, tail: &Tail) -> Result<(
             s.code("Last log lines", tail.lines());
         }
     });
+    if unsuccessful.is_some() {
+        ctx.report.lock().unwrap_or_else(std::sync::PoisonError::into_inner).log_tail = tail.lines();
+    }
     match unsuccessful {
         None => Ok(()),
         Some(outcome) => Err(Error::Build { build_uuid: uuid.to_string(), worker: worker.to_owned(), outcome }),

@@ -6,6 +6,7 @@ pub mod build;
 pub mod create;
 pub mod deploy;
 pub mod follow;
+pub mod github;
 pub mod logs;
 pub mod many;
 pub mod pages;
@@ -39,6 +40,8 @@ use crate::signal::{self, Signals};
 pub struct Report {
     pub outputs: Outputs,
     pub summary: Summary,
+    /// The last log lines of a failed build, for the pull-request comment.
+    pub log_tail: Vec<String>,
 }
 
 pub struct Ctx {
@@ -49,6 +52,8 @@ pub struct Ctx {
     pub timeout: Duration,
     pub signals: Signals,
     pub report: Mutex<Report>,
+    /// Where to report on GitHub (`github_token` given), else `None`.
+    pub github: Option<github::Target>,
 }
 
 impl Ctx {

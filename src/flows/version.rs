@@ -18,6 +18,12 @@ use super::{Area, Ctx, api_failure};
 use super::{deploy, plan};
 
 pub async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {
+    let (worker, deploy) = (args.worker.as_str().to_owned(), args.deploy);
+    let result = upload_and_deploy(ctx, args).await;
+    super::github::after_version(ctx, &worker, deploy, result).await
+}
+
+async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
     let started = std::time::Instant::now();
     for f in &args.skipped {
         ctx.console.info(&format!("Skipped {f}: matches {}, not a module.", hint::input(Key::Exclude)));

@@ -23,12 +23,14 @@ const LOOK_FIRST: Duration = Duration::from_secs(3);
 const LOOK_MAX: Duration = Duration::from_secs(10);
 
 pub async fn run(ctx: &Ctx, args: WaitArgs) -> Result<()> {
-    if args.workers.len() != 1 {
-        return super::many::wait(ctx, &args).await;
-    }
-    let result = single(ctx, &args).await;
-    super::one_build_output(ctx, &args.worker);
-    result
+    let result = if args.workers.len() == 1 {
+        let result = single(ctx, &args).await;
+        super::one_build_output(ctx, &args.worker);
+        result
+    } else {
+        super::many::wait(ctx, &args).await
+    };
+    super::github::after_builds(ctx, result).await
 }
 
 async fn single(ctx: &Ctx, args: &WaitArgs) -> Result<()> {

@@ -974,6 +974,64 @@ pub fn parse_versions(text: &str) -> Result<Vec<DeploymentVersion>, InputError> 
     Ok(out)
 }
 
+/// `github_token` and where it goes: the API (`GITHUB_API_URL`, GHES included) and the
+/// repository (`GITHUB_REPOSITORY`), both from the runner.
+pub struct GitHubArgs {
+    pub token: String,
+    pub required: bool,
+    pub api_url: reqwest::Url,
+    /// `None` outside GitHub Actions: reported as a warning (or an error with `github_required`).
+    pub repository: Option<crate::github::Repository>,
+}
+
+impl GitHubArgs {
+    /// `None` when no `github_token` is given: the GitHub side is off.
+    pub fn from_inputs(i: &Inputs, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<GitHubArgs>, InputError> {
+        let required = i.bool(Key::GithubRequired, false)?;
+        let Some(token) = i.get(Key::GithubToken) else {
+            if required {
+                return Err(InputError::new(
+                    Key::GithubToken,
+                    "is required when `github_required` is true; pass `github_token: ${{ github.token }}`",
+                ));
+            }
+            return Ok(None);
+        };
+        if token.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("bearer ")) || token.contains(char::is_whitespace) {
+            return Err(InputError::new(
+                Key::GithubToken,
+                "must be the token alone (no `Bearer ` prefix, no spaces or line breaks)",
+            ));
+        }
+        let raw = env("GITHUB_API_URL").filter(|v| !v.trim().is_empty());
+        let api_url =
+            reqwest::Url::parse(raw.as_deref().unwrap_or("https://api.github.com").trim().trim_end_matches('/'))
+                .ok()
+                .filter(|u| u.scheme() == "https" || (u.scheme() == "http" && crate::pace::is_loopback(u)))
+                .filter(|u| u.query().is_none() && u.fragment().is_none())
+                .ok_or_else(|| {
+                    InputError::new(
+                        Key::GithubToken,
+                        "cannot be used: the GITHUB_API_URL environment variable is not an https URL \
+                     (https://api.github.com, or https://HOST/api/v3 on GitHub Enterprise Server)",
+                    )
+                })?;
+        let repository = match env("GITHUB_REPOSITORY").filter(|v| !v.trim().is_empty()) {
+            Some(r) => Some(crate::github::Repository::parse(r.trim()).ok_or_else(|| {
+                InputError::new(Key::GithubToken, "cannot be used: GITHUB_REPOSITORY is not `owner/name`")
+            })?),
+            None if required => {
+                return Err(InputError::new(
+                    Key::GithubToken,
+                    "cannot be used outside GitHub Actions: GITHUB_REPOSITORY (`owner/name`) is not set",
+                ));
+            }
+            None => None,
+        };
+        Ok(Some(GitHubArgs { token: token.to_owned(), required, api_url, repository }))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

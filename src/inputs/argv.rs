@@ -48,6 +48,8 @@ pub struct SimulateArgs {
     pub port: u16,
     pub config: Option<PathBuf>,
     pub outcome: Option<String>,
+    /// Also serve the GitHub REST simulation.
+    pub github: bool,
 }
 
 #[derive(Debug, Default, PartialEq)]
@@ -150,7 +152,7 @@ fn switch_value(p: &mut lexopt::Parser, key: Key) -> Result<String, InputError> 
 }
 
 fn simulate(mut p: lexopt::Parser) -> Result<Invocation, InputError> {
-    let mut args = SimulateArgs { port: SIMULATE_PORT, config: None, outcome: None };
+    let mut args = SimulateArgs { port: SIMULATE_PORT, config: None, outcome: None, github: false };
     let mut seen = HashSet::new();
     while let Some(arg) = p.next().map_err(lex)? {
         if let Long(name) = &arg
@@ -167,7 +169,8 @@ fn simulate(mut p: lexopt::Parser) -> Result<Invocation, InputError> {
             }
             Long("config") => args.config = Some(PathBuf::from(p.value().map_err(lex)?)),
             Long("outcome") => args.outcome = Some(utf8(p.value().map_err(lex)?)?),
-            Long(name) => return Err(unknown_flag(name, ["port", "config", "outcome", "help"])),
+            Long("github") => args.github = true,
+            Long(name) => return Err(unknown_flag(name, ["port", "config", "outcome", "github", "help"])),
             Short(c) => return Err(unknown_flag(&c.to_string(), ["h"])),
             Value(_) => return Err(InputError::arguments("`simulate` takes no arguments besides its flags")),
         }
@@ -374,7 +377,7 @@ mod tests {
     fn simulate_and_demo_flags() {
         assert_eq!(
             parse_strs(&["simulate", "--port", "0", "--config", "c.json"]).unwrap(),
-            Invocation::Simulate(SimulateArgs { port: 0, config: Some("c.json".into()), outcome: None })
+            Invocation::Simulate(SimulateArgs { port: 0, config: Some("c.json".into()), outcome: None, github: false })
         );
         assert!(err(&["simulate", "--port", "99999"]).contains("port number"));
         assert_eq!(

@@ -80,6 +80,7 @@ pub fn exits_of(c: Command) -> Vec<Exit> {
             }
             Exit::NoBuild => c == Command::Wait,
             Exit::Drift => c == Command::Setup,
+            Exit::GitHub => matches!(c, Command::Build | Command::Wait | Command::Version),
             _ => true,
         })
         .collect()

@@ -120,6 +120,8 @@ const WITH_WORKER: &[Command] = &[Build, Wait, Version, Deploy, Env, PurgeCache,
 const VERSION_LIKE: &[Command] = &[Version, Preview];
 /// The commands that follow a build.
 const FOLLOW: &[Command] = &[Build, Wait, Redeploy];
+/// The commands that can report to the pull request and GitHub Deployments.
+const GITHUB: &[Command] = &[Build, Wait, Version];
 
 /// Declares [`Key`] and [`INPUTS`] from one list, so a key exists exactly when its input does
 /// and a misspelt key does not compile.
@@ -222,6 +224,10 @@ inputs! {
         help: "KEY=VALUE lines: plain-text build variables to add or replace (others are kept)." },
     SetSecret => InputSpec { name: "set_secret", kind: Kind::Value, commands: &[Env], default: "", fallback: &[], secret: true,
         help: "KEY=VALUE lines: secret build variables to add or replace; every value is masked before anything prints." },
+    GithubToken => InputSpec { name: "github_token", kind: Kind::Value, commands: GITHUB, default: "", fallback: &[], secret: true,
+        help: "A GitHub token (e.g. `${{ github.token }}`): keep one comment per Worker on the pull request up to date and create a GitHub Deployment for the commit. Needs `pull-requests: write` and `deployments: write`. GitHub failures are warnings unless `github_required`." },
+    GithubRequired => InputSpec { name: "github_required", kind: Kind::Switch, commands: GITHUB, default: "false", fallback: &[], secret: false,
+        help: "Fail the step (exit 9) when the pull-request comment or the GitHub Deployment cannot be written." },
     Unset => InputSpec { name: "unset", kind: Kind::Value, commands: &[Env], default: "", fallback: &[], secret: false,
         help: "KEY lines: build variables to delete (one already gone is not an error)." },
     PreviewName => InputSpec { name: "preview_name", kind: Kind::Value, commands: &[Preview], default: "the branch: $WORKERS_CI_BRANCH, $GITHUB_HEAD_REF, $GITHUB_REF_NAME, $CI_COMMIT_REF_NAME or `git rev-parse --abbrev-ref HEAD`", fallback: &[], secret: false,

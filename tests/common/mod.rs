@@ -11,7 +11,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 pub use workers_ci_simulator::{
-    BuildProfile, Fault, FaultAction, ListOrder, RateLimit, SimConfig, Simulator, WorkerSeed,
+    BuildProfile, Fault, FaultAction, GitHubConfig, ListOrder, RateLimit, SimConfig, Simulator, WorkerSeed,
 };
 
 /// A token no output may ever contain.
@@ -159,6 +159,9 @@ impl Invocation {
                     lines.lines().filter_map(|l| l.split_once('=')).map(|(_, v)| v.to_owned()).filter(|v| v.len() >= 4),
                 );
             }
+        }
+        if let Some(t) = self.env.get("INPUT_GITHUB_TOKEN").filter(|t| !t.is_empty()) {
+            s.push(t.clone());
         }
         s.extend(self.env_secrets.iter().cloned());
         s

@@ -41,6 +41,8 @@ pub struct SimConfig {
     pub preview_limit: usize,
     /// Deployments per Preview before the oldest is deleted (§B.7).
     pub preview_deployment_limit: usize,
+    /// A GitHub repository served under `/api/v3` (`simulate --github`); none by default.
+    pub github: Option<crate::github::GitHubConfig>,
 }
 
 /// The two plausible answers for the deployments of a Worker with nothing uploaded yet.
@@ -73,6 +75,7 @@ impl Default for SimConfig {
             deployments_before_first_version: NoDeployments::NotFound,
             preview_limit: 100,
             preview_deployment_limit: 100,
+            github: None,
         }
     }
 }

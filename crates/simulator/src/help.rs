@@ -13,11 +13,13 @@ pub const HELP: &str = "\
 workers-ci simulate: serve the Cloudflare API simulator on 127.0.0.1 until SIGINT/SIGTERM.
 
 USAGE:
-  workers-ci simulate [--port N] [--config FILE] [--outcome OUTCOME]
+  workers-ci simulate [--port N] [--config FILE] [--outcome OUTCOME] [--github]
 
   --port N           port on 127.0.0.1 (default 8787; 0 picks a free one)
   --config FILE      JSON config, keys below; unknown keys are refused with file:line:column
   --outcome OUTCOME  how builds end: success, fail, cancelled, terminated, skipped
+  --github           also serve a GitHub repository's REST API under /api/v3 (the `github`
+                     key's defaults, unless the config sets it)
 
 On start it prints `listening on <base URL>`, the account, the token rule, each Worker with
 its tag, beta id and triggers, and environment lines to paste into a shell.
@@ -63,6 +65,18 @@ CONFIG FILE (every key optional; defaults in brackets):
     log_lines             the log, one string a line [null: a realistic npm + wrangler log]
     preview_url           preview_url of a successful build [null]
     hostile               mix workflow-command look-alikes into the log [false]
+  github                a GitHub repository served under /api/v3 (GITHUB_API_URL =
+                        http://127.0.0.1:PORT/api/v3), or null [null], keys:
+    repository            owner/name [acme/site]
+    repository_id         its numeric id, in Link URLs [1296269]
+    tokens                token -> {issues, pull_requests, deployments}, each none, read or
+                          write; other tokens get 401 Bad credentials
+                          [ghs_simulatedWorkflowToken: pull_requests and deployments write]
+    pull_requests         open pull request numbers [[7]]
+    issues                plain issue numbers [[]]
+                        it serves issue comments (list, create, update), deployments (create,
+                        list) and deployment statuses (create, list); faults match its paths
+                        too (path_contains \"/api/v3/\") and answer GitHub's error body
 
 ADMIN ENDPOINTS (under http://127.0.0.1:PORT/__sim/, no token, never recorded):
   GET  /__sim/requests       every API request served: method, path, query, body, status
@@ -147,6 +161,12 @@ impl Simulator {
         let _ = writeln!(b, "export CLOUDFLARE_API_BASE_URL={base}");
         let _ = writeln!(b, "export CLOUDFLARE_ACCOUNT_ID={}", c.account_id);
         let _ = writeln!(b, "export CLOUDFLARE_API_TOKEN={token_value}");
+        if let Some(g) = &c.github {
+            let _ = writeln!(b, "\nGitHub repository {} served (GitHub Enterprise form):", g.repository);
+            let _ = writeln!(b, "export GITHUB_API_URL={}", self.github_url());
+            let _ = writeln!(b, "export GITHUB_REPOSITORY={}", g.repository);
+            let _ = writeln!(b, "tokens: {}", g.tokens.len());
+        }
         let _ = writeln!(
             b,
             "\nadmin endpoints: {}/__sim/ (see `workers-ci simulate --help`)",
@@ -174,6 +194,10 @@ mod tests {
         keys.extend(serde_json::to_value(WorkerSeed::default()).unwrap().as_object().unwrap().keys().cloned());
         keys.extend(serde_json::to_value(BuildProfile::default()).unwrap().as_object().unwrap().keys().cloned());
         keys.extend(serde_json::to_value(crate::RateLimit::default()).unwrap().as_object().unwrap().keys().cloned());
+        keys.extend(serde_json::to_value(crate::GitHubConfig::default()).unwrap().as_object().unwrap().keys().cloned());
+        keys.extend(
+            serde_json::to_value(crate::TokenPermissions::default()).unwrap().as_object().unwrap().keys().cloned(),
+        );
         keys.extend(["after_ms"].map(String::from));
         let fault: Fault = serde_json::from_str(r#"{"action":{"kind":"drop"}}"#).unwrap();
         keys.extend(serde_json::to_value(fault).unwrap().as_object().unwrap().keys().cloned());

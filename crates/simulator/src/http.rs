@@ -42,11 +42,15 @@ pub struct Shared {
     pub(crate) arrivals: Mutex<Vec<String>>,
     limiter: Mutex<Limiter>,
     started: Instant,
+    /// The GitHub repository, when `SimConfig::github` asks for one.
+    pub(crate) github: Option<Mutex<crate::github::Repo>>,
 }
 
 impl Shared {
     pub fn new(config: SimConfig) -> Shared {
+        let github = config.github.clone().map(|c| Mutex::new(crate::github::Repo::new(c)));
         Shared {
+            github,
             state: Mutex::new(State::new(config)),
             faults: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
@@ -140,6 +144,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
     let path = req.uri().path().to_owned();
     let query = req.uri().query().unwrap_or("").to_owned();
     let auth = req.headers().get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let host = req.headers().get("host").and_then(|v| v.to_str().ok()).unwrap_or("127.0.0.1").to_owned();
     let body = match req.into_body().collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => return Err(Dropped),
@@ -151,6 +156,9 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
     let at_ms = shared.started.elapsed().as_millis() as u64;
     let record =
         |status: u16, fault: Option<&FaultAction>| shared.record(&method, &path, &query, &body, status, at_ms, fault);
+    if shared.github.is_some() && path.starts_with(&format!("{}/", crate::github::PREFIX)) {
+        return github(&shared, &method, &path, &query, &body, auth.as_deref(), &host, at_ms).await;
+    }
     let is_builds = path.contains("/builds/");
 
     // Authentication comes first, as at the real edge.
@@ -233,6 +241,61 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         b.apply(&mut answer);
     }
     Ok(answer)
+}
+
+/// A GitHub request: faults first (with GitHub's error body), then the routes. GitHub has no
+/// Cloudflare rate limit or envelope, so neither applies.
+#[allow(clippy::too_many_arguments)]
+async fn github(
+    shared: &Shared,
+    method: &str,
+    path: &str,
+    query: &str,
+    body: &[u8],
+    auth: Option<&str>,
+    host: &str,
+    at_ms: u64,
+) -> Result<Response<Full<Bytes>>, Dropped> {
+    let record =
+        |status: u16, fault: Option<&FaultAction>| shared.record(method, path, query, body, status, at_ms, fault);
+    let fault =
+        faults::take(&mut shared.faults.lock().unwrap_or_else(std::sync::PoisonError::into_inner), method, path);
+    match &fault {
+        Some(FaultAction::Drop) => {
+            record(0, fault.as_ref());
+            return Err(Dropped);
+        }
+        Some(FaultAction::Status { status, message, retry_after, .. }) => {
+            record(*status, fault.as_ref());
+            let body = crate::github::error(*status, message, "https://docs.github.com/rest");
+            return Ok(respond(*status, &body, *retry_after));
+        }
+        Some(FaultAction::Delay { ms }) => tokio::time::sleep(Duration::from_millis(*ms)).await,
+        _ => {}
+    }
+    let Some(repo) = &shared.github else { return Err(Dropped) };
+    let req = crate::github::Req {
+        method,
+        path: path.strip_prefix(crate::github::PREFIX).unwrap_or(path),
+        query,
+        body,
+        auth,
+        base: format!("http://{host}{}", crate::github::PREFIX),
+    };
+    let (status, headers, answer) =
+        crate::github::handle(&mut repo.lock().unwrap_or_else(std::sync::PoisonError::into_inner), &req);
+    if fault == Some(FaultAction::DropAfter) {
+        record(0, fault.as_ref());
+        return Err(Dropped);
+    }
+    record(status, fault.as_ref());
+    let mut r = respond(status, &answer, None);
+    for (name, value) in headers {
+        if let Ok(v) = value.parse() {
+            r.headers_mut().insert(name, v);
+        }
+    }
+    Ok(r)
 }
 
 fn route(shared: &Shared, method: &str, path: &str, query: &str, body: &[u8]) -> Reply {

@@ -24,6 +24,7 @@ mod admin;
 mod config;
 mod envelope;
 mod faults;
+mod github;
 mod help;
 mod http;
 mod multipart;
@@ -40,6 +41,7 @@ use std::time::Duration;
 
 pub use config::{BuildProfile, ConfigError, ListOrder, NoDeployments, RateLimit, SimConfig, WorkerSeed};
 pub use faults::{Fault, FaultAction};
+pub use github::{Access, DEFAULT_TOKEN as GITHUB_TOKEN, GitHubConfig, TokenPermissions};
 pub use help::HELP;
 pub use http::RecordedRequest;
 
@@ -101,6 +103,41 @@ impl Simulator {
     /// Cloudflare's, so paths are compared exactly as they would be against the real API.
     pub fn base_url(&self) -> String {
         format!("http://{}/client/v4", self.addr)
+    }
+
+    /// What a client takes as `GITHUB_API_URL` when the config has a GitHub repository:
+    /// GitHub Enterprise Server's form, `http(s)://HOST/api/v3`.
+    pub fn github_url(&self) -> String {
+        format!("http://{}{}", self.addr, github::PREFIX)
+    }
+
+    /// The comments of an issue or pull request, oldest first, as `(id, body)`.
+    pub fn github_comments(&self, issue: u64) -> Vec<(u64, String)> {
+        self.github(|r| r.comments.iter().filter(|c| c.issue == issue).map(|c| (c.id, c.body.clone())).collect())
+    }
+
+    /// Adds a comment by someone else, as on a busy pull request.
+    pub fn seed_github_comment(&self, issue: u64, body: &str) -> u64 {
+        self.github(|r| r.seed_comment(issue, body))
+    }
+
+    /// Every deployment, oldest first, with its statuses (oldest first) under `statuses`.
+    pub fn github_deployments(&self) -> Vec<serde_json::Value> {
+        self.github(|r| r.deployments.iter().map(|d| serde_json::to_value(d).unwrap_or_default()).collect())
+    }
+
+    /// Changes what a token may do, mid-test.
+    pub fn set_github_token(&self, token: &str, permissions: TokenPermissions) {
+        self.github(|r| {
+            r.config.tokens.insert(token.to_owned(), permissions);
+        });
+    }
+
+    fn github<T: Default>(&self, f: impl FnOnce(&mut github::Repo) -> T) -> T {
+        match &self.shared.github {
+            Some(m) => f(&mut m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)),
+            None => T::default(),
+        }
     }
 
     /// The only account the simulator answers for; any other gets 403, as a token without

@@ -1,0 +1,205 @@
+//! The pull-request comment: one per Worker, found again by a hidden marker and edited in
+//! place. Plain Markdown from a plain report; nothing here knows where the report came from.
+//!
+//! Everything not written here (names, URLs, log lines) is made inert: log lines sit in a
+//! fence longer than any backtick run they contain (`CommonMark` closes a fence only with one at
+//! least as long), and `<!--` is broken everywhere, so no text can close the block, start HTML,
+//! or forge another Worker's marker.
+
+use std::fmt::Write as _;
+
+/// What the comment shows.
+#[derive(Debug, Clone)]
+pub struct Card<'a> {
+    pub worker: &'a str,
+    pub ok: bool,
+    /// One line: what happened ("build succeeded", "version uploaded and deployed").
+    pub headline: &'a str,
+    pub preview_url: Option<&'a str>,
+    pub deployment_url: Option<&'a str>,
+    pub commit: Option<&'a str>,
+    /// `https://github.com/owner/repo`, for the commit link.
+    pub repo_url: Option<&'a str>,
+    /// This workflow run's page.
+    pub run_url: Option<&'a str>,
+    pub time: jiff::Timestamp,
+    /// The last log lines of a failed build (untrusted).
+    pub log_tail: &'a [String],
+}
+
+/// At most this many log lines, each cut to [`LINE_MAX`] characters: the comment stays far
+/// below GitHub's 65 536-character body limit.
+pub const TAIL_MAX: usize = 30;
+const LINE_MAX: usize = 300;
+
+/// The hidden first line that makes the comment ours, for this Worker. The name is encoded so
+/// that nothing in it can end the HTML comment or collide with another Worker's key.
+pub fn marker(worker: &str) -> String {
+    let key: String = worker
+        .bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b == b'_' { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect();
+    format!("<!-- workers-ci:worker={key} -->")
+}
+
+/// Is this comment body the living comment of `worker`? Only a first line exactly equal to the
+/// marker counts; a marker quoted further down (or in someone's reply) does not.
+pub fn is_ours(body: &str, worker: &str) -> bool {
+    body.lines().next().is_some_and(|l| l.trim_end() == marker(worker))
+}
+
+pub fn render(c: &Card<'_>) -> String {
+    let icon = if c.ok { "✅" } else { "❌" };
+    let mut s = marker(c.worker);
+    let _ = write!(s, "\n### {icon} Worker {}: {}\n\n", code(c.worker), text(c.headline));
+    s.push_str("| | |\n|---|---|\n");
+    let _ = writeln!(s, "| Status | {icon} {} |", text(c.headline));
+    if let Some(u) = c.preview_url {
+        let _ = writeln!(s, "| Preview URL | {} |", link(u));
+    }
+    if let Some(u) = c.deployment_url {
+        let _ = writeln!(s, "| Deployment URL | {} |", link(u));
+    }
+    if let Some(sha) = c.commit {
+        let short: String = sha.chars().take(12).collect();
+        let hex = sha.bytes().all(|b| b.is_ascii_hexdigit());
+        let cell = match c.repo_url {
+            Some(r) if hex => format!("[{}]({}/commit/{sha})", code(&short), r.trim_end_matches('/')),
+            _ => code(&short),
+        };
+        let _ = writeln!(s, "| Commit | {cell} |");
+    }
+    let _ = writeln!(s, "| Updated | {} |", c.time.strftime("%Y-%m-%d %H:%M:%S UTC"));
+    if let Some(r) = c.run_url {
+        let _ = writeln!(s, "| Run | {} |", link(r));
+    }
+    if !c.log_tail.is_empty() {
+        let start = c.log_tail.len().saturating_sub(TAIL_MAX);
+        let lines: Vec<String> = c.log_tail[start..].iter().map(|l| log_line(l)).collect();
+        let longest = lines.iter().map(|l| longest_run(l, '`')).max().unwrap_or(0);
+        let fence = "`".repeat((longest + 1).max(3));
+        let _ = write!(s, "\n<details open><summary>Last log lines</summary>\n\n{fence}text\n");
+        for l in &lines {
+            s.push_str(l);
+            s.push('\n');
+        }
+        let _ = write!(s, "{fence}\n\n</details>\n");
+    }
+    s.push_str("\n<sub>Edited in place by workers-ci on every run.</sub>\n");
+    s
+}
+
+/// One untrusted log line: control characters dropped, `<!--` broken, length capped.
+fn log_line(l: &str) -> String {
+    let clean: String = l.chars().filter(|c| !c.is_control() || *c == '\t').take(LINE_MAX).collect();
+    unhtml(&clean)
+}
+
+/// `<!--` with a zero-width space inside: still readable, never an HTML comment.
+fn unhtml(s: &str) -> String {
+    s.replace("<!--", "<!-\u{200B}-")
+}
+
+fn longest_run(s: &str, ch: char) -> usize {
+    let (mut best, mut cur) = (0, 0);
+    for c in s.chars() {
+        cur = if c == ch { cur + 1 } else { 0 };
+        best = best.max(cur);
+    }
+    best
+}
+
+/// Untrusted text in a table cell or heading: every Markdown punctuation character escaped,
+/// line breaks flattened, `|` escaped (GFM splits cells before anything else).
+fn text(s: &str) -> String {
+    let mut out = String::new();
+    for ch in s.chars().filter(|c| !c.is_control()).take(LINE_MAX) {
+        if ch.is_ascii_punctuation() {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// A code span that the text cannot close: delimited by one more backtick than its longest run.
+fn code(s: &str) -> String {
+    let s: String = s.chars().filter(|c| !c.is_control()).take(LINE_MAX).collect();
+    let ticks = "`".repeat(longest_run(&s, '`') + 1);
+    // Spaces keep a leading or trailing backtick off the delimiter; `|` would split the cell.
+    format!("{ticks} {} {ticks}", unhtml(&s).replace('|', "\\|"))
+}
+
+/// An http(s) URL as an autolink; anything else as code.
+fn link(u: &str) -> String {
+    let plain = (u.starts_with("https://") || u.starts_with("http://"))
+        && u.len() <= 2000
+        && !u.chars().any(|c| c.is_whitespace() || c.is_control() || "<>|\"`\\".contains(c));
+    if plain { format!("<{u}>") } else { code(u) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn card(tail: &[String]) -> Card<'_> {
+        Card {
+            worker: "my-worker",
+            ok: tail.is_empty(),
+            headline: "build failed (outcome `fail`)",
+            preview_url: Some("https://abc.my-worker.example.workers.dev"),
+            deployment_url: None,
+            commit: Some("0123456789abcdef0123456789abcdef01234567"),
+            repo_url: Some("https://github.com/acme/site"),
+            run_url: Some("https://github.com/acme/site/actions/runs/1"),
+            time: jiff::Timestamp::UNIX_EPOCH,
+            log_tail: tail,
+        }
+    }
+
+    #[test]
+    fn markers_are_per_worker_and_only_on_the_first_line() {
+        assert_eq!(marker("my-worker"), "<!-- workers-ci:worker=my%2Dworker -->");
+        assert_ne!(marker("a-b"), marker("a_b"));
+        assert!(!marker("x-->y").contains("-->y"));
+        let body = render(&card(&[]));
+        assert!(is_ours(&body, "my-worker"));
+        assert!(!is_ours(&body, "my-worker2"));
+        assert!(!is_ours(&format!("> quoted\n{body}"), "my-worker"));
+    }
+
+    #[test]
+    fn log_lines_cannot_close_the_fence_or_forge_a_marker() {
+        let hostile: Vec<String> = vec![
+            "```".into(),
+            "````` still inside".into(),
+            "<!-- workers-ci:worker=other -->".into(),
+            "</details><script>alert(1)</script>".into(),
+            "::error::fake\u{1b}[31m".into(),
+        ];
+        let body = render(&card(&hostile));
+        // The fence is longer than any backtick run in the log.
+        let fence_line = body.lines().find(|l| l.starts_with("``````")).expect("a 6-backtick fence");
+        assert_eq!(fence_line, "``````text");
+        let inside: Vec<&str> =
+            body.lines().skip_while(|l| *l != fence_line).skip(1).take_while(|l| *l != "``````").collect();
+        assert_eq!(inside.len(), hostile.len(), "every line stays inside the block: {body}");
+        assert_eq!(body.matches("<!--").count(), 1, "only our own marker: {body}");
+        assert!(!body.contains('\u{1b}'));
+        assert!(!is_ours(&body, "other"));
+    }
+
+    #[test]
+    fn names_and_urls_are_inert() {
+        let mut c = card(&[]);
+        c.worker = "w|`x`";
+        c.preview_url = Some("javascript:alert(1)");
+        c.deployment_url = Some("https://ok.example/a|b");
+        c.headline = "**bold** [x](y) <b>";
+        let body = render(&c);
+        assert!(body.contains("| Preview URL | ` javascript:alert(1) ` |"), "{body}");
+        assert!(body.contains("| Deployment URL | ` https://ok.example/a\\|b ` |"), "{body}");
+        assert!(body.contains("\\*\\*bold\\*\\* \\[x\\]\\(y\\) \\<b\\>"), "{body}");
+        assert!(body.contains("`` w\\|`x` ``"), "{body}");
+    }
+}

@@ -1,0 +1,279 @@
+//! The GitHub side of a run: one living comment per Worker on the pull request, and a GitHub
+//! Deployment with a status for the commit. A flow calls [`publish`] with a plain [`Outcome`]
+//! once its Cloudflare work is done (and a Preview's delete calls [`deactivate`]).
+//!
+//! Every GitHub failure is a warning that leaves the Cloudflare result alone, unless
+//! `github_required` makes it the step's error (exit 9). Creates are never sent twice blindly:
+//! the comment is looked up by its marker and the deployment by commit and environment, before
+//! and (when a create failed) after.
+
+use crate::ci::comment::{self, Card};
+use crate::error::{Error, Result};
+use crate::github::{GhError, GitHub, NewDeployment, NewStatus};
+
+use super::Ctx;
+
+/// Where this run reports on GitHub, from the runner's environment.
+pub struct Target {
+    pub client: GitHub,
+    /// The pull request (`pull_request` events only): no comment without one.
+    pub pr: Option<u64>,
+    /// The PR head commit on `pull_request` events, else `GITHUB_SHA`.
+    pub sha: Option<String>,
+    pub run_url: Option<String>,
+    pub repo_url: Option<String>,
+    pub required: bool,
+    /// Values that must never reach a comment (tokens, `secrets`): replaced by `***`.
+    pub redact: Vec<String>,
+}
+
+/// What a flow hands over: nothing about Cloudflare but names, URLs and words.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    pub worker: String,
+    pub ok: bool,
+    /// "build succeeded", "version uploaded", …
+    pub headline: String,
+    /// A URL for this branch or version (a Preview's stable URL, a version's preview URL).
+    pub preview_url: Option<String>,
+    /// This deployment's URL (a Preview deployment's, or workers.dev for production).
+    pub deployment_url: Option<String>,
+    /// The commit built, when the flow knows it; the run's head commit otherwise.
+    pub commit: Option<String>,
+    /// `production` instead of `preview/<worker>` (a deploy at 100 %).
+    pub production: bool,
+    /// The last log lines of a failed build (untrusted).
+    pub log_tail: Vec<String>,
+}
+
+impl Outcome {
+    pub fn environment(&self) -> String {
+        if self.production { "production".to_owned() } else { format!("preview/{}", self.worker) }
+    }
+}
+
+/// Reports `outcomes` (one per Worker). `Ok` unless a write failed and `github_required`.
+pub async fn publish(ctx: &Ctx, outcomes: &[Outcome]) -> Result<()> {
+    let Some(t) = &ctx.github else { return Ok(()) };
+    let mut failures = Vec::new();
+    for o in outcomes {
+        match t.pr {
+            Some(pr) => {
+                if let Err(e) = upsert_comment(t, pr, o).await {
+                    failures.push(format!("could not write the pull-request comment for Worker {}: {e}", o.worker));
+                }
+            }
+            None => ctx.console.debug("not a pull_request event: no pull-request comment"),
+        }
+        if let Err(e) = deploy(t, o).await {
+            failures.push(format!("could not record the GitHub Deployment for Worker {}: {e}", o.worker));
+        }
+    }
+    conclude(ctx, t, failures)
+}
+
+/// Marks every active deployment of `preview/<worker>` inactive: the Preview is gone.
+pub async fn deactivate(ctx: &Ctx, worker: &str) -> Result<()> {
+    let Some(t) = &ctx.github else { return Ok(()) };
+    let env = format!("preview/{worker}");
+    let result = async {
+        for d in t.client.recent_deployments(&env, 20).await? {
+            let state = t.client.latest_status(d.id).await?.and_then(|s| s.state);
+            if state.as_deref() != Some("inactive") {
+                let s = NewStatus {
+                    state: "inactive",
+                    environment_url: None,
+                    log_url: t.run_url.as_deref(),
+                    description: "Preview deleted",
+                };
+                t.client.create_status(d.id, &s).await?;
+            }
+        }
+        Ok::<(), GhError>(())
+    }
+    .await;
+    let failures = result.err().map(|e| format!("could not mark the GitHub Deployments of {env} inactive: {e}"));
+    conclude(ctx, t, failures.into_iter().collect())
+}
+
+fn conclude(ctx: &Ctx, t: &Target, failures: Vec<String>) -> Result<()> {
+    if failures.is_empty() {
+        return Ok(());
+    }
+    let advice =
+        "check that `github_token` has `pull-requests: write` and `deployments: write` (the job's `permissions:`)";
+    if t.required {
+        return Err(Error::GitHub(format!("{}; {advice}", failures.join("; "))));
+    }
+    for f in failures {
+        ctx.console.warning(&format!("GitHub: {f} (the Cloudflare step is unaffected; {advice})"));
+    }
+    Ok(())
+}
+
+/// Keeps the Cloudflare result when both failed: it is the step's real story.
+pub fn combine(ctx: &Ctx, cloudflare: Result<()>, github: Result<()>) -> Result<()> {
+    match (cloudflare, github) {
+        (Err(e), Err(g)) => {
+            ctx.console.warning(&g.report());
+            Err(e)
+        }
+        (Err(e), Ok(())) => Err(e),
+        (Ok(()), g) => g,
+    }
+}
+
+fn body(t: &Target, o: &Outcome) -> String {
+    let commit = o.commit.as_deref().or(t.sha.as_deref());
+    let card = Card {
+        worker: &o.worker,
+        ok: o.ok,
+        headline: &o.headline,
+        preview_url: o.preview_url.as_deref(),
+        deployment_url: o.deployment_url.as_deref(),
+        commit,
+        repo_url: t.repo_url.as_deref(),
+        run_url: t.run_url.as_deref(),
+        time: jiff::Timestamp::now(),
+        log_tail: &o.log_tail,
+    };
+    let mut text = comment::render(&card);
+    for secret in t.redact.iter().filter(|s| s.len() >= 4) {
+        text = text.replace(secret.as_str(), "***");
+    }
+    text
+}
+
+/// Edits our comment when it exists (on any page), creates it otherwise, and after a create
+/// that failed without a clear refusal, looks again before giving up: never a second comment.
+async fn upsert_comment(t: &Target, pr: u64, o: &Outcome) -> Result<(), GhError> {
+    let text = body(t, o);
+    let find = || async {
+        let all = t.client.list_comments(pr).await?;
+        Ok::<_, GhError>(all.into_iter().find(|c| c.body.as_deref().is_some_and(|b| comment::is_ours(b, &o.worker))))
+    };
+    if let Some(c) = find().await? {
+        t.client.update_comment(c.id, &text).await?;
+        return Ok(());
+    }
+    match t.client.create_comment(pr, &text).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.status().is_some_and(|s| (400..500).contains(&s)) => Err(e),
+        Err(e) => match find().await {
+            Ok(Some(_)) => Ok(()),
+            _ => Err(e),
+        },
+    }
+}
+
+/// One deployment per commit and environment: reused when it exists, created once otherwise;
+/// then its status for this run.
+async fn deploy(t: &Target, o: &Outcome) -> Result<(), GhError> {
+    let Some(sha) = t.sha.as_deref().or(o.commit.as_deref()) else {
+        return Ok(());
+    };
+    let env = o.environment();
+    let existing = t.client.list_deployments(sha, &env).await?.into_iter().next();
+    let deployment = if let Some(d) = existing {
+        d
+    } else {
+        let new = NewDeployment {
+            git_ref: sha,
+            environment: &env,
+            description: "workers-ci",
+            auto_merge: false,
+            required_contexts: [],
+            transient_environment: !o.production,
+            production_environment: o.production,
+        };
+        match t.client.create_deployment(&new).await {
+            Ok(d) => d,
+            Err(e) if e.status().is_some_and(|s| (400..500).contains(&s)) => return Err(e),
+            // The answer was lost: the create may have happened. Look before giving up.
+            Err(e) => t.client.list_deployments(sha, &env).await.ok().and_then(|l| l.into_iter().next()).ok_or(e)?,
+        }
+    };
+    let url = o.deployment_url.as_deref().or(o.preview_url.as_deref());
+    let status = NewStatus {
+        state: if o.ok { "success" } else { "failure" },
+        environment_url: url.filter(|u| u.starts_with("https://") || u.starts_with("http://")),
+        log_url: t.run_url.as_deref(),
+        description: if o.ok { "Deployed by workers-ci" } else { "Failed (workers-ci)" },
+    };
+    t.client.create_status(deployment.id, &status).await?;
+    Ok(())
+}
+
+/// One outcome per Worker whose build ended, from the `builds` output `build`/`wait` write
+/// (one Worker or many); the log tail goes with a lone failed build.
+pub fn from_builds(ctx: &Ctx) -> Vec<Outcome> {
+    let report = ctx.report.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let builds: Vec<serde_json::Value> =
+        report.outputs.get("builds").and_then(|b| serde_json::from_str(b).ok()).unwrap_or_default();
+    let commit = report.outputs.get("commit").filter(|c| !c.is_empty()).map(str::to_owned);
+    let lone = builds.len() == 1;
+    builds
+        .iter()
+        .filter_map(|b| {
+            let outcome = b["outcome"].as_str().filter(|o| !o.is_empty())?;
+            let ok = matches!(outcome, "success" | "skipped");
+            let headline = match outcome {
+                "success" => "build succeeded".to_owned(),
+                "skipped" => "build skipped".to_owned(),
+                other => format!("build failed (outcome `{other}`)"),
+            };
+            Some(Outcome {
+                worker: b["worker"].as_str()?.to_owned(),
+                ok,
+                headline,
+                preview_url: b["preview_url"].as_str().map(str::to_owned),
+                deployment_url: None,
+                commit: commit.clone(),
+                production: false,
+                log_tail: if lone && !ok { report.log_tail.clone() } else { Vec::new() },
+            })
+        })
+        .collect()
+}
+
+/// After `build`/`wait`: reports what ended, keeps the Cloudflare result first. A run that was
+/// stopped (cancelled, timed out) reports nothing: it has seconds left, not a result.
+pub async fn after_builds(ctx: &Ctx, result: Result<()>) -> Result<()> {
+    if ctx.github.is_none() || matches!(result, Err(Error::Stopped { .. })) {
+        return result;
+    }
+    let outcomes = from_builds(ctx);
+    // Boxed: the flows' futures are large enough already.
+    let gh = Box::pin(publish(ctx, &outcomes)).await;
+    combine(ctx, result, gh)
+}
+
+/// After `version`: the uploaded version (and its deployment), or the failure.
+pub async fn after_version(ctx: &Ctx, worker: &str, deploy: Option<f64>, result: Result<()>) -> Result<()> {
+    if ctx.github.is_none() || matches!(result, Err(Error::Stopped { .. } | Error::Input(_))) {
+        return result;
+    }
+    let get = |k: &str| {
+        let r = ctx.report.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        r.outputs.get(k).filter(|v| !v.is_empty()).map(str::to_owned)
+    };
+    let headline = match (&result, deploy) {
+        (Err(_), _) => "version upload failed".to_owned(),
+        (Ok(()), None) => "version uploaded".to_owned(),
+        (Ok(()), Some(p)) if p >= 100.0 => "version uploaded and deployed".to_owned(),
+        (Ok(()), Some(p)) => format!("version uploaded and deployed to {p} % of traffic"),
+    };
+    let deployed = result.is_ok() && deploy.is_some();
+    let outcome = Outcome {
+        worker: worker.to_owned(),
+        ok: result.is_ok(),
+        headline,
+        preview_url: get("version_url"),
+        deployment_url: if deployed { get("workers_dev_url") } else { None },
+        commit: None,
+        production: result.is_ok() && deploy.is_some_and(|p| p >= 100.0),
+        log_tail: Vec::new(),
+    };
+    let gh = Box::pin(publish(ctx, std::slice::from_ref(&outcome))).await;
+    combine(ctx, result, gh)
+}
