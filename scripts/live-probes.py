@@ -180,10 +180,10 @@ def main():
 
 
 def previews(wid):
-    """Worker Previews (additions §B; docs/api-assumptions.md rows 33-42)."""
+    """Worker Previews (additions §B; docs/api-assumptions.md rows 36-45)."""
     base = f"/workers/workers/{wid}/previews"
     name = "probe/Feature__X.1"
-    # Only `name` in the create body (rows 33, 34: slug rule, §G-10).
+    # Only `name` in the create body (rows 36, 37: slug rule, §G-10).
     s, env, _ = call("POST", base, {"name": name})
     p = (env or {}).get("result") or {}
     report(s == 200 and bool(p.get("id")), "preview-create-name-only", f"HTTP {s} {codes(env)}")
@@ -196,7 +196,7 @@ def previews(wid):
     report(s2 == 409, "preview-slug-collision-409", f"HTTP {s2} {codes(env2)} slug={((env2 or {}).get('result') or {}).get('slug')!r}")
     if s2 == 200:
         call("DELETE", f"{base}/{env2['result']['id']}")
-    # Addressing by id, slug and URL-encoded name (§B.2); a missing one is 10025 (row 35).
+    # Addressing by id, slug and URL-encoded name (§B.2); a missing one is 10025 (row 38).
     got = [call("GET", f"{base}/{k}")[0] for k in (p["id"], p["slug"], urllib.parse.quote(name, safe=""))]
     report(got == [200, 200, 200], "preview-addressing", f"id/slug/name: {got}")
     s, env, _ = call("GET", f"{base}/no-such-preview-probe")
@@ -205,8 +205,8 @@ def previews(wid):
     report(s == 404 and 10222 in codes(env), "preview-no-deployment-10222", f"HTTP {s} {codes(env)}")
     s, env, _ = call("POST", base, {"name": "-bad-"})
     report(400 <= s < 500, "preview-invalid-name-refused", f"HTTP {s} {codes(env)}")
-    # Deployments: `env` form, inherit from the Preview's latest deployment (row 37), the
-    # short id in URLs (row 36, §G-11).
+    # Deployments: `env` form, inherit from the Preview's latest deployment (row 40), the
+    # short id in URLs (row 39, §G-11).
     dep = {"main_module": "index.js", "compatibility_date": "2026-11-01",
            "modules": [module("export default { fetch() { return new Response('preview probe') } }\n")]}
     s, env, _ = call("POST", f"{base}/{p['id']}/deployments", dict(dep, env={"S": {"type": "secret_text", "text": "probe"}}))

@@ -131,7 +131,7 @@ pub async fn run(command: Command, inputs: Inputs, console: &Arc<Console>, pace:
         Flow::Env(a) => flows::interruptible(&ctx, flows::setup::env(&ctx, a)).await,
         Flow::PurgeCache(a) => flows::interruptible(&ctx, flows::setup::purge_cache(&ctx, a)).await,
         Flow::Redeploy(a) => flows::redeploy::run(&ctx, a).await,
-        Flow::Preview(a) => flows::interruptible(&ctx, flows::preview::run(&ctx, *a)).await,
+        Flow::Preview(a) => Box::pin(flows::interruptible(&ctx, flows::preview::run(&ctx, *a))).await,
     };
     ctx.console.debug(&usage(&ctx, started));
     let mut report = ctx.report.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);

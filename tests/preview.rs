@@ -198,3 +198,47 @@ fn a_missing_worker_is_created_only_when_asked() {
     assert_eq!(sim.previews("new-worker").len(), 1);
     assert!(run.output("preview_url").is_some(), "created with preview URLs on, as wrangler does");
 }
+
+/// The wrangler configuration feeds `preview` as it feeds `version`; Durable Object migrations
+/// start from the Preview's own latest deployment (additions §B.10), not the Worker's tag.
+#[test]
+fn a_wrangler_configuration_and_its_migrations_reach_the_preview() {
+    let sim = sim();
+    let config = r#"{
+  // the Worker and its Durable Object
+  "name": "my-worker",
+  "main": "dist/index.js",
+  "compatibility_date": "2026-11-01",
+  "durable_objects": { "bindings": [{ "name": "ROOM", "class_name": "Room" }] },
+  "migrations": [{ "tag": "v1", "new_sqlite_classes": ["Room"] }]
+}"#;
+    let inv = || {
+        let inv = Invocation::new(&sim)
+            .without("branch")
+            .without("worker")
+            .input("command", "preview")
+            .env("GITHUB_HEAD_REF", "feature/do");
+        let root = inv.dir.path();
+        std::fs::create_dir_all(root.join("dist")).unwrap();
+        std::fs::write(root.join("dist/index.js"), "export class Room {}\nexport default {}\n").unwrap();
+        std::fs::write(root.join("wrangler.jsonc"), config).unwrap();
+        inv
+    };
+    inv().run().assert_code(0);
+    let second = inv().run();
+    second.assert_code(0);
+    let p = &previews(&sim)[0];
+    let [first, last] = deployments(p).as_slice() else { panic!("two deployments: {p}") };
+    assert_eq!(first["migration_tag"], "v1");
+    assert_eq!(last["migration_tag"], "v1", "nothing pending the second time");
+    assert!(last["bindings"].as_array().unwrap().iter().any(|b| b["name"] == "ROOM" && b["class_name"] == "Room"));
+    let sent: Vec<Value> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/deployments"))
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect();
+    assert_eq!(sent[0]["migrations"]["new_tag"], "v1");
+    assert!(sent[1].get("migrations").is_none(), "{}", sent[1]);
+    assert!(sim.versions("my-worker").is_empty(), "a Preview deployment is not a version");
+}

@@ -151,6 +151,13 @@ pub struct PreviewDeploymentMeta<'a> {
     pub annotations: serde_json::Map<String, Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assets: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub placement: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limits: Option<&'a super::workers::Limits>,
+    /// Computed against the Preview's own latest deployment's `migration_tag` (§B.10).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub migrations: Option<&'a super::workers::Migrations>,
 }
 
 /// Bindings from the array form (`[{name, type, …}]`) to the `env` form; a later entry of

@@ -20,3 +20,36 @@ impl Client {
         Ok(self.get::<Vec<Script>, _>(&path(&["workers", "scripts"]), &()).await?.result)
     }
 }
+
+/// `GET /workers/services/{name}`, only as far as the applied migration tag: the one place the
+/// API shows it (additions §C.2, where wrangler reads it).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Service {
+    default_environment: Option<ServiceEnvironment>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ServiceEnvironment {
+    script: Option<ServiceScript>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ServiceScript {
+    migration_tag: Option<String>,
+}
+
+impl Client {
+    /// The tag of the last Durable Object migration applied to the Worker; `None` when none
+    /// was, or the Worker does not exist (404, or 10007/10090/10092, which wrangler takes for
+    /// "new Worker", additions §C.2).
+    pub async fn get_migration_tag(&self, script: &WorkerName) -> Result<Option<String>, ApiError> {
+        match self.get::<Service, _>(&path(&["workers", "services", script.as_str()]), &()).await {
+            Ok(p) => Ok(p.result.default_environment.and_then(|e| e.script).and_then(|s| s.migration_tag)),
+            Err(e) if e.is_not_found() || e.has_code(10007) || e.has_code(10090) || e.has_code(10092) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}

@@ -192,6 +192,34 @@ pub struct VersionMeta<'a> {
     pub bindings: &'a [Value],
     #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
     pub annotations: serde_json::Map<String, Value>,
+    /// One of the `placement` shapes of additions §C.3, as the configuration chose it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub placement: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limits: Option<&'a Limits>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub migrations: Option<&'a Migrations>,
+}
+
+/// A version's limits (additions §C.4): versioned, unlike the Worker's settings.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Limits {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subrequests: Option<u64>,
+}
+
+/// Durable Object migrations in the multi-step form wrangler always sends (additions §C.2):
+/// `old_tag` must match the Worker's applied tag, `new_tag` becomes it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Migrations {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old_tag: Option<String>,
+    pub new_tag: String,
+    /// Each step as the configuration wrote it, less its `tag` (`new_classes`,
+    /// `new_sqlite_classes`, `deleted_classes`, `renamed_classes`, `transferred_classes`).
+    pub steps: Vec<Value>,
 }
 
 /// A module to upload, read from disk while the body is encoded.
@@ -279,6 +307,9 @@ mod tests {
             compatibility_flags: &flags,
             bindings: &bindings,
             annotations,
+            placement: None,
+            limits: None,
+            migrations: None,
         };
         let modules = [
             ModuleSource { name: "a.wasm", content_type: "application/wasm", path: &p1, size: bytes.len() as u64 },
@@ -307,6 +338,9 @@ mod tests {
             compatibility_flags: &[],
             bindings: &[],
             annotations: serde_json::Map::new(),
+            placement: None,
+            limits: None,
+            migrations: None,
         };
         let modules = [ModuleSource { name: "gone.js", content_type: "text/javascript", path: &missing, size: 1 }];
         let err = version_body(&meta, &modules).unwrap_err();

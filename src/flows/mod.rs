@@ -9,6 +9,7 @@ pub mod follow;
 pub mod github;
 pub mod logs;
 pub mod many;
+pub mod migrations;
 pub mod pages;
 pub mod plan;
 pub mod preview;

@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use crate::cloudflare::previews::{Preview, PreviewDeployment, PreviewDeploymentMeta, env_form};
-use crate::cloudflare::workers::{ModuleSource, VersionBodyError, Worker, version_body};
+use crate::cloudflare::workers::{Migrations, ModuleSource, VersionBodyError, Worker, version_body};
 use crate::cloudflare::{ApiError, Client, PreviewDeploymentId, PreviewId, WorkerId, WorkerName, WorkerRef};
 use crate::error::{Error, Result};
 use crate::inputs::args::{PreviewAction, PreviewArgs};
@@ -85,10 +85,19 @@ pub async fn deploy(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewResult> {
         ));
     }
     describe_name(ctx, args);
+    if let Some((file, environment)) = &v.config_file {
+        let env = environment.as_ref().map_or_else(String::new, |e| format!(", environment `{e}`"));
+        ctx.console.info(&format!("Using the wrangler configuration {file}{env}."));
+        for w in &v.config_warnings {
+            ctx.console.warning(&format!("{file}: {w}"));
+        }
+    }
     if !v.bindings.unchecked_kinds.is_empty() {
         ctx.console.info(&format!("Binding kinds passed through unchecked: {}", v.bindings.unchecked_kinds.join(", ")));
     }
-    let worker = super::version::ensure_worker(ctx, v).await?;
+    let lookup = |e: ApiError| api_failure(e, "look up the Worker", Area::Workers);
+    let existing = ctx.client.get_worker(WorkerRef::Name(&v.worker)).await.map_err(lookup)?;
+    let worker = super::version::ensure_worker(ctx, v, existing).await?;
     ctx.output("worker_id", worker.id.as_str());
     let name = args.name.name.as_str();
     let (preview, created) = ensure_preview(ctx, &worker, name).await?;
@@ -120,7 +129,21 @@ pub async fn deploy(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewResult> {
         crate::ci::plural(v.modules.len(), "module", "modules"),
         v.main_module
     ));
-    let deployment = upload(ctx, &worker, &preview, args, &plan.send).await?;
+    // A Preview has Durable Object namespaces of its own, so its migrations start from its
+    // latest deployment's tag, not the Worker's (§B.10); a deployment applies them at once.
+    let (migrations, warning) =
+        super::migrations::pending(&v.migrations, latest.as_ref().and_then(|d| d.migration_tag.as_deref()));
+    if let Some(w) = warning {
+        ctx.console.warning(&w);
+    }
+    if let Some(m) = &migrations {
+        ctx.console.info(&format!(
+            "Durable Object migrations of this Preview: sending {} step(s) up to `{}`.",
+            m.steps.len(),
+            m.new_tag
+        ));
+    }
+    let deployment = upload(ctx, &worker, &preview, args, &plan.send, migrations.as_ref()).await?;
     for e in plan.entries.iter().filter(|e| e.change == plan::Change::Kept) {
         if !deployment.bindings.as_ref().is_none_or(|got| got.iter().any(|b| b["name"] == e.name.as_str())) {
             ctx.console.warning(&format!(
@@ -190,6 +213,7 @@ async fn upload(
     preview: &Preview,
     args: &PreviewArgs,
     bindings: &[Value],
+    migrations: Option<&Migrations>,
 ) -> Result<PreviewDeployment> {
     let v = &args.version;
     let mut annotations = serde_json::Map::new();
@@ -212,6 +236,9 @@ async fn upload(
         env: env_form(bindings),
         annotations: annotations.clone(),
         assets: None,
+        placement: v.placement.as_ref(),
+        limits: v.limits.as_ref(),
+        migrations,
     };
     let sources: Vec<ModuleSource> = v
         .modules

@@ -6,16 +6,16 @@ use std::collections::HashSet;
 
 use crate::cloudflare::deployments::{Deployment, DeploymentVersion};
 use crate::cloudflare::workers::{
-    ModuleSource, SubdomainFlags, Version, VersionBodyError, VersionMeta, Worker, version_body,
+    Migrations, ModuleSource, SubdomainFlags, Version, VersionBodyError, VersionMeta, Worker, version_body,
 };
 use crate::cloudflare::{ApiError, Client, VersionId, WorkerId, WorkerRef};
 use crate::error::{Error, Result};
 use crate::inputs::args::VersionArgs;
-use crate::inputs::{Command, Key, hint};
+use crate::inputs::{Command, InputError, Key, hint};
 
 use super::create::create_once;
 use super::{Area, Ctx, api_failure};
-use super::{deploy, plan};
+use super::{deploy, migrations, plan};
 
 pub async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {
     let (worker, deploy) = (args.worker.as_str().to_owned(), args.deploy);
@@ -25,6 +25,13 @@ pub async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {
 
 async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
     let started = std::time::Instant::now();
+    if let Some((file, environment)) = &args.config_file {
+        let env = environment.as_ref().map_or_else(String::new, |e| format!(", environment `{e}`"));
+        ctx.console.info(&format!("Using the wrangler configuration {file}{env}."));
+        for w in &args.config_warnings {
+            ctx.console.warning(&format!("{file}: {w}"));
+        }
+    }
     for f in &args.skipped {
         ctx.console.info(&format!("Skipped {f}: matches {}, not a module.", hint::input(Key::Exclude)));
     }
@@ -32,7 +39,10 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
         ctx.console
             .info(&format!("Binding kinds passed through unchecked: {}", args.bindings.unchecked_kinds.join(", ")));
     }
-    let worker = ensure_worker(ctx, &args).await?;
+    let lookup = |e: ApiError| api_failure(e, "look up the Worker", Area::Workers);
+    let existing = ctx.client.get_worker(WorkerRef::Name(&args.worker)).await.map_err(lookup)?;
+    let migrations = pending_migrations(ctx, &args, existing.as_ref()).await?;
+    let worker = ensure_worker(ctx, &args, existing).await?;
     ctx.output("worker_id", worker.id.as_str());
     // Deploying: the live deployment is read before uploading. A gradual rollout needs a
     // version at 100 % to split with, and a refusal must leave nothing half-done behind; the
@@ -78,7 +88,9 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
     let previous = latest.as_ref().and_then(|v| v.bindings.clone()).unwrap_or_default();
     let plan = plan::bindings(&args.bindings.list, &previous, args.keep);
     plan::report(ctx, &plan, latest.as_ref().and_then(|v| v.number));
-    let version = upload(ctx, &worker, &args, &plan.send).await?;
+    // Migrations apply only with a version deployed by its own upload (additions §C.2).
+    let deploy_on_upload = migrations.is_some();
+    let version = upload(ctx, &worker, &args, &plan.send, migrations.as_ref()).await?;
     plan::verify(ctx, &plan, &version);
     ctx.output("version_id", version.id.as_str());
     if let Some(n) = version.number {
@@ -104,7 +116,16 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
         }
         plan::summarise(s, &plan);
     });
-    if let Some(p) = args.deploy {
+    if deploy_on_upload {
+        let deployments = deploy::list(ctx, &worker.name).await?;
+        let ours = deployments.iter().find(|d| d.versions.iter().any(|v| v.version_id == version.id));
+        if let Some(d) = ours {
+            ctx.output("deployment_id", d.id.as_str());
+            ctx.console
+                .info(&format!("Deployment {} is live: the new version at 100 %, with its migrations applied.", d.id));
+            ctx.summary(|s| s.row("Deployment", d.id.as_str()));
+        }
+    } else if let Some(p) = args.deploy {
         let mut split = vec![DeploymentVersion { version_id: version.id.clone(), percentage: p }];
         if let Some(old) = split_with {
             split.push(DeploymentVersion { version_id: old, percentage: 100.0 - p });
@@ -116,10 +137,63 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
     Ok(())
 }
 
-/// The Worker `args` names, created when `create_worker` allows (shared with `preview`).
-pub(crate) async fn ensure_worker(ctx: &Ctx, args: &VersionArgs) -> Result<Worker> {
+/// The configuration's migrations the Worker has not applied, in the form to send. Checked
+/// before any write: Cloudflare applies migrations only with a version deployed at once, at
+/// 100 % (additions §C.2: 100123 otherwise), so without that `deploy` nothing is uploaded.
+async fn pending_migrations(ctx: &Ctx, args: &VersionArgs, existing: Option<&Worker>) -> Result<Option<Migrations>> {
+    if args.migrations.is_empty() {
+        return Ok(None);
+    }
+    let applied = match existing {
+        Some(w) => ctx
+            .client
+            .get_migration_tag(&w.name)
+            .await
+            .map_err(|e| api_failure(e, "read the Worker's applied Durable Object migration", Area::Workers))?,
+        None => None,
+    };
+    let (pending, warning) = migrations::pending(&args.migrations, applied.as_deref());
+    if let Some(w) = warning {
+        ctx.console.warning(&w);
+    }
+    let Some(m) = pending else {
+        ctx.console.info("Durable Object migrations: all applied, none sent.");
+        return Ok(None);
+    };
+    let from = m.old_tag.as_ref().map_or_else(|| "none applied".to_owned(), |t| format!("`{t}` applied"));
+    let problem = match args.deploy {
+        Some(p) if p >= 100.0 => None,
+        Some(_) => Some(
+            "a gradual rollout cannot apply them: Cloudflare applies migrations only with a version deployed at 100 % by its own upload",
+        ),
+        None => Some(
+            "Cloudflare applies migrations only with a version deployed by its own upload, so this upload would be refused",
+        ),
+    };
+    if let Some(why) = problem {
+        return Err(Error::Input(InputError::new(
+            Key::Deploy,
+            format!(
+                "the configuration has {} Durable Object migration step(s) this Worker has not applied ({from}, up to `{}`); {why}. Set {} to upload and deploy at once",
+                m.steps.len(),
+                m.new_tag,
+                hint::set(Key::Deploy, "true")
+            ),
+        )));
+    }
+    ctx.console.info(&format!(
+        "Durable Object migrations: {from}; sending {} step(s) up to `{}`, deployed with the upload.",
+        m.steps.len(),
+        m.new_tag
+    ));
+    Ok(Some(m))
+}
+
+/// The Worker `args` names (`existing`, as looked up), created when `create_worker` allows;
+/// shared with `preview`.
+pub(crate) async fn ensure_worker(ctx: &Ctx, args: &VersionArgs, existing: Option<Worker>) -> Result<Worker> {
     let lookup = |e: ApiError| api_failure(e, "look up the Worker", Area::Workers);
-    if let Some(mut w) = ctx.client.get_worker(WorkerRef::Name(&args.worker)).await.map_err(lookup)? {
+    if let Some(mut w) = existing {
         sync_subdomain(ctx, &mut w, args).await?;
         return Ok(w);
     }
@@ -214,7 +288,13 @@ fn live_version(deployments: &[Deployment]) -> Result<VersionId> {
 /// The body is encoded once, before anything is sent: a module that cannot be read (deleted
 /// since the scan, say) is this machine's fault, reported as such and never retried as if
 /// Cloudflare had failed. A second attempt, rare, reuses the same buffer.
-async fn upload(ctx: &Ctx, worker: &Worker, args: &VersionArgs, bindings: &[serde_json::Value]) -> Result<Version> {
+async fn upload(
+    ctx: &Ctx,
+    worker: &Worker,
+    args: &VersionArgs,
+    bindings: &[serde_json::Value],
+    migrations: Option<&Migrations>,
+) -> Result<Version> {
     let mut annotations = serde_json::Map::new();
     if let Some(m) = &args.message {
         annotations.insert("workers/message".into(), m.clone().into());
@@ -228,6 +308,9 @@ async fn upload(ctx: &Ctx, worker: &Worker, args: &VersionArgs, bindings: &[serd
         compatibility_flags: &args.compatibility_flags,
         bindings,
         annotations,
+        placement: args.placement.as_ref(),
+        limits: args.limits.as_ref(),
+        migrations,
     };
     let sources: Vec<ModuleSource> = args
         .modules
@@ -248,7 +331,7 @@ async fn upload(ctx: &Ctx, worker: &Worker, args: &VersionArgs, bindings: &[serd
         encode @ VersionBodyError::Encode(_) => Error::internal("could not encode the version upload", encode),
     })?);
     let send = || async {
-        let result = ctx.client.create_version(&worker.id, body.clone(), false).await;
+        let result = ctx.client.create_version(&worker.id, body.clone(), migrations.is_some()).await;
         if let Err(ApiError::Api { status: 400..=428 | 430..=499, errors, .. }) = &result {
             // Validation errors (10021) carry the script's own error text: shown, inert.
             let texts: Vec<&str> = errors.iter().filter_map(|e| e.message.as_deref()).collect();

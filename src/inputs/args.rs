@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use super::bindings::{self, Bindings, Keep};
 use super::builds_config::{self, BuildsConfig, ConnectionSpec};
 use super::bundle::{self, ModuleFile};
-use super::{Command, InputError, Inputs, Key, hint, rules};
+use super::{Command, InputError, Inputs, Key, hint, rules, wrangler};
 use crate::ci::outputs::FileFormat;
 use crate::cloudflare::builds_config::ConnectionRequest;
 use crate::cloudflare::deployments::DeploymentVersion;
@@ -151,6 +151,75 @@ fn worker_name(i: &Inputs) -> Result<WorkerName, InputError> {
             "is not a Worker name or id (lowercase letters, digits, `-` and `_`, at most 63 characters)",
         )
     })
+}
+
+/// The wrangler configuration `version` reads: `config`, else the first of wrangler's names in
+/// the working directory — then only when `dir` is not given or the file sets `main`, so a
+/// workflow that names its build output keeps working beside a configuration it never used.
+/// Returns it with the warnings about how it was found.
+fn wrangler_config(i: &Inputs) -> Result<(Option<wrangler::Config>, Vec<String>), InputError> {
+    let environment = i.get(Key::Environment);
+    let mut warnings = Vec::new();
+    let (path, found) = match i.path(Key::Config) {
+        Some(p) => (p, false),
+        None => match wrangler::discover(Path::new("")) {
+            Some((first, others)) => {
+                if !others.is_empty() {
+                    let names: Vec<String> = others.iter().map(|p| p.display().to_string()).collect();
+                    warnings.push(format!(
+                        "several wrangler configurations here: using {} (wrangler's order: wrangler.json, wrangler.jsonc, wrangler.toml), not {}",
+                        first.display(),
+                        names.join(", ")
+                    ));
+                }
+                (first, true)
+            }
+            None if environment.is_some() => {
+                return Err(InputError::new(
+                    Key::Environment,
+                    format!(
+                        "selects an environment of a wrangler configuration, but there is none in the working directory; set {}",
+                        hint::input(Key::Config)
+                    ),
+                ));
+            }
+            None => return Ok((None, warnings)),
+        },
+    };
+    let config = wrangler::load(&path, environment)?;
+    if found && i.get(Key::Dir).is_some() && config.mapped.main.is_none() {
+        return Ok((None, Vec::new()));
+    }
+    Ok((Some(config), warnings))
+}
+
+fn config_name(c: Option<&wrangler::Config>) -> String {
+    c.map_or_else(String::new, |c| c.file.clone())
+}
+
+/// `main` must be what a bundler wrote: workers-ci uploads files as they are.
+fn checked_main(c: &wrangler::Config, m: &wrangler::map::Main, dir_given: bool) -> Result<PathBuf, InputError> {
+    let ext = m.path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let build = "workers-ci uploads bundler output as it is, it does not compile or bundle: build first (for example `npx wrangler deploy --dry-run --outdir dist`, or your bundler), then point `main` at the built file (e.g. `dist/index.js`) or set the `dir` input to the output folder";
+    if matches!(ext.as_str(), "ts" | "tsx" | "jsx" | "mts" | "cts") {
+        if dir_given {
+            // The output folder is given: `main` (a source) only misleads; it is not used.
+            return Ok(m.path.clone());
+        }
+        return Err(c.error(&wrangler::problem(
+            m.line,
+            &m.key,
+            format!("names a source file (.{ext}), not a bundled module; {build}"),
+        )));
+    }
+    if !m.path.is_file() && !dir_given {
+        return Err(c.error(&wrangler::problem(
+            m.line,
+            &m.key,
+            format!("names `{}`, which does not exist; {build}", m.path.display()),
+        )));
+    }
+    Ok(m.path.clone())
 }
 
 fn branch(i: &Inputs) -> Result<Option<String>, InputError> {
@@ -623,6 +692,17 @@ pub struct VersionArgs {
     /// Static assets to upload with the version: from input `assets` or the wrangler
     /// configuration's `assets` block.
     pub assets: Option<AssetsSpec>,
+    /// Versioned settings from the wrangler configuration (additions §C.3, §C.4).
+    pub placement: Option<serde_json::Value>,
+    pub limits: Option<crate::cloudflare::workers::Limits>,
+    /// The configuration's `migrations[]`, in order; which of them to send is decided against
+    /// the Worker's applied tag.
+    pub migrations: Vec<wrangler::Migration>,
+    /// The wrangler configuration used (as given or found), and its environment.
+    pub config_file: Option<(String, Option<String>)>,
+    /// Keys of the configuration that were not applied, each said as a warning before any
+    /// request.
+    pub config_warnings: Vec<String>,
 }
 
 /// A Worker's static assets as configured: where they are and how Cloudflare serves them.
@@ -641,20 +721,40 @@ pub struct AssetsSpec {
 
 impl VersionArgs {
     pub fn from_inputs(i: &Inputs) -> Result<VersionArgs, InputError> {
-        let worker = worker_name(i)?;
-        let date =
-            i.require(Key::CompatibilityDate, "set it to the date your Worker was written against, e.g. 2026-11-01")?;
-        if !rules::date(date) {
+        let (config, mut config_warnings) = wrangler_config(i)?;
+        let file = config.as_ref().map(|c| &c.mapped);
+        let worker = match (i.get(Key::Worker), file.and_then(|f| f.name.as_ref())) {
+            (None, Some((name, line, key))) => WorkerName::parse(name).map_err(|_| {
+                InputError::new(
+                    Key::Config,
+                    format!("{}:{line}: {key}: is not a Worker name", config_name(config.as_ref())),
+                )
+            })?,
+            _ => worker_name(i)?,
+        };
+        let date = match (i.get(Key::CompatibilityDate), file.and_then(|f| f.compatibility_date.as_ref())) {
+            (None, Some((d, _, _))) => d.clone(),
+            _ => i
+                .require(
+                    Key::CompatibilityDate,
+                    "set it (or `compatibility_date` in the wrangler configuration) to the date your Worker was written against, e.g. 2026-11-01",
+                )?
+                .to_owned(),
+        };
+        if !rules::date(&date) {
             return Err(InputError::new(Key::CompatibilityDate, "must be a date that exists, written YYYY-MM-DD"));
         }
-        let flags: Vec<String> = i
-            .get(Key::CompatibilityFlags)
-            .unwrap_or("")
-            .split([',', '\n'])
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect();
+        let flags: Vec<String> =
+            match (i.get(Key::CompatibilityFlags), file.and_then(|f| f.compatibility_flags.as_ref())) {
+                (None, Some(f)) => f.clone(),
+                (given, _) => given
+                    .unwrap_or("")
+                    .split([',', '\n'])
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            };
         if flags.iter().any(|f| !f.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')) {
             return Err(InputError::new(
                 Key::CompatibilityFlags,
@@ -662,7 +762,15 @@ impl VersionArgs {
             ));
         }
         let allow_unknown = i.bool(Key::AllowUnknownBindings, false)?;
-        let bindings = bindings::parse(i.get(Key::Bindings), i.get(Key::Vars), i.get(Key::Secrets), allow_unknown)?;
+        let mut bindings = bindings::parse(i.get(Key::Bindings), i.get(Key::Vars), i.get(Key::Secrets), allow_unknown)?;
+        if let Some(f) = file {
+            // The inputs win by binding name: the file's binding of that name is not sent.
+            let given: Vec<String> = bindings.described().into_iter().map(|(n, _)| n).collect();
+            let mut merged: Vec<serde_json::Value> =
+                f.bindings.iter().filter(|b| !given.iter().any(|n| b["name"] == n.as_str())).cloned().collect();
+            merged.append(&mut bindings.list);
+            bindings.list = merged;
+        }
         let keep = match i.get(Key::KeepBindings) {
             None => Keep::Auto,
             Some(v) => Keep::parse(v)
@@ -673,7 +781,10 @@ impl VersionArgs {
                 .map(|v| rules::boolean(v).ok_or_else(|| InputError::new(k, "must be `true` or `false`")))
                 .transpose()
         };
-        let (workers_dev, preview_urls) = (optional_bool(Key::WorkersDev)?, optional_bool(Key::PreviewUrls)?);
+        let (workers_dev, preview_urls) = (
+            optional_bool(Key::WorkersDev)?.or(file.and_then(|f| f.workers_dev)),
+            optional_bool(Key::PreviewUrls)?.or(file.and_then(|f| f.preview_urls)),
+        );
         let tag = match i.get(Key::Tag) {
             Some(t) if t.len() > 100 => {
                 return Err(InputError::new(
@@ -693,16 +804,50 @@ impl VersionArgs {
                 })?),
             },
         };
-        let dir = i.path(Key::Dir).unwrap_or_else(|| PathBuf::from("dist"));
+        let main = match (&config, file.and_then(|f| f.main.as_ref())) {
+            (Some(c), Some(m)) => Some(checked_main(c, m, i.get(Key::Dir).is_some())?),
+            _ => None,
+        };
+        let (dir, main_from_file) = match (i.path(Key::Dir), &main) {
+            (Some(d), Some(m)) => {
+                // `main` inside the given `dir` names the main module there; elsewhere it does
+                // not apply.
+                let rel = m.canonicalize().ok().zip(d.canonicalize().ok()).and_then(|(m, d)| {
+                    let r = m.strip_prefix(d).ok()?;
+                    Some(r.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"))
+                });
+                if rel.is_none() {
+                    config_warnings.push(format!(
+                        "main: `{}` is not inside the `dir` input's directory; the main module is found in `dir` instead",
+                        m.display()
+                    ));
+                }
+                (d, rel)
+            }
+            (Some(d), None) => (d, None),
+            (None, Some(m)) => (
+                m.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf(),
+                m.file_name().map(|n| n.to_string_lossy().into_owned()),
+            ),
+            (None, None) => (PathBuf::from("dist"), None),
+        };
         let exclude = bundle::exclude_set(i.get(Key::Exclude))?;
         let bundle::Scan { modules, skipped } = bundle::scan(&dir, &exclude)?;
-        let main_module = bundle::main_module(&modules, i.get(Key::MainModule))?;
+        let main_module = bundle::main_module(&modules, i.get(Key::MainModule).or(main_from_file.as_deref()))?;
+        let config_file = config.as_ref().map(|c| (c.file.clone(), i.get(Key::Environment).map(str::to_owned)));
+        let (placement, limits, migrations, assets) = match config {
+            Some(c) => {
+                config_warnings.extend(c.mapped.warnings);
+                (c.mapped.placement, c.mapped.limits, c.mapped.migrations, c.mapped.assets)
+            }
+            None => (None, None, Vec::new(), None),
+        };
         Ok(VersionArgs {
             worker,
             dir,
             modules,
             main_module,
-            compatibility_date: date.to_owned(),
+            compatibility_date: date,
             compatibility_flags: flags,
             bindings,
             keep,
@@ -713,7 +858,12 @@ impl VersionArgs {
             workers_dev,
             preview_urls,
             deploy,
-            assets: None,
+            assets,
+            placement,
+            limits,
+            migrations,
+            config_file,
+            config_warnings,
         })
     }
 
@@ -736,6 +886,11 @@ impl VersionArgs {
             preview_urls: None,
             deploy: None,
             assets: None,
+            placement: None,
+            limits: None,
+            migrations: Vec::new(),
+            config_file: None,
+            config_warnings: Vec::new(),
         })
     }
 

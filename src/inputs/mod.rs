@@ -22,6 +22,7 @@ pub mod bundle;
 pub mod help;
 pub mod hint;
 pub mod rules;
+pub mod wrangler;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -147,7 +148,7 @@ inputs! {
     ApiUrl => InputSpec { name: "api_url", kind: Kind::Value, commands: ALL, default: "https://api.cloudflare.com/client/v4", fallback: &["CLOUDFLARE_API_BASE_URL"], secret: false,
         help: "API base URL. Plain http is accepted only for loopback (the simulator)." },
     Worker => InputSpec { name: "worker", kind: Kind::Value, commands: WITH_WORKER, default: "", fallback: &[], secret: false,
-        help: "Worker name (required). `build`/`wait` also take its 32-hex tag, `version`/`deploy` its id. `build`/`wait` take a list (comma- or newline-separated) and follow every build in one step; `wait` also takes `*`: every Worker of the account whose build of the commit appears within `appear_timeout`." },
+        help: "Worker name (required). `build`/`wait` also take its 32-hex tag, `version`/`deploy` its id. `build`/`wait` take a list (comma- or newline-separated) and follow every build in one step; `wait` also takes `*`: every Worker of the account whose build of the commit appears within `appear_timeout`. `version` with a wrangler configuration: its `name` when not given." },
     Branch => InputSpec { name: "branch", kind: Kind::Value, commands: &[Build, Wait, PurgeCache], default: "$GITHUB_HEAD_REF, else $GITHUB_REF_NAME", fallback: &[], secret: false,
         help: "Branch to build; picks the trigger (`purge-cache`: the trigger whose cache is purged, unless `trigger` is given)." },
     Commit => InputSpec { name: "commit", kind: Kind::Value, commands: &[Build, Wait, Preview], default: "PR head sha on pull_request events, else $GITHUB_SHA", fallback: &[], secret: false,
@@ -172,14 +173,18 @@ inputs! {
         help: "`fail` or `pass` when no build for the commit appears within `appear_timeout`." },
     AppearTimeout => InputSpec { name: "appear_timeout", kind: Kind::Value, commands: &[Wait], default: "2m", fallback: &[], secret: false,
         help: "How long a build for the commit may take to appear (the Git integration records one within seconds of a push; a slow webhook takes longer). Then `if_no_build` applies." },
-    Dir => InputSpec { name: "dir", kind: Kind::Value, commands: VERSION_LIKE, default: "dist", fallback: &[], secret: false,
+    Config => InputSpec { name: "config", kind: Kind::Value, commands: VERSION_LIKE, default: "wrangler.json, wrangler.jsonc or wrangler.toml in the working directory", fallback: &[], secret: false,
+        help: "The wrangler configuration to upload from (name, main, compatibility, bindings, migrations, assets, placement, limits). Found only in the working directory (not its parents), and used by default only when `dir` is not given or the file sets `main`. Inputs given explicitly win over the file." },
+    Environment => InputSpec { name: "environment", kind: Kind::Value, commands: VERSION_LIKE, default: "", fallback: &[], secret: false,
+        help: "The configuration's `env.<name>` to use, with wrangler's rules: some keys inherited from the top level, bindings not; the Worker is `<name>-<environment>` unless the environment names it." },
+    Dir => InputSpec { name: "dir", kind: Kind::Value, commands: VERSION_LIKE, default: "dist; with a wrangler configuration, `main`'s directory", fallback: &[], secret: false,
         help: "Directory of built output; every file in it becomes a module, except those matched by `exclude`." },
     Exclude => InputSpec { name: "exclude", kind: Kind::Value, commands: VERSION_LIKE, default: "README.md, *.d.ts, .DS_Store, *.tsbuildinfo, .gitignore, .git/**, node_modules/**", fallback: &[], secret: false,
         help: "Globs (comma- or newline-separated, relative to `dir`) of files that are not modules; added to the defaults. Each skipped file is named in the log." },
-    MainModule => InputSpec { name: "main_module", kind: Kind::Value, commands: VERSION_LIKE, default: "the only .js/.mjs at the top of `dir`", fallback: &[], secret: false,
+    MainModule => InputSpec { name: "main_module", kind: Kind::Value, commands: VERSION_LIKE, default: "the only .js/.mjs at the top of `dir`; with a wrangler configuration, `main`'s file", fallback: &[], secret: false,
         help: "The module that exports the handler." },
     CompatibilityDate => InputSpec { name: "compatibility_date", kind: Kind::Value, commands: VERSION_LIKE, default: "", fallback: &[], secret: false,
-        help: "Compatibility date, YYYY-MM-DD (required)." },
+        help: "Compatibility date, YYYY-MM-DD (required, unless the wrangler configuration sets it)." },
     CompatibilityFlags => InputSpec { name: "compatibility_flags", kind: Kind::Value, commands: VERSION_LIKE, default: "", fallback: &[], secret: false,
         help: "Compatibility flags, comma- or newline-separated." },
     Bindings => InputSpec { name: "bindings", kind: Kind::Value, commands: VERSION_LIKE, default: "", fallback: &[], secret: false,

@@ -26,6 +26,9 @@ pub struct Worker {
     pub previews_enabled: bool,
     /// Durable Object classes created by applied migrations (§C.2 of the additions).
     pub do_classes: Vec<String>,
+    /// The `new_tag` of the last migrations applied (additions §C.2: "becomes the Worker's
+    /// `migration_tag`"), shown by `GET /workers/services/{name}`.
+    pub migration_tag: Option<String>,
     /// Its own build profile (`WorkerSeed::build`); `None` follows the account's.
     pub profile: Option<BuildProfile>,
     /// Worker Previews (additions §B), oldest first.
@@ -72,6 +75,7 @@ impl Worker {
             workers_dev,
             previews_enabled,
             do_classes: Vec::new(),
+            migration_tag: None,
             profile: None,
             previews: Vec::new(),
         }
@@ -337,6 +341,7 @@ impl State {
                     workers_dev: seed.workers_dev,
                     previews_enabled: seed.previews_enabled,
                     do_classes: seed.durable_object_classes.clone(),
+                    migration_tag: None,
                     profile: seed.build.clone(),
                     previews: Vec::new(),
                 }

@@ -228,26 +228,52 @@ fn migration_classes(m: &Value) -> (Vec<String>, Vec<String>) {
 /// wrangler's 10123 "actor binding depends on migration" — INFERRED: 403 like its siblings).
 fn check_durable_objects(state: &mut State, i: usize, fields: &Map<String, Value>, deploy: bool) -> Result<(), Reply> {
     let w = &state.workers[i];
-    let classes = durable_object_classes(&w.do_classes, &w.name, fields, deploy)?;
+    let (classes, new_tag) =
+        durable_object_classes(&w.do_classes, w.migration_tag.as_deref(), &w.name, fields, deploy, "Worker")?;
     if deploy {
         state.workers[i].do_classes = classes;
+        if new_tag.is_some() {
+            state.workers[i].migration_tag = new_tag;
+        }
     }
     Ok(())
 }
 
-/// The Durable Object classes after `fields`' migrations are applied to `applied`, or the
-/// refusal; `worker` is the name a binding without `script_name` points at. Shared by
-/// versions and preview deployments (whose migrations always apply, additions §B.5).
+/// The Durable Object classes after `fields`' migrations are applied to `applied` (whose tag
+/// is `tag`), with the new tag if migrations were sent; or the refusal. `worker` is the name
+/// a binding without `script_name` points at; `owner` names whose tag it is in messages.
+/// Shared by versions and preview deployments (whose migrations apply on creation, additions
+/// §B.5, against the Preview's own tag, §B.10).
 pub fn durable_object_classes(
     applied: &[String],
+    tag: Option<&str>,
     worker: &str,
     fields: &Map<String, Value>,
     deploy: bool,
-) -> Result<Vec<String>, Reply> {
+    owner: &str,
+) -> Result<(Vec<String>, Option<String>), Reply> {
     let mut classes = applied.to_vec();
+    let mut new_tag = None;
     if let Some(m) = fields.get("migrations") {
         if !deploy {
             return Err(envelope::fail(403, 100_123, "Migrations can only be applied by a version that is deployed"));
+        }
+        // "Tag used to verify against the latest migration tag for this Worker. If they don't
+        // match, the upload is rejected" (additions §C.2). INFERRED: an absent `old_tag` on a
+        // Worker that has one is a mismatch too, and the refusal is a 400 validation failure
+        // (10021); the code is not documented.
+        let old_tag = m.get("old_tag").and_then(Value::as_str);
+        if old_tag != tag {
+            let message = format!(
+                "migrations: old_tag {} does not match the {owner}'s migration tag {}",
+                old_tag.map_or("(none)".to_owned(), |t| format!("'{t}'")),
+                tag.map_or("(none)".to_owned(), |t| format!("'{t}'"))
+            );
+            return Err(envelope::bad_request(&message));
+        }
+        match m.get("new_tag").and_then(Value::as_str) {
+            Some(t) => new_tag = Some(t.to_owned()),
+            None => return Err(envelope::bad_request("migrations: new_tag is required")),
         }
         let (added, removed) = migration_classes(m);
         classes.retain(|c| !removed.contains(c));
@@ -268,7 +294,7 @@ pub fn durable_object_classes(
             return Err(envelope::fail(403, 10123, &message));
         }
     }
-    Ok(classes)
+    Ok((classes, new_tag))
 }
 
 /// The secrets of a stored version: name and value (values never leave the simulator).

@@ -209,6 +209,28 @@ mod tests {
     }
 
     #[test]
+    fn migrations_are_checked_against_the_applied_tag_and_move_it() {
+        let mut st = State::new(SimConfig { workers: vec![WorkerSeed::default()], ..SimConfig::default() });
+        let tag = |st: &mut State| {
+            call(st, "GET", "/workers/services/my-worker", "", &json!(null)).1["result"]["default_environment"]["script"]["migration_tag"].clone()
+        };
+        assert_eq!(tag(&mut st), json!(null));
+        let mut v = upload(&json!([]));
+        v["migrations"] = json!({ "old_tag": "v0", "new_tag": "v1", "steps": [{ "new_sqlite_classes": ["A"] }] });
+        let r = call(&mut st, "POST", "/workers/workers/my-worker/versions", "deploy=true", &v);
+        assert_eq!((r.0, code(&r)), (400, Some(10021)), "no tag applied yet: old_tag must be absent");
+        v["migrations"] = json!({ "new_tag": "v1", "steps": [{ "new_sqlite_classes": ["A"] }] });
+        assert_eq!(call(&mut st, "POST", "/workers/workers/my-worker/versions", "deploy=true", &v).0, 200);
+        assert_eq!(tag(&mut st), json!("v1"));
+        v["migrations"] = json!({ "new_tag": "v2", "steps": [{ "new_sqlite_classes": ["B"] }] });
+        let r = call(&mut st, "POST", "/workers/workers/my-worker/versions", "deploy=true", &v);
+        assert_eq!(r.0, 400, "the Worker has v1: an upload without old_tag is refused");
+        v["migrations"] = json!({ "old_tag": "v1", "new_tag": "v2", "steps": [{ "new_sqlite_classes": ["B"] }] });
+        assert_eq!(call(&mut st, "POST", "/workers/workers/my-worker/versions", "deploy=true", &v).0, 200);
+        assert_eq!(tag(&mut st), json!("v2"));
+    }
+
+    #[test]
     fn rolling_back_past_a_secret_change_needs_force() {
         let mut st = state();
         let mut ids = Vec::new();

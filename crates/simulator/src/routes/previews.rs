@@ -479,21 +479,20 @@ fn deploy(state: &mut State, w: usize, p: usize, draft: Draft) -> Reply {
         }
         fields.insert("bindings".into(), Value::Array(bindings));
     }
-    // Migrations apply when the deployment is created (§B.5), against this Preview's tag
-    // (§B.10). INFERRED: an `old_tag` that is not the current tag is refused, as for uploads
-    // (§C.2), and so is its absence once the Preview has a tag.
-    let mut migration_tag = preview.migration_tag.clone();
-    if let Some(m) = fields.get("migrations") {
-        let old = m.get("old_tag").and_then(Value::as_str);
-        if old != preview.migration_tag.as_deref() {
-            return envelope::bad_request("migrations.old_tag does not match the Preview's current migration tag");
-        }
-        migration_tag = m.get("new_tag").and_then(Value::as_str).map(str::to_owned).or(migration_tag);
-    }
-    let classes = match version::durable_object_classes(&preview.do_classes, &worker_name, &fields, true) {
+    // Migrations apply when the deployment is created (§B.5), against this Preview's own tag
+    // and classes (§B.10), by the same rules as a version's.
+    let (classes, new_tag) = match version::durable_object_classes(
+        &preview.do_classes,
+        preview.migration_tag.as_deref(),
+        &worker_name,
+        &fields,
+        true,
+        "Preview",
+    ) {
         Ok(c) => c,
         Err(r) => return r,
     };
+    let migration_tag = new_tag.or_else(|| preview.migration_tag.clone());
     fields.remove("migrations");
     let annotations = version::stored_annotations(&fields, "create_preview_deployment_api");
     let id = random::uuid_v4();

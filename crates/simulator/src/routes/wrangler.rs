@@ -177,6 +177,8 @@ fn script_json(w: &Worker) -> Value {
         "has_assets": false,
         "logpush": false,
         "last_deployed_from": last_deployed_from(w),
+        // Present once a migration was applied (additions §C.2: wrangler reads it here).
+        "migration_tag": w.migration_tag,
     })
 }
 

@@ -1,0 +1,846 @@
+//! The configuration in effect mapped onto the beta Version body (additions §D.2, last column;
+//! §C.2-§C.4): bindings in the API's shape, migrations as steps, placement, limits, the assets
+//! block, and the workers.dev flags. Keys that do not shape a version are reported by name.
+//!
+//! Bindings come out in one fixed order of kinds, each kind in file order, and every JSON
+//! object with sorted keys: a `wrangler.jsonc` and the equivalent `wrangler.toml` give the same
+//! bytes.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value, json};
+
+use super::env::{Entry, NOT_INHERITABLE, Selected};
+use super::tree::{Node, Val, index, join};
+use super::{Format, Problem, problem};
+use crate::cloudflare::workers::Limits;
+use crate::inputs::args::AssetsSpec;
+
+/// `main` as written, resolved against the file's directory; checked by the command, which
+/// knows whether `dir`/`main_module` make it irrelevant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Main {
+    pub path: PathBuf,
+    pub line: usize,
+    pub key: String,
+}
+
+/// One entry of `migrations[]`: its tag and the step the API takes (the entry minus `tag`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Migration {
+    pub tag: String,
+    pub step: Value,
+}
+
+#[derive(Debug, Default)]
+pub struct Mapped {
+    /// The Worker's name in effect (with the environment's suffix), its line and key.
+    pub name: Option<(String, usize, String)>,
+    pub main: Option<Main>,
+    pub compatibility_date: Option<(String, usize, String)>,
+    pub compatibility_flags: Option<Vec<String>>,
+    pub bindings: Vec<Value>,
+    pub migrations: Vec<Migration>,
+    pub placement: Option<Value>,
+    pub limits: Option<Limits>,
+    pub assets: Option<AssetsSpec>,
+    pub workers_dev: Option<bool>,
+    pub preview_urls: Option<bool>,
+    /// Said once each, as warnings, before anything is sent.
+    pub warnings: Vec<String>,
+}
+
+/// How a field of a binding entry is read.
+#[derive(Clone, Copy)]
+enum Ty {
+    Str,
+    Strs,
+}
+
+/// A binding kind written as an array of tables (or, for `ai` & co., one table).
+struct Spec {
+    /// Config key (a path for nested ones: `durable_objects.bindings`).
+    key: &'static str,
+    kind: &'static str,
+    /// The entry's field that is the binding name.
+    name: &'static str,
+    /// (config field, API field, required, type).
+    send: &'static [(&'static str, &'static str, bool, Ty)],
+    /// Fields wrangler sends that the beta schema lacks (additions §D.2 note, §G-13): not sent,
+    /// warned about by name.
+    not_in_schema: &'static [&'static str],
+    /// Fields for local development (`wrangler dev`) or provisioning: read by nobody here,
+    /// not worth a warning.
+    local: &'static [&'static str],
+    /// How to find the required value, for the error.
+    fix: &'static str,
+}
+
+const S: Ty = Ty::Str;
+
+const LISTS: &[Spec] = &[
+    Spec {
+        key: "kv_namespaces",
+        kind: "kv_namespace",
+        name: "binding",
+        send: &[("id", "namespace_id", true, S)],
+        not_in_schema: &[],
+        local: &["preview_id", "remote"],
+        fix: "the namespace id (`wrangler kv namespace list`)",
+    },
+    Spec {
+        key: "durable_objects.bindings",
+        kind: "durable_object_namespace",
+        name: "name",
+        send: &[
+            ("class_name", "class_name", true, S),
+            ("script_name", "script_name", false, S),
+            ("environment", "environment", false, S),
+        ],
+        not_in_schema: &[],
+        local: &[],
+        fix: "the exported class name",
+    },
+    Spec {
+        key: "queues.producers",
+        kind: "queue",
+        name: "binding",
+        send: &[("queue", "queue_name", true, S)],
+        not_in_schema: &["delivery_delay"],
+        local: &["remote"],
+        fix: "the queue's name",
+    },
+    Spec {
+        key: "r2_buckets",
+        kind: "r2_bucket",
+        name: "binding",
+        send: &[("bucket_name", "bucket_name", true, S), ("jurisdiction", "jurisdiction", false, S)],
+        not_in_schema: &[],
+        local: &["preview_bucket_name", "remote"],
+        fix: "the bucket's name",
+    },
+    Spec {
+        key: "d1_databases",
+        kind: "d1",
+        name: "binding",
+        // Beta field name; wrangler's classic upload sends the legacy `id` (additions §D.2).
+        send: &[("database_id", "database_id", true, S)],
+        not_in_schema: &[],
+        local: &["database_name", "preview_database_id", "migrations_dir", "migrations_table", "remote"],
+        fix: "the database's uuid (`wrangler d1 list`)",
+    },
+    Spec {
+        key: "services",
+        kind: "service",
+        name: "binding",
+        send: &[
+            ("service", "service", true, S),
+            ("environment", "environment", false, S),
+            ("entrypoint", "entrypoint", false, S),
+        ],
+        not_in_schema: &["props"],
+        local: &["remote"],
+        fix: "the name of the Worker to bind",
+    },
+    Spec {
+        key: "analytics_engine_datasets",
+        kind: "analytics_engine",
+        name: "binding",
+        send: &[("dataset", "dataset", false, S)],
+        not_in_schema: &[],
+        local: &[],
+        fix: "",
+    },
+    Spec {
+        key: "vectorize",
+        kind: "vectorize",
+        name: "binding",
+        send: &[("index_name", "index_name", true, S)],
+        not_in_schema: &[],
+        local: &["remote"],
+        fix: "the index's name",
+    },
+    Spec {
+        key: "hyperdrive",
+        kind: "hyperdrive",
+        name: "binding",
+        send: &[("id", "id", true, S)],
+        not_in_schema: &[],
+        local: &["localConnectionString"],
+        fix: "the Hyperdrive configuration's id",
+    },
+    Spec {
+        key: "send_email",
+        kind: "send_email",
+        name: "name",
+        send: &[
+            ("destination_address", "destination_address", false, S),
+            ("allowed_destination_addresses", "allowed_destination_addresses", false, Ty::Strs),
+            ("allowed_sender_addresses", "allowed_sender_addresses", false, Ty::Strs),
+        ],
+        not_in_schema: &[],
+        local: &["remote"],
+        fix: "",
+    },
+];
+
+/// One table each, `{binding}`.
+const SINGLES: &[Spec] = &[
+    Spec {
+        key: "ai",
+        kind: "ai",
+        name: "binding",
+        send: &[],
+        not_in_schema: &["staging"],
+        local: &["remote"],
+        fix: "",
+    },
+    Spec {
+        key: "browser",
+        kind: "browser",
+        name: "binding",
+        send: &[],
+        not_in_schema: &[],
+        local: &["remote"],
+        fix: "",
+    },
+    Spec {
+        key: "version_metadata",
+        kind: "version_metadata",
+        name: "binding",
+        send: &[],
+        not_in_schema: &[],
+        local: &[],
+        fix: "",
+    },
+];
+
+/// Keys read here. Everything else is warned about (see [`explain`]).
+const MAPPED: &[&str] = &[
+    "name",
+    "main",
+    "compatibility_date",
+    "compatibility_flags",
+    "vars",
+    "kv_namespaces",
+    "durable_objects",
+    "queues",
+    "r2_buckets",
+    "d1_databases",
+    "services",
+    "analytics_engine_datasets",
+    "ai",
+    "vectorize",
+    "hyperdrive",
+    "browser",
+    "send_email",
+    "version_metadata",
+    "migrations",
+    "assets",
+    "placement",
+    "limits",
+    "workers_dev",
+    "preview_urls",
+];
+
+/// Why a key that would change what wrangler does is not honoured by `version`.
+fn explain(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "build" => {
+            "workers-ci does not run build commands: run your build before this step and point `main` (or `dir`) at its output"
+        }
+        "route" | "routes" => {
+            "routes are not part of a version: `version` leaves the Worker's routes as they are, as `wrangler versions upload` does; change them with `wrangler deploy` or in the dashboard"
+        }
+        "triggers" => {
+            "cron triggers are not part of a version: `version` leaves them as they are, as `wrangler versions upload` does"
+        }
+        "observability" | "logpush" | "tail_consumers" | "streaming_tail_consumers" | "tags" => {
+            "a Worker setting, not versioned (additions §C.5): `version` does not apply it, as `wrangler versions upload` does not; set it with `wrangler deploy` or in the dashboard"
+        }
+        "secrets" => {
+            "secret values never come from the file: pass new ones in the `secrets` input; the latest version's secrets are kept by `inherit` (`keep_bindings`), so `secrets.required` is not checked"
+        }
+        "keep_vars" => {
+            "a version is a whole set: vars missing from the file are dropped unless `keep_bindings` is `all`"
+        }
+        "rules"
+        | "find_additional_modules"
+        | "no_bundle"
+        | "minify"
+        | "keep_names"
+        | "base_dir"
+        | "preserve_file_names"
+        | "tsconfig"
+        | "jsx_factory"
+        | "jsx_fragment"
+        | "define"
+        | "alias"
+        | "upload_source_maps"
+        | "node_compat"
+        | "wasm_modules"
+        | "text_blobs"
+        | "data_blobs" => {
+            "a bundling option: workers-ci uploads the files under `dir` as they are, typed by extension, without bundling"
+        }
+        "account_id" => "the account comes from the `account_id` input (or CLOUDFLARE_ACCOUNT_ID)",
+        "dev" | "send_metrics" => "local settings for wrangler; nothing to upload",
+        "site" => "Workers Sites are not supported: serve the files with `assets` instead",
+        "exports" => "declarative Durable Object `exports` are not supported yet: use `migrations`",
+        "unsafe" => "unsafe bindings and metadata are not sent",
+        "previews" => "the `previews` block is for `wrangler preview`; `version` does not read it",
+        "legacy_env" => "removed from wrangler; each environment is its own Worker `<name>-<env>`",
+        _ => return None,
+    })
+}
+
+type Fields<'n> = &'n [(String, usize, Node)];
+
+struct Mapper {
+    warnings: Vec<String>,
+    names: Vec<(String, usize)>,
+}
+
+fn string<'n>(n: &'n Node, path: &str) -> Result<&'n str, Problem> {
+    n.as_str().ok_or_else(|| problem(n.line, path, format!("must be a string, not {}", n.value.kind())))
+}
+
+fn boolean(n: &Node, path: &str) -> Result<bool, Problem> {
+    match n.value {
+        Val::Bool(b) => Ok(b),
+        _ => Err(problem(n.line, path, format!("must be `true` or `false`, not {}", n.value.kind()))),
+    }
+}
+
+fn array<'n>(n: &'n Node, path: &str) -> Result<&'n [Node], Problem> {
+    match &n.value {
+        Val::Arr(a) => Ok(a),
+        _ => Err(problem(n.line, path, format!("must be an array, not {}", n.value.kind()))),
+    }
+}
+
+fn strings(n: &Node, path: &str) -> Result<Vec<String>, Problem> {
+    array(n, path)?.iter().enumerate().map(|(i, x)| string(x, &index(path, i)).map(str::to_owned)).collect()
+}
+
+fn table<'n>(n: &'n Node, path: &str) -> Result<Fields<'n>, Problem> {
+    match &n.value {
+        Val::Table(t) => Ok(t),
+        _ => Err(problem(n.line, path, format!("must be an object (a table in TOML), not {}", n.value.kind()))),
+    }
+}
+
+fn field<'n>(t: Fields<'n>, k: &str) -> Option<&'n Node> {
+    t.iter().find(|(f, _, _)| f == k).map(|(_, _, n)| n)
+}
+
+impl Mapper {
+    fn warn(&mut self, s: String) {
+        self.warnings.push(s);
+    }
+
+    /// Fields other than `known` are warned about by name (wrangler warns too) and dropped.
+    fn unexpected(&mut self, t: Fields<'_>, path: &str, known: &[&str]) {
+        for (k, line, _) in t {
+            if !known.contains(&k.as_str()) {
+                self.warn(format!(
+                    "{} (line {line}): unexpected field, not supported by workers-ci; ignored",
+                    join(path, k)
+                ));
+            }
+        }
+    }
+
+    fn name(&mut self, n: &Node, path: &str) -> Result<String, Problem> {
+        let s = string(n, path)?;
+        if s.is_empty() {
+            return Err(problem(n.line, path, "must not be empty: it is the name the code uses"));
+        }
+        if let Some((_, first)) = self.names.iter().find(|(x, _)| x == s) {
+            return Err(problem(
+                n.line,
+                path,
+                format!("binds the name `{s}` a second time (first on line {first}); rename one"),
+            ));
+        }
+        self.names.push((s.to_owned(), n.line));
+        Ok(s.to_owned())
+    }
+
+    fn binding(&mut self, spec: &Spec, n: &Node, path: &str) -> Result<Value, Problem> {
+        let t = table(n, path)?;
+        let mut known: Vec<&str> = vec![spec.name];
+        known.extend(spec.send.iter().map(|s| s.0));
+        known.extend(spec.not_in_schema);
+        known.extend(spec.local);
+        self.unexpected(t, path, &known);
+        let name_node = field(t, spec.name).ok_or_else(|| {
+            problem(n.line, path, format!("has no `{}`: set it to the name your code reads the binding by", spec.name))
+        })?;
+        let name = self.name(name_node, &join(path, spec.name))?;
+        let mut b = Map::new();
+        b.insert("type".into(), spec.kind.into());
+        b.insert("name".into(), name.into());
+        for &(from, to, required, ty) in spec.send {
+            let p = join(path, from);
+            match field(t, from) {
+                None if required => {
+                    return Err(problem(n.line, path, format!("has no `{from}`: set it to {}", spec.fix)));
+                }
+                None => {}
+                Some(v) => {
+                    let value = match ty {
+                        Ty::Str => Value::from(string(v, &p)?),
+                        Ty::Strs => Value::from(strings(v, &p)?),
+                    };
+                    b.insert(to.into(), value);
+                }
+            }
+        }
+        for k in spec.not_in_schema {
+            if let Some(v) = field(t, k) {
+                self.warn(format!(
+                    "{} (line {}): not sent: the beta Version API has no such field (wrangler's classic upload sends it; additions §G-13)",
+                    join(path, k),
+                    v.line
+                ));
+            }
+        }
+        Ok(Value::Object(b))
+    }
+}
+
+/// Maps the configuration in effect. `dir`: the file's directory; `format`: for snippets.
+pub fn map(sel: &Selected<'_>, dir: &Path, format: Format) -> Result<Mapped, Problem> {
+    let mut m = Mapper { warnings: sel.warnings.clone(), names: Vec::new() };
+    let mut out = Mapped { name: sel.name.clone(), ..Mapped::default() };
+    let get = |k: &str| sel.entries.iter().find(|e| e.key == k);
+    if let Some((n, line, path)) = &out.name
+        && crate::cloudflare::WorkerName::parse(n).is_err()
+    {
+        return Err(problem(
+            *line,
+            path,
+            "is not a Worker name (lowercase letters, digits, `-` and `_`, at most 63 characters, with an environment's `-<env>` suffix included)",
+        ));
+    }
+    if let Some(Entry { path, node, .. }) = get("main") {
+        out.main = Some(Main { path: dir.join(string(node, path)?), line: node.line, key: path.clone() });
+    }
+    if let Some(Entry { path, node, .. }) = get("compatibility_date") {
+        let d = string(node, path)?;
+        if !crate::inputs::rules::date(d) {
+            return Err(problem(node.line, path, "must be a date that exists, written YYYY-MM-DD"));
+        }
+        out.compatibility_date = Some((d.to_owned(), node.line, path.clone()));
+    }
+    if let Some(Entry { path, node, .. }) = get("compatibility_flags") {
+        let flags = strings(node, path)?;
+        if let Some(i) =
+            flags.iter().position(|f| f.is_empty() || !f.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+        {
+            return Err(problem(node.line, &index(path, i), "is not a flag (a word of letters, digits and `_`)"));
+        }
+        out.compatibility_flags = Some(flags);
+    }
+    for (k, field) in [("workers_dev", &mut out.workers_dev), ("preview_urls", &mut out.preview_urls)] {
+        if let Some(Entry { path, node, .. }) = get(k) {
+            *field = Some(boolean(node, path)?);
+        }
+    }
+    // Bindings, in a fixed order of kinds.
+    if let Some(Entry { path, node, .. }) = get("vars") {
+        // Sorted by name: the order of a table's keys is not the same in both formats' parsers.
+        let mut vars: Vec<&(String, usize, Node)> = table(node, path)?.iter().collect();
+        vars.sort_by(|a, b| a.0.cmp(&b.0));
+        for (k, line, v) in vars {
+            let p = join(path, k);
+            let name = m.name(&Node { line: *line, value: Val::Str(k.clone()) }, &p)?;
+            out.bindings.push(match &v.value {
+                Val::Str(s) => json!({ "type": "plain_text", "name": name, "text": s }),
+                Val::Other(kind) => {
+                    return Err(problem(v.line, &p, format!("cannot be {kind}; use a string or JSON value")));
+                }
+                _ => json!({ "type": "json", "name": name, "json": v.to_json() }),
+            });
+        }
+    }
+    for spec in LISTS {
+        let (top, sub) = spec.key.split_once('.').map_or((spec.key, None), |(a, b)| (a, Some(b)));
+        let Some(Entry { path, node, .. }) = get(top) else { continue };
+        let (list, path) = match sub {
+            None => (*node, path.clone()),
+            Some(sub) => {
+                let t = table(node, path)?;
+                let known: &[&str] = match top {
+                    "queues" => &["producers", "consumers"],
+                    _ => &["bindings"],
+                };
+                m.unexpected(t, path, known);
+                if top == "queues"
+                    && let Some(c) = field(t, "consumers")
+                {
+                    m.warn(format!(
+                        "{} (line {}): queue consumers are configured on the queue, not in a version; `version` does not set them (use `wrangler queues consumer add` or `wrangler deploy`)",
+                        join(path, "consumers"),
+                        c.line
+                    ));
+                }
+                match field(t, sub) {
+                    Some(n) => (n, join(path, sub)),
+                    None => continue,
+                }
+            }
+        };
+        for (i, item) in array(list, &path)?.iter().enumerate() {
+            let b = m.binding(spec, item, &index(&path, i))?;
+            out.bindings.push(b);
+        }
+    }
+    for spec in SINGLES {
+        if let Some(Entry { path, node, .. }) = get(spec.key) {
+            let b = m.binding(spec, node, path)?;
+            out.bindings.push(b);
+        }
+    }
+    if let Some(Entry { path, node, .. }) = get("migrations") {
+        out.migrations = migrations(&mut m, node, path)?;
+    }
+    if let Some(Entry { path, node, .. }) = get("placement") {
+        out.placement = placement(&mut m, node, path)?;
+    }
+    if let Some(Entry { path, node, .. }) = get("limits") {
+        let t = table(node, path)?;
+        m.unexpected(t, path, &["cpu_ms", "subrequests"]);
+        let mut l = Limits::default();
+        for (k, slot) in [("cpu_ms", &mut l.cpu_ms), ("subrequests", &mut l.subrequests)] {
+            if let Some(v) = field(t, k) {
+                match v.value {
+                    Val::Int(i) if i > 0 => *slot = Some(i as u64),
+                    _ => return Err(problem(v.line, &join(path, k), "must be a whole number above 0")),
+                }
+            }
+        }
+        out.limits = Some(l);
+    }
+    if let Some(Entry { path, node, .. }) = get("assets") {
+        out.assets = Some(assets(&mut m, node, path, dir)?);
+    }
+    for e in &sel.entries {
+        if MAPPED.contains(&e.key) {
+            continue;
+        }
+        let why = match explain(e.key) {
+            Some(why) => why.to_owned(),
+            // A binding kind: not sending it removes it from the new version.
+            None if NOT_INHERITABLE.contains(&e.key) => {
+                "a binding kind workers-ci does not map yet: declare it in the `bindings` input (JSON) or the new version does not have it (unless `keep_bindings` is `all`)".to_owned()
+            }
+            None => "not supported by workers-ci; ignored".to_owned(),
+        };
+        m.warn(format!("{} (line {}): {why}", e.path, e.line));
+    }
+    check_classes(&out, sel, format)?;
+    out.warnings = m.warnings;
+    Ok(out)
+}
+
+fn migrations(m: &mut Mapper, node: &Node, path: &str) -> Result<Vec<Migration>, Problem> {
+    let mut out: Vec<Migration> = Vec::new();
+    for (i, item) in array(node, path)?.iter().enumerate() {
+        let p = index(path, i);
+        let t = table(item, &p)?;
+        m.unexpected(
+            t,
+            &p,
+            &["tag", "new_classes", "new_sqlite_classes", "deleted_classes", "renamed_classes", "transferred_classes"],
+        );
+        let tag_node = field(t, "tag")
+            .ok_or_else(|| problem(item.line, &p, "has no `tag`: give each migration a unique tag, e.g. \"v1\""))?;
+        let tag = string(tag_node, &join(&p, "tag"))?.to_owned();
+        if tag.is_empty() || out.iter().any(|o| o.tag == tag) {
+            return Err(problem(tag_node.line, &join(&p, "tag"), "must be a tag no other migration uses"));
+        }
+        let mut step = Map::new();
+        for k in ["new_classes", "new_sqlite_classes", "deleted_classes"] {
+            if let Some(v) = field(t, k) {
+                step.insert(k.into(), strings(v, &join(&p, k))?.into());
+            }
+        }
+        for (k, keys) in
+            [("renamed_classes", &["from", "to"][..]), ("transferred_classes", &["from", "from_script", "to"][..])]
+        {
+            let Some(v) = field(t, k) else { continue };
+            let mut list = Vec::new();
+            for (j, r) in array(v, &join(&p, k))?.iter().enumerate() {
+                let rp = index(&join(&p, k), j);
+                let rt = table(r, &rp)?;
+                m.unexpected(rt, &rp, keys);
+                let mut o = Map::new();
+                for f in keys {
+                    let n = field(rt, f).ok_or_else(|| problem(r.line, &rp, format!("has no `{f}`")))?;
+                    o.insert((*f).into(), string(n, &join(&rp, f))?.into());
+                }
+                list.push(Value::Object(o));
+            }
+            step.insert(k.into(), list.into());
+        }
+        out.push(Migration { tag, step: Value::Object(step) });
+    }
+    Ok(out)
+}
+
+/// wrangler's `placement.ts`: `off` sends nothing, `smart` `{mode}`, a target `{mode:"targeted",
+/// region|host|hostname}` (additions §C.3).
+fn placement(m: &mut Mapper, node: &Node, path: &str) -> Result<Option<Value>, Problem> {
+    let t = table(node, path)?;
+    m.unexpected(t, path, &["mode", "hint", "region", "host", "hostname"]);
+    let mode = field(t, "mode").map(|n| string(n, &join(path, "mode")).map(|s| (s, n.line))).transpose()?;
+    let targets: Vec<(&str, &Node)> =
+        ["region", "host", "hostname"].into_iter().filter_map(|k| field(t, k).map(|n| (k, n))).collect();
+    if let Some(h) = field(t, "hint") {
+        m.warn(format!(
+            "{} (line {}): not sent: the beta Version API's placement has no `hint` (additions §C.3, §G-13)",
+            join(path, "hint"),
+            h.line
+        ));
+    }
+    match (mode, targets.as_slice()) {
+        (Some(("off", _)), []) => Ok(None),
+        (Some(("smart", _)), []) => Ok(Some(json!({ "mode": "smart" }))),
+        (Some(("targeted", _)) | None, [(k, n)]) => {
+            let v = string(n, &join(path, k))?;
+            Ok(Some(json!({ "mode": "targeted", *k: v })))
+        }
+        (Some(("targeted", _)) | None, []) => Err(problem(
+            mode.map_or(node.line, |m| m.1),
+            path,
+            "needs a target: set exactly one of `region`, `host`, `hostname` (or `mode = \"smart\"`)",
+        )),
+        (Some(("off" | "smart", line)), _) => Err(problem(
+            line,
+            &join(path, "mode"),
+            "`off` and `smart` take no `region`, `host` or `hostname`; remove them or use `targeted`",
+        )),
+        (Some(("targeted", _)) | None, _) => {
+            Err(problem(node.line, path, "set exactly one of `region`, `host`, `hostname`, not several"))
+        }
+        (Some((_, line)), _) => Err(problem(line, &join(path, "mode"), "must be `off`, `smart` or `targeted`")),
+    }
+}
+
+const HTML_HANDLING: &[&str] = &["auto-trailing-slash", "force-trailing-slash", "drop-trailing-slash", "none"];
+const NOT_FOUND_HANDLING: &[&str] = &["none", "404-page", "single-page-application"];
+
+fn assets(m: &mut Mapper, node: &Node, path: &str, dir: &Path) -> Result<AssetsSpec, Problem> {
+    let t = table(node, path)?;
+    m.unexpected(
+        t,
+        path,
+        &["directory", "binding", "html_handling", "not_found_handling", "run_worker_first", "base_path"],
+    );
+    let directory = field(t, "directory").ok_or_else(|| {
+        problem(node.line, path, "has no `directory`: set it to the folder of static files, relative to this file")
+    })?;
+    let mut spec =
+        AssetsSpec { directory: dir.join(string(directory, &join(path, "directory"))?), ..AssetsSpec::default() };
+    if let Some(b) = field(t, "binding") {
+        spec.binding = Some(m.name(b, &join(path, "binding"))?);
+    }
+    for (k, allowed, slot) in [
+        ("html_handling", HTML_HANDLING, &mut spec.html_handling),
+        ("not_found_handling", NOT_FOUND_HANDLING, &mut spec.not_found_handling),
+    ] {
+        if let Some(v) = field(t, k) {
+            let s = string(v, &join(path, k))?;
+            if !allowed.contains(&s) {
+                return Err(problem(v.line, &join(path, k), format!("must be one of {}", allowed.join(", "))));
+            }
+            *slot = Some(s.to_owned());
+        }
+    }
+    if let Some(v) = field(t, "run_worker_first") {
+        let p = join(path, "run_worker_first");
+        spec.run_worker_first = Some(match &v.value {
+            Val::Bool(b) => Value::Bool(*b),
+            Val::Arr(_) => strings(v, &p)?.into(),
+            _ => return Err(problem(v.line, &p, "must be `true`, `false` or a list of route patterns")),
+        });
+    }
+    if let Some(v) = field(t, "base_path") {
+        spec.base_path = Some(string(v, &join(path, "base_path"))?.to_owned());
+    }
+    Ok(spec)
+}
+
+/// A binding to one of this Worker's own Durable Object classes needs a migration that
+/// creates the class; Cloudflare refuses the upload otherwise (additions §C.2, 10123), so the
+/// file is refused first, with the migration to paste.
+fn check_classes(out: &Mapped, sel: &Selected<'_>, format: Format) -> Result<(), Problem> {
+    let mut classes: Vec<String> = Vec::new();
+    for mig in &out.migrations {
+        let names = |k: &str| -> Vec<String> {
+            mig.step
+                .get(k)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        };
+        classes.extend(names("new_classes"));
+        classes.extend(names("new_sqlite_classes"));
+        let deleted = names("deleted_classes");
+        classes.retain(|c| !deleted.contains(c));
+        for r in mig.step.get("renamed_classes").and_then(Value::as_array).into_iter().flatten() {
+            classes.retain(|c| r["from"] != c.as_str());
+            classes.extend(r["to"].as_str().map(str::to_owned));
+        }
+        for r in mig.step.get("transferred_classes").and_then(Value::as_array).into_iter().flatten() {
+            classes.extend(r["to"].as_str().map(str::to_owned));
+        }
+    }
+    let own_name = out.name.as_ref().map(|n| n.0.as_str());
+    let Some(entry) = sel.entries.iter().find(|e| e.key == "durable_objects") else { return Ok(()) };
+    let Some(list) = entry.node.get("bindings") else { return Ok(()) };
+    let Val::Arr(items) = &list.value else { return Ok(()) };
+    for (i, item) in items.iter().enumerate() {
+        let script = item.get("script_name").and_then(Node::as_str);
+        if script.is_some_and(|s| Some(s) != own_name) {
+            continue;
+        }
+        let Some(class) = item.get("class_name").and_then(Node::as_str) else { continue };
+        if classes.iter().any(|c| c == class) {
+            continue;
+        }
+        let tag = format!("v{}", out.migrations.len() + 1);
+        let snippet = match format {
+            Format::Json => {
+                format!("\"migrations\": [ {{ \"tag\": \"{tag}\", \"new_sqlite_classes\": [\"{class}\"] }} ]")
+            }
+            Format::Toml => format!("[[migrations]]\ntag = \"{tag}\"\nnew_sqlite_classes = [\"{class}\"]"),
+        };
+        let path = format!("{}.bindings[{i}].class_name", entry.path);
+        return Err(problem(
+            item.get("class_name").map_or(item.line, |n| n.line),
+            &path,
+            format!(
+                "the class `{class}` of this Worker is bound, but no migration in the file creates it, so Cloudflare would refuse the upload; add a migration that creates it (append to the existing `migrations` if there are some):\n{snippet}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::env::select;
+    use super::super::tree::{parse_jsonc, parse_toml};
+    use super::*;
+
+    fn mapped(text: &str, format: Format) -> Result<Mapped, Problem> {
+        let root = match format {
+            Format::Json => parse_jsonc(text).unwrap(),
+            Format::Toml => parse_toml(text).unwrap(),
+        };
+        map(&select(&root, None).unwrap(), Path::new("/p"), format)
+    }
+
+    #[test]
+    fn vars_and_bindings_take_the_api_shape() {
+        let m = mapped(
+            r#"{ "vars": { "S": "x", "N": 3, "O": { "k": [1] } },
+                 "d1_databases": [{ "binding": "DB", "database_id": "u", "database_name": "n" }],
+                 "queues": { "producers": [{ "binding": "Q", "queue": "q", "delivery_delay": 5 }] },
+                 "ai": { "binding": "AI", "staging": true } }"#,
+            Format::Json,
+        )
+        .unwrap();
+        let s: Vec<String> = m.bindings.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            s,
+            [
+                r#"{"json":3,"name":"N","type":"json"}"#,
+                r#"{"json":{"k":[1]},"name":"O","type":"json"}"#,
+                r#"{"name":"S","text":"x","type":"plain_text"}"#,
+                r#"{"name":"Q","queue_name":"q","type":"queue"}"#,
+                r#"{"database_id":"u","name":"DB","type":"d1"}"#,
+                r#"{"name":"AI","type":"ai"}"#,
+            ]
+        );
+        assert!(m.warnings.iter().any(|w| w.contains("delivery_delay") && w.contains("not sent")), "{:?}", m.warnings);
+        assert!(m.warnings.iter().any(|w| w.contains("ai.staging")), "{:?}", m.warnings);
+    }
+
+    #[test]
+    fn placement_variants() {
+        let p = |t: &str| mapped(t, Format::Toml).map(|m| m.placement);
+        assert_eq!(p("[placement]\nmode = \"smart\"\n").unwrap(), Some(json!({"mode":"smart"})));
+        assert_eq!(p("[placement]\nmode = \"off\"\n").unwrap(), None);
+        assert_eq!(
+            p("[placement]\nregion = \"aws:us-east-1\"\n").unwrap(),
+            Some(json!({"mode":"targeted","region":"aws:us-east-1"}))
+        );
+        assert!(p("[placement]\nmode = \"targeted\"\n").unwrap_err().problem.contains("exactly one"));
+        assert!(p("[placement]\nmode = \"fast\"\n").unwrap_err().problem.contains("`off`, `smart` or `targeted`"));
+        assert!(p("[placement]\nhost = \"a:1\"\nregion = \"r\"\n").unwrap_err().problem.contains("not several"));
+    }
+
+    #[test]
+    fn a_bound_class_needs_a_migration() {
+        let e = mapped(
+            "name = \"w\"\n[durable_objects]\nbindings = [{ name = \"ROOM\", class_name = \"Room\" }]\n",
+            Format::Toml,
+        )
+        .unwrap_err();
+        assert_eq!(e.path, "durable_objects.bindings[0].class_name");
+        assert!(e.problem.contains("[[migrations]]\ntag = \"v1\"\nnew_sqlite_classes = [\"Room\"]"), "{}", e.problem);
+        let ok = mapped(
+            "name = \"w\"\n[durable_objects]\nbindings = [{ name = \"ROOM\", class_name = \"Room\" }, { name = \"O\", class_name = \"X\", script_name = \"other\" }]\n[[migrations]]\ntag = \"v1\"\nnew_classes = [\"Old\"]\n[[migrations]]\ntag = \"v2\"\nrenamed_classes = [{ from = \"Old\", to = \"Room\" }]\n",
+            Format::Toml,
+        )
+        .unwrap();
+        assert_eq!(ok.migrations.len(), 2);
+        assert_eq!(ok.migrations[1].step, json!({"renamed_classes":[{"from":"Old","to":"Room"}]}));
+    }
+
+    #[test]
+    fn unknown_and_unhonoured_keys_are_named() {
+        let m = mapped(
+            r#"{ "routes": ["a.com/*"], "observability": { "enabled": true }, "frobnicate": 1, "workflows": [], "build": {"command": "x"} }"#,
+            Format::Json,
+        )
+        .unwrap();
+        let all = m.warnings.join("\n");
+        for needle in [
+            "routes (line 1): routes are not part of a version",
+            "observability (line 1): a Worker setting, not versioned",
+            "frobnicate (line 1): not supported",
+            "workflows (line 1): a binding kind",
+            "build (line 1): workers-ci does not run build",
+        ] {
+            assert!(all.contains(needle), "{needle}: {all}");
+        }
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let e = mapped(
+            "{\n\"kv_namespaces\": [{\"binding\": \"A\", \"id\": \"x\"},\n {\"binding\": \"B\"}]}",
+            Format::Json,
+        )
+        .unwrap_err();
+        assert_eq!((e.line, e.path.as_str()), (3, "kv_namespaces[1]"));
+        assert!(e.problem.contains("has no `id`"));
+        let e = mapped(
+            "{\"vars\": {\"A\": \"1\"}, \"kv_namespaces\": [{\"binding\": \"A\", \"id\": \"x\"}]}",
+            Format::Json,
+        )
+        .unwrap_err();
+        assert!(e.problem.contains("second time"), "{e:?}");
+        let e = mapped("[limits]\ncpu_ms = -1\n", Format::Toml).unwrap_err();
+        assert_eq!((e.line, e.path.as_str()), (2, "limits.cpu_ms"));
+        let e = mapped("[assets]\ndirectory = \"public\"\nhtml_handling = \"sometimes\"\n", Format::Toml).unwrap_err();
+        assert_eq!(e.path, "assets.html_handling");
+    }
+}

@@ -1,0 +1,135 @@
+//! The user's wrangler configuration (`wrangler.json`, `wrangler.jsonc`, `wrangler.toml`) as the
+//! source of a version: found, read into a line-keeping tree ([`tree`]), narrowed to an
+//! environment ([`env`]) and mapped onto the beta Version body ([`map`], additions §D).
+//!
+//! Reusable by any command that uploads code (`version` now, a `preview` later): [`load`] takes
+//! a path and an environment and knows nothing of inputs other than the one it reports under.
+
+pub mod env;
+pub mod map;
+pub mod tree;
+
+use std::path::{Path, PathBuf};
+
+use super::{InputError, Key};
+
+pub use map::{Mapped, Migration};
+
+/// wrangler's order (additions §D.1): the first that exists wins.
+pub const FILES: [&str; 3] = ["wrangler.json", "wrangler.jsonc", "wrangler.toml"];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Toml,
+}
+
+/// Something wrong at a place in the file, before the file's name is attached.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub line: usize,
+    pub path: String,
+    pub problem: String,
+}
+
+pub fn problem(line: usize, path: &str, problem: impl Into<String>) -> Problem {
+    Problem { line, path: path.to_owned(), problem: problem.into() }
+}
+
+/// The configuration file in the working directory, with the others that were passed over.
+///
+/// Only `dir` itself is searched: wrangler walks up to the file system's root, but a CI step
+/// that picks up a configuration from a parent directory it never meant to use would upload
+/// the wrong Worker, so workers-ci asks for `config` instead (README says so).
+pub fn discover(dir: &Path) -> Option<(PathBuf, Vec<PathBuf>)> {
+    let mut found = FILES.iter().map(|f| dir.join(f)).filter(|p| p.is_file());
+    let first = found.next()?;
+    Some((first, found.collect()))
+}
+
+/// A configuration read and mapped for one environment.
+#[derive(Debug)]
+pub struct Config {
+    /// The path as given, for messages.
+    pub file: String,
+    pub format: Format,
+    /// Where relative paths in the file start (`main`, `assets.directory`).
+    pub dir: PathBuf,
+    pub mapped: Mapped,
+}
+
+impl Config {
+    pub fn error(&self, p: &Problem) -> InputError {
+        at(&self.file, p)
+    }
+}
+
+fn at(file: &str, p: &Problem) -> InputError {
+    InputError::new(Key::Config, format!("{file}:{}: {}: {}", p.line, p.path, p.problem))
+}
+
+/// Reads, checks and maps the file for `environment`. Every error names the file, line and
+/// key, and says what to write instead; none quotes a value.
+pub fn load(path: &Path, environment: Option<&str>) -> Result<Config, InputError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        let why = if e.kind() == std::io::ErrorKind::NotFound { "does not exist" } else { "cannot be read" };
+        InputError::new(
+            Key::Config,
+            format!(
+                "`{file}` {why}: point {} at your wrangler.jsonc, wrangler.json or wrangler.toml",
+                super::hint::input(Key::Config)
+            ),
+        )
+    })?;
+    let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let format = if name.ends_with(".toml") {
+        Format::Toml
+    } else if name.ends_with(".json") || name.ends_with(".jsonc") {
+        Format::Json
+    } else {
+        return Err(InputError::new(
+            Key::Config,
+            format!("`{file}` must end in `.jsonc`, `.json` or `.toml` (the formats wrangler reads)"),
+        ));
+    };
+    let root = match format {
+        Format::Toml => tree::parse_toml(&text),
+        Format::Json => tree::parse_jsonc(&text),
+    }
+    .map_err(|e| InputError::new(Key::Config, format!("{file}:{}: {}", e.line, e.problem)))?;
+    let selected = env::select(&root, environment).map_err(|p| at(&file, &p))?;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
+    let mapped = map::map(&selected, &dir, format).map_err(|p| at(&file, &p))?;
+    Ok(Config { file, format, dir, mapped })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discovery_takes_wranglers_order_and_reports_the_rest() {
+        let d = tempfile::tempdir().unwrap();
+        assert!(discover(d.path()).is_none());
+        std::fs::write(d.path().join("wrangler.toml"), "").unwrap();
+        std::fs::write(d.path().join("wrangler.jsonc"), "{}").unwrap();
+        let (first, others) = discover(d.path()).unwrap();
+        assert!(first.ends_with("wrangler.jsonc"));
+        assert_eq!(others.len(), 1);
+        std::fs::write(d.path().join("wrangler.json"), "{}").unwrap();
+        assert!(discover(d.path()).unwrap().0.ends_with("wrangler.json"));
+    }
+
+    #[test]
+    fn errors_name_file_line_and_key() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("wrangler.toml");
+        std::fs::write(&p, "name = \"w\"\n[[kv_namespaces]]\nbinding = \"KV\"\nid = 5\n").unwrap();
+        let e = load(&p, None).unwrap_err().to_string();
+        assert!(e.contains("wrangler.toml:4: kv_namespaces[0].id:"), "{e}");
+        std::fs::write(&p, "name = \"w\"\nmain = [\n").unwrap();
+        let e = load(&p, None).unwrap_err().to_string();
+        assert!(e.contains("wrangler.toml:") && e.contains("not valid TOML"), "{e}");
+    }
+}
