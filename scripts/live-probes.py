@@ -175,15 +175,16 @@ def main():
 
     triggers_without_builds()
     previews(wid)
+    assets(wid)
     builds(wid)
     return 1 if FAILED else 0
 
 
 def previews(wid):
-    """Worker Previews (additions §B; docs/api-assumptions.md rows 36-45)."""
+    """Worker Previews (additions §B; docs/api-assumptions.md rows 42-51)."""
     base = f"/workers/workers/{wid}/previews"
     name = "probe/Feature__X.1"
-    # Only `name` in the create body (rows 36, 37: slug rule, §G-10).
+    # Only `name` in the create body (rows 42, 43: slug rule, §G-10).
     s, env, _ = call("POST", base, {"name": name})
     p = (env or {}).get("result") or {}
     report(s == 200 and bool(p.get("id")), "preview-create-name-only", f"HTTP {s} {codes(env)}")
@@ -196,7 +197,7 @@ def previews(wid):
     report(s2 == 409, "preview-slug-collision-409", f"HTTP {s2} {codes(env2)} slug={((env2 or {}).get('result') or {}).get('slug')!r}")
     if s2 == 200:
         call("DELETE", f"{base}/{env2['result']['id']}")
-    # Addressing by id, slug and URL-encoded name (§B.2); a missing one is 10025 (row 38).
+    # Addressing by id, slug and URL-encoded name (§B.2); a missing one is 10025 (row 44).
     got = [call("GET", f"{base}/{k}")[0] for k in (p["id"], p["slug"], urllib.parse.quote(name, safe=""))]
     report(got == [200, 200, 200], "preview-addressing", f"id/slug/name: {got}")
     s, env, _ = call("GET", f"{base}/no-such-preview-probe")
@@ -205,8 +206,8 @@ def previews(wid):
     report(s == 404 and 10222 in codes(env), "preview-no-deployment-10222", f"HTTP {s} {codes(env)}")
     s, env, _ = call("POST", base, {"name": "-bad-"})
     report(400 <= s < 500, "preview-invalid-name-refused", f"HTTP {s} {codes(env)}")
-    # Deployments: `env` form, inherit from the Preview's latest deployment (row 40), the
-    # short id in URLs (row 39, §G-11).
+    # Deployments: `env` form, inherit from the Preview's latest deployment (row 46), the
+    # short id in URLs (row 45, §G-11).
     dep = {"main_module": "index.js", "compatibility_date": "2026-11-01",
            "modules": [module("export default { fetch() { return new Response('preview probe') } }\n")]}
     s, env, _ = call("POST", f"{base}/{p['id']}/deployments", dict(dep, env={"S": {"type": "secret_text", "text": "probe"}}))
@@ -226,6 +227,56 @@ def previews(wid):
     s, env, _ = call("DELETE", f"{base}/{p['id']}")
     s2, env2, _ = call("DELETE", f"{base}/{p['id']}")
     report(s == 200 and s2 == 404 and 10025 in codes(env2), "preview-delete-twice", f"HTTP {s}, then {s2} {codes(env2)}")
+def upload_bucket(token, parts):
+    """(status, envelope) of one bulk assets upload: parts are (hash, bytes), sent as base64."""
+    boundary = "probe-boundary-7f3a"
+    body = b""
+    for h, data in parts:
+        body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{h}\"; filename=\"{h}\"\r\n"
+                 f"Content-Type: text/html\r\n\r\n").encode() + base64.b64encode(data) + b"\r\n"
+    body += f"--{boundary}--\r\n".encode()
+    req = urllib.request.Request(f"{BASE}/accounts/{ACCOUNT}/workers/assets/upload?base64=true", data=body, method="POST")
+    req.add_header("Authorization", f"Bearer {token}")
+    req.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        try:
+            return e.code, json.loads(e.read())
+        except ValueError:
+            return e.code, None
+
+
+def assets(wid):
+    """G-5, G-7, G-9 (docs/api-assumptions.md rows 36-40)."""
+    import hashlib
+    data = b"<h1>probe</h1>\n"
+    # Not wrangler's hash: the docs' own example keys files by sha256; the simulator refuses it.
+    fake = hashlib.sha256(data).hexdigest()[:32]
+    manifest = {"manifest": {"/index.html": {"hash": fake, "size": len(data)}}}
+    s, env, _ = call("POST", f"/workers/scripts/{WORKER}/assets-upload-session", manifest)
+    result = (env or {}).get("result") or {}
+    jwt, buckets = result.get("jwt"), result.get("buckets")
+    if s != 200 or not jwt:
+        report(False, "assets-upload-session", f"HTTP {s} {codes(env)} result={'null' if not result else 'set'}")
+        return
+    if not buckets:
+        skip("assets-hash-verified", "the account already stores this hash")
+        return
+    s, env = upload_bucket(TOKEN, [(fake, data)])
+    report(s in (401, 403), "assets-upload-refuses-api-token", f"HTTP {s} {codes(env)}")
+    s, env = upload_bucket(jwt, [(fake, data)])
+    done = ((env or {}).get("result") or {}).get("jwt")
+    report(s >= 400, "assets-hash-verified", f"HTTP {s} {codes(env)} (a non-wrangler hash was {'refused' if s >= 400 else 'accepted'})")
+    if not done:
+        skip("assets-only-beta-version", "no completion token (hash refused)")
+        return
+    body = {"compatibility_date": "2026-11-01", "assets": {"jwt": done}}
+    s, env, _ = call("POST", f"/workers/workers/{wid}/versions", body)
+    report(s == 200, "assets-only-beta-version", f"HTTP {s} {codes(env)} (beta version without main_module or modules)")
+    s, env, _ = call("POST", f"/workers/workers/{wid}/versions", {"compatibility_date": "2026-11-01", "assets": {"jwt": jwt + "x"}})
+    report(s >= 400, "assets-bad-completion-token", f"HTTP {s} {codes(env)}")
 
 
 def triggers_without_builds():

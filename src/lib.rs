@@ -1,6 +1,7 @@
 //! workers-ci: drive Cloudflare Workers Builds and Workers versions from CI.
 //!
 //! Layers, each knowing nothing of the ones beside it:
+//! - [`assets`]: a static-assets directory walked, filtered and hashed as wrangler does it;
 //! - [`cloudflare`]: the typed API client (envelope, errors, retries), one file per API area;
 //! - [`ci`]: what the CI system sees (workflow commands, outputs, summary, the GitHub context);
 //! - [`inputs`]: every input, the command line, and the rules values must pass;
@@ -10,6 +11,7 @@
 //! The simulator that the demo and the tests run against is a crate of its own.
 #![forbid(unsafe_code)]
 
+pub mod assets;
 pub mod ci;
 pub mod cli;
 pub mod cloudflare;

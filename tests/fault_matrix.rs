@@ -201,9 +201,18 @@ fn prepare(sim: &Simulator, cmd: Cmd) -> Invocation {
         }
         // A version already there, so its bindings are read; `preview_urls: false` differs
         // from the seeded Worker's flags, so the run sets them.
+        // With static assets, so the upload session and the bucket upload are met too.
         Cmd::Version => {
             version_run(sim).assert_code(0);
-            with_module(version_invocation(sim, "my-worker").input("deploy", "true").input("preview_urls", "false"))
+            let inv = with_module(
+                version_invocation(sim, "my-worker").input("deploy", "true").input("preview_urls", "false"),
+            );
+            let site = inv.dir.path().join("public");
+            std::fs::create_dir_all(&site).unwrap();
+            std::fs::write(site.join("index.html"), "<h1>matrix</h1>\n").unwrap();
+            std::fs::write(site.join("app.css"), "body{}\n").unwrap();
+            let site = site.to_str().unwrap().to_owned();
+            inv.input("assets", &site)
         }
         Cmd::Deploy => {
             let v = version_run(sim);
@@ -466,6 +475,8 @@ fault_matrix! {
         version_latest => Version "GET" "/versions/";
         version_upload => Version "POST" "/versions";
         version_deploy => Version "POST" "/deployments";
+        version_assets_session => Version "POST" "/assets-upload-session";
+        version_assets_upload => Version "POST" "/workers/assets/upload";
         deploy_worker => Deploy "GET" "/workers/workers/my-worker" excluding "/versions";
         deploy_list => Deploy "GET" "/deployments";
         deploy_create => Deploy "POST" "/deployments";

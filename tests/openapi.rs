@@ -656,3 +656,42 @@ fn previews_requests_and_answers_match_the_official_schemas() {
     });
     assert!(errors.is_empty(), "schema violations:\n{}", errors.join("\n"));
 }
+
+/// The assets upload session (request and answer) and a version that carries assets, against
+/// the official objects (additions §A.2, §A.8).
+#[test]
+fn assets_requests_and_answers_match_the_official_schemas() {
+    let Some(spec) = spec() else { return };
+    let requests = Validator { spec: &spec, request: true };
+    let answers = Validator { spec: &spec, request: false };
+    let sim = sim();
+    let inv = version_invocation(&sim, "site").input("create_worker", "true");
+    let site = inv.dir.path().join("public");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(site.join("index.html"), "<h1>Hello</h1>\n").unwrap();
+    std::fs::write(site.join("_headers"), "/*\n  X: y\n").unwrap();
+    let dir = site.to_str().unwrap().to_owned();
+    let inv = inv.input("assets", &dir);
+    inv.run().assert_code(0);
+    let mut errors = Vec::new();
+    let session_path = "/accounts/{account_id}/workers/scripts/{script_name}/assets-upload-session";
+    let mut seen = 0;
+    for r in sim.requests() {
+        let spec_path = if r.path.ends_with("/assets-upload-session") {
+            session_path
+        } else if r.method == "POST" && r.path.ends_with("/versions") {
+            "/accounts/{account_id}/workers/workers/{worker_id}/versions"
+        } else {
+            continue;
+        };
+        seen += 1;
+        let body: Value = serde_json::from_str(&r.body).unwrap();
+        errors.extend(requests.request_errors("post", spec_path, &body));
+    }
+    assert_eq!(seen, 2, "the session and the version");
+    let manifest =
+        serde_json::json!({ "manifest": { "/a.css": { "hash": "0123456789abcdef0123456789abcdef", "size": 3 } } });
+    let (status, reply) = call(&sim, "POST", "/workers/scripts/site/assets-upload-session", Some(&manifest));
+    errors.extend(answers.response_errors("post", session_path, status, &reply));
+    assert!(errors.is_empty(), "schema violations:\n{}", errors.join("\n"));
+}

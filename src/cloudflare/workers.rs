@@ -185,7 +185,9 @@ impl Client {
 /// The Version's fields other than its modules.
 #[derive(Debug, Serialize)]
 pub struct VersionMeta<'a> {
-    pub main_module: &'a str,
+    /// `None`: an assets-only Worker, without code (additions §A.8, §G-9).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub main_module: Option<&'a str>,
     pub compatibility_date: &'a str,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     pub compatibility_flags: &'a [String],
@@ -199,6 +201,9 @@ pub struct VersionMeta<'a> {
     pub limits: Option<&'a Limits>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub migrations: Option<&'a Migrations>,
+    /// The completion token of an assets upload and how they are served (additions §A.8).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assets: Option<VersionAssets<'a>>,
 }
 
 /// A version's limits (additions §C.4): versioned, unlike the Worker's settings.
@@ -220,6 +225,15 @@ pub struct Migrations {
     /// Each step as the configuration wrote it, less its `tag` (`new_classes`,
     /// `new_sqlite_classes`, `deleted_classes`, `renamed_classes`, `transferred_classes`).
     pub steps: Vec<Value>,
+}
+
+/// `assets` of a Version: `config` holds only the fields set, so Cloudflare's defaults apply
+/// to the rest.
+#[derive(Debug, Serialize)]
+pub struct VersionAssets<'a> {
+    pub jwt: &'a super::assets::AssetsJwt,
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub config: serde_json::Map<String, Value>,
 }
 
 /// A module to upload, read from disk while the body is encoded.
@@ -252,7 +266,7 @@ pub enum VersionBodyError {
 /// no intermediate copies: a 25 MiB Worker stays well under 4× its size in memory.
 pub fn version_body<M: Serialize>(meta: &M, modules: &[ModuleSource<'_>]) -> Result<Vec<u8>, VersionBodyError> {
     let mut head = serde_json::to_vec(meta).map_err(VersionBodyError::Encode)?;
-    // `{…}` → `{…` so the modules array can follow; `main_module` makes `…` non-empty.
+    // `{…}` → `{…` so the modules array can follow; `compatibility_date` makes `…` non-empty.
     head.pop();
     let encoded = |n: u64| 4 * n.div_ceil(3) as usize;
     let capacity = head.len()
@@ -302,7 +316,7 @@ mod tests {
         let mut annotations = serde_json::Map::new();
         annotations.insert("workers/message".into(), "hi \"there\"".into());
         let meta = VersionMeta {
-            main_module: "index.js",
+            main_module: Some("index.js"),
             compatibility_date: "2026-11-01",
             compatibility_flags: &flags,
             bindings: &bindings,
@@ -310,6 +324,7 @@ mod tests {
             placement: None,
             limits: None,
             migrations: None,
+            assets: None,
         };
         let modules = [
             ModuleSource { name: "a.wasm", content_type: "application/wasm", path: &p1, size: bytes.len() as u64 },
@@ -333,7 +348,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("gone.js");
         let meta = VersionMeta {
-            main_module: "gone.js",
+            main_module: Some("gone.js"),
             compatibility_date: "2026-11-01",
             compatibility_flags: &[],
             bindings: &[],
@@ -341,6 +356,7 @@ mod tests {
             placement: None,
             limits: None,
             migrations: None,
+            assets: None,
         };
         let modules = [ModuleSource { name: "gone.js", content_type: "text/javascript", path: &missing, size: 1 }];
         let err = version_body(&meta, &modules).unwrap_err();

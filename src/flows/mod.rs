@@ -2,6 +2,7 @@
 //! to Cloudflare through the typed client, speaks to the CI through the console and report,
 //! and returns the exit code it earned.
 
+pub mod assets;
 pub mod build;
 pub mod create;
 pub mod deploy;

@@ -84,6 +84,10 @@ pub async fn deploy(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewResult> {
                 .to_owned(),
         ));
     }
+    // Without assets, a Worker's code is its modules (an assets-only Worker is refused above).
+    let Some(main_module) = v.main_module.as_deref() else {
+        return Err(Error::Refused("a Preview deployment needs a main module, and none was found".to_owned()));
+    };
     describe_name(ctx, args);
     if let Some((file, environment)) = &v.config_file {
         let env = environment.as_ref().map_or_else(String::new, |e| format!(", environment `{e}`"));
@@ -127,7 +131,7 @@ pub async fn deploy(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewResult> {
         preview.name,
         worker.name,
         crate::ci::plural(v.modules.len(), "module", "modules"),
-        v.main_module
+        main_module
     ));
     // A Preview has Durable Object namespaces of its own, so its migrations start from its
     // latest deployment's tag, not the Worker's (§B.10); a deployment applies them at once.
@@ -143,7 +147,7 @@ pub async fn deploy(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewResult> {
             m.new_tag
         ));
     }
-    let deployment = upload(ctx, &worker, &preview, args, &plan.send, migrations.as_ref()).await?;
+    let deployment = upload(ctx, &worker, &preview, args, main_module, &plan.send, migrations.as_ref()).await?;
     for e in plan.entries.iter().filter(|e| e.change == plan::Change::Kept) {
         if !deployment.bindings.as_ref().is_none_or(|got| got.iter().any(|b| b["name"] == e.name.as_str())) {
             ctx.console.warning(&format!(
@@ -212,6 +216,7 @@ async fn upload(
     worker: &Worker,
     preview: &Preview,
     args: &PreviewArgs,
+    main_module: &str,
     bindings: &[Value],
     migrations: Option<&Migrations>,
 ) -> Result<PreviewDeployment> {
@@ -230,7 +235,7 @@ async fn upload(
         annotations.insert((*k).into(), val.clone().into());
     }
     let meta = PreviewDeploymentMeta {
-        main_module: &v.main_module,
+        main_module,
         compatibility_date: &v.compatibility_date,
         compatibility_flags: &v.compatibility_flags,
         env: env_form(bindings),

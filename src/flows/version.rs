@@ -4,13 +4,16 @@
 
 use std::collections::HashSet;
 
+use crate::assets::{AssetsError, Scan};
+use crate::cloudflare::assets::AssetsJwt;
 use crate::cloudflare::deployments::{Deployment, DeploymentVersion};
 use crate::cloudflare::workers::{
-    Migrations, ModuleSource, SubdomainFlags, Version, VersionBodyError, VersionMeta, Worker, version_body,
+    Migrations, ModuleSource, SubdomainFlags, Version, VersionAssets, VersionBodyError, VersionMeta, Worker,
+    version_body,
 };
 use crate::cloudflare::{ApiError, Client, VersionId, WorkerId, WorkerRef};
 use crate::error::{Error, Result};
-use crate::inputs::args::VersionArgs;
+use crate::inputs::args::{AssetsSpec, VersionArgs};
 use crate::inputs::{Command, InputError, Key, hint};
 
 use super::create::create_once;
@@ -39,6 +42,12 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
         ctx.console
             .info(&format!("Binding kinds passed through unchecked: {}", args.bindings.unchecked_kinds.join(", ")));
     }
+    // The assets are walked, checked and hashed before the first request: a file over the
+    // limit stops the step with nothing sent.
+    let scan = match &args.assets {
+        Some(spec) => Some(scan_assets(ctx, spec.directory.clone()).await?),
+        None => None,
+    };
     let lookup = |e: ApiError| api_failure(e, "look up the Worker", Area::Workers);
     let existing = ctx.client.get_worker(WorkerRef::Name(&args.worker)).await.map_err(lookup)?;
     let migrations = pending_migrations(ctx, &args, existing.as_ref()).await?;
@@ -56,12 +65,14 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
         None => (None, HashSet::new()),
     };
     let total: u64 = args.modules.iter().map(|m| m.size).sum();
-    ctx.console.info(&format!(
-        "Uploading a version of {} ({}, {total} bytes, main module {})",
-        worker.name,
-        crate::ci::plural(args.modules.len(), "module", "modules"),
-        args.main_module
-    ));
+    match &args.main_module {
+        Some(main) => ctx.console.info(&format!(
+            "Uploading a version of {} ({}, {total} bytes, main module {main})",
+            worker.name,
+            crate::ci::plural(args.modules.len(), "module", "modules"),
+        )),
+        None => ctx.console.info(&format!("Uploading a version of {} (assets only, no code)", worker.name)),
+    }
     // The latest version's bindings decide what is inherited. Asked for as `latest`: a list's
     // order is not documented, and a list may leave the bindings out.
     let latest = match ctx.client.get_latest_version(&worker.id).await {
@@ -86,11 +97,26 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
         Err(e) => return Err(api_failure(e, "read the latest version's bindings", Area::Workers)),
     };
     let previous = latest.as_ref().and_then(|v| v.bindings.clone()).unwrap_or_default();
-    let plan = plan::bindings(&args.bindings.list, &previous, args.keep);
+    let mut plan = plan::bindings(&args.bindings.list, &previous, args.keep);
     plan::report(ctx, &plan, latest.as_ref().and_then(|v| v.number));
     // Migrations apply only with a version deployed by its own upload (additions §C.2).
     let deploy_on_upload = migrations.is_some();
-    let version = upload(ctx, &worker, &args, &plan.send, migrations.as_ref()).await?;
+    // Uploaded last, right before the version: the completion token lives an hour (§A.2).
+    let uploaded = match &scan {
+        // Boxed: three buckets in flight make a large future.
+        Some(scan) => Some(Box::pin(super::assets::upload(ctx, &worker.name, scan)).await?),
+        None => None,
+    };
+    if let Some(name) = args.assets.as_ref().and_then(|a| a.binding.as_deref()) {
+        // The assets binding goes with these assets, never inherited from an older version.
+        plan.send.retain(|b| b.get("name").and_then(serde_json::Value::as_str) != Some(name));
+        plan.send.push(serde_json::json!({ "type": "assets", "name": name }));
+    }
+    let assets = match (&scan, &uploaded, &args.assets) {
+        (Some(scan), Some(up), Some(spec)) => Some(AssetsUpload { scan, jwt: &up.jwt, spec }),
+        _ => None,
+    };
+    let version = upload(ctx, &worker, &args, &plan.send, migrations.as_ref(), assets).await?;
     plan::verify(ctx, &plan, &version);
     ctx.output("version_id", version.id.as_str());
     if let Some(n) = version.number {
@@ -115,6 +141,19 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
             s.row("Version URL", u);
         }
         plan::summarise(s, &plan);
+        if let Some(up) = &uploaded {
+            s.row(
+                "Assets",
+                &format!(
+                    "{} files: {} uploaded, {} unchanged, {} bytes in {:.2}s",
+                    up.files,
+                    up.uploaded_files,
+                    up.files - up.uploaded_files,
+                    up.uploaded_bytes,
+                    up.seconds
+                ),
+            );
+        }
     });
     if deploy_on_upload {
         let deployments = deploy::list(ctx, &worker.name).await?;
@@ -282,6 +321,56 @@ fn live_version(deployments: &[Deployment]) -> Result<VersionId> {
     }
 }
 
+/// Walks and hashes the assets directory on a blocking thread (the hashing uses every core;
+/// the runtime stays free to see a cancellation).
+async fn scan_assets(ctx: &Ctx, dir: std::path::PathBuf) -> Result<Scan> {
+    let scan = tokio::task::spawn_blocking(move || crate::assets::scan(&dir))
+        .await
+        .map_err(|e| Error::internal("the asset scanner stopped", e))?
+        .map_err(|e| match e {
+            AssetsError::Read { path, source } => {
+                Error::Local { what: format!("could not read asset {}", path.display()), source }
+            }
+            other => Error::Input(InputError::new(Key::Assets, other.to_string())),
+        })?;
+    for w in &scan.warnings {
+        ctx.console.warning(w);
+    }
+    ctx.console.info(&format!(
+        "Assets: {} in {} ({} bytes){}",
+        crate::ci::plural(scan.assets.len(), "file", "files"),
+        scan.root.display(),
+        scan.total_bytes(),
+        if scan.ignored > 0 { format!(", {} left out by .assetsignore", scan.ignored) } else { String::new() }
+    ));
+    Ok(scan)
+}
+
+/// What the version carries of an assets upload.
+struct AssetsUpload<'a> {
+    scan: &'a Scan,
+    jwt: &'a AssetsJwt,
+    spec: &'a AssetsSpec,
+}
+
+/// `assets.config` with only the fields set (additions §A.8).
+fn assets_config(spec: &AssetsSpec) -> serde_json::Map<String, serde_json::Value> {
+    let mut c = serde_json::Map::new();
+    if let Some(v) = &spec.html_handling {
+        c.insert("html_handling".into(), v.clone().into());
+    }
+    if let Some(v) = &spec.not_found_handling {
+        c.insert("not_found_handling".into(), v.clone().into());
+    }
+    if let Some(v) = &spec.run_worker_first {
+        c.insert("run_worker_first".into(), v.clone());
+    }
+    if let Some(v) = &spec.base_path {
+        c.insert("base_path".into(), v.clone().into());
+    }
+    c
+}
+
 /// Uploads the version, never twice: see [`create_once`]. The versions that exist before are
 /// noted so that only a new one can be taken for ours.
 ///
@@ -294,6 +383,7 @@ async fn upload(
     args: &VersionArgs,
     bindings: &[serde_json::Value],
     migrations: Option<&Migrations>,
+    assets: Option<AssetsUpload<'_>>,
 ) -> Result<Version> {
     let mut annotations = serde_json::Map::new();
     if let Some(m) = &args.message {
@@ -303,7 +393,7 @@ async fn upload(
         annotations.insert("workers/tag".into(), t.clone().into());
     }
     let meta = VersionMeta {
-        main_module: &args.main_module,
+        main_module: args.main_module.as_deref(),
         compatibility_date: &args.compatibility_date,
         compatibility_flags: &args.compatibility_flags,
         bindings,
@@ -311,12 +401,22 @@ async fn upload(
         placement: args.placement.as_ref(),
         limits: args.limits.as_ref(),
         migrations,
+        assets: assets.as_ref().map(|a| VersionAssets { jwt: a.jwt, config: assets_config(a.spec) }),
     };
-    let sources: Vec<ModuleSource> = args
+    let mut sources: Vec<ModuleSource> = args
         .modules
         .iter()
         .map(|m| ModuleSource { name: &m.name, content_type: m.content_type, path: &m.path, size: m.size })
         .collect();
+    // `_headers` and `_redirects` travel as `text/plain` modules of those names (§A.8).
+    let special = assets.as_ref().map(|a| [("_headers", &a.scan.headers), ("_redirects", &a.scan.redirects)]);
+    for (name, path) in special.iter().flatten() {
+        if let Some(p) = path {
+            let size = std::fs::metadata(p).map_or(0, |m| m.len());
+            sources.retain(|m| m.name != *name);
+            sources.push(ModuleSource { name, content_type: "text/plain", path: p, size });
+        }
+    }
     let window = super::ago(super::RECONCILE_LOOKBACK);
     let known: HashSet<VersionId> = recent_versions(&ctx.client, &worker.id, window)
         .await

@@ -674,7 +674,8 @@ pub struct VersionArgs {
     pub worker: WorkerName,
     pub dir: PathBuf,
     pub modules: Vec<ModuleFile>,
-    pub main_module: String,
+    /// `None`: an assets-only Worker, without code.
+    pub main_module: Option<String>,
     pub compatibility_date: String,
     pub compatibility_flags: Vec<String>,
     pub bindings: Bindings,
@@ -717,6 +718,52 @@ pub struct AssetsSpec {
     /// `true`/`false` or a list of route patterns, as in wrangler's configuration.
     pub run_worker_first: Option<serde_json::Value>,
     pub base_path: Option<String>,
+}
+
+/// `assets` as a spec, taking the `assets` binding (if `bindings` declares one) out of the
+/// list: it is sent with the assets, and only with them.
+fn assets_spec(
+    i: &Inputs,
+    list: &mut Vec<serde_json::Value>,
+    from_file: Option<AssetsSpec>,
+) -> Result<Option<AssetsSpec>, InputError> {
+    let mut named: Vec<String> = Vec::new();
+    list.retain(|b| {
+        let is_assets = b.get("type").and_then(serde_json::Value::as_str) == Some("assets");
+        if is_assets {
+            named.push(b.get("name").and_then(serde_json::Value::as_str).unwrap_or_default().to_owned());
+        }
+        !is_assets
+    });
+    if named.len() > 1 {
+        return Err(InputError::new(Key::Bindings, "declares more than one `assets` binding; a Worker has one"));
+    }
+    let Some(directory) = i.path(Key::Assets) else {
+        // The configuration's `assets` block; a binding in `bindings` overrides its name.
+        if let Some(mut spec) = from_file {
+            if let Some(name) = named.pop() {
+                spec.binding = Some(name);
+            }
+            return Ok(Some(spec));
+        }
+        if named.is_empty() {
+            return Ok(None);
+        }
+        return Err(InputError::new(
+            Key::Bindings,
+            format!(
+                "declares an `assets` binding, but no assets are uploaded; set {} to their directory",
+                hint::input(Key::Assets)
+            ),
+        ));
+    };
+    if !directory.is_dir() {
+        return Err(InputError::new(Key::Assets, "is not a directory; point it at your built site (e.g. `public`)"));
+    }
+    // `assets` replaces the file's directory and keeps how the file says they are served.
+    let base = from_file.unwrap_or_default();
+    let binding = named.pop().or(base.binding.clone());
+    Ok(Some(AssetsSpec { directory, binding, ..base }))
 }
 
 impl VersionArgs {
@@ -771,6 +818,7 @@ impl VersionArgs {
             merged.append(&mut bindings.list);
             bindings.list = merged;
         }
+        let assets = assets_spec(i, &mut bindings.list, file.and_then(|f| f.assets.clone()))?;
         let keep = match i.get(Key::KeepBindings) {
             None => Keep::Auto,
             Some(v) => Keep::parse(v)
@@ -831,16 +879,25 @@ impl VersionArgs {
             ),
             (None, None) => (PathBuf::from("dist"), None),
         };
-        let exclude = bundle::exclude_set(i.get(Key::Exclude))?;
-        let bundle::Scan { modules, skipped } = bundle::scan(&dir, &exclude)?;
-        let main_module = bundle::main_module(&modules, i.get(Key::MainModule).or(main_from_file.as_deref()))?;
+        // Assets-only (no code): assets without `dir`, `main_module` or the file's `main`, as
+        // wrangler's configuration without `main` (additions §A.8).
+        let assets_only =
+            assets.is_some() && i.get(Key::Dir).is_none() && i.get(Key::MainModule).is_none() && main.is_none();
+        let (modules, skipped, main_module) = if assets_only {
+            (Vec::new(), Vec::new(), None)
+        } else {
+            let exclude = bundle::exclude_set(i.get(Key::Exclude))?;
+            let bundle::Scan { modules, skipped } = bundle::scan(&dir, &exclude)?;
+            let main_module = bundle::main_module(&modules, i.get(Key::MainModule).or(main_from_file.as_deref()))?;
+            (modules, skipped, Some(main_module))
+        };
         let config_file = config.as_ref().map(|c| (c.file.clone(), i.get(Key::Environment).map(str::to_owned)));
-        let (placement, limits, migrations, assets) = match config {
+        let (placement, limits, migrations) = match config {
             Some(c) => {
                 config_warnings.extend(c.mapped.warnings);
-                (c.mapped.placement, c.mapped.limits, c.mapped.migrations, c.mapped.assets)
+                (c.mapped.placement, c.mapped.limits, c.mapped.migrations)
             }
-            None => (None, None, Vec::new(), None),
+            None => (None, None, Vec::new()),
         };
         Ok(VersionArgs {
             worker,
@@ -873,7 +930,7 @@ impl VersionArgs {
             worker: worker_name(i)?,
             dir: PathBuf::new(),
             modules: Vec::new(),
-            main_module: String::new(),
+            main_module: None,
             compatibility_date: String::new(),
             compatibility_flags: Vec::new(),
             bindings: Bindings::default(),

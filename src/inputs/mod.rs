@@ -181,6 +181,8 @@ inputs! {
         help: "Directory of built output; every file in it becomes a module, except those matched by `exclude`." },
     Exclude => InputSpec { name: "exclude", kind: Kind::Value, commands: VERSION_LIKE, default: "README.md, *.d.ts, .DS_Store, *.tsbuildinfo, .gitignore, .git/**, node_modules/**", fallback: &[], secret: false,
         help: "Globs (comma- or newline-separated, relative to `dir`) of files that are not modules; added to the defaults. Each skipped file is named in the log." },
+    Assets => InputSpec { name: "assets", kind: Kind::Value, commands: &[Version], default: "", fallback: &[], secret: false,
+        help: "Directory of static assets to upload with the version (replaces the wrangler configuration's `assets.directory`; its serving settings still apply): only files Cloudflare does not have yet are sent. `.assetsignore` in it leaves files out; `_headers` and `_redirects` go with the version. Bind them to the code with `bindings` `[{\"type\":\"assets\",\"name\":\"ASSETS\"}]`. Without `dir` and `main_module` the Worker is assets-only." },
     MainModule => InputSpec { name: "main_module", kind: Kind::Value, commands: VERSION_LIKE, default: "the only .js/.mjs at the top of `dir`; with a wrangler configuration, `main`'s file", fallback: &[], secret: false,
         help: "The module that exports the handler." },
     CompatibilityDate => InputSpec { name: "compatibility_date", kind: Kind::Value, commands: VERSION_LIKE, default: "", fallback: &[], secret: false,

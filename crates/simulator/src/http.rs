@@ -160,6 +160,9 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         return github(&shared, &method, &path, &query, &body, auth.as_deref(), &host, at_ms).await;
     }
     let is_builds = path.contains("/builds/");
+    // The assets upload takes the session's own token and never the API token (additions
+    // §A.3): the route checks it.
+    let is_assets_upload = path.ends_with("/workers/assets/upload");
 
     // Authentication comes first, as at the real edge.
     let (token_ok, scoped) = {
@@ -168,7 +171,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         let token = auth.as_deref().and_then(|a| a.strip_prefix("Bearer ")).filter(|t| !t.is_empty());
         (token.is_some() && expected.as_deref().is_none_or(|e| Some(e) == token), st.config.account_scoped_token)
     };
-    if !token_ok || (scoped && is_builds) {
+    if !is_assets_upload && (!token_ok || (scoped && is_builds)) {
         let (status, body) = match (is_builds, auth.is_some(), scoped && token_ok) {
             (true, false, _) => (401, error(12005, "Missing token from authorization header")),
             // An account-scoped token (documented), or a wrong one (INFERRED: the same code).
@@ -225,7 +228,8 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
             Some(FaultAction::Delay { ms }) => tokio::time::sleep(Duration::from_millis(*ms)).await,
             Some(FaultAction::DropAfter | FaultAction::UnknownEnum) | None => {}
         }
-        let (status, mut reply_body) = route(&shared, &method, &path, &query, &body);
+        let bearer = auth.as_deref().and_then(|a| a.strip_prefix("Bearer "));
+        let (status, mut reply_body) = route(&shared, &method, &path, &query, &body, bearer);
         if fault == Some(FaultAction::UnknownEnum) {
             unknown_enum(&mut reply_body);
         }
@@ -298,7 +302,7 @@ async fn github(
     Ok(r)
 }
 
-fn route(shared: &Shared, method: &str, path: &str, query: &str, body: &[u8]) -> Reply {
+fn route(shared: &Shared, method: &str, path: &str, query: &str, body: &[u8], bearer: Option<&str>) -> Reply {
     let mut st = shared.state();
     let Some(rest) = path.strip_prefix("/client/v4/accounts/") else {
         return envelope::no_route();
@@ -308,7 +312,7 @@ fn route(shared: &Shared, method: &str, path: &str, query: &str, body: &[u8]) ->
         // INFERRED: the real API's code for an account the token cannot access.
         return envelope::fail(403, 9109, "Unauthorized to access requested resource");
     }
-    crate::routes::handle(&mut st, method, &format!("/{rest}"), query, body)
+    crate::routes::handle_as(&mut st, method, &format!("/{rest}"), query, body, bearer)
 }
 
 /// Replaces enum values with one no client knows, where the answer has them.

@@ -244,6 +244,8 @@ pub struct State {
     pub env_vars: std::collections::HashMap<String, std::collections::BTreeMap<String, EnvVar>>,
     /// A counter for [`Preview::deployed_seq`].
     pub preview_clock: u64,
+    /// Static assets: stored hashes and upload sessions (additions §A).
+    pub assets: crate::routes::assets::AssetStore,
 }
 
 /// One build-time variable as stored.
@@ -354,6 +356,7 @@ impl State {
             connections: Vec::new(),
             env_vars: std::collections::HashMap::new(),
             preview_clock: 0,
+            assets: crate::routes::assets::AssetStore::default(),
         }
     }
 

@@ -109,7 +109,8 @@ pub fn validate(d: &Draft) -> Result<(), Reply> {
         Some(main) if !d.modules.iter().any(|m| &m.name == main) => {
             return Err(envelope::bad_request(&format!("main_module `{main}` is not one of the modules")));
         }
-        None if !d.modules.is_empty() => {
+        // `_headers` and `_redirects` go with assets, not code (additions §A.8).
+        None if d.modules.iter().any(|m| m.name != "_headers" && m.name != "_redirects") => {
             return Err(envelope::bad_request("main_module is required when modules are given"));
         }
         _ => {}
@@ -327,6 +328,29 @@ pub fn create(state: &mut State, i: usize, draft: Draft, unresolved: Unresolved,
         resolve_inherit(&state.workers[i].versions, &mut bindings, unresolved)?;
         fields.insert("bindings".into(), Value::Array(bindings));
     }
+    // Assets (additions §A.8): a live completion token for this Worker; the version keeps the
+    // manifest and config, never the token.
+    let has_assets = match fields.remove("assets") {
+        Some(a) => {
+            let script = state.workers[i].name.clone();
+            let stored = crate::routes::assets::version_assets(state, &script, &a, source == "wrangler")?;
+            fields.insert("assets".into(), stored);
+            true
+        }
+        None => false,
+    };
+    let bindings = fields.get("bindings").and_then(Value::as_array);
+    if !has_assets && bindings.into_iter().flatten().any(|b| b["type"] == "assets") {
+        // INFERRED: an assets binding needs assets to serve.
+        return Err(envelope::bad_request("an assets binding needs assets: upload them and send assets.jwt"));
+    }
+    if main_module.is_none() && !has_assets {
+        // INFERRED: a version without code serves assets, or nothing at all.
+        return Err(envelope::bad_request("main_module is required unless the version has assets"));
+    }
+    if !has_assets && modules.iter().any(|m| m.name == "_headers" || m.name == "_redirects") && main_module.is_none() {
+        return Err(envelope::bad_request("_headers and _redirects modules go with assets"));
+    }
     check_durable_objects(state, i, &fields, deploy)?;
     // Migrations are write-only (additions §C.2): applied above, never stored or shown.
     fields.remove("migrations");
@@ -415,6 +439,10 @@ pub fn beta_view(stored: &Value, with_modules: bool) -> Value {
     if let Some(o) = v.as_object_mut() {
         if !with_modules {
             o.remove("modules");
+        }
+        // The manifest is the simulator's record, not part of the API's answer.
+        if let Some(a) = o.get_mut("assets").and_then(Value::as_object_mut) {
+            a.remove("manifest");
         }
         if let Some(b) = o.get_mut("bindings") {
             redact_secrets(b);

@@ -173,8 +173,8 @@ fn script_json(w: &Worker) -> Value {
         "usage_model": "standard",
         "compatibility_date": latest.and_then(|v| v.get("compatibility_date")).cloned().unwrap_or(json!("2026-11-01")),
         "compatibility_flags": latest.and_then(|v| v.get("compatibility_flags")).cloned().unwrap_or(json!([])),
-        "has_modules": true,
-        "has_assets": false,
+        "has_modules": latest.is_none_or(|v| v.get("main_module").is_some()),
+        "has_assets": latest.is_some_and(|v| v.get("assets").is_some()),
         "logpush": false,
         "last_deployed_from": last_deployed_from(w),
         // Present once a migration was applied (additions §C.2: wrangler reads it here).
@@ -281,9 +281,10 @@ fn parse_upload(state: &State, i: usize, body: &[u8]) -> Result<Draft, Reply> {
         return Err(envelope::bad_request("The metadata part is not a JSON object"));
     };
     let main = metadata.get("main_module").or_else(|| metadata.get("body_part")).and_then(Value::as_str);
-    let Some(main) = main else {
+    // An assets-only upload has no code (additions §A.8: metadata `{assets, ...}` only).
+    if main.is_none() && metadata.get("assets").is_none() {
         return Err(envelope::bad_request("metadata must name main_module (or body_part)"));
-    };
+    }
     let modules = parts
         .into_iter()
         .map(|p| {
@@ -293,7 +294,8 @@ fn parse_upload(state: &State, i: usize, body: &[u8]) -> Result<Draft, Reply> {
         })
         .collect();
     let mut fields = Map::new();
-    for k in ["compatibility_date", "compatibility_flags", "limits", "placement", "annotations", "migrations"] {
+    for k in ["compatibility_date", "compatibility_flags", "limits", "placement", "annotations", "migrations", "assets"]
+    {
         if let Some(v) = metadata.get(k) {
             fields.insert(k.into(), v.clone());
         }
@@ -301,7 +303,7 @@ fn parse_upload(state: &State, i: usize, body: &[u8]) -> Result<Draft, Reply> {
     if let Some(b) = metadata.get("bindings") {
         fields.insert("bindings".into(), b.clone());
     }
-    let draft = Draft { main_module: Some(main.to_owned()), modules, fields, source: "wrangler" };
+    let draft = Draft { main_module: main.map(str::to_owned), modules, fields, source: "wrangler" };
     // Resolve after validating, so a malformed bindings list is refused rather than patched.
     version::validate(&draft)?;
     Ok(resolve_bindings(state, i, draft, &metadata))

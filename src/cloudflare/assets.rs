@@ -1,0 +1,205 @@
+//! Static assets upload (contract additions §A.1–§A.3): an upload session for a Worker's
+//! manifest, then the buckets of files the session asks for, authorised by the session's own
+//! token rather than the API token.
+
+use std::fmt;
+
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+
+use super::client::path;
+use super::{ApiError, Client, WorkerName};
+
+/// A token Cloudflare issues for one assets upload. It is a credential (anyone holding it can
+/// upload to, or attach assets to, the Worker for an hour), so it has no `Display` and its
+/// `Debug` shows nothing.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct AssetsJwt(String);
+
+impl AssetsJwt {
+    /// The token itself, only for the request that sends it and for masking.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for AssetsJwt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AssetsJwt(***)")
+    }
+}
+
+impl Serialize for AssetsJwt {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+/// One manifest entry: `hash` is 32 hex characters, `size` the file's bytes (§A.2).
+#[derive(Debug, Serialize)]
+pub struct ManifestEntry {
+    pub hash: String,
+    pub size: u64,
+}
+
+/// The manifest as a JSON object keyed by URL path, in the caller's order.
+pub struct Manifest(pub Vec<(String, ManifestEntry)>);
+
+impl Serialize for Manifest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+#[derive(Serialize)]
+struct SessionRequest<'a> {
+    manifest: &'a Manifest,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UploadSession {
+    /// The upload token; already the completion token when `buckets` is empty (§A.1).
+    pub jwt: AssetsJwt,
+    /// The hashes to upload, grouped as Cloudflare wants them sent: one request per bucket.
+    #[serde(default)]
+    pub buckets: Vec<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct UploadAnswer {
+    /// Present only on the request that completed the set (201); 202 answers `{}` (§A.3).
+    #[serde(default)]
+    jwt: Option<AssetsJwt>,
+}
+
+#[derive(Serialize)]
+struct UploadQuery {
+    base64: bool,
+}
+
+impl Client {
+    /// Opens an upload session for `script`'s manifest. A new session replaces nothing and
+    /// uploads nothing, so it is retried like a read (as wrangler 4.164 does, §A.2).
+    pub async fn create_assets_upload_session(
+        &self,
+        script: &WorkerName,
+        manifest: &Manifest,
+    ) -> Result<UploadSession, ApiError> {
+        let path = path(&["workers", "scripts", script.as_str(), "assets-upload-session"]);
+        let page = self.set_json::<Option<UploadSession>, _>(Method::POST, &path, &SessionRequest { manifest }).await?;
+        // The endpoint has been seen answering `result: null` (workers-sdk#9465, §A.2).
+        match page.result {
+            Some(s) if !s.jwt.0.is_empty() => Ok(s),
+            _ => Err(ApiError::Malformed {
+                method: "POST".into(),
+                endpoint: path.as_str().to_owned(),
+                status: 200,
+                detail: "the assets upload session came back without a token".into(),
+            }),
+        }
+    }
+
+    /// Uploads one bucket as `multipart/form-data` (built by [`bucket_body`]) with the
+    /// session's token. Sent once: the caller retries (a bucket carries the same hashes every
+    /// time, so a repeat stores nothing new). `Some` is the completion token (§A.3).
+    pub async fn upload_assets_bucket(
+        &self,
+        jwt: &AssetsJwt,
+        body: bytes::Bytes,
+        boundary: &str,
+    ) -> Result<Option<AssetsJwt>, ApiError> {
+        let path = path(&["workers", "assets", "upload"]);
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        let page = self
+            .send_with_bearer::<Option<UploadAnswer>, _>(
+                Method::POST,
+                &path,
+                &UploadQuery { base64: true },
+                jwt.expose(),
+                &content_type,
+                body,
+            )
+            .await?;
+        Ok(page.result.and_then(|a| a.jwt).filter(|j| !j.0.is_empty()))
+    }
+}
+
+/// One file of a bucket: its hash, the type it is served with, and its bytes.
+pub struct BucketFile<'a> {
+    pub hash: &'a str,
+    /// `None`: sent as `application/null`, "serve with no Content-Type" (§A.3).
+    pub content_type: Option<&'a str>,
+    pub bytes: &'a [u8],
+}
+
+/// Appends one part of a bucket body: field name and file name are the hash, the body is the
+/// file's standard base64 (§A.3). base64 text has no CR or LF, so it can never contain the
+/// `\r\n--boundary` delimiter.
+pub fn bucket_part(body: &mut Vec<u8>, boundary: &str, file: &BucketFile<'_>) {
+    use base64::Engine as _;
+    body.extend_from_slice(b"--");
+    body.extend_from_slice(boundary.as_bytes());
+    body.extend_from_slice(b"\r\nContent-Disposition: form-data; name=\"");
+    body.extend_from_slice(file.hash.as_bytes());
+    body.extend_from_slice(b"\"; filename=\"");
+    body.extend_from_slice(file.hash.as_bytes());
+    body.extend_from_slice(b"\"\r\nContent-Type: ");
+    body.extend_from_slice(file.content_type.unwrap_or("application/null").as_bytes());
+    body.extend_from_slice(b"\r\n\r\n");
+    let start = body.len();
+    let encoded = 4 * file.bytes.len().div_ceil(3);
+    body.resize(start + encoded, 0);
+    let n = base64::engine::general_purpose::STANDARD.encode_slice(file.bytes, &mut body[start..]).unwrap_or(0);
+    body.truncate(start + n);
+    body.extend_from_slice(b"\r\n");
+}
+
+/// Closes a bucket body.
+pub fn bucket_end(body: &mut Vec<u8>, boundary: &str) {
+    body.extend_from_slice(b"--");
+    body.extend_from_slice(boundary.as_bytes());
+    body.extend_from_slice(b"--\r\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_body_shape() {
+        let mut body = Vec::new();
+        let f = BucketFile { hash: "569c49c876d9d1d37936e494e70a80e8", content_type: None, bytes: b"abc" };
+        bucket_part(&mut body, "B", &f);
+        bucket_end(&mut body, "B");
+        assert_eq!(
+            String::from_utf8(body).unwrap(),
+            "--B\r\nContent-Disposition: form-data; name=\"569c49c876d9d1d37936e494e70a80e8\"; \
+             filename=\"569c49c876d9d1d37936e494e70a80e8\"\r\nContent-Type: application/null\r\n\r\nYWJj\r\n--B--\r\n"
+        );
+    }
+
+    #[test]
+    fn tokens_never_show() {
+        let j: AssetsJwt = serde_json::from_str("\"eyJ.secret.sig\"").unwrap();
+        assert_eq!(format!("{j:?}"), "AssetsJwt(***)");
+        let s: UploadSession = serde_json::from_str(r#"{"jwt":"eyJ.secret.sig","buckets":[["a"]]}"#).unwrap();
+        assert!(!format!("{s:?}").contains("secret"));
+        assert_eq!(serde_json::to_string(&j).unwrap(), "\"eyJ.secret.sig\"");
+    }
+
+    #[test]
+    fn manifest_is_an_object_in_order() {
+        let m = Manifest(vec![
+            ("/b.html".into(), ManifestEntry { hash: "1".repeat(32), size: 3 }),
+            ("/a.css".into(), ManifestEntry { hash: "2".repeat(32), size: 0 }),
+        ]);
+        let v = serde_json::to_string(&SessionRequest { manifest: &m }).unwrap();
+        assert!(v.starts_with(r#"{"manifest":{"/b.html":{"hash":"111"#), "{v}");
+    }
+}

@@ -1,0 +1,215 @@
+//! Static assets for `version` (contract additions §A.1): open an upload session with the
+//! manifest, upload the buckets Cloudflare asks for (three at a time, each retried on its
+//! own), and hand back the completion token the version carries.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::assets::Scan;
+use crate::cloudflare::assets::{AssetsJwt, BucketFile, Manifest, ManifestEntry, bucket_end, bucket_part};
+use crate::cloudflare::{ApiError, WorkerName};
+use crate::error::{Error, Result};
+
+use super::{Area, Ctx, api_failure};
+
+/// Buckets in flight at once, as wrangler's bulk mode (§A.6).
+const CONCURRENCY: usize = 3;
+/// Attempts per bucket, and the gateway timeouts (524) forgiven on top of them (§A.6).
+const MAX_ATTEMPTS: u32 = 5;
+const MAX_GATEWAY_ERRORS: u32 = 5;
+
+/// What the upload did, for the summary.
+pub struct Uploaded {
+    pub jwt: AssetsJwt,
+    pub files: usize,
+    pub uploaded_files: usize,
+    pub uploaded_bytes: u64,
+    pub seconds: f64,
+}
+
+/// Uploads what Cloudflare does not have yet and returns the completion token.
+pub async fn upload(ctx: &Ctx, worker: &WorkerName, scan: &Scan) -> Result<Uploaded> {
+    let started = Instant::now();
+    let manifest = Manifest(
+        scan.assets.iter().map(|a| (a.key.clone(), ManifestEntry { hash: a.hash_hex(), size: a.size })).collect(),
+    );
+    let session = ctx
+        .client
+        .create_assets_upload_session(worker, &manifest)
+        .await
+        .map_err(|e| api_failure(e, "open the assets upload session", Area::Workers))?;
+    drop(manifest);
+    let files = scan.assets.len();
+    if session.buckets.is_empty() {
+        // Everything is stored already: the session token is the completion token (§A.1).
+        let seconds = started.elapsed().as_secs_f64();
+        ctx.console.info(&format!(
+            "Assets: {files} files, all unchanged (already on Cloudflare), nothing to upload ({seconds:.2}s)."
+        ));
+        return Ok(Uploaded { jwt: session.jwt, files, uploaded_files: 0, uploaded_bytes: 0, seconds });
+    }
+    // The first file of each hash: same hash, same bytes (the hash covers content and
+    // extension, §A.5).
+    let mut by_hash: HashMap<String, usize> = HashMap::with_capacity(files);
+    for (i, a) in scan.assets.iter().enumerate() {
+        by_hash.entry(a.hash_hex()).or_insert(i);
+    }
+    let asked: HashSet<&str> = session.buckets.iter().flatten().map(String::as_str).collect();
+    if let Some(unknown) = asked.iter().find(|h| !by_hash.contains_key(**h)) {
+        return Err(Error::Refused(format!(
+            "Cloudflare's assets upload session asked for a file hash that is not in the manifest ({unknown}); nothing was uploaded"
+        )));
+    }
+    let uploaded_files = scan.assets.iter().filter(|a| asked.contains(a.hash_hex().as_str())).count();
+    let buckets: Vec<Vec<(String, PathBuf, Option<String>)>> = session
+        .buckets
+        .iter()
+        .map(|b| {
+            b.iter()
+                .map(|h| {
+                    let a = &scan.assets[by_hash[h]];
+                    let ct = crate::assets::content_type(&a.key).map(std::borrow::Cow::into_owned);
+                    (h.clone(), a.path(&scan.root), ct)
+                })
+                .collect()
+        })
+        .collect();
+    drop(by_hash);
+    let total = buckets.len();
+    let next = AtomicUsize::new(0);
+    let allowed = AtomicUsize::new(CONCURRENCY);
+    let failed = AtomicBool::new(false);
+    let completion: Mutex<Option<AssetsJwt>> = Mutex::new(None);
+    let error: Mutex<Option<Error>> = Mutex::new(None);
+    let bytes_sent = AtomicUsize::new(0);
+    let lane = |k: usize| {
+        let (next, allowed, failed, completion, error, bytes_sent, buckets, jwt) =
+            (&next, &allowed, &failed, &completion, &error, &bytes_sent, &buckets, &session.jwt);
+        async move {
+            loop {
+                // After a gateway timeout only the first lane goes on (§A.6).
+                if failed.load(Ordering::Relaxed) || k >= allowed.load(Ordering::Relaxed) {
+                    return;
+                }
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(bucket) = buckets.get(i) else { return };
+                match send_bucket(ctx, jwt, bucket, allowed).await {
+                    Ok((jwt, bytes, secs)) => {
+                        bytes_sent.fetch_add(bytes as usize, Ordering::Relaxed);
+                        ctx.console.info(&format!(
+                            "Assets bucket {}/{total}: {} files, {} bytes in {secs:.2}s",
+                            i + 1,
+                            bucket.len(),
+                            bytes
+                        ));
+                        if let Some(j) = jwt {
+                            *completion.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(j);
+                        }
+                    }
+                    Err(e) => {
+                        failed.store(true, Ordering::Relaxed);
+                        error.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get_or_insert(e);
+                        return;
+                    }
+                }
+            }
+        }
+    };
+    tokio::join!(lane(0), lane(1), lane(2));
+    // A lane stopped by a gateway timeout leaves its share to the first lane; if that one had
+    // already finished, the rest is sent here, one at a time.
+    lane(0).await;
+    if let Some(e) = error.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
+        return Err(e);
+    }
+    let Some(jwt) = completion.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) else {
+        return Err(Error::Refused(
+            "every assets bucket was uploaded but Cloudflare returned no completion token; run the step again (uploaded files are kept)"
+                .into(),
+        ));
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    let uploaded_bytes = bytes_sent.into_inner() as u64;
+    ctx.console.info(&format!(
+        "Assets: {files} files, {uploaded_files} uploaded, {} unchanged, {uploaded_bytes} bytes in {seconds:.2}s.",
+        files - uploaded_files
+    ));
+    Ok(Uploaded { jwt, files, uploaded_files, uploaded_bytes, seconds })
+}
+
+/// Reads a bucket's files, then sends it until it succeeds or its attempts run out: wait
+/// `2^attempt` seconds (scaled by the pace) or the server's Retry-After; a gateway timeout
+/// (524) drops the upload to one lane and waits `2^n × 5` seconds without using an attempt
+/// (§A.6). Safe to repeat: the same hashes, so nothing is stored twice.
+async fn send_bucket(
+    ctx: &Ctx,
+    jwt: &AssetsJwt,
+    bucket: &[(String, PathBuf, Option<String>)],
+    allowed: &AtomicUsize,
+) -> Result<(Option<AssetsJwt>, u64, f64)> {
+    let started = Instant::now();
+    let owned = bucket.to_vec();
+    let boundary = format!("workers-ci-{}", crate::random::hex(12));
+    let b = boundary.clone();
+    let (body, raw) = tokio::task::spawn_blocking(move || -> std::result::Result<(Vec<u8>, u64), Error> {
+        let mut body = Vec::new();
+        let mut raw = 0;
+        for (hash, path, ct) in &owned {
+            let bytes = std::fs::read(path)
+                .map_err(|source| Error::Local { what: format!("could not read asset {}", path.display()), source })?;
+            raw += bytes.len() as u64;
+            bucket_part(&mut body, &b, &BucketFile { hash, content_type: ct.as_deref(), bytes: &bytes });
+        }
+        bucket_end(&mut body, &b);
+        Ok((body, raw))
+    })
+    .await
+    .map_err(|e| Error::internal("the asset reader stopped", e))??;
+    let body = bytes::Bytes::from(body);
+    let (mut attempt, mut gateway) = (0u32, 0u32);
+    loop {
+        let err = match ctx.client.upload_assets_bucket(jwt, body.clone(), &boundary).await {
+            Ok(j) => return Ok((j, raw, started.elapsed().as_secs_f64())),
+            Err(e) => e,
+        };
+        let wait = if err.status() == Some(524) && gateway < MAX_GATEWAY_ERRORS - 1 {
+            gateway += 1;
+            allowed.store(1, Ordering::Relaxed);
+            ctx.pace.of(Duration::from_secs(5 << gateway))
+        } else if err.is_retryable() && attempt < MAX_ATTEMPTS - 1 {
+            let planned = ctx.pace.of(Duration::from_secs(1 << attempt));
+            attempt += 1;
+            err.retry_after().unwrap_or(planned)
+        } else {
+            return Err(bucket_failure(err));
+        };
+        if wait >= ctx.remaining() {
+            return Err(bucket_failure(err));
+        }
+        ctx.console.info(&format!(
+            "Assets bucket upload failed ({}); retrying in {:.1}s",
+            short(&err),
+            wait.as_secs_f64()
+        ));
+        ctx.sleep(wait).await;
+    }
+}
+
+fn bucket_failure(err: ApiError) -> Error {
+    api_failure(
+        err,
+        "upload a bucket of assets (files already uploaded are kept; running the step again resumes)",
+        Area::Workers,
+    )
+}
+
+/// Status and codes only: an API message is untrusted text and stays out of an info line.
+fn short(err: &ApiError) -> String {
+    match err.status() {
+        Some(s) => format!("HTTP {s}"),
+        None => "no answer".into(),
+    }
+}
