@@ -227,6 +227,8 @@ def previews(wid):
     s, env, _ = call("DELETE", f"{base}/{p['id']}")
     s2, env2, _ = call("DELETE", f"{base}/{p['id']}")
     report(s == 200 and s2 == 404 and 10025 in codes(env2), "preview-delete-twice", f"HTTP {s}, then {s2} {codes(env2)}")
+
+
 def upload_bucket(token, parts):
     """(status, envelope) of one bulk assets upload: parts are (hash, bytes), sent as base64."""
     boundary = "probe-boundary-7f3a"
