@@ -230,7 +230,9 @@ async fn pending_migrations(ctx: &Ctx, args: &VersionArgs, existing: Option<&Wor
     Ok(Some(m))
 }
 
-async fn ensure_worker(ctx: &Ctx, args: &VersionArgs, existing: Option<Worker>) -> Result<Worker> {
+/// The Worker `args` names (`existing`, as looked up), created when `create_worker` allows;
+/// shared with `preview`.
+pub(crate) async fn ensure_worker(ctx: &Ctx, args: &VersionArgs, existing: Option<Worker>) -> Result<Worker> {
     let lookup = |e: ApiError| api_failure(e, "look up the Worker", Area::Workers);
     if let Some(mut w) = existing {
         sync_subdomain(ctx, &mut w, args).await?;
