@@ -888,8 +888,7 @@ impl VersionArgs {
         } else {
             let exclude = bundle::exclude_set(i.get(Key::Exclude))?;
             let bundle::Scan { modules, skipped } = bundle::scan(&dir, &exclude)?;
-            let main_module =
-                bundle::main_module(&modules, i.get(Key::MainModule).or(main_from_file.as_deref()))?;
+            let main_module = bundle::main_module(&modules, i.get(Key::MainModule).or(main_from_file.as_deref()))?;
             (modules, skipped, Some(main_module))
         };
         let config_file = config.as_ref().map(|c| (c.file.clone(), i.get(Key::Environment).map(str::to_owned)));
