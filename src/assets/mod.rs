@@ -228,7 +228,7 @@ fn hash_all(root: &Path, assets: &mut [Asset]) -> Result<(), AssetsError> {
 
 /// Bytes read per step: a multiple of 3, so each chunk's base64 is a prefix of the whole
 /// file's (no padding until the last chunk) and can be fed to the hasher as it comes.
-const CHUNK: usize = 3 * 64 * 1024;
+const CHUNK: usize = 3 * 16 * 1024;
 
 /// wrangler's hash (§A.5), streamed: `BLAKE3(base64(bytes) + extension)`, first 16 bytes.
 pub struct StreamHasher {
