@@ -500,6 +500,113 @@ def bench_lockout(a, work):
     row(name, "wall, first start → last exit (scaled; × 20 for real time)", "", f"{wall:.1f} s (≈ {wall * 20 / 60:.0f} min real)", None)
 
 
+# ---------------------------------------------------------------------------------------------
+# 7. Static assets vs wrangler (issue 11)
+
+ASSETS_FILES = 5000
+ASSETS_BYTES = 50 * 1024 * 1024
+ASSETS_WALL_RATIO = 10.0
+ASSETS_RSS_RATIO = 20.0
+ASSETS_REUPLOAD_S = 1.0
+
+
+def make_site(root, files, total, seed=7):
+    """A site of `files` files summing to about `total` bytes, in nested directories, with the
+    extensions a built SPA has. Random bytes, so nothing deduplicates by accident."""
+    rnd = random.Random(seed)
+    exts = ["html", "css", "js", "json", "png", "svg", "woff2", "txt", "map", "webp"]
+    mean = total // files
+    for i in range(files):
+        d = os.path.join(root, f"d{i % 50:02d}", f"s{i % 7}")
+        os.makedirs(d, exist_ok=True)
+        size = max(1, int(rnd.uniform(0.2, 1.8) * mean))
+        with open(os.path.join(d, f"f{i:05d}.{exts[i % len(exts)]}"), "wb") as f:
+            f.write(rnd.randbytes(size))
+
+
+def bench_assets(a, work):
+    log("7. static assets vs wrangler")
+    proj = os.path.join(work, "assets-project")
+    os.makedirs(os.path.join(proj, "src"), exist_ok=True)
+    with open(os.path.join(proj, "src", "index.js"), "w") as f:
+        f.write(WORKER_JS)
+    site = os.path.join(proj, "public")
+    make_site(site, ASSETS_FILES, ASSETS_BYTES)
+    with open(os.path.join(proj, "wrangler.toml"), "w") as f:
+        f.write('name = "assets-worker"\nmain = "src/index.js"\ncompatibility_date = "2026-11-01"\n'
+                '[assets]\ndirectory = "public"\nbinding = "ASSETS"\n')
+    size = sum(os.path.getsize(os.path.join(d, n)) for d, _, ns in os.walk(site) for n in ns)
+    changed = os.path.join(site, "d00", "s0", "f00000.html")
+    with open(changed, "rb") as f:
+        original = f.read()
+
+    runs = 1 if a.quick else 3
+    tools = {
+        "wrangler": lambda sim: ([a.wrangler, "versions", "upload"], wrangler_env(sim, work)),
+        "workers-ci": lambda sim: ([a.bin, "--command", "version", "--config", "wrangler.toml"], no_debug(sim)),
+    }
+    res = {t: {"first": [], "again": []} for t in tools}
+    for i in range(runs):
+        for tool in (list(tools) if i % 2 == 0 else list(reversed(tools))):
+            # A fresh simulator each time: the first upload must find no asset stored.
+            sim = Sim(a.bin, work, f"assets-{tool}-{i}", {
+                "workers": [{"name": "assets-worker", "triggers": False}],
+                "rate_limit": None,
+            })
+            cmd, env = tools[tool](sim)
+            res[tool]["first"].append(measure(cmd, env, proj))
+            with open(changed, "wb") as f:
+                f.write(original + b"<!-- changed -->")
+            before = len(sim.requests())
+            res[tool]["again"].append(measure(cmd, env, proj))
+            uploads = [r for r in sim.requests()[before:] if "/workers/assets/upload" in r.get("path", "")]
+            res[tool].setdefault("upload_requests", []).append(len(uploads))
+            with open(changed, "wb") as f:
+                f.write(original)
+            sim.stop()
+        log(f"   round {i + 1}/{runs} done")
+
+    label = f"7. static assets, {ASSETS_FILES:,} files, {size / 1024 / 1024:.1f} MiB"
+    w, c = res["wrangler"], res["workers-ci"]
+    for phase, what in (("first", "first upload"), ("again", "re-upload, one file changed")):
+        ww = median([r["wall_s"] for r in w[phase]])
+        cw = median([r["wall_s"] for r in c[phase]])
+        wr = median([r["tree_peak_rss_kib"] for r in w[phase]])
+        cr = median([r["tree_peak_rss_kib"] for r in c[phase]])
+        row(label, f"{what}: wall, median (wrangler / workers-ci)", "", f"{ms(ww)} / {ms(cw)}", None)
+        row(label, f"{what}: peak RSS of the process tree, median", "", f"{mib(wr)} / {mib(cr)}", None)
+        if phase == "first":
+            row(label, "first upload: wall ratio", f"≥ {ASSETS_WALL_RATIO:.0f}×", f"{ww / cw:.1f}×",
+                ww / cw >= ASSETS_WALL_RATIO)
+            row(label, "first upload: peak RSS ratio", f"≥ {ASSETS_RSS_RATIO:.0f}×", f"{wr / cr:.1f}×",
+                wr / cr >= ASSETS_RSS_RATIO)
+        else:
+            row(label, "re-upload: workers-ci wall, median", f"≤ {ASSETS_REUPLOAD_S:.0f} s", ms(cw),
+                cw <= ASSETS_REUPLOAD_S)
+            row(label, "re-upload: upload requests (wrangler / workers-ci)", "",
+                f"{max(w['upload_requests'])} / {max(c['upload_requests'])}", None)
+
+
+def wrangler_env(sim, work):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_", "RUNNER_"))}
+    env.update({
+        "CLOUDFLARE_API_BASE_URL": sim.api,
+        "CLOUDFLARE_API_TOKEN": TOKEN,
+        "CLOUDFLARE_ACCOUNT_ID": ACCOUNT,
+        "WRANGLER_SEND_METRICS": "false",
+        "WRANGLER_HIDE_BANNER": "true",
+        "XDG_CONFIG_HOME": os.path.join(work, "xdg"),
+        "CI": "true",
+    })
+    return env
+
+
+def no_debug(sim):
+    env = wci_env(sim)
+    env.pop("RUNNER_DEBUG")
+    return env
+
+
 def table():
     head = "| benchmark | metric | target | result | |\n| --- | --- | --- | --- | --- |\n"
     return head + "".join(f"| {' | '.join(r)} |\n" for r in ROWS)
@@ -532,7 +639,7 @@ def main():
     p.add_argument("--wrangler", required=True)
     p.add_argument("--work", required=True)
     p.add_argument("--quick", action="store_true", help="fewer repetitions, for trying the scripts out")
-    p.add_argument("--only", default="123456", help="which benchmarks to run, e.g. 45")
+    p.add_argument("--only", default="1234567", help="which benchmarks to run, e.g. 45")
     a = p.parse_args()
     work = a.work
     t0 = time.time()
@@ -555,6 +662,8 @@ def main():
         bench_upload(a, work)
     if "6" in a.only:
         bench_lockout(a, work)
+    if "7" in a.only:
+        bench_assets(a, work)
     # Group the rows in benchmark order, whatever order they ran in.
     ROWS.sort(key=lambda r: r[0][0])
     log(f"done in {time.time() - t0:.0f} s")

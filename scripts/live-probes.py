@@ -27,6 +27,7 @@ import os
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 BASE = os.environ.get("CLOUDFLARE_API_BASE_URL", "https://api.cloudflare.com/client/v4").rstrip("/")
@@ -173,9 +174,59 @@ def main():
     report(s >= 400 and 10220 in codes(env), "rollback-after-secret-change-10220", f"HTTP {s} {codes(env)}")
 
     triggers_without_builds()
+    previews(wid)
     assets(wid)
     builds(wid)
     return 1 if FAILED else 0
+
+
+def previews(wid):
+    """Worker Previews (additions §B; docs/api-assumptions.md rows 42-51)."""
+    base = f"/workers/workers/{wid}/previews"
+    name = "probe/Feature__X.1"
+    # Only `name` in the create body (rows 42, 43: slug rule, §G-10).
+    s, env, _ = call("POST", base, {"name": name})
+    p = (env or {}).get("result") or {}
+    report(s == 200 and bool(p.get("id")), "preview-create-name-only", f"HTTP {s} {codes(env)}")
+    if s != 200:
+        return
+    report(p.get("slug") == "probe-feature-x-1", "preview-slug-rule", f"name={name!r} slug={p.get('slug')!r}")
+    s, env, _ = call("POST", base, {"name": name})
+    report(s == 409, "preview-duplicate-name-409", f"HTTP {s} {codes(env)}")
+    s2, env2, _ = call("POST", base, {"name": "Probe/feature-x.1"})
+    report(s2 == 409, "preview-slug-collision-409", f"HTTP {s2} {codes(env2)} slug={((env2 or {}).get('result') or {}).get('slug')!r}")
+    if s2 == 200:
+        call("DELETE", f"{base}/{env2['result']['id']}")
+    # Addressing by id, slug and URL-encoded name (§B.2); a missing one is 10025 (row 44).
+    got = [call("GET", f"{base}/{k}")[0] for k in (p["id"], p["slug"], urllib.parse.quote(name, safe=""))]
+    report(got == [200, 200, 200], "preview-addressing", f"id/slug/name: {got}")
+    s, env, _ = call("GET", f"{base}/no-such-preview-probe")
+    report(s == 404 and 10025 in codes(env), "preview-not-found-10025", f"HTTP {s} {codes(env)}")
+    s, env, _ = call("GET", f"{base}/{p['id']}/deployments/latest")
+    report(s == 404 and 10222 in codes(env), "preview-no-deployment-10222", f"HTTP {s} {codes(env)}")
+    s, env, _ = call("POST", base, {"name": "-bad-"})
+    report(400 <= s < 500, "preview-invalid-name-refused", f"HTTP {s} {codes(env)}")
+    # Deployments: `env` form, inherit from the Preview's latest deployment (row 46), the
+    # short id in URLs (row 45, §G-11).
+    dep = {"main_module": "index.js", "compatibility_date": "2026-11-01",
+           "modules": [module("export default { fetch() { return new Response('preview probe') } }\n")]}
+    s, env, _ = call("POST", f"{base}/{p['id']}/deployments", dict(dep, env={"S": {"type": "secret_text", "text": "probe"}}))
+    d = (env or {}).get("result") or {}
+    urls = d.get("urls") or []
+    report(s == 200, "preview-deployment-create", f"HTTP {s} {codes(env)} urls={urls!r} keys={sorted(d)}")
+    if urls:
+        short = urls[0].split("//", 1)[-1].split("-", 1)[0]
+        report(short == d.get("id", "")[:8], "preview-deployment-short-id", f"url={urls[0]!r} id={d.get('id')!r}")
+    else:
+        skip("preview-deployment-short-id", "no URLs (previews off on the probe Worker)")
+    s, env, _ = call("POST", f"{base}/{p['id']}/deployments", dict(dep, env={"S": {"type": "inherit"}}))
+    names = sorted(b.get("name") for b in ((env or {}).get("result") or {}).get("bindings") or [])
+    report(s == 200 and names == ["S"], "preview-inherit-from-latest-deployment", f"HTTP {s} {codes(env)} bindings={names}")
+    s, env, _ = call("POST", f"{base}/{p['id']}/deployments", dict(dep, env={"GONE": {"type": "inherit"}}))
+    report(s == 400 and 10057 in codes(env), "preview-unresolved-inherit-refused", f"HTTP {s} {codes(env)}")
+    s, env, _ = call("DELETE", f"{base}/{p['id']}")
+    s2, env2, _ = call("DELETE", f"{base}/{p['id']}")
+    report(s == 200 and s2 == 404 and 10025 in codes(env2), "preview-delete-twice", f"HTTP {s}, then {s2} {codes(env2)}")
 
 
 def upload_bucket(token, parts):
@@ -232,7 +283,7 @@ def assets(wid):
 
 
 def truncated_upload():
-    """api-assumptions row 42: a bucket whose body stops before its Content-Length (workers-ci
+    """api-assumptions row 52: a bucket whose body stops before its Content-Length (workers-ci
     aborts the stream when a file changed after hashing) stores nothing: a new session for the
     same manifest still asks for the file."""
     import hashlib

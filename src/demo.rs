@@ -63,43 +63,27 @@ pub async fn demo(args: DemoArgs, console: &Arc<Console>) -> Result<Exit> {
     let commit = crate::random::hex(20);
     step(&["build", "--worker", "my-worker", "--branch", "main", "--commit", &commit], &env, console, pace).await?;
 
-    // Then the other half: upload the built Worker as a Version and roll it out gradually.
+    // Then the other half: upload the built Worker as a Version and roll it out gradually, from
+    // a wrangler.jsonc as a real project has one, with a KV binding and a few static assets.
     let dir = std::env::temp_dir().join(format!("workers-ci-demo-{}", crate::random::hex(4)));
-    std::fs::create_dir_all(&dir)
-        .map_err(|source| Error::Local { what: "could not create the demo's module directory".into(), source })?;
-    let dir_arg = dir.to_string_lossy().into_owned();
     let result = async {
-        for (deploy, body) in [("true", "v1"), ("10", "v2")] {
-            std::fs::write(
-                dir.join("index.js"),
-                format!("export default {{ fetch() {{ return new Response('hello from {body}') }} }}\n"),
-            )
-            .map_err(|source| Error::Local { what: "could not write the demo's module".into(), source })?;
+        let config = demo_project(&dir, "v1")?;
+        let config_arg = config.to_string_lossy().into_owned();
+        for (deploy, release) in [("true", "v1"), ("10", "v2")] {
             if deploy != "true" {
-                console.info("\n(gradual: 10 % to the new version, 90 % to the one now live)");
+                demo_project(&dir, release)?;
+                console.info(
+                    "\n(v2 changes the code and one asset: only that asset is uploaded; gradual: 10 % to the new \
+                     version, 90 % to the one now live)",
+                );
             }
-            let vars = format!("RELEASE={body}");
-            let message = format!("demo {body}");
-            let version = [
-                "version",
-                "--worker",
-                "my-worker",
-                "--dir",
-                &dir_arg,
-                "--compatibility-date",
-                "2026-11-01",
-                "--vars",
-                &vars,
-                "--message",
-                &message,
-                "--deploy",
-                deploy,
-            ];
+            let message = format!("demo {release}");
+            let version = ["version", "--config", &config_arg, "--message", &message, "--deploy", deploy];
             step(&version, &env, console, pace).await?;
         }
         if args.keep {
             console.info(&format!(
-                "\nThe simulator keeps serving on {} (and {} keeps the module): paste the commands above \
+                "\nThe simulator keeps serving on {} (and {} keeps the project): paste the commands above \
                  into another shell. Ctrl-C stops it.",
                 sim.base_url(),
                 dir.display()
@@ -116,6 +100,48 @@ pub async fn demo(args: DemoArgs, console: &Arc<Console>) -> Result<Exit> {
     .await;
     let _ = std::fs::remove_dir_all(&dir);
     result
+}
+
+/// Writes the demo's project: a bundled module, a wrangler.jsonc with a KV namespace, a var and
+/// static assets, and a handful of assets; `release` changes the code and one asset. Returns
+/// the configuration's path.
+fn demo_project(dir: &std::path::Path, release: &str) -> Result<std::path::PathBuf> {
+    let write = |rel: &str, text: &str| -> Result<()> {
+        let path = dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|source| Error::Local { what: "could not create the demo's project".into(), source })?;
+        }
+        std::fs::write(&path, text)
+            .map_err(|source| Error::Local { what: format!("could not write the demo's {rel}"), source })
+    };
+    write(
+        "wrangler.jsonc",
+        r#"// The demo's Worker, configured as wrangler would read it.
+{
+  "name": "my-worker",
+  "main": "dist/index.js", // the bundled entry, as a bundler wrote it
+  "compatibility_date": "2026-11-01",
+  "vars": { "GREETING": "hello" },
+  "kv_namespaces": [{ "binding": "CACHE", "id": "0f2ac74b498b48028cb68387c421e279" }],
+  "assets": { "directory": "public", "binding": "ASSETS", "not_found_handling": "single-page-application" },
+}
+"#,
+    )?;
+    write(
+        "dist/index.js",
+        &format!(
+            "export default {{\n  async fetch(request, env) {{\n    const url = new URL(request.url);\n    \
+             if (url.pathname === '/api/release') return new Response('{release}');\n    \
+             return env.ASSETS.fetch(request);\n  }},\n}};\n"
+        ),
+    )?;
+    write("public/index.html", &format!("<!doctype html><title>demo</title><h1>Hello from {release}</h1>\n"))?;
+    write("public/style.css", "body { font-family: system-ui, sans-serif; }\n")?;
+    write("public/app.js", "document.querySelector('h1').dataset.ready = 'yes';\n")?;
+    write("public/favicon.svg", "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 1 1\"/>\n")?;
+    write("public/_headers", "/*\n  X-Frame-Options: DENY\n")?;
+    Ok(dir.join("wrangler.jsonc"))
 }
 
 /// Prints `command` as a user would paste it, then runs exactly that.

@@ -12,7 +12,8 @@ use crate::cloudflare::{Client, ClientConfig, ClientInitError};
 use crate::error::{Error, Result};
 use crate::flows::{self, Ctx, Report};
 use crate::inputs::args::{
-    BuildArgs, Common, DeployArgs, EnvArgs, GitHubArgs, PurgeCacheArgs, RedeployArgs, SetupArgs, VersionArgs, WaitArgs,
+    BuildArgs, Common, DeployArgs, EnvArgs, GitHubArgs, PreviewArgs, PurgeCacheArgs, RedeployArgs, SetupArgs,
+    VersionArgs, WaitArgs,
 };
 use crate::inputs::{Command, InputError, Inputs, Key};
 use crate::pace::Pace;
@@ -26,6 +27,7 @@ enum Flow {
     Env(EnvArgs),
     PurgeCache(PurgeCacheArgs),
     Redeploy(RedeployArgs),
+    Preview(Box<PreviewArgs>),
 }
 
 /// Runs `command`. `pace` overrides the clock scale (the demo's); otherwise it is read from
@@ -72,6 +74,14 @@ pub async fn run(command: Command, inputs: Inputs, console: &Arc<Console>, pace:
         }
         Command::PurgeCache => Flow::PurgeCache(PurgeCacheArgs::from_inputs(&inputs)?),
         Command::Redeploy => Flow::Redeploy(RedeployArgs::from_inputs(&inputs)?),
+        Command::Preview => {
+            let args = PreviewArgs::from_inputs(&inputs, &env)?;
+            for secret in args.version.secrets() {
+                console.mask(secret);
+                redact.push(secret.to_owned());
+            }
+            Flow::Preview(Box::new(args))
+        }
     };
     // Inputs are valid: from here on, requests may be sent.
     let pace = pace.unwrap_or_else(|| Pace::from_env_for(common.api_url.as_str()));
@@ -121,6 +131,7 @@ pub async fn run(command: Command, inputs: Inputs, console: &Arc<Console>, pace:
         Flow::Env(a) => flows::interruptible(&ctx, flows::setup::env(&ctx, a)).await,
         Flow::PurgeCache(a) => flows::interruptible(&ctx, flows::setup::purge_cache(&ctx, a)).await,
         Flow::Redeploy(a) => flows::redeploy::run(&ctx, a).await,
+        Flow::Preview(a) => Box::pin(flows::interruptible(&ctx, flows::preview::run(&ctx, *a))).await,
     };
     ctx.console.debug(&usage(&ctx, started));
     let mut report = ctx.report.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);

@@ -14,4 +14,9 @@ fn demo_streams_a_build_then_versions_and_deploys_gradually() {
     assert!(stdout.contains("version_number: 2"), "{stdout}");
     // Progress is a diagnostic (stderr); stdout carries the log and the outputs.
     assert!(stderr.contains("at 10%") && stderr.contains("at 90%"), "gradual split:\n{stderr}");
+    // From its wrangler.jsonc: the KV namespace and the assets, and on the second upload only
+    // the one asset that changed.
+    assert!(stderr.contains("CACHE (kv_namespace): added"), "{stderr}");
+    assert!(stderr.contains("Assets: 4 files, 4 uploaded, 0 unchanged"), "{stderr}");
+    assert!(stderr.contains("Assets: 4 files, 1 uploaded, 3 unchanged"), "{stderr}");
 }

@@ -19,8 +19,16 @@ const TAG: &str = "5f1e0c3a9b2d4e6f8a7b6c5d4e3f2a1b";
 const OTHER_TAG: &str = "6a2f1d4b0c3e5f7a9b8c7d6e5f4a3b2c";
 const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
 /// Outputs that name freshly created resources: present in both runs, equal in neither.
-const FRESH: &[&str] =
-    &["build_uuid", "version_id", "version_url", "deployment_id", "trigger_uuids", "redeployed_version_id"];
+const FRESH: &[&str] = &[
+    "build_uuid",
+    "version_id",
+    "version_url",
+    "deployment_id",
+    "trigger_uuids",
+    "redeployed_version_id",
+    "preview_id",
+    "deployment_url",
+];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Cmd {
@@ -39,6 +47,12 @@ enum Cmd {
     Redeploy,
     /// `wait` with two Workers: the loop that reads status in batches.
     WaitMany,
+    /// `preview` to a Preview that has a deployment (with a secret to inherit).
+    Preview,
+    /// `preview` of a branch without a Preview yet: the create.
+    PreviewFresh,
+    /// `preview` with `preview_action: delete`.
+    PreviewDelete,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -152,6 +166,17 @@ fn builds_config(sim: &Simulator) -> String {
     format!("{} connections; {triggers:#?}", sim.connections().len())
 }
 
+/// `preview` of branch `feature/login` for `my-worker`.
+fn preview_invocation(sim: &Simulator) -> Invocation {
+    with_module(
+        Invocation::new(sim)
+            .without("branch")
+            .input("command", "preview")
+            .input("compatibility_date", "2026-11-01")
+            .env("GITHUB_HEAD_REF", "feature/login"),
+    )
+}
+
 fn version_run(sim: &Simulator) -> Run {
     with_module(version_invocation(sim, "my-worker").input("deploy", "true")).run()
 }
@@ -215,6 +240,19 @@ fn prepare(sim: &Simulator, cmd: Cmd) -> Invocation {
             Invocation::new(sim).run().assert_code(0);
             Invocation::new(sim).without("branch").without("commit").input("command", "redeploy")
         }
+        Cmd::Preview => {
+            preview_invocation(sim).input("secrets", "API_KEY=matrix-secret-1").run().assert_code(0);
+            preview_invocation(sim).input("vars", "MODE=b")
+        }
+        Cmd::PreviewFresh => preview_invocation(sim),
+        Cmd::PreviewDelete => {
+            preview_invocation(sim).run().assert_code(0);
+            Invocation::new(sim)
+                .without("branch")
+                .input("command", "preview")
+                .input("preview_action", "delete")
+                .env("GITHUB_HEAD_REF", "feature/login")
+        }
     }
 }
 
@@ -227,6 +265,8 @@ struct Result {
     versions: usize,
     deployments: usize,
     builds_config: String,
+    /// Per Preview of `my-worker`: its name and how many deployments it has.
+    previews: Vec<(String, usize)>,
 }
 
 fn observe(sim: &Simulator, run: &Run) -> Result {
@@ -250,6 +290,13 @@ fn observe(sim: &Simulator, run: &Run) -> Result {
         versions: sim.versions("my-worker").len(),
         deployments: sim.deployments("my-worker").len(),
         builds_config: builds_config(sim),
+        previews: sim
+            .previews("my-worker")
+            .iter()
+            .map(|p| {
+                (p["name"].as_str().unwrap_or_default().to_owned(), p["deployments"].as_array().map_or(0, Vec::len))
+            })
+            .collect(),
     }
 }
 
@@ -266,7 +313,7 @@ fn without_fresh_ids(json: &str) -> String {
 
 /// The clean run of each command, once per test binary.
 fn baseline(cmd: Cmd) -> &'static Result {
-    static CELLS: [OnceLock<Result>; 10] = [const { OnceLock::new() }; 10];
+    static CELLS: [OnceLock<Result>; 13] = [const { OnceLock::new() }; 13];
     CELLS[cmd as usize].get_or_init(|| {
         let sim = matrix_sim(cmd);
         let run = prepare(&sim, cmd).run();
@@ -456,6 +503,15 @@ fault_matrix! {
         redeploy_by_version => Redeploy "GET" "/builds/builds";
         redeploy_start => Redeploy "POST" "/builds/triggers/";
         redeploy_status => Redeploy "GET" "/builds/builds/" excluding "/logs";
+        preview_worker => Preview "GET" "/workers/workers/my-worker" excluding "/previews";
+        preview_get => Preview "GET" "/previews/feature" excluding "/deployments";
+        preview_latest => Preview "GET" "/deployments/latest";
+        preview_list => Preview "GET" "/deployments" excluding "/latest";
+        preview_deploy => Preview "POST" "/deployments";
+        previewfresh_get => PreviewFresh "GET" "/previews/";
+        previewfresh_create => PreviewFresh "POST" "/previews" excluding "/deployments";
+        previewfresh_deploy => PreviewFresh "POST" "/deployments";
+        previewdelete_delete => PreviewDelete "DELETE" "/previews/";
     }
     faults {
         status_429_retry_after: status(429, 10429, Some(1)) => Survive;

@@ -106,6 +106,16 @@ id_type!(
     /// A deployment (a traffic split over one or two Versions). Only read from the API.
     DeploymentId
 );
+id_type!(
+    /// A Worker Preview's immutable 32-hex id (additions §B.2). Only read from the API: a
+    /// Preview is found by its name, and its id used from then on.
+    PreviewId
+);
+id_type!(
+    /// A Preview deployment's UUID (additions §B.5). Not a [`DeploymentId`]: it names a
+    /// snapshot of one Preview, not a traffic split of the Worker.
+    PreviewDeploymentId
+);
 
 /// `8-4-4-4-12` hexadecimal digits; any version and variant, either case.
 pub fn is_uuid(s: &str) -> bool {

@@ -8,6 +8,7 @@ pub mod client;
 pub mod deployments;
 pub mod error;
 pub mod ids;
+pub mod previews;
 pub mod ratelimit;
 pub mod scripts;
 pub mod workers;
@@ -15,8 +16,8 @@ pub mod workers;
 pub use client::{Client, ClientConfig, ClientInitError, Page};
 pub use error::ApiError;
 pub use ids::{
-    BuildTokenUuid, BuildUuid, DeploymentId, RepoConnectionUuid, ScriptTag, TriggerUuid, VersionId, WorkerId,
-    WorkerName, WorkerRef,
+    BuildTokenUuid, BuildUuid, DeploymentId, PreviewDeploymentId, PreviewId, RepoConnectionUuid, ScriptTag,
+    TriggerUuid, VersionId, WorkerId, WorkerName, WorkerRef,
 };
 
 /// Cloudflare identifies Workers Builds resources by the script *tag*, a 32-hex id.

@@ -260,10 +260,11 @@ pub enum VersionBodyError {
     Encode(#[source] serde_json::Error),
 }
 
-/// Builds the JSON body of a Version upload. Module files are base64-encoded straight from the
+/// Builds the JSON body of a Version upload (or of a Preview deployment, which takes code the
+/// same way: additions §B.1); `meta` is every field but `modules`, and has `main_module`. Module files are base64-encoded straight from the
 /// file into a buffer sized up front, so a module costs its encoded size once (4/3 of it) and
 /// no intermediate copies: a 25 MiB Worker stays well under 4× its size in memory.
-pub fn version_body(meta: &VersionMeta<'_>, modules: &[ModuleSource<'_>]) -> Result<Vec<u8>, VersionBodyError> {
+pub fn version_body<M: Serialize>(meta: &M, modules: &[ModuleSource<'_>]) -> Result<Vec<u8>, VersionBodyError> {
     let mut head = serde_json::to_vec(meta).map_err(VersionBodyError::Encode)?;
     // `{…}` → `{…` so the modules array can follow; `compatibility_date` makes `…` non-empty.
     head.pop();

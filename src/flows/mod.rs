@@ -13,6 +13,7 @@ pub mod many;
 pub mod migrations;
 pub mod pages;
 pub mod plan;
+pub mod preview;
 pub mod redeploy;
 pub mod setup;
 pub mod trigger;

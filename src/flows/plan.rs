@@ -102,10 +102,16 @@ pub fn bindings(declared: &[Value], previous: &[Value], keep: Keep) -> Plan {
 /// The changes in the log; a removed secret is a warning, as its value cannot be recovered
 /// from Cloudflare.
 pub fn report(ctx: &Ctx, plan: &Plan, latest_number: Option<u64>) {
+    let from = latest_number.map_or_else(|| "the latest version".to_owned(), |n| format!("version {n}"));
+    report_against(ctx, plan, &from, "the new version");
+}
+
+/// [`report`], naming what the bindings are compared with (`from`) and what is made (`new`):
+/// a Preview deployment inherits from the Preview's latest deployment, not a version.
+pub fn report_against(ctx: &Ctx, plan: &Plan, from: &str, new: &str) {
     if plan.entries.is_empty() {
         return;
     }
-    let from = latest_number.map_or_else(|| "the latest version".to_owned(), |n| format!("version {n}"));
     ctx.console.info(&format!("Bindings compared with {from}:"));
     for e in &plan.entries {
         let what = match e.change {
@@ -117,7 +123,7 @@ pub fn report(ctx: &Ctx, plan: &Plan, latest_number: Option<u64>) {
         ctx.console.info(&format!("  {} ({}): {what}", e.name, e.kind));
         if e.change == Change::Removed && is_secret_kind(&e.kind) {
             ctx.console.warning(&format!(
-                "secret {} is not in the new version and will be gone when it is deployed; declare it, or set {} (or `auto`) to keep it",
+                "secret {} is not in {new} and will be gone when it is deployed; declare it, or set {} (or `auto`) to keep it",
                 e.name,
                 hint::set(Key::KeepBindings, "secrets")
             ));

@@ -97,7 +97,14 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
         Err(e) => return Err(api_failure(e, "read the latest version's bindings", Area::Workers)),
     };
     let previous = latest.as_ref().and_then(|v| v.bindings.clone()).unwrap_or_default();
-    let mut plan = plan::bindings(&args.bindings.list, &previous, args.keep);
+    // The assets binding goes with these assets, never inherited from an older version; it is
+    // part of the planned set so the comparison with the latest version reports it truly.
+    let mut wanted = args.bindings.list.clone();
+    if let Some(name) = args.assets.as_ref().and_then(|a| a.binding.as_deref()) {
+        wanted.retain(|b| b.get("name").and_then(serde_json::Value::as_str) != Some(name));
+        wanted.push(serde_json::json!({ "type": "assets", "name": name }));
+    }
+    let plan = plan::bindings(&wanted, &previous, args.keep);
     plan::report(ctx, &plan, latest.as_ref().and_then(|v| v.number));
     // Migrations apply only with a version deployed by its own upload (additions §C.2).
     let deploy_on_upload = migrations.is_some();
@@ -107,11 +114,6 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
         Some(scan) => Some(Box::pin(super::assets::upload(ctx, &worker.name, scan)).await?),
         None => None,
     };
-    if let Some(name) = args.assets.as_ref().and_then(|a| a.binding.as_deref()) {
-        // The assets binding goes with these assets, never inherited from an older version.
-        plan.send.retain(|b| b.get("name").and_then(serde_json::Value::as_str) != Some(name));
-        plan.send.push(serde_json::json!({ "type": "assets", "name": name }));
-    }
     let assets = match (&scan, &uploaded, &args.assets) {
         (Some(scan), Some(up), Some(spec)) => Some(AssetsUpload { scan, jwt: &up.jwt, spec }),
         _ => None,
@@ -228,7 +230,9 @@ async fn pending_migrations(ctx: &Ctx, args: &VersionArgs, existing: Option<&Wor
     Ok(Some(m))
 }
 
-async fn ensure_worker(ctx: &Ctx, args: &VersionArgs, existing: Option<Worker>) -> Result<Worker> {
+/// The Worker `args` names (`existing`, as looked up), created when `create_worker` allows;
+/// shared with `preview`.
+pub(crate) async fn ensure_worker(ctx: &Ctx, args: &VersionArgs, existing: Option<Worker>) -> Result<Worker> {
     let lookup = |e: ApiError| api_failure(e, "look up the Worker", Area::Workers);
     if let Some(mut w) = existing {
         sync_subdomain(ctx, &mut w, args).await?;

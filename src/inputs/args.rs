@@ -90,7 +90,7 @@ pub fn command(positional: Option<Command>, i: &Inputs) -> Result<Command, Input
         (None, Some(c)) => Command::parse(c).ok_or_else(|| {
             InputError::new(
                 Key::Command,
-                "must be `build`, `wait`, `version`, `deploy`, `setup`, `env` or `purge-cache`",
+                "must be `build`, `wait`, `version`, `deploy`, `setup`, `env`, `purge-cache`, `redeploy` or `preview`",
             )
         }),
     }
@@ -924,10 +924,179 @@ impl VersionArgs {
         })
     }
 
+    /// What `preview` with `preview_action: delete` reads: the Worker alone (no code).
+    fn for_delete(i: &Inputs) -> Result<VersionArgs, InputError> {
+        Ok(VersionArgs {
+            worker: worker_name(i)?,
+            dir: PathBuf::new(),
+            modules: Vec::new(),
+            main_module: None,
+            compatibility_date: String::new(),
+            compatibility_flags: Vec::new(),
+            bindings: Bindings::default(),
+            keep: Keep::Auto,
+            skipped: Vec::new(),
+            message: None,
+            tag: None,
+            create_worker: false,
+            workers_dev: None,
+            preview_urls: None,
+            deploy: None,
+            assets: None,
+            placement: None,
+            limits: None,
+            migrations: Vec::new(),
+            config_file: None,
+            config_warnings: Vec::new(),
+        })
+    }
+
     /// Values to mask before anything prints.
     pub fn secrets(&self) -> &[String] {
         &self.bindings.secret_values
     }
+}
+
+/// `preview`: what `version` uploads, pointed at a Preview instead of a Version.
+#[derive(Debug)]
+pub struct PreviewArgs {
+    pub version: VersionArgs,
+    pub name: PreviewName,
+    pub action: PreviewAction,
+    /// `workers/commit_sha` (`commit`, which defaults to the PR head or `GITHUB_SHA`).
+    pub commit: Option<String>,
+    /// Other `workers/*` annotations from the CI context (additions §B.5, §B.9 step 7).
+    pub annotations: BTreeMap<&'static str, String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PreviewAction {
+    Deploy,
+    Delete,
+}
+
+/// The Preview's name, and where it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreviewName {
+    pub name: String,
+    /// `Some((variable, original))` when derived from the branch, with the original when it had
+    /// to be changed to fit the pattern.
+    pub derived: Option<(&'static str, Option<String>)>,
+}
+
+/// The most a Preview name may have (additions §B.2).
+const PREVIEW_NAME_LIMIT: usize = 256;
+
+fn preview_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-_/.+=".contains(c)
+}
+
+/// Cloudflare's pattern `^[a-zA-Z0-9]([a-zA-Z0-9\-_/.+=]*[a-zA-Z0-9])?$`, at most 256 (§B.2).
+pub fn valid_preview_name(n: &str) -> bool {
+    n.len() <= PREVIEW_NAME_LIMIT
+        && n.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && n.ends_with(|c: char| c.is_ascii_alphanumeric())
+        && n.chars().all(preview_name_char)
+}
+
+/// A branch made into a valid name: every other character becomes `-`, the ends are trimmed to
+/// letters and digits, and the result cut to 256. `None` when nothing is left.
+pub fn preview_name_from_branch(branch: &str) -> Option<String> {
+    let mapped: String = branch.chars().map(|c| if preview_name_char(c) { c } else { '-' }).collect();
+    let trim = |s: &str| s.trim_matches(|c: char| !c.is_ascii_alphanumeric()).to_owned();
+    let mut name = trim(&mapped);
+    if name.len() > PREVIEW_NAME_LIMIT {
+        name = trim(&name[..PREVIEW_NAME_LIMIT]);
+    }
+    (!name.is_empty()).then_some(name)
+}
+
+/// Where wrangler finds the branch (additions §B.9 step 2), in its order.
+const BRANCH_VARIABLES: [&str; 4] = ["WORKERS_CI_BRANCH", "GITHUB_HEAD_REF", "GITHUB_REF_NAME", "CI_COMMIT_REF_NAME"];
+
+impl PreviewArgs {
+    pub fn from_inputs(i: &Inputs, env: &dyn Fn(&str) -> Option<String>) -> Result<PreviewArgs, InputError> {
+        let action = match i.get(Key::PreviewAction) {
+            None | Some("deploy") => PreviewAction::Deploy,
+            Some("delete") => PreviewAction::Delete,
+            Some(_) => return Err(InputError::new(Key::PreviewAction, "must be `deploy` or `delete`")),
+        };
+        let name = match i.get(Key::PreviewName) {
+            Some(n) if valid_preview_name(n) => PreviewName { name: n.to_owned(), derived: None },
+            Some(_) => {
+                return Err(InputError::new(
+                    Key::PreviewName,
+                    "is not a valid Preview name: use at most 256 letters, digits and `- _ / . + =`, starting and                      ending with a letter or digit (or leave it unset to derive one from the branch)",
+                ));
+            }
+            None => derived_name(env)?,
+        };
+        // `delete` needs no code: the Worker and the name are all it reads.
+        let version = if action == PreviewAction::Delete {
+            VersionArgs::for_delete(i)?
+        } else {
+            let v = VersionArgs::from_inputs(i)?;
+            if v.deploy.is_some() {
+                return Err(InputError::new(
+                    Key::Deploy,
+                    "is for `version`: a Preview deployment serves its Preview at once; unset it",
+                ));
+            }
+            v
+        };
+        let mut annotations = BTreeMap::new();
+        let set = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+        if let (Some(server), Some(repo)) = (set(env("GITHUB_SERVER_URL")), set(env("GITHUB_REPOSITORY"))) {
+            annotations.insert("workers/repository_url", format!("{}/{repo}", server.trim_end_matches('/')));
+        }
+        // `refs/pull/<n>/merge` on pull_request events.
+        if let Some(n) = set(env("GITHUB_REF"))
+            .and_then(|r| r.strip_prefix("refs/pull/").and_then(|r| r.split('/').next()).map(str::to_owned))
+            .filter(|n| !n.is_empty() && n.len() <= 20 && n.bytes().all(|b| b.is_ascii_digit()))
+        {
+            if let Some(repo) = annotations.get("workers/repository_url").cloned() {
+                annotations.insert("workers/pull_request_url", format!("{repo}/pull/{n}"));
+            }
+            annotations.insert("workers/pull_request_number", n);
+        }
+        annotations.retain(|_, v| v.len() <= 512);
+        Ok(PreviewArgs { commit: commit(i)?, version, name, action, annotations })
+    }
+}
+
+fn derived_name(env: &dyn Fn(&str) -> Option<String>) -> Result<PreviewName, InputError> {
+    let found = BRANCH_VARIABLES
+        .into_iter()
+        .find_map(|v| env(v).filter(|b| !b.trim().is_empty()).map(|b| (v, b.trim().to_owned())))
+        .or_else(|| git_branch().map(|b| ("git rev-parse --abbrev-ref HEAD", b)));
+    let Some((from, branch)) = found else {
+        return Err(InputError::new(
+            Key::PreviewName,
+            "is required here: no branch was found (WORKERS_CI_BRANCH, GITHUB_HEAD_REF, GITHUB_REF_NAME,              CI_COMMIT_REF_NAME and `git rev-parse --abbrev-ref HEAD` gave none); set it",
+        ));
+    };
+    let Some(name) = preview_name_from_branch(&branch) else {
+        return Err(InputError::new(
+            Key::PreviewName,
+            format!("is required here: the branch from {from} has no letter or digit to make a name of; set it"),
+        ));
+    };
+    let changed = (name != branch).then_some(branch);
+    Ok(PreviewName { name, derived: Some((from, changed)) })
+}
+
+/// The checked-out branch, as wrangler asks git; `None` outside a repository or on failure.
+fn git_branch() -> Option<String> {
+    use std::process::{Command, Stdio};
+    let out = Command::new("git")
+        .args(["rev-parse", "--abbrev-ref", "HEAD"])
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let b = String::from_utf8(out.stdout).ok()?.trim().to_owned();
+    (out.status.success() && !b.is_empty()).then_some(b)
 }
 
 #[derive(Debug)]
@@ -1116,6 +1285,39 @@ mod tests {
         assert_eq!(command(Some(Command::Deploy), &i), Ok(Command::Deploy));
         i.set(Key::Command, "deploy-everything");
         assert_eq!(command(None, &i).unwrap_err().input(), "command");
+    }
+
+    #[test]
+    fn branches_become_preview_names() {
+        for (branch, want) in [
+            ("main", Some("main")),
+            ("feature/Login_Page", Some("feature/Login_Page")),
+            ("fix/ünï", Some("fix/-n")),
+            ("@scope/pkg@1.0", Some("scope/pkg-1.0")),
+            ("---", None),
+            ("ü", None),
+        ] {
+            assert_eq!(preview_name_from_branch(branch).as_deref(), want, "{branch}");
+            if let Some(w) = want {
+                assert!(valid_preview_name(w), "{w}");
+            }
+        }
+        let long = format!("{}-{}", "a".repeat(255), "b".repeat(10));
+        let name = preview_name_from_branch(&long).unwrap();
+        assert_eq!(name, "a".repeat(255), "cut to 256, then trimmed to end on a letter");
+        assert!(!valid_preview_name(&"a".repeat(257)) && !valid_preview_name("a/") && !valid_preview_name(""));
+    }
+
+    #[test]
+    fn a_preview_name_is_derived_in_wranglers_order() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned())
+        };
+        let got = derived_name(&env(&[("GITHUB_REF_NAME", "main"), ("GITHUB_HEAD_REF", "feature/x")])).unwrap();
+        assert_eq!(got, PreviewName { name: "feature/x".into(), derived: Some(("GITHUB_HEAD_REF", None)) });
+        let got = derived_name(&env(&[("WORKERS_CI_BRANCH", "Ünï/x"), ("GITHUB_HEAD_REF", "y")])).unwrap();
+        assert_eq!(got.name, "n-/x");
+        assert_eq!(got.derived, Some(("WORKERS_CI_BRANCH", Some("Ünï/x".to_owned()))));
     }
 
     #[test]

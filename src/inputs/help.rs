@@ -93,7 +93,9 @@ fn input(h: &mut String, s: &InputSpec, with_commands: bool) {
     };
     if with_commands {
         let names: Vec<&str> = s.commands.iter().map(|c| c.name()).collect();
-        let _ = writeln!(h, "  {flag:<30} [{}]", names.join(", "));
+        let names =
+            if Command::ALL.iter().all(|c| s.commands.contains(c)) { "all".to_owned() } else { names.join(", ") };
+        let _ = writeln!(h, "  {flag:<30} [{names}]");
     } else {
         let _ = writeln!(h, "  {flag}");
     }

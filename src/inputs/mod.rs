@@ -39,10 +39,11 @@ pub enum Command {
     Env,
     PurgeCache,
     Redeploy,
+    Preview,
 }
 
 impl Command {
-    pub const ALL: [Command; 8] = [
+    pub const ALL: [Command; 9] = [
         Command::Build,
         Command::Wait,
         Command::Version,
@@ -51,6 +52,7 @@ impl Command {
         Command::Env,
         Command::PurgeCache,
         Command::Redeploy,
+        Command::Preview,
     ];
 
     pub fn name(self) -> &'static str {
@@ -63,6 +65,7 @@ impl Command {
             Command::Env => "env",
             Command::PurgeCache => "purge-cache",
             Command::Redeploy => "redeploy",
+            Command::Preview => "preview",
         }
     }
 
@@ -81,11 +84,12 @@ impl Command {
             Command::Env => "set or unset a trigger's build variables and secrets",
             Command::PurgeCache => "purge a trigger's build cache (dependencies and build artifacts)",
             Command::Redeploy => "build again the branch and commit of the active deployment's version, and follow it",
+            Command::Preview => "deploy a directory of modules to this branch's Worker Preview (or delete the Preview)",
         }
     }
 }
 
-use Command::{Build, Deploy, Env, PurgeCache, Redeploy, Setup, Version, Wait};
+use Command::{Build, Deploy, Env, Preview, PurgeCache, Redeploy, Setup, Version, Wait};
 
 /// How an input takes its value on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,12 +114,13 @@ pub struct InputSpec {
     pub help: &'static str,
 }
 
-const ALL: &[Command] = &[Build, Wait, Version, Deploy, Setup, Env, PurgeCache, Redeploy];
+const ALL: &[Command] = &[Build, Wait, Version, Deploy, Setup, Env, PurgeCache, Redeploy, Preview];
 /// The commands that name their Worker in an input (`setup` names it in its file).
-const WITH_WORKER: &[Command] = &[Build, Wait, Version, Deploy, Env, PurgeCache, Redeploy];
+const WITH_WORKER: &[Command] = &[Build, Wait, Version, Deploy, Env, PurgeCache, Redeploy, Preview];
+/// The commands that upload code (a Version, or a Preview deployment): the same inputs.
+const VERSION_LIKE: &[Command] = &[Version, Preview];
 /// The commands that follow a build.
 const FOLLOW: &[Command] = &[Build, Wait, Redeploy];
-const BUILDS: &[Command] = &[Build, Wait];
 /// The commands that can report to the pull request and GitHub Deployments.
 const GITHUB: &[Command] = &[Build, Wait, Version];
 
@@ -135,7 +140,7 @@ macro_rules! inputs {
 #[rustfmt::skip]
 inputs! {
     Command => InputSpec { name: "command", kind: Kind::Value, commands: ALL, default: "build", fallback: &[], secret: false,
-        help: "What to do: `build`, `wait`, `version`, `deploy`, `setup`, `env`, `purge-cache` or `redeploy` (may also be the first argument)." },
+        help: "What to do: `build`, `wait`, `version`, `deploy`, `setup`, `env`, `purge-cache`, `redeploy` or `preview` (may also be the first argument)." },
     ApiToken => InputSpec { name: "api_token", kind: Kind::Value, commands: ALL, default: "", fallback: &["CLOUDFLARE_API_TOKEN"], secret: true,
         help: "Cloudflare API token (required). Builds needs a user-scoped token with Workers Builds Configuration: Edit and Workers Scripts: Read; version/deploy need Workers Scripts: Edit." },
     AccountId => InputSpec { name: "account_id", kind: Kind::Value, commands: ALL, default: "", fallback: &["CLOUDFLARE_ACCOUNT_ID"], secret: false,
@@ -146,7 +151,7 @@ inputs! {
         help: "Worker name (required). `build`/`wait` also take its 32-hex tag, `version`/`deploy` its id. `build`/`wait` take a list (comma- or newline-separated) and follow every build in one step; `wait` also takes `*`: every Worker of the account whose build of the commit appears within `appear_timeout`. `version` with a wrangler configuration: its `name` when not given." },
     Branch => InputSpec { name: "branch", kind: Kind::Value, commands: &[Build, Wait, PurgeCache], default: "$GITHUB_HEAD_REF, else $GITHUB_REF_NAME", fallback: &[], secret: false,
         help: "Branch to build; picks the trigger (`purge-cache`: the trigger whose cache is purged, unless `trigger` is given)." },
-    Commit => InputSpec { name: "commit", kind: Kind::Value, commands: BUILDS, default: "PR head sha on pull_request events, else $GITHUB_SHA", fallback: &[], secret: false,
+    Commit => InputSpec { name: "commit", kind: Kind::Value, commands: &[Build, Wait, Preview], default: "PR head sha on pull_request events, else $GITHUB_SHA", fallback: &[], secret: false,
         help: "Commit to build (`build`) or whose build to follow (`wait`)." },
     Trigger => InputSpec { name: "trigger", kind: Kind::Value, commands: &[Build, Env, PurgeCache], default: "the trigger whose branch filters match `branch` (`env`: required)", fallback: &[], secret: false,
         help: "Trigger uuid or name." },
@@ -168,41 +173,41 @@ inputs! {
         help: "`fail` or `pass` when no build for the commit appears within `appear_timeout`." },
     AppearTimeout => InputSpec { name: "appear_timeout", kind: Kind::Value, commands: &[Wait], default: "2m", fallback: &[], secret: false,
         help: "How long a build for the commit may take to appear (the Git integration records one within seconds of a push; a slow webhook takes longer). Then `if_no_build` applies." },
-    Config => InputSpec { name: "config", kind: Kind::Value, commands: &[Version], default: "wrangler.json, wrangler.jsonc or wrangler.toml in the working directory", fallback: &[], secret: false,
+    Config => InputSpec { name: "config", kind: Kind::Value, commands: VERSION_LIKE, default: "wrangler.json, wrangler.jsonc or wrangler.toml in the working directory", fallback: &[], secret: false,
         help: "The wrangler configuration to upload from (name, main, compatibility, bindings, migrations, assets, placement, limits). Found only in the working directory (not its parents), and used by default only when `dir` is not given or the file sets `main`. Inputs given explicitly win over the file." },
-    Environment => InputSpec { name: "environment", kind: Kind::Value, commands: &[Version], default: "", fallback: &[], secret: false,
+    Environment => InputSpec { name: "environment", kind: Kind::Value, commands: VERSION_LIKE, default: "", fallback: &[], secret: false,
         help: "The configuration's `env.<name>` to use, with wrangler's rules: some keys inherited from the top level, bindings not; the Worker is `<name>-<environment>` unless the environment names it." },
-    Dir => InputSpec { name: "dir", kind: Kind::Value, commands: &[Version], default: "dist; with a wrangler configuration, `main`'s directory", fallback: &[], secret: false,
+    Dir => InputSpec { name: "dir", kind: Kind::Value, commands: VERSION_LIKE, default: "dist; with a wrangler configuration, `main`'s directory", fallback: &[], secret: false,
         help: "Directory of built output; every file in it becomes a module, except those matched by `exclude`." },
-    Exclude => InputSpec { name: "exclude", kind: Kind::Value, commands: &[Version], default: "README.md, *.d.ts, .DS_Store, *.tsbuildinfo, .gitignore, .git/**, node_modules/**", fallback: &[], secret: false,
+    Exclude => InputSpec { name: "exclude", kind: Kind::Value, commands: VERSION_LIKE, default: "README.md, *.d.ts, .DS_Store, *.tsbuildinfo, .gitignore, .git/**, node_modules/**", fallback: &[], secret: false,
         help: "Globs (comma- or newline-separated, relative to `dir`) of files that are not modules; added to the defaults. Each skipped file is named in the log." },
     Assets => InputSpec { name: "assets", kind: Kind::Value, commands: &[Version], default: "", fallback: &[], secret: false,
         help: "Directory of static assets to upload with the version (replaces the wrangler configuration's `assets.directory`; its serving settings still apply): only files Cloudflare does not have yet are sent. `.assetsignore` in it leaves files out; `_headers` and `_redirects` go with the version. Bind them to the code with `bindings` `[{\"type\":\"assets\",\"name\":\"ASSETS\"}]`. Without `dir` and `main_module` the Worker is assets-only." },
-    MainModule => InputSpec { name: "main_module", kind: Kind::Value, commands: &[Version], default: "the only .js/.mjs at the top of `dir`; with a wrangler configuration, `main`'s file", fallback: &[], secret: false,
+    MainModule => InputSpec { name: "main_module", kind: Kind::Value, commands: VERSION_LIKE, default: "the only .js/.mjs at the top of `dir`; with a wrangler configuration, `main`'s file", fallback: &[], secret: false,
         help: "The module that exports the handler." },
-    CompatibilityDate => InputSpec { name: "compatibility_date", kind: Kind::Value, commands: &[Version], default: "", fallback: &[], secret: false,
+    CompatibilityDate => InputSpec { name: "compatibility_date", kind: Kind::Value, commands: VERSION_LIKE, default: "", fallback: &[], secret: false,
         help: "Compatibility date, YYYY-MM-DD (required, unless the wrangler configuration sets it)." },
-    CompatibilityFlags => InputSpec { name: "compatibility_flags", kind: Kind::Value, commands: &[Version], default: "", fallback: &[], secret: false,
+    CompatibilityFlags => InputSpec { name: "compatibility_flags", kind: Kind::Value, commands: VERSION_LIKE, default: "", fallback: &[], secret: false,
         help: "Compatibility flags, comma- or newline-separated." },
-    Bindings => InputSpec { name: "bindings", kind: Kind::Value, commands: &[Version], default: "", fallback: &[], secret: false,
+    Bindings => InputSpec { name: "bindings", kind: Kind::Value, commands: VERSION_LIKE, default: "", fallback: &[], secret: false,
         help: "JSON array of binding objects, e.g. `[{\"type\":\"kv_namespace\",\"name\":\"KV\",\"namespace_id\":\"…\"}]`." },
-    Vars => InputSpec { name: "vars", kind: Kind::Value, commands: &[Version], default: "", fallback: &[], secret: false,
+    Vars => InputSpec { name: "vars", kind: Kind::Value, commands: VERSION_LIKE, default: "", fallback: &[], secret: false,
         help: "KEY=VALUE lines, bound as `plain_text`." },
-    Secrets => InputSpec { name: "secrets", kind: Kind::Value, commands: &[Version], default: "", fallback: &[], secret: true,
+    Secrets => InputSpec { name: "secrets", kind: Kind::Value, commands: VERSION_LIKE, default: "", fallback: &[], secret: true,
         help: "KEY=VALUE lines, bound as `secret_text`; every value is masked before anything prints." },
-    KeepBindings => InputSpec { name: "keep_bindings", kind: Kind::Value, commands: &[Version], default: "auto", fallback: &[], secret: false,
+    KeepBindings => InputSpec { name: "keep_bindings", kind: Kind::Value, commands: VERSION_LIKE, default: "auto", fallback: &[], secret: false,
         help: "What the new version keeps from the latest one, by `inherit` (secret values included): `auto` (everything when no `bindings`/`vars`/`secrets` are given, else undeclared secrets), `secrets`, `all` or `none`." },
-    AllowUnknownBindings => InputSpec { name: "allow_unknown_bindings", kind: Kind::Switch, commands: &[Version], default: "false", fallback: &[], secret: false,
+    AllowUnknownBindings => InputSpec { name: "allow_unknown_bindings", kind: Kind::Switch, commands: VERSION_LIKE, default: "false", fallback: &[], secret: false,
         help: "Pass binding types workers-ci does not know through unchecked (for kinds newer than this release)." },
-    Message => InputSpec { name: "message", kind: Kind::Value, commands: &[Version, Deploy], default: "", fallback: &[], secret: false,
+    Message => InputSpec { name: "message", kind: Kind::Value, commands: &[Version, Deploy, Preview], default: "", fallback: &[], secret: false,
         help: "`workers/message` annotation (at most 1000 bytes)." },
-    Tag => InputSpec { name: "tag", kind: Kind::Value, commands: &[Version], default: "", fallback: &[], secret: false,
+    Tag => InputSpec { name: "tag", kind: Kind::Value, commands: VERSION_LIKE, default: "", fallback: &[], secret: false,
         help: "`workers/tag` annotation (at most 100 bytes)." },
-    CreateWorker => InputSpec { name: "create_worker", kind: Kind::Switch, commands: &[Version], default: "false", fallback: &[], secret: false,
+    CreateWorker => InputSpec { name: "create_worker", kind: Kind::Switch, commands: VERSION_LIKE, default: "false", fallback: &[], secret: false,
         help: "Create the Worker when it does not exist (otherwise a missing Worker is an error that suggests the closest name)." },
-    WorkersDev => InputSpec { name: "workers_dev", kind: Kind::Value, commands: &[Version], default: "true on create; else unchanged", fallback: &[], secret: false,
+    WorkersDev => InputSpec { name: "workers_dev", kind: Kind::Value, commands: VERSION_LIKE, default: "true on create; else unchanged", fallback: &[], secret: false,
         help: "Serve the Worker on workers.dev. Set on create; given for an existing Worker, updates it when it differs." },
-    PreviewUrls => InputSpec { name: "preview_urls", kind: Kind::Value, commands: &[Version], default: "true on create; else unchanged", fallback: &[], secret: false,
+    PreviewUrls => InputSpec { name: "preview_urls", kind: Kind::Value, commands: VERSION_LIKE, default: "true on create; else unchanged", fallback: &[], secret: false,
         help: "Give versions preview URLs on workers.dev. Set on create; given for an existing Worker, updates it when it differs." },
     Deploy => InputSpec { name: "deploy", kind: Kind::Value, commands: &[Version], default: "false", fallback: &[], secret: false,
         help: "`false`, `true` (100 %), or a percentage (e.g. `10`) for a gradual rollout beside the version now at 100 %." },
@@ -232,6 +237,10 @@ inputs! {
         help: "Fail the step (exit 9) when the pull-request comment or the GitHub Deployment cannot be written." },
     Unset => InputSpec { name: "unset", kind: Kind::Value, commands: &[Env], default: "", fallback: &[], secret: false,
         help: "KEY lines: build variables to delete (one already gone is not an error)." },
+    PreviewName => InputSpec { name: "preview_name", kind: Kind::Value, commands: &[Preview], default: "the branch: $WORKERS_CI_BRANCH, $GITHUB_HEAD_REF, $GITHUB_REF_NAME, $CI_COMMIT_REF_NAME or `git rev-parse --abbrev-ref HEAD`", fallback: &[], secret: false,
+        help: "The Preview's name: at most 256 letters, digits and `- _ / . + =`, starting and ending with a letter or digit. A name derived from the branch is made to fit (other characters become `-`); a name given here must already fit." },
+    PreviewAction => InputSpec { name: "preview_action", kind: Kind::Value, commands: &[Preview], default: "deploy", fallback: &[], secret: false,
+        help: "`deploy`: create the Preview if needed and deploy to it; `delete`: delete the Preview (for `pull_request: closed`; one already gone is not an error)." },
 }
 
 impl Key {
@@ -276,17 +285,21 @@ pub const OUTPUTS: &[OutputSpec] = &[
     OutputSpec { name: "trigger_uuid", commands: &[Build, Wait, Env, PurgeCache, Redeploy], help: "the trigger that built it (`env`, `purge-cache`: the trigger changed)" },
     OutputSpec { name: "branch", commands: FOLLOW, help: "the branch built" },
     OutputSpec { name: "commit", commands: FOLLOW, help: "the commit built" },
-    OutputSpec { name: "preview_url", commands: FOLLOW, help: "the preview URL, only when the build carries one (often absent)" },
-    OutputSpec { name: "worker_id", commands: &[Version, Deploy], help: "`version`/`deploy`: the Worker's id" },
+    OutputSpec { name: "preview_url", commands: &[Build, Wait, Redeploy, Preview], help: "the preview URL when Cloudflare gives one (`preview`: the Preview's stable URL)" },
+    OutputSpec { name: "worker_id", commands: &[Version, Deploy, Preview], help: "`version`/`deploy`/`preview`: the Worker's id" },
     OutputSpec { name: "version_id", commands: &[Version, Deploy], help: "`version`: the uploaded version; `deploy`: the version given most traffic" },
     OutputSpec { name: "version_number", commands: &[Version], help: "`version`: the version's number" },
     OutputSpec { name: "version_url", commands: &[Version], help: "`version`: its preview URL, only when Cloudflare returns one (preview URLs on)" },
-    OutputSpec { name: "deployment_id", commands: &[Version, Deploy], help: "`version` with `deploy`, and `deploy`: the deployment created" },
+    OutputSpec { name: "deployment_id", commands: &[Version, Deploy, Preview], help: "the deployment created (`version` with `deploy`, `deploy`, `preview`)" },
     OutputSpec { name: "workers_dev_url", commands: &[Version, Deploy], help: "`version`/`deploy`: the workers.dev URL, only when the Worker is on workers.dev" },
     OutputSpec { name: "redeployed_version_id", commands: &[Redeploy], help: "`redeploy`: the active deployment's version whose build was repeated" },
     OutputSpec { name: "trigger_uuids", commands: &[Setup], help: "`setup`: JSON object, trigger name → uuid, of the file's triggers that exist" },
     OutputSpec { name: "changes", commands: &[Setup], help: "`setup`: how many writes the plan has (made, or to make with `dry_run`/`check`)" },
     OutputSpec { name: "plan", commands: &[Setup], help: "`setup`: the plan as JSON (secret values never included)" },
+    OutputSpec { name: "preview_id", commands: &[Preview], help: "`preview`: the Preview's id" },
+    OutputSpec { name: "preview_name", commands: &[Preview], help: "`preview`: the Preview's name (from the branch unless `preview_name` is set)" },
+    OutputSpec { name: "preview_slug", commands: &[Preview], help: "`preview`: the Preview's slug, as Cloudflare computed it" },
+    OutputSpec { name: "deployment_url", commands: &[Preview], help: "`preview`: this deployment's own URL, only when Cloudflare returns one" },
 ];
 
 /// What an [`InputError`] is about.

@@ -3,7 +3,7 @@
 #![allow(dead_code, unused_imports)]
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -372,6 +372,28 @@ pub fn with_module(inv: Invocation) -> Invocation {
 /// A fault hitting the first `times` requests of `method` whose path contains `path`.
 pub fn fault(method: &str, path: &str, times: u32, action: FaultAction) -> Fault {
     Fault { method: Some(method.into()), path_contains: Some(path.into()), path_excludes: None, times, skip: 0, action }
+}
+
+/// One raw API request to the simulator (any token), for tests that read what Cloudflare
+/// would answer rather than what the binary printed.
+pub fn call(sim: &Simulator, method: &str, path: &str, body: Option<&serde_json::Value>) -> (u16, serde_json::Value) {
+    let base = sim.base_url();
+    let host = base.trim_start_matches("http://").split('/').next().unwrap().to_owned();
+    let mut s = std::net::TcpStream::connect(&host).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let payload = body.map(serde_json::Value::to_string).unwrap_or_default();
+    write!(
+        s,
+        "{method} /client/v4/accounts/{}{path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer t\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
+        sim.account_id(),
+        payload.len()
+    )
+    .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, serde_json::from_str(body).unwrap_or_else(|e| panic!("{method} {path}: {e}: {body}")))
 }
 
 /// Polls `cond` for up to `limit`.

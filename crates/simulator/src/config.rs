@@ -36,6 +36,11 @@ pub struct SimConfig {
     /// What `GET /workers/scripts/{name}/deployments` answers for a Worker that has no version
     /// yet: undocumented (`cloudflare-api.md` §5 says nothing), so a client must cope with both.
     pub deployments_before_first_version: NoDeployments,
+    /// Previews per Worker before the least recently deployed one is deleted (additions §B.7:
+    /// 100 on Free, 500 on Paid; older docs say 10/100, §G-18).
+    pub preview_limit: usize,
+    /// Deployments per Preview before the oldest is deleted (§B.7).
+    pub preview_deployment_limit: usize,
     /// A GitHub repository served under `/api/v3` (`simulate --github`); none by default.
     pub github: Option<crate::github::GitHubConfig>,
 }
@@ -68,6 +73,8 @@ impl Default for SimConfig {
             cursor_on_last_page: true,
             build: BuildProfile::default(),
             deployments_before_first_version: NoDeployments::NotFound,
+            preview_limit: 100,
+            preview_deployment_limit: 100,
             github: None,
         }
     }

@@ -53,6 +53,9 @@ CONFIG FILE (every key optional; defaults in brackets):
   cursor_on_last_page   the last log page still carries a cursor [true]
   deployments_before_first_version  deployments of a Worker with no version yet:
                         not_found (404, 10007) or empty_list [not_found]
+  preview_limit         Worker Previews per Worker; the least recently deployed one
+                        is deleted to make room [100]
+  preview_deployment_limit  deployments per Preview; the oldest is deleted [100]
   build                 build profile for builds created from now on, keys:
     queued_ms             time queued [1500]
     initializing_ms       time initializing [1000]

@@ -223,6 +223,23 @@ impl Simulator {
         self.shared.state().connections.clone()
     }
 
+    /// The Worker's Previews, oldest first: each as `GET …/previews/{id}` shows it, plus
+    /// `deployments`, oldest first, as stored (modules and secret values included, which the
+    /// API never shows back).
+    pub fn previews(&self, worker: &str) -> Vec<serde_json::Value> {
+        let state = self.shared.state();
+        let Some(w) = state.workers.iter().position(|w| w.name == worker || w.id == worker) else {
+            return Vec::new();
+        };
+        (0..state.workers[w].previews.len())
+            .map(|p| {
+                let mut v = routes::preview_json(&state, w, p);
+                v["deployments"] = serde_json::Value::Array(state.workers[w].previews[p].deployments.clone());
+                v
+            })
+            .collect()
+    }
+
     /// The Worker's deployments, newest first, as the deployments endpoint lists them.
     pub fn deployments(&self, worker: &str) -> Vec<serde_json::Value> {
         self.shared.state().worker_deployments(worker)

@@ -6,6 +6,9 @@ use memchr::memmem;
 /// One part of a `multipart/form-data` body.
 pub struct Part {
     pub name: String,
+    /// The `filename` of its `Content-Disposition`: a module's name in a preview deployment's
+    /// `files` parts (additions §B.3).
+    pub filename: Option<String>,
     pub content_type: Option<String>,
     pub data: Vec<u8>,
 }
@@ -29,16 +32,20 @@ pub fn parse(body: &[u8]) -> Option<Vec<Part>> {
         let data_start = head_end + 4;
         let data_end = data_start + finder.find(&body[data_start..])?;
         let mut name = None;
+        let mut filename = None;
         let mut content_type = None;
         for line in headers.split("\r\n") {
             let (k, v) = line.split_once(':')?;
             match k.trim().to_ascii_lowercase().as_str() {
-                "content-disposition" => name = param(v, "name"),
+                "content-disposition" => {
+                    name = param(v, "name");
+                    filename = param(v, "filename");
+                }
                 "content-type" => content_type = Some(v.trim().to_owned()),
                 _ => {}
             }
         }
-        parts.push(Part { name: name?, content_type, data: body[data_start..data_end].to_vec() });
+        parts.push(Part { name: name?, filename, content_type, data: body[data_start..data_end].to_vec() });
         let after = data_end + delimiter.len();
         match body.get(after..after + 2) {
             Some(b"--") => return Some(parts),

@@ -31,6 +31,33 @@ pub struct Worker {
     pub migration_tag: Option<String>,
     /// Its own build profile (`WorkerSeed::build`); `None` follows the account's.
     pub profile: Option<BuildProfile>,
+    /// Worker Previews (additions §B), oldest first.
+    pub previews: Vec<Preview>,
+}
+
+/// One Preview of a Worker (additions §B.1, §B.4): its mutable layer, and its deployments as
+/// stored (secret values included, which no answer shows).
+pub struct Preview {
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    pub tags: Value,
+    pub observability: Value,
+    pub logpush: bool,
+    pub tail_consumers: Value,
+    pub created_on: String,
+    pub updated_on: String,
+    /// `null` until the first deployment (§B.4).
+    pub deployed_on: Option<String>,
+    /// Orders "deployed to least recently" for eviction (§B.7): the RFC 3339 times may tie.
+    pub deployed_seq: u64,
+    /// Oldest first.
+    pub deployments: Vec<Value>,
+    /// Deployments ever made, for `number` (from 1, §B.5), which eviction does not reuse.
+    pub deployments_made: u64,
+    /// Durable Object classes of this Preview's own namespaces (§B.10) and their tag.
+    pub do_classes: Vec<String>,
+    pub migration_tag: Option<String>,
 }
 
 impl Worker {
@@ -50,6 +77,7 @@ impl Worker {
             do_classes: Vec::new(),
             migration_tag: None,
             profile: None,
+            previews: Vec::new(),
         }
     }
 }
@@ -214,6 +242,8 @@ pub struct State {
     /// Build-time variables per trigger uuid (additions §E.2), secret values included: the API
     /// stores them and never shows them back.
     pub env_vars: std::collections::HashMap<String, std::collections::BTreeMap<String, EnvVar>>,
+    /// A counter for [`Preview::deployed_seq`].
+    pub preview_clock: u64,
     /// Static assets: stored hashes and upload sessions (additions §A).
     pub assets: crate::routes::assets::AssetStore,
 }
@@ -315,6 +345,7 @@ impl State {
                     do_classes: seed.durable_object_classes.clone(),
                     migration_tag: None,
                     profile: seed.build.clone(),
+                    previews: Vec::new(),
                 }
             })
             .collect();
@@ -324,6 +355,7 @@ impl State {
             builds: Vec::new(),
             connections: Vec::new(),
             env_vars: std::collections::HashMap::new(),
+            preview_clock: 0,
             assets: crate::routes::assets::AssetStore::default(),
         }
     }

@@ -156,8 +156,9 @@ pub enum Unresolved {
 /// version `version_id` ("latest" or absent: the latest; else a version id) — renamed to
 /// `name` and with its secret values (additions §C.1). Everything else in `bindings` is the new
 /// version's whole set: a binding not sent is not carried over (additions Correction 2).
-pub fn resolve_inherit(state: &State, i: usize, bindings: &mut Vec<Value>, mode: Unresolved) -> Result<(), Reply> {
-    let versions = &state.workers[i].versions;
+/// `versions` are the candidates, oldest first: a Worker's versions, or a Preview's
+/// deployments (additions §B.9 step 7: a preview inherits from its own latest deployment).
+pub fn resolve_inherit(versions: &[Value], bindings: &mut Vec<Value>, mode: Unresolved) -> Result<(), Reply> {
     let mut refused = Vec::new();
     let mut out = Vec::with_capacity(bindings.len());
     for b in bindings.drain(..) {
@@ -228,7 +229,31 @@ fn migration_classes(m: &Value) -> (Vec<String>, Vec<String>) {
 /// wrangler's 10123 "actor binding depends on migration" — INFERRED: 403 like its siblings).
 fn check_durable_objects(state: &mut State, i: usize, fields: &Map<String, Value>, deploy: bool) -> Result<(), Reply> {
     let w = &state.workers[i];
-    let mut classes = w.do_classes.clone();
+    let (classes, new_tag) =
+        durable_object_classes(&w.do_classes, w.migration_tag.as_deref(), &w.name, fields, deploy, "Worker")?;
+    if deploy {
+        state.workers[i].do_classes = classes;
+        if new_tag.is_some() {
+            state.workers[i].migration_tag = new_tag;
+        }
+    }
+    Ok(())
+}
+
+/// The Durable Object classes after `fields`' migrations are applied to `applied` (whose tag
+/// is `tag`), with the new tag if migrations were sent; or the refusal. `worker` is the name
+/// a binding without `script_name` points at; `owner` names whose tag it is in messages.
+/// Shared by versions and preview deployments (whose migrations apply on creation, additions
+/// §B.5, against the Preview's own tag, §B.10).
+pub fn durable_object_classes(
+    applied: &[String],
+    tag: Option<&str>,
+    worker: &str,
+    fields: &Map<String, Value>,
+    deploy: bool,
+    owner: &str,
+) -> Result<(Vec<String>, Option<String>), Reply> {
+    let mut classes = applied.to_vec();
     let mut new_tag = None;
     if let Some(m) = fields.get("migrations") {
         if !deploy {
@@ -239,11 +264,11 @@ fn check_durable_objects(state: &mut State, i: usize, fields: &Map<String, Value
         // Worker that has one is a mismatch too, and the refusal is a 400 validation failure
         // (10021); the code is not documented.
         let old_tag = m.get("old_tag").and_then(Value::as_str);
-        if old_tag != w.migration_tag.as_deref() {
+        if old_tag != tag {
             let message = format!(
-                "migrations: old_tag {} does not match the Worker's migration tag {}",
+                "migrations: old_tag {} does not match the {owner}'s migration tag {}",
                 old_tag.map_or("(none)".to_owned(), |t| format!("'{t}'")),
-                w.migration_tag.as_deref().map_or("(none)".to_owned(), |t| format!("'{t}'"))
+                tag.map_or("(none)".to_owned(), |t| format!("'{t}'"))
             );
             return Err(envelope::bad_request(&message));
         }
@@ -256,7 +281,7 @@ fn check_durable_objects(state: &mut State, i: usize, fields: &Map<String, Value
         classes.extend(added);
     }
     for b in fields.get("bindings").and_then(Value::as_array).into_iter().flatten() {
-        let own = b.get("script_name").and_then(Value::as_str).is_none_or(|s| s == w.name);
+        let own = b.get("script_name").and_then(Value::as_str).is_none_or(|s| s == worker);
         let class = b.get("class_name").and_then(Value::as_str);
         if b["type"] == "durable_object_namespace"
             && own
@@ -270,13 +295,7 @@ fn check_durable_objects(state: &mut State, i: usize, fields: &Map<String, Value
             return Err(envelope::fail(403, 10123, &message));
         }
     }
-    if deploy {
-        state.workers[i].do_classes = classes;
-        if new_tag.is_some() {
-            state.workers[i].migration_tag = new_tag;
-        }
-    }
-    Ok(())
+    Ok((classes, new_tag))
 }
 
 /// The secrets of a stored version: name and value (values never leave the simulator).
@@ -306,7 +325,7 @@ pub fn create(state: &mut State, i: usize, draft: Draft, unresolved: Unresolved,
     validate(&draft)?;
     let Draft { main_module, modules, mut fields, source } = draft;
     if let Some(Value::Array(mut bindings)) = fields.remove("bindings") {
-        resolve_inherit(state, i, &mut bindings, unresolved)?;
+        resolve_inherit(&state.workers[i].versions, &mut bindings, unresolved)?;
         fields.insert("bindings".into(), Value::Array(bindings));
     }
     // Assets (additions §A.8): a live completion token for this Worker; the version keeps the
@@ -335,20 +354,8 @@ pub fn create(state: &mut State, i: usize, draft: Draft, unresolved: Unresolved,
     check_durable_objects(state, i, &fields, deploy)?;
     // Migrations are write-only (additions §C.2): applied above, never stored or shown.
     fields.remove("migrations");
-    let mut annotations = fields.get("annotations").and_then(Value::as_object).cloned().unwrap_or_default();
-    annotations.retain(|_, v| !v.is_null());
-    if let Some(m) = annotations.get("workers/message").and_then(Value::as_str)
-        && m.len() > MESSAGE_LIMIT
-    {
-        let mut cut = MESSAGE_LIMIT;
-        while !m.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        let truncated = m[..cut].to_owned();
-        annotations.insert("workers/message".into(), truncated.into());
-    }
     // INFERRED: the value the API puts in `workers/triggered_by` for a plain upload.
-    annotations.insert("workers/triggered_by".into(), "upload".into());
+    let annotations = stored_annotations(&fields, "upload");
     let id = random::uuid_v4();
     let w = &mut state.workers[i];
     // Version URLs exist only where previews are enabled (additions §C.7, §G-20: INFERRED an
@@ -360,16 +367,7 @@ pub fn create(state: &mut State, i: usize, draft: Draft, unresolved: Unresolved,
         .filter(|_| w.previews_enabled)
         .map(|s| format!("https://{}-{}.{s}.workers.dev", &id[..8], w.name))
         .collect();
-    let modules: Vec<Value> = modules
-        .iter()
-        .map(|m| {
-            json!({
-                "name": m.name,
-                "content_type": m.content_type,
-                "content_base64": base64::engine::general_purpose::STANDARD.encode(&m.content),
-            })
-        })
-        .collect();
+    let modules = stored_modules(&modules);
     if let Some(main) = main_module {
         fields.insert("main_module".into(), json!(main));
     }
@@ -385,6 +383,39 @@ pub fn create(state: &mut State, i: usize, draft: Draft, unresolved: Unresolved,
     let stored = Value::Object(fields);
     w.versions.push(stored.clone());
     Ok(stored)
+}
+
+/// The annotations as stored: nulls dropped, `workers/message` truncated (§4.2), and
+/// `workers/triggered_by` (read-only) set by the server.
+pub fn stored_annotations(fields: &Map<String, Value>, triggered_by: &str) -> Map<String, Value> {
+    let mut annotations = fields.get("annotations").and_then(Value::as_object).cloned().unwrap_or_default();
+    annotations.retain(|_, v| !v.is_null());
+    if let Some(m) = annotations.get("workers/message").and_then(Value::as_str)
+        && m.len() > MESSAGE_LIMIT
+    {
+        let mut cut = MESSAGE_LIMIT;
+        while !m.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let truncated = m[..cut].to_owned();
+        annotations.insert("workers/message".into(), truncated.into());
+    }
+    annotations.insert("workers/triggered_by".into(), triggered_by.into());
+    annotations
+}
+
+/// Modules as stored (and shown with `include=modules`).
+pub fn stored_modules(modules: &[Module]) -> Value {
+    modules
+        .iter()
+        .map(|m| {
+            json!({
+                "name": m.name,
+                "content_type": m.content_type,
+                "content_base64": base64::engine::general_purpose::STANDARD.encode(&m.content),
+            })
+        })
+        .collect()
 }
 
 /// Removes secret values from a bindings list: the API never shows them (§4.2).

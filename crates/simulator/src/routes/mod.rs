@@ -4,9 +4,12 @@
 pub mod assets;
 mod builds;
 mod builds_config;
+mod previews;
 mod scripts;
 mod workers;
 mod wrangler;
+
+pub(crate) use previews::preview_json;
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -56,6 +59,7 @@ pub fn handle_as(state: &mut State, method: &str, path: &str, query: &str, body:
         .or_else(|| wrangler::route(state, &req))
         .or_else(|| builds::route(state, &req))
         .or_else(|| builds_config::route(state, &req))
+        .or_else(|| previews::route(state, &req))
         .or_else(|| workers::route(state, &req))
         .or_else(|| scripts::route(state, &req))
         .unwrap_or_else(envelope::no_route)
