@@ -201,7 +201,7 @@ fn a_file_changed_between_hashing_and_upload_is_refused_and_never_sent_whole() {
     let inv = version_invocation(&sim, "site").input("create_worker", "true").env("WORKERS_CI_TIME_SCALE", "1");
     let root = site(&inv);
     let inv = inv.input("assets", root.to_str().unwrap());
-    let mut watched = inv.watch();
+    let watched = inv.watch();
     if !eventually(Duration::from_secs(30), || sim.arrived("POST", "/assets-upload-session") > 0) {
         let (code, stdout, stderr) = watched.wait(Duration::from_secs(5));
         panic!(

@@ -309,7 +309,7 @@ pub enum Piece {
 
 impl Piece {
     /// Bytes this piece adds to the body.
-    pub fn len(&self) -> u64 {
+    pub fn encoded_len(&self) -> u64 {
         match self {
             Piece::Text(t) => t.len() as u64,
             Piece::File { size, .. } => base64_len(*size),
@@ -498,7 +498,7 @@ mod tests {
         let body = chunks.concat();
         let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
         assert_eq!(String::from_utf8(body.clone()).unwrap(), format!("<head>{}<mid>YWJj<end>", b64(&big)));
-        assert_eq!(body.len() as u64, pieces.iter().map(Piece::len).sum::<u64>(), "the announced length");
+        assert_eq!(body.len() as u64, pieces.iter().map(Piece::encoded_len).sum::<u64>(), "the announced length");
     }
 
     #[test]

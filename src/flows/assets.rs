@@ -212,7 +212,7 @@ async fn send_bucket_once(
     bucket: &Bucket,
 ) -> Result<std::result::Result<Option<AssetsJwt>, ApiError>> {
     let pieces = Arc::clone(&bucket.pieces);
-    let len = pieces.iter().map(Piece::len).sum();
+    let len = pieces.iter().map(Piece::encoded_len).sum();
     let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
     let reader = tokio::task::spawn_blocking(move || {
         let result =
