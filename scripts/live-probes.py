@@ -279,6 +279,40 @@ def assets(wid):
     report(s == 200, "assets-only-beta-version", f"HTTP {s} {codes(env)} (beta version without main_module or modules)")
     s, env, _ = call("POST", f"/workers/workers/{wid}/versions", {"compatibility_date": "2026-11-01", "assets": {"jwt": jwt + "x"}})
     report(s >= 400, "assets-bad-completion-token", f"HTTP {s} {codes(env)}")
+    truncated_upload()
+
+
+def truncated_upload():
+    """api-assumptions row 52: a bucket whose body stops before its Content-Length (workers-ci
+    aborts the stream when a file changed after hashing) stores nothing: a new session for the
+    same manifest still asks for the file."""
+    import hashlib
+    import http.client
+    import urllib.parse
+    data = f"<p>truncated probe {time.time()}</p>".encode()
+    h = hashlib.sha256(data).hexdigest()[:32]
+    manifest = {"manifest": {"/t.html": {"hash": h, "size": len(data)}}}
+    s, env, _ = call("POST", f"/workers/scripts/{WORKER}/assets-upload-session", manifest)
+    jwt = ((env or {}).get("result") or {}).get("jwt")
+    if s != 200 or not jwt:
+        skip("assets-truncated-upload-stores-nothing", f"no upload session (HTTP {s} {codes(env)})")
+        return
+    boundary = "probe-boundary-7f3a"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{h}\"; filename=\"{h}\"\r\n"
+            f"Content-Type: text/html\r\n\r\n").encode() + base64.b64encode(data) + f"\r\n--{boundary}--\r\n".encode()
+    u = urllib.parse.urlsplit(f"{BASE}/accounts/{ACCOUNT}/workers/assets/upload?base64=true")
+    conn = http.client.HTTPSConnection(u.hostname, u.port or 443, timeout=30)
+    conn.putrequest("POST", f"{u.path}?{u.query}")
+    conn.putheader("Authorization", f"Bearer {jwt}")
+    conn.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
+    conn.putheader("Content-Length", str(len(body)))
+    conn.endheaders()
+    conn.send(body[: len(body) - 10])
+    conn.close()
+    time.sleep(5)
+    s, env, _ = call("POST", f"/workers/scripts/{WORKER}/assets-upload-session", manifest)
+    asked = [x for b in (((env or {}).get("result") or {}).get("buckets") or []) for x in b]
+    report(s == 200 and h in asked, "assets-truncated-upload-stores-nothing", f"HTTP {s} {codes(env)} asked again={h in asked}")
 
 
 def triggers_without_builds():

@@ -5,6 +5,7 @@ mod common;
 use base64::Engine as _;
 use common::*;
 use serde_json::Value;
+use std::time::Duration;
 
 /// The first part of every JWT the simulator issues (`{"alg":"HS256","typ":"JWT"}`): none may
 /// reach the log, the summary or the outputs.
@@ -163,6 +164,60 @@ fn an_assets_binding_without_assets_is_an_input_error() {
     let run = inv.run();
     run.assert_code(2);
     assert!(sim.requests().is_empty());
+}
+
+#[test]
+fn a_tampered_upload_is_refused_by_the_simulator_and_no_version_is_made() {
+    let sim = sim();
+    // One character of the first file's base64 changes on the way: the bytes no longer hash
+    // to the hash they are sent under.
+    sim.add_fault(fault("POST", "/workers/assets/upload", 1, FaultAction::Corrupt));
+    let inv = version_invocation(&sim, "site").input("create_worker", "true");
+    let root = site(&inv);
+    let dir = root.to_str().unwrap().to_owned();
+    // `inv` owns the directory: kept alive for the second run.
+    let inv = inv.input("assets", &dir);
+    let run = inv.run();
+    run.assert_code(5);
+    assert_no_jwt(&run);
+    let all = run.everything();
+    assert!(all.contains("could not upload a bucket of assets"), "{all}");
+    assert!(all.contains("the uploaded bytes do not hash to it"), "the simulator's refusal: {all}");
+    let bodies = uploads(&sim);
+    assert_eq!(bodies.len(), 1, "a refusal is not retried");
+    assert!(sim.versions("site").is_empty(), "no version without its assets");
+    // The same files, uncorrupted: accepted.
+    let run = version_invocation(&sim, "site").input("assets", &dir).run();
+    run.assert_code(0);
+    assert_eq!(sim.versions("site").len(), 1);
+}
+
+#[test]
+fn a_file_changed_between_hashing_and_upload_is_refused_and_never_sent_whole() {
+    let sim = sim();
+    // The upload session is held for two seconds (real time: the binary runs at full pace
+    // here, so its own timeout is far off), long after its arrival shows the files are hashed.
+    sim.add_fault(fault("POST", "/assets-upload-session", 1, FaultAction::Delay { ms: 2000 }));
+    let inv = version_invocation(&sim, "site").input("create_worker", "true").env("WORKERS_CI_TIME_SCALE", "1");
+    let root = site(&inv);
+    let inv = inv.input("assets", root.to_str().unwrap());
+    let watched = inv.watch();
+    if !eventually(Duration::from_secs(30), || sim.arrived("POST", "/assets-upload-session") > 0) {
+        let (code, stdout, stderr) = watched.wait(Duration::from_secs(5));
+        panic!(
+            "no upload session ({code:?}):\n{}{}",
+            String::from_utf8_lossy(&stdout),
+            String::from_utf8_lossy(&stderr)
+        );
+    }
+    // Same size, other bytes: only the hash can tell.
+    std::fs::write(root.join("index.html"), b"<h1>Hellp</h1>\n").unwrap();
+    let (code, stdout, stderr) = watched.wait(Duration::from_secs(60));
+    let all = format!("{}{}", String::from_utf8_lossy(&stdout), String::from_utf8_lossy(&stderr));
+    assert_eq!(code, Some(10), "{all}");
+    assert!(all.contains("asset `index.html` changed after it was hashed"), "{all}");
+    assert!(uploads(&sim).is_empty(), "no whole body reached the server: {:?}", uploads(&sim));
+    assert!(sim.versions("site").is_empty());
 }
 
 fn status_fault(status: u16) -> FaultAction {

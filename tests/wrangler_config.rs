@@ -384,3 +384,156 @@ fn a_found_configuration_is_ignored_when_dir_is_given_and_it_sets_no_main() {
     assert!(!run.stdout.contains("Using the wrangler configuration"));
     assert_eq!(only_body(&sim)["bindings"], json!([]), "nothing from the file");
 }
+
+/// Writes files (in subdirectories too) under the project's root.
+fn write_tree(root: &std::path::Path, files: &[(&str, &[u8])]) {
+    for (name, bytes) in files {
+        let p = root.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+}
+
+/// The manifest keys a stored version's assets hold.
+fn manifest_keys(v: &Value) -> Vec<String> {
+    v["assets"]["manifest"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default()
+}
+
+fn asset_uploads(sim: &Simulator) -> Vec<String> {
+    sim.requests().into_iter().filter(|r| r.path.ends_with("/workers/assets/upload")).map(|r| r.body).collect()
+}
+
+#[test]
+fn an_assets_block_uploads_the_site_and_the_version_carries_its_config_and_binding() {
+    let sim = sim();
+    let file = r#"{
+  "name": "site-app",
+  "main": "dist/index.js",
+  "compatibility_date": "2026-11-01",
+  // The built site, served before the Worker runs.
+  "assets": {
+    "directory": "./public",
+    "binding": "ASSETS",
+    "html_handling": "drop-trailing-slash",
+    "not_found_handling": "single-page-application",
+  },
+}"#;
+    let inv = project(&sim, &[("wrangler.jsonc", file)]).input("create_worker", "true");
+    write_tree(
+        inv.dir.path(),
+        &[
+            ("public/index.html", b"<h1>Hello</h1>\n"),
+            ("public/app.js", b"console.log(1)\n"),
+            ("public/_headers", b"/*\n  X-A: b\n"),
+        ],
+    );
+    let run = inv.run();
+    run.assert_code(0);
+    assert!(run.stdout.contains("Assets: 2 files in"), "{}", run.stdout);
+    let bodies = asset_uploads(&sim);
+    assert_eq!(bodies.len(), 1, "one bucket");
+    assert_eq!(bodies[0].matches("Content-Disposition").count(), 2);
+    let sent = only_body(&sim);
+    assert_eq!(sent["main_module"], "index.js");
+    assert_eq!(
+        sent["assets"]["config"],
+        json!({ "html_handling": "drop-trailing-slash", "not_found_handling": "single-page-application" })
+    );
+    assert!(sent["assets"]["jwt"].is_string(), "the completion token: {sent}");
+    assert!(sent["modules"].as_array().unwrap().iter().any(|m| m["name"] == "_headers"), "{sent}");
+    let stored = &sim.versions("site-app")[0];
+    assert_eq!(manifest_keys(stored), ["/app.js", "/index.html"]);
+    assert_eq!(stored["assets"]["manifest"]["/index.html"]["hash"], "569c49c876d9d1d37936e494e70a80e8");
+    assert_eq!(stored["assets"]["config"]["not_found_handling"], "single-page-application");
+    let bindings = stored["bindings"].as_array().unwrap();
+    assert!(bindings.iter().any(|b| b["type"] == "assets" && b["name"] == "ASSETS"), "{bindings:?}");
+}
+
+#[test]
+fn an_assets_only_worker_from_a_config_without_main() {
+    let sim = sim();
+    let file = "name = \"docs-site\"\ncompatibility_date = \"2026-11-01\"\n\n[assets]\ndirectory = \"site\"\nnot_found_handling = \"404-page\"\n";
+    let inv = project(&sim, &[("wrangler.toml", file)]).input("create_worker", "true");
+    write_tree(inv.dir.path(), &[("site/index.html", b"<p>docs</p>"), ("site/404.html", b"<p>gone</p>")]);
+    let run = inv.run();
+    run.assert_code(0);
+    assert!(run.stdout.contains("assets only, no code"), "{}", run.stdout);
+    let sent = only_body(&sim);
+    assert!(sent.get("main_module").is_none(), "no code: {sent}");
+    assert!(sent["modules"].as_array().is_none_or(Vec::is_empty), "no modules: {sent}");
+    assert_eq!(sent["assets"]["config"], json!({ "not_found_handling": "404-page" }));
+    let stored = &sim.versions("docs-site")[0];
+    assert_eq!(manifest_keys(stored), ["/404.html", "/index.html"]);
+    assert!(!stored["bindings"].as_array().unwrap().iter().any(|b| b["type"] == "assets"), "no binding asked for");
+}
+
+#[test]
+fn a_worker_with_assets_kv_and_a_durable_object_with_its_migration_from_one_file() {
+    let sim = sim();
+    let file = r#"{
+  "name": "full-app",
+  "main": "dist/index.js",
+  "compatibility_date": "2026-11-01",
+  "kv_namespaces": [{ "binding": "CACHE", "id": "0f2ac74b498b48028cb68387c421e279" }],
+  "durable_objects": { "bindings": [{ "name": "ROOM", "class_name": "Room" }] },
+  "migrations": [{ "tag": "v1", "new_sqlite_classes": ["Room"] }],
+  "assets": { "directory": "public", "binding": "ASSETS", "run_worker_first": ["/api/*"] }
+}"#;
+    let inv = project(&sim, &[("wrangler.json", file)]).input("create_worker", "true").input("deploy", "true");
+    write_tree(inv.dir.path(), &[("public/index.html", b"<h1>Hello</h1>\n"), ("public/style.css", b"h1{}")]);
+    let run = inv.run();
+    run.assert_code(0);
+    let sent = only_body(&sim);
+    assert_eq!(sent["migrations"], json!({ "new_tag": "v1", "steps": [{ "new_sqlite_classes": ["Room"] }] }));
+    assert_eq!(sent["assets"]["config"], json!({ "run_worker_first": ["/api/*"] }));
+    let stored = &sim.versions("full-app")[0];
+    let mut kinds: Vec<(String, String)> = stored["bindings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["type"].as_str().unwrap().to_owned(), b["name"].as_str().unwrap().to_owned()))
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [("assets", "ASSETS"), ("durable_object_namespace", "ROOM"), ("kv_namespace", "CACHE")]
+            .map(|(t, n)| (t.to_owned(), n.to_owned()))
+    );
+    assert_eq!(manifest_keys(stored), ["/index.html", "/style.css"]);
+    let deployments = sim.deployments("full-app");
+    assert_eq!(deployments.len(), 1, "deployed: {deployments:?}");
+    let version_id = stored["id"].as_str().unwrap();
+    assert_eq!(deployments[0]["versions"][0]["version_id"], version_id);
+    assert_eq!(deployments[0]["versions"][0]["percentage"], 100.0);
+}
+
+#[test]
+fn assetsignore_is_honoured_and_the_assets_input_replaces_only_the_directory() {
+    let sim = sim();
+    let file = "name = \"ign\"\nmain = \"dist/index.js\"\ncompatibility_date = \"2026-11-01\"\n\n[assets]\ndirectory = \"public\"\nbinding = \"STATIC\"\nhtml_handling = \"none\"\n";
+    let first = project(&sim, &[("wrangler.toml", file)]).input("create_worker", "true");
+    let root = first.dir.path().to_owned();
+    write_tree(
+        &root,
+        &[
+            ("public/index.html", b"<p>home</p>"),
+            ("public/notes.draft", b"private"),
+            ("public/drafts/a.html", b"<p>wip</p>"),
+            ("public/.assetsignore", b"*.draft\ndrafts/\n"),
+            ("other/home.html", b"<p>other</p>"),
+            ("other/x.draft", b"no ignore file here"),
+        ],
+    );
+    let run = first.run();
+    run.assert_code(0);
+    assert!(run.stdout.contains("2 left out by .assetsignore"), "{}", run.stdout);
+    assert_eq!(manifest_keys(&sim.versions("ign")[0]), ["/index.html"]);
+
+    let other = root.join("other").to_str().unwrap().to_owned();
+    let run = project(&sim, &[("wrangler.toml", file)]).input("assets", &other).run();
+    run.assert_code(0);
+    let v = &sim.versions("ign")[1];
+    assert_eq!(manifest_keys(v), ["/home.html", "/x.draft"], "the input's directory, with no .assetsignore");
+    assert_eq!(v["assets"]["config"], json!({ "html_handling": "none" }), "the file's serving settings");
+    assert!(v["bindings"].as_array().unwrap().iter().any(|b| b["type"] == "assets" && b["name"] == "STATIC"));
+}

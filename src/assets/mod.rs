@@ -98,6 +98,11 @@ pub enum AssetsError {
     WorkerJs(String),
     #[error("holds a file whose path is not UTF-8 ({}); Cloudflare's manifest keys are text: rename it", .0.display())]
     NotUtf8(PathBuf),
+    #[error(
+        "asset `{key}` changed after it was hashed, so it no longer matches the manifest; nothing that differs \
+         from the manifest was uploaded: finish writing the site before this step, then run it again"
+    )]
+    Changed { key: String },
 }
 
 /// Walks `root`, applies the ignore rules and limits, and hashes every file, in parallel.
@@ -223,7 +228,7 @@ fn hash_all(root: &Path, assets: &mut [Asset]) -> Result<(), AssetsError> {
 
 /// Bytes read per step: a multiple of 3, so each chunk's base64 is a prefix of the whole
 /// file's (no padding until the last chunk) and can be fed to the hasher as it comes.
-const CHUNK: usize = 3 * 64 * 1024;
+const CHUNK: usize = 3 * 16 * 1024;
 
 /// wrangler's hash (§A.5), streamed: `BLAKE3(base64(bytes) + extension)`, first 16 bytes.
 pub struct StreamHasher {
@@ -281,6 +286,97 @@ fn fill(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
         }
     }
     Ok(n)
+}
+
+/// Bytes of text a body is sent in: small enough that three buckets in flight cost a few
+/// hundred KiB, large enough that a small file is not a request frame of its own.
+const OUT: usize = 64 * 1024;
+/// Bytes of a file read per step: `OUT`'s worth once in base64, and a multiple of 3 (see
+/// [`CHUNK`]).
+const READ: usize = OUT / 4 * 3;
+
+/// The length of a file of `size` bytes in standard base64 with padding: known before a byte
+/// is read, so a streamed body can announce its exact Content-Length.
+pub fn base64_len(size: u64) -> u64 {
+    size.div_ceil(3) * 4
+}
+
+/// One piece of an upload body: framing text, or an asset sent as its base64.
+pub enum Piece {
+    Text(Vec<u8>),
+    File { path: PathBuf, key: String, size: u64, hash: [u8; 16] },
+}
+
+impl Piece {
+    /// Bytes this piece adds to the body.
+    pub fn encoded_len(&self) -> u64 {
+        match self {
+            Piece::Text(t) => t.len() as u64,
+            Piece::File { size, .. } => base64_len(*size),
+        }
+    }
+}
+
+/// Writes `pieces` to `sink` in chunks of at most [`OUT`] bytes, reading each file when its
+/// turn comes; memory is one chunk whatever the number or size of the files. Each file is
+/// checked against the size and hash it had when it was scanned, and its last bytes are
+/// held back until the check passes, so a file that changed in between never reaches the
+/// server whole. `Ok(false)`: the sink stopped taking chunks (the request was given up).
+pub fn encode_pieces(pieces: &[Piece], sink: &mut dyn FnMut(Vec<u8>) -> bool) -> Result<bool, AssetsError> {
+    let mut out = Vec::with_capacity(OUT);
+    let mut read = vec![0u8; READ];
+    // Sends what is buffered when `more` bytes would not fit.
+    let mut make_room = |out: &mut Vec<u8>, more: usize| -> bool {
+        if out.is_empty() || out.len() + more <= OUT {
+            return true;
+        }
+        sink(std::mem::replace(out, Vec::with_capacity(OUT)))
+    };
+    for piece in pieces {
+        match piece {
+            Piece::Text(t) => {
+                if !make_room(&mut out, t.len()) {
+                    return Ok(false);
+                }
+                out.extend_from_slice(t);
+            }
+            Piece::File { path, key, size, hash } => {
+                let read_err = |source| AssetsError::Read { path: path.clone(), source };
+                let changed = || AssetsError::Changed { key: key.trim_start_matches('/').to_owned() };
+                let mut file = std::fs::File::open(path).map_err(read_err)?;
+                let mut hasher = blake3::Hasher::new();
+                let mut left = *size;
+                while left > 0 {
+                    let want = usize::try_from(left).map_or(READ, |l| l.min(READ));
+                    let n = fill(&mut file, &mut read[..want]).map_err(read_err)?;
+                    if n < want {
+                        return Err(changed());
+                    }
+                    // The buffer is sent before this chunk is added, so the file's last chunk
+                    // stays here until the checks below have passed.
+                    if !make_room(&mut out, n.div_ceil(3) * 4) {
+                        return Ok(false);
+                    }
+                    let start = out.len();
+                    out.resize(start + n.div_ceil(3) * 4, 0);
+                    let written = base64::engine::general_purpose::STANDARD
+                        .encode_slice(&read[..n], &mut out[start..])
+                        .map_err(|e| read_err(std::io::Error::other(e)))?;
+                    out.truncate(start + written);
+                    hasher.update(&out[start..]);
+                    left -= n as u64;
+                }
+                if fill(&mut file, &mut [0u8; 1]).map_err(read_err)? != 0 {
+                    return Err(changed());
+                }
+                hasher.update(extension(key).as_bytes());
+                if hasher.finalize().as_bytes()[..16] != hash[..] {
+                    return Err(changed());
+                }
+            }
+        }
+    }
+    Ok(out.is_empty() || sink(out))
 }
 
 /// Node's `path.extname(p)` without its dot, as wrangler feeds it to the hash: the last
@@ -362,6 +458,80 @@ mod tests {
             let streamed = hex(&StreamHasher::new().hash_reader(Trickle(&bytes), "css").unwrap());
             assert_eq!(streamed, one_shot, "length {len}");
         }
+    }
+
+    /// Chunks as the body would carry them, and whether the sink was still taking them.
+    fn encode(pieces: &[Piece]) -> (Result<bool, AssetsError>, Vec<Vec<u8>>) {
+        let mut chunks = Vec::new();
+        let r = encode_pieces(pieces, &mut |c| {
+            chunks.push(c);
+            true
+        });
+        (r, chunks)
+    }
+
+    fn file_piece(root: &Path, key: &str, bytes: &[u8]) -> Piece {
+        std::fs::write(root.join(key), bytes).unwrap();
+        Piece::File {
+            path: root.join(key),
+            key: format!("/{key}"),
+            size: bytes.len() as u64,
+            hash: StreamHasher::new().hash_reader(bytes, extension(key)).unwrap(),
+        }
+    }
+
+    #[test]
+    fn encoded_pieces_are_the_base64_body_in_bounded_chunks_of_the_announced_length() {
+        let d = tempfile::tempdir().unwrap();
+        let big: Vec<u8> = (0..3 * READ + 5).map(|i| (i * 31 % 256) as u8).collect();
+        let pieces = vec![
+            Piece::Text(b"<head>".to_vec()),
+            file_piece(d.path(), "big.bin", &big),
+            Piece::Text(b"<mid>".to_vec()),
+            file_piece(d.path(), "empty.txt", b""),
+            file_piece(d.path(), "abc", b"abc"),
+            Piece::Text(b"<end>".to_vec()),
+        ];
+        let (r, chunks) = encode(&pieces);
+        assert!(r.unwrap());
+        assert!(chunks.iter().all(|c| c.len() <= OUT), "bounded chunks");
+        let body = chunks.concat();
+        let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+        assert_eq!(String::from_utf8(body.clone()).unwrap(), format!("<head>{}<mid>YWJj<end>", b64(&big)));
+        assert_eq!(body.len() as u64, pieces.iter().map(Piece::encoded_len).sum::<u64>(), "the announced length");
+    }
+
+    #[test]
+    fn a_file_changed_after_hashing_is_refused_before_its_last_bytes_leave() {
+        let d = tempfile::tempdir().unwrap();
+        let big: Vec<u8> = (0..2 * READ + 7).map(|i| (i % 251) as u8).collect();
+        let mut altered = big.clone();
+        *altered.last_mut().unwrap() ^= 1;
+        let longer = [big.as_slice(), b"x"].concat();
+        for (what, now) in [("same size, other bytes", &altered[..]), ("shorter", &big[..10]), ("longer", &longer)] {
+            let piece = file_piece(d.path(), "site.js", &big);
+            std::fs::write(d.path().join("site.js"), now).unwrap();
+            let (r, chunks) = encode(&[Piece::Text(b"<head>".to_vec()), piece]);
+            let e = r.unwrap_err();
+            assert!(matches!(&e, AssetsError::Changed { key } if key == "site.js"), "{what}: {e}");
+            assert!(e.to_string().contains("asset `site.js` changed"), "{e}");
+            let sent: usize = chunks.iter().map(Vec::len).sum();
+            assert!(sent < 6 + base64_len(big.len() as u64) as usize, "{what}: the file was not sent whole");
+        }
+    }
+
+    #[test]
+    fn a_sink_that_stops_stops_the_reading() {
+        let d = tempfile::tempdir().unwrap();
+        let big = vec![7u8; 4 * READ];
+        let pieces = [file_piece(d.path(), "a.bin", &big)];
+        let mut calls = 0;
+        let r = encode_pieces(&pieces, &mut |_| {
+            calls += 1;
+            false
+        });
+        assert!(!r.unwrap());
+        assert_eq!(calls, 1);
     }
 
     #[test]

@@ -105,13 +105,14 @@ impl Client {
         }
     }
 
-    /// Uploads one bucket as `multipart/form-data` (built by [`bucket_body`]) with the
-    /// session's token. Sent once: the caller retries (a bucket carries the same hashes every
-    /// time, so a repeat stores nothing new). `Some` is the completion token (§A.3).
+    /// Uploads one bucket as `multipart/form-data` (framed by [`bucket_part_head`] and
+    /// [`bucket_end`]) with the session's token. Sent once: the caller retries with a new
+    /// body (a bucket carries the same hashes every time, so a repeat stores nothing new).
+    /// `Some` is the completion token (§A.3).
     pub async fn upload_assets_bucket(
         &self,
         jwt: &AssetsJwt,
-        body: bytes::Bytes,
+        body: BucketBody,
         boundary: &str,
     ) -> Result<Option<AssetsJwt>, ApiError> {
         let path = path(&["workers", "assets", "upload"]);
@@ -123,48 +124,73 @@ impl Client {
                 &UploadQuery { base64: true },
                 jwt.expose(),
                 &content_type,
-                body,
+                reqwest::Body::wrap(body),
             )
             .await?;
         Ok(page.result.and_then(|a| a.jwt).filter(|j| !j.0.is_empty()))
     }
 }
 
-/// One file of a bucket: its hash, the type it is served with, and its bytes.
-pub struct BucketFile<'a> {
-    pub hash: &'a str,
-    /// `None`: sent as `application/null`, "serve with no Content-Type" (§A.3).
-    pub content_type: Option<&'a str>,
-    pub bytes: &'a [u8],
+/// A bucket's body, streamed: chunks arrive from a reader as the request takes them, and the
+/// length is announced up front (base64 lengths follow from file sizes), so the request has
+/// an exact `Content-Length` rather than chunked encoding. A chunk that is an error, or an
+/// end before the announced length, aborts the request: the server never sees a whole body
+/// that differs from what was announced.
+pub struct BucketBody {
+    chunks: tokio::sync::mpsc::Receiver<std::io::Result<bytes::Bytes>>,
+    left: u64,
 }
 
-/// Appends one part of a bucket body: field name and file name are the hash, the body is the
-/// file's standard base64 (§A.3). base64 text has no CR or LF, so it can never contain the
-/// `\r\n--boundary` delimiter.
-pub fn bucket_part(body: &mut Vec<u8>, boundary: &str, file: &BucketFile<'_>) {
-    use base64::Engine as _;
-    body.extend_from_slice(b"--");
-    body.extend_from_slice(boundary.as_bytes());
-    body.extend_from_slice(b"\r\nContent-Disposition: form-data; name=\"");
-    body.extend_from_slice(file.hash.as_bytes());
-    body.extend_from_slice(b"\"; filename=\"");
-    body.extend_from_slice(file.hash.as_bytes());
-    body.extend_from_slice(b"\"\r\nContent-Type: ");
-    body.extend_from_slice(file.content_type.unwrap_or("application/null").as_bytes());
-    body.extend_from_slice(b"\r\n\r\n");
-    let start = body.len();
-    let encoded = 4 * file.bytes.len().div_ceil(3);
-    body.resize(start + encoded, 0);
-    let n = base64::engine::general_purpose::STANDARD.encode_slice(file.bytes, &mut body[start..]).unwrap_or(0);
-    body.truncate(start + n);
-    body.extend_from_slice(b"\r\n");
+impl BucketBody {
+    pub fn new(chunks: tokio::sync::mpsc::Receiver<std::io::Result<bytes::Bytes>>, len: u64) -> BucketBody {
+        BucketBody { chunks, left: len }
+    }
 }
+
+impl http_body::Body for BucketBody {
+    type Data = bytes::Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, std::io::Error>>> {
+        use std::task::Poll;
+        match std::task::ready!(self.chunks.poll_recv(cx)) {
+            Some(Ok(chunk)) => {
+                self.left = self.left.saturating_sub(chunk.len() as u64);
+                Poll::Ready(Some(Ok(http_body::Frame::data(chunk))))
+            }
+            Some(Err(e)) => Poll::Ready(Some(Err(e))),
+            None if self.left > 0 => Poll::Ready(Some(Err(std::io::Error::other("the bucket body ended early")))),
+            None => Poll::Ready(None),
+        }
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.left)
+    }
+}
+
+/// The text before one file of a bucket: field name and file name are the hash, the part's
+/// type is what the asset is served with (`None`: `application/null`, "serve with no
+/// Content-Type", §A.3). The part's body, the file's standard base64, follows, then
+/// [`PART_END`]. base64 text has no CR or LF, so it can never contain the `\r\n--boundary`
+/// delimiter.
+pub fn bucket_part_head(boundary: &str, hash: &str, content_type: Option<&str>) -> Vec<u8> {
+    format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{hash}\"; filename=\"{hash}\"\r\nContent-Type: {}\r\n\r\n",
+        content_type.unwrap_or("application/null")
+    )
+    .into_bytes()
+}
+
+/// Ends each part's body.
+pub const PART_END: &[u8] = b"\r\n";
 
 /// Closes a bucket body.
-pub fn bucket_end(body: &mut Vec<u8>, boundary: &str) {
-    body.extend_from_slice(b"--");
-    body.extend_from_slice(boundary.as_bytes());
-    body.extend_from_slice(b"--\r\n");
+pub fn bucket_end(boundary: &str) -> Vec<u8> {
+    format!("--{boundary}--\r\n").into_bytes()
 }
 
 #[cfg(test)]
@@ -173,10 +199,13 @@ mod tests {
 
     #[test]
     fn bucket_body_shape() {
-        let mut body = Vec::new();
-        let f = BucketFile { hash: "569c49c876d9d1d37936e494e70a80e8", content_type: None, bytes: b"abc" };
-        bucket_part(&mut body, "B", &f);
-        bucket_end(&mut body, "B");
+        let body = [
+            bucket_part_head("B", "569c49c876d9d1d37936e494e70a80e8", None),
+            b"YWJj".to_vec(),
+            PART_END.to_vec(),
+            bucket_end("B"),
+        ]
+        .concat();
         assert_eq!(
             String::from_utf8(body).unwrap(),
             "--B\r\nContent-Disposition: form-data; name=\"569c49c876d9d1d37936e494e70a80e8\"; \

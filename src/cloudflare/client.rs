@@ -320,7 +320,7 @@ impl Client {
         query: &Q,
         bearer: &str,
         content_type: &str,
-        body: bytes::Bytes,
+        body: reqwest::Body,
     ) -> Result<Page<T>, ApiError> {
         let mut auth = HeaderValue::from_str(&format!("Bearer {bearer}")).map_err(|_| ApiError::Malformed {
             method: method.as_str().to_owned(),

@@ -3,13 +3,14 @@
 //! own), and hand back the completion token the version carries.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::assets::Scan;
-use crate::cloudflare::assets::{AssetsJwt, BucketFile, Manifest, ManifestEntry, bucket_end, bucket_part};
+use crate::assets::{AssetsError, Piece, Scan};
+use crate::cloudflare::assets::{
+    AssetsJwt, BucketBody, Manifest, ManifestEntry, PART_END, bucket_end, bucket_part_head,
+};
 use crate::cloudflare::{ApiError, WorkerName};
 use crate::error::{Error, Result};
 
@@ -17,6 +18,9 @@ use super::{Area, Ctx, api_failure};
 
 /// Buckets in flight at once, as wrangler's bulk mode (§A.6).
 const CONCURRENCY: usize = 3;
+/// Chunks of a bucket body read ahead of the connection: with three buckets in flight, at
+/// most a few hundred KiB of file data is in memory at once, whatever the site's size.
+const READ_AHEAD: usize = 2;
 /// Attempts per bucket, and the gateway timeouts (524) forgiven on top of them (§A.6).
 const MAX_ATTEMPTS: u32 = 5;
 const MAX_GATEWAY_ERRORS: u32 = 5;
@@ -64,17 +68,25 @@ pub async fn upload(ctx: &Ctx, worker: &WorkerName, scan: &Scan) -> Result<Uploa
         )));
     }
     let uploaded_files = scan.assets.iter().filter(|a| asked.contains(a.hash_hex().as_str())).count();
-    let buckets: Vec<Vec<(String, PathBuf, Option<String>)>> = session
+    // Each bucket's body as pieces: the framing, and the files to read when it is sent (and
+    // again if it is resent).
+    let buckets: Vec<Bucket> = session
         .buckets
         .iter()
         .map(|b| {
-            b.iter()
-                .map(|h| {
-                    let a = &scan.assets[by_hash[h]];
-                    let ct = crate::assets::content_type(&a.key).map(std::borrow::Cow::into_owned);
-                    (h.clone(), a.path(&scan.root), ct)
-                })
-                .collect()
+            let boundary = format!("workers-ci-{}", crate::random::hex(12));
+            let mut pieces = Vec::with_capacity(2 * b.len() + 1);
+            let mut raw = 0;
+            for (n, h) in b.iter().enumerate() {
+                let a = &scan.assets[by_hash[h]];
+                let ct = crate::assets::content_type(&a.key);
+                let head = bucket_part_head(&boundary, h, ct.as_deref());
+                pieces.push(Piece::Text(if n == 0 { head } else { [PART_END, &head].concat() }));
+                pieces.push(Piece::File { path: a.path(&scan.root), key: a.key.clone(), size: a.size, hash: a.hash });
+                raw += a.size;
+            }
+            pieces.push(Piece::Text([PART_END, &bucket_end(&boundary)].concat()));
+            Bucket { boundary, pieces: Arc::new(pieces), files: b.len(), raw }
         })
         .collect();
     drop(by_hash);
@@ -102,7 +114,7 @@ pub async fn upload(ctx: &Ctx, worker: &WorkerName, scan: &Scan) -> Result<Uploa
                         ctx.console.info(&format!(
                             "Assets bucket {}/{total}: {} files, {} bytes in {secs:.2}s",
                             i + 1,
-                            bucket.len(),
+                            bucket.files,
                             bytes
                         ));
                         if let Some(j) = jwt {
@@ -140,38 +152,31 @@ pub async fn upload(ctx: &Ctx, worker: &WorkerName, scan: &Scan) -> Result<Uploa
     Ok(Uploaded { jwt, files, uploaded_files, uploaded_bytes, seconds })
 }
 
-/// Reads a bucket's files, then sends it until it succeeds or its attempts run out: wait
-/// `2^attempt` seconds (scaled by the pace) or the server's Retry-After; a gateway timeout
-/// (524) drops the upload to one lane and waits `2^n × 5` seconds without using an attempt
-/// (§A.6). Safe to repeat: the same hashes, so nothing is stored twice.
+/// One bucket's body: its framing and files, in order.
+struct Bucket {
+    boundary: String,
+    pieces: Arc<Vec<Piece>>,
+    files: usize,
+    /// The files' bytes before base64 (what the progress line counts).
+    raw: u64,
+}
+
+/// Sends a bucket until it succeeds or its attempts run out: wait `2^attempt` seconds
+/// (scaled by the pace) or the server's Retry-After; a gateway timeout (524) drops the upload
+/// to one lane and waits `2^n × 5` seconds without using an attempt (§A.6). Safe to repeat:
+/// the same hashes, so nothing is stored twice. Each attempt streams a new body, reading the
+/// files again; a file that changed since it was hashed stops the upload (never retried).
 async fn send_bucket(
     ctx: &Ctx,
     jwt: &AssetsJwt,
-    bucket: &[(String, PathBuf, Option<String>)],
+    bucket: &Bucket,
     allowed: &AtomicUsize,
 ) -> Result<(Option<AssetsJwt>, u64, f64)> {
     let started = Instant::now();
-    let owned = bucket.to_vec();
-    let boundary = format!("workers-ci-{}", crate::random::hex(12));
-    let b = boundary.clone();
-    let (body, raw) = tokio::task::spawn_blocking(move || -> std::result::Result<(Vec<u8>, u64), Error> {
-        let mut body = Vec::new();
-        let mut raw = 0;
-        for (hash, path, ct) in &owned {
-            let bytes = std::fs::read(path)
-                .map_err(|source| Error::Local { what: format!("could not read asset {}", path.display()), source })?;
-            raw += bytes.len() as u64;
-            bucket_part(&mut body, &b, &BucketFile { hash, content_type: ct.as_deref(), bytes: &bytes });
-        }
-        bucket_end(&mut body, &b);
-        Ok((body, raw))
-    })
-    .await
-    .map_err(|e| Error::internal("the asset reader stopped", e))??;
-    let body = bytes::Bytes::from(body);
+    let raw = bucket.raw;
     let (mut attempt, mut gateway) = (0u32, 0u32);
     loop {
-        let err = match ctx.client.upload_assets_bucket(jwt, body.clone(), &boundary).await {
+        let err = match send_bucket_once(ctx, jwt, bucket).await? {
             Ok(j) => return Ok((j, raw, started.elapsed().as_secs_f64())),
             Err(e) => e,
         };
@@ -195,6 +200,40 @@ async fn send_bucket(
             wait.as_secs_f64()
         ));
         ctx.sleep(wait).await;
+    }
+}
+
+/// One attempt: a blocking reader encodes the files into a small channel while the request
+/// sends what it has read. The outer error is local (a file unreadable or changed), the inner
+/// one the API's.
+async fn send_bucket_once(
+    ctx: &Ctx,
+    jwt: &AssetsJwt,
+    bucket: &Bucket,
+) -> Result<std::result::Result<Option<AssetsJwt>, ApiError>> {
+    let pieces = Arc::clone(&bucket.pieces);
+    let len = pieces.iter().map(Piece::encoded_len).sum();
+    let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
+    let reader = tokio::task::spawn_blocking(move || {
+        let result =
+            crate::assets::encode_pieces(&pieces, &mut |chunk| tx.blocking_send(Ok(bytes::Bytes::from(chunk))).is_ok());
+        if result.is_err() {
+            // Aborts the request before the body is complete.
+            let _ = tx.blocking_send(Err(std::io::Error::other("an asset could not be sent")));
+        }
+        result
+    });
+    let answer = ctx.client.upload_assets_bucket(jwt, BucketBody::new(rx, len), &bucket.boundary).await;
+    // The request is over and its body dropped, so the reader has stopped or is about to.
+    match reader.await.map_err(|e| Error::internal("the asset reader stopped", e))? {
+        Err(AssetsError::Read { path, source }) => {
+            Err(Error::Local { what: format!("could not read asset {}", path.display()), source })
+        }
+        Err(e) => Err(Error::Local {
+            what: e.to_string(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, "its size or hash differs from the manifest"),
+        }),
+        Ok(_) => Ok(answer),
     }
 }
 

@@ -44,6 +44,25 @@ pub enum FaultAction {
     UnknownEnum,
     /// HTTP 200 with `success: false` and this (5xx-class) code.
     SuccessFalse { code: i64 },
+    /// Handle the request as if one character of its body had changed on the way (the first
+    /// letter or digit after the first blank line: in a multipart upload, the first character
+    /// of the first part's data), as a faulty proxy or disk would leave it. What the route
+    /// then does is its own rule (the assets upload recomputes hashes and refuses).
+    Corrupt,
+}
+
+/// `body` with one character changed, as [`FaultAction::Corrupt`] says: a letter or digit
+/// becomes the next one (`z`, `Z`, `9` the previous), so base64 stays base64.
+pub fn corrupt(body: &[u8]) -> Vec<u8> {
+    let mut out = body.to_vec();
+    let from = out.windows(4).position(|w| w == b"\r\n\r\n").map_or(0, |i| i + 4);
+    if let Some(c) = out[from..].iter_mut().find(|c| c.is_ascii_alphanumeric()) {
+        *c = match *c {
+            b'z' | b'Z' | b'9' => *c - 1,
+            other => other + 1,
+        };
+    }
+    out
 }
 
 impl Fault {
@@ -95,6 +114,14 @@ mod tests {
         assert_eq!(take(&mut f, "GET", "/x/logs"), Some(FaultAction::Drop));
         assert_eq!(take(&mut f, "GET", "/x/logs"), None);
         assert!(f.is_empty());
+    }
+
+    #[test]
+    fn corrupt_changes_one_character_of_the_first_part() {
+        let body = b"--B\r\nContent-Type: text/plain\r\n\r\nYWJz\r\n--B--\r\n";
+        let out = corrupt(body);
+        assert_eq!(out, b"--B\r\nContent-Type: text/plain\r\n\r\nZWJz\r\n--B--\r\n");
+        assert_eq!(corrupt(b"{\"z\":1}"), b"{\"y\":1}", "no blank line: from the start");
     }
 
     #[test]

@@ -101,6 +101,8 @@ ADMIN ENDPOINTS (under http://127.0.0.1:PORT/__sim/, no token, never recorded):
       malformed              HTTP 200 with truncated JSON
       unknown_enum           answer normally, with enum values no client knows
       success_false          {code}: HTTP 200 with success: false and this code
+      corrupt                handle as if the body's first letter or digit after the
+                             first blank line had changed (a tampered upload)
   Unknown keys in these bodies are refused with 400.
 ";
 
@@ -183,8 +185,8 @@ mod tests {
 
     /// Every key the config and admin structs know is in HELP, so the help cannot silently
     /// fall behind a new key.
-    const FAULT_KINDS: [&str; 7] =
-        ["status", "drop", "drop_after", "delay", "malformed", "unknown_enum", "success_false"];
+    const FAULT_KINDS: [&str; 8] =
+        ["status", "drop", "drop_after", "delay", "malformed", "unknown_enum", "success_false", "corrupt"];
 
     fn all_keys() -> Vec<String> {
         let config =

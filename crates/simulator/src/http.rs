@@ -200,6 +200,8 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
 
     let fault =
         faults::take(&mut shared.faults.lock().unwrap_or_else(std::sync::PoisonError::into_inner), &method, &path);
+    // From here on the request is as it arrived, changed on the way if the fault says so.
+    let body = if fault == Some(FaultAction::Corrupt) { Bytes::from(faults::corrupt(&body)) } else { body };
     // The rest runs in a task of its own: like a real server, the simulator finishes a request
     // (a delayed create does create) even when the client has given up and gone.
     let task = tokio::spawn(async move {
@@ -226,7 +228,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
                 return Ok(respond(200, &body, None));
             }
             Some(FaultAction::Delay { ms }) => tokio::time::sleep(Duration::from_millis(*ms)).await,
-            Some(FaultAction::DropAfter | FaultAction::UnknownEnum) | None => {}
+            Some(FaultAction::DropAfter | FaultAction::UnknownEnum | FaultAction::Corrupt) | None => {}
         }
         let bearer = auth.as_deref().and_then(|a| a.strip_prefix("Bearer "));
         let (status, mut reply_body) = route(&shared, &method, &path, &query, &body, bearer);
