@@ -22,6 +22,9 @@ import time
 import urllib.request
 from datetime import datetime
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import assets as assets_bench  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ACCOUNT = "023e105f4ecef8ad9ca31a8372d0c353"
 TOKEN = "bench-token"
@@ -510,20 +513,6 @@ ASSETS_RSS_RATIO = 20.0
 ASSETS_REUPLOAD_S = 1.0
 
 
-def make_site(root, files, total, seed=7):
-    """A site of `files` files summing to about `total` bytes, in nested directories, with the
-    extensions a built SPA has. Random bytes, so nothing deduplicates by accident."""
-    rnd = random.Random(seed)
-    exts = ["html", "css", "js", "json", "png", "svg", "woff2", "txt", "map", "webp"]
-    mean = total // files
-    for i in range(files):
-        d = os.path.join(root, f"d{i % 50:02d}", f"s{i % 7}")
-        os.makedirs(d, exist_ok=True)
-        size = max(1, int(rnd.uniform(0.2, 1.8) * mean))
-        with open(os.path.join(d, f"f{i:05d}.{exts[i % len(exts)]}"), "wb") as f:
-            f.write(rnd.randbytes(size))
-
-
 def bench_assets(a, work):
     log("7. static assets vs wrangler")
     proj = os.path.join(work, "assets-project")
@@ -531,7 +520,8 @@ def bench_assets(a, work):
     with open(os.path.join(proj, "src", "index.js"), "w") as f:
         f.write(WORKER_JS)
     site = os.path.join(proj, "public")
-    make_site(site, ASSETS_FILES, ASSETS_BYTES)
+    # The same generated site as bench/assets.py (which measures workers-ci alone).
+    assets_bench.generate(site, ASSETS_FILES, ASSETS_BYTES)
     with open(os.path.join(proj, "wrangler.toml"), "w") as f:
         f.write('name = "assets-worker"\nmain = "src/index.js"\ncompatibility_date = "2026-11-01"\n'
                 '[assets]\ndirectory = "public"\nbinding = "ASSETS"\n')
