@@ -220,7 +220,8 @@ pub async fn deploy(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewResult> {
         (Some(scan), Some(up), Some(spec)) => Some((scan, &up.jwt, spec)),
         _ => None,
     };
-    let deployment = upload(ctx, &worker, &preview, args, main_module, &plan.send, migrations.as_ref(), assets).await?;
+    let body = Body { bindings: &plan.send, migrations: migrations.as_ref(), assets };
+    let deployment = upload(ctx, &worker, &preview, args, main_module, body).await?;
     if let Some(up) = &uploaded {
         ctx.summary(|s| {
             s.row(
@@ -297,6 +298,14 @@ async fn ensure_preview(ctx: &Ctx, worker: &Worker, name: &str) -> Result<(Previ
     Ok((p, true))
 }
 
+/// What the deployment carries besides the code: planned bindings, pending migrations, and
+/// the assets just uploaded (their scan, completion token and settings).
+struct Body<'a> {
+    bindings: &'a [Value],
+    migrations: Option<&'a Migrations>,
+    assets: Option<(&'a Scan, &'a AssetsJwt, &'a AssetsSpec)>,
+}
+
 /// Creates the deployment, never twice: see [`create_once`]. Deployments that exist before
 /// are noted, so only a new one carrying our annotations can be taken for ours.
 async fn upload(
@@ -305,10 +314,9 @@ async fn upload(
     preview: &Preview,
     args: &PreviewArgs,
     main_module: &str,
-    bindings: &[Value],
-    migrations: Option<&Migrations>,
-    assets: Option<(&Scan, &AssetsJwt, &AssetsSpec)>,
+    body: Body<'_>,
 ) -> Result<PreviewDeployment> {
+    let Body { bindings, migrations, assets } = body;
     let v = &args.version;
     let mut annotations = serde_json::Map::new();
     if let Some(c) = &args.commit {
