@@ -1186,8 +1186,8 @@ pub fn parse_versions(text: &str) -> Result<Vec<DeploymentVersion>, InputError> 
     Ok(out)
 }
 
-/// `github_token` and where it goes: the API (`GITHUB_API_URL`, GHES included) and the
-/// repository (`GITHUB_REPOSITORY`), both from the runner.
+/// `github_token` and where it goes: the API (`github_api_url`, by default the runner's
+/// `GITHUB_API_URL`, GHES included) and the repository (`GITHUB_REPOSITORY`, from the runner).
 pub struct GitHubArgs {
     pub token: String,
     pub required: bool,
@@ -1215,7 +1215,7 @@ impl GitHubArgs {
                 "must be the token alone (no `Bearer ` prefix, no spaces or line breaks)",
             ));
         }
-        let raw = env("GITHUB_API_URL").filter(|v| !v.trim().is_empty());
+        let raw = i.get(Key::GithubApiUrl).map(str::to_owned);
         let api_url =
             reqwest::Url::parse(raw.as_deref().unwrap_or("https://api.github.com").trim().trim_end_matches('/'))
                 .ok()
@@ -1223,9 +1223,9 @@ impl GitHubArgs {
                 .filter(|u| u.query().is_none() && u.fragment().is_none())
                 .ok_or_else(|| {
                     InputError::new(
-                        Key::GithubToken,
-                        "cannot be used: the GITHUB_API_URL environment variable is not an https URL \
-                     (https://api.github.com, or https://HOST/api/v3 on GitHub Enterprise Server)",
+                        Key::GithubApiUrl,
+                        "must be an https URL (https://api.github.com, or https://HOST/api/v3 on GitHub Enterprise \
+                     Server; plain http only to 127.0.0.1 or localhost)",
                     )
                 })?;
         let repository = match env("GITHUB_REPOSITORY").filter(|v| !v.trim().is_empty()) {

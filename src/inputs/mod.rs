@@ -235,6 +235,8 @@ inputs! {
         help: "A GitHub token (e.g. `${{ github.token }}`): keep one comment per Worker on the pull request up to date and create a GitHub Deployment for the commit. Needs `pull-requests: write` and `deployments: write`. GitHub failures are warnings unless `github_required`." },
     GithubRequired => InputSpec { name: "github_required", kind: Kind::Switch, commands: GITHUB, default: "false", fallback: &[], secret: false,
         help: "Fail the step (exit 9) when the pull-request comment or the GitHub Deployment cannot be written." },
+    GithubApiUrl => InputSpec { name: "github_api_url", kind: Kind::Value, commands: GITHUB, default: "$GITHUB_API_URL, else https://api.github.com", fallback: &["GITHUB_API_URL"], secret: false,
+        help: "GitHub's REST API for `github_token` (the runner's, GitHub Enterprise Server included); set it only to point at a test double such as `workers-ci simulate --github`." },
     Unset => InputSpec { name: "unset", kind: Kind::Value, commands: &[Env], default: "", fallback: &[], secret: false,
         help: "KEY lines: build variables to delete (one already gone is not an error)." },
     PreviewName => InputSpec { name: "preview_name", kind: Kind::Value, commands: &[Preview], default: "the branch: $WORKERS_CI_BRANCH, $GITHUB_HEAD_REF, $GITHUB_REF_NAME, $CI_COMMIT_REF_NAME or `git rev-parse --abbrev-ref HEAD`", fallback: &[], secret: false,
