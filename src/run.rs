@@ -42,7 +42,7 @@ pub async fn run(command: Command, inputs: Inputs, console: &Arc<Console>, pace:
     let common = Common::from_inputs(&inputs)?;
     let env = |k: &str| std::env::var(k).ok();
     let github_args = match command {
-        Command::Build | Command::Wait | Command::Version => GitHubArgs::from_inputs(&inputs, &env)?,
+        Command::Build | Command::Wait | Command::Version | Command::Preview => GitHubArgs::from_inputs(&inputs, &env)?,
         _ => None,
     };
     let mut redact: Vec<String> = vec![common.token.clone()];

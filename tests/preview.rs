@@ -242,3 +242,268 @@ fn a_wrangler_configuration_and_its_migrations_reach_the_preview() {
     assert!(sent[1].get("migrations").is_none(), "{}", sent[1]);
     assert!(sim.versions("my-worker").is_empty(), "a Preview deployment is not a version");
 }
+
+/// Static assets with a Preview (additions §B.5 `assets` as in §A.8), from a wrangler.jsonc.
+#[test]
+fn a_preview_with_assets_from_a_wrangler_jsonc_and_a_rerun_uploads_no_asset() {
+    let sim = sim();
+    let inv = Invocation::new(&sim)
+        .without("branch")
+        .without("worker")
+        .input("command", "preview")
+        .env("GITHUB_HEAD_REF", "feature/login");
+    let root = inv.dir.path();
+    for (name, text) in [
+        ("dist/index.js", "export default { fetch(req, env) { return env.ASSETS.fetch(req); } };\n"),
+        ("public/index.html", "<h1>Hello</h1>\n"),
+        ("public/about/index.html", "<p>About</p>\n"),
+        ("public/_headers", "/*\n  X-Frame-Options: DENY\n"),
+        (
+            "wrangler.jsonc",
+            r#"{
+  // The Preview takes the same upload as a version.
+  "name": "my-worker",
+  "main": "dist/index.js",
+  "compatibility_date": "2026-11-01",
+  "vars": { "MODE": "preview" },
+  "assets": { "directory": "public", "binding": "ASSETS", "not_found_handling": "404-page" }
+}"#,
+        ),
+    ] {
+        let p = root.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let uploads = || requests_matching(&sim, "POST", "/workers/assets/upload");
+    let run = inv.run();
+    run.assert_code(0);
+    assert!(!run.everything().contains("eyJhbGciOi"), "no assets token in any output");
+    assert_eq!(uploads(), 1, "three files, one bucket");
+    let ps = previews(&sim);
+    assert_eq!(ps.len(), 1);
+    let d = &deployments(&ps[0])[0];
+    let manifest = d["assets"]["manifest"].as_object().unwrap_or_else(|| panic!("assets kept: {d}"));
+    let keys: Vec<&str> = manifest.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["/about/index.html", "/index.html"], "_headers travels as a module");
+    assert_eq!(manifest["/index.html"]["hash"], "569c49c876d9d1d37936e494e70a80e8", "the contract's vector");
+    assert_eq!(d["assets"]["config"]["not_found_handling"], "404-page");
+    assert!(d["modules"].as_array().unwrap().iter().any(|m| m["name"] == "_headers"), "{d}");
+    let bindings = d["bindings"].as_array().unwrap();
+    assert!(bindings.iter().any(|b| b["type"] == "assets" && b["name"] == "ASSETS"), "{bindings:?}");
+    assert!(bindings.iter().any(|b| b["name"] == "MODE" && b["text"] == "preview"), "{bindings:?}");
+    assert!(run.summary.contains("2 files: 2 uploaded, 0 unchanged"), "{}", run.summary);
+
+    // The next push with the same assets: the session asks for nothing, the deployment still
+    // carries them.
+    let run = inv.run();
+    run.assert_code(0);
+    assert_eq!(uploads(), 1, "no asset uploaded again");
+    assert!(run.summary.contains("2 files: 0 uploaded, 2 unchanged"), "{}", run.summary);
+    let ps = previews(&sim);
+    assert_eq!(ps.len(), 1, "the same Preview");
+    let ds = deployments(&ps[0]);
+    assert_eq!(ds.len(), 2);
+    assert_eq!(ds[1]["assets"]["manifest"], ds[0]["assets"]["manifest"]);
+}
+
+mod github {
+    //! `preview` with `github_token`: the living comment and the GitHub Deployments of the
+    //! Preview's environment, against the simulator's GitHub REST API.
+
+    use super::*;
+    use workers_ci_simulator::GITHUB_TOKEN;
+
+    const SHA1: &str = "1111111111111111111111111111111111111111";
+    const SHA2: &str = "2222222222222222222222222222222222222222";
+    const SECRET: &str = "sk_live_preview_do_not_leak";
+
+    fn github_sim() -> Simulator {
+        Simulator::start_background(SimConfig {
+            build: fast_profile(),
+            github: Some(GitHubConfig::default()),
+            ..SimConfig::default()
+        })
+        .expect("simulator starts")
+    }
+
+    /// `preview` of branch `feature/login` on PR 7 whose head is `sha`, reporting to GitHub.
+    fn on_pr(sim: &Simulator, sha: &str) -> Invocation {
+        let inv = preview(sim, "feature/login")
+            .input("commit", sha)
+            .input("secrets", &format!("API_KEY={SECRET}"))
+            .input("github_token", GITHUB_TOKEN);
+        let event = inv.dir.path().join("event.json");
+        let payload = format!(r#"{{"number":7,"pull_request":{{"number":7,"head":{{"sha":"{sha}"}}}}}}"#);
+        std::fs::write(&event, payload).unwrap();
+        let event = event.to_str().unwrap().to_owned();
+        inv.env("GITHUB_API_URL", &sim.github_url())
+            .env("GITHUB_REPOSITORY", "acme/site")
+            .env("GITHUB_SERVER_URL", "https://github.com")
+            .env("GITHUB_RUN_ID", "42")
+            .env("GITHUB_EVENT_NAME", "pull_request")
+            .env("GITHUB_EVENT_PATH", &event)
+            .env("GITHUB_SHA", "ffffffffffffffffffffffffffffffffffffffff")
+    }
+
+    fn ours(sim: &Simulator) -> Vec<(u64, String)> {
+        sim.github_comments(7).into_iter().filter(|(_, b)| b.starts_with("<!-- workers-ci:")).collect()
+    }
+
+    fn gh_deployments(sim: &Simulator) -> Vec<Value> {
+        sim.github_deployments()
+    }
+
+    fn states(d: &Value) -> Vec<String> {
+        d["statuses"].as_array().unwrap().iter().map(|s| s["state"].as_str().unwrap_or("").to_owned()).collect()
+    }
+
+    fn warnings(run: &Run) -> Vec<String> {
+        run.stdout.lines().filter(|l| l.starts_with("::warning")).map(str::to_owned).collect()
+    }
+
+    /// Runs `inv` and counts the requests it made: (Cloudflare, GitHub).
+    fn counted(sim: &Simulator, inv: &Invocation) -> (Run, usize, usize) {
+        let before = sim.requests().len();
+        let run = inv.run();
+        let new = &sim.requests()[before..];
+        let gh = new.iter().filter(|r| r.path.starts_with("/api/v3/")).count();
+        (run, new.len() - gh, gh)
+    }
+
+    fn assert_clean(run: &Run) {
+        run.assert_no_secret(GITHUB_TOKEN).assert_no_secret(TOKEN).assert_no_secret(SECRET);
+    }
+
+    #[test]
+    fn a_pull_request_lifecycle_keeps_one_preview_one_comment_and_a_deployment_per_commit() {
+        let sim = github_sim();
+        // First push: the Preview, the comment and a deployment of preview/my-worker.
+        let (run, cf, gh) = counted(&sim, &on_pr(&sim, SHA1));
+        run.assert_code(0);
+        assert_clean(&run);
+        assert!(warnings(&run).is_empty(), "{}", run.stdout);
+        println!("requests, first push: Cloudflare {cf}, GitHub {gh}");
+        let ps = previews(&sim);
+        assert_eq!(ps.len(), 1);
+        let preview_url = run.output("preview_url").expect("a stable URL").to_owned();
+        let first_url = run.output("deployment_url").expect("a deployment URL").to_owned();
+        let first = ours(&sim);
+        assert_eq!(first.len(), 1, "{first:?}");
+        let body = &first[0].1;
+        assert!(body.starts_with("<!-- workers-ci:worker=my%2Dworker -->\n"), "{body}");
+        assert!(body.contains("created") && body.contains("111111111111"), "{body}");
+        assert!(body.contains(&preview_url) && body.contains(&first_url), "{body}");
+        assert!(!body.contains(SECRET) && !body.contains(TOKEN), "{body}");
+        let d = gh_deployments(&sim);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0]["sha"], SHA1);
+        assert_eq!(d[0]["environment"], "preview/my-worker", "never production");
+        assert_eq!(d[0]["production_environment"], false);
+        assert_eq!(states(&d[0]), ["success"]);
+        assert_eq!(d[0]["statuses"][0]["environment_url"], first_url.as_str(), "this deployment's URL");
+
+        // Second push, a new head commit: the same Preview and comment, a deployment for it.
+        let (run, cf, gh) = counted(&sim, &on_pr(&sim, SHA2));
+        run.assert_code(0);
+        assert_clean(&run);
+        println!("requests, second push: Cloudflare {cf}, GitHub {gh}");
+        let ps = previews(&sim);
+        assert_eq!(ps.len(), 1, "one Preview per branch");
+        assert_eq!(deployments(&ps[0]).len(), 2);
+        assert_eq!(run.output("preview_url"), Some(preview_url.as_str()));
+        let second_url = run.output("deployment_url").unwrap().to_owned();
+        let second = ours(&sim);
+        assert_eq!(second.len(), 1, "one living comment: {second:?}");
+        assert_eq!(second[0].0, first[0].0, "edited in place");
+        assert!(second[0].1.contains("updated") && second[0].1.contains("222222222222"), "{}", second[0].1);
+        assert!(second[0].1.contains(&second_url), "{}", second[0].1);
+        let d = gh_deployments(&sim);
+        let shas: Vec<&str> = d.iter().map(|d| d["sha"].as_str().unwrap()).collect();
+        assert_eq!(shas.len(), 2, "one per commit: {shas:?}");
+        assert!(shas.contains(&SHA1) && shas.contains(&SHA2), "{shas:?}");
+
+        // Pull request closed: the Preview deleted, its deployments inactive, the comment edited.
+        let close = on_pr(&sim, SHA2).input("preview_action", "delete");
+        let (run, cf, gh) = counted(&sim, &close);
+        run.assert_code(0);
+        assert_clean(&run);
+        assert!(warnings(&run).is_empty(), "{}", run.stdout);
+        println!("requests, pull request closed: Cloudflare {cf}, GitHub {gh}");
+        assert!(previews(&sim).is_empty(), "{:?}", previews(&sim));
+        let closed = ours(&sim);
+        assert_eq!(closed.len(), 1, "no new comment: {closed:?}");
+        assert_eq!(closed[0].0, first[0].0);
+        assert!(closed[0].1.contains("deleted"), "{}", closed[0].1);
+        assert!(!closed[0].1.contains(&second_url), "the gone URL is not offered: {}", closed[0].1);
+        let d = gh_deployments(&sim);
+        assert_eq!(d.len(), 2, "no deployment made by a delete: {d:?}");
+        for dep in &d {
+            assert_eq!(states(dep).last().map(String::as_str), Some("inactive"), "{dep}");
+        }
+        assert_eq!(sim.github_comments(7).len(), 1);
+    }
+
+    #[test]
+    fn a_failed_deployment_is_reported_as_failed_on_github() {
+        let sim = github_sim();
+        let mut f = fault(
+            "POST",
+            "/deployments",
+            10,
+            FaultAction::Status { status: 400, code: 10021, message: "Uncaught SyntaxError".into(), retry_after: None },
+        );
+        f.path_excludes = Some("/api/v3/".into());
+        sim.add_fault(f);
+        let run = on_pr(&sim, SHA1).run();
+        assert_ne!(run.code, 0, "{}", run.stdout);
+        assert_clean(&run);
+        let body = ours(&sim).pop().expect("a comment").1;
+        assert!(body.contains("❌") && body.contains("deployment failed"), "{body}");
+        let d = gh_deployments(&sim);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0]["environment"], "preview/my-worker");
+        assert_eq!(states(&d[0]), ["failure"]);
+    }
+
+    #[test]
+    fn github_403_and_500_leave_the_preview_step_green_with_a_warning() {
+        for (status, message) in [(403, "Resource not accessible by integration"), (500, "Server Error")] {
+            let sim = github_sim();
+            sim.add_fault(fault(
+                "POST",
+                "/api/v3/",
+                10,
+                FaultAction::Status { status, code: 0, message: message.into(), retry_after: None },
+            ));
+            let run = on_pr(&sim, SHA1).run();
+            run.assert_code(0);
+            assert_clean(&run);
+            let w = warnings(&run);
+            assert!(w.iter().any(|l| l.contains("GitHub: could not") && l.contains(&status.to_string())), "{w:?}");
+            assert!(run.output("preview_url").is_some(), "the Cloudflare result stands");
+            assert_eq!(previews(&sim).len(), 1);
+            // The delete, with GitHub failing too: green, a warning.
+            sim.add_fault(fault(
+                "PATCH",
+                "/api/v3/",
+                10,
+                FaultAction::Status { status, code: 0, message: message.into(), retry_after: None },
+            ));
+            let run = on_pr(&sim, SHA1).input("preview_action", "delete").run();
+            run.assert_code(0);
+            assert_clean(&run);
+            assert!(previews(&sim).is_empty());
+        }
+    }
+
+    #[test]
+    fn closing_a_pull_request_without_our_comment_writes_none() {
+        let sim = github_sim();
+        preview(&sim, "feature/login").run().assert_code(0);
+        let run = on_pr(&sim, SHA1).input("preview_action", "delete").run();
+        run.assert_code(0);
+        assert!(warnings(&run).is_empty(), "{}", run.stdout);
+        assert!(sim.github_comments(7).is_empty());
+        assert!(gh_deployments(&sim).is_empty());
+    }
+}

@@ -76,24 +76,50 @@ pub async fn publish(ctx: &Ctx, outcomes: &[Outcome]) -> Result<()> {
 pub async fn deactivate(ctx: &Ctx, worker: &str) -> Result<()> {
     let Some(t) = &ctx.github else { return Ok(()) };
     let env = format!("preview/{worker}");
-    let result = async {
-        for d in t.client.recent_deployments(&env, 20).await? {
-            let state = t.client.latest_status(d.id).await?.and_then(|s| s.state);
-            if state.as_deref() != Some("inactive") {
-                let s = NewStatus {
-                    state: "inactive",
-                    environment_url: None,
-                    log_url: t.run_url.as_deref(),
-                    description: "Preview deleted",
-                };
-                t.client.create_status(d.id, &s).await?;
-            }
-        }
-        Ok::<(), GhError>(())
-    }
-    .await;
-    let failures = result.err().map(|e| format!("could not mark the GitHub Deployments of {env} inactive: {e}"));
+    let failures = deactivate_env(t, &env).await.err();
+    let failures = failures.map(|e| format!("could not mark the GitHub Deployments of {env} inactive: {e}"));
     conclude(ctx, t, failures.into_iter().collect())
+}
+
+/// The Preview is gone: its deployments are marked inactive and the living comment, when there
+/// is one, says so. Only edited: a pull request that never had our comment does not get one
+/// when it closes.
+pub async fn retire(ctx: &Ctx, o: &Outcome) -> Result<()> {
+    let Some(t) = &ctx.github else { return Ok(()) };
+    let mut failures = Vec::new();
+    if let Some(pr) = t.pr {
+        let edit = async {
+            let all = t.client.list_comments(pr).await?;
+            match all.into_iter().find(|c| c.body.as_deref().is_some_and(|b| comment::is_ours(b, &o.worker))) {
+                Some(c) => t.client.update_comment(c.id, &body(t, o)).await.map(|_| ()),
+                None => Ok(()),
+            }
+        };
+        if let Err(e) = edit.await {
+            failures.push(format!("could not edit the pull-request comment for Worker {}: {e}", o.worker));
+        }
+    }
+    let env = o.environment();
+    if let Err(e) = deactivate_env(t, &env).await {
+        failures.push(format!("could not mark the GitHub Deployments of {env} inactive: {e}"));
+    }
+    conclude(ctx, t, failures)
+}
+
+async fn deactivate_env(t: &Target, env: &str) -> Result<(), GhError> {
+    for d in t.client.recent_deployments(env, 20).await? {
+        let state = t.client.latest_status(d.id).await?.and_then(|s| s.state);
+        if state.as_deref() != Some("inactive") {
+            let s = NewStatus {
+                state: "inactive",
+                environment_url: None,
+                log_url: t.run_url.as_deref(),
+                description: "Preview deleted",
+            };
+            t.client.create_status(d.id, &s).await?;
+        }
+    }
+    Ok(())
 }
 
 fn conclude(ctx: &Ctx, t: &Target, failures: Vec<String>) -> Result<()> {

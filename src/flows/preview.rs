@@ -10,15 +10,17 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
+use crate::assets::Scan;
+use crate::cloudflare::assets::AssetsJwt;
 use crate::cloudflare::previews::{Preview, PreviewDeployment, PreviewDeploymentMeta, env_form};
-use crate::cloudflare::workers::{Migrations, ModuleSource, VersionBodyError, Worker, version_body};
+use crate::cloudflare::workers::{Migrations, ModuleSource, VersionAssets, VersionBodyError, Worker, version_body};
 use crate::cloudflare::{ApiError, Client, PreviewDeploymentId, PreviewId, WorkerId, WorkerName, WorkerRef};
 use crate::error::{Error, Result};
-use crate::inputs::args::{PreviewAction, PreviewArgs};
+use crate::inputs::args::{AssetsSpec, PreviewAction, PreviewArgs};
 use crate::inputs::{Key, hint};
 
 use super::create::create_once;
-use super::{Area, Ctx, api_failure, plan};
+use super::{Area, Ctx, api_failure, github, plan};
 
 /// What a deploy made, for whoever reports it.
 #[derive(Clone, Debug)]
@@ -53,12 +55,67 @@ pub enum PreviewOutcome {
 }
 
 pub async fn run(ctx: &Ctx, args: PreviewArgs) -> Result<()> {
-    let outcome = match args.action {
-        PreviewAction::Deploy => PreviewOutcome::Deployed(deploy(ctx, &args).await?),
-        PreviewAction::Delete => delete(ctx, &args).await?,
+    let result = match args.action {
+        PreviewAction::Deploy => deploy(ctx, &args).await.map(PreviewOutcome::Deployed),
+        PreviewAction::Delete => delete(ctx, &args).await,
     };
-    report(ctx, &outcome);
-    Ok(())
+    if let Ok(outcome) = &result {
+        report(ctx, outcome);
+    }
+    // Boxed: the flow's future is large enough already.
+    Box::pin(after(ctx, &args, result)).await
+}
+
+/// The GitHub side (with `github_token`): a deploy, or its failure, is published for the
+/// Preview's environment (`preview/<worker>`, never production); a delete marks that
+/// environment's deployments inactive and edits the living comment, never writing a new one.
+/// A run that was stopped, or refused its inputs, reports nothing: it has no result.
+async fn after(ctx: &Ctx, args: &PreviewArgs, result: Result<PreviewOutcome>) -> Result<()> {
+    if ctx.github.is_none() || matches!(result, Err(Error::Stopped { .. } | Error::Input(_))) {
+        return result.map(|_| ());
+    }
+    let name = &args.name.name;
+    let outcome = match &result {
+        Ok(PreviewOutcome::Deployed(r)) => github::Outcome {
+            worker: r.worker.as_str().to_owned(),
+            ok: true,
+            headline: format!(
+                "Preview {} {} (deployment {})",
+                r.preview_name,
+                if r.created { "created" } else { "updated" },
+                r.deployment_number.map_or_else(|| r.deployment_id.as_str().to_owned(), |n| n.to_string())
+            ),
+            preview_url: r.preview_url.clone(),
+            deployment_url: r.deployment_url.clone(),
+            commit: r.commit.clone(),
+            ..github::Outcome::default()
+        },
+        Ok(PreviewOutcome::Deleted { worker, preview_name, existed }) => {
+            let o = github::Outcome {
+                worker: worker.as_str().to_owned(),
+                ok: true,
+                headline: if *existed {
+                    format!("Preview {preview_name} deleted")
+                } else {
+                    format!("Preview {preview_name} deleted (it was already gone)")
+                },
+                commit: args.commit.clone(),
+                ..github::Outcome::default()
+            };
+            return github::retire(ctx, &o).await;
+        }
+        // A failed delete leaves the Preview, its comment and its deployments as they are.
+        Err(_) if args.action == PreviewAction::Delete => return result.map(|_| ()),
+        Err(_) => github::Outcome {
+            worker: args.version.worker.as_str().to_owned(),
+            ok: false,
+            headline: format!("Preview {name}: deployment failed"),
+            commit: args.commit.clone(),
+            ..github::Outcome::default()
+        },
+    };
+    let gh = github::publish(ctx, std::slice::from_ref(&outcome)).await;
+    github::combine(ctx, result.map(|_| ()), gh)
 }
 
 fn describe_name(ctx: &Ctx, args: &PreviewArgs) {
@@ -78,17 +135,21 @@ fn describe_name(ctx: &Ctx, args: &PreviewArgs) {
 
 pub async fn deploy(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewResult> {
     let v = &args.version;
-    if v.assets.is_some() {
+    // A Preview deployment's `main_module` and `modules` are required (§B.5), so an assets-only
+    // Worker has no Preview: refused before any request.
+    let Some(main_module) = v.main_module.as_deref() else {
         return Err(Error::Refused(
-            "static assets are not yet uploaded to Previews by workers-ci: deploy the Preview without `assets`"
+            "a Preview deployment needs a main module (Cloudflare requires `main_module`), and none was found: \
+             an assets-only Worker cannot have a Preview; set `main` in the configuration or `dir`"
                 .to_owned(),
         ));
-    }
-    // Without assets, a Worker's code is its modules (an assets-only Worker is refused above).
-    let Some(main_module) = v.main_module.as_deref() else {
-        return Err(Error::Refused("a Preview deployment needs a main module, and none was found".to_owned()));
     };
     describe_name(ctx, args);
+    // As `version` does: the assets are walked, checked and hashed before the first request.
+    let scan = match &v.assets {
+        Some(spec) => Some(super::version::scan_assets(ctx, spec.directory.clone()).await?),
+        None => None,
+    };
     if let Some((file, environment)) = &v.config_file {
         let env = environment.as_ref().map_or_else(String::new, |e| format!(", environment `{e}`"));
         ctx.console.info(&format!("Using the wrangler configuration {file}{env}."));
@@ -119,7 +180,9 @@ pub async fn deploy(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewResult> {
             .map_err(|e| api_failure(e, "read the Preview's latest deployment", Area::Workers))?
     };
     let previous = latest.as_ref().and_then(|d| d.bindings.clone()).unwrap_or_default();
-    let plan = plan::bindings(&v.bindings.list, &previous, v.keep);
+    // The assets binding goes with these assets, planned with the others (as `version` does).
+    let wanted = super::version::with_assets_binding(&v.bindings.list, v.assets.as_ref());
+    let plan = plan::bindings(&wanted, &previous, v.keep);
     let from = latest
         .as_ref()
         .and_then(|d| d.number)
@@ -147,7 +210,33 @@ pub async fn deploy(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewResult> {
             m.new_tag
         ));
     }
-    let deployment = upload(ctx, &worker, &preview, args, main_module, &plan.send, migrations.as_ref()).await?;
+    // Uploaded last, right before the deployment: the completion token lives an hour (§A.2).
+    // The upload session is the Worker script's (§B.9 step 5), the same as for its versions.
+    let uploaded = match &scan {
+        Some(scan) => Some(Box::pin(super::assets::upload(ctx, &worker.name, scan)).await?),
+        None => None,
+    };
+    let assets = match (&scan, &uploaded, &v.assets) {
+        (Some(scan), Some(up), Some(spec)) => Some((scan, &up.jwt, spec)),
+        _ => None,
+    };
+    let body = Body { bindings: &plan.send, migrations: migrations.as_ref(), assets };
+    let deployment = upload(ctx, &worker, &preview, args, main_module, body).await?;
+    if let Some(up) = &uploaded {
+        ctx.summary(|s| {
+            s.row(
+                "Assets",
+                &format!(
+                    "{} files: {} uploaded, {} unchanged, {} bytes in {:.2}s",
+                    up.files,
+                    up.uploaded_files,
+                    up.files - up.uploaded_files,
+                    up.uploaded_bytes,
+                    up.seconds
+                ),
+            );
+        });
+    }
     for e in plan.entries.iter().filter(|e| e.change == plan::Change::Kept) {
         if !deployment.bindings.as_ref().is_none_or(|got| got.iter().any(|b| b["name"] == e.name.as_str())) {
             ctx.console.warning(&format!(
@@ -209,6 +298,14 @@ async fn ensure_preview(ctx: &Ctx, worker: &Worker, name: &str) -> Result<(Previ
     Ok((p, true))
 }
 
+/// What the deployment carries besides the code: planned bindings, pending migrations, and
+/// the assets just uploaded (their scan, completion token and settings).
+struct Body<'a> {
+    bindings: &'a [Value],
+    migrations: Option<&'a Migrations>,
+    assets: Option<(&'a Scan, &'a AssetsJwt, &'a AssetsSpec)>,
+}
+
 /// Creates the deployment, never twice: see [`create_once`]. Deployments that exist before
 /// are noted, so only a new one carrying our annotations can be taken for ours.
 async fn upload(
@@ -217,9 +314,9 @@ async fn upload(
     preview: &Preview,
     args: &PreviewArgs,
     main_module: &str,
-    bindings: &[Value],
-    migrations: Option<&Migrations>,
+    body: Body<'_>,
 ) -> Result<PreviewDeployment> {
+    let Body { bindings, migrations, assets } = body;
     let v = &args.version;
     let mut annotations = serde_json::Map::new();
     if let Some(c) = &args.commit {
@@ -234,22 +331,30 @@ async fn upload(
     for (k, val) in &args.annotations {
         annotations.insert((*k).into(), val.clone().into());
     }
+    // `assets` as in a version (§B.5 refers to §A.8): the completion token and the config.
+    let assets_value = assets
+        .map(|(_, jwt, spec)| serde_json::to_value(VersionAssets { jwt, config: super::version::assets_config(spec) }))
+        .transpose()
+        .map_err(|e| Error::internal("could not encode the Preview deployment's assets", e))?;
     let meta = PreviewDeploymentMeta {
         main_module,
         compatibility_date: &v.compatibility_date,
         compatibility_flags: &v.compatibility_flags,
         env: env_form(bindings),
         annotations: annotations.clone(),
-        assets: None,
+        assets: assets_value.as_ref(),
         placement: v.placement.as_ref(),
         limits: v.limits.as_ref(),
         migrations,
     };
-    let sources: Vec<ModuleSource> = v
+    let mut sources: Vec<ModuleSource> = v
         .modules
         .iter()
         .map(|m| ModuleSource { name: &m.name, content_type: m.content_type, path: &m.path, size: m.size })
         .collect();
+    if let Some((scan, _, _)) = assets {
+        super::version::add_special_modules(&mut sources, scan);
+    }
     let known: HashSet<PreviewDeploymentId> = all_deployments(&ctx.client, &worker.id, &preview.id)
         .await
         .map_err(|e| api_failure(e, "list the Preview's deployments before deploying", Area::Workers))?

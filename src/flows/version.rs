@@ -99,11 +99,7 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
     let previous = latest.as_ref().and_then(|v| v.bindings.clone()).unwrap_or_default();
     // The assets binding goes with these assets, never inherited from an older version; it is
     // part of the planned set so the comparison with the latest version reports it truly.
-    let mut wanted = args.bindings.list.clone();
-    if let Some(name) = args.assets.as_ref().and_then(|a| a.binding.as_deref()) {
-        wanted.retain(|b| b.get("name").and_then(serde_json::Value::as_str) != Some(name));
-        wanted.push(serde_json::json!({ "type": "assets", "name": name }));
-    }
+    let wanted = with_assets_binding(&args.bindings.list, args.assets.as_ref());
     let plan = plan::bindings(&wanted, &previous, args.keep);
     plan::report(ctx, &plan, latest.as_ref().and_then(|v| v.number));
     // Migrations apply only with a version deployed by its own upload (additions §C.2).
@@ -323,9 +319,22 @@ fn live_version(deployments: &[Deployment]) -> Result<VersionId> {
     }
 }
 
+/// The bindings to plan: `bindings`, with the assets binding when the assets name one.
+pub(crate) fn with_assets_binding(
+    bindings: &[serde_json::Value],
+    assets: Option<&AssetsSpec>,
+) -> Vec<serde_json::Value> {
+    let mut wanted = bindings.to_vec();
+    if let Some(name) = assets.and_then(|a| a.binding.as_deref()) {
+        wanted.retain(|b| b.get("name").and_then(serde_json::Value::as_str) != Some(name));
+        wanted.push(serde_json::json!({ "type": "assets", "name": name }));
+    }
+    wanted
+}
+
 /// Walks and hashes the assets directory on a blocking thread (the hashing uses every core;
-/// the runtime stays free to see a cancellation).
-async fn scan_assets(ctx: &Ctx, dir: std::path::PathBuf) -> Result<Scan> {
+/// the runtime stays free to see a cancellation). Shared with `preview`.
+pub(crate) async fn scan_assets(ctx: &Ctx, dir: std::path::PathBuf) -> Result<Scan> {
     let scan = tokio::task::spawn_blocking(move || crate::assets::scan(&dir))
         .await
         .map_err(|e| Error::internal("the asset scanner stopped", e))?
@@ -356,7 +365,7 @@ struct AssetsUpload<'a> {
 }
 
 /// `assets.config` with only the fields set (additions §A.8).
-fn assets_config(spec: &AssetsSpec) -> serde_json::Map<String, serde_json::Value> {
+pub(crate) fn assets_config(spec: &AssetsSpec) -> serde_json::Map<String, serde_json::Value> {
     let mut c = serde_json::Map::new();
     if let Some(v) = &spec.html_handling {
         c.insert("html_handling".into(), v.clone().into());
@@ -410,14 +419,8 @@ async fn upload(
         .iter()
         .map(|m| ModuleSource { name: &m.name, content_type: m.content_type, path: &m.path, size: m.size })
         .collect();
-    // `_headers` and `_redirects` travel as `text/plain` modules of those names (§A.8).
-    let special = assets.as_ref().map(|a| [("_headers", &a.scan.headers), ("_redirects", &a.scan.redirects)]);
-    for (name, path) in special.iter().flatten() {
-        if let Some(p) = path {
-            let size = std::fs::metadata(p).map_or(0, |m| m.len());
-            sources.retain(|m| m.name != *name);
-            sources.push(ModuleSource { name, content_type: "text/plain", path: p, size });
-        }
+    if let Some(a) = &assets {
+        add_special_modules(&mut sources, a.scan);
     }
     let window = super::ago(super::RECONCILE_LOOKBACK);
     let known: HashSet<VersionId> = recent_versions(&ctx.client, &worker.id, window)
@@ -443,6 +446,18 @@ async fn upload(
     };
     let find = || find_version(&ctx.client, &worker.id, args, &known, window);
     create_once(ctx, "upload the version", Area::Workers, send, find).await
+}
+
+/// `_headers` and `_redirects` travel as `text/plain` modules of those names (§A.8), with a
+/// version or a Preview deployment alike (§B.5 takes the same `assets`).
+pub(crate) fn add_special_modules<'a>(sources: &mut Vec<ModuleSource<'a>>, scan: &'a Scan) {
+    for (name, path) in [("_headers", &scan.headers), ("_redirects", &scan.redirects)] {
+        if let Some(p) = path {
+            let size = std::fs::metadata(p).map_or(0, |m| m.len());
+            sources.retain(|m| m.name != name);
+            sources.push(ModuleSource { name, content_type: "text/plain", path: p, size });
+        }
+    }
 }
 
 /// Ours: a version that did not exist before, with our annotations.

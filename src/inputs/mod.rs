@@ -122,7 +122,7 @@ const VERSION_LIKE: &[Command] = &[Version, Preview];
 /// The commands that follow a build.
 const FOLLOW: &[Command] = &[Build, Wait, Redeploy];
 /// The commands that can report to the pull request and GitHub Deployments.
-const GITHUB: &[Command] = &[Build, Wait, Version];
+const GITHUB: &[Command] = &[Build, Wait, Version, Preview];
 
 /// Declares [`Key`] and [`INPUTS`] from one list, so a key exists exactly when its input does
 /// and a misspelt key does not compile.

@@ -52,7 +52,7 @@ pub fn route(state: &mut State, req: &Request) -> Option<Reply> {
                 }
                 ("GET", ["deployments"]) => list_deployments(state, w, p, req),
                 ("POST", ["deployments"]) => match parse_deployment(req.body) {
-                    Ok(d) => deploy(state, w, p, d),
+                    Ok(d) => deploy(state, w, p, d, None),
                     Err(r) => r,
                 },
                 ("GET", ["deployments", d]) => match find_deployment(&state.workers[w].previews[p], d) {
@@ -462,7 +462,9 @@ fn multipart_body(body: &[u8]) -> Result<(Map<String, Value>, Vec<Module>), Repl
 
 /// Validates, resolves and stores a deployment as Preview `p`'s latest (§B.1: it serves the
 /// Preview at once).
-fn deploy(state: &mut State, w: usize, p: usize, draft: Draft) -> Reply {
+/// `kept_assets`: the latest deployment's stored assets, carried by a merge patch that sets
+/// no new `assets` (its completion token was redeemed when that deployment was made).
+fn deploy(state: &mut State, w: usize, p: usize, draft: Draft, kept_assets: Option<Value>) -> Reply {
     if draft.main_module.is_none() {
         return envelope::bad_request("main_module is required");
     }
@@ -471,6 +473,29 @@ fn deploy(state: &mut State, w: usize, p: usize, draft: Draft) -> Reply {
     }
     let Draft { main_module, modules, mut fields, source } = draft;
     let worker_name = state.workers[w].name.clone();
+    // `assets` as in a version (§B.5 names §A.8): a live completion token of this Worker's
+    // script (the upload session is the script's, §B.9 step 5), checked by the same code as a
+    // version's; the deployment keeps the manifest and config, never the token.
+    let has_assets = match (fields.remove("assets"), kept_assets) {
+        (Some(a), _) => match crate::routes::assets::version_assets(state, &worker_name, &a, false) {
+            Ok(stored) => {
+                fields.insert("assets".into(), stored);
+                true
+            }
+            Err(r) => return r,
+        },
+        (None, Some(kept)) => {
+            fields.insert("assets".into(), kept);
+            true
+        }
+        (None, None) => false,
+    };
+    if !has_assets
+        && fields.get("bindings").and_then(Value::as_array).into_iter().flatten().any(|b| b["type"] == "assets")
+    {
+        // INFERRED, as for a version: an assets binding needs assets to serve.
+        return envelope::bad_request("an assets binding needs assets: upload them and send assets.jwt");
+    }
     let preview = &state.workers[w].previews[p];
     if let Some(Value::Array(mut bindings)) = fields.remove("bindings") {
         // Whether an unresolvable `inherit` is refused or dropped is open (§G-2): refused.
@@ -552,16 +577,12 @@ fn patch_latest(state: &mut State, w: usize, p: usize, d: &str, body: &[u8]) -> 
     };
     // The latest as a request in the `env` form (secret values included: they are inherited).
     let mut base = Map::new();
-    for key in [
-        "main_module",
-        "modules",
-        "compatibility_date",
-        "compatibility_flags",
-        "limits",
-        "placement",
-        "assets",
-        "annotations",
-    ] {
+    // The stored assets hold no token to redeem again: carried over unless the patch sends new
+    // ones.
+    let kept_assets = if patch.get("assets").is_some() { None } else { latest.get("assets").cloned() };
+    for key in
+        ["main_module", "modules", "compatibility_date", "compatibility_flags", "limits", "placement", "annotations"]
+    {
         if let Some(v) = latest.get(key) {
             base.insert(key.into(), v.clone());
         }
@@ -581,7 +602,7 @@ fn patch_latest(state: &mut State, w: usize, p: usize, d: &str, body: &[u8]) -> 
     let mut merged = Value::Object(base);
     merge_patch(&mut merged, &patch);
     match parse_deployment(merged.to_string().as_bytes()) {
-        Ok(d) => deploy(state, w, p, d),
+        Ok(d) => deploy(state, w, p, d, kept_assets),
         Err(r) => r,
     }
 }
