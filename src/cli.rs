@@ -51,7 +51,7 @@ fn dispatch(invocation: Invocation, console: &Arc<Console>) -> Result<Exit> {
             let mut inputs = Inputs::collect(run.flags, &env);
             crate::run::apply_github_context(&mut inputs, github::Context::from_env(&env));
             let command = args::command(run.command, &inputs)?;
-            block_on(crate::run::run(command, inputs, console, None))?;
+            block_on(crate::run::run(command, inputs, console, None, &|k| std::env::var(k).ok()))?;
             Ok(Exit::Success)
         }
         #[cfg(feature = "simulator")]

@@ -40,6 +40,8 @@ const DEMO_TOKEN: &str = "demo-token-not-a-secret";
 pub async fn demo(args: DemoArgs, console: &Arc<Console>) -> Result<Exit> {
     let mut config = SimConfig {
         build: BuildProfile { queued_ms: 1500, initializing_ms: 1500, running_ms: 6000, ..BuildProfile::default() },
+        // A GitHub repository too, for the pull-request preview's comment and Deployment.
+        github: Some(workers_ci_simulator::GitHubConfig::default()),
         ..SimConfig::default()
     };
     if let Some(o) = args.outcome {
@@ -81,6 +83,7 @@ pub async fn demo(args: DemoArgs, console: &Arc<Console>) -> Result<Exit> {
             let version = ["version", "--config", &config_arg, "--message", &message, "--deploy", deploy];
             step(&version, &env, console, pace).await?;
         }
+        preview(&dir, &config_arg, &sim, &env, console, pace).await?;
         if args.keep {
             console.info(&format!(
                 "\nThe simulator keeps serving on {} (and {} keeps the project): paste the commands above \
@@ -100,6 +103,58 @@ pub async fn demo(args: DemoArgs, console: &Arc<Console>) -> Result<Exit> {
     .await;
     let _ = std::fs::remove_dir_all(&dir);
     result
+}
+
+/// The pull-request half: the same project deployed to a Preview for its branch, as a workflow
+/// on `pull_request` does, with the simulator's GitHub API standing in for GitHub; then the
+/// comment it posted, read back.
+async fn preview(
+    dir: &std::path::Path,
+    config: &str,
+    sim: &Simulator,
+    env: &[(&str, String)],
+    console: &Arc<Console>,
+    pace: Option<Pace>,
+) -> Result<()> {
+    let gh = workers_ci_simulator::GitHubConfig::default();
+    let pr = gh.pull_requests.first().copied().unwrap_or(7);
+    let head = crate::random::hex(20);
+    let event = dir.join("pull_request.json");
+    let payload = serde_json::json!({
+        "action": "synchronize",
+        "number": pr,
+        "pull_request": {
+            "number": pr,
+            "title": "Login page",
+            "head": { "ref": "feature/login", "sha": head },
+            "html_url": format!("https://github.com/{}/pull/{pr}", gh.repository),
+        },
+        "repository": { "full_name": gh.repository },
+    });
+    std::fs::write(&event, payload.to_string())
+        .map_err(|source| Error::Local { what: "could not write the demo's pull-request event".into(), source })?;
+    console.info(&format!(
+        "\n(a pull request: the branch feature/login gets its own Preview, and with `github_token` one comment \
+         on pull request #{pr} and a GitHub Deployment; GitHub here is the simulator's)"
+    ));
+    let runner = [
+        ("GITHUB_EVENT_NAME", "pull_request".to_owned()),
+        ("GITHUB_EVENT_PATH", event.to_string_lossy().into_owned()),
+        ("GITHUB_HEAD_REF", "feature/login".to_owned()),
+        ("GITHUB_SHA", head.clone()),
+        ("GITHUB_REPOSITORY", gh.repository.clone()),
+        ("GITHUB_SERVER_URL", "https://github.com".to_owned()),
+        ("GITHUB_API_URL", sim.github_url()),
+    ];
+    let token = workers_ci_simulator::GITHUB_TOKEN;
+    let command = ["preview", "--config", config, "--message", "demo preview", "--github-token", token];
+    step_with(&command, env, &runner, console, pace).await?;
+    if let Some((_, body)) = sim.github_comments(pr).into_iter().last() {
+        console.info("\nThe pull-request comment it posted (Markdown):\n");
+        // Our own text, but printed as data all the same.
+        console.untrusted(body.lines());
+    }
+    Ok(())
 }
 
 /// Writes the demo's project: a bundled module, a wrangler.jsonc with a KV namespace, a var and
@@ -146,16 +201,29 @@ fn demo_project(dir: &std::path::Path, release: &str) -> Result<std::path::PathB
 
 /// Prints `command` as a user would paste it, then runs exactly that.
 async fn step(command: &[&str], env: &[(&str, String)], console: &Arc<Console>, pace: Option<Pace>) -> Result<()> {
+    step_with(command, env, &[], console, pace).await
+}
+
+/// [`step`] with variables a runner would set (`GITHUB_*`), printed before the command as a
+/// shell sets them for one command, and seen by that run alone.
+async fn step_with(
+    command: &[&str],
+    env: &[(&str, String)],
+    runner: &[(&str, String)],
+    console: &Arc<Console>,
+    pace: Option<Pace>,
+) -> Result<()> {
+    let vars: String = runner.iter().map(|(k, v)| format!("{k}={} \\\n  ", shell_quote(v))).collect();
     let line: Vec<String> = command.iter().map(|a| shell_quote(a)).collect();
-    console.info(&format!("\n$ workers-ci {}", line.join(" ")));
+    console.info(&format!("\n$ {vars}workers-ci {}", line.join(" ")));
     let parsed = argv::parse(command.iter().map(OsString::from).collect())?;
     let Invocation::Run(run) = parsed else {
         return Err(Error::Internal { what: "the demo's command line is not a run".into(), source: None });
     };
-    let lookup = |k: &str| env.iter().find(|(name, _)| *name == k).map(|(_, v)| v.clone());
+    let lookup = |k: &str| env.iter().chain(runner).find(|(name, _)| *name == k).map(|(_, v)| v.clone());
     let inputs = Inputs::collect(run.flags, &lookup);
     let command = args::command(run.command, &inputs)?;
-    crate::run::run(command, inputs, console, pace).await
+    crate::run::run(command, inputs, console, pace, &lookup).await
 }
 
 /// Quotes an argument for a POSIX shell when it needs it.

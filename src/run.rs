@@ -31,8 +31,16 @@ enum Flow {
 }
 
 /// Runs `command`. `pace` overrides the clock scale (the demo's); otherwise it is read from
-/// the environment, for the simulator only.
-pub async fn run(command: Command, inputs: Inputs, console: &Arc<Console>, pace: Option<Pace>) -> Result<()> {
+/// the environment, for the simulator only. `env` is where the runner's variables are read
+/// (`GITHUB_*`: the event, the commit, the repository): the process environment, except in the
+/// demo, whose pull-request step must not depend on (or leak into) the real one.
+pub async fn run(
+    command: Command,
+    inputs: Inputs,
+    console: &Arc<Console>,
+    pace: Option<Pace>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<()> {
     // Masked before anything else is printed, in case the token did not come from a secret.
     for key in [Key::ApiToken, Key::GithubToken] {
         if let Some(t) = inputs.get(key) {
@@ -40,9 +48,8 @@ pub async fn run(command: Command, inputs: Inputs, console: &Arc<Console>, pace:
         }
     }
     let common = Common::from_inputs(&inputs)?;
-    let env = |k: &str| std::env::var(k).ok();
     let github_args = match command {
-        Command::Build | Command::Wait | Command::Version | Command::Preview => GitHubArgs::from_inputs(&inputs, &env)?,
+        Command::Build | Command::Wait | Command::Version | Command::Preview => GitHubArgs::from_inputs(&inputs, env)?,
         _ => None,
     };
     let mut redact: Vec<String> = vec![common.token.clone()];
@@ -59,7 +66,7 @@ pub async fn run(command: Command, inputs: Inputs, console: &Arc<Console>, pace:
         }
         Command::Deploy => Flow::Deploy(DeployArgs::from_inputs(&inputs)?),
         Command::Setup => {
-            let args = SetupArgs::from_inputs(&inputs, &|k| std::env::var(k).ok())?;
+            let args = SetupArgs::from_inputs(&inputs, env)?;
             for secret in args.secrets() {
                 console.mask(secret);
             }
@@ -75,7 +82,7 @@ pub async fn run(command: Command, inputs: Inputs, console: &Arc<Console>, pace:
         Command::PurgeCache => Flow::PurgeCache(PurgeCacheArgs::from_inputs(&inputs)?),
         Command::Redeploy => Flow::Redeploy(RedeployArgs::from_inputs(&inputs)?),
         Command::Preview => {
-            let args = PreviewArgs::from_inputs(&inputs, &env)?;
+            let args = PreviewArgs::from_inputs(&inputs, env)?;
             for secret in args.version.secrets() {
                 console.mask(secret);
                 redact.push(secret.to_owned());
@@ -106,7 +113,7 @@ pub async fn run(command: Command, inputs: Inputs, console: &Arc<Console>, pace:
         }
     });
     let github = match github_args {
-        Some(g) => github_target(console, g, pace, deadline, redact, &env)?,
+        Some(g) => github_target(console, g, pace, deadline, redact, env)?,
         None => None,
     };
     let ctx = Ctx {

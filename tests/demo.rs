@@ -1,5 +1,6 @@
 //! README's first command: `workers-ci demo` runs a build, a version upload and a gradual
-//! deploy against the embedded simulator, with no account and no network.
+//! deploy from a wrangler.jsonc with static assets, and a pull-request Preview with its GitHub
+//! comment, against the embedded simulator, with no account and no network.
 
 mod common;
 
@@ -19,4 +20,14 @@ fn demo_streams_a_build_then_versions_and_deploys_gradually() {
     assert!(stderr.contains("CACHE (kv_namespace): added"), "{stderr}");
     assert!(stderr.contains("Assets: 4 files, 4 uploaded, 0 unchanged"), "{stderr}");
     assert!(stderr.contains("Assets: 4 files, 1 uploaded, 3 unchanged"), "{stderr}");
+    // The pull-request half: a Preview for the branch, and the comment posted to the
+    // simulator's GitHub, read back and printed.
+    assert!(stdout.contains("preview_url: https://feature-login-my-worker."), "{stdout}");
+    assert!(stdout.contains("deployment_url: https://"), "{stdout}");
+    // The heading is a diagnostic (stderr); the comment itself is data (stdout).
+    assert!(stderr.contains("The pull-request comment it posted"), "{stderr}");
+    assert!(
+        stdout.contains("<!-- workers-ci:worker=my%2Dworker -->") && stdout.contains("| Preview URL |"),
+        "{stdout}"
+    );
 }
