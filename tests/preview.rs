@@ -137,6 +137,8 @@ fn an_explicit_invalid_name_is_refused_before_any_request() {
         let run = preview(&sim, "main").input("preview_name", bad).run();
         run.assert_code(2);
         assert!(run.stdout.contains("input `preview_name`"), "{}", run.stdout);
+        let line = run.stdout.lines().find(|l| l.contains("input `preview_name`")).unwrap_or_default();
+        assert!(!line.contains("  "), "one sentence, no stray indentation: {line}");
     }
     assert!(sim.requests().is_empty(), "no request sent");
     let run = preview(&sim, "main").input("preview_action", "destroy").run();

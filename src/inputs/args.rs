@@ -1026,7 +1026,7 @@ impl PreviewArgs {
             Some(_) => {
                 return Err(InputError::new(
                     Key::PreviewName,
-                    "is not a valid Preview name: use at most 256 letters, digits and `- _ / . + =`, starting and                      ending with a letter or digit (or leave it unset to derive one from the branch)",
+                    "is not a valid Preview name: use at most 256 letters, digits and `- _ / . + =`, starting and ending with a letter or digit (or leave it unset to derive one from the branch)",
                 ));
             }
             None => derived_name(env)?,
