@@ -78,6 +78,8 @@ fn an_assets_only_worker_uploads_its_site_with_headers_and_redirects() {
     assert!(bodies[0].contains("Content-Type: text/html; charset=utf-8"), "{}", bodies[0]);
     assert!(run.stdout.contains("Assets bucket 1/1: 3 files"), "{}", run.stdout);
     assert!(run.summary.contains("3 files: 3 uploaded, 0 unchanged"), "{}", run.summary);
+    // The progress lines are in the job summary too.
+    assert!(run.summary.contains("Assets bucket 1/1: 3 files"), "{}", run.summary);
 }
 
 #[test]

@@ -97,9 +97,11 @@ pub async fn upload(ctx: &Ctx, worker: &WorkerName, scan: &Scan) -> Result<Uploa
     let completion: Mutex<Option<AssetsJwt>> = Mutex::new(None);
     let error: Mutex<Option<Error>> = Mutex::new(None);
     let bytes_sent = AtomicUsize::new(0);
+    // The progress lines, for the job summary too.
+    let progress: Mutex<Vec<String>> = Mutex::new(Vec::with_capacity(total + 1));
     let lane = |k: usize| {
-        let (next, allowed, failed, completion, error, bytes_sent, buckets, jwt) =
-            (&next, &allowed, &failed, &completion, &error, &bytes_sent, &buckets, &session.jwt);
+        let (next, allowed, failed, completion, error, bytes_sent, buckets, jwt, progress) =
+            (&next, &allowed, &failed, &completion, &error, &bytes_sent, &buckets, &session.jwt, &progress);
         async move {
             loop {
                 // After a gateway timeout only the first lane goes on (§A.6).
@@ -111,12 +113,13 @@ pub async fn upload(ctx: &Ctx, worker: &WorkerName, scan: &Scan) -> Result<Uploa
                 match send_bucket(ctx, jwt, bucket, allowed).await {
                     Ok((jwt, bytes, secs)) => {
                         bytes_sent.fetch_add(bytes as usize, Ordering::Relaxed);
-                        ctx.console.info(&format!(
-                            "Assets bucket {}/{total}: {} files, {} bytes in {secs:.2}s",
+                        let line = format!(
+                            "Assets bucket {}/{total}: {}, {bytes} bytes in {secs:.2}s",
                             i + 1,
-                            bucket.files,
-                            bytes
-                        ));
+                            crate::ci::plural(bucket.files, "file", "files"),
+                        );
+                        ctx.console.info(&line);
+                        progress.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(line);
                         if let Some(j) = jwt {
                             *completion.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(j);
                         }
@@ -145,10 +148,14 @@ pub async fn upload(ctx: &Ctx, worker: &WorkerName, scan: &Scan) -> Result<Uploa
     };
     let seconds = started.elapsed().as_secs_f64();
     let uploaded_bytes = bytes_sent.into_inner() as u64;
-    ctx.console.info(&format!(
+    let line = format!(
         "Assets: {files} files, {uploaded_files} uploaded, {} unchanged, {uploaded_bytes} bytes in {seconds:.2}s.",
         files - uploaded_files
-    ));
+    );
+    ctx.console.info(&line);
+    let mut lines = progress.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    lines.push(line);
+    ctx.summary(|s| s.code("Assets upload", lines));
     Ok(Uploaded { jwt, files, uploaded_files, uploaded_bytes, seconds })
 }
 
