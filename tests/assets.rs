@@ -197,9 +197,9 @@ fn a_tampered_upload_is_refused_by_the_simulator_and_no_version_is_made() {
 #[test]
 fn a_file_changed_between_hashing_and_upload_is_refused_and_never_sent_whole() {
     let sim = sim();
-    // The upload session is held for two seconds (real time: the binary runs at full pace
+    // The upload session is held for five seconds (real time: the binary runs at full pace
     // here, so its own timeout is far off), long after its arrival shows the files are hashed.
-    sim.add_fault(fault("POST", "/assets-upload-session", 1, FaultAction::Delay { ms: 2000 }));
+    sim.add_fault(fault("POST", "/assets-upload-session", 1, FaultAction::Delay { ms: 5000 }));
     let inv = version_invocation(&sim, "site").input("create_worker", "true").env("WORKERS_CI_TIME_SCALE", "1");
     let root = site(&inv);
     let inv = inv.input("assets", root.to_str().unwrap());
