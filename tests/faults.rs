@@ -103,3 +103,26 @@ fn unknown_status_value_is_followed_not_fatal() {
     run.assert_code(0);
     assert_eq!(run.output("build_outcome"), Some("success"));
 }
+
+/// A build that is over almost at once: a 404 on its first log read (a log store catching up)
+/// must not cost a line, whichever command follows it.
+#[test]
+fn a_404_on_the_only_log_read_does_not_lose_the_log() {
+    let sim = sim_with(BuildProfile { queued_ms: 1, initializing_ms: 1, running_ms: 1, ..BuildProfile::default() });
+    sim.add_fault(fault("GET", "/logs", 1, status(404, None)));
+    let run = Invocation::new(&sim).run();
+    run.assert_code(0);
+    let uuid = run.output("build_uuid").unwrap().to_owned();
+    let logs: Vec<u16> = sim.requests().iter().filter(|r| r.path.ends_with("/logs")).map(|r| r.status).collect();
+    assert_eq!(logs.first(), Some(&404), "the fault was hit on the first log read: {logs:?}");
+    assert_eq!(run.view().untrusted_lines(), sim.build_log(&uuid), "every line, once (build)");
+
+    // `wait` for a build that has already stopped.
+    let built = Invocation::new(&sim).input("logs", "false").run();
+    built.assert_code(0);
+    let uuid = built.output("build_uuid").unwrap().to_owned();
+    sim.add_fault(fault("GET", "/logs", 1, status(404, None)));
+    let run = Invocation::new(&sim).input("command", "wait").input("build_uuid", &uuid).run();
+    run.assert_code(0);
+    assert_eq!(run.view().untrusted_lines(), sim.build_log(&uuid), "every line, once (wait)");
+}

@@ -176,11 +176,15 @@ pub async fn follow(
         }
         // Drain: everything released up to the stop, across as many pages as it takes. Each
         // read already retries; a drain that still fails is tried again from its cursor, so
-        // a bad minute at the end does not cost the lines that explain a failure.
+        // a bad minute at the end does not cost the lines that explain a failure. A 404 is
+        // tried again too, as the many-Worker loop does: for a build just followed it says
+        // more about the log store than about the log.
         for attempt in 1..=DRAIN_ATTEMPTS {
             match read_logs(ctx, uuid, &mut cursor, tail, usize::MAX).await {
                 Ok(()) => break,
-                Err(e) if attempt < DRAIN_ATTEMPTS && e.is_retryable() => ctx.sleep(ctx.pace.of(RUNNING_TICK)).await,
+                Err(e) if attempt < DRAIN_ATTEMPTS && (e.is_retryable() || e.is_not_found()) => {
+                    ctx.sleep(ctx.pace.of(RUNNING_TICK)).await;
+                }
                 Err(e) => {
                     warn_logs_once(ctx, &mut log_warned, &e);
                     break;
