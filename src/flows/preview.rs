@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::assets::Scan;
 use crate::cloudflare::assets::AssetsJwt;
 use crate::cloudflare::previews::{Preview, PreviewDeployment, PreviewDeploymentMeta, env_form};
-use crate::cloudflare::workers::{Migrations, ModuleSource, VersionAssets, VersionBodyError, Worker, version_body};
+use crate::cloudflare::workers::{Migrations, VersionAssets, Worker};
 use crate::cloudflare::{ApiError, Client, PreviewDeploymentId, PreviewId, WorkerId, WorkerName, WorkerRef};
 use crate::error::{Error, Result};
 use crate::inputs::args::{AssetsSpec, PreviewAction, PreviewArgs};
@@ -347,33 +347,17 @@ async fn upload(
         limits: v.limits.as_ref(),
         migrations,
     };
-    let mut sources: Vec<ModuleSource> = v
-        .modules
-        .iter()
-        .map(|m| ModuleSource { name: &m.name, content_type: m.content_type, path: &m.path, size: m.size })
-        .collect();
-    if let Some((scan, _, _)) = assets {
-        super::version::add_special_modules(&mut sources, scan);
-    }
     let known: HashSet<PreviewDeploymentId> = all_deployments(&ctx.client, &worker.id, &preview.id)
         .await
         .map_err(|e| api_failure(e, "list the Preview's deployments before deploying", Area::Workers))?
         .into_iter()
         .map(|d| d.id)
         .collect();
-    let body = bytes::Bytes::from(version_body(&meta, &sources).map_err(|e| match e {
-        VersionBodyError::ModuleRead { path, source } => {
-            Error::Local { what: format!("could not read module file {}", path.display()), source }
-        }
-        encode @ VersionBodyError::Encode(_) => Error::internal("could not encode the Preview deployment", encode),
-    })?);
+    let body =
+        super::version::encode_body(&meta, &v.modules, assets.map(|(scan, _, _)| scan), "the Preview deployment")?;
     let send = || async {
         let result = ctx.client.create_preview_deployment(&worker.id, &preview.id, body.clone()).await;
-        if let Err(ApiError::Api { status: 400..=428 | 430..=499, errors, .. }) = &result {
-            // Validation errors carry the script's own error text: shown, inert.
-            let texts: Vec<&str> = errors.iter().filter_map(|e| e.message.as_deref()).collect();
-            ctx.console.untrusted(texts.iter().flat_map(|t| t.lines()));
-        }
+        super::version::show_refusal(ctx, &result);
         result
     };
     let find = || async {

@@ -414,14 +414,6 @@ async fn upload(
         migrations,
         assets: assets.as_ref().map(|a| VersionAssets { jwt: a.jwt, config: assets_config(a.spec) }),
     };
-    let mut sources: Vec<ModuleSource> = args
-        .modules
-        .iter()
-        .map(|m| ModuleSource { name: &m.name, content_type: m.content_type, path: &m.path, size: m.size })
-        .collect();
-    if let Some(a) = &assets {
-        add_special_modules(&mut sources, a.scan);
-    }
     let window = super::ago(super::RECONCILE_LOOKBACK);
     let known: HashSet<VersionId> = recent_versions(&ctx.client, &worker.id, window)
         .await
@@ -429,28 +421,52 @@ async fn upload(
         .into_iter()
         .map(|v| v.id)
         .collect();
-    let body = bytes::Bytes::from(version_body(&meta, &sources).map_err(|e| match e {
-        VersionBodyError::ModuleRead { path, source } => {
-            Error::Local { what: format!("could not read module file {}", path.display()), source }
-        }
-        encode @ VersionBodyError::Encode(_) => Error::internal("could not encode the version upload", encode),
-    })?);
+    let body = encode_body(&meta, &args.modules, assets.as_ref().map(|a| a.scan), "the version upload")?;
     let send = || async {
         let result = ctx.client.create_version(&worker.id, body.clone(), migrations.is_some()).await;
-        if let Err(ApiError::Api { status: 400..=428 | 430..=499, errors, .. }) = &result {
-            // Validation errors (10021) carry the script's own error text: shown, inert.
-            let texts: Vec<&str> = errors.iter().filter_map(|e| e.message.as_deref()).collect();
-            ctx.console.untrusted(texts.iter().flat_map(|t| t.lines()));
-        }
+        show_refusal(ctx, &result);
         result
     };
     let find = || find_version(&ctx.client, &worker.id, args, &known, window);
     create_once(ctx, "upload the version", Area::Workers, send, find).await
 }
 
+/// The body of a version or a Preview deployment (§B.5 takes the same one), encoded once
+/// before anything is sent: a module that cannot be read (deleted since the scan, say) is
+/// this machine's fault, reported as such and never retried as if Cloudflare had failed.
+pub(super) fn encode_body(
+    meta: &impl serde::Serialize,
+    modules: &[crate::inputs::bundle::ModuleFile],
+    assets: Option<&Scan>,
+    what: &str,
+) -> Result<bytes::Bytes> {
+    let mut sources: Vec<ModuleSource> = modules
+        .iter()
+        .map(|m| ModuleSource { name: &m.name, content_type: m.content_type, path: &m.path, size: m.size })
+        .collect();
+    if let Some(scan) = assets {
+        add_special_modules(&mut sources, scan);
+    }
+    Ok(bytes::Bytes::from(version_body(meta, &sources).map_err(|e| match e {
+        VersionBodyError::ModuleRead { path, source } => {
+            Error::Local { what: format!("could not read module file {}", path.display()), source }
+        }
+        encode @ VersionBodyError::Encode(_) => Error::internal(format!("could not encode {what}"), encode),
+    })?))
+}
+
+/// A refused upload's validation errors (10021) carry the script's own error text: shown,
+/// inert, before the failure is reported.
+pub(super) fn show_refusal<T>(ctx: &Ctx, result: &Result<T, ApiError>) {
+    if let Err(ApiError::Api { status: 400..=428 | 430..=499, errors, .. }) = result {
+        let texts: Vec<&str> = errors.iter().filter_map(|e| e.message.as_deref()).collect();
+        ctx.console.untrusted(texts.iter().flat_map(|t| t.lines()));
+    }
+}
+
 /// `_headers` and `_redirects` travel as `text/plain` modules of those names (§A.8), with a
 /// version or a Preview deployment alike (§B.5 takes the same `assets`).
-pub(crate) fn add_special_modules<'a>(sources: &mut Vec<ModuleSource<'a>>, scan: &'a Scan) {
+fn add_special_modules<'a>(sources: &mut Vec<ModuleSource<'a>>, scan: &'a Scan) {
     for (name, path) in [("_headers", &scan.headers), ("_redirects", &scan.redirects)] {
         if let Some(p) = path {
             let size = std::fs::metadata(p).map_or(0, |m| m.len());
