@@ -21,22 +21,7 @@ fn github_sim(profile: BuildProfile) -> Simulator {
 
 /// A `build` on a `pull_request` event for PR 7 whose head is `sha`, reporting to GitHub.
 fn on_pr(sim: &Simulator, sha: &str) -> Invocation {
-    let inv = Invocation::new(sim).input("commit", sha).input("github_token", GITHUB_TOKEN);
-    let event = inv.dir.path().join("event.json");
-    std::fs::write(&event, format!(r#"{{"number":7,"pull_request":{{"number":7,"head":{{"sha":"{sha}"}}}}}}"#))
-        .unwrap();
-    let event = event.to_str().unwrap().to_owned();
-    inv.env("GITHUB_API_URL", &sim.github_url())
-        .env("GITHUB_REPOSITORY", "acme/site")
-        .env("GITHUB_SERVER_URL", "https://github.com")
-        .env("GITHUB_RUN_ID", "42")
-        .env("GITHUB_EVENT_NAME", "pull_request")
-        .env("GITHUB_EVENT_PATH", &event)
-        .env("GITHUB_SHA", "ffffffffffffffffffffffffffffffffffffffff")
-}
-
-fn ours(sim: &Simulator) -> Vec<(u64, String)> {
-    sim.github_comments(7).into_iter().filter(|(_, b)| b.starts_with("<!-- workers-ci:")).collect()
+    on_pull_request(Invocation::new(sim).input("commit", sha).input("github_token", GITHUB_TOKEN), sim, sha)
 }
 
 fn deployments(sim: &Simulator, sha: &str) -> Vec<Value> {
@@ -53,7 +38,7 @@ fn first_push_comments_and_deploys_then_the_next_edits_the_same_comment() {
     let run = on_pr(&sim, SHA1).run();
     run.assert_code(0).assert_no_secret(GITHUB_TOKEN);
     assert!(warnings(&run).is_empty(), "{}", run.stdout);
-    let first = ours(&sim);
+    let first = our_comments(&sim);
     assert_eq!(first.len(), 1, "{first:?}");
     let body = &first[0].1;
     assert!(body.starts_with("<!-- workers-ci:worker=my%2Dworker -->\n"), "{body}");
@@ -68,7 +53,7 @@ fn first_push_comments_and_deploys_then_the_next_edits_the_same_comment() {
 
     // The next push: the same comment, edited; a deployment for the new head commit.
     on_pr(&sim, SHA2).run().assert_code(0);
-    let second = ours(&sim);
+    let second = our_comments(&sim);
     assert_eq!(second.len(), 1, "one living comment: {second:?}");
     assert_eq!(second[0].0, first[0].0, "edited in place");
     assert!(second[0].1.contains("222222222222"), "{}", second[0].1);
@@ -76,7 +61,7 @@ fn first_push_comments_and_deploys_then_the_next_edits_the_same_comment() {
 
     // Re-running the same commit: still one comment and one deployment per commit.
     on_pr(&sim, SHA2).run().assert_code(0);
-    assert_eq!(ours(&sim).len(), 1);
+    assert_eq!(our_comments(&sim).len(), 1);
     assert_eq!(deployments(&sim, SHA1).len(), 1);
     let d2 = deployments(&sim, SHA2);
     assert_eq!(d2.len(), 1, "no duplicate on a re-run: {d2:?}");
@@ -94,7 +79,7 @@ fn first_push_comments_and_deploys_then_the_next_edits_the_same_comment() {
 fn our_comment_is_found_past_the_first_page() {
     let sim = github_sim(fast_profile());
     on_pr(&sim, SHA1).run().assert_code(0);
-    let mine = ours(&sim)[0].0;
+    let mine = our_comments(&sim)[0].0;
     for i in 0..40 {
         sim.seed_github_comment(7, &format!("review comment {i}\n<!-- workers-ci:worker=my%2Dworker --> quoted"));
     }
@@ -105,7 +90,7 @@ fn our_comment_is_found_past_the_first_page() {
         sim.seed_github_comment(7, &format!("more {i}"));
     }
     on_pr(&sim, SHA2).run().assert_code(0);
-    let all = ours(&sim);
+    let all = our_comments(&sim);
     assert_eq!(all.len(), 1, "{all:?}");
     assert_eq!(all[0].0, mine);
     assert!(all[0].1.contains("222222222222"));
@@ -125,7 +110,7 @@ fn a_comment_on_page_two_is_found_when_ours_came_after_forty_others() {
     }
     on_pr(&sim, SHA1).run().assert_code(0);
     on_pr(&sim, SHA2).run().assert_code(0);
-    assert_eq!(ours(&sim).len(), 1, "our comment is number 141, on the second page of 100");
+    assert_eq!(our_comments(&sim).len(), 1, "our comment is number 141, on the second page of 100");
 }
 
 #[test]
@@ -196,7 +181,7 @@ fn a_failed_build_shows_its_log_tail_inert() {
     let sim = github_sim(profile);
     let run = on_pr(&sim, SHA1).run();
     run.assert_code(1);
-    let body = ours(&sim).pop().expect("a comment").1;
+    let body = our_comments(&sim).pop().expect("a comment").1;
     assert!(
         body.contains("build failed (outcome `fail`)") || body.contains("build failed \\(outcome \\`fail\\`\\)"),
         "{body}"

@@ -334,21 +334,7 @@ mod github {
             .input("commit", sha)
             .input("secrets", &format!("API_KEY={SECRET}"))
             .input("github_token", GITHUB_TOKEN);
-        let event = inv.dir.path().join("event.json");
-        let payload = format!(r#"{{"number":7,"pull_request":{{"number":7,"head":{{"sha":"{sha}"}}}}}}"#);
-        std::fs::write(&event, payload).unwrap();
-        let event = event.to_str().unwrap().to_owned();
-        inv.env("GITHUB_API_URL", &sim.github_url())
-            .env("GITHUB_REPOSITORY", "acme/site")
-            .env("GITHUB_SERVER_URL", "https://github.com")
-            .env("GITHUB_RUN_ID", "42")
-            .env("GITHUB_EVENT_NAME", "pull_request")
-            .env("GITHUB_EVENT_PATH", &event)
-            .env("GITHUB_SHA", "ffffffffffffffffffffffffffffffffffffffff")
-    }
-
-    fn ours(sim: &Simulator) -> Vec<(u64, String)> {
-        sim.github_comments(7).into_iter().filter(|(_, b)| b.starts_with("<!-- workers-ci:")).collect()
+        on_pull_request(inv, sim, sha)
     }
 
     fn gh_deployments(sim: &Simulator) -> Vec<Value> {
@@ -389,7 +375,7 @@ mod github {
         assert_eq!(ps.len(), 1);
         let preview_url = run.output("preview_url").expect("a stable URL").to_owned();
         let first_url = run.output("deployment_url").expect("a deployment URL").to_owned();
-        let first = ours(&sim);
+        let first = our_comments(&sim);
         assert_eq!(first.len(), 1, "{first:?}");
         let body = &first[0].1;
         assert!(body.starts_with("<!-- workers-ci:worker=my%2Dworker -->\n"), "{body}");
@@ -414,7 +400,7 @@ mod github {
         assert_eq!(deployments(&ps[0]).len(), 2);
         assert_eq!(run.output("preview_url"), Some(preview_url.as_str()));
         let second_url = run.output("deployment_url").unwrap().to_owned();
-        let second = ours(&sim);
+        let second = our_comments(&sim);
         assert_eq!(second.len(), 1, "one living comment: {second:?}");
         assert_eq!(second[0].0, first[0].0, "edited in place");
         assert!(second[0].1.contains("updated") && second[0].1.contains("222222222222"), "{}", second[0].1);
@@ -432,7 +418,7 @@ mod github {
         assert!(warnings(&run).is_empty(), "{}", run.stdout);
         println!("requests, pull request closed: Cloudflare {cf}, GitHub {gh}");
         assert!(previews(&sim).is_empty(), "{:?}", previews(&sim));
-        let closed = ours(&sim);
+        let closed = our_comments(&sim);
         assert_eq!(closed.len(), 1, "no new comment: {closed:?}");
         assert_eq!(closed[0].0, first[0].0);
         assert!(closed[0].1.contains("deleted"), "{}", closed[0].1);
@@ -459,7 +445,7 @@ mod github {
         let run = on_pr(&sim, SHA1).run();
         assert_ne!(run.code, 0, "{}", run.stdout);
         assert_clean(&run);
-        let body = ours(&sim).pop().expect("a comment").1;
+        let body = our_comments(&sim).pop().expect("a comment").1;
         assert!(body.contains("❌") && body.contains("deployment failed"), "{body}");
         let d = gh_deployments(&sim);
         assert_eq!(d.len(), 1);

@@ -519,3 +519,24 @@ impl Drop for Watched {
         }
     }
 }
+
+/// `inv` on a `pull_request` event for PR 7 (the simulated GitHub's default) whose head is
+/// `sha`, with GitHub's API at the simulator and the runner's variables set as on Actions.
+pub fn on_pull_request(inv: Invocation, sim: &Simulator, sha: &str) -> Invocation {
+    let event = inv.dir.path().join("event.json");
+    std::fs::write(&event, format!(r#"{{"number":7,"pull_request":{{"number":7,"head":{{"sha":"{sha}"}}}}}}"#))
+        .unwrap();
+    let event = event.to_str().unwrap().to_owned();
+    inv.env("GITHUB_API_URL", &sim.github_url())
+        .env("GITHUB_REPOSITORY", "acme/site")
+        .env("GITHUB_SERVER_URL", "https://github.com")
+        .env("GITHUB_RUN_ID", "42")
+        .env("GITHUB_EVENT_NAME", "pull_request")
+        .env("GITHUB_EVENT_PATH", &event)
+        .env("GITHUB_SHA", "ffffffffffffffffffffffffffffffffffffffff")
+}
+
+/// workers-ci's comments on PR 7, found by their marker.
+pub fn our_comments(sim: &Simulator) -> Vec<(u64, String)> {
+    sim.github_comments(7).into_iter().filter(|(_, b)| b.starts_with("<!-- workers-ci:")).collect()
+}
