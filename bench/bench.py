@@ -168,20 +168,8 @@ def bench_upload(a, work):
     with open(os.path.join(dist, "index.js"), "w") as f:
         f.write(WORKER_JS)
 
-    wenv = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_", "RUNNER_"))}
-    wenv.update({
-        "CLOUDFLARE_API_BASE_URL": sim.api,
-        "CLOUDFLARE_API_TOKEN": TOKEN,
-        "CLOUDFLARE_ACCOUNT_ID": ACCOUNT,
-        "WRANGLER_SEND_METRICS": "false",
-        # The banner's update check asks registry.npmjs.org for the latest version; hiding the
-        # banner keeps every run offline (and spares wrangler up to 3 s of network wait).
-        "WRANGLER_HIDE_BANNER": "true",
-        "XDG_CONFIG_HOME": os.path.join(work, "xdg"),
-        "CI": "true",
-    })
-    cenv = wci_env(sim)
-    cenv.pop("RUNNER_DEBUG")
+    wenv = wrangler_env(sim, work)
+    cenv = no_debug(sim)
     wci = [a.bin, "--command", "version", "--worker", "my-worker", "--dir", dist, "--compatibility-date", "2026-11-01"]
     cases = {
         "upload": (
@@ -578,12 +566,15 @@ def bench_assets(a, work):
 
 
 def wrangler_env(sim, work):
+    """wrangler against `sim`, offline, as in CI."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_", "RUNNER_"))}
     env.update({
         "CLOUDFLARE_API_BASE_URL": sim.api,
         "CLOUDFLARE_API_TOKEN": TOKEN,
         "CLOUDFLARE_ACCOUNT_ID": ACCOUNT,
         "WRANGLER_SEND_METRICS": "false",
+        # The banner's update check asks registry.npmjs.org for the latest version; hiding the
+        # banner keeps every run offline (and spares wrangler up to 3 s of network wait).
         "WRANGLER_HIDE_BANNER": "true",
         "XDG_CONFIG_HOME": os.path.join(work, "xdg"),
         "CI": "true",
@@ -592,6 +583,7 @@ def wrangler_env(sim, work):
 
 
 def no_debug(sim):
+    """workers-ci against `sim` without debug output (what a user's step runs)."""
     env = wci_env(sim)
     env.pop("RUNNER_DEBUG")
     return env
