@@ -247,12 +247,10 @@ pub fn handle(repo: &mut Repo, req: &Req<'_>) -> Answer {
             if !can(&perms, n, repo, Access::Write) {
                 return forbidden(DOC_COMMENTS);
             }
-            let Some(text) = body().ok().and_then(|b| b.get("body").and_then(Value::as_str).map(str::to_owned)) else {
-                return invalid("\"body\" wasn't supplied.", DOC_COMMENTS);
+            let text = match comment_text(req.body) {
+                Ok(t) => t,
+                Err(a) => return a,
             };
-            if let Some(a) = too_long(&text) {
-                return a;
-            }
             let id = repo.seed_comment(n, &text);
             let c = repo.comments.iter().find(|c| c.id == id).cloned();
             c.map_or_else(not_found, |c| (201, Vec::new(), repo.comment_json(&c, &req.base)))
@@ -265,12 +263,10 @@ pub fn handle(repo: &mut Repo, req: &Req<'_>) -> Answer {
             if !can(&perms, n, repo, Access::Write) {
                 return forbidden(DOC_COMMENTS);
             }
-            let Some(text) = body().ok().and_then(|b| b.get("body").and_then(Value::as_str).map(str::to_owned)) else {
-                return invalid("\"body\" wasn't supplied.", DOC_COMMENTS);
+            let text = match comment_text(req.body) {
+                Ok(t) => t,
+                Err(a) => return a,
             };
-            if let Some(a) = too_long(&text) {
-                return a;
-            }
             repo.comments[i].body = text;
             repo.comments[i].updated_at = crate::time::now();
             let c = repo.comments[i].clone();
@@ -349,6 +345,15 @@ fn forbidden(doc: &str) -> Answer {
 
 fn invalid(message: &str, doc: &str) -> Answer {
     fail(422, &format!("Invalid request.\n\n{message}"), doc)
+}
+
+/// A comment's `body`, as a create and an edit both require it.
+fn comment_text(body: &[u8]) -> Result<String, Answer> {
+    let text = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|b| b.get("body").and_then(Value::as_str).map(str::to_owned))
+        .ok_or_else(|| invalid("\"body\" wasn't supplied.", DOC_COMMENTS))?;
+    too_long(&text).map_or(Ok(text), Err)
 }
 
 /// A comment body longer than GitHub takes: 65536 characters (INFERRED from the UI's limit and
