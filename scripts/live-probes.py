@@ -277,6 +277,9 @@ def assets(wid):
     body = {"compatibility_date": "2026-11-01", "assets": {"jwt": done}}
     s, env, _ = call("POST", f"/workers/workers/{wid}/versions", body)
     report(s == 200, "assets-only-beta-version", f"HTTP {s} {codes(env)} (beta version without main_module or modules)")
+    if s == 200:
+        s, env, _ = call("POST", f"/workers/workers/{wid}/versions", body)
+        report(s >= 400, "assets-completion-token-single-use", f"HTTP {s} {codes(env)} (the same completion token again)")
     s, env, _ = call("POST", f"/workers/workers/{wid}/versions", {"compatibility_date": "2026-11-01", "assets": {"jwt": jwt + "x"}})
     report(s >= 400, "assets-bad-completion-token", f"HTTP {s} {codes(env)}")
     truncated_upload()

@@ -330,10 +330,11 @@ pub fn create(state: &mut State, i: usize, draft: Draft, unresolved: Unresolved,
     }
     // Assets (additions §A.8): a live completion token for this Worker; the version keeps the
     // manifest and config, never the token.
-    let has_assets = match fields.remove("assets") {
+    let sent_assets = fields.remove("assets");
+    let has_assets = match &sent_assets {
         Some(a) => {
             let script = state.workers[i].name.clone();
-            let stored = crate::routes::assets::version_assets(state, &script, &a, source == "wrangler")?;
+            let stored = crate::routes::assets::version_assets(state, &script, a, source == "wrangler")?;
             fields.insert("assets".into(), stored);
             true
         }
@@ -357,6 +358,10 @@ pub fn create(state: &mut State, i: usize, draft: Draft, unresolved: Unresolved,
     // INFERRED: the value the API puts in `workers/triggered_by` for a plain upload.
     let annotations = stored_annotations(&fields, "upload");
     let id = random::uuid_v4();
+    // Accepted: its completion token is used up.
+    if let Some(a) = &sent_assets {
+        state.assets.spend(a);
+    }
     let w = &mut state.workers[i];
     // Version URLs exist only where previews are enabled (additions §C.7, §G-20: INFERRED an
     // empty list rather than an absent field).

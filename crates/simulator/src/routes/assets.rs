@@ -38,6 +38,10 @@ pub struct AssetStore {
     /// Every hash uploaded to the account, with the content type it was sent with.
     pub stored: HashMap<String, String>,
     sessions: HashMap<String, Session>,
+    /// Completion tokens a stored version or Preview deployment has used: each is taken once
+    /// (INFERRED, §G-9: whether one may serve several versions is undocumented, so the
+    /// simulator allows the least).
+    spent: std::collections::HashSet<String>,
 }
 
 impl Default for AssetStore {
@@ -47,7 +51,7 @@ impl Default for AssetStore {
         for (i, b) in key.iter_mut().enumerate() {
             *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap_or(0);
         }
-        AssetStore { key, stored: HashMap::new(), sessions: HashMap::new() }
+        AssetStore { key, stored: HashMap::new(), sessions: HashMap::new(), spent: std::collections::HashSet::new() }
     }
 }
 
@@ -109,8 +113,18 @@ impl AssetStore {
         payload["sub"].as_str().and_then(|id| self.sessions.get(id)).ok_or("names no upload session")
     }
 
+    /// Marks the completion token of a stored version's or deployment's `assets` as used.
+    pub fn spend(&mut self, assets: &Value) {
+        if let Some(t) = assets.get("jwt").and_then(Value::as_str) {
+            self.spent.insert(t.to_owned());
+        }
+    }
+
     /// The session behind a completion token for `script`: its manifest goes with the version.
     pub fn redeem(&self, token: &str, script: &str) -> Result<&Session, String> {
+        if self.spent.contains(token) {
+            return Err("assets.jwt was already used by another upload; upload the assets again for a new token".into());
+        }
         let session = self.verify(token, "completion").map_err(|e| format!("assets.jwt {e}"))?;
         if session.script != script {
             return Err("assets.jwt was issued for another Worker".into());
@@ -363,6 +377,33 @@ mod tests {
     fn contract_vector() {
         assert_eq!(wrangler_hash(b"<h1>Hello</h1>\n", "/hello.html"), "569c49c876d9d1d37936e494e70a80e8");
         assert_eq!(wrangler_hash(b"abc", "/.bashrc"), "c67219c1e9271fde4f573e4a3a12a0e4");
+    }
+
+    #[test]
+    fn a_completion_token_is_used_once() {
+        let mut st = State::new(SimConfig::default());
+        let h = wrangler_hash(b"<p>once</p>", "/index.html");
+        let manifest = json!({ "manifest": { "/index.html": { "hash": h, "size": 11 } } });
+        let session = "/workers/scripts/my-worker/assets-upload-session";
+        let r = handle_as(&mut st, "POST", session, "", manifest.to_string().as_bytes(), None);
+        let upload_jwt = r.1["result"]["jwt"].as_str().unwrap().to_owned();
+        let r = handle_as(
+            &mut st,
+            "POST",
+            "/workers/assets/upload",
+            "base64=true",
+            &body(&[(&h, b"<p>once</p>")]),
+            Some(&upload_jwt),
+        );
+        assert_eq!(r.0, 201, "{}", r.1);
+        let done = r.1["result"]["jwt"].as_str().unwrap().to_owned();
+        let version = json!({ "compatibility_date": "2026-11-01", "assets": { "jwt": done } }).to_string();
+        let path = "/workers/workers/my-worker/versions";
+        let first = handle_as(&mut st, "POST", path, "", version.as_bytes(), None);
+        assert_eq!(first.0, 200, "{}", first.1);
+        let again = handle_as(&mut st, "POST", path, "", version.as_bytes(), None);
+        assert_eq!(again.0, 400, "a second version with the same token: {}", again.1);
+        assert!(again.1["errors"][0]["message"].as_str().unwrap().contains("already used"), "{}", again.1);
     }
 
     #[test]

@@ -476,8 +476,9 @@ fn deploy(state: &mut State, w: usize, p: usize, draft: Draft, kept_assets: Opti
     // `assets` as in a version (§B.5 names §A.8): a live completion token of this Worker's
     // script (the upload session is the script's, §B.9 step 5), checked by the same code as a
     // version's; the deployment keeps the manifest and config, never the token.
-    let has_assets = match (fields.remove("assets"), kept_assets) {
-        (Some(a), _) => match crate::routes::assets::version_assets(state, &worker_name, &a, false) {
+    let sent_assets = fields.remove("assets");
+    let has_assets = match (&sent_assets, kept_assets) {
+        (Some(a), _) => match crate::routes::assets::version_assets(state, &worker_name, a, false) {
             Ok(stored) => {
                 fields.insert("assets".into(), stored);
                 true
@@ -520,6 +521,10 @@ fn deploy(state: &mut State, w: usize, p: usize, draft: Draft, kept_assets: Opti
     let migration_tag = new_tag.or_else(|| preview.migration_tag.clone());
     fields.remove("migrations");
     let annotations = version::stored_annotations(&fields, "create_preview_deployment_api");
+    // Accepted: its completion token is used up, as a version's is.
+    if let Some(a) = &sent_assets {
+        state.assets.spend(a);
+    }
     let id = random::uuid_v4();
     // §B.6, §G-11: INFERRED the short id is the UUID's first 8 hex characters.
     let urls = preview_urls(state, w, &id[..8]);
