@@ -5,7 +5,10 @@
 //! - [`cloudflare`]: the typed API client (envelope, errors, retries), one file per API area;
 //! - [`ci`]: what the CI system sees (workflow commands, outputs, summary, the GitHub context);
 //! - [`inputs`]: every input, the command line, and the rules values must pass;
-//! - [`flows`]: `build`, `wait`, … — the only place that sequences API calls;
+//! - [`commands`]: each command in one file: its facts (exit codes, outputs, GitHub), its
+//!   arguments and its flow;
+//! - [`flows`]: the steps several commands share, below them; with the commands' flows, the only
+//!   place that sequences API calls;
 //! - [`run`]: one command from inputs to outputs; [`cli`] dispatches to it.
 //!
 //! The simulator that the demo and the tests run against is a crate of its own.
@@ -15,6 +18,7 @@ pub mod assets;
 pub mod ci;
 pub mod cli;
 pub mod cloudflare;
+pub mod commands;
 #[cfg(feature = "simulator")]
 pub mod demo;
 pub mod error;

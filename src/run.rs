@@ -9,26 +9,12 @@ use std::sync::{Arc, Mutex};
 use crate::ci::console::Console;
 use crate::ci::github;
 use crate::cloudflare::{Client, ClientConfig, ClientInitError};
+use crate::commands::{self, Command};
 use crate::error::{Error, Result};
 use crate::flows::{self, Ctx, Report};
-use crate::inputs::args::{
-    BuildArgs, Common, DeployArgs, EnvArgs, GitHubArgs, PreviewArgs, PurgeCacheArgs, RedeployArgs, SetupArgs,
-    VersionArgs, WaitArgs,
-};
-use crate::inputs::{Command, InputError, Inputs, Key};
+use crate::inputs::args::{Common, GitHubArgs};
+use crate::inputs::{InputError, Inputs, Key};
 use crate::pace::Pace;
-
-enum Flow {
-    Build(BuildArgs),
-    Wait(WaitArgs),
-    Version(Box<VersionArgs>),
-    Deploy(DeployArgs),
-    Setup(Box<SetupArgs>),
-    Env(EnvArgs),
-    PurgeCache(PurgeCacheArgs),
-    Redeploy(RedeployArgs),
-    Preview(Box<PreviewArgs>),
-}
 
 /// Runs `command`. `pace` overrides the clock scale (the demo's); otherwise it is read from
 /// the environment, for the simulator only. `env` is where the runner's variables are read
@@ -48,48 +34,13 @@ pub async fn run(
         }
     }
     let common = Common::from_inputs(&inputs)?;
-    let github_args = match command {
-        Command::Build | Command::Wait | Command::Version | Command::Preview => GitHubArgs::from_inputs(&inputs, env)?,
-        _ => None,
-    };
+    let github_args = if command.facts().reports_to_github { GitHubArgs::from_inputs(&inputs, env)? } else { None };
+    let prepared = commands::prepare(command, &inputs, env)?;
     let mut redact: Vec<String> = vec![common.token.clone()];
-    let flow = match command {
-        Command::Build => Flow::Build(BuildArgs::from_inputs(&inputs)?),
-        Command::Wait => Flow::Wait(WaitArgs::from_inputs(&inputs)?),
-        Command::Version => {
-            let args = VersionArgs::from_inputs(&inputs)?;
-            for secret in args.secrets() {
-                console.mask(secret);
-                redact.push(secret.to_owned());
-            }
-            Flow::Version(Box::new(args))
-        }
-        Command::Deploy => Flow::Deploy(DeployArgs::from_inputs(&inputs)?),
-        Command::Setup => {
-            let args = SetupArgs::from_inputs(&inputs, env)?;
-            for secret in args.secrets() {
-                console.mask(secret);
-            }
-            Flow::Setup(Box::new(args))
-        }
-        Command::Env => {
-            let args = EnvArgs::from_inputs(&inputs)?;
-            for secret in args.secrets() {
-                console.mask(secret);
-            }
-            Flow::Env(args)
-        }
-        Command::PurgeCache => Flow::PurgeCache(PurgeCacheArgs::from_inputs(&inputs)?),
-        Command::Redeploy => Flow::Redeploy(RedeployArgs::from_inputs(&inputs)?),
-        Command::Preview => {
-            let args = PreviewArgs::from_inputs(&inputs, env)?;
-            for secret in args.version.secrets() {
-                console.mask(secret);
-                redact.push(secret.to_owned());
-            }
-            Flow::Preview(Box::new(args))
-        }
-    };
+    for secret in prepared.secrets {
+        console.mask(&secret);
+        redact.push(secret);
+    }
     // Inputs are valid: from here on, requests may be sent.
     let pace = pace.unwrap_or_else(|| Pace::from_env_for(common.api_url.as_str()));
     let signals = crate::signal::install().map_err(|e| Error::internal("could not install the signal handlers", e))?;
@@ -117,6 +68,7 @@ pub async fn run(
         None => None,
     };
     let ctx = Ctx {
+        command,
         github,
         client,
         console: console.clone(),
@@ -128,18 +80,15 @@ pub async fn run(
     };
     ctx.summary(|s| *s = crate::ci::summary::Summary::new(&format!("workers-ci {}", command.name())));
     let started = std::time::Instant::now();
-    let result = match flow {
-        // Boxed: with the GitHub report after them, these flows' futures are the largest.
-        Flow::Build(a) => Box::pin(flows::build::run(&ctx, a)).await,
-        Flow::Wait(a) => Box::pin(flows::wait::run(&ctx, a)).await,
-        Flow::Version(a) => Box::pin(flows::interruptible(&ctx, flows::version::run(&ctx, *a))).await,
-        Flow::Deploy(a) => flows::interruptible(&ctx, flows::deploy::run(&ctx, a)).await,
-        Flow::Setup(a) => flows::interruptible(&ctx, flows::setup::run(&ctx, *a)).await,
-        Flow::Env(a) => flows::interruptible(&ctx, flows::setup::env(&ctx, a)).await,
-        Flow::PurgeCache(a) => flows::interruptible(&ctx, flows::setup::purge_cache(&ctx, a)).await,
-        Flow::Redeploy(a) => flows::redeploy::run(&ctx, a).await,
-        Flow::Preview(a) => Box::pin(flows::interruptible(&ctx, flows::preview::run(&ctx, *a))).await,
-    };
+    let result = (prepared.flow)(&ctx).await;
+    // The facts are the contract `--help` and README print: a code outside them is a bug,
+    // caught by every test (they run a debug build).
+    debug_assert!(
+        result.as_ref().err().is_none_or(|e| command.exits().contains(&e.exit())),
+        "`{}` ended with exit {}, which its facts do not list",
+        command.name(),
+        result.as_ref().err().map_or(0, |e| e.exit().code())
+    );
     ctx.console.debug(&usage(&ctx, started));
     let mut report = ctx.report.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Err(e) = &result {

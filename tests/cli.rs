@@ -7,6 +7,8 @@ use std::process::{Command, Stdio};
 
 use common::*;
 
+use workers_ci::commands::Command as Cmd;
+
 fn workers_ci(args: &[&str]) -> std::process::Output {
     Command::new(bin()).env_clear().args(args).stdin(Stdio::null()).output().expect("binary runs")
 }
@@ -46,27 +48,57 @@ fn help_for_each_command_in_both_spellings() {
     }
 }
 
+/// Compares `help` with `tests/snapshots/<file>`, or rewrites the file with `UPDATE_SNAPSHOTS=1`.
+fn assert_snapshot(file: &str, help: &str) {
+    let path = format!("{}/tests/snapshots/{file}", env!("CARGO_MANIFEST_DIR"));
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, help).unwrap();
+    }
+    let snapshot = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("tests/snapshots/{file}: {e}"));
+    if help != snapshot {
+        let first = help.lines().zip(snapshot.lines()).position(|(a, b)| a != b);
+        panic!(
+            "the help differs from tests/snapshots/{file} (first differing line: {first:?}); \
+             run `UPDATE_SNAPSHOTS=1 cargo test --test cli` and review the diff.\n\n{help}"
+        );
+    }
+    assert!(help.lines().all(|l| l.chars().count() <= 100), "lines stay within 100 columns");
+}
+
 /// The whole `--help` text, compared with the snapshot in `tests/snapshots/help.txt`: catches
 /// garbled or misaligned help, not only missing words. After a deliberate change, regenerate
 /// with `UPDATE_SNAPSHOTS=1 cargo test --test cli` and review the diff.
 #[test]
 fn help_matches_its_snapshot() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots/help.txt");
     let out = workers_ci(&["--help"]);
     assert_eq!(out.status.code(), Some(0));
-    let help = text(&out.stdout);
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(path, &help).unwrap();
+    assert_snapshot("help.txt", &text(&out.stdout));
+}
+
+/// Each command's help, whole: `tests/snapshots/help-<command>.txt`.
+#[test]
+fn each_commands_help_matches_its_snapshot() {
+    for c in Cmd::ALL {
+        let out = workers_ci(&["help", c.name()]);
+        assert_eq!(out.status.code(), Some(0));
+        assert_snapshot(&format!("help-{}.txt", c.name()), &text(&out.stdout));
     }
-    let snapshot = std::fs::read_to_string(path).expect("tests/snapshots/help.txt exists");
-    if help != snapshot {
-        let first = help.lines().zip(snapshot.lines()).position(|(a, b)| a != b);
-        panic!(
-            "--help differs from tests/snapshots/help.txt (first differing line: {first:?}); \
-             run `UPDATE_SNAPSHOTS=1 cargo test --test cli` and review the diff.\n\n{help}"
-        );
+}
+
+/// `workers-ci help <command>` lists exactly the codes in the command's facts, which every
+/// test run of the binary checks its exit code against (tests/common).
+#[test]
+fn each_commands_help_lists_exactly_the_exit_codes_it_can_return() {
+    for c in Cmd::ALL {
+        let help = text(&workers_ci(&["help", c.name()]).stdout);
+        let section = help.split("\nEXIT CODES:\n").nth(1).expect("an EXIT CODES section");
+        let listed: Vec<u8> =
+            section.lines().filter_map(|l| l.split_whitespace().next()).map(|n| n.parse().unwrap()).collect();
+        let facts: Vec<u8> = c.exits().iter().map(|e| e.code()).collect();
+        assert_eq!(listed, facts, "{}", c.name());
     }
-    assert!(help.lines().all(|l| l.chars().count() <= 100), "lines stay within 100 columns");
+    let preview = text(&workers_ci(&["help", "preview"]).stdout);
+    assert!(preview.contains("\n  9    `github_required`"), "preview can exit 9 and says so:\n{preview}");
 }
 
 #[cfg(unix)]

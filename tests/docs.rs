@@ -1,7 +1,8 @@
 //! README, `--help` and action.yml describe the same inputs, outputs and exit codes as the code.
 
+use workers_ci::commands::{Command, OUTPUTS};
 use workers_ci::exit::Exit;
-use workers_ci::inputs::{INPUTS, OUTPUTS};
+use workers_ci::inputs::INPUTS;
 
 fn readme() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap()
@@ -36,10 +37,22 @@ fn inputs_table() -> String {
     t
 }
 
+/// Which commands write an output comes from the commands' facts.
 fn outputs_table() -> String {
-    let mut t = String::from("| output | meaning |\n| --- | --- |\n");
+    let mut t = String::from("| output | commands | meaning |\n| --- | --- | --- |\n");
     for o in OUTPUTS {
-        t.push_str(&format!("| `{}` | {} |\n", o.name, md(o.help)));
+        let commands: Vec<&str> = o.key.commands().into_iter().map(Command::name).collect();
+        t.push_str(&format!("| `{}` | {} | {} |\n", o.name, commands.join(", "), md(o.help)));
+    }
+    t
+}
+
+/// The codes each command can end with, from its facts (as `workers-ci help <command>` lists).
+fn exits_by_command_table() -> String {
+    let mut t = String::from("| command | exit codes |\n| --- | --- |\n");
+    for c in Command::ALL {
+        let codes: Vec<String> = c.exits().iter().map(|e| e.code().to_string()).collect();
+        t.push_str(&format!("| `{}` | {} |\n", c.name(), codes.join(", ")));
     }
     t
 }
@@ -55,7 +68,12 @@ fn exit_table() -> String {
 #[test]
 fn readme_tables_match_the_code() {
     let readme = readme();
-    let tables = [("inputs", inputs_table()), ("outputs", outputs_table()), ("exit codes", exit_table())];
+    let tables = [
+        ("inputs", inputs_table()),
+        ("outputs", outputs_table()),
+        ("exit codes", exit_table()),
+        ("exit codes by command", exits_by_command_table()),
+    ];
     if std::env::var_os("PRINT_README_TABLES").is_some() {
         for (_, table) in &tables {
             println!("{table}");

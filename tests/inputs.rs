@@ -128,7 +128,7 @@ fn help_lists_every_input_output_and_exit_code() {
     for s in workers_ci::inputs::INPUTS {
         assert!(help.contains(&s.key.flag()), "{}", s.name);
     }
-    for o in workers_ci::inputs::OUTPUTS {
+    for o in workers_ci::commands::OUTPUTS {
         assert!(help.contains(o.name));
     }
     for e in workers_ci::exit::Exit::ALL {

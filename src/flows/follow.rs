@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::cloudflare::builds::{Build, Outcome, Status};
 use crate::cloudflare::{ApiError, BuildUuid};
+use crate::commands::Output;
 use crate::error::{Error, Result, Unsuccessful};
 use crate::pace::jitter;
 
@@ -261,10 +262,10 @@ fn warn_logs_once(ctx: &Ctx, warned: &mut bool, e: &ApiError) {
 pub fn conclude(ctx: &Ctx, build: &Build, worker: &str, tail: &Tail) -> Result<()> {
     let outcome = build.outcome();
     let outcome_text = build.build_outcome.as_deref().unwrap_or("");
-    ctx.output("build_status", build.status.as_deref().unwrap_or("stopped"));
-    ctx.output("build_outcome", outcome_text);
+    ctx.output(Output::BuildStatus, build.status.as_deref().unwrap_or("stopped"));
+    ctx.output(Output::BuildOutcome, outcome_text);
     if let Some(url) = &build.preview_url {
-        ctx.output("preview_url", url);
+        ctx.output(Output::PreviewUrl, url);
     }
     let unsuccessful = match &outcome {
         Some(Outcome::Success | Outcome::Skipped) => None,
@@ -345,8 +346,8 @@ pub async fn stopped(ctx: &Ctx, tracker: &Tracker, stop: Stop, cancel_on_abort: 
         _ => {}
     }
     if uuid.is_some() {
-        ctx.output("build_status", &status);
-        ctx.output("build_outcome", &outcome);
+        ctx.output(Output::BuildStatus, &status);
+        ctx.output(Output::BuildOutcome, &outcome);
     }
     ctx.summary(|s| s.row("Stopped", &reason));
     Err(Error::Stopped { stop, message: format!("{reason}; stopped following the build") })

@@ -18,17 +18,17 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use super::builds::{BuildArgs, IfNoBuild, WaitArgs, pick};
 use crate::cloudflare::builds::{Build, LATEST_MAX, Outcome};
 use crate::cloudflare::{BuildUuid, ScriptTag, TriggerUuid};
+use crate::commands::Output;
 use crate::error::{Error, Result, Stop, Unsuccessful};
-use crate::inputs::args::{BuildArgs, IfNoBuild, WaitArgs};
 use crate::inputs::{Key, hint};
 use crate::pace::jitter;
 
-use super::build::{pick_trigger, recent_builds, reconcile_on_stop, start, triggers_failure};
+use super::builds::{pick_trigger, recent_builds, reconcile_on_stop, start, triggers_failure};
 use super::follow::{Backpressure, Tracker};
 use super::logs::{LogCursor, read_pages};
-use super::wait::pick;
 use super::{Area, Ctx, api_failure, guarded};
 
 /// One tick for every build at once. Each build that stops costs one more read by uuid (its
@@ -237,7 +237,7 @@ async fn run(ctx: &Ctx, mode: Mode<'_>, cancel_on_abort: bool) -> Result<()> {
         Err(stop) => stopped(ctx, &mode, &shared, stop, cancel_on_abort).await,
     };
     let rows = shared.rows.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-    ctx.output("builds", &Value::Array(rows).to_string());
+    ctx.output(Output::Builds, &Value::Array(rows).to_string());
     result
 }
 
@@ -253,7 +253,7 @@ async fn follow_all(ctx: &Ctx, mode: &Mode<'_>, shared: &Shared) -> Result<()> {
         Mode::Wait(a) => (a.commit.clone(), a.logs),
     };
     if let Some(c) = &commit {
-        ctx.output("commit", c);
+        ctx.output(Output::Commit, c);
     }
     let mut triggers: HashMap<usize, TriggerUuid> = HashMap::new();
     if let Mode::Build(a) = mode {
@@ -332,7 +332,7 @@ async fn follow_all(ctx: &Ctx, mode: &Mode<'_>, shared: &Shared) -> Result<()> {
             ctx.console.info(&format!(
                 "Builds started; not waiting for them ({}). Follow them later with {} and the same `worker` list.",
                 hint::set(Key::Wait, "false"),
-                hint::command(crate::inputs::Command::Wait)
+                hint::command(crate::commands::Command::Wait)
             ));
             summary_table(ctx, &entries);
             return Ok(());

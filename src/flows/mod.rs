@@ -1,11 +1,12 @@
-//! The flows: the only place that sequences API calls. Each takes validated arguments, talks
-//! to Cloudflare through the typed client, speaks to the CI through the console and report,
-//! and returns the exit code it earned.
+//! The steps commands share, below the commands (`crate::commands`): together with the
+//! commands' own flows, the only place that sequences API calls. Each takes validated
+//! arguments, talks to Cloudflare through the typed client, and speaks to the CI through the
+//! console and the report. No module here knows which command called it.
 
 pub mod assets;
-pub mod build;
+pub mod builds;
 pub mod create;
-pub mod deploy;
+pub mod deployments;
 pub mod follow;
 pub mod github;
 pub mod logs;
@@ -13,12 +14,8 @@ pub mod many;
 pub mod migrations;
 pub mod pages;
 pub mod plan;
-pub mod preview;
-pub mod redeploy;
-pub mod setup;
 pub mod trigger;
-pub mod version;
-pub mod wait;
+pub mod upload;
 
 use std::future::Future;
 use std::pin::pin;
@@ -31,6 +28,7 @@ use crate::ci::console::Console;
 use crate::ci::outputs::Outputs;
 use crate::ci::summary::Summary;
 use crate::cloudflare::{ApiError, Client};
+use crate::commands::{Command, Output};
 pub use crate::error::Stop;
 use crate::error::{Error, Result};
 use crate::inputs::{Key, hint};
@@ -47,6 +45,8 @@ pub struct Report {
 }
 
 pub struct Ctx {
+    /// The command running: what it may write is in its facts.
+    pub command: Command,
     pub client: Client,
     pub console: Arc<Console>,
     pub pace: Pace,
@@ -59,8 +59,16 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub fn output(&self, name: &str, value: &str) {
-        self.report.lock().unwrap_or_else(std::sync::PoisonError::into_inner).outputs.set(name, value);
+    /// Sets an output. Only the outputs the command's facts list may be written: the help and
+    /// README say which outputs a command sets, and every test (a debug build) checks it.
+    pub fn output(&self, output: Output, value: &str) {
+        debug_assert!(
+            self.command.writes(output),
+            "`{}` wrote output `{}`, which its facts do not list",
+            self.command.name(),
+            output.name()
+        );
+        self.report.lock().unwrap_or_else(std::sync::PoisonError::into_inner).outputs.set(output.name(), value);
     }
 
     pub fn summary(&self, f: impl FnOnce(&mut Summary)) {
@@ -162,21 +170,21 @@ pub fn ago(d: Duration) -> jiff::Timestamp {
 pub fn one_build_output(ctx: &Ctx, worker: &str) {
     let mut report = ctx.report.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let o = &report.outputs;
-    let get = |k: &str| o.get(k).filter(|v| !v.is_empty()).map(str::to_owned);
+    let get = |k: Output| o.get(k.name()).filter(|v| !v.is_empty()).map(str::to_owned);
     let mut entry = serde_json::json!({
         "worker": worker,
-        "tag": get("worker_tag"),
-        "status": get("build_status"),
-        "outcome": get("build_outcome"),
-        "trigger_uuid": get("trigger_uuid"),
+        "tag": get(Output::WorkerTag),
+        "status": get(Output::BuildStatus),
+        "outcome": get(Output::BuildOutcome),
+        "trigger_uuid": get(Output::TriggerUuid),
     });
-    if let Some(u) = get("build_uuid") {
+    if let Some(u) = get(Output::BuildUuid) {
         entry["build_uuid"] = serde_json::json!(u);
     }
-    if let Some(p) = get("preview_url") {
+    if let Some(p) = get(Output::PreviewUrl) {
         entry["preview_url"] = serde_json::json!(p);
     }
-    report.outputs.set("builds", serde_json::Value::Array(vec![entry]).to_string());
+    report.outputs.set(Output::Builds.name(), serde_json::Value::Array(vec![entry]).to_string());
 }
 
 /// Which family of commands an error came from, for the permissions advice that goes with it:

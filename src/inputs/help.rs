@@ -4,7 +4,8 @@
 use std::fmt::Write as _;
 
 use super::argv::Topic;
-use super::{Command, INPUTS, InputSpec, Key, Kind, OUTPUTS};
+use super::{INPUTS, InputSpec, Key, Kind};
+use crate::commands::{Command, OUTPUTS};
 use crate::exit::Exit;
 
 /// Printed for a run with no arguments.
@@ -52,12 +53,9 @@ const GLOBAL_FLAGS: &str = "\nFLAGS:\n  -h, --help             help (after a com
      -v, --verbose          debug lines outside GitHub (also WORKERS_CI_DEBUG=1)\n";
 
 fn command(c: Command) -> String {
-    let mut h = format!(
-        "workers-ci {}: {}.\n\nUSAGE:\n  workers-ci {} [--input-name value]...\n",
-        c.name(),
-        c.about(),
-        c.name()
-    );
+    let mut h = String::new();
+    wrap_with(&mut h, &format!("workers-ci {}: {}.", c.name(), c.about()), "");
+    let _ = write!(h, "\nUSAGE:\n  workers-ci {} [--input-name value]...\n", c.name());
     h.push_str(INPUT_SOURCES);
     h.push_str(GLOBAL_FLAGS);
     h.push_str("\nINPUTS:\n");
@@ -66,24 +64,8 @@ fn command(c: Command) -> String {
         input(&mut h, s, false);
     }
     outputs(&mut h, Some(c));
-    exits(&mut h, &exits_of(c));
+    exits(&mut h, c.exits());
     h
-}
-
-/// The exit codes a command can end with.
-pub fn exits_of(c: Command) -> Vec<Exit> {
-    Exit::ALL
-        .into_iter()
-        .filter(|e| match e {
-            Exit::BuildFailed | Exit::BuildCancelled | Exit::BuildTerminated => {
-                matches!(c, Command::Build | Command::Wait | Command::Redeploy)
-            }
-            Exit::NoBuild => c == Command::Wait,
-            Exit::Drift => c == Command::Setup,
-            Exit::GitHub => matches!(c, Command::Build | Command::Wait | Command::Version),
-            _ => true,
-        })
-        .collect()
 }
 
 fn input(h: &mut String, s: &InputSpec, with_commands: bool) {
@@ -108,15 +90,18 @@ fn input(h: &mut String, s: &InputSpec, with_commands: bool) {
 
 /// Indents `text` under a flag, broken at spaces so lines stay within 100 columns.
 fn wrap(h: &mut String, text: &str) {
-    const INDENT: &str = "      ";
-    let mut line = String::from(INDENT);
+    wrap_with(h, text, "      ");
+}
+
+fn wrap_with(h: &mut String, text: &str, indent: &str) {
+    let mut line = String::from(indent);
     for word in text.split(' ') {
-        if line.len() > INDENT.len() && line.len() + 1 + word.len() > 100 {
+        if line.len() > indent.len() && line.len() + 1 + word.len() > 100 {
             h.push_str(line.trim_end());
             h.push('\n');
-            line = String::from(INDENT);
+            line = String::from(indent);
         }
-        if line.len() > INDENT.len() {
+        if line.len() > indent.len() {
             line.push(' ');
         }
         line.push_str(word);
@@ -127,7 +112,7 @@ fn wrap(h: &mut String, text: &str) {
 
 fn outputs(h: &mut String, c: Option<Command>) {
     h.push_str("\nOUTPUTS:\n");
-    for o in OUTPUTS.iter().filter(|o| c.is_none_or(|c| o.commands.contains(&c))) {
+    for o in OUTPUTS.iter().filter(|o| c.is_none_or(|c| c.writes(o.key))) {
         let _ = writeln!(h, "  {:<16} {}", o.name, o.help);
     }
 }
@@ -191,7 +176,8 @@ mod tests {
 
     #[test]
     fn lines_stay_within_100_columns() {
-        for topic in [Topic::General, Topic::Command(Command::Version), Topic::Demo] {
+        let commands = Command::ALL.into_iter().map(Topic::Command);
+        for topic in [Topic::General, Topic::Demo].into_iter().chain(commands) {
             for l in help(topic).lines().chain(usage().lines()) {
                 assert!(l.chars().count() <= 100, "{l}");
             }

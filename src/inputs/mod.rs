@@ -22,6 +22,7 @@ pub mod bundle;
 pub mod help;
 pub mod hint;
 pub mod rules;
+pub mod upload;
 pub mod wrangler;
 
 use std::collections::HashMap;
@@ -29,66 +30,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Command {
-    Build,
-    Wait,
-    Version,
-    Deploy,
-    Setup,
-    Env,
-    PurgeCache,
-    Redeploy,
-    Preview,
-}
-
-impl Command {
-    pub const ALL: [Command; 9] = [
-        Command::Build,
-        Command::Wait,
-        Command::Version,
-        Command::Deploy,
-        Command::Setup,
-        Command::Env,
-        Command::PurgeCache,
-        Command::Redeploy,
-        Command::Preview,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Command::Build => "build",
-            Command::Wait => "wait",
-            Command::Version => "version",
-            Command::Deploy => "deploy",
-            Command::Setup => "setup",
-            Command::Env => "env",
-            Command::PurgeCache => "purge-cache",
-            Command::Redeploy => "redeploy",
-            Command::Preview => "preview",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Command> {
-        Command::ALL.into_iter().find(|c| c.name() == s)
-    }
-
-    /// One line for the command list in `--help`.
-    pub fn about(self) -> &'static str {
-        match self {
-            Command::Build => "start a Workers Builds build for a branch and commit, follow it, exit by its outcome",
-            Command::Wait => "follow the build Cloudflare's Git integration started for a commit (or `build_uuid`)",
-            Command::Version => "upload a Version of a Worker from a directory of modules; optionally deploy it",
-            Command::Deploy => "send traffic to one or two Versions, or roll back",
-            Command::Setup => "make a Worker's Builds connection, triggers and build variables match `builds_config`",
-            Command::Env => "set or unset a trigger's build variables and secrets",
-            Command::PurgeCache => "purge a trigger's build cache (dependencies and build artifacts)",
-            Command::Redeploy => "build again the branch and commit of the active deployment's version, and follow it",
-            Command::Preview => "deploy a directory of modules to this branch's Worker Preview (or delete the Preview)",
-        }
-    }
-}
-
+use crate::commands::Command;
 use Command::{Build, Deploy, Env, Preview, PurgeCache, Redeploy, Setup, Version, Wait};
 
 /// How an input takes its value on the command line.
@@ -121,7 +63,8 @@ const WITH_WORKER: &[Command] = &[Build, Wait, Version, Deploy, Env, PurgeCache,
 const VERSION_LIKE: &[Command] = &[Version, Preview];
 /// The commands that follow a build.
 const FOLLOW: &[Command] = &[Build, Wait, Redeploy];
-/// The commands that can report to the pull request and GitHub Deployments.
+/// The commands that can report to the pull request and GitHub Deployments: those whose facts
+/// say so (a test checks the two agree).
 const GITHUB: &[Command] = &[Build, Wait, Version, Preview];
 
 /// Declares [`Key`] and [`INPUTS`] from one list, so a key exists exactly when its input does
@@ -269,41 +212,6 @@ impl Key {
     }
 }
 
-/// Every output, with the commands that set it. README, `--help` and `action.yml` are checked
-/// against this list.
-pub struct OutputSpec {
-    pub name: &'static str,
-    pub commands: &'static [Command],
-    pub help: &'static str,
-}
-
-#[rustfmt::skip]
-pub const OUTPUTS: &[OutputSpec] = &[
-    OutputSpec { name: "builds", commands: FOLLOW, help: "JSON list per Worker: worker, tag, build_uuid, status, outcome, trigger_uuid" },
-    OutputSpec { name: "build_uuid", commands: FOLLOW, help: "the build's uuid (one Worker)" },
-    OutputSpec { name: "build_status", commands: FOLLOW, help: "last status seen: queued, initializing, running, stopped (`not_found` for `wait`)" },
-    OutputSpec { name: "build_outcome", commands: FOLLOW, help: "success, fail, skipped, cancelled or terminated (empty while not stopped)" },
-    OutputSpec { name: "worker_tag", commands: FOLLOW, help: "the Worker's 32-hex tag" },
-    OutputSpec { name: "trigger_uuid", commands: &[Build, Wait, Env, PurgeCache, Redeploy], help: "the trigger that built it (`env`, `purge-cache`: the trigger changed)" },
-    OutputSpec { name: "branch", commands: FOLLOW, help: "the branch built" },
-    OutputSpec { name: "commit", commands: FOLLOW, help: "the commit built" },
-    OutputSpec { name: "preview_url", commands: &[Build, Wait, Redeploy, Preview], help: "the preview URL when Cloudflare gives one (`preview`: the Preview's stable URL)" },
-    OutputSpec { name: "worker_id", commands: &[Version, Deploy, Preview], help: "`version`/`deploy`/`preview`: the Worker's id" },
-    OutputSpec { name: "version_id", commands: &[Version, Deploy], help: "`version`: the uploaded version; `deploy`: the version given most traffic" },
-    OutputSpec { name: "version_number", commands: &[Version], help: "`version`: the version's number" },
-    OutputSpec { name: "version_url", commands: &[Version], help: "`version`: its preview URL, only when Cloudflare returns one (preview URLs on)" },
-    OutputSpec { name: "deployment_id", commands: &[Version, Deploy, Preview], help: "the deployment created (`version` with `deploy`, `deploy`, `preview`)" },
-    OutputSpec { name: "workers_dev_url", commands: &[Version, Deploy], help: "`version`/`deploy`: the workers.dev URL, only when the Worker is on workers.dev" },
-    OutputSpec { name: "redeployed_version_id", commands: &[Redeploy], help: "`redeploy`: the active deployment's version whose build was repeated" },
-    OutputSpec { name: "trigger_uuids", commands: &[Setup], help: "`setup`: JSON object, trigger name → uuid, of the file's triggers that exist" },
-    OutputSpec { name: "changes", commands: &[Setup], help: "`setup`: how many writes the plan has (made, or to make with `dry_run`/`check`)" },
-    OutputSpec { name: "plan", commands: &[Setup], help: "`setup`: the plan as JSON (secret values never included)" },
-    OutputSpec { name: "preview_id", commands: &[Preview], help: "`preview`: the Preview's id" },
-    OutputSpec { name: "preview_name", commands: &[Preview], help: "`preview`: the Preview's name (from the branch unless `preview_name` is set)" },
-    OutputSpec { name: "preview_slug", commands: &[Preview], help: "`preview`: the Preview's slug, as Cloudflare computed it" },
-    OutputSpec { name: "deployment_url", commands: &[Preview], help: "`preview`: this deployment's own URL, only when Cloudflare returns one" },
-];
-
 /// What an [`InputError`] is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Subject {
@@ -412,6 +320,12 @@ mod tests {
 
     fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
         move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned())
+    }
+
+    #[test]
+    fn the_github_inputs_go_to_the_commands_that_report_to_github() {
+        let reporting: Vec<Command> = Command::ALL.into_iter().filter(|c| c.facts().reports_to_github).collect();
+        assert_eq!(GITHUB, reporting.as_slice());
     }
 
     #[test]

@@ -178,7 +178,52 @@ impl Invocation {
         for secret in &secrets {
             run.assert_no_secret(secret);
         }
+        self.assert_within_the_commands_facts(&run);
         run
+    }
+
+    /// The command this invocation runs, as the binary picks it: the first argument, else
+    /// `INPUT_COMMAND`, else `build`. `None` for help, `--version`, `simulate`, `demo`, and a
+    /// command name the binary refuses.
+    pub fn command_run(&self) -> Option<workers_ci::commands::Command> {
+        use workers_ci::commands::Command;
+        if self.args.iter().any(|a| matches!(a.as_str(), "-h" | "--help" | "help" | "-V" | "--version")) {
+            return None;
+        }
+        match self.args.iter().find(|a| !a.starts_with('-')) {
+            Some(first) if Command::parse(first).is_some() => Command::parse(first),
+            Some(_) => None,
+            None => match self.env.get("INPUT_COMMAND").map(|c| c.trim()).filter(|c| !c.is_empty()) {
+                Some(c) => Command::parse(c),
+                None => Some(Command::Build),
+            },
+        }
+    }
+
+    /// Every run checks the command's facts, which `--help` and README print: it ended with a
+    /// code its facts list, and wrote only outputs they list.
+    fn assert_within_the_commands_facts(&self, run: &Run) {
+        let Some(command) = self.command_run() else { return };
+        if run.code >= 0 {
+            let listed: Vec<i32> = command.exits().iter().map(|e| i32::from(e.code())).collect();
+            assert!(
+                listed.contains(&run.code),
+                "`{}` exited {}, which its facts (and `workers-ci help {}`) do not list: {listed:?}\n{}\n{}",
+                command.name(),
+                run.code,
+                command.name(),
+                run.stdout,
+                run.stderr
+            );
+        }
+        for (name, _) in &run.outputs {
+            let known = workers_ci::commands::OUTPUTS.iter().find(|o| o.name == name.as_str());
+            assert!(
+                known.is_some_and(|o| command.writes(o.key)),
+                "`{}` wrote output `{name}`, which its facts do not list",
+                command.name()
+            );
+        }
     }
 
     pub fn collect_unchecked(&self, code: Option<i32>, stdout: Vec<u8>, stderr: Vec<u8>, elapsed: Duration) -> Run {

@@ -14,7 +14,7 @@ use super::env::{Entry, NOT_INHERITABLE, Selected};
 use super::tree::{Node, Val, index, join};
 use super::{Format, Problem, problem};
 use crate::cloudflare::workers::Limits;
-use crate::inputs::args::AssetsSpec;
+use crate::inputs::upload::AssetsSpec;
 
 /// `main` as written, resolved against the file's directory; checked by the command, which
 /// knows whether `dir`/`main_module` make it irrelevant.

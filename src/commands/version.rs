@@ -4,26 +4,47 @@
 
 use std::collections::HashSet;
 
-use crate::assets::{AssetsError, Scan};
+use crate::assets::Scan;
 use crate::cloudflare::assets::AssetsJwt;
 use crate::cloudflare::deployments::{Deployment, DeploymentVersion};
-use crate::cloudflare::workers::{
-    Migrations, ModuleSource, SubdomainFlags, Version, VersionAssets, VersionBodyError, VersionMeta, Worker,
-    version_body,
-};
+use crate::cloudflare::workers::{Migrations, Version, VersionAssets, VersionMeta, Worker};
 use crate::cloudflare::{ApiError, Client, VersionId, WorkerId, WorkerRef};
 use crate::error::{Error, Result};
-use crate::inputs::args::{AssetsSpec, VersionArgs};
-use crate::inputs::{Command, InputError, Key, hint};
+use crate::exit::Exit;
+use crate::flows::create::create_once;
+use crate::flows::upload::{assets_config, encode_body, ensure_worker, scan_assets, show_refusal, with_assets_binding};
+use crate::flows::{self, Area, Ctx, api_failure, deployments as deploy, migrations, plan};
+use crate::inputs::upload::AssetsSpec;
+use crate::inputs::upload::VersionArgs;
+use crate::inputs::{InputError, Inputs, Key, hint};
 
-use super::create::create_once;
-use super::{Area, Ctx, api_failure};
-use super::{deploy, migrations, plan};
+use super::{Command, Facts, Output, Prepared};
 
-pub async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {
+pub const FACTS: Facts = Facts {
+    name: "version",
+    about: "upload a Version of a Worker from a directory of modules; optionally deploy it",
+    exits: &[Exit::Success, Exit::BadInput, Exit::Api, Exit::TimedOut, Exit::GitHub, Exit::Internal, Exit::Interrupted],
+    reports_to_github: true,
+    outputs: &[
+        Output::WorkerId,
+        Output::VersionId,
+        Output::VersionNumber,
+        Output::VersionUrl,
+        Output::DeploymentId,
+        Output::WorkersDevUrl,
+    ],
+};
+
+pub(super) fn prepare(i: &Inputs) -> Result<Prepared, InputError> {
+    let args = VersionArgs::from_inputs(i)?;
+    let secrets = args.secrets().to_vec();
+    Ok(Prepared::new(secrets, move |ctx| Box::pin(flows::interruptible(ctx, run(ctx, args)))))
+}
+
+async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {
     let (worker, deploy) = (args.worker.as_str().to_owned(), args.deploy);
     let result = upload_and_deploy(ctx, args).await;
-    super::github::after_version(ctx, &worker, deploy, result).await
+    flows::github::after_version(ctx, &worker, deploy, result).await
 }
 
 async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
@@ -52,7 +73,7 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
     let existing = ctx.client.get_worker(WorkerRef::Name(&args.worker)).await.map_err(lookup)?;
     let migrations = pending_migrations(ctx, &args, existing.as_ref()).await?;
     let worker = ensure_worker(ctx, &args, existing).await?;
-    ctx.output("worker_id", worker.id.as_str());
+    ctx.output(Output::WorkerId, worker.id.as_str());
     // Deploying: the live deployment is read before uploading. A gradual rollout needs a
     // version at 100 % to split with, and a refusal must leave nothing half-done behind; the
     // ids seen also tell a deployment of ours from earlier ones if its creation is ambiguous.
@@ -107,7 +128,7 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
     // Uploaded last, right before the version: the completion token lives an hour (§A.2).
     let uploaded = match &scan {
         // Boxed: three buckets in flight make a large future.
-        Some(scan) => Some(Box::pin(super::assets::upload(ctx, &worker.name, scan)).await?),
+        Some(scan) => Some(Box::pin(flows::assets::upload(ctx, &worker.name, scan)).await?),
         None => None,
     };
     let assets = match (&scan, &uploaded, &args.assets) {
@@ -116,13 +137,13 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
     };
     let version = upload(ctx, &worker, &args, &plan.send, migrations.as_ref(), assets).await?;
     plan::verify(ctx, &plan, &version);
-    ctx.output("version_id", version.id.as_str());
+    ctx.output(Output::VersionId, version.id.as_str());
     if let Some(n) = version.number {
-        ctx.output("version_number", &n.to_string());
+        ctx.output(Output::VersionNumber, &n.to_string());
     }
     // Only a URL Cloudflare returned: there is none unless the Worker has preview URLs.
     if let Some(url) = version.urls.first() {
-        ctx.output("version_url", url);
+        ctx.output(Output::VersionUrl, url);
     }
     ctx.console.info(&format!(
         "Version {} (number {}) uploaded.",
@@ -157,7 +178,7 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
         let deployments = deploy::list(ctx, &worker.name).await?;
         let ours = deployments.iter().find(|d| d.versions.iter().any(|v| v.version_id == version.id));
         if let Some(d) = ours {
-            ctx.output("deployment_id", d.id.as_str());
+            ctx.output(Output::DeploymentId, d.id.as_str());
             ctx.console
                 .info(&format!("Deployment {} is live: the new version at 100 %, with its migrations applied.", d.id));
             ctx.summary(|s| s.row("Deployment", d.id.as_str()));
@@ -226,81 +247,6 @@ async fn pending_migrations(ctx: &Ctx, args: &VersionArgs, existing: Option<&Wor
     Ok(Some(m))
 }
 
-/// The Worker `args` names (`existing`, as looked up), created when `create_worker` allows;
-/// shared with `preview`.
-pub(crate) async fn ensure_worker(ctx: &Ctx, args: &VersionArgs, existing: Option<Worker>) -> Result<Worker> {
-    let lookup = |e: ApiError| api_failure(e, "look up the Worker", Area::Workers);
-    if let Some(mut w) = existing {
-        sync_subdomain(ctx, &mut w, args).await?;
-        return Ok(w);
-    }
-    if !args.create_worker {
-        let fix = format!("set {} to create it", hint::set(Key::CreateWorker, "true"));
-        return Err(deploy::missing_worker(ctx, &args.worker, &fix).await);
-    }
-    // wrangler's defaults: on workers.dev, with preview URLs.
-    let flags = SubdomainFlags {
-        enabled: args.workers_dev.unwrap_or(true),
-        previews_enabled: args.preview_urls.unwrap_or(true),
-    };
-    ctx.console.info(&format!(
-        "Worker {} does not exist yet: creating it (workers.dev {}, preview URLs {}).",
-        args.worker,
-        on_off(flags.enabled),
-        on_off(flags.previews_enabled)
-    ));
-    match ctx.client.create_worker(&args.worker, flags).await {
-        Ok(w) => Ok(w),
-        // Someone else (or our own lost first answer) created it meanwhile: use it, with the
-        // flags asked for.
-        Err(e) if e.status() == Some(409) || e.has_code(10040) || e.may_have_applied() => {
-            match ctx.client.get_worker(WorkerRef::Name(&args.worker)).await.map_err(lookup)? {
-                Some(mut w) => {
-                    sync_subdomain(ctx, &mut w, args).await?;
-                    Ok(w)
-                }
-                None => Err(api_failure(e, "create the Worker", Area::Workers)),
-            }
-        }
-        Err(e) => Err(api_failure(e, "create the Worker", Area::Workers)),
-    }
-}
-
-fn on_off(b: bool) -> &'static str {
-    if b { "on" } else { "off" }
-}
-
-/// `workers_dev` / `preview_urls` given for an existing Worker: its flags are set to them, and
-/// only when they differ (an unneeded write is one more thing to fail).
-async fn sync_subdomain(ctx: &Ctx, w: &mut Worker, args: &VersionArgs) -> Result<()> {
-    if args.workers_dev.is_none() && args.preview_urls.is_none() {
-        return Ok(());
-    }
-    let now = w.subdomain.clone().unwrap_or_default();
-    let wanted = SubdomainFlags {
-        enabled: args.workers_dev.or(now.enabled).unwrap_or(false),
-        previews_enabled: args.preview_urls.or(now.previews_enabled).unwrap_or(false),
-    };
-    if now.enabled == Some(wanted.enabled) && now.previews_enabled == Some(wanted.previews_enabled) {
-        return Ok(());
-    }
-    ctx.console.info(&format!(
-        "Setting {}: workers.dev {}, preview URLs {}.",
-        w.name,
-        on_off(wanted.enabled),
-        on_off(wanted.previews_enabled)
-    ));
-    let set = ctx
-        .client
-        .set_subdomain(&w.name, wanted)
-        .await
-        .map_err(|e| api_failure(e, "set the Worker's workers.dev flags", Area::Workers))?;
-    let sub = w.subdomain.get_or_insert_with(Default::default);
-    sub.enabled = Some(set.enabled);
-    sub.previews_enabled = Some(set.previews_enabled);
-    Ok(())
-}
-
 /// The version serving 100 % now, to keep beside the new one.
 fn live_version(deployments: &[Deployment]) -> Result<VersionId> {
     let Some(live) = deployments.first() else {
@@ -319,67 +265,11 @@ fn live_version(deployments: &[Deployment]) -> Result<VersionId> {
     }
 }
 
-/// The bindings to plan: `bindings`, with the assets binding when the assets name one.
-pub(crate) fn with_assets_binding(
-    bindings: &[serde_json::Value],
-    assets: Option<&AssetsSpec>,
-) -> Vec<serde_json::Value> {
-    let mut wanted = bindings.to_vec();
-    if let Some(name) = assets.and_then(|a| a.binding.as_deref()) {
-        wanted.retain(|b| b.get("name").and_then(serde_json::Value::as_str) != Some(name));
-        wanted.push(serde_json::json!({ "type": "assets", "name": name }));
-    }
-    wanted
-}
-
-/// Walks and hashes the assets directory on a blocking thread (the hashing uses every core;
-/// the runtime stays free to see a cancellation). Shared with `preview`.
-pub(crate) async fn scan_assets(ctx: &Ctx, dir: std::path::PathBuf) -> Result<Scan> {
-    let scan = tokio::task::spawn_blocking(move || crate::assets::scan(&dir))
-        .await
-        .map_err(|e| Error::internal("the asset scanner stopped", e))?
-        .map_err(|e| match e {
-            AssetsError::Read { path, source } => {
-                Error::Local { what: format!("could not read asset {}", path.display()), source }
-            }
-            other => Error::Input(InputError::new(Key::Assets, other.to_string())),
-        })?;
-    for w in &scan.warnings {
-        ctx.console.warning(w);
-    }
-    ctx.console.info(&format!(
-        "Assets: {} in {} ({} bytes){}",
-        crate::ci::plural(scan.assets.len(), "file", "files"),
-        scan.root.display(),
-        scan.total_bytes(),
-        if scan.ignored > 0 { format!(", {} left out by .assetsignore", scan.ignored) } else { String::new() }
-    ));
-    Ok(scan)
-}
-
 /// What the version carries of an assets upload.
 struct AssetsUpload<'a> {
     scan: &'a Scan,
     jwt: &'a AssetsJwt,
     spec: &'a AssetsSpec,
-}
-
-/// `assets.config` with only the fields set (additions §A.8).
-pub(crate) fn assets_config(spec: &AssetsSpec) -> serde_json::Map<String, serde_json::Value> {
-    let mut c = serde_json::Map::new();
-    if let Some(v) = &spec.html_handling {
-        c.insert("html_handling".into(), v.clone().into());
-    }
-    if let Some(v) = &spec.not_found_handling {
-        c.insert("not_found_handling".into(), v.clone().into());
-    }
-    if let Some(v) = &spec.run_worker_first {
-        c.insert("run_worker_first".into(), v.clone());
-    }
-    if let Some(v) = &spec.base_path {
-        c.insert("base_path".into(), v.clone().into());
-    }
-    c
 }
 
 /// Uploads the version, never twice: see [`create_once`]. The versions that exist before are
@@ -414,7 +304,7 @@ async fn upload(
         migrations,
         assets: assets.as_ref().map(|a| VersionAssets { jwt: a.jwt, config: assets_config(a.spec) }),
     };
-    let window = super::ago(super::RECONCILE_LOOKBACK);
+    let window = flows::ago(flows::RECONCILE_LOOKBACK);
     let known: HashSet<VersionId> = recent_versions(&ctx.client, &worker.id, window)
         .await
         .map_err(|e| api_failure(e, "list the Worker's versions before uploading", Area::Workers))?
@@ -429,51 +319,6 @@ async fn upload(
     };
     let find = || find_version(&ctx.client, &worker.id, args, &known, window);
     create_once(ctx, "upload the version", Area::Workers, send, find).await
-}
-
-/// The body of a version or a Preview deployment (§B.5 takes the same one), encoded once
-/// before anything is sent: a module that cannot be read (deleted since the scan, say) is
-/// this machine's fault, reported as such and never retried as if Cloudflare had failed.
-pub(super) fn encode_body(
-    meta: &impl serde::Serialize,
-    modules: &[crate::inputs::bundle::ModuleFile],
-    assets: Option<&Scan>,
-    what: &str,
-) -> Result<bytes::Bytes> {
-    let mut sources: Vec<ModuleSource> = modules
-        .iter()
-        .map(|m| ModuleSource { name: &m.name, content_type: m.content_type, path: &m.path, size: m.size })
-        .collect();
-    if let Some(scan) = assets {
-        add_special_modules(&mut sources, scan);
-    }
-    Ok(bytes::Bytes::from(version_body(meta, &sources).map_err(|e| match e {
-        VersionBodyError::ModuleRead { path, source } => {
-            Error::Local { what: format!("could not read module file {}", path.display()), source }
-        }
-        encode @ VersionBodyError::Encode(_) => Error::internal(format!("could not encode {what}"), encode),
-    })?))
-}
-
-/// A refused upload's validation errors (10021) carry the script's own error text: shown,
-/// inert, before the failure is reported.
-pub(super) fn show_refusal<T>(ctx: &Ctx, result: &Result<T, ApiError>) {
-    if let Err(ApiError::Api { status: 400..=428 | 430..=499, errors, .. }) = result {
-        let texts: Vec<&str> = errors.iter().filter_map(|e| e.message.as_deref()).collect();
-        ctx.console.untrusted(texts.iter().flat_map(|t| t.lines()));
-    }
-}
-
-/// `_headers` and `_redirects` travel as `text/plain` modules of those names (§A.8), with a
-/// version or a Preview deployment alike (§B.5 takes the same `assets`).
-fn add_special_modules<'a>(sources: &mut Vec<ModuleSource<'a>>, scan: &'a Scan) {
-    for (name, path) in [("_headers", &scan.headers), ("_redirects", &scan.redirects)] {
-        if let Some(p) = path {
-            let size = std::fs::metadata(p).map_or(0, |m| m.len());
-            sources.retain(|m| m.name != name);
-            sources.push(ModuleSource { name, content_type: "text/plain", path: p, size });
-        }
-    }
 }
 
 /// Ours: a version that did not exist before, with our annotations.
@@ -494,6 +339,6 @@ async fn find_version(
 
 /// The versions created since `start`, newest first, over as many pages as that takes.
 async fn recent_versions(client: &Client, worker: &WorkerId, start: jiff::Timestamp) -> Result<Vec<Version>, ApiError> {
-    let fetch = |p| client.list_versions(worker, p, super::pages::PER_PAGE);
-    super::pages::since(fetch, start, Version::created_at).await
+    let fetch = |p| client.list_versions(worker, p, flows::pages::PER_PAGE);
+    flows::pages::since(fetch, start, Version::created_at).await
 }

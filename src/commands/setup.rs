@@ -11,18 +11,21 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::build::{resolve_tag, triggers_failure};
-use super::create::create_once;
-use super::{Area, Ctx, api_failure};
+use super::{Facts, Output, Prepared};
 use crate::cloudflare::builds::Trigger;
 use crate::cloudflare::builds_config::{
     ConnectionRequest, CreateTrigger, EnvVar, EnvVarValue, RepoConnection, UpdateTrigger,
 };
-use crate::cloudflare::{ApiError, BuildTokenUuid, RepoConnectionUuid, ScriptTag, TriggerUuid};
+use crate::cloudflare::{BuildTokenUuid, RepoConnectionUuid, ScriptTag, TriggerUuid};
 use crate::error::{Error, Result};
-use crate::inputs::args::{EnvArgs, PurgeCacheArgs, SetupArgs};
-use crate::inputs::builds_config::TriggerSpec;
-use crate::inputs::{Key, hint};
+use crate::exit::Exit;
+use crate::flows::builds::{delete_var, resolve_tag, retry_delete, triggers_failure};
+use crate::flows::create::create_once;
+use crate::flows::{self, Area, Ctx, api_failure};
+use std::path::PathBuf;
+
+use crate::inputs::builds_config::{self, BuildsConfig, ConnectionSpec, TriggerSpec};
+use crate::inputs::{InputError, Inputs, Key, hint};
 
 /// What the plan does to one thing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -128,7 +131,135 @@ struct TriggerPlan<'a> {
     unset: Vec<String>,
 }
 
-pub async fn run(ctx: &Ctx, args: SetupArgs) -> Result<()> {
+pub const FACTS: Facts = Facts {
+    name: "setup",
+    about: "make a Worker's Builds connection, triggers and build variables match `builds_config`",
+    exits: &[Exit::Success, Exit::BadInput, Exit::Api, Exit::TimedOut, Exit::Drift, Exit::Internal, Exit::Interrupted],
+    reports_to_github: false,
+    outputs: &[Output::TriggerUuids, Output::Changes, Output::Plan],
+};
+
+pub(super) fn prepare(i: &Inputs, env: &dyn Fn(&str) -> Option<String>) -> Result<Prepared, InputError> {
+    let args = SetupArgs::from_inputs(i, env)?;
+    let secrets = args.secrets().map(str::to_owned).collect();
+    Ok(Prepared::new(secrets, move |ctx| Box::pin(flows::interruptible(ctx, run(ctx, args)))))
+}
+
+/// `setup`: the file, read and checked, with the connection and secret values filled in from
+/// the environment.
+#[derive(Debug)]
+pub struct SetupArgs {
+    pub config: BuildsConfig,
+    /// The connection to upsert: from `[connection]`, its gaps filled from the runner's
+    /// `GITHUB_REPOSITORY*`; `None` when the file has no `[connection]` and the runner does
+    /// not say (the existing triggers' connection is then kept).
+    pub connection: Option<ConnectionRequest>,
+    /// Secret values by (trigger index, name), for the secrets whose variable is set.
+    pub secret_values: BTreeMap<(usize, String), String>,
+    pub dry_run: bool,
+    pub check: bool,
+    pub prune: bool,
+}
+
+impl SetupArgs {
+    fn from_inputs(i: &Inputs, env: &dyn Fn(&str) -> Option<String>) -> Result<SetupArgs, InputError> {
+        let path = i.path(Key::BuildsConfig).unwrap_or_else(|| PathBuf::from("workers-builds.toml"));
+        let config = builds_config::load(&path)?;
+        let file = path.display().to_string();
+        let require = i.bool(Key::RequireSecrets, false)?;
+        let mut secret_values = BTreeMap::new();
+        for (t, trigger) in config.triggers.iter().enumerate() {
+            for (name, line) in &trigger.secrets {
+                match env(name).filter(|v| !v.is_empty()) {
+                    Some(v) => {
+                        secret_values.insert((t, name.clone()), v);
+                    }
+                    None if require => {
+                        let at = line.map_or_else(|| file.clone(), |l| format!("{file}:{l}"));
+                        let n = trigger.secrets.iter().position(|(s, _)| s == name).unwrap_or(0);
+                        return Err(InputError::new(
+                            Key::RequireSecrets,
+                            format!(
+                                "{at}: key `triggers[{t}].secrets[{n}]`: the environment variable {name} is unset or empty; \
+                                 pass it to the step (`env: {name}: ${{{{ secrets.{name} }}}}`) or drop {}",
+                                hint::set(Key::RequireSecrets, "true")
+                            ),
+                        ));
+                    }
+                    None => {}
+                }
+            }
+        }
+        let connection = match &config.connection {
+            Some(c) => Some(connection_from(c, env, &file)?),
+            None => {
+                connection_from(&ConnectionSpec { provider: "github".into(), ..ConnectionSpec::default() }, env, &file)
+                    .ok()
+            }
+        };
+        Ok(SetupArgs {
+            connection,
+            secret_values,
+            dry_run: i.bool(Key::DryRun, false)?,
+            check: i.bool(Key::Check, false)?,
+            prune: i.bool(Key::Prune, false)?,
+            config,
+        })
+    }
+
+    pub fn secrets(&self) -> impl Iterator<Item = &str> {
+        self.secret_values.values().map(String::as_str)
+    }
+}
+
+/// `[connection]` with its gaps filled from the runner: `GITHUB_REPOSITORY` (`owner/name`),
+/// `GITHUB_REPOSITORY_ID`, `GITHUB_REPOSITORY_OWNER`, `GITHUB_REPOSITORY_OWNER_ID` (GitHub only).
+fn connection_from(
+    c: &ConnectionSpec,
+    env: &dyn Fn(&str) -> Option<String>,
+    file: &str,
+) -> Result<ConnectionRequest, InputError> {
+    let github = c.provider == "github";
+    let from_env = |k: &str| if github { env(k).filter(|v| !v.is_empty()) } else { None };
+    let repo_from_env = from_env("GITHUB_REPOSITORY").and_then(|r| r.split_once('/').map(|(_, n)| n.to_owned()));
+    let fields = [
+        (
+            "account_id",
+            c.account_id.clone().or_else(|| from_env("GITHUB_REPOSITORY_OWNER_ID")),
+            "GITHUB_REPOSITORY_OWNER_ID",
+        ),
+        (
+            "account_name",
+            c.account_name.clone().or_else(|| from_env("GITHUB_REPOSITORY_OWNER")),
+            "GITHUB_REPOSITORY_OWNER",
+        ),
+        ("repo_id", c.repo_id.clone().or_else(|| from_env("GITHUB_REPOSITORY_ID")), "GITHUB_REPOSITORY_ID"),
+        ("repo_name", c.repo_name.clone().or(repo_from_env), "GITHUB_REPOSITORY"),
+    ];
+    let mut got = Vec::new();
+    for (key, value, var) in fields {
+        let Some(v) = value else {
+            let at = c.line.map_or_else(|| file.to_owned(), |l| format!("{file}:{l}"));
+            let runner = if github { format!(" (on GitHub Actions it defaults to {var})") } else { String::new() };
+            return Err(InputError::new(
+                Key::BuildsConfig,
+                format!("{at}: key `connection.{key}`: is missing{runner}: add it to `[connection]`"),
+            ));
+        };
+        got.push(v);
+    }
+    let [account_id, account_name, repo_id, repo_name]: [String; 4] =
+        got.try_into().unwrap_or_else(|_| unreachable!("four fields"));
+    Ok(ConnectionRequest {
+        provider_type: c.provider.clone(),
+        provider_account_id: account_id,
+        provider_account_name: account_name,
+        repo_id,
+        repo_name,
+    })
+}
+
+async fn run(ctx: &Ctx, args: SetupArgs) -> Result<()> {
     let config = &args.config;
     let (tag, worker) = resolve_tag(ctx, &config.worker).await?;
     let before = list_live(ctx, &tag, &worker).await?;
@@ -208,8 +339,8 @@ pub async fn run(ctx: &Ctx, args: SetupArgs) -> Result<()> {
     let changes = plan.iter().filter(|c| c.action.writes()).count();
     let drift = plan.iter().filter(|c| c.action.drifts()).count();
     show_plan(ctx, &plan);
-    ctx.output("plan", &serde_json::to_string(&plan).unwrap_or_else(|_| "[]".into()));
-    ctx.output("changes", &changes.to_string());
+    ctx.output(Output::Plan, &serde_json::to_string(&plan).unwrap_or_else(|_| "[]".into()));
+    ctx.output(Output::Changes, &changes.to_string());
     ctx.summary(|s| {
         s.row("Worker", &worker);
         s.row("File", &config.file.display().to_string());
@@ -221,7 +352,7 @@ pub async fn run(ctx: &Ctx, args: SetupArgs) -> Result<()> {
             .iter()
             .filter_map(|tp| tp.existing.as_ref().map(|t| (tp.spec.name.as_str(), t.trigger_uuid.as_str())))
             .collect();
-        ctx.output("trigger_uuids", &serde_json::to_string(&uuids).unwrap_or_default());
+        ctx.output(Output::TriggerUuids, &serde_json::to_string(&uuids).unwrap_or_default());
         let mode = if args.check { "check" } else { "dry run" };
         ctx.console
             .info(&format!("{mode}: nothing was changed ({} planned)", crate::ci::plural(changes, "write", "writes")));
@@ -303,7 +434,7 @@ pub async fn run(ctx: &Ctx, args: SetupArgs) -> Result<()> {
         }
     }
     let out: BTreeMap<&String, &str> = uuids.iter().map(|(k, v)| (k, v.as_str())).collect();
-    ctx.output("trigger_uuids", &serde_json::to_string(&out).unwrap_or_default());
+    ctx.output(Output::TriggerUuids, &serde_json::to_string(&out).unwrap_or_default());
     ctx.console.info(&format!("setup: {} made", crate::ci::plural(changes, "write", "writes")));
     Ok(())
 }
@@ -629,128 +760,4 @@ async fn delete_trigger(ctx: &Ctx, tag: &ScriptTag, t: &Trigger) -> Result<()> {
         },
     )
     .await
-}
-
-async fn delete_var(ctx: &Ctx, trigger: &TriggerUuid, key: &str, name: &str) -> Result<()> {
-    let what = format!("delete build variable {key} of trigger `{name}`");
-    retry_delete(
-        ctx,
-        &what,
-        || ctx.client.delete_env_var(trigger, key),
-        || async { Ok(ctx.client.env_vars(trigger).await?.contains_key(key)) },
-    )
-    .await
-}
-
-async fn retry_delete<S, SF, F, FF>(ctx: &Ctx, what: &str, mut send: S, mut still_there: F) -> Result<()>
-where
-    S: FnMut() -> SF,
-    SF: std::future::Future<Output = Result<(), ApiError>>,
-    F: FnMut() -> FF,
-    FF: std::future::Future<Output = Result<bool, ApiError>>,
-{
-    let mut last = None;
-    for _ in 0..2 {
-        match send().await {
-            Ok(()) => return Ok(()),
-            Err(e) if e.may_have_applied() || e.is_retryable() || e.status() == Some(429) => {
-                ctx.console.warning(&format!("could not {what} ({e}); checking whether it happened"));
-                super::settle_before_reconcile(ctx, &e).await;
-                match still_there().await {
-                    Ok(false) => return Ok(()),
-                    Ok(true) => last = Some(e),
-                    Err(e2) => {
-                        return Err(api_failure(
-                            e2,
-                            &format!("check whether the attempt to {what} succeeded"),
-                            Area::Builds,
-                        ));
-                    }
-                }
-            }
-            Err(e) => return Err(api_failure(e, what, Area::Builds)),
-        }
-    }
-    Err(api_failure(last.unwrap_or_else(|| unreachable!("set on every retried attempt")), what, Area::Builds))
-}
-
-/// The trigger an input names (uuid or name), or the one that builds `branch`.
-async fn named_trigger(
-    ctx: &Ctx,
-    worker: &str,
-    wanted: Option<&str>,
-    branch: Option<&str>,
-) -> Result<(ScriptTag, Trigger)> {
-    let (tag, worker) = resolve_tag(ctx, worker).await?;
-    let triggers = ctx.client.list_triggers(&tag).await.map_err(|e| triggers_failure(e, &worker))?;
-    let t = super::build::pick_trigger(&triggers, wanted, branch.unwrap_or_default())?;
-    Ok((tag, t.clone()))
-}
-
-/// `env`: one upsert for everything set (others are kept, §E.2), then a delete per `unset`.
-pub async fn env(ctx: &Ctx, args: EnvArgs) -> Result<()> {
-    let (_, t) = named_trigger(ctx, &args.worker, Some(&args.trigger), None).await?;
-    let name = t.name().to_owned();
-    let mut body = BTreeMap::new();
-    for (k, v) in &args.set {
-        body.insert(k.clone(), EnvVarValue { is_secret: false, value: v.clone() });
-    }
-    for (k, v) in &args.set_secret {
-        body.insert(k.clone(), EnvVarValue { is_secret: true, value: v.clone() });
-    }
-    if !body.is_empty() {
-        ctx.client
-            .set_env_vars(&t.trigger_uuid, &body)
-            .await
-            .map_err(|e| api_failure(e, &format!("set the build variables of trigger `{name}`"), Area::Builds))?;
-    }
-    let mut gone = Vec::new();
-    for k in &args.unset {
-        match ctx.client.delete_env_var(&t.trigger_uuid, k).await {
-            Ok(()) => gone.push(k.as_str()),
-            // Already absent is what `unset` asks for; but a 404 is believed only when the
-            // variables list agrees (otherwise the delete is sent once more).
-            Err(e) if e.is_not_found() => {
-                let still = ctx.client.env_vars(&t.trigger_uuid).await.map_err(|e| {
-                    api_failure(e, &format!("read the build variables of trigger `{name}`"), Area::Builds)
-                })?;
-                if still.contains_key(k) {
-                    delete_var(ctx, &t.trigger_uuid, k, &name).await?;
-                }
-                gone.push(k.as_str());
-            }
-            Err(e) if e.may_have_applied() || e.is_retryable() => {
-                delete_var(ctx, &t.trigger_uuid, k, &name).await?;
-                gone.push(k.as_str());
-            }
-            Err(e) => {
-                return Err(api_failure(e, &format!("delete build variable {k} of trigger `{name}`"), Area::Builds));
-            }
-        }
-    }
-    let list = |keys: Vec<&str>| if keys.is_empty() { "none".to_owned() } else { keys.join(", ") };
-    let set = list(args.set.keys().map(String::as_str).collect());
-    let secrets = list(args.set_secret.keys().map(String::as_str).collect());
-    ctx.console.info(&format!("trigger `{name}`: set {set}; secrets set {secrets}; unset {}", list(gone.clone())));
-    ctx.output("trigger_uuid", t.trigger_uuid.as_str());
-    ctx.summary(|s| {
-        s.row("Trigger", &name);
-        s.row("Set", &set);
-        s.row("Secrets set", &secrets);
-        s.row("Unset", &list(gone));
-    });
-    Ok(())
-}
-
-/// `purge-cache`: purging twice leaves what purging once does, so the client retries it.
-pub async fn purge_cache(ctx: &Ctx, args: PurgeCacheArgs) -> Result<()> {
-    let (_, t) = named_trigger(ctx, &args.worker, args.trigger.as_deref(), args.branch.as_deref()).await?;
-    ctx.client
-        .purge_build_cache(&t.trigger_uuid)
-        .await
-        .map_err(|e| api_failure(e, &format!("purge the build cache of trigger `{}`", t.name()), Area::Builds))?;
-    ctx.console.info(&format!("trigger `{}`: build cache purged", t.name()));
-    ctx.output("trigger_uuid", t.trigger_uuid.as_str());
-    ctx.summary(|s| s.row("Build cache purged", t.name()));
-    Ok(())
 }

@@ -1,18 +1,59 @@
-//! `build`: start a Workers Builds build for this branch and commit, then follow it.
+//! Starting and following Workers Builds builds: what `build`, `wait` and `redeploy` share
+//! (the Worker's tag, the trigger for a branch, a start that never runs twice, the builds of a
+//! commit).
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use crate::cloudflare::builds::Build;
+use crate::cloudflare::builds::Trigger;
 use crate::cloudflare::{ApiError, BuildUuid, Client, ScriptTag, TriggerUuid};
+use crate::commands::{Command, Output};
 use crate::error::{Error, Result};
-use crate::inputs::args::BuildArgs;
-use crate::inputs::{Command, Key, hint};
+use crate::inputs::{Key, hint};
 
 use super::create::create_once;
 use super::follow::{self, FollowOpts, Tracker};
 use super::logs::Tail;
 use super::trigger::{self, Choice};
 use super::{Area, Ctx, api_failure, guarded};
+
+/// A validated request to start builds (`build`, and `redeploy` for one Worker).
+#[derive(Debug)]
+pub struct BuildArgs {
+    /// The first of `workers`: the one Worker of the single-build path.
+    pub worker: String,
+    pub workers: Vec<String>,
+    /// `None`: start every build at once.
+    pub max_parallel: Option<usize>,
+    pub branch: String,
+    pub commit: Option<String>,
+    pub trigger: Option<String>,
+    pub logs: bool,
+    pub cancel_on_abort: bool,
+    pub wait: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IfNoBuild {
+    Fail,
+    Pass,
+}
+
+#[derive(Debug)]
+pub struct WaitArgs {
+    /// The first of `workers` (empty for `*`): the one Worker of the single-build path.
+    pub worker: String,
+    /// Empty: every Worker of the account (`*`).
+    pub workers: Vec<String>,
+    pub branch: Option<String>,
+    pub commit: Option<String>,
+    pub build_uuid: Option<BuildUuid>,
+    pub logs: bool,
+    pub cancel_on_abort: bool,
+    pub if_no_build: IfNoBuild,
+    pub appear_timeout: Duration,
+}
 
 pub async fn run(ctx: &Ctx, args: BuildArgs) -> Result<()> {
     let result = if args.workers.len() > 1 {
@@ -29,14 +70,14 @@ async fn single(ctx: &Ctx, args: &BuildArgs) -> Result<()> {
     let tracker = Tracker::default();
     let work = async {
         let (tag, name) = resolve_tag(ctx, &args.worker).await?;
-        ctx.output("worker_tag", tag.as_str());
-        ctx.output("branch", &args.branch);
+        ctx.output(Output::WorkerTag, tag.as_str());
+        ctx.output(Output::Branch, &args.branch);
         if let Some(c) = &args.commit {
-            ctx.output("commit", c);
+            ctx.output(Output::Commit, c);
         }
         let triggers = ctx.client.list_triggers(&tag).await.map_err(|e| triggers_failure(e, &args.worker))?;
         let trigger = pick_trigger(&triggers, args.trigger.as_deref(), &args.branch)?;
-        ctx.output("trigger_uuid", trigger.trigger_uuid.as_str());
+        ctx.output(Output::TriggerUuid, trigger.trigger_uuid.as_str());
         ctx.summary(|s| {
             s.row("Worker", &name);
             s.row("Branch", &args.branch);
@@ -49,11 +90,11 @@ async fn single(ctx: &Ctx, args: &BuildArgs) -> Result<()> {
             trigger.name()
         ));
         let uuid = start(ctx, &tracker, &tag, &trigger.trigger_uuid, args).await?;
-        ctx.output("build_uuid", uuid.as_str());
+        ctx.output(Output::BuildUuid, uuid.as_str());
         ctx.summary(|s| s.row("Build", uuid.as_str()));
         if !args.wait {
-            ctx.output("build_status", "queued");
-            ctx.output("build_outcome", "");
+            ctx.output(Output::BuildStatus, "queued");
+            ctx.output(Output::BuildOutcome, "");
             ctx.summary(|s| s.row("Status", &format!("started, not followed ({})", hint::set(Key::Wait, "false"))));
             ctx.console.info(&format!(
                 "Build {uuid} started; not waiting for it ({}). Follow it later with {} and {}.",
@@ -95,7 +136,7 @@ pub(super) async fn reconcile_on_stop(ctx: &Ctx, tracker: &Tracker, args: &Build
     match found {
         Some(uuid) => {
             ctx.console.info(&format!("The start request was still in flight; it created build {uuid}."));
-            ctx.output("build_uuid", uuid.as_str());
+            ctx.output(Output::BuildUuid, uuid.as_str());
             tracker.set_build(&uuid);
         }
         None if tracker.build_uuid().is_none() => ctx.console.warning(&format!(
@@ -269,4 +310,79 @@ async fn find_created(
 pub async fn recent_builds(client: &Client, tag: &ScriptTag, start: jiff::Timestamp) -> Result<Vec<Build>, ApiError> {
     let fetch = |p| client.list_builds(tag, p, super::pages::PER_PAGE);
     super::pages::since(fetch, start, Build::created_at).await
+}
+
+/// Matches exactly this commit (a short hash matches as a prefix), never "the latest build":
+/// two pushes in quick succession each get their own build, and attaching to the neighbour's
+/// would gate the merge on the wrong code. Among re-runs of the commit, the newest wins.
+pub fn pick(builds: &[Build], commit: &str) -> Option<Build> {
+    let commit = commit.to_ascii_lowercase();
+    builds
+        .iter()
+        .filter(|b| {
+            b.commit().is_some_and(|c| {
+                let c = c.to_ascii_lowercase();
+                c == commit
+                    || (commit.len() < 40 && c.starts_with(&commit))
+                    || (c.len() < 40 && c.len() >= 7 && commit.starts_with(&c))
+            })
+        })
+        .max_by_key(|b| b.created_at())
+        .cloned()
+}
+
+pub async fn delete_var(ctx: &Ctx, trigger: &TriggerUuid, key: &str, name: &str) -> Result<()> {
+    let what = format!("delete build variable {key} of trigger `{name}`");
+    retry_delete(
+        ctx,
+        &what,
+        || ctx.client.delete_env_var(trigger, key),
+        || async { Ok(ctx.client.env_vars(trigger).await?.contains_key(key)) },
+    )
+    .await
+}
+
+pub async fn retry_delete<S, SF, F, FF>(ctx: &Ctx, what: &str, mut send: S, mut still_there: F) -> Result<()>
+where
+    S: FnMut() -> SF,
+    SF: std::future::Future<Output = Result<(), ApiError>>,
+    F: FnMut() -> FF,
+    FF: std::future::Future<Output = Result<bool, ApiError>>,
+{
+    let mut last = None;
+    for _ in 0..2 {
+        match send().await {
+            Ok(()) => return Ok(()),
+            Err(e) if e.may_have_applied() || e.is_retryable() || e.status() == Some(429) => {
+                ctx.console.warning(&format!("could not {what} ({e}); checking whether it happened"));
+                super::settle_before_reconcile(ctx, &e).await;
+                match still_there().await {
+                    Ok(false) => return Ok(()),
+                    Ok(true) => last = Some(e),
+                    Err(e2) => {
+                        return Err(api_failure(
+                            e2,
+                            &format!("check whether the attempt to {what} succeeded"),
+                            Area::Builds,
+                        ));
+                    }
+                }
+            }
+            Err(e) => return Err(api_failure(e, what, Area::Builds)),
+        }
+    }
+    Err(api_failure(last.unwrap_or_else(|| unreachable!("set on every retried attempt")), what, Area::Builds))
+}
+
+/// The trigger an input names (uuid or name), or the one that builds `branch`.
+pub async fn named_trigger(
+    ctx: &Ctx,
+    worker: &str,
+    wanted: Option<&str>,
+    branch: Option<&str>,
+) -> Result<(ScriptTag, Trigger)> {
+    let (tag, worker) = resolve_tag(ctx, worker).await?;
+    let triggers = ctx.client.list_triggers(&tag).await.map_err(|e| triggers_failure(e, &worker))?;
+    let t = pick_trigger(&triggers, wanted, branch.unwrap_or_default())?;
+    Ok((tag, t.clone()))
 }

@@ -15,12 +15,39 @@ use crate::cloudflare::assets::AssetsJwt;
 use crate::cloudflare::previews::{Preview, PreviewDeployment, PreviewDeploymentMeta, env_form};
 use crate::cloudflare::workers::{Migrations, VersionAssets, Worker};
 use crate::cloudflare::{ApiError, Client, PreviewDeploymentId, PreviewId, WorkerId, WorkerName, WorkerRef};
-use crate::error::{Error, Result};
-use crate::inputs::args::{AssetsSpec, PreviewAction, PreviewArgs};
-use crate::inputs::{Key, hint};
+use std::collections::BTreeMap;
 
-use super::create::create_once;
-use super::{Area, Ctx, api_failure, github, plan};
+use super::{Facts, Output, Prepared};
+use crate::error::{Error, Result};
+use crate::exit::Exit;
+use crate::flows::create::create_once;
+use crate::flows::upload::{assets_config, encode_body, ensure_worker, scan_assets, show_refusal, with_assets_binding};
+use crate::flows::{self, Area, Ctx, api_failure, github, migrations, plan};
+use crate::inputs::args::commit;
+use crate::inputs::upload::{AssetsSpec, VersionArgs};
+use crate::inputs::{InputError, Inputs, Key, hint};
+
+pub const FACTS: Facts = Facts {
+    name: "preview",
+    about: "deploy a directory of modules to this branch's Worker Preview (or delete the Preview)",
+    exits: &[Exit::Success, Exit::BadInput, Exit::Api, Exit::TimedOut, Exit::GitHub, Exit::Internal, Exit::Interrupted],
+    reports_to_github: true,
+    outputs: &[
+        Output::PreviewUrl,
+        Output::WorkerId,
+        Output::DeploymentId,
+        Output::PreviewId,
+        Output::PreviewName,
+        Output::PreviewSlug,
+        Output::DeploymentUrl,
+    ],
+};
+
+pub(super) fn prepare(i: &Inputs, env: &dyn Fn(&str) -> Option<String>) -> Result<Prepared, InputError> {
+    let args = PreviewArgs::from_inputs(i, env)?;
+    let secrets = args.version.secrets().to_vec();
+    Ok(Prepared::new(secrets, move |ctx| Box::pin(flows::interruptible(ctx, run(ctx, args)))))
+}
 
 /// What a deploy made, for whoever reports it.
 #[derive(Clone, Debug)]
@@ -54,7 +81,7 @@ pub enum PreviewOutcome {
     },
 }
 
-pub async fn run(ctx: &Ctx, args: PreviewArgs) -> Result<()> {
+async fn run(ctx: &Ctx, args: PreviewArgs) -> Result<()> {
     let result = match args.action {
         PreviewAction::Deploy => deploy(ctx, &args).await.map(PreviewOutcome::Deployed),
         PreviewAction::Delete => delete(ctx, &args).await,
@@ -147,7 +174,7 @@ pub async fn deploy(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewResult> {
     describe_name(ctx, args);
     // As `version` does: the assets are walked, checked and hashed before the first request.
     let scan = match &v.assets {
-        Some(spec) => Some(super::version::scan_assets(ctx, spec.directory.clone()).await?),
+        Some(spec) => Some(scan_assets(ctx, spec.directory.clone()).await?),
         None => None,
     };
     if let Some((file, environment)) = &v.config_file {
@@ -162,13 +189,13 @@ pub async fn deploy(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewResult> {
     }
     let lookup = |e: ApiError| api_failure(e, "look up the Worker", Area::Workers);
     let existing = ctx.client.get_worker(WorkerRef::Name(&v.worker)).await.map_err(lookup)?;
-    let worker = super::version::ensure_worker(ctx, v, existing).await?;
-    ctx.output("worker_id", worker.id.as_str());
+    let worker = ensure_worker(ctx, v, existing).await?;
+    ctx.output(Output::WorkerId, worker.id.as_str());
     let name = args.name.name.as_str();
     let (preview, created) = ensure_preview(ctx, &worker, name).await?;
-    ctx.output("preview_id", preview.id.as_str());
-    ctx.output("preview_name", &preview.name);
-    ctx.output("preview_slug", &preview.slug);
+    ctx.output(Output::PreviewId, preview.id.as_str());
+    ctx.output(Output::PreviewName, &preview.name);
+    ctx.output(Output::PreviewSlug, &preview.slug);
     // The Preview's latest deployment decides what is inherited (wrangler: every secret of it
     // not otherwise set, §B.9 step 7; here `keep_bindings`, whose default does that).
     let latest = if created {
@@ -181,7 +208,7 @@ pub async fn deploy(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewResult> {
     };
     let previous = latest.as_ref().and_then(|d| d.bindings.clone()).unwrap_or_default();
     // The assets binding goes with these assets, planned with the others (as `version` does).
-    let wanted = super::version::with_assets_binding(&v.bindings.list, v.assets.as_ref());
+    let wanted = with_assets_binding(&v.bindings.list, v.assets.as_ref());
     let plan = plan::bindings(&wanted, &previous, v.keep);
     let from = latest
         .as_ref()
@@ -199,7 +226,7 @@ pub async fn deploy(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewResult> {
     // A Preview has Durable Object namespaces of its own, so its migrations start from its
     // latest deployment's tag, not the Worker's (§B.10); a deployment applies them at once.
     let (migrations, warning) =
-        super::migrations::pending(&v.migrations, latest.as_ref().and_then(|d| d.migration_tag.as_deref()));
+        migrations::pending(&v.migrations, latest.as_ref().and_then(|d| d.migration_tag.as_deref()));
     if let Some(w) = warning {
         ctx.console.warning(&w);
     }
@@ -213,7 +240,7 @@ pub async fn deploy(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewResult> {
     // Uploaded last, right before the deployment: the completion token lives an hour (§A.2).
     // The upload session is the Worker script's (§B.9 step 5), the same as for its versions.
     let uploaded = match &scan {
-        Some(scan) => Some(Box::pin(super::assets::upload(ctx, &worker.name, scan)).await?),
+        Some(scan) => Some(Box::pin(flows::assets::upload(ctx, &worker.name, scan)).await?),
         None => None,
     };
     let assets = match (&scan, &uploaded, &v.assets) {
@@ -333,7 +360,7 @@ async fn upload(
     }
     // `assets` as in a version (§B.5 refers to §A.8): the completion token and the config.
     let assets_value = assets
-        .map(|(_, jwt, spec)| serde_json::to_value(VersionAssets { jwt, config: super::version::assets_config(spec) }))
+        .map(|(_, jwt, spec)| serde_json::to_value(VersionAssets { jwt, config: assets_config(spec) }))
         .transpose()
         .map_err(|e| Error::internal("could not encode the Preview deployment's assets", e))?;
     let meta = PreviewDeploymentMeta {
@@ -353,11 +380,10 @@ async fn upload(
         .into_iter()
         .map(|d| d.id)
         .collect();
-    let body =
-        super::version::encode_body(&meta, &v.modules, assets.map(|(scan, _, _)| scan), "the Preview deployment")?;
+    let body = encode_body(&meta, &v.modules, assets.map(|(scan, _, _)| scan), "the Preview deployment")?;
     let send = || async {
         let result = ctx.client.create_preview_deployment(&worker.id, &preview.id, body.clone()).await;
-        super::version::show_refusal(ctx, &result);
+        show_refusal(ctx, &result);
         result
     };
     let find = || async {
@@ -406,7 +432,7 @@ async fn delete(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewOutcome> {
         ctx.console.notice(&format!("Worker {worker_name} does not exist, so neither does its Preview {name}."));
         return Ok(PreviewOutcome::Deleted { worker: worker_name, preview_name: name, existed: false });
     };
-    ctx.output("worker_id", worker.id.as_str());
+    ctx.output(Output::WorkerId, worker.id.as_str());
     let existed = ctx
         .client
         .delete_preview(&worker.id, &name)
@@ -424,15 +450,15 @@ async fn delete(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewOutcome> {
 fn report(ctx: &Ctx, outcome: &PreviewOutcome) {
     match outcome {
         PreviewOutcome::Deployed(r) => {
-            ctx.output("preview_id", r.preview_id.as_str());
-            ctx.output("preview_name", &r.preview_name);
-            ctx.output("preview_slug", &r.preview_slug);
-            ctx.output("deployment_id", r.deployment_id.as_str());
+            ctx.output(Output::PreviewId, r.preview_id.as_str());
+            ctx.output(Output::PreviewName, &r.preview_name);
+            ctx.output(Output::PreviewSlug, &r.preview_slug);
+            ctx.output(Output::DeploymentId, r.deployment_id.as_str());
             if let Some(u) = &r.preview_url {
-                ctx.output("preview_url", u);
+                ctx.output(Output::PreviewUrl, u);
             }
             if let Some(u) = &r.deployment_url {
-                ctx.output("deployment_url", u);
+                ctx.output(Output::DeploymentUrl, u);
             }
             ctx.console.info(&format!(
                 "Preview {} {}: deployment {} (number {}){}",
@@ -459,12 +485,192 @@ fn report(ctx: &Ctx, outcome: &PreviewOutcome) {
             });
         }
         PreviewOutcome::Deleted { worker, preview_name, existed } => {
-            ctx.output("preview_name", preview_name);
+            ctx.output(Output::PreviewName, preview_name);
             ctx.summary(|s| {
                 s.row("Worker", worker.as_str());
                 s.row("Preview", preview_name);
                 s.row("Deleted", if *existed { "yes" } else { "no (already gone)" });
             });
         }
+    }
+}
+
+/// `preview`: what `version` uploads, pointed at a Preview instead of a Version.
+#[derive(Debug)]
+pub struct PreviewArgs {
+    pub version: VersionArgs,
+    pub name: PreviewName,
+    pub action: PreviewAction,
+    /// `workers/commit_sha` (`commit`, which defaults to the PR head or `GITHUB_SHA`).
+    pub commit: Option<String>,
+    /// Other `workers/*` annotations from the CI context (additions §B.5, §B.9 step 7).
+    pub annotations: BTreeMap<&'static str, String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PreviewAction {
+    Deploy,
+    Delete,
+}
+
+/// The Preview's name, and where it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreviewName {
+    pub name: String,
+    /// `Some((variable, original))` when derived from the branch, with the original when it had
+    /// to be changed to fit the pattern.
+    pub derived: Option<(&'static str, Option<String>)>,
+}
+
+/// The most a Preview name may have (additions §B.2).
+const PREVIEW_NAME_LIMIT: usize = 256;
+
+fn preview_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-_/.+=".contains(c)
+}
+
+/// Cloudflare's pattern `^[a-zA-Z0-9]([a-zA-Z0-9\-_/.+=]*[a-zA-Z0-9])?$`, at most 256 (§B.2).
+pub fn valid_preview_name(n: &str) -> bool {
+    n.len() <= PREVIEW_NAME_LIMIT
+        && n.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && n.ends_with(|c: char| c.is_ascii_alphanumeric())
+        && n.chars().all(preview_name_char)
+}
+
+/// A branch made into a valid name: every other character becomes `-`, the ends are trimmed to
+/// letters and digits, and the result cut to 256. `None` when nothing is left.
+pub fn preview_name_from_branch(branch: &str) -> Option<String> {
+    let mapped: String = branch.chars().map(|c| if preview_name_char(c) { c } else { '-' }).collect();
+    let trim = |s: &str| s.trim_matches(|c: char| !c.is_ascii_alphanumeric()).to_owned();
+    let mut name = trim(&mapped);
+    if name.len() > PREVIEW_NAME_LIMIT {
+        name = trim(&name[..PREVIEW_NAME_LIMIT]);
+    }
+    (!name.is_empty()).then_some(name)
+}
+
+/// Where wrangler finds the branch (additions §B.9 step 2), in its order.
+const BRANCH_VARIABLES: [&str; 4] = ["WORKERS_CI_BRANCH", "GITHUB_HEAD_REF", "GITHUB_REF_NAME", "CI_COMMIT_REF_NAME"];
+
+impl PreviewArgs {
+    fn from_inputs(i: &Inputs, env: &dyn Fn(&str) -> Option<String>) -> Result<PreviewArgs, InputError> {
+        let action = match i.get(Key::PreviewAction) {
+            None | Some("deploy") => PreviewAction::Deploy,
+            Some("delete") => PreviewAction::Delete,
+            Some(_) => return Err(InputError::new(Key::PreviewAction, "must be `deploy` or `delete`")),
+        };
+        let name = match i.get(Key::PreviewName) {
+            Some(n) if valid_preview_name(n) => PreviewName { name: n.to_owned(), derived: None },
+            Some(_) => {
+                return Err(InputError::new(
+                    Key::PreviewName,
+                    "is not a valid Preview name: use at most 256 letters, digits and `- _ / . + =`, starting and ending with a letter or digit (or leave it unset to derive one from the branch)",
+                ));
+            }
+            None => derived_name(env)?,
+        };
+        // `delete` needs no code: the Worker and the name are all it reads.
+        let version = if action == PreviewAction::Delete {
+            VersionArgs::for_delete(i)?
+        } else {
+            let v = VersionArgs::from_inputs(i)?;
+            if v.deploy.is_some() {
+                return Err(InputError::new(
+                    Key::Deploy,
+                    "is for `version`: a Preview deployment serves its Preview at once; unset it",
+                ));
+            }
+            v
+        };
+        let mut annotations = BTreeMap::new();
+        let set = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+        if let (Some(server), Some(repo)) = (set(env("GITHUB_SERVER_URL")), set(env("GITHUB_REPOSITORY"))) {
+            annotations.insert("workers/repository_url", format!("{}/{repo}", server.trim_end_matches('/')));
+        }
+        // `refs/pull/<n>/merge` on pull_request events.
+        if let Some(n) = set(env("GITHUB_REF"))
+            .and_then(|r| r.strip_prefix("refs/pull/").and_then(|r| r.split('/').next()).map(str::to_owned))
+            .filter(|n| !n.is_empty() && n.len() <= 20 && n.bytes().all(|b| b.is_ascii_digit()))
+        {
+            if let Some(repo) = annotations.get("workers/repository_url").cloned() {
+                annotations.insert("workers/pull_request_url", format!("{repo}/pull/{n}"));
+            }
+            annotations.insert("workers/pull_request_number", n);
+        }
+        annotations.retain(|_, v| v.len() <= 512);
+        Ok(PreviewArgs { commit: commit(i)?, version, name, action, annotations })
+    }
+}
+
+fn derived_name(env: &dyn Fn(&str) -> Option<String>) -> Result<PreviewName, InputError> {
+    let found = BRANCH_VARIABLES
+        .into_iter()
+        .find_map(|v| env(v).filter(|b| !b.trim().is_empty()).map(|b| (v, b.trim().to_owned())))
+        .or_else(|| git_branch().map(|b| ("git rev-parse --abbrev-ref HEAD", b)));
+    let Some((from, branch)) = found else {
+        return Err(InputError::new(
+            Key::PreviewName,
+            "is required here: no branch was found (WORKERS_CI_BRANCH, GITHUB_HEAD_REF, GITHUB_REF_NAME,              CI_COMMIT_REF_NAME and `git rev-parse --abbrev-ref HEAD` gave none); set it",
+        ));
+    };
+    let Some(name) = preview_name_from_branch(&branch) else {
+        return Err(InputError::new(
+            Key::PreviewName,
+            format!("is required here: the branch from {from} has no letter or digit to make a name of; set it"),
+        ));
+    };
+    let changed = (name != branch).then_some(branch);
+    Ok(PreviewName { name, derived: Some((from, changed)) })
+}
+
+/// The checked-out branch, as wrangler asks git; `None` outside a repository or on failure.
+fn git_branch() -> Option<String> {
+    use std::process::{Command, Stdio};
+    let out = Command::new("git")
+        .args(["rev-parse", "--abbrev-ref", "HEAD"])
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let b = String::from_utf8(out.stdout).ok()?.trim().to_owned();
+    (out.status.success() && !b.is_empty()).then_some(b)
+}
+
+#[cfg(test)]
+mod arg_tests {
+    use super::*;
+
+    #[test]
+    fn branches_become_preview_names() {
+        for (branch, want) in [
+            ("main", Some("main")),
+            ("feature/Login_Page", Some("feature/Login_Page")),
+            ("fix/ünï", Some("fix/-n")),
+            ("@scope/pkg@1.0", Some("scope/pkg-1.0")),
+            ("---", None),
+            ("ü", None),
+        ] {
+            assert_eq!(preview_name_from_branch(branch).as_deref(), want, "{branch}");
+            if let Some(w) = want {
+                assert!(valid_preview_name(w), "{w}");
+            }
+        }
+        let long = format!("{}-{}", "a".repeat(255), "b".repeat(10));
+        let name = preview_name_from_branch(&long).unwrap();
+        assert_eq!(name, "a".repeat(255), "cut to 256, then trimmed to end on a letter");
+        assert!(!valid_preview_name(&"a".repeat(257)) && !valid_preview_name("a/") && !valid_preview_name(""));
+    }
+
+    #[test]
+    fn a_preview_name_is_derived_in_wranglers_order() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned())
+        };
+        let got = derived_name(&env(&[("GITHUB_REF_NAME", "main"), ("GITHUB_HEAD_REF", "feature/x")])).unwrap();
+        assert_eq!(got, PreviewName { name: "feature/x".into(), derived: Some(("GITHUB_HEAD_REF", None)) });
+        let got = derived_name(&env(&[("WORKERS_CI_BRANCH", "Ünï/x"), ("GITHUB_HEAD_REF", "y")])).unwrap();
+        assert_eq!(got.name, "n-/x");
+        assert_eq!(got.derived, Some(("WORKERS_CI_BRANCH", Some("Ünï/x".to_owned()))));
     }
 }

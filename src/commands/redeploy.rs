@@ -2,14 +2,71 @@
 //! (`GET /builds/builds?version_ids=`, §3.6), and a new build on that build's trigger with its
 //! branch and commit, followed exactly as `build` follows one.
 
-use super::build::triggers_failure;
-use super::{Area, Ctx, api_failure};
-use crate::cloudflare::{ScriptTag, VersionId};
+use super::{Command, Facts, Output, Prepared};
+use crate::cloudflare::{ScriptTag, VersionId, WorkerName};
 use crate::error::{Error, Result};
-use crate::inputs::args::{BuildArgs, RedeployArgs};
-use crate::inputs::{Command, Key, hint};
+use crate::exit::Exit;
+use crate::flows::builds::{self, BuildArgs, triggers_failure};
+use crate::flows::{Area, Ctx, api_failure};
+use crate::inputs::args::worker_name;
+use crate::inputs::{InputError, Inputs, Key, hint};
 
-pub async fn run(ctx: &Ctx, args: RedeployArgs) -> Result<()> {
+pub const FACTS: Facts = Facts {
+    name: "redeploy",
+    about: "build again the branch and commit of the active deployment's version, and follow it",
+    exits: &[
+        Exit::Success,
+        Exit::BuildFailed,
+        Exit::BadInput,
+        Exit::BuildCancelled,
+        Exit::BuildTerminated,
+        Exit::Api,
+        Exit::TimedOut,
+        Exit::Internal,
+        Exit::Interrupted,
+    ],
+    reports_to_github: false,
+    outputs: &[
+        Output::Builds,
+        Output::BuildUuid,
+        Output::BuildStatus,
+        Output::BuildOutcome,
+        Output::WorkerTag,
+        Output::TriggerUuid,
+        Output::Branch,
+        Output::Commit,
+        Output::PreviewUrl,
+        Output::RedeployedVersionId,
+    ],
+};
+
+pub(super) fn prepare(i: &Inputs) -> Result<Prepared, InputError> {
+    let args = RedeployArgs::from_inputs(i)?;
+    // Its build is followed as `build` follows one, signals included.
+    Ok(Prepared::new(Vec::new(), move |ctx| Box::pin(run(ctx, args))))
+}
+
+/// `redeploy`: the Worker by name (its deployments are listed by name), and how to follow.
+#[derive(Debug)]
+pub struct RedeployArgs {
+    pub worker: WorkerName,
+    pub logs: bool,
+    pub cancel_on_abort: bool,
+    pub wait: bool,
+}
+
+impl RedeployArgs {
+    fn from_inputs(i: &Inputs) -> Result<RedeployArgs, InputError> {
+        Ok(RedeployArgs {
+            worker: worker_name(i)?,
+            logs: i.bool(Key::Logs, true)?,
+            cancel_on_abort: i.bool(Key::CancelOnAbort, true)?,
+            wait: i.bool(Key::Wait, true)?,
+        })
+    }
+}
+
+async fn run(ctx: &Ctx, args: RedeployArgs) -> Result<()> {
     let worker = args.worker.as_str().to_owned();
     // The client reads a 404 as "no deployments" (nothing uploaded yet); either way there is
     // nothing to redeploy.
@@ -35,7 +92,7 @@ pub async fn run(ctx: &Ctx, args: RedeployArgs) -> Result<()> {
     else {
         return Err(Error::Refused(format!("the active deployment of {worker} names no version")));
     };
-    ctx.output("redeployed_version_id", version.as_str());
+    ctx.output(Output::RedeployedVersionId, version.as_str());
     let builds = ctx
         .client
         .builds_by_versions(&[&version])
@@ -82,7 +139,7 @@ pub async fn run(ctx: &Ctx, args: RedeployArgs) -> Result<()> {
         cancel_on_abort: args.cancel_on_abort,
         wait: args.wait,
     };
-    super::build::run(ctx, build_args).await
+    builds::run(ctx, build_args).await
 }
 
 fn not_built(worker: &str, version: &VersionId) -> Error {

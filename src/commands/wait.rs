@@ -1,20 +1,57 @@
-//! `wait`: follow the build Cloudflare's Git integration started for this commit, without
-//! starting one.
+//! `wait`: follow the build Cloudflare's Git integration started for this commit (one Worker,
+//! a list, or `*`), without starting one.
 
 use std::time::Duration;
 
-use crate::cloudflare::ScriptTag;
+use super::{Command, Facts, Output, Prepared};
 use crate::cloudflare::builds::Build;
+use crate::cloudflare::{BuildUuid, ScriptTag};
 use crate::error::{Error, Result};
-use crate::inputs::args::{IfNoBuild, WaitArgs};
-use crate::inputs::{Command, Key, hint};
+use crate::exit::Exit;
+use crate::flows::builds::{IfNoBuild, WaitArgs, commit_cell, pick, recent_builds, resolve_tag, triggers_failure};
+use crate::flows::follow::{self, FollowOpts, Tracker};
+use crate::flows::logs::Tail;
+use crate::flows::trigger::{self, Choice};
+use crate::flows::{Area, Ctx, api_failure, guarded};
+use crate::inputs::args::{branch, commit, workers_or_tags};
+use crate::inputs::{InputError, Inputs, Key, hint};
 use crate::pace::jitter;
 
-use super::build::{commit_cell, recent_builds, resolve_tag, triggers_failure};
-use super::follow::{self, FollowOpts, Tracker};
-use super::logs::Tail;
-use super::trigger::{self, Choice};
-use super::{Area, Ctx, api_failure, guarded};
+pub const FACTS: Facts = Facts {
+    name: "wait",
+    about: "follow the build Cloudflare's Git integration started for a commit (or `build_uuid`)",
+    exits: &[
+        Exit::Success,
+        Exit::BuildFailed,
+        Exit::BadInput,
+        Exit::BuildCancelled,
+        Exit::BuildTerminated,
+        Exit::Api,
+        Exit::TimedOut,
+        Exit::NoBuild,
+        Exit::GitHub,
+        Exit::Internal,
+        Exit::Interrupted,
+    ],
+    reports_to_github: true,
+    outputs: &[
+        Output::Builds,
+        Output::BuildUuid,
+        Output::BuildStatus,
+        Output::BuildOutcome,
+        Output::WorkerTag,
+        Output::TriggerUuid,
+        Output::Branch,
+        Output::Commit,
+        Output::PreviewUrl,
+    ],
+};
+
+pub(super) fn prepare(i: &Inputs) -> Result<Prepared, InputError> {
+    let args = WaitArgs::from_inputs(i)?;
+    // The follow loop handles signals itself (cancelling only with `cancel_on_abort`).
+    Ok(Prepared::new(Vec::new(), move |ctx| Box::pin(run(ctx, args))))
+}
 
 /// How old a build of the commit may be and still be found: a workflow re-run the same day
 /// follows the build its push started rather than waiting for one that never comes.
@@ -22,27 +59,27 @@ const LOOKBACK: Duration = Duration::from_secs(24 * 3600);
 const LOOK_FIRST: Duration = Duration::from_secs(3);
 const LOOK_MAX: Duration = Duration::from_secs(10);
 
-pub async fn run(ctx: &Ctx, args: WaitArgs) -> Result<()> {
+async fn run(ctx: &Ctx, args: WaitArgs) -> Result<()> {
     let result = if args.workers.len() == 1 {
         let result = single(ctx, &args).await;
-        super::one_build_output(ctx, &args.worker);
+        crate::flows::one_build_output(ctx, &args.worker);
         result
     } else {
-        super::many::wait(ctx, &args).await
+        crate::flows::many::wait(ctx, &args).await
     };
-    super::github::after_builds(ctx, result).await
+    crate::flows::github::after_builds(ctx, result).await
 }
 
 async fn single(ctx: &Ctx, args: &WaitArgs) -> Result<()> {
     let tracker = Tracker::default();
     let work = async {
         let (tag, name) = resolve_tag(ctx, &args.worker).await?;
-        ctx.output("worker_tag", tag.as_str());
+        ctx.output(Output::WorkerTag, tag.as_str());
         if let Some(b) = &args.branch {
-            ctx.output("branch", b);
+            ctx.output(Output::Branch, b);
         }
         if let Some(c) = &args.commit {
-            ctx.output("commit", c);
+            ctx.output(Output::Commit, c);
         }
         ctx.summary(|s| {
             s.row("Worker", &name);
@@ -61,23 +98,23 @@ async fn single(ctx: &Ctx, args: &WaitArgs) -> Result<()> {
             }
         };
         tracker.set_build(&uuid);
-        ctx.output("build_uuid", uuid.as_str());
+        ctx.output(Output::BuildUuid, uuid.as_str());
         ctx.summary(|s| s.row("Build", uuid.as_str()));
         let mut tail = Tail::default();
         let build = follow::follow(ctx, &tracker, &uuid, &FollowOpts { logs: args.logs }, &mut tail).await?;
         if let Some(t) = build.trigger_uuid() {
-            ctx.output("trigger_uuid", t.as_str());
+            ctx.output(Output::TriggerUuid, t.as_str());
         }
         if args.branch.is_none()
             && let Some(b) = build.branch()
         {
-            ctx.output("branch", b);
+            ctx.output(Output::Branch, b);
             ctx.summary(|s| s.row("Branch", b));
         }
         if args.commit.is_none()
             && let Some(c) = build.commit()
         {
-            ctx.output("commit", c);
+            ctx.output(Output::Commit, c);
             ctx.summary(|s| s.row("Commit", &commit_cell(c)));
         }
         follow::conclude(ctx, &build, &name, &tail)
@@ -88,32 +125,13 @@ async fn single(ctx: &Ctx, args: &WaitArgs) -> Result<()> {
     }
 }
 
-/// Matches exactly this commit (a short hash matches as a prefix), never "the latest build":
-/// two pushes in quick succession each get their own build, and attaching to the neighbour's
-/// would gate the merge on the wrong code. Among re-runs of the commit, the newest wins.
-pub fn pick(builds: &[Build], commit: &str) -> Option<Build> {
-    let commit = commit.to_ascii_lowercase();
-    builds
-        .iter()
-        .filter(|b| {
-            b.commit().is_some_and(|c| {
-                let c = c.to_ascii_lowercase();
-                c == commit
-                    || (commit.len() < 40 && c.starts_with(&commit))
-                    || (c.len() < 40 && c.len() >= 7 && commit.starts_with(&c))
-            })
-        })
-        .max_by_key(|b| b.created_at())
-        .cloned()
-}
-
 async fn find(ctx: &Ctx, tag: &ScriptTag, commit: &str, appear: Duration) -> Result<Option<Build>> {
     // The user's clock, like `timeout`: never scaled.
     let until = tokio::time::Instant::now() + appear.min(ctx.remaining());
     let mut wait = LOOK_FIRST;
-    let mut since = super::ago(LOOKBACK);
+    let mut since = crate::flows::ago(LOOKBACK);
     loop {
-        let looked = super::ago(super::RECONCILE_LOOKBACK);
+        let looked = crate::flows::ago(crate::flows::RECONCILE_LOOKBACK);
         let builds = recent_builds(&ctx.client, tag, since)
             .await
             .map_err(|e| api_failure(e, "list the Worker's builds", Area::Builds))?;
@@ -170,8 +188,8 @@ async fn not_found(ctx: &Ctx, tag: &ScriptTag, args: &WaitArgs) -> Result<()> {
         humane(args.appear_timeout),
         hint::input(Key::AppearTimeout)
     );
-    ctx.output("build_status", "not_found");
-    ctx.output("build_outcome", "");
+    ctx.output(Output::BuildStatus, "not_found");
+    ctx.output(Output::BuildOutcome, "");
     ctx.summary(|s| s.row("Outcome", "no build found"));
     match args.if_no_build {
         IfNoBuild::Pass => {
@@ -194,6 +212,48 @@ fn humane(d: Duration) -> String {
         (0, m, sec) => format!("{m}m{sec}s"),
         (h, 0, 0) => format!("{h}h"),
         (h, m, _) => format!("{h}h{m}m"),
+    }
+}
+
+impl WaitArgs {
+    fn from_inputs(i: &Inputs) -> Result<WaitArgs, InputError> {
+        let build_uuid = i.get(Key::BuildUuid).map(BuildUuid::parse).transpose().map_err(|_| {
+            InputError::new(Key::BuildUuid, "is not a UUID (like 0f8b3f2e-6f1c-4a59-9d65-2f2c1c7f3a10)")
+        })?;
+        let commit = commit(i)?;
+        if build_uuid.is_none() && commit.is_none() {
+            return Err(InputError::new(
+                Key::Commit,
+                format!(
+                    "is required for `wait` unless {} is set; on GitHub it defaults to the commit of the event",
+                    hint::input(Key::BuildUuid)
+                ),
+            ));
+        }
+        let workers = workers_or_tags(i, true)?;
+        if workers.len() != 1 && build_uuid.is_some() {
+            return Err(InputError::new(
+                Key::BuildUuid,
+                "follows one build, but `worker` names several Workers: leave it unset, or name one Worker",
+            ));
+        }
+        Ok(WaitArgs {
+            worker: workers.first().cloned().unwrap_or_default(),
+            workers,
+            branch: branch(i)?,
+            commit,
+            build_uuid,
+            logs: i.bool(Key::Logs, true)?,
+            // Not ours to cancel unless asked: the build was started by the Git integration,
+            // and cancelling it on a CI cancel surprises people.
+            cancel_on_abort: i.bool(Key::CancelOnAbort, false)?,
+            appear_timeout: i.duration(Key::AppearTimeout, Duration::from_secs(120))?,
+            if_no_build: match i.get(Key::IfNoBuild) {
+                None | Some("fail") => IfNoBuild::Fail,
+                Some("pass") => IfNoBuild::Pass,
+                Some(_) => return Err(InputError::new(Key::IfNoBuild, "must be `fail` or `pass`")),
+            },
+        })
     }
 }
 

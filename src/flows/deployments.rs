@@ -1,13 +1,13 @@
-//! `deploy`: send traffic to one or two Versions (or roll back), through a percentage
-//! deployment. Also the deployment step that `version` with `deploy:` ends in.
+//! Deployments and the Worker they belong to: what `deploy`, `version` (with `deploy`) and
+//! `redeploy` share: find the Worker, list its deployments, create one exactly once.
 
 use std::collections::{HashMap, HashSet};
 
 use crate::cloudflare::deployments::{Deployment, DeploymentVersion};
 use crate::cloudflare::workers::Worker;
 use crate::cloudflare::{ApiError, Client, DeploymentId, VersionId, WorkerId, WorkerName, WorkerRef};
+use crate::commands::Output;
 use crate::error::{Error, Result};
-use crate::inputs::args::{DeployArgs, Target};
 use crate::inputs::{Key, hint, rules};
 
 use super::create::create_once;
@@ -15,49 +15,6 @@ use super::{Area, Ctx, api_failure};
 
 /// "Cannot rollback with modified secret" (wrangler's `versions/rollback`).
 const SECRETS_CHANGED: i64 = 10220;
-
-pub async fn run(ctx: &Ctx, args: DeployArgs) -> Result<()> {
-    let worker = existing_worker(ctx, &args.worker).await?;
-    ctx.output("worker_id", worker.id.as_str());
-    let deployments = list(ctx, &worker.name).await?;
-    let split = match &args.target {
-        Target::Split(s) => s.clone(),
-        Target::Rollback => {
-            let previous = rollback_target(&deployments).ok_or_else(|| {
-                Error::NotFound(format!(
-                    "there is no earlier deployment with a version at 100 % to roll back to; name one with {}",
-                    hint::input(Key::Versions)
-                ))
-            })?;
-            ctx.console.info(&format!(
-                "Rolling back to version {previous} (the newest earlier deployment that served it at 100 %)."
-            ));
-            vec![DeploymentVersion { version_id: previous, percentage: 100.0 }]
-        }
-    };
-    ctx.summary(|s| s.row("Worker", worker.name.as_str()));
-    deploy(ctx, &worker, &split, args.message.as_deref(), args.force, &ids(&deployments)).await?;
-    if let Some(v) = split.first() {
-        ctx.output("version_id", v.version_id.as_str());
-    }
-    workers_dev_url(ctx, &worker);
-    Ok(())
-}
-
-/// wrangler's rule: the newest deployment before the live one that has a version at 100 %
-/// ("we define a stable version as one deployed to 100%"), whatever that version is.
-pub fn rollback_target(deployments: &[Deployment]) -> Option<VersionId> {
-    let mut by_age: Vec<&Deployment> = deployments.iter().collect();
-    // Newest first, by `created_on` when every deployment has one (RFC 3339 in UTC sorts as
-    // text); otherwise the API's order, which is newest first (§5).
-    if by_age.iter().all(|d| d.created_on.is_some()) {
-        by_age.sort_by(|a, b| b.created_on.cmp(&a.created_on));
-    }
-    by_age
-        .into_iter()
-        .skip(1)
-        .find_map(|d| d.versions.iter().find(|v| (v.percentage - 100.0).abs() < 1e-9).map(|v| v.version_id.clone()))
-}
 
 pub async fn existing_worker(ctx: &Ctx, name: &WorkerName) -> Result<Worker> {
     match ctx.client.get_worker(WorkerRef::Name(name)).await {
@@ -98,11 +55,6 @@ pub async fn list(ctx: &Ctx, script: &WorkerName) -> Result<Vec<Deployment>> {
         .list_deployments(script)
         .await
         .map_err(|e| api_failure(e, "list the Worker's deployments", Area::Workers))
-}
-
-/// The version a deployment sends most traffic to.
-pub fn primary(d: &Deployment) -> Option<VersionId> {
-    d.versions.iter().max_by(|a, b| a.percentage.total_cmp(&b.percentage)).map(|v| v.version_id.clone())
 }
 
 /// `<id> (#7) at 10%, <id> (#6) at 90%`: numbers where known, as people refer to versions.
@@ -159,7 +111,7 @@ pub async fn deploy(
         }
         Err(e) => return Err(e),
     };
-    ctx.output("deployment_id", d.id.as_str());
+    ctx.output(Output::DeploymentId, d.id.as_str());
     let numbers = version_numbers(ctx, &worker.id).await;
     let traffic = describe_split(split, &numbers);
     ctx.console.info(&format!("Deployment {} is live: {traffic}", d.id));
@@ -196,7 +148,7 @@ pub fn workers_dev_url(ctx: &Ctx, worker: &Worker) {
     let Some(sub) = &worker.subdomain else { return };
     let url = sub.url.as_deref().filter(|u| !u.is_empty());
     if let (Some(true), Some(u)) = (sub.enabled, url) {
-        ctx.output("workers_dev_url", u);
+        ctx.output(Output::WorkersDevUrl, u);
         ctx.summary(|s| s.row("workers.dev URL", u));
     }
 }

@@ -1,0 +1,189 @@
+//! `deploy`: send traffic to one or two Versions (or roll back), through a percentage
+//! deployment.
+
+use super::{Facts, Output, Prepared};
+use crate::cloudflare::VersionId;
+use crate::cloudflare::WorkerName;
+use crate::cloudflare::deployments::{Deployment, DeploymentVersion};
+use crate::error::{Error, Result};
+use crate::exit::Exit;
+use crate::flows::deployments::{deploy, existing_worker, ids, list, workers_dev_url};
+use crate::flows::{self, Ctx};
+use crate::inputs::args::{message, worker_name};
+use crate::inputs::{InputError, Inputs, Key, hint, rules};
+
+pub const FACTS: Facts = Facts {
+    name: "deploy",
+    about: "send traffic to one or two Versions, or roll back",
+    exits: &[Exit::Success, Exit::BadInput, Exit::Api, Exit::TimedOut, Exit::Internal, Exit::Interrupted],
+    reports_to_github: false,
+    outputs: &[Output::WorkerId, Output::VersionId, Output::DeploymentId, Output::WorkersDevUrl],
+};
+
+pub(super) fn prepare(i: &Inputs) -> Result<Prepared, InputError> {
+    let args = DeployArgs::from_inputs(i)?;
+    Ok(Prepared::new(Vec::new(), move |ctx| Box::pin(flows::interruptible(ctx, run(ctx, args)))))
+}
+
+#[derive(Debug)]
+pub struct DeployArgs {
+    /// A name, or a beta-API id (which has a name's shape); the API resolves either.
+    pub worker: WorkerName,
+    pub target: Target,
+    pub message: Option<String>,
+    pub force: bool,
+}
+
+#[derive(Debug, PartialEq)]
+pub enum Target {
+    Split(Vec<DeploymentVersion>),
+    Rollback,
+}
+
+impl DeployArgs {
+    fn from_inputs(i: &Inputs) -> Result<DeployArgs, InputError> {
+        let rollback = i.bool(Key::Rollback, false)?;
+        let target = match (i.get(Key::Versions), rollback) {
+            (Some(_), true) => {
+                return Err(InputError::new(
+                    Key::Versions,
+                    "cannot be combined with `rollback: true`; use one or the other",
+                ));
+            }
+            (None, true) => Target::Rollback,
+            (Some(v), false) => Target::Split(parse_versions(v)?),
+            (None, false) => {
+                return Err(InputError::new(
+                    Key::Versions,
+                    format!(
+                        "is required for `deploy` (e.g. `<version id>` or `<new id>@10, <old id>@90`), unless {}",
+                        hint::set(Key::Rollback, "true")
+                    ),
+                ));
+            }
+        };
+        Ok(DeployArgs { worker: worker_name(i)?, target, message: message(i)?, force: i.bool(Key::Force, false)? })
+    }
+}
+
+/// `ID[@PERCENT]` items; one without a percentage takes what the other leaves.
+pub fn parse_versions(text: &str) -> Result<Vec<DeploymentVersion>, InputError> {
+    let bad = |problem: &str| InputError::new(Key::Versions, problem);
+    let items: Vec<&str> = text.split([',', '\n']).map(str::trim).filter(|s| !s.is_empty()).collect();
+    if items.is_empty() || items.len() > 2 {
+        return Err(bad("must list one or two versions (a deployment splits traffic between at most two)"));
+    }
+    let mut parsed: Vec<(VersionId, Option<f64>)> = Vec::new();
+    for item in &items {
+        let (id, pct) = match item.split_once('@') {
+            Some((id, p)) => (
+                id.trim(),
+                Some(
+                    rules::percentage(p)
+                        .ok_or_else(|| bad("has a percentage that is not a number above 0 and at most 100"))?,
+                ),
+            ),
+            None => (item.trim(), None),
+        };
+        let id = VersionId::parse(id)
+            .map_err(|_| bad("has an item that is not a version id (a UUID, as in the `version_id` output)"))?;
+        parsed.push((id, pct));
+    }
+    if parsed.len() == 2 && parsed[0].0 == parsed[1].0 {
+        return Err(bad("lists the same version twice"));
+    }
+    let given: f64 = parsed.iter().filter_map(|(_, p)| *p).sum();
+    let missing = parsed.iter().filter(|(_, p)| p.is_none()).count();
+    let out: Vec<DeploymentVersion> = match missing {
+        0 => parsed
+            .into_iter()
+            .map(|(id, p)| DeploymentVersion { version_id: id, percentage: p.unwrap_or_default() })
+            .collect(),
+        1 if given < 100.0 || parsed.len() == 1 => parsed
+            .into_iter()
+            .map(|(id, p)| DeploymentVersion { version_id: id, percentage: p.unwrap_or(100.0 - given) })
+            .collect(),
+        _ => return Err(bad("needs a percentage on each version when there are two, e.g. `<new>@10, <old>@90`")),
+    };
+    let total: f64 = out.iter().map(|v| v.percentage).sum();
+    if (total - 100.0).abs() > 1e-9 {
+        return Err(bad("has percentages that do not add up to 100"));
+    }
+    Ok(out)
+}
+
+async fn run(ctx: &Ctx, args: DeployArgs) -> Result<()> {
+    let worker = existing_worker(ctx, &args.worker).await?;
+    ctx.output(Output::WorkerId, worker.id.as_str());
+    let deployments = list(ctx, &worker.name).await?;
+    let split = match &args.target {
+        Target::Split(s) => s.clone(),
+        Target::Rollback => {
+            let previous = rollback_target(&deployments).ok_or_else(|| {
+                Error::NotFound(format!(
+                    "there is no earlier deployment with a version at 100 % to roll back to; name one with {}",
+                    hint::input(Key::Versions)
+                ))
+            })?;
+            ctx.console.info(&format!(
+                "Rolling back to version {previous} (the newest earlier deployment that served it at 100 %)."
+            ));
+            vec![DeploymentVersion { version_id: previous, percentage: 100.0 }]
+        }
+    };
+    ctx.summary(|s| s.row("Worker", worker.name.as_str()));
+    deploy(ctx, &worker, &split, args.message.as_deref(), args.force, &ids(&deployments)).await?;
+    if let Some(v) = split.first() {
+        ctx.output(Output::VersionId, v.version_id.as_str());
+    }
+    workers_dev_url(ctx, &worker);
+    Ok(())
+}
+
+/// wrangler's rule: the newest deployment before the live one that has a version at 100 %
+/// ("we define a stable version as one deployed to 100%"), whatever that version is.
+pub fn rollback_target(deployments: &[Deployment]) -> Option<VersionId> {
+    let mut by_age: Vec<&Deployment> = deployments.iter().collect();
+    // Newest first, by `created_on` when every deployment has one (RFC 3339 in UTC sorts as
+    // text); otherwise the API's order, which is newest first (§5).
+    if by_age.iter().all(|d| d.created_on.is_some()) {
+        by_age.sort_by(|a, b| b.created_on.cmp(&a.created_on));
+    }
+    by_age
+        .into_iter()
+        .skip(1)
+        .find_map(|d| d.versions.iter().find(|v| (v.percentage - 100.0).abs() < 1e-9).map(|v| v.version_id.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "11111111-1111-4111-8111-111111111111";
+    const B: &str = "22222222-2222-4222-8222-222222222222";
+
+    #[test]
+    fn version_lists() {
+        let one = parse_versions(A).unwrap();
+        assert_eq!(one, vec![DeploymentVersion { version_id: VersionId::parse(A).unwrap(), percentage: 100.0 }]);
+        let two = parse_versions(&format!("{A}@10,\n{B}@90")).unwrap();
+        assert_eq!(two[1].percentage, 90.0);
+        let implied = parse_versions(&format!("{A}@12.5, {B}")).unwrap();
+        assert_eq!(implied[1].percentage, 87.5);
+        for bad in [
+            String::new(),
+            format!("{A}@50"),
+            format!("{A}@10,{B}@80"),
+            format!("{A}@0,{B}@100"),
+            format!("{A}@101"),
+            format!("{A},{B}"),
+            format!("{A}@50,{A}@50"),
+            format!("{A}@50,{B}@25,{B}@25"),
+            "not-a-uuid".into(),
+            format!("{A}@1.234,{B}"),
+        ] {
+            let e = parse_versions(&bad).unwrap_err();
+            assert_eq!(e.input(), "versions", "{bad}");
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! Every command in one place: each `commands/<cmd>.rs` holds the command's facts (the exit
+//! codes it can end with, whether it reports to GitHub, the outputs it writes), how its inputs
+//! become arguments, and its flow. The help, README's tables and the tests read the facts, so
+//! the documentation cannot drift from what the command does.
+//!
+//! Adding a command: a variant in [`Command`], a file with its `FACTS` and `prepare`, and one
+//! arm in each of [`Command::facts`] and [`prepare`] (both `match`es are exhaustive, so the
+//! build fails until the command has both). See CONTRIBUTING's "Adding a command".
+
+pub mod build;
+pub mod deploy;
+pub mod env;
+mod outputs;
+pub mod preview;
+pub mod purge_cache;
+pub mod redeploy;
+pub mod setup;
+pub mod version;
+pub mod wait;
+
+use std::future::Future;
+use std::pin::Pin;
+
+pub use outputs::{OUTPUTS, Output, OutputSpec};
+
+use crate::error::Result;
+use crate::exit::Exit;
+use crate::flows::Ctx;
+use crate::inputs::{InputError, Inputs};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Command {
+    Build,
+    Wait,
+    Version,
+    Deploy,
+    Setup,
+    Env,
+    PurgeCache,
+    Redeploy,
+    Preview,
+}
+
+/// What a command is, as data: `--help`, README and the tests are generated from or checked
+/// against it.
+#[derive(Debug)]
+pub struct Facts {
+    /// The word on the command line and in the `command` input.
+    pub name: &'static str,
+    /// One line for the command list in `--help`.
+    pub about: &'static str,
+    /// Every exit code the command can end with, in [`Exit::ALL`] order. `--help` lists exactly
+    /// these; a debug build panics when the command ends with another (so every test checks it).
+    pub exits: &'static [Exit],
+    /// Whether it reports to the pull request and GitHub Deployments (`github_token`).
+    pub reports_to_github: bool,
+    /// Every output it can write, in [`OUTPUTS`] order; writing another panics in a debug build.
+    pub outputs: &'static [Output],
+}
+
+/// The codes every command can end with: success, bad input, an API error, `timeout`, a local
+/// failure (the outputs file at least), and a cancelled job. A test checks each command lists them.
+#[cfg(test)]
+const EVERY: [Exit; 6] = [Exit::Success, Exit::BadInput, Exit::Api, Exit::TimedOut, Exit::Internal, Exit::Interrupted];
+
+impl Command {
+    pub const ALL: [Command; 9] = [
+        Command::Build,
+        Command::Wait,
+        Command::Version,
+        Command::Deploy,
+        Command::Setup,
+        Command::Env,
+        Command::PurgeCache,
+        Command::Redeploy,
+        Command::Preview,
+    ];
+
+    pub fn facts(self) -> &'static Facts {
+        match self {
+            Command::Build => &build::FACTS,
+            Command::Wait => &wait::FACTS,
+            Command::Version => &version::FACTS,
+            Command::Deploy => &deploy::FACTS,
+            Command::Setup => &setup::FACTS,
+            Command::Env => &env::FACTS,
+            Command::PurgeCache => &purge_cache::FACTS,
+            Command::Redeploy => &redeploy::FACTS,
+            Command::Preview => &preview::FACTS,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        self.facts().name
+    }
+
+    pub fn about(self) -> &'static str {
+        self.facts().about
+    }
+
+    pub fn parse(s: &str) -> Option<Command> {
+        Command::ALL.into_iter().find(|c| c.name() == s)
+    }
+
+    pub fn exits(self) -> &'static [Exit] {
+        self.facts().exits
+    }
+
+    pub fn writes(self, output: Output) -> bool {
+        self.facts().outputs.contains(&output)
+    }
+}
+
+/// A command's flow, ready to run once the context exists.
+pub type Flow = Box<dyn for<'a> FnOnce(&'a Ctx) -> Pin<Box<dyn Future<Output = Result<()>> + 'a>>>;
+
+/// A command whose inputs passed every rule: nothing has been sent yet.
+pub struct Prepared {
+    /// Values to mask in the log and redact from what is written to GitHub.
+    pub secrets: Vec<String>,
+    pub flow: Flow,
+}
+
+impl Prepared {
+    fn new<F>(secrets: Vec<String>, flow: F) -> Prepared
+    where
+        F: for<'a> FnOnce(&'a Ctx) -> Pin<Box<dyn Future<Output = Result<()>> + 'a>> + 'static,
+    {
+        Prepared { secrets, flow: Box::new(flow) }
+    }
+}
+
+/// Checks `command`'s inputs and makes its arguments, before any request.
+/// `env` reads the runner's variables (the branch, the event).
+pub fn prepare(
+    command: Command,
+    inputs: &Inputs,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Prepared, InputError> {
+    match command {
+        Command::Build => build::prepare(inputs),
+        Command::Wait => wait::prepare(inputs),
+        Command::Version => version::prepare(inputs),
+        Command::Deploy => deploy::prepare(inputs),
+        Command::Setup => setup::prepare(inputs, env),
+        Command::Env => env::prepare(inputs),
+        Command::PurgeCache => purge_cache::prepare(inputs),
+        Command::Redeploy => redeploy::prepare(inputs),
+        Command::Preview => preview::prepare(inputs, env),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exits_are_in_order_and_include_every_commands_codes() {
+        for c in Command::ALL {
+            let codes: Vec<u8> = c.exits().iter().map(|e| e.code()).collect();
+            let mut sorted = codes.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            assert_eq!(codes, sorted, "{}", c.name());
+            for e in EVERY {
+                assert!(c.exits().contains(&e), "{} lacks {e:?}", c.name());
+            }
+        }
+    }
+
+    #[test]
+    fn a_command_reports_to_github_exactly_when_it_can_exit_9() {
+        for c in Command::ALL {
+            assert_eq!(c.facts().reports_to_github, c.exits().contains(&Exit::GitHub), "{}", c.name());
+        }
+    }
+
+    #[test]
+    fn names_are_unique_and_parse_back() {
+        for c in Command::ALL {
+            assert_eq!(Command::parse(c.name()), Some(c));
+        }
+    }
+
+    #[test]
+    fn every_output_is_written_by_some_command_and_listed_in_table_order() {
+        for o in OUTPUTS {
+            assert!(Command::ALL.iter().any(|c| c.writes(o.key)), "{} is written by no command", o.name);
+        }
+        for c in Command::ALL {
+            let idx: Vec<usize> = c.facts().outputs.iter().map(|o| *o as usize).collect();
+            assert!(idx.is_sorted(), "{}: outputs out of table order", c.name());
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! What `version` and `preview` share before and around an upload: the Worker made or checked,
+//! the assets scanned, the multipart body encoded, a refusal shown.
+
+use crate::assets::{AssetsError, Scan};
+use crate::cloudflare::workers::{ModuleSource, SubdomainFlags, VersionBodyError, Worker, version_body};
+use crate::cloudflare::{ApiError, WorkerRef};
+use crate::error::{Error, Result};
+use crate::inputs::upload::{AssetsSpec, VersionArgs};
+use crate::inputs::{InputError, Key, hint};
+
+use super::{Area, Ctx, api_failure, deployments};
+
+/// The Worker `args` names (`existing`, as looked up), created when `create_worker` allows;
+/// shared with `preview`.
+pub async fn ensure_worker(ctx: &Ctx, args: &VersionArgs, existing: Option<Worker>) -> Result<Worker> {
+    let lookup = |e: ApiError| api_failure(e, "look up the Worker", Area::Workers);
+    if let Some(mut w) = existing {
+        sync_subdomain(ctx, &mut w, args).await?;
+        return Ok(w);
+    }
+    if !args.create_worker {
+        let fix = format!("set {} to create it", hint::set(Key::CreateWorker, "true"));
+        return Err(deployments::missing_worker(ctx, &args.worker, &fix).await);
+    }
+    // wrangler's defaults: on workers.dev, with preview URLs.
+    let flags = SubdomainFlags {
+        enabled: args.workers_dev.unwrap_or(true),
+        previews_enabled: args.preview_urls.unwrap_or(true),
+    };
+    ctx.console.info(&format!(
+        "Worker {} does not exist yet: creating it (workers.dev {}, preview URLs {}).",
+        args.worker,
+        on_off(flags.enabled),
+        on_off(flags.previews_enabled)
+    ));
+    match ctx.client.create_worker(&args.worker, flags).await {
+        Ok(w) => Ok(w),
+        // Someone else (or our own lost first answer) created it meanwhile: use it, with the
+        // flags asked for.
+        Err(e) if e.status() == Some(409) || e.has_code(10040) || e.may_have_applied() => {
+            match ctx.client.get_worker(WorkerRef::Name(&args.worker)).await.map_err(lookup)? {
+                Some(mut w) => {
+                    sync_subdomain(ctx, &mut w, args).await?;
+                    Ok(w)
+                }
+                None => Err(api_failure(e, "create the Worker", Area::Workers)),
+            }
+        }
+        Err(e) => Err(api_failure(e, "create the Worker", Area::Workers)),
+    }
+}
+
+fn on_off(b: bool) -> &'static str {
+    if b { "on" } else { "off" }
+}
+
+/// `workers_dev` / `preview_urls` given for an existing Worker: its flags are set to them, and
+/// only when they differ (an unneeded write is one more thing to fail).
+async fn sync_subdomain(ctx: &Ctx, w: &mut Worker, args: &VersionArgs) -> Result<()> {
+    if args.workers_dev.is_none() && args.preview_urls.is_none() {
+        return Ok(());
+    }
+    let now = w.subdomain.clone().unwrap_or_default();
+    let wanted = SubdomainFlags {
+        enabled: args.workers_dev.or(now.enabled).unwrap_or(false),
+        previews_enabled: args.preview_urls.or(now.previews_enabled).unwrap_or(false),
+    };
+    if now.enabled == Some(wanted.enabled) && now.previews_enabled == Some(wanted.previews_enabled) {
+        return Ok(());
+    }
+    ctx.console.info(&format!(
+        "Setting {}: workers.dev {}, preview URLs {}.",
+        w.name,
+        on_off(wanted.enabled),
+        on_off(wanted.previews_enabled)
+    ));
+    let set = ctx
+        .client
+        .set_subdomain(&w.name, wanted)
+        .await
+        .map_err(|e| api_failure(e, "set the Worker's workers.dev flags", Area::Workers))?;
+    let sub = w.subdomain.get_or_insert_with(Default::default);
+    sub.enabled = Some(set.enabled);
+    sub.previews_enabled = Some(set.previews_enabled);
+    Ok(())
+}
+
+/// The bindings to plan: `bindings`, with the assets binding when the assets name one.
+pub fn with_assets_binding(bindings: &[serde_json::Value], assets: Option<&AssetsSpec>) -> Vec<serde_json::Value> {
+    let mut wanted = bindings.to_vec();
+    if let Some(name) = assets.and_then(|a| a.binding.as_deref()) {
+        wanted.retain(|b| b.get("name").and_then(serde_json::Value::as_str) != Some(name));
+        wanted.push(serde_json::json!({ "type": "assets", "name": name }));
+    }
+    wanted
+}
+
+/// Walks and hashes the assets directory on a blocking thread (the hashing uses every core;
+/// the runtime stays free to see a cancellation). Shared with `preview`.
+pub async fn scan_assets(ctx: &Ctx, dir: std::path::PathBuf) -> Result<Scan> {
+    let scan = tokio::task::spawn_blocking(move || crate::assets::scan(&dir))
+        .await
+        .map_err(|e| Error::internal("the asset scanner stopped", e))?
+        .map_err(|e| match e {
+            AssetsError::Read { path, source } => {
+                Error::Local { what: format!("could not read asset {}", path.display()), source }
+            }
+            other => Error::Input(InputError::new(Key::Assets, other.to_string())),
+        })?;
+    for w in &scan.warnings {
+        ctx.console.warning(w);
+    }
+    ctx.console.info(&format!(
+        "Assets: {} in {} ({} bytes){}",
+        crate::ci::plural(scan.assets.len(), "file", "files"),
+        scan.root.display(),
+        scan.total_bytes(),
+        if scan.ignored > 0 { format!(", {} left out by .assetsignore", scan.ignored) } else { String::new() }
+    ));
+    Ok(scan)
+}
+
+/// `assets.config` with only the fields set (additions §A.8).
+pub fn assets_config(spec: &AssetsSpec) -> serde_json::Map<String, serde_json::Value> {
+    let mut c = serde_json::Map::new();
+    if let Some(v) = &spec.html_handling {
+        c.insert("html_handling".into(), v.clone().into());
+    }
+    if let Some(v) = &spec.not_found_handling {
+        c.insert("not_found_handling".into(), v.clone().into());
+    }
+    if let Some(v) = &spec.run_worker_first {
+        c.insert("run_worker_first".into(), v.clone());
+    }
+    if let Some(v) = &spec.base_path {
+        c.insert("base_path".into(), v.clone().into());
+    }
+    c
+}
+
+/// The body of a version or a Preview deployment (§B.5 takes the same one), encoded once
+/// before anything is sent: a module that cannot be read (deleted since the scan, say) is
+/// this machine's fault, reported as such and never retried as if Cloudflare had failed.
+pub fn encode_body(
+    meta: &impl serde::Serialize,
+    modules: &[crate::inputs::bundle::ModuleFile],
+    assets: Option<&Scan>,
+    what: &str,
+) -> Result<bytes::Bytes> {
+    let mut sources: Vec<ModuleSource> = modules
+        .iter()
+        .map(|m| ModuleSource { name: &m.name, content_type: m.content_type, path: &m.path, size: m.size })
+        .collect();
+    if let Some(scan) = assets {
+        add_special_modules(&mut sources, scan);
+    }
+    Ok(bytes::Bytes::from(version_body(meta, &sources).map_err(|e| match e {
+        VersionBodyError::ModuleRead { path, source } => {
+            Error::Local { what: format!("could not read module file {}", path.display()), source }
+        }
+        encode @ VersionBodyError::Encode(_) => Error::internal(format!("could not encode {what}"), encode),
+    })?))
+}
+
+/// A refused upload's validation errors (10021) carry the script's own error text: shown,
+/// inert, before the failure is reported.
+pub fn show_refusal<T>(ctx: &Ctx, result: &Result<T, ApiError>) {
+    if let Err(ApiError::Api { status: 400..=428 | 430..=499, errors, .. }) = result {
+        let texts: Vec<&str> = errors.iter().filter_map(|e| e.message.as_deref()).collect();
+        ctx.console.untrusted(texts.iter().flat_map(|t| t.lines()));
+    }
+}
+
+/// `_headers` and `_redirects` travel as `text/plain` modules of those names (§A.8), with a
+/// version or a Preview deployment alike (§B.5 takes the same `assets`).
+fn add_special_modules<'a>(sources: &mut Vec<ModuleSource<'a>>, scan: &'a Scan) {
+    for (name, path) in [("_headers", &scan.headers), ("_redirects", &scan.redirects)] {
+        if let Some(p) = path {
+            let size = std::fs::metadata(p).map_or(0, |m| m.len());
+            sources.retain(|m| m.name != name);
+            sources.push(ModuleSource { name, content_type: "text/plain", path: p, size });
+        }
+    }
+}

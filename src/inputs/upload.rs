@@ -1,0 +1,386 @@
+//! The code to upload, from the inputs and the wrangler configuration: what `version` and
+//! `preview` both send (modules, bindings, compatibility, assets, migrations).
+
+use std::path::{Path, PathBuf};
+
+use super::args::{message, worker_name};
+use super::bindings::{self, Bindings, Keep};
+use super::bundle::{self, ModuleFile};
+use super::{InputError, Inputs, Key, hint, rules, wrangler};
+use crate::cloudflare::WorkerName;
+
+/// The wrangler configuration `version` reads: `config`, else the first of wrangler's names in
+/// the working directory — then only when `dir` is not given or the file sets `main`, so a
+/// workflow that names its build output keeps working beside a configuration it never used.
+/// Returns it with the warnings about how it was found.
+fn wrangler_config(i: &Inputs) -> Result<(Option<wrangler::Config>, Vec<String>), InputError> {
+    let environment = i.get(Key::Environment);
+    let mut warnings = Vec::new();
+    let (path, found) = match i.path(Key::Config) {
+        Some(p) => (p, false),
+        None => match wrangler::discover(Path::new("")) {
+            Some((first, others)) => {
+                if !others.is_empty() {
+                    let names: Vec<String> = others.iter().map(|p| p.display().to_string()).collect();
+                    warnings.push(format!(
+                        "several wrangler configurations here: using {} (wrangler's order: wrangler.json, wrangler.jsonc, wrangler.toml), not {}",
+                        first.display(),
+                        names.join(", ")
+                    ));
+                }
+                (first, true)
+            }
+            None if environment.is_some() => {
+                return Err(InputError::new(
+                    Key::Environment,
+                    format!(
+                        "selects an environment of a wrangler configuration, but there is none in the working directory; set {}",
+                        hint::input(Key::Config)
+                    ),
+                ));
+            }
+            None => return Ok((None, warnings)),
+        },
+    };
+    let config = wrangler::load(&path, environment)?;
+    if found && i.get(Key::Dir).is_some() && config.mapped.main.is_none() {
+        return Ok((None, Vec::new()));
+    }
+    Ok((Some(config), warnings))
+}
+
+fn config_name(c: Option<&wrangler::Config>) -> String {
+    c.map_or_else(String::new, |c| c.file.clone())
+}
+
+/// `main` must be what a bundler wrote: workers-ci uploads files as they are.
+fn checked_main(c: &wrangler::Config, m: &wrangler::map::Main, dir_given: bool) -> Result<PathBuf, InputError> {
+    let ext = m.path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let build = "workers-ci uploads bundler output as it is, it does not compile or bundle: build first (for example `npx wrangler deploy --dry-run --outdir dist`, or your bundler), then point `main` at the built file (e.g. `dist/index.js`) or set the `dir` input to the output folder";
+    if matches!(ext.as_str(), "ts" | "tsx" | "jsx" | "mts" | "cts") {
+        if dir_given {
+            // The output folder is given: `main` (a source) only misleads; it is not used.
+            return Ok(m.path.clone());
+        }
+        return Err(c.error(&wrangler::problem(
+            m.line,
+            &m.key,
+            format!("names a source file (.{ext}), not a bundled module; {build}"),
+        )));
+    }
+    if !m.path.is_file() && !dir_given {
+        return Err(c.error(&wrangler::problem(
+            m.line,
+            &m.key,
+            format!("names `{}`, which does not exist; {build}", m.path.display()),
+        )));
+    }
+    Ok(m.path.clone())
+}
+
+#[derive(Debug)]
+pub struct VersionArgs {
+    pub worker: WorkerName,
+    pub dir: PathBuf,
+    pub modules: Vec<ModuleFile>,
+    /// `None`: an assets-only Worker, without code.
+    pub main_module: Option<String>,
+    pub compatibility_date: String,
+    pub compatibility_flags: Vec<String>,
+    pub bindings: Bindings,
+    pub keep: Keep,
+    /// Files under `dir` that `exclude` skipped, to name in the log.
+    pub skipped: Vec<String>,
+    pub message: Option<String>,
+    pub tag: Option<String>,
+    pub create_worker: bool,
+    /// `workers_dev` and `preview_urls` as given (`None`: not given).
+    pub workers_dev: Option<bool>,
+    pub preview_urls: Option<bool>,
+    /// Percentage for the new version; `None` = upload only.
+    pub deploy: Option<f64>,
+    /// Static assets to upload with the version: from input `assets` or the wrangler
+    /// configuration's `assets` block.
+    pub assets: Option<AssetsSpec>,
+    /// Versioned settings from the wrangler configuration (additions §C.3, §C.4).
+    pub placement: Option<serde_json::Value>,
+    pub limits: Option<crate::cloudflare::workers::Limits>,
+    /// The configuration's `migrations[]`, in order; which of them to send is decided against
+    /// the Worker's applied tag.
+    pub migrations: Vec<wrangler::Migration>,
+    /// The wrangler configuration used (as given or found), and its environment.
+    pub config_file: Option<(String, Option<String>)>,
+    /// Keys of the configuration that were not applied, each said as a warning before any
+    /// request.
+    pub config_warnings: Vec<String>,
+}
+
+/// A Worker's static assets as configured: where they are and how Cloudflare serves them.
+/// Unset fields are left out of the version, so Cloudflare applies its own defaults.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AssetsSpec {
+    pub directory: PathBuf,
+    /// Name of the `assets` binding, when the Worker's code reads its assets.
+    pub binding: Option<String>,
+    pub html_handling: Option<String>,
+    pub not_found_handling: Option<String>,
+    /// `true`/`false` or a list of route patterns, as in wrangler's configuration.
+    pub run_worker_first: Option<serde_json::Value>,
+    pub base_path: Option<String>,
+}
+
+/// `assets` as a spec, taking the `assets` binding (if `bindings` declares one) out of the
+/// list: it is sent with the assets, and only with them.
+fn assets_spec(
+    i: &Inputs,
+    list: &mut Vec<serde_json::Value>,
+    from_file: Option<AssetsSpec>,
+) -> Result<Option<AssetsSpec>, InputError> {
+    let mut named: Vec<String> = Vec::new();
+    list.retain(|b| {
+        let is_assets = b.get("type").and_then(serde_json::Value::as_str) == Some("assets");
+        if is_assets {
+            named.push(b.get("name").and_then(serde_json::Value::as_str).unwrap_or_default().to_owned());
+        }
+        !is_assets
+    });
+    if named.len() > 1 {
+        return Err(InputError::new(Key::Bindings, "declares more than one `assets` binding; a Worker has one"));
+    }
+    let Some(directory) = i.path(Key::Assets) else {
+        // The configuration's `assets` block; a binding in `bindings` overrides its name.
+        if let Some(mut spec) = from_file {
+            if let Some(name) = named.pop() {
+                spec.binding = Some(name);
+            }
+            return Ok(Some(spec));
+        }
+        if named.is_empty() {
+            return Ok(None);
+        }
+        return Err(InputError::new(
+            Key::Bindings,
+            format!(
+                "declares an `assets` binding, but no assets are uploaded; set {} to their directory",
+                hint::input(Key::Assets)
+            ),
+        ));
+    };
+    if !directory.is_dir() {
+        return Err(InputError::new(Key::Assets, "is not a directory; point it at your built site (e.g. `public`)"));
+    }
+    // `assets` replaces the file's directory and keeps how the file says they are served.
+    let base = from_file.unwrap_or_default();
+    let binding = named.pop().or(base.binding.clone());
+    Ok(Some(AssetsSpec { directory, binding, ..base }))
+}
+
+impl VersionArgs {
+    pub fn from_inputs(i: &Inputs) -> Result<VersionArgs, InputError> {
+        let (config, mut config_warnings) = wrangler_config(i)?;
+        let file = config.as_ref().map(|c| &c.mapped);
+        let worker = match (i.get(Key::Worker), file.and_then(|f| f.name.as_ref())) {
+            (None, Some((name, line, key))) => WorkerName::parse(name).map_err(|_| {
+                InputError::new(
+                    Key::Config,
+                    format!("{}:{line}: {key}: is not a Worker name", config_name(config.as_ref())),
+                )
+            })?,
+            _ => worker_name(i)?,
+        };
+        let date = match (i.get(Key::CompatibilityDate), file.and_then(|f| f.compatibility_date.as_ref())) {
+            (None, Some((d, _, _))) => d.clone(),
+            _ => i
+                .require(
+                    Key::CompatibilityDate,
+                    "set it (or `compatibility_date` in the wrangler configuration) to the date your Worker was written against, e.g. 2026-11-01",
+                )?
+                .to_owned(),
+        };
+        if !rules::date(&date) {
+            return Err(InputError::new(Key::CompatibilityDate, "must be a date that exists, written YYYY-MM-DD"));
+        }
+        let flags: Vec<String> =
+            match (i.get(Key::CompatibilityFlags), file.and_then(|f| f.compatibility_flags.as_ref())) {
+                (None, Some(f)) => f.clone(),
+                (given, _) => given
+                    .unwrap_or("")
+                    .split([',', '\n'])
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            };
+        if flags.iter().any(|f| !f.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')) {
+            return Err(InputError::new(
+                Key::CompatibilityFlags,
+                "has a flag that is not a word of letters, digits and `_`",
+            ));
+        }
+        let allow_unknown = i.bool(Key::AllowUnknownBindings, false)?;
+        let mut bindings = bindings::parse(i.get(Key::Bindings), i.get(Key::Vars), i.get(Key::Secrets), allow_unknown)?;
+        if let Some(f) = file {
+            // The inputs win by binding name: the file's binding of that name is not sent.
+            let given: Vec<String> = bindings.described().into_iter().map(|(n, _)| n).collect();
+            let mut merged: Vec<serde_json::Value> =
+                f.bindings.iter().filter(|b| !given.iter().any(|n| b["name"] == n.as_str())).cloned().collect();
+            merged.append(&mut bindings.list);
+            bindings.list = merged;
+        }
+        let assets = assets_spec(i, &mut bindings.list, file.and_then(|f| f.assets.clone()))?;
+        let keep = match i.get(Key::KeepBindings) {
+            None => Keep::Auto,
+            Some(v) => Keep::parse(v)
+                .ok_or_else(|| InputError::new(Key::KeepBindings, "must be `auto`, `secrets`, `all` or `none`"))?,
+        };
+        let optional_bool = |k: Key| -> Result<Option<bool>, InputError> {
+            i.get(k)
+                .map(|v| rules::boolean(v).ok_or_else(|| InputError::new(k, "must be `true` or `false`")))
+                .transpose()
+        };
+        let (workers_dev, preview_urls) = (
+            optional_bool(Key::WorkersDev)?.or(file.and_then(|f| f.workers_dev)),
+            optional_bool(Key::PreviewUrls)?.or(file.and_then(|f| f.preview_urls)),
+        );
+        let tag = match i.get(Key::Tag) {
+            Some(t) if t.len() > 100 => {
+                return Err(InputError::new(
+                    Key::Tag,
+                    "is longer than 100 bytes, the limit of the `workers/tag` annotation",
+                ));
+            }
+            other => other.map(str::to_owned),
+        };
+        let deploy = match i.get(Key::Deploy) {
+            None => None,
+            Some(v) => match rules::boolean(v) {
+                Some(false) => None,
+                Some(true) => Some(100.0),
+                None => Some(rules::percentage(v).ok_or_else(|| {
+                    InputError::new(Key::Deploy, "must be `false`, `true` or a percentage above 0 and at most 100")
+                })?),
+            },
+        };
+        let main = match (&config, file.and_then(|f| f.main.as_ref())) {
+            (Some(c), Some(m)) => Some(checked_main(c, m, i.get(Key::Dir).is_some())?),
+            _ => None,
+        };
+        let (dir, main_from_file) = match (i.path(Key::Dir), &main) {
+            (Some(d), Some(m)) => {
+                // `main` inside the given `dir` names the main module there; elsewhere it does
+                // not apply.
+                let rel = m.canonicalize().ok().zip(d.canonicalize().ok()).and_then(|(m, d)| {
+                    let r = m.strip_prefix(d).ok()?;
+                    Some(r.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"))
+                });
+                if rel.is_none() {
+                    config_warnings.push(format!(
+                        "main: `{}` is not inside the `dir` input's directory; the main module is found in `dir` instead",
+                        m.display()
+                    ));
+                }
+                (d, rel)
+            }
+            (Some(d), None) => (d, None),
+            (None, Some(m)) => (
+                m.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf(),
+                m.file_name().map(|n| n.to_string_lossy().into_owned()),
+            ),
+            (None, None) => (PathBuf::from("dist"), None),
+        };
+        // Assets-only (no code): assets without `dir`, `main_module` or the file's `main`, as
+        // wrangler's configuration without `main` (additions §A.8).
+        let assets_only =
+            assets.is_some() && i.get(Key::Dir).is_none() && i.get(Key::MainModule).is_none() && main.is_none();
+        let (modules, skipped, main_module) = if assets_only {
+            (Vec::new(), Vec::new(), None)
+        } else {
+            let exclude = bundle::exclude_set(i.get(Key::Exclude))?;
+            let bundle::Scan { modules, skipped } = bundle::scan(&dir, &exclude)?;
+            let main_module = bundle::main_module(&modules, i.get(Key::MainModule).or(main_from_file.as_deref()))?;
+            (modules, skipped, Some(main_module))
+        };
+        let config_file = config.as_ref().map(|c| (c.file.clone(), i.get(Key::Environment).map(str::to_owned)));
+        let (placement, limits, migrations) = match config {
+            Some(c) => {
+                config_warnings.extend(c.mapped.warnings);
+                (c.mapped.placement, c.mapped.limits, c.mapped.migrations)
+            }
+            None => (None, None, Vec::new()),
+        };
+        Ok(VersionArgs {
+            worker,
+            dir,
+            modules,
+            main_module,
+            compatibility_date: date,
+            compatibility_flags: flags,
+            bindings,
+            keep,
+            skipped,
+            message: message(i)?,
+            tag,
+            create_worker: i.bool(Key::CreateWorker, false)?,
+            workers_dev,
+            preview_urls,
+            deploy,
+            assets,
+            placement,
+            limits,
+            migrations,
+            config_file,
+            config_warnings,
+        })
+    }
+
+    /// What `preview` with `preview_action: delete` reads: the Worker alone (no code).
+    pub(crate) fn for_delete(i: &Inputs) -> Result<VersionArgs, InputError> {
+        Ok(VersionArgs {
+            worker: worker_name(i)?,
+            dir: PathBuf::new(),
+            modules: Vec::new(),
+            main_module: None,
+            compatibility_date: String::new(),
+            compatibility_flags: Vec::new(),
+            bindings: Bindings::default(),
+            keep: Keep::Auto,
+            skipped: Vec::new(),
+            message: None,
+            tag: None,
+            create_worker: false,
+            workers_dev: None,
+            preview_urls: None,
+            deploy: None,
+            assets: None,
+            placement: None,
+            limits: None,
+            migrations: Vec::new(),
+            config_file: None,
+            config_warnings: Vec::new(),
+        })
+    }
+
+    /// Values to mask before anything prints.
+    pub fn secrets(&self) -> &[String] {
+        &self.bindings.secret_values
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn impossible_compatibility_dates_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("index.js"), "export default {}").unwrap();
+        let mut i = Inputs::default();
+        i.set(Key::Worker, "w");
+        i.set(Key::Dir, &dir.path().to_string_lossy());
+        i.set(Key::CompatibilityDate, "2026-02-31");
+        let e = VersionArgs::from_inputs(&i).unwrap_err();
+        assert_eq!(e.input(), "compatibility_date");
+        i.set(Key::CompatibilityDate, "2026-02-28");
+        assert!(VersionArgs::from_inputs(&i).is_ok());
+    }
+}
