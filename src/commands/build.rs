@@ -2,8 +2,10 @@
 //! follow it, and exit by its outcome.
 
 use super::{Facts, Output, Prepared};
+use crate::error::Result;
 use crate::exit::Exit;
-use crate::flows::builds::{self, BuildArgs};
+use crate::flows::builds::{self, BuildArgs, Workers};
+use crate::flows::{Ctx, github, many};
 use crate::inputs::args::{branch, commit, full_commit, workers_or_tags};
 use crate::inputs::{InputError, Inputs, Key, hint};
 
@@ -39,12 +41,25 @@ pub const FACTS: Facts = Facts {
 pub(super) fn prepare(i: &Inputs) -> Result<Prepared, InputError> {
     let args = BuildArgs::from_inputs(i)?;
     // The follow loop cancels its build on a signal itself: it is not `interruptible`.
-    Ok(Prepared::new(Vec::new(), move |ctx| Box::pin(builds::run(ctx, args))))
+    Ok(Prepared::new(Vec::new(), move |ctx| Box::pin(run(ctx, args))))
+}
+
+async fn run(ctx: &Ctx, args: BuildArgs) -> Result<()> {
+    let result = if args.workers.len() > 1 { many::build(ctx, &args).await } else { builds::one(ctx, &args).await };
+    github::after_builds(ctx, result).await
 }
 
 impl BuildArgs {
     fn from_inputs(i: &Inputs) -> Result<BuildArgs, InputError> {
-        let workers = workers_or_tags(i, false)?;
+        let workers = match workers_or_tags(i)? {
+            Workers::Named(w) => w,
+            Workers::All => {
+                return Err(InputError::new(
+                    Key::Worker,
+                    "`*` (every Worker) is for `wait` only: `build` starts builds, so name the Workers to build",
+                ));
+            }
+        };
         let trigger = i.get(Key::Trigger).map(str::to_owned);
         if workers.len() > 1 && trigger.is_some() {
             return Err(InputError::new(

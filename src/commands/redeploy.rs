@@ -139,7 +139,8 @@ async fn run(ctx: &Ctx, args: RedeployArgs) -> Result<()> {
         cancel_on_abort: args.cancel_on_abort,
         wait: args.wait,
     };
-    builds::run(ctx, build_args).await
+    // One Worker, and no GitHub report (`redeploy` has none): what `build` does for one Worker.
+    builds::one(ctx, &build_args).await
 }
 
 fn not_built(worker: &str, version: &VersionId) -> Error {

@@ -19,8 +19,8 @@ use crate::cloudflare::builds_config::{
 use crate::cloudflare::{BuildTokenUuid, RepoConnectionUuid, ScriptTag, TriggerUuid};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
-use crate::flows::builds::{delete_var, resolve_tag, retry_delete, triggers_failure};
-use crate::flows::create::create_once;
+use crate::flows::builds::{delete_var, resolve_tag, triggers_failure};
+use crate::flows::create::{create_once, retry_delete};
 use crate::flows::{self, Area, Ctx, api_failure};
 use std::path::PathBuf;
 

@@ -60,9 +60,9 @@ const LOOK_FIRST: Duration = Duration::from_secs(3);
 const LOOK_MAX: Duration = Duration::from_secs(10);
 
 async fn run(ctx: &Ctx, args: WaitArgs) -> Result<()> {
-    let result = if args.workers.len() == 1 {
-        let result = single(ctx, &args).await;
-        crate::flows::one_build_output(ctx, &args.worker);
+    let result = if let Some(worker) = args.workers.one() {
+        let result = single(ctx, &args, worker).await;
+        crate::flows::one_build_output(ctx, worker);
         result
     } else {
         crate::flows::many::wait(ctx, &args).await
@@ -70,10 +70,10 @@ async fn run(ctx: &Ctx, args: WaitArgs) -> Result<()> {
     crate::flows::github::after_builds(ctx, result).await
 }
 
-async fn single(ctx: &Ctx, args: &WaitArgs) -> Result<()> {
+async fn single(ctx: &Ctx, args: &WaitArgs, worker: &str) -> Result<()> {
     let tracker = Tracker::default();
     let work = async {
-        let (tag, name) = resolve_tag(ctx, &args.worker).await?;
+        let (tag, name) = resolve_tag(ctx, worker).await?;
         ctx.output(Output::WorkerTag, tag.as_str());
         if let Some(b) = &args.branch {
             ctx.output(Output::Branch, b);
@@ -94,7 +94,7 @@ async fn single(ctx: &Ctx, args: &WaitArgs) -> Result<()> {
             ctx.console.info(&format!("Looking for the build of commit {commit} of Worker {name}…"));
             match find(ctx, &tag, commit, args.appear_timeout).await? {
                 Some(b) => b.build_uuid,
-                None => return not_found(ctx, &tag, args).await,
+                None => return not_found(ctx, &tag, args, worker).await,
             }
         };
         tracker.set_build(&uuid);
@@ -152,7 +152,7 @@ async fn find(ctx: &Ctx, tag: &ScriptTag, commit: &str, appear: Duration) -> Res
 }
 
 /// No build appeared: say why that can happen, naming what we can check.
-async fn not_found(ctx: &Ctx, tag: &ScriptTag, args: &WaitArgs) -> Result<()> {
+async fn not_found(ctx: &Ctx, tag: &ScriptTag, args: &WaitArgs, worker: &str) -> Result<()> {
     let mut why = Vec::new();
     match ctx.client.list_triggers(tag).await {
         Ok(triggers) => match (&args.branch, triggers.is_empty()) {
@@ -169,7 +169,7 @@ async fn not_found(ctx: &Ctx, tag: &ScriptTag, args: &WaitArgs) -> Result<()> {
             },
             (None, false) => {}
         },
-        Err(e) => return Err(triggers_failure(e, &args.worker)),
+        Err(e) => return Err(triggers_failure(e, worker)),
     }
     why.push(
         "the Git integration may not be connected to this repository, or the commit was never pushed to it".into(),
@@ -230,15 +230,14 @@ impl WaitArgs {
                 ),
             ));
         }
-        let workers = workers_or_tags(i, true)?;
-        if workers.len() != 1 && build_uuid.is_some() {
+        let workers = workers_or_tags(i)?;
+        if workers.one().is_none() && build_uuid.is_some() {
             return Err(InputError::new(
                 Key::BuildUuid,
                 "follows one build, but `worker` names several Workers: leave it unset, or name one Worker",
             ));
         }
         Ok(WaitArgs {
-            worker: workers.first().cloned().unwrap_or_default(),
             workers,
             branch: branch(i)?,
             commit,

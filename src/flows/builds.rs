@@ -12,7 +12,7 @@ use crate::commands::{Command, Output};
 use crate::error::{Error, Result};
 use crate::inputs::{Key, hint};
 
-use super::create::create_once;
+use super::create::{create_once, retry_delete};
 use super::follow::{self, FollowOpts, Tracker};
 use super::logs::Tail;
 use super::trigger::{self, Choice};
@@ -40,12 +40,28 @@ pub enum IfNoBuild {
     Pass,
 }
 
+/// The Workers `wait` follows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Workers {
+    /// `*`: every Worker of the account whose build of the commit appears.
+    All,
+    /// Names or 32-hex tags: at least one, each once.
+    Named(Vec<String>),
+}
+
+impl Workers {
+    /// The one Worker of a single-Worker step (followed without the many-Worker loop).
+    pub fn one(&self) -> Option<&str> {
+        match self {
+            Workers::Named(n) if n.len() == 1 => Some(&n[0]),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct WaitArgs {
-    /// The first of `workers` (empty for `*`): the one Worker of the single-build path.
-    pub worker: String,
-    /// Empty: every Worker of the account (`*`).
-    pub workers: Vec<String>,
+    pub workers: Workers,
     pub branch: Option<String>,
     pub commit: Option<String>,
     pub build_uuid: Option<BuildUuid>,
@@ -55,15 +71,12 @@ pub struct WaitArgs {
     pub appear_timeout: Duration,
 }
 
-pub async fn run(ctx: &Ctx, args: BuildArgs) -> Result<()> {
-    let result = if args.workers.len() > 1 {
-        super::many::build(ctx, &args).await
-    } else {
-        let result = single(ctx, &args).await;
-        super::one_build_output(ctx, &args.worker);
-        result
-    };
-    super::github::after_builds(ctx, result).await
+/// Starts one Worker's build and follows it (unless `wait` is off); writes its outputs,
+/// `builds` included, whatever happens.
+pub async fn one(ctx: &Ctx, args: &BuildArgs) -> Result<()> {
+    let result = single(ctx, args).await;
+    super::one_build_output(ctx, &args.worker);
+    result
 }
 
 async fn single(ctx: &Ctx, args: &BuildArgs) -> Result<()> {
@@ -340,38 +353,6 @@ pub async fn delete_var(ctx: &Ctx, trigger: &TriggerUuid, key: &str, name: &str)
         || async { Ok(ctx.client.env_vars(trigger).await?.contains_key(key)) },
     )
     .await
-}
-
-pub async fn retry_delete<S, SF, F, FF>(ctx: &Ctx, what: &str, mut send: S, mut still_there: F) -> Result<()>
-where
-    S: FnMut() -> SF,
-    SF: std::future::Future<Output = Result<(), ApiError>>,
-    F: FnMut() -> FF,
-    FF: std::future::Future<Output = Result<bool, ApiError>>,
-{
-    let mut last = None;
-    for _ in 0..2 {
-        match send().await {
-            Ok(()) => return Ok(()),
-            Err(e) if e.may_have_applied() || e.is_retryable() || e.status() == Some(429) => {
-                ctx.console.warning(&format!("could not {what} ({e}); checking whether it happened"));
-                super::settle_before_reconcile(ctx, &e).await;
-                match still_there().await {
-                    Ok(false) => return Ok(()),
-                    Ok(true) => last = Some(e),
-                    Err(e2) => {
-                        return Err(api_failure(
-                            e2,
-                            &format!("check whether the attempt to {what} succeeded"),
-                            Area::Builds,
-                        ));
-                    }
-                }
-            }
-            Err(e) => return Err(api_failure(e, what, Area::Builds)),
-        }
-    }
-    Err(api_failure(last.unwrap_or_else(|| unreachable!("set on every retried attempt")), what, Area::Builds))
 }
 
 /// The trigger an input names (uuid or name), or the one that builds `branch`.

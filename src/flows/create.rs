@@ -1,5 +1,6 @@
 //! Sending a request that creates something (a build, a Worker, a version, a deployment)
-//! without ever creating it twice.
+//! without ever creating it twice, and a delete whose uncertain answer is checked before it is
+//! sent again: the one place that reconciles after an uncertain write.
 //!
 //! A create is sent once. A refusal that created nothing (429, a refused connection) may be
 //! sent again. A failure that may have created it (timeout, reset, 5xx, an unreadable 2xx) is
@@ -73,4 +74,38 @@ where
         }
         return Err(api_failure(err, what, area));
     }
+}
+
+/// Deletes something, and when the answer leaves it uncertain (a timeout, a 5xx, a 429),
+/// asks `still_there` before sending the delete once more: the other half of [`create_once`].
+pub async fn retry_delete<S, SF, F, FF>(ctx: &Ctx, what: &str, mut send: S, mut still_there: F) -> Result<()>
+where
+    S: FnMut() -> SF,
+    SF: std::future::Future<Output = Result<(), ApiError>>,
+    F: FnMut() -> FF,
+    FF: std::future::Future<Output = Result<bool, ApiError>>,
+{
+    let mut last = None;
+    for _ in 0..2 {
+        match send().await {
+            Ok(()) => return Ok(()),
+            Err(e) if e.may_have_applied() || e.is_retryable() || e.status() == Some(429) => {
+                ctx.console.warning(&format!("could not {what} ({e}); checking whether it happened"));
+                settle_before_reconcile(ctx, &e).await;
+                match still_there().await {
+                    Ok(false) => return Ok(()),
+                    Ok(true) => last = Some(e),
+                    Err(e2) => {
+                        return Err(api_failure(
+                            e2,
+                            &format!("check whether the attempt to {what} succeeded"),
+                            Area::Builds,
+                        ));
+                    }
+                }
+            }
+            Err(e) => return Err(api_failure(e, what, Area::Builds)),
+        }
+    }
+    Err(api_failure(last.unwrap_or_else(|| unreachable!("set on every retried attempt")), what, Area::Builds))
 }

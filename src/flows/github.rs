@@ -1,6 +1,6 @@
 //! The GitHub side of a run: one living comment per Worker on the pull request, and a GitHub
 //! Deployment with a status for the commit. A flow calls [`publish`] with a plain [`Outcome`]
-//! once its Cloudflare work is done (and a Preview's delete calls [`deactivate`]).
+//! once its Cloudflare work is done (and a Preview's delete calls [`retire`]).
 //!
 //! Every GitHub failure is a warning that leaves the Cloudflare result alone, unless
 //! `github_required` makes it the step's error (exit 9). Creates are never sent twice blindly:
@@ -8,6 +8,7 @@
 //! and (when a create failed) after.
 
 use crate::ci::comment::{self, Card};
+use crate::commands::Output;
 use crate::error::{Error, Result};
 use crate::github::{GhError, GitHub, NewDeployment, NewStatus};
 
@@ -70,15 +71,6 @@ pub async fn publish(ctx: &Ctx, outcomes: &[Outcome]) -> Result<()> {
         }
     }
     conclude(ctx, t, failures)
-}
-
-/// Marks every active deployment of `preview/<worker>` inactive: the Preview is gone.
-pub async fn deactivate(ctx: &Ctx, worker: &str) -> Result<()> {
-    let Some(t) = &ctx.github else { return Ok(()) };
-    let env = format!("preview/{worker}");
-    let failures = deactivate_env(t, &env).await.err();
-    let failures = failures.map(|e| format!("could not mark the GitHub Deployments of {env} inactive: {e}"));
-    conclude(ctx, t, failures.into_iter().collect())
 }
 
 /// The Preview is gone: its deployments are marked inactive and the living comment, when there
@@ -235,8 +227,8 @@ async fn deploy(t: &Target, o: &Outcome) -> Result<(), GhError> {
 pub fn from_builds(ctx: &Ctx) -> Vec<Outcome> {
     let report = ctx.report.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let builds: Vec<serde_json::Value> =
-        report.outputs.get("builds").and_then(|b| serde_json::from_str(b).ok()).unwrap_or_default();
-    let commit = report.outputs.get("commit").filter(|c| !c.is_empty()).map(str::to_owned);
+        report.outputs.get(Output::Builds.name()).and_then(|b| serde_json::from_str(b).ok()).unwrap_or_default();
+    let commit = report.outputs.get(Output::Commit.name()).filter(|c| !c.is_empty()).map(str::to_owned);
     let lone = builds.len() == 1;
     builds
         .iter()
@@ -279,9 +271,9 @@ pub async fn after_version(ctx: &Ctx, worker: &str, deploy: Option<f64>, result:
     if ctx.github.is_none() || matches!(result, Err(Error::Stopped { .. } | Error::Input(_))) {
         return result;
     }
-    let get = |k: &str| {
+    let get = |k: Output| {
         let r = ctx.report.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        r.outputs.get(k).filter(|v| !v.is_empty()).map(str::to_owned)
+        r.outputs.get(k.name()).filter(|v| !v.is_empty()).map(str::to_owned)
     };
     let headline = match (&result, deploy) {
         (Err(_), _) => "version upload failed".to_owned(),
@@ -294,8 +286,8 @@ pub async fn after_version(ctx: &Ctx, worker: &str, deploy: Option<f64>, result:
         worker: worker.to_owned(),
         ok: result.is_ok(),
         headline,
-        preview_url: get("version_url"),
-        deployment_url: if deployed { get("workers_dev_url") } else { None },
+        preview_url: get(Output::VersionUrl),
+        deployment_url: if deployed { get(Output::WorkersDevUrl) } else { None },
         commit: None,
         production: result.is_ok() && deploy.is_some_and(|p| p >= 100.0),
         log_tail: Vec::new(),

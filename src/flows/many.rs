@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::builds::{BuildArgs, IfNoBuild, WaitArgs, pick};
-use crate::cloudflare::builds::{Build, LATEST_MAX, Outcome};
+use super::builds::{BuildArgs, IfNoBuild, WaitArgs, Workers, pick};
+use crate::cloudflare::builds::{Build, LATEST_MAX, Outcome, Status};
 use crate::cloudflare::{BuildUuid, ScriptTag, TriggerUuid};
 use crate::commands::Output;
 use crate::error::{Error, Result, Stop, Unsuccessful};
@@ -176,9 +176,9 @@ impl Shared {
 
 /// The Workers named, with their tags: one listing of the account's Workers for every name
 /// (a tag needs none).
-async fn resolve(ctx: &Ctx, names: &[String]) -> Result<Vec<Entry>> {
+async fn resolve(ctx: &Ctx, names: &[String], all: bool) -> Result<Vec<Entry>> {
     let need_list = names.iter().any(|n| ScriptTag::parse(n).is_err());
-    let scripts = if need_list || names.is_empty() {
+    let scripts = if need_list || all {
         ctx.client
             .list_scripts()
             .await
@@ -186,7 +186,7 @@ async fn resolve(ctx: &Ctx, names: &[String]) -> Result<Vec<Entry>> {
     } else {
         Vec::new()
     };
-    if names.is_empty() {
+    if all {
         // `*`: every Worker with a tag; one without cannot have builds.
         return Ok(scripts
             .into_iter()
@@ -242,12 +242,14 @@ async fn run(ctx: &Ctx, mode: Mode<'_>, cancel_on_abort: bool) -> Result<()> {
 }
 
 async fn follow_all(ctx: &Ctx, mode: &Mode<'_>, shared: &Shared) -> Result<()> {
-    let names = match mode {
-        Mode::Build(a) => &a.workers,
-        Mode::Wait(a) => &a.workers,
+    let (names, all): (&[String], bool) = match mode {
+        Mode::Build(a) => (&a.workers, false),
+        Mode::Wait(a) => match &a.workers {
+            Workers::All => (&[], true),
+            Workers::Named(n) => (n, false),
+        },
     };
-    let mut entries = resolve(ctx, names).await?;
-    let all = names.is_empty();
+    let mut entries = resolve(ctx, names, all).await?;
     let (commit, logs) = match mode {
         Mode::Build(a) => (a.commit.clone(), a.logs),
         Mode::Wait(a) => (a.commit.clone(), a.logs),
@@ -403,7 +405,7 @@ async fn follow_all(ctx: &Ctx, mode: &Mode<'_>, shared: &Shared) -> Result<()> {
             let mut order: Vec<usize> = (0..entries.len())
                 .filter(|&i| {
                     matches!(entries[i].phase, Phase::Following(_))
-                        && entries[i].last.as_ref().is_some_and(|b| b.status.as_deref() == Some("running"))
+                        && entries[i].last.as_ref().is_some_and(|b| b.status() == Status::Running)
                 })
                 .collect();
             order.sort_by_key(|&i| (!entries[i].flowing, entries[i].last_read));

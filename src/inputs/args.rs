@@ -8,6 +8,7 @@ use super::{InputError, Inputs, Key, hint, rules};
 use crate::ci::outputs::FileFormat;
 use crate::cloudflare::WorkerName;
 use crate::commands::Command;
+use crate::flows::builds::Workers;
 
 pub const DEFAULT_API_URL: &str = "https://api.cloudflare.com/client/v4";
 
@@ -104,18 +105,11 @@ pub(crate) fn worker_or_tag(i: &Inputs) -> Result<String, InputError> {
 }
 
 /// `worker` for `build`/`wait` as a list: comma- or newline-separated names or tags, each
-/// checked as one; a name given twice counts once. `*` (for `wait` only, `allow_all`) stands
-/// for every Worker of the account and is returned as an empty list.
-pub(crate) fn workers_or_tags(i: &Inputs, allow_all: bool) -> Result<Vec<String>, InputError> {
+/// checked as one; a name given twice counts once. `*` stands for every Worker of the account.
+pub(crate) fn workers_or_tags(i: &Inputs) -> Result<Workers, InputError> {
     let w = i.require(Key::Worker, "set it to the Worker's name (or its 32-hex tag), or a list of them")?;
     if w.trim() == "*" {
-        if allow_all {
-            return Ok(Vec::new());
-        }
-        return Err(InputError::new(
-            Key::Worker,
-            "`*` (every Worker) is for `wait` only: `build` starts builds, so name the Workers to build",
-        ));
+        return Ok(Workers::All);
     }
     let mut out: Vec<String> = Vec::new();
     for item in w.split([',', '\n']).map(str::trim).filter(|s| !s.is_empty()) {
@@ -133,7 +127,7 @@ pub(crate) fn workers_or_tags(i: &Inputs, allow_all: bool) -> Result<Vec<String>
     if out.is_empty() {
         return Err(InputError::new(Key::Worker, "names no Worker; set it to a name or a comma-separated list"));
     }
-    Ok(out)
+    Ok(Workers::Named(out))
 }
 
 /// `worker` for `version`/`deploy`: a name (or the Worker's id, which has the same shape).
