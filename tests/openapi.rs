@@ -1,76 +1,18 @@
 //! The simulator answers, and workers-ci asks, in the shapes of Cloudflare's official `OpenAPI`
-//! objects (`../shared/cloudflare-openapi-subset.json`, kept outside the project).
-//!
-//! Where the subset is looked for: `$WORKERS_CI_OPENAPI_SUBSET` when set, else
-//! `../shared/cloudflare-openapi-subset.json` beside the crate. When it cannot be read:
-//! - in CI (`CI` set and not `false`/`0`), with `WORKERS_CI_REQUIRE_OPENAPI=1`, or when the path
-//!   was given explicitly, each test fails and says where it looked;
-//! - otherwise (a contributor's clone without `shared/`) each test prints a notice on stderr and
-//!   returns, checking nothing.
+//! objects: the operations these tests use, vendored in `tests/fixtures/cloudflare-openapi/`
+//! (its README says where they came from and how to refresh them). Compiled in, so every
+//! conformance check runs on every clone.
 
 mod common;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use common::*;
 use serde_json::Value;
 
-const OVERRIDE_VAR: &str = "WORKERS_CI_OPENAPI_SUBSET";
-const REQUIRE_VAR: &str = "WORKERS_CI_REQUIRE_OPENAPI";
-
-fn subset_path(overridden: Option<&str>) -> PathBuf {
-    match overridden.filter(|p| !p.is_empty()) {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/cloudflare-openapi-subset.json")),
-    }
-}
-
-/// Whether an unreadable subset fails the test, from `CI`, `WORKERS_CI_REQUIRE_OPENAPI` and
-/// `WORKERS_CI_OPENAPI_SUBSET`.
-fn subset_required(ci: Option<&str>, require: Option<&str>, overridden: Option<&str>) -> bool {
-    let set = |v: Option<&str>| v.is_some_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"));
-    set(ci) || set(require) || overridden.is_some_and(|p| !p.is_empty())
-}
-
-fn spec() -> Option<Value> {
-    let var = |name: &str| std::env::var(name).ok();
-    let overridden = var(OVERRIDE_VAR);
-    let path = subset_path(overridden.as_deref());
-    let required = subset_required(var("CI").as_deref(), var(REQUIRE_VAR).as_deref(), overridden.as_deref());
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Some(
-            serde_json::from_str(&text)
-                .unwrap_or_else(|e| panic!("the OpenAPI subset {} is not JSON: {e}", path.display())),
-        ),
-        Err(e) if required => panic!(
-            "the OpenAPI subset is required here (CI, {REQUIRE_VAR}=1 or {OVERRIDE_VAR} set) but {} cannot be \
-             read: {e}. Put shared/ beside the crate or point {OVERRIDE_VAR} at the file.",
-            path.display()
-        ),
-        Err(e) => {
-            eprintln!(
-                "NOTICE: OpenAPI conformance NOT checked: {} cannot be read ({e}). Set {OVERRIDE_VAR} to the \
-                 subset's path to check it; CI and {REQUIRE_VAR}=1 make this a failure.",
-                path.display()
-            );
-            None
-        }
-    }
-}
-
-#[test]
-fn an_unreadable_subset_fails_in_ci_and_only_there() {
-    assert!(subset_required(Some("true"), None, None));
-    assert!(subset_required(Some("1"), None, None));
-    assert!(subset_required(None, Some("1"), None));
-    assert!(subset_required(None, None, Some("/elsewhere/subset.json")), "an explicit path must be read");
-    assert!(!subset_required(None, None, None));
-    assert!(!subset_required(Some(""), Some(""), Some("")));
-    assert!(!subset_required(Some("false"), Some("0"), None));
-    assert_eq!(subset_path(Some("/elsewhere/subset.json")), PathBuf::from("/elsewhere/subset.json"));
-    assert!(subset_path(None).ends_with("shared/cloudflare-openapi-subset.json"));
-    assert!(subset_path(Some("")).ends_with("shared/cloudflare-openapi-subset.json"));
+fn spec() -> Value {
+    serde_json::from_str(include_str!("fixtures/cloudflare-openapi/subset.json"))
+        .expect("tests/fixtures/cloudflare-openapi/subset.json is JSON")
 }
 
 /// A dependency-free validator for the JSON Schema subset `OpenAPI` 3.0 uses here.
@@ -236,7 +178,7 @@ impl Validator<'_> {
 
 #[test]
 fn simulator_answers_match_the_official_schemas() {
-    let Some(spec) = spec() else { return };
+    let spec = spec();
     let v = Validator { spec: &spec, request: false };
     let sim = sim_with(BuildProfile { queued_ms: 0, initializing_ms: 50, running_ms: 100, ..fast_profile() });
     let mut errors = Vec::new();
@@ -354,7 +296,7 @@ fn simulator_answers_match_the_official_schemas() {
 
 #[test]
 fn requests_workers_ci_sends_match_the_official_schemas() {
-    let Some(spec) = spec() else { return };
+    let spec = spec();
     let v = Validator { spec: &spec, request: true };
     let sim = sim();
     Invocation::new(&sim).input("logs", "false").run().assert_code(0);
@@ -396,7 +338,7 @@ fn requests_workers_ci_sends_match_the_official_schemas() {
 
 #[test]
 fn the_validator_rejects_what_the_real_api_would_not_send() {
-    let Some(spec) = spec() else { return };
+    let spec = spec();
     let v = Validator { spec: &spec, request: false };
     let path = "/accounts/{account_id}/builds/builds/{build_uuid}";
     // Workers-style message objects in a Builds envelope, a status outside the enum, a bad uuid.
@@ -439,7 +381,7 @@ fn builds_config_spec_path(rel: &str) -> &'static str {
 
 #[test]
 fn builds_configuration_requests_and_answers_match_the_official_schemas() {
-    let Some(spec) = spec() else { return };
+    let spec = spec();
     let requests = Validator { spec: &spec, request: true };
     let answers = Validator { spec: &spec, request: false };
     let sim = Simulator::start_background(SimConfig {
@@ -565,7 +507,7 @@ fn builds_configuration_requests_and_answers_match_the_official_schemas() {
 /// shapes, and the requests `preview` sends match the subset's request bodies.
 #[test]
 fn previews_requests_and_answers_match_the_official_schemas() {
-    let Some(spec) = spec() else { return };
+    let spec = spec();
     let answers = Validator { spec: &spec, request: false };
     let requests = Validator { spec: &spec, request: true };
     let sim = sim();
@@ -661,7 +603,7 @@ fn previews_requests_and_answers_match_the_official_schemas() {
 /// the official objects (additions §A.2, §A.8).
 #[test]
 fn assets_requests_and_answers_match_the_official_schemas() {
-    let Some(spec) = spec() else { return };
+    let spec = spec();
     let requests = Validator { spec: &spec, request: true };
     let answers = Validator { spec: &spec, request: false };
     let sim = sim();
