@@ -287,7 +287,7 @@ fn simulator_answers_match_the_official_schemas() {
     check("GET", "/workers/workers/nope", "/accounts/{account_id}/workers/workers/{worker_id}", None);
     // The one documented deviation: `build_outcome` is `null` until a build stops. The c92b9b0
     // schema lists it as a non-nullable enum; the newer spec and Cloudflare's own MCP client
-    // make it nullable (cloudflare-api.md §3.1), and null is what the API sends.
+    // make it nullable (docs/cloudflare-api.md §3.1), and null is what the API sends.
     errors.retain(|e| {
         !(e.ends_with(".build_outcome: null is not of type string") || e.contains(".build_outcome: null not in enum"))
     });
@@ -491,8 +491,8 @@ fn builds_configuration_requests_and_answers_match_the_official_schemas() {
     check("GET", &format!("/builds/builds?version_ids={vid}"), None);
     // Errors too.
     check("PATCH", &format!("/builds/triggers/{uuid}"), Some(serde_json::json!({"build_command": "b"})));
-    // The subset declares no 400 for createTrigger, but the contract records one: a body
-    // without `build_token_uuid` gets `[12002] Invalid request body` (cloudflare-api.md §3.2,
+    // The subset declares no 400 for createTrigger, but Cloudflare's docs record one: a body
+    // without `build_token_uuid` gets `[12002] Invalid request body` (docs/cloudflare-api.md §3.2,
     // docs issue #30064). Its body still has the Builds error shape, checked here.
     let (status, refused) =
         call(&sim, "POST", "/builds/triggers", Some(&serde_json::json!({"trigger_name": "no token"})));
@@ -503,8 +503,8 @@ fn builds_configuration_requests_and_answers_match_the_official_schemas() {
     assert!(errors.is_empty(), "schema violations:\n{}", errors.join("\n"));
 }
 
-/// Worker Previews (additions §B): every endpoint the simulator has answers in the subset's
-/// shapes, and the requests `preview` sends match the subset's request bodies.
+/// Worker Previews (docs/cloudflare-api.md §B): every endpoint the simulator has answers in the
+/// subset's shapes, and the requests `preview` sends match the subset's request bodies.
 #[test]
 fn previews_requests_and_answers_match_the_official_schemas() {
     let spec = spec();
@@ -589,9 +589,10 @@ fn previews_requests_and_answers_match_the_official_schemas() {
     check("GET", &format!("{p}/{id}/deployments/latest"), "/{preview_id}/deployments/{deployment_id}", None);
     // The one deviation, on purpose: the create body is the whole `Preview` schema, whose
     // `required` lists `tags`, `observability`, `logpush` and `tail_consumers` (all with
-    // defaults). wrangler sends only `name` and what the configuration sets (additions §B.9
-    // step 4), and the contract requires only `name` (§B.3); sending the defaults would lay
-    // them over the Worker's previews base config (§B.8). Recorded in docs/api-assumptions.md.
+    // defaults). wrangler sends only `name` and what the configuration sets
+    // (docs/cloudflare-api.md §B.9 step 4), and the docs require only `name` (§B.3); sending the
+    // defaults would lay them over the Worker's previews base config (§B.8). Recorded in
+    // docs/api-assumptions.md.
     let create = format!("request post {base}: missing required `");
     errors.retain(|e| {
         !["tags", "observability", "logpush", "tail_consumers"].iter().any(|f| *e == format!("{create}{f}`"))
@@ -600,7 +601,7 @@ fn previews_requests_and_answers_match_the_official_schemas() {
 }
 
 /// The assets upload session (request and answer) and a version that carries assets, against
-/// the official objects (additions §A.2, §A.8).
+/// the official objects (docs/cloudflare-api.md §A.2, §A.8).
 #[test]
 fn assets_requests_and_answers_match_the_official_schemas() {
     let spec = spec();

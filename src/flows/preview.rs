@@ -1,5 +1,5 @@
 //! `preview`: deploy the code `version` would upload to this branch's Worker Preview
-//! (`cloudflare-api-additions.md` §B), creating the Preview the first time, or delete it.
+//! (docs/cloudflare-api.md §B), creating the Preview the first time, or delete it.
 //!
 //! The flow ends in a [`PreviewOutcome`], a plain value the reporters (outputs and summary
 //! here; a pull-request comment or a GitHub Deployment elsewhere) read without knowing how it

@@ -102,7 +102,8 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
     let wanted = with_assets_binding(&args.bindings.list, args.assets.as_ref());
     let plan = plan::bindings(&wanted, &previous, args.keep);
     plan::report(ctx, &plan, latest.as_ref().and_then(|v| v.number));
-    // Migrations apply only with a version deployed by its own upload (additions §C.2).
+    // Migrations apply only with a version deployed by its own upload (docs/cloudflare-api.md
+    // §C.2).
     let deploy_on_upload = migrations.is_some();
     // Uploaded last, right before the version: the completion token lives an hour (§A.2).
     let uploaded = match &scan {
@@ -176,7 +177,8 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
 
 /// The configuration's migrations the Worker has not applied, in the form to send. Checked
 /// before any write: Cloudflare applies migrations only with a version deployed at once, at
-/// 100 % (additions §C.2: 100123 otherwise), so without that `deploy` nothing is uploaded.
+/// 100 % (docs/cloudflare-api.md §C.2: 100123 otherwise), so without that `deploy` nothing is
+/// uploaded.
 async fn pending_migrations(ctx: &Ctx, args: &VersionArgs, existing: Option<&Worker>) -> Result<Option<Migrations>> {
     if args.migrations.is_empty() {
         return Ok(None);
@@ -364,7 +366,7 @@ struct AssetsUpload<'a> {
     spec: &'a AssetsSpec,
 }
 
-/// `assets.config` with only the fields set (additions §A.8).
+/// `assets.config` with only the fields set (docs/cloudflare-api.md §A.8).
 pub(crate) fn assets_config(spec: &AssetsSpec) -> serde_json::Map<String, serde_json::Value> {
     let mut c = serde_json::Map::new();
     if let Some(v) = &spec.html_handling {

@@ -239,7 +239,7 @@ fn commit(i: &Inputs) -> Result<Option<String>, InputError> {
 }
 
 /// `build` pins the exact commit, and Workers Builds' `commit_hash` is documented only as a
-/// full hash (`cloudflare-api.md` §3.3; whether a prefix works is an open question, §G): a short
+/// full hash (docs/cloudflare-api.md §3.3; whether a prefix works is an open question, §G): a short
 /// one is resolved by the repository in the working directory, or refused before any request.
 fn full_commit(c: &str) -> Result<String, InputError> {
     if c.len() == 40 || c.len() == 64 {
@@ -532,8 +532,8 @@ impl EnvArgs {
 const BUILD_VAR_NAME: &str =
     "the key is not a valid build variable name (a letter or `_`, then letters, digits and `_`: Cloudflare's rule)";
 
-/// `KEY=VALUE` lines for build variables (additions §E.2: names, and values of at most 5000
-/// characters). Messages name the line, never its content.
+/// `KEY=VALUE` lines for build variables (docs/cloudflare-api.md §E.2: names, and values of at most
+/// 5000 characters). Messages name the line, never its content.
 fn build_vars(i: &Inputs, key: Key) -> Result<BTreeMap<String, String>, InputError> {
     let mut out = BTreeMap::new();
     for (n, raw) in i.get(key).unwrap_or("").lines().enumerate() {
@@ -693,7 +693,7 @@ pub struct VersionArgs {
     /// Static assets to upload with the version: from input `assets` or the wrangler
     /// configuration's `assets` block.
     pub assets: Option<AssetsSpec>,
-    /// Versioned settings from the wrangler configuration (additions §C.3, §C.4).
+    /// Versioned settings from the wrangler configuration (docs/cloudflare-api.md §C.3, §C.4).
     pub placement: Option<serde_json::Value>,
     pub limits: Option<crate::cloudflare::workers::Limits>,
     /// The configuration's `migrations[]`, in order; which of them to send is decided against
@@ -880,7 +880,7 @@ impl VersionArgs {
             (None, None) => (PathBuf::from("dist"), None),
         };
         // Assets-only (no code): assets without `dir`, `main_module` or the file's `main`, as
-        // wrangler's configuration without `main` (additions §A.8).
+        // wrangler's configuration without `main` (docs/cloudflare-api.md §A.8).
         let assets_only =
             assets.is_some() && i.get(Key::Dir).is_none() && i.get(Key::MainModule).is_none() && main.is_none();
         let (modules, skipped, main_module) = if assets_only {
@@ -965,7 +965,8 @@ pub struct PreviewArgs {
     pub action: PreviewAction,
     /// `workers/commit_sha` (`commit`, which defaults to the PR head or `GITHUB_SHA`).
     pub commit: Option<String>,
-    /// Other `workers/*` annotations from the CI context (additions §B.5, §B.9 step 7).
+    /// Other `workers/*` annotations from the CI context (docs/cloudflare-api.md §B.5, §B.9 step
+    /// 7).
     pub annotations: BTreeMap<&'static str, String>,
 }
 
@@ -984,7 +985,7 @@ pub struct PreviewName {
     pub derived: Option<(&'static str, Option<String>)>,
 }
 
-/// The most a Preview name may have (additions §B.2).
+/// The most a Preview name may have (docs/cloudflare-api.md §B.2).
 const PREVIEW_NAME_LIMIT: usize = 256;
 
 fn preview_name_char(c: char) -> bool {
@@ -1011,7 +1012,7 @@ pub fn preview_name_from_branch(branch: &str) -> Option<String> {
     (!name.is_empty()).then_some(name)
 }
 
-/// Where wrangler finds the branch (additions §B.9 step 2), in its order.
+/// Where wrangler finds the branch (docs/cloudflare-api.md §B.9 step 2), in its order.
 const BRANCH_VARIABLES: [&str; 4] = ["WORKERS_CI_BRANCH", "GITHUB_HEAD_REF", "GITHUB_REF_NAME", "CI_COMMIT_REF_NAME"];
 
 impl PreviewArgs {
