@@ -181,3 +181,30 @@ fn no_tracked_file_reaches_outside_the_repository() {
     }
     assert!(offenders.is_empty(), "files that depend on something outside the repository:\n{}", offenders.join("\n"));
 }
+
+/// A citation names the documents by their place in the repository: a bare file name (or
+/// "additions" before a section) named the design notes that used to live outside it. Inside
+/// `docs/` the files link each other by name, so `docs/` is not checked.
+#[test]
+fn citations_name_the_docs_in_the_repository() {
+    let outside =
+        regex::Regex::new(r"(?:^|[^/\w-])(?:cloudflare-api(?:-additions)?|github-actions)\.md|\b[Aa]dditions §")
+            .unwrap();
+    let mut offenders = Vec::new();
+    for path in
+        tracked(&["src", "crates", "tests", "scripts", "bench", ".ci", ".github", "README.md", "CONTRIBUTING.md"])
+    {
+        let Ok(text) = String::from_utf8(std::fs::read(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap())
+        else {
+            continue;
+        };
+        for (n, line) in text.lines().enumerate().filter(|(_, l)| outside.is_match(l)) {
+            offenders.push(format!("{path}:{}: {}", n + 1, line.trim()));
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "cite docs/cloudflare-api.md or docs/github-actions.md instead:\n{}",
+        offenders.join("\n")
+    );
+}
