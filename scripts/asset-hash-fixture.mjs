@@ -1,8 +1,8 @@
 // Writes tests/fixtures/asset-hashes.json: a few hundred files generated from a seed, each with
 // the hash wrangler would give it, computed by npm `blake3-wasm@2.1.5` (the library wrangler
-// bundles, contract additions §A.5) on `base64(bytes) + extname(name).slice(1)`, and the content
-// type npm `mime@4.0.7` gives it (§A.7). tests/asset_hashes.rs regenerates the same files from
-// the same seed and compares workers-ci's answers with these.
+// bundles, docs/cloudflare-api.md §A.5) on `base64(bytes) + extname(name).slice(1)`, and the
+// content type npm `mime@4.0.7` gives it (§A.7). tests/asset_hashes.rs regenerates the same files
+// from the same seed and compares workers-ci's answers with these.
 //
 // Run (needs Node >= 18 and the npm registry):
 //   npm install --prefix /tmp/asset-fixture blake3-wasm@2.1.5 mime@4.0.7

@@ -181,7 +181,7 @@ def main():
 
 
 def previews(wid):
-    """Worker Previews (additions §B; docs/api-assumptions.md rows 42-51)."""
+    """Worker Previews (docs/cloudflare-api.md §B; docs/api-assumptions.md rows 42-51)."""
     base = f"/workers/workers/{wid}/previews"
     name = "probe/Feature__X.1"
     # Only `name` in the create body (rows 42, 43: slug rule, §G-10).

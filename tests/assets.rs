@@ -1,4 +1,4 @@
-//! Static assets with `version`, end to end against the simulator (contract additions §A).
+//! Static assets with `version`, end to end against the simulator (docs/cloudflare-api.md §A).
 
 mod common;
 
@@ -65,7 +65,7 @@ fn an_assets_only_worker_uploads_its_site_with_headers_and_redirects() {
     let manifest = v["assets"]["manifest"].as_object().unwrap();
     let keys: Vec<&str> = manifest.keys().map(String::as_str).collect();
     assert_eq!(keys, ["/about/index.html", "/img/logo.png", "/index.html"], ".assetsignore and the special files");
-    assert_eq!(manifest["/index.html"]["hash"], "569c49c876d9d1d37936e494e70a80e8", "the contract's vector");
+    assert_eq!(manifest["/index.html"]["hash"], "569c49c876d9d1d37936e494e70a80e8", "the vector of §A.5");
     for (name, text) in [("_headers", "/*\n  X-Frame-Options: DENY\n"), ("_redirects", "/old /new 301\n")] {
         let m = module(v, name).unwrap_or_else(|| panic!("{name} is a module: {v}"));
         assert_eq!(m["content_type"], "text/plain");

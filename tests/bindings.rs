@@ -1,5 +1,5 @@
 //! What a new version keeps, which Worker it goes to, and which URLs are reported, against a
-//! simulator that drops every binding not sent (contract additions Correction 2) and creates
+//! simulator that drops every binding not sent (docs/cloudflare-api.md Correction 2) and creates
 //! Workers off workers.dev unless asked (Correction 1).
 
 mod common;

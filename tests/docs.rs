@@ -101,3 +101,128 @@ fn action_yml_declares_and_maps_every_input_and_output() {
     }
     assert!(!action.contains("run: ${{"), "no expressions inside run scripts");
 }
+
+/// The section ids (`B.9`, `8-5`, `G-9`) and corrections (`Correction 1`) a Markdown file has as
+/// headings.
+fn headings(doc: &str) -> std::collections::BTreeSet<String> {
+    let heading = regex::Regex::new(r"(?m)^#{1,6} (?:§([A-Z0-9][A-Z0-9.\-]*)|(Correction \d+))").unwrap();
+    let text = std::fs::read_to_string(format!("{}/{doc}", env!("CARGO_MANIFEST_DIR")))
+        .unwrap_or_else(|e| panic!("{doc} cannot be read: {e}"));
+    heading.captures_iter(&text).map(|c| c.get(1).or_else(|| c.get(2)).unwrap().as_str().to_owned()).collect()
+}
+
+/// The repository's tracked files under `specs` (all of them when empty), as git lists them.
+fn tracked(specs: &[&str]) -> Vec<String> {
+    let out = std::process::Command::new("git")
+        .args(["ls-files", "-z", "--"])
+        .args(specs)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git ls-files: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().split('\0').filter(|p| !p.is_empty()).map(str::to_owned).collect()
+}
+
+/// Every `§` a comment (or a doc) cites is a heading of the document it cites, so a citation
+/// always leads somewhere. A `§` names a section of `docs/cloudflare-api.md` unless
+/// `docs/github-actions.md` is named before it on the same line (or it is in that file);
+/// `Correction N` is one of `docs/cloudflare-api.md`'s corrections.
+#[test]
+fn every_cited_section_is_a_heading_of_the_doc_it_cites() {
+    const CLOUDFLARE: &str = "docs/cloudflare-api.md";
+    const GITHUB: &str = "docs/github-actions.md";
+    let docs = [(CLOUDFLARE, headings(CLOUDFLARE)), (GITHUB, headings(GITHUB))];
+    assert!(docs.iter().all(|(_, h)| h.len() > 5), "the headings were not read: {docs:?}");
+    let citation = regex::Regex::new(
+        r"docs/github-actions\.md|docs/cloudflare-api\.md|§([A-Z]|[0-9]+)((?:[.\-][0-9]+)*)|(Correction [0-9]+)",
+    )
+    .unwrap();
+    let mut missing = Vec::new();
+    let mut cited = 0;
+    let files = tracked(&["src", "crates", "tests", "scripts", "docs", "bench", "README.md", "CONTRIBUTING.md"]);
+    for path in files {
+        // Images, compiled caches and vendored schemas cite nothing.
+        let Ok(text) = String::from_utf8(std::fs::read(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap())
+        else {
+            continue;
+        };
+        // A doc's own bare `§`s are its own sections.
+        let default = if path == GITHUB { GITHUB } else { CLOUDFLARE };
+        for (n, line) in text.lines().enumerate() {
+            let mut doc = default;
+            for c in citation.captures_iter(line) {
+                let id = match (c.get(1), c.get(3)) {
+                    (Some(section), _) => format!("{}{}", section.as_str(), &c[2]),
+                    (None, Some(correction)) => correction.as_str().to_owned(),
+                    (None, None) => {
+                        doc = if &c[0] == GITHUB { GITHUB } else { CLOUDFLARE };
+                        continue;
+                    }
+                };
+                cited += 1;
+                let target = if id.starts_with("Correction") { CLOUDFLARE } else { doc };
+                if !docs.iter().any(|(d, h)| *d == target && h.contains(&id)) {
+                    missing.push(format!("{path}:{}: {id} is not a heading of {target}", n + 1));
+                }
+            }
+        }
+    }
+    assert!(cited > 100, "only {cited} citations found: the pattern no longer matches them");
+    assert!(
+        missing.is_empty(),
+        "citations that lead nowhere (add the section to the doc, fix the citation, or spell out \
+         another document's section as \"section N\"):\n{}",
+        missing.join("\n")
+    );
+}
+
+/// Nothing in the repository reads, or sends a reader to, the design notes that lived beside
+/// it: what the code relies on is in `docs/` and `tests/fixtures/`.
+#[test]
+fn no_tracked_file_reaches_outside_the_repository() {
+    // The vendoring script and its README may say where the fixture came from; this file names
+    // the patterns it looks for.
+    const MAY_NAME_THE_SOURCE: &[&str] =
+        &["tests/docs.rs", "tests/fixtures/cloudflare-openapi/README.md", "scripts/vendor-openapi.py"];
+    let mut offenders = Vec::new();
+    for path in tracked(&[]) {
+        if MAY_NAME_THE_SOURCE.contains(&path.as_str()) {
+            continue;
+        }
+        let bytes = std::fs::read(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        for needle in ["../shared", "shared/cloudflare"] {
+            if let Some(n) = text.lines().position(|l| l.contains(needle)) {
+                offenders.push(format!("{path}:{}: mentions {needle}", n + 1));
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "files that depend on something outside the repository:\n{}", offenders.join("\n"));
+}
+
+/// A citation names the documents by their place in the repository: a bare file name (or
+/// "additions" before a section) named the design notes that used to live outside it. Inside
+/// `docs/` the files link each other by name, so `docs/` is not checked.
+#[test]
+fn citations_name_the_docs_in_the_repository() {
+    let outside =
+        regex::Regex::new(r"(?:^|[^/\w-])(?:cloudflare-api(?:-additions)?|github-actions)\.md|\b[Aa]dditions §")
+            .unwrap();
+    let mut offenders = Vec::new();
+    for path in
+        tracked(&["src", "crates", "tests", "scripts", "bench", ".ci", ".github", "README.md", "CONTRIBUTING.md"])
+    {
+        let Ok(text) = String::from_utf8(std::fs::read(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap())
+        else {
+            continue;
+        };
+        for (n, line) in text.lines().enumerate().filter(|(_, l)| outside.is_match(l)) {
+            offenders.push(format!("{path}:{}: {}", n + 1, line.trim()));
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "cite docs/cloudflare-api.md or docs/github-actions.md instead:\n{}",
+        offenders.join("\n")
+    );
+}

@@ -1,76 +1,18 @@
 //! The simulator answers, and workers-ci asks, in the shapes of Cloudflare's official `OpenAPI`
-//! objects (`../shared/cloudflare-openapi-subset.json`, kept outside the project).
-//!
-//! Where the subset is looked for: `$WORKERS_CI_OPENAPI_SUBSET` when set, else
-//! `../shared/cloudflare-openapi-subset.json` beside the crate. When it cannot be read:
-//! - in CI (`CI` set and not `false`/`0`), with `WORKERS_CI_REQUIRE_OPENAPI=1`, or when the path
-//!   was given explicitly, each test fails and says where it looked;
-//! - otherwise (a contributor's clone without `shared/`) each test prints a notice on stderr and
-//!   returns, checking nothing.
+//! objects: the operations these tests use, vendored in `tests/fixtures/cloudflare-openapi/`
+//! (its README says where they came from and how to refresh them). Compiled in, so every
+//! conformance check runs on every clone.
 
 mod common;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use common::*;
 use serde_json::Value;
 
-const OVERRIDE_VAR: &str = "WORKERS_CI_OPENAPI_SUBSET";
-const REQUIRE_VAR: &str = "WORKERS_CI_REQUIRE_OPENAPI";
-
-fn subset_path(overridden: Option<&str>) -> PathBuf {
-    match overridden.filter(|p| !p.is_empty()) {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/cloudflare-openapi-subset.json")),
-    }
-}
-
-/// Whether an unreadable subset fails the test, from `CI`, `WORKERS_CI_REQUIRE_OPENAPI` and
-/// `WORKERS_CI_OPENAPI_SUBSET`.
-fn subset_required(ci: Option<&str>, require: Option<&str>, overridden: Option<&str>) -> bool {
-    let set = |v: Option<&str>| v.is_some_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"));
-    set(ci) || set(require) || overridden.is_some_and(|p| !p.is_empty())
-}
-
-fn spec() -> Option<Value> {
-    let var = |name: &str| std::env::var(name).ok();
-    let overridden = var(OVERRIDE_VAR);
-    let path = subset_path(overridden.as_deref());
-    let required = subset_required(var("CI").as_deref(), var(REQUIRE_VAR).as_deref(), overridden.as_deref());
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Some(
-            serde_json::from_str(&text)
-                .unwrap_or_else(|e| panic!("the OpenAPI subset {} is not JSON: {e}", path.display())),
-        ),
-        Err(e) if required => panic!(
-            "the OpenAPI subset is required here (CI, {REQUIRE_VAR}=1 or {OVERRIDE_VAR} set) but {} cannot be \
-             read: {e}. Put shared/ beside the crate or point {OVERRIDE_VAR} at the file.",
-            path.display()
-        ),
-        Err(e) => {
-            eprintln!(
-                "NOTICE: OpenAPI conformance NOT checked: {} cannot be read ({e}). Set {OVERRIDE_VAR} to the \
-                 subset's path to check it; CI and {REQUIRE_VAR}=1 make this a failure.",
-                path.display()
-            );
-            None
-        }
-    }
-}
-
-#[test]
-fn an_unreadable_subset_fails_in_ci_and_only_there() {
-    assert!(subset_required(Some("true"), None, None));
-    assert!(subset_required(Some("1"), None, None));
-    assert!(subset_required(None, Some("1"), None));
-    assert!(subset_required(None, None, Some("/elsewhere/subset.json")), "an explicit path must be read");
-    assert!(!subset_required(None, None, None));
-    assert!(!subset_required(Some(""), Some(""), Some("")));
-    assert!(!subset_required(Some("false"), Some("0"), None));
-    assert_eq!(subset_path(Some("/elsewhere/subset.json")), PathBuf::from("/elsewhere/subset.json"));
-    assert!(subset_path(None).ends_with("shared/cloudflare-openapi-subset.json"));
-    assert!(subset_path(Some("")).ends_with("shared/cloudflare-openapi-subset.json"));
+fn spec() -> Value {
+    serde_json::from_str(include_str!("fixtures/cloudflare-openapi/subset.json"))
+        .expect("tests/fixtures/cloudflare-openapi/subset.json is JSON")
 }
 
 /// A dependency-free validator for the JSON Schema subset `OpenAPI` 3.0 uses here.
@@ -236,7 +178,7 @@ impl Validator<'_> {
 
 #[test]
 fn simulator_answers_match_the_official_schemas() {
-    let Some(spec) = spec() else { return };
+    let spec = spec();
     let v = Validator { spec: &spec, request: false };
     let sim = sim_with(BuildProfile { queued_ms: 0, initializing_ms: 50, running_ms: 100, ..fast_profile() });
     let mut errors = Vec::new();
@@ -345,7 +287,7 @@ fn simulator_answers_match_the_official_schemas() {
     check("GET", "/workers/workers/nope", "/accounts/{account_id}/workers/workers/{worker_id}", None);
     // The one documented deviation: `build_outcome` is `null` until a build stops. The c92b9b0
     // schema lists it as a non-nullable enum; the newer spec and Cloudflare's own MCP client
-    // make it nullable (cloudflare-api.md §3.1), and null is what the API sends.
+    // make it nullable (docs/cloudflare-api.md §3.1), and null is what the API sends.
     errors.retain(|e| {
         !(e.ends_with(".build_outcome: null is not of type string") || e.contains(".build_outcome: null not in enum"))
     });
@@ -354,7 +296,7 @@ fn simulator_answers_match_the_official_schemas() {
 
 #[test]
 fn requests_workers_ci_sends_match_the_official_schemas() {
-    let Some(spec) = spec() else { return };
+    let spec = spec();
     let v = Validator { spec: &spec, request: true };
     let sim = sim();
     Invocation::new(&sim).input("logs", "false").run().assert_code(0);
@@ -396,7 +338,7 @@ fn requests_workers_ci_sends_match_the_official_schemas() {
 
 #[test]
 fn the_validator_rejects_what_the_real_api_would_not_send() {
-    let Some(spec) = spec() else { return };
+    let spec = spec();
     let v = Validator { spec: &spec, request: false };
     let path = "/accounts/{account_id}/builds/builds/{build_uuid}";
     // Workers-style message objects in a Builds envelope, a status outside the enum, a bad uuid.
@@ -439,7 +381,7 @@ fn builds_config_spec_path(rel: &str) -> &'static str {
 
 #[test]
 fn builds_configuration_requests_and_answers_match_the_official_schemas() {
-    let Some(spec) = spec() else { return };
+    let spec = spec();
     let requests = Validator { spec: &spec, request: true };
     let answers = Validator { spec: &spec, request: false };
     let sim = Simulator::start_background(SimConfig {
@@ -549,8 +491,8 @@ fn builds_configuration_requests_and_answers_match_the_official_schemas() {
     check("GET", &format!("/builds/builds?version_ids={vid}"), None);
     // Errors too.
     check("PATCH", &format!("/builds/triggers/{uuid}"), Some(serde_json::json!({"build_command": "b"})));
-    // The subset declares no 400 for createTrigger, but the contract records one: a body
-    // without `build_token_uuid` gets `[12002] Invalid request body` (cloudflare-api.md §3.2,
+    // The subset declares no 400 for createTrigger, but Cloudflare's docs record one: a body
+    // without `build_token_uuid` gets `[12002] Invalid request body` (docs/cloudflare-api.md §3.2,
     // docs issue #30064). Its body still has the Builds error shape, checked here.
     let (status, refused) =
         call(&sim, "POST", "/builds/triggers", Some(&serde_json::json!({"trigger_name": "no token"})));
@@ -561,11 +503,11 @@ fn builds_configuration_requests_and_answers_match_the_official_schemas() {
     assert!(errors.is_empty(), "schema violations:\n{}", errors.join("\n"));
 }
 
-/// Worker Previews (additions §B): every endpoint the simulator has answers in the subset's
-/// shapes, and the requests `preview` sends match the subset's request bodies.
+/// Worker Previews (docs/cloudflare-api.md §B): every endpoint the simulator has answers in the
+/// subset's shapes, and the requests `preview` sends match the subset's request bodies.
 #[test]
 fn previews_requests_and_answers_match_the_official_schemas() {
-    let Some(spec) = spec() else { return };
+    let spec = spec();
     let answers = Validator { spec: &spec, request: false };
     let requests = Validator { spec: &spec, request: true };
     let sim = sim();
@@ -647,9 +589,10 @@ fn previews_requests_and_answers_match_the_official_schemas() {
     check("GET", &format!("{p}/{id}/deployments/latest"), "/{preview_id}/deployments/{deployment_id}", None);
     // The one deviation, on purpose: the create body is the whole `Preview` schema, whose
     // `required` lists `tags`, `observability`, `logpush` and `tail_consumers` (all with
-    // defaults). wrangler sends only `name` and what the configuration sets (additions §B.9
-    // step 4), and the contract requires only `name` (§B.3); sending the defaults would lay
-    // them over the Worker's previews base config (§B.8). Recorded in docs/api-assumptions.md.
+    // defaults). wrangler sends only `name` and what the configuration sets
+    // (docs/cloudflare-api.md §B.9 step 4), and the docs require only `name` (§B.3); sending the
+    // defaults would lay them over the Worker's previews base config (§B.8). Recorded in
+    // docs/api-assumptions.md.
     let create = format!("request post {base}: missing required `");
     errors.retain(|e| {
         !["tags", "observability", "logpush", "tail_consumers"].iter().any(|f| *e == format!("{create}{f}`"))
@@ -658,10 +601,10 @@ fn previews_requests_and_answers_match_the_official_schemas() {
 }
 
 /// The assets upload session (request and answer) and a version that carries assets, against
-/// the official objects (additions §A.2, §A.8).
+/// the official objects (docs/cloudflare-api.md §A.2, §A.8).
 #[test]
 fn assets_requests_and_answers_match_the_official_schemas() {
-    let Some(spec) = spec() else { return };
+    let spec = spec();
     let requests = Validator { spec: &spec, request: true };
     let answers = Validator { spec: &spec, request: false };
     let sim = sim();

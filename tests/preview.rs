@@ -1,4 +1,4 @@
-//! `preview`: the real binary against the simulator's Worker Previews (additions §B).
+//! `preview`: the real binary against the simulator's Worker Previews (docs/cloudflare-api.md §B).
 
 mod common;
 
@@ -202,7 +202,8 @@ fn a_missing_worker_is_created_only_when_asked() {
 }
 
 /// The wrangler configuration feeds `preview` as it feeds `version`; Durable Object migrations
-/// start from the Preview's own latest deployment (additions §B.10), not the Worker's tag.
+/// start from the Preview's own latest deployment (docs/cloudflare-api.md §B.10), not the Worker's
+/// tag.
 #[test]
 fn a_wrangler_configuration_and_its_migrations_reach_the_preview() {
     let sim = sim();
@@ -245,7 +246,8 @@ fn a_wrangler_configuration_and_its_migrations_reach_the_preview() {
     assert!(sim.versions("my-worker").is_empty(), "a Preview deployment is not a version");
 }
 
-/// Static assets with a Preview (additions §B.5 `assets` as in §A.8), from a wrangler.jsonc.
+/// Static assets with a Preview (docs/cloudflare-api.md §B.5 `assets` as in §A.8), from a
+/// wrangler.jsonc.
 #[test]
 fn a_preview_with_assets_from_a_wrangler_jsonc_and_a_rerun_uploads_no_asset() {
     let sim = sim();
@@ -287,7 +289,7 @@ fn a_preview_with_assets_from_a_wrangler_jsonc_and_a_rerun_uploads_no_asset() {
     let manifest = d["assets"]["manifest"].as_object().unwrap_or_else(|| panic!("assets kept: {d}"));
     let keys: Vec<&str> = manifest.keys().map(String::as_str).collect();
     assert_eq!(keys, ["/about/index.html", "/index.html"], "_headers travels as a module");
-    assert_eq!(manifest["/index.html"]["hash"], "569c49c876d9d1d37936e494e70a80e8", "the contract's vector");
+    assert_eq!(manifest["/index.html"]["hash"], "569c49c876d9d1d37936e494e70a80e8", "the vector of §A.5");
     assert_eq!(d["assets"]["config"]["not_found_handling"], "404-page");
     assert!(d["modules"].as_array().unwrap().iter().any(|m| m["name"] == "_headers"), "{d}");
     let bindings = d["bindings"].as_array().unwrap();

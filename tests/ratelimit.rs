@@ -1,4 +1,4 @@
-//! Cloudflare's rate limit as it is enforced (`cloudflare-api-additions.md` §1 Correction 5):
+//! Cloudflare's rate limit as it is enforced (docs/cloudflare-api.md Correction 5):
 //! once the window's budget is spent, every call is refused for the lockout period (429, code
 //! 971). Here the window and the lockout are scaled to seconds by the simulator's `time_scale`;
 //! `Retry-After` and the `Ratelimit` headers report the scaled seconds, which the client obeys

@@ -1,6 +1,7 @@
 //! A Worker's static assets on disk: which files are uploaded, under which manifest key, with
-//! which content hash and content type, exactly as wrangler decides it (contract additions
-//! §A.5, §A.7), and the limits Cloudflare enforces (§A.6), checked before any request.
+//! which content hash and content type, exactly as wrangler decides it
+//! (docs/cloudflare-api.md §A.5, §A.7), and the limits Cloudflare enforces (§A.6), checked before
+//! any request.
 //!
 //! Local files only: no HTTP, nothing of CI. Memory stays flat in the number of files: each
 //! file costs its key, size and 16-byte hash, never its contents (files are streamed through
@@ -426,7 +427,7 @@ mod tests {
         hex(&StreamHasher::new().hash_reader(bytes, extension(name)).unwrap())
     }
 
-    /// The contract's vectors (§A.5), computed with the library wrangler bundles.
+    /// The vectors of docs/cloudflare-api.md §A.5, computed with the library wrangler bundles.
     #[test]
     fn contract_test_vectors() {
         assert_eq!(hash("hello.html", b"<h1>Hello</h1>\n"), "569c49c876d9d1d37936e494e70a80e8");

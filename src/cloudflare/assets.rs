@@ -1,4 +1,4 @@
-//! Static assets upload (contract additions §A.1–§A.3): an upload session for a Worker's
+//! Static assets upload (docs/cloudflare-api.md §A.1–§A.3): an upload session for a Worker's
 //! manifest, then the buckets of files the session asks for, authorised by the session's own
 //! token rather than the API token.
 

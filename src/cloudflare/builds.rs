@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::client::path;
 use super::{ApiError, BuildUuid, Client, Page, ScriptTag, TriggerUuid};
 
-/// The most tags one `latest_builds` call may name (`cloudflare-api.md` §3.6: "max 20").
+/// The most tags one `latest_builds` call may name (docs/cloudflare-api.md §3.6: "max 20").
 pub const LATEST_MAX: usize = 20;
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -121,8 +121,8 @@ impl Build {
         self.build_outcome.as_deref().filter(|s| !s.is_empty()).map(Outcome::parse)
     }
 
-    /// Finished? `status == stopped` is the contract; a status value this version does not
-    /// know still counts as finished when the build carries an outcome and a stop time.
+    /// Finished? `status == stopped` is what the API promises (§3.7); a status value this version
+    /// does not know still counts as finished when the build carries an outcome and a stop time.
     pub fn is_stopped(&self) -> bool {
         match self.status() {
             Status::Stopped => true,
@@ -285,7 +285,7 @@ impl Client {
     }
 
     /// One page of the Worker's builds, in whatever order the API keeps (it documents none:
-    /// `cloudflare-api.md` §3.4); `flows::pages` reads as many as a time window needs.
+    /// docs/cloudflare-api.md §3.4); `flows::pages` reads as many as a time window needs.
     pub async fn list_builds(&self, tag: &ScriptTag, page: u32, per_page: u32) -> Result<Page<Vec<Build>>, ApiError> {
         let path = path(&["builds", "workers", tag.as_str(), "builds"]);
         let query = ListBuilds { page, per_page };

@@ -1,6 +1,6 @@
 //! Workers Builds configuration: repository connections, build tokens, trigger create, update
-//! and delete, build-time variables and cache purges (`cloudflare-api.md` §3.2, §3.9, §3.10;
-//! additions §E.1–§E.3).
+//! and delete, build-time variables and cache purges (docs/cloudflare-api.md §3.2, §3.9, §3.10;
+//! §E.1–§E.3).
 //!
 //! Updates (PATCH, PUT) set state, so sending one twice leaves what sending it once does: they
 //! are retried like reads. A trigger create is sent once and reconciled by the flow
@@ -95,7 +95,7 @@ pub struct EnvVar {
     pub is_secret: bool,
 }
 
-/// One entry of the PATCH body: both fields required (additions §1, corrected body).
+/// One entry of the PATCH body: both fields required (docs/cloudflare-api.md Correction 14).
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct EnvVarValue {
     pub is_secret: bool,

@@ -394,7 +394,7 @@ impl Client {
         {
             self.budget().observe(Instant::now(), reading);
         }
-        // Key on the status, not the code (971 is observed, not documented: §1 Correction 5).
+        // Key on the status, not the code (971 is observed, not documented: Correction 5).
         if status == StatusCode::TOO_MANY_REQUESTS
             && let Some(wait) = retry_after
         {

@@ -107,13 +107,13 @@ id_type!(
     DeploymentId
 );
 id_type!(
-    /// A Worker Preview's immutable 32-hex id (additions §B.2). Only read from the API: a
-    /// Preview is found by its name, and its id used from then on.
+    /// A Worker Preview's immutable 32-hex id (docs/cloudflare-api.md §B.2). Only read from the
+    /// API: a Preview is found by its name, and its id used from then on.
     PreviewId
 );
 id_type!(
-    /// A Preview deployment's UUID (additions §B.5). Not a [`DeploymentId`]: it names a
-    /// snapshot of one Preview, not a traffic split of the Worker.
+    /// A Preview deployment's UUID (docs/cloudflare-api.md §B.5). Not a [`DeploymentId`]: it names
+    /// a snapshot of one Preview, not a traffic split of the Worker.
     PreviewDeploymentId
 );
 

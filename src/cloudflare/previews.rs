@@ -1,4 +1,4 @@
-//! Worker Previews (beta, `cloudflare-api-additions.md` §B): a named Preview of a Worker, and
+//! Worker Previews (beta, docs/cloudflare-api.md §B): a named Preview of a Worker, and
 //! its immutable deployments, under `/workers/workers/{worker_id}/previews`.
 //!
 //! A Preview is addressed by its name (URL-encoded by [`path`], as wrangler does with

@@ -5,7 +5,7 @@
 //! exceeding it blocks every call for 5 minutes (429, code 971): one job's overrun stops all of
 //! them, so the only acceptable number of lockouts is zero. Every answer carries
 //! `Ratelimit: "default";r=<remaining>;t=<seconds to reset>` and
-//! `Ratelimit-Policy: "…";q=<quota>;w=<window seconds>` (`cloudflare-api.md` §1.6). `r` is the
+//! `Ratelimit-Policy: "…";q=<quota>;w=<window seconds>` (docs/cloudflare-api.md §1.6). `r` is the
 //! budget left for *all* jobs, so the drop in `r` between two of our answers measures how fast
 //! everyone together is spending it: a job that scales its own cadence by the shortfall slows
 //! down in proportion with every other job doing the same, without knowing how many there are.
@@ -23,7 +23,7 @@ pub struct Reading {
 }
 
 /// Parses `Ratelimit` (and, if present, `Ratelimit-Policy`). The policy name is ignored: the
-/// contract's own examples name the two headers differently.
+/// documented examples name the two headers differently (§1.6).
 pub fn parse(ratelimit: &str, policy: Option<&str>) -> Option<Reading> {
     let param = |h: &str, key: &str| -> Option<u64> {
         h.split(';').skip(1).find_map(|p| {

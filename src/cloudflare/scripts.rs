@@ -22,7 +22,7 @@ impl Client {
 }
 
 /// `GET /workers/services/{name}`, only as far as the applied migration tag: the one place the
-/// API shows it (additions §C.2, where wrangler reads it).
+/// API shows it (docs/cloudflare-api.md §C.2, where wrangler reads it).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct Service {
@@ -44,7 +44,7 @@ struct ServiceScript {
 impl Client {
     /// The tag of the last Durable Object migration applied to the Worker; `None` when none
     /// was, or the Worker does not exist (404, or 10007/10090/10092, which wrangler takes for
-    /// "new Worker", additions §C.2).
+    /// "new Worker", docs/cloudflare-api.md §C.2).
     pub async fn get_migration_tag(&self, script: &WorkerName) -> Result<Option<String>, ApiError> {
         match self.get::<Service, _>(&path(&["workers", "services", script.as_str()]), &()).await {
             Ok(p) => Ok(p.result.default_environment.and_then(|e| e.script).and_then(|s| s.migration_tag)),

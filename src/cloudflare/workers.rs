@@ -53,7 +53,7 @@ impl Version {
 }
 
 /// Whether a Worker serves on workers.dev, and its versions on preview URLs. Always sent on
-/// create: without it the server's default is undocumented (contract additions Correction 1).
+/// create: without it the server's default is undocumented (docs/cloudflare-api.md Correction 1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubdomainFlags {
     pub enabled: bool,
@@ -125,8 +125,8 @@ impl Client {
         Ok(all)
     }
 
-    /// Sets the Worker's workers.dev flags through the per-script endpoint (additions §C.7).
-    /// It sets both flags, so it is retried; the answer is the state now.
+    /// Sets the Worker's workers.dev flags through the per-script endpoint (docs/cloudflare-api.md
+    /// §C.7). It sets both flags, so it is retried; the answer is the state now.
     pub async fn set_subdomain(&self, script: &WorkerName, flags: SubdomainFlags) -> Result<SubdomainFlags, ApiError> {
         let path = path(&["workers", "scripts", script.as_str(), "subdomain"]);
         Ok(self.set_json::<SubdomainFlags, _>(Method::POST, &path, &flags).await?.result)
@@ -162,7 +162,7 @@ impl Client {
 
     /// The API also takes a UUID prefix or `latest` here; nothing in workers-ci needs those, so
     /// only a full id is accepted.
-    /// The Worker's latest version (`versions/latest`, `cloudflare-api-additions.md` §C.1),
+    /// The Worker's latest version (`versions/latest`, docs/cloudflare-api.md §C.1),
     /// whatever order the lists use. A Worker without versions answers 404 (as does a wrong
     /// path): the caller tells the two apart.
     pub async fn get_latest_version(&self, worker: &WorkerId) -> Result<Version, ApiError> {
@@ -185,7 +185,7 @@ impl Client {
 /// The Version's fields other than its modules.
 #[derive(Debug, Serialize)]
 pub struct VersionMeta<'a> {
-    /// `None`: an assets-only Worker, without code (additions §A.8, §G-9).
+    /// `None`: an assets-only Worker, without code (docs/cloudflare-api.md §A.8, §G-9).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub main_module: Option<&'a str>,
     pub compatibility_date: &'a str,
@@ -194,19 +194,20 @@ pub struct VersionMeta<'a> {
     pub bindings: &'a [Value],
     #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
     pub annotations: serde_json::Map<String, Value>,
-    /// One of the `placement` shapes of additions §C.3, as the configuration chose it.
+    /// One of the `placement` shapes of docs/cloudflare-api.md §C.3, as the configuration chose it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub placement: Option<&'a Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limits: Option<&'a Limits>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub migrations: Option<&'a Migrations>,
-    /// The completion token of an assets upload and how they are served (additions §A.8).
+    /// The completion token of an assets upload and how they are served (docs/cloudflare-api.md
+    /// §A.8).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assets: Option<VersionAssets<'a>>,
 }
 
-/// A version's limits (additions §C.4): versioned, unlike the Worker's settings.
+/// A version's limits (docs/cloudflare-api.md §C.4): versioned, unlike the Worker's settings.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Limits {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -215,8 +216,8 @@ pub struct Limits {
     pub subrequests: Option<u64>,
 }
 
-/// Durable Object migrations in the multi-step form wrangler always sends (additions §C.2):
-/// `old_tag` must match the Worker's applied tag, `new_tag` becomes it.
+/// Durable Object migrations in the multi-step form wrangler always sends (docs/cloudflare-api.md
+/// §C.2): `old_tag` must match the Worker's applied tag, `new_tag` becomes it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Migrations {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -261,9 +262,10 @@ pub enum VersionBodyError {
 }
 
 /// Builds the JSON body of a Version upload (or of a Preview deployment, which takes code the
-/// same way: additions §B.1); `meta` is every field but `modules`, and has `main_module`. Module files are base64-encoded straight from the
-/// file into a buffer sized up front, so a module costs its encoded size once (4/3 of it) and
-/// no intermediate copies: a 25 MiB Worker stays well under 4× its size in memory.
+/// same way: docs/cloudflare-api.md §B.1); `meta` is every field but `modules`, and has
+/// `main_module`. Module files are base64-encoded straight from the file into a buffer sized up
+/// front, so a module costs its encoded size once (4/3 of it) and no intermediate copies: a 25 MiB
+/// Worker stays well under 4× its size in memory.
 pub fn version_body<M: Serialize>(meta: &M, modules: &[ModuleSource<'_>]) -> Result<Vec<u8>, VersionBodyError> {
     let mut head = serde_json::to_vec(meta).map_err(VersionBodyError::Encode)?;
     // `{…}` → `{…` so the modules array can follow; `compatibility_date` makes `…` non-empty.

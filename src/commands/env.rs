@@ -89,8 +89,8 @@ impl EnvArgs {
 const BUILD_VAR_NAME: &str =
     "the key is not a valid build variable name (a letter or `_`, then letters, digits and `_`: Cloudflare's rule)";
 
-/// `KEY=VALUE` lines for build variables (additions §E.2: names, and values of at most 5000
-/// characters). Messages name the line, never its content.
+/// `KEY=VALUE` lines for build variables (docs/cloudflare-api.md §E.2: names, and values of at most
+/// 5000 characters). Messages name the line, never its content.
 fn build_vars(i: &Inputs, key: Key) -> Result<BTreeMap<String, String>, InputError> {
     let mut out = BTreeMap::new();
     for (n, raw) in i.get(key).unwrap_or("").lines().enumerate() {

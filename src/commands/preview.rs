@@ -1,5 +1,5 @@
 //! `preview`: deploy the code `version` would upload to this branch's Worker Preview
-//! (`cloudflare-api-additions.md` §B), creating the Preview the first time, or delete it.
+//! (docs/cloudflare-api.md §B), creating the Preview the first time, or delete it.
 //!
 //! The flow ends in a [`PreviewOutcome`], a plain value the reporters (outputs and summary
 //! here; a pull-request comment or a GitHub Deployment elsewhere) read without knowing how it
@@ -503,7 +503,8 @@ pub struct PreviewArgs {
     pub action: PreviewAction,
     /// `workers/commit_sha` (`commit`, which defaults to the PR head or `GITHUB_SHA`).
     pub commit: Option<String>,
-    /// Other `workers/*` annotations from the CI context (additions §B.5, §B.9 step 7).
+    /// Other `workers/*` annotations from the CI context (docs/cloudflare-api.md §B.5, §B.9 step
+    /// 7).
     pub annotations: BTreeMap<&'static str, String>,
 }
 
@@ -522,7 +523,7 @@ pub struct PreviewName {
     pub derived: Option<(&'static str, Option<String>)>,
 }
 
-/// The most a Preview name may have (additions §B.2).
+/// The most a Preview name may have (docs/cloudflare-api.md §B.2).
 const PREVIEW_NAME_LIMIT: usize = 256;
 
 fn preview_name_char(c: char) -> bool {
@@ -549,7 +550,7 @@ pub fn preview_name_from_branch(branch: &str) -> Option<String> {
     (!name.is_empty()).then_some(name)
 }
 
-/// Where wrangler finds the branch (additions §B.9 step 2), in its order.
+/// Where wrangler finds the branch (docs/cloudflare-api.md §B.9 step 2), in its order.
 const BRANCH_VARIABLES: [&str; 4] = ["WORKERS_CI_BRANCH", "GITHUB_HEAD_REF", "GITHUB_REF_NAME", "CI_COMMIT_REF_NAME"];
 
 impl PreviewArgs {

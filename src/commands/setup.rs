@@ -457,10 +457,10 @@ fn same_connection(want: &ConnectionRequest, have: &RepoConnection) -> bool {
         && have.repo_name.as_deref() == Some(want.repo_name.as_str())
 }
 
-/// The Worker's live triggers. A Worker without Builds configuration may answer 404 (the
-/// contract documents no answer for it; docs/api-assumptions.md row 24), which is "no triggers"
-/// for a Worker whose tag was just looked up; but taken wrongly it would duplicate every
-/// trigger, so it counts only when a second read says the same.
+/// The Worker's live triggers. A Worker without Builds configuration may answer 404
+/// (docs/cloudflare-api.md §3.2 documents no answer for it; docs/api-assumptions.md row 24),
+/// which is "no triggers" for a Worker whose tag was just looked up; but taken wrongly it would
+/// duplicate every trigger, so it counts only when a second read says the same.
 async fn list_live(ctx: &Ctx, tag: &ScriptTag, worker: &str) -> Result<Vec<Trigger>> {
     let all = match ctx.client.list_triggers(tag).await {
         Ok(all) => all,

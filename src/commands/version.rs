@@ -123,7 +123,8 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
     let wanted = with_assets_binding(&args.bindings.list, args.assets.as_ref());
     let plan = plan::bindings(&wanted, &previous, args.keep);
     plan::report(ctx, &plan, latest.as_ref().and_then(|v| v.number));
-    // Migrations apply only with a version deployed by its own upload (additions §C.2).
+    // Migrations apply only with a version deployed by its own upload (docs/cloudflare-api.md
+    // §C.2).
     let deploy_on_upload = migrations.is_some();
     // Uploaded last, right before the version: the completion token lives an hour (§A.2).
     let uploaded = match &scan {
@@ -197,7 +198,8 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
 
 /// The configuration's migrations the Worker has not applied, in the form to send. Checked
 /// before any write: Cloudflare applies migrations only with a version deployed at once, at
-/// 100 % (additions §C.2: 100123 otherwise), so without that `deploy` nothing is uploaded.
+/// 100 % (docs/cloudflare-api.md §C.2: 100123 otherwise), so without that `deploy` nothing is
+/// uploaded.
 async fn pending_migrations(ctx: &Ctx, args: &VersionArgs, existing: Option<&Worker>) -> Result<Option<Migrations>> {
     if args.migrations.is_empty() {
         return Ok(None);

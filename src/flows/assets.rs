@@ -1,4 +1,4 @@
-//! Static assets for `version` (contract additions §A.1): open an upload session with the
+//! Static assets for `version` (docs/cloudflare-api.md §A.1): open an upload session with the
 //! manifest, upload the buckets Cloudflare asks for (three at a time, each retried on its
 //! own), and hand back the completion token the version carries.
 

@@ -143,7 +143,7 @@ async fn find_deployment(
 }
 
 /// The Worker's workers.dev URL, only when workers.dev is enabled for it: `subdomain.url` is
-/// present whenever the account has a subdomain, serving or not (contract additions §C.7).
+/// present whenever the account has a subdomain, serving or not (docs/cloudflare-api.md §C.7).
 pub fn workers_dev_url(ctx: &Ctx, worker: &Worker) {
     let Some(sub) = &worker.subdomain else { return };
     let url = sub.url.as_deref().filter(|u| !u.is_empty());

@@ -1,7 +1,7 @@
 //! Many Workers in one step: `build` and `wait` with a list in `worker` (or `*` for `wait`).
 //!
 //! One loop follows every build. Status comes from the batched latest-builds read
-//! (`cloudflare-api.md` §3.6, 20 tags a call), so 20 Workers cost what one does; a build that is
+//! (docs/cloudflare-api.md §3.6, 20 tags a call), so 20 Workers cost what one does; a build that is
 //! no longer its Worker's latest (a newer push started) is read by uuid instead. Logs are read
 //! by cursor, only for running builds, from a per-tick budget spent first where lines arrived
 //! last time. Each build's log is *buffered* and printed as one group when the build stops:
@@ -420,7 +420,7 @@ async fn follow_all(ctx: &Ctx, mode: &Mode<'_>, shared: &Shared) -> Result<()> {
         }
 
         // Builds that stopped: the full object once (its `preview_url` is on Get-by-UUID only,
-        // additions §E.5), the rest of the log, and the log as one group.
+        // docs/cloudflare-api.md §E.5), the rest of the log, and the log as one group.
         for e in &mut entries {
             let Phase::Following(uuid) = e.phase.clone() else { continue };
             if !e.last.as_ref().is_some_and(Build::is_stopped) {

@@ -1,5 +1,5 @@
 //! Which of the configuration's Durable Object migrations a new version sends, against the tag
-//! the Worker has applied, as wrangler computes it (additions §C.2, `durable.ts`).
+//! the Worker has applied, as wrangler computes it (docs/cloudflare-api.md §C.2, `durable.ts`).
 
 use crate::cloudflare::workers::Migrations;
 use crate::inputs::wrangler::Migration;

@@ -86,8 +86,8 @@ impl Ctx {
 }
 
 /// How long a create in flight may still take after a cancellation signal. The runner sends
-/// SIGTERM 7.5 s after SIGINT (`github-actions.md`); this leaves time after it for one listing
-/// to reconcile ([`RECONCILE_ON_STOP`]) and the cancel request.
+/// SIGTERM 7.5 s after SIGINT (docs/github-actions.md §2.6); this leaves time after it for one
+/// listing to reconcile ([`RECONCILE_ON_STOP`]) and the cancel request.
 pub const CREATE_GRACE: Duration = Duration::from_millis(4500);
 /// The bound on that one listing.
 pub const RECONCILE_ON_STOP: Duration = Duration::from_millis(1500);

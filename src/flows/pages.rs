@@ -1,6 +1,6 @@
 //! Reading a paged list (builds, versions) back to a point in time, whatever its order.
 //!
-//! Neither list documents its order (`cloudflare-api.md` §3.4, §8-5), and the first page is
+//! Neither list documents its order (docs/cloudflare-api.md §3.4, §8-5), and the first page is
 //! only "the newest" if the order happens to be newest-first. So the first page's own
 //! `created_on` values tell the order: newest-first is read forward until a page reaches past
 //! the window's start; oldest-first is read from the last page backwards until it does; a page

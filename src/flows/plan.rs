@@ -145,7 +145,7 @@ pub fn summarise(s: &mut Summary, plan: &Plan) {
     }
 }
 
-/// Whether a lenient API dropped an `inherit` it could not resolve (contract additions §G-2:
+/// Whether a lenient API dropped an `inherit` it could not resolve (docs/cloudflare-api.md §G-2:
 /// strict or silent is an open question): checked against the bindings the answer lists.
 pub fn verify(ctx: &Ctx, plan: &Plan, version: &Version) {
     let Some(got) = &version.bindings else { return };

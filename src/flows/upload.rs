@@ -120,7 +120,7 @@ pub async fn scan_assets(ctx: &Ctx, dir: std::path::PathBuf) -> Result<Scan> {
     Ok(scan)
 }
 
-/// `assets.config` with only the fields set (additions §A.8).
+/// `assets.config` with only the fields set (docs/cloudflare-api.md §A.8).
 pub fn assets_config(spec: &AssetsSpec) -> serde_json::Map<String, serde_json::Value> {
     let mut c = serde_json::Map::new();
     if let Some(v) = &spec.html_handling {

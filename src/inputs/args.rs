@@ -158,8 +158,8 @@ pub(crate) fn commit(i: &Inputs) -> Result<Option<String>, InputError> {
 }
 
 /// `build` pins the exact commit, and Workers Builds' `commit_hash` is documented only as a
-/// full hash (`cloudflare-api.md` §3.3; whether a prefix works is an open question, §G): a short
-/// one is resolved by the repository in the working directory, or refused before any request.
+/// full hash (docs/cloudflare-api.md §3.3; whether a prefix works is an open question, §G-21): a
+/// short one is resolved by the repository in the working directory, or refused before any request.
 pub(crate) fn full_commit(c: &str) -> Result<String, InputError> {
     if c.len() == 40 || c.len() == 64 {
         return Ok(c.to_owned());

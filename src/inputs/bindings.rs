@@ -7,8 +7,8 @@ use serde_json::{Map, Value};
 
 use super::{InputError, Key};
 
-/// Every binding kind of the Version schema (SDK 7.3.0, contract §4.2) with the fields the SDK
-/// marks required. A kind not listed is refused with the closest suggested, unless
+/// Every binding kind of the Version schema (SDK 7.3.0, docs/cloudflare-api.md §4.2) with the
+/// fields the SDK marks required. A kind not listed is refused with the closest suggested, unless
 /// `allow_unknown_bindings` passes it through (the API grows new kinds often).
 pub const KINDS: &[(&str, &[&str])] = &[
     ("kv_namespace", &["namespace_id"]),

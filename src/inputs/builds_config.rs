@@ -434,7 +434,7 @@ impl Checker<'_> {
                     ));
                 }
                 let value = self.string(v, &vk)?;
-                // Additions §E.2: each value at most 5000 characters.
+                // docs/cloudflare-api.md §E.2: each value at most 5000 characters.
                 if value.chars().count() > 5000 {
                     return Err(self.err(
                         line,
@@ -445,8 +445,8 @@ impl Checker<'_> {
                 vars.insert(k.clone(), value);
             }
         }
-        // Additions §E.2: 64 variables per Worker; counted per trigger here, the API's own
-        // answer settles the rest.
+        // docs/cloudflare-api.md §E.2: 64 variables per Worker; counted per trigger here, the API's
+        // own answer settles the rest.
         if vars.len() + secrets.len() > 64 {
             return Err(self.err(node.line, path, "has more than 64 variables and secrets, Cloudflare's limit"));
         }
@@ -479,8 +479,8 @@ impl Checker<'_> {
 const VAR_NAME: &str =
     "is not a valid variable name: start with a letter or `_`, then only letters, digits and `_` (Cloudflare's rule)";
 
-/// Additions §E.2: "Names must begin with a letter or underscore and contain only letters,
-/// numbers, and underscores".
+/// docs/cloudflare-api.md §E.2: "Names must begin with a letter or underscore and contain only
+/// letters, numbers, and underscores".
 pub fn variable_name(k: &str) -> bool {
     let mut c = k.chars();
     c.next().is_some_and(|f| f.is_ascii_alphabetic() || f == '_') && c.all(|c| c.is_ascii_alphanumeric() || c == '_')

@@ -43,7 +43,7 @@ pub fn content_type(name: &str) -> Option<&'static str> {
     if base == "_headers" || base == "_redirects" {
         return Some("text/plain");
     }
-    // Python Workers' dependency list is its own module type (contract §4.2).
+    // Python Workers' dependency list is its own module type (docs/cloudflare-api.md §4.2).
     if base == "requirements.txt" {
         return Some("text/x-python-requirement");
     }

@@ -102,7 +102,7 @@ pub struct VersionArgs {
     /// Static assets to upload with the version: from input `assets` or the wrangler
     /// configuration's `assets` block.
     pub assets: Option<AssetsSpec>,
-    /// Versioned settings from the wrangler configuration (additions §C.3, §C.4).
+    /// Versioned settings from the wrangler configuration (docs/cloudflare-api.md §C.3, §C.4).
     pub placement: Option<serde_json::Value>,
     pub limits: Option<crate::cloudflare::workers::Limits>,
     /// The configuration's `migrations[]`, in order; which of them to send is decided against
@@ -289,7 +289,7 @@ impl VersionArgs {
             (None, None) => (PathBuf::from("dist"), None),
         };
         // Assets-only (no code): assets without `dir`, `main_module` or the file's `main`, as
-        // wrangler's configuration without `main` (additions §A.8).
+        // wrangler's configuration without `main` (docs/cloudflare-api.md §A.8).
         let assets_only =
             assets.is_some() && i.get(Key::Dir).is_none() && i.get(Key::MainModule).is_none() && main.is_none();
         let (modules, skipped, main_module) = if assets_only {

@@ -318,9 +318,10 @@ impl RunnerView {
     }
 }
 
-/// ActionCommandManager/ActionCommand.TryParseV2/TryParse, as `../shared/github-actions.md`
-/// §2.4–2.5 describes them: after leading whitespace a line starting with `::` is a command;
-/// `##[` anywhere starts a legacy one; while stopped only `::<token>::` does anything.
+/// The runner's ActionCommandManager/ActionCommand.TryParseV2/TryParse, as
+/// docs/github-actions.md §2.4–§2.5 describes them: after leading whitespace a line starting
+/// with `::` is a command; `##[` anywhere starts a legacy one; while stopped only `::<token>::`
+/// does anything.
 pub fn runner_view(stdout: &str) -> RunnerView {
     let mut view = RunnerView::default();
     let mut stopped: Option<String> = None;

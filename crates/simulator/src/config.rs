@@ -23,7 +23,8 @@ pub struct SimConfig {
     /// The account's workers.dev subdomain, if it has one.
     pub subdomain: Option<String>,
     pub rate_limit: Option<RateLimit>,
-    /// The order of the builds and versions lists (undocumented: `cloudflare-api.md` §3.4, §8-5).
+    /// The order of the builds and versions lists (undocumented: docs/cloudflare-api.md §3.4,
+    /// §8-5).
     pub list_order: ListOrder,
     /// Most lines in one logs page.
     pub log_page_size: usize,
@@ -34,10 +35,10 @@ pub struct SimConfig {
     /// How builds created from now on behave.
     pub build: BuildProfile,
     /// What `GET /workers/scripts/{name}/deployments` answers for a Worker that has no version
-    /// yet: undocumented (`cloudflare-api.md` §5 says nothing), so a client must cope with both.
+    /// yet: undocumented (docs/cloudflare-api.md §5 says nothing), so a client must cope with both.
     pub deployments_before_first_version: NoDeployments,
-    /// Previews per Worker before the least recently deployed one is deleted (additions §B.7:
-    /// 100 on Free, 500 on Paid; older docs say 10/100, §G-18).
+    /// Previews per Worker before the least recently deployed one is deleted
+    /// (docs/cloudflare-api.md §B.7: 100 on Free, 500 on Paid; older docs say 10/100, §G-18).
     pub preview_limit: usize,
     /// Deployments per Preview before the oldest is deleted (§B.7).
     pub preview_deployment_limit: usize,
@@ -120,7 +121,7 @@ impl Default for WorkerSeed {
 }
 
 /// The order of paged lists. Neither the Builds nor the versions list documents one
-/// (`cloudflare-api.md` §3.4 "Ordering not documented", §8-5); a client must sort for itself,
+/// (docs/cloudflare-api.md §3.4 "Ordering not documented", §8-5); a client must sort for itself,
 /// and `oldest_first` is how a test proves it does.
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -131,7 +132,7 @@ pub enum ListOrder {
     OldestFirst,
 }
 
-/// Cloudflare's client-API limit (`cloudflare-api-additions.md` §1 Correction 5, `cloudflare-api.md`
+/// Cloudflare's client-API limit (docs/cloudflare-api.md Correction 5,
 /// §1.6): `requests` per `window_secs`, cumulative for the user, and once exceeded *every* call
 /// is refused for `lockout_secs` (429, code 971, `Retry-After`). Every answer carries
 /// `Ratelimit`/`Ratelimit-Policy`. `time_scale` shrinks the window and the lockout alike (0.01:

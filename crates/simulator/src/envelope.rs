@@ -1,5 +1,5 @@
 //! The one Cloudflare envelope (`{success, errors, messages, result}`) and the errors the
-//! simulator answers with. Builds and Workers share the shape (`cloudflare-api.md` §1); they
+//! simulator answers with. Builds and Workers share the shape (docs/cloudflare-api.md §1); they
 //! differ only in codes, which is why the constructors are named by meaning, not by API.
 
 use serde_json::{Value, json};

@@ -160,8 +160,8 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         return github(&shared, &method, &path, &query, &body, auth.as_deref(), &host, at_ms).await;
     }
     let is_builds = path.contains("/builds/");
-    // The assets upload takes the session's own token and never the API token (additions
-    // §A.3): the route checks it.
+    // The assets upload takes the session's own token and never the API token
+    // (docs/cloudflare-api.md §A.3): the route checks it.
     let is_assets_upload = path.ends_with("/workers/assets/upload");
 
     // Authentication comes first, as at the real edge.
@@ -176,8 +176,8 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
             (true, false, _) => (401, error(12005, "Missing token from authorization header")),
             // An account-scoped token (documented), or a wrong one (INFERRED: the same code).
             (true, true, _) => (401, error(12006, "Invalid token")),
-            // 10000 is a 403 with a `documentation_url` (additions Correction 4); whether an
-            // invalid token on Workers gets it too, or a 401, is open (§G-3): the one
+            // 10000 is a 403 with a `documentation_url` (docs/cloudflare-api.md Correction 4);
+            // whether an invalid token on Workers gets it too, or a 401, is open (§G-3): the one
             // documented shape is used.
             (false, _, _) => {
                 let mut body = error(10000, "Authentication error");
@@ -340,7 +340,7 @@ fn unknown_enum(body: &mut Value) {
 }
 
 /// The account's rate-limit window (one budget: the limit is "cumulative across dashboard, key,
-/// token", `cloudflare-api.md` §1.6).
+/// token", docs/cloudflare-api.md §1.6).
 #[derive(Debug, Default)]
 pub(crate) struct Limiter {
     /// INFERRED: a fixed window that opens at the first request after the last one closed;
@@ -366,8 +366,8 @@ impl Budget {
     fn apply<B>(self, r: &mut Response<B>) {
         let secs = |d: Duration| d.as_secs_f64().ceil().max(1.0) as u64;
         let h = r.headers_mut();
-        // INFERRED: the policy name; the contract shows "default" on one header and "burst" on
-        // the other, and clients ignore it.
+        // INFERRED: the policy name; Cloudflare's examples show "default" on one header and "burst"
+        // on the other, and clients ignore it.
         if let Ok(v) = format!("\"default\";r={};t={}", self.remaining, secs(self.reset)).parse() {
             h.insert("ratelimit", v);
         }
@@ -378,7 +378,7 @@ impl Budget {
 }
 
 /// Counts the request against the budget. Beyond it, Cloudflare blocks *every* call for the
-/// lockout period (§1 Correction 5: "all API calls for the next five minutes will be blocked,
+/// lockout period (Correction 5: "all API calls for the next five minutes will be blocked,
 /// receiving a HTTP 429"): 429 with code 971 and `Retry-After` in whole seconds, rounded up.
 /// INFERRED: a blocked request does not extend the lockout, and the window restarts after it.
 fn rate_limit(shared: &Shared) -> Result<Option<Budget>, Box<Response<Full<Bytes>>>> {

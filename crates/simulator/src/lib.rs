@@ -2,7 +2,7 @@
 //! that progress over time, logs released by cursor, Workers versions and deployments, and
 //! knobs to inject the faults the real API has on a bad day.
 //!
-//! It follows `cloudflare-api.md`: the Builds envelope's `messages` are strings and its 404s
+//! It follows `docs/cloudflare-api.md`: the Builds envelope's `messages` are strings and its 404s
 //! carry code 12000; the Workers envelope's 404s carry 10007. Where the API is silent the
 //! choice is marked `INFERRED`. It is never more lenient than Cloudflare: a client that
 //! passes here may still fail there, but not the other way round.

@@ -7,7 +7,7 @@ use memchr::memmem;
 pub struct Part {
     pub name: String,
     /// The `filename` of its `Content-Disposition`: a module's name in a preview deployment's
-    /// `files` parts (additions §B.3).
+    /// `files` parts (docs/cloudflare-api.md §B.3).
     pub filename: Option<String>,
     pub content_type: Option<String>,
     pub data: Vec<u8>,

@@ -21,22 +21,22 @@ pub struct Worker {
     pub triggers: Vec<Value>,
     pub versions: Vec<Value>,
     pub deployments: Vec<Value>,
-    /// `subdomain.enabled` and `subdomain.previews_enabled` (§C.7 of the additions).
+    /// `subdomain.enabled` and `subdomain.previews_enabled` (docs/cloudflare-api.md §C.7).
     pub workers_dev: bool,
     pub previews_enabled: bool,
-    /// Durable Object classes created by applied migrations (§C.2 of the additions).
+    /// Durable Object classes created by applied migrations (docs/cloudflare-api.md §C.2).
     pub do_classes: Vec<String>,
-    /// The `new_tag` of the last migrations applied (additions §C.2: "becomes the Worker's
-    /// `migration_tag`"), shown by `GET /workers/services/{name}`.
+    /// The `new_tag` of the last migrations applied (docs/cloudflare-api.md §C.2: "becomes the
+    /// Worker's `migration_tag`"), shown by `GET /workers/services/{name}`.
     pub migration_tag: Option<String>,
     /// Its own build profile (`WorkerSeed::build`); `None` follows the account's.
     pub profile: Option<BuildProfile>,
-    /// Worker Previews (additions §B), oldest first.
+    /// Worker Previews (docs/cloudflare-api.md §B), oldest first.
     pub previews: Vec<Preview>,
 }
 
-/// One Preview of a Worker (additions §B.1, §B.4): its mutable layer, and its deployments as
-/// stored (secret values included, which no answer shows).
+/// One Preview of a Worker (docs/cloudflare-api.md §B.1, §B.4): its mutable layer, and its
+/// deployments as stored (secret values included, which no answer shows).
 pub struct Preview {
     pub id: String,
     pub name: String,
@@ -237,14 +237,15 @@ pub struct State {
     pub config: SimConfig,
     pub workers: Vec<Worker>,
     pub builds: Vec<Build>,
-    /// Repository connections made through `PUT /builds/repos/connections` (additions §E.3).
+    /// Repository connections made through `PUT /builds/repos/connections` (docs/cloudflare-api.md
+    /// §E.3).
     pub connections: Vec<Value>,
-    /// Build-time variables per trigger uuid (additions §E.2), secret values included: the API
-    /// stores them and never shows them back.
+    /// Build-time variables per trigger uuid (docs/cloudflare-api.md §E.2), secret values included:
+    /// the API stores them and never shows them back.
     pub env_vars: std::collections::HashMap<String, std::collections::BTreeMap<String, EnvVar>>,
     /// A counter for [`Preview::deployed_seq`].
     pub preview_clock: u64,
-    /// Static assets: stored hashes and upload sessions (additions §A).
+    /// Static assets: stored hashes and upload sessions (docs/cloudflare-api.md §A).
     pub assets: crate::routes::assets::AssetStore,
 }
 
@@ -457,7 +458,8 @@ impl State {
     }
 
     /// `subdomain.url` is "present whenever the account owns a workers.dev subdomain,
-    /// regardless of whether `enabled` is true" (additions §C.7): a client must read `enabled`.
+    /// regardless of whether `enabled` is true" (docs/cloudflare-api.md §C.7): a client must read
+    /// `enabled`.
     pub(crate) fn worker_json(&self, w: &Worker) -> Value {
         let url = self.config.subdomain.as_ref().map(|s| format!("https://{}.{s}.workers.dev", w.name));
         let suffix = self.config.subdomain.as_ref().map(|s| format!("-{}.{s}.workers.dev", w.name));

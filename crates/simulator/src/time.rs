@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 
 /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`: microseconds and `Z`, as the Builds API writes timestamps
-/// (`cloudflare-api.md` §3); the benchmarks parse this exact shape.
+/// (docs/cloudflare-api.md §3); the benchmarks parse this exact shape.
 pub fn rfc3339(t: SystemTime) -> String {
     // Before 1970 or past 9999 cannot come from a clock the simulator runs on.
     let ts = Timestamp::try_from(t).unwrap_or(Timestamp::UNIX_EPOCH);

@@ -1,5 +1,5 @@
 //! Versions, for both upload APIs: the beta JSON one (`POST /workers/workers/{id}/versions`)
-//! and the classic multipart one wrangler uses (`cloudflare-api.md` §4.2, §4.3). Each API
+//! and the classic multipart one wrangler uses (docs/cloudflare-api.md §4.2, §4.3). Each API
 //! parses its own wire format into a [`Draft`]; from there one validation, one way of storing
 //! and one redaction serve both, so a rule fixed for one upload path is fixed for the other.
 
@@ -30,7 +30,7 @@ const CONTENT_TYPES: &[&str] = &[
     "application/source-map",
 ];
 
-/// Binding kinds of the `Version.bindings` union (`cloudflare-api.md` §4.2, SDK 7.3.0), plus
+/// Binding kinds of the `Version.bindings` union (docs/cloudflare-api.md §4.2, SDK 7.3.0), plus
 /// the wrangler-era kinds the classic upload still takes (`wasm_module`, `text_blob`,
 /// `data_blob`). Anything else fails the schema's discriminator: INFERRED 400 with 10021
 /// (request failed validation), as the API reports other schema failures.
@@ -109,7 +109,7 @@ pub fn validate(d: &Draft) -> Result<(), Reply> {
         Some(main) if !d.modules.iter().any(|m| &m.name == main) => {
             return Err(envelope::bad_request(&format!("main_module `{main}` is not one of the modules")));
         }
-        // `_headers` and `_redirects` go with assets, not code (additions §A.8).
+        // `_headers` and `_redirects` go with assets, not code (docs/cloudflare-api.md §A.8).
         None if d.modules.iter().any(|m| m.name != "_headers" && m.name != "_redirects") => {
             return Err(envelope::bad_request("main_module is required when modules are given"));
         }
@@ -143,21 +143,22 @@ pub fn validate(d: &Draft) -> Result<(), Reply> {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Unresolved {
     /// Classic upload without `bindings_inherit=strict`: "unresolvable inherit bindings are
-    /// silently dropped" (additions §C.1).
+    /// silently dropped" (docs/cloudflare-api.md §C.1).
     Drop,
-    /// Classic upload with `bindings_inherit=strict`: 10057 per binding (additions §C.1). The
-    /// beta endpoint is answered this way too: whether it is strict or lenient is open
-    /// (additions §G-2), and refusing is the stricter of the two, so a client that passes here
-    /// never relied on a silent drop.
+    /// Classic upload with `bindings_inherit=strict`: 10057 per binding (docs/cloudflare-api.md
+    /// §C.1). The beta endpoint is answered this way too: whether it is strict or lenient is open
+    /// (docs/cloudflare-api.md §G-2), and refusing is the stricter of the two, so a client that
+    /// passes here never relied on a silent drop.
     Refuse,
 }
 
 /// Replaces every `inherit` binding by the binding it names — `old_name` (else `name`) in the
 /// version `version_id` ("latest" or absent: the latest; else a version id) — renamed to
-/// `name` and with its secret values (additions §C.1). Everything else in `bindings` is the new
-/// version's whole set: a binding not sent is not carried over (additions Correction 2).
-/// `versions` are the candidates, oldest first: a Worker's versions, or a Preview's
-/// deployments (additions §B.9 step 7: a preview inherits from its own latest deployment).
+/// `name` and with its secret values (docs/cloudflare-api.md §C.1). Everything else in `bindings`
+/// is the new version's whole set: a binding not sent is not carried over (docs/cloudflare-api.md
+/// Correction 2). `versions` are the candidates, oldest first: a Worker's versions, or a Preview's
+/// deployments (docs/cloudflare-api.md §B.9 step 7: a preview inherits from its own latest
+/// deployment).
 pub fn resolve_inherit(versions: &[Value], bindings: &mut Vec<Value>, mode: Unresolved) -> Result<(), Reply> {
     let mut refused = Vec::new();
     let mut out = Vec::with_capacity(bindings.len());
@@ -195,7 +196,7 @@ pub fn resolve_inherit(versions: &[Value], bindings: &mut Vec<Value>, mode: Unre
 }
 
 /// Durable Object classes a `migrations` object creates and removes, single- or multi-step
-/// (additions §C.2).
+/// (docs/cloudflare-api.md §C.2).
 fn migration_classes(m: &Value) -> (Vec<String>, Vec<String>) {
     let mut steps = vec![m];
     if let Some(list) = m.get("steps").and_then(Value::as_array) {
@@ -224,8 +225,8 @@ fn migration_classes(m: &Value) -> (Vec<String>, Vec<String>) {
 }
 
 /// Migrations apply only with a deployment, and a binding to one of the Worker's own Durable
-/// Object classes needs the migration that created it (additions §C.2: `migrations` with
-/// `deploy=false` is 403/100123; a class binding that depends on a migration not applied is
+/// Object classes needs the migration that created it (docs/cloudflare-api.md §C.2: `migrations`
+/// with `deploy=false` is 403/100123; a class binding that depends on a migration not applied is
 /// wrangler's 10123 "actor binding depends on migration" — INFERRED: 403 like its siblings).
 fn check_durable_objects(state: &mut State, i: usize, fields: &Map<String, Value>, deploy: bool) -> Result<(), Reply> {
     let w = &state.workers[i];
@@ -243,8 +244,8 @@ fn check_durable_objects(state: &mut State, i: usize, fields: &Map<String, Value
 /// The Durable Object classes after `fields`' migrations are applied to `applied` (whose tag
 /// is `tag`), with the new tag if migrations were sent; or the refusal. `worker` is the name
 /// a binding without `script_name` points at; `owner` names whose tag it is in messages.
-/// Shared by versions and preview deployments (whose migrations apply on creation, additions
-/// §B.5, against the Preview's own tag, §B.10).
+/// Shared by versions and preview deployments (whose migrations apply on creation,
+/// docs/cloudflare-api.md §B.5, against the Preview's own tag, §B.10).
 pub fn durable_object_classes(
     applied: &[String],
     tag: Option<&str>,
@@ -260,9 +261,9 @@ pub fn durable_object_classes(
             return Err(envelope::fail(403, 100_123, "Migrations can only be applied by a version that is deployed"));
         }
         // "Tag used to verify against the latest migration tag for this Worker. If they don't
-        // match, the upload is rejected" (additions §C.2). INFERRED: an absent `old_tag` on a
-        // Worker that has one is a mismatch too, and the refusal is a 400 validation failure
-        // (10021); the code is not documented.
+        // match, the upload is rejected" (docs/cloudflare-api.md §C.2). INFERRED: an absent
+        // `old_tag` on a Worker that has one is a mismatch too, and the refusal is a 400 validation
+        // failure (10021); the code is not documented.
         let old_tag = m.get("old_tag").and_then(Value::as_str);
         if old_tag != tag {
             let message = format!(
@@ -328,8 +329,8 @@ pub fn create(state: &mut State, i: usize, draft: Draft, unresolved: Unresolved,
         resolve_inherit(&state.workers[i].versions, &mut bindings, unresolved)?;
         fields.insert("bindings".into(), Value::Array(bindings));
     }
-    // Assets (additions §A.8): a live completion token for this Worker; the version keeps the
-    // manifest and config, never the token.
+    // Assets (docs/cloudflare-api.md §A.8): a live completion token for this Worker; the version
+    // keeps the manifest and config, never the token.
     let sent_assets = fields.remove("assets");
     let has_assets = match &sent_assets {
         Some(a) => {
@@ -353,7 +354,8 @@ pub fn create(state: &mut State, i: usize, draft: Draft, unresolved: Unresolved,
         return Err(envelope::bad_request("_headers and _redirects modules go with assets"));
     }
     check_durable_objects(state, i, &fields, deploy)?;
-    // Migrations are write-only (additions §C.2): applied above, never stored or shown.
+    // Migrations are write-only (docs/cloudflare-api.md §C.2): applied above, never stored or
+    // shown.
     fields.remove("migrations");
     // INFERRED: the value the API puts in `workers/triggered_by` for a plain upload.
     let annotations = stored_annotations(&fields, "upload");
@@ -363,8 +365,8 @@ pub fn create(state: &mut State, i: usize, draft: Draft, unresolved: Unresolved,
         state.assets.spend(a);
     }
     let w = &mut state.workers[i];
-    // Version URLs exist only where previews are enabled (additions §C.7, §G-20: INFERRED an
-    // empty list rather than an absent field).
+    // Version URLs exist only where previews are enabled (docs/cloudflare-api.md §C.7, §G-20:
+    // INFERRED an empty list rather than an absent field).
     let urls: Vec<String> = state
         .config
         .subdomain

@@ -1,5 +1,5 @@
 //! `env.<name>`: which keys an environment inherits from the top level, which it must repeat,
-//! and its Worker's name (additions §D.1, from wrangler's `validation.ts`).
+//! and its Worker's name (docs/cloudflare-api.md §D.1, from wrangler's `validation.ts`).
 
 use super::tree::{Node, Val};
 use super::{Problem, problem};

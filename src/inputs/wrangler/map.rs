@@ -1,6 +1,6 @@
-//! The configuration in effect mapped onto the beta Version body (additions §D.2, last column;
-//! §C.2-§C.4): bindings in the API's shape, migrations as steps, placement, limits, the assets
-//! block, and the workers.dev flags. Keys that do not shape a version are reported by name.
+//! The configuration in effect mapped onto the beta Version body (docs/cloudflare-api.md §D.2, last
+//! column; §C.2-§C.4): bindings in the API's shape, migrations as steps, placement, limits, the
+//! assets block, and the workers.dev flags. Keys that do not shape a version are reported by name.
 //!
 //! Bindings come out in one fixed order of kinds, each kind in file order, and every JSON
 //! object with sorted keys: a `wrangler.jsonc` and the equivalent `wrangler.toml` give the same
@@ -66,8 +66,8 @@ struct Spec {
     name: &'static str,
     /// (config field, API field, required, type).
     send: &'static [(&'static str, &'static str, bool, Ty)],
-    /// Fields wrangler sends that the beta schema lacks (additions §D.2 note, §G-13): not sent,
-    /// warned about by name.
+    /// Fields wrangler sends that the beta schema lacks (docs/cloudflare-api.md §D.2 note, §G-13):
+    /// not sent, warned about by name.
     not_in_schema: &'static [&'static str],
     /// Fields for local development (`wrangler dev`) or provisioning: read by nobody here,
     /// not worth a warning.
@@ -123,7 +123,8 @@ const LISTS: &[Spec] = &[
         key: "d1_databases",
         kind: "d1",
         name: "binding",
-        // Beta field name; wrangler's classic upload sends the legacy `id` (additions §D.2).
+        // Beta field name; wrangler's classic upload sends the legacy `id` (docs/cloudflare-api.md
+        // §D.2).
         send: &[("database_id", "database_id", true, S)],
         not_in_schema: &[],
         local: &["database_name", "preview_database_id", "migrations_dir", "migrations_table", "remote"],
@@ -256,7 +257,7 @@ fn explain(key: &str) -> Option<&'static str> {
             "cron triggers are not part of a version: `version` leaves them as they are, as `wrangler versions upload` does"
         }
         "observability" | "logpush" | "tail_consumers" | "streaming_tail_consumers" | "tags" => {
-            "a Worker setting, not versioned (additions §C.5): `version` does not apply it, as `wrangler versions upload` does not; set it with `wrangler deploy` or in the dashboard"
+            "a Worker setting, not versioned (docs/cloudflare-api.md §C.5): `version` does not apply it, as `wrangler versions upload` does not; set it with `wrangler deploy` or in the dashboard"
         }
         "secrets" => {
             "secret values never come from the file: pass new ones in the `secrets` input; the latest version's secrets are kept by `inherit` (`keep_bindings`), so `secrets.required` is not checked"
@@ -400,7 +401,7 @@ impl Mapper {
         for k in spec.not_in_schema {
             if let Some(v) = field(t, k) {
                 self.warn(format!(
-                    "{} (line {}): not sent: the beta Version API has no such field (wrangler's classic upload sends it; additions §G-13)",
+                    "{} (line {}): not sent: the beta Version API has no such field (wrangler's classic upload sends it; docs/cloudflare-api.md §G-13)",
                     join(path, k),
                     v.line
                 ));
@@ -591,7 +592,7 @@ fn migrations(m: &mut Mapper, node: &Node, path: &str) -> Result<Vec<Migration>,
 }
 
 /// wrangler's `placement.ts`: `off` sends nothing, `smart` `{mode}`, a target `{mode:"targeted",
-/// region|host|hostname}` (additions §C.3).
+/// region|host|hostname}` (docs/cloudflare-api.md §C.3).
 fn placement(m: &mut Mapper, node: &Node, path: &str) -> Result<Option<Value>, Problem> {
     let t = table(node, path)?;
     m.unexpected(t, path, &["mode", "hint", "region", "host", "hostname"]);
@@ -600,7 +601,7 @@ fn placement(m: &mut Mapper, node: &Node, path: &str) -> Result<Option<Value>, P
         ["region", "host", "hostname"].into_iter().filter_map(|k| field(t, k).map(|n| (k, n))).collect();
     if let Some(h) = field(t, "hint") {
         m.warn(format!(
-            "{} (line {}): not sent: the beta Version API's placement has no `hint` (additions §C.3, §G-13)",
+            "{} (line {}): not sent: the beta Version API's placement has no `hint` (docs/cloudflare-api.md §C.3, §G-13)",
             join(path, "hint"),
             h.line
         ));
@@ -674,8 +675,8 @@ fn assets(m: &mut Mapper, node: &Node, path: &str, dir: &Path) -> Result<AssetsS
 }
 
 /// A binding to one of this Worker's own Durable Object classes needs a migration that
-/// creates the class; Cloudflare refuses the upload otherwise (additions §C.2, 10123), so the
-/// file is refused first, with the migration to paste.
+/// creates the class; Cloudflare refuses the upload otherwise (docs/cloudflare-api.md §C.2, 10123),
+/// so the file is refused first, with the migration to paste.
 fn check_classes(out: &Mapped, sel: &Selected<'_>, format: Format) -> Result<(), Problem> {
     let mut classes: Vec<String> = Vec::new();
     for mig in &out.migrations {

@@ -1,6 +1,7 @@
 //! The user's wrangler configuration (`wrangler.json`, `wrangler.jsonc`, `wrangler.toml`) as the
 //! source of a version: found, read into a line-keeping tree ([`tree`]), narrowed to an
-//! environment ([`env`]) and mapped onto the beta Version body ([`map`], additions §D).
+//! environment ([`env`]) and mapped onto the beta Version body ([`map`], docs/cloudflare-api.md
+//! §D).
 //!
 //! Reusable by any command that uploads code (`version` now, a `preview` later): [`load`] takes
 //! a path and an environment and knows nothing of inputs other than the one it reports under.
@@ -15,7 +16,7 @@ use super::{InputError, Key};
 
 pub use map::{Mapped, Migration};
 
-/// wrangler's order (additions §D.1): the first that exists wins.
+/// wrangler's order (docs/cloudflare-api.md §D.1): the first that exists wins.
 pub const FILES: [&str; 3] = ["wrangler.json", "wrangler.jsonc", "wrangler.toml"];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,4 +1,4 @@
-//! Static assets (contract additions §A): the upload session, the bulk upload authorised by
+//! Static assets (docs/cloudflare-api.md §A): the upload session, the bulk upload authorised by
 //! the session's token, and the completion token a version redeems (checked in `version`).
 //!
 //! Tokens are JWT-shaped (`header.payload.signature`, base64url JSON payload with `exp`, §A.2)

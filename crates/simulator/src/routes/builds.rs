@@ -1,4 +1,4 @@
-//! Workers Builds (`cloudflare-api.md` §3): triggers, starting a build, listing and reading
+//! Workers Builds (docs/cloudflare-api.md §3): triggers, starting a build, listing and reading
 //! builds, logs by cursor, cancelling. Errors use the Builds codes (12000 not found, 12002
 //! invalid request).
 
@@ -74,7 +74,7 @@ fn list(state: &State, tag: &str, req: &Request) -> Reply {
         return envelope::builds_not_found();
     }
     let page = req.number("page").unwrap_or(1);
-    // INFERRED default page size: the contract found none (§8-5); [MCP] sends 10.
+    // INFERRED default page size: none is documented (§8-5); [MCP] sends 10.
     let per_page = req.number("per_page").unwrap_or(10);
     if page == 0 {
         return envelope::builds_invalid("page must be at least 1");
@@ -95,7 +95,7 @@ fn list(state: &State, tag: &str, req: &Request) -> Reply {
 }
 
 /// The most builds one batched read may name: "Comma-separated list of system-generated worker
-/// script tags (max 20)" (`cloudflare-api.md` §3.6, additions §E.4).
+/// script tags (max 20)" (docs/cloudflare-api.md §3.6, §E.4).
 const LATEST_MAX: usize = 20;
 
 /// §3.6 `getLatestBuildsByScripts`: each named Worker's newest build, keyed by its tag
@@ -191,7 +191,7 @@ fn logs(state: &State, uuid: &str, req: &Request) -> Reply {
     envelope::reply(result)
 }
 
-/// INFERRED: the cursor is opaque in the contract; base64 JSON keeps clients from parsing it.
+/// INFERRED: the cursor is opaque (§3.7); base64 JSON keeps clients from parsing it.
 fn encode_cursor(offset: usize) -> String {
     base64::engine::general_purpose::STANDARD.encode(format!("{{\"o\":{offset}}}"))
 }

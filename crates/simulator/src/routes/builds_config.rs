@@ -1,7 +1,7 @@
-//! Workers Builds configuration (`cloudflare-api.md` §3.2, §3.9, §3.10; additions §E.1–§E.3):
+//! Workers Builds configuration (docs/cloudflare-api.md §3.2, §3.9, §3.10; §E.1–§E.3):
 //! triggers created, updated and deleted, build-time variables (secret values write-only),
 //! cache purges, repository connections (upsert) and build tokens. Errors use the Builds codes
-//! (additions §E: 400 12002, 404 12000).
+//! (docs/cloudflare-api.md §E: 400 12002, 404 12000).
 
 use std::collections::BTreeMap;
 
@@ -130,7 +130,7 @@ fn create_trigger(state: &mut State, body: &[u8]) -> Reply {
         return envelope::builds_invalid("Invalid request body");
     }
     // INFERRED: an unknown Worker tag, build token or connection is refused as an invalid body
-    // (the contract declares no 404 for createTrigger, §E.1).
+    // (no 404 is declared for createTrigger, §E.1).
     let Some(w) = state.workers.iter().position(|w| w.tag == o["external_script_id"]) else {
         return envelope::builds_invalid("Invalid request body: unknown external_script_id");
     };
@@ -223,9 +223,9 @@ fn vars_json(state: &State, uuid: &str) -> Value {
     Value::Object(map)
 }
 
-/// Additions §1 (corrected body) and §E.2: the map form, each entry with both `is_secret` (bool)
-/// and `value` (a string of at most 5000 characters); names start with a letter or `_` and hold
-/// only letters, digits and `_`. The guide's list form is not accepted (§E.2: a docs error).
+/// docs/cloudflare-api.md Correction 14 and §E.2: the map form, each entry with both `is_secret`
+/// (bool) and `value` (a string of at most 5000 characters); names start with a letter or `_` and
+/// hold only letters, digits and `_`. The guide's list form is not accepted (§E.2: a docs error).
 /// Upsert: keys not sent are kept. INFERRED: the 64-variable limit (§E.2) counts per trigger.
 fn patch_vars(state: &mut State, uuid: &str, body: &[u8]) -> Reply {
     let Some(o) = body_object(body) else { return envelope::builds_invalid("Invalid request body") };

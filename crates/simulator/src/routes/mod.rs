@@ -26,7 +26,8 @@ pub struct Request<'a> {
     /// One clock reading per request, so a build cannot change phase halfway through an answer.
     pub now: Instant,
     /// The bearer token, for the one endpoint that authorises by its own token (the assets
-    /// upload, additions §A.3); everywhere else `http` has checked the API token already.
+    /// upload, docs/cloudflare-api.md §A.3); everywhere else `http` has checked the API token
+    /// already.
     pub bearer: Option<&'a str>,
 }
 
@@ -65,7 +66,8 @@ pub fn handle_as(state: &mut State, method: &str, path: &str, query: &str, body:
         .unwrap_or_else(envelope::no_route)
 }
 
-/// The contract's rules for versions, Workers and deployments, answered in-process.
+/// The documented rules (docs/cloudflare-api.md) for versions, Workers and deployments, answered
+/// in-process.
 #[cfg(test)]
 mod tests {
     use serde_json::{Value, json};

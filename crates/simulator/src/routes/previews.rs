@@ -1,4 +1,4 @@
-//! Worker Previews (beta, `cloudflare-api-additions.md` §B): named Previews of a Worker and
+//! Worker Previews (beta, docs/cloudflare-api.md §B): named Previews of a Worker and
 //! their immutable deployments, under `/workers/workers/{worker_id}/previews`.
 //!
 //! A deployment body is checked by the same rules as a version upload (`version::validate`),
@@ -612,7 +612,7 @@ fn patch_latest(state: &mut State, w: usize, p: usize, d: &str, body: &[u8]) -> 
     }
 }
 
-/// RFC 7396 §2, as written there: objects merge key by key, `null` deletes, anything else
+/// RFC 7396 section 2, as written there: objects merge key by key, `null` deletes, anything else
 /// replaces.
 fn merge_patch(target: &mut Value, patch: &Value) {
     let Value::Object(patch) = patch else {

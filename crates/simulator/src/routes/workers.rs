@@ -1,4 +1,4 @@
-//! The beta Workers API (`cloudflare-api.md` §4.1, §4.2): Workers by id or name, and their
+//! The beta Workers API (docs/cloudflare-api.md §4.1, §4.2): Workers by id or name, and their
 //! versions uploaded as JSON with base64 modules.
 
 use base64::Engine as _;
@@ -55,9 +55,9 @@ fn create_worker(state: &mut State, body: &[u8]) -> Reply {
     if state.workers.iter().any(|w| w.name == name) {
         return envelope::fail(409, 10040, "A Worker with this name already exists");
     }
-    // Without `subdomain` the API's default is undocumented (additions Correction 1, §G-1);
-    // the simulator takes Terraform's (both off), so a client that wants workers.dev must say
-    // so, as wrangler always does. `previews_enabled` absent follows `enabled` (§C.7).
+    // Without `subdomain` the API's default is undocumented (docs/cloudflare-api.md Correction 1,
+    // §G-1); the simulator takes Terraform's (both off), so a client that wants workers.dev must
+    // say so, as wrangler always does. `previews_enabled` absent follows `enabled` (§C.7).
     let sub = req.get("subdomain");
     if sub.is_some_and(|s| !s.is_object()) {
         return envelope::bad_request("subdomain must be an object");

@@ -2,7 +2,7 @@
 //! wrangler (and wrangler-based workflows) can run against the simulator offline, and the
 //! benchmarks can compare it with workers-ci on equal terms.
 //!
-//! Versions uploaded here (multipart, `cloudflare-api.md` §4.3) are stored in the same
+//! Versions uploaded here (multipart, docs/cloudflare-api.md §4.3) are stored in the same
 //! `Worker::versions` as the beta API's, so `workers-ci deploy` can deploy a version wrangler
 //! uploaded and the other way round. Deployments reuse the routes in `scripts` (§5), which has
 //! the account subdomain route too (§6). Answer shapes follow what wrangler reads (its
@@ -78,7 +78,7 @@ pub fn route(state: &mut State, req: &Request) -> Option<Reply> {
             None => not_found(),
         },
         // The per-script workers.dev toggle, the same flags as the beta `Worker.subdomain`
-        // (additions §C.7): both fields always in the answer.
+        // (docs/cloudflare-api.md §C.7): both fields always in the answer.
         ("GET", ["workers", "scripts", name, "subdomain"]) => match find(state, name) {
             Some(i) => subdomain_json(&state.workers[i]),
             None => not_found(),
@@ -177,7 +177,8 @@ fn script_json(w: &Worker) -> Value {
         "has_assets": latest.is_some_and(|v| v.get("assets").is_some()),
         "logpush": false,
         "last_deployed_from": last_deployed_from(w),
-        // Present once a migration was applied (additions §C.2: wrangler reads it here).
+        // Present once a migration was applied (docs/cloudflare-api.md §C.2: wrangler reads it
+        // here).
         "migration_tag": w.migration_tag,
     })
 }
@@ -281,7 +282,8 @@ fn parse_upload(state: &State, i: usize, body: &[u8]) -> Result<Draft, Reply> {
         return Err(envelope::bad_request("The metadata part is not a JSON object"));
     };
     let main = metadata.get("main_module").or_else(|| metadata.get("body_part")).and_then(Value::as_str);
-    // An assets-only upload has no code (additions §A.8: metadata `{assets, ...}` only).
+    // An assets-only upload has no code (docs/cloudflare-api.md §A.8: metadata `{assets, ...}`
+    // only).
     if main.is_none() && metadata.get("assets").is_none() {
         return Err(envelope::bad_request("metadata must name main_module (or body_part)"));
     }
@@ -309,8 +311,8 @@ fn parse_upload(state: &State, i: usize, body: &[u8]) -> Result<Draft, Reply> {
     Ok(resolve_bindings(state, i, draft, &metadata))
 }
 
-/// The types named in `keep_bindings` carry over from the latest version (additions §C.6);
-/// `inherit` bindings are resolved by [`version::create`], as for the beta upload.
+/// The types named in `keep_bindings` carry over from the latest version (docs/cloudflare-api.md
+/// §C.6); `inherit` bindings are resolved by [`version::create`], as for the beta upload.
 fn resolve_bindings(state: &State, i: usize, mut draft: Draft, metadata: &Map<String, Value>) -> Draft {
     let w = &state.workers[i];
     let mut bindings: Vec<Value> = draft.fields.get("bindings").and_then(Value::as_array).cloned().unwrap_or_default();
@@ -340,8 +342,9 @@ fn upload_script(state: &mut State, name: &str, body: &[u8]) -> Reply {
     let (i, created) = if let Some(i) = find(state, name) {
         (i, false)
     } else {
-        // INFERRED: workers.dev off until asked for, as on the beta create (additions
-        // Correction 1); wrangler turns it on with `POST .../subdomain` right after.
+        // INFERRED: workers.dev off until asked for, as on the beta create
+        // (docs/cloudflare-api.md Correction 1); wrangler turns it on with `POST .../subdomain`
+        // right after.
         state.workers.push(Worker::new(name, false, false));
         (state.workers.len() - 1, true)
     };
