@@ -252,6 +252,54 @@ fn bad_files_exit_2_naming_file_line_and_key_with_no_request() {
     assert_eq!(sim.requests().len(), 0, "no request sent");
 }
 
+/// A JSON file's mistakes are placed as a TOML file's are: file, line and key; and it stays
+/// plain JSON (a comment is refused on its line).
+#[test]
+fn a_json_file_names_file_line_and_key_too() {
+    const JSON: &str = r#"{
+  "worker": "my-worker",
+  "triggers": [
+    {
+      "name": "Deploy production",
+      "branch_includes": ["main"],
+      "deploy_command": "npx wrangler deploy",
+      "root_directory": "/",
+      "secrets": ["NPM_TOKEN"]
+    }
+  ]
+}
+"#;
+    let sim = empty_sim();
+    let setup_json = |text: &str| {
+        let inv = setup(&sim, FILE).input("builds_config", "workers-builds.json");
+        std::fs::write(inv.dir.path().join("workers-builds.json"), text).unwrap();
+        inv
+    };
+    let cases = [
+        (JSON.replace("root_directory", "root_dir"), "workers-builds.json:8: key `triggers[0].root_dir`: unknown key"),
+        (
+            JSON.replace("    {\n", "    { // production\n"),
+            "workers-builds.json:4: not valid JSON: Comments are not allowed",
+        ),
+    ];
+    for (text, want) in cases {
+        let run = setup_json(&text).run();
+        run.assert_code(2);
+        assert!(run.stdout.contains(want), "wanted {want}\n{}", run.stdout);
+        assert!(run.stdout.contains("builds_config"), "names the input\n{}", run.stdout);
+    }
+    let run = setup_json(JSON).input("require_secrets", "true").run();
+    run.assert_code(2);
+    assert!(
+        run.stdout.contains(
+            "workers-builds.json:9: key `triggers[0].secrets[0]`: the environment variable NPM_TOKEN is unset"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(sim.requests().len(), 0, "no request sent");
+}
+
 /// README's example file is valid as written, and what it plans on an empty Worker is what
 /// README says.
 #[test]

@@ -1,45 +1,25 @@
 //! The `setup` command's configuration file (`builds_config`): one Worker's Workers Builds
 //! configuration, kept in the repository and reviewed like code.
 //!
-//! The file is read into a tree that remembers each value's line, and checked by hand rather
-//! than by serde: a serde message quotes the offending value ("invalid type: string …"), and a
-//! value in this file may be a pasted secret. Every message names the file, the line and the
-//! key path, and says what to write instead; none quotes a value. Unknown keys are refused so a
-//! misspelt `branch_exclude` cannot silently build every branch.
+//! The file is read into the line-keeping tree every configuration file goes through
+//! ([`super::tree`], shared with the wrangler configuration), and checked by hand rather than
+//! by serde: a serde message quotes the offending value ("invalid type: string …"), and a value
+//! in this file may be a pasted secret. Every message names the file, the line and the key path,
+//! in TOML and JSON alike, and says what to write instead; none quotes a value. Unknown keys
+//! are refused so a misspelt `branch_exclude` cannot silently build every branch. JSON is plain
+//! JSON, as it always was here: comments and trailing commas are refused, on their line.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use super::tree::{self, Json, Node, Val, index, join};
 use super::{InputError, Key};
 
-/// A value as read, with the line it starts on (`None` in JSON, which `serde_json` does not
-/// locate; JSON messages then name the key path alone).
-#[derive(Debug)]
-struct Node {
-    line: Option<usize>,
-    value: Val,
-}
-
-#[derive(Debug)]
-enum Val {
-    Str(String),
-    Bool(bool),
-    Arr(Vec<Node>),
-    /// Entries in file order for JSON, key order for TOML; each with its key's line.
-    Table(Vec<(String, Option<usize>, Node)>),
-    /// A number, a date: never valid here; only its kind is kept.
-    Other(&'static str),
-}
-
-impl Val {
-    fn kind(&self) -> &'static str {
-        match self {
-            Val::Str(_) => "a string",
-            Val::Bool(_) => "a boolean",
-            Val::Arr(_) => "an array",
-            Val::Table(_) => "a table",
-            Val::Other(k) => k,
-        }
+/// What a value is, for messages that must not quote it: this file's words ("a table").
+fn kind(v: &Val) -> &'static str {
+    match v {
+        Val::Table(_) => "a table",
+        other => other.kind(),
     }
 }
 
@@ -63,6 +43,8 @@ pub struct ConnectionSpec {
     pub account_name: Option<String>,
     pub repo_id: Option<String>,
     pub repo_name: Option<String>,
+    /// The line of the `connection` key; `None` for the connection `setup` makes up when the
+    /// file has none.
     pub line: Option<usize>,
 }
 
@@ -77,7 +59,8 @@ pub struct TriggerSpec {
     pub deploy_command: String,
     pub root_directory: String,
     pub build_caching: bool,
-    /// Secret build variables: names, with the line each is listed on (for `require_secrets`).
+    /// Secret build variables: names, with the line each is listed on (for `require_secrets`;
+    /// always `Some`, in JSON as in TOML).
     pub secrets: Vec<(String, Option<usize>)>,
     pub vars: BTreeMap<String, String>,
 }
@@ -96,65 +79,9 @@ pub fn load(path: &Path) -> Result<BuildsConfig, InputError> {
         )
     })?;
     let json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    let root = if json { parse_json(&text, &display)? } else { parse_toml(&text, &display)? };
+    let root = if json { tree::parse_json(&text, Json::Strict) } else { tree::parse_toml(&text) }
+        .map_err(|e| InputError::new(Key::BuildsConfig, format!("{display}:{}: {}", e.line, e.problem)))?;
     Checker { file: &display }.config(&root, path)
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text.get(..offset).unwrap_or(text).matches('\n').count() + 1
-}
-
-fn parse_toml(text: &str, file: &str) -> Result<Node, InputError> {
-    let doc = toml::de::DeTable::parse(text).map_err(|e| {
-        // The parser's message describes the syntax ("expected `=`"), never a value, but its
-        // Display would also quote the line: only the message and the line number are kept.
-        let line = e.span().map_or(1, |s| line_of(text, s.start));
-        InputError::new(Key::BuildsConfig, format!("{file}:{line}: not valid TOML: {}", e.message().trim()))
-    })?;
-    fn conv(text: &str, v: &toml::Spanned<toml::de::DeValue<'_>>) -> Node {
-        use toml::de::DeValue;
-        let line = Some(line_of(text, v.span().start));
-        let value = match v.get_ref() {
-            DeValue::String(s) => Val::Str(s.to_string()),
-            DeValue::Boolean(b) => Val::Bool(*b),
-            DeValue::Integer(_) | DeValue::Float(_) => Val::Other("a number"),
-            DeValue::Datetime(_) => Val::Other("a date"),
-            DeValue::Array(a) => Val::Arr(a.iter().map(|x| conv(text, x)).collect()),
-            DeValue::Table(t) => Val::Table(
-                t.iter()
-                    .map(|(k, x)| (k.get_ref().to_string(), Some(line_of(text, k.span().start)), conv(text, x)))
-                    .collect(),
-            ),
-        };
-        Node { line, value }
-    }
-    let span = doc.span();
-    let table = doc.into_inner();
-    let root = toml::Spanned::new(span, toml::de::DeValue::Table(table));
-    Ok(conv(text, &root))
-}
-
-fn parse_json(text: &str, file: &str) -> Result<Node, InputError> {
-    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        let what = match e.classify() {
-            serde_json::error::Category::Eof => "ends early",
-            _ => "is not valid JSON",
-        };
-        InputError::new(Key::BuildsConfig, format!("{file}:{}: {what} (column {})", e.line(), e.column()))
-    })?;
-    fn conv(v: &serde_json::Value) -> Node {
-        use serde_json::Value as J;
-        let value = match v {
-            J::String(s) => Val::Str(s.clone()),
-            J::Bool(b) => Val::Bool(*b),
-            J::Number(_) => Val::Other("a number"),
-            J::Null => Val::Other("null"),
-            J::Array(a) => Val::Arr(a.iter().map(conv).collect()),
-            J::Object(o) => Val::Table(o.iter().map(|(k, x)| (k.clone(), None, conv(x))).collect()),
-        };
-        Node { line: None, value }
-    }
-    Ok(conv(&v))
 }
 
 struct Checker<'a> {
@@ -179,27 +106,23 @@ pub const TRIGGER: &[&str] = &[
 ];
 
 impl Checker<'_> {
-    fn err(&self, line: Option<usize>, key: &str, problem: &str) -> InputError {
-        let at = match line {
-            Some(l) => format!("{}:{l}", self.file),
-            None => self.file.to_owned(),
-        };
-        InputError::new(Key::BuildsConfig, format!("{at}: key `{key}`: {problem}"))
+    fn err(&self, line: usize, key: &str, problem: &str) -> InputError {
+        InputError::new(Key::BuildsConfig, format!("{}:{line}: key `{key}`: {problem}", self.file))
     }
 
-    /// The entries of a table, refusing keys not in `known`.
+    /// The entries of a table, each with its key's line, refusing keys not in `known`.
     fn table<'n>(
         &self,
         node: &'n Node,
         path: &str,
         known: &[&str],
-    ) -> Result<BTreeMap<&'n str, (&'n Node, Option<usize>)>, InputError> {
+    ) -> Result<BTreeMap<&'n str, (&'n Node, usize)>, InputError> {
         let Val::Table(entries) = &node.value else {
-            return Err(self.err(node.line, path, &format!("must be a table, not {}", node.value.kind())));
+            return Err(self.err(node.line, path, &format!("must be a table, not {}", kind(&node.value))));
         };
         let mut out = BTreeMap::new();
         for (k, line, v) in entries {
-            let full = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+            let full = join(path, k);
             if !known.contains(&k.as_str()) {
                 // The key is the user's own text, not a value: naming it is what lets them find it.
                 return Err(self.err(
@@ -211,7 +134,7 @@ impl Checker<'_> {
                     ),
                 ));
             }
-            out.insert(k.as_str(), (v, line.or(v.line)));
+            out.insert(k.as_str(), (v, *line));
         }
         Ok(out)
     }
@@ -219,22 +142,22 @@ impl Checker<'_> {
     fn string(&self, node: &Node, key: &str) -> Result<String, InputError> {
         match &node.value {
             Val::Str(s) => Ok(s.clone()),
-            other => Err(self.err(node.line, key, &format!("must be a string, not {}", other.kind()))),
+            other => Err(self.err(node.line, key, &format!("must be a string, not {}", kind(other)))),
         }
     }
 
-    fn strings(&self, node: &Node, key: &str) -> Result<Vec<(String, Option<usize>)>, InputError> {
+    fn strings(&self, node: &Node, key: &str) -> Result<Vec<(String, usize)>, InputError> {
         let Val::Arr(items) = &node.value else {
-            return Err(self.err(node.line, key, &format!("must be an array of strings, not {}", node.value.kind())));
+            return Err(self.err(node.line, key, &format!("must be an array of strings, not {}", kind(&node.value))));
         };
-        items.iter().enumerate().map(|(i, n)| Ok((self.string(n, &format!("{key}[{i}]"))?, n.line))).collect()
+        items.iter().enumerate().map(|(i, n)| Ok((self.string(n, &index(key, i))?, n.line))).collect()
     }
 
     fn config(&self, root: &Node, path: &Path) -> Result<BuildsConfig, InputError> {
         let top = self.table(root, "", TOP)?;
         let worker = match top.get("worker") {
             None => {
-                return Err(self.err(Some(1), "worker", "is missing: add `worker = \"<Worker name or 32-hex tag>\"`"));
+                return Err(self.err(1, "worker", "is missing: add `worker = \"<Worker name or 32-hex tag>\"`"));
             }
             Some((n, line)) => {
                 let w = self.string(n, "worker")?;
@@ -267,7 +190,7 @@ impl Checker<'_> {
                 items
                     .iter()
                     .enumerate()
-                    .map(|(i, t)| self.trigger(t, &format!("triggers[{i}]")))
+                    .map(|(i, t)| self.trigger(t, &index("triggers", i)))
                     .collect::<Result<Vec<_>, _>>()?
             }
         };
@@ -275,12 +198,12 @@ impl Checker<'_> {
         for (i, t) in triggers.iter().enumerate() {
             if let Some(first) = seen.insert(t.name.to_lowercase(), i) {
                 let line = match &top.get("triggers").map(|(n, _)| &n.value) {
-                    Some(Val::Arr(items)) => items.get(i).and_then(|n| n.line),
-                    _ => None,
+                    Some(Val::Arr(items)) => items.get(i).map_or(1, |n| n.line),
+                    _ => 1,
                 };
                 return Err(self.err(
                     line,
-                    &format!("triggers[{i}].name"),
+                    &join(&index("triggers", i), "name"),
                     &format!("repeats the name of `triggers[{first}]` (triggers are matched by name, case-insensitively): give each trigger its own name"),
                 ));
             }
@@ -288,19 +211,15 @@ impl Checker<'_> {
         Ok(BuildsConfig { file: path.to_owned(), worker, build_token, connection, triggers })
     }
 
-    fn connection(&self, node: &Node, line: Option<usize>) -> Result<ConnectionSpec, InputError> {
+    fn connection(&self, node: &Node, line: usize) -> Result<ConnectionSpec, InputError> {
         let t = self.table(node, "connection", CONNECTION)?;
         let field = |k: &str| -> Result<Option<String>, InputError> {
             match t.get(k) {
                 None => Ok(None),
                 Some((n, l)) => {
-                    let v = self.string(n, &format!("connection.{k}"))?;
+                    let v = self.string(n, &join("connection", k))?;
                     if v.trim().is_empty() {
-                        return Err(self.err(
-                            *l,
-                            &format!("connection.{k}"),
-                            "is empty: give a value or remove the key",
-                        ));
+                        return Err(self.err(*l, &join("connection", k), "is empty: give a value or remove the key"));
                     }
                     Ok(Some(v))
                 }
@@ -308,7 +227,7 @@ impl Checker<'_> {
         };
         let provider = field("provider")?.unwrap_or_else(|| "github".into());
         if !["github", "gitlab", "gitlab_internal", "origin"].contains(&provider.as_str()) {
-            let l = t.get("provider").and_then(|(_, l)| *l);
+            let l = t.get("provider").map_or(1, |(_, l)| *l);
             return Err(self.err(
                 l,
                 "connection.provider",
@@ -319,10 +238,10 @@ impl Checker<'_> {
             if let Some(v) = field(k)?
                 && !v.bytes().all(|b| b.is_ascii_digit())
             {
-                let l = t.get(k).and_then(|(_, l)| *l);
+                let l = t.get(k).map_or(1, |(_, l)| *l);
                 return Err(self.err(
                     l,
-                    &format!("connection.{k}"),
+                    &join("connection", k),
                     "must be the provider's numeric id, as a string of digits",
                 ));
             }
@@ -333,14 +252,14 @@ impl Checker<'_> {
             account_name: field("account_name")?,
             repo_id: field("repo_id")?,
             repo_name: field("repo_name")?,
-            line,
+            line: Some(line),
         })
     }
 
     fn trigger(&self, node: &Node, path: &str) -> Result<TriggerSpec, InputError> {
         let t = self.table(node, path, TRIGGER)?;
-        let key = |k: &str| format!("{path}.{k}");
-        let required = |k: &str, how: &str| -> Result<(&Node, Option<usize>), InputError> {
+        let key = |k: &str| join(path, k);
+        let required = |k: &str, how: &str| -> Result<(&Node, usize), InputError> {
             t.get(k).copied().ok_or_else(|| self.err(node.line, &key(k), &format!("is missing: {how}")))
         };
         let (n, l) = required("name", "add `name = \"…\"` (triggers are matched by name)")?;
@@ -389,7 +308,7 @@ impl Checker<'_> {
                     return Err(self.err(
                         n.line,
                         &key("build_caching"),
-                        &format!("must be `true` or `false`, not {}", other.kind()),
+                        &format!("must be `true` or `false`, not {}", kind(other)),
                     ));
                 }
             },
@@ -401,14 +320,10 @@ impl Checker<'_> {
         let mut seen = BTreeSet::new();
         for (i, (s, line)) in secrets.iter().enumerate() {
             if !variable_name(s) {
-                return Err(self.err(*line, &format!("{}[{i}]", key("secrets")), VAR_NAME));
+                return Err(self.err(*line, &index(&key("secrets"), i), VAR_NAME));
             }
             if !seen.insert(s.clone()) {
-                return Err(self.err(
-                    *line,
-                    &format!("{}[{i}]", key("secrets")),
-                    "is listed twice: list each secret once",
-                ));
+                return Err(self.err(*line, &index(&key("secrets"), i), "is listed twice: list each secret once"));
             }
         }
         let mut vars = BTreeMap::new();
@@ -417,12 +332,12 @@ impl Checker<'_> {
                 return Err(self.err(
                     n.line,
                     &key("vars"),
-                    &format!("must be a table of `NAME = \"value\"`, not {}", n.value.kind()),
+                    &format!("must be a table of `NAME = \"value\"`, not {}", kind(&n.value)),
                 ));
             };
             for (k, line, v) in entries {
-                let vk = format!("{}.{k}", key("vars"));
-                let line = line.or(v.line);
+                let vk = join(&key("vars"), k);
+                let line = *line;
                 if !variable_name(k) {
                     return Err(self.err(line, &vk, VAR_NAME));
                 }
@@ -460,7 +375,7 @@ impl Checker<'_> {
             deploy_command,
             root_directory,
             build_caching,
-            secrets,
+            secrets: secrets.into_iter().map(|(s, l)| (s, Some(l))).collect(),
             vars,
         })
     }
@@ -469,7 +384,7 @@ impl Checker<'_> {
         let items = self.strings(node, key)?;
         for (i, (g, line)) in items.iter().enumerate() {
             if let Err(problem) = kind.check(g) {
-                return Err(self.err(*line, &format!("{key}[{i}]"), problem));
+                return Err(self.err(*line, &index(key, i), problem));
             }
         }
         Ok(items.into_iter().map(|(g, _)| g).collect())
@@ -593,8 +508,84 @@ NODE_ENV = "production"
         let c = load_text("c.json", r#"{"worker":"my-worker","triggers":[{"name":"P","branch_includes":["main"],"deploy_command":"d","vars":{"A":"1"}}]}"#).unwrap();
         assert_eq!(c.triggers[0].vars["A"], "1");
         let e = load_text("c.json", r#"{"worker":"my-worker","trigers":[]}"#).unwrap_err();
-        assert!(e.contains("c.json: key `trigers`: unknown key"), "{e}");
+        assert!(e.contains("c.json:1: key `trigers`: unknown key"), "{e}");
         let e = load_text("c.json", "{\n\"worker\": }").unwrap_err();
-        assert!(e.starts_with("c.json:2: is not valid JSON"), "{e}");
+        assert!(e.starts_with("c.json:2: not valid JSON"), "{e}");
+    }
+
+    /// [`GOOD`] in JSON, the keys on the same lines where the layout allows.
+    const GOOD_JSON: &str = r#"{
+  "worker": "my-worker",
+  "connection": { "account_id": "987654" },
+  "triggers": [
+    {
+      "name": "Deploy production",
+      "branch_includes": ["main"],
+      "deploy_command": "npx wrangler deploy",
+      "secrets": ["NPM_TOKEN"],
+      "vars": { "NODE_ENV": "production" }
+    }
+  ]
+}
+"#;
+
+    #[test]
+    fn json_errors_name_file_line_and_key_as_toml_does() {
+        let c = load_text("c.json", GOOD_JSON).unwrap();
+        assert_eq!(c.triggers[0].secrets, vec![("NPM_TOKEN".to_owned(), Some(9))]);
+        assert_eq!(c.connection.as_ref().unwrap().line, Some(3));
+        let second = "  },\n    { \"name\": \"deploy PRODUCTION\", \"branch_includes\": [\"x\"], \"deploy_command\": \"d\" }\n  ]";
+        let cases = [
+            (
+                GOOD_JSON.replace("deploy_command", "deploy_comand"),
+                "c.json:8: key `triggers[0].deploy_comand`: unknown key",
+            ),
+            (
+                GOOD_JSON.replace("[\"main\"]", "[\"ma:in-SECRETISH\"]"),
+                "c.json:7: key `triggers[0].branch_includes[0]`",
+            ),
+            (
+                GOOD_JSON.replace("\"NODE_ENV\": \"production\"", "\"NODE_ENV\": 5"),
+                "c.json:10: key `triggers[0].vars.NODE_ENV`: must be a string, not a number",
+            ),
+            (GOOD_JSON.replace("\"987654\"", "\"abc-SECRETISH\""), "c.json:3: key `connection.account_id`"),
+            (
+                GOOD_JSON.replace("\"my-worker\"", "{ \"x\": \"SECRETISH\" }"),
+                "c.json:2: key `worker`: must be a string, not a table",
+            ),
+            (
+                GOOD_JSON.replace("      \"deploy_command\": \"npx wrangler deploy\",\n", ""),
+                "c.json:5: key `triggers[0].deploy_command`: is missing",
+            ),
+            (GOOD_JSON.replace("    }\n  ]", second), "c.json:12: key `triggers[1].name`: repeats"),
+        ];
+        for (text, want) in cases {
+            let e = load_text("c.json", &text).unwrap_err();
+            assert!(e.contains(want), "{e}\nwanted {want}");
+            assert!(!e.contains("SECRETISH") && !e.contains("production\""), "{e}");
+        }
+    }
+
+    /// The file is plain JSON, as it was when `serde_json` read it: comments, trailing commas
+    /// and repeated keys are refused on their line, and nothing of the line is quoted.
+    #[test]
+    fn json_stays_plain_json() {
+        let e = load_text("c.json", &GOOD_JSON.replace("    {\n", "    { // production SECRETISH\n")).unwrap_err();
+        assert_eq!(e, "c.json:5: not valid JSON: Comments are not allowed");
+        let e = load_text("c.json", &GOOD_JSON.replace("[\"NPM_TOKEN\"]", "[\"NPM_TOKEN\",]")).unwrap_err();
+        assert_eq!(e, "c.json:9: not valid JSON: Trailing commas are not allowed");
+        let e = load_text(
+            "c.json",
+            &GOOD_JSON.replace("  \"connection\"", "  \"worker\": \"SECRETISH\",\n  \"connection\""),
+        )
+        .unwrap_err();
+        assert!(e.starts_with("c.json:3: the key `worker` appears twice (first on line 2)"), "{e}");
+        assert!(!e.contains("SECRETISH"), "{e}");
+    }
+
+    #[test]
+    fn toml_keys_are_checked_in_file_order() {
+        let e = load_text("c.toml", "worker = \"w\"\nzz = 1\naa = 2\n").unwrap_err();
+        assert!(e.starts_with("c.toml:2: key `zz`: unknown key"), "the first in the file, not in key order: {e}");
     }
 }

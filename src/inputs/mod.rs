@@ -22,6 +22,7 @@ pub mod bundle;
 pub mod help;
 pub mod hint;
 pub mod rules;
+pub mod tree;
 pub mod upload;
 pub mod wrangler;
 

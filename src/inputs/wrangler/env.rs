@@ -1,8 +1,8 @@
 //! `env.<name>`: which keys an environment inherits from the top level, which it must repeat,
 //! and its Worker's name (docs/cloudflare-api.md §D.1, from wrangler's `validation.ts`).
 
-use super::tree::{Node, Val};
 use super::{Problem, problem};
+use crate::inputs::tree::{Node, Val};
 
 /// Taken from the top level when the environment does not set them.
 pub const INHERITABLE: &[&str] = &[
@@ -199,8 +199,12 @@ pub fn select<'a>(root: &'a Node, environment: Option<&str>) -> Result<Selected<
 
 #[cfg(test)]
 mod tests {
-    use super::super::tree::parse_jsonc;
     use super::*;
+    use crate::inputs::tree::{Json, SyntaxError, parse_json};
+
+    fn parse_jsonc(text: &str) -> Result<Node, SyntaxError> {
+        parse_json(text, Json::Jsonc)
+    }
 
     const FILE: &str = r#"{
   "name": "app",

@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value, json};
 
 use super::env::{Entry, NOT_INHERITABLE, Selected};
-use super::tree::{Node, Val, index, join};
 use super::{Format, Problem, problem};
 use crate::cloudflare::workers::Limits;
+use crate::inputs::tree::{Node, Val, index, join};
 use crate::inputs::upload::AssetsSpec;
 
 /// `main` as written, resolved against the file's directory; checked by the command, which
@@ -736,12 +736,12 @@ fn check_classes(out: &Mapped, sel: &Selected<'_>, format: Format) -> Result<(),
 #[cfg(test)]
 mod tests {
     use super::super::env::select;
-    use super::super::tree::{parse_jsonc, parse_toml};
     use super::*;
+    use crate::inputs::tree::{Json, parse_json, parse_toml};
 
     fn mapped(text: &str, format: Format) -> Result<Mapped, Problem> {
         let root = match format {
-            Format::Json => parse_jsonc(text).unwrap(),
+            Format::Json => parse_json(text, Json::Jsonc).unwrap(),
             Format::Toml => parse_toml(text).unwrap(),
         };
         map(&select(&root, None).unwrap(), Path::new("/p"), format)

@@ -1,5 +1,6 @@
 //! The user's wrangler configuration (`wrangler.json`, `wrangler.jsonc`, `wrangler.toml`) as the
-//! source of a version: found, read into a line-keeping tree ([`tree`]), narrowed to an
+//! source of a version: found, read into the line-keeping tree ([`super::tree`], shared with
+//! the Workers Builds configuration; JSON with comments and trailing commas), narrowed to an
 //! environment ([`env`]) and mapped onto the beta Version body ([`map`], docs/cloudflare-api.md
 //! §D).
 //!
@@ -8,10 +9,10 @@
 
 pub mod env;
 pub mod map;
-pub mod tree;
 
 use std::path::{Path, PathBuf};
 
+use super::tree::{self, Json};
 use super::{InputError, Key};
 
 pub use map::{Mapped, Migration};
@@ -96,7 +97,7 @@ pub fn load(path: &Path, environment: Option<&str>) -> Result<Config, InputError
     };
     let root = match format {
         Format::Toml => tree::parse_toml(&text),
-        Format::Json => tree::parse_jsonc(&text),
+        Format::Json => tree::parse_json(&text, Json::Jsonc),
     }
     .map_err(|e| InputError::new(Key::Config, format!("{file}:{}: {}", e.line, e.problem)))?;
     let selected = env::select(&root, environment).map_err(|p| at(&file, &p))?;

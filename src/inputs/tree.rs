@@ -1,8 +1,11 @@
-//! The configuration file as a tree that remembers where each value is, for both formats.
+//! The one reader of the user's configuration files: a tree that remembers the line of every
+//! key and value, for TOML and JSON alike. The wrangler configuration ([`super::wrangler`]) and
+//! the Workers Builds configuration ([`super::builds_config`]) are both read through it, and
+//! each checks the tree with its own rules.
 //!
 //! Read by hand rather than by serde: a serde message quotes the offending value, and a value in
-//! this file may be a pasted secret. Every message built from this tree names the file, the line
-//! and the key path, never the value.
+//! these files may be a pasted secret. Every message built from this tree names the file, the
+//! line and the key path, never the value.
 
 use std::fmt::Write as _;
 
@@ -20,8 +23,8 @@ pub enum Val {
     Int(i64),
     Float(f64),
     Str(String),
-    /// A TOML date or time, or a non-finite float: never valid in a wrangler configuration
-    /// (JSON has neither), only its kind is kept.
+    /// A TOML date or time, or a non-finite float: never valid in either file (JSON has
+    /// neither), only its kind is kept.
     Other(&'static str),
     Arr(Vec<Node>),
     /// Entries in file order, each with its key's line.
@@ -82,14 +85,26 @@ pub fn line_of(text: &str, offset: usize) -> usize {
     text.get(..offset).unwrap_or(text).matches('\n').count() + 1
 }
 
-/// JSON with comments and trailing commas, as wrangler reads `wrangler.json(c)` (its parser,
-/// `jsonc-parser` with `allowTrailingComma`): nothing more lenient (no single quotes, bare
-/// words, hex numbers or missing commas), so a file wrangler refuses is refused here too.
-pub fn parse_jsonc(text: &str) -> Result<Node, SyntaxError> {
+/// Which JSON a file is written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Json {
+    /// Plain JSON (RFC 8259): no comments, no trailing commas. The Workers Builds configuration,
+    /// which has always been read as such.
+    Strict,
+    /// JSON with comments and trailing commas, as wrangler reads `wrangler.json(c)` (its parser,
+    /// `jsonc-parser` with `allowTrailingComma`).
+    Jsonc,
+}
+
+/// JSON in the given dialect, and nothing more lenient (no single quotes, bare words, hex
+/// numbers or missing commas), so a file wrangler refuses is refused here too. A key that
+/// appears twice in one object is refused (JSON leaves it undefined; TOML refuses it).
+pub fn parse_json(text: &str, json: Json) -> Result<Node, SyntaxError> {
     use jsonc_parser::{CollectOptions, ParseOptions, ast};
+    let jsonc = json == Json::Jsonc;
     let options = ParseOptions {
-        allow_comments: true,
-        allow_trailing_commas: true,
+        allow_comments: jsonc,
+        allow_trailing_commas: jsonc,
         allow_loose_object_property_names: false,
         allow_missing_commas: false,
         allow_single_quoted_strings: false,
@@ -203,6 +218,10 @@ pub fn index(path: &str, i: usize) -> String {
 mod tests {
     use super::*;
 
+    fn parse_jsonc(text: &str) -> Result<Node, SyntaxError> {
+        parse_json(text, Json::Jsonc)
+    }
+
     #[test]
     fn both_formats_give_the_same_tree_shape_and_lines() {
         let j = parse_jsonc(
@@ -235,5 +254,20 @@ mod tests {
         let e = parse_toml("name = \"w\"\nmain = \n").unwrap_err();
         assert_eq!(e.line, 2, "{e:?}");
         assert!(parse_jsonc("").is_err());
+    }
+
+    #[test]
+    fn strict_json_refuses_comments_and_trailing_commas_on_their_line() {
+        let text = "{\n  \"a\": [1, true],\n  \"b\": {\"c\": \"d\"}\n}";
+        assert_eq!(parse_json(text, Json::Strict).unwrap(), parse_jsonc(text).unwrap());
+        let b = parse_json(text, Json::Strict).unwrap();
+        let b = b.get("b").unwrap();
+        assert_eq!((b.line, b.get("c").unwrap().line), (3, 3));
+        let e = parse_json("{\n  \"a\": 1,\n  // note\n  \"b\": 2\n}", Json::Strict).unwrap_err();
+        assert_eq!((e.line, e.problem.as_str()), (3, "not valid JSON: Comments are not allowed"));
+        let e = parse_json("{\n  \"a\": [1, 2,],\n  \"b\": 2\n}", Json::Strict).unwrap_err();
+        assert_eq!((e.line, e.problem.as_str()), (2, "not valid JSON: Trailing commas are not allowed"));
+        let e = parse_json("{\"a\": 1,\n\"a\": 2}", Json::Strict).unwrap_err();
+        assert_eq!((e.line, e.problem.contains("twice")), (2, true));
     }
 }
