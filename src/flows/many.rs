@@ -328,7 +328,9 @@ async fn follow_all(ctx: &Ctx, mode: &Mode<'_>, shared: &Shared) -> Result<()> {
 
         // Builds that stopped: the full object once (its `preview_url` is on Get-by-UUID only,
         // additions §E.5), the rest of the log, and the log as one group.
-        changed |= finish_stopped(ctx, logs, &mut entries).await;
+        for e in &mut entries {
+            changed |= finish_if_stopped(ctx, logs, e).await;
+        }
 
         // `wait`: Workers whose build did not appear in the window. A listed Worker gets one look
         // at its history (its build may have been replaced as latest by a newer push); `*`
@@ -508,42 +510,38 @@ async fn read_running_logs(ctx: &Ctx, entries: &mut [Entry], tick: u64) {
     }
 }
 
-/// Marks the builds that stopped as done, printing each one's log; `true` when there was one.
-async fn finish_stopped(ctx: &Ctx, logs: bool, entries: &mut [Entry]) -> bool {
-    let mut changed = false;
-    for e in entries {
-        let Phase::Following(uuid) = e.phase.clone() else { continue };
-        if !e.last.as_ref().is_some_and(Build::is_stopped) {
-            continue;
-        }
-        let mut b = e.last.clone().unwrap_or_default();
-        if b.outcome() == Some(Outcome::Success)
-            && let Ok(full) = ctx.client.get_build(&uuid).await
-        {
-            b = full;
-        }
-        if logs && b.outcome() != Some(Outcome::Skipped) {
-            let mut drained = false;
-            for _ in 0..3 {
-                if read_log(ctx, &uuid, &mut e.cursor, &mut e.lines, usize::MAX).await.is_ok() {
-                    drained = true;
-                    break;
-                }
-            }
-            if !drained {
-                ctx.console.warning(&format!("[{}] could not read the rest of the log of build {uuid}", e.name));
-            }
-            let _g = ctx.console.group(&format!(
-                "[{}] build log ({uuid}): {}",
-                e.name,
-                b.build_outcome.as_deref().unwrap_or("")
-            ));
-            ctx.console.untrusted(e.lines.iter().map(String::as_str));
-        }
-        e.phase = Phase::Done(Box::new(b));
-        changed = true;
+/// Marks a followed build that stopped as done, printing its log; `true` when it had stopped.
+async fn finish_if_stopped(ctx: &Ctx, logs: bool, e: &mut Entry) -> bool {
+    let Phase::Following(uuid) = e.phase.clone() else { return false };
+    if !e.last.as_ref().is_some_and(Build::is_stopped) {
+        return false;
     }
-    changed
+    let mut b = e.last.clone().unwrap_or_default();
+    if b.outcome() == Some(Outcome::Success)
+        && let Ok(full) = ctx.client.get_build(&uuid).await
+    {
+        b = full;
+    }
+    if logs && b.outcome() != Some(Outcome::Skipped) {
+        let mut drained = false;
+        for _ in 0..3 {
+            if read_log(ctx, &uuid, &mut e.cursor, &mut e.lines, usize::MAX).await.is_ok() {
+                drained = true;
+                break;
+            }
+        }
+        if !drained {
+            ctx.console.warning(&format!("[{}] could not read the rest of the log of build {uuid}", e.name));
+        }
+        let _g = ctx.console.group(&format!(
+            "[{}] build log ({uuid}): {}",
+            e.name,
+            b.build_outcome.as_deref().unwrap_or("")
+        ));
+        ctx.console.untrusted(e.lines.iter().map(String::as_str));
+    }
+    e.phase = Phase::Done(Box::new(b));
+    true
 }
 
 /// The Workers still waiting once the appear window has closed: a listed one gets its build of
