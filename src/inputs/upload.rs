@@ -228,26 +228,10 @@ fn deploy_percentage(i: &Inputs) -> Result<Option<f64>, InputError> {
     })
 }
 
-/// The code to upload: its directory, its modules, the files `exclude` skipped, and the main
-/// module (`None` for an assets-only Worker).
-struct Code {
-    dir: PathBuf,
-    modules: Vec<ModuleFile>,
-    skipped: Vec<String>,
-    main_module: Option<String>,
-}
-
-fn code(
-    i: &Inputs,
-    config: Option<&wrangler::Config>,
-    has_assets: bool,
-    config_warnings: &mut Vec<String>,
-) -> Result<Code, InputError> {
-    let main = match (config, config.and_then(|c| c.mapped.main.as_ref())) {
-        (Some(c), Some(m)) => Some(checked_main(c, m, i.get(Key::Dir).is_some())?),
-        _ => None,
-    };
-    let (dir, main_from_file) = match (i.path(Key::Dir), &main) {
+/// Where the modules are (`dir`, else the folder of the file's `main`, else `dist`) and the
+/// main module's name there from the file's `main`.
+fn dir_and_main(i: &Inputs, main: Option<&Path>, config_warnings: &mut Vec<String>) -> (PathBuf, Option<String>) {
+    match (i.path(Key::Dir), main) {
         (Some(d), Some(m)) => {
             // `main` inside the given `dir` names the main module there; elsewhere it does
             // not apply.
@@ -269,17 +253,7 @@ fn code(
             m.file_name().map(|n| n.to_string_lossy().into_owned()),
         ),
         (None, None) => (PathBuf::from("dist"), None),
-    };
-    // Assets-only (no code): assets without `dir`, `main_module` or the file's `main`, as
-    // wrangler's configuration without `main` (additions §A.8).
-    let assets_only = has_assets && i.get(Key::Dir).is_none() && i.get(Key::MainModule).is_none() && main.is_none();
-    if assets_only {
-        return Ok(Code { dir, modules: Vec::new(), skipped: Vec::new(), main_module: None });
     }
-    let exclude = bundle::exclude_set(i.get(Key::Exclude))?;
-    let bundle::Scan { modules, skipped } = bundle::scan(&dir, &exclude)?;
-    let main_module = bundle::main_module(&modules, i.get(Key::MainModule).or(main_from_file.as_deref()))?;
-    Ok(Code { dir, modules, skipped, main_module: Some(main_module) })
 }
 
 impl VersionArgs {
@@ -323,8 +297,23 @@ impl VersionArgs {
             other => other.map(str::to_owned),
         };
         let deploy = deploy_percentage(i)?;
-        let Code { dir, modules, skipped, main_module } =
-            code(i, config.as_ref(), assets.is_some(), &mut config_warnings)?;
+        let main = match (&config, file.and_then(|f| f.main.as_ref())) {
+            (Some(c), Some(m)) => Some(checked_main(c, m, i.get(Key::Dir).is_some())?),
+            _ => None,
+        };
+        let (dir, main_from_file) = dir_and_main(i, main.as_deref(), &mut config_warnings);
+        // Assets-only (no code): assets without `dir`, `main_module` or the file's `main`, as
+        // wrangler's configuration without `main` (additions §A.8).
+        let assets_only =
+            assets.is_some() && i.get(Key::Dir).is_none() && i.get(Key::MainModule).is_none() && main.is_none();
+        let (modules, skipped, main_module) = if assets_only {
+            (Vec::new(), Vec::new(), None)
+        } else {
+            let exclude = bundle::exclude_set(i.get(Key::Exclude))?;
+            let bundle::Scan { modules, skipped } = bundle::scan(&dir, &exclude)?;
+            let main_module = bundle::main_module(&modules, i.get(Key::MainModule).or(main_from_file.as_deref()))?;
+            (modules, skipped, Some(main_module))
+        };
         let config_file = config.as_ref().map(|c| (c.file.clone(), i.get(Key::Environment).map(str::to_owned)));
         let (placement, limits, migrations) = match config {
             Some(c) => {
