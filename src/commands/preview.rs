@@ -177,16 +177,7 @@ pub async fn deploy(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewResult> {
         Some(spec) => Some(scan_assets(ctx, spec.directory.clone()).await?),
         None => None,
     };
-    if let Some((file, environment)) = &v.config_file {
-        let env = environment.as_ref().map_or_else(String::new, |e| format!(", environment `{e}`"));
-        ctx.console.info(&format!("Using the wrangler configuration {file}{env}."));
-        for w in &v.config_warnings {
-            ctx.console.warning(&format!("{file}: {w}"));
-        }
-    }
-    if !v.bindings.unchecked_kinds.is_empty() {
-        ctx.console.info(&format!("Binding kinds passed through unchecked: {}", v.bindings.unchecked_kinds.join(", ")));
-    }
+    describe_inputs(ctx, v);
     let lookup = |e: ApiError| api_failure(e, "look up the Worker", Area::Workers);
     let existing = ctx.client.get_worker(WorkerRef::Name(&v.worker)).await.map_err(lookup)?;
     let worker = ensure_worker(ctx, v, existing).await?;
@@ -225,18 +216,7 @@ pub async fn deploy(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewResult> {
     ));
     // A Preview has Durable Object namespaces of its own, so its migrations start from its
     // latest deployment's tag, not the Worker's (§B.10); a deployment applies them at once.
-    let (migrations, warning) =
-        migrations::pending(&v.migrations, latest.as_ref().and_then(|d| d.migration_tag.as_deref()));
-    if let Some(w) = warning {
-        ctx.console.warning(&w);
-    }
-    if let Some(m) = &migrations {
-        ctx.console.info(&format!(
-            "Durable Object migrations of this Preview: sending {} step(s) up to `{}`.",
-            m.steps.len(),
-            m.new_tag
-        ));
-    }
+    let migrations = pending_migrations(ctx, v, latest.as_ref());
     // Uploaded last, right before the deployment: the completion token lives an hour (§A.2).
     // The upload session is the Worker script's (§B.9 step 5), the same as for its versions.
     let uploaded = match &scan {
@@ -264,6 +244,44 @@ pub async fn deploy(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewResult> {
             );
         });
     }
+    warn_unkept(ctx, &plan, &deployment);
+    let result = deployed(ctx, args, &worker, preview, &deployment, created).await;
+    ctx.summary(|s| plan::summarise(s, &plan));
+    Ok(result)
+}
+
+/// What the inputs decided that the log should show before any request.
+fn describe_inputs(ctx: &Ctx, v: &VersionArgs) {
+    if let Some((file, environment)) = &v.config_file {
+        let env = environment.as_ref().map_or_else(String::new, |e| format!(", environment `{e}`"));
+        ctx.console.info(&format!("Using the wrangler configuration {file}{env}."));
+        for w in &v.config_warnings {
+            ctx.console.warning(&format!("{file}: {w}"));
+        }
+    }
+    if !v.bindings.unchecked_kinds.is_empty() {
+        ctx.console.info(&format!("Binding kinds passed through unchecked: {}", v.bindings.unchecked_kinds.join(", ")));
+    }
+}
+
+/// The configuration's migrations the Preview's latest deployment has not applied.
+fn pending_migrations(ctx: &Ctx, v: &VersionArgs, latest: Option<&PreviewDeployment>) -> Option<Migrations> {
+    let (migrations, warning) = migrations::pending(&v.migrations, latest.and_then(|d| d.migration_tag.as_deref()));
+    if let Some(w) = warning {
+        ctx.console.warning(&w);
+    }
+    if let Some(m) = &migrations {
+        ctx.console.info(&format!(
+            "Durable Object migrations of this Preview: sending {} step(s) up to `{}`.",
+            m.steps.len(),
+            m.new_tag
+        ));
+    }
+    migrations
+}
+
+/// Each inherited binding that Cloudflare's answer does not list, as a warning.
+fn warn_unkept(ctx: &Ctx, plan: &plan::Plan, deployment: &PreviewDeployment) {
     for e in plan.entries.iter().filter(|e| e.change == plan::Change::Kept) {
         if !deployment.bindings.as_ref().is_none_or(|got| got.iter().any(|b| b["name"] == e.name.as_str())) {
             ctx.console.warning(&format!(
@@ -272,6 +290,17 @@ pub async fn deploy(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewResult> {
             ));
         }
     }
+}
+
+/// What the deploy made, with a warning when it has no URL to show.
+async fn deployed(
+    ctx: &Ctx,
+    args: &PreviewArgs,
+    worker: &Worker,
+    preview: Preview,
+    deployment: &PreviewDeployment,
+    created: bool,
+) -> PreviewResult {
     // The Preview as it is now: its URLs are Cloudflare's to say.
     let preview = match ctx.client.get_preview(&worker.id, preview.id.as_str()).await {
         Ok(Some(p)) => p,
@@ -298,8 +327,7 @@ pub async fn deploy(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewResult> {
             hint::set(Key::PreviewUrls, "true")
         ));
     }
-    ctx.summary(|s| plan::summarise(s, &plan));
-    Ok(result)
+    result
 }
 
 /// The Preview of that name, created when there is none; `true` when this run created it.

@@ -267,8 +267,71 @@ async fn run(ctx: &Ctx, args: SetupArgs) -> Result<()> {
         before.iter().find_map(|t| t.repo_connection.clone()).filter(|c| !c.repo_connection_uuid.is_empty());
 
     let mut plan: Vec<Change> = Vec::new();
+    let connection_write = plan_connection(args.connection.as_ref(), existing_connection.as_ref(), &mut plan);
+    let (mut triggers, extra) = plan_triggers(config, &before, args.prune, &mut plan);
+    // Variables: read for the triggers that exist; a new trigger has none.
+    for tp in &mut triggers {
+        let current = match &tp.existing {
+            Some(t) => ctx.client.env_vars(&t.trigger_uuid).await.map_err(|e| {
+                api_failure(e, &format!("read the build variables of trigger `{}`", tp.spec.name), Area::Builds)
+            })?,
+            None => BTreeMap::new(),
+        };
+        plan.extend(diff_vars(ctx, tp, &current, &args));
+    }
+
+    let changes = plan.iter().filter(|c| c.action.writes()).count();
+    let drift = plan.iter().filter(|c| c.action.drifts()).count();
+    show_plan(ctx, &plan);
+    ctx.output(Output::Plan, &serde_json::to_string(&plan).unwrap_or_else(|_| "[]".into()));
+    ctx.output(Output::Changes, &changes.to_string());
+    ctx.summary(|s| {
+        s.row("Worker", &worker);
+        s.row("File", &config.file.display().to_string());
+        s.row("Changes", &changes.to_string());
+    });
+
+    if args.dry_run || args.check {
+        return finish_dry_run(ctx, &args, &worker, &triggers, changes, drift);
+    }
+
+    // 1. The connection.
+    let connection_uuid = match connection_write {
+        Some(body) => {
+            let c = ctx
+                .client
+                .upsert_connection(&body)
+                .await
+                .map_err(|e| api_failure(e, "create or update the repository connection", Area::Builds))?;
+            Some(c.repo_connection_uuid)
+        }
+        None => existing_connection.as_ref().map(|c| c.repo_connection_uuid.clone()),
+    };
+
+    // 2. Triggers: updates, creates, then deletions.
+    let uuids = apply_triggers(ctx, config, &tag, &before, &triggers, connection_uuid.as_ref()).await?;
+    if args.prune {
+        for t in &extra {
+            delete_trigger(ctx, &tag, t).await?;
+        }
+    }
+
+    // 3. Variables.
+    apply_vars(ctx, &triggers, &uuids).await?;
+    let out: BTreeMap<&String, &str> = uuids.iter().map(|(k, v)| (k, v.as_str())).collect();
+    ctx.output(Output::TriggerUuids, &serde_json::to_string(&out).unwrap_or_default());
+    ctx.console.info(&format!("setup: {} made", crate::ci::plural(changes, "write", "writes")));
+    Ok(())
+}
+
+/// The connection's line of the plan, and the connection to write (`None`: none to write).
+fn plan_connection(
+    want: Option<&ConnectionRequest>,
+    have: Option<&RepoConnection>,
+    plan: &mut Vec<Change>,
+) -> Option<ConnectionRequest> {
     let repo_label = |c: &ConnectionRequest| format!("{}:{}/{}", c.provider_type, c.provider_account_name, c.repo_name);
-    let connection_write = match (&args.connection, &existing_connection) {
+    match (want, have) {
         (Some(want), Some(have)) if same_connection(want, have) => {
             plan.push(Change::new("connection", &repo_label(want), Action::Unchanged));
             None
@@ -290,8 +353,17 @@ async fn run(ctx: &Ctx, args: SetupArgs) -> Result<()> {
             None
         }
         (None, None) => None,
-    };
+    }
+}
 
+/// The triggers' lines of the plan: the file's triggers, each with what it meets in
+/// Cloudflare, then the live triggers the file does not name (returned too, for `prune`).
+fn plan_triggers<'a>(
+    config: &'a BuildsConfig,
+    before: &'a [Trigger],
+    prune: bool,
+    plan: &mut Vec<Change>,
+) -> (Vec<TriggerPlan<'a>>, Vec<&'a Trigger>) {
     // Triggers: matched by name, case-insensitively (the file refuses two that differ by case).
     let token_wanted = config.build_token.as_deref();
     let mut triggers: Vec<TriggerPlan<'_>> = Vec::new();
@@ -322,75 +394,60 @@ async fn run(ctx: &Ctx, args: SetupArgs) -> Result<()> {
     let extra: Vec<&Trigger> =
         before.iter().filter(|t| !in_file.iter().any(|n| n.eq_ignore_ascii_case(t.name()))).collect();
     for t in &extra {
-        plan.push(Change::new("trigger", t.name(), if args.prune { Action::Delete } else { Action::LeftAlone }));
+        plan.push(Change::new("trigger", t.name(), if prune { Action::Delete } else { Action::LeftAlone }));
     }
+    (triggers, extra)
+}
 
-    // Variables: read for the triggers that exist; a new trigger has none.
-    for tp in &mut triggers {
-        let current = match &tp.existing {
-            Some(t) => ctx.client.env_vars(&t.trigger_uuid).await.map_err(|e| {
-                api_failure(e, &format!("read the build variables of trigger `{}`", tp.spec.name), Area::Builds)
-            })?,
-            None => BTreeMap::new(),
-        };
-        plan.extend(diff_vars(ctx, tp, &current, &args));
+/// `dry_run` or `check`: the outputs of the triggers that exist, and for `check` the drift as
+/// the step's error.
+fn finish_dry_run(
+    ctx: &Ctx,
+    args: &SetupArgs,
+    worker: &str,
+    triggers: &[TriggerPlan<'_>],
+    changes: usize,
+    drift: usize,
+) -> Result<()> {
+    let uuids: BTreeMap<&str, &str> = triggers
+        .iter()
+        .filter_map(|tp| tp.existing.as_ref().map(|t| (tp.spec.name.as_str(), t.trigger_uuid.as_str())))
+        .collect();
+    ctx.output(Output::TriggerUuids, &serde_json::to_string(&uuids).unwrap_or_default());
+    let mode = if args.check { "check" } else { "dry run" };
+    ctx.console
+        .info(&format!("{mode}: nothing was changed ({} planned)", crate::ci::plural(changes, "write", "writes")));
+    if args.check && drift > 0 {
+        return Err(Error::Drift(format!(
+            "the Workers Builds configuration of {worker} differs from {} in {}; apply it with `setup` without {}",
+            args.config.file.display(),
+            crate::ci::plural(drift, "place", "places"),
+            hint::input(Key::Check)
+        )));
     }
+    Ok(())
+}
 
-    let changes = plan.iter().filter(|c| c.action.writes()).count();
-    let drift = plan.iter().filter(|c| c.action.drifts()).count();
-    show_plan(ctx, &plan);
-    ctx.output(Output::Plan, &serde_json::to_string(&plan).unwrap_or_else(|_| "[]".into()));
-    ctx.output(Output::Changes, &changes.to_string());
-    ctx.summary(|s| {
-        s.row("Worker", &worker);
-        s.row("File", &config.file.display().to_string());
-        s.row("Changes", &changes.to_string());
-    });
-
-    if args.dry_run || args.check {
-        let uuids: BTreeMap<&str, &str> = triggers
-            .iter()
-            .filter_map(|tp| tp.existing.as_ref().map(|t| (tp.spec.name.as_str(), t.trigger_uuid.as_str())))
-            .collect();
-        ctx.output(Output::TriggerUuids, &serde_json::to_string(&uuids).unwrap_or_default());
-        let mode = if args.check { "check" } else { "dry run" };
-        ctx.console
-            .info(&format!("{mode}: nothing was changed ({} planned)", crate::ci::plural(changes, "write", "writes")));
-        if args.check && drift > 0 {
-            return Err(Error::Drift(format!(
-                "the Workers Builds configuration of {worker} differs from {} in {}; apply it with `setup` without {}",
-                config.file.display(),
-                crate::ci::plural(drift, "place", "places"),
-                hint::input(Key::Check)
-            )));
-        }
-        return Ok(());
-    }
-
-    // 1. The connection.
-    let connection_uuid = match connection_write {
-        Some(body) => {
-            let c = ctx
-                .client
-                .upsert_connection(&body)
-                .await
-                .map_err(|e| api_failure(e, "create or update the repository connection", Area::Builds))?;
-            Some(c.repo_connection_uuid)
-        }
-        None => existing_connection.as_ref().map(|c| c.repo_connection_uuid.clone()),
-    };
-
-    // 2. Triggers: updates, creates, then deletions.
+/// Updates the triggers that differ and creates the missing ones; every trigger's uuid by name.
+async fn apply_triggers(
+    ctx: &Ctx,
+    config: &BuildsConfig,
+    tag: &ScriptTag,
+    before: &[Trigger],
+    triggers: &[TriggerPlan<'_>],
+    connection_uuid: Option<&RepoConnectionUuid>,
+) -> Result<BTreeMap<String, TriggerUuid>> {
+    let token_wanted = config.build_token.as_deref();
     let needs_create = triggers.iter().any(|tp| tp.existing.is_none());
-    let token = if needs_create { Some(build_token(ctx, token_wanted, &before).await?) } else { None };
+    let token = if needs_create { Some(build_token(ctx, token_wanted, before).await?) } else { None };
     let mut uuids: BTreeMap<String, TriggerUuid> = BTreeMap::new();
     let known: BTreeSet<TriggerUuid> = before.iter().map(|t| t.trigger_uuid.clone()).collect();
-    for tp in &triggers {
+    for tp in triggers {
         let uuid = if let Some(t) = &tp.existing {
             if tp.update != UpdateTrigger::default() {
                 let mut update = tp.update.clone();
                 if update.build_token_uuid.is_some() {
-                    update.build_token_uuid = Some(build_token(ctx, token_wanted, &before).await?);
+                    update.build_token_uuid = Some(build_token(ctx, token_wanted, before).await?);
                 }
                 ctx.client
                     .update_trigger(&t.trigger_uuid, &update)
@@ -399,7 +456,7 @@ async fn run(ctx: &Ctx, args: SetupArgs) -> Result<()> {
             }
             t.trigger_uuid.clone()
         } else {
-            let Some(conn) = connection_uuid.as_ref() else {
+            let Some(conn) = connection_uuid else {
                 return Err(Error::Input(crate::inputs::InputError::new(
                     Key::BuildsConfig,
                     format!(
@@ -411,18 +468,16 @@ async fn run(ctx: &Ctx, args: SetupArgs) -> Result<()> {
                 )));
             };
             let token = token.as_ref().unwrap_or_else(|| unreachable!("resolved when a create is planned"));
-            create_trigger(ctx, &tag, token, conn, tp.spec, &known).await?.trigger_uuid
+            create_trigger(ctx, tag, token, conn, tp.spec, &known).await?.trigger_uuid
         };
         uuids.insert(tp.spec.name.clone(), uuid);
     }
-    if args.prune {
-        for t in &extra {
-            delete_trigger(ctx, &tag, t).await?;
-        }
-    }
+    Ok(uuids)
+}
 
-    // 3. Variables.
-    for tp in &triggers {
+/// Writes each trigger's variables, then deletes the ones `prune` removes.
+async fn apply_vars(ctx: &Ctx, triggers: &[TriggerPlan<'_>], uuids: &BTreeMap<String, TriggerUuid>) -> Result<()> {
+    for tp in triggers {
         let uuid = &uuids[&tp.spec.name];
         if !tp.vars.is_empty() {
             ctx.client.set_env_vars(uuid, &tp.vars).await.map_err(|e| {
@@ -433,9 +488,6 @@ async fn run(ctx: &Ctx, args: SetupArgs) -> Result<()> {
             delete_var(ctx, uuid, key, &tp.spec.name).await?;
         }
     }
-    let out: BTreeMap<&String, &str> = uuids.iter().map(|(k, v)| (k, v.as_str())).collect();
-    ctx.output(Output::TriggerUuids, &serde_json::to_string(&out).unwrap_or_default());
-    ctx.console.info(&format!("setup: {} made", crate::ci::plural(changes, "write", "writes")));
     Ok(())
 }
 

@@ -11,6 +11,7 @@ use crate::cloudflare::workers::{Migrations, Version, VersionAssets, VersionMeta
 use crate::cloudflare::{ApiError, Client, VersionId, WorkerId, WorkerRef};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
+use crate::flows::assets::Uploaded;
 use crate::flows::create::create_once;
 use crate::flows::upload::{assets_config, encode_body, ensure_worker, scan_assets, show_refusal, with_assets_binding};
 use crate::flows::{self, Area, Ctx, api_failure, deployments as deploy, migrations, plan};
@@ -49,20 +50,7 @@ async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {
 
 async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
     let started = std::time::Instant::now();
-    if let Some((file, environment)) = &args.config_file {
-        let env = environment.as_ref().map_or_else(String::new, |e| format!(", environment `{e}`"));
-        ctx.console.info(&format!("Using the wrangler configuration {file}{env}."));
-        for w in &args.config_warnings {
-            ctx.console.warning(&format!("{file}: {w}"));
-        }
-    }
-    for f in &args.skipped {
-        ctx.console.info(&format!("Skipped {f}: matches {}, not a module.", hint::input(Key::Exclude)));
-    }
-    if !args.bindings.unchecked_kinds.is_empty() {
-        ctx.console
-            .info(&format!("Binding kinds passed through unchecked: {}", args.bindings.unchecked_kinds.join(", ")));
-    }
+    describe_inputs(ctx, &args);
     // The assets are walked, checked and hashed before the first request: a file over the
     // limit stops the step with nothing sent.
     let scan = match &args.assets {
@@ -96,27 +84,7 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
     }
     // The latest version's bindings decide what is inherited. Asked for as `latest`: a list's
     // order is not documented, and a list may leave the bindings out.
-    let latest = match ctx.client.get_latest_version(&worker.id).await {
-        Ok(v) => Some(v),
-        // "No version yet" only when the list agrees: taking a stray 404 for it would upload a
-        // version without the latest one's secrets.
-        Err(e) if e.is_not_found() || e.has_code(10007) => {
-            let any = ctx
-                .client
-                .list_versions(&worker.id, 1, 1)
-                .await
-                .map_err(|e| api_failure(e, "list the Worker's versions", Area::Workers))?;
-            if !any.result.is_empty() {
-                return Err(api_failure(
-                    e,
-                    "read the latest version's bindings (the Worker has versions, so nothing was uploaded)",
-                    Area::Workers,
-                ));
-            }
-            None
-        }
-        Err(e) => return Err(api_failure(e, "read the latest version's bindings", Area::Workers)),
-    };
+    let latest = latest_version(ctx, &worker).await?;
     let previous = latest.as_ref().and_then(|v| v.bindings.clone()).unwrap_or_default();
     // The assets binding goes with these assets, never inherited from an older version; it is
     // part of the planned set so the comparison with the latest version reports it truly.
@@ -138,6 +106,73 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
     };
     let version = upload(ctx, &worker, &args, &plan.send, migrations.as_ref(), assets).await?;
     plan::verify(ctx, &plan, &version);
+    report(ctx, &worker, &version, &plan, uploaded.as_ref());
+    if deploy_on_upload {
+        let deployments = deploy::list(ctx, &worker.name).await?;
+        let ours = deployments.iter().find(|d| d.versions.iter().any(|v| v.version_id == version.id));
+        if let Some(d) = ours {
+            ctx.output(Output::DeploymentId, d.id.as_str());
+            ctx.console
+                .info(&format!("Deployment {} is live: the new version at 100 %, with its migrations applied.", d.id));
+            ctx.summary(|s| s.row("Deployment", d.id.as_str()));
+        }
+    } else if let Some(p) = args.deploy {
+        let mut split = vec![DeploymentVersion { version_id: version.id.clone(), percentage: p }];
+        if let Some(old) = split_with {
+            split.push(DeploymentVersion { version_id: old, percentage: 100.0 - p });
+        }
+        deploy::deploy(ctx, &worker, &split, args.message.as_deref(), false, &known_deployments).await?;
+    }
+    deploy::workers_dev_url(ctx, &worker);
+    ctx.summary(|s| s.row("Duration", &format!("{:.1}s", started.elapsed().as_secs_f64())));
+    Ok(())
+}
+
+/// What the inputs decided that the log should show before any request.
+fn describe_inputs(ctx: &Ctx, args: &VersionArgs) {
+    if let Some((file, environment)) = &args.config_file {
+        let env = environment.as_ref().map_or_else(String::new, |e| format!(", environment `{e}`"));
+        ctx.console.info(&format!("Using the wrangler configuration {file}{env}."));
+        for w in &args.config_warnings {
+            ctx.console.warning(&format!("{file}: {w}"));
+        }
+    }
+    for f in &args.skipped {
+        ctx.console.info(&format!("Skipped {f}: matches {}, not a module.", hint::input(Key::Exclude)));
+    }
+    if !args.bindings.unchecked_kinds.is_empty() {
+        ctx.console
+            .info(&format!("Binding kinds passed through unchecked: {}", args.bindings.unchecked_kinds.join(", ")));
+    }
+}
+
+/// The Worker's latest version, `None` when it has none yet.
+async fn latest_version(ctx: &Ctx, worker: &Worker) -> Result<Option<Version>> {
+    match ctx.client.get_latest_version(&worker.id).await {
+        Ok(v) => Ok(Some(v)),
+        // "No version yet" only when the list agrees: taking a stray 404 for it would upload a
+        // version without the latest one's secrets.
+        Err(e) if e.is_not_found() || e.has_code(10007) => {
+            let any = ctx
+                .client
+                .list_versions(&worker.id, 1, 1)
+                .await
+                .map_err(|e| api_failure(e, "list the Worker's versions", Area::Workers))?;
+            if !any.result.is_empty() {
+                return Err(api_failure(
+                    e,
+                    "read the latest version's bindings (the Worker has versions, so nothing was uploaded)",
+                    Area::Workers,
+                ));
+            }
+            Ok(None)
+        }
+        Err(e) => Err(api_failure(e, "read the latest version's bindings", Area::Workers)),
+    }
+}
+
+/// The uploaded version's outputs, log line and job summary rows.
+fn report(ctx: &Ctx, worker: &Worker, version: &Version, plan: &plan::Plan, uploaded: Option<&Uploaded>) {
     ctx.output(Output::VersionId, version.id.as_str());
     if let Some(n) = version.number {
         ctx.output(Output::VersionNumber, &n.to_string());
@@ -160,8 +195,8 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
         if let Some(u) = version.urls.first() {
             s.row("Version URL", u);
         }
-        plan::summarise(s, &plan);
-        if let Some(up) = &uploaded {
+        plan::summarise(s, plan);
+        if let Some(up) = uploaded {
             s.row(
                 "Assets",
                 &format!(
@@ -175,25 +210,6 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
             );
         }
     });
-    if deploy_on_upload {
-        let deployments = deploy::list(ctx, &worker.name).await?;
-        let ours = deployments.iter().find(|d| d.versions.iter().any(|v| v.version_id == version.id));
-        if let Some(d) = ours {
-            ctx.output(Output::DeploymentId, d.id.as_str());
-            ctx.console
-                .info(&format!("Deployment {} is live: the new version at 100 %, with its migrations applied.", d.id));
-            ctx.summary(|s| s.row("Deployment", d.id.as_str()));
-        }
-    } else if let Some(p) = args.deploy {
-        let mut split = vec![DeploymentVersion { version_id: version.id.clone(), percentage: p }];
-        if let Some(old) = split_with {
-            split.push(DeploymentVersion { version_id: old, percentage: 100.0 - p });
-        }
-        deploy::deploy(ctx, &worker, &split, args.message.as_deref(), false, &known_deployments).await?;
-    }
-    deploy::workers_dev_url(ctx, &worker);
-    ctx.summary(|s| s.row("Duration", &format!("{:.1}s", started.elapsed().as_secs_f64())));
-    Ok(())
 }
 
 /// The configuration's migrations the Worker has not applied, in the form to send. Checked

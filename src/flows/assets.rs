@@ -68,10 +68,24 @@ pub async fn upload(ctx: &Ctx, worker: &WorkerName, scan: &Scan) -> Result<Uploa
         )));
     }
     let uploaded_files = scan.assets.iter().filter(|a| asked.contains(a.hash_hex().as_str())).count();
-    // Each bucket's body as pieces: the framing, and the files to read when it is sent (and
-    // again if it is resent).
-    let buckets: Vec<Bucket> = session
-        .buckets
+    let buckets = frame_buckets(scan, &session.buckets, &by_hash);
+    drop(by_hash);
+    let (jwt, uploaded_bytes, mut lines) = send_all(ctx, &session.jwt, &buckets).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let line = format!(
+        "Assets: {files} files, {uploaded_files} uploaded, {} unchanged, {uploaded_bytes} bytes in {seconds:.2}s.",
+        files - uploaded_files
+    );
+    ctx.console.info(&line);
+    lines.push(line);
+    ctx.summary(|s| s.code("Assets upload", lines));
+    Ok(Uploaded { jwt, files, uploaded_files, uploaded_bytes, seconds })
+}
+
+/// Each bucket's body as pieces: the framing, and the files to read when it is sent (and
+/// again if it is resent).
+fn frame_buckets(scan: &Scan, asked: &[Vec<String>], by_hash: &HashMap<String, usize>) -> Vec<Bucket> {
+    asked
         .iter()
         .map(|b| {
             let boundary = format!("workers-ci-{}", crate::random::hex(12));
@@ -88,8 +102,12 @@ pub async fn upload(ctx: &Ctx, worker: &WorkerName, scan: &Scan) -> Result<Uploa
             pieces.push(Piece::Text([PART_END, &bucket_end(&boundary)].concat()));
             Bucket { boundary, pieces: Arc::new(pieces), files: b.len(), raw }
         })
-        .collect();
-    drop(by_hash);
+        .collect()
+}
+
+/// Sends every bucket, `CONCURRENCY` lanes each taking the next one not yet sent; returns the
+/// completion token, the bytes sent and the progress lines.
+async fn send_all(ctx: &Ctx, jwt: &AssetsJwt, buckets: &[Bucket]) -> Result<(AssetsJwt, u64, Vec<String>)> {
     let total = buckets.len();
     let next = AtomicUsize::new(0);
     let allowed = AtomicUsize::new(CONCURRENCY);
@@ -100,8 +118,8 @@ pub async fn upload(ctx: &Ctx, worker: &WorkerName, scan: &Scan) -> Result<Uploa
     // The progress lines, for the job summary too.
     let progress: Mutex<Vec<String>> = Mutex::new(Vec::with_capacity(total + 1));
     let lane = |k: usize| {
-        let (next, allowed, failed, completion, error, bytes_sent, buckets, jwt, progress) =
-            (&next, &allowed, &failed, &completion, &error, &bytes_sent, &buckets, &session.jwt, &progress);
+        let (next, allowed, failed, completion, error, bytes_sent, progress) =
+            (&next, &allowed, &failed, &completion, &error, &bytes_sent, &progress);
         async move {
             loop {
                 // After a gateway timeout only the first lane goes on (§A.6).
@@ -146,17 +164,8 @@ pub async fn upload(ctx: &Ctx, worker: &WorkerName, scan: &Scan) -> Result<Uploa
                 .into(),
         ));
     };
-    let seconds = started.elapsed().as_secs_f64();
-    let uploaded_bytes = bytes_sent.into_inner() as u64;
-    let line = format!(
-        "Assets: {files} files, {uploaded_files} uploaded, {} unchanged, {uploaded_bytes} bytes in {seconds:.2}s.",
-        files - uploaded_files
-    );
-    ctx.console.info(&line);
-    let mut lines = progress.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
-    lines.push(line);
-    ctx.summary(|s| s.code("Assets upload", lines));
-    Ok(Uploaded { jwt, files, uploaded_files, uploaded_bytes, seconds })
+    let lines = progress.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    Ok((jwt, bytes_sent.into_inner() as u64, lines))
 }
 
 /// One bucket's body: its framing and files, in order.

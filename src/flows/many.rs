@@ -241,14 +241,21 @@ async fn run(ctx: &Ctx, mode: Mode<'_>, cancel_on_abort: bool) -> Result<()> {
     result
 }
 
+impl Mode<'_> {
+    /// The Workers named, and whether they are every Worker of the account (`*`).
+    fn workers(&self) -> (&[String], bool) {
+        match self {
+            Mode::Build(a) => (&a.workers, false),
+            Mode::Wait(a) => match &a.workers {
+                Workers::All => (&[], true),
+                Workers::Named(n) => (n, false),
+            },
+        }
+    }
+}
+
 async fn follow_all(ctx: &Ctx, mode: &Mode<'_>, shared: &Shared) -> Result<()> {
-    let (names, all): (&[String], bool) = match mode {
-        Mode::Build(a) => (&a.workers, false),
-        Mode::Wait(a) => match &a.workers {
-            Workers::All => (&[], true),
-            Workers::Named(n) => (n, false),
-        },
-    };
+    let (names, all) = mode.workers();
     let mut entries = resolve(ctx, names, all).await?;
     let (commit, logs) = match mode {
         Mode::Build(a) => (a.commit.clone(), a.logs),
@@ -257,17 +264,12 @@ async fn follow_all(ctx: &Ctx, mode: &Mode<'_>, shared: &Shared) -> Result<()> {
     if let Some(c) = &commit {
         ctx.output(Output::Commit, c);
     }
-    let mut triggers: HashMap<usize, TriggerUuid> = HashMap::new();
-    if let Mode::Build(a) = mode {
+    let triggers = match mode {
         // Every trigger is chosen before the first build starts: a Worker that cannot be built
         // stops the step before it has anything to cancel.
-        for (i, e) in entries.iter_mut().enumerate() {
-            let ts = ctx.client.list_triggers(&e.tag).await.map_err(|err| triggers_failure(err, &e.name))?;
-            let t = pick_trigger(&ts, None, &a.branch).map_err(|err| named(&e.name, err))?;
-            e.trigger = Some(t.trigger_uuid.clone());
-            triggers.insert(i, t.trigger_uuid.clone());
-        }
-    }
+        Mode::Build(a) => choose_triggers(ctx, a, &mut entries).await?,
+        Mode::Wait(_) => HashMap::new(),
+    };
     ctx.console.info(&format!(
         "Following the builds of {} Worker(s){}: {}",
         entries.len(),
@@ -280,10 +282,6 @@ async fn follow_all(ctx: &Ctx, mode: &Mode<'_>, shared: &Shared) -> Result<()> {
         Mode::Wait(a) => tokio::time::Instant::now() + a.appear_timeout.min(ctx.remaining()),
         Mode::Build(_) => ctx.deadline,
     };
-    let max_parallel = match mode {
-        Mode::Build(a) => a.max_parallel.unwrap_or(usize::MAX),
-        Mode::Wait(_) => usize::MAX,
-    };
     let mut tick: u64 = 0;
     let mut failures = 0;
     let mut last_line = String::new();
@@ -293,71 +291,24 @@ async fn follow_all(ctx: &Ctx, mode: &Mode<'_>, shared: &Shared) -> Result<()> {
 
     loop {
         tick += 1;
-        // `build`: start what `max_parallel` allows, one request at a time (never twice: see
-        // `create_once`), publishing each so a stop right after it still cancels it.
         if let Mode::Build(a) = mode {
-            let running = entries.iter().filter(|e| matches!(e.phase, Phase::Following(_))).count();
-            let mut slots = max_parallel.saturating_sub(running);
-            for i in 0..entries.len() {
-                if slots == 0 {
-                    break;
-                }
-                if !matches!(entries[i].phase, Phase::Waiting) {
-                    continue;
-                }
-                let trigger = triggers[&i].clone();
-                let one = BuildArgs {
-                    worker: entries[i].name.clone(),
-                    workers: vec![entries[i].name.clone()],
-                    max_parallel: None,
-                    branch: a.branch.clone(),
-                    commit: a.commit.clone(),
-                    trigger: None,
-                    logs: a.logs,
-                    cancel_on_abort: a.cancel_on_abort,
-                    wait: true,
-                };
-                let tag = entries[i].tag.clone();
-                let uuid =
-                    start(ctx, &shared.starting, &tag, &trigger, &one).await.map_err(|e| named(&one.worker, e))?;
-                ctx.console.info(&format!("[{}] started build {uuid}", entries[i].name));
-                entries[i].ours = true;
-                entries[i].phase = Phase::Following(uuid);
-                shared.publish(&entries);
-                slots -= 1;
+            // `build`: start what `max_parallel` allows, one request at a time (never twice: see
+            // `create_once`), publishing each so a stop right after it still cancels it.
+            start_allowed(ctx, a, shared, &mut entries, &triggers).await?;
+            if !a.wait {
+                ctx.console.info(&format!(
+                    "Builds started; not waiting for them ({}). Follow them later with {} and the same `worker` list.",
+                    hint::set(Key::Wait, "false"),
+                    hint::command(crate::commands::Command::Wait)
+                ));
+                summary_table(ctx, &entries);
+                return Ok(());
             }
-        }
-
-        if let Mode::Build(a) = mode
-            && !a.wait
-        {
-            ctx.console.info(&format!(
-                "Builds started; not waiting for them ({}). Follow them later with {} and the same `worker` list.",
-                hint::set(Key::Wait, "false"),
-                hint::command(crate::commands::Command::Wait)
-            ));
-            summary_table(ctx, &entries);
-            return Ok(());
         }
 
         // Status: one batched read per 20 Workers still of interest.
         let appear_open = tokio::time::Instant::now() < appear_until;
-        let polled: Vec<ScriptTag> = entries
-            .iter()
-            .filter(|e| {
-                matches!(e.phase, Phase::Following(_))
-                    || (matches!(e.phase, Phase::Waiting) && appear_open && matches!(mode, Mode::Wait(_)))
-            })
-            .map(|e| e.tag.clone())
-            .collect();
-        let mut latest: HashMap<String, Build> = HashMap::new();
-        let mut round_failed = None;
-        for chunk in polled.chunks(LATEST_MAX) {
-            match ctx.client.latest_builds(chunk).await {
-                Ok(m) => latest.extend(m),
-                Err(e) => round_failed = Some(e),
-            }
-        }
+        let (latest, round_failed) = read_latest(ctx, mode, &entries, appear_open).await;
         match round_failed {
             Some(e) if e.is_retryable() && failures + 1 < POLL_FAILURES_TOLERATED => {
                 failures += 1;
@@ -368,117 +319,24 @@ async fn follow_all(ctx: &Ctx, mode: &Mode<'_>, shared: &Shared) -> Result<()> {
             Some(e) => return Err(api_failure(e, "read the latest builds of the Workers", Area::Builds)),
             None => failures = 0,
         }
-
-        let mut changed = false;
-        for e in &mut entries {
-            let newest = latest.get(e.tag.as_str());
-            match e.phase.clone() {
-                Phase::Waiting => {
-                    if let (Mode::Wait(_), Some(c)) = (mode, &commit)
-                        && let Some(b) = newest.and_then(|b| pick(std::slice::from_ref(b), c))
-                    {
-                        ctx.console.info(&format!("[{}] found build {}", e.name, b.build_uuid));
-                        e.phase = Phase::Following(b.build_uuid.clone());
-                        e.last = Some(b);
-                        changed = true;
-                    }
-                }
-                Phase::Following(uuid) => {
-                    let b = match newest {
-                        Some(b) if b.build_uuid == uuid => b.clone(),
-                        // A newer build of this Worker replaced ours as its latest: read ours by uuid.
-                        _ => ctx.client.get_build(&uuid).await.map_err(|err| {
-                            api_failure(err, &format!("read the status of build {uuid}"), Area::Builds)
-                        })?,
-                    };
-                    if e.last.as_ref().and_then(|l| l.status.clone()) != b.status {
-                        changed = true;
-                    }
-                    e.last = Some(b);
-                }
-                Phase::Done(_) | Phase::NoBuild => {}
-            }
-        }
+        let mut changed = advance(ctx, mode, commit.as_deref(), &mut entries, &latest).await?;
 
         // Logs: the shared budget, to running builds where lines arrived last, then the longest unread.
         if logs {
-            let mut order: Vec<usize> = (0..entries.len())
-                .filter(|&i| {
-                    matches!(entries[i].phase, Phase::Following(_))
-                        && entries[i].last.as_ref().is_some_and(|b| b.status() == Status::Running)
-                })
-                .collect();
-            order.sort_by_key(|&i| (!entries[i].flowing, entries[i].last_read));
-            for &i in order.iter().take(LOG_READS_PER_TICK) {
-                let e = &mut entries[i];
-                let Some(uuid) = e.uuid().cloned() else { continue };
-                let before = e.lines.len();
-                let _ = read_log(ctx, &uuid, &mut e.cursor, &mut e.lines, 1).await;
-                e.flowing = e.lines.len() > before;
-                e.last_read = tick;
-            }
+            read_running_logs(ctx, &mut entries, tick).await;
         }
 
         // Builds that stopped: the full object once (its `preview_url` is on Get-by-UUID only,
         // docs/cloudflare-api.md §E.5), the rest of the log, and the log as one group.
         for e in &mut entries {
-            let Phase::Following(uuid) = e.phase.clone() else { continue };
-            if !e.last.as_ref().is_some_and(Build::is_stopped) {
-                continue;
-            }
-            let mut b = e.last.clone().unwrap_or_default();
-            if b.outcome() == Some(Outcome::Success)
-                && let Ok(full) = ctx.client.get_build(&uuid).await
-            {
-                b = full;
-            }
-            if logs && b.outcome() != Some(Outcome::Skipped) {
-                let mut drained = false;
-                for _ in 0..3 {
-                    if read_log(ctx, &uuid, &mut e.cursor, &mut e.lines, usize::MAX).await.is_ok() {
-                        drained = true;
-                        break;
-                    }
-                }
-                if !drained {
-                    ctx.console.warning(&format!("[{}] could not read the rest of the log of build {uuid}", e.name));
-                }
-                let _g = ctx.console.group(&format!(
-                    "[{}] build log ({uuid}): {}",
-                    e.name,
-                    b.build_outcome.as_deref().unwrap_or("")
-                ));
-                ctx.console.untrusted(e.lines.iter().map(String::as_str));
-            }
-            e.phase = Phase::Done(Box::new(b));
-            changed = true;
+            changed |= finish_if_stopped(ctx, logs, e).await;
         }
 
         // `wait`: Workers whose build did not appear in the window. A listed Worker gets one look
         // at its history (its build may have been replaced as latest by a newer push); `*`
         // simply stops looking.
         if !appear_open && let (Mode::Wait(_), Some(c)) = (mode, &commit) {
-            for e in &mut entries {
-                if !matches!(e.phase, Phase::Waiting) {
-                    continue;
-                }
-                if all {
-                    e.phase = Phase::NoBuild;
-                    continue;
-                }
-                let since = super::ago(Duration::from_secs(24 * 3600));
-                let builds = recent_builds(&ctx.client, &e.tag, since)
-                    .await
-                    .map_err(|err| api_failure(err, "list the Worker's builds", Area::Builds))?;
-                match pick(&builds, c) {
-                    Some(b) => {
-                        e.phase = Phase::Following(b.build_uuid.clone());
-                        e.last = Some(b);
-                    }
-                    None => e.phase = Phase::NoBuild,
-                }
-                changed = true;
-            }
+            changed |= settle_unappeared(ctx, all, c, &mut entries).await?;
         }
         if all {
             // With `*`, Workers that never built this commit are not part of the gate.
@@ -508,6 +366,210 @@ async fn follow_all(ctx: &Ctx, mode: &Mode<'_>, shared: &Shared) -> Result<()> {
         started.elapsed().as_secs_f64()
     ));
     conclude(ctx, mode, &entries)
+}
+
+/// Each Worker's trigger for the branch, by the entry's index.
+async fn choose_triggers(ctx: &Ctx, a: &BuildArgs, entries: &mut [Entry]) -> Result<HashMap<usize, TriggerUuid>> {
+    let mut triggers: HashMap<usize, TriggerUuid> = HashMap::new();
+    for (i, e) in entries.iter_mut().enumerate() {
+        let ts = ctx.client.list_triggers(&e.tag).await.map_err(|err| triggers_failure(err, &e.name))?;
+        let t = pick_trigger(&ts, None, &a.branch).map_err(|err| named(&e.name, err))?;
+        e.trigger = Some(t.trigger_uuid.clone());
+        triggers.insert(i, t.trigger_uuid.clone());
+    }
+    Ok(triggers)
+}
+
+/// Starts the builds still waiting, as many as `max_parallel` leaves room for.
+async fn start_allowed(
+    ctx: &Ctx,
+    a: &BuildArgs,
+    shared: &Shared,
+    entries: &mut [Entry],
+    triggers: &HashMap<usize, TriggerUuid>,
+) -> Result<()> {
+    let max_parallel = a.max_parallel.unwrap_or(usize::MAX);
+    let running = entries.iter().filter(|e| matches!(e.phase, Phase::Following(_))).count();
+    let mut slots = max_parallel.saturating_sub(running);
+    for i in 0..entries.len() {
+        if slots == 0 {
+            break;
+        }
+        if !matches!(entries[i].phase, Phase::Waiting) {
+            continue;
+        }
+        let trigger = triggers[&i].clone();
+        let one = BuildArgs {
+            worker: entries[i].name.clone(),
+            workers: vec![entries[i].name.clone()],
+            max_parallel: None,
+            branch: a.branch.clone(),
+            commit: a.commit.clone(),
+            trigger: None,
+            logs: a.logs,
+            cancel_on_abort: a.cancel_on_abort,
+            wait: true,
+        };
+        let tag = entries[i].tag.clone();
+        let uuid = start(ctx, &shared.starting, &tag, &trigger, &one).await.map_err(|e| named(&one.worker, e))?;
+        ctx.console.info(&format!("[{}] started build {uuid}", entries[i].name));
+        entries[i].ours = true;
+        entries[i].phase = Phase::Following(uuid);
+        shared.publish(entries);
+        slots -= 1;
+    }
+    Ok(())
+}
+
+/// The latest build of every Worker followed (or, for `wait` while builds may still appear,
+/// waited for), by tag; with the last error if a read failed.
+async fn read_latest(
+    ctx: &Ctx,
+    mode: &Mode<'_>,
+    entries: &[Entry],
+    appear_open: bool,
+) -> (HashMap<String, Build>, Option<crate::cloudflare::ApiError>) {
+    let polled: Vec<ScriptTag> = entries
+        .iter()
+        .filter(|e| {
+            matches!(e.phase, Phase::Following(_))
+                || (matches!(e.phase, Phase::Waiting) && appear_open && matches!(mode, Mode::Wait(_)))
+        })
+        .map(|e| e.tag.clone())
+        .collect();
+    let mut latest: HashMap<String, Build> = HashMap::new();
+    let mut round_failed = None;
+    for chunk in polled.chunks(LATEST_MAX) {
+        match ctx.client.latest_builds(chunk).await {
+            Ok(m) => latest.extend(m),
+            Err(e) => round_failed = Some(e),
+        }
+    }
+    (latest, round_failed)
+}
+
+/// Moves each entry on by the latest builds read: `wait` finds the commit's build, and a
+/// followed build gets its status. `true` when a status changed.
+async fn advance(
+    ctx: &Ctx,
+    mode: &Mode<'_>,
+    commit: Option<&str>,
+    entries: &mut [Entry],
+    latest: &HashMap<String, Build>,
+) -> Result<bool> {
+    let mut changed = false;
+    for e in entries {
+        let newest = latest.get(e.tag.as_str());
+        match e.phase.clone() {
+            Phase::Waiting => {
+                if let (Mode::Wait(_), Some(c)) = (mode, commit)
+                    && let Some(b) = newest.and_then(|b| pick(std::slice::from_ref(b), c))
+                {
+                    ctx.console.info(&format!("[{}] found build {}", e.name, b.build_uuid));
+                    e.phase = Phase::Following(b.build_uuid.clone());
+                    e.last = Some(b);
+                    changed = true;
+                }
+            }
+            Phase::Following(uuid) => {
+                let b =
+                    match newest {
+                        Some(b) if b.build_uuid == uuid => b.clone(),
+                        // A newer build of this Worker replaced ours as its latest: read ours by uuid.
+                        _ => ctx.client.get_build(&uuid).await.map_err(|err| {
+                            api_failure(err, &format!("read the status of build {uuid}"), Area::Builds)
+                        })?,
+                    };
+                if e.last.as_ref().and_then(|l| l.status.clone()) != b.status {
+                    changed = true;
+                }
+                e.last = Some(b);
+            }
+            Phase::Done(_) | Phase::NoBuild => {}
+        }
+    }
+    Ok(changed)
+}
+
+/// One tick's share of log reads for the running builds.
+async fn read_running_logs(ctx: &Ctx, entries: &mut [Entry], tick: u64) {
+    let mut order: Vec<usize> = (0..entries.len())
+        .filter(|&i| {
+            matches!(entries[i].phase, Phase::Following(_))
+                && entries[i].last.as_ref().is_some_and(|b| b.status() == Status::Running)
+        })
+        .collect();
+    order.sort_by_key(|&i| (!entries[i].flowing, entries[i].last_read));
+    for &i in order.iter().take(LOG_READS_PER_TICK) {
+        let e = &mut entries[i];
+        let Some(uuid) = e.uuid().cloned() else { continue };
+        let before = e.lines.len();
+        let _ = read_log(ctx, &uuid, &mut e.cursor, &mut e.lines, 1).await;
+        e.flowing = e.lines.len() > before;
+        e.last_read = tick;
+    }
+}
+
+/// Marks a followed build that stopped as done, printing its log; `true` when it had stopped.
+async fn finish_if_stopped(ctx: &Ctx, logs: bool, e: &mut Entry) -> bool {
+    let Phase::Following(uuid) = e.phase.clone() else { return false };
+    if !e.last.as_ref().is_some_and(Build::is_stopped) {
+        return false;
+    }
+    let mut b = e.last.clone().unwrap_or_default();
+    if b.outcome() == Some(Outcome::Success)
+        && let Ok(full) = ctx.client.get_build(&uuid).await
+    {
+        b = full;
+    }
+    if logs && b.outcome() != Some(Outcome::Skipped) {
+        let mut drained = false;
+        for _ in 0..3 {
+            if read_log(ctx, &uuid, &mut e.cursor, &mut e.lines, usize::MAX).await.is_ok() {
+                drained = true;
+                break;
+            }
+        }
+        if !drained {
+            ctx.console.warning(&format!("[{}] could not read the rest of the log of build {uuid}", e.name));
+        }
+        let _g = ctx.console.group(&format!(
+            "[{}] build log ({uuid}): {}",
+            e.name,
+            b.build_outcome.as_deref().unwrap_or("")
+        ));
+        ctx.console.untrusted(e.lines.iter().map(String::as_str));
+    }
+    e.phase = Phase::Done(Box::new(b));
+    true
+}
+
+/// The Workers still waiting once the appear window has closed: a listed one gets its build of
+/// `commit` from its history, or none; with `*`, none. `true` when a listed one was settled.
+async fn settle_unappeared(ctx: &Ctx, all: bool, commit: &str, entries: &mut [Entry]) -> Result<bool> {
+    let mut changed = false;
+    for e in entries {
+        if !matches!(e.phase, Phase::Waiting) {
+            continue;
+        }
+        if all {
+            e.phase = Phase::NoBuild;
+            continue;
+        }
+        let since = super::ago(Duration::from_secs(24 * 3600));
+        let builds = recent_builds(&ctx.client, &e.tag, since)
+            .await
+            .map_err(|err| api_failure(err, "list the Worker's builds", Area::Builds))?;
+        match pick(&builds, commit) {
+            Some(b) => {
+                e.phase = Phase::Following(b.build_uuid.clone());
+                e.last = Some(b);
+            }
+            None => e.phase = Phase::NoBuild,
+        }
+        changed = true;
+    }
+    Ok(changed)
 }
 
 fn named(worker: &str, e: Error) -> Error {

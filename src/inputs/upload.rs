@@ -175,48 +175,93 @@ fn assets_spec(
     Ok(Some(AssetsSpec { directory, binding, ..base }))
 }
 
+/// The input `worker`, else the configuration's `name`.
+fn worker(i: &Inputs, config: Option<&wrangler::Config>) -> Result<WorkerName, InputError> {
+    match (i.get(Key::Worker), config.and_then(|c| c.mapped.name.as_ref())) {
+        (None, Some((name, line, key))) => WorkerName::parse(name).map_err(|_| {
+            InputError::new(Key::Config, format!("{}:{line}: {key}: is not a Worker name", config_name(config)))
+        }),
+        _ => worker_name(i),
+    }
+}
+
+/// The compatibility date and flags: the inputs, else the configuration's.
+fn compatibility(i: &Inputs, file: Option<&wrangler::Mapped>) -> Result<(String, Vec<String>), InputError> {
+    let date = match (i.get(Key::CompatibilityDate), file.and_then(|f| f.compatibility_date.as_ref())) {
+        (None, Some((d, _, _))) => d.clone(),
+        _ => i
+            .require(
+                Key::CompatibilityDate,
+                "set it (or `compatibility_date` in the wrangler configuration) to the date your Worker was written against, e.g. 2026-11-01",
+            )?
+            .to_owned(),
+    };
+    if !rules::date(&date) {
+        return Err(InputError::new(Key::CompatibilityDate, "must be a date that exists, written YYYY-MM-DD"));
+    }
+    let flags: Vec<String> = match (i.get(Key::CompatibilityFlags), file.and_then(|f| f.compatibility_flags.as_ref())) {
+        (None, Some(f)) => f.clone(),
+        (given, _) => {
+            given.unwrap_or("").split([',', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+        }
+    };
+    if flags.iter().any(|f| !f.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')) {
+        return Err(InputError::new(
+            Key::CompatibilityFlags,
+            "has a flag that is not a word of letters, digits and `_`",
+        ));
+    }
+    Ok((date, flags))
+}
+
+/// `deploy`: `None` to upload only, else the new version's percentage.
+fn deploy_percentage(i: &Inputs) -> Result<Option<f64>, InputError> {
+    Ok(match i.get(Key::Deploy) {
+        None => None,
+        Some(v) => match rules::boolean(v) {
+            Some(false) => None,
+            Some(true) => Some(100.0),
+            None => Some(rules::percentage(v).ok_or_else(|| {
+                InputError::new(Key::Deploy, "must be `false`, `true` or a percentage above 0 and at most 100")
+            })?),
+        },
+    })
+}
+
+/// Where the modules are (`dir`, else the folder of the file's `main`, else `dist`) and the
+/// main module's name there from the file's `main`.
+fn dir_and_main(i: &Inputs, main: Option<&Path>, config_warnings: &mut Vec<String>) -> (PathBuf, Option<String>) {
+    match (i.path(Key::Dir), main) {
+        (Some(d), Some(m)) => {
+            // `main` inside the given `dir` names the main module there; elsewhere it does
+            // not apply.
+            let rel = m.canonicalize().ok().zip(d.canonicalize().ok()).and_then(|(m, d)| {
+                let r = m.strip_prefix(d).ok()?;
+                Some(r.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"))
+            });
+            if rel.is_none() {
+                config_warnings.push(format!(
+                    "main: `{}` is not inside the `dir` input's directory; the main module is found in `dir` instead",
+                    m.display()
+                ));
+            }
+            (d, rel)
+        }
+        (Some(d), None) => (d, None),
+        (None, Some(m)) => (
+            m.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf(),
+            m.file_name().map(|n| n.to_string_lossy().into_owned()),
+        ),
+        (None, None) => (PathBuf::from("dist"), None),
+    }
+}
+
 impl VersionArgs {
     pub fn from_inputs(i: &Inputs) -> Result<VersionArgs, InputError> {
         let (config, mut config_warnings) = wrangler_config(i)?;
         let file = config.as_ref().map(|c| &c.mapped);
-        let worker = match (i.get(Key::Worker), file.and_then(|f| f.name.as_ref())) {
-            (None, Some((name, line, key))) => WorkerName::parse(name).map_err(|_| {
-                InputError::new(
-                    Key::Config,
-                    format!("{}:{line}: {key}: is not a Worker name", config_name(config.as_ref())),
-                )
-            })?,
-            _ => worker_name(i)?,
-        };
-        let date = match (i.get(Key::CompatibilityDate), file.and_then(|f| f.compatibility_date.as_ref())) {
-            (None, Some((d, _, _))) => d.clone(),
-            _ => i
-                .require(
-                    Key::CompatibilityDate,
-                    "set it (or `compatibility_date` in the wrangler configuration) to the date your Worker was written against, e.g. 2026-11-01",
-                )?
-                .to_owned(),
-        };
-        if !rules::date(&date) {
-            return Err(InputError::new(Key::CompatibilityDate, "must be a date that exists, written YYYY-MM-DD"));
-        }
-        let flags: Vec<String> =
-            match (i.get(Key::CompatibilityFlags), file.and_then(|f| f.compatibility_flags.as_ref())) {
-                (None, Some(f)) => f.clone(),
-                (given, _) => given
-                    .unwrap_or("")
-                    .split([',', '\n'])
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
-            };
-        if flags.iter().any(|f| !f.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')) {
-            return Err(InputError::new(
-                Key::CompatibilityFlags,
-                "has a flag that is not a word of letters, digits and `_`",
-            ));
-        }
+        let worker = worker(i, config.as_ref())?;
+        let (date, flags) = compatibility(i, file)?;
         let allow_unknown = i.bool(Key::AllowUnknownBindings, false)?;
         let mut bindings = bindings::parse(i.get(Key::Bindings), i.get(Key::Vars), i.get(Key::Secrets), allow_unknown)?;
         if let Some(f) = file {
@@ -251,43 +296,12 @@ impl VersionArgs {
             }
             other => other.map(str::to_owned),
         };
-        let deploy = match i.get(Key::Deploy) {
-            None => None,
-            Some(v) => match rules::boolean(v) {
-                Some(false) => None,
-                Some(true) => Some(100.0),
-                None => Some(rules::percentage(v).ok_or_else(|| {
-                    InputError::new(Key::Deploy, "must be `false`, `true` or a percentage above 0 and at most 100")
-                })?),
-            },
-        };
+        let deploy = deploy_percentage(i)?;
         let main = match (&config, file.and_then(|f| f.main.as_ref())) {
             (Some(c), Some(m)) => Some(checked_main(c, m, i.get(Key::Dir).is_some())?),
             _ => None,
         };
-        let (dir, main_from_file) = match (i.path(Key::Dir), &main) {
-            (Some(d), Some(m)) => {
-                // `main` inside the given `dir` names the main module there; elsewhere it does
-                // not apply.
-                let rel = m.canonicalize().ok().zip(d.canonicalize().ok()).and_then(|(m, d)| {
-                    let r = m.strip_prefix(d).ok()?;
-                    Some(r.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"))
-                });
-                if rel.is_none() {
-                    config_warnings.push(format!(
-                        "main: `{}` is not inside the `dir` input's directory; the main module is found in `dir` instead",
-                        m.display()
-                    ));
-                }
-                (d, rel)
-            }
-            (Some(d), None) => (d, None),
-            (None, Some(m)) => (
-                m.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf(),
-                m.file_name().map(|n| n.to_string_lossy().into_owned()),
-            ),
-            (None, None) => (PathBuf::from("dist"), None),
-        };
+        let (dir, main_from_file) = dir_and_main(i, main.as_deref(), &mut config_warnings);
         // Assets-only (no code): assets without `dir`, `main_module` or the file's `main`, as
         // wrangler's configuration without `main` (docs/cloudflare-api.md §A.8).
         let assets_only =
