@@ -315,51 +315,12 @@ impl Checker<'_> {
         };
         let secrets = match t.get("secrets") {
             None => Vec::new(),
-            Some((n, _)) => self.strings(n, &key("secrets"))?,
+            Some((n, _)) => self.secrets(n, &key("secrets"))?,
         };
-        let mut seen = BTreeSet::new();
-        for (i, (s, line)) in secrets.iter().enumerate() {
-            if !variable_name(s) {
-                return Err(self.err(*line, &index(&key("secrets"), i), VAR_NAME));
-            }
-            if !seen.insert(s.clone()) {
-                return Err(self.err(*line, &index(&key("secrets"), i), "is listed twice: list each secret once"));
-            }
-        }
-        let mut vars = BTreeMap::new();
-        if let Some((n, _)) = t.get("vars") {
-            let Val::Table(entries) = &n.value else {
-                return Err(self.err(
-                    n.line,
-                    &key("vars"),
-                    &format!("must be a table of `NAME = \"value\"`, not {}", kind(&n.value)),
-                ));
-            };
-            for (k, line, v) in entries {
-                let vk = join(&key("vars"), k);
-                let line = *line;
-                if !variable_name(k) {
-                    return Err(self.err(line, &vk, VAR_NAME));
-                }
-                if seen.contains(k) {
-                    return Err(self.err(
-                        line,
-                        &vk,
-                        "is also listed in `secrets`: a variable is either plain text or secret",
-                    ));
-                }
-                let value = self.string(v, &vk)?;
-                // docs/cloudflare-api.md §E.2: each value at most 5000 characters.
-                if value.chars().count() > 5000 {
-                    return Err(self.err(
-                        line,
-                        &vk,
-                        "is longer than 5000 characters, Cloudflare's limit for a build variable",
-                    ));
-                }
-                vars.insert(k.clone(), value);
-            }
-        }
+        let vars = match t.get("vars") {
+            None => BTreeMap::new(),
+            Some((n, _)) => self.vars(n, &key("vars"), &secrets)?,
+        };
         // docs/cloudflare-api.md §E.2: 64 variables per Worker; counted per trigger here, the API's
         // own answer settles the rest.
         if vars.len() + secrets.len() > 64 {
@@ -378,6 +339,58 @@ impl Checker<'_> {
             secrets: secrets.into_iter().map(|(s, l)| (s, Some(l))).collect(),
             vars,
         })
+    }
+
+    /// `secrets`: names of build variables, each valid and listed once, with their lines.
+    fn secrets(&self, node: &Node, key: &str) -> Result<Vec<(String, usize)>, InputError> {
+        let secrets = self.strings(node, key)?;
+        let mut seen = BTreeSet::new();
+        for (i, (s, line)) in secrets.iter().enumerate() {
+            if !variable_name(s) {
+                return Err(self.err(*line, &index(key, i), VAR_NAME));
+            }
+            if !seen.insert(s.as_str()) {
+                return Err(self.err(*line, &index(key, i), "is listed twice: list each secret once"));
+            }
+        }
+        Ok(secrets)
+    }
+
+    /// `vars`: plain-text build variables, none of them also a secret.
+    fn vars(&self, n: &Node, key: &str, secrets: &[(String, usize)]) -> Result<BTreeMap<String, String>, InputError> {
+        let Val::Table(entries) = &n.value else {
+            return Err(self.err(
+                n.line,
+                key,
+                &format!("must be a table of `NAME = \"value\"`, not {}", kind(&n.value)),
+            ));
+        };
+        let mut vars = BTreeMap::new();
+        for (k, line, v) in entries {
+            let vk = join(key, k);
+            let line = *line;
+            if !variable_name(k) {
+                return Err(self.err(line, &vk, VAR_NAME));
+            }
+            if secrets.iter().any(|(s, _)| s == k) {
+                return Err(self.err(
+                    line,
+                    &vk,
+                    "is also listed in `secrets`: a variable is either plain text or secret",
+                ));
+            }
+            let value = self.string(v, &vk)?;
+            // docs/cloudflare-api.md §E.2: each value at most 5000 characters.
+            if value.chars().count() > 5000 {
+                return Err(self.err(
+                    line,
+                    &vk,
+                    "is longer than 5000 characters, Cloudflare's limit for a build variable",
+                ));
+            }
+            vars.insert(k.clone(), value);
+        }
+        Ok(vars)
     }
 
     fn globs(&self, node: &Node, key: &str, kind: Glob) -> Result<Vec<String>, InputError> {

@@ -451,51 +451,12 @@ pub fn map(sel: &Selected<'_>, dir: &Path, format: Format) -> Result<Mapped, Pro
     }
     // Bindings, in a fixed order of kinds.
     if let Some(Entry { path, node, .. }) = get("vars") {
-        // Sorted by name: the order of a table's keys is not the same in both formats' parsers.
-        let mut vars: Vec<&(String, usize, Node)> = table(node, path)?.iter().collect();
-        vars.sort_by(|a, b| a.0.cmp(&b.0));
-        for (k, line, v) in vars {
-            let p = join(path, k);
-            let name = m.name(&Node { line: *line, value: Val::Str(k.clone()) }, &p)?;
-            out.bindings.push(match &v.value {
-                Val::Str(s) => json!({ "type": "plain_text", "name": name, "text": s }),
-                Val::Other(kind) => {
-                    return Err(problem(v.line, &p, format!("cannot be {kind}; use a string or JSON value")));
-                }
-                _ => json!({ "type": "json", "name": name, "json": v.to_json() }),
-            });
-        }
+        out.bindings.extend(vars(&mut m, node, path)?);
     }
     for spec in LISTS {
-        let (top, sub) = spec.key.split_once('.').map_or((spec.key, None), |(a, b)| (a, Some(b)));
-        let Some(Entry { path, node, .. }) = get(top) else { continue };
-        let (list, path) = match sub {
-            None => (*node, path.clone()),
-            Some(sub) => {
-                let t = table(node, path)?;
-                let known: &[&str] = match top {
-                    "queues" => &["producers", "consumers"],
-                    _ => &["bindings"],
-                };
-                m.unexpected(t, path, known);
-                if top == "queues"
-                    && let Some(c) = field(t, "consumers")
-                {
-                    m.warn(format!(
-                        "{} (line {}): queue consumers are configured on the queue, not in a version; `version` does not set them (use `wrangler queues consumer add` or `wrangler deploy`)",
-                        join(path, "consumers"),
-                        c.line
-                    ));
-                }
-                match field(t, sub) {
-                    Some(n) => (n, join(path, sub)),
-                    None => continue,
-                }
-            }
-        };
-        for (i, item) in array(list, &path)?.iter().enumerate() {
-            let b = m.binding(spec, item, &index(&path, i))?;
-            out.bindings.push(b);
+        let (top, _) = spec.key.split_once('.').unwrap_or((spec.key, ""));
+        if let Some(Entry { path, node, .. }) = get(top) {
+            out.bindings.extend(list(&mut m, spec, node, path)?);
         }
     }
     for spec in SINGLES {
@@ -511,18 +472,7 @@ pub fn map(sel: &Selected<'_>, dir: &Path, format: Format) -> Result<Mapped, Pro
         out.placement = placement(&mut m, node, path)?;
     }
     if let Some(Entry { path, node, .. }) = get("limits") {
-        let t = table(node, path)?;
-        m.unexpected(t, path, &["cpu_ms", "subrequests"]);
-        let mut l = Limits::default();
-        for (k, slot) in [("cpu_ms", &mut l.cpu_ms), ("subrequests", &mut l.subrequests)] {
-            if let Some(v) = field(t, k) {
-                match v.value {
-                    Val::Int(i) if i > 0 => *slot = Some(i as u64),
-                    _ => return Err(problem(v.line, &join(path, k), "must be a whole number above 0")),
-                }
-            }
-        }
-        out.limits = Some(l);
+        out.limits = Some(limits(&mut m, node, path)?);
     }
     if let Some(Entry { path, node, .. }) = get("assets") {
         out.assets = Some(assets(&mut m, node, path, dir)?);
@@ -544,6 +494,77 @@ pub fn map(sel: &Selected<'_>, dir: &Path, format: Format) -> Result<Mapped, Pro
     check_classes(&out, sel, format)?;
     out.warnings = m.warnings;
     Ok(out)
+}
+
+/// `vars`: strings as `plain_text`, other JSON values as `json`, sorted by name.
+fn vars(m: &mut Mapper, node: &Node, path: &str) -> Result<Vec<Value>, Problem> {
+    let mut out = Vec::new();
+    // Sorted by name: the order of a table's keys is not the same in both formats' parsers.
+    let mut vars: Vec<&(String, usize, Node)> = table(node, path)?.iter().collect();
+    vars.sort_by(|a, b| a.0.cmp(&b.0));
+    for (k, line, v) in vars {
+        let p = join(path, k);
+        let name = m.name(&Node { line: *line, value: Val::Str(k.clone()) }, &p)?;
+        out.push(match &v.value {
+            Val::Str(s) => json!({ "type": "plain_text", "name": name, "text": s }),
+            Val::Other(kind) => {
+                return Err(problem(v.line, &p, format!("cannot be {kind}; use a string or JSON value")));
+            }
+            _ => json!({ "type": "json", "name": name, "json": v.to_json() }),
+        });
+    }
+    Ok(out)
+}
+
+/// One list of bindings (`kv_namespaces`, `durable_objects.bindings`, …), each checked.
+fn list(m: &mut Mapper, spec: &Spec, node: &Node, path: &str) -> Result<Vec<Value>, Problem> {
+    let (top, sub) = spec.key.split_once('.').map_or((spec.key, None), |(a, b)| (a, Some(b)));
+    let mut out = Vec::new();
+    let (list, path) = match sub {
+        None => (node, path.to_owned()),
+        Some(sub) => {
+            let t = table(node, path)?;
+            let known: &[&str] = match top {
+                "queues" => &["producers", "consumers"],
+                _ => &["bindings"],
+            };
+            m.unexpected(t, path, known);
+            if top == "queues"
+                && let Some(c) = field(t, "consumers")
+            {
+                m.warn(format!(
+                    "{} (line {}): queue consumers are configured on the queue, not in a version; `version` does not set them (use `wrangler queues consumer add` or `wrangler deploy`)",
+                    join(path, "consumers"),
+                    c.line
+                ));
+            }
+            match field(t, sub) {
+                Some(n) => (n, join(path, sub)),
+                None => return Ok(Vec::new()),
+            }
+        }
+    };
+    for (i, item) in array(list, &path)?.iter().enumerate() {
+        let b = m.binding(spec, item, &index(&path, i))?;
+        out.push(b);
+    }
+    Ok(out)
+}
+
+/// `limits`: `cpu_ms` and `subrequests`, whole numbers above 0.
+fn limits(m: &mut Mapper, node: &Node, path: &str) -> Result<Limits, Problem> {
+    let t = table(node, path)?;
+    m.unexpected(t, path, &["cpu_ms", "subrequests"]);
+    let mut l = Limits::default();
+    for (k, slot) in [("cpu_ms", &mut l.cpu_ms), ("subrequests", &mut l.subrequests)] {
+        if let Some(v) = field(t, k) {
+            match v.value {
+                Val::Int(i) if i > 0 => *slot = Some(i as u64),
+                _ => return Err(problem(v.line, &join(path, k), "must be a whole number above 0")),
+            }
+        }
+    }
+    Ok(l)
 }
 
 fn migrations(m: &mut Mapper, node: &Node, path: &str) -> Result<Vec<Migration>, Problem> {
