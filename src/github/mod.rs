@@ -331,15 +331,10 @@ impl GitHub {
     async fn get_page<T: DeserializeOwned>(&self, url: &str) -> Result<(T, Option<String>), GhError> {
         let endpoint = self.endpoint(url);
         let resp = self.execute(self.http.get(url), "GET", &endpoint).await?;
-        let next = resp
-            .headers()
-            .get("link")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|l| parse_link_header::parse_with_rel(l).ok())
-            .and_then(|m| m.get("next").map(|l| l.raw_uri.clone()));
+        let next = resp.headers().get("link").and_then(|v| v.to_str().ok()).and_then(|l| next_link(l, resp.url()));
         // The next page must be on the API's own origin: the token goes with it.
         let next = match next {
-            Some(n) if Url::parse(&n).is_ok_and(|u| u.origin().ascii_serialization() == self.origin) => Some(n),
+            Some(n) if n.origin().ascii_serialization() == self.origin => Some(n.to_string()),
             Some(_) => {
                 return Err(GhError::Malformed {
                     method: "GET".into(),
@@ -456,6 +451,12 @@ async fn decode<T: DeserializeOwned>(
     Ok((status, value))
 }
 
+/// The `rel="next"` target of a `Link` header, resolved against the page it came with. A header
+/// that does not parse is no next page: the list ends there, as it would without one.
+fn next_link(header: &str, page: &Url) -> Option<Url> {
+    http_link::parse_link_header(header, page).ok()?.into_iter().find(|l| l.rel == "next").map(|l| l.target)
+}
+
 /// How long GitHub asks us to wait: `Retry-After` (seconds), else, when the quota is spent
 /// (`x-ratelimit-remaining: 0`), until `x-ratelimit-reset` (epoch seconds). Capped at 15 minutes;
 /// the caller gives up when it does not fit the step's `timeout`.
@@ -497,6 +498,32 @@ mod tests {
         assert_eq!(rate_limit_wait(&h, now), Some(Duration::from_secs(7)));
         h.insert(RETRY_AFTER, HeaderValue::from_static("999999"));
         assert_eq!(rate_limit_wait(&h, now), Some(Duration::from_secs(900)));
+    }
+
+    #[test]
+    fn the_next_page_is_the_link_whose_rel_is_next() {
+        let page = Url::parse("https://api.github.com/repos/acme/site/issues/7/comments?per_page=100").unwrap();
+        let next = |h: &str| next_link(h, &page).map(|u| u.to_string());
+        // GitHub's own shape: absolute URLs, quoted rels, `prev`/`first` around the `next`.
+        let header = "<https://api.github.com/repositories/1/issues/7/comments?per_page=100&page=1>; rel=\"prev\", \
+                      <https://api.github.com/repositories/1/issues/7/comments?per_page=100&page=3>; rel=\"next\", \
+                      <https://api.github.com/repositories/1/issues/7/comments?per_page=100&page=5>; rel=\"last\"";
+        assert_eq!(
+            next(header).as_deref(),
+            Some("https://api.github.com/repositories/1/issues/7/comments?per_page=100&page=3")
+        );
+        assert_eq!(next("<https://api.github.com/x?page=9>; rel=\"last\"").as_deref(), None, "the last page");
+        // RFC 8288: rel is a space-separated list, case-insensitive, and may be unquoted.
+        assert_eq!(next("<https://h/a?page=2>; rel=\"Next last\"").as_deref(), Some("https://h/a?page=2"));
+        assert_eq!(next("<https://h/a?page=2>; rel=next").as_deref(), Some("https://h/a?page=2"));
+        // A relative target is the page's own origin, as the RFC resolves it.
+        assert_eq!(
+            next("</repositories/1/issues/7/comments?page=2>; rel=\"next\"").as_deref(),
+            Some("https://api.github.com/repositories/1/issues/7/comments?page=2")
+        );
+        for broken in ["", "garbage", "<https://h/a; rel=\"next\"", "https://h/a; rel=next"] {
+            assert_eq!(next(broken), None, "{broken}");
+        }
     }
 
     #[test]
