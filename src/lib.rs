@@ -3,6 +3,7 @@
 //! Layers, each knowing nothing of the ones beside it:
 //! - [`assets`]: a static-assets directory walked, filtered and hashed as wrangler does it;
 //! - [`cloudflare`]: the typed API client (envelope, errors, retries), one file per API area;
+//! - [`retry`]: the one retry policy the Cloudflare and GitHub clients share;
 //! - [`ci`]: what the CI system sees (workflow commands, outputs, summary, the GitHub context);
 //! - [`inputs`]: every input, the command line, and the rules values must pass;
 //! - [`commands`]: each command in one file: its facts (exit codes, outputs, GitHub), its
@@ -28,5 +29,6 @@ pub mod github;
 pub mod inputs;
 pub mod pace;
 pub mod random;
+pub mod retry;
 pub mod run;
 pub mod signal;

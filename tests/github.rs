@@ -239,3 +239,25 @@ fn bad_github_settings_are_input_errors_before_any_request() {
     run.assert_code(2);
     assert!(sim.requests().is_empty(), "no request sent");
 }
+
+#[test]
+fn github_honours_a_retry_after_written_as_an_http_date() {
+    let sim = github_sim(fast_profile());
+    // A proxy's 503 with the date form of Retry-After on the first comment listing: the client
+    // must wait until that date, as its Cloudflare side does, not its own (scaled) backoff.
+    sim.add_fault(fault(
+        "GET",
+        "/issues/7/comments",
+        1,
+        FaultAction::StatusRetryDate { status: 503, code: 0, message: "Service Unavailable".into(), retry_in: 2 },
+    ));
+    let run = on_pr(&sim, SHA1).run();
+    run.assert_code(0).assert_no_secret(GITHUB_TOKEN);
+    assert!(warnings(&run).is_empty(), "{}", run.stdout);
+    assert_eq!(our_comments(&sim).len(), 1);
+    let lists: Vec<_> =
+        sim.requests().into_iter().filter(|r| r.method == "GET" && r.path.ends_with("/issues/7/comments")).collect();
+    assert!(lists.len() >= 2 && lists[0].status == 503, "{lists:?}");
+    let gap = lists[1].at_ms - lists[0].at_ms;
+    assert!(gap >= 1950, "Retry-After: <now + 2 s> means ≥ 2 s between attempts (never scaled), got {gap}ms");
+}

@@ -1,15 +1,14 @@
 //! The HTTP client: authentication, the response envelope, and retries for idempotent reads.
 //!
-//! Reads (`get`) are retried with jittered exponential backoff on transient failures and honour
-//! `Retry-After`. Writes (`send`) are sent exactly once: whether a failed create may be sent
-//! again is decided by the caller, after it has looked at what exists.
+//! Reads (`get`) are retried by the shared [`crate::retry`] policy on transient failures,
+//! honouring `Retry-After`. Writes (`send`) are sent exactly once: whether a failed create may be
+//! sent again is decided by the caller, after it has looked at what exists.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-use backon::{ExponentialBuilder, Retryable};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -18,6 +17,7 @@ use tokio::time::Instant;
 use super::error::{ApiError, ApiMessage, TransportKind};
 use super::ratelimit::{self, Budget};
 use crate::pace::Pace;
+use crate::retry::{self, Backoff, Policy, Transient};
 
 pub struct ClientConfig {
     /// e.g. `https://api.cloudflare.com/client/v4`
@@ -117,6 +117,20 @@ pub struct Client {
 
 /// Per-request limit; a single API call that takes longer is treated as a transient failure.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Five retries from half a second, doubling up to 8 s: a read that keeps failing for longer is
+/// an outage to report, not a blip to ride out.
+const BACKOFF: Backoff = Backoff { first: Duration::from_millis(500), cap: Duration::from_secs(8), retries: 5 };
+
+impl Transient for ApiError {
+    fn is_transient(&self) -> bool {
+        self.is_retryable()
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        ApiError::retry_after(self)
+    }
+}
 
 /// The request timeout, scaled with the pace (so tests can meet a read timeout in a second)
 /// but never below half a second.
@@ -230,29 +244,22 @@ impl Client {
         self.retried(&Method::GET, path, || self.request(Method::GET, path, query, None)).await
     }
 
-    /// `make`'s request, sent again on transient failures with jittered backoff, honouring
-    /// Retry-After; for requests that may be repeated (reads, and writes that set state).
+    /// `make`'s request, sent again on transient failures by the shared retry policy; for
+    /// requests that may be repeated (reads, and writes that set state).
     async fn retried<T: DeserializeOwned>(
         &self,
         method: &Method,
         path: &ApiPath,
         make: impl Fn() -> RequestBuilder,
     ) -> Result<Page<T>, ApiError> {
-        let result = (|| self.execute::<T>(method, path, make()))
-            .retry(self.backoff())
-            .sleep(tokio::time::sleep)
-            .when(ApiError::is_retryable)
-            .adjust(|err, planned| self.plan_retry(err, planned))
-            .await;
+        let policy = Policy { backoff: BACKOFF, pace: self.pace, deadline: self.deadline };
+        let notify = |err: &ApiError, wait: Duration| {
+            if let Some(hook) = &self.on_retry {
+                hook(err, wait);
+            }
+        };
+        let result = policy.run(|| self.execute::<T>(method, path, make()), notify).await;
         result.map_err(|err| self.explain_rate_limit(err))
-    }
-
-    fn backoff(&self) -> ExponentialBuilder {
-        ExponentialBuilder::default()
-            .with_min_delay(self.pace.of(Duration::from_millis(500)))
-            .with_max_delay(self.pace.of(Duration::from_secs(8)))
-            .with_max_times(5)
-            .with_jitter()
     }
 
     /// A write that sets state rather than creating something (sending it twice leaves the same
@@ -383,11 +390,7 @@ impl Client {
         if status == StatusCode::TOO_MANY_REQUESTS {
             self.rate_limited.fetch_add(1, Ordering::Relaxed);
         }
-        let retry_after = resp
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let retry_after = retry::retry_after(resp.headers(), SystemTime::now());
         let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         if let Some(reading) =
             header("ratelimit").and_then(|r| ratelimit::parse(&r, header("ratelimit-policy").as_deref()))
@@ -407,22 +410,6 @@ impl Client {
         }
         let bytes = resp.bytes().await.map_err(transport)?;
         decode(&m, path, status, retry_after, &bytes)
-    }
-
-    /// backon's `adjust`: the delay before the next attempt, or `None` to give up.
-    fn plan_retry(&self, err: &ApiError, planned: Option<Duration>) -> Option<Duration> {
-        let planned = planned?;
-        // Retry-After is the server's clock: honoured as given, never scaled by the pace.
-        let wait = err.retry_after().unwrap_or(planned);
-        if let Some(deadline) = self.deadline
-            && Instant::now() + wait >= deadline
-        {
-            return None;
-        }
-        if let Some(hook) = &self.on_retry {
-            hook(err, wait);
-        }
-        Some(wait)
     }
 
     /// A 429 whose Retry-After does not fit in the time left becomes an error that says so.
@@ -488,19 +475,6 @@ fn decode<T: DeserializeOwned>(
     }
 }
 
-/// `Retry-After` as RFC 9110 allows it: seconds, or an HTTP date (rare from Cloudflare, but a
-/// proxy in between may send one). A date already past means "now". Capped at a day, as
-/// anything longer is a broken header rather than advice.
-fn parse_retry_after(v: &str, now: SystemTime) -> Option<Duration> {
-    const CAP: Duration = Duration::from_secs(86_400);
-    let v = v.trim();
-    if let Ok(s) = v.parse::<f64>() {
-        return (s.is_finite() && s >= 0.0).then(|| Duration::from_secs_f64(s.min(CAP.as_secs_f64())));
-    }
-    let at = httpdate::parse_http_date(v).ok()?;
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO).min(CAP))
-}
-
 /// The innermost cause, which says "connection reset" or "connection closed before message
 /// completed" where reqwest's own text only says "error sending request". URLs hold the
 /// account id and path, never the token.
@@ -563,30 +537,6 @@ pub(crate) mod tests {
         let p =
             decode::<Option<Thing>>("GET", "/p", StatusCode::OK, None, br#"{"success":true,"result":null}"#).unwrap();
         assert!(p.result.is_none());
-    }
-
-    #[test]
-    fn retry_after_seconds() {
-        let now = SystemTime::now();
-        assert_eq!(parse_retry_after("3", now), Some(Duration::from_secs(3)));
-        assert_eq!(parse_retry_after(" 0.5 ", now), Some(Duration::from_millis(500)));
-        assert_eq!(parse_retry_after("-1", now), None);
-        assert_eq!(parse_retry_after("soon", now), None);
-        assert_eq!(parse_retry_after("1e9", now), Some(Duration::from_secs(86_400)));
-    }
-
-    #[test]
-    fn retry_after_http_date() {
-        // 2015-10-21T07:28:00Z
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_480);
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now), Some(Duration::from_secs(30)));
-        // In the past: retry now, not never.
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now), Some(Duration::ZERO));
-        // The obsolete forms RFC 9110 still asks recipients to accept.
-        assert_eq!(parse_retry_after("Wednesday, 21-Oct-15 07:28:10 GMT", now), Some(Duration::from_secs(10)));
-        assert_eq!(parse_retry_after("Wed Oct 21 07:28:05 2015", now), Some(Duration::from_secs(5)));
-        assert_eq!(parse_retry_after("Thu, 22 Oct 2015 07:28:00 GMT", now), Some(Duration::from_secs(86_400)));
-        assert_eq!(parse_retry_after("Fri, 23 Oct 2015 07:28:00 GMT", now), Some(Duration::from_secs(86_400)));
     }
 
     #[test]

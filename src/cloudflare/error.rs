@@ -107,7 +107,7 @@ impl ApiError {
         match self {
             ApiError::Transport { .. } | ApiError::Malformed { .. } => true,
             ApiError::Api { status, errors, .. } => {
-                matches!(status, 408 | 429 | 500..=599)
+                crate::retry::transient_status(*status)
                     || errors.iter().any(|e| e.code.is_some_and(|c| INTERNAL_ERROR_CODES.contains(&c)))
             }
             ApiError::RetryAfterTooLong { .. } => false,

@@ -1,22 +1,23 @@
 //! A small typed client for GitHub's REST API: the issue comments, deployments and deployment
 //! statuses the PR report writes. It knows nothing of Cloudflare or of what it is told to post.
 //!
-//! Reads and comment edits (idempotent) are retried on transport failures, 5xx and rate limits,
-//! honouring `Retry-After` and `x-ratelimit-reset`; creates are sent once, and the caller
+//! Reads and comment edits (idempotent) are retried by the shared [`crate::retry`] policy on
+//! transport failures, transient statuses and rate limits, honouring `Retry-After` (seconds or an
+//! HTTP date) and `x-ratelimit-reset`; creates are sent once, and the caller
 //! reconciles before ever sending one again. Lists follow `Link: rel="next"` with
 //! `per_page=100`, and only to the API's own origin: the token is never sent elsewhere.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-use backon::{ExponentialBuilder, Retryable};
-use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER, USER_AGENT};
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use crate::pace::Pace;
+use crate::retry::{self, Backoff, Policy, Transient};
 
 /// GitHub's REST API version this client speaks.
 pub const API_VERSION: &str = "2022-11-28";
@@ -24,7 +25,9 @@ pub const API_VERSION: &str = "2022-11-28";
 const PER_PAGE: &str = "100";
 /// A GitHub outage must not hold the Cloudflare step for long.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
-const MAX_RETRIES: usize = 3;
+/// Fewer and longer waits than Cloudflare's reads: GitHub asks clients to back off for longer, and
+/// a report that cannot be written soon is better given up than holding the step.
+const BACKOFF: Backoff = Backoff { first: Duration::from_secs(1), cap: Duration::from_secs(30), retries: 3 };
 /// A list longer than this is not ours to page through (10 000 comments on a PR).
 const MAX_PAGES: usize = 100;
 
@@ -147,16 +150,22 @@ impl GhError {
         }
     }
 
-    /// Transport failures, 5xx, 429, and 403s that are rate limits (they carry `Retry-After`
-    /// or an exhausted `x-ratelimit-remaining`, folded into `retry_after`).
+    /// Transport failures, the transient statuses, and 403s that are rate limits (they carry
+    /// `Retry-After` or an exhausted `x-ratelimit-remaining`, folded into `retry_after`).
     fn retryable(&self) -> bool {
         match self {
             GhError::Transport { .. } => true,
             GhError::Api { status, retry_after, .. } => {
-                *status >= 500 || *status == 429 || (*status == 403 && retry_after.is_some())
+                retry::transient_status(*status) || (*status == 403 && retry_after.is_some())
             }
             GhError::Malformed { .. } => false,
         }
+    }
+}
+
+impl Transient for GhError {
+    fn is_transient(&self) -> bool {
+        self.retryable()
     }
 
     fn retry_after(&self) -> Option<Duration> {
@@ -331,15 +340,10 @@ impl GitHub {
     async fn get_page<T: DeserializeOwned>(&self, url: &str) -> Result<(T, Option<String>), GhError> {
         let endpoint = self.endpoint(url);
         let resp = self.execute(self.http.get(url), "GET", &endpoint).await?;
-        let next = resp
-            .headers()
-            .get("link")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|l| parse_link_header::parse_with_rel(l).ok())
-            .and_then(|m| m.get("next").map(|l| l.raw_uri.clone()));
+        let next = resp.headers().get("link").and_then(|v| v.to_str().ok()).and_then(|l| next_link(l, resp.url()));
         // The next page must be on the API's own origin: the token goes with it.
         let next = match next {
-            Some(n) if Url::parse(&n).is_ok_and(|u| u.origin().ascii_serialization() == self.origin) => Some(n),
+            Some(n) if n.origin().ascii_serialization() == self.origin => Some(n.to_string()),
             Some(_) => {
                 return Err(GhError::Malformed {
                     method: "GET".into(),
@@ -420,22 +424,7 @@ impl GitHub {
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, GhError>>,
     {
-        let backoff = ExponentialBuilder::default()
-            .with_min_delay(self.pace.of(Duration::from_secs(1)))
-            .with_max_delay(self.pace.of(Duration::from_secs(30)))
-            .with_max_times(MAX_RETRIES)
-            .with_jitter();
-        f.retry(backoff)
-            .sleep(tokio::time::sleep)
-            .when(GhError::retryable)
-            .adjust(|e, planned| {
-                let wait = e.retry_after().unwrap_or(planned?);
-                match self.deadline {
-                    Some(d) if Instant::now() + wait >= d => None,
-                    _ => Some(wait),
-                }
-            })
-            .await
+        Policy { backoff: BACKOFF, pace: self.pace, deadline: self.deadline }.run(f, |_, _| {}).await
     }
 }
 
@@ -456,15 +445,21 @@ async fn decode<T: DeserializeOwned>(
     Ok((status, value))
 }
 
-/// How long GitHub asks us to wait: `Retry-After` (seconds), else, when the quota is spent
-/// (`x-ratelimit-remaining: 0`), until `x-ratelimit-reset` (epoch seconds). Capped at 15 minutes;
-/// the caller gives up when it does not fit the step's `timeout`.
+/// The `rel="next"` target of a `Link` header, resolved against the page it came with. A header
+/// that does not parse is no next page: the list ends there, as it would without one.
+fn next_link(header: &str, page: &Url) -> Option<Url> {
+    http_link::parse_link_header(header, page).ok()?.into_iter().find(|l| l.rel == "next").map(|l| l.target)
+}
+
+/// How long GitHub asks us to wait: `Retry-After` (seconds or an HTTP date), else, when the
+/// quota is spent (`x-ratelimit-remaining: 0`), until `x-ratelimit-reset` (epoch seconds).
+/// Capped at 15 minutes; the caller gives up when it does not fit the step's `timeout`.
 fn rate_limit_wait(h: &HeaderMap, now: SystemTime) -> Option<Duration> {
     const CAP: Duration = Duration::from_secs(900);
-    let header = |n: &str| h.get(n).and_then(|v| v.to_str().ok()).map(str::trim);
-    if let Some(s) = header(RETRY_AFTER.as_str()).and_then(|v| v.parse::<u64>().ok()) {
-        return Some(Duration::from_secs(s).min(CAP));
+    if let Some(wait) = retry::retry_after(h, now) {
+        return Some(wait.min(CAP));
     }
+    let header = |n: &str| h.get(n).and_then(|v| v.to_str().ok()).map(str::trim);
     if header("x-ratelimit-remaining") == Some("0") {
         let reset = header("x-ratelimit-reset").and_then(|v| v.parse::<u64>().ok())?;
         let now = now.duration_since(SystemTime::UNIX_EPOCH).ok()?.as_secs();
@@ -476,6 +471,7 @@ fn rate_limit_wait(h: &HeaderMap, now: SystemTime) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use reqwest::header::RETRY_AFTER;
 
     #[test]
     fn repositories_are_two_safe_segments() {
@@ -497,6 +493,39 @@ mod tests {
         assert_eq!(rate_limit_wait(&h, now), Some(Duration::from_secs(7)));
         h.insert(RETRY_AFTER, HeaderValue::from_static("999999"));
         assert_eq!(rate_limit_wait(&h, now), Some(Duration::from_secs(900)));
+        // 1000 s after the epoch is 00:16:40 GMT on 1 January 1970.
+        h.insert(RETRY_AFTER, HeaderValue::from_static("Thu, 01 Jan 1970 00:16:52 GMT"));
+        assert_eq!(
+            rate_limit_wait(&h, now),
+            Some(Duration::from_secs(12)),
+            "an HTTP date, as Cloudflare's client reads it"
+        );
+    }
+
+    #[test]
+    fn the_next_page_is_the_link_whose_rel_is_next() {
+        let page = Url::parse("https://api.github.com/repos/acme/site/issues/7/comments?per_page=100").unwrap();
+        let next = |h: &str| next_link(h, &page).map(|u| u.to_string());
+        // GitHub's own shape: absolute URLs, quoted rels, `prev`/`first` around the `next`.
+        let header = "<https://api.github.com/repositories/1/issues/7/comments?per_page=100&page=1>; rel=\"prev\", \
+                      <https://api.github.com/repositories/1/issues/7/comments?per_page=100&page=3>; rel=\"next\", \
+                      <https://api.github.com/repositories/1/issues/7/comments?per_page=100&page=5>; rel=\"last\"";
+        assert_eq!(
+            next(header).as_deref(),
+            Some("https://api.github.com/repositories/1/issues/7/comments?per_page=100&page=3")
+        );
+        assert_eq!(next("<https://api.github.com/x?page=9>; rel=\"last\"").as_deref(), None, "the last page");
+        // RFC 8288: rel is a space-separated list, case-insensitive, and may be unquoted.
+        assert_eq!(next("<https://h/a?page=2>; rel=\"Next last\"").as_deref(), Some("https://h/a?page=2"));
+        assert_eq!(next("<https://h/a?page=2>; rel=next").as_deref(), Some("https://h/a?page=2"));
+        // A relative target is the page's own origin, as the RFC resolves it.
+        assert_eq!(
+            next("</repositories/1/issues/7/comments?page=2>; rel=\"next\"").as_deref(),
+            Some("https://api.github.com/repositories/1/issues/7/comments?page=2")
+        );
+        for broken in ["", "garbage", "<https://h/a; rel=\"next\"", "https://h/a; rel=next"] {
+            assert_eq!(next(broken), None, "{broken}");
+        }
     }
 
     #[test]

@@ -251,7 +251,7 @@ impl GitHubArgs {
         let api_url =
             reqwest::Url::parse(raw.as_deref().unwrap_or("https://api.github.com").trim().trim_end_matches('/'))
                 .ok()
-                .filter(|u| u.scheme() == "https" || (u.scheme() == "http" && crate::pace::is_loopback(u)))
+                .filter(crate::inputs::rules::https_or_loopback)
                 .filter(|u| u.query().is_none() && u.fragment().is_none())
                 .ok_or_else(|| {
                     InputError::new(

@@ -91,16 +91,27 @@ pub fn percentage(s: &str) -> Option<f64> {
     (p.is_finite() && p > 0.0 && p <= 100.0 && decimals <= 2 && !s.starts_with('+')).then_some(p)
 }
 
-/// Why an API base URL is refused, if it is: https anywhere; plain http only to this machine,
-/// where the simulator runs (a token sent over plain http elsewhere is readable on the way).
+/// Where a token may be sent: https anywhere; plain http only to this machine (127.0.0.0/8,
+/// `::1`, `localhost`), where the simulator runs. A token sent over plain http elsewhere is
+/// readable on the way. Every API base URL (Cloudflare's, GitHub's) is held to this one rule.
+pub fn https_or_loopback(url: &reqwest::Url) -> bool {
+    match url.scheme() {
+        "https" => true,
+        "http" => crate::pace::is_loopback(url),
+        _ => false,
+    }
+}
+
+/// Why an API base URL is refused, if it is: [`https_or_loopback`], and a path.
 pub fn api_url(url: &str) -> Result<reqwest::Url, &'static str> {
     let parsed =
         reqwest::Url::parse(url).map_err(|_| "is not a URL; the default is https://api.cloudflare.com/client/v4")?;
-    match parsed.scheme() {
-        "https" => {}
-        "http" if crate::pace::is_loopback(&parsed) => {}
-        "http" => return Err("must use https (plain http is accepted only for 127.0.0.1, ::1 or localhost)"),
-        _ => return Err("must be an https URL"),
+    if !https_or_loopback(&parsed) {
+        return Err(if parsed.scheme() == "http" {
+            "must use https (plain http is accepted only for 127.0.0.1, ::1 or localhost)"
+        } else {
+            "must be an https URL"
+        });
     }
     // The common paste is the host alone; every route would then answer 404 "No route".
     if parsed.path().trim_end_matches('/').is_empty() {
@@ -180,6 +191,36 @@ mod tests {
         assert_eq!(percentage("0.01"), Some(0.01));
         for bad in ["0", "101", "-5", "x", "NaN", "inf", "1.001", "+5"] {
             assert_eq!(percentage(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn https_anywhere_plain_http_only_to_this_machine() {
+        let ok = |u: &str| https_or_loopback(&reqwest::Url::parse(u).unwrap());
+        for yes in [
+            "https://api.github.com",
+            "https://10.0.0.1/x",
+            "http://127.0.0.1:8787/client/v4",
+            "http://127.255.0.9/",
+            "http://[::1]:1/x",
+            "http://localhost/x",
+            "http://LocalHost:3000/",
+        ] {
+            assert!(ok(yes), "{yes}");
+        }
+        for no in [
+            "http://api.github.com",
+            "http://10.0.0.1/x",
+            "http://128.0.0.1/",
+            "http://[::2]/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://localhost.example.com/",
+            "http://0.0.0.0/",
+            "ftp://127.0.0.1/x",
+            "ws://localhost/x",
+            "file:///etc/passwd",
+        ] {
+            assert!(!ok(no), "{no}");
         }
     }
 

@@ -32,6 +32,9 @@ fn one() -> u32 {
 pub enum FaultAction {
     /// An error envelope with this status and code, and `Retry-After` when given.
     Status { status: u16, code: i64, message: String, retry_after: Option<u64> },
+    /// As `Status`, with `Retry-After` an HTTP date `retry_in` seconds ahead instead of a number
+    /// of seconds: RFC 9110 allows both, and a proxy or load balancer in between may send the date.
+    StatusRetryDate { status: u16, code: i64, message: String, retry_in: u64 },
     /// Close the connection without answering, before handling: nothing happened.
     Drop,
     /// Handle the request (a create does create), then close without answering.
@@ -135,5 +138,10 @@ mod tests {
         let f: Fault = serde_json::from_str(r#"{"method":"GET","path_contains":"/builds","times":3,"action":{"kind":"status","status":429,"code":10429,"message":"slow down","retry_after":2}}"#).unwrap();
         assert_eq!(f.times, 3);
         assert!(matches!(f.action, FaultAction::Status { status: 429, retry_after: Some(2), .. }));
+        let f: Fault = serde_json::from_str(
+            r#"{"action":{"kind":"status_retry_date","status":503,"code":0,"message":"m","retry_in":2}}"#,
+        )
+        .unwrap();
+        assert!(matches!(f.action, FaultAction::StatusRetryDate { status: 503, retry_in: 2, .. }));
     }
 }

@@ -95,6 +95,8 @@ ADMIN ENDPOINTS (under http://127.0.0.1:PORT/__sim/, no token, never recorded):
     times                    then hit this many [1]
     action                   {\"kind\": ..., fields}, one of:
       status                 {status, code, message, retry_after?}: an error envelope
+      status_retry_date      {status, code, message, retry_in}: the same, with Retry-After
+                             the HTTP date retry_in seconds ahead
       drop                   close the connection before handling (nothing happened)
       drop_after             handle (a create does create), then close without answering
       delay                  {ms}: answer normally after a pause
@@ -185,8 +187,17 @@ mod tests {
 
     /// Every key the config and admin structs know is in HELP, so the help cannot silently
     /// fall behind a new key.
-    const FAULT_KINDS: [&str; 8] =
-        ["status", "drop", "drop_after", "delay", "malformed", "unknown_enum", "success_false", "corrupt"];
+    const FAULT_KINDS: [&str; 9] = [
+        "status",
+        "status_retry_date",
+        "drop",
+        "drop_after",
+        "delay",
+        "malformed",
+        "unknown_enum",
+        "success_false",
+        "corrupt",
+    ];
 
     fn all_keys() -> Vec<String> {
         let config =

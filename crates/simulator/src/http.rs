@@ -131,6 +131,14 @@ pub(crate) fn respond(status: u16, body: &Value, retry_after: Option<u64>) -> Re
     r.body(Full::new(Bytes::from(body.to_string()))).unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
 }
 
+/// `r` with `Retry-After` as the HTTP date `secs` seconds from now.
+fn retry_at_date(mut r: Response<Full<Bytes>>, secs: u64) -> Response<Full<Bytes>> {
+    if let Ok(v) = crate::time::http_date_after(std::time::SystemTime::now(), secs).parse() {
+        r.headers_mut().insert("retry-after", v);
+    }
+    r
+}
+
 fn raw(status: u16, body: &'static str) -> Response<Full<Bytes>> {
     Response::builder()
         .status(status)
@@ -218,6 +226,11 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
                 record(*status, fault.as_ref());
                 return Ok(respond(*status, &body, *retry_after));
             }
+            Some(FaultAction::StatusRetryDate { status, code, message, retry_in }) => {
+                let body = error(*code, message);
+                record(*status, fault.as_ref());
+                return Ok(retry_at_date(respond(*status, &body, None), *retry_in));
+            }
             Some(FaultAction::Malformed) => {
                 record(200, fault.as_ref());
                 return Ok(raw(200, "{\"success\":tr"));
@@ -275,6 +288,11 @@ async fn github(
             record(*status, fault.as_ref());
             let body = crate::github::error(*status, message, "https://docs.github.com/rest");
             return Ok(respond(*status, &body, *retry_after));
+        }
+        Some(FaultAction::StatusRetryDate { status, message, retry_in, .. }) => {
+            record(*status, fault.as_ref());
+            let body = crate::github::error(*status, message, "https://docs.github.com/rest");
+            return Ok(retry_at_date(respond(*status, &body, None), *retry_in));
         }
         Some(FaultAction::Delay { ms }) => tokio::time::sleep(Duration::from_millis(*ms)).await,
         _ => {}

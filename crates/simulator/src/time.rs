@@ -18,6 +18,19 @@ pub fn now() -> String {
     rfc3339(SystemTime::now())
 }
 
+/// An HTTP date (RFC 9110 §5.6.7, `Sun, 06 Nov 1994 08:49:37 GMT`) `secs` seconds after `t`,
+/// counted from the next whole second: the format has no fractions, and rounding down would
+/// make the wait a client reads from it shorter than `secs`.
+pub fn http_date_after(t: SystemTime, secs: u64) -> String {
+    let ts = Timestamp::try_from(t).unwrap_or(Timestamp::UNIX_EPOCH);
+    let whole = ts
+        .as_second()
+        .saturating_add(i64::from(ts.subsec_nanosecond() > 0))
+        .saturating_add(i64::try_from(secs).unwrap_or(i64::MAX));
+    let at = Timestamp::from_second(whole).unwrap_or(ts);
+    jiff::fmt::rfc2822::DateTimePrinter::new().timestamp_to_rfc9110_string(&at).unwrap_or_default()
+}
+
 /// A `compatibility_date`: exactly `YYYY-MM-DD`, and a day that exists (2026-02-31 does not).
 /// The shape is checked by hand first because jiff's parser also takes ISO forms
 /// (`20260201`, `+002026-02-01`) that the API's `YYYY-MM-DD` does not name.
@@ -45,6 +58,14 @@ mod tests {
     fn formats_with_microseconds_and_z() {
         assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000000Z");
         assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_nanos(951_782_400_123_456_789)), "2000-02-29T00:00:00.123456Z");
+    }
+
+    #[test]
+    fn http_dates_round_up_to_whole_seconds() {
+        // 2015-10-21T07:28:00Z
+        let t = UNIX_EPOCH + Duration::from_secs(1_445_412_480);
+        assert_eq!(http_date_after(t, 30), "Wed, 21 Oct 2015 07:28:30 GMT");
+        assert_eq!(http_date_after(t + Duration::from_millis(1), 30), "Wed, 21 Oct 2015 07:28:31 GMT");
     }
 
     #[test]
