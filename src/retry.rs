@@ -17,7 +17,7 @@ use tokio::time::Instant;
 
 use crate::pace::Pace;
 
-/// The statuses that mean "not now" rather than "no" (RFC 9110 §15: request timeout, too many
+/// The statuses that mean "not now" rather than "no" (RFC 9110 section 15: request timeout, too many
 /// requests, and the server's own failures), so a request that may be repeated is worth sending
 /// again after them. A client adds what its API signals otherwise (an error code in a 200, a
 /// rate limit dressed as 403).
@@ -99,7 +99,7 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| parse_retry_after(v, now))
 }
 
-/// `Retry-After` as RFC 9110 §10.2.3 allows it: delay-seconds, or an HTTP date (a proxy or
+/// `Retry-After` as RFC 9110 section 10.2.3 allows it: delay-seconds, or an HTTP date (a proxy or
 /// load balancer in between may send one whatever the API documents). A date already past
 /// means "now". Capped at a day, as anything longer is a broken header rather than advice;
 /// a client whose callers cannot wait that long caps it lower.

@@ -18,7 +18,7 @@ pub fn now() -> String {
     rfc3339(SystemTime::now())
 }
 
-/// An HTTP date (RFC 9110 §5.6.7, `Sun, 06 Nov 1994 08:49:37 GMT`) `secs` seconds after `t`,
+/// An HTTP date (RFC 9110 section 5.6.7, `Sun, 06 Nov 1994 08:49:37 GMT`) `secs` seconds after `t`,
 /// counted from the next whole second: the format has no fractions, and rounding down would
 /// make the wait a client reads from it shorter than `secs`.
 pub fn http_date_after(t: SystemTime, secs: u64) -> String {
