@@ -14,21 +14,40 @@
 //!
 //! The simulator that the demo and the tests run against is a crate of its own.
 #![forbid(unsafe_code)]
+// Everything is `pub(crate)` unless the binary, the tests or the fuzz targets need it: the
+// compiler then finds dead code, and the public surface below is all there is.
+#![warn(unreachable_pub)]
 
-pub mod assets;
-pub mod ci;
+pub(crate) mod assets;
+pub(crate) mod ci;
 pub mod cli;
-pub mod cloudflare;
+pub(crate) mod cloudflare;
 pub mod commands;
 #[cfg(feature = "simulator")]
-pub mod demo;
-pub mod error;
+pub(crate) mod demo;
+pub(crate) mod error;
 pub mod exit;
-pub mod flows;
-pub mod github;
-pub mod inputs;
-pub mod pace;
-pub mod random;
-pub mod retry;
-pub mod run;
-pub mod signal;
+pub(crate) mod flows;
+pub(crate) mod github;
+pub(crate) mod inputs;
+pub(crate) mod pace;
+pub(crate) mod random;
+pub(crate) mod retry;
+pub(crate) mod run;
+pub(crate) mod signal;
+
+/// What the integration tests and the fuzz targets reach into, and nothing else: not an API.
+#[doc(hidden)]
+pub mod testing {
+    pub use crate::assets::{content_type, scan};
+    pub use crate::ci::commands::{inert, looks_like_command, physical_lines};
+    pub use crate::ci::github::pr_head_sha;
+    pub use crate::ci::outputs::read_as_runner;
+    pub use crate::cloudflare::builds::{Build, LogPage, Trigger};
+    pub use crate::cloudflare::client::decode_response;
+    pub use crate::cloudflare::scripts::Script;
+    pub use crate::flows::logs::LogCursor;
+    pub use crate::inputs::builds_config::{CONNECTION, TOP, TRIGGER};
+    pub use crate::inputs::rules::uuid;
+    pub use crate::inputs::{INPUTS, InputSpec, Key, Kind};
+}
