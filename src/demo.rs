@@ -14,7 +14,7 @@ use crate::inputs::{InputError, Inputs, args};
 use crate::pace::Pace;
 
 /// Serves the simulator until SIGINT/SIGTERM.
-pub async fn simulate(args: SimulateArgs, _console: &Arc<Console>) -> Result<Exit> {
+pub(crate) async fn simulate(args: SimulateArgs, _console: &Arc<Console>) -> Result<Exit> {
     let mut config = match &args.config {
         None => SimConfig::default(),
         Some(path) => SimConfig::from_file(path).map_err(|e| InputError::arguments(format!("`--config`: {e}")))?,
@@ -37,7 +37,7 @@ const DEMO_TOKEN: &str = "demo-token-not-a-secret";
 /// Starts the simulator in this process and runs a real `build`, then two `version` uploads,
 /// against it. Each step is printed as the command line a user can paste, and is run from
 /// that very command line, so what is printed is what ran.
-pub async fn demo(args: DemoArgs, console: &Arc<Console>) -> Result<Exit> {
+pub(crate) async fn demo(args: DemoArgs, console: &Arc<Console>) -> Result<Exit> {
     let mut config = SimConfig {
         build: BuildProfile { queued_ms: 1500, initializing_ms: 1500, running_ms: 6000, ..BuildProfile::default() },
         // A GitHub repository too, for the pull-request preview's comment and Deployment.

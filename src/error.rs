@@ -10,7 +10,7 @@ use crate::cloudflare::ApiError;
 use crate::exit::Exit;
 use crate::inputs::InputError;
 
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -56,7 +56,7 @@ impl Pace {
 }
 
 /// 127.0.0.0/8, `::1` or `localhost`: where the simulator runs.
-pub fn is_loopback(url: &reqwest::Url) -> bool {
+pub(crate) fn is_loopback(url: &reqwest::Url) -> bool {
     let host = url.host_str().unwrap_or_default();
     let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
     host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
@@ -64,7 +64,7 @@ pub fn is_loopback(url: &reqwest::Url) -> bool {
 
 /// Spreads `d` by ±`frac` so that forty jobs started by one push do not poll in lockstep.
 /// Needs no cryptographic quality: fastrand's per-thread generator is seeded once.
-pub fn jitter(d: Duration, frac: f64) -> Duration {
+pub(crate) fn jitter(d: Duration, frac: f64) -> Duration {
     d.mul_f64(1.0 + frac * (2.0 * fastrand::f64() - 1.0))
 }
 

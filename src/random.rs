@@ -4,7 +4,7 @@
 //! writes a build log or an API message, so they come from the OS, not from a seeded PRNG.
 
 /// `bytes` random bytes as lowercase hex (`2 * bytes` characters).
-pub fn hex(bytes: usize) -> String {
+pub(crate) fn hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     fill(&mut buf);
     let mut out = String::with_capacity(bytes * 2);

@@ -21,12 +21,12 @@ use crate::pace::Pace;
 /// requests, and the server's own failures), so a request that may be repeated is worth sending
 /// again after them. A client adds what its API signals otherwise (an error code in a 200, a
 /// rate limit dressed as 403).
-pub fn transient_status(status: u16) -> bool {
+pub(crate) fn transient_status(status: u16) -> bool {
     matches!(status, 408 | 429 | 500..=599)
 }
 
 /// What the policy needs to know of a client's error.
-pub trait Transient {
+pub(crate) trait Transient {
     /// Worth another attempt of a request that may be repeated: a transport failure, a
     /// [`transient_status`], or what the API adds.
     fn is_transient(&self) -> bool;
@@ -38,7 +38,7 @@ pub trait Transient {
 /// first attempt. Each client picks these for how long its callers can afford to wait: the
 /// schedule's shape is the policy, its length is the caller's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Backoff {
+pub(crate) struct Backoff {
     pub first: Duration,
     pub cap: Duration,
     pub retries: usize,
@@ -46,7 +46,7 @@ pub struct Backoff {
 
 /// A [`Backoff`] run at a [`Pace`] and bounded by a deadline.
 #[derive(Clone, Copy, Debug)]
-pub struct Policy {
+pub(crate) struct Policy {
     pub backoff: Backoff,
     pub pace: Pace,
     /// No wait is planned past this instant: the attempt after it could not be used anyway.
@@ -56,7 +56,7 @@ pub struct Policy {
 impl Policy {
     /// `attempt` until it succeeds, fails for good, or the schedule or the deadline runs out;
     /// `on_retry` is told of each wait before it starts.
-    pub async fn run<T, E, F, Fut>(&self, attempt: F, on_retry: impl Fn(&E, Duration)) -> Result<T, E>
+    pub(crate) async fn run<T, E, F, Fut>(&self, attempt: F, on_retry: impl Fn(&E, Duration)) -> Result<T, E>
     where
         E: Transient,
         F: FnMut() -> Fut,
@@ -95,7 +95,7 @@ impl Policy {
 }
 
 /// The `Retry-After` of an answer, if it has a usable one (see [`parse_retry_after`]).
-pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     headers.get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| parse_retry_after(v, now))
 }
 
@@ -103,7 +103,7 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
 /// load balancer in between may send one whatever the API documents). A date already past
 /// means "now". Capped at a day, as anything longer is a broken header rather than advice;
 /// a client whose callers cannot wait that long caps it lower.
-pub fn parse_retry_after(v: &str, now: SystemTime) -> Option<Duration> {
+pub(crate) fn parse_retry_after(v: &str, now: SystemTime) -> Option<Duration> {
     const CAP: Duration = Duration::from_secs(86_400);
     let v = v.trim();
     // Fractions are not in the grammar, but refusing `0.5` would turn a server's explicit

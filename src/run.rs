@@ -20,7 +20,7 @@ use crate::pace::Pace;
 /// the environment, for the simulator only. `env` is where the runner's variables are read
 /// (`GITHUB_*`: the event, the commit, the repository): the process environment, except in the
 /// demo, whose pull-request step must not depend on (or leak into) the real one.
-pub async fn run(
+pub(crate) async fn run(
     command: Command,
     inputs: Inputs,
     console: &Arc<Console>,
@@ -169,7 +169,7 @@ fn client_init_error(e: ClientInitError) -> Error {
 }
 
 /// Fills `branch` and `commit` from the GitHub context when they are not given.
-pub fn apply_github_context(inputs: &mut Inputs, context: github::Context) {
+pub(crate) fn apply_github_context(inputs: &mut Inputs, context: github::Context) {
     if inputs.get(Key::Branch).is_none()
         && let Some(b) = context.branch
     {

@@ -6,11 +6,11 @@
 use tokio::sync::watch;
 
 /// How many cancellation signals have arrived.
-pub type Signals = watch::Receiver<u32>;
+pub(crate) type Signals = watch::Receiver<u32>;
 
 /// Registers the handlers. Must run inside the runtime, before any work, so that an early
 /// signal is not lost to the default handler (which would kill us without cleanup).
-pub fn install() -> std::io::Result<Signals> {
+pub(crate) fn install() -> std::io::Result<Signals> {
     let (tx, rx) = watch::channel(0u32);
     #[cfg(unix)]
     {
@@ -49,7 +49,7 @@ pub fn install() -> std::io::Result<Signals> {
 }
 
 /// Resolves once at least `n` signals have arrived (never, if the sender is gone).
-pub async fn at_least(signals: &Signals, n: u32) {
+pub(crate) async fn at_least(signals: &Signals, n: u32) {
     let mut rx = signals.clone();
     if rx.wait_for(|c| *c >= n).await.is_err() {
         std::future::pending::<()>().await;

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use serde_json::Value;
-use workers_ci::assets;
+use workers_ci::testing as assets;
 
 const NAMES: &[&str] = &[
     "index.html",

@@ -2,7 +2,7 @@
 
 use workers_ci::commands::{Command, OUTPUTS};
 use workers_ci::exit::Exit;
-use workers_ci::inputs::INPUTS;
+use workers_ci::testing::INPUTS;
 
 fn readme() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap()

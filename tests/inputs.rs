@@ -125,7 +125,7 @@ fn help_lists_every_input_output_and_exit_code() {
     let out = std::process::Command::new(bin()).arg("--help").output().unwrap();
     assert!(out.status.success());
     let help = String::from_utf8(out.stdout).unwrap();
-    for s in workers_ci::inputs::INPUTS {
+    for s in workers_ci::testing::INPUTS {
         assert!(help.contains(&s.key.flag()), "{}", s.name);
     }
     for o in workers_ci::commands::OUTPUTS {

@@ -106,7 +106,7 @@ impl Validator<'_> {
         }
         if let (Some("string"), Some(fmt), Some(s)) = (ty, schema.get("format").and_then(Value::as_str), v.as_str()) {
             let ok = match fmt {
-                "uuid" => workers_ci::inputs::rules::uuid(s),
+                "uuid" => workers_ci::testing::uuid(s),
                 "date-time" => s.parse::<jiff::Timestamp>().is_ok(),
                 _ => true,
             };

@@ -319,7 +319,7 @@ fn the_readme_example_file_is_valid() {
 /// The JSON Schema for editors names exactly the keys the file may have.
 #[test]
 fn the_json_schema_matches_the_keys_setup_reads() {
-    use workers_ci::inputs::builds_config::{CONNECTION, TOP, TRIGGER};
+    use workers_ci::testing::{CONNECTION, TOP, TRIGGER};
     let text =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema/workers-builds.schema.json")).unwrap();
     let schema: Value = serde_json::from_str(&text).unwrap();

@@ -3,9 +3,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use workers_ci::cloudflare::builds::{Build, Trigger};
-use workers_ci::cloudflare::client::decode_response;
-use workers_ci::cloudflare::scripts::Script;
+use workers_ci::testing::{Build, Trigger};
+use workers_ci::testing::decode_response;
+use workers_ci::testing::Script;
 
 fuzz_target!(|input: (u16, &[u8])| {
     let (status, body) = input;

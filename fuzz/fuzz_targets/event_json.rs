@@ -4,5 +4,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {
-    let _ = workers_ci::ci::github::pr_head_sha(bytes);
+    let _ = workers_ci::testing::pr_head_sha(bytes);
 });

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use workers_ci::ci::commands::{inert, looks_like_command, physical_lines};
+use workers_ci::testing::{inert, looks_like_command, physical_lines};
 
 fuzz_target!(|text: &str| {
     let safe = inert(text);

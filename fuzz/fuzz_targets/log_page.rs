@@ -3,9 +3,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use workers_ci::cloudflare::builds::LogPage;
-use workers_ci::cloudflare::client::decode_response;
-use workers_ci::flows::logs::LogCursor;
+use workers_ci::testing::LogPage;
+use workers_ci::testing::decode_response;
+use workers_ci::testing::LogCursor;
 
 fuzz_target!(|pages: Vec<&[u8]>| {
     let mut cursor = LogCursor::default();

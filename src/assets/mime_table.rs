@@ -3,7 +3,7 @@
 //! (docs/cloudflare-api.md §A.7).
 
 /// Sorted by extension, for a binary search.
-pub const TABLE: &[(&str, &str)] = &[
+pub(super) const TABLE: &[(&str, &str)] = &[
     ("123", "application/vnd.lotus-1-2-3"),
     ("1km", "application/vnd.1000minds.decision-model+xml"),
     ("210", "model/step"),

@@ -17,11 +17,11 @@ use std::sync::Mutex;
 use base64::Engine as _;
 
 /// Largest file Cloudflare serves as an asset: "Asset too large" above it (§A.6).
-pub const MAX_ASSET_SIZE: u64 = 25 * 1024 * 1024;
+pub(crate) const MAX_ASSET_SIZE: u64 = 25 * 1024 * 1024;
 /// Files per version on Workers Paid (§A.6); more is refused before any request.
-pub const MAX_ASSET_COUNT: usize = 100_000;
+pub(crate) const MAX_ASSET_COUNT: usize = 100_000;
 /// Files per version on Workers Free (§A.6): more uploads only on a paid plan, so a warning.
-pub const FREE_ASSET_COUNT: usize = 20_000;
+pub(crate) const FREE_ASSET_COUNT: usize = 20_000;
 
 /// Always ignored, whatever `.assetsignore` says (§A.7): root-anchored gitignore patterns.
 const ALWAYS_IGNORED: [&str; 3] = ["/.assetsignore", "/_redirects", "/_headers"];
@@ -232,7 +232,7 @@ fn hash_all(root: &Path, assets: &mut [Asset]) -> Result<(), AssetsError> {
 const CHUNK: usize = 3 * 16 * 1024;
 
 /// wrangler's hash (§A.5), streamed: `BLAKE3(base64(bytes) + extension)`, first 16 bytes.
-pub struct StreamHasher {
+pub(crate) struct StreamHasher {
     read: Vec<u8>,
     encoded: Vec<u8>,
 }
@@ -244,15 +244,15 @@ impl Default for StreamHasher {
 }
 
 impl StreamHasher {
-    pub fn new() -> StreamHasher {
+    pub(crate) fn new() -> StreamHasher {
         StreamHasher { read: vec![0; CHUNK], encoded: vec![0; CHUNK / 3 * 4] }
     }
 
-    pub fn hash_file(&mut self, path: &Path, ext: &str) -> std::io::Result<[u8; 16]> {
+    pub(crate) fn hash_file(&mut self, path: &Path, ext: &str) -> std::io::Result<[u8; 16]> {
         self.hash_reader(std::fs::File::open(path)?, ext)
     }
 
-    pub fn hash_reader(&mut self, mut r: impl Read, ext: &str) -> std::io::Result<[u8; 16]> {
+    pub(crate) fn hash_reader(&mut self, mut r: impl Read, ext: &str) -> std::io::Result<[u8; 16]> {
         let mut h = blake3::Hasher::new();
         loop {
             let n = fill(&mut r, &mut self.read)?;
@@ -298,19 +298,19 @@ const READ: usize = OUT / 4 * 3;
 
 /// The length of a file of `size` bytes in standard base64 with padding: known before a byte
 /// is read, so a streamed body can announce its exact Content-Length.
-pub fn base64_len(size: u64) -> u64 {
+pub(crate) fn base64_len(size: u64) -> u64 {
     size.div_ceil(3) * 4
 }
 
 /// One piece of an upload body: framing text, or an asset sent as its base64.
-pub enum Piece {
+pub(crate) enum Piece {
     Text(Vec<u8>),
     File { path: PathBuf, key: String, size: u64, hash: [u8; 16] },
 }
 
 impl Piece {
     /// Bytes this piece adds to the body.
-    pub fn encoded_len(&self) -> u64 {
+    pub(crate) fn encoded_len(&self) -> u64 {
         match self {
             Piece::Text(t) => t.len() as u64,
             Piece::File { size, .. } => base64_len(*size),
@@ -323,7 +323,7 @@ impl Piece {
 /// checked against the size and hash it had when it was scanned, and its last bytes are
 /// held back until the check passes, so a file that changed in between never reaches the
 /// server whole. `Ok(false)`: the sink stopped taking chunks (the request was given up).
-pub fn encode_pieces(pieces: &[Piece], sink: &mut dyn FnMut(Vec<u8>) -> bool) -> Result<bool, AssetsError> {
+pub(crate) fn encode_pieces(pieces: &[Piece], sink: &mut dyn FnMut(Vec<u8>) -> bool) -> Result<bool, AssetsError> {
     let mut out = Vec::with_capacity(OUT);
     let mut read = vec![0u8; READ];
     // Sends what is buffered when `more` bytes would not fit.
@@ -383,7 +383,7 @@ pub fn encode_pieces(pieces: &[Piece], sink: &mut dyn FnMut(Vec<u8>) -> bool) ->
 /// Node's `path.extname(p)` without its dot, as wrangler feeds it to the hash: the last
 /// `.`-suffix of the file name, except that a name whose only dot leads it (`.bashrc`) and
 /// `..` have none. Case is kept.
-pub fn extension(path: &str) -> &str {
+pub(crate) fn extension(path: &str) -> &str {
     let name = path.rsplit('/').next().unwrap_or(path);
     if name == ".." {
         return "";
@@ -415,7 +415,7 @@ pub fn content_type(key: &str) -> Option<Cow<'static, str>> {
     })
 }
 
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

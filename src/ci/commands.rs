@@ -6,12 +6,12 @@
 //! `::stop-commands::` block.
 
 /// Encodes a command's message part (toolkit `escapeData`): `%` first, then CR and LF.
-pub fn escape_data(s: &str) -> String {
+pub(crate) fn escape_data(s: &str) -> String {
     s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
 }
 
 /// Encodes a command property value (toolkit `escapeProperty`).
-pub fn escape_property(s: &str) -> String {
+pub(crate) fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
@@ -23,7 +23,7 @@ const BREAK: char = '\u{200B}';
 ///
 /// Used both inside stop-commands blocks (defence in depth, and because the log viewer is
 /// said to interpret `##[` markers in plain text) and for our own lines that embed API text.
-pub fn inert_line(line: &str) -> String {
+pub(crate) fn inert_line(line: &str) -> String {
     let mut out = line.replace("##[", "##\u{200B}[");
     let trimmed = out.trim_start();
     if trimmed.starts_with("::") {

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 /// What the comment shows.
 #[derive(Debug, Clone)]
-pub struct Card<'a> {
+pub(crate) struct Card<'a> {
     pub worker: &'a str,
     pub ok: bool,
     /// One line: what happened ("build succeeded", "version uploaded and deployed").
@@ -29,12 +29,12 @@ pub struct Card<'a> {
 
 /// At most this many log lines, each cut to [`LINE_MAX`] characters: the comment stays far
 /// below GitHub's 65 536-character body limit.
-pub const TAIL_MAX: usize = 30;
+pub(crate) const TAIL_MAX: usize = 30;
 const LINE_MAX: usize = 300;
 
 /// The hidden first line that makes the comment ours, for this Worker. The name is encoded so
 /// that nothing in it can end the HTML comment or collide with another Worker's key.
-pub fn marker(worker: &str) -> String {
+pub(crate) fn marker(worker: &str) -> String {
     let key: String = worker
         .bytes()
         .map(|b| if b.is_ascii_alphanumeric() || b == b'_' { (b as char).to_string() } else { format!("%{b:02X}") })
@@ -44,11 +44,11 @@ pub fn marker(worker: &str) -> String {
 
 /// Is this comment body the living comment of `worker`? Only a first line exactly equal to the
 /// marker counts; a marker quoted further down (or in someone's reply) does not.
-pub fn is_ours(body: &str, worker: &str) -> bool {
+pub(crate) fn is_ours(body: &str, worker: &str) -> bool {
     body.lines().next().is_some_and(|l| l.trim_end() == marker(worker))
 }
 
-pub fn render(c: &Card<'_>) -> String {
+pub(crate) fn render(c: &Card<'_>) -> String {
     let icon = if c.ok { "✅" } else { "❌" };
     let mut s = marker(c.worker);
     let _ = write!(s, "\n### {icon} Worker {}: {}\n\n", code(c.worker), text(c.headline));

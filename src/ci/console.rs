@@ -62,7 +62,9 @@ impl Console {
         }
     }
 
-    /// Product output (the outputs, listed for a human): stdout everywhere.
+    /// Product output (the outputs, listed for a human): stdout everywhere. A method all the
+    /// same, so that everything the step prints goes through its console.
+    #[allow(clippy::unused_self)]
     pub fn product(&self, text: &str) {
         Self::emit(text);
     }

@@ -9,7 +9,7 @@ use super::summary::Summary;
 
 /// GitHub's notion of "this branch" and "this commit", for inputs left unset.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Context {
+pub(crate) struct Context {
     pub branch: Option<String>,
     pub commit: Option<String>,
 }
@@ -17,7 +17,7 @@ pub struct Context {
 impl Context {
     /// On `pull_request` events `GITHUB_SHA` is a merge commit Cloudflare never saw, so the PR
     /// head is read from the event payload; `GITHUB_HEAD_REF` is the PR's branch.
-    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Context {
+    pub(crate) fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Context {
         let set = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
         let branch = set(env("GITHUB_HEAD_REF")).or_else(|| set(env("GITHUB_REF_NAME")));
         let pr_head = matches!(env("GITHUB_EVENT_NAME").as_deref(), Some("pull_request" | "pull_request_target"))
@@ -32,7 +32,7 @@ impl Context {
 
 /// The pull request's number on `pull_request` events, from the event payload: where the
 /// comment goes. `None` on every other event (a push has no pull request to comment on).
-pub fn pr_number(env: &dyn Fn(&str) -> Option<String>) -> Option<u64> {
+pub(crate) fn pr_number(env: &dyn Fn(&str) -> Option<String>) -> Option<u64> {
     if !matches!(env("GITHUB_EVENT_NAME").as_deref(), Some("pull_request" | "pull_request_target")) {
         return None;
     }
@@ -42,7 +42,7 @@ pub fn pr_number(env: &dyn Fn(&str) -> Option<String>) -> Option<u64> {
 }
 
 /// This workflow run's page and the repository's, from the runner's variables.
-pub fn run_urls(env: &dyn Fn(&str) -> Option<String>) -> (Option<String>, Option<String>) {
+pub(crate) fn run_urls(env: &dyn Fn(&str) -> Option<String>) -> (Option<String>, Option<String>) {
     let set = |k| env(k).filter(|v: &String| !v.trim().is_empty());
     match (set("GITHUB_SERVER_URL"), set("GITHUB_REPOSITORY")) {
         (Some(server), Some(repo)) => {
@@ -63,7 +63,7 @@ pub fn pr_head_sha(event: &[u8]) -> Option<String> {
 /// A commit for the job summary: linked to its page on GitHub when it is this workflow run's
 /// own commit (the repository and server are then known), plain otherwise: a commit of another
 /// repository would link to a page that does not exist.
-pub fn commit_markdown(sha: &str, env: &dyn Fn(&str) -> Option<String>) -> String {
+pub(crate) fn commit_markdown(sha: &str, env: &dyn Fn(&str) -> Option<String>) -> String {
     let ours = Context::from_env(env).commit.is_some_and(|c| c.eq_ignore_ascii_case(sha));
     match (ours, env("GITHUB_SERVER_URL"), env("GITHUB_REPOSITORY")) {
         (true, Some(server), Some(repo)) if !server.is_empty() && !repo.is_empty() => {
@@ -75,7 +75,7 @@ pub fn commit_markdown(sha: &str, env: &dyn Fn(&str) -> Option<String>) -> Strin
 
 /// A file the step's results could not be written to.
 #[derive(Debug)]
-pub struct WriteFailure {
+pub(crate) struct WriteFailure {
     pub what: String,
     pub source: std::io::Error,
 }
@@ -83,7 +83,7 @@ pub struct WriteFailure {
 /// Hands the step's results to the pipeline. On GitHub: the outputs file and the step summary
 /// (a summary that cannot be written is a warning: the outputs matter more). Elsewhere: the
 /// outputs listed on stdout. Both: `output_file` when asked.
-pub fn write_results(
+pub(crate) fn write_results(
     console: &Console,
     outputs: &Outputs,
     summary: &Summary,

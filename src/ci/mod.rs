@@ -2,15 +2,15 @@
 //! text), step outputs, the job summary, and the GitHub context a step runs in. Knows nothing
 //! of Cloudflare.
 
-pub mod commands;
-pub mod comment;
-pub mod console;
-pub mod github;
-pub mod outputs;
-pub mod summary;
+pub(crate) mod commands;
+pub(crate) mod comment;
+pub(crate) mod console;
+pub(crate) mod github;
+pub(crate) mod outputs;
+pub(crate) mod summary;
 
 /// `1 module`, `3 modules`: every count a person reads.
-pub fn plural(n: usize, one: &str, many: &str) -> String {
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 

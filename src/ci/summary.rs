@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use std::path::Path;
 
 /// The runner's limit is 1 MiB; stay clear of it, leaving room for other writers of the file.
-pub const CAP_BYTES: usize = 900 * 1024;
+pub(crate) const CAP_BYTES: usize = 900 * 1024;
 
 #[derive(Debug, Default)]
 pub struct Summary {

@@ -177,7 +177,7 @@ impl http_body::Body for BucketBody {
 /// Content-Type", §A.3). The part's body, the file's standard base64, follows, then
 /// [`PART_END`]. base64 text has no CR or LF, so it can never contain the `\r\n--boundary`
 /// delimiter.
-pub fn bucket_part_head(boundary: &str, hash: &str, content_type: Option<&str>) -> Vec<u8> {
+pub(crate) fn bucket_part_head(boundary: &str, hash: &str, content_type: Option<&str>) -> Vec<u8> {
     format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"{hash}\"; filename=\"{hash}\"\r\nContent-Type: {}\r\n\r\n",
         content_type.unwrap_or("application/null")
@@ -186,10 +186,10 @@ pub fn bucket_part_head(boundary: &str, hash: &str, content_type: Option<&str>) 
 }
 
 /// Ends each part's body.
-pub const PART_END: &[u8] = b"\r\n";
+pub(crate) const PART_END: &[u8] = b"\r\n";
 
 /// Closes a bucket body.
-pub fn bucket_end(boundary: &str) -> Vec<u8> {
+pub(crate) fn bucket_end(boundary: &str) -> Vec<u8> {
     format!("--{boundary}--\r\n").into_bytes()
 }
 

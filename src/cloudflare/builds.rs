@@ -13,7 +13,7 @@ use super::client::path;
 use super::{ApiError, BuildUuid, Client, Page, ScriptTag, TriggerUuid};
 
 /// The most tags one `latest_builds` call may name (docs/cloudflare-api.md §3.6: "max 20").
-pub const LATEST_MAX: usize = 20;
+pub(crate) const LATEST_MAX: usize = 20;
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]

@@ -94,7 +94,7 @@ impl ApiPath {
 
 /// An account-relative path (`/a/b/c`) from its segments, each escaped. A segment of only dots
 /// would still be resolved by URL parsing; no Cloudflare id or valid name has that shape.
-pub fn path(segments: &[&str]) -> ApiPath {
+pub(crate) fn path(segments: &[&str]) -> ApiPath {
     ApiPath(segments.iter().map(|s| format!("/{}", utf8_percent_encode(s, SEGMENT))).collect())
 }
 
@@ -134,7 +134,7 @@ impl Transient for ApiError {
 
 /// The request timeout, scaled with the pace (so tests can meet a read timeout in a second)
 /// but never below half a second.
-pub fn request_timeout(pace: Pace) -> Duration {
+pub(crate) fn request_timeout(pace: Pace) -> Duration {
     pace.of(REQUEST_TIMEOUT).max(Duration::from_millis(500))
 }
 

@@ -12,9 +12,9 @@ use super::client::path;
 use super::{ApiError, Client, Page, PreviewDeploymentId, PreviewId, WorkerId};
 
 /// "Preview not found" (§B.9).
-pub const NO_PREVIEW: i64 = 10025;
+pub(crate) const NO_PREVIEW: i64 = 10025;
 /// "No deployment" of a Preview (§B.9).
-pub const NO_DEPLOYMENT: i64 = 10222;
+pub(crate) const NO_DEPLOYMENT: i64 = 10222;
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
@@ -141,7 +141,7 @@ impl Client {
 /// binding without `name`): the form a Preview of a Worker with a previews base config
 /// requires, and accepted by every Preview (§B.5).
 #[derive(Debug, Serialize)]
-pub struct PreviewDeploymentMeta<'a> {
+pub(crate) struct PreviewDeploymentMeta<'a> {
     pub main_module: &'a str,
     pub compatibility_date: &'a str,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
@@ -162,7 +162,7 @@ pub struct PreviewDeploymentMeta<'a> {
 
 /// Bindings from the array form (`[{name, type, …}]`) to the `env` form; a later entry of
 /// the same name wins, as it would in a map.
-pub fn env_form(bindings: &[Value]) -> serde_json::Map<String, Value> {
+pub(crate) fn env_form(bindings: &[Value]) -> serde_json::Map<String, Value> {
     let mut env = serde_json::Map::new();
     for b in bindings {
         let mut b = b.clone();

@@ -16,7 +16,7 @@ use tokio::time::Instant;
 
 /// What one answer's headers said.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Reading {
+pub(crate) struct Reading {
     pub remaining: u64,
     pub reset: Duration,
     pub quota: Option<u64>,
@@ -24,7 +24,7 @@ pub struct Reading {
 
 /// Parses `Ratelimit` (and, if present, `Ratelimit-Policy`). The policy name is ignored: the
 /// documented examples name the two headers differently (§1.6).
-pub fn parse(ratelimit: &str, policy: Option<&str>) -> Option<Reading> {
+pub(crate) fn parse(ratelimit: &str, policy: Option<&str>) -> Option<Reading> {
     let param = |h: &str, key: &str| -> Option<u64> {
         h.split(';').skip(1).find_map(|p| {
             let (k, v) = p.trim().split_once('=')?;
@@ -50,7 +50,7 @@ const HORIZON_SECS: f64 = 1.0;
 const MAX_PRESSURE: f64 = 60.0;
 
 #[derive(Debug, Default)]
-pub struct Budget {
+pub(crate) struct Budget {
     last: Option<(Instant, Reading)>,
     /// Requests per second spent by everyone on this token, smoothed.
     rate: Option<f64>,
@@ -58,7 +58,7 @@ pub struct Budget {
 }
 
 impl Budget {
-    pub fn observe(&mut self, now: Instant, r: Reading) {
+    pub(crate) fn observe(&mut self, now: Instant, r: Reading) {
         if let Some((at, prev)) = self.last {
             let dt = now.saturating_duration_since(at).as_secs_f64();
             // A higher `remaining` means a new window: the old rate says nothing about it.
@@ -72,13 +72,13 @@ impl Budget {
         self.last = Some((now, r));
     }
 
-    pub fn lock_until(&mut self, until: Instant) {
+    pub(crate) fn lock_until(&mut self, until: Instant) {
         self.locked_until = Some(self.locked_until.map_or(until, |u| u.max(until)));
     }
 
     /// How many times slower than its own cadence a poller should go so that, if every job
     /// does the same, the budget lasts until the window resets. 1 when there is no reading.
-    pub fn pressure(&self, now: Instant) -> f64 {
+    pub(crate) fn pressure(&self, now: Instant) -> f64 {
         let (Some((at, r)), Some(rate)) = (self.last, self.rate) else {
             return 1.0;
         };
@@ -91,13 +91,13 @@ impl Budget {
         (projected / allowed).clamp(1.0, MAX_PRESSURE)
     }
 
-    pub fn locked(&self, now: Instant) -> bool {
+    pub(crate) fn locked(&self, now: Instant) -> bool {
         self.locked_until.is_some_and(|u| u > now)
     }
 
     /// When the next request may go: after a lockout, or after the reset when what is left is
     /// the reserve. `None`: now.
-    pub fn hold_until(&self, now: Instant) -> Option<Instant> {
+    pub(crate) fn hold_until(&self, now: Instant) -> Option<Instant> {
         if let Some(u) = self.locked_until.filter(|u| *u > now) {
             return Some(u);
         }

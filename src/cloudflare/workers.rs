@@ -184,7 +184,7 @@ impl Client {
 
 /// The Version's fields other than its modules.
 #[derive(Debug, Serialize)]
-pub struct VersionMeta<'a> {
+pub(crate) struct VersionMeta<'a> {
     /// `None`: an assets-only Worker, without code (docs/cloudflare-api.md §A.8, §G-9).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub main_module: Option<&'a str>,
@@ -219,7 +219,7 @@ pub struct Limits {
 /// Durable Object migrations in the multi-step form wrangler always sends (docs/cloudflare-api.md
 /// §C.2): `old_tag` must match the Worker's applied tag, `new_tag` becomes it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Migrations {
+pub(crate) struct Migrations {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub old_tag: Option<String>,
     pub new_tag: String,
@@ -231,7 +231,7 @@ pub struct Migrations {
 /// `assets` of a Version: `config` holds only the fields set, so Cloudflare's defaults apply
 /// to the rest.
 #[derive(Debug, Serialize)]
-pub struct VersionAssets<'a> {
+pub(crate) struct VersionAssets<'a> {
     pub jwt: &'a super::assets::AssetsJwt,
     #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
     pub config: serde_json::Map<String, Value>,
@@ -239,7 +239,7 @@ pub struct VersionAssets<'a> {
 
 /// A module to upload, read from disk while the body is encoded.
 #[derive(Debug)]
-pub struct ModuleSource<'a> {
+pub(crate) struct ModuleSource<'a> {
     pub name: &'a str,
     pub content_type: &'a str,
     pub path: &'a std::path::Path,
@@ -249,7 +249,7 @@ pub struct ModuleSource<'a> {
 /// A Version body could not be built. Both causes are local (the API was never asked), so the
 /// caller can report them as such, naming the file.
 #[derive(Debug, thiserror::Error)]
-pub enum VersionBodyError {
+pub(crate) enum VersionBodyError {
     #[error("could not read module file {}", path.display())]
     ModuleRead {
         path: PathBuf,
@@ -266,7 +266,7 @@ pub enum VersionBodyError {
 /// `main_module`. Module files are base64-encoded straight from the file into a buffer sized up
 /// front, so a module costs its encoded size once (4/3 of it) and no intermediate copies: a 25 MiB
 /// Worker stays well under 4× its size in memory.
-pub fn version_body<M: Serialize>(meta: &M, modules: &[ModuleSource<'_>]) -> Result<Vec<u8>, VersionBodyError> {
+pub(crate) fn version_body<M: Serialize>(meta: &M, modules: &[ModuleSource<'_>]) -> Result<Vec<u8>, VersionBodyError> {
     let mut head = serde_json::to_vec(meta).map_err(VersionBodyError::Encode)?;
     // `{…}` → `{…` so the modules array can follow; `compatibility_date` makes `…` non-empty.
     head.pop();

@@ -26,7 +26,7 @@ const MAX_ATTEMPTS: u32 = 5;
 const MAX_GATEWAY_ERRORS: u32 = 5;
 
 /// What the upload did, for the summary.
-pub struct Uploaded {
+pub(crate) struct Uploaded {
     pub jwt: AssetsJwt,
     pub files: usize,
     pub uploaded_files: usize,
@@ -35,7 +35,7 @@ pub struct Uploaded {
 }
 
 /// Uploads what Cloudflare does not have yet and returns the completion token.
-pub async fn upload(ctx: &Ctx, worker: &WorkerName, scan: &Scan) -> Result<Uploaded> {
+pub(crate) async fn upload(ctx: &Ctx, worker: &WorkerName, scan: &Scan) -> Result<Uploaded> {
     let started = Instant::now();
     let manifest = Manifest(
         scan.assets.iter().map(|a| (a.key.clone(), ManifestEntry { hash: a.hash_hex(), size: a.size })).collect(),

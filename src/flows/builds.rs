@@ -20,7 +20,7 @@ use super::{Area, Ctx, api_failure, guarded};
 
 /// A validated request to start builds (`build`, and `redeploy` for one Worker).
 #[derive(Debug)]
-pub struct BuildArgs {
+pub(crate) struct BuildArgs {
     /// The first of `workers`: the one Worker of the single-build path.
     pub worker: String,
     pub workers: Vec<String>,
@@ -35,14 +35,14 @@ pub struct BuildArgs {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum IfNoBuild {
+pub(crate) enum IfNoBuild {
     Fail,
     Pass,
 }
 
 /// The Workers `wait` follows.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Workers {
+pub(crate) enum Workers {
     /// `*`: every Worker of the account whose build of the commit appears.
     All,
     /// Names or 32-hex tags: at least one, each once.
@@ -51,7 +51,7 @@ pub enum Workers {
 
 impl Workers {
     /// The one Worker of a single-Worker step (followed without the many-Worker loop).
-    pub fn one(&self) -> Option<&str> {
+    pub(crate) fn one(&self) -> Option<&str> {
         match self {
             Workers::Named(n) if n.len() == 1 => Some(&n[0]),
             _ => None,
@@ -60,7 +60,7 @@ impl Workers {
 }
 
 #[derive(Debug)]
-pub struct WaitArgs {
+pub(crate) struct WaitArgs {
     pub workers: Workers,
     pub branch: Option<String>,
     pub commit: Option<String>,
@@ -73,7 +73,7 @@ pub struct WaitArgs {
 
 /// Starts one Worker's build and follows it (unless `wait` is off); writes its outputs,
 /// `builds` included, whatever happens.
-pub async fn one(ctx: &Ctx, args: &BuildArgs) -> Result<()> {
+pub(crate) async fn one(ctx: &Ctx, args: &BuildArgs) -> Result<()> {
     let result = single(ctx, args).await;
     super::one_build_output(ctx, &args.worker);
     result
@@ -164,12 +164,12 @@ pub(super) async fn reconcile_on_stop(ctx: &Ctx, tracker: &Tracker, args: &Build
 }
 
 /// A commit for the summary, linked on GitHub when it is this run's.
-pub fn commit_cell(sha: &str) -> String {
+pub(crate) fn commit_cell(sha: &str) -> String {
     crate::ci::github::commit_markdown(sha, &|k| std::env::var(k).ok())
 }
 
 /// A name becomes the tag Workers Builds keys everything by; a 32-hex value is taken as a tag.
-pub async fn resolve_tag(ctx: &Ctx, worker: &str) -> Result<(ScriptTag, String)> {
+pub(crate) async fn resolve_tag(ctx: &Ctx, worker: &str) -> Result<(ScriptTag, String)> {
     if let Ok(tag) = ScriptTag::parse(worker) {
         return Ok((tag, worker.to_owned()));
     }
@@ -201,7 +201,7 @@ pub async fn resolve_tag(ctx: &Ctx, worker: &str) -> Result<(ScriptTag, String)>
     }
 }
 
-pub fn triggers_failure(e: ApiError, worker: &str) -> Error {
+pub(crate) fn triggers_failure(e: ApiError, worker: &str) -> Error {
     if e.is_not_found() && ScriptTag::is_valid(worker) {
         return Error::NotFound(format!(
             "Workers Builds knows no Worker with the tag given in `worker` ({e}). Builds identifies Workers by tag, \
@@ -217,7 +217,7 @@ pub fn triggers_failure(e: ApiError, worker: &str) -> Error {
     api_failure(e, "list the Worker's build triggers", Area::Builds)
 }
 
-pub fn pick_trigger<'a>(
+pub(crate) fn pick_trigger<'a>(
     triggers: &'a [crate::cloudflare::builds::Trigger],
     wanted: Option<&str>,
     branch: &str,
@@ -320,7 +320,7 @@ async fn find_created(
 }
 
 /// The Worker's builds created since `start`, newest first, over as many pages as that takes.
-pub async fn recent_builds(client: &Client, tag: &ScriptTag, start: jiff::Timestamp) -> Result<Vec<Build>, ApiError> {
+pub(crate) async fn recent_builds(client: &Client, tag: &ScriptTag, start: jiff::Timestamp) -> Result<Vec<Build>, ApiError> {
     let fetch = |p| client.list_builds(tag, p, super::pages::PER_PAGE);
     super::pages::since(fetch, start, Build::created_at).await
 }
@@ -328,7 +328,7 @@ pub async fn recent_builds(client: &Client, tag: &ScriptTag, start: jiff::Timest
 /// Matches exactly this commit (a short hash matches as a prefix), never "the latest build":
 /// two pushes in quick succession each get their own build, and attaching to the neighbour's
 /// would gate the merge on the wrong code. Among re-runs of the commit, the newest wins.
-pub fn pick(builds: &[Build], commit: &str) -> Option<Build> {
+pub(crate) fn pick(builds: &[Build], commit: &str) -> Option<Build> {
     let commit = commit.to_ascii_lowercase();
     builds
         .iter()
@@ -344,7 +344,7 @@ pub fn pick(builds: &[Build], commit: &str) -> Option<Build> {
         .cloned()
 }
 
-pub async fn delete_var(ctx: &Ctx, trigger: &TriggerUuid, key: &str, name: &str) -> Result<()> {
+pub(crate) async fn delete_var(ctx: &Ctx, trigger: &TriggerUuid, key: &str, name: &str) -> Result<()> {
     let what = format!("delete build variable {key} of trigger `{name}`");
     retry_delete(
         ctx,
@@ -356,7 +356,7 @@ pub async fn delete_var(ctx: &Ctx, trigger: &TriggerUuid, key: &str, name: &str)
 }
 
 /// The trigger an input names (uuid or name), or the one that builds `branch`.
-pub async fn named_trigger(
+pub(crate) async fn named_trigger(
     ctx: &Ctx,
     worker: &str,
     wanted: Option<&str>,

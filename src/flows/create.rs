@@ -19,7 +19,7 @@ use crate::error::Result;
 /// Rate-limited attempts before giving up (each waits for Retry-After).
 const RATE_LIMITED_TRIES: u32 = 3;
 
-pub async fn create_once<T, S, SF, F, FF>(ctx: &Ctx, what: &str, area: Area, mut send: S, mut find: F) -> Result<T>
+pub(crate) async fn create_once<T, S, SF, F, FF>(ctx: &Ctx, what: &str, area: Area, mut send: S, mut find: F) -> Result<T>
 where
     S: FnMut() -> SF,
     SF: Future<Output = Result<T, ApiError>>,
@@ -78,7 +78,7 @@ where
 
 /// Deletes something, and when the answer leaves it uncertain (a timeout, a 5xx, a 429),
 /// asks `still_there` before sending the delete once more: the other half of [`create_once`].
-pub async fn retry_delete<S, SF, F, FF>(ctx: &Ctx, what: &str, mut send: S, mut still_there: F) -> Result<()>
+pub(crate) async fn retry_delete<S, SF, F, FF>(ctx: &Ctx, what: &str, mut send: S, mut still_there: F) -> Result<()>
 where
     S: FnMut() -> SF,
     SF: std::future::Future<Output = Result<(), ApiError>>,

@@ -16,7 +16,7 @@ use super::{Area, Ctx, api_failure};
 /// "Cannot rollback with modified secret" (wrangler's `versions/rollback`).
 const SECRETS_CHANGED: i64 = 10220;
 
-pub async fn existing_worker(ctx: &Ctx, name: &WorkerName) -> Result<Worker> {
+pub(crate) async fn existing_worker(ctx: &Ctx, name: &WorkerName) -> Result<Worker> {
     match ctx.client.get_worker(WorkerRef::Name(name)).await {
         Ok(Some(w)) => Ok(w),
         Ok(None) => {
@@ -29,7 +29,7 @@ pub async fn existing_worker(ctx: &Ctx, name: &WorkerName) -> Result<Worker> {
 
 /// A Worker that does not exist, as an error that lists the account's Workers and suggests the
 /// closest name: a typo must not pass for a new Worker. The input's value is not repeated.
-pub async fn missing_worker(ctx: &Ctx, name: &WorkerName, fix: &str) -> Error {
+pub(crate) async fn missing_worker(ctx: &Ctx, name: &WorkerName, fix: &str) -> Error {
     let base = "input `worker`: no Worker with that name or id exists in this account";
     let names: Vec<String> = match ctx.client.list_workers(10).await {
         Ok(ws) => ws.into_iter().map(|w| w.name.as_str().to_owned()).collect(),
@@ -50,7 +50,7 @@ pub async fn missing_worker(ctx: &Ctx, name: &WorkerName, fix: &str) -> Error {
     Error::NotFound(format!("{base}{hint}.{listed} Otherwise {fix}."))
 }
 
-pub async fn list(ctx: &Ctx, script: &WorkerName) -> Result<Vec<Deployment>> {
+pub(crate) async fn list(ctx: &Ctx, script: &WorkerName) -> Result<Vec<Deployment>> {
     ctx.client
         .list_deployments(script)
         .await
@@ -58,7 +58,7 @@ pub async fn list(ctx: &Ctx, script: &WorkerName) -> Result<Vec<Deployment>> {
 }
 
 /// `<id> (#7) at 10%, <id> (#6) at 90%`: numbers where known, as people refer to versions.
-pub fn describe_split(split: &[DeploymentVersion], numbers: &HashMap<VersionId, u64>) -> String {
+pub(crate) fn describe_split(split: &[DeploymentVersion], numbers: &HashMap<VersionId, u64>) -> String {
     split
         .iter()
         .map(|v| match numbers.get(&v.version_id) {
@@ -72,7 +72,7 @@ pub fn describe_split(split: &[DeploymentVersion], numbers: &HashMap<VersionId, 
 /// The numbers of the Worker's recent versions, for people reading a split. Cosmetic: a
 /// failure is a debug line, never a failed step, and one page is enough (a version missing from
 /// it, in whichever order the API keeps, is shown by id alone).
-pub async fn version_numbers(ctx: &Ctx, worker: &WorkerId) -> HashMap<VersionId, u64> {
+pub(crate) async fn version_numbers(ctx: &Ctx, worker: &WorkerId) -> HashMap<VersionId, u64> {
     match ctx.client.list_versions(worker, 1, 50).await {
         Ok(versions) => versions.result.into_iter().filter_map(|v| Some((v.id, v.number?))).collect(),
         Err(e) => {
@@ -85,7 +85,7 @@ pub async fn version_numbers(ctx: &Ctx, worker: &WorkerId) -> HashMap<VersionId,
 /// Creates the deployment, never twice: see [`create_once`]. `known` holds the ids of the
 /// deployments that existed before, so an earlier deployment of the same split is not taken
 /// for ours.
-pub async fn deploy(
+pub(crate) async fn deploy(
     ctx: &Ctx,
     worker: &Worker,
     split: &[DeploymentVersion],
@@ -123,7 +123,7 @@ pub async fn deploy(
 }
 
 /// Ids of the deployments that exist now.
-pub fn ids(deployments: &[Deployment]) -> HashSet<DeploymentId> {
+pub(crate) fn ids(deployments: &[Deployment]) -> HashSet<DeploymentId> {
     deployments.iter().map(|d| d.id.clone()).collect()
 }
 
@@ -144,7 +144,7 @@ async fn find_deployment(
 
 /// The Worker's workers.dev URL, only when workers.dev is enabled for it: `subdomain.url` is
 /// present whenever the account has a subdomain, serving or not (docs/cloudflare-api.md §C.7).
-pub fn workers_dev_url(ctx: &Ctx, worker: &Worker) {
+pub(crate) fn workers_dev_url(ctx: &Ctx, worker: &Worker) {
     let Some(sub) = &worker.subdomain else { return };
     let url = sub.url.as_deref().filter(|u| !u.is_empty());
     if let (Some(true), Some(u)) = (sub.enabled, url) {

@@ -37,7 +37,7 @@ const CANCEL_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// What the cleanup needs to know about a build whose flow was stopped from outside.
 #[derive(Debug, Default)]
-pub struct Tracker {
+pub(crate) struct Tracker {
     inner: Mutex<Tracked>,
 }
 
@@ -54,33 +54,28 @@ impl Tracker {
         f(&mut self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 
-    /// Forgets the previous build, so the next start's reconciliation is judged on its own.
-    pub fn reset(&self) {
-        self.with(|t| *t = Tracked::default());
-    }
-
-    pub fn set_creating(&self, on: bool) {
+    pub(crate) fn set_creating(&self, on: bool) {
         self.with(|t| t.creating = on);
     }
 
     /// What a reconciliation needs if the start request is cut short.
-    pub fn set_pending(&self, p: PendingBuild) {
+    pub(crate) fn set_pending(&self, p: PendingBuild) {
         self.with(|t| t.pending = Some(p));
     }
 
-    pub fn pending(&self) -> Option<PendingBuild> {
+    pub(crate) fn pending(&self) -> Option<PendingBuild> {
         self.with(|t| t.pending.clone())
     }
 
-    pub fn build_uuid(&self) -> Option<BuildUuid> {
+    pub(crate) fn build_uuid(&self) -> Option<BuildUuid> {
         self.with(|t| t.build_uuid.clone())
     }
 
-    pub fn creating(&self) -> bool {
+    pub(crate) fn creating(&self) -> bool {
         self.with(|t| t.creating)
     }
 
-    pub fn set_build(&self, uuid: &BuildUuid) {
+    pub(crate) fn set_build(&self, uuid: &BuildUuid) {
         self.with(|t| t.build_uuid = Some(uuid.clone()));
     }
 
@@ -92,19 +87,19 @@ impl Tracker {
 /// A start request in flight: the builds that existed before it and the window they were
 /// listed over, so a stop can still find the build it made.
 #[derive(Clone, Debug)]
-pub struct PendingBuild {
+pub(crate) struct PendingBuild {
     pub tag: crate::cloudflare::ScriptTag,
     pub trigger: crate::cloudflare::TriggerUuid,
     pub known: std::collections::HashSet<BuildUuid>,
     pub window: jiff::Timestamp,
 }
 
-pub struct FollowOpts {
+pub(crate) struct FollowOpts {
     pub logs: bool,
 }
 
 /// Polls until the build stops, streaming its log, and returns the final build.
-pub async fn follow(
+pub(crate) async fn follow(
     ctx: &Ctx,
     tracker: &Tracker,
     uuid: &BuildUuid,
@@ -259,7 +254,7 @@ fn warn_logs_once(ctx: &Ctx, warned: &mut bool, e: &ApiError) {
 }
 
 /// Outputs, summary and verdict for a finished build: `Ok` when it succeeded or was skipped.
-pub fn conclude(ctx: &Ctx, build: &Build, worker: &str, tail: &Tail) -> Result<()> {
+pub(crate) fn conclude(ctx: &Ctx, build: &Build, worker: &str, tail: &Tail) -> Result<()> {
     let outcome = build.outcome();
     let outcome_text = build.build_outcome.as_deref().unwrap_or("");
     ctx.output(Output::BuildStatus, build.status.as_deref().unwrap_or("stopped"));
@@ -315,7 +310,7 @@ pub fn conclude(ctx: &Ctx, build: &Build, worker: &str, tail: &Tail) -> Result<(
 
 /// The job was cancelled or timed out mid-flow: cancel the remote build (if we know it and
 /// may), record what we know, and say so.
-pub async fn stopped(ctx: &Ctx, tracker: &Tracker, stop: Stop, cancel_on_abort: bool) -> Result<()> {
+pub(crate) async fn stopped(ctx: &Ctx, tracker: &Tracker, stop: Stop, cancel_on_abort: bool) -> Result<()> {
     let (uuid, last) = tracker.with(|t| (t.build_uuid.clone(), t.last.clone()));
     let reason = match stop {
         Stop::Interrupted => "the job was cancelled".to_owned(),

@@ -30,7 +30,7 @@ pub struct Target {
 
 /// What a flow hands over: nothing about Cloudflare but names, URLs and words.
 #[derive(Debug, Clone, Default)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     pub worker: String,
     pub ok: bool,
     /// "build succeeded", "version uploaded", …
@@ -48,13 +48,13 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    pub fn environment(&self) -> String {
+    pub(crate) fn environment(&self) -> String {
         if self.production { "production".to_owned() } else { format!("preview/{}", self.worker) }
     }
 }
 
 /// Reports `outcomes` (one per Worker). `Ok` unless a write failed and `github_required`.
-pub async fn publish(ctx: &Ctx, outcomes: &[Outcome]) -> Result<()> {
+pub(crate) async fn publish(ctx: &Ctx, outcomes: &[Outcome]) -> Result<()> {
     let Some(t) = &ctx.github else { return Ok(()) };
     let mut failures = Vec::new();
     for o in outcomes {
@@ -76,7 +76,7 @@ pub async fn publish(ctx: &Ctx, outcomes: &[Outcome]) -> Result<()> {
 /// The Preview is gone: its deployments are marked inactive and the living comment, when there
 /// is one, says so. Only edited: a pull request that never had our comment does not get one
 /// when it closes.
-pub async fn retire(ctx: &Ctx, o: &Outcome) -> Result<()> {
+pub(crate) async fn retire(ctx: &Ctx, o: &Outcome) -> Result<()> {
     let Some(t) = &ctx.github else { return Ok(()) };
     let mut failures = Vec::new();
     if let Some(pr) = t.pr {
@@ -130,7 +130,7 @@ fn conclude(ctx: &Ctx, t: &Target, failures: Vec<String>) -> Result<()> {
 }
 
 /// Keeps the Cloudflare result when both failed: it is the step's real story.
-pub fn combine(ctx: &Ctx, cloudflare: Result<()>, github: Result<()>) -> Result<()> {
+pub(crate) fn combine(ctx: &Ctx, cloudflare: Result<()>, github: Result<()>) -> Result<()> {
     match (cloudflare, github) {
         (Err(e), Err(g)) => {
             ctx.console.warning(&g.report());
@@ -224,7 +224,7 @@ async fn deploy(t: &Target, o: &Outcome) -> Result<(), GhError> {
 
 /// One outcome per Worker whose build ended, from the `builds` output `build`/`wait` write
 /// (one Worker or many); the log tail goes with a lone failed build.
-pub fn from_builds(ctx: &Ctx) -> Vec<Outcome> {
+pub(crate) fn from_builds(ctx: &Ctx) -> Vec<Outcome> {
     let report = ctx.report.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let builds: Vec<serde_json::Value> =
         report.outputs.get(Output::Builds.name()).and_then(|b| serde_json::from_str(b).ok()).unwrap_or_default();
@@ -256,7 +256,7 @@ pub fn from_builds(ctx: &Ctx) -> Vec<Outcome> {
 
 /// After `build`/`wait`: reports what ended, keeps the Cloudflare result first. A run that was
 /// stopped (cancelled, timed out) reports nothing: it has seconds left, not a result.
-pub async fn after_builds(ctx: &Ctx, result: Result<()>) -> Result<()> {
+pub(crate) async fn after_builds(ctx: &Ctx, result: Result<()>) -> Result<()> {
     if ctx.github.is_none() || matches!(result, Err(Error::Stopped { .. })) {
         return result;
     }
@@ -267,7 +267,7 @@ pub async fn after_builds(ctx: &Ctx, result: Result<()>) -> Result<()> {
 }
 
 /// After `version`: the uploaded version (and its deployment), or the failure.
-pub async fn after_version(ctx: &Ctx, worker: &str, deploy: Option<f64>, result: Result<()>) -> Result<()> {
+pub(crate) async fn after_version(ctx: &Ctx, worker: &str, deploy: Option<f64>, result: Result<()>) -> Result<()> {
     if ctx.github.is_none() || matches!(result, Err(Error::Stopped { .. } | Error::Input(_))) {
         return result;
     }

@@ -38,7 +38,7 @@ impl LogCursor {
 
 /// Reads up to `max_pages` pages, while the API says more are ready now, handing new lines to
 /// `sink`. Generic over the fetch so the paging logic is tested against a model server.
-pub async fn read_pages<E, Fut>(
+pub(crate) async fn read_pages<E, Fut>(
     mut fetch: impl FnMut(Option<String>) -> Fut,
     cursor: &mut LogCursor,
     max_pages: usize,
@@ -63,21 +63,21 @@ where
 
 /// The last lines printed, for the job summary of a failed build.
 #[derive(Debug, Default)]
-pub struct Tail {
+pub(crate) struct Tail {
     lines: VecDeque<String>,
 }
 
 impl Tail {
     const KEEP: usize = 200;
 
-    pub fn push(&mut self, line: &str) {
+    pub(crate) fn push(&mut self, line: &str) {
         if self.lines.len() == Self::KEEP {
             self.lines.pop_front();
         }
         self.lines.push_back(line.to_owned());
     }
 
-    pub fn lines(&self) -> Vec<String> {
+    pub(crate) fn lines(&self) -> Vec<String> {
         self.lines.iter().cloned().collect()
     }
 }

@@ -221,11 +221,11 @@ enum Mode<'a> {
     Wait(&'a WaitArgs),
 }
 
-pub async fn build(ctx: &Ctx, args: &BuildArgs) -> Result<()> {
+pub(crate) async fn build(ctx: &Ctx, args: &BuildArgs) -> Result<()> {
     run(ctx, Mode::Build(args), args.cancel_on_abort).await
 }
 
-pub async fn wait(ctx: &Ctx, args: &WaitArgs) -> Result<()> {
+pub(crate) async fn wait(ctx: &Ctx, args: &WaitArgs) -> Result<()> {
     run(ctx, Mode::Wait(args), args.cancel_on_abort).await
 }
 

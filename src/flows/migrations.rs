@@ -6,7 +6,7 @@ use crate::inputs::wrangler::Migration;
 
 /// What to send: `None` when every step is applied. The second value is a warning for an
 /// applied tag the file does not know.
-pub fn pending(config: &[Migration], applied: Option<&str>) -> (Option<Migrations>, Option<String>) {
+pub(crate) fn pending(config: &[Migration], applied: Option<&str>) -> (Option<Migrations>, Option<String>) {
     let Some(last) = config.last() else { return (None, None) };
     let all = || config.iter().map(|m| m.step.clone()).collect::<Vec<_>>();
     match applied {

@@ -3,19 +3,19 @@
 //! arguments, talks to Cloudflare through the typed client, and speaks to the CI through the
 //! console and the report. No module here knows which command called it.
 
-pub mod assets;
-pub mod builds;
-pub mod create;
-pub mod deployments;
-pub mod follow;
-pub mod github;
-pub mod logs;
-pub mod many;
-pub mod migrations;
-pub mod pages;
-pub mod plan;
-pub mod trigger;
-pub mod upload;
+pub(crate) mod assets;
+pub(crate) mod builds;
+pub(crate) mod create;
+pub(crate) mod deployments;
+pub(crate) mod follow;
+pub(crate) mod github;
+pub(crate) mod logs;
+pub(crate) mod many;
+pub(crate) mod migrations;
+pub(crate) mod pages;
+pub(crate) mod plan;
+pub(crate) mod trigger;
+pub(crate) mod upload;
 
 use std::future::Future;
 use std::pin::pin;
@@ -29,7 +29,7 @@ use crate::ci::outputs::Outputs;
 use crate::ci::summary::Summary;
 use crate::cloudflare::{ApiError, Client};
 use crate::commands::{Command, Output};
-pub use crate::error::Stop;
+pub(crate) use crate::error::Stop;
 use crate::error::{Error, Result};
 use crate::inputs::{Key, hint};
 use crate::pace::Pace;
@@ -88,16 +88,16 @@ impl Ctx {
 /// How long a create in flight may still take after a cancellation signal. The runner sends
 /// SIGTERM 7.5 s after SIGINT (docs/github-actions.md §2.6); this leaves time after it for one
 /// listing to reconcile ([`RECONCILE_ON_STOP`]) and the cancel request.
-pub const CREATE_GRACE: Duration = Duration::from_millis(4500);
+pub(crate) const CREATE_GRACE: Duration = Duration::from_millis(4500);
 /// The bound on that one listing.
-pub const RECONCILE_ON_STOP: Duration = Duration::from_millis(1500);
+pub(crate) const RECONCILE_ON_STOP: Duration = Duration::from_millis(1500);
 
 /// Runs `work` until it finishes, a cancellation signal arrives, or the deadline passes.
 ///
 /// When stopped while `critical()` holds (a create request in flight), the work is given
 /// [`CREATE_GRACE`] to learn what it created, so the cleanup can cancel it instead of leaving an
 /// orphan running.
-pub async fn guarded<T>(
+pub(crate) async fn guarded<T>(
     ctx: &Ctx,
     critical: impl Fn() -> bool,
     work: impl Future<Output = T>,
@@ -127,7 +127,7 @@ pub async fn guarded<T>(
 /// Before looking for what a failed create made: a create that timed out may still be running
 /// on the server, so it gets the time of one more request first. Without this pause the
 /// look finds nothing, the create is sent again, and both complete.
-pub async fn settle_before_reconcile(ctx: &Ctx, err: &ApiError) {
+pub(crate) async fn settle_before_reconcile(ctx: &Ctx, err: &ApiError) {
     if matches!(err, ApiError::Transport { kind: crate::cloudflare::error::TransportKind::Timeout, .. }) {
         ctx.sleep(crate::cloudflare::client::request_timeout(ctx.pace)).await;
     }
@@ -136,7 +136,7 @@ pub async fn settle_before_reconcile(ctx: &Ctx, err: &ApiError) {
 /// Runs a flow that has nothing remote to cancel (`version`, `deploy`) until it finishes, a
 /// signal arrives or `timeout` passes; then it stops at once with what it has: the outputs set so
 /// far are still written, and the message says a create in flight may have completed.
-pub async fn interruptible(ctx: &Ctx, work: impl Future<Output = Result<()>>) -> Result<()> {
+pub(crate) async fn interruptible(ctx: &Ctx, work: impl Future<Output = Result<()>>) -> Result<()> {
     match guarded(ctx, || false, work).await {
         Ok(r) => r,
         Err(stop) => {
@@ -157,17 +157,17 @@ pub async fn interruptible(ctx: &Ctx, work: impl Future<Output = Result<()>>) ->
 
 /// How far before our create request a reconciliation looks: what this run made is newer than
 /// the moment it decided to create, give or take the skew between our clock and Cloudflare's.
-pub const RECONCILE_LOOKBACK: Duration = Duration::from_secs(600);
+pub(crate) const RECONCILE_LOOKBACK: Duration = Duration::from_secs(600);
 
 /// `now` minus `d`, as the API's timestamps count.
-pub fn ago(d: Duration) -> jiff::Timestamp {
+pub(crate) fn ago(d: Duration) -> jiff::Timestamp {
     let span = jiff::SignedDuration::try_from(d).unwrap_or(jiff::SignedDuration::ZERO);
     jiff::Timestamp::now().checked_sub(span).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
 }
 
 /// `builds` for one Worker, from the single-build outputs, so a workflow reading `builds`
 /// works whether it names one Worker or several.
-pub fn one_build_output(ctx: &Ctx, worker: &str) {
+pub(crate) fn one_build_output(ctx: &Ctx, worker: &str) {
     let mut report = ctx.report.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let o = &report.outputs;
     let get = |k: Output| o.get(k.name()).filter(|v| !v.is_empty()).map(str::to_owned);
@@ -190,13 +190,13 @@ pub fn one_build_output(ctx: &Ctx, worker: &str) {
 /// Which family of commands an error came from, for the permissions advice that goes with it:
 /// `build`/`wait` (Builds: their Worker lookup included) or `version`/`deploy` (Workers).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Area {
+pub(crate) enum Area {
     Builds,
     Workers,
 }
 
 /// An API error, with what we were doing and the advice that fits it.
-pub fn api_failure(err: ApiError, doing: &str, area: Area) -> Error {
+pub(crate) fn api_failure(err: ApiError, doing: &str, area: Area) -> Error {
     let fix = advice(&err, area);
     Error::api(doing, err, fix)
 }

@@ -16,13 +16,13 @@ use crate::cloudflare::client::ResultInfo;
 use crate::cloudflare::{ApiError, Page};
 
 /// Page size asked for: a size both lists accept (builds max 200, versions max 100).
-pub const PER_PAGE: u32 = 25;
+pub(crate) const PER_PAGE: u32 = 25;
 /// At most this many pages per listing (500 entries).
 const MAX_PAGES: u32 = 20;
 
 /// Every entry created at or after `start` (and every entry without a readable `created_on`,
 /// which cannot be ruled out), newest first.
-pub async fn since<T, F, Fut>(
+pub(crate) async fn since<T, F, Fut>(
     fetch: F,
     start: Timestamp,
     created: impl Fn(&T) -> Option<Timestamp>,

@@ -12,7 +12,7 @@ use crate::inputs::{Key, hint};
 use super::Ctx;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Change {
+pub(crate) enum Change {
     Added,
     Changed,
     /// Carried over from the latest version by an `inherit` binding.
@@ -21,14 +21,14 @@ pub enum Change {
 }
 
 #[derive(Debug, PartialEq)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub name: String,
     pub kind: String,
     pub change: Change,
 }
 
 #[derive(Debug)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// The bindings to upload: the declared ones, then one `inherit` per binding kept.
     pub send: Vec<Value>,
     /// Differences from the latest version, declared order then the latest's order. A declared
@@ -51,7 +51,7 @@ fn text(v: &Value, k: &str) -> String {
 /// `auto` inherits everything when nothing is declared (new code, same configuration) and
 /// otherwise the undeclared secrets, as wrangler does; `secrets` always only those; `all`
 /// every undeclared binding; `none` nothing.
-pub fn bindings(declared: &[Value], previous: &[Value], keep: Keep) -> Plan {
+pub(crate) fn bindings(declared: &[Value], previous: &[Value], keep: Keep) -> Plan {
     let inherit_all = match keep {
         Keep::Auto => declared.is_empty(),
         Keep::All => true,
@@ -101,14 +101,14 @@ pub fn bindings(declared: &[Value], previous: &[Value], keep: Keep) -> Plan {
 
 /// The changes in the log; a removed secret is a warning, as its value cannot be recovered
 /// from Cloudflare.
-pub fn report(ctx: &Ctx, plan: &Plan, latest_number: Option<u64>) {
+pub(crate) fn report(ctx: &Ctx, plan: &Plan, latest_number: Option<u64>) {
     let from = latest_number.map_or_else(|| "the latest version".to_owned(), |n| format!("version {n}"));
     report_against(ctx, plan, &from, "the new version");
 }
 
 /// [`report`], naming what the bindings are compared with (`from`) and what is made (`new`):
 /// a Preview deployment inherits from the Preview's latest deployment, not a version.
-pub fn report_against(ctx: &Ctx, plan: &Plan, from: &str, new: &str) {
+pub(crate) fn report_against(ctx: &Ctx, plan: &Plan, from: &str, new: &str) {
     if plan.entries.is_empty() {
         return;
     }
@@ -131,7 +131,7 @@ pub fn report_against(ctx: &Ctx, plan: &Plan, from: &str, new: &str) {
     }
 }
 
-pub fn summarise(s: &mut Summary, plan: &Plan) {
+pub(crate) fn summarise(s: &mut Summary, plan: &Plan) {
     for (label, change) in [
         ("Bindings added", Change::Added),
         ("Bindings changed", Change::Changed),
@@ -147,7 +147,7 @@ pub fn summarise(s: &mut Summary, plan: &Plan) {
 
 /// Whether a lenient API dropped an `inherit` it could not resolve (docs/cloudflare-api.md §G-2:
 /// strict or silent is an open question): checked against the bindings the answer lists.
-pub fn verify(ctx: &Ctx, plan: &Plan, version: &Version) {
+pub(crate) fn verify(ctx: &Ctx, plan: &Plan, version: &Version) {
     let Some(got) = &version.bindings else { return };
     for e in plan.entries.iter().filter(|e| e.change == Change::Kept) {
         if !got.iter().any(|b| text(b, "name") == e.name) {

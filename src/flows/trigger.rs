@@ -3,7 +3,7 @@
 use crate::cloudflare::builds::Trigger;
 
 /// Branch-filter glob: `*` matches any run of characters (slashes included), `?` one.
-pub fn glob_match(pattern: &str, text: &str) -> bool {
+pub(crate) fn glob_match(pattern: &str, text: &str) -> bool {
     let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
     let (mut pi, mut ti) = (0, 0);
     let (mut star, mut mark) = (None, 0);
@@ -26,12 +26,12 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
     p[pi..].iter().all(|c| *c == '*')
 }
 
-pub fn matches_branch(t: &Trigger, branch: &str) -> bool {
+pub(crate) fn matches_branch(t: &Trigger, branch: &str) -> bool {
     t.branch_includes.iter().any(|p| glob_match(p, branch)) && !t.branch_excludes.iter().any(|p| glob_match(p, branch))
 }
 
 #[derive(Debug)]
-pub enum Choice<'a> {
+pub(crate) enum Choice<'a> {
     One(&'a Trigger),
     None,
     Ambiguous(Vec<&'a Trigger>),
@@ -39,7 +39,7 @@ pub enum Choice<'a> {
 
 /// The live trigger whose filters take `branch`. When several do, one that names the branch
 /// literally wins (production `main` over a catch-all); otherwise the choice is the user's.
-pub fn choose<'a>(triggers: &'a [Trigger], branch: &str) -> Choice<'a> {
+pub(crate) fn choose<'a>(triggers: &'a [Trigger], branch: &str) -> Choice<'a> {
     let live: Vec<&Trigger> = triggers.iter().filter(|t| t.deleted_on.is_none() && matches_branch(t, branch)).collect();
     match live.as_slice() {
         [] => Choice::None,
@@ -56,7 +56,7 @@ pub fn choose<'a>(triggers: &'a [Trigger], branch: &str) -> Choice<'a> {
 }
 
 /// `trigger` input: a uuid, or a name (case-insensitive).
-pub fn find<'a>(triggers: &'a [Trigger], wanted: &str) -> Option<&'a Trigger> {
+pub(crate) fn find<'a>(triggers: &'a [Trigger], wanted: &str) -> Option<&'a Trigger> {
     let live = || triggers.iter().filter(|t| t.deleted_on.is_none());
     live()
         .find(|t| t.trigger_uuid.as_str().eq_ignore_ascii_case(wanted))
@@ -64,7 +64,7 @@ pub fn find<'a>(triggers: &'a [Trigger], wanted: &str) -> Option<&'a Trigger> {
 }
 
 /// One line per trigger with its filters, for error messages.
-pub fn describe(triggers: &[Trigger]) -> String {
+pub(crate) fn describe(triggers: &[Trigger]) -> String {
     if triggers.is_empty() {
         return "  (this Worker has no triggers: connect a repository under Settings → Builds)".into();
     }

@@ -12,7 +12,7 @@ use super::{Area, Ctx, api_failure, deployments};
 
 /// The Worker `args` names (`existing`, as looked up), created when `create_worker` allows;
 /// shared with `preview`.
-pub async fn ensure_worker(ctx: &Ctx, args: &VersionArgs, existing: Option<Worker>) -> Result<Worker> {
+pub(crate) async fn ensure_worker(ctx: &Ctx, args: &VersionArgs, existing: Option<Worker>) -> Result<Worker> {
     let lookup = |e: ApiError| api_failure(e, "look up the Worker", Area::Workers);
     if let Some(mut w) = existing {
         sync_subdomain(ctx, &mut w, args).await?;
@@ -86,7 +86,7 @@ async fn sync_subdomain(ctx: &Ctx, w: &mut Worker, args: &VersionArgs) -> Result
 }
 
 /// The bindings to plan: `bindings`, with the assets binding when the assets name one.
-pub fn with_assets_binding(bindings: &[serde_json::Value], assets: Option<&AssetsSpec>) -> Vec<serde_json::Value> {
+pub(crate) fn with_assets_binding(bindings: &[serde_json::Value], assets: Option<&AssetsSpec>) -> Vec<serde_json::Value> {
     let mut wanted = bindings.to_vec();
     if let Some(name) = assets.and_then(|a| a.binding.as_deref()) {
         wanted.retain(|b| b.get("name").and_then(serde_json::Value::as_str) != Some(name));
@@ -97,7 +97,7 @@ pub fn with_assets_binding(bindings: &[serde_json::Value], assets: Option<&Asset
 
 /// Walks and hashes the assets directory on a blocking thread (the hashing uses every core;
 /// the runtime stays free to see a cancellation). Shared with `preview`.
-pub async fn scan_assets(ctx: &Ctx, dir: std::path::PathBuf) -> Result<Scan> {
+pub(crate) async fn scan_assets(ctx: &Ctx, dir: std::path::PathBuf) -> Result<Scan> {
     let scan = tokio::task::spawn_blocking(move || crate::assets::scan(&dir))
         .await
         .map_err(|e| Error::internal("the asset scanner stopped", e))?
@@ -121,7 +121,7 @@ pub async fn scan_assets(ctx: &Ctx, dir: std::path::PathBuf) -> Result<Scan> {
 }
 
 /// `assets.config` with only the fields set (docs/cloudflare-api.md §A.8).
-pub fn assets_config(spec: &AssetsSpec) -> serde_json::Map<String, serde_json::Value> {
+pub(crate) fn assets_config(spec: &AssetsSpec) -> serde_json::Map<String, serde_json::Value> {
     let mut c = serde_json::Map::new();
     if let Some(v) = &spec.html_handling {
         c.insert("html_handling".into(), v.clone().into());
@@ -141,7 +141,7 @@ pub fn assets_config(spec: &AssetsSpec) -> serde_json::Map<String, serde_json::V
 /// The body of a version or a Preview deployment (§B.5 takes the same one), encoded once
 /// before anything is sent: a module that cannot be read (deleted since the scan, say) is
 /// this machine's fault, reported as such and never retried as if Cloudflare had failed.
-pub fn encode_body(
+pub(crate) fn encode_body(
     meta: &impl serde::Serialize,
     modules: &[crate::inputs::bundle::ModuleFile],
     assets: Option<&Scan>,
@@ -164,7 +164,7 @@ pub fn encode_body(
 
 /// A refused upload's validation errors (10021) carry the script's own error text: shown,
 /// inert, before the failure is reported.
-pub fn show_refusal<T>(ctx: &Ctx, result: &Result<T, ApiError>) {
+pub(crate) fn show_refusal<T>(ctx: &Ctx, result: &Result<T, ApiError>) {
     if let Err(ApiError::Api { status: 400..=428 | 430..=499, errors, .. }) = result {
         let texts: Vec<&str> = errors.iter().filter_map(|e| e.message.as_deref()).collect();
         ctx.console.untrusted(texts.iter().flat_map(|t| t.lines()));

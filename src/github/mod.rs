@@ -20,7 +20,7 @@ use crate::pace::Pace;
 use crate::retry::{self, Backoff, Policy, Transient};
 
 /// GitHub's REST API version this client speaks.
-pub const API_VERSION: &str = "2022-11-28";
+pub(crate) const API_VERSION: &str = "2022-11-28";
 /// The most items GitHub returns in one page.
 const PER_PAGE: &str = "100";
 /// A GitHub outage must not hold the Cloudflare step for long.

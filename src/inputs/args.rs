@@ -10,10 +10,10 @@ use crate::cloudflare::WorkerName;
 use crate::commands::Command;
 use crate::flows::builds::Workers;
 
-pub const DEFAULT_API_URL: &str = "https://api.cloudflare.com/client/v4";
+pub(crate) const DEFAULT_API_URL: &str = "https://api.cloudflare.com/client/v4";
 
 /// Inputs every command shares.
-pub struct Common {
+pub(crate) struct Common {
     pub token: String,
     pub account_id: String,
     pub api_url: reqwest::Url,
@@ -22,7 +22,7 @@ pub struct Common {
 }
 
 impl Common {
-    pub fn from_inputs(i: &Inputs) -> Result<Common, InputError> {
+    pub(crate) fn from_inputs(i: &Inputs) -> Result<Common, InputError> {
         let token = i
             .require(Key::ApiToken, match hint::syntax() {
                 hint::Syntax::Action => {
@@ -78,7 +78,7 @@ impl Common {
 }
 
 /// The command: the first argument, else the `command` input, else `build`.
-pub fn command(positional: Option<Command>, i: &Inputs) -> Result<Command, InputError> {
+pub(crate) fn command(positional: Option<Command>, i: &Inputs) -> Result<Command, InputError> {
     match (positional, i.get(Key::Command)) {
         (Some(c), _) => Ok(c),
         (None, None) => Ok(Command::Build),
@@ -220,7 +220,7 @@ pub(crate) fn message(i: &Inputs) -> Result<Option<String>, InputError> {
 
 /// `github_token` and where it goes: the API (`github_api_url`, by default the runner's
 /// `GITHUB_API_URL`, GHES included) and the repository (`GITHUB_REPOSITORY`, from the runner).
-pub struct GitHubArgs {
+pub(crate) struct GitHubArgs {
     pub token: String,
     pub required: bool,
     pub api_url: reqwest::Url,
@@ -230,7 +230,7 @@ pub struct GitHubArgs {
 
 impl GitHubArgs {
     /// `None` when no `github_token` is given: the GitHub side is off.
-    pub fn from_inputs(i: &Inputs, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<GitHubArgs>, InputError> {
+    pub(crate) fn from_inputs(i: &Inputs, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<GitHubArgs>, InputError> {
         let required = i.bool(Key::GithubRequired, false)?;
         let Some(token) = i.get(Key::GithubToken) else {
             if required {

@@ -16,7 +16,7 @@ use super::{Command, INPUTS, InputError, Key, Kind};
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq)]
-pub enum Invocation {
+pub(crate) enum Invocation {
     /// No arguments at all: usage on stderr, exit 2.
     Usage,
     Help(Topic),
@@ -28,7 +28,7 @@ pub enum Invocation {
 
 /// What `--help` is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Topic {
+pub(crate) enum Topic {
     General,
     Command(Command),
     Simulate,
@@ -36,7 +36,7 @@ pub enum Topic {
 }
 
 #[derive(Debug, Default, PartialEq)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// The first argument, when it names a command.
     pub command: Option<Command>,
     pub flags: Vec<(Key, String)>,
@@ -44,7 +44,7 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, PartialEq)]
-pub struct SimulateArgs {
+pub(crate) struct SimulateArgs {
     pub port: u16,
     pub config: Option<PathBuf>,
     pub outcome: Option<String>,
@@ -53,7 +53,7 @@ pub struct SimulateArgs {
 }
 
 #[derive(Debug, Default, PartialEq)]
-pub struct DemoArgs {
+pub(crate) struct DemoArgs {
     pub outcome: Option<String>,
     /// Keep the simulator serving after the demo, so the commands it printed can be pasted.
     pub keep: bool,
@@ -61,7 +61,7 @@ pub struct DemoArgs {
 
 /// The port `simulate` listens on when none is given: wrangler dev's, so a workflow written
 /// against a local wrangler needs no change.
-pub const SIMULATE_PORT: u16 = 8787;
+pub(crate) const SIMULATE_PORT: u16 = 8787;
 
 /// Words that may stand first besides the commands that run against the API.
 const OTHER_WORDS: [&str; 3] = ["simulate", "demo", "help"];
@@ -72,7 +72,7 @@ fn words() -> impl Iterator<Item = &'static str> {
 }
 
 /// Parses the arguments after the program name.
-pub fn parse(args: Vec<OsString>) -> Result<Invocation, InputError> {
+pub(crate) fn parse(args: Vec<OsString>) -> Result<Invocation, InputError> {
     if args.is_empty() {
         return Ok(Invocation::Usage);
     }

@@ -10,7 +10,7 @@ use super::{InputError, Key};
 /// Every binding kind of the Version schema (SDK 7.3.0, docs/cloudflare-api.md §4.2) with the
 /// fields the SDK marks required. A kind not listed is refused with the closest suggested, unless
 /// `allow_unknown_bindings` passes it through (the API grows new kinds often).
-pub const KINDS: &[(&str, &[&str])] = &[
+pub(crate) const KINDS: &[(&str, &[&str])] = &[
     ("kv_namespace", &["namespace_id"]),
     ("r2_bucket", &["bucket_name"]),
     ("d1", &["database_id"]),
@@ -74,7 +74,7 @@ impl Keep {
 }
 
 /// Binding kinds that hold a secret: kept by `secrets`, their removal warned about.
-pub fn is_secret_kind(kind: &str) -> bool {
+pub(crate) fn is_secret_kind(kind: &str) -> bool {
     kind == "secret_text" || kind == "secret_key"
 }
 
@@ -101,7 +101,7 @@ fn str_field(v: &Value, k: &str) -> Option<String> {
     v.get(k)?.as_str().map(str::to_owned)
 }
 
-pub fn parse(
+pub(crate) fn parse(
     bindings_json: Option<&str>,
     vars: Option<&str>,
     secrets: Option<&str>,

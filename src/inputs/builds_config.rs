@@ -66,7 +66,7 @@ pub struct TriggerSpec {
 }
 
 /// Reads and checks the file. `display` is the path as the user wrote it, for messages.
-pub fn load(path: &Path) -> Result<BuildsConfig, InputError> {
+pub(crate) fn load(path: &Path) -> Result<BuildsConfig, InputError> {
     let display = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
         let why = if e.kind() == std::io::ErrorKind::NotFound { "does not exist" } else { "cannot be read" };
@@ -409,7 +409,7 @@ const VAR_NAME: &str =
 
 /// docs/cloudflare-api.md §E.2: "Names must begin with a letter or underscore and contain only
 /// letters, numbers, and underscores".
-pub fn variable_name(k: &str) -> bool {
+pub(crate) fn variable_name(k: &str) -> bool {
     let mut c = k.chars();
     c.next().is_some_and(|f| f.is_ascii_alphabetic() || f == '_') && c.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }

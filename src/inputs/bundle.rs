@@ -10,11 +10,11 @@ use super::{InputError, Key};
 
 /// Never modules: wrangler's `--outdir` README, type declarations, editor and VCS litter.
 /// Patterns without `/` match at any depth.
-pub const DEFAULT_EXCLUDE: &[&str] =
+pub(crate) const DEFAULT_EXCLUDE: &[&str] =
     &["README.md", "*.d.ts", ".DS_Store", "*.tsbuildinfo", ".gitignore", ".git/**", "node_modules/**"];
 
 /// The default globs plus `extra` (comma- or newline-separated), compiled once.
-pub fn exclude_set(extra: Option<&str>) -> Result<GlobSet, InputError> {
+pub(crate) fn exclude_set(extra: Option<&str>) -> Result<GlobSet, InputError> {
     let mut b = GlobSetBuilder::new();
     let user = extra.unwrap_or("").split([',', '\n']).map(str::trim).filter(|p| !p.is_empty());
     for (k, pattern) in DEFAULT_EXCLUDE.iter().copied().chain(user).enumerate() {
@@ -38,7 +38,7 @@ pub struct ModuleFile {
 }
 
 /// Content type by file name, as the Workers upload API expects them.
-pub fn content_type(name: &str) -> Option<&'static str> {
+pub(crate) fn content_type(name: &str) -> Option<&'static str> {
     let base = name.rsplit('/').next().unwrap_or(name);
     if base == "_headers" || base == "_redirects" {
         return Some("text/plain");
@@ -63,13 +63,13 @@ pub fn content_type(name: &str) -> Option<&'static str> {
 /// The modules under `dir`, sorted by name so uploads are reproducible, and the files skipped
 /// by `exclude`.
 #[derive(Debug)]
-pub struct Scan {
+pub(crate) struct Scan {
     pub modules: Vec<ModuleFile>,
     pub skipped: Vec<String>,
 }
 
 /// Lists the modules under `dir`; a file matched by `exclude` is skipped, not refused.
-pub fn scan(dir: &Path, exclude: &GlobSet) -> Result<Scan, InputError> {
+pub(crate) fn scan(dir: &Path, exclude: &GlobSet) -> Result<Scan, InputError> {
     if !dir.is_dir() {
         return Err(InputError::new(Key::Dir, "is not a directory; point it at your build output (default `dist`)"));
     }
@@ -116,7 +116,7 @@ pub fn scan(dir: &Path, exclude: &GlobSet) -> Result<Scan, InputError> {
 }
 
 /// `main_module`, or else the only `.js`/`.mjs` at the top of `dir`.
-pub fn main_module(modules: &[ModuleFile], wanted: Option<&str>) -> Result<String, InputError> {
+pub(crate) fn main_module(modules: &[ModuleFile], wanted: Option<&str>) -> Result<String, InputError> {
     if let Some(w) = wanted {
         return modules.iter().find(|m| m.name == w).map(|m| m.name.clone()).ok_or_else(|| {
             InputError::new(Key::MainModule, format!("names no file in `dir`; the modules are: {}", names(modules)))

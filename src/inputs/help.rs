@@ -9,7 +9,7 @@ use crate::commands::{Command, OUTPUTS};
 use crate::exit::Exit;
 
 /// Printed for a run with no arguments.
-pub fn usage() -> String {
+pub(crate) fn usage() -> String {
     let mut h = String::from("USAGE:\n  workers-ci <COMMAND> [--input-name value]...\n\nCOMMANDS:\n");
     for c in Command::ALL {
         let _ = writeln!(h, "  {:<12} {}", c.name(), c.about());
@@ -22,7 +22,7 @@ pub fn usage() -> String {
     h
 }
 
-pub fn help(topic: Topic) -> String {
+pub(crate) fn help(topic: Topic) -> String {
     match topic {
         Topic::General => general(),
         Topic::Command(c) => command(c),

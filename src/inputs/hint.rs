@@ -11,7 +11,7 @@ use super::{Command, Key};
 
 /// Where the user sets inputs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Syntax {
+pub(crate) enum Syntax {
     /// `with:` inputs of the GitHub Action.
     Action,
     /// Flags of the command line.
@@ -21,22 +21,22 @@ pub enum Syntax {
 static SYNTAX: OnceLock<Syntax> = OnceLock::new();
 
 /// Chooses the syntax for this process; the first choice stands.
-pub fn init(syntax: Syntax) {
+pub(crate) fn init(syntax: Syntax) {
     let _ = SYNTAX.set(syntax);
 }
 
 /// The syntax chosen for this process (the Action's until chosen).
-pub fn syntax() -> Syntax {
+pub(crate) fn syntax() -> Syntax {
     SYNTAX.get().copied().unwrap_or(Syntax::Action)
 }
 
 /// `` `if_no_build: pass` `` or `` `--if-no-build pass` ``.
-pub fn set(key: Key, value: &str) -> String {
+pub(crate) fn set(key: Key, value: &str) -> String {
     in_syntax(syntax(), key, value)
 }
 
 /// `` `build_uuid` `` or `` `--build-uuid` ``.
-pub fn input(key: Key) -> String {
+pub(crate) fn input(key: Key) -> String {
     match syntax() {
         Syntax::Action => format!("`{}`", key.name()),
         Syntax::Cli => format!("`{}`", key.flag()),
@@ -44,7 +44,7 @@ pub fn input(key: Key) -> String {
 }
 
 /// `` `command: wait` `` or `` `workers-ci wait` ``.
-pub fn command(c: Command) -> String {
+pub(crate) fn command(c: Command) -> String {
     match syntax() {
         Syntax::Action => format!("`command: {}`", c.name()),
         Syntax::Cli => format!("`workers-ci {}`", c.name()),

@@ -14,17 +14,17 @@
 //! - [`help`]: `--help` text, per command;
 //! - [`hint`]: how a message names an input, as the user sets it where they are.
 
-pub mod args;
-pub mod argv;
-pub mod bindings;
-pub mod builds_config;
-pub mod bundle;
-pub mod help;
-pub mod hint;
-pub mod rules;
-pub mod tree;
-pub mod upload;
-pub mod wrangler;
+pub(crate) mod args;
+pub(crate) mod argv;
+pub(crate) mod bindings;
+pub(crate) mod builds_config;
+pub(crate) mod bundle;
+pub(crate) mod help;
+pub(crate) mod hint;
+pub(crate) mod rules;
+pub(crate) mod tree;
+pub(crate) mod upload;
+pub(crate) mod wrangler;
 
 use std::collections::HashMap;
 use std::fmt;

@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::cloudflare::{ScriptTag, WorkerName};
 
 /// The toolkit's `getBooleanInput` rule (YAML 1.2 core schema): exactly these six spellings.
-pub fn boolean(v: &str) -> Option<bool> {
+pub(crate) fn boolean(v: &str) -> Option<bool> {
     match v {
         "true" | "True" | "TRUE" => Some(true),
         "false" | "False" | "FALSE" => Some(false),
@@ -18,7 +18,7 @@ pub fn boolean(v: &str) -> Option<bool> {
 }
 
 /// `90s`, `30m`, `1h30m`, `500ms`, or a bare number of seconds; between 1 ms and 24 h.
-pub fn duration(s: &str) -> Option<Duration> {
+pub(crate) fn duration(s: &str) -> Option<Duration> {
     let s = s.trim();
     let total = if let Ok(secs) = s.parse::<u64>() {
         Duration::from_secs(secs)
@@ -49,12 +49,12 @@ pub fn duration(s: &str) -> Option<Duration> {
 }
 
 /// A Worker name as Cloudflare allows it; the id types own the rule.
-pub fn worker_name(s: &str) -> bool {
+pub(crate) fn worker_name(s: &str) -> bool {
     WorkerName::is_valid(s)
 }
 
 /// A script tag (Builds' `external_script_id`): 32 hexadecimal characters.
-pub fn tag(s: &str) -> bool {
+pub(crate) fn tag(s: &str) -> bool {
     ScriptTag::is_valid(s)
 }
 
@@ -64,27 +64,27 @@ pub fn uuid(s: &str) -> bool {
 }
 
 /// A commit hash, full or abbreviated: 7 to 64 hexadecimal characters (SHA-1 or SHA-256).
-pub fn commit(s: &str) -> bool {
+pub(crate) fn commit(s: &str) -> bool {
     (7..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// A branch name: what Git accepts is wide, so only what can never be one is refused.
-pub fn branch(s: &str) -> bool {
+pub(crate) fn branch(s: &str) -> bool {
     s.len() <= 255 && !s.chars().any(char::is_control)
 }
 
 /// A Cloudflare account id: 32 hexadecimal characters.
-pub fn account_id(s: &str) -> bool {
+pub(crate) fn account_id(s: &str) -> bool {
     tag(s)
 }
 
 /// A calendar date written `YYYY-MM-DD` that exists (`2026-02-31` does not).
-pub fn date(s: &str) -> bool {
+pub(crate) fn date(s: &str) -> bool {
     s.len() == 10 && jiff::civil::Date::strptime("%Y-%m-%d", s).is_ok()
 }
 
 /// A percentage as the deployments API takes it: above 0, at most 100, two decimals at most.
-pub fn percentage(s: &str) -> Option<f64> {
+pub(crate) fn percentage(s: &str) -> Option<f64> {
     let s = s.trim().trim_end_matches('%');
     let decimals = s.split_once('.').map_or(0, |(_, d)| d.len());
     let p: f64 = s.parse().ok()?;
@@ -94,7 +94,7 @@ pub fn percentage(s: &str) -> Option<f64> {
 /// Where a token may be sent: https anywhere; plain http only to this machine (127.0.0.0/8,
 /// `::1`, `localhost`), where the simulator runs. A token sent over plain http elsewhere is
 /// readable on the way. Every API base URL (Cloudflare's, GitHub's) is held to this one rule.
-pub fn https_or_loopback(url: &reqwest::Url) -> bool {
+pub(crate) fn https_or_loopback(url: &reqwest::Url) -> bool {
     match url.scheme() {
         "https" => true,
         "http" => crate::pace::is_loopback(url),
@@ -103,7 +103,7 @@ pub fn https_or_loopback(url: &reqwest::Url) -> bool {
 }
 
 /// Why an API base URL is refused, if it is: [`https_or_loopback`], and a path.
-pub fn api_url(url: &str) -> Result<reqwest::Url, &'static str> {
+pub(crate) fn api_url(url: &str) -> Result<reqwest::Url, &'static str> {
     let parsed =
         reqwest::Url::parse(url).map_err(|_| "is not a URL; the default is https://api.cloudflare.com/client/v4")?;
     if !https_or_loopback(&parsed) {
@@ -123,7 +123,7 @@ pub fn api_url(url: &str) -> Result<reqwest::Url, &'static str> {
 }
 
 /// The closest of `known` to a misspelt `given`, when one is close enough to be a typo.
-pub fn closest<'a>(given: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn closest<'a>(given: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (given.chars().count() / 3).clamp(1, 3);
     known
         .into_iter()

@@ -11,13 +11,13 @@ use std::fmt::Write as _;
 
 /// A value with the line it starts on (1-based).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Node {
+pub(crate) struct Node {
     pub line: usize,
     pub value: Val,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub enum Val {
+pub(crate) enum Val {
     Null,
     Bool(bool),
     Int(i64),
@@ -33,7 +33,7 @@ pub enum Val {
 
 impl Val {
     /// What the value is, for messages that must not quote it.
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Val::Null => "null",
             Val::Bool(_) => "a boolean",
@@ -47,20 +47,20 @@ impl Val {
 }
 
 impl Node {
-    pub fn get(&self, key: &str) -> Option<&Node> {
+    pub(crate) fn get(&self, key: &str) -> Option<&Node> {
         match &self.value {
             Val::Table(t) => t.iter().find(|(k, _, _)| k == key).map(|(_, _, n)| n),
             _ => None,
         }
     }
 
-    pub fn as_str(&self) -> Option<&str> {
+    pub(crate) fn as_str(&self) -> Option<&str> {
         if let Val::Str(s) = &self.value { Some(s) } else { None }
     }
 
     /// The value as JSON: object keys sorted (`serde_json`'s map), so a JSONC file and the
     /// equivalent TOML file give the same bytes whatever order their keys are written in.
-    pub fn to_json(&self) -> serde_json::Value {
+    pub(crate) fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;
         match &self.value {
             Val::Null | Val::Other(_) => J::Null,
@@ -76,18 +76,18 @@ impl Node {
 
 /// A syntax error: the line and a description of the syntax (never the text of the line).
 #[derive(Debug, PartialEq, Eq)]
-pub struct SyntaxError {
+pub(crate) struct SyntaxError {
     pub line: usize,
     pub problem: String,
 }
 
-pub fn line_of(text: &str, offset: usize) -> usize {
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     text.get(..offset).unwrap_or(text).matches('\n').count() + 1
 }
 
 /// Which JSON a file is written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Json {
+pub(crate) enum Json {
     /// Plain JSON (RFC 8259): no comments, no trailing commas. The Workers Builds configuration,
     /// which has always been read as such.
     Strict,
@@ -99,7 +99,7 @@ pub enum Json {
 /// JSON in the given dialect, and nothing more lenient (no single quotes, bare words, hex
 /// numbers or missing commas), so a file wrangler refuses is refused here too. A key that
 /// appears twice in one object is refused (JSON leaves it undefined; TOML refuses it).
-pub fn parse_json(text: &str, json: Json) -> Result<Node, SyntaxError> {
+pub(crate) fn parse_json(text: &str, json: Json) -> Result<Node, SyntaxError> {
     use jsonc_parser::{CollectOptions, ParseOptions, ast};
     let jsonc = json == Json::Jsonc;
     let options = ParseOptions {
@@ -164,7 +164,7 @@ pub fn parse_json(text: &str, json: Json) -> Result<Node, SyntaxError> {
 }
 
 /// TOML, through `toml`'s spanned tables.
-pub fn parse_toml(text: &str) -> Result<Node, SyntaxError> {
+pub(crate) fn parse_toml(text: &str) -> Result<Node, SyntaxError> {
     use toml::de::DeValue;
     let doc = toml::de::DeTable::parse(text).map_err(|e| {
         // The parser's message describes the syntax ("expected `=`"), never a value, but its
@@ -204,11 +204,11 @@ pub fn parse_toml(text: &str) -> Result<Node, SyntaxError> {
 }
 
 /// `a.b[2].c` style paths for messages.
-pub fn join(path: &str, key: &str) -> String {
+pub(crate) fn join(path: &str, key: &str) -> String {
     if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") }
 }
 
-pub fn index(path: &str, i: usize) -> String {
+pub(crate) fn index(path: &str, i: usize) -> String {
     let mut s = path.to_owned();
     let _ = write!(s, "[{i}]");
     s

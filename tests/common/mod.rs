@@ -285,7 +285,7 @@ impl Run {
 
 /// The runner's outputs-file parser; a malformed file fails the test, as it fails the step.
 pub fn parse_outputs_file(text: &str) -> Vec<(String, String)> {
-    workers_ci::ci::outputs::read_as_runner(text)
+    workers_ci::testing::read_as_runner(text)
         .unwrap_or_else(|e| panic!("the runner would reject the outputs file: {e}\n{text}"))
 }
 

@@ -4,8 +4,10 @@
 use super::{Problem, problem};
 use crate::inputs::tree::{Node, Val};
 
-/// Taken from the top level when the environment does not set them.
-pub const INHERITABLE: &[&str] = &[
+/// Taken from the top level when the environment does not set them: every key not in
+/// [`NOT_INHERITABLE`] is, so this list serves the test that each key we map is classified.
+#[cfg(test)]
+pub(crate) const INHERITABLE: &[&str] = &[
     "account_id",
     "compatibility_date",
     "compatibility_flags",
@@ -45,7 +47,7 @@ pub const INHERITABLE: &[&str] = &[
 ];
 
 /// Never inherited: an environment without them has none (wrangler warns).
-pub const NOT_INHERITABLE: &[&str] = &[
+pub(crate) const NOT_INHERITABLE: &[&str] = &[
     "vars",
     "secrets",
     "define",
@@ -90,7 +92,7 @@ pub const NOT_INHERITABLE: &[&str] = &[
 ];
 
 /// Allowed at the top level only.
-pub const TOP_ONLY: &[&str] = &[
+pub(crate) const TOP_ONLY: &[&str] = &[
     "send_metrics",
     "dependencies_instrumentation",
     "keep_vars",
@@ -106,7 +108,7 @@ pub const TOP_ONLY: &[&str] = &[
 
 /// A key of the configuration in effect, with where it was written.
 #[derive(Debug)]
-pub struct Entry<'a> {
+pub(crate) struct Entry<'a> {
     pub key: &'a str,
     /// Its full path in the file (`env.staging.vars` when the environment set it).
     pub path: String,
@@ -115,7 +117,7 @@ pub struct Entry<'a> {
 }
 
 #[derive(Debug)]
-pub struct Selected<'a> {
+pub(crate) struct Selected<'a> {
     pub entries: Vec<Entry<'a>>,
     /// The Worker's name for this environment, with the line it comes from.
     pub name: Option<(String, usize, String)>,
@@ -130,7 +132,7 @@ fn table<'a>(node: &'a Node, path: &str) -> Result<&'a [(String, usize, Node)], 
 }
 
 /// The configuration in effect for `environment` (`None`: the top level).
-pub fn select<'a>(root: &'a Node, environment: Option<&str>) -> Result<Selected<'a>, Problem> {
+pub(crate) fn select<'a>(root: &'a Node, environment: Option<&str>) -> Result<Selected<'a>, Problem> {
     let top = table(root, "(the file)")?;
     let mut warnings = Vec::new();
     let skip = |k: &str| k == "env" || k == "$schema";
@@ -201,6 +203,17 @@ pub fn select<'a>(root: &'a Node, environment: Option<&str>) -> Result<Selected<
 mod tests {
     use super::*;
     use crate::inputs::tree::{Json, SyntaxError, parse_json};
+
+    #[test]
+    fn every_mapped_key_is_inherited_or_not_as_wrangler_says() {
+        for k in super::super::map::MAPPED {
+            let top = k.split('.').next().unwrap_or(k);
+            assert!(
+                INHERITABLE.contains(&top) != NOT_INHERITABLE.contains(&top),
+                "`{top}` must be in exactly one of INHERITABLE and NOT_INHERITABLE"
+            );
+        }
+    }
 
     fn parse_jsonc(text: &str) -> Result<Node, SyntaxError> {
         parse_json(text, Json::Jsonc)

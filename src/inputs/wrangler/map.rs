@@ -19,7 +19,7 @@ use crate::inputs::upload::AssetsSpec;
 /// `main` as written, resolved against the file's directory; checked by the command, which
 /// knows whether `dir`/`main_module` make it irrelevant.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Main {
+pub(crate) struct Main {
     pub path: PathBuf,
     pub line: usize,
     pub key: String,
@@ -33,7 +33,7 @@ pub struct Migration {
 }
 
 #[derive(Debug, Default)]
-pub struct Mapped {
+pub(crate) struct Mapped {
     /// The Worker's name in effect (with the environment's suffix), its line and key.
     pub name: Option<(String, usize, String)>,
     pub main: Option<Main>,
@@ -217,7 +217,7 @@ const SINGLES: &[Spec] = &[
 ];
 
 /// Keys read here. Everything else is warned about (see [`explain`]).
-const MAPPED: &[&str] = &[
+pub(super) const MAPPED: &[&str] = &[
     "name",
     "main",
     "compatibility_date",
@@ -412,7 +412,7 @@ impl Mapper {
 }
 
 /// Maps the configuration in effect. `dir`: the file's directory; `format`: for snippets.
-pub fn map(sel: &Selected<'_>, dir: &Path, format: Format) -> Result<Mapped, Problem> {
+pub(crate) fn map(sel: &Selected<'_>, dir: &Path, format: Format) -> Result<Mapped, Problem> {
     let mut m = Mapper { warnings: sel.warnings.clone(), names: Vec::new() };
     let mut out = Mapped { name: sel.name.clone(), ..Mapped::default() };
     let get = |k: &str| sel.entries.iter().find(|e| e.key == k);

@@ -7,34 +7,34 @@
 //! Reusable by any command that uploads code (`version` now, a `preview` later): [`load`] takes
 //! a path and an environment and knows nothing of inputs other than the one it reports under.
 
-pub mod env;
-pub mod map;
+pub(crate) mod env;
+pub(crate) mod map;
 
 use std::path::{Path, PathBuf};
 
 use super::tree::{self, Json};
 use super::{InputError, Key};
 
-pub use map::{Mapped, Migration};
+pub(crate) use map::{Mapped, Migration};
 
 /// wrangler's order (docs/cloudflare-api.md §D.1): the first that exists wins.
-pub const FILES: [&str; 3] = ["wrangler.json", "wrangler.jsonc", "wrangler.toml"];
+pub(crate) const FILES: [&str; 3] = ["wrangler.json", "wrangler.jsonc", "wrangler.toml"];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     Json,
     Toml,
 }
 
 /// Something wrong at a place in the file, before the file's name is attached.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Problem {
+pub(crate) struct Problem {
     pub line: usize,
     pub path: String,
     pub problem: String,
 }
 
-pub fn problem(line: usize, path: &str, problem: impl Into<String>) -> Problem {
+pub(crate) fn problem(line: usize, path: &str, problem: impl Into<String>) -> Problem {
     Problem { line, path: path.to_owned(), problem: problem.into() }
 }
 
@@ -43,7 +43,7 @@ pub fn problem(line: usize, path: &str, problem: impl Into<String>) -> Problem {
 /// Only `dir` itself is searched: wrangler walks up to the file system's root, but a CI step
 /// that picks up a configuration from a parent directory it never meant to use would upload
 /// the wrong Worker, so workers-ci asks for `config` instead (README says so).
-pub fn discover(dir: &Path) -> Option<(PathBuf, Vec<PathBuf>)> {
+pub(crate) fn discover(dir: &Path) -> Option<(PathBuf, Vec<PathBuf>)> {
     let mut found = FILES.iter().map(|f| dir.join(f)).filter(|p| p.is_file());
     let first = found.next()?;
     Some((first, found.collect()))
@@ -51,17 +51,14 @@ pub fn discover(dir: &Path) -> Option<(PathBuf, Vec<PathBuf>)> {
 
 /// A configuration read and mapped for one environment.
 #[derive(Debug)]
-pub struct Config {
+pub(crate) struct Config {
     /// The path as given, for messages.
     pub file: String,
-    pub format: Format,
-    /// Where relative paths in the file start (`main`, `assets.directory`).
-    pub dir: PathBuf,
     pub mapped: Mapped,
 }
 
 impl Config {
-    pub fn error(&self, p: &Problem) -> InputError {
+    pub(crate) fn error(&self, p: &Problem) -> InputError {
         at(&self.file, p)
     }
 }
@@ -72,7 +69,7 @@ fn at(file: &str, p: &Problem) -> InputError {
 
 /// Reads, checks and maps the file for `environment`. Every error names the file, line and
 /// key, and says what to write instead; none quotes a value.
-pub fn load(path: &Path, environment: Option<&str>) -> Result<Config, InputError> {
+pub(crate) fn load(path: &Path, environment: Option<&str>) -> Result<Config, InputError> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
         let why = if e.kind() == std::io::ErrorKind::NotFound { "does not exist" } else { "cannot be read" };
@@ -103,7 +100,7 @@ pub fn load(path: &Path, environment: Option<&str>) -> Result<Config, InputError
     let selected = env::select(&root, environment).map_err(|p| at(&file, &p))?;
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
     let mapped = map::map(&selected, &dir, format).map_err(|p| at(&file, &p))?;
-    Ok(Config { file, format, dir, mapped })
+    Ok(Config { file, mapped })
 }
 
 #[cfg(test)]
