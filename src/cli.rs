@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::sync::Arc;
 
 use crate::ci::console::Console;
-use crate::ci::github;
+use crate::ci::runner;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::inputs::argv::{self, Invocation};
@@ -49,7 +49,7 @@ fn dispatch(invocation: Invocation, console: &Arc<Console>) -> Result<Exit> {
         Invocation::Run(run) => {
             let env = |k: &str| std::env::var(k).ok();
             let mut inputs = Inputs::collect(run.flags, &env);
-            crate::run::apply_github_context(&mut inputs, github::Context::from_env(&env));
+            crate::run::apply_github_context(&mut inputs, runner::Context::from_env(&env));
             let command = args::command(run.command, &inputs)?;
             block_on(crate::run::run(command, inputs, console, None, &|k| std::env::var(k).ok()))?;
             Ok(Exit::Success)

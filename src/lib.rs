@@ -28,7 +28,7 @@ pub(crate) mod demo;
 pub(crate) mod error;
 pub mod exit;
 pub(crate) mod flows;
-pub(crate) mod github;
+pub(crate) mod github_api;
 pub(crate) mod inputs;
 pub(crate) mod pace;
 pub(crate) mod random;
@@ -41,8 +41,8 @@ pub(crate) mod signal;
 pub mod testing {
     pub use crate::assets::{content_type, scan};
     pub use crate::ci::commands::{inert, looks_like_command, physical_lines};
-    pub use crate::ci::github::pr_head_sha;
     pub use crate::ci::outputs::read_as_runner;
+    pub use crate::ci::runner::pr_head_sha;
     pub use crate::cloudflare::builds::{Build, LogPage, Trigger};
     pub use crate::cloudflare::client::decode_response;
     pub use crate::cloudflare::scripts::Script;

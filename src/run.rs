@@ -7,7 +7,7 @@
 use std::sync::{Arc, Mutex};
 
 use crate::ci::console::Console;
-use crate::ci::github;
+use crate::ci::runner;
 use crate::cloudflare::{Client, ClientConfig, ClientInitError};
 use crate::commands::{self, Command};
 use crate::error::{Error, Result};
@@ -94,7 +94,7 @@ pub(crate) async fn run(
     if let Err(e) = &result {
         report.summary.code("Error", e.report().lines().map(str::to_owned).collect());
     }
-    let mut failures = github::write_results(console, &report.outputs, &report.summary, common.output_file.as_ref());
+    let mut failures = runner::write_results(console, &report.outputs, &report.summary, common.output_file.as_ref());
     match (result, failures.pop()) {
         (Ok(()), None) => Ok(()),
         (Ok(()), Some(f)) => {
@@ -121,13 +121,13 @@ fn github_target(
     deadline: tokio::time::Instant,
     mut redact: Vec<String>,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Option<flows::github::Target>> {
+) -> Result<Option<flows::github_report::Target>> {
     let Some(repository) = g.repository else {
         console.warning("`github_token` is set but GITHUB_REPOSITORY is not (not on GitHub Actions?): no pull-request comment or GitHub Deployment");
         return Ok(None);
     };
     redact.push(g.token.clone());
-    let client = crate::github::GitHub::new(crate::github::Config {
+    let client = crate::github_api::GitHub::new(crate::github_api::Config {
         pace: pace.only_for_loopback(g.api_url.as_str()),
         base_url: g.api_url,
         repository,
@@ -135,17 +135,17 @@ fn github_target(
         deadline: Some(deadline),
     })
     .map_err(|e| match e {
-        crate::github::InitError::TokenNotHeaderSafe => Error::from(InputError::new(
+        crate::github_api::InitError::TokenNotHeaderSafe => Error::from(InputError::new(
             Key::GithubToken,
             "contains characters that cannot be sent in an HTTP header (a stray newline or quote?)",
         )),
-        crate::github::InitError::Http(e) => Error::internal("could not set up the HTTP client for GitHub", e),
+        crate::github_api::InitError::Http(e) => Error::internal("could not set up the HTTP client for GitHub", e),
     })?;
-    let (run_url, repo_url) = github::run_urls(env);
-    Ok(Some(flows::github::Target {
+    let (run_url, repo_url) = runner::run_urls(env);
+    Ok(Some(flows::github_report::Target {
         client,
-        pr: github::pr_number(env),
-        sha: github::Context::from_env(env).commit,
+        pr: runner::pr_number(env),
+        sha: runner::Context::from_env(env).commit,
         run_url,
         repo_url,
         required: g.required,
@@ -169,7 +169,7 @@ fn client_init_error(e: ClientInitError) -> Error {
 }
 
 /// Fills `branch` and `commit` from the GitHub context when they are not given.
-pub(crate) fn apply_github_context(inputs: &mut Inputs, context: github::Context) {
+pub(crate) fn apply_github_context(inputs: &mut Inputs, context: runner::Context) {
     if inputs.get(Key::Branch).is_none()
         && let Some(b) = context.branch
     {

@@ -5,8 +5,8 @@
 pub(crate) mod commands;
 pub(crate) mod comment;
 pub(crate) mod console;
-pub(crate) mod github;
 pub(crate) mod outputs;
+pub(crate) mod runner;
 pub(crate) mod summary;
 
 /// `1 module`, `3 modules`: every count a person reads.

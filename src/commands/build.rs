@@ -5,7 +5,7 @@ use super::{Facts, Output, Prepared};
 use crate::error::Result;
 use crate::exit::Exit;
 use crate::flows::builds::{self, BuildArgs, Workers};
-use crate::flows::{Ctx, github, many};
+use crate::flows::{Ctx, github_report, many};
 use crate::inputs::args::{branch, commit, full_commit, workers_or_tags};
 use crate::inputs::{InputError, Inputs, Key, hint};
 
@@ -46,7 +46,7 @@ pub(super) fn prepare(i: &Inputs) -> Result<Prepared, InputError> {
 
 async fn run(ctx: &Ctx, args: BuildArgs) -> Result<()> {
     let result = if args.workers.len() > 1 { many::build(ctx, &args).await } else { builds::one(ctx, &args).await };
-    github::after_builds(ctx, result).await
+    github_report::after_builds(ctx, result).await
 }
 
 impl BuildArgs {

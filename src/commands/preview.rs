@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::flows::create::create_once;
 use crate::flows::upload::{assets_config, encode_body, ensure_worker, scan_assets, show_refusal, with_assets_binding};
-use crate::flows::{self, Area, Ctx, api_failure, github, migrations, plan};
+use crate::flows::{self, Area, Ctx, api_failure, github_report, migrations, plan};
 use crate::inputs::args::commit;
 use crate::inputs::upload::{AssetsSpec, VersionArgs};
 use crate::inputs::{InputError, Inputs, Key, hint};
@@ -103,7 +103,7 @@ async fn after(ctx: &Ctx, args: &PreviewArgs, result: Result<PreviewOutcome>) ->
     }
     let name = &args.name.name;
     let outcome = match &result {
-        Ok(PreviewOutcome::Deployed(r)) => github::Outcome {
+        Ok(PreviewOutcome::Deployed(r)) => github_report::Outcome {
             worker: r.worker.as_str().to_owned(),
             ok: true,
             headline: format!(
@@ -115,10 +115,10 @@ async fn after(ctx: &Ctx, args: &PreviewArgs, result: Result<PreviewOutcome>) ->
             preview_url: r.preview_url.clone(),
             deployment_url: r.deployment_url.clone(),
             commit: r.commit.clone(),
-            ..github::Outcome::default()
+            ..github_report::Outcome::default()
         },
         Ok(PreviewOutcome::Deleted { worker, preview_name, existed }) => {
-            let o = github::Outcome {
+            let o = github_report::Outcome {
                 worker: worker.as_str().to_owned(),
                 ok: true,
                 headline: if *existed {
@@ -127,22 +127,22 @@ async fn after(ctx: &Ctx, args: &PreviewArgs, result: Result<PreviewOutcome>) ->
                     format!("Preview {preview_name} deleted (it was already gone)")
                 },
                 commit: args.commit.clone(),
-                ..github::Outcome::default()
+                ..github_report::Outcome::default()
             };
-            return github::retire(ctx, &o).await;
+            return github_report::retire(ctx, &o).await;
         }
         // A failed delete leaves the Preview, its comment and its deployments as they are.
         Err(_) if args.action == PreviewAction::Delete => return result.map(|_| ()),
-        Err(_) => github::Outcome {
+        Err(_) => github_report::Outcome {
             worker: args.version.worker.as_str().to_owned(),
             ok: false,
             headline: format!("Preview {name}: deployment failed"),
             commit: args.commit.clone(),
-            ..github::Outcome::default()
+            ..github_report::Outcome::default()
         },
     };
-    let gh = github::publish(ctx, std::slice::from_ref(&outcome)).await;
-    github::combine(ctx, result.map(|_| ()), gh)
+    let gh = github_report::publish(ctx, std::slice::from_ref(&outcome)).await;
+    github_report::combine(ctx, result.map(|_| ()), gh)
 }
 
 fn describe_name(ctx: &Ctx, args: &PreviewArgs) {

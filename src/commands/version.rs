@@ -45,7 +45,7 @@ pub(super) fn prepare(i: &Inputs) -> Result<Prepared, InputError> {
 async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {
     let (worker, deploy) = (args.worker.as_str().to_owned(), args.deploy);
     let result = upload_and_deploy(ctx, args).await;
-    flows::github::after_version(ctx, &worker, deploy, result).await
+    flows::github_report::after_version(ctx, &worker, deploy, result).await
 }
 
 async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {

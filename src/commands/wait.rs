@@ -67,7 +67,7 @@ async fn run(ctx: &Ctx, args: WaitArgs) -> Result<()> {
     } else {
         crate::flows::many::wait(ctx, &args).await
     };
-    crate::flows::github::after_builds(ctx, result).await
+    crate::flows::github_report::after_builds(ctx, result).await
 }
 
 async fn single(ctx: &Ctx, args: &WaitArgs, worker: &str) -> Result<()> {

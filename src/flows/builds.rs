@@ -165,7 +165,7 @@ pub(super) async fn reconcile_on_stop(ctx: &Ctx, tracker: &Tracker, args: &Build
 
 /// A commit for the summary, linked on GitHub when it is this run's.
 pub(crate) fn commit_cell(sha: &str) -> String {
-    crate::ci::github::commit_markdown(sha, &|k| std::env::var(k).ok())
+    crate::ci::runner::commit_markdown(sha, &|k| std::env::var(k).ok())
 }
 
 /// A name becomes the tag Workers Builds keys everything by; a 32-hex value is taken as a tag.
@@ -320,7 +320,11 @@ async fn find_created(
 }
 
 /// The Worker's builds created since `start`, newest first, over as many pages as that takes.
-pub(crate) async fn recent_builds(client: &Client, tag: &ScriptTag, start: jiff::Timestamp) -> Result<Vec<Build>, ApiError> {
+pub(crate) async fn recent_builds(
+    client: &Client,
+    tag: &ScriptTag,
+    start: jiff::Timestamp,
+) -> Result<Vec<Build>, ApiError> {
     let fetch = |p| client.list_builds(tag, p, super::pages::PER_PAGE);
     super::pages::since(fetch, start, Build::created_at).await
 }

@@ -19,7 +19,13 @@ use crate::error::Result;
 /// Rate-limited attempts before giving up (each waits for Retry-After).
 const RATE_LIMITED_TRIES: u32 = 3;
 
-pub(crate) async fn create_once<T, S, SF, F, FF>(ctx: &Ctx, what: &str, area: Area, mut send: S, mut find: F) -> Result<T>
+pub(crate) async fn create_once<T, S, SF, F, FF>(
+    ctx: &Ctx,
+    what: &str,
+    area: Area,
+    mut send: S,
+    mut find: F,
+) -> Result<T>
 where
     S: FnMut() -> SF,
     SF: Future<Output = Result<T, ApiError>>,

@@ -8,7 +8,7 @@ pub(crate) mod builds;
 pub(crate) mod create;
 pub(crate) mod deployments;
 pub(crate) mod follow;
-pub(crate) mod github;
+pub(crate) mod github_report;
 pub(crate) mod logs;
 pub(crate) mod many;
 pub(crate) mod migrations;
@@ -55,7 +55,7 @@ pub struct Ctx {
     pub signals: Signals,
     pub report: Mutex<Report>,
     /// Where to report on GitHub (`github_token` given), else `None`.
-    pub github: Option<github::Target>,
+    pub github: Option<github_report::Target>,
 }
 
 impl Ctx {

@@ -86,7 +86,10 @@ async fn sync_subdomain(ctx: &Ctx, w: &mut Worker, args: &VersionArgs) -> Result
 }
 
 /// The bindings to plan: `bindings`, with the assets binding when the assets name one.
-pub(crate) fn with_assets_binding(bindings: &[serde_json::Value], assets: Option<&AssetsSpec>) -> Vec<serde_json::Value> {
+pub(crate) fn with_assets_binding(
+    bindings: &[serde_json::Value],
+    assets: Option<&AssetsSpec>,
+) -> Vec<serde_json::Value> {
     let mut wanted = bindings.to_vec();
     if let Some(name) = assets.and_then(|a| a.binding.as_deref()) {
         wanted.retain(|b| b.get("name").and_then(serde_json::Value::as_str) != Some(name));

@@ -225,12 +225,15 @@ pub(crate) struct GitHubArgs {
     pub required: bool,
     pub api_url: reqwest::Url,
     /// `None` outside GitHub Actions: reported as a warning (or an error with `github_required`).
-    pub repository: Option<crate::github::Repository>,
+    pub repository: Option<crate::github_api::Repository>,
 }
 
 impl GitHubArgs {
     /// `None` when no `github_token` is given: the GitHub side is off.
-    pub(crate) fn from_inputs(i: &Inputs, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<GitHubArgs>, InputError> {
+    pub(crate) fn from_inputs(
+        i: &Inputs,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<GitHubArgs>, InputError> {
         let required = i.bool(Key::GithubRequired, false)?;
         let Some(token) = i.get(Key::GithubToken) else {
             if required {
@@ -261,7 +264,7 @@ impl GitHubArgs {
                     )
                 })?;
         let repository = match env("GITHUB_REPOSITORY").filter(|v| !v.trim().is_empty()) {
-            Some(r) => Some(crate::github::Repository::parse(r.trim()).ok_or_else(|| {
+            Some(r) => Some(crate::github_api::Repository::parse(r.trim()).ok_or_else(|| {
                 InputError::new(Key::GithubToken, "cannot be used: GITHUB_REPOSITORY is not `owner/name`")
             })?),
             None if required => {

@@ -10,7 +10,7 @@
 use crate::ci::comment::{self, Card};
 use crate::commands::Output;
 use crate::error::{Error, Result};
-use crate::github::{GhError, GitHub, NewDeployment, NewStatus};
+use crate::github_api::{GhError, GitHub, NewDeployment, NewStatus};
 
 use super::Ctx;
 
