@@ -201,17 +201,9 @@ fn not_found() -> Answer {
 
 /// Answers a request under [`PREFIX`].
 pub fn handle(repo: &mut Repo, req: &Req<'_>) -> Answer {
-    // Authentication first [troubleshooting]: an unknown token is 401 "Bad credentials"
-    // whatever the path; no token at all on a private repository looks like it does not
-    // exist (404) for reads, and "Requires authentication" (401) for writes.
-    let token = req.auth.and_then(|a| a.strip_prefix("Bearer ").or_else(|| a.strip_prefix("token "))).map(str::trim);
-    let perms = match token {
-        Some(t) => match repo.config.tokens.get(t) {
-            Some(p) => p.clone(),
-            None => return fail(401, "Bad credentials", "https://docs.github.com/rest"),
-        },
-        None if req.method == "GET" => return not_found(),
-        None => return fail(401, "Requires authentication", "https://docs.github.com/rest"),
+    let perms = match authenticate(repo, req) {
+        Ok(p) => p,
+        Err(answer) => return answer,
     };
     let segs: Vec<&str> = req.path.trim_matches('/').split('/').collect();
     // `/repos/{owner}/{repo}/…` (names compared without case, as GitHub does) or the
@@ -276,23 +268,7 @@ pub fn handle(repo: &mut Repo, req: &Req<'_>) -> Answer {
             if perms.deployments < Access::Read {
                 return forbidden(DOC_DEPLOYMENTS);
             }
-            let want = |k: &str, v: &str| query.get(k).is_none_or(|q| q == v);
-            // INFERRED: newest first (the documented example lists one; every real listing seen
-            // is by descending id).
-            let list: Vec<Value> = repo
-                .deployments
-                .iter()
-                .rev()
-                .filter(|d| {
-                    want("sha", &d.sha)
-                        && want("ref", &d.git_ref)
-                        && want("task", &d.task)
-                        && want("environment", &d.environment)
-                })
-                .map(|d| repo.deployment_json(d, &req.base))
-                .collect();
-            let path = format!("/repositories/{}/deployments", repo.config.repository_id);
-            page(&list, &query, &req.base, &path)
+            list_deployments(repo, &query, &req.base)
         }
         ("POST", ["deployments"]) => {
             if perms.deployments < Access::Write {
@@ -323,6 +299,42 @@ pub fn handle(repo: &mut Repo, req: &Req<'_>) -> Answer {
         }
         _ => not_found(),
     }
+}
+
+/// Authentication first [troubleshooting]: an unknown token is 401 "Bad credentials" whatever
+/// the path; no token at all on a private repository looks like it does not exist (404) for
+/// reads, and "Requires authentication" (401) for writes.
+fn authenticate(repo: &Repo, req: &Req<'_>) -> Result<TokenPermissions, Answer> {
+    let token = req.auth.and_then(|a| a.strip_prefix("Bearer ").or_else(|| a.strip_prefix("token "))).map(str::trim);
+    match token {
+        Some(t) => match repo.config.tokens.get(t) {
+            Some(p) => Ok(p.clone()),
+            None => Err(fail(401, "Bad credentials", "https://docs.github.com/rest")),
+        },
+        None if req.method == "GET" => Err(not_found()),
+        None => Err(fail(401, "Requires authentication", "https://docs.github.com/rest")),
+    }
+}
+
+/// The deployments, filtered by the query's `sha`, `ref`, `task` and `environment`.
+fn list_deployments(repo: &Repo, query: &HashMap<String, String>, base: &str) -> Answer {
+    let want = |k: &str, v: &str| query.get(k).is_none_or(|q| q == v);
+    // INFERRED: newest first (the documented example lists one; every real listing seen is by
+    // descending id).
+    let list: Vec<Value> = repo
+        .deployments
+        .iter()
+        .rev()
+        .filter(|d| {
+            want("sha", &d.sha)
+                && want("ref", &d.git_ref)
+                && want("task", &d.task)
+                && want("environment", &d.environment)
+        })
+        .map(|d| repo.deployment_json(d, base))
+        .collect();
+    let path = format!("/repositories/{}/deployments", repo.config.repository_id);
+    page(&list, query, base, &path)
 }
 
 fn issue(repo: &Repo, n: &str) -> Option<u64> {

@@ -180,20 +180,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         (token.is_some() && expected.as_deref().is_none_or(|e| Some(e) == token), st.config.account_scoped_token)
     };
     if !is_assets_upload && (!token_ok || (scoped && is_builds)) {
-        let (status, body) = match (is_builds, auth.is_some(), scoped && token_ok) {
-            (true, false, _) => (401, error(12005, "Missing token from authorization header")),
-            // An account-scoped token (documented), or a wrong one (INFERRED: the same code).
-            (true, true, _) => (401, error(12006, "Invalid token")),
-            // 10000 is a 403 with a `documentation_url` (docs/cloudflare-api.md Correction 4);
-            // whether an invalid token on Workers gets it too, or a 401, is open (§G-3): the one
-            // documented shape is used.
-            (false, _, _) => {
-                let mut body = error(10000, "Authentication error");
-                body["errors"][0]["documentation_url"] =
-                    json!("https://developers.cloudflare.com/fundamentals/api/get-started/create-token/");
-                (403, body)
-            }
-        };
+        let (status, body) = refusal(is_builds, auth.is_some());
         record(status, None);
         return Ok(respond(status, &body, None));
     }
@@ -260,6 +247,24 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         b.apply(&mut answer);
     }
     Ok(answer)
+}
+
+/// What a request without an accepted token gets, by API area.
+fn refusal(is_builds: bool, has_auth: bool) -> (u16, Value) {
+    match (is_builds, has_auth) {
+        (true, false) => (401, error(12005, "Missing token from authorization header")),
+        // An account-scoped token (documented), or a wrong one (INFERRED: the same code).
+        (true, true) => (401, error(12006, "Invalid token")),
+        // 10000 is a 403 with a `documentation_url` (docs/cloudflare-api.md Correction 4);
+        // whether an invalid token on Workers gets it too, or a 401, is open (§G-3): the one
+        // documented shape is used.
+        (false, _) => {
+            let mut body = error(10000, "Authentication error");
+            body["errors"][0]["documentation_url"] =
+                json!("https://developers.cloudflare.com/fundamentals/api/get-started/create-token/");
+            (403, body)
+        }
+    }
 }
 
 /// A GitHub request: faults first (with GitHub's error body), then the routes. GitHub has no

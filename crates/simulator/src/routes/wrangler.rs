@@ -32,19 +32,7 @@ pub fn route(state: &mut State, req: &Request) -> Option<Reply> {
             None => not_found(),
         },
         ("GET" | "PATCH", ["workers", "scripts", name, "script-settings"]) => match find(state, name) {
-            // INFERRED: the non-versioned settings are not stored; the answer echoes the
-            // request over the defaults, which is all wrangler reads.
-            Some(_) => {
-                let mut s = json!({ "logpush": false, "tail_consumers": null, "observability": { "enabled": false }, "tags": [] });
-                if method == "PATCH"
-                    && let Ok(Value::Object(patch)) = serde_json::from_slice::<Value>(body)
-                {
-                    for (k, v) in patch {
-                        s[k] = v;
-                    }
-                }
-                envelope::reply(s)
-            }
+            Some(_) => script_settings(method, body),
             None => not_found(),
         },
         ("POST", ["workers", "scripts", name, "versions"]) => match find(state, name) {
@@ -84,25 +72,7 @@ pub fn route(state: &mut State, req: &Request) -> Option<Reply> {
             None => not_found(),
         },
         ("POST", ["workers", "scripts", name, "subdomain"]) => match find(state, name) {
-            Some(i) => {
-                let req: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-                let Some(enabled) = req.get("enabled").and_then(Value::as_bool) else {
-                    return Some(envelope::bad_request("enabled is required"));
-                };
-                let previews = match req.get("previews_enabled") {
-                    // "Undefined lets the API compute the default", which follows `enabled` (§C.7).
-                    None | Some(Value::Null) => enabled,
-                    Some(Value::Bool(b)) => *b,
-                    Some(_) => return Some(envelope::bad_request("previews_enabled must be a boolean")),
-                };
-                if (enabled || previews) && state.config.subdomain.is_none() {
-                    return Some(envelope::fail(400, 10063, "Please register a workers.dev subdomain first"));
-                }
-                let w = &mut state.workers[i];
-                w.workers_dev = enabled;
-                w.previews_enabled = previews;
-                subdomain_json(w)
-            }
+            Some(i) => set_subdomain(state, i, body),
             None => not_found(),
         },
         // "Disable all workers.dev subdomains for a Worker script" (§C.7).
@@ -129,6 +99,41 @@ pub fn route(state: &mut State, req: &Request) -> Option<Reply> {
         _ => return None,
     };
     Some(reply)
+}
+
+/// INFERRED: the non-versioned settings are not stored; the answer echoes the request over the
+/// defaults, which is all wrangler reads.
+fn script_settings(method: &str, body: &[u8]) -> Reply {
+    let mut s = json!({ "logpush": false, "tail_consumers": null, "observability": { "enabled": false }, "tags": [] });
+    if method == "PATCH"
+        && let Ok(Value::Object(patch)) = serde_json::from_slice::<Value>(body)
+    {
+        for (k, v) in patch {
+            s[k] = v;
+        }
+    }
+    envelope::reply(s)
+}
+
+/// The per-script workers.dev toggle (docs/cloudflare-api.md §C.7).
+fn set_subdomain(state: &mut State, i: usize, body: &[u8]) -> Reply {
+    let req: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let Some(enabled) = req.get("enabled").and_then(Value::as_bool) else {
+        return envelope::bad_request("enabled is required");
+    };
+    let previews = match req.get("previews_enabled") {
+        // "Undefined lets the API compute the default", which follows `enabled` (§C.7).
+        None | Some(Value::Null) => enabled,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return envelope::bad_request("previews_enabled must be a boolean"),
+    };
+    if (enabled || previews) && state.config.subdomain.is_none() {
+        return envelope::fail(400, 10063, "Please register a workers.dev subdomain first");
+    }
+    let w = &mut state.workers[i];
+    w.workers_dev = enabled;
+    w.previews_enabled = previews;
+    subdomain_json(w)
 }
 
 fn subdomain_json(w: &Worker) -> Reply {
