@@ -1,9 +1,7 @@
 //! The GitHub side: one living pull-request comment per Worker and one GitHub Deployment per
 //! commit, against the simulator's GitHub REST API (served under `/api/v3`, as on GHES).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use workers_ci_simulator::{Access, GITHUB_TOKEN, TokenPermissions};
 

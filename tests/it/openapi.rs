@@ -8,12 +8,10 @@
 //! - otherwise (a contributor's clone without `shared/`) each test prints a notice on stderr and
 //!   returns, checking nothing.
 
-mod common;
-
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 const OVERRIDE_VAR: &str = "WORKERS_CI_OPENAPI_SUBSET";

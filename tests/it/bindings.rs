@@ -2,9 +2,7 @@
 //! simulator that drops every binding not sent (contract additions Correction 2) and creates
 //! Workers off workers.dev unless asked (Correction 1).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 use workers_ci_simulator::NoDeployments;
 

@@ -6,11 +6,9 @@
 //! No test sleeps for readiness: each waits for what marks its phase (a line the binary prints,
 //! or a request the simulator answered), with a deadline that fails the test.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
@@ -173,7 +171,7 @@ fn running_slow_cancel_then_sigterm() {
 /// outputs written, not hang until the runner kills it.
 #[test]
 fn sigint_during_a_slow_upload_exits_promptly() {
-    let sim = common::sim();
+    let sim = crate::common::sim();
     sim.add_fault(fault("POST", "/versions", 1, FaultAction::Delay { ms: 20_000 }));
     let inv = with_module(version_invocation(&sim, "my-worker").env("WORKERS_CI_TIME_SCALE", "1"));
     let mut child = inv.watch();
@@ -186,7 +184,7 @@ fn sigint_during_a_slow_upload_exits_promptly() {
 
 #[test]
 fn version_timeout_is_enforced() {
-    let sim = common::sim();
+    let sim = crate::common::sim();
     sim.add_fault(fault("POST", "/versions", 1, FaultAction::Delay { ms: 20_000 }));
     let inv =
         with_module(version_invocation(&sim, "my-worker").input("timeout", "2s").env("WORKERS_CI_TIME_SCALE", "1"));
@@ -200,7 +198,7 @@ fn version_timeout_is_enforced() {
 /// build it made, instead of leaving it running unseen.
 #[test]
 fn sigint_during_a_slow_start_cancels_the_build_it_made() {
-    let sim = common::sim();
+    let sim = crate::common::sim();
     sim.add_fault(fault("POST", "/builds/triggers/", 1, FaultAction::Delay { ms: 4000 }));
     // Real time: at the test scale the POST's own timeout would end it first.
     let inv = Invocation::new(&sim).env("WORKERS_CI_TIME_SCALE", "1");
@@ -223,7 +221,7 @@ fn sigint_during_a_slow_start_cancels_the_build_it_made() {
 /// the warning names what to check.
 #[test]
 fn sigint_during_a_start_that_outlasts_the_grace_warns_what_to_check() {
-    let sim = common::sim();
+    let sim = crate::common::sim();
     sim.add_fault(fault("POST", "/builds/triggers/", 1, FaultAction::Delay { ms: 20_000 }));
     let commit = "0123456789abcdef0123456789abcdef01234567";
     let inv = Invocation::new(&sim).input("commit", commit).env("WORKERS_CI_TIME_SCALE", "1");

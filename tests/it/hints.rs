@@ -1,13 +1,11 @@
 //! What a new user trips over: each message says what to change, in the syntax of where they
 //! are, and each summary says what a reader of the run page wants to know.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 #[test]
 fn an_api_url_without_its_path_is_caught_before_any_request() {
@@ -99,7 +97,7 @@ fn summaries_say_what_a_reader_wants() {
 
     // version: its number and duration; with a gradual deploy, numbers next to ids. On an
     // account of its own: the build above deployed a version (#1) of its own.
-    let sim = common::sim();
+    let sim = crate::common::sim();
     let first = with_module(version_invocation(&sim, "my-worker")).input("deploy", "true").run();
     first.assert_code(0);
     assert!(first.stdout.contains("(1 module,"), "singular: {}", first.stdout);

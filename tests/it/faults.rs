@@ -1,8 +1,6 @@
 //! Transient faults are survived with the same result; creates are never duplicated.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 fn status(status: u16, retry_after: Option<u64>) -> FaultAction {
     FaultAction::Status {

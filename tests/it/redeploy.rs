@@ -1,9 +1,7 @@
 //! `redeploy`: the active deployment's version built again from the same trigger, branch and
 //! commit, and followed like `build`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
 

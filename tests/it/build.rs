@@ -1,10 +1,8 @@
 //! `build` end to end: the real binary against the in-process simulator.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 fn the_build(sim: &Simulator) -> serde_json::Value {
     let builds = sim.builds();

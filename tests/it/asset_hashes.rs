@@ -60,7 +60,8 @@ fn generate(root: &Path, seed: u32, count: usize) -> Vec<String> {
 
 #[test]
 fn hashes_and_content_types_match_wranglers_libraries() {
-    let fixture: Value = serde_json::from_str(include_str!("fixtures/asset-hashes.json")).expect("the fixture is JSON");
+    let fixture: Value =
+        serde_json::from_str(include_str!("../fixtures/asset-hashes.json")).expect("the fixture is JSON");
     let files = fixture["files"].as_array().unwrap();
     assert!(files.len() >= 300);
     let dir = tempfile::tempdir().unwrap();

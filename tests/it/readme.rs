@@ -1,11 +1,9 @@
 //! README's command-line examples run as written, against the simulator: an example that
 //! no longer works is a bug in the README (or in the tool).
 
-mod common;
-
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 fn readme() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap()

@@ -1,11 +1,9 @@
 //! The command line as a user meets it: usage, per-command help, odd arguments, and which
 //! stream carries what outside GitHub Actions.
 
-mod common;
-
 use std::process::{Command, Stdio};
 
-use common::*;
+use crate::common::*;
 
 fn workers_ci(args: &[&str]) -> std::process::Output {
     Command::new(bin()).env_clear().args(args).stdin(Stdio::null()).output().expect("binary runs")
@@ -48,7 +46,7 @@ fn help_for_each_command_in_both_spellings() {
 
 /// The whole `--help` text, compared with the snapshot in `tests/snapshots/help.txt`: catches
 /// garbled or misaligned help, not only missing words. After a deliberate change, regenerate
-/// with `UPDATE_SNAPSHOTS=1 cargo test --test cli` and review the diff.
+/// with `UPDATE_SNAPSHOTS=1 cargo test --test it cli::` and review the diff.
 #[test]
 fn help_matches_its_snapshot() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots/help.txt");
@@ -63,7 +61,7 @@ fn help_matches_its_snapshot() {
         let first = help.lines().zip(snapshot.lines()).position(|(a, b)| a != b);
         panic!(
             "--help differs from tests/snapshots/help.txt (first differing line: {first:?}); \
-             run `UPDATE_SNAPSHOTS=1 cargo test --test cli` and review the diff.\n\n{help}"
+             run `UPDATE_SNAPSHOTS=1 cargo test --test it cli::` and review the diff.\n\n{help}"
         );
     }
     assert!(help.lines().all(|l| l.chars().count() <= 100), "lines stay within 100 columns");

@@ -1,9 +1,7 @@
 //! `version` and `deploy` end to end against the simulator's Workers API.
 
-mod common;
-
+use crate::common::*;
 use base64::Engine as _;
-use common::*;
 
 fn dist(inv: &Invocation, files: &[(&str, &[u8])]) -> String {
     let dir = inv.dir.path().join("dist");

@@ -7,11 +7,9 @@
 //! with the right result and no lockout may ever be triggered, because one would stop all forty.
 //! Speed is not asserted here (see bench/).
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 const JOBS: usize = 40;
 /// A quarter of the real quota (the rest as if spent by other work on the token): forty short

@@ -1,9 +1,7 @@
 //! Bad input: exit 2, a message naming the input and the fix, no value echoed, no request sent.
 //! And the errors users hit once the inputs are well-formed.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[test]
 fn every_malformed_input_is_refused_before_any_request() {

@@ -2,11 +2,9 @@
 //! deploy from a wrangler.jsonc with static assets, and a pull-request Preview with its GitHub
 //! comment, against the embedded simulator, with no account and no network.
 
-mod common;
-
 #[test]
 fn demo_streams_a_build_then_versions_and_deploys_gradually() {
-    let out = std::process::Command::new(common::bin()).arg("demo").env_clear().output().unwrap();
+    let out = std::process::Command::new(crate::common::bin()).arg("demo").env_clear().output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");

@@ -1,9 +1,7 @@
 //! Static assets with `version`, end to end against the simulator (contract additions §A).
 
-mod common;
-
+use crate::common::*;
 use base64::Engine as _;
-use common::*;
 use serde_json::Value;
 use std::time::Duration;
 

@@ -9,11 +9,9 @@
 //! [`OVERRIDES`] lists the cells that differ, and a test checks that it names only cells that
 //! exist and that each entry changes something.
 
-mod common;
-
 use std::sync::OnceLock;
 
-use common::*;
+use crate::common::*;
 
 const TAG: &str = "5f1e0c3a9b2d4e6f8a7b6c5d4e3f2a1b";
 const OTHER_TAG: &str = "6a2f1d4b0c3e5f7a9b8c7d6e5f4a3b2c";

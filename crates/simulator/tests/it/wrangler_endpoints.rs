@@ -1,10 +1,6 @@
 //! The classic endpoints wrangler calls (`versions upload`, `deploy`), answered by the simulator:
-//! multipart uploads parsed for real, versions shared with the beta API, so a version uploaded
-//! the wrangler way can be deployed by `workers-ci deploy`.
-
-mod common;
-
-use std::process::Command;
+//! multipart uploads parsed for real, versions shared with the beta API (that `workers-ci deploy`
+//! deploys such a version is checked in the root crate's `tests/it/wrangler_endpoints.rs`).
 
 use serde_json::{Value, json};
 use workers_ci_simulator::{SimConfig, Simulator, WorkerSeed};
@@ -232,29 +228,4 @@ async fn keep_bindings_carries_secrets_over() {
     assert_eq!(b[0]["name"], "KEY");
     assert!(b[0].get("text").is_none(), "secret values are never shown");
     assert_eq!(sim.versions("my-worker")[1]["bindings"][0]["text"], "s3cret");
-}
-
-#[test]
-fn workers_ci_deploys_a_version_uploaded_the_wrangler_way() {
-    let sim = sim();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let id = rt.block_on(async {
-        let api = Api::new(&sim);
-        let meta = json!({ "main_module": "index.js", "compatibility_date": "2026-11-01" });
-        let body = multipart(&meta, &[("index.js", "application/javascript+module", MODULE)]);
-        let (_, v) = api.upload("POST", "/workers/scripts/my-worker/versions", body).await;
-        v["result"]["id"].as_str().unwrap().to_owned()
-    });
-    let out = Command::new(common::bin())
-        .args(["deploy", "--worker", "my-worker", "--versions", &id])
-        .env("INPUT_API_TOKEN", common::TOKEN)
-        .env("INPUT_ACCOUNT_ID", sim.account_id())
-        .env("INPUT_API_URL", sim.base_url())
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_OUTPUT")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let d = sim.deployments("my-worker");
-    assert_eq!(d[0]["versions"][0]["version_id"], id.as_str());
 }

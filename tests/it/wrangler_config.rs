@@ -1,9 +1,7 @@
 //! `version` from a wrangler configuration, end to end: the real binary against the simulator,
 //! the file found in (or named from) the working directory.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 
 const JS: &str = "export default { fetch() { return new Response('hi') } }\n";

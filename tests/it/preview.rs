@@ -1,8 +1,6 @@
 //! `preview`: the real binary against the simulator's Worker Previews (additions §B).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 /// A `preview` invocation for `my-worker` with one module, on pull-request branch `branch`.

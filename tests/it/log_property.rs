@@ -3,9 +3,7 @@
 //! exactly, in order. (The paging logic itself is also checked against a model server with
 //! hundreds of cases in `src/flows/logs.rs`; here each case runs the real binary.)
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use proptest::prelude::*;
 
 proptest! {

@@ -1,8 +1,6 @@
 //! `setup`: a Worker's Workers Builds configuration converged to a file, against the simulator.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 const SECRET: &str = "npm_SECRET-4be1-never-print";

@@ -4,12 +4,10 @@
 //! `Retry-After` and the `Ratelimit` headers report the scaled seconds, which the client obeys
 //! unscaled, as it would Cloudflare's.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 
 /// Spends the simulator's budget from outside, as other jobs on the same token would: a plain
 /// HTTP/1.1 request (loopback only), returning its status.

@@ -1,8 +1,6 @@
 //! `env` and `purge-cache`: one trigger's build variables and build cache.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 const SECRET: &str = "sk_SECRET-77a0-never-print";
 
