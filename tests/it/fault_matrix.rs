@@ -8,6 +8,11 @@
 //! `build_logs::status_404`), so no cell can be missing. Each fault has a default expectation;
 //! [`OVERRIDES`] lists the cells that differ, and a test checks that it names only cells that
 //! exist and that each entry changes something.
+//!
+//! What a command starts from is made once, not once per cell: where that takes a run of the
+//! binary (a first build before `redeploy`, a version before `deploy`), [`prepared`] runs it once
+//! and each cell puts the simulator's snapshot back in a simulator of its own; the clean run each
+//! cell is compared with is made once per command too ([`baseline`]).
 
 use std::sync::OnceLock;
 
@@ -179,31 +184,98 @@ fn version_run(sim: &Simulator) -> Run {
     with_module(version_invocation(sim, "my-worker").input("deploy", "true")).run()
 }
 
-/// Prepares the simulator for `cmd` (a pushed build for `wait`, a live version for `version`
-/// and `deploy`)
-/// and returns the invocation to run.
-fn prepare(sim: &Simulator, cmd: Cmd) -> Invocation {
+/// Runs the binary to make the state `cmd` starts from, where it starts from more than the seeded
+/// Workers (a live version, a first build, a Builds configuration, a Preview with a deployment),
+/// and returns what the command's invocation needs from that run (the version `deploy` deploys).
+fn run_preparation(sim: &Simulator, cmd: Cmd) -> Option<String> {
     match cmd {
-        Cmd::Build => Invocation::new(sim),
+        // A version already there, so its bindings are read.
+        Cmd::Version => {
+            version_run(sim).assert_code(0);
+            None
+        }
+        Cmd::Deploy => {
+            let v = version_run(sim);
+            v.assert_code(0);
+            Some(v.output("version_id").unwrap().to_owned())
+        }
+        Cmd::Setup => {
+            setup_invocation(sim, SETUP_BEFORE).run().assert_code(0);
+            None
+        }
+        Cmd::Env => {
+            env_invocation(sim).input("set", "OLD=x").run().assert_code(0);
+            None
+        }
+        // The version a first build deployed.
+        Cmd::Redeploy => {
+            Invocation::new(sim).run().assert_code(0);
+            None
+        }
+        Cmd::Preview => {
+            preview_invocation(sim).input("secrets", "API_KEY=matrix-secret-1").run().assert_code(0);
+            None
+        }
+        Cmd::PreviewDelete => {
+            preview_invocation(sim).run().assert_code(0);
+            None
+        }
+        Cmd::Build | Cmd::Wait | Cmd::WaitMany | Cmd::SetupFresh | Cmd::PurgeCache | Cmd::PreviewFresh => None,
+    }
+}
+
+/// The state a command's preparing run left (none when it needed no run), with what that run
+/// returned.
+struct Prepared {
+    snapshot: Option<Snapshot>,
+    version_id: Option<String>,
+}
+
+/// [`run_preparation`] for `cmd`, once per test binary rather than once per cell: each cell
+/// puts the snapshot back in a simulator of its own.
+fn prepared(cmd: Cmd) -> &'static Prepared {
+    static PREPARED: [OnceLock<Prepared>; 13] = [const { OnceLock::new() }; 13];
+    PREPARED[cmd as usize].get_or_init(|| {
+        let sim = matrix_sim(cmd);
+        let version_id = run_preparation(&sim, cmd);
+        // A command that starts from the seeded Workers starts from a simulator of its own.
+        let ran = !sim.requests().is_empty();
+        Prepared { snapshot: ran.then(|| sim.snapshot()), version_id }
+    })
+}
+
+fn env_invocation(sim: &Simulator) -> Invocation {
+    Invocation::new(sim).without("commit").input("command", "env").input("trigger", "Deploy default branch")
+}
+
+/// A simulator prepared for `cmd` (a build pushed now for `wait`; the state [`prepared`] made
+/// for the commands that need a run first), and the invocation to run.
+fn prepare(cmd: Cmd) -> (Simulator, Invocation) {
+    let sim = matrix_sim(cmd);
+    let prepared = prepared(cmd);
+    if let Some(snapshot) = &prepared.snapshot {
+        sim.restore(snapshot);
+    }
+    let version_id = prepared.version_id.as_deref();
+    let inv = match cmd {
+        Cmd::Build => Invocation::new(&sim),
         Cmd::Wait => {
             sim.push("my-worker", "main", COMMIT, std::time::Duration::ZERO);
-            Invocation::new(sim).input("command", "wait").input("commit", COMMIT)
+            Invocation::new(&sim).input("command", "wait").input("commit", COMMIT)
         }
         Cmd::WaitMany => {
             sim.push("my-worker", "main", COMMIT, std::time::Duration::ZERO);
             sim.push("other-worker", "main", COMMIT, std::time::Duration::ZERO);
-            Invocation::new(sim)
+            Invocation::new(&sim)
                 .input("command", "wait")
                 .input("commit", COMMIT)
                 .input("worker", "my-worker,other-worker")
         }
-        // A version already there, so its bindings are read; `preview_urls: false` differs
-        // from the seeded Worker's flags, so the run sets them.
+        // `preview_urls: false` differs from the seeded Worker's flags, so the run sets them.
         // With static assets, so the upload session and the bucket upload are met too.
         Cmd::Version => {
-            version_run(sim).assert_code(0);
             let inv = with_module(
-                version_invocation(sim, "my-worker").input("deploy", "true").input("preview_urls", "false"),
+                version_invocation(&sim, "my-worker").input("deploy", "true").input("preview_urls", "false"),
             );
             let site = inv.dir.path().join("public");
             std::fs::create_dir_all(&site).unwrap();
@@ -212,46 +284,28 @@ fn prepare(sim: &Simulator, cmd: Cmd) -> Invocation {
             let site = site.to_str().unwrap().to_owned();
             inv.input("assets", &site)
         }
-        Cmd::Deploy => {
-            let v = version_run(sim);
-            v.assert_code(0);
-            let id = v.output("version_id").unwrap().to_owned();
-            Invocation::new(sim).without("branch").without("commit").input("command", "deploy").input("versions", &id)
-        }
-        Cmd::Setup => {
-            setup_invocation(sim, SETUP_BEFORE).run().assert_code(0);
-            setup_invocation(sim, SETUP_AFTER).input("prune", "true")
-        }
-        Cmd::SetupFresh => setup_invocation(sim, SETUP_AFTER),
-        Cmd::Env => {
-            let base = || {
-                Invocation::new(sim).without("commit").input("command", "env").input("trigger", "Deploy default branch")
-            };
-            base().input("set", "OLD=x").run().assert_code(0);
-            base()
-                .input("set", "NODE_ENV=production")
-                .input("set_secret", "NPM_TOKEN=npm-secret-value")
-                .input("unset", "OLD")
-        }
-        Cmd::PurgeCache => Invocation::new(sim).without("commit").input("command", "purge-cache"),
-        Cmd::Redeploy => {
-            Invocation::new(sim).run().assert_code(0);
-            Invocation::new(sim).without("branch").without("commit").input("command", "redeploy")
-        }
-        Cmd::Preview => {
-            preview_invocation(sim).input("secrets", "API_KEY=matrix-secret-1").run().assert_code(0);
-            preview_invocation(sim).input("vars", "MODE=b")
-        }
-        Cmd::PreviewFresh => preview_invocation(sim),
-        Cmd::PreviewDelete => {
-            preview_invocation(sim).run().assert_code(0);
-            Invocation::new(sim)
-                .without("branch")
-                .input("command", "preview")
-                .input("preview_action", "delete")
-                .env("GITHUB_HEAD_REF", "feature/login")
-        }
-    }
+        Cmd::Deploy => Invocation::new(&sim)
+            .without("branch")
+            .without("commit")
+            .input("command", "deploy")
+            .input("versions", version_id.unwrap()),
+        Cmd::Setup => setup_invocation(&sim, SETUP_AFTER).input("prune", "true"),
+        Cmd::SetupFresh => setup_invocation(&sim, SETUP_AFTER),
+        Cmd::Env => env_invocation(&sim)
+            .input("set", "NODE_ENV=production")
+            .input("set_secret", "NPM_TOKEN=npm-secret-value")
+            .input("unset", "OLD"),
+        Cmd::PurgeCache => Invocation::new(&sim).without("commit").input("command", "purge-cache"),
+        Cmd::Redeploy => Invocation::new(&sim).without("branch").without("commit").input("command", "redeploy"),
+        Cmd::Preview => preview_invocation(&sim).input("vars", "MODE=b"),
+        Cmd::PreviewFresh => preview_invocation(&sim),
+        Cmd::PreviewDelete => Invocation::new(&sim)
+            .without("branch")
+            .input("command", "preview")
+            .input("preview_action", "delete")
+            .env("GITHUB_HEAD_REF", "feature/login"),
+    };
+    (sim, inv)
 }
 
 /// What a run produced that does not depend on fresh ids.
@@ -313,8 +367,8 @@ fn without_fresh_ids(json: &str) -> String {
 fn baseline(cmd: Cmd) -> &'static Result {
     static CELLS: [OnceLock<Result>; 13] = [const { OnceLock::new() }; 13];
     CELLS[cmd as usize].get_or_init(|| {
-        let sim = matrix_sim(cmd);
-        let run = prepare(&sim, cmd).run();
+        let (sim, inv) = prepare(cmd);
+        let run = inv.run();
         run.assert_code(0);
         observe(&sim, &run)
     })
@@ -361,8 +415,7 @@ fn expectation(endpoint: &str, fault: &str, default: Expect) -> Expect {
 fn cell(endpoint: &Endpoint, fault_name: &str, action: FaultAction, default: Expect) {
     let Endpoint { cmd, method, path, excludes, .. } = *endpoint;
     let expect = expectation(endpoint.name, fault_name, default);
-    let sim = matrix_sim(cmd);
-    let inv = prepare(&sim, cmd);
+    let (sim, inv) = prepare(cmd);
     let before = sim.requests().len();
     sim.add_fault(Fault {
         method: Some(method.into()),

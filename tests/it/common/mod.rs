@@ -11,7 +11,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 pub use workers_ci_simulator::{
-    BuildProfile, Fault, FaultAction, GitHubConfig, ListOrder, RateLimit, SimConfig, Simulator, WorkerSeed,
+    BuildProfile, Fault, FaultAction, GitHubConfig, ListOrder, RateLimit, SimConfig, Simulator, Snapshot, WorkerSeed,
 };
 
 /// A token no output may ever contain.
