@@ -153,8 +153,15 @@ fn a_newer_build_of_one_worker_during_the_run() {
     let sim = many_sim(2, |i| BuildProfile { running_ms: 1500 + 500 * i as u64, ..fast_profile() });
     let ours = sim.push("w0", "main", A, Duration::ZERO);
     sim.push("w1", "main", A, Duration::ZERO);
-    let newer = sim.push("w0", "main", B, Duration::from_millis(600));
-    let run = Invocation::new(&sim).input("command", "wait").input("commit", A).input("worker", "w0,w1").run();
+    // The newer build is pushed once the run has found ours, not at a set time: a run that
+    // started late on a busy machine would otherwise only ever see the newer one.
+    let inv = Invocation::new(&sim).input("command", "wait").input("commit", A).input("worker", "w0,w1");
+    let started = std::time::Instant::now();
+    let mut watched = inv.watch();
+    watched.wait_for_line("[w0] found build", Duration::from_secs(20));
+    let newer = sim.push("w0", "main", B, Duration::ZERO);
+    let (code, stdout, stderr) = watched.wait(Duration::from_secs(90));
+    let run = inv.collect(code, stdout, stderr, started.elapsed());
     run.assert_code(0);
     let builds = builds_output(&run);
     assert_eq!(entry(&builds, "w0")["build_uuid"], ours.as_str());
