@@ -81,7 +81,10 @@ fn matrix_sim(cmd: Cmd) -> Simulator {
             },
             WorkerSeed { name: "other-worker".into(), tag: Some(OTHER_TAG.into()), ..WorkerSeed::default() },
         ],
-        build: BuildProfile { queued_ms: 100, initializing_ms: 100, running_ms: 600, ..BuildProfile::default() },
+        // Half a second: at the client's test pace (a running tick of 85 ms) a build is still seen
+        // queued, initializing and running for several ticks, with its 16 log lines released over
+        // them in pages of 7.
+        build: BuildProfile { queued_ms: 50, initializing_ms: 50, running_ms: 400, ..BuildProfile::default() },
         log_page_size: 7,
         ..SimConfig::default()
     };
