@@ -1,14 +1,14 @@
 // Writes tests/fixtures/asset-hashes.json: a few hundred files generated from a seed, each with
 // the hash wrangler would give it, computed by npm `blake3-wasm@2.1.5` (the library wrangler
 // bundles, docs/cloudflare-api.md §A.5) on `base64(bytes) + extname(name).slice(1)`, and the
-// content type npm `mime@4.0.7` gives it (§A.7). tests/asset_hashes.rs regenerates the same files
-// from the same seed and compares workers-ci's answers with these.
+// content type npm `mime@4.0.7` gives it (§A.7). tests/it/asset_hashes.rs regenerates the same
+// files from the same seed and compares workers-ci's answers with these.
 //
 // Run (needs Node >= 18 and the npm registry):
 //   npm install --prefix /tmp/asset-fixture blake3-wasm@2.1.5 mime@4.0.7
 //   NODE_PATH=/tmp/asset-fixture/node_modules node scripts/asset-hash-fixture.mjs > tests/fixtures/asset-hashes.json
 //
-// The generator (keep in step with `generate` in tests/asset_hashes.rs): xorshift32 from the seed;
+// The generator (keep in step with `generate` in tests/it/asset_hashes.rs): xorshift32 from the seed;
 // file i gets name NAMES[i % NAMES.length] prefixed by `d{i % 7}/` and suffixed before the
 // extension by `-{i}`, and length LENGTHS[i % LENGTHS.length] (+ i % 5), bytes = next() & 0xff.
 import { createRequire } from "node:module";

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Extracts the OpenAPI operations tests/openapi.rs validates against into a self-contained file.
+"""Extracts the OpenAPI operations tests/it/openapi.rs validates against into a self-contained file.
 
 Usage: python3 scripts/vendor-openapi.py SUBSET.json [OUT.json]
     SUBSET.json  an OpenAPI 3.0 document holding at least the operations below (Cloudflare's
@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-# Every (method, path) tests/openapi.rs looks up. A test that asks for one not listed here fails
+# Every (method, path) tests/it/openapi.rs looks up. A test that asks for one not listed here fails
 # with "the subset has no …": add it here and refresh.
 OPERATIONS = [
     ("get", "/accounts/{account_id}/workers/scripts"),

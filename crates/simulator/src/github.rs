@@ -102,7 +102,7 @@ pub struct Deployment {
 }
 
 /// The repository's state.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Repo {
     pub config: GitHubConfig,
     pub comments: Vec<Comment>,

@@ -67,6 +67,27 @@ impl Shared {
         self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// A copy of the account and of the GitHub repository (see [`crate::Snapshot`]).
+    pub(crate) fn snapshot(&self) -> (State, Option<crate::github::Repo>) {
+        let github = self.github.as_ref().map(|m| m.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone());
+        (self.state().clone(), github)
+    }
+
+    /// Puts `state` and `github` back, and forgets everything else a run leaves: the recorded
+    /// requests and arrivals, the armed faults and the rate-limit window. A repository is put
+    /// back only where this simulator serves one.
+    pub(crate) fn restore(&self, state: &State, github: Option<&crate::github::Repo>) {
+        let mut st = self.state();
+        *st = state.clone();
+        if let (Some(m), Some(repo)) = (&self.github, github) {
+            *m.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = repo.clone();
+        }
+        self.faults.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+        self.requests.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+        self.arrivals.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+        *self.limiter.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Limiter::default();
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn record(
         &self,

@@ -47,6 +47,17 @@ pub use http::RecordedRequest;
 
 use http::Shared;
 
+/// The whole simulated account (and GitHub repository) at one moment, from
+/// [`Simulator::snapshot`]: what a test prepares once (a first build, a version uploaded) and
+/// puts back with [`Simulator::restore`] before each case, instead of running the preparation
+/// again. Builds keep their clock: one that had stopped is still stopped when put back, one that
+/// was running has run on meanwhile.
+#[derive(Clone)]
+pub struct Snapshot {
+    state: state::State,
+    github: Option<github::Repo>,
+}
+
 /// A running simulator. Dropping it stops the server, so a test cannot leak one into the next.
 pub struct Simulator {
     addr: SocketAddr,
@@ -163,6 +174,21 @@ impl Simulator {
     /// meet the real API's bad days on purpose and deterministically.
     pub fn add_fault(&self, fault: Fault) {
         self.shared.faults.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(fault);
+    }
+
+    /// A copy of everything the simulated account holds now (Workers, triggers, builds, versions,
+    /// deployments, Previews, variables, assets, the GitHub repository), for [`Simulator::restore`].
+    pub fn snapshot(&self) -> Snapshot {
+        let (state, github) = self.shared.snapshot();
+        Snapshot { state, github }
+    }
+
+    /// Puts the account back as `snapshot` found it (on this simulator or another: nothing in it
+    /// depends on the port), and starts afresh what a run leaves behind: no request recorded
+    /// (`requests`, `arrived`), no fault armed, a new rate-limit window. The GitHub repository is
+    /// put back where this simulator serves one.
+    pub fn restore(&self, snapshot: &Snapshot) {
+        self.shared.restore(&snapshot.state, snapshot.github.as_ref());
     }
 
     /// How builds created from now on behave (earlier builds keep theirs, as a build that has
@@ -329,6 +355,49 @@ mod tests {
         let text = e.to_string();
         assert!(text.contains(&format!("port {port} on 127.0.0.1 is already in use")), "{text}");
         assert!(text.contains("--port 0"), "{text}");
+    }
+
+    /// What a test prepares once and puts back per case: the account as it was (on another
+    /// simulator too), and nothing of what happened since, nor of the requests and faults before.
+    #[tokio::test]
+    async fn a_snapshot_puts_the_account_back_and_forgets_requests_and_faults() {
+        let first = Simulator::start(SimConfig::default(), 0).await.unwrap();
+        let kept = first.push("my-worker", "main", "a", Duration::ZERO);
+        let snapshot = first.snapshot();
+        first.push("my-worker", "main", "b", Duration::ZERO);
+        let uuids = |sim: &Simulator| -> Vec<String> {
+            sim.builds().iter().map(|b| b["build_uuid"].as_str().unwrap().to_owned()).collect()
+        };
+        assert_eq!(uuids(&first).len(), 2);
+
+        let second = Simulator::start(SimConfig::default(), 0).await.unwrap();
+        second.add_fault(Fault {
+            method: None,
+            path_contains: None,
+            path_excludes: None,
+            times: 1,
+            skip: 0,
+            action: FaultAction::Drop,
+        });
+        second.shared.requests.lock().unwrap().push(RecordedRequest {
+            method: "GET".into(),
+            path: "/client/v4/x".into(),
+            query: String::new(),
+            body: String::new(),
+            status: 200,
+            at_ms: 0,
+            fault: None,
+        });
+        second.shared.arrivals.lock().unwrap().push("GET /client/v4/x".into());
+        second.restore(&snapshot);
+        assert_eq!(uuids(&second), vec![kept.clone()]);
+        assert_eq!(second.build_log(&kept), first.build_log(&kept));
+        assert!(second.requests().is_empty());
+        assert_eq!(second.arrived("GET", "/"), 0);
+        assert!(second.shared.faults.lock().unwrap().is_empty());
+
+        first.restore(&snapshot);
+        assert_eq!(uuids(&first), vec![kept], "restored where it was taken, too");
     }
 
     #[tokio::test]

@@ -10,6 +10,7 @@ use crate::config::{BuildProfile, SimConfig};
 use crate::envelope::{self, Reply};
 use crate::{random, time};
 
+#[derive(Clone)]
 pub struct Worker {
     pub name: String,
     /// Script tag (Builds' `external_script_id`).
@@ -37,6 +38,7 @@ pub struct Worker {
 
 /// One Preview of a Worker (docs/cloudflare-api.md §B.1, §B.4): its mutable layer, and its
 /// deployments as stored (secret values included, which no answer shows).
+#[derive(Clone)]
 pub struct Preview {
     pub id: String,
     pub name: String,
@@ -82,6 +84,7 @@ impl Worker {
     }
 }
 
+#[derive(Clone)]
 pub struct Build {
     pub uuid: String,
     pub tag: String,
@@ -233,6 +236,7 @@ impl Build {
     }
 }
 
+#[derive(Clone)]
 pub struct State {
     pub config: SimConfig,
     pub workers: Vec<Worker>,

@@ -33,6 +33,7 @@ const BUCKET_BYTES: u64 = 50 * 1024 * 1024;
 const BUCKET_HASHES: usize = 5_000;
 
 /// The account's assets: what is stored, and the sessions open.
+#[derive(Clone)]
 pub struct AssetStore {
     key: [u8; 32],
     /// Every hash uploaded to the account, with the content type it was sent with.
@@ -55,6 +56,7 @@ impl Default for AssetStore {
     }
 }
 
+#[derive(Clone)]
 pub struct Session {
     script: String,
     /// Manifest key → (hash, size).

@@ -1,0 +1,612 @@
+//! The fault matrix: for every endpoint each command calls and every fault the simulator can
+//! inject, run the command and compare with a clean run. Transient faults must change nothing
+//! (exit code, outputs, log lines, resources created); faults that must not be survived
+//! (401/403/404/400) must end in a clear API error with exit code 5 and no retry.
+//!
+//! The cells are generated: [`fault_matrix!`] expands a table of endpoints × a table of faults
+//! into one test per cell, named `<command>_<endpoint>::<fault>` (e.g.
+//! `build_logs::status_404`), so no cell can be missing. Each fault has a default expectation;
+//! [`OVERRIDES`] lists the cells that differ, and a test checks that it names only cells that
+//! exist and that each entry changes something.
+//!
+//! What a command starts from is made once, not once per cell: where that takes a run of the
+//! binary (a first build before `redeploy`, a version before `deploy`), [`prepared`] runs it once
+//! and each cell puts the simulator's snapshot back in a simulator of its own; the clean run each
+//! cell is compared with is made once per command too ([`baseline`]).
+
+use std::sync::OnceLock;
+
+use crate::common::*;
+
+const TAG: &str = "5f1e0c3a9b2d4e6f8a7b6c5d4e3f2a1b";
+const OTHER_TAG: &str = "6a2f1d4b0c3e5f7a9b8c7d6e5f4a3b2c";
+const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
+/// Outputs that name freshly created resources: present in both runs, equal in neither.
+const FRESH: &[&str] = &[
+    "build_uuid",
+    "version_id",
+    "version_url",
+    "deployment_id",
+    "trigger_uuids",
+    "redeployed_version_id",
+    "preview_id",
+    "deployment_url",
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cmd {
+    Build,
+    Wait,
+    Version,
+    Deploy,
+    /// `setup` on the seeded Worker: every kind of write but the token lookup.
+    Setup,
+    /// `setup` on a Worker without triggers: the build token lookup and first creates.
+    SetupFresh,
+    /// `env` setting a plain and a secret variable and unsetting one.
+    Env,
+    PurgeCache,
+    /// `redeploy` of the version a first build deployed.
+    Redeploy,
+    /// `wait` with two Workers: the loop that reads status in batches.
+    WaitMany,
+    /// `preview` to a Preview that has a deployment (with a secret to inherit).
+    Preview,
+    /// `preview` of a branch without a Preview yet: the create.
+    PreviewFresh,
+    /// `preview` with `preview_action: delete`.
+    PreviewDelete,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Expect {
+    Survive,
+    Refused,
+}
+
+fn status(status: u16, code: i64, retry_after: Option<u64>) -> FaultAction {
+    FaultAction::Status { status, code, message: "injected".into(), retry_after }
+}
+
+fn matrix_sim(cmd: Cmd) -> Simulator {
+    let triggers = cmd != Cmd::SetupFresh;
+    let config = SimConfig {
+        workers: vec![
+            WorkerSeed {
+                name: "my-worker".into(),
+                tag: Some(TAG.into()),
+                triggers,
+                preview_trigger: triggers,
+                ..WorkerSeed::default()
+            },
+            WorkerSeed { name: "other-worker".into(), tag: Some(OTHER_TAG.into()), ..WorkerSeed::default() },
+        ],
+        // Half a second: at the client's test pace (a running tick of 85 ms) a build is still seen
+        // queued, initializing and running for several ticks, with its 16 log lines released over
+        // them in pages of 7.
+        build: BuildProfile { queued_ms: 50, initializing_ms: 50, running_ms: 400, ..BuildProfile::default() },
+        log_page_size: 7,
+        ..SimConfig::default()
+    };
+    Simulator::start_background(config).expect("simulator starts")
+}
+
+/// The seeded Worker's configuration as a file, with build variables.
+const SETUP_BEFORE: &str = r#"worker = "my-worker"
+[connection]
+account_id = "987654"
+account_name = "example"
+repo_id = "123456789"
+repo_name = "my-worker"
+[[triggers]]
+name = "Deploy default branch"
+branch_includes = ["main"]
+build_command = "npm run build"
+deploy_command = "npx wrangler deploy"
+build_caching = true
+[triggers.vars]
+NODE_ENV = "production"
+OLD = "x"
+[[triggers]]
+name = "Deploy non-production branches"
+branch_includes = ["*"]
+branch_excludes = ["main"]
+build_command = "npm run build"
+deploy_command = "npx wrangler versions upload"
+build_caching = true
+"#;
+
+/// With `prune`, from [`SETUP_BEFORE`]: the connection renamed, a trigger field and a
+/// variable changed, a variable and a trigger dropped, a trigger added.
+const SETUP_AFTER: &str = r#"worker = "my-worker"
+[connection]
+account_id = "987654"
+account_name = "example"
+repo_id = "123456789"
+repo_name = "my-worker-2"
+[[triggers]]
+name = "Deploy default branch"
+branch_includes = ["main"]
+build_command = "npm ci && npm run build"
+deploy_command = "npx wrangler deploy"
+build_caching = true
+[triggers.vars]
+NODE_ENV = "staging"
+[[triggers]]
+name = "Docs"
+branch_includes = ["docs"]
+deploy_command = "npx wrangler versions upload"
+[triggers.vars]
+SITE = "docs"
+"#;
+
+fn setup_invocation(sim: &Simulator, file: &str) -> Invocation {
+    let inv = Invocation::new(sim).without("worker").without("branch").without("commit").input("command", "setup");
+    std::fs::write(inv.dir.path().join("workers-builds.toml"), file).unwrap();
+    inv
+}
+
+/// The Builds configuration as the file would state it: without uuids and timestamps.
+fn builds_config(sim: &Simulator) -> String {
+    let mut triggers: Vec<String> = sim
+        .triggers("my-worker")
+        .iter()
+        .map(|t| {
+            let vars = sim.env_vars(t["trigger_uuid"].as_str().unwrap_or_default());
+            format!(
+                "{} {} {} {} {} {} {} {} {} repo={} {vars:?}",
+                t["trigger_name"],
+                t["build_command"],
+                t["deploy_command"],
+                t["root_directory"],
+                t["branch_includes"],
+                t["branch_excludes"],
+                t["path_includes"],
+                t["path_excludes"],
+                t["build_caching_enabled"],
+                t["repo_connection"]["repo_name"],
+            )
+        })
+        .collect();
+    triggers.sort();
+    format!("{} connections; {triggers:#?}", sim.connections().len())
+}
+
+/// `preview` of branch `feature/login` for `my-worker`.
+fn preview_invocation(sim: &Simulator) -> Invocation {
+    with_module(
+        Invocation::new(sim)
+            .without("branch")
+            .input("command", "preview")
+            .input("compatibility_date", "2026-11-01")
+            .env("GITHUB_HEAD_REF", "feature/login"),
+    )
+}
+
+fn version_run(sim: &Simulator) -> Run {
+    with_module(version_invocation(sim, "my-worker").input("deploy", "true")).run()
+}
+
+/// Runs the binary to make the state `cmd` starts from, where it starts from more than the seeded
+/// Workers (a live version, a first build, a Builds configuration, a Preview with a deployment),
+/// and returns what the command's invocation needs from that run (the version `deploy` deploys).
+fn run_preparation(sim: &Simulator, cmd: Cmd) -> Option<String> {
+    match cmd {
+        // A version already there, so its bindings are read.
+        Cmd::Version => {
+            version_run(sim).assert_code(0);
+            None
+        }
+        Cmd::Deploy => {
+            let v = version_run(sim);
+            v.assert_code(0);
+            Some(v.output("version_id").unwrap().to_owned())
+        }
+        Cmd::Setup => {
+            setup_invocation(sim, SETUP_BEFORE).run().assert_code(0);
+            None
+        }
+        Cmd::Env => {
+            env_invocation(sim).input("set", "OLD=x").run().assert_code(0);
+            None
+        }
+        // The version a first build deployed.
+        Cmd::Redeploy => {
+            Invocation::new(sim).run().assert_code(0);
+            None
+        }
+        Cmd::Preview => {
+            preview_invocation(sim).input("secrets", "API_KEY=matrix-secret-1").run().assert_code(0);
+            None
+        }
+        Cmd::PreviewDelete => {
+            preview_invocation(sim).run().assert_code(0);
+            None
+        }
+        Cmd::Build | Cmd::Wait | Cmd::WaitMany | Cmd::SetupFresh | Cmd::PurgeCache | Cmd::PreviewFresh => None,
+    }
+}
+
+/// The state a command's preparing run left (none when it needed no run), with what that run
+/// returned.
+struct Prepared {
+    snapshot: Option<Snapshot>,
+    version_id: Option<String>,
+}
+
+/// [`run_preparation`] for `cmd`, once per test binary rather than once per cell: each cell
+/// puts the snapshot back in a simulator of its own.
+fn prepared(cmd: Cmd) -> &'static Prepared {
+    static PREPARED: [OnceLock<Prepared>; 13] = [const { OnceLock::new() }; 13];
+    PREPARED[cmd as usize].get_or_init(|| {
+        let sim = matrix_sim(cmd);
+        let version_id = run_preparation(&sim, cmd);
+        // A command that starts from the seeded Workers starts from a simulator of its own.
+        let ran = !sim.requests().is_empty();
+        Prepared { snapshot: ran.then(|| sim.snapshot()), version_id }
+    })
+}
+
+fn env_invocation(sim: &Simulator) -> Invocation {
+    Invocation::new(sim).without("commit").input("command", "env").input("trigger", "Deploy default branch")
+}
+
+/// A simulator prepared for `cmd` (a build pushed now for `wait`; the state [`prepared`] made
+/// for the commands that need a run first), and the invocation to run.
+fn prepare(cmd: Cmd) -> (Simulator, Invocation) {
+    let sim = matrix_sim(cmd);
+    let prepared = prepared(cmd);
+    if let Some(snapshot) = &prepared.snapshot {
+        sim.restore(snapshot);
+    }
+    let version_id = prepared.version_id.as_deref();
+    let inv = match cmd {
+        Cmd::Build => Invocation::new(&sim),
+        Cmd::Wait => {
+            sim.push("my-worker", "main", COMMIT, std::time::Duration::ZERO);
+            Invocation::new(&sim).input("command", "wait").input("commit", COMMIT)
+        }
+        Cmd::WaitMany => {
+            sim.push("my-worker", "main", COMMIT, std::time::Duration::ZERO);
+            sim.push("other-worker", "main", COMMIT, std::time::Duration::ZERO);
+            Invocation::new(&sim)
+                .input("command", "wait")
+                .input("commit", COMMIT)
+                .input("worker", "my-worker,other-worker")
+        }
+        // `preview_urls: false` differs from the seeded Worker's flags, so the run sets them.
+        // With static assets, so the upload session and the bucket upload are met too.
+        Cmd::Version => {
+            let inv = with_module(
+                version_invocation(&sim, "my-worker").input("deploy", "true").input("preview_urls", "false"),
+            );
+            let site = inv.dir.path().join("public");
+            std::fs::create_dir_all(&site).unwrap();
+            std::fs::write(site.join("index.html"), "<h1>matrix</h1>\n").unwrap();
+            std::fs::write(site.join("app.css"), "body{}\n").unwrap();
+            let site = site.to_str().unwrap().to_owned();
+            inv.input("assets", &site)
+        }
+        Cmd::Deploy => Invocation::new(&sim)
+            .without("branch")
+            .without("commit")
+            .input("command", "deploy")
+            .input("versions", version_id.unwrap()),
+        Cmd::Setup => setup_invocation(&sim, SETUP_AFTER).input("prune", "true"),
+        Cmd::SetupFresh => setup_invocation(&sim, SETUP_AFTER),
+        Cmd::Env => env_invocation(&sim)
+            .input("set", "NODE_ENV=production")
+            .input("set_secret", "NPM_TOKEN=npm-secret-value")
+            .input("unset", "OLD"),
+        Cmd::PurgeCache => Invocation::new(&sim).without("commit").input("command", "purge-cache"),
+        Cmd::Redeploy => Invocation::new(&sim).without("branch").without("commit").input("command", "redeploy"),
+        Cmd::Preview => preview_invocation(&sim).input("vars", "MODE=b"),
+        Cmd::PreviewFresh => preview_invocation(&sim),
+        Cmd::PreviewDelete => Invocation::new(&sim)
+            .without("branch")
+            .input("command", "preview")
+            .input("preview_action", "delete")
+            .env("GITHUB_HEAD_REF", "feature/login"),
+    };
+    (sim, inv)
+}
+
+/// What a run produced that does not depend on fresh ids.
+#[derive(Debug, PartialEq)]
+struct Result {
+    code: i32,
+    outputs: Vec<(String, String)>,
+    builds: usize,
+    versions: usize,
+    deployments: usize,
+    builds_config: String,
+    /// Per Preview of `my-worker`: its name and how many deployments it has.
+    previews: Vec<(String, usize)>,
+}
+
+fn observe(sim: &Simulator, run: &Run) -> Result {
+    Result {
+        code: run.code,
+        outputs: run
+            .outputs
+            .iter()
+            .map(|(n, v)| {
+                let v = if FRESH.contains(&n.as_str()) {
+                    format!("<{}>", !v.is_empty())
+                } else if n == "builds" {
+                    without_fresh_ids(v)
+                } else {
+                    v.clone()
+                };
+                (n.clone(), v)
+            })
+            .collect(),
+        builds: sim.builds().len(),
+        versions: sim.versions("my-worker").len(),
+        deployments: sim.deployments("my-worker").len(),
+        builds_config: builds_config(sim),
+        previews: sim
+            .previews("my-worker")
+            .iter()
+            .map(|p| {
+                (p["name"].as_str().unwrap_or_default().to_owned(), p["deployments"].as_array().map_or(0, Vec::len))
+            })
+            .collect(),
+    }
+}
+
+/// `builds` with each `build_uuid` reduced to whether it is there.
+fn without_fresh_ids(json: &str) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(json).expect("builds is JSON");
+    for e in v.as_array_mut().into_iter().flatten() {
+        if let Some(u) = e.get_mut("build_uuid") {
+            *u = serde_json::json!(!u.as_str().unwrap_or_default().is_empty());
+        }
+    }
+    v.to_string()
+}
+
+/// The clean run of each command, once per test binary.
+fn baseline(cmd: Cmd) -> &'static Result {
+    static CELLS: [OnceLock<Result>; 13] = [const { OnceLock::new() }; 13];
+    CELLS[cmd as usize].get_or_init(|| {
+        let (sim, inv) = prepare(cmd);
+        let run = inv.run();
+        run.assert_code(0);
+        observe(&sim, &run)
+    })
+}
+
+/// One endpoint a command calls, as a fault is aimed at it: the first request whose method is
+/// `method` and whose path contains `path` (and not `excludes`).
+struct Endpoint {
+    name: &'static str,
+    cmd: Cmd,
+    method: &'static str,
+    path: &'static str,
+    excludes: Option<&'static str>,
+}
+
+/// The cells whose expectation is not their fault's default, as (endpoint, fault, expectation).
+const OVERRIDES: &[(&str, &str, Expect)] = &[
+    // Log reads are best effort: a refused page does not fail the step, whose result is the
+    // build's; the lines are read again on the next poll.
+    ("build_logs", "status_401", Expect::Survive),
+    ("build_logs", "status_403", Expect::Survive),
+    ("build_logs", "status_404", Expect::Survive),
+    ("build_logs", "status_400_validation", Expect::Survive),
+    ("wait_logs", "status_401", Expect::Survive),
+    ("wait_logs", "status_403", Expect::Survive),
+    ("wait_logs", "status_404", Expect::Survive),
+    ("wait_logs", "status_400_validation", Expect::Survive),
+    // A deployments list answered 404 for a Worker that exists is its answer before the first
+    // version (undocumented): no deployments, and the deployment goes ahead.
+    ("deploy_list", "status_404", Expect::Survive),
+    ("version_list_deployments", "status_404", Expect::Survive),
+    // `setup` reads a 404 on the triggers list twice before taking it for "no Builds
+    // configuration yet": one injected 404 is outvoted by the second read.
+    ("setup_triggers", "status_404", Expect::Survive),
+    ("setupfresh_triggers", "status_404", Expect::Survive),
+    // `unset` asks for the variable to be gone: a 404 says it is.
+    ("env_unset", "status_404", Expect::Survive),
+];
+
+fn expectation(endpoint: &str, fault: &str, default: Expect) -> Expect {
+    OVERRIDES.iter().find(|(e, f, _)| *e == endpoint && *f == fault).map_or(default, |(_, _, x)| *x)
+}
+
+fn cell(endpoint: &Endpoint, fault_name: &str, action: FaultAction, default: Expect) {
+    let Endpoint { cmd, method, path, excludes, .. } = *endpoint;
+    let expect = expectation(endpoint.name, fault_name, default);
+    let (sim, inv) = prepare(cmd);
+    let before = sim.requests().len();
+    sim.add_fault(Fault {
+        method: Some(method.into()),
+        path_contains: Some(path.into()),
+        path_excludes: excludes.map(Into::into),
+        times: 1,
+        skip: 0,
+        action,
+    });
+    let run = inv.run();
+    // A delayed request is recorded when the simulator finishes it, perhaps after the run.
+    let hit =
+        eventually(std::time::Duration::from_secs(3), || sim.requests()[before..].iter().any(|r| r.fault.is_some()));
+    assert!(hit, "the fault was never hit: the cell tests nothing\n{}", run.stdout);
+    match expect {
+        Expect::Survive => {
+            assert_eq!(&observe(&sim, &run), baseline(cmd), "differs from the clean run\n--- stdout\n{}", run.stdout);
+            if matches!(cmd, Cmd::Build | Cmd::Wait | Cmd::Redeploy) {
+                let uuid = run.output("build_uuid").unwrap();
+                assert_eq!(run.view().untrusted_lines(), sim.build_log(uuid), "log lines");
+            }
+            if cmd == Cmd::WaitMany {
+                // Every line of both builds once; the groups' order is the order they stopped in.
+                let mut shown = run.view().untrusted_lines();
+                let mut logs: Vec<String> =
+                    sim.builds().iter().flat_map(|b| sim.build_log(b["build_uuid"].as_str().unwrap())).collect();
+                shown.sort();
+                logs.sort();
+                assert_eq!(shown, logs, "log lines");
+            }
+        }
+        Expect::Refused => {
+            run.assert_code(5);
+            let error = run
+                .stdout
+                .lines()
+                .find(|l| l.starts_with("::error title=workers-ci::"))
+                .unwrap_or_else(|| panic!("no error annotation:\n{}", run.stdout));
+            assert!(
+                error.contains("HTTP 40") || error.contains("input `worker`"),
+                "the error names what was refused: {error}"
+            );
+            let same: Vec<_> = sim.requests()[before..]
+                .iter()
+                .filter(|r| r.method == method && r.path.contains(path) && excludes.is_none_or(|e| !r.path.contains(e)))
+                .cloned()
+                .collect();
+            assert_eq!(same.len(), 1, "a refused request is not retried: {same:?}");
+        }
+    }
+}
+
+/// Expands `endpoints × faults` into a module per endpoint holding a test per fault, and the
+/// tables [`ENDPOINTS`] and [`FAULTS`] (with each fault's default expectation) from the same
+/// tokens.
+macro_rules! fault_matrix {
+    (
+        endpoints { $($ep:ident => $cmd:ident $method:literal $path:literal $(excluding $excl:literal)?;)* }
+        faults $faults:tt
+    ) => {
+        const ENDPOINTS: &[&Endpoint] = &[$(&$ep::ENDPOINT),*];
+        fault_matrix!(@table $faults);
+        $(
+            mod $ep {
+                use super::*;
+                pub(super) const ENDPOINT: Endpoint = Endpoint {
+                    name: stringify!($ep),
+                    cmd: Cmd::$cmd,
+                    method: $method,
+                    path: $path,
+                    excludes: fault_matrix!(@opt $($excl)?),
+                };
+                fault_matrix!(@tests $faults);
+            }
+        )*
+    };
+    (@opt) => { None };
+    (@opt $e:literal) => { Some($e) };
+    (@table { $($f:ident: $action:expr => $expect:ident;)* }) => {
+        const FAULTS: &[(&str, Expect)] = &[$((stringify!($f), Expect::$expect)),*];
+    };
+    (@tests { $($f:ident: $action:expr => $expect:ident;)* }) => {
+        $(
+            #[test]
+            fn $f() {
+                cell(&ENDPOINT, stringify!($f), $action, Expect::$expect);
+            }
+        )*
+    };
+}
+
+fault_matrix! {
+    endpoints {
+        build_scripts => Build "GET" "/workers/scripts";
+        build_triggers => Build "GET" "/triggers";
+        build_start => Build "POST" "/builds/triggers/";
+        build_status => Build "GET" "/builds/builds/" excluding "/logs";
+        build_logs => Build "GET" "/logs";
+        wait_scripts => Wait "GET" "/workers/scripts";
+        wait_list => Wait "GET" "/builds/workers/" excluding "/triggers";
+        wait_status => Wait "GET" "/builds/builds/" excluding "/logs";
+        wait_logs => Wait "GET" "/logs";
+        waitmany_latest => WaitMany "GET" "/builds/builds/latest";
+        version_worker => Version "GET" "/workers/workers/my-worker" excluding "/versions";
+        version_subdomain => Version "POST" "/subdomain";
+        version_list_deployments => Version "GET" "/deployments";
+        version_list => Version "GET" "/versions" excluding "/versions/";
+        version_latest => Version "GET" "/versions/";
+        version_upload => Version "POST" "/versions";
+        version_deploy => Version "POST" "/deployments";
+        version_assets_session => Version "POST" "/assets-upload-session";
+        version_assets_upload => Version "POST" "/workers/assets/upload";
+        deploy_worker => Deploy "GET" "/workers/workers/my-worker" excluding "/versions";
+        deploy_list => Deploy "GET" "/deployments";
+        deploy_create => Deploy "POST" "/deployments";
+        setup_scripts => Setup "GET" "/workers/scripts";
+        setup_triggers => Setup "GET" "/triggers" excluding "/environment_variables";
+        setup_vars_read => Setup "GET" "/environment_variables";
+        setup_connection => Setup "PUT" "/builds/repos/connections";
+        setup_trigger_update => Setup "PATCH" "/builds/triggers/" excluding "/environment_variables";
+        setup_trigger_create => Setup "POST" "/builds/triggers";
+        setup_trigger_delete => Setup "DELETE" "/builds/triggers/" excluding "/environment_variables";
+        setup_vars_set => Setup "PATCH" "/environment_variables";
+        setup_var_delete => Setup "DELETE" "/environment_variables/";
+        setupfresh_triggers => SetupFresh "GET" "/triggers" excluding "/environment_variables";
+        setupfresh_tokens => SetupFresh "GET" "/builds/tokens";
+        setupfresh_connection => SetupFresh "PUT" "/builds/repos/connections";
+        setupfresh_trigger_create => SetupFresh "POST" "/builds/triggers";
+        setupfresh_vars_set => SetupFresh "PATCH" "/environment_variables";
+        env_triggers => Env "GET" "/triggers";
+        env_set => Env "PATCH" "/environment_variables";
+        env_unset => Env "DELETE" "/environment_variables/";
+        purgecache_triggers => PurgeCache "GET" "/triggers";
+        purgecache_purge => PurgeCache "POST" "/purge_build_cache";
+        redeploy_deployments => Redeploy "GET" "/deployments";
+        redeploy_by_version => Redeploy "GET" "/builds/builds";
+        redeploy_start => Redeploy "POST" "/builds/triggers/";
+        redeploy_status => Redeploy "GET" "/builds/builds/" excluding "/logs";
+        preview_worker => Preview "GET" "/workers/workers/my-worker" excluding "/previews";
+        preview_get => Preview "GET" "/previews/feature" excluding "/deployments";
+        preview_latest => Preview "GET" "/deployments/latest";
+        preview_list => Preview "GET" "/deployments" excluding "/latest";
+        preview_deploy => Preview "POST" "/deployments";
+        previewfresh_get => PreviewFresh "GET" "/previews/";
+        previewfresh_create => PreviewFresh "POST" "/previews" excluding "/deployments";
+        previewfresh_deploy => PreviewFresh "POST" "/deployments";
+        previewdelete_delete => PreviewDelete "DELETE" "/previews/";
+    }
+    faults {
+        status_429_retry_after: status(429, 10429, Some(1)) => Survive;
+        status_429: status(429, 10429, None) => Survive;
+        status_500: status(500, 10002, None) => Survive;
+        status_502: status(502, 10002, None) => Survive;
+        status_503: status(503, 10002, None) => Survive;
+        status_504: status(504, 10002, None) => Survive;
+        reset: FaultAction::Drop => Survive;
+        read_timeout: FaultAction::Delay { ms: 900 } => Survive;
+        malformed_json: FaultAction::Malformed => Survive;
+        success_false_5xx: FaultAction::SuccessFalse { code: 10002 } => Survive;
+        unknown_enum: FaultAction::UnknownEnum => Survive;
+        status_401: status(401, 10000, None) => Refused;
+        status_403: status(403, 10000, None) => Refused;
+        status_404: status(404, 10007, None) => Refused;
+        status_400_validation: status(400, 10021, None) => Refused;
+    }
+}
+
+/// An override naming no cell would silently test nothing; one repeating the default, or twice
+/// the same cell, hides what the table says.
+#[test]
+fn overrides_name_only_cells_that_exist_and_change_them() {
+    for (i, (endpoint, fault, expect)) in OVERRIDES.iter().enumerate() {
+        assert!(ENDPOINTS.iter().any(|e| e.name == *endpoint), "override {i}: no endpoint {endpoint:?}");
+        let default = FAULTS
+            .iter()
+            .find(|(f, _)| f == fault)
+            .map_or_else(|| panic!("override {i}: no fault {fault:?}"), |(_, d)| *d);
+        assert_ne!(*expect, default, "override {i} ({endpoint}::{fault}) repeats the fault's default");
+        let same = OVERRIDES.iter().filter(|(e, f, _)| e == endpoint && f == fault).count();
+        assert_eq!(same, 1, "{endpoint}::{fault} is overridden {same} times");
+    }
+}
+
+/// Cell names say which command they run.
+#[test]
+fn endpoint_names_start_with_their_command() {
+    for e in ENDPOINTS {
+        let cmd = format!("{:?}_", e.cmd).to_lowercase();
+        assert!(e.name.starts_with(&cmd), "{} runs {:?}", e.name, e.cmd);
+    }
+}

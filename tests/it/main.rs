@@ -1,0 +1,39 @@
+//! The integration tests: one test binary (one link instead of one per file), each former
+//! `tests/*.rs` file a module here, sharing the harness in `common`. Run one module with
+//! `cargo test --test it <module>::` (e.g. `cargo test --test it cli::`).
+//!
+//! Tests that exercise the simulator alone live in `crates/simulator/tests/`.
+
+// A test reads best as one scenario from top to bottom (Cargo.toml keeps the lint for the rest).
+#![allow(clippy::too_many_lines)]
+
+mod common;
+
+mod asset_hashes;
+mod assets;
+mod bindings;
+mod build;
+mod cli;
+mod demo;
+mod docs;
+mod env;
+mod fault_matrix;
+mod faults;
+mod github;
+mod hints;
+mod inputs;
+mod load;
+mod log_property;
+mod many;
+mod openapi;
+mod preview;
+mod ratelimit;
+mod readme;
+mod redeploy;
+mod setup;
+mod signals;
+mod transcripts;
+mod version;
+mod wait;
+mod wrangler_config;
+mod wrangler_endpoints;

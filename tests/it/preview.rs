@@ -1,0 +1,497 @@
+//! `preview`: the real binary against the simulator's Worker Previews (docs/cloudflare-api.md §B).
+
+use crate::common::*;
+use serde_json::Value;
+
+/// A `preview` invocation for `my-worker` with one module, on pull-request branch `branch`.
+fn preview(sim: &Simulator, branch: &str) -> Invocation {
+    let inv = Invocation::new(sim)
+        .without("branch")
+        .input("command", "preview")
+        .input("compatibility_date", "2026-11-01")
+        .env("GITHUB_HEAD_REF", branch);
+    with_module(inv)
+}
+
+fn previews(sim: &Simulator) -> Vec<Value> {
+    sim.previews("my-worker")
+}
+
+fn deployments(p: &Value) -> &Vec<Value> {
+    p["deployments"].as_array().expect("deployments")
+}
+
+#[test]
+fn first_run_creates_the_preview_and_one_deployment_and_writes_outputs() {
+    let sim = sim();
+    let run = preview(&sim, "feature/login").run();
+    run.assert_code(0);
+    let ps = previews(&sim);
+    assert_eq!(ps.len(), 1);
+    let p = &ps[0];
+    assert_eq!(p["name"], "feature/login");
+    assert_eq!(deployments(p).len(), 1);
+    let d = &deployments(p)[0];
+    assert_eq!(d["annotations"]["workers/commit_sha"], "0123456789abcdef0123456789abcdef01234567");
+    assert_eq!(d["compatibility_date"], "2026-11-01");
+    // Every output is Cloudflare's answer.
+    assert_eq!(run.output("preview_id"), p["id"].as_str());
+    assert_eq!(run.output("preview_name"), Some("feature/login"));
+    assert_eq!(run.output("preview_slug"), p["slug"].as_str());
+    assert_eq!(run.output("preview_url"), p["urls"][0].as_str());
+    assert!(run.output("preview_url").is_some());
+    assert_eq!(run.output("deployment_id"), d["id"].as_str());
+    assert_eq!(run.output("deployment_url"), d["urls"][0].as_str());
+    assert!(run.output("worker_id").is_some());
+    assert_eq!(run.output("version_id"), None, "a Preview deployment has no version id (§B.5)");
+    assert!(run.summary.contains("Preview URL"), "{}", run.summary);
+    assert!(run.stdout.contains("created"), "{}", run.stdout);
+}
+
+#[test]
+fn a_second_run_for_the_branch_updates_the_same_preview() {
+    let sim = sim();
+    let first = preview(&sim, "feature/login").run();
+    first.assert_code(0);
+    let second = preview(&sim, "feature/login").input("message", "second push").run();
+    second.assert_code(0);
+    let ps = previews(&sim);
+    assert_eq!(ps.len(), 1, "one Preview per branch");
+    assert_eq!(deployments(&ps[0]).len(), 2);
+    assert_eq!(first.output("preview_id"), second.output("preview_id"));
+    assert_eq!(first.output("preview_url"), second.output("preview_url"), "the stable URL");
+    assert_ne!(first.output("deployment_url"), second.output("deployment_url"));
+    assert_eq!(requests_matching(&sim, "POST", "/previews") - requests_matching(&sim, "POST", "/deployments"), 1);
+    // Listing agrees with the simulator's own state.
+    let path = format!("/workers/workers/my-worker/previews/{}/deployments", second.output("preview_id").unwrap());
+    let (status, listed) = call(&sim, "GET", &path, None);
+    assert_eq!((status, &listed["result_info"]["total_count"]), (200, &serde_json::json!(2)), "{listed}");
+}
+
+#[test]
+fn a_lost_answer_to_either_create_makes_no_duplicate() {
+    let sim = sim();
+    let mut f = fault("POST", "/previews", 1, FaultAction::DropAfter);
+    f.path_excludes = Some("/deployments".into());
+    sim.add_fault(f);
+    sim.add_fault(fault("POST", "/deployments", 1, FaultAction::DropAfter));
+    let run = preview(&sim, "feature/login").run();
+    run.assert_code(0);
+    assert_eq!(sim.requests().iter().filter(|r| r.fault.is_some()).count(), 2, "both answers were lost");
+    let ps = previews(&sim);
+    assert_eq!(ps.len(), 1, "{}", run.stdout);
+    assert_eq!(deployments(&ps[0]).len(), 1, "{}", run.stdout);
+    assert_eq!(requests_matching(&sim, "POST", "/deployments"), 1, "reconciled, not sent again");
+    assert_eq!(run.output("deployment_id"), deployments(&ps[0])[0]["id"].as_str());
+}
+
+#[test]
+fn delete_removes_the_preview_and_deleting_again_succeeds() {
+    let sim = sim();
+    preview(&sim, "feature/login").run().assert_code(0);
+    let delete = || {
+        Invocation::new(&sim)
+            .without("branch")
+            .input("command", "preview")
+            .input("preview_action", "delete")
+            .env("GITHUB_HEAD_REF", "feature/login")
+            .run()
+    };
+    let run = delete();
+    run.assert_code(0);
+    assert!(previews(&sim).is_empty());
+    assert!(run.stdout.contains("Deleted Preview feature/login"), "{}", run.stdout);
+    let again = delete();
+    again.assert_code(0);
+    assert!(again.stdout.contains("already gone"), "{}", again.stdout);
+}
+
+#[test]
+fn awkward_branch_names_become_valid_preview_names() {
+    let long = format!("feature/{}", "x".repeat(72));
+    assert_eq!(long.len(), 80);
+    for (branch, want) in [
+        ("Feature/Login_Page", "Feature/Login_Page"),
+        ("dependabot/npm_and_yarn/@types/node-22", "dependabot/npm_and_yarn/-types/node-22"),
+        (long.as_str(), long.as_str()),
+        ("fix/ünïcode-β", "fix/-n-code"),
+        ("-wip-", "wip"),
+    ] {
+        let sim = sim();
+        let run = preview(&sim, branch).run();
+        run.assert_code(0);
+        assert_eq!(run.output("preview_name"), Some(want), "{branch}");
+        assert_eq!(previews(&sim)[0]["name"], want);
+        let changed = branch != want;
+        assert_eq!(run.stdout.contains("became `-`"), changed, "{branch}: the log says so\n{}", run.stdout);
+        assert_eq!(run.output("preview_slug"), previews(&sim)[0]["slug"].as_str(), "the slug is Cloudflare's");
+    }
+}
+
+#[test]
+fn an_explicit_invalid_name_is_refused_before_any_request() {
+    let sim = sim();
+    for bad in ["feature/", "ünï", "a b", &"x".repeat(257)] {
+        let run = preview(&sim, "main").input("preview_name", bad).run();
+        run.assert_code(2);
+        assert!(run.stdout.contains("input `preview_name`"), "{}", run.stdout);
+        let line = run.stdout.lines().find(|l| l.contains("input `preview_name`")).unwrap_or_default();
+        assert!(!line.contains("  "), "one sentence, no stray indentation: {line}");
+    }
+    assert!(sim.requests().is_empty(), "no request sent");
+    let run = preview(&sim, "main").input("preview_action", "destroy").run();
+    run.assert_code(2);
+    assert!(run.stdout.contains("input `preview_action`"), "{}", run.stdout);
+}
+
+#[test]
+fn secrets_of_the_latest_preview_deployment_are_inherited_and_never_printed() {
+    let sim = sim();
+    let first = preview(&sim, "feature/login").input("secrets", "API_KEY=sekrit-value-1").input("vars", "MODE=a").run();
+    first.assert_code(0);
+    // A second push that sets only a var: the secret is carried by `inherit`.
+    let second = preview(&sim, "feature/login").input("vars", "MODE=b").run();
+    second.assert_code(0);
+    second.assert_no_secret("sekrit-value-1");
+    let ps = previews(&sim);
+    let latest = deployments(&ps[0]).last().unwrap();
+    let key = latest["bindings"].as_array().unwrap().iter().find(|b| b["name"] == "API_KEY").expect("inherited");
+    assert_eq!((key["type"].as_str(), key["text"].as_str()), (Some("secret_text"), Some("sekrit-value-1")));
+    assert!(second.stdout.contains("API_KEY (secret_text): kept (inherited)"), "{}", second.stdout);
+    // What was sent: `inherit` in the `env` form, no value.
+    let sent = sim.requests().into_iter().rfind(|r| r.method == "POST" && r.path.ends_with("/deployments")).unwrap();
+    let body: Value = serde_json::from_str(&sent.body).unwrap();
+    assert_eq!(body["env"]["API_KEY"], serde_json::json!({ "type": "inherit" }));
+    assert_eq!(body["env"]["MODE"]["text"], "b");
+    // Another branch's Preview does not inherit this one's secrets.
+    let other = preview(&sim, "feature/other").input("vars", "MODE=c").run();
+    other.assert_code(0);
+    let other_p = previews(&sim).into_iter().find(|p| p["name"] == "feature/other").unwrap();
+    assert!(!other_p.to_string().contains("API_KEY"));
+}
+
+#[test]
+fn no_urls_when_previews_are_disabled_and_a_warning_says_so() {
+    let sim = Simulator::start_background(SimConfig {
+        workers: vec![WorkerSeed { previews_enabled: false, ..WorkerSeed::default() }],
+        build: fast_profile(),
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let run = preview(&sim, "feature/login").run();
+    run.assert_code(0);
+    assert_eq!(run.output("preview_url"), None);
+    assert_eq!(run.output("deployment_url"), None);
+    assert!(run.output("preview_slug").is_some());
+    let warnings: Vec<_> = run.view().commands.into_iter().filter(|c| c.name == "warning").collect();
+    assert!(warnings.iter().any(|w| w.data.contains("no URLs")), "{}", run.stdout);
+}
+
+#[test]
+fn a_missing_worker_is_created_only_when_asked() {
+    let sim = sim();
+    let run = preview(&sim, "feature/login").input("worker", "new-worker").run();
+    run.assert_code(5);
+    assert!(sim.previews("new-worker").is_empty());
+    let run = preview(&sim, "feature/login").input("worker", "new-worker").input("create_worker", "true").run();
+    run.assert_code(0);
+    assert_eq!(sim.previews("new-worker").len(), 1);
+    assert!(run.output("preview_url").is_some(), "created with preview URLs on, as wrangler does");
+}
+
+/// The wrangler configuration feeds `preview` as it feeds `version`; Durable Object migrations
+/// start from the Preview's own latest deployment (docs/cloudflare-api.md §B.10), not the Worker's
+/// tag.
+#[test]
+fn a_wrangler_configuration_and_its_migrations_reach_the_preview() {
+    let sim = sim();
+    let config = r#"{
+  // the Worker and its Durable Object
+  "name": "my-worker",
+  "main": "dist/index.js",
+  "compatibility_date": "2026-11-01",
+  "durable_objects": { "bindings": [{ "name": "ROOM", "class_name": "Room" }] },
+  "migrations": [{ "tag": "v1", "new_sqlite_classes": ["Room"] }]
+}"#;
+    let inv = || {
+        let inv = Invocation::new(&sim)
+            .without("branch")
+            .without("worker")
+            .input("command", "preview")
+            .env("GITHUB_HEAD_REF", "feature/do");
+        let root = inv.dir.path();
+        std::fs::create_dir_all(root.join("dist")).unwrap();
+        std::fs::write(root.join("dist/index.js"), "export class Room {}\nexport default {}\n").unwrap();
+        std::fs::write(root.join("wrangler.jsonc"), config).unwrap();
+        inv
+    };
+    inv().run().assert_code(0);
+    let second = inv().run();
+    second.assert_code(0);
+    let p = &previews(&sim)[0];
+    let [first, last] = deployments(p).as_slice() else { panic!("two deployments: {p}") };
+    assert_eq!(first["migration_tag"], "v1");
+    assert_eq!(last["migration_tag"], "v1", "nothing pending the second time");
+    assert!(last["bindings"].as_array().unwrap().iter().any(|b| b["name"] == "ROOM" && b["class_name"] == "Room"));
+    let sent: Vec<Value> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/deployments"))
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect();
+    assert_eq!(sent[0]["migrations"]["new_tag"], "v1");
+    assert!(sent[1].get("migrations").is_none(), "{}", sent[1]);
+    assert!(sim.versions("my-worker").is_empty(), "a Preview deployment is not a version");
+}
+
+/// Static assets with a Preview (docs/cloudflare-api.md §B.5 `assets` as in §A.8), from a
+/// wrangler.jsonc.
+#[test]
+fn a_preview_with_assets_from_a_wrangler_jsonc_and_a_rerun_uploads_no_asset() {
+    let sim = sim();
+    let inv = Invocation::new(&sim)
+        .without("branch")
+        .without("worker")
+        .input("command", "preview")
+        .env("GITHUB_HEAD_REF", "feature/login");
+    let root = inv.dir.path();
+    for (name, text) in [
+        ("dist/index.js", "export default { fetch(req, env) { return env.ASSETS.fetch(req); } };\n"),
+        ("public/index.html", "<h1>Hello</h1>\n"),
+        ("public/about/index.html", "<p>About</p>\n"),
+        ("public/_headers", "/*\n  X-Frame-Options: DENY\n"),
+        (
+            "wrangler.jsonc",
+            r#"{
+  // The Preview takes the same upload as a version.
+  "name": "my-worker",
+  "main": "dist/index.js",
+  "compatibility_date": "2026-11-01",
+  "vars": { "MODE": "preview" },
+  "assets": { "directory": "public", "binding": "ASSETS", "not_found_handling": "404-page" }
+}"#,
+        ),
+    ] {
+        let p = root.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let uploads = || requests_matching(&sim, "POST", "/workers/assets/upload");
+    let run = inv.run();
+    run.assert_code(0);
+    assert!(!run.everything().contains("eyJhbGciOi"), "no assets token in any output");
+    assert_eq!(uploads(), 1, "three files, one bucket");
+    let ps = previews(&sim);
+    assert_eq!(ps.len(), 1);
+    let d = &deployments(&ps[0])[0];
+    let manifest = d["assets"]["manifest"].as_object().unwrap_or_else(|| panic!("assets kept: {d}"));
+    let keys: Vec<&str> = manifest.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["/about/index.html", "/index.html"], "_headers travels as a module");
+    assert_eq!(manifest["/index.html"]["hash"], "569c49c876d9d1d37936e494e70a80e8", "the vector of §A.5");
+    assert_eq!(d["assets"]["config"]["not_found_handling"], "404-page");
+    assert!(d["modules"].as_array().unwrap().iter().any(|m| m["name"] == "_headers"), "{d}");
+    let bindings = d["bindings"].as_array().unwrap();
+    assert!(bindings.iter().any(|b| b["type"] == "assets" && b["name"] == "ASSETS"), "{bindings:?}");
+    assert!(bindings.iter().any(|b| b["name"] == "MODE" && b["text"] == "preview"), "{bindings:?}");
+    assert!(run.summary.contains("2 files: 2 uploaded, 0 unchanged"), "{}", run.summary);
+
+    // The next push with the same assets: the session asks for nothing, the deployment still
+    // carries them.
+    let run = inv.run();
+    run.assert_code(0);
+    assert_eq!(uploads(), 1, "no asset uploaded again");
+    assert!(run.summary.contains("2 files: 0 uploaded, 2 unchanged"), "{}", run.summary);
+    let ps = previews(&sim);
+    assert_eq!(ps.len(), 1, "the same Preview");
+    let ds = deployments(&ps[0]);
+    assert_eq!(ds.len(), 2);
+    assert_eq!(ds[1]["assets"]["manifest"], ds[0]["assets"]["manifest"]);
+}
+
+mod github {
+    //! `preview` with `github_token`: the living comment and the GitHub Deployments of the
+    //! Preview's environment, against the simulator's GitHub REST API.
+
+    use super::*;
+    use workers_ci_simulator::GITHUB_TOKEN;
+
+    const SHA1: &str = "1111111111111111111111111111111111111111";
+    const SHA2: &str = "2222222222222222222222222222222222222222";
+    const SECRET: &str = "sk_live_preview_do_not_leak";
+
+    fn github_sim() -> Simulator {
+        Simulator::start_background(SimConfig {
+            build: fast_profile(),
+            github: Some(GitHubConfig::default()),
+            ..SimConfig::default()
+        })
+        .expect("simulator starts")
+    }
+
+    /// `preview` of branch `feature/login` on PR 7 whose head is `sha`, reporting to GitHub.
+    fn on_pr(sim: &Simulator, sha: &str) -> Invocation {
+        let inv = preview(sim, "feature/login")
+            .input("commit", sha)
+            .input("secrets", &format!("API_KEY={SECRET}"))
+            .input("github_token", GITHUB_TOKEN);
+        on_pull_request(inv, sim, sha)
+    }
+
+    fn gh_deployments(sim: &Simulator) -> Vec<Value> {
+        sim.github_deployments()
+    }
+
+    fn states(d: &Value) -> Vec<String> {
+        d["statuses"].as_array().unwrap().iter().map(|s| s["state"].as_str().unwrap_or("").to_owned()).collect()
+    }
+
+    fn warnings(run: &Run) -> Vec<String> {
+        run.stdout.lines().filter(|l| l.starts_with("::warning")).map(str::to_owned).collect()
+    }
+
+    /// Runs `inv` and counts the requests it made: (Cloudflare, GitHub).
+    fn counted(sim: &Simulator, inv: &Invocation) -> (Run, usize, usize) {
+        let before = sim.requests().len();
+        let run = inv.run();
+        let new = &sim.requests()[before..];
+        let gh = new.iter().filter(|r| r.path.starts_with("/api/v3/")).count();
+        (run, new.len() - gh, gh)
+    }
+
+    fn assert_clean(run: &Run) {
+        run.assert_no_secret(GITHUB_TOKEN).assert_no_secret(TOKEN).assert_no_secret(SECRET);
+    }
+
+    #[test]
+    fn a_pull_request_lifecycle_keeps_one_preview_one_comment_and_a_deployment_per_commit() {
+        let sim = github_sim();
+        // First push: the Preview, the comment and a deployment of preview/my-worker.
+        let (run, cf, gh) = counted(&sim, &on_pr(&sim, SHA1));
+        run.assert_code(0);
+        assert_clean(&run);
+        assert!(warnings(&run).is_empty(), "{}", run.stdout);
+        println!("requests, first push: Cloudflare {cf}, GitHub {gh}");
+        let ps = previews(&sim);
+        assert_eq!(ps.len(), 1);
+        let preview_url = run.output("preview_url").expect("a stable URL").to_owned();
+        let first_url = run.output("deployment_url").expect("a deployment URL").to_owned();
+        let first = our_comments(&sim);
+        assert_eq!(first.len(), 1, "{first:?}");
+        let body = &first[0].1;
+        assert!(body.starts_with("<!-- workers-ci:worker=my%2Dworker -->\n"), "{body}");
+        assert!(body.contains("created") && body.contains("111111111111"), "{body}");
+        assert!(body.contains(&preview_url) && body.contains(&first_url), "{body}");
+        assert!(!body.contains(SECRET) && !body.contains(TOKEN), "{body}");
+        let d = gh_deployments(&sim);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0]["sha"], SHA1);
+        assert_eq!(d[0]["environment"], "preview/my-worker", "never production");
+        assert_eq!(d[0]["production_environment"], false);
+        assert_eq!(states(&d[0]), ["success"]);
+        assert_eq!(d[0]["statuses"][0]["environment_url"], first_url.as_str(), "this deployment's URL");
+
+        // Second push, a new head commit: the same Preview and comment, a deployment for it.
+        let (run, cf, gh) = counted(&sim, &on_pr(&sim, SHA2));
+        run.assert_code(0);
+        assert_clean(&run);
+        println!("requests, second push: Cloudflare {cf}, GitHub {gh}");
+        let ps = previews(&sim);
+        assert_eq!(ps.len(), 1, "one Preview per branch");
+        assert_eq!(deployments(&ps[0]).len(), 2);
+        assert_eq!(run.output("preview_url"), Some(preview_url.as_str()));
+        let second_url = run.output("deployment_url").unwrap().to_owned();
+        let second = our_comments(&sim);
+        assert_eq!(second.len(), 1, "one living comment: {second:?}");
+        assert_eq!(second[0].0, first[0].0, "edited in place");
+        assert!(second[0].1.contains("updated") && second[0].1.contains("222222222222"), "{}", second[0].1);
+        assert!(second[0].1.contains(&second_url), "{}", second[0].1);
+        let d = gh_deployments(&sim);
+        let shas: Vec<&str> = d.iter().map(|d| d["sha"].as_str().unwrap()).collect();
+        assert_eq!(shas.len(), 2, "one per commit: {shas:?}");
+        assert!(shas.contains(&SHA1) && shas.contains(&SHA2), "{shas:?}");
+
+        // Pull request closed: the Preview deleted, its deployments inactive, the comment edited.
+        let close = on_pr(&sim, SHA2).input("preview_action", "delete");
+        let (run, cf, gh) = counted(&sim, &close);
+        run.assert_code(0);
+        assert_clean(&run);
+        assert!(warnings(&run).is_empty(), "{}", run.stdout);
+        println!("requests, pull request closed: Cloudflare {cf}, GitHub {gh}");
+        assert!(previews(&sim).is_empty(), "{:?}", previews(&sim));
+        let closed = our_comments(&sim);
+        assert_eq!(closed.len(), 1, "no new comment: {closed:?}");
+        assert_eq!(closed[0].0, first[0].0);
+        assert!(closed[0].1.contains("deleted"), "{}", closed[0].1);
+        assert!(!closed[0].1.contains(&second_url), "the gone URL is not offered: {}", closed[0].1);
+        let d = gh_deployments(&sim);
+        assert_eq!(d.len(), 2, "no deployment made by a delete: {d:?}");
+        for dep in &d {
+            assert_eq!(states(dep).last().map(String::as_str), Some("inactive"), "{dep}");
+        }
+        assert_eq!(sim.github_comments(7).len(), 1);
+    }
+
+    #[test]
+    fn a_failed_deployment_is_reported_as_failed_on_github() {
+        let sim = github_sim();
+        let mut f = fault(
+            "POST",
+            "/deployments",
+            10,
+            FaultAction::Status { status: 400, code: 10021, message: "Uncaught SyntaxError".into(), retry_after: None },
+        );
+        f.path_excludes = Some("/api/v3/".into());
+        sim.add_fault(f);
+        let run = on_pr(&sim, SHA1).run();
+        assert_ne!(run.code, 0, "{}", run.stdout);
+        assert_clean(&run);
+        let body = our_comments(&sim).pop().expect("a comment").1;
+        assert!(body.contains("❌") && body.contains("deployment failed"), "{body}");
+        let d = gh_deployments(&sim);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0]["environment"], "preview/my-worker");
+        assert_eq!(states(&d[0]), ["failure"]);
+    }
+
+    #[test]
+    fn github_403_and_500_leave_the_preview_step_green_with_a_warning() {
+        for (status, message) in [(403, "Resource not accessible by integration"), (500, "Server Error")] {
+            let sim = github_sim();
+            sim.add_fault(fault(
+                "POST",
+                "/api/v3/",
+                10,
+                FaultAction::Status { status, code: 0, message: message.into(), retry_after: None },
+            ));
+            let run = on_pr(&sim, SHA1).run();
+            run.assert_code(0);
+            assert_clean(&run);
+            let w = warnings(&run);
+            assert!(w.iter().any(|l| l.contains("GitHub: could not") && l.contains(&status.to_string())), "{w:?}");
+            assert!(run.output("preview_url").is_some(), "the Cloudflare result stands");
+            assert_eq!(previews(&sim).len(), 1);
+            // The delete, with GitHub failing too: green, a warning.
+            sim.add_fault(fault(
+                "PATCH",
+                "/api/v3/",
+                10,
+                FaultAction::Status { status, code: 0, message: message.into(), retry_after: None },
+            ));
+            let run = on_pr(&sim, SHA1).input("preview_action", "delete").run();
+            run.assert_code(0);
+            assert_clean(&run);
+            assert!(previews(&sim).is_empty());
+        }
+    }
+
+    #[test]
+    fn closing_a_pull_request_without_our_comment_writes_none() {
+        let sim = github_sim();
+        preview(&sim, "feature/login").run().assert_code(0);
+        let run = on_pr(&sim, SHA1).input("preview_action", "delete").run();
+        run.assert_code(0);
+        assert!(warnings(&run).is_empty(), "{}", run.stdout);
+        assert!(sim.github_comments(7).is_empty());
+        assert!(gh_deployments(&sim).is_empty());
+    }
+}

@@ -1,0 +1,74 @@
+//! README's command-line examples run as written, against the simulator: an example that
+//! no longer works is a bug in the README (or in the tool).
+
+use std::process::Command;
+
+use crate::common::*;
+
+fn readme() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap()
+}
+
+/// The first fenced block of `lang` after `heading`.
+fn block_after(text: &str, heading: &str, lang: &str) -> String {
+    let start = text.find(heading).unwrap_or_else(|| panic!("README has no {heading:?}"));
+    let fence = format!("```{lang}\n");
+    let open = start + text[start..].find(&fence).unwrap_or_else(|| panic!("no {lang} block after {heading:?}"));
+    let body = &text[open + fence.len()..];
+    body[..body.find("```").unwrap()].to_owned()
+}
+
+/// Runs `script` with `sh`, `workers-ci` being the binary under test and the simulator's URL in
+/// place of the README's `127.0.0.1:8787`.
+fn run_script(sim: &Simulator, script: &str, env: &[(&str, &str)]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let script =
+        script.replace("http://127.0.0.1:8787/client/v4", &sim.base_url()).replace("workers-ci ", "\"$WORKERS_CI\" ");
+    let mut c = Command::new("sh");
+    c.env_clear()
+        .current_dir(dir.path())
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("WORKERS_CI", bin())
+        .env("WORKERS_CI_TIME_SCALE", TIME_SCALE)
+        .args(["-e", "-c", &script]);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+#[test]
+fn the_offline_workflow_runs_as_written() {
+    let sim = sim();
+    let script = block_after(&readme(), "### Try a workflow offline", "sh");
+    assert!(script.contains("workers-ci wait"), "the block is the one meant:\n{script}");
+    let out = run_script(&sim, &script, &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{script}\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("build_outcome: success"), "the wait followed the build:\n{stdout}");
+    assert_eq!(requests_matching(&sim, "POST", "/builds"), 1, "one build started, then followed");
+}
+
+#[test]
+fn the_gitlab_example_runs_as_written() {
+    let sim = sim();
+    let yaml = block_after(&readme(), "## Other CI systems", "yaml");
+    let line = yaml
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("- workers-ci "))
+        .unwrap_or_else(|| panic!("no workers-ci line in:\n{yaml}"));
+    let account = sim.account_id();
+    let url = sim.base_url();
+    let env = [
+        ("CI_COMMIT_REF_NAME", "main"),
+        ("CI_COMMIT_SHA", "0123456789abcdef0123456789abcdef01234567"),
+        ("CLOUDFLARE_API_TOKEN", TOKEN),
+        ("CLOUDFLARE_ACCOUNT_ID", account.as_str()),
+        ("CLOUDFLARE_API_BASE_URL", url.as_str()),
+    ];
+    let script = format!("workers-ci {line} && cat cf.env");
+    let out = run_script(&sim, &script, &env);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{line}\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("BUILD_OUTCOME=success"), "the dotenv report:\n{stdout}");
+}

@@ -1,0 +1,153 @@
+//! What a person reads, compared whole: each command's plain-mode transcript (stdout and
+//! stderr, outside GitHub Actions), and the job summary of a build and a version, against
+//! `tests/snapshots/transcripts/<name>.txt`. Ids, times and counts the simulator or the clock
+//! decide are replaced by placeholders first ([`filter`]); everything else is compared as
+//! written. After a deliberate change: `UPDATE_SNAPSHOTS=1 cargo test --test it transcripts::`, and
+//! review the diff.
+
+use crate::common::*;
+use regex::Regex;
+
+/// Placeholders for what changes from run to run. Build status lines before `stopped` are
+/// dropped: which of queued/initializing/running a poll sees depends on the machine's load.
+fn filter(text: &str) -> String {
+    let rules = [
+        (r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "[UUID]"),
+        (r"\b[0-9a-f]{32}\b", "[HEX32]"),
+        (r"https://[0-9a-f]{8}-", "https://[VERSION8]-"),
+        (r"(?m)^Build \[UUID\]: (queued|initializing|running)\n", ""),
+        (r"\| Duration \| [^|]* \|", "| Duration | [DURATION] |"),
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
+    ];
+    let mut out = text.to_owned();
+    for (pattern, with) in rules {
+        out = Regex::new(pattern).unwrap().replace_all(&out, with).into_owned();
+    }
+    out
+}
+
+fn assert_transcript(name: &str, run: &Run) {
+    let text = format!("exit {}\n--- stdout\n{}--- stderr\n{}", run.code, run.stdout, run.stderr);
+    assert_snapshot(name, &filter(&text));
+}
+
+fn assert_snapshot(name: &str, text: &str) {
+    let path = format!("{}/tests/snapshots/transcripts/{name}.txt", env!("CARGO_MANIFEST_DIR"));
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(std::path::Path::new(&path).parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+    }
+    let want = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    assert!(
+        text == want,
+        "{name} differs from tests/snapshots/transcripts/{name}.txt; run \
+         `UPDATE_SNAPSHOTS=1 cargo test --test it transcripts::` and review the diff.\n--- got\n{text}--- want\n{want}"
+    );
+}
+
+/// A person's terminal: no GitHub, no debug lines.
+fn plain(inv: Invocation) -> Invocation {
+    let mut inv = inv.plain();
+    inv.env.remove("RUNNER_DEBUG");
+    inv
+}
+
+#[test]
+fn build_followed_to_success() {
+    let sim = sim();
+    assert_transcript("build", &plain(Invocation::new(&sim)).run());
+}
+
+#[test]
+fn build_started_and_not_followed() {
+    let sim = sim();
+    assert_transcript("build-no-wait", &plain(Invocation::new(&sim).input("wait", "false")).run());
+}
+
+#[test]
+fn wait_for_the_build_of_a_commit() {
+    let sim = sim();
+    sim.push("my-worker", "main", "0123456789abcdef0123456789abcdef01234567", std::time::Duration::ZERO);
+    assert_transcript("wait", &plain(Invocation::new(&sim).input("command", "wait")).run());
+}
+
+#[test]
+fn version_uploaded_and_deployed() {
+    let sim = sim();
+    let run = plain(with_module(version_invocation(&sim, "my-worker")).input("deploy", "true")).run();
+    assert_transcript("version", &run);
+}
+
+#[test]
+fn deploy_two_versions() {
+    let sim = sim();
+    let first = with_module(version_invocation(&sim, "my-worker")).input("deploy", "true").run();
+    let second = with_module(version_invocation(&sim, "my-worker")).run();
+    let (a, b) = (first.output("version_id").unwrap(), second.output("version_id").unwrap());
+    let inv = Invocation::new(&sim).without("branch").without("commit").input("command", "deploy");
+    let run = plain(inv.input("versions", &format!("{a}@90,{b}@10"))).run();
+    assert_transcript("deploy", &run);
+}
+
+#[test]
+fn setup_dry_run() {
+    let sim = sim();
+    let inv = Invocation::new(&sim).without("worker").without("branch").without("commit").input("command", "setup");
+    std::fs::write(
+        inv.dir.path().join("workers-builds.toml"),
+        "worker = \"my-worker\"\n[[triggers]]\nname = \"Deploy default branch\"\nbranch_includes = [\"main\"]\n\
+         build_command = \"npm run build\"\ndeploy_command = \"npx wrangler deploy\"\n[triggers.vars]\nNODE_ENV = \"production\"\n",
+    )
+    .unwrap();
+    assert_transcript("setup-dry-run", &plain(inv.input("dry_run", "true")).run());
+}
+
+#[test]
+fn env_sets_and_unsets() {
+    let sim = sim();
+    let inv = Invocation::new(&sim).without("commit").input("command", "env").input("trigger", "Deploy default branch");
+    let run = plain(
+        inv.input("set", "NODE_ENV=production").input("set_secret", "NPM_TOKEN=npm-secret-value").input("unset", "OLD"),
+    )
+    .run();
+    assert_transcript("env", &run);
+}
+
+#[test]
+fn purge_cache() {
+    let sim = sim();
+    assert_transcript(
+        "purge-cache",
+        &plain(Invocation::new(&sim).without("commit").input("command", "purge-cache")).run(),
+    );
+}
+
+#[test]
+fn redeploy_the_active_version() {
+    let sim = sim();
+    Invocation::new(&sim).run().assert_code(0);
+    let inv = Invocation::new(&sim).without("branch").without("commit").input("command", "redeploy");
+    assert_transcript("redeploy", &plain(inv).run());
+}
+
+#[test]
+fn preview_deployed() {
+    let sim = sim();
+    let inv = with_module(
+        Invocation::new(&sim)
+            .without("branch")
+            .input("command", "preview")
+            .input("compatibility_date", "2026-11-01")
+            .env("GITHUB_HEAD_REF", "feature/login"),
+    );
+    assert_transcript("preview", &plain(inv).run());
+}
+
+#[test]
+fn job_summaries() {
+    let sim = sim();
+    let run = Invocation::new(&sim).run();
+    assert_snapshot("build-summary", &filter(&run.summary));
+    let run = with_module(version_invocation(&sim, "my-worker")).input("deploy", "true").run();
+    assert_snapshot("version-summary", &filter(&run.summary));
+}

@@ -1,0 +1,537 @@
+//! `version` from a wrangler configuration, end to end: the real binary against the simulator,
+//! the file found in (or named from) the working directory.
+
+use crate::common::*;
+use serde_json::{Value, json};
+
+const JS: &str = "export default { fetch() { return new Response('hi') } }\n";
+
+/// The same Worker in both formats (keys in different orders on purpose).
+const JSONC: &str = r#"{
+  // The Worker
+  "name": "cfg-worker",
+  "main": "dist/index.js",
+  "compatibility_date": "2026-11-01",
+  "compatibility_flags": ["nodejs_compat"],
+  "workers_dev": false,
+  "preview_urls": true,
+  "vars": { "GREETING": "hi", "LIMITS": { "max": 3, "names": ["a"] }, "RATIO": 0.5, "ON": true },
+  "kv_namespaces": [{ "binding": "KV", "id": "0f2ac74b498b48028cb68387c421e279", "preview_id": "p" }],
+  "r2_buckets": [{ "binding": "BUCKET", "bucket_name": "b1", "jurisdiction": "eu" }],
+  "d1_databases": [{ "binding": "DB", "database_name": "d", "database_id": "e6ea9bd3-4c5c-4dfb-8e2e-1a4fd7c8c2e1" }],
+  "services": [{ "binding": "AUTH", "service": "auth-worker", "entrypoint": "Auth", "props": { "x": 1 } }],
+  "durable_objects": { "bindings": [{ "name": "ROOM", "class_name": "Room" }] },
+  "migrations": [{ "tag": "v1", "new_sqlite_classes": ["Room"] }],
+  "queues": { "producers": [{ "binding": "JOBS", "queue": "jobs" }] },
+  "analytics_engine_datasets": [{ "binding": "AE", "dataset": "events" }],
+  "ai": { "binding": "AI" },
+  "vectorize": [{ "binding": "VEC", "index_name": "idx" }],
+  "hyperdrive": [{ "binding": "HD", "id": "7d4e2f0c8a1b4c3d9e5f6a7b8c9d0e1f" }],
+  "browser": { "binding": "BROWSER" },
+  "send_email": [{ "name": "MAIL", "destination_address": "ops@example.com" }],
+  "version_metadata": { "binding": "META" },
+  "placement": { "mode": "smart" },
+  "limits": { "cpu_ms": 50, "subrequests": 100 },
+  "observability": { "enabled": true },
+  "routes": ["example.com/*"],
+  "frobnicate": 1,
+}
+"#;
+
+const TOML: &str = r#"# The Worker
+compatibility_date = "2026-11-01"
+name = "cfg-worker"
+main = "dist/index.js"
+compatibility_flags = ["nodejs_compat"]
+preview_urls = true
+workers_dev = false
+routes = ["example.com/*"]
+frobnicate = 1
+
+[vars]
+RATIO = 0.5
+ON = true
+GREETING = "hi"
+LIMITS = { names = ["a"], max = 3 }
+
+[[kv_namespaces]]
+binding = "KV"
+id = "0f2ac74b498b48028cb68387c421e279"
+preview_id = "p"
+
+[[r2_buckets]]
+binding = "BUCKET"
+bucket_name = "b1"
+jurisdiction = "eu"
+
+[[d1_databases]]
+binding = "DB"
+database_name = "d"
+database_id = "e6ea9bd3-4c5c-4dfb-8e2e-1a4fd7c8c2e1"
+
+[[services]]
+binding = "AUTH"
+service = "auth-worker"
+entrypoint = "Auth"
+props = { x = 1 }
+
+[durable_objects]
+bindings = [{ name = "ROOM", class_name = "Room" }]
+
+[[migrations]]
+tag = "v1"
+new_sqlite_classes = ["Room"]
+
+[queues]
+producers = [{ binding = "JOBS", queue = "jobs" }]
+
+[[analytics_engine_datasets]]
+binding = "AE"
+dataset = "events"
+
+[ai]
+binding = "AI"
+
+[[vectorize]]
+binding = "VEC"
+index_name = "idx"
+
+[[hyperdrive]]
+binding = "HD"
+id = "7d4e2f0c8a1b4c3d9e5f6a7b8c9d0e1f"
+
+[browser]
+binding = "BROWSER"
+
+[[send_email]]
+name = "MAIL"
+destination_address = "ops@example.com"
+
+[version_metadata]
+binding = "META"
+
+[placement]
+mode = "smart"
+
+[limits]
+subrequests = 100
+cpu_ms = 50
+
+[observability]
+enabled = true
+"#;
+
+/// A `version` run in a project directory holding `files` and `dist/index.js`, with neither
+/// `worker` nor `compatibility_date` given: both come from the file.
+fn project(sim: &Simulator, files: &[(&str, &str)]) -> Invocation {
+    let inv = version_invocation(sim, "unused").without("worker").without("compatibility_date");
+    let root = inv.dir.path();
+    std::fs::create_dir_all(root.join("dist")).unwrap();
+    std::fs::write(root.join("dist/index.js"), JS).unwrap();
+    for (name, text) in files {
+        std::fs::write(root.join(name), text).unwrap();
+    }
+    inv
+}
+
+/// The body of every version upload the simulator received, as sent.
+fn version_bodies(sim: &Simulator) -> Vec<String> {
+    sim.requests().into_iter().filter(|r| r.method == "POST" && r.path.ends_with("/versions")).map(|r| r.body).collect()
+}
+
+fn only_body(sim: &Simulator) -> Value {
+    let bodies = version_bodies(sim);
+    assert_eq!(bodies.len(), 1, "one upload");
+    serde_json::from_str(&bodies[0]).unwrap()
+}
+
+fn warnings(run: &Run) -> String {
+    run.stdout.lines().filter(|l| l.starts_with("::warning")).collect::<Vec<_>>().join("\n")
+}
+
+#[test]
+fn jsonc_and_toml_give_byte_identical_version_bodies_with_every_key_mapped() {
+    let mut bodies = Vec::new();
+    for (file, text) in [("wrangler.jsonc", JSONC), ("wrangler.toml", TOML)] {
+        let sim = sim();
+        let run = project(&sim, &[(file, text)]).input("create_worker", "true").input("deploy", "true").run();
+        run.assert_code(0);
+        let w = warnings(&run);
+        for needle in [
+            "observability (line",
+            "not versioned",
+            "routes (line",
+            "routes are not part of a version",
+            "frobnicate (line",
+            "not supported by workers-ci",
+            "services[0].props",
+        ] {
+            assert!(w.contains(needle), "{file}: {needle}\n{w}");
+        }
+        let create: Value = serde_json::from_str(
+            &sim.requests().iter().find(|r| r.method == "POST" && r.path.ends_with("/workers/workers")).unwrap().body,
+        )
+        .unwrap();
+        assert_eq!(create["name"], "cfg-worker");
+        assert_eq!(
+            create["subdomain"],
+            json!({ "enabled": false, "previews_enabled": true }),
+            "workers_dev, preview_urls"
+        );
+        assert_eq!(sim.deployments("cfg-worker").len(), 1, "migrations deploy with the upload");
+        bodies.push(version_bodies(&sim).remove(0));
+    }
+    assert_eq!(bodies[0], bodies[1], "byte-identical bodies");
+    let v: Value = serde_json::from_str(&bodies[0]).unwrap();
+    assert_eq!(v["main_module"], "index.js");
+    assert_eq!(v["modules"].as_array().unwrap().len(), 1);
+    assert_eq!(v["compatibility_date"], "2026-11-01");
+    assert_eq!(v["compatibility_flags"], json!(["nodejs_compat"]));
+    assert_eq!(v["placement"], json!({ "mode": "smart" }));
+    assert_eq!(v["limits"], json!({ "cpu_ms": 50, "subrequests": 100 }));
+    assert_eq!(v["migrations"], json!({ "new_tag": "v1", "steps": [{ "new_sqlite_classes": ["Room"] }] }));
+    assert!(v.get("observability").is_none() && v.get("routes").is_none());
+    assert_eq!(
+        v["bindings"],
+        json!([
+            { "type": "plain_text", "name": "GREETING", "text": "hi" },
+            { "type": "json", "name": "LIMITS", "json": { "max": 3, "names": ["a"] } },
+            { "type": "json", "name": "ON", "json": true },
+            { "type": "json", "name": "RATIO", "json": 0.5 },
+            { "type": "kv_namespace", "name": "KV", "namespace_id": "0f2ac74b498b48028cb68387c421e279" },
+            { "type": "durable_object_namespace", "name": "ROOM", "class_name": "Room" },
+            { "type": "queue", "name": "JOBS", "queue_name": "jobs" },
+            { "type": "r2_bucket", "name": "BUCKET", "bucket_name": "b1", "jurisdiction": "eu" },
+            { "type": "d1", "name": "DB", "database_id": "e6ea9bd3-4c5c-4dfb-8e2e-1a4fd7c8c2e1" },
+            { "type": "service", "name": "AUTH", "service": "auth-worker", "entrypoint": "Auth" },
+            { "type": "analytics_engine", "name": "AE", "dataset": "events" },
+            { "type": "vectorize", "name": "VEC", "index_name": "idx" },
+            { "type": "hyperdrive", "name": "HD", "id": "7d4e2f0c8a1b4c3d9e5f6a7b8c9d0e1f" },
+            { "type": "send_email", "name": "MAIL", "destination_address": "ops@example.com" },
+            { "type": "ai", "name": "AI" },
+            { "type": "browser", "name": "BROWSER" },
+            { "type": "version_metadata", "name": "META" },
+        ]),
+        "vars sorted by name, then each kind in a fixed order, each in file order"
+    );
+}
+
+#[test]
+fn an_environment_inherits_some_keys_not_bindings_and_names_its_worker() {
+    let sim = sim();
+    let file = r#"{
+  "name": "app",
+  "main": "dist/index.js",
+  "compatibility_date": "2026-10-01",
+  "vars": { "MODE": "prod" },
+  "kv_namespaces": [{ "binding": "KV", "id": "prod-ns" }],
+  "env": {
+    "staging": {
+      "kv_namespaces": [{ "binding": "KV", "id": "staging-ns" }]
+    }
+  }
+}"#;
+    let run =
+        project(&sim, &[("wrangler.json", file)]).input("environment", "staging").input("create_worker", "true").run();
+    run.assert_code(0);
+    assert!(run.stdout.contains("environment `staging`"));
+    assert!(warnings(&run).contains("`vars` exists at the top level, but not on `env.staging`"), "{}", warnings(&run));
+    let v = only_body(&sim);
+    assert_eq!(v["compatibility_date"], "2026-10-01", "inherited");
+    assert_eq!(v["bindings"], json!([{ "type": "kv_namespace", "name": "KV", "namespace_id": "staging-ns" }]));
+    assert_eq!(sim.versions("app-staging").len(), 1, "the environment's Worker is <name>-<env>");
+
+    let run = project(&sim, &[("wrangler.json", file)]).input("environment", "qa").run();
+    run.assert_code(2);
+    assert!(
+        run.everything().contains("no environment `qa`; the environments defined are: staging"),
+        "{}",
+        run.everything()
+    );
+}
+
+#[test]
+fn the_latest_versions_secrets_are_inherited_and_explicit_inputs_win() {
+    let sim = sim();
+    let secret = "s3cr3t-value-never-printed";
+    let first = project(&sim, &[]).input("worker", "cfg-worker").input("compatibility_date", "2026-11-01");
+    let dir = first.dir.path().join("dist").to_str().unwrap().to_owned();
+    first
+        .input("create_worker", "true")
+        .input("dir", &dir)
+        .input("secrets", &format!("API_KEY={secret}"))
+        .run()
+        .assert_code(0);
+
+    let file = "name = \"cfg-worker\"\nmain = \"dist/index.js\"\ncompatibility_date = \"2026-11-01\"\n[vars]\nGREETING = \"from-file\"\nOTHER = \"kept\"\n";
+    let run = project(&sim, &[("wrangler.toml", file)])
+        .input("vars", "GREETING=from-input")
+        .input("compatibility_date", "2026-11-15")
+        .input("compatibility_flags", "nodejs_compat")
+        .run();
+    run.assert_code(0).assert_no_secret(secret);
+    let stored = sim.versions("cfg-worker");
+    let latest = stored.last().unwrap();
+    assert_eq!(latest["compatibility_date"], "2026-11-15");
+    assert_eq!(latest["compatibility_flags"], json!(["nodejs_compat"]));
+    let by_name = |n: &str| latest["bindings"].as_array().unwrap().iter().find(|b| b["name"] == n).cloned().unwrap();
+    assert_eq!(by_name("GREETING")["text"], "from-input");
+    assert_eq!(by_name("OTHER")["text"], "kept");
+    assert_eq!(by_name("API_KEY"), json!({ "type": "secret_text", "name": "API_KEY", "text": secret }), "inherited");
+    let sent: Value = serde_json::from_str(version_bodies(&sim).last().unwrap()).unwrap();
+    assert!(sent["bindings"].as_array().unwrap().contains(&json!({ "type": "inherit", "name": "API_KEY" })));
+}
+
+#[test]
+fn a_syntax_error_names_file_and_line_exits_2_and_sends_nothing() {
+    let sim = sim();
+    let secret = "hunter2-pasted-secret";
+    let file = format!(
+        "{{\n  \"name\": \"w\",\n  \"vars\": {{ \"TOKEN\": \"{secret}\" }}\n  \"main\": \"dist/index.js\"\n}}\n"
+    );
+    let run = project(&sim, &[("wrangler.jsonc", &file)]).run();
+    run.assert_code(2).assert_no_secret(secret);
+    // The comma is missing at the end of line 3.
+    assert!(run.everything().contains(": wrangler.jsonc:3: not valid JSON: Expected comma"), "{}", run.everything());
+    assert!(sim.requests().is_empty(), "no request");
+}
+
+#[test]
+fn a_bad_value_names_file_line_and_key_exits_2_and_sends_nothing() {
+    let sim = sim();
+    let file = "name = \"w\"\nmain = \"dist/index.js\"\ncompatibility_date = \"2026-11-01\"\n\n[[kv_namespaces]]\nbinding = \"KV\"\nid = \"a\"\n\n[[kv_namespaces]]\nbinding = \"CACHE\"\nid = 12\n";
+    let run = project(&sim, &[("wrangler.toml", file)]).run();
+    run.assert_code(2);
+    assert!(
+        run.everything().contains("wrangler.toml:11: kv_namespaces[1].id: must be a string"),
+        "{}",
+        run.everything()
+    );
+    assert!(run.everything().contains("input `config`"));
+    assert!(sim.requests().is_empty());
+}
+
+#[test]
+fn a_typescript_main_is_refused_with_how_to_bundle() {
+    let sim = sim();
+    let file = "name = \"w\"\nmain = \"src/index.ts\"\ncompatibility_date = \"2026-11-01\"\n";
+    let run = project(&sim, &[("wrangler.toml", file)]).run();
+    run.assert_code(2);
+    let all = run.everything();
+    assert!(all.contains("wrangler.toml:2: main: names a source file (.ts)"), "{all}");
+    assert!(all.contains("wrangler deploy --dry-run --outdir dist"), "{all}");
+    assert!(sim.requests().is_empty());
+}
+
+#[test]
+fn a_bound_class_without_a_migration_is_refused_before_any_request() {
+    let sim = sim();
+    let file = "name = \"w\"\nmain = \"dist/index.js\"\ncompatibility_date = \"2026-11-01\"\n[durable_objects]\nbindings = [{ name = \"ROOM\", class_name = \"Room\" }]\n";
+    let run = project(&sim, &[("wrangler.toml", file)]).plain().run();
+    run.assert_code(2);
+    let all = run.everything();
+    assert!(all.contains("wrangler.toml:5: durable_objects.bindings[0].class_name"), "{all}");
+    assert!(all.contains("[[migrations]]\ntag = \"v1\"\nnew_sqlite_classes = [\"Room\"]"), "{all}");
+    assert!(sim.requests().is_empty());
+}
+
+#[test]
+fn migrations_need_deploy_and_are_sent_once() {
+    let sim = sim();
+    let v1 = "name = \"do-worker\"\nmain = \"dist/index.js\"\ncompatibility_date = \"2026-11-01\"\n[durable_objects]\nbindings = [{ name = \"ROOM\", class_name = \"Room\" }]\n[[migrations]]\ntag = \"v1\"\nnew_sqlite_classes = [\"Room\"]\n";
+    // Unapplied steps without `deploy`: refused before any write.
+    let run = project(&sim, &[("wrangler.toml", v1)]).input("create_worker", "true").run();
+    run.assert_code(2);
+    assert!(run.everything().contains("input `deploy`"), "{}", run.everything());
+    assert!(
+        run.everything()
+            .contains("1 Durable Object migration step(s) this Worker has not applied (none applied, up to `v1`)"),
+        "{}",
+        run.everything()
+    );
+    assert!(sim.requests().iter().all(|r| r.method == "GET"), "reads only: {:?}", sim.requests());
+
+    project(&sim, &[("wrangler.toml", v1)]).input("create_worker", "true").input("deploy", "true").run().assert_code(0);
+    let first: Value = serde_json::from_str(version_bodies(&sim).last().unwrap()).unwrap();
+    assert_eq!(first["migrations"], json!({ "new_tag": "v1", "steps": [{ "new_sqlite_classes": ["Room"] }] }));
+
+    // Applied: the next upload sends none, and needs no deploy.
+    project(&sim, &[("wrangler.toml", v1)]).run().assert_code(0);
+    let second: Value = serde_json::from_str(version_bodies(&sim).last().unwrap()).unwrap();
+    assert!(second.get("migrations").is_none(), "{second}");
+
+    // A new step: only it, from the applied tag.
+    let v2 = format!("{v1}[[migrations]]\ntag = \"v2\"\nnew_classes = [\"Counter\"]\n");
+    project(&sim, &[("wrangler.toml", &v2)]).input("deploy", "true").run().assert_code(0);
+    let third: Value = serde_json::from_str(version_bodies(&sim).last().unwrap()).unwrap();
+    assert_eq!(
+        third["migrations"],
+        json!({ "old_tag": "v1", "new_tag": "v2", "steps": [{ "new_classes": ["Counter"] }] })
+    );
+}
+
+#[test]
+fn a_found_configuration_is_ignored_when_dir_is_given_and_it_sets_no_main() {
+    let sim = sim();
+    let inv = project(&sim, &[("wrangler.toml", "name = \"elsewhere\"\n[vars]\nA = \"1\"\n")])
+        .input("worker", "my-worker")
+        .input("compatibility_date", "2026-11-01");
+    let dir = inv.dir.path().join("dist").to_str().unwrap().to_owned();
+    let run = inv.input("dir", &dir).run();
+    run.assert_code(0);
+    assert!(!run.stdout.contains("Using the wrangler configuration"));
+    assert_eq!(only_body(&sim)["bindings"], json!([]), "nothing from the file");
+}
+
+/// Writes files (in subdirectories too) under the project's root.
+fn write_tree(root: &std::path::Path, files: &[(&str, &[u8])]) {
+    for (name, bytes) in files {
+        let p = root.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+}
+
+/// The manifest keys a stored version's assets hold.
+fn manifest_keys(v: &Value) -> Vec<String> {
+    v["assets"]["manifest"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default()
+}
+
+fn asset_uploads(sim: &Simulator) -> Vec<String> {
+    sim.requests().into_iter().filter(|r| r.path.ends_with("/workers/assets/upload")).map(|r| r.body).collect()
+}
+
+#[test]
+fn an_assets_block_uploads_the_site_and_the_version_carries_its_config_and_binding() {
+    let sim = sim();
+    let file = r#"{
+  "name": "site-app",
+  "main": "dist/index.js",
+  "compatibility_date": "2026-11-01",
+  // The built site, served before the Worker runs.
+  "assets": {
+    "directory": "./public",
+    "binding": "ASSETS",
+    "html_handling": "drop-trailing-slash",
+    "not_found_handling": "single-page-application",
+  },
+}"#;
+    let inv = project(&sim, &[("wrangler.jsonc", file)]).input("create_worker", "true");
+    write_tree(
+        inv.dir.path(),
+        &[
+            ("public/index.html", b"<h1>Hello</h1>\n"),
+            ("public/app.js", b"console.log(1)\n"),
+            ("public/_headers", b"/*\n  X-A: b\n"),
+        ],
+    );
+    let run = inv.run();
+    run.assert_code(0);
+    assert!(run.stdout.contains("Assets: 2 files in"), "{}", run.stdout);
+    let bodies = asset_uploads(&sim);
+    assert_eq!(bodies.len(), 1, "one bucket");
+    assert_eq!(bodies[0].matches("Content-Disposition").count(), 2);
+    let sent = only_body(&sim);
+    assert_eq!(sent["main_module"], "index.js");
+    assert_eq!(
+        sent["assets"]["config"],
+        json!({ "html_handling": "drop-trailing-slash", "not_found_handling": "single-page-application" })
+    );
+    assert!(sent["assets"]["jwt"].is_string(), "the completion token: {sent}");
+    assert!(sent["modules"].as_array().unwrap().iter().any(|m| m["name"] == "_headers"), "{sent}");
+    let stored = &sim.versions("site-app")[0];
+    assert_eq!(manifest_keys(stored), ["/app.js", "/index.html"]);
+    assert_eq!(stored["assets"]["manifest"]["/index.html"]["hash"], "569c49c876d9d1d37936e494e70a80e8");
+    assert_eq!(stored["assets"]["config"]["not_found_handling"], "single-page-application");
+    let bindings = stored["bindings"].as_array().unwrap();
+    assert!(bindings.iter().any(|b| b["type"] == "assets" && b["name"] == "ASSETS"), "{bindings:?}");
+}
+
+#[test]
+fn an_assets_only_worker_from_a_config_without_main() {
+    let sim = sim();
+    let file = "name = \"docs-site\"\ncompatibility_date = \"2026-11-01\"\n\n[assets]\ndirectory = \"site\"\nnot_found_handling = \"404-page\"\n";
+    let inv = project(&sim, &[("wrangler.toml", file)]).input("create_worker", "true");
+    write_tree(inv.dir.path(), &[("site/index.html", b"<p>docs</p>"), ("site/404.html", b"<p>gone</p>")]);
+    let run = inv.run();
+    run.assert_code(0);
+    assert!(run.stdout.contains("assets only, no code"), "{}", run.stdout);
+    let sent = only_body(&sim);
+    assert!(sent.get("main_module").is_none(), "no code: {sent}");
+    assert!(sent["modules"].as_array().is_none_or(Vec::is_empty), "no modules: {sent}");
+    assert_eq!(sent["assets"]["config"], json!({ "not_found_handling": "404-page" }));
+    let stored = &sim.versions("docs-site")[0];
+    assert_eq!(manifest_keys(stored), ["/404.html", "/index.html"]);
+    assert!(!stored["bindings"].as_array().unwrap().iter().any(|b| b["type"] == "assets"), "no binding asked for");
+}
+
+#[test]
+fn a_worker_with_assets_kv_and_a_durable_object_with_its_migration_from_one_file() {
+    let sim = sim();
+    let file = r#"{
+  "name": "full-app",
+  "main": "dist/index.js",
+  "compatibility_date": "2026-11-01",
+  "kv_namespaces": [{ "binding": "CACHE", "id": "0f2ac74b498b48028cb68387c421e279" }],
+  "durable_objects": { "bindings": [{ "name": "ROOM", "class_name": "Room" }] },
+  "migrations": [{ "tag": "v1", "new_sqlite_classes": ["Room"] }],
+  "assets": { "directory": "public", "binding": "ASSETS", "run_worker_first": ["/api/*"] }
+}"#;
+    let inv = project(&sim, &[("wrangler.json", file)]).input("create_worker", "true").input("deploy", "true");
+    write_tree(inv.dir.path(), &[("public/index.html", b"<h1>Hello</h1>\n"), ("public/style.css", b"h1{}")]);
+    let run = inv.run();
+    run.assert_code(0);
+    let sent = only_body(&sim);
+    assert_eq!(sent["migrations"], json!({ "new_tag": "v1", "steps": [{ "new_sqlite_classes": ["Room"] }] }));
+    assert_eq!(sent["assets"]["config"], json!({ "run_worker_first": ["/api/*"] }));
+    let stored = &sim.versions("full-app")[0];
+    let mut kinds: Vec<(String, String)> = stored["bindings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["type"].as_str().unwrap().to_owned(), b["name"].as_str().unwrap().to_owned()))
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [("assets", "ASSETS"), ("durable_object_namespace", "ROOM"), ("kv_namespace", "CACHE")]
+            .map(|(t, n)| (t.to_owned(), n.to_owned()))
+    );
+    assert_eq!(manifest_keys(stored), ["/index.html", "/style.css"]);
+    let deployments = sim.deployments("full-app");
+    assert_eq!(deployments.len(), 1, "deployed: {deployments:?}");
+    let version_id = stored["id"].as_str().unwrap();
+    assert_eq!(deployments[0]["versions"][0]["version_id"], version_id);
+    assert_eq!(deployments[0]["versions"][0]["percentage"], 100.0);
+}
+
+#[test]
+fn assetsignore_is_honoured_and_the_assets_input_replaces_only_the_directory() {
+    let sim = sim();
+    let file = "name = \"ign\"\nmain = \"dist/index.js\"\ncompatibility_date = \"2026-11-01\"\n\n[assets]\ndirectory = \"public\"\nbinding = \"STATIC\"\nhtml_handling = \"none\"\n";
+    let first = project(&sim, &[("wrangler.toml", file)]).input("create_worker", "true");
+    let root = first.dir.path().to_owned();
+    write_tree(
+        &root,
+        &[
+            ("public/index.html", b"<p>home</p>"),
+            ("public/notes.draft", b"private"),
+            ("public/drafts/a.html", b"<p>wip</p>"),
+            ("public/.assetsignore", b"*.draft\ndrafts/\n"),
+            ("other/home.html", b"<p>other</p>"),
+            ("other/x.draft", b"no ignore file here"),
+        ],
+    );
+    let run = first.run();
+    run.assert_code(0);
+    assert!(run.stdout.contains("2 left out by .assetsignore"), "{}", run.stdout);
+    assert_eq!(manifest_keys(&sim.versions("ign")[0]), ["/index.html"]);
+
+    let other = root.join("other").to_str().unwrap().to_owned();
+    let run = project(&sim, &[("wrangler.toml", file)]).input("assets", &other).run();
+    run.assert_code(0);
+    let v = &sim.versions("ign")[1];
+    assert_eq!(manifest_keys(v), ["/home.html", "/x.draft"], "the input's directory, with no .assetsignore");
+    assert_eq!(v["assets"]["config"], json!({ "html_handling": "none" }), "the file's serving settings");
+    assert!(v["bindings"].as_array().unwrap().iter().any(|b| b["type"] == "assets" && b["name"] == "STATIC"));
+}
