@@ -1,9 +1,9 @@
 //! What a person reads, compared whole: each command's plain-mode transcript (stdout and
-//! stderr, outside GitHub Actions), and the job summary of a build and a version, against
-//! `tests/snapshots/transcripts/<name>.txt`. Ids, times and counts the simulator or the clock
-//! decide are replaced by placeholders first ([`filter`]); everything else is compared as
-//! written. After a deliberate change: `UPDATE_SNAPSHOTS=1 cargo test --test it transcripts::`, and
-//! review the diff.
+//! stderr, outside GitHub Actions), the job summary of a build and a version, and a Preview's
+//! pull-request comment, against `tests/snapshots/transcripts/<name>.txt`. Ids and times the
+//! simulator or the clock decide are replaced by placeholders first ([`filter`]); everything else
+//! is compared as written. After a deliberate change: `UPDATE_SNAPSHOTS=1 cargo test --test it
+//! transcripts::`, and review the diff.
 
 use crate::common::*;
 use regex::Regex;
@@ -18,6 +18,7 @@ fn filter(text: &str) -> String {
         (r"(?m)^Build \[UUID\]: (queued|initializing|running)\n", ""),
         (r"\| Duration \| [^|]* \|", "| Duration | [DURATION] |"),
         (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
+        (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC", "[TIME] UTC"),
     ];
     let mut out = text.to_owned();
     for (pattern, with) in rules {
@@ -150,4 +151,29 @@ fn job_summaries() {
     assert_snapshot("build-summary", &filter(&run.summary));
     let run = with_module(version_invocation(&sim, "my-worker")).input("deploy", "true").run();
     assert_snapshot("version-summary", &filter(&run.summary));
+}
+
+/// The living pull-request comment a Preview deployment leaves, whole.
+#[test]
+fn preview_pull_request_comment() {
+    let sim = Simulator::start_background(SimConfig {
+        build: fast_profile(),
+        github: Some(GitHubConfig::default()),
+        ..SimConfig::default()
+    })
+    .expect("simulator starts");
+    let sha = "1111111111111111111111111111111111111111";
+    let inv = with_module(
+        Invocation::new(&sim)
+            .without("branch")
+            .input("command", "preview")
+            .input("compatibility_date", "2026-11-01")
+            .input("commit", sha)
+            .input("github_token", workers_ci_simulator::GITHUB_TOKEN)
+            .env("GITHUB_HEAD_REF", "feature/login"),
+    );
+    on_pull_request(inv, &sim, sha).run().assert_code(0);
+    let comments = our_comments(&sim);
+    assert_eq!(comments.len(), 1);
+    assert_snapshot("preview-comment", &filter(&comments[0].1));
 }
