@@ -3,7 +3,7 @@
 //! Every code is documented in README and `--help` (both generated from [`Exit::ALL`] facts
 //! checked by tests), so pipelines can tell "the build failed" from "the tool could not talk
 //! to Cloudflare" from "the job was cancelled". Which failure earns which code is decided in
-//! one place, [`crate::error::Error::exit`].
+//! one place, `Error::exit` (`src/error.rs`).
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {

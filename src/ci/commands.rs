@@ -33,7 +33,7 @@ pub(crate) fn inert_line(line: &str) -> String {
     out
 }
 
-/// [`inert_line`] applied to every line of a possibly multi-line text. A lone CR counts as a
+/// `inert_line` applied to every line of a possibly multi-line text. A lone CR counts as a
 /// line break, as it does for the runner's line reader.
 pub fn inert(text: &str) -> String {
     if !text.contains("::") && !text.contains("##[") {

@@ -1,7 +1,7 @@
 //! The user's wrangler configuration (`wrangler.json`, `wrangler.jsonc`, `wrangler.toml`) as the
 //! source of a version: found, read into the line-keeping tree ([`super::tree`], shared with
 //! the Workers Builds configuration; JSON with comments and trailing commas), narrowed to an
-//! environment ([`env`]) and mapped onto the beta Version body ([`map`], docs/cloudflare-api.md
+//! environment ([`env`](mod@env)) and mapped onto the beta Version body ([`map`], docs/cloudflare-api.md
 //! §D).
 //!
 //! Reusable by any command that uploads code (`version` now, a `preview` later): [`load`] takes
