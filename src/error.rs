@@ -13,7 +13,7 @@ use crate::inputs::InputError;
 pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub(crate) enum Error {
     /// A missing or malformed input; nothing was sent to Cloudflare. Exit 2.
     #[error(transparent)]
     Input(#[from] InputError),
@@ -83,14 +83,14 @@ pub enum Error {
 
 /// Why the work was stopped from outside.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stop {
+pub(crate) enum Stop {
     Interrupted,
     TimedOut,
 }
 
 /// How a build ended when it did not succeed.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Unsuccessful {
+pub(crate) enum Unsuccessful {
     Fail,
     Cancelled,
     Terminated,
@@ -99,7 +99,7 @@ pub enum Unsuccessful {
 }
 
 impl Unsuccessful {
-    pub fn text(&self) -> &str {
+    pub(crate) fn text(&self) -> &str {
         match self {
             Unsuccessful::Fail => "fail",
             Unsuccessful::Cancelled => "cancelled",
@@ -111,7 +111,7 @@ impl Unsuccessful {
 
 impl Error {
     /// The exit code; the one place that decides it.
-    pub fn exit(&self) -> Exit {
+    pub(crate) fn exit(&self) -> Exit {
         match self {
             Error::Input(_) => Exit::BadInput,
             Error::Api { .. } | Error::NotFound(_) | Error::Refused(_) => Exit::Api,
@@ -130,7 +130,7 @@ impl Error {
     }
 
     /// The title of the error annotation on GitHub: what a reader of the run page sees first.
-    pub fn title(&self) -> &'static str {
+    pub(crate) fn title(&self) -> &'static str {
         match self {
             Error::Build { outcome: Unsuccessful::Cancelled, .. } => "Cloudflare build cancelled",
             Error::Build { outcome: Unsuccessful::Terminated, .. } => "Cloudflare build terminated",
@@ -139,17 +139,17 @@ impl Error {
         }
     }
 
-    pub fn api(doing: impl Into<String>, source: ApiError, fix: Option<String>) -> Error {
+    pub(crate) fn api(doing: impl Into<String>, source: ApiError, fix: Option<String>) -> Error {
         Error::Api { doing: doing.into(), source: Box::new(source), fix }
     }
 
-    pub fn internal(what: impl Into<String>, source: impl std::error::Error + Send + Sync + 'static) -> Error {
+    pub(crate) fn internal(what: impl Into<String>, source: impl std::error::Error + Send + Sync + 'static) -> Error {
         Error::Internal { what: what.into(), source: Some(Box::new(source)) }
     }
 
     /// The whole message: this error, every cause after a colon, then the fix on a line of its
     /// own. What the user reads, in the log and in the job summary.
-    pub fn report(&self) -> String {
+    pub(crate) fn report(&self) -> String {
         let mut text = self.to_string();
         let mut source = std::error::Error::source(self);
         // `Input` is transparent: its Display already is its source's.

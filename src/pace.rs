@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Pace {
+pub(crate) struct Pace {
     scale: f64,
 }
 
@@ -19,26 +19,26 @@ impl Default for Pace {
 }
 
 impl Pace {
-    pub const ENV: &'static str = "WORKERS_CI_TIME_SCALE";
+    pub(crate) const ENV: &'static str = "WORKERS_CI_TIME_SCALE";
 
-    pub fn new(scale: f64) -> Self {
+    pub(crate) fn new(scale: f64) -> Self {
         Pace { scale: if scale.is_finite() && scale > 0.0 { scale.min(1.0) } else { 1.0 } }
     }
 
     /// Reads the scale from the environment; anything unparsable means real time.
-    pub fn from_env() -> Self {
+    pub(crate) fn from_env() -> Self {
         std::env::var(Self::ENV).ok().and_then(|v| v.trim().parse().ok()).map_or_else(Pace::default, Pace::new)
     }
 
     /// The scale from the environment, honoured only against an API on this machine (the
     /// simulator). A variable left set in a CI environment must not make the tool poll the
     /// real API faster than its rate limit allows.
-    pub fn from_env_for(api_url: &str) -> Self {
+    pub(crate) fn from_env_for(api_url: &str) -> Self {
         Self::from_env().only_for_loopback(api_url)
     }
 
     /// This pace if `api_url` is on this machine, real time otherwise (or if it is no URL).
-    pub fn only_for_loopback(self, api_url: &str) -> Self {
+    pub(crate) fn only_for_loopback(self, api_url: &str) -> Self {
         match reqwest::Url::parse(api_url) {
             Ok(url) if is_loopback(&url) => self,
             _ => Pace::default(),
@@ -46,11 +46,12 @@ impl Pace {
     }
 
     /// The real duration for a nominal one.
-    pub fn of(self, nominal: Duration) -> Duration {
+    pub(crate) fn of(self, nominal: Duration) -> Duration {
         nominal.mul_f64(self.scale)
     }
 
-    pub fn scale(self) -> f64 {
+    #[cfg(test)]
+    pub(crate) fn scale(self) -> f64 {
         self.scale
     }
 }

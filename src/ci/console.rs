@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::commands::{escape_data, escape_property, inert, inert_line, physical_lines};
 
-pub struct Console {
+pub(crate) struct Console {
     github: bool,
     debug: bool,
     /// Resumes command processing after a stop-commands block. Random per run and longer than
@@ -25,19 +25,19 @@ pub struct Console {
 }
 
 impl Console {
-    pub fn new(github: bool, debug: bool) -> Self {
+    pub(crate) fn new(github: bool, debug: bool) -> Self {
         Console { github, debug, stop_token: crate::random::hex(16), in_group: AtomicBool::new(false) }
     }
 
     /// GitHub mode when the runner says so; debug lines when step debug logging is on
     /// (`RUNNER_DEBUG=1`), or elsewhere with `--verbose` or `WORKERS_CI_DEBUG=1`.
-    pub fn from_env(verbose: bool) -> Self {
+    pub(crate) fn from_env(verbose: bool) -> Self {
         let github = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
         let on = |k: &str| std::env::var(k).is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
         Console::new(github, verbose || on("RUNNER_DEBUG") || on("WORKERS_CI_DEBUG"))
     }
 
-    pub fn is_github(&self) -> bool {
+    pub(crate) fn is_github(&self) -> bool {
         self.github
     }
 
@@ -65,16 +65,16 @@ impl Console {
     /// Product output (the outputs, listed for a human): stdout everywhere. A method all the
     /// same, so that everything the step prints goes through its console.
     #[allow(clippy::unused_self)]
-    pub fn product(&self, text: &str) {
+    pub(crate) fn product(&self, text: &str) {
         Self::emit(text);
     }
 
     /// A line of our own. It may quote API text, so it is made inert on GitHub.
-    pub fn info(&self, msg: &str) {
+    pub(crate) fn info(&self, msg: &str) {
         if self.github { Self::emit(&inert(msg)) } else { self.diagnostic(msg) }
     }
 
-    pub fn debug(&self, msg: &str) {
+    pub(crate) fn debug(&self, msg: &str) {
         if self.github {
             Self::emit(&format!("::debug::{}", escape_data(msg)));
         } else if self.debug {
@@ -82,7 +82,7 @@ impl Console {
         }
     }
 
-    pub fn warning(&self, msg: &str) {
+    pub(crate) fn warning(&self, msg: &str) {
         if self.github {
             Self::emit(&format!("::warning title=workers-ci::{}", escape_data(msg)));
         } else {
@@ -90,7 +90,7 @@ impl Console {
         }
     }
 
-    pub fn notice(&self, msg: &str) {
+    pub(crate) fn notice(&self, msg: &str) {
         if self.github {
             Self::emit(&format!("::notice title=workers-ci::{}", escape_data(msg)));
         } else {
@@ -100,7 +100,7 @@ impl Console {
 
     /// An error annotation. The message is escaped into one line, so however hostile the API
     /// text inside it is, the runner sees exactly one `::error` command.
-    pub fn error(&self, title: &str, msg: &str) {
+    pub(crate) fn error(&self, title: &str, msg: &str) {
         if self.github {
             Self::emit(&format!("::error title={}::{}", escape_property(title), escape_data(msg)));
         } else {
@@ -110,7 +110,7 @@ impl Console {
 
     /// Registers a secret with the runner before anything could print it. Each line is also
     /// registered by the runner itself, but only if the whole value was.
-    pub fn mask(&self, secret: &str) {
+    pub(crate) fn mask(&self, secret: &str) {
         if self.github && !secret.trim().is_empty() {
             Self::emit(&format!("::add-mask::{}", escape_data(secret)));
         }
@@ -118,7 +118,7 @@ impl Console {
 
     /// Opens a collapsible group (plain mode: a heading). Groups do not nest on GitHub, so an
     /// open one is closed first.
-    pub fn group(&self, title: &str) -> Group<'_> {
+    pub(crate) fn group(&self, title: &str) -> Group<'_> {
         if self.github {
             if self.in_group.swap(true, Ordering::SeqCst) {
                 Self::emit("::endgroup::");
@@ -132,7 +132,7 @@ impl Console {
 
     /// Prints lines nobody here wrote. On GitHub the batch sits inside a stop-commands block
     /// (nothing in it can run a command) and every line is also made inert.
-    pub fn untrusted<'a>(&self, lines: impl IntoIterator<Item = &'a str>) {
+    pub(crate) fn untrusted<'a>(&self, lines: impl IntoIterator<Item = &'a str>) {
         let mut buf = String::new();
         let mut any = false;
         if self.github {
@@ -162,7 +162,7 @@ impl Console {
 }
 
 /// Closes its group when dropped, so an early return cannot leave the log folded.
-pub struct Group<'a> {
+pub(crate) struct Group<'a> {
     console: &'a Console,
 }
 

@@ -6,19 +6,19 @@ use std::path::Path;
 
 /// Outputs in the order they were first set; setting a name again replaces its value.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Outputs {
+pub(crate) struct Outputs {
     items: Vec<(String, String)>,
 }
 
 /// What `output_file` is written as, decided by its extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FileFormat {
+pub(crate) enum FileFormat {
     Dotenv,
     Json,
 }
 
 impl FileFormat {
-    pub fn for_path(path: &Path) -> Option<FileFormat> {
+    pub(crate) fn for_path(path: &Path) -> Option<FileFormat> {
         match path.extension()?.to_str()? {
             "env" => Some(FileFormat::Dotenv),
             "json" => Some(FileFormat::Json),
@@ -28,7 +28,7 @@ impl FileFormat {
 }
 
 impl Outputs {
-    pub fn set(&mut self, name: &str, value: impl Into<String>) {
+    pub(crate) fn set(&mut self, name: &str, value: impl Into<String>) {
         let value = value.into();
         match self.items.iter_mut().find(|(n, _)| n == name) {
             Some(slot) => slot.1 = value,
@@ -36,11 +36,11 @@ impl Outputs {
         }
     }
 
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.items.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
 
@@ -49,7 +49,7 @@ impl Outputs {
     /// The runner ends a heredoc at the first line equal to the delimiter and parses what
     /// follows as new outputs, so each delimiter is random and checked against the value
     /// (the check the toolkit does client-side and the runner does not do at all).
-    pub fn append_github(&self, path: &Path) -> io::Result<()> {
+    pub(crate) fn append_github(&self, path: &Path) -> io::Result<()> {
         let mut text = String::new();
         for (name, value) in &self.items {
             let delimiter = loop {
@@ -71,7 +71,7 @@ impl Outputs {
 
     /// Writes `output_file` whole, through a temporary file and a rename, so a reader never
     /// sees half of it.
-    pub fn write_file(&self, path: &Path, format: FileFormat) -> io::Result<()> {
+    pub(crate) fn write_file(&self, path: &Path, format: FileFormat) -> io::Result<()> {
         let body = match format {
             FileFormat::Json => {
                 let map: serde_json::Map<String, serde_json::Value> =
@@ -92,7 +92,7 @@ impl Outputs {
     }
 
     /// `name: value` lines for a human reading a plain log.
-    pub fn render_plain(&self) -> String {
+    pub(crate) fn render_plain(&self) -> String {
         self.items.iter().map(|(n, v)| format!("  {n}: {v}\n")).collect()
     }
 }

@@ -11,7 +11,7 @@ use std::path::Path;
 pub(crate) const CAP_BYTES: usize = 900 * 1024;
 
 #[derive(Debug, Default)]
-pub struct Summary {
+pub(crate) struct Summary {
     title: String,
     rows: Vec<(String, String)>,
     sections: Vec<(String, Section)>,
@@ -24,24 +24,24 @@ enum Section {
 }
 
 impl Summary {
-    pub fn new(title: &str) -> Self {
+    pub(crate) fn new(title: &str) -> Self {
         Summary { title: title.to_owned(), ..Summary::default() }
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.rows.is_empty() && self.sections.is_empty()
     }
 
-    pub fn row(&mut self, key: &str, value: &str) {
+    pub(crate) fn row(&mut self, key: &str, value: &str) {
         self.rows.push((key.to_owned(), value.to_owned()));
     }
 
-    pub fn text(&mut self, heading: &str, markdown: &str) {
+    pub(crate) fn text(&mut self, heading: &str, markdown: &str) {
         self.sections.push((heading.to_owned(), Section::Text(markdown.to_owned())));
     }
 
     /// A table under a heading, each cell escaped (a Worker name or a URL cannot break it).
-    pub fn table(&mut self, heading: &str, header: &[&str], rows: &[Vec<String>]) {
+    pub(crate) fn table(&mut self, heading: &str, header: &[&str], rows: &[Vec<String>]) {
         let line = |cells: Vec<String>| format!("| {} |\n", cells.join(" | "));
         let mut md = line(header.iter().map(|h| cell(h)).collect());
         md.push_str(&line(header.iter().map(|_| "---".to_owned()).collect()));
@@ -52,11 +52,11 @@ impl Summary {
     }
 
     /// A block of verbatim lines (log excerpts); these are what the cap cuts.
-    pub fn code(&mut self, heading: &str, lines: Vec<String>) {
+    pub(crate) fn code(&mut self, heading: &str, lines: Vec<String>) {
         self.sections.push((heading.to_owned(), Section::Code(lines)));
     }
 
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut md = format!("### {}\n\n", cell(&self.title));
         if !self.rows.is_empty() {
             md.push_str("| | |\n| --- | --- |\n");
@@ -106,7 +106,7 @@ impl Summary {
     }
 
     /// Appends to the step's summary file (it may hold other steps' or tools' content).
-    pub fn append_to(&self, path: &Path) -> io::Result<()> {
+    pub(crate) fn append_to(&self, path: &Path) -> io::Result<()> {
         let mut f = OpenOptions::new().append(true).create(true).open(path)?;
         f.write_all(self.render().as_bytes())?;
         f.flush()

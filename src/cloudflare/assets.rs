@@ -15,11 +15,11 @@ use super::{ApiError, Client, WorkerName};
 /// `Debug` shows nothing.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(transparent)]
-pub struct AssetsJwt(String);
+pub(crate) struct AssetsJwt(String);
 
 impl AssetsJwt {
     /// The token itself, only for the request that sends it and for masking.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -38,13 +38,13 @@ impl Serialize for AssetsJwt {
 
 /// One manifest entry: `hash` is 32 hex characters, `size` the file's bytes (§A.2).
 #[derive(Debug, Serialize)]
-pub struct ManifestEntry {
+pub(crate) struct ManifestEntry {
     pub hash: String,
     pub size: u64,
 }
 
 /// The manifest as a JSON object keyed by URL path, in the caller's order.
-pub struct Manifest(pub Vec<(String, ManifestEntry)>);
+pub(crate) struct Manifest(pub Vec<(String, ManifestEntry)>);
 
 impl Serialize for Manifest {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -63,7 +63,7 @@ struct SessionRequest<'a> {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct UploadSession {
+pub(crate) struct UploadSession {
     /// The upload token; already the completion token when `buckets` is empty (§A.1).
     pub jwt: AssetsJwt,
     /// The hashes to upload, grouped as Cloudflare wants them sent: one request per bucket.
@@ -86,7 +86,7 @@ struct UploadQuery {
 impl Client {
     /// Opens an upload session for `script`'s manifest. A new session replaces nothing and
     /// uploads nothing, so it is retried like a read (as wrangler 4.164 does, §A.2).
-    pub async fn create_assets_upload_session(
+    pub(crate) async fn create_assets_upload_session(
         &self,
         script: &WorkerName,
         manifest: &Manifest,
@@ -109,7 +109,7 @@ impl Client {
     /// [`bucket_end`]) with the session's token. Sent once: the caller retries with a new
     /// body (a bucket carries the same hashes every time, so a repeat stores nothing new).
     /// `Some` is the completion token (§A.3).
-    pub async fn upload_assets_bucket(
+    pub(crate) async fn upload_assets_bucket(
         &self,
         jwt: &AssetsJwt,
         body: BucketBody,
@@ -136,13 +136,13 @@ impl Client {
 /// an exact `Content-Length` rather than chunked encoding. A chunk that is an error, or an
 /// end before the announced length, aborts the request: the server never sees a whole body
 /// that differs from what was announced.
-pub struct BucketBody {
+pub(crate) struct BucketBody {
     chunks: tokio::sync::mpsc::Receiver<std::io::Result<bytes::Bytes>>,
     left: u64,
 }
 
 impl BucketBody {
-    pub fn new(chunks: tokio::sync::mpsc::Receiver<std::io::Result<bytes::Bytes>>, len: u64) -> BucketBody {
+    pub(crate) fn new(chunks: tokio::sync::mpsc::Receiver<std::io::Result<bytes::Bytes>>, len: u64) -> BucketBody {
         BucketBody { chunks, left: len }
     }
 }

@@ -172,7 +172,7 @@ struct CreateBuild<'a> {
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct CreatedBuild {
+pub(crate) struct CreatedBuild {
     pub build_uuid: BuildUuid,
     pub created_on: Option<String>,
 }
@@ -221,7 +221,7 @@ impl LogPage {
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct Cancelled {
+pub(crate) struct Cancelled {
     pub build_outcome: Option<String>,
     pub build_uuid: Option<BuildUuid>,
     pub stopped_on: Option<String>,
@@ -265,14 +265,14 @@ struct LogsQuery<'a> {
 }
 
 impl Client {
-    pub async fn list_triggers(&self, tag: &ScriptTag) -> Result<Vec<Trigger>, ApiError> {
+    pub(crate) async fn list_triggers(&self, tag: &ScriptTag) -> Result<Vec<Trigger>, ApiError> {
         let path = path(&["builds", "workers", tag.as_str(), "triggers"]);
         Ok(self.get::<Option<Vec<Trigger>>, _>(&path, &()).await?.result.unwrap_or_default())
     }
 
     /// Starts a build. Sent once: a failure that [`ApiError::may_have_applied`] must be
     /// reconciled against [`Client::list_builds`] before any second attempt.
-    pub async fn create_build(
+    pub(crate) async fn create_build(
         &self,
         trigger: &TriggerUuid,
         branch: Option<&str>,
@@ -286,7 +286,12 @@ impl Client {
 
     /// One page of the Worker's builds, in whatever order the API keeps (it documents none:
     /// docs/cloudflare-api.md §3.4); `flows::pages` reads as many as a time window needs.
-    pub async fn list_builds(&self, tag: &ScriptTag, page: u32, per_page: u32) -> Result<Page<Vec<Build>>, ApiError> {
+    pub(crate) async fn list_builds(
+        &self,
+        tag: &ScriptTag,
+        page: u32,
+        per_page: u32,
+    ) -> Result<Page<Vec<Build>>, ApiError> {
         let path = path(&["builds", "workers", tag.as_str(), "builds"]);
         let query = ListBuilds { page, per_page };
         let p = self.get::<Option<Vec<Build>>, _>(&path, &query).await?;
@@ -295,7 +300,7 @@ impl Client {
 
     /// The newest build of each Worker named, keyed by tag; a Worker with no build is absent.
     /// The API takes at most [`LATEST_MAX`] tags per call (§3.6): the caller chunks.
-    pub async fn latest_builds(
+    pub(crate) async fn latest_builds(
         &self,
         tags: &[ScriptTag],
     ) -> Result<std::collections::HashMap<String, Build>, ApiError> {
@@ -308,7 +313,7 @@ impl Client {
 
     /// The builds that produced these versions, keyed by version id; a version Workers Builds
     /// did not build is absent (§3.6, §E.4).
-    pub async fn builds_by_versions(
+    pub(crate) async fn builds_by_versions(
         &self,
         versions: &[&super::VersionId],
     ) -> Result<std::collections::BTreeMap<String, Build>, ApiError> {
@@ -317,18 +322,18 @@ impl Client {
         Ok(page.result.unwrap_or_default().builds)
     }
 
-    pub async fn get_build(&self, build: &BuildUuid) -> Result<Build, ApiError> {
+    pub(crate) async fn get_build(&self, build: &BuildUuid) -> Result<Build, ApiError> {
         Ok(self.get::<Build, _>(&path(&["builds", "builds", build.as_str()]), &()).await?.result)
     }
 
-    pub async fn build_logs(&self, build: &BuildUuid, cursor: Option<&str>) -> Result<LogPage, ApiError> {
+    pub(crate) async fn build_logs(&self, build: &BuildUuid, cursor: Option<&str>) -> Result<LogPage, ApiError> {
         let path = path(&["builds", "builds", build.as_str(), "logs"]);
         Ok(self.get::<Option<LogPage>, _>(&path, &LogsQuery { cursor }).await?.result.unwrap_or_default())
     }
 
     /// Cancels with a short timeout and no retry: it runs while the job itself is being
     /// cancelled, inside the runner's 7.5 s grace period.
-    pub async fn cancel_build(&self, build: &BuildUuid, timeout: Duration) -> Result<Cancelled, ApiError> {
+    pub(crate) async fn cancel_build(&self, build: &BuildUuid, timeout: Duration) -> Result<Cancelled, ApiError> {
         let path = path(&["builds", "builds", build.as_str(), "cancel"]);
         let page: Page<Option<Cancelled>> = self.send(Method::PUT, &path, &(), Some(timeout)).await?;
         Ok(page.result.unwrap_or_default())

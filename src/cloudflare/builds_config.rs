@@ -29,7 +29,7 @@ pub struct RepoConnection {
 
 /// `PUT /builds/repos/connections`: all five fields required (§3.10).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct ConnectionRequest {
+pub(crate) struct ConnectionRequest {
     pub provider_type: String,
     pub provider_account_id: String,
     pub provider_account_name: String,
@@ -39,14 +39,14 @@ pub struct ConnectionRequest {
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct BuildToken {
+pub(crate) struct BuildToken {
     pub build_token_uuid: BuildTokenUuid,
     pub build_token_name: Option<String>,
 }
 
 /// `POST /builds/triggers` (§3.2 `CreateTriggerRequest`: all required but caching).
 #[derive(Clone, Debug, Serialize)]
-pub struct CreateTrigger<'a> {
+pub(crate) struct CreateTrigger<'a> {
     pub external_script_id: &'a ScriptTag,
     pub build_token_uuid: &'a BuildTokenUuid,
     pub repo_connection_uuid: &'a RepoConnectionUuid,
@@ -64,7 +64,7 @@ pub struct CreateTrigger<'a> {
 /// `PATCH /builds/triggers/{uuid}`: only the fields that change are sent, so a review of the
 /// request log shows exactly what a run changed.
 #[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
-pub struct UpdateTrigger {
+pub(crate) struct UpdateTrigger {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trigger_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -90,14 +90,14 @@ pub struct UpdateTrigger {
 /// A stored variable as read back: secrets come with `value: null` (§3.9).
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(default)]
-pub struct EnvVar {
+pub(crate) struct EnvVar {
     pub value: Option<String>,
     pub is_secret: bool,
 }
 
 /// One entry of the PATCH body: both fields required (docs/cloudflare-api.md Correction 14).
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
-pub struct EnvVarValue {
+pub(crate) struct EnvVarValue {
     pub is_secret: bool,
     pub value: String,
 }
@@ -110,7 +110,7 @@ struct TokensQuery {
 
 impl Client {
     /// The account's build tokens (first page of 50: an account has a handful).
-    pub async fn list_build_tokens(&self) -> Result<Vec<BuildToken>, ApiError> {
+    pub(crate) async fn list_build_tokens(&self) -> Result<Vec<BuildToken>, ApiError> {
         let query = TokensQuery { page: 1, per_page: 50 };
         Ok(self
             .get::<Option<Vec<BuildToken>>, _>(&path(&["builds", "tokens"]), &query)
@@ -120,7 +120,7 @@ impl Client {
     }
 
     /// Create-or-update: the same repository gives the same connection (§E.3).
-    pub async fn upsert_connection(&self, body: &ConnectionRequest) -> Result<RepoConnection, ApiError> {
+    pub(crate) async fn upsert_connection(&self, body: &ConnectionRequest) -> Result<RepoConnection, ApiError> {
         let page: Page<RepoConnection> =
             self.set_json(Method::PUT, &path(&["builds", "repos", "connections"]), body).await?;
         Ok(page.result)
@@ -128,31 +128,35 @@ impl Client {
 
     /// Sent once: a failure that may have applied must be reconciled against
     /// [`Client::list_triggers`] before any second attempt.
-    pub async fn create_trigger(&self, body: &CreateTrigger<'_>) -> Result<Trigger, ApiError> {
+    pub(crate) async fn create_trigger(&self, body: &CreateTrigger<'_>) -> Result<Trigger, ApiError> {
         let page: Page<Trigger> = self.send_json(Method::POST, &path(&["builds", "triggers"]), &(), body, None).await?;
         Ok(page.result)
     }
 
-    pub async fn update_trigger(&self, trigger: &TriggerUuid, body: &UpdateTrigger) -> Result<Trigger, ApiError> {
+    pub(crate) async fn update_trigger(
+        &self,
+        trigger: &TriggerUuid,
+        body: &UpdateTrigger,
+    ) -> Result<Trigger, ApiError> {
         let page: Page<Trigger> =
             self.set_json(Method::PATCH, &path(&["builds", "triggers", trigger.as_str()]), body).await?;
         Ok(page.result)
     }
 
     /// Sent once; a retry that meets 404 means the first one worked (the flow decides).
-    pub async fn delete_trigger(&self, trigger: &TriggerUuid) -> Result<(), ApiError> {
+    pub(crate) async fn delete_trigger(&self, trigger: &TriggerUuid) -> Result<(), ApiError> {
         let _: Page<Option<serde_json::Value>> =
             self.send(Method::DELETE, &path(&["builds", "triggers", trigger.as_str()]), &(), None).await?;
         Ok(())
     }
 
-    pub async fn env_vars(&self, trigger: &TriggerUuid) -> Result<BTreeMap<String, EnvVar>, ApiError> {
+    pub(crate) async fn env_vars(&self, trigger: &TriggerUuid) -> Result<BTreeMap<String, EnvVar>, ApiError> {
         let path = path(&["builds", "triggers", trigger.as_str(), "environment_variables"]);
         Ok(self.get::<Option<BTreeMap<String, EnvVar>>, _>(&path, &()).await?.result.unwrap_or_default())
     }
 
     /// Upsert: keys not sent are left as they are (§E.2).
-    pub async fn set_env_vars(
+    pub(crate) async fn set_env_vars(
         &self,
         trigger: &TriggerUuid,
         vars: &BTreeMap<String, EnvVarValue>,
@@ -163,14 +167,14 @@ impl Client {
     }
 
     /// Sent once; a retry that meets 404 means the first one worked (the flow decides).
-    pub async fn delete_env_var(&self, trigger: &TriggerUuid, key: &str) -> Result<(), ApiError> {
+    pub(crate) async fn delete_env_var(&self, trigger: &TriggerUuid, key: &str) -> Result<(), ApiError> {
         let path = path(&["builds", "triggers", trigger.as_str(), "environment_variables", key]);
         let _: Page<Option<serde_json::Value>> = self.send(Method::DELETE, &path, &(), None).await?;
         Ok(())
     }
 
     /// Purging twice leaves an empty cache, as once does: retried like a read.
-    pub async fn purge_build_cache(&self, trigger: &TriggerUuid) -> Result<(), ApiError> {
+    pub(crate) async fn purge_build_cache(&self, trigger: &TriggerUuid) -> Result<(), ApiError> {
         let path = path(&["builds", "triggers", trigger.as_str(), "purge_build_cache"]);
         let _: Page<Option<serde_json::Value>> = self.set(Method::POST, &path).await?;
         Ok(())

@@ -19,7 +19,7 @@ use super::ratelimit::{self, Budget};
 use crate::pace::Pace;
 use crate::retry::{self, Backoff, Policy, Transient};
 
-pub struct ClientConfig {
+pub(crate) struct ClientConfig {
     /// e.g. `https://api.cloudflare.com/client/v4`
     pub base_url: String,
     pub account_id: String,
@@ -67,7 +67,7 @@ struct ErrorEnvelope {
 
 /// Why a client could not be built. Never holds the token: these reach logs.
 #[derive(Debug, thiserror::Error)]
-pub enum ClientInitError {
+pub(crate) enum ClientInitError {
     /// The token has bytes a header cannot carry, which is the user's input to fix.
     #[error("contains characters that cannot be sent in an HTTP header (a stray newline?)")]
     TokenNotHeaderSafe,
@@ -84,10 +84,10 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'
 /// An account-relative API path whose segments have been escaped. The request methods take
 /// only this, so no id or name can reach a URL without going through [`path`].
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ApiPath(String);
+pub(crate) struct ApiPath(String);
 
 impl ApiPath {
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
@@ -98,10 +98,9 @@ pub(crate) fn path(segments: &[&str]) -> ApiPath {
     ApiPath(segments.iter().map(|s| format!("/{}", utf8_percent_encode(s, SEGMENT))).collect())
 }
 
-type RetryHook = Box<dyn Fn(&ApiError, Duration) + Send + Sync>;
 type LockoutHook = Box<dyn Fn(Duration) + Send + Sync>;
 
-pub struct Client {
+pub(crate) struct Client {
     http: reqwest::Client,
     base: String,
     account: String,
@@ -109,7 +108,6 @@ pub struct Client {
     deadline: Option<Instant>,
     sent: AtomicU64,
     rate_limited: AtomicU64,
-    on_retry: Option<RetryHook>,
     budget: std::sync::Mutex<Budget>,
     lockouts: AtomicU64,
     on_lockout: Option<LockoutHook>,
@@ -139,7 +137,7 @@ pub(crate) fn request_timeout(pace: Pace) -> Duration {
 }
 
 impl Client {
-    pub fn new(config: ClientConfig) -> Result<Client, ClientInitError> {
+    pub(crate) fn new(config: ClientConfig) -> Result<Client, ClientInitError> {
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.token))
             .map_err(|_| ClientInitError::TokenNotHeaderSafe)?;
         // Keeps the token out of reqwest's and our Debug output.
@@ -161,35 +159,23 @@ impl Client {
             deadline: config.deadline,
             sent: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
-            on_retry: None,
             budget: std::sync::Mutex::new(Budget::default()),
             lockouts: AtomicU64::new(0),
             on_lockout: None,
         })
     }
 
-    /// Called before each retry wait, so the caller can tell the user why nothing moves.
-    pub fn on_retry(mut self, hook: impl Fn(&ApiError, Duration) + Send + Sync + 'static) -> Self {
-        self.on_retry = Some(Box::new(hook));
-        self
-    }
-
     /// Called once, at the first rate-limit lockout, with how long Cloudflare blocks us: the
     /// job then sits silent for minutes and the log must say why.
-    pub fn on_lockout(mut self, hook: impl Fn(Duration) + Send + Sync + 'static) -> Self {
+    pub(crate) fn on_lockout(mut self, hook: impl Fn(Duration) + Send + Sync + 'static) -> Self {
         self.on_lockout = Some(Box::new(hook));
         self
     }
 
     /// How many times slower than planned a poller should go so that the token's shared budget
     /// lasts until its window resets (see [`super::ratelimit`]). 1 without `Ratelimit` headers.
-    pub fn pressure(&self) -> f64 {
+    pub(crate) fn pressure(&self) -> f64 {
         self.budget().pressure(Instant::now())
-    }
-
-    /// Lockouts (429 with a wait) met so far.
-    pub fn lockouts(&self) -> u64 {
-        self.lockouts.load(Ordering::Relaxed)
     }
 
     fn budget(&self) -> std::sync::MutexGuard<'_, Budget> {
@@ -225,18 +211,18 @@ impl Client {
     }
 
     /// Requests sent so far, retries included: the figure the rate limit counts.
-    pub fn requests_sent(&self) -> u64 {
+    pub(crate) fn requests_sent(&self) -> u64 {
         self.sent.load(Ordering::Relaxed)
     }
 
     /// 429 answers met so far: the signal to slow down.
-    pub fn rate_limited(&self) -> u64 {
+    pub(crate) fn rate_limited(&self) -> u64 {
         self.rate_limited.load(Ordering::Relaxed)
     }
 
     /// An idempotent read, retried on transient failures. `query` is a `#[derive(Serialize)]`
     /// struct, or `&()` for none.
-    pub async fn get<T: DeserializeOwned, Q: Serialize + ?Sized>(
+    pub(crate) async fn get<T: DeserializeOwned, Q: Serialize + ?Sized>(
         &self,
         path: &ApiPath,
         query: &Q,
@@ -253,18 +239,13 @@ impl Client {
         make: impl Fn() -> RequestBuilder,
     ) -> Result<Page<T>, ApiError> {
         let policy = Policy { backoff: BACKOFF, pace: self.pace, deadline: self.deadline };
-        let notify = |err: &ApiError, wait: Duration| {
-            if let Some(hook) = &self.on_retry {
-                hook(err, wait);
-            }
-        };
-        let result = policy.run(|| self.execute::<T>(method, path, make()), notify).await;
+        let result = policy.run(|| self.execute::<T>(method, path, make()), |_, _| {}).await;
         result.map_err(|err| self.explain_rate_limit(err))
     }
 
     /// A write that sets state rather than creating something (sending it twice leaves the same
     /// state as once), so it is retried like a read.
-    pub async fn set_json<T: DeserializeOwned, B: Serialize + ?Sized>(
+    pub(crate) async fn set_json<T: DeserializeOwned, B: Serialize + ?Sized>(
         &self,
         method: Method,
         path: &ApiPath,
@@ -274,12 +255,12 @@ impl Client {
     }
 
     /// A write without a body that sets state (a cache purge), retried like a read.
-    pub async fn set<T: DeserializeOwned>(&self, method: Method, path: &ApiPath) -> Result<Page<T>, ApiError> {
+    pub(crate) async fn set<T: DeserializeOwned>(&self, method: Method, path: &ApiPath) -> Result<Page<T>, ApiError> {
         self.retried(&method, path, || self.request(method.clone(), path, &(), None)).await
     }
 
     /// A single request without a body, never retried.
-    pub async fn send<T: DeserializeOwned, Q: Serialize + ?Sized>(
+    pub(crate) async fn send<T: DeserializeOwned, Q: Serialize + ?Sized>(
         &self,
         method: Method,
         path: &ApiPath,
@@ -290,7 +271,7 @@ impl Client {
     }
 
     /// A single request with a JSON body, never retried.
-    pub async fn send_json<T: DeserializeOwned, Q: Serialize + ?Sized, B: Serialize + ?Sized>(
+    pub(crate) async fn send_json<T: DeserializeOwned, Q: Serialize + ?Sized, B: Serialize + ?Sized>(
         &self,
         method: Method,
         path: &ApiPath,
@@ -303,7 +284,7 @@ impl Client {
 
     /// A single request whose JSON body the caller has already encoded (a Version upload,
     /// too large to hold twice: a second attempt shares the same buffer), never retried.
-    pub async fn send_encoded_json<T: DeserializeOwned, Q: Serialize + ?Sized>(
+    pub(crate) async fn send_encoded_json<T: DeserializeOwned, Q: Serialize + ?Sized>(
         &self,
         method: Method,
         path: &ApiPath,
@@ -320,7 +301,7 @@ impl Client {
 
     /// A single request authorised by `bearer` instead of the API token (the assets upload
     /// takes only its session token, §A.3), with a body already encoded, never retried.
-    pub async fn send_with_bearer<T: DeserializeOwned, Q: Serialize + ?Sized>(
+    pub(crate) async fn send_with_bearer<T: DeserializeOwned, Q: Serialize + ?Sized>(
         &self,
         method: Method,
         path: &ApiPath,

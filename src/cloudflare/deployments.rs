@@ -8,14 +8,14 @@ use super::{ApiError, Client, DeploymentId, VersionId, WorkerName};
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(default)]
-pub struct DeploymentVersion {
+pub(crate) struct DeploymentVersion {
     pub version_id: VersionId,
     pub percentage: f64,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct Deployment {
+pub(crate) struct Deployment {
     pub id: DeploymentId,
     pub created_on: Option<String>,
     pub source: Option<String>,
@@ -24,11 +24,7 @@ pub struct Deployment {
     pub annotations: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
-impl Deployment {
-    pub fn message(&self) -> Option<&str> {
-        self.annotations.as_ref()?.get("workers/message")?.as_str()
-    }
-}
+impl Deployment {}
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -58,7 +54,7 @@ impl Client {
     /// For a Worker with nothing uploaded yet the API's answer is undocumented: an empty list
     /// or 404/10007, as for a missing Worker. Callers have found the Worker first, so both
     /// mean "no deployments".
-    pub async fn list_deployments(&self, script: &WorkerName) -> Result<Vec<Deployment>, ApiError> {
+    pub(crate) async fn list_deployments(&self, script: &WorkerName) -> Result<Vec<Deployment>, ApiError> {
         let path = path(&["workers", "scripts", script.as_str(), "deployments"]);
         match self.get::<Option<DeploymentList>, _>(&path, &()).await {
             Ok(page) => Ok(page.result.unwrap_or_default().deployments),
@@ -68,7 +64,7 @@ impl Client {
     }
 
     /// Sent once; callers reconcile with [`Client::list_deployments`].
-    pub async fn create_deployment(
+    pub(crate) async fn create_deployment(
         &self,
         script: &WorkerName,
         versions: &[DeploymentVersion],

@@ -25,10 +25,14 @@ pub struct IdError {
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
+        // One definition for every id type: those the tests and fuzz targets reach (through the
+        // wire types in `crate::testing`) must be `pub`, so the others are too.
+        #[allow(unreachable_pub)]
         #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(transparent)]
         pub struct $name(String);
 
+        #[allow(unreachable_pub)]
         impl $name {
             pub fn as_str(&self) -> &str {
                 &self.0
@@ -36,6 +40,7 @@ macro_rules! id_type {
 
             /// `#[serde(default)]` structs fill a missing id with the empty string; callers that
             /// need one check this rather than sending an empty path segment.
+            #[allow(dead_code)] // not every id type is read from a `serde(default)` struct
             pub fn is_empty(&self) -> bool {
                 self.0.is_empty()
             }
@@ -182,7 +187,7 @@ impl TriggerUuid {
 }
 
 impl VersionId {
-    pub fn parse(s: &str) -> Result<VersionId, IdError> {
+    pub(crate) fn parse(s: &str) -> Result<VersionId, IdError> {
         parse_uuid(s, "version id").map(VersionId)
     }
 }
@@ -190,13 +195,13 @@ impl VersionId {
 /// What `/workers/workers/{worker_id}` accepts: the API resolves an id or a name in the same
 /// slot, so the caller says which one it holds and the client sends either.
 #[derive(Clone, Copy, Debug)]
-pub enum WorkerRef<'a> {
+pub(crate) enum WorkerRef<'a> {
     Id(&'a WorkerId),
     Name(&'a WorkerName),
 }
 
 impl WorkerRef<'_> {
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         match self {
             WorkerRef::Id(id) => id.as_str(),
             WorkerRef::Name(name) => name.as_str(),

@@ -18,7 +18,7 @@ pub(crate) const NO_DEPLOYMENT: i64 = 10222;
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct Preview {
+pub(crate) struct Preview {
     pub id: PreviewId,
     pub name: String,
     /// Computed by Cloudflare from the name by a rule that is not documented (§G-10): only
@@ -32,7 +32,7 @@ pub struct Preview {
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct PreviewDeployment {
+pub(crate) struct PreviewDeployment {
     pub id: PreviewDeploymentId,
     pub number: Option<u64>,
     pub created_on: Option<String>,
@@ -45,11 +45,7 @@ pub struct PreviewDeployment {
 }
 
 impl PreviewDeployment {
-    pub fn created_at(&self) -> Option<jiff::Timestamp> {
-        self.created_on.as_deref()?.parse().ok()
-    }
-
-    pub fn annotation(&self, key: &str) -> Option<&str> {
+    pub(crate) fn annotation(&self, key: &str) -> Option<&str> {
         self.annotations.as_ref()?.get(key)?.as_str()
     }
 }
@@ -68,7 +64,7 @@ struct Paging {
 impl Client {
     /// The Preview of that name; `Ok(None)` for 10025. A missing Worker is an error (10007),
     /// for the caller to tell apart.
-    pub async fn get_preview(&self, worker: &WorkerId, name: &str) -> Result<Option<Preview>, ApiError> {
+    pub(crate) async fn get_preview(&self, worker: &WorkerId, name: &str) -> Result<Option<Preview>, ApiError> {
         let path = path(&["workers", "workers", worker.as_str(), "previews", name]);
         match self.get::<Preview, _>(&path, &()).await {
             Ok(p) => Ok(Some(p.result)),
@@ -78,14 +74,14 @@ impl Client {
     }
 
     /// Creates a Preview. Sent once; callers reconcile with [`Client::get_preview`].
-    pub async fn create_preview(&self, worker: &WorkerId, name: &str) -> Result<Preview, ApiError> {
+    pub(crate) async fn create_preview(&self, worker: &WorkerId, name: &str) -> Result<Preview, ApiError> {
         let path = path(&["workers", "workers", worker.as_str(), "previews"]);
         Ok(self.send_json::<Preview, _, _>(Method::POST, &path, &(), &NewPreview { name }, None).await?.result)
     }
 
     /// Deletes the Preview of that name, its deployments and its Durable Object state.
     /// Retried like a read: a repeat finds it gone. `Ok(false)` when there was none (10025).
-    pub async fn delete_preview(&self, worker: &WorkerId, name: &str) -> Result<bool, ApiError> {
+    pub(crate) async fn delete_preview(&self, worker: &WorkerId, name: &str) -> Result<bool, ApiError> {
         let path = path(&["workers", "workers", worker.as_str(), "previews", name]);
         match self.set::<Option<Value>>(Method::DELETE, &path).await {
             Ok(_) => Ok(true),
@@ -95,7 +91,7 @@ impl Client {
     }
 
     /// The Preview's latest deployment; `Ok(None)` when it has none (10222).
-    pub async fn latest_preview_deployment(
+    pub(crate) async fn latest_preview_deployment(
         &self,
         worker: &WorkerId,
         preview: &PreviewId,
@@ -110,7 +106,7 @@ impl Client {
     }
 
     /// One page of the Preview's deployments; the order is not documented.
-    pub async fn list_preview_deployments(
+    pub(crate) async fn list_preview_deployments(
         &self,
         worker: &WorkerId,
         preview: &PreviewId,
@@ -125,7 +121,7 @@ impl Client {
     /// Creates a deployment from a JSON body built by
     /// [`version_body`](super::workers::version_body) over a [`PreviewDeploymentMeta`]. Sent
     /// once; callers reconcile with [`Client::list_preview_deployments`].
-    pub async fn create_preview_deployment(
+    pub(crate) async fn create_preview_deployment(
         &self,
         worker: &WorkerId,
         preview: &PreviewId,

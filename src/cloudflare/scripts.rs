@@ -16,7 +16,7 @@ pub struct Script {
 
 impl Client {
     /// Not paginated: the endpoint returns every script at once.
-    pub async fn list_scripts(&self) -> Result<Vec<Script>, ApiError> {
+    pub(crate) async fn list_scripts(&self) -> Result<Vec<Script>, ApiError> {
         Ok(self.get::<Vec<Script>, _>(&path(&["workers", "scripts"]), &()).await?.result)
     }
 }
@@ -45,7 +45,7 @@ impl Client {
     /// The tag of the last Durable Object migration applied to the Worker; `None` when none
     /// was, or the Worker does not exist (404, or 10007/10090/10092, which wrangler takes for
     /// "new Worker", docs/cloudflare-api.md §C.2).
-    pub async fn get_migration_tag(&self, script: &WorkerName) -> Result<Option<String>, ApiError> {
+    pub(crate) async fn get_migration_tag(&self, script: &WorkerName) -> Result<Option<String>, ApiError> {
         match self.get::<Service, _>(&path(&["workers", "services", script.as_str()]), &()).await {
             Ok(p) => Ok(p.result.default_environment.and_then(|e| e.script).and_then(|s| s.migration_tag)),
             Err(e) if e.is_not_found() || e.has_code(10007) || e.has_code(10090) || e.has_code(10092) => Ok(None),

@@ -11,7 +11,7 @@ use super::{ApiError, Client, Page, VersionId, WorkerId, WorkerName, WorkerRef};
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct Worker {
+pub(crate) struct Worker {
     pub id: WorkerId,
     pub name: WorkerName,
     pub created_on: Option<String>,
@@ -21,7 +21,7 @@ pub struct Worker {
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct WorkerSubdomain {
+pub(crate) struct WorkerSubdomain {
     pub enabled: Option<bool>,
     pub previews_enabled: Option<bool>,
     pub url: Option<String>,
@@ -29,7 +29,7 @@ pub struct WorkerSubdomain {
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct Version {
+pub(crate) struct Version {
     pub id: VersionId,
     pub number: Option<u64>,
     pub created_on: Option<String>,
@@ -43,11 +43,11 @@ pub struct Version {
 }
 
 impl Version {
-    pub fn created_at(&self) -> Option<jiff::Timestamp> {
+    pub(crate) fn created_at(&self) -> Option<jiff::Timestamp> {
         self.created_on.as_deref()?.parse().ok()
     }
 
-    pub fn annotation(&self, key: &str) -> Option<&str> {
+    pub(crate) fn annotation(&self, key: &str) -> Option<&str> {
         self.annotations.as_ref()?.get(key)?.as_str()
     }
 }
@@ -55,7 +55,7 @@ impl Version {
 /// Whether a Worker serves on workers.dev, and its versions on preview URLs. Always sent on
 /// create: without it the server's default is undocumented (docs/cloudflare-api.md Correction 1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SubdomainFlags {
+pub(crate) struct SubdomainFlags {
     pub enabled: bool,
     pub previews_enabled: bool,
 }
@@ -92,7 +92,7 @@ struct GetVersionQuery {
 
 impl Client {
     /// `Ok(None)` when the Worker does not exist (404, or code 10007).
-    pub async fn get_worker(&self, worker: WorkerRef<'_>) -> Result<Option<Worker>, ApiError> {
+    pub(crate) async fn get_worker(&self, worker: WorkerRef<'_>) -> Result<Option<Worker>, ApiError> {
         match self.get::<Worker, _>(&path(&["workers", "workers", worker.as_str()]), &()).await {
             Ok(p) => Ok(Some(p.result)),
             Err(e) if e.is_not_found() || e.has_code(10007) => Ok(None),
@@ -101,7 +101,7 @@ impl Client {
     }
 
     /// Creates a Worker. Sent once; callers reconcile with [`Client::get_worker`].
-    pub async fn create_worker(&self, name: &WorkerName, subdomain: SubdomainFlags) -> Result<Worker, ApiError> {
+    pub(crate) async fn create_worker(&self, name: &WorkerName, subdomain: SubdomainFlags) -> Result<Worker, ApiError> {
         let path = path(&["workers", "workers"]);
         let body = NewWorker { name, subdomain };
         Ok(self.send_json::<Worker, _, _>(Method::POST, &path, &(), &body, None).await?.result)
@@ -109,7 +109,7 @@ impl Client {
 
     /// The account's Workers, at most `pages` pages of 100: enough to suggest a name, not an
     /// inventory.
-    pub async fn list_workers(&self, pages: u32) -> Result<Vec<Worker>, ApiError> {
+    pub(crate) async fn list_workers(&self, pages: u32) -> Result<Vec<Worker>, ApiError> {
         let path = path(&["workers", "workers"]);
         let mut all = Vec::new();
         for page in 1..=pages {
@@ -127,7 +127,11 @@ impl Client {
 
     /// Sets the Worker's workers.dev flags through the per-script endpoint (docs/cloudflare-api.md
     /// §C.7). It sets both flags, so it is retried; the answer is the state now.
-    pub async fn set_subdomain(&self, script: &WorkerName, flags: SubdomainFlags) -> Result<SubdomainFlags, ApiError> {
+    pub(crate) async fn set_subdomain(
+        &self,
+        script: &WorkerName,
+        flags: SubdomainFlags,
+    ) -> Result<SubdomainFlags, ApiError> {
         let path = path(&["workers", "scripts", script.as_str(), "subdomain"]);
         Ok(self.set_json::<SubdomainFlags, _>(Method::POST, &path, &flags).await?.result)
     }
@@ -135,7 +139,7 @@ impl Client {
     /// Uploads a Version from a JSON body built by [`version_body`] (it may be tens of MiB, so
     /// it is encoded once, straight into this buffer). Sent once; callers reconcile with
     /// [`Client::list_versions`].
-    pub async fn create_version(
+    pub(crate) async fn create_version(
         &self,
         worker: &WorkerId,
         body: bytes::Bytes,
@@ -148,7 +152,7 @@ impl Client {
     }
 
     /// One page of the Worker's versions; the order is undocumented (see `flows::pages`).
-    pub async fn list_versions(
+    pub(crate) async fn list_versions(
         &self,
         worker: &WorkerId,
         page: u32,
@@ -165,20 +169,9 @@ impl Client {
     /// The Worker's latest version (`versions/latest`, docs/cloudflare-api.md §C.1),
     /// whatever order the lists use. A Worker without versions answers 404 (as does a wrong
     /// path): the caller tells the two apart.
-    pub async fn get_latest_version(&self, worker: &WorkerId) -> Result<Version, ApiError> {
+    pub(crate) async fn get_latest_version(&self, worker: &WorkerId) -> Result<Version, ApiError> {
         let path = path(&["workers", "workers", worker.as_str(), "versions", "latest"]);
         Ok(self.get::<Version, _>(&path, &GetVersionQuery { include: None }).await?.result)
-    }
-
-    pub async fn get_version(
-        &self,
-        worker: &WorkerId,
-        version: &VersionId,
-        with_modules: bool,
-    ) -> Result<Version, ApiError> {
-        let path = path(&["workers", "workers", worker.as_str(), "versions", version.as_str()]);
-        let query = GetVersionQuery { include: with_modules.then_some("modules") };
-        Ok(self.get::<Version, _>(&path, &query).await?.result)
     }
 }
 
@@ -209,7 +202,7 @@ pub(crate) struct VersionMeta<'a> {
 
 /// A version's limits (docs/cloudflare-api.md §C.4): versioned, unlike the Worker's settings.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Limits {
+pub(crate) struct Limits {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cpu_ms: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -9,7 +9,7 @@ use crate::flows::{Ctx, github_report, many};
 use crate::inputs::args::{branch, commit, full_commit, workers_or_tags};
 use crate::inputs::{InputError, Inputs, Key, hint};
 
-pub const FACTS: Facts = Facts {
+pub(crate) const FACTS: Facts = Facts {
     name: "build",
     about: "start a Workers Builds build for a branch and commit, follow it, exit by its outcome",
     exits: &[

@@ -12,7 +12,7 @@ use crate::flows::{self, Ctx};
 use crate::inputs::args::{message, worker_name};
 use crate::inputs::{InputError, Inputs, Key, hint, rules};
 
-pub const FACTS: Facts = Facts {
+pub(crate) const FACTS: Facts = Facts {
     name: "deploy",
     about: "send traffic to one or two Versions, or roll back",
     exits: &[Exit::Success, Exit::BadInput, Exit::Api, Exit::TimedOut, Exit::Internal, Exit::Interrupted],
@@ -26,7 +26,7 @@ pub(super) fn prepare(i: &Inputs) -> Result<Prepared, InputError> {
 }
 
 #[derive(Debug)]
-pub struct DeployArgs {
+pub(crate) struct DeployArgs {
     /// A name, or a beta-API id (which has a name's shape); the API resolves either.
     pub worker: WorkerName,
     pub target: Target,
@@ -35,7 +35,7 @@ pub struct DeployArgs {
 }
 
 #[derive(Debug, PartialEq)]
-pub enum Target {
+pub(crate) enum Target {
     Split(Vec<DeploymentVersion>),
     Rollback,
 }
@@ -67,7 +67,7 @@ impl DeployArgs {
 }
 
 /// `ID[@PERCENT]` items; one without a percentage takes what the other leaves.
-pub fn parse_versions(text: &str) -> Result<Vec<DeploymentVersion>, InputError> {
+pub(crate) fn parse_versions(text: &str) -> Result<Vec<DeploymentVersion>, InputError> {
     let bad = |problem: &str| InputError::new(Key::Versions, problem);
     let items: Vec<&str> = text.split([',', '\n']).map(str::trim).filter(|s| !s.is_empty()).collect();
     if items.is_empty() || items.len() > 2 {
@@ -142,7 +142,7 @@ async fn run(ctx: &Ctx, args: DeployArgs) -> Result<()> {
 
 /// wrangler's rule: the newest deployment before the live one that has a version at 100 %
 /// ("we define a stable version as one deployed to 100%"), whatever that version is.
-pub fn rollback_target(deployments: &[Deployment]) -> Option<VersionId> {
+pub(crate) fn rollback_target(deployments: &[Deployment]) -> Option<VersionId> {
     let mut by_age: Vec<&Deployment> = deployments.iter().collect();
     // Newest first, by `created_on` when every deployment has one (RFC 3339 in UTC sorts as
     // text); otherwise the API's order, which is newest first (§5).

@@ -11,7 +11,7 @@ use crate::flows::{self, Area, Ctx, api_failure};
 use crate::inputs::args::worker_or_tag;
 use crate::inputs::{InputError, Inputs, Key, builds_config, hint};
 
-pub const FACTS: Facts = Facts {
+pub(crate) const FACTS: Facts = Facts {
     name: "env",
     about: "set or unset a trigger's build variables and secrets",
     exits: &[Exit::Success, Exit::BadInput, Exit::Api, Exit::TimedOut, Exit::Internal, Exit::Interrupted],
@@ -27,7 +27,7 @@ pub(super) fn prepare(i: &Inputs) -> Result<Prepared, InputError> {
 
 /// `env`: one trigger's build variables to write and to delete.
 #[derive(Debug)]
-pub struct EnvArgs {
+pub(crate) struct EnvArgs {
     pub worker: String,
     pub trigger: String,
     pub set: BTreeMap<String, String>,
@@ -81,7 +81,7 @@ impl EnvArgs {
         Ok(EnvArgs { worker, trigger, set, set_secret, unset })
     }
 
-    pub fn secrets(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn secrets(&self) -> impl Iterator<Item = &str> {
         self.set_secret.values().map(String::as_str)
     }
 }

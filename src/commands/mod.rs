@@ -4,19 +4,19 @@
 //! the documentation cannot drift from what the command does.
 //!
 //! Adding a command: a variant in [`Command`], a file with its `FACTS` and `prepare`, and one
-//! arm in each of [`Command::facts`] and [`prepare`] (both `match`es are exhaustive, so the
+//! arm in each of [`Command::facts`] and `prepare` (both `match`es are exhaustive, so the
 //! build fails until the command has both). See CONTRIBUTING's "Adding a command".
 
-pub mod build;
-pub mod deploy;
-pub mod env;
+pub(crate) mod build;
+pub(crate) mod deploy;
+pub(crate) mod env;
 mod outputs;
-pub mod preview;
-pub mod purge_cache;
-pub mod redeploy;
-pub mod setup;
-pub mod version;
-pub mod wait;
+pub(crate) mod preview;
+pub(crate) mod purge_cache;
+pub(crate) mod redeploy;
+pub(crate) mod setup;
+pub(crate) mod version;
+pub(crate) mod wait;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -112,10 +112,10 @@ impl Command {
 }
 
 /// A command's flow, ready to run once the context exists.
-pub type Flow = Box<dyn for<'a> FnOnce(&'a Ctx) -> Pin<Box<dyn Future<Output = Result<()>> + 'a>>>;
+pub(crate) type Flow = Box<dyn for<'a> FnOnce(&'a Ctx) -> Pin<Box<dyn Future<Output = Result<()>> + 'a>>>;
 
 /// A command whose inputs passed every rule: nothing has been sent yet.
-pub struct Prepared {
+pub(crate) struct Prepared {
     /// Values to mask in the log and redact from what is written to GitHub.
     pub secrets: Vec<String>,
     pub flow: Flow,
@@ -132,7 +132,7 @@ impl Prepared {
 
 /// Checks `command`'s inputs and makes its arguments, before any request.
 /// `env` reads the runner's variables (the branch, the event).
-pub fn prepare(
+pub(crate) fn prepare(
     command: Command,
     inputs: &Inputs,
     env: &dyn Fn(&str) -> Option<String>,

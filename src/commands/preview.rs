@@ -27,7 +27,7 @@ use crate::inputs::args::commit;
 use crate::inputs::upload::{AssetsSpec, VersionArgs};
 use crate::inputs::{InputError, Inputs, Key, hint};
 
-pub const FACTS: Facts = Facts {
+pub(crate) const FACTS: Facts = Facts {
     name: "preview",
     about: "deploy a directory of modules to this branch's Worker Preview (or delete the Preview)",
     exits: &[Exit::Success, Exit::BadInput, Exit::Api, Exit::TimedOut, Exit::GitHub, Exit::Internal, Exit::Interrupted],
@@ -51,9 +51,8 @@ pub(super) fn prepare(i: &Inputs, env: &dyn Fn(&str) -> Option<String>) -> Resul
 
 /// What a deploy made, for whoever reports it.
 #[derive(Clone, Debug)]
-pub struct PreviewResult {
+pub(crate) struct PreviewResult {
     pub worker: WorkerName,
-    pub worker_id: WorkerId,
     pub preview_id: PreviewId,
     pub preview_name: String,
     pub preview_slug: String,
@@ -70,7 +69,7 @@ pub struct PreviewResult {
 }
 
 #[derive(Clone, Debug)]
-pub enum PreviewOutcome {
+pub(crate) enum PreviewOutcome {
     Deployed(PreviewResult),
     /// `existed: false`: there was nothing to delete (not an error: `pull_request: closed`
     /// may run twice, or after a manual delete).
@@ -160,7 +159,7 @@ fn describe_name(ctx: &Ctx, args: &PreviewArgs) {
     }
 }
 
-pub async fn deploy(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewResult> {
+pub(crate) async fn deploy(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewResult> {
     let v = &args.version;
     // A Preview deployment's `main_module` and `modules` are required (§B.5), so an assets-only
     // Worker has no Preview: refused before any request.
@@ -308,7 +307,6 @@ async fn deployed(
     };
     let result = PreviewResult {
         worker: worker.name.clone(),
-        worker_id: worker.id.clone(),
         preview_id: preview.id.clone(),
         preview_name: preview.name.clone(),
         preview_slug: preview.slug.clone(),
@@ -525,7 +523,7 @@ fn report(ctx: &Ctx, outcome: &PreviewOutcome) {
 
 /// `preview`: what `version` uploads, pointed at a Preview instead of a Version.
 #[derive(Debug)]
-pub struct PreviewArgs {
+pub(crate) struct PreviewArgs {
     pub version: VersionArgs,
     pub name: PreviewName,
     pub action: PreviewAction,
@@ -537,14 +535,14 @@ pub struct PreviewArgs {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PreviewAction {
+pub(crate) enum PreviewAction {
     Deploy,
     Delete,
 }
 
 /// The Preview's name, and where it came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PreviewName {
+pub(crate) struct PreviewName {
     pub name: String,
     /// `Some((variable, original))` when derived from the branch, with the original when it had
     /// to be changed to fit the pattern.
@@ -559,7 +557,7 @@ fn preview_name_char(c: char) -> bool {
 }
 
 /// Cloudflare's pattern `^[a-zA-Z0-9]([a-zA-Z0-9\-_/.+=]*[a-zA-Z0-9])?$`, at most 256 (§B.2).
-pub fn valid_preview_name(n: &str) -> bool {
+pub(crate) fn valid_preview_name(n: &str) -> bool {
     n.len() <= PREVIEW_NAME_LIMIT
         && n.starts_with(|c: char| c.is_ascii_alphanumeric())
         && n.ends_with(|c: char| c.is_ascii_alphanumeric())
@@ -568,7 +566,7 @@ pub fn valid_preview_name(n: &str) -> bool {
 
 /// A branch made into a valid name: every other character becomes `-`, the ends are trimmed to
 /// letters and digits, and the result cut to 256. `None` when nothing is left.
-pub fn preview_name_from_branch(branch: &str) -> Option<String> {
+pub(crate) fn preview_name_from_branch(branch: &str) -> Option<String> {
     let mapped: String = branch.chars().map(|c| if preview_name_char(c) { c } else { '-' }).collect();
     let trim = |s: &str| s.trim_matches(|c: char| !c.is_ascii_alphanumeric()).to_owned();
     let mut name = trim(&mapped);

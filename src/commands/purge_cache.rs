@@ -8,7 +8,7 @@ use crate::flows::{self, Area, Ctx, api_failure};
 use crate::inputs::args::{branch, worker_or_tag};
 use crate::inputs::{InputError, Inputs, Key, hint};
 
-pub const FACTS: Facts = Facts {
+pub(crate) const FACTS: Facts = Facts {
     name: "purge-cache",
     about: "purge a trigger's build cache (dependencies and build artifacts)",
     exits: &[Exit::Success, Exit::BadInput, Exit::Api, Exit::TimedOut, Exit::Internal, Exit::Interrupted],
@@ -23,7 +23,7 @@ pub(super) fn prepare(i: &Inputs) -> Result<Prepared, InputError> {
 
 /// `purge-cache`: the trigger by name or uuid, else the one that builds `branch`.
 #[derive(Debug)]
-pub struct PurgeCacheArgs {
+pub(crate) struct PurgeCacheArgs {
     pub worker: String,
     pub trigger: Option<String>,
     pub branch: Option<String>,

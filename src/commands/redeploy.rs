@@ -11,7 +11,7 @@ use crate::flows::{Area, Ctx, api_failure};
 use crate::inputs::args::worker_name;
 use crate::inputs::{InputError, Inputs, Key, hint};
 
-pub const FACTS: Facts = Facts {
+pub(crate) const FACTS: Facts = Facts {
     name: "redeploy",
     about: "build again the branch and commit of the active deployment's version, and follow it",
     exits: &[
@@ -48,7 +48,7 @@ pub(super) fn prepare(i: &Inputs) -> Result<Prepared, InputError> {
 
 /// `redeploy`: the Worker by name (its deployments are listed by name), and how to follow.
 #[derive(Debug)]
-pub struct RedeployArgs {
+pub(crate) struct RedeployArgs {
     pub worker: WorkerName,
     pub logs: bool,
     pub cancel_on_abort: bool,

@@ -30,7 +30,7 @@ use crate::inputs::{InputError, Inputs, Key, hint};
 /// What the plan does to one thing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Action {
+pub(crate) enum Action {
     Create,
     Update,
     Delete,
@@ -70,7 +70,7 @@ impl Action {
 
 /// One line of the plan. `from`/`to` never hold a secret value.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Change {
+pub(crate) struct Change {
     /// `connection`, `trigger`, `variable` or `secret`.
     pub resource: &'static str,
     /// The repository (`owner/name`) or the trigger's name.
@@ -131,7 +131,7 @@ struct TriggerPlan<'a> {
     unset: Vec<String>,
 }
 
-pub const FACTS: Facts = Facts {
+pub(crate) const FACTS: Facts = Facts {
     name: "setup",
     about: "make a Worker's Builds connection, triggers and build variables match `builds_config`",
     exits: &[Exit::Success, Exit::BadInput, Exit::Api, Exit::TimedOut, Exit::Drift, Exit::Internal, Exit::Interrupted],
@@ -148,7 +148,7 @@ pub(super) fn prepare(i: &Inputs, env: &dyn Fn(&str) -> Option<String>) -> Resul
 /// `setup`: the file, read and checked, with the connection and secret values filled in from
 /// the environment.
 #[derive(Debug)]
-pub struct SetupArgs {
+pub(crate) struct SetupArgs {
     pub config: BuildsConfig,
     /// The connection to upsert: from `[connection]`, its gaps filled from the runner's
     /// `GITHUB_REPOSITORY*`; `None` when the file has no `[connection]` and the runner does
@@ -207,7 +207,7 @@ impl SetupArgs {
         })
     }
 
-    pub fn secrets(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn secrets(&self) -> impl Iterator<Item = &str> {
         self.secret_values.values().map(String::as_str)
     }
 }

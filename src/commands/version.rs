@@ -21,7 +21,7 @@ use crate::inputs::{InputError, Inputs, Key, hint};
 
 use super::{Command, Facts, Output, Prepared};
 
-pub const FACTS: Facts = Facts {
+pub(crate) const FACTS: Facts = Facts {
     name: "version",
     about: "upload a Version of a Worker from a directory of modules; optionally deploy it",
     exits: &[Exit::Success, Exit::BadInput, Exit::Api, Exit::TimedOut, Exit::GitHub, Exit::Internal, Exit::Interrupted],

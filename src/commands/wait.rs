@@ -17,7 +17,7 @@ use crate::inputs::args::{branch, commit, workers_or_tags};
 use crate::inputs::{InputError, Inputs, Key, hint};
 use crate::pace::jitter;
 
-pub const FACTS: Facts = Facts {
+pub(crate) const FACTS: Facts = Facts {
     name: "wait",
     about: "follow the build Cloudflare's Git integration started for a commit (or `build_uuid`)",
     exits: &[

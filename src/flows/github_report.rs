@@ -15,7 +15,7 @@ use crate::github_api::{GhError, GitHub, NewDeployment, NewStatus};
 use super::Ctx;
 
 /// Where this run reports on GitHub, from the runner's environment.
-pub struct Target {
+pub(crate) struct Target {
     pub client: GitHub,
     /// The pull request (`pull_request` events only): no comment without one.
     pub pr: Option<u64>,

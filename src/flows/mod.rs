@@ -37,14 +37,14 @@ use crate::signal::{self, Signals};
 
 /// What the step hands back to the pipeline, written once at exit whatever happened.
 #[derive(Debug, Default)]
-pub struct Report {
+pub(crate) struct Report {
     pub outputs: Outputs,
     pub summary: Summary,
     /// The last log lines of a failed build, for the pull-request comment.
     pub log_tail: Vec<String>,
 }
 
-pub struct Ctx {
+pub(crate) struct Ctx {
     /// The command running: what it may write is in its facts.
     pub command: Command,
     pub client: Client,
@@ -61,7 +61,7 @@ pub struct Ctx {
 impl Ctx {
     /// Sets an output. Only the outputs the command's facts list may be written: the help and
     /// README say which outputs a command sets, and every test (a debug build) checks it.
-    pub fn output(&self, output: Output, value: &str) {
+    pub(crate) fn output(&self, output: Output, value: &str) {
         debug_assert!(
             self.command.writes(output),
             "`{}` wrote output `{}`, which its facts do not list",
@@ -71,16 +71,16 @@ impl Ctx {
         self.report.lock().unwrap_or_else(std::sync::PoisonError::into_inner).outputs.set(output.name(), value);
     }
 
-    pub fn summary(&self, f: impl FnOnce(&mut Summary)) {
+    pub(crate) fn summary(&self, f: impl FnOnce(&mut Summary)) {
         f(&mut self.report.lock().unwrap_or_else(std::sync::PoisonError::into_inner).summary);
     }
 
-    pub fn remaining(&self) -> Duration {
+    pub(crate) fn remaining(&self) -> Duration {
         self.deadline.saturating_duration_since(Instant::now())
     }
 
     /// Sleeps, unless the deadline comes first (the guard then takes over).
-    pub async fn sleep(&self, d: Duration) {
+    pub(crate) async fn sleep(&self, d: Duration) {
         tokio::time::sleep_until((Instant::now() + d).min(self.deadline)).await;
     }
 }

@@ -7,7 +7,6 @@
 //! reconciles before ever sending one again. Lists follow `Link: rel="next"` with
 //! `per_page=100`, and only to the API's own origin: the token is never sent elsewhere.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
@@ -33,11 +32,11 @@ const MAX_PAGES: usize = 100;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct CommentId(pub u64);
+pub(crate) struct CommentId(pub u64);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct DeploymentId(pub u64);
+pub(crate) struct DeploymentId(pub u64);
 
 impl std::fmt::Display for CommentId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -53,14 +52,14 @@ impl std::fmt::Display for DeploymentId {
 
 /// `owner/name`, checked to be two path-safe segments.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Repository {
+pub(crate) struct Repository {
     owner: String,
     name: String,
 }
 
 impl Repository {
     /// GitHub's rules for owner and repository names: letters, digits, `-`, `_` and `.`.
-    pub fn parse(s: &str) -> Option<Repository> {
+    pub(crate) fn parse(s: &str) -> Option<Repository> {
         let (owner, name) = s.split_once('/')?;
         let ok = |p: &str| {
             !p.is_empty()
@@ -80,32 +79,26 @@ impl std::fmt::Display for Repository {
 }
 
 #[derive(Clone, Debug, Deserialize)]
-pub struct Comment {
+pub(crate) struct Comment {
     pub id: CommentId,
     #[serde(default)]
     pub body: Option<String>,
-    #[serde(default)]
-    pub html_url: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
-pub struct Deployment {
+pub(crate) struct Deployment {
     pub id: DeploymentId,
-    #[serde(default)]
-    pub sha: Option<String>,
-    #[serde(default)]
-    pub environment: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
-pub struct DeploymentStatus {
+pub(crate) struct DeploymentStatus {
     #[serde(default)]
     pub state: Option<String>,
 }
 
 /// `POST /repos/{owner}/{repo}/deployments`.
 #[derive(Debug, Serialize)]
-pub struct NewDeployment<'a> {
+pub(crate) struct NewDeployment<'a> {
     #[serde(rename = "ref")]
     pub git_ref: &'a str,
     pub environment: &'a str,
@@ -121,7 +114,7 @@ pub struct NewDeployment<'a> {
 
 /// `POST /repos/{owner}/{repo}/deployments/{id}/statuses`.
 #[derive(Debug, Serialize)]
-pub struct NewStatus<'a> {
+pub(crate) struct NewStatus<'a> {
     pub state: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub environment_url: Option<&'a str>,
@@ -133,7 +126,7 @@ pub struct NewStatus<'a> {
 /// What went wrong with one GitHub request. Never holds the token; the message is GitHub's
 /// (untrusted text: printed only through escaped workflow commands).
 #[derive(Debug, thiserror::Error)]
-pub enum GhError {
+pub(crate) enum GhError {
     #[error("{method} {endpoint}: HTTP {status}{}", message.as_deref().map(|m| format!(" {m}")).unwrap_or_default())]
     Api { method: String, endpoint: String, status: u16, message: Option<String>, retry_after: Option<Duration> },
     #[error("{method} {endpoint}: {detail}")]
@@ -143,7 +136,7 @@ pub enum GhError {
 }
 
 impl GhError {
-    pub fn status(&self) -> Option<u16> {
+    pub(crate) fn status(&self) -> Option<u16> {
         match self {
             GhError::Api { status, .. } => Some(*status),
             _ => None,
@@ -176,7 +169,7 @@ impl Transient for GhError {
     }
 }
 
-pub struct Config {
+pub(crate) struct Config {
     /// `GITHUB_API_URL`: `https://api.github.com`, or `https://HOST/api/v3` on GHES.
     pub base_url: Url,
     pub repository: Repository,
@@ -185,19 +178,18 @@ pub struct Config {
     pub deadline: Option<Instant>,
 }
 
-pub struct GitHub {
+pub(crate) struct GitHub {
     http: reqwest::Client,
     base: String,
     origin: String,
     repo: Repository,
     pace: Pace,
     deadline: Option<Instant>,
-    sent: AtomicU64,
 }
 
 /// Why the client could not be built; never holds the token.
 #[derive(Debug, thiserror::Error)]
-pub enum InitError {
+pub(crate) enum InitError {
     #[error("contains characters that cannot be sent in an HTTP header")]
     TokenNotHeaderSafe,
     #[error("could not set up the HTTP client")]
@@ -205,7 +197,7 @@ pub enum InitError {
 }
 
 impl GitHub {
-    pub fn new(c: Config) -> Result<GitHub, InitError> {
+    pub(crate) fn new(c: Config) -> Result<GitHub, InitError> {
         let mut auth =
             HeaderValue::from_str(&format!("Bearer {}", c.token)).map_err(|_| InitError::TokenNotHeaderSafe)?;
         auth.set_sensitive(true);
@@ -229,16 +221,7 @@ impl GitHub {
             repo: c.repository,
             pace: c.pace,
             deadline: c.deadline,
-            sent: AtomicU64::new(0),
         })
-    }
-
-    pub fn repository(&self) -> &Repository {
-        &self.repo
-    }
-
-    pub fn requests_sent(&self) -> u64 {
-        self.sent.load(Ordering::Relaxed)
     }
 
     fn repo_url(&self, rest: &str) -> String {
@@ -246,30 +229,30 @@ impl GitHub {
     }
 
     /// Every comment of an issue or pull request, oldest first.
-    pub async fn list_comments(&self, issue: u64) -> Result<Vec<Comment>, GhError> {
+    pub(crate) async fn list_comments(&self, issue: u64) -> Result<Vec<Comment>, GhError> {
         self.list(&self.repo_url(&format!("issues/{issue}/comments")), &[]).await
     }
 
     /// Sent once: a failed create is reconciled by the caller, by listing.
-    pub async fn create_comment(&self, issue: u64, body: &str) -> Result<Comment, GhError> {
+    pub(crate) async fn create_comment(&self, issue: u64, body: &str) -> Result<Comment, GhError> {
         let url = self.repo_url(&format!("issues/{issue}/comments"));
         self.once(Method::POST, &url, &serde_json::json!({ "body": body })).await
     }
 
     /// Idempotent (the same body twice is the same comment), so retried.
-    pub async fn update_comment(&self, id: CommentId, body: &str) -> Result<Comment, GhError> {
+    pub(crate) async fn update_comment(&self, id: CommentId, body: &str) -> Result<Comment, GhError> {
         let url = self.repo_url(&format!("issues/comments/{id}"));
         let body = serde_json::json!({ "body": body });
         self.retried(|| self.once(Method::PATCH, &url, &body)).await
     }
 
     /// Deployments of `sha` to `environment`, newest first.
-    pub async fn list_deployments(&self, sha: &str, environment: &str) -> Result<Vec<Deployment>, GhError> {
+    pub(crate) async fn list_deployments(&self, sha: &str, environment: &str) -> Result<Vec<Deployment>, GhError> {
         self.list(&self.repo_url("deployments"), &[("sha", sha), ("environment", environment)]).await
     }
 
     /// Deployments to `environment` of any commit, newest first, at most `limit`.
-    pub async fn recent_deployments(&self, environment: &str, limit: usize) -> Result<Vec<Deployment>, GhError> {
+    pub(crate) async fn recent_deployments(&self, environment: &str, limit: usize) -> Result<Vec<Deployment>, GhError> {
         let mut all = self.list(&self.repo_url("deployments"), &[("environment", environment)]).await?;
         all.truncate(limit);
         Ok(all)
@@ -277,7 +260,7 @@ impl GitHub {
 
     /// Sent once. GitHub answers 201 with the deployment, or 202 when it merged instead
     /// (`auto_merge`, which this client always turns off): the latter is an error here.
-    pub async fn create_deployment(&self, d: &NewDeployment<'_>) -> Result<Deployment, GhError> {
+    pub(crate) async fn create_deployment(&self, d: &NewDeployment<'_>) -> Result<Deployment, GhError> {
         let url = self.repo_url("deployments");
         let (status, value): (StatusCode, serde_json::Value) = self.send(Method::POST, &url, Some(d)).await?;
         if status != StatusCode::CREATED {
@@ -294,12 +277,12 @@ impl GitHub {
         })
     }
 
-    pub async fn create_status(&self, id: DeploymentId, s: &NewStatus<'_>) -> Result<DeploymentStatus, GhError> {
+    pub(crate) async fn create_status(&self, id: DeploymentId, s: &NewStatus<'_>) -> Result<DeploymentStatus, GhError> {
         self.once(Method::POST, &self.repo_url(&format!("deployments/{id}/statuses")), s).await
     }
 
     /// The newest status of a deployment, if it has any.
-    pub async fn latest_status(&self, id: DeploymentId) -> Result<Option<DeploymentStatus>, GhError> {
+    pub(crate) async fn latest_status(&self, id: DeploymentId) -> Result<Option<DeploymentStatus>, GhError> {
         let mut url =
             Url::parse(&self.repo_url(&format!("deployments/{id}/statuses"))).map_err(|e| GhError::Malformed {
                 method: "GET".into(),
@@ -384,7 +367,6 @@ impl GitHub {
         method: &str,
         endpoint: &str,
     ) -> Result<reqwest::Response, GhError> {
-        self.sent.fetch_add(1, Ordering::Relaxed);
         let resp = req.send().await.map_err(|e| GhError::Transport {
             method: method.to_owned(),
             endpoint: endpoint.to_owned(),

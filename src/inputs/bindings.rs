@@ -53,7 +53,7 @@ pub(crate) const KINDS: &[(&str, &[&str])] = &[
 
 /// What a new version keeps from the latest one without it being declared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Keep {
+pub(crate) enum Keep {
     /// Everything when nothing is declared; else undeclared secrets (wrangler's rule).
     Auto,
     Secrets,
@@ -62,7 +62,7 @@ pub enum Keep {
 }
 
 impl Keep {
-    pub fn parse(v: &str) -> Option<Keep> {
+    pub(crate) fn parse(v: &str) -> Option<Keep> {
         Some(match v {
             "auto" => Keep::Auto,
             "secrets" => Keep::Secrets,
@@ -79,7 +79,7 @@ pub(crate) fn is_secret_kind(kind: &str) -> bool {
 }
 
 #[derive(Debug, Default)]
-pub struct Bindings {
+pub(crate) struct Bindings {
     pub list: Vec<Value>,
     /// Every secret value, to be masked before anything prints.
     pub secret_values: Vec<String>,
@@ -89,7 +89,7 @@ pub struct Bindings {
 
 impl Bindings {
     /// `(name, type)` pairs, for summaries: never values.
-    pub fn described(&self) -> Vec<(String, String)> {
+    pub(crate) fn described(&self) -> Vec<(String, String)> {
         self.list
             .iter()
             .map(|b| (str_field(b, "name").unwrap_or_default(), str_field(b, "type").unwrap_or_default()))

@@ -25,7 +25,7 @@ fn kind(v: &Val) -> &'static str {
 
 /// The file as `setup` converges to it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BuildsConfig {
+pub(crate) struct BuildsConfig {
     pub file: PathBuf,
     /// Worker name or 32-hex tag.
     pub worker: String,
@@ -37,7 +37,7 @@ pub struct BuildsConfig {
 
 /// `[connection]`, each field `None` when the file leaves it to the runner's `GITHUB_*`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ConnectionSpec {
+pub(crate) struct ConnectionSpec {
     pub provider: String,
     pub account_id: Option<String>,
     pub account_name: Option<String>,
@@ -49,7 +49,7 @@ pub struct ConnectionSpec {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TriggerSpec {
+pub(crate) struct TriggerSpec {
     pub name: String,
     pub branch_includes: Vec<String>,
     pub branch_excludes: Vec<String>,

@@ -29,7 +29,7 @@ pub(crate) fn exclude_set(extra: Option<&str>) -> Result<GlobSet, InputError> {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ModuleFile {
+pub(crate) struct ModuleFile {
     /// Path relative to `dir`, with `/` separators: the name the Worker imports it by.
     pub name: String,
     pub path: PathBuf,

@@ -215,7 +215,7 @@ impl Key {
 
 /// What an [`InputError`] is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Subject {
+pub(crate) enum Subject {
     Input(Key),
     /// The command line itself (an unknown flag, a missing value).
     Arguments,
@@ -223,22 +223,23 @@ pub enum Subject {
 
 /// A bad input. The message names the input and how to fix it, and never its value.
 #[derive(Debug, PartialEq, Eq)]
-pub struct InputError {
+pub(crate) struct InputError {
     pub subject: Subject,
     pub problem: String,
 }
 
 impl InputError {
-    pub fn new(key: Key, problem: impl Into<String>) -> Self {
+    pub(crate) fn new(key: Key, problem: impl Into<String>) -> Self {
         InputError { subject: Subject::Input(key), problem: problem.into() }
     }
 
-    pub fn arguments(problem: impl Into<String>) -> Self {
+    pub(crate) fn arguments(problem: impl Into<String>) -> Self {
         InputError { subject: Subject::Arguments, problem: problem.into() }
     }
 
     /// The input's name, or `arguments`.
-    pub fn input(&self) -> &'static str {
+    #[cfg(test)]
+    pub(crate) fn input(&self) -> &'static str {
         match self.subject {
             Subject::Input(k) => k.name(),
             Subject::Arguments => "arguments",
@@ -259,13 +260,13 @@ impl std::error::Error for InputError {}
 
 /// The inputs as given, before any interpretation.
 #[derive(Debug, Default)]
-pub struct Inputs {
+pub(crate) struct Inputs {
     values: HashMap<Key, String>,
 }
 
 impl Inputs {
     /// Merges the command line's flags with the environment, read through `env`.
-    pub fn collect(flags: Vec<(Key, String)>, env: &dyn Fn(&str) -> Option<String>) -> Inputs {
+    pub(crate) fn collect(flags: Vec<(Key, String)>, env: &dyn Fn(&str) -> Option<String>) -> Inputs {
         let mut flags: HashMap<Key, String> = flags.into_iter().collect();
         let mut values = HashMap::new();
         for s in INPUTS {
@@ -281,27 +282,27 @@ impl Inputs {
         Inputs { values }
     }
 
-    pub fn get(&self, key: Key) -> Option<&str> {
+    pub(crate) fn get(&self, key: Key) -> Option<&str> {
         self.values.get(&key).map(String::as_str)
     }
 
-    pub fn set(&mut self, key: Key, value: &str) {
+    pub(crate) fn set(&mut self, key: Key, value: &str) {
         self.values.insert(key, value.to_owned());
     }
 
-    pub fn require(&self, key: Key, how: &str) -> Result<&str, InputError> {
+    pub(crate) fn require(&self, key: Key, how: &str) -> Result<&str, InputError> {
         self.get(key).ok_or_else(|| InputError::new(key, format!("is required; {how}")))
     }
 
     /// The toolkit's `getBooleanInput` rule (YAML 1.2 core schema).
-    pub fn bool(&self, key: Key, default: bool) -> Result<bool, InputError> {
+    pub(crate) fn bool(&self, key: Key, default: bool) -> Result<bool, InputError> {
         match self.get(key) {
             None => Ok(default),
             Some(v) => rules::boolean(v).ok_or_else(|| InputError::new(key, "must be `true` or `false`")),
         }
     }
 
-    pub fn duration(&self, key: Key, default: Duration) -> Result<Duration, InputError> {
+    pub(crate) fn duration(&self, key: Key, default: Duration) -> Result<Duration, InputError> {
         match self.get(key) {
             None => Ok(default),
             Some(v) => rules::duration(v).ok_or_else(|| {
@@ -310,7 +311,7 @@ impl Inputs {
         }
     }
 
-    pub fn path(&self, key: Key) -> Option<PathBuf> {
+    pub(crate) fn path(&self, key: Key) -> Option<PathBuf> {
         self.get(key).map(PathBuf::from)
     }
 }

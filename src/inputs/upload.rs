@@ -79,9 +79,8 @@ fn checked_main(c: &wrangler::Config, m: &wrangler::map::Main, dir_given: bool) 
 }
 
 #[derive(Debug)]
-pub struct VersionArgs {
+pub(crate) struct VersionArgs {
     pub worker: WorkerName,
-    pub dir: PathBuf,
     pub modules: Vec<ModuleFile>,
     /// `None`: an assets-only Worker, without code.
     pub main_module: Option<String>,
@@ -118,7 +117,7 @@ pub struct VersionArgs {
 /// A Worker's static assets as configured: where they are and how Cloudflare serves them.
 /// Unset fields are left out of the version, so Cloudflare applies its own defaults.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct AssetsSpec {
+pub(crate) struct AssetsSpec {
     pub directory: PathBuf,
     /// Name of the `assets` binding, when the Worker's code reads its assets.
     pub binding: Option<String>,
@@ -257,7 +256,7 @@ fn dir_and_main(i: &Inputs, main: Option<&Path>, config_warnings: &mut Vec<Strin
 }
 
 impl VersionArgs {
-    pub fn from_inputs(i: &Inputs) -> Result<VersionArgs, InputError> {
+    pub(crate) fn from_inputs(i: &Inputs) -> Result<VersionArgs, InputError> {
         let (config, mut config_warnings) = wrangler_config(i)?;
         let file = config.as_ref().map(|c| &c.mapped);
         let worker = worker(i, config.as_ref())?;
@@ -324,7 +323,6 @@ impl VersionArgs {
         };
         Ok(VersionArgs {
             worker,
-            dir,
             modules,
             main_module,
             compatibility_date: date,
@@ -351,7 +349,6 @@ impl VersionArgs {
     pub(crate) fn for_delete(i: &Inputs) -> Result<VersionArgs, InputError> {
         Ok(VersionArgs {
             worker: worker_name(i)?,
-            dir: PathBuf::new(),
             modules: Vec::new(),
             main_module: None,
             compatibility_date: String::new(),
@@ -375,7 +372,7 @@ impl VersionArgs {
     }
 
     /// Values to mask before anything prints.
-    pub fn secrets(&self) -> &[String] {
+    pub(crate) fn secrets(&self) -> &[String] {
         &self.bindings.secret_values
     }
 }

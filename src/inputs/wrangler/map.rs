@@ -27,7 +27,7 @@ pub(crate) struct Main {
 
 /// One entry of `migrations[]`: its tag and the step the API takes (the entry minus `tag`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Migration {
+pub(crate) struct Migration {
     pub tag: String,
     pub step: Value,
 }
