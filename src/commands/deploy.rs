@@ -133,11 +133,17 @@ async fn run(ctx: &Ctx, args: DeployArgs) -> Result<()> {
     };
     ctx.summary(|s| s.row("Worker", worker.name.as_str()));
     deploy(ctx, &worker, &split, args.message.as_deref(), args.force, &ids(&deployments)).await?;
-    if let Some(v) = split.first() {
+    if let Some(v) = most_traffic(&split) {
         ctx.output(Output::VersionId, v.version_id.as_str());
     }
     workers_dev_url(ctx, &worker);
     Ok(())
+}
+
+/// The version `version_id` names, as README and `action.yml` promise: the one given the most
+/// traffic, whatever order `versions` listed them in (the first listed on a tie).
+fn most_traffic(split: &[DeploymentVersion]) -> Option<&DeploymentVersion> {
+    split.iter().reduce(|best, v| if v.percentage > best.percentage { v } else { best })
 }
 
 /// wrangler's rule: the newest deployment before the live one that has a version at 100 %

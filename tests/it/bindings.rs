@@ -255,6 +255,21 @@ fn version(sim: &Simulator, deploy: &str) -> String {
     run.output("version_id").unwrap().to_owned()
 }
 
+/// README and `action.yml`: `deploy`'s `version_id` is the version given the most traffic,
+/// whichever order `versions` lists them in (issue 25, point 6).
+#[test]
+fn deploy_names_the_version_with_the_most_traffic() {
+    let sim = sim();
+    let v1 = version(&sim, "true");
+    let v2 = version(&sim, "false");
+    let run = deploy(&sim).input("versions", &format!("{v2}@20,{v1}@80")).run();
+    run.assert_code(0);
+    assert_eq!(run.output("version_id"), Some(v1.as_str()));
+    let run = deploy(&sim).input("versions", &format!("{v2}@50,{v1}@50")).run();
+    run.assert_code(0);
+    assert_eq!(run.output("version_id"), Some(v2.as_str()), "a tie names the first listed");
+}
+
 #[test]
 fn rollback_goes_to_the_newest_earlier_deployment_at_100_percent() {
     let sim = sim();

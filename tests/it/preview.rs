@@ -244,6 +244,36 @@ fn a_wrangler_configuration_and_its_migrations_reach_the_preview() {
     assert!(sim.versions("my-worker").is_empty(), "a Preview deployment is not a version");
 }
 
+/// The `assets` input works for a Preview as for a version, as README says (issue 25, point 8):
+/// the files are uploaded and the Preview deployment carries them, bound as the input says.
+#[test]
+fn a_preview_takes_the_assets_input() {
+    let sim = sim();
+    // As a flag, the way it was refused (the runner's INPUT_ASSETS was always read).
+    let inv = with_module(
+        Invocation::new(&sim)
+            .without("branch")
+            .arg("preview")
+            .arg("--assets")
+            .arg("site")
+            .input("compatibility_date", "2026-11-01")
+            .input("bindings", r#"[{"type":"assets","name":"ASSETS"}]"#)
+            .env("GITHUB_HEAD_REF", "feature/login"),
+    );
+    std::fs::create_dir_all(inv.dir.path().join("site")).unwrap();
+    std::fs::write(inv.dir.path().join("site/index.html"), "<h1>Hello</h1>\n").unwrap();
+    let run = inv.run();
+    run.assert_code(0);
+    assert_eq!(requests_matching(&sim, "POST", "/workers/assets/upload"), 1, "{}", run.stdout);
+    let ps = previews(&sim);
+    let d = &deployments(&ps[0])[0];
+    let manifest = d["assets"]["manifest"].as_object().unwrap_or_else(|| panic!("assets sent: {d}"));
+    assert_eq!(manifest.keys().collect::<Vec<_>>(), ["/index.html"]);
+    let bindings = d["bindings"].as_array().unwrap();
+    assert!(bindings.iter().any(|b| b["type"] == "assets" && b["name"] == "ASSETS"), "{bindings:?}");
+    assert!(d["modules"].as_array().unwrap().iter().any(|m| m["name"] == "index.js"), "the code is kept: {d}");
+}
+
 /// Static assets with a Preview (docs/cloudflare-api.md §B.5 `assets` as in §A.8), from a
 /// wrangler.jsonc.
 #[test]
