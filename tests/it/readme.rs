@@ -72,3 +72,42 @@ fn the_gitlab_example_runs_as_written() {
     assert_eq!(out.status.code(), Some(0), "{line}\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("BUILD_OUTCOME=success"), "the dotenv report:\n{stdout}");
 }
+
+/// Every fenced block of `lang` in `text`, with the line it starts on.
+fn blocks(text: &str, lang: &str) -> Vec<(usize, String)> {
+    let fence = format!("```{lang}\n");
+    let mut out = Vec::new();
+    let mut rest = text;
+    let mut offset = 0;
+    while let Some(i) = rest.find(&fence) {
+        let body = &rest[i + fence.len()..];
+        let end = body.find("```").unwrap_or_else(|| panic!("an unclosed {lang} block"));
+        let line = text[..offset + i].lines().count() + 2;
+        out.push((line, body[..end].to_owned()));
+        offset += i + fence.len() + end + 3;
+        rest = &text[offset..];
+    }
+    out
+}
+
+/// A workflow or configuration copied from README must load: GitHub rejects a workflow file
+/// that is not valid YAML, and a `workers-builds.toml` that is not valid TOML stops `setup`
+/// (issue 25, point 3: the first workflow had `echo "…ended: $OUTCOME"` unquoted).
+#[test]
+fn every_yaml_and_toml_block_parses() {
+    let text = readme();
+    let yaml = blocks(&text, "yaml");
+    assert!(yaml.len() >= 9, "README's YAML blocks are found ({})", yaml.len());
+    for (line, block) in yaml {
+        if let Err(e) = yaml_rust2::YamlLoader::load_from_str(&block) {
+            panic!("README.md:{line}: the YAML block does not parse: {e}\n{block}");
+        }
+    }
+    let toml = blocks(&text, "toml");
+    assert!(!toml.is_empty());
+    for (line, block) in toml {
+        if let Err(e) = block.parse::<toml::Table>() {
+            panic!("README.md:{line}: the TOML block does not parse: {e}\n{block}");
+        }
+    }
+}
