@@ -1,7 +1,7 @@
 //! `build`: start a Workers Builds build for a branch and commit (one Worker or several),
 //! follow it, and exit by its outcome.
 
-use super::{Facts, Output, Prepared};
+use super::{Env, Facts, Output, Prepared};
 use crate::error::Result;
 use crate::exit::Exit;
 use crate::flows::builds::{self, BuildArgs, Workers};
@@ -38,7 +38,7 @@ pub(crate) const FACTS: Facts = Facts {
     ],
 };
 
-pub(super) fn prepare(i: &Inputs) -> Result<Prepared, InputError> {
+pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError> {
     let args = BuildArgs::from_inputs(i)?;
     // The follow loop cancels its build on a signal itself: it is not `interruptible`.
     Ok(Prepared::new(Vec::new(), move |ctx| Box::pin(run(ctx, args))))

@@ -1,7 +1,7 @@
 //! `deploy`: send traffic to one or two Versions (or roll back), through a percentage
 //! deployment.
 
-use super::{Facts, Output, Prepared};
+use super::{Env, Facts, Output, Prepared};
 use crate::cloudflare::VersionId;
 use crate::cloudflare::WorkerName;
 use crate::cloudflare::deployments::{Deployment, DeploymentVersion};
@@ -20,7 +20,7 @@ pub(crate) const FACTS: Facts = Facts {
     outputs: &[Output::WorkerId, Output::VersionId, Output::DeploymentId, Output::WorkersDevUrl],
 };
 
-pub(super) fn prepare(i: &Inputs) -> Result<Prepared, InputError> {
+pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError> {
     let args = DeployArgs::from_inputs(i)?;
     Ok(Prepared::new(Vec::new(), move |ctx| Box::pin(flows::interruptible(ctx, run(ctx, args)))))
 }

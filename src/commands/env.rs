@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Facts, Output, Prepared};
+use super::{Env, Facts, Output, Prepared};
 use crate::cloudflare::builds_config::EnvVarValue;
 use crate::error::Result;
 use crate::exit::Exit;
@@ -19,7 +19,7 @@ pub(crate) const FACTS: Facts = Facts {
     outputs: &[Output::TriggerUuid],
 };
 
-pub(super) fn prepare(i: &Inputs) -> Result<Prepared, InputError> {
+pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError> {
     let args = EnvArgs::from_inputs(i)?;
     let secrets = args.secrets().map(str::to_owned).collect();
     Ok(Prepared::new(secrets, move |ctx| Box::pin(flows::interruptible(ctx, run(ctx, args)))))

@@ -3,9 +3,9 @@
 //! become arguments, and its flow. The help, README's tables and the tests read the facts, so
 //! the documentation cannot drift from what the command does.
 //!
-//! Adding a command: a variant in [`Command`], a file with its `FACTS` and `prepare`, and one
-//! arm in each of [`Command::facts`] and `prepare` (both `match`es are exhaustive, so the
-//! build fails until the command has both). See CONTRIBUTING's "Adding a command".
+//! Adding a command: a file with its `FACTS` and `prepare`, and one line in `commands!` below,
+//! which declares the enum, the list and both dispatches from it. See CONTRIBUTING's "Adding a
+//! command".
 
 pub(crate) mod build;
 pub(crate) mod deploy;
@@ -28,18 +28,44 @@ use crate::exit::Exit;
 use crate::flows::Ctx;
 use crate::inputs::{InputError, Inputs};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Command {
-    Build,
-    Wait,
-    Version,
-    Deploy,
-    Setup,
-    Env,
-    PurgeCache,
-    Redeploy,
-    Preview,
+/// Declares [`Command`], [`Command::ALL`], [`Command::facts`] and [`prepare`] from one list of
+/// commands and their modules, so that no list of commands can miss one.
+macro_rules! commands {
+    ($($variant:ident => $module:ident),* $(,)?) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Command { $($variant),* }
+
+        impl Command {
+            /// Every command, in `--help` order.
+            pub const ALL: [Command; [$(Command::$variant),*].len()] = [$(Command::$variant),*];
+
+            pub fn facts(self) -> &'static Facts {
+                match self { $(Command::$variant => &$module::FACTS),* }
+            }
+        }
+
+        /// Checks `command`'s inputs and makes its arguments, before any request.
+        /// `env` reads the runner's variables (the branch, the event).
+        pub(crate) fn prepare(command: Command, inputs: &Inputs, env: &Env<'_>) -> Result<Prepared, InputError> {
+            match command { $(Command::$variant => $module::prepare(inputs, env)),* }
+        }
+    };
 }
+
+commands! {
+    Build => build,
+    Wait => wait,
+    Version => version,
+    Deploy => deploy,
+    Setup => setup,
+    Env => env,
+    PurgeCache => purge_cache,
+    Redeploy => redeploy,
+    Preview => preview,
+}
+
+/// How a command reads the runner's variables.
+pub(crate) type Env<'a> = dyn Fn(&str) -> Option<String> + 'a;
 
 /// What a command is, as data: `--help`, README and the tests are generated from or checked
 /// against it.
@@ -64,32 +90,6 @@ pub struct Facts {
 const EVERY: [Exit; 6] = [Exit::Success, Exit::BadInput, Exit::Api, Exit::TimedOut, Exit::Internal, Exit::Interrupted];
 
 impl Command {
-    pub const ALL: [Command; 9] = [
-        Command::Build,
-        Command::Wait,
-        Command::Version,
-        Command::Deploy,
-        Command::Setup,
-        Command::Env,
-        Command::PurgeCache,
-        Command::Redeploy,
-        Command::Preview,
-    ];
-
-    pub fn facts(self) -> &'static Facts {
-        match self {
-            Command::Build => &build::FACTS,
-            Command::Wait => &wait::FACTS,
-            Command::Version => &version::FACTS,
-            Command::Deploy => &deploy::FACTS,
-            Command::Setup => &setup::FACTS,
-            Command::Env => &env::FACTS,
-            Command::PurgeCache => &purge_cache::FACTS,
-            Command::Redeploy => &redeploy::FACTS,
-            Command::Preview => &preview::FACTS,
-        }
-    }
-
     pub fn name(self) -> &'static str {
         self.facts().name
     }
@@ -127,26 +127,6 @@ impl Prepared {
         F: for<'a> FnOnce(&'a Ctx) -> Pin<Box<dyn Future<Output = Result<()>> + 'a>> + 'static,
     {
         Prepared { secrets, flow: Box::new(flow) }
-    }
-}
-
-/// Checks `command`'s inputs and makes its arguments, before any request.
-/// `env` reads the runner's variables (the branch, the event).
-pub(crate) fn prepare(
-    command: Command,
-    inputs: &Inputs,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Prepared, InputError> {
-    match command {
-        Command::Build => build::prepare(inputs),
-        Command::Wait => wait::prepare(inputs),
-        Command::Version => version::prepare(inputs),
-        Command::Deploy => deploy::prepare(inputs),
-        Command::Setup => setup::prepare(inputs, env),
-        Command::Env => env::prepare(inputs),
-        Command::PurgeCache => purge_cache::prepare(inputs),
-        Command::Redeploy => redeploy::prepare(inputs),
-        Command::Preview => preview::prepare(inputs, env),
     }
 }
 

@@ -17,7 +17,7 @@ use crate::cloudflare::workers::{Migrations, VersionAssets, Worker};
 use crate::cloudflare::{ApiError, Client, PreviewDeploymentId, PreviewId, WorkerId, WorkerName, WorkerRef};
 use std::collections::BTreeMap;
 
-use super::{Facts, Output, Prepared};
+use super::{Env, Facts, Output, Prepared};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::flows::create::create_once;
@@ -43,7 +43,7 @@ pub(crate) const FACTS: Facts = Facts {
     ],
 };
 
-pub(super) fn prepare(i: &Inputs, env: &dyn Fn(&str) -> Option<String>) -> Result<Prepared, InputError> {
+pub(super) fn prepare(i: &Inputs, env: &Env<'_>) -> Result<Prepared, InputError> {
     let args = PreviewArgs::from_inputs(i, env)?;
     let secrets = args.version.secrets().to_vec();
     Ok(Prepared::new(secrets, move |ctx| Box::pin(flows::interruptible(ctx, run(ctx, args)))))

@@ -1,6 +1,6 @@
 //! `purge-cache`: purge one trigger's build cache (dependencies and build artifacts).
 
-use super::{Facts, Output, Prepared};
+use super::{Env, Facts, Output, Prepared};
 use crate::error::Result;
 use crate::exit::Exit;
 use crate::flows::builds::named_trigger;
@@ -16,7 +16,7 @@ pub(crate) const FACTS: Facts = Facts {
     outputs: &[Output::TriggerUuid],
 };
 
-pub(super) fn prepare(i: &Inputs) -> Result<Prepared, InputError> {
+pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError> {
     let args = PurgeCacheArgs::from_inputs(i)?;
     Ok(Prepared::new(Vec::new(), move |ctx| Box::pin(flows::interruptible(ctx, run(ctx, args)))))
 }

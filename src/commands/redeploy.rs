@@ -2,7 +2,7 @@
 //! (`GET /builds/builds?version_ids=`, §3.6), and a new build on that build's trigger with its
 //! branch and commit, followed exactly as `build` follows one.
 
-use super::{Command, Facts, Output, Prepared};
+use super::{Command, Env, Facts, Output, Prepared};
 use crate::cloudflare::{ScriptTag, VersionId, WorkerName};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
@@ -40,7 +40,7 @@ pub(crate) const FACTS: Facts = Facts {
     ],
 };
 
-pub(super) fn prepare(i: &Inputs) -> Result<Prepared, InputError> {
+pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError> {
     let args = RedeployArgs::from_inputs(i)?;
     // Its build is followed as `build` follows one, signals included.
     Ok(Prepared::new(Vec::new(), move |ctx| Box::pin(run(ctx, args))))

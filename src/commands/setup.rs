@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::{Facts, Output, Prepared};
+use super::{Env, Facts, Output, Prepared};
 use crate::cloudflare::builds::Trigger;
 use crate::cloudflare::builds_config::{
     ConnectionRequest, CreateTrigger, EnvVar, EnvVarValue, RepoConnection, UpdateTrigger,
@@ -139,7 +139,7 @@ pub(crate) const FACTS: Facts = Facts {
     outputs: &[Output::TriggerUuids, Output::Changes, Output::Plan],
 };
 
-pub(super) fn prepare(i: &Inputs, env: &dyn Fn(&str) -> Option<String>) -> Result<Prepared, InputError> {
+pub(super) fn prepare(i: &Inputs, env: &Env<'_>) -> Result<Prepared, InputError> {
     let args = SetupArgs::from_inputs(i, env)?;
     let secrets = args.secrets().map(str::to_owned).collect();
     Ok(Prepared::new(secrets, move |ctx| Box::pin(flows::interruptible(ctx, run(ctx, args)))))

@@ -19,7 +19,7 @@ use crate::inputs::upload::AssetsSpec;
 use crate::inputs::upload::VersionArgs;
 use crate::inputs::{InputError, Inputs, Key, hint};
 
-use super::{Command, Facts, Output, Prepared};
+use super::{Command, Env, Facts, Output, Prepared};
 
 pub(crate) const FACTS: Facts = Facts {
     name: "version",
@@ -36,7 +36,7 @@ pub(crate) const FACTS: Facts = Facts {
     ],
 };
 
-pub(super) fn prepare(i: &Inputs) -> Result<Prepared, InputError> {
+pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError> {
     let args = VersionArgs::from_inputs(i)?;
     let secrets = args.secrets().to_vec();
     Ok(Prepared::new(secrets, move |ctx| Box::pin(flows::interruptible(ctx, run(ctx, args)))))

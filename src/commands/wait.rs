@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{Command, Facts, Output, Prepared};
+use super::{Command, Env, Facts, Output, Prepared};
 use crate::cloudflare::builds::Build;
 use crate::cloudflare::{BuildUuid, ScriptTag};
 use crate::error::{Error, Result};
@@ -47,7 +47,7 @@ pub(crate) const FACTS: Facts = Facts {
     ],
 };
 
-pub(super) fn prepare(i: &Inputs) -> Result<Prepared, InputError> {
+pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError> {
     let args = WaitArgs::from_inputs(i)?;
     // The follow loop handles signals itself (cancelling only with `cancel_on_abort`).
     Ok(Prepared::new(Vec::new(), move |ctx| Box::pin(run(ctx, args))))

@@ -57,7 +57,7 @@ pub struct InputSpec {
     pub help: &'static str,
 }
 
-const ALL: &[Command] = &[Build, Wait, Version, Deploy, Setup, Env, PurgeCache, Redeploy, Preview];
+const ALL: &[Command] = &Command::ALL;
 /// The commands that name their Worker in an input (`setup` names it in its file).
 const WITH_WORKER: &[Command] = &[Build, Wait, Version, Deploy, Env, PurgeCache, Redeploy, Preview];
 /// The commands that upload code (a Version, or a Preview deployment): the same inputs.
