@@ -1,7 +1,7 @@
 //! `build`: start a Workers Builds build for a branch and commit (one Worker or several),
 //! follow it, and exit by its outcome.
 
-use super::{Env, Facts, Output, Prepared};
+use super::{Env, FOLLOWED_BUILD, Facts, Prepared};
 use crate::error::Result;
 use crate::exit::Exit;
 use crate::flows::builds::{self, BuildArgs, Workers};
@@ -25,17 +25,7 @@ pub(crate) const FACTS: Facts = Facts {
         Exit::Interrupted,
     ],
     reports_to_github: true,
-    outputs: &[
-        Output::Builds,
-        Output::BuildUuid,
-        Output::BuildStatus,
-        Output::BuildOutcome,
-        Output::WorkerTag,
-        Output::TriggerUuid,
-        Output::Branch,
-        Output::Commit,
-        Output::PreviewUrl,
-    ],
+    outputs: FOLLOWED_BUILD,
 };
 
 pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError> {

@@ -64,6 +64,20 @@ commands! {
     Preview => preview,
 }
 
+/// The outputs of `build` and `wait`: one build followed (or several, in `builds`). `redeploy`
+/// writes these and one more.
+const FOLLOWED_BUILD: &[Output] = &[
+    Output::Builds,
+    Output::BuildUuid,
+    Output::BuildStatus,
+    Output::BuildOutcome,
+    Output::WorkerTag,
+    Output::TriggerUuid,
+    Output::Branch,
+    Output::Commit,
+    Output::PreviewUrl,
+];
+
 /// How a command reads the runner's variables.
 pub(crate) type Env<'a> = dyn Fn(&str) -> Option<String> + 'a;
 

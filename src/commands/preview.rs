@@ -21,7 +21,9 @@ use super::{Env, Facts, Output, Prepared};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::flows::create::create_once;
-use crate::flows::upload::{assets_config, encode_body, ensure_worker, scan_assets, show_refusal, with_assets_binding};
+use crate::flows::upload::{
+    assets_config, describe_inputs, encode_body, ensure_worker, scan_assets, show_refusal, with_assets_binding,
+};
 use crate::flows::{self, Area, Ctx, api_failure, github_report, migrations, plan};
 use crate::inputs::args::commit;
 use crate::inputs::upload::{AssetsSpec, VersionArgs};
@@ -176,7 +178,7 @@ pub(crate) async fn deploy(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewResul
         Some(spec) => Some(scan_assets(ctx, spec.directory.clone()).await?),
         None => None,
     };
-    describe_inputs(ctx, v);
+    describe_inputs(ctx, v, false);
     let lookup = |e: ApiError| api_failure(e, "look up the Worker", Area::Workers);
     let existing = ctx.client.get_worker(WorkerRef::Name(&v.worker)).await.map_err(lookup)?;
     let worker = ensure_worker(ctx, v, existing).await?;
@@ -230,37 +232,13 @@ pub(crate) async fn deploy(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewResul
     let deployment = upload(ctx, &worker, &preview, args, main_module, body).await?;
     if let Some(up) = &uploaded {
         ctx.summary(|s| {
-            s.row(
-                "Assets",
-                &format!(
-                    "{} files: {} uploaded, {} unchanged, {} bytes in {:.2}s",
-                    up.files,
-                    up.uploaded_files,
-                    up.files - up.uploaded_files,
-                    up.uploaded_bytes,
-                    up.seconds
-                ),
-            );
+            s.row("Assets", &up.summary_cell());
         });
     }
     warn_unkept(ctx, &plan, &deployment);
     let result = deployed(ctx, args, &worker, preview, &deployment, created).await;
     ctx.summary(|s| plan::summarise(s, &plan));
     Ok(result)
-}
-
-/// What the inputs decided that the log should show before any request.
-fn describe_inputs(ctx: &Ctx, v: &VersionArgs) {
-    if let Some((file, environment)) = &v.config_file {
-        let env = environment.as_ref().map_or_else(String::new, |e| format!(", environment `{e}`"));
-        ctx.console.info(&format!("Using the wrangler configuration {file}{env}."));
-        for w in &v.config_warnings {
-            ctx.console.warning(&format!("{file}: {w}"));
-        }
-    }
-    if !v.bindings.unchecked_kinds.is_empty() {
-        ctx.console.info(&format!("Binding kinds passed through unchecked: {}", v.bindings.unchecked_kinds.join(", ")));
-    }
 }
 
 /// The configuration's migrations the Preview's latest deployment has not applied.

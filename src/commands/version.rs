@@ -13,7 +13,9 @@ use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::flows::assets::Uploaded;
 use crate::flows::create::create_once;
-use crate::flows::upload::{assets_config, encode_body, ensure_worker, scan_assets, show_refusal, with_assets_binding};
+use crate::flows::upload::{
+    assets_config, describe_inputs, encode_body, ensure_worker, scan_assets, show_refusal, with_assets_binding,
+};
 use crate::flows::{self, Area, Ctx, api_failure, deployments as deploy, migrations, plan};
 use crate::inputs::upload::AssetsSpec;
 use crate::inputs::upload::VersionArgs;
@@ -50,7 +52,7 @@ async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {
 
 async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
     let started = std::time::Instant::now();
-    describe_inputs(ctx, &args);
+    describe_inputs(ctx, &args, true);
     // The assets are walked, checked and hashed before the first request: a file over the
     // limit stops the step with nothing sent.
     let scan = match &args.assets {
@@ -128,24 +130,6 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
     Ok(())
 }
 
-/// What the inputs decided that the log should show before any request.
-fn describe_inputs(ctx: &Ctx, args: &VersionArgs) {
-    if let Some((file, environment)) = &args.config_file {
-        let env = environment.as_ref().map_or_else(String::new, |e| format!(", environment `{e}`"));
-        ctx.console.info(&format!("Using the wrangler configuration {file}{env}."));
-        for w in &args.config_warnings {
-            ctx.console.warning(&format!("{file}: {w}"));
-        }
-    }
-    for f in &args.skipped {
-        ctx.console.info(&format!("Skipped {f}: matches {}, not a module.", hint::input(Key::Exclude)));
-    }
-    if !args.bindings.unchecked_kinds.is_empty() {
-        ctx.console
-            .info(&format!("Binding kinds passed through unchecked: {}", args.bindings.unchecked_kinds.join(", ")));
-    }
-}
-
 /// The Worker's latest version, `None` when it has none yet.
 async fn latest_version(ctx: &Ctx, worker: &Worker) -> Result<Option<Version>> {
     match ctx.client.get_latest_version(&worker.id).await {
@@ -197,17 +181,7 @@ fn report(ctx: &Ctx, worker: &Worker, version: &Version, plan: &plan::Plan, uplo
         }
         plan::summarise(s, plan);
         if let Some(up) = uploaded {
-            s.row(
-                "Assets",
-                &format!(
-                    "{} files: {} uploaded, {} unchanged, {} bytes in {:.2}s",
-                    up.files,
-                    up.uploaded_files,
-                    up.files - up.uploaded_files,
-                    up.uploaded_bytes,
-                    up.seconds
-                ),
-            );
+            s.row("Assets", &up.summary_cell());
         }
     });
 }

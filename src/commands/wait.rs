@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{Command, Env, Facts, Output, Prepared};
+use super::{Command, Env, FOLLOWED_BUILD, Facts, Output, Prepared};
 use crate::cloudflare::builds::Build;
 use crate::cloudflare::{BuildUuid, ScriptTag};
 use crate::error::{Error, Result};
@@ -34,17 +34,7 @@ pub(crate) const FACTS: Facts = Facts {
         Exit::Interrupted,
     ],
     reports_to_github: true,
-    outputs: &[
-        Output::Builds,
-        Output::BuildUuid,
-        Output::BuildStatus,
-        Output::BuildOutcome,
-        Output::WorkerTag,
-        Output::TriggerUuid,
-        Output::Branch,
-        Output::Commit,
-        Output::PreviewUrl,
-    ],
+    outputs: FOLLOWED_BUILD,
 };
 
 pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError> {

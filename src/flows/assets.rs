@@ -34,6 +34,20 @@ pub(crate) struct Uploaded {
     pub seconds: f64,
 }
 
+impl Uploaded {
+    /// The job summary's "Assets" cell, the same for a version and a Preview deployment.
+    pub(crate) fn summary_cell(&self) -> String {
+        format!(
+            "{} files: {} uploaded, {} unchanged, {} bytes in {:.2}s",
+            self.files,
+            self.uploaded_files,
+            self.files - self.uploaded_files,
+            self.uploaded_bytes,
+            self.seconds
+        )
+    }
+}
+
 /// Uploads what Cloudflare does not have yet and returns the completion token.
 pub(crate) async fn upload(ctx: &Ctx, worker: &WorkerName, scan: &Scan) -> Result<Uploaded> {
     let started = Instant::now();

@@ -185,3 +185,25 @@ fn add_special_modules<'a>(sources: &mut Vec<ModuleSource<'a>>, scan: &'a Scan) 
         }
     }
 }
+
+/// What the inputs decided that the log should show before any request: the wrangler
+/// configuration and its warnings, the files left out of the modules (`skipped`: `version`
+/// names them, `preview` does not), and binding kinds passed through unchecked.
+pub(crate) fn describe_inputs(ctx: &Ctx, args: &VersionArgs, skipped: bool) {
+    if let Some((file, environment)) = &args.config_file {
+        let env = environment.as_ref().map_or_else(String::new, |e| format!(", environment `{e}`"));
+        ctx.console.info(&format!("Using the wrangler configuration {file}{env}."));
+        for w in &args.config_warnings {
+            ctx.console.warning(&format!("{file}: {w}"));
+        }
+    }
+    if skipped {
+        for f in &args.skipped {
+            ctx.console.info(&format!("Skipped {f}: matches {}, not a module.", hint::input(Key::Exclude)));
+        }
+    }
+    if !args.bindings.unchecked_kinds.is_empty() {
+        ctx.console
+            .info(&format!("Binding kinds passed through unchecked: {}", args.bindings.unchecked_kinds.join(", ")));
+    }
+}
