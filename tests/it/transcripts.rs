@@ -29,21 +29,12 @@ fn filter(text: &str) -> String {
 
 fn assert_transcript(name: &str, run: &Run) {
     let text = format!("exit {}\n--- stdout\n{}--- stderr\n{}", run.code, run.stdout, run.stderr);
-    assert_snapshot(name, &filter(&text));
+    assert_transcript_file(name, &filter(&text));
 }
 
-fn assert_snapshot(name: &str, text: &str) {
-    let path = format!("{}/tests/snapshots/transcripts/{name}.txt", env!("CARGO_MANIFEST_DIR"));
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::create_dir_all(std::path::Path::new(&path).parent().unwrap()).unwrap();
-        std::fs::write(&path, text).unwrap();
-    }
-    let want = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    assert!(
-        text == want,
-        "{name} differs from tests/snapshots/transcripts/{name}.txt; run \
-         `UPDATE_SNAPSHOTS=1 cargo test --test it transcripts::` and review the diff.\n--- got\n{text}--- want\n{want}"
-    );
+/// `tests/snapshots/transcripts/<name>.txt`.
+fn assert_transcript_file(name: &str, text: &str) {
+    assert_snapshot(&format!("transcripts/{name}.txt"), text, "transcripts");
 }
 
 /// A person's terminal: no GitHub, no debug lines.
@@ -148,9 +139,9 @@ fn preview_deployed() {
 fn job_summaries() {
     let sim = sim();
     let run = Invocation::new(&sim).run();
-    assert_snapshot("build-summary", &filter(&run.summary));
+    assert_transcript_file("build-summary", &filter(&run.summary));
     let run = with_module(version_invocation(&sim, "my-worker")).input("deploy", "true").run();
-    assert_snapshot("version-summary", &filter(&run.summary));
+    assert_transcript_file("version-summary", &filter(&run.summary));
 }
 
 /// The living pull-request comment a Preview deployment leaves, whole.
@@ -175,5 +166,5 @@ fn preview_pull_request_comment() {
     on_pull_request(inv, &sim, sha).run().assert_code(0);
     let comments = our_comments(&sim);
     assert_eq!(comments.len(), 1);
-    assert_snapshot("preview-comment", &filter(&comments[0].1));
+    assert_transcript_file("preview-comment", &filter(&comments[0].1));
 }

@@ -586,3 +586,22 @@ pub fn on_pull_request(inv: Invocation, sim: &Simulator, sha: &str) -> Invocatio
 pub fn our_comments(sim: &Simulator) -> Vec<(u64, String)> {
     sim.github_comments(7).into_iter().filter(|(_, b)| b.starts_with("<!-- workers-ci:")).collect()
 }
+
+/// Compares `text` whole with `tests/snapshots/<file>`; with `UPDATE_SNAPSHOTS=1` it rewrites the
+/// file first, for a deliberate change to be reviewed in the diff. `module` names the test module
+/// to rerun.
+pub fn assert_snapshot(file: &str, text: &str, module: &str) {
+    let path = format!("{}/tests/snapshots/{file}", env!("CARGO_MANIFEST_DIR"));
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(Path::new(&path).parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+    }
+    let want = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("tests/snapshots/{file}: {e}"));
+    if text != want {
+        let first = text.lines().zip(want.lines()).position(|(a, b)| a != b);
+        panic!(
+            "the output differs from tests/snapshots/{file} (first differing line: {first:?}); run \
+             `UPDATE_SNAPSHOTS=1 cargo test --test it {module}::` and review the diff.\n--- got\n{text}--- want\n{want}"
+        );
+    }
+}
