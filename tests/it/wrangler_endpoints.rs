@@ -4,58 +4,12 @@
 
 use std::process::Command;
 
-use serde_json::{Value, json};
-use workers_ci_simulator::{SimConfig, Simulator, WorkerSeed};
+use serde_json::json;
 
-const BOUNDARY: &str = "----formdata-undici-0123456789";
-const MODULE: &str = "export default { async fetch() { return new Response(\"hi\"); } };\n";
+#[path = "../../crates/simulator/tests/it/wrangler_api.rs"]
+mod wrangler_api;
 
-fn sim() -> Simulator {
-    let workers = vec![WorkerSeed {
-        name: "my-worker".into(),
-        tag: Some("0123456789abcdef0123456789abcdef".into()),
-        ..WorkerSeed::default()
-    }];
-    Simulator::start_background(SimConfig { workers, ..SimConfig::default() }).expect("simulator starts")
-}
-
-/// A body as wrangler (undici's `FormData`) sends it: metadata first, then the modules.
-fn multipart(metadata: &Value, modules: &[(&str, &str, &str)]) -> Vec<u8> {
-    let mut b = format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n{metadata}\r\n");
-    for (name, ct, body) in modules {
-        b.push_str(&format!(
-            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{name}\"\r\nContent-Type: {ct}\r\n\r\n{body}\r\n"
-        ));
-    }
-    b.push_str(&format!("--{BOUNDARY}--\r\n"));
-    b.into_bytes()
-}
-
-struct Api {
-    base: String,
-    http: reqwest::Client,
-}
-
-impl Api {
-    fn new(sim: &Simulator) -> Api {
-        Api { base: format!("{}/accounts/{}", sim.base_url(), sim.account_id()), http: reqwest::Client::new() }
-    }
-
-    async fn upload(&self, method: &str, path: &str, body: Vec<u8>) -> (u16, Value) {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let res = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth("x")
-            .header("content-type", format!("multipart/form-data; boundary={BOUNDARY}"))
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap())
-    }
-}
+use wrangler_api::{Api, MODULE, multipart, sim};
 
 #[test]
 fn workers_ci_deploys_a_version_uploaded_the_wrangler_way() {

@@ -4,4 +4,5 @@
 // A test reads best as one scenario from top to bottom (Cargo.toml keeps the lint for the rest).
 #![allow(clippy::too_many_lines)]
 
+mod wrangler_api;
 mod wrangler_endpoints;

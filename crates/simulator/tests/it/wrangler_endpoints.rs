@@ -2,62 +2,9 @@
 //! multipart uploads parsed for real, versions shared with the beta API (that `workers-ci deploy`
 //! deploys such a version is checked in the root crate's `tests/it/wrangler_endpoints.rs`).
 
-use serde_json::{Value, json};
-use workers_ci_simulator::{SimConfig, Simulator, WorkerSeed};
+use serde_json::json;
 
-const BOUNDARY: &str = "----formdata-undici-0123456789";
-const MODULE: &str = "export default { async fetch() { return new Response(\"hi\"); } };\n";
-
-fn sim() -> Simulator {
-    let workers = vec![WorkerSeed {
-        name: "my-worker".into(),
-        tag: Some("0123456789abcdef0123456789abcdef".into()),
-        ..WorkerSeed::default()
-    }];
-    Simulator::start_background(SimConfig { workers, ..SimConfig::default() }).expect("simulator starts")
-}
-
-/// A body as wrangler (undici's `FormData`) sends it: metadata first, then the modules.
-fn multipart(metadata: &Value, modules: &[(&str, &str, &str)]) -> Vec<u8> {
-    let mut b = format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n{metadata}\r\n");
-    for (name, ct, body) in modules {
-        b.push_str(&format!(
-            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{name}\"\r\nContent-Type: {ct}\r\n\r\n{body}\r\n"
-        ));
-    }
-    b.push_str(&format!("--{BOUNDARY}--\r\n"));
-    b.into_bytes()
-}
-
-struct Api {
-    base: String,
-    http: reqwest::Client,
-}
-
-impl Api {
-    fn new(sim: &Simulator) -> Api {
-        Api { base: format!("{}/accounts/{}", sim.base_url(), sim.account_id()), http: reqwest::Client::new() }
-    }
-
-    async fn call(&self, method: &str, path: &str, body: Option<Vec<u8>>, content_type: &str) -> (u16, Value) {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut req = self.http.request(method, format!("{}{path}", self.base)).bearer_auth("x");
-        if let Some(b) = body {
-            req = req.header("content-type", content_type).body(b);
-        }
-        let res = req.send().await.unwrap();
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap())
-    }
-
-    async fn get(&self, path: &str) -> (u16, Value) {
-        self.call("GET", path, None, "").await
-    }
-
-    async fn upload(&self, method: &str, path: &str, body: Vec<u8>) -> (u16, Value) {
-        self.call(method, path, Some(body), &format!("multipart/form-data; boundary={BOUNDARY}")).await
-    }
-}
+use crate::wrangler_api::{Api, MODULE, multipart, sim};
 
 #[tokio::test]
 async fn versions_upload_flow_is_answered_and_shared_with_the_beta_api() {
