@@ -39,7 +39,7 @@ macro_rules! commands {
             /// Every command, in `--help` order.
             pub const ALL: [Command; [$(Command::$variant),*].len()] = [$(Command::$variant),*];
 
-            pub fn facts(self) -> &'static Facts {
+            pub const fn facts(self) -> &'static Facts {
                 match self { $(Command::$variant => &$module::FACTS),* }
             }
         }
@@ -77,6 +77,34 @@ const FOLLOWED_BUILD: &[Output] = &[
     Output::Commit,
     Output::PreviewUrl,
 ];
+
+/// How many commands report to GitHub: the length of [`REPORTING_TO_GITHUB`].
+const REPORTING_COUNT: usize = {
+    let mut n = 0;
+    let mut i = 0;
+    while i < Command::ALL.len() {
+        if Command::ALL[i].facts().reports_to_github {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+};
+
+/// The commands whose facts say they report to GitHub, computed from the facts at compile time:
+/// the inputs `github_token`, `github_required` and `github_api_url` go to exactly these.
+pub(crate) const REPORTING_TO_GITHUB: [Command; REPORTING_COUNT] = {
+    let mut out = [Command::Build; REPORTING_COUNT];
+    let (mut n, mut i) = (0, 0);
+    while i < Command::ALL.len() {
+        if Command::ALL[i].facts().reports_to_github {
+            out[n] = Command::ALL[i];
+            n += 1;
+        }
+        i += 1;
+    }
+    out
+};
 
 /// How a command reads the runner's variables.
 pub(crate) type Env<'a> = dyn Fn(&str) -> Option<String> + 'a;
@@ -167,6 +195,13 @@ mod tests {
         for c in Command::ALL {
             assert_eq!(c.facts().reports_to_github, c.exits().contains(&Exit::GitHub), "{}", c.name());
         }
+    }
+
+    #[test]
+    fn the_github_reporting_list_is_the_commands_whose_facts_say_so() {
+        let want: Vec<Command> = Command::ALL.into_iter().filter(|c| c.facts().reports_to_github).collect();
+        assert_eq!(REPORTING_TO_GITHUB.as_slice(), want.as_slice());
+        assert!(!want.is_empty());
     }
 
     #[test]
