@@ -175,7 +175,7 @@ pub(crate) async fn deploy(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewResul
     describe_name(ctx, args);
     // As `version` does: the assets are walked, checked and hashed before the first request.
     let scan = match &v.assets {
-        Some(spec) => Some(scan_assets(ctx, spec.directory.clone()).await?),
+        Some(spec) => Some(scan_assets(ctx, spec).await?),
         None => None,
     };
     describe_inputs(ctx, v, false);

@@ -18,7 +18,7 @@ use crate::flows::upload::{
 };
 use crate::flows::{self, Area, Ctx, api_failure, deployments as deploy, migrations, plan};
 use crate::inputs::upload::AssetsSpec;
-use crate::inputs::upload::VersionArgs;
+use crate::inputs::upload::{VersionArgs, no_code_refusal};
 use crate::inputs::{InputError, Inputs, Key, hint};
 
 use super::{Command, Env, Facts, Output, Prepared};
@@ -56,11 +56,18 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
     // The assets are walked, checked and hashed before the first request: a file over the
     // limit stops the step with nothing sent.
     let scan = match &args.assets {
-        Some(spec) => Some(scan_assets(ctx, spec.directory.clone()).await?),
+        Some(spec) => Some(scan_assets(ctx, spec).await?),
         None => None,
     };
     let lookup = |e: ApiError| api_failure(e, "look up the Worker", Area::Workers);
     let existing = ctx.client.get_worker(WorkerRef::Name(&args.worker)).await.map_err(lookup)?;
+    // The latest version is read before any write: it decides what is inherited, and whether
+    // an upload without code would take a Worker's code away.
+    let latest_before = match &existing {
+        Some(w) => Some(latest_version(ctx, w).await?),
+        None => None,
+    };
+    refuse_dropping_code(&args, latest_before.as_ref().and_then(Option::as_ref))?;
     let migrations = pending_migrations(ctx, &args, existing.as_ref()).await?;
     let worker = ensure_worker(ctx, &args, existing).await?;
     ctx.output(Output::WorkerId, worker.id.as_str());
@@ -86,7 +93,10 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
     }
     // The latest version's bindings decide what is inherited. Asked for as `latest`: a list's
     // order is not documented, and a list may leave the bindings out.
-    let latest = latest_version(ctx, &worker).await?;
+    let latest = match latest_before {
+        Some(latest) => latest,
+        None => latest_version(ctx, &worker).await?,
+    };
     let previous = latest.as_ref().and_then(|v| v.bindings.clone()).unwrap_or_default();
     // The assets binding goes with these assets, never inherited from an older version; it is
     // part of the planned set so the comparison with the latest version reports it truly.
@@ -128,6 +138,20 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
     deploy::workers_dev_url(ctx, &worker);
     ctx.summary(|s| s.row("Duration", &format!("{:.1}s", started.elapsed().as_secs_f64())));
     Ok(())
+}
+
+/// An upload without code over a Worker whose latest version has code would leave it serving
+/// assets alone (and, deployed, take its code offline): refused unless `assets_only` says so.
+/// A Worker without versions, or without code, may be assets-only. A version's `main_module` is
+/// part of what the version read returns (docs/cloudflare-api.md §4.2), so no module is fetched.
+fn refuse_dropping_code(args: &VersionArgs, latest: Option<&Version>) -> Result<()> {
+    if args.main_module.is_some() || args.assets_only {
+        return Ok(());
+    }
+    match latest.and_then(|v| v.main_module.as_deref()) {
+        Some(main) => Err(Error::Input(no_code_refusal(&args.worker, latest.and_then(|v| v.number), main))),
+        None => Ok(()),
+    }
 }
 
 /// The Worker's latest version, `None` when it has none yet.

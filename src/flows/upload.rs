@@ -5,8 +5,9 @@ use crate::assets::{AssetsError, Scan};
 use crate::cloudflare::workers::{ModuleSource, SubdomainFlags, VersionBodyError, Worker, version_body};
 use crate::cloudflare::{ApiError, WorkerRef};
 use crate::error::{Error, Result};
+use crate::inputs::bundle::Why;
 use crate::inputs::upload::{AssetsSpec, VersionArgs};
-use crate::inputs::{InputError, Key, hint};
+use crate::inputs::{Key, hint};
 
 use super::{Area, Ctx, api_failure, deployments};
 
@@ -100,7 +101,9 @@ pub(crate) fn with_assets_binding(
 
 /// Walks and hashes the assets directory on a blocking thread (the hashing uses every core;
 /// the runtime stays free to see a cancellation). Shared with `preview`.
-pub(crate) async fn scan_assets(ctx: &Ctx, dir: std::path::PathBuf) -> Result<Scan> {
+/// A problem with the folder is blamed where it was named (`AssetsSpec::blame`).
+pub(crate) async fn scan_assets(ctx: &Ctx, spec: &AssetsSpec) -> Result<Scan> {
+    let dir = spec.directory.clone();
     let scan = tokio::task::spawn_blocking(move || crate::assets::scan(&dir))
         .await
         .map_err(|e| Error::internal("the asset scanner stopped", e))?
@@ -108,7 +111,7 @@ pub(crate) async fn scan_assets(ctx: &Ctx, dir: std::path::PathBuf) -> Result<Sc
             AssetsError::Read { path, source } => {
                 Error::Local { what: format!("could not read asset {}", path.display()), source }
             }
-            other => Error::Input(InputError::new(Key::Assets, other.to_string())),
+            other => Error::Input(spec.blame(other.to_string())),
         })?;
     for w in &scan.warnings {
         ctx.console.warning(w);
@@ -199,7 +202,12 @@ pub(crate) fn describe_inputs(ctx: &Ctx, args: &VersionArgs, skipped: bool) {
     }
     if skipped {
         for f in &args.skipped {
-            ctx.console.info(&format!("Skipped {f}: matches {}, not a module.", hint::input(Key::Exclude)));
+            let why = match f.why {
+                Why::Excluded => format!("matches {}, not a module", hint::input(Key::Exclude)),
+                Why::NotAModule => "not a module type (.js .mjs .cjs .wasm .bin .txt .html .sql .map .py)".to_owned(),
+                Why::ToolFolder => "dependencies and tools, never modules".to_owned(),
+            };
+            ctx.console.info(&format!("Skipped {}: {why}.", f.name));
         }
     }
     if !args.bindings.unchecked_kinds.is_empty() {

@@ -1,6 +1,12 @@
 //! The built Worker on disk: every file under `dir` becomes a module, typed by its extension,
 //! except files that are not code (wrangler writes a `README.md` into `--outdir`, TypeScript
 //! leaves `.d.ts` files): those are skipped by name, and the log says which.
+//!
+//! A folder found from the wrangler configuration's `main` (not named by `dir`) may be the
+//! project itself (`main = "index.js"` beside `wrangler.jsonc`). There, as wrangler's search for
+//! additional modules does, only files of a module type are taken: the configuration,
+//! `package.json`, lockfiles and sources are skipped and named, and the folders of
+//! dependencies and tools (`node_modules`, `.git`, `.wrangler`) are skipped whole.
 
 use std::path::{Path, PathBuf};
 
@@ -60,22 +66,57 @@ pub(crate) fn content_type(name: &str) -> Option<&'static str> {
     })
 }
 
-/// The modules under `dir`, sorted by name so uploads are reproducible, and the files skipped
-/// by `exclude`.
+/// The modules under `dir`, sorted by name so uploads are reproducible, and what was skipped.
 #[derive(Debug)]
 pub(crate) struct Scan {
     pub modules: Vec<ModuleFile>,
-    pub skipped: Vec<String>,
+    pub skipped: Vec<Skipped>,
 }
 
+/// A file (or a whole folder, named with a trailing `/`) that is not a module, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Skipped {
+    pub name: String,
+    pub why: Why,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Why {
+    /// Matched by `exclude` (or its defaults).
+    Excluded,
+    /// Not of a module type, in a folder found from `main`.
+    NotAModule,
+    /// A folder of dependencies or tools, in a folder found from `main`.
+    ToolFolder,
+}
+
+/// How the files of the folder are taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Take {
+    /// `dir` as given: every file is a module; one of an unknown type is refused.
+    Every,
+    /// The folder of the configuration's `main`: files of a module type only; the rest is
+    /// skipped and named.
+    ModuleTypes,
+}
+
+/// Folders that never hold a Worker's modules: dependencies, version control, wrangler's own
+/// scratch space. Skipped whole where the folder may be the project (wrangler skips its
+/// `.wrangler` folder when it looks for additional modules).
+const TOOL_FOLDERS: &[&str] = &["node_modules", ".git", ".wrangler"];
+
 /// Lists the modules under `dir`; a file matched by `exclude` is skipped, not refused.
-pub(crate) fn scan(dir: &Path, exclude: &GlobSet) -> Result<Scan, InputError> {
+pub(crate) fn scan(dir: &Path, exclude: &GlobSet, take: Take) -> Result<Scan, InputError> {
     if !dir.is_dir() {
         return Err(InputError::new(Key::Dir, "is not a directory; point it at your build output (default `dist`)"));
     }
     let mut out = Vec::new();
     let mut skipped = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
+    let name_of = |path: &Path| {
+        let rel = path.strip_prefix(dir).unwrap_or(path);
+        rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+    };
     while let Some(d) = stack.pop() {
         let entries =
             std::fs::read_dir(&d).map_err(|e| InputError::new(Key::Dir, format!("could not be read: {e}")))?;
@@ -85,13 +126,20 @@ pub(crate) fn scan(dir: &Path, exclude: &GlobSet) -> Result<Scan, InputError> {
             let meta =
                 std::fs::metadata(&path).map_err(|e| InputError::new(Key::Dir, format!("could not be read: {e}")))?;
             if meta.is_dir() {
-                stack.push(path);
+                if take == Take::ModuleTypes && TOOL_FOLDERS.iter().any(|f| entry.file_name() == *f) {
+                    skipped.push(Skipped { name: format!("{}/", name_of(&path)), why: Why::ToolFolder });
+                } else {
+                    stack.push(path);
+                }
                 continue;
             }
-            let rel = path.strip_prefix(dir).unwrap_or(&path);
-            let name = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+            let name = name_of(&path);
             if exclude.is_match(&name) {
-                skipped.push(name);
+                skipped.push(Skipped { name, why: Why::Excluded });
+                continue;
+            }
+            if take == Take::ModuleTypes && content_type(&name).is_none() {
+                skipped.push(Skipped { name, why: Why::NotAModule });
                 continue;
             }
             let content_type = content_type(&name).ok_or_else(|| {
@@ -111,7 +159,7 @@ pub(crate) fn scan(dir: &Path, exclude: &GlobSet) -> Result<Scan, InputError> {
         ));
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
-    skipped.sort();
+    skipped.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(Scan { modules: out, skipped })
 }
 
@@ -175,13 +223,13 @@ mod tests {
         std::fs::write(d.path().join("index.js"), "export default {}").unwrap();
         std::fs::write(d.path().join("lib/util.mjs"), "export const x = 1").unwrap();
         std::fs::write(d.path().join("index.js.map"), "{}").unwrap();
-        let m = scan(d.path(), &exclude_set(None).unwrap()).unwrap().modules;
+        let m = scan(d.path(), &exclude_set(None).unwrap(), Take::Every).unwrap().modules;
         assert_eq!(m.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["index.js", "index.js.map", "lib/util.mjs"]);
         assert_eq!(main_module(&m, None).unwrap(), "index.js");
         assert_eq!(main_module(&m, Some("lib/util.mjs")).unwrap(), "lib/util.mjs");
         assert!(main_module(&m, Some("nope.js")).unwrap_err().to_string().contains("`main_module`"));
         std::fs::write(d.path().join("other.mjs"), "").unwrap();
-        let m = scan(d.path(), &exclude_set(None).unwrap()).unwrap().modules;
+        let m = scan(d.path(), &exclude_set(None).unwrap(), Take::Every).unwrap().modules;
         assert!(main_module(&m, None).unwrap_err().problem.contains("several"));
     }
 
@@ -189,10 +237,10 @@ mod tests {
     fn unknown_files_and_empty_dirs_are_refused() {
         let d = tempfile::tempdir().unwrap();
         let none = exclude_set(None).unwrap();
-        assert!(scan(d.path(), &none).unwrap_err().problem.contains("empty"));
+        assert!(scan(d.path(), &none, Take::Every).unwrap_err().problem.contains("empty"));
         std::fs::write(d.path().join("logo.png"), [0u8]).unwrap();
-        assert!(scan(d.path(), &none).unwrap_err().problem.contains("logo.png"));
-        assert!(scan(&d.path().join("missing"), &none).unwrap_err().problem.contains("not a directory"));
+        assert!(scan(d.path(), &none, Take::Every).unwrap_err().problem.contains("logo.png"));
+        assert!(scan(&d.path().join("missing"), &none, Take::Every).unwrap_err().problem.contains("not a directory"));
     }
 
     #[test]
@@ -203,12 +251,46 @@ mod tests {
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, "x").unwrap();
         }
-        let s = scan(d.path(), &exclude_set(Some("public/**, ")).unwrap()).unwrap();
+        let s = scan(d.path(), &exclude_set(Some("public/**, ")).unwrap(), Take::Every).unwrap();
         let names: Vec<&str> = s.modules.iter().map(|m| m.name.as_str()).collect();
         assert_eq!(names, ["index.js", "requirements.txt"]);
-        assert_eq!(s.skipped, ["README.md", "public/logo.png", "sub/.DS_Store", "types/index.d.ts"]);
-        assert!(scan(d.path(), &exclude_set(None).unwrap()).unwrap_err().problem.contains("public/logo.png"));
+        let skipped: Vec<&str> = s.skipped.iter().map(|k| k.name.as_str()).collect();
+        assert_eq!(skipped, ["README.md", "public/logo.png", "sub/.DS_Store", "types/index.d.ts"]);
+        assert!(s.skipped.iter().all(|k| k.why == Why::Excluded));
+        assert!(
+            scan(d.path(), &exclude_set(None).unwrap(), Take::Every).unwrap_err().problem.contains("public/logo.png")
+        );
         let e = exclude_set(Some("ok/**\n[unclosed")).unwrap_err();
         assert!(e.problem.contains("pattern 2"), "{}", e.problem);
+    }
+
+    #[test]
+    fn a_folder_found_from_main_takes_module_types_only() {
+        let d = tempfile::tempdir().unwrap();
+        for f in ["index.js", "wrangler.jsonc", "package.json", "src/index.ts", "node_modules/a/index.js", "lib/q.sql"]
+        {
+            let p = d.path().join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, "x").unwrap();
+        }
+        let s = scan(d.path(), &exclude_set(None).unwrap(), Take::ModuleTypes).unwrap();
+        let names: Vec<&str> = s.modules.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["index.js", "lib/q.sql"]);
+        let skipped: Vec<(&str, Why)> = s.skipped.iter().map(|k| (k.name.as_str(), k.why)).collect();
+        assert_eq!(
+            skipped,
+            [
+                ("node_modules/", Why::ToolFolder),
+                ("package.json", Why::NotAModule),
+                ("src/index.ts", Why::NotAModule),
+                ("wrangler.jsonc", Why::NotAModule)
+            ]
+        );
+        assert!(
+            scan(d.path(), &exclude_set(None).unwrap(), Take::Every)
+                .unwrap_err()
+                .problem
+                .contains("whose type is unknown")
+        );
     }
 }

@@ -88,8 +88,10 @@ pub(crate) struct VersionArgs {
     pub compatibility_flags: Vec<String>,
     pub bindings: Bindings,
     pub keep: Keep,
-    /// Files under `dir` that `exclude` skipped, to name in the log.
-    pub skipped: Vec<String>,
+    /// Files under `dir` that are not modules, to name in the log.
+    pub skipped: Vec<bundle::Skipped>,
+    /// `assets_only`: an upload without code is meant, even over a Worker that has code.
+    pub assets_only: bool,
     pub message: Option<String>,
     pub tag: Option<String>,
     pub create_worker: bool,
@@ -126,6 +128,28 @@ pub(crate) struct AssetsSpec {
     /// `true`/`false` or a list of route patterns, as in wrangler's configuration.
     pub run_worker_first: Option<serde_json::Value>,
     pub base_path: Option<String>,
+    /// Where `directory` was written, when the wrangler configuration gave it: a problem with
+    /// the folder is blamed there, not on the `assets` input.
+    pub directory_written: Option<Written>,
+}
+
+/// A value's place in the wrangler configuration.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Written {
+    pub file: String,
+    pub line: usize,
+    pub key: String,
+}
+
+impl AssetsSpec {
+    /// A problem with the assets folder (`problem` says what), blamed where the folder was
+    /// named: the configuration's `assets.directory`, or the `assets` input.
+    pub(crate) fn blame(&self, problem: String) -> InputError {
+        match &self.directory_written {
+            Some(w) => InputError::new(Key::Config, format!("{}:{}: {}: {problem}", w.file, w.line, w.key)),
+            None => InputError::new(Key::Assets, problem),
+        }
+    }
 }
 
 /// `assets` as a spec, taking the `assets` binding (if `bindings` declares one) out of the
@@ -171,7 +195,7 @@ fn assets_spec(
     // `assets` replaces the file's directory and keeps how the file says they are served.
     let base = from_file.unwrap_or_default();
     let binding = named.pop().or(base.binding.clone());
-    Ok(Some(AssetsSpec { directory, binding, ..base }))
+    Ok(Some(AssetsSpec { directory, binding, directory_written: None, ..base }))
 }
 
 /// The input `worker`, else the configuration's `name`.
@@ -180,20 +204,31 @@ fn worker(i: &Inputs, config: Option<&wrangler::Config>) -> Result<WorkerName, I
         (None, Some((name, line, key))) => WorkerName::parse(name).map_err(|_| {
             InputError::new(Key::Config, format!("{}:{line}: {key}: is not a Worker name", config_name(config)))
         }),
+        (None, None) => match config.and_then(|c| c.misspelt("name", "(the Worker's name is required)")) {
+            Some(e) => Err(e),
+            None => worker_name(i),
+        },
         _ => worker_name(i),
     }
 }
 
 /// The compatibility date and flags: the inputs, else the configuration's.
-fn compatibility(i: &Inputs, file: Option<&wrangler::Mapped>) -> Result<(String, Vec<String>), InputError> {
+fn compatibility(i: &Inputs, config: Option<&wrangler::Config>) -> Result<(String, Vec<String>), InputError> {
+    let file = config.map(|c| &c.mapped);
     let date = match (i.get(Key::CompatibilityDate), file.and_then(|f| f.compatibility_date.as_ref())) {
+        (Some(d), _) => d.to_owned(),
         (None, Some((d, _, _))) => d.clone(),
-        _ => i
-            .require(
+        (None, None) => {
+            let how = "the date your Worker was written against, e.g. 2026-11-01";
+            if let Some(e) = config.and_then(|c| c.misspelt("compatibility_date", &format!("(it is required: {how})")))
+            {
+                return Err(e);
+            }
+            return Err(InputError::new(
                 Key::CompatibilityDate,
-                "set it (or `compatibility_date` in the wrangler configuration) to the date your Worker was written against, e.g. 2026-11-01",
-            )?
-            .to_owned(),
+                format!("is required; set it (or `compatibility_date` in the wrangler configuration) to {how}"),
+            ));
+        }
     };
     if !rules::date(&date) {
         return Err(InputError::new(Key::CompatibilityDate, "must be a date that exists, written YYYY-MM-DD"));
@@ -227,9 +262,13 @@ fn deploy_percentage(i: &Inputs) -> Result<Option<f64>, InputError> {
     })
 }
 
-/// Where the modules are (`dir`, else the folder of the file's `main`, else `dist`) and the
-/// main module's name there from the file's `main`.
-fn dir_and_main(i: &Inputs, main: Option<&Path>, config_warnings: &mut Vec<String>) -> (PathBuf, Option<String>) {
+/// Where the modules are (`dir`, else the folder of the file's `main`, else `dist`), the main
+/// module's name there from the file's `main`, and how the folder's files are taken.
+fn dir_and_main(
+    i: &Inputs,
+    main: Option<&Path>,
+    config_warnings: &mut Vec<String>,
+) -> (PathBuf, Option<String>, bundle::Take) {
     match (i.path(Key::Dir), main) {
         (Some(d), Some(m)) => {
             // `main` inside the given `dir` names the main module there; elsewhere it does
@@ -244,15 +283,68 @@ fn dir_and_main(i: &Inputs, main: Option<&Path>, config_warnings: &mut Vec<Strin
                     m.display()
                 ));
             }
-            (d, rel)
+            (d, rel, bundle::Take::Every)
         }
-        (Some(d), None) => (d, None),
+        (Some(d), None) => (d, None, bundle::Take::Every),
+        // `main`'s folder may be the project itself: only module types, as wrangler.
         (None, Some(m)) => (
             m.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf(),
             m.file_name().map(|n| n.to_string_lossy().into_owned()),
+            bundle::Take::ModuleTypes,
         ),
-        (None, None) => (PathBuf::from("dist"), None),
+        (None, None) => (PathBuf::from("dist"), None, bundle::Take::Every),
     }
+}
+
+/// `assets_only: true` is for an upload that has assets and nothing that gives code.
+fn check_assets_only(
+    i: &Inputs,
+    assets: Option<&AssetsSpec>,
+    config: Option<&wrangler::Config>,
+) -> Result<bool, InputError> {
+    if !i.bool(Key::AssetsOnly, false)? {
+        return Ok(false);
+    }
+    if assets.is_none() {
+        return Err(InputError::new(
+            Key::AssetsOnly,
+            format!(
+                "is `true`, but no assets are given; set {} (or `assets.directory` in the wrangler configuration), or remove `assets_only`",
+                hint::input(Key::Assets)
+            ),
+        ));
+    }
+    for k in [Key::Dir, Key::MainModule] {
+        if i.get(k).is_some() {
+            return Err(InputError::new(
+                Key::AssetsOnly,
+                format!("is `true`, but {} gives code to upload; unset one of them", hint::input(k)),
+            ));
+        }
+    }
+    if let Some((c, m)) = config.and_then(|c| c.mapped.main.as_ref().map(|m| (c, m))) {
+        return Err(InputError::new(
+            Key::AssetsOnly,
+            format!("is `true`, but {}:{}: {} gives code to upload; unset one of them", c.file, m.line, m.key),
+        ));
+    }
+    Ok(true)
+}
+
+/// The refusal of an upload without code (no `dir`, `main_module` or `main`, assets only)
+/// for a Worker whose latest version (`number`) has code, its main module `main`: the new
+/// version would serve the assets alone.
+pub(crate) fn no_code_refusal(worker: &WorkerName, number: Option<u64>, main: &str) -> InputError {
+    let version = number.map_or_else(|| "its latest version".to_owned(), |n| format!("its latest version, {n}"));
+    let dist = if Path::new("dist").is_dir() { " (`dist` exists here)" } else { "" };
+    InputError::new(
+        Key::Dir,
+        format!(
+            "is not set, so this upload has assets and no code, but Worker {worker} has code ({version}, runs `{main}`): the new version would serve the assets alone and its code would be gone. Set {} to the build output{dist} or `main` in the wrangler configuration; or set {} if replacing the code with the assets is meant",
+            hint::input(Key::Dir),
+            hint::set(Key::AssetsOnly, "true")
+        ),
+    )
 }
 
 impl VersionArgs {
@@ -260,7 +352,7 @@ impl VersionArgs {
         let (config, mut config_warnings) = wrangler_config(i)?;
         let file = config.as_ref().map(|c| &c.mapped);
         let worker = worker(i, config.as_ref())?;
-        let (date, flags) = compatibility(i, file)?;
+        let (date, flags) = compatibility(i, config.as_ref())?;
         let allow_unknown = i.bool(Key::AllowUnknownBindings, false)?;
         let mut bindings = bindings::parse(i.get(Key::Bindings), i.get(Key::Vars), i.get(Key::Secrets), allow_unknown)?;
         if let Some(f) = file {
@@ -300,16 +392,26 @@ impl VersionArgs {
             (Some(c), Some(m)) => Some(checked_main(c, m, i.get(Key::Dir).is_some())?),
             _ => None,
         };
-        let (dir, main_from_file) = dir_and_main(i, main.as_deref(), &mut config_warnings);
-        // Assets-only (no code): assets without `dir`, `main_module` or the file's `main`, as
-        // wrangler's configuration without `main` (docs/cloudflare-api.md §A.8).
-        let assets_only =
-            assets.is_some() && i.get(Key::Dir).is_none() && i.get(Key::MainModule).is_none() && main.is_none();
+        let declared_assets_only = check_assets_only(i, assets.as_ref(), config.as_ref())?;
+        let no_code_input = i.get(Key::Dir).is_none() && i.get(Key::MainModule).is_none() && main.is_none();
+        // A misspelt `main` would leave the code to the `dist` default: the misspelling is named.
+        if no_code_input
+            && !declared_assets_only
+            && let Some(e) = config.as_ref().and_then(|c| c.misspelt("main", "(it names the Worker's code)"))
+        {
+            return Err(e);
+        }
+        let (dir, main_from_file, take) = dir_and_main(i, main.as_deref(), &mut config_warnings);
+        // No code: assets without `dir`, `main_module` or the file's `main`, as wrangler's
+        // configuration without `main` (docs/cloudflare-api.md §A.8). `dir` does not default to
+        // `dist` then (a site's own build folder is often `dist`); the flow refuses it for a
+        // Worker that has code unless `assets_only` says it is meant.
+        let assets_only = assets.is_some() && no_code_input;
         let (modules, skipped, main_module) = if assets_only {
             (Vec::new(), Vec::new(), None)
         } else {
             let exclude = bundle::exclude_set(i.get(Key::Exclude))?;
-            let bundle::Scan { modules, skipped } = bundle::scan(&dir, &exclude)?;
+            let bundle::Scan { modules, skipped } = bundle::scan(&dir, &exclude, take)?;
             let main_module = bundle::main_module(&modules, i.get(Key::MainModule).or(main_from_file.as_deref()))?;
             (modules, skipped, Some(main_module))
         };
@@ -330,6 +432,7 @@ impl VersionArgs {
             bindings,
             keep,
             skipped,
+            assets_only: declared_assets_only,
             message: message(i)?,
             tag,
             create_worker: i.bool(Key::CreateWorker, false)?,
@@ -356,6 +459,7 @@ impl VersionArgs {
             bindings: Bindings::default(),
             keep: Keep::Auto,
             skipped: Vec::new(),
+            assets_only: false,
             message: None,
             tag: None,
             create_worker: false,

@@ -267,3 +267,58 @@ fn ten_mib_module_round_trips_and_reports_peak_rss() {
     let usage = run.stdout.lines().find(|l| l.contains("peak RSS")).unwrap_or("(peak RSS not reported on this OS)");
     eprintln!("10 MiB upload (debug build): {usage}");
 }
+
+/// Issue 25: `assets` without `dir` beside a `dist/index.js`, for a Worker whose versions have
+/// code. Sending no modules would make a static-only version (live, with `deploy`): refused
+/// before any write, with the two ways out; `assets_only` says it is meant.
+#[test]
+fn assets_without_code_over_a_worker_with_code_are_refused_before_any_write() {
+    let sim = sim();
+    with_module(version_inv(&sim, "shop-api")).input("create_worker", "true").run().assert_code(0);
+    let inv = version_inv(&sim, "shop-api").input("deploy", "true");
+    dist(&inv, &[("index.js", JS)]);
+    let site = inv.dir.path().join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(site.join("index.html"), "<p>shop</p>").unwrap();
+    let site = site.to_str().unwrap().to_owned();
+    let before = sim.requests().len();
+    // Kept alive: it owns the site the second run uploads.
+    let inv = inv.input("assets", &site);
+    let run = inv.run();
+    run.assert_code(2);
+    let all = run.everything();
+    assert!(all.contains("input `assets_only`") || all.contains("`dir`"), "{all}");
+    assert!(all.contains("has code"), "{all}");
+    assert!(all.contains("assets_only"), "{all}");
+    let writes: Vec<String> = sim.requests()[before..]
+        .iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(writes.is_empty(), "no write: {writes:?}");
+    assert_eq!(sim.versions("shop-api").len(), 1);
+    // Said on purpose: the code is replaced by the assets.
+    let run = version_inv(&sim, "shop-api").input("assets", &site).input("assets_only", "true").run();
+    run.assert_code(0);
+    assert!(run.stdout.contains("assets only, no code"), "{}", run.stdout);
+    let versions = sim.versions("shop-api");
+    assert_eq!(versions.len(), 2);
+    assert!(versions.iter().any(|v| v.get("main_module").is_none()), "{versions:?}");
+}
+
+#[test]
+fn assets_only_contradicting_code_inputs_is_refused() {
+    let sim = sim();
+    let inv = with_module(version_inv(&sim, "w")).input("assets_only", "true");
+    let site = inv.dir.path().join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(site.join("index.html"), "x").unwrap();
+    let site = site.to_str().unwrap().to_owned();
+    let run = inv.input("assets", &site).run();
+    run.assert_code(2);
+    assert!(run.everything().contains("input `assets_only`"), "{}", run.everything());
+    let run = version_inv(&sim, "w").input("assets_only", "true").run();
+    run.assert_code(2);
+    assert!(run.everything().contains("input `assets_only`"), "{}", run.everything());
+    assert!(sim.requests().is_empty());
+}

@@ -535,3 +535,107 @@ fn assetsignore_is_honoured_and_the_assets_input_replaces_only_the_directory() {
     assert_eq!(v["assets"]["config"], json!({ "html_handling": "none" }), "the file's serving settings");
     assert!(v["bindings"].as_array().unwrap().iter().any(|b| b["type"] == "assets" && b["name"] == "STATIC"));
 }
+
+/// Issue 25: a tiny Worker with `main = "index.js"` beside its configuration. wrangler uploads
+/// what `main` needs; the configuration, lockfiles, docs, sources and `node_modules` are no
+/// modules, so they are skipped and named instead of refused.
+#[test]
+fn a_main_at_the_project_root_uploads_its_modules_and_skips_the_rest() {
+    let sim = sim();
+    let inv = version_invocation(&sim, "unused").without("worker").without("compatibility_date");
+    let file = "{\n  \"name\": \"tiny\",\n  \"main\": \"index.js\",\n  \"compatibility_date\": \"2026-11-01\"\n}\n";
+    write_tree(
+        inv.dir.path(),
+        &[
+            ("wrangler.jsonc", file.as_bytes()),
+            ("index.js", JS.as_bytes()),
+            ("lib/words.txt", b"hello"),
+            ("package.json", b"{}"),
+            ("package-lock.json", b"{}"),
+            ("README.md", b"# tiny"),
+            ("src/index.ts", b"export default {}"),
+            ("node_modules/dep/index.js", b"module.exports = 1"),
+            (".git/HEAD", b"ref: refs/heads/main"),
+            (".wrangler/tmp/bundle.js", b"x"),
+        ],
+    );
+    let run = inv.input("create_worker", "true").run();
+    run.assert_code(0);
+    let sent = only_body(&sim);
+    let names: Vec<&str> = sent["modules"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["index.js", "lib/words.txt"], "{sent}");
+    assert_eq!(sent["main_module"], "index.js");
+    for skipped in [
+        "wrangler.jsonc",
+        "package.json",
+        "package-lock.json",
+        "README.md",
+        "src/index.ts",
+        "node_modules/",
+        ".git/",
+        ".wrangler/",
+    ] {
+        assert!(run.stdout.contains(&format!("Skipped {skipped}")), "{skipped}: {}", run.stdout);
+    }
+    assert!(!run.stdout.contains("node_modules/dep"), "a skipped folder is named once: {}", run.stdout);
+}
+
+#[test]
+fn a_misspelt_compatibility_date_names_the_key_and_the_fix() {
+    let sim = sim();
+    let file =
+        "{\n  \"name\": \"typo\",\n  \"main\": \"dist/index.js\",\n  \"compatability_date\": \"2026-11-01\"\n}\n";
+    let run = project(&sim, &[("wrangler.jsonc", file)]).run();
+    run.assert_code(2);
+    let all = run.everything();
+    assert!(all.contains("wrangler.jsonc:4: compatability_date: "), "{all}");
+    assert!(all.contains("did you mean `compatibility_date`?"), "{all}");
+    assert!(sim.requests().is_empty());
+}
+
+#[test]
+fn a_misspelt_binding_key_gets_a_did_you_mean_and_keep_bindings_all_keeps_the_live_kv() {
+    let sim = sim();
+    let kv = r#"[{"type":"kv_namespace","name":"CACHE","namespace_id":"0f2ac74b498b48028cb68387c421e279"}]"#;
+    with_module(version_invocation(&sim, "kv-app"))
+        .input("create_worker", "true")
+        .input("bindings", kv)
+        .run()
+        .assert_code(0);
+    let file = "{\n  \"name\": \"kv-app\",\n  \"main\": \"dist/index.js\",\n  \"compatibility_date\": \"2026-11-01\",\n  \"vars\": { \"MODE\": \"x\" },\n  \"kv_namespace\": [{ \"binding\": \"CACHE\", \"id\": \"0f2ac74b498b48028cb68387c421e279\" }]\n}\n";
+    let run = project(&sim, &[("wrangler.jsonc", file)]).input("keep_bindings", "all").run();
+    run.assert_code(0);
+    let w = warnings(&run);
+    assert!(w.contains("kv_namespace (line 6): "), "{w}");
+    assert!(w.contains("did you mean `kv_namespaces`?"), "{w}");
+    let latest = sim.versions("kv-app").into_iter().max_by_key(|v| v["number"].as_u64()).unwrap();
+    let bindings = latest["bindings"].as_array().unwrap();
+    assert!(bindings.iter().any(|b| b["name"] == "CACHE" && b["type"] == "kv_namespace"), "{bindings:?}");
+}
+
+#[test]
+fn a_missing_assets_directory_from_the_file_is_blamed_on_the_file() {
+    let sim = sim();
+    let file = "name = \"blame\"\nmain = \"dist/index.js\"\ncompatibility_date = \"2026-11-01\"\n\n[assets]\ndirectory = \"site\"\n";
+    let run = project(&sim, &[("wrangler.toml", file)]).input("create_worker", "true").run();
+    run.assert_code(2);
+    let all = run.everything();
+    assert!(all.contains("wrangler.toml:6: assets.directory: "), "{all}");
+    assert!(!all.contains("input `assets`"), "{all}");
+    assert!(sim.requests().is_empty());
+}
+
+#[test]
+fn an_oversized_asset_from_the_files_directory_is_blamed_on_the_file() {
+    let sim = sim();
+    let file = "name = \"blame\"\nmain = \"dist/index.js\"\ncompatibility_date = \"2026-11-01\"\n\n[assets]\ndirectory = \"site\"\n";
+    let inv = project(&sim, &[("wrangler.toml", file)]).input("create_worker", "true");
+    write_tree(inv.dir.path(), &[("site/index.html", b"<p>hi</p>")]);
+    std::fs::File::create(inv.dir.path().join("site/big.mp4")).unwrap().set_len(30 * 1024 * 1024).unwrap();
+    let run = inv.run();
+    run.assert_code(2);
+    let all = run.everything();
+    assert!(all.contains("wrangler.toml:6: assets.directory: holds `big.mp4`"), "{all}");
+    assert!(!all.contains("input `assets`"), "{all}");
+    assert!(sim.requests().is_empty());
+}

@@ -154,7 +154,9 @@ pub(crate) fn select<'a>(root: &'a Node, environment: Option<&str>) -> Result<Se
         let list = if defined.is_empty() {
             "the file defines no environments (no `env` section)".to_owned()
         } else {
-            format!("the environments defined are: {}", defined.join(", "))
+            let meant = crate::inputs::rules::closest(env_name, defined.iter().copied())
+                .map_or_else(String::new, |m| format!("did you mean `{m}`? "));
+            format!("{meant}the environments defined are: {}", defined.join(", "))
         };
         let line = envs.map_or(1, |e| e.line);
         return Err(problem(line, "env", format!("has no environment `{env_name}`; {list}")));
@@ -286,5 +288,13 @@ mod tests {
         assert!(e.problem.contains("no environment `qa`") && e.problem.contains("staging, prod"), "{e:?}");
         let root = parse_jsonc(r#"{"name":"x"}"#).unwrap();
         assert!(select(&root, Some("qa")).unwrap_err().problem.contains("defines no environments"));
+    }
+
+    #[test]
+    fn a_misspelt_environment_gets_the_closest_one_suggested() {
+        let root = parse_jsonc(FILE).unwrap();
+        let e = select(&root, Some("stagign")).unwrap_err();
+        assert!(e.problem.contains("did you mean `staging`?"), "{e:?}");
+        assert!(e.problem.contains("staging, prod"), "{e:?}");
     }
 }

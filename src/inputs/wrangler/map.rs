@@ -14,7 +14,7 @@ use super::env::{Entry, NOT_INHERITABLE, Selected};
 use super::{Format, Problem, problem};
 use crate::cloudflare::workers::Limits;
 use crate::inputs::tree::{Node, Val, index, join};
-use crate::inputs::upload::AssetsSpec;
+use crate::inputs::upload::{AssetsSpec, Written};
 
 /// `main` as written, resolved against the file's directory; checked by the command, which
 /// knows whether `dir`/`main_module` make it irrelevant.
@@ -48,6 +48,17 @@ pub(crate) struct Mapped {
     pub preview_urls: Option<bool>,
     /// Said once each, as warnings, before anything is sent.
     pub warnings: Vec<String>,
+    /// Keys wrangler does not know that are close to one it does.
+    pub misspelt: Vec<Misspelt>,
+}
+
+/// A key wrangler does not know, where it was written, and the known key it is likely meant
+/// as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Misspelt {
+    pub path: String,
+    pub line: usize,
+    pub suggestion: &'static str,
 }
 
 /// How a field of a binding entry is read.
@@ -487,7 +498,21 @@ pub(crate) fn map(sel: &Selected<'_>, dir: &Path, format: Format) -> Result<Mapp
             None if NOT_INHERITABLE.contains(&e.key) => {
                 "a binding kind workers-ci does not map yet: declare it in the `bindings` input (JSON) or the new version does not have it (unless `keep_bindings` is `all`)".to_owned()
             }
-            None => "not supported by workers-ci; ignored".to_owned(),
+            None => match super::did_you_mean(e.key, e.path.starts_with("env.")) {
+                Some(meant) => {
+                    out.misspelt.push(Misspelt { path: e.path.clone(), line: e.line, suggestion: meant });
+                    // A misspelt binding kind leaves the new version without those bindings.
+                    let lost = if NOT_INHERITABLE.contains(&meant) {
+                        format!(
+                            " Until it is fixed, the new version has no `{meant}` bindings from this file; the latest version's are kept only with `keep_bindings: all`."
+                        )
+                    } else {
+                        String::new()
+                    };
+                    format!("is not a key wrangler knows, so it is ignored; did you mean `{meant}`?{lost}")
+                }
+                None => "not supported by workers-ci; ignored".to_owned(),
+            },
         };
         m.warn(format!("{} (line {}): {why}", e.path, e.line));
     }
@@ -664,8 +689,13 @@ fn assets(m: &mut Mapper, node: &Node, path: &str, dir: &Path) -> Result<AssetsS
     let directory = field(t, "directory").ok_or_else(|| {
         problem(node.line, path, "has no `directory`: set it to the folder of static files, relative to this file")
     })?;
-    let mut spec =
-        AssetsSpec { directory: dir.join(string(directory, &join(path, "directory"))?), ..AssetsSpec::default() };
+    let key = join(path, "directory");
+    let mut spec = AssetsSpec {
+        directory: dir.join(string(directory, &key)?),
+        // The file's name is filled in by `load`, which knows it.
+        directory_written: Some(Written { file: String::new(), line: directory.line, key }),
+        ..AssetsSpec::default()
+    };
     if let Some(b) = field(t, "binding") {
         spec.binding = Some(m.name(b, &join(path, "binding"))?);
     }

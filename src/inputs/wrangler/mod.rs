@@ -61,6 +61,33 @@ impl Config {
     pub(crate) fn error(&self, p: &Problem) -> InputError {
         at(&self.file, p)
     }
+
+    /// The error for a missing `key` that the file does hold, misspelt: the misspelling is
+    /// the cause, so it is what is named (the file, its line and the key as written).
+    pub(crate) fn misspelt(&self, key: &str, why: &str) -> Option<InputError> {
+        let m = self.mapped.misspelt.iter().find(|m| m.suggestion == key)?;
+        Some(self.error(&problem(m.line, &m.path, format!("is not a key wrangler knows; did you mean `{key}`? {why}"))))
+    }
+}
+
+/// wrangler's configuration keys ([`keys.txt`](keys.txt), from its `config-schema.json`):
+/// each key, and whether an environment takes it too.
+fn wrangler_keys() -> impl Iterator<Item = (&'static str, bool)> {
+    include_str!("keys.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| l.split_once(' ').map_or((l, false), |(k, env)| (k, env == "env")))
+}
+
+/// The key wrangler knows that `key` (unknown to wrangler) is likely a misspelling of; `None`
+/// when wrangler knows `key` or nothing is close. `in_env`: written under `env.<name>`.
+pub(crate) fn did_you_mean(key: &str, in_env: bool) -> Option<&'static str> {
+    let known = || wrangler_keys().filter(|(_, env)| !in_env || *env).map(|(k, _)| k);
+    if known().any(|k| k == key) {
+        return None;
+    }
+    super::rules::closest(key, known())
 }
 
 fn at(file: &str, p: &Problem) -> InputError {
@@ -99,7 +126,10 @@ pub(crate) fn load(path: &Path, environment: Option<&str>) -> Result<Config, Inp
     .map_err(|e| InputError::new(Key::Config, format!("{file}:{}: {}", e.line, e.problem)))?;
     let selected = env::select(&root, environment).map_err(|p| at(&file, &p))?;
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
-    let mapped = map::map(&selected, &dir, format).map_err(|p| at(&file, &p))?;
+    let mut mapped = map::map(&selected, &dir, format).map_err(|p| at(&file, &p))?;
+    if let Some(w) = mapped.assets.as_mut().and_then(|a| a.directory_written.as_mut()) {
+        w.file.clone_from(&file);
+    }
     Ok(Config { file, mapped })
 }
 
@@ -130,5 +160,16 @@ mod tests {
         std::fs::write(&p, "name = \"w\"\nmain = [\n").unwrap();
         let e = load(&p, None).unwrap_err().to_string();
         assert!(e.contains("wrangler.toml:") && e.contains("not valid TOML"), "{e}");
+    }
+
+    #[test]
+    fn did_you_mean_takes_wranglers_keys() {
+        assert_eq!(did_you_mean("compatability_date", false), Some("compatibility_date"));
+        assert_eq!(did_you_mean("kv_namespace", true), Some("kv_namespaces"));
+        assert_eq!(did_you_mean("compatibility_date", false), None, "known");
+        assert_eq!(did_you_mean("frobnicate", false), None, "nothing close");
+        // `keep_vars` is top-level only: under an environment it is not suggested.
+        assert_eq!(did_you_mean("keep_var", false), Some("keep_vars"));
+        assert_eq!(did_you_mean("keep_var", true), None);
     }
 }
