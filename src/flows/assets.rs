@@ -65,7 +65,8 @@ pub(crate) async fn upload(ctx: &Ctx, worker: &WorkerName, scan: &Scan) -> Resul
         // Everything is stored already: the session token is the completion token (§A.1).
         let seconds = started.elapsed().as_secs_f64();
         ctx.console.info(&format!(
-            "Assets: {files} files, all unchanged (already on Cloudflare), nothing to upload ({seconds:.2}s)."
+            "Assets: {}, all unchanged (already on Cloudflare), nothing to upload ({seconds:.2}s).",
+            crate::ci::plural(files, "file", "files")
         ));
         return Ok(Uploaded { jwt: session.jwt, files, uploaded_files: 0, uploaded_bytes: 0, seconds });
     }
@@ -87,7 +88,8 @@ pub(crate) async fn upload(ctx: &Ctx, worker: &WorkerName, scan: &Scan) -> Resul
     let (jwt, uploaded_bytes, mut lines) = send_all(ctx, &session.jwt, &buckets).await?;
     let seconds = started.elapsed().as_secs_f64();
     let line = format!(
-        "Assets: {files} files, {uploaded_files} uploaded, {} unchanged, {uploaded_bytes} bytes in {seconds:.2}s.",
+        "Assets: {}, {uploaded_files} uploaded, {} unchanged, {uploaded_bytes} bytes in {seconds:.2}s.",
+        crate::ci::plural(files, "file", "files"),
         files - uploaded_files
     );
     ctx.console.info(&line);

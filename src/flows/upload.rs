@@ -206,6 +206,7 @@ pub(crate) fn describe_inputs(ctx: &Ctx, args: &VersionArgs, skipped: bool) {
                 Why::Excluded => format!("matches {}, not a module", hint::input(Key::Exclude)),
                 Why::NotAModule => "not a module type (.js .mjs .cjs .wasm .bin .txt .html .sql .map .py)".to_owned(),
                 Why::ToolFolder => "dependencies and tools, never modules".to_owned(),
+                Why::Assets => "the assets directory, uploaded as assets".to_owned(),
             };
             ctx.console.info(&format!("Skipped {}: {why}.", f.name));
         }

@@ -88,6 +88,8 @@ pub(crate) enum Why {
     NotAModule,
     /// A folder of dependencies or tools, in a folder found from `main`.
     ToolFolder,
+    /// The assets directory, inside the modules' folder: its files go up as assets.
+    Assets,
 }
 
 /// How the files of the folder are taken.
@@ -106,13 +108,16 @@ pub(crate) enum Take {
 const TOOL_FOLDERS: &[&str] = &["node_modules", ".git", ".wrangler"];
 
 /// Lists the modules under `dir`; a file matched by `exclude` is skipped, not refused.
-pub(crate) fn scan(dir: &Path, exclude: &GlobSet, take: Take) -> Result<Scan, InputError> {
+/// `assets`, when it lies inside `dir` (`main = "index.js"` beside `public/`), is skipped whole:
+/// its pages would otherwise go up a second time, as text modules.
+pub(crate) fn scan(dir: &Path, exclude: &GlobSet, take: Take, assets: Option<&Path>) -> Result<Scan, InputError> {
     if !dir.is_dir() {
         return Err(InputError::new(Key::Dir, "is not a directory; point it at your build output (default `dist`)"));
     }
     let mut out = Vec::new();
     let mut skipped = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
+    let assets = assets.and_then(|a| a.canonicalize().ok());
     let name_of = |path: &Path| {
         let rel = path.strip_prefix(dir).unwrap_or(path);
         rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
@@ -126,7 +131,9 @@ pub(crate) fn scan(dir: &Path, exclude: &GlobSet, take: Take) -> Result<Scan, In
             let meta =
                 std::fs::metadata(&path).map_err(|e| InputError::new(Key::Dir, format!("could not be read: {e}")))?;
             if meta.is_dir() {
-                if take == Take::ModuleTypes && TOOL_FOLDERS.iter().any(|f| entry.file_name() == *f) {
+                if assets.is_some() && path.canonicalize().ok() == assets {
+                    skipped.push(Skipped { name: format!("{}/", name_of(&path)), why: Why::Assets });
+                } else if take == Take::ModuleTypes && TOOL_FOLDERS.iter().any(|f| entry.file_name() == *f) {
                     skipped.push(Skipped { name: format!("{}/", name_of(&path)), why: Why::ToolFolder });
                 } else {
                     stack.push(path);
@@ -223,13 +230,13 @@ mod tests {
         std::fs::write(d.path().join("index.js"), "export default {}").unwrap();
         std::fs::write(d.path().join("lib/util.mjs"), "export const x = 1").unwrap();
         std::fs::write(d.path().join("index.js.map"), "{}").unwrap();
-        let m = scan(d.path(), &exclude_set(None).unwrap(), Take::Every).unwrap().modules;
+        let m = scan(d.path(), &exclude_set(None).unwrap(), Take::Every, None).unwrap().modules;
         assert_eq!(m.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["index.js", "index.js.map", "lib/util.mjs"]);
         assert_eq!(main_module(&m, None).unwrap(), "index.js");
         assert_eq!(main_module(&m, Some("lib/util.mjs")).unwrap(), "lib/util.mjs");
         assert!(main_module(&m, Some("nope.js")).unwrap_err().to_string().contains("`main_module`"));
         std::fs::write(d.path().join("other.mjs"), "").unwrap();
-        let m = scan(d.path(), &exclude_set(None).unwrap(), Take::Every).unwrap().modules;
+        let m = scan(d.path(), &exclude_set(None).unwrap(), Take::Every, None).unwrap().modules;
         assert!(main_module(&m, None).unwrap_err().problem.contains("several"));
     }
 
@@ -237,10 +244,12 @@ mod tests {
     fn unknown_files_and_empty_dirs_are_refused() {
         let d = tempfile::tempdir().unwrap();
         let none = exclude_set(None).unwrap();
-        assert!(scan(d.path(), &none, Take::Every).unwrap_err().problem.contains("empty"));
+        assert!(scan(d.path(), &none, Take::Every, None).unwrap_err().problem.contains("empty"));
         std::fs::write(d.path().join("logo.png"), [0u8]).unwrap();
-        assert!(scan(d.path(), &none, Take::Every).unwrap_err().problem.contains("logo.png"));
-        assert!(scan(&d.path().join("missing"), &none, Take::Every).unwrap_err().problem.contains("not a directory"));
+        assert!(scan(d.path(), &none, Take::Every, None).unwrap_err().problem.contains("logo.png"));
+        assert!(
+            scan(&d.path().join("missing"), &none, Take::Every, None).unwrap_err().problem.contains("not a directory")
+        );
     }
 
     #[test]
@@ -251,14 +260,17 @@ mod tests {
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, "x").unwrap();
         }
-        let s = scan(d.path(), &exclude_set(Some("public/**, ")).unwrap(), Take::Every).unwrap();
+        let s = scan(d.path(), &exclude_set(Some("public/**, ")).unwrap(), Take::Every, None).unwrap();
         let names: Vec<&str> = s.modules.iter().map(|m| m.name.as_str()).collect();
         assert_eq!(names, ["index.js", "requirements.txt"]);
         let skipped: Vec<&str> = s.skipped.iter().map(|k| k.name.as_str()).collect();
         assert_eq!(skipped, ["README.md", "public/logo.png", "sub/.DS_Store", "types/index.d.ts"]);
         assert!(s.skipped.iter().all(|k| k.why == Why::Excluded));
         assert!(
-            scan(d.path(), &exclude_set(None).unwrap(), Take::Every).unwrap_err().problem.contains("public/logo.png")
+            scan(d.path(), &exclude_set(None).unwrap(), Take::Every, None)
+                .unwrap_err()
+                .problem
+                .contains("public/logo.png")
         );
         let e = exclude_set(Some("ok/**\n[unclosed")).unwrap_err();
         assert!(e.problem.contains("pattern 2"), "{}", e.problem);
@@ -273,7 +285,7 @@ mod tests {
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, "x").unwrap();
         }
-        let s = scan(d.path(), &exclude_set(None).unwrap(), Take::ModuleTypes).unwrap();
+        let s = scan(d.path(), &exclude_set(None).unwrap(), Take::ModuleTypes, None).unwrap();
         let names: Vec<&str> = s.modules.iter().map(|m| m.name.as_str()).collect();
         assert_eq!(names, ["index.js", "lib/q.sql"]);
         let skipped: Vec<(&str, Why)> = s.skipped.iter().map(|k| (k.name.as_str(), k.why)).collect();
@@ -287,7 +299,7 @@ mod tests {
             ]
         );
         assert!(
-            scan(d.path(), &exclude_set(None).unwrap(), Take::Every)
+            scan(d.path(), &exclude_set(None).unwrap(), Take::Every, None)
                 .unwrap_err()
                 .problem
                 .contains("whose type is unknown")

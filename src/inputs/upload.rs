@@ -411,7 +411,8 @@ impl VersionArgs {
             (Vec::new(), Vec::new(), None)
         } else {
             let exclude = bundle::exclude_set(i.get(Key::Exclude))?;
-            let bundle::Scan { modules, skipped } = bundle::scan(&dir, &exclude, take)?;
+            let bundle::Scan { modules, skipped } =
+                bundle::scan(&dir, &exclude, take, assets.as_ref().map(|a| a.directory.as_path()))?;
             let main_module = bundle::main_module(&modules, i.get(Key::MainModule).or(main_from_file.as_deref()))?;
             (modules, skipped, Some(main_module))
         };

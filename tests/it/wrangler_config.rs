@@ -581,6 +581,25 @@ fn a_main_at_the_project_root_uploads_its_modules_and_skips_the_rest() {
 }
 
 #[test]
+fn a_main_at_the_project_root_beside_its_assets_uploads_them_once_as_assets() {
+    let sim = sim();
+    let inv = version_invocation(&sim, "unused").without("worker").without("compatibility_date");
+    let file = "{\n  \"name\": \"tiny\",\n  \"main\": \"index.js\",\n  \"compatibility_date\": \"2026-11-01\",\n  \"assets\": { \"directory\": \"./public\" }\n}\n";
+    write_tree(
+        inv.dir.path(),
+        &[("wrangler.jsonc", file.as_bytes()), ("index.js", JS.as_bytes()), ("public/index.html", b"<h1>tiny</h1>")],
+    );
+    let run = inv.input("create_worker", "true").run();
+    run.assert_code(0);
+    let sent = only_body(&sim);
+    let names: Vec<&str> = sent["modules"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["index.js"], "the pages are assets, not text modules: {sent}");
+    assert!(run.stdout.contains("Skipped public/: the assets directory, uploaded as assets."), "{}", run.stdout);
+    assert!(run.stdout.contains("Assets: 1 file in ./public (13 bytes)"), "{}", run.stdout);
+    assert!(run.stdout.contains("Assets: 1 file, 1 uploaded, 0 unchanged"), "{}", run.stdout);
+}
+
+#[test]
 fn a_misspelt_compatibility_date_names_the_key_and_the_fix() {
     let sim = sim();
     let file =

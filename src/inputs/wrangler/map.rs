@@ -437,7 +437,7 @@ pub(crate) fn map(sel: &Selected<'_>, dir: &Path, format: Format) -> Result<Mapp
         ));
     }
     if let Some(Entry { path, node, .. }) = get("main") {
-        out.main = Some(Main { path: dir.join(string(node, path)?), line: node.line, key: path.clone() });
+        out.main = Some(Main { path: under(dir, string(node, path)?), line: node.line, key: path.clone() });
     }
     if let Some(Entry { path, node, .. }) = get("compatibility_date") {
         let d = string(node, path)?;
@@ -679,6 +679,12 @@ fn placement(m: &mut Mapper, node: &Node, path: &str) -> Result<Option<Value>, P
 const HTML_HANDLING: &[&str] = &["auto-trailing-slash", "force-trailing-slash", "drop-trailing-slash", "none"];
 const NOT_FOUND_HANDLING: &[&str] = &["none", "404-page", "single-page-application"];
 
+/// `rel` (as written in the file) resolved against the file's directory, without the `./`
+/// segments that joining `./` and `./public` would print as `././public`.
+fn under(dir: &Path, rel: &str) -> PathBuf {
+    dir.join(rel).components().collect()
+}
+
 fn assets(m: &mut Mapper, node: &Node, path: &str, dir: &Path) -> Result<AssetsSpec, Problem> {
     let t = table(node, path)?;
     m.unexpected(
@@ -691,7 +697,7 @@ fn assets(m: &mut Mapper, node: &Node, path: &str, dir: &Path) -> Result<AssetsS
     })?;
     let key = join(path, "directory");
     let mut spec = AssetsSpec {
-        directory: dir.join(string(directory, &key)?),
+        directory: under(dir, string(directory, &key)?),
         // The file's name is filled in by `load`, which knows it.
         directory_written: Some(Written { file: String::new(), line: directory.line, key }),
         ..AssetsSpec::default()
