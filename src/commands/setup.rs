@@ -142,7 +142,13 @@ pub(crate) const FACTS: Facts = Facts {
 pub(super) fn prepare(i: &Inputs, env: &Env<'_>) -> Result<Prepared, InputError> {
     let args = SetupArgs::from_inputs(i, env)?;
     let secrets = args.secrets().map(str::to_owned).collect();
-    Ok(Prepared::new(secrets, move |ctx| Box::pin(flows::interruptible(ctx, run(ctx, args)))))
+    Ok(Prepared::new(secrets, move |ctx| {
+        Box::pin(flows::interruptible(
+            ctx,
+            "the Worker's Workers Builds triggers, their build variables and the repository connection",
+            run(ctx, args),
+        ))
+    }))
 }
 
 /// `setup`: the file, read and checked, with the connection and secret values filled in from

@@ -1,5 +1,7 @@
 //! `setup`: a Worker's Workers Builds configuration converged to a file, against the simulator.
 
+use std::time::Duration;
+
 use crate::common::*;
 use serde_json::Value;
 
@@ -296,6 +298,29 @@ fn a_json_file_names_file_line_and_key_too() {
         run.stdout
     );
     assert_eq!(sim.requests().len(), 0, "no request sent");
+}
+
+/// Ctrl-C during `setup` says what a request in flight may have changed: the triggers, their
+/// build variables and the repository connection (issue 25, point 9), not a Worker's versions.
+#[test]
+fn an_interrupted_setup_names_what_to_check() {
+    let sim = empty_sim();
+    sim.add_fault(fault("POST", "/builds/triggers", 1, FaultAction::Delay { ms: 5000 }));
+    let inv = setup(&sim, FILE).env("WORKERS_CI_TIME_SCALE", "1");
+    let mut child = inv.watch();
+    assert!(eventually(Duration::from_secs(10), || sim.arrived("POST", "/builds/triggers") >= 1));
+    child.signal("INT");
+    let (code, stdout, stderr) = child.wait(Duration::from_secs(30));
+    let run = inv.collect(code, stdout, stderr, Duration::ZERO);
+    run.assert_code(130);
+    assert!(
+        run.stdout.contains(
+            "check the Worker's Workers Builds triggers, their build variables and the repository connection"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("versions and deployments"), "{}", run.stdout);
 }
 
 /// README's example file is valid as written, and what it plans on an empty Worker is what
