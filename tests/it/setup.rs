@@ -310,13 +310,14 @@ fn a_json_file_names_file_line_and_key_too() {
 #[test]
 fn two_runs_at_once_leave_one_trigger_of_each_name() {
     let sim = empty_sim();
-    sim.add_fault(fault("POST", "/builds/triggers", 1, FaultAction::Delay { ms: 3000 }));
+    sim.add_fault(fault("POST", "/builds/triggers", 1, FaultAction::Delay { ms: 4000 }));
     // Real time for A: at the test scale its request timeout would end the held create first.
     let a = setup(&sim, FILE).env("WORKERS_CI_TIME_SCALE", "1");
     let child = a.watch();
     assert!(eventually(Duration::from_secs(10), || sim.arrived("POST", "/builds/triggers") >= 1));
     let b = setup(&sim, FILE).run();
     b.assert_code(0);
+    assert_eq!(requests_matching(&sim, "POST", "/builds/triggers"), 2, "B is done while A's create is still held");
     let (code, stdout, stderr) = child.wait(Duration::from_secs(30));
     let a = a.collect(code, stdout, stderr, Duration::ZERO);
     a.assert_code(0);
