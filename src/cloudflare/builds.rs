@@ -26,6 +26,8 @@ pub struct Trigger {
     pub path_includes: Vec<String>,
     pub path_excludes: Vec<String>,
     pub deleted_on: Option<String>,
+    /// Orders two triggers of one name (docs/cloudflare-api.md §3.2 `TriggerResponse`).
+    pub created_on: Option<String>,
     pub build_command: Option<String>,
     pub deploy_command: Option<String>,
     pub root_directory: Option<String>,

@@ -22,7 +22,9 @@ pub(crate) const FACTS: Facts = Facts {
 
 pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError> {
     let args = DeployArgs::from_inputs(i)?;
-    Ok(Prepared::new(Vec::new(), move |ctx| Box::pin(flows::interruptible(ctx, run(ctx, args)))))
+    Ok(Prepared::new(Vec::new(), move |ctx| {
+        Box::pin(flows::interruptible(ctx, "the Worker's versions and deployments", run(ctx, args)))
+    }))
 }
 
 #[derive(Debug)]

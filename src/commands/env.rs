@@ -22,7 +22,9 @@ pub(crate) const FACTS: Facts = Facts {
 pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError> {
     let args = EnvArgs::from_inputs(i)?;
     let secrets = args.secrets().map(str::to_owned).collect();
-    Ok(Prepared::new(secrets, move |ctx| Box::pin(flows::interruptible(ctx, run(ctx, args)))))
+    Ok(Prepared::new(secrets, move |ctx| {
+        Box::pin(flows::interruptible(ctx, "the trigger's build variables", run(ctx, args)))
+    }))
 }
 
 /// `env`: one trigger's build variables to write and to delete.

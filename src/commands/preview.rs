@@ -48,7 +48,9 @@ pub(crate) const FACTS: Facts = Facts {
 pub(super) fn prepare(i: &Inputs, env: &Env<'_>) -> Result<Prepared, InputError> {
     let args = PreviewArgs::from_inputs(i, env)?;
     let secrets = args.version.secrets().to_vec();
-    Ok(Prepared::new(secrets, move |ctx| Box::pin(flows::interruptible(ctx, run(ctx, args)))))
+    Ok(Prepared::new(secrets, move |ctx| {
+        Box::pin(flows::interruptible(ctx, "the Worker's Previews and their deployments", run(ctx, args)))
+    }))
 }
 
 /// What a deploy made, for whoever reports it.

@@ -18,7 +18,9 @@ pub(crate) const FACTS: Facts = Facts {
 
 pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError> {
     let args = PurgeCacheArgs::from_inputs(i)?;
-    Ok(Prepared::new(Vec::new(), move |ctx| Box::pin(flows::interruptible(ctx, run(ctx, args)))))
+    Ok(Prepared::new(Vec::new(), move |ctx| {
+        Box::pin(flows::interruptible(ctx, "whether the trigger's build cache was purged", run(ctx, args)))
+    }))
 }
 
 /// `purge-cache`: the trigger by name or uuid, else the one that builds `branch`.

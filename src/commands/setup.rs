@@ -21,6 +21,7 @@ use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::flows::builds::{delete_var, resolve_tag, triggers_failure};
 use crate::flows::create::{create_once, retry_delete};
+use crate::flows::trigger;
 use crate::flows::{self, Area, Ctx, api_failure};
 use std::path::PathBuf;
 
@@ -41,6 +42,9 @@ pub(crate) enum Action {
     LeftAlone,
     /// A listed secret Cloudflare does not have, whose value is not in the environment.
     Missing,
+    /// A second trigger of a name the file has (two `setup` runs at once can leave one), and
+    /// `prune` is off: never chosen by `build`, deleted only with `prune`.
+    Duplicate,
 }
 
 impl Action {
@@ -52,7 +56,7 @@ impl Action {
     /// Cloudflare differs from the file: what `check` reports. A secret `set` is not drift (its
     /// value cannot be compared); a missing one is.
     fn drifts(self) -> bool {
-        matches!(self, Action::Create | Action::Update | Action::Delete | Action::Missing)
+        matches!(self, Action::Create | Action::Update | Action::Delete | Action::Missing | Action::Duplicate)
     }
 
     fn text(self) -> &'static str {
@@ -64,6 +68,7 @@ impl Action {
             Action::Unchanged => "unchanged",
             Action::LeftAlone => "left alone",
             Action::Missing => "missing",
+            Action::Duplicate => "duplicate",
         }
     }
 }
@@ -142,7 +147,13 @@ pub(crate) const FACTS: Facts = Facts {
 pub(super) fn prepare(i: &Inputs, env: &Env<'_>) -> Result<Prepared, InputError> {
     let args = SetupArgs::from_inputs(i, env)?;
     let secrets = args.secrets().map(str::to_owned).collect();
-    Ok(Prepared::new(secrets, move |ctx| Box::pin(flows::interruptible(ctx, run(ctx, args)))))
+    Ok(Prepared::new(secrets, move |ctx| {
+        Box::pin(flows::interruptible(
+            ctx,
+            "the Worker's Workers Builds triggers, their build variables and the repository connection",
+            run(ctx, args),
+        ))
+    }))
 }
 
 /// `setup`: the file, read and checked, with the connection and secret values filled in from
@@ -268,7 +279,7 @@ async fn run(ctx: &Ctx, args: SetupArgs) -> Result<()> {
 
     let mut plan: Vec<Change> = Vec::new();
     let connection_write = plan_connection(args.connection.as_ref(), existing_connection.as_ref(), &mut plan);
-    let (mut triggers, extra) = plan_triggers(config, &before, args.prune, &mut plan);
+    let TriggersPlan { mut triggers, extra, duplicates } = plan_triggers(config, &before, args.prune, &mut plan);
     // Variables: read for the triggers that exist; a new trigger has none.
     for tp in &mut triggers {
         let current = match &tp.existing {
@@ -283,6 +294,7 @@ async fn run(ctx: &Ctx, args: SetupArgs) -> Result<()> {
     let changes = plan.iter().filter(|c| c.action.writes()).count();
     let drift = plan.iter().filter(|c| c.action.drifts()).count();
     show_plan(ctx, &plan);
+    report_duplicates(ctx, &duplicates, args.prune);
     ctx.output(Output::Plan, &serde_json::to_string(&plan).unwrap_or_else(|_| "[]".into()));
     ctx.output(Output::Changes, &changes.to_string());
     ctx.summary(|s| {
@@ -291,8 +303,14 @@ async fn run(ctx: &Ctx, args: SetupArgs) -> Result<()> {
         s.row("Changes", &changes.to_string());
     });
 
+    // Whatever would stop the apply before its first write stops a dry run and a check too.
+    let ready =
+        validate(ctx, config, &before, &mut triggers, connection_write.is_some() || existing_connection.is_some())
+            .await?;
+
     if args.dry_run || args.check {
-        return finish_dry_run(ctx, &args, &worker, &triggers, changes, drift);
+        let duplicate = !args.prune && !duplicates.is_empty();
+        return finish_dry_run(ctx, &args, &worker, &triggers, (changes, drift), duplicate);
     }
 
     // 1. The connection.
@@ -309,9 +327,9 @@ async fn run(ctx: &Ctx, args: SetupArgs) -> Result<()> {
     };
 
     // 2. Triggers: updates, creates, then deletions.
-    let uuids = apply_triggers(ctx, config, &tag, &before, &triggers, connection_uuid.as_ref()).await?;
+    let uuids = apply_triggers(ctx, config, &tag, &before, &triggers, connection_uuid.as_ref(), &ready).await?;
     if args.prune {
-        for t in &extra {
+        for t in extra.iter().chain(duplicates.iter().flat_map(|d| d.newer.iter())) {
             delete_trigger(ctx, &tag, t).await?;
         }
     }
@@ -322,6 +340,78 @@ async fn run(ctx: &Ctx, args: SetupArgs) -> Result<()> {
     ctx.output(Output::TriggerUuids, &serde_json::to_string(&out).unwrap_or_default());
     ctx.console.info(&format!("setup: {} made", crate::ci::plural(changes, "write", "writes")));
     Ok(())
+}
+
+/// What the writes need beyond the plan, found (or refused) before the first write.
+struct Ready {
+    /// The build token a trigger create or a token update sends; `None` when none does.
+    token: Option<BuildTokenUuid>,
+}
+
+/// The one validation the apply, a dry run and a check all pass through, so that a plan that
+/// passes cannot fail to apply for a reason known in advance (issue 25: a dry run said "1 write
+/// planned" where the apply then stopped for want of a connection). Fills in the token of the
+/// trigger updates that change it.
+async fn validate(
+    ctx: &Ctx,
+    config: &BuildsConfig,
+    before: &[Trigger],
+    triggers: &mut [TriggerPlan<'_>],
+    has_connection: bool,
+) -> Result<Ready> {
+    if !has_connection && let Some(tp) = triggers.iter().find(|tp| tp.existing.is_none()) {
+        return Err(no_connection(config, tp.spec));
+    }
+    let needs_token = triggers.iter().any(|tp| tp.existing.is_none() || tp.update.build_token_uuid.is_some());
+    let token = if needs_token { Some(build_token(ctx, config.build_token.as_deref(), before).await?) } else { None };
+    for tp in triggers.iter_mut() {
+        if tp.update.build_token_uuid.is_some() {
+            tp.update.build_token_uuid.clone_from(&token);
+        }
+    }
+    Ok(Ready { token })
+}
+
+fn no_connection(config: &BuildsConfig, spec: &TriggerSpec) -> Error {
+    Error::Input(InputError::new(
+        Key::BuildsConfig,
+        format!(
+            "{}: trigger `{}` must be created and needs a repository connection: add `[connection]` \
+             (on GitHub Actions its fields default from GITHUB_REPOSITORY*)",
+            config.file.display(),
+            spec.name
+        ),
+    ))
+}
+
+/// Triggers that share a name with one of the file's: a warning naming them, and how they go.
+fn report_duplicates(ctx: &Ctx, duplicates: &[Duplicates<'_>], prune: bool) {
+    for d in duplicates {
+        let newer = d.newer.iter().map(|t| describe_one(t)).collect::<Vec<_>>().join(", ");
+        let kept = describe_one(d.kept);
+        if prune {
+            ctx.console.notice(&format!(
+                "trigger `{}`: {} triggers have this name; keeping {kept}, the oldest (the one a `setup` run at the \
+                 same time keeps too, and the one builds have used longest), and deleting {newer}",
+                d.name,
+                d.newer.len() + 1
+            ));
+        } else {
+            ctx.console.warning(&format!(
+                "trigger `{}`: {} triggers have this name, a duplicate (two `setup` runs at once can leave one): \
+                 {kept} and {newer}. `build` refuses the name until one is gone; {} deletes the newer and keeps \
+                 the oldest, which this run updates (it also deletes whatever else the file does not name: the \
+                 plan shows it)",
+                d.name,
+                d.newer.len() + 1,
+                hint::set(Key::Prune, "true")
+            ));
+        }
+    }
+}
+
+fn describe_one(t: &Trigger) -> String {
+    format!("{} (created {})", t.trigger_uuid, t.created_on.as_deref().unwrap_or("at an unknown time"))
 }
 
 /// The connection's line of the plan, and the connection to write (`None`: none to write).
@@ -356,23 +446,41 @@ fn plan_connection(
     }
 }
 
+/// The triggers' side of the plan.
+struct TriggersPlan<'a> {
+    triggers: Vec<TriggerPlan<'a>>,
+    /// Live triggers the file does not name (deleted with `prune`).
+    extra: Vec<&'a Trigger>,
+    /// The file's names that more than one live trigger has.
+    duplicates: Vec<Duplicates<'a>>,
+}
+
+/// Several live triggers of one of the file's names: the oldest is the one `setup` manages.
+struct Duplicates<'a> {
+    name: &'a str,
+    kept: &'a Trigger,
+    newer: Vec<&'a Trigger>,
+}
+
 /// The triggers' lines of the plan: the file's triggers, each with what it meets in
-/// Cloudflare, then the live triggers the file does not name (returned too, for `prune`).
+/// Cloudflare, then the live triggers the file does not name.
 fn plan_triggers<'a>(
     config: &'a BuildsConfig,
     before: &'a [Trigger],
     prune: bool,
     plan: &mut Vec<Change>,
-) -> (Vec<TriggerPlan<'a>>, Vec<&'a Trigger>) {
+) -> TriggersPlan<'a> {
     // Triggers: matched by name, case-insensitively (the file refuses two that differ by case).
+    // Of several with the name, the oldest: the one every run keeps (`trigger::same_name`).
     let token_wanted = config.build_token.as_deref();
     let mut triggers: Vec<TriggerPlan<'_>> = Vec::new();
+    let mut duplicates = Vec::new();
     for (index, spec) in config.triggers.iter().enumerate() {
-        let existing = before.iter().find(|t| t.name().eq_ignore_ascii_case(&spec.name)).cloned();
+        let same = trigger::same_name(before, &spec.name);
         let mut tp = TriggerPlan {
             spec,
             index,
-            existing,
+            existing: same.first().map(|t| (*t).clone()),
             update: UpdateTrigger::default(),
             vars: BTreeMap::new(),
             unset: Vec::new(),
@@ -388,6 +496,19 @@ fn plan_triggers<'a>(
                 }
             }
         }
+        if let [kept, newer @ ..] = same.as_slice()
+            && !newer.is_empty()
+        {
+            for t in newer {
+                let action = if prune { Action::Delete } else { Action::Duplicate };
+                plan.push(Change::new("trigger", t.name(), action).field(
+                    "duplicate",
+                    None,
+                    Some(format!("{} (the oldest, {}, is kept)", t.trigger_uuid, kept.trigger_uuid)),
+                ));
+            }
+            duplicates.push(Duplicates { name: &spec.name, kept, newer: newer.to_vec() });
+        }
         triggers.push(tp);
     }
     let in_file: Vec<&str> = config.triggers.iter().map(|t| t.name.as_str()).collect();
@@ -396,7 +517,7 @@ fn plan_triggers<'a>(
     for t in &extra {
         plan.push(Change::new("trigger", t.name(), if prune { Action::Delete } else { Action::LeftAlone }));
     }
-    (triggers, extra)
+    TriggersPlan { triggers, extra, duplicates }
 }
 
 /// `dry_run` or `check`: the outputs of the triggers that exist, and for `check` the drift as
@@ -406,8 +527,8 @@ fn finish_dry_run(
     args: &SetupArgs,
     worker: &str,
     triggers: &[TriggerPlan<'_>],
-    changes: usize,
-    drift: usize,
+    (changes, drift): (usize, usize),
+    duplicate: bool,
 ) -> Result<()> {
     let uuids: BTreeMap<&str, &str> = triggers
         .iter()
@@ -418,8 +539,13 @@ fn finish_dry_run(
     ctx.console
         .info(&format!("{mode}: nothing was changed ({} planned)", crate::ci::plural(changes, "write", "writes")));
     if args.check && drift > 0 {
+        let duplicate = if duplicate {
+            format!(" (a duplicate trigger goes only with {})", hint::set(Key::Prune, "true"))
+        } else {
+            String::new()
+        };
         return Err(Error::Drift(format!(
-            "the Workers Builds configuration of {worker} differs from {} in {}; apply it with `setup` without {}",
+            "the Workers Builds configuration of {worker} differs from {} in {}; apply it with `setup` without {}{duplicate}",
             args.config.file.display(),
             crate::ci::plural(drift, "place", "places"),
             hint::input(Key::Check)
@@ -429,6 +555,14 @@ fn finish_dry_run(
 }
 
 /// Updates the triggers that differ and creates the missing ones; every trigger's uuid by name.
+///
+/// Two runs at once (no `concurrency:` group, or a run by hand) both see a name missing and
+/// both create it. So each create is read back: of two triggers of the name, both runs keep the
+/// older (`trigger::same_name`'s order, the same for both), and the run that made the newer
+/// deletes its own. A run deletes only what it knows it made (the answer of its create, not a
+/// trigger a lost answer's reconciliation found), so nothing of the user's goes without `prune`,
+/// and the older survives whoever stops when. A name a later read-back shows already made by
+/// another run is taken, not created again.
 async fn apply_triggers(
     ctx: &Ctx,
     config: &BuildsConfig,
@@ -436,43 +570,121 @@ async fn apply_triggers(
     before: &[Trigger],
     triggers: &[TriggerPlan<'_>],
     connection_uuid: Option<&RepoConnectionUuid>,
+    ready: &Ready,
 ) -> Result<BTreeMap<String, TriggerUuid>> {
-    let token_wanted = config.build_token.as_deref();
-    let needs_create = triggers.iter().any(|tp| tp.existing.is_none());
-    let token = if needs_create { Some(build_token(ctx, token_wanted, before).await?) } else { None };
     let mut uuids: BTreeMap<String, TriggerUuid> = BTreeMap::new();
     let known: BTreeSet<TriggerUuid> = before.iter().map(|t| t.trigger_uuid.clone()).collect();
+    // The latest read-back: what other runs have made since `before`.
+    let mut seen: Vec<Trigger> = Vec::new();
     for tp in triggers {
         let uuid = if let Some(t) = &tp.existing {
-            if tp.update != UpdateTrigger::default() {
-                let mut update = tp.update.clone();
-                if update.build_token_uuid.is_some() {
-                    update.build_token_uuid = Some(build_token(ctx, token_wanted, before).await?);
-                }
-                ctx.client
-                    .update_trigger(&t.trigger_uuid, &update)
-                    .await
-                    .map_err(|e| api_failure(e, &format!("update trigger `{}`", tp.spec.name), Area::Builds))?;
-            }
+            update_trigger(ctx, tp.spec, t, &tp.update).await?;
             t.trigger_uuid.clone()
+        } else if let Some(other) = trigger::same_name(&seen, &tp.spec.name).first() {
+            ctx.console.warning(&format!(
+                "trigger `{}` was created by another run at the same time: {}. This run uses it instead of creating a second",
+                tp.spec.name,
+                describe_one(other)
+            ));
+            adopt(ctx, config, tp.spec, other, ready).await?
         } else {
-            let Some(conn) = connection_uuid else {
-                return Err(Error::Input(crate::inputs::InputError::new(
-                    Key::BuildsConfig,
-                    format!(
-                        "{}: trigger `{}` must be created and needs a repository connection: add `[connection]` \
-                             (on GitHub Actions its fields default from GITHUB_REPOSITORY*)",
-                        config.file.display(),
-                        tp.spec.name
-                    ),
-                )));
-            };
-            let token = token.as_ref().unwrap_or_else(|| unreachable!("resolved when a create is planned"));
-            create_trigger(ctx, tag, token, conn, tp.spec, &known).await?.trigger_uuid
+            let conn = connection_uuid.ok_or_else(|| no_connection(config, tp.spec))?;
+            let token = ready.token.as_ref().ok_or_else(|| no_token(tp.spec))?;
+            let (made, certain) = create_trigger(ctx, tag, token, conn, tp.spec, &known).await?;
+            seen = list_live(ctx, tag, &config.worker).await?;
+            settle_duplicates(ctx, config, tag, tp.spec, &made, certain, &seen, ready).await?
         };
         uuids.insert(tp.spec.name.clone(), uuid);
     }
     Ok(uuids)
+}
+
+fn no_token(spec: &TriggerSpec) -> Error {
+    Error::Internal {
+        what: format!("trigger `{}` is to be created but no build token was resolved", spec.name),
+        source: None,
+    }
+}
+
+async fn update_trigger(ctx: &Ctx, spec: &TriggerSpec, t: &Trigger, update: &UpdateTrigger) -> Result<()> {
+    if *update != UpdateTrigger::default() {
+        ctx.client
+            .update_trigger(&t.trigger_uuid, update)
+            .await
+            .map_err(|e| api_failure(e, &format!("update trigger `{}`", spec.name), Area::Builds))?;
+    }
+    Ok(())
+}
+
+/// Another run's trigger of this name, made to match the file as this run's would have been.
+async fn adopt(
+    ctx: &Ctx,
+    config: &BuildsConfig,
+    spec: &TriggerSpec,
+    other: &Trigger,
+    ready: &Ready,
+) -> Result<TriggerUuid> {
+    let mut update = UpdateTrigger::default();
+    let _ = diff_trigger(spec, other, config.build_token.as_deref(), &mut update);
+    if update.build_token_uuid.is_some() {
+        update.build_token_uuid.clone_from(&ready.token);
+    }
+    update_trigger(ctx, spec, other, &update).await?;
+    Ok(other.trigger_uuid.clone())
+}
+
+/// After this run's create of `spec`, the read-back `now`: one trigger of the name is the
+/// normal case; more means another run created one at the same time (see [`apply_triggers`]).
+#[allow(clippy::too_many_arguments)]
+async fn settle_duplicates(
+    ctx: &Ctx,
+    config: &BuildsConfig,
+    tag: &ScriptTag,
+    spec: &TriggerSpec,
+    made: &Trigger,
+    certain: bool,
+    now: &[Trigger],
+    ready: &Ready,
+) -> Result<TriggerUuid> {
+    let same = trigger::same_name(now, &spec.name);
+    if same.len() < 2 {
+        return Ok(made.trigger_uuid.clone());
+    }
+    let oldest = same[0];
+    let others = same
+        .iter()
+        .filter(|t| t.trigger_uuid != made.trigger_uuid)
+        .map(|t| describe_one(t))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if oldest.trigger_uuid == made.trigger_uuid {
+        ctx.console.warning(&format!(
+            "another run created trigger `{}` at the same time: {others}. The one this run made, {}, is older and \
+             stays; that run deletes its own when it reads back. Should it stop first, {} deletes the newer",
+            spec.name,
+            made.trigger_uuid,
+            hint::set(Key::Prune, "true")
+        ));
+        return Ok(made.trigger_uuid.clone());
+    }
+    if !certain {
+        ctx.console.warning(&format!(
+            "another run created trigger `{}` at the same time: {others}. This run's create lost its answer, so \
+             which one it made cannot be told and none is deleted; {} deletes the newer",
+            spec.name,
+            hint::set(Key::Prune, "true")
+        ));
+        return Ok(oldest.trigger_uuid.clone());
+    }
+    ctx.console.warning(&format!(
+        "another run created trigger `{}` at the same time: {}. The one this run made, {}, is newer, so it is deleted \
+         and that one is used",
+        spec.name,
+        describe_one(oldest),
+        made.trigger_uuid
+    ));
+    delete_trigger(ctx, tag, made).await?;
+    adopt(ctx, config, spec, oldest, ready).await
 }
 
 /// Writes each trigger's variables, then deletes the ones `prune` removes.
@@ -585,7 +797,7 @@ fn diff_trigger(spec: &TriggerSpec, have: &Trigger, token: Option<&str>, update:
                 have.build_token_name.clone().or_else(|| have.build_token_uuid.as_ref().map(ToString::to_string)),
                 Some(token.to_owned()),
             ));
-            // Resolved to a uuid at apply time.
+            // Resolved to a uuid by `validate`.
             update.build_token_uuid = Some(BuildTokenUuid::default());
         }
     }
@@ -753,7 +965,9 @@ async fn build_token(ctx: &Ctx, wanted: Option<&str>, existing: &[Trigger]) -> R
 }
 
 /// Sent once; an answer lost on the way is looked for among the triggers (one with the name
-/// that was not there before this run) before anything is sent again.
+/// that was not there before this run) before anything is sent again. The flag says whether
+/// the trigger is certainly this run's (the create's own answer), not one found that way,
+/// which may be another run's.
 async fn create_trigger(
     ctx: &Ctx,
     tag: &ScriptTag,
@@ -761,7 +975,8 @@ async fn create_trigger(
     connection: &RepoConnectionUuid,
     spec: &TriggerSpec,
     known: &BTreeSet<TriggerUuid>,
-) -> Result<Trigger> {
+) -> Result<(Trigger, bool)> {
+    let found = std::cell::Cell::new(false);
     let body = CreateTrigger {
         external_script_id: tag,
         build_token_uuid: token,
@@ -786,12 +1001,15 @@ async fn create_trigger(
                 Err(e) if e.is_not_found() => Vec::new(),
                 other => other?,
             };
-            Ok(now.into_iter().find(|t| {
+            let hit = now.into_iter().find(|t| {
                 t.deleted_on.is_none() && !known.contains(&t.trigger_uuid) && t.name().eq_ignore_ascii_case(&spec.name)
-            }))
+            });
+            found.set(hit.is_some());
+            Ok(hit)
         },
     )
     .await
+    .map(|t| (t, !found.get()))
 }
 
 /// A delete sent twice fails the second time with 404; so it is sent once, and after an

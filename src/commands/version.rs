@@ -41,7 +41,9 @@ pub(crate) const FACTS: Facts = Facts {
 pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError> {
     let args = VersionArgs::from_inputs(i)?;
     let secrets = args.secrets().to_vec();
-    Ok(Prepared::new(secrets, move |ctx| Box::pin(flows::interruptible(ctx, run(ctx, args)))))
+    Ok(Prepared::new(secrets, move |ctx| {
+        Box::pin(flows::interruptible(ctx, "the Worker's versions and deployments", run(ctx, args)))
+    }))
 }
 
 async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {

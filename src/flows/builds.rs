@@ -223,12 +223,19 @@ pub(crate) fn pick_trigger<'a>(
     branch: &str,
 ) -> Result<&'a crate::cloudflare::builds::Trigger> {
     if let Some(w) = wanted {
-        return trigger::find(triggers, w).ok_or_else(|| {
-            Error::NotFound(format!(
+        return match trigger::find(triggers, w) {
+            trigger::Found::One(t) => Ok(t),
+            trigger::Found::None => Err(Error::NotFound(format!(
                 "input `trigger`: no trigger of this Worker has that uuid or name. Its triggers:\n{}",
                 trigger::describe(triggers)
-            ))
-        });
+            ))),
+            trigger::Found::Duplicates(same) => Err(Error::Refused(format!(
+                "input `trigger`: {} triggers of this Worker have that name, and which one is meant cannot be told:\n{}\n{}",
+                same.len(),
+                trigger::describe(&same.into_iter().cloned().collect::<Vec<_>>()),
+                fix_duplicates()
+            ))),
+        };
     }
     match trigger::choose(triggers, branch) {
         Choice::One(t) => Ok(t),
@@ -237,12 +244,38 @@ pub(crate) fn pick_trigger<'a>(
             hint::input(Key::Trigger),
             trigger::describe(triggers)
         ))),
-        Choice::Ambiguous(ts) => Err(Error::Refused(format!(
-            "several triggers build branch `{branch}`; set {} to the one to use:\n{}",
-            hint::input(Key::Trigger),
-            trigger::describe(&ts.into_iter().cloned().collect::<Vec<_>>())
-        ))),
+        Choice::Ambiguous(ts) => {
+            let named: Vec<String> = trigger::duplicates(&ts)
+                .iter()
+                .map(|g| format!("{} triggers are named `{}`", g.len(), g[0].name()))
+                .collect();
+            let fix = if named.is_empty() {
+                format!(
+                    "Set {} to the name or uuid of the one to use, or change their branch filters so that one of them \
+                     names `{branch}` and the others exclude it.",
+                    hint::input(Key::Trigger)
+                )
+            } else {
+                format!("{}. {}", named.join("; "), fix_duplicates())
+            };
+            Err(Error::Refused(format!(
+                "several triggers build branch `{branch}`, and which one is meant cannot be told:\n{}\n{fix}",
+                trigger::describe(&ts.into_iter().cloned().collect::<Vec<_>>())
+            )))
+        }
     }
+}
+
+/// What to do about two triggers of one name (what two `setup` runs at once can leave).
+fn fix_duplicates() -> String {
+    format!(
+        "Two triggers of one name are duplicates, as two `setup` runs at once can leave: delete the newer with {} \
+         and {} (it keeps the oldest, and deletes what else its file does not name), or under the Worker's Settings → Builds; until then set {} to the uuid \
+         of the one to use.",
+        hint::command(Command::Setup),
+        hint::set(Key::Prune, "true"),
+        hint::input(Key::Trigger)
+    )
 }
 
 /// Starts the build, never twice: see [`create_once`]. The builds that exist before the POST

@@ -135,8 +135,9 @@ pub(crate) async fn settle_before_reconcile(ctx: &Ctx, err: &ApiError) {
 
 /// Runs a flow that has nothing remote to cancel (`version`, `deploy`) until it finishes, a
 /// signal arrives or `timeout` passes; then it stops at once with what it has: the outputs set so
-/// far are still written, and the message says a create in flight may have completed.
-pub(crate) async fn interruptible(ctx: &Ctx, work: impl Future<Output = Result<()>>) -> Result<()> {
+/// far are still written, and the message says a write in flight may have completed, and where
+/// to look: `check` is what the command writes (`setup`'s triggers, not a Worker's versions).
+pub(crate) async fn interruptible(ctx: &Ctx, check: &str, work: impl Future<Output = Result<()>>) -> Result<()> {
     match guarded(ctx, || false, work).await {
         Ok(r) => r,
         Err(stop) => {
@@ -147,9 +148,7 @@ pub(crate) async fn interruptible(ctx: &Ctx, work: impl Future<Output = Result<(
             ctx.summary(|s| s.row("Stopped", &reason));
             Err(Error::Stopped {
                 stop,
-                message: format!(
-                    "{reason}; stopped (a request in flight may still have taken effect: check the Worker's versions and deployments)"
-                ),
+                message: format!("{reason}; stopped (a request in flight may still have taken effect: check {check})"),
             })
         }
     }

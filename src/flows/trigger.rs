@@ -55,12 +55,59 @@ pub(crate) fn choose<'a>(triggers: &'a [Trigger], branch: &str) -> Choice<'a> {
     }
 }
 
-/// `trigger` input: a uuid, or a name (case-insensitive).
-pub(crate) fn find<'a>(triggers: &'a [Trigger], wanted: &str) -> Option<&'a Trigger> {
+#[derive(Debug)]
+pub(crate) enum Found<'a> {
+    One(&'a Trigger),
+    None,
+    /// Several live triggers have the name (oldest first): picking one would be a guess.
+    Duplicates(Vec<&'a Trigger>),
+}
+
+/// `trigger` input: a uuid, or a name (case-insensitive, as `setup` matches names).
+pub(crate) fn find<'a>(triggers: &'a [Trigger], wanted: &str) -> Found<'a> {
     let live = || triggers.iter().filter(|t| t.deleted_on.is_none());
-    live()
-        .find(|t| t.trigger_uuid.as_str().eq_ignore_ascii_case(wanted))
-        .or_else(|| live().find(|t| t.name().eq_ignore_ascii_case(wanted)))
+    if let Some(t) = live().find(|t| t.trigger_uuid.as_str().eq_ignore_ascii_case(wanted)) {
+        return Found::One(t);
+    }
+    let mut named = same_name(triggers, wanted);
+    match named.len() {
+        0 => Found::None,
+        1 => Found::One(named.remove(0)),
+        _ => Found::Duplicates(named),
+    }
+}
+
+/// The live triggers named `name` (case-insensitively), oldest first.
+pub(crate) fn same_name<'a>(triggers: &'a [Trigger], name: &str) -> Vec<&'a Trigger> {
+    let mut named: Vec<&Trigger> =
+        triggers.iter().filter(|t| t.deleted_on.is_none() && t.name().eq_ignore_ascii_case(name)).collect();
+    named.sort_by(|a, b| age(a).cmp(&age(b)));
+    named
+}
+
+/// The order two triggers of one name are kept in: the one created first, then the smaller
+/// uuid, so that every run that reads the same list picks the same one (a trigger without a
+/// readable `created_on` counts as the newest).
+fn age(t: &Trigger) -> (jiff::Timestamp, &str) {
+    let created = t.created_on.as_deref().and_then(|c| c.parse::<jiff::Timestamp>().ok());
+    (created.unwrap_or(jiff::Timestamp::MAX), t.trigger_uuid.as_str())
+}
+
+/// Groups of two or more among `triggers` that share a name (case-insensitively), each oldest
+/// first.
+pub(crate) fn duplicates<'a>(triggers: &[&'a Trigger]) -> Vec<Vec<&'a Trigger>> {
+    let mut groups: Vec<Vec<&Trigger>> = Vec::new();
+    for t in triggers {
+        match groups.iter_mut().find(|g| g[0].name().eq_ignore_ascii_case(t.name())) {
+            Some(g) => g.push(t),
+            None => groups.push(vec![t]),
+        }
+    }
+    groups.retain(|g| g.len() > 1);
+    for g in &mut groups {
+        g.sort_by(|a, b| age(a).cmp(&age(b)));
+    }
+    groups
 }
 
 /// One line per trigger with its filters, for error messages.
@@ -132,8 +179,27 @@ mod tests {
     #[test]
     fn find_by_uuid_or_name() {
         let ts = [t("Prod", &["main"], &[])];
-        assert!(find(&ts, "uuid-prod").is_some());
-        assert!(find(&ts, "prod").is_some());
-        assert!(find(&ts, "other").is_none());
+        assert!(matches!(find(&ts, "uuid-Prod"), Found::One(_)));
+        assert!(matches!(find(&ts, "prod"), Found::One(_)));
+        assert!(matches!(find(&ts, "other"), Found::None));
+    }
+
+    #[test]
+    fn a_name_two_triggers_share_is_never_a_choice_and_the_oldest_comes_first() {
+        let mut newer = t("prod", &["main"], &[]);
+        newer.trigger_uuid = serde_json::from_value("uuid-a".into()).unwrap();
+        newer.created_on = Some("2026-01-02T00:00:00.000001Z".into());
+        let mut older = t("Prod", &["main"], &[]);
+        older.created_on = Some("2026-01-02T00:00:00Z".into());
+        let ts = [newer, older];
+        match find(&ts, "PROD") {
+            Found::Duplicates(d) => {
+                assert_eq!(d.iter().map(|t| t.trigger_uuid.as_str()).collect::<Vec<_>>(), ["uuid-Prod", "uuid-a"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(find(&ts, "uuid-a"), Found::One(_)), "a uuid still names one");
+        let refs: Vec<&Trigger> = ts.iter().collect();
+        assert_eq!(duplicates(&refs).len(), 1);
     }
 }

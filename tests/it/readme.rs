@@ -111,3 +111,28 @@ fn every_yaml_and_toml_block_parses() {
         }
     }
 }
+
+/// README's `setup` file, as written, applied to the simulator as it starts (issue 25, point 4):
+/// its `build_token` must name a token the account has, and the simulator's seeded triggers
+/// must point at a connection it registered, or the trigger create fails.
+#[test]
+fn the_setup_example_applies_to_the_simulators_defaults() {
+    let sim = sim();
+    let file = block_after(&readme(), "### Keep your Workers Builds configuration in the repository", "toml");
+    assert!(file.contains("[[triggers]]"), "the block is the one meant:\n{file}");
+    let inv = Invocation::new(&sim).without("worker").without("branch").without("commit").input("command", "setup");
+    std::fs::write(inv.dir.path().join("workers-builds.toml"), &file).unwrap();
+    let run = inv.run();
+    run.assert_code(0);
+    let triggers = sim.triggers("my-worker");
+    assert!(triggers.iter().any(|t| t["trigger_name"] == "Deploy production"), "{triggers:#?}");
+    let connections = sim.connections();
+    for t in &triggers {
+        let uuid = &t["repo_connection"]["repo_connection_uuid"];
+        assert!(
+            connections.iter().any(|c| &c["repo_connection_uuid"] == uuid),
+            "trigger {} points at a connection the simulator does not have: {connections:#?}",
+            t["trigger_name"]
+        );
+    }
+}

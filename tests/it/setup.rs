@@ -1,7 +1,9 @@
 //! `setup`: a Worker's Workers Builds configuration converged to a file, against the simulator.
 
+use std::time::Duration;
+
 use crate::common::*;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const SECRET: &str = "npm_SECRET-4be1-never-print";
 
@@ -122,7 +124,9 @@ fn from_an_empty_account_it_creates_the_connection_the_triggers_and_their_variab
         w[3].starts_with("PATCH ") && w[4].starts_with("PATCH ") && w[4].ends_with("/environment_variables"),
         "{w:#?}"
     );
-    eprintln!("full create: {} requests ({} writes)\n{}", sim.requests().len(), w.len(), run.stdout);
+    // README's cost: the Workers list, the triggers twice (404), the connection, the tokens, each
+    // create and its read-back, two variable writes.
+    assert_eq!(sim.requests().len(), 11, "{:#?}", sim.requests());
 }
 
 #[test]
@@ -296,6 +300,169 @@ fn a_json_file_names_file_line_and_key_too() {
         run.stdout
     );
     assert_eq!(sim.requests().len(), 0, "no request sent");
+}
+
+/// Two runs at once on a new Worker (issue 25, point 2), made deterministic: the simulator holds
+/// run A's first trigger create while run B applies the whole file, so A's create lands after
+/// B's. A's read-back after its create finds two triggers of one name; A deletes the one it made
+/// (the later: the rule both runs apply alike, so exactly one of them deletes, and only its own),
+/// and takes B's `Preview` from that read-back instead of creating a second.
+#[test]
+fn two_runs_at_once_leave_one_trigger_of_each_name() {
+    let sim = empty_sim();
+    sim.add_fault(fault("POST", "/builds/triggers", 1, FaultAction::Delay { ms: 4000 }));
+    // Real time for A: at the test scale its request timeout would end the held create first.
+    let a = setup(&sim, FILE).env("WORKERS_CI_TIME_SCALE", "1");
+    let child = a.watch();
+    assert!(eventually(Duration::from_secs(10), || sim.arrived("POST", "/builds/triggers") >= 1));
+    let b = setup(&sim, FILE).run();
+    b.assert_code(0);
+    assert_eq!(requests_matching(&sim, "POST", "/builds/triggers"), 2, "B is done while A's create is still held");
+    let (code, stdout, stderr) = child.wait(Duration::from_secs(30));
+    let a = a.collect(code, stdout, stderr, Duration::ZERO);
+    a.assert_code(0);
+    let t = sim.triggers("my-worker");
+    let mut names: Vec<&str> = t.iter().map(|t| t["trigger_name"].as_str().unwrap()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["Deploy production", "Preview"], "{t:#?}");
+    // B's triggers are the ones kept, and A reports them as its own outputs.
+    let b_uuids: Value = serde_json::from_str(b.output("trigger_uuids").unwrap()).unwrap();
+    let a_uuids: Value = serde_json::from_str(a.output("trigger_uuids").unwrap()).unwrap();
+    assert_eq!(a_uuids, b_uuids);
+    assert_eq!(b_uuids["Deploy production"], trigger(&t, "Deploy production")["trigger_uuid"]);
+    assert!(
+        a.stdout.contains("another run created trigger `Deploy production` at the same time"),
+        "A says what happened:\n{}",
+        a.stdout
+    );
+    assert!(a.stdout.contains("trigger `Preview` was created by another run at the same time"), "{}", a.stdout);
+    let deletes: Vec<_> = sim.requests().into_iter().filter(|r| r.method == "DELETE").collect();
+    assert_eq!(deletes.len(), 1, "only A's own duplicate is deleted: {deletes:#?}");
+    // Both triggers keep their variables, written by both runs alike.
+    let vars = sim.env_vars(trigger(&t, "Preview")["trigger_uuid"].as_str().unwrap());
+    assert_eq!(vars.len(), 2, "{vars:?}");
+}
+
+/// A second trigger of a name the file has, made outside this run (by a run at the same time
+/// that stopped before it could clean up, or by hand): `check` names both (exit 8), an apply
+/// without `prune` leaves it and says so, `build` never picks one of them silently, and `prune`
+/// deletes the newer.
+#[test]
+fn a_duplicate_trigger_is_drift_never_picked_silently_and_pruned() {
+    let sim = empty_sim();
+    // With its secret: a `missing` one would be drift of its own.
+    setup(&sim, FILE).secret_env("NPM_TOKEN", SECRET).run().assert_code(0);
+    setup(&sim, FILE).input("check", "true").run().assert_code(0);
+    let t = sim.triggers("my-worker");
+    let prod = trigger(&t, "Deploy production").clone();
+    let prod_uuid = prod["trigger_uuid"].as_str().unwrap().to_owned();
+    let body = json!({
+        "external_script_id": prod["external_script_id"],
+        "build_token_uuid": prod["build_token_uuid"],
+        "repo_connection_uuid": prod["repo_connection"]["repo_connection_uuid"],
+        "trigger_name": "deploy production",
+        "build_command": "npm run build",
+        "deploy_command": "npx wrangler deploy",
+        "root_directory": "/",
+        "branch_includes": ["main"],
+        "branch_excludes": [],
+        "path_includes": ["*"],
+        "path_excludes": [],
+    });
+    let (status, made) = call(&sim, "POST", "/builds/triggers", Some(&body));
+    assert_eq!(status, 200, "{made}");
+    let dup = made["result"]["trigger_uuid"].as_str().unwrap().to_owned();
+
+    let before = sim.requests().len();
+    let check = setup(&sim, FILE).input("check", "true").run();
+    check.assert_code(8);
+    assert_eq!(writes(&sim, before), Vec::<String>::new());
+    assert!(check.stdout.contains(&prod_uuid) && check.stdout.contains(&dup), "names both:\n{}", check.stdout);
+    assert!(check.stdout.contains("duplicate"), "{}", check.stdout);
+    assert!(check.stdout.contains("prune: true"), "says how to fix:\n{}", check.stdout);
+
+    let apply = setup(&sim, FILE).run();
+    apply.assert_code(0);
+    assert_eq!(writes(&sim, before), Vec::<String>::new(), "never deleted without prune");
+    assert!(apply.stdout.contains(&dup) && apply.stdout.contains("prune: true"), "warns:\n{}", apply.stdout);
+
+    // `build` by name, and by branch: refused, naming both and the fix.
+    let build = Invocation::new(&sim).input("trigger", "Deploy production").input("wait", "false").run();
+    build.assert_code(5);
+    assert!(build.stdout.contains(&prod_uuid) && build.stdout.contains(&dup), "{}", build.stdout);
+    assert!(build.stdout.contains("prune: true"), "{}", build.stdout);
+    let build = Invocation::new(&sim).input("branch", "main").input("wait", "false").run();
+    build.assert_code(5);
+    assert!(build.stdout.contains("several triggers build branch `main`"), "{}", build.stdout);
+    assert!(build.stdout.contains(&prod_uuid) && build.stdout.contains(&dup), "{}", build.stdout);
+    assert!(build.stdout.contains("prune: true"), "{}", build.stdout);
+    assert!(sim.builds().is_empty(), "no build started");
+
+    // `build` by uuid still works.
+    Invocation::new(&sim).input("trigger", &dup).input("wait", "false").run().assert_code(0);
+
+    let prune = setup(&sim, FILE).input("prune", "true").run();
+    prune.assert_code(0);
+    assert!(prune.stdout.contains("oldest"), "says which is kept and why:\n{}", prune.stdout);
+    let t = sim.triggers("my-worker");
+    assert_eq!(t.len(), 2, "{t:#?}");
+    assert_eq!(trigger(&t, "Deploy production")["trigger_uuid"], prod_uuid.as_str(), "the oldest kept");
+    setup(&sim, FILE).input("check", "true").run().assert_code(0);
+}
+
+/// `dry_run` and `check` meet every refusal the apply would (issue 25, point 5): a trigger to
+/// create without a connection (no `[connection]`, not on GitHub Actions) and a `build_token`
+/// the account does not have stop all three alike, with the same message.
+#[test]
+fn dry_run_and_check_fail_where_the_apply_would() {
+    let sim = empty_sim();
+    let no_connection = FILE.split("[connection]").next().unwrap().to_owned()
+        + "[[triggers]]"
+        + FILE.split_once("[[triggers]]").unwrap().1;
+    let cases = [
+        (no_connection, 2, "trigger `Deploy production` must be created and needs a repository connection"),
+        (
+            FILE.replace("worker = \"my-worker\"\n", "worker = \"my-worker\"\nbuild_token = \"no-such-token\"\n"),
+            5,
+            "`build_token` in the file names no build token of this account",
+        ),
+    ];
+    for (text, code, want) in cases {
+        for mode in [None, Some("dry_run"), Some("check")] {
+            // No GITHUB_REPOSITORY* in the environment: nothing fills a missing `[connection]`.
+            let mut inv = setup(&sim, &text);
+            if let Some(m) = mode {
+                inv = inv.input(m, "true");
+            }
+            let run = inv.run();
+            run.assert_code(code);
+            assert!(run.stdout.contains(want), "{mode:?}: wanted {want}\n{}", run.stdout);
+        }
+    }
+    assert_eq!(writes(&sim, 0), Vec::<String>::new(), "nothing written");
+}
+
+/// Ctrl-C during `setup` says what a request in flight may have changed: the triggers, their
+/// build variables and the repository connection (issue 25, point 9), not a Worker's versions.
+#[test]
+fn an_interrupted_setup_names_what_to_check() {
+    let sim = empty_sim();
+    sim.add_fault(fault("POST", "/builds/triggers", 1, FaultAction::Delay { ms: 5000 }));
+    let inv = setup(&sim, FILE).env("WORKERS_CI_TIME_SCALE", "1");
+    let mut child = inv.watch();
+    assert!(eventually(Duration::from_secs(10), || sim.arrived("POST", "/builds/triggers") >= 1));
+    child.signal("INT");
+    let (code, stdout, stderr) = child.wait(Duration::from_secs(30));
+    let run = inv.collect(code, stdout, stderr, Duration::ZERO);
+    run.assert_code(130);
+    assert!(
+        run.stdout.contains(
+            "check the Worker's Workers Builds triggers, their build variables and the repository connection"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("versions and deployments"), "{}", run.stdout);
 }
 
 /// README's example file is valid as written, and what it plans on an empty Worker is what

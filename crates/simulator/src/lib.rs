@@ -244,7 +244,7 @@ impl Simulator {
             .unwrap_or_default()
     }
 
-    /// Repository connections made through the API.
+    /// Repository connections: the seeded triggers' one, and those made through the API.
     pub fn connections(&self) -> Vec<serde_json::Value> {
         self.shared.state().connections.clone()
     }

@@ -241,8 +241,8 @@ pub struct State {
     pub config: SimConfig,
     pub workers: Vec<Worker>,
     pub builds: Vec<Build>,
-    /// Repository connections made through `PUT /builds/repos/connections` (docs/cloudflare-api.md
-    /// §E.3).
+    /// Repository connections: the one the seeded triggers use ([`seeded_connection`]) and those
+    /// made through `PUT /builds/repos/connections` (docs/cloudflare-api.md §E.3).
     pub connections: Vec<Value>,
     /// Build-time variables per trigger uuid (docs/cloudflare-api.md §E.2), secret values included:
     /// the API stores them and never shows them back.
@@ -277,18 +277,26 @@ fn derived_uuid(seed: &str, n: u8) -> String {
     format!("{}-{}-4{}-8{}-{}", &hex[0..8], &hex[8..12], &hex[13..16], &hex[17..20], &hex[20..32])
 }
 
-fn triggers_for(tag: &str) -> Vec<Value> {
-    let repo = json!({
-        "repo_connection_uuid": derived_uuid(tag, 0),
+/// The repository connection the seeded triggers use, registered as `PUT
+/// /builds/repos/connections` would have left it: Cloudflare's triggers only ever name a
+/// connection it holds (a trigger create with another is refused, §E.1), so the seed is no
+/// looser. One for the account: the connection is keyed by the repository, not the Worker (§E.3).
+pub(crate) fn seeded_connection() -> Value {
+    let now = time::rfc3339(SystemTime::now());
+    json!({
+        "repo_connection_uuid": derived_uuid("github:987654/123456789", 0),
         "repo_id": "123456789",
         "repo_name": "my-worker",
         "provider_type": "github",
         "provider_account_id": "987654",
         "provider_account_name": "example",
-        "created_on": time::rfc3339(SystemTime::now()),
-        "modified_on": time::rfc3339(SystemTime::now()),
+        "created_on": now,
+        "modified_on": now,
         "deleted_on": null,
-    });
+    })
+}
+
+fn triggers_for(tag: &str, repo: &Value) -> Vec<Value> {
     let t = |n: u8, name: &str, inc: &[&str], exc: &[&str], deploy: &str| {
         json!({
             "trigger_uuid": derived_uuid(tag, n),
@@ -328,7 +336,8 @@ fn embedded(trigger: &Value) -> Value {
 
 impl State {
     pub fn new(config: SimConfig) -> State {
-        let workers = config
+        let connection = seeded_connection();
+        let workers: Vec<Worker> = config
             .workers
             .iter()
             .map(|seed| {
@@ -337,8 +346,8 @@ impl State {
                     name: seed.name.clone(),
                     triggers: match (seed.triggers, seed.preview_trigger) {
                         (false, _) => Vec::new(),
-                        (true, true) => triggers_for(&tag),
-                        (true, false) => triggers_for(&tag).into_iter().take(1).collect(),
+                        (true, true) => triggers_for(&tag, &connection),
+                        (true, false) => triggers_for(&tag, &connection).into_iter().take(1).collect(),
                     },
                     id: if seed.tag.is_some() { tag.chars().rev().collect() } else { random::hex(16) },
                     tag,
@@ -354,11 +363,12 @@ impl State {
                 }
             })
             .collect();
+        let seeded = workers.iter().any(|w| !w.triggers.is_empty());
         State {
             config,
             workers,
             builds: Vec::new(),
-            connections: Vec::new(),
+            connections: if seeded { vec![connection] } else { Vec::new() },
             env_vars: std::collections::HashMap::new(),
             preview_clock: 0,
             assets: crate::routes::assets::AssetStore::default(),
