@@ -327,7 +327,8 @@ async fn run(ctx: &Ctx, args: SetupArgs) -> Result<()> {
     };
 
     // 2. Triggers: updates, creates, then deletions.
-    let uuids = apply_triggers(ctx, config, &tag, &before, &triggers, connection_uuid.as_ref(), &ready).await?;
+    let (uuids, shared) =
+        apply_triggers(ctx, config, &tag, &before, &triggers, connection_uuid.as_ref(), &ready).await?;
     if args.prune {
         for t in extra.iter().chain(duplicates.iter().flat_map(|d| d.newer.iter())) {
             delete_trigger(ctx, &tag, t).await?;
@@ -338,7 +339,16 @@ async fn run(ctx: &Ctx, args: SetupArgs) -> Result<()> {
     apply_vars(ctx, &triggers, &uuids).await?;
     let out: BTreeMap<&String, &str> = uuids.iter().map(|(k, v)| (k, v.as_str())).collect();
     ctx.output(Output::TriggerUuids, &serde_json::to_string(&out).unwrap_or_default());
-    ctx.console.info(&format!("setup: {} made", crate::ci::plural(changes, "write", "writes")));
+    let made = crate::ci::plural(changes, "planned write", "planned writes");
+    ctx.console.info(&if shared == 0 {
+        format!("setup: done, {made} made")
+    } else {
+        // The count must not claim creates another run made (the warnings above name them).
+        format!(
+            "setup: done, {made} in effect; {} made by another run at the same time and used by this one",
+            crate::ci::plural(shared, "trigger was", "triggers were")
+        )
+    });
     Ok(())
 }
 
@@ -571,8 +581,10 @@ async fn apply_triggers(
     triggers: &[TriggerPlan<'_>],
     connection_uuid: Option<&RepoConnectionUuid>,
     ready: &Ready,
-) -> Result<BTreeMap<String, TriggerUuid>> {
+) -> Result<(BTreeMap<String, TriggerUuid>, usize)> {
     let mut uuids: BTreeMap<String, TriggerUuid> = BTreeMap::new();
+    // Triggers another run created, used instead of this run's own.
+    let mut shared = 0;
     let known: BTreeSet<TriggerUuid> = before.iter().map(|t| t.trigger_uuid.clone()).collect();
     // The latest read-back: what other runs have made since `before`.
     let mut seen: Vec<Trigger> = Vec::new();
@@ -586,17 +598,22 @@ async fn apply_triggers(
                 tp.spec.name,
                 describe_one(other)
             ));
+            shared += 1;
             adopt(ctx, config, tp.spec, other, ready).await?
         } else {
             let conn = connection_uuid.ok_or_else(|| no_connection(config, tp.spec))?;
             let token = ready.token.as_ref().ok_or_else(|| no_token(tp.spec))?;
             let (made, certain) = create_trigger(ctx, tag, token, conn, tp.spec, &known).await?;
             seen = list_live(ctx, tag, &config.worker).await?;
-            settle_duplicates(ctx, config, tag, tp.spec, &made, certain, &seen, ready).await?
+            let uuid = settle_duplicates(ctx, config, tag, tp.spec, &made, certain, &seen, ready).await?;
+            if uuid != made.trigger_uuid {
+                shared += 1;
+            }
+            uuid
         };
         uuids.insert(tp.spec.name.clone(), uuid);
     }
-    Ok(uuids)
+    Ok((uuids, shared))
 }
 
 fn no_token(spec: &TriggerSpec) -> Error {

@@ -336,6 +336,14 @@ fn two_runs_at_once_leave_one_trigger_of_each_name() {
         a.stdout
     );
     assert!(a.stdout.contains("trigger `Preview` was created by another run at the same time"), "{}", a.stdout);
+    // Neither run claims the other's creates as its own writes.
+    assert!(
+        a.stdout
+            .contains("setup: done, 6 planned writes in effect; 2 triggers were made by another run at the same time"),
+        "{}",
+        a.stdout
+    );
+    assert!(b.stdout.contains("setup: done, 6 planned writes made"), "{}", b.stdout);
     let deletes: Vec<_> = sim.requests().into_iter().filter(|r| r.method == "DELETE").collect();
     assert_eq!(deletes.len(), 1, "only A's own duplicate is deleted: {deletes:#?}");
     // Both triggers keep their variables, written by both runs alike.
