@@ -8,7 +8,9 @@ use crate::cloudflare::builds::Build;
 use crate::cloudflare::{BuildUuid, ScriptTag};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
-use crate::flows::builds::{IfNoBuild, WaitArgs, commit_cell, pick, recent_builds, resolve_tag, triggers_failure, WorkerFrom};
+use crate::flows::builds::{
+    IfNoBuild, WaitArgs, WorkerFrom, commit_cell, pick, recent_builds, resolve_tag, triggers_failure,
+};
 use crate::flows::follow::{self, FollowOpts, Tracker};
 use crate::flows::logs::Tail;
 use crate::flows::trigger::{self, Choice};

@@ -11,6 +11,7 @@ use crate::ci::comment::{self, Card};
 use crate::commands::Output;
 use crate::error::{Error, Result};
 use crate::github_api::{GhError, GitHub, NewDeployment, NewStatus};
+use crate::inputs::{Key, hint};
 
 use super::Ctx;
 
@@ -61,13 +62,16 @@ pub(crate) async fn publish(ctx: &Ctx, outcomes: &[Outcome]) -> Result<()> {
         match t.pr {
             Some(pr) => {
                 if let Err(e) = upsert_comment(t, pr, o).await {
-                    failures.push(format!("could not write the pull-request comment for Worker {}: {e}", o.worker));
+                    failures.push(Failure::new(
+                        format!("could not write the pull-request comment for Worker {}", o.worker),
+                        e,
+                    ));
                 }
             }
             None => ctx.console.debug("not a pull_request event: no pull-request comment"),
         }
         if let Err(e) = deploy(t, o).await {
-            failures.push(format!("could not record the GitHub Deployment for Worker {}: {e}", o.worker));
+            failures.push(Failure::new(format!("could not record the GitHub Deployment for Worker {}", o.worker), e));
         }
     }
     conclude(ctx, t, failures)
@@ -88,12 +92,12 @@ pub(crate) async fn retire(ctx: &Ctx, o: &Outcome) -> Result<()> {
             }
         };
         if let Err(e) = edit.await {
-            failures.push(format!("could not edit the pull-request comment for Worker {}: {e}", o.worker));
+            failures.push(Failure::new(format!("could not edit the pull-request comment for Worker {}", o.worker), e));
         }
     }
     let env = o.environment();
     if let Err(e) = deactivate_env(t, &env).await {
-        failures.push(format!("could not mark the GitHub Deployments of {env} inactive: {e}"));
+        failures.push(Failure::new(format!("could not mark the GitHub Deployments of {env} inactive"), e));
     }
     conclude(ctx, t, failures)
 }
@@ -114,17 +118,68 @@ async fn deactivate_env(t: &Target, env: &str) -> Result<(), GhError> {
     Ok(())
 }
 
-fn conclude(ctx: &Ctx, t: &Target, failures: Vec<String>) -> Result<()> {
+/// One GitHub write that failed, with the advice that fits how it failed.
+struct Failure {
+    text: String,
+    advice: String,
+}
+
+impl Failure {
+    fn new(what: String, e: GhError) -> Failure {
+        Failure { advice: advice(&e), text: format!("{what}: {e}") }
+    }
+}
+
+/// What to do about a failed GitHub request, from how it failed: permissions are the fix for a
+/// 403 only; a network failure, a refused token, a missing repository or a refused body each
+/// need something else.
+fn advice(e: &GhError) -> String {
+    let token = hint::input(Key::GithubToken);
+    let api = hint::input(Key::GithubApiUrl);
+    match e {
+        GhError::Transport { .. } => format!(
+            "GitHub did not answer (network failure or timeout, after retries): check the runner's network and {api}; \
+             the next run writes the report again"
+        ),
+        GhError::Malformed { .. } => {
+            format!("the answer was not GitHub's REST API: check that {api} is the API's base URL (`https://HOST/api/v3` on GitHub Enterprise Server)")
+        }
+        GhError::Api { status: 401, .. } => {
+            format!("GitHub refused the token itself (401): check that {token} is a valid token (the workflow's `github.token`), not expired or revoked")
+        }
+        GhError::Api { status: 403, retry_after: Some(_), .. } | GhError::Api { status: 429, .. } => {
+            "GitHub's rate limit was reached and did not reset in time: the next run writes the report again".to_owned()
+        }
+        GhError::Api { status: 403, .. } => format!(
+            "check that {token} has `pull-requests: write` and `deployments: write` (the job's `permissions:`; \
+             a pull request from a fork gets a read-only token)"
+        ),
+        GhError::Api { status: 404, .. } => format!(
+            "GitHub does not show this repository or pull request to the token (404): check `GITHUB_REPOSITORY`, and \
+             that {token} is for this repository (a token without access sees 404, not 403)"
+        ),
+        GhError::Api { status: 409 | 422, .. } => {
+            "GitHub refused the request's content (its message says why; for a Deployment, usually a commit GitHub does \
+             not have, or a branch protection rule): nothing to change in the token"
+                .to_owned()
+        }
+        GhError::Api { status, .. } if *status >= 500 => {
+            "GitHub failed to answer (a server error, after retries): the next run writes the report again".to_owned()
+        }
+        GhError::Api { .. } => format!("check {token} and {api}"),
+    }
+}
+
+fn conclude(ctx: &Ctx, t: &Target, failures: Vec<Failure>) -> Result<()> {
     if failures.is_empty() {
         return Ok(());
     }
-    let advice =
-        "check that `github_token` has `pull-requests: write` and `deployments: write` (the job's `permissions:`)";
     if t.required {
-        return Err(Error::GitHub(format!("{}; {advice}", failures.join("; "))));
+        let all: Vec<String> = failures.iter().map(|f| format!("{}; {}", f.text, f.advice)).collect();
+        return Err(Error::GitHub(all.join("; ")));
     }
     for f in failures {
-        ctx.console.warning(&format!("GitHub: {f} (the Cloudflare step is unaffected; {advice})"));
+        ctx.console.warning(&format!("GitHub: {} (the Cloudflare step is unaffected; {})", f.text, f.advice));
     }
     Ok(())
 }
