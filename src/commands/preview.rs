@@ -116,6 +116,7 @@ async fn after(ctx: &Ctx, args: &PreviewArgs, result: Result<PreviewOutcome>) ->
             preview_url: r.preview_url.clone(),
             deployment_url: r.deployment_url.clone(),
             commit: r.commit.clone(),
+            kind: crate::ci::comment::Kind::Preview,
             ..github_report::Outcome::default()
         },
         Ok(PreviewOutcome::Deleted { worker, preview_name, existed }) => {
@@ -128,6 +129,7 @@ async fn after(ctx: &Ctx, args: &PreviewArgs, result: Result<PreviewOutcome>) ->
                     format!("Preview {preview_name} deleted (it was already gone)")
                 },
                 commit: args.commit.clone(),
+                kind: crate::ci::comment::Kind::Preview,
                 ..github_report::Outcome::default()
             };
             return github_report::retire(ctx, &o).await;
@@ -139,6 +141,7 @@ async fn after(ctx: &Ctx, args: &PreviewArgs, result: Result<PreviewOutcome>) ->
             ok: false,
             headline: format!("Preview {name}: deployment failed"),
             commit: args.commit.clone(),
+            kind: crate::ci::comment::Kind::Preview,
             ..github_report::Outcome::default()
         },
     };

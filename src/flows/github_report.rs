@@ -1,4 +1,5 @@
-//! The GitHub side of a run: one living comment per Worker on the pull request, and a GitHub
+//! The GitHub side of a run: one living comment per Worker and kind (build, version, Preview) on
+//! the pull request, and a GitHub
 //! Deployment with a status for the commit. A flow calls [`publish`] with a plain [`Outcome`]
 //! once its Cloudflare work is done (and a Preview's delete calls [`retire`]).
 //!
@@ -7,7 +8,7 @@
 //! the comment is looked up by its marker and the deployment by commit and environment, before
 //! and (when a create failed) after.
 
-use crate::ci::comment::{self, Card};
+use crate::ci::comment::{self, Card, Kind};
 use crate::commands::Output;
 use crate::error::{Error, Result};
 use crate::github_api::{GhError, GitHub, NewDeployment, NewStatus};
@@ -33,6 +34,8 @@ pub(crate) struct Target {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Outcome {
     pub worker: String,
+    /// Which of the Worker's comments this run keeps.
+    pub kind: Kind,
     pub ok: bool,
     /// "build succeeded", "version uploaded", …
     pub headline: String,
@@ -85,8 +88,7 @@ pub(crate) async fn retire(ctx: &Ctx, o: &Outcome) -> Result<()> {
     let mut failures = Vec::new();
     if let Some(pr) = t.pr {
         let edit = async {
-            let all = t.client.list_comments(pr).await?;
-            match all.into_iter().find(|c| c.body.as_deref().is_some_and(|b| comment::is_ours(b, &o.worker))) {
+            match find_comment(t, pr, o).await? {
                 Some(c) => t.client.update_comment(c.id, &body(t, o)).await.map(|_| ()),
                 None => Ok(()),
             }
@@ -200,6 +202,7 @@ fn body(t: &Target, o: &Outcome) -> String {
     let commit = o.commit.as_deref().or(t.sha.as_deref());
     let card = Card {
         worker: &o.worker,
+        kind: o.kind,
         ok: o.ok,
         headline: &o.headline,
         preview_url: o.preview_url.as_deref(),
@@ -217,14 +220,23 @@ fn body(t: &Target, o: &Outcome) -> String {
     text
 }
 
+/// The Worker's living comment of this kind; for a Preview, failing that, the one comment the
+/// Worker had before comments had kinds, which it takes over ([`comment::is_legacy`]).
+async fn find_comment(t: &Target, pr: u64, o: &Outcome) -> Result<Option<crate::github_api::Comment>, GhError> {
+    let all = t.client.list_comments(pr).await?;
+    let ours =
+        |c: &&crate::github_api::Comment| c.body.as_deref().is_some_and(|b| comment::is_ours(b, &o.worker, o.kind));
+    let legacy = |c: &&crate::github_api::Comment| {
+        o.kind == Kind::Preview && c.body.as_deref().is_some_and(|b| comment::is_legacy(b, &o.worker))
+    };
+    Ok(all.iter().find(ours).or_else(|| all.iter().find(legacy)).cloned())
+}
+
 /// Edits our comment when it exists (on any page), creates it otherwise, and after a create
 /// that failed without a clear refusal, looks again before giving up: never a second comment.
 async fn upsert_comment(t: &Target, pr: u64, o: &Outcome) -> Result<(), GhError> {
     let text = body(t, o);
-    let find = || async {
-        let all = t.client.list_comments(pr).await?;
-        Ok::<_, GhError>(all.into_iter().find(|c| c.body.as_deref().is_some_and(|b| comment::is_ours(b, &o.worker))))
-    };
+    let find = || find_comment(t, pr, o);
     if let Some(c) = find().await? {
         t.client.update_comment(c.id, &text).await?;
         return Ok(());
@@ -297,6 +309,7 @@ pub(crate) fn from_builds(ctx: &Ctx) -> Vec<Outcome> {
             };
             Some(Outcome {
                 worker: b["worker"].as_str()?.to_owned(),
+                kind: Kind::Build,
                 ok,
                 headline,
                 preview_url: b["preview_url"].as_str().map(str::to_owned),
@@ -339,6 +352,7 @@ pub(crate) async fn after_version(ctx: &Ctx, worker: &str, deploy: Option<f64>, 
     let deployed = result.is_ok() && deploy.is_some();
     let outcome = Outcome {
         worker: worker.to_owned(),
+        kind: Kind::Version,
         ok: result.is_ok(),
         headline,
         preview_url: get(Output::VersionUrl),

@@ -176,7 +176,7 @@ inputs! {
     SetSecret => InputSpec { name: "set_secret", kind: Kind::Value, commands: &[Env], default: "", fallback: &[], secret: true,
         help: "KEY=VALUE lines: secret build variables to add or replace; every value is masked before anything prints." },
     GithubToken => InputSpec { name: "github_token", kind: Kind::Value, commands: GITHUB, default: "", fallback: &[], secret: true,
-        help: "A GitHub token (the workflow's `github.token`): keep one comment per Worker on the pull request up to date and create a GitHub Deployment for the commit. Needs `pull-requests: write` and `deployments: write`. GitHub failures are warnings unless `github_required`." },
+        help: "A GitHub token (the workflow's `github.token`): keep one comment per Worker and kind (build, version, Preview) on the pull request up to date and create a GitHub Deployment for the commit. Needs `pull-requests: write` and `deployments: write`. GitHub failures are warnings unless `github_required`." },
     GithubRequired => InputSpec { name: "github_required", kind: Kind::Switch, commands: GITHUB, default: "false", fallback: &[], secret: false,
         help: "Fail the step (exit 9) when the pull-request comment or the GitHub Deployment cannot be written." },
     GithubApiUrl => InputSpec { name: "github_api_url", kind: Kind::Value, commands: GITHUB, default: "$GITHUB_API_URL, else https://api.github.com", fallback: &["GITHUB_API_URL"], secret: false,

@@ -39,7 +39,7 @@ fn first_push_comments_and_deploys_then_the_next_edits_the_same_comment() {
     let first = our_comments(&sim);
     assert_eq!(first.len(), 1, "{first:?}");
     let body = &first[0].1;
-    assert!(body.starts_with("<!-- workers-ci:worker=my%2Dworker -->\n"), "{body}");
+    assert!(body.starts_with("<!-- workers-ci:worker=my%2Dworker;kind=build -->\n"), "{body}");
     assert!(body.contains("build succeeded") && body.contains("111111111111"), "{body}");
     assert!(body.contains("<https://github.com/acme/site/actions/runs/42>"), "{body}");
     let d = deployments(&sim, SHA1);
@@ -79,7 +79,10 @@ fn our_comment_is_found_past_the_first_page() {
     on_pr(&sim, SHA1).run().assert_code(0);
     let mine = our_comments(&sim)[0].0;
     for i in 0..40 {
-        sim.seed_github_comment(7, &format!("review comment {i}\n<!-- workers-ci:worker=my%2Dworker --> quoted"));
+        sim.seed_github_comment(
+            7,
+            &format!("review comment {i}\n<!-- workers-ci:worker=my%2Dworker;kind=build --> quoted"),
+        );
     }
     // 41 comments: with GitHub's default of 30 a page, ours would be on page 1 anyway, so push it
     // out: delete nothing, but make the list long enough that a client reading one page of 30
