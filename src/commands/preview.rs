@@ -298,7 +298,19 @@ async fn deployed(
         commit: args.commit.clone(),
         created,
     };
-    if result.preview_url.is_none() && result.deployment_url.is_none() {
+    if result.preview_url.is_none() && result.deployment_url.is_some() {
+        // Previews are on, yet the Preview has no URL of its own: its workers.dev host would be
+        // `<slug>-<worker>`, and a DNS label holds at most 63 characters (docs/cloudflare-api.md
+        // §B.6). The deployment's URL still serves it.
+        let room = 63usize.saturating_sub(worker.name.as_str().len() + 1);
+        ctx.console.warning(&format!(
+            "Preview {} has no URL of its own (only this deployment's): `<slug>-{}` is longer than the 63 characters \
+             of a DNS label; set {} to a name of at most {room} characters for one",
+            result.preview_name,
+            worker.name,
+            hint::input(Key::PreviewName)
+        ));
+    } else if result.preview_url.is_none() && result.deployment_url.is_none() {
         let off = worker.subdomain.as_ref().and_then(|s| s.previews_enabled) == Some(false);
         ctx.console.warning(&format!(
             "This Preview deployment has no URLs{}: set {} to turn them on (or serve previews on a custom domain)",

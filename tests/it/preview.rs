@@ -128,6 +128,30 @@ fn awkward_branch_names_become_valid_preview_names() {
     }
 }
 
+/// Issue 25: every URL's first label is a DNS label (at most 63 characters). A branch too long
+/// for `<slug>-<worker>` to fit gets no Preview URL, the deployment's URL still, and a warning
+/// saying how long a name may be.
+#[test]
+fn a_preview_name_too_long_for_a_dns_label_has_only_its_deployment_url() {
+    let sim = sim();
+    let run = preview(&sim, &format!("feature/{}", "x".repeat(72))).run();
+    run.assert_code(0);
+    assert_eq!(run.output("preview_url"), None, "{}", run.stdout);
+    let deployment = run.output("deployment_url").expect("the deployment's URL");
+    let label = |u: &str| u.trim_start_matches("https://").split('.').next().unwrap().len();
+    assert!(label(deployment) <= 63, "{deployment}");
+    let warnings: Vec<_> = run.view().commands.into_iter().filter(|c| c.name == "warning").collect();
+    assert!(
+        warnings.iter().any(|w| w.data.contains("63 characters") && w.data.contains("at most 53 characters")),
+        "{}",
+        run.stdout
+    );
+    // Short enough: a URL of its own, within a DNS label.
+    let run = preview(&sim, "feature/login").run();
+    let url = run.output("preview_url").expect("a Preview URL");
+    assert!(label(url) <= 63, "{url}");
+}
+
 #[test]
 fn an_explicit_invalid_name_is_refused_before_any_request() {
     let sim = sim();
