@@ -145,7 +145,7 @@ fn default_observability() -> Value {
             "redact_query_string": false })
 }
 
-/// The longest DNS label (RFC 1035 §2.3.4), which the first label of a workers.dev URL must fit
+/// The longest DNS label (RFC 1035 section 2.3.4), which the first label of a workers.dev URL must fit
 /// (§B.6).
 const DNS_LABEL_MAX: usize = 63;
 
