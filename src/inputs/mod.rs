@@ -175,6 +175,8 @@ inputs! {
         help: "KEY=VALUE lines: plain-text build variables to add or replace (others are kept)." },
     SetSecret => InputSpec { name: "set_secret", kind: Kind::Value, commands: &[Env], default: "", fallback: &[], secret: true,
         help: "KEY=VALUE lines: secret build variables to add or replace; every value is masked before anything prints." },
+    SetSecretFromEnv => InputSpec { name: "set_secret_from_env", kind: Kind::Value, commands: &[Env], default: "", fallback: &[], secret: false,
+        help: "KEY or KEY=VARIABLE lines: secret build variables whose values are read whole from the step's environment variable VARIABLE (else KEY), so a value of several lines (a PEM key) arrives exactly; pass it with `env:` from a secret. Masked, never printed." },
     GithubToken => InputSpec { name: "github_token", kind: Kind::Value, commands: GITHUB, default: "", fallback: &[], secret: true,
         help: "A GitHub token (the workflow's `github.token`): keep one comment per Worker and kind (build, version, Preview) on the pull request up to date and create a GitHub Deployment for the commit. Needs `pull-requests: write` and `deployments: write`. GitHub failures are warnings unless `github_required`." },
     GithubRequired => InputSpec { name: "github_required", kind: Kind::Switch, commands: GITHUB, default: "false", fallback: &[], secret: false,
