@@ -66,15 +66,15 @@ pub(crate) async fn publish(ctx: &Ctx, outcomes: &[Outcome]) -> Result<()> {
             Some(pr) => {
                 if let Err(e) = upsert_comment(t, pr, o).await {
                     failures.push(Failure::new(
-                        format!("could not write the pull-request comment for Worker {}", o.worker),
-                        e,
+                        &format!("could not write the pull-request comment for Worker {}", o.worker),
+                        &e,
                     ));
                 }
             }
             None => ctx.console.debug("not a pull_request event: no pull-request comment"),
         }
         if let Err(e) = deploy(t, o).await {
-            failures.push(Failure::new(format!("could not record the GitHub Deployment for Worker {}", o.worker), e));
+            failures.push(Failure::new(&format!("could not record the GitHub Deployment for Worker {}", o.worker), &e));
         }
     }
     conclude(ctx, t, failures)
@@ -94,12 +94,13 @@ pub(crate) async fn retire(ctx: &Ctx, o: &Outcome) -> Result<()> {
             }
         };
         if let Err(e) = edit.await {
-            failures.push(Failure::new(format!("could not edit the pull-request comment for Worker {}", o.worker), e));
+            failures
+                .push(Failure::new(&format!("could not edit the pull-request comment for Worker {}", o.worker), &e));
         }
     }
     let env = o.environment();
     if let Err(e) = deactivate_env(t, &env).await {
-        failures.push(Failure::new(format!("could not mark the GitHub Deployments of {env} inactive"), e));
+        failures.push(Failure::new(&format!("could not mark the GitHub Deployments of {env} inactive"), &e));
     }
     conclude(ctx, t, failures)
 }
@@ -127,8 +128,8 @@ struct Failure {
 }
 
 impl Failure {
-    fn new(what: String, e: GhError) -> Failure {
-        Failure { advice: advice(&e), text: format!("{what}: {e}") }
+    fn new(what: &str, e: &GhError) -> Failure {
+        Failure { advice: advice(e), text: format!("{what}: {e}") }
     }
 }
 
