@@ -224,6 +224,21 @@ def previews(wid):
     report(s == 200 and names == ["S"], "preview-inherit-from-latest-deployment", f"HTTP {s} {codes(env)} bindings={names}")
     s, env, _ = call("POST", f"{base}/{p['id']}/deployments", dict(dep, env={"GONE": {"type": "inherit"}}))
     report(s == 400 and 10057 in codes(env), "preview-unresolved-inherit-refused", f"HTTP {s} {codes(env)}")
+    # A slug too long for `<slug>-<worker>` to fit a DNS label (row 45, §G-10): the simulator
+    # lists no workers.dev URL for the Preview; a refusal or a cut URL means it must change.
+    long_name = "probe-" + "l" * 70
+    s, env, _ = call("POST", base, {"name": long_name}) if urls else (0, None, None)
+    lp = (env or {}).get("result") or {}
+    if not urls:
+        skip("preview-long-slug-url", "no URLs (previews off on the probe Worker)")
+    elif s == 200:
+        call("POST", f"{base}/{lp['id']}/deployments", dep)
+        _, env3, _ = call("GET", f"{base}/{lp['id']}")
+        lurls = ((env3 or {}).get("result") or {}).get("urls") or []
+        report(lurls == [], "preview-long-slug-url", f"urls={lurls!r}")
+        call("DELETE", f"{base}/{lp['id']}")
+    else:
+        report(False, "preview-long-slug-url", f"create refused: HTTP {s} {codes(env)}")
     s, env, _ = call("DELETE", f"{base}/{p['id']}")
     s2, env2, _ = call("DELETE", f"{base}/{p['id']}")
     report(s == 200 and s2 == 404 and 10025 in codes(env2), "preview-delete-twice", f"HTTP {s}, then {s2} {codes(env2)}")

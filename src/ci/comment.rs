@@ -1,5 +1,5 @@
-//! The pull-request comment: one per Worker, found again by a hidden marker and edited in
-//! place. Plain Markdown from a plain report; nothing here knows where the report came from.
+//! The pull-request comment: one per Worker and kind of report, found again by a hidden marker
+//! and edited in place. Plain Markdown from a plain report; nothing here knows where the report came from.
 //!
 //! Everything not written here (names, URLs, log lines) is made inert: log lines sit in a
 //! fence longer than any backtick run they contain (`CommonMark` closes a fence only with one at
@@ -8,10 +8,32 @@
 
 use std::fmt::Write as _;
 
+/// Which of a Worker's living comments: one per kind, so that a failed build on the pull
+/// request does not overwrite the comment holding its Preview's URLs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// `build` and `wait`.
+    #[default]
+    Build,
+    Version,
+    Preview,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Build => "build",
+            Kind::Version => "version",
+            Kind::Preview => "preview",
+        }
+    }
+}
+
 /// What the comment shows.
 #[derive(Debug, Clone)]
 pub(crate) struct Card<'a> {
     pub worker: &'a str,
+    pub kind: Kind,
     pub ok: bool,
     /// One line: what happened ("build succeeded", "version uploaded and deployed").
     pub headline: &'a str,
@@ -32,25 +54,47 @@ pub(crate) struct Card<'a> {
 pub(crate) const TAIL_MAX: usize = 30;
 const LINE_MAX: usize = 300;
 
-/// The hidden first line that makes the comment ours, for this Worker. The name is encoded so
-/// that nothing in it can end the HTML comment or collide with another Worker's key.
-pub(crate) fn marker(worker: &str) -> String {
-    let key: String = worker
-        .bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b == b'_' { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect();
-    format!("<!-- workers-ci:worker={key} -->")
+/// The hidden first line that makes the comment ours, for this Worker and kind. The name is
+/// encoded so that nothing in it can end the HTML comment or collide with another Worker's key
+/// (nor reach the `;` before the kind).
+pub(crate) fn marker(worker: &str, kind: Kind) -> String {
+    format!("<!-- workers-ci:worker={};kind={} -->", key(worker), kind.name())
 }
 
-/// Is this comment body the living comment of `worker`? Only a first line exactly equal to the
-/// marker counts; a marker quoted further down (or in someone's reply) does not.
-pub(crate) fn is_ours(body: &str, worker: &str) -> bool {
-    body.lines().next().is_some_and(|l| l.trim_end() == marker(worker))
+/// The marker of the one comment per Worker that every kind shared at first (issue 25). A
+/// Preview run adopts such a comment (see [`is_legacy`]) instead of leaving it stale beside a new one.
+fn legacy_marker(worker: &str) -> String {
+    format!("<!-- workers-ci:worker={} -->", key(worker))
+}
+
+fn key(worker: &str) -> String {
+    worker
+        .bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b == b'_' { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+/// Is this comment body the living comment of `worker` for `kind`? Only a first line exactly
+/// equal to the marker counts; a marker quoted further down (or in someone's reply) does not.
+pub(crate) fn is_ours(body: &str, worker: &str, kind: Kind) -> bool {
+    first_line_is(body, &marker(worker, kind))
+}
+
+/// Is this the Worker's comment from before comments had kinds? Whatever wrote it last, it most
+/// likely shows the Preview (the report a reviewer comes back to), so the Preview's run takes it
+/// over, rewriting it with its own marker; a build or version run leaves it alone and starts its
+/// own. Either way no stale comment is left that nothing updates.
+pub(crate) fn is_legacy(body: &str, worker: &str) -> bool {
+    first_line_is(body, &legacy_marker(worker))
+}
+
+fn first_line_is(body: &str, marker: &str) -> bool {
+    body.lines().next().is_some_and(|l| l.trim_end() == marker)
 }
 
 pub(crate) fn render(c: &Card<'_>) -> String {
     let icon = if c.ok { "✅" } else { "❌" };
-    let mut s = marker(c.worker);
+    let mut s = marker(c.worker, c.kind);
     let _ = write!(s, "\n### {icon} Worker {}: {}\n\n", code(c.worker), text(c.headline));
     s.push_str("| | |\n|---|---|\n");
     let _ = writeln!(s, "| Status | {icon} {} |", text(c.headline));
@@ -145,6 +189,7 @@ mod tests {
     fn card(tail: &[String]) -> Card<'_> {
         Card {
             worker: "my-worker",
+            kind: Kind::Build,
             ok: tail.is_empty(),
             headline: "build failed (outcome `fail`)",
             preview_url: Some("https://abc.my-worker.example.workers.dev"),
@@ -158,14 +203,20 @@ mod tests {
     }
 
     #[test]
-    fn markers_are_per_worker_and_only_on_the_first_line() {
-        assert_eq!(marker("my-worker"), "<!-- workers-ci:worker=my%2Dworker -->");
-        assert_ne!(marker("a-b"), marker("a_b"));
-        assert!(!marker("x-->y").contains("-->y"));
+    fn markers_are_per_worker_and_kind_and_only_on_the_first_line() {
+        assert_eq!(marker("my-worker", Kind::Build), "<!-- workers-ci:worker=my%2Dworker;kind=build -->");
+        assert_ne!(marker("a-b", Kind::Build), marker("a_b", Kind::Build));
+        assert_ne!(marker("w", Kind::Build), marker("w", Kind::Preview));
+        assert!(!marker("x-->y", Kind::Build).contains("-->y"));
+        assert!(!marker("x;kind=preview", Kind::Build).contains(";kind=preview;"));
         let body = render(&card(&[]));
-        assert!(is_ours(&body, "my-worker"));
-        assert!(!is_ours(&body, "my-worker2"));
-        assert!(!is_ours(&format!("> quoted\n{body}"), "my-worker"));
+        assert!(is_ours(&body, "my-worker", Kind::Build));
+        assert!(!is_ours(&body, "my-worker", Kind::Preview));
+        assert!(!is_ours(&body, "my-worker2", Kind::Build));
+        assert!(!is_ours(&format!("> quoted\n{body}"), "my-worker", Kind::Build));
+        assert!(!is_legacy(&body, "my-worker"), "a new comment is not a legacy one");
+        assert!(is_legacy("<!-- workers-ci:worker=my%2Dworker -->\n### …", "my-worker"));
+        assert!(!is_legacy("<!-- workers-ci:worker=my%2Dworker -->\n### …", "my-worker2"));
     }
 
     #[test]
@@ -186,7 +237,7 @@ mod tests {
         assert_eq!(inside.len(), hostile.len(), "every line stays inside the block: {body}");
         assert_eq!(body.matches("<!--").count(), 1, "only our own marker: {body}");
         assert!(!body.contains('\u{1b}'));
-        assert!(!is_ours(&body, "other"));
+        assert!(!is_ours(&body, "other", Kind::Build) && !is_legacy(&body, "other"));
     }
 
     #[test]

@@ -130,9 +130,21 @@ impl Console {
         Group { console: self }
     }
 
-    /// Prints lines nobody here wrote. On GitHub the batch sits inside a stop-commands block
-    /// (nothing in it can run a command) and every line is also made inert.
+    /// Prints lines nobody here wrote that are the product (a build log): stdout everywhere. On
+    /// GitHub the batch sits inside a stop-commands block (nothing in it can run a command) and
+    /// every line is also made inert.
     pub(crate) fn untrusted<'a>(&self, lines: impl IntoIterator<Item = &'a str>) {
+        self.untrusted_to(lines, false);
+    }
+
+    /// Lines nobody here wrote that explain a failure (an API's messages): a diagnostic, so on
+    /// stderr outside GitHub, where stdout carries only the log and the outputs; on GitHub as
+    /// [`Console::untrusted`].
+    pub(crate) fn untrusted_diagnostic<'a>(&self, lines: impl IntoIterator<Item = &'a str>) {
+        self.untrusted_to(lines, !self.github);
+    }
+
+    fn untrusted_to<'a>(&self, lines: impl IntoIterator<Item = &'a str>, stderr: bool) {
         let mut buf = String::new();
         let mut any = false;
         if self.github {
@@ -155,9 +167,15 @@ impl Console {
         if self.github {
             buf.push_str(&format!("::{}::\n", self.stop_token));
         }
-        let mut out = io::stdout().lock();
-        let _ = out.write_all(buf.as_bytes());
-        let _ = out.flush();
+        if stderr {
+            let mut err = io::stderr().lock();
+            let _ = err.write_all(buf.as_bytes());
+            let _ = err.flush();
+        } else {
+            let mut out = io::stdout().lock();
+            let _ = out.write_all(buf.as_bytes());
+            let _ = out.flush();
+        }
     }
 }
 

@@ -70,25 +70,25 @@ impl Outputs {
     }
 
     /// Writes `output_file` whole, through a temporary file and a rename, so a reader never
-    /// sees half of it.
-    pub(crate) fn write_file(&self, path: &Path, format: FileFormat) -> io::Result<()> {
-        let body = match format {
+    /// sees half of it. Returns the outputs a dotenv file could not carry exactly, left out
+    /// (see [`dotenv`]).
+    pub(crate) fn write_file(&self, path: &Path, format: FileFormat) -> io::Result<Vec<LeftOut>> {
+        let (body, left_out) = match format {
             FileFormat::Json => {
                 let map: serde_json::Map<String, serde_json::Value> =
                     self.items.iter().map(|(n, v)| (n.clone(), serde_json::Value::String(v.clone()))).collect();
                 let mut s = serde_json::to_string_pretty(&map).map_err(io::Error::other)?;
                 s.push('\n');
-                s
+                (s, Vec::new())
             }
-            FileFormat::Dotenv => {
-                self.items.iter().map(|(n, v)| format!("{}={}\n", n.to_uppercase(), dotenv_quote(v))).collect()
-            }
+            FileFormat::Dotenv => dotenv(&self.items),
         };
         let tmp = path.with_extension(format!("tmp-{}", crate::random::hex(4)));
         fs::write(&tmp, body)?;
         fs::rename(&tmp, path).inspect_err(|_| {
             let _ = fs::remove_file(&tmp);
-        })
+        })?;
+        Ok(left_out)
     }
 
     /// `name: value` lines for a human reading a plain log.
@@ -136,20 +136,48 @@ pub fn read_as_runner(text: &str) -> Result<Vec<(String, String)>, String> {
     Ok(out)
 }
 
-/// Single-quoted when the value has anything a dotenv reader could interpret; single quotes
-/// are literal in every common dotenv dialect (and in POSIX shells that `source` the file).
-/// An empty value is written bare (`KEY=`): GitLab's dotenv reports keep quotes literally, so
-/// `KEY=''` would hand the next job two quote characters.
-fn dotenv_quote(v: &str) -> String {
-    if v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./:@+%,".contains(&b)) {
-        return v.to_owned();
+/// An output the dotenv file does not hold, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct LeftOut {
+    pub name: String,
+    pub why: &'static str,
+}
+
+/// GitLab's dotenv report limit: a larger file is refused whole, and later jobs get nothing.
+pub(crate) const DOTENV_MAX_BYTES: usize = 5 * 1024;
+
+/// The dotenv file as GitLab's `artifacts:reports:dotenv` reads it (docs/gitlab-ci.md, "dotenv
+/// reports"), which is its reason to exist: `NAME=value` lines, the value taken verbatim after the first `=` with only leading and
+/// trailing blanks stripped (quotes are kept as part of it, there are no escapes) and no line
+/// breaks (the report is refused). So every value is written bare, which gives a later job
+/// exactly the value; one that cannot be carried exactly (several lines, leading or trailing
+/// blanks) is left out rather than altered, and so are the largest values when the file would
+/// pass GitLab's 5 KB limit. Not meant to be `source`d by a shell: a value may hold `"` or `$`.
+fn dotenv(items: &[(String, String)]) -> (String, Vec<LeftOut>) {
+    let mut left_out = Vec::new();
+    let mut kept: Vec<(String, &str)> = Vec::new();
+    for (name, value) in items {
+        if value.contains(['\n', '\r']) {
+            left_out.push(LeftOut { name: name.clone(), why: "it has several lines, which a dotenv file cannot hold" });
+        } else if value.trim() != value {
+            left_out.push(LeftOut {
+                name: name.clone(),
+                why: "it starts or ends with a blank, which GitLab's dotenv reader strips",
+            });
+        } else {
+            kept.push((name.to_uppercase(), value));
+        }
     }
-    if !v.contains('\'') && !v.contains('\n') {
-        return format!("'{v}'");
+    let size = |kept: &[(String, &str)]| kept.iter().map(|(n, v)| n.len() + v.len() + 2).sum::<usize>();
+    while size(&kept) > DOTENV_MAX_BYTES {
+        let Some(largest) = kept.iter().enumerate().max_by_key(|(_, (_, v))| v.len()).map(|(i, _)| i) else { break };
+        let (name, _) = kept.remove(largest);
+        left_out.push(LeftOut {
+            name: name.to_lowercase(),
+            why: "the file would pass GitLab's 5 KB limit for a dotenv report with it",
+        });
     }
-    let escaped =
-        v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n").replace('$', "\\$").replace('`', "\\`");
-    format!("\"{escaped}\"")
+    (kept.iter().map(|(n, v)| format!("{n}={v}\n")).collect(), left_out)
 }
 
 #[cfg(test)]
@@ -177,25 +205,60 @@ mod tests {
         );
     }
 
+    /// GitLab's dotenv reader (docs/gitlab-ci.md: values verbatim after the first `=`, blanks
+    /// at both ends stripped, quotes kept, no empty lines).
+    fn read_as_gitlab(text: &str) -> Vec<(String, String)> {
+        text.lines()
+            .map(|l| {
+                let (k, v) = l.split_once('=').expect("NAME=value");
+                assert!(!k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'), "{l}");
+                (k.to_owned(), v.trim().to_owned())
+            })
+            .collect()
+    }
+
     #[test]
     fn dotenv_and_json_files() {
         let dir = tempfile::tempdir().unwrap();
         let mut o = Outputs::default();
         o.set("build_uuid", "b-1");
+        o.set("builds", r#"[{"worker":"my-worker","outcome":"success"}]"#);
         o.set("message", "it's $HOME\nnext");
-        o.set("spaced", "a b");
+        o.set("spaced", "a b 'c' \"d\"");
+        o.set("padded", " a");
         o.set("build_outcome", "");
         let env = dir.path().join("o.env");
-        o.write_file(&env, FileFormat::Dotenv).unwrap();
+        let left_out = o.write_file(&env, FileFormat::Dotenv).unwrap();
+        assert_eq!(left_out.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(), ["message", "padded"]);
+        let text = fs::read_to_string(&env).unwrap();
         assert_eq!(
-            fs::read_to_string(&env).unwrap(),
-            "BUILD_UUID=b-1\nMESSAGE=\"it's \\$HOME\\nnext\"\nSPACED='a b'\nBUILD_OUTCOME=\n"
+            read_as_gitlab(&text),
+            [
+                ("BUILD_UUID", "b-1"),
+                ("BUILDS", r#"[{"worker":"my-worker","outcome":"success"}]"#),
+                ("SPACED", "a b 'c' \"d\""),
+                ("BUILD_OUTCOME", ""),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
         );
         let json = dir.path().join("o.json");
-        o.write_file(&json, FileFormat::Json).unwrap();
+        assert!(o.write_file(&json, FileFormat::Json).unwrap().is_empty());
         let v: serde_json::Value = serde_json::from_str(&fs::read_to_string(&json).unwrap()).unwrap();
         assert_eq!(v["message"], "it's $HOME\nnext");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2, "no temporary files left behind");
+    }
+
+    #[test]
+    fn a_dotenv_file_stays_under_gitlabs_limit_by_leaving_out_the_largest_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut o = Outputs::default();
+        o.set("builds", "x".repeat(DOTENV_MAX_BYTES));
+        o.set("build_outcome", "success");
+        let env = dir.path().join("o.env");
+        let left_out = o.write_file(&env, FileFormat::Dotenv).unwrap();
+        assert_eq!(left_out.len(), 1);
+        assert_eq!(left_out[0].name, "builds");
+        assert_eq!(fs::read_to_string(&env).unwrap(), "BUILD_OUTCOME=success\n");
     }
 
     #[test]

@@ -105,10 +105,20 @@ pub(crate) fn write_results(
     } else if !outputs.is_empty() {
         console.product(outputs.render_plain().trim_end());
     }
-    if let Some((path, format)) = output_file
-        && let Err(source) = outputs.write_file(path, *format)
-    {
-        failed.push(WriteFailure { what: format!("`output_file` {}", path.display()), source });
+    if let Some((path, format)) = output_file {
+        match outputs.write_file(path, *format) {
+            Ok(left_out) => {
+                for l in left_out {
+                    console.warning(&format!(
+                        "output `{}` is not in {}: {}; write `output_file` as `.json` to get it",
+                        l.name,
+                        path.display(),
+                        l.why
+                    ));
+                }
+            }
+            Err(source) => failed.push(WriteFailure { what: format!("`output_file` {}", path.display()), source }),
+        }
     }
     failed
 }

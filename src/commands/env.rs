@@ -19,8 +19,8 @@ pub(crate) const FACTS: Facts = Facts {
     outputs: &[Output::TriggerUuid],
 };
 
-pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError> {
-    let args = EnvArgs::from_inputs(i)?;
+pub(super) fn prepare(i: &Inputs, env: &Env<'_>) -> Result<Prepared, InputError> {
+    let args = EnvArgs::from_inputs(i, env)?;
     let secrets = args.secrets().map(str::to_owned).collect();
     Ok(Prepared::new(secrets, move |ctx| {
         Box::pin(flows::interruptible(ctx, "the trigger's build variables", run(ctx, args)))
@@ -38,12 +38,20 @@ pub(crate) struct EnvArgs {
 }
 
 impl EnvArgs {
-    fn from_inputs(i: &Inputs) -> Result<EnvArgs, InputError> {
+    fn from_inputs(i: &Inputs, env: &Env<'_>) -> Result<EnvArgs, InputError> {
         let worker = worker_or_tag(i)?;
         let trigger =
             i.require(Key::Trigger, "name the trigger whose build variables to change (its name or uuid)")?.to_owned();
         let set = build_vars(i, Key::Set)?;
-        let set_secret = build_vars(i, Key::SetSecret)?;
+        let mut set_secret = build_vars(i, Key::SetSecret)?;
+        for (k, v) in secrets_from_env(i, env)? {
+            if set_secret.insert(k.clone(), v).is_some() {
+                return Err(InputError::new(
+                    Key::SetSecretFromEnv,
+                    format!("the variable {k} is also in `set_secret`: name each once"),
+                ));
+            }
+        }
         let mut unset = Vec::new();
         for (n, line) in i.get(Key::Unset).unwrap_or("").lines().enumerate() {
             let k = line.trim();
@@ -73,9 +81,10 @@ impl EnvArgs {
             return Err(InputError::new(
                 Key::Set,
                 format!(
-                    "`env` has nothing to do: give {}, {} or {}",
+                    "`env` has nothing to do: give {}, {}, {} or {}",
                     hint::input(Key::Set),
                     hint::input(Key::SetSecret),
+                    hint::input(Key::SetSecretFromEnv),
                     hint::input(Key::Unset)
                 ),
             ));
@@ -106,15 +115,67 @@ fn build_vars(i: &Inputs, key: Key) -> Result<BTreeMap<String, String>, InputErr
         if !builds_config::variable_name(k) {
             return Err(InputError::new(key, format!("line {}: {BUILD_VAR_NAME}", n + 1)));
         }
-        if v.chars().count() > 5000 {
+        if v.chars().count() > VALUE_MAX {
             return Err(InputError::new(
                 key,
-                format!("line {}: the value is longer than 5000 characters, Cloudflare's limit", n + 1),
+                format!("line {}: the value is longer than {VALUE_MAX} characters, Cloudflare's limit", n + 1),
             ));
         }
         if out.insert(k.to_owned(), v.to_owned()).is_some() {
             return Err(InputError::new(key, format!("line {}: the variable {k} is set twice", n + 1)));
         }
+    }
+    Ok(out)
+}
+
+/// The longest build variable value Cloudflare takes (docs/cloudflare-api.md §E.2).
+const VALUE_MAX: usize = 5000;
+
+/// `set_secret_from_env`: `KEY` or `KEY=VARIABLE` lines, each value read whole from the step's
+/// environment. `KEY=VALUE` lines cannot hold a value of several lines, and a PEM key has many;
+/// an environment variable carries it exactly (on GitHub, `env: KEY: ${{ secrets.KEY }}`), and
+/// nothing here ever prints it. Messages name the line and the variable, never the value.
+fn secrets_from_env(i: &Inputs, env: &Env<'_>) -> Result<Vec<(String, String)>, InputError> {
+    let key = Key::SetSecretFromEnv;
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (n, raw) in i.get(key).unwrap_or("").lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (k, var) = match line.split_once('=') {
+            Some((k, var)) => (k.trim(), var.trim()),
+            None => (line, line),
+        };
+        if !builds_config::variable_name(k) {
+            return Err(InputError::new(key, format!("line {}: {BUILD_VAR_NAME}", n + 1)));
+        }
+        if !builds_config::variable_name(var) {
+            return Err(InputError::new(
+                key,
+                format!("line {}: `{var}` is not an environment variable name (letters, digits and `_`)", n + 1),
+            ));
+        }
+        let Some(value) = env(var).filter(|v| !v.is_empty()) else {
+            return Err(InputError::new(
+                key,
+                format!(
+                    "line {}: the environment variable {var} is unset or empty; pass it to the step \
+                     (`env: {var}: ${{{{ secrets.{var} }}}}`)",
+                    n + 1
+                ),
+            ));
+        };
+        if value.chars().count() > VALUE_MAX {
+            return Err(InputError::new(
+                key,
+                format!("line {}: {var} is longer than {VALUE_MAX} characters, Cloudflare's limit", n + 1),
+            ));
+        }
+        if out.iter().any(|(o, _)| o == k) {
+            return Err(InputError::new(key, format!("line {}: the variable {k} is set twice", n + 1)));
+        }
+        out.push((k.to_owned(), value));
     }
     Ok(out)
 }

@@ -118,6 +118,7 @@ async fn after(ctx: &Ctx, args: &PreviewArgs, result: Result<PreviewOutcome>) ->
             preview_url: r.preview_url.clone(),
             deployment_url: r.deployment_url.clone(),
             commit: r.commit.clone(),
+            kind: crate::ci::comment::Kind::Preview,
             ..github_report::Outcome::default()
         },
         Ok(PreviewOutcome::Deleted { worker, preview_name, existed }) => {
@@ -130,6 +131,7 @@ async fn after(ctx: &Ctx, args: &PreviewArgs, result: Result<PreviewOutcome>) ->
                     format!("Preview {preview_name} deleted (it was already gone)")
                 },
                 commit: args.commit.clone(),
+                kind: crate::ci::comment::Kind::Preview,
                 ..github_report::Outcome::default()
             };
             return github_report::retire(ctx, &o).await;
@@ -141,6 +143,7 @@ async fn after(ctx: &Ctx, args: &PreviewArgs, result: Result<PreviewOutcome>) ->
             ok: false,
             headline: format!("Preview {name}: deployment failed"),
             commit: args.commit.clone(),
+            kind: crate::ci::comment::Kind::Preview,
             ..github_report::Outcome::default()
         },
     };
@@ -297,7 +300,19 @@ async fn deployed(
         commit: args.commit.clone(),
         created,
     };
-    if result.preview_url.is_none() && result.deployment_url.is_none() {
+    if result.preview_url.is_none() && result.deployment_url.is_some() {
+        // Previews are on, yet the Preview has no URL of its own: its workers.dev host would be
+        // `<slug>-<worker>`, and a DNS label holds at most 63 characters (docs/cloudflare-api.md
+        // §B.6). The deployment's URL still serves it.
+        let room = 63usize.saturating_sub(worker.name.as_str().len() + 1);
+        ctx.console.warning(&format!(
+            "Preview {} has no URL of its own (only this deployment's): `<slug>-{}` is longer than the 63 characters \
+             of a DNS label; set {} to a name of at most {room} characters for one",
+            result.preview_name,
+            worker.name,
+            hint::input(Key::PreviewName)
+        ));
+    } else if result.preview_url.is_none() && result.deployment_url.is_none() {
         let off = worker.subdomain.as_ref().and_then(|s| s.previews_enabled) == Some(false);
         ctx.console.warning(&format!(
             "This Preview deployment has no URLs{}: set {} to turn them on (or serve previews on a custom domain)",

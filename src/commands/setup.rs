@@ -19,7 +19,7 @@ use crate::cloudflare::builds_config::{
 use crate::cloudflare::{BuildTokenUuid, RepoConnectionUuid, ScriptTag, TriggerUuid};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
-use crate::flows::builds::{delete_var, resolve_tag, triggers_failure};
+use crate::flows::builds::{WorkerFrom, delete_var, resolve_tag, triggers_failure};
 use crate::flows::create::{create_once, retry_delete};
 use crate::flows::trigger;
 use crate::flows::{self, Area, Ctx, api_failure};
@@ -272,7 +272,7 @@ fn connection_from(
 
 async fn run(ctx: &Ctx, args: SetupArgs) -> Result<()> {
     let config = &args.config;
-    let (tag, worker) = resolve_tag(ctx, &config.worker).await?;
+    let (tag, worker) = resolve_tag(ctx, &config.worker, WorkerFrom::File(&config.file, config.worker_line)).await?;
     let before = list_live(ctx, &tag, &worker).await?;
     let existing_connection =
         before.iter().find_map(|t| t.repo_connection.clone()).filter(|c| !c.repo_connection_uuid.is_empty());

@@ -8,7 +8,9 @@ use crate::cloudflare::builds::Build;
 use crate::cloudflare::{BuildUuid, ScriptTag};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
-use crate::flows::builds::{IfNoBuild, WaitArgs, commit_cell, pick, recent_builds, resolve_tag, triggers_failure};
+use crate::flows::builds::{
+    IfNoBuild, WaitArgs, WorkerFrom, commit_cell, pick, recent_builds, resolve_tag, triggers_failure,
+};
 use crate::flows::follow::{self, FollowOpts, Tracker};
 use crate::flows::logs::Tail;
 use crate::flows::trigger::{self, Choice};
@@ -63,7 +65,7 @@ async fn run(ctx: &Ctx, args: WaitArgs) -> Result<()> {
 async fn single(ctx: &Ctx, args: &WaitArgs, worker: &str) -> Result<()> {
     let tracker = Tracker::default();
     let work = async {
-        let (tag, name) = resolve_tag(ctx, worker).await?;
+        let (tag, name) = resolve_tag(ctx, worker, WorkerFrom::Input).await?;
         ctx.output(Output::WorkerTag, tag.as_str());
         if let Some(b) = &args.branch {
             ctx.output(Output::Branch, b);

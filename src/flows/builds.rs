@@ -10,7 +10,7 @@ use crate::cloudflare::builds::Trigger;
 use crate::cloudflare::{ApiError, BuildUuid, Client, ScriptTag, TriggerUuid};
 use crate::commands::{Command, Output};
 use crate::error::{Error, Result};
-use crate::inputs::{Key, hint};
+use crate::inputs::{Key, hint, rules};
 
 use super::create::{create_once, retry_delete};
 use super::follow::{self, FollowOpts, Tracker};
@@ -82,7 +82,7 @@ pub(crate) async fn one(ctx: &Ctx, args: &BuildArgs) -> Result<()> {
 async fn single(ctx: &Ctx, args: &BuildArgs) -> Result<()> {
     let tracker = Tracker::default();
     let work = async {
-        let (tag, name) = resolve_tag(ctx, &args.worker).await?;
+        let (tag, name) = resolve_tag(ctx, &args.worker, WorkerFrom::Input).await?;
         ctx.output(Output::WorkerTag, tag.as_str());
         ctx.output(Output::Branch, &args.branch);
         if let Some(c) = &args.commit {
@@ -168,8 +168,17 @@ pub(crate) fn commit_cell(sha: &str) -> String {
     crate::ci::runner::commit_markdown(sha, &|k| std::env::var(k).ok())
 }
 
+/// Where a Worker's name was given: the message that says it names no Worker points there.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum WorkerFrom<'a> {
+    /// The `worker` input (`--worker`, `INPUT_WORKER`).
+    Input,
+    /// The `worker` key of a `builds_config` file, at this line.
+    File(&'a std::path::Path, usize),
+}
+
 /// A name becomes the tag Workers Builds keys everything by; a 32-hex value is taken as a tag.
-pub(crate) async fn resolve_tag(ctx: &Ctx, worker: &str) -> Result<(ScriptTag, String)> {
+pub(crate) async fn resolve_tag(ctx: &Ctx, worker: &str, from: WorkerFrom<'_>) -> Result<(ScriptTag, String)> {
     if let Ok(tag) = ScriptTag::parse(worker) {
         return Ok((tag, worker.to_owned()));
     }
@@ -186,19 +195,50 @@ pub(crate) async fn resolve_tag(ctx: &Ctx, worker: &str) -> Result<(ScriptTag, S
             )),
         }
     } else {
-        let mut names: Vec<&str> = scripts.iter().map(|s| s.id.as_str()).collect();
-        names.sort_unstable();
-        let listed = if names.is_empty() {
-            "(none)".to_owned()
-        } else {
-            names.iter().take(20).copied().collect::<Vec<_>>().join(", ")
-        };
-        Err(Error::NotFound(format!(
-            "input `worker`: no Worker with that name exists in this account (check {} and {}). Workers in the account: {listed}",
-            hint::input(Key::Worker),
-            hint::input(Key::AccountId)
-        )))
+        Err(unknown_workers(&[worker], false, scripts.iter().map(|s| s.id.as_str()), from))
     }
+}
+
+/// Names that match no Worker of the account, as one error that suggests the closest name for
+/// each (a typo must not read as "create it"), lists the account's Workers, and says what to
+/// check where the names came from. The names are repeated only when `among_others`: a reader
+/// who gave one name knows which it was.
+pub(crate) fn unknown_workers<'a>(
+    missing: &[&str],
+    among_others: bool,
+    known: impl Iterator<Item = &'a str>,
+    from: WorkerFrom<'_>,
+) -> Error {
+    let mut names: Vec<&str> = known.collect();
+    names.sort_unstable();
+    let suggest = |n: &str| match rules::closest(n, names.iter().copied()) {
+        Some(c) => format!(" (did you mean `{c}`?)"),
+        None => String::new(),
+    };
+    let what = match missing {
+        [one] if !among_others => format!("no Worker with that name exists in this account{}", suggest(one)),
+        many => format!(
+            "no Worker of {} exists in this account: {}",
+            if many.len() == 1 { "this name" } else { "these names" },
+            many.iter().map(|n| format!("`{n}`{}", suggest(n))).collect::<Vec<_>>().join(", ")
+        ),
+    };
+    let listed = match names.len() {
+        0 => "The account has no Workers".to_owned(),
+        n if n <= 20 => format!("Its Workers: {}", names.join(", ")),
+        n => format!("Its Workers ({n}): {}, …", names[..20].join(", ")),
+    };
+    let (at, fix) = match from {
+        WorkerFrom::Input => (
+            "input `worker`".to_owned(),
+            format!("check {} and {}", hint::input(Key::Worker), hint::input(Key::AccountId)),
+        ),
+        WorkerFrom::File(file, line) => (
+            format!("{}:{line}: key `worker`", file.display()),
+            format!("fix `worker` in {}, or check {}", file.display(), hint::input(Key::AccountId)),
+        ),
+    };
+    Error::NotFound(format!("{at}: {what}. {listed}. Otherwise {fix}."))
 }
 
 pub(crate) fn triggers_failure(e: ApiError, worker: &str) -> Error {
@@ -399,7 +439,7 @@ pub(crate) async fn named_trigger(
     wanted: Option<&str>,
     branch: Option<&str>,
 ) -> Result<(ScriptTag, Trigger)> {
-    let (tag, worker) = resolve_tag(ctx, worker).await?;
+    let (tag, worker) = resolve_tag(ctx, worker, WorkerFrom::Input).await?;
     let triggers = ctx.client.list_triggers(&tag).await.map_err(|e| triggers_failure(e, &worker))?;
     let t = pick_trigger(&triggers, wanted, branch.unwrap_or_default())?;
     Ok((tag, t.clone()))

@@ -101,7 +101,8 @@ pub(crate) async fn deploy(
         Err(Error::Api { source, .. }) if source.has_code(SECRETS_CHANGED) => {
             // The message names the changed secrets (names only): shown, inert.
             if let ApiError::Api { errors, .. } = source.as_ref() {
-                ctx.console.untrusted(errors.iter().filter_map(|e| e.message.as_deref()).flat_map(str::lines));
+                ctx.console
+                    .untrusted_diagnostic(errors.iter().filter_map(|e| e.message.as_deref()).flat_map(str::lines));
             }
             return Err(Error::Refused(format!(
                 "Cloudflare refused to deploy an older version because secrets changed since it was deployed \

@@ -1,4 +1,5 @@
-//! The GitHub side of a run: one living comment per Worker on the pull request, and a GitHub
+//! The GitHub side of a run: one living comment per Worker and kind (build, version, Preview) on
+//! the pull request, and a GitHub
 //! Deployment with a status for the commit. A flow calls [`publish`] with a plain [`Outcome`]
 //! once its Cloudflare work is done (and a Preview's delete calls [`retire`]).
 //!
@@ -7,10 +8,11 @@
 //! the comment is looked up by its marker and the deployment by commit and environment, before
 //! and (when a create failed) after.
 
-use crate::ci::comment::{self, Card};
+use crate::ci::comment::{self, Card, Kind};
 use crate::commands::Output;
 use crate::error::{Error, Result};
 use crate::github_api::{GhError, GitHub, NewDeployment, NewStatus};
+use crate::inputs::{Key, hint};
 
 use super::Ctx;
 
@@ -32,6 +34,8 @@ pub(crate) struct Target {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Outcome {
     pub worker: String,
+    /// Which of the Worker's comments this run keeps.
+    pub kind: Kind,
     pub ok: bool,
     /// "build succeeded", "version uploaded", …
     pub headline: String,
@@ -61,13 +65,16 @@ pub(crate) async fn publish(ctx: &Ctx, outcomes: &[Outcome]) -> Result<()> {
         match t.pr {
             Some(pr) => {
                 if let Err(e) = upsert_comment(t, pr, o).await {
-                    failures.push(format!("could not write the pull-request comment for Worker {}: {e}", o.worker));
+                    failures.push(Failure::new(
+                        &format!("could not write the pull-request comment for Worker {}", o.worker),
+                        &e,
+                    ));
                 }
             }
             None => ctx.console.debug("not a pull_request event: no pull-request comment"),
         }
         if let Err(e) = deploy(t, o).await {
-            failures.push(format!("could not record the GitHub Deployment for Worker {}: {e}", o.worker));
+            failures.push(Failure::new(&format!("could not record the GitHub Deployment for Worker {}", o.worker), &e));
         }
     }
     conclude(ctx, t, failures)
@@ -81,19 +88,19 @@ pub(crate) async fn retire(ctx: &Ctx, o: &Outcome) -> Result<()> {
     let mut failures = Vec::new();
     if let Some(pr) = t.pr {
         let edit = async {
-            let all = t.client.list_comments(pr).await?;
-            match all.into_iter().find(|c| c.body.as_deref().is_some_and(|b| comment::is_ours(b, &o.worker))) {
+            match find_comment(t, pr, o).await? {
                 Some(c) => t.client.update_comment(c.id, &body(t, o)).await.map(|_| ()),
                 None => Ok(()),
             }
         };
         if let Err(e) = edit.await {
-            failures.push(format!("could not edit the pull-request comment for Worker {}: {e}", o.worker));
+            failures
+                .push(Failure::new(&format!("could not edit the pull-request comment for Worker {}", o.worker), &e));
         }
     }
     let env = o.environment();
     if let Err(e) = deactivate_env(t, &env).await {
-        failures.push(format!("could not mark the GitHub Deployments of {env} inactive: {e}"));
+        failures.push(Failure::new(&format!("could not mark the GitHub Deployments of {env} inactive"), &e));
     }
     conclude(ctx, t, failures)
 }
@@ -114,17 +121,68 @@ async fn deactivate_env(t: &Target, env: &str) -> Result<(), GhError> {
     Ok(())
 }
 
-fn conclude(ctx: &Ctx, t: &Target, failures: Vec<String>) -> Result<()> {
+/// One GitHub write that failed, with the advice that fits how it failed.
+struct Failure {
+    text: String,
+    advice: String,
+}
+
+impl Failure {
+    fn new(what: &str, e: &GhError) -> Failure {
+        Failure { advice: advice(e), text: format!("{what}: {e}") }
+    }
+}
+
+/// What to do about a failed GitHub request, from how it failed: permissions are the fix for a
+/// 403 only; a network failure, a refused token, a missing repository or a refused body each
+/// need something else.
+fn advice(e: &GhError) -> String {
+    let token = hint::input(Key::GithubToken);
+    let api = hint::input(Key::GithubApiUrl);
+    match e {
+        GhError::Transport { .. } => format!(
+            "GitHub did not answer (network failure or timeout, after retries): check the runner's network and {api}; \
+             the next run writes the report again"
+        ),
+        GhError::Malformed { .. } => {
+            format!("the answer was not GitHub's REST API: check that {api} is the API's base URL (`https://HOST/api/v3` on GitHub Enterprise Server)")
+        }
+        GhError::Api { status: 401, .. } => {
+            format!("GitHub refused the token itself (401): check that {token} is a valid token (the workflow's `github.token`), not expired or revoked")
+        }
+        GhError::Api { status: 403, retry_after: Some(_), .. } | GhError::Api { status: 429, .. } => {
+            "GitHub's rate limit was reached and did not reset in time: the next run writes the report again".to_owned()
+        }
+        GhError::Api { status: 403, .. } => format!(
+            "check that {token} has `pull-requests: write` and `deployments: write` (the job's `permissions:`; \
+             a pull request from a fork gets a read-only token)"
+        ),
+        GhError::Api { status: 404, .. } => format!(
+            "GitHub does not show this repository or pull request to the token (404): check `GITHUB_REPOSITORY`, and \
+             that {token} is for this repository (a token without access sees 404, not 403)"
+        ),
+        GhError::Api { status: 409 | 422, .. } => {
+            "GitHub refused the request's content (its message says why; for a Deployment, usually a commit GitHub does \
+             not have, or a branch protection rule): nothing to change in the token"
+                .to_owned()
+        }
+        GhError::Api { status, .. } if *status >= 500 => {
+            "GitHub failed to answer (a server error, after retries): the next run writes the report again".to_owned()
+        }
+        GhError::Api { .. } => format!("check {token} and {api}"),
+    }
+}
+
+fn conclude(ctx: &Ctx, t: &Target, failures: Vec<Failure>) -> Result<()> {
     if failures.is_empty() {
         return Ok(());
     }
-    let advice =
-        "check that `github_token` has `pull-requests: write` and `deployments: write` (the job's `permissions:`)";
     if t.required {
-        return Err(Error::GitHub(format!("{}; {advice}", failures.join("; "))));
+        let all: Vec<String> = failures.iter().map(|f| format!("{}; {}", f.text, f.advice)).collect();
+        return Err(Error::GitHub(all.join("; ")));
     }
     for f in failures {
-        ctx.console.warning(&format!("GitHub: {f} (the Cloudflare step is unaffected; {advice})"));
+        ctx.console.warning(&format!("GitHub: {} (the Cloudflare step is unaffected; {})", f.text, f.advice));
     }
     Ok(())
 }
@@ -145,6 +203,7 @@ fn body(t: &Target, o: &Outcome) -> String {
     let commit = o.commit.as_deref().or(t.sha.as_deref());
     let card = Card {
         worker: &o.worker,
+        kind: o.kind,
         ok: o.ok,
         headline: &o.headline,
         preview_url: o.preview_url.as_deref(),
@@ -162,14 +221,23 @@ fn body(t: &Target, o: &Outcome) -> String {
     text
 }
 
+/// The Worker's living comment of this kind; for a Preview, failing that, the one comment the
+/// Worker had before comments had kinds, which it takes over ([`comment::is_legacy`]).
+async fn find_comment(t: &Target, pr: u64, o: &Outcome) -> Result<Option<crate::github_api::Comment>, GhError> {
+    let all = t.client.list_comments(pr).await?;
+    let ours =
+        |c: &&crate::github_api::Comment| c.body.as_deref().is_some_and(|b| comment::is_ours(b, &o.worker, o.kind));
+    let legacy = |c: &&crate::github_api::Comment| {
+        o.kind == Kind::Preview && c.body.as_deref().is_some_and(|b| comment::is_legacy(b, &o.worker))
+    };
+    Ok(all.iter().find(ours).or_else(|| all.iter().find(legacy)).cloned())
+}
+
 /// Edits our comment when it exists (on any page), creates it otherwise, and after a create
 /// that failed without a clear refusal, looks again before giving up: never a second comment.
 async fn upsert_comment(t: &Target, pr: u64, o: &Outcome) -> Result<(), GhError> {
     let text = body(t, o);
-    let find = || async {
-        let all = t.client.list_comments(pr).await?;
-        Ok::<_, GhError>(all.into_iter().find(|c| c.body.as_deref().is_some_and(|b| comment::is_ours(b, &o.worker))))
-    };
+    let find = || find_comment(t, pr, o);
     if let Some(c) = find().await? {
         t.client.update_comment(c.id, &text).await?;
         return Ok(());
@@ -242,6 +310,7 @@ pub(crate) fn from_builds(ctx: &Ctx) -> Vec<Outcome> {
             };
             Some(Outcome {
                 worker: b["worker"].as_str()?.to_owned(),
+                kind: Kind::Build,
                 ok,
                 headline,
                 preview_url: b["preview_url"].as_str().map(str::to_owned),
@@ -284,6 +353,7 @@ pub(crate) async fn after_version(ctx: &Ctx, worker: &str, deploy: Option<f64>, 
     let deployed = result.is_ok() && deploy.is_some();
     let outcome = Outcome {
         worker: worker.to_owned(),
+        kind: Kind::Version,
         ok: result.is_ok(),
         headline,
         preview_url: get(Output::VersionUrl),

@@ -206,12 +206,12 @@ async fn resolve(ctx: &Ctx, names: &[String], all: bool) -> Result<Vec<Entry>> {
         }
     }
     if !missing.is_empty() {
-        return Err(Error::NotFound(format!(
-            "input `worker`: no Worker named {} in this account (check {} and {})",
-            missing.join(", "),
-            hint::input(Key::Worker),
-            hint::input(Key::AccountId)
-        )));
+        return Err(super::builds::unknown_workers(
+            &missing,
+            names.len() > 1,
+            scripts.iter().map(|s| s.id.as_str()),
+            super::builds::WorkerFrom::Input,
+        ));
     }
     Ok(out)
 }

@@ -173,7 +173,7 @@ pub(crate) fn encode_body(
 pub(crate) fn show_refusal<T>(ctx: &Ctx, result: &Result<T, ApiError>) {
     if let Err(ApiError::Api { status: 400..=428 | 430..=499, errors, .. }) = result {
         let texts: Vec<&str> = errors.iter().filter_map(|e| e.message.as_deref()).collect();
-        ctx.console.untrusted(texts.iter().flat_map(|t| t.lines()));
+        ctx.console.untrusted_diagnostic(texts.iter().flat_map(|t| t.lines()));
     }
 }
 

@@ -29,6 +29,8 @@ pub(crate) struct BuildsConfig {
     pub file: PathBuf,
     /// Worker name or 32-hex tag.
     pub worker: String,
+    /// The line of `worker`, for the message when it names no Worker.
+    pub worker_line: usize,
     /// Build token name or uuid; `None`: the account's only one.
     pub build_token: Option<String>,
     pub connection: Option<ConnectionSpec>,
@@ -155,7 +157,7 @@ impl Checker<'_> {
 
     fn config(&self, root: &Node, path: &Path) -> Result<BuildsConfig, InputError> {
         let top = self.table(root, "", TOP)?;
-        let worker = match top.get("worker") {
+        let (worker, worker_line) = match top.get("worker") {
             None => {
                 return Err(self.err(1, "worker", "is missing: add `worker = \"<Worker name or 32-hex tag>\"`"));
             }
@@ -164,7 +166,7 @@ impl Checker<'_> {
                 if !super::rules::worker_name(&w) && !super::rules::tag(&w) {
                     return Err(self.err(*line, "worker", "is not a Worker name (lowercase letters, digits, `-` and `_`, at most 63 characters) or a 32-hex tag"));
                 }
-                w.to_ascii_lowercase()
+                (w.to_ascii_lowercase(), *line)
             }
         };
         let build_token = match top.get("build_token") {
@@ -208,7 +210,7 @@ impl Checker<'_> {
                 ));
             }
         }
-        Ok(BuildsConfig { file: path.to_owned(), worker, build_token, connection, triggers })
+        Ok(BuildsConfig { file: path.to_owned(), worker, worker_line, build_token, connection, triggers })
     }
 
     fn connection(&self, node: &Node, line: usize) -> Result<ConnectionSpec, InputError> {

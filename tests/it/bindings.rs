@@ -315,3 +315,25 @@ fn a_rollback_past_a_secret_change_has_its_own_message_and_force_overrides() {
     run.assert_code(5);
     assert!(!run.stdout.contains("force"), "{}", run.stdout);
 }
+
+/// Issue 25: outside GitHub, Cloudflare's 10220 message (the changed secrets' names) is a
+/// diagnostic on stderr; stdout keeps only the outputs, for scripts that read them.
+#[test]
+fn outside_github_the_secret_change_message_goes_to_stderr() {
+    let sim = sim();
+    let secret = |value: &str| {
+        let run = with_module(version_invocation(&sim, "my-worker"))
+            .input("secrets", &format!("TOKEN={value}"))
+            .input("deploy", "true")
+            .run();
+        run.assert_code(0);
+        run.output("version_id").unwrap().to_owned()
+    };
+    let v1 = secret("tok-one-1111");
+    secret("tok-two-2222");
+    let run = deploy(&sim).input("versions", &v1).plain().run();
+    run.assert_code(5);
+    assert!(run.stderr.contains("TOKEN") && run.stderr.contains("10220"), "{}", run.stderr);
+    let not_outputs: Vec<&str> = run.stdout.lines().filter(|l| !(l.starts_with("  ") && l.contains(": "))).collect();
+    assert!(not_outputs.is_empty(), "stdout holds only `name: value` outputs: {not_outputs:?}");
+}

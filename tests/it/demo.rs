@@ -25,7 +25,7 @@ fn demo_streams_a_build_then_versions_and_deploys_gradually() {
     // The heading is a diagnostic (stderr); the comment itself is data (stdout).
     assert!(stderr.contains("The pull-request comment it posted"), "{stderr}");
     assert!(
-        stdout.contains("<!-- workers-ci:worker=my%2Dworker -->") && stdout.contains("| Preview URL |"),
+        stdout.contains("<!-- workers-ci:worker=my%2Dworker;kind=preview -->") && stdout.contains("| Preview URL |"),
         "{stdout}"
     );
 }

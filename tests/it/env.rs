@@ -107,3 +107,47 @@ fn purge_cache_purges_the_trigger_that_builds_the_branch_or_the_named_one() {
     assert_eq!(requests_matching(&sim, "POST", ""), 2);
     assert!(sim.requests().len() > before);
 }
+
+/// A PEM-like value: several lines, a trailing newline, `=` padding, and lines a log could show.
+const PEM: &str = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\nMzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT8jNbvJZHtCSuYEvu\nNMoSfm76oqFvAp8Gy0iz5sxjZmSnXyCdPEovGhLa0VzMaQ8s+CLOyS56YyCFGeJZ==\n-----END PRIVATE KEY-----\n";
+
+/// Issue 25: a multi-line secret (a PEM key) reaches a build variable exactly, from the step's
+/// environment named in `set_secret_from_env`, and no line of it is ever printed.
+#[test]
+fn a_multi_line_secret_is_set_exactly_from_the_environment_and_never_printed() {
+    let pem_lines: Vec<&str> = PEM.lines().filter(|l| l.len() > 20 && !l.starts_with("-----")).collect();
+    for github in [true, false] {
+        let sim = sim();
+        let uuid = prod_uuid(&sim);
+        let mut inv =
+            env(&sim).input("set_secret_from_env", "TLS_KEY\nSIGNING_KEY=PEM_FOR_SIGNING").secret_env("TLS_KEY", PEM);
+        inv = inv.secret_env("PEM_FOR_SIGNING", PEM);
+        if !github {
+            inv = inv.plain();
+        }
+        let run = inv.run();
+        run.assert_code(0);
+        for l in &pem_lines {
+            run.assert_no_secret(l);
+        }
+        if github {
+            assert!(
+                run.stdout.contains("::add-mask::-----BEGIN PRIVATE KEY-----%0A"),
+                "the whole value is masked first"
+            );
+        }
+        assert_eq!(
+            sim.env_vars(&uuid),
+            vec![("SIGNING_KEY".into(), PEM.into(), true), ("TLS_KEY".into(), PEM.into(), true)],
+            "stored exactly, newlines and all"
+        );
+    }
+    // A variable that is not set is bad input: exit 2, naming the input, the line and the
+    // variable, before any request.
+    let sim = sim();
+    let run = env(&sim).input("set_secret_from_env", "TLS_KEY").plain().run();
+    run.assert_code(2);
+    assert!(run.stderr.contains("input `set_secret_from_env`") && run.stderr.contains("line 1"), "{}", run.stderr);
+    assert!(run.stderr.contains("TLS_KEY is unset or empty"), "{}", run.stderr);
+    assert!(sim.requests().is_empty());
+}

@@ -39,7 +39,7 @@ fn first_push_comments_and_deploys_then_the_next_edits_the_same_comment() {
     let first = our_comments(&sim);
     assert_eq!(first.len(), 1, "{first:?}");
     let body = &first[0].1;
-    assert!(body.starts_with("<!-- workers-ci:worker=my%2Dworker -->\n"), "{body}");
+    assert!(body.starts_with("<!-- workers-ci:worker=my%2Dworker;kind=build -->\n"), "{body}");
     assert!(body.contains("build succeeded") && body.contains("111111111111"), "{body}");
     assert!(body.contains("<https://github.com/acme/site/actions/runs/42>"), "{body}");
     let d = deployments(&sim, SHA1);
@@ -79,7 +79,10 @@ fn our_comment_is_found_past_the_first_page() {
     on_pr(&sim, SHA1).run().assert_code(0);
     let mine = our_comments(&sim)[0].0;
     for i in 0..40 {
-        sim.seed_github_comment(7, &format!("review comment {i}\n<!-- workers-ci:worker=my%2Dworker --> quoted"));
+        sim.seed_github_comment(
+            7,
+            &format!("review comment {i}\n<!-- workers-ci:worker=my%2Dworker;kind=build --> quoted"),
+        );
     }
     // 41 comments: with GitHub's default of 30 a page, ours would be on page 1 anyway, so push it
     // out: delete nothing, but make the list long enough that a client reading one page of 30
@@ -144,7 +147,9 @@ fn github_403_and_500_are_warnings_and_fatal_only_when_required() {
         ));
         let run = on_pr(&sim, SHA1).input("github_required", "true").run();
         run.assert_code(9).assert_no_secret(GITHUB_TOKEN);
-        assert!(run.stdout.contains("::error") && run.stdout.contains("github_token"), "{}", run.stdout);
+        // The advice fits the failure: permissions for a 403, a later run for GitHub's own error.
+        let advice = if status == 403 { "`github_token` has `pull-requests: write`" } else { "a server error" };
+        assert!(run.stdout.contains("::error") && run.stdout.contains(advice), "{}", run.stdout);
     }
 }
 
@@ -258,4 +263,50 @@ fn github_honours_a_retry_after_written_as_an_http_date() {
     assert!(lists.len() >= 2 && lists[0].status == 503, "{lists:?}");
     let gap = lists[1].at_ms - lists[0].at_ms;
     assert!(gap >= 1950, "Retry-After: <now + 2 s> means ≥ 2 s between attempts (never scaled), got {gap}ms");
+}
+
+/// Issue 25, point 9: the advice fits how GitHub failed. Only a 403 is about the job's
+/// `permissions:`; a network failure, a refused token, a 404 and a 422 each get their own.
+#[test]
+fn github_advice_fits_the_failure() {
+    const PERMISSIONS: &str = "pull-requests: write";
+    let sim = github_sim(fast_profile());
+    // Nothing listens on port 1: the connection is refused, as when the network is down.
+    let run = on_pr(&sim, SHA1).env("GITHUB_API_URL", "http://127.0.0.1:1/api/v3").run();
+    run.assert_code(0);
+    let w = warnings(&run).join("\n");
+    assert!(w.contains("GitHub did not answer (network failure or timeout"), "{w}");
+    assert!(w.contains("`github_api_url`") && !w.contains(PERMISSIONS), "{w}");
+
+    let run = on_pr(&sim, SHA1).input("github_token", "ghp_unknownTokenValue123").run();
+    let w = warnings(&run).join("\n");
+    assert!(w.contains("Bad credentials") && w.contains("refused the token itself (401)"), "{w}");
+    assert!(!w.contains(PERMISSIONS), "{w}");
+
+    let sim = github_sim(fast_profile());
+    sim.add_fault(fault(
+        "GET",
+        "/api/v3/",
+        10,
+        FaultAction::Status { status: 404, code: 0, message: "Not Found".into(), retry_after: None },
+    ));
+    let w = warnings(&on_pr(&sim, SHA1).run()).join("\n");
+    assert!(w.contains("HTTP 404") && w.contains("`GITHUB_REPOSITORY`") && !w.contains(PERMISSIONS), "{w}");
+
+    let sim = github_sim(fast_profile());
+    sim.add_fault(fault(
+        "POST",
+        "/deployments",
+        1,
+        FaultAction::Status { status: 422, code: 0, message: "No ref found for: 1111111".into(), retry_after: None },
+    ));
+    let run = on_pr(&sim, SHA1).input("github_required", "true").run();
+    run.assert_code(9);
+    assert!(run.stdout.contains("refused the request") && !run.stdout.contains(PERMISSIONS), "{}", run.stdout);
+
+    // A 403 still names the permissions.
+    let sim = github_sim(fast_profile());
+    sim.set_github_token(GITHUB_TOKEN, TokenPermissions { deployments: Access::Write, ..TokenPermissions::default() });
+    let w = warnings(&on_pr(&sim, SHA1).run()).join("\n");
+    assert!(w.contains("HTTP 403") && w.contains(PERMISSIONS), "{w}");
 }

@@ -182,3 +182,33 @@ fn the_demos_commands_run_as_printed() {
 fn status(status: u16, code: i64, message: &str) -> FaultAction {
     FaultAction::Status { status, code, message: message.into(), retry_after: None }
 }
+
+/// Issue 25, point 9: a misspelt Worker gets the closest name suggested by `build`, `wait` and
+/// `setup` as by `version`, and `setup` is told to fix its file, not a `--worker` it refuses.
+#[test]
+fn a_misspelt_worker_gets_the_closest_name_suggested_by_every_command() {
+    let sim = sim();
+    let build = Invocation::new(&sim).input("worker", "my-wroker").plain().run();
+    assert!(build.stderr.contains("(did you mean `my-worker`?)"), "build: {}", build.stderr);
+    assert!(build.stderr.contains("check `--worker` and `--account-id`"), "build: {}", build.stderr);
+
+    let wait = Invocation::new(&sim).input("command", "wait").input("worker", "my-wroker").plain().run();
+    assert!(wait.stderr.contains("(did you mean `my-worker`?)"), "wait: {}", wait.stderr);
+
+    let many = Invocation::new(&sim).input("worker", "my-worker,my-wroker").plain().run();
+    assert!(many.stderr.contains("`my-wroker` (did you mean `my-worker`?)"), "many: {}", many.stderr);
+
+    let inv = Invocation::new(&sim).without("worker").without("branch").without("commit").input("command", "setup");
+    std::fs::write(
+        inv.dir.path().join("workers-builds.toml"),
+        "worker = \"my-wroker\"\n\n[[triggers]]\nname = \"P\"\nbranch_includes = [\"main\"]\ndeploy_command = \"d\"\n",
+    )
+    .unwrap();
+    let setup = inv.plain().run();
+    assert!(setup.stderr.contains("workers-builds.toml:1: key `worker`:"), "setup: {}", setup.stderr);
+    assert!(setup.stderr.contains("(did you mean `my-worker`?)"), "setup: {}", setup.stderr);
+    assert!(!setup.stderr.contains("--worker"), "setup has no `--worker`: {}", setup.stderr);
+    for run in [&build, &wait, &many, &setup] {
+        run.assert_code(5);
+    }
+}

@@ -128,6 +128,30 @@ fn awkward_branch_names_become_valid_preview_names() {
     }
 }
 
+/// Issue 25: every URL's first label is a DNS label (at most 63 characters). A branch too long
+/// for `<slug>-<worker>` to fit gets no Preview URL, the deployment's URL still, and a warning
+/// saying how long a name may be.
+#[test]
+fn a_preview_name_too_long_for_a_dns_label_has_only_its_deployment_url() {
+    let sim = sim();
+    let run = preview(&sim, &format!("feature/{}", "x".repeat(72))).run();
+    run.assert_code(0);
+    assert_eq!(run.output("preview_url"), None, "{}", run.stdout);
+    let deployment = run.output("deployment_url").expect("the deployment's URL");
+    let label = |u: &str| u.trim_start_matches("https://").split('.').next().unwrap().len();
+    assert!(label(deployment) <= 63, "{deployment}");
+    let warnings: Vec<_> = run.view().commands.into_iter().filter(|c| c.name == "warning").collect();
+    assert!(
+        warnings.iter().any(|w| w.data.contains("63 characters") && w.data.contains("at most 53 characters")),
+        "{}",
+        run.stdout
+    );
+    // Short enough: a URL of its own, within a DNS label.
+    let run = preview(&sim, "feature/login").run();
+    let url = run.output("preview_url").expect("a Preview URL");
+    assert!(label(url) <= 63, "{url}");
+}
+
 #[test]
 fn an_explicit_invalid_name_is_refused_before_any_request() {
     let sim = sim();
@@ -408,7 +432,7 @@ mod github {
         let first = our_comments(&sim);
         assert_eq!(first.len(), 1, "{first:?}");
         let body = &first[0].1;
-        assert!(body.starts_with("<!-- workers-ci:worker=my%2Dworker -->\n"), "{body}");
+        assert!(body.starts_with("<!-- workers-ci:worker=my%2Dworker;kind=preview -->\n"), "{body}");
         assert!(body.contains("created") && body.contains("111111111111"), "{body}");
         assert!(body.contains(&preview_url) && body.contains(&first_url), "{body}");
         assert!(!body.contains(SECRET) && !body.contains(TOKEN), "{body}");
@@ -523,5 +547,55 @@ mod github {
         assert!(warnings(&run).is_empty(), "{}", run.stdout);
         assert!(sim.github_comments(7).is_empty());
         assert!(gh_deployments(&sim).is_empty());
+    }
+
+    /// A build and a Preview of the same Worker on the same pull request: a comment each, each
+    /// edited in place, so a failed build no longer overwrites the Preview's URLs (issue 25).
+    #[test]
+    fn a_build_comment_and_a_preview_comment_for_one_worker_coexist() {
+        let sim = github_sim();
+        let build = |sha: &str| {
+            on_pull_request(Invocation::new(&sim).input("commit", sha).input("github_token", GITHUB_TOKEN), &sim, sha)
+        };
+        on_pr(&sim, SHA1).run().assert_code(0);
+        build(SHA1).run().assert_code(0);
+        let first = our_comments(&sim);
+        assert_eq!(first.len(), 2, "{first:?}");
+        let preview_id = first.iter().find(|(_, b)| b.contains("Preview URL")).expect("the Preview's comment").0;
+        let build_id = first.iter().find(|(_, b)| b.contains("build succeeded")).expect("the build's comment").0;
+        assert!(first.iter().any(|(_, b)| b.starts_with("<!-- workers-ci:worker=my%2Dworker;kind=preview -->\n")));
+        assert!(first.iter().any(|(_, b)| b.starts_with("<!-- workers-ci:worker=my%2Dworker;kind=build -->\n")));
+
+        // The next push: a failing build, then the Preview; each edits its own comment.
+        sim.set_build_profile(BuildProfile { outcome: "fail".into(), ..fast_profile() });
+        build(SHA2).run().assert_code(1);
+        on_pr(&sim, SHA2).run().assert_code(0);
+        let second = our_comments(&sim);
+        assert_eq!(second.len(), 2, "{second:?}");
+        let body = |id: u64| &second.iter().find(|(i, _)| *i == id).unwrap().1;
+        assert!(body(build_id).contains("build failed") && body(build_id).contains("222222222222"), "{second:?}");
+        assert!(body(preview_id).contains("Preview URL") && body(preview_id).contains("222222222222"), "{second:?}");
+    }
+
+    /// A comment from before comments had kinds (one per Worker) is taken over by the Preview,
+    /// which rewrites its marker; a build starts its own. Nothing is left that no run updates.
+    #[test]
+    fn the_preview_takes_over_the_workers_comment_from_before_kinds() {
+        let sim = github_sim();
+        let old = sim.seed_github_comment(
+            7,
+            "<!-- workers-ci:worker=my%2Dworker -->\n### ✅ Worker `my-worker`: build succeeded\n",
+        );
+        on_pr(&sim, SHA1).run().assert_code(0);
+        let comments = our_comments(&sim);
+        assert_eq!(comments.len(), 1, "{comments:?}");
+        assert_eq!(comments[0].0, old, "edited, not a second comment");
+        assert!(comments[0].1.starts_with("<!-- workers-ci:worker=my%2Dworker;kind=preview -->\n"), "{comments:?}");
+        on_pull_request(Invocation::new(&sim).input("commit", SHA1).input("github_token", GITHUB_TOKEN), &sim, SHA1)
+            .run()
+            .assert_code(0);
+        let comments = our_comments(&sim);
+        assert_eq!(comments.len(), 2, "the build has its own: {comments:?}");
+        assert!(comments.iter().any(|(i, b)| *i == old && b.contains("Preview URL")), "{comments:?}");
     }
 }

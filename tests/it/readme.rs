@@ -49,28 +49,116 @@ fn the_offline_workflow_runs_as_written() {
     assert_eq!(requests_matching(&sim, "POST", "/builds"), 1, "one build started, then followed");
 }
 
+/// A GitLab job's `key:` list of script lines, and its plain `variables` (those that are not
+/// a `$VAR` passed on from the project's CI/CD variables).
+fn gitlab_job(yaml: &str, job: &str) -> (Vec<(String, String)>, Vec<String>, Vec<String>) {
+    let doc = &yaml_rust2::YamlLoader::load_from_str(yaml).unwrap()[0];
+    let job = &doc[job];
+    assert!(!job.is_badvalue(), "no job {job:?} in:\n{yaml}");
+    let lines = |key: &str| -> Vec<String> {
+        job[key].as_vec().map(|v| v.iter().map(|l| l.as_str().unwrap().to_owned()).collect()).unwrap_or_default()
+    };
+    let vars = job["variables"]
+        .as_hash()
+        .map(|h| {
+            h.iter()
+                .map(|(k, v)| (k.as_str().unwrap().to_owned(), v.as_str().unwrap().to_owned()))
+                .filter(|(_, v)| !v.starts_with('$'))
+                .collect()
+        })
+        .unwrap_or_default();
+    (vars, lines("before_script"), lines("script"))
+}
+
+/// A dotenv report read as GitLab reads it (docs/gitlab-ci.md, "dotenv reports"): no empty
+/// lines or comments, keys of letters, digits and `_`, the value verbatim after the first `=`
+/// with blanks at both ends stripped: quotes are not removed. At most 5 KB, single lines only.
+fn read_dotenv_as_gitlab(text: &str) -> Vec<(String, String)> {
+    assert!(text.len() <= 5 * 1024, "GitLab refuses a dotenv report over 5 KB ({} bytes)", text.len());
+    text.lines()
+        .map(|l| {
+            assert!(!l.is_empty() && !l.starts_with('#'), "GitLab refuses the line {l:?} in:\n{text}");
+            let (k, v) = l.split_once('=').unwrap_or_else(|| panic!("not KEY=VALUE: {l:?}"));
+            assert!(!k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'), "key {k:?}");
+            (k.to_owned(), v.trim().to_owned())
+        })
+        .collect()
+}
+
+/// The GitLab example, job by job as GitLab runs it: the install step (with `cargo` standing in
+/// for the network build: it installs the binary under test where it is told), the script
+/// finding `workers-ci` on the PATH the install step set, the dotenv report read as GitLab does,
+/// and the later job seeing the exact values. A second pipeline restores the cache and builds
+/// nothing (issue 25, point 10).
 #[test]
 fn the_gitlab_example_runs_as_written() {
     let sim = sim();
     let yaml = block_after(&readme(), "## Other CI systems", "yaml");
-    let line = yaml
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("- workers-ci "))
-        .unwrap_or_else(|| panic!("no workers-ci line in:\n{yaml}"));
+    let (vars, before, script) = gitlab_job(&yaml, "cloudflare-build");
+    assert!(script.iter().any(|l| l.starts_with("workers-ci build ")), "{yaml}");
+    let project = tempfile::tempdir().unwrap();
+    let shims = tempfile::tempdir().unwrap();
+    let calls = shims.path().join("calls");
+    let cargo = shims.path().join("cargo");
+    std::fs::write(
+        &cargo,
+        r#"#!/bin/sh
+echo "$*" >> "$CARGO_CALLS"
+root=; prev=
+for a in "$@"; do [ "$prev" = --root ] && root=$a; prev=$a; done
+[ "$1" = install ] && [ -n "$root" ] || { echo "cargo shim: expected install --root" >&2; exit 1; }
+mkdir -p "$root/bin" && cp "$WORKERS_CI_UNDER_TEST" "$root/bin/workers-ci"
+"#,
+    )
+    .unwrap();
+    std::fs::set_permissions(&cargo, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let account = sim.account_id();
     let url = sim.base_url();
-    let env = [
-        ("CI_COMMIT_REF_NAME", "main"),
-        ("CI_COMMIT_SHA", "0123456789abcdef0123456789abcdef01234567"),
-        ("CLOUDFLARE_API_TOKEN", TOKEN),
-        ("CLOUDFLARE_ACCOUNT_ID", account.as_str()),
-        ("CLOUDFLARE_API_BASE_URL", url.as_str()),
-    ];
-    let script = format!("workers-ci {line} && cat cf.env");
-    let out = run_script(&sim, &script, &env);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{line}\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("BUILD_OUTCOME=success"), "the dotenv report:\n{stdout}");
+    let path = format!("{}:{}", shims.path().display(), std::env::var("PATH").unwrap_or_default());
+    let job = |lines: &[String], extra: &[(String, String)]| {
+        let mut c = Command::new("sh");
+        c.env_clear()
+            .current_dir(project.path())
+            .env("PATH", &path)
+            .env("CARGO_CALLS", &calls)
+            .env("WORKERS_CI_UNDER_TEST", bin())
+            .env("WORKERS_CI_TIME_SCALE", TIME_SCALE)
+            .env("CI_COMMIT_REF_NAME", "main")
+            .env("CI_COMMIT_SHA", "0123456789abcdef0123456789abcdef01234567")
+            .env("CLOUDFLARE_API_TOKEN", TOKEN)
+            .env("CLOUDFLARE_ACCOUNT_ID", &account)
+            .env("CLOUDFLARE_API_BASE_URL", &url)
+            .args(["-e", "-c", &lines.join("\n")]);
+        for (k, v) in vars.iter().chain(extra) {
+            c.env(k, v);
+        }
+        let out = c.output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert_eq!(out.status.code(), Some(0), "{lines:?}\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        stdout
+    };
+    let whole: Vec<String> = before.iter().chain(&script).cloned().collect();
+    job(&whole, &[]);
+    let installs = std::fs::read_to_string(&calls).unwrap_or_default();
+    assert_eq!(installs.lines().count(), 1, "the first pipeline installs once: {installs}");
+    assert!(installs.starts_with("install --locked "), "{installs}");
+
+    let report = read_dotenv_as_gitlab(&std::fs::read_to_string(project.path().join("cf.env")).unwrap());
+    let get = |k: &str| report.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    assert_eq!(get("BUILD_OUTCOME").as_deref(), Some("success"), "{report:?}");
+    let builds: serde_json::Value = serde_json::from_str(&get("BUILDS").unwrap())
+        .unwrap_or_else(|e| panic!("a later job's $BUILDS is not JSON ({e}): {report:?}"));
+    assert_eq!(builds[0]["worker"], "my-worker");
+    assert_eq!(builds[0]["outcome"], "success");
+
+    // The later job: its variables are the report's values, exactly.
+    let (_, _, later) = gitlab_job(&yaml, "report");
+    let said = job(&later, &report);
+    assert!(said.contains(&format!("build {} ended success", get("BUILD_UUID").unwrap())), "{said}");
+
+    // The next pipeline: the cache holds `.workers-ci/`, so nothing is built again.
+    job(&whole, &[]);
+    assert_eq!(std::fs::read_to_string(&calls).unwrap().lines().count(), 1, "no second install");
 }
 
 /// Every fenced block of `lang` in `text`, with the line it starts on.

@@ -145,12 +145,21 @@ fn default_observability() -> Value {
             "redact_query_string": false })
 }
 
+/// The longest DNS label (RFC 1035 section 2.3.4), which the first label of a workers.dev URL must fit
+/// (§B.6).
+const DNS_LABEL_MAX: usize = 63;
+
 /// Preview URLs exist only when the Worker has previews enabled on workers.dev (§B.6); the
-/// account's custom domains are not simulated.
+/// account's custom domains are not simulated. INFERRED (§G-10): a Preview whose
+/// `<slug>-<worker>` would pass 63 characters has no workers.dev URL; a deployment's
+/// `<8 hex>-<worker>` always fits, as Cloudflare caps names at 54 when previews are on (§4.1).
 fn preview_urls(state: &State, w: usize, host: &str) -> Vec<String> {
     let worker = &state.workers[w];
+    let label = format!("{host}-{}", worker.name);
     match &state.config.subdomain {
-        Some(s) if worker.previews_enabled => vec![format!("https://{host}-{}.{s}.workers.dev", worker.name)],
+        Some(s) if worker.previews_enabled && label.len() <= DNS_LABEL_MAX => {
+            vec![format!("https://{label}.{s}.workers.dev")]
+        }
         _ => Vec::new(),
     }
 }
@@ -666,6 +675,27 @@ mod tests {
         assert_eq!(slug("feature/my-branch"), "feature-my-branch");
         assert_eq!(slug("Feature//My__Branch"), "feature-my-branch");
         assert_eq!(slug("a.b+c"), "a-b-c");
+    }
+
+    /// A workers.dev host's first label is a DNS label: at most 63 characters (§B.6, §G-10).
+    #[test]
+    fn a_slug_too_long_for_a_dns_label_gets_no_preview_url() {
+        let mut st = State::new(SimConfig::default());
+        // `-my-worker` is 10 characters: a slug of 53 fits, 54 does not.
+        for (len, has_url) in [(53, true), (54, false), (256, false)] {
+            let id = create(&mut st, &"a".repeat(len));
+            let r = call(&mut st, "POST", &format!("{P}/{id}/deployments"), "", &body(&json!({})));
+            assert_eq!(r.0, 200, "{}", r.1);
+            let deployment_urls = r.1["result"]["urls"].as_array().unwrap().clone();
+            let p = call(&mut st, "GET", &format!("{P}/{id}"), "", &json!(null));
+            let urls = p.1["result"]["urls"].as_array().unwrap();
+            assert_eq!(!urls.is_empty(), has_url, "slug of {len}: {urls:?}");
+            for u in urls.iter().chain(&deployment_urls) {
+                let label = u.as_str().unwrap().trim_start_matches("https://").split('.').next().unwrap();
+                assert!(label.len() <= DNS_LABEL_MAX, "{u}");
+            }
+            assert_eq!(deployment_urls.len(), 1, "the deployment's URL fits whatever the slug");
+        }
     }
 
     use crate::config::SimConfig;
