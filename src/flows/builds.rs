@@ -175,6 +175,8 @@ pub(crate) enum WorkerFrom<'a> {
     Input,
     /// The `worker` key of a `builds_config` file, at this line.
     File(&'a std::path::Path, usize),
+    /// The `name` of a wrangler configuration (`version`, `preview`), where it was written.
+    Wrangler(&'a crate::inputs::upload::Written),
 }
 
 /// A name becomes the tag Workers Builds keys everything by; a 32-hex value is taken as a tag.
@@ -195,7 +197,7 @@ pub(crate) async fn resolve_tag(ctx: &Ctx, worker: &str, from: WorkerFrom<'_>) -
             )),
         }
     } else {
-        Err(unknown_workers(&[worker], false, scripts.iter().map(|s| s.id.as_str()), from))
+        Err(unknown_workers(&[worker], false, scripts.iter().map(|s| s.id.as_str()), from, None))
     }
 }
 
@@ -203,11 +205,13 @@ pub(crate) async fn resolve_tag(ctx: &Ctx, worker: &str, from: WorkerFrom<'_>) -
 /// each (a typo must not read as "create it"), lists the account's Workers, and says what to
 /// check where the names came from. The names are repeated only when `among_others`: a reader
 /// who gave one name knows which it was.
+/// `also` is one more way out, after the checks (`set --create-worker true to create it`).
 pub(crate) fn unknown_workers<'a>(
     missing: &[&str],
     among_others: bool,
     known: impl Iterator<Item = &'a str>,
     from: WorkerFrom<'_>,
+    also: Option<&str>,
 ) -> Error {
     let mut names: Vec<&str> = known.collect();
     names.sort_unstable();
@@ -237,6 +241,20 @@ pub(crate) fn unknown_workers<'a>(
             format!("{}:{line}: key `worker`", file.display()),
             format!("fix `worker` in {}, or check {}", file.display(), hint::input(Key::AccountId)),
         ),
+        WorkerFrom::Wrangler(w) => (
+            format!("{}:{}: {}", w.file, w.line, w.key),
+            format!(
+                "fix `{}` in {} (or set {}), or check {}",
+                w.key,
+                w.file,
+                hint::input(Key::Worker),
+                hint::input(Key::AccountId)
+            ),
+        ),
+    };
+    let fix = match also {
+        Some(also) => format!("{fix}; or {also}"),
+        None => fix,
     };
     Error::NotFound(format!("{at}: {what}. {listed}. Otherwise {fix}."))
 }

@@ -8,8 +8,9 @@ use crate::cloudflare::workers::Worker;
 use crate::cloudflare::{ApiError, Client, DeploymentId, VersionId, WorkerId, WorkerName, WorkerRef};
 use crate::commands::Output;
 use crate::error::{Error, Result};
-use crate::inputs::{Key, hint, rules};
+use crate::inputs::{Key, hint};
 
+use super::builds::{WorkerFrom, unknown_workers};
 use super::create::create_once;
 use super::{Area, Ctx, api_failure};
 
@@ -19,35 +20,22 @@ const SECRETS_CHANGED: i64 = 10220;
 pub(crate) async fn existing_worker(ctx: &Ctx, name: &WorkerName) -> Result<Worker> {
     match ctx.client.get_worker(WorkerRef::Name(name)).await {
         Ok(Some(w)) => Ok(w),
-        Ok(None) => {
-            let fix = format!("check {} and {}", hint::input(Key::Worker), hint::input(Key::AccountId));
-            Err(missing_worker(ctx, name, &fix).await)
-        }
+        Ok(None) => Err(missing_worker(ctx, name, WorkerFrom::Input, None).await),
         Err(e) => Err(api_failure(e, "look up the Worker", Area::Workers)),
     }
 }
 
 /// A Worker that does not exist, as an error that lists the account's Workers and suggests the
-/// closest name: a typo must not pass for a new Worker. The input's value is not repeated.
-pub(crate) async fn missing_worker(ctx: &Ctx, name: &WorkerName, fix: &str) -> Error {
-    let base = "input `worker`: no Worker with that name or id exists in this account";
-    let names: Vec<String> = match ctx.client.list_workers(10).await {
-        Ok(ws) => ws.into_iter().map(|w| w.name.as_str().to_owned()).collect(),
+/// closest name (`builds::unknown_workers`, as every command says it): a typo must not pass for
+/// a new Worker. The name is blamed where it was given (`from`); `also` is one more way out.
+pub(crate) async fn missing_worker(ctx: &Ctx, name: &WorkerName, from: WorkerFrom<'_>, also: Option<&str>) -> Error {
+    match ctx.client.list_workers(10).await {
+        Ok(ws) => unknown_workers(&[name.as_str()], false, ws.iter().map(|w| w.name.as_str()), from, also),
         Err(e) => {
             ctx.console.warning(&format!("could not list the account's Workers to suggest one: {e}"));
-            return Error::NotFound(format!("{base}; {fix}"));
+            unknown_workers(&[name.as_str()], false, std::iter::empty(), from, also)
         }
-    };
-    let hint = match rules::closest(name.as_str(), names.iter().map(String::as_str)) {
-        Some(n) => format!(" (did you mean `{n}`?)"),
-        None => String::new(),
-    };
-    let listed = match names.len() {
-        0 => " The account has no Workers.".to_owned(),
-        n if n <= 20 => format!(" Its Workers: {}.", names.join(", ")),
-        n => format!(" Its Workers ({n}): {}, …", names[..20].join(", ")),
-    };
-    Error::NotFound(format!("{base}{hint}.{listed} Otherwise {fix}."))
+    }
 }
 
 pub(crate) async fn list(ctx: &Ctx, script: &WorkerName) -> Result<Vec<Deployment>> {

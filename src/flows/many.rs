@@ -211,6 +211,7 @@ async fn resolve(ctx: &Ctx, names: &[String], all: bool) -> Result<Vec<Entry>> {
             names.len() > 1,
             scripts.iter().map(|s| s.id.as_str()),
             super::builds::WorkerFrom::Input,
+            None,
         ));
     }
     Ok(out)

@@ -9,6 +9,7 @@ use crate::inputs::bundle::Why;
 use crate::inputs::upload::{AssetsSpec, VersionArgs};
 use crate::inputs::{Key, hint};
 
+use super::builds::WorkerFrom;
 use super::{Area, Ctx, api_failure, deployments};
 
 /// The Worker `args` names (`existing`, as looked up), created when `create_worker` allows;
@@ -20,8 +21,9 @@ pub(crate) async fn ensure_worker(ctx: &Ctx, args: &VersionArgs, existing: Optio
         return Ok(w);
     }
     if !args.create_worker {
-        let fix = format!("set {} to create it", hint::set(Key::CreateWorker, "true"));
-        return Err(deployments::missing_worker(ctx, &args.worker, &fix).await);
+        let create = format!("set {} to create it", hint::set(Key::CreateWorker, "true"));
+        let from = args.worker_written.as_ref().map_or(WorkerFrom::Input, WorkerFrom::Wrangler);
+        return Err(deployments::missing_worker(ctx, &args.worker, from, Some(&create)).await);
     }
     // wrangler's defaults: on workers.dev, with preview URLs.
     let flags = SubdomainFlags {

@@ -81,6 +81,8 @@ fn checked_main(c: &wrangler::Config, m: &wrangler::map::Main, dir_given: bool) 
 #[derive(Debug)]
 pub(crate) struct VersionArgs {
     pub worker: WorkerName,
+    /// Where the wrangler configuration gave `worker` (its `name`); `None`: the `worker` input.
+    pub worker_written: Option<Written>,
     pub modules: Vec<ModuleFile>,
     /// `None`: an assets-only Worker, without code.
     pub main_module: Option<String>,
@@ -352,6 +354,12 @@ impl VersionArgs {
         let (config, mut config_warnings) = wrangler_config(i)?;
         let file = config.as_ref().map(|c| &c.mapped);
         let worker = worker(i, config.as_ref())?;
+        let worker_written = match (i.get(Key::Worker), file.and_then(|f| f.name.as_ref())) {
+            (None, Some((_, line, key))) => {
+                Some(Written { file: config_name(config.as_ref()), line: *line, key: key.clone() })
+            }
+            _ => None,
+        };
         let (date, flags) = compatibility(i, config.as_ref())?;
         let allow_unknown = i.bool(Key::AllowUnknownBindings, false)?;
         let mut bindings = bindings::parse(i.get(Key::Bindings), i.get(Key::Vars), i.get(Key::Secrets), allow_unknown)?;
@@ -426,6 +434,7 @@ impl VersionArgs {
         };
         Ok(VersionArgs {
             worker,
+            worker_written,
             modules,
             main_module,
             compatibility_date: date,
@@ -453,6 +462,7 @@ impl VersionArgs {
     pub(crate) fn for_delete(i: &Inputs) -> Result<VersionArgs, InputError> {
         Ok(VersionArgs {
             worker: worker_name(i)?,
+            worker_written: None,
             modules: Vec::new(),
             main_module: None,
             compatibility_date: String::new(),

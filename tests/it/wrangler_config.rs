@@ -600,6 +600,21 @@ fn a_main_at_the_project_root_beside_its_assets_uploads_them_once_as_assets() {
 }
 
 #[test]
+fn a_name_from_the_file_that_names_no_worker_is_blamed_on_the_file() {
+    let sim = sim();
+    let file =
+        "{\n  \"name\": \"my-wroker\",\n  \"main\": \"dist/index.js\",\n  \"compatibility_date\": \"2026-11-01\"\n}\n";
+    let run = project(&sim, &[("wrangler.jsonc", file)]).plain().run();
+    run.assert_code(5);
+    assert_eq!(
+        run.stderr.lines().last().unwrap(),
+        "workers-ci: error: wrangler.jsonc:2: name: no Worker with that name exists in this account (did you mean \
+         `my-worker`?). Its Workers: my-worker. Otherwise fix `name` in wrangler.jsonc (or set `--worker`), or check \
+         `--account-id`; or set `--create-worker true` to create it."
+    );
+}
+
+#[test]
 fn a_misspelt_compatibility_date_names_the_key_and_the_fix() {
     let sim = sim();
     let file =
