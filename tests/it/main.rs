@@ -24,6 +24,7 @@ mod hints;
 mod inputs;
 mod load;
 mod log_property;
+mod nothing_dropped;
 mod many;
 mod openapi;
 mod preview;
