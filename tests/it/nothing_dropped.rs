@@ -68,7 +68,8 @@ fn an_upload_without_assets_over_a_worker_serving_assets_stops_before_any_write(
     let before = sim.requests().len();
     let run = with_module(version_invocation(&sim, "site")).run();
     run.assert_code(2);
-    let writes: Vec<_> = sim.requests()[before..].iter().filter(|r| r.method != "GET").map(|r| r.path.clone()).collect();
+    let writes: Vec<_> =
+        sim.requests()[before..].iter().filter(|r| r.method != "GET").map(|r| r.path.clone()).collect();
     assert!(writes.is_empty(), "nothing written: {writes:?}");
     assert_eq!(sim.versions("site").len(), 1);
     let text = run.everything();
@@ -117,7 +118,10 @@ fn a_configuration_with_ratelimits_and_workflows_sends_both_and_every_mapped_kin
     let run = project(&sim, config).run();
     run.assert_code(0);
     let v = &sim.versions("kinds")[0];
-    assert_eq!(binding(v, "LIMITER"), &json!({ "type": "ratelimit", "name": "LIMITER", "namespace_id": "1001", "simple": { "limit": 100, "period": 60 } }));
+    assert_eq!(
+        binding(v, "LIMITER"),
+        &json!({ "type": "ratelimit", "name": "LIMITER", "namespace_id": "1001", "simple": { "limit": 100, "period": 60 } })
+    );
     assert_eq!(
         binding(v, "FLOW"),
         &json!({ "type": "workflow", "name": "FLOW", "workflow_name": "orders", "class_name": "OrderFlow", "script_name": "other" })
@@ -145,9 +149,8 @@ fn keep_vars_keeps_the_dashboard_vars_the_file_does_not_declare() {
                       "vars": { "MODE": "prod" }, "keep_vars": true }"#;
     project(&sim, config).run().assert_code(0);
     // A var set elsewhere (the dashboard, another job): a version that adds it.
-    let dashboard = with_module(version_invocation(&sim, "vars-kept"))
-        .input("vars", "MODE=prod\nFROM_DASHBOARD=1")
-        .run();
+    let dashboard =
+        with_module(version_invocation(&sim, "vars-kept")).input("vars", "MODE=prod\nFROM_DASHBOARD=1").run();
     dashboard.assert_code(0);
     let run = project(&sim, config).run();
     run.assert_code(0);
