@@ -33,6 +33,7 @@ mod readme;
 mod redeploy;
 mod setup;
 mod signals;
+mod strict_limits;
 mod transcripts;
 mod version;
 mod wait;
