@@ -249,6 +249,12 @@ fn compatibility(i: &Inputs, config: Option<&wrangler::Config>) -> Result<(Strin
     if !rules::date(&date) {
         return Err(InputError::new(Key::CompatibilityDate, "must be a date that exists, written YYYY-MM-DD"));
     }
+    if rules::date_in_future(&date) {
+        return Err(InputError::new(
+            Key::CompatibilityDate,
+            "is in the future, which the Workers runtime refuses: set it to today's date or earlier (UTC)",
+        ));
+    }
     let flags: Vec<String> = match (i.get(Key::CompatibilityFlags), file.and_then(|f| f.compatibility_flags.as_ref())) {
         (None, Some(f)) => f.clone(),
         (given, _) => {
@@ -363,6 +369,26 @@ pub(crate) fn no_code_refusal(worker: &WorkerName, number: Option<u64>, main: &s
     )
 }
 
+/// Longest Worker name that may have preview URLs: Cloudflare refuses longer ones with 100315
+/// (docs/cloudflare-api.md §4.1), since a preview URL's host label holds the name.
+pub(crate) const PREVIEWS_NAME_LIMIT: usize = 54;
+
+/// `preview_urls: true` for a name over [`PREVIEWS_NAME_LIMIT`] can only be refused by Cloudflare:
+/// refused here, before any request.
+fn refuse_long_name_with_previews(worker: &WorkerName, preview_urls: Option<bool>) -> Result<(), InputError> {
+    if preview_urls != Some(true) || worker.as_str().len() <= PREVIEWS_NAME_LIMIT {
+        return Ok(());
+    }
+    Err(InputError::new(
+        Key::PreviewUrls,
+        format!(
+            "is `true`, but Worker {worker} has a name of {} characters and Cloudflare allows preview URLs only for names of at most {PREVIEWS_NAME_LIMIT} characters (error 100315): set {} or use a shorter name",
+            worker.as_str().len(),
+            hint::set(Key::PreviewUrls, "false")
+        ),
+    ))
+}
+
 /// `tag`, at most the 100 bytes of the `workers/tag` annotation (docs/cloudflare-api.md §4.2).
 fn tag(i: &Inputs) -> Result<Option<String>, InputError> {
     match i.get(Key::Tag) {
@@ -411,6 +437,7 @@ impl VersionArgs {
             optional_bool(Key::PreviewUrls)?.or(file.and_then(|f| f.preview_urls)),
         );
         let deploy = deploy_percentage(i)?;
+        refuse_long_name_with_previews(&worker, preview_urls)?;
         let main = match (&config, file.and_then(|f| f.main.as_ref())) {
             (Some(c), Some(m)) => Some(checked_main(c, m, i.get(Key::Dir).is_some())?),
             _ => None,

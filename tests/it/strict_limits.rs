@@ -9,8 +9,8 @@ fn a_sixty_character_name_with_previews_is_refused_before_any_request() {
     let sim = sim();
     let name = format!("w{}", "x".repeat(59));
     assert_eq!(name.len(), 60);
-    let run = with_module(version_invocation(&sim, &name).input("create_worker", "true").input("preview_urls", "true"))
-        .run();
+    let run =
+        with_module(version_invocation(&sim, &name).input("create_worker", "true").input("preview_urls", "true")).run();
     run.assert_code(2);
     assert!(sim.requests().is_empty(), "no request at all");
     let text = run.everything();
@@ -24,8 +24,9 @@ fn a_sixty_character_name_with_previews_is_refused_before_any_request() {
     );
     assert_eq!((status, body["errors"][0]["code"].as_i64()), (400, Some(100_315)), "{body}");
     // Without preview URLs the name is fine.
-    let run = with_module(version_invocation(&sim, &name).input("create_worker", "true").input("preview_urls", "false"))
-        .run();
+    let run =
+        with_module(version_invocation(&sim, &name).input("create_worker", "true").input("preview_urls", "false"))
+            .run();
     run.assert_code(0);
 }
 

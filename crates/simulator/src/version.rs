@@ -123,6 +123,13 @@ pub fn validate(d: &Draft) -> Result<(), Reply> {
     {
         return Err(envelope::bad_request("compatibility_date must be YYYY-MM-DD"));
     }
+    // The runtime refuses a date after today (docs/cloudflare-api.md Correction 16); INFERRED: as
+    // a 400 validation failure, against today in UTC.
+    if let Some(date) = d.fields.get("compatibility_date").and_then(Value::as_str)
+        && time::compatibility_date_in_future(date)
+    {
+        return Err(envelope::bad_request("compatibility_date cannot be in the future"));
+    }
     if let Some(b) = d.fields.get("bindings") {
         let Some(list) = b.as_array() else { return Err(envelope::bad_request("bindings must be an array")) };
         for (k, b) in list.iter().enumerate() {

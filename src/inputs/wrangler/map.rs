@@ -643,6 +643,10 @@ fn outbound(m: &mut Mapper, n: &Node, path: &str) -> Result<Value, Problem> {
     Ok(Value::Object(out))
 }
 
+/// Why a compatibility date after today is refused (docs/cloudflare-api.md Correction 16).
+const FUTURE_DATE: &str =
+    "is in the future, which the Workers runtime refuses: set it to today's date or earlier (UTC)";
+
 /// Maps the configuration in effect. `dir`: the file's directory; `format`: for snippets.
 pub(crate) fn map(sel: &Selected<'_>, dir: &Path, format: Format) -> Result<Mapped, Problem> {
     let mut m = Mapper { warnings: sel.warnings.clone(), names: Vec::new() };
@@ -664,6 +668,9 @@ pub(crate) fn map(sel: &Selected<'_>, dir: &Path, format: Format) -> Result<Mapp
         let d = string(node, path)?;
         if !crate::inputs::rules::date(d) {
             return Err(problem(node.line, path, "must be a date that exists, written YYYY-MM-DD"));
+        }
+        if crate::inputs::rules::date_in_future(d) {
+            return Err(problem(node.line, path, FUTURE_DATE));
         }
         out.compatibility_date = Some((d.to_owned(), node.line, path.clone()));
     }
