@@ -173,11 +173,75 @@ def main():
                      {"strategy": "percentage", "versions": [{"version_id": v1, "percentage": 100}]})
     report(s >= 400 and 10220 in codes(env), "rollback-after-secret-change-10220", f"HTTP {s} {codes(env)}")
 
+    versioned_settings_and_limits(wid)
     triggers_without_builds()
     previews(wid)
     assets(wid)
     builds(wid)
     return 1 if FAILED else 0
+
+
+def versioned_settings_and_limits(wid):
+    """Issue 20: what a version keeps, what Cloudflare refuses loudly, and where migrations apply."""
+    # Correction 11: a version that does not restate placement/limits/cache_options has none.
+    body = {
+        "compatibility_date": "2026-11-01",
+        "main_module": "index.js",
+        "modules": [module("export default { fetch() { return new Response('probe') } }\n")],
+        "placement": {"mode": "smart"},
+        "limits": {"cpu_ms": 50},
+        "cache_options": {"enabled": True},
+    }
+    call("POST", f"/workers/workers/{wid}/versions", body)
+    s, env, _ = new_version(wid, [])
+    vid = ((env or {}).get("result") or {}).get("id")
+    _, got, _ = call("GET", f"/workers/workers/{wid}/versions/{vid}") if vid else (0, None, None)
+    v = (got or {}).get("result") or {}
+    kept = {k: v.get(k) for k in ("placement", "limits", "cache_options") if v.get(k)}
+    report(not kept, "versioned-settings-not-restated-are-dropped", f"HTTP {s} kept={kept}")
+
+    # Correction 16: analytics_engine without dataset fails the schema (simulator: 400/10021).
+    s, env, _ = new_version(wid, [{"type": "analytics_engine", "name": "AE"}])
+    report(s == 400 and 10021 in codes(env), "analytics-engine-needs-dataset", f"HTTP {s} {codes(env)}")
+
+    # Correction 16: a compatibility date in the future (simulator: 400/10021, against UTC today).
+    future = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 40 * 86400))
+    body = dict(body, compatibility_date=future)
+    s, env, _ = call("POST", f"/workers/workers/{wid}/versions", body)
+    report(s == 400 and 10021 in codes(env), "future-compatibility-date-refused", f"HTTP {s} {codes(env)}")
+
+    # §1.5: a name over 54 characters with previews on (simulator: 400/100315).
+    long_name = (WORKER + "-" + "x" * 60)[:60]
+    s, env, _ = call("POST", "/workers/workers",
+                     {"name": long_name, "subdomain": {"enabled": True, "previews_enabled": True}})
+    if s == 200:
+        call("DELETE", f"/workers/scripts/{long_name}", query="force=true")
+    report(s == 400 and 100315 in codes(env), "long-name-with-previews-100315", f"HTTP {s} {codes(env)}")
+
+    # Correction 10: does the beta `versions?deploy=true` apply a Durable Object migration? wrangler
+    # only ever uses the classic non-versioned upload; the simulator applies it on the beta path
+    # (crates/simulator/src/version.rs). PASS: the migration tag moved to the new tag.
+    do_module = "export class Probe { fetch() { return new Response('do') } }\nexport default { fetch() { return new Response('probe') } }\n"
+    tag = f"probe-{int(time.time())}"
+    def migration_tag():
+        # Read as the client reads it (src/cloudflare/scripts.rs): the service's default script.
+        _, env_tag, _ = call("GET", f"/workers/services/{WORKER}")
+        script = (((env_tag or {}).get("result") or {}).get("default_environment") or {}).get("script") or {}
+        return script.get("migration_tag")
+
+    old = migration_tag()
+    body = {
+        "compatibility_date": "2026-11-01",
+        "main_module": "index.js",
+        "modules": [module(do_module)],
+        "migrations": {"old_tag": old, "new_tag": tag, "steps": [{"new_sqlite_classes": [f"Probe{int(time.time())}"]}]},
+    }
+    if old is None:
+        del body["migrations"]["old_tag"]
+    s, env, _ = call("POST", f"/workers/workers/{wid}/versions", body, query="deploy=true")
+    now = migration_tag()
+    report(s == 200 and now == tag, "beta-deploy-applies-migrations",
+           f"HTTP {s} {codes(env)} migration_tag {old!r} -> {now!r}")
 
 
 def previews(wid):

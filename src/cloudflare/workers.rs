@@ -40,6 +40,15 @@ pub(crate) struct Version {
     pub modules: Option<Vec<Value>>,
     /// Secret values are never returned, only their name and type.
     pub bindings: Option<Vec<Value>>,
+    /// The versioned settings (docs/cloudflare-api.md §4.2): a new version that does not
+    /// restate them has none, so they are read to be carried over or reported.
+    pub placement: Option<Value>,
+    pub limits: Option<Value>,
+    pub cache_options: Option<Value>,
+    pub containers: Option<Value>,
+    /// Static assets: present when the version serves some (§A.8). Only their presence is
+    /// used: they cannot be carried to a new version without the files.
+    pub assets: Option<Value>,
 }
 
 impl Version {
@@ -190,8 +199,15 @@ pub(crate) struct VersionMeta<'a> {
     /// One of the `placement` shapes of docs/cloudflare-api.md §C.3, as the configuration chose it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub placement: Option<&'a Value>,
+    /// `limits` (§C.4), as the configuration wrote it or as the latest version had it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub limits: Option<&'a Limits>,
+    pub limits: Option<&'a Value>,
+    /// `cache_options` (§4.2, from the configuration's `cache`, §D.2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_options: Option<&'a Value>,
+    /// `containers` (§4.2): only ever carried over from the latest version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub containers: Option<&'a Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub migrations: Option<&'a Migrations>,
     /// The completion token of an assets upload and how they are served (docs/cloudflare-api.md
@@ -318,6 +334,8 @@ mod tests {
             annotations,
             placement: None,
             limits: None,
+            cache_options: None,
+            containers: None,
             migrations: None,
             assets: None,
         };
@@ -350,6 +368,8 @@ mod tests {
             annotations: serde_json::Map::new(),
             placement: None,
             limits: None,
+            cache_options: None,
+            containers: None,
             migrations: None,
             assets: None,
         };

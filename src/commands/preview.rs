@@ -206,7 +206,7 @@ pub(crate) async fn deploy(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewResul
     let previous = latest.as_ref().and_then(|d| d.bindings.clone()).unwrap_or_default();
     // The assets binding goes with these assets, planned with the others (as `version` does).
     let wanted = with_assets_binding(&v.bindings.list, v.assets.as_ref());
-    let plan = plan::bindings(&wanted, &previous, v.keep);
+    let plan = plan::bindings(&wanted, &previous, v.keep, false);
     let from = latest
         .as_ref()
         .and_then(|d| d.number)

@@ -70,6 +70,7 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
         None => None,
     };
     refuse_dropping_code(&args, latest_before.as_ref().and_then(Option::as_ref))?;
+    refuse_dropping_assets(&args, latest_before.as_ref().and_then(Option::as_ref))?;
     let migrations = pending_migrations(ctx, &args, existing.as_ref()).await?;
     let worker = ensure_worker(ctx, &args, existing).await?;
     ctx.output(Output::WorkerId, worker.id.as_str());
@@ -99,12 +100,30 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
         Some(latest) => latest,
         None => latest_version(ctx, &worker).await?,
     };
-    let previous = latest.as_ref().and_then(|v| v.bindings.clone()).unwrap_or_default();
+    let mut previous = latest.as_ref().and_then(|v| v.bindings.clone()).unwrap_or_default();
+    // An assets binding cannot be inherited without assets to serve: reported as removed when
+    // this upload has none (`drop_assets`).
+    if args.assets.is_none() {
+        previous.retain(|b| b["type"] != "assets");
+    }
     // The assets binding goes with these assets, never inherited from an older version; it is
     // part of the planned set so the comparison with the latest version reports it truly.
     let wanted = with_assets_binding(&args.bindings.list, args.assets.as_ref());
-    let plan = plan::bindings(&wanted, &previous, args.keep);
-    plan::report(ctx, &plan, latest.as_ref().and_then(|v| v.number));
+    let plan = plan::bindings(&wanted, &previous, args.keep, args.keep_vars);
+    let number = latest.as_ref().and_then(|v| v.number);
+    plan::report(ctx, &plan, number);
+    let limits = args
+        .limits
+        .as_ref()
+        .map(serde_json::to_value)
+        .transpose()
+        .map_err(|e| Error::internal("could not encode the limits", e))?;
+    let settings = plan::settings(
+        [args.placement.clone(), limits, args.cache_options.clone()],
+        latest.as_ref(),
+        args.config_file.is_some(),
+    );
+    plan::report_settings(ctx, &settings, number);
     // Migrations apply only with a version deployed by its own upload (docs/cloudflare-api.md
     // §C.2).
     let deploy_on_upload = migrations.is_some();
@@ -118,9 +137,9 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
         (Some(scan), Some(up), Some(spec)) => Some(AssetsUpload { scan, jwt: &up.jwt, spec }),
         _ => None,
     };
-    let version = upload(ctx, &worker, &args, &plan.send, migrations.as_ref(), assets).await?;
+    let version = upload(ctx, &worker, &args, &plan.send, &settings, migrations.as_ref(), assets).await?;
     plan::verify(ctx, &plan, &version);
-    report(ctx, &worker, &version, &plan, uploaded.as_ref());
+    report(ctx, &worker, &version, &plan, &settings, uploaded.as_ref());
     if deploy_on_upload {
         let deployments = deploy::list(ctx, &worker.name).await?;
         let ours = deployments.iter().find(|d| d.versions.iter().any(|v| v.version_id == version.id));
@@ -147,13 +166,38 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
 /// A Worker without versions, or without code, may be assets-only. A version's `main_module` is
 /// part of what the version read returns (docs/cloudflare-api.md §4.2), so no module is fetched.
 fn refuse_dropping_code(args: &VersionArgs, latest: Option<&Version>) -> Result<()> {
-    if args.main_module.is_some() || args.assets_only {
+    if args.main_module.is_some() || args.accepted.assets_only {
         return Ok(());
     }
     match latest.and_then(|v| v.main_module.as_deref()) {
         Some(main) => Err(Error::Input(no_code_refusal(&args.worker, latest.and_then(|v| v.number), main))),
         None => Ok(()),
     }
+}
+
+/// An upload without assets over a Worker whose latest version serves some would take them
+/// offline when deployed, and the beta body cannot keep them without the files
+/// (docs/cloudflare-api.md §C.6: `keep_assets` is classic-only): refused unless `drop_assets`
+/// says so.
+fn refuse_dropping_assets(args: &VersionArgs, latest: Option<&Version>) -> Result<()> {
+    if args.assets.is_some() || args.accepted.drop_assets {
+        return Ok(());
+    }
+    let Some(v) = latest else { return Ok(()) };
+    let binding = v.bindings.iter().flatten().any(|b| b["type"] == "assets");
+    if v.assets.as_ref().is_none_or(serde_json::Value::is_null) && !binding {
+        return Ok(());
+    }
+    let version = v.number.map_or_else(|| "its latest version".to_owned(), |n| format!("its latest version, {n}"));
+    Err(Error::Input(InputError::new(
+        Key::Assets,
+        format!(
+            "is not set, but Worker {} serves static assets ({version}): the new version would have none, and Cloudflare cannot carry them over without the files. Set {} (or the configuration's `assets.directory`) to the assets' directory; or set {} if a version without them is meant",
+            args.worker,
+            hint::input(Key::Assets),
+            hint::set(Key::DropAssets, "true")
+        ),
+    )))
 }
 
 /// The Worker's latest version, `None` when it has none yet.
@@ -182,7 +226,14 @@ async fn latest_version(ctx: &Ctx, worker: &Worker) -> Result<Option<Version>> {
 }
 
 /// The uploaded version's outputs, log line and job summary rows.
-fn report(ctx: &Ctx, worker: &Worker, version: &Version, plan: &plan::Plan, uploaded: Option<&Uploaded>) {
+fn report(
+    ctx: &Ctx,
+    worker: &Worker,
+    version: &Version,
+    plan: &plan::Plan,
+    settings: &plan::Settings,
+    uploaded: Option<&Uploaded>,
+) {
     ctx.output(Output::VersionId, version.id.as_str());
     if let Some(n) = version.number {
         ctx.output(Output::VersionNumber, &n.to_string());
@@ -206,6 +257,7 @@ fn report(ctx: &Ctx, worker: &Worker, version: &Version, plan: &plan::Plan, uplo
             s.row("Version URL", u);
         }
         plan::summarise(s, plan);
+        plan::summarise_settings(s, settings);
         if let Some(up) = uploaded {
             s.row("Assets", &up.summary_cell());
         }
@@ -301,6 +353,7 @@ async fn upload(
     worker: &Worker,
     args: &VersionArgs,
     bindings: &[serde_json::Value],
+    settings: &plan::Settings,
     migrations: Option<&Migrations>,
     assets: Option<AssetsUpload<'_>>,
 ) -> Result<Version> {
@@ -317,8 +370,10 @@ async fn upload(
         compatibility_flags: &args.compatibility_flags,
         bindings,
         annotations,
-        placement: args.placement.as_ref(),
-        limits: args.limits.as_ref(),
+        placement: settings.placement.as_ref(),
+        limits: settings.limits.as_ref(),
+        cache_options: settings.cache_options.as_ref(),
+        containers: settings.containers.as_ref(),
         migrations,
         assets: assets.as_ref().map(|a| VersionAssets { jwt: a.jwt, config: assets_config(a.spec) }),
     };

@@ -50,8 +50,10 @@ fn text(v: &Value, k: &str) -> String {
 ///
 /// `auto` inherits everything when nothing is declared (new code, same configuration) and
 /// otherwise the undeclared secrets, as wrangler does; `secrets` always only those; `all`
-/// every undeclared binding; `none` nothing.
-pub(crate) fn bindings(declared: &[Value], previous: &[Value], keep: Keep) -> Plan {
+/// every undeclared binding; `none` nothing. `keep_vars` (the configuration's) also keeps the
+/// undeclared vars (`plain_text`, `json`), as wrangler's `keep_bindings` does (docs/cloudflare-api.md
+/// §C.6).
+pub(crate) fn bindings(declared: &[Value], previous: &[Value], keep: Keep, keep_vars: bool) -> Plan {
     let inherit_all = match keep {
         Keep::Auto => declared.is_empty(),
         Keep::All => true,
@@ -89,7 +91,8 @@ pub(crate) fn bindings(declared: &[Value], previous: &[Value], keep: Keep) -> Pl
         if declared.iter().any(|d| text(d, "name") == name) || claimed.contains(&name) {
             continue;
         }
-        if inherit_all || (inherit_secrets && is_secret_kind(&kind)) {
+        let var = kind == "plain_text" || kind == "json";
+        if inherit_all || (inherit_secrets && is_secret_kind(&kind)) || (keep_vars && var) {
             send.push(json!({ "type": "inherit", "name": name }));
             entries.push(Entry { name, kind, change: Change::Kept });
         } else {
@@ -145,6 +148,77 @@ pub(crate) fn summarise(s: &mut Summary, plan: &Plan) {
     }
 }
 
+/// The versioned settings a new version sends (docs/cloudflare-api.md §4.2, Correction 11: a
+/// setting not restated is gone, as a binding is), and how they compare with the latest version.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct Settings {
+    pub placement: Option<Value>,
+    pub limits: Option<Value>,
+    pub cache_options: Option<Value>,
+    pub containers: Option<Value>,
+    /// Carried over from the latest version: the upload does not restate them.
+    pub kept: Vec<&'static str>,
+    /// The latest version's, left out because the configuration has none (wrangler's rule: the
+    /// file is the whole version).
+    pub dropped: Vec<&'static str>,
+}
+
+/// `given`: each setting as the inputs or the configuration give it; `latest`: the latest
+/// version. Without a configuration file an upload restates nothing, so everything the latest
+/// version had is carried; with one, the file speaks for the settings it can hold (as wrangler's
+/// uploads do) and what it leaves out is reported, never dropped unsaid. `containers` cannot be
+/// written by workers-ci, so they are always carried.
+pub(crate) fn settings(given: [Option<Value>; 3], latest: Option<&Version>, from_file: bool) -> Settings {
+    let [placement, limits, cache_options] = given;
+    let mut out = Settings::default();
+    let before = |f: fn(&Version) -> &Option<Value>| latest.and_then(|v| f(v).clone()).filter(|v| !v.is_null());
+    for (name, given, old, carry, slot) in [
+        ("placement", placement, before(|v| &v.placement), !from_file, &mut out.placement),
+        ("limits", limits, before(|v| &v.limits), !from_file, &mut out.limits),
+        ("cache_options", cache_options, before(|v| &v.cache_options), !from_file, &mut out.cache_options),
+        ("containers", None, before(|v| &v.containers), true, &mut out.containers),
+    ] {
+        *slot = match (given, old) {
+            (Some(v), _) => Some(v),
+            (None, Some(old)) if carry => {
+                out.kept.push(name);
+                Some(old)
+            }
+            (None, Some(_)) => {
+                out.dropped.push(name);
+                None
+            }
+            (None, None) => None,
+        };
+    }
+    out
+}
+
+/// The settings carried over and left out, in the log and the job summary.
+pub(crate) fn report_settings(ctx: &Ctx, s: &Settings, latest_number: Option<u64>) {
+    let from = latest_number.map_or_else(|| "the latest version".to_owned(), |n| format!("version {n}"));
+    if !s.kept.is_empty() {
+        ctx.console.info(&format!("Kept from {from} (not restated by the inputs): {}", s.kept.join(", ")));
+    }
+    if !s.dropped.is_empty() {
+        ctx.console.warning(&format!(
+            "{from} has {} and the wrangler configuration does not: the new version has none, as with wrangler; add {} to the configuration to keep {}",
+            s.dropped.join(", "),
+            if s.dropped.len() == 1 { "it" } else { "them" },
+            if s.dropped.len() == 1 { "it" } else { "them" },
+        ));
+    }
+}
+
+pub(crate) fn summarise_settings(sum: &mut Summary, s: &Settings) {
+    if !s.kept.is_empty() {
+        sum.row("Settings kept", &s.kept.join(", "));
+    }
+    if !s.dropped.is_empty() {
+        sum.row("Settings removed", &s.dropped.join(", "));
+    }
+}
+
 /// Whether a lenient API dropped an `inherit` it could not resolve (docs/cloudflare-api.md §G-2:
 /// strict or silent is an open question): checked against the bindings the answer lists.
 pub(crate) fn verify(ctx: &Ctx, plan: &Plan, version: &Version) {
@@ -182,7 +256,7 @@ mod tests {
 
     #[test]
     fn auto_with_nothing_declared_keeps_everything() {
-        let p = bindings(&[], &prev(), Keep::Auto);
+        let p = bindings(&[], &prev(), Keep::Auto, false);
         assert_eq!(inherited(&p), ["A", "B", "KV", "P"]);
         assert!(p.entries.iter().all(|e| e.change == Change::Kept));
     }
@@ -194,7 +268,7 @@ mod tests {
             json!({ "type": "secret_text", "name": "B", "text": "new" }),
             json!({ "type": "r2_bucket", "name": "R", "bucket_name": "b" }),
         ];
-        let p = bindings(&declared, &prev(), Keep::Auto);
+        let p = bindings(&declared, &prev(), Keep::Auto, false);
         assert_eq!(inherited(&p), ["A"]);
         assert_eq!(
             of(&p),
@@ -207,9 +281,9 @@ mod tests {
     #[test]
     fn secrets_all_and_none() {
         let declared = [json!({ "type": "plain_text", "name": "P", "text": "2" })];
-        assert_eq!(inherited(&bindings(&[], &prev(), Keep::Secrets)), ["A", "B"]);
-        assert_eq!(inherited(&bindings(&declared, &prev(), Keep::All)), ["A", "B", "KV"]);
-        let none = bindings(&[], &prev(), Keep::None);
+        assert_eq!(inherited(&bindings(&[], &prev(), Keep::Secrets, false)), ["A", "B"]);
+        assert_eq!(inherited(&bindings(&declared, &prev(), Keep::All, false)), ["A", "B", "KV"]);
+        let none = bindings(&[], &prev(), Keep::None, false);
         assert!(none.send.is_empty());
         assert!(none.entries.iter().all(|e| e.change == Change::Removed));
     }
@@ -217,7 +291,7 @@ mod tests {
     #[test]
     fn a_declared_inherit_is_kept_and_its_old_name_not_removed() {
         let declared = [json!({ "type": "inherit", "name": "C", "old_name": "A" })];
-        let p = bindings(&declared, &prev(), Keep::None);
+        let p = bindings(&declared, &prev(), Keep::None, false);
         assert_eq!(of(&p)[0], ("C", Change::Kept));
         assert_eq!(p.entries[0].kind, "secret_text");
         assert!(!of(&p).contains(&("A", Change::Removed)));

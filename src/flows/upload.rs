@@ -30,6 +30,19 @@ pub(crate) async fn ensure_worker(ctx: &Ctx, args: &VersionArgs, existing: Optio
         enabled: args.workers_dev.unwrap_or(true),
         previews_enabled: args.preview_urls.unwrap_or(true),
     };
+    // Cloudflare would refuse the create (100315): refused before it is sent.
+    if flags.previews_enabled && args.worker.as_str().len() > crate::inputs::upload::PREVIEWS_NAME_LIMIT {
+        return Err(Error::Input(crate::inputs::InputError::new(
+            Key::PreviewUrls,
+            format!(
+                "is on by default for a new Worker, but Worker {} has a name of {} characters and Cloudflare allows preview URLs only for names of at most {} characters (error 100315): set {} or use a shorter name",
+                args.worker,
+                args.worker.as_str().len(),
+                crate::inputs::upload::PREVIEWS_NAME_LIMIT,
+                hint::set(Key::PreviewUrls, "false")
+            ),
+        )));
+    }
     ctx.console.info(&format!(
         "Worker {} does not exist yet: creating it (workers.dev {}, preview URLs {}).",
         args.worker,

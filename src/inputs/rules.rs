@@ -83,6 +83,13 @@ pub(crate) fn date(s: &str) -> bool {
     s.len() == 10 && jiff::civil::Date::strptime("%Y-%m-%d", s).is_ok()
 }
 
+/// A compatibility date after today (UTC): the runtime refuses it (docs/cloudflare-api.md
+/// Correction 16). Which clock Cloudflare compares with is a guess (docs/api-assumptions.md).
+pub(crate) fn date_in_future(s: &str) -> bool {
+    let today = jiff::tz::Offset::UTC.to_datetime(jiff::Timestamp::now()).date();
+    jiff::civil::Date::strptime("%Y-%m-%d", s).is_ok_and(|d| d > today)
+}
+
 /// A percentage as the deployments API takes it: above 0, at most 100, two decimals at most.
 pub(crate) fn percentage(s: &str) -> Option<f64> {
     let s = s.trim().trim_end_matches('%');

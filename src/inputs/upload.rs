@@ -78,6 +78,15 @@ fn checked_main(c: &wrangler::Config, m: &wrangler::map::Main, dir_given: bool) 
     Ok(m.path.clone())
 }
 
+/// Losses an upload was told are meant, each refused (exit 2) before any write without its input.
+#[derive(Debug, Default)]
+pub(crate) struct Accepted {
+    /// `assets_only`: an upload without code, even over a Worker that has code.
+    pub assets_only: bool,
+    /// `drop_assets`: a version without static assets, even over a Worker serving some.
+    pub drop_assets: bool,
+}
+
 #[derive(Debug)]
 pub(crate) struct VersionArgs {
     pub worker: WorkerName,
@@ -92,8 +101,8 @@ pub(crate) struct VersionArgs {
     pub keep: Keep,
     /// Files under `dir` that are not modules, to name in the log.
     pub skipped: Vec<bundle::Skipped>,
-    /// `assets_only`: an upload without code is meant, even over a Worker that has code.
-    pub assets_only: bool,
+    /// What the latest version has that this upload is allowed to leave out.
+    pub accepted: Accepted,
     pub message: Option<String>,
     pub tag: Option<String>,
     pub create_worker: bool,
@@ -108,6 +117,11 @@ pub(crate) struct VersionArgs {
     /// Versioned settings from the wrangler configuration (docs/cloudflare-api.md §C.3, §C.4).
     pub placement: Option<serde_json::Value>,
     pub limits: Option<crate::cloudflare::workers::Limits>,
+    /// The configuration's `cache` as the version's `cache_options` (docs/cloudflare-api.md §D.2).
+    pub cache_options: Option<serde_json::Value>,
+    /// The configuration's `keep_vars`: vars of the latest version the file does not declare are
+    /// kept, as wrangler keeps them (docs/cloudflare-api.md §C.6).
+    pub keep_vars: bool,
     /// The configuration's `migrations[]`, in order; which of them to send is decided against
     /// the Worker's applied tag.
     pub migrations: Vec<wrangler::Migration>,
@@ -235,6 +249,12 @@ fn compatibility(i: &Inputs, config: Option<&wrangler::Config>) -> Result<(Strin
     if !rules::date(&date) {
         return Err(InputError::new(Key::CompatibilityDate, "must be a date that exists, written YYYY-MM-DD"));
     }
+    if rules::date_in_future(&date) {
+        return Err(InputError::new(
+            Key::CompatibilityDate,
+            "is in the future, which the Workers runtime refuses: set it to today's date or earlier (UTC)",
+        ));
+    }
     let flags: Vec<String> = match (i.get(Key::CompatibilityFlags), file.and_then(|f| f.compatibility_flags.as_ref())) {
         (None, Some(f)) => f.clone(),
         (given, _) => {
@@ -349,6 +369,36 @@ pub(crate) fn no_code_refusal(worker: &WorkerName, number: Option<u64>, main: &s
     )
 }
 
+/// Longest Worker name that may have preview URLs: Cloudflare refuses longer ones with 100315
+/// (docs/cloudflare-api.md §4.1), since a preview URL's host label holds the name.
+pub(crate) const PREVIEWS_NAME_LIMIT: usize = 54;
+
+/// `preview_urls: true` for a name over [`PREVIEWS_NAME_LIMIT`] can only be refused by Cloudflare:
+/// refused here, before any request.
+fn refuse_long_name_with_previews(worker: &WorkerName, preview_urls: Option<bool>) -> Result<(), InputError> {
+    if preview_urls != Some(true) || worker.as_str().len() <= PREVIEWS_NAME_LIMIT {
+        return Ok(());
+    }
+    Err(InputError::new(
+        Key::PreviewUrls,
+        format!(
+            "is `true`, but Worker {worker} has a name of {} characters and Cloudflare allows preview URLs only for names of at most {PREVIEWS_NAME_LIMIT} characters (error 100315): set {} or use a shorter name",
+            worker.as_str().len(),
+            hint::set(Key::PreviewUrls, "false")
+        ),
+    ))
+}
+
+/// `tag`, at most the 100 bytes of the `workers/tag` annotation (docs/cloudflare-api.md §4.2).
+fn tag(i: &Inputs) -> Result<Option<String>, InputError> {
+    match i.get(Key::Tag) {
+        Some(t) if t.len() > 100 => {
+            Err(InputError::new(Key::Tag, "is longer than 100 bytes, the limit of the `workers/tag` annotation"))
+        }
+        other => Ok(other.map(str::to_owned)),
+    }
+}
+
 impl VersionArgs {
     pub(crate) fn from_inputs(i: &Inputs) -> Result<VersionArgs, InputError> {
         let (config, mut config_warnings) = wrangler_config(i)?;
@@ -386,16 +436,8 @@ impl VersionArgs {
             optional_bool(Key::WorkersDev)?.or(file.and_then(|f| f.workers_dev)),
             optional_bool(Key::PreviewUrls)?.or(file.and_then(|f| f.preview_urls)),
         );
-        let tag = match i.get(Key::Tag) {
-            Some(t) if t.len() > 100 => {
-                return Err(InputError::new(
-                    Key::Tag,
-                    "is longer than 100 bytes, the limit of the `workers/tag` annotation",
-                ));
-            }
-            other => other.map(str::to_owned),
-        };
         let deploy = deploy_percentage(i)?;
+        refuse_long_name_with_previews(&worker, preview_urls)?;
         let main = match (&config, file.and_then(|f| f.main.as_ref())) {
             (Some(c), Some(m)) => Some(checked_main(c, m, i.get(Key::Dir).is_some())?),
             _ => None,
@@ -425,12 +467,13 @@ impl VersionArgs {
             (modules, skipped, Some(main_module))
         };
         let config_file = config.as_ref().map(|c| (c.file.clone(), i.get(Key::Environment).map(str::to_owned)));
-        let (placement, limits, migrations) = match config {
+        let (placement, limits, cache_options, keep_vars, migrations) = match config {
             Some(c) => {
-                config_warnings.extend(c.mapped.warnings);
-                (c.mapped.placement, c.mapped.limits, c.mapped.migrations)
+                let m = c.mapped;
+                config_warnings.extend(m.warnings);
+                (m.placement, m.limits, m.cache_options, m.keep_vars, m.migrations)
             }
-            None => (None, None, Vec::new()),
+            None => (None, None, None, false, Vec::new()),
         };
         Ok(VersionArgs {
             worker,
@@ -442,9 +485,9 @@ impl VersionArgs {
             bindings,
             keep,
             skipped,
-            assets_only: declared_assets_only,
+            accepted: Accepted { assets_only: declared_assets_only, drop_assets: i.bool(Key::DropAssets, false)? },
             message: message(i)?,
-            tag,
+            tag: tag(i)?,
             create_worker: i.bool(Key::CreateWorker, false)?,
             workers_dev,
             preview_urls,
@@ -452,6 +495,8 @@ impl VersionArgs {
             assets,
             placement,
             limits,
+            cache_options,
+            keep_vars,
             migrations,
             config_file,
             config_warnings,
@@ -470,7 +515,7 @@ impl VersionArgs {
             bindings: Bindings::default(),
             keep: Keep::Auto,
             skipped: Vec::new(),
-            assets_only: false,
+            accepted: Accepted::default(),
             message: None,
             tag: None,
             create_worker: false,
@@ -480,6 +525,8 @@ impl VersionArgs {
             assets: None,
             placement: None,
             limits: None,
+            cache_options: None,
+            keep_vars: false,
             migrations: Vec::new(),
             config_file: None,
             config_warnings: Vec::new(),

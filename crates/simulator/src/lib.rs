@@ -35,6 +35,10 @@ mod state;
 mod time;
 mod version;
 
+/// The binding kinds the simulator's version validation takes, with their required fields: a
+/// test ties workers-ci's own table to it.
+pub use version::BINDING_KINDS;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;

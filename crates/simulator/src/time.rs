@@ -49,6 +49,12 @@ pub fn valid_compatibility_date(s: &str) -> bool {
     Date::new(y, m, d).is_ok()
 }
 
+/// A valid date after today in UTC (see [`valid_compatibility_date`] for the shape).
+pub fn compatibility_date_in_future(s: &str) -> bool {
+    let today = jiff::tz::Offset::UTC.to_datetime(Timestamp::now()).date();
+    valid_compatibility_date(s) && s.parse::<Date>().is_ok_and(|d| d > today)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,49 +30,52 @@ const CONTENT_TYPES: &[&str] = &[
     "application/source-map",
 ];
 
-/// Binding kinds of the `Version.bindings` union (docs/cloudflare-api.md §4.2, SDK 7.3.0), plus
-/// the wrangler-era kinds the classic upload still takes (`wasm_module`, `text_blob`,
-/// `data_blob`). Anything else fails the schema's discriminator: INFERRED 400 with 10021
-/// (request failed validation), as the API reports other schema failures.
-pub const BINDING_KINDS: &[&str] = &[
-    "ai",
-    "ai_search",
-    "ai_search_namespace",
-    "messaging",
-    "analytics_engine",
-    "artifacts",
-    "assets",
-    "browser",
-    "d1",
-    "data_blob",
-    "dispatch_namespace",
-    "durable_object_namespace",
-    "hyperdrive",
-    "inherit",
-    "images",
-    "json",
-    "kv_namespace",
-    "media",
-    "mtls_certificate",
-    "plain_text",
-    "pipelines",
-    "k2",
-    "queue",
-    "ratelimit",
-    "r2_bucket",
-    "secret_text",
-    "send_email",
-    "service",
-    "text_blob",
-    "vectorize",
-    "version_metadata",
-    "secrets_store_secret",
-    "flagship",
-    "secret_key",
-    "workflow",
-    "wasm_module",
-    "vpc_service",
-    "vpc_network",
+/// Binding kinds of the `Version.bindings` union and the fields each requires
+/// (docs/cloudflare-api.md §4.2, SDK 7.3.0), plus the wrangler-era kinds the classic upload still
+/// takes (`wasm_module`, `text_blob`, `data_blob`). Anything else fails the schema's
+/// discriminator, and so does a kind without a required field (`analytics_engine` without
+/// `dataset`, docs/cloudflare-api.md Correction 16): INFERRED 400 with 10021 (request failed
+/// validation), as the API reports other schema failures. workers-ci's input table is checked
+/// against this one by a test, so the two cannot drift apart unnoticed.
+pub const BINDING_KINDS: &[(&str, &[&str])] = &[
+    ("ai", &[]),
+    ("ai_search", &["instance_name"]),
+    ("ai_search_namespace", &["namespace"]),
+    ("messaging", &["namespace"]),
+    ("analytics_engine", &["dataset"]),
+    ("artifacts", &["namespace"]),
+    ("assets", &[]),
+    ("browser", &[]),
+    ("d1", &["database_id"]),
+    ("data_blob", &["part"]),
+    ("dispatch_namespace", &["namespace"]),
+    ("durable_object_namespace", &[]),
+    ("hyperdrive", &["id"]),
+    ("inherit", &[]),
+    ("images", &[]),
+    ("json", &["json"]),
+    ("kv_namespace", &["namespace_id"]),
+    ("media", &[]),
+    ("mtls_certificate", &["certificate_id"]),
+    ("plain_text", &["text"]),
+    ("pipelines", &["pipeline"]),
+    ("k2", &["stream"]),
+    ("queue", &["queue_name"]),
+    ("ratelimit", &["namespace_id", "simple"]),
+    ("r2_bucket", &["bucket_name"]),
+    ("secret_text", &["text"]),
+    ("send_email", &[]),
+    ("service", &["service"]),
+    ("text_blob", &["part"]),
+    ("vectorize", &["index_name"]),
+    ("version_metadata", &[]),
+    ("secrets_store_secret", &["store_id", "secret_name"]),
+    ("flagship", &["app_id"]),
+    ("secret_key", &["algorithm", "format", "usages"]),
+    ("workflow", &["workflow_name"]),
+    ("wasm_module", &["part"]),
+    ("vpc_service", &["service_id"]),
+    ("vpc_network", &[]),
 ];
 
 /// Secrets: the binding kinds whose values the API never shows (§4.2) and whose change blocks
@@ -120,6 +123,13 @@ pub fn validate(d: &Draft) -> Result<(), Reply> {
     {
         return Err(envelope::bad_request("compatibility_date must be YYYY-MM-DD"));
     }
+    // The runtime refuses a date after today (docs/cloudflare-api.md Correction 16); INFERRED: as
+    // a 400 validation failure, against today in UTC.
+    if let Some(date) = d.fields.get("compatibility_date").and_then(Value::as_str)
+        && time::compatibility_date_in_future(date)
+    {
+        return Err(envelope::bad_request("compatibility_date cannot be in the future"));
+    }
     if let Some(b) = d.fields.get("bindings") {
         let Some(list) = b.as_array() else { return Err(envelope::bad_request("bindings must be an array")) };
         for (k, b) in list.iter().enumerate() {
@@ -127,8 +137,13 @@ pub fn validate(d: &Draft) -> Result<(), Reply> {
             else {
                 return Err(envelope::bad_request(&format!("bindings[{k}] needs a string name and type")));
             };
-            if !BINDING_KINDS.contains(&kind) {
+            let Some((_, required)) = BINDING_KINDS.iter().find(|(t, _)| *t == kind) else {
                 return Err(envelope::bad_request(&format!("bindings[{k}]: unknown binding type `{kind}`")));
+            };
+            // The classic upload's d1 binding carries the deprecated alias `id` (§D.2).
+            let alias = |f: &str| kind == "d1" && f == "database_id" && b.get("id").is_some();
+            if let Some(missing) = required.iter().find(|f| b.get(**f).is_none_or(Value::is_null) && !alias(f)) {
+                return Err(envelope::bad_request(&format!("bindings[{k}] ({kind}): `{missing}` is required")));
             }
         }
     }
@@ -487,7 +502,20 @@ mod tests {
         assert_eq!(code(validate(&draft(json!({ "compatibility_date": "2026-11-01" })))), None);
         assert_eq!(code(validate(&draft(json!({ "compatibility_date": "2026-02-31" })))), Some(10021));
         assert_eq!(code(validate(&draft(json!({ "bindings": [{ "name": "X" }] })))), Some(10021));
-        assert_eq!(code(validate(&draft(json!({ "bindings": [{ "name": "X", "type": "kv_namespace" }] })))), None);
+        assert_eq!(
+            code(validate(&draft(
+                json!({ "bindings": [{ "name": "X", "type": "kv_namespace", "namespace_id": "n" }] })
+            ))),
+            None
+        );
+        assert_eq!(
+            code(validate(&draft(json!({ "bindings": [{ "name": "X", "type": "kv_namespace" }] })))),
+            Some(10021)
+        );
+        assert_eq!(
+            code(validate(&draft(json!({ "bindings": [{ "name": "E", "type": "analytics_engine" }] })))),
+            Some(10021)
+        );
         assert_eq!(
             code(validate(&draft(json!({ "bindings": [{ "name": "X", "type": "kv_namespaces" }] })))),
             Some(10021)

@@ -43,6 +43,10 @@ pub(crate) struct Mapped {
     pub migrations: Vec<Migration>,
     pub placement: Option<Value>,
     pub limits: Option<Limits>,
+    /// `cache` as the version's `cache_options` (docs/cloudflare-api.md §D.2).
+    pub cache_options: Option<Value>,
+    /// `keep_vars`: the latest version's vars the file does not declare are kept (§C.6).
+    pub keep_vars: bool,
     pub assets: Option<AssetsSpec>,
     pub workers_dev: Option<bool>,
     pub preview_urls: Option<bool>,
@@ -66,6 +70,11 @@ pub(crate) struct Misspelt {
 enum Ty {
     Str,
     Strs,
+    /// A table sent as it is written (`ratelimits[].simple`).
+    Table,
+    /// `dispatch_namespaces[].outbound {service, environment?, parameters?}`, sent as
+    /// `{worker: {service, environment?}, params: [{name}]}` (docs/cloudflare-api.md §D.2).
+    Outbound,
 }
 
 /// A binding kind written as an array of tables (or, for `ai` & co., one table).
@@ -85,6 +94,9 @@ struct Spec {
     local: &'static [&'static str],
     /// How to find the required value, for the error.
     fix: &'static str,
+    /// An optional field wrangler fills with the binding's name when the file leaves it out
+    /// (`analytics_engine_datasets[].dataset`, docs/cloudflare-api.md §D.2).
+    default_to_name: Option<&'static str>,
 }
 
 const S: Ty = Ty::Str;
@@ -98,6 +110,7 @@ const LISTS: &[Spec] = &[
         not_in_schema: &[],
         local: &["preview_id", "remote"],
         fix: "the namespace id (`wrangler kv namespace list`)",
+        default_to_name: None,
     },
     Spec {
         key: "durable_objects.bindings",
@@ -111,6 +124,7 @@ const LISTS: &[Spec] = &[
         not_in_schema: &[],
         local: &[],
         fix: "the exported class name",
+        default_to_name: None,
     },
     Spec {
         key: "queues.producers",
@@ -120,6 +134,7 @@ const LISTS: &[Spec] = &[
         not_in_schema: &["delivery_delay"],
         local: &["remote"],
         fix: "the queue's name",
+        default_to_name: None,
     },
     Spec {
         key: "r2_buckets",
@@ -129,6 +144,7 @@ const LISTS: &[Spec] = &[
         not_in_schema: &[],
         local: &["preview_bucket_name", "remote"],
         fix: "the bucket's name",
+        default_to_name: None,
     },
     Spec {
         key: "d1_databases",
@@ -140,6 +156,7 @@ const LISTS: &[Spec] = &[
         not_in_schema: &[],
         local: &["database_name", "preview_database_id", "migrations_dir", "migrations_table", "remote"],
         fix: "the database's uuid (`wrangler d1 list`)",
+        default_to_name: None,
     },
     Spec {
         key: "services",
@@ -153,6 +170,7 @@ const LISTS: &[Spec] = &[
         not_in_schema: &["props"],
         local: &["remote"],
         fix: "the name of the Worker to bind",
+        default_to_name: None,
     },
     Spec {
         key: "analytics_engine_datasets",
@@ -162,6 +180,7 @@ const LISTS: &[Spec] = &[
         not_in_schema: &[],
         local: &[],
         fix: "",
+        default_to_name: Some("dataset"),
     },
     Spec {
         key: "vectorize",
@@ -171,6 +190,7 @@ const LISTS: &[Spec] = &[
         not_in_schema: &[],
         local: &["remote"],
         fix: "the index's name",
+        default_to_name: None,
     },
     Spec {
         key: "hyperdrive",
@@ -180,6 +200,7 @@ const LISTS: &[Spec] = &[
         not_in_schema: &[],
         local: &["localConnectionString"],
         fix: "the Hyperdrive configuration's id",
+        default_to_name: None,
     },
     Spec {
         key: "send_email",
@@ -193,6 +214,131 @@ const LISTS: &[Spec] = &[
         not_in_schema: &[],
         local: &["remote"],
         fix: "",
+        default_to_name: None,
+    },
+    Spec {
+        key: "workflows",
+        kind: "workflow",
+        name: "binding",
+        send: &[
+            ("name", "workflow_name", true, S),
+            ("class_name", "class_name", false, S),
+            ("script_name", "script_name", false, S),
+        ],
+        not_in_schema: &["limits"],
+        local: &["remote"],
+        fix: "the Workflow's name",
+        default_to_name: None,
+    },
+    Spec {
+        key: "dispatch_namespaces",
+        kind: "dispatch_namespace",
+        name: "binding",
+        send: &[("namespace", "namespace", true, S), ("outbound", "outbound", false, Ty::Outbound)],
+        not_in_schema: &[],
+        local: &["remote"],
+        fix: "the dispatch namespace's name",
+        default_to_name: None,
+    },
+    Spec {
+        key: "mtls_certificates",
+        kind: "mtls_certificate",
+        name: "binding",
+        send: &[("certificate_id", "certificate_id", true, S)],
+        not_in_schema: &[],
+        local: &["remote"],
+        fix: "the certificate's id (`wrangler mtls-certificate list`)",
+        default_to_name: None,
+    },
+    Spec {
+        key: "secrets_store_secrets",
+        kind: "secrets_store_secret",
+        name: "binding",
+        send: &[("store_id", "store_id", true, S), ("secret_name", "secret_name", true, S)],
+        not_in_schema: &[],
+        local: &[],
+        fix: "the store's id and the secret's name (`wrangler secrets-store`)",
+        default_to_name: None,
+    },
+    Spec {
+        key: "ratelimits",
+        kind: "ratelimit",
+        name: "name",
+        send: &[("namespace_id", "namespace_id", true, S), ("simple", "simple", true, Ty::Table)],
+        not_in_schema: &[],
+        local: &[],
+        fix: "the namespace id (a string of digits) and `simple = { limit, period }`",
+        default_to_name: None,
+    },
+    Spec {
+        key: "pipelines",
+        kind: "pipelines",
+        name: "binding",
+        send: &[("pipeline", "pipeline", true, S)],
+        not_in_schema: &[],
+        local: &["remote"],
+        fix: "the pipeline's name",
+        default_to_name: None,
+    },
+    Spec {
+        key: "ai_search",
+        kind: "ai_search",
+        name: "binding",
+        send: &[("instance_name", "instance_name", true, S)],
+        not_in_schema: &[],
+        local: &["remote"],
+        fix: "the AI Search instance's name",
+        default_to_name: None,
+    },
+    Spec {
+        key: "ai_search_namespaces",
+        kind: "ai_search_namespace",
+        name: "binding",
+        send: &[("namespace", "namespace", true, S)],
+        not_in_schema: &[],
+        local: &["remote"],
+        fix: "the AI Search namespace",
+        default_to_name: None,
+    },
+    Spec {
+        key: "artifacts",
+        kind: "artifacts",
+        name: "binding",
+        send: &[("namespace", "namespace", true, S)],
+        not_in_schema: &[],
+        local: &["remote"],
+        fix: "the artifacts namespace",
+        default_to_name: None,
+    },
+    Spec {
+        key: "flagship",
+        kind: "flagship",
+        name: "binding",
+        send: &[("app_id", "app_id", true, S)],
+        not_in_schema: &[],
+        local: &["remote"],
+        fix: "the Flagship app's id",
+        default_to_name: None,
+    },
+    Spec {
+        key: "vpc_services",
+        kind: "vpc_service",
+        name: "binding",
+        send: &[("service_id", "service_id", true, S)],
+        not_in_schema: &[],
+        local: &["remote"],
+        fix: "the VPC service's id",
+        default_to_name: None,
+    },
+    Spec {
+        key: "vpc_networks",
+        kind: "vpc_network",
+        name: "binding",
+        send: &[("tunnel_id", "tunnel_id", false, S), ("network_id", "network_id", false, S)],
+        not_in_schema: &[],
+        local: &["remote"],
+        fix: "",
+        default_to_name: None,
     },
 ];
 
@@ -206,6 +352,7 @@ const SINGLES: &[Spec] = &[
         not_in_schema: &["staging"],
         local: &["remote"],
         fix: "",
+        default_to_name: None,
     },
     Spec {
         key: "browser",
@@ -215,6 +362,7 @@ const SINGLES: &[Spec] = &[
         not_in_schema: &[],
         local: &["remote"],
         fix: "",
+        default_to_name: None,
     },
     Spec {
         key: "version_metadata",
@@ -224,6 +372,27 @@ const SINGLES: &[Spec] = &[
         not_in_schema: &[],
         local: &[],
         fix: "",
+        default_to_name: None,
+    },
+    Spec {
+        key: "images",
+        kind: "images",
+        name: "binding",
+        send: &[],
+        not_in_schema: &[],
+        local: &["remote"],
+        fix: "",
+        default_to_name: None,
+    },
+    Spec {
+        key: "media",
+        kind: "media",
+        name: "binding",
+        send: &[],
+        not_in_schema: &[],
+        local: &["remote"],
+        fix: "",
+        default_to_name: None,
     },
 ];
 
@@ -253,7 +422,26 @@ pub(super) const MAPPED: &[&str] = &[
     "limits",
     "workers_dev",
     "preview_urls",
+    "workflows",
+    "dispatch_namespaces",
+    "mtls_certificates",
+    "secrets_store_secrets",
+    "ratelimits",
+    "pipelines",
+    "ai_search",
+    "ai_search_namespaces",
+    "artifacts",
+    "flagship",
+    "vpc_services",
+    "vpc_networks",
+    "images",
+    "media",
+    "cache",
 ];
+
+/// Keys read here that wrangler allows only at the top level, never in an environment
+/// (docs/cloudflare-api.md §D.1).
+const MAPPED_TOP_LEVEL: &[&str] = &["keep_vars"];
 
 /// Why a key that would change what wrangler does is not honoured by `version`.
 fn explain(key: &str) -> Option<&'static str> {
@@ -272,9 +460,6 @@ fn explain(key: &str) -> Option<&'static str> {
         }
         "secrets" => {
             "secret values never come from the file: pass new ones in the `secrets` input; the latest version's secrets are kept by `inherit` (`keep_bindings`), so `secrets.required` is not checked"
-        }
-        "keep_vars" => {
-            "a version is a whole set: vars missing from the file are dropped unless `keep_bindings` is `all`"
         }
         "rules"
         | "find_additional_modules"
@@ -299,6 +484,9 @@ fn explain(key: &str) -> Option<&'static str> {
         "dev" | "send_metrics" => "local settings for wrangler; nothing to upload",
         "site" => "Workers Sites are not supported: serve the files with `assets` instead",
         "exports" => "declarative Durable Object `exports` are not supported yet: use `migrations`",
+        "containers" | "cloudchamber" => {
+            "Containers need images that wrangler builds and pushes: not supported; the latest version's `containers` are carried over as they are"
+        }
         "unsafe" => "unsafe bindings and metadata are not sent",
         "previews" => "the `previews` block is for `wrangler preview`; `version` does not read it",
         "legacy_env" => "removed from wrangler; each environment is its own Worker `<name>-<env>`",
@@ -404,10 +592,20 @@ impl Mapper {
                     let value = match ty {
                         Ty::Str => Value::from(string(v, &p)?),
                         Ty::Strs => Value::from(strings(v, &p)?),
+                        Ty::Table => {
+                            table(v, &p)?;
+                            v.to_json()
+                        }
+                        Ty::Outbound => outbound(self, v, &p)?,
                     };
                     b.insert(to.into(), value);
                 }
             }
+        }
+        if let Some(k) = spec.default_to_name
+            && !b.contains_key(k)
+        {
+            b.insert(k.into(), b["name"].clone());
         }
         for k in spec.not_in_schema {
             if let Some(v) = field(t, k) {
@@ -421,6 +619,33 @@ impl Mapper {
         Ok(Value::Object(b))
     }
 }
+
+/// `outbound {service, environment?, parameters?}` of a dispatch namespace, in the API's shape
+/// `{worker: {service, environment?}, params: [{name}]}` (docs/cloudflare-api.md §D.2).
+fn outbound(m: &mut Mapper, n: &Node, path: &str) -> Result<Value, Problem> {
+    let t = table(n, path)?;
+    m.unexpected(t, path, &["service", "environment", "parameters"]);
+    let service = field(t, "service").ok_or_else(|| {
+        problem(n.line, path, "has no `service`: set it to the Worker that handles outbound requests")
+    })?;
+    let mut worker = Map::new();
+    worker.insert("service".into(), string(service, &join(path, "service"))?.into());
+    if let Some(env) = field(t, "environment") {
+        worker.insert("environment".into(), string(env, &join(path, "environment"))?.into());
+    }
+    let mut out = Map::new();
+    out.insert("worker".into(), Value::Object(worker));
+    if let Some(p) = field(t, "parameters") {
+        let params: Vec<Value> =
+            strings(p, &join(path, "parameters"))?.into_iter().map(|name| json!({ "name": name })).collect();
+        out.insert("params".into(), params.into());
+    }
+    Ok(Value::Object(out))
+}
+
+/// Why a compatibility date after today is refused (docs/cloudflare-api.md Correction 16).
+const FUTURE_DATE: &str =
+    "is in the future, which the Workers runtime refuses: set it to today's date or earlier (UTC)";
 
 /// Maps the configuration in effect. `dir`: the file's directory; `format`: for snippets.
 pub(crate) fn map(sel: &Selected<'_>, dir: &Path, format: Format) -> Result<Mapped, Problem> {
@@ -443,6 +668,9 @@ pub(crate) fn map(sel: &Selected<'_>, dir: &Path, format: Format) -> Result<Mapp
         let d = string(node, path)?;
         if !crate::inputs::rules::date(d) {
             return Err(problem(node.line, path, "must be a date that exists, written YYYY-MM-DD"));
+        }
+        if crate::inputs::rules::date_in_future(d) {
+            return Err(problem(node.line, path, FUTURE_DATE));
         }
         out.compatibility_date = Some((d.to_owned(), node.line, path.clone()));
     }
@@ -488,15 +716,21 @@ pub(crate) fn map(sel: &Selected<'_>, dir: &Path, format: Format) -> Result<Mapp
     if let Some(Entry { path, node, .. }) = get("assets") {
         out.assets = Some(assets(&mut m, node, path, dir)?);
     }
+    versioned(&mut m, &mut out, get)?;
     for e in &sel.entries {
-        if MAPPED.contains(&e.key) {
+        if MAPPED.contains(&e.key) || MAPPED_TOP_LEVEL.contains(&e.key) {
             continue;
         }
         let why = match explain(e.key) {
             Some(why) => why.to_owned(),
-            // A binding kind: not sending it removes it from the new version.
+            // A binding kind the Version schema lacks: not sending it would remove it from the
+            // new version, so nothing is sent.
             None if NOT_INHERITABLE.contains(&e.key) => {
-                "a binding kind workers-ci does not map yet: declare it in the `bindings` input (JSON) or the new version does not have it (unless `keep_bindings` is `all`)".to_owned()
+                return Err(problem(
+                    e.line,
+                    &e.path,
+                    "is a binding kind the beta Version API does not list (docs/cloudflare-api.md §4.2), so workers-ci cannot send it and the new version would lack it: remove it from the file, or declare it in the `bindings` input (JSON) with `allow_unknown_bindings: true` if Cloudflare takes it",
+                ));
             }
             None => match super::did_you_mean(e.key, e.path.starts_with("env.")) {
                 Some(meant) => {
@@ -574,6 +808,31 @@ fn list(m: &mut Mapper, spec: &Spec, node: &Node, path: &str) -> Result<Vec<Valu
         out.push(b);
     }
     Ok(out)
+}
+
+/// The settings a version keeps besides its bindings and code: `cache` and `keep_vars`.
+fn versioned<'s>(m: &mut Mapper, out: &mut Mapped, get: impl Fn(&str) -> Option<&'s Entry<'s>>) -> Result<(), Problem> {
+    if let Some(Entry { path, node, .. }) = get("cache") {
+        out.cache_options = Some(cache(m, node, path)?);
+    }
+    if let Some(Entry { path, node, .. }) = get("keep_vars") {
+        out.keep_vars = boolean(node, path)?;
+    }
+    Ok(())
+}
+
+/// `cache {enabled, cross_version_cache?}`, both booleans, sent as `cache_options`
+/// (docs/cloudflare-api.md §D.2).
+fn cache(m: &mut Mapper, node: &Node, path: &str) -> Result<Value, Problem> {
+    let t = table(node, path)?;
+    m.unexpected(t, path, &["enabled", "cross_version_cache"]);
+    let mut out = Map::new();
+    for k in ["enabled", "cross_version_cache"] {
+        if let Some(v) = field(t, k) {
+            out.insert(k.into(), boolean(v, &join(path, k))?.into());
+        }
+    }
+    Ok(Value::Object(out))
 }
 
 /// `limits`: `cpu_ms` and `subrequests`, whole numbers above 0.
@@ -794,6 +1053,36 @@ fn check_classes(out: &Mapped, sel: &Selected<'_>, format: Format) -> Result<(),
 mod tests {
     use super::super::env::select;
     use super::*;
+
+    /// One table of binding kinds: what the `bindings` input checks, what a configuration maps
+    /// to, and what the simulator's validation takes agree kind by kind and field by field.
+    #[cfg(feature = "simulator")]
+    #[test]
+    fn the_input_table_the_config_mapping_and_the_simulator_agree() {
+        use crate::inputs::bindings::KINDS;
+        let sorted = |f: &[&str]| {
+            let mut v: Vec<String> = f.iter().map(|s| (*s).to_owned()).collect();
+            v.sort();
+            v
+        };
+        let ours: Vec<(&str, Vec<String>)> = KINDS.iter().map(|(k, f)| (*k, sorted(f))).collect();
+        let mut theirs: Vec<(&str, Vec<String>)> =
+            workers_ci_simulator::BINDING_KINDS.iter().map(|(k, f)| (*k, sorted(f))).collect();
+        let mut ours_sorted = ours.clone();
+        ours_sorted.sort();
+        theirs.sort();
+        assert_eq!(ours_sorted, theirs, "bindings::KINDS and the simulator's BINDING_KINDS");
+        for spec in LISTS.iter().chain(SINGLES) {
+            let (_, required) = ours.iter().find(|(k, _)| *k == spec.kind).unwrap_or_else(|| panic!("{}", spec.kind));
+            for field in required {
+                let sent = spec.send.iter().any(|(_, to, req, _)| to == field && *req);
+                let defaulted = spec.default_to_name == Some(field.as_str());
+                assert!(sent || defaulted, "{} maps to {} without its required `{field}`", spec.key, spec.kind);
+            }
+            let top = spec.key.split_once('.').map_or(spec.key, |(t, _)| t);
+            assert!(MAPPED.contains(&top), "{top} is mapped but not listed in MAPPED");
+        }
+    }
     use crate::inputs::tree::{Json, parse_json, parse_toml};
 
     fn mapped(text: &str, format: Format) -> Result<Mapped, Problem> {
@@ -865,7 +1154,7 @@ mod tests {
     #[test]
     fn unknown_and_unhonoured_keys_are_named() {
         let m = mapped(
-            r#"{ "routes": ["a.com/*"], "observability": { "enabled": true }, "frobnicate": 1, "workflows": [], "build": {"command": "x"} }"#,
+            r#"{ "routes": ["a.com/*"], "observability": { "enabled": true }, "frobnicate": 1, "build": {"command": "x"} }"#,
             Format::Json,
         )
         .unwrap();
@@ -874,11 +1163,13 @@ mod tests {
             "routes (line 1): routes are not part of a version",
             "observability (line 1): a Worker setting, not versioned",
             "frobnicate (line 1): not supported",
-            "workflows (line 1): a binding kind",
             "build (line 1): workers-ci does not run build",
         ] {
             assert!(all.contains(needle), "{needle}: {all}");
         }
+        let e = mapped(r#"{ "worker_loaders": [{ "binding": "L" }] }"#, Format::Json).unwrap_err();
+        assert_eq!((e.line, e.path.as_str()), (1, "worker_loaders"));
+        assert!(e.problem.contains("does not list"), "{}", e.problem);
     }
 
     #[test]

@@ -71,6 +71,11 @@ fn create_worker(state: &mut State, body: &[u8]) -> Reply {
     if (enabled || previews) && state.config.subdomain.is_none() {
         return envelope::fail(400, 10063, "Please register a workers.dev subdomain first");
     }
+    // Names over 54 characters cannot have preview URLs (docs/cloudflare-api.md §1.5, §4.1:
+    // 400/100315; the message is INFERRED).
+    if previews && name.len() > 54 {
+        return envelope::fail(400, 100_315, "Worker names longer than 54 characters cannot have preview URLs enabled");
+    }
     let w = Worker::new(name, enabled, previews);
     let v = state.worker_json(&w);
     state.workers.push(w);
