@@ -83,11 +83,19 @@ pub(crate) fn date(s: &str) -> bool {
     s.len() == 10 && jiff::civil::Date::strptime("%Y-%m-%d", s).is_ok()
 }
 
-/// A compatibility date after today (UTC): the runtime refuses it (docs/cloudflare-api.md
-/// Correction 16). Which clock Cloudflare compares with is a guess (docs/api-assumptions.md).
+/// A compatibility date after today everywhere on Earth: the runtime refuses a date in the
+/// future (docs/cloudflare-api.md Correction 16), but which clock it compares with is a guess
+/// (docs/api-assumptions.md). So the date is measured against the earliest time zone (UTC+14):
+/// today's local date in Auckland or Kiritimati, early in their morning, is refused by no check
+/// here that Cloudflare might accept, and the simulator (UTC) stays the strict one.
 pub(crate) fn date_in_future(s: &str) -> bool {
-    let today = jiff::tz::Offset::UTC.to_datetime(jiff::Timestamp::now()).date();
-    jiff::civil::Date::strptime("%Y-%m-%d", s).is_ok_and(|d| d > today)
+    date_after_everywhere(s, jiff::Timestamp::now())
+}
+
+fn date_after_everywhere(s: &str, now: jiff::Timestamp) -> bool {
+    let earliest = jiff::tz::Offset::constant(14);
+    let today_somewhere = earliest.to_datetime(now).date();
+    jiff::civil::Date::strptime("%Y-%m-%d", s).is_ok_and(|d| d > today_somewhere)
 }
 
 /// A percentage as the deployments API takes it: above 0, at most 100, two decimals at most.
@@ -142,6 +150,18 @@ pub(crate) fn closest<'a>(given: &str, known: impl IntoIterator<Item = &'a str>)
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_date_is_in_the_future_only_once_it_is_tomorrow_everywhere() {
+        // 2026-12-05 11:00 UTC is 2026-12-06 01:00 at UTC+14.
+        let now: jiff::Timestamp = "2026-12-05T11:00:00Z".parse().unwrap();
+        assert!(!super::date_after_everywhere("2026-12-05", now));
+        assert!(!super::date_after_everywhere("2026-12-06", now), "today in Kiritimati");
+        assert!(super::date_after_everywhere("2026-12-07", now));
+        // 09:00 UTC is 23:00 at UTC+14, still the 5th there.
+        let early: jiff::Timestamp = "2026-12-05T09:00:00Z".parse().unwrap();
+        assert!(super::date_after_everywhere("2026-12-06", early));
+    }
     use super::*;
 
     #[test]
