@@ -219,3 +219,107 @@ fn rounds_group_requests_sent_together() {
         ["GET /workers/scripts + GET /workers/workers/my-worker", "GET /workers/workers"]
     );
 }
+
+/// The rounds up to and including the first that starts with `until`, and whether every later
+/// request only follows the build (status and log reads of one build).
+fn until_following(got: &[String], until: &str) -> (Vec<String>, bool) {
+    let n = got.iter().position(|r| r.starts_with(until)).map_or(got.len(), |i| i + 1);
+    let follows = got[n..]
+        .iter()
+        .flat_map(|r| r.split(" + "))
+        .all(|r| r == "GET /builds/builds/{id}" || r == "GET /builds/builds/{id}/logs");
+    (got[..n].to_vec(), follows)
+}
+
+#[test]
+fn build_reads_the_triggers_and_the_builds_together() {
+    let sim = slow(SimConfig::default());
+    let (got, _) = measured(&sim, &Invocation::new(&sim));
+    let (start, follows) = until_following(&got, "POST");
+    assert_eq!(
+        start,
+        [
+            "GET /workers/scripts",
+            "GET /builds/workers/{id}/builds + GET /builds/workers/{id}/triggers",
+            "POST /builds/triggers/{id}/builds",
+        ]
+    );
+    assert!(follows, "{got:#?}");
+}
+
+#[test]
+fn wait_finds_the_build_in_two_reads() {
+    let sim = slow(SimConfig::default());
+    let commit = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    sim.push("my-worker", "main", commit, std::time::Duration::ZERO);
+    let (got, _) = measured(&sim, &Invocation::new(&sim).input("command", "wait").input("commit", commit));
+    let (start, follows) = until_following(&got, "GET /builds/workers/{id}/builds");
+    assert_eq!(start, ["GET /workers/scripts", "GET /builds/workers/{id}/builds"]);
+    assert!(follows, "{got:#?}");
+}
+
+#[test]
+fn redeploy_reads_each_thing_once() {
+    let sim = slow(SimConfig::default());
+    measured(&sim, &Invocation::new(&sim));
+    let inv = Invocation::new(&sim).without("branch").without("commit").input("command", "redeploy");
+    let (got, _) = measured(&sim, &inv);
+    let (start, follows) = until_following(&got, "POST");
+    // The build of the live version names the Worker's tag: no list of the account's Workers,
+    // and the triggers are read once.
+    assert_eq!(
+        start,
+        [
+            "GET /workers/scripts/my-worker/deployments",
+            "GET /builds/builds",
+            "GET /builds/workers/{id}/builds + GET /builds/workers/{id}/triggers",
+            "POST /builds/triggers/{id}/builds",
+        ]
+    );
+    assert!(follows, "{got:#?}");
+}
+
+#[test]
+fn setup_with_nothing_to_change_reads_the_variables_together() {
+    let sim = slow(SimConfig::default());
+    let file = r#"worker = "my-worker"
+
+[[triggers]]
+name = "Deploy default branch"
+branch_includes = ["main"]
+build_command = "npm run build"
+deploy_command = "npx wrangler deploy"
+
+[[triggers]]
+name = "Preview"
+branch_includes = ["*"]
+branch_excludes = ["main"]
+deploy_command = "npx wrangler versions upload"
+"#;
+    let inv = Invocation::new(&sim).without("worker").without("branch").without("commit").input("command", "setup");
+    std::fs::write(inv.dir.path().join("workers-builds.toml"), file).unwrap();
+    // The first run makes the file true; the second has nothing to change.
+    let first = inv.run();
+    assert_eq!(first.code, 0, "{}", first.stdout);
+    let (got, run) = measured(&sim, &inv);
+    assert_eq!(run.output("changes"), Some("0"), "{}", run.stdout);
+    assert_eq!(
+        got,
+        [
+            "GET /workers/scripts",
+            "GET /builds/workers/{id}/triggers",
+            "GET /builds/triggers/{id}/environment_variables + GET /builds/triggers/{id}/environment_variables",
+        ]
+    );
+}
+
+#[test]
+fn several_workers_have_their_triggers_read_together() {
+    let seed = |name: &str| WorkerSeed { name: name.into(), ..WorkerSeed::default() };
+    let sim = slow(SimConfig { workers: vec![seed("api"), seed("web")], ..SimConfig::default() });
+    let (got, _) = measured(&sim, &Invocation::new(&sim).input("worker", "api, web"));
+    assert_eq!(
+        got[..2],
+        ["GET /workers/scripts", "GET /builds/workers/{id}/triggers + GET /builds/workers/{id}/triggers"]
+    );
+}
