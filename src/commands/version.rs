@@ -217,9 +217,10 @@ async fn before_upload(ctx: &Ctx, args: &VersionArgs) -> Result<Before> {
         None if exists => None,
         None => {
             let (w, made) = ensure_worker_made(ctx, args, None).await?;
-            // Created meanwhile by someone else: it may have versions since.
+            // Created meanwhile by someone else: it may have versions since, code included.
             if !made {
                 latest = latest_version(ctx, &w).await?;
+                refuse_dropping_code(args, latest.as_ref())?;
             }
             Some(w)
         }
