@@ -140,7 +140,8 @@ async fn single(ctx: &Ctx, args: &BuildArgs, resolved: Option<Resolved>) -> Resu
             return Ok(());
         }
         let mut tail = Tail::default();
-        let build = follow::follow(ctx, &tracker, &uuid, &FollowOpts { logs: args.logs }, &mut tail).await?;
+        let build =
+            follow::follow(ctx, &tracker, &uuid, &FollowOpts { logs: args.logs, seen: None }, &mut tail).await?;
         follow::conclude(ctx, &build, &name, &tail)
     };
     match guarded(ctx, || tracker.creating(), work).await {
