@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""The five workers-ci benchmarks, against the embedded simulator on loopback. Run by bench/run,
+"""The workers-ci benchmarks, against the embedded simulator on loopback. Run by bench/run,
 which builds the binary and installs the tools first; see BENCHMARKS.md.
 
-    bench.py --bin PATH --wrangler PATH --work DIR [--quick]
+    bench.py --bin PATH --wrangler PATH --work DIR [--quick] [--only 12345678] [--before PATH] [--delays 0,150]
 
 Prints progress to stderr and, at the end, one Markdown table to stdout.
 """
@@ -621,7 +621,9 @@ def main():
     p.add_argument("--wrangler", required=True)
     p.add_argument("--work", required=True)
     p.add_argument("--quick", action="store_true", help="fewer repetitions, for trying the scripts out")
-    p.add_argument("--only", default="1234567", help="which benchmarks to run, e.g. 45")
+    p.add_argument("--only", default="12345678", help="which benchmarks to run, e.g. 45")
+    p.add_argument("--before", help="8: a workers-ci binary from before issue 26, measured beside --bin")
+    p.add_argument("--delays", default="0,150", help="8: the simulator's answer delays, in ms")
     a = p.parse_args()
     work = a.work
     t0 = time.time()
@@ -646,11 +648,19 @@ def main():
         bench_lockout(a, work)
     if "7" in a.only:
         bench_assets(a, work)
+    floors = None
+    if "8" in a.only:
+        import floors as floors_bench  # noqa: PLC0415 (it imports this module)
+
+        floors = floors_bench.table(a)
     # Group the rows in benchmark order, whatever order they ran in.
     ROWS.sort(key=lambda r: r[0][0])
     log(f"done in {time.time() - t0:.0f} s")
     print(machine(a).format(before=before, after=loadavg()))
     print(table())
+    if floors:
+        print("8. Requests where users feel them: every command at each answer delay\n")
+        print(floors)
 
 
 if __name__ == "__main__":

@@ -166,6 +166,23 @@ def main():
     report(s == 200 and len(items) == 2 and info.get("total_count") == 3 and newest_first,
            "versions-list-paging-and-order", f"HTTP {s} result_info={info} created_on={stamps}")
 
+    # A later version has a larger number: `version` tells the versions an ambiguous upload may
+    # have made from the older ones by the latest version's number alone (docs/api-assumptions.md).
+    s, env, _ = call("GET", f"/workers/workers/{wid}/versions", query="page=1&per_page=10")
+    items = (env or {}).get("result") or []
+    by_age = [i.get("number") for i in sorted(items, key=lambda i: i.get("created_on") or "")]
+    report(s == 200 and len(by_age) == 3 and by_age == sorted(set(by_age)) and None not in by_age,
+           "version-numbers-increase", f"HTTP {s} numbers oldest first={by_age}")
+
+    # §4: the Worker's name in place of its id, as `version`, `deploy` and `preview` send it; a
+    # missing Worker's latest version is 404 (10007), which `version` takes for "look it up".
+    s1, env1, _ = call("GET", f"/workers/workers/{WORKER}")
+    s2, env2, _ = call("GET", f"/workers/workers/{WORKER}/versions/latest")
+    s3, env3, _ = call("GET", f"/workers/workers/{WORKER}-missing-probe/versions/latest")
+    same = ((env1 or {}).get("result") or {}).get("id") == wid and ((env2 or {}).get("result") or {}).get("id") == v3
+    report(s1 == 200 and s2 == 200 and same and s3 == 404 and 10007 in codes(env3), "worker-addressed-by-name",
+           f"GET by name HTTP {s1}, latest by name HTTP {s2} (same as by id: {same}), missing Worker's latest HTTP {s3} {codes(env3)}")
+
     # 10220: deploying an older version after a secret changed needs force.
     call("POST", f"/workers/scripts/{WORKER}/deployments", {"strategy": "percentage", "versions": [{"version_id": v1, "percentage": 100}]})
     s, env, _ = new_version(wid, [{"type": "secret_text", "name": "S", "text": "changed"}], deploy=True)

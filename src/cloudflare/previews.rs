@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::client::path;
-use super::{ApiError, Client, Page, PreviewDeploymentId, PreviewId, WorkerId};
+use super::{ApiError, Client, Page, PreviewDeploymentId, PreviewId, WorkerId, WorkerRef};
 
 /// "Preview not found" (§B.9).
 pub(crate) const NO_PREVIEW: i64 = 10025;
@@ -64,7 +64,7 @@ struct Paging {
 impl Client {
     /// The Preview of that name; `Ok(None)` for 10025. A missing Worker is an error (10007),
     /// for the caller to tell apart.
-    pub(crate) async fn get_preview(&self, worker: &WorkerId, name: &str) -> Result<Option<Preview>, ApiError> {
+    pub(crate) async fn get_preview(&self, worker: WorkerRef<'_>, name: &str) -> Result<Option<Preview>, ApiError> {
         let path = path(&["workers", "workers", worker.as_str(), "previews", name]);
         match self.get::<Preview, _>(&path, &()).await {
             Ok(p) => Ok(Some(p.result)),

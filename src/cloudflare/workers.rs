@@ -150,7 +150,7 @@ impl Client {
     /// [`Client::list_versions`].
     pub(crate) async fn create_version(
         &self,
-        worker: &WorkerId,
+        worker: WorkerRef<'_>,
         body: bytes::Bytes,
         deploy: bool,
     ) -> Result<Version, ApiError> {
@@ -163,7 +163,7 @@ impl Client {
     /// One page of the Worker's versions; the order is undocumented (see `flows::pages`).
     pub(crate) async fn list_versions(
         &self,
-        worker: &WorkerId,
+        worker: WorkerRef<'_>,
         page: u32,
         per_page: u32,
     ) -> Result<Page<Vec<Version>>, ApiError> {
@@ -178,7 +178,7 @@ impl Client {
     /// The Worker's latest version (`versions/latest`, docs/cloudflare-api.md §C.1),
     /// whatever order the lists use. A Worker without versions answers 404 (as does a wrong
     /// path): the caller tells the two apart.
-    pub(crate) async fn get_latest_version(&self, worker: &WorkerId) -> Result<Version, ApiError> {
+    pub(crate) async fn get_latest_version(&self, worker: WorkerRef<'_>) -> Result<Version, ApiError> {
         let path = path(&["workers", "workers", worker.as_str(), "versions", "latest"]);
         Ok(self.get::<Version, _>(&path, &GetVersionQuery { include: None }).await?.result)
     }

@@ -3,11 +3,11 @@
 
 use super::{Env, Facts, Output, Prepared};
 use crate::cloudflare::VersionId;
-use crate::cloudflare::WorkerName;
 use crate::cloudflare::deployments::{Deployment, DeploymentVersion};
+use crate::cloudflare::{WorkerName, WorkerRef};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
-use crate::flows::deployments::{deploy, existing_worker, ids, list, workers_dev_url};
+use crate::flows::deployments::{deploy, existing_worker, ids, list, version_numbers, workers_dev_url};
 use crate::flows::{self, Ctx};
 use crate::inputs::args::{message, worker_name};
 use crate::inputs::{InputError, Inputs, Key, hint, rules};
@@ -115,9 +115,18 @@ pub(crate) fn parse_versions(text: &str) -> Result<Vec<DeploymentVersion>, Input
 }
 
 async fn run(ctx: &Ctx, args: DeployArgs) -> Result<()> {
-    let worker = existing_worker(ctx, &args.worker).await?;
+    // Three reads that depend on nothing but the name (the beta API takes the name where it
+    // takes the id, docs/cloudflare-api.md §4), sent together: the Worker (its id and
+    // workers.dev URL), its deployments (the rollback target, and the ids that tell our
+    // deployment from earlier ones if its creation is ambiguous), and the version numbers the
+    // log line shows (cosmetic, never a failure).
+    let (worker, deployments, numbers) = tokio::join!(
+        existing_worker(ctx, &args.worker),
+        list(ctx, &args.worker),
+        version_numbers(ctx, WorkerRef::Name(&args.worker)),
+    );
+    let (worker, deployments) = (worker?, deployments?);
     ctx.output(Output::WorkerId, worker.id.as_str());
-    let deployments = list(ctx, &worker.name).await?;
     let split = match &args.target {
         Target::Split(s) => s.clone(),
         Target::Rollback => {
@@ -134,7 +143,7 @@ async fn run(ctx: &Ctx, args: DeployArgs) -> Result<()> {
         }
     };
     ctx.summary(|s| s.row("Worker", worker.name.as_str()));
-    deploy(ctx, &worker, &split, args.message.as_deref(), args.force, &ids(&deployments)).await?;
+    deploy(ctx, &worker.name, &split, args.message.as_deref(), args.force, &ids(&deployments), numbers).await?;
     if let Some(v) = most_traffic(&split) {
         ctx.output(Output::VersionId, v.version_id.as_str());
     }

@@ -185,23 +185,39 @@ pub(crate) async fn deploy(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewResul
     };
     describe_inputs(ctx, v, false);
     let lookup = |e: ApiError| api_failure(e, "look up the Worker", Area::Workers);
-    let existing = ctx.client.get_worker(WorkerRef::Name(&v.worker)).await.map_err(lookup)?;
+    let name = args.name.name.as_str();
+    // The Worker and its Preview of that name are read together: both paths take the Worker's
+    // name (docs/cloudflare-api.md §4) and the Preview's name (§B.2). Without the Worker the
+    // Preview's answer (10007) says nothing and is dropped.
+    let (existing, found) = tokio::join!(
+        ctx.client.get_worker(WorkerRef::Name(&v.worker)),
+        ctx.client.get_preview(WorkerRef::Name(&v.worker), name),
+    );
+    let existing = existing.map_err(lookup)?;
+    let found = match existing {
+        Some(_) => found.map_err(|e| api_failure(e, "look up the Preview", Area::Workers))?,
+        None => None,
+    };
     let worker = ensure_worker(ctx, v, existing).await?;
     ctx.output(Output::WorkerId, worker.id.as_str());
-    let name = args.name.name.as_str();
-    let (preview, created) = ensure_preview(ctx, &worker, name).await?;
+    let (preview, created) = ensure_preview(ctx, &worker, name, found).await?;
     ctx.output(Output::PreviewId, preview.id.as_str());
     ctx.output(Output::PreviewName, &preview.name);
     ctx.output(Output::PreviewSlug, &preview.slug);
     // The Preview's latest deployment decides what is inherited (wrangler: every secret of it
     // not otherwise set, §B.9 step 7; here `keep_bindings`, whose default does that).
-    let latest = if created {
-        None
+    // A Preview made by this run has no deployments: nothing to inherit, nothing to tell ours
+    // from. Otherwise its latest deployment and the ids of all of them are read together.
+    let (latest, known) = if created {
+        (None, HashSet::new())
     } else {
-        ctx.client
-            .latest_preview_deployment(&worker.id, &preview.id)
-            .await
-            .map_err(|e| api_failure(e, "read the Preview's latest deployment", Area::Workers))?
+        let (latest, all) = tokio::join!(
+            ctx.client.latest_preview_deployment(&worker.id, &preview.id),
+            all_deployments(&ctx.client, &worker.id, &preview.id),
+        );
+        let latest = latest.map_err(|e| api_failure(e, "read the Preview's latest deployment", Area::Workers))?;
+        let all = all.map_err(|e| api_failure(e, "list the Preview's deployments before deploying", Area::Workers))?;
+        (latest, all.into_iter().map(|d| d.id).collect())
     };
     let previous = latest.as_ref().and_then(|d| d.bindings.clone()).unwrap_or_default();
     // The assets binding goes with these assets, planned with the others (as `version` does).
@@ -233,7 +249,7 @@ pub(crate) async fn deploy(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewResul
         (Some(scan), Some(up), Some(spec)) => Some((scan, &up.jwt, spec)),
         _ => None,
     };
-    let body = Body { bindings: &plan.send, migrations: migrations.as_ref(), assets };
+    let body = Body { bindings: &plan.send, migrations: migrations.as_ref(), assets, known: &known };
     let deployment = upload(ctx, &worker, &preview, args, main_module, body).await?;
     if let Some(up) = &uploaded {
         ctx.summary(|s| {
@@ -284,7 +300,7 @@ async fn deployed(
     created: bool,
 ) -> PreviewResult {
     // The Preview as it is now: its URLs are Cloudflare's to say.
-    let preview = match ctx.client.get_preview(&worker.id, preview.id.as_str()).await {
+    let preview = match ctx.client.get_preview((&worker.id).into(), preview.id.as_str()).await {
         Ok(Some(p)) => p,
         _ => preview,
     };
@@ -323,25 +339,25 @@ async fn deployed(
     result
 }
 
-/// The Preview of that name, created when there is none; `true` when this run created it.
+/// The Preview of that name (`found`, as looked up), created when there is none; `true` when
+/// this run created it.
 /// An ambiguous create is settled by looking the name up, so a Preview is never made twice.
-async fn ensure_preview(ctx: &Ctx, worker: &Worker, name: &str) -> Result<(Preview, bool)> {
-    let lookup = |e: ApiError| api_failure(e, "look up the Preview", Area::Workers);
-    if let Some(p) = ctx.client.get_preview(&worker.id, name).await.map_err(lookup)? {
+async fn ensure_preview(ctx: &Ctx, worker: &Worker, name: &str, found: Option<Preview>) -> Result<(Preview, bool)> {
+    if let Some(p) = found {
         return Ok((p, false));
     }
     ctx.console.info(&format!("Preview {name} does not exist yet: creating it."));
     let send = || async {
         match ctx.client.create_preview(&worker.id, name).await {
             // Made meanwhile (another job for the same branch): that one is ours too.
-            Err(e) if e.status() == Some(409) => match ctx.client.get_preview(&worker.id, name).await {
+            Err(e) if e.status() == Some(409) => match ctx.client.get_preview((&worker.id).into(), name).await {
                 Ok(Some(p)) => Ok(p),
                 _ => Err(e),
             },
             other => other,
         }
     };
-    let find = || ctx.client.get_preview(&worker.id, name);
+    let find = || ctx.client.get_preview((&worker.id).into(), name);
     let p = create_once(ctx, "create the Preview", Area::Workers, send, find).await?;
     Ok((p, true))
 }
@@ -352,6 +368,8 @@ struct Body<'a> {
     bindings: &'a [Value],
     migrations: Option<&'a Migrations>,
     assets: Option<(&'a Scan, &'a AssetsJwt, &'a AssetsSpec)>,
+    /// The deployments that existed before.
+    known: &'a HashSet<PreviewDeploymentId>,
 }
 
 /// Creates the deployment, never twice: see [`create_once`]. Deployments that exist before
@@ -364,7 +382,7 @@ async fn upload(
     main_module: &str,
     body: Body<'_>,
 ) -> Result<PreviewDeployment> {
-    let Body { bindings, migrations, assets } = body;
+    let Body { bindings, migrations, assets, known } = body;
     let v = &args.version;
     let mut annotations = serde_json::Map::new();
     if let Some(c) = &args.commit {
@@ -395,12 +413,6 @@ async fn upload(
         limits: v.limits.as_ref(),
         migrations,
     };
-    let known: HashSet<PreviewDeploymentId> = all_deployments(&ctx.client, &worker.id, &preview.id)
-        .await
-        .map_err(|e| api_failure(e, "list the Preview's deployments before deploying", Area::Workers))?
-        .into_iter()
-        .map(|d| d.id)
-        .collect();
     let body = encode_body(&meta, &v.modules, assets.map(|(scan, _, _)| scan), "the Preview deployment")?;
     let send = || async {
         let result = ctx.client.create_preview_deployment(&worker.id, &preview.id, body.clone()).await;

@@ -109,21 +109,28 @@ async fn run(ctx: &Ctx, args: RedeployArgs) -> Result<()> {
     };
     let tag: Option<ScriptTag> =
         build.trigger.as_ref().and_then(|t| t.external_script_id.clone()).filter(|t| !t.is_empty());
-    // A trigger deleted since: say so plainly rather than "no trigger has that uuid".
-    if let Some(tag) = &tag {
-        let triggers = match ctx.client.list_triggers(tag).await {
-            Ok(t) => t,
-            Err(e) if e.is_not_found() => Vec::new(),
-            Err(e) => return Err(triggers_failure(e, &worker)),
-        };
-        if !triggers.iter().any(|t| t.trigger_uuid == *trigger && t.deleted_on.is_none()) {
-            return Err(Error::Refused(format!(
-                "version {version} of {worker} was built by trigger {trigger}, which no longer exists; start a build \
-                 on another trigger with {}",
-                hint::command(Command::Build)
-            )));
+    // The build names the Worker's tag: its triggers (a trigger deleted since is said so
+    // plainly, rather than "no trigger has that uuid") and its builds before ours (to tell ours
+    // from them should the start's answer be lost) are read together, and not again by `build`.
+    let resolved = match tag {
+        Some(tag) => {
+            let (triggers, known) = tokio::join!(ctx.client.list_triggers(&tag), builds::known_builds(ctx, &tag));
+            let triggers = match triggers {
+                Ok(t) => t,
+                Err(e) if e.is_not_found() => Vec::new(),
+                Err(e) => return Err(triggers_failure(e, &worker)),
+            };
+            if !triggers.iter().any(|t| t.trigger_uuid == *trigger && t.deleted_on.is_none()) {
+                return Err(Error::Refused(format!(
+                    "version {version} of {worker} was built by trigger {trigger}, which no longer exists; start a \
+                     build on another trigger with {}",
+                    hint::command(Command::Build)
+                )));
+            }
+            Some(builds::Resolved { tag, name: worker.clone(), triggers, known: known? })
         }
-    }
+        None => None,
+    };
     ctx.console.info(&format!(
         "Redeploying version {version}: a new build of branch `{branch}` at {commit} on trigger {trigger}"
     ));
@@ -140,7 +147,7 @@ async fn run(ctx: &Ctx, args: RedeployArgs) -> Result<()> {
         wait: args.wait,
     };
     // One Worker, and no GitHub report (`redeploy` has none): what `build` does for one Worker.
-    builds::one(ctx, &build_args).await
+    builds::one_resolved(ctx, &build_args, resolved).await
 }
 
 fn not_built(worker: &str, version: &VersionId) -> Error {

@@ -280,15 +280,18 @@ async fn run(ctx: &Ctx, args: SetupArgs) -> Result<()> {
     let mut plan: Vec<Change> = Vec::new();
     let connection_write = plan_connection(args.connection.as_ref(), existing_connection.as_ref(), &mut plan);
     let TriggersPlan { mut triggers, extra, duplicates } = plan_triggers(config, &before, args.prune, &mut plan);
-    // Variables: read for the triggers that exist; a new trigger has none.
-    for tp in &mut triggers {
-        let current = match &tp.existing {
+    // Variables: read for the triggers that exist, all at once; a new trigger has none.
+    let reads = triggers.iter().map(|tp| async move {
+        match &tp.existing {
             Some(t) => ctx.client.env_vars(&t.trigger_uuid).await.map_err(|e| {
                 api_failure(e, &format!("read the build variables of trigger `{}`", tp.spec.name), Area::Builds)
-            })?,
-            None => BTreeMap::new(),
-        };
-        plan.extend(diff_vars(ctx, tp, &current, &args));
+            }),
+            None => Ok(BTreeMap::new()),
+        }
+    });
+    let current = futures_util::future::join_all(reads).await;
+    for (tp, current) in triggers.iter_mut().zip(current) {
+        plan.extend(diff_vars(ctx, tp, &current?, &args));
     }
 
     let changes = plan.iter().filter(|c| c.action.writes()).count();

@@ -2,19 +2,20 @@
 //! keeping what the latest version had that the inputs do not replace, and optionally deploy
 //! it at 100 % or beside the version now live.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::assets::Scan;
 use crate::cloudflare::assets::AssetsJwt;
 use crate::cloudflare::deployments::{Deployment, DeploymentVersion};
 use crate::cloudflare::workers::{Migrations, Version, VersionAssets, VersionMeta, Worker};
-use crate::cloudflare::{ApiError, Client, VersionId, WorkerId, WorkerRef};
+use crate::cloudflare::{ApiError, Client, VersionId, WorkerName, WorkerRef};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::flows::assets::Uploaded;
 use crate::flows::create::create_once;
 use crate::flows::upload::{
-    assets_config, describe_inputs, encode_body, ensure_worker, scan_assets, show_refusal, with_assets_binding,
+    assets_config, describe_inputs, encode_body, ensure_worker, ensure_worker_made, scan_assets, show_refusal,
+    with_assets_binding,
 };
 use crate::flows::{self, Area, Ctx, api_failure, deployments as deploy, migrations, plan};
 use crate::inputs::upload::AssetsSpec;
@@ -61,45 +62,18 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
         Some(spec) => Some(scan_assets(ctx, spec).await?),
         None => None,
     };
-    let lookup = |e: ApiError| api_failure(e, "look up the Worker", Area::Workers);
-    let existing = ctx.client.get_worker(WorkerRef::Name(&args.worker)).await.map_err(lookup)?;
-    // The latest version is read before any write: it decides what is inherited, and whether
-    // an upload without code would take a Worker's code away.
-    let latest_before = match &existing {
-        Some(w) => Some(latest_version(ctx, w).await?),
-        None => None,
-    };
-    refuse_dropping_code(&args, latest_before.as_ref().and_then(Option::as_ref))?;
-    refuse_dropping_assets(&args, latest_before.as_ref().and_then(Option::as_ref))?;
-    let migrations = pending_migrations(ctx, &args, existing.as_ref()).await?;
-    let worker = ensure_worker(ctx, &args, existing).await?;
-    ctx.output(Output::WorkerId, worker.id.as_str());
-    // Deploying: the live deployment is read before uploading. A gradual rollout needs a
-    // version at 100 % to split with, and a refusal must leave nothing half-done behind; the
-    // ids seen also tell a deployment of ours from earlier ones if its creation is ambiguous.
-    let (split_with, known_deployments) = match args.deploy {
-        Some(p) => {
-            let deployments = deploy::list(ctx, &worker.name).await?;
-            let old = if p < 100.0 { Some(live_version(&deployments)?) } else { None };
-            (old, deploy::ids(&deployments))
-        }
-        None => (None, HashSet::new()),
-    };
+    let name = &args.worker;
+    let Before { worker, latest, split_with, migrations } = before_upload(ctx, &args).await?;
     let total: u64 = args.modules.iter().map(|m| m.size).sum();
     match &args.main_module {
         Some(main) => ctx.console.info(&format!(
-            "Uploading a version of {} ({}, {total} bytes, main module {main})",
-            worker.name,
+            "Uploading a version of {name} ({}, {total} bytes, main module {main})",
             crate::ci::plural(args.modules.len(), "module", "modules"),
         )),
-        None => ctx.console.info(&format!("Uploading a version of {} (assets only, no code)", worker.name)),
+        None => ctx.console.info(&format!("Uploading a version of {name} (assets only, no code)")),
     }
     // The latest version's bindings decide what is inherited. Asked for as `latest`: a list's
     // order is not documented, and a list may leave the bindings out.
-    let latest = match latest_before {
-        Some(latest) => latest,
-        None => latest_version(ctx, &worker).await?,
-    };
     let mut previous = latest.as_ref().and_then(|v| v.bindings.clone()).unwrap_or_default();
     // An assets binding cannot be inherited without assets to serve: reported as removed when
     // this upload has none (`drop_assets`).
@@ -127,21 +101,42 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
     // Migrations apply only with a version deployed by its own upload (docs/cloudflare-api.md
     // §C.2).
     let deploy_on_upload = migrations.is_some();
+    let known = known_versions(ctx, name, latest.as_ref()).await?;
     // Uploaded last, right before the version: the completion token lives an hour (§A.2).
     let uploaded = match &scan {
         // Boxed: three buckets in flight make a large future.
-        Some(scan) => Some(Box::pin(flows::assets::upload(ctx, &worker.name, scan)).await?),
+        Some(scan) => Some(Box::pin(flows::assets::upload(ctx, name, scan)).await?),
         None => None,
     };
     let assets = match (&scan, &uploaded, &args.assets) {
         (Some(scan), Some(up), Some(spec)) => Some(AssetsUpload { scan, jwt: &up.jwt, spec }),
         _ => None,
     };
-    let version = upload(ctx, &worker, &args, &plan.send, &settings, migrations.as_ref(), assets).await?;
+    let sent = upload(ctx, &args, &plan.send, &settings, migrations.as_ref(), assets, &known);
+    // A Worker not read yet is read beside the upload, for its id and workers.dev URL.
+    let read_now = worker.is_none();
+    let (version, read) = if let Some(w) = worker {
+        (sent.await, Ok(Some(w)))
+    } else {
+        tokio::join!(sent, ctx.client.get_worker(WorkerRef::Name(name)))
+    };
+    let version = version?;
     plan::verify(ctx, &plan, &version);
-    report(ctx, &worker, &version, &plan, &settings, uploaded.as_ref());
+    report(ctx, name, &version, &plan, &settings, uploaded.as_ref());
+    let worker = match read {
+        Ok(Some(w)) => w,
+        Ok(None) => {
+            return Err(Error::NotFound(
+                "input `worker`: the Worker was not found after its version was uploaded".into(),
+            ));
+        }
+        Err(e) => return Err(api_failure(e, "look up the Worker (the version was uploaded)", Area::Workers)),
+    };
+    if read_now {
+        ctx.output(Output::WorkerId, worker.id.as_str());
+    }
     if deploy_on_upload {
-        let deployments = deploy::list(ctx, &worker.name).await?;
+        let deployments = deploy::list(ctx, name).await?;
         let ours = deployments.iter().find(|d| d.versions.iter().any(|v| v.version_id == version.id));
         if let Some(d) = ours {
             ctx.output(Output::DeploymentId, d.id.as_str());
@@ -154,11 +149,106 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
         if let Some(old) = split_with {
             split.push(DeploymentVersion { version_id: old, percentage: 100.0 - p });
         }
-        deploy::deploy(ctx, &worker, &split, args.message.as_deref(), false, &known_deployments).await?;
+        // The new version did not exist before this run, so no earlier deployment holds it: there
+        // are no earlier deployments to tell ours from, and none was read for a deploy at 100 %.
+        let numbers: HashMap<VersionId, u64> = [Some(&version), latest.as_ref()]
+            .into_iter()
+            .flatten()
+            .filter_map(|v| Some((v.id.clone(), v.number?)))
+            .collect();
+        deploy::deploy(ctx, name, &split, args.message.as_deref(), false, &HashSet::new(), numbers).await?;
     }
     deploy::workers_dev_url(ctx, &worker);
     ctx.summary(|s| s.row("Duration", &format!("{:.1}s", started.elapsed().as_secs_f64())));
     Ok(())
+}
+
+/// What is known before the upload, every check passed and the Worker made if need be.
+struct Before {
+    /// `None`: the Worker exists (it has a version) and is read beside the upload.
+    worker: Option<Worker>,
+    latest: Option<Version>,
+    /// The version at 100 % a gradual rollout splits with.
+    split_with: Option<VersionId>,
+    migrations: Option<Migrations>,
+}
+
+/// The reads and checks before the upload, and the only writes allowed before it: the Worker
+/// created, or its workers.dev flags set.
+async fn before_upload(ctx: &Ctx, args: &VersionArgs) -> Result<Before> {
+    let name = &args.worker;
+    let lookup = |e: ApiError| api_failure(e, "look up the Worker", Area::Workers);
+    let gradual = args.deploy.is_some_and(|p| p < 100.0);
+    let set_flags = args.workers_dev.is_some() || args.preview_urls.is_some();
+    // The first reads go together, each addressed by the Worker's name (the beta API takes the
+    // name where it takes the id, docs/cloudflare-api.md §4), so no lookup comes first:
+    // - the latest version, read before any write: it decides what is inherited, whether an
+    //   upload without code would take a Worker's code away, and, when there is one, that the
+    //   Worker exists;
+    // - the Worker, only when its workers.dev flags are to be set before the upload (otherwise
+    //   it is read beside the upload, for its id and URL);
+    // - the live deployment, only for a gradual rollout: it needs a version at 100 % to split
+    //   with, and a refusal must leave nothing half-done behind.
+    let (latest, found, deployments) = tokio::join!(
+        ctx.client.get_latest_version(WorkerRef::Name(name)),
+        async { if set_flags { Some(ctx.client.get_worker(WorkerRef::Name(name)).await) } else { None } },
+        async { if gradual { Some(deploy::list(ctx, name).await) } else { None } },
+    );
+    let split_with = match deployments {
+        Some(d) => Some(live_version(&d?)?),
+        None => None,
+    };
+    let mut worker = found.transpose().map_err(lookup)?.flatten();
+    let (mut latest, exists) = match latest {
+        // The flags cannot be set on a Worker that was not found: nothing is written.
+        Ok(_) if set_flags && worker.is_none() => {
+            return Err(Error::NotFound(
+                "input `worker`: Cloudflare answered this Worker's latest version but not the Worker; nothing was \
+                 uploaded, try again"
+                    .into(),
+            ));
+        }
+        Ok(v) => (Some(v), true),
+        // No latest version: a Worker without versions, or no Worker. Where `create_worker`
+        // allows it, the create answers which (409 when it exists); otherwise the Worker is
+        // looked up, and the versions listed beside it (for a missing Worker that list's answer
+        // is dropped).
+        Err(e) if e.is_not_found() || e.has_code(10007) => {
+            if worker.is_none() && !set_flags && !args.create_worker {
+                let (found, none) =
+                    tokio::join!(ctx.client.get_worker(WorkerRef::Name(name)), no_versions(ctx, name, e));
+                worker = found.map_err(lookup)?;
+                if worker.is_some() {
+                    none?;
+                }
+            } else if worker.is_some() {
+                no_versions(ctx, name, e).await?;
+            }
+            (None, worker.is_some())
+        }
+        Err(e) => return Err(api_failure(e, "read the latest version's bindings", Area::Workers)),
+    };
+    refuse_dropping_code(args, latest.as_ref())?;
+    refuse_dropping_assets(args, latest.as_ref())?;
+    let migrations = pending_migrations(ctx, args, exists).await?;
+    let worker = match worker {
+        Some(w) => Some(ensure_worker(ctx, args, Some(w)).await?),
+        None if exists => None,
+        None => {
+            let (w, made) = ensure_worker_made(ctx, args, None).await?;
+            // Created meanwhile by someone else: it may have versions since, code included.
+            if !made {
+                latest = latest_version(ctx, &w).await?;
+                refuse_dropping_code(args, latest.as_ref())?;
+                refuse_dropping_assets(args, latest.as_ref())?;
+            }
+            Some(w)
+        }
+    };
+    if let Some(w) = &worker {
+        ctx.output(Output::WorkerId, w.id.as_str());
+    }
+    Ok(Before { worker, latest, split_with, migrations })
 }
 
 /// An upload without code over a Worker whose latest version has code would leave it serving
@@ -202,33 +292,71 @@ fn refuse_dropping_assets(args: &VersionArgs, latest: Option<&Version>) -> Resul
 
 /// The Worker's latest version, `None` when it has none yet.
 async fn latest_version(ctx: &Ctx, worker: &Worker) -> Result<Option<Version>> {
-    match ctx.client.get_latest_version(&worker.id).await {
+    match ctx.client.get_latest_version(WorkerRef::Id(&worker.id)).await {
         Ok(v) => Ok(Some(v)),
-        // "No version yet" only when the list agrees: taking a stray 404 for it would upload a
-        // version without the latest one's secrets.
-        Err(e) if e.is_not_found() || e.has_code(10007) => {
-            let any = ctx
-                .client
-                .list_versions(&worker.id, 1, 1)
-                .await
-                .map_err(|e| api_failure(e, "list the Worker's versions", Area::Workers))?;
-            if !any.result.is_empty() {
-                return Err(api_failure(
-                    e,
-                    "read the latest version's bindings (the Worker has versions, so nothing was uploaded)",
-                    Area::Workers,
-                ));
-            }
-            Ok(None)
-        }
+        Err(e) if e.is_not_found() || e.has_code(10007) => no_versions(ctx, &worker.name, e).await.map(|()| None),
         Err(e) => Err(api_failure(e, "read the latest version's bindings", Area::Workers)),
+    }
+}
+
+/// "No version yet" only when the list agrees: taking a stray 404 (`e`) from the latest
+/// version's read for it would upload a version without the latest one's secrets.
+async fn no_versions(ctx: &Ctx, worker: &WorkerName, e: ApiError) -> Result<()> {
+    let any = ctx
+        .client
+        .list_versions(WorkerRef::Name(worker), 1, 1)
+        .await
+        .map_err(|e| api_failure(e, "list the Worker's versions", Area::Workers))?;
+    if any.result.is_empty() {
+        return Ok(());
+    }
+    Err(api_failure(
+        e,
+        "read the latest version's bindings (the Worker has versions, so nothing was uploaded)",
+        Area::Workers,
+    ))
+}
+
+/// What tells a version this run uploaded from the ones before, should the upload's answer be
+/// lost: versions are numbered from 1 in the order they are made (docs/cloudflare-api.md §4.2;
+/// that a later one always has a larger number is INFERRED, docs/api-assumptions.md), so the
+/// latest version's number is enough, and a Worker without versions has none to exclude. Only
+/// a latest version without a number has the versions listed before the upload.
+async fn known_versions(ctx: &Ctx, worker: &WorkerName, latest: Option<&Version>) -> Result<Known> {
+    let Some(latest) = latest else { return Ok(Known::Above(0)) };
+    if let Some(n) = latest.number {
+        return Ok(Known::Above(n));
+    }
+    let window = flows::ago(flows::RECONCILE_LOOKBACK);
+    let ids = recent_versions(&ctx.client, worker, window)
+        .await
+        .map_err(|e| api_failure(e, "list the Worker's versions before uploading", Area::Workers))?
+        .into_iter()
+        .map(|v| v.id)
+        .collect();
+    Ok(Known::Ids(ids))
+}
+
+/// The versions that existed before the upload.
+enum Known {
+    /// Every version numbered up to this one.
+    Above(u64),
+    Ids(HashSet<VersionId>),
+}
+
+impl Known {
+    fn is_new(&self, v: &Version) -> bool {
+        match self {
+            Known::Above(n) => v.number.is_some_and(|m| m > *n),
+            Known::Ids(ids) => !ids.contains(&v.id),
+        }
     }
 }
 
 /// The uploaded version's outputs, log line and job summary rows.
 fn report(
     ctx: &Ctx,
-    worker: &Worker,
+    worker: &WorkerName,
     version: &Version,
     plan: &plan::Plan,
     settings: &plan::Settings,
@@ -248,7 +376,7 @@ fn report(
         version.number.map_or("?".into(), |n| n.to_string())
     ));
     ctx.summary(|s| {
-        s.row("Worker", worker.name.as_str());
+        s.row("Worker", worker.as_str());
         s.row("Version", version.id.as_str());
         if let Some(n) = version.number {
             s.row("Version number", &n.to_string());
@@ -268,17 +396,17 @@ fn report(
 /// before any write: Cloudflare applies migrations only with a version deployed at once, at
 /// 100 % (docs/cloudflare-api.md §C.2: 100123 otherwise), so without that `deploy` nothing is
 /// uploaded.
-async fn pending_migrations(ctx: &Ctx, args: &VersionArgs, existing: Option<&Worker>) -> Result<Option<Migrations>> {
+async fn pending_migrations(ctx: &Ctx, args: &VersionArgs, exists: bool) -> Result<Option<Migrations>> {
     if args.migrations.is_empty() {
         return Ok(None);
     }
-    let applied = match existing {
-        Some(w) => ctx
-            .client
-            .get_migration_tag(&w.name)
+    let applied = if exists {
+        ctx.client
+            .get_migration_tag(&args.worker)
             .await
-            .map_err(|e| api_failure(e, "read the Worker's applied Durable Object migration", Area::Workers))?,
-        None => None,
+            .map_err(|e| api_failure(e, "read the Worker's applied Durable Object migration", Area::Workers))?
+    } else {
+        None
     };
     let (pending, warning) = migrations::pending(&args.migrations, applied.as_deref());
     if let Some(w) = warning {
@@ -342,21 +470,22 @@ struct AssetsUpload<'a> {
     spec: &'a AssetsSpec,
 }
 
-/// Uploads the version, never twice: see [`create_once`]. The versions that exist before are
-/// noted so that only a new one can be taken for ours.
+/// Uploads the version, never twice: see [`create_once`]. `known` tells the versions that
+/// existed before from a new one, so that only a new one can be taken for ours.
 ///
 /// The body is encoded once, before anything is sent: a module that cannot be read (deleted
 /// since the scan, say) is this machine's fault, reported as such and never retried as if
 /// Cloudflare had failed. A second attempt, rare, reuses the same buffer.
 async fn upload(
     ctx: &Ctx,
-    worker: &Worker,
     args: &VersionArgs,
     bindings: &[serde_json::Value],
     settings: &plan::Settings,
     migrations: Option<&Migrations>,
     assets: Option<AssetsUpload<'_>>,
+    known: &Known,
 ) -> Result<Version> {
+    let worker = &args.worker;
     let mut annotations = serde_json::Map::new();
     if let Some(m) = &args.message {
         annotations.insert("workers/message".into(), m.clone().into());
@@ -378,40 +507,38 @@ async fn upload(
         assets: assets.as_ref().map(|a| VersionAssets { jwt: a.jwt, config: assets_config(a.spec) }),
     };
     let window = flows::ago(flows::RECONCILE_LOOKBACK);
-    let known: HashSet<VersionId> = recent_versions(&ctx.client, &worker.id, window)
-        .await
-        .map_err(|e| api_failure(e, "list the Worker's versions before uploading", Area::Workers))?
-        .into_iter()
-        .map(|v| v.id)
-        .collect();
     let body = encode_body(&meta, &args.modules, assets.as_ref().map(|a| a.scan), "the version upload")?;
     let send = || async {
-        let result = ctx.client.create_version(&worker.id, body.clone(), migrations.is_some()).await;
+        let result = ctx.client.create_version(WorkerRef::Name(worker), body.clone(), migrations.is_some()).await;
         show_refusal(ctx, &result);
         result
     };
-    let find = || find_version(&ctx.client, &worker.id, args, &known, window);
+    let find = || find_version(&ctx.client, worker, args, known, window);
     create_once(ctx, "upload the version", Area::Workers, send, find).await
 }
 
 /// Ours: a version that did not exist before, with our annotations.
 async fn find_version(
     client: &Client,
-    worker: &WorkerId,
+    worker: &WorkerName,
     args: &VersionArgs,
-    known: &HashSet<VersionId>,
+    known: &Known,
     window: jiff::Timestamp,
 ) -> Result<Option<Version>, ApiError> {
     let versions = recent_versions(client, worker, window).await?;
     Ok(versions.into_iter().find(|v| {
-        !known.contains(&v.id)
+        known.is_new(v)
             && v.annotation("workers/message") == args.message.as_deref()
             && v.annotation("workers/tag") == args.tag.as_deref()
     }))
 }
 
 /// The versions created since `start`, newest first, over as many pages as that takes.
-async fn recent_versions(client: &Client, worker: &WorkerId, start: jiff::Timestamp) -> Result<Vec<Version>, ApiError> {
-    let fetch = |p| client.list_versions(worker, p, flows::pages::PER_PAGE);
+async fn recent_versions(
+    client: &Client,
+    worker: &WorkerName,
+    start: jiff::Timestamp,
+) -> Result<Vec<Version>, ApiError> {
+    let fetch = |p| client.list_versions(WorkerRef::Name(worker), p, flows::pages::PER_PAGE);
     flows::pages::since(fetch, start, Version::created_at).await
 }

@@ -79,13 +79,13 @@ async fn single(ctx: &Ctx, args: &WaitArgs, worker: &str) -> Result<()> {
                 s.row("Commit", &commit_cell(c));
             }
         });
-        let uuid = if let Some(u) = &args.build_uuid {
-            u.clone()
+        let (uuid, seen) = if let Some(u) = &args.build_uuid {
+            (u.clone(), None)
         } else {
             let commit = args.commit.as_deref().unwrap_or_default();
             ctx.console.info(&format!("Looking for the build of commit {commit} of Worker {name}…"));
             match find(ctx, &tag, commit, args.appear_timeout).await? {
-                Some(b) => b.build_uuid,
+                Some(b) => (b.build_uuid.clone(), Some(b)),
                 None => return not_found(ctx, &tag, args, worker).await,
             }
         };
@@ -93,7 +93,7 @@ async fn single(ctx: &Ctx, args: &WaitArgs, worker: &str) -> Result<()> {
         ctx.output(Output::BuildUuid, uuid.as_str());
         ctx.summary(|s| s.row("Build", uuid.as_str()));
         let mut tail = Tail::default();
-        let build = follow::follow(ctx, &tracker, &uuid, &FollowOpts { logs: args.logs }, &mut tail).await?;
+        let build = follow::follow(ctx, &tracker, &uuid, &FollowOpts { logs: args.logs, seen }, &mut tail).await?;
         if let Some(t) = build.trigger_uuid() {
             ctx.output(Output::TriggerUuid, t.as_str());
         }

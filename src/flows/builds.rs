@@ -74,21 +74,43 @@ pub(crate) struct WaitArgs {
 /// Starts one Worker's build and follows it (unless `wait` is off); writes its outputs,
 /// `builds` included, whatever happens.
 pub(crate) async fn one(ctx: &Ctx, args: &BuildArgs) -> Result<()> {
-    let result = single(ctx, args).await;
+    one_resolved(ctx, args, None).await
+}
+
+/// What `build` reads before it starts one: the Worker's tag and name, its triggers, and the
+/// builds that exist already. `redeploy` has read them itself.
+pub(crate) struct Resolved {
+    pub tag: ScriptTag,
+    pub name: String,
+    pub triggers: Vec<Trigger>,
+    pub known: KnownBuilds,
+}
+
+/// [`one`], with what it would read first already read.
+pub(crate) async fn one_resolved(ctx: &Ctx, args: &BuildArgs, resolved: Option<Resolved>) -> Result<()> {
+    let result = single(ctx, args, resolved).await;
     super::one_build_output(ctx, &args.worker);
     result
 }
 
-async fn single(ctx: &Ctx, args: &BuildArgs) -> Result<()> {
+async fn single(ctx: &Ctx, args: &BuildArgs, resolved: Option<Resolved>) -> Result<()> {
     let tracker = Tracker::default();
     let work = async {
-        let (tag, name) = resolve_tag(ctx, &args.worker, WorkerFrom::Input).await?;
+        let Resolved { tag, name, triggers, known } = if let Some(r) = resolved {
+            r
+        } else {
+            let (tag, name) = resolve_tag(ctx, &args.worker, WorkerFrom::Input).await?;
+            // The trigger to start and the builds that exist before it (to tell ours from them
+            // should the start's answer be lost) depend only on the tag: read together.
+            let (triggers, known) = tokio::join!(ctx.client.list_triggers(&tag), known_builds(ctx, &tag));
+            let triggers = triggers.map_err(|e| triggers_failure(e, &args.worker))?;
+            Resolved { tag, name, triggers, known: known? }
+        };
         ctx.output(Output::WorkerTag, tag.as_str());
         ctx.output(Output::Branch, &args.branch);
         if let Some(c) = &args.commit {
             ctx.output(Output::Commit, c);
         }
-        let triggers = ctx.client.list_triggers(&tag).await.map_err(|e| triggers_failure(e, &args.worker))?;
         let trigger = pick_trigger(&triggers, args.trigger.as_deref(), &args.branch)?;
         ctx.output(Output::TriggerUuid, trigger.trigger_uuid.as_str());
         ctx.summary(|s| {
@@ -102,7 +124,7 @@ async fn single(ctx: &Ctx, args: &BuildArgs) -> Result<()> {
             args.branch,
             trigger.name()
         ));
-        let uuid = start(ctx, &tracker, &tag, &trigger.trigger_uuid, args).await?;
+        let uuid = start(ctx, &tracker, &tag, &trigger.trigger_uuid, args, known).await?;
         ctx.output(Output::BuildUuid, uuid.as_str());
         ctx.summary(|s| s.row("Build", uuid.as_str()));
         if !args.wait {
@@ -118,7 +140,8 @@ async fn single(ctx: &Ctx, args: &BuildArgs) -> Result<()> {
             return Ok(());
         }
         let mut tail = Tail::default();
-        let build = follow::follow(ctx, &tracker, &uuid, &FollowOpts { logs: args.logs }, &mut tail).await?;
+        let build =
+            follow::follow(ctx, &tracker, &uuid, &FollowOpts { logs: args.logs, seen: None }, &mut tail).await?;
         follow::conclude(ctx, &build, &name, &tail)
     };
     match guarded(ctx, || tracker.creating(), work).await {
@@ -338,22 +361,36 @@ fn fix_duplicates() -> String {
 
 /// Starts the build, never twice: see [`create_once`]. The builds that exist before the POST
 /// are noted, so a build of the same commit started earlier (a re-run) is never taken for ours.
+/// The Worker's builds before this run starts one, and since when they were listed.
+pub(crate) struct KnownBuilds {
+    ids: HashSet<BuildUuid>,
+    window: jiff::Timestamp,
+}
+
+/// Lists the builds that exist now, so that only a new one can be taken for ours.
+pub(crate) async fn known_builds(ctx: &Ctx, tag: &ScriptTag) -> Result<KnownBuilds> {
+    let window = super::ago(super::RECONCILE_LOOKBACK);
+    let ids = recent_builds(&ctx.client, tag, window)
+        .await
+        .map_err(|e| api_failure(e, "list the Worker's builds before starting one", Area::Builds))?
+        .into_iter()
+        .map(|b| b.build_uuid)
+        .collect();
+    Ok(KnownBuilds { ids, window })
+}
+
+/// Starts the build, never twice: `known` was listed before, see [`known_builds`].
 pub(super) async fn start(
     ctx: &Ctx,
     tracker: &Tracker,
     tag: &ScriptTag,
     trigger_uuid: &TriggerUuid,
     args: &BuildArgs,
+    known: KnownBuilds,
 ) -> Result<BuildUuid> {
     tracker.set_creating(true);
     let result = async {
-        let window = super::ago(super::RECONCILE_LOOKBACK);
-        let known: HashSet<BuildUuid> = recent_builds(&ctx.client, tag, window)
-            .await
-            .map_err(|e| api_failure(e, "list the Worker's builds before starting one", Area::Builds))?
-            .into_iter()
-            .map(|b| b.build_uuid)
-            .collect();
+        let KnownBuilds { ids: known, window } = known;
         tracker.set_pending(follow::PendingBuild {
             tag: tag.clone(),
             trigger: trigger_uuid.clone(),

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::cloudflare::deployments::{Deployment, DeploymentVersion};
 use crate::cloudflare::workers::Worker;
-use crate::cloudflare::{ApiError, Client, DeploymentId, VersionId, WorkerId, WorkerName, WorkerRef};
+use crate::cloudflare::{ApiError, Client, DeploymentId, VersionId, WorkerName, WorkerRef};
 use crate::commands::Output;
 use crate::error::{Error, Result};
 use crate::inputs::{Key, hint};
@@ -60,7 +60,7 @@ pub(crate) fn describe_split(split: &[DeploymentVersion], numbers: &HashMap<Vers
 /// The numbers of the Worker's recent versions, for people reading a split. Cosmetic: a
 /// failure is a debug line, never a failed step, and one page is enough (a version missing from
 /// it, in whichever order the API keeps, is shown by id alone).
-pub(crate) async fn version_numbers(ctx: &Ctx, worker: &WorkerId) -> HashMap<VersionId, u64> {
+pub(crate) async fn version_numbers(ctx: &Ctx, worker: WorkerRef<'_>) -> HashMap<VersionId, u64> {
     match ctx.client.list_versions(worker, 1, 50).await {
         Ok(versions) => versions.result.into_iter().filter_map(|v| Some((v.id, v.number?))).collect(),
         Err(e) => {
@@ -72,19 +72,25 @@ pub(crate) async fn version_numbers(ctx: &Ctx, worker: &WorkerId) -> HashMap<Ver
 
 /// Creates the deployment, never twice: see [`create_once`]. `known` holds the ids of the
 /// deployments that existed before, so an earlier deployment of the same split is not taken
-/// for ours.
+/// for ours. `numbers` are the version numbers the caller already knows (for the log line);
+/// only when one of the split's is missing are the versions listed for them, beside the create.
 pub(crate) async fn deploy(
     ctx: &Ctx,
-    worker: &Worker,
+    script: &WorkerName,
     split: &[DeploymentVersion],
     message: Option<&str>,
     force: bool,
     known: &HashSet<DeploymentId>,
+    mut numbers: HashMap<VersionId, u64>,
 ) -> Result<Deployment> {
-    let script = &worker.name;
     let send = || ctx.client.create_deployment(script, split, message, force);
     let find = || find_deployment(&ctx.client, script, split, known);
-    let d = match create_once(ctx, "create the deployment", Area::Workers, send, find).await {
+    let missing = split.iter().any(|v| !numbers.contains_key(&v.version_id));
+    let (created, more) = tokio::join!(create_once(ctx, "create the deployment", Area::Workers, send, find), async {
+        if missing { version_numbers(ctx, WorkerRef::Name(script)).await } else { HashMap::new() }
+    });
+    numbers.extend(more);
+    let d = match created {
         Ok(d) => d,
         Err(Error::Api { source, .. }) if source.has_code(SECRETS_CHANGED) => {
             // The message names the changed secrets (names only): shown, inert.
@@ -101,7 +107,6 @@ pub(crate) async fn deploy(
         Err(e) => return Err(e),
     };
     ctx.output(Output::DeploymentId, d.id.as_str());
-    let numbers = version_numbers(ctx, &worker.id).await;
     let traffic = describe_split(split, &numbers);
     ctx.console.info(&format!("Deployment {} is live: {traffic}", d.id));
     ctx.summary(|s| {

@@ -96,6 +96,10 @@ pub(crate) struct PendingBuild {
 
 pub(crate) struct FollowOpts {
     pub logs: bool,
+    /// The build as the caller has just read it (`wait` finds it in the Worker's builds list,
+    /// whose items are the object a build read answers, docs/cloudflare-api.md §3.4): taken as
+    /// the first poll's answer instead of reading it again.
+    pub seen: Option<Build>,
 }
 
 /// Polls until the build stops, streaming its log, and returns the final build.
@@ -116,9 +120,14 @@ pub(crate) async fn follow(
     let requests_before = ctx.client.requests_sent();
     let mut group = None;
     let mut slowdown = Backpressure::default();
+    let mut seen = opts.seen.clone();
 
     let build = loop {
-        let build = match ctx.client.get_build(uuid).await {
+        let fetched = match seen.take() {
+            Some(b) => Ok(b),
+            None => ctx.client.get_build(uuid).await,
+        };
+        let build = match fetched {
             Ok(b) => {
                 failures = 0;
                 b

@@ -26,7 +26,7 @@ use crate::error::{Error, Result, Stop, Unsuccessful};
 use crate::inputs::{Key, hint};
 use crate::pace::jitter;
 
-use super::builds::{pick_trigger, recent_builds, reconcile_on_stop, start, triggers_failure};
+use super::builds::{known_builds, pick_trigger, recent_builds, reconcile_on_stop, start, triggers_failure};
 use super::follow::{Backpressure, Tracker};
 use super::logs::{LogCursor, read_pages};
 use super::{Area, Ctx, api_failure, guarded};
@@ -369,11 +369,13 @@ async fn follow_all(ctx: &Ctx, mode: &Mode<'_>, shared: &Shared) -> Result<()> {
     conclude(ctx, mode, &entries)
 }
 
-/// Each Worker's trigger for the branch, by the entry's index.
+/// Each Worker's trigger for the branch, by the entry's index. The Workers' trigger lists are
+/// read all at once: none depends on another.
 async fn choose_triggers(ctx: &Ctx, a: &BuildArgs, entries: &mut [Entry]) -> Result<HashMap<usize, TriggerUuid>> {
     let mut triggers: HashMap<usize, TriggerUuid> = HashMap::new();
-    for (i, e) in entries.iter_mut().enumerate() {
-        let ts = ctx.client.list_triggers(&e.tag).await.map_err(|err| triggers_failure(err, &e.name))?;
+    let lists = futures_util::future::join_all(entries.iter().map(|e| ctx.client.list_triggers(&e.tag))).await;
+    for ((i, e), ts) in entries.iter_mut().enumerate().zip(lists) {
+        let ts = ts.map_err(|err| triggers_failure(err, &e.name))?;
         let t = pick_trigger(&ts, None, &a.branch).map_err(|err| named(&e.name, err))?;
         e.trigger = Some(t.trigger_uuid.clone());
         triggers.insert(i, t.trigger_uuid.clone());
@@ -412,7 +414,9 @@ async fn start_allowed(
             wait: true,
         };
         let tag = entries[i].tag.clone();
-        let uuid = start(ctx, &shared.starting, &tag, &trigger, &one).await.map_err(|e| named(&one.worker, e))?;
+        let known = known_builds(ctx, &tag).await.map_err(|e| named(&one.worker, e))?;
+        let uuid =
+            start(ctx, &shared.starting, &tag, &trigger, &one, known).await.map_err(|e| named(&one.worker, e))?;
         ctx.console.info(&format!("[{}] started build {uuid}", entries[i].name));
         entries[i].ours = true;
         entries[i].phase = Phase::Following(uuid);

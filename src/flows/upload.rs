@@ -15,10 +15,20 @@ use super::{Area, Ctx, api_failure, deployments};
 /// The Worker `args` names (`existing`, as looked up), created when `create_worker` allows;
 /// shared with `preview`.
 pub(crate) async fn ensure_worker(ctx: &Ctx, args: &VersionArgs, existing: Option<Worker>) -> Result<Worker> {
+    Ok(ensure_worker_made(ctx, args, existing).await?.0)
+}
+
+/// [`ensure_worker`], and whether this run created it: a Worker made by this run has no
+/// versions and no deployments yet, so nothing about them needs reading.
+pub(crate) async fn ensure_worker_made(
+    ctx: &Ctx,
+    args: &VersionArgs,
+    existing: Option<Worker>,
+) -> Result<(Worker, bool)> {
     let lookup = |e: ApiError| api_failure(e, "look up the Worker", Area::Workers);
     if let Some(mut w) = existing {
         sync_subdomain(ctx, &mut w, args).await?;
-        return Ok(w);
+        return Ok((w, false));
     }
     if !args.create_worker {
         let create = format!("set {} to create it", hint::set(Key::CreateWorker, "true"));
@@ -50,14 +60,14 @@ pub(crate) async fn ensure_worker(ctx: &Ctx, args: &VersionArgs, existing: Optio
         on_off(flags.previews_enabled)
     ));
     match ctx.client.create_worker(&args.worker, flags).await {
-        Ok(w) => Ok(w),
+        Ok(w) => Ok((w, true)),
         // Someone else (or our own lost first answer) created it meanwhile: use it, with the
-        // flags asked for.
+        // flags asked for. Not counted as made here: another run may have uploaded to it.
         Err(e) if e.status() == Some(409) || e.has_code(10040) || e.may_have_applied() => {
             match ctx.client.get_worker(WorkerRef::Name(&args.worker)).await.map_err(lookup)? {
                 Some(mut w) => {
                     sync_subdomain(ctx, &mut w, args).await?;
-                    Ok(w)
+                    Ok((w, false))
                 }
                 None => Err(api_failure(e, "create the Worker", Area::Workers)),
             }

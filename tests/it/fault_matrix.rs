@@ -402,7 +402,6 @@ const OVERRIDES: &[(&str, &str, Expect)] = &[
     // A deployments list answered 404 for a Worker that exists is its answer before the first
     // version (undocumented): no deployments, and the deployment goes ahead.
     ("deploy_list", "status_404", Expect::Survive),
-    ("version_list_deployments", "status_404", Expect::Survive),
     // `setup` reads a 404 on the triggers list twice before taking it for "no Builds
     // configuration yet": one injected 404 is outvoted by the second read.
     ("setup_triggers", "status_404", Expect::Survive),
@@ -524,8 +523,6 @@ fault_matrix! {
         waitmany_latest => WaitMany "GET" "/builds/builds/latest";
         version_worker => Version "GET" "/workers/workers/my-worker" excluding "/versions";
         version_subdomain => Version "POST" "/subdomain";
-        version_list_deployments => Version "GET" "/deployments";
-        version_list => Version "GET" "/versions" excluding "/versions/";
         version_latest => Version "GET" "/versions/";
         version_upload => Version "POST" "/versions";
         version_deploy => Version "POST" "/deployments";

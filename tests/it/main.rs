@@ -19,6 +19,7 @@ mod docs;
 mod env;
 mod fault_matrix;
 mod faults;
+mod floors;
 mod github;
 mod hints;
 mod inputs;

@@ -44,6 +44,10 @@ pub struct SimConfig {
     pub preview_deployment_limit: usize,
     /// A GitHub repository served under `/api/v3` (`simulate --github`); none by default.
     pub github: Option<crate::github::GitHubConfig>,
+    /// Milliseconds every Cloudflare API answer waits before it is sent: a hosted runner's
+    /// round trip plus Cloudflare's own time, for benchmarks and for tests that count the
+    /// rounds of requests a command needs (not a Cloudflare behaviour: a test knob, as faults are).
+    pub answer_delay_ms: u64,
 }
 
 /// The two plausible answers for the deployments of a Worker with nothing uploaded yet.
@@ -77,6 +81,7 @@ impl Default for SimConfig {
             preview_limit: 100,
             preview_deployment_limit: 100,
             github: None,
+            answer_delay_ms: 0,
         }
     }
 }
@@ -327,7 +332,7 @@ mod tests {
                 "deployments_before_first_version":"empty_list",
                 "subdomain":null,"rate_limit":{"requests":5,"window_secs":2,"lockout_secs":3,"time_scale":0.5},
                 "list_order":"oldest_first","log_page_size":3,
-                "log_timestamps_ms":true,"cursor_on_last_page":false,
+                "log_timestamps_ms":true,"cursor_on_last_page":false,"answer_delay_ms":150,
                 "build":{"queued_ms":1,"initializing_ms":2,"running_ms":3,"outcome":"fail","log_lines":["x"],
                          "preview_url":"https://p.example","hostile":true}}"#,
         )
@@ -341,6 +346,7 @@ mod tests {
         assert_eq!(c.rate_limit.map(RateLimit::lockout), Some(std::time::Duration::from_millis(1500)));
         assert_eq!(c.list_order, ListOrder::OldestFirst);
         assert_eq!(c.build.outcome, "fail");
+        assert_eq!(c.answer_delay_ms, 150);
         assert!(c.subdomain.is_none());
     }
 

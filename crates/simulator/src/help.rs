@@ -56,6 +56,8 @@ CONFIG FILE (every key optional; defaults in brackets):
   preview_limit         Worker Previews per Worker; the least recently deployed one
                         is deleted to make room [100]
   preview_deployment_limit  deployments per Preview; the oldest is deleted [100]
+  answer_delay_ms       every Cloudflare API answer waits this long (a runner's round
+                        trip plus server time; for benchmarks and request-round tests) [0]
   build                 build profile for builds created from now on, keys:
     queued_ms             time queued [1500]
     initializing_ms       time initializing [1000]
@@ -80,7 +82,7 @@ CONFIG FILE (every key optional; defaults in brackets):
 
 ADMIN ENDPOINTS (under http://127.0.0.1:PORT/__sim/, no token, never recorded):
   GET  /__sim/requests       every API request served: method, path, query, body, status
-                             (0 = dropped), at_ms, fault
+                             (0 = dropped), at_ms, answered_ms, fault
   GET  /__sim/builds         every build, as GET /builds/builds/{uuid} shows it now
   POST /__sim/push           {\"worker\": name or tag, \"branch\", \"commit\", \"after_ms\": 0}:
                              a build the Git integration starts for a push, visible after

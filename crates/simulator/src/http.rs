@@ -28,8 +28,11 @@ pub struct RecordedRequest {
     pub body: String,
     /// 0 when the connection was dropped without an answer.
     pub status: u16,
-    /// Milliseconds since the simulator started.
+    /// Milliseconds since the simulator started, when it arrived (its body read).
     pub at_ms: u64,
+    /// Milliseconds since the simulator started, when its answer was ready (or the connection
+    /// dropped): with `at_ms`, which requests were in flight together.
+    pub answered_ms: u64,
     pub fault: Option<String>,
 }
 
@@ -106,6 +109,7 @@ impl Shared {
             body: String::from_utf8_lossy(body).into_owned(),
             status,
             at_ms,
+            answered_ms: self.started.elapsed().as_millis() as u64,
             fault: fault.map(|f| format!("{f:?}")),
         });
     }
@@ -220,10 +224,14 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
     let body = if fault == Some(FaultAction::Corrupt) { Bytes::from(faults::corrupt(&body)) } else { body };
     // The rest runs in a task of its own: like a real server, the simulator finishes a request
     // (a delayed create does create) even when the client has given up and gone.
+    let delay = Duration::from_millis(shared.state().config.answer_delay_ms);
     let task = tokio::spawn(async move {
         let record = |status: u16, fault: Option<&FaultAction>| {
             shared.record(&method, &path, &query, &body, status, at_ms, fault);
         };
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
         match &fault {
             Some(FaultAction::Drop) => {
                 record(0, fault.as_ref());

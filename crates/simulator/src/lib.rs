@@ -390,6 +390,7 @@ mod tests {
             body: String::new(),
             status: 200,
             at_ms: 0,
+            answered_ms: 0,
             fault: None,
         });
         second.shared.arrivals.lock().unwrap().push("GET /client/v4/x".into());
