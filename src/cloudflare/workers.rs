@@ -17,6 +17,20 @@ pub(crate) struct Worker {
     pub created_on: Option<String>,
     pub deployed_on: Option<String>,
     pub subdomain: Option<WorkerSubdomain>,
+    /// What every new Preview deployment is laid over (docs/cloudflare-api.md §B.8); secret
+    /// values are never in it.
+    pub previews_base_config: Option<Value>,
+}
+
+impl Worker {
+    /// The names of the bindings the previews base config gives every Preview deployment.
+    pub(crate) fn base_config_bindings(&self) -> Vec<(String, String)> {
+        let env = self.previews_base_config.as_ref().and_then(|c| c.get("env")).and_then(Value::as_object);
+        env.into_iter()
+            .flatten()
+            .map(|(n, b)| (n.clone(), b.get("type").and_then(Value::as_str).unwrap_or_default().to_owned()))
+            .collect()
+    }
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

@@ -26,7 +26,7 @@ use crate::flows::upload::{
 };
 use crate::flows::{self, Area, Ctx, api_failure, github_report, migrations, plan};
 use crate::inputs::args::commit;
-use crate::inputs::upload::{AssetsSpec, VersionArgs};
+use crate::inputs::upload::{AssetsSpec, PreviewBindings, Target, VersionArgs};
 use crate::inputs::{InputError, Inputs, Key, hint};
 
 pub(crate) const FACTS: Facts = Facts {
@@ -203,7 +203,12 @@ pub(crate) async fn deploy(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewResul
             .await
             .map_err(|e| api_failure(e, "read the Preview's latest deployment", Area::Workers))?
     };
-    let previous = latest.as_ref().and_then(|d| d.bindings.clone()).unwrap_or_default();
+    let base = worker.base_config_bindings();
+    describe_bindings(ctx, v.preview_bindings.as_ref(), &base);
+    // What the base config gives is laid under the deployment by Cloudflare again (§B.8):
+    // neither kept by `inherit` nor reported removed.
+    let mut previous = latest.as_ref().and_then(|d| d.bindings.clone()).unwrap_or_default();
+    previous.retain(|b| !base.iter().any(|(n, _)| b["name"] == n.as_str()));
     // The assets binding goes with these assets, planned with the others (as `version` does).
     let wanted = with_assets_binding(&v.bindings.list, v.assets.as_ref());
     let plan = plan::bindings(&wanted, &previous, v.keep);
@@ -244,6 +249,37 @@ pub(crate) async fn deploy(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewResul
     let result = deployed(ctx, args, &worker, preview, &deployment, created).await;
     ctx.summary(|s| plan::summarise(s, &plan));
     Ok(result)
+}
+
+/// What the Preview is bound to (docs/cloudflare-api.md §B.11), in the log and the summary, and
+/// one warning naming the production bindings it does not get: a Preview never gets
+/// production's KV, D1, secrets or vars, only its `previews` block's, the inputs' and the
+/// Worker's previews base config.
+fn describe_bindings(ctx: &Ctx, pb: Option<&PreviewBindings>, base: &[(String, String)]) {
+    let Some(pb) = pb else { return };
+    let list = |v: &[(String, String)]| v.iter().map(|(n, k)| format!("`{n}` ({k})")).collect::<Vec<_>>().join(", ");
+    let mut parts = Vec::new();
+    if let Some(block) = &pb.block {
+        parts.push(format!("{block}: {}", if pb.from_block.is_empty() { "none".into() } else { list(&pb.from_block) }));
+    }
+    if !pb.from_inputs.is_empty() {
+        parts.push(format!("the inputs: {}", list(&pb.from_inputs)));
+    }
+    if !base.is_empty() {
+        parts.push(format!("the Worker's previews base config: {}", list(base)));
+    }
+    let text = if parts.is_empty() { "nothing".to_owned() } else { parts.join("; ") };
+    ctx.console.info(&format!("The Preview is bound to {text}."));
+    ctx.summary(|s| s.row("Preview bindings", &text));
+    let missing: Vec<(String, String)> =
+        pb.production_only.iter().filter(|(n, _)| !base.iter().any(|(b, _)| b == n)).cloned().collect();
+    if !missing.is_empty() {
+        let block = pb.block.as_deref().map_or_else(|| "a `previews` block".to_owned(), |b| format!("`{b}`"));
+        ctx.console.warning(&format!(
+            "production bindings {} have no counterpart in {block} or the Worker's previews base config, so the Preview does not have them (a Preview never gets production's); declare the Preview's own under `previews` in the configuration",
+            list(&missing)
+        ));
+    }
 }
 
 /// The configuration's migrations the Preview's latest deployment has not applied.
@@ -595,7 +631,7 @@ impl PreviewArgs {
         let version = if action == PreviewAction::Delete {
             VersionArgs::for_delete(i)?
         } else {
-            let v = VersionArgs::from_inputs(i)?;
+            let v = VersionArgs::from_inputs_for(i, Target::Preview)?;
             if v.deploy.is_some() {
                 return Err(InputError::new(
                     Key::Deploy,

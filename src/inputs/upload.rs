@@ -100,6 +100,10 @@ pub(crate) struct VersionArgs {
     /// `workers_dev` and `preview_urls` as given (`None`: not given).
     pub workers_dev: Option<bool>,
     pub preview_urls: Option<bool>,
+    /// The configuration routes the Worker (`route`/`routes`).
+    pub has_routes: bool,
+    /// For a Preview: where its bindings come from, and the production bindings left out.
+    pub preview_bindings: Option<PreviewBindings>,
     /// Percentage for the new version; `None` = upload only.
     pub deploy: Option<f64>,
     /// Static assets to upload with the version: from input `assets` or the wrangler
@@ -116,6 +120,32 @@ pub(crate) struct VersionArgs {
     /// Keys of the configuration that were not applied, each said as a warning before any
     /// request.
     pub config_warnings: Vec<String>,
+}
+
+/// What the upload is for: a Version gets the configuration's bindings; a Preview its
+/// `previews` block's instead (docs/cloudflare-api.md §B.11).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Target {
+    Version,
+    Preview,
+}
+
+/// Where a Preview's bindings come from (docs/cloudflare-api.md §B.11).
+#[derive(Debug, Default)]
+pub(crate) struct PreviewBindings {
+    /// `wrangler.jsonc: previews` when the file has the block.
+    pub block: Option<String>,
+    /// Names (and types) of the block's bindings, and of the inputs'.
+    pub from_block: Vec<(String, String)>,
+    pub from_inputs: Vec<(String, String)>,
+    /// Production bindings of the file with no binding of the same name for the Preview:
+    /// the flow names those the Worker's base config does not provide either.
+    pub production_only: Vec<(String, String)>,
+}
+
+fn name_and_type(b: &serde_json::Value) -> (String, String) {
+    let s = |k: &str| b.get(k).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+    (s("name"), s("type"))
 }
 
 /// A Worker's static assets as configured: where they are and how Cloudflare serves them.
@@ -351,6 +381,12 @@ pub(crate) fn no_code_refusal(worker: &WorkerName, number: Option<u64>, main: &s
 
 impl VersionArgs {
     pub(crate) fn from_inputs(i: &Inputs) -> Result<VersionArgs, InputError> {
+        Self::from_inputs_for(i, Target::Version)
+    }
+
+    /// The upload `target` gets: a Preview is bound to the file's `previews` block and the
+    /// inputs, never to the file's production bindings.
+    pub(crate) fn from_inputs_for(i: &Inputs, target: Target) -> Result<VersionArgs, InputError> {
         let (config, mut config_warnings) = wrangler_config(i)?;
         let file = config.as_ref().map(|c| &c.mapped);
         let worker = worker(i, config.as_ref())?;
@@ -363,11 +399,35 @@ impl VersionArgs {
         let (date, flags) = compatibility(i, config.as_ref())?;
         let allow_unknown = i.bool(Key::AllowUnknownBindings, false)?;
         let mut bindings = bindings::parse(i.get(Key::Bindings), i.get(Key::Vars), i.get(Key::Secrets), allow_unknown)?;
-        if let Some(f) = file {
+        let given: Vec<String> = bindings.described().into_iter().map(|(n, _)| n).collect();
+        let preview_bindings = (target == Target::Preview).then(|| {
+            let block = file.and_then(|f| f.previews.as_ref());
+            let from_block: Vec<&serde_json::Value> = block.map(|b| b.bindings.iter().collect()).unwrap_or_default();
+            let for_preview =
+                |name: &str| given.iter().any(|n| n == name) || from_block.iter().any(|b| b["name"] == name);
+            PreviewBindings {
+                block: block.map(|b| format!("{}: {}", config_name(config.as_ref()), b.path)),
+                from_block: from_block
+                    .iter()
+                    .filter(|b| !given.iter().any(|n| b["name"] == n.as_str()))
+                    .map(|b| name_and_type(b))
+                    .collect(),
+                from_inputs: bindings.list.iter().map(name_and_type).collect(),
+                production_only: file
+                    .map(|f| f.bindings.iter().map(name_and_type).filter(|(n, _)| !for_preview(n)).collect())
+                    .unwrap_or_default(),
+            }
+        });
+        // A Preview's bindings from the file are its `previews` block's (§B.11), a version's the
+        // file's own.
+        let from_file: Option<&[serde_json::Value]> = match target {
+            Target::Version => file.map(|f| f.bindings.as_slice()),
+            Target::Preview => file.and_then(|f| f.previews.as_ref()).map(|b| b.bindings.as_slice()),
+        };
+        if let Some(file_bindings) = from_file {
             // The inputs win by binding name: the file's binding of that name is not sent.
-            let given: Vec<String> = bindings.described().into_iter().map(|(n, _)| n).collect();
             let mut merged: Vec<serde_json::Value> =
-                f.bindings.iter().filter(|b| !given.iter().any(|n| b["name"] == n.as_str())).cloned().collect();
+                file_bindings.iter().filter(|b| !given.iter().any(|n| b["name"] == n.as_str())).cloned().collect();
             merged.append(&mut bindings.list);
             bindings.list = merged;
         }
@@ -425,10 +485,21 @@ impl VersionArgs {
             (modules, skipped, Some(main_module))
         };
         let config_file = config.as_ref().map(|c| (c.file.clone(), i.get(Key::Environment).map(str::to_owned)));
+        let has_routes = file.is_some_and(|f| f.has_routes);
         let (placement, limits, migrations) = match config {
             Some(c) => {
                 config_warnings.extend(c.mapped.warnings);
-                (c.mapped.placement, c.mapped.limits, c.mapped.migrations)
+                let mut placement = c.mapped.placement;
+                let mut limits = c.mapped.limits;
+                // wrangler: the block's `limits` and `placement` win over the top level's
+                // (docs/cloudflare-api.md §B.11).
+                if let (Target::Preview, Some(block)) = (target, c.mapped.previews) {
+                    limits = block.limits.or(limits);
+                    if let Some(p) = block.placement {
+                        placement = p;
+                    }
+                }
+                (placement, limits, c.mapped.migrations)
             }
             None => (None, None, Vec::new()),
         };
@@ -448,6 +519,8 @@ impl VersionArgs {
             create_worker: i.bool(Key::CreateWorker, false)?,
             workers_dev,
             preview_urls,
+            has_routes,
+            preview_bindings,
             deploy,
             assets,
             placement,
@@ -476,6 +549,8 @@ impl VersionArgs {
             create_worker: false,
             workers_dev: None,
             preview_urls: None,
+            has_routes: false,
+            preview_bindings: None,
             deploy: None,
             assets: None,
             placement: None,

@@ -235,6 +235,7 @@ fn a_wrangler_configuration_and_its_migrations_reach_the_preview() {
   "main": "dist/index.js",
   "compatibility_date": "2026-11-01",
   "durable_objects": { "bindings": [{ "name": "ROOM", "class_name": "Room" }] },
+  "previews": { "durable_objects": { "bindings": [{ "name": "ROOM", "class_name": "Room" }] } },
   "migrations": [{ "tag": "v1", "new_sqlite_classes": ["Room"] }]
 }"#;
     let inv = || {
@@ -266,6 +267,96 @@ fn a_wrangler_configuration_and_its_migrations_reach_the_preview() {
     assert_eq!(sent[0]["migrations"]["new_tag"], "v1");
     assert!(sent[1].get("migrations").is_none(), "{}", sent[1]);
     assert!(sim.versions("my-worker").is_empty(), "a Preview deployment is not a version");
+}
+
+/// A configuration with production bindings and a `previews` block, as a `preview` step in
+/// `my-worker`'s repository would read it.
+const PRODUCTION_AND_PREVIEWS: &str = r#"{
+  "name": "my-worker",
+  "main": "dist/index.js",
+  "compatibility_date": "2026-11-01",
+  "vars": { "MODE": "production" },
+  "kv_namespaces": [{ "binding": "KV", "id": "prod-kv" }],
+  "d1_databases": [{ "binding": "DB", "database_id": "prod-db" }],
+  "previews": {
+    "vars": { "MODE": "preview" },
+    "kv_namespaces": [{ "binding": "KV", "id": "preview-kv" }]
+  }
+}"#;
+
+fn from_config(sim: &Simulator, config: &str) -> Invocation {
+    let inv = Invocation::new(sim)
+        .without("branch")
+        .without("worker")
+        .input("command", "preview")
+        .env("GITHUB_HEAD_REF", "feature/data");
+    let root = inv.dir.path();
+    std::fs::create_dir_all(root.join("dist")).unwrap();
+    std::fs::write(root.join("dist/index.js"), "export default {}\n").unwrap();
+    std::fs::write(root.join("wrangler.jsonc"), config).unwrap();
+    inv
+}
+
+/// The stored deployment's bindings, as `name type target` lines, sorted.
+fn bound(d: &Value) -> Vec<String> {
+    let mut v: Vec<String> = d["bindings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            let target = ["namespace_id", "database_id", "text"].iter().find_map(|k| b[*k].as_str()).unwrap_or("");
+            format!("{} {} {target}", b["name"].as_str().unwrap(), b["type"].as_str().unwrap())
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Issue 20, point 1: a Preview is bound to the configuration's `previews` block only
+/// (docs/cloudflare-api.md §B.11), never to production's KV, D1 or vars; the production binding
+/// without a Preview counterpart is named in one warning, and the log lists what the Preview
+/// is bound to.
+#[test]
+fn a_preview_deployment_is_bound_to_the_previews_block_never_to_production() {
+    let sim = sim();
+    let run = from_config(&sim, PRODUCTION_AND_PREVIEWS).run();
+    run.assert_code(0);
+    let p = &previews(&sim)[0];
+    assert_eq!(bound(&deployments(p)[0]), ["KV kv_namespace preview-kv", "MODE plain_text preview"], "{}", run.stdout);
+    let warnings: Vec<_> = run.view().commands.into_iter().filter(|c| c.name == "warning").collect();
+    let missing: Vec<_> = warnings.iter().filter(|w| w.data.contains("no counterpart")).collect();
+    assert_eq!(missing.len(), 1, "one warning: {}", run.stdout);
+    assert!(missing[0].data.contains("`DB` (d1)") && !missing[0].data.contains("`KV`"), "{}", missing[0].data);
+    assert!(run.stdout.contains("The Preview is bound to"), "{}", run.stdout);
+    assert!(run.summary.contains("Preview bindings"), "{}", run.summary);
+}
+
+/// The Worker's previews base config lies under the deployment (docs/cloudflare-api.md §B.8): a
+/// production binding it provides is not warned about, and the Preview gets it.
+#[test]
+fn the_previews_base_config_provides_what_the_block_does_not() {
+    let sim = Simulator::start_background(SimConfig {
+        workers: vec![WorkerSeed {
+            previews_base_config: Some(serde_json::json!({
+                "env": { "DB": { "type": "d1", "database_id": "staging-db" } }
+            })),
+            ..WorkerSeed::default()
+        }],
+        build: fast_profile(),
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let run = from_config(&sim, PRODUCTION_AND_PREVIEWS).run();
+    run.assert_code(0);
+    let p = &previews(&sim)[0];
+    assert_eq!(
+        bound(&deployments(p)[0]),
+        ["DB d1 staging-db", "KV kv_namespace preview-kv", "MODE plain_text preview"],
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("no counterpart"), "{}", run.stdout);
+    assert!(run.stdout.contains("base config"), "the log names it: {}", run.stdout);
 }
 
 /// The `assets` input works for a Preview as for a version, as README says (issue 25, point 8):
@@ -321,7 +412,8 @@ fn a_preview_with_assets_from_a_wrangler_jsonc_and_a_rerun_uploads_no_asset() {
   "name": "my-worker",
   "main": "dist/index.js",
   "compatibility_date": "2026-11-01",
-  "vars": { "MODE": "preview" },
+  "vars": { "MODE": "production" },
+  "previews": { "vars": { "MODE": "preview" } },
   "assets": { "directory": "public", "binding": "ASSETS", "not_found_handling": "404-page" }
 }"#,
         ),
