@@ -37,12 +37,14 @@ WORKER = os.environ.get("LIVE_WORKER", "")
 FAILED = []
 
 
-def call(method, path, body=None, token=None, query="", content_type="application/json"):
+def call(method, path, body=None, token=None, query="", content_type="application/json", headers=None):
     """(status, envelope, headers) of one request under the account; never raises on HTTP errors."""
     url = f"{BASE}/accounts/{ACCOUNT}{path}{('?' + query) if query else ''}"
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(url, data=data, method=method)
     req.add_header("Authorization", f"Bearer {token or TOKEN}")
+    for k, v in (headers or {}).items():
+        req.add_header(k, v)
     if data is not None:
         req.add_header("Content-Type", content_type)
     try:
@@ -125,6 +127,14 @@ def main():
         "subdomain-defaults-on-create",
         f"enabled={sub.get('enabled')} previews_enabled={sub.get('previews_enabled')}",
     )
+
+    # Row 57, §G-31: the per-script subdomain POST with and without wrangler's date header.
+    # The simulator refuses it without; a 200 both ways means the header only changes defaults.
+    dated = {"Cloudflare-Workers-Script-Api-Date": "2025-08-01"}
+    s1, env1, _ = call("POST", f"/workers/scripts/{WORKER}/subdomain", {"enabled": False})
+    s2, env2, _ = call("POST", f"/workers/scripts/{WORKER}/subdomain", {"enabled": False}, headers=dated)
+    report(s2 == 200 and s1 >= 400, "subdomain-post-api-date",
+           f"without: HTTP {s1} {codes(env1)} {(env1 or {}).get('result')}; with: HTTP {s2} {(env2 or {}).get('result')}")
 
     # G-4 / §1.6: Ratelimit and Ratelimit-Policy on every family (Workers here, Builds below).
     rl, pol = header(headers, "ratelimit"), header(headers, "ratelimit-policy")

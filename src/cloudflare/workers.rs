@@ -74,6 +74,9 @@ pub(crate) struct SubdomainFlags {
     pub previews_enabled: bool,
 }
 
+/// The dated behaviour of the subdomain endpoint wrangler asks for (docs/cloudflare-api.md §C.7).
+const SUBDOMAIN_API_DATE: &str = "2025-08-01";
+
 #[derive(Serialize)]
 struct NewWorker<'a> {
     name: &'a WorkerName,
@@ -140,14 +143,16 @@ impl Client {
     }
 
     /// Sets the Worker's workers.dev flags through the per-script endpoint (docs/cloudflare-api.md
-    /// §C.7). It sets both flags, so it is retried; the answer is the state now.
+    /// §C.7), with the API date wrangler sends there. It sets both flags, so it is retried; the
+    /// answer is the state now.
     pub(crate) async fn set_subdomain(
         &self,
         script: &WorkerName,
         flags: SubdomainFlags,
     ) -> Result<SubdomainFlags, ApiError> {
         let path = path(&["workers", "scripts", script.as_str(), "subdomain"]);
-        Ok(self.set_json::<SubdomainFlags, _>(Method::POST, &path, &flags).await?.result)
+        let date = ("Cloudflare-Workers-Script-Api-Date", SUBDOMAIN_API_DATE);
+        Ok(self.set_json_with::<SubdomainFlags, _>(Method::POST, &path, &flags, date).await?.result)
     }
 
     /// Uploads a Version from a JSON body built by [`version_body`] (it may be tens of MiB, so

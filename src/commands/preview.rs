@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::flows::create::create_once;
 use crate::flows::upload::{
-    assets_config, describe_inputs, encode_body, ensure_worker, scan_assets, show_refusal, with_assets_binding,
+    Flags, assets_config, describe_inputs, encode_body, ensure_worker, scan_assets, show_refusal, with_assets_binding,
 };
 use crate::flows::{self, Area, Ctx, api_failure, github_report, migrations, plan};
 use crate::inputs::args::commit;
@@ -186,7 +186,7 @@ pub(crate) async fn deploy(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewResul
     describe_inputs(ctx, v, false);
     let lookup = |e: ApiError| api_failure(e, "look up the Worker", Area::Workers);
     let existing = ctx.client.get_worker(WorkerRef::Name(&v.worker)).await.map_err(lookup)?;
-    let worker = ensure_worker(ctx, v, existing).await?;
+    let worker = ensure_worker(ctx, v, existing, Flags::Leave).await?;
     ctx.output(Output::WorkerId, worker.id.as_str());
     let name = args.name.name.as_str();
     let (preview, created) = ensure_preview(ctx, &worker, name).await?;

@@ -14,7 +14,7 @@ use crate::exit::Exit;
 use crate::flows::assets::Uploaded;
 use crate::flows::create::create_once;
 use crate::flows::upload::{
-    assets_config, describe_inputs, encode_body, ensure_worker, scan_assets, show_refusal, with_assets_binding,
+    Flags, assets_config, describe_inputs, encode_body, ensure_worker, scan_assets, show_refusal, with_assets_binding,
 };
 use crate::flows::{self, Area, Ctx, api_failure, deployments as deploy, migrations, plan};
 use crate::inputs::upload::AssetsSpec;
@@ -71,7 +71,9 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
     };
     refuse_dropping_code(&args, latest_before.as_ref().and_then(Option::as_ref))?;
     let migrations = pending_migrations(ctx, &args, existing.as_ref()).await?;
-    let worker = ensure_worker(ctx, &args, existing).await?;
+    // Only a deploy at 100 % writes the flags, as `wrangler deploy` does (§C.7).
+    let flags = if args.deploy.is_some_and(|p| p >= 100.0) { Flags::Write } else { Flags::Leave };
+    let worker = ensure_worker(ctx, &args, existing, flags).await?;
     ctx.output(Output::WorkerId, worker.id.as_str());
     // Deploying: the live deployment is read before uploading. A gradual rollout needs a
     // version at 100 % to split with, and a refusal must leave nothing half-done behind; the

@@ -223,6 +223,20 @@ fn a_missing_worker_is_created_only_when_asked() {
     assert!(run.output("preview_url").is_some(), "created with preview URLs on, as wrangler does");
 }
 
+/// Issue 20, point 2: a `preview` (whose configuration comes from the pull request's branch)
+/// never writes the existing Worker's workers.dev or preview-URL flags.
+#[test]
+fn a_preview_never_changes_the_workers_subdomain_flags() {
+    let sim = sim();
+    let run = preview(&sim, "feature/login").input("workers_dev", "false").input("preview_urls", "false").run();
+    run.assert_code(0);
+    assert_eq!(requests_matching(&sim, "POST", "/subdomain"), 0, "{}", run.stdout);
+    let (_, w) = call(&sim, "GET", "/workers/workers/my-worker", None);
+    assert_eq!(w["result"]["subdomain"]["enabled"], true);
+    assert_eq!(w["result"]["subdomain"]["previews_enabled"], true);
+    assert!(run.output("preview_url").is_some());
+}
+
 /// The wrangler configuration feeds `preview` as it feeds `version`; Durable Object migrations
 /// start from the Preview's own latest deployment (docs/cloudflare-api.md §B.10), not the Worker's
 /// tag.

@@ -281,7 +281,7 @@ fn explain(key: &str) -> Option<&'static str> {
             "workers-ci does not run build commands: run your build before this step and point `main` (or `dir`) at its output"
         }
         "route" | "routes" => {
-            "routes are not part of a version: `version` leaves the Worker's routes as they are, as `wrangler versions upload` does; change them with `wrangler deploy` or in the dashboard"
+            "routes are not part of a version: `version` leaves the Worker's routes as they are, as `wrangler versions upload` does (they only keep a Worker it creates off workers.dev, as wrangler does); change them with `wrangler deploy` or in the dashboard"
         }
         "triggers" => {
             "cron triggers are not part of a version: `version` leaves them as they are, as `wrangler versions upload` does"
