@@ -119,6 +119,7 @@ async fn after(ctx: &Ctx, args: &PreviewArgs, result: Result<PreviewOutcome>) ->
             deployment_url: r.deployment_url.clone(),
             commit: r.commit.clone(),
             kind: crate::ci::comment::Kind::Preview,
+            preview: Some(r.preview_name.clone()),
             ..github_report::Outcome::default()
         },
         Ok(PreviewOutcome::Deleted { worker, preview_name, existed }) => {
@@ -132,6 +133,7 @@ async fn after(ctx: &Ctx, args: &PreviewArgs, result: Result<PreviewOutcome>) ->
                 },
                 commit: args.commit.clone(),
                 kind: crate::ci::comment::Kind::Preview,
+                preview: Some(preview_name.clone()),
                 ..github_report::Outcome::default()
             };
             return github_report::retire(ctx, &o).await;
@@ -144,6 +146,7 @@ async fn after(ctx: &Ctx, args: &PreviewArgs, result: Result<PreviewOutcome>) ->
             headline: format!("Preview {name}: deployment failed"),
             commit: args.commit.clone(),
             kind: crate::ci::comment::Kind::Preview,
+            preview: Some(name.clone()),
             ..github_report::Outcome::default()
         },
     };

@@ -683,12 +683,76 @@ mod github {
         assert!(body(preview_id).contains("Preview URL") && body(preview_id).contains("222222222222"), "{second:?}");
     }
 
+    /// Issue 20, point 6: our comment is the one with our marker *and* our author. A comment with
+    /// the marker planted earlier by someone else (met first: comments list oldest first) is
+    /// left alone, and ours is created, then edited; also where `github-actions[bot]` has
+    /// another id (GitHub Enterprise Server).
+    #[test]
+    fn a_planted_marker_comment_by_another_user_is_left_alone_and_ours_is_created() {
+        for bot_user_id in [41_898_282, 7] {
+            let sim = Simulator::start_background(SimConfig {
+                build: fast_profile(),
+                github: Some(GitHubConfig { bot_user_id, ..GitHubConfig::default() }),
+                ..SimConfig::default()
+            })
+            .unwrap();
+            let planted_text =
+                "<!-- workers-ci:worker=my%2Dworker;kind=preview -->\n### Preview ready: https://evil.example\n";
+            let planted = sim.seed_github_comment(7, planted_text);
+            for sha in [SHA1, SHA2] {
+                let run = on_pr(&sim, sha).run();
+                run.assert_code(0);
+                assert!(warnings(&run).is_empty(), "{}", run.stdout);
+            }
+            let comments = sim.github_comments(7);
+            assert_eq!(comments.len(), 2, "the planted one and ours: {comments:?}");
+            assert_eq!(comments[0], (planted, planted_text.to_owned()), "left alone");
+            assert!(comments[1].1.contains("222222222222"), "ours, edited by the second push: {comments:?}");
+        }
+    }
+
+    /// `preview` for pull request `pr` (branch `branch`, head `sha`), deploying or deleting.
+    fn on_pr_number(sim: &Simulator, pr: u64, branch: &str, sha: &str, action: &str) -> Invocation {
+        let inv = preview(sim, branch)
+            .input("commit", sha)
+            .input("preview_action", action)
+            .input("github_token", GITHUB_TOKEN);
+        let inv = on_pull_request(inv, sim, sha);
+        let event = format!(r#"{{"number":{pr},"pull_request":{{"number":{pr},"head":{{"sha":"{sha}"}}}}}}"#);
+        std::fs::write(inv.dir.path().join("event.json"), event).unwrap();
+        inv
+    }
+
+    /// Issue 20, point 6: two pull requests share the environment `preview/my-worker`; a new
+    /// success of one leaves the other's deployment active, and closing one retires only its
+    /// own deployments.
+    #[test]
+    fn two_pull_requests_one_closed_the_others_deployment_stays_active() {
+        let sim = Simulator::start_background(SimConfig {
+            build: fast_profile(),
+            github: Some(GitHubConfig { pull_requests: vec![7, 8], ..GitHubConfig::default() }),
+            ..SimConfig::default()
+        })
+        .unwrap();
+        on_pr_number(&sim, 7, "feature/a", SHA1, "deploy").run().assert_code(0);
+        on_pr_number(&sim, 8, "feature/b", SHA2, "deploy").run().assert_code(0);
+        let last = |sha: &str| {
+            let d = gh_deployments(&sim).into_iter().find(|d| d["sha"] == sha).expect("a deployment");
+            states(&d).last().cloned().unwrap_or_default()
+        };
+        assert_eq!((last(SHA1), last(SHA2)), ("success".into(), "success".into()), "both active");
+        let run = on_pr_number(&sim, 7, "feature/a", SHA1, "delete").run();
+        run.assert_code(0);
+        assert_eq!(last(SHA1), "inactive", "{}", run.stdout);
+        assert_eq!(last(SHA2), "success", "the other pull request's Preview is still there");
+    }
+
     /// A comment from before comments had kinds (one per Worker) is taken over by the Preview,
     /// which rewrites its marker; a build starts its own. Nothing is left that no run updates.
     #[test]
     fn the_preview_takes_over_the_workers_comment_from_before_kinds() {
         let sim = github_sim();
-        let old = sim.seed_github_comment(
+        let old = sim.seed_github_bot_comment(
             7,
             "<!-- workers-ci:worker=my%2Dworker -->\n### ✅ Worker `my-worker`: build succeeded\n",
         );

@@ -74,6 +74,7 @@ CONFIG FILE (every key optional; defaults in brackets):
                           write; other tokens get 401 Bad credentials
                           [ghs_simulatedWorkflowToken: pull_requests and deployments write]
     pull_requests         open pull request numbers [[7]]
+    bot_user_id           user id of github-actions[bot], who writes for every token [41898282]
     issues                plain issue numbers [[]]
                         it serves issue comments (list, create, update), deployments (create,
                         list) and deployment statuses (create, list); faults match its paths
