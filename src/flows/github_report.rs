@@ -339,15 +339,18 @@ pub(crate) fn from_builds(ctx: &Ctx) -> Vec<Outcome> {
                 "skipped" => "build skipped".to_owned(),
                 other => format!("build failed (outcome `{other}`)"),
             };
+            let worker = b["worker"].as_str()?.to_owned();
+            // A build that deployed to production is reported there, never as a preview.
+            let production = ok && report.production.contains(&worker);
             Some(Outcome {
-                worker: b["worker"].as_str()?.to_owned(),
+                worker,
                 kind: Kind::Build,
                 ok,
                 headline,
                 preview_url: b["preview_url"].as_str().map(str::to_owned),
                 deployment_url: None,
                 commit: commit.clone(),
-                production: false,
+                production,
                 preview: None,
                 log_tail: if lone && !ok { report.log_tail.clone() } else { Vec::new() },
             })
