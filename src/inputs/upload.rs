@@ -143,6 +143,28 @@ pub(crate) struct PreviewBindings {
     pub production_only: Vec<(String, String)>,
 }
 
+impl PreviewBindings {
+    /// `given`: the names the inputs bind (`inputs`, their bindings), which win over the file's.
+    fn new(config: Option<&wrangler::Config>, given: &[String], inputs: &[serde_json::Value]) -> PreviewBindings {
+        let file = config.map(|c| &c.mapped);
+        let block = file.and_then(|f| f.previews.as_ref());
+        let from_block: Vec<&serde_json::Value> = block.map(|b| b.bindings.iter().collect()).unwrap_or_default();
+        let for_preview = |name: &str| given.iter().any(|n| n == name) || from_block.iter().any(|b| b["name"] == name);
+        PreviewBindings {
+            block: block.map(|b| format!("{}: {}", config_name(config), b.path)),
+            from_block: from_block
+                .iter()
+                .filter(|b| !given.iter().any(|n| b["name"] == n.as_str()))
+                .map(|b| name_and_type(b))
+                .collect(),
+            from_inputs: inputs.iter().map(name_and_type).collect(),
+            production_only: file
+                .map(|f| f.bindings.iter().map(name_and_type).filter(|(n, _)| !for_preview(n)).collect())
+                .unwrap_or_default(),
+        }
+    }
+}
+
 fn name_and_type(b: &serde_json::Value) -> (String, String) {
     let s = |k: &str| b.get(k).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
     (s("name"), s("type"))
@@ -280,6 +302,47 @@ fn compatibility(i: &Inputs, config: Option<&wrangler::Config>) -> Result<(Strin
     Ok((date, flags))
 }
 
+/// The file's bindings laid under the inputs' (the inputs win by binding name: the file's
+/// binding of that name is not sent). A Preview's bindings from the file are its `previews`
+/// block's, never the file's own (docs/cloudflare-api.md §B.11): what it is bound to is returned.
+fn with_file_bindings(
+    bindings: &mut Bindings,
+    config: Option<&wrangler::Config>,
+    target: Target,
+) -> Option<PreviewBindings> {
+    let file = config.map(|c| &c.mapped);
+    let given: Vec<String> = bindings.described().into_iter().map(|(n, _)| n).collect();
+    let preview_bindings = (target == Target::Preview).then(|| PreviewBindings::new(config, &given, &bindings.list));
+    let from_file: Option<&[serde_json::Value]> = match target {
+        Target::Version => file.map(|f| f.bindings.as_slice()),
+        Target::Preview => file.and_then(|f| f.previews.as_ref()).map(|b| b.bindings.as_slice()),
+    };
+    if let Some(file_bindings) = from_file {
+        let mut merged: Vec<serde_json::Value> =
+            file_bindings.iter().filter(|b| !given.iter().any(|n| b["name"] == n.as_str())).cloned().collect();
+        merged.append(&mut bindings.list);
+        bindings.list = merged;
+    }
+    preview_bindings
+}
+
+/// The file's placement, limits and migrations; for a Preview the `previews` block's
+/// `limits` and `placement` win over the top level's, as in wrangler (docs/cloudflare-api.md
+/// §B.11).
+fn versioned_settings(
+    mapped: wrangler::Mapped,
+    target: Target,
+) -> (Option<serde_json::Value>, Option<crate::cloudflare::workers::Limits>, Vec<wrangler::Migration>) {
+    let (mut placement, mut limits) = (mapped.placement, mapped.limits);
+    if let (Target::Preview, Some(block)) = (target, mapped.previews) {
+        limits = block.limits.or(limits);
+        if block.placement_given {
+            placement = block.placement;
+        }
+    }
+    (placement, limits, mapped.migrations)
+}
+
 /// `deploy`: `None` to upload only, else the new version's percentage.
 fn deploy_percentage(i: &Inputs) -> Result<Option<f64>, InputError> {
     Ok(match i.get(Key::Deploy) {
@@ -399,38 +462,7 @@ impl VersionArgs {
         let (date, flags) = compatibility(i, config.as_ref())?;
         let allow_unknown = i.bool(Key::AllowUnknownBindings, false)?;
         let mut bindings = bindings::parse(i.get(Key::Bindings), i.get(Key::Vars), i.get(Key::Secrets), allow_unknown)?;
-        let given: Vec<String> = bindings.described().into_iter().map(|(n, _)| n).collect();
-        let preview_bindings = (target == Target::Preview).then(|| {
-            let block = file.and_then(|f| f.previews.as_ref());
-            let from_block: Vec<&serde_json::Value> = block.map(|b| b.bindings.iter().collect()).unwrap_or_default();
-            let for_preview =
-                |name: &str| given.iter().any(|n| n == name) || from_block.iter().any(|b| b["name"] == name);
-            PreviewBindings {
-                block: block.map(|b| format!("{}: {}", config_name(config.as_ref()), b.path)),
-                from_block: from_block
-                    .iter()
-                    .filter(|b| !given.iter().any(|n| b["name"] == n.as_str()))
-                    .map(|b| name_and_type(b))
-                    .collect(),
-                from_inputs: bindings.list.iter().map(name_and_type).collect(),
-                production_only: file
-                    .map(|f| f.bindings.iter().map(name_and_type).filter(|(n, _)| !for_preview(n)).collect())
-                    .unwrap_or_default(),
-            }
-        });
-        // A Preview's bindings from the file are its `previews` block's (§B.11), a version's the
-        // file's own.
-        let from_file: Option<&[serde_json::Value]> = match target {
-            Target::Version => file.map(|f| f.bindings.as_slice()),
-            Target::Preview => file.and_then(|f| f.previews.as_ref()).map(|b| b.bindings.as_slice()),
-        };
-        if let Some(file_bindings) = from_file {
-            // The inputs win by binding name: the file's binding of that name is not sent.
-            let mut merged: Vec<serde_json::Value> =
-                file_bindings.iter().filter(|b| !given.iter().any(|n| b["name"] == n.as_str())).cloned().collect();
-            merged.append(&mut bindings.list);
-            bindings.list = merged;
-        }
+        let preview_bindings = with_file_bindings(&mut bindings, config.as_ref(), target);
         let assets = assets_spec(i, &mut bindings.list, file.and_then(|f| f.assets.clone()))?;
         let keep = match i.get(Key::KeepBindings) {
             None => Keep::Auto,
@@ -487,19 +519,9 @@ impl VersionArgs {
         let config_file = config.as_ref().map(|c| (c.file.clone(), i.get(Key::Environment).map(str::to_owned)));
         let has_routes = file.is_some_and(|f| f.has_routes);
         let (placement, limits, migrations) = match config {
-            Some(c) => {
-                config_warnings.extend(c.mapped.warnings);
-                let mut placement = c.mapped.placement;
-                let mut limits = c.mapped.limits;
-                // wrangler: the block's `limits` and `placement` win over the top level's
-                // (docs/cloudflare-api.md §B.11).
-                if let (Target::Preview, Some(block)) = (target, c.mapped.previews) {
-                    limits = block.limits.or(limits);
-                    if let Some(p) = block.placement {
-                        placement = p;
-                    }
-                }
-                (placement, limits, c.mapped.migrations)
+            Some(mut c) => {
+                config_warnings.append(&mut c.mapped.warnings);
+                versioned_settings(c.mapped, target)
             }
             None => (None, None, Vec::new()),
         };

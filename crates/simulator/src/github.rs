@@ -242,19 +242,8 @@ pub fn handle(repo: &mut Repo, req: &Req<'_>) -> Answer {
         Err(answer) => return answer,
     };
     let segs: Vec<&str> = req.path.trim_matches('/').split('/').collect();
-    // [users]: an installation token (a workflow's `GITHUB_TOKEN`) is not a user, so `GET
-    // /user` is refused; `GET /users/{login}` is public.
-    match (req.method, segs.as_slice()) {
-        ("GET", ["user"]) => return fail(403, "Resource not accessible by integration", DOC_USERS),
-        ("GET", ["users", login]) => {
-            let login = percent_encoding::percent_decode_str(login).decode_utf8_lossy();
-            return match login.as_ref() {
-                BOT_LOGIN => (200, Vec::new(), repo.bot_user()),
-                OTHER_LOGIN => (200, Vec::new(), json!({"login": OTHER_LOGIN, "id": OTHER_ID, "type": "User"})),
-                _ => not_found(),
-            };
-        }
-        _ => {}
+    if let Some(answer) = users(repo, req.method, &segs) {
+        return answer;
     }
     // `/repos/{owner}/{repo}/…` (names compared without case, as GitHub does) or the
     // `/repositories/{id}/…` form GitHub writes in `Link` headers [pagination].
@@ -348,6 +337,23 @@ pub fn handle(repo: &mut Repo, req: &Req<'_>) -> Answer {
             create_status(repo, id, body().ok(), &req.base)
         }
         _ => not_found(),
+    }
+}
+
+/// [users]: an installation token (a workflow's `GITHUB_TOKEN`) is not a user, so `GET /user`
+/// is refused; `GET /users/{login}` is public.
+fn users(repo: &Repo, method: &str, segs: &[&str]) -> Option<Answer> {
+    match (method, segs) {
+        ("GET", ["user"]) => Some(fail(403, "Resource not accessible by integration", DOC_USERS)),
+        ("GET", ["users", login]) => {
+            let login = percent_encoding::percent_decode_str(login).decode_utf8_lossy();
+            Some(match login.as_ref() {
+                BOT_LOGIN => (200, Vec::new(), repo.bot_user()),
+                OTHER_LOGIN => (200, Vec::new(), json!({"login": OTHER_LOGIN, "id": OTHER_ID, "type": "User"})),
+                _ => not_found(),
+            })
+        }
+        _ => None,
     }
 }
 

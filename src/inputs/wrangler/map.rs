@@ -66,8 +66,10 @@ pub(crate) struct PreviewsBlock {
     pub path: String,
     pub bindings: Vec<Value>,
     pub limits: Option<Limits>,
-    /// `Some(None)`: `placement.mode = "off"` in the block.
-    pub placement: Option<Option<Value>>,
+    /// Whether the block sets `placement`; `placement` is then its value (`None` for
+    /// `mode = "off"`).
+    pub placement_given: bool,
+    pub placement: Option<Value>,
 }
 
 /// A key wrangler does not know, where it was written, and the known key it is likely meant
@@ -575,7 +577,8 @@ fn previews(m: &mut Mapper, node: &Node, path: &str) -> Result<PreviewsBlock, Pr
         block.limits = Some(limits(&mut own, node, path)?);
     }
     if let Some(Entry { path, node, .. }) = get("placement") {
-        block.placement = Some(placement(&mut own, node, path)?);
+        block.placement = placement(&mut own, node, path)?;
+        block.placement_given = true;
     }
     for e in &entries {
         let binding = MAPPED.contains(&e.key) && NOT_INHERITABLE.contains(&e.key);
