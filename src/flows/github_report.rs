@@ -93,7 +93,10 @@ pub(crate) async fn retire(ctx: &Ctx, o: &Outcome) -> Result<()> {
         let edit = async {
             let me = t.client.self_id().await?;
             match find_comment(t, pr, o, me).await? {
-                Some(c) => t.client.update_comment(c.id, &body(t, o)).await.map(|_| ()),
+                Some(c) => {
+                    let history = comment::history(c.body.as_deref().unwrap_or_default());
+                    t.client.update_comment(c.id, &body(t, o, &history)).await.map(|_| ())
+                }
                 None => Ok(()),
             }
         };
@@ -217,7 +220,8 @@ pub(crate) fn combine(ctx: &Ctx, cloudflare: Result<()>, github: Result<()>) -> 
     }
 }
 
-fn body(t: &Target, o: &Outcome) -> String {
+/// `history`: the commits and URLs the comment showed before (see [`comment::history`]).
+fn body(t: &Target, o: &Outcome, history: &[(String, String)]) -> String {
     let commit = o.commit.as_deref().or(t.sha.as_deref());
     let card = Card {
         worker: &o.worker,
@@ -231,6 +235,7 @@ fn body(t: &Target, o: &Outcome) -> String {
         run_url: t.run_url.as_deref(),
         time: jiff::Timestamp::now(),
         log_tail: &o.log_tail,
+        history,
     };
     let mut text = comment::render(&card);
     for secret in t.redact.iter().filter(|s| s.len() >= 4) {
@@ -264,13 +269,14 @@ async fn find_comment(
 /// Edits our comment when it exists (on any page), creates it otherwise, and after a create
 /// that failed without a clear refusal, looks again before giving up: never a second comment.
 async fn upsert_comment(t: &Target, pr: u64, o: &Outcome) -> Result<(), GhError> {
-    let text = body(t, o);
     let me = t.client.self_id().await?;
     let find = || find_comment(t, pr, o, me);
     if let Some(c) = find().await? {
-        t.client.update_comment(c.id, &text).await?;
+        let history = comment::history(c.body.as_deref().unwrap_or_default());
+        t.client.update_comment(c.id, &body(t, o, &history)).await?;
         return Ok(());
     }
+    let text = body(t, o, &[]);
     match t.client.create_comment(pr, &text).await {
         Ok(_) => Ok(()),
         Err(e) if e.status().is_some_and(|s| (400..500).contains(&s)) => Err(e),

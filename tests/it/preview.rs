@@ -711,6 +711,30 @@ mod github {
         }
     }
 
+    /// Issue 20, point 6: the living comment keeps a short history of earlier commits' URLs,
+    /// newest first, with the current commit's on top.
+    #[test]
+    fn the_comment_keeps_earlier_commits_deployment_urls() {
+        let sim = github_sim();
+        const SHA3: &str = "3333333333333333333333333333333333333333";
+        let urls: Vec<String> = [SHA1, SHA2, SHA3]
+            .iter()
+            .map(|sha| {
+                let run = on_pr(&sim, sha).run();
+                run.assert_code(0);
+                run.output("deployment_url").expect("a deployment URL").to_owned()
+            })
+            .collect();
+        let comments = our_comments(&sim);
+        assert_eq!(comments.len(), 1, "{comments:?}");
+        let body = &comments[0].1;
+        let earlier = &body[body.find("Earlier commits").unwrap_or_else(|| panic!("a history: {body}"))..];
+        let (at2, at1) = (earlier.find(&urls[1]).expect("second push"), earlier.find(&urls[0]).expect("first push"));
+        assert!(at2 < at1, "newest first: {body}");
+        assert!(earlier.contains("222222222222") && earlier.contains("111111111111"), "{body}");
+        assert!(!earlier.split("</details>").next().unwrap().contains(&urls[2]), "the current one is above: {body}");
+    }
+
     /// `preview` for pull request `pr` (branch `branch`, head `sha`), deploying or deleting.
     fn on_pr_number(sim: &Simulator, pr: u64, branch: &str, sha: &str, action: &str) -> Invocation {
         let inv = preview(sim, branch)
