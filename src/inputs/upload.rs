@@ -521,6 +521,9 @@ impl VersionArgs {
         let (placement, limits, migrations) = match config {
             Some(mut c) => {
                 config_warnings.append(&mut c.mapped.warnings);
+                if let (Target::Preview, Some(block)) = (target, c.mapped.previews.as_mut()) {
+                    config_warnings.append(&mut block.warnings);
+                }
                 versioned_settings(c.mapped, target)
             }
             None => (None, None, Vec::new()),

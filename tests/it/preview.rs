@@ -294,7 +294,8 @@ const PRODUCTION_AND_PREVIEWS: &str = r#"{
   "d1_databases": [{ "binding": "DB", "database_id": "prod-db" }],
   "previews": {
     "vars": { "MODE": "preview" },
-    "kv_namespaces": [{ "binding": "KV", "id": "preview-kv" }]
+    "kv_namespaces": [{ "binding": "KV", "id": "preview-kv" }],
+    "observability": { "enabled": true }
   }
 }"#;
 
@@ -343,6 +344,14 @@ fn a_preview_deployment_is_bound_to_the_previews_block_never_to_production() {
     assert!(missing[0].data.contains("`DB` (d1)") && !missing[0].data.contains("`KV`"), "{}", missing[0].data);
     assert!(run.stdout.contains("The Preview is bound to"), "{}", run.stdout);
     assert!(run.summary.contains("Preview bindings"), "{}", run.summary);
+    assert!(warnings.iter().any(|w| w.data.contains("previews.observability")), "named: {}", run.stdout);
+    // `version` never reads the block, so says nothing of it.
+    let other = crate::common::sim();
+    let run = from_config(&other, PRODUCTION_AND_PREVIEWS).input("command", "version").run();
+    run.assert_code(0);
+    assert!(!run.stdout.contains("previews"), "{}", run.stdout);
+    let v = other.versions("my-worker");
+    assert_eq!(bound(&v[0]), ["DB d1 prod-db", "KV kv_namespace prod-kv", "MODE plain_text production"]);
 }
 
 /// The Worker's previews base config lies under the deployment (docs/cloudflare-api.md §B.8): a

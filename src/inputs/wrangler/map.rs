@@ -70,6 +70,8 @@ pub(crate) struct PreviewsBlock {
     /// `mode = "off"`).
     pub placement_given: bool,
     pub placement: Option<Value>,
+    /// Keys of the block not applied: said by `preview` only (a version never reads the block).
+    pub warnings: Vec<String>,
 }
 
 /// A key wrangler does not know, where it was written, and the known key it is likely meant
@@ -483,7 +485,7 @@ pub(crate) fn map(sel: &Selected<'_>, dir: &Path, format: Format) -> Result<Mapp
     }
     out.bindings = bindings(&mut m, &get)?;
     if let Some(Entry { path, node, .. }) = get("previews") {
-        out.previews = Some(previews(&mut m, node, path)?);
+        out.previews = Some(previews(node, path)?);
     }
     if let Some(Entry { path, node, .. }) = get("migrations") {
         out.migrations = migrations(&mut m, node, path)?;
@@ -565,7 +567,7 @@ const PREVIEW_SETTINGS: &[&str] = &["logpush", "observability", "tail_consumers"
 
 /// The `previews` block (docs/cloudflare-api.md §B.11): bindings mapped as at the top level, with
 /// names of their own (a Preview's `KV` is not production's), `limits` and `placement`.
-fn previews(m: &mut Mapper, node: &Node, path: &str) -> Result<PreviewsBlock, Problem> {
+fn previews(node: &Node, path: &str) -> Result<PreviewsBlock, Problem> {
     let t = table(node, path)?;
     let entries: Vec<Entry<'_>> =
         t.iter().map(|(k, line, n)| Entry { key: k.as_str(), path: join(path, k), line: *line, node: n }).collect();
@@ -594,7 +596,7 @@ fn previews(m: &mut Mapper, node: &Node, path: &str) -> Result<PreviewsBlock, Pr
         };
         own.warn(format!("{} (line {}): {why}", e.path, e.line));
     }
-    m.warnings.append(&mut own.warnings);
+    block.warnings = own.warnings;
     Ok(block)
 }
 
