@@ -94,19 +94,24 @@ async fn sync_subdomain(ctx: &Ctx, w: &mut Worker, args: &VersionArgs, flags: Fl
     if flags == Flags::Leave {
         let mut differ = Vec::new();
         if now.enabled != Some(wanted.enabled) {
-            differ.push(format!("workers_dev {} (live: {})", wanted.enabled, now.enabled.map_or("unknown", on_off)));
+            differ.push(format!(
+                "`workers_dev` asks for workers.dev {}, live it is {}",
+                on_off(wanted.enabled),
+                now.enabled.map_or("unknown", on_off)
+            ));
         }
         if now.previews_enabled != Some(wanted.previews_enabled) {
             differ.push(format!(
-                "preview_urls {} (live: {})",
-                wanted.previews_enabled,
+                "`preview_urls` asks for preview URLs {}, live they are {}",
+                on_off(wanted.previews_enabled),
                 now.previews_enabled.map_or("unknown", on_off)
             ));
         }
         ctx.console.notice(&format!(
-            "{} differs from what is asked ({}), and is not changed by an upload: it changes with {} (`wrangler deploy`), or in the dashboard",
+            "Worker {}: {}. This is live routing, not changed by an upload (as `wrangler versions upload` and `wrangler preview` leave it): a deploy changes it ({} with {}, like `wrangler deploy`), or the dashboard",
             w.name,
-            differ.join(", "),
+            differ.join("; "),
+            hint::command(crate::commands::Command::Version),
             hint::set(Key::Deploy, "true")
         ));
         return Ok(());

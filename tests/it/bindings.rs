@@ -213,7 +213,9 @@ fn workers_dev_and_preview_urls_are_set_on_create_and_written_only_by_a_deploy()
     assert_eq!(run.output("workers_dev_url"), None, "still off");
     let notices: Vec<_> = run.view().commands.into_iter().filter(|c| c.name == "notice").collect();
     assert!(
-        notices.iter().any(|n| n.data.contains("workers_dev") && n.data.contains("not changed by an upload")),
+        notices.iter().any(|n| n.data.contains(
+            "Worker quiet-worker: `workers_dev` asks for workers.dev on, live it is off. This is live routing, not changed by an upload"
+        )),
         "{}",
         run.stdout
     );

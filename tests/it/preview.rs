@@ -235,6 +235,13 @@ fn a_preview_never_changes_the_workers_subdomain_flags() {
     assert_eq!(w["result"]["subdomain"]["enabled"], true);
     assert_eq!(w["result"]["subdomain"]["previews_enabled"], true);
     assert!(run.output("preview_url").is_some());
+    let notices: Vec<_> = run.view().commands.into_iter().filter(|c| c.name == "notice").collect();
+    assert!(
+        notices.iter().any(|n| n.data.contains("`workers_dev` asks for workers.dev off, live it is on")
+            && n.data.contains("`preview_urls` asks for preview URLs off, live they are on")),
+        "{}",
+        run.stdout
+    );
 }
 
 /// The wrangler configuration feeds `preview` as it feeds `version`; Durable Object migrations
