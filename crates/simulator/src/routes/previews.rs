@@ -778,6 +778,43 @@ mod tests {
         r.1["result"]["id"].as_str().unwrap().to_owned()
     }
 
+    /// §B.8: the deployment body lies over the Worker's base config, `env` name by name; the
+    /// base config's secret value is never shown; `ignore_defaults` skips it; the array form is
+    /// refused while the Worker has one.
+    #[test]
+    fn a_deployment_lies_over_the_previews_base_config() {
+        let seed = crate::config::WorkerSeed {
+            previews_base_config: Some(json!({
+                "env": { "DB": { "type": "d1", "database_id": "base-db" }, "TOKEN": { "type": "secret_text", "text": "base-secret" },
+                         "MODE": { "type": "plain_text", "text": "base" } },
+                "limits": { "cpu_ms": 50 },
+                "logpush": true
+            })),
+            ..crate::config::WorkerSeed::default()
+        };
+        let mut st = State::new(SimConfig { workers: vec![seed], ..SimConfig::default() });
+        let w = call(&mut st, "GET", "/workers/workers/my-worker", "", &Value::Null);
+        assert_eq!(w.1["result"]["previews_base_config"]["env"]["TOKEN"], json!({ "type": "secret_text" }));
+        let p = create(&mut st, "feature");
+        assert_eq!(call(&mut st, "GET", &format!("{P}/{p}"), "", &Value::Null).1["result"]["logpush"], true);
+        let d = format!("{P}/{p}/deployments");
+        let r = call(&mut st, "POST", &d, "", &body(&json!({ "MODE": { "type": "plain_text", "text": "own" } })));
+        assert_eq!(r.0, 200, "{}", r.1);
+        let stored = st.workers[0].previews[0].deployments[0].clone();
+        let by_name = |n: &str| stored["bindings"].as_array().unwrap().iter().find(|b| b["name"] == n).cloned();
+        assert_eq!(by_name("MODE").unwrap()["text"], "own", "the body wins");
+        assert_eq!(by_name("DB").unwrap()["database_id"], "base-db");
+        assert_eq!(by_name("TOKEN").unwrap()["text"], "base-secret");
+        assert_eq!(stored["limits"], json!({ "cpu_ms": 50 }));
+        let r = call(&mut st, "POST", &d, "ignore_defaults=true", &body(&json!({})));
+        assert_eq!(r.0, 200);
+        assert_eq!(st.workers[0].previews[0].deployments[1]["bindings"], json!([]));
+        let mut array = body(&json!({}));
+        array.as_object_mut().unwrap().remove("env");
+        array["bindings"] = json!([]);
+        assert_eq!(call(&mut st, "POST", &d, "", &array).0, 400, "the env form only");
+    }
+
     #[test]
     fn the_least_recently_deployed_preview_and_the_oldest_deployment_are_evicted() {
         let mut st = State::new(SimConfig { preview_limit: 2, preview_deployment_limit: 2, ..SimConfig::default() });
