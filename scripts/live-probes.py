@@ -37,14 +37,16 @@ WORKER = os.environ.get("LIVE_WORKER", "")
 FAILED = []
 
 
-def call(method, path, body=None, token=None, query=""):
+def call(method, path, body=None, token=None, query="", content_type="application/json", headers=None):
     """(status, envelope, headers) of one request under the account; never raises on HTTP errors."""
     url = f"{BASE}/accounts/{ACCOUNT}{path}{('?' + query) if query else ''}"
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(url, data=data, method=method)
     req.add_header("Authorization", f"Bearer {token or TOKEN}")
+    for k, v in (headers or {}).items():
+        req.add_header(k, v)
     if data is not None:
-        req.add_header("Content-Type", "application/json")
+        req.add_header("Content-Type", content_type)
     try:
         with urllib.request.urlopen(req, timeout=60) as r:
             return r.status, json.loads(r.read() or b"null"), dict(r.headers)
@@ -125,6 +127,14 @@ def main():
         "subdomain-defaults-on-create",
         f"enabled={sub.get('enabled')} previews_enabled={sub.get('previews_enabled')}",
     )
+
+    # Row 57, §G-31: the per-script subdomain POST with and without wrangler's date header.
+    # The simulator refuses it without; a 200 both ways means the header only changes defaults.
+    dated = {"Cloudflare-Workers-Script-Api-Date": "2025-08-01"}
+    s1, env1, _ = call("POST", f"/workers/scripts/{WORKER}/subdomain", {"enabled": False})
+    s2, env2, _ = call("POST", f"/workers/scripts/{WORKER}/subdomain", {"enabled": False}, headers=dated)
+    report(s2 == 200 and s1 >= 400, "subdomain-post-api-date",
+           f"without: HTTP {s1} {codes(env1)} {(env1 or {}).get('result')}; with: HTTP {s2} {(env2 or {}).get('result')}")
 
     # G-4 / §1.6: Ratelimit and Ratelimit-Policy on every family (Workers here, Builds below).
     rl, pol = header(headers, "ratelimit"), header(headers, "ratelimit-policy")
@@ -320,6 +330,18 @@ def previews(wid):
         call("DELETE", f"{base}/{lp['id']}")
     else:
         report(False, "preview-long-slug-url", f"create refused: HTTP {s} {codes(env)}")
+    # Row 56, §G-30: a deployment is laid over the Worker's previews base config; `env` merged
+    # name by name (the simulator's choice), or replaced whole?
+    s, env, _ = call("PATCH", f"/workers/workers/{wid}",
+                     {"previews_base_config": {"env": {"BASE": {"type": "plain_text", "text": "base"}}}},
+                     content_type="application/merge-patch+json")
+    if s == 200:
+        s, env, _ = call("POST", f"{base}/{p['id']}/deployments", dict(dep, env={"OWN": {"type": "plain_text", "text": "own"}}))
+        names = sorted(b.get("name") for b in ((env or {}).get("result") or {}).get("bindings") or [])
+        report(s == 200 and names == ["BASE", "OWN"], "preview-base-config-env-merge", f"HTTP {s} {codes(env)} bindings={names}")
+        call("PATCH", f"/workers/workers/{wid}", {"previews_base_config": None}, content_type="application/merge-patch+json")
+    else:
+        report(False, "preview-base-config-env-merge", f"base config not written: HTTP {s} {codes(env)}")
     s, env, _ = call("DELETE", f"{base}/{p['id']}")
     s2, env2, _ = call("DELETE", f"{base}/{p['id']}")
     report(s == 200 and s2 == 404 and 10025 in codes(env2), "preview-delete-twice", f"HTTP {s}, then {s2} {codes(env2)}")

@@ -47,7 +47,14 @@ pub(crate) struct Card<'a> {
     pub time: jiff::Timestamp,
     /// The last log lines of a failed build (untrusted).
     pub log_tail: &'a [String],
+    /// Earlier commits and their URLs, newest first, from the comment this one replaces
+    /// ([`history`]).
+    pub history: &'a [(String, String)],
 }
+
+/// How many earlier commits the comment remembers.
+pub(crate) const HISTORY_MAX: usize = 5;
+const HISTORY_PREFIX: &str = "<!-- workers-ci:history";
 
 /// At most this many log lines, each cut to [`LINE_MAX`] characters: the comment stays far
 /// below GitHub's 65 536-character body limit.
@@ -117,6 +124,30 @@ pub(crate) fn render(c: &Card<'_>) -> String {
     if let Some(r) = c.run_url {
         let _ = writeln!(s, "| Run | {} |", link(r));
     }
+    let earlier = remembered(c);
+    if !earlier.is_empty() {
+        s.push_str(
+            "
+<details><summary>Earlier commits</summary>
+
+| Commit | URL |
+|---|---|
+",
+        );
+        for (sha, url) in &earlier {
+            let short: String = sha.chars().take(12).collect();
+            let cell = match c.repo_url {
+                Some(r) => format!("[{}]({}/commit/{sha})", code(&short), r.trim_end_matches('/')),
+                None => code(&short),
+            };
+            let _ = writeln!(s, "| {cell} | {} |", link(url));
+        }
+        s.push_str(
+            "
+</details>
+",
+        );
+    }
     if !c.log_tail.is_empty() {
         let start = c.log_tail.len().saturating_sub(TAIL_MAX);
         let lines: Vec<String> = c.log_tail[start..].iter().map(|l| log_line(l)).collect();
@@ -130,7 +161,55 @@ pub(crate) fn render(c: &Card<'_>) -> String {
         let _ = write!(s, "{fence}\n\n</details>\n");
     }
     s.push_str("\n<sub>Edited in place by workers-ci on every run.</sub>\n");
+    // The commits and URLs this comment shows, for the next run to keep ([`history`]).
+    let mut kept: Vec<(String, String)> = Vec::new();
+    if let (Some(sha), Some(url)) = (c.commit, c.deployment_url.or(c.preview_url)) {
+        kept.push((sha.to_owned(), url.to_owned()));
+    }
+    kept.extend(earlier);
+    kept.retain(|(sha, url)| history_entry(sha, url));
+    if !kept.is_empty() {
+        let entries: Vec<String> = kept.iter().map(|(sha, url)| format!("{sha}={url}")).collect();
+        let _ = writeln!(s, "{HISTORY_PREFIX} {} -->", entries.join(" "));
+    }
     s
+}
+
+/// The earlier commits to show: the history handed over, without this commit, at most
+/// [`HISTORY_MAX`].
+fn remembered(c: &Card<'_>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (sha, url) in c.history {
+        if Some(sha.as_str()) != c.commit && !out.iter().any(|(s, _)| s == sha) && history_entry(sha, url) {
+            out.push((sha.clone(), url.clone()));
+        }
+    }
+    out.truncate(HISTORY_MAX);
+    out
+}
+
+/// A commit (hex) and an http(s) URL that cannot end the hidden line nor hold a separator.
+fn history_entry(sha: &str, url: &str) -> bool {
+    (7..=64).contains(&sha.len())
+        && sha.bytes().all(|b| b.is_ascii_hexdigit())
+        && (url.starts_with("https://") || url.starts_with("http://"))
+        && url.len() <= 2000
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control() || "<>|\"`\\=".contains(c))
+        && !url.contains("--")
+}
+
+/// The commits and URLs an earlier comment of ours showed, newest first: its current one and its
+/// own history, from the hidden line [`render`] writes. Anything malformed is left out.
+pub(crate) fn history(body: &str) -> Vec<(String, String)> {
+    let Some(line) = body.lines().find(|l| l.starts_with(HISTORY_PREFIX)) else { return Vec::new() };
+    let inner = line.trim_start_matches(HISTORY_PREFIX).trim_end().trim_end_matches("-->");
+    inner
+        .split_whitespace()
+        .filter_map(|e| e.split_once('='))
+        .filter(|(sha, url)| history_entry(sha, url))
+        .map(|(sha, url)| (sha.to_owned(), url.to_owned()))
+        .take(HISTORY_MAX + 1)
+        .collect()
 }
 
 /// One untrusted log line: control characters dropped, `<!--` broken, length capped.
@@ -199,7 +278,37 @@ mod tests {
             run_url: Some("https://github.com/acme/site/actions/runs/1"),
             time: jiff::Timestamp::UNIX_EPOCH,
             log_tail: tail,
+            history: &[],
         }
+    }
+
+    #[test]
+    fn the_comment_remembers_earlier_commits_and_their_urls() {
+        let url = |n: u8| format!("https://{n}0000000-my-worker.example.workers.dev");
+        let mut c = card(&[]);
+        c.deployment_url = Some("https://cccccccc-my-worker.example.workers.dev");
+        c.commit = Some("cccccccccccccccccccccccccccccccccccccccc");
+        let old = vec![
+            ("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb".to_owned(), url(2)),
+            ("cccccccccccccccccccccccccccccccccccccccc".to_owned(), url(3)),
+            ("not-hex".to_owned(), url(4)),
+            ("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".to_owned(), "https://x.example/a-->b".to_owned()),
+        ];
+        c.history = &old;
+        let body = render(&c);
+        assert!(body.contains("Earlier commits"), "{body}");
+        assert!(body.contains(&format!("<{}>", url(2))), "{body}");
+        assert!(!body.contains(&url(3)), "this commit is not an earlier one: {body}");
+        assert!(!body.contains("not-hex") && !body.contains("a-->b"), "{body}");
+        let next = history(&body);
+        assert_eq!(
+            next[0],
+            ("cccccccccccccccccccccccccccccccccccccccc".to_owned(), c.deployment_url.unwrap().to_owned())
+        );
+        assert_eq!(next[1].1, url(2));
+        assert_eq!(next.len(), 2);
+        assert!(is_ours(&body, "my-worker", Kind::Build));
+        assert!(history("no history here").is_empty());
     }
 
     #[test]
@@ -235,7 +344,9 @@ mod tests {
         let inside: Vec<&str> =
             body.lines().skip_while(|l| *l != fence_line).skip(1).take_while(|l| *l != "``````").collect();
         assert_eq!(inside.len(), hostile.len(), "every line stays inside the block: {body}");
-        assert_eq!(body.matches("<!--").count(), 1, "only our own marker: {body}");
+        let html: Vec<&str> = body.lines().filter(|l| l.contains("<!--")).collect();
+        assert_eq!(html.len(), 2, "only our own marker and history line: {body}");
+        assert!(html[0] == marker("my-worker", Kind::Build) && html[1].starts_with(HISTORY_PREFIX), "{body}");
         assert!(!body.contains('\u{1b}'));
         assert!(!is_ours(&body, "other", Kind::Build) && !is_legacy(&body, "other"));
     }

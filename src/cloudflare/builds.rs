@@ -51,6 +51,8 @@ pub struct TriggerMetadata {
     pub commit_message: Option<String>,
     pub author: Option<String>,
     pub build_trigger_source: Option<String>,
+    /// The command the build ran to publish (docs/cloudflare-api.md §3.1, §3.2).
+    pub deploy_command: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -109,6 +111,18 @@ impl Outcome {
 }
 
 impl Build {
+    /// Whether the build deployed what it built to production: its deploy command runs
+    /// `wrangler deploy`, as the production trigger's does in Cloudflare's docs, where a preview
+    /// trigger runs `wrangler versions upload` or `wrangler preview` (docs/cloudflare-api.md §3.2;
+    /// INFERRED from the command, as the API has no production flag).
+    pub fn deploys_to_production(&self) -> bool {
+        let cmd = self.build_trigger_metadata.as_ref().and_then(|m| m.deploy_command.as_deref()).unwrap_or_default();
+        cmd.split([';', '&', '|']).any(|part| {
+            let words: Vec<&str> = part.split_whitespace().collect();
+            words.windows(2).any(|w| w[0].ends_with("wrangler") && w[1] == "deploy")
+        })
+    }
+
     pub fn status(&self) -> Status {
         match self.status.as_deref() {
             Some("queued") => Status::Queued,
@@ -353,6 +367,22 @@ mod tests {
         assert_eq!(query_of(&ListBuilds { page: 1, per_page: 25 }).as_deref(), Some("page=1&per_page=25"));
         assert_eq!(query_of(&LogsQuery { cursor: None }), None);
         assert_eq!(query_of(&LogsQuery { cursor: Some("a b&c") }).as_deref(), Some("cursor=a+b%26c"));
+    }
+
+    #[test]
+    fn a_build_deploys_to_production_when_its_command_runs_wrangler_deploy() {
+        let with = |cmd: &str| Build {
+            build_trigger_metadata: Some(TriggerMetadata { deploy_command: Some(cmd.into()), ..Default::default() }),
+            ..Build::default()
+        };
+        for cmd in ["npx wrangler deploy", "npm run x && npx wrangler deploy --env production", "pnpm wrangler deploy"]
+        {
+            assert!(with(cmd).deploys_to_production(), "{cmd}");
+        }
+        for cmd in ["npx wrangler versions upload", "npx wrangler preview", "npm run deploy", ""] {
+            assert!(!with(cmd).deploys_to_production(), "{cmd}");
+        }
+        assert!(!Build::default().deploys_to_production());
     }
 
     #[test]

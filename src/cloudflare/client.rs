@@ -254,6 +254,20 @@ impl Client {
         self.retried(&method, path, || self.request(method.clone(), path, &(), None).json(body)).await
     }
 
+    /// [`Client::set_json`] with one extra request header (a dated API behaviour).
+    pub(crate) async fn set_json_with<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &ApiPath,
+        body: &B,
+        header: (&'static str, &'static str),
+    ) -> Result<Page<T>, ApiError> {
+        self.retried(&method, path, || {
+            self.request(method.clone(), path, &(), None).header(header.0, header.1).json(body)
+        })
+        .await
+    }
+
     /// A write without a body that sets state (a cache purge), retried like a read.
     pub(crate) async fn set<T: DeserializeOwned>(&self, method: Method, path: &ApiPath) -> Result<Page<T>, ApiError> {
         self.retried(&method, path, || self.request(method.clone(), path, &(), None)).await

@@ -17,6 +17,20 @@ pub(crate) struct Worker {
     pub created_on: Option<String>,
     pub deployed_on: Option<String>,
     pub subdomain: Option<WorkerSubdomain>,
+    /// What every new Preview deployment is laid over (docs/cloudflare-api.md §B.8); secret
+    /// values are never in it.
+    pub previews_base_config: Option<Value>,
+}
+
+impl Worker {
+    /// The names of the bindings the previews base config gives every Preview deployment.
+    pub(crate) fn base_config_bindings(&self) -> Vec<(String, String)> {
+        let env = self.previews_base_config.as_ref().and_then(|c| c.get("env")).and_then(Value::as_object);
+        env.into_iter()
+            .flatten()
+            .map(|(n, b)| (n.clone(), b.get("type").and_then(Value::as_str).unwrap_or_default().to_owned()))
+            .collect()
+    }
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -68,6 +82,9 @@ pub(crate) struct SubdomainFlags {
     pub enabled: bool,
     pub previews_enabled: bool,
 }
+
+/// The dated behaviour of the subdomain endpoint wrangler asks for (docs/cloudflare-api.md §C.7).
+const SUBDOMAIN_API_DATE: &str = "2025-08-01";
 
 #[derive(Serialize)]
 struct NewWorker<'a> {
@@ -135,14 +152,16 @@ impl Client {
     }
 
     /// Sets the Worker's workers.dev flags through the per-script endpoint (docs/cloudflare-api.md
-    /// §C.7). It sets both flags, so it is retried; the answer is the state now.
+    /// §C.7), with the API date wrangler sends there. It sets both flags, so it is retried; the
+    /// answer is the state now.
     pub(crate) async fn set_subdomain(
         &self,
         script: &WorkerName,
         flags: SubdomainFlags,
     ) -> Result<SubdomainFlags, ApiError> {
         let path = path(&["workers", "scripts", script.as_str(), "subdomain"]);
-        Ok(self.set_json::<SubdomainFlags, _>(Method::POST, &path, &flags).await?.result)
+        let date = ("Cloudflare-Workers-Script-Api-Date", SUBDOMAIN_API_DATE);
+        Ok(self.set_json_with::<SubdomainFlags, _>(Method::POST, &path, &flags, date).await?.result)
     }
 
     /// Uploads a Version from a JSON body built by [`version_body`] (it may be tens of MiB, so

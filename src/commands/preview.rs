@@ -22,11 +22,11 @@ use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::flows::create::create_once;
 use crate::flows::upload::{
-    assets_config, describe_inputs, encode_body, ensure_worker, scan_assets, show_refusal, with_assets_binding,
+    Flags, assets_config, describe_inputs, encode_body, ensure_worker, scan_assets, show_refusal, with_assets_binding,
 };
 use crate::flows::{self, Area, Ctx, api_failure, github_report, migrations, plan};
 use crate::inputs::args::commit;
-use crate::inputs::upload::{AssetsSpec, VersionArgs};
+use crate::inputs::upload::{AssetsSpec, PreviewBindings, Target, VersionArgs};
 use crate::inputs::{InputError, Inputs, Key, hint};
 
 pub(crate) const FACTS: Facts = Facts {
@@ -119,6 +119,7 @@ async fn after(ctx: &Ctx, args: &PreviewArgs, result: Result<PreviewOutcome>) ->
             deployment_url: r.deployment_url.clone(),
             commit: r.commit.clone(),
             kind: crate::ci::comment::Kind::Preview,
+            preview: Some(r.preview_name.clone()),
             ..github_report::Outcome::default()
         },
         Ok(PreviewOutcome::Deleted { worker, preview_name, existed }) => {
@@ -132,6 +133,7 @@ async fn after(ctx: &Ctx, args: &PreviewArgs, result: Result<PreviewOutcome>) ->
                 },
                 commit: args.commit.clone(),
                 kind: crate::ci::comment::Kind::Preview,
+                preview: Some(preview_name.clone()),
                 ..github_report::Outcome::default()
             };
             return github_report::retire(ctx, &o).await;
@@ -144,6 +146,7 @@ async fn after(ctx: &Ctx, args: &PreviewArgs, result: Result<PreviewOutcome>) ->
             headline: format!("Preview {name}: deployment failed"),
             commit: args.commit.clone(),
             kind: crate::ci::comment::Kind::Preview,
+            preview: Some(name.clone()),
             ..github_report::Outcome::default()
         },
     };
@@ -198,7 +201,7 @@ pub(crate) async fn deploy(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewResul
         Some(_) => found.map_err(|e| api_failure(e, "look up the Preview", Area::Workers))?,
         None => None,
     };
-    let worker = ensure_worker(ctx, v, existing).await?;
+    let worker = ensure_worker(ctx, v, existing, Flags::Leave).await?;
     ctx.output(Output::WorkerId, worker.id.as_str());
     let (preview, created) = ensure_preview(ctx, &worker, name, found).await?;
     ctx.output(Output::PreviewId, preview.id.as_str());
@@ -219,7 +222,12 @@ pub(crate) async fn deploy(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewResul
         let all = all.map_err(|e| api_failure(e, "list the Preview's deployments before deploying", Area::Workers))?;
         (latest, all.into_iter().map(|d| d.id).collect())
     };
-    let previous = latest.as_ref().and_then(|d| d.bindings.clone()).unwrap_or_default();
+    let base = worker.base_config_bindings();
+    describe_bindings(ctx, v.preview_bindings.as_ref(), &base);
+    // What the base config gives is laid under the deployment by Cloudflare again (§B.8):
+    // neither kept by `inherit` nor reported removed.
+    let mut previous = latest.as_ref().and_then(|d| d.bindings.clone()).unwrap_or_default();
+    previous.retain(|b| !base.iter().any(|(n, _)| b["name"] == n.as_str()));
     // The assets binding goes with these assets, planned with the others (as `version` does).
     let wanted = with_assets_binding(&v.bindings.list, v.assets.as_ref());
     let plan = plan::bindings(&wanted, &previous, v.keep, false);
@@ -260,6 +268,37 @@ pub(crate) async fn deploy(ctx: &Ctx, args: &PreviewArgs) -> Result<PreviewResul
     let result = deployed(ctx, args, &worker, preview, &deployment, created).await;
     ctx.summary(|s| plan::summarise(s, &plan));
     Ok(result)
+}
+
+/// What the Preview is bound to (docs/cloudflare-api.md §B.11), in the log and the summary, and
+/// one warning naming the production bindings it does not get: a Preview never gets
+/// production's KV, D1, secrets or vars, only its `previews` block's, the inputs' and the
+/// Worker's previews base config.
+fn describe_bindings(ctx: &Ctx, pb: Option<&PreviewBindings>, base: &[(String, String)]) {
+    let Some(pb) = pb else { return };
+    let list = |v: &[(String, String)]| v.iter().map(|(n, k)| format!("`{n}` ({k})")).collect::<Vec<_>>().join(", ");
+    let mut parts = Vec::new();
+    if let Some(block) = &pb.block {
+        parts.push(format!("{block}: {}", if pb.from_block.is_empty() { "none".into() } else { list(&pb.from_block) }));
+    }
+    if !pb.from_inputs.is_empty() {
+        parts.push(format!("the inputs: {}", list(&pb.from_inputs)));
+    }
+    if !base.is_empty() {
+        parts.push(format!("the Worker's previews base config: {}", list(base)));
+    }
+    let text = if parts.is_empty() { "nothing".to_owned() } else { parts.join("; ") };
+    ctx.console.info(&format!("The Preview is bound to {text}."));
+    ctx.summary(|s| s.row("Preview bindings", &text));
+    let missing: Vec<(String, String)> =
+        pb.production_only.iter().filter(|(n, _)| !base.iter().any(|(b, _)| b == n)).cloned().collect();
+    if !missing.is_empty() {
+        let block = pb.block.as_deref().map_or_else(|| "a `previews` block".to_owned(), |b| format!("`{b}`"));
+        ctx.console.warning(&format!(
+            "production bindings {} have no counterpart in {block} or the Worker's previews base config, so the Preview does not have them (a Preview never gets production's); declare the Preview's own under `previews` in the configuration",
+            list(&missing)
+        ));
+    }
 }
 
 /// The configuration's migrations the Preview's latest deployment has not applied.
@@ -607,7 +646,7 @@ impl PreviewArgs {
         let version = if action == PreviewAction::Delete {
             VersionArgs::for_delete(i)?
         } else {
-            let v = VersionArgs::from_inputs(i)?;
+            let v = VersionArgs::from_inputs_for(i, Target::Preview)?;
             if v.deploy.is_some() {
                 return Err(InputError::new(
                     Key::Deploy,

@@ -14,7 +14,7 @@ use crate::exit::Exit;
 use crate::flows::assets::Uploaded;
 use crate::flows::create::create_once;
 use crate::flows::upload::{
-    assets_config, describe_inputs, encode_body, ensure_worker, ensure_worker_made, scan_assets, show_refusal,
+    Flags, assets_config, describe_inputs, encode_body, ensure_worker, ensure_worker_made, scan_assets, show_refusal,
     with_assets_binding,
 };
 use crate::flows::{self, Area, Ctx, api_failure, deployments as deploy, migrations, plan};
@@ -231,11 +231,13 @@ async fn before_upload(ctx: &Ctx, args: &VersionArgs) -> Result<Before> {
     refuse_dropping_code(args, latest.as_ref())?;
     refuse_dropping_assets(args, latest.as_ref())?;
     let migrations = pending_migrations(ctx, args, exists).await?;
+    // Only a deploy at 100 % writes the flags, as `wrangler deploy` does (§C.7).
+    let flags = if args.deploy.is_some_and(|p| p >= 100.0) { Flags::Write } else { Flags::Leave };
     let worker = match worker {
-        Some(w) => Some(ensure_worker(ctx, args, Some(w)).await?),
+        Some(w) => Some(ensure_worker(ctx, args, Some(w), flags).await?),
         None if exists => None,
         None => {
-            let (w, made) = ensure_worker_made(ctx, args, None).await?;
+            let (w, made) = ensure_worker_made(ctx, args, None, flags).await?;
             // Created meanwhile by someone else: it may have versions since, code included.
             if !made {
                 latest = latest_version(ctx, &w).await?;

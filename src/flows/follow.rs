@@ -310,6 +310,8 @@ pub(crate) fn conclude(ctx: &Ctx, build: &Build, worker: &str, tail: &Tail) -> R
     });
     if unsuccessful.is_some() {
         ctx.report.lock().unwrap_or_else(std::sync::PoisonError::into_inner).log_tail = tail.lines();
+    } else if build.deploys_to_production() {
+        ctx.report.lock().unwrap_or_else(std::sync::PoisonError::into_inner).production.push(worker.to_owned());
     }
     match unsuccessful {
         None => Ok(()),

@@ -47,6 +47,9 @@ pub(crate) struct Outcome {
     pub commit: Option<String>,
     /// `production` instead of `preview/<worker>` (a deploy at 100 %).
     pub production: bool,
+    /// The Preview this outcome is about: its GitHub Deployments carry the name, so that
+    /// deleting it retires only them.
+    pub preview: Option<String>,
     /// The last log lines of a failed build (untrusted).
     pub log_tail: Vec<String>,
 }
@@ -88,8 +91,12 @@ pub(crate) async fn retire(ctx: &Ctx, o: &Outcome) -> Result<()> {
     let mut failures = Vec::new();
     if let Some(pr) = t.pr {
         let edit = async {
-            match find_comment(t, pr, o).await? {
-                Some(c) => t.client.update_comment(c.id, &body(t, o)).await.map(|_| ()),
+            let me = t.client.self_id().await?;
+            match find_comment(t, pr, o, me).await? {
+                Some(c) => {
+                    let history = comment::history(c.body.as_deref().unwrap_or_default());
+                    t.client.update_comment(c.id, &body(t, o, &history)).await.map(|_| ())
+                }
                 None => Ok(()),
             }
         };
@@ -99,14 +106,27 @@ pub(crate) async fn retire(ctx: &Ctx, o: &Outcome) -> Result<()> {
         }
     }
     let env = o.environment();
-    if let Err(e) = deactivate_env(t, &env).await {
+    if let Err(e) = deactivate(t, &env, o.preview.as_deref()).await {
         failures.push(Failure::new(&format!("could not mark the GitHub Deployments of {env} inactive"), &e));
     }
     conclude(ctx, t, failures)
 }
 
-async fn deactivate_env(t: &Target, env: &str) -> Result<(), GhError> {
-    for d in t.client.recent_deployments(env, 20).await? {
+/// What a Deployment's `payload` says it is for: the Preview, and the pull request.
+fn payload(t: &Target, o: &Outcome) -> serde_json::Value {
+    serde_json::json!({ "workers_ci": { "preview": o.preview, "pull_request": t.pr } })
+}
+
+/// Marks inactive the deployments of `env` made for this Preview (by its `payload`), and only
+/// them: the environment is shared by every pull request's Preview, and GitHub's own
+/// `auto_inactive` would retire them all, so it is off and this is how one is retired.
+async fn deactivate(t: &Target, env: &str, preview: Option<&str>) -> Result<(), GhError> {
+    let Some(preview) = preview else { return Ok(()) };
+    let mine = |d: &crate::github_api::Deployment| {
+        d.payload.as_ref().and_then(|p| p.pointer("/workers_ci/preview")).and_then(serde_json::Value::as_str)
+            == Some(preview)
+    };
+    for d in t.client.recent_deployments(env, 100).await?.into_iter().filter(mine) {
         let state = t.client.latest_status(d.id).await?.and_then(|s| s.state);
         if state.as_deref() != Some("inactive") {
             let s = NewStatus {
@@ -114,6 +134,7 @@ async fn deactivate_env(t: &Target, env: &str) -> Result<(), GhError> {
                 environment_url: None,
                 log_url: t.run_url.as_deref(),
                 description: "Preview deleted",
+                auto_inactive: false,
             };
             t.client.create_status(d.id, &s).await?;
         }
@@ -199,7 +220,8 @@ pub(crate) fn combine(ctx: &Ctx, cloudflare: Result<()>, github: Result<()>) -> 
     }
 }
 
-fn body(t: &Target, o: &Outcome) -> String {
+/// `history`: the commits and URLs the comment showed before (see [`comment::history`]).
+fn body(t: &Target, o: &Outcome, history: &[(String, String)]) -> String {
     let commit = o.commit.as_deref().or(t.sha.as_deref());
     let card = Card {
         worker: &o.worker,
@@ -213,6 +235,7 @@ fn body(t: &Target, o: &Outcome) -> String {
         run_url: t.run_url.as_deref(),
         time: jiff::Timestamp::now(),
         log_tail: &o.log_tail,
+        history,
     };
     let mut text = comment::render(&card);
     for secret in t.redact.iter().filter(|s| s.len() >= 4) {
@@ -223,8 +246,18 @@ fn body(t: &Target, o: &Outcome) -> String {
 
 /// The Worker's living comment of this kind; for a Preview, failing that, the one comment the
 /// Worker had before comments had kinds, which it takes over ([`comment::is_legacy`]).
-async fn find_comment(t: &Target, pr: u64, o: &Outcome) -> Result<Option<crate::github_api::Comment>, GhError> {
-    let all = t.client.list_comments(pr).await?;
+///
+/// Only a comment by this token's own account (`me`) counts: anyone can paste the marker, and a
+/// planted one is met first (comments list oldest first), so it would otherwise be edited with
+/// this run's URLs, or hide ours (docs/github-actions.md §3.1).
+async fn find_comment(
+    t: &Target,
+    pr: u64,
+    o: &Outcome,
+    me: u64,
+) -> Result<Option<crate::github_api::Comment>, GhError> {
+    let mut all = t.client.list_comments(pr).await?;
+    all.retain(|c| c.user.as_ref().is_some_and(|u| u.id == me));
     let ours =
         |c: &&crate::github_api::Comment| c.body.as_deref().is_some_and(|b| comment::is_ours(b, &o.worker, o.kind));
     let legacy = |c: &&crate::github_api::Comment| {
@@ -236,12 +269,14 @@ async fn find_comment(t: &Target, pr: u64, o: &Outcome) -> Result<Option<crate::
 /// Edits our comment when it exists (on any page), creates it otherwise, and after a create
 /// that failed without a clear refusal, looks again before giving up: never a second comment.
 async fn upsert_comment(t: &Target, pr: u64, o: &Outcome) -> Result<(), GhError> {
-    let text = body(t, o);
-    let find = || find_comment(t, pr, o);
+    let me = t.client.self_id().await?;
+    let find = || find_comment(t, pr, o, me);
     if let Some(c) = find().await? {
-        t.client.update_comment(c.id, &text).await?;
+        let history = comment::history(c.body.as_deref().unwrap_or_default());
+        t.client.update_comment(c.id, &body(t, o, &history)).await?;
         return Ok(());
     }
+    let text = body(t, o, &[]);
     match t.client.create_comment(pr, &text).await {
         Ok(_) => Ok(()),
         Err(e) if e.status().is_some_and(|s| (400..500).contains(&s)) => Err(e),
@@ -271,6 +306,7 @@ async fn deploy(t: &Target, o: &Outcome) -> Result<(), GhError> {
             required_contexts: [],
             transient_environment: !o.production,
             production_environment: o.production,
+            payload: payload(t, o),
         };
         match t.client.create_deployment(&new).await {
             Ok(d) => d,
@@ -285,6 +321,7 @@ async fn deploy(t: &Target, o: &Outcome) -> Result<(), GhError> {
         environment_url: url.filter(|u| u.starts_with("https://") || u.starts_with("http://")),
         log_url: t.run_url.as_deref(),
         description: if o.ok { "Deployed by workers-ci" } else { "Failed (workers-ci)" },
+        auto_inactive: false,
     };
     t.client.create_status(deployment.id, &status).await?;
     Ok(())
@@ -308,15 +345,19 @@ pub(crate) fn from_builds(ctx: &Ctx) -> Vec<Outcome> {
                 "skipped" => "build skipped".to_owned(),
                 other => format!("build failed (outcome `{other}`)"),
             };
+            let worker = b["worker"].as_str()?.to_owned();
+            // A build that deployed to production is reported there, never as a preview.
+            let production = ok && report.production.contains(&worker);
             Some(Outcome {
-                worker: b["worker"].as_str()?.to_owned(),
+                worker,
                 kind: Kind::Build,
                 ok,
                 headline,
                 preview_url: b["preview_url"].as_str().map(str::to_owned),
                 deployment_url: None,
                 commit: commit.clone(),
-                production: false,
+                production,
+                preview: None,
                 log_tail: if lone && !ok { report.log_tail.clone() } else { Vec::new() },
             })
         })
@@ -360,6 +401,7 @@ pub(crate) async fn after_version(ctx: &Ctx, worker: &str, deploy: Option<f64>, 
         deployment_url: if deployed { get(Output::WorkersDevUrl) } else { None },
         commit: None,
         production: result.is_ok() && deploy.is_some_and(|p| p >= 100.0),
+        preview: None,
         log_tail: Vec::new(),
     };
     let gh = Box::pin(publish(ctx, std::slice::from_ref(&outcome))).await;

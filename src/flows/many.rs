@@ -545,6 +545,9 @@ async fn finish_if_stopped(ctx: &Ctx, logs: bool, e: &mut Entry) -> bool {
         ));
         ctx.console.untrusted(e.lines.iter().map(String::as_str));
     }
+    if b.build_outcome.as_deref() == Some("success") && b.deploys_to_production() {
+        ctx.report.lock().unwrap_or_else(std::sync::PoisonError::into_inner).production.push(e.name.clone());
+    }
     e.phase = Phase::Done(Box::new(b));
     true
 }

@@ -42,6 +42,8 @@ pub(crate) struct Report {
     pub summary: Summary,
     /// The last log lines of a failed build, for the pull-request comment.
     pub log_tail: Vec<String>,
+    /// Workers whose finished build deployed to production, to report as `production`.
+    pub production: Vec<String>,
 }
 
 pub(crate) struct Ctx {

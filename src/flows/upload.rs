@@ -12,10 +12,25 @@ use crate::inputs::{Key, hint};
 use super::builds::WorkerFrom;
 use super::{Area, Ctx, api_failure, deployments};
 
+/// Whether this step may write an existing Worker's workers.dev / preview-URL flags. Only a
+/// deploy at 100 % does, as `wrangler deploy` does; `wrangler versions upload` and `wrangler
+/// preview` never write them (docs/cloudflare-api.md §C.7): an upload, and above all a Preview
+/// whose configuration comes from a pull request's branch, must not change live routing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Flags {
+    Write,
+    Leave,
+}
+
 /// The Worker `args` names (`existing`, as looked up), created when `create_worker` allows;
 /// shared with `preview`.
-pub(crate) async fn ensure_worker(ctx: &Ctx, args: &VersionArgs, existing: Option<Worker>) -> Result<Worker> {
-    Ok(ensure_worker_made(ctx, args, existing).await?.0)
+pub(crate) async fn ensure_worker(
+    ctx: &Ctx,
+    args: &VersionArgs,
+    existing: Option<Worker>,
+    flags: Flags,
+) -> Result<Worker> {
+    Ok(ensure_worker_made(ctx, args, existing, flags).await?.0)
 }
 
 /// [`ensure_worker`], and whether this run created it: a Worker made by this run has no
@@ -24,10 +39,11 @@ pub(crate) async fn ensure_worker_made(
     ctx: &Ctx,
     args: &VersionArgs,
     existing: Option<Worker>,
+    flags: Flags,
 ) -> Result<(Worker, bool)> {
     let lookup = |e: ApiError| api_failure(e, "look up the Worker", Area::Workers);
     if let Some(mut w) = existing {
-        sync_subdomain(ctx, &mut w, args).await?;
+        sync_subdomain(ctx, &mut w, args, flags).await?;
         return Ok((w, false));
     }
     if !args.create_worker {
@@ -35,17 +51,13 @@ pub(crate) async fn ensure_worker_made(
         let from = args.worker_written.as_ref().map_or(WorkerFrom::Input, WorkerFrom::Wrangler);
         return Err(deployments::missing_worker(ctx, &args.worker, from, Some(&create)).await);
     }
-    // wrangler's defaults: on workers.dev, with preview URLs.
-    let flags = SubdomainFlags {
-        enabled: args.workers_dev.unwrap_or(true),
-        previews_enabled: args.preview_urls.unwrap_or(true),
-    };
+    let flags_on_create = create_flags(args);
     // Cloudflare would refuse the create (100315): refused before it is sent.
-    if flags.previews_enabled && args.worker.as_str().len() > crate::inputs::upload::PREVIEWS_NAME_LIMIT {
+    if flags_on_create.previews_enabled && args.worker.as_str().len() > crate::inputs::upload::PREVIEWS_NAME_LIMIT {
         return Err(Error::Input(crate::inputs::InputError::new(
             Key::PreviewUrls,
             format!(
-                "is on by default for a new Worker, but Worker {} has a name of {} characters and Cloudflare allows preview URLs only for names of at most {} characters (error 100315): set {} or use a shorter name",
+                "is on for a new Worker, but Worker {} has a name of {} characters and Cloudflare allows preview URLs only for names of at most {} characters (error 100315): set {} or use a shorter name",
                 args.worker,
                 args.worker.as_str().len(),
                 crate::inputs::upload::PREVIEWS_NAME_LIMIT,
@@ -56,17 +68,18 @@ pub(crate) async fn ensure_worker_made(
     ctx.console.info(&format!(
         "Worker {} does not exist yet: creating it (workers.dev {}, preview URLs {}).",
         args.worker,
-        on_off(flags.enabled),
-        on_off(flags.previews_enabled)
+        on_off(flags_on_create.enabled),
+        on_off(flags_on_create.previews_enabled)
     ));
-    match ctx.client.create_worker(&args.worker, flags).await {
+    match ctx.client.create_worker(&args.worker, flags_on_create).await {
         Ok(w) => Ok((w, true)),
         // Someone else (or our own lost first answer) created it meanwhile: use it, with the
-        // flags asked for. Not counted as made here: another run may have uploaded to it.
+        // flags asked for when this step may write them. Not counted as made here: another run
+        // may have uploaded to it.
         Err(e) if e.status() == Some(409) || e.has_code(10040) || e.may_have_applied() => {
             match ctx.client.get_worker(WorkerRef::Name(&args.worker)).await.map_err(lookup)? {
                 Some(mut w) => {
-                    sync_subdomain(ctx, &mut w, args).await?;
+                    sync_subdomain(ctx, &mut w, args, flags).await?;
                     Ok((w, false))
                 }
                 None => Err(api_failure(e, "create the Worker", Area::Workers)),
@@ -76,13 +89,22 @@ pub(crate) async fn ensure_worker_made(
     }
 }
 
+/// wrangler's defaults for a Worker it creates (docs/cloudflare-api.md §C.7): on workers.dev
+/// unless the configuration has routes; preview URLs as workers.dev unless `preview_urls` says.
+/// Always sent: the API's own default is undocumented (Correction 1).
+fn create_flags(args: &VersionArgs) -> SubdomainFlags {
+    let enabled = args.workers_dev.unwrap_or(!args.has_routes);
+    SubdomainFlags { enabled, previews_enabled: args.preview_urls.unwrap_or(enabled) }
+}
+
 fn on_off(b: bool) -> &'static str {
     if b { "on" } else { "off" }
 }
 
-/// `workers_dev` / `preview_urls` given for an existing Worker: its flags are set to them, and
-/// only when they differ (an unneeded write is one more thing to fail).
-async fn sync_subdomain(ctx: &Ctx, w: &mut Worker, args: &VersionArgs) -> Result<()> {
+/// `workers_dev` / `preview_urls` given for an existing Worker: with [`Flags::Write`] its flags
+/// are set to them, only when they differ (an unneeded write is one more thing to fail);
+/// otherwise a difference is a notice that says how to change them.
+async fn sync_subdomain(ctx: &Ctx, w: &mut Worker, args: &VersionArgs, flags: Flags) -> Result<()> {
     if args.workers_dev.is_none() && args.preview_urls.is_none() {
         return Ok(());
     }
@@ -92,6 +114,31 @@ async fn sync_subdomain(ctx: &Ctx, w: &mut Worker, args: &VersionArgs) -> Result
         previews_enabled: args.preview_urls.or(now.previews_enabled).unwrap_or(false),
     };
     if now.enabled == Some(wanted.enabled) && now.previews_enabled == Some(wanted.previews_enabled) {
+        return Ok(());
+    }
+    if flags == Flags::Leave {
+        let mut differ = Vec::new();
+        if now.enabled != Some(wanted.enabled) {
+            differ.push(format!(
+                "`workers_dev` asks for workers.dev {}, live it is {}",
+                on_off(wanted.enabled),
+                now.enabled.map_or("unknown", on_off)
+            ));
+        }
+        if now.previews_enabled != Some(wanted.previews_enabled) {
+            differ.push(format!(
+                "`preview_urls` asks for preview URLs {}, live they are {}",
+                on_off(wanted.previews_enabled),
+                now.previews_enabled.map_or("unknown", on_off)
+            ));
+        }
+        ctx.console.notice(&format!(
+            "Worker {}: {}. This is live routing, not changed by an upload (as `wrangler versions upload` and `wrangler preview` leave it): a deploy changes it ({} with {}, like `wrangler deploy`), or the dashboard",
+            w.name,
+            differ.join("; "),
+            hint::command(crate::commands::Command::Version),
+            hint::set(Key::Deploy, "true")
+        ));
         return Ok(());
     }
     ctx.console.info(&format!(

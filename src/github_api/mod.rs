@@ -83,11 +83,26 @@ pub(crate) struct Comment {
     pub id: CommentId,
     #[serde(default)]
     pub body: Option<String>,
+    /// The author; `null` for a deleted account.
+    #[serde(default)]
+    pub user: Option<User>,
 }
+
+/// A user or bot account, as `user` of a comment or `GET /users/{login}`.
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct User {
+    pub id: u64,
+}
+
+/// The account a workflow's `GITHUB_TOKEN` writes as (docs/github-actions.md §3.1).
+const ACTIONS_BOT: &str = "github-actions[bot]";
 
 #[derive(Clone, Debug, Deserialize)]
 pub(crate) struct Deployment {
     pub id: DeploymentId,
+    /// What the creator attached (workers-ci: `{"workers_ci": {"preview", "pull_request"}}`).
+    #[serde(default)]
+    pub payload: Option<serde_json::Value>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -110,6 +125,9 @@ pub(crate) struct NewDeployment<'a> {
     pub required_contexts: [&'a str; 0],
     pub transient_environment: bool,
     pub production_environment: bool,
+    /// Which Preview and pull request the deployment is for, so that retiring one finds only
+    /// its own.
+    pub payload: serde_json::Value,
 }
 
 /// `POST /repos/{owner}/{repo}/deployments/{id}/statuses`.
@@ -121,6 +139,9 @@ pub(crate) struct NewStatus<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_url: Option<&'a str>,
     pub description: &'a str,
+    /// Off: by default a success marks every earlier deployment of the environment inactive,
+    /// another pull request's included (docs/github-actions.md §3.2).
+    pub auto_inactive: bool,
 }
 
 /// What went wrong with one GitHub request. Never holds the token; the message is GitHub's
@@ -231,6 +252,25 @@ impl GitHub {
     /// Every comment of an issue or pull request, oldest first.
     pub(crate) async fn list_comments(&self, issue: u64) -> Result<Vec<Comment>, GhError> {
         self.list(&self.repo_url(&format!("issues/{issue}/comments")), &[]).await
+    }
+
+    /// The id of the account this token writes as: `GET /user` for a user's token; a
+    /// workflow's `GITHUB_TOKEN` is not a user (403 there) and writes as `github-actions[bot]`,
+    /// whose id differs between github.com and each GitHub Enterprise Server, so it is asked
+    /// for by login.
+    pub(crate) async fn self_id(&self) -> Result<u64, GhError> {
+        let me = format!("{}/user", self.base);
+        match self.retried(|| self.get_page::<User>(&me)).await {
+            Ok((u, _)) => Ok(u.id),
+            // The token itself, the network or the URL: asking for the bot would not help.
+            Err(e @ (GhError::Api { status: 401, .. } | GhError::Transport { .. } | GhError::Malformed { .. })) => {
+                Err(e)
+            }
+            Err(_) => {
+                let bot = format!("{}/users/{}", self.base, ACTIONS_BOT.replace('[', "%5B").replace(']', "%5D"));
+                Ok(self.retried(|| self.get_page::<User>(&bot)).await?.0.id)
+            }
+        }
     }
 
     /// Sent once: a failed create is reconciled by the caller, by listing.

@@ -109,6 +109,10 @@ pub(crate) struct VersionArgs {
     /// `workers_dev` and `preview_urls` as given (`None`: not given).
     pub workers_dev: Option<bool>,
     pub preview_urls: Option<bool>,
+    /// The configuration routes the Worker (`route`/`routes`).
+    pub has_routes: bool,
+    /// For a Preview: where its bindings come from, and the production bindings left out.
+    pub preview_bindings: Option<PreviewBindings>,
     /// Percentage for the new version; `None` = upload only.
     pub deploy: Option<f64>,
     /// Static assets to upload with the version: from input `assets` or the wrangler
@@ -130,6 +134,54 @@ pub(crate) struct VersionArgs {
     /// Keys of the configuration that were not applied, each said as a warning before any
     /// request.
     pub config_warnings: Vec<String>,
+}
+
+/// What the upload is for: a Version gets the configuration's bindings; a Preview its
+/// `previews` block's instead (docs/cloudflare-api.md §B.11).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Target {
+    Version,
+    Preview,
+}
+
+/// Where a Preview's bindings come from (docs/cloudflare-api.md §B.11).
+#[derive(Debug, Default)]
+pub(crate) struct PreviewBindings {
+    /// `wrangler.jsonc: previews` when the file has the block.
+    pub block: Option<String>,
+    /// Names (and types) of the block's bindings, and of the inputs'.
+    pub from_block: Vec<(String, String)>,
+    pub from_inputs: Vec<(String, String)>,
+    /// Production bindings of the file with no binding of the same name for the Preview:
+    /// the flow names those the Worker's base config does not provide either.
+    pub production_only: Vec<(String, String)>,
+}
+
+impl PreviewBindings {
+    /// `given`: the names the inputs bind (`inputs`, their bindings), which win over the file's.
+    fn new(config: Option<&wrangler::Config>, given: &[String], inputs: &[serde_json::Value]) -> PreviewBindings {
+        let file = config.map(|c| &c.mapped);
+        let block = file.and_then(|f| f.previews.as_ref());
+        let from_block: Vec<&serde_json::Value> = block.map(|b| b.bindings.iter().collect()).unwrap_or_default();
+        let for_preview = |name: &str| given.iter().any(|n| n == name) || from_block.iter().any(|b| b["name"] == name);
+        PreviewBindings {
+            block: block.map(|b| format!("{}: {}", config_name(config), b.path)),
+            from_block: from_block
+                .iter()
+                .filter(|b| !given.iter().any(|n| b["name"] == n.as_str()))
+                .map(|b| name_and_type(b))
+                .collect(),
+            from_inputs: inputs.iter().map(name_and_type).collect(),
+            production_only: file
+                .map(|f| f.bindings.iter().map(name_and_type).filter(|(n, _)| !for_preview(n)).collect())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+fn name_and_type(b: &serde_json::Value) -> (String, String) {
+    let s = |k: &str| b.get(k).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+    (s("name"), s("type"))
 }
 
 /// A Worker's static assets as configured: where they are and how Cloudflare serves them.
@@ -270,6 +322,53 @@ fn compatibility(i: &Inputs, config: Option<&wrangler::Config>) -> Result<(Strin
     Ok((date, flags))
 }
 
+/// The file's bindings laid under the inputs' (the inputs win by binding name: the file's
+/// binding of that name is not sent). A Preview's bindings from the file are its `previews`
+/// block's, never the file's own (docs/cloudflare-api.md §B.11): what it is bound to is returned.
+fn with_file_bindings(
+    bindings: &mut Bindings,
+    config: Option<&wrangler::Config>,
+    target: Target,
+) -> Option<PreviewBindings> {
+    let file = config.map(|c| &c.mapped);
+    let given: Vec<String> = bindings.described().into_iter().map(|(n, _)| n).collect();
+    let preview_bindings = (target == Target::Preview).then(|| PreviewBindings::new(config, &given, &bindings.list));
+    let from_file: Option<&[serde_json::Value]> = match target {
+        Target::Version => file.map(|f| f.bindings.as_slice()),
+        Target::Preview => file.and_then(|f| f.previews.as_ref()).map(|b| b.bindings.as_slice()),
+    };
+    if let Some(file_bindings) = from_file {
+        let mut merged: Vec<serde_json::Value> =
+            file_bindings.iter().filter(|b| !given.iter().any(|n| b["name"] == n.as_str())).cloned().collect();
+        merged.append(&mut bindings.list);
+        bindings.list = merged;
+    }
+    preview_bindings
+}
+
+/// The file's placement, limits and migrations; for a Preview the `previews` block's
+/// `limits` and `placement` win over the top level's, as in wrangler (docs/cloudflare-api.md
+/// §B.11).
+fn versioned_settings(mapped: wrangler::Mapped, target: Target) -> VersionedSettings {
+    let (mut placement, mut limits) = (mapped.placement, mapped.limits);
+    if let (Target::Preview, Some(block)) = (target, mapped.previews) {
+        limits = block.limits.or(limits);
+        if block.placement_given {
+            placement = block.placement;
+        }
+    }
+    (placement, limits, mapped.cache_options, mapped.keep_vars, mapped.migrations)
+}
+
+/// `placement`, `limits`, `cache_options`, `keep_vars` and the migrations, as the target takes them.
+type VersionedSettings = (
+    Option<serde_json::Value>,
+    Option<crate::cloudflare::workers::Limits>,
+    Option<serde_json::Value>,
+    bool,
+    Vec<wrangler::Migration>,
+);
+
 /// `deploy`: `None` to upload only, else the new version's percentage.
 fn deploy_percentage(i: &Inputs) -> Result<Option<f64>, InputError> {
     Ok(match i.get(Key::Deploy) {
@@ -401,6 +500,12 @@ fn tag(i: &Inputs) -> Result<Option<String>, InputError> {
 
 impl VersionArgs {
     pub(crate) fn from_inputs(i: &Inputs) -> Result<VersionArgs, InputError> {
+        Self::from_inputs_for(i, Target::Version)
+    }
+
+    /// The upload `target` gets: a Preview is bound to the file's `previews` block and the
+    /// inputs, never to the file's production bindings.
+    pub(crate) fn from_inputs_for(i: &Inputs, target: Target) -> Result<VersionArgs, InputError> {
         let (config, mut config_warnings) = wrangler_config(i)?;
         let file = config.as_ref().map(|c| &c.mapped);
         let worker = worker(i, config.as_ref())?;
@@ -413,14 +518,7 @@ impl VersionArgs {
         let (date, flags) = compatibility(i, config.as_ref())?;
         let allow_unknown = i.bool(Key::AllowUnknownBindings, false)?;
         let mut bindings = bindings::parse(i.get(Key::Bindings), i.get(Key::Vars), i.get(Key::Secrets), allow_unknown)?;
-        if let Some(f) = file {
-            // The inputs win by binding name: the file's binding of that name is not sent.
-            let given: Vec<String> = bindings.described().into_iter().map(|(n, _)| n).collect();
-            let mut merged: Vec<serde_json::Value> =
-                f.bindings.iter().filter(|b| !given.iter().any(|n| b["name"] == n.as_str())).cloned().collect();
-            merged.append(&mut bindings.list);
-            bindings.list = merged;
-        }
+        let preview_bindings = with_file_bindings(&mut bindings, config.as_ref(), target);
         let assets = assets_spec(i, &mut bindings.list, file.and_then(|f| f.assets.clone()))?;
         let keep = match i.get(Key::KeepBindings) {
             None => Keep::Auto,
@@ -467,11 +565,14 @@ impl VersionArgs {
             (modules, skipped, Some(main_module))
         };
         let config_file = config.as_ref().map(|c| (c.file.clone(), i.get(Key::Environment).map(str::to_owned)));
+        let has_routes = file.is_some_and(|f| f.has_routes);
         let (placement, limits, cache_options, keep_vars, migrations) = match config {
-            Some(c) => {
-                let m = c.mapped;
-                config_warnings.extend(m.warnings);
-                (m.placement, m.limits, m.cache_options, m.keep_vars, m.migrations)
+            Some(mut c) => {
+                config_warnings.append(&mut c.mapped.warnings);
+                if let (Target::Preview, Some(block)) = (target, c.mapped.previews.as_mut()) {
+                    config_warnings.append(&mut block.warnings);
+                }
+                versioned_settings(c.mapped, target)
             }
             None => (None, None, None, false, Vec::new()),
         };
@@ -491,6 +592,8 @@ impl VersionArgs {
             create_worker: i.bool(Key::CreateWorker, false)?,
             workers_dev,
             preview_urls,
+            has_routes,
+            preview_bindings,
             deploy,
             assets,
             placement,
@@ -521,6 +624,8 @@ impl VersionArgs {
             create_worker: false,
             workers_dev: None,
             preview_urls: None,
+            has_routes: false,
+            preview_bindings: None,
             deploy: None,
             assets: None,
             placement: None,

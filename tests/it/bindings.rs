@@ -186,7 +186,7 @@ fn excluded_and_default_excluded_files_are_skipped_and_named() {
 }
 
 #[test]
-fn workers_dev_and_preview_urls_are_set_on_create_and_updated_only_when_they_differ() {
+fn workers_dev_and_preview_urls_are_set_on_create_and_written_only_by_a_deploy() {
     let sim = sim();
     let run = with_module(version_invocation(&sim, "quiet-worker"))
         .input("create_worker", "true")
@@ -200,14 +200,32 @@ fn workers_dev_and_preview_urls_are_set_on_create_and_updated_only_when_they_dif
     assert_eq!(body["subdomain"], json!({ "enabled": false, "previews_enabled": false }));
     assert_eq!(run.output("workers_dev_url"), None, "{:?}", run.outputs);
     assert_eq!(run.output("version_url"), None, "{:?}", run.outputs);
-    // Defaults on create are wrangler's: both on, and both URLs are real.
+    // Defaults on create without routes are wrangler's: both on, and both URLs are real.
     let run = with_module(version_invocation(&sim, "loud-worker")).input("create_worker", "true").run();
     run.assert_code(0);
     assert_eq!(run.output("workers_dev_url"), Some("https://loud-worker.example-account.workers.dev"));
     assert!(run.output("version_url").is_some_and(|u| u.ends_with("-loud-worker.example-account.workers.dev")));
-    // Turned on for the existing Worker: one write, then none when nothing differs.
+    // Issue 20, point 2: an upload that does not deploy never changes live routing; the
+    // difference is a notice that says how to change it.
+    let run = with_module(version_invocation(&sim, "quiet-worker")).input("workers_dev", "true").run();
+    run.assert_code(0);
+    assert_eq!(requests_matching(&sim, "POST", "/subdomain"), 0, "no subdomain write: {}", run.stdout);
+    assert_eq!(run.output("workers_dev_url"), None, "still off");
+    let notices: Vec<_> = run.view().commands.into_iter().filter(|c| c.name == "notice").collect();
+    assert!(
+        notices.iter().any(|n| n.data.contains(
+            "Worker quiet-worker: `workers_dev` asks for workers.dev on, live it is off. This is live routing, not changed by an upload"
+        )),
+        "{}",
+        run.stdout
+    );
+    // Deployed at 100 % (as `wrangler deploy` does): one write, with wrangler's date header,
+    // then none when nothing differs.
     for expected_writes in [1, 1] {
-        let run = with_module(version_invocation(&sim, "quiet-worker")).input("workers_dev", "true").run();
+        let run = with_module(version_invocation(&sim, "quiet-worker"))
+            .input("workers_dev", "true")
+            .input("deploy", "true")
+            .run();
         run.assert_code(0);
         assert_eq!(run.output("workers_dev_url"), Some("https://quiet-worker.example-account.workers.dev"));
         assert_eq!(run.output("version_url"), None, "previews still off");
@@ -216,6 +234,7 @@ fn workers_dev_and_preview_urls_are_set_on_create_and_updated_only_when_they_dif
     let sent = sim.requests().into_iter().find(|r| r.path.ends_with("/quiet-worker/subdomain")).unwrap();
     let body: Value = serde_json::from_str(&sent.body).unwrap();
     assert_eq!(body, json!({ "enabled": true, "previews_enabled": false }), "previews left as they were");
+    assert_eq!(sent.status, 200, "the simulator takes the write only with wrangler's date header");
 }
 
 #[test]

@@ -139,16 +139,27 @@ fn version_with_deploy_reads_no_deployment_for_a_full_deploy() {
 }
 
 #[test]
-fn version_that_sets_workers_dev_reads_the_worker_first() {
+fn version_that_names_workers_dev_reads_the_worker_first_and_only_a_deploy_writes_it() {
     let sim = slow(SimConfig::default());
     measured(&sim, &version(&sim, "my-worker"));
+    // An upload compares the flag with the live one (a notice), never writes it.
     let (got, _) = measured(&sim, &version(&sim, "my-worker").input("workers_dev", "false"));
+    assert_eq!(
+        got,
+        [
+            "GET /workers/workers/my-worker + GET /workers/workers/my-worker/versions/latest",
+            "POST /workers/workers/my-worker/versions"
+        ]
+    );
+    // A deploy at 100 % writes it before the upload, as `wrangler deploy` does.
+    let (got, _) = measured(&sim, &version(&sim, "my-worker").input("workers_dev", "false").input("deploy", "true"));
     assert_eq!(
         got,
         [
             "GET /workers/workers/my-worker + GET /workers/workers/my-worker/versions/latest",
             "POST /workers/scripts/my-worker/subdomain",
             "POST /workers/workers/my-worker/versions",
+            "POST /workers/scripts/my-worker/deployments",
         ]
     );
 }

@@ -19,7 +19,37 @@ fn github_sim(profile: BuildProfile) -> Simulator {
 
 /// A `build` on a `pull_request` event for PR 7 whose head is `sha`, reporting to GitHub.
 fn on_pr(sim: &Simulator, sha: &str) -> Invocation {
-    on_pull_request(Invocation::new(sim).input("commit", sha).input("github_token", GITHUB_TOKEN), sim, sha)
+    let inv = Invocation::new(sim).input("branch", "feature/login").input("commit", sha);
+    on_pull_request(inv.input("github_token", GITHUB_TOKEN), sim, sha)
+}
+
+/// Issue 20, point 6: a build of the production branch (its trigger deploys with `wrangler
+/// deploy`) is reported as a production deployment, not as a preview.
+#[test]
+fn a_production_build_is_reported_as_production() {
+    let sim = github_sim(fast_profile());
+    let run = Invocation::new(&sim)
+        .input("commit", SHA1)
+        .input("github_token", GITHUB_TOKEN)
+        .env("GITHUB_API_URL", &sim.github_url())
+        .env("GITHUB_REPOSITORY", "acme/site")
+        .env("GITHUB_SERVER_URL", "https://github.com")
+        .env("GITHUB_RUN_ID", "42")
+        .env("GITHUB_EVENT_NAME", "push")
+        .env("GITHUB_SHA", SHA1)
+        .run();
+    run.assert_code(0);
+    assert!(warnings(&run).is_empty(), "{}", run.stdout);
+    let d = deployments(&sim, SHA1);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(
+        (&d[0]["environment"], &d[0]["production_environment"], &d[0]["transient_environment"]),
+        (&Value::from("production"), &Value::from(true), &Value::from(false)),
+        "{d:?}"
+    );
+    // The other branches' trigger uploads versions: a preview.
+    on_pr(&sim, SHA2).run().assert_code(0);
+    assert_eq!(deployments(&sim, SHA2)[0]["environment"], "preview/my-worker");
 }
 
 fn deployments(sim: &Simulator, sha: &str) -> Vec<Value> {

@@ -305,8 +305,12 @@ fn requests_workers_ci_sends_match_the_official_schemas() {
         .input("secrets", "S=hush")
         .input("message", "hello");
     inv.run().assert_code(0);
-    // Again on the Worker now there: the secret is inherited, and the flags are changed.
-    let again = with_module(version_invocation(&sim, "new-one")).input("vars", "A=2").input("workers_dev", "false");
+    // Again on the Worker now there, deployed (only a deploy writes the flags): the secret is
+    // inherited, and the flags are changed.
+    let again = with_module(version_invocation(&sim, "new-one"))
+        .input("vars", "A=2")
+        .input("workers_dev", "false")
+        .input("deploy", "true");
     again.run().assert_code(0);
     let mut errors = Vec::new();
     let mut seen = 0;
@@ -326,7 +330,7 @@ fn requests_workers_ci_sends_match_the_official_schemas() {
         let body: Value = serde_json::from_str(&r.body).unwrap();
         errors.extend(v.request_errors(&r.method.to_lowercase(), spec_path, &body));
     }
-    assert_eq!(seen, 6, "build, worker, version, deployment, subdomain, version");
+    assert_eq!(seen, 7, "build, worker, version, deployment, subdomain, version, deployment");
     let last = sim.requests().into_iter().rfind(|r| r.method == "POST" && r.path.ends_with("/versions")).unwrap();
     let body: Value = serde_json::from_str(&last.body).unwrap();
     let inherit = serde_json::json!({ "type": "inherit", "name": "S" });

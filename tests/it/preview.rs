@@ -223,6 +223,27 @@ fn a_missing_worker_is_created_only_when_asked() {
     assert!(run.output("preview_url").is_some(), "created with preview URLs on, as wrangler does");
 }
 
+/// Issue 20, point 2: a `preview` (whose configuration comes from the pull request's branch)
+/// never writes the existing Worker's workers.dev or preview-URL flags.
+#[test]
+fn a_preview_never_changes_the_workers_subdomain_flags() {
+    let sim = sim();
+    let run = preview(&sim, "feature/login").input("workers_dev", "false").input("preview_urls", "false").run();
+    run.assert_code(0);
+    assert_eq!(requests_matching(&sim, "POST", "/subdomain"), 0, "{}", run.stdout);
+    let (_, w) = call(&sim, "GET", "/workers/workers/my-worker", None);
+    assert_eq!(w["result"]["subdomain"]["enabled"], true);
+    assert_eq!(w["result"]["subdomain"]["previews_enabled"], true);
+    assert!(run.output("preview_url").is_some());
+    let notices: Vec<_> = run.view().commands.into_iter().filter(|c| c.name == "notice").collect();
+    assert!(
+        notices.iter().any(|n| n.data.contains("`workers_dev` asks for workers.dev off, live it is on")
+            && n.data.contains("`preview_urls` asks for preview URLs off, live they are on")),
+        "{}",
+        run.stdout
+    );
+}
+
 /// The wrangler configuration feeds `preview` as it feeds `version`; Durable Object migrations
 /// start from the Preview's own latest deployment (docs/cloudflare-api.md §B.10), not the Worker's
 /// tag.
@@ -235,6 +256,7 @@ fn a_wrangler_configuration_and_its_migrations_reach_the_preview() {
   "main": "dist/index.js",
   "compatibility_date": "2026-11-01",
   "durable_objects": { "bindings": [{ "name": "ROOM", "class_name": "Room" }] },
+  "previews": { "durable_objects": { "bindings": [{ "name": "ROOM", "class_name": "Room" }] } },
   "migrations": [{ "tag": "v1", "new_sqlite_classes": ["Room"] }]
 }"#;
     let inv = || {
@@ -266,6 +288,105 @@ fn a_wrangler_configuration_and_its_migrations_reach_the_preview() {
     assert_eq!(sent[0]["migrations"]["new_tag"], "v1");
     assert!(sent[1].get("migrations").is_none(), "{}", sent[1]);
     assert!(sim.versions("my-worker").is_empty(), "a Preview deployment is not a version");
+}
+
+/// A configuration with production bindings and a `previews` block, as a `preview` step in
+/// `my-worker`'s repository would read it.
+const PRODUCTION_AND_PREVIEWS: &str = r#"{
+  "name": "my-worker",
+  "main": "dist/index.js",
+  "compatibility_date": "2026-11-01",
+  "vars": { "MODE": "production" },
+  "kv_namespaces": [{ "binding": "KV", "id": "prod-kv" }],
+  "d1_databases": [{ "binding": "DB", "database_id": "prod-db" }],
+  "previews": {
+    "vars": { "MODE": "preview" },
+    "kv_namespaces": [{ "binding": "KV", "id": "preview-kv" }],
+    "observability": { "enabled": true }
+  }
+}"#;
+
+fn from_config(sim: &Simulator, config: &str) -> Invocation {
+    let inv = Invocation::new(sim)
+        .without("branch")
+        .without("worker")
+        .input("command", "preview")
+        .env("GITHUB_HEAD_REF", "feature/data");
+    let root = inv.dir.path();
+    std::fs::create_dir_all(root.join("dist")).unwrap();
+    std::fs::write(root.join("dist/index.js"), "export default {}\n").unwrap();
+    std::fs::write(root.join("wrangler.jsonc"), config).unwrap();
+    inv
+}
+
+/// The stored deployment's bindings, as `name type target` lines, sorted.
+fn bound(d: &Value) -> Vec<String> {
+    let mut v: Vec<String> = d["bindings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            let target = ["namespace_id", "database_id", "text"].iter().find_map(|k| b[*k].as_str()).unwrap_or("");
+            format!("{} {} {target}", b["name"].as_str().unwrap(), b["type"].as_str().unwrap())
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Issue 20, point 1: a Preview is bound to the configuration's `previews` block only
+/// (docs/cloudflare-api.md §B.11), never to production's KV, D1 or vars; the production binding
+/// without a Preview counterpart is named in one warning, and the log lists what the Preview
+/// is bound to.
+#[test]
+fn a_preview_deployment_is_bound_to_the_previews_block_never_to_production() {
+    let sim = sim();
+    let run = from_config(&sim, PRODUCTION_AND_PREVIEWS).run();
+    run.assert_code(0);
+    let p = &previews(&sim)[0];
+    assert_eq!(bound(&deployments(p)[0]), ["KV kv_namespace preview-kv", "MODE plain_text preview"], "{}", run.stdout);
+    let warnings: Vec<_> = run.view().commands.into_iter().filter(|c| c.name == "warning").collect();
+    let missing: Vec<_> = warnings.iter().filter(|w| w.data.contains("no counterpart")).collect();
+    assert_eq!(missing.len(), 1, "one warning: {}", run.stdout);
+    assert!(missing[0].data.contains("`DB` (d1)") && !missing[0].data.contains("`KV`"), "{}", missing[0].data);
+    assert!(run.stdout.contains("The Preview is bound to"), "{}", run.stdout);
+    assert!(run.summary.contains("Preview bindings"), "{}", run.summary);
+    assert!(warnings.iter().any(|w| w.data.contains("previews.observability")), "named: {}", run.stdout);
+    // `version` never reads the block, so says nothing of it.
+    let other = crate::common::sim();
+    let run = from_config(&other, PRODUCTION_AND_PREVIEWS).input("command", "version").run();
+    run.assert_code(0);
+    assert!(!run.stdout.contains("previews"), "{}", run.stdout);
+    let v = other.versions("my-worker");
+    assert_eq!(bound(&v[0]), ["DB d1 prod-db", "KV kv_namespace prod-kv", "MODE plain_text production"]);
+}
+
+/// The Worker's previews base config lies under the deployment (docs/cloudflare-api.md §B.8): a
+/// production binding it provides is not warned about, and the Preview gets it.
+#[test]
+fn the_previews_base_config_provides_what_the_block_does_not() {
+    let sim = Simulator::start_background(SimConfig {
+        workers: vec![WorkerSeed {
+            previews_base_config: Some(serde_json::json!({
+                "env": { "DB": { "type": "d1", "database_id": "staging-db" } }
+            })),
+            ..WorkerSeed::default()
+        }],
+        build: fast_profile(),
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let run = from_config(&sim, PRODUCTION_AND_PREVIEWS).run();
+    run.assert_code(0);
+    let p = &previews(&sim)[0];
+    assert_eq!(
+        bound(&deployments(p)[0]),
+        ["DB d1 staging-db", "KV kv_namespace preview-kv", "MODE plain_text preview"],
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("no counterpart"), "{}", run.stdout);
+    assert!(run.stdout.contains("base config"), "the log names it: {}", run.stdout);
 }
 
 /// The `assets` input works for a Preview as for a version, as README says (issue 25, point 8):
@@ -321,7 +442,8 @@ fn a_preview_with_assets_from_a_wrangler_jsonc_and_a_rerun_uploads_no_asset() {
   "name": "my-worker",
   "main": "dist/index.js",
   "compatibility_date": "2026-11-01",
-  "vars": { "MODE": "preview" },
+  "vars": { "MODE": "production" },
+  "previews": { "vars": { "MODE": "preview" } },
   "assets": { "directory": "public", "binding": "ASSETS", "not_found_handling": "404-page" }
 }"#,
         ),
@@ -577,12 +699,100 @@ mod github {
         assert!(body(preview_id).contains("Preview URL") && body(preview_id).contains("222222222222"), "{second:?}");
     }
 
+    /// Issue 20, point 6: our comment is the one with our marker *and* our author. A comment with
+    /// the marker planted earlier by someone else (met first: comments list oldest first) is
+    /// left alone, and ours is created, then edited; also where `github-actions[bot]` has
+    /// another id (GitHub Enterprise Server).
+    #[test]
+    fn a_planted_marker_comment_by_another_user_is_left_alone_and_ours_is_created() {
+        for bot_user_id in [41_898_282, 7] {
+            let sim = Simulator::start_background(SimConfig {
+                build: fast_profile(),
+                github: Some(GitHubConfig { bot_user_id, ..GitHubConfig::default() }),
+                ..SimConfig::default()
+            })
+            .unwrap();
+            let planted_text =
+                "<!-- workers-ci:worker=my%2Dworker;kind=preview -->\n### Preview ready: https://evil.example\n";
+            let planted = sim.seed_github_comment(7, planted_text);
+            for sha in [SHA1, SHA2] {
+                let run = on_pr(&sim, sha).run();
+                run.assert_code(0);
+                assert!(warnings(&run).is_empty(), "{}", run.stdout);
+            }
+            let comments = sim.github_comments(7);
+            assert_eq!(comments.len(), 2, "the planted one and ours: {comments:?}");
+            assert_eq!(comments[0], (planted, planted_text.to_owned()), "left alone");
+            assert!(comments[1].1.contains("222222222222"), "ours, edited by the second push: {comments:?}");
+        }
+    }
+
+    /// Issue 20, point 6: the living comment keeps a short history of earlier commits' URLs,
+    /// newest first, with the current commit's on top.
+    #[test]
+    fn the_comment_keeps_earlier_commits_deployment_urls() {
+        let sim = github_sim();
+        const SHA3: &str = "3333333333333333333333333333333333333333";
+        let urls: Vec<String> = [SHA1, SHA2, SHA3]
+            .iter()
+            .map(|sha| {
+                let run = on_pr(&sim, sha).run();
+                run.assert_code(0);
+                run.output("deployment_url").expect("a deployment URL").to_owned()
+            })
+            .collect();
+        let comments = our_comments(&sim);
+        assert_eq!(comments.len(), 1, "{comments:?}");
+        let body = &comments[0].1;
+        let earlier = &body[body.find("Earlier commits").unwrap_or_else(|| panic!("a history: {body}"))..];
+        let (at2, at1) = (earlier.find(&urls[1]).expect("second push"), earlier.find(&urls[0]).expect("first push"));
+        assert!(at2 < at1, "newest first: {body}");
+        assert!(earlier.contains("222222222222") && earlier.contains("111111111111"), "{body}");
+        assert!(!earlier.split("</details>").next().unwrap().contains(&urls[2]), "the current one is above: {body}");
+    }
+
+    /// `preview` for pull request `pr` (branch `branch`, head `sha`), deploying or deleting.
+    fn on_pr_number(sim: &Simulator, pr: u64, branch: &str, sha: &str, action: &str) -> Invocation {
+        let inv = preview(sim, branch)
+            .input("commit", sha)
+            .input("preview_action", action)
+            .input("github_token", GITHUB_TOKEN);
+        let inv = on_pull_request(inv, sim, sha);
+        let event = format!(r#"{{"number":{pr},"pull_request":{{"number":{pr},"head":{{"sha":"{sha}"}}}}}}"#);
+        std::fs::write(inv.dir.path().join("event.json"), event).unwrap();
+        inv
+    }
+
+    /// Issue 20, point 6: two pull requests share the environment `preview/my-worker`; a new
+    /// success of one leaves the other's deployment active, and closing one retires only its
+    /// own deployments.
+    #[test]
+    fn two_pull_requests_one_closed_the_others_deployment_stays_active() {
+        let sim = Simulator::start_background(SimConfig {
+            build: fast_profile(),
+            github: Some(GitHubConfig { pull_requests: vec![7, 8], ..GitHubConfig::default() }),
+            ..SimConfig::default()
+        })
+        .unwrap();
+        on_pr_number(&sim, 7, "feature/a", SHA1, "deploy").run().assert_code(0);
+        on_pr_number(&sim, 8, "feature/b", SHA2, "deploy").run().assert_code(0);
+        let last = |sha: &str| {
+            let d = gh_deployments(&sim).into_iter().find(|d| d["sha"] == sha).expect("a deployment");
+            states(&d).last().cloned().unwrap_or_default()
+        };
+        assert_eq!((last(SHA1), last(SHA2)), ("success".into(), "success".into()), "both active");
+        let run = on_pr_number(&sim, 7, "feature/a", SHA1, "delete").run();
+        run.assert_code(0);
+        assert_eq!(last(SHA1), "inactive", "{}", run.stdout);
+        assert_eq!(last(SHA2), "success", "the other pull request's Preview is still there");
+    }
+
     /// A comment from before comments had kinds (one per Worker) is taken over by the Preview,
     /// which rewrites its marker; a build starts its own. Nothing is left that no run updates.
     #[test]
     fn the_preview_takes_over_the_workers_comment_from_before_kinds() {
         let sim = github_sim();
-        let old = sim.seed_github_comment(
+        let old = sim.seed_github_bot_comment(
             7,
             "<!-- workers-ci:worker=my%2Dworker -->\n### ✅ Worker `my-worker`: build succeeded\n",
         );

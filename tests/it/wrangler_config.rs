@@ -216,6 +216,38 @@ fn jsonc_and_toml_give_byte_identical_version_bodies_with_every_key_mapped() {
     );
 }
 
+/// Issue 20, point 3: a Worker created from a configuration gets wrangler's defaults: off
+/// workers.dev when it has routes, on otherwise; preview URLs follow workers.dev unless
+/// `preview_urls` says otherwise (docs/cloudflare-api.md §C.7).
+#[test]
+fn a_created_worker_takes_wranglers_subdomain_defaults() {
+    for (extra, want) in [
+        (r#""routes": ["example.com/*"],"#, json!({ "enabled": false, "previews_enabled": false })),
+        (r#""route": "example.com/*","#, json!({ "enabled": false, "previews_enabled": false })),
+        (r#""workers_dev": false,"#, json!({ "enabled": false, "previews_enabled": false })),
+        (
+            r#""routes": ["example.com/*"], "preview_urls": true,"#,
+            json!({ "enabled": false, "previews_enabled": true }),
+        ),
+        (r#""routes": [],"#, json!({ "enabled": true, "previews_enabled": true })),
+        ("", json!({ "enabled": true, "previews_enabled": true })),
+    ] {
+        let sim = sim();
+        let config = format!(
+            r#"{{ "name": "new-worker", "main": "dist/index.js", "compatibility_date": "2026-11-01", {extra} "vars": {{}} }}"#
+        );
+        let run = project(&sim, &[("wrangler.jsonc", &config)]).input("create_worker", "true").run();
+        run.assert_code(0);
+        let create = sim.requests().into_iter().find(|r| r.method == "POST" && r.path.ends_with("/workers/workers"));
+        let body: Value = serde_json::from_str(&create.expect("created").body).unwrap();
+        assert_eq!(body["subdomain"], want, "{extra}");
+        let on_off = |b: &Value| if b.as_bool() == Some(true) { "on" } else { "off" };
+        let said =
+            format!("workers.dev {}, preview URLs {}", on_off(&want["enabled"]), on_off(&want["previews_enabled"]));
+        assert!(run.stdout.contains(&said), "{extra}: {}", run.stdout);
+    }
+}
+
 #[test]
 fn an_environment_inherits_some_keys_not_bindings_and_names_its_worker() {
     let sim = sim();

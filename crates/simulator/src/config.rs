@@ -105,6 +105,9 @@ pub struct WorkerSeed {
     pub previews_enabled: bool,
     /// Durable Object classes its applied migrations created.
     pub durable_object_classes: Vec<String>,
+    /// Its `previews_base_config` (docs/cloudflare-api.md §B.8): what every Preview deployment
+    /// is laid over. `None`: the Worker has none.
+    pub previews_base_config: Option<serde_json::Value>,
     /// How this Worker's builds behave; the account's `build` when absent. A monorepo's
     /// Workers build different code, so their builds differ in length and outcome.
     pub build: Option<BuildProfile>,
@@ -120,6 +123,7 @@ impl Default for WorkerSeed {
             workers_dev: true,
             previews_enabled: true,
             durable_object_classes: Vec::new(),
+            previews_base_config: None,
             build: None,
         }
     }

@@ -53,7 +53,17 @@ pub struct GitHubConfig {
     pub pull_requests: Vec<u64>,
     /// Plain issues.
     pub issues: Vec<u64>,
+    /// The user id of `github-actions[bot]`, the author of everything a workflow's
+    /// `GITHUB_TOKEN` writes: 41898282 on github.com, another id on each GitHub Enterprise
+    /// Server (docs/github-actions.md §3.1).
+    pub bot_user_id: u64,
 }
+
+/// The login every token of the simulated repository writes as (a workflow's `GITHUB_TOKEN`).
+pub const BOT_LOGIN: &str = "github-actions[bot]";
+/// Someone else on the pull request, who may paste anything into a comment.
+pub const OTHER_LOGIN: &str = "octocat";
+const OTHER_ID: u64 = 583_231;
 
 /// The token every default config accepts, with what a workflow's `permissions:` block of
 /// `pull-requests: write` and `deployments: write` grants.
@@ -72,6 +82,7 @@ impl Default for GitHubConfig {
             tokens,
             pull_requests: vec![7],
             issues: vec![],
+            bot_user_id: 41_898_282,
         }
     }
 }
@@ -80,6 +91,8 @@ impl Default for GitHubConfig {
 pub struct Comment {
     pub id: u64,
     pub issue: u64,
+    /// The author: `{login, id, type}`.
+    pub user: Value,
     pub body: String,
     pub created_at: String,
     pub updated_at: String,
@@ -120,11 +133,33 @@ impl Repo {
         self.next_id
     }
 
-    /// Adds a comment as another user would (for tests: a busy pull request).
+    /// Adds a comment as another user would (for tests: a busy pull request, or a planted
+    /// marker).
     pub fn seed_comment(&mut self, issue: u64, body: &str) -> u64 {
+        self.add_comment(issue, body, json!({"login": OTHER_LOGIN, "id": OTHER_ID, "type": "User"}))
+    }
+
+    /// Adds a comment as the workflow's token would: by `github-actions[bot]`.
+    pub fn bot_comment(&mut self, issue: u64, body: &str) -> u64 {
+        let user = self.bot_user();
+        self.add_comment(issue, body, user)
+    }
+
+    fn bot_user(&self) -> Value {
+        json!({"login": BOT_LOGIN, "id": self.config.bot_user_id, "type": "Bot"})
+    }
+
+    fn add_comment(&mut self, issue: u64, body: &str, user: Value) -> u64 {
         let id = self.id();
         let now = crate::time::now();
-        self.comments.push(Comment { id, issue, body: body.to_owned(), created_at: now.clone(), updated_at: now });
+        self.comments.push(Comment {
+            id,
+            issue,
+            user,
+            body: body.to_owned(),
+            created_at: now.clone(),
+            updated_at: now,
+        });
         id
     }
 
@@ -136,7 +171,7 @@ impl Repo {
             "html_url": format!("https://github.com/{}/pull/{}#issuecomment-{}", self.config.repository, c.issue, c.id),
             "issue_url": format!("{base}/repos/{}/issues/{}", self.config.repository, c.issue),
             "body": c.body,
-            "user": {"login": "github-actions[bot]", "type": "Bot"},
+            "user": c.user,
             "created_at": c.created_at,
             "updated_at": c.updated_at,
             "author_association": "NONE",
@@ -194,6 +229,7 @@ fn fail(status: u16, message: &str, doc: &str) -> Answer {
 const DOC_COMMENTS: &str = "https://docs.github.com/rest/issues/comments";
 const DOC_DEPLOYMENTS: &str = "https://docs.github.com/rest/deployments/deployments";
 const DOC_STATUSES: &str = "https://docs.github.com/rest/deployments/statuses";
+const DOC_USERS: &str = "https://docs.github.com/rest/users/users";
 
 fn not_found() -> Answer {
     fail(404, "Not Found", "https://docs.github.com/rest")
@@ -206,6 +242,9 @@ pub fn handle(repo: &mut Repo, req: &Req<'_>) -> Answer {
         Err(answer) => return answer,
     };
     let segs: Vec<&str> = req.path.trim_matches('/').split('/').collect();
+    if let Some(answer) = users(repo, req.method, &segs) {
+        return answer;
+    }
     // `/repos/{owner}/{repo}/…` (names compared without case, as GitHub does) or the
     // `/repositories/{id}/…` form GitHub writes in `Link` headers [pagination].
     let rest: &[&str] = match segs.as_slice() {
@@ -243,7 +282,7 @@ pub fn handle(repo: &mut Repo, req: &Req<'_>) -> Answer {
                 Ok(t) => t,
                 Err(a) => return a,
             };
-            let id = repo.seed_comment(n, &text);
+            let id = repo.bot_comment(n, &text);
             let c = repo.comments.iter().find(|c| c.id == id).cloned();
             c.map_or_else(not_found, |c| (201, Vec::new(), repo.comment_json(&c, &req.base)))
         }
@@ -298,6 +337,23 @@ pub fn handle(repo: &mut Repo, req: &Req<'_>) -> Answer {
             create_status(repo, id, body().ok(), &req.base)
         }
         _ => not_found(),
+    }
+}
+
+/// [users]: an installation token (a workflow's `GITHUB_TOKEN`) is not a user, so `GET /user`
+/// is refused; `GET /users/{login}` is public.
+fn users(repo: &Repo, method: &str, segs: &[&str]) -> Option<Answer> {
+    match (method, segs) {
+        ("GET", ["user"]) => Some(fail(403, "Resource not accessible by integration", DOC_USERS)),
+        ("GET", ["users", login]) => {
+            let login = percent_encoding::percent_decode_str(login).decode_utf8_lossy();
+            Some(match login.as_ref() {
+                BOT_LOGIN => (200, Vec::new(), repo.bot_user()),
+                OTHER_LOGIN => (200, Vec::new(), json!({"login": OTHER_LOGIN, "id": OTHER_ID, "type": "User"})),
+                _ => not_found(),
+            })
+        }
+        _ => None,
     }
 }
 

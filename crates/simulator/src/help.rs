@@ -39,6 +39,7 @@ CONFIG FILE (every key optional; defaults in brackets):
     workers_dev           served on workers.dev (subdomain.enabled) [true]
     previews_enabled      versions get preview URLs (subdomain.previews_enabled) [true]
     durable_object_classes  Durable Object classes already migrated [[]]
+    previews_base_config  its Previews base config (env, limits, placement, …), laid under every Preview deployment [null]
     build                 this Worker's own build profile, keys as `build` below [the account's]
   subdomain             the account's workers.dev subdomain, or null [example-account]
   rate_limit            Cloudflare's limit and its headers, or null for neither; keys (all optional):
@@ -75,6 +76,7 @@ CONFIG FILE (every key optional; defaults in brackets):
                           write; other tokens get 401 Bad credentials
                           [ghs_simulatedWorkflowToken: pull_requests and deployments write]
     pull_requests         open pull request numbers [[7]]
+    bot_user_id           user id of github-actions[bot], who writes for every token [41898282]
     issues                plain issue numbers [[]]
                         it serves issue comments (list, create, update), deployments (create,
                         list) and deployment statuses (create, list); faults match its paths

@@ -136,6 +136,12 @@ impl Simulator {
         self.github(|r| r.seed_comment(issue, body))
     }
 
+    /// Adds a comment by the workflow's own token (`github-actions[bot]`), as an earlier run
+    /// would have written it.
+    pub fn seed_github_bot_comment(&self, issue: u64, body: &str) -> u64 {
+        self.github(|r| r.bot_comment(issue, body))
+    }
+
     /// Every deployment, oldest first, with its statuses (oldest first) under `statuses`.
     pub fn github_deployments(&self) -> Vec<serde_json::Value> {
         self.github(|r| r.deployments.iter().map(|d| serde_json::to_value(d).unwrap_or_default()).collect())

@@ -34,6 +34,8 @@ pub struct Worker {
     pub profile: Option<BuildProfile>,
     /// Worker Previews (docs/cloudflare-api.md §B), oldest first.
     pub previews: Vec<Preview>,
+    /// `previews_base_config` (§B.8), secret values included (no answer shows them).
+    pub previews_base_config: Option<Value>,
 }
 
 /// One Preview of a Worker (docs/cloudflare-api.md §B.1, §B.4): its mutable layer, and its
@@ -80,6 +82,7 @@ impl Worker {
             migration_tag: None,
             profile: None,
             previews: Vec::new(),
+            previews_base_config: None,
         }
     }
 }
@@ -360,6 +363,7 @@ impl State {
                     migration_tag: None,
                     profile: seed.build.clone(),
                     previews: Vec::new(),
+                    previews_base_config: seed.previews_base_config.clone(),
                 }
             })
             .collect();
@@ -484,7 +488,7 @@ impl State {
         if let Some(s) = suffix {
             subdomain["preview_url_suffix"] = json!(s);
         }
-        json!({
+        let mut v = json!({
             "id": w.id,
             "name": w.name,
             "created_on": time::rfc3339(w.created),
@@ -495,7 +499,18 @@ impl State {
             "tail_consumers": [],
             "observability": { "enabled": false, "head_sampling_rate": 1, "logs": { "enabled": false, "invocation_logs": true, "head_sampling_rate": 1, "persist": true, "destinations": [] } },
             "subdomain": subdomain,
-        })
+        });
+        // "The API never exposes inherited secret values" (docs/cloudflare-api.md §B.8).
+        if let Some(base) = &w.previews_base_config {
+            let mut base = base.clone();
+            for b in base.get_mut("env").and_then(Value::as_object_mut).into_iter().flat_map(|e| e.values_mut()) {
+                if let Some(b) = b.as_object_mut() {
+                    b.remove("text");
+                }
+            }
+            v["previews_base_config"] = base;
+        }
+        v
     }
 
     pub fn worker_versions(&self, worker: &str) -> Vec<Value> {

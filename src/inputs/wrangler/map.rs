@@ -50,10 +50,32 @@ pub(crate) struct Mapped {
     pub assets: Option<AssetsSpec>,
     pub workers_dev: Option<bool>,
     pub preview_urls: Option<bool>,
+    /// Whether the configuration routes the Worker (`route`, `routes`): wrangler then creates
+    /// it off workers.dev (docs/cloudflare-api.md §C.7).
+    pub has_routes: bool,
+    /// The `previews` block: what a Preview is bound to instead of the bindings above
+    /// (docs/cloudflare-api.md §B.11). `None`: the file has none.
+    pub previews: Option<PreviewsBlock>,
     /// Said once each, as warnings, before anything is sent.
     pub warnings: Vec<String>,
     /// Keys wrangler does not know that are close to one it does.
     pub misspelt: Vec<Misspelt>,
+}
+
+/// A configuration's `previews` block, mapped as the top level is: its bindings replace the
+/// production ones for a Preview, and its `limits`/`placement` win over the top level's.
+#[derive(Debug, Default)]
+pub(crate) struct PreviewsBlock {
+    /// Where it is written (`previews`, or `env.<name>.previews`).
+    pub path: String,
+    pub bindings: Vec<Value>,
+    pub limits: Option<Limits>,
+    /// Whether the block sets `placement`; `placement` is then its value (`None` for
+    /// `mode = "off"`).
+    pub placement_given: bool,
+    pub placement: Option<Value>,
+    /// Keys of the block not applied: said by `preview` only (a version never reads the block).
+    pub warnings: Vec<String>,
 }
 
 /// A key wrangler does not know, where it was written, and the known key it is likely meant
@@ -437,6 +459,7 @@ pub(super) const MAPPED: &[&str] = &[
     "images",
     "media",
     "cache",
+    "previews",
 ];
 
 /// Keys read here that wrangler allows only at the top level, never in an environment
@@ -450,7 +473,7 @@ fn explain(key: &str) -> Option<&'static str> {
             "workers-ci does not run build commands: run your build before this step and point `main` (or `dir`) at its output"
         }
         "route" | "routes" => {
-            "routes are not part of a version: `version` leaves the Worker's routes as they are, as `wrangler versions upload` does; change them with `wrangler deploy` or in the dashboard"
+            "routes are not part of a version: `version` leaves the Worker's routes as they are, as `wrangler versions upload` does (they only keep a Worker it creates off workers.dev, as wrangler does); change them with `wrangler deploy` or in the dashboard"
         }
         "triggers" => {
             "cron triggers are not part of a version: `version` leaves them as they are, as `wrangler versions upload` does"
@@ -488,7 +511,6 @@ fn explain(key: &str) -> Option<&'static str> {
             "Containers need images that wrangler builds and pushes: not supported; the latest version's `containers` are carried over as they are"
         }
         "unsafe" => "unsafe bindings and metadata are not sent",
-        "previews" => "the `previews` block is for `wrangler preview`; `version` does not read it",
         "legacy_env" => "removed from wrangler; each environment is its own Worker `<name>-<env>`",
         _ => return None,
     })
@@ -683,26 +705,15 @@ pub(crate) fn map(sel: &Selected<'_>, dir: &Path, format: Format) -> Result<Mapp
         }
         out.compatibility_flags = Some(flags);
     }
+    out.has_routes = ["route", "routes"].into_iter().any(|k| get(k).is_some_and(|e| routes_given(e.node)));
     for (k, field) in [("workers_dev", &mut out.workers_dev), ("preview_urls", &mut out.preview_urls)] {
         if let Some(Entry { path, node, .. }) = get(k) {
             *field = Some(boolean(node, path)?);
         }
     }
-    // Bindings, in a fixed order of kinds.
-    if let Some(Entry { path, node, .. }) = get("vars") {
-        out.bindings.extend(vars(&mut m, node, path)?);
-    }
-    for spec in LISTS {
-        let (top, _) = spec.key.split_once('.').unwrap_or((spec.key, ""));
-        if let Some(Entry { path, node, .. }) = get(top) {
-            out.bindings.extend(list(&mut m, spec, node, path)?);
-        }
-    }
-    for spec in SINGLES {
-        if let Some(Entry { path, node, .. }) = get(spec.key) {
-            let b = m.binding(spec, node, path)?;
-            out.bindings.push(b);
-        }
+    out.bindings = bindings(&mut m, &get)?;
+    if let Some(Entry { path, node, .. }) = get("previews") {
+        out.previews = Some(previews(node, path)?);
     }
     if let Some(Entry { path, node, .. }) = get("migrations") {
         out.migrations = migrations(&mut m, node, path)?;
@@ -753,6 +764,74 @@ pub(crate) fn map(sel: &Selected<'_>, dir: &Path, format: Format) -> Result<Mapp
     check_classes(&out, sel, format)?;
     out.warnings = m.warnings;
     Ok(out)
+}
+
+/// The bindings `get` finds, in a fixed order of kinds.
+fn bindings<'e, 'a: 'e>(m: &mut Mapper, get: &dyn Fn(&str) -> Option<&'e Entry<'a>>) -> Result<Vec<Value>, Problem> {
+    let mut out = Vec::new();
+    if let Some(Entry { path, node, .. }) = get("vars") {
+        out.extend(vars(m, node, path)?);
+    }
+    for spec in LISTS {
+        let (top, _) = spec.key.split_once('.').unwrap_or((spec.key, ""));
+        if let Some(Entry { path, node, .. }) = get(top) {
+            out.extend(list(m, spec, node, path)?);
+        }
+    }
+    for spec in SINGLES {
+        if let Some(Entry { path, node, .. }) = get(spec.key) {
+            out.push(m.binding(spec, node, path)?);
+        }
+    }
+    Ok(out)
+}
+
+/// `route`/`routes` that name at least one route (an empty list routes nothing).
+fn routes_given(n: &Node) -> bool {
+    match &n.value {
+        Val::Arr(a) => !a.is_empty(),
+        Val::Null => false,
+        _ => true,
+    }
+}
+
+/// Keys of a `previews` block that are Preview settings, not bindings: not applied by
+/// workers-ci yet (docs/cloudflare-api.md §B.11), said by name.
+const PREVIEW_SETTINGS: &[&str] = &["logpush", "observability", "tail_consumers", "streaming_tail_consumers", "cache"];
+
+/// The `previews` block (docs/cloudflare-api.md §B.11): bindings mapped as at the top level, with
+/// names of their own (a Preview's `KV` is not production's), `limits` and `placement`.
+fn previews(node: &Node, path: &str) -> Result<PreviewsBlock, Problem> {
+    let t = table(node, path)?;
+    let entries: Vec<Entry<'_>> =
+        t.iter().map(|(k, line, n)| Entry { key: k.as_str(), path: join(path, k), line: *line, node: n }).collect();
+    let get = |k: &str| entries.iter().find(|e| e.key == k);
+    let mut own = Mapper { warnings: Vec::new(), names: Vec::new() };
+    let mut block =
+        PreviewsBlock { path: path.to_owned(), bindings: bindings(&mut own, &get)?, ..PreviewsBlock::default() };
+    if let Some(Entry { path, node, .. }) = get("limits") {
+        block.limits = Some(limits(&mut own, node, path)?);
+    }
+    if let Some(Entry { path, node, .. }) = get("placement") {
+        block.placement = placement(&mut own, node, path)?;
+        block.placement_given = true;
+    }
+    for e in &entries {
+        let binding = MAPPED.contains(&e.key) && NOT_INHERITABLE.contains(&e.key);
+        if binding || ["limits", "placement"].contains(&e.key) {
+            continue;
+        }
+        let why = if PREVIEW_SETTINGS.contains(&e.key) {
+            "a Preview setting workers-ci does not apply yet; set it with `wrangler preview`"
+        } else if NOT_INHERITABLE.contains(&e.key) {
+            "a binding kind workers-ci does not map yet: declare it in the `bindings` input (JSON) of the `preview` step, or the Preview does not have it"
+        } else {
+            "not a key of a `previews` block workers-ci reads; ignored"
+        };
+        own.warn(format!("{} (line {}): {why}", e.path, e.line));
+    }
+    block.warnings = own.warnings;
+    Ok(block)
 }
 
 /// `vars`: strings as `plain_text`, other JSON values as `json`, sorted by name.

@@ -29,6 +29,9 @@ pub struct Request<'a> {
     /// upload, docs/cloudflare-api.md §A.3); everywhere else `http` has checked the API token
     /// already.
     pub bearer: Option<&'a str>,
+    /// `Cloudflare-Workers-Script-Api-Date`, which selects a dated behaviour of the script
+    /// endpoints (docs/cloudflare-api.md §C.7).
+    pub api_date: Option<&'a str>,
 }
 
 impl Request<'_> {
@@ -46,15 +49,29 @@ impl Request<'_> {
 /// Answers an API request. `path` is relative to `/accounts/{id}`; `query` is the raw query.
 #[cfg(test)]
 pub fn handle(state: &mut State, method: &str, path: &str, query: &str, body: &[u8]) -> Reply {
-    handle_as(state, method, path, query, body, None)
+    handle_with(state, method, path, query, body, None, None)
 }
 
 /// [`handle`] with the request's bearer token.
+#[cfg(test)]
 pub fn handle_as(state: &mut State, method: &str, path: &str, query: &str, body: &[u8], bearer: Option<&str>) -> Reply {
+    handle_with(state, method, path, query, body, bearer, None)
+}
+
+/// [`handle_as`] with the `Cloudflare-Workers-Script-Api-Date` header.
+pub fn handle_with(
+    state: &mut State,
+    method: &str,
+    path: &str,
+    query: &str,
+    body: &[u8],
+    bearer: Option<&str>,
+    api_date: Option<&str>,
+) -> Reply {
     // Later duplicates win, as the simulator always did; `+` and `%XX` are decoded.
     let query = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
     let segs = path.trim_matches('/').split('/').collect();
-    let req = Request { method, segs, query, body, now: Instant::now(), bearer };
+    let req = Request { method, segs, query, body, now: Instant::now(), bearer, api_date };
     state.settle_builds(req.now);
     assets::route(state, &req)
         .or_else(|| wrangler::route(state, &req))
@@ -180,14 +197,14 @@ mod tests {
         assert_eq!(r.1["result"]["subdomain"]["previews_enabled"], true, "follows enabled");
         let r = call(&mut st, "POST", "/workers/workers/loud/versions", "", &upload(&json!([])));
         assert_eq!(r.1["result"]["urls"].as_array().map(Vec::len), Some(1));
-        // The per-script toggle changes the same flags.
-        let r = call(
-            &mut st,
-            "POST",
-            "/workers/scripts/quiet/subdomain",
-            "",
-            &json!({ "enabled": true, "previews_enabled": false }),
-        );
+        // The per-script toggle changes the same flags, with wrangler's date header only.
+        let flags = json!({ "enabled": true, "previews_enabled": false }).to_string();
+        let post = |st: &mut State, date| {
+            super::handle_with(st, "POST", "/workers/scripts/quiet/subdomain", "", flags.as_bytes(), None, date)
+        };
+        assert_eq!(post(&mut st, None).0, 400, "no date header");
+        assert_eq!(post(&mut st, Some("2024-01-01")).0, 400, "another date");
+        let r = post(&mut st, Some("2025-08-01"));
         assert_eq!(r.1["result"], json!({ "enabled": true, "previews_enabled": false }));
         let r = call(&mut st, "GET", "/workers/workers/quiet", "", &Value::Null);
         assert_eq!(r.1["result"]["subdomain"]["enabled"], true);

@@ -4,8 +4,8 @@
 //! A deployment body is checked by the same rules as a version upload (`version::validate`),
 //! its `inherit` bindings resolved against this Preview's own latest deployment (§B.9 step 7,
 //! §C.1), and its migrations applied to this Preview's own Durable Object namespaces (§B.10).
-//! Not simulated: `previews_base_config` (§B.8; `ignore_base_config`/`ignore_defaults` are
-//! accepted and change nothing, as there is no base config to skip), custom domains and
+//! The Worker's `previews_base_config` lies under every new Preview and deployment (§B.8,
+//! `ignore_base_config`/`ignore_defaults` skip it). Not simulated: custom domains and
 //! `cloudflare.app` URLs (§B.6), references from other Workers (`force` on delete, §B.3).
 
 use serde_json::{Map, Value, json};
@@ -37,7 +37,7 @@ pub fn route(state: &mut State, req: &Request) -> Option<Reply> {
     };
     let reply = match (req.method, rest) {
         ("GET", []) => list(state, w, req),
-        ("POST", []) => create(state, w, req.body),
+        ("POST", []) => create(state, w, req.body, req.query_is("ignore_base_config", "true")),
         (method, [preview, tail @ ..]) => {
             let Some(p) = find(state, w, preview) else {
                 return Some(preview_missing());
@@ -51,10 +51,13 @@ pub fn route(state: &mut State, req: &Request) -> Option<Reply> {
                     (200, envelope::ok(Value::Null))
                 }
                 ("GET", ["deployments"]) => list_deployments(state, w, p, req),
-                ("POST", ["deployments"]) => match parse_deployment(req.body) {
-                    Ok(d) => deploy(state, w, p, d, None),
-                    Err(r) => r,
-                },
+                ("POST", ["deployments"]) => {
+                    let ignore = req.query_is("ignore_defaults", "true");
+                    match parse_deployment(req.body).and_then(|d| over_base_config(state, w, d, ignore)) {
+                        Ok(d) => deploy(state, w, p, d, None),
+                        Err(r) => r,
+                    }
+                }
                 ("GET", ["deployments", d]) => match find_deployment(&state.workers[w].previews[p], d) {
                     Some(k) => envelope::reply(deployment_view(
                         &state.workers[w].previews[p].deployments[k],
@@ -233,7 +236,7 @@ fn body_object(body: &[u8]) -> Result<Map<String, Value>, Reply> {
     }
 }
 
-fn create(state: &mut State, w: usize, body: &[u8]) -> Reply {
+fn create(state: &mut State, w: usize, body: &[u8], ignore_base: bool) -> Reply {
     let body = match body_object(body) {
         Ok(b) => b,
         Err(r) => return r,
@@ -270,6 +273,17 @@ fn create(state: &mut State, w: usize, body: &[u8]) -> Reply {
         do_classes: Vec::new(),
         migration_tag: None,
     };
+    // §B.8: the create body is laid over the base config's Preview settings.
+    if !ignore_base && let Some(Value::Object(base)) = &state.workers[w].previews_base_config {
+        let layer: Map<String, Value> = base
+            .iter()
+            .filter(|(k, _)| ["observability", "logpush", "tail_consumers"].contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if let Err(r) = apply_settings(&mut p, &layer, false) {
+            return r;
+        }
+    }
     if let Err(r) = apply_settings(&mut p, &body, false) {
         return r;
     }
@@ -375,7 +389,7 @@ fn list_deployments(state: &State, w: usize, p: usize, req: &Request) -> Reply {
 /// A deployment body, JSON (`PreviewDeploymentRequest`) or `multipart/form-data` (`metadata`
 /// plus `files` parts named by their filename, §B.3, §B.9 step 7), into a [`Draft`] whose
 /// bindings are in the array form whichever form was sent.
-fn parse_deployment(body: &[u8]) -> Result<Draft, Reply> {
+fn parse_deployment(body: &[u8]) -> Result<(Draft, bool), Reply> {
     let (mut fields, modules) = match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(mut fields)) => {
             let raw = fields.remove("modules");
@@ -394,6 +408,7 @@ fn parse_deployment(body: &[u8]) -> Result<Draft, Reply> {
     };
     // §B.5: `env` (name → binding without `name`) or `bindings` (array); INFERRED: both at
     // once is refused, as the two would have to be merged by rules nobody wrote down.
+    let array_form = fields.contains_key("bindings");
     match (fields.remove("env"), fields.contains_key("bindings")) {
         (Some(_), true) => return Err(envelope::bad_request("send either env or bindings, not both")),
         (Some(Value::Object(env)), false) => {
@@ -419,7 +434,48 @@ fn parse_deployment(body: &[u8]) -> Result<Draft, Reply> {
             return Err(envelope::bad_request(&format!("annotations.{key} must be a string of at most {limit} bytes")));
         }
     }
-    Ok(Draft { main_module, modules, fields, source: "api" })
+    Ok((Draft { main_module, modules, fields, source: "api" }, array_form))
+}
+
+/// §B.8: a deployment body laid over the Worker's `previews_base_config` (unless `ignore`):
+/// "Your request body wins for any field it provides", fields it leaves out come from the base
+/// config. `env` merges by binding name ("You cannot remove a default by omitting it"; whether
+/// the whole map or each name is the unit is open, §G-30: by name here, which keeps more). A
+/// Worker with a base config takes only the `env` form ("must use `env`", §B.5).
+fn over_base_config(
+    state: &State,
+    w: usize,
+    (mut draft, array_form): (Draft, bool),
+    ignore: bool,
+) -> Result<Draft, Reply> {
+    let Some(Value::Object(base)) = &state.workers[w].previews_base_config else { return Ok(draft) };
+    if array_form {
+        return Err(envelope::bad_request(
+            "Uploads to a Preview whose parent Worker has a previews base config must use env",
+        ));
+    }
+    if ignore {
+        return Ok(draft);
+    }
+    let fields = &mut draft.fields;
+    for key in ["limits", "placement", "cache_options"] {
+        if let Some(v) = base.get(key).filter(|_| !fields.contains_key(key)) {
+            fields.insert(key.into(), v.clone());
+        }
+    }
+    if let Some(Value::Object(env)) = base.get("env") {
+        let list = fields.entry("bindings").or_insert_with(|| json!([]));
+        let Value::Array(list) = list else { return Ok(draft) };
+        for (name, b) in env {
+            if list.iter().any(|x| x["name"] == name.as_str()) {
+                continue;
+            }
+            let mut b = b.clone();
+            b["name"] = json!(name);
+            list.push(b);
+        }
+    }
+    Ok(draft)
 }
 
 fn json_modules(raw: &[Value]) -> Result<Vec<Module>, Reply> {
@@ -616,7 +672,7 @@ fn patch_latest(state: &mut State, w: usize, p: usize, d: &str, body: &[u8]) -> 
     let mut merged = Value::Object(base);
     merge_patch(&mut merged, &patch);
     match parse_deployment(merged.to_string().as_bytes()) {
-        Ok(d) => deploy(state, w, p, d, kept_assets),
+        Ok((d, _)) => deploy(state, w, p, d, kept_assets),
         Err(r) => r,
     }
 }
@@ -720,6 +776,43 @@ mod tests {
         let r = call(st, "POST", P, "", &json!({ "name": name }));
         assert_eq!(r.0, 200, "{}", r.1);
         r.1["result"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// §B.8: the deployment body lies over the Worker's base config, `env` name by name; the
+    /// base config's secret value is never shown; `ignore_defaults` skips it; the array form is
+    /// refused while the Worker has one.
+    #[test]
+    fn a_deployment_lies_over_the_previews_base_config() {
+        let seed = crate::config::WorkerSeed {
+            previews_base_config: Some(json!({
+                "env": { "DB": { "type": "d1", "database_id": "base-db" }, "TOKEN": { "type": "secret_text", "text": "base-secret" },
+                         "MODE": { "type": "plain_text", "text": "base" } },
+                "limits": { "cpu_ms": 50 },
+                "logpush": true
+            })),
+            ..crate::config::WorkerSeed::default()
+        };
+        let mut st = State::new(SimConfig { workers: vec![seed], ..SimConfig::default() });
+        let w = call(&mut st, "GET", "/workers/workers/my-worker", "", &Value::Null);
+        assert_eq!(w.1["result"]["previews_base_config"]["env"]["TOKEN"], json!({ "type": "secret_text" }));
+        let p = create(&mut st, "feature");
+        assert_eq!(call(&mut st, "GET", &format!("{P}/{p}"), "", &Value::Null).1["result"]["logpush"], true);
+        let d = format!("{P}/{p}/deployments");
+        let r = call(&mut st, "POST", &d, "", &body(&json!({ "MODE": { "type": "plain_text", "text": "own" } })));
+        assert_eq!(r.0, 200, "{}", r.1);
+        let stored = st.workers[0].previews[0].deployments[0].clone();
+        let by_name = |n: &str| stored["bindings"].as_array().unwrap().iter().find(|b| b["name"] == n).cloned();
+        assert_eq!(by_name("MODE").unwrap()["text"], "own", "the body wins");
+        assert_eq!(by_name("DB").unwrap()["database_id"], "base-db");
+        assert_eq!(by_name("TOKEN").unwrap()["text"], "base-secret");
+        assert_eq!(stored["limits"], json!({ "cpu_ms": 50 }));
+        let r = call(&mut st, "POST", &d, "ignore_defaults=true", &body(&json!({})));
+        assert_eq!(r.0, 200);
+        assert_eq!(st.workers[0].previews[0].deployments[1]["bindings"], json!([]));
+        let mut array = body(&json!({}));
+        array.as_object_mut().unwrap().remove("env");
+        array["bindings"] = json!([]);
+        assert_eq!(call(&mut st, "POST", &d, "", &array).0, 400, "the env form only");
     }
 
     #[test]

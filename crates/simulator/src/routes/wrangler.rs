@@ -72,7 +72,7 @@ pub fn route(state: &mut State, req: &Request) -> Option<Reply> {
             None => not_found(),
         },
         ("POST", ["workers", "scripts", name, "subdomain"]) => match find(state, name) {
-            Some(i) => set_subdomain(state, i, body),
+            Some(i) => set_subdomain(state, i, body, req.api_date),
             None => not_found(),
         },
         // "Disable all workers.dev subdomains for a Worker script" (§C.7).
@@ -115,8 +115,18 @@ fn script_settings(method: &str, body: &[u8]) -> Reply {
     envelope::reply(s)
 }
 
-/// The per-script workers.dev toggle (docs/cloudflare-api.md §C.7).
-fn set_subdomain(state: &mut State, i: usize, body: &[u8]) -> Reply {
+/// The dated behaviour of the subdomain endpoint wrangler asks for (docs/cloudflare-api.md §C.7).
+const SUBDOMAIN_API_DATE: &str = "2025-08-01";
+
+/// The per-script workers.dev toggle (docs/cloudflare-api.md §C.7). wrangler always sends
+/// `Cloudflare-Workers-Script-Api-Date: 2025-08-01` with it; what the endpoint does without the
+/// header is undocumented (§G-31), so the simulator refuses the write without it, INFERRED.
+fn set_subdomain(state: &mut State, i: usize, body: &[u8], api_date: Option<&str>) -> Reply {
+    if api_date != Some(SUBDOMAIN_API_DATE) {
+        return envelope::bad_request(&format!(
+            "send Cloudflare-Workers-Script-Api-Date: {SUBDOMAIN_API_DATE} (the behaviour this simulator models)"
+        ));
+    }
     let req: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let Some(enabled) = req.get("enabled").and_then(Value::as_bool) else {
         return envelope::bad_request("enabled is required");

@@ -51,6 +51,16 @@ impl Api {
         (status, res.json().await.unwrap())
     }
 
+    /// A JSON POST with `Cloudflare-Workers-Script-Api-Date`, as wrangler sends to the subdomain
+    /// endpoint.
+    pub async fn post_dated(&self, path: &str, body: &[u8], date: &str) -> (u16, Value) {
+        let req = self.http.post(format!("{}{path}", self.base)).bearer_auth("x");
+        let req = req.header("content-type", "application/json").header("Cloudflare-Workers-Script-Api-Date", date);
+        let res = req.body(body.to_vec()).send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap())
+    }
+
     pub async fn get(&self, path: &str) -> (u16, Value) {
         self.call("GET", path, None, "").await
     }

@@ -99,9 +99,11 @@ async fn deploy_flow_creates_a_deployment_and_settings_answer() {
         .await;
     assert_eq!((status, s["result"]["logpush"].clone()), (200, json!(true)));
 
-    let (status, s) = api
+    let (status, _) = api
         .call("POST", "/workers/scripts/my-worker/subdomain", Some(b"{\"enabled\":true}".to_vec()), "application/json")
         .await;
+    assert_eq!(status, 400, "refused without wrangler's date header");
+    let (status, s) = api.post_dated("/workers/scripts/my-worker/subdomain", b"{\"enabled\":true}", "2025-08-01").await;
     assert_eq!((status, s["result"]["enabled"].clone()), (200, json!(true)));
 }
 
