@@ -414,7 +414,7 @@ def builds(wid):
     if not tag:
         for p in ("builds-list-paging-and-order", "builds-default-per-page", "ratelimit-headers-builds",
                   "log-timestamp-unit", "short-sha", "build-variables-list-form-refused",
-                  "account-scoped-token-error"):
+                  "account-scoped-token-error", "third-trigger-refused"):
             skip(p, "LIVE_BUILDS_TAG is not set (a Worker with Workers Builds connected)")
         return
     # §3.4 / G: order undocumented (simulator default newest first), result_info fields.
@@ -460,6 +460,7 @@ def builds(wid):
         report(s == 400, "build-variables-list-form-refused", f"HTTP {s} {codes(env)}")
     else:
         skip("build-variables-list-form-refused", "LIVE_BUILDS_TRIGGER is not set")
+    third_trigger(tag)
     account_token = os.environ.get("LIVE_ACCOUNT_TOKEN")
     if account_token:
         # G-3: simulator answers 401 with code 12006 "Invalid token".
@@ -467,6 +468,32 @@ def builds(wid):
         report(s == 401 and 12006 in codes(env), "account-scoped-token-error", f"HTTP {s} {codes(env)}")
     else:
         skip("account-scoped-token-error", "LIVE_ACCOUNT_TOKEN is not set")
+
+
+def third_trigger(tag):
+    """api-assumptions row 61: a Worker has at most two triggers (docs); the simulator refuses a
+    third create with 400/12002. Should Cloudflare create it, the probe's trigger is deleted again."""
+    s, env, _ = call("GET", f"/builds/workers/{tag}/triggers")
+    live = [t for t in ((env or {}).get("result") or []) if not t.get("deleted_on")]
+    if len(live) != 2:
+        skip("third-trigger-refused", f"the Worker of LIVE_BUILDS_TAG has {len(live)} triggers, not 2")
+        return
+    first = live[0]
+    body = {k: first.get(k) for k in ("build_command", "deploy_command", "root_directory", "branch_excludes",
+                                       "path_includes", "path_excludes")}
+    body.update({
+        "external_script_id": tag,
+        "build_token_uuid": first.get("build_token_uuid"),
+        "repo_connection_uuid": (first.get("repo_connection") or {}).get("repo_connection_uuid"),
+        "trigger_name": "workers-ci probe third trigger",
+        "branch_includes": ["workers-ci-probe-never-pushed"],
+    })
+    s, env, _ = call("POST", "/builds/triggers", body)
+    made = ((env or {}).get("result") or {}).get("trigger_uuid")
+    if made:
+        call("DELETE", f"/builds/triggers/{made}")
+    report(s == 400 and 12002 in codes(env), "third-trigger-refused",
+           f"HTTP {s} {codes(env)} (a third trigger was {'created and deleted' if made else 'not created'})")
 
 
 if __name__ == "__main__":

@@ -304,9 +304,9 @@ fn a_json_file_names_file_line_and_key_too() {
 
 /// Two runs at once on a new Worker (issue 25, point 2), made deterministic: the simulator holds
 /// run A's first trigger create while run B applies the whole file, so A's create lands after
-/// B's. A's read-back after its create finds two triggers of one name; A deletes the one it made
-/// (the later: the rule both runs apply alike, so exactly one of them deletes, and only its own),
-/// and takes B's `Preview` from that read-back instead of creating a second.
+/// B's. B made the Worker's two triggers, so Cloudflare refuses A's (a third, docs/cloudflare-api.md
+/// §3); A reads the triggers back, takes B's `Deploy production` and then B's `Preview` instead of
+/// creating them.
 #[test]
 fn two_runs_at_once_leave_one_trigger_of_each_name() {
     let sim = empty_sim();
@@ -331,7 +331,8 @@ fn two_runs_at_once_leave_one_trigger_of_each_name() {
     assert_eq!(a_uuids, b_uuids);
     assert_eq!(b_uuids["Deploy production"], trigger(&t, "Deploy production")["trigger_uuid"]);
     assert!(
-        a.stdout.contains("another run created trigger `Deploy production` at the same time"),
+        a.stdout.contains("trigger `Deploy production` was created by another run at the same time")
+            && a.stdout.contains("its own create was refused"),
         "A says what happened:\n{}",
         a.stdout
     );
@@ -345,10 +346,41 @@ fn two_runs_at_once_leave_one_trigger_of_each_name() {
     );
     assert!(b.stdout.contains("setup: done, 6 planned writes made"), "{}", b.stdout);
     let deletes: Vec<_> = sim.requests().into_iter().filter(|r| r.method == "DELETE").collect();
-    assert_eq!(deletes.len(), 1, "only A's own duplicate is deleted: {deletes:#?}");
+    assert_eq!(deletes.len(), 0, "nothing to delete: A's create made nothing {deletes:#?}");
     // Both triggers keep their variables, written by both runs alike.
     let vars = sim.env_vars(trigger(&t, "Preview")["trigger_uuid"].as_str().unwrap());
     assert_eq!(vars.len(), 2, "{vars:?}");
+}
+
+/// The same race with a file of one trigger: A's create lands as the Worker's second trigger, a
+/// duplicate. A's read-back finds two of the name; A deletes the one it made (the later: the
+/// rule both runs apply alike, so exactly one of them deletes, and only its own).
+#[test]
+fn two_runs_at_once_of_one_trigger_leave_one() {
+    let sim = empty_sim();
+    let one = FILE.split("[[triggers]]\nname = \"Preview\"").next().unwrap().to_owned();
+    sim.add_fault(fault("POST", "/builds/triggers", 1, FaultAction::Delay { ms: 4000 }));
+    let a = setup(&sim, &one).env("WORKERS_CI_TIME_SCALE", "1");
+    let child = a.watch();
+    assert!(eventually(Duration::from_secs(10), || sim.arrived("POST", "/builds/triggers") >= 1));
+    let b = setup(&sim, &one).run();
+    b.assert_code(0);
+    let (code, stdout, stderr) = child.wait(Duration::from_secs(30));
+    let a = a.collect(code, stdout, stderr, Duration::ZERO);
+    a.assert_code(0);
+    let t = sim.triggers("my-worker");
+    assert_eq!(t.len(), 1, "{t:#?}");
+    let b_uuids: Value = serde_json::from_str(b.output("trigger_uuids").unwrap()).unwrap();
+    let a_uuids: Value = serde_json::from_str(a.output("trigger_uuids").unwrap()).unwrap();
+    assert_eq!(a_uuids, b_uuids);
+    assert_eq!(b_uuids["Deploy production"], t[0]["trigger_uuid"]);
+    assert!(
+        a.stdout.contains("another run created trigger `Deploy production` at the same time"),
+        "A says what happened:\n{}",
+        a.stdout
+    );
+    let deletes: Vec<_> = sim.requests().into_iter().filter(|r| r.method == "DELETE").collect();
+    assert_eq!(deletes.len(), 1, "only A's own duplicate is deleted: {deletes:#?}");
 }
 
 /// A second trigger of a name the file has, made outside this run (by a run at the same time
@@ -358,9 +390,12 @@ fn two_runs_at_once_leave_one_trigger_of_each_name() {
 #[test]
 fn a_duplicate_trigger_is_drift_never_picked_silently_and_pruned() {
     let sim = empty_sim();
+    // One trigger: a Worker has at most two, so the duplicate is the second.
+    let one = FILE.split("[[triggers]]\nname = \"Preview\"").next().unwrap().to_owned();
+    let one = one.as_str();
     // With its secret: a `missing` one would be drift of its own.
-    setup(&sim, FILE).secret_env("NPM_TOKEN", SECRET).run().assert_code(0);
-    setup(&sim, FILE).input("check", "true").run().assert_code(0);
+    setup(&sim, one).secret_env("NPM_TOKEN", SECRET).run().assert_code(0);
+    setup(&sim, one).input("check", "true").run().assert_code(0);
     let t = sim.triggers("my-worker");
     let prod = trigger(&t, "Deploy production").clone();
     let prod_uuid = prod["trigger_uuid"].as_str().unwrap().to_owned();
@@ -382,14 +417,14 @@ fn a_duplicate_trigger_is_drift_never_picked_silently_and_pruned() {
     let dup = made["result"]["trigger_uuid"].as_str().unwrap().to_owned();
 
     let before = sim.requests().len();
-    let check = setup(&sim, FILE).input("check", "true").run();
+    let check = setup(&sim, one).input("check", "true").run();
     check.assert_code(8);
     assert_eq!(writes(&sim, before), Vec::<String>::new());
     assert!(check.stdout.contains(&prod_uuid) && check.stdout.contains(&dup), "names both:\n{}", check.stdout);
     assert!(check.stdout.contains("duplicate"), "{}", check.stdout);
     assert!(check.stdout.contains("prune: true"), "says how to fix:\n{}", check.stdout);
 
-    let apply = setup(&sim, FILE).run();
+    let apply = setup(&sim, one).run();
     apply.assert_code(0);
     assert_eq!(writes(&sim, before), Vec::<String>::new(), "never deleted without prune");
     assert!(apply.stdout.contains(&dup) && apply.stdout.contains("prune: true"), "warns:\n{}", apply.stdout);
@@ -409,13 +444,13 @@ fn a_duplicate_trigger_is_drift_never_picked_silently_and_pruned() {
     // `build` by uuid still works.
     Invocation::new(&sim).input("trigger", &dup).input("wait", "false").run().assert_code(0);
 
-    let prune = setup(&sim, FILE).input("prune", "true").run();
+    let prune = setup(&sim, one).input("prune", "true").run();
     prune.assert_code(0);
     assert!(prune.stdout.contains("oldest"), "says which is kept and why:\n{}", prune.stdout);
     let t = sim.triggers("my-worker");
-    assert_eq!(t.len(), 2, "{t:#?}");
+    assert_eq!(t.len(), 1, "{t:#?}");
     assert_eq!(trigger(&t, "Deploy production")["trigger_uuid"], prod_uuid.as_str(), "the oldest kept");
-    setup(&sim, FILE).input("check", "true").run().assert_code(0);
+    setup(&sim, one).input("check", "true").run().assert_code(0);
 }
 
 /// `dry_run` and `check` meet every refusal the apply would (issue 25, point 5): a trigger to
@@ -521,7 +556,9 @@ fn the_json_schema_matches_the_keys_setup_reads() {
 #[test]
 fn more_than_two_triggers_are_refused_before_any_request() {
     let sim = empty_sim();
-    let third = format!("{FILE}\n[[triggers]]\nname = \"Nightly\"\nbranch_includes = [\"nightly\"]\ndeploy_command = \"npx wrangler deploy\"\n");
+    let third = format!(
+        "{FILE}\n[[triggers]]\nname = \"Nightly\"\nbranch_includes = [\"nightly\"]\ndeploy_command = \"npx wrangler deploy\"\n"
+    );
     let run = setup(&sim, &third).run();
     run.assert_code(2);
     assert!(
@@ -603,10 +640,9 @@ fn a_connection_change_recreates_the_triggers_with_their_variables() {
         Some(&json!({ "EXTRA": { "value": "1", "is_secret": false } })),
     );
     assert_eq!(status, 200);
-    let moved = FILE.replace("repo_id = \"123456789\"", "repo_id = \"555\"").replace(
-        "repo_name = \"my-worker\"",
-        "repo_name = \"new-home\"",
-    );
+    let moved = FILE
+        .replace("repo_id = \"123456789\"", "repo_id = \"555\"")
+        .replace("repo_name = \"my-worker\"", "repo_name = \"new-home\"");
 
     // Without the secret's value: refused before any write, naming the secret and the fix.
     let before = sim.requests().len();
@@ -641,7 +677,11 @@ fn a_connection_change_recreates_the_triggers_with_their_variables() {
         .iter()
         .filter(|c| c["resource"] == "trigger" || c["resource"] == "connection")
         .map(|c| {
-            (c["resource"].as_str().unwrap().into(), c["name"].as_str().unwrap().into(), c["action"].as_str().unwrap().into())
+            (
+                c["resource"].as_str().unwrap().into(),
+                c["name"].as_str().unwrap().into(),
+                c["action"].as_str().unwrap().into(),
+            )
         })
         .collect();
     let l = |r: &str, n: &str, a: &str| (r.to_owned(), n.to_owned(), a.to_owned());
