@@ -137,7 +137,11 @@ pub enum ListOrder {
 /// is refused for `lockout_secs` (429, code 971, `Retry-After`). Every answer carries
 /// `Ratelimit`/`Ratelimit-Policy`. `time_scale` shrinks the window and the lockout alike (0.01:
 /// 3 s and 3 s) so tests can meet a lockout in seconds; the headers then report scaled seconds,
-/// which is what a client must obey.
+/// which is what a client must obey. Both headers are lists of items (Correction 12);
+/// `list_items` puts a looser item (`"loose"`: ten times the quota over the same window, nine
+/// quotas more left) before the enforced one in each, so only a client that reads every item and keeps the
+/// tightest paces itself right. Off by default: how many items Cloudflare sends, and in what
+/// order, is INFERRED (docs/api-assumptions.md row 62).
 #[derive(Clone, Copy, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimit {
@@ -145,11 +149,12 @@ pub struct RateLimit {
     pub window_secs: u64,
     pub lockout_secs: u64,
     pub time_scale: f64,
+    pub list_items: bool,
 }
 
 impl Default for RateLimit {
     fn default() -> Self {
-        RateLimit { requests: 1200, window_secs: 300, lockout_secs: 300, time_scale: 1.0 }
+        RateLimit { requests: 1200, window_secs: 300, lockout_secs: 300, time_scale: 1.0, list_items: false }
     }
 }
 

@@ -46,6 +46,7 @@ CONFIG FILE (every key optional; defaults in brackets):
     window_secs           the window [300]
     lockout_secs          once exceeded, every call gets 429 code 971 for this long [300]
     time_scale            multiplies window and lockout (0.01: 3 s each) [1]
+    list_items            each header a list: a looser `loose` item before the enforced one [false]
                         every answer then carries Ratelimit and Ratelimit-Policy headers
   list_order            builds and versions lists: newest_first or oldest_first [newest_first]
   log_page_size         most log lines in one page [50]

@@ -404,6 +404,8 @@ pub(crate) struct Budget {
     reset: Duration,
     quota: u32,
     window: Duration,
+    /// `RateLimit::list_items`: a looser item first in each header.
+    list_items: bool,
 }
 
 impl Budget {
@@ -412,10 +414,18 @@ impl Budget {
         let h = r.headers_mut();
         // INFERRED: the policy name; Cloudflare's examples show "default" on one header and "burst"
         // on the other, and clients ignore it.
-        if let Ok(v) = format!("\"default\";r={};t={}", self.remaining, secs(self.reset)).parse() {
+        // Correction 12: each header is a list of items; INFERRED: the looser item's name and
+        // numbers, and that it may come first.
+        let (mut limit, mut policy) = (String::new(), String::new());
+        if self.list_items {
+            let loose = u64::from(self.remaining) + 9 * u64::from(self.quota);
+            limit = format!("\"loose\";r={loose};t={}, ", secs(self.reset));
+            policy = format!("\"loose\";q={};w={}, ", u64::from(self.quota) * 10, secs(self.window));
+        }
+        if let Ok(v) = format!("{limit}\"default\";r={};t={}", self.remaining, secs(self.reset)).parse() {
             h.insert("ratelimit", v);
         }
-        if let Ok(v) = format!("\"default\";q={};w={}", self.quota, secs(self.window)).parse() {
+        if let Ok(v) = format!("{policy}\"default\";q={};w={}", self.quota, secs(self.window)).parse() {
             h.insert("ratelimit-policy", v);
         }
     }
@@ -433,7 +443,13 @@ fn rate_limit(shared: &Shared) -> Result<Option<Budget>, Box<Response<Full<Bytes
     let mut l = shared.limiter.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let blocked = |until: Instant| {
         let left = until.saturating_duration_since(now);
-        let budget = Budget { remaining: 0, reset: left, quota: limit.requests, window: limit.window() };
+        let budget = Budget {
+            remaining: 0,
+            reset: left,
+            quota: limit.requests,
+            window: limit.window(),
+            list_items: limit.list_items,
+        };
         let mut r = respond(
             429,
             &error(971, "Please wait and consider throttling your request speed"),
@@ -467,5 +483,6 @@ fn rate_limit(shared: &Shared) -> Result<Option<Budget>, Box<Response<Full<Bytes
         reset: (start + limit.window()).saturating_duration_since(now),
         quota: limit.requests,
         window: limit.window(),
+        list_items: limit.list_items,
     }))
 }
