@@ -36,12 +36,15 @@ pub fn route(state: &mut State, req: &Request) -> Option<Reply> {
             None => not_found(),
         },
         ("POST", ["workers", "scripts", name, "versions"]) => match find(state, name) {
-            Some(i) => match parse_upload(state, i, body).and_then(|d| {
-                // "Without this, unresolvable inherit bindings are silently dropped" (§C.1).
-                let mode =
-                    if req.query_is("bindings_inherit", "strict") { Unresolved::Refuse } else { Unresolved::Drop };
-                version::create(state, i, d, mode, false)
-            }) {
+            // Correction 10: migrations only through the non-versioned upload below (10211).
+            Some(i) => match parse_upload(state, i, body)
+                .and_then(|d| version::refuse_migrations(&d).map(|()| d))
+                .and_then(|d| {
+                    // "Without this, unresolvable inherit bindings are silently dropped" (§C.1).
+                    let mode =
+                        if req.query_is("bindings_inherit", "strict") { Unresolved::Refuse } else { Unresolved::Drop };
+                    version::create(state, i, d, mode, false)
+                }) {
                 Ok(stored) => envelope::reply(classic_version(&state.workers[i], &stored)),
                 Err(reply) => reply,
             },
