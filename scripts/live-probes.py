@@ -242,6 +242,40 @@ def versioned_settings_and_limits(wid):
     now = migration_tag()
     report(s == 200 and now == tag, "beta-deploy-applies-migrations",
            f"HTTP {s} {codes(env)} migration_tag {old!r} -> {now!r}")
+    classic_upload_applies_migrations(do_module, migration_tag)
+
+
+def classic_upload_applies_migrations(do_module, migration_tag):
+    """api-assumptions row 63: the classic non-versioned upload (multipart PUT, `migrations` in its
+    metadata) applies them and deploys at 100 %; `deployment_id` is the new version's id."""
+    old = migration_tag()
+    tag = f"classic-{int(time.time())}"
+    meta = {"main_module": "index.js", "compatibility_date": "2026-11-01", "bindings": [],
+            "migrations": {"new_tag": tag, "steps": [{"new_sqlite_classes": [f"Classic{int(time.time())}"]}]}}
+    if old is not None:
+        meta["migrations"]["old_tag"] = old
+    boundary = f"probe{int(time.time())}"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"metadata\"\r\nContent-Type: application/json\r\n\r\n"
+            f"{json.dumps(meta)}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"index.js\"; filename=\"index.js\"\r\n"
+            f"Content-Type: application/javascript+module\r\n\r\n{do_module}\r\n--{boundary}--\r\n").encode()
+    url = f"{BASE}/accounts/{ACCOUNT}/workers/scripts/{WORKER}?excludeScript=true&bindings_inherit=strict"
+    req = urllib.request.Request(url, data=body, method="PUT")
+    req.add_header("Authorization", f"Bearer {TOKEN}")
+    req.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            s, env = r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        s, env = e.code, {"raw": e.read()[:200].decode(errors="replace")}
+    dep = ((env or {}).get("result") or {}).get("deployment_id")
+    _, deps, _ = call("GET", f"/workers/scripts/{WORKER}/deployments")
+    live = (((deps or {}).get("result") or {}).get("deployments") or [{}])[0].get("versions") or []
+    now = migration_tag()
+    bare = lambda x: (x or "").replace("-", "").lower()
+    ok = s == 200 and now == tag and len(live) == 1 and live[0].get("percentage") == 100 \
+        and (dep is None or bare(dep) == bare(live[0].get("version_id")))
+    report(ok, "classic-upload-applies-migrations",
+           f"HTTP {s} {codes(env)} migration_tag {old!r} -> {now!r} deployment_id={dep!r} live={live!r}")
 
 
 def previews(wid):

@@ -56,6 +56,9 @@ enum Cmd {
     PreviewFresh,
     /// `preview` with `preview_action: delete`.
     PreviewDelete,
+    /// `version` from a wrangler configuration with a Durable Object migration to apply: the
+    /// classic non-versioned upload (docs/cloudflare-api.md Correction 10).
+    VersionMigrations,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -223,7 +226,13 @@ fn run_preparation(sim: &Simulator, cmd: Cmd) -> Option<String> {
             preview_invocation(sim).run().assert_code(0);
             None
         }
-        Cmd::Build | Cmd::Wait | Cmd::WaitMany | Cmd::SetupFresh | Cmd::PurgeCache | Cmd::PreviewFresh => None,
+        Cmd::Build
+        | Cmd::Wait
+        | Cmd::WaitMany
+        | Cmd::SetupFresh
+        | Cmd::PurgeCache
+        | Cmd::PreviewFresh
+        | Cmd::VersionMigrations => None,
     }
 }
 
@@ -237,7 +246,7 @@ struct Prepared {
 /// [`run_preparation`] for `cmd`, once per test binary rather than once per cell: each cell
 /// puts the snapshot back in a simulator of its own.
 fn prepared(cmd: Cmd) -> &'static Prepared {
-    static PREPARED: [OnceLock<Prepared>; 13] = [const { OnceLock::new() }; 13];
+    static PREPARED: [OnceLock<Prepared>; 14] = [const { OnceLock::new() }; 14];
     PREPARED[cmd as usize].get_or_init(|| {
         let sim = matrix_sim(cmd);
         let version_id = run_preparation(&sim, cmd);
@@ -286,6 +295,20 @@ fn prepare(cmd: Cmd) -> (Simulator, Invocation) {
             std::fs::write(site.join("app.css"), "body{}\n").unwrap();
             let site = site.to_str().unwrap().to_owned();
             inv.input("assets", &site)
+        }
+        Cmd::VersionMigrations => {
+            let inv = version_invocation(&sim, "unused").without("worker").without("compatibility_date");
+            let root = inv.dir.path();
+            std::fs::create_dir_all(root.join("dist")).unwrap();
+            std::fs::write(root.join("dist/index.js"), "export class Room {}\nexport default {}\n").unwrap();
+            std::fs::write(
+                root.join("wrangler.toml"),
+                "name = \"my-worker\"\nmain = \"dist/index.js\"\ncompatibility_date = \"2026-11-01\"\n\
+                 [durable_objects]\nbindings = [{ name = \"ROOM\", class_name = \"Room\" }]\n\
+                 [[migrations]]\ntag = \"v1\"\nnew_sqlite_classes = [\"Room\"]\n",
+            )
+            .unwrap();
+            inv.input("deploy", "true")
         }
         Cmd::Deploy => Invocation::new(&sim)
             .without("branch")
@@ -368,7 +391,7 @@ fn without_fresh_ids(json: &str) -> String {
 
 /// The clean run of each command, once per test binary.
 fn baseline(cmd: Cmd) -> &'static Result {
-    static CELLS: [OnceLock<Result>; 13] = [const { OnceLock::new() }; 13];
+    static CELLS: [OnceLock<Result>; 14] = [const { OnceLock::new() }; 14];
     CELLS[cmd as usize].get_or_init(|| {
         let (sim, inv) = prepare(cmd);
         let run = inv.run();
@@ -389,6 +412,9 @@ struct Endpoint {
 
 /// The cells whose expectation is not their fault's default, as (endpoint, fault, expectation).
 const OVERRIDES: &[(&str, &str, Expect)] = &[
+    // The applied migration tag: a 404 is "no Worker, no tag", as wrangler reads it
+    // (docs/cloudflare-api.md §C.2); this Worker has none applied, so nothing changes.
+    ("versionmigrations_tag", "status_404", Expect::Survive),
     // Log reads are best effort: a refused page does not fail the step, whose result is the
     // build's; the lines are read again on the next poll.
     ("build_logs", "status_401", Expect::Survive),
@@ -531,6 +557,8 @@ fault_matrix! {
         version_deploy => Version "POST" "/deployments";
         version_assets_session => Version "POST" "/assets-upload-session";
         version_assets_upload => Version "POST" "/workers/assets/upload";
+        versionmigrations_tag => VersionMigrations "GET" "/workers/services/";
+        versionmigrations_upload => VersionMigrations "PUT" "/workers/scripts/my-worker";
         deploy_worker => Deploy "GET" "/workers/workers/my-worker" excluding "/versions";
         deploy_list => Deploy "GET" "/deployments";
         deploy_create => Deploy "POST" "/deployments";

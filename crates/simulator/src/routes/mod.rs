@@ -93,6 +93,17 @@ mod tests {
                 "modules": [{ "name": "index.js", "content_type": "application/javascript+module", "content_base64": "eA==" }] })
     }
 
+    /// The classic non-versioned upload (`PUT /workers/scripts/{name}`) of `upload`'s JSON form:
+    /// its `modules` as parts, the rest as the metadata part.
+    fn put_script(st: &mut State, name: &str, version: &Value) -> (u16, Value) {
+        let mut meta = version.clone();
+        meta.as_object_mut().unwrap().remove("modules");
+        let body = format!(
+            "--b\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n{meta}\r\n--b\r\nContent-Disposition: form-data; name=\"index.js\"; filename=\"index.js\"\r\nContent-Type: application/javascript+module\r\n\r\nx\r\n--b--\r\n"
+        );
+        handle(st, "PUT", &format!("/workers/scripts/{name}"), "bindings_inherit=strict", body.as_bytes())
+    }
+
     fn stored_bindings(st: &State) -> Vec<Value> {
         st.worker_versions("my-worker").last().unwrap()["bindings"].as_array().cloned().unwrap_or_default()
     }
@@ -212,8 +223,10 @@ mod tests {
         let mut with_migration = upload(&b);
         with_migration["migrations"] = json!({ "new_tag": "v1", "new_sqlite_classes": ["Room"] });
         let r = call(&mut st, "POST", "/workers/workers/my-worker/versions", "", &with_migration);
-        assert_eq!((r.0, code(&r)), (403, Some(100_123)), "migrations need deploy=true");
+        assert_eq!((r.0, code(&r)), (403, Some(100_123)), "migrations need a deployment");
         let r = call(&mut st, "POST", "/workers/workers/my-worker/versions", "deploy=true", &with_migration);
+        assert_eq!((r.0, code(&r)), (400, Some(10_211)), "and only the non-versioned upload applies them");
+        let r = put_script(&mut st, "my-worker", &with_migration);
         assert_eq!(r.0, 200, "{}", r.1);
         let r = call(&mut st, "POST", "/workers/workers/my-worker/versions", "", &upload(&b));
         assert_eq!(r.0, 200, "applied now");
@@ -231,16 +244,16 @@ mod tests {
         assert_eq!(tag(&mut st), json!(null));
         let mut v = upload(&json!([]));
         v["migrations"] = json!({ "old_tag": "v0", "new_tag": "v1", "steps": [{ "new_sqlite_classes": ["A"] }] });
-        let r = call(&mut st, "POST", "/workers/workers/my-worker/versions", "deploy=true", &v);
+        let r = put_script(&mut st, "my-worker", &v);
         assert_eq!((r.0, code(&r)), (400, Some(10021)), "no tag applied yet: old_tag must be absent");
         v["migrations"] = json!({ "new_tag": "v1", "steps": [{ "new_sqlite_classes": ["A"] }] });
-        assert_eq!(call(&mut st, "POST", "/workers/workers/my-worker/versions", "deploy=true", &v).0, 200);
+        assert_eq!(put_script(&mut st, "my-worker", &v).0, 200);
         assert_eq!(tag(&mut st), json!("v1"));
         v["migrations"] = json!({ "new_tag": "v2", "steps": [{ "new_sqlite_classes": ["B"] }] });
-        let r = call(&mut st, "POST", "/workers/workers/my-worker/versions", "deploy=true", &v);
+        let r = put_script(&mut st, "my-worker", &v);
         assert_eq!(r.0, 400, "the Worker has v1: an upload without old_tag is refused");
         v["migrations"] = json!({ "old_tag": "v1", "new_tag": "v2", "steps": [{ "new_sqlite_classes": ["B"] }] });
-        assert_eq!(call(&mut st, "POST", "/workers/workers/my-worker/versions", "deploy=true", &v).0, 200);
+        assert_eq!(put_script(&mut st, "my-worker", &v).0, 200);
         assert_eq!(tag(&mut st), json!("v2"));
     }
 
