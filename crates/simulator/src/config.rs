@@ -32,6 +32,12 @@ pub struct SimConfig {
     pub log_timestamps_ms: bool,
     /// Whether the last logs page (`truncated: false`) still carries a cursor (undocumented).
     pub cursor_on_last_page: bool,
+    /// Upload tokens ask for per-file assets uploads (docs/cloudflare-api.md §A.4:
+    /// `wrangler_single_asset_uploads: true`, with this `edge_kv_upload_concurrency`), and the
+    /// bulk upload is then refused. Off (`null`) by default: whether Cloudflare ever issues
+    /// such a token, and still takes bulk uploads then, is unknown (§G-6; docs/api-assumptions.md
+    /// row 64).
+    pub single_asset_uploads: Option<u32>,
     /// How builds created from now on behave.
     pub build: BuildProfile,
     /// What `GET /workers/scripts/{name}/deployments` answers for a Worker that has no version
@@ -72,6 +78,7 @@ impl Default for SimConfig {
             log_page_size: 50,
             log_timestamps_ms: false,
             cursor_on_last_page: true,
+            single_asset_uploads: None,
             build: BuildProfile::default(),
             deployments_before_first_version: NoDeployments::NotFound,
             preview_limit: 100,

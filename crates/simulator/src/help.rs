@@ -52,6 +52,8 @@ CONFIG FILE (every key optional; defaults in brackets):
   log_page_size         most log lines in one page [50]
   log_timestamps_ms     log timestamps in milliseconds, not seconds [false]
   cursor_on_last_page   the last log page still carries a cursor [true]
+  single_asset_uploads  upload tokens ask for per-file assets uploads with this
+                        concurrency, and bulk uploads are refused, or null [null]
   deployments_before_first_version  deployments of a Worker with no version yet:
                         not_found (404, 10007) or empty_list [not_found]
   preview_limit         Worker Previews per Worker; the least recently deployed one

@@ -173,6 +173,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
     let path = req.uri().path().to_owned();
     let query = req.uri().query().unwrap_or("").to_owned();
     let auth = req.headers().get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let host = req.headers().get("host").and_then(|v| v.to_str().ok()).unwrap_or("127.0.0.1").to_owned();
     let body = match req.into_body().collect().await {
         Ok(b) => b.to_bytes(),
@@ -252,7 +253,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
             Some(FaultAction::DropAfter | FaultAction::UnknownEnum | FaultAction::Corrupt) | None => {}
         }
         let bearer = auth.as_deref().and_then(|a| a.strip_prefix("Bearer "));
-        let (status, mut reply_body) = route(&shared, &method, &path, &query, &body, bearer);
+        let (status, mut reply_body) = route(&shared, &method, &path, &query, &body, bearer, content_type.as_deref());
         if fault == Some(FaultAction::UnknownEnum) {
             unknown_enum(&mut reply_body);
         }
@@ -348,7 +349,15 @@ async fn github(
     Ok(r)
 }
 
-fn route(shared: &Shared, method: &str, path: &str, query: &str, body: &[u8], bearer: Option<&str>) -> Reply {
+fn route(
+    shared: &Shared,
+    method: &str,
+    path: &str,
+    query: &str,
+    body: &[u8],
+    bearer: Option<&str>,
+    content_type: Option<&str>,
+) -> Reply {
     let mut st = shared.state();
     let Some(rest) = path.strip_prefix("/client/v4/accounts/") else {
         return envelope::no_route();
@@ -358,7 +367,7 @@ fn route(shared: &Shared, method: &str, path: &str, query: &str, body: &[u8], be
         // INFERRED: the real API's code for an account the token cannot access.
         return envelope::fail(403, 9109, "Unauthorized to access requested resource");
     }
-    crate::routes::handle_as(&mut st, method, &format!("/{rest}"), query, body, bearer)
+    crate::routes::handle_with(&mut st, method, &format!("/{rest}"), query, body, bearer, content_type)
 }
 
 /// Replaces enum values with one no client knows, where the answer has them.

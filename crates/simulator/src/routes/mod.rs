@@ -29,6 +29,9 @@ pub struct Request<'a> {
     /// upload, docs/cloudflare-api.md §A.3); everywhere else `http` has checked the API token
     /// already.
     pub bearer: Option<&'a str>,
+    /// The request's `Content-Type`, for the per-file assets upload, whose body is the file
+    /// itself (docs/cloudflare-api.md §A.4).
+    pub content_type: Option<&'a str>,
 }
 
 impl Request<'_> {
@@ -50,11 +53,25 @@ pub fn handle(state: &mut State, method: &str, path: &str, query: &str, body: &[
 }
 
 /// [`handle`] with the request's bearer token.
+#[cfg(test)]
 pub fn handle_as(state: &mut State, method: &str, path: &str, query: &str, body: &[u8], bearer: Option<&str>) -> Reply {
+    handle_with(state, method, path, query, body, bearer, None)
+}
+
+/// [`handle_as`] with the request's `Content-Type`.
+pub fn handle_with(
+    state: &mut State,
+    method: &str,
+    path: &str,
+    query: &str,
+    body: &[u8],
+    bearer: Option<&str>,
+    content_type: Option<&str>,
+) -> Reply {
     // Later duplicates win, as the simulator always did; `+` and `%XX` are decoded.
     let query = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
     let segs = path.trim_matches('/').split('/').collect();
-    let req = Request { method, segs, query, body, now: Instant::now(), bearer };
+    let req = Request { method, segs, query, body, now: Instant::now(), bearer, content_type };
     state.settle_builds(req.now);
     assets::route(state, &req)
         .or_else(|| wrangler::route(state, &req))
