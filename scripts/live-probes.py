@@ -376,6 +376,16 @@ def assets(wid):
     if s != 200 or not jwt:
         report(False, "assets-upload-session", f"HTTP {s} {codes(env)} result={'null' if not result else 'set'}")
         return
+    # api-assumptions row 64: the upload token's claims (read unverified, as wrangler does). The
+    # simulator's default issues no per-file claims; PASS while Cloudflare does not either.
+    try:
+        part = jwt.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except (IndexError, ValueError):
+        claims = {}
+    single = {k: claims.get(k) for k in ("wrangler_single_asset_uploads", "edge_kv_upload_concurrency") if k in claims}
+    report(claims.get("wrangler_single_asset_uploads") is not True, "assets-upload-token-mode",
+           f"per-file claims: {single or 'none'}")
     if not buckets:
         skip("assets-hash-verified", "the account already stores this hash")
         return
