@@ -59,6 +59,9 @@ enum Cmd {
     /// `version` from a wrangler configuration with a Durable Object migration to apply: the
     /// classic non-versioned upload (docs/cloudflare-api.md Correction 10).
     VersionMigrations,
+    /// `version` with static assets whose upload token asks for per-file uploads
+    /// (docs/cloudflare-api.md §A.4).
+    VersionPerFile,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,6 +92,8 @@ fn matrix_sim(cmd: Cmd) -> Simulator {
         // them in pages of 7.
         build: BuildProfile { queued_ms: 50, initializing_ms: 50, running_ms: 400, ..BuildProfile::default() },
         log_page_size: 7,
+        // One file at a time: a refusal then stops the upload before another file is sent.
+        single_asset_uploads: (cmd == Cmd::VersionPerFile).then_some(1),
         ..SimConfig::default()
     };
     Simulator::start_background(config).expect("simulator starts")
@@ -232,7 +237,8 @@ fn run_preparation(sim: &Simulator, cmd: Cmd) -> Option<String> {
         | Cmd::SetupFresh
         | Cmd::PurgeCache
         | Cmd::PreviewFresh
-        | Cmd::VersionMigrations => None,
+        | Cmd::VersionMigrations
+        | Cmd::VersionPerFile => None,
     }
 }
 
@@ -246,7 +252,7 @@ struct Prepared {
 /// [`run_preparation`] for `cmd`, once per test binary rather than once per cell: each cell
 /// puts the snapshot back in a simulator of its own.
 fn prepared(cmd: Cmd) -> &'static Prepared {
-    static PREPARED: [OnceLock<Prepared>; 14] = [const { OnceLock::new() }; 14];
+    static PREPARED: [OnceLock<Prepared>; 15] = [const { OnceLock::new() }; 15];
     PREPARED[cmd as usize].get_or_init(|| {
         let sim = matrix_sim(cmd);
         let version_id = run_preparation(&sim, cmd);
@@ -285,7 +291,7 @@ fn prepare(cmd: Cmd) -> (Simulator, Invocation) {
         }
         // `preview_urls: false` differs from the seeded Worker's flags, so the run sets them.
         // With static assets, so the upload session and the bucket upload are met too.
-        Cmd::Version => {
+        Cmd::Version | Cmd::VersionPerFile => {
             let inv = with_module(
                 version_invocation(&sim, "my-worker").input("deploy", "true").input("preview_urls", "false"),
             );
@@ -391,7 +397,7 @@ fn without_fresh_ids(json: &str) -> String {
 
 /// The clean run of each command, once per test binary.
 fn baseline(cmd: Cmd) -> &'static Result {
-    static CELLS: [OnceLock<Result>; 14] = [const { OnceLock::new() }; 14];
+    static CELLS: [OnceLock<Result>; 15] = [const { OnceLock::new() }; 15];
     CELLS[cmd as usize].get_or_init(|| {
         let (sim, inv) = prepare(cmd);
         let run = inv.run();
@@ -557,6 +563,7 @@ fault_matrix! {
         version_deploy => Version "POST" "/deployments";
         version_assets_session => Version "POST" "/assets-upload-session";
         version_assets_upload => Version "POST" "/workers/assets/upload";
+        versionperfile_upload => VersionPerFile "POST" "/workers/assets/upload/";
         versionmigrations_tag => VersionMigrations "GET" "/workers/services/";
         versionmigrations_upload => VersionMigrations "PUT" "/workers/scripts/my-worker";
         deploy_worker => Deploy "GET" "/workers/workers/my-worker" excluding "/versions";
