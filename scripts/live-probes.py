@@ -269,6 +269,40 @@ def versioned_settings_and_limits(wid):
     now = migration_tag()
     report(s == 200 and now == tag, "beta-deploy-applies-migrations",
            f"HTTP {s} {codes(env)} migration_tag {old!r} -> {now!r}")
+    classic_upload_applies_migrations(do_module, migration_tag)
+
+
+def classic_upload_applies_migrations(do_module, migration_tag):
+    """api-assumptions row 68: the classic non-versioned upload (multipart PUT, `migrations` in its
+    metadata) applies them and deploys at 100 %; `deployment_id` is the new version's id."""
+    old = migration_tag()
+    tag = f"classic-{int(time.time())}"
+    meta = {"main_module": "index.js", "compatibility_date": "2026-11-01", "bindings": [],
+            "migrations": {"new_tag": tag, "steps": [{"new_sqlite_classes": [f"Classic{int(time.time())}"]}]}}
+    if old is not None:
+        meta["migrations"]["old_tag"] = old
+    boundary = f"probe{int(time.time())}"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"metadata\"\r\nContent-Type: application/json\r\n\r\n"
+            f"{json.dumps(meta)}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"index.js\"; filename=\"index.js\"\r\n"
+            f"Content-Type: application/javascript+module\r\n\r\n{do_module}\r\n--{boundary}--\r\n").encode()
+    url = f"{BASE}/accounts/{ACCOUNT}/workers/scripts/{WORKER}?excludeScript=true&bindings_inherit=strict"
+    req = urllib.request.Request(url, data=body, method="PUT")
+    req.add_header("Authorization", f"Bearer {TOKEN}")
+    req.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            s, env = r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        s, env = e.code, {"raw": e.read()[:200].decode(errors="replace")}
+    dep = ((env or {}).get("result") or {}).get("deployment_id")
+    _, deps, _ = call("GET", f"/workers/scripts/{WORKER}/deployments")
+    live = (((deps or {}).get("result") or {}).get("deployments") or [{}])[0].get("versions") or []
+    now = migration_tag()
+    bare = lambda x: (x or "").replace("-", "").lower()
+    ok = s == 200 and now == tag and len(live) == 1 and live[0].get("percentage") == 100 \
+        and (dep is None or bare(dep) == bare(live[0].get("version_id")))
+    report(ok, "classic-upload-applies-migrations",
+           f"HTTP {s} {codes(env)} migration_tag {old!r} -> {now!r} deployment_id={dep!r} live={live!r}")
 
 
 def previews(wid):
@@ -381,6 +415,16 @@ def assets(wid):
     if s != 200 or not jwt:
         report(False, "assets-upload-session", f"HTTP {s} {codes(env)} result={'null' if not result else 'set'}")
         return
+    # api-assumptions row 69: the upload token's claims (read unverified, as wrangler does). The
+    # simulator's default issues no per-file claims; PASS while Cloudflare does not either.
+    try:
+        part = jwt.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except (IndexError, ValueError):
+        claims = {}
+    single = {k: claims.get(k) for k in ("wrangler_single_asset_uploads", "edge_kv_upload_concurrency") if k in claims}
+    report(claims.get("wrangler_single_asset_uploads") is not True, "assets-upload-token-mode",
+           f"per-file claims: {single or 'none'}")
     if not buckets:
         skip("assets-hash-verified", "the account already stores this hash")
         return
@@ -453,7 +497,7 @@ def builds(wid):
     if not tag:
         for p in ("builds-list-paging-and-order", "builds-default-per-page", "ratelimit-headers-builds",
                   "log-timestamp-unit", "short-sha", "build-variables-list-form-refused",
-                  "account-scoped-token-error"):
+                  "account-scoped-token-error", "third-trigger-refused"):
             skip(p, "LIVE_BUILDS_TAG is not set (a Worker with Workers Builds connected)")
         return
     # §3.4 / G: order undocumented (simulator default newest first), result_info fields.
@@ -499,6 +543,7 @@ def builds(wid):
         report(s == 400, "build-variables-list-form-refused", f"HTTP {s} {codes(env)}")
     else:
         skip("build-variables-list-form-refused", "LIVE_BUILDS_TRIGGER is not set")
+    third_trigger(tag)
     account_token = os.environ.get("LIVE_ACCOUNT_TOKEN")
     if account_token:
         # G-3: simulator answers 401 with code 12006 "Invalid token".
@@ -506,6 +551,32 @@ def builds(wid):
         report(s == 401 and 12006 in codes(env), "account-scoped-token-error", f"HTTP {s} {codes(env)}")
     else:
         skip("account-scoped-token-error", "LIVE_ACCOUNT_TOKEN is not set")
+
+
+def third_trigger(tag):
+    """api-assumptions row 66: a Worker has at most two triggers (docs); the simulator refuses a
+    third create with 400/12002. Should Cloudflare create it, the probe's trigger is deleted again."""
+    s, env, _ = call("GET", f"/builds/workers/{tag}/triggers")
+    live = [t for t in ((env or {}).get("result") or []) if not t.get("deleted_on")]
+    if len(live) != 2:
+        skip("third-trigger-refused", f"the Worker of LIVE_BUILDS_TAG has {len(live)} triggers, not 2")
+        return
+    first = live[0]
+    body = {k: first.get(k) for k in ("build_command", "deploy_command", "root_directory", "branch_excludes",
+                                       "path_includes", "path_excludes")}
+    body.update({
+        "external_script_id": tag,
+        "build_token_uuid": first.get("build_token_uuid"),
+        "repo_connection_uuid": (first.get("repo_connection") or {}).get("repo_connection_uuid"),
+        "trigger_name": "workers-ci probe third trigger",
+        "branch_includes": ["workers-ci-probe-never-pushed"],
+    })
+    s, env, _ = call("POST", "/builds/triggers", body)
+    made = ((env or {}).get("result") or {}).get("trigger_uuid")
+    if made:
+        call("DELETE", f"/builds/triggers/{made}")
+    report(s == 400 and 12002 in codes(env), "third-trigger-refused",
+           f"HTTP {s} {codes(env)} (a third trigger was {'created and deleted' if made else 'not created'})")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,37 @@ impl AssetsJwt {
     pub(crate) fn expose(&self) -> &str {
         &self.0
     }
+
+    /// How the upload token asks for the files to be sent, read from its payload as wrangler
+    /// reads it, without verifying it (docs/cloudflare-api.md §A.4): per file when
+    /// `wrangler_single_asset_uploads` is `true`, with `edge_kv_upload_concurrency` requests
+    /// at once. A token that cannot be read asks for nothing: buckets.
+    pub(crate) fn upload_mode(&self) -> UploadMode {
+        use base64::Engine as _;
+        let claims: serde_json::Value = self
+            .0
+            .split('.')
+            .nth(1)
+            .and_then(|p| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p.trim_end_matches('=')).ok())
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        if claims["wrangler_single_asset_uploads"] != serde_json::Value::Bool(true) {
+            return UploadMode::Buckets;
+        }
+        // wrangler's default is 50; a value that is not a positive count keeps it.
+        let asked = claims["edge_kv_upload_concurrency"].as_f64().filter(|n| n.is_finite() && *n >= 1.0);
+        UploadMode::PerFile { concurrency: asked.map_or(50, |n| n.min(50.0) as usize) }
+    }
+}
+
+/// How an upload session wants its files (docs/cloudflare-api.md §A.3, §A.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum UploadMode {
+    /// The session's buckets, as multipart bodies of base64 parts (the default).
+    Buckets,
+    /// One request per file, its raw bytes, at most `concurrency` at once (at most 50: wrangler's
+    /// default, and a token's larger number is not taken on trust).
+    PerFile { concurrency: usize },
 }
 
 impl fmt::Debug for AssetsJwt {
@@ -103,6 +134,30 @@ impl Client {
                 detail: "the assets upload session came back without a token".into(),
             }),
         }
+    }
+
+    /// Uploads one file raw, in per-file mode (docs/cloudflare-api.md §A.4), with the session's
+    /// token; `content_type` is what it is served with (`application/null`: none). Sent once:
+    /// the caller retries (the same hash stores nothing new). `Some` is the completion token.
+    pub(crate) async fn upload_asset(
+        &self,
+        jwt: &AssetsJwt,
+        hash: &str,
+        content_type: &str,
+        body: bytes::Bytes,
+    ) -> Result<Option<AssetsJwt>, ApiError> {
+        let path = path(&["workers", "assets", "upload", hash]);
+        let page = self
+            .send_with_bearer::<Option<UploadAnswer>, _>(
+                Method::POST,
+                &path,
+                &(),
+                jwt.expose(),
+                content_type,
+                reqwest::Body::from(body),
+            )
+            .await?;
+        Ok(page.result.and_then(|a| a.jwt).filter(|j| !j.0.is_empty()))
     }
 
     /// Uploads one bucket as `multipart/form-data` (framed by [`bucket_part_head`] and
@@ -196,6 +251,32 @@ pub(crate) fn bucket_end(boundary: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// §A.4: the claims wrangler reads, read the same way; anything unreadable means buckets.
+    #[test]
+    fn the_upload_mode_comes_from_the_tokens_claims() {
+        use base64::Engine as _;
+        let token = |claims: &str| {
+            let p = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(claims);
+            AssetsJwt(format!("eyJhbGciOiJIUzI1NiJ9.{p}.sig"))
+        };
+        assert_eq!(token(r#"{"exp":1}"#).upload_mode(), UploadMode::Buckets);
+        assert_eq!(token(r#"{"wrangler_single_asset_uploads":false}"#).upload_mode(), UploadMode::Buckets);
+        assert_eq!(
+            token(r#"{"wrangler_single_asset_uploads":true}"#).upload_mode(),
+            UploadMode::PerFile { concurrency: 50 },
+            "wrangler's default"
+        );
+        let with = |n: &str| {
+            token(&format!(r#"{{"wrangler_single_asset_uploads":true,"edge_kv_upload_concurrency":{n}}}"#))
+                .upload_mode()
+        };
+        assert_eq!(with("4"), UploadMode::PerFile { concurrency: 4 });
+        assert_eq!(with("500"), UploadMode::PerFile { concurrency: 50 }, "capped");
+        assert_eq!(with("0"), UploadMode::PerFile { concurrency: 50 }, "not a count: the default");
+        assert_eq!(with("\"8\""), UploadMode::PerFile { concurrency: 50 }, "not a number: the default");
+        assert_eq!(AssetsJwt("not-a-jwt".into()).upload_mode(), UploadMode::Buckets);
+    }
 
     #[test]
     fn bucket_body_shape() {

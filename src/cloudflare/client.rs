@@ -306,9 +306,22 @@ impl Client {
         body: bytes::Bytes,
         timeout: Option<Duration>,
     ) -> Result<Page<T>, ApiError> {
+        self.send_encoded(method, path, query, "application/json", body, timeout).await
+    }
+
+    /// A body already encoded, of the given content type (a multipart upload), sent once.
+    pub(crate) async fn send_encoded<T: DeserializeOwned, Q: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &ApiPath,
+        query: &Q,
+        content_type: &str,
+        body: bytes::Bytes,
+        timeout: Option<Duration>,
+    ) -> Result<Page<T>, ApiError> {
         let req = self
             .request(method.clone(), path, query, timeout)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(reqwest::header::CONTENT_TYPE, content_type)
             .body(body);
         self.execute(&method, path, req).await
     }

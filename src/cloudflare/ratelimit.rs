@@ -22,20 +22,52 @@ pub(crate) struct Reading {
     pub quota: Option<u64>,
 }
 
-/// Parses `Ratelimit` (and, if present, `Ratelimit-Policy`). The policy name is ignored: the
-/// documented examples name the two headers differently (§1.6).
+/// Parses `Ratelimit` (and, if present, `Ratelimit-Policy`). Each is an RFC 9651 list of items
+/// (docs/cloudflare-api.md Correction 12): every item of `Ratelimit` is read and the tightest,
+/// the one with the least left, wins (on a tie, the one that resets later). Its quota is the
+/// policy item of the same name; the documented examples name the two headers' items differently
+/// (§1.6), so a policy of one item is taken whatever its name.
 pub(crate) fn parse(ratelimit: &str, policy: Option<&str>) -> Option<Reading> {
-    let param = |h: &str, key: &str| -> Option<u64> {
-        h.split(';').skip(1).find_map(|p| {
-            let (k, v) = p.trim().split_once('=')?;
-            (k.trim().eq_ignore_ascii_case(key)).then(|| v.trim().parse().ok()).flatten()
+    let (name, remaining, reset) = items(ratelimit)
+        .into_iter()
+        .filter_map(|(name, p)| Some((name, param(&p, "r")?, param(&p, "t")?)))
+        .min_by_key(|(_, r, t)| (*r, std::cmp::Reverse(*t)))?;
+    let quota = policy.and_then(|p| {
+        let items = items(p);
+        let named = items.iter().find(|(n, _)| name.is_some() && *n == name).and_then(|(_, p)| param(p, "q"));
+        named.or_else(|| match items.as_slice() {
+            [(_, only)] => param(only, "q"),
+            _ => None,
         })
+    });
+    Some(Reading { remaining, reset: Duration::from_secs(reset), quota })
+}
+
+/// The items of a structured-field list, each with its name (a string or token) and
+/// parameters; none when the header is not a valid list.
+fn items(header: &str) -> Vec<(Option<String>, sfv::Parameters)> {
+    let Ok(list) = sfv::Parser::new(header).parse::<sfv::List>() else {
+        return Vec::new();
     };
-    Some(Reading {
-        remaining: param(ratelimit, "r")?,
-        reset: Duration::from_secs(param(ratelimit, "t")?),
-        quota: policy.and_then(|p| param(p, "q")),
-    })
+    list.into_iter()
+        .filter_map(|entry| match entry {
+            sfv::ListEntry::Item(item) => {
+                let name = match &item.bare_item {
+                    sfv::BareItem::String(s) => Some(s.as_str().to_owned()),
+                    sfv::BareItem::Token(t) => Some(t.as_str().to_owned()),
+                    _ => None,
+                };
+                Some((name, item.params))
+            }
+            sfv::ListEntry::InnerList(_) => None,
+        })
+        .collect()
+}
+
+/// A non-negative integer parameter.
+fn param(params: &sfv::Parameters, key: &str) -> Option<u64> {
+    let key = sfv::KeyRef::from_str(key).ok()?;
+    params.get(key)?.as_integer().and_then(|i| u64::try_from(i64::from(i)).ok())
 }
 
 /// Share of the remaining budget we plan to use before the reset; the rest is slack for
@@ -125,10 +157,35 @@ mod tests {
             parse("\"default\";r=50;t=30", Some("\"burst\";q=100;w=60")),
             Some(Reading { remaining: 50, reset: Duration::from_secs(30), quota: Some(100) })
         );
-        assert_eq!(parse("\"default\"; r=7 ;t=1", None).map(|r| r.remaining), Some(7));
+        assert_eq!(parse("\"default\";r=7; t=1", None).map(|r| r.remaining), Some(7));
+        assert_eq!(parse("default;r=7;t=1", None).map(|r| r.remaining), Some(7), "a token name");
         assert_eq!(parse("\"default\";t=30", None), None, "no remaining, no reading");
         assert_eq!(parse("garbage", None), None);
         assert_eq!(parse("\"default\";r=-1;t=3", None), None);
+    }
+
+    /// Correction 12: lists of items; the tightest wins, with its own policy's quota.
+    #[test]
+    fn reads_every_item_and_keeps_the_tightest() {
+        assert_eq!(
+            parse(
+                "\"hour\";r=9000;t=3000, \"default\";r=50;t=30, \"burst\";r=50;t=10",
+                Some("\"hour\";q=10000;w=3600, \"default\";q=1200;w=300, \"burst\";q=100;w=60")
+            ),
+            Some(Reading { remaining: 50, reset: Duration::from_secs(30), quota: Some(1200) }),
+            "least left; on a tie the later reset"
+        );
+        assert_eq!(
+            parse("\"a\";r=5;t=1, \"b\";r=9;t=1", Some("\"x\";q=10;w=1, \"y\";q=20;w=1")).map(|r| r.quota),
+            Some(None),
+            "no policy item of the name among several: no quota"
+        );
+        assert_eq!(
+            parse("\"a\";t=1, \"b\";r=9;t=2", None).map(|r| r.remaining),
+            Some(9),
+            "an item without r is skipped"
+        );
+        assert_eq!(parse("\"a\";r=1;t=1,", None), None, "not a valid list");
     }
 
     #[test]

@@ -109,6 +109,33 @@ struct CreateVersionQuery {
     deploy: bool,
 }
 
+/// The classic upload's query (docs/cloudflare-api.md Correction 10, as wrangler sends it): the
+/// answer without the script's code, and an `inherit` binding that cannot be resolved refused
+/// (10057) rather than dropped (§C.1).
+#[derive(Debug, Serialize)]
+struct PutScriptQuery {
+    #[serde(rename = "excludeScript")]
+    exclude_script: bool,
+    bindings_inherit: &'static str,
+}
+
+/// The classic upload's answer (the script), as far as workers-ci reads it: `deployment_id`,
+/// which wrangler takes for the new version's id (hyphenated or 32 bare hex); not in the SDK,
+/// so optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct ScriptUploaded {
+    pub deployment_id: Option<String>,
+}
+
+impl ScriptUploaded {
+    /// Whether `id` is the version this upload made, as far as the answer says.
+    pub(crate) fn made(&self, id: &VersionId) -> bool {
+        let bare = |s: &str| s.replace('-', "").to_ascii_lowercase();
+        self.deployment_id.as_deref().is_none_or(|d| bare(d) == bare(id.as_str()))
+    }
+}
+
 #[derive(Debug, Serialize)]
 struct GetVersionQuery {
     /// `modules` is the only value the API knows; left out, the answer stays small.
@@ -177,6 +204,26 @@ impl Client {
         let timeout = Some(std::time::Duration::from_secs(300));
         let query = CreateVersionQuery { deploy };
         Ok(self.send_encoded_json::<Version, _>(Method::POST, &path, &query, body, timeout).await?.result)
+    }
+
+    /// The classic non-versioned upload, `PUT /workers/scripts/{name}` with a multipart body built
+    /// by [`script_body`]: the one way wrangler applies Durable Object migrations, and it deploys
+    /// the new version at 100 % (docs/cloudflare-api.md Correction 10). Sent once; callers
+    /// reconcile with [`Client::list_versions`].
+    pub(crate) async fn put_script(
+        &self,
+        script: &WorkerName,
+        boundary: &str,
+        body: bytes::Bytes,
+    ) -> Result<ScriptUploaded, ApiError> {
+        let path = path(&["workers", "scripts", script.as_str()]);
+        let timeout = Some(std::time::Duration::from_secs(300));
+        let query = PutScriptQuery { exclude_script: true, bindings_inherit: "strict" };
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        Ok(self
+            .send_encoded::<ScriptUploaded, _>(Method::PUT, &path, &query, &content_type, body, timeout)
+            .await?
+            .result)
     }
 
     /// One page of the Worker's versions; the order is undocumented (see `flows::pages`).
@@ -287,6 +334,48 @@ pub(crate) enum VersionBodyError {
     /// Not expected (the metadata is strings and JSON values), but not worth a panic.
     #[error("could not encode the version metadata")]
     Encode(#[source] serde_json::Error),
+    /// A module holds the multipart boundary: encode again with another.
+    #[error("a module contains the multipart boundary")]
+    Boundary,
+}
+
+/// Builds the multipart body of the classic upload (docs/cloudflare-api.md Correction 10): a
+/// `metadata` part (JSON) and one part per module, named (and with the file name) after the
+/// module, of its content type, its bytes as they are. Names escape `"`, CR and LF as
+/// `multipart/form-data` does (%22, %0D, %0A).
+pub(crate) fn script_body<M: Serialize>(
+    meta: &M,
+    modules: &[ModuleSource<'_>],
+    boundary: &str,
+) -> Result<Vec<u8>, VersionBodyError> {
+    let delimiter = format!("--{boundary}");
+    let escape = |n: &str| n.replace('"', "%22").replace('\r', "%0D").replace('\n', "%0A");
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!(
+            "{delimiter}\r\nContent-Disposition: form-data; name=\"metadata\"\r\nContent-Type: application/json\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    serde_json::to_writer(&mut body, meta).map_err(VersionBodyError::Encode)?;
+    for m in modules {
+        let content =
+            std::fs::read(m.path).map_err(|source| VersionBodyError::ModuleRead { path: m.path.to_owned(), source })?;
+        if content.windows(delimiter.len()).any(|w| w == delimiter.as_bytes()) {
+            return Err(VersionBodyError::Boundary);
+        }
+        let name = escape(m.name);
+        body.extend_from_slice(
+            format!(
+                "\r\n{delimiter}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{name}\"\r\nContent-Type: {}\r\n\r\n",
+                m.content_type
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(&content);
+    }
+    body.extend_from_slice(format!("\r\n{delimiter}--\r\n").as_bytes());
+    Ok(body)
 }
 
 /// Builds the JSON body of a Version upload (or of a Preview deployment, which takes code the

@@ -134,6 +134,13 @@ struct TriggerPlan<'a> {
     vars: BTreeMap<String, EnvVarValue>,
     /// Variables to delete (`prune`).
     unset: Vec<String>,
+    /// The live trigger is on another repository connection than the file's: deleted and
+    /// created again, since `UpdateTriggerRequest` has no connection field (docs/cloudflare-api.md
+    /// Correction 16), with every variable in `vars`.
+    recreate: bool,
+    /// Why the recreate would lose something (a secret whose value is not at hand): refused
+    /// before any write.
+    blocked: Option<InputError>,
 }
 
 pub(crate) const FACTS: Facts = Facts {
@@ -279,7 +286,8 @@ async fn run(ctx: &Ctx, args: SetupArgs) -> Result<()> {
 
     let mut plan: Vec<Change> = Vec::new();
     let connection_write = plan_connection(args.connection.as_ref(), existing_connection.as_ref(), &mut plan);
-    let TriggersPlan { mut triggers, extra, duplicates } = plan_triggers(config, &before, args.prune, &mut plan);
+    let TriggersPlan { mut triggers, extra, duplicates } =
+        plan_triggers(config, &before, args.connection.as_ref(), args.prune, &mut plan);
     // Variables: read for the triggers that exist, all at once; a new trigger has none.
     let reads = triggers.iter().map(|tp| async move {
         match &tp.existing {
@@ -307,9 +315,24 @@ async fn run(ctx: &Ctx, args: SetupArgs) -> Result<()> {
     });
 
     // Whatever would stop the apply before its first write stops a dry run and a check too.
-    let ready =
-        validate(ctx, config, &before, &mut triggers, connection_write.is_some() || existing_connection.is_some())
-            .await?;
+    let left: Vec<String> = if args.prune {
+        Vec::new()
+    } else {
+        extra
+            .iter()
+            .map(|t| format!("`{}`", t.name()))
+            .chain(duplicates.iter().flat_map(|d| d.newer.iter().map(|_| format!("a duplicate `{}`", d.name))))
+            .collect()
+    };
+    let ready = validate(
+        ctx,
+        config,
+        &before,
+        &mut triggers,
+        &left,
+        connection_write.is_some() || existing_connection.is_some(),
+    )
+    .await?;
 
     if args.dry_run || args.check {
         let duplicate = !args.prune && !duplicates.is_empty();
@@ -328,15 +351,20 @@ async fn run(ctx: &Ctx, args: SetupArgs) -> Result<()> {
         }
         None => existing_connection.as_ref().map(|c| c.repo_connection_uuid.clone()),
     };
+    if let Some(uuid) = &connection_uuid {
+        renamed_in_place(&triggers, uuid)?;
+    }
 
-    // 2. Triggers: updates, creates, then deletions.
-    let (uuids, shared) =
-        apply_triggers(ctx, config, &tag, &before, &triggers, connection_uuid.as_ref(), &ready).await?;
+    // 2. Triggers: deletions first (a Worker has at most two triggers, docs/cloudflare-api.md §3,
+    // so a create must not come while a trigger `prune` removes still counts), then updates and
+    // creates.
     if args.prune {
         for t in extra.iter().chain(duplicates.iter().flat_map(|d| d.newer.iter())) {
             delete_trigger(ctx, &tag, t).await?;
         }
     }
+    let (uuids, shared) =
+        apply_triggers(ctx, config, &tag, &before, &triggers, connection_uuid.as_ref(), &ready).await?;
 
     // 3. Variables.
     apply_vars(ctx, &triggers, &uuids).await?;
@@ -355,6 +383,33 @@ async fn run(ctx: &Ctx, args: SetupArgs) -> Result<()> {
     Ok(())
 }
 
+/// A trigger kept on its connection must be on the one the upsert answered: a rename that made
+/// a new connection instead (the upsert key is INFERRED) would leave it building from the old
+/// one while the plan said the connection was updated. Stops before any trigger is written.
+fn renamed_in_place(triggers: &[TriggerPlan<'_>], uuid: &RepoConnectionUuid) -> Result<()> {
+    let stale: Vec<&str> = triggers
+        .iter()
+        .filter(|tp| !tp.recreate)
+        .filter_map(|tp| tp.existing.as_ref())
+        .filter(|t| {
+            t.repo_connection
+                .as_ref()
+                .is_some_and(|c| !c.repo_connection_uuid.is_empty() && c.repo_connection_uuid != *uuid)
+        })
+        .map(Trigger::name)
+        .collect();
+    if stale.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Refused(format!(
+        "Cloudflare answered the repository connection's update with another connection ({uuid}) than the one \
+         trigger(s) {} build from, so they would not see it (a trigger's connection cannot be updated); no trigger \
+         was changed. Delete those triggers (in the dashboard, or `prune: true` with them out of the file) and run \
+         setup again to create them on the new connection",
+        stale.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+    )))
+}
+
 /// What the writes need beyond the plan, found (or refused) before the first write.
 struct Ready {
     /// The build token a trigger create or a token update sends; `None` when none does.
@@ -365,17 +420,39 @@ struct Ready {
 /// passes cannot fail to apply for a reason known in advance (issue 25: a dry run said "1 write
 /// planned" where the apply then stopped for want of a connection). Fills in the token of the
 /// trigger updates that change it.
+///
+/// `left` names the live triggers this run leaves in place beside the file's.
 async fn validate(
     ctx: &Ctx,
     config: &BuildsConfig,
     before: &[Trigger],
     triggers: &mut [TriggerPlan<'_>],
+    left: &[String],
     has_connection: bool,
 ) -> Result<Ready> {
+    if let Some(e) = triggers.iter_mut().find_map(|tp| tp.blocked.take()) {
+        return Err(Error::Input(e));
+    }
+    let total = triggers.len() + left.len();
+    if total > builds_config::MAX_TRIGGERS && triggers.iter().any(|tp| tp.existing.is_none()) {
+        return Err(Error::Input(InputError::new(
+            Key::BuildsConfig,
+            format!(
+                "{}: the Worker would have {total} Workers Builds triggers (the file's {} and {}, left alone), and a \
+                 Worker has at most two: set {} to delete the triggers the file does not name, or take a trigger \
+                 out of the file",
+                config.file.display(),
+                triggers.len(),
+                left.join(", "),
+                hint::set(Key::Prune, "true")
+            ),
+        )));
+    }
     if !has_connection && let Some(tp) = triggers.iter().find(|tp| tp.existing.is_none()) {
         return Err(no_connection(config, tp.spec));
     }
-    let needs_token = triggers.iter().any(|tp| tp.existing.is_none() || tp.update.build_token_uuid.is_some());
+    let needs_token =
+        triggers.iter().any(|tp| tp.existing.is_none() || tp.recreate || tp.update.build_token_uuid.is_some());
     let token = if needs_token { Some(build_token(ctx, config.build_token.as_deref(), before).await?) } else { None };
     for tp in triggers.iter_mut() {
         if tp.update.build_token_uuid.is_some() {
@@ -428,23 +505,22 @@ fn describe_one(t: &Trigger) -> String {
 }
 
 /// The connection's line of the plan, and the connection to write (`None`: none to write).
+/// Another repository (provider, account or repository id: the upsert key, INFERRED,
+/// docs/api-assumptions.md row 25) is a new connection, `create`; the same one renamed, `update`.
 fn plan_connection(
     want: Option<&ConnectionRequest>,
     have: Option<&RepoConnection>,
     plan: &mut Vec<Change>,
 ) -> Option<ConnectionRequest> {
-    let repo_label = |c: &ConnectionRequest| format!("{}:{}/{}", c.provider_type, c.provider_account_name, c.repo_name);
     match (want, have) {
         (Some(want), Some(have)) if same_connection(want, have) => {
             plan.push(Change::new("connection", &repo_label(want), Action::Unchanged));
             None
         }
         (Some(want), have) => {
-            let mut c = Change::new(
-                "connection",
-                &repo_label(want),
-                if have.is_some() { Action::Update } else { Action::Create },
-            );
+            let renamed = have.is_some_and(|h| same_repository(want, h));
+            let mut c =
+                Change::new("connection", &repo_label(want), if renamed { Action::Update } else { Action::Create });
             if let Some(h) = have {
                 c = c.field("repository", Some(have_label(h)), Some(repo_label(want)));
             }
@@ -477,9 +553,16 @@ struct Duplicates<'a> {
 
 /// The triggers' lines of the plan: the file's triggers, each with what it meets in
 /// Cloudflare, then the live triggers the file does not name.
+///
+/// A live trigger on another repository than `connection`'s is deleted and created again: a
+/// trigger update cannot change its connection (docs/cloudflare-api.md Correction 16), and the
+/// connection's upsert makes a new connection it would never see. The same repository renamed
+/// is the same connection, updated in place (INFERRED, docs/api-assumptions.md row 25; checked
+/// after the upsert by [`renamed_in_place`]).
 fn plan_triggers<'a>(
     config: &'a BuildsConfig,
     before: &'a [Trigger],
+    connection: Option<&ConnectionRequest>,
     prune: bool,
     plan: &mut Vec<Change>,
 ) -> TriggersPlan<'a> {
@@ -497,9 +580,30 @@ fn plan_triggers<'a>(
             update: UpdateTrigger::default(),
             vars: BTreeMap::new(),
             unset: Vec::new(),
+            recreate: false,
+            blocked: None,
+        };
+        let moved = match (&tp.existing, connection) {
+            (Some(t), Some(want)) => t
+                .repo_connection
+                .as_ref()
+                .filter(|c| !c.repo_connection_uuid.is_empty() && !same_repository(want, c))
+                .map(|c| (have_label(c), repo_label(want))),
+            _ => None,
         };
         match &tp.existing {
             None => plan.push(Change::new("trigger", &spec.name, Action::Create)),
+            Some(_) if let Some((from, to)) = moved => {
+                tp.recreate = true;
+                plan.push(Change::new("trigger", &spec.name, Action::Delete).field(
+                    "repository connection",
+                    Some(from),
+                    Some(format!(
+                        "{to} (a trigger's connection cannot be updated; its unfinished builds are cancelled)"
+                    )),
+                ));
+                plan.push(Change::new("trigger", &spec.name, Action::Create));
+            }
             Some(t) => {
                 let changes = diff_trigger(spec, t, token_wanted, &mut tp.update);
                 if changes.is_empty() {
@@ -592,10 +696,15 @@ async fn apply_triggers(
     // The latest read-back: what other runs have made since `before`.
     let mut seen: Vec<Trigger> = Vec::new();
     for tp in triggers {
-        let uuid = if let Some(t) = &tp.existing {
+        if let (true, Some(t)) = (tp.recreate, &tp.existing) {
+            delete_trigger(ctx, tag, t).await?;
+        }
+        let uuid = if let (false, Some(t)) = (tp.recreate, &tp.existing) {
             update_trigger(ctx, tp.spec, t, &tp.update).await?;
             t.trigger_uuid.clone()
-        } else if let Some(other) = trigger::same_name(&seen, &tp.spec.name).first() {
+        } else if let Some(other) =
+            trigger::same_name(&seen, &tp.spec.name).into_iter().find(|t| !known.contains(&t.trigger_uuid))
+        {
             ctx.console.warning(&format!(
                 "trigger `{}` was created by another run at the same time: {}. This run uses it instead of creating a second",
                 tp.spec.name,
@@ -606,7 +715,30 @@ async fn apply_triggers(
         } else {
             let conn = connection_uuid.ok_or_else(|| no_connection(config, tp.spec))?;
             let token = ready.token.as_ref().ok_or_else(|| no_token(tp.spec))?;
-            let (made, certain) = create_trigger(ctx, tag, token, conn, tp.spec, &known).await?;
+            let (made, certain) = match create_trigger(ctx, tag, token, conn, tp.spec, &known).await {
+                Ok(made) => made,
+                Err(e) => {
+                    // A run at the same time may have made the Worker's two triggers first, and
+                    // Cloudflare refuses a third (docs/cloudflare-api.md §3): take that run's
+                    // trigger of the name, as a read-back after a create would.
+                    seen = list_live(ctx, tag, &config.worker).await?;
+                    let Some(other) =
+                        trigger::same_name(&seen, &tp.spec.name).into_iter().find(|t| !known.contains(&t.trigger_uuid))
+                    else {
+                        return Err(e);
+                    };
+                    ctx.console.warning(&format!(
+                        "trigger `{}` was created by another run at the same time: {}. This run uses it (its own \
+                         create was refused)",
+                        tp.spec.name,
+                        describe_one(other)
+                    ));
+                    shared += 1;
+                    let uuid = adopt(ctx, config, tp.spec, other, ready).await?;
+                    uuids.insert(tp.spec.name.clone(), uuid);
+                    continue;
+                }
+            };
             seen = list_live(ctx, tag, &config.worker).await?;
             let uuid = settle_duplicates(ctx, config, tag, tp.spec, &made, certain, &seen, ready).await?;
             if uuid != made.trigger_uuid {
@@ -723,6 +855,10 @@ async fn apply_vars(ctx: &Ctx, triggers: &[TriggerPlan<'_>], uuids: &BTreeMap<St
     Ok(())
 }
 
+fn repo_label(c: &ConnectionRequest) -> String {
+    format!("{}:{}/{}", c.provider_type, c.provider_account_name, c.repo_name)
+}
+
 fn have_label(c: &RepoConnection) -> String {
     format!(
         "{}:{}/{}",
@@ -730,6 +866,14 @@ fn have_label(c: &RepoConnection) -> String {
         c.provider_account_name.as_deref().unwrap_or("?"),
         c.repo_name.as_deref().unwrap_or("?")
     )
+}
+
+/// The same repository under the (INFERRED) upsert key: provider, account id, repository id.
+fn same_repository(want: &ConnectionRequest, have: &RepoConnection) -> bool {
+    have.deleted_on.is_none()
+        && have.provider_type.as_deref() == Some(want.provider_type.as_str())
+        && have.provider_account_id.as_deref() == Some(want.provider_account_id.as_str())
+        && have.repo_id.as_deref() == Some(want.repo_id.as_str())
 }
 
 fn same_connection(want: &ConnectionRequest, have: &RepoConnection) -> bool {
@@ -825,6 +969,9 @@ fn diff_trigger(spec: &TriggerSpec, have: &Trigger, token: Option<&str>, update:
 }
 
 fn diff_vars(ctx: &Ctx, tp: &mut TriggerPlan<'_>, current: &BTreeMap<String, EnvVar>, args: &SetupArgs) -> Vec<Change> {
+    if tp.recreate {
+        return recreated_vars(tp, current, args);
+    }
     let spec = tp.spec;
     let name = &spec.name;
     let mut out = Vec::new();
@@ -901,6 +1048,80 @@ fn diff_vars(ctx: &Ctx, tp: &mut TriggerPlan<'_>, current: &BTreeMap<String, Env
             out.push(
                 Change::new(if current[k].is_secret { "secret" } else { "variable" }, name, Action::LeftAlone).key(k),
             );
+        }
+    }
+    out
+}
+
+/// The variables of a trigger deleted and created again: the new trigger starts with none, so
+/// every one is written (the file's, and with `prune` off the plain ones only Cloudflare has,
+/// their values read back). A secret's value is never read back (§3.9): one the new trigger
+/// needs and the environment does not hold blocks the run before any write.
+fn recreated_vars(tp: &mut TriggerPlan<'_>, current: &BTreeMap<String, EnvVar>, args: &SetupArgs) -> Vec<Change> {
+    let spec = tp.spec;
+    let name = &spec.name;
+    let file = args.config.file.display().to_string();
+    let why = format!(
+        "trigger `{name}` must be deleted and created again (its repository connection changes, which a trigger \
+         update cannot do)"
+    );
+    let mut out = Vec::new();
+    for (k, want) in &spec.vars {
+        out.push(Change::new("variable", name, Action::Create).key(k).field("value", None, Some(quoted(want))));
+        tp.vars.insert(k.clone(), EnvVarValue { is_secret: false, value: want.clone() });
+    }
+    for (n, (k, line)) in spec.secrets.iter().enumerate() {
+        match args.secret_values.get(&(tp.index, k.clone())) {
+            Some(value) => {
+                out.push(Change::new("secret", name, Action::Set).key(k).field(
+                    "value",
+                    None,
+                    Some("set, value not comparable".into()),
+                ));
+                tp.vars.insert(k.clone(), EnvVarValue { is_secret: true, value: value.clone() });
+            }
+            // A secret Cloudflare does not have is not lost: `missing`, as without a recreate.
+            None if !current.contains_key(k) => out.push(Change::new("secret", name, Action::Missing).key(k).field(
+                "value",
+                None,
+                Some("not set in Cloudflare, and not in the environment".into()),
+            )),
+            None => {
+                let at = line.map_or_else(|| file.clone(), |l| format!("{file}:{l}"));
+                tp.blocked.get_or_insert_with(|| {
+                    InputError::new(
+                        Key::BuildsConfig,
+                        format!(
+                            "{at}: key `triggers[{}].secrets[{n}]`: {why}, so its secret {k} must be written again, and \
+                             the environment variable {k} is unset: pass it to the step \
+                             (`env: {k}: ${{{{ secrets.{k} }}}}`), or keep the trigger's connection",
+                            tp.index
+                        ),
+                    )
+                });
+            }
+        }
+    }
+    let listed = |k: &str| spec.vars.contains_key(k) || spec.secrets.iter().any(|(s, _)| s == k);
+    for (k, have) in current.iter().filter(|(k, _)| !listed(k)) {
+        let resource = if have.is_secret { "secret" } else { "variable" };
+        if args.prune {
+            out.push(Change::new(resource, name, Action::Delete).key(k));
+        } else if let (false, Some(v)) = (have.is_secret, &have.value) {
+            out.push(Change::new(resource, name, Action::Create).key(k).field("value", None, Some(quoted(v))));
+            tp.vars.insert(k.clone(), EnvVarValue { is_secret: false, value: v.clone() });
+        } else {
+            tp.blocked.get_or_insert_with(|| {
+                InputError::new(
+                    Key::BuildsConfig,
+                    format!(
+                        "{file}: {why}, and Cloudflare has its secret build variable {k}, which the file does not \
+                         list and whose value cannot be read back: add {k} to the trigger's `secrets` and pass its \
+                         value to the step, or set {} to let it go",
+                        hint::set(Key::Prune, "true")
+                    ),
+                )
+            });
         }
     }
     out

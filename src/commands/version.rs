@@ -98,8 +98,9 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
         args.config_file.is_some(),
     );
     plan::report_settings(ctx, &settings, number);
-    // Migrations apply only with a version deployed by its own upload (docs/cloudflare-api.md
-    // §C.2).
+    // Migrations apply only through the classic non-versioned upload, which deploys the version
+    // at 100 % (docs/cloudflare-api.md Correction 10): the way wrangler applies them, until a
+    // live probe shows the beta `deploy=true` does (docs/api-assumptions.md row 60).
     let deploy_on_upload = migrations.is_some();
     let known = known_versions(ctx, name, latest.as_ref()).await?;
     // Uploaded last, right before the version: the completion token lives an hour (§A.2).
@@ -395,9 +396,9 @@ fn report(
 }
 
 /// The configuration's migrations the Worker has not applied, in the form to send. Checked
-/// before any write: Cloudflare applies migrations only with a version deployed at once, at
-/// 100 % (docs/cloudflare-api.md §C.2: 100123 otherwise), so without that `deploy` nothing is
-/// uploaded.
+/// before any write: Cloudflare applies migrations only through the non-versioned upload, which
+/// deploys at 100 % (docs/cloudflare-api.md Correction 10; a version upload is refused with
+/// 10211), so without that `deploy` nothing is uploaded.
 async fn pending_migrations(ctx: &Ctx, args: &VersionArgs, exists: bool) -> Result<Option<Migrations>> {
     if args.migrations.is_empty() {
         return Ok(None);
@@ -422,10 +423,10 @@ async fn pending_migrations(ctx: &Ctx, args: &VersionArgs, exists: bool) -> Resu
     let problem = match args.deploy {
         Some(p) if p >= 100.0 => None,
         Some(_) => Some(
-            "a gradual rollout cannot apply them: Cloudflare applies migrations only with a version deployed at 100 % by its own upload",
+            "a gradual rollout cannot apply them: Cloudflare applies migrations only through the non-versioned upload, which deploys the version at 100 %",
         ),
         None => Some(
-            "Cloudflare applies migrations only with a version deployed by its own upload, so this upload would be refused",
+            "Cloudflare refuses migrations on a version upload (10211, as `wrangler versions upload` meets): they are applied only through the non-versioned upload, which deploys at 100 %",
         ),
     };
     if let Some(why) = problem {
@@ -509,14 +510,57 @@ async fn upload(
         assets: assets.as_ref().map(|a| VersionAssets { jwt: a.jwt, config: assets_config(a.spec) }),
     };
     let window = flows::ago(flows::RECONCILE_LOOKBACK);
+    let find = || find_version(&ctx.client, worker, args, known, window);
+    if migrations.is_some() {
+        let mut classic = meta;
+        // The classic upload carries `_headers` and `_redirects` in the assets' config.
+        if let Some(a) = &assets {
+            let mut config = assets_config(a.spec);
+            flows::upload::special_files_config(a.scan, &mut config)?;
+            classic.assets = Some(VersionAssets { jwt: a.jwt, config });
+        }
+        return upload_classic(ctx, worker, &classic, &args.modules, find).await;
+    }
     let body = encode_body(&meta, &args.modules, assets.as_ref().map(|a| a.scan), "the version upload")?;
     let send = || async {
-        let result = ctx.client.create_version(WorkerRef::Name(worker), body.clone(), migrations.is_some()).await;
+        let result = ctx.client.create_version(WorkerRef::Name(worker), body.clone(), false).await;
         show_refusal(ctx, &result);
         result
     };
-    let find = || find_version(&ctx.client, worker, args, known, window);
     create_once(ctx, "upload the version", Area::Workers, send, find).await
+}
+
+/// The classic non-versioned upload (docs/cloudflare-api.md Correction 10), the one way
+/// Durable Object migrations are applied: the new version is deployed at 100 % at once. Its
+/// answer is the script, not the version, so the version is read back as the Worker's latest
+/// (checked against the answer's `deployment_id` when it has one).
+async fn upload_classic<F, FF>(
+    ctx: &Ctx,
+    worker: &WorkerName,
+    meta: &VersionMeta<'_>,
+    modules: &[crate::inputs::bundle::ModuleFile],
+    find: F,
+) -> Result<Version>
+where
+    F: FnMut() -> FF,
+    FF: std::future::Future<Output = Result<Option<Version>, ApiError>>,
+{
+    let (boundary, body) = flows::upload::encode_script_body(meta, modules, "the version upload")?;
+    let send = || async {
+        let result = ctx.client.put_script(worker, &boundary, body.clone()).await;
+        show_refusal(ctx, &result);
+        let uploaded = result?;
+        let version = ctx.client.get_latest_version(WorkerRef::Name(worker)).await?;
+        if !uploaded.made(&version.id) {
+            ctx.console.warning(&format!(
+                "the upload answered deployment {}, but the Worker's latest version is {}: reporting the latter",
+                uploaded.deployment_id.as_deref().unwrap_or("?"),
+                version.id
+            ));
+        }
+        Ok(version)
+    };
+    create_once(ctx, "upload and deploy the version with its migrations", Area::Workers, send, find).await
 }
 
 /// Ours: a version that did not exist before, with our annotations.

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::assets::{AssetsError, Piece, Scan};
 use crate::cloudflare::assets::{
-    AssetsJwt, BucketBody, Manifest, ManifestEntry, PART_END, bucket_end, bucket_part_head,
+    AssetsJwt, BucketBody, Manifest, ManifestEntry, PART_END, UploadMode, bucket_end, bucket_part_head,
 };
 use crate::cloudflare::{ApiError, WorkerName};
 use crate::error::{Error, Result};
@@ -83,9 +83,24 @@ pub(crate) async fn upload(ctx: &Ctx, worker: &WorkerName, scan: &Scan) -> Resul
         )));
     }
     let uploaded_files = scan.assets.iter().filter(|a| asked.contains(a.hash_hex().as_str())).count();
-    let buckets = frame_buckets(scan, &session.buckets, &by_hash);
-    drop(by_hash);
-    let (jwt, uploaded_bytes, mut lines) = send_all(ctx, &session.jwt, &buckets).await?;
+    let (jwt, uploaded_bytes, mut lines) = match session.jwt.upload_mode() {
+        UploadMode::Buckets => {
+            let buckets = frame_buckets(scan, &session.buckets, &by_hash);
+            drop(by_hash);
+            send_all(ctx, &session.jwt, &buckets).await?
+        }
+        UploadMode::PerFile { concurrency } => {
+            let mut seen = HashSet::new();
+            let files: Vec<&crate::assets::Asset> = session
+                .buckets
+                .iter()
+                .flatten()
+                .filter(|h| seen.insert(h.as_str()))
+                .map(|h| &scan.assets[by_hash[h]])
+                .collect();
+            send_files(ctx, &session.jwt, scan, &files, concurrency).await?
+        }
+    };
     let seconds = started.elapsed().as_secs_f64();
     let line = format!(
         "Assets: {}, {uploaded_files} uploaded, {} unchanged, {uploaded_bytes} bytes in {seconds:.2}s.",
@@ -182,6 +197,111 @@ async fn send_all(ctx: &Ctx, jwt: &AssetsJwt, buckets: &[Bucket]) -> Result<(Ass
     };
     let lines = progress.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
     Ok((jwt, bytes_sent.into_inner() as u64, lines))
+}
+
+/// Bytes of files held in memory at once in per-file mode, whatever the lanes' number: each
+/// file is read whole to be sent raw.
+const PER_FILE_BYTES: u32 = 64 * 1024 * 1024;
+
+/// Per-file mode (docs/cloudflare-api.md §A.4): each file raw in a request of its own,
+/// `concurrency` at once (as the upload token asks, at most 50), at most [`PER_FILE_BYTES`] read
+/// at once; each retried on its own as a bucket is. Returns the completion token, the bytes
+/// sent and the progress lines.
+async fn send_files(
+    ctx: &Ctx,
+    jwt: &AssetsJwt,
+    scan: &Scan,
+    files: &[&crate::assets::Asset],
+    concurrency: usize,
+) -> Result<(AssetsJwt, u64, Vec<String>)> {
+    let lanes = concurrency.clamp(1, files.len().max(1));
+    let line = format!(
+        "Assets: the upload token asks for one request per file; sending {}, {lanes} at a time.",
+        crate::ci::plural(files.len(), "file", "files")
+    );
+    ctx.console.info(&line);
+    let memory = tokio::sync::Semaphore::new(PER_FILE_BYTES as usize);
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let completion: Mutex<Option<AssetsJwt>> = Mutex::new(None);
+    let error: Mutex<Option<Error>> = Mutex::new(None);
+    let bytes_sent = AtomicUsize::new(0);
+    let lane = || async {
+        loop {
+            if failed.load(Ordering::Relaxed) {
+                return;
+            }
+            let Some(asset) = files.get(next.fetch_add(1, Ordering::Relaxed)) else { return };
+            let need = u32::try_from(asset.size).unwrap_or(u32::MAX).clamp(1, PER_FILE_BYTES);
+            let Ok(_held) = memory.acquire_many(need).await else { return };
+            match send_file(ctx, jwt, scan, asset).await {
+                Ok(j) => {
+                    bytes_sent.fetch_add(asset.size as usize, Ordering::Relaxed);
+                    if let Some(j) = j {
+                        *completion.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(j);
+                    }
+                }
+                Err(e) => {
+                    failed.store(true, Ordering::Relaxed);
+                    error.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get_or_insert(e);
+                    return;
+                }
+            }
+        }
+    };
+    futures_util::future::join_all((0..lanes).map(|_| lane())).await;
+    if let Some(e) = error.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
+        return Err(e);
+    }
+    let Some(jwt) = completion.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) else {
+        return Err(Error::Refused(
+            "every asset was uploaded but Cloudflare returned no completion token; run the step again (uploaded files are kept)"
+                .into(),
+        ));
+    };
+    Ok((jwt, bytes_sent.into_inner() as u64, vec![line]))
+}
+
+/// One file of per-file mode, read whole and checked against its manifest entry (a file that
+/// changed since it was hashed is never sent), then sent until it succeeds or its attempts run
+/// out, as a bucket is (§A.6).
+async fn send_file(ctx: &Ctx, jwt: &AssetsJwt, scan: &Scan, asset: &crate::assets::Asset) -> Result<Option<AssetsJwt>> {
+    let path = asset.path(&scan.root);
+    let bytes = std::fs::read(&path)
+        .map_err(|source| Error::Local { what: format!("could not read asset {}", path.display()), source })?;
+    let hash = crate::assets::StreamHasher::new()
+        .hash_reader(bytes.as_slice(), crate::assets::extension(&asset.key))
+        .map_err(|source| Error::Local { what: format!("could not read asset {}", path.display()), source })?;
+    if bytes.len() as u64 != asset.size || hash != asset.hash {
+        return Err(Error::Local {
+            what: AssetsError::Changed { key: asset.key.trim_start_matches('/').to_owned() }.to_string(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, "its size or hash differs from the manifest"),
+        });
+    }
+    let bytes = bytes::Bytes::from(bytes);
+    let content_type = crate::assets::content_type(&asset.key);
+    let content_type = content_type.as_deref().unwrap_or("application/null");
+    let hex = asset.hash_hex();
+    let mut attempt = 0u32;
+    loop {
+        let err = match ctx.client.upload_asset(jwt, &hex, content_type, bytes.clone()).await {
+            Ok(j) => return Ok(j),
+            Err(e) => e,
+        };
+        let planned = ctx.pace.of(Duration::from_secs(1 << attempt));
+        let wait = err.retry_after().unwrap_or(planned);
+        if !(err.is_retryable() || err.status() == Some(524)) || attempt >= MAX_ATTEMPTS - 1 || wait >= ctx.remaining()
+        {
+            return Err(api_failure(
+                err,
+                "upload an asset (files already uploaded are kept; running the step again resumes)",
+                Area::Workers,
+            ));
+        }
+        attempt += 1;
+        ctx.console.info(&format!("Asset upload failed ({}); retrying in {:.1}s", short(&err), wait.as_secs_f64()));
+        ctx.sleep(wait).await;
+    }
 }
 
 /// One bucket's body: its framing and files, in order.

@@ -2,7 +2,7 @@
 //! the assets scanned, the multipart body encoded, a refusal shown.
 
 use crate::assets::{AssetsError, Scan};
-use crate::cloudflare::workers::{ModuleSource, SubdomainFlags, VersionBodyError, Worker, version_body};
+use crate::cloudflare::workers::{ModuleSource, SubdomainFlags, VersionBodyError, Worker, script_body, version_body};
 use crate::cloudflare::{ApiError, WorkerRef};
 use crate::error::{Error, Result};
 use crate::inputs::bundle::Why;
@@ -236,8 +236,47 @@ pub(crate) fn encode_body(
         VersionBodyError::ModuleRead { path, source } => {
             Error::Local { what: format!("could not read module file {}", path.display()), source }
         }
-        encode @ VersionBodyError::Encode(_) => Error::internal(format!("could not encode {what}"), encode),
+        other => Error::internal(format!("could not encode {what}"), other),
     })?))
+}
+
+/// The classic upload's multipart body (docs/cloudflare-api.md Correction 10) and its boundary.
+/// `_headers` and `_redirects` travel in `meta`'s `assets.config` there, as wrangler sends them,
+/// never as modules.
+pub(crate) fn encode_script_body(
+    meta: &impl serde::Serialize,
+    modules: &[crate::inputs::bundle::ModuleFile],
+    what: &str,
+) -> Result<(String, bytes::Bytes)> {
+    let sources: Vec<ModuleSource> = modules
+        .iter()
+        .map(|m| ModuleSource { name: &m.name, content_type: m.content_type, path: &m.path, size: m.size })
+        .collect();
+    let mut tries = 0;
+    loop {
+        let boundary = format!("workers-ci-{}", crate::random::hex(16));
+        match script_body(meta, &sources, &boundary) {
+            Ok(body) => return Ok((boundary, bytes::Bytes::from(body))),
+            Err(VersionBodyError::Boundary) if tries < 3 => tries += 1,
+            Err(VersionBodyError::ModuleRead { path, source }) => {
+                return Err(Error::Local { what: format!("could not read module file {}", path.display()), source });
+            }
+            Err(e) => return Err(Error::internal(format!("could not encode {what}"), e)),
+        }
+    }
+}
+
+/// `_headers` and `_redirects` of an assets scan, as the classic upload's `assets.config`
+/// carries them (text).
+pub(crate) fn special_files_config(scan: &Scan, config: &mut serde_json::Map<String, serde_json::Value>) -> Result<()> {
+    for (name, path) in [("_headers", &scan.headers), ("_redirects", &scan.redirects)] {
+        if let Some(p) = path {
+            let text = std::fs::read_to_string(p)
+                .map_err(|source| Error::Local { what: format!("could not read {}", p.display()), source })?;
+            config.insert(name.into(), text.into());
+        }
+    }
+    Ok(())
 }
 
 /// A refused upload's validation errors (10021) carry the script's own error text: shown,

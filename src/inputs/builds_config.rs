@@ -91,6 +91,9 @@ struct Checker<'a> {
 }
 
 /// The keys each table of the file may have (the JSON Schema in `schema/` is checked against them).
+/// Workers Builds triggers a Worker may have (docs/cloudflare-api.md §3).
+pub(crate) const MAX_TRIGGERS: usize = 2;
+
 pub const TOP: &[&str] = &["$schema", "worker", "build_token", "connection", "triggers"];
 pub const CONNECTION: &[&str] = &["provider", "account_id", "account_name", "repo_id", "repo_name"];
 pub const TRIGGER: &[&str] = &[
@@ -196,6 +199,20 @@ impl Checker<'_> {
                     .collect::<Result<Vec<_>, _>>()?
             }
         };
+        // docs/cloudflare-api.md §3: a Worker has at most two triggers (the production branch's
+        // and the other branches'); a third would be refused at its create, after earlier writes.
+        if triggers.len() > MAX_TRIGGERS {
+            let line = match &top.get("triggers").map(|(n, _)| &n.value) {
+                Some(Val::Arr(items)) => items.get(MAX_TRIGGERS).map_or(1, |n| n.line),
+                _ => 1,
+            };
+            return Err(self.err(
+                line,
+                &index("triggers", MAX_TRIGGERS),
+                "is a third trigger; a Worker has at most two Workers Builds triggers (one for the production \
+                 branch, one for the others): remove it, or give its branches to another trigger's `branch_includes`",
+            ));
+        }
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
         for (i, t) in triggers.iter().enumerate() {
             if let Some(first) = seen.insert(t.name.to_lowercase(), i) {

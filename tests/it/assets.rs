@@ -223,3 +223,33 @@ fn a_file_changed_between_hashing_and_upload_is_refused_and_never_sent_whole() {
 fn status_fault(status: u16) -> FaultAction {
     FaultAction::Status { status, code: 10002, message: "injected".into(), retry_after: None }
 }
+
+/// The upload token may ask for one file per request (docs/cloudflare-api.md §A.4:
+/// `wrangler_single_asset_uploads`, with `edge_kv_upload_concurrency`), as wrangler honours it;
+/// the simulator's `single_asset_uploads` issues such tokens and then refuses buckets (issue 20,
+/// point 8). Each file goes raw to `…/assets/upload/{hash}` with its content type, and the
+/// version carries the completion token as in bulk mode.
+#[test]
+fn an_upload_token_asking_for_per_file_uploads_gets_one_request_per_file() {
+    let sim = Simulator::start_background(SimConfig { single_asset_uploads: Some(2), ..SimConfig::default() }).unwrap();
+    let inv = version_invocation(&sim, "site").input("create_worker", "true");
+    let root = site(&inv);
+    let run = inv.input("assets", root.to_str().unwrap()).run();
+    run.assert_code(0);
+    assert_no_jwt(&run);
+    assert!(uploads(&sim).is_empty(), "no bucket upload");
+    let singles: Vec<_> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path.contains("/workers/assets/upload/"))
+        .collect();
+    assert_eq!(singles.len(), 3, "one request per file: {singles:#?}");
+    let index = "569c49c876d9d1d37936e494e70a80e8";
+    let sent = singles.iter().find(|r| r.path.ends_with(index)).expect("index.html sent under its hash");
+    assert_eq!(sent.body, "<h1>Hello</h1>\n", "raw bytes, not base64");
+    assert_eq!(sim.asset_content_type(index).as_deref(), Some("text/html; charset=utf-8"));
+    let v = &sim.versions("site")[0];
+    let keys: Vec<&str> = v["assets"]["manifest"].as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["/about/index.html", "/img/logo.png", "/index.html"]);
+    assert!(run.summary.contains("3 files: 3 uploaded, 0 unchanged"), "{}", run.summary);
+}

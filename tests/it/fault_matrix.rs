@@ -56,6 +56,12 @@ enum Cmd {
     PreviewFresh,
     /// `preview` with `preview_action: delete`.
     PreviewDelete,
+    /// `version` from a wrangler configuration with a Durable Object migration to apply: the
+    /// classic non-versioned upload (docs/cloudflare-api.md Correction 10).
+    VersionMigrations,
+    /// `version` with static assets whose upload token asks for per-file uploads
+    /// (docs/cloudflare-api.md §A.4).
+    VersionPerFile,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,6 +92,8 @@ fn matrix_sim(cmd: Cmd) -> Simulator {
         // them in pages of 7.
         build: BuildProfile { queued_ms: 50, initializing_ms: 50, running_ms: 400, ..BuildProfile::default() },
         log_page_size: 7,
+        // One file at a time: a refusal then stops the upload before another file is sent.
+        single_asset_uploads: (cmd == Cmd::VersionPerFile).then_some(1),
         ..SimConfig::default()
     };
     Simulator::start_background(config).expect("simulator starts")
@@ -223,7 +231,14 @@ fn run_preparation(sim: &Simulator, cmd: Cmd) -> Option<String> {
             preview_invocation(sim).run().assert_code(0);
             None
         }
-        Cmd::Build | Cmd::Wait | Cmd::WaitMany | Cmd::SetupFresh | Cmd::PurgeCache | Cmd::PreviewFresh => None,
+        Cmd::Build
+        | Cmd::Wait
+        | Cmd::WaitMany
+        | Cmd::SetupFresh
+        | Cmd::PurgeCache
+        | Cmd::PreviewFresh
+        | Cmd::VersionMigrations
+        | Cmd::VersionPerFile => None,
     }
 }
 
@@ -237,7 +252,7 @@ struct Prepared {
 /// [`run_preparation`] for `cmd`, once per test binary rather than once per cell: each cell
 /// puts the snapshot back in a simulator of its own.
 fn prepared(cmd: Cmd) -> &'static Prepared {
-    static PREPARED: [OnceLock<Prepared>; 13] = [const { OnceLock::new() }; 13];
+    static PREPARED: [OnceLock<Prepared>; 15] = [const { OnceLock::new() }; 15];
     PREPARED[cmd as usize].get_or_init(|| {
         let sim = matrix_sim(cmd);
         let version_id = run_preparation(&sim, cmd);
@@ -276,7 +291,7 @@ fn prepare(cmd: Cmd) -> (Simulator, Invocation) {
         }
         // `preview_urls: false` differs from the seeded Worker's flags, so the run sets them.
         // With static assets, so the upload session and the bucket upload are met too.
-        Cmd::Version => {
+        Cmd::Version | Cmd::VersionPerFile => {
             let inv = with_module(
                 version_invocation(&sim, "my-worker").input("deploy", "true").input("preview_urls", "false"),
             );
@@ -286,6 +301,20 @@ fn prepare(cmd: Cmd) -> (Simulator, Invocation) {
             std::fs::write(site.join("app.css"), "body{}\n").unwrap();
             let site = site.to_str().unwrap().to_owned();
             inv.input("assets", &site)
+        }
+        Cmd::VersionMigrations => {
+            let inv = version_invocation(&sim, "unused").without("worker").without("compatibility_date");
+            let root = inv.dir.path();
+            std::fs::create_dir_all(root.join("dist")).unwrap();
+            std::fs::write(root.join("dist/index.js"), "export class Room {}\nexport default {}\n").unwrap();
+            std::fs::write(
+                root.join("wrangler.toml"),
+                "name = \"my-worker\"\nmain = \"dist/index.js\"\ncompatibility_date = \"2026-11-01\"\n\
+                 [durable_objects]\nbindings = [{ name = \"ROOM\", class_name = \"Room\" }]\n\
+                 [[migrations]]\ntag = \"v1\"\nnew_sqlite_classes = [\"Room\"]\n",
+            )
+            .unwrap();
+            inv.input("deploy", "true")
         }
         Cmd::Deploy => Invocation::new(&sim)
             .without("branch")
@@ -368,7 +397,7 @@ fn without_fresh_ids(json: &str) -> String {
 
 /// The clean run of each command, once per test binary.
 fn baseline(cmd: Cmd) -> &'static Result {
-    static CELLS: [OnceLock<Result>; 13] = [const { OnceLock::new() }; 13];
+    static CELLS: [OnceLock<Result>; 15] = [const { OnceLock::new() }; 15];
     CELLS[cmd as usize].get_or_init(|| {
         let (sim, inv) = prepare(cmd);
         let run = inv.run();
@@ -389,6 +418,9 @@ struct Endpoint {
 
 /// The cells whose expectation is not their fault's default, as (endpoint, fault, expectation).
 const OVERRIDES: &[(&str, &str, Expect)] = &[
+    // The applied migration tag: a 404 is "no Worker, no tag", as wrangler reads it
+    // (docs/cloudflare-api.md §C.2); this Worker has none applied, so nothing changes.
+    ("versionmigrations_tag", "status_404", Expect::Survive),
     // Log reads are best effort: a refused page does not fail the step, whose result is the
     // build's; the lines are read again on the next poll.
     ("build_logs", "status_401", Expect::Survive),
@@ -528,6 +560,9 @@ fault_matrix! {
         version_deploy => Version "POST" "/deployments";
         version_assets_session => Version "POST" "/assets-upload-session";
         version_assets_upload => Version "POST" "/workers/assets/upload";
+        versionperfile_upload => VersionPerFile "POST" "/workers/assets/upload/";
+        versionmigrations_tag => VersionMigrations "GET" "/workers/services/";
+        versionmigrations_upload => VersionMigrations "PUT" "/workers/scripts/my-worker";
         deploy_worker => Deploy "GET" "/workers/workers/my-worker" excluding "/versions";
         deploy_list => Deploy "GET" "/deployments";
         deploy_create => Deploy "POST" "/deployments";

@@ -302,7 +302,7 @@ build_command = "npm run build"
 deploy_command = "npx wrangler deploy"
 
 [[triggers]]
-name = "Preview"
+name = "Deploy non-production branches"
 branch_includes = ["*"]
 branch_excludes = ["main"]
 deploy_command = "npx wrangler versions upload"

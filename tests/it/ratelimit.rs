@@ -53,7 +53,7 @@ fn a_run_that_meets_a_lockout_waits_it_out_and_says_so_once() {
 #[test]
 fn a_lockout_longer_than_the_timeout_fails_clearly() {
     // 30 s lockout, 10 s timeout.
-    let limit = RateLimit { requests: 5, window_secs: 300, lockout_secs: 3000, time_scale: 0.01 };
+    let limit = RateLimit { requests: 5, window_secs: 300, lockout_secs: 3000, time_scale: 0.01, list_items: false };
     let sim = Simulator::start_background(SimConfig { rate_limit: Some(limit), ..SimConfig::default() }).unwrap();
     for _ in 0..6 {
         spend(&sim);
@@ -68,6 +68,17 @@ fn a_lockout_longer_than_the_timeout_fails_clearly() {
 /// unthrottled, it still finishes and never meets a 429.
 #[test]
 fn the_ratelimit_headers_slow_polling_before_the_budget_runs_out() {
+    paced_within_half_the_budget(false);
+}
+
+/// Both headers are lists of items (docs/cloudflare-api.md Correction 12; issue 20, point 8):
+/// with a looser item listed before the enforced one, the tightest still paces the run.
+#[test]
+fn the_tightest_item_of_a_ratelimit_list_paces_the_run() {
+    paced_within_half_the_budget(true);
+}
+
+fn paced_within_half_the_budget(list_items: bool) {
     let profile = BuildProfile { queued_ms: 300, initializing_ms: 200, running_ms: 6000, ..BuildProfile::default() };
     let free =
         Simulator::start_background(SimConfig { build: profile.clone(), rate_limit: None, ..SimConfig::default() })
@@ -77,7 +88,7 @@ fn the_ratelimit_headers_slow_polling_before_the_budget_runs_out() {
     let budget = u32::try_from(unthrottled / 2).unwrap();
     assert!(budget >= 20, "the run is long enough to be throttled: {unthrottled} requests");
     // A 10 s window: the run spans it, so only pacing keeps it inside the budget.
-    let limit = RateLimit { requests: budget, window_secs: 1000, lockout_secs: 1000, time_scale: 0.01 };
+    let limit = RateLimit { requests: budget, window_secs: 1000, lockout_secs: 1000, time_scale: 0.01, list_items };
     let sim =
         Simulator::start_background(SimConfig { build: profile, rate_limit: Some(limit), ..SimConfig::default() })
             .unwrap();

@@ -210,7 +210,12 @@ fn the_setup_example_applies_to_the_simulators_defaults() {
     assert!(file.contains("[[triggers]]"), "the block is the one meant:\n{file}");
     let inv = Invocation::new(&sim).without("worker").without("branch").without("commit").input("command", "setup");
     std::fs::write(inv.dir.path().join("workers-builds.toml"), &file).unwrap();
+    // The simulated Worker has the dashboard's two triggers, under other names: a third is
+    // refused before any write (a Worker has at most two), and `prune` replaces them.
     let run = inv.run();
+    run.assert_code(2);
+    assert!(run.stdout.contains("a Worker has at most two: set `prune: true`"), "{}", run.stdout);
+    let run = inv.input("prune", "true").run();
     run.assert_code(0);
     let triggers = sim.triggers("my-worker");
     assert!(triggers.iter().any(|t| t["trigger_name"] == "Deploy production"), "{triggers:#?}");

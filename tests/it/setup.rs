@@ -304,9 +304,9 @@ fn a_json_file_names_file_line_and_key_too() {
 
 /// Two runs at once on a new Worker (issue 25, point 2), made deterministic: the simulator holds
 /// run A's first trigger create while run B applies the whole file, so A's create lands after
-/// B's. A's read-back after its create finds two triggers of one name; A deletes the one it made
-/// (the later: the rule both runs apply alike, so exactly one of them deletes, and only its own),
-/// and takes B's `Preview` from that read-back instead of creating a second.
+/// B's. B made the Worker's two triggers, so Cloudflare refuses A's (a third, docs/cloudflare-api.md
+/// §3); A reads the triggers back, takes B's `Deploy production` and then B's `Preview` instead of
+/// creating them.
 #[test]
 fn two_runs_at_once_leave_one_trigger_of_each_name() {
     let sim = empty_sim();
@@ -331,7 +331,8 @@ fn two_runs_at_once_leave_one_trigger_of_each_name() {
     assert_eq!(a_uuids, b_uuids);
     assert_eq!(b_uuids["Deploy production"], trigger(&t, "Deploy production")["trigger_uuid"]);
     assert!(
-        a.stdout.contains("another run created trigger `Deploy production` at the same time"),
+        a.stdout.contains("trigger `Deploy production` was created by another run at the same time")
+            && a.stdout.contains("its own create was refused"),
         "A says what happened:\n{}",
         a.stdout
     );
@@ -345,10 +346,41 @@ fn two_runs_at_once_leave_one_trigger_of_each_name() {
     );
     assert!(b.stdout.contains("setup: done, 6 planned writes made"), "{}", b.stdout);
     let deletes: Vec<_> = sim.requests().into_iter().filter(|r| r.method == "DELETE").collect();
-    assert_eq!(deletes.len(), 1, "only A's own duplicate is deleted: {deletes:#?}");
+    assert_eq!(deletes.len(), 0, "nothing to delete: A's create made nothing {deletes:#?}");
     // Both triggers keep their variables, written by both runs alike.
     let vars = sim.env_vars(trigger(&t, "Preview")["trigger_uuid"].as_str().unwrap());
     assert_eq!(vars.len(), 2, "{vars:?}");
+}
+
+/// The same race with a file of one trigger: A's create lands as the Worker's second trigger, a
+/// duplicate. A's read-back finds two of the name; A deletes the one it made (the later: the
+/// rule both runs apply alike, so exactly one of them deletes, and only its own).
+#[test]
+fn two_runs_at_once_of_one_trigger_leave_one() {
+    let sim = empty_sim();
+    let one = FILE.split("[[triggers]]\nname = \"Preview\"").next().unwrap().to_owned();
+    sim.add_fault(fault("POST", "/builds/triggers", 1, FaultAction::Delay { ms: 4000 }));
+    let a = setup(&sim, &one).env("WORKERS_CI_TIME_SCALE", "1");
+    let child = a.watch();
+    assert!(eventually(Duration::from_secs(10), || sim.arrived("POST", "/builds/triggers") >= 1));
+    let b = setup(&sim, &one).run();
+    b.assert_code(0);
+    let (code, stdout, stderr) = child.wait(Duration::from_secs(30));
+    let a = a.collect(code, stdout, stderr, Duration::ZERO);
+    a.assert_code(0);
+    let t = sim.triggers("my-worker");
+    assert_eq!(t.len(), 1, "{t:#?}");
+    let b_uuids: Value = serde_json::from_str(b.output("trigger_uuids").unwrap()).unwrap();
+    let a_uuids: Value = serde_json::from_str(a.output("trigger_uuids").unwrap()).unwrap();
+    assert_eq!(a_uuids, b_uuids);
+    assert_eq!(b_uuids["Deploy production"], t[0]["trigger_uuid"]);
+    assert!(
+        a.stdout.contains("another run created trigger `Deploy production` at the same time"),
+        "A says what happened:\n{}",
+        a.stdout
+    );
+    let deletes: Vec<_> = sim.requests().into_iter().filter(|r| r.method == "DELETE").collect();
+    assert_eq!(deletes.len(), 1, "only A's own duplicate is deleted: {deletes:#?}");
 }
 
 /// A second trigger of a name the file has, made outside this run (by a run at the same time
@@ -358,9 +390,12 @@ fn two_runs_at_once_leave_one_trigger_of_each_name() {
 #[test]
 fn a_duplicate_trigger_is_drift_never_picked_silently_and_pruned() {
     let sim = empty_sim();
+    // One trigger: a Worker has at most two, so the duplicate is the second.
+    let one = FILE.split("[[triggers]]\nname = \"Preview\"").next().unwrap().to_owned();
+    let one = one.as_str();
     // With its secret: a `missing` one would be drift of its own.
-    setup(&sim, FILE).secret_env("NPM_TOKEN", SECRET).run().assert_code(0);
-    setup(&sim, FILE).input("check", "true").run().assert_code(0);
+    setup(&sim, one).secret_env("NPM_TOKEN", SECRET).run().assert_code(0);
+    setup(&sim, one).input("check", "true").run().assert_code(0);
     let t = sim.triggers("my-worker");
     let prod = trigger(&t, "Deploy production").clone();
     let prod_uuid = prod["trigger_uuid"].as_str().unwrap().to_owned();
@@ -382,14 +417,14 @@ fn a_duplicate_trigger_is_drift_never_picked_silently_and_pruned() {
     let dup = made["result"]["trigger_uuid"].as_str().unwrap().to_owned();
 
     let before = sim.requests().len();
-    let check = setup(&sim, FILE).input("check", "true").run();
+    let check = setup(&sim, one).input("check", "true").run();
     check.assert_code(8);
     assert_eq!(writes(&sim, before), Vec::<String>::new());
     assert!(check.stdout.contains(&prod_uuid) && check.stdout.contains(&dup), "names both:\n{}", check.stdout);
     assert!(check.stdout.contains("duplicate"), "{}", check.stdout);
     assert!(check.stdout.contains("prune: true"), "says how to fix:\n{}", check.stdout);
 
-    let apply = setup(&sim, FILE).run();
+    let apply = setup(&sim, one).run();
     apply.assert_code(0);
     assert_eq!(writes(&sim, before), Vec::<String>::new(), "never deleted without prune");
     assert!(apply.stdout.contains(&dup) && apply.stdout.contains("prune: true"), "warns:\n{}", apply.stdout);
@@ -409,13 +444,13 @@ fn a_duplicate_trigger_is_drift_never_picked_silently_and_pruned() {
     // `build` by uuid still works.
     Invocation::new(&sim).input("trigger", &dup).input("wait", "false").run().assert_code(0);
 
-    let prune = setup(&sim, FILE).input("prune", "true").run();
+    let prune = setup(&sim, one).input("prune", "true").run();
     prune.assert_code(0);
     assert!(prune.stdout.contains("oldest"), "says which is kept and why:\n{}", prune.stdout);
     let t = sim.triggers("my-worker");
-    assert_eq!(t.len(), 2, "{t:#?}");
+    assert_eq!(t.len(), 1, "{t:#?}");
     assert_eq!(trigger(&t, "Deploy production")["trigger_uuid"], prod_uuid.as_str(), "the oldest kept");
-    setup(&sim, FILE).input("check", "true").run().assert_code(0);
+    setup(&sim, one).input("check", "true").run().assert_code(0);
 }
 
 /// `dry_run` and `check` meet every refusal the apply would (issue 25, point 5): a trigger to
@@ -511,4 +546,225 @@ fn the_json_schema_matches_the_keys_setup_reads() {
     assert_eq!(keys(&schema["$defs"]["trigger"]), sorted(TRIGGER));
     assert_eq!(schema["additionalProperties"], false);
     assert_eq!(schema["$defs"]["trigger"]["additionalProperties"], false);
+}
+
+/// A Worker has at most two Workers Builds triggers (docs/cloudflare-api.md §3; issue 20, point
+/// 7): a file with a third is refused before any request, at the third's line, with the fix; a
+/// file whose triggers plus the live ones it leaves alone would be three is refused before any
+/// write (and in a dry run); with `prune` the left-alone one goes first, so the count never
+/// passes two. The simulator refuses a third create as Cloudflare does.
+#[test]
+fn more_than_two_triggers_are_refused_before_any_request() {
+    let sim = empty_sim();
+    let third = format!(
+        "{FILE}\n[[triggers]]\nname = \"Nightly\"\nbranch_includes = [\"nightly\"]\ndeploy_command = \"npx wrangler deploy\"\n"
+    );
+    let run = setup(&sim, &third).run();
+    run.assert_code(2);
+    assert!(
+        run.stdout.contains("workers-builds.toml:33: key `triggers[2]`: is a third trigger; a Worker has at most two"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(sim.requests().len(), 0, "no request sent");
+
+    // Two live triggers; a file naming one of them and a new one, without prune, would make three.
+    setup(&sim, FILE).run().assert_code(0);
+    let swapped = FILE.split("[[triggers]]\nname = \"Preview\"").next().unwrap().to_owned()
+        + "[[triggers]]\nname = \"Nightly\"\nbranch_includes = [\"nightly\"]\ndeploy_command = \"npx wrangler deploy\"\n";
+    let before = sim.requests().len();
+    for mode in [None, Some("dry_run"), Some("check")] {
+        let mut inv = setup(&sim, &swapped);
+        if let Some(m) = mode {
+            inv = inv.input(m, "true");
+        }
+        let run = inv.run();
+        run.assert_code(2);
+        assert!(
+            run.stdout.contains(
+                "workers-builds.toml: the Worker would have 3 Workers Builds triggers (the file's 2 and `Preview`, \
+                 left alone), and a Worker has at most two"
+            ),
+            "{mode:?}\n{}",
+            run.stdout
+        );
+        assert!(run.stdout.contains("prune: true"), "{}", run.stdout);
+    }
+    assert_eq!(writes(&sim, before), Vec::<String>::new());
+    let run = setup(&sim, &swapped).input("prune", "true").run();
+    run.assert_code(0);
+    let w = writes(&sim, before);
+    assert!(w[0].starts_with("DELETE "), "the left-alone trigger goes before the create: {w:#?}");
+    let mut names: Vec<String> =
+        sim.triggers("my-worker").iter().map(|t| t["trigger_name"].as_str().unwrap().to_owned()).collect();
+    names.sort();
+    assert_eq!(names, ["Deploy production", "Nightly"]);
+
+    // The simulator: a third create is refused.
+    let t = sim.triggers("my-worker");
+    let body = json!({
+        "external_script_id": t[0]["external_script_id"],
+        "build_token_uuid": t[0]["build_token_uuid"],
+        "repo_connection_uuid": t[0]["repo_connection"]["repo_connection_uuid"],
+        "trigger_name": "Third",
+        "build_command": "",
+        "deploy_command": "npx wrangler deploy",
+        "root_directory": "/",
+        "branch_includes": ["third"],
+        "branch_excludes": [],
+        "path_includes": ["*"],
+        "path_excludes": [],
+    });
+    let (status, answer) = call(&sim, "POST", "/builds/triggers", Some(&body));
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(sim.triggers("my-worker").len(), 2);
+}
+
+/// `UpdateTriggerRequest` has no repository-connection field (docs/cloudflare-api.md Correction
+/// 16): a connection change is planned as delete + create of the triggers on another connection,
+/// shown in the plan (and in a dry run), with every build variable written again — plain values
+/// from the file or read back, secrets from the environment. A secret whose value is not at hand
+/// stops the run before any write, naming it; nothing reports an update that does not happen.
+#[test]
+fn a_connection_change_recreates_the_triggers_with_their_variables() {
+    let sim = empty_sim();
+    setup(&sim, FILE).secret_env("NPM_TOKEN", SECRET).run().assert_code(0);
+    let old = sim.triggers("my-worker");
+    let old_prod = trigger(&old, "Deploy production")["trigger_uuid"].as_str().unwrap().to_owned();
+    let old_preview = trigger(&old, "Preview")["trigger_uuid"].as_str().unwrap().to_owned();
+    // A plain variable set by hand, which the file does not list: kept across the recreate.
+    let (status, _) = call(
+        &sim,
+        "PATCH",
+        &format!("/builds/triggers/{old_preview}/environment_variables"),
+        Some(&json!({ "EXTRA": { "value": "1", "is_secret": false } })),
+    );
+    assert_eq!(status, 200);
+    let moved = FILE
+        .replace("repo_id = \"123456789\"", "repo_id = \"555\"")
+        .replace("repo_name = \"my-worker\"", "repo_name = \"new-home\"");
+
+    // Without the secret's value: refused before any write, naming the secret and the fix.
+    let before = sim.requests().len();
+    for mode in [None, Some("dry_run")] {
+        let mut inv = setup(&sim, &moved);
+        if let Some(m) = mode {
+            inv = inv.input(m, "true");
+        }
+        let run = inv.run();
+        run.assert_code(2);
+        assert!(
+            run.stdout.contains(
+                "workers-builds.toml:17: key `triggers[0].secrets[0]`: trigger `Deploy production` must be deleted \
+                 and created again (its repository connection changes, which a trigger update cannot do), so its \
+                 secret NPM_TOKEN must be written again, and the environment variable NPM_TOKEN is unset"
+            ),
+            "{mode:?}\n{}",
+            run.stdout
+        );
+    }
+    assert_eq!(writes(&sim, before), Vec::<String>::new());
+
+    // Dry run with the value: the plan shows delete + create, never a connection update the
+    // triggers would not see.
+    let dry = setup(&sim, &moved).secret_env("NPM_TOKEN", SECRET).input("dry_run", "true").run();
+    dry.assert_code(0).assert_no_secret(SECRET);
+    assert_eq!(writes(&sim, before), Vec::<String>::new());
+    let plan: Value = serde_json::from_str(dry.output("plan").unwrap()).unwrap();
+    let lines: Vec<(String, String, String)> = plan
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["resource"] == "trigger" || c["resource"] == "connection")
+        .map(|c| {
+            (
+                c["resource"].as_str().unwrap().into(),
+                c["name"].as_str().unwrap().into(),
+                c["action"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let l = |r: &str, n: &str, a: &str| (r.to_owned(), n.to_owned(), a.to_owned());
+    assert_eq!(
+        lines,
+        vec![
+            l("connection", "github:example/new-home", "create"),
+            l("trigger", "Deploy production", "delete"),
+            l("trigger", "Deploy production", "create"),
+            l("trigger", "Preview", "delete"),
+            l("trigger", "Preview", "create"),
+        ],
+        "{}",
+        dry.stdout
+    );
+    assert!(
+        dry.stdout.contains("repository connection: github:example/my-worker → github:example/new-home"),
+        "{}",
+        dry.stdout
+    );
+    assert!(
+        plan.as_array().unwrap().iter().any(|c| c["key"] == "EXTRA" && c["action"] == "create"),
+        "the hand-set variable is written again: {plan:#}"
+    );
+
+    // Applied.
+    let run = setup(&sim, &moved).secret_env("NPM_TOKEN", SECRET).run();
+    run.assert_code(0).assert_no_secret(SECRET);
+    let conns = sim.connections();
+    let new_conn = conns.iter().find(|c| c["repo_id"] == "555").expect("the new connection");
+    let now = sim.triggers("my-worker");
+    assert_eq!(now.len(), 2, "{now:#?}");
+    for t in &now {
+        assert_eq!(t["repo_connection"]["repo_connection_uuid"], new_conn["repo_connection_uuid"], "{t:#?}");
+        assert_ne!(t["trigger_uuid"], old_prod.as_str());
+        assert_ne!(t["trigger_uuid"], old_preview.as_str());
+    }
+    let prod_vars = sim.env_vars(trigger(&now, "Deploy production")["trigger_uuid"].as_str().unwrap());
+    assert_eq!(
+        prod_vars,
+        vec![("NODE_ENV".into(), "production".into(), false), ("NPM_TOKEN".into(), SECRET.into(), true)]
+    );
+    let preview_vars = sim.env_vars(trigger(&now, "Preview")["trigger_uuid"].as_str().unwrap());
+    assert_eq!(
+        preview_vars,
+        vec![
+            ("API_BASE".into(), "https://staging.example.com".into(), false),
+            ("EXTRA".into(), "1".into(), false),
+            ("NODE_ENV".into(), "preview".into(), false)
+        ]
+    );
+    // Converged: a check finds nothing to do (the secret's value is not comparable).
+    setup(&sim, &moved).input("check", "true").run().assert_code(0);
+}
+
+/// A secret build variable Cloudflare has but the file does not list cannot be carried across a
+/// recreate (its value is never read back): the run refuses before any write, saying so.
+#[test]
+fn a_connection_change_refuses_to_lose_an_unlisted_secret() {
+    let sim = empty_sim();
+    setup(&sim, FILE).run().assert_code(0);
+    let preview = trigger(&sim.triggers("my-worker"), "Preview")["trigger_uuid"].as_str().unwrap().to_owned();
+    let (status, _) = call(
+        &sim,
+        "PATCH",
+        &format!("/builds/triggers/{preview}/environment_variables"),
+        Some(&json!({ "HAND_SET": { "value": "s3cr3t-HAND", "is_secret": true } })),
+    );
+    assert_eq!(status, 200);
+    let moved = FILE.replace("repo_id = \"123456789\"", "repo_id = \"555\"").replace("NPM_TOKEN", "NPM_OTHER");
+    let moved = moved.replace("secrets = [\"NPM_OTHER\"]\n", "");
+    let before = sim.requests().len();
+    let run = setup(&sim, &moved).run();
+    run.assert_code(2);
+    assert!(
+        run.stdout.contains(
+            "trigger `Preview` must be deleted and created again (its repository connection changes, which a \
+             trigger update cannot do), and Cloudflare has its secret build variable HAND_SET, which the file does \
+             not list and whose value cannot be read back"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("prune: true"), "{}", run.stdout);
+    assert_eq!(writes(&sim, before), Vec::<String>::new());
 }

@@ -134,8 +134,23 @@ fn project(sim: &Simulator, files: &[(&str, &str)]) -> Invocation {
     inv
 }
 
-/// The body of every version upload the simulator received, as sent.
+/// The body of every version upload the simulator received, as sent; of a classic upload
+/// (migrations, docs/cloudflare-api.md Correction 10), its metadata part.
 fn version_bodies(sim: &Simulator) -> Vec<String> {
+    sim.requests()
+        .into_iter()
+        .filter_map(|r| match r.method.as_str() {
+            "POST" if r.path.ends_with("/versions") => Some(r.body),
+            "PUT" if r.path.split_once("/workers/scripts/").is_some_and(|(_, name)| !name.contains('/')) => {
+                Some(metadata_part(&r.body).to_string())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The bodies of the beta versions endpoint's uploads alone.
+fn beta_bodies(sim: &Simulator) -> Vec<String> {
     sim.requests().into_iter().filter(|r| r.method == "POST" && r.path.ends_with("/versions")).map(|r| r.body).collect()
 }
 
@@ -179,12 +194,14 @@ fn jsonc_and_toml_give_byte_identical_version_bodies_with_every_key_mapped() {
             "workers_dev, preview_urls"
         );
         assert_eq!(sim.deployments("cfg-worker").len(), 1, "migrations deploy with the upload");
+        let classic = classic_uploads(&sim, "cfg-worker");
+        assert_eq!(classic.len(), 1, "migrations go through the classic upload");
+        assert_eq!(classic[0].body.matches("; filename=").count(), 1, "one module part");
         bodies.push(version_bodies(&sim).remove(0));
     }
     assert_eq!(bodies[0], bodies[1], "byte-identical bodies");
     let v: Value = serde_json::from_str(&bodies[0]).unwrap();
     assert_eq!(v["main_module"], "index.js");
-    assert_eq!(v["modules"].as_array().unwrap().len(), 1);
     assert_eq!(v["compatibility_date"], "2026-11-01");
     assert_eq!(v["compatibility_flags"], json!(["nodejs_compat"]));
     assert_eq!(v["placement"], json!({ "mode": "smart" }));
@@ -704,4 +721,84 @@ fn an_oversized_asset_from_the_files_directory_is_blamed_on_the_file() {
     assert!(all.contains("wrangler.toml:6: assets.directory: holds `big.mp4`"), "{all}");
     assert!(!all.contains("input `assets`"), "{all}");
     assert!(sim.requests().is_empty());
+}
+
+/// The JSON of a multipart body's `metadata` part (the classic upload, docs/cloudflare-api.md
+/// Correction 10).
+fn metadata_part(body: &str) -> Value {
+    let at = body.find("name=\"metadata\"").expect("a metadata part");
+    let start = at + body[at..].find("\r\n\r\n").unwrap() + 4;
+    let end = start + body[start..].find("\r\n--").unwrap();
+    serde_json::from_str(&body[start..end]).unwrap()
+}
+
+fn classic_uploads(sim: &Simulator, worker: &str) -> Vec<workers_ci_simulator::RecordedRequest> {
+    let path = format!("/workers/scripts/{worker}");
+    sim.requests().into_iter().filter(|r| r.method == "PUT" && r.path.ends_with(&path)).collect()
+}
+
+/// Durable Object migrations go the way wrangler sends them in production: the classic
+/// non-versioned upload (`PUT /workers/scripts/{name}`, multipart, `migrations` in its metadata),
+/// which deploys the version at 100 %; never the beta versions endpoint, which the simulator
+/// refuses them on (10211) until a live probe shows it applies them (issue 20, point 5).
+#[test]
+fn a_new_durable_object_class_is_migrated_through_the_classic_upload() {
+    let sim = sim();
+    let v1 = "name = \"do-worker\"\nmain = \"dist/index.js\"\ncompatibility_date = \"2026-11-01\"\n[vars]\nMODE = \"a\"\n[durable_objects]\nbindings = [{ name = \"ROOM\", class_name = \"Room\" }]\n[[migrations]]\ntag = \"v1\"\nnew_sqlite_classes = [\"Room\"]\n";
+    let run = project(&sim, &[("wrangler.toml", v1)]).input("create_worker", "true").input("deploy", "true").run();
+    run.assert_code(0);
+    let puts = classic_uploads(&sim, "do-worker");
+    assert_eq!(puts.len(), 1, "{:#?}", sim.requests());
+    assert!(puts[0].query.contains("bindings_inherit=strict"), "{}", puts[0].query);
+    let meta = metadata_part(&puts[0].body);
+    assert_eq!(meta["migrations"], json!({ "new_tag": "v1", "steps": [{ "new_sqlite_classes": ["Room"] }] }));
+    assert_eq!(meta["main_module"], "index.js");
+    assert!(meta["bindings"].as_array().unwrap().iter().any(|b| b["type"] == "durable_object_namespace"), "{meta}");
+    assert!(puts[0].body.contains("filename=\"index.js\""), "the module travels as its own part");
+    assert!(beta_bodies(&sim).is_empty(), "no beta version upload: {:?}", beta_bodies(&sim));
+    let (_, service) = call(&sim, "GET", "/workers/services/do-worker", None);
+    assert_eq!(service["result"]["default_environment"]["script"]["migration_tag"], "v1", "{service}");
+    let versions = sim.versions("do-worker");
+    assert_eq!(versions.len(), 1);
+    let id = versions[0]["id"].as_str().unwrap();
+    assert_eq!(run.output("version_id"), Some(id));
+    let deployments = sim.deployments("do-worker");
+    assert_eq!(deployments.len(), 1, "{deployments:#?}");
+    assert_eq!(deployments[0]["versions"], json!([{ "version_id": id, "percentage": 100.0 }]));
+    assert_eq!(run.output("deployment_id"), deployments[0]["id"].as_str());
+
+    // A new class: only its step, from the applied tag, the classic way again.
+    let v2 = format!("{v1}[[migrations]]\ntag = \"v2\"\nnew_classes = [\"Counter\"]\n");
+    project(&sim, &[("wrangler.toml", &v2)]).input("deploy", "true").run().assert_code(0);
+    let puts = classic_uploads(&sim, "do-worker");
+    assert_eq!(puts.len(), 2);
+    assert_eq!(
+        metadata_part(&puts[1].body)["migrations"],
+        json!({ "old_tag": "v1", "new_tag": "v2", "steps": [{ "new_classes": ["Counter"] }] })
+    );
+    // Everything applied: the versions endpoint again, without migrations and without deploy.
+    project(&sim, &[("wrangler.toml", &v2)]).run().assert_code(0);
+    assert_eq!(classic_uploads(&sim, "do-worker").len(), 2);
+    let beta: Value = serde_json::from_str(beta_bodies(&sim).last().unwrap()).unwrap();
+    assert!(beta.get("migrations").is_none(), "{beta}");
+}
+
+/// The simulator refuses migrations on the versions endpoints (docs/cloudflare-api.md
+/// Correction 10: 10211 on the classic one; the beta `deploy=true` is unverified, so refused
+/// too: never more lenient than Cloudflare).
+#[test]
+fn the_versions_endpoints_refuse_migrations() {
+    let sim = sim();
+    let (_, made) = call(&sim, "POST", "/workers/workers", Some(&json!({ "name": "mig" })));
+    let id = made["result"]["id"].as_str().unwrap().to_owned();
+    let body = json!({
+        "compatibility_date": "2026-11-01",
+        "main_module": "index.js",
+        "modules": [{ "name": "index.js", "content_type": "application/javascript+module",
+                      "content_base64": "ZXhwb3J0IGNsYXNzIFJvb20ge30KZXhwb3J0IGRlZmF1bHQge30K" }],
+        "migrations": { "new_tag": "v1", "steps": [{ "new_sqlite_classes": ["Room"] }] },
+    });
+    let (status, answer) = call(&sim, "POST", &format!("/workers/workers/{id}/versions?deploy=true"), Some(&body));
+    assert_eq!((status, answer["errors"][0]["code"].as_i64()), (400, Some(10211)), "{answer}");
+    assert!(sim.versions("mig").is_empty());
 }

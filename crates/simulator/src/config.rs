@@ -32,6 +32,12 @@ pub struct SimConfig {
     pub log_timestamps_ms: bool,
     /// Whether the last logs page (`truncated: false`) still carries a cursor (undocumented).
     pub cursor_on_last_page: bool,
+    /// Upload tokens ask for per-file assets uploads (docs/cloudflare-api.md §A.4:
+    /// `wrangler_single_asset_uploads: true`, with this `edge_kv_upload_concurrency`), and the
+    /// bulk upload is then refused. Off (`null`) by default: whether Cloudflare ever issues
+    /// such a token, and still takes bulk uploads then, is unknown (§G-6; docs/api-assumptions.md
+    /// row 69).
+    pub single_asset_uploads: Option<u32>,
     /// How builds created from now on behave.
     pub build: BuildProfile,
     /// What `GET /workers/scripts/{name}/deployments` answers for a Worker that has no version
@@ -76,6 +82,7 @@ impl Default for SimConfig {
             log_page_size: 50,
             log_timestamps_ms: false,
             cursor_on_last_page: true,
+            single_asset_uploads: None,
             build: BuildProfile::default(),
             deployments_before_first_version: NoDeployments::NotFound,
             preview_limit: 100,
@@ -146,7 +153,11 @@ pub enum ListOrder {
 /// is refused for `lockout_secs` (429, code 971, `Retry-After`). Every answer carries
 /// `Ratelimit`/`Ratelimit-Policy`. `time_scale` shrinks the window and the lockout alike (0.01:
 /// 3 s and 3 s) so tests can meet a lockout in seconds; the headers then report scaled seconds,
-/// which is what a client must obey.
+/// which is what a client must obey. Both headers are lists of items (Correction 12);
+/// `list_items` puts a looser item (`"loose"`: ten times the quota over the same window, nine
+/// quotas more left) before the enforced one in each, so only a client that reads every item and keeps the
+/// tightest paces itself right. Off by default: how many items Cloudflare sends, and in what
+/// order, is INFERRED (docs/api-assumptions.md row 67).
 #[derive(Clone, Copy, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimit {
@@ -154,11 +165,12 @@ pub struct RateLimit {
     pub window_secs: u64,
     pub lockout_secs: u64,
     pub time_scale: f64,
+    pub list_items: bool,
 }
 
 impl Default for RateLimit {
     fn default() -> Self {
-        RateLimit { requests: 1200, window_secs: 300, lockout_secs: 300, time_scale: 1.0 }
+        RateLimit { requests: 1200, window_secs: 300, lockout_secs: 300, time_scale: 1.0, list_items: false }
     }
 }
 

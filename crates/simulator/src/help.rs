@@ -47,11 +47,14 @@ CONFIG FILE (every key optional; defaults in brackets):
     window_secs           the window [300]
     lockout_secs          once exceeded, every call gets 429 code 971 for this long [300]
     time_scale            multiplies window and lockout (0.01: 3 s each) [1]
+    list_items            each header a list: a looser `loose` item before the enforced one [false]
                         every answer then carries Ratelimit and Ratelimit-Policy headers
   list_order            builds and versions lists: newest_first or oldest_first [newest_first]
   log_page_size         most log lines in one page [50]
   log_timestamps_ms     log timestamps in milliseconds, not seconds [false]
   cursor_on_last_page   the last log page still carries a cursor [true]
+  single_asset_uploads  upload tokens ask for per-file assets uploads with this
+                        concurrency, and bulk uploads are refused, or null [null]
   deployments_before_first_version  deployments of a Worker with no version yet:
                         not_found (404, 10007) or empty_list [not_found]
   preview_limit         Worker Previews per Worker; the least recently deployed one

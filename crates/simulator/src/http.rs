@@ -179,6 +179,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
     let auth = req.headers().get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let api_date =
         req.headers().get("cloudflare-workers-script-api-date").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let host = req.headers().get("host").and_then(|v| v.to_str().ok()).unwrap_or("127.0.0.1").to_owned();
     let body = match req.into_body().collect().await {
         Ok(b) => b.to_bytes(),
@@ -262,7 +263,8 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
             Some(FaultAction::DropAfter | FaultAction::UnknownEnum | FaultAction::Corrupt) | None => {}
         }
         let bearer = auth.as_deref().and_then(|a| a.strip_prefix("Bearer "));
-        let (status, mut reply_body) = route(&shared, &method, &path, &query, &body, bearer, api_date.as_deref());
+        let headers = crate::routes::Headers { api_date: api_date.as_deref(), content_type: content_type.as_deref() };
+        let (status, mut reply_body) = route(&shared, &method, &path, &query, &body, bearer, headers);
         if fault == Some(FaultAction::UnknownEnum) {
             unknown_enum(&mut reply_body);
         }
@@ -365,7 +367,7 @@ fn route(
     query: &str,
     body: &[u8],
     bearer: Option<&str>,
-    api_date: Option<&str>,
+    headers: crate::routes::Headers<'_>,
 ) -> Reply {
     let mut st = shared.state();
     let Some(rest) = path.strip_prefix("/client/v4/accounts/") else {
@@ -376,7 +378,7 @@ fn route(
         // INFERRED: the real API's code for an account the token cannot access.
         return envelope::fail(403, 9109, "Unauthorized to access requested resource");
     }
-    crate::routes::handle_with(&mut st, method, &format!("/{rest}"), query, body, bearer, api_date)
+    crate::routes::handle_with(&mut st, method, &format!("/{rest}"), query, body, bearer, headers)
 }
 
 /// Replaces enum values with one no client knows, where the answer has them.
@@ -422,6 +424,8 @@ pub(crate) struct Budget {
     reset: Duration,
     quota: u32,
     window: Duration,
+    /// `RateLimit::list_items`: a looser item first in each header.
+    list_items: bool,
 }
 
 impl Budget {
@@ -430,10 +434,18 @@ impl Budget {
         let h = r.headers_mut();
         // INFERRED: the policy name; Cloudflare's examples show "default" on one header and "burst"
         // on the other, and clients ignore it.
-        if let Ok(v) = format!("\"default\";r={};t={}", self.remaining, secs(self.reset)).parse() {
+        // Correction 12: each header is a list of items; INFERRED: the looser item's name and
+        // numbers, and that it may come first.
+        let (mut limit, mut policy) = (String::new(), String::new());
+        if self.list_items {
+            let loose = u64::from(self.remaining) + 9 * u64::from(self.quota);
+            limit = format!("\"loose\";r={loose};t={}, ", secs(self.reset));
+            policy = format!("\"loose\";q={};w={}, ", u64::from(self.quota) * 10, secs(self.window));
+        }
+        if let Ok(v) = format!("{limit}\"default\";r={};t={}", self.remaining, secs(self.reset)).parse() {
             h.insert("ratelimit", v);
         }
-        if let Ok(v) = format!("\"default\";q={};w={}", self.quota, secs(self.window)).parse() {
+        if let Ok(v) = format!("{policy}\"default\";q={};w={}", self.quota, secs(self.window)).parse() {
             h.insert("ratelimit-policy", v);
         }
     }
@@ -451,7 +463,13 @@ fn rate_limit(shared: &Shared) -> Result<Option<Budget>, Box<Response<Full<Bytes
     let mut l = shared.limiter.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let blocked = |until: Instant| {
         let left = until.saturating_duration_since(now);
-        let budget = Budget { remaining: 0, reset: left, quota: limit.requests, window: limit.window() };
+        let budget = Budget {
+            remaining: 0,
+            reset: left,
+            quota: limit.requests,
+            window: limit.window(),
+            list_items: limit.list_items,
+        };
         let mut r = respond(
             429,
             &error(971, "Please wait and consider throttling your request speed"),
@@ -485,5 +503,6 @@ fn rate_limit(shared: &Shared) -> Result<Option<Budget>, Box<Response<Full<Bytes
         reset: (start + limit.window()).saturating_duration_since(now),
         quota: limit.requests,
         window: limit.window(),
+        list_items: limit.list_items,
     }))
 }

@@ -232,6 +232,11 @@ impl Simulator {
         self.shared.state().worker_versions(worker)
     }
 
+    /// The content type an asset of this hash was uploaded with (what it is served with).
+    pub fn asset_content_type(&self, hash: &str) -> Option<String> {
+        self.shared.state().assets.stored.get(hash).cloned()
+    }
+
     /// The Worker's live triggers as `GET /builds/workers/{tag}/triggers` lists them.
     pub fn triggers(&self, worker: &str) -> Vec<serde_json::Value> {
         let state = self.shared.state();

@@ -333,6 +333,23 @@ pub fn secrets_of(version: &Value) -> Vec<(String, String)> {
     s
 }
 
+/// A versions endpoint's refusal of Durable Object migrations (docs/cloudflare-api.md Correction
+/// 10: the classic versions endpoint answers 10211, "migrations must be fully applied via a
+/// non-versioned deployment"). The beta `deploy=true` is refused the same way: whether it applies
+/// them is unverified (docs/api-assumptions.md row 60), and wrangler never relies on it. The
+/// status (400) is INFERRED.
+pub fn refuse_migrations(draft: &Draft) -> Result<(), Reply> {
+    if draft.fields.contains_key("migrations") {
+        return Err(envelope::fail(
+            400,
+            10_211,
+            "Version upload failed: the version includes a Durable Object migration, but migrations must be fully \
+             applied via a non-versioned deployment",
+        ));
+    }
+    Ok(())
+}
+
 /// Validates and stores a draft as Worker `i`'s next version; returns it as stored (with its
 /// modules and secret values, which only the test accessors ever see). `inherit` bindings are
 /// resolved here (see [`resolve_inherit`]); `deploy`: the upload is deployed at once, so its

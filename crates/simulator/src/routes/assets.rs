@@ -66,6 +66,8 @@ pub struct Session {
     /// The hashes the session asked for, and those uploaded since.
     requested: HashSet<String>,
     uploaded: HashSet<String>,
+    /// Its upload token asks for one file per request (§A.4; `single_asset_uploads`).
+    single: bool,
 }
 
 /// Seconds since the epoch.
@@ -84,9 +86,20 @@ impl AssetStore {
 
     /// A token for `session` of `kind` (`upload` or `completion`), expiring `lifetime` from now.
     pub fn token(&self, session: &str, kind: &str, script: &str, exp: u64) -> String {
+        self.token_with(session, kind, script, exp, None)
+    }
+
+    /// [`Self::token`], an upload token asking for per-file uploads with `single`'s concurrency
+    /// (§A.4: the claims wrangler reads, `wrangler_single_asset_uploads` and
+    /// `edge_kv_upload_concurrency`).
+    pub fn token_with(&self, session: &str, kind: &str, script: &str, exp: u64, single: Option<u32>) -> String {
         let header = b64url(br#"{"alg":"HS256","typ":"JWT"}"#);
-        let payload =
-            b64url(json!({ "sub": session, "kind": kind, "script": script, "exp": exp }).to_string().as_bytes());
+        let mut claims = json!({ "sub": session, "kind": kind, "script": script, "exp": exp });
+        if let Some(n) = single {
+            claims["wrangler_single_asset_uploads"] = json!(true);
+            claims["edge_kv_upload_concurrency"] = json!(n);
+        }
+        let payload = b64url(claims.to_string().as_bytes());
         let signed = format!("{header}.{payload}");
         let sig = self.sign(&signed);
         format!("{signed}.{sig}")
@@ -139,6 +152,7 @@ pub fn route(state: &mut State, req: &Request) -> Option<Reply> {
     let reply = match (req.method, req.segs.as_slice()) {
         ("POST", ["workers", "scripts", script, "assets-upload-session"]) => create_session(state, script, req.body),
         ("POST", ["workers", "assets", "upload"]) => upload(state, req),
+        ("POST", ["workers", "assets", "upload", hash]) => upload_one(state, req, hash),
         _ => return None,
     };
     Some(reply)
@@ -218,9 +232,17 @@ fn create_session(state: &mut State, script: &str, body: &[u8]) -> Reply {
     let requested: HashSet<String> = buckets.iter().flatten().cloned().collect();
     // Nothing to upload: the session's token is already the completion token (§A.1).
     let kind = if requested.is_empty() { "completion" } else { "upload" };
-    let jwt = state.assets.token(&id, kind, script, now() + TOKEN_LIFETIME_SECS);
+    let single = state.config.single_asset_uploads.filter(|_| kind == "upload");
+    let jwt = state.assets.token_with(&id, kind, script, now() + TOKEN_LIFETIME_SECS, single);
     let paths = entries.iter().map(|(k, (h, _))| (h.clone(), k.clone())).collect();
-    let session = Session { script: script.to_owned(), manifest: entries, paths, requested, uploaded: HashSet::new() };
+    let session = Session {
+        script: script.to_owned(),
+        manifest: entries,
+        paths,
+        requested,
+        uploaded: HashSet::new(),
+        single: single.is_some(),
+    };
     state.assets.sessions.insert(id, session);
     envelope::reply(json!({ "jwt": jwt, "buckets": buckets }))
 }
@@ -251,44 +273,93 @@ fn upload(state: &mut State, req: &Request) -> Reply {
     }
     let store = &state.assets;
     let Some(session) = store.sessions.get(&session_id) else { return unauthorised("names no upload session") };
+    // INFERRED (§G-6): a session whose token asks for per-file uploads takes only those.
+    if session.single {
+        return envelope::bad_request(
+            "this upload session takes one file per request: POST /workers/assets/upload/{hash} (its token says wrangler_single_asset_uploads)",
+        );
+    }
     let mut checked = Vec::with_capacity(parts.len());
     for p in &parts {
         let hash = p.name.as_str();
-        // INFERRED (§G-5): only hashes the session asked for; stricter than undocumented.
-        if !session.requested.contains(hash) {
-            return envelope::bad_request(&format!("{hash} is not one of the hashes this session asked for"));
-        }
         let Some(content_type) = p.content_type.clone() else {
             return envelope::bad_request(&format!("{hash}: a content type is required (application/null for none)"));
         };
         let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(&p.data) else {
             return envelope::bad_request(&format!("{hash}: the body is not valid base64"));
         };
-        let found = session.paths.get(hash).and_then(|k| session.manifest.get(k).map(|(_, size)| (k, *size)));
-        let Some((path, size)) = found else {
-            return envelope::bad_request(&format!("{hash} is not in the manifest"));
-        };
-        if bytes.len() as u64 != size {
-            return envelope::bad_request(&format!("{hash}: {} bytes uploaded, the manifest says {size}", bytes.len()));
-        }
-        if wrangler_hash(&bytes, path) != hash {
-            return envelope::bad_request(&format!("{hash}: the uploaded bytes do not hash to it (for {path})"));
+        if let Err(reply) = check_file(session, hash, &bytes) {
+            return reply;
         }
         checked.push((hash.to_owned(), content_type));
     }
-    let script = session.script.clone();
+    store_uploaded(state, &session_id, checked)
+}
+
+/// One uploaded file against its session: asked for, in the manifest, of its size and hash.
+fn check_file(session: &Session, hash: &str, bytes: &[u8]) -> Result<(), Reply> {
+    // INFERRED (§G-5): only hashes the session asked for; stricter than undocumented.
+    if !session.requested.contains(hash) {
+        return Err(envelope::bad_request(&format!("{hash} is not one of the hashes this session asked for")));
+    }
+    let found = session.paths.get(hash).and_then(|k| session.manifest.get(k).map(|(_, size)| (k, *size)));
+    let Some((path, size)) = found else {
+        return Err(envelope::bad_request(&format!("{hash} is not in the manifest")));
+    };
+    if bytes.len() as u64 != size {
+        return Err(envelope::bad_request(&format!(
+            "{hash}: {} bytes uploaded, the manifest says {size}",
+            bytes.len()
+        )));
+    }
+    if wrangler_hash(bytes, path) != hash {
+        return Err(envelope::bad_request(&format!("{hash}: the uploaded bytes do not hash to it (for {path})")));
+    }
+    Ok(())
+}
+
+/// §A.4: one file, its raw bytes as the body, its content type as the request's, authorised by
+/// the session's upload token. INFERRED: only for a session whose token asks for it (§G-6).
+fn upload_one(state: &mut State, req: &Request, hash: &str) -> Reply {
+    let Some(token) = req.bearer else {
+        return unauthorised("is missing");
+    };
+    let session_id = match state.assets.verify(token, "upload") {
+        Ok(_) => token_subject(token),
+        Err(why) => return unauthorised(why),
+    };
+    let Some(session) = state.assets.sessions.get(&session_id) else {
+        return unauthorised("names no upload session");
+    };
+    if !session.single {
+        return envelope::bad_request("this upload session takes buckets: POST /workers/assets/upload?base64=true");
+    }
+    let Some(content_type) = req.content_type.map(str::to_owned) else {
+        return envelope::bad_request(&format!("{hash}: a content type is required (application/null for none)"));
+    };
+    if let Err(reply) = check_file(session, hash, req.body) {
+        return reply;
+    }
+    store_uploaded(state, &session_id, vec![(hash.to_owned(), content_type)])
+}
+
+/// Stores checked files; the completion token once the session's every hash is in (§A.3).
+fn store_uploaded(state: &mut State, session_id: &str, checked: Vec<(String, String)>) -> Reply {
+    let Some(script) = state.assets.sessions.get(session_id).map(|s| s.script.clone()) else {
+        return unauthorised("names no upload session");
+    };
     for (hash, ct) in checked {
         state.assets.stored.insert(hash.clone(), ct);
-        if let Some(s) = state.assets.sessions.get_mut(&session_id) {
+        if let Some(s) = state.assets.sessions.get_mut(session_id) {
             s.uploaded.insert(hash);
         }
     }
-    let Some(s) = state.assets.sessions.get(&session_id) else { return unauthorised("names no upload session") };
+    let Some(s) = state.assets.sessions.get(session_id) else { return unauthorised("names no upload session") };
     // The request that leaves every asked-for hash uploaded gets the completion token, in
     // whatever order the buckets came (§A.3). INFERRED: so does a repeat of it (a retry after
     // a lost answer), or a retrying client could never finish.
     if s.requested.is_subset(&s.uploaded) {
-        let jwt = state.assets.token(&session_id, "completion", &script, now() + TOKEN_LIFETIME_SECS);
+        let jwt = state.assets.token(session_id, "completion", &script, now() + TOKEN_LIFETIME_SECS);
         return (201, envelope::ok(json!({ "jwt": jwt })));
     }
     (202, envelope::ok(json!({})))

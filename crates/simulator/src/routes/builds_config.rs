@@ -141,6 +141,11 @@ fn create_trigger(state: &mut State, body: &[u8]) -> Reply {
     else {
         return envelope::builds_invalid("Invalid request body: unknown repo_connection_uuid");
     };
+    // §3: a Worker has at most two triggers. That the API enforces it, and with this status,
+    // code and message, is INFERRED (docs/api-assumptions.md row 66).
+    if state.workers[w].triggers.len() >= 2 {
+        return envelope::builds_invalid("Invalid request body: a Worker has at most two triggers");
+    }
     let now = time::now();
     let mut t = json!({
         "trigger_uuid": random::uuid_v4(),

@@ -32,6 +32,9 @@ pub struct Request<'a> {
     /// `Cloudflare-Workers-Script-Api-Date`, which selects a dated behaviour of the script
     /// endpoints (docs/cloudflare-api.md §C.7).
     pub api_date: Option<&'a str>,
+    /// The request's `Content-Type`, for the per-file assets upload, whose body is the file
+    /// itself (docs/cloudflare-api.md §A.4).
+    pub content_type: Option<&'a str>,
 }
 
 impl Request<'_> {
@@ -49,16 +52,24 @@ impl Request<'_> {
 /// Answers an API request. `path` is relative to `/accounts/{id}`; `query` is the raw query.
 #[cfg(test)]
 pub fn handle(state: &mut State, method: &str, path: &str, query: &str, body: &[u8]) -> Reply {
-    handle_with(state, method, path, query, body, None, None)
+    handle_with(state, method, path, query, body, None, Headers::default())
 }
 
 /// [`handle`] with the request's bearer token.
 #[cfg(test)]
 pub fn handle_as(state: &mut State, method: &str, path: &str, query: &str, body: &[u8], bearer: Option<&str>) -> Reply {
-    handle_with(state, method, path, query, body, bearer, None)
+    handle_with(state, method, path, query, body, bearer, Headers::default())
 }
 
-/// [`handle_as`] with the `Cloudflare-Workers-Script-Api-Date` header.
+/// The request headers some routes read, beyond the token.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Headers<'a> {
+    pub api_date: Option<&'a str>,
+    pub content_type: Option<&'a str>,
+}
+
+/// [`handle_as`] with the headers some routes read: `Cloudflare-Workers-Script-Api-Date` and
+/// `Content-Type`.
 pub fn handle_with(
     state: &mut State,
     method: &str,
@@ -66,12 +77,13 @@ pub fn handle_with(
     query: &str,
     body: &[u8],
     bearer: Option<&str>,
-    api_date: Option<&str>,
+    headers: Headers<'_>,
 ) -> Reply {
     // Later duplicates win, as the simulator always did; `+` and `%XX` are decoded.
     let query = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
     let segs = path.trim_matches('/').split('/').collect();
-    let req = Request { method, segs, query, body, now: Instant::now(), bearer, api_date };
+    let Headers { api_date, content_type } = headers;
+    let req = Request { method, segs, query, body, now: Instant::now(), bearer, api_date, content_type };
     state.settle_builds(req.now);
     assets::route(state, &req)
         .or_else(|| wrangler::route(state, &req))
@@ -108,6 +120,17 @@ mod tests {
     fn upload(bindings: &Value) -> Value {
         json!({ "main_module": "index.js", "bindings": bindings,
                 "modules": [{ "name": "index.js", "content_type": "application/javascript+module", "content_base64": "eA==" }] })
+    }
+
+    /// The classic non-versioned upload (`PUT /workers/scripts/{name}`) of `upload`'s JSON form:
+    /// its `modules` as parts, the rest as the metadata part.
+    fn put_script(st: &mut State, name: &str, version: &Value) -> (u16, Value) {
+        let mut meta = version.clone();
+        meta.as_object_mut().unwrap().remove("modules");
+        let body = format!(
+            "--b\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n{meta}\r\n--b\r\nContent-Disposition: form-data; name=\"index.js\"; filename=\"index.js\"\r\nContent-Type: application/javascript+module\r\n\r\nx\r\n--b--\r\n"
+        );
+        handle(st, "PUT", &format!("/workers/scripts/{name}"), "bindings_inherit=strict", body.as_bytes())
     }
 
     fn stored_bindings(st: &State) -> Vec<Value> {
@@ -200,7 +223,15 @@ mod tests {
         // The per-script toggle changes the same flags, with wrangler's date header only.
         let flags = json!({ "enabled": true, "previews_enabled": false }).to_string();
         let post = |st: &mut State, date| {
-            super::handle_with(st, "POST", "/workers/scripts/quiet/subdomain", "", flags.as_bytes(), None, date)
+            super::handle_with(
+                st,
+                "POST",
+                "/workers/scripts/quiet/subdomain",
+                "",
+                flags.as_bytes(),
+                None,
+                super::Headers { api_date: date, content_type: None },
+            )
         };
         assert_eq!(post(&mut st, None).0, 400, "no date header");
         assert_eq!(post(&mut st, Some("2024-01-01")).0, 400, "another date");
@@ -229,8 +260,10 @@ mod tests {
         let mut with_migration = upload(&b);
         with_migration["migrations"] = json!({ "new_tag": "v1", "new_sqlite_classes": ["Room"] });
         let r = call(&mut st, "POST", "/workers/workers/my-worker/versions", "", &with_migration);
-        assert_eq!((r.0, code(&r)), (403, Some(100_123)), "migrations need deploy=true");
+        assert_eq!((r.0, code(&r)), (403, Some(100_123)), "migrations need a deployment");
         let r = call(&mut st, "POST", "/workers/workers/my-worker/versions", "deploy=true", &with_migration);
+        assert_eq!((r.0, code(&r)), (400, Some(10_211)), "and only the non-versioned upload applies them");
+        let r = put_script(&mut st, "my-worker", &with_migration);
         assert_eq!(r.0, 200, "{}", r.1);
         let r = call(&mut st, "POST", "/workers/workers/my-worker/versions", "", &upload(&b));
         assert_eq!(r.0, 200, "applied now");
@@ -248,16 +281,16 @@ mod tests {
         assert_eq!(tag(&mut st), json!(null));
         let mut v = upload(&json!([]));
         v["migrations"] = json!({ "old_tag": "v0", "new_tag": "v1", "steps": [{ "new_sqlite_classes": ["A"] }] });
-        let r = call(&mut st, "POST", "/workers/workers/my-worker/versions", "deploy=true", &v);
+        let r = put_script(&mut st, "my-worker", &v);
         assert_eq!((r.0, code(&r)), (400, Some(10021)), "no tag applied yet: old_tag must be absent");
         v["migrations"] = json!({ "new_tag": "v1", "steps": [{ "new_sqlite_classes": ["A"] }] });
-        assert_eq!(call(&mut st, "POST", "/workers/workers/my-worker/versions", "deploy=true", &v).0, 200);
+        assert_eq!(put_script(&mut st, "my-worker", &v).0, 200);
         assert_eq!(tag(&mut st), json!("v1"));
         v["migrations"] = json!({ "new_tag": "v2", "steps": [{ "new_sqlite_classes": ["B"] }] });
-        let r = call(&mut st, "POST", "/workers/workers/my-worker/versions", "deploy=true", &v);
+        let r = put_script(&mut st, "my-worker", &v);
         assert_eq!(r.0, 400, "the Worker has v1: an upload without old_tag is refused");
         v["migrations"] = json!({ "old_tag": "v1", "new_tag": "v2", "steps": [{ "new_sqlite_classes": ["B"] }] });
-        assert_eq!(call(&mut st, "POST", "/workers/workers/my-worker/versions", "deploy=true", &v).0, 200);
+        assert_eq!(put_script(&mut st, "my-worker", &v).0, 200);
         assert_eq!(tag(&mut st), json!("v2"));
     }
 

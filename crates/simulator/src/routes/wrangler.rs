@@ -26,7 +26,12 @@ pub fn route(state: &mut State, req: &Request) -> Option<Reply> {
             Some(i) => envelope::reply(service_json(&state.workers[i])),
             None => not_found(),
         },
-        ("PUT", ["workers", "scripts", name]) => upload_script(state, name, body),
+        ("PUT", ["workers", "scripts", name]) => {
+            // As on the versions endpoint: `bindings_inherit=strict` refuses what cannot be
+            // resolved (§C.1), otherwise it is dropped.
+            let mode = if req.query_is("bindings_inherit", "strict") { Unresolved::Refuse } else { Unresolved::Drop };
+            upload_script(state, name, body, mode)
+        }
         ("GET", ["workers", "scripts", name, "settings"]) => match find(state, name) {
             Some(i) => envelope::reply(settings_json(&state.workers[i])),
             None => not_found(),
@@ -36,12 +41,15 @@ pub fn route(state: &mut State, req: &Request) -> Option<Reply> {
             None => not_found(),
         },
         ("POST", ["workers", "scripts", name, "versions"]) => match find(state, name) {
-            Some(i) => match parse_upload(state, i, body).and_then(|d| {
-                // "Without this, unresolvable inherit bindings are silently dropped" (§C.1).
-                let mode =
-                    if req.query_is("bindings_inherit", "strict") { Unresolved::Refuse } else { Unresolved::Drop };
-                version::create(state, i, d, mode, false)
-            }) {
+            // Correction 10: migrations only through the non-versioned upload below (10211).
+            Some(i) => match parse_upload(state, i, body)
+                .and_then(|d| version::refuse_migrations(&d).map(|()| d))
+                .and_then(|d| {
+                    // "Without this, unresolvable inherit bindings are silently dropped" (§C.1).
+                    let mode =
+                        if req.query_is("bindings_inherit", "strict") { Unresolved::Refuse } else { Unresolved::Drop };
+                    version::create(state, i, d, mode, false)
+                }) {
                 Ok(stored) => envelope::reply(classic_version(&state.workers[i], &stored)),
                 Err(reply) => reply,
             },
@@ -348,7 +356,7 @@ fn resolve_bindings(state: &State, i: usize, mut draft: Draft, metadata: &Map<St
 
 /// `PUT /workers/scripts/{name}`: upload and deploy at once, creating the Worker if needed
 /// (what `wrangler deploy` does for a Worker that does not exist yet).
-fn upload_script(state: &mut State, name: &str, body: &[u8]) -> Reply {
+fn upload_script(state: &mut State, name: &str, body: &[u8], unresolved: Unresolved) -> Reply {
     if !valid_worker_name(name) {
         return envelope::fail(400, 10016, "Worker name is invalid");
     }
@@ -363,7 +371,7 @@ fn upload_script(state: &mut State, name: &str, body: &[u8]) -> Reply {
         state.workers.push(Worker::new(name, false, false));
         (state.workers.len() - 1, true)
     };
-    let stored = match parse_upload(state, i, body).and_then(|d| version::create(state, i, d, Unresolved::Drop, true)) {
+    let stored = match parse_upload(state, i, body).and_then(|d| version::create(state, i, d, unresolved, true)) {
         Ok(v) => v,
         Err(reply) => {
             if created {
