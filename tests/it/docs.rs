@@ -226,3 +226,38 @@ fn citations_name_the_docs_in_the_repository() {
         offenders.join("\n")
     );
 }
+
+/// README's cold-start minutes are BENCHMARKS.md's measured wall times ("Cold start",
+/// `bench/cold-start.sh`), rounded to the half minute: a figure cannot be edited in one place
+/// and not the other, nor written without a measurement behind it.
+#[test]
+fn readmes_cold_start_figures_are_the_measured_ones() {
+    let bench = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/BENCHMARKS.md")).unwrap();
+    let section = bench.split("\n## Cold start").nth(1).expect("BENCHMARKS.md has a \"Cold start\" section");
+    let wall = |step: &str| -> f64 {
+        let row = section
+            .lines()
+            .find(|l| l.starts_with(&format!("| {step} |")))
+            .unwrap_or_else(|| panic!("no `{step}` row in BENCHMARKS.md's Cold start table"));
+        let cell = row.split('|').nth(3).unwrap().trim();
+        cell.strip_suffix(" s").and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("wall cell {cell:?}"))
+    };
+    let readme = readme();
+    let readme = readme.split_whitespace().collect::<Vec<_>>().join(" ");
+    let said = |anchor: &str| -> f64 {
+        let at = readme.find(anchor).unwrap_or_else(|| panic!("README no longer says {anchor:?}"));
+        let rest = readme[at + anchor.len()..].trim_start().strip_prefix("about ").expect("`about N minutes`");
+        let n = rest.split(' ').next().unwrap();
+        assert!(rest[n.len()..].starts_with(" minute"), "{anchor:?} is followed by {:?}", &rest[..40.min(rest.len())]);
+        n.parse().unwrap_or_else(|_| panic!("{anchor:?}: {n:?} is not a number"))
+    };
+    let half_minutes = |seconds: f64| (seconds / 30.0).round() / 2.0;
+    for (step, anchor) in [
+        ("release build", "the first `cargo run --release -- demo` compiles for"),
+        ("debug build", "`cargo run -- demo` (a debug build) compiles for"),
+        ("test build", "the first `cargo test --locked` compiles for"),
+        ("tests (built)", "then runs for"),
+    ] {
+        assert_eq!(said(anchor), half_minutes(wall(step)), "README's {step:?} figure ({anchor:?}) against BENCHMARKS.md");
+    }
+}
