@@ -28,7 +28,8 @@ pub struct SimConfig {
     pub list_order: ListOrder,
     /// Most lines in one logs page.
     pub log_page_size: usize,
-    /// Log timestamps in milliseconds instead of seconds (the API's unit is undocumented).
+    /// Log timestamps in milliseconds, else seconds: the API's unit is undocumented, and the
+    /// evidence points to milliseconds (docs/cloudflare-api.md Correction 15).
     pub log_timestamps_ms: bool,
     /// Whether the last logs page (`truncated: false`) still carries a cursor (undocumented).
     pub cursor_on_last_page: bool,
@@ -80,7 +81,7 @@ impl Default for SimConfig {
             rate_limit: Some(RateLimit::default()),
             list_order: ListOrder::default(),
             log_page_size: 50,
-            log_timestamps_ms: false,
+            log_timestamps_ms: true,
             cursor_on_last_page: true,
             single_asset_uploads: None,
             build: BuildProfile::default(),

@@ -51,7 +51,7 @@ CONFIG FILE (every key optional; defaults in brackets):
                         every answer then carries Ratelimit and Ratelimit-Policy headers
   list_order            builds and versions lists: newest_first or oldest_first [newest_first]
   log_page_size         most log lines in one page [50]
-  log_timestamps_ms     log timestamps in milliseconds, not seconds [false]
+  log_timestamps_ms     log timestamps in milliseconds, else seconds [true]
   cursor_on_last_page   the last log page still carries a cursor [true]
   single_asset_uploads  upload tokens ask for per-file assets uploads with this
                         concurrency, and bulk uploads are refused, or null [null]
