@@ -258,6 +258,10 @@ fn readmes_cold_start_figures_are_the_measured_ones() {
         ("test build", "the first `cargo test --locked` compiles for"),
         ("tests (built)", "then runs for"),
     ] {
-        assert_eq!(said(anchor), half_minutes(wall(step)), "README's {step:?} figure ({anchor:?}) against BENCHMARKS.md");
+        assert_eq!(
+            said(anchor),
+            half_minutes(wall(step)),
+            "README's {step:?} figure ({anchor:?}) against BENCHMARKS.md"
+        );
     }
 }

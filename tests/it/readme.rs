@@ -206,19 +206,34 @@ fn every_yaml_and_toml_block_parses() {
 #[test]
 fn the_setup_example_applies_to_the_simulators_defaults() {
     let sim = sim();
-    let file = block_after(&readme(), "### Keep your Workers Builds configuration in the repository", "toml");
+    let text = readme();
+    let file = block_after(&text, "### Keep your Workers Builds configuration in the repository", "toml");
     assert!(file.contains("[[triggers]]"), "the block is the one meant:\n{file}");
-    let inv = Invocation::new(&sim).without("worker").without("branch").without("commit").input("command", "setup");
+    let inv = Invocation::new(&sim)
+        .without("worker")
+        .without("branch")
+        .without("commit")
+        .input("command", "setup")
+        .secret_env("NPM_TOKEN", "npm-token-value")
+        .plain();
     std::fs::write(inv.dir.path().join("workers-builds.toml"), &file).unwrap();
-    // The simulated Worker has the dashboard's two triggers, under other names: a third is
-    // refused before any write (a Worker has at most two), and `prune` replaces them.
-    let run = inv.run();
-    run.assert_code(2);
-    assert!(run.stdout.contains("a Worker has at most two: set `prune: true`"), "{}", run.stdout);
-    let run = inv.input("prune", "true").run();
+    // The plan README prints for this file, as written: the simulated Worker has the two
+    // triggers of a repository connected in the dashboard.
+    let inv = inv.input("dry_run", "true");
+    let dry = inv.run();
+    dry.assert_code(0);
+    let shown = block_after(&text, "For the file above and a Worker whose repository was connected", "");
+    let shown: Vec<&str> = shown.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let printed: Vec<&str> =
+        dry.stderr.lines().skip_while(|l| !l.starts_with("RESOURCE")).take(shown.len()).map(str::trim_end).collect();
+    assert_eq!(printed, shown, "README's plan against the run's:\n{}", dry.stderr);
+    let run = inv.without("dry_run").run();
     run.assert_code(0);
     let triggers = sim.triggers("my-worker");
-    assert!(triggers.iter().any(|t| t["trigger_name"] == "Deploy production"), "{triggers:#?}");
+    let names: Vec<&str> = triggers.iter().map(|t| t["trigger_name"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), 2, "updated in place, none created: {names:?}");
+    let main = triggers.iter().find(|t| t["trigger_name"] == "Deploy default branch").unwrap();
+    assert_eq!(main["build_command"], "npm ci && npm run build");
     let connections = sim.connections();
     for t in &triggers {
         let uuid = &t["repo_connection"]["repo_connection_uuid"];
