@@ -334,3 +334,39 @@ fn several_workers_have_their_triggers_read_together() {
         ["GET /workers/scripts", "GET /builds/workers/{id}/triggers + GET /builds/workers/{id}/triggers"]
     );
 }
+
+#[test]
+fn env_reads_the_triggers_then_writes_the_variables_once() {
+    let sim = slow(SimConfig::default());
+    let env = |sim: &Simulator| {
+        Invocation::new(sim)
+            .without("branch")
+            .without("commit")
+            .input("command", "env")
+            .input("trigger", "Deploy default branch")
+    };
+    measured(&sim, &env(&sim).input("set", "OLD=1"));
+    // The tag, then the triggers; then the writes one after the other: they change one map of
+    // variables, and nothing says Cloudflare merges two writes to it that cross.
+    let (got, _) = measured(&sim, &env(&sim).input("set", "NODE_ENV=production\nREGION=eu").input("unset", "OLD"));
+    assert_eq!(
+        got,
+        [
+            "GET /workers/scripts",
+            "GET /builds/workers/{id}/triggers",
+            "PATCH /builds/triggers/{id}/environment_variables",
+            "DELETE /builds/triggers/{id}/environment_variables/OLD",
+        ]
+    );
+}
+
+#[test]
+fn purge_cache_reads_the_triggers_then_purges_once() {
+    let sim = slow(SimConfig::default());
+    let inv = Invocation::new(&sim).without("commit").input("command", "purge-cache").input("branch", "main");
+    let (got, _) = measured(&sim, &inv);
+    assert_eq!(
+        got,
+        ["GET /workers/scripts", "GET /builds/workers/{id}/triggers", "POST /builds/triggers/{id}/purge_build_cache"]
+    );
+}
