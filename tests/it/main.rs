@@ -24,6 +24,7 @@ mod github;
 mod hints;
 mod inputs;
 mod load;
+mod merge_queue;
 mod log_property;
 mod many;
 mod nothing_dropped;
