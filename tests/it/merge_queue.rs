@@ -81,9 +81,7 @@ fn wait_on_merge_group_follows_the_group_commit() {
 #[test]
 fn preview_on_merge_group_does_nothing_and_says_so() {
     let sim = github_sim();
-    let inv = with_module(
-        Invocation::new(&sim).input("command", "preview").input("compatibility_date", "2026-11-01"),
-    );
+    let inv = with_module(Invocation::new(&sim).input("command", "preview").input("compatibility_date", "2026-11-01"));
     let run = on_merge_group(inv, &sim).run();
     run.assert_code(0);
     assert!(sim.previews("my-worker").is_empty(), "{:?}", sim.previews("my-worker"));
