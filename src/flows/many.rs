@@ -31,10 +31,11 @@ use super::follow::{Backpressure, Tracker};
 use super::logs::{LogCursor, read_pages};
 use super::{Area, Ctx, api_failure, guarded};
 
-/// One tick for every build at once. Each build that stops costs one more read by uuid (its
-/// `preview_url` is on Get-by-UUID only), so a 3-minute build of 20 Workers spends about 6.5
-/// requests a minute on those; 4.75 s (±5 %, so never above 5 s) keeps the whole step under 20
-/// a minute with logs off (12.6 status reads) while still seeing a stop within 5 s.
+/// One tick for every build at once. A successful build of another branch than production costs
+/// one more read by uuid when it stops (its `preview_url` is on Get-by-UUID only), so 20 such
+/// 3-minute builds spend about 6.5 requests a minute on those; 4.75 s (±5 %, so never above 5 s)
+/// keeps the whole step under 20 a minute with logs off (12.6 status reads) while still seeing a
+/// stop within 5 s. A production build costs no such read (see [`finish_if_stopped`]).
 const TICK: Duration = Duration::from_millis(4750);
 const TICK_JITTER: f64 = 0.05;
 /// Log reads per tick, shared by every running build.
@@ -337,8 +338,8 @@ async fn follow_all(ctx: &Ctx, mode: &Mode<'_>, shared: &Shared) -> Result<()> {
             read_running_logs(ctx, &mut entries, tick).await;
         }
 
-        // Builds that stopped: the full object once (its `preview_url` is on Get-by-UUID only,
-        // docs/cloudflare-api.md §E.5), the rest of the log, and the log as one group.
+        // Builds that stopped: the full object once unless production (its `preview_url` is on
+        // Get-by-UUID only, docs/cloudflare-api.md §E.5), the rest of the log, and the log as one group.
         for e in &mut entries {
             changed |= finish_if_stopped(ctx, logs, e).await;
         }
@@ -534,7 +535,12 @@ async fn finish_if_stopped(ctx: &Ctx, logs: bool, e: &mut Entry) -> bool {
         return false;
     }
     let mut b = e.last.clone().unwrap_or_default();
+    // Only a successful build of another branch than production is read again, for its
+    // `preview_url`: a production build (its trigger deploys with `wrangler deploy`) has none to
+    // give (docs/cloudflare-api.md §E.5; docs/api-assumptions.md #70), and the batched answer
+    // already settled everything else.
     if b.outcome() == Some(Outcome::Success)
+        && !b.deploys_to_production()
         && let Ok(full) = ctx.client.get_build(&uuid).await
     {
         b = full;

@@ -80,7 +80,10 @@ fn twelve_workers_mixed_outcomes() {
     });
     let mut pushed = Vec::new();
     for i in (0..12).filter(|i| *i != 7) {
-        pushed.push((i, sim.push(&format!("w{i}"), "main", A, Duration::from_millis(50 * i as u64))));
+        // w8's build is of another branch than production: only such a build has a
+        // `preview_url` to read (production builds are not read again).
+        let branch = if i == 8 { "feature/x" } else { "main" };
+        pushed.push((i, sim.push(&format!("w{i}"), branch, A, Duration::from_millis(50 * i as u64))));
     }
     let run = Invocation::new(&sim)
         .input("command", "wait")
