@@ -148,6 +148,7 @@ fn github_target(
         sha: runner::Context::from_env(env).commit,
         run_url,
         repo_url,
+        merge_group: runner::is_merge_group(env),
         required: g.required,
         redact,
     }))

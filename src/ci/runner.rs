@@ -16,18 +16,34 @@ pub(crate) struct Context {
 
 impl Context {
     /// On `pull_request` events `GITHUB_SHA` is a merge commit Cloudflare never saw, so the PR
-    /// head is read from the event payload; `GITHUB_HEAD_REF` is the PR's branch.
+    /// head is read from the event payload; `GITHUB_HEAD_REF` is the PR's branch. On
+    /// `merge_group` events the payload's `merge_group.head_sha` and `head_ref` name the queue's
+    /// commit and its temporary branch (`gh-readonly-queue/<base>/…`), the one Workers Builds
+    /// sees pushed; never the base branch, whose production trigger would deploy an unmerged
+    /// commit (docs/github-actions.md §4.1).
     pub(crate) fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Context {
         let set = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
-        let branch = set(env("GITHUB_HEAD_REF")).or_else(|| set(env("GITHUB_REF_NAME")));
-        let pr_head = matches!(env("GITHUB_EVENT_NAME").as_deref(), Some("pull_request" | "pull_request_target"))
-            .then(|| env("GITHUB_EVENT_PATH"))
-            .flatten()
-            .and_then(|p| std::fs::read(p).ok())
-            .and_then(|bytes| pr_head_sha(&bytes));
-        let commit = set(pr_head).or_else(|| set(env("GITHUB_SHA")));
+        let event = match env("GITHUB_EVENT_NAME").as_deref() {
+            Some("pull_request" | "pull_request_target" | "merge_group") => env("GITHUB_EVENT_PATH")
+                .and_then(|p| std::fs::read(p).ok())
+                .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok()),
+            _ => None,
+        };
+        let text = |pointer: &str| event.as_ref()?.pointer(pointer)?.as_str().map(str::to_owned);
+        let queue_branch =
+            text("/merge_group/head_ref").map(|r| r.strip_prefix("refs/heads/").unwrap_or(&r).to_owned());
+        let branch = set(queue_branch).or_else(|| set(env("GITHUB_HEAD_REF"))).or_else(|| set(env("GITHUB_REF_NAME")));
+        let head = text("/pull_request/head/sha").or_else(|| text("/merge_group/head_sha"));
+        let commit = set(head).or_else(|| set(env("GITHUB_SHA")));
         Context { branch, commit }
     }
+}
+
+/// Whether this run checks a merge queue's group (`merge_group` event): a commit that is not
+/// on any pull request or branch anyone keeps, so it gets no comment, no Preview and no GitHub
+/// Deployment (docs/github-actions.md §4.1).
+pub(crate) fn is_merge_group(env: &dyn Fn(&str) -> Option<String>) -> bool {
+    env("GITHUB_EVENT_NAME").as_deref() == Some("merge_group")
 }
 
 /// The pull request's number on `pull_request` events, from the event payload: where the
@@ -143,6 +159,28 @@ mod tests {
         };
         let c = Context::from_env(&env);
         assert_eq!(c, Context { branch: Some("feature/x".into()), commit: Some("abcdef1".into()) });
+    }
+
+    #[test]
+    fn merge_group_commit_and_branch_come_from_the_event() {
+        let dir = tempfile::tempdir().unwrap();
+        let event = dir.path().join("event.json");
+        std::fs::write(
+            &event,
+            r#"{"merge_group":{"head_sha":"abc1","head_ref":"refs/heads/gh-readonly-queue/main/pr-7-abc1","base_ref":"refs/heads/main"}}"#,
+        )
+        .unwrap();
+        let event = event.to_string_lossy().into_owned();
+        let env = move |k: &str| match k {
+            "GITHUB_EVENT_NAME" => Some("merge_group".to_owned()),
+            "GITHUB_EVENT_PATH" => Some(event.clone()),
+            "GITHUB_HEAD_REF" => Some(String::new()),
+            _ => None,
+        };
+        let c = Context::from_env(&env);
+        assert_eq!(c, Context { branch: Some("gh-readonly-queue/main/pr-7-abc1".into()), commit: Some("abc1".into()) });
+        assert!(is_merge_group(&env));
+        assert_eq!(pr_number(&env), None);
     }
 
     #[test]

@@ -48,6 +48,19 @@ pub(crate) const FACTS: Facts = Facts {
 pub(super) fn prepare(i: &Inputs, env: &Env<'_>) -> Result<Prepared, InputError> {
     let args = PreviewArgs::from_inputs(i, env)?;
     let secrets = args.version.secrets().to_vec();
+    if crate::ci::runner::is_merge_group(env) {
+        // A queue's group has no pull request and its branch is deleted once the queue moves
+        // on: a Preview for it would only be left behind. Nothing to do is not a failure, so
+        // one job can run on `pull_request` and `merge_group` (docs/github-actions.md §4.1).
+        return Ok(Prepared::new(secrets, |ctx| {
+            Box::pin(async move {
+                ctx.console.notice(
+                    "merge_group event: a merge queue's group gets no Preview (no pull request, and its branch is temporary); nothing to do",
+                );
+                Ok(())
+            })
+        }));
+    }
     Ok(Prepared::new(secrets, move |ctx| {
         Box::pin(flows::interruptible(ctx, "the Worker's Previews and their deployments", run(ctx, args)))
     }))

@@ -25,6 +25,9 @@ pub(crate) struct Target {
     pub sha: Option<String>,
     pub run_url: Option<String>,
     pub repo_url: Option<String>,
+    /// A merge queue's group (`merge_group`): its commit lives on a temporary branch, so no
+    /// GitHub Deployment records it (docs/github-actions.md §4.1).
+    pub merge_group: bool,
     pub required: bool,
     /// Values that must never reach a comment (tokens, `secrets`): replaced by `***`.
     pub redact: Vec<String>,
@@ -75,6 +78,10 @@ pub(crate) async fn publish(ctx: &Ctx, outcomes: &[Outcome]) -> Result<()> {
                 }
             }
             None => ctx.console.debug("not a pull_request event: no pull-request comment"),
+        }
+        if t.merge_group {
+            ctx.console.debug("merge_group event: no GitHub Deployment for the queue's temporary commit");
+            continue;
         }
         if let Err(e) = deploy(t, o).await {
             failures.push(Failure::new(&format!("could not record the GitHub Deployment for Worker {}", o.worker), &e));

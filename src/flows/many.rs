@@ -31,10 +31,11 @@ use super::follow::{Backpressure, Tracker};
 use super::logs::{LogCursor, read_pages};
 use super::{Area, Ctx, api_failure, guarded};
 
-/// One tick for every build at once. Each build that stops costs one more read by uuid (its
-/// `preview_url` is on Get-by-UUID only), so a 3-minute build of 20 Workers spends about 6.5
-/// requests a minute on those; 4.75 s (±5 %, so never above 5 s) keeps the whole step under 20
-/// a minute with logs off (12.6 status reads) while still seeing a stop within 5 s.
+/// One tick for every build at once. A successful build of another branch than production costs
+/// one more read by uuid when it stops (its `preview_url` is on Get-by-UUID only), so 20 such
+/// 3-minute builds spend about 6.5 requests a minute on those; 4.75 s (±5 %, so never above 5 s)
+/// keeps the whole step under 20 a minute with logs off (12.6 status reads) while still seeing a
+/// stop within 5 s. A production build costs no such read (see [`finish_if_stopped`]).
 const TICK: Duration = Duration::from_millis(4750);
 const TICK_JITTER: f64 = 0.05;
 /// Log reads per tick, shared by every running build.
@@ -154,6 +155,11 @@ fn severity(u: &Unsuccessful) -> u8 {
 #[derive(Default)]
 struct Shared {
     rows: Mutex<Vec<Value>>,
+    /// The summary table's rows as of the last change, for a step that ends before
+    /// [`conclude`] writes them (a stop, an error): the summary still shows every Worker.
+    table: Mutex<Vec<Vec<String>>>,
+    /// Whether the table is in the summary already (written once, however the step ends).
+    table_written: std::sync::atomic::AtomicBool,
     /// Builds still running, with whether this step started them.
     running: Mutex<Vec<(BuildUuid, bool)>>,
     /// A start request in flight, for the reconciliation on a stop.
@@ -164,6 +170,7 @@ impl Shared {
     fn publish(&self, entries: &[Entry]) {
         *self.rows.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
             entries.iter().map(Entry::json).collect();
+        *self.table.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = table_rows(entries);
         *self.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = entries
             .iter()
             .filter_map(|e| match &e.phase {
@@ -237,6 +244,9 @@ async fn run(ctx: &Ctx, mode: Mode<'_>, cancel_on_abort: bool) -> Result<()> {
         Ok(r) => r,
         Err(stop) => stopped(ctx, &mode, &shared, stop, cancel_on_abort).await,
     };
+    // An error before the end (a failed read, a Worker that cannot be built) still leaves the
+    // table of what each Worker's build was doing.
+    write_table(ctx, &shared, None);
     let rows = shared.rows.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
     ctx.output(Output::Builds, &Value::Array(rows).to_string());
     result
@@ -302,7 +312,8 @@ async fn follow_all(ctx: &Ctx, mode: &Mode<'_>, shared: &Shared) -> Result<()> {
                     hint::set(Key::Wait, "false"),
                     hint::command(crate::commands::Command::Wait)
                 ));
-                summary_table(ctx, &entries);
+                shared.publish(&entries);
+                write_table(ctx, shared, None);
                 return Ok(());
             }
         }
@@ -327,8 +338,8 @@ async fn follow_all(ctx: &Ctx, mode: &Mode<'_>, shared: &Shared) -> Result<()> {
             read_running_logs(ctx, &mut entries, tick).await;
         }
 
-        // Builds that stopped: the full object once (its `preview_url` is on Get-by-UUID only,
-        // docs/cloudflare-api.md §E.5), the rest of the log, and the log as one group.
+        // Builds that stopped: the full object once unless production (its `preview_url` is on
+        // Get-by-UUID only, docs/cloudflare-api.md §E.5), the rest of the log, and the log as one group.
         for e in &mut entries {
             changed |= finish_if_stopped(ctx, logs, e).await;
         }
@@ -366,6 +377,8 @@ async fn follow_all(ctx: &Ctx, mode: &Mode<'_>, shared: &Shared) -> Result<()> {
         entries.len(),
         started.elapsed().as_secs_f64()
     ));
+    shared.publish(&entries);
+    write_table(ctx, shared, None);
     conclude(ctx, mode, &entries)
 }
 
@@ -522,7 +535,12 @@ async fn finish_if_stopped(ctx: &Ctx, logs: bool, e: &mut Entry) -> bool {
         return false;
     }
     let mut b = e.last.clone().unwrap_or_default();
+    // Only a successful build of another branch than production is read again, for its
+    // `preview_url`: a production build (its trigger deploys with `wrangler deploy`) has none to
+    // give (docs/cloudflare-api.md §E.5; docs/api-assumptions.md #70), and the batched answer
+    // already settled everything else.
     if b.outcome() == Some(Outcome::Success)
+        && !b.deploys_to_production()
         && let Ok(full) = ctx.client.get_build(&uuid).await
     {
         b = full;
@@ -601,7 +619,6 @@ async fn read_log(
 
 /// The summary table, and the exit by the worst outcome.
 fn conclude(ctx: &Ctx, mode: &Mode<'_>, entries: &[Entry]) -> Result<()> {
-    summary_table(ctx, entries);
     let if_no_build = match mode {
         Mode::Wait(a) => a.if_no_build,
         Mode::Build(_) => IfNoBuild::Fail,
@@ -680,8 +697,8 @@ fn conclude(ctx: &Ctx, mode: &Mode<'_>, entries: &[Entry]) -> Result<()> {
     }
 }
 
-fn summary_table(ctx: &Ctx, entries: &[Entry]) {
-    let rows: Vec<Vec<String>> = entries
+fn table_rows(entries: &[Entry]) -> Vec<Vec<String>> {
+    entries
         .iter()
         .map(|e| {
             let b = match &e.phase {
@@ -700,8 +717,24 @@ fn summary_table(ctx: &Ctx, entries: &[Entry]) {
                 b.and_then(|b| b.preview_url.clone()).unwrap_or_default(),
             ]
         })
-        .collect();
-    ctx.summary(|s| s.table("Builds", &["Worker", "Outcome", "Duration", "Build", "Link"], &rows));
+        .collect()
+}
+
+/// The per-Worker table into the summary, once however the step ends; `cancelled` are the
+/// builds a stop has just cancelled, shown as such.
+fn write_table(ctx: &Ctx, shared: &Shared, cancelled: Option<&HashSet<BuildUuid>>) {
+    if shared.table_written.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return;
+    }
+    let mut rows = shared.table.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    for r in &mut rows {
+        if cancelled.is_some_and(|c| c.iter().any(|u| u.as_str() == r[3])) {
+            "cancelled".clone_into(&mut r[1]);
+        }
+    }
+    if !rows.is_empty() {
+        ctx.summary(|s| s.table("Builds", &["Worker", "Outcome", "Duration", "Build", "Link"], &rows));
+    }
 }
 
 /// Stopped by a signal or `timeout`: cancel every build still running that this step started
@@ -755,6 +788,7 @@ async fn stopped(ctx: &Ctx, mode: &Mode<'_>, shared: &Shared, stop: Stop, cancel
             }
         }
     }
+    write_table(ctx, shared, Some(&cancelled));
     ctx.summary(|s| s.row("Stopped", &reason));
     // A build that had already failed outranks a timeout (the documented order); a signal is
     // always 130, as the runner expects of a cancelled job.

@@ -80,7 +80,10 @@ fn twelve_workers_mixed_outcomes() {
     });
     let mut pushed = Vec::new();
     for i in (0..12).filter(|i| *i != 7) {
-        pushed.push((i, sim.push(&format!("w{i}"), "main", A, Duration::from_millis(50 * i as u64))));
+        // w8's build is of another branch than production: only such a build has a
+        // `preview_url` to read (production builds are not read again).
+        let branch = if i == 8 { "feature/x" } else { "main" };
+        pushed.push((i, sim.push(&format!("w{i}"), branch, A, Duration::from_millis(50 * i as u64))));
     }
     let run = Invocation::new(&sim)
         .input("command", "wait")
@@ -325,4 +328,52 @@ fn star_follows_every_worker_that_built_the_commit() {
     assert!(uuids.contains(&a.as_str()) && uuids.contains(&b.as_str()), "{out:?}");
     assert_eq!(requests_matching(&sim, "GET", "/builds/workers/"), 0, "no history listed");
     assert!(run.elapsed >= Duration::from_secs(2), "the whole appear window is watched");
+}
+
+/// Issue 22: a 12-Worker `wait` stopped by `timeout` still writes the per-Worker table in the
+/// job summary (what each build was doing when the step gave up), not only "Stopped".
+#[test]
+fn a_timeout_still_writes_the_per_worker_table() {
+    let sim = many_sim(12, |_| BuildProfile { running_ms: 600_000, ..fast_profile() });
+    let mut pushed = Vec::new();
+    for i in 0..12 {
+        pushed.push(sim.push(&format!("w{i}"), "main", A, Duration::ZERO));
+    }
+    let run = Invocation::new(&sim)
+        .input("command", "wait")
+        .input("commit", A)
+        .input("worker", &names(12))
+        .input("timeout", "4s")
+        .run();
+    run.assert_code(6);
+    assert!(run.summary.contains("Stopped"), "{}", run.summary);
+    for (i, uuid) in pushed.iter().enumerate() {
+        let row = run.summary.lines().find(|l| l.starts_with(&format!("| w{i} |"))).unwrap_or_else(|| {
+            panic!("a summary row for w{i}:\n{}", run.summary);
+        });
+        assert!(row.contains(uuid.as_str()) && row.contains("running"), "{row}");
+    }
+}
+
+/// Issue 22: a build of a production trigger (`wrangler deploy`) has no `preview_url` to read,
+/// so a finished one costs no read by uuid: the batched answer settles it.
+#[test]
+fn production_builds_are_not_read_again_by_uuid() {
+    let sim = many_sim(4, |i| BuildProfile { running_ms: 300 + 100 * i as u64, ..fast_profile() });
+    let mut pushed = Vec::new();
+    for i in 0..4 {
+        pushed.push(sim.push(&format!("w{i}"), "main", A, Duration::ZERO));
+    }
+    let run = Invocation::new(&sim).input("command", "wait").input("commit", A).input("worker", &names(4)).run();
+    run.assert_code(0);
+    let builds = builds_output(&run);
+    for uuid in &pushed {
+        let reads = sim
+            .requests()
+            .iter()
+            .filter(|r| r.method == "GET" && r.path.ends_with(&format!("/builds/builds/{uuid}")))
+            .count();
+        assert_eq!(reads, 0, "build {uuid} was read by uuid");
+        assert!(builds.iter().any(|b| b["build_uuid"] == uuid.as_str() && b["outcome"] == "success"), "{builds:?}");
+    }
 }
