@@ -86,3 +86,12 @@ fn a_failed_build_reads_nothing_more() {
     assert_eq!(requests_matching(&sim, "GET", "/deployments"), 0);
     assert_eq!(by_versions(&sim), 0);
 }
+
+#[test]
+fn require_deployed_with_several_workers_is_bad_input_before_any_request() {
+    let sim = sim();
+    let run = Invocation::new(&sim).input("worker", "my-worker,other-worker").input("require_deployed", "true").run();
+    run.assert_code(2);
+    assert!(run.stdout.contains("require_deployed"), "{}", run.stdout);
+    assert!(sim.requests().is_empty());
+}
