@@ -77,9 +77,14 @@ pub(crate) async fn after(ctx: &Ctx, build: &Build, worker: &str, live: Live) ->
     ctx.summary(|s| s.row("Deployed", &cell));
     match verdict {
         "false" => {
+            // A command that deploys did, and something deployed after it; one that only uploads never did.
+            let how = if build.deploys_to_production() {
+                "which deploys: a later deployment has replaced it"
+            } else {
+                "which uploads a version without deploying it (`wrangler deploy` would)"
+            };
             let msg = format!(
-                "Build {} of Worker {worker} succeeded, but nothing it built went live: {}; {why}, which \
-                 uploads a version without deploying it unless it runs `wrangler deploy`",
+                "Build {} of Worker {worker} succeeded, but nothing it built went live: {}; {why}, {how}",
                 build.build_uuid,
                 found.deployment_id.as_deref().map_or_else(
                     || "the Worker has no deployment".to_owned(),
@@ -88,7 +93,7 @@ pub(crate) async fn after(ctx: &Ctx, build: &Build, worker: &str, live: Live) ->
             );
             if live == Live::Require {
                 return Err(Error::NotDeployed(format!(
-                    "{msg}. Deploy it with `wrangler deploy` in the trigger's deploy command, or leave {} unset.",
+                    "{msg}. Deploy its version, or leave {} unset.",
                     hint::input(Key::RequireDeployed)
                 )));
             }
