@@ -497,7 +497,8 @@ def builds(wid):
     if not tag:
         for p in ("builds-list-paging-and-order", "builds-default-per-page", "ratelimit-headers-builds",
                   "log-timestamp-unit", "short-sha", "build-variables-list-form-refused",
-                  "account-scoped-token-error", "third-trigger-refused"):
+                  "account-scoped-token-error", "third-trigger-refused", "builds-deploy-by-command",
+                  "builds-versions-map-back"):
             skip(p, "LIVE_BUILDS_TAG is not set (a Worker with Workers Builds connected)")
         return
     # §3.4 / G: order undocumented (simulator default newest first), result_info fields.
@@ -544,6 +545,7 @@ def builds(wid):
     else:
         skip("build-variables-list-form-refused", "LIVE_BUILDS_TRIGGER is not set")
     third_trigger(tag)
+    went_live(tag)
     account_token = os.environ.get("LIVE_ACCOUNT_TOKEN")
     if account_token:
         # G-3: simulator answers 401 with code 12006 "Invalid token".
@@ -551,6 +553,39 @@ def builds(wid):
         report(s == 401 and 12006 in codes(env), "account-scoped-token-error", f"HTTP {s} {codes(env)}")
     else:
         skip("account-scoped-token-error", "LIVE_ACCOUNT_TOKEN is not set")
+
+
+def went_live(tag):
+    """api-assumptions rows 65 and 71, read only: the active deployment's versions were built by a
+    trigger whose deploy command runs `wrangler deploy` (row 65), and the versions of the newest
+    successful builds, `wrangler versions upload` ones included, map back to their builds through
+    `GET /builds/builds?version_ids=` (row 71)."""
+    s, env, _ = call("GET", "/workers/scripts")
+    name = next((w.get("id") for w in ((env or {}).get("result") or []) if w.get("tag") == tag), None)
+    if not name:
+        for p in ("builds-deploy-by-command", "builds-versions-map-back"):
+            skip(p, f"no Worker of the account has the tag of LIVE_BUILDS_TAG (HTTP {s})")
+        return
+    quoted = urllib.parse.quote(name, safe="")
+    s, env, _ = call("GET", f"/workers/scripts/{quoted}/deployments")
+    active = (((env or {}).get("result") or {}).get("deployments") or [{}])[0]
+    ids = [v.get("version_id") for v in active.get("versions") or []]
+    by = {}
+    if ids:
+        s, env, _ = call("GET", "/builds/builds", query="version_ids=" + ",".join(ids))
+        by = ((env or {}).get("result") or {}).get("builds") or {}
+    commands = [((b.get("build_trigger_metadata") or {}).get("deploy_command") or "") for b in by.values()]
+    report(bool(commands) and all("wrangler deploy" in c for c in commands), "builds-deploy-by-command",
+           f"active deployment {active.get('id')}: {len(ids)} versions, built by deploy commands {commands}")
+    s, env, _ = call("GET", f"/workers/scripts/{quoted}/versions")
+    versions = [v.get("id") for v in (((env or {}).get("result") or {}).get("items") or [])][:20]
+    s, env, _ = call("GET", "/builds/builds", query="version_ids=" + ",".join(versions)) if versions else (0, {}, {})
+    mapped = {b.get("build_uuid") for b in (((env or {}).get("result") or {}).get("builds") or {}).values()}
+    s, env, _ = call("GET", f"/builds/workers/{tag}/builds", query="page=1&per_page=5")
+    done = [b for b in ((env or {}).get("result") or []) if b.get("build_outcome") == "success"]
+    missing = [b.get("build_uuid") for b in done if b.get("build_uuid") not in mapped]
+    report(bool(done) and not missing, "builds-versions-map-back",
+           f"{len(done)} successful builds of the last 5; not mapped from the newest 20 versions: {missing}")
 
 
 def third_trigger(tag):

@@ -49,6 +49,11 @@ pub(crate) enum Error {
     #[error("{0}")]
     NoBuild(String),
 
+    /// `require_deployed`: the build succeeded and the Worker's active deployment serves no
+    /// version it made. Exit 11.
+    #[error("{0}")]
+    NotDeployed(String),
+
     /// `setup` with `check` found that Cloudflare differs from the file. Exit 8.
     #[error("{0}")]
     Drift(String),
@@ -121,6 +126,7 @@ impl Error {
                 Unsuccessful::Terminated => Exit::BuildTerminated,
             },
             Error::NoBuild(_) => Exit::NoBuild,
+            Error::NotDeployed(_) => Exit::NotDeployed,
             Error::Drift(_) => Exit::Drift,
             Error::GitHub(_) => Exit::GitHub,
             Error::Stopped { stop: Stop::Interrupted, .. } => Exit::Interrupted,
@@ -198,6 +204,7 @@ mod tests {
             (Error::Build { build_uuid: "b".into(), worker: "w".into(), outcome: Unsuccessful::Cancelled }, 3),
             (Error::Build { build_uuid: "b".into(), worker: "w".into(), outcome: Unsuccessful::Terminated }, 4),
             (Error::NoBuild("x".into()), 7),
+            (Error::NotDeployed("x".into()), 11),
             (Error::Drift("x".into()), 8),
             (Error::GitHub("x".into()), 9),
             (Error::Stopped { stop: Stop::Interrupted, message: "x".into() }, 130),

@@ -31,12 +31,14 @@ pub enum Exit {
     /// A local failure: a file that could not be read or written, or the process could not
     /// set itself up (runtime, TLS, signal handlers).
     Internal,
+    /// `require_deployed`: the build succeeded but its version serves no traffic.
+    NotDeployed,
     /// SIGINT, SIGTERM or Ctrl-Break: the job was cancelled.
     Interrupted,
 }
 
 impl Exit {
-    pub const ALL: [Exit; 12] = [
+    pub const ALL: [Exit; 13] = [
         Exit::Success,
         Exit::BuildFailed,
         Exit::BadInput,
@@ -48,6 +50,7 @@ impl Exit {
         Exit::Drift,
         Exit::GitHub,
         Exit::Internal,
+        Exit::NotDeployed,
         Exit::Interrupted,
     ];
 
@@ -64,6 +67,7 @@ impl Exit {
             Exit::Drift => 8,
             Exit::GitHub => 9,
             Exit::Internal => 10,
+            Exit::NotDeployed => 11,
             Exit::Interrupted => 130,
         }
     }
@@ -79,6 +83,9 @@ impl Exit {
             Exit::Api => "Cloudflare API error: auth, permissions, not found, validation, or unreachable after retries",
             Exit::TimedOut => "`timeout` elapsed (the remote build is cancelled when `cancel_on_abort`)",
             Exit::NoBuild => "`wait`: no build for the commit appeared and `if_no_build` is `fail`",
+            Exit::NotDeployed => {
+                "`require_deployed`: the build succeeded, but the active deployment serves no version it built"
+            }
             Exit::Drift => "`setup` with `check`: the Workers Builds configuration differs from `builds_config`",
             Exit::GitHub => "`github_required`: the pull-request comment or GitHub Deployment could not be written",
             Exit::Internal => "local error: a file could not be read or written, or TLS/runtime setup failed",

@@ -5,6 +5,7 @@ use super::{Env, FOLLOWED_BUILD, Facts, Prepared};
 use crate::error::Result;
 use crate::exit::Exit;
 use crate::flows::builds::{self, BuildArgs, Workers};
+use crate::flows::live::Live;
 use crate::flows::{Ctx, github_report, many};
 use crate::inputs::args::{branch, commit, full_commit, workers_or_tags};
 use crate::inputs::{InputError, Inputs, Key, hint};
@@ -22,6 +23,7 @@ pub(crate) const FACTS: Facts = Facts {
         Exit::TimedOut,
         Exit::GitHub,
         Exit::Internal,
+        Exit::NotDeployed,
         Exit::Interrupted,
     ],
     reports_to_github: true,
@@ -83,6 +85,21 @@ impl BuildArgs {
             logs: i.bool(Key::Logs, true)?,
             cancel_on_abort: i.bool(Key::CancelOnAbort, true)?,
             wait,
+            live: live(i)?,
         })
+    }
+}
+
+/// `require_deployed` reads one Worker's active deployment; the many-Workers path reports none.
+pub(super) fn live(i: &Inputs) -> Result<Live, InputError> {
+    let several = workers_or_tags(i)?.one().is_none();
+    match (i.bool(Key::RequireDeployed, false)?, several) {
+        (true, true) => Err(InputError::new(
+            Key::RequireDeployed,
+            "checks one Worker's build, but `worker` names several: name one Worker, or leave it unset",
+        )),
+        (true, false) => Ok(Live::Require),
+        (false, true) => Ok(Live::Skip),
+        (false, false) => Ok(Live::Report),
     }
 }

@@ -76,6 +76,10 @@ const FOLLOWED_BUILD: &[Output] = &[
     Output::Branch,
     Output::Commit,
     Output::PreviewUrl,
+    Output::DeploymentId,
+    Output::Deployed,
+    Output::DeployedVersionId,
+    Output::TrafficPercent,
 ];
 
 /// How many commands report to GitHub: the length of [`REPORTING_TO_GITHUB`].

@@ -7,6 +7,7 @@ use crate::cloudflare::{ScriptTag, VersionId, WorkerName};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::flows::builds::{self, BuildArgs, triggers_failure};
+use crate::flows::live::Live;
 use crate::flows::{Area, Ctx, api_failure};
 use crate::inputs::args::worker_name;
 use crate::inputs::{InputError, Inputs, Key, hint};
@@ -145,6 +146,7 @@ async fn run(ctx: &Ctx, args: RedeployArgs) -> Result<()> {
         logs: args.logs,
         cancel_on_abort: args.cancel_on_abort,
         wait: args.wait,
+        live: Live::Skip,
     };
     // One Worker, and no GitHub report (`redeploy` has none): what `build` does for one Worker.
     builds::one_resolved(ctx, &build_args, resolved).await

@@ -33,6 +33,7 @@ pub(crate) const FACTS: Facts = Facts {
         Exit::NoBuild,
         Exit::GitHub,
         Exit::Internal,
+        Exit::NotDeployed,
         Exit::Interrupted,
     ],
     reports_to_github: true,
@@ -109,7 +110,8 @@ async fn single(ctx: &Ctx, args: &WaitArgs, worker: &str) -> Result<()> {
             ctx.output(Output::Commit, c);
             ctx.summary(|s| s.row("Commit", &commit_cell(c)));
         }
-        follow::conclude(ctx, &build, &name, &tail)
+        follow::conclude(ctx, &build, &name, &tail)?;
+        crate::flows::live::after(ctx, &build, &name, args.live).await
     };
     match guarded(ctx, || false, work).await {
         Ok(r) => r,
@@ -239,6 +241,7 @@ impl WaitArgs {
             // and cancelling it on a CI cancel surprises people.
             cancel_on_abort: i.bool(Key::CancelOnAbort, false)?,
             appear_timeout: i.duration(Key::AppearTimeout, Duration::from_secs(120))?,
+            live: super::build::live(i)?,
             if_no_build: match i.get(Key::IfNoBuild) {
                 None | Some("fail") => IfNoBuild::Fail,
                 Some("pass") => IfNoBuild::Pass,

@@ -32,6 +32,8 @@ pub(crate) struct BuildArgs {
     pub logs: bool,
     pub cancel_on_abort: bool,
     pub wait: bool,
+    /// Whether to read, after a successful build, if it went live (one Worker).
+    pub live: super::live::Live,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +71,7 @@ pub(crate) struct WaitArgs {
     pub cancel_on_abort: bool,
     pub if_no_build: IfNoBuild,
     pub appear_timeout: Duration,
+    pub live: super::live::Live,
 }
 
 /// Starts one Worker's build and follows it (unless `wait` is off); writes its outputs,
@@ -142,7 +145,8 @@ async fn single(ctx: &Ctx, args: &BuildArgs, resolved: Option<Resolved>) -> Resu
         let mut tail = Tail::default();
         let build =
             follow::follow(ctx, &tracker, &uuid, &FollowOpts { logs: args.logs, seen: None }, &mut tail).await?;
-        follow::conclude(ctx, &build, &name, &tail)
+        follow::conclude(ctx, &build, &name, &tail)?;
+        super::live::after(ctx, &build, &name, args.live).await
     };
     match guarded(ctx, || tracker.creating(), work).await {
         Ok(r) => r,

@@ -425,6 +425,8 @@ async fn start_allowed(
             logs: a.logs,
             cancel_on_abort: a.cancel_on_abort,
             wait: true,
+            // Only used to start the build; the many-Workers path reads no deployment.
+            live: super::live::Live::Skip,
         };
         let tag = entries[i].tag.clone();
         let known = known_builds(ctx, &tag).await.map_err(|e| named(&one.worker, e))?;

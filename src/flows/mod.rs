@@ -9,6 +9,7 @@ pub(crate) mod create;
 pub(crate) mod deployments;
 pub(crate) mod follow;
 pub(crate) mod github_report;
+pub(crate) mod live;
 pub(crate) mod logs;
 pub(crate) mod many;
 pub(crate) mod migrations;
@@ -184,6 +185,14 @@ pub(crate) fn one_build_output(ctx: &Ctx, worker: &str) {
     }
     if let Some(p) = get(Output::PreviewUrl) {
         entry["preview_url"] = serde_json::json!(p);
+    }
+    // Written only after a successful build was checked for going live (`flows::live`).
+    if let Some(d) = get(Output::Deployed) {
+        entry["deployed"] = serde_json::json!(d);
+        entry["deployment_id"] = serde_json::json!(get(Output::DeploymentId));
+        entry["deployed_version_id"] = serde_json::json!(get(Output::DeployedVersionId));
+        let percent = get(Output::TrafficPercent).and_then(|p| p.parse::<f64>().ok());
+        entry["traffic_percent"] = serde_json::json!(percent);
     }
     report.outputs.set(Output::Builds.name(), serde_json::Value::Array(vec![entry]).to_string());
 }

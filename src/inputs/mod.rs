@@ -113,6 +113,8 @@ inputs! {
         help: "With a list of Workers: the most builds this step keeps running at once. By default all start and Cloudflare queues what the plan's concurrency (unknown to us) cannot run yet." },
     BuildUuid => InputSpec { name: "build_uuid", kind: Kind::Value, commands: &[Wait], default: "", fallback: &[], secret: false,
         help: "Follow this build instead of looking one up by commit." },
+    RequireDeployed => InputSpec { name: "require_deployed", kind: Kind::Switch, commands: &[Build, Wait], default: "false", fallback: &[], secret: false,
+        help: "One Worker: fail (exit 11) when the build succeeds but the Worker's active deployment serves none of the version it built (a deploy command that only uploads, `wrangler versions upload`). A version on part of the traffic passes (`deployed: partial`)." },
     IfNoBuild => InputSpec { name: "if_no_build", kind: Kind::Value, commands: &[Wait], default: "fail", fallback: &[], secret: false,
         help: "`fail` or `pass` when no build for the commit appears within `appear_timeout`." },
     AppearTimeout => InputSpec { name: "appear_timeout", kind: Kind::Value, commands: &[Wait], default: "2m", fallback: &[], secret: false,

@@ -27,6 +27,7 @@ const FRESH: &[&str] = &[
     "version_id",
     "version_url",
     "deployment_id",
+    "deployed_version_id",
     "trigger_uuids",
     "redeployed_version_id",
     "preview_id",
@@ -384,12 +385,15 @@ fn observe(sim: &Simulator, run: &Run) -> Result {
     }
 }
 
-/// `builds` with each `build_uuid` reduced to whether it is there.
+/// `builds` with each fresh id (the build's, and the deployment and version it went live in)
+/// reduced to whether it is there.
 fn without_fresh_ids(json: &str) -> String {
     let mut v: serde_json::Value = serde_json::from_str(json).expect("builds is JSON");
     for e in v.as_array_mut().into_iter().flatten() {
-        if let Some(u) = e.get_mut("build_uuid") {
-            *u = serde_json::json!(!u.as_str().unwrap_or_default().is_empty());
+        for key in ["build_uuid", "deployment_id", "deployed_version_id"] {
+            if let Some(u) = e.get_mut(key) {
+                *u = serde_json::json!(!u.as_str().unwrap_or_default().is_empty());
+            }
         }
     }
     v.to_string()

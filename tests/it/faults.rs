@@ -13,11 +13,15 @@ fn status(status: u16, retry_after: Option<u64>) -> FaultAction {
 
 /// Outputs that do not depend on which build was created (`builds` holds its uuid too).
 fn stable(run: &Run) -> Vec<(String, String)> {
-    let uuid = run.output("build_uuid").unwrap_or_default().to_owned();
+    // Each build makes its own version and deployment, so their ids differ between runs too.
+    let fresh: Vec<(String, String)> = ["build_uuid", "deployment_id", "deployed_version_id"]
+        .into_iter()
+        .filter_map(|n| run.output(n).filter(|v| !v.is_empty()).map(|v| (v.to_owned(), format!("<{n}>"))))
+        .collect();
     run.outputs
         .iter()
         .filter(|(n, _)| n != "build_uuid")
-        .map(|(n, v)| (n.clone(), if uuid.is_empty() { v.clone() } else { v.replace(&uuid, "<uuid>") }))
+        .map(|(n, v)| (n.clone(), fresh.iter().fold(v.clone(), |v, (id, mark)| v.replace(id, mark))))
         .collect()
 }
 

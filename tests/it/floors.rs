@@ -242,10 +242,16 @@ fn until_following(got: &[String], until: &str) -> (Vec<String>, bool) {
     (got[..n].to_vec(), follows)
 }
 
+/// After a successful build, two reads say whether it went live: the active deployment, then
+/// the builds behind its versions (`GET /builds/builds?version_ids=`).
+const WENT_LIVE: [&str; 2] = ["GET /workers/scripts/my-worker/deployments", "GET /builds/builds"];
+
 #[test]
 fn build_reads_the_triggers_and_the_builds_together() {
     let sim = slow(SimConfig::default());
-    let (got, _) = measured(&sim, &Invocation::new(&sim));
+    let (mut got, _) = measured(&sim, &Invocation::new(&sim));
+    let live = got.split_off(got.len() - 2);
+    assert_eq!(live, WENT_LIVE, "the last reads say whether the build went live");
     let (start, follows) = until_following(&got, "POST");
     assert_eq!(
         start,
@@ -265,8 +271,18 @@ fn wait_finds_the_build_in_two_reads() {
     let commit = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
     sim.push("my-worker", "main", commit, std::time::Duration::ZERO);
     let (got, _) = measured(&sim, &Invocation::new(&sim).input("command", "wait").input("commit", commit));
-    // The builds list shows the build finished: it is not read again, only its log.
-    assert_eq!(got, ["GET /workers/scripts", "GET /builds/workers/{id}/builds", "GET /builds/builds/{id}/logs"]);
+    // The builds list shows the build finished: it is not read again, only its log; then whether
+    // it went live (the active deployment, the builds behind its versions).
+    assert_eq!(
+        got,
+        [
+            "GET /workers/scripts",
+            "GET /builds/workers/{id}/builds",
+            "GET /builds/builds/{id}/logs",
+            WENT_LIVE[0],
+            WENT_LIVE[1],
+        ]
+    );
 }
 
 #[test]

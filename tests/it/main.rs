@@ -39,5 +39,6 @@ mod strict_limits;
 mod transcripts;
 mod version;
 mod wait;
+mod went_live;
 mod wrangler_config;
 mod wrangler_endpoints;
