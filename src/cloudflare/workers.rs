@@ -104,6 +104,8 @@ struct ListVersions {
     per_page: u32,
 }
 
+/// A version upload never deploys: a deploy is its own request (`deployments`), and migrations,
+/// which need one at once, go through the classic upload (docs/cloudflare-api.md Correction 10).
 #[derive(Debug, Serialize)]
 struct CreateVersionQuery {
     deploy: bool,
@@ -194,15 +196,10 @@ impl Client {
     /// Uploads a Version from a JSON body built by [`version_body`] (it may be tens of MiB, so
     /// it is encoded once, straight into this buffer). Sent once; callers reconcile with
     /// [`Client::list_versions`].
-    pub(crate) async fn create_version(
-        &self,
-        worker: WorkerRef<'_>,
-        body: bytes::Bytes,
-        deploy: bool,
-    ) -> Result<Version, ApiError> {
+    pub(crate) async fn create_version(&self, worker: WorkerRef<'_>, body: bytes::Bytes) -> Result<Version, ApiError> {
         let path = path(&["workers", "workers", worker.as_str(), "versions"]);
         let timeout = Some(std::time::Duration::from_secs(300));
-        let query = CreateVersionQuery { deploy };
+        let query = CreateVersionQuery { deploy: false };
         Ok(self.send_encoded_json::<Version, _>(Method::POST, &path, &query, body, timeout).await?.result)
     }
 

@@ -64,9 +64,8 @@ commands! {
     Preview => preview,
 }
 
-/// The outputs of `build` and `wait`: one build followed (or several, in `builds`). `redeploy`
-/// writes these and one more.
-const FOLLOWED_BUILD: &[Output] = &[
+/// The outputs of one build followed (or several, in `builds`): `build`, `wait` and `redeploy`.
+const FOLLOWED: [Output; 9] = [
     Output::Builds,
     Output::BuildUuid,
     Output::BuildStatus,
@@ -76,11 +75,30 @@ const FOLLOWED_BUILD: &[Output] = &[
     Output::Branch,
     Output::Commit,
     Output::PreviewUrl,
-    Output::DeploymentId,
-    Output::Deployed,
-    Output::DeployedVersionId,
-    Output::TrafficPercent,
 ];
+
+/// `build` and `wait`: a followed build, and whether it went live (`flows::live`; `redeploy`
+/// reports the version it redeployed instead).
+const FOLLOWED_BUILD: &[Output] = &joined::<9, 4, 13>(
+    FOLLOWED,
+    [Output::DeploymentId, Output::Deployed, Output::DeployedVersionId, Output::TrafficPercent],
+);
+
+/// `a` then `b`, at compile time: a command's outputs built from shared lists, not copies of them.
+const fn joined<const A: usize, const B: usize, const C: usize>(a: [Output; A], b: [Output; B]) -> [Output; C] {
+    assert!(A + B == C, "the joined length is the sum of both");
+    let mut out = [Output::Builds; C];
+    let mut i = 0;
+    while i < A {
+        out[i] = a[i];
+        i += 1;
+    }
+    while i < C {
+        out[i] = b[i - A];
+        i += 1;
+    }
+    out
+}
 
 /// How many commands report to GitHub: the length of [`REPORTING_TO_GITHUB`].
 const REPORTING_COUNT: usize = {

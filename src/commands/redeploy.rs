@@ -27,18 +27,7 @@ pub(crate) const FACTS: Facts = Facts {
         Exit::Interrupted,
     ],
     reports_to_github: false,
-    outputs: &[
-        Output::Builds,
-        Output::BuildUuid,
-        Output::BuildStatus,
-        Output::BuildOutcome,
-        Output::WorkerTag,
-        Output::TriggerUuid,
-        Output::Branch,
-        Output::Commit,
-        Output::PreviewUrl,
-        Output::RedeployedVersionId,
-    ],
+    outputs: &super::joined::<9, 1, 10>(super::FOLLOWED, [Output::RedeployedVersionId]),
 };
 
 pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError> {

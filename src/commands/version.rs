@@ -523,7 +523,7 @@ async fn upload(
     }
     let body = encode_body(&meta, &args.modules, assets.as_ref().map(|a| a.scan), "the version upload")?;
     let send = || async {
-        let result = ctx.client.create_version(WorkerRef::Name(worker), body.clone(), false).await;
+        let result = ctx.client.create_version(WorkerRef::Name(worker), body.clone()).await;
         show_refusal(ctx, &result);
         result
     };

@@ -315,7 +315,7 @@ pub(crate) fn describe_inputs(ctx: &Ctx, args: &VersionArgs, skipped: bool) {
         for f in &args.skipped {
             let why = match f.why {
                 Why::Excluded => format!("matches {}, not a module", hint::input(Key::Exclude)),
-                Why::NotAModule => "not a module type (.js .mjs .cjs .wasm .bin .txt .html .sql .map .py)".to_owned(),
+                Why::NotAModule => format!("not a module type ({})", crate::inputs::bundle::module_extensions()),
                 Why::ToolFolder => "dependencies and tools, never modules".to_owned(),
                 Why::Assets => "the assets directory, uploaded as assets".to_owned(),
             };

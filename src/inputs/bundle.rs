@@ -54,16 +54,27 @@ pub(crate) fn content_type(name: &str) -> Option<&'static str> {
         return Some("text/x-python-requirement");
     }
     let ext = base.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase())?;
-    Some(match ext.as_str() {
-        "js" | "mjs" => "application/javascript+module",
-        "cjs" => "application/javascript",
-        "wasm" => "application/wasm",
-        "map" => "application/source-map",
-        "py" => "text/x-python",
-        "txt" | "html" | "sql" => "text/plain",
-        "bin" => "application/octet-stream",
-        _ => return None,
-    })
+    MODULE_TYPES.iter().find(|(e, _)| *e == ext).map(|(_, t)| *t)
+}
+
+/// The file extensions that are modules, and their content types: the one list both the
+/// upload and the log's "not a module type" line read.
+const MODULE_TYPES: &[(&str, &str)] = &[
+    ("js", "application/javascript+module"),
+    ("mjs", "application/javascript+module"),
+    ("cjs", "application/javascript"),
+    ("wasm", "application/wasm"),
+    ("bin", "application/octet-stream"),
+    ("txt", "text/plain"),
+    ("html", "text/plain"),
+    ("sql", "text/plain"),
+    ("map", "application/source-map"),
+    ("py", "text/x-python"),
+];
+
+/// `.js .mjs …`: the extensions of [`MODULE_TYPES`], for a message.
+pub(crate) fn module_extensions() -> String {
+    MODULE_TYPES.iter().map(|(e, _)| format!(".{e}")).collect::<Vec<_>>().join(" ")
 }
 
 /// The modules under `dir`, sorted by name so uploads are reproducible, and what was skipped.
