@@ -109,10 +109,18 @@ async fn sync_subdomain(ctx: &Ctx, w: &mut Worker, args: &VersionArgs, flags: Fl
         return Ok(());
     }
     let now = w.subdomain.clone().unwrap_or_default();
-    let wanted = SubdomainFlags {
-        enabled: args.workers_dev.or(now.enabled).unwrap_or(false),
-        previews_enabled: args.preview_urls.or(now.previews_enabled).unwrap_or(false),
+    // The write sets both flags: one the user did not name keeps its live value, and when that
+    // value is unknown nothing is written rather than a guess that could turn it off.
+    let (Some(enabled), Some(previews_enabled)) =
+        (args.workers_dev.or(now.enabled), args.preview_urls.or(now.previews_enabled))
+    else {
+        ctx.console.warning(&format!(
+            "Worker {}: Cloudflare's answer did not say both of its workers.dev flags, so they are left as they are",
+            w.name
+        ));
+        return Ok(());
     };
+    let wanted = SubdomainFlags { enabled, previews_enabled };
     if now.enabled == Some(wanted.enabled) && now.previews_enabled == Some(wanted.previews_enabled) {
         return Ok(());
     }
