@@ -13,7 +13,8 @@
 #    target (`rustup target list --installed`), the host's x86_64-unknown-linux-gnu is
 #    built instead and stands in for it: it is packaged under the musl target's name,
 #    which is what install.sh asks for on Linux/X64. Said in the output. It is dynamically
-#    linked, so release.yml's static check (`file`) is not part of the dry run.
+#    linked, so release.yml's static check (`file`) applies only to a real musl build
+#    (ci.yml's release-dry-run job adds the target and musl-tools, and makes one).
 #    WORKERS_CI_RELEASE_BIN=<binary> skips the build (a release build takes minutes).
 # 2. package: scripts/package-release.sh (release.yml's build job calls it too).
 # 3. assemble: scripts/assemble-release.sh writes SHA256SUMS and dist-manifest.json with
@@ -89,6 +90,13 @@ else
   (cd "$ROOT" && cargo build --release --locked --target "$BUILD_TARGET" --bin workers-ci)
   BIN=${CARGO_TARGET_DIR:-$ROOT/target}/$BUILD_TARGET/release/workers-ci
   log "built in $((SECONDS - t0))s: $BIN"
+fi
+
+if [[ "$BUILD_TARGET" == "$TARGET" ]]; then
+  # release.yml's static check, on the real musl build.
+  # shellcheck disable=SC2016 # $1 is the inner bash's
+  check "the musl binary is static: $(file -b "$BIN" | cut -d, -f1-4)" \
+    bash -c 'file "$1" | grep -Eq "statically linked|static-pie linked"' _ "$BIN"
 fi
 
 # --- 2. package, 3. assemble -------------------------------------------------------------
