@@ -130,3 +130,122 @@ fn binstall_urls_are_the_release_archives() {
         assert!(Path::new(&dist.join(file)).is_file());
     }
 }
+
+/// The `run:` script and `env:` names of the release job's step called `name`.
+fn release_step(name: &str) -> (String, Vec<String>) {
+    let doc = &yaml_rust2::YamlLoader::load_from_str(&read(".github/workflows/release.yml")).unwrap()[0];
+    let steps = doc["jobs"]["release"]["steps"].as_vec().unwrap();
+    let step = steps.iter().find(|s| s["name"].as_str() == Some(name)).unwrap_or_else(|| panic!("no step {name:?}"));
+    let env =
+        step["env"].as_hash().map(|h| h.keys().map(|k| k.as_str().unwrap().to_owned()).collect()).unwrap_or_default();
+    (step["run"].as_str().unwrap().to_owned(), env)
+}
+
+/// A `gh` that answers the release's API calls from files and records every call: the
+/// release (`draft` from `$GH_STUB/draft`), its assets (`$GH_STUB/assets.json`), the major tag
+/// (absent); ref writes succeed.
+const GH_STUB: &str = r#"#!/bin/sh
+printf '%s\n' "$*" >>"$GH_STUB/calls"
+case "$*" in
+  *"/assets?per_page=100"*) cat "$GH_STUB/assets.json" ;;
+  *"releases/"*"--jq .draft"*) cat "$GH_STUB/draft" ;;
+  *"git/ref/tags/"*) exit 1 ;;
+  *"git/refs"*) ;;
+  *) echo "gh stub: unexpected call: $*" >&2; exit 3 ;;
+esac
+"#;
+
+/// release.yml's gates, run as written with `gh` stubbed: the draft is published only when it
+/// has every asset, and the last step moves the major tag `v0` only when the published release
+/// has every asset the manifest names, uploaded and matching; with one missing, or the release
+/// still a draft, it fails and writes no ref.
+#[test]
+fn the_major_tag_moves_only_with_every_asset_published() {
+    let (check_draft, env) = release_step("Check the draft's assets");
+    assert_eq!(env, ["RELEASE_ID"], "the draft check's env");
+    let (script, env) = release_step("Move the major tag (only with every asset published), fast-forward main");
+    assert_eq!(env, ["COMMIT", "RELEASE_ID"], "the step's env");
+    let version = "0.1.0";
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path();
+    std::os::unix::fs::symlink(format!("{ROOT}/scripts"), work.join("scripts")).unwrap();
+    let stub = work.join("stub");
+    std::fs::create_dir(&stub).unwrap();
+    std::fs::write(stub.join("gh"), GH_STUB).unwrap();
+    run(Command::new("chmod").arg("755").arg(stub.join("gh")));
+    // A release directory as the release job has it: two targets packed and assembled.
+    let bin = work.join("workers-ci");
+    std::fs::write(&bin, format!("#!/bin/sh\necho 'workers-ci {version}'\n")).unwrap();
+    run(Command::new("chmod").arg("755").arg(&bin));
+    let targets = ["x86_64-unknown-linux-musl", "x86_64-apple-darwin"];
+    for t in targets {
+        run(Command::new("bash")
+            .arg("scripts/package-release.sh")
+            .arg(&bin)
+            .args([t, version, "dist"])
+            .current_dir(work));
+    }
+    let base = format!("https://github.com/acme/workers-ci/releases/download/v{version}");
+    let assets = run(Command::new("bash")
+        .arg("scripts/assemble-release.sh")
+        .args(["dist", version, base.as_str()])
+        .args(targets)
+        .current_dir(work));
+    // The REST API's asset list for those files, each uploaded, with its digest.
+    let listing = |skip: &str| -> String {
+        let items: Vec<String> = assets
+            .lines()
+            .filter(|a| *a != skip)
+            .map(|a| {
+                let sum = run(Command::new("sha256sum").arg(work.join("dist").join(a)));
+                let sha = sum.split_whitespace().next().unwrap();
+                format!(r#"{{"name":"{a}","state":"uploaded","digest":"sha256:{sha}","size":1}}"#)
+            })
+            .collect();
+        format!("[{}]", items.join(","))
+    };
+    let run_step = |script: &str, assets_json: &str, draft: &str| -> (bool, String) {
+        std::fs::write(stub.join("assets.json"), assets_json).unwrap();
+        std::fs::write(stub.join("draft"), format!("{draft}\n")).unwrap();
+        let _ = std::fs::remove_file(stub.join("calls"));
+        let out = Command::new("bash")
+            .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script])
+            .current_dir(work)
+            .env("PATH", format!("{}:{}", stub.display(), std::env::var("PATH").unwrap()))
+            .env("GH_STUB", &stub)
+            .env("GITHUB_REPOSITORY", "acme/workers-ci")
+            .env("VERSION", version)
+            .env("COMMIT", "1234567890123456789012345678901234567890")
+            .env("RELEASE_ID", "42")
+            .output()
+            .unwrap();
+        let calls = std::fs::read_to_string(stub.join("calls")).unwrap_or_default();
+        let log = format!(
+            "{}{}\ncalls:\n{calls}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), log)
+    };
+    let step = |assets_json: &str, draft: &str| run_step(&script, assets_json, draft);
+    let writes_major = |log: &str| log.lines().any(|l| l.contains("git/refs") && l.contains("tags/v0"));
+
+    let (ok, log) = step(&listing(""), "false");
+    assert!(ok && writes_major(&log), "every asset published: v0 moves\n{log}");
+    assert!(log.contains("heads/main"), "and main is fast-forwarded\n{log}");
+
+    for missing in ["workers-ci-x86_64-apple-darwin.tar.gz", "SHA256SUMS", "dist-manifest.json"] {
+        let (ok, log) = step(&listing(missing), "false");
+        assert!(!ok && !writes_major(&log) && !log.contains("heads/main"), "{missing} missing: nothing moves\n{log}");
+        assert!(log.contains(&format!("release asset {missing}: missing from the release")), "{log}");
+        assert!(log.contains("v0 stays where it is"), "{log}");
+    }
+    let (ok, log) = step(&listing(""), "true");
+    assert!(!ok && !writes_major(&log), "still a draft: nothing moves\n{log}");
+
+    // Before publishing: the draft's check passes on the whole release, fails on a gap.
+    let (ok, log) = run_step(&check_draft, &listing(""), "true");
+    assert!(ok, "the whole draft passes\n{log}");
+    let (ok, log) = run_step(&check_draft, &listing("workers-ci-x86_64-unknown-linux-musl.tar.gz"), "true");
+    assert!(!ok && log.contains("missing from the release"), "a draft with an archive missing is not published\n{log}");
+}
