@@ -164,7 +164,7 @@ impl Failure {
 /// What to do about a failed GitHub request, from how it failed: permissions are the fix for a
 /// 403 only; a network failure, a refused token, a missing repository or a refused body each
 /// need something else.
-fn advice(e: &GhError) -> String {
+pub(super) fn advice(e: &GhError) -> String {
     let token = hint::input(Key::GithubToken);
     let api = hint::input(Key::GithubApiUrl);
     match e {

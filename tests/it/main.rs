@@ -35,6 +35,7 @@ mod readme;
 mod redeploy;
 mod setup;
 mod signals;
+mod statuses;
 mod strict_limits;
 mod transcripts;
 mod version;
