@@ -72,7 +72,8 @@ pub(super) fn gate(
     };
     let off = Gate { statuses: None, if_skipped, if_no_build };
     if !i.bool(Key::CommitStatuses, false)? {
-        if i.get(Key::StatusContext).is_some() {
+        // The action passes the default along: only another value is a context set in vain.
+        if i.get(Key::StatusContext).is_some_and(|c| c != statuses::DEFAULT_CONTEXT) {
             return Err(InputError::new(
                 Key::StatusContext,
                 format!(
@@ -103,7 +104,7 @@ pub(super) fn gate(
         Workers::Named(n) => Some(n),
         Workers::All => None,
     };
-    let template = i.get(Key::StatusContext).unwrap_or("workers-ci/{worker}");
+    let template = i.get(Key::StatusContext).unwrap_or(statuses::DEFAULT_CONTEXT);
     statuses::check_context(template, names.as_deref()).map_err(|m| InputError::new(Key::StatusContext, m))?;
     Ok(Gate {
         statuses: Some(statuses::Options {

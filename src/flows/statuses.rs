@@ -26,7 +26,9 @@ use super::Ctx;
 use super::builds::IfNoBuild;
 use super::github_report::{self, Target};
 
-/// GitHub refuses a longer description (422), it does not cut it (§5.1).
+/// `status_context` unless set.
+pub(crate) const DEFAULT_CONTEXT: &str = "workers-ci/{worker}";
+/// GitHub refuses a longer description (422), it does not cut it (docs/github-actions.md §5.1).
 pub(crate) const DESCRIPTION_MAX: usize = 140;
 /// No documented limit; kept to what GitHub surely takes (docs/api-assumptions.md G10).
 pub(crate) const CONTEXT_MAX: usize = 255;

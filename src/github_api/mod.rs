@@ -335,7 +335,7 @@ impl GitHub {
 
     /// Retried: a commit status is identified by its context, whose latest status is the one
     /// that counts, so sending the same one twice changes nothing a reader sees (each still
-    /// counts toward the 1000 per commit and context, §5.1).
+    /// counts toward the 1000 per commit and context, docs/github-actions.md §5.1).
     pub(crate) async fn create_commit_status(&self, sha: &str, s: &NewCommitStatus<'_>) -> Result<(), GhError> {
         let url = self.repo_url(&format!("statuses/{sha}"));
         self.retried(|| self.once::<serde_json::Value>(Method::POST, &url, s)).await.map(|_| ())

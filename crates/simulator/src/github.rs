@@ -655,7 +655,7 @@ impl Repo {
 
 /// [commit-statuses]: `state` is one of `error`, `failure`, `pending`, `success`; `context`
 /// defaults to `default` and is compared without case (docs/github-actions.md §5.1);
-/// `description` over 140 characters is refused with 422, not cut (§5.1: seen in the wild); at
+/// `description` over 140 characters is refused with 422, not cut (docs/github-actions.md §5.1: seen in the wild); at
 /// most [`STATUSES_PER_CONTEXT`] per commit and context, then 422. The commit must exist: here,
 /// INFERRED (as for deployments, G5), any 40-hex sha does and nothing else does.
 fn create_commit_status(repo: &mut Repo, sha: &str, body: Option<Value>, base: &str) -> Answer {
