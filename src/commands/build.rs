@@ -52,7 +52,8 @@ pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError
 async fn run(ctx: &Ctx, args: BuildArgs, gate: Gate) -> Result<()> {
     let flow =
         async { if args.workers.len() > 1 { many::build(ctx, &args).await } else { builds::one(ctx, &args).await } };
-    statuses::around(ctx, &gate, &args.workers, flow).await
+    // Boxed: the flows' futures are large enough already.
+    Box::pin(statuses::around(ctx, &gate, &args.workers, flow)).await
 }
 
 /// `if_skipped`, and the commit statuses' inputs: on only when asked (an existing workflow's

@@ -69,7 +69,8 @@ async fn run(ctx: &Ctx, args: WaitArgs, gate: Gate) -> Result<()> {
             crate::flows::many::wait(ctx, &args).await
         }
     };
-    crate::flows::statuses::around(ctx, &gate, &named, flow).await
+    // Boxed: the flows' futures are large enough already.
+    Box::pin(crate::flows::statuses::around(ctx, &gate, &named, flow)).await
 }
 
 async fn single(ctx: &Ctx, args: &WaitArgs, worker: &str) -> Result<()> {

@@ -289,7 +289,7 @@ pub(crate) fn conclude(ctx: &Ctx, build: &Build, worker: &str, tail: &Tail) -> R
     ctx.ended(worker, build);
     match (&unsuccessful, &skipped) {
         (None, Some(why)) => {
-            ctx.console.notice(&format!("Build {uuid} of Worker {worker} was skipped by Cloudflare: {why}."))
+            ctx.console.notice(&format!("Build {uuid} of Worker {worker} was skipped by Cloudflare: {why}."));
         }
         (None, _) => ctx.console.info(&format!("Build {uuid} of Worker {worker} succeeded.")),
         (Some(_), _) => {}

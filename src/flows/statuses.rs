@@ -159,7 +159,7 @@ pub(crate) async fn around(
             let _ = super::guarded(ctx, || false, p.pending(named)).await;
         }
     };
-    let (_, result) = tokio::join!(pending, flow);
+    let ((), result) = tokio::join!(pending, flow);
     let result = if_skipped(ctx, gate.if_skipped, result);
     let result = github_report::after_builds(ctx, result).await;
     let Some(p) = poster else { return result };
@@ -269,7 +269,7 @@ impl<'a> Poster<'a> {
             .map(|w| {
                 let row = rows.iter().find(|r| r["worker"].as_str() == Some(w.as_str()));
                 let (state, text) = match (report.ended.get(&w), row) {
-                    (Some(end), _) => self.ended(gate, end, lone, result),
+                    (Some(end), _) => Self::ended(gate, end, lone, result),
                     (None, Some(r)) if r["status"] == "not_found" => {
                         let within = self.options.appear.map(|a| format!(" within {}", human(a))).unwrap_or_default();
                         let text = format!("not built: no build of {} appeared{within}", self.short());
@@ -282,7 +282,7 @@ impl<'a> Poster<'a> {
             .collect()
     }
 
-    fn ended(&self, gate: &Gate, end: &super::Ended, lone: bool, result: &Result<()>) -> (&'static str, String) {
+    fn ended(gate: &Gate, end: &super::Ended, lone: bool, result: &Result<()>) -> (&'static str, String) {
         let took = end.duration.map(human);
         let after = took.as_deref().map(|d| format!(" after {d}")).unwrap_or_default();
         match end.outcome.as_str() {

@@ -286,6 +286,9 @@ pub fn handle(repo: &mut Repo, req: &Req<'_>) -> Answer {
         _ => return not_found(),
     };
     let query: HashMap<String, String> = form_urlencoded::parse(req.query.as_bytes()).into_owned().collect();
+    if let Some(answer) = commit_statuses(repo, &perms, req, rest, &query) {
+        return answer;
+    }
     let body = || serde_json::from_slice::<Value>(req.body);
     match (req.method, rest) {
         ("GET", ["issues", n, "comments"]) => {
@@ -365,15 +368,29 @@ pub fn handle(repo: &mut Repo, req: &Req<'_>) -> Answer {
             };
             create_status(repo, id, body().ok(), &req.base)
         }
+        _ => not_found(),
+    }
+}
+
+/// [commit-statuses]: create, list, combined; `None` for any other route.
+fn commit_statuses(
+    repo: &mut Repo,
+    perms: &TokenPermissions,
+    req: &Req<'_>,
+    rest: &[&str],
+    query: &HashMap<String, String>,
+) -> Option<Answer> {
+    let body = || serde_json::from_slice::<Value>(req.body);
+    Some(match (req.method, rest) {
         ("POST", ["statuses", sha]) => {
             if perms.statuses < Access::Write {
-                return forbidden(DOC_COMMIT_STATUSES);
+                return Some(forbidden(DOC_COMMIT_STATUSES));
             }
             create_commit_status(repo, sha, body().ok(), &req.base)
         }
         ("GET", ["commits", git_ref, "statuses"]) => {
             if perms.statuses < Access::Read {
-                return forbidden(DOC_COMMIT_STATUSES);
+                return Some(forbidden(DOC_COMMIT_STATUSES));
             }
             let sha = git_ref.to_ascii_lowercase();
             // Newest first [commit-statuses]: "in reverse chronological order".
@@ -385,16 +402,16 @@ pub fn handle(repo: &mut Repo, req: &Req<'_>) -> Answer {
                 .map(|s| repo.commit_status_json(s, &req.base))
                 .collect();
             let path = format!("/repositories/{}/commits/{sha}/statuses", repo.config.repository_id);
-            page(&list, &query, &req.base, &path)
+            page(&list, query, &req.base, &path)
         }
         ("GET", ["commits", git_ref, "status"]) => {
             if perms.statuses < Access::Read {
-                return forbidden(DOC_COMMIT_STATUSES);
+                return Some(forbidden(DOC_COMMIT_STATUSES));
             }
             (200, Vec::new(), combined_status(repo, &git_ref.to_ascii_lowercase(), &req.base))
         }
-        _ => not_found(),
-    }
+        _ => return None,
+    })
 }
 
 /// [users]: an installation token (a workflow's `GITHUB_TOKEN`) is not a user, so `GET /user`
