@@ -379,3 +379,21 @@ fn statuses_cost_two_requests_per_worker() {
     assert_eq!(github.len(), 8);
     assert_eq!(requests_matching(&sim, "POST", "/statuses/"), 8, "one pending and one terminal per Worker");
 }
+
+/// The pull-request comment says why a build was skipped, as the status does.
+#[test]
+fn the_pull_request_comment_says_why_a_build_was_skipped() {
+    let sim = sim(6, |i| BuildProfile { outcome: if i == 5 { "skipped" } else { "success" }.into(), ..fast_profile() });
+    sim.push("w5", "feature/x", A, Duration::ZERO);
+    let inv = Invocation::new(&sim).input("command", "wait").input("worker", "w5").input("commit", A);
+    let run = on_pull_request(inv.input("github_token", GITHUB_TOKEN), &sim, A).run();
+    run.assert_code(0);
+    let comments = our_comments(&sim);
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    // Escaped as every comment text is (inert Markdown).
+    assert!(
+        comments[0].1.contains(r"build skipped\: no watched path changed \(watch paths\: include src\/\*\*"),
+        "{}",
+        comments[0].1
+    );
+}
