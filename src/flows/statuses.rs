@@ -32,7 +32,7 @@ pub(crate) const DEFAULT_CONTEXT: &str = "workers-ci/{worker}";
 pub(crate) const DESCRIPTION_MAX: usize = 140;
 /// No documented limit; kept to what GitHub surely takes (docs/api-assumptions.md G10).
 pub(crate) const CONTEXT_MAX: usize = 255;
-/// The longest Worker name (docs/cloudflare-api.md: 63 characters, DNS label rules), for a
+/// The longest Worker name (docs/cloudflare-api.md §4.1: over 63 characters is refused), for a
 /// context checked before `*` says which Workers there are.
 const WORKER_NAME_MAX: usize = 63;
 /// After a signal: the runner sends SIGTERM 7.5 s after SIGINT (docs/github-actions.md §2.6) and

@@ -397,3 +397,27 @@ fn the_pull_request_comment_says_why_a_build_was_skipped() {
         comments[0].1
     );
 }
+
+/// `if_skipped: fail` on the many-Workers path: the skipped Worker fails the step (exit 1) and
+/// its status; the built one keeps its `success`.
+#[test]
+fn if_skipped_fail_with_several_workers() {
+    let sim = sim(6, |i| BuildProfile { outcome: if i == 5 { "skipped" } else { "success" }.into(), ..fast_profile() });
+    for w in ["w0", "w5"] {
+        sim.push(w, "main", A, Duration::ZERO);
+    }
+    let inv = Invocation::new(&sim).input("command", "wait").input("worker", "w0,w5").input("if_skipped", "fail");
+    let run = on_push(inv, &sim, A).run();
+    run.assert_code(1);
+    assert_eq!(
+        statuses(&sim, A),
+        [
+            "workers-ci/w0 pending: waiting for Cloudflare's build of aaaaaaa".to_owned(),
+            "workers-ci/w0 success: build succeeded in 1s".to_owned(),
+            "workers-ci/w5 pending: waiting for Cloudflare's build of aaaaaaa".to_owned(),
+            format!("workers-ci/w5 failure: build skipped: {SKIP_REASON}"),
+        ]
+    );
+    let error = run.view().commands.into_iter().find(|c| c.name == "error").expect("an error");
+    assert!(error.data.starts_with(&format!("Cloudflare skipped the build (Worker w5: {SKIP_REASON})")), "{error:?}");
+}
