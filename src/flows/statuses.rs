@@ -308,10 +308,10 @@ impl<'a> Poster<'a> {
     async fn finish(&self, gate: &Gate, result: &Result<()>) -> Result<()> {
         let verdicts = self.verdicts(gate, result);
         let posts = verdicts.iter().map(|(w, state, text)| self.post(w, state, text));
-        match result {
-            Err(Error::Stopped { stop, .. }) => {
+        match stop_of(self.ctx, result) {
+            Some(stop) => {
                 use futures_util::StreamExt;
-                let budget = if *stop == Stop::Interrupted { ON_SIGNAL } else { ON_TIMEOUT };
+                let budget = if stop == Stop::Interrupted { ON_SIGNAL } else { ON_TIMEOUT };
                 let all = futures_util::stream::iter(posts).buffer_unordered(STOPPING_CONCURRENCY).collect::<Vec<()>>();
                 tokio::select! {
                     _ = all => {}
@@ -324,7 +324,7 @@ impl<'a> Poster<'a> {
                     ),
                 }
             }
-            _ => {
+            None => {
                 for p in posts {
                     p.await;
                 }
@@ -368,17 +368,27 @@ fn advice(e: &GhError) -> String {
     }
 }
 
+/// Whether the step was stopped: its result says so, unless another Worker's failed build
+/// outranked the stop in the exit code (the many-Workers path), which the signal count and the
+/// deadline still tell.
+fn stop_of(ctx: &Ctx, result: &Result<()>) -> Option<Stop> {
+    match result {
+        Err(Error::Stopped { stop, .. }) => Some(*stop),
+        _ if *ctx.signals.borrow() >= 1 => Some(Stop::Interrupted),
+        Err(_) if ctx.remaining().is_zero() => Some(Stop::TimedOut),
+        _ => None,
+    }
+}
+
 /// Why a Worker has no outcome: how the step ended before its build did.
 fn unfinished(ctx: &Ctx, result: &Result<()>) -> String {
-    match result {
-        Err(Error::Stopped { stop: Stop::TimedOut, .. }) => {
+    match (stop_of(ctx, result), result) {
+        (Some(Stop::TimedOut), _) => {
             format!("stopped: `timeout` ({}s) elapsed before the build ended", ctx.timeout.as_secs())
         }
-        Err(Error::Stopped { stop: Stop::Interrupted, .. }) => {
-            "stopped: the job was cancelled before the build ended".into()
-        }
-        Err(e) => format!("not finished: {}", e.to_string().lines().next().unwrap_or_default()),
-        Ok(()) => "not followed to its end".into(),
+        (Some(Stop::Interrupted), _) => "stopped: the job was cancelled before the build ended".into(),
+        (None, Err(e)) => format!("not finished: {}", e.to_string().lines().next().unwrap_or_default()),
+        (None, Ok(())) => "not followed to its end".into(),
     }
 }
 

@@ -317,6 +317,31 @@ fn a_timeout_leaves_no_pending_status() {
     assert_eq!(statuses(&sim, A), want);
 }
 
+/// A build that failed before the `timeout` decides the exit (1), and the Workers still
+/// building when it elapsed still end as `error`, not as that failure.
+#[test]
+fn a_timeout_after_a_failure_still_ends_the_others() {
+    let sim = sim(3, |i| match i {
+        0 => BuildProfile { outcome: "fail".into(), ..fast_profile() },
+        _ => BuildProfile { running_ms: 600_000, ..fast_profile() },
+    });
+    for i in 0..3 {
+        sim.push(&format!("w{i}"), "main", A, Duration::ZERO);
+    }
+    let inv = Invocation::new(&sim).input("command", "wait").input("worker", &names(3)).input("timeout", "3s");
+    let run = on_push(inv, &sim, A).run();
+    run.assert_code(1);
+    let last: Vec<String> = statuses(&sim, A).into_iter().filter(|s| !s.contains(" pending: ")).collect();
+    assert_eq!(
+        last,
+        [
+            "workers-ci/w0 failure: build failed after 1s",
+            "workers-ci/w1 error: stopped: `timeout` (3s) elapsed before the build ended",
+            "workers-ci/w2 error: stopped: `timeout` (3s) elapsed before the build ended",
+        ]
+    );
+}
+
 /// A cancelled job (SIGINT): the statuses end as `error` within the runner's grace period.
 #[test]
 fn a_signal_leaves_no_pending_status() {
