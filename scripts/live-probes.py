@@ -19,6 +19,10 @@ Environment:
                            prefix of a commit on that branch) to probe short SHAs (starts and
                            cancels one build)
   LIVE_ACCOUNT_TOKEN       optional: an account-scoped token, to see the error Builds gives it
+  LIVE_GITHUB_TOKEN, LIVE_GITHUB_REPO, LIVE_GITHUB_SHA
+                           optional: a token with `statuses: write` on a scratch repository
+                           (`owner/name`) and a full commit SHA of it, to probe commit statuses
+                           (posts a few `success` statuses with contexts `workers-ci-probe/…`)
 """
 
 import base64
@@ -205,6 +209,7 @@ def main():
     previews(wid)
     assets(wid)
     builds(wid)
+    commit_status_limits()
     return 1 if FAILED else 0
 
 
@@ -498,7 +503,7 @@ def builds(wid):
         for p in ("builds-list-paging-and-order", "builds-default-per-page", "ratelimit-headers-builds",
                   "log-timestamp-unit", "short-sha", "build-variables-list-form-refused",
                   "account-scoped-token-error", "third-trigger-refused", "builds-deploy-by-command",
-                  "builds-versions-map-back"):
+                  "builds-versions-map-back", "skipped-build-reason"):
             skip(p, "LIVE_BUILDS_TAG is not set (a Worker with Workers Builds connected)")
         return
     # §3.4 / G: order undocumented (simulator default newest first), result_info fields.
@@ -546,6 +551,7 @@ def builds(wid):
         skip("build-variables-list-form-refused", "LIVE_BUILDS_TRIGGER is not set")
     third_trigger(tag)
     went_live(tag)
+    skipped_build_reason(tag)
     account_token = os.environ.get("LIVE_ACCOUNT_TOKEN")
     if account_token:
         # G-3: simulator answers 401 with code 12006 "Invalid token".
@@ -553,6 +559,57 @@ def builds(wid):
         report(s == 401 and 12006 in codes(env), "account-scoped-token-error", f"HTTP {s} {codes(env)}")
     else:
         skip("account-scoped-token-error", "LIVE_ACCOUNT_TOKEN is not set")
+
+
+# The fields of builds_BuildResponse (docs/cloudflare-api.md §3.1): anything else is news.
+BUILD_FIELDS = {"build_uuid", "status", "build_outcome", "created_on", "modified_on", "initializing_on",
+                "running_on", "stopped_on", "build_trigger_metadata", "trigger", "pull_request",
+                "preview_url", "deploy_hook"}
+
+
+def skipped_build_reason(tag):
+    """api-assumptions row 72, read only: a skipped build of the Worker carries no reason field,
+    and its trigger narrows its watch paths (the one cause workers-ci names). Push a commit that
+    touches only a path outside the trigger's `path_includes` first to have one."""
+    s, env, _ = call("GET", f"/builds/workers/{tag}/builds", query="page=1&per_page=50")
+    skipped = [b for b in (env or {}).get("result") or [] if b.get("build_outcome") == "skipped"]
+    if not skipped:
+        skip("skipped-build-reason", "none of the Worker's 50 newest builds is skipped")
+        return
+    b = skipped[0]
+    extra = sorted(set(b) - BUILD_FIELDS)
+    t = b.get("trigger") or {}
+    inc, exc = t.get("path_includes"), t.get("path_excludes")
+    narrowed = (inc not in (None, [], ["*"])) or bool(exc)
+    report(not extra and narrowed, "skipped-build-reason",
+           f"build {b.get('build_uuid')}: fields beyond §3.1 {extra}; trigger path_includes={inc} path_excludes={exc}")
+
+
+def commit_status_limits():
+    """api-assumptions G13: a 141-character description is refused (422), a 140-character one and a
+    255-character context are taken."""
+    token, repo, sha = (os.environ.get(k) for k in ("LIVE_GITHUB_TOKEN", "LIVE_GITHUB_REPO", "LIVE_GITHUB_SHA"))
+    if not (token and repo and sha):
+        skip("commit-status-limits", "LIVE_GITHUB_TOKEN, LIVE_GITHUB_REPO and LIVE_GITHUB_SHA are not set")
+        return
+
+    def post(description, context):
+        body = json.dumps({"state": "success", "description": description, "context": context}).encode()
+        req = urllib.request.Request(f"https://api.github.com/repos/{repo}/statuses/{sha}", data=body, method="POST")
+        req.add_header("Authorization", f"Bearer {token}")
+        req.add_header("Accept", "application/vnd.github+json")
+        req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    long_desc = post("é" * 141, "workers-ci-probe/description")
+    fits = post("é" * 140, "workers-ci-probe/description")
+    long_ctx = post("probe", "workers-ci-probe/" + "c" * (255 - len("workers-ci-probe/")))
+    report(long_desc == 422 and fits == 201 and long_ctx == 201, "commit-status-limits",
+           f"141-character description: HTTP {long_desc}; 140: HTTP {fits}; 255-character context: HTTP {long_ctx}")
 
 
 def went_live(tag):

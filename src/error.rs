@@ -49,6 +49,10 @@ pub(crate) enum Error {
     #[error("{0}")]
     NoBuild(String),
 
+    /// Exit 1: a skipped build with `if_skipped: fail`.
+    #[error("{0}")]
+    Skipped(String),
+
     /// `require_deployed`: the build succeeded and the Worker's active deployment serves no
     /// version it made. Exit 11.
     #[error("{0}")]
@@ -126,6 +130,7 @@ impl Error {
                 Unsuccessful::Terminated => Exit::BuildTerminated,
             },
             Error::NoBuild(_) => Exit::NoBuild,
+            Error::Skipped(_) => Exit::BuildFailed,
             Error::NotDeployed(_) => Exit::NotDeployed,
             Error::Drift(_) => Exit::Drift,
             Error::GitHub(_) => Exit::GitHub,
@@ -141,6 +146,7 @@ impl Error {
             Error::Build { outcome: Unsuccessful::Cancelled, .. } => "Cloudflare build cancelled",
             Error::Build { outcome: Unsuccessful::Terminated, .. } => "Cloudflare build terminated",
             Error::Build { .. } => "Cloudflare build failed",
+            Error::Skipped(_) => "Cloudflare build skipped",
             _ => "workers-ci",
         }
     }
@@ -204,6 +210,7 @@ mod tests {
             (Error::Build { build_uuid: "b".into(), worker: "w".into(), outcome: Unsuccessful::Cancelled }, 3),
             (Error::Build { build_uuid: "b".into(), worker: "w".into(), outcome: Unsuccessful::Terminated }, 4),
             (Error::NoBuild("x".into()), 7),
+            (Error::Skipped("x".into()), 1),
             (Error::NotDeployed("x".into()), 11),
             (Error::Drift("x".into()), 8),
             (Error::GitHub("x".into()), 9),

@@ -75,8 +75,8 @@ impl Exit {
     /// One line for `--help` and README.
     pub fn meaning(self) -> &'static str {
         match self {
-            Exit::Success => "success: build succeeded or was skipped; version/deployment made",
-            Exit::BuildFailed => "the build failed (outcome `fail`, or an outcome unknown to this version)",
+            Exit::Success => "success: build succeeded or was skipped (`if_skipped: pass`); version/deployment made",
+            Exit::BuildFailed => "the build failed (outcome `fail` or unknown), or was skipped with `if_skipped: fail`",
             Exit::BadInput => "bad input: a missing or malformed input or argument; nothing was sent to Cloudflare",
             Exit::BuildCancelled => "the build was cancelled (outcome `cancelled`)",
             Exit::BuildTerminated => "the build was terminated by Cloudflare (outcome `terminated`)",

@@ -15,6 +15,7 @@ pub(crate) mod many;
 pub(crate) mod migrations;
 pub(crate) mod pages;
 pub(crate) mod plan;
+pub(crate) mod statuses;
 pub(crate) mod trigger;
 pub(crate) mod upload;
 
@@ -45,6 +46,44 @@ pub(crate) struct Report {
     pub log_tail: Vec<String>,
     /// Workers whose finished build deployed to production, to report as `production`.
     pub production: Vec<String>,
+    /// How each build the flow saw stop ended, by Worker (never a build a stop cancelled): what
+    /// the commit statuses say.
+    pub ended: std::collections::HashMap<String, Ended>,
+}
+
+/// A build's end as the flow saw it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Ended {
+    pub outcome: String,
+    /// From `created_on` to `stopped_on`.
+    pub duration: Option<Duration>,
+    /// A skipped build's reason ([`follow::skip_reason`]).
+    pub skip_reason: Option<String>,
+}
+
+impl Ended {
+    pub(crate) fn of(b: &crate::cloudflare::builds::Build) -> Ended {
+        let skipped = b.outcome() == Some(crate::cloudflare::builds::Outcome::Skipped);
+        Ended {
+            outcome: b.build_outcome.clone().unwrap_or_default(),
+            duration: match (b.created_at(), b.stopped_at()) {
+                (Some(a), Some(z)) if z >= a => Duration::try_from(z.duration_since(a)).ok(),
+                _ => None,
+            },
+            skip_reason: skipped.then(|| follow::skip_reason(b)),
+        }
+    }
+}
+
+impl Ctx {
+    /// Records how `worker`'s build ended, for the commit statuses.
+    pub(crate) fn ended(&self, worker: &str, b: &crate::cloudflare::builds::Build) {
+        self.report
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .ended
+            .insert(worker.to_owned(), Ended::of(b));
+    }
 }
 
 pub(crate) struct Ctx {

@@ -36,6 +36,7 @@ mod redeploy;
 mod release;
 mod setup;
 mod signals;
+mod statuses;
 mod strict_limits;
 mod transcripts;
 mod version;

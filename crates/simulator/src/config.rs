@@ -119,6 +119,10 @@ pub struct WorkerSeed {
     /// How this Worker's builds behave; the account's `build` when absent. A monorepo's
     /// Workers build different code, so their builds differ in length and outcome.
     pub build: Option<BuildProfile>,
+    /// Its triggers' build watch paths (`path_includes`, `path_excludes`), which every build
+    /// carries in its `trigger`: with `build.outcome` `skipped`, a build skipped because no
+    /// changed file matched them (docs/cloudflare-api.md §3.11).
+    pub watch_paths: Option<(Vec<String>, Vec<String>)>,
 }
 
 impl Default for WorkerSeed {
@@ -133,6 +137,7 @@ impl Default for WorkerSeed {
             durable_object_classes: Vec::new(),
             previews_base_config: None,
             build: None,
+            watch_paths: None,
         }
     }
 }

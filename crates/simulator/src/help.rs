@@ -41,6 +41,8 @@ CONFIG FILE (every key optional; defaults in brackets):
     durable_object_classes  Durable Object classes already migrated [[]]
     previews_base_config  its Previews base config (env, limits, placement, …), laid under every Preview deployment [null]
     build                 this Worker's own build profile, keys as `build` below [the account's]
+    watch_paths           its triggers' watch paths, [path_includes, path_excludes]; with
+                          outcome skipped, no watched path changed [null: [\"*\"], []]
   subdomain             the account's workers.dev subdomain, or null [example-account]
   rate_limit            Cloudflare's limit and its headers, or null for neither; keys (all optional):
     requests              requests per window [1200]
@@ -75,14 +77,15 @@ CONFIG FILE (every key optional; defaults in brackets):
                         http://127.0.0.1:PORT/api/v3), or null [null], keys:
     repository            owner/name [acme/site]
     repository_id         its numeric id, in Link URLs [1296269]
-    tokens                token -> {issues, pull_requests, deployments}, each none, read or
-                          write; other tokens get 401 Bad credentials
+    tokens                token -> {issues, pull_requests, deployments, statuses}, each
+                          none, read or write; other tokens get 401 Bad credentials
                           [ghs_simulatedWorkflowToken: pull_requests and deployments write]
     pull_requests         open pull request numbers [[7]]
     bot_user_id           user id of github-actions[bot], who writes for every token [41898282]
     issues                plain issue numbers [[]]
                         it serves issue comments (list, create, update), deployments (create,
-                        list) and deployment statuses (create, list); faults match its paths
+                        list), deployment statuses (create, list) and commit statuses (create,
+                        list, combined); faults match its paths
                         too (path_contains \"/api/v3/\") and answer GitHub's error body
 
 ADMIN ENDPOINTS (under http://127.0.0.1:PORT/__sim/, no token, never recorded):

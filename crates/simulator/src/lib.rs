@@ -147,6 +147,14 @@ impl Simulator {
         self.github(|r| r.deployments.iter().map(|d| serde_json::to_value(d).unwrap_or_default()).collect())
     }
 
+    /// Every commit status of `sha`, oldest first, as the statuses list shows each.
+    pub fn github_statuses(&self, sha: &str) -> Vec<serde_json::Value> {
+        let sha = sha.to_ascii_lowercase();
+        self.github(|r| {
+            r.statuses.iter().filter(|s| s.sha == sha).map(|s| serde_json::to_value(s).unwrap_or_default()).collect()
+        })
+    }
+
     /// Changes what a token may do, mid-test.
     pub fn set_github_token(&self, token: &str, permissions: TokenPermissions) {
         self.github(|r| {

@@ -299,7 +299,8 @@ pub(crate) fn seeded_connection() -> Value {
     })
 }
 
-fn triggers_for(tag: &str, repo: &Value) -> Vec<Value> {
+fn triggers_for(tag: &str, repo: &Value, watch: Option<&(Vec<String>, Vec<String>)>) -> Vec<Value> {
+    let (includes, excludes) = watch.cloned().unwrap_or_else(|| (vec!["*".to_owned()], Vec::new()));
     let t = |n: u8, name: &str, inc: &[&str], exc: &[&str], deploy: &str| {
         json!({
             "trigger_uuid": derived_uuid(tag, n),
@@ -310,8 +311,8 @@ fn triggers_for(tag: &str, repo: &Value) -> Vec<Value> {
             "root_directory": "/",
             "branch_includes": inc,
             "branch_excludes": exc,
-            "path_includes": ["*"],
-            "path_excludes": [],
+            "path_includes": includes,
+            "path_excludes": excludes,
             "build_caching_enabled": true,
             "build_token_name": BUILD_TOKEN_NAME,
             "build_token_uuid": BUILD_TOKEN_UUID,
@@ -349,8 +350,10 @@ impl State {
                     name: seed.name.clone(),
                     triggers: match (seed.triggers, seed.preview_trigger) {
                         (false, _) => Vec::new(),
-                        (true, true) => triggers_for(&tag, &connection),
-                        (true, false) => triggers_for(&tag, &connection).into_iter().take(1).collect(),
+                        (true, true) => triggers_for(&tag, &connection, seed.watch_paths.as_ref()),
+                        (true, false) => {
+                            triggers_for(&tag, &connection, seed.watch_paths.as_ref()).into_iter().take(1).collect()
+                        }
                     },
                     id: if seed.tag.is_some() { tag.chars().rev().collect() } else { random::hex(16) },
                     tag,
