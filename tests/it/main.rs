@@ -33,6 +33,7 @@ mod preview;
 mod ratelimit;
 mod readme;
 mod redeploy;
+mod rollouts;
 mod setup;
 mod signals;
 mod strict_limits;

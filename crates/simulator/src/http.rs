@@ -181,10 +181,24 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         req.headers().get("cloudflare-workers-script-api-date").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let host = req.headers().get("host").and_then(|v| v.to_str().ok()).unwrap_or("127.0.0.1").to_owned();
+    let overrides = req
+        .headers()
+        .get("cloudflare-workers-version-overrides")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let body = match req.into_body().collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => return Err(Dropped),
     };
+    // A Worker on the simulated edge: public, not an API request (never recorded as one).
+    if let Some(rest) = path.strip_prefix(crate::edge::PREFIX) {
+        let (status, headers, text) = crate::edge::serve(&mut shared.state(), rest, overrides.as_deref());
+        let mut r = Response::builder().status(status);
+        for (k, v) in headers {
+            r = r.header(k, v);
+        }
+        return Ok(r.body(Full::new(Bytes::from(text))).unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))));
+    }
     if let Some(admin) = path.strip_prefix("/__sim/") {
         return Ok(crate::admin::reply(&shared, &method, admin, &body));
     }
@@ -370,6 +384,10 @@ fn route(
     headers: crate::routes::Headers<'_>,
 ) -> Reply {
     let mut st = shared.state();
+    // Analytics is account-wide GraphQL, outside `/accounts/{id}` (docs/cloudflare-api.md §K.3).
+    if path == "/client/v4/graphql" {
+        return if method == "POST" { (200, crate::edge::graphql(&st, body)) } else { envelope::no_route() };
+    }
     let Some(rest) = path.strip_prefix("/client/v4/accounts/") else {
         return envelope::no_route();
     };
