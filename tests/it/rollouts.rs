@@ -267,3 +267,27 @@ fn bad_rollout_inputs_exit_2_without_requests() {
     }
     assert!(sim.requests().is_empty());
 }
+
+#[test]
+fn version_with_deploy_true_rolls_the_upload_out_through_the_stages() {
+    let sim = rollout_sim(|c| c.zero_percent_deployments = true);
+    let v1 = upload(&sim, true);
+    sim.set_version_profile(VersionProfile { number: 2, error_rate: 0.2, ..VersionProfile::default() });
+    let inv = with_module(version_invocation(&sim, "my-worker"))
+        .env("WORKERS_CI_TIME_SCALE", SCALE)
+        .input("deploy", "true")
+        .input("stages", "0,25,100")
+        .input("smoke_url", &format!("{}/", sim.worker_url("my-worker")));
+    let run = inv.run();
+    run.assert_code(13);
+    let v2 = run.output("version_id").unwrap().to_owned();
+    assert_eq!(shares_of(&sim, &v2), vec![0.0, 0.0, 25.0, 0.0], "rolled back from 25 %");
+    assert_eq!(live(&sim), json!([{ "version_id": v1, "percentage": 100.0 }]));
+
+    // Without `deploy: true` the stages have nothing to roll out: refused before any request.
+    let sim = rollout_sim(|_| {});
+    let run = with_module(version_invocation(&sim, "my-worker")).input("stages", "0,100").run();
+    run.assert_code(2);
+    assert!(run.everything().contains("`stages`"), "{}", run.everything());
+    assert!(sim.requests().is_empty());
+}
