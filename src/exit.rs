@@ -95,7 +95,7 @@ impl Exit {
             Exit::GitHub => "`github_required`: the pull-request comment or GitHub Deployment could not be written",
             Exit::Internal => "local error: a file could not be read or written, or TLS/runtime setup failed",
             Exit::RolledBack => {
-                "`stages`: a check failed (or a signal/`timeout` came); the previous deployment was restored and verified"
+                "`stages`: a check, signal or `timeout` stopped the rollout; the previous deployment is back"
             }
             Exit::Interrupted => "interrupted by SIGINT/SIGTERM (job cancelled); remote build cancelled",
         }

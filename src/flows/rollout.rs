@@ -99,7 +99,11 @@ async fn check_analytics(ctx: &Ctx, worker: &WorkerName, version: &VersionId) ->
             hint::input(Key::ApiToken),
             hint::set(Key::MaxErrorRate, "off")
         ))),
-        Err(e) => Err(api_failure(e, "read the Worker's analytics (the error gate's permission check); nothing was deployed", Area::Workers)),
+        Err(e) => Err(api_failure(
+            e,
+            "read the Worker's analytics (the error gate's permission check); nothing was deployed",
+            Area::Workers,
+        )),
     }
 }
 
@@ -353,12 +357,15 @@ async fn restore(
     numbers: HashMap<VersionId, u64>,
 ) -> Result<Deployment> {
     let work = async {
-        let (d, numbers) = create(ctx, worker, &start.previous, Some("workers-ci: rollback"), true, known, numbers).await?;
+        let (d, numbers) =
+            create(ctx, worker, &start.previous, Some("workers-ci: rollback"), true, known, numbers).await?;
         let live = list(ctx, worker).await?;
         let same = live.first().is_some_and(|l| {
             l.versions.len() == start.previous.len()
                 && start.previous.iter().all(|p| {
-                    l.versions.iter().any(|v| v.version_id == p.version_id && (v.percentage - p.percentage).abs() < 1e-6)
+                    l.versions
+                        .iter()
+                        .any(|v| v.version_id == p.version_id && (v.percentage - p.percentage).abs() < 1e-6)
                 })
         });
         if !same {
@@ -424,7 +431,11 @@ fn judge(c: Counts, gate: Gate) -> Verdict {
         rate * 100.0,
         gate.max_error_rate * 100.0
     );
-    if rate > gate.max_error_rate { Verdict::Failed(format!("error rate too high: {line}")) } else { Verdict::Passed(line) }
+    if rate > gate.max_error_rate {
+        Verdict::Failed(format!("error rate too high: {line}"))
+    } else {
+        Verdict::Passed(line)
+    }
 }
 
 /// The analytics window around `[from, to]` in whole seconds (floor, ceiling): the form the

@@ -51,9 +51,20 @@ impl RolloutArgs {
     /// `None` without `stages`; the smoke and gate inputs then must not be set.
     pub(crate) fn from_inputs(i: &Inputs) -> Result<Option<RolloutArgs>, InputError> {
         let Some(text) = i.get(Key::Stages) else {
-            for k in [Key::SmokeUrl, Key::SmokeBody, Key::SmokeMethod, Key::SmokeStatus, Key::MaxErrorRate, Key::MinRequests, Key::IfNoSignal] {
+            for k in [
+                Key::SmokeUrl,
+                Key::SmokeBody,
+                Key::SmokeMethod,
+                Key::SmokeStatus,
+                Key::MaxErrorRate,
+                Key::MinRequests,
+                Key::IfNoSignal,
+            ] {
                 if i.get(k).is_some() {
-                    return Err(InputError::new(k, "applies only to a staged rollout; set `stages` too (e.g. `0,10,50,100`)"));
+                    return Err(InputError::new(
+                        k,
+                        "applies only to a staged rollout; set `stages` too (e.g. `0,10,50,100`)",
+                    ));
                 }
             }
             return Ok(None);
@@ -73,10 +84,18 @@ impl RolloutArgs {
                     .parse::<f64>()
                     .ok()
                     .filter(|p| p.is_finite() && (0.0..=100.0).contains(p) && !pct.starts_with('+'))
-                    .ok_or_else(|| InputError::new(Key::MaxErrorRate, "must be a percentage from 0 to 100 (e.g. `1` or `0.5%`), or `off`"))?;
+                    .ok_or_else(|| {
+                        InputError::new(
+                            Key::MaxErrorRate,
+                            "must be a percentage from 0 to 100 (e.g. `1` or `0.5%`), or `off`",
+                        )
+                    })?;
                 let min_requests = match i.get(Key::MinRequests) {
                     None => 100,
-                    Some(n) => n.trim().parse::<u64>().map_err(|_| InputError::new(Key::MinRequests, "must be a whole number (e.g. `100`)"))?,
+                    Some(n) => n
+                        .trim()
+                        .parse::<u64>()
+                        .map_err(|_| InputError::new(Key::MinRequests, "must be a whole number (e.g. `100`)"))?,
                 };
                 let pass_without_signal = match i.get(Key::IfNoSignal).map(str::trim) {
                     None | Some("fail") => false,
@@ -109,7 +128,9 @@ fn smoke(i: &Inputs) -> Result<Option<Smoke>, InputError> {
         let url = reqwest::Url::parse(item)
             .ok()
             .filter(|u| matches!(u.scheme(), "https" | "http") && rules::https_or_loopback(u))
-            .ok_or_else(|| InputError::new(Key::SmokeUrl, "must list absolute https URLs (plain http only on this machine)"))?;
+            .ok_or_else(|| {
+                InputError::new(Key::SmokeUrl, "must list absolute https URLs (plain http only on this machine)")
+            })?;
         urls.push(url);
     }
     if urls.is_empty() {
@@ -119,17 +140,17 @@ fn smoke(i: &Inputs) -> Result<Option<Smoke>, InputError> {
         None | Some("GET") => reqwest::Method::GET,
         Some("HEAD") => reqwest::Method::HEAD,
         Some("OPTIONS") => reqwest::Method::OPTIONS,
-        Some(_) => return Err(InputError::new(Key::SmokeMethod, "must be GET, HEAD or OPTIONS (a smoke test must not write)")),
+        Some(_) => {
+            return Err(InputError::new(Key::SmokeMethod, "must be GET, HEAD or OPTIONS (a smoke test must not write)"));
+        }
     };
-    let status = match i.get(Key::SmokeStatus) {
-        None => 200,
-        Some(s) => s
-            .trim()
-            .parse::<u16>()
-            .ok()
-            .filter(|s| (100..=599).contains(s))
-            .ok_or_else(|| InputError::new(Key::SmokeStatus, "must be an HTTP status from 100 to 599 (e.g. `200`)"))?,
-    };
+    let status =
+        match i.get(Key::SmokeStatus) {
+            None => 200,
+            Some(s) => s.trim().parse::<u16>().ok().filter(|s| (100..=599).contains(s)).ok_or_else(|| {
+                InputError::new(Key::SmokeStatus, "must be an HTTP status from 100 to 599 (e.g. `200`)")
+            })?,
+        };
     Ok(Some(Smoke { urls, method, status, body: i.get(Key::SmokeBody).map(str::to_owned) }))
 }
 
@@ -162,8 +183,13 @@ pub(crate) fn parse_stages(text: &str) -> Result<Vec<Stage>, InputError> {
             return Err(bad("must increase from one stage to the next"));
         }
         let soak = match soak {
-            Some(_) if percent == 0.0 => return Err(bad("soaks a 0 % stage, which takes no traffic to measure; give 0 no time")),
-            Some(s) => Some(rules::duration(s).ok_or_else(|| bad("has a soak time that is not a duration (e.g. `90s`, `5m`, `1h`)"))?),
+            Some(_) if percent == 0.0 => {
+                return Err(bad("soaks a 0 % stage, which takes no traffic to measure; give 0 no time"));
+            }
+            Some(s) => Some(
+                rules::duration(s)
+                    .ok_or_else(|| bad("has a soak time that is not a duration (e.g. `90s`, `5m`, `1h`)"))?,
+            ),
             None if percent == 0.0 || k == last => None,
             None => Some(DEFAULT_SOAK),
         };
@@ -196,14 +222,32 @@ mod tests {
             parse_stages("10%:5m, 50%:10m, 100%").unwrap(),
             vec![s(10.0, Some(300)), s(50.0, Some(600)), s(100.0, None)]
         );
-        assert_eq!(parse_stages("0\n 12.5 % : 90s\n100:1m\n").unwrap(), vec![s(0.0, None), s(12.5, Some(90)), s(100.0, Some(60))]);
+        assert_eq!(
+            parse_stages("0\n 12.5 % : 90s\n100:1m\n").unwrap(),
+            vec![s(0.0, None), s(12.5, Some(90)), s(100.0, Some(60))]
+        );
     }
 
     #[test]
     fn bad_lists_name_the_input() {
         for bad in [
-            "", "10,50", "50,10,100", "0:5m,100", "10:5x,100", "10:,100", "abc", "10,,100", "10;100", "101,100",
-            "-5,100", "1.234,100", "100", "10 20,100", "10%%,100", "nan,100", "1e1,100",
+            "",
+            "10,50",
+            "50,10,100",
+            "0:5m,100",
+            "10:5x,100",
+            "10:,100",
+            "abc",
+            "10,,100",
+            "10;100",
+            "101,100",
+            "-5,100",
+            "1.234,100",
+            "100",
+            "10 20,100",
+            "10%%,100",
+            "nan,100",
+            "1e1,100",
         ] {
             let e = parse_stages(bad).unwrap_err();
             assert_eq!(e.input(), "stages", "{bad:?}");

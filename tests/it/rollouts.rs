@@ -181,7 +181,11 @@ fn sigint_during_a_soak_rolls_back() {
     let run = inv.collect(code, stdout, stderr, signalled.elapsed());
     run.assert_code(13);
     assert!(signalled.elapsed() < Duration::from_secs(5));
-    assert!(run.everything().contains("rolled back at stage 2/3 (10 %): the job was cancelled"), "{}", run.everything());
+    assert!(
+        run.everything().contains("rolled back at stage 2/3 (10 %): the job was cancelled"),
+        "{}",
+        run.everything()
+    );
     assert_eq!(live(&sim), json!([{ "version_id": v1, "percentage": 100.0 }]));
     assert_eq!(stages_output(&run)[1]["verdict"], "interrupted");
 }
@@ -213,7 +217,11 @@ fn a_token_without_analytics_read_is_refused_before_any_deploy() {
     let (v1, v2) = two_versions(&sim);
     let run = rollout(&sim, &v2, "0,10,100").run();
     run.assert_code(5);
-    assert!(run.everything().contains("Account Analytics Read") && run.everything().contains("Nothing was deployed"), "{}", run.everything());
+    assert!(
+        run.everything().contains("Account Analytics Read") && run.everything().contains("Nothing was deployed"),
+        "{}",
+        run.everything()
+    );
     assert_eq!(writes(&sim), 0, "{:?}", sim.requests());
     assert_eq!(live(&sim), json!([{ "version_id": v1, "percentage": 100.0 }]));
     // Without the gate, the same token rolls out (soaks only wait), and says so in its inputs.

@@ -63,9 +63,7 @@ fn shares(d: &Value) -> Vec<(String, f64)> {
     d["versions"]
         .as_array()
         .map(|vs| {
-            vs.iter()
-                .filter_map(|v| Some((v["version_id"].as_str()?.to_owned(), v["percentage"].as_f64()?)))
-                .collect()
+            vs.iter().filter_map(|v| Some((v["version_id"].as_str()?.to_owned(), v["percentage"].as_f64()?))).collect()
         })
         .unwrap_or_default()
 }
@@ -135,9 +133,7 @@ pub fn serve(state: &mut State, rest: &str, overrides: Option<&str>) -> (u16, Ve
 
 /// `POST /client/v4/graphql` (§K.3): HTTP 200 always; GraphQL errors in `errors[]`.
 pub fn graphql(state: &State, body: &[u8]) -> Value {
-    let fail = |message: &str, code: &str| {
-        json!({ "data": null, "errors": [{ "message": message, "path": ["viewer"], "extensions": { "code": code } }] })
-    };
+    let fail = |message: &str, code: &str| json!({ "data": null, "errors": [{ "message": message, "path": ["viewer"], "extensions": { "code": code } }] });
     let Ok(req) = serde_json::from_slice::<Value>(body) else {
         return fail("failed to parse request body", "bad_request");
     };
@@ -174,7 +170,8 @@ fn counts(state: &State, w: &Worker, version: Option<&str>, from: SystemTime, to
     }
     let mut rows = Vec::new();
     for id in ids {
-        let served = state.served.iter().filter(|s| s.worker == w.name && s.version_id == id && s.at >= from && s.at <= to);
+        let served =
+            state.served.iter().filter(|s| s.worker == w.name && s.version_id == id && s.at >= from && s.at <= to);
         let (mut ok, mut thrown) = (0u64, 0u64);
         for s in served {
             if s.thrown { thrown += 1 } else { ok += 1 }

@@ -181,11 +181,8 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         req.headers().get("cloudflare-workers-script-api-date").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let host = req.headers().get("host").and_then(|v| v.to_str().ok()).unwrap_or("127.0.0.1").to_owned();
-    let overrides = req
-        .headers()
-        .get("cloudflare-workers-version-overrides")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let overrides =
+        req.headers().get("cloudflare-workers-version-overrides").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let body = match req.into_body().collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => return Err(Dropped),
