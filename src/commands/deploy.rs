@@ -225,7 +225,8 @@ async fn staged(ctx: &Ctx, args: DeployArgs) -> Result<()> {
         Ok::<_, Error>((worker, start, numbers))
     };
     let (worker, start, numbers) =
-        flows::interruptible_value(ctx, "the Worker's deployments (nothing was deployed yet)", before).await?;
+        Box::pin(flows::interruptible_value(ctx, "the Worker's deployments (nothing was deployed yet)", before))
+            .await?;
     ctx.summary(|s| s.row("Worker", worker.name.as_str()));
     ctx.output(Output::VersionId, new.as_str());
     rollout::run(ctx, &worker.name, &new, rollout, start, args.message.as_deref(), numbers).await?;

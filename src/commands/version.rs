@@ -65,7 +65,7 @@ pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError
 
 async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {
     let (worker, deploy) = (args.worker.as_str().to_owned(), args.deploy);
-    let result = upload_and_deploy(ctx, args).await;
+    let result = Box::pin(upload_and_deploy(ctx, args)).await;
     flows::github_report::after_version(ctx, &worker, deploy, result).await
 }
 
@@ -76,7 +76,7 @@ async fn upload_and_deploy(ctx: &Ctx, mut args: VersionArgs) -> Result<()> {
     let name = args.worker.clone();
     let message = args.message.clone();
     let check = "the Worker's versions (the upload may have completed; nothing was deployed)";
-    let done = flows::interruptible_value(ctx, check, upload_then_deploy(ctx, args, Some(&rollout))).await?;
+    let done = Box::pin(flows::interruptible_value(ctx, check, upload_then_deploy(ctx, args, Some(&rollout)))).await?;
     let Some(Staged { version, start, numbers, worker }) = done else {
         return Err(Error::Refused("the staged rollout had no version to roll out".into()));
     };
@@ -96,6 +96,7 @@ struct Staged {
 /// The upload, and its deploy unless `rollout` takes over: then the live deployment is read and
 /// checked (and the analytics permission) before anything is written, and what the rollout
 /// needs is handed back.
+#[allow(clippy::too_many_lines, reason = "the upload read top to bottom, as before the rollout branch")]
 async fn upload_then_deploy(
     ctx: &Ctx,
     args: VersionArgs,

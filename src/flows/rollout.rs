@@ -138,6 +138,7 @@ impl Halt {
 }
 
 /// Runs the stages for `new` from `start`. Writes `stages`, `deployment_id` and the timeline.
+#[allow(clippy::too_many_lines, reason = "the stages read as one scenario, top to bottom")]
 pub(crate) async fn run(
     ctx: &Ctx,
     worker: &WorkerName,
@@ -215,13 +216,12 @@ pub(crate) async fn run(
         if share < 100.0
             && stage.percent == 0.0
             && let Some(smoke) = &args.smoke
+            && let Err(halt) = smoke_test(ctx, worker, new, smoke).await
         {
-            if let Err(halt) = smoke_test(ctx, worker, new, smoke).await {
-                records[k].ended = Some(jiff::Timestamp::now().to_string());
-                records[k].verdict = if matches!(halt, Halt::Check(_)) { "failed" } else { "interrupted" };
-                outcome = Some((k, halt));
-                break;
-            }
+            records[k].ended = Some(jiff::Timestamp::now().to_string());
+            records[k].verdict = if matches!(halt, Halt::Check(_)) { "failed" } else { "interrupted" };
+            outcome = Some((k, halt));
+            break;
         }
         if let Some(soak) = stage.soak {
             let wait = ctx.pace.of(soak);

@@ -141,7 +141,10 @@ fn smoke(i: &Inputs) -> Result<Option<Smoke>, InputError> {
         Some("HEAD") => reqwest::Method::HEAD,
         Some("OPTIONS") => reqwest::Method::OPTIONS,
         Some(_) => {
-            return Err(InputError::new(Key::SmokeMethod, "must be GET, HEAD or OPTIONS (a smoke test must not write)"));
+            return Err(InputError::new(
+                Key::SmokeMethod,
+                "must be GET, HEAD or OPTIONS (a smoke test must not write)",
+            ));
         }
     };
     let status =

@@ -507,6 +507,7 @@ impl VersionArgs {
 
     /// The upload `target` gets: a Preview is bound to the file's `previews` block and the
     /// inputs, never to the file's production bindings.
+    #[allow(clippy::too_many_lines, reason = "every input of an upload, in the order a user reads them")]
     pub(crate) fn from_inputs_for(i: &Inputs, target: Target) -> Result<VersionArgs, InputError> {
         let (config, mut config_warnings) = wrangler_config(i)?;
         let file = config.as_ref().map(|c| &c.mapped);

@@ -173,6 +173,14 @@ fn raw(status: u16, body: &'static str) -> Response<Full<Bytes>> {
 }
 
 async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Dropped> {
+    // A Worker on the simulated edge: public, not an API request (never recorded as one).
+    match edge(&shared, &req) {
+        Some(answer) => Ok(answer),
+        None => handle_api(shared, req).await,
+    }
+}
+
+async fn handle_api(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Dropped> {
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
     let query = req.uri().query().unwrap_or("").to_owned();
@@ -181,21 +189,10 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         req.headers().get("cloudflare-workers-script-api-date").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let host = req.headers().get("host").and_then(|v| v.to_str().ok()).unwrap_or("127.0.0.1").to_owned();
-    let overrides =
-        req.headers().get("cloudflare-workers-version-overrides").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let body = match req.into_body().collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => return Err(Dropped),
     };
-    // A Worker on the simulated edge: public, not an API request (never recorded as one).
-    if let Some(rest) = path.strip_prefix(crate::edge::PREFIX) {
-        let (status, headers, text) = crate::edge::serve(&mut shared.state(), rest, overrides.as_deref());
-        let mut r = Response::builder().status(status);
-        for (k, v) in headers {
-            r = r.header(k, v);
-        }
-        return Ok(r.body(Full::new(Bytes::from(text))).unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))));
-    }
     if let Some(admin) = path.strip_prefix("/__sim/") {
         return Ok(crate::admin::reply(&shared, &method, admin, &body));
     }
@@ -291,6 +288,18 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         b.apply(&mut answer);
     }
     Ok(answer)
+}
+
+/// A Worker's answer on the simulated edge.
+fn edge(shared: &Shared, req: &Request<Incoming>) -> Option<Response<Full<Bytes>>> {
+    let rest = req.uri().path().strip_prefix(crate::edge::PREFIX)?;
+    let overrides = req.headers().get("cloudflare-workers-version-overrides").and_then(|v| v.to_str().ok());
+    let (status, headers, text) = crate::edge::serve(&mut shared.state(), rest, overrides);
+    let mut r = Response::builder().status(status);
+    for (k, v) in headers {
+        r = r.header(k, v);
+    }
+    Some(r.body(Full::new(Bytes::from(text))).unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))))
 }
 
 /// What a request without an accepted token gets, by API area.
