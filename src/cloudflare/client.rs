@@ -489,6 +489,9 @@ fn decode_graphql<T: DeserializeOwned>(
     struct GraphqlError {
         #[serde(default)]
         message: String,
+        /// Not GraphQL's; an error in Cloudflare's envelope form keeps its code (10002 is transient).
+        #[serde(default)]
+        code: Option<i64>,
         #[serde(default)]
         extensions: Option<serde_json::Value>,
     }
@@ -515,7 +518,7 @@ fn decode_graphql<T: DeserializeOwned>(
                 .map(|e| {
                     let code = e.extensions.as_ref().and_then(|x| x["code"].as_str()).map(str::to_owned);
                     ApiMessage {
-                        code: None,
+                        code: e.code,
                         message: Some(match code {
                             Some(c) => format!("{} ({c})", e.message),
                             None => e.message,
