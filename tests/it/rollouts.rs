@@ -299,3 +299,40 @@ fn version_with_deploy_true_rolls_the_upload_out_through_the_stages() {
     assert!(run.everything().contains("`stages`"), "{}", run.everything());
     assert!(sim.requests().is_empty());
 }
+
+#[test]
+fn the_smoke_test_retries_until_the_override_has_propagated() {
+    // The override is honoured 300 ms after the deployment; until then the old version answers,
+    // which `{version_id}` in `smoke_body` tells apart.
+    let sim = rollout_sim(|c| {
+        c.zero_percent_deployments = true;
+        c.override_delay_ms = 300;
+    });
+    let (v1, v2) = two_versions(&sim);
+    let run =
+        rollout(&sim, &v2, "0,100").env("WORKERS_CI_TIME_SCALE", "0.05").input("smoke_body", "{version_id}").run();
+    run.assert_code(0);
+    let attempts = run.stdout.lines().filter(|l| l.starts_with("Smoke test http")).count();
+    assert!(attempts >= 2, "{}", run.stdout);
+    assert!(run.stdout.contains("its body lacks the expected `smoke_body` text"), "{}", run.stdout);
+    let served = sim.served("my-worker");
+    assert!(served.first().is_some_and(|s| s.version_id == v1 && !s.by_override), "{served:?}");
+    assert!(served.last().is_some_and(|s| s.version_id == v2 && s.by_override), "{served:?}");
+    assert_eq!(live(&sim), json!([{ "version_id": v2, "percentage": 100.0 }]));
+}
+
+#[test]
+fn a_timeout_during_a_soak_rolls_back() {
+    let sim = rollout_sim(|c| c.zero_percent_deployments = true);
+    let (v1, v2) = two_versions(&sim);
+    // `timeout` is the user's clock, never scaled: 2 s, inside the 8.6 s soak.
+    let run = rollout(&sim, &v2, "0,10:24h,100").input("timeout", "2s").run();
+    run.assert_code(13);
+    assert!(
+        run.everything().contains("rolled back at stage 2/3 (10 %): `timeout` (2s) elapsed"),
+        "{}",
+        run.everything()
+    );
+    assert_eq!(live(&sim), json!([{ "version_id": v1, "percentage": 100.0 }]));
+    assert_eq!(stages_output(&run)[1]["verdict"], "interrupted");
+}
