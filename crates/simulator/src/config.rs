@@ -396,6 +396,8 @@ mod tests {
                 "subdomain":null,"rate_limit":{"requests":5,"window_secs":2,"lockout_secs":3,"time_scale":0.5},
                 "list_order":"oldest_first","log_page_size":3,
                 "log_timestamps_ms":true,"cursor_on_last_page":false,"answer_delay_ms":150,
+                "zero_percent_deployments":true,"analytics_read":false,"synthetic_rps":5.5,"override_delay_ms":7,
+                "version_profiles":[{"worker":"a","number":2,"status":503,"error_rate":0.05,"body":"b"}],
                 "build":{"queued_ms":1,"initializing_ms":2,"running_ms":3,"outcome":"fail","log_lines":["x"],
                          "preview_url":"https://p.example","hostile":true}}"#,
         )
@@ -410,6 +412,13 @@ mod tests {
         assert_eq!(c.list_order, ListOrder::OldestFirst);
         assert_eq!(c.build.outcome, "fail");
         assert_eq!(c.answer_delay_ms, 150);
+        assert!(c.zero_percent_deployments && !c.analytics_read);
+        assert_eq!((c.synthetic_rps, c.override_delay_ms), (5.5, 7));
+        let p = &c.version_profiles[0];
+        assert_eq!(
+            (p.worker.as_str(), p.number, p.status, p.error_rate, p.body.as_deref()),
+            ("a", 2, 503, 0.05, Some("b"))
+        );
         assert!(c.subdomain.is_none());
     }
 
