@@ -15,7 +15,7 @@ use crate::inputs::{InputError, Inputs, Key, hint, rules};
 
 pub(crate) const FACTS: Facts = Facts {
     name: "deploy",
-    about: "send traffic to one or two Versions, or roll back",
+    about: "send traffic to one or two Versions, roll one out in checked stages, or roll back",
     exits: &[
         Exit::Success,
         Exit::BadInput,

@@ -82,6 +82,16 @@ pub(crate) async fn preflight(
     if args.reads_analytics() {
         check_analytics(ctx, worker, &base).await?;
     }
+    if let [_, _] = previous.as_slice() {
+        let other: Vec<DeploymentVersion> = previous.iter().filter(|v| v.version_id != base).cloned().collect();
+        ctx.console.notice(&format!(
+            "The live deployment splits traffic ({}): the new version goes in beside {base}, its main version, and \
+             {} leaves the deployment (a deployment holds at most two versions). A rollback restores the split \
+             exactly.",
+            describe_split(&previous, &HashMap::new()),
+            other.first().map_or_else(String::new, |v| v.version_id.to_string())
+        ));
+    }
     Ok(Start { previous, base, known: ids(deployments) })
 }
 
@@ -166,6 +176,8 @@ pub(crate) async fn run(
     let mut known = start.known.clone();
     let mut numbers = numbers;
     let mut outcome: Option<(usize, Halt)> = None;
+    // A failure before any deployment of ours went live has nothing to roll back.
+    let mut deployed = false;
     for (k, stage) in args.stages.iter().enumerate() {
         if let Some(halt) = stopped(ctx) {
             outcome = Some((k, halt));
@@ -195,12 +207,15 @@ pub(crate) async fn run(
         };
         let (d, n) = match made {
             Ok(x) => x,
+            // Nothing of ours is live: the deployment before is untouched, and the error is the
+            // API's (a redeploy of the same split would be a write that changes nothing).
+            Err(e) if !deployed => return Err(e),
             Err(e) => {
-                // Nothing of this stage is live (or unknown): roll back from what we know.
                 outcome = Some((k, Halt::Check(format!("could not deploy the stage: {}", e.report()))));
                 break;
             }
         };
+        deployed = true;
         numbers = n;
         known.insert(d.id.clone());
         let started = jiff::Timestamp::now();
@@ -238,7 +253,19 @@ pub(crate) async fn run(
             }
             if let Some(gate) = args.gate {
                 let (from, to) = window(started, ended);
-                match ctx.client.version_invocations(worker, new, &from, &to).await {
+                let read = tokio::select! {
+                    r = ctx.client.version_invocations(worker, new, &from, &to) => Ok(r),
+                    () = signal::at_least(&ctx.signals, 1) => Err(Halt::Signal),
+                };
+                let read = match read {
+                    Ok(r) => r,
+                    Err(h) => {
+                        records[k].verdict = "interrupted";
+                        outcome = Some((k, h));
+                        break;
+                    }
+                };
+                match read {
                     Ok(c) => {
                         records[k].requests = Some(c.requests);
                         records[k].errors = Some(c.errors);

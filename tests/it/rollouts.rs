@@ -248,7 +248,26 @@ fn a_live_split_is_restored_exactly() {
         .map(|v| (v["version_id"].as_str().unwrap().to_owned(), v["percentage"].as_f64().unwrap()))
         .collect();
     restored.sort_by(|a, b| b.1.total_cmp(&a.1));
+    assert!(run.stdout.contains(&format!("{v2} leaves the deployment")), "said before it happens: {}", run.stdout);
     assert_eq!(restored, vec![(v1, 70.0), (v2, 30.0)]);
+}
+
+#[test]
+fn a_refused_first_deployment_leaves_the_live_one_alone() {
+    let sim = rollout_sim(|c| c.zero_percent_deployments = true);
+    let (v1, v2) = two_versions(&sim);
+    let before = sim.deployments("my-worker").len();
+    sim.add_fault(fault(
+        "POST",
+        "/deployments",
+        1,
+        FaultAction::Status { status: 403, code: 10000, message: "injected".into(), retry_after: None },
+    ));
+    let run = rollout(&sim, &v2, "0,10,100").run();
+    run.assert_code(5);
+    assert_eq!(sim.deployments("my-worker").len(), before, "nothing to roll back, so nothing redeployed");
+    assert_eq!(requests_matching(&sim, "POST", "/deployments"), 1);
+    assert_eq!(live(&sim), json!([{ "version_id": v1, "percentage": 100.0 }]));
 }
 
 #[test]
