@@ -204,6 +204,7 @@ def main():
                      {"strategy": "percentage", "versions": [{"version_id": v1, "percentage": 100}]})
     report(s >= 400 and 10220 in codes(env), "rollback-after-secret-change-10220", f"HTTP {s} {codes(env)}")
 
+    rollout_probes(wid, v1)
     versioned_settings_and_limits(wid)
     triggers_without_builds()
     previews(wid)
@@ -211,6 +212,44 @@ def main():
     builds(wid)
     commit_status_limits()
     return 1 if FAILED else 0
+
+
+def graphql(body):
+    """(status, answer) of one analytics GraphQL query (outside /accounts, §K.3)."""
+    req = urllib.request.Request(f"{BASE}/graphql", data=json.dumps(body).encode(), method="POST")
+    req.add_header("Authorization", f"Bearer {TOKEN}")
+    req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, {"raw": e.read()[:300].decode(errors="replace")}
+
+
+def rollout_probes(wid, old):
+    """Rows 73-76 (§K): a deployment at 0 %, and the per-version analytics query `stages` reads."""
+    s, env, _ = new_version(wid, [])
+    new = ((env or {}).get("result") or {}).get("id")
+    s, env, _ = call("POST", f"/workers/scripts/{WORKER}/deployments", {"strategy": "percentage", "versions": [
+        {"version_id": new, "percentage": 0}, {"version_id": old, "percentage": 100}]}, query="force=true")
+    # The simulator refuses 0 by default (the spec's minimum); a 200 here means the knob
+    # `zero_percent_deployments` is Cloudflare's behaviour and should become the default.
+    report(s >= 400, "deployment-zero-percent", f"HTTP {s} {codes(env)}")
+    query = """query ($account: string!, $script: string!, $version: string!, $from: Time!, $to: Time!) {
+  viewer { accounts(filter: { accountTag: $account }) {
+    workersInvocationsAdaptive(limit: 100, filter: { scriptName: $script, scriptVersion: $version,
+        datetime_geq: $from, datetime_leq: $to }) { sum { requests errors } dimensions { scriptVersion status } } } }
+}"""
+    now = time.time()
+    fmt = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+    s, answer = graphql({"query": query, "variables": {"account": ACCOUNT, "script": WORKER, "version": old,
+                                                         "from": fmt(now - 3600), "to": fmt(now)}})
+    accounts = (((answer or {}).get("data") or {}).get("viewer") or {}).get("accounts")
+    errors = (answer or {}).get("errors")
+    # PASS: the query with a scriptVersion filter is accepted (rows may be empty for an idle
+    # Worker). With a token lacking Account Analytics Read, the line shows that answer (row 76).
+    report(s == 200 and isinstance(accounts, list) and not errors, "graphql-script-version",
+           f"HTTP {s} errors={errors!r} accounts={accounts!r}")
 
 
 def versioned_settings_and_limits(wid):

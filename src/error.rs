@@ -58,6 +58,11 @@ pub(crate) enum Error {
     #[error("{0}")]
     NotDeployed(String),
 
+    /// A staged rollout stopped (a failed check, a signal, `timeout`) and the previous deployment
+    /// was restored and read back. Exit 13.
+    #[error("{0}")]
+    RolledBack(String),
+
     /// `setup` with `check` found that Cloudflare differs from the file. Exit 8.
     #[error("{0}")]
     Drift(String),
@@ -132,6 +137,7 @@ impl Error {
             Error::NoBuild(_) => Exit::NoBuild,
             Error::Skipped(_) => Exit::BuildFailed,
             Error::NotDeployed(_) => Exit::NotDeployed,
+            Error::RolledBack(_) => Exit::RolledBack,
             Error::Drift(_) => Exit::Drift,
             Error::GitHub(_) => Exit::GitHub,
             Error::Stopped { stop: Stop::Interrupted, .. } => Exit::Interrupted,
@@ -212,6 +218,7 @@ mod tests {
             (Error::NoBuild("x".into()), 7),
             (Error::Skipped("x".into()), 1),
             (Error::NotDeployed("x".into()), 11),
+            (Error::RolledBack("x".into()), 13),
             (Error::Drift("x".into()), 8),
             (Error::GitHub("x".into()), 9),
             (Error::Stopped { stop: Stop::Interrupted, message: "x".into() }, 130),

@@ -33,12 +33,15 @@ pub enum Exit {
     Internal,
     /// `require_deployed`: the build succeeded but its version serves no traffic.
     NotDeployed,
+    /// A staged rollout failed a check (smoke test, error rate, too little signal), was
+    /// interrupted or timed out, and the previous deployment was restored and read back.
+    RolledBack,
     /// SIGINT, SIGTERM or Ctrl-Break: the job was cancelled.
     Interrupted,
 }
 
 impl Exit {
-    pub const ALL: [Exit; 13] = [
+    pub const ALL: [Exit; 14] = [
         Exit::Success,
         Exit::BuildFailed,
         Exit::BadInput,
@@ -51,6 +54,7 @@ impl Exit {
         Exit::GitHub,
         Exit::Internal,
         Exit::NotDeployed,
+        Exit::RolledBack,
         Exit::Interrupted,
     ];
 
@@ -68,6 +72,7 @@ impl Exit {
             Exit::GitHub => 9,
             Exit::Internal => 10,
             Exit::NotDeployed => 11,
+            Exit::RolledBack => 13,
             Exit::Interrupted => 130,
         }
     }
@@ -89,6 +94,9 @@ impl Exit {
             Exit::Drift => "`setup` with `check`: the Workers Builds configuration differs from `builds_config`",
             Exit::GitHub => "`github_required`: the pull-request comment or GitHub Deployment could not be written",
             Exit::Internal => "local error: a file could not be read or written, or TLS/runtime setup failed",
+            Exit::RolledBack => {
+                "`stages`: a check, signal or `timeout` stopped the rollout; the previous deployment is back"
+            }
             Exit::Interrupted => "interrupted by SIGINT/SIGTERM (job cancelled); remote build cancelled",
         }
     }

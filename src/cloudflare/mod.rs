@@ -1,6 +1,7 @@
 //! A typed client for the parts of Cloudflare's REST API that workers-ci uses: one file per
 //! API area, the envelope and error handling in `client` and `error`. Knows nothing of CI.
 
+pub(crate) mod analytics;
 pub(crate) mod assets;
 pub(crate) mod builds;
 pub(crate) mod builds_config;

@@ -51,6 +51,7 @@ outputs! {
     Deployed => "deployed": "`build`/`wait`, one Worker: the build's version live? `true`/`partial`/`false`",
     DeployedVersionId => "deployed_version_id": "the build's version in the active deployment (empty when not deployed)",
     TrafficPercent => "traffic_percent": "`build`/`wait`: the share of traffic the build's version serves, 0 to 100",
+    Stages => "stages": "`stages`: JSON per stage: percent, started, ended, requests, errors, verdict",
     WorkersDevUrl => "workers_dev_url": "`version`/`deploy`: the workers.dev URL, only when the Worker is on workers.dev",
     RedeployedVersionId => "redeployed_version_id": "`redeploy`: the active deployment's version whose build was repeated",
     TriggerUuids => "trigger_uuids": "`setup`: JSON object, trigger name → uuid, of the file's triggers that exist",

@@ -27,7 +27,16 @@ use super::{Command, Env, Facts, Output, Prepared};
 pub(crate) const FACTS: Facts = Facts {
     name: "version",
     about: "upload a Version of a Worker from a directory of modules; optionally deploy it",
-    exits: &[Exit::Success, Exit::BadInput, Exit::Api, Exit::TimedOut, Exit::GitHub, Exit::Internal, Exit::Interrupted],
+    exits: &[
+        Exit::Success,
+        Exit::BadInput,
+        Exit::Api,
+        Exit::TimedOut,
+        Exit::GitHub,
+        Exit::Internal,
+        Exit::RolledBack,
+        Exit::Interrupted,
+    ],
     reports_to_github: true,
     outputs: &[
         Output::WorkerId,
@@ -35,6 +44,7 @@ pub(crate) const FACTS: Facts = Facts {
         Output::VersionNumber,
         Output::VersionUrl,
         Output::DeploymentId,
+        Output::Stages,
         Output::WorkersDevUrl,
     ],
 };
@@ -43,18 +53,63 @@ pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError
     let args = VersionArgs::from_inputs(i)?;
     let secrets = args.secrets().to_vec();
     Ok(Prepared::new(secrets, move |ctx| {
-        Box::pin(flows::interruptible(ctx, "the Worker's versions and deployments", run(ctx, args)))
+        if args.rollout.is_some() {
+            // The upload stops at a signal like any; the rollout after it rolls back instead
+            // (flows::rollout).
+            Box::pin(run(ctx, args))
+        } else {
+            Box::pin(flows::interruptible(ctx, "the Worker's versions and deployments", run(ctx, args)))
+        }
     }))
 }
 
 async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {
     let (worker, deploy) = (args.worker.as_str().to_owned(), args.deploy);
-    let result = upload_and_deploy(ctx, args).await;
+    let result = Box::pin(upload_and_deploy(ctx, args)).await;
     flows::github_report::after_version(ctx, &worker, deploy, result).await
 }
 
-async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
+async fn upload_and_deploy(ctx: &Ctx, mut args: VersionArgs) -> Result<()> {
+    let Some(rollout) = args.rollout.take() else {
+        return upload_then_deploy(ctx, args, None).await.map(|_| ());
+    };
+    let name = args.worker.clone();
+    let message = args.message.clone();
+    let check = "the Worker's versions (the upload may have completed; nothing was deployed)";
+    let done = Box::pin(flows::interruptible_value(ctx, check, upload_then_deploy(ctx, args, Some(&rollout)))).await?;
+    let Some(Staged { version, start, numbers, worker }) = done else {
+        return Err(Error::Refused("the staged rollout had no version to roll out".into()));
+    };
+    flows::rollout::run(ctx, &name, &version, &rollout, start, message.as_deref(), numbers).await?;
+    deploy::workers_dev_url(ctx, &worker);
+    Ok(())
+}
+
+/// What a staged rollout goes on with after the upload.
+struct Staged {
+    version: VersionId,
+    start: flows::rollout::Start,
+    numbers: HashMap<VersionId, u64>,
+    worker: Worker,
+}
+
+/// The upload, and its deploy unless `rollout` takes over: then the live deployment is read and
+/// checked (and the analytics permission) before anything is written, and what the rollout
+/// needs is handed back.
+#[allow(clippy::too_many_lines, reason = "the upload read top to bottom, as before the rollout branch")]
+async fn upload_then_deploy(
+    ctx: &Ctx,
+    args: VersionArgs,
+    rollout: Option<&crate::inputs::rollout::RolloutArgs>,
+) -> Result<Option<Staged>> {
     let started = std::time::Instant::now();
+    let start = match rollout {
+        Some(r) => {
+            let deployments = deploy::list(ctx, &args.worker).await?;
+            Some(flows::rollout::preflight(ctx, &args.worker, None, r, &deployments).await?)
+        }
+        None => None,
+    };
     describe_inputs(ctx, &args, true);
     // The assets are walked, checked and hashed before the first request: a file over the
     // limit stops the step with nothing sent.
@@ -102,6 +157,13 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
     // at 100 % (docs/cloudflare-api.md Correction 10): the way wrangler applies them, until a
     // live probe shows the beta `deploy=true` does (docs/api-assumptions.md row 60).
     let deploy_on_upload = migrations.is_some();
+    if deploy_on_upload && start.is_some() {
+        return Err(Error::Refused(format!(
+            "{}: Durable Object migrations are applied only by the upload that deploys the version at 100 % at \
+             once, which a staged rollout cannot stage; roll them out without `stages`. Nothing was uploaded.",
+            hint::input(Key::Stages)
+        )));
+    }
     let known = known_versions(ctx, name, latest.as_ref()).await?;
     // Uploaded last, right before the version: the completion token lives an hour (§A.2).
     let uploaded = match &scan {
@@ -145,6 +207,14 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
                 .info(&format!("Deployment {} is live: the new version at 100 %, with its migrations applied.", d.id));
             ctx.summary(|s| s.row("Deployment", d.id.as_str()));
         }
+    } else if let Some(start) = start {
+        let numbers: HashMap<VersionId, u64> = [Some(&version), latest.as_ref()]
+            .into_iter()
+            .flatten()
+            .filter_map(|v| Some((v.id.clone(), v.number?)))
+            .collect();
+        ctx.summary(|s| s.row("Duration of the upload", &format!("{:.1}s", started.elapsed().as_secs_f64())));
+        return Ok(Some(Staged { version: version.id.clone(), start, numbers, worker }));
     } else if let Some(p) = args.deploy {
         let mut split = vec![DeploymentVersion { version_id: version.id.clone(), percentage: p }];
         if let Some(old) = split_with {
@@ -161,7 +231,7 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
     }
     deploy::workers_dev_url(ctx, &worker);
     ctx.summary(|s| s.row("Duration", &format!("{:.1}s", started.elapsed().as_secs_f64())));
-    Ok(())
+    Ok(None)
 }
 
 /// What is known before the upload, every check passed and the Worker made if need be.

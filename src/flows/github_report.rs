@@ -396,6 +396,7 @@ pub(crate) async fn after_version(ctx: &Ctx, worker: &str, deploy: Option<f64>, 
         r.outputs.get(k.name()).filter(|v| !v.is_empty()).map(str::to_owned)
     };
     let headline = match (&result, deploy) {
+        (Err(Error::RolledBack(_)), _) => "version uploaded; its staged rollout failed and was rolled back".to_owned(),
         (Err(_), _) => "version upload failed".to_owned(),
         (Ok(()), None) => "version uploaded".to_owned(),
         (Ok(()), Some(p)) if p >= 100.0 => "version uploaded and deployed".to_owned(),

@@ -15,6 +15,7 @@ pub(crate) mod many;
 pub(crate) mod migrations;
 pub(crate) mod pages;
 pub(crate) mod plan;
+pub(crate) mod rollout;
 pub(crate) mod statuses;
 pub(crate) mod trigger;
 pub(crate) mod upload;
@@ -194,6 +195,17 @@ pub(crate) async fn interruptible(ctx: &Ctx, check: &str, work: impl Future<Outp
             })
         }
     }
+}
+
+/// [`interruptible`] for work that returns a value (the reads before a rollout).
+pub(crate) async fn interruptible_value<T>(ctx: &Ctx, check: &str, work: impl Future<Output = Result<T>>) -> Result<T> {
+    let mut out = None;
+    interruptible(ctx, check, async {
+        out = Some(work.await?);
+        Ok(())
+    })
+    .await?;
+    out.ok_or_else(|| Error::Internal { what: "the work ended without a value".into(), source: None })
 }
 
 /// How far before our create request a reconciliation looks: what this run made is newer than

@@ -21,6 +21,7 @@ pub(crate) mod builds_config;
 pub(crate) mod bundle;
 pub(crate) mod help;
 pub(crate) mod hint;
+pub(crate) mod rollout;
 pub(crate) mod rules;
 pub(crate) mod tree;
 pub(crate) mod upload;
@@ -86,7 +87,7 @@ inputs! {
     Command => InputSpec { name: "command", kind: Kind::Value, commands: ALL, default: "build", fallback: &[], secret: false,
         help: "What to do: `build`, `wait`, `version`, `deploy`, `setup`, `env`, `purge-cache`, `redeploy` or `preview` (may also be the first argument)." },
     ApiToken => InputSpec { name: "api_token", kind: Kind::Value, commands: ALL, default: "", fallback: &["CLOUDFLARE_API_TOKEN"], secret: true,
-        help: "Cloudflare API token (required). Builds needs a user-scoped token with Workers Builds Configuration: Edit and Workers Scripts: Read; version/deploy need Workers Scripts: Edit." },
+        help: "Cloudflare API token (required). Builds needs a user-scoped token with Workers Builds Configuration: Edit and Workers Scripts: Read; version/deploy need Workers Scripts: Edit, and `stages` with its error gate also Account Analytics: Read." },
     AccountId => InputSpec { name: "account_id", kind: Kind::Value, commands: ALL, default: "", fallback: &["CLOUDFLARE_ACCOUNT_ID"], secret: false,
         help: "Cloudflare account id, 32 hex characters (required)." },
     ApiUrl => InputSpec { name: "api_url", kind: Kind::Value, commands: ALL, default: "https://api.cloudflare.com/client/v4", fallback: &["CLOUDFLARE_API_BASE_URL"], secret: false,
@@ -169,6 +170,22 @@ inputs! {
         help: "Deploy even where Cloudflare would block it (e.g. rolling back past a secret change)." },
     Rollback => InputSpec { name: "rollback", kind: Kind::Switch, commands: &[Deploy], default: "false", fallback: &[], secret: false,
         help: "Deploy the version at 100 % in the newest earlier deployment, as wrangler rollback does (instead of `versions`)." },
+    Stages => InputSpec { name: "stages", kind: Kind::Value, commands: &[Version, Deploy], default: "", fallback: &[], secret: false,
+        help: "A rollout that checks itself: shares the new version goes through, each with an optional soak time, e.g. `0,10,50,100` or `10%:5m, 50%:10m, 100%` (increasing, ending at 100; a later stage without a time soaks 5m, the last one none). The version goes in beside the live deployment at 0 % (or Cloudflare's minimum) for the smoke test, then each stage raises its share, soaks, and checks its error rate; any failure, signal or `timeout` restores the previous deployment exactly (exit 13). `deploy`: `versions` names the one new version; `version`: needs `deploy: true`." },
+    SmokeUrl => InputSpec { name: "smoke_url", kind: Kind::Value, commands: &[Version, Deploy], default: "", fallback: &[], secret: false,
+        help: "With `stages`: URL(s) of the Worker (comma- or newline-separated, https) requested with `Cloudflare-Workers-Version-Overrides` naming the new version while it takes no traffic; retried for a bounded time while the deployment propagates. A failure rolls back before any traffic moves." },
+    SmokeMethod => InputSpec { name: "smoke_method", kind: Kind::Value, commands: &[Version, Deploy], default: "GET", fallback: &[], secret: false,
+        help: "The smoke test's HTTP method: GET, HEAD or OPTIONS (a smoke test must not write)." },
+    SmokeStatus => InputSpec { name: "smoke_status", kind: Kind::Value, commands: &[Version, Deploy], default: "200", fallback: &[], secret: false,
+        help: "The status every smoke URL must answer." },
+    SmokeBody => InputSpec { name: "smoke_body", kind: Kind::Value, commands: &[Version, Deploy], default: "", fallback: &[], secret: false,
+        help: "Text every smoke answer's body must contain. `{version_id}` stands for the new version's id: with a Worker that prints its version (the version metadata binding) it proves the new version answered, not the old one." },
+    MaxErrorRate => InputSpec { name: "max_error_rate", kind: Kind::Value, commands: &[Version, Deploy], default: "1", fallback: &[], secret: false,
+        help: "With `stages`: the highest share of the new version's invocations that may fail (threw, exceeded resources, internal error) in a soak window, in percent (`1`, `0.5%`), read from the analytics GraphQL API: the token needs Account Analytics Read, checked before any deploy. `off`: no error gate (soaks only wait)." },
+    MinRequests => InputSpec { name: "min_requests", kind: Kind::Value, commands: &[Version, Deploy], default: "100", fallback: &[], secret: false,
+        help: "The fewest requests the new version must serve in a soak window for its error rate to count; below it `if_no_signal` decides." },
+    IfNoSignal => InputSpec { name: "if_no_signal", kind: Kind::Value, commands: &[Version, Deploy], default: "fail", fallback: &[], secret: false,
+        help: "`fail` (roll back) or `pass` (go on) when a soak window has fewer than `min_requests` requests." },
     BuildsConfig => InputSpec { name: "builds_config", kind: Kind::Value, commands: &[Setup], default: "workers-builds.toml", fallback: &[], secret: false,
         help: "The Workers Builds configuration file (TOML, or JSON when it ends in `.json`); see README for its keys." },
     DryRun => InputSpec { name: "dry_run", kind: Kind::Switch, commands: &[Setup], default: "false", fallback: &[], secret: false,

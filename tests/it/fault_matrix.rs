@@ -63,6 +63,8 @@ enum Cmd {
     /// `version` with static assets whose upload token asks for per-file uploads
     /// (docs/cloudflare-api.md §A.4).
     VersionPerFile,
+    /// `deploy` with `stages` and a smoke test: the analytics GraphQL endpoint (§K.3).
+    Rollout,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,6 +97,8 @@ fn matrix_sim(cmd: Cmd) -> Simulator {
         log_page_size: 7,
         // One file at a time: a refusal then stops the upload before another file is sent.
         single_asset_uploads: (cmd == Cmd::VersionPerFile).then_some(1),
+        zero_percent_deployments: cmd == Cmd::Rollout,
+        synthetic_rps: if cmd == Cmd::Rollout { 100_000.0 } else { 0.0 },
         ..SimConfig::default()
     };
     Simulator::start_background(config).expect("simulator starts")
@@ -206,6 +210,13 @@ fn run_preparation(sim: &Simulator, cmd: Cmd) -> Option<String> {
             version_run(sim).assert_code(0);
             None
         }
+        // v1 live, v2 uploaded beside it for the rollout.
+        Cmd::Rollout => {
+            version_run(sim).assert_code(0);
+            let v = with_module(version_invocation(sim, "my-worker")).run();
+            v.assert_code(0);
+            Some(v.output("version_id").unwrap().to_owned())
+        }
         Cmd::Deploy => {
             let v = version_run(sim);
             v.assert_code(0);
@@ -253,7 +264,7 @@ struct Prepared {
 /// [`run_preparation`] for `cmd`, once per test binary rather than once per cell: each cell
 /// puts the snapshot back in a simulator of its own.
 fn prepared(cmd: Cmd) -> &'static Prepared {
-    static PREPARED: [OnceLock<Prepared>; 15] = [const { OnceLock::new() }; 15];
+    static PREPARED: [OnceLock<Prepared>; 16] = [const { OnceLock::new() }; 16];
     PREPARED[cmd as usize].get_or_init(|| {
         let sim = matrix_sim(cmd);
         let version_id = run_preparation(&sim, cmd);
@@ -317,6 +328,13 @@ fn prepare(cmd: Cmd) -> (Simulator, Invocation) {
             .unwrap();
             inv.input("deploy", "true")
         }
+        Cmd::Rollout => Invocation::new(&sim)
+            .without("branch")
+            .without("commit")
+            .input("command", "deploy")
+            .input("versions", version_id.unwrap())
+            .input("stages", "0,10:10s,100")
+            .input("smoke_url", &sim.worker_url("my-worker")),
         Cmd::Deploy => Invocation::new(&sim)
             .without("branch")
             .without("commit")
@@ -365,6 +383,8 @@ fn observe(sim: &Simulator, run: &Run) -> Result {
                     format!("<{}>", !v.is_empty())
                 } else if n == "builds" {
                     without_fresh_ids(v)
+                } else if n == "stages" {
+                    stage_verdicts(v)
                 } else {
                     v.clone()
                 };
@@ -399,9 +419,17 @@ fn without_fresh_ids(json: &str) -> String {
     v.to_string()
 }
 
+/// `stages` reduced to what does not depend on the clock: each stage's share and verdict.
+fn stage_verdicts(json: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(json).expect("stages is JSON");
+    let kept: Vec<String> =
+        v.as_array().into_iter().flatten().map(|s| format!("{}:{}", s["percent"], s["verdict"])).collect();
+    kept.join(",")
+}
+
 /// The clean run of each command, once per test binary.
 fn baseline(cmd: Cmd) -> &'static Result {
-    static CELLS: [OnceLock<Result>; 15] = [const { OnceLock::new() }; 15];
+    static CELLS: [OnceLock<Result>; 16] = [const { OnceLock::new() }; 16];
     CELLS[cmd as usize].get_or_init(|| {
         let (sim, inv) = prepare(cmd);
         let run = inv.run();
@@ -602,6 +630,7 @@ fault_matrix! {
         previewfresh_create => PreviewFresh "POST" "/previews" excluding "/deployments";
         previewfresh_deploy => PreviewFresh "POST" "/deployments";
         previewdelete_delete => PreviewDelete "DELETE" "/previews/";
+        rollout_analytics => Rollout "POST" "/graphql";
     }
     faults {
         status_429_retry_after: status(429, 10429, Some(1)) => Survive;

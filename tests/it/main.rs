@@ -34,6 +34,7 @@ mod ratelimit;
 mod readme;
 mod redeploy;
 mod release;
+mod rollouts;
 mod setup;
 mod signals;
 mod statuses;

@@ -244,3 +244,60 @@ fn the_setup_example_applies_to_the_simulators_defaults() {
         );
     }
 }
+
+/// The steps of "Gradual rollouts that check themselves", each `with:` run as the action runs it
+/// (inputs as `INPUT_*`), expressions replaced by what GitHub would put there, against a simulator
+/// with traffic to measure: the version is uploaded, then rolled out 0 → 10 → 50 → 100.
+#[test]
+fn the_rollout_workflow_runs_as_written() {
+    let sim = Simulator::start_background(SimConfig {
+        zero_percent_deployments: true,
+        synthetic_rps: 100_000.0,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    // The live version the rollout goes beside.
+    let body = serde_json::json!({ "main_module": "index.js",
+        "modules": [{ "name": "index.js", "content_type": "application/javascript+module", "content_base64": "eA==" }] });
+    assert_eq!(call(&sim, "POST", "/workers/workers/my-worker/versions?deploy=true", Some(&body)).0, 200);
+    let yaml = block_after(&readme(), "### Gradual rollouts that check themselves", "yaml");
+    let steps = yaml_rust2::YamlLoader::load_from_str(&yaml).unwrap()[0].as_vec().unwrap().clone();
+    assert_eq!(steps.len(), 2, "{yaml}");
+    let mut version_id = String::new();
+    for step in steps {
+        assert!(step["uses"].as_str().unwrap().starts_with("workers-ci/workers-ci@"));
+        let mut inv = Invocation::new(&sim).without("branch").without("commit").env("WORKERS_CI_TIME_SCALE", "0.0001");
+        for (k, v) in step["with"].as_hash().unwrap() {
+            let v = match v.as_str() {
+                Some(s) => s.to_owned(),
+                None => v.as_i64().map(|n| n.to_string()).unwrap(),
+            };
+            let v = match v.as_str() {
+                "${{ secrets.CLOUDFLARE_API_TOKEN }}" => TOKEN.to_owned(),
+                "${{ vars.CLOUDFLARE_ACCOUNT_ID }}" => sim.account_id(),
+                "${{ steps.version.outputs.version_id }}" => version_id.clone(),
+                other => {
+                    assert!(!other.contains("${{"), "an expression the test does not know: {other}");
+                    other.replace("https://my-worker.example-account.workers.dev", &sim.worker_url("my-worker"))
+                }
+            };
+            inv = inv.input(k.as_str().unwrap(), &v);
+        }
+        let dist = inv.dir.path().join("dist");
+        std::fs::create_dir_all(&dist).unwrap();
+        std::fs::write(dist.join("index.js"), "export default { fetch() { return new Response('ok') } }\n").unwrap();
+        let run = inv.run();
+        run.assert_code(0);
+        if step["id"].as_str() == Some("version") {
+            version_id = run.output("version_id").unwrap().to_owned();
+        } else {
+            let stages: Vec<serde_json::Value> = serde_json::from_str(run.output("stages").unwrap()).unwrap();
+            let shares: Vec<f64> = stages.iter().map(|s| s["percent"].as_f64().unwrap()).collect();
+            assert_eq!(shares, [0.0, 10.0, 50.0, 100.0]);
+            assert!(stages.iter().all(|s| s["verdict"] == "passed"), "{stages:?}");
+        }
+    }
+    let live = &sim.deployments("my-worker")[0]["versions"];
+    assert_eq!(live, &serde_json::json!([{ "version_id": version_id, "percentage": 100.0 }]));
+    assert!(sim.served("my-worker").iter().all(|s| s.by_override && s.path == "/health"));
+}

@@ -64,6 +64,17 @@ CONFIG FILE (every key optional; defaults in brackets):
   preview_deployment_limit  deployments per Preview; the oldest is deleted [100]
   answer_delay_ms       every Cloudflare API answer waits this long (a runner's round
                         trip plus server time; for benchmarks and request-round tests) [0]
+  zero_percent_deployments  deployments take a version at percentage 0 (else refused
+                        under the spec's minimum 0.01) [false]
+  analytics_read        the token has Account Analytics Read: /client/v4/graphql answers,
+                        else HTTP 200 with an `authz` error [true]
+  version_profiles      how versions answer on the edge and in analytics, each
+                        {worker, number, status, error_rate (0-1: invocations that throw),
+                        body} [[]: status 200, no errors]
+  synthetic_rps         requests per second counted per Worker beside those served, split
+                        by the deployment's shares (traffic for soak windows) [0]
+  override_delay_ms     how long after a deployment the version override honours its
+                        versions [0]
   build                 build profile for builds created from now on, keys:
     queued_ms             time queued [1500]
     initializing_ms       time initializing [1000]
@@ -87,6 +98,14 @@ CONFIG FILE (every key optional; defaults in brackets):
                         list), deployment statuses (create, list) and commit statuses (create,
                         list, combined); faults match its paths
                         too (path_contains \"/api/v3/\") and answer GitHub's error body
+
+WORKERS ON THE EDGE (no token, never recorded):
+  http://127.0.0.1:PORT/__worker/<name>/<path>  the Worker's live deployment answers,
+                             routed by its shares (deterministically: 10 % is one request
+                             in ten); `Cloudflare-Workers-Version-Overrides: <name>=\"<id>\"`
+                             picks a version in the deployment (0 % included)
+  POST /client/v4/graphql    (with a token) the workersInvocationsAdaptive query: per
+                             version, requests and errors served plus synthetic_rps
 
 ADMIN ENDPOINTS (under http://127.0.0.1:PORT/__sim/, no token, never recorded):
   GET  /__sim/requests       every API request served: method, path, query, body, status

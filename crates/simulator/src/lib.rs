@@ -22,6 +22,7 @@
 
 mod admin;
 mod config;
+mod edge;
 mod envelope;
 mod faults;
 mod github;
@@ -43,7 +44,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use config::{BuildProfile, ConfigError, ListOrder, NoDeployments, RateLimit, SimConfig, WorkerSeed};
+pub use config::{
+    BuildProfile, ConfigError, ListOrder, NoDeployments, RateLimit, SimConfig, VersionProfile, WorkerSeed,
+};
+pub use edge::Served;
 pub use faults::{Fault, FaultAction};
 pub use github::{Access, DEFAULT_TOKEN as GITHUB_TOKEN, GitHubConfig, TokenPermissions};
 pub use help::HELP;
@@ -287,6 +291,29 @@ impl Simulator {
                 v
             })
             .collect()
+    }
+
+    /// Where the simulated edge serves `worker`: requests under this URL are answered by the
+    /// Worker's live deployment (README "The simulator").
+    pub fn worker_url(&self, worker: &str) -> String {
+        format!("http://{}{}{worker}", self.addr, edge::PREFIX)
+    }
+
+    /// Every request the edge served `worker`, oldest first.
+    pub fn served(&self, worker: &str) -> Vec<Served> {
+        self.shared.state().served.iter().filter(|s| s.worker == worker).cloned().collect()
+    }
+
+    /// How a version behaves from now on (replacing its earlier profile).
+    pub fn set_version_profile(&self, profile: VersionProfile) {
+        let mut st = self.shared.state();
+        st.config.version_profiles.retain(|p| !(p.worker == profile.worker && p.number == profile.number));
+        st.config.version_profiles.push(profile);
+    }
+
+    /// Changes a knob of the account mid-test (analytics permission, synthetic traffic, …).
+    pub fn configure(&self, f: impl FnOnce(&mut SimConfig)) {
+        f(&mut self.shared.state().config);
     }
 
     /// The Worker's deployments, newest first, as the deployments endpoint lists them.

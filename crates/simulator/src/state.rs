@@ -254,6 +254,9 @@ pub struct State {
     pub preview_clock: u64,
     /// Static assets: stored hashes and upload sessions (docs/cloudflare-api.md §A).
     pub assets: crate::routes::assets::AssetStore,
+    /// Every request the simulated edge served a Worker (`/__worker/…`), oldest first: what
+    /// analytics counts beside the synthetic traffic, and what tests read.
+    pub served: Vec<crate::edge::Served>,
 }
 
 /// One build-time variable as stored.
@@ -379,6 +382,7 @@ impl State {
             env_vars: std::collections::HashMap::new(),
             preview_clock: 0,
             assets: crate::routes::assets::AssetStore::default(),
+            served: Vec::new(),
         }
     }
 
