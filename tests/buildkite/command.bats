@@ -92,3 +92,31 @@ agent_calls() { cat "$BUILDKITE_AGENT_STUB_LOG"; }
   [ "$status" -eq 2 ]
   [[ "$output" == *"\`worker\` must be a string, not a list"* ]]
 }
+
+@test "without binary_path: the release archive the plugin's manifest lists, SHA-256 verified" {
+  : "${TEST_RELEASE_MANIFEST:?}" "${CURL_CA_BUNDLE:?}"
+  unset BUILDKITE_PLUGIN_WORKERS_CI_BINARY_PATH
+  # The plugin's dist-manifest.json, as a release commit holds it (install.sh's test override),
+  # and a fresh TMPDIR: install.sh caches the binary under it.
+  export WORKERS_CI_MANIFEST=$TEST_RELEASE_MANIFEST TMPDIR=$BATS_TEST_TMPDIR/tmp
+  mkdir -p "$TMPDIR"
+  run bash "$ROOT/hooks/command"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"workers-ci install: sha256 verified: "* ]]
+  [[ "$output" == *"workers-ci install: ready in "*"(release)"* ]]
+  grep -qx "buildkite-agent meta-data set workers-ci:build_outcome success" "$BUILDKITE_AGENT_STUB_LOG"
+}
+
+@test "a tampered release archive is refused: the step fails before the binary runs" {
+  : "${TAMPERED_RELEASE_MANIFEST:?}" "${CURL_CA_BUNDLE:?}"
+  unset BUILDKITE_PLUGIN_WORKERS_CI_BINARY_PATH
+  export WORKERS_CI_MANIFEST=$TAMPERED_RELEASE_MANIFEST TMPDIR=$BATS_TEST_TMPDIR/tmp
+  mkdir -p "$TMPDIR"
+  run bash "$ROOT/hooks/command"
+  echo "$output"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"checksum mismatch for workers-ci-"* ]]
+  [[ "$output" != *"Build "* ]]
+  [ ! -s "$BUILDKITE_AGENT_STUB_LOG" ]
+}
