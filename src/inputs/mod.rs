@@ -108,6 +108,8 @@ inputs! {
         help: "Cancel the remote build when the job is cancelled (SIGINT/SIGTERM) or `timeout` elapses. `wait` follows a build it did not start (the Git integration's), so it leaves it running unless this is `true`." },
     OutputFile => InputSpec { name: "output_file", kind: Kind::Value, commands: ALL, default: "", fallback: &[], secret: false,
         help: "Also write the outputs to this file: dotenv if it ends in `.env`, JSON if `.json` (for other CI systems)." },
+    SummaryFile => InputSpec { name: "summary_file", kind: Kind::Value, commands: ALL, default: "", fallback: &[], secret: false,
+        help: "Also write the job summary (the Markdown GitHub shows on the run's page) to this file, for other CI systems: a Buildkite annotation, a GitLab artifact. Written whole at the end, failed runs included." },
     Wait => InputSpec { name: "wait", kind: Kind::Switch, commands: &[Build, Redeploy], default: "true", fallback: &[], secret: false,
         help: "`false`: start the build, write its outputs and exit 0 at once (follow it later with `command: wait` and `build_uuid`)." },
     MaxParallel => InputSpec { name: "max_parallel", kind: Kind::Value, commands: &[Build], default: "all at once", fallback: &[], secret: false,

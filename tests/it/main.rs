@@ -29,6 +29,7 @@ mod many;
 mod merge_queue;
 mod nothing_dropped;
 mod openapi;
+mod platforms;
 mod preview;
 mod ratelimit;
 mod readme;
