@@ -31,7 +31,7 @@ done
 # install.sh hands back the binary's path the way it does on GitHub: `path=` in $GITHUB_OUTPUT,
 # here a file of our own that only install.sh sees (the binary must not think it is on GitHub).
 GITHUB_OUTPUT="$workers_ci_dir/install.out" WORKERS_CI_INSTALL="${WORKERS_CI_INSTALL:-auto}" \
-  WORKERS_CI_BINARY_PATH="${WORKERS_CI_BINARY_PATH:-}" bash "$workers_ci_dir/scripts/install.sh"
+  WORKERS_CI_BINARY_PATH="${WORKERS_CI_BINARY_PATH:-}" bash -p "$workers_ci_dir/scripts/install.sh"
 workers_ci_bin=$(sed -n 's/^path=//p' "$workers_ci_dir/install.out")
 rm -rf "$workers_ci_dir"
 exec "$workers_ci_bin" --command "$WORKERS_CI_COMMAND"
