@@ -33,12 +33,15 @@ pub enum Exit {
     Internal,
     /// `require_deployed`: the build succeeded but its version serves no traffic.
     NotDeployed,
+    /// A D1 migration failed: the files before it stay applied, it and the ones after it were
+    /// not applied (or, where D1 did not roll back, only in part).
+    MigrationFailed,
     /// SIGINT, SIGTERM or Ctrl-Break: the job was cancelled.
     Interrupted,
 }
 
 impl Exit {
-    pub const ALL: [Exit; 13] = [
+    pub const ALL: [Exit; 14] = [
         Exit::Success,
         Exit::BuildFailed,
         Exit::BadInput,
@@ -51,6 +54,7 @@ impl Exit {
         Exit::GitHub,
         Exit::Internal,
         Exit::NotDeployed,
+        Exit::MigrationFailed,
         Exit::Interrupted,
     ];
 
@@ -68,6 +72,7 @@ impl Exit {
             Exit::GitHub => 9,
             Exit::Internal => 10,
             Exit::NotDeployed => 11,
+            Exit::MigrationFailed => 14,
             Exit::Interrupted => 130,
         }
     }
@@ -85,6 +90,9 @@ impl Exit {
             Exit::NoBuild => "`wait`: no build for the commit appeared and `if_no_build` is `fail`",
             Exit::NotDeployed => {
                 "`require_deployed`: the build succeeded, but the active deployment serves no version it built"
+            }
+            Exit::MigrationFailed => {
+                "a D1 migration failed: the files before it stay applied, it and later ones were not; nothing was deployed"
             }
             Exit::Drift => "`setup` with `check`: the Workers Builds configuration differs from `builds_config`",
             Exit::GitHub => "`github_required`: the pull-request comment or GitHub Deployment could not be written",

@@ -5,6 +5,7 @@ pub(crate) mod assets;
 pub(crate) mod builds;
 pub(crate) mod builds_config;
 pub(crate) mod client;
+pub(crate) mod d1;
 pub(crate) mod deployments;
 pub(crate) mod error;
 pub(crate) mod ids;
@@ -16,6 +17,6 @@ pub(crate) mod workers;
 pub(crate) use client::{Client, ClientConfig, ClientInitError, Page};
 pub(crate) use error::ApiError;
 pub(crate) use ids::{
-    BuildTokenUuid, BuildUuid, DeploymentId, PreviewDeploymentId, PreviewId, RepoConnectionUuid, ScriptTag,
+    BuildTokenUuid, BuildUuid, D1DatabaseId, DeploymentId, PreviewDeploymentId, PreviewId, RepoConnectionUuid, ScriptTag,
     TriggerUuid, VersionId, WorkerId, WorkerName, WorkerRef,
 };

@@ -15,9 +15,17 @@ use crate::inputs::{InputError, Inputs, Key, hint, rules};
 pub(crate) const FACTS: Facts = Facts {
     name: "deploy",
     about: "send traffic to one or two Versions, or roll back",
-    exits: &[Exit::Success, Exit::BadInput, Exit::Api, Exit::TimedOut, Exit::Internal, Exit::Interrupted],
+    exits: &[
+        Exit::Success,
+        Exit::BadInput,
+        Exit::Api,
+        Exit::TimedOut,
+        Exit::Internal,
+        Exit::MigrationFailed,
+        Exit::Interrupted,
+    ],
     reports_to_github: false,
-    outputs: &[Output::WorkerId, Output::VersionId, Output::DeploymentId, Output::WorkersDevUrl],
+    outputs: &[Output::WorkerId, Output::VersionId, Output::DeploymentId, Output::WorkersDevUrl, Output::Migrations],
 };
 
 pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError> {
@@ -34,6 +42,8 @@ pub(crate) struct DeployArgs {
     pub target: Target,
     pub message: Option<String>,
     pub force: bool,
+    /// `migrate: true`: the D1 migrations applied before the deployment.
+    pub migrations: Option<crate::inputs::d1::Migrations>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -64,7 +74,13 @@ impl DeployArgs {
                 ));
             }
         };
-        Ok(DeployArgs { worker: worker_name(i)?, target, message: message(i)?, force: i.bool(Key::Force, false)? })
+        Ok(DeployArgs {
+            worker: worker_name(i)?,
+            target,
+            message: message(i)?,
+            force: i.bool(Key::Force, false)?,
+            migrations: super::migrate::with_deploy(i)?,
+        })
     }
 }
 
@@ -143,6 +159,11 @@ async fn run(ctx: &Ctx, args: DeployArgs) -> Result<()> {
         }
     };
     ctx.summary(|s| s.row("Worker", worker.name.as_str()));
+    // The schema lands before the code: every read and check above passed, and a failed
+    // migration stops the run before the deployment.
+    if let Some(m) = &args.migrations {
+        flows::d1::migrate(ctx, m).await?;
+    }
     deploy(ctx, &worker.name, &split, args.message.as_deref(), args.force, &ids(&deployments), numbers).await?;
     if let Some(v) = most_traffic(&split) {
         ctx.output(Output::VersionId, v.version_id.as_str());

@@ -18,6 +18,7 @@ use crate::flows::upload::{
     with_assets_binding,
 };
 use crate::flows::{self, Area, Ctx, api_failure, deployments as deploy, migrations, plan};
+use crate::inputs::d1::Migrations as D1Migrations;
 use crate::inputs::upload::AssetsSpec;
 use crate::inputs::upload::{VersionArgs, no_code_refusal};
 use crate::inputs::{InputError, Inputs, Key, hint};
@@ -27,7 +28,16 @@ use super::{Command, Env, Facts, Output, Prepared};
 pub(crate) const FACTS: Facts = Facts {
     name: "version",
     about: "upload a Version of a Worker from a directory of modules; optionally deploy it",
-    exits: &[Exit::Success, Exit::BadInput, Exit::Api, Exit::TimedOut, Exit::GitHub, Exit::Internal, Exit::Interrupted],
+    exits: &[
+        Exit::Success,
+        Exit::BadInput,
+        Exit::Api,
+        Exit::TimedOut,
+        Exit::GitHub,
+        Exit::Internal,
+        Exit::MigrationFailed,
+        Exit::Interrupted,
+    ],
     reports_to_github: true,
     outputs: &[
         Output::WorkerId,
@@ -36,24 +46,35 @@ pub(crate) const FACTS: Facts = Facts {
         Output::VersionUrl,
         Output::DeploymentId,
         Output::WorkersDevUrl,
+        Output::Migrations,
     ],
 };
 
 pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError> {
     let args = VersionArgs::from_inputs(i)?;
+    let d1 = super::migrate::with_deploy(i)?;
+    if d1.is_some() && args.deploy.is_none() {
+        return Err(InputError::new(
+            Key::Migrate,
+            format!(
+                "applies migrations to the production database, so it runs only with {} (schema first, then the code that needs it); run `migrate` on its own to migrate without deploying",
+                hint::set(Key::Deploy, "true")
+            ),
+        ));
+    }
     let secrets = args.secrets().to_vec();
     Ok(Prepared::new(secrets, move |ctx| {
-        Box::pin(flows::interruptible(ctx, "the Worker's versions and deployments", run(ctx, args)))
+        Box::pin(flows::interruptible(ctx, "the Worker's versions and deployments", run(ctx, args, d1)))
     }))
 }
 
-async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {
+async fn run(ctx: &Ctx, args: VersionArgs, d1: Option<D1Migrations>) -> Result<()> {
     let (worker, deploy) = (args.worker.as_str().to_owned(), args.deploy);
-    let result = upload_and_deploy(ctx, args).await;
+    let result = upload_and_deploy(ctx, args, d1.as_ref()).await;
     flows::github_report::after_version(ctx, &worker, deploy, result).await
 }
 
-async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
+async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs, d1: Option<&D1Migrations>) -> Result<()> {
     let started = std::time::Instant::now();
     describe_inputs(ctx, &args, true);
     // The assets are walked, checked and hashed before the first request: a file over the
@@ -63,7 +84,7 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
         None => None,
     };
     let name = &args.worker;
-    let Before { worker, latest, split_with, migrations } = before_upload(ctx, &args).await?;
+    let Before { worker, latest, split_with, migrations } = before_upload(ctx, &args, d1).await?;
     let total: u64 = args.modules.iter().map(|m| m.size).sum();
     match &args.main_module {
         Some(main) => ctx.console.info(&format!(
@@ -176,7 +197,7 @@ struct Before {
 
 /// The reads and checks before the upload, and the only writes allowed before it: the Worker
 /// created, or its workers.dev flags set.
-async fn before_upload(ctx: &Ctx, args: &VersionArgs) -> Result<Before> {
+async fn before_upload(ctx: &Ctx, args: &VersionArgs, d1: Option<&D1Migrations>) -> Result<Before> {
     let name = &args.worker;
     let lookup = |e: ApiError| api_failure(e, "look up the Worker", Area::Workers);
     let gradual = args.deploy.is_some_and(|p| p < 100.0);
@@ -232,6 +253,11 @@ async fn before_upload(ctx: &Ctx, args: &VersionArgs) -> Result<Before> {
     refuse_dropping_code(args, latest.as_ref())?;
     refuse_dropping_assets(args, latest.as_ref())?;
     let migrations = pending_migrations(ctx, args, exists).await?;
+    // The schema lands before the code: after every read and check, before the first write
+    // (the Worker made, its flags set, the upload). A failed migration stops the run here.
+    if let Some(m) = d1 {
+        flows::d1::migrate(ctx, m).await?;
+    }
     // Only a deploy at 100 % writes the flags, as `wrangler deploy` does (§C.7).
     let flags = if args.deploy.is_some_and(|p| p >= 100.0) { Flags::Write } else { Flags::Leave };
     let worker = match worker {

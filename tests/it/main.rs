@@ -26,6 +26,7 @@ mod inputs;
 mod load;
 mod log_property;
 mod many;
+mod migrate;
 mod merge_queue;
 mod nothing_dropped;
 mod openapi;

@@ -55,6 +55,22 @@ pub struct SimConfig {
     /// round trip plus Cloudflare's own time, for benchmarks and for tests that count the
     /// rounds of requests a command needs (not a Cloudflare behaviour: a test knob, as faults are).
     pub answer_delay_ms: u64,
+    /// D1 databases that exist when the simulator starts (docs/cloudflare-api.md §J.8), empty.
+    pub d1_databases: Vec<D1Seed>,
+    /// A failed D1 `/query` keeps what its statements before the failure did, instead of rolling
+    /// the whole request back: the other answer to §Q-J1 (docs/api-assumptions.md), for a client
+    /// that must cope with both. Off: wrangler's help says a failed migration is rolled back (§J.5).
+    pub d1_partial_failure: bool,
+}
+
+/// A D1 database of the seeded account.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct D1Seed {
+    pub name: String,
+    /// Its uuid; random when absent.
+    #[serde(default)]
+    pub uuid: Option<String>,
 }
 
 /// The two plausible answers for the deployments of a Worker with nothing uploaded yet.
@@ -90,6 +106,8 @@ impl Default for SimConfig {
             preview_deployment_limit: 100,
             github: None,
             answer_delay_ms: 0,
+            d1_databases: Vec::new(),
+            d1_partial_failure: false,
         }
     }
 }

@@ -254,6 +254,8 @@ pub struct State {
     pub preview_clock: u64,
     /// Static assets: stored hashes and upload sessions (docs/cloudflare-api.md §A).
     pub assets: crate::routes::assets::AssetStore,
+    /// D1 databases (docs/cloudflare-api.md §J.8), each a real SQLite database.
+    pub d1: Vec<crate::routes::d1::D1Database>,
 }
 
 /// One build-time variable as stored.
@@ -369,13 +371,14 @@ impl State {
             .collect();
         let seeded = workers.iter().any(|w| !w.triggers.is_empty());
         State {
-            config,
             workers,
             builds: Vec::new(),
             connections: if seeded { vec![connection] } else { Vec::new() },
             env_vars: std::collections::HashMap::new(),
             preview_clock: 0,
             assets: crate::routes::assets::AssetStore::default(),
+            d1: config.d1_databases.iter().map(|d| crate::routes::d1::D1Database::new(&d.name, d.uuid.as_deref())).collect(),
+            config,
         }
     }
 
