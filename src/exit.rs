@@ -92,7 +92,7 @@ impl Exit {
                 "`require_deployed`: the build succeeded, but the active deployment serves no version it built"
             }
             Exit::MigrationFailed => {
-                "a D1 migration failed: the files before it stay applied, it and later ones were not; nothing was deployed"
+                "a D1 migration failed: earlier files stay applied, it and later ones not; nothing deployed"
             }
             Exit::Drift => "`setup` with `check`: the Workers Builds configuration differs from `builds_config`",
             Exit::GitHub => "`github_required`: the pull-request comment or GitHub Deployment could not be written",

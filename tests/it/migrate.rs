@@ -126,7 +126,7 @@ fn a_failing_migration_stops_the_run_and_the_rerun_applies_only_the_rest() {
     assert!(run.everything().contains("no migrations to apply"), "{}", run.everything());
 }
 
-/// A failed request D1 did not roll back (§Q-J1's other answer): the run still stops at it,
+/// A failed request D1 did not roll back (§G-32's other answer): the run still stops at it,
 /// and says an earlier statement of the file may have taken effect.
 #[test]
 fn without_a_rollback_the_failure_says_the_file_may_be_partly_applied() {
@@ -299,4 +299,51 @@ fn bad_configuration_exits_2_naming_file_and_key_with_no_request() {
     run.assert_code(2);
     assert!(run.everything().contains("wrangler.toml:5: d1_databases[0]: takes its migrations from `migrations`"), "{}", run.everything());
     assert!(sim.requests().is_empty(), "no request: {:?}", sim.requests().iter().map(|r| &r.path).collect::<Vec<_>>());
+}
+
+/// README's "migrate, then deploy" workflow, its workers-ci step run as written (the `run:` build
+/// step is stood in for by the project's `dist/`): a clean run deploys after migrating, a broken
+/// file stops it with the `migrations` output the next step prints.
+#[test]
+fn the_readme_workflow_migrates_then_deploys() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("### D1 migrations: migrate, then deploy").expect("the README section");
+    let open = start + readme[start..].find("```yaml\n").unwrap() + "```yaml\n".len();
+    let block = &readme[open..open + readme[open..].find("```").unwrap()];
+    let steps = &yaml_rust2::YamlLoader::load_from_str(block).unwrap()[0];
+    let ours: Vec<_> = steps
+        .as_vec()
+        .unwrap()
+        .iter()
+        .filter(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("workers-ci/workers-ci@")))
+        .collect();
+    assert_eq!(ours.len(), 1, "one workers-ci step:\n{block}");
+    let sim = sim_with_db();
+    let step = |dir: &Path| {
+        let mut inv = Invocation::new(&sim).without("worker").without("branch").without("commit").cwd(dir);
+        for (k, v) in ours[0]["with"].as_hash().unwrap() {
+            let v = match v.as_str() {
+                Some(s) => s.to_owned(),
+                None => v.as_bool().map(|b| b.to_string()).unwrap(),
+            };
+            let v = v
+                .replace("${{ secrets.CLOUDFLARE_API_TOKEN }}", TOKEN)
+                .replace("${{ vars.CLOUDFLARE_ACCOUNT_ID }}", &sim.account_id());
+            assert!(!v.contains("${{"), "an expression the test does not know: {v}");
+            inv = inv.input(k.as_str().unwrap(), &v);
+        }
+        inv.input("api_url", &sim.base_url()).run()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    project(dir.path(), &[USERS, ORDERS]);
+    let run = step(dir.path());
+    run.assert_code(0);
+    assert_eq!(recorded(&sim), ["0001_users.sql", "0002_orders.sql"]);
+    assert_eq!(sim.deployments("my-worker").len(), 1, "then deployed");
+    std::fs::write(dir.path().join("migrations").join("0003_items.sql"), "CREATE TABLE items(id INTEGER PRIMARY KEY;\n")
+        .unwrap();
+    let run = step(dir.path());
+    run.assert_code(14);
+    assert_eq!(rows(&run), json!([{ "database": "DB", "file": "0003_items.sql", "status": "failed" }]));
+    assert_eq!(sim.deployments("my-worker").len(), 1, "nothing deployed");
 }

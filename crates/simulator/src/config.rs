@@ -58,7 +58,7 @@ pub struct SimConfig {
     /// D1 databases that exist when the simulator starts (docs/cloudflare-api.md §J.8), empty.
     pub d1_databases: Vec<D1Seed>,
     /// A failed D1 `/query` keeps what its statements before the failure did, instead of rolling
-    /// the whole request back: the other answer to §Q-J1 (docs/api-assumptions.md), for a client
+    /// the whole request back: the other answer to §G-32 (docs/api-assumptions.md), for a client
     /// that must cope with both. Off: wrangler's help says a failed migration is rolled back (§J.5).
     pub d1_partial_failure: bool,
 }

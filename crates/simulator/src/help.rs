@@ -62,6 +62,10 @@ CONFIG FILE (every key optional; defaults in brackets):
   preview_deployment_limit  deployments per Preview; the oldest is deleted [100]
   answer_delay_ms       every Cloudflare API answer waits this long (a runner's round
                         trip plus server time; for benchmarks and request-round tests) [0]
+  d1_databases          D1 databases that exist at start, each {name, uuid}, empty;
+                        each is a real SQLite database behind /query and /raw [[]]
+  d1_partial_failure    a failed D1 /query keeps what its statements before the
+                        failure did, instead of rolling the request back [false]
   build                 build profile for builds created from now on, keys:
     queued_ms             time queued [1500]
     initializing_ms       time initializing [1000]

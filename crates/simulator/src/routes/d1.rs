@@ -167,7 +167,7 @@ fn fields(mut v: Value, wanted: Option<&String>) -> Value {
 /// `{sql, params?}` or `{batch: [{sql, params?}]}` (§J.4): every statement of every query
 /// runs in order, one result element each. A failing statement fails the request with 7500
 /// and SQLite's message (§J.7); with `atomic`, nothing of the request stays applied (wrangler's
-/// "this migration will be rolled back", §J.5), otherwise what ran before it stays (§Q-J1).
+/// "this migration will be rolled back", §J.5), otherwise what ran before it stays (§G-32).
 fn query(db: &mut D1Database, body: &[u8], raw: bool, atomic: bool) -> Reply {
     let Ok(body) = serde_json::from_slice::<Value>(body) else { return malformed("The request body is not JSON") };
     let queries: Vec<&Value> = match (&body["sql"], &body["batch"]) {
@@ -291,7 +291,7 @@ fn row_object(row: &rusqlite::Row<'_>, names: &[String]) -> Value {
 }
 
 /// §J.7: SQL errors are 7500 with SQLite's text and its result code's name, e.g.
-/// `incomplete input: SQLITE_ERROR`. The status is INFERRED (§Q-J2, docs/api-assumptions.md).
+/// `incomplete input: SQLITE_ERROR`. The status is INFERRED (§G-33, docs/api-assumptions.md).
 fn sql_error(e: &rusqlite::Error) -> Reply {
     let (text, code) = match e {
         rusqlite::Error::SqliteFailure(f, msg) => {
@@ -366,7 +366,7 @@ mod tests {
         assert_eq!(r.1["errors"][0]["code"], 7500);
         assert_eq!(r.1["errors"][0]["message"], "no such table: nope: SQLITE_ERROR");
         assert_eq!(st.d1[0].select("SELECT a FROM t").unwrap(), vec![json!({ "a": 1 })], "rolled back");
-        // §Q-J1's other answer: what ran before the failure stays.
+        // §G-32's other answer: what ran before the failure stays.
         st.config.d1_partial_failure = true;
         call(&mut st, "POST", &q, &json!({ "sql": "INSERT INTO t VALUES (2); INSERT INTO nope VALUES (1);" }));
         assert_eq!(st.d1[0].select("SELECT a FROM t").unwrap().len(), 2);
