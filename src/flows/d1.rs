@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use super::create::create_once;
 use super::{Area, Ctx, api_failure};
 use crate::cloudflare::ApiError;
 use crate::commands::Output;
@@ -130,45 +131,56 @@ async fn read(ctx: &Ctx, db: &Database) -> Result<Vec<String>, ApiError> {
         .unwrap_or_default())
 }
 
-/// One file and its bookkeeping row, sent once. An answer lost on the way may hide a success,
-/// so the table is read before the run goes on or stops.
+/// What a file's request came to.
+enum Sent {
+    /// D1's answer: one result per statement.
+    Answer(Vec<crate::cloudflare::d1::StatementResult>),
+    /// D1 refused the SQL (7500): a definite answer, the file was not applied.
+    Refused(ApiError),
+    /// The answer was lost, but the table records the file.
+    Recorded,
+}
+
+/// One file and its bookkeeping row, sent once ([`create_once`]): an answer lost on the way
+/// may hide a success, so the table is read before the file is sent again, and a file it
+/// records counts as applied.
 async fn apply(ctx: &Ctx, db: &Database, f: &File) -> Result<()> {
     let failed = |detail: String| {
         let statement = statement_of(&f.sql, &detail);
         Error::MigrationFailed(failure(db, f, &detail, statement.as_deref()))
     };
-    match ctx.client.d1_query_once(&db.id, &db.apply_sql(f)).await {
-        Ok(results) => {
-            // §J.4: wrangler marks such a file failed yet goes on; here it stops the run.
-            if results.iter().any(|r| !r.success) {
-                return Err(failed("D1 answered a statement with `success: false`".to_owned()));
+    let sql = db.apply_sql(f);
+    let sent = create_once(
+        ctx,
+        &format!("apply migration `{}` to D1 {}", f.name, db.label()),
+        Area::D1,
+        || async {
+            match ctx.client.d1_query_once(&db.id, &sql).await {
+                Ok(results) => Ok(Sent::Answer(results)),
+                Err(e) if e.has_code(7500) && e.status().is_some_and(|s| (400..500).contains(&s)) => Ok(Sent::Refused(e)),
+                Err(e) => Err(e),
             }
+        },
+        || async { Ok(read(ctx, db).await?.contains(&f.name).then_some(Sent::Recorded)) },
+    )
+    .await?;
+    match sent {
+        // §J.4: wrangler marks such a file failed yet goes on; here it stops the run.
+        Sent::Answer(results) if results.iter().any(|r| !r.success) => {
+            Err(failed("D1 answered a statement with `success: false`".to_owned()))
+        }
+        Sent::Answer(_) => Ok(()),
+        Sent::Recorded => {
+            ctx.console.info(&format!("  {}: the answer was lost, but the table records it as applied", f.name));
             Ok(())
         }
-        Err(e) if e.may_have_applied() => {
-            let recorded = read(ctx, db).await.map_err(|e| api_failure(e, &reading(db), Area::D1))?;
-            if recorded.contains(&f.name) {
-                ctx.console.info(&format!("  {}: the answer was lost, but the table records it as applied", f.name));
-                return Ok(());
-            }
-            Err(api_failure(
-                e,
-                &format!(
-                    "apply migration `{}` to D1 {} (the table does not record it; run again to retry it)",
-                    f.name,
-                    db.label()
-                ),
-                Area::D1,
-            ))
-        }
-        Err(e @ ApiError::Api { .. }) if e.has_code(7500) => {
+        Sent::Refused(e) => {
             let text: Vec<String> = match &e {
                 ApiError::Api { errors, .. } => errors.iter().filter_map(|m| m.message.clone()).collect(),
                 _ => Vec::new(),
             };
             Err(failed(format!("D1 answered: {}", text.join("; "))))
         }
-        Err(e) => Err(api_failure(e, &format!("apply migration `{}` to D1 {}", f.name, db.label()), Area::D1)),
     }
 }
 

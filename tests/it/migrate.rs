@@ -347,3 +347,27 @@ fn the_readme_workflow_migrates_then_deploys() {
     assert_eq!(rows(&run), json!([{ "database": "DB", "file": "0003_items.sql", "status": "failed" }]));
     assert_eq!(sim.deployments("my-worker").len(), 1, "nothing deployed");
 }
+
+/// A file D1 applied whose answer never arrived: the table is read, records it, and the file is
+/// not sent again.
+#[test]
+fn a_lost_answer_is_reconciled_from_the_table_not_sent_twice() {
+    let sim = sim_with_db();
+    let dir = tempfile::tempdir().unwrap();
+    project(dir.path(), &[USERS, ORDERS]);
+    sim.add_fault(Fault {
+        method: Some("POST".into()),
+        path_contains: Some("/query".into()),
+        path_excludes: None,
+        times: 1,
+        skip: 2,
+        action: FaultAction::DropAfter,
+    });
+    let run = migrate(&sim, dir.path()).run();
+    run.assert_code(0);
+    assert_eq!(recorded(&sim), ["0001_users.sql", "0002_orders.sql"]);
+    let sent: Vec<String> = queries(&sim).into_iter().filter(|q| q.contains("CREATE TABLE users")).collect();
+    assert_eq!(sent.len(), 1, "0001 sent once");
+    assert!(run.everything().contains("the table records it as applied"), "{}", run.everything());
+    assert_eq!(rows(&run)[0]["status"], "applied");
+}
