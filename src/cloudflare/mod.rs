@@ -17,6 +17,6 @@ pub(crate) mod workers;
 pub(crate) use client::{Client, ClientConfig, ClientInitError, Page};
 pub(crate) use error::ApiError;
 pub(crate) use ids::{
-    BuildTokenUuid, BuildUuid, D1DatabaseId, DeploymentId, PreviewDeploymentId, PreviewId, RepoConnectionUuid, ScriptTag,
-    TriggerUuid, VersionId, WorkerId, WorkerName, WorkerRef,
+    BuildTokenUuid, BuildUuid, D1DatabaseId, DeploymentId, PreviewDeploymentId, PreviewId, RepoConnectionUuid,
+    ScriptTag, TriggerUuid, VersionId, WorkerId, WorkerName, WorkerRef,
 };

@@ -27,11 +27,7 @@ pub(crate) const FACTS: Facts = Facts {
 pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError> {
     let args = from_inputs(i)?;
     Ok(Prepared::new(Vec::new(), move |ctx| {
-        Box::pin(flows::interruptible(
-            ctx,
-            "the migrations table of the database being migrated",
-            run(ctx, args),
-        ))
+        Box::pin(flows::interruptible(ctx, "the migrations table of the database being migrated", run(ctx, args)))
     }))
 }
 

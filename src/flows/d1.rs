@@ -95,10 +95,9 @@ async fn database(ctx: &Ctx, db: &Database, dry_run: bool, rows: &mut Vec<Row>) 
 
 /// The table made as wrangler makes it (idempotent: retried like a read), then read.
 async fn create_and_read(ctx: &Ctx, db: &Database) -> Result<Vec<String>> {
-    ctx.client
-        .d1_query_idempotent(&db.id, &db.create_table_sql())
-        .await
-        .map_err(|e| api_failure(e, &format!("create the migrations table `{}` of D1 {}", db.table, db.label()), Area::D1))?;
+    ctx.client.d1_query_idempotent(&db.id, &db.create_table_sql()).await.map_err(|e| {
+        api_failure(e, &format!("create the migrations table `{}` of D1 {}", db.table, db.label()), Area::D1)
+    })?;
     read(ctx, db).await.map_err(|e| api_failure(e, &reading(db), Area::D1))
 }
 
@@ -157,7 +156,9 @@ async fn apply(ctx: &Ctx, db: &Database, f: &File) -> Result<()> {
         || async {
             match ctx.client.d1_query_once(&db.id, &sql).await {
                 Ok(results) => Ok(Sent::Answer(results)),
-                Err(e) if e.has_code(7500) && e.status().is_some_and(|s| (400..500).contains(&s)) => Ok(Sent::Refused(e)),
+                Err(e) if e.has_code(7500) && e.status().is_some_and(|s| (400..500).contains(&s)) => {
+                    Ok(Sent::Refused(e))
+                }
                 Err(e) => Err(e),
             }
         },
@@ -211,7 +212,7 @@ fn failure(db: &Database, f: &File, detail: &str, statement: Option<&str>) -> St
     text
 }
 
-/// The statement D1's error points at: D1 names no statement (§J.7), so the SQLite text's
+/// The statement D1's error points at: D1 names no statement (§J.7), so the `SQLite` text's
 /// object (`near "x"`, `no such table: t`, `table t already exists`, ...) is looked for in
 /// the file, and the first line holding it is quoted with its number. `None` when the error
 /// names nothing that one line of the file holds.
@@ -240,11 +241,10 @@ fn token(detail: &str) -> Option<String> {
             return Some(t).filter(|t| !t.is_empty());
         }
     }
+    let (before, _) = detail.split_once(" already exists")?;
     for kind in ["table ", "index ", "view ", "trigger "] {
-        if let Some((before, _)) = detail.split_once(" already exists") {
-            if let Some((_, name)) = before.rsplit_once(kind) {
-                return Some(name.trim_matches(['"', '`', '\'']).to_owned()).filter(|t| !t.is_empty());
-            }
+        if let Some((_, name)) = before.rsplit_once(kind) {
+            return Some(name.trim_matches(['"', '`', '\'']).to_owned()).filter(|t| !t.is_empty());
         }
     }
     None
@@ -257,12 +257,18 @@ mod tests {
     #[test]
     fn the_statement_is_found_from_sqlites_words() {
         let sql = "CREATE TABLE a(x);\nINSERT INTO missing VALUES (1);\nCREAT TABLE b(y);\n";
-        assert_eq!(statement_of(sql, "D1 answered: no such table: missing: SQLITE_ERROR").as_deref(), Some("line 2: `INSERT INTO missing VALUES (1);`"));
+        assert_eq!(
+            statement_of(sql, "D1 answered: no such table: missing: SQLITE_ERROR").as_deref(),
+            Some("line 2: `INSERT INTO missing VALUES (1);`")
+        );
         assert_eq!(
             statement_of(sql, "near \"CREAT\": syntax error at offset 0: SQLITE_ERROR").as_deref(),
             Some("line 3: `CREAT TABLE b(y);`")
         );
-        assert_eq!(statement_of(sql, "table a already exists: SQLITE_ERROR").as_deref(), Some("line 1: `CREATE TABLE a(x);`"));
+        assert_eq!(
+            statement_of(sql, "table a already exists: SQLITE_ERROR").as_deref(),
+            Some("line 1: `CREATE TABLE a(x);`")
+        );
         assert_eq!(statement_of(sql, "incomplete input: SQLITE_ERROR"), None);
     }
 }

@@ -58,12 +58,7 @@ impl Database {
 
     /// §J.4: a file and its bookkeeping row, in one request.
     pub(crate) fn apply_sql(&self, f: &File) -> String {
-        format!(
-            "{}\nINSERT INTO {} (name)\nvalues ('{}');",
-            f.sql,
-            identifier(&self.table),
-            f.name.replace('\'', "''")
-        )
+        format!("{}\nINSERT INTO {} (name)\nvalues ('{}');", f.sql, identifier(&self.table), f.name.replace('\'', "''"))
     }
 }
 
@@ -89,43 +84,41 @@ pub(crate) fn from_config(
 ) -> Result<Migrations, InputError> {
     let entries = &config.d1;
     let file = &config.file;
-    let chosen: Vec<&D1Entry> = match database {
-        Some(d) => {
-            let found: Vec<&D1Entry> =
-                entries.iter().filter(|e| e.binding == d || e.database_name.as_deref() == Some(d)).collect();
-            if found.is_empty() {
-                let known: Vec<String> = entries.iter().map(|e| format!("`{}`", e.binding)).collect();
-                let known = if known.is_empty() { "it has none".to_owned() } else { format!("it has {}", known.join(", ")) };
-                return Err(InputError::new(
-                    Key::Database,
-                    format!(
-                        "names no `d1_databases` entry of {file} (by `binding` or `database_name`): {known}; set {} to one of them",
-                        hint::input(Key::Database)
-                    ),
-                ));
-            }
-            found
+    let chosen: Vec<&D1Entry> = if let Some(d) = database {
+        let found: Vec<&D1Entry> =
+            entries.iter().filter(|e| e.binding == d || e.database_name.as_deref() == Some(d)).collect();
+        if found.is_empty() {
+            let known: Vec<String> = entries.iter().map(|e| format!("`{}`", e.binding)).collect();
+            let known =
+                if known.is_empty() { "it has none".to_owned() } else { format!("it has {}", known.join(", ")) };
+            return Err(InputError::new(
+                Key::Database,
+                format!(
+                    "names no `d1_databases` entry of {file} (by `binding` or `database_name`): {known}; set {} to one of them",
+                    hint::input(Key::Database)
+                ),
+            ));
         }
-        None => {
-            // An entry that names its directory must have it; one left to the default is
-            // migrated only when `migrations/` exists (a database without migrations is common).
-            let with: Vec<&D1Entry> = entries.iter().filter(|e| e.dir_written.is_some() || e.dir.is_dir()).collect();
-            if with.is_empty() {
-                let what = if entries.is_empty() {
-                    format!("{file} has no `d1_databases`")
-                } else {
-                    format!(
-                        "no `d1_databases` entry of {file} has migrations (none sets `migrations_dir`, and `{}` does not exist)",
-                        entries[0].dir.display()
-                    )
-                };
-                return Err(InputError::new(
-                    Key::Config,
-                    format!("{what}: there is nothing to migrate; add the migration files, or set `migrations_dir`"),
-                ));
-            }
-            with
+        found
+    } else {
+        // An entry that names its directory must have it; one left to the default is
+        // migrated only when `migrations/` exists (a database without migrations is common).
+        let with: Vec<&D1Entry> = entries.iter().filter(|e| e.dir_written.is_some() || e.dir.is_dir()).collect();
+        if with.is_empty() {
+            let what = if entries.is_empty() {
+                format!("{file} has no `d1_databases`")
+            } else {
+                format!(
+                    "no `d1_databases` entry of {file} has migrations (none sets `migrations_dir`, and `{}` does not exist)",
+                    entries[0].dir.display()
+                )
+            };
+            return Err(InputError::new(
+                Key::Config,
+                format!("{what}: there is nothing to migrate; add the migration files, or set `migrations_dir`"),
+            ));
         }
+        with
     };
     let databases = chosen.into_iter().map(|e| database_of(config, e)).collect::<Result<_, _>>()?;
     Ok(Migrations { databases, dry_run })
@@ -150,7 +143,10 @@ fn database_of(config: &wrangler::Config, e: &D1Entry) -> Result<Database, Input
         }
     };
     if !e.dir.is_dir() {
-        let why = format!("`{}` is not a directory: create it with the migration files, or point `migrations_dir` at them", e.dir.display());
+        let why = format!(
+            "`{}` is not a directory: create it with the migration files, or point `migrations_dir` at them",
+            e.dir.display()
+        );
         return Err(match &e.dir_written {
             Some((_, line)) => config.error(&problem(*line, &format!("{}.migrations_dir", e.path), why)),
             None => config.error(&problem(
@@ -304,7 +300,10 @@ mod tests {
             files: Vec::new(),
         };
         let f = File { name: "0001_it's.sql".into(), sql: "CREATE TABLE t(a);".into() };
-        assert_eq!(db.apply_sql(&f), "CREATE TABLE t(a);\nINSERT INTO \"my\"\"table\" (name)\nvalues ('0001_it''s.sql');");
+        assert_eq!(
+            db.apply_sql(&f),
+            "CREATE TABLE t(a);\nINSERT INTO \"my\"\"table\" (name)\nvalues ('0001_it''s.sql');"
+        );
         assert_eq!(db.applied_sql(), "SELECT *\n\t\tFROM \"my\"\"table\"\n\t\tORDER BY id");
         assert!(db.create_table_sql().starts_with("CREATE TABLE IF NOT EXISTS \"my\"\"table\"(\n\t\tid "));
     }

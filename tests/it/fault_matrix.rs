@@ -339,7 +339,8 @@ fn prepare(cmd: Cmd) -> (Simulator, Invocation) {
         Cmd::Preview => preview_invocation(&sim).input("vars", "MODE=b"),
         Cmd::PreviewFresh => preview_invocation(&sim),
         Cmd::Migrate => {
-            let inv = Invocation::new(&sim).without("worker").without("branch").without("commit").input("command", "migrate");
+            let inv =
+                Invocation::new(&sim).without("worker").without("branch").without("commit").input("command", "migrate");
             let root = inv.dir.path();
             std::fs::write(
                 root.join("wrangler.toml"),

@@ -1,5 +1,5 @@
 //! `migrate`, and `migrate: true` on `version` and `deploy`: D1 migrations applied as wrangler
-//! applies them, against the simulator's real SQLite databases, with real wrangler as the oracle
+//! applies them, against the simulator's real `SQLite` databases, with real wrangler as the oracle
 //! of the bookkeeping both must share.
 
 use std::path::Path;
@@ -153,14 +153,23 @@ fn a_database_wrangler_migrated_is_continued_without_reapplying() {
     let seed = ("0002_seed.sql", "INSERT INTO users(name) VALUES ('first');\n");
     project(dir.path(), &[USERS, seed]);
     let out = wrangler::run(&w, &sim, dir.path(), &["d1", "migrations", "apply", "DB", "--remote"]);
-    assert!(out.status.success(), "wrangler: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "wrangler: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(recorded(&sim), ["0001_users.sql", "0002_seed.sql"], "wrangler's bookkeeping");
     std::fs::write(dir.path().join("migrations").join(ITEMS.0), ITEMS.1).unwrap();
     let run = migrate(&sim, dir.path()).run();
     run.assert_code(0);
     assert_eq!(rows(&run), json!([{ "database": "DB", "file": "0003_items.sql", "status": "applied" }]));
     assert_eq!(recorded(&sim), ["0001_users.sql", "0002_seed.sql", "0003_items.sql"]);
-    assert_eq!(sim.d1_select("shop", "SELECT name FROM users").unwrap(), [json!({ "name": "first" })], "not re-applied");
+    assert_eq!(
+        sim.d1_select("shop", "SELECT name FROM users").unwrap(),
+        [json!({ "name": "first" })],
+        "not re-applied"
+    );
     // And wrangler reads workers-ci's row as applied.
     let out = wrangler::run(&w, &sim, dir.path(), &["d1", "migrations", "apply", "DB", "--remote"]);
     let text = String::from_utf8_lossy(&out.stdout);
@@ -172,7 +181,8 @@ fn wrangler_d1_create_works_against_the_simulator() {
     let Some(w) = wrangler("wrangler_d1_create_works_against_the_simulator") else { return };
     let sim = sim();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("wrangler.toml"), "name = \"my-worker\"\ncompatibility_date = \"2026-11-01\"\n").unwrap();
+    std::fs::write(dir.path().join("wrangler.toml"), "name = \"my-worker\"\ncompatibility_date = \"2026-11-01\"\n")
+        .unwrap();
     let out = wrangler::run(&w, &sim, dir.path(), &["d1", "create", "orders-db"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
@@ -237,7 +247,11 @@ fn migrate_true_with_a_failing_migration_uploads_and_deploys_nothing() {
 
     // `version` without `deploy`: refused before any request.
     let n = sim.requests().len();
-    let run = version_invocation(&sim, "my-worker").without("compatibility_date").cwd(dir.path()).input("migrate", "true").run();
+    let run = version_invocation(&sim, "my-worker")
+        .without("compatibility_date")
+        .cwd(dir.path())
+        .input("migrate", "true")
+        .run();
     run.assert_code(2);
     assert!(run.stderr.contains("`migrate`") || run.stdout.contains("`migrate`"), "{}", run.everything());
     assert_eq!(sim.requests().len(), n);
@@ -294,10 +308,18 @@ fn bad_configuration_exits_2_naming_file_and_key_with_no_request() {
     std::fs::remove_dir_all(dir.path().join("migrations")).unwrap();
     let run = migrate(&sim, dir.path()).run();
     run.assert_code(2);
-    assert!(run.everything().contains("no `d1_databases` entry of wrangler.toml has migrations"), "{}", run.everything());
+    assert!(
+        run.everything().contains("no `d1_databases` entry of wrangler.toml has migrations"),
+        "{}",
+        run.everything()
+    );
     let run = migrate(&sim, dir.path()).input("database", "DB").run();
     run.assert_code(2);
-    assert!(run.everything().contains("wrangler.toml:5: d1_databases[0]: takes its migrations from `migrations`"), "{}", run.everything());
+    assert!(
+        run.everything().contains("wrangler.toml:5: d1_databases[0]: takes its migrations from `migrations`"),
+        "{}",
+        run.everything()
+    );
     assert!(sim.requests().is_empty(), "no request: {:?}", sim.requests().iter().map(|r| &r.path).collect::<Vec<_>>());
 }
 
@@ -340,8 +362,11 @@ fn the_readme_workflow_migrates_then_deploys() {
     run.assert_code(0);
     assert_eq!(recorded(&sim), ["0001_users.sql", "0002_orders.sql"]);
     assert_eq!(sim.deployments("my-worker").len(), 1, "then deployed");
-    std::fs::write(dir.path().join("migrations").join("0003_items.sql"), "CREATE TABLE items(id INTEGER PRIMARY KEY;\n")
-        .unwrap();
+    std::fs::write(
+        dir.path().join("migrations").join("0003_items.sql"),
+        "CREATE TABLE items(id INTEGER PRIMARY KEY;\n",
+    )
+    .unwrap();
     let run = step(dir.path());
     run.assert_code(14);
     assert_eq!(rows(&run), json!([{ "database": "DB", "file": "0003_items.sql", "status": "failed" }]));

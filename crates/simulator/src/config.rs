@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 /// below (one Worker, `my-worker`, with both triggers, and builds that succeed in 6.5 s).
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
+#[allow(clippy::struct_excessive_bools, reason = "config keys, each an independent switch of the simulated account")]
 pub struct SimConfig {
     /// 32 hex characters, as the client checks.
     pub account_id: String,

@@ -254,7 +254,7 @@ pub struct State {
     pub preview_clock: u64,
     /// Static assets: stored hashes and upload sessions (docs/cloudflare-api.md §A).
     pub assets: crate::routes::assets::AssetStore,
-    /// D1 databases (docs/cloudflare-api.md §J.8), each a real SQLite database.
+    /// D1 databases (docs/cloudflare-api.md §J.8), each a real `SQLite` database.
     pub d1: Vec<crate::routes::d1::D1Database>,
 }
 
@@ -377,7 +377,11 @@ impl State {
             env_vars: std::collections::HashMap::new(),
             preview_clock: 0,
             assets: crate::routes::assets::AssetStore::default(),
-            d1: config.d1_databases.iter().map(|d| crate::routes::d1::D1Database::new(&d.name, d.uuid.as_deref())).collect(),
+            d1: config
+                .d1_databases
+                .iter()
+                .map(|d| crate::routes::d1::D1Database::new(&d.name, d.uuid.as_deref()))
+                .collect(),
             config,
         }
     }

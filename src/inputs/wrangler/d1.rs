@@ -82,7 +82,9 @@ pub(crate) fn read(sel: &Selected<'_>, dir: &Path) -> Result<Vec<D1Entry>, Probl
                         return Err(problem(
                             line,
                             &key,
-                            format!("must start with the `migrations_dir` and a `/` (`{prefix}…`), as wrangler requires"),
+                            format!(
+                                "must start with the `migrations_dir` and a `/` (`{prefix}…`), as wrangler requires"
+                            ),
                         ));
                     }
                 }

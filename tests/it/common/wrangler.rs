@@ -69,5 +69,8 @@ pub fn run(bin: &Path, sim: &Simulator, dir: &Path, args: &[&str]) -> Output {
 #[test]
 fn the_pinned_version_is_the_benchmarks() {
     let run = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/bench/run")).unwrap();
-    assert!(run.contains(&format!("WRANGLER_VERSION=\"${{WRANGLER_VERSION:-{WRANGLER_VERSION}}}\"")), "bench/run pins another wrangler");
+    assert!(
+        run.contains(&format!("WRANGLER_VERSION=\"${{WRANGLER_VERSION:-{WRANGLER_VERSION}}}\"")),
+        "bench/run pins another wrangler"
+    );
 }

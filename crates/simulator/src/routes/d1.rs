@@ -1,8 +1,8 @@
 //! D1: databases (create, list, get) and SQL through `/query` and `/raw`
-//! (docs/cloudflare-api.md §J.4, §J.7, §J.8), each database a real SQLite database so that
+//! (docs/cloudflare-api.md §J.4, §J.7, §J.8), each database a real `SQLite` database so that
 //! migrations really run, fail and roll back.
 //!
-//! A database is kept as SQLite's serialized image (bytes), opened in memory for each request
+//! A database is kept as `SQLite`'s serialized image (bytes), opened in memory for each request
 //! and written back after it: the state stays a plain value that snapshots copy.
 
 use rusqlite::types::ValueRef;
@@ -21,7 +21,7 @@ pub struct D1Database {
     pub name: String,
     pub created_at: String,
     pub jurisdiction: Option<String>,
-    /// SQLite's serialized image; empty for a database nothing was written to.
+    /// `SQLite`'s serialized image; empty for a database nothing was written to.
     pub image: Vec<u8>,
 }
 
@@ -56,11 +56,12 @@ impl D1Database {
 
     fn tables(&self) -> i64 {
         let Ok(conn) = open(&self.image) else { return 0 };
-        conn
-            .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'", [], |r| {
-                r.get(0)
-            })
-            .unwrap_or(0)
+        conn.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap_or(0)
     }
 
     /// The rows of a query, for tests: `None` when the SQL fails.
@@ -73,7 +74,7 @@ impl D1Database {
     }
 }
 
-/// The most SQL one statement may hold: 100 KB (§J.7), enforced by SQLite itself, which then
+/// The most SQL one statement may hold: 100 KB (§J.7), enforced by `SQLite` itself, which then
 /// answers "statement too long" as D1 does.
 const SQL_LENGTH_LIMIT: i32 = 100_000;
 
@@ -166,7 +167,7 @@ fn fields(mut v: Value, wanted: Option<&String>) -> Value {
 
 /// `{sql, params?}` or `{batch: [{sql, params?}]}` (§J.4): every statement of every query
 /// runs in order, one result element each. A failing statement fails the request with 7500
-/// and SQLite's message (§J.7); with `atomic`, nothing of the request stays applied (wrangler's
+/// and `SQLite`'s message (§J.7); with `atomic`, nothing of the request stays applied (wrangler's
 /// "this migration will be rolled back", §J.5), otherwise what ran before it stays (§G-32).
 fn query(db: &mut D1Database, body: &[u8], raw: bool, atomic: bool) -> Reply {
     let Ok(body) = serde_json::from_slice::<Value>(body) else { return malformed("The request body is not JSON") };
@@ -290,13 +291,11 @@ fn row_object(row: &rusqlite::Row<'_>, names: &[String]) -> Value {
     Value::Object(obj)
 }
 
-/// §J.7: SQL errors are 7500 with SQLite's text and its result code's name, e.g.
+/// §J.7: SQL errors are 7500 with `SQLite`'s text and its result code's name, e.g.
 /// `incomplete input: SQLITE_ERROR`. The status is INFERRED (§G-33, docs/api-assumptions.md).
 fn sql_error(e: &rusqlite::Error) -> Reply {
     let (text, code) = match e {
-        rusqlite::Error::SqliteFailure(f, msg) => {
-            (msg.clone().unwrap_or_else(|| f.to_string()), code_name(f.code))
-        }
+        rusqlite::Error::SqliteFailure(f, msg) => (msg.clone().unwrap_or_else(|| f.to_string()), code_name(f.code)),
         rusqlite::Error::SqlInputError { error, msg, .. } => (msg.clone(), code_name(error.code)),
         other => (other.to_string(), "SQLITE_ERROR"),
     };
@@ -372,7 +371,7 @@ mod tests {
         assert_eq!(st.d1[0].select("SELECT a FROM t").unwrap().len(), 2);
         let r = call(&mut st, "POST", &q, &json!({ "sql": "CREATE TABLE" }));
         assert_eq!(r.1["errors"][0]["message"], "incomplete input: SQLITE_ERROR");
-        let raw = format!("{}", q.replace("/query", "/raw"));
+        let raw = q.replace("/query", "/raw");
         let r = call(&mut st, "POST", &raw, &json!({ "sql": "SELECT a FROM t ORDER BY a" }));
         assert_eq!(r.1["result"][0]["results"], json!({ "columns": ["a"], "rows": [[1], [2]] }));
     }
