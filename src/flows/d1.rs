@@ -219,11 +219,19 @@ fn failure(db: &Database, f: &File, detail: &str, statement: Option<&str>) -> St
 fn statement_of(sql: &str, detail: &str) -> Option<String> {
     let token = token(detail)?;
     let lower = token.to_lowercase();
-    sql.lines().enumerate().find(|(_, l)| l.to_lowercase().contains(&lower)).map(|(n, l)| {
+    sql.lines().enumerate().find(|(_, l)| has_word(&l.to_lowercase(), &lower)).map(|(n, l)| {
         let l = l.trim();
         let shown: String = l.chars().take(120).collect();
         let more = if shown.len() < l.len() { "…" } else { "" };
         format!("line {}: `{shown}{more}`", n + 1)
+    })
+}
+
+/// `word` in `line` on its own: `creat` is not in `create table`.
+fn has_word(line: &str, word: &str) -> bool {
+    let ident = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    line.match_indices(word).any(|(i, _)| {
+        !ident(line[..i].chars().next_back()) && !ident(line[i + word.len()..].chars().next())
     })
 }
 

@@ -396,3 +396,62 @@ fn a_lost_answer_is_reconciled_from_the_table_not_sent_twice() {
     assert!(run.everything().contains("the table records it as applied"), "{}", run.everything());
     assert_eq!(rows(&run)[0]["status"], "applied");
 }
+
+/// `environment` selects `env.<name>.d1_databases` (bindings are not inherited, §D.1), and
+/// `migrations_pattern` takes drizzle's layout: each migration in a numbered folder, recorded
+/// by its path under `migrations_dir`, in wrangler's order.
+#[test]
+fn an_environments_database_and_a_pattern_are_read_as_wrangler_reads_them() {
+    const STAGING: &str = "7c1d2e3f-4a5b-4c6d-8e7f-901a2b3c4d5e";
+    let sim = Simulator::start_background(SimConfig {
+        d1_databases: vec![
+            D1Seed { name: "shop".into(), uuid: Some(DB_UUID.into()) },
+            D1Seed { name: "shop-staging".into(), uuid: Some(STAGING.into()) },
+        ],
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("wrangler.jsonc"),
+        format!(
+            r#"{{
+  "name": "my-worker",
+  "d1_databases": [{{ "binding": "DB", "database_id": "{DB_UUID}" }}],
+  "env": {{
+    "staging": {{
+      "d1_databases": [{{
+        "binding": "DB", "database_name": "shop-staging", "database_id": "{STAGING}",
+        "migrations_dir": "drizzle", "migrations_pattern": "drizzle/*/migration.sql",
+        "migrations_table": "__drizzle"
+      }}]
+    }}
+  }}
+}}"#
+        ),
+    )
+    .unwrap();
+    for (folder, sql) in [
+        ("10_later", "CREATE TABLE later(id INTEGER);"),
+        ("9_first", "CREATE TABLE first(id INTEGER);"),
+        ("meta", "CREATE TABLE meta(id INTEGER);"),
+    ] {
+        std::fs::create_dir_all(dir.path().join("drizzle").join(folder)).unwrap();
+        std::fs::write(dir.path().join("drizzle").join(folder).join("migration.sql"), sql).unwrap();
+    }
+    std::fs::write(dir.path().join("drizzle/stray.sql"), "DROP TABLE everything;").unwrap();
+    let run = migrate(&sim, dir.path()).input("environment", "staging").run();
+    run.assert_code(0);
+    assert_eq!(
+        rows(&run),
+        json!([
+            { "database": "DB", "file": "9_first/migration.sql", "status": "applied" },
+            { "database": "DB", "file": "10_later/migration.sql", "status": "applied" },
+            { "database": "DB", "file": "meta/migration.sql", "status": "applied" },
+        ]),
+        "numbered before unnumbered, numbers as numbers; files the pattern does not match left alone"
+    );
+    let names: Vec<Value> = sim.d1_select("shop-staging", "SELECT name FROM __drizzle ORDER BY id").unwrap();
+    assert_eq!(names.len(), 3);
+    assert!(sim.d1_select("shop", "SELECT name FROM d1_migrations").is_none(), "the top level's database untouched");
+}

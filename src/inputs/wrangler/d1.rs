@@ -104,3 +104,41 @@ pub(crate) fn read(sel: &Selected<'_>, dir: &Path) -> Result<Vec<D1Entry>, Probl
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    fn load(toml: &str) -> Result<Vec<super::D1Entry>, String> {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("wrangler.toml");
+        std::fs::write(&p, toml).unwrap();
+        super::super::load(&p, None).map(|c| c.d1).map_err(|e| e.to_string())
+    }
+
+    const HEAD: &str = "name = \"w\"\n[[d1_databases]]\nbinding = \"DB\"\ndatabase_id = \"x\"\n";
+
+    #[test]
+    fn defaults_are_wranglers() {
+        let e = &load(HEAD).unwrap()[0];
+        assert_eq!((e.table.as_str(), e.dir_written.is_none(), e.pattern.is_none()), ("d1_migrations", true, true));
+        assert!(e.dir.ends_with("migrations"));
+        assert_eq!((e.path.as_str(), e.line), ("d1_databases[0]", 2));
+    }
+
+    #[test]
+    fn a_pattern_must_sit_under_the_directory() {
+        let e = load(&format!("{HEAD}migrations_pattern = \"m/*.sql\"\n")).unwrap_err();
+        assert!(e.contains("wrangler.toml:5: d1_databases[0].migrations_pattern: needs `migrations_dir`"), "{e}");
+        let e = load(&format!("{HEAD}migrations_dir = \"db\"\nmigrations_pattern = \"m/*.sql\"\n")).unwrap_err();
+        assert!(e.contains(":6: d1_databases[0].migrations_pattern: must start with the `migrations_dir` and a `/` (`db/…`)"), "{e}");
+        let ok = load(&format!("{HEAD}migrations_dir = \"db/\"\nmigrations_pattern = \"db/*/migration.sql\"\n")).unwrap();
+        assert_eq!(ok[0].pattern.as_ref().map(|p| p.0.as_str()), Some("*/migration.sql"));
+    }
+
+    #[test]
+    fn types_and_empty_names_are_refused_by_key() {
+        let e = load(&format!("{HEAD}migrations_table = 3\n")).unwrap_err();
+        assert!(e.contains(":5: d1_databases[0].migrations_table: must be a string"), "{e}");
+        let e = load(&format!("{HEAD}migrations_table = \"\"\n")).unwrap_err();
+        assert!(e.contains(":5: d1_databases[0].migrations_table: must not be empty"), "{e}");
+    }
+}
