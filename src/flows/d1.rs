@@ -230,9 +230,8 @@ fn statement_of(sql: &str, detail: &str) -> Option<String> {
 /// `word` in `line` on its own: `creat` is not in `create table`.
 fn has_word(line: &str, word: &str) -> bool {
     let ident = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-    line.match_indices(word).any(|(i, _)| {
-        !ident(line[..i].chars().next_back()) && !ident(line[i + word.len()..].chars().next())
-    })
+    line.match_indices(word)
+        .any(|(i, _)| !ident(line[..i].chars().next_back()) && !ident(line[i + word.len()..].chars().next()))
 }
 
 fn token(detail: &str) -> Option<String> {

@@ -170,6 +170,12 @@ impl Simulator {
                 );
             }
         }
+        if !st.d1.is_empty() {
+            let _ = writeln!(b, "D1 databases:");
+            for d in &st.d1 {
+                let _ = writeln!(b, "  {}  uuid {}", d.name, d.uuid);
+            }
+        }
         let token_value =
             if c.api_token.is_some() { "'<the api_token from the config>'" } else { "any-non-empty-token" };
         let _ = writeln!(b, "\nenvironment for workers-ci:");

@@ -129,8 +129,14 @@ mod tests {
         let e = load(&format!("{HEAD}migrations_pattern = \"m/*.sql\"\n")).unwrap_err();
         assert!(e.contains("wrangler.toml:5: d1_databases[0].migrations_pattern: needs `migrations_dir`"), "{e}");
         let e = load(&format!("{HEAD}migrations_dir = \"db\"\nmigrations_pattern = \"m/*.sql\"\n")).unwrap_err();
-        assert!(e.contains(":6: d1_databases[0].migrations_pattern: must start with the `migrations_dir` and a `/` (`db/…`)"), "{e}");
-        let ok = load(&format!("{HEAD}migrations_dir = \"db/\"\nmigrations_pattern = \"db/*/migration.sql\"\n")).unwrap();
+        assert!(
+            e.contains(
+                ":6: d1_databases[0].migrations_pattern: must start with the `migrations_dir` and a `/` (`db/…`)"
+            ),
+            "{e}"
+        );
+        let ok =
+            load(&format!("{HEAD}migrations_dir = \"db/\"\nmigrations_pattern = \"db/*/migration.sql\"\n")).unwrap();
         assert_eq!(ok[0].pattern.as_ref().map(|p| p.0.as_str()), Some("*/migration.sql"));
     }
 
