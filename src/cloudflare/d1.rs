@@ -39,8 +39,10 @@ impl Client {
 
     /// SQL that changes the database (a migration file and its bookkeeping row): sent once,
     /// never retried; after an error that may hide a success the caller reads the table
-    /// before anything else.
+    /// before anything else. D1 ends every call within 30 s (docs/cloudflare-api.md §J.7); the
+    /// wait is longer than that, so a slow migration gets D1's own answer, not a guess.
     pub(crate) async fn d1_query_once(&self, db: &D1DatabaseId, sql: &str) -> Result<Vec<StatementResult>, ApiError> {
-        Ok(self.send_json(Method::POST, &query_path(db), &(), &Sql { sql }, None).await?.result)
+        let wait = Some(std::time::Duration::from_secs(60));
+        Ok(self.send_json(Method::POST, &query_path(db), &(), &Sql { sql }, wait).await?.result)
     }
 }
