@@ -211,6 +211,7 @@ def main():
     assets(wid)
     builds(wid)
     commit_status_limits()
+    d1()
     return 1 if FAILED else 0
 
 
@@ -250,6 +251,38 @@ def rollout_probes(wid, old):
     # Worker). With a token lacking Account Analytics Read, the line shows that answer (row 76).
     report(s == 200 and isinstance(accounts, list) and not errors, "graphql-script-version",
            f"HTTP {s} errors={errors!r} accounts={accounts!r}")
+
+
+def d1():
+    """api-assumptions rows 77-79 (§G-32, §G-33, §G-34): a throwaway D1 database, deleted after."""
+    name = f"{WORKER}-probe-d1"
+    s, env, _ = call("POST", "/d1/database", {"name": name})
+    if s in (401, 403):
+        skip("d1-query-atomic", f"the token cannot create D1 databases (HTTP {s} {codes(env)})")
+        return
+    uuid = ((env or {}).get("result") or {}).get("uuid")
+    if not uuid:
+        report(False, "d1-database-create-list", f"create: HTTP {s} {codes(env)}")
+        return
+    try:
+        s2, env2, _ = call("POST", "/d1/database", {"name": name})
+        s3, env3, _ = call("GET", "/d1/database", query="name=" + urllib.parse.quote(name[:-3]))
+        listed = [d.get("name") for d in (env3 or {}).get("result") or []]
+        s4, env4, _ = call("POST", f"/d1/database/{uuid}/query", {"nosql": 1})
+        report(s2 == 400 and 7502 in codes(env2) and name in listed and s4 == 400 and 7400 in codes(env4),
+               "d1-database-create-list",
+               f"duplicate: HTTP {s2} {codes(env2)}; list by prefix {listed}; no sql: HTTP {s4} {codes(env4)}")
+        q = f"/d1/database/{uuid}/query"
+        call("POST", q, {"sql": "CREATE TABLE t(a);"})
+        s5, env5, _ = call("POST", q, {"sql": "INSERT INTO t VALUES (1);\nINSERT INTO nope VALUES (1);"})
+        msg = (((env5 or {}).get("errors") or [{}])[0]).get("message")
+        report(s5 == 400 and 7500 in codes(env5) and msg == "no such table: nope: SQLITE_ERROR",
+               "d1-sql-error-shape", f"HTTP {s5} {codes(env5)} message={msg!r}")
+        _, env6, _ = call("POST", q, {"sql": "SELECT count(*) AS n FROM t;"})
+        n = ((((env6 or {}).get("result") or [{}])[0].get("results") or [{}])[0]).get("n")
+        report(n == 0, "d1-query-atomic", f"rows left by the failed request's first statement: {n}")
+    finally:
+        call("DELETE", f"/d1/database/{uuid}")
 
 
 def versioned_settings_and_limits(wid):

@@ -62,6 +62,9 @@ pub(crate) enum Error {
     /// was restored and read back. Exit 13.
     #[error("{0}")]
     RolledBack(String),
+    /// A D1 migration file failed (`migrate`, or `migrate: true` before an upload). Exit 14.
+    #[error("{0}")]
+    MigrationFailed(String),
 
     /// `setup` with `check` found that Cloudflare differs from the file. Exit 8.
     #[error("{0}")]
@@ -138,6 +141,7 @@ impl Error {
             Error::Skipped(_) => Exit::BuildFailed,
             Error::NotDeployed(_) => Exit::NotDeployed,
             Error::RolledBack(_) => Exit::RolledBack,
+            Error::MigrationFailed(_) => Exit::MigrationFailed,
             Error::Drift(_) => Exit::Drift,
             Error::GitHub(_) => Exit::GitHub,
             Error::Stopped { stop: Stop::Interrupted, .. } => Exit::Interrupted,
@@ -219,6 +223,7 @@ mod tests {
             (Error::Skipped("x".into()), 1),
             (Error::NotDeployed("x".into()), 11),
             (Error::RolledBack("x".into()), 13),
+            (Error::MigrationFailed("x".into()), 14),
             (Error::Drift("x".into()), 8),
             (Error::GitHub("x".into()), 9),
             (Error::Stopped { stop: Stop::Interrupted, message: "x".into() }, 130),

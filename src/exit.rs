@@ -36,12 +36,15 @@ pub enum Exit {
     /// A staged rollout failed a check (smoke test, error rate, too little signal), was
     /// interrupted or timed out, and the previous deployment was restored and read back.
     RolledBack,
+    /// A D1 migration failed: the files before it stay applied, it and the ones after it were
+    /// not applied (or, where D1 did not roll back, only in part).
+    MigrationFailed,
     /// SIGINT, SIGTERM or Ctrl-Break: the job was cancelled.
     Interrupted,
 }
 
 impl Exit {
-    pub const ALL: [Exit; 14] = [
+    pub const ALL: [Exit; 15] = [
         Exit::Success,
         Exit::BuildFailed,
         Exit::BadInput,
@@ -55,6 +58,7 @@ impl Exit {
         Exit::Internal,
         Exit::NotDeployed,
         Exit::RolledBack,
+        Exit::MigrationFailed,
         Exit::Interrupted,
     ];
 
@@ -73,6 +77,7 @@ impl Exit {
             Exit::Internal => 10,
             Exit::NotDeployed => 11,
             Exit::RolledBack => 13,
+            Exit::MigrationFailed => 14,
             Exit::Interrupted => 130,
         }
     }
@@ -90,6 +95,9 @@ impl Exit {
             Exit::NoBuild => "`wait`: no build for the commit appeared and `if_no_build` is `fail`",
             Exit::NotDeployed => {
                 "`require_deployed`: the build succeeded, but the active deployment serves no version it built"
+            }
+            Exit::MigrationFailed => {
+                "a D1 migration failed: earlier files stay applied, it and later ones not; nothing deployed"
             }
             Exit::Drift => "`setup` with `check`: the Workers Builds configuration differs from `builds_config`",
             Exit::GitHub => "`github_required`: the pull-request comment or GitHub Deployment could not be written",

@@ -23,10 +23,18 @@ pub(crate) const FACTS: Facts = Facts {
         Exit::TimedOut,
         Exit::Internal,
         Exit::RolledBack,
+        Exit::MigrationFailed,
         Exit::Interrupted,
     ],
     reports_to_github: false,
-    outputs: &[Output::WorkerId, Output::VersionId, Output::DeploymentId, Output::Stages, Output::WorkersDevUrl],
+    outputs: &[
+        Output::WorkerId,
+        Output::VersionId,
+        Output::DeploymentId,
+        Output::Stages,
+        Output::WorkersDevUrl,
+        Output::Migrations,
+    ],
 };
 
 pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError> {
@@ -50,6 +58,8 @@ pub(crate) struct DeployArgs {
     pub force: bool,
     /// `stages`: the one version of `target` goes through them.
     pub rollout: Option<RolloutArgs>,
+    /// `migrate: true`: the D1 migrations applied before the deployment.
+    pub migrations: Option<crate::inputs::d1::Migrations>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -106,7 +116,14 @@ impl DeployArgs {
             }
             check_override_key(&worker)?;
         }
-        Ok(DeployArgs { worker, target, message: message(i)?, force: i.bool(Key::Force, false)?, rollout })
+        Ok(DeployArgs {
+            worker,
+            target,
+            message: message(i)?,
+            force: i.bool(Key::Force, false)?,
+            rollout,
+            migrations: super::migrate::with_deploy(i)?,
+        })
     }
 }
 
@@ -185,6 +202,11 @@ async fn run(ctx: &Ctx, args: DeployArgs) -> Result<()> {
         }
     };
     ctx.summary(|s| s.row("Worker", worker.name.as_str()));
+    // The schema lands before the code: every read and check above passed, and a failed
+    // migration stops the run before the deployment.
+    if let Some(m) = &args.migrations {
+        flows::d1::migrate(ctx, m).await?;
+    }
     deploy(ctx, &worker.name, &split, args.message.as_deref(), args.force, &ids(&deployments), numbers).await?;
     if let Some(v) = most_traffic(&split) {
         ctx.output(Output::VersionId, v.version_id.as_str());
@@ -228,6 +250,11 @@ async fn staged(ctx: &Ctx, args: DeployArgs) -> Result<()> {
         Box::pin(flows::interruptible_value(ctx, "the Worker's deployments (nothing was deployed yet)", before))
             .await?;
     ctx.summary(|s| s.row("Worker", worker.name.as_str()));
+    // The schema lands before the code, as without stages; a rollback later leaves it applied
+    // (migrations move forward only, as wrangler's do).
+    if let Some(m) = &args.migrations {
+        flows::d1::migrate(ctx, m).await?;
+    }
     ctx.output(Output::VersionId, new.as_str());
     rollout::run(ctx, &worker.name, &new, rollout, start, args.message.as_deref(), numbers).await?;
     workers_dev_url(ctx, &worker);

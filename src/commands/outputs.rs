@@ -61,6 +61,7 @@ outputs! {
     PreviewName => "preview_name": "`preview`: the Preview's name (from the branch unless `preview_name` is set)",
     PreviewSlug => "preview_slug": "`preview`: the Preview's slug, as Cloudflare computed it",
     DeploymentUrl => "deployment_url": "`preview`: this deployment's own URL, only when Cloudflare returns one",
+    Migrations => "migrations": "`migrate`: JSON list of pending D1 migrations {database, file, status}",
 }
 
 impl Output {

@@ -18,6 +18,7 @@ use crate::flows::upload::{
     with_assets_binding,
 };
 use crate::flows::{self, Area, Ctx, api_failure, deployments as deploy, migrations, plan};
+use crate::inputs::d1::Migrations as D1Migrations;
 use crate::inputs::upload::AssetsSpec;
 use crate::inputs::upload::{VersionArgs, no_code_refusal};
 use crate::inputs::{InputError, Inputs, Key, hint};
@@ -35,6 +36,7 @@ pub(crate) const FACTS: Facts = Facts {
         Exit::GitHub,
         Exit::Internal,
         Exit::RolledBack,
+        Exit::MigrationFailed,
         Exit::Interrupted,
     ],
     reports_to_github: true,
@@ -46,37 +48,49 @@ pub(crate) const FACTS: Facts = Facts {
         Output::DeploymentId,
         Output::Stages,
         Output::WorkersDevUrl,
+        Output::Migrations,
     ],
 };
 
 pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError> {
     let args = VersionArgs::from_inputs(i)?;
+    let d1 = super::migrate::with_deploy(i)?;
+    if d1.is_some() && args.deploy.is_none() {
+        return Err(InputError::new(
+            Key::Migrate,
+            format!(
+                "applies migrations to the production database, so it runs only with {} (schema first, then the code that needs it); run `migrate` on its own to migrate without deploying",
+                hint::set(Key::Deploy, "true")
+            ),
+        ));
+    }
     let secrets = args.secrets().to_vec();
     Ok(Prepared::new(secrets, move |ctx| {
         if args.rollout.is_some() {
             // The upload stops at a signal like any; the rollout after it rolls back instead
             // (flows::rollout).
-            Box::pin(run(ctx, args))
+            Box::pin(run(ctx, args, d1))
         } else {
-            Box::pin(flows::interruptible(ctx, "the Worker's versions and deployments", run(ctx, args)))
+            Box::pin(flows::interruptible(ctx, "the Worker's versions and deployments", run(ctx, args, d1)))
         }
     }))
 }
 
-async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {
+async fn run(ctx: &Ctx, args: VersionArgs, d1: Option<D1Migrations>) -> Result<()> {
     let (worker, deploy) = (args.worker.as_str().to_owned(), args.deploy);
-    let result = Box::pin(upload_and_deploy(ctx, args)).await;
+    let result = Box::pin(upload_and_deploy(ctx, args, d1.as_ref())).await;
     flows::github_report::after_version(ctx, &worker, deploy, result).await
 }
 
-async fn upload_and_deploy(ctx: &Ctx, mut args: VersionArgs) -> Result<()> {
+async fn upload_and_deploy(ctx: &Ctx, mut args: VersionArgs, d1: Option<&D1Migrations>) -> Result<()> {
     let Some(rollout) = args.rollout.take() else {
-        return upload_then_deploy(ctx, args, None).await.map(|_| ());
+        return upload_then_deploy(ctx, args, None, d1).await.map(|_| ());
     };
     let name = args.worker.clone();
     let message = args.message.clone();
     let check = "the Worker's versions (the upload may have completed; nothing was deployed)";
-    let done = Box::pin(flows::interruptible_value(ctx, check, upload_then_deploy(ctx, args, Some(&rollout)))).await?;
+    let done =
+        Box::pin(flows::interruptible_value(ctx, check, upload_then_deploy(ctx, args, Some(&rollout), d1))).await?;
     let Some(Staged { version, start, numbers, worker }) = done else {
         return Err(Error::Refused("the staged rollout had no version to roll out".into()));
     };
@@ -101,6 +115,7 @@ async fn upload_then_deploy(
     ctx: &Ctx,
     args: VersionArgs,
     rollout: Option<&crate::inputs::rollout::RolloutArgs>,
+    d1: Option<&D1Migrations>,
 ) -> Result<Option<Staged>> {
     let started = std::time::Instant::now();
     let start = match rollout {
@@ -118,7 +133,7 @@ async fn upload_then_deploy(
         None => None,
     };
     let name = &args.worker;
-    let Before { worker, latest, split_with, migrations } = before_upload(ctx, &args).await?;
+    let Before { worker, latest, split_with, migrations } = before_upload(ctx, &args, d1).await?;
     let total: u64 = args.modules.iter().map(|m| m.size).sum();
     match &args.main_module {
         Some(main) => ctx.console.info(&format!(
@@ -246,7 +261,7 @@ struct Before {
 
 /// The reads and checks before the upload, and the only writes allowed before it: the Worker
 /// created, or its workers.dev flags set.
-async fn before_upload(ctx: &Ctx, args: &VersionArgs) -> Result<Before> {
+async fn before_upload(ctx: &Ctx, args: &VersionArgs, d1: Option<&D1Migrations>) -> Result<Before> {
     let name = &args.worker;
     let lookup = |e: ApiError| api_failure(e, "look up the Worker", Area::Workers);
     let gradual = args.deploy.is_some_and(|p| p < 100.0);
@@ -302,6 +317,11 @@ async fn before_upload(ctx: &Ctx, args: &VersionArgs) -> Result<Before> {
     refuse_dropping_code(args, latest.as_ref())?;
     refuse_dropping_assets(args, latest.as_ref())?;
     let migrations = pending_migrations(ctx, args, exists).await?;
+    // The schema lands before the code: after every read and check, before the first write
+    // (the Worker made, its flags set, the upload). A failed migration stops the run here.
+    if let Some(m) = d1 {
+        flows::d1::migrate(ctx, m).await?;
+    }
     // Only a deploy at 100 % writes the flags, as `wrangler deploy` does (§C.7).
     let flags = if args.deploy.is_some_and(|p| p >= 100.0) { Flags::Write } else { Flags::Leave };
     let worker = match worker {

@@ -6,6 +6,7 @@
 pub(crate) mod assets;
 pub(crate) mod builds;
 pub(crate) mod create;
+pub(crate) mod d1;
 pub(crate) mod deployments;
 pub(crate) mod follow;
 pub(crate) mod github_report;
@@ -254,6 +255,7 @@ pub(crate) fn one_build_output(ctx: &Ctx, worker: &str) {
 pub(crate) enum Area {
     Builds,
     Workers,
+    D1,
 }
 
 /// An API error, with what we were doing and the advice that fits it.
@@ -281,6 +283,10 @@ fn advice(err: &ApiError, area: Area) -> Option<String> {
             Area::Workers => format!(
                 "check {token} and {account}: `version` and `deploy` need a token with Workers Scripts: Edit on \
                  that account."
+            ),
+            Area::D1 => format!(
+                "check {token} and {account}: D1 migrations need a token with D1: Edit on that account, and the \
+                 configuration's `database_id` must be a database of that account."
             ),
         });
     }

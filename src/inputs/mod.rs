@@ -19,6 +19,7 @@ pub(crate) mod argv;
 pub(crate) mod bindings;
 pub(crate) mod builds_config;
 pub(crate) mod bundle;
+pub(crate) mod d1;
 pub(crate) mod help;
 pub(crate) mod hint;
 pub(crate) mod rollout;
@@ -33,7 +34,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::commands::Command;
-use Command::{Build, Deploy, Env, Preview, PurgeCache, Redeploy, Setup, Version, Wait};
+use Command::{Build, Deploy, Env, Migrate, Preview, PurgeCache, Redeploy, Setup, Version, Wait};
 
 /// How an input takes its value on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,6 +64,9 @@ const ALL: &[Command] = &Command::ALL;
 const WITH_WORKER: &[Command] = &[Build, Wait, Version, Deploy, Env, PurgeCache, Redeploy, Preview];
 /// The commands that upload code (a Version, or a Preview deployment): the same inputs.
 const VERSION_LIKE: &[Command] = &[Version, Preview];
+/// The commands that read a wrangler configuration: those that upload code, `migrate`, and
+/// `deploy` for its migrations.
+const WITH_CONFIG: &[Command] = &[Version, Deploy, Preview, Migrate];
 /// The commands that follow a build.
 const FOLLOW: &[Command] = &[Build, Wait, Redeploy];
 /// The commands that can report to the pull request and GitHub Deployments: those whose facts
@@ -85,7 +89,7 @@ macro_rules! inputs {
 #[rustfmt::skip]
 inputs! {
     Command => InputSpec { name: "command", kind: Kind::Value, commands: ALL, default: "build", fallback: &[], secret: false,
-        help: "What to do: `build`, `wait`, `version`, `deploy`, `setup`, `env`, `purge-cache`, `redeploy` or `preview` (may also be the first argument)." },
+        help: "What to do: `build`, `wait`, `version`, `deploy`, `setup`, `env`, `purge-cache`, `redeploy`, `preview` or `migrate` (may also be the first argument)." },
     ApiToken => InputSpec { name: "api_token", kind: Kind::Value, commands: ALL, default: "", fallback: &["CLOUDFLARE_API_TOKEN"], secret: true,
         help: "Cloudflare API token (required). Builds needs a user-scoped token with Workers Builds Configuration: Edit and Workers Scripts: Read; version/deploy need Workers Scripts: Edit, and `stages` with its error gate also Account Analytics: Read." },
     AccountId => InputSpec { name: "account_id", kind: Kind::Value, commands: ALL, default: "", fallback: &["CLOUDFLARE_ACCOUNT_ID"], secret: false,
@@ -124,9 +128,9 @@ inputs! {
         help: "`pass` or `fail` (exit 1) when Cloudflare skips a build (\"no watched path changed\" when the trigger has watch paths). The reason is in the log, the summary and the commit status." },
     AppearTimeout => InputSpec { name: "appear_timeout", kind: Kind::Value, commands: &[Wait], default: "2m", fallback: &[], secret: false,
         help: "How long a build for the commit may take to appear (the Git integration records one within seconds of a push; a slow webhook takes longer). Then `if_no_build` applies." },
-    Config => InputSpec { name: "config", kind: Kind::Value, commands: VERSION_LIKE, default: "wrangler.json, wrangler.jsonc or wrangler.toml in the working directory", fallback: &[], secret: false,
-        help: "The wrangler configuration to upload from (name, main, compatibility, bindings, migrations, assets, placement, limits). Found only in the working directory (not its parents), and used by default only when `dir` is not given or the file sets `main`. Inputs given explicitly win over the file." },
-    Environment => InputSpec { name: "environment", kind: Kind::Value, commands: VERSION_LIKE, default: "", fallback: &[], secret: false,
+    Config => InputSpec { name: "config", kind: Kind::Value, commands: WITH_CONFIG, default: "wrangler.json, wrangler.jsonc or wrangler.toml in the working directory", fallback: &[], secret: false,
+        help: "The wrangler configuration to upload from (name, main, compatibility, bindings, migrations, assets, placement, limits). Found only in the working directory (not its parents), and used by default only when `dir` is not given or the file sets `main`. Inputs given explicitly win over the file. `migrate` (and `migrate: true`) read its `d1_databases`." },
+    Environment => InputSpec { name: "environment", kind: Kind::Value, commands: WITH_CONFIG, default: "", fallback: &[], secret: false,
         help: "The configuration's `env.<name>` to use, with wrangler's rules: some keys inherited from the top level, bindings not; the Worker is `<name>-<environment>` unless the environment names it." },
     Dir => InputSpec { name: "dir", kind: Kind::Value, commands: VERSION_LIKE, default: "dist (none with `assets`: assets only); with a wrangler configuration, `main`'s directory", fallback: &[], secret: false,
         help: "Directory of built output; every file in it becomes a module, except those matched by `exclude`. `main`'s directory takes only files of a module type and names the rest." },
@@ -190,8 +194,8 @@ inputs! {
         help: "`fail` (roll back) or `pass` (go on) when a soak window has fewer than `min_requests` requests." },
     BuildsConfig => InputSpec { name: "builds_config", kind: Kind::Value, commands: &[Setup], default: "workers-builds.toml", fallback: &[], secret: false,
         help: "The Workers Builds configuration file (TOML, or JSON when it ends in `.json`); see README for its keys." },
-    DryRun => InputSpec { name: "dry_run", kind: Kind::Switch, commands: &[Setup], default: "false", fallback: &[], secret: false,
-        help: "Print the plan and change nothing (exit 0)." },
+    DryRun => InputSpec { name: "dry_run", kind: Kind::Switch, commands: &[Setup, Migrate], default: "false", fallback: &[], secret: false,
+        help: "Print the plan and change nothing (exit 0). `migrate`: list the migrations that would be applied (the applied set is still read from each database)." },
     Check => InputSpec { name: "check", kind: Kind::Switch, commands: &[Setup], default: "false", fallback: &[], secret: false,
         help: "Print the plan, change nothing, and exit 8 when Cloudflare differs from the file (a pull-request check)." },
     Prune => InputSpec { name: "prune", kind: Kind::Switch, commands: &[Setup], default: "false", fallback: &[], secret: false,
@@ -220,6 +224,10 @@ inputs! {
         help: "The Preview's name: at most 256 letters, digits and `- _ / . + =`, starting and ending with a letter or digit. A name derived from the branch is made to fit (other characters become `-`); a name given here must already fit." },
     PreviewAction => InputSpec { name: "preview_action", kind: Kind::Value, commands: &[Preview], default: "deploy", fallback: &[], secret: false,
         help: "`deploy`: create the Preview if needed and deploy to it; `delete`: delete the Preview (for `pull_request: closed`; one already gone is not an error)." },
+    Database => InputSpec { name: "database", kind: Kind::Value, commands: &[Migrate], default: "every `d1_databases` entry with migrations", fallback: &[], secret: false,
+        help: "The D1 database to migrate, by its `binding` or `database_name` in the wrangler configuration." },
+    Migrate => InputSpec { name: "migrate", kind: Kind::Switch, commands: &[Version, Deploy], default: "false", fallback: &[], secret: false,
+        help: "Apply the wrangler configuration's pending D1 migrations first (as `migrate` does); when one fails, nothing is uploaded or deployed (exit 14). `version`: only with `deploy`." },
 }
 
 impl Key {

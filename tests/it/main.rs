@@ -27,6 +27,7 @@ mod load;
 mod log_property;
 mod many;
 mod merge_queue;
+mod migrate;
 mod nothing_dropped;
 mod openapi;
 mod platforms;

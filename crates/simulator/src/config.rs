@@ -73,6 +73,12 @@ pub struct SimConfig {
     /// Milliseconds after a deployment before `Cloudflare-Workers-Version-Overrides` honours its
     /// versions ("can take a couple of seconds", §K.1): until then requests follow the shares.
     pub override_delay_ms: u64,
+    /// D1 databases that exist when the simulator starts (docs/cloudflare-api.md §J.8), empty.
+    pub d1_databases: Vec<D1Seed>,
+    /// A failed D1 `/query` keeps what its statements before the failure did, instead of rolling
+    /// the whole request back: the other answer to §G-32 (docs/api-assumptions.md), for a client
+    /// that must cope with both. Off: wrangler's help says a failed migration is rolled back (§J.5).
+    pub d1_partial_failure: bool,
 }
 
 /// How one version of a Worker behaves on the simulated edge. A thrown exception counts as an
@@ -96,6 +102,16 @@ impl Default for VersionProfile {
     fn default() -> Self {
         VersionProfile { worker: "my-worker".into(), number: 1, status: 200, error_rate: 0.0, body: None }
     }
+}
+
+/// A D1 database of the seeded account.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct D1Seed {
+    pub name: String,
+    /// Its uuid; random when absent.
+    #[serde(default)]
+    pub uuid: Option<String>,
 }
 
 /// The two plausible answers for the deployments of a Worker with nothing uploaded yet.
@@ -136,6 +152,8 @@ impl Default for SimConfig {
             version_profiles: Vec::new(),
             synthetic_rps: 0.0,
             override_delay_ms: 0,
+            d1_databases: Vec::new(),
+            d1_partial_failure: false,
         }
     }
 }

@@ -75,6 +75,10 @@ CONFIG FILE (every key optional; defaults in brackets):
                         by the deployment's shares (traffic for soak windows) [0]
   override_delay_ms     how long after a deployment the version override honours its
                         versions [0]
+  d1_databases          D1 databases that exist at start, each {name, uuid}, empty;
+                        each is a real SQLite database behind /query and /raw [[]]
+  d1_partial_failure    a failed D1 /query keeps what its statements before the
+                        failure did, instead of rolling the request back [false]
   build                 build profile for builds created from now on, keys:
     queued_ms             time queued [1500]
     initializing_ms       time initializing [1000]
@@ -186,6 +190,12 @@ impl Simulator {
                     list("branch_includes"),
                     list("branch_excludes"),
                 );
+            }
+        }
+        if !st.d1.is_empty() {
+            let _ = writeln!(b, "D1 databases:");
+            for d in &st.d1 {
+                let _ = writeln!(b, "  {}  uuid {}", d.name, d.uuid);
             }
         }
         let token_value =

@@ -45,7 +45,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use config::{
-    BuildProfile, ConfigError, ListOrder, NoDeployments, RateLimit, SimConfig, VersionProfile, WorkerSeed,
+    BuildProfile, ConfigError, D1Seed, ListOrder, NoDeployments, RateLimit, SimConfig, VersionProfile, WorkerSeed,
 };
 pub use edge::Served;
 pub use faults::{Fault, FaultAction};
@@ -242,6 +242,17 @@ impl Simulator {
     /// API itself never shows back.
     pub fn versions(&self, worker: &str) -> Vec<serde_json::Value> {
         self.shared.state().worker_versions(worker)
+    }
+
+    /// The rows `sql` selects from the D1 database of this name (`None` when there is no such
+    /// database or the SQL fails): what the database holds, read beside the API.
+    pub fn d1_select(&self, database: &str, sql: &str) -> Option<Vec<serde_json::Value>> {
+        self.shared.state().d1.iter().find(|d| d.name == database)?.select(sql)
+    }
+
+    /// The uuid of the D1 database of this name.
+    pub fn d1_uuid(&self, database: &str) -> Option<String> {
+        self.shared.state().d1.iter().find(|d| d.name == database).map(|d| d.uuid.clone())
     }
 
     /// The content type an asset of this hash was uploaded with (what it is served with).

@@ -257,6 +257,8 @@ pub struct State {
     /// Every request the simulated edge served a Worker (`/__worker/…`), oldest first: what
     /// analytics counts beside the synthetic traffic, and what tests read.
     pub served: Vec<crate::edge::Served>,
+    /// D1 databases (docs/cloudflare-api.md §J.8), each a real `SQLite` database.
+    pub d1: Vec<crate::routes::d1::D1Database>,
 }
 
 /// One build-time variable as stored.
@@ -375,7 +377,6 @@ impl State {
             .collect();
         let seeded = workers.iter().any(|w| !w.triggers.is_empty());
         State {
-            config,
             workers,
             builds: Vec::new(),
             connections: if seeded { vec![connection] } else { Vec::new() },
@@ -383,6 +384,12 @@ impl State {
             preview_clock: 0,
             assets: crate::routes::assets::AssetStore::default(),
             served: Vec::new(),
+            d1: config
+                .d1_databases
+                .iter()
+                .map(|d| crate::routes::d1::D1Database::new(&d.name, d.uuid.as_deref()))
+                .collect(),
+            config,
         }
     }
 
