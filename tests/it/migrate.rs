@@ -147,7 +147,7 @@ fn without_a_rollback_the_failure_says_the_file_may_be_partly_applied() {
 
 #[test]
 fn a_database_wrangler_migrated_is_continued_without_reapplying() {
-    let Some(w) = wrangler("a_database_wrangler_migrated_is_continued_without_reapplying") else { return };
+    let w = wrangler();
     let sim = sim_with_db();
     let dir = tempfile::tempdir().unwrap();
     let seed = ("0002_seed.sql", "INSERT INTO users(name) VALUES ('first');\n");
@@ -178,7 +178,7 @@ fn a_database_wrangler_migrated_is_continued_without_reapplying() {
 
 #[test]
 fn wrangler_d1_create_works_against_the_simulator() {
-    let Some(w) = wrangler("wrangler_d1_create_works_against_the_simulator") else { return };
+    let w = wrangler();
     let sim = sim();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("wrangler.toml"), "name = \"my-worker\"\ncompatibility_date = \"2026-11-01\"\n")

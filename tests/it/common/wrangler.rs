@@ -3,7 +3,7 @@
 //! installed once per test binary under the target directory and reused across runs.
 //!
 //! Without node and npm (or without the registry) the tests that need wrangler fail, loudly:
-//! set `WORKERS_CI_NO_WRANGLER=1` to skip them on such a machine, which each says it does.
+//! there is no switch that skips them, as a skipped oracle would pass while proving nothing.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -14,15 +14,10 @@ use workers_ci_simulator::Simulator;
 /// `bench/run`'s `WRANGLER_VERSION` default (a test checks they agree).
 pub const WRANGLER_VERSION: &str = "4.86.0";
 
-/// The wrangler binary, installed if missing; `None` (with a line saying so) when
-/// `WORKERS_CI_NO_WRANGLER=1` skips the tests that need it.
-pub fn wrangler(test: &str) -> Option<PathBuf> {
-    if std::env::var("WORKERS_CI_NO_WRANGLER").is_ok_and(|v| v == "1") {
-        eprintln!("SKIPPED {test}: WORKERS_CI_NO_WRANGLER=1 (it needs wrangler {WRANGLER_VERSION} from npm)");
-        return None;
-    }
+/// The wrangler binary, installed if missing.
+pub fn wrangler() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    Some(BIN.get_or_init(install).clone())
+    BIN.get_or_init(install).clone()
 }
 
 fn install() -> PathBuf {
@@ -34,12 +29,10 @@ fn install() -> PathBuf {
             .arg(&prefix)
             .arg(format!("wrangler@{WRANGLER_VERSION}"))
             .output()
-            .unwrap_or_else(|e| {
-                panic!("npm could not run ({e}): these tests need node and npm, or WORKERS_CI_NO_WRANGLER=1")
-            });
+            .unwrap_or_else(|e| panic!("npm could not run ({e}): these tests need node and npm"));
         assert!(
             out.status.success() && bin.exists(),
-            "npm install wrangler@{WRANGLER_VERSION} failed (or set WORKERS_CI_NO_WRANGLER=1):\n{}",
+            "npm install wrangler@{WRANGLER_VERSION} failed:\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
     }
