@@ -54,6 +54,10 @@ pub(crate) enum Error {
     #[error("{0}")]
     NotDeployed(String),
 
+    /// `verify`: a Worker's verdict is not one `expect` accepts. Exit 12.
+    #[error("{0}")]
+    NotVerified(String),
+
     /// `setup` with `check` found that Cloudflare differs from the file. Exit 8.
     #[error("{0}")]
     Drift(String),
@@ -127,6 +131,7 @@ impl Error {
             },
             Error::NoBuild(_) => Exit::NoBuild,
             Error::NotDeployed(_) => Exit::NotDeployed,
+            Error::NotVerified(_) => Exit::NotVerified,
             Error::Drift(_) => Exit::Drift,
             Error::GitHub(_) => Exit::GitHub,
             Error::Stopped { stop: Stop::Interrupted, .. } => Exit::Interrupted,
@@ -205,6 +210,7 @@ mod tests {
             (Error::Build { build_uuid: "b".into(), worker: "w".into(), outcome: Unsuccessful::Terminated }, 4),
             (Error::NoBuild("x".into()), 7),
             (Error::NotDeployed("x".into()), 11),
+            (Error::NotVerified("x".into()), 12),
             (Error::Drift("x".into()), 8),
             (Error::GitHub("x".into()), 9),
             (Error::Stopped { stop: Stop::Interrupted, message: "x".into() }, 130),

@@ -33,12 +33,14 @@ pub enum Exit {
     Internal,
     /// `require_deployed`: the build succeeded but its version serves no traffic.
     NotDeployed,
+    /// `verify`: a Worker's production is worse than `expect` (e.g. it serves an older commit).
+    NotVerified,
     /// SIGINT, SIGTERM or Ctrl-Break: the job was cancelled.
     Interrupted,
 }
 
 impl Exit {
-    pub const ALL: [Exit; 13] = [
+    pub const ALL: [Exit; 14] = [
         Exit::Success,
         Exit::BuildFailed,
         Exit::BadInput,
@@ -51,6 +53,7 @@ impl Exit {
         Exit::GitHub,
         Exit::Internal,
         Exit::NotDeployed,
+        Exit::NotVerified,
         Exit::Interrupted,
     ];
 
@@ -68,6 +71,7 @@ impl Exit {
             Exit::GitHub => 9,
             Exit::Internal => 10,
             Exit::NotDeployed => 11,
+            Exit::NotVerified => 12,
             Exit::Interrupted => 130,
         }
     }
@@ -85,6 +89,9 @@ impl Exit {
             Exit::NoBuild => "`wait`: no build for the commit appeared and `if_no_build` is `fail`",
             Exit::NotDeployed => {
                 "`require_deployed`: the build succeeded, but the active deployment serves no version it built"
+            }
+            Exit::NotVerified => {
+                "`verify`: a Worker's production does not serve the commit as `expect` requires (verdict worse than it)"
             }
             Exit::Drift => "`setup` with `check`: the Workers Builds configuration differs from `builds_config`",
             Exit::GitHub => "`github_required`: the pull-request comment or GitHub Deployment could not be written",

@@ -15,6 +15,7 @@ pub(crate) mod preview;
 pub(crate) mod purge_cache;
 pub(crate) mod redeploy;
 pub(crate) mod setup;
+pub(crate) mod verify;
 pub(crate) mod version;
 pub(crate) mod wait;
 
@@ -62,6 +63,7 @@ commands! {
     PurgeCache => purge_cache,
     Redeploy => redeploy,
     Preview => preview,
+    Verify => verify,
 }
 
 /// The outputs of one build followed (or several, in `builds`): `build`, `wait` and `redeploy`.

@@ -38,6 +38,7 @@ mod signals;
 mod strict_limits;
 mod transcripts;
 mod version;
+mod verify;
 mod wait;
 mod went_live;
 mod wrangler_config;
