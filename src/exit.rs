@@ -91,7 +91,7 @@ impl Exit {
                 "`require_deployed`: the build succeeded, but the active deployment serves no version it built"
             }
             Exit::NotVerified => {
-                "`verify`: a Worker's production does not serve the commit as `expect` requires (verdict worse than it)"
+                "`verify`: a Worker's verdict is worse than `expect` (production is not serving the commit)"
             }
             Exit::Drift => "`setup` with `check`: the Workers Builds configuration differs from `builds_config`",
             Exit::GitHub => "`github_required`: the pull-request comment or GitHub Deployment could not be written",

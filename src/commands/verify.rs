@@ -30,7 +30,7 @@ use crate::inputs::{InputError, Inputs, Key, hint};
 
 pub(crate) const FACTS: Facts = Facts {
     name: "verify",
-    about: "say whether production serves a commit, per Worker (deployed, split, behind, other, none)",
+    about: "say whether production serves a commit, per Worker (deployed/split/behind/other/none)",
     exits: &[Exit::Success, Exit::BadInput, Exit::Api, Exit::TimedOut, Exit::Internal, Exit::NotVerified, Exit::Interrupted],
     reports_to_github: false,
     outputs: &[Output::Branch, Output::Commit, Output::Verdict, Output::Verified],
