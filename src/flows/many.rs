@@ -39,6 +39,11 @@ use super::{Area, Ctx, api_failure, guarded};
 /// stop within 5 s. A production build costs no such read (see [`finish_if_stopped`]).
 const TICK: Duration = Duration::from_millis(4750);
 const TICK_JITTER: f64 = 0.05;
+/// While every build followed is still queued (behind others on the plan's concurrency, for
+/// minutes at times), the tick grows by half each time up to this: 7.1, 10.7, 15, 15… s.
+/// The first status other than `queued` brings it back to [`TICK`], so a running build's stop is
+/// still seen within 5 s; a queued one's start (or cancel) within 15 s.
+const QUEUED_MAX: Duration = Duration::from_secs(15);
 /// Log reads per tick, shared by every running build.
 const LOG_READS_PER_TICK: usize = 2;
 /// Consecutive failed status rounds tolerated (each request already retried).
@@ -350,6 +355,7 @@ async fn follow_all(ctx: &Ctx, mode: &Mode<'_>, shared: &Shared) -> Result<()> {
     let mut failures = 0;
     let mut last_line = String::new();
     let mut slowdown = Backpressure::default();
+    let mut tick_len = TICK;
     let requests_before = ctx.client.requests_sent();
     let started = tokio::time::Instant::now();
 
@@ -422,7 +428,8 @@ async fn follow_all(ctx: &Ctx, mode: &Mode<'_>, shared: &Shared) -> Result<()> {
             break;
         }
         let factor = f64::from(slowdown.factor(ctx.client.rate_limited())) * ctx.client.pressure();
-        ctx.sleep(ctx.pace.of(jitter(TICK, TICK_JITTER)).mul_f64(factor)).await;
+        tick_len = next_tick(tick_len, all_queued(mode, &entries, tokio::time::Instant::now() < appear_until));
+        ctx.sleep(ctx.pace.of(jitter(tick_len, TICK_JITTER)).mul_f64(factor)).await;
     }
     let requests = ctx.client.requests_sent() - requests_before;
     ctx.console.debug(&format!(
@@ -515,6 +522,31 @@ async fn went_live(ctx: &Ctx, live: Live, entries: &mut [Entry]) -> Result<()> {
     let all = |v: &str| verdicts.iter().all(|x| *x == v);
     ctx.output(Output::Deployed, if all("true") { "true" } else if all("false") { "false" } else { "partial" });
     Ok(())
+}
+
+/// Whether every build of interest is still queued: each one followed was last seen `queued`
+/// (or not yet read), and `wait` has no Worker whose build may still appear (appearing is
+/// watched at the running pace).
+fn all_queued(mode: &Mode<'_>, entries: &[Entry], appear_open: bool) -> bool {
+    let mut any = false;
+    for e in entries {
+        match &e.phase {
+            Phase::Following(_) => {
+                any = true;
+                if e.last.as_ref().is_some_and(|b| b.status() != Status::Queued) {
+                    return false;
+                }
+            }
+            Phase::Waiting if appear_open && matches!(mode, Mode::Wait(_)) => return false,
+            _ => {}
+        }
+    }
+    any
+}
+
+/// The next tick: longer while every build is queued ([`QUEUED_MAX`]), else [`TICK`].
+fn next_tick(last: Duration, queued: bool) -> Duration {
+    if queued { last.mul_f64(1.5).min(QUEUED_MAX) } else { TICK }
 }
 
 /// Each Worker's trigger for the branch, by the entry's index. The Workers' trigger lists are
@@ -969,4 +1001,21 @@ async fn stopped(ctx: &Ctx, mode: &Mode<'_>, shared: &Shared, stop: Stop, cancel
         }
     }
     Err(Error::Stopped { stop, message: format!("{reason}; stopped following the builds") })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queued_builds_are_polled_with_backoff() {
+        let mut t = TICK;
+        let mut seen = Vec::new();
+        for _ in 0..5 {
+            t = next_tick(t, true);
+            seen.push(t.as_millis());
+        }
+        assert_eq!(seen, [7125, 10687, 15000, 15000, 15000]);
+        assert_eq!(next_tick(QUEUED_MAX, false), TICK);
+    }
 }
