@@ -56,8 +56,9 @@ pub(crate) async fn after(ctx: &Ctx, build: &Build, worker: &str, live: Live) ->
         Err(e) if live == Live::Require => return Err(e),
         Err(e) => {
             ctx.console.warning(&format!(
-                "Build {} succeeded, but whether it went live could not be read: {e}",
-                build.build_uuid
+                "Build {} succeeded, but whether it went live could not be read: {}",
+                build.build_uuid,
+                e.report()
             ));
             return Ok(());
         }
