@@ -22,7 +22,7 @@ use crate::cloudflare::builds::Build;
 use crate::cloudflare::{ScriptTag, WorkerName};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
-use crate::flows::builds::{Workers, WorkerFrom, commit_cell, pick, recent_builds, unknown_workers};
+use crate::flows::builds::{WorkerFrom, Workers, commit_cell, pick, recent_builds, unknown_workers};
 use crate::flows::live::{Active, actives};
 use crate::flows::{Area, Ctx, Stop, api_failure, guarded};
 use crate::inputs::args::{branch, commit, workers_or_tags};
@@ -31,7 +31,15 @@ use crate::inputs::{InputError, Inputs, Key, hint};
 pub(crate) const FACTS: Facts = Facts {
     name: "verify",
     about: "say whether production serves a commit, per Worker (deployed/split/behind/other/none)",
-    exits: &[Exit::Success, Exit::BadInput, Exit::Api, Exit::TimedOut, Exit::Internal, Exit::NotVerified, Exit::Interrupted],
+    exits: &[
+        Exit::Success,
+        Exit::BadInput,
+        Exit::Api,
+        Exit::TimedOut,
+        Exit::Internal,
+        Exit::NotVerified,
+        Exit::Interrupted,
+    ],
     reports_to_github: false,
     outputs: &[Output::Branch, Output::Commit, Output::Verdict, Output::Verified],
 };
@@ -103,7 +111,8 @@ fn expect(raw: Option<&str>) -> Result<Vec<Verdict>, InputError> {
     };
     let Some(raw) = raw else { return Ok(vec![Verdict::Deployed]) };
     let items: Vec<&str> = raw.split([',', '\n']).map(str::trim).filter(|s| !s.is_empty()).collect();
-    let parsed: Vec<Verdict> = items.iter().map(|s| Verdict::parse(&s.to_ascii_lowercase())).collect::<Option<_>>().ok_or_else(bad)?;
+    let parsed: Vec<Verdict> =
+        items.iter().map(|s| Verdict::parse(&s.to_ascii_lowercase())).collect::<Option<_>>().ok_or_else(bad)?;
     match parsed.as_slice() {
         [] => Err(bad()),
         [one] => Ok(Verdict::ALL.into_iter().filter(|v| v <= one).collect()),
@@ -175,7 +184,10 @@ async fn run(ctx: &Ctx, args: VerifyArgs) -> Result<()> {
                 Stop::TimedOut => format!("`timeout` ({}s) elapsed", ctx.timeout.as_secs()),
             };
             ctx.summary(|s| s.row("Stopped", &reason));
-            Err(Error::Stopped { stop, message: format!("{reason}; stopped before every Worker was checked (verify only reads)") })
+            Err(Error::Stopped {
+                stop,
+                message: format!("{reason}; stopped before every Worker was checked (verify only reads)"),
+            })
         }
     }
 }
@@ -236,11 +248,8 @@ async fn verify(ctx: &Ctx, args: &VerifyArgs) -> Result<()> {
 /// Workers are listed once (not paged: docs/cloudflare-api.md §2), for `*`, for a Worker named
 /// by its tag, and to refuse a name that is no Worker's rather than call it `none`.
 async fn workers(ctx: &Ctx, workers: &Workers) -> Result<Vec<(String, WorkerName)>> {
-    let scripts = ctx
-        .client
-        .list_scripts()
-        .await
-        .map_err(|e| api_failure(e, "list the account's Workers", Area::Builds))?;
+    let scripts =
+        ctx.client.list_scripts().await.map_err(|e| api_failure(e, "list the account's Workers", Area::Builds))?;
     let named = match workers {
         Workers::All => return Ok(scripts.into_iter().map(|s| (s.id.to_string(), s.id)).collect()),
         Workers::Named(n) => n,
@@ -313,7 +322,8 @@ async fn judge(ctx: &Ctx, worker: &str, active: Option<&Active>, args: &VerifyAr
     };
     let (their_commit, their_branch) = (b.commit().unwrap_or("(unknown)"), b.branch().unwrap_or("(unknown)"));
     if args.branch.as_deref().is_some_and(|br| Some(br) != b.branch()) {
-        j.detail = format!("version {} was built from branch {their_branch} (commit {their_commit})", serving.version_id);
+        j.detail =
+            format!("version {} was built from branch {their_branch} (commit {their_commit})", serving.version_id);
         return Ok(j);
     }
     // A build of this commit after the serving one, on the same branch, makes it `behind`.

@@ -503,8 +503,12 @@ async fn went_live(ctx: &Ctx, live: Live, entries: &mut [Entry]) -> Result<()> {
             Ok(active) => {
                 let f = super::live::found_in(active.as_ref(), b);
                 match (&f.version, f.verdict()) {
-                    (Some((v, p)), "true") => ctx.console.info(&format!("[{}] live: version {v} serves {p} % of traffic", e.name)),
-                    (Some((v, p)), _) => ctx.console.notice(&format!("[{}] partly live: version {v} serves {p} % of traffic", e.name)),
+                    (Some((v, p)), "true") => {
+                        ctx.console.info(&format!("[{}] live: version {v} serves {p} % of traffic", e.name))
+                    }
+                    (Some((v, p)), _) => {
+                        ctx.console.notice(&format!("[{}] partly live: version {v} serves {p} % of traffic", e.name))
+                    }
                     _ => ctx.console.notice(&format!("[{}] {}", e.name, super::live::not_live(b, &e.name, &f))),
                 }
                 e.live = Some(WentLive::Found(f));
@@ -520,7 +524,16 @@ async fn went_live(ctx: &Ctx, live: Live, entries: &mut [Entry]) -> Result<()> {
         })
         .collect();
     let all = |v: &str| verdicts.iter().all(|x| *x == v);
-    ctx.output(Output::Deployed, if all("true") { "true" } else if all("false") { "false" } else { "partial" });
+    ctx.output(
+        Output::Deployed,
+        if all("true") {
+            "true"
+        } else if all("false") {
+            "false"
+        } else {
+            "partial"
+        },
+    );
     Ok(())
 }
 

@@ -540,7 +540,12 @@ fn cell(endpoint: &Endpoint, fault_name: &str, action: FaultAction, default: Exp
             );
             let deployed = |o: &[(String, String)]| o.iter().find(|(n, _)| n == "deployed").map(|(_, v)| v.clone());
             assert_eq!(deployed(&clean.outputs).as_deref(), Some("true"));
-            assert_ne!(deployed(&observe(&sim, &run).outputs).as_deref(), Some("true"), "not reported live\n{}", run.stdout);
+            assert_ne!(
+                deployed(&observe(&sim, &run).outputs).as_deref(),
+                Some("true"),
+                "not reported live\n{}",
+                run.stdout
+            );
             if fault_name != "status_404" {
                 assert!(
                     run.stdout.lines().any(|l| l.starts_with("::warning") && l.contains("HTTP 40")),

@@ -383,7 +383,8 @@ fn production_builds_are_not_read_again_by_uuid() {
 /// the running one again, and every build is still seen to its end.
 #[test]
 fn queued_builds_are_polled_with_backoff() {
-    let sim = many_sim(2, |_| BuildProfile { queued_ms: 6000, initializing_ms: 100, running_ms: 300, ..fast_profile() });
+    let sim =
+        many_sim(2, |_| BuildProfile { queued_ms: 6000, initializing_ms: 100, running_ms: 300, ..fast_profile() });
     sim.push("w0", "main", A, Duration::ZERO);
     sim.push("w1", "main", A, Duration::ZERO);
     let run = Invocation::new(&sim)
@@ -402,5 +403,9 @@ fn queued_builds_are_polled_with_backoff() {
     let mut gaps: Vec<u64> = queued.windows(2).map(|w| w[1] - w[0]).collect();
     gaps.sort_unstable();
     let median = gaps.get(gaps.len() / 2).copied().unwrap_or_default();
-    assert!(queued.len() <= 22 && median >= 250, "{} reads while queued, median gap {median} ms: {queued:?}", queued.len());
+    assert!(
+        queued.len() <= 22 && median >= 250,
+        "{} reads while queued, median gap {median} ms: {queued:?}",
+        queued.len()
+    );
 }

@@ -54,7 +54,8 @@ fn scene() -> Scene {
         .enumerate()
         .map(|(i, w)| WorkerSeed { name: (*w).into(), tag: Some(tag(i)), ..WorkerSeed::default() })
         .collect();
-    let sim = Simulator::start_background(SimConfig { workers, build: fast_profile(), ..SimConfig::default() }).unwrap();
+    let sim =
+        Simulator::start_background(SimConfig { workers, build: fast_profile(), ..SimConfig::default() }).unwrap();
     let mut builds = Vec::new();
     // Two pushes to main, the older first: each deploys when it succeeds.
     for w in ["live", "behind", "split"] {
@@ -82,7 +83,11 @@ fn verify(sim: &Simulator, workers: &str) -> Invocation {
 }
 
 fn verified(run: &Run) -> Vec<Value> {
-    serde_json::from_str::<Value>(run.output("verified").expect("verified written")).unwrap().as_array().unwrap().clone()
+    serde_json::from_str::<Value>(run.output("verified").expect("verified written"))
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
 }
 
 /// What `verify` must say of each Worker of the scene, in the JSON output's shape.
@@ -150,7 +155,8 @@ fn table(entries: &[Value]) -> String {
         let s = |k: &str| e[k].as_str().unwrap_or_default().to_owned();
         let short = |x: String| x.get(..8).map_or(x.clone(), str::to_owned);
         let traffic = if e["version_id"].is_null() { String::new() } else { format!("{} %", e["traffic_percent"]) };
-        let from = if e["commit"].is_null() { String::new() } else { format!("{} on {}", short(s("commit")), s("branch")) };
+        let from =
+            if e["commit"].is_null() { String::new() } else { format!("{} on {}", short(s("commit")), s("branch")) };
         md.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} |\n",
             s("worker"),
@@ -182,7 +188,12 @@ fn verdicts_for_each_kind_of_production() {
     }
     assert!(!error.data.contains("live:"), "{}", error.data);
     for e in &want {
-        let line = format!("[{}] {}: {}", e["worker"].as_str().unwrap(), e["verdict"].as_str().unwrap(), e["detail"].as_str().unwrap());
+        let line = format!(
+            "[{}] {}: {}",
+            e["worker"].as_str().unwrap(),
+            e["verdict"].as_str().unwrap(),
+            e["detail"].as_str().unwrap()
+        );
         assert!(run.stdout.contains(&line), "the log says {line}:\n{}", run.stdout);
     }
 }
