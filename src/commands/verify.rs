@@ -363,7 +363,7 @@ mod tests {
 
     #[test]
     fn expect_is_a_threshold_or_a_set() {
-        use Verdict::*;
+        use Verdict::{Behind, Deployed, Other, Split};
         assert_eq!(expect(None).unwrap(), vec![Deployed]);
         assert_eq!(expect(Some("behind")).unwrap(), vec![Deployed, Split, Behind]);
         assert_eq!(expect(Some("deployed, other")).unwrap(), vec![Deployed, Other]);

@@ -437,7 +437,8 @@ async fn follow_all(ctx: &Ctx, mode: &Mode<'_>, shared: &Shared) -> Result<()> {
         entries.len(),
         started.elapsed().as_secs_f64()
     ));
-    shared.publish(&entries);
+    // The loop published its last state before it broke off: a stop during the reads below
+    // still shows it.
     went_live(ctx, mode.live(), &mut entries).await?;
     shared.publish(&entries);
     write_table(ctx, shared, None);
@@ -504,10 +505,10 @@ async fn went_live(ctx: &Ctx, live: Live, entries: &mut [Entry]) -> Result<()> {
                 let f = super::live::found_in(active.as_ref(), b);
                 match (&f.version, f.verdict()) {
                     (Some((v, p)), "true") => {
-                        ctx.console.info(&format!("[{}] live: version {v} serves {p} % of traffic", e.name))
+                        ctx.console.info(&format!("[{}] live: version {v} serves {p} % of traffic", e.name));
                     }
                     (Some((v, p)), _) => {
-                        ctx.console.notice(&format!("[{}] partly live: version {v} serves {p} % of traffic", e.name))
+                        ctx.console.notice(&format!("[{}] partly live: version {v} serves {p} % of traffic", e.name));
                     }
                     _ => ctx.console.notice(&format!("[{}] {}", e.name, super::live::not_live(b, &e.name, &f))),
                 }
