@@ -481,6 +481,10 @@ async fn went_live(ctx: &Ctx, live: Live, entries: &mut [Entry]) -> Result<()> {
                     let e = &mut entries[i];
                     if e.script.is_none() {
                         e.script = scripts.iter().find(|s| s.tag.as_ref() == Some(&e.tag)).map(|s| s.id.clone());
+                        if e.script.is_none() {
+                            let why = format!("no Worker of the account has the tag {}", e.tag.as_str());
+                            failed(ctx, e, Error::NotFound(why))?;
+                        }
                     }
                 }
             }
