@@ -61,7 +61,7 @@ outputs! {
     PreviewSlug => "preview_slug": "`preview`: the Preview's slug, as Cloudflare computed it",
     DeploymentUrl => "deployment_url": "`preview`: this deployment's own URL, only when Cloudflare returns one",
     Verdict => "verdict": "`verify`: the worst verdict: deployed, split, behind, other or none",
-    Verified => "verified": "`verify`: JSON per Worker: worker, verdict, version_id, traffic_percent, commit…",
+    Workers => "workers": "`verify`: JSON per Worker: worker, verdict, version_id, traffic_percent, commit…",
 }
 
 impl Output {

@@ -41,7 +41,7 @@ pub(crate) const FACTS: Facts = Facts {
         Exit::Interrupted,
     ],
     reports_to_github: false,
-    outputs: &[Output::Branch, Output::Commit, Output::Verdict, Output::Verified],
+    outputs: &[Output::Branch, Output::Commit, Output::Verdict, Output::Workers],
 };
 
 pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError> {
@@ -209,7 +209,7 @@ async fn verify(ctx: &Ctx, args: &VerifyArgs) -> Result<()> {
         judged.push(judge(ctx, shown, active?.as_ref(), args).await?);
     }
     let rows: Vec<Value> = judged.iter().map(Judged::json).collect();
-    ctx.output(Output::Verified, &Value::Array(rows).to_string());
+    ctx.output(Output::Workers, &Value::Array(rows).to_string());
     let worst = judged.iter().map(|j| j.verdict).max();
     ctx.output(Output::Verdict, worst.map_or("", Verdict::name));
     ctx.summary(|s| {

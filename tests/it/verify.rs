@@ -83,7 +83,7 @@ fn verify(sim: &Simulator, workers: &str) -> Invocation {
 }
 
 fn verified(run: &Run) -> Vec<Value> {
-    serde_json::from_str::<Value>(run.output("verified").expect("verified written"))
+    serde_json::from_str::<Value>(run.output("workers").expect("workers written"))
         .unwrap()
         .as_array()
         .unwrap()
@@ -245,7 +245,7 @@ fn works_from_any_ci() {
     run.assert_code(0);
     let out: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(out["verdict"], "deployed");
-    let entries: Value = serde_json::from_str(out["verified"].as_str().unwrap()).unwrap();
+    let entries: Value = serde_json::from_str(out["workers"].as_str().unwrap()).unwrap();
     assert_eq!(entries[0]["verdict"], "deployed");
     assert!(run.stderr.contains("[live] deployed: version"), "{}", run.stderr);
 }
