@@ -83,11 +83,7 @@ fn verify(sim: &Simulator, workers: &str) -> Invocation {
 }
 
 fn verified(run: &Run) -> Vec<Value> {
-    serde_json::from_str::<Value>(run.output("workers").expect("workers written"))
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
+    serde_json::from_str::<Value>(run.output("workers").expect("workers written")).unwrap().as_array().unwrap().clone()
 }
 
 /// What `verify` must say of each Worker of the scene, in the JSON output's shape.
