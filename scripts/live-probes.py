@@ -23,6 +23,10 @@ Environment:
                            optional: a token with `statuses: write` on a scratch repository
                            (`owner/name`) and a full commit SHA of it, to probe commit statuses
                            (posts a few `success` statuses with contexts `workers-ci-probe/…`)
+  LIVE_BUILDS_TAG_2        optional: a second Worker with Workers Builds, for one builds-by-version
+                           read of two Workers' versions (row 81)
+  LIVE_REPO_DIR            optional: a clone of LIVE_BUILDS_TAG's repository, to check that its
+                           builds of one branch were created in commit order (row 80)
 """
 
 import base64
@@ -624,6 +628,7 @@ def builds(wid):
     third_trigger(tag)
     went_live(tag)
     skipped_build_reason(tag)
+    verify_rules(tag)
     account_token = os.environ.get("LIVE_ACCOUNT_TOKEN")
     if account_token:
         # G-3: simulator answers 401 with code 12006 "Invalid token".
@@ -715,6 +720,53 @@ def went_live(tag):
     missing = [b.get("build_uuid") for b in done if b.get("build_uuid") not in mapped]
     report(bool(done) and not missing, "builds-versions-map-back",
            f"{len(done)} successful builds of the last 5; not mapped from the newest 20 versions: {missing}")
+
+
+def active_versions(tag):
+    """The active deployment's version ids of the Worker with this tag (none when it has none)."""
+    s, env, _ = call("GET", "/workers/scripts")
+    name = next((w.get("id") for w in ((env or {}).get("result") or []) if w.get("tag") == tag), None)
+    if not name:
+        return []
+    s, env, _ = call("GET", f"/workers/scripts/{urllib.parse.quote(name, safe='')}/deployments")
+    active = (((env or {}).get("result") or {}).get("deployments") or [{}])[0]
+    return [v.get("version_id") for v in active.get("versions") or []]
+
+
+def verify_rules(tag):
+    """api-assumptions rows 80 and 81 (`verify`), read only."""
+    repo = os.environ.get("LIVE_REPO_DIR")
+    if repo:
+        # Row 80: a branch's builds were created in the order of their commits (push order).
+        import subprocess
+        s, env, _ = call("GET", f"/builds/workers/{tag}/builds", query="page=1&per_page=50")
+        builds = [b for b in ((env or {}).get("result") or [])
+                  if (b.get("build_trigger_metadata") or {}).get("build_trigger_source") == "push"]
+        builds.sort(key=lambda b: b.get("created_on") or "")
+        wrong = []
+        for a, b in zip(builds, builds[1:]):
+            ca = (a.get("build_trigger_metadata") or {}).get("commit_hash")
+            cb = (b.get("build_trigger_metadata") or {}).get("commit_hash")
+            ba = (a.get("build_trigger_metadata") or {}).get("branch")
+            if not ca or not cb or ca == cb or ba != (b.get("build_trigger_metadata") or {}).get("branch"):
+                continue
+            older = subprocess.run(["git", "-C", repo, "merge-base", "--is-ancestor", ca, cb]).returncode == 0
+            if not older:
+                wrong.append(f"{ca[:8]} built before {cb[:8]}")
+        report(len(builds) > 1 and not wrong, "builds-push-order",
+               f"{len(builds)} push builds; out of commit order: {wrong}")
+    else:
+        skip("builds-push-order", "LIVE_REPO_DIR is not set")
+    other = os.environ.get("LIVE_BUILDS_TAG_2")
+    if other:
+        # Row 81: versions of two Workers in one builds-by-version read.
+        ids = (active_versions(tag) + active_versions(other))[:20]
+        s, env, _ = call("GET", "/builds/builds", query="version_ids=" + ",".join(ids)) if ids else (0, {}, {})
+        mapped = set((((env or {}).get("result") or {}).get("builds") or {}).keys())
+        report(len(ids) > 1 and mapped == set(ids), "version-ids-several-workers",
+               f"HTTP {s}: {len(mapped)} of {len(ids)} versions mapped")
+    else:
+        skip("version-ids-several-workers", "LIVE_BUILDS_TAG_2 is not set")
 
 
 def third_trigger(tag):

@@ -58,6 +58,9 @@ pub(crate) enum Error {
     #[error("{0}")]
     NotDeployed(String),
 
+    /// `verify`: a Worker's verdict is not one `expect` accepts. Exit 12.
+    #[error("{0}")]
+    NotVerified(String),
     /// A staged rollout stopped (a failed check, a signal, `timeout`) and the previous deployment
     /// was restored and read back. Exit 13.
     #[error("{0}")]
@@ -140,6 +143,7 @@ impl Error {
             Error::NoBuild(_) => Exit::NoBuild,
             Error::Skipped(_) => Exit::BuildFailed,
             Error::NotDeployed(_) => Exit::NotDeployed,
+            Error::NotVerified(_) => Exit::NotVerified,
             Error::RolledBack(_) => Exit::RolledBack,
             Error::MigrationFailed(_) => Exit::MigrationFailed,
             Error::Drift(_) => Exit::Drift,
@@ -222,6 +226,7 @@ mod tests {
             (Error::NoBuild("x".into()), 7),
             (Error::Skipped("x".into()), 1),
             (Error::NotDeployed("x".into()), 11),
+            (Error::NotVerified("x".into()), 12),
             (Error::RolledBack("x".into()), 13),
             (Error::MigrationFailed("x".into()), 14),
             (Error::Drift("x".into()), 8),

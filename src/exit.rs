@@ -33,6 +33,8 @@ pub enum Exit {
     Internal,
     /// `require_deployed`: the build succeeded but its version serves no traffic.
     NotDeployed,
+    /// `verify`: a Worker's production is worse than `expect` (e.g. it serves an older commit).
+    NotVerified,
     /// A staged rollout failed a check (smoke test, error rate, too little signal), was
     /// interrupted or timed out, and the previous deployment was restored and read back.
     RolledBack,
@@ -44,7 +46,7 @@ pub enum Exit {
 }
 
 impl Exit {
-    pub const ALL: [Exit; 15] = [
+    pub const ALL: [Exit; 16] = [
         Exit::Success,
         Exit::BuildFailed,
         Exit::BadInput,
@@ -57,6 +59,7 @@ impl Exit {
         Exit::GitHub,
         Exit::Internal,
         Exit::NotDeployed,
+        Exit::NotVerified,
         Exit::RolledBack,
         Exit::MigrationFailed,
         Exit::Interrupted,
@@ -76,6 +79,7 @@ impl Exit {
             Exit::GitHub => 9,
             Exit::Internal => 10,
             Exit::NotDeployed => 11,
+            Exit::NotVerified => 12,
             Exit::RolledBack => 13,
             Exit::MigrationFailed => 14,
             Exit::Interrupted => 130,
@@ -95,6 +99,9 @@ impl Exit {
             Exit::NoBuild => "`wait`: no build for the commit appeared and `if_no_build` is `fail`",
             Exit::NotDeployed => {
                 "`require_deployed`: the build succeeded, but the active deployment serves no version it built"
+            }
+            Exit::NotVerified => {
+                "`verify`: a Worker's verdict is worse than `expect` (production is not serving the commit)"
             }
             Exit::MigrationFailed => {
                 "a D1 migration failed: earlier files stay applied, it and later ones not; nothing deployed"

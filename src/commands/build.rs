@@ -167,16 +167,8 @@ impl BuildArgs {
     }
 }
 
-/// `require_deployed` reads one Worker's active deployment; the many-Workers path reports none.
+/// Whether a successful build is checked for going live (every Worker's, one or several), and
+/// whether one that did not fails the step.
 pub(super) fn live(i: &Inputs) -> Result<Live, InputError> {
-    let several = workers_or_tags(i)?.one().is_none();
-    match (i.bool(Key::RequireDeployed, false)?, several) {
-        (true, true) => Err(InputError::new(
-            Key::RequireDeployed,
-            "checks one Worker's build, but `worker` names several: name one Worker, or leave it unset",
-        )),
-        (true, false) => Ok(Live::Require),
-        (false, true) => Ok(Live::Skip),
-        (false, false) => Ok(Live::Report),
-    }
+    Ok(if i.bool(Key::RequireDeployed, false)? { Live::Require } else { Live::Report })
 }

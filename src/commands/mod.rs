@@ -16,6 +16,7 @@ pub(crate) mod preview;
 pub(crate) mod purge_cache;
 pub(crate) mod redeploy;
 pub(crate) mod setup;
+pub(crate) mod verify;
 pub(crate) mod version;
 pub(crate) mod wait;
 
@@ -64,6 +65,7 @@ commands! {
     Redeploy => redeploy,
     Preview => preview,
     Migrate => migrate,
+    Verify => verify,
 }
 
 /// The outputs of one build followed (or several, in `builds`): `build`, `wait` and `redeploy`.

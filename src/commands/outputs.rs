@@ -34,7 +34,7 @@ macro_rules! outputs {
 
 #[rustfmt::skip]
 outputs! {
-    Builds => "builds": "JSON list per Worker: worker, tag, build_uuid, status, outcome, trigger_uuid",
+    Builds => "builds": "JSON by Worker: worker, tag, build_uuid, status, outcome, trigger_uuid, deployed…",
     BuildUuid => "build_uuid": "the build's uuid (one Worker)",
     BuildStatus => "build_status": "last status seen: queued, initializing, running, stopped (`not_found` for `wait`)",
     BuildOutcome => "build_outcome": "success, fail, skipped, cancelled or terminated (empty while not stopped)",
@@ -48,7 +48,7 @@ outputs! {
     VersionNumber => "version_number": "`version`: the version's number",
     VersionUrl => "version_url": "`version`: its preview URL, only when Cloudflare returns one (preview URLs on)",
     DeploymentId => "deployment_id": "created by `version`/`deploy`/`preview`; `build`/`wait`: the active deployment",
-    Deployed => "deployed": "`build`/`wait`, one Worker: the build's version live? `true`/`partial`/`false`",
+    Deployed => "deployed": "`build`/`wait`: version live? `true`/`partial`/`false` (several: all/some/none)",
     DeployedVersionId => "deployed_version_id": "the build's version in the active deployment (empty when not deployed)",
     TrafficPercent => "traffic_percent": "`build`/`wait`: the share of traffic the build's version serves, 0 to 100",
     Stages => "stages": "`stages`: JSON per stage: percent, started, ended, requests, errors, verdict",
@@ -62,6 +62,8 @@ outputs! {
     PreviewSlug => "preview_slug": "`preview`: the Preview's slug, as Cloudflare computed it",
     DeploymentUrl => "deployment_url": "`preview`: this deployment's own URL, only when Cloudflare returns one",
     Migrations => "migrations": "`migrate`: JSON list of pending D1 migrations {database, file, status}",
+    Verdict => "verdict": "`verify`: the worst verdict: deployed, split, behind, other or none",
+    Workers => "workers": "`verify`: JSON per Worker: worker, verdict, version_id, traffic_percent, commit…",
 }
 
 impl Output {

@@ -96,7 +96,7 @@ pub(crate) fn command(positional: Option<Command>, i: &Inputs) -> Result<Command
         (None, Some(c)) => Command::parse(c).ok_or_else(|| {
             InputError::new(
                 Key::Command,
-                "must be `build`, `wait`, `version`, `deploy`, `setup`, `env`, `purge-cache`, `redeploy` or `preview`",
+                "must be `build`, `wait`, `version`, `deploy`, `setup`, `env`, `purge-cache`, `redeploy`, `preview` or `verify`",
             )
         }),
     }

@@ -34,7 +34,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::commands::Command;
-use Command::{Build, Deploy, Env, Migrate, Preview, PurgeCache, Redeploy, Setup, Version, Wait};
+use Command::{Build, Deploy, Env, Migrate, Preview, PurgeCache, Redeploy, Setup, Verify, Version, Wait};
 
 /// How an input takes its value on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,7 +61,7 @@ pub struct InputSpec {
 
 const ALL: &[Command] = &Command::ALL;
 /// The commands that name their Worker in an input (`setup` names it in its file).
-const WITH_WORKER: &[Command] = &[Build, Wait, Version, Deploy, Env, PurgeCache, Redeploy, Preview];
+const WITH_WORKER: &[Command] = &[Build, Wait, Version, Deploy, Env, PurgeCache, Redeploy, Preview, Verify];
 /// The commands that upload code (a Version, or a Preview deployment): the same inputs.
 const VERSION_LIKE: &[Command] = &[Version, Preview];
 /// The commands that read a wrangler configuration: those that upload code, `migrate`, and
@@ -89,7 +89,7 @@ macro_rules! inputs {
 #[rustfmt::skip]
 inputs! {
     Command => InputSpec { name: "command", kind: Kind::Value, commands: ALL, default: "build", fallback: &[], secret: false,
-        help: "What to do: `build`, `wait`, `version`, `deploy`, `setup`, `env`, `purge-cache`, `redeploy`, `preview` or `migrate` (may also be the first argument)." },
+        help: "What to do: `build`, `wait`, `version`, `deploy`, `setup`, `env`, `purge-cache`, `redeploy`, `preview`, `migrate` or `verify` (may also be the first argument)." },
     ApiToken => InputSpec { name: "api_token", kind: Kind::Value, commands: ALL, default: "", fallback: &["CLOUDFLARE_API_TOKEN"], secret: true,
         help: "Cloudflare API token (required). Builds needs a user-scoped token with Workers Builds Configuration: Edit and Workers Scripts: Read; version/deploy need Workers Scripts: Edit, and `stages` with its error gate also Account Analytics: Read." },
     AccountId => InputSpec { name: "account_id", kind: Kind::Value, commands: ALL, default: "", fallback: &["CLOUDFLARE_ACCOUNT_ID"], secret: false,
@@ -97,11 +97,11 @@ inputs! {
     ApiUrl => InputSpec { name: "api_url", kind: Kind::Value, commands: ALL, default: "https://api.cloudflare.com/client/v4", fallback: &["CLOUDFLARE_API_BASE_URL"], secret: false,
         help: "API base URL. Plain http is accepted only for loopback (the simulator)." },
     Worker => InputSpec { name: "worker", kind: Kind::Value, commands: WITH_WORKER, default: "", fallback: &[], secret: false,
-        help: "Worker name (required). `build`/`wait` also take its 32-hex tag, `version`/`deploy` its id. `build`/`wait` take a list (comma- or newline-separated) and follow every build in one step; `wait` also takes `*`: every Worker of the account whose build of the commit appears within `appear_timeout`. `version` with a wrangler configuration: its `name` when not given." },
-    Branch => InputSpec { name: "branch", kind: Kind::Value, commands: &[Build, Wait, PurgeCache], default: "$GITHUB_HEAD_REF, else $GITHUB_REF_NAME", fallback: &[], secret: false,
-        help: "Branch to build; picks the trigger (`purge-cache`: the trigger whose cache is purged, unless `trigger` is given)." },
-    Commit => InputSpec { name: "commit", kind: Kind::Value, commands: &[Build, Wait, Preview], default: "PR head sha on pull_request events, else $GITHUB_SHA", fallback: &[], secret: false,
-        help: "Commit to build (`build`) or whose build to follow (`wait`)." },
+        help: "Worker name (required). `build`/`wait` also take its 32-hex tag, `version`/`deploy` its id. `build`/`wait` take a list (comma- or newline-separated) and follow every build in one step; `wait` also takes `*`: every Worker of the account whose build of the commit appears within `appear_timeout`. `verify` takes a list, or `*` for every Worker of the account. `version` with a wrangler configuration: its `name` when not given." },
+    Branch => InputSpec { name: "branch", kind: Kind::Value, commands: &[Build, Wait, PurgeCache, Verify], default: "$GITHUB_HEAD_REF, else $GITHUB_REF_NAME", fallback: &[], secret: false,
+        help: "Branch to build; picks the trigger (`purge-cache`: the trigger whose cache is purged, unless `trigger` is given; `verify`: the branch whose older commits make a Worker `behind`)." },
+    Commit => InputSpec { name: "commit", kind: Kind::Value, commands: &[Build, Wait, Preview, Verify], default: "PR head sha on pull_request events, else $GITHUB_SHA", fallback: &[], secret: false,
+        help: "Commit to build (`build`), whose build to follow (`wait`), or that production should serve (`verify`)." },
     Trigger => InputSpec { name: "trigger", kind: Kind::Value, commands: &[Build, Env, PurgeCache], default: "the trigger whose branch filters match `branch` (`env`: required)", fallback: &[], secret: false,
         help: "Trigger uuid or name." },
     Timeout => InputSpec { name: "timeout", kind: Kind::Value, commands: ALL, default: "30m", fallback: &[], secret: false,
@@ -121,7 +121,7 @@ inputs! {
     BuildUuid => InputSpec { name: "build_uuid", kind: Kind::Value, commands: &[Wait], default: "", fallback: &[], secret: false,
         help: "Follow this build instead of looking one up by commit." },
     RequireDeployed => InputSpec { name: "require_deployed", kind: Kind::Switch, commands: &[Build, Wait], default: "false", fallback: &[], secret: false,
-        help: "One Worker: fail (exit 11) when the build succeeds but the Worker's active deployment serves none of the version it built (a deploy command that only uploads, `wrangler versions upload`). A version on part of the traffic passes (`deployed: partial`)." },
+        help: "Fail (exit 11) when a build succeeds but the Worker's active deployment serves none of the version it built (a deploy command that only uploads, `wrangler versions upload`). A version on part of the traffic passes (`deployed: partial`). With several Workers the error names every Worker that did not go live; a failed build still decides the exit first." },
     IfNoBuild => InputSpec { name: "if_no_build", kind: Kind::Value, commands: &[Wait], default: "fail", fallback: &[], secret: false,
         help: "`fail` or `pass` when no build for the commit appears within `appear_timeout`." },
     IfSkipped => InputSpec { name: "if_skipped", kind: Kind::Value, commands: &[Build, Wait], default: "pass", fallback: &[], secret: false,
@@ -228,6 +228,8 @@ inputs! {
         help: "The D1 database to migrate, by its `binding` or `database_name` in the wrangler configuration." },
     Migrate => InputSpec { name: "migrate", kind: Kind::Switch, commands: &[Version, Deploy], default: "false", fallback: &[], secret: false,
         help: "Apply the wrangler configuration's pending D1 migrations first (as `migrate` does); when one fails, nothing is uploaded or deployed (exit 14). `version`: only with `deploy`." },
+    Expect => InputSpec { name: "expect", kind: Kind::Value, commands: &[Verify], default: "deployed", fallback: &[], secret: false,
+        help: "`verify`: the verdict each Worker must reach. One of `deployed` < `split` < `behind` < `other` < `none` passes it and every better one; a comma-separated set (e.g. `deployed, split`) passes exactly those. Worse: exit 12." },
 }
 
 impl Key {

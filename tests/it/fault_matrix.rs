@@ -61,6 +61,9 @@ enum Cmd {
     /// `version` from a wrangler configuration with a Durable Object migration to apply: the
     /// classic non-versioned upload (docs/cloudflare-api.md Correction 10).
     VersionMigrations,
+    /// `verify` of a Worker rolled back to an older commit's build (`behind`, with `expect:
+    /// behind`): every read it makes, the builds list included.
+    Verify,
     /// `version` with static assets whose upload token asks for per-file uploads
     /// (docs/cloudflare-api.md §A.4).
     VersionPerFile,
@@ -75,6 +78,15 @@ enum Cmd {
 enum Expect {
     Survive,
     Refused,
+    /// A read after the builds that only reports (did it go live): the step still exits 0 and
+    /// creates nothing, the refused request is not retried, and the report says the Worker is
+    /// not known to be live (`deployed` differs from the clean run's `true`), with a warning
+    /// naming the failure unless the refusal is a 404, which the API also answers for "no
+    /// deployments" (docs/cloudflare-api.md §5).
+    Warned,
+    /// `verify`'s deployments read answered 404: "no deployments" (§5), so the verdict is `none`
+    /// and the step exits 12.
+    NotVerified,
 }
 
 fn status(status: u16, code: i64, retry_after: Option<u64>) -> FaultAction {
@@ -248,6 +260,19 @@ fn run_preparation(sim: &Simulator, cmd: Cmd) -> Option<String> {
             preview_invocation(sim).run().assert_code(0);
             None
         }
+        // An older commit's build, then this commit's, both deployed; then a rollback to the first.
+        Cmd::Verify => {
+            Invocation::new(sim).input("commit", &"9".repeat(40)).input("logs", "false").run().assert_code(0);
+            Invocation::new(sim).input("logs", "false").run().assert_code(0);
+            Invocation::new(sim)
+                .without("branch")
+                .without("commit")
+                .input("command", "deploy")
+                .input("rollback", "true")
+                .run()
+                .assert_code(0);
+            None
+        }
         Cmd::Build
         | Cmd::Wait
         | Cmd::WaitMany
@@ -270,7 +295,7 @@ struct Prepared {
 /// [`run_preparation`] for `cmd`, once per test binary rather than once per cell: each cell
 /// puts the snapshot back in a simulator of its own.
 fn prepared(cmd: Cmd) -> &'static Prepared {
-    static PREPARED: [OnceLock<Prepared>; 17] = [const { OnceLock::new() }; 17];
+    static PREPARED: [OnceLock<Prepared>; 18] = [const { OnceLock::new() }; 18];
     PREPARED[cmd as usize].get_or_init(|| {
         let sim = matrix_sim(cmd);
         let version_id = run_preparation(&sim, cmd);
@@ -370,6 +395,7 @@ fn prepare(cmd: Cmd) -> (Simulator, Invocation) {
             std::fs::write(root.join("migrations/0002_b.sql"), "CREATE TABLE b(id INTEGER);\n").unwrap();
             inv
         }
+        Cmd::Verify => Invocation::new(&sim).input("command", "verify").input("expect", "behind"),
         Cmd::PreviewDelete => Invocation::new(&sim)
             .without("branch")
             .input("command", "preview")
@@ -452,7 +478,7 @@ fn stage_verdicts(json: &str) -> String {
 
 /// The clean run of each command, once per test binary.
 fn baseline(cmd: Cmd) -> &'static Result {
-    static CELLS: [OnceLock<Result>; 17] = [const { OnceLock::new() }; 17];
+    static CELLS: [OnceLock<Result>; 18] = [const { OnceLock::new() }; 18];
     CELLS[cmd as usize].get_or_init(|| {
         let (sim, inv) = prepare(cmd);
         let run = inv.run();
@@ -497,6 +523,25 @@ const OVERRIDES: &[(&str, &str, Expect)] = &[
     ("setupfresh_triggers", "status_404", Expect::Survive),
     // `unset` asks for the variable to be gone: a 404 says it is.
     ("env_unset", "status_404", Expect::Survive),
+    // Did it go live, for one Worker and several: reads that only report, after the builds succeeded.
+    ("build_deployments", "status_401", Expect::Warned),
+    ("build_deployments", "status_403", Expect::Warned),
+    ("build_deployments", "status_404", Expect::Warned),
+    ("build_deployments", "status_400_validation", Expect::Warned),
+    ("build_by_version", "status_401", Expect::Warned),
+    ("build_by_version", "status_403", Expect::Warned),
+    ("build_by_version", "status_404", Expect::Warned),
+    ("build_by_version", "status_400_validation", Expect::Warned),
+    ("waitmany_deployments", "status_401", Expect::Warned),
+    ("waitmany_deployments", "status_403", Expect::Warned),
+    ("waitmany_deployments", "status_404", Expect::Warned),
+    ("waitmany_deployments", "status_400_validation", Expect::Warned),
+    ("waitmany_by_version", "status_401", Expect::Warned),
+    ("waitmany_by_version", "status_403", Expect::Warned),
+    ("waitmany_by_version", "status_404", Expect::Warned),
+    ("waitmany_by_version", "status_400_validation", Expect::Warned),
+    // `verify`: a deployments list answered 404 is "no deployments" (docs/cloudflare-api.md §5), the verdict `none`.
+    ("verify_deployments", "status_404", Expect::NotVerified),
 ];
 
 fn expectation(endpoint: &str, fault: &str, default: Expect) -> Expect {
@@ -538,6 +583,36 @@ fn cell(endpoint: &Endpoint, fault_name: &str, action: FaultAction, default: Exp
                 assert_eq!(shown, logs, "log lines");
             }
         }
+        Expect::Warned => {
+            run.assert_code(0);
+            let clean = baseline(cmd);
+            assert_eq!(
+                (observe(&sim, &run).builds, observe(&sim, &run).deployments),
+                (clean.builds, clean.deployments),
+                "nothing more made"
+            );
+            let deployed = |o: &[(String, String)]| o.iter().find(|(n, _)| n == "deployed").map(|(_, v)| v.clone());
+            assert_eq!(deployed(&clean.outputs).as_deref(), Some("true"));
+            assert_ne!(
+                deployed(&observe(&sim, &run).outputs).as_deref(),
+                Some("true"),
+                "not reported live\n{}",
+                run.stdout
+            );
+            if fault_name != "status_404" {
+                assert!(
+                    run.stdout.lines().any(|l| l.starts_with("::warning") && l.contains("HTTP 40")),
+                    "a warning names the failure\n{}",
+                    run.stdout
+                );
+            }
+            assert_eq!(sent(&sim, before, endpoint), 1, "a refused request is not retried");
+        }
+        Expect::NotVerified => {
+            run.assert_code(12);
+            assert_eq!(run.output("verdict"), Some("none"));
+            assert_eq!(sent(&sim, before, endpoint), 1, "a refused request is not retried");
+        }
         Expect::Refused => {
             run.assert_code(5);
             let error = run
@@ -557,6 +632,14 @@ fn cell(endpoint: &Endpoint, fault_name: &str, action: FaultAction, default: Exp
             assert_eq!(same.len(), 1 + skip as usize, "a refused request is not retried: {same:?}");
         }
     }
+}
+
+/// How many times the faulted request (its method and path, query aside) was sent since
+/// `before`: once when it was not retried, whatever other Workers' requests the endpoint matched.
+fn sent(sim: &Simulator, before: usize, endpoint: &Endpoint) -> usize {
+    let reqs = sim.requests()[before..].to_vec();
+    let hit = reqs.iter().find(|r| r.fault.is_some()).expect("the fault was hit");
+    reqs.iter().filter(|r| r.method == endpoint.method && r.path == hit.path && r.query == hit.query).count()
 }
 
 /// Expands `endpoints × faults` into a module per endpoint holding a test per fault, and the
@@ -608,11 +691,19 @@ fault_matrix! {
         build_start => Build "POST" "/builds/triggers/";
         build_status => Build "GET" "/builds/builds/" excluding "/logs";
         build_logs => Build "GET" "/logs";
+        build_deployments => Build "GET" "/deployments";
+        build_by_version => Build "GET" "/builds/builds" excluding "/builds/builds/";
         wait_scripts => Wait "GET" "/workers/scripts";
         wait_list => Wait "GET" "/builds/workers/" excluding "/triggers";
         wait_status => Wait "GET" "/builds/builds/" excluding "/logs";
         wait_logs => Wait "GET" "/logs";
         waitmany_latest => WaitMany "GET" "/builds/builds/latest";
+        waitmany_deployments => WaitMany "GET" "/deployments";
+        waitmany_by_version => WaitMany "GET" "/builds/builds" excluding "/builds/builds/";
+        verify_scripts => Verify "GET" "/workers/scripts";
+        verify_deployments => Verify "GET" "/deployments";
+        verify_by_version => Verify "GET" "/builds/builds" excluding "/builds/builds/";
+        verify_builds => Verify "GET" "/builds/workers/";
         version_worker => Version "GET" "/workers/workers/my-worker" excluding "/versions";
         version_subdomain => Version "POST" "/subdomain";
         version_latest => Version "GET" "/versions/";

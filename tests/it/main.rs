@@ -42,6 +42,7 @@ mod signals;
 mod statuses;
 mod strict_limits;
 mod transcripts;
+mod verify;
 mod version;
 mod wait;
 mod went_live;

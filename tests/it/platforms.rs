@@ -13,7 +13,7 @@
 //! (GitHub only); `output_file` and `summary_file` where the wrapper uses them itself; and in
 //! GitLab's one-command templates, `command`.
 
-use workers_ci::commands::Command;
+use workers_ci::commands::{Command, OUTPUTS};
 use workers_ci::testing::{INPUTS, InputSpec, Kind};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -313,6 +313,22 @@ fn action_inputs() -> String {
     t
 }
 
+/// action.yml's outputs, each mapped from the run step, with the table's description: a renamed
+/// or reworded output cannot drift from the code.
+fn action_outputs() -> String {
+    OUTPUTS
+        .iter()
+        .map(|o| {
+            format!(
+                "  {}:\n    description: {}\n    value: ${{{{ steps.run.outputs.{} }}}}\n",
+                o.name,
+                q(o.help),
+                o.name
+            )
+        })
+        .collect()
+}
+
 fn action_env() -> String {
     INPUTS.iter().map(|s| format!("        INPUT_{}: ${{{{ inputs.{} }}}}\n", s.name.to_uppercase(), s.name)).collect()
 }
@@ -336,6 +352,7 @@ fn expected() -> Vec<(String, String)> {
     files.push(("hooks/command".into(), keys.replace(&hook, regex::NoExpand(&hook_keys_line())).into_owned()));
     let action = read("action.yml");
     let action = splice(&action, "\ninputs:\n", "  install:\n", &action_inputs(), "action.yml");
+    let action = splice(&action, "\noutputs:\n", "\nruns:\n", &action_outputs(), "action.yml");
     let action = splice(
         &action,
         "        WORKERS_CI_BIN: ${{ steps.install.outputs.path }}\n",
