@@ -60,7 +60,9 @@ impl RolloutArgs {
                 Key::MinRequests,
                 Key::IfNoSignal,
             ] {
-                if i.get(k).is_some() {
+                // Wrappers (action.yml, the GitLab templates) pass every input with its default,
+                // so only a value other than the default says the user meant a rollout.
+                if i.get(k).is_some_and(|v| v != k.spec().default) {
                     return Err(InputError::new(
                         k,
                         "applies only to a staged rollout; set `stages` too (e.g. `0,10,50,100`)",

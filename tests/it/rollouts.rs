@@ -355,3 +355,30 @@ fn a_timeout_during_a_soak_rolls_back() {
     assert_eq!(live(&sim), json!([{ "version_id": v1, "percentage": 100.0 }]));
     assert_eq!(stages_output(&run)[1]["verdict"], "interrupted");
 }
+
+/// action.yml and the GitLab templates pass every input with its default: those defaults alone
+/// are no rollout, so a plain `version` with `deploy: true` deploys as ever (the GitLab pipeline
+/// found this), while a value of the user's own without `stages` is still refused.
+#[test]
+fn the_defaults_a_wrapper_passes_are_not_a_rollout() {
+    let sim = rollout_sim(|_| {});
+    let with_defaults = |inv: Invocation| {
+        inv.input("smoke_method", "GET")
+            .input("smoke_status", "200")
+            .input("max_error_rate", "1")
+            .input("min_requests", "100")
+            .input("if_no_signal", "fail")
+    };
+    let run = with_defaults(with_module(version_invocation(&sim, "my-worker")).input("deploy", "true")).run();
+    run.assert_code(0);
+    let v = run.output("version_id").unwrap().to_owned();
+    assert_eq!(live(&sim), json!([{ "version_id": v, "percentage": 100.0 }]));
+
+    let before = sim.requests().len();
+    let run = with_defaults(with_module(version_invocation(&sim, "my-worker")).input("deploy", "true"))
+        .input("smoke_method", "HEAD")
+        .run();
+    run.assert_code(2);
+    assert!(run.everything().contains("`smoke_method`"), "{}", run.everything());
+    assert_eq!(sim.requests().len(), before, "refused before any request");
+}
