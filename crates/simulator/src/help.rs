@@ -62,6 +62,13 @@ CONFIG FILE (every key optional; defaults in brackets):
   preview_deployment_limit  deployments per Preview; the oldest is deleted [100]
   answer_delay_ms       every Cloudflare API answer waits this long (a runner's round
                         trip plus server time; for benchmarks and request-round tests) [0]
+  zones                 the account's zones [one: example.com], each:
+    name                  zone name
+    id                    32-hex zone id [derived from the name]
+    routes                zone routes that exist already: {pattern, script} [[]]
+  queues                names of queues that exist [[]]
+  custom_domains        custom domains that exist: {hostname, service} [[]]
+  dns_records           hostnames with a DNS record no custom domain manages [[]]
   build                 build profile for builds created from now on, keys:
     queued_ms             time queued [1500]
     initializing_ms       time initializing [1000]

@@ -370,6 +370,9 @@ fn route(
     headers: crate::routes::Headers<'_>,
 ) -> Reply {
     let mut st = shared.state();
+    if let Some(zones) = path.strip_prefix("/client/v4").filter(|p| *p == "/zones" || p.starts_with("/zones/")) {
+        return crate::routes::handle_zones(&mut st, method, zones, query, body);
+    }
     let Some(rest) = path.strip_prefix("/client/v4/accounts/") else {
         return envelope::no_route();
     };

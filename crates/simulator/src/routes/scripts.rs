@@ -18,12 +18,15 @@ pub fn route(state: &mut State, req: &Request) -> Option<Reply> {
                 .workers
                 .iter()
                 .map(|w| {
+                    let routes = super::script_routes(state, &w.name);
                     json!({
-                        "id": w.name, "tag": w.tag, "tags": [], "etag": random::hex(16),
+                        "id": w.name, "tag": w.tag, "tags": w.settings["tags"], "etag": random::hex(16),
                         "created_on": time::rfc3339(w.created), "modified_on": time::rfc3339(w.created),
                         "handlers": ["fetch"], "has_assets": false, "has_modules": true, "logpush": false,
                         "usage_model": "standard", "compatibility_date": "2026-11-01", "compatibility_flags": [],
-                        "last_deployed_from": "wrangler", "routes": null,
+                        "last_deployed_from": "wrangler",
+                        // §T.2: the script's routes, `null` when it has none.
+                        "routes": if routes.is_empty() { Value::Null } else { Value::Array(routes) },
                     })
                 })
                 .collect();
