@@ -36,6 +36,8 @@ pub(crate) const FACTS: Facts = Facts {
         Output::VersionUrl,
         Output::DeploymentId,
         Output::WorkersDevUrl,
+        Output::Changes,
+        Output::Plan,
     ],
 };
 
@@ -63,6 +65,22 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
         None => None,
     };
     let name = &args.worker;
+    // The configuration's routes, custom domains, crons, queue consumers and settings: read,
+    // compared and shown before anything is written, so a conflict stops the step here.
+    let applying = args.deploy.is_some_and(|p| p >= 100.0) && args.apply.any();
+    let apply_plan = if applying {
+        let p = flows::apply::plan(ctx, &args).await?;
+        flows::apply::show(ctx, &p)?;
+        Some(p)
+    } else {
+        if args.apply.any() {
+            ctx.console.notice(&format!(
+                "The configuration's routes, custom domains, cron triggers, queue consumers and Worker settings are applied by a deploy at 100 % ({}), as `wrangler deploy` applies them; this step leaves them as they are, as `wrangler versions upload` does",
+                hint::set(Key::Deploy, "true")
+            ));
+        }
+        None
+    };
     let Before { worker, latest, split_with, migrations } = before_upload(ctx, &args).await?;
     let total: u64 = args.modules.iter().map(|m| m.size).sum();
     match &args.main_module {
@@ -158,6 +176,18 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
             .filter_map(|v| Some((v.id.clone(), v.number?)))
             .collect();
         deploy::deploy(ctx, name, &split, args.message.as_deref(), false, &HashSet::new(), numbers).await?;
+    }
+    if let Some(p) = apply_plan {
+        let changes = p.changes();
+        flows::apply::apply(ctx, name, p).await?;
+        ctx.console.info(&if changes == 0 {
+            "The configuration's triggers and settings: nothing to change.".to_owned()
+        } else {
+            format!(
+                "The configuration's triggers and settings: {} made.",
+                crate::ci::plural(changes, "change", "changes")
+            )
+        });
     }
     deploy::workers_dev_url(ctx, &worker);
     ctx.summary(|s| s.row("Duration", &format!("{:.1}s", started.elapsed().as_secs_f64())));

@@ -129,6 +129,13 @@ pub(crate) struct VersionArgs {
     /// The configuration's `migrations[]`, in order; which of them to send is decided against
     /// the Worker's applied tag.
     pub migrations: Vec<wrangler::Migration>,
+    /// What a deploy applies beyond the version (routes, custom domains, crons, queue
+    /// consumers, settings), from the configuration; empty without one, and for a Preview.
+    pub apply: wrangler::map::deploy::DeploySpec,
+    /// `prune`: remove routes, custom domains and consumers the configuration does not list.
+    pub prune: bool,
+    /// `takeover`: take what another Worker holds.
+    pub takeover: bool,
     /// The wrangler configuration used (as given or found), and its environment.
     pub config_file: Option<(String, Option<String>)>,
     /// Keys of the configuration that were not applied, each said as a warning before any
@@ -566,6 +573,14 @@ impl VersionArgs {
         };
         let config_file = config.as_ref().map(|c| (c.file.clone(), i.get(Key::Environment).map(str::to_owned)));
         let has_routes = file.is_some_and(|f| f.has_routes);
+        let apply = match (target, file) {
+            (Target::Version, Some(f)) => f.deploy.clone(),
+            _ => wrangler::map::deploy::DeploySpec::default(),
+        };
+        let (prune, takeover) = match target {
+            Target::Version => (i.bool(Key::Prune, false)?, i.bool(Key::Takeover, false)?),
+            Target::Preview => (false, false),
+        };
         let (placement, limits, cache_options, keep_vars, migrations) = match config {
             Some(mut c) => {
                 config_warnings.append(&mut c.mapped.warnings);
@@ -601,6 +616,9 @@ impl VersionArgs {
             cache_options,
             keep_vars,
             migrations,
+            apply,
+            prune,
+            takeover,
             config_file,
             config_warnings,
         })
@@ -633,6 +651,9 @@ impl VersionArgs {
             cache_options: None,
             keep_vars: false,
             migrations: Vec::new(),
+            apply: wrangler::map::deploy::DeploySpec::default(),
+            prune: false,
+            takeover: false,
             config_file: None,
             config_warnings: Vec::new(),
         })

@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
 
+#[path = "deploy.rs"]
+pub(crate) mod deploy;
+
 use super::env::{Entry, NOT_INHERITABLE, Selected};
 use super::{Format, Problem, problem};
 use crate::cloudflare::workers::Limits;
@@ -56,6 +59,9 @@ pub(crate) struct Mapped {
     /// The `previews` block: what a Preview is bound to instead of the bindings above
     /// (docs/cloudflare-api.md §B.11). `None`: the file has none.
     pub previews: Option<PreviewsBlock>,
+    /// What a deploy applies beyond the version: routes, custom domains, crons, queue
+    /// consumers, observability, logpush, tail consumers (docs/cloudflare-api.md §T).
+    pub deploy: deploy::DeploySpec,
     /// Said once each, as warnings, before anything is sent.
     pub warnings: Vec<String>,
     /// Keys wrangler does not know that are close to one it does.
@@ -460,6 +466,12 @@ pub(super) const MAPPED: &[&str] = &[
     "media",
     "cache",
     "previews",
+    "route",
+    "routes",
+    "triggers",
+    "observability",
+    "logpush",
+    "tail_consumers",
 ];
 
 /// Keys read here that wrangler allows only at the top level, never in an environment
@@ -472,14 +484,8 @@ fn explain(key: &str) -> Option<&'static str> {
         "build" => {
             "workers-ci does not run build commands: run your build before this step and point `main` (or `dir`) at its output"
         }
-        "route" | "routes" => {
-            "routes are not part of a version: `version` leaves the Worker's routes as they are, as `wrangler versions upload` does (they only keep a Worker it creates off workers.dev, as wrangler does); change them with `wrangler deploy` or in the dashboard"
-        }
-        "triggers" => {
-            "cron triggers are not part of a version: `version` leaves them as they are, as `wrangler versions upload` does"
-        }
-        "observability" | "logpush" | "tail_consumers" | "streaming_tail_consumers" | "tags" => {
-            "a Worker setting, not versioned (docs/cloudflare-api.md §C.5): `version` does not apply it, as `wrangler versions upload` does not; set it with `wrangler deploy` or in the dashboard"
+        "streaming_tail_consumers" | "tags" => {
+            "a Worker setting, not versioned (docs/cloudflare-api.md §C.5): workers-ci does not apply it yet; set it with `wrangler deploy` or in the dashboard"
         }
         "secrets" => {
             "secret values never come from the file: pass new ones in the `secrets` input; the latest version's secrets are kept by `inherit` (`keep_bindings`), so `secrets.required` is not checked"
@@ -728,6 +734,7 @@ pub(crate) fn map(sel: &Selected<'_>, dir: &Path, format: Format) -> Result<Mapp
         out.assets = Some(assets(&mut m, node, path, dir)?);
     }
     versioned(&mut m, &mut out, get)?;
+    out.deploy = deploy::read(&mut m, &get)?;
     for e in &sel.entries {
         if MAPPED.contains(&e.key) || MAPPED_TOP_LEVEL.contains(&e.key) {
             continue;
@@ -867,15 +874,6 @@ fn list(m: &mut Mapper, spec: &Spec, node: &Node, path: &str) -> Result<Vec<Valu
                 _ => &["bindings"],
             };
             m.unexpected(t, path, known);
-            if top == "queues"
-                && let Some(c) = field(t, "consumers")
-            {
-                m.warn(format!(
-                    "{} (line {}): queue consumers are configured on the queue, not in a version; `version` does not set them (use `wrangler queues consumer add` or `wrangler deploy`)",
-                    join(path, "consumers"),
-                    c.line
-                ));
-            }
             match field(t, sub) {
                 Some(n) => (n, join(path, sub)),
                 None => return Ok(Vec::new()),
