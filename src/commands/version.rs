@@ -65,22 +65,7 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
         None => None,
     };
     let name = &args.worker;
-    // The configuration's routes, custom domains, crons, queue consumers and settings: read,
-    // compared and shown before anything is written, so a conflict stops the step here.
-    let applying = args.deploy.is_some_and(|p| p >= 100.0) && args.apply.any();
-    let apply_plan = if applying {
-        let p = flows::apply::plan(ctx, &args).await?;
-        flows::apply::show(ctx, &p)?;
-        Some(p)
-    } else {
-        if args.apply.any() {
-            ctx.console.notice(&format!(
-                "The configuration's routes, custom domains, cron triggers, queue consumers and Worker settings are applied by a deploy at 100 % ({}), as `wrangler deploy` applies them; this step leaves them as they are, as `wrangler versions upload` does",
-                hint::set(Key::Deploy, "true")
-            ));
-        }
-        None
-    };
+    let apply_plan = plan_apply(ctx, &args).await?;
     let Before { worker, latest, split_with, migrations } = before_upload(ctx, &args).await?;
     let total: u64 = args.modules.iter().map(|m| m.size).sum();
     match &args.main_module {
@@ -178,19 +163,41 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
         deploy::deploy(ctx, name, &split, args.message.as_deref(), false, &HashSet::new(), numbers).await?;
     }
     if let Some(p) = apply_plan {
-        let changes = p.changes();
-        flows::apply::apply(ctx, name, p).await?;
-        ctx.console.info(&if changes == 0 {
-            "The configuration's triggers and settings: nothing to change.".to_owned()
-        } else {
-            format!(
-                "The configuration's triggers and settings: {} made.",
-                crate::ci::plural(changes, "change", "changes")
-            )
-        });
+        apply(ctx, name, p).await?;
     }
     deploy::workers_dev_url(ctx, &worker);
     ctx.summary(|s| s.row("Duration", &format!("{:.1}s", started.elapsed().as_secs_f64())));
+    Ok(())
+}
+
+/// The configuration's routes, custom domains, crons, queue consumers and settings, for a
+/// deploy at 100 %: read, compared and shown before anything is written, so a conflict stops
+/// the step here. Any other run leaves them, as `wrangler versions upload` does, and says so.
+async fn plan_apply(ctx: &Ctx, args: &VersionArgs) -> Result<Option<flows::apply::Plan>> {
+    if !args.apply.spec.any() {
+        return Ok(None);
+    }
+    if args.deploy.is_some_and(|p| p >= 100.0) {
+        let p = flows::apply::plan(ctx, args).await?;
+        flows::apply::show(ctx, &p)?;
+        return Ok(Some(p));
+    }
+    ctx.console.notice(&format!(
+        "The configuration's routes, custom domains, cron triggers, queue consumers and Worker settings are applied by a deploy at 100 % ({}), as `wrangler deploy` applies them; this step leaves them as they are, as `wrangler versions upload` does",
+        hint::set(Key::Deploy, "true")
+    ));
+    Ok(None)
+}
+
+/// The planned writes, after the deploy (as wrangler applies its triggers after the upload).
+async fn apply(ctx: &Ctx, name: &WorkerName, plan: flows::apply::Plan) -> Result<()> {
+    let changes = plan.changes();
+    flows::apply::apply(ctx, name, plan).await?;
+    ctx.console.info(&if changes == 0 {
+        "The configuration's triggers and settings: nothing to change.".to_owned()
+    } else {
+        format!("The configuration's triggers and settings: {} made.", crate::ci::plural(changes, "change", "changes"))
+    });
     Ok(())
 }
 

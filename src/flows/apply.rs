@@ -64,7 +64,7 @@ impl Plan {
 
 /// Reads what the Worker has of what `spec` names, and compares. No write.
 pub(crate) async fn plan(ctx: &Ctx, args: &VersionArgs) -> Result<Plan> {
-    let spec = &args.apply;
+    let spec = &args.apply.spec;
     let name = &args.worker;
     let settings_named = spec.observability.is_some() || spec.logpush.is_some() || spec.tail_consumers.is_some();
     let (scripts, domains, schedules, settings, queues) = tokio::join!(
@@ -295,7 +295,7 @@ async fn plan_routes(
                     .script
                     .clone()
                     .map_or_else(|| "no Worker (a route that runs none)".to_owned(), |s| format!("Worker `{s}`"));
-                if args.takeover {
+                if args.apply.takeover {
                     plan.rows.push(Change::new("route", &r.pattern, Action::TakeOver).field(
                         "held by",
                         Some(owner),
@@ -321,7 +321,7 @@ async fn plan_routes(
         .map(|r| RouteBody { pattern: r.pattern.clone(), zone_id: r.zone_id.clone(), zone_name: r.zone_name.clone() })
         .collect();
     for l in live.iter().filter(|l| !wanted.iter().any(|r| r.pattern == l.pattern)) {
-        if args.prune {
+        if args.apply.prune {
             changed = true;
             plan.rows.push(Change::new("route", &l.pattern, Action::Delete));
         } else {
@@ -351,7 +351,7 @@ fn plan_domains(name: &WorkerName, wanted: &[RouteSpec], all: &[Domain], args: &
         let host = r.pattern.to_ascii_lowercase();
         match all.iter().find(|d| d.hostname.eq_ignore_ascii_case(&host)) {
             Some(d) if ours(&d) => plan.rows.push(Change::new("custom_domain", &r.pattern, Action::Unchanged)),
-            Some(d) if args.takeover => {
+            Some(d) if args.apply.takeover => {
                 plan.rows.push(Change::new("custom_domain", &r.pattern, Action::TakeOver).field(
                     "held by",
                     Some(format!("Worker `{}`", d.service)),
@@ -369,12 +369,14 @@ fn plan_domains(name: &WorkerName, wanted: &[RouteSpec], all: &[Domain], args: &
             }
             None => {
                 plan.rows.push(Change::new("custom_domain", &r.pattern, Action::Create));
-                plan.writes.domains.push((r.clone(), false));
+                // A DNS record on the hostname shows only in Cloudflare's refusal (§T.3):
+                // with `takeover`, the attach replaces it.
+                plan.writes.domains.push((r.clone(), args.apply.takeover));
             }
         }
     }
     for d in all.iter().filter(ours).filter(|d| !wanted.iter().any(|r| r.pattern.eq_ignore_ascii_case(&d.hostname))) {
-        if args.prune {
+        if args.apply.prune {
             plan.rows.push(Change::new("custom_domain", &d.hostname, Action::Delete));
             plan.writes.delete_domains.push(d.clone());
         } else {
@@ -503,7 +505,7 @@ fn plan_consumers(
                 }
             }
             None => match q.consumers.iter().find(|x| x.kind == "worker") {
-                Some(other) if args.takeover => {
+                Some(other) if args.apply.takeover => {
                     let owner = other.worker().unwrap_or("?").to_owned();
                     plan.rows.push(Change::new("queue_consumer", &c.queue, Action::TakeOver).field(
                         "consumed by",
@@ -546,7 +548,7 @@ fn plan_consumers(
     }
     for q in queues.iter().filter(|q| !wanted.iter().any(|c| c.queue == q.queue_name)) {
         for mine in q.consumers.iter().filter(|x| is_ours(x)) {
-            if args.prune {
+            if args.apply.prune {
                 plan.rows.push(Change::new("queue_consumer", &q.queue_name, Action::Delete));
                 plan.writes.consumers.push(ConsumerWrite::Delete {
                     queue_id: q.queue_id.clone(),

@@ -129,13 +129,8 @@ pub(crate) struct VersionArgs {
     /// The configuration's `migrations[]`, in order; which of them to send is decided against
     /// the Worker's applied tag.
     pub migrations: Vec<wrangler::Migration>,
-    /// What a deploy applies beyond the version (routes, custom domains, crons, queue
-    /// consumers, settings), from the configuration; empty without one, and for a Preview.
-    pub apply: wrangler::map::deploy::DeploySpec,
-    /// `prune`: remove routes, custom domains and consumers the configuration does not list.
-    pub prune: bool,
-    /// `takeover`: take what another Worker holds.
-    pub takeover: bool,
+    /// What a deploy applies beyond the version, and how.
+    pub apply: Apply,
     /// The wrangler configuration used (as given or found), and its environment.
     pub config_file: Option<(String, Option<String>)>,
     /// Keys of the configuration that were not applied, each said as a warning before any
@@ -149,6 +144,30 @@ pub(crate) struct VersionArgs {
 pub(crate) enum Target {
     Version,
     Preview,
+}
+
+/// What a deploy applies beyond the version (routes, custom domains, crons, queue consumers,
+/// settings), from the configuration: empty without one, and for a Preview.
+#[derive(Debug, Default)]
+pub(crate) struct Apply {
+    pub spec: wrangler::map::deploy::DeploySpec,
+    /// `prune`: remove routes, custom domains and consumers the configuration does not list.
+    pub prune: bool,
+    /// `takeover`: take what another Worker holds.
+    pub takeover: bool,
+}
+
+impl Apply {
+    fn from_inputs(i: &Inputs, target: Target, file: Option<&wrangler::Mapped>) -> Result<Apply, InputError> {
+        Ok(match (target, file) {
+            (Target::Version, f) => Apply {
+                spec: f.map(|f| f.deploy.clone()).unwrap_or_default(),
+                prune: i.bool(Key::Prune, false)?,
+                takeover: i.bool(Key::Takeover, false)?,
+            },
+            (Target::Preview, _) => Apply::default(),
+        })
+    }
 }
 
 /// Where a Preview's bindings come from (docs/cloudflare-api.md §B.11).
@@ -573,14 +592,7 @@ impl VersionArgs {
         };
         let config_file = config.as_ref().map(|c| (c.file.clone(), i.get(Key::Environment).map(str::to_owned)));
         let has_routes = file.is_some_and(|f| f.has_routes);
-        let apply = match (target, file) {
-            (Target::Version, Some(f)) => f.deploy.clone(),
-            _ => wrangler::map::deploy::DeploySpec::default(),
-        };
-        let (prune, takeover) = match target {
-            Target::Version => (i.bool(Key::Prune, false)?, i.bool(Key::Takeover, false)?),
-            Target::Preview => (false, false),
-        };
+        let apply = Apply::from_inputs(i, target, file)?;
         let (placement, limits, cache_options, keep_vars, migrations) = match config {
             Some(mut c) => {
                 config_warnings.append(&mut c.mapped.warnings);
@@ -617,8 +629,6 @@ impl VersionArgs {
             keep_vars,
             migrations,
             apply,
-            prune,
-            takeover,
             config_file,
             config_warnings,
         })
@@ -651,9 +661,7 @@ impl VersionArgs {
             cache_options: None,
             keep_vars: false,
             migrations: Vec::new(),
-            apply: wrangler::map::deploy::DeploySpec::default(),
-            prune: false,
-            takeover: false,
+            apply: Apply::default(),
             config_file: None,
             config_warnings: Vec::new(),
         })

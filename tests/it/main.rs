@@ -15,6 +15,7 @@ mod bindings;
 mod build;
 mod cli;
 mod demo;
+mod deploy_config;
 mod docs;
 mod env;
 mod fault_matrix;

@@ -43,7 +43,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use config::{BuildProfile, ConfigError, ListOrder, NoDeployments, RateLimit, SimConfig, WorkerSeed};
+pub use config::{
+    BuildProfile, ConfigError, DomainSeed, ListOrder, NoDeployments, RateLimit, RouteSeed, SimConfig, WorkerSeed,
+    ZoneSeed,
+};
 pub use faults::{Fault, FaultAction};
 pub use github::{Access, DEFAULT_TOKEN as GITHUB_TOKEN, GitHubConfig, TokenPermissions};
 pub use help::HELP;

@@ -1231,14 +1231,13 @@ mod tests {
     #[test]
     fn unknown_and_unhonoured_keys_are_named() {
         let m = mapped(
-            r#"{ "routes": ["a.com/*"], "observability": { "enabled": true }, "frobnicate": 1, "build": {"command": "x"} }"#,
+            r#"{ "streaming_tail_consumers": [{ "service": "t" }], "frobnicate": 1, "build": {"command": "x"} }"#,
             Format::Json,
         )
         .unwrap();
         let all = m.warnings.join("\n");
         for needle in [
-            "routes (line 1): routes are not part of a version",
-            "observability (line 1): a Worker setting, not versioned",
+            "streaming_tail_consumers (line 1): a Worker setting, not versioned",
             "frobnicate (line 1): not supported",
             "build (line 1): workers-ci does not run build",
         ] {
@@ -1247,6 +1246,50 @@ mod tests {
         let e = mapped(r#"{ "worker_loaders": [{ "binding": "L" }] }"#, Format::Json).unwrap_err();
         assert_eq!((e.line, e.path.as_str()), (1, "worker_loaders"));
         assert!(e.problem.contains("does not list"), "{}", e.problem);
+    }
+
+    #[test]
+    fn what_a_deploy_applies_is_read_in_the_apis_terms() {
+        let m = mapped(
+            r#"{ "routes": ["a.example.com/*", { "pattern": "example.com/api/*", "zone_name": "example.com" },
+                           { "pattern": "app.example.com", "custom_domain": true }],
+                 "triggers": { "crons": ["*/5 * * * *"] },
+                 "queues": { "consumers": [{ "queue": "jobs", "max_batch_size": 10, "max_batch_timeout": 2.5, "dead_letter_queue": "dlq" }] },
+                 "observability": { "enabled": true, "head_sampling_rate": 0.5 }, "logpush": true,
+                 "tail_consumers": [{ "service": "tail" }] }"#,
+            Format::Json,
+        )
+        .unwrap();
+        let d = &m.deploy;
+        let patterns = |v: &Option<Vec<deploy::RouteSpec>>| -> Vec<String> {
+            v.iter().flatten().map(|r| r.pattern.clone()).collect()
+        };
+        assert_eq!(patterns(&d.routes), ["a.example.com/*", "example.com/api/*"]);
+        assert_eq!(patterns(&d.domains), ["app.example.com"]);
+        assert_eq!(d.routes.as_ref().unwrap()[1].zone_name.as_deref(), Some("example.com"));
+        assert_eq!(d.crons, Some(vec!["*/5 * * * *".to_owned()]));
+        let c = &d.consumers.as_ref().unwrap()[0];
+        assert_eq!(Value::Object(c.settings.clone()), json!({ "batch_size": 10, "max_wait_time_ms": 2500 }));
+        assert_eq!(c.dead_letter_queue.as_deref(), Some("dlq"));
+        assert_eq!(d.observability, Some(json!({ "enabled": true, "head_sampling_rate": 0.5 })));
+        assert_eq!((d.logpush, d.tail_consumers.clone()), (Some(true), Some(vec![json!({ "service": "tail" })])));
+        assert!(m.warnings.is_empty(), "{:?}", m.warnings);
+        // Nothing named, nothing applied: each stays `None`.
+        assert!(!mapped(r#"{ "name": "w" }"#, Format::Json).unwrap().deploy.any());
+        for (text, at, says) in [
+            (
+                r#"{ "routes": [{ "pattern": "*.example.com", "custom_domain": true }] }"#,
+                "routes[0].pattern",
+                "neither `*` nor `/`",
+            ),
+            (r#"{ "triggers": { "crons": ["*/5 * * *"] } }"#, "triggers.crons[0]", "five fields"),
+            (r#"{ "route": "a.com/*", "routes": ["b.com/*"] }"#, "routes", "cannot be used with `route`"),
+            (r#"{ "queues": { "consumers": [{ "max_retries": 3 }] } }"#, "queues.consumers[0]", "has no `queue`"),
+        ] {
+            let e = mapped(text, Format::Json).unwrap_err();
+            assert_eq!(e.path, at, "{text}");
+            assert!(e.problem.contains(says), "{}", e.problem);
+        }
     }
 
     #[test]
