@@ -43,3 +43,4 @@ mod wait;
 mod went_live;
 mod wrangler_config;
 mod wrangler_endpoints;
+mod wrangler_oracle;
