@@ -61,6 +61,23 @@ OPERATIONS = [
     ("post", "/accounts/{account_id}/builds/triggers/{trigger_uuid}/purge_build_cache"),
     ("get", "/accounts/{account_id}/builds/workers/{external_script_id}/builds"),
     ("get", "/accounts/{account_id}/builds/workers/{external_script_id}/triggers"),
+    ("get", "/zones"),
+    ("get", "/zones/{zone_id}/workers/routes"),
+    ("put", "/zones/{zone_id}/workers/routes/{route_id}"),
+    ("delete", "/zones/{zone_id}/workers/routes/{route_id}"),
+    ("put", "/accounts/{account_id}/workers/scripts/{script_name}/routes"),
+    ("get", "/accounts/{account_id}/workers/domains"),
+    ("put", "/accounts/{account_id}/workers/domains"),
+    ("delete", "/accounts/{account_id}/workers/domains/{domain_id}"),
+    ("put", "/accounts/{account_id}/workers/scripts/{script_name}/domains/records"),
+    ("get", "/accounts/{account_id}/workers/scripts/{script_name}/schedules"),
+    ("put", "/accounts/{account_id}/workers/scripts/{script_name}/schedules"),
+    ("get", "/accounts/{account_id}/workers/scripts/{script_name}/script-settings"),
+    ("patch", "/accounts/{account_id}/workers/scripts/{script_name}/script-settings"),
+    ("get", "/accounts/{account_id}/queues"),
+    ("post", "/accounts/{account_id}/queues/{queue_id}/consumers"),
+    ("put", "/accounts/{account_id}/queues/{queue_id}/consumers/{consumer_id}"),
+    ("delete", "/accounts/{account_id}/queues/{queue_id}/consumers/{consumer_id}"),
 ]
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}

@@ -55,10 +55,9 @@ pub(crate) struct Domain {
 pub(crate) struct DomainBody<'a> {
     pub hostname: &'a str,
     pub service: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub zone_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub zone_name: Option<&'a str>,
+    /// Both required by the spec on this endpoint (§T.3).
+    pub zone_id: &'a str,
+    pub zone_name: &'a str,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub override_existing_origin: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use super::changes::{Action, Change};
 use super::{Area, Ctx, api_failure};
-use crate::cloudflare::triggers::{Consumer, Domain, DomainBody, Queue, RouteBody, ZoneRoute};
+use crate::cloudflare::triggers::{Consumer, Domain, DomainBody, Queue, RouteBody, Zone, ZoneRoute};
 use crate::cloudflare::{ApiError, WorkerName};
 use crate::error::{Error, Result};
 use crate::inputs::upload::VersionArgs;
@@ -41,7 +41,8 @@ struct Writes {
     /// Zone routes to delete when `prune` leaves none (the routes PUT takes no empty list,
     /// docs/api-assumptions.md row 72).
     delete_routes: Vec<(String, String)>,
-    domains: Vec<(RouteSpec, bool)>,
+    /// Custom domains to attach, in their zone, and whether to take them over.
+    domains: Vec<(RouteSpec, Zone, bool)>,
     delete_domains: Vec<Domain>,
     schedules: Option<Vec<String>>,
     consumers: Vec<ConsumerWrite>,
@@ -84,7 +85,7 @@ pub(crate) async fn plan(ctx: &Ctx, args: &VersionArgs) -> Result<Plan> {
     }
     if let (Some(wanted), Some(domains)) = (&spec.domains, domains) {
         let all = domains.map_err(read("list the account's custom domains"))?;
-        plan_domains(name, wanted, &all, args, &mut plan);
+        plan_domains(ctx, name, wanted, &all, args, &mut zones, &mut plan).await?;
     }
     if let (Some(wanted), Some(live)) = (&spec.crons, schedules) {
         plan_crons(wanted, &live.map_err(read("read the Worker's cron triggers"))?, &mut plan);
@@ -203,12 +204,12 @@ async fn list_queues(ctx: &Ctx) -> std::result::Result<Vec<Queue>, ApiError> {
 /// Zones found by name, cached for the run (§T.1).
 #[derive(Default)]
 struct Zones {
-    by_name: HashMap<String, Option<String>>,
+    by_name: HashMap<String, Option<Zone>>,
     routes: HashMap<String, Vec<ZoneRoute>>,
 }
 
 impl Zones {
-    async fn named(&mut self, ctx: &Ctx, name: &str) -> Result<Option<String>> {
+    async fn named(&mut self, ctx: &Ctx, name: &str) -> Result<Option<Zone>> {
         if let Some(z) = self.by_name.get(name) {
             return Ok(z.clone());
         }
@@ -218,29 +219,44 @@ impl Zones {
             .await
             .map_err(|e| api_failure(e, "look up a zone by name", Area::Workers))?
             .into_iter()
-            .find(|z| z.name == name)
-            .map(|z| z.id);
+            .find(|z| z.name == name);
         self.by_name.insert(name.to_owned(), found.clone());
         Ok(found)
     }
 
-    /// The zone of a route: its `zone_id`, its `zone_name`, or its host and then each parent
-    /// domain in turn, as wrangler finds it (§T.1). `None`: the account has no such zone.
+    /// The zone of a host: the zone of that name, else of each parent domain in turn, as
+    /// wrangler finds it (§T.1).
+    async fn of_host(&mut self, ctx: &Ctx, host: &str) -> Result<Option<Zone>> {
+        let mut host = host.to_owned();
+        while host.contains('.') {
+            if let Some(z) = self.named(ctx, &host).await? {
+                return Ok(Some(z));
+            }
+            host = host.split_once('.').map(|(_, rest)| rest.to_owned()).unwrap_or_default();
+        }
+        Ok(None)
+    }
+
+    /// The zone id of a route: its `zone_id`, its `zone_name`'s, or its host's (§T.1).
+    /// `None`: the account has no such zone.
     async fn of(&mut self, ctx: &Ctx, r: &RouteSpec) -> Result<Option<String>> {
         if let Some(id) = &r.zone_id {
             return Ok(Some(id.clone()));
         }
         if let Some(n) = &r.zone_name {
-            return self.named(ctx, n).await;
+            return Ok(self.named(ctx, n).await?.map(|z| z.id));
         }
-        let mut host = host_of(&r.pattern);
-        while host.contains('.') {
-            if let Some(id) = self.named(ctx, &host).await? {
-                return Ok(Some(id));
-            }
-            host = host.split_once('.').map(|(_, rest)| rest.to_owned()).unwrap_or_default();
-        }
-        Ok(None)
+        Ok(self.of_host(ctx, &host_of(&r.pattern)).await?.map(|z| z.id))
+    }
+
+    /// A custom domain's zone, by id and name as the attach takes it (§T.3): its
+    /// `zone_name`'s, or its hostname's; a `zone_id` given must be that zone.
+    async fn of_domain(&mut self, ctx: &Ctx, r: &RouteSpec) -> Result<Option<Zone>> {
+        let z = match &r.zone_name {
+            Some(n) => self.named(ctx, n).await?,
+            None => self.of_host(ctx, &r.pattern.to_ascii_lowercase()).await?,
+        };
+        Ok(z.filter(|z| r.zone_id.as_ref().is_none_or(|id| *id == z.id)))
     }
 
     async fn routes(&mut self, ctx: &Ctx, zone: &str) -> Result<&[ZoneRoute]> {
@@ -345,35 +361,52 @@ async fn plan_routes(
     Ok(())
 }
 
-fn plan_domains(name: &WorkerName, wanted: &[RouteSpec], all: &[Domain], args: &VersionArgs, plan: &mut Plan) {
+async fn plan_domains(
+    ctx: &Ctx,
+    name: &WorkerName,
+    wanted: &[RouteSpec],
+    all: &[Domain],
+    args: &VersionArgs,
+    zones: &mut Zones,
+    plan: &mut Plan,
+) -> Result<()> {
     let ours = |d: &&Domain| d.service == name.as_str();
     for r in wanted {
-        let host = r.pattern.to_ascii_lowercase();
-        match all.iter().find(|d| d.hostname.eq_ignore_ascii_case(&host)) {
-            Some(d) if ours(&d) => plan.rows.push(Change::new("custom_domain", &r.pattern, Action::Unchanged)),
-            Some(d) if args.apply.takeover => {
-                plan.rows.push(Change::new("custom_domain", &r.pattern, Action::TakeOver).field(
-                    "held by",
-                    Some(format!("Worker `{}`", d.service)),
-                    Some(name.to_string()),
-                ));
-                plan.writes.domains.push((r.clone(), true));
+        let held = all.iter().find(|d| d.hostname.eq_ignore_ascii_case(&r.pattern));
+        let action = match held {
+            Some(d) if ours(&d) => {
+                plan.rows.push(Change::new("custom_domain", &r.pattern, Action::Unchanged));
+                continue;
             }
-            Some(d) => {
+            Some(d) if !args.apply.takeover => {
                 plan.rows.push(Change::new("custom_domain", &r.pattern, Action::Conflict).field(
                     "held by",
                     Some(format!("Worker `{}`", d.service)),
                     None,
                 ));
                 plan.conflicts.push(format!("custom domain `{}` is held by Worker `{}`", r.pattern, d.service));
+                continue;
             }
-            None => {
-                plan.rows.push(Change::new("custom_domain", &r.pattern, Action::Create));
-                // A DNS record on the hostname shows only in Cloudflare's refusal (§T.3):
-                // with `takeover`, the attach replaces it.
-                plan.writes.domains.push((r.clone(), args.apply.takeover));
-            }
-        }
+            Some(d) => Change::new("custom_domain", &r.pattern, Action::TakeOver).field(
+                "held by",
+                Some(format!("Worker `{}`", d.service)),
+                Some(name.to_string()),
+            ),
+            None => Change::new("custom_domain", &r.pattern, Action::Create),
+        };
+        let Some(zone) = zones.of_domain(ctx, r).await? else {
+            return Err(Error::Input(InputError::new(
+                Key::Config,
+                format!(
+                    "`{}`: the account has no zone for custom domain `{}` (looked up by the hostname and each parent domain, or the `zone_name`/`zone_id` given); add the zone to the account",
+                    r.at, r.pattern
+                ),
+            )));
+        };
+        plan.rows.push(action);
+        // A DNS record on the hostname shows only in Cloudflare's refusal (§T.3): with
+        // `takeover`, the attach replaces it.
+        plan.writes.domains.push((r.clone(), zone, args.apply.takeover));
     }
     for d in all.iter().filter(ours).filter(|d| !wanted.iter().any(|r| r.pattern.eq_ignore_ascii_case(&d.hostname))) {
         if args.apply.prune {
@@ -383,6 +416,7 @@ fn plan_domains(name: &WorkerName, wanted: &[RouteSpec], all: &[Domain], args: &
             plan.rows.push(Change::new("custom_domain", &d.hostname, Action::LeftAlone));
         }
     }
+    Ok(())
 }
 
 /// `triggers.crons` is the whole list, as wrangler takes it (§T.4): crons not in it are removed.
@@ -588,13 +622,18 @@ async fn apply_routes(
     Ok(())
 }
 
-async fn apply_domains(ctx: &Ctx, worker: &WorkerName, add: Vec<(RouteSpec, bool)>, delete: Vec<Domain>) -> Result<()> {
-    for (r, take) in &add {
+async fn apply_domains(
+    ctx: &Ctx,
+    worker: &WorkerName,
+    add: Vec<(RouteSpec, Zone, bool)>,
+    delete: Vec<Domain>,
+) -> Result<()> {
+    for (r, zone, take) in &add {
         let body = DomainBody {
             hostname: &r.pattern,
             service: worker.as_str(),
-            zone_id: r.zone_id.as_deref(),
-            zone_name: r.zone_name.as_deref(),
+            zone_id: &zone.id,
+            zone_name: &zone.name,
             override_existing_origin: *take,
             override_existing_dns_record: *take,
         };

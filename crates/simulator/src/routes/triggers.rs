@@ -202,12 +202,18 @@ fn page(items: Vec<Value>, page: usize, per_page: usize, total: usize) -> Reply 
     (200, envelope::ok_page(items, info))
 }
 
+/// A zone with every field the spec requires (§T.1), values of a plain active zone.
 fn zone_json(z: &Zone, account: &str) -> Value {
     json!({
         "id": z.id, "name": z.name, "status": "active", "paused": false, "type": "full",
+        "development_mode": 0,
         "account": { "id": account, "name": "Simulated account" },
+        "owner": { "id": account, "name": "Simulated account", "type": "organization" },
+        "meta": { "cdn_only": false, "dns_only": false, "foundation_dns": false, "page_rule_quota": 3, "phishing_detected": false, "custom_certificate_quota": 0 },
         "name_servers": ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"],
-        "created_on": "2026-01-01T00:00:00Z", "modified_on": "2026-01-01T00:00:00Z",
+        "original_name_servers": null, "original_registrar": null, "original_dnshost": null,
+        "created_on": "2026-01-01T00:00:00Z", "modified_on": "2026-01-01T00:00:00Z", "activated_on": "2026-01-01T00:00:00Z",
+        "plan": { "id": "0feeeeeeeeeeeeeeeeeeeeeeeeeeeeee", "name": "Free Website", "price": 0, "currency": "USD", "frequency": "", "is_subscribed": false, "can_subscribe": false, "legacy_id": "free", "legacy_discount": false, "externally_managed": false },
     })
 }
 
@@ -449,7 +455,7 @@ fn check_origin(t: &TriggerStore, service: &str, o: &Value, origin: bool, dns: b
         return Err(envelope::fail(400, 100_119, &format!("Hostname '{hostname}' is not a valid hostname")));
     }
     let zone = match (o.get("zone_id").and_then(Value::as_str), o.get("zone_name").and_then(Value::as_str)) {
-        (Some(id), _) => t.zones.iter().find(|z| z.id == id),
+        (Some(id), name) => t.zones.iter().find(|z| z.id == id && name.is_none_or(|n| n == z.name)),
         (None, Some(n)) => t.zones.iter().find(|z| z.name == n),
         (None, None) => t.zone_of_host(&hostname),
     };
@@ -516,6 +522,11 @@ fn put_domain(state: &mut State, body: &[u8]) -> Reply {
     };
     if !state.workers.iter().any(|w| w.name == service) {
         return not_found();
+    }
+    // The spec requires the zone by id and name on this endpoint (§T.3), unlike wrangler's
+    // records PUT.
+    if !["zone_id", "zone_name"].iter().all(|k| body.get(*k).is_some_and(Value::is_string)) {
+        return envelope::bad_request("zone_id and zone_name are required");
     }
     let origin = check_origin(
         &state.triggers,
@@ -830,7 +841,9 @@ mod tests {
     fn custom_domains_need_the_override_flags_to_take_a_hostname_or_a_dns_record() {
         let mut st = state();
         let put = |st: &mut State, host: &str, extra: Value| {
-            let mut b = json!({ "hostname": host, "service": "my-worker" });
+            let zone = handle_zones(st, "GET", "/zones", "name=example.com", b"").1["result"][0]["id"].clone();
+            let mut b =
+                json!({ "hostname": host, "service": "my-worker", "zone_id": zone, "zone_name": "example.com" });
             b.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
             call(st, "PUT", "/workers/domains", &b)
         };
@@ -846,6 +859,9 @@ mod tests {
         assert_eq!(r.1["result"].as_array().unwrap().len(), 3);
         let r = put(&mut st, "*.example.com", json!({}));
         assert_eq!(r.0, 400);
+        let r =
+            call(&mut st, "PUT", "/workers/domains", &json!({ "hostname": "z.example.com", "service": "my-worker" }));
+        assert_eq!(r.0, 400, "the zone is required");
         // wrangler's form: all or nothing.
         let b = json!({ "override_scope": true, "override_existing_origin": false, "override_existing_dns_record": false,
                         "origins": [{ "hostname": "x.example.com" }, { "hostname": "owned.example.com" }] });
