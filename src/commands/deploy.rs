@@ -10,6 +10,7 @@ use crate::exit::Exit;
 use crate::flows::deployments::{deploy, existing_worker, ids, list, version_numbers, workers_dev_url};
 use crate::flows::{self, Ctx};
 use crate::inputs::args::{message, worker_name};
+use crate::inputs::upload::Apply;
 use crate::inputs::{InputError, Inputs, Key, hint, rules};
 
 pub(crate) const FACTS: Facts = Facts {
@@ -17,7 +18,14 @@ pub(crate) const FACTS: Facts = Facts {
     about: "send traffic to one or two Versions, or roll back",
     exits: &[Exit::Success, Exit::BadInput, Exit::Api, Exit::TimedOut, Exit::Internal, Exit::Interrupted],
     reports_to_github: false,
-    outputs: &[Output::WorkerId, Output::VersionId, Output::DeploymentId, Output::WorkersDevUrl],
+    outputs: &[
+        Output::WorkerId,
+        Output::VersionId,
+        Output::DeploymentId,
+        Output::WorkersDevUrl,
+        Output::Changes,
+        Output::Plan,
+    ],
 };
 
 pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError> {
@@ -34,6 +42,9 @@ pub(crate) struct DeployArgs {
     pub target: Target,
     pub message: Option<String>,
     pub force: bool,
+    /// `config` given: its routes, custom domains, crons, queue consumers and settings, applied
+    /// with the deployment (docs/cloudflare-api.md §T).
+    pub apply: Option<Apply>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -64,7 +75,15 @@ impl DeployArgs {
                 ));
             }
         };
-        Ok(DeployArgs { worker: worker_name(i)?, target, message: message(i)?, force: i.bool(Key::Force, false)? })
+        let config = Apply::for_deploy(i)?;
+        // The Worker: the `worker` input, else the configuration's `name`.
+        let worker = match (&config, i.get(Key::Worker)) {
+            (Some((_, Some(name))), None) => WorkerName::parse(name)
+                .map_err(|_| InputError::new(Key::Config, "names a Worker (`name`) that is not a valid Worker name"))?,
+            _ => worker_name(i)?,
+        };
+        let apply = config.map(|(a, _)| a).filter(|a| a.spec.any());
+        Ok(DeployArgs { worker, target, message: message(i)?, force: i.bool(Key::Force, false)?, apply })
     }
 }
 
@@ -143,7 +162,28 @@ async fn run(ctx: &Ctx, args: DeployArgs) -> Result<()> {
         }
     };
     ctx.summary(|s| s.row("Worker", worker.name.as_str()));
+    // Read, compared and shown before the deployment: a conflict stops the step here.
+    let plan = match &args.apply {
+        Some(a) => {
+            let p = flows::apply::plan(ctx, &worker.name, a).await?;
+            flows::apply::show(ctx, &p)?;
+            Some(p)
+        }
+        None => None,
+    };
     deploy(ctx, &worker.name, &split, args.message.as_deref(), args.force, &ids(&deployments), numbers).await?;
+    if let Some(p) = plan {
+        let changes = p.changes();
+        flows::apply::apply(ctx, &worker.name, p).await?;
+        ctx.console.info(&format!(
+            "The configuration's triggers and settings: {}.",
+            if changes == 0 {
+                "nothing to change".to_owned()
+            } else {
+                crate::ci::plural(changes, "change", "changes") + " made"
+            }
+        ));
+    }
     if let Some(v) = most_traffic(&split) {
         ctx.output(Output::VersionId, v.version_id.as_str());
     }

@@ -178,7 +178,7 @@ async fn plan_apply(ctx: &Ctx, args: &VersionArgs) -> Result<Option<flows::apply
         return Ok(None);
     }
     if args.deploy.is_some_and(|p| p >= 100.0) {
-        let p = flows::apply::plan(ctx, args).await?;
+        let p = flows::apply::plan(ctx, &args.worker, &args.apply).await?;
         flows::apply::show(ctx, &p)?;
         return Ok(Some(p));
     }

@@ -19,7 +19,7 @@ use super::{Area, Ctx, api_failure};
 use crate::cloudflare::triggers::{Consumer, Domain, DomainBody, Queue, RouteBody, Zone, ZoneRoute};
 use crate::cloudflare::{ApiError, WorkerName};
 use crate::error::{Error, Result};
-use crate::inputs::upload::VersionArgs;
+use crate::inputs::upload::Apply;
 use crate::inputs::wrangler::map::deploy::{ConsumerSpec, DeploySpec, RouteSpec};
 use crate::inputs::{InputError, Key, hint};
 
@@ -64,9 +64,8 @@ impl Plan {
 }
 
 /// Reads what the Worker has of what `spec` names, and compares. No write.
-pub(crate) async fn plan(ctx: &Ctx, args: &VersionArgs) -> Result<Plan> {
-    let spec = &args.apply.spec;
-    let name = &args.worker;
+pub(crate) async fn plan(ctx: &Ctx, name: &WorkerName, args: &Apply) -> Result<Plan> {
+    let spec = &args.spec;
     let settings_named = spec.observability.is_some() || spec.logpush.is_some() || spec.tail_consumers.is_some();
     let (scripts, domains, schedules, settings, queues) = tokio::join!(
         async { if spec.routes.is_some() { Some(ctx.client.list_scripts().await) } else { None } },
@@ -284,7 +283,7 @@ async fn plan_routes(
     name: &WorkerName,
     wanted: &[RouteSpec],
     live: &[ZoneRoute],
-    args: &VersionArgs,
+    args: &Apply,
     zones: &mut Zones,
     plan: &mut Plan,
 ) -> Result<()> {
@@ -311,7 +310,7 @@ async fn plan_routes(
                     .script
                     .clone()
                     .map_or_else(|| "no Worker (a route that runs none)".to_owned(), |s| format!("Worker `{s}`"));
-                if args.apply.takeover {
+                if args.takeover {
                     plan.rows.push(Change::new("route", &r.pattern, Action::TakeOver).field(
                         "held by",
                         Some(owner),
@@ -337,7 +336,7 @@ async fn plan_routes(
         .map(|r| RouteBody { pattern: r.pattern.clone(), zone_id: r.zone_id.clone(), zone_name: r.zone_name.clone() })
         .collect();
     for l in live.iter().filter(|l| !wanted.iter().any(|r| r.pattern == l.pattern)) {
-        if args.apply.prune {
+        if args.prune {
             changed = true;
             plan.rows.push(Change::new("route", &l.pattern, Action::Delete));
         } else {
@@ -366,7 +365,7 @@ async fn plan_domains(
     name: &WorkerName,
     wanted: &[RouteSpec],
     all: &[Domain],
-    args: &VersionArgs,
+    args: &Apply,
     zones: &mut Zones,
     plan: &mut Plan,
 ) -> Result<()> {
@@ -378,7 +377,7 @@ async fn plan_domains(
                 plan.rows.push(Change::new("custom_domain", &r.pattern, Action::Unchanged));
                 continue;
             }
-            Some(d) if !args.apply.takeover => {
+            Some(d) if !args.takeover => {
                 plan.rows.push(Change::new("custom_domain", &r.pattern, Action::Conflict).field(
                     "held by",
                     Some(format!("Worker `{}`", d.service)),
@@ -406,10 +405,10 @@ async fn plan_domains(
         plan.rows.push(action);
         // A DNS record on the hostname shows only in Cloudflare's refusal (§T.3): with
         // `takeover`, the attach replaces it.
-        plan.writes.domains.push((r.clone(), zone, args.apply.takeover));
+        plan.writes.domains.push((r.clone(), zone, args.takeover));
     }
     for d in all.iter().filter(ours).filter(|d| !wanted.iter().any(|r| r.pattern.eq_ignore_ascii_case(&d.hostname))) {
-        if args.apply.prune {
+        if args.prune {
             plan.rows.push(Change::new("custom_domain", &d.hostname, Action::Delete));
             plan.writes.delete_domains.push(d.clone());
         } else {
@@ -496,7 +495,7 @@ fn plan_consumers(
     name: &WorkerName,
     wanted: &[ConsumerSpec],
     queues: &[Queue],
-    args: &VersionArgs,
+    args: &Apply,
     plan: &mut Plan,
 ) -> Result<()> {
     let is_ours = |c: &Consumer| c.kind == "worker" && c.worker() == Some(name.as_str());
@@ -539,7 +538,7 @@ fn plan_consumers(
                 }
             }
             None => match q.consumers.iter().find(|x| x.kind == "worker") {
-                Some(other) if args.apply.takeover => {
+                Some(other) if args.takeover => {
                     let owner = other.worker().unwrap_or("?").to_owned();
                     plan.rows.push(Change::new("queue_consumer", &c.queue, Action::TakeOver).field(
                         "consumed by",
@@ -582,7 +581,7 @@ fn plan_consumers(
     }
     for q in queues.iter().filter(|q| !wanted.iter().any(|c| c.queue == q.queue_name)) {
         for mine in q.consumers.iter().filter(|x| is_ours(x)) {
-            if args.apply.prune {
+            if args.prune {
                 plan.rows.push(Change::new("queue_consumer", &q.queue_name, Action::Delete));
                 plan.writes.consumers.push(ConsumerWrite::Delete {
                     queue_id: q.queue_id.clone(),

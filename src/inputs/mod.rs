@@ -62,6 +62,9 @@ const ALL: &[Command] = &Command::ALL;
 const WITH_WORKER: &[Command] = &[Build, Wait, Version, Deploy, Env, PurgeCache, Redeploy, Preview];
 /// The commands that upload code (a Version, or a Preview deployment): the same inputs.
 const VERSION_LIKE: &[Command] = &[Version, Preview];
+/// The commands that read a wrangler configuration: the uploading ones, and `deploy` for what a
+/// deploy applies beyond the version.
+const WITH_CONFIG: &[Command] = &[Version, Preview, Deploy];
 /// The commands that follow a build.
 const FOLLOW: &[Command] = &[Build, Wait, Redeploy];
 /// The commands that can report to the pull request and GitHub Deployments: those whose facts
@@ -119,9 +122,9 @@ inputs! {
         help: "`fail` or `pass` when no build for the commit appears within `appear_timeout`." },
     AppearTimeout => InputSpec { name: "appear_timeout", kind: Kind::Value, commands: &[Wait], default: "2m", fallback: &[], secret: false,
         help: "How long a build for the commit may take to appear (the Git integration records one within seconds of a push; a slow webhook takes longer). Then `if_no_build` applies." },
-    Config => InputSpec { name: "config", kind: Kind::Value, commands: VERSION_LIKE, default: "wrangler.json, wrangler.jsonc or wrangler.toml in the working directory", fallback: &[], secret: false,
-        help: "The wrangler configuration to upload from (name, main, compatibility, bindings, migrations, assets, placement, limits). Found only in the working directory (not its parents), and used by default only when `dir` is not given or the file sets `main`. Inputs given explicitly win over the file." },
-    Environment => InputSpec { name: "environment", kind: Kind::Value, commands: VERSION_LIKE, default: "", fallback: &[], secret: false,
+    Config => InputSpec { name: "config", kind: Kind::Value, commands: WITH_CONFIG, default: "wrangler.json, wrangler.jsonc or wrangler.toml in the working directory", fallback: &[], secret: false,
+        help: "The wrangler configuration to upload from (name, main, compatibility, bindings, migrations, assets, placement, limits; and, deploying at 100 %, routes, custom domains, crons, queue consumers, settings). Found only in the working directory (not its parents), and used by default only when `dir` is not given or the file sets `main`. Inputs given explicitly win over the file. `deploy` reads it only when given, for the routes, custom domains, crons, queue consumers and settings to apply with the deployment." },
+    Environment => InputSpec { name: "environment", kind: Kind::Value, commands: WITH_CONFIG, default: "", fallback: &[], secret: false,
         help: "The configuration's `env.<name>` to use, with wrangler's rules: some keys inherited from the top level, bindings not; the Worker is `<name>-<environment>` unless the environment names it." },
     Dir => InputSpec { name: "dir", kind: Kind::Value, commands: VERSION_LIKE, default: "dist (none with `assets`: assets only); with a wrangler configuration, `main`'s directory", fallback: &[], secret: false,
         help: "Directory of built output; every file in it becomes a module, except those matched by `exclude`. `main`'s directory takes only files of a module type and names the rest." },
@@ -173,9 +176,9 @@ inputs! {
         help: "Print the plan and change nothing (exit 0)." },
     Check => InputSpec { name: "check", kind: Kind::Switch, commands: &[Setup], default: "false", fallback: &[], secret: false,
         help: "Print the plan, change nothing, and exit 8 when Cloudflare differs from the file (a pull-request check)." },
-    Prune => InputSpec { name: "prune", kind: Kind::Switch, commands: &[Setup, Version], default: "false", fallback: &[], secret: false,
-        help: "`setup`: delete triggers and build variables the file does not list. `version` deploying a wrangler configuration: remove the Worker's routes, custom domains and queue consumers the configuration does not list. Otherwise they are left alone (and shown in the plan)." },
-    Takeover => InputSpec { name: "takeover", kind: Kind::Switch, commands: &[Version], default: "false", fallback: &[], secret: false,
+    Prune => InputSpec { name: "prune", kind: Kind::Switch, commands: &[Version, Deploy, Setup], default: "false", fallback: &[], secret: false,
+        help: "`setup`: delete triggers and build variables the file does not list. `version`/`deploy` with a wrangler configuration: remove the Worker's routes, custom domains and queue consumers the configuration does not list. Otherwise they are left alone (and shown in the plan)." },
+    Takeover => InputSpec { name: "takeover", kind: Kind::Switch, commands: &[Version, Deploy], default: "false", fallback: &[], secret: false,
         help: "Deploying a wrangler configuration: give this Worker the routes, custom domains and queues another Worker holds (and replace a hostname's DNS record). Otherwise such a conflict stops the step before any write, naming it." },
     RequireSecrets => InputSpec { name: "require_secrets", kind: Kind::Switch, commands: &[Setup], default: "false", fallback: &[], secret: false,
         help: "Fail before any request when a listed secret's environment variable is unset (otherwise that secret is left as it is, with a notice)." },

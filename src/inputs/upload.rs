@@ -158,6 +158,25 @@ pub(crate) struct Apply {
 }
 
 impl Apply {
+    /// `deploy` given `config`: the file's routes, custom domains, crons, consumers and
+    /// settings, applied beside the deployment. Only a file named explicitly: a configuration
+    /// lying in the working directory does not change what `deploy` does.
+    pub(crate) fn for_deploy(i: &Inputs) -> Result<Option<(Apply, Option<String>)>, InputError> {
+        let Some(path) = i.path(Key::Config) else {
+            if i.get(Key::Environment).is_some() {
+                return Err(InputError::new(
+                    Key::Environment,
+                    format!("selects an environment of a wrangler configuration; set {} too", hint::input(Key::Config)),
+                ));
+            }
+            return Ok(None);
+        };
+        let config = wrangler::load(&path, i.get(Key::Environment))?;
+        let name = config.mapped.name.as_ref().map(|(n, _, _)| n.clone());
+        let apply = Apply::from_inputs(i, Target::Version, Some(&config.mapped))?;
+        Ok(Some((apply, name)))
+    }
+
     fn from_inputs(i: &Inputs, target: Target, file: Option<&wrangler::Mapped>) -> Result<Apply, InputError> {
         Ok(match (target, file) {
             (Target::Version, f) => Apply {

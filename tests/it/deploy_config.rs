@@ -328,3 +328,35 @@ fn a_queue_that_does_not_exist_stops_before_any_write() {
     assert!(run.everything().contains("queues.consumers[0]`: queue `nope` does not exist"), "{}", run.everything());
     assert!(writes(&sim).is_empty(), "{:?}", writes(&sim));
 }
+
+#[test]
+fn deploy_given_a_configuration_applies_it_beside_the_deployment() {
+    let sim = account(Vec::new(), Vec::new(), Vec::new(), &[]);
+    let upload = deploy(&sim, FULL).input("deploy", "false").run();
+    upload.assert_code(0);
+    let version = upload.output("version_id").unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("wrangler.jsonc"), FULL).unwrap();
+    let run_deploy = |config: Option<&str>| {
+        let mut inv =
+            Invocation::new(&sim).without("branch").without("commit").input("command", "deploy").input("worker", "app");
+        inv = inv.input("versions", &version).cwd(dir.path());
+        if let Some(c) = config {
+            inv = inv.input("config", c);
+        }
+        inv.run()
+    };
+    // A configuration lying in the working directory is not read unless named.
+    let plain = run_deploy(None);
+    plain.assert_code(0);
+    assert_eq!(plain.output("plan"), None);
+    assert!(trigger_writes(&sim).is_empty());
+    let applied = run_deploy(Some("wrangler.jsonc"));
+    applied.assert_code(0);
+    assert_eq!(applied.output("changes"), Some("7"));
+    assert_eq!(patterns(&get(&sim, "/workers/scripts/app/routes")), ["example.com/api/*", "www.example.com/*"]);
+    assert_eq!(our_domains(&sim), ["app.example.com"]);
+    let again = run_deploy(Some("wrangler.jsonc"));
+    again.assert_code(0);
+    assert_eq!(again.output("changes"), Some("0"));
+}
