@@ -63,6 +63,9 @@ enum Cmd {
     /// `version` with static assets whose upload token asks for per-file uploads
     /// (docs/cloudflare-api.md §A.4).
     VersionPerFile,
+    /// `version` deploying a wrangler configuration's routes, custom domain, crons, queue
+    /// consumer and settings (docs/cloudflare-api.md §T).
+    VersionTriggers,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,6 +98,7 @@ fn matrix_sim(cmd: Cmd) -> Simulator {
         log_page_size: 7,
         // One file at a time: a refusal then stops the upload before another file is sent.
         single_asset_uploads: (cmd == Cmd::VersionPerFile).then_some(1),
+        queues: vec!["jobs".into()],
         ..SimConfig::default()
     };
     Simulator::start_background(config).expect("simulator starts")
@@ -239,7 +243,8 @@ fn run_preparation(sim: &Simulator, cmd: Cmd) -> Option<String> {
         | Cmd::PurgeCache
         | Cmd::PreviewFresh
         | Cmd::VersionMigrations
-        | Cmd::VersionPerFile => None,
+        | Cmd::VersionPerFile
+        | Cmd::VersionTriggers => None,
     }
 }
 
@@ -253,7 +258,7 @@ struct Prepared {
 /// [`run_preparation`] for `cmd`, once per test binary rather than once per cell: each cell
 /// puts the snapshot back in a simulator of its own.
 fn prepared(cmd: Cmd) -> &'static Prepared {
-    static PREPARED: [OnceLock<Prepared>; 15] = [const { OnceLock::new() }; 15];
+    static PREPARED: [OnceLock<Prepared>; 16] = [const { OnceLock::new() }; 16];
     PREPARED[cmd as usize].get_or_init(|| {
         let sim = matrix_sim(cmd);
         let version_id = run_preparation(&sim, cmd);
@@ -317,6 +322,21 @@ fn prepare(cmd: Cmd) -> (Simulator, Invocation) {
             .unwrap();
             inv.input("deploy", "true")
         }
+        Cmd::VersionTriggers => {
+            let inv = version_invocation(&sim, "unused").without("worker").without("compatibility_date");
+            let root = inv.dir.path();
+            std::fs::create_dir_all(root.join("dist")).unwrap();
+            std::fs::write(root.join("dist/index.js"), "export default {}\n").unwrap();
+            std::fs::write(
+                root.join("wrangler.jsonc"),
+                r#"{ "name": "my-worker", "main": "dist/index.js", "compatibility_date": "2026-11-01",
+                     "routes": ["example.com/api/*", "www.example.com/*", { "pattern": "app.example.com", "custom_domain": true }],
+                     "triggers": { "crons": ["*/5 * * * *"] }, "queues": { "consumers": [{ "queue": "jobs" }] },
+                     "observability": { "enabled": true } }"#,
+            )
+            .unwrap();
+            inv.input("deploy", "true")
+        }
         Cmd::Deploy => Invocation::new(&sim)
             .without("branch")
             .without("commit")
@@ -352,6 +372,8 @@ struct Result {
     builds_config: String,
     /// Per Preview of `my-worker`: its name and how many deployments it has.
     previews: Vec<(String, usize)>,
+    /// `my-worker`'s routes, custom domains, crons, settings and queue consumers.
+    triggers: String,
 }
 
 fn observe(sim: &Simulator, run: &Run) -> Result {
@@ -382,7 +404,31 @@ fn observe(sim: &Simulator, run: &Run) -> Result {
                 (p["name"].as_str().unwrap_or_default().to_owned(), p["deployments"].as_array().map_or(0, Vec::len))
             })
             .collect(),
+        triggers: triggers_of(sim),
     }
+}
+
+/// What a deploy applied to `my-worker` beyond the version, without ids.
+fn triggers_of(sim: &Simulator) -> String {
+    let read = |path: &str| call(sim, "GET", path, None).1["result"].clone();
+    let field = |v: serde_json::Value, k: &str| -> Vec<String> {
+        v.as_array().into_iter().flatten().map(|x| x[k].to_string()).collect()
+    };
+    let queues = read("/queues");
+    let consumers: Vec<String> = queues
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|q| q["consumers"].as_array().cloned().unwrap_or_default())
+        .map(|c| format!("{} {}", c["script_name"], c["settings"]))
+        .collect();
+    format!(
+        "routes {:?} domains {:?} crons {:?} settings {} consumers {consumers:?}",
+        field(read("/workers/scripts/my-worker/routes"), "pattern"),
+        field(read("/workers/domains?service=my-worker"), "hostname"),
+        field(read("/workers/scripts/my-worker/schedules")["schedules"].clone(), "cron"),
+        read("/workers/scripts/my-worker/script-settings"),
+    )
 }
 
 /// `builds` with each fresh id (the build's, and the deployment and version it went live in)
@@ -401,7 +447,7 @@ fn without_fresh_ids(json: &str) -> String {
 
 /// The clean run of each command, once per test binary.
 fn baseline(cmd: Cmd) -> &'static Result {
-    static CELLS: [OnceLock<Result>; 15] = [const { OnceLock::new() }; 15];
+    static CELLS: [OnceLock<Result>; 16] = [const { OnceLock::new() }; 16];
     CELLS[cmd as usize].get_or_init(|| {
         let (sim, inv) = prepare(cmd);
         let run = inv.run();
@@ -602,6 +648,15 @@ fault_matrix! {
         previewfresh_create => PreviewFresh "POST" "/previews" excluding "/deployments";
         previewfresh_deploy => PreviewFresh "POST" "/deployments";
         previewdelete_delete => PreviewDelete "DELETE" "/previews/";
+        versiontriggers_scripts => VersionTriggers "GET" "/workers/scripts" excluding "my-worker";
+        versiontriggers_domains => VersionTriggers "GET" "/workers/domains";
+        versiontriggers_zones => VersionTriggers "GET" "/zones";
+        versiontriggers_queues => VersionTriggers "GET" "/queues";
+        versiontriggers_routes => VersionTriggers "PUT" "/routes";
+        versiontriggers_domain => VersionTriggers "PUT" "/workers/domains";
+        versiontriggers_schedules => VersionTriggers "PUT" "/schedules";
+        versiontriggers_consumer => VersionTriggers "POST" "/consumers";
+        versiontriggers_settings => VersionTriggers "PATCH" "/script-settings";
     }
     faults {
         status_429_retry_after: status(429, 10429, Some(1)) => Survive;
