@@ -66,7 +66,10 @@ impl Plan {
 /// Reads what the Worker has of what `spec` names, and compares. No write.
 pub(crate) async fn plan(ctx: &Ctx, name: &WorkerName, args: &Apply) -> Result<Plan> {
     let spec = &args.spec;
-    let settings_named = spec.observability.is_some() || spec.logpush.is_some() || spec.tail_consumers.is_some();
+    let settings_named = spec.observability.is_some()
+        || spec.logpush.is_some()
+        || spec.tail_consumers.is_some()
+        || spec.environment_tags.is_some();
     let (scripts, domains, schedules, settings, queues) = tokio::join!(
         async { if spec.routes.is_some() { Some(ctx.client.list_scripts().await) } else { None } },
         async { if spec.domains.as_ref().is_some() { Some(ctx.client.list_domains().await) } else { None } },
@@ -460,6 +463,32 @@ fn plan_settings(spec: &DeploySpec, live: &Value, plan: &mut Plan) {
                 Some(want.to_string()),
             ));
             patch.insert(key.to_owned(), want);
+        }
+    }
+    if let Some(env_tags) = &spec.environment_tags {
+        let have: Vec<String> = live
+            .get("tags")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .unwrap_or_default();
+        let mut want: Vec<String> = have
+            .iter()
+            .filter(|t| !t.starts_with("cf:service=") && !t.starts_with("cf:environment="))
+            .cloned()
+            .collect();
+        want.extend(env_tags.iter().cloned());
+        let (mut a, mut b) = (have.clone(), want.clone());
+        a.sort();
+        b.sort();
+        if a == b {
+            plan.rows.push(Change::new("setting", "tags", Action::Unchanged));
+        } else {
+            plan.rows.push(Change::new("setting", "tags", Action::Update).field(
+                "tags",
+                Some(json!(have).to_string()),
+                Some(json!(want).to_string()),
+            ));
+            patch.insert("tags".to_owned(), json!(want));
         }
     }
     if !patch.is_empty() {

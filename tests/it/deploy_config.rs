@@ -360,3 +360,29 @@ fn deploy_given_a_configuration_applies_it_beside_the_deployment() {
     again.assert_code(0);
     assert_eq!(again.output("changes"), Some("0"));
 }
+
+#[test]
+fn an_environment_gets_wranglers_environment_tags_and_keeps_the_others() {
+    let sim = account(Vec::new(), Vec::new(), Vec::new(), &[]);
+    let config = r#"{ "name": "app", "main": "dist/index.js", "compatibility_date": "2026-11-01",
+                     "env": { "staging": { "observability": { "enabled": false } } } }"#;
+    let first = deploy(&sim, config).input("environment", "staging").run();
+    first.assert_code(0);
+    let tags = |sim: &Simulator| get(sim, "/workers/scripts/app-staging/script-settings")["tags"].clone();
+    assert_eq!(tags(&sim), json!(["cf:service=app", "cf:environment=staging"]));
+    let (s, _) = call(
+        &sim,
+        "PATCH",
+        "/workers/scripts/app-staging/script-settings",
+        Some(&json!({ "tags": ["team=web", "cf:service=app", "cf:environment=staging"] })),
+    );
+    assert_eq!(s, 200);
+    let again = deploy(&sim, config).input("environment", "staging").run();
+    again.assert_code(0);
+    assert_eq!(again.output("changes"), Some("0"), "{:?}", plan(&again));
+    assert_eq!(tags(&sim), json!(["team=web", "cf:service=app", "cf:environment=staging"]));
+    // Without environments in the file, no tags are written.
+    let bare = deploy(&sim, r#"{ "name": "app", "main": "dist/index.js", "compatibility_date": "2026-11-01" }"#).run();
+    bare.assert_code(0);
+    assert_eq!(get(&sim, "/workers/scripts/app/script-settings")["tags"], json!([]));
+}

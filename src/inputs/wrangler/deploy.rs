@@ -43,6 +43,9 @@ pub(crate) struct DeploySpec {
     pub observability: Option<Value>,
     pub logpush: Option<bool>,
     pub tail_consumers: Option<Vec<Value>>,
+    /// wrangler's environment tags (`cf:service=…`, `cf:environment=…`), when the file declares
+    /// environments: the Worker's tags of those two kinds become these, its other tags stay.
+    pub environment_tags: Option<Vec<String>>,
 }
 
 impl DeploySpec {
@@ -54,6 +57,7 @@ impl DeploySpec {
             || self.observability.is_some()
             || self.logpush.is_some()
             || self.tail_consumers.is_some()
+            || self.environment_tags.is_some()
     }
 }
 
