@@ -107,6 +107,14 @@ impl Consumer {
     }
 }
 
+/// A Workflow (§T.10), as far as a deploy compares it.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct Workflow {
+    pub script_name: String,
+    pub class_name: String,
+}
+
 #[derive(Serialize)]
 struct ZonesQuery<'a> {
     name: &'a str,
@@ -189,6 +197,21 @@ impl Client {
     pub(crate) async fn patch_script_settings(&self, script: &WorkerName, patch: &Value) -> Result<(), ApiError> {
         let p = path(&["workers", "scripts", script.as_str(), "script-settings"]);
         self.set_json::<Value, _>(Method::PATCH, &p, patch).await.map(|_| ())
+    }
+
+    /// The Workflow of that name; `None` when there is none (404, or 10200 as wrangler reads it,
+    /// §T.10).
+    pub(crate) async fn workflow(&self, name: &str) -> Result<Option<Workflow>, ApiError> {
+        match self.get::<Workflow, _>(&path(&["workflows", name]), &()).await {
+            Ok(w) => Ok(Some(w.result)),
+            Err(e) if e.is_not_found() || e.has_code(10200) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Creates or updates a Workflow (§T.10); the same PUT twice leaves the same Workflow.
+    pub(crate) async fn put_workflow(&self, name: &str, body: &Value) -> Result<(), ApiError> {
+        self.set_json::<Value, _>(Method::PUT, &path(&["workflows", name]), body).await.map(|_| ())
     }
 
     /// One page of the account's queues (§T.5) and how many pages there are.

@@ -165,7 +165,7 @@ async fn run(ctx: &Ctx, args: DeployArgs) -> Result<()> {
     // Read, compared and shown before the deployment: a conflict stops the step here.
     let plan = match &args.apply {
         Some(a) => {
-            let p = flows::apply::plan(ctx, &worker.name, a).await?;
+            let p = Box::pin(flows::apply::plan(ctx, &worker.name, a)).await?;
             flows::apply::show(ctx, &p)?;
             Some(p)
         }
@@ -174,7 +174,7 @@ async fn run(ctx: &Ctx, args: DeployArgs) -> Result<()> {
     deploy(ctx, &worker.name, &split, args.message.as_deref(), args.force, &ids(&deployments), numbers).await?;
     if let Some(p) = plan {
         let changes = p.changes();
-        flows::apply::apply(ctx, &worker.name, p).await?;
+        Box::pin(flows::apply::apply(ctx, &worker.name, p)).await?;
         ctx.console.info(&format!(
             "The configuration's triggers and settings: {}.",
             if changes == 0 {

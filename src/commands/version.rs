@@ -178,7 +178,7 @@ async fn plan_apply(ctx: &Ctx, args: &VersionArgs) -> Result<Option<flows::apply
         return Ok(None);
     }
     if args.deploy.is_some_and(|p| p >= 100.0) {
-        let p = flows::apply::plan(ctx, &args.worker, &args.apply).await?;
+        let p = Box::pin(flows::apply::plan(ctx, &args.worker, &args.apply)).await?;
         flows::apply::show(ctx, &p)?;
         return Ok(Some(p));
     }
@@ -192,7 +192,7 @@ async fn plan_apply(ctx: &Ctx, args: &VersionArgs) -> Result<Option<flows::apply
 /// The planned writes, after the deploy (as wrangler applies its triggers after the upload).
 async fn apply(ctx: &Ctx, name: &WorkerName, plan: flows::apply::Plan) -> Result<()> {
     let changes = plan.changes();
-    flows::apply::apply(ctx, name, plan).await?;
+    Box::pin(flows::apply::apply(ctx, name, plan)).await?;
     ctx.console.info(&if changes == 0 {
         "The configuration's triggers and settings: nothing to change.".to_owned()
     } else {

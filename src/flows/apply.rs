@@ -20,7 +20,7 @@ use crate::cloudflare::triggers::{Consumer, Domain, DomainBody, Queue, RouteBody
 use crate::cloudflare::{ApiError, WorkerName};
 use crate::error::{Error, Result};
 use crate::inputs::upload::Apply;
-use crate::inputs::wrangler::map::deploy::{ConsumerSpec, DeploySpec, RouteSpec};
+use crate::inputs::wrangler::map::deploy::{ConsumerSpec, DeploySpec, RouteSpec, WorkflowSpec};
 use crate::inputs::{InputError, Key, hint};
 
 /// What the comparison found: the rows to show, and the writes that make the Worker match.
@@ -47,6 +47,8 @@ struct Writes {
     schedules: Option<Vec<String>>,
     consumers: Vec<ConsumerWrite>,
     settings: Option<Value>,
+    /// Workflows to create or update: name and body.
+    workflows: Vec<(String, Value)>,
 }
 
 #[derive(Debug)]
@@ -98,6 +100,9 @@ pub(crate) async fn plan(ctx: &Ctx, name: &WorkerName, args: &Apply) -> Result<P
     if let (Some(wanted), Some(queues)) = (&spec.consumers, queues) {
         plan_consumers(name, wanted, &queues?, args, &mut plan)?;
     }
+    if let Some(wanted) = spec.workflows.as_ref().filter(|w| !w.is_empty()) {
+        plan_workflows(ctx, name, wanted, args, &mut plan).await?;
+    }
     Ok(plan)
 }
 
@@ -126,7 +131,7 @@ pub(crate) fn show(ctx: &Ctx, plan: &Plan) -> Result<()> {
 /// one kind does not stop the others, and the first is reported with what was not applied.
 pub(crate) async fn apply(ctx: &Ctx, worker: &WorkerName, plan: Plan) -> Result<()> {
     let w = plan.writes;
-    let (routes, domains, crons, consumers, settings) = tokio::join!(
+    let (routes, domains, crons, consumers, settings, workflows) = tokio::join!(
         apply_routes(ctx, worker, w.take_routes, w.routes, w.delete_routes),
         apply_domains(ctx, worker, w.domains, w.delete_domains),
         async {
@@ -150,6 +155,15 @@ pub(crate) async fn apply(ctx: &Ctx, worker: &WorkerName, plan: Plan) -> Result<
                 None => Ok(()),
             }
         },
+        async {
+            for (name, body) in &w.workflows {
+                ctx.client
+                    .put_workflow(name, body)
+                    .await
+                    .map_err(|e| api_failure(e, &format!("create or update Workflow `{name}`"), Area::Workers))?;
+            }
+            Ok::<(), Error>(())
+        },
     );
     let mut failed: Vec<(&str, Error)> = [
         ("routes", routes),
@@ -157,6 +171,7 @@ pub(crate) async fn apply(ctx: &Ctx, worker: &WorkerName, plan: Plan) -> Result<
         ("cron triggers", crons),
         ("queue consumers", consumers),
         ("settings", settings),
+        ("workflows", workflows),
     ]
     .into_iter()
     .filter_map(|(k, r)| r.err().map(|e| (k, e)))
@@ -621,6 +636,58 @@ fn plan_consumers(
                 plan.rows.push(Change::new("queue_consumer", &q.queue_name, Action::LeftAlone));
             }
         }
+    }
+    Ok(())
+}
+
+/// Each Workflow this Worker runs: created, updated when its class or limits differ, taken from
+/// another Worker only with `takeover` (wrangler reassigns it with a warning, §T.10).
+async fn plan_workflows(
+    ctx: &Ctx,
+    name: &WorkerName,
+    wanted: &[WorkflowSpec],
+    args: &Apply,
+    plan: &mut Plan,
+) -> Result<()> {
+    let reads = futures_util::future::join_all(wanted.iter().map(|w| ctx.client.workflow(&w.name))).await;
+    for (w, live) in wanted.iter().zip(reads) {
+        let live = live.map_err(|e| api_failure(e, &format!("read Workflow `{}`", w.name), Area::Workers))?;
+        let mut body = json!({ "script_name": name.as_str(), "class_name": w.class_name });
+        if let Some(l) = &w.limits {
+            body["limits"] = l.clone();
+        }
+        let row = match live {
+            None => Change::new("workflow", &w.name, Action::Create),
+            Some(l) if l.script_name == name.as_str() => {
+                // The answer does not show `limits` (§T.10): a Workflow with limits is written
+                // on every deploy, as wrangler does.
+                if l.class_name == w.class_name && w.limits.is_none() {
+                    plan.rows.push(Change::new("workflow", &w.name, Action::Unchanged));
+                    continue;
+                }
+                Change::new("workflow", &w.name, Action::Update).field(
+                    "class_name",
+                    Some(l.class_name),
+                    Some(w.class_name.clone()),
+                )
+            }
+            Some(l) if args.takeover => Change::new("workflow", &w.name, Action::TakeOver).field(
+                "run by",
+                Some(format!("Worker `{}`", l.script_name)),
+                Some(name.to_string()),
+            ),
+            Some(l) => {
+                plan.rows.push(Change::new("workflow", &w.name, Action::Conflict).field(
+                    "run by",
+                    Some(format!("Worker `{}`", l.script_name)),
+                    None,
+                ));
+                plan.conflicts.push(format!("Workflow `{}` is run by Worker `{}`", w.name, l.script_name));
+                continue;
+            }
+        };
+        plan.rows.push(row);
+        plan.writes.workflows.push((w.name.clone(), body));
     }
     Ok(())
 }

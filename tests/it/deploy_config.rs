@@ -386,3 +386,37 @@ fn an_environment_gets_wranglers_environment_tags_and_keeps_the_others() {
     bare.assert_code(0);
     assert_eq!(get(&sim, "/workers/scripts/app/script-settings")["tags"], json!([]));
 }
+
+#[test]
+fn workflows_are_created_once_and_taken_from_another_worker_only_with_takeover() {
+    let sim = account(Vec::new(), Vec::new(), Vec::new(), &[]);
+    let config = |name: &str| {
+        format!(
+            r#"{{ "name": "{name}", "main": "dist/index.js", "compatibility_date": "2026-11-01",
+                 "workflows": [{{ "binding": "FLOW", "name": "orders", "class_name": "OrderFlow" }},
+                               {{ "binding": "THEIRS", "name": "billing", "class_name": "Billing", "script_name": "elsewhere" }}] }}"#
+        )
+    };
+    let first = deploy(&sim, &config("app")).run();
+    first.assert_code(0);
+    assert_eq!(
+        plan(&first),
+        [("workflow".to_owned(), "orders".to_owned(), "create".to_owned())],
+        "another Worker's Workflow is only bound"
+    );
+    let w = get(&sim, "/workflows/orders");
+    assert_eq!((w["script_name"].clone(), w["class_name"].clone()), (json!("app"), json!("OrderFlow")));
+    let again = deploy(&sim, &config("app")).run();
+    again.assert_code(0);
+    assert_eq!(again.output("changes"), Some("0"));
+    let puts = sim.requests().iter().filter(|r| r.method == "PUT" && r.path.contains("/workflows/")).count();
+    assert_eq!(puts, 1, "written once, by the first deploy");
+
+    let before = sim.requests().len();
+    let taken = deploy(&sim, &config("app2")).run();
+    taken.assert_code(2);
+    assert!(taken.everything().contains("Workflow `orders` is run by Worker `app`"), "{}", taken.everything());
+    assert!(sim.requests()[before..].iter().all(|r| r.method == "GET"), "nothing written");
+    deploy(&sim, &config("app2")).input("takeover", "true").run().assert_code(0);
+    assert_eq!(get(&sim, "/workflows/orders")["script_name"], "app2");
+}

@@ -29,6 +29,16 @@ pub(crate) struct ConsumerSpec {
     pub at: String,
 }
 
+/// A Workflow this Worker runs (`workflows[]` without another `script_name`), as the
+/// Workflows PUT takes it (§T.10).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct WorkflowSpec {
+    pub name: String,
+    pub class_name: String,
+    pub limits: Option<Value>,
+    pub at: String,
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct DeploySpec {
     /// `route`/`routes` that are routes; `None` when the file has neither key.
@@ -46,6 +56,8 @@ pub(crate) struct DeploySpec {
     /// wrangler's environment tags (`cf:service=…`, `cf:environment=…`), when the file declares
     /// environments: the Worker's tags of those two kinds become these, its other tags stay.
     pub environment_tags: Option<Vec<String>>,
+    /// `workflows[]` this Worker runs.
+    pub workflows: Option<Vec<WorkflowSpec>>,
 }
 
 impl DeploySpec {
@@ -58,6 +70,7 @@ impl DeploySpec {
             || self.logpush.is_some()
             || self.tail_consumers.is_some()
             || self.environment_tags.is_some()
+            || self.workflows.as_ref().is_some_and(|w| !w.is_empty())
     }
 }
 
@@ -65,8 +78,12 @@ impl DeploySpec {
 pub(super) fn read<'e, 'a: 'e>(
     m: &mut Mapper,
     get: &dyn Fn(&str) -> Option<&'e Entry<'a>>,
+    worker: Option<&str>,
 ) -> Result<DeploySpec, Problem> {
     let mut out = DeploySpec::default();
+    if let Some(Entry { path, node, .. }) = get("workflows") {
+        out.workflows = Some(workflows(node, path, worker)?);
+    }
     match (get("route"), get("routes")) {
         (Some(a), Some(b)) => {
             return Err(problem(
@@ -280,4 +297,43 @@ fn consumer(m: &mut Mapper, n: &Node, at: &str) -> Result<ConsumerSpec, Problem>
 fn cron_shape(c: &str) -> bool {
     let fields: Vec<&str> = c.split_whitespace().collect();
     fields.len() == 5 && fields.iter().all(|f| f.chars().all(|ch| ch.is_ascii_alphanumeric() || "*/,-?#".contains(ch)))
+}
+
+/// The `workflows[]` entries this Worker runs: no `script_name`, or this Worker's. One that
+/// names another Worker only binds to it (wrangler writes nothing for it, and refuses `limits`
+/// there, §T.10).
+fn workflows(node: &Node, path: &str, worker: Option<&str>) -> Result<Vec<WorkflowSpec>, Problem> {
+    let mut out = Vec::new();
+    for (i, item) in array(node, path)?.iter().enumerate() {
+        let at = index(path, i);
+        let t = table(item, &at)?;
+        let text = |k: &str| field(t, k).map(|v| string(v, &join(&at, k)).map(str::to_owned)).transpose();
+        let script = text("script_name")?;
+        if script.as_deref().is_some_and(|s| Some(s) != worker) {
+            if let Some(l) = field(t, "limits") {
+                return Err(problem(
+                    l.line,
+                    &join(&at, "limits"),
+                    "belongs to the Worker that runs the Workflow (`script_name` names another): set it in that Worker's configuration",
+                ));
+            }
+            continue;
+        }
+        let (Some(name), Some(class_name)) = (text("name")?, text("class_name")?) else {
+            return Err(problem(
+                item.line,
+                &at,
+                "needs `name` and `class_name`: the Workflow and the class of this Worker that runs it",
+            ));
+        };
+        let limits = match field(t, "limits") {
+            Some(l) => {
+                table(l, &join(&at, "limits"))?;
+                Some(l.to_json())
+            }
+            None => None,
+        };
+        out.push(WorkflowSpec { name, class_name, limits, at });
+    }
+    Ok(out)
 }

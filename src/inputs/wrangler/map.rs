@@ -253,8 +253,9 @@ const LISTS: &[Spec] = &[
             ("class_name", "class_name", false, S),
             ("script_name", "script_name", false, S),
         ],
-        not_in_schema: &["limits"],
-        local: &["remote"],
+        // `limits` is the Workflow's, applied by a deploy (docs/cloudflare-api.md §T.10).
+        not_in_schema: &[],
+        local: &["remote", "limits"],
         fix: "the Workflow's name",
         default_to_name: None,
     },
@@ -734,7 +735,8 @@ pub(crate) fn map(sel: &Selected<'_>, dir: &Path, format: Format) -> Result<Mapp
         out.assets = Some(assets(&mut m, node, path, dir)?);
     }
     versioned(&mut m, &mut out, get)?;
-    out.deploy = deploy::read(&mut m, &get)?;
+    let worker = out.name.as_ref().map(|(n, _, _)| n.clone());
+    out.deploy = deploy::read(&mut m, &get, worker.as_deref())?;
     for e in &sel.entries {
         if MAPPED.contains(&e.key) || MAPPED_TOP_LEVEL.contains(&e.key) {
             continue;

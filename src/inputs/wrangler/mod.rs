@@ -90,7 +90,7 @@ pub(crate) fn did_you_mean(key: &str, in_env: bool) -> Option<&'static str> {
     super::rules::closest(key, known())
 }
 
-/// wrangler's environment tags (docs/cloudflare-api.md §I.4 as copied in §T.6): only when the
+/// wrangler's environment tags (docs/cloudflare-api.md §T.6): only when the
 /// file declares environments, `cf:service=<top-level name>` (none without a top-level name) and,
 /// deploying one, `cf:environment=<name>`.
 fn environment_tags(root: &tree::Node, environment: Option<&str>) -> Option<Vec<String>> {

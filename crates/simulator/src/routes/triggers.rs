@@ -61,6 +61,8 @@ pub struct TriggerStore {
     /// Hostnames with a DNS record no custom domain manages.
     pub dns_records: Vec<String>,
     pub queues: Vec<Queue>,
+    /// Workflows, as `PUT /workflows/{name}` answers them (§T.10).
+    pub workflows: Vec<Value>,
 }
 
 /// A zone's id when the config gives none: derived from its name, so two simulators seeded
@@ -331,6 +333,23 @@ pub fn route(state: &mut State, req: &Request) -> Option<Reply> {
             },
             None => not_found(),
         },
+        ("GET", ["workflows", name]) => match state.triggers.workflows.iter().find(|w| w["name"] == *name) {
+            Some(w) => envelope::reply(w.clone()),
+            // The code wrangler reads as "no such Workflow" (§T.10); the status is INFERRED.
+            None => envelope::fail(404, 10_200, "Workflow not found"),
+        },
+        ("PUT", ["workflows", name]) => {
+            let name = (*name).to_owned();
+            put_workflow(state, &name, req.body)
+        }
+        _ => return queue_route(state, req),
+    };
+    Some(reply)
+}
+
+/// Queues and their consumers (§T.5).
+fn queue_route(state: &mut State, req: &Request) -> Option<Reply> {
+    let reply = match (req.method, req.segs.as_slice()) {
         ("GET", ["queues"]) => list_queues(state, req),
         ("POST", ["queues"]) => create_queue(state, req.body),
         ("GET", ["queues", q]) => match state.triggers.queues.iter().find(|x| x.id == *q) {
@@ -639,6 +658,50 @@ fn observability_ok(v: &Value) -> Result<bool, Reply> {
         return Err(envelope::fail(400, 100_308, "head_sampling_rate must be between 0 and 1"));
     }
     Ok(true)
+}
+
+/// `PUT /workflows/{name}` (§T.10): `script_name` and `class_name` required, the name as the
+/// spec's pattern allows, the script deployed first ("Must be done after deploying the
+/// corresponding script"; the code for one that is not is INFERRED). Creates or updates.
+fn put_workflow(state: &mut State, name: &str, body: &[u8]) -> Reply {
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !valid {
+        return envelope::fail(400, 10_021, "Workflow name is invalid");
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(body) else {
+        return envelope::bad_request("Request body is not valid JSON");
+    };
+    let (Some(script), Some(class)) =
+        (body.get("script_name").and_then(Value::as_str), body.get("class_name").and_then(Value::as_str))
+    else {
+        return envelope::bad_request("script_name and class_name are required");
+    };
+    if !state.workers.iter().any(|w| w.name == script && !w.versions.is_empty()) {
+        return envelope::fail(400, 10_021, "The script must be deployed before its Workflow");
+    }
+    if body.pointer("/limits/steps").is_some_and(|s| s.as_u64().is_none_or(|n| n < 1)) {
+        return envelope::bad_request("limits.steps must be at least 1");
+    }
+    let now = time::now();
+    let version = random::uuid_v4();
+    let t = &mut state.triggers;
+    if let Some(w) = t.workflows.iter_mut().find(|w| w["name"] == name) {
+        w["script_name"] = json!(script);
+        w["class_name"] = json!(class);
+        w["modified_on"] = json!(now);
+        w["version_id"] = json!(version);
+        return envelope::reply(w.clone());
+    }
+    let w = json!({
+        "id": random::uuid_v4(), "name": name, "script_name": script, "class_name": class,
+        "created_on": now, "modified_on": now, "version_id": version, "triggered_on": null,
+        "is_deleted": 0, "terminator_running": 0,
+    });
+    t.workflows.push(w.clone());
+    envelope::reply(w)
 }
 
 fn queue_not_found() -> Reply {
