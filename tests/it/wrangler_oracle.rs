@@ -66,7 +66,7 @@ fn wrangler() -> PathBuf {
 fn account() -> Simulator {
     let config = SimConfig {
         workers: Vec::new(),
-        queues: vec!["jobs".into(), "jobs-dlq".into()],
+        queues: vec!["jobs-dlq".into()],
         rate_limit: None,
         ..SimConfig::default()
     };
@@ -82,8 +82,13 @@ fn project() -> tempfile::TempDir {
 }
 
 fn run_wrangler(sim: &Simulator, dir: &Path) {
+    wrangler_cmd(sim, dir, &["deploy"]);
+}
+
+/// `wrangler <args>` in `dir` against `sim`, offline, as in CI; it must succeed.
+fn wrangler_cmd(sim: &Simulator, dir: &Path, args: &[&str]) {
     let out = Command::new(wrangler())
-        .arg("deploy")
+        .args(args)
         .current_dir(dir)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -99,7 +104,7 @@ fn run_wrangler(sim: &Simulator, dir: &Path) {
         .expect("wrangler runs");
     assert!(
         out.status.success(),
-        "wrangler deploy failed:\n{}\n{}",
+        "wrangler {args:?} failed:\n{}\n{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
@@ -188,11 +193,16 @@ fn writes_since(sim: &Simulator, from: usize) -> Vec<String> {
 fn workers_ci_leaves_the_worker_wrangler_deploy_leaves() {
     let (theirs, ours) = (account(), account());
     let (wdir, odir) = (project(), project());
+    // The queue the consumer needs, made as a user would make it (the dead-letter queue is
+    // seeded by the simulator's config).
+    wrangler_cmd(&theirs, wdir.path(), &["queues", "create", "jobs"]);
+    wrangler_cmd(&ours, odir.path(), &["queues", "create", "jobs"]);
+    let (tfrom, ofrom0) = (theirs.requests().len(), ours.requests().len());
 
     run_wrangler(&theirs, wdir.path());
     let first = run_workers_ci(&ours, odir.path());
     let counts = |sim: &Simulator, from: usize| (sim.requests().len() - from, writes_since(sim, from).len());
-    let (wfirst, ofirst) = (counts(&theirs, 0), counts(&ours, 0));
+    let (wfirst, ofirst) = (counts(&theirs, tfrom), counts(&ours, ofrom0));
     let (w1, o1) = (state(&theirs), state(&ours));
     assert_eq!(w1, o1, "the same Worker after a first deploy\nwrangler: {w1:#}\nworkers-ci: {o1:#}");
     // What was checked is really there.
