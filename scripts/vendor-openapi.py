@@ -78,6 +78,7 @@ OPERATIONS = [
     ("post", "/accounts/{account_id}/queues/{queue_id}/consumers"),
     ("put", "/accounts/{account_id}/queues/{queue_id}/consumers/{consumer_id}"),
     ("delete", "/accounts/{account_id}/queues/{queue_id}/consumers/{consumer_id}"),
+    ("put", "/accounts/{account_id}/workflows/{workflow_name}"),
 ]
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}

@@ -669,7 +669,8 @@ fn deploy_triggers_requests_and_answers_match_the_official_schemas() {
         format!(
             r#"{{ "name": "app", "main": "index.js", "compatibility_date": "2026-11-01", "routes": [{routes}],
                  "triggers": {{ "crons": ["*/5 * * * *"] }}, "queues": {{ "consumers": [{{ "queue": "{queue}", "max_batch_size": {batch} }}] }},
-                 "observability": {{ "enabled": true, "head_sampling_rate": 0.5 }}, "logpush": true, "tail_consumers": [{{ "service": "other" }}] }}"#
+                 "observability": {{ "enabled": true, "head_sampling_rate": 0.5 }}, "logpush": true, "tail_consumers": [{{ "service": "other" }}],
+                 "workflows": [{{ "binding": "FLOW", "name": "orders", "class_name": "OrderFlow", "limits": {{ "steps": 50 }} }}] }}"#
         )
     };
     let q = call(&sim, "GET", "/queues", None).1["result"][0]["queue_id"].as_str().unwrap().to_owned();
@@ -711,6 +712,7 @@ fn deploy_triggers_requests_and_answers_match_the_official_schemas() {
             }
             ["queues", _, "consumers"] => "/accounts/{account_id}/queues/{queue_id}/consumers",
             ["queues", _, "consumers", _] => "/accounts/{account_id}/queues/{queue_id}/consumers/{consumer_id}",
+            ["workflows", _] => "/accounts/{account_id}/workflows/{workflow_name}",
             _ => continue,
         };
         seen.insert(format!("{} {spec_path}", r.method));
@@ -719,8 +721,15 @@ fn deploy_triggers_requests_and_answers_match_the_official_schemas() {
             errors.extend(v.request_errors(&r.method.to_lowercase(), spec_path, &body));
         }
     }
-    assert_eq!(seen.len(), 10, "every kind of write: {seen:#?}");
+    assert_eq!(seen.len(), 11, "every kind of write: {seen:#?}");
     let v = Validator { spec: &spec, request: false };
+    let flow = call(
+        &sim,
+        "PUT",
+        "/workflows/orders",
+        Some(&serde_json::json!({ "script_name": "app", "class_name": "OrderFlow" })),
+    );
+    errors.extend(v.response_errors("put", "/accounts/{account_id}/workflows/{workflow_name}", flow.0, &flow.1));
     let zone = call_root(&sim, "GET", "/zones?name=example.com", None);
     errors.extend(v.response_errors("get", "/zones", zone.0, &zone.1));
     let id = zone.1["result"][0]["id"].as_str().unwrap().to_owned();

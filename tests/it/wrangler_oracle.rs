@@ -64,12 +64,8 @@ fn wrangler() -> PathBuf {
 }
 
 fn account() -> Simulator {
-    let config = SimConfig {
-        workers: Vec::new(),
-        queues: vec!["jobs-dlq".into()],
-        rate_limit: None,
-        ..SimConfig::default()
-    };
+    let config =
+        SimConfig { workers: Vec::new(), queues: vec!["jobs-dlq".into()], rate_limit: None, ..SimConfig::default() };
     Simulator::start_background(config).expect("simulator starts")
 }
 
