@@ -31,7 +31,14 @@ pub(crate) const FACTS: Facts = Facts {
 pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError> {
     let args = DeployArgs::from_inputs(i)?;
     Ok(Prepared::new(Vec::new(), move |ctx| {
-        Box::pin(flows::interruptible(ctx, "the Worker's versions and deployments", run(ctx, args)))
+        // A configuration's triggers and settings are applied after the deployment: an
+        // interruption can leave some of them unwritten.
+        let what = if args.apply_named() {
+            "the Worker's versions and deployments, and its routes, custom domains, cron triggers, queue consumers, Workflows and settings"
+        } else {
+            "the Worker's versions and deployments"
+        };
+        Box::pin(flows::interruptible(ctx, what, run(ctx, args)))
     }))
 }
 
@@ -54,6 +61,11 @@ pub(crate) enum Target {
 }
 
 impl DeployArgs {
+    /// Whether the run applies a configuration's triggers and settings.
+    fn apply_named(&self) -> bool {
+        self.apply.is_some()
+    }
+
     fn from_inputs(i: &Inputs) -> Result<DeployArgs, InputError> {
         let rollback = i.bool(Key::Rollback, false)?;
         let target = match (i.get(Key::Versions), rollback) {

@@ -45,7 +45,14 @@ pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError
     let args = VersionArgs::from_inputs(i)?;
     let secrets = args.secrets().to_vec();
     Ok(Prepared::new(secrets, move |ctx| {
-        Box::pin(flows::interruptible(ctx, "the Worker's versions and deployments", run(ctx, args)))
+        // A configuration's triggers and settings are applied after the deployment: an
+        // interruption can leave some of them unwritten.
+        let what = if args.apply_named() {
+            "the Worker's versions and deployments, and its routes, custom domains, cron triggers, queue consumers, Workflows and settings"
+        } else {
+            "the Worker's versions and deployments"
+        };
+        Box::pin(flows::interruptible(ctx, what, run(ctx, args)))
     }))
 }
 

@@ -686,6 +686,11 @@ impl VersionArgs {
         })
     }
 
+    /// Whether a deploy of this upload applies a configuration's triggers and settings.
+    pub(crate) fn apply_named(&self) -> bool {
+        self.deploy.is_some_and(|p| p >= 100.0) && self.apply.spec.any()
+    }
+
     /// Values to mask before anything prints.
     pub(crate) fn secrets(&self) -> &[String] {
         &self.bindings.secret_values
