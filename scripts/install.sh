@@ -3,8 +3,14 @@
 # `path=<binary>` (plus `version=` and `method=`) to $GITHUB_OUTPUT.
 #
 # Runs under bash on Linux and macOS runners and under Git Bash (`shell: bash`)
-# on Windows runners. Needs curl, tar and one of sha256sum / shasum / openssl;
-# cargo only for the source build.
+# on Windows runners; bash 3.2 (macOS's /bin/bash) is enough. Needs curl, tar
+# and one of sha256sum / shasum / openssl; cargo only for the source build.
+#
+# Call it as the action does:  bash -p scripts/install.sh
+# `-p` (privileged mode) makes bash ignore BASH_ENV and the functions exported in
+# the environment (BASH_FUNC_*), so neither can run code here or shadow curl,
+# sha256sum or tar. Started without -p, the script re-runs itself under
+# `bash -p` first (see "Hardening" below).
 #
 # Inputs (the action maps them from its inputs; never interpolated into code):
 #   WORKERS_CI_INSTALL       auto (default) | release | source
@@ -14,10 +20,11 @@
 #   release  map RUNNER_OS/RUNNER_ARCH to a Rust target, look up the archive and
 #            its SHA-256 in dist-manifest.json (committed next to action.yml, so
 #            pinning the action's commit pins the binary), download it with curl
-#            over https only, verify the SHA-256, unpack it into
-#            $RUNNER_TOOL_CACHE/workers-ci/<version>/<target>/ (or $RUNNER_TEMP)
-#            and reuse it from there on later runs. Any failure is an error; a
-#            checksum mismatch always is, in every mode.
+#            over https only, verify the SHA-256 (before anything reads the
+#            archive: tar only ever sees verified bytes), unpack the one member
+#            workers-ci[.exe] into $RUNNER_TOOL_CACHE/workers-ci/<version>/<target>/
+#            (or $RUNNER_TEMP) and reuse it from there on later runs. Any failure
+#            is an error; a checksum mismatch always is, in every mode.
 #   source   `cargo build --release --locked` of the action's own checked-out
 #            source (the directory this script lives in, one level up).
 #   auto     release, falling back to source with a notice when the manifest
@@ -32,6 +39,52 @@
 #   WORKERS_CI_SOURCE_DIR     source tree to build in source mode (default: <action dir>)
 #   CARGO_TARGET_DIR          honoured by the source build (default:
 #                             <tool cache>/workers-ci/source/target)
+
+# --- Hardening (before anything else) ------------------------------------------------
+# Nothing from the caller's shell may run here or stand in for a tool: an earlier step
+# can set BASH_ENV (through $GITHUB_ENV) or export a function named curl, sha256sum or
+# tar. Only keywords and absolute paths are used until bash runs in privileged mode:
+# a function cannot be named after a keyword, and bash never imports one whose name
+# holds a slash.
+# 1. Not privileged yet: BASH_ENV may have run and exported functions are imported
+#    (builtins may be shadowed too), so re-run at once under `bash -p`, without the
+#    variables that make a bash run code or change how it parses.
+if [[ ! -o privileged ]]; then
+  exec /usr/bin/env -u BASH_ENV -u ENV -u CDPATH -u GLOBIGNORE -u SHELLOPTS -u BASHOPTS \
+    "$BASH" -p -- "${BASH_SOURCE[0]}" "$@"
+fi
+# 2. Privileged: nothing was imported, but exported functions are still in the
+#    environment that our children (curl, tar, cargo's build scripts) inherit. Re-run
+#    once more without them, so no bash started below imports them either.
+_workers_ci_strip=()
+while IFS= read -r _workers_ci_line; do
+  case "$_workers_ci_line" in
+    BASH_FUNC_*=*) _workers_ci_strip+=(-u "${_workers_ci_line%%=*}") ;;
+    BASH_ENV=* | ENV=* | CDPATH=* | GLOBIGNORE=* | SHELLOPTS=* | BASHOPTS=*) _workers_ci_strip+=(-u "${_workers_ci_line%%=*}") ;;
+  esac
+done < <(/usr/bin/env)
+if [[ ${#_workers_ci_strip[@]} -gt 0 ]]; then
+  if [[ -n "${_WORKERS_CI_INSTALL_CLEANED:-}" ]]; then
+    printf '::error title=workers-ci install::%s\n' "could not clear exported shell functions from the environment"
+    exit 1
+  fi
+  exec /usr/bin/env "${_workers_ci_strip[@]}" _WORKERS_CI_INSTALL_CLEANED=1 "$BASH" -p -- "${BASH_SOURCE[0]}" "$@"
+fi
+unset _workers_ci_strip _workers_ci_line _WORKERS_CI_INSTALL_CLEANED
+# 3. Fixed lookups: the system directories come first, so a curl, tar or sha256sum
+#    planted earlier in PATH is not the one that runs; the caller's PATH stays
+#    behind them for what lives elsewhere (Git Bash's /mingw64/bin) and is what the
+#    source build gets (cargo and rustc live in the user's toolchain). The tools the
+#    release install needs are resolved once, to absolute paths, below. Options
+#    that tools read from the environment or a dotfile are dropped (TAR_OPTIONS,
+#    GZIP; ~/.curlrc through `curl -q`), and the locale is C for sed and grep.
+CALLER_PATH=${PATH:-}
+PATH=/usr/bin:/bin:/usr/sbin:/sbin${CALLER_PATH:+:$CALLER_PATH}
+export PATH LC_ALL=C
+unset TAR_OPTIONS GZIP
+hash -r
+umask 022
+
 set -euo pipefail
 
 ACTION_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -127,17 +180,39 @@ if ! mkdir -p "$cache_root" 2>/dev/null || [[ ! -w "$cache_root" ]]; then
   mkdir -p "$cache_root"
 fi
 
-sha256_of() {
-  if command -v sha256sum >/dev/null 2>&1; then
-    sha256sum "$1" | cut -d' ' -f1
-  elif command -v shasum >/dev/null 2>&1; then
-    shasum -a 256 "$1" | cut -d' ' -f1
-  elif command -v openssl >/dev/null 2>&1; then
-    openssl dgst -sha256 -r "$1" | cut -d' ' -f1
+# The tools of a release install, each resolved once to an absolute path (PATH as
+# fixed above; `type -P` finds files only, never a function, alias or builtin).
+CURL="" TAR="" SHA256=()
+resolve_tools() {
+  CURL=$(type -P curl) || die "curl is not installed: it downloads the release binary"
+  TAR=$(type -P tar) || die "tar is not installed: it unpacks the release binary"
+  local tool
+  if tool=$(type -P sha256sum); then
+    SHA256=("$tool")
+  elif tool=$(type -P shasum); then
+    SHA256=("$tool" -a 256)
+  elif tool=$(type -P openssl); then
+    SHA256=("$tool" dgst -sha256 -r)
   else
     die "no sha256sum, shasum or openssl to verify the download with"
   fi
+  log "tools: $CURL, $TAR, ${SHA256[*]}"
 }
+
+sha256_of() {
+  local out
+  out=$("${SHA256[@]}" <"$1") || die "could not compute the SHA-256 of $1"
+  printf '%s\n' "${out%% *}"
+}
+
+# The download's scratch directory, removed on every exit (a global, not a string
+# spliced into the trap: a path with a quote in it stays a path).
+WORK=""
+# shellcheck disable=SC2317 # called by the trap
+cleanup() {
+  if [[ -n "$WORK" ]]; then rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
 
 # --- release binary ----------------------------------------------------------------
 # Exits through finish on success, through no_release (auto: source build) when
@@ -168,25 +243,28 @@ install_release() {
   fi
 
   local url=$download_base/$file
+  resolve_tools
   log "downloading workers-ci $version for $target: $url"
   # Work next to the final directory (same file system), so the last mv is atomic.
   mkdir -p "$(dirname "$dir")"
-  local work
-  work=$(mktemp -d "$(dirname "$dir")/.install.XXXXXX")
-  # shellcheck disable=SC2064 # expand now: $work is local
-  trap "rm -rf '$work'" EXIT
-  if ! curl --proto '=https' --tlsv1.2 -fsSL --retry 5 --retry-connrefused --connect-timeout 20 \
+  WORK=$(mktemp -d "$(dirname "$dir")/.install.XXXXXX")
+  local work=$WORK
+  # -q first: no ~/.curlrc (it could turn off certificate checks or add a proxy).
+  if ! "$CURL" -q --proto '=https' --tlsv1.2 -fsSL --retry 5 --retry-connrefused --connect-timeout 20 \
     -o "$work/$file" "$url"; then
     no_release warning "download failed: $url"
   fi
+  # Verify before anything parses the archive: tar and gzip never see unverified bytes.
   local got
   got=$(sha256_of "$work/$file")
   if [[ "$got" != "$sha" ]]; then
-    die "checksum mismatch for $file: dist-manifest.json says sha256 $sha, the download has $got. Refusing to install it. (Corrupted or tampered download; re-run, and report it if it persists.)"
+    die "checksum mismatch for $file: dist-manifest.json says sha256 $sha, the download has $got. Refusing to install it; it was not unpacked. (Corrupted or tampered download; re-run, and report it if it persists.)"
   fi
   log "sha256 verified: $sha"
   mkdir -p "$work/unpacked"
-  tar -xzf "$work/$file" -C "$work/unpacked"
+  # Only the binary, whatever else the archive holds.
+  "$TAR" -xzf "$work/$file" -C "$work/unpacked" "workers-ci$exe" ||
+    die "$file does not contain workers-ci$exe"
   [[ -f "$work/unpacked/workers-ci$exe" ]] || die "$file does not contain workers-ci$exe"
   chmod +x "$work/unpacked/workers-ci$exe"
   printf '%s\n' "$sha" >"$work/unpacked/.sha256"
@@ -213,14 +291,17 @@ no_release() {
 install_source() {
   [[ -f "$SOURCE_DIR/Cargo.toml" && -f "$SOURCE_DIR/Cargo.lock" ]] ||
     die "no Cargo.toml/Cargo.lock in $SOURCE_DIR to build workers-ci from"
-  command -v cargo >/dev/null 2>&1 ||
+  # cargo and the rustc it runs come from the caller's own PATH (their toolchain,
+  # e.g. ~/.cargo/bin), not from the system directories put in front above.
+  local cargo
+  cargo=$(PATH=$CALLER_PATH type -P cargo) ||
     die "cargo is not installed: install Rust first (rustup), or use binary_path with a prebuilt binary"
   local target_dir
   target_dir=$(unix_path "${CARGO_TARGET_DIR:-$cache_root/source/target}")
   # aws-lc-sys (TLS) needs NASM on Windows x86_64 unless told to use its prebuilt objects.
   if [[ "$os" == Windows ]]; then export AWS_LC_SYS_PREBUILT_NASM=${AWS_LC_SYS_PREBUILT_NASM:-1}; fi
   log "building workers-ci from $SOURCE_DIR: cargo build --release --locked (a few minutes)"
-  CARGO_TARGET_DIR=$(native_path "$target_dir") cargo build --release --locked --manifest-path "$(native_path "$SOURCE_DIR")/Cargo.toml" --bin workers-ci ||
+  PATH=$CALLER_PATH CARGO_TARGET_DIR=$(native_path "$target_dir") "$cargo" build --release --locked --manifest-path "$(native_path "$SOURCE_DIR")/Cargo.toml" --bin workers-ci ||
     die "cargo build --release --locked failed"
   local bin=$target_dir/release/workers-ci$exe
   [[ -x "$bin" ]] || die "cargo build succeeded but $bin is missing"

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Tests scripts/install.sh offline, with the same curl flags it uses on a runner.
+# Tests scripts/install.sh offline, run as action.yml's install step runs it (the
+# step's `shell:` and `run:` lines are read from action.yml), with the same curl flags
+# it uses on a runner.
 #
 #   bash scripts/test-install.sh            # a stub binary goes into the test release
 #   WORKERS_CI_TEST_BINARY=target/release/workers-ci bash scripts/test-install.sh
@@ -8,12 +10,18 @@
 # The test release is served over https on 127.0.0.1 by a small Python server
 # with a throwaway self-signed certificate, trusted through CURL_CA_BUNDLE. So
 # install.sh runs unchanged (`curl --proto '=https' --tlsv1.2`): there is no
-# test-only switch in it that would let plain http or file:// through. The
+# test-only switch in it that would let plain http or file:// through
+# (scripts/serve-https.sh). The
 # manifest is written by scripts/write-manifest.sh, as in release.yml. cargo is
 # replaced by a stub on PATH that records its arguments, so the source fallback
 # is checked in milliseconds (ci.yml's e2e job runs the real source build).
 #
-# Needs: bash, curl, tar, sha256sum, openssl, python3. Exits non-zero on any failure.
+# The hardening is tested with what an earlier step could leave behind: a BASH_ENV
+# script, exported functions and planted programs named sha256sum, curl and tar (each
+# forging the checksum or recording that it ran); and, under strace, that a tampered
+# archive is never handed to tar.
+#
+# Needs: bash, curl, tar, sha256sum, openssl, python3, strace. Exits non-zero on any failure.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -38,7 +46,7 @@ fail() {
 }
 ms() { date +%s%3N; }
 
-for tool in curl tar sha256sum openssl python3; do
+for tool in curl tar sha256sum openssl python3 strace; do
   command -v "$tool" >/dev/null || {
     echo "test-install: $tool is required" >&2
     exit 1
@@ -68,45 +76,27 @@ mv "$TMP/pkg/workers-ci.orig" "$TMP/pkg/workers-ci"
 echo "test-install: test release: $ASSET, $(wc -c <"$TMP/www/$ASSET" | tr -d ' ') bytes"
 
 # --- https on loopback -----------------------------------------------------------------
-openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
-  -addext subjectAltName=IP:127.0.0.1 -keyout "$TMP/key.pem" -out "$TMP/cert.pem" 2>/dev/null
-cat >"$TMP/server.py" <<'EOF'
-import functools, http.server, ssl, sys
-root, cert, key, portfile = sys.argv[1:5]
-class Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-handler = functools.partial(Quiet, directory=root)
-httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(cert, key)
-httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
-with open(portfile + ".tmp", "w") as f:
-    f.write(str(httpd.server_address[1]))
-import os; os.rename(portfile + ".tmp", portfile)
-httpd.serve_forever()
-EOF
-python3 "$TMP/server.py" "$TMP" "$TMP/cert.pem" "$TMP/key.pem" "$TMP/port" >"$TMP/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 100); do
-  [[ -s "$TMP/port" ]] && break
-  sleep 0.05
-done
-[[ -s "$TMP/port" ]] || {
-  cat "$TMP/server.log"
-  echo "test-install: the https server did not start" >&2
-  exit 1
-}
-BASE=https://127.0.0.1:$(cat "$TMP/port")
-export CURL_CA_BUNDLE=$TMP/cert.pem
-curl --proto '=https' --tlsv1.2 -fsS -o /dev/null "$BASE/www/SHA256SUMS" || {
-  echo "test-install: cannot reach $BASE over https" >&2
-  exit 1
-}
+BASE=$(bash "$ROOT/scripts/serve-https.sh" "$TMP" "$TMP/server")
+SERVER_PID=$(cat "$TMP/server/pid")
+export CURL_CA_BUNDLE=$TMP/server/cert.pem
 
 bash "$ROOT/scripts/write-manifest.sh" "$VERSION" "$BASE/www" "$TMP/www/SHA256SUMS" >"$TMP/manifest.json"
 python3 -m json.tool "$TMP/manifest.json" >/dev/null
 python3 -m json.tool "$ROOT/dist-manifest.json" >/dev/null
+
+# --- the action's install step, as the runner runs it ---------------------------------------
+# `shell:` is a template (`{0}` is the script file), `run:` a single line.
+step_lines=$(sed -n '/^    - id: install$/,/^    - id: run$/p' "$ROOT/action.yml")
+step_shell=$(sed -n 's/^      shell: //p' <<<"$step_lines")
+sed -n 's/^      run: //p' <<<"$step_lines" >"$TMP/install-step.sh"
+[[ -n "$step_shell" && -s "$TMP/install-step.sh" ]] || {
+  echo "test-install: no install step (shell:, run:) in action.yml" >&2
+  exit 1
+}
+# `shell: bash` is the runner's template for it (docs/github-actions.md §2.8).
+if [[ "$step_shell" == bash ]]; then step_shell='bash --noprofile --norc -eo pipefail {0}'; fi
+read -r -a STEP <<<"${step_shell//\{0\}/$TMP/install-step.sh}"
+echo "test-install: the install step: ${STEP[*]}: $(cat "$TMP/install-step.sh")"
 
 # --- cargo stub ------------------------------------------------------------------------
 cat >"$TMP/fakebin/cargo" <<'EOF'
@@ -119,23 +109,29 @@ chmod +x "$CARGO_TARGET_DIR/release/workers-ci"
 EOF
 chmod +x "$TMP/fakebin/cargo"
 
-# run_install NAME [VAR=VALUE...]: runs install.sh in a fresh runner-like environment
-# (own tool cache unless CACHE is set), leaving $TMP/last.log, $TMP/last.out, $RC, $MS.
+# run_install [VAR=VALUE...]: runs the action's install step in a fresh runner-like
+# environment (own tool cache unless CACHE is set), leaving $TMP/last.log,
+# $TMP/last.out, $RC, $MS. RUN (an array) replaces the step's command line, WRAP
+# (an array) goes in front of it.
 n=0
+RUN=()
+WRAP=()
 run_install() {
   n=$((n + 1))
   local cache=${CACHE:-$TMP/cache-$n}
   : >"$TMP/last.out"
   : >"$TMP/cargo.log"
-  local t0
+  local t0 cmd=("${STEP[@]}")
+  if [[ ${#RUN[@]} -gt 0 ]]; then cmd=("${RUN[@]}"); fi
+  if [[ ${#WRAP[@]} -gt 0 ]]; then cmd=("${WRAP[@]}" "${cmd[@]}"); fi
   t0=$(ms)
   set +e
   env -u CARGO_TARGET_DIR -u WORKERS_CI_BINARY_PATH -u WORKERS_CI_INSTALL -u WORKERS_CI_DOWNLOAD_BASE \
     PATH="$TMP/fakebin:$PATH" FAKE_CARGO_LOG="$TMP/cargo.log" \
     RUNNER_OS=Linux RUNNER_ARCH=X64 RUNNER_TOOL_CACHE="$cache" RUNNER_TEMP="$TMP/runner-temp" \
     GITHUB_OUTPUT="$TMP/last.out" WORKERS_CI_MANIFEST="$TMP/manifest.json" \
-    WORKERS_CI_SOURCE_DIR="$ROOT" \
-    "$@" bash "$INSTALL" >"$TMP/last.log" 2>&1
+    WORKERS_CI_SOURCE_DIR="$ROOT" GITHUB_ACTION_PATH="$ROOT" \
+    "$@" "${cmd[@]}" >"$TMP/last.log" 2>&1
   RC=$?
   set -e
   MS=$(($(ms) - t0))
@@ -276,6 +272,114 @@ for pair in Linux/X64=x86_64-unknown-linux-musl Linux/ARM64=aarch64-unknown-linu
   has "has no release binary for $want" || has "downloading workers-ci $VERSION for $want" || map_ok=0
 done
 if [[ $map_ok -eq 1 ]]; then ok "RUNNER_OS/RUNNER_ARCH map to the five release targets"; else fail "platform mapping"; fi
+
+# --- hardening: what an earlier step could leave behind has no effect ----------------------
+# Every fake tool below forges the checksum (prints the manifest's SHA-256, whatever the
+# input) or records that it ran in $MARKS; each test serves the tampered archive, which
+# only a forged checksum would let through.
+GOOD_SHA=$(sed -n "s/.*\"$TARGET\": { \"file\": \"[^\"]*\", \"sha256\": \"\([0-9a-f]*\)\".*/\1/p" "$TMP/manifest.json")
+[[ ${#GOOD_SHA} -eq 64 ]] || {
+  echo "test-install: no sha256 for $TARGET in the test manifest" >&2
+  exit 1
+}
+MARKS=$TMP/marks
+mkdir -p "$MARKS" "$TMP/planted"
+marks() { find "$MARKS" -type f -printf '%f ' | sort; }
+marked() { [[ -n "$(marks)" ]]; }
+clear_marks() { rm -f "$MARKS"/*; }
+refused_tampered() {
+  [[ $RC -ne 0 ]] && has "checksum mismatch for $ASSET" && [[ -z "$(out path)" ]] && ! cargo_ran
+}
+# The bodies, as an attacker would write them: sha256sum/shasum forge, curl and tar record.
+FORGE_BODY="{ : >\"$MARKS/\${FUNCNAME[0]}\"; echo \"$GOOD_SHA  -\"; }"
+RECORD_BODY="{ : >\"$MARKS/\${FUNCNAME[0]}\"; command \"\${FUNCNAME[0]}\" \"\$@\"; }"
+{
+  echo ": >\"$MARKS/bash_env\""
+  for f in sha256sum shasum; do echo "$f() $FORGE_BODY"; done
+  for f in curl tar; do echo "$f() $RECORD_BODY"; done
+} >"$TMP/poison.sh"
+EXPORTED=()
+for f in sha256sum shasum; do EXPORTED+=("BASH_FUNC_$f%%=() $FORGE_BODY"); done
+for f in curl tar; do EXPORTED+=("BASH_FUNC_$f%%=() $RECORD_BODY"); done
+for f in sha256sum shasum; do
+  printf '#!/bin/sh\n: >"%s/planted-%s"\necho "%s  -"\n' "$MARKS" "$f" "$GOOD_SHA" >"$TMP/planted/$f"
+done
+for f in curl tar; do
+  printf '#!/bin/sh\n: >"%s/planted-%s"\nexec /usr/bin/%s "$@"\n' "$MARKS" "$f" "$f" >"$TMP/planted/$f"
+done
+chmod +x "$TMP/planted"/*
+# Self-check: the poison works where nothing protects against it (plain bash).
+if env BASH_ENV="$TMP/poison.sh" bash -c "sha256sum </dev/null" | grep -q "$GOOD_SHA" &&
+  env "${EXPORTED[0]}" bash -c "sha256sum </dev/null" | grep -q "$GOOD_SHA"; then
+  clear_marks
+else
+  echo "test-install: the poisoned BASH_ENV / exported functions do not forge in plain bash" >&2
+  exit 1
+fi
+
+# 16. A poisoned BASH_ENV (as an earlier step sets it through $GITHUB_ENV): never read.
+run_install WORKERS_CI_DOWNLOAD_BASE="$BASE/www-tampered" BASH_ENV="$TMP/poison.sh"
+if refused_tampered && ! marked; then
+  ok "poisoned BASH_ENV: never runs (the step and install.sh are bash -p); the tampered archive is refused"
+else
+  fail "poisoned BASH_ENV: no effect ($(marks))"
+fi
+clear_marks
+
+# 17. Exported functions shadowing sha256sum, shasum, curl and tar: never imported.
+run_install WORKERS_CI_DOWNLOAD_BASE="$BASE/www-tampered" "${EXPORTED[@]}"
+if refused_tampered && ! marked; then
+  ok "exported functions sha256sum/shasum (forging) and curl/tar: not imported; the tampered archive is refused"
+else
+  fail "exported functions: no effect ($(marks))"
+fi
+clear_marks
+CACHE=$TMP/cache-exported run_install "${EXPORTED[@]}"
+if [[ $RC -eq 0 && "$(out method)" == release ]] && has "sha256 verified" && ! marked; then
+  ok "exported functions: the right archive still installs, none of them ran"
+else
+  fail "exported functions: the right archive installs ($(marks))"
+fi
+clear_marks
+
+# 18. A caller that forgets -p (plain `bash install.sh`, BASH_ENV and functions exported):
+#     BASH_ENV runs before the first line (nothing can prevent that), but install.sh
+#     re-runs itself under bash -p at once, so neither its functions nor the exported
+#     ones are used.
+RUN=(bash "$INSTALL")
+run_install WORKERS_CI_DOWNLOAD_BASE="$BASE/www-tampered" BASH_ENV="$TMP/poison.sh" "${EXPORTED[@]}"
+RUN=()
+if refused_tampered && [[ "$(marks)" == "bash_env " ]]; then
+  ok "plain 'bash install.sh': re-runs itself under bash -p; the functions (BASH_ENV's and exported) do not run"
+else
+  fail "plain 'bash install.sh': re-runs under bash -p ($(marks))"
+fi
+clear_marks
+
+# 19. Programs named sha256sum, shasum, curl and tar planted at the front of PATH: not used.
+run_install WORKERS_CI_DOWNLOAD_BASE="$BASE/www-tampered" PATH="$TMP/planted:$TMP/fakebin:$PATH"
+if refused_tampered && ! marked && has "tools: /usr/bin/curl, /usr/bin/tar, /usr/bin/sha256sum"; then
+  ok "planted sha256sum/shasum/curl/tar in front of PATH: not used (tools resolved in /usr/bin first)"
+else
+  fail "planted tools in PATH: not used ($(marks))"
+fi
+clear_marks
+
+# 20. Verify before extract: under strace, the tampered archive never reaches tar (or gzip);
+#     the right one does (so this test can see a tar when there is one).
+traced_execs() { sed -n 's/^[0-9]* *execve("\([^"]*\)".*/\1/p' "$TMP/trace"; }
+WRAP=(strace -f -qq -e trace=execve -o "$TMP/trace")
+run_install WORKERS_CI_DOWNLOAD_BASE="$BASE/www-tampered"
+tampered_execs=$(traced_execs | sed 's|.*/||' | sort -u | tr '\n' ' ')
+CACHE=$TMP/cache-traced run_install
+good_execs=$(traced_execs | sed 's|.*/||' | sort -u | tr '\n' ' ')
+WRAP=()
+if [[ " $tampered_execs " == *" sha256sum "* && " $tampered_execs " != *" tar "* && " $tampered_execs " != *" gzip "* &&
+  " $good_execs " == *" tar "* ]]; then
+  ok "tampered archive: hashed, never extracted (no tar or gzip ran; the right archive's run did run tar)"
+else
+  fail "tampered archive never extracted: programs run: tampered [$tampered_execs], right [$good_execs]"
+fi
 
 rm -f "$TMP/last.log"
 echo

@@ -79,6 +79,10 @@ OPERATIONS = [
     ("put", "/accounts/{account_id}/queues/{queue_id}/consumers/{consumer_id}"),
     ("delete", "/accounts/{account_id}/queues/{queue_id}/consumers/{consumer_id}"),
     ("put", "/accounts/{account_id}/workflows/{workflow_name}"),
+    ("get", "/accounts/{account_id}/d1/database"),
+    ("get", "/accounts/{account_id}/d1/database/{database_id}"),
+    ("post", "/accounts/{account_id}/d1/database/{database_id}/query"),
+    ("post", "/accounts/{account_id}/d1/database/{database_id}/raw"),
 ]
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}

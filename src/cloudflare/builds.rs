@@ -61,6 +61,10 @@ pub struct BuildTrigger {
     pub trigger_uuid: Option<TriggerUuid>,
     pub trigger_name: Option<String>,
     pub external_script_id: Option<ScriptTag>,
+    /// The trigger's build watch paths as the build carries them (docs/cloudflare-api.md §3.1):
+    /// what a skipped build can be explained by, since the build itself gives no reason (§3.11).
+    pub path_includes: Option<Vec<String>>,
+    pub path_excludes: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

@@ -50,7 +50,7 @@ pub(crate) struct Domain {
 }
 
 /// The custom-domain attach body (§T.3). The override flags are sent only when set: what the
-/// one-hostname endpoint does with them is INFERRED (docs/api-assumptions.md row 73).
+/// one-hostname endpoint does with them is INFERRED (docs/api-assumptions.md row 81).
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct DomainBody<'a> {
     pub hostname: &'a str,

@@ -8,37 +8,54 @@ use crate::cloudflare::{WorkerName, WorkerRef};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::flows::deployments::{deploy, existing_worker, ids, list, version_numbers, workers_dev_url};
-use crate::flows::{self, Ctx};
+use crate::flows::{self, Ctx, rollout};
 use crate::inputs::args::{message, worker_name};
+use crate::inputs::rollout::RolloutArgs;
 use crate::inputs::upload::Apply;
 use crate::inputs::{InputError, Inputs, Key, hint, rules};
 
 pub(crate) const FACTS: Facts = Facts {
     name: "deploy",
-    about: "send traffic to one or two Versions, or roll back",
-    exits: &[Exit::Success, Exit::BadInput, Exit::Api, Exit::TimedOut, Exit::Internal, Exit::Interrupted],
+    about: "send traffic to one or two Versions, roll one out in checked stages, or roll back",
+    exits: &[
+        Exit::Success,
+        Exit::BadInput,
+        Exit::Api,
+        Exit::TimedOut,
+        Exit::Internal,
+        Exit::RolledBack,
+        Exit::MigrationFailed,
+        Exit::Interrupted,
+    ],
     reports_to_github: false,
     outputs: &[
         Output::WorkerId,
         Output::VersionId,
         Output::DeploymentId,
+        Output::Stages,
         Output::WorkersDevUrl,
         Output::Changes,
         Output::Plan,
+        Output::Migrations,
     ],
 };
 
 pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError> {
     let args = DeployArgs::from_inputs(i)?;
     Ok(Prepared::new(Vec::new(), move |ctx| {
-        // A configuration's triggers and settings are applied after the deployment: an
-        // interruption can leave some of them unwritten.
-        let what = if args.apply_named() {
-            "the Worker's versions and deployments, and its routes, custom domains, cron triggers, queue consumers, Workflows and settings"
+        if args.rollout.is_some() {
+            // A rollout handles signals itself: stopped halfway, it rolls back (flows::rollout).
+            Box::pin(staged(ctx, args))
         } else {
-            "the Worker's versions and deployments"
-        };
-        Box::pin(flows::interruptible(ctx, what, run(ctx, args)))
+            // A configuration's triggers and settings are applied after the deployment: an
+            // interruption can leave some of them unwritten.
+            let what = if args.apply_named() {
+                "the Worker's versions and deployments, and its routes, custom domains, cron triggers, queue consumers, Workflows and settings"
+            } else {
+                "the Worker's versions and deployments"
+            };
+            Box::pin(flows::interruptible(ctx, what, run(ctx, args)))
+        }
     }))
 }
 
@@ -49,6 +66,10 @@ pub(crate) struct DeployArgs {
     pub target: Target,
     pub message: Option<String>,
     pub force: bool,
+    /// `stages`: the one version of `target` goes through them.
+    pub rollout: Option<RolloutArgs>,
+    /// `migrate: true`: the D1 migrations applied before the deployment.
+    pub migrations: Option<crate::inputs::d1::Migrations>,
     /// `config` given: its routes, custom domains, crons, queue consumers and settings, applied
     /// with the deployment (docs/cloudflare-api.md §T).
     pub apply: Option<Apply>,
@@ -87,6 +108,7 @@ impl DeployArgs {
                 ));
             }
         };
+        let rollout = RolloutArgs::from_inputs(i)?;
         let config = Apply::for_deploy(i)?;
         // The Worker: the `worker` input, else the configuration's `name`.
         let worker = match (&config, i.get(Key::Worker)) {
@@ -95,7 +117,47 @@ impl DeployArgs {
             _ => worker_name(i)?,
         };
         let apply = config.map(|(a, _)| a).filter(|a| a.spec.any());
-        Ok(DeployArgs { worker, target, message: message(i)?, force: i.bool(Key::Force, false)?, apply })
+        // A staged rollout is `wrangler versions deploy`'s ground: triggers and settings are a
+        // deploy at 100 %'s (as `wrangler deploy` applies them).
+        if rollout.is_some() && apply.is_some() {
+            return Err(InputError::new(
+                Key::Config,
+                "names routes, custom domains, crons, queue consumers or settings, which a staged rollout does not apply: deploy them with a deploy at 100 % (without `stages`), or leave `config` out",
+            ));
+        }
+        if rollout.is_some() {
+            match &target {
+                Target::Split(s) if s.len() == 1 => {}
+                Target::Split(_) => {
+                    return Err(InputError::new(
+                        Key::Versions,
+                        "names the one new version for a staged rollout (no percentage): `stages` sets its shares",
+                    ));
+                }
+                Target::Rollback => {
+                    return Err(InputError::new(Key::Stages, "cannot be combined with `rollback: true`"));
+                }
+            }
+            if i.get(Key::Versions).is_some_and(|v| v.contains('@')) {
+                return Err(InputError::new(
+                    Key::Versions,
+                    "names the one new version for a staged rollout (no percentage): `stages` sets its shares",
+                ));
+            }
+            if i.bool(Key::Force, false)? {
+                return Err(InputError::new(Key::Force, "does not apply to a staged rollout"));
+            }
+            check_override_key(&worker)?;
+        }
+        Ok(DeployArgs {
+            worker,
+            target,
+            message: message(i)?,
+            force: i.bool(Key::Force, false)?,
+            rollout,
+            migrations: super::migrate::with_deploy(i)?,
+            apply,
+        })
     }
 }
 
@@ -174,6 +236,11 @@ async fn run(ctx: &Ctx, args: DeployArgs) -> Result<()> {
         }
     };
     ctx.summary(|s| s.row("Worker", worker.name.as_str()));
+    // The schema lands before the code: every read and check above passed, and a failed
+    // migration stops the run before the deployment.
+    if let Some(m) = &args.migrations {
+        flows::d1::migrate(ctx, m).await?;
+    }
     // Read, compared and shown before the deployment: a conflict stops the step here.
     let plan = match &args.apply {
         Some(a) => {
@@ -199,6 +266,52 @@ async fn run(ctx: &Ctx, args: DeployArgs) -> Result<()> {
     if let Some(v) = most_traffic(&split) {
         ctx.output(Output::VersionId, v.version_id.as_str());
     }
+    workers_dev_url(ctx, &worker);
+    Ok(())
+}
+
+/// The smoke test names the Worker in `Cloudflare-Workers-Version-Overrides`, an RFC 8941
+/// Dictionary whose keys start with a lowercase letter or `*` (docs/cloudflare-api.md §K.1).
+pub(crate) fn check_override_key(worker: &WorkerName) -> Result<(), InputError> {
+    if sfv::KeyRef::from_str(worker.as_str()).is_err() {
+        return Err(InputError::new(
+            Key::Worker,
+            "cannot be named in the Cloudflare-Workers-Version-Overrides header a staged rollout smoke-tests with \
+             (a key must start with a lowercase letter); give the Worker's name, not its id",
+        ));
+    }
+    Ok(())
+}
+
+/// `deploy` with `stages`: the reads and checks first (stopped by a signal like any read), then
+/// the rollout, which handles its own stops.
+async fn staged(ctx: &Ctx, args: DeployArgs) -> Result<()> {
+    let (Some(rollout), Target::Split(split)) = (&args.rollout, &args.target) else {
+        return Err(Error::Refused("a staged rollout needs one version".into()));
+    };
+    let new = split[0].version_id.clone();
+    let before = async {
+        let (worker, deployments, numbers) = tokio::join!(
+            existing_worker(ctx, &args.worker),
+            list(ctx, &args.worker),
+            version_numbers(ctx, WorkerRef::Name(&args.worker)),
+        );
+        let (worker, deployments) = (worker?, deployments?);
+        ctx.output(Output::WorkerId, worker.id.as_str());
+        let start = rollout::preflight(ctx, &worker.name, Some(&new), rollout, &deployments).await?;
+        Ok::<_, Error>((worker, start, numbers))
+    };
+    let (worker, start, numbers) =
+        Box::pin(flows::interruptible_value(ctx, "the Worker's deployments (nothing was deployed yet)", before))
+            .await?;
+    ctx.summary(|s| s.row("Worker", worker.name.as_str()));
+    // The schema lands before the code, as without stages; a rollback later leaves it applied
+    // (migrations move forward only, as wrangler's do).
+    if let Some(m) = &args.migrations {
+        flows::d1::migrate(ctx, m).await?;
+    }
+    ctx.output(Output::VersionId, new.as_str());
+    rollout::run(ctx, &worker.name, &new, rollout, start, args.message.as_deref(), numbers).await?;
     workers_dev_url(ctx, &worker);
     Ok(())
 }

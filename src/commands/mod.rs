@@ -10,6 +10,7 @@
 pub(crate) mod build;
 pub(crate) mod deploy;
 pub(crate) mod env;
+pub(crate) mod migrate;
 mod outputs;
 pub(crate) mod preview;
 pub(crate) mod purge_cache;
@@ -62,6 +63,7 @@ commands! {
     PurgeCache => purge_cache,
     Redeploy => redeploy,
     Preview => preview,
+    Migrate => migrate,
 }
 
 /// The outputs of one build followed (or several, in `builds`): `build`, `wait` and `redeploy`.

@@ -51,15 +51,17 @@ outputs! {
     Deployed => "deployed": "`build`/`wait`, one Worker: the build's version live? `true`/`partial`/`false`",
     DeployedVersionId => "deployed_version_id": "the build's version in the active deployment (empty when not deployed)",
     TrafficPercent => "traffic_percent": "`build`/`wait`: the share of traffic the build's version serves, 0 to 100",
+    Stages => "stages": "`stages`: JSON per stage: percent, started, ended, requests, errors, verdict",
     WorkersDevUrl => "workers_dev_url": "`version`/`deploy`: the workers.dev URL, only when the Worker is on workers.dev",
     RedeployedVersionId => "redeployed_version_id": "`redeploy`: the active deployment's version whose build was repeated",
     TriggerUuids => "trigger_uuids": "`setup`: JSON object, trigger name → uuid, of the file's triggers that exist",
-    Changes => "changes": "`setup`, `version` (with a configuration): how many writes the plan has",
-    Plan => "plan": "`setup`, `version` (with a configuration): the plan as JSON (no secret values)",
+    Changes => "changes": "`setup`, `version`/`deploy` (with a configuration): how many writes the plan has",
+    Plan => "plan": "`setup`, `version`/`deploy` (with a configuration): the plan as JSON, no secrets",
     PreviewId => "preview_id": "`preview`: the Preview's id",
     PreviewName => "preview_name": "`preview`: the Preview's name (from the branch unless `preview_name` is set)",
     PreviewSlug => "preview_slug": "`preview`: the Preview's slug, as Cloudflare computed it",
     DeploymentUrl => "deployment_url": "`preview`: this deployment's own URL, only when Cloudflare returns one",
+    Migrations => "migrations": "`migrate`: JSON list of pending D1 migrations {database, file, status}",
 }
 
 impl Output {

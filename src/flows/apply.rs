@@ -39,7 +39,7 @@ struct Writes {
     /// The script's routes, whole, when they change and some remain.
     routes: Option<Vec<RouteBody>>,
     /// Zone routes to delete when `prune` leaves none (the routes PUT takes no empty list,
-    /// docs/api-assumptions.md row 72).
+    /// docs/api-assumptions.md row 80).
     delete_routes: Vec<(String, String)>,
     /// Custom domains to attach, in their zone, and whether to take them over.
     domains: Vec<(RouteSpec, Zone, bool)>,

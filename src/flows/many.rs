@@ -97,6 +97,9 @@ impl Entry {
         match &self.phase {
             Phase::Waiting => "waiting".into(),
             Phase::NoBuild => "no build".into(),
+            Phase::Done(b) if b.outcome() == Some(Outcome::Skipped) => {
+                format!("skipped: {}", super::follow::skip_reason(b))
+            }
             Phase::Done(b) => b.build_outcome.clone().unwrap_or_else(|| "stopped".into()),
             Phase::Following(_) => {
                 let b = self.last.as_ref();
@@ -565,6 +568,14 @@ async fn finish_if_stopped(ctx: &Ctx, logs: bool, e: &mut Entry) -> bool {
         ));
         ctx.console.untrusted(e.lines.iter().map(String::as_str));
     }
+    if b.outcome() == Some(Outcome::Skipped) {
+        ctx.console.notice(&format!(
+            "[{}] build {uuid} was skipped by Cloudflare: {}.",
+            e.name,
+            super::follow::skip_reason(&b)
+        ));
+    }
+    ctx.ended(&e.name, &b);
     if b.build_outcome.as_deref() == Some("success") && b.deploys_to_production() {
         ctx.report.lock().unwrap_or_else(std::sync::PoisonError::into_inner).production.push(e.name.clone());
     }

@@ -115,6 +115,8 @@ pub(crate) struct VersionArgs {
     pub preview_bindings: Option<PreviewBindings>,
     /// Percentage for the new version; `None` = upload only.
     pub deploy: Option<f64>,
+    /// `stages` (with `deploy: true`): the new version rolls out through them.
+    pub rollout: Option<super::rollout::RolloutArgs>,
     /// Static assets to upload with the version: from input `assets` or the wrangler
     /// configuration's `assets` block.
     pub assets: Option<AssetsSpec>,
@@ -162,15 +164,7 @@ impl Apply {
     /// settings, applied beside the deployment. Only a file named explicitly: a configuration
     /// lying in the working directory does not change what `deploy` does.
     pub(crate) fn for_deploy(i: &Inputs) -> Result<Option<(Apply, Option<String>)>, InputError> {
-        let Some(path) = i.path(Key::Config) else {
-            if i.get(Key::Environment).is_some() {
-                return Err(InputError::new(
-                    Key::Environment,
-                    format!("selects an environment of a wrangler configuration; set {} too", hint::input(Key::Config)),
-                ));
-            }
-            return Ok(None);
-        };
+        let Some(path) = i.path(Key::Config) else { return Ok(None) };
         let config = wrangler::load(&path, i.get(Key::Environment))?;
         let name = config.mapped.name.as_ref().map(|(n, _, _)| n.clone());
         let apply = Apply::from_inputs(i, Target::Version, Some(&config.mapped))?;
@@ -550,6 +544,7 @@ impl VersionArgs {
 
     /// The upload `target` gets: a Preview is bound to the file's `previews` block and the
     /// inputs, never to the file's production bindings.
+    #[allow(clippy::too_many_lines, reason = "every input of an upload, in the order a user reads them")]
     pub(crate) fn from_inputs_for(i: &Inputs, target: Target) -> Result<VersionArgs, InputError> {
         let (config, mut config_warnings) = wrangler_config(i)?;
         let file = config.as_ref().map(|c| &c.mapped);
@@ -580,6 +575,19 @@ impl VersionArgs {
             optional_bool(Key::PreviewUrls)?.or(file.and_then(|f| f.preview_urls)),
         );
         let deploy = deploy_percentage(i)?;
+        let rollout = match target {
+            Target::Version => super::rollout::RolloutArgs::from_inputs(i)?,
+            Target::Preview => None,
+        };
+        if rollout.is_some() {
+            if deploy != Some(100.0) {
+                return Err(InputError::new(
+                    Key::Stages,
+                    "rolls out the uploaded version and needs `deploy: true` (the stages set its shares)",
+                ));
+            }
+            crate::commands::deploy::check_override_key(&worker)?;
+        }
         refuse_long_name_with_previews(&worker, preview_urls)?;
         let main = match (&config, file.and_then(|f| f.main.as_ref())) {
             (Some(c), Some(m)) => Some(checked_main(c, m, i.get(Key::Dir).is_some())?),
@@ -641,6 +649,7 @@ impl VersionArgs {
             has_routes,
             preview_bindings,
             deploy,
+            rollout,
             assets,
             placement,
             limits,
@@ -674,6 +683,7 @@ impl VersionArgs {
             has_routes: false,
             preview_bindings: None,
             deploy: None,
+            rollout: None,
             assets: None,
             placement: None,
             limits: None,

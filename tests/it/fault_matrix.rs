@@ -21,6 +21,7 @@ use crate::common::*;
 const TAG: &str = "5f1e0c3a9b2d4e6f8a7b6c5d4e3f2a1b";
 const OTHER_TAG: &str = "6a2f1d4b0c3e5f7a9b8c7d6e5f4a3b2c";
 const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
+const D1_UUID: &str = "5b0e4a53-5a1f-4c8e-9d38-7f0f1e2b6c11";
 /// Outputs that name freshly created resources: present in both runs, equal in neither.
 const FRESH: &[&str] = &[
     "build_uuid",
@@ -63,6 +64,11 @@ enum Cmd {
     /// `version` with static assets whose upload token asks for per-file uploads
     /// (docs/cloudflare-api.md §A.4).
     VersionPerFile,
+    /// `deploy` with `stages` and a smoke test: the analytics GraphQL endpoint (§K.3).
+    Rollout,
+    /// `migrate` of a database with no table yet and two migration files (docs/cloudflare-api.md
+    /// §J.4): the table made, the applied set read, one request per file.
+    Migrate,
     /// `version` deploying a wrangler configuration's routes, custom domain, crons, queue
     /// consumer and settings (docs/cloudflare-api.md §T).
     VersionTriggers,
@@ -98,6 +104,9 @@ fn matrix_sim(cmd: Cmd) -> Simulator {
         log_page_size: 7,
         // One file at a time: a refusal then stops the upload before another file is sent.
         single_asset_uploads: (cmd == Cmd::VersionPerFile).then_some(1),
+        zero_percent_deployments: cmd == Cmd::Rollout,
+        synthetic_rps: if cmd == Cmd::Rollout { 100_000.0 } else { 0.0 },
+        d1_databases: vec![D1Seed { name: "shop".into(), uuid: Some(D1_UUID.into()) }],
         queues: vec!["jobs".into()],
         ..SimConfig::default()
     };
@@ -210,6 +219,13 @@ fn run_preparation(sim: &Simulator, cmd: Cmd) -> Option<String> {
             version_run(sim).assert_code(0);
             None
         }
+        // v1 live, v2 uploaded beside it for the rollout.
+        Cmd::Rollout => {
+            version_run(sim).assert_code(0);
+            let v = with_module(version_invocation(sim, "my-worker")).run();
+            v.assert_code(0);
+            Some(v.output("version_id").unwrap().to_owned())
+        }
         Cmd::Deploy => {
             let v = version_run(sim);
             v.assert_code(0);
@@ -244,6 +260,7 @@ fn run_preparation(sim: &Simulator, cmd: Cmd) -> Option<String> {
         | Cmd::PreviewFresh
         | Cmd::VersionMigrations
         | Cmd::VersionPerFile
+        | Cmd::Migrate
         | Cmd::VersionTriggers => None,
     }
 }
@@ -258,7 +275,7 @@ struct Prepared {
 /// [`run_preparation`] for `cmd`, once per test binary rather than once per cell: each cell
 /// puts the snapshot back in a simulator of its own.
 fn prepared(cmd: Cmd) -> &'static Prepared {
-    static PREPARED: [OnceLock<Prepared>; 16] = [const { OnceLock::new() }; 16];
+    static PREPARED: [OnceLock<Prepared>; 18] = [const { OnceLock::new() }; 18];
     PREPARED[cmd as usize].get_or_init(|| {
         let sim = matrix_sim(cmd);
         let version_id = run_preparation(&sim, cmd);
@@ -322,6 +339,13 @@ fn prepare(cmd: Cmd) -> (Simulator, Invocation) {
             .unwrap();
             inv.input("deploy", "true")
         }
+        Cmd::Rollout => Invocation::new(&sim)
+            .without("branch")
+            .without("commit")
+            .input("command", "deploy")
+            .input("versions", version_id.unwrap())
+            .input("stages", "0,10:10s,100")
+            .input("smoke_url", &sim.worker_url("my-worker")),
         Cmd::VersionTriggers => {
             let inv = version_invocation(&sim, "unused").without("worker").without("compatibility_date");
             let root = inv.dir.path();
@@ -352,6 +376,20 @@ fn prepare(cmd: Cmd) -> (Simulator, Invocation) {
         Cmd::Redeploy => Invocation::new(&sim).without("branch").without("commit").input("command", "redeploy"),
         Cmd::Preview => preview_invocation(&sim).input("vars", "MODE=b"),
         Cmd::PreviewFresh => preview_invocation(&sim),
+        Cmd::Migrate => {
+            let inv =
+                Invocation::new(&sim).without("worker").without("branch").without("commit").input("command", "migrate");
+            let root = inv.dir.path();
+            std::fs::write(
+                root.join("wrangler.toml"),
+                format!("name = \"my-worker\"\n[[d1_databases]]\nbinding = \"DB\"\ndatabase_id = \"{D1_UUID}\"\n"),
+            )
+            .unwrap();
+            std::fs::create_dir_all(root.join("migrations")).unwrap();
+            std::fs::write(root.join("migrations/0001_a.sql"), "CREATE TABLE a(id INTEGER);\n").unwrap();
+            std::fs::write(root.join("migrations/0002_b.sql"), "CREATE TABLE b(id INTEGER);\n").unwrap();
+            inv
+        }
         Cmd::PreviewDelete => Invocation::new(&sim)
             .without("branch")
             .input("command", "preview")
@@ -372,6 +410,8 @@ struct Result {
     builds_config: String,
     /// Per Preview of `my-worker`: its name and how many deployments it has.
     previews: Vec<(String, usize)>,
+    /// The D1 migrations recorded, and the tables the database has.
+    d1: Option<Vec<serde_json::Value>>,
     /// `my-worker`'s routes, custom domains, crons, settings and queue consumers.
     triggers: String,
 }
@@ -387,6 +427,8 @@ fn observe(sim: &Simulator, run: &Run) -> Result {
                     format!("<{}>", !v.is_empty())
                 } else if n == "builds" {
                     without_fresh_ids(v)
+                } else if n == "stages" {
+                    stage_verdicts(v)
                 } else {
                     v.clone()
                 };
@@ -404,6 +446,7 @@ fn observe(sim: &Simulator, run: &Run) -> Result {
                 (p["name"].as_str().unwrap_or_default().to_owned(), p["deployments"].as_array().map_or(0, Vec::len))
             })
             .collect(),
+        d1: sim.d1_select("shop", "SELECT name, 'recorded' AS what FROM d1_migrations UNION ALL SELECT name, type FROM sqlite_master WHERE name IN ('a', 'b') ORDER BY 1"),
         triggers: triggers_of(sim),
     }
 }
@@ -445,9 +488,17 @@ fn without_fresh_ids(json: &str) -> String {
     v.to_string()
 }
 
+/// `stages` reduced to what does not depend on the clock: each stage's share and verdict.
+fn stage_verdicts(json: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(json).expect("stages is JSON");
+    let kept: Vec<String> =
+        v.as_array().into_iter().flatten().map(|s| format!("{}:{}", s["percent"], s["verdict"])).collect();
+    kept.join(",")
+}
+
 /// The clean run of each command, once per test binary.
 fn baseline(cmd: Cmd) -> &'static Result {
-    static CELLS: [OnceLock<Result>; 16] = [const { OnceLock::new() }; 16];
+    static CELLS: [OnceLock<Result>; 18] = [const { OnceLock::new() }; 18];
     CELLS[cmd as usize].get_or_init(|| {
         let (sim, inv) = prepare(cmd);
         let run = inv.run();
@@ -464,6 +515,8 @@ struct Endpoint {
     method: &'static str,
     path: &'static str,
     excludes: Option<&'static str>,
+    /// Matching requests let through before the fault (`/query` serves every D1 statement).
+    skip: u32,
 }
 
 /// The cells whose expectation is not their fault's default, as (endpoint, fault, expectation).
@@ -497,7 +550,7 @@ fn expectation(endpoint: &str, fault: &str, default: Expect) -> Expect {
 }
 
 fn cell(endpoint: &Endpoint, fault_name: &str, action: FaultAction, default: Expect) {
-    let Endpoint { cmd, method, path, excludes, .. } = *endpoint;
+    let Endpoint { cmd, method, path, excludes, skip, .. } = *endpoint;
     let expect = expectation(endpoint.name, fault_name, default);
     let (sim, inv) = prepare(cmd);
     let before = sim.requests().len();
@@ -506,7 +559,7 @@ fn cell(endpoint: &Endpoint, fault_name: &str, action: FaultAction, default: Exp
         path_contains: Some(path.into()),
         path_excludes: excludes.map(Into::into),
         times: 1,
-        skip: 0,
+        skip,
         action,
     });
     let run = inv.run();
@@ -547,7 +600,7 @@ fn cell(endpoint: &Endpoint, fault_name: &str, action: FaultAction, default: Exp
                 .filter(|r| r.method == method && r.path.contains(path) && excludes.is_none_or(|e| !r.path.contains(e)))
                 .cloned()
                 .collect();
-            assert_eq!(same.len(), 1, "a refused request is not retried: {same:?}");
+            assert_eq!(same.len(), 1 + skip as usize, "a refused request is not retried: {same:?}");
         }
     }
 }
@@ -557,7 +610,7 @@ fn cell(endpoint: &Endpoint, fault_name: &str, action: FaultAction, default: Exp
 /// tokens.
 macro_rules! fault_matrix {
     (
-        endpoints { $($ep:ident => $cmd:ident $method:literal $path:literal $(excluding $excl:literal)?;)* }
+        endpoints { $($ep:ident => $cmd:ident $method:literal $path:literal $(excluding $excl:literal)? $(skipping $skip:literal)?;)* }
         faults $faults:tt
     ) => {
         const ENDPOINTS: &[&Endpoint] = &[$(&$ep::ENDPOINT),*];
@@ -571,6 +624,7 @@ macro_rules! fault_matrix {
                     method: $method,
                     path: $path,
                     excludes: fault_matrix!(@opt $($excl)?),
+                    skip: fault_matrix!(@skip $($skip)?),
                 };
                 fault_matrix!(@tests $faults);
             }
@@ -578,6 +632,8 @@ macro_rules! fault_matrix {
     };
     (@opt) => { None };
     (@opt $e:literal) => { Some($e) };
+    (@skip) => { 0 };
+    (@skip $n:literal) => { $n };
     (@table { $($f:ident: $action:expr => $expect:ident;)* }) => {
         const FAULTS: &[(&str, Expect)] = &[$((stringify!($f), Expect::$expect)),*];
     };
@@ -648,6 +704,10 @@ fault_matrix! {
         previewfresh_create => PreviewFresh "POST" "/previews" excluding "/deployments";
         previewfresh_deploy => PreviewFresh "POST" "/deployments";
         previewdelete_delete => PreviewDelete "DELETE" "/previews/";
+        rollout_analytics => Rollout "POST" "/graphql";
+        migrate_table => Migrate "POST" "/query";
+        migrate_read => Migrate "POST" "/query" skipping 1;
+        migrate_apply => Migrate "POST" "/query" skipping 2;
         versiontriggers_scripts => VersionTriggers "GET" "/workers/scripts" excluding "my-worker";
         versiontriggers_domains => VersionTriggers "GET" "/workers/domains";
         versiontriggers_zones => VersionTriggers "GET" "/zones";

@@ -6,19 +6,16 @@
 //! difference. A second deploy by each changes nothing, and workers-ci's writes nothing but the
 //! version and its deployment.
 //!
-//! wrangler comes from `WORKERS_CI_WRANGLER` (a path to its binary), else it is installed once
-//! with npm into the target directory; without node and npm the test fails saying so.
+//! wrangler comes from the shared harness (`tests/it/common/wrangler.rs`): npm, pinned, installed
+//! once; without node and npm the test fails saying so.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use serde_json::{Value, json};
 use workers_ci_simulator::{SimConfig, Simulator};
 
+use crate::common::wrangler::{self, wrangler};
 use crate::common::*;
-
-/// The newest wrangler that runs on node 20 (BENCHMARKS.md), as the benchmarks use.
-const WRANGLER_VERSION: &str = "4.86.0";
 
 const INDEX: &str = "export class Room {\n  constructor(state) { this.state = state }\n  async fetch() { return new Response('room') }\n}\nexport default {\n  async fetch() { return new Response('hi') },\n  async scheduled() {},\n  async queue() {},\n}\n";
 
@@ -41,28 +38,6 @@ const CONFIG: &str = r#"{
 }
 "#;
 
-fn wrangler() -> PathBuf {
-    if let Some(p) = std::env::var_os("WORKERS_CI_WRANGLER") {
-        return PathBuf::from(p);
-    }
-    let prefix = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("wrangler-{WRANGLER_VERSION}"));
-    let bin = prefix.join("node_modules/.bin/wrangler");
-    if !bin.exists() {
-        let out = Command::new("npm")
-            .args(["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix"])
-            .arg(&prefix)
-            .arg(format!("wrangler@{WRANGLER_VERSION}"))
-            .output();
-        match out {
-            Ok(o) if o.status.success() => {}
-            other => panic!(
-                "this test runs the real wrangler {WRANGLER_VERSION}: install it with npm (node 20+), or set WORKERS_CI_WRANGLER to a wrangler binary ({other:?})"
-            ),
-        }
-    }
-    bin
-}
-
 fn account() -> Simulator {
     let config =
         SimConfig { workers: Vec::new(), queues: vec!["jobs-dlq".into()], rate_limit: None, ..SimConfig::default() };
@@ -81,23 +56,9 @@ fn run_wrangler(sim: &Simulator, dir: &Path) {
     wrangler_cmd(sim, dir, &["deploy"]);
 }
 
-/// `wrangler <args>` in `dir` against `sim`, offline, as in CI; it must succeed.
+/// `wrangler <args>` in `dir` against `sim` (the shared harness); it must succeed.
 fn wrangler_cmd(sim: &Simulator, dir: &Path, args: &[&str]) {
-    let out = Command::new(wrangler())
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", dir)
-        .env("XDG_CONFIG_HOME", dir.join(".xdg"))
-        .env("CLOUDFLARE_API_BASE_URL", sim.base_url())
-        .env("CLOUDFLARE_API_TOKEN", "oracle-token")
-        .env("CLOUDFLARE_ACCOUNT_ID", sim.account_id())
-        .env("WRANGLER_SEND_METRICS", "false")
-        .env("WRANGLER_HIDE_BANNER", "true")
-        .env("CI", "true")
-        .output()
-        .expect("wrangler runs");
+    let out = wrangler::run(&wrangler(), sim, dir, args);
     assert!(
         out.status.success(),
         "wrangler {args:?} failed:\n{}\n{}",
