@@ -236,12 +236,8 @@ async fn run(ctx: &Ctx, args: DeployArgs) -> Result<()> {
         }
     };
     ctx.summary(|s| s.row("Worker", worker.name.as_str()));
-    // The schema lands before the code: every read and check above passed, and a failed
-    // migration stops the run before the deployment.
-    if let Some(m) = &args.migrations {
-        flows::d1::migrate(ctx, m).await?;
-    }
-    // Read, compared and shown before the deployment: a conflict stops the step here.
+    // The configuration's triggers and settings, read, compared and shown before any write
+    // (the migrations' included): a conflict stops the step here.
     let plan = match &args.apply {
         Some(a) => {
             let p = Box::pin(flows::apply::plan(ctx, &worker.name, a)).await?;
@@ -250,6 +246,11 @@ async fn run(ctx: &Ctx, args: DeployArgs) -> Result<()> {
         }
         None => None,
     };
+    // The schema lands before the code: every read and check above passed, and a failed
+    // migration stops the run before the deployment.
+    if let Some(m) = &args.migrations {
+        flows::d1::migrate(ctx, m).await?;
+    }
     deploy(ctx, &worker.name, &split, args.message.as_deref(), args.force, &ids(&deployments), numbers).await?;
     if let Some(p) = plan {
         let changes = p.changes();

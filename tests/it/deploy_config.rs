@@ -420,3 +420,33 @@ fn workflows_are_created_once_and_taken_from_another_worker_only_with_takeover()
     deploy(&sim, &config("app2")).input("takeover", "true").run().assert_code(0);
     assert_eq!(get(&sim, "/workflows/orders")["script_name"], "app2");
 }
+
+#[test]
+fn a_conflict_stops_the_step_before_the_d1_migrations_too() {
+    let config = SimConfig {
+        workers: vec![other_worker()],
+        zones: vec![ZoneSeed {
+            name: "example.com".into(),
+            id: None,
+            routes: vec![RouteSeed { pattern: "example.com/api/*".into(), script: Some("other".into()) }],
+        }],
+        d1_databases: vec![workers_ci_simulator::D1Seed { name: "shop".into(), uuid: None }],
+        rate_limit: None,
+        ..SimConfig::default()
+    };
+    let sim = Simulator::start_background(config).unwrap();
+    let uuid = sim.d1_uuid("shop").unwrap();
+    let text = format!(
+        r#"{{ "name": "app", "main": "dist/index.js", "compatibility_date": "2026-11-01",
+             "routes": ["example.com/api/*"],
+             "d1_databases": [{{ "binding": "DB", "database_name": "shop", "database_id": "{uuid}" }}] }}"#
+    );
+    let inv = deploy(&sim, &text).input("migrate", "true");
+    let root = inv.dir.path().to_owned();
+    std::fs::create_dir_all(root.join("migrations")).unwrap();
+    std::fs::write(root.join("migrations/0001_a.sql"), "CREATE TABLE a(id INTEGER);\n").unwrap();
+    let run = inv.run();
+    run.assert_code(2);
+    assert!(run.everything().contains("route `example.com/api/*` is held by Worker `other`"), "{}", run.everything());
+    assert!(writes(&sim).is_empty(), "no migration, no upload: {:?}", writes(&sim));
+}
