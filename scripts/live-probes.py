@@ -19,6 +19,7 @@ Environment:
                            prefix of a commit on that branch) to probe short SHAs (starts and
                            cancels one build)
   LIVE_ACCOUNT_TOKEN       optional: an account-scoped token, to see the error Builds gives it
+  LIVE_ZONE                optional: a zone of the account, for the script routes probes
   LIVE_GITHUB_TOKEN, LIVE_GITHUB_REPO, LIVE_GITHUB_SHA
                            optional: a token with `statuses: write` on a scratch repository
                            (`owner/name`) and a full commit SHA of it, to probe commit statuses
@@ -210,6 +211,7 @@ def main():
 
     rollout_probes(wid, v1)
     versioned_settings_and_limits(wid)
+    deploy_triggers()
     triggers_without_builds()
     previews(wid)
     assets(wid)
@@ -767,6 +769,48 @@ def verify_rules(tag):
                f"HTTP {s}: {len(mapped)} of {len(ids)} versions mapped")
     else:
         skip("version-ids-several-workers", "LIVE_BUILDS_TAG_2 is not set")
+def zone_call(method, path, body=None, query=""):
+    """call() for the endpoints under /zones (not account-scoped)."""
+    url = f"{BASE}{path}{('?' + query) if query else ''}"
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method)
+    req.add_header("Authorization", f"Bearer {TOKEN}")
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        try:
+            return e.code, json.loads(e.read())
+        except ValueError:
+            return e.code, {}
+
+
+def deploy_triggers():
+    """api-assumptions rows for §T (what a deploy applies): the settings a new Worker shows, the
+    code of a bad cron, the queues name filter, and (with LIVE_ZONE, a zone of the account) the
+    script routes PUT with an empty list. Leaves no schedule, queue or route behind."""
+    s, env, _ = call("GET", f"/workers/scripts/{WORKER}/script-settings")
+    obs = ((env or {}).get("result") or {}).get("observability", "absent")
+    report(s == 200 and obs is None, "script-settings-default-observability", f"HTTP {s} observability={obs!r}")
+    s, env, _ = call("PUT", f"/workers/scripts/{WORKER}/schedules", [{"cron": "every minute"}])
+    report(s == 400 and 10021 in codes(env), "schedules-bad-cron-10021", f"HTTP {s} {codes(env)}")
+    name = f"{WORKER}-probe-queue"
+    s1, env1, _ = call("POST", "/queues", {"queue_name": name})
+    s2, env2, _ = call("GET", "/queues", query="page=1&name=" + urllib.parse.quote(name[:-2]))
+    prefix = [q.get("queue_name") for q in ((env2 or {}).get("result") or [])]
+    qid = ((env1 or {}).get("result") or {}).get("queue_id")
+    if qid:
+        call("DELETE", f"/queues/{qid}")
+    report(s1 == 200 and s2 == 200 and name not in prefix, "queues-name-filter-exact",
+           f"create HTTP {s1}; a name's prefix found {prefix}")
+    zone = os.environ.get("LIVE_ZONE", "")
+    if not zone:
+        skip("script-routes-empty-list-refused", "LIVE_ZONE (a zone of the account) is not set")
+        return
+    s, env, _ = call("PUT", f"/workers/scripts/{WORKER}/routes", [])
+    report(s == 400, "script-routes-empty-list-refused", f"HTTP {s} {codes(env)}")
 
 
 def third_trigger(tag):

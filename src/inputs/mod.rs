@@ -65,7 +65,7 @@ const WITH_WORKER: &[Command] = &[Build, Wait, Version, Deploy, Env, PurgeCache,
 /// The commands that upload code (a Version, or a Preview deployment): the same inputs.
 const VERSION_LIKE: &[Command] = &[Version, Preview];
 /// The commands that read a wrangler configuration: those that upload code, `migrate`, and
-/// `deploy` for its migrations.
+/// `deploy` for its migrations and for what a deploy applies beyond the version.
 const WITH_CONFIG: &[Command] = &[Version, Deploy, Preview, Migrate];
 /// The commands that follow a build.
 const FOLLOW: &[Command] = &[Build, Wait, Redeploy];
@@ -129,7 +129,7 @@ inputs! {
     AppearTimeout => InputSpec { name: "appear_timeout", kind: Kind::Value, commands: &[Wait], default: "2m", fallback: &[], secret: false,
         help: "How long a build for the commit may take to appear (the Git integration records one within seconds of a push; a slow webhook takes longer). Then `if_no_build` applies." },
     Config => InputSpec { name: "config", kind: Kind::Value, commands: WITH_CONFIG, default: "wrangler.json, wrangler.jsonc or wrangler.toml in the working directory", fallback: &[], secret: false,
-        help: "The wrangler configuration to upload from (name, main, compatibility, bindings, migrations, assets, placement, limits). Found only in the working directory (not its parents), and used by default only when `dir` is not given or the file sets `main`. Inputs given explicitly win over the file. `migrate` (and `migrate: true`) read its `d1_databases`." },
+        help: "The wrangler configuration to upload from (name, main, compatibility, bindings, migrations, assets, placement, limits; and, deploying at 100 %, routes, custom domains, crons, queue consumers, settings). Found only in the working directory (not its parents), and used by default only when `dir` is not given or the file sets `main`. Inputs given explicitly win over the file. `migrate` (and `migrate: true`) read its `d1_databases`; `deploy` reads its routes, custom domains, crons, queue consumers and settings only when it is given." },
     Environment => InputSpec { name: "environment", kind: Kind::Value, commands: WITH_CONFIG, default: "", fallback: &[], secret: false,
         help: "The configuration's `env.<name>` to use, with wrangler's rules: some keys inherited from the top level, bindings not; the Worker is `<name>-<environment>` unless the environment names it." },
     Dir => InputSpec { name: "dir", kind: Kind::Value, commands: VERSION_LIKE, default: "dist (none with `assets`: assets only); with a wrangler configuration, `main`'s directory", fallback: &[], secret: false,
@@ -198,8 +198,10 @@ inputs! {
         help: "Print the plan and change nothing (exit 0). `migrate`: list the migrations that would be applied (the applied set is still read from each database)." },
     Check => InputSpec { name: "check", kind: Kind::Switch, commands: &[Setup], default: "false", fallback: &[], secret: false,
         help: "Print the plan, change nothing, and exit 8 when Cloudflare differs from the file (a pull-request check)." },
-    Prune => InputSpec { name: "prune", kind: Kind::Switch, commands: &[Setup], default: "false", fallback: &[], secret: false,
-        help: "Delete triggers and build variables the file does not list (otherwise they are left alone)." },
+    Prune => InputSpec { name: "prune", kind: Kind::Switch, commands: &[Version, Deploy, Setup], default: "false", fallback: &[], secret: false,
+        help: "`setup`: delete triggers and build variables the file does not list. `version`/`deploy` with a wrangler configuration: remove the Worker's routes, custom domains and queue consumers the configuration does not list. Otherwise they are left alone (and shown in the plan)." },
+    Takeover => InputSpec { name: "takeover", kind: Kind::Switch, commands: &[Version, Deploy], default: "false", fallback: &[], secret: false,
+        help: "Deploying a wrangler configuration: give this Worker the routes, custom domains and queues another Worker holds (and replace a hostname's DNS record). Otherwise such a conflict stops the step before any write, naming it." },
     RequireSecrets => InputSpec { name: "require_secrets", kind: Kind::Switch, commands: &[Setup], default: "false", fallback: &[], secret: false,
         help: "Fail before any request when a listed secret's environment variable is unset (otherwise that secret is left as it is, with a notice)." },
     Set => InputSpec { name: "set", kind: Kind::Value, commands: &[Env], default: "", fallback: &[], secret: false,

@@ -131,6 +131,8 @@ pub(crate) struct VersionArgs {
     /// The configuration's `migrations[]`, in order; which of them to send is decided against
     /// the Worker's applied tag.
     pub migrations: Vec<wrangler::Migration>,
+    /// What a deploy applies beyond the version, and how.
+    pub apply: Apply,
     /// The wrangler configuration used (as given or found), and its environment.
     pub config_file: Option<(String, Option<String>)>,
     /// Keys of the configuration that were not applied, each said as a warning before any
@@ -144,6 +146,41 @@ pub(crate) struct VersionArgs {
 pub(crate) enum Target {
     Version,
     Preview,
+}
+
+/// What a deploy applies beyond the version (routes, custom domains, crons, queue consumers,
+/// settings), from the configuration: empty without one, and for a Preview.
+#[derive(Debug, Default)]
+pub(crate) struct Apply {
+    pub spec: wrangler::map::deploy::DeploySpec,
+    /// `prune`: remove routes, custom domains and consumers the configuration does not list.
+    pub prune: bool,
+    /// `takeover`: take what another Worker holds.
+    pub takeover: bool,
+}
+
+impl Apply {
+    /// `deploy` given `config`: the file's routes, custom domains, crons, consumers and
+    /// settings, applied beside the deployment. Only a file named explicitly: a configuration
+    /// lying in the working directory does not change what `deploy` does.
+    pub(crate) fn for_deploy(i: &Inputs) -> Result<Option<(Apply, Option<String>)>, InputError> {
+        let Some(path) = i.path(Key::Config) else { return Ok(None) };
+        let config = wrangler::load(&path, i.get(Key::Environment))?;
+        let name = config.mapped.name.as_ref().map(|(n, _, _)| n.clone());
+        let apply = Apply::from_inputs(i, Target::Version, Some(&config.mapped))?;
+        Ok(Some((apply, name)))
+    }
+
+    fn from_inputs(i: &Inputs, target: Target, file: Option<&wrangler::Mapped>) -> Result<Apply, InputError> {
+        Ok(match (target, file) {
+            (Target::Version, f) => Apply {
+                spec: f.map(|f| f.deploy.clone()).unwrap_or_default(),
+                prune: i.bool(Key::Prune, false)?,
+                takeover: i.bool(Key::Takeover, false)?,
+            },
+            (Target::Preview, _) => Apply::default(),
+        })
+    }
 }
 
 /// Where a Preview's bindings come from (docs/cloudflare-api.md §B.11).
@@ -582,6 +619,7 @@ impl VersionArgs {
         };
         let config_file = config.as_ref().map(|c| (c.file.clone(), i.get(Key::Environment).map(str::to_owned)));
         let has_routes = file.is_some_and(|f| f.has_routes);
+        let apply = Apply::from_inputs(i, target, file)?;
         let (placement, limits, cache_options, keep_vars, migrations) = match config {
             Some(mut c) => {
                 config_warnings.append(&mut c.mapped.warnings);
@@ -618,6 +656,7 @@ impl VersionArgs {
             cache_options,
             keep_vars,
             migrations,
+            apply,
             config_file,
             config_warnings,
         })
@@ -651,9 +690,15 @@ impl VersionArgs {
             cache_options: None,
             keep_vars: false,
             migrations: Vec::new(),
+            apply: Apply::default(),
             config_file: None,
             config_warnings: Vec::new(),
         })
+    }
+
+    /// Whether a deploy of this upload applies a configuration's triggers and settings.
+    pub(crate) fn apply_named(&self) -> bool {
+        self.deploy.is_some_and(|p| p >= 100.0) && self.apply.spec.any()
     }
 
     /// Values to mask before anything prints.

@@ -56,6 +56,17 @@ pub struct SimConfig {
     /// round trip plus Cloudflare's own time, for benchmarks and for tests that count the
     /// rounds of requests a command needs (not a Cloudflare behaviour: a test knob, as faults are).
     pub answer_delay_ms: u64,
+    /// The account's zones (docs/cloudflare-api.md §T.1): what `GET /zones?name=` finds, where
+    /// routes and custom domains can be. `example.com` by default, so a demo's routes resolve.
+    pub zones: Vec<ZoneSeed>,
+    /// Queues that exist when the simulator starts (names), for queue consumers (§T.5).
+    pub queues: Vec<String>,
+    /// Custom domains that exist when the simulator starts, each on another Worker's name or
+    /// this account's (§T.3): what a takeover meets.
+    pub custom_domains: Vec<DomainSeed>,
+    /// Hostnames that already have a DNS record no custom domain manages (§T.3: attaching a
+    /// custom domain there needs `override_existing_dns_record`).
+    pub dns_records: Vec<String>,
     /// `POST …/deployments` takes a version at `percentage: 0` (what the docs' smoke-test recipe
     /// and wrangler do) instead of refusing it under the spec's `minimum: 0.01`
     /// (docs/cloudflare-api.md §K.1, §5; open, docs/api-assumptions.md). Off by default: the
@@ -114,6 +125,38 @@ pub struct D1Seed {
     pub uuid: Option<String>,
 }
 
+/// One zone of the account.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ZoneSeed {
+    pub name: String,
+    /// 32 hex; derived from the name when absent, so two simulators agree.
+    pub id: Option<String>,
+    /// Zone routes that exist already: `{pattern, script}` (`script` null: a route that runs
+    /// no Worker).
+    pub routes: Vec<RouteSeed>,
+}
+
+impl Default for ZoneSeed {
+    fn default() -> Self {
+        ZoneSeed { name: "example.com".into(), id: None, routes: Vec::new() }
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RouteSeed {
+    pub pattern: String,
+    pub script: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DomainSeed {
+    pub hostname: String,
+    pub service: String,
+}
+
 /// The two plausible answers for the deployments of a Worker with nothing uploaded yet.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -147,6 +190,10 @@ impl Default for SimConfig {
             preview_deployment_limit: 100,
             github: None,
             answer_delay_ms: 0,
+            zones: vec![ZoneSeed::default()],
+            queues: Vec::new(),
+            custom_domains: Vec::new(),
+            dns_records: Vec::new(),
             zero_percent_deployments: false,
             analytics_read: true,
             version_profiles: Vec::new(),

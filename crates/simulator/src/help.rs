@@ -64,6 +64,13 @@ CONFIG FILE (every key optional; defaults in brackets):
   preview_deployment_limit  deployments per Preview; the oldest is deleted [100]
   answer_delay_ms       every Cloudflare API answer waits this long (a runner's round
                         trip plus server time; for benchmarks and request-round tests) [0]
+  zones                 the account's zones [one: example.com], each:
+    name                  zone name
+    id                    32-hex zone id [derived from the name]
+    routes                zone routes that exist already: {pattern, script} [[]]
+  queues                names of queues that exist [[]]
+  custom_domains        custom domains that exist: {hostname, service} [[]]
+  dns_records           hostnames with a DNS record no custom domain manages [[]]
   zero_percent_deployments  deployments take a version at percentage 0 (else refused
                         under the spec's minimum 0.01) [false]
   analytics_read        the token has Account Analytics Read: /client/v4/graphql answers,
