@@ -82,6 +82,22 @@ pub(crate) async fn preflight(
     if args.reads_analytics() {
         check_analytics(ctx, worker, &base).await?;
     }
+    let (soaks, lags) = args.waits();
+    if soaks + lags >= ctx.timeout {
+        ctx.console.warning(&format!(
+            "the stages wait at least {} ({} of soaks{}) and {} is {}: the rollout will stop at the timeout and roll \
+             back. Raise `timeout` or shorten the soaks.",
+            human(soaks + lags),
+            human(soaks),
+            if lags.is_zero() {
+                String::new()
+            } else {
+                format!(" and {} for analytics to catch up after them, `analytics_lag`", human(lags))
+            },
+            hint::input(Key::Timeout),
+            human(ctx.timeout)
+        ));
+    }
     if let [_, _] = previous.as_slice() {
         let other: Vec<DeploymentVersion> = previous.iter().filter(|v| v.version_id != base).cloned().collect();
         ctx.console.notice(&format!(

@@ -126,6 +126,14 @@ impl RolloutArgs {
         Ok(Some(RolloutArgs { stages, smoke, gate }))
     }
 
+    /// The least time the stages wait: their soaks, and `analytics_lag` after each gated one.
+    pub(crate) fn waits(&self) -> (Duration, Duration) {
+        let soaks: Duration = self.stages.iter().filter_map(|s| s.soak).sum();
+        let gated = self.stages.iter().filter(|s| s.soak.is_some()).count();
+        let lag = self.gate.map_or(Duration::ZERO, |g| g.analytics_lag);
+        (soaks, lag * u32::try_from(gated).unwrap_or(u32::MAX))
+    }
+
     /// Whether any stage reads analytics (a soak with a gate).
     pub(crate) fn reads_analytics(&self) -> bool {
         self.gate.is_some() && self.stages.iter().any(|s| s.soak.is_some())

@@ -425,6 +425,14 @@ fn a_timeout_while_analytics_catch_up_rolls_back_with_the_share_held() {
     let run = rollout(&sim, &v2, "0,10,100").input("analytics_lag", "24h").input("timeout", "2s").run();
     run.assert_code(13);
     assert!(
+        run.everything().contains(
+            "the stages wait at least 24h5m (5m of soaks and 24h0m for analytics to catch up after them, \
+             `analytics_lag`) and `timeout` is 2s"
+        ),
+        "said before any deploy: {}",
+        run.everything()
+    );
+    assert!(
         run.everything().contains("rolled back at stage 2/3 (10 %): `timeout` (2s) elapsed"),
         "{}",
         run.everything()
