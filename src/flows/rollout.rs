@@ -1,7 +1,7 @@
 //! A rollout that checks itself (`stages`): the new version beside the live deployment at 0 %
 //! (or Cloudflare's minimum), a smoke test through `Cloudflare-Workers-Version-Overrides`, then
-//! each stage's share held for its soak and its error rate read from analytics
-//! (docs/cloudflare-api.md §K). Any failed check, signal or `timeout` restores the deployment
+//! each stage's share held for its soak and, once analytics have caught up with the soak
+//! (`analytics_lag`, §K.3), its error rate read from them (docs/cloudflare-api.md §K). Any failed check, signal or `timeout` restores the deployment
 //! that was live before, exactly, and reads it back: exit 13.
 //!
 //! Signals are handled here rather than by `flows::interruptible`: a rollout stopped halfway
@@ -491,7 +491,7 @@ async fn read_window(
     loop {
         n += 1;
         if waited < lag {
-            let wait = step.min(lag - waited);
+            let wait = step.min(lag.saturating_sub(waited));
             if let Some(h) = hold(ctx, ctx.pace.of(wait)).await {
                 return Read::Halted(h, seen);
             }
@@ -510,7 +510,7 @@ async fn read_window(
                 "still catching up: {} of {} after the soak; reading again in {}",
                 human(waited),
                 human(lag),
-                human(step.min(lag - waited))
+                human(step.min(lag.saturating_sub(waited)))
             )
         };
         match sent {

@@ -444,3 +444,39 @@ fn a_timeout_while_analytics_catch_up_rolls_back_with_the_share_held() {
     assert_eq!(stages[1]["verdict"], "interrupted");
     assert!(stages[1]["note"].as_str().unwrap().contains("partial counts"), "{stages:?}");
 }
+
+#[test]
+fn a_failed_read_while_analytics_catch_up_waits_on_but_a_failed_last_read_rolls_back() {
+    let sim = rollout_sim(|c| c.zero_percent_deployments = true);
+    let (v1, v2) = two_versions(&sim);
+    let snapshot = sim.snapshot();
+    let refused = |skip| Fault {
+        skip,
+        ..fault(
+            "POST",
+            "/graphql",
+            1,
+            FaultAction::Status { status: 403, code: 10000, message: "injected".into(), retry_after: None },
+        )
+    };
+    // The permission check, then the first of the soak's four reads refused: only a progress
+    // read, so the rollout waits on and judges the complete window.
+    sim.add_fault(refused(1));
+    let run = rollout(&sim, &v2, "0,10,100").run();
+    run.assert_code(0);
+    assert!(run.stdout.contains("analytics read 1 failed"), "{}", run.stdout);
+    assert!(run.stdout.contains("analytics read 4:") && run.stdout.contains("(complete)"), "{}", run.stdout);
+    assert_eq!(live(&sim), json!([{ "version_id": v2, "percentage": 100.0 }]));
+
+    // The last read, the one judged, refused: no verdict without it, so the rollout rolls back.
+    sim.restore(&snapshot);
+    sim.add_fault(refused(4));
+    let run = rollout(&sim, &v2, "0,10,100").run();
+    run.assert_code(13);
+    assert!(
+        run.everything().contains("rolled back at stage 2/3 (10 %): could not read the error rate from analytics"),
+        "{}",
+        run.everything()
+    );
+    assert_eq!(live(&sim), json!([{ "version_id": v1, "percentage": 100.0 }]));
+}
