@@ -28,6 +28,10 @@ Environment:
                            read of two Workers' versions (row 81)
   LIVE_REPO_DIR            optional: a clone of LIVE_BUILDS_TAG's repository, to check that its
                            builds of one branch were created in commit order (row 80)
+  LIVE_PROBE_ANALYTICS_LAG=1
+                           optional: measure the analytics lag (row 91): 50 requests to the throwaway
+                           Worker on workers.dev (enabled for the probe, disabled after), then the
+                           GraphQL count polled every 10 s until it has them all; 3 to 15 minutes
 """
 
 import base64
@@ -218,6 +222,7 @@ def main():
     builds(wid)
     commit_status_limits()
     d1()
+    analytics_lag(wid)
     return 1 if FAILED else 0
 
 
@@ -257,6 +262,60 @@ def rollout_probes(wid, old):
     # Worker). With a token lacking Account Analytics Read, the line shows that answer (row 76).
     report(s == 200 and isinstance(accounts, list) and not errors, "graphql-script-version",
            f"HTTP {s} errors={errors!r} accounts={accounts!r}")
+
+
+def analytics_lag(wid, n=50):
+    """Row 80 (§K.3 "the last few minutes lag"): how long after a Worker served N requests the
+    per-version GraphQL count reaches N. The simulator and `analytics_lag` assume 3 minutes.
+    Opt-in (LIVE_PROBE_ANALYTICS_LAG=1): it takes 3 to 15 minutes."""
+    if os.environ.get("LIVE_PROBE_ANALYTICS_LAG") != "1":
+        skip("analytics-lag", "set LIVE_PROBE_ANALYTICS_LAG=1 to run it (3 to 15 minutes)")
+        return
+    s, env, _ = call("GET", "/workers/subdomain")
+    sub = ((env or {}).get("result") or {}).get("subdomain")
+    if not sub:
+        skip("analytics-lag", f"the account has no workers.dev subdomain (HTTP {s} {codes(env)})")
+        return
+    s, env, _ = new_version(wid, [], deploy=True)
+    version = ((env or {}).get("result") or {}).get("id")
+    call("POST", f"/workers/scripts/{WORKER}/subdomain", {"enabled": True})
+    url = f"https://{WORKER}.{sub}.workers.dev/"
+    fmt = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+    start = time.time()
+    served, deadline = 0, start + 120
+    # Only answers from the Worker count: until workers.dev routes to it, requests never reach it.
+    while served < n and time.time() < deadline:
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url), timeout=30) as r:
+                served += r.status == 200 and r.read() == b"probe"
+        except (urllib.error.URLError, OSError):
+            time.sleep(2)
+    last = time.time()
+    if served < n:
+        call("POST", f"/workers/scripts/{WORKER}/subdomain", {"enabled": False})
+        report(False, "analytics-lag", f"only {served} of {n} requests reached the Worker at {url} in 2 minutes")
+        return
+    query = """query ($account: string!, $script: string!, $version: string!, $from: Time!, $to: Time!) {
+  viewer { accounts(filter: { accountTag: $account }) {
+    workersInvocationsAdaptive(limit: 100, filter: { scriptName: $script, scriptVersion: $version,
+        datetime_geq: $from, datetime_leq: $to }) { sum { requests errors } dimensions { scriptVersion status } } } }
+}"""
+    seen, reads = 0, []
+    while time.time() < last + 900:
+        s, answer = graphql({"query": query, "variables": {"account": ACCOUNT, "script": WORKER, "version": version,
+                                                             "from": fmt(start - 60), "to": fmt(time.time() + 1)}})
+        accounts = (((answer or {}).get("data") or {}).get("viewer") or {}).get("accounts") or []
+        seen = sum(r["sum"]["requests"] for a in accounts for r in a.get("workersInvocationsAdaptive") or [])
+        reads.append(f"{time.time() - last:.0f}s:{seen}")
+        if seen >= n:
+            break
+        time.sleep(10)
+    call("POST", f"/workers/scripts/{WORKER}/subdomain", {"enabled": False})
+    delay = time.time() - last
+    # PASS: every request was counted within 3 minutes of the last, as assumed; the reads show
+    # whether the count grew at once or in steps (row 91 assumes one cut at the lag).
+    report(seen >= n and delay <= 180, "analytics-lag",
+           f"{seen}/{n} counted {delay:.0f}s after the last request; reads (after the last, count): {reads}")
 
 
 def d1():

@@ -192,6 +192,8 @@ inputs! {
         help: "The fewest requests the new version must serve in a soak window for its error rate to count; below it `if_no_signal` decides." },
     IfNoSignal => InputSpec { name: "if_no_signal", kind: Kind::Value, commands: &[Version, Deploy], default: "fail", fallback: &[], secret: false,
         help: "`fail` (roll back) or `pass` (go on) when a soak window has fewer than `min_requests` requests." },
+    AnalyticsLag => InputSpec { name: "analytics_lag", kind: Kind::Value, commands: &[Version, Deploy], default: "3m", fallback: &[], secret: false,
+        help: "With `stages` and the error gate: how long after a soak Cloudflare's analytics may still be catching up (they \"lag a few minutes\"). The gate reads the soak window again with backoff, the share held, until the window's end is this old, then judges it; each read is logged. `0` judges at once (an undercount, or a late error burst missed). `timeout` bounds the wait (a timeout rolls back)." },
     BuildsConfig => InputSpec { name: "builds_config", kind: Kind::Value, commands: &[Setup], default: "workers-builds.toml", fallback: &[], secret: false,
         help: "The Workers Builds configuration file (TOML, or JSON when it ends in `.json`); see README for its keys." },
     DryRun => InputSpec { name: "dry_run", kind: Kind::Switch, commands: &[Setup, Migrate], default: "false", fallback: &[], secret: false,

@@ -118,6 +118,9 @@ fn matrix_sim(cmd: Cmd) -> Simulator {
         single_asset_uploads: (cmd == Cmd::VersionPerFile).then_some(1),
         zero_percent_deployments: cmd == Cmd::Rollout,
         synthetic_rps: if cmd == Cmd::Rollout { 100_000.0 } else { 0.0 },
+        // The rollout's `analytics_lag: 10s` at the client's test pace (0.02): the simulator has
+        // no clock to scale, so its lag is shrunk here as the client's wait is.
+        analytics_lag_ms: 200,
         d1_databases: vec![D1Seed { name: "shop".into(), uuid: Some(D1_UUID.into()) }],
         queues: vec!["jobs".into()],
         ..SimConfig::default()
@@ -370,6 +373,8 @@ fn prepare(cmd: Cmd) -> (Simulator, Invocation) {
             .input("command", "deploy")
             .input("versions", version_id.unwrap())
             .input("stages", "0,10:10s,100")
+            // As long as the soak: one analytics read, once the window is complete.
+            .input("analytics_lag", "10s")
             .input("smoke_url", &sim.worker_url("my-worker")),
         Cmd::VersionTriggers => {
             let inv = version_invocation(&sim, "unused").without("worker").without("compatibility_date");
