@@ -11,6 +11,7 @@ use crate::cloudflare::ApiError;
 use crate::commands::Output;
 use crate::error::{Error, Result};
 use crate::inputs::d1::{Database, File, Migrations};
+use crate::inputs::{Key, hint};
 
 /// One row of the `migrations` output.
 #[derive(Debug, Clone, Serialize)]
@@ -96,7 +97,21 @@ async fn database(ctx: &Ctx, db: &Database, dry_run: bool, rows: &mut Vec<Row>) 
 /// The table made as wrangler makes it (idempotent: retried like a read), then read.
 async fn create_and_read(ctx: &Ctx, db: &Database) -> Result<Vec<String>> {
     ctx.client.d1_query_idempotent(&db.id, &db.create_table_sql()).await.map_err(|e| {
-        api_failure(e, &format!("create the migrations table `{}` of D1 {}", db.table, db.label()), Area::D1)
+        let doing = format!("create the migrations table `{}` of D1 {}", db.table, db.label());
+        // The first request names the database: a 7404 here is a `database_id` this account does
+        // not have (a copied id, another account's, a database deleted since), not a table.
+        if matches!(e, ApiError::Api { status: 404, .. }) && e.has_code(7404) {
+            let fix = format!(
+                "the account has no D1 database {}: check `database_id` of {} (the uuid `wrangler d1 list` \
+                 shows) and {}, or create the database first (`wrangler d1 create {}`)",
+                db.id,
+                db.written,
+                hint::input(Key::AccountId),
+                db.name.as_deref().unwrap_or("<name>")
+            );
+            return Error::api(doing, e, Some(fix));
+        }
+        api_failure(e, &doing, Area::D1)
     })?;
     read(ctx, db).await.map_err(|e| api_failure(e, &reading(db), Area::D1))
 }

@@ -455,3 +455,20 @@ fn an_environments_database_and_a_pattern_are_read_as_wrangler_reads_them() {
     assert_eq!(names.len(), 3);
     assert!(sim.d1_select("shop", "SELECT name FROM d1_migrations").is_none(), "the top level's database untouched");
 }
+
+/// A `database_id` the account does not have (copied from another account, or a database deleted
+/// since) is named with where it was written and how to fix it, not left as a bare 404.
+#[test]
+fn a_database_id_the_account_lacks_is_named_with_its_fix() {
+    let sim = Simulator::start_background(SimConfig { build: fast_profile(), ..SimConfig::default() })
+        .expect("simulator starts");
+    let dir = tempfile::tempdir().unwrap();
+    project(dir.path(), &[USERS]);
+    let run = migrate(&sim, dir.path()).run();
+    run.assert_code(5);
+    let err = run.everything();
+    assert!(err.contains(&format!("the account has no D1 database {DB_UUID}")), "{err}");
+    assert!(err.contains("`database_id` of d1_databases[0] in wrangler.toml"), "{err}");
+    assert!(err.contains("`wrangler d1 create shop`"), "{err}");
+    assert_eq!(sim.requests().len(), 1, "the first request answered 404; nothing else was sent");
+}
