@@ -10,6 +10,7 @@ use crate::exit::Exit;
 use crate::flows::deployments::{deploy, existing_worker, ids, list, version_numbers, workers_dev_url};
 use crate::flows::{self, Ctx};
 use crate::inputs::args::{message, worker_name};
+use crate::inputs::upload::{Target as UploadTarget, VersionArgs, build_output_root, from_build_output};
 use crate::inputs::{InputError, Inputs, Key, hint, rules};
 
 pub(crate) const FACTS: Facts = Facts {
@@ -17,14 +18,72 @@ pub(crate) const FACTS: Facts = Facts {
     about: "send traffic to one or two Versions, or roll back",
     exits: &[Exit::Success, Exit::BadInput, Exit::Api, Exit::TimedOut, Exit::Internal, Exit::Interrupted],
     reports_to_github: false,
-    outputs: &[Output::WorkerId, Output::VersionId, Output::DeploymentId, Output::WorkersDevUrl],
+    outputs: &[
+        Output::WorkerId,
+        Output::VersionId,
+        Output::VersionNumber,
+        Output::VersionUrl,
+        Output::DeploymentId,
+        Output::WorkersDevUrl,
+        Output::Plan,
+        Output::DryRun,
+    ],
 };
 
 pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError> {
+    let dry_run = i.bool(Key::DryRun, false)?;
+    if let Some(args) = build_output_upload(i)? {
+        if dry_run {
+            let account = super::plan_account(i);
+            let secrets = args.secrets().to_vec();
+            return Ok(Prepared::new(secrets, move |ctx| {
+                Box::pin(
+                    async move { flows::dry_run::upload(ctx, &args, &account, flows::dry_run::Upload::Version).await },
+                )
+            }));
+        }
+        return Ok(super::version::upload_and_deploy_flow(args));
+    }
     let args = DeployArgs::from_inputs(i)?;
+    if dry_run {
+        let account = super::plan_account(i);
+        let split = match &args.target {
+            Target::Split(s) => {
+                crate::flows::deployments::describe_split(s, &std::collections::HashMap::new())
+            }
+            Target::Rollback => "the version at 100 % in the newest earlier deployment (rollback)".to_owned(),
+        };
+        return Ok(Prepared::new(Vec::new(), move |ctx| {
+            Box::pin(async move { flows::dry_run::deployment(ctx, &args.worker, &account, &split) })
+        }));
+    }
     Ok(Prepared::new(Vec::new(), move |ctx| {
         Box::pin(flows::interruptible(ctx, "the Worker's versions and deployments", run(ctx, args)))
     }))
+}
+
+/// A Build Output to upload and deploy at 100 % (docs/cloudflare-api.md §H.6: `cf deploy
+/// --prebuilt`): `build_output` given, or `.cloudflare/output` found when neither `versions`
+/// nor `rollback` says which versions to deploy. `None`: a deployment of versions already
+/// uploaded.
+fn build_output_upload(i: &Inputs) -> Result<Option<VersionArgs>, InputError> {
+    let versions = i.get(Key::Versions).is_some() || i.bool(Key::Rollback, false)?;
+    if versions {
+        if i.get(Key::BuildOutput).is_some() {
+            return Err(InputError::new(
+                Key::BuildOutput,
+                format!(
+                    "uploads and deploys a new version, and {} (or `rollback`) deploys versions already uploaded: drop one of them",
+                    hint::input(Key::Versions)
+                ),
+            ));
+        }
+        return Ok(None);
+    }
+    match build_output_root(i)? {
+        Some(root) => Ok(Some(from_build_output(i, UploadTarget::Version, &root, Some(100.0))?)),
+        None => Ok(None),
+    }
 }
 
 #[derive(Debug)]
@@ -58,8 +117,9 @@ impl DeployArgs {
                 return Err(InputError::new(
                     Key::Versions,
                     format!(
-                        "is required for `deploy` (e.g. `<version id>` or `<new id>@10, <old id>@90`), unless {}",
-                        hint::set(Key::Rollback, "true")
+                        "is required for `deploy` (e.g. `<version id>` or `<new id>@10, <old id>@90`), unless {} or {} names a Build Output to upload and deploy",
+                        hint::set(Key::Rollback, "true"),
+                        hint::input(Key::BuildOutput)
                     ),
                 ));
             }

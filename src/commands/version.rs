@@ -36,15 +36,32 @@ pub(crate) const FACTS: Facts = Facts {
         Output::VersionUrl,
         Output::DeploymentId,
         Output::WorkersDevUrl,
+        Output::Plan,
+        Output::DryRun,
     ],
 };
 
 pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError> {
     let args = VersionArgs::from_inputs(i)?;
     let secrets = args.secrets().to_vec();
+    if i.bool(Key::DryRun, false)? {
+        let account = super::plan_account(i);
+        return Ok(Prepared::new(secrets, move |ctx| {
+            Box::pin(async move { flows::dry_run::upload(ctx, &args, &account, flows::dry_run::Upload::Version).await })
+        }));
+    }
     Ok(Prepared::new(secrets, move |ctx| {
         Box::pin(flows::interruptible(ctx, "the Worker's versions and deployments", run(ctx, args)))
     }))
+}
+
+/// `deploy` given a Build Output: the version uploaded and deployed at 100 %, as `version`
+/// with `deploy: true` does, without the GitHub report (`deploy` has none).
+pub(super) fn upload_and_deploy_flow(args: VersionArgs) -> Prepared {
+    let secrets = args.secrets().to_vec();
+    Prepared::new(secrets, move |ctx| {
+        Box::pin(flows::interruptible(ctx, "the Worker's versions and deployments", upload_and_deploy(ctx, args)))
+    })
 }
 
 async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {

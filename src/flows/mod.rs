@@ -7,6 +7,7 @@ pub(crate) mod assets;
 pub(crate) mod builds;
 pub(crate) mod create;
 pub(crate) mod deployments;
+pub(crate) mod dry_run;
 pub(crate) mod follow;
 pub(crate) mod github_report;
 pub(crate) mod live;

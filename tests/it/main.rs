@@ -12,6 +12,7 @@ mod common;
 mod asset_hashes;
 mod assets;
 mod bindings;
+mod build_output;
 mod build;
 mod cli;
 mod demo;

@@ -1,0 +1,654 @@
+//! One `workers/<dir>/` of a Build Output: `worker.config.json` checked against its strict
+//! schema (docs/cloudflare-api.md §H.3), the manifest turned into modules (§H.4), `assets/`
+//! (§H.5), and `env` mapped onto the version's bindings in the API's shape (the same shapes
+//! the wrangler mapping sends, §D.2).
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value, json};
+
+use super::{at, read_json, strict};
+use crate::cloudflare::workers::Limits;
+use crate::inputs::bundle::ModuleFile;
+use crate::inputs::tree::{Node, Val, index, join};
+use crate::inputs::upload::{AssetsSpec, Written};
+
+/// The keys of `worker.config.json` (§H.3). v0 trees written before 2026-09 also carry
+/// `type: "worker"` (§H.0), accepted there only.
+const KEYS: &[&str] = &[
+    "name",
+    "compatibilityDate",
+    "compatibilityFlags",
+    "assets",
+    "domains",
+    "triggers",
+    "tailConsumers",
+    "experimental",
+    "cache",
+    "placement",
+    "limits",
+    "logpush",
+    "observability",
+    "access",
+    "workersDev",
+    "previewUrls",
+    "unsafe",
+    "env",
+    "exports",
+    "manifest",
+];
+
+/// What the output asks for that this step does not apply: each is refused (exit 2) unless
+/// `skip_triggers` says leaving it alone is meant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Unapplied {
+    /// `triggers`, `domains`, `observability`, …
+    pub key: String,
+    pub line: usize,
+    /// What it holds, e.g. `2 routes, 1 cron schedule`.
+    pub what: String,
+}
+
+#[derive(Debug)]
+pub(crate) struct WorkerOutput {
+    /// `worker.config.json`'s path, for messages.
+    pub file: String,
+    pub name: String,
+    pub name_line: usize,
+    pub compatibility_date: String,
+    pub compatibility_flags: Vec<String>,
+    /// `None`: assets only (no manifest).
+    pub main_module: Option<String>,
+    pub modules: Vec<ModuleFile>,
+    /// In the API's shape; the assets binding is in `assets`.
+    pub bindings: Vec<Value>,
+    pub assets: Option<AssetsSpec>,
+    pub placement: Option<Value>,
+    pub limits: Option<Limits>,
+    pub cache_options: Option<Value>,
+    pub workers_dev: Option<bool>,
+    pub preview_urls: Option<bool>,
+    /// Whether it routes the Worker (`fetch` triggers or `domains`): created off workers.dev
+    /// then, as wrangler does (§C.7).
+    pub has_routes: bool,
+    pub unapplied: Vec<Unapplied>,
+    pub warnings: Vec<String>,
+}
+
+struct Reader<'a> {
+    file: &'a str,
+}
+
+impl Reader<'_> {
+    fn str<'n>(&self, n: &'n Node, path: &str) -> Result<&'n str, crate::inputs::InputError> {
+        n.as_str().ok_or_else(|| at(self.file, n.line, path, format!("must be a string, not {}", n.value.kind())))
+    }
+
+    fn bool(&self, n: &Node, path: &str) -> Result<bool, crate::inputs::InputError> {
+        match n.value {
+            Val::Bool(b) => Ok(b),
+            _ => Err(at(self.file, n.line, path, format!("must be `true` or `false`, not {}", n.value.kind()))),
+        }
+    }
+
+    fn strs(&self, n: &Node, path: &str) -> Result<Vec<String>, crate::inputs::InputError> {
+        let Val::Arr(items) = &n.value else {
+            return Err(at(self.file, n.line, path, format!("must be an array of strings, not {}", n.value.kind())));
+        };
+        items.iter().enumerate().map(|(i, x)| self.str(x, &index(path, i)).map(str::to_owned)).collect()
+    }
+
+    fn positive(&self, n: &Node, path: &str) -> Result<u64, crate::inputs::InputError> {
+        match n.value {
+            Val::Int(i) if i > 0 => Ok(i as u64),
+            _ => Err(at(self.file, n.line, path, "must be a whole number above 0")),
+        }
+    }
+
+    fn one_of<'n>(&self, n: &'n Node, path: &str, allowed: &[&str]) -> Result<&'n str, crate::inputs::InputError> {
+        let s = self.str(n, path)?;
+        if allowed.contains(&s) {
+            return Ok(s);
+        }
+        let list = allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
+        Err(at(self.file, n.line, path, format!("must be one of {list}")))
+    }
+}
+
+/// Reads `dir` (a `workers/<dir>/`) of a tree of `version`.
+pub(super) fn read(dir: &Path, version: &str) -> Result<WorkerOutput, crate::inputs::InputError> {
+    let (file, root) = read_json(&dir.join("worker.config.json"))?;
+    let r = Reader { file: &file };
+    let mut keys: Vec<&str> = KEYS.to_vec();
+    if version == "v0" {
+        keys.push("type");
+    }
+    let entries = strict(&file, &root, "", &keys)?;
+    let get = |k: &str| entries.iter().find(|(key, _, _)| key == k).map(|(_, _, n)| n);
+    let required = |k: &str, how: &str| {
+        get(k).ok_or_else(|| at(&file, root.line, k, format!("is required ({how})")))
+    };
+    let name_node = required("name", "the Worker's name")?;
+    let name = r.str(name_node, "name")?.to_owned();
+    if !crate::inputs::rules::worker_name(&name) {
+        return Err(at(&file, name_node.line, "name", "is not a Worker name (lowercase letters, digits, `-` and `_`, at most 63 characters)"));
+    }
+    let date_node = required("compatibilityDate", "the date the Worker was written against, e.g. 2026-11-01")?;
+    let compatibility_date = r.str(date_node, "compatibilityDate")?.to_owned();
+    if !crate::inputs::rules::date(&compatibility_date) {
+        return Err(at(&file, date_node.line, "compatibilityDate", "must be a date that exists, written YYYY-MM-DD"));
+    }
+    let mut out = WorkerOutput {
+        file: file.clone(),
+        name,
+        name_line: name_node.line,
+        compatibility_date,
+        compatibility_flags: Vec::new(),
+        main_module: None,
+        modules: Vec::new(),
+        bindings: Vec::new(),
+        assets: None,
+        placement: None,
+        limits: None,
+        cache_options: None,
+        workers_dev: None,
+        preview_urls: None,
+        has_routes: false,
+        unapplied: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let mut assets_binding: Option<String> = None;
+    for (k, line, v) in entries {
+        let k = k.as_str();
+        match k {
+            "name" | "compatibilityDate" => {}
+            "type" => {
+                if r.str(v, k)? != "worker" {
+                    return Err(at(&file, v.line, k, "must be `worker` (the only type of a v0 Worker configuration)"));
+                }
+            }
+            "compatibilityFlags" => out.compatibility_flags = r.strs(v, k)?,
+            "manifest" => {
+                let (main, modules) = manifest(&r, v, &dir.join("bundle"))?;
+                out.main_module = Some(main);
+                out.modules = modules;
+            }
+            "assets" => out.assets = Some(assets_config(&r, v)?),
+            "env" => (out.bindings, assets_binding) = env(&r, v, &out.name)?,
+            "workersDev" => out.workers_dev = Some(r.bool(v, k)?),
+            "previewUrls" => out.preview_urls = Some(r.bool(v, k)?),
+            "limits" => out.limits = Some(limits(&r, v)?),
+            "cache" => {
+                let t = strict(&file, v, k, &["enabled", "crossVersionCache"])?;
+                let mut c = Map::new();
+                for (ck, _, cv) in t {
+                    let api = if ck == "enabled" { "enabled" } else { "cross_version_cache" };
+                    c.insert(api.into(), r.bool(cv, &join(k, ck))?.into());
+                }
+                out.cache_options = Some(Value::Object(c));
+            }
+            "placement" => out.placement = placement(&r, v)?,
+            "triggers" => {
+                let what = triggers(&r, v)?;
+                out.has_routes |= what.contains("route");
+                out.unapplied.push(Unapplied { key: k.into(), line: *line, what });
+            }
+            "domains" => {
+                let Val::Arr(items) = &v.value else {
+                    return Err(at(&file, v.line, k, "must be an array"));
+                };
+                for (i, d) in items.iter().enumerate() {
+                    if d.as_str().is_none() {
+                        strict(&file, d, &index(k, i), &["hostname", "production", "previews"])?;
+                    }
+                }
+                out.has_routes |= !items.is_empty();
+                out.unapplied.push(Unapplied {
+                    key: k.into(),
+                    line: *line,
+                    what: crate::ci::plural(items.len(), "custom domain", "custom domains"),
+                });
+            }
+            "observability" | "logpush" | "tailConsumers" => {
+                out.unapplied.push(Unapplied { key: k.into(), line: *line, what: "a script setting".into() });
+            }
+            "experimental" => {
+                for (ek, el, ev) in strict(&file, v, k, &["streamingTailConsumers", "firstPartyWorker"])? {
+                    if ek == "firstPartyWorker" {
+                        if r.bool(ev, &join(k, ek))? {
+                            return Err(unsupported(&file, *el, &join(k, ek), "first-party Workers"));
+                        }
+                    } else {
+                        out.unapplied.push(Unapplied { key: join(k, ek), line: *el, what: "a script setting".into() });
+                    }
+                }
+            }
+            "access" => out.warnings.push(format!(
+                "{file}:{line}: access: not applied: it configures `wrangler dev`'s Access check, not the deployed Worker"
+            )),
+            "unsafe" => return Err(unsupported(&file, *line, k, "`unsafe` metadata")),
+            "exports" => {
+                if !matches!(&v.value, Val::Table(t) if t.is_empty()) {
+                    return Err(unsupported(
+                        &file,
+                        *line,
+                        k,
+                        "declared exports (Durable Object and Workflow lifecycles need the classic upload with migrations, docs/cloudflare-api.md §H.3)",
+                    ));
+                }
+            }
+            _ => unreachable!("the strict check lets only KEYS through"),
+        }
+    }
+    let assets_dir = dir.join("assets");
+    match (assets_dir.is_dir(), out.assets.take()) {
+        (true, spec) => {
+            out.assets = Some(AssetsSpec {
+                directory: assets_dir,
+                binding: assets_binding,
+                directory_written: Some(Written { file: file.clone(), line: root.line, key: "assets/".into() }),
+                ..spec.unwrap_or_default()
+            })
+        }
+        (false, Some(_)) => {
+            return Err(at(&file, get("assets").map_or(root.line, |n| n.line), "assets", "configures static assets, but the Worker has no `assets/` directory beside this file"));
+        }
+        (false, None) if assets_binding.is_some() => {
+            return Err(at(&file, root.line, "env", "binds the assets (`type: assets`), but the Worker has no `assets/` directory"));
+        }
+        (false, None) => {}
+    }
+    if out.main_module.is_none() && out.assets.is_none() {
+        return Err(at(&file, root.line, "manifest", "is missing and there is no `assets/` directory: a Worker needs code (`manifest` and `bundle/`) or assets"));
+    }
+    if out.main_module.is_none() && out.assets.as_ref().is_some_and(|a| a.run_worker_first.is_some()) {
+        return Err(at(&file, root.line, "assets.runWorkerFirst", "needs code to run first, but the Worker has no `manifest`"));
+    }
+    Ok(out)
+}
+
+fn unsupported(file: &str, line: usize, path: &str, what: &str) -> crate::inputs::InputError {
+    at(file, line, path, format!("{what}: workers-ci does not deploy this yet, and will not leave it out; deploy this output with `cf deploy --prebuilt`, or remove it from the configuration"))
+}
+
+/// Module types (§H.4) and the content types the upload gives them (wrangler's mapping:
+/// `json` goes up as text).
+const MODULE_TYPES: &[(&str, &str)] = &[
+    ("esm", "application/javascript+module"),
+    ("cjs", "application/javascript"),
+    ("python", "text/x-python"),
+    ("python-requirement", "text/x-python-requirement"),
+    ("wasm", "application/wasm"),
+    ("text", "text/plain"),
+    ("data", "application/octet-stream"),
+    ("json", "text/plain"),
+    ("sourcemap", "application/source-map"),
+];
+
+/// `manifest` and `bundle/`: the main module's name and every module, by path relative to
+/// `bundle/` (§H.4; a partial manifest adds the `.js`/`.mjs`/`.map` files found there).
+fn manifest(r: &Reader<'_>, n: &Node, bundle: &Path) -> Result<(String, Vec<ModuleFile>), crate::inputs::InputError> {
+    let file = r.file;
+    let t = strict(file, n, "manifest", &["type", "mainModule", "modules"])?;
+    let get = |k: &str| t.iter().find(|(key, _, _)| key == k).map(|(_, _, v)| v);
+    let need = |k: &str| get(k).ok_or_else(|| at(file, n.line, &join("manifest", k), "is required"));
+    let kind = r.one_of(need("type")?, "manifest.type", &["complete", "partial"])?;
+    let main_node = need("mainModule")?;
+    let main = r.str(main_node, "manifest.mainModule")?.to_owned();
+    let modules_node = need("modules")?;
+    let Val::Table(listed) = &modules_node.value else {
+        return Err(at(file, modules_node.line, "manifest.modules", "must be an object of module paths"));
+    };
+    if !bundle.is_dir() {
+        return Err(at(file, n.line, "manifest", "names modules, but there is no `bundle/` directory beside this file"));
+    }
+    // (path, type, line of the entry)
+    let mut typed: Vec<(String, String, usize)> = Vec::new();
+    for (path, line, entry) in listed {
+        let p = join("manifest.modules", path);
+        let e = strict(file, entry, &p, &["type"])?;
+        let ty = match e.first() {
+            Some((_, _, tn)) => r.one_of(tn, &join(&p, "type"), &MODULE_TYPES.iter().map(|(t, _)| *t).collect::<Vec<_>>())?,
+            None => return Err(at(file, entry.line, &join(&p, "type"), "is required")),
+        };
+        if !inside(path) {
+            return Err(at(file, *line, &p, "escapes the `bundle/` directory: module paths are relative to it, with `/`"));
+        }
+        typed.push((path.clone(), ty.to_owned(), *line));
+    }
+    let listed_main = typed.iter().any(|(p, _, _)| *p == main);
+    match kind {
+        "complete" if !listed_main => {
+            return Err(at(file, main_node.line, "manifest.mainModule", "is not listed in `manifest.modules`, which a complete manifest must do"));
+        }
+        "partial" if listed_main => {
+            return Err(at(file, main_node.line, "manifest.mainModule", "is listed in `manifest.modules`, which a partial manifest must not do"));
+        }
+        "partial" => {
+            // The bundle's own files, typed by extension, under the explicit entries.
+            for f in walk(bundle) {
+                let ty = if f.ends_with(".js") || f.ends_with(".mjs") {
+                    "esm"
+                } else if f.ends_with(".map") {
+                    "sourcemap"
+                } else {
+                    continue;
+                };
+                if !typed.iter().any(|(p, _, _)| *p == f) {
+                    typed.push((f, ty.to_owned(), main_node.line));
+                }
+            }
+            if !typed.iter().any(|(p, t, _)| *p == main && t == "esm") {
+                return Err(at(file, main_node.line, "manifest.mainModule", "was not found as an ES module (`.js`/`.mjs`) in `bundle/`, which a partial manifest requires"));
+            }
+        }
+        _ => {}
+    }
+    if typed.iter().any(|(p, t, _)| *p == main && t == "sourcemap") {
+        return Err(at(file, main_node.line, "manifest.mainModule", "is a source map; the main module must be code"));
+    }
+    let mut modules = Vec::new();
+    for (path, ty, line) in typed {
+        let on_disk: PathBuf = path.split('/').fold(bundle.to_path_buf(), |p, s| p.join(s));
+        let meta = std::fs::metadata(&on_disk).ok().filter(std::fs::Metadata::is_file).ok_or_else(|| {
+            at(file, line, &join("manifest.modules", &path), format!("names `bundle/{path}`, which does not exist: build again"))
+        })?;
+        let content_type = MODULE_TYPES.iter().find(|(t, _)| *t == ty).map_or("application/octet-stream", |(_, c)| *c);
+        modules.push(ModuleFile { name: path, path: on_disk, content_type, size: meta.len() });
+    }
+    modules.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok((main, modules))
+}
+
+/// A relative path of plain segments: no `..`, `.`, empty segment, backslash or root.
+fn inside(path: &str) -> bool {
+    !path.is_empty() && !path.contains('\\') && path.split('/').all(|s| !s.is_empty() && s != "." && s != "..")
+}
+
+/// Every file under `dir`, as `/`-separated paths relative to it, sorted.
+fn walk(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![(dir.to_path_buf(), String::new())];
+    while let Some((d, prefix)) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let rel = if prefix.is_empty() { name } else { format!("{prefix}/{name}") };
+            if e.path().is_dir() {
+                stack.push((e.path(), rel));
+            } else {
+                out.push(rel);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn assets_config(r: &Reader<'_>, n: &Node) -> Result<AssetsSpec, crate::inputs::InputError> {
+    let mut spec = AssetsSpec::default();
+    for (k, _, v) in strict(r.file, n, "assets", &["htmlHandling", "notFoundHandling", "basePath", "runWorkerFirst"])? {
+        let p = join("assets", k);
+        match k.as_str() {
+            "htmlHandling" => {
+                spec.html_handling = Some(
+                    r.one_of(v, &p, &["auto-trailing-slash", "drop-trailing-slash", "force-trailing-slash", "none"])?.into(),
+                );
+            }
+            "notFoundHandling" => {
+                spec.not_found_handling = Some(r.one_of(v, &p, &["single-page-application", "404-page", "none"])?.into());
+            }
+            "basePath" => spec.base_path = Some(r.str(v, &p)?.into()),
+            _ => {
+                spec.run_worker_first = Some(match &v.value {
+                    Val::Bool(b) => Value::Bool(*b),
+                    _ => r.strs(v, &p).map_err(|_| at(r.file, v.line, &p, "must be `true`, `false` or an array of route patterns"))?.into(),
+                });
+            }
+        }
+    }
+    Ok(spec)
+}
+
+fn limits(r: &Reader<'_>, n: &Node) -> Result<Limits, crate::inputs::InputError> {
+    let mut l = Limits::default();
+    for (k, _, v) in strict(r.file, n, "limits", &["cpuMs", "subrequests"])? {
+        let value = Some(r.positive(v, &join("limits", k))?);
+        if k == "cpuMs" {
+            l.cpu_ms = value;
+        } else {
+            l.subrequests = value;
+        }
+    }
+    Ok(l)
+}
+
+/// `placement` as the version takes it (§C.3): `smart`, or `targeted` with one target; `off`
+/// sends none. `hint` is refused: the version's placement has no field for it.
+fn placement(r: &Reader<'_>, n: &Node) -> Result<Option<Value>, crate::inputs::InputError> {
+    let t = strict(r.file, n, "placement", &["mode", "hint", "region", "host", "hostname"])?;
+    let mut mode = None;
+    let mut targets = Vec::new();
+    for (k, line, v) in t {
+        let p = join("placement", k);
+        match k.as_str() {
+            "mode" => mode = Some(r.one_of(v, &p, &["off", "smart", "targeted"])?),
+            "hint" => return Err(unsupported(r.file, *line, &p, "a placement hint (the version's placement has no field for it, docs/cloudflare-api.md §C.3)")),
+            _ => targets.push((k.as_str(), r.str(v, &p)?)),
+        }
+    }
+    match (mode, targets.as_slice()) {
+        (Some("off"), []) => Ok(None),
+        (Some("smart"), []) => Ok(Some(json!({ "mode": "smart" }))),
+        (Some("targeted") | None, [(k, v)]) => Ok(Some(json!({ "mode": "targeted", *k: v }))),
+        _ => Err(at(r.file, n.line, "placement", "must be `{\"mode\": \"off\"}`, `{\"mode\": \"smart\"}`, or exactly one of `region`, `host`, `hostname`")),
+    }
+}
+
+/// `triggers[]`, checked against each type's keys (§H.3), described for the refusal.
+fn triggers(r: &Reader<'_>, n: &Node) -> Result<String, crate::inputs::InputError> {
+    let Val::Arr(items) = &n.value else {
+        return Err(at(r.file, n.line, "triggers", "must be an array"));
+    };
+    let (mut routes, mut crons, mut queues, mut other) = (0, 0, 0, 0);
+    for (i, item) in items.iter().enumerate() {
+        let p = index("triggers", i);
+        let ty = item.get("type").ok_or_else(|| at(r.file, item.line, &join(&p, "type"), "is required"))?;
+        let ty = r.one_of(ty, &join(&p, "type"), &["fetch", "scheduled", "queue", "email", "connect"])?;
+        let keys: &[&str] = match ty {
+            "fetch" => &["type", "pattern", "zone"],
+            "scheduled" => &["type", "schedule"],
+            "queue" => &["type", "name", "deadLetterQueue", "maxBatchSize", "maxBatchTimeout", "maxConcurrency", "maxRetries", "retryDelay", "visibilityTimeoutMs"],
+            "email" => &["type", "addresses"],
+            _ => &["type", "protocol", "port", "address", "idleTimeoutMs", "maxPendingBytes"],
+        };
+        strict(r.file, item, &p, keys)?;
+        match ty {
+            "fetch" => routes += 1,
+            "scheduled" => crons += 1,
+            "queue" => queues += 1,
+            _ => other += 1,
+        }
+    }
+    let mut parts = Vec::new();
+    for (n, one, many) in [
+        (routes, "route", "routes"),
+        (crons, "cron schedule", "cron schedules"),
+        (queues, "queue consumer", "queue consumers"),
+        (other, "email or socket trigger", "email or socket triggers"),
+    ] {
+        if n > 0 {
+            parts.push(crate::ci::plural(n, one, many));
+        }
+    }
+    Ok(if parts.is_empty() { "no trigger".into() } else { parts.join(", ") })
+}
+
+/// `env` (§H.3's binding table) as the version's bindings, and the assets binding's name.
+/// A kind this release does not map is refused by name: sent wrongly or left out, the Worker
+/// would run without a binding its code reads.
+fn env(r: &Reader<'_>, n: &Node, own: &str) -> Result<(Vec<Value>, Option<String>), crate::inputs::InputError> {
+    let file = r.file;
+    let Val::Table(entries) = &n.value else {
+        return Err(at(file, n.line, "env", "must be an object of binding name → binding"));
+    };
+    let mut out = Vec::new();
+    let mut assets = None;
+    for (name, line, b) in entries {
+        let p = join("env", name);
+        let ty_node = b.get("type").ok_or_else(|| at(file, b.line, &join(&p, "type"), "is required"))?;
+        let ty = r.str(ty_node, &join(&p, "type"))?;
+        // Every kind may carry `dev` (local development only, §H.3): accepted, not sent.
+        let fields = |keys: &[&str]| -> Result<Map<String, Value>, crate::inputs::InputError> {
+            let mut all = vec!["type", "dev"];
+            all.extend_from_slice(keys);
+            let t = strict(file, b, &p, &all)?;
+            Ok(t.iter().filter(|(k, _, _)| k != "type" && k != "dev").map(|(k, _, v)| (k.clone(), v.to_json())).collect())
+        };
+        let need = |f: &Map<String, Value>, k: &str| -> Result<String, crate::inputs::InputError> {
+            match f.get(k) {
+                Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+                Some(_) => Err(at(file, b.line, &join(&p, k), "must be a non-empty string")),
+                None => Err(at(file, b.line, &join(&p, k), "is required")),
+            }
+        };
+        let opt = |f: &Map<String, Value>, k: &str| f.get(k).and_then(Value::as_str).map(str::to_owned);
+        let mut v = match ty {
+            "text" => {
+                let f = fields(&["value"])?;
+                json!({ "type": "plain_text", "text": need(&f, "value")? })
+            }
+            "json" => {
+                let f = fields(&["value"])?;
+                match f.get("value") {
+                    Some(Value::String(s)) => json!({ "type": "plain_text", "text": s }),
+                    Some(other) => json!({ "type": "json", "json": other }),
+                    None => return Err(at(file, b.line, &join(&p, "value"), "is required")),
+                }
+            }
+            // Kept from the Worker's live secrets, as wrangler sends it; Cloudflare refuses the
+            // version (10057) when the Worker has no such secret (§H.3).
+            "secret" => {
+                fields(&[])?;
+                json!({ "type": "inherit" })
+            }
+            "kv" => {
+                let f = fields(&["id"])?;
+                let id = opt(&f, "id").ok_or_else(|| needs_resource(file, b.line, &p, "KV namespace", "wrangler kv namespace create"))?;
+                json!({ "type": "kv_namespace", "namespace_id": id })
+            }
+            "d1" => {
+                let f = fields(&["id", "name", "jurisdiction"])?;
+                let id = opt(&f, "id").ok_or_else(|| needs_resource(file, b.line, &p, "D1 database", "wrangler d1 create"))?;
+                json!({ "type": "d1", "database_id": id })
+            }
+            "r2" => {
+                let f = fields(&["name", "jurisdiction"])?;
+                let bucket = opt(&f, "name").ok_or_else(|| needs_resource(file, b.line, &p, "R2 bucket", "wrangler r2 bucket create"))?;
+                let mut v = json!({ "type": "r2_bucket", "bucket_name": bucket });
+                if let Some(j) = opt(&f, "jurisdiction") {
+                    v["jurisdiction"] = j.into();
+                }
+                v
+            }
+            "queue" => {
+                let f = fields(&["name", "deliveryDelay"])?;
+                if f.contains_key("deliveryDelay") {
+                    return Err(unsupported(file, b.line, &join(&p, "deliveryDelay"), "a producer's delivery delay"));
+                }
+                let q = opt(&f, "name").ok_or_else(|| needs_resource(file, b.line, &p, "queue", "wrangler queues create"))?;
+                json!({ "type": "queue", "queue_name": q })
+            }
+            "worker" => {
+                let f = fields(&["worker", "exportName", "props"])?;
+                if f.contains_key("props") {
+                    return Err(unsupported(file, b.line, &join(&p, "props"), "service binding props"));
+                }
+                let mut v = json!({ "type": "service", "service": need(&f, "worker")? });
+                if let Some(e) = opt(&f, "exportName") {
+                    v["entrypoint"] = e.into();
+                }
+                v
+            }
+            "durable-object" => {
+                let f = fields(&["worker", "exportName"])?;
+                let worker = need(&f, "worker")?;
+                let mut v = json!({ "type": "durable_object_namespace", "class_name": need(&f, "exportName")? });
+                // A class of this Worker is named without `script_name`: it lives in the
+                // version being uploaded.
+                if worker != own {
+                    v["script_name"] = worker.into();
+                }
+                v
+            }
+            "workflow" => {
+                let f = fields(&["name", "worker", "exportName"])?;
+                let mut v = json!({ "type": "workflow", "workflow_name": need(&f, "name")?, "class_name": need(&f, "exportName")? });
+                let worker = need(&f, "worker")?;
+                if worker != own {
+                    v["script_name"] = worker.into();
+                }
+                v
+            }
+            "analytics-engine-dataset" => {
+                let f = fields(&["name"])?;
+                json!({ "type": "analytics_engine", "dataset": opt(&f, "name").unwrap_or_else(|| name.clone()) })
+            }
+            "vectorize" => {
+                let f = fields(&["name"])?;
+                json!({ "type": "vectorize", "index_name": need(&f, "name")? })
+            }
+            "hyperdrive" => {
+                let f = fields(&["id"])?;
+                json!({ "type": "hyperdrive", "id": need(&f, "id")? })
+            }
+            "mtls-certificate" => {
+                let f = fields(&["id"])?;
+                json!({ "type": "mtls_certificate", "certificate_id": need(&f, "id")? })
+            }
+            "secrets-store-secret" => {
+                let f = fields(&["storeId", "secretName"])?;
+                json!({ "type": "secrets_store_secret", "store_id": need(&f, "storeId")?, "secret_name": need(&f, "secretName")? })
+            }
+            "rate-limit" => {
+                let f = fields(&["namespace", "simple"])?;
+                let simple = b.get("simple").ok_or_else(|| at(file, b.line, &join(&p, "simple"), "is required"))?;
+                strict(file, simple, &join(&p, "simple"), &["limit", "period"])?;
+                json!({ "type": "ratelimit", "namespace_id": need(&f, "namespace")?, "simple": f["simple"] })
+            }
+            "ai" | "browser" | "images" | "media" | "version-metadata" => {
+                fields(&[])?;
+                json!({ "type": ty.replace('-', "_") })
+            }
+            "assets" => {
+                fields(&[])?;
+                if assets.replace(name.clone()).is_some() {
+                    return Err(at(file, *line, &p, "is a second `assets` binding; a Worker has one"));
+                }
+                continue;
+            }
+            other => {
+                let known = "text, json, secret, kv, d1, r2, queue, worker, durable-object, workflow, analytics-engine-dataset, vectorize, hyperdrive, mtls-certificate, secrets-store-secret, rate-limit, ai, browser, images, media, version-metadata, assets";
+                return Err(at(
+                    file,
+                    ty_node.line,
+                    &join(&p, "type"),
+                    format!("`{other}` bindings: workers-ci does not deploy this kind yet (it maps {known}), and will not leave a binding out; deploy this output with `cf deploy --prebuilt`, or remove the binding"),
+                ));
+            }
+        };
+        v["name"] = name.clone().into();
+        out.push(v);
+    }
+    Ok((out, assets))
+}
+
+/// A binding without the id of what it binds: `cf deploy` would create the resource (§H.6);
+/// workers-ci creates nothing unasked.
+fn needs_resource(file: &str, line: usize, path: &str, what: &str, create: &str) -> crate::inputs::InputError {
+    at(
+        file,
+        line,
+        path,
+        format!("names no {what}: `cf deploy` would create one, workers-ci does not create resources unasked. Create it (`{create}`) and give its id (or name) in the configuration, then build again"),
+    )
+}

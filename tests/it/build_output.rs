@@ -1,0 +1,312 @@
+//! Build Output (`.cloudflare/output/v0|v1`, docs/cloudflare-api.md §H) as the source of a
+//! version, end to end against the simulator, and `dry_run` without credentials (§H.9).
+
+use crate::common::*;
+use base64::Engine as _;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/build-output")
+}
+
+fn copy(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A project holding the fixture `name` (its `.cloudflare/output`), run from there.
+fn project(inv: Invocation, name: &str) -> Invocation {
+    let root = inv.dir.path().join("project");
+    copy(&fixtures().join(name), &root);
+    inv.cwd(&root)
+}
+
+/// A `command` invocation with no Worker named and no code inputs: the Build Output says all.
+fn invocation(sim: &Simulator, command: &str) -> Invocation {
+    Invocation::new(sim).without("branch").without("commit").without("worker").input("command", command)
+}
+
+/// The module `name` of a stored version: its content type and bytes.
+fn module(v: &Value, name: &str) -> (String, Vec<u8>) {
+    let m = v["modules"].as_array().unwrap().iter().find(|m| m["name"] == name).unwrap_or_else(|| panic!("{name}: {v}"));
+    let bytes = base64::engine::general_purpose::STANDARD.decode(m["content_base64"].as_str().unwrap()).unwrap();
+    (m["content_type"].as_str().unwrap().to_owned(), bytes)
+}
+
+fn module_names(v: &Value) -> Vec<String> {
+    let mut names: Vec<String> =
+        v["modules"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap().to_owned()).collect();
+    names.sort();
+    names
+}
+
+fn file(fixture: &str, rel: &str) -> Vec<u8> {
+    std::fs::read(fixtures().join(fixture).join(".cloudflare/output").join(rel)).unwrap()
+}
+
+fn sorted_bindings(v: &Value) -> Vec<Value> {
+    let mut b = v["bindings"].as_array().cloned().unwrap_or_default();
+    b.sort_by_key(|b| b["name"].as_str().unwrap_or_default().to_owned());
+    b
+}
+
+fn manifest_keys(v: &Value) -> Vec<String> {
+    v["assets"]["manifest"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default()
+}
+
+#[test]
+fn a_v0_tree_deploys_with_what_its_files_say() {
+    let sim = sim();
+    // `deploy` finds `.cloudflare/output` by itself: no `versions`, no configuration.
+    let inv = project(invocation(&sim, "deploy").input("create_worker", "true"), "v0-site");
+    let run = inv.run();
+    run.assert_code(0);
+    assert!(run.stdout.contains("Using the Build Output .cloudflare/output/v0 (v0, mode `production`): Worker my-site"), "{}", run.stdout);
+    let versions = sim.versions("my-site");
+    assert_eq!(versions.len(), 1);
+    let v = &versions[0];
+    let d = "v0-site";
+    let w = "v0/workers/default";
+    assert_eq!(v["main_module"], "index.js");
+    assert_eq!(module_names(v), ["_headers", "chunks/util.js", "index.js", "index.js.map"]);
+    assert_eq!(module(v, "index.js"), ("application/javascript+module".into(), file(d, &format!("{w}/bundle/index.js"))));
+    assert_eq!(
+        module(v, "chunks/util.js"),
+        ("application/javascript+module".into(), file(d, &format!("{w}/bundle/chunks/util.js")))
+    );
+    assert_eq!(module(v, "index.js.map"), ("application/source-map".into(), file(d, &format!("{w}/bundle/index.js.map"))));
+    assert_eq!(module(v, "_headers"), ("text/plain".into(), file(d, &format!("{w}/assets/_headers"))));
+    assert_eq!(v["compatibility_date"], "2026-11-01");
+    assert_eq!(v["compatibility_flags"], json!(["nodejs_compat"]));
+    assert_eq!(
+        sorted_bindings(v),
+        [
+            json!({"name": "API_ORIGIN", "type": "plain_text", "text": "https://api.example.com"}),
+            json!({"name": "ASSETS", "type": "assets"}),
+            json!({"name": "CACHE", "type": "kv_namespace", "namespace_id": "0f2ac74b498b48028cb68387c421e279"}),
+            json!({"name": "FEATURES", "type": "json", "json": {"search": true}}),
+        ]
+    );
+    // `.assetsignore` leaves the map out; `_headers` goes with the version.
+    assert_eq!(manifest_keys(v), ["/index.html"]);
+    assert_eq!(
+        v["assets"]["config"],
+        json!({"not_found_handling": "single-page-application", "run_worker_first": ["/api/*"]})
+    );
+    // Deployed at 100 %, and the Worker on workers.dev without preview URLs.
+    let deployments = sim.deployments("my-site");
+    assert_eq!(deployments.len(), 1);
+    assert_eq!(deployments[0]["versions"][0]["version_id"], v["id"]);
+    assert_eq!(deployments[0]["versions"][0]["percentage"], 100.0);
+    assert_eq!(run.output("version_id"), v["id"].as_str());
+    assert_eq!(run.output("dry_run"), None);
+    let (_, worker) = call(&sim, "GET", "/workers/workers/my-site", None);
+    let sub = &worker["result"]["subdomain"];
+    assert_eq!((&sub["enabled"], &sub["previews_enabled"]), (&json!(true), &json!(false)), "{worker}");
+}
+
+#[test]
+fn a_v1_tree_with_two_workers_deploys_one_worker_per_step() {
+    let sim = sim();
+    // Two Workers and none picked: refused, naming both, with nothing sent.
+    let run = project(invocation(&sim, "version").input("deploy", "true"), "v1-two").run();
+    run.assert_code(2);
+    assert!(
+        run.everything().contains("holds 2 Workers (`shop-web` (default), `shop-api`)"),
+        "{}",
+        run.everything()
+    );
+    assert!(sim.requests().is_empty(), "no request: {:?}", sim.requests());
+    for name in ["shop-api", "shop-web"] {
+        let run = project(
+            invocation(&sim, "version").input("deploy", "true").input("create_worker", "true").input("worker", name),
+            "v1-two",
+        )
+        .run();
+        run.assert_code(0);
+    }
+    let d = "v1-two";
+    let api = &sim.versions("shop-api")[0];
+    // A partial manifest: the listed JSON module, plus the `.mjs` and `.map` of the bundle.
+    assert_eq!(api["main_module"], "index.mjs");
+    assert_eq!(module_names(api), ["index.mjs", "index.mjs.map", "schema.json"]);
+    assert_eq!(
+        module(api, "schema.json"),
+        ("text/plain".into(), file(d, "v1/workers/shop-api/bundle/schema.json")),
+        "a `json` module goes up as text, as wrangler sends it"
+    );
+    assert_eq!(module(api, "index.mjs").0, "application/javascript+module");
+    assert_eq!(api["compatibility_flags"], json!(["nodejs_compat"]));
+    assert_eq!(api["placement"], json!({"mode": "smart"}));
+    assert_eq!(
+        sorted_bindings(api),
+        [
+            json!({"name": "QUEUE", "type": "queue", "queue_name": "orders"}),
+            json!({"name": "VERSION", "type": "version_metadata"}),
+        ]
+    );
+    let web = &sim.versions("shop-web")[0];
+    assert_eq!(web["main_module"], "server/index.js");
+    assert_eq!(module_names(web), ["server/add.wasm", "server/index.js", "server/words.txt"]);
+    assert_eq!(module(web, "server/add.wasm"), ("application/wasm".into(), file(d, "v1/workers/default/bundle/server/add.wasm")));
+    assert_eq!(module(web, "server/words.txt").0, "text/plain");
+    assert_eq!(web["limits"], json!({"cpu_ms": 100}));
+    assert_eq!(
+        sorted_bindings(web),
+        [
+            json!({"name": "API", "type": "service", "service": "shop-api", "entrypoint": "Api"}),
+            json!({"name": "ASSETS", "type": "assets"}),
+            json!({"name": "DB", "type": "d1", "database_id": "6f1b0c5e-2c9d-4d6a-9f0e-2d8f3c1a7b55"}),
+        ]
+    );
+    assert_eq!(manifest_keys(web), ["/404.html", "/img/logo.svg", "/index.html"]);
+    assert_eq!(web["assets"]["config"], json!({"html_handling": "drop-trailing-slash", "not_found_handling": "404-page"}));
+    for w in ["shop-api", "shop-web"] {
+        assert_eq!(sim.deployments(w).len(), 1, "{w} deployed");
+    }
+}
+
+/// Each broken tree stops the step with exit 2 and the named problem, before any request.
+#[test]
+fn broken_trees_and_misdirected_builds_exit_2_with_no_request() {
+    let cases: [(&str, &str, &[(&str, &str)], &str); 6] = [
+        (
+            "unknown-key",
+            "deploy",
+            &[],
+            ".cloudflare/output/v1/workers/default/worker.config.json:4: compatibilityFlag: is not a key of the Build Output schema (did you mean `compatibilityFlags`?",
+        ),
+        (
+            "v9",
+            "deploy",
+            &[],
+            "`.cloudflare/output` holds Build Output version v9, which this workers-ci does not understand (it reads v0 and v1)",
+        ),
+        (
+            "preview",
+            "deploy",
+            &[],
+            "`.cloudflare/output/v1` was built for a Preview (`buildContext.isPreview: true` in its config.json)",
+        ),
+        (
+            "v0-site",
+            "preview",
+            &[("preview_name", "feature")],
+            "`.cloudflare/output/v0` was not built for a Preview",
+        ),
+        (
+            "triggers",
+            "version",
+            &[],
+            "is not set, but .cloudflare/output/v0/workers/default/worker.config.json declares `triggers` (line 4: 1 route, 1 cron schedule), `observability` (line 15: a script setting)",
+        ),
+        (
+            "v0-site",
+            "version",
+            &[("build_output", ".cloudflare/output"), ("config", "wrangler.jsonc")],
+            "and `config` are both given",
+        ),
+    ];
+    for (fixture, command, inputs, want) in cases {
+        let sim = sim();
+        let mut inv = invocation(&sim, command);
+        for (k, v) in inputs {
+            inv = inv.input(k, v);
+        }
+        let run = project(inv, fixture).run();
+        run.assert_code(2);
+        assert!(run.everything().contains(want), "{fixture} with {command}: {}", run.everything());
+        assert!(sim.requests().is_empty(), "{fixture}: no request, got {:?}", sim.requests());
+    }
+}
+
+#[test]
+fn skip_triggers_uploads_and_says_what_was_left_alone() {
+    let sim = sim();
+    let run = project(
+        invocation(&sim, "version").input("create_worker", "true").input("skip_triggers", "true"),
+        "triggers",
+    )
+    .run();
+    run.assert_code(0);
+    assert!(
+        run.stdout.contains("not applied by this step (`skip_triggers: true`): triggers (1 route, 1 cron schedule), observability (a script setting)"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(sim.versions("cron-app").len(), 1);
+}
+
+/// The plan of a dry run, compared whole; no token, no account, no request.
+#[test]
+fn a_dry_run_needs_no_credentials_and_sends_nothing() {
+    let sim = sim();
+    let inv = project(invocation(&sim, "deploy").input("dry_run", "true"), "v0-site")
+        .without("api_token")
+        .without("account_id");
+    let run = inv.run();
+    run.assert_code(0);
+    assert!(sim.requests().is_empty(), "no request: {:?}", sim.requests());
+    assert_eq!(run.output("dry_run"), Some("true"));
+    let plan: Value = serde_json::from_str(run.output("plan").unwrap()).unwrap();
+    let rows: Vec<String> = plan
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| format!("{} {} | {}", r["method"].as_str().unwrap(), r["path"].as_str().unwrap(), r["what"].as_str().unwrap()))
+        .collect();
+    let log: Vec<&str> = run
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("Dry run for"))
+        .take_while(|l| l.starts_with("Dry run for") || l.starts_with("  "))
+        .collect();
+    assert_snapshot("build-output-dry-run.txt", &format!("{}\n\n{}\n", log.join("\n"), rows.join("\n")), "build_output");
+}
+
+#[test]
+fn a_dry_run_of_a_broken_tree_exits_2() {
+    let sim = sim();
+    let run = project(invocation(&sim, "version").input("dry_run", "true"), "unknown-key")
+        .without("api_token")
+        .without("account_id")
+        .run();
+    run.assert_code(2);
+    assert!(run.everything().contains("compatibilityFlag: is not a key"), "{}", run.everything());
+    assert!(sim.requests().is_empty());
+}
+
+#[test]
+fn a_preview_build_deploys_to_its_preview_and_dry_runs() {
+    let sim = sim();
+    let dry = project(invocation(&sim, "preview").input("preview_name", "feature-x").input("dry_run", "true"), "preview")
+        .without("api_token")
+        .without("account_id")
+        .run();
+    dry.assert_code(0);
+    assert!(sim.requests().is_empty());
+    assert!(dry.stdout.contains("POST /accounts/{account_id}/workers/workers/my-app/previews/feature-x/deployments"), "{}", dry.stdout);
+    let run = project(
+        invocation(&sim, "preview").input("preview_name", "feature-x").input("create_worker", "true"),
+        "preview",
+    )
+    .run();
+    run.assert_code(0);
+    let previews = sim.previews("my-app");
+    let deployment = &previews[0]["deployments"][0];
+    assert_eq!(
+        deployment["bindings"],
+        json!([{"name": "API_ORIGIN", "type": "plain_text", "text": "https://staging.example.com"}]),
+        "{deployment}"
+    );
+    assert_eq!(deployment["main_module"], "index.js");
+}
