@@ -48,9 +48,7 @@ pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError
     if dry_run {
         let account = super::plan_account(i);
         let split = match &args.target {
-            Target::Split(s) => {
-                crate::flows::deployments::describe_split(s, &std::collections::HashMap::new())
-            }
+            Target::Split(s) => crate::flows::deployments::describe_split(s, &std::collections::HashMap::new()),
             Target::Rollback => "the version at 100 % in the newest earlier deployment (rollback)".to_owned(),
         };
         return Ok(Prepared::new(Vec::new(), move |ctx| {

@@ -55,12 +55,12 @@ outputs! {
     RedeployedVersionId => "redeployed_version_id": "`redeploy`: the active deployment's version whose build was repeated",
     TriggerUuids => "trigger_uuids": "`setup`: JSON object, trigger name → uuid, of the file's triggers that exist",
     Changes => "changes": "`setup`: how many writes the plan has (made, or to make with `dry_run`/`check`)",
-    Plan => "plan": "`setup`: the plan as JSON (secret values never included); `version`/`deploy`/`preview` with `dry_run`: the API calls a real run would make, as JSON rows `{method, path, what}`",
+    Plan => "plan": "`setup`: its plan as JSON (no secrets); `dry_run`: the planned API calls as JSON",
     PreviewId => "preview_id": "`preview`: the Preview's id",
     PreviewName => "preview_name": "`preview`: the Preview's name (from the branch unless `preview_name` is set)",
     PreviewSlug => "preview_slug": "`preview`: the Preview's slug, as Cloudflare computed it",
     DeploymentUrl => "deployment_url": "`preview`: this deployment's own URL, only when Cloudflare returns one",
-    DryRun => "dry_run": "`version`/`deploy`/`preview`: `true` when `dry_run` planned the calls and sent none",
+    DryRun => "dry_run": "`true` when `dry_run` planned the calls and sent none",
 }
 
 impl Output {

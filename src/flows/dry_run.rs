@@ -93,12 +93,19 @@ pub(crate) async fn upload(ctx: &Ctx, args: &VersionArgs, account: &str, kind: U
         )),
     }
     if args.workers_dev.is_some() || args.preview_urls.is_some() || is_preview {
-        plan.push(call("GET", account, &format!("workers/workers/{w}"), "read the Worker (its id and workers.dev flags)"));
+        plan.push(call(
+            "GET",
+            account,
+            &format!("workers/workers/{w}"),
+            "read the Worker (its id and workers.dev flags)",
+        ));
     }
     if args.create_worker {
         plan.push(call("POST", account, "workers/workers", format!("create Worker {w}, only if it does not exist")));
     }
-    if !is_preview && args.deploy.is_some_and(|p| p >= 100.0) && (args.workers_dev.is_some() || args.preview_urls.is_some())
+    if !is_preview
+        && args.deploy.is_some_and(|p| p >= 100.0)
+        && (args.workers_dev.is_some() || args.preview_urls.is_some())
     {
         let on = |b: Option<bool>| b.map_or("unchanged", |b| if b { "on" } else { "off" });
         plan.push(call(
@@ -158,7 +165,8 @@ pub(crate) async fn upload(ctx: &Ctx, args: &VersionArgs, account: &str, kind: U
         Some(main) => format!("{}, main module {main}", crate::ci::plural(args.modules.len(), "module", "modules")),
         None => "assets only, no code".to_owned(),
     };
-    let bindings = if described.is_empty() { "no bindings".to_owned() } else { format!("bindings {}", described.join(", ")) };
+    let bindings =
+        if described.is_empty() { "no bindings".to_owned() } else { format!("bindings {}", described.join(", ")) };
     let content = format!("{code}; {bindings}; compatibility date {}; {} bytes", args.compatibility_date, body.len());
     match kind {
         Upload::Preview { name } => plan.push(call(
@@ -174,7 +182,12 @@ pub(crate) async fn upload(ctx: &Ctx, args: &VersionArgs, account: &str, kind: U
             format!("upload and deploy at 100 % with the pending migrations (the classic upload): {content}"),
         )),
         Upload::Version => {
-            plan.push(call("POST", account, &format!("workers/workers/{w}/versions"), format!("upload the version: {content}")));
+            plan.push(call(
+                "POST",
+                account,
+                &format!("workers/workers/{w}/versions"),
+                format!("upload the version: {content}"),
+            ));
             if let Some(p) = args.deploy {
                 plan.push(call(
                     "POST",

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use super::args::{message, worker_name};
 use super::bindings::{self, Bindings, Keep};
-use super::bundle::{self, ModuleFile};
 use super::build_output::{self, BuildOutput, Purpose};
+use super::bundle::{self, ModuleFile};
 use super::{InputError, Inputs, Key, hint, rules, wrangler};
 use crate::cloudflare::WorkerName;
 
@@ -589,7 +589,8 @@ pub(crate) fn from_build_output(
         ));
     }
     if !w.unapplied.is_empty() && !skip {
-        let list: Vec<String> = w.unapplied.iter().map(|u| format!("`{}` (line {}: {})", u.key, u.line, u.what)).collect();
+        let list: Vec<String> =
+            w.unapplied.iter().map(|u| format!("`{}` (line {}: {})", u.key, u.line, u.what)).collect();
         return Err(InputError::new(
             Key::SkipTriggers,
             format!(
@@ -633,9 +634,8 @@ pub(crate) fn from_build_output(
     let assets = assets_spec(i, &mut bindings.list, w.assets)?;
     let keep = match i.get(Key::KeepBindings) {
         None => Keep::Auto,
-        Some(v) => {
-            Keep::parse(v).ok_or_else(|| InputError::new(Key::KeepBindings, "must be `auto`, `secrets`, `all` or `none`"))?
-        }
+        Some(v) => Keep::parse(v)
+            .ok_or_else(|| InputError::new(Key::KeepBindings, "must be `auto`, `secrets`, `all` or `none`"))?,
     };
     let optional_bool = |k: Key| -> Result<Option<bool>, InputError> {
         i.get(k).map(|v| rules::boolean(v).ok_or_else(|| InputError::new(k, "must be `true` or `false`"))).transpose()
@@ -643,7 +643,8 @@ pub(crate) fn from_build_output(
     let workers_dev = optional_bool(Key::WorkersDev)?.or(w.workers_dev);
     let preview_urls = optional_bool(Key::PreviewUrls)?.or(w.preview_urls);
     refuse_long_name_with_previews(&worker, preview_urls)?;
-    let skipped = if skip { w.unapplied.iter().map(|u| format!("{} ({})", u.key, u.what)).collect() } else { Vec::new() };
+    let skipped =
+        if skip { w.unapplied.iter().map(|u| format!("{} ({})", u.key, u.what)).collect() } else { Vec::new() };
     Ok(VersionArgs {
         worker_written: Some(Written { file: w.file.clone(), line: w.name_line, key: "name".into() }),
         worker,

@@ -37,7 +37,8 @@ fn invocation(sim: &Simulator, command: &str) -> Invocation {
 
 /// The module `name` of a stored version: its content type and bytes.
 fn module(v: &Value, name: &str) -> (String, Vec<u8>) {
-    let m = v["modules"].as_array().unwrap().iter().find(|m| m["name"] == name).unwrap_or_else(|| panic!("{name}: {v}"));
+    let m =
+        v["modules"].as_array().unwrap().iter().find(|m| m["name"] == name).unwrap_or_else(|| panic!("{name}: {v}"));
     let bytes = base64::engine::general_purpose::STANDARD.decode(m["content_base64"].as_str().unwrap()).unwrap();
     (m["content_type"].as_str().unwrap().to_owned(), bytes)
 }
@@ -70,7 +71,11 @@ fn a_v0_tree_deploys_with_what_its_files_say() {
     let inv = project(invocation(&sim, "deploy").input("create_worker", "true"), "v0-site");
     let run = inv.run();
     run.assert_code(0);
-    assert!(run.stdout.contains("Using the Build Output .cloudflare/output/v0 (v0, mode `production`): Worker my-site"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("Using the Build Output .cloudflare/output/v0 (v0, mode `production`): Worker my-site"),
+        "{}",
+        run.stdout
+    );
     let versions = sim.versions("my-site");
     assert_eq!(versions.len(), 1);
     let v = &versions[0];
@@ -78,12 +83,18 @@ fn a_v0_tree_deploys_with_what_its_files_say() {
     let w = "v0/workers/default";
     assert_eq!(v["main_module"], "index.js");
     assert_eq!(module_names(v), ["_headers", "chunks/util.js", "index.js", "index.js.map"]);
-    assert_eq!(module(v, "index.js"), ("application/javascript+module".into(), file(d, &format!("{w}/bundle/index.js"))));
+    assert_eq!(
+        module(v, "index.js"),
+        ("application/javascript+module".into(), file(d, &format!("{w}/bundle/index.js")))
+    );
     assert_eq!(
         module(v, "chunks/util.js"),
         ("application/javascript+module".into(), file(d, &format!("{w}/bundle/chunks/util.js")))
     );
-    assert_eq!(module(v, "index.js.map"), ("application/source-map".into(), file(d, &format!("{w}/bundle/index.js.map"))));
+    assert_eq!(
+        module(v, "index.js.map"),
+        ("application/source-map".into(), file(d, &format!("{w}/bundle/index.js.map")))
+    );
     assert_eq!(module(v, "_headers"), ("text/plain".into(), file(d, &format!("{w}/assets/_headers"))));
     assert_eq!(v["compatibility_date"], "2026-11-01");
     assert_eq!(v["compatibility_flags"], json!(["nodejs_compat"]));
@@ -120,11 +131,7 @@ fn a_v1_tree_with_two_workers_deploys_one_worker_per_step() {
     // Two Workers and none picked: refused, naming both, with nothing sent.
     let run = project(invocation(&sim, "version").input("deploy", "true"), "v1-two").run();
     run.assert_code(2);
-    assert!(
-        run.everything().contains("holds 2 Workers (`shop-web` (default), `shop-api`)"),
-        "{}",
-        run.everything()
-    );
+    assert!(run.everything().contains("holds 2 Workers (`shop-web` (default), `shop-api`)"), "{}", run.everything());
     assert!(sim.requests().is_empty(), "no request: {:?}", sim.requests());
     for name in ["shop-api", "shop-web"] {
         let run = project(
@@ -157,7 +164,10 @@ fn a_v1_tree_with_two_workers_deploys_one_worker_per_step() {
     let web = &sim.versions("shop-web")[0];
     assert_eq!(web["main_module"], "server/index.js");
     assert_eq!(module_names(web), ["server/add.wasm", "server/index.js", "server/words.txt"]);
-    assert_eq!(module(web, "server/add.wasm"), ("application/wasm".into(), file(d, "v1/workers/default/bundle/server/add.wasm")));
+    assert_eq!(
+        module(web, "server/add.wasm"),
+        ("application/wasm".into(), file(d, "v1/workers/default/bundle/server/add.wasm"))
+    );
     assert_eq!(module(web, "server/words.txt").0, "text/plain");
     assert_eq!(web["limits"], json!({"cpu_ms": 100}));
     assert_eq!(
@@ -169,7 +179,10 @@ fn a_v1_tree_with_two_workers_deploys_one_worker_per_step() {
         ]
     );
     assert_eq!(manifest_keys(web), ["/404.html", "/img/logo.svg", "/index.html"]);
-    assert_eq!(web["assets"]["config"], json!({"html_handling": "drop-trailing-slash", "not_found_handling": "404-page"}));
+    assert_eq!(
+        web["assets"]["config"],
+        json!({"html_handling": "drop-trailing-slash", "not_found_handling": "404-page"})
+    );
     for w in ["shop-api", "shop-web"] {
         assert_eq!(sim.deployments(w).len(), 1, "{w} deployed");
     }
@@ -197,12 +210,7 @@ fn broken_trees_and_misdirected_builds_exit_2_with_no_request() {
             &[],
             "`.cloudflare/output/v1` was built for a Preview (`buildContext.isPreview: true` in its config.json)",
         ),
-        (
-            "v0-site",
-            "preview",
-            &[("preview_name", "feature")],
-            "`.cloudflare/output/v0` was not built for a Preview",
-        ),
+        ("v0-site", "preview", &[("preview_name", "feature")], "`.cloudflare/output/v0` was not built for a Preview"),
         (
             "triggers",
             "version",
@@ -232,11 +240,9 @@ fn broken_trees_and_misdirected_builds_exit_2_with_no_request() {
 #[test]
 fn skip_triggers_uploads_and_says_what_was_left_alone() {
     let sim = sim();
-    let run = project(
-        invocation(&sim, "version").input("create_worker", "true").input("skip_triggers", "true"),
-        "triggers",
-    )
-    .run();
+    let run =
+        project(invocation(&sim, "version").input("create_worker", "true").input("skip_triggers", "true"), "triggers")
+            .run();
     run.assert_code(0);
     assert!(
         run.stdout.contains("not applied by this step (`skip_triggers: true`): triggers (1 route, 1 cron schedule), observability (a script setting)"),
@@ -262,7 +268,14 @@ fn a_dry_run_needs_no_credentials_and_sends_nothing() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| format!("{} {} | {}", r["method"].as_str().unwrap(), r["path"].as_str().unwrap(), r["what"].as_str().unwrap()))
+        .map(|r| {
+            format!(
+                "{} {} | {}",
+                r["method"].as_str().unwrap(),
+                r["path"].as_str().unwrap(),
+                r["what"].as_str().unwrap()
+            )
+        })
         .collect();
     let log: Vec<&str> = run
         .stdout
@@ -270,7 +283,11 @@ fn a_dry_run_needs_no_credentials_and_sends_nothing() {
         .skip_while(|l| !l.starts_with("Dry run for"))
         .take_while(|l| l.starts_with("Dry run for") || l.starts_with("  "))
         .collect();
-    assert_snapshot("build-output-dry-run.txt", &format!("{}\n\n{}\n", log.join("\n"), rows.join("\n")), "build_output");
+    assert_snapshot(
+        "build-output-dry-run.txt",
+        &format!("{}\n\n{}\n", log.join("\n"), rows.join("\n")),
+        "build_output",
+    );
 }
 
 #[test]
@@ -288,13 +305,18 @@ fn a_dry_run_of_a_broken_tree_exits_2() {
 #[test]
 fn a_preview_build_deploys_to_its_preview_and_dry_runs() {
     let sim = sim();
-    let dry = project(invocation(&sim, "preview").input("preview_name", "feature-x").input("dry_run", "true"), "preview")
-        .without("api_token")
-        .without("account_id")
-        .run();
+    let dry =
+        project(invocation(&sim, "preview").input("preview_name", "feature-x").input("dry_run", "true"), "preview")
+            .without("api_token")
+            .without("account_id")
+            .run();
     dry.assert_code(0);
     assert!(sim.requests().is_empty());
-    assert!(dry.stdout.contains("POST /accounts/{account_id}/workers/workers/my-app/previews/feature-x/deployments"), "{}", dry.stdout);
+    assert!(
+        dry.stdout.contains("POST /accounts/{account_id}/workers/workers/my-app/previews/feature-x/deployments"),
+        "{}",
+        dry.stdout
+    );
     let run = project(
         invocation(&sim, "preview").input("preview_name", "feature-x").input("create_worker", "true"),
         "preview",
@@ -309,4 +331,68 @@ fn a_preview_build_deploys_to_its_preview_and_dry_runs() {
         "{deployment}"
     );
     assert_eq!(deployment["main_module"], "index.js");
+}
+
+/// README's "Build with your framework" workflow, as written: each job's workers-ci step run
+/// with its `with:` as the action passes them (the framework's build stands in as the v0
+/// fixture). The deploy job deploys; the pull request's job, with no secret at all, plans and
+/// sends nothing.
+#[test]
+fn the_readme_build_output_workflow_runs_as_written() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let heading = "### Build with your framework, deploy the Build Output";
+    let start = readme.find(heading).expect("README has the section");
+    let body = &readme[start..];
+    let open = body.find("```yaml\n").unwrap() + "```yaml\n".len();
+    let yaml = &body[open..open + body[open..].find("```").unwrap()];
+    let doc = &yaml_rust2::YamlLoader::load_from_str(yaml).unwrap()[0];
+    let sim = sim();
+    // The Worker exists already: the workflow does not create it.
+    let (status, _) = call(
+        &sim,
+        "POST",
+        "/workers/workers",
+        Some(&json!({"name": "my-site", "subdomain": {"enabled": true, "previews_enabled": false}})),
+    );
+    assert_eq!(status, 200);
+    let step = |job: &str| -> Vec<(String, String)> {
+        let steps = doc["jobs"][job]["steps"].as_vec().unwrap();
+        let ours = steps.iter().find(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("workers-ci/"))).unwrap();
+        ours["with"]
+            .as_hash()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    yaml_rust2::Yaml::Boolean(b) => b.to_string(),
+                    other => other.as_str().unwrap().to_owned(),
+                };
+                (k.as_str().unwrap().to_owned(), v)
+            })
+            .collect()
+    };
+    let run_job = |job: &str| {
+        let mut inv = invocation(&sim, "").without("command").without("api_token").without("account_id");
+        for (k, v) in step(job) {
+            let v = match v.as_str() {
+                "${{ secrets.CLOUDFLARE_API_TOKEN }}" => TOKEN.to_owned(),
+                "${{ vars.CLOUDFLARE_ACCOUNT_ID }}" => sim.account_id(),
+                other => {
+                    assert!(!other.contains("${{"), "{job}: an expression the test does not know: {other}");
+                    other.to_owned()
+                }
+            };
+            inv = inv.input(&k, &v);
+        }
+        project(inv, "v0-site").run()
+    };
+    let check = run_job("check");
+    check.assert_code(0);
+    assert_eq!(check.output("dry_run"), Some("true"));
+    assert_eq!(sim.requests().len(), 1, "only the test's own create: {:?}", sim.requests());
+    let deploy = run_job("deploy");
+    deploy.assert_code(0);
+    let deployments = sim.deployments("my-site");
+    assert_eq!(deployments.len(), 1);
+    assert_eq!(deployments[0]["versions"][0]["version_id"].as_str(), deploy.output("version_id"));
 }

@@ -61,8 +61,8 @@ pub(crate) fn strict<'n>(
     };
     for (k, line, _) in entries {
         if !known.contains(&k.as_str()) {
-            let hint = rules::closest(k, known.iter().copied())
-                .map_or_else(String::new, |s| format!("did you mean `{s}`? "));
+            let hint =
+                rules::closest(k, known.iter().copied()).map_or_else(String::new, |s| format!("did you mean `{s}`? "));
             let list = known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
             return Err(at(
                 file,
@@ -83,7 +83,9 @@ fn read_json(path: &Path) -> Result<(String, Node), InputError> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
         let why = if e.kind() == std::io::ErrorKind::NotFound { "does not exist" } else { "cannot be read" };
-        whole(format!("`{file}` {why}; a Build Output needs it (docs/cloudflare-api.md §H.1): run your framework's build again"))
+        whole(format!(
+            "`{file}` {why}; a Build Output needs it (docs/cloudflare-api.md §H.1): run your framework's build again"
+        ))
     })?;
     let node = tree::parse_json(&text, Json::Strict).map_err(|e| at(&file, e.line, "", e.problem))?;
     Ok((file, node))
@@ -139,7 +141,9 @@ fn version_dir(root: &Path) -> Result<(PathBuf, &'static str), InputError> {
 fn root_config(dir: &Path, version: &str) -> Result<(bool, Option<String>, Option<String>), InputError> {
     let (file, root) = read_json(&dir.join("config.json"))?;
     let str_at = |n: &Node, path: &str| -> Result<String, InputError> {
-        n.as_str().map(str::to_owned).ok_or_else(|| at(&file, n.line, path, format!("must be a string, not {}", n.value.kind())))
+        n.as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| at(&file, n.line, path, format!("must be a string, not {}", n.value.kind())))
     };
     let settings_of = |t: &[(String, usize, Node)], base: &str| -> Result<Option<String>, InputError> {
         let mut account = None;
@@ -190,7 +194,12 @@ fn root_config(dir: &Path, version: &str) -> Result<(bool, Option<String>, Optio
         (t, account)
     };
     let Some((_, _, context)) = top.iter().find(|(k, _, _)| k == "buildContext") else {
-        return Err(at(&file, root.line, "buildContext", "is required (`{\"isPreview\": false}` for a production build)"));
+        return Err(at(
+            &file,
+            root.line,
+            "buildContext",
+            "is required (`{\"isPreview\": false}` for a production build)",
+        ));
     };
     let c = strict(&file, context, "buildContext", &["isPreview", "mode"])?;
     let mut is_preview = None;
@@ -199,7 +208,9 @@ fn root_config(dir: &Path, version: &str) -> Result<(bool, Option<String>, Optio
         let path = join("buildContext", k);
         match (k.as_str(), &v.value) {
             ("isPreview", Val::Bool(b)) => is_preview = Some(*b),
-            ("isPreview", other) => return Err(at(&file, v.line, &path, format!("must be `true` or `false`, not {}", other.kind()))),
+            ("isPreview", other) => {
+                return Err(at(&file, v.line, &path, format!("must be `true` or `false`, not {}", other.kind())));
+            }
             _ => mode = Some(str_at(v, &path)?),
         }
     }
@@ -243,14 +254,18 @@ pub(crate) fn read(root: &Path, wanted: Option<&str>, purpose: Purpose) -> Resul
     }
     let workers_dir = dir.join("workers");
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&workers_dir)
-        .map_err(|_| whole(format!("`{shown}/workers` is missing: the output has no Worker (docs/cloudflare-api.md §H.1)")))?
+        .map_err(|_| {
+            whole(format!("`{shown}/workers` is missing: the output has no Worker (docs/cloudflare-api.md §H.1)"))
+        })?
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.is_dir())
         .collect();
     dirs.sort();
     if !workers_dir.join("default").is_dir() {
-        return Err(whole(format!("`{shown}/workers/default` is missing; every Build Output has it (docs/cloudflare-api.md §H.1)")));
+        return Err(whole(format!(
+            "`{shown}/workers/default` is missing; every Build Output has it (docs/cloudflare-api.md §H.1)"
+        )));
     }
     // The default Worker first, as Cloudflare's reader lists it.
     dirs.sort_by_key(|p| p.file_name().is_none_or(|n| n != "default"));
@@ -269,7 +284,9 @@ pub(crate) fn read(root: &Path, wanted: Option<&str>, purpose: Purpose) -> Resul
             if matching.len() > 1 {
                 return Err(InputError::new(
                     Key::Worker,
-                    format!("names a Worker that `{shown}` holds more than once; each Worker of a Build Output needs its own `name`"),
+                    format!(
+                        "names a Worker that `{shown}` holds more than once; each Worker of a Build Output needs its own `name`"
+                    ),
                 ));
             }
             matching.pop().ok_or_else(|| {
@@ -329,14 +346,24 @@ mod tests {
     #[test]
     fn the_root_config_is_strict_per_version() {
         let d = tree(&[
-            ("v1/config.json", "{\n\"settings\": {\"acountId\": \"0123456789abcdef0123456789abcdef\"},\n\"buildContext\":{\"isPreview\":false}}"),
+            (
+                "v1/config.json",
+                "{\n\"settings\": {\"acountId\": \"0123456789abcdef0123456789abcdef\"},\n\"buildContext\":{\"isPreview\":false}}",
+            ),
             ("v1/workers/default/worker.config.json", WORKER),
             ("v1/workers/default/bundle/index.js", "export default {}"),
         ]);
         let e = read(d.path(), None, Purpose::Production).unwrap_err().to_string();
-        assert!(e.contains("config.json:2: settings.acountId: is not a key") && e.contains("did you mean `accountId`?"), "{e}");
+        assert!(
+            e.contains("config.json:2: settings.acountId: is not a key") && e.contains("did you mean `accountId`?"),
+            "{e}"
+        );
         // v0's top-level `accountId` is not v1's.
-        std::fs::write(d.path().join("v1/config.json"), "{\"accountId\":\"0123456789abcdef0123456789abcdef\",\"buildContext\":{\"isPreview\":false}}").unwrap();
+        std::fs::write(
+            d.path().join("v1/config.json"),
+            "{\"accountId\":\"0123456789abcdef0123456789abcdef\",\"buildContext\":{\"isPreview\":false}}",
+        )
+        .unwrap();
         let e = read(d.path(), None, Purpose::Production).unwrap_err().to_string();
         assert!(e.contains("config.json:1: accountId: is not a key"), "{e}");
     }

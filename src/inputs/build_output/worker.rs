@@ -125,13 +125,16 @@ pub(super) fn read(dir: &Path, version: &str) -> Result<WorkerOutput, crate::inp
     }
     let entries = strict(&file, &root, "", &keys)?;
     let get = |k: &str| entries.iter().find(|(key, _, _)| key == k).map(|(_, _, n)| n);
-    let required = |k: &str, how: &str| {
-        get(k).ok_or_else(|| at(&file, root.line, k, format!("is required ({how})")))
-    };
+    let required = |k: &str, how: &str| get(k).ok_or_else(|| at(&file, root.line, k, format!("is required ({how})")));
     let name_node = required("name", "the Worker's name")?;
     let name = r.str(name_node, "name")?.to_owned();
     if !crate::inputs::rules::worker_name(&name) {
-        return Err(at(&file, name_node.line, "name", "is not a Worker name (lowercase letters, digits, `-` and `_`, at most 63 characters)"));
+        return Err(at(
+            &file,
+            name_node.line,
+            "name",
+            "is not a Worker name (lowercase letters, digits, `-` and `_`, at most 63 characters)",
+        ));
     }
     let date_node = required("compatibilityDate", "the date the Worker was written against, e.g. 2026-11-01")?;
     let compatibility_date = r.str(date_node, "compatibilityDate")?.to_owned();
@@ -251,24 +254,51 @@ pub(super) fn read(dir: &Path, version: &str) -> Result<WorkerOutput, crate::inp
             })
         }
         (false, Some(_)) => {
-            return Err(at(&file, get("assets").map_or(root.line, |n| n.line), "assets", "configures static assets, but the Worker has no `assets/` directory beside this file"));
+            return Err(at(
+                &file,
+                get("assets").map_or(root.line, |n| n.line),
+                "assets",
+                "configures static assets, but the Worker has no `assets/` directory beside this file",
+            ));
         }
         (false, None) if assets_binding.is_some() => {
-            return Err(at(&file, root.line, "env", "binds the assets (`type: assets`), but the Worker has no `assets/` directory"));
+            return Err(at(
+                &file,
+                root.line,
+                "env",
+                "binds the assets (`type: assets`), but the Worker has no `assets/` directory",
+            ));
         }
         (false, None) => {}
     }
     if out.main_module.is_none() && out.assets.is_none() {
-        return Err(at(&file, root.line, "manifest", "is missing and there is no `assets/` directory: a Worker needs code (`manifest` and `bundle/`) or assets"));
+        return Err(at(
+            &file,
+            root.line,
+            "manifest",
+            "is missing and there is no `assets/` directory: a Worker needs code (`manifest` and `bundle/`) or assets",
+        ));
     }
     if out.main_module.is_none() && out.assets.as_ref().is_some_and(|a| a.run_worker_first.is_some()) {
-        return Err(at(&file, root.line, "assets.runWorkerFirst", "needs code to run first, but the Worker has no `manifest`"));
+        return Err(at(
+            &file,
+            root.line,
+            "assets.runWorkerFirst",
+            "needs code to run first, but the Worker has no `manifest`",
+        ));
     }
     Ok(out)
 }
 
 fn unsupported(file: &str, line: usize, path: &str, what: &str) -> crate::inputs::InputError {
-    at(file, line, path, format!("{what}: workers-ci does not deploy this yet, and will not leave it out; deploy this output with `cf deploy --prebuilt`, or remove it from the configuration"))
+    at(
+        file,
+        line,
+        path,
+        format!(
+            "{what}: workers-ci does not deploy this yet, and will not leave it out; deploy this output with `cf deploy --prebuilt`, or remove it from the configuration"
+        ),
+    )
 }
 
 /// Module types (§H.4) and the content types the upload gives them (wrangler's mapping:
@@ -300,7 +330,12 @@ fn manifest(r: &Reader<'_>, n: &Node, bundle: &Path) -> Result<(String, Vec<Modu
         return Err(at(file, modules_node.line, "manifest.modules", "must be an object of module paths"));
     };
     if !bundle.is_dir() {
-        return Err(at(file, n.line, "manifest", "names modules, but there is no `bundle/` directory beside this file"));
+        return Err(at(
+            file,
+            n.line,
+            "manifest",
+            "names modules, but there is no `bundle/` directory beside this file",
+        ));
     }
     // (path, type, line of the entry)
     let mut typed: Vec<(String, String, usize)> = Vec::new();
@@ -308,21 +343,38 @@ fn manifest(r: &Reader<'_>, n: &Node, bundle: &Path) -> Result<(String, Vec<Modu
         let p = join("manifest.modules", path);
         let e = strict(file, entry, &p, &["type"])?;
         let ty = match e.first() {
-            Some((_, _, tn)) => r.one_of(tn, &join(&p, "type"), &MODULE_TYPES.iter().map(|(t, _)| *t).collect::<Vec<_>>())?,
+            Some((_, _, tn)) => {
+                r.one_of(tn, &join(&p, "type"), &MODULE_TYPES.iter().map(|(t, _)| *t).collect::<Vec<_>>())?
+            }
             None => return Err(at(file, entry.line, &join(&p, "type"), "is required")),
         };
         if !inside(path) {
-            return Err(at(file, *line, &p, "escapes the `bundle/` directory: module paths are relative to it, with `/`"));
+            return Err(at(
+                file,
+                *line,
+                &p,
+                "escapes the `bundle/` directory: module paths are relative to it, with `/`",
+            ));
         }
         typed.push((path.clone(), ty.to_owned(), *line));
     }
     let listed_main = typed.iter().any(|(p, _, _)| *p == main);
     match kind {
         "complete" if !listed_main => {
-            return Err(at(file, main_node.line, "manifest.mainModule", "is not listed in `manifest.modules`, which a complete manifest must do"));
+            return Err(at(
+                file,
+                main_node.line,
+                "manifest.mainModule",
+                "is not listed in `manifest.modules`, which a complete manifest must do",
+            ));
         }
         "partial" if listed_main => {
-            return Err(at(file, main_node.line, "manifest.mainModule", "is listed in `manifest.modules`, which a partial manifest must not do"));
+            return Err(at(
+                file,
+                main_node.line,
+                "manifest.mainModule",
+                "is listed in `manifest.modules`, which a partial manifest must not do",
+            ));
         }
         "partial" => {
             // The bundle's own files, typed by extension, under the explicit entries.
@@ -339,7 +391,12 @@ fn manifest(r: &Reader<'_>, n: &Node, bundle: &Path) -> Result<(String, Vec<Modu
                 }
             }
             if !typed.iter().any(|(p, t, _)| *p == main && t == "esm") {
-                return Err(at(file, main_node.line, "manifest.mainModule", "was not found as an ES module (`.js`/`.mjs`) in `bundle/`, which a partial manifest requires"));
+                return Err(at(
+                    file,
+                    main_node.line,
+                    "manifest.mainModule",
+                    "was not found as an ES module (`.js`/`.mjs`) in `bundle/`, which a partial manifest requires",
+                ));
             }
         }
         _ => {}
@@ -351,7 +408,12 @@ fn manifest(r: &Reader<'_>, n: &Node, bundle: &Path) -> Result<(String, Vec<Modu
     for (path, ty, line) in typed {
         let on_disk: PathBuf = path.split('/').fold(bundle.to_path_buf(), |p, s| p.join(s));
         let meta = std::fs::metadata(&on_disk).ok().filter(std::fs::Metadata::is_file).ok_or_else(|| {
-            at(file, line, &join("manifest.modules", &path), format!("names `bundle/{path}`, which does not exist: build again"))
+            at(
+                file,
+                line,
+                &join("manifest.modules", &path),
+                format!("names `bundle/{path}`, which does not exist: build again"),
+            )
         })?;
         let content_type = MODULE_TYPES.iter().find(|(t, _)| *t == ty).map_or("application/octet-stream", |(_, c)| *c);
         modules.push(ModuleFile { name: path, path: on_disk, content_type, size: meta.len() });
@@ -391,17 +453,22 @@ fn assets_config(r: &Reader<'_>, n: &Node) -> Result<AssetsSpec, crate::inputs::
         match k.as_str() {
             "htmlHandling" => {
                 spec.html_handling = Some(
-                    r.one_of(v, &p, &["auto-trailing-slash", "drop-trailing-slash", "force-trailing-slash", "none"])?.into(),
+                    r.one_of(v, &p, &["auto-trailing-slash", "drop-trailing-slash", "force-trailing-slash", "none"])?
+                        .into(),
                 );
             }
             "notFoundHandling" => {
-                spec.not_found_handling = Some(r.one_of(v, &p, &["single-page-application", "404-page", "none"])?.into());
+                spec.not_found_handling =
+                    Some(r.one_of(v, &p, &["single-page-application", "404-page", "none"])?.into());
             }
             "basePath" => spec.base_path = Some(r.str(v, &p)?.into()),
             _ => {
                 spec.run_worker_first = Some(match &v.value {
                     Val::Bool(b) => Value::Bool(*b),
-                    _ => r.strs(v, &p).map_err(|_| at(r.file, v.line, &p, "must be `true`, `false` or an array of route patterns"))?.into(),
+                    _ => r
+                        .strs(v, &p)
+                        .map_err(|_| at(r.file, v.line, &p, "must be `true`, `false` or an array of route patterns"))?
+                        .into(),
                 });
             }
         }
@@ -432,7 +499,14 @@ fn placement(r: &Reader<'_>, n: &Node) -> Result<Option<Value>, crate::inputs::I
         let p = join("placement", k);
         match k.as_str() {
             "mode" => mode = Some(r.one_of(v, &p, &["off", "smart", "targeted"])?),
-            "hint" => return Err(unsupported(r.file, *line, &p, "a placement hint (the version's placement has no field for it, docs/cloudflare-api.md §C.3)")),
+            "hint" => {
+                return Err(unsupported(
+                    r.file,
+                    *line,
+                    &p,
+                    "a placement hint (the version's placement has no field for it, docs/cloudflare-api.md §C.3)",
+                ));
+            }
             _ => targets.push((k.as_str(), r.str(v, &p)?)),
         }
     }
@@ -440,7 +514,12 @@ fn placement(r: &Reader<'_>, n: &Node) -> Result<Option<Value>, crate::inputs::I
         (Some("off"), []) => Ok(None),
         (Some("smart"), []) => Ok(Some(json!({ "mode": "smart" }))),
         (Some("targeted") | None, [(k, v)]) => Ok(Some(json!({ "mode": "targeted", *k: v }))),
-        _ => Err(at(r.file, n.line, "placement", "must be `{\"mode\": \"off\"}`, `{\"mode\": \"smart\"}`, or exactly one of `region`, `host`, `hostname`")),
+        _ => Err(at(
+            r.file,
+            n.line,
+            "placement",
+            "must be `{\"mode\": \"off\"}`, `{\"mode\": \"smart\"}`, or exactly one of `region`, `host`, `hostname`",
+        )),
     }
 }
 
@@ -457,7 +536,17 @@ fn triggers(r: &Reader<'_>, n: &Node) -> Result<String, crate::inputs::InputErro
         let keys: &[&str] = match ty {
             "fetch" => &["type", "pattern", "zone"],
             "scheduled" => &["type", "schedule"],
-            "queue" => &["type", "name", "deadLetterQueue", "maxBatchSize", "maxBatchTimeout", "maxConcurrency", "maxRetries", "retryDelay", "visibilityTimeoutMs"],
+            "queue" => &[
+                "type",
+                "name",
+                "deadLetterQueue",
+                "maxBatchSize",
+                "maxBatchTimeout",
+                "maxConcurrency",
+                "maxRetries",
+                "retryDelay",
+                "visibilityTimeoutMs",
+            ],
             "email" => &["type", "addresses"],
             _ => &["type", "protocol", "port", "address", "idleTimeoutMs", "maxPendingBytes"],
         };
@@ -502,7 +591,10 @@ fn env(r: &Reader<'_>, n: &Node, own: &str) -> Result<(Vec<Value>, Option<String
             let mut all = vec!["type", "dev"];
             all.extend_from_slice(keys);
             let t = strict(file, b, &p, &all)?;
-            Ok(t.iter().filter(|(k, _, _)| k != "type" && k != "dev").map(|(k, _, v)| (k.clone(), v.to_json())).collect())
+            Ok(t.iter()
+                .filter(|(k, _, _)| k != "type" && k != "dev")
+                .map(|(k, _, v)| (k.clone(), v.to_json()))
+                .collect())
         };
         let need = |f: &Map<String, Value>, k: &str| -> Result<String, crate::inputs::InputError> {
             match f.get(k) {
@@ -533,17 +625,20 @@ fn env(r: &Reader<'_>, n: &Node, own: &str) -> Result<(Vec<Value>, Option<String
             }
             "kv" => {
                 let f = fields(&["id"])?;
-                let id = opt(&f, "id").ok_or_else(|| needs_resource(file, b.line, &p, "KV namespace", "wrangler kv namespace create"))?;
+                let id = opt(&f, "id")
+                    .ok_or_else(|| needs_resource(file, b.line, &p, "KV namespace", "wrangler kv namespace create"))?;
                 json!({ "type": "kv_namespace", "namespace_id": id })
             }
             "d1" => {
                 let f = fields(&["id", "name", "jurisdiction"])?;
-                let id = opt(&f, "id").ok_or_else(|| needs_resource(file, b.line, &p, "D1 database", "wrangler d1 create"))?;
+                let id = opt(&f, "id")
+                    .ok_or_else(|| needs_resource(file, b.line, &p, "D1 database", "wrangler d1 create"))?;
                 json!({ "type": "d1", "database_id": id })
             }
             "r2" => {
                 let f = fields(&["name", "jurisdiction"])?;
-                let bucket = opt(&f, "name").ok_or_else(|| needs_resource(file, b.line, &p, "R2 bucket", "wrangler r2 bucket create"))?;
+                let bucket = opt(&f, "name")
+                    .ok_or_else(|| needs_resource(file, b.line, &p, "R2 bucket", "wrangler r2 bucket create"))?;
                 let mut v = json!({ "type": "r2_bucket", "bucket_name": bucket });
                 if let Some(j) = opt(&f, "jurisdiction") {
                     v["jurisdiction"] = j.into();
@@ -555,7 +650,8 @@ fn env(r: &Reader<'_>, n: &Node, own: &str) -> Result<(Vec<Value>, Option<String
                 if f.contains_key("deliveryDelay") {
                     return Err(unsupported(file, b.line, &join(&p, "deliveryDelay"), "a producer's delivery delay"));
                 }
-                let q = opt(&f, "name").ok_or_else(|| needs_resource(file, b.line, &p, "queue", "wrangler queues create"))?;
+                let q = opt(&f, "name")
+                    .ok_or_else(|| needs_resource(file, b.line, &p, "queue", "wrangler queues create"))?;
                 json!({ "type": "queue", "queue_name": q })
             }
             "worker" => {
@@ -632,7 +728,9 @@ fn env(r: &Reader<'_>, n: &Node, own: &str) -> Result<(Vec<Value>, Option<String
                     file,
                     ty_node.line,
                     &join(&p, "type"),
-                    format!("`{other}` bindings: workers-ci does not deploy this kind yet (it maps {known}), and will not leave a binding out; deploy this output with `cf deploy --prebuilt`, or remove the binding"),
+                    format!(
+                        "`{other}` bindings: workers-ci does not deploy this kind yet (it maps {known}), and will not leave a binding out; deploy this output with `cf deploy --prebuilt`, or remove the binding"
+                    ),
                 ));
             }
         };
@@ -649,6 +747,8 @@ fn needs_resource(file: &str, line: usize, path: &str, what: &str, create: &str)
         file,
         line,
         path,
-        format!("names no {what}: `cf deploy` would create one, workers-ci does not create resources unasked. Create it (`{create}`) and give its id (or name) in the configuration, then build again"),
+        format!(
+            "names no {what}: `cf deploy` would create one, workers-ci does not create resources unasked. Create it (`{create}`) and give its id (or name) in the configuration, then build again"
+        ),
     )
 }
