@@ -52,7 +52,10 @@ pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError
             Target::Rollback => "the version at 100 % in the newest earlier deployment (rollback)".to_owned(),
         };
         return Ok(Prepared::new(Vec::new(), move |ctx| {
-            Box::pin(async move { flows::dry_run::deployment(ctx, &args.worker, &account, &split) })
+            Box::pin(async move {
+                flows::dry_run::deployment(ctx, &args.worker, &account, &split);
+                Ok(())
+            })
         }));
     }
     Ok(Prepared::new(Vec::new(), move |ctx| {

@@ -65,6 +65,20 @@ pub(crate) async fn upload(ctx: &Ctx, args: &VersionArgs, account: &str, kind: U
         assets: None,
     };
     let body = encode_body(&meta, &args.modules, scan.as_ref(), "the version upload")?;
+    if let Some(spec) = &args.assets {
+        let config = assets_config(spec);
+        if !config.is_empty() {
+            ctx.console.info(&format!("Assets served with {}", Value::Object(config)));
+        }
+    }
+    let mut plan = before_upload(args, account, &kind);
+    plan.extend(uploads(args, account, &kind, scan.as_ref(), &wanted, body.len()));
+    report(ctx, &args.worker, &plan);
+    Ok(())
+}
+
+/// The reads, and the writes that come before the upload: the Worker, its flags, the Preview.
+fn before_upload(args: &VersionArgs, account: &str, kind: &Upload<'_>) -> Vec<Call> {
     let w = args.worker.as_str();
     let mut plan: Vec<Call> = Vec::new();
     let is_preview = matches!(kind, Upload::Preview { .. });
@@ -139,7 +153,21 @@ pub(crate) async fn upload(ctx: &Ctx, args: &VersionArgs, account: &str, kind: U
             ),
         ));
     }
-    if let Some(scan) = &scan {
+    plan
+}
+
+/// The assets and the upload itself, then the deployment.
+fn uploads(
+    args: &VersionArgs,
+    account: &str,
+    kind: &Upload<'_>,
+    scan: Option<&crate::assets::Scan>,
+    wanted: &[Value],
+    body_len: usize,
+) -> Vec<Call> {
+    let w = args.worker.as_str();
+    let mut plan: Vec<Call> = Vec::new();
+    if let Some(scan) = scan {
         plan.push(call(
             "POST",
             account,
@@ -167,7 +195,7 @@ pub(crate) async fn upload(ctx: &Ctx, args: &VersionArgs, account: &str, kind: U
     };
     let bindings =
         if described.is_empty() { "no bindings".to_owned() } else { format!("bindings {}", described.join(", ")) };
-    let content = format!("{code}; {bindings}; compatibility date {}; {} bytes", args.compatibility_date, body.len());
+    let content = format!("{code}; {bindings}; compatibility date {}; {} bytes", args.compatibility_date, body_len);
     match kind {
         Upload::Preview { name } => plan.push(call(
             "POST",
@@ -198,18 +226,11 @@ pub(crate) async fn upload(ctx: &Ctx, args: &VersionArgs, account: &str, kind: U
             }
         }
     }
-    if let Some(spec) = &args.assets {
-        let config = assets_config(spec);
-        if !config.is_empty() {
-            ctx.console.info(&format!("Assets served with {}", Value::Object(config)));
-        }
-    }
-    report(ctx, &args.worker, &plan);
-    Ok(())
+    plan
 }
 
 /// The dry run of a deployment of versions already uploaded (`deploy` with `versions`).
-pub(crate) fn deployment(ctx: &Ctx, worker: &WorkerName, account: &str, split: &str) -> Result<()> {
+pub(crate) fn deployment(ctx: &Ctx, worker: &WorkerName, account: &str, split: &str) {
     let w = worker.as_str();
     let plan = vec![
         call(
@@ -221,7 +242,6 @@ pub(crate) fn deployment(ctx: &Ctx, worker: &WorkerName, account: &str, split: &
         call("POST", account, &format!("workers/scripts/{w}/deployments"), format!("deploy {split}")),
     ];
     report(ctx, worker, &plan);
-    Ok(())
 }
 
 /// The plan in the log, the job summary and the outputs (`plan`, `dry_run`).

@@ -26,9 +26,7 @@ impl Common {
     /// sends no request, so it takes neither a token nor an account (a fork's pull request
     /// gets no secrets); either is still checked when given.
     pub(crate) fn from_inputs(i: &Inputs, credentials: bool) -> Result<Common, InputError> {
-        let token = if !credentials {
-            i.get(Key::ApiToken).unwrap_or_default().to_owned()
-        } else {
+        let token = if credentials {
             i.require(Key::ApiToken, match hint::syntax() {
                 hint::Syntax::Action => {
                     "pass a Cloudflare API token as `api_token: ${{ secrets.CLOUDFLARE_API_TOKEN }}` (a repository secret)"
@@ -38,6 +36,8 @@ impl Common {
                 }
             })?
             .to_owned()
+        } else {
+            i.get(Key::ApiToken).unwrap_or_default().to_owned()
         };
         // Pasted from an `Authorization:` header: we add the scheme ourselves.
         if token.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("bearer ")) {
@@ -53,7 +53,7 @@ impl Common {
                 &format!("pass the account id as {} or CLOUDFLARE_ACCOUNT_ID", hint::input(Key::AccountId)),
             )?,
         };
-        if !(account_id.is_empty() && !credentials) && !rules::account_id(account_id) {
+        if (credentials || !account_id.is_empty()) && !rules::account_id(account_id) {
             return Err(InputError::new(
                 Key::AccountId,
                 "must be the 32-character hexadecimal account id (dashboard → Account home → Account ID)",

@@ -553,30 +553,10 @@ pub(crate) fn build_output_root(i: &Inputs) -> Result<Option<PathBuf>, InputErro
     Ok(Some(root))
 }
 
-/// The upload a Build Output describes (docs/cloudflare-api.md §H), with the inputs that still
-/// apply over it: `bindings`/`vars`/`secrets` (by name over the output's `env`), the
-/// compatibility date and flags, `workers_dev`/`preview_urls`, `keep_bindings`, `message`, `tag`.
-/// `deploy`: the percentage to deploy at (`None`: upload only).
-pub(crate) fn from_build_output(
-    i: &Inputs,
-    target: Target,
-    root: &Path,
-    deploy: Option<f64>,
-) -> Result<VersionArgs, InputError> {
-    let purpose = if target == Target::Preview { Purpose::Preview } else { Purpose::Production };
-    let BuildOutput { dir, version, mode, account_id, worker: w, .. } =
-        build_output::read(root, i.get(Key::Worker), purpose)?;
-    if let (Some(theirs), Some(ours)) = (&account_id, i.get(Key::AccountId))
-        && !theirs.eq_ignore_ascii_case(ours)
-    {
-        return Err(InputError::new(
-            Key::AccountId,
-            format!(
-                "is not the account `{dir}/config.json` was built for (its `accountId`, which `cf deploy` would use): build for this account, or set {} to that one",
-                hint::input(Key::AccountId)
-            ),
-        ));
-    }
+/// What the Worker declares that this step does not apply (triggers, custom domains, script
+/// settings): refused unless `skip_triggers` says to leave it alone; a Preview takes no triggers
+/// or custom domains at all. Returns whether they are skipped.
+fn refuse_unapplied(i: &Inputs, target: Target, w: &build_output::WorkerOutput) -> Result<bool, InputError> {
     let skip = i.bool(Key::SkipTriggers, false)?;
     if target == Target::Preview
         && let Some(u) = w.unapplied.iter().find(|u| u.key == "triggers" || u.key == "domains")
@@ -601,8 +581,11 @@ pub(crate) fn from_build_output(
             ),
         ));
     }
-    let worker = WorkerName::parse(&w.name)
-        .map_err(|_| build_output::at(&w.file, w.name_line, "name", "is not a Worker name"))?;
+    Ok(skip)
+}
+
+/// The compatibility date and flags: the inputs', else the output's.
+fn output_compatibility(i: &Inputs, w: &build_output::WorkerOutput) -> Result<(String, Vec<String>), InputError> {
     let date = i.get(Key::CompatibilityDate).map_or_else(|| w.compatibility_date.clone(), str::to_owned);
     if !rules::date(&date) {
         return Err(InputError::new(Key::CompatibilityDate, "must be a date that exists, written YYYY-MM-DD"));
@@ -617,6 +600,37 @@ pub(crate) fn from_build_output(
         Some(f) => f.split([',', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
         None => w.compatibility_flags.clone(),
     };
+    Ok((date, flags))
+}
+
+/// The upload a Build Output describes (docs/cloudflare-api.md §H), with the inputs that still
+/// apply over it: `bindings`/`vars`/`secrets` (by name over the output's `env`), the
+/// compatibility date and flags, `workers_dev`/`preview_urls`, `keep_bindings`, `message`, `tag`.
+/// `deploy`: the percentage to deploy at (`None`: upload only).
+pub(crate) fn from_build_output(
+    i: &Inputs,
+    target: Target,
+    root: &Path,
+    deploy: Option<f64>,
+) -> Result<VersionArgs, InputError> {
+    let purpose = if target == Target::Preview { Purpose::Preview } else { Purpose::Production };
+    let BuildOutput { dir, version, mode, account_id, worker: w, .. } =
+        build_output::read(root, i.get(Key::Worker), purpose)?;
+    if let (Some(theirs), Some(ours)) = (&account_id, i.get(Key::AccountId))
+        && !theirs.eq_ignore_ascii_case(ours)
+    {
+        return Err(InputError::new(
+            Key::AccountId,
+            format!(
+                "is not the account `{dir}/config.json` was built for (its `accountId`, which `cf deploy` would use): build for this account, or set {} to that one",
+                hint::input(Key::AccountId)
+            ),
+        ));
+    }
+    let skip = refuse_unapplied(i, target, &w)?;
+    let worker = WorkerName::parse(&w.name)
+        .map_err(|_| build_output::at(&w.file, w.name_line, "name", "is not a Worker name"))?;
+    let (date, flags) = output_compatibility(i, &w)?;
     let allow_unknown = i.bool(Key::AllowUnknownBindings, false)?;
     let mut bindings = bindings::parse(i.get(Key::Bindings), i.get(Key::Vars), i.get(Key::Secrets), allow_unknown)?;
     let given: Vec<String> = bindings.described().into_iter().map(|(n, _)| n).collect();

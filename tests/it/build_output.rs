@@ -188,10 +188,13 @@ fn a_v1_tree_with_two_workers_deploys_one_worker_per_step() {
     }
 }
 
+/// A fixture, the command given it, more inputs, and what the error must say.
+type Case = (&'static str, &'static str, &'static [(&'static str, &'static str)], &'static str);
+
 /// Each broken tree stops the step with exit 2 and the named problem, before any request.
 #[test]
 fn broken_trees_and_misdirected_builds_exit_2_with_no_request() {
-    let cases: [(&str, &str, &[(&str, &str)], &str); 6] = [
+    let cases: [Case; 6] = [
         (
             "unknown-key",
             "deploy",

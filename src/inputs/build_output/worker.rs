@@ -162,86 +162,7 @@ pub(super) fn read(dir: &Path, version: &str) -> Result<WorkerOutput, crate::inp
     };
     let mut assets_binding: Option<String> = None;
     for (k, line, v) in entries {
-        let k = k.as_str();
-        match k {
-            "name" | "compatibilityDate" => {}
-            "type" => {
-                if r.str(v, k)? != "worker" {
-                    return Err(at(&file, v.line, k, "must be `worker` (the only type of a v0 Worker configuration)"));
-                }
-            }
-            "compatibilityFlags" => out.compatibility_flags = r.strs(v, k)?,
-            "manifest" => {
-                let (main, modules) = manifest(&r, v, &dir.join("bundle"))?;
-                out.main_module = Some(main);
-                out.modules = modules;
-            }
-            "assets" => out.assets = Some(assets_config(&r, v)?),
-            "env" => (out.bindings, assets_binding) = env(&r, v, &out.name)?,
-            "workersDev" => out.workers_dev = Some(r.bool(v, k)?),
-            "previewUrls" => out.preview_urls = Some(r.bool(v, k)?),
-            "limits" => out.limits = Some(limits(&r, v)?),
-            "cache" => {
-                let t = strict(&file, v, k, &["enabled", "crossVersionCache"])?;
-                let mut c = Map::new();
-                for (ck, _, cv) in t {
-                    let api = if ck == "enabled" { "enabled" } else { "cross_version_cache" };
-                    c.insert(api.into(), r.bool(cv, &join(k, ck))?.into());
-                }
-                out.cache_options = Some(Value::Object(c));
-            }
-            "placement" => out.placement = placement(&r, v)?,
-            "triggers" => {
-                let what = triggers(&r, v)?;
-                out.has_routes |= what.contains("route");
-                out.unapplied.push(Unapplied { key: k.into(), line: *line, what });
-            }
-            "domains" => {
-                let Val::Arr(items) = &v.value else {
-                    return Err(at(&file, v.line, k, "must be an array"));
-                };
-                for (i, d) in items.iter().enumerate() {
-                    if d.as_str().is_none() {
-                        strict(&file, d, &index(k, i), &["hostname", "production", "previews"])?;
-                    }
-                }
-                out.has_routes |= !items.is_empty();
-                out.unapplied.push(Unapplied {
-                    key: k.into(),
-                    line: *line,
-                    what: crate::ci::plural(items.len(), "custom domain", "custom domains"),
-                });
-            }
-            "observability" | "logpush" | "tailConsumers" => {
-                out.unapplied.push(Unapplied { key: k.into(), line: *line, what: "a script setting".into() });
-            }
-            "experimental" => {
-                for (ek, el, ev) in strict(&file, v, k, &["streamingTailConsumers", "firstPartyWorker"])? {
-                    if ek == "firstPartyWorker" {
-                        if r.bool(ev, &join(k, ek))? {
-                            return Err(unsupported(&file, *el, &join(k, ek), "first-party Workers"));
-                        }
-                    } else {
-                        out.unapplied.push(Unapplied { key: join(k, ek), line: *el, what: "a script setting".into() });
-                    }
-                }
-            }
-            "access" => out.warnings.push(format!(
-                "{file}:{line}: access: not applied: it configures `wrangler dev`'s Access check, not the deployed Worker"
-            )),
-            "unsafe" => return Err(unsupported(&file, *line, k, "`unsafe` metadata")),
-            "exports" => {
-                if !matches!(&v.value, Val::Table(t) if t.is_empty()) {
-                    return Err(unsupported(
-                        &file,
-                        *line,
-                        k,
-                        "declared exports (Durable Object and Workflow lifecycles need the classic upload with migrations, docs/cloudflare-api.md §H.3)",
-                    ));
-                }
-            }
-            _ => unreachable!("the strict check lets only KEYS through"),
-        }
+        apply(&r, &mut out, &mut assets_binding, dir, (k, *line, v))?;
     }
     let assets_dir = dir.join("assets");
     match (assets_dir.is_dir(), out.assets.take()) {
@@ -251,7 +172,7 @@ pub(super) fn read(dir: &Path, version: &str) -> Result<WorkerOutput, crate::inp
                 binding: assets_binding,
                 directory_written: Some(Written { file: file.clone(), line: root.line, key: "assets/".into() }),
                 ..spec.unwrap_or_default()
-            })
+            });
         }
         (false, Some(_)) => {
             return Err(at(
@@ -288,6 +209,97 @@ pub(super) fn read(dir: &Path, version: &str) -> Result<WorkerOutput, crate::inp
         ));
     }
     Ok(out)
+}
+
+/// One key of `worker.config.json` into `out` (the assets binding's name into `assets_binding`).
+fn apply(
+    r: &Reader<'_>,
+    out: &mut WorkerOutput,
+    assets_binding: &mut Option<String>,
+    dir: &Path,
+    (k, line, v): (&str, usize, &Node),
+) -> Result<(), crate::inputs::InputError> {
+    let file = r.file;
+    match k {
+        "name" | "compatibilityDate" => {}
+        "type" => {
+            if r.str(v, k)? != "worker" {
+                return Err(at(file, v.line, k, "must be `worker` (the only type of a v0 Worker configuration)"));
+            }
+        }
+        "compatibilityFlags" => out.compatibility_flags = r.strs(v, k)?,
+        "manifest" => {
+            let (main, modules) = manifest(r, v, &dir.join("bundle"))?;
+            out.main_module = Some(main);
+            out.modules = modules;
+        }
+        "assets" => out.assets = Some(assets_config(r, v)?),
+        "env" => (out.bindings, *assets_binding) = env(r, v, &out.name)?,
+        "workersDev" => out.workers_dev = Some(r.bool(v, k)?),
+        "previewUrls" => out.preview_urls = Some(r.bool(v, k)?),
+        "limits" => out.limits = Some(limits(r, v)?),
+        "cache" => {
+            let t = strict(file, v, k, &["enabled", "crossVersionCache"])?;
+            let mut c = Map::new();
+            for (ck, _, cv) in t {
+                let api = if ck == "enabled" { "enabled" } else { "cross_version_cache" };
+                c.insert(api.into(), r.bool(cv, &join(k, ck))?.into());
+            }
+            out.cache_options = Some(Value::Object(c));
+        }
+        "placement" => out.placement = placement(r, v)?,
+        "triggers" => {
+            let what = triggers(r, v)?;
+            out.has_routes |= what.contains("route");
+            out.unapplied.push(Unapplied { key: k.into(), line, what });
+        }
+        "domains" => {
+            let Val::Arr(items) = &v.value else {
+                return Err(at(file, v.line, k, "must be an array"));
+            };
+            for (i, d) in items.iter().enumerate() {
+                if d.as_str().is_none() {
+                    strict(file, d, &index(k, i), &["hostname", "production", "previews"])?;
+                }
+            }
+            out.has_routes |= !items.is_empty();
+            out.unapplied.push(Unapplied {
+                key: k.into(),
+                line,
+                what: crate::ci::plural(items.len(), "custom domain", "custom domains"),
+            });
+        }
+        "observability" | "logpush" | "tailConsumers" => {
+            out.unapplied.push(Unapplied { key: k.into(), line, what: "a script setting".into() });
+        }
+        "experimental" => {
+            for (ek, el, ev) in strict(file, v, k, &["streamingTailConsumers", "firstPartyWorker"])? {
+                if ek == "firstPartyWorker" {
+                    if r.bool(ev, &join(k, ek))? {
+                        return Err(unsupported(file, *el, &join(k, ek), "first-party Workers"));
+                    }
+                } else {
+                    out.unapplied.push(Unapplied { key: join(k, ek), line: *el, what: "a script setting".into() });
+                }
+            }
+        }
+        "access" => out.warnings.push(format!(
+            "{file}:{line}: access: not applied: it configures `wrangler dev`'s Access check, not the deployed Worker"
+        )),
+        "unsafe" => return Err(unsupported(file, line, k, "`unsafe` metadata")),
+        "exports" => {
+            if !matches!(&v.value, Val::Table(t) if t.is_empty()) {
+                return Err(unsupported(
+                    file,
+                    line,
+                    k,
+                    "declared exports (Durable Object and Workflow lifecycles need the classic upload with migrations, docs/cloudflare-api.md §H.3)",
+                ));
+            }
+        }
+        _ => unreachable!("the strict check lets only KEYS through"),
+    }
+    Ok(())
 }
 
 fn unsupported(file: &str, line: usize, path: &str, what: &str) -> crate::inputs::InputError {
@@ -576,168 +588,200 @@ fn triggers(r: &Reader<'_>, n: &Node) -> Result<String, crate::inputs::InputErro
 /// A kind this release does not map is refused by name: sent wrongly or left out, the Worker
 /// would run without a binding its code reads.
 fn env(r: &Reader<'_>, n: &Node, own: &str) -> Result<(Vec<Value>, Option<String>), crate::inputs::InputError> {
-    let file = r.file;
     let Val::Table(entries) = &n.value else {
-        return Err(at(file, n.line, "env", "must be an object of binding name → binding"));
+        return Err(at(r.file, n.line, "env", "must be an object of binding name → binding"));
     };
     let mut out = Vec::new();
     let mut assets = None;
     for (name, line, b) in entries {
-        let p = join("env", name);
-        let ty_node = b.get("type").ok_or_else(|| at(file, b.line, &join(&p, "type"), "is required"))?;
-        let ty = r.str(ty_node, &join(&p, "type"))?;
-        // Every kind may carry `dev` (local development only, §H.3): accepted, not sent.
-        let fields = |keys: &[&str]| -> Result<Map<String, Value>, crate::inputs::InputError> {
-            let mut all = vec!["type", "dev"];
-            all.extend_from_slice(keys);
-            let t = strict(file, b, &p, &all)?;
-            Ok(t.iter()
-                .filter(|(k, _, _)| k != "type" && k != "dev")
-                .map(|(k, _, v)| (k.clone(), v.to_json()))
-                .collect())
-        };
-        let need = |f: &Map<String, Value>, k: &str| -> Result<String, crate::inputs::InputError> {
-            match f.get(k) {
-                Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
-                Some(_) => Err(at(file, b.line, &join(&p, k), "must be a non-empty string")),
-                None => Err(at(file, b.line, &join(&p, k), "is required")),
-            }
-        };
-        let opt = |f: &Map<String, Value>, k: &str| f.get(k).and_then(Value::as_str).map(str::to_owned);
-        let mut v = match ty {
-            "text" => {
-                let f = fields(&["value"])?;
-                json!({ "type": "plain_text", "text": need(&f, "value")? })
-            }
-            "json" => {
-                let f = fields(&["value"])?;
-                match f.get("value") {
-                    Some(Value::String(s)) => json!({ "type": "plain_text", "text": s }),
-                    Some(other) => json!({ "type": "json", "json": other }),
-                    None => return Err(at(file, b.line, &join(&p, "value"), "is required")),
-                }
-            }
-            // Kept from the Worker's live secrets, as wrangler sends it; Cloudflare refuses the
-            // version (10057) when the Worker has no such secret (§H.3).
-            "secret" => {
-                fields(&[])?;
-                json!({ "type": "inherit" })
-            }
-            "kv" => {
-                let f = fields(&["id"])?;
-                let id = opt(&f, "id")
-                    .ok_or_else(|| needs_resource(file, b.line, &p, "KV namespace", "wrangler kv namespace create"))?;
-                json!({ "type": "kv_namespace", "namespace_id": id })
-            }
-            "d1" => {
-                let f = fields(&["id", "name", "jurisdiction"])?;
-                let id = opt(&f, "id")
-                    .ok_or_else(|| needs_resource(file, b.line, &p, "D1 database", "wrangler d1 create"))?;
-                json!({ "type": "d1", "database_id": id })
-            }
-            "r2" => {
-                let f = fields(&["name", "jurisdiction"])?;
-                let bucket = opt(&f, "name")
-                    .ok_or_else(|| needs_resource(file, b.line, &p, "R2 bucket", "wrangler r2 bucket create"))?;
-                let mut v = json!({ "type": "r2_bucket", "bucket_name": bucket });
-                if let Some(j) = opt(&f, "jurisdiction") {
-                    v["jurisdiction"] = j.into();
-                }
-                v
-            }
-            "queue" => {
-                let f = fields(&["name", "deliveryDelay"])?;
-                if f.contains_key("deliveryDelay") {
-                    return Err(unsupported(file, b.line, &join(&p, "deliveryDelay"), "a producer's delivery delay"));
-                }
-                let q = opt(&f, "name")
-                    .ok_or_else(|| needs_resource(file, b.line, &p, "queue", "wrangler queues create"))?;
-                json!({ "type": "queue", "queue_name": q })
-            }
-            "worker" => {
-                let f = fields(&["worker", "exportName", "props"])?;
-                if f.contains_key("props") {
-                    return Err(unsupported(file, b.line, &join(&p, "props"), "service binding props"));
-                }
-                let mut v = json!({ "type": "service", "service": need(&f, "worker")? });
-                if let Some(e) = opt(&f, "exportName") {
-                    v["entrypoint"] = e.into();
-                }
-                v
-            }
-            "durable-object" => {
-                let f = fields(&["worker", "exportName"])?;
-                let worker = need(&f, "worker")?;
-                let mut v = json!({ "type": "durable_object_namespace", "class_name": need(&f, "exportName")? });
-                // A class of this Worker is named without `script_name`: it lives in the
-                // version being uploaded.
-                if worker != own {
-                    v["script_name"] = worker.into();
-                }
-                v
-            }
-            "workflow" => {
-                let f = fields(&["name", "worker", "exportName"])?;
-                let mut v = json!({ "type": "workflow", "workflow_name": need(&f, "name")?, "class_name": need(&f, "exportName")? });
-                let worker = need(&f, "worker")?;
-                if worker != own {
-                    v["script_name"] = worker.into();
-                }
-                v
-            }
-            "analytics-engine-dataset" => {
-                let f = fields(&["name"])?;
-                json!({ "type": "analytics_engine", "dataset": opt(&f, "name").unwrap_or_else(|| name.clone()) })
-            }
-            "vectorize" => {
-                let f = fields(&["name"])?;
-                json!({ "type": "vectorize", "index_name": need(&f, "name")? })
-            }
-            "hyperdrive" => {
-                let f = fields(&["id"])?;
-                json!({ "type": "hyperdrive", "id": need(&f, "id")? })
-            }
-            "mtls-certificate" => {
-                let f = fields(&["id"])?;
-                json!({ "type": "mtls_certificate", "certificate_id": need(&f, "id")? })
-            }
-            "secrets-store-secret" => {
-                let f = fields(&["storeId", "secretName"])?;
-                json!({ "type": "secrets_store_secret", "store_id": need(&f, "storeId")?, "secret_name": need(&f, "secretName")? })
-            }
-            "rate-limit" => {
-                let f = fields(&["namespace", "simple"])?;
-                let simple = b.get("simple").ok_or_else(|| at(file, b.line, &join(&p, "simple"), "is required"))?;
-                strict(file, simple, &join(&p, "simple"), &["limit", "period"])?;
-                json!({ "type": "ratelimit", "namespace_id": need(&f, "namespace")?, "simple": f["simple"] })
-            }
-            "ai" | "browser" | "images" | "media" | "version-metadata" => {
-                fields(&[])?;
-                json!({ "type": ty.replace('-', "_") })
-            }
+        let e = Entry { r, path: join("env", name), node: b };
+        let ty_node = b.get("type").ok_or_else(|| e.at("type", "is required"))?;
+        let ty = r.str(ty_node, &join(&e.path, "type"))?;
+        let mapped = match ty {
+            "kv" | "d1" | "r2" | "queue" => resource(&e, ty)?,
+            "worker" | "durable-object" | "workflow" => service(&e, ty, own)?,
             "assets" => {
-                fields(&[])?;
+                e.fields(&[])?;
                 if assets.replace(name.clone()).is_some() {
-                    return Err(at(file, *line, &p, "is a second `assets` binding; a Worker has one"));
+                    return Err(at(r.file, *line, &e.path, "is a second `assets` binding; a Worker has one"));
                 }
                 continue;
             }
-            other => {
-                let known = "text, json, secret, kv, d1, r2, queue, worker, durable-object, workflow, analytics-engine-dataset, vectorize, hyperdrive, mtls-certificate, secrets-store-secret, rate-limit, ai, browser, images, media, version-metadata, assets";
-                return Err(at(
-                    file,
-                    ty_node.line,
-                    &join(&p, "type"),
-                    format!(
-                        "`{other}` bindings: workers-ci does not deploy this kind yet (it maps {known}), and will not leave a binding out; deploy this output with `cf deploy --prebuilt`, or remove the binding"
-                    ),
-                ));
+            _ => {
+                let Some(v) = simple(&e, ty, name)? else {
+                    let known = "text, json, secret, kv, d1, r2, queue, worker, durable-object, workflow, analytics-engine-dataset, vectorize, hyperdrive, mtls-certificate, secrets-store-secret, rate-limit, ai, browser, images, media, version-metadata, assets";
+                    return Err(at(
+                        r.file,
+                        ty_node.line,
+                        &join(&e.path, "type"),
+                        format!(
+                            "`{ty}` bindings: workers-ci does not deploy this kind yet (it maps {known}), and will not leave a binding out; deploy this output with `cf deploy --prebuilt`, or remove the binding"
+                        ),
+                    ));
+                };
+                v
             }
         };
+        let mut v = mapped;
         v["name"] = name.clone().into();
         out.push(v);
     }
     Ok((out, assets))
+}
+
+/// One `env` entry being read.
+struct Entry<'a> {
+    r: &'a Reader<'a>,
+    path: String,
+    node: &'a Node,
+}
+
+impl Entry<'_> {
+    fn at(&self, key: &str, problem: &str) -> crate::inputs::InputError {
+        at(self.r.file, self.node.line, &join(&self.path, key), problem)
+    }
+
+    /// The entry's fields, checked against `keys` (every kind may carry `dev`, local
+    /// development only, §H.3: accepted, not sent).
+    fn fields(&self, keys: &[&str]) -> Result<Map<String, Value>, crate::inputs::InputError> {
+        let mut all = vec!["type", "dev"];
+        all.extend_from_slice(keys);
+        let t = strict(self.r.file, self.node, &self.path, &all)?;
+        Ok(t.iter().filter(|(k, _, _)| k != "type" && k != "dev").map(|(k, _, v)| (k.clone(), v.to_json())).collect())
+    }
+
+    fn need(&self, f: &Map<String, Value>, k: &str) -> Result<String, crate::inputs::InputError> {
+        match f.get(k) {
+            Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+            Some(_) => Err(self.at(k, "must be a non-empty string")),
+            None => Err(self.at(k, "is required")),
+        }
+    }
+
+    fn unsupported(&self, key: &str, what: &str) -> crate::inputs::InputError {
+        unsupported(self.r.file, self.node.line, &join(&self.path, key), what)
+    }
+
+    fn needs(&self, what: &str, create: &str) -> crate::inputs::InputError {
+        needs_resource(self.r.file, self.node.line, &self.path, what, create)
+    }
+}
+
+fn opt(f: &Map<String, Value>, k: &str) -> Option<String> {
+    f.get(k).and_then(Value::as_str).map(str::to_owned)
+}
+
+/// Bindings to an account's resource, which must be named by id (or name): `cf deploy` would
+/// create a missing one, workers-ci creates nothing unasked.
+fn resource(e: &Entry<'_>, ty: &str) -> Result<Value, crate::inputs::InputError> {
+    Ok(match ty {
+        "kv" => {
+            let f = e.fields(&["id"])?;
+            let id = opt(&f, "id").ok_or_else(|| e.needs("KV namespace", "wrangler kv namespace create"))?;
+            json!({ "type": "kv_namespace", "namespace_id": id })
+        }
+        "d1" => {
+            let f = e.fields(&["id", "name", "jurisdiction"])?;
+            let id = opt(&f, "id").ok_or_else(|| e.needs("D1 database", "wrangler d1 create"))?;
+            json!({ "type": "d1", "database_id": id })
+        }
+        "r2" => {
+            let f = e.fields(&["name", "jurisdiction"])?;
+            let bucket = opt(&f, "name").ok_or_else(|| e.needs("R2 bucket", "wrangler r2 bucket create"))?;
+            let mut v = json!({ "type": "r2_bucket", "bucket_name": bucket });
+            if let Some(j) = opt(&f, "jurisdiction") {
+                v["jurisdiction"] = j.into();
+            }
+            v
+        }
+        _ => {
+            let f = e.fields(&["name", "deliveryDelay"])?;
+            if f.contains_key("deliveryDelay") {
+                return Err(e.unsupported("deliveryDelay", "a producer's delivery delay"));
+            }
+            let q = opt(&f, "name").ok_or_else(|| e.needs("queue", "wrangler queues create"))?;
+            json!({ "type": "queue", "queue_name": q })
+        }
+    })
+}
+
+/// Bindings to a Worker's code: a service, a Durable Object class, a Workflow. A class of this
+/// Worker itself is named without `script_name`: it lives in the version being uploaded.
+fn service(e: &Entry<'_>, ty: &str, own: &str) -> Result<Value, crate::inputs::InputError> {
+    let (mut v, worker) = match ty {
+        "worker" => {
+            let f = e.fields(&["worker", "exportName", "props"])?;
+            if f.contains_key("props") {
+                return Err(e.unsupported("props", "service binding props"));
+            }
+            let mut v = json!({ "type": "service", "service": e.need(&f, "worker")? });
+            if let Some(x) = opt(&f, "exportName") {
+                v["entrypoint"] = x.into();
+            }
+            return Ok(v);
+        }
+        "durable-object" => {
+            let f = e.fields(&["worker", "exportName"])?;
+            (
+                json!({ "type": "durable_object_namespace", "class_name": e.need(&f, "exportName")? }),
+                e.need(&f, "worker")?,
+            )
+        }
+        _ => {
+            let f = e.fields(&["name", "worker", "exportName"])?;
+            let v = json!({ "type": "workflow", "workflow_name": e.need(&f, "name")?, "class_name": e.need(&f, "exportName")? });
+            (v, e.need(&f, "worker")?)
+        }
+    };
+    if worker != own {
+        v["script_name"] = worker.into();
+    }
+    Ok(v)
+}
+
+/// The other kinds this release maps; `None`: a kind it does not.
+fn simple(e: &Entry<'_>, ty: &str, name: &str) -> Result<Option<Value>, crate::inputs::InputError> {
+    Ok(Some(match ty {
+        "text" => {
+            let f = e.fields(&["value"])?;
+            json!({ "type": "plain_text", "text": e.need(&f, "value")? })
+        }
+        "json" => match e.fields(&["value"])?.remove("value") {
+            Some(Value::String(s)) => json!({ "type": "plain_text", "text": s }),
+            Some(other) => json!({ "type": "json", "json": other }),
+            None => return Err(e.at("value", "is required")),
+        },
+        // Kept from the Worker's live secrets, as wrangler sends it; Cloudflare refuses the
+        // version (10057) when the Worker has no such secret (§H.3).
+        "secret" => {
+            e.fields(&[])?;
+            json!({ "type": "inherit" })
+        }
+        "analytics-engine-dataset" => {
+            let f = e.fields(&["name"])?;
+            json!({ "type": "analytics_engine", "dataset": opt(&f, "name").unwrap_or_else(|| name.to_owned()) })
+        }
+        "vectorize" => json!({ "type": "vectorize", "index_name": e.need(&e.fields(&["name"])?, "name")? }),
+        "hyperdrive" => json!({ "type": "hyperdrive", "id": e.need(&e.fields(&["id"])?, "id")? }),
+        "mtls-certificate" => {
+            json!({ "type": "mtls_certificate", "certificate_id": e.need(&e.fields(&["id"])?, "id")? })
+        }
+        "secrets-store-secret" => {
+            let f = e.fields(&["storeId", "secretName"])?;
+            json!({ "type": "secrets_store_secret", "store_id": e.need(&f, "storeId")?, "secret_name": e.need(&f, "secretName")? })
+        }
+        "rate-limit" => {
+            let f = e.fields(&["namespace", "simple"])?;
+            let simple = e.node.get("simple").ok_or_else(|| e.at("simple", "is required"))?;
+            strict(e.r.file, simple, &join(&e.path, "simple"), &["limit", "period"])?;
+            json!({ "type": "ratelimit", "namespace_id": e.need(&f, "namespace")?, "simple": f["simple"] })
+        }
+        "ai" | "browser" | "images" | "media" | "version-metadata" => {
+            e.fields(&[])?;
+            json!({ "type": ty.replace('-', "_") })
+        }
+        _ => return Ok(None),
+    }))
 }
 
 /// A binding without the id of what it binds: `cf deploy` would create the resource (§H.6);
