@@ -399,3 +399,95 @@ fn the_readme_build_output_workflow_runs_as_written() {
     assert_eq!(deployments.len(), 1);
     assert_eq!(deployments[0]["versions"][0]["version_id"].as_str(), deploy.output("version_id"));
 }
+
+/// The plan's rows, `METHOD path`, from the `plan` output.
+fn planned(run: &Run) -> Vec<String> {
+    let plan: Value = serde_json::from_str(run.output("plan").expect("a plan")).unwrap();
+    plan.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| format!("{} {}", r["method"].as_str().unwrap(), r["path"].as_str().unwrap()))
+        .collect()
+}
+
+/// A dry run holds the assets to the limits a real run enforces (25 MiB a file, §A.6): exit 2,
+/// nothing sent.
+#[test]
+fn a_dry_run_holds_assets_to_their_limits() {
+    let sim = sim();
+    let inv = project(invocation(&sim, "deploy").input("dry_run", "true"), "v0-site").without("api_token");
+    let big = inv.cwd.clone().unwrap().join(".cloudflare/output/v0/workers/default/assets/video.bin");
+    let f = std::fs::File::create(&big).unwrap();
+    f.set_len(25 * 1024 * 1024 + 1).unwrap();
+    let run = inv.run();
+    run.assert_code(2);
+    assert!(run.everything().contains("video.bin"), "{}", run.everything());
+    assert!(sim.requests().is_empty());
+}
+
+/// A dry run of a wrangler configuration with Durable Object migrations: the plan reads the
+/// applied tag and sends the classic upload; a broken migration list exits 2. Neither sends a
+/// request or needs a token.
+#[test]
+fn a_dry_run_of_a_wrangler_configuration_plans_its_migrations() {
+    let sim = sim();
+    let inv = invocation(&sim, "version")
+        .input("dry_run", "true")
+        .input("deploy", "true")
+        .without("api_token")
+        .without("account_id");
+    let dir = inv.dir.path().join("project");
+    std::fs::create_dir_all(dir.join("dist")).unwrap();
+    std::fs::write(
+        dir.join("dist/index.js"),
+        "export class Room {}\nexport default { fetch() { return new Response('ok') } }\n",
+    )
+    .unwrap();
+    let config = |tags: [&str; 2]| {
+        format!(
+            "{{\n  \"name\": \"rooms\",\n  \"main\": \"dist/index.js\",\n  \"compatibility_date\": \"2026-11-01\",\n  \"durable_objects\": {{ \"bindings\": [{{ \"name\": \"ROOM\", \"class_name\": \"Room\" }}] }},\n  \"migrations\": [{{ \"tag\": \"{}\", \"new_sqlite_classes\": [\"Room\"] }}, {{ \"tag\": \"{}\", \"deleted_classes\": [] }}]\n}}\n",
+            tags[0], tags[1]
+        )
+    };
+    std::fs::write(dir.join("wrangler.jsonc"), config(["v1", "v2"])).unwrap();
+    let inv = inv.cwd(&dir);
+    let run = inv.run();
+    run.assert_code(0);
+    assert_eq!(
+        planned(&run),
+        [
+            "GET /accounts/{account_id}/workers/workers/rooms/versions/latest",
+            "GET /accounts/{account_id}/workers/services/rooms",
+            "PUT /accounts/{account_id}/workers/scripts/rooms",
+        ]
+    );
+    assert!(run.stdout.contains("of the 2 migration step(s) up to `v2`, those not applied are sent"), "{}", run.stdout);
+    std::fs::write(dir.join("wrangler.jsonc"), config(["v1", "v1"])).unwrap();
+    let broken = inv.run();
+    broken.assert_code(2);
+    assert!(broken.everything().contains("wrangler.jsonc:6: migrations[1].tag"), "{}", broken.everything());
+    assert!(sim.requests().is_empty());
+}
+
+/// `deploy` of versions already uploaded, dry: the deployments read and the deployment planned.
+#[test]
+fn a_dry_run_of_a_deployment_plans_it() {
+    let sim = sim();
+    let id = "7c4b0cc3-4f5e-4e2a-9d61-2b1f3c9f2a11";
+    let run = invocation(&sim, "deploy")
+        .input("worker", "my-worker")
+        .input("versions", id)
+        .input("dry_run", "true")
+        .without("api_token")
+        .run();
+    run.assert_code(0);
+    let account = sim.account_id();
+    assert_eq!(
+        planned(&run),
+        [
+            format!("GET /accounts/{account}/workers/scripts/my-worker/deployments"),
+            format!("POST /accounts/{account}/workers/scripts/my-worker/deployments"),
+        ]
+    );
+    assert!(sim.requests().is_empty());
+}
