@@ -248,6 +248,7 @@ async fn before_upload(ctx: &Ctx, args: &VersionArgs) -> Result<Before> {
     };
     refuse_dropping_code(args, latest.as_ref())?;
     refuse_dropping_assets(args, latest.as_ref())?;
+    refuse_missing_secrets(args, latest.as_ref())?;
     let migrations = pending_migrations(ctx, args, exists).await?;
     // Only a deploy at 100 % writes the flags, as `wrangler deploy` does (§C.7).
     let flags = if args.deploy.is_some_and(|p| p >= 100.0) { Flags::Write } else { Flags::Leave };
@@ -306,6 +307,38 @@ fn refuse_dropping_assets(args: &VersionArgs, latest: Option<&Version>) -> Resul
             args.worker,
             hint::input(Key::Assets),
             hint::set(Key::DropAssets, "true")
+        ),
+    )))
+}
+
+/// A Build Output's `secret` bindings are kept from the Worker (sent as `inherit`), as wrangler
+/// sends them with `bindings_inherit=strict` so that a missing one fails the upload (10057,
+/// docs/cloudflare-api.md §H.3). Whether the beta API refuses or drops an `inherit` it cannot
+/// resolve is open (§G-2), so a secret the latest version does not have is refused here, before
+/// any write: the Worker would otherwise run without it.
+fn refuse_missing_secrets(args: &VersionArgs, latest: Option<&Version>) -> Result<()> {
+    let Some(source) = &args.build_output else { return Ok(()) };
+    let has =
+        |name: &str| latest.and_then(|v| v.bindings.as_ref()).is_some_and(|b| b.iter().any(|b| b["name"] == name));
+    let missing: Vec<&str> = args
+        .bindings
+        .list
+        .iter()
+        .filter(|b| b["type"] == "inherit")
+        .filter_map(|b| b["name"].as_str())
+        .filter(|n| !has(n))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Input(InputError::new(
+        Key::BuildOutput,
+        format!(
+            "{}: `env` declares the secret {} that Worker {} does not have yet (its latest version has no binding of that name), and the version would run without it: set it on the Worker first (`wrangler secret put`), or give its value with {}; nothing was written",
+            source.file,
+            missing.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+            args.worker,
+            hint::input(Key::Secrets)
         ),
     )))
 }

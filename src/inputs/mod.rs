@@ -148,7 +148,7 @@ inputs! {
         help: "JSON array of binding objects, e.g. `[{\"type\":\"kv_namespace\",\"name\":\"KV\",\"namespace_id\":\"…\"}]`." },
     Vars => InputSpec { name: "vars", kind: Kind::Value, commands: VERSION_LIKE, default: "", fallback: &[], secret: false,
         help: "KEY=VALUE lines, bound as `plain_text`." },
-    Secrets => InputSpec { name: "secrets", kind: Kind::Value, commands: VERSION_LIKE, default: "", fallback: &[], secret: true,
+    Secrets => InputSpec { name: "secrets", kind: Kind::Value, commands: &[Version, Deploy, Preview], default: "", fallback: &[], secret: true,
         help: "KEY=VALUE lines, bound as `secret_text`; every value is masked before anything prints." },
     KeepBindings => InputSpec { name: "keep_bindings", kind: Kind::Value, commands: VERSION_LIKE, default: "auto", fallback: &[], secret: false,
         help: "What the new version keeps from the latest one, by `inherit` (secret values included): `auto` (everything when no `bindings`/`vars`/`secrets` are given, else undeclared secrets), `secrets`, `all` or `none`." },

@@ -491,3 +491,35 @@ fn a_dry_run_of_a_deployment_plans_it() {
     );
     assert!(sim.requests().is_empty());
 }
+
+/// A `secret` binding is kept from the Worker: one the Worker does not have stops the step
+/// before any write (exit 2, the secret named); given with `secrets`, it is sent.
+#[test]
+fn a_secret_the_worker_lacks_is_refused_before_any_write() {
+    let sim = sim();
+    let with_secret = |inv: Invocation| {
+        let inv = project(inv, "v0-site");
+        let file = inv.cwd.clone().unwrap().join(".cloudflare/output/v0/workers/default/worker.config.json");
+        let mut config: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        config["env"]["API_KEY"] = json!({"type": "secret"});
+        std::fs::write(&file, serde_json::to_string_pretty(&config).unwrap()).unwrap();
+        inv
+    };
+    let run = with_secret(invocation(&sim, "deploy").input("create_worker", "true")).run();
+    run.assert_code(2);
+    assert!(
+        run.everything().contains("`env` declares the secret `API_KEY` that Worker my-site does not have yet"),
+        "{}",
+        run.everything()
+    );
+    assert!(sim.requests().iter().all(|r| r.method == "GET"), "reads only: {:?}", sim.requests());
+    let secret = "sk_live_do-not-print-7f1";
+    let run = with_secret(
+        invocation(&sim, "deploy").input("create_worker", "true").input("secrets", &format!("API_KEY={secret}")),
+    )
+    .run();
+    run.assert_code(0).assert_no_secret(secret);
+    let v = &sim.versions("my-site")[0];
+    let key = sorted_bindings(v).into_iter().find(|b| b["name"] == "API_KEY").unwrap();
+    assert_eq!(key["type"], "secret_text");
+}

@@ -609,15 +609,7 @@ fn env(r: &Reader<'_>, n: &Node, own: &str) -> Result<(Vec<Value>, Option<String
             }
             _ => {
                 let Some(v) = simple(&e, ty, name)? else {
-                    let known = "text, json, secret, kv, d1, r2, queue, worker, durable-object, workflow, analytics-engine-dataset, vectorize, hyperdrive, mtls-certificate, secrets-store-secret, rate-limit, ai, browser, images, media, version-metadata, assets";
-                    return Err(at(
-                        r.file,
-                        ty_node.line,
-                        &join(&e.path, "type"),
-                        format!(
-                            "`{ty}` bindings: workers-ci does not deploy this kind yet (it maps {known}), and will not leave a binding out; deploy this output with `cf deploy --prebuilt`, or remove the binding"
-                        ),
-                    ));
+                    return Err(at(r.file, ty_node.line, &join(&e.path, "type"), unmapped_kind(ty)));
                 };
                 v
             }
@@ -627,6 +619,66 @@ fn env(r: &Reader<'_>, n: &Node, own: &str) -> Result<(Vec<Value>, Option<String
         out.push(v);
     }
     Ok((out, assets))
+}
+
+/// The binding kinds this release maps (§H.3).
+const MAPPED_KINDS: &[&str] = &[
+    "text",
+    "json",
+    "secret",
+    "kv",
+    "d1",
+    "r2",
+    "queue",
+    "worker",
+    "durable-object",
+    "workflow",
+    "analytics-engine-dataset",
+    "vectorize",
+    "hyperdrive",
+    "mtls-certificate",
+    "secrets-store-secret",
+    "rate-limit",
+    "ai",
+    "browser",
+    "images",
+    "media",
+    "version-metadata",
+    "assets",
+];
+
+/// Kinds of the format (§H.3) this release does not send yet.
+const UNMAPPED_KINDS: &[&str] = &[
+    "pipeline",
+    "k2",
+    "send-email",
+    "dispatch-namespace",
+    "vpc-service",
+    "vpc-network",
+    "flagship",
+    "ai-search",
+    "ai-search-namespace",
+    "agent-memory",
+    "artifacts",
+    "stream",
+    "worker-loader",
+    "analytics-sql",
+    "logfwdr",
+];
+
+/// Why a binding of kind `ty` stops the step: a kind of the format this release does not send
+/// yet, or a misspelling of one it does.
+fn unmapped_kind(ty: &str) -> String {
+    let mapped = MAPPED_KINDS.join(", ");
+    if UNMAPPED_KINDS.contains(&ty) || ty.starts_with("unsafe:") {
+        return format!(
+            "`{ty}` bindings: workers-ci does not deploy this kind yet (it maps {mapped}), and will not leave a binding out; deploy this output with `cf deploy --prebuilt`, or remove the binding"
+        );
+    }
+    match crate::inputs::rules::closest(ty, MAPPED_KINDS.iter().copied()) {
+        Some(meant) => format!("`{ty}` is not a binding kind; did you mean `{meant}`?"),
+        None => format!("`{ty}` is not a binding kind of the Build Output format (workers-ci maps {mapped})"),
+    }
 }
 
 /// One `env` entry being read.
@@ -795,4 +847,87 @@ fn needs_resource(file: &str, line: usize, path: &str, what: &str, create: &str)
             "names no {what}: `cf deploy` would create one, workers-ci does not create resources unasked. Create it (`{create}`) and give its id (or name) in the configuration, then build again"
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A Worker directory with `config` as its worker.config.json and `files` beside it.
+    fn worker(config: &str, files: &[(&str, &str)]) -> Result<WorkerOutput, String> {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("worker.config.json"), config).unwrap();
+        for (p, text) in files {
+            let p = d.path().join(p);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        read(d.path(), "v1").map_err(|e| e.to_string())
+    }
+
+    fn with(manifest: &str, env: &str) -> String {
+        format!("{{\"name\":\"w\",\"compatibilityDate\":\"2026-11-01\",\"env\":{env},\"manifest\":{manifest}}}")
+    }
+
+    const COMPLETE: &str = r#"{"type":"complete","mainModule":"index.js","modules":{"index.js":{"type":"esm"}}}"#;
+
+    #[test]
+    fn module_paths_stay_inside_the_bundle() {
+        let m = r#"{"type":"complete","mainModule":"index.js","modules":{"index.js":{"type":"esm"},"../secret.txt":{"type":"text"}}}"#;
+        let e = worker(&with(m, "{}"), &[("bundle/index.js", "")]).unwrap_err();
+        assert!(e.contains("manifest.modules.../secret.txt: escapes the `bundle/` directory"), "{e}");
+        let e = worker(&with(COMPLETE, "{}"), &[("bundle/other.js", "")]).unwrap_err();
+        assert!(e.contains("names `bundle/index.js`, which does not exist"), "{e}");
+    }
+
+    #[test]
+    fn a_partial_manifest_needs_its_main_module_as_an_es_module() {
+        let m = r#"{"type":"partial","mainModule":"index.js","modules":{}}"#;
+        let e = worker(&with(m, "{}"), &[("bundle/index.ts", "")]).unwrap_err();
+        assert!(e.contains("was not found as an ES module"), "{e}");
+        let ok = worker(&with(m, "{}"), &[("bundle/index.js", ""), ("bundle/lib/a.mjs", ""), ("bundle/notes.md", "")])
+            .unwrap();
+        let names: Vec<&str> = ok.modules.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["index.js", "lib/a.mjs"], "only .js, .mjs and .map are inferred");
+    }
+
+    #[test]
+    fn bindings_are_mapped_or_refused_by_name() {
+        let files = [("bundle/index.js", "")];
+        let e = worker(&with(COMPLETE, r#"{"CACHE":{"type":"kvv","id":"x"}}"#), &files).unwrap_err();
+        assert!(e.contains("env.CACHE.type: `kvv` is not a binding kind; did you mean `kv`?"), "{e}");
+        let e = worker(&with(COMPLETE, r#"{"P":{"type":"k2","id":"s"}}"#), &files).unwrap_err();
+        assert!(e.contains("`k2` bindings: workers-ci does not deploy this kind yet"), "a real kind, not `kv`: {e}");
+        let e = worker(&with(COMPLETE, r#"{"CACHE":{"type":"kv"}}"#), &files).unwrap_err();
+        assert!(e.contains("env.CACHE: names no KV namespace"), "{e}");
+        let e = worker(&with(COMPLETE, r#"{"CACHE":{"type":"kv","idd":"x"}}"#), &files).unwrap_err();
+        assert!(e.contains("env.CACHE.idd: is not a key of the Build Output schema (did you mean `id`?"), "{e}");
+        let env = r#"{"S":{"type":"secret"},"ROOM":{"type":"durable-object","worker":"w","exportName":"Room"},"RL":{"type":"rate-limit","namespace":"1001","simple":{"limit":10,"period":60}}}"#;
+        let ok = worker(&with(COMPLETE, env), &files).unwrap();
+        assert_eq!(
+            ok.bindings,
+            [
+                json!({"name": "S", "type": "inherit"}),
+                json!({"name": "ROOM", "type": "durable_object_namespace", "class_name": "Room"}),
+                json!({"name": "RL", "type": "ratelimit", "namespace_id": "1001", "simple": {"limit": 10, "period": 60}}),
+            ]
+        );
+    }
+
+    #[test]
+    fn what_cannot_be_deployed_is_named_never_dropped() {
+        let files = [("bundle/index.js", "")];
+        let config = |extra: &str| {
+            format!("{{\"name\":\"w\",\"compatibilityDate\":\"2026-11-01\",{extra},\"manifest\":{COMPLETE}}}")
+        };
+        let e =
+            worker(&config(r#""exports":{"Room":{"type":"durable-object","storage":"sqlite"}}"#), &files).unwrap_err();
+        assert!(e.contains("exports: declared exports"), "{e}");
+        let e = worker(&config(r#""unsafe":{"metadata":{}}"#), &files).unwrap_err();
+        assert!(e.contains("unsafe: `unsafe` metadata"), "{e}");
+        let ok = worker(&config(r#""domains":["app.example.com"],"logpush":true"#), &files).unwrap();
+        let keys: Vec<&str> = ok.unapplied.iter().map(|u| u.key.as_str()).collect();
+        assert_eq!(keys, ["domains", "logpush"]);
+        assert!(ok.has_routes, "a custom domain routes the Worker");
+    }
 }
