@@ -3,10 +3,13 @@
 `wait` step (a list in `worker`) and by 20 separate single-Worker `wait` runs, logs off and on.
 The four set-ups run side by side, each against its own simulator, so each count is its own.
 
-    python3 bench/many.py --bin target/release/workers-ci [--quick]
+    python3 bench/many.py --bin target/release/workers-ci [--quick] [--only one-off,sep-on,…] [--label X]
 
 Prints one Markdown table to stdout. Targets: one step, logs off, at most 20 API requests a
 minute for all 20 Workers; finish detection p95 at most 5 s per build. --quick: 1-minute builds.
+--only: the set-ups to run (`one-off`, `one-on`, `sep-off`, `sep-on`; all by default). The
+"went live" column counts the reads that say whether each build went live (issue 22): the
+deployments lists and the builds-by-version reads.
 """
 
 import argparse
@@ -121,29 +124,34 @@ def finish(sim, seen, start, out, label):
     for b in builds.values():
         w = tags[b["trigger"]["external_script_id"]]
         detect.append(seen[w] - parse_ts(b["stopped_on"]))
+    live = sum(1 for r in reqs if r["path"].endswith("/deployments") or "version_ids=" in (r.get("query") or ""))
     out.append({"label": label, "requests": len(reqs), "minutes": minutes, "per_min": len(reqs) / minutes,
-                "p95": p95(detect), "max": max(detect), "wall": time.time() - start})
+                "p95": p95(detect), "max": max(detect), "wall": time.time() - start, "live": live})
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", default="one-off,one-on,sep-off,sep-on")
+    ap.add_argument("--label", default="")
     a = ap.parse_args()
     running = 45000 if a.quick else 165000
     out = []
     with tempfile.TemporaryDirectory() as work:
+        wanted = set(a.only.split(","))
         jobs = [threading.Thread(target=f, args=(a, work, logs, running, out))
-                for f in (one_step, separate) for logs in (False, True)]
-        log(f"4 set-ups of {N} Workers, {(running + 15000) / 60000:.0f}-minute builds, side by side")
+                for (name, f) in (("one", one_step), ("sep", separate)) for logs in (False, True)
+                if f"{name}-{'on' if logs else 'off'}" in wanted]
+        log(f"{len(jobs)} set-ups of {N} Workers, {(running + 15000) / 60000:.0f}-minute builds, side by side")
         for j in jobs:
             j.start()
         for j in jobs:
             j.join()
-    print("| set-up | API requests | build span | requests / min (all 20) | detection p95 | detection max |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("| set-up | API requests | of which went live | build span | requests / min (all 20) | detection p95 | detection max |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for r in sorted(out, key=lambda r: r["label"]):
-        print(f"| {r['label']} | {r['requests']} | {r['minutes']:.2f} min | {r['per_min']:.1f} | "
+        print(f"| {a.label}{r['label']} | {r['requests']} | {r['live']} | {r['minutes']:.2f} min | {r['per_min']:.1f} | "
               f"{r['p95']:.2f} s | {r['max']:.2f} s |")
     ok = [r for r in out if r["label"] == "one step, logs off"]
     if ok:

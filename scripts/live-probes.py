@@ -19,6 +19,14 @@ Environment:
                            prefix of a commit on that branch) to probe short SHAs (starts and
                            cancels one build)
   LIVE_ACCOUNT_TOKEN       optional: an account-scoped token, to see the error Builds gives it
+  LIVE_GITHUB_TOKEN, LIVE_GITHUB_REPO, LIVE_GITHUB_SHA
+                           optional: a token with `statuses: write` on a scratch repository
+                           (`owner/name`) and a full commit SHA of it, to probe commit statuses
+                           (posts a few `success` statuses with contexts `workers-ci-probe/…`)
+  LIVE_BUILDS_TAG_2        optional: a second Worker with Workers Builds, for one builds-by-version
+                           read of two Workers' versions (row 81)
+  LIVE_REPO_DIR            optional: a clone of LIVE_BUILDS_TAG's repository, to check that its
+                           builds of one branch were created in commit order (row 80)
 """
 
 import base64
@@ -105,7 +113,7 @@ def binding_names(worker_id, version_id):
 
 
 def build_output_subdir_main(wid):
-    """Row 74: a Build Output's main module in a subdirectory, named by its full path, importing a
+    """Row 84: a Build Output's main module in a subdirectory, named by its full path, importing a
     sibling by a relative path; workers-ci names every module by its path under `bundle/`."""
     def part(name, text, ctype):
         return {"name": name, "content_type": ctype, "content_base64": base64.b64encode(text.encode()).decode()}
@@ -221,13 +229,86 @@ def main():
                      {"strategy": "percentage", "versions": [{"version_id": v1, "percentage": 100}]})
     report(s >= 400 and 10220 in codes(env), "rollback-after-secret-change-10220", f"HTTP {s} {codes(env)}")
 
+    rollout_probes(wid, v1)
     versioned_settings_and_limits(wid)
     build_output_subdir_main(wid)
     triggers_without_builds()
     previews(wid)
     assets(wid)
     builds(wid)
+    commit_status_limits()
+    d1()
     return 1 if FAILED else 0
+
+
+def graphql(body):
+    """(status, answer) of one analytics GraphQL query (outside /accounts, §K.3)."""
+    req = urllib.request.Request(f"{BASE}/graphql", data=json.dumps(body).encode(), method="POST")
+    req.add_header("Authorization", f"Bearer {TOKEN}")
+    req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, {"raw": e.read()[:300].decode(errors="replace")}
+
+
+def rollout_probes(wid, old):
+    """Rows 73-76 (§K): a deployment at 0 %, and the per-version analytics query `stages` reads."""
+    s, env, _ = new_version(wid, [])
+    new = ((env or {}).get("result") or {}).get("id")
+    s, env, _ = call("POST", f"/workers/scripts/{WORKER}/deployments", {"strategy": "percentage", "versions": [
+        {"version_id": new, "percentage": 0}, {"version_id": old, "percentage": 100}]}, query="force=true")
+    # The simulator refuses 0 by default (the spec's minimum); a 200 here means the knob
+    # `zero_percent_deployments` is Cloudflare's behaviour and should become the default.
+    report(s >= 400, "deployment-zero-percent", f"HTTP {s} {codes(env)}")
+    query = """query ($account: string!, $script: string!, $version: string!, $from: Time!, $to: Time!) {
+  viewer { accounts(filter: { accountTag: $account }) {
+    workersInvocationsAdaptive(limit: 100, filter: { scriptName: $script, scriptVersion: $version,
+        datetime_geq: $from, datetime_leq: $to }) { sum { requests errors } dimensions { scriptVersion status } } } }
+}"""
+    now = time.time()
+    fmt = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+    s, answer = graphql({"query": query, "variables": {"account": ACCOUNT, "script": WORKER, "version": old,
+                                                         "from": fmt(now - 3600), "to": fmt(now)}})
+    accounts = (((answer or {}).get("data") or {}).get("viewer") or {}).get("accounts")
+    errors = (answer or {}).get("errors")
+    # PASS: the query with a scriptVersion filter is accepted (rows may be empty for an idle
+    # Worker). With a token lacking Account Analytics Read, the line shows that answer (row 76).
+    report(s == 200 and isinstance(accounts, list) and not errors, "graphql-script-version",
+           f"HTTP {s} errors={errors!r} accounts={accounts!r}")
+
+
+def d1():
+    """api-assumptions rows 77-79 (§G-32, §G-33, §G-34): a throwaway D1 database, deleted after."""
+    name = f"{WORKER}-probe-d1"
+    s, env, _ = call("POST", "/d1/database", {"name": name})
+    if s in (401, 403):
+        skip("d1-query-atomic", f"the token cannot create D1 databases (HTTP {s} {codes(env)})")
+        return
+    uuid = ((env or {}).get("result") or {}).get("uuid")
+    if not uuid:
+        report(False, "d1-database-create-list", f"create: HTTP {s} {codes(env)}")
+        return
+    try:
+        s2, env2, _ = call("POST", "/d1/database", {"name": name})
+        s3, env3, _ = call("GET", "/d1/database", query="name=" + urllib.parse.quote(name[:-3]))
+        listed = [d.get("name") for d in (env3 or {}).get("result") or []]
+        s4, env4, _ = call("POST", f"/d1/database/{uuid}/query", {"nosql": 1})
+        report(s2 == 400 and 7502 in codes(env2) and name in listed and s4 == 400 and 7400 in codes(env4),
+               "d1-database-create-list",
+               f"duplicate: HTTP {s2} {codes(env2)}; list by prefix {listed}; no sql: HTTP {s4} {codes(env4)}")
+        q = f"/d1/database/{uuid}/query"
+        call("POST", q, {"sql": "CREATE TABLE t(a);"})
+        s5, env5, _ = call("POST", q, {"sql": "INSERT INTO t VALUES (1);\nINSERT INTO nope VALUES (1);"})
+        msg = (((env5 or {}).get("errors") or [{}])[0]).get("message")
+        report(s5 == 400 and 7500 in codes(env5) and msg == "no such table: nope: SQLITE_ERROR",
+               "d1-sql-error-shape", f"HTTP {s5} {codes(env5)} message={msg!r}")
+        _, env6, _ = call("POST", q, {"sql": "SELECT count(*) AS n FROM t;"})
+        n = ((((env6 or {}).get("result") or [{}])[0].get("results") or [{}])[0]).get("n")
+        report(n == 0, "d1-query-atomic", f"rows left by the failed request's first statement: {n}")
+    finally:
+        call("DELETE", f"/d1/database/{uuid}")
 
 
 def versioned_settings_and_limits(wid):
@@ -520,7 +601,7 @@ def builds(wid):
         for p in ("builds-list-paging-and-order", "builds-default-per-page", "ratelimit-headers-builds",
                   "log-timestamp-unit", "short-sha", "build-variables-list-form-refused",
                   "account-scoped-token-error", "third-trigger-refused", "builds-deploy-by-command",
-                  "builds-versions-map-back"):
+                  "builds-versions-map-back", "skipped-build-reason"):
             skip(p, "LIVE_BUILDS_TAG is not set (a Worker with Workers Builds connected)")
         return
     # §3.4 / G: order undocumented (simulator default newest first), result_info fields.
@@ -568,6 +649,8 @@ def builds(wid):
         skip("build-variables-list-form-refused", "LIVE_BUILDS_TRIGGER is not set")
     third_trigger(tag)
     went_live(tag)
+    skipped_build_reason(tag)
+    verify_rules(tag)
     account_token = os.environ.get("LIVE_ACCOUNT_TOKEN")
     if account_token:
         # G-3: simulator answers 401 with code 12006 "Invalid token".
@@ -575,6 +658,57 @@ def builds(wid):
         report(s == 401 and 12006 in codes(env), "account-scoped-token-error", f"HTTP {s} {codes(env)}")
     else:
         skip("account-scoped-token-error", "LIVE_ACCOUNT_TOKEN is not set")
+
+
+# The fields of builds_BuildResponse (docs/cloudflare-api.md §3.1): anything else is news.
+BUILD_FIELDS = {"build_uuid", "status", "build_outcome", "created_on", "modified_on", "initializing_on",
+                "running_on", "stopped_on", "build_trigger_metadata", "trigger", "pull_request",
+                "preview_url", "deploy_hook"}
+
+
+def skipped_build_reason(tag):
+    """api-assumptions row 72, read only: a skipped build of the Worker carries no reason field,
+    and its trigger narrows its watch paths (the one cause workers-ci names). Push a commit that
+    touches only a path outside the trigger's `path_includes` first to have one."""
+    s, env, _ = call("GET", f"/builds/workers/{tag}/builds", query="page=1&per_page=50")
+    skipped = [b for b in (env or {}).get("result") or [] if b.get("build_outcome") == "skipped"]
+    if not skipped:
+        skip("skipped-build-reason", "none of the Worker's 50 newest builds is skipped")
+        return
+    b = skipped[0]
+    extra = sorted(set(b) - BUILD_FIELDS)
+    t = b.get("trigger") or {}
+    inc, exc = t.get("path_includes"), t.get("path_excludes")
+    narrowed = (inc not in (None, [], ["*"])) or bool(exc)
+    report(not extra and narrowed, "skipped-build-reason",
+           f"build {b.get('build_uuid')}: fields beyond §3.1 {extra}; trigger path_includes={inc} path_excludes={exc}")
+
+
+def commit_status_limits():
+    """api-assumptions G13: a 141-character description is refused (422), a 140-character one and a
+    255-character context are taken."""
+    token, repo, sha = (os.environ.get(k) for k in ("LIVE_GITHUB_TOKEN", "LIVE_GITHUB_REPO", "LIVE_GITHUB_SHA"))
+    if not (token and repo and sha):
+        skip("commit-status-limits", "LIVE_GITHUB_TOKEN, LIVE_GITHUB_REPO and LIVE_GITHUB_SHA are not set")
+        return
+
+    def post(description, context):
+        body = json.dumps({"state": "success", "description": description, "context": context}).encode()
+        req = urllib.request.Request(f"https://api.github.com/repos/{repo}/statuses/{sha}", data=body, method="POST")
+        req.add_header("Authorization", f"Bearer {token}")
+        req.add_header("Accept", "application/vnd.github+json")
+        req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    long_desc = post("é" * 141, "workers-ci-probe/description")
+    fits = post("é" * 140, "workers-ci-probe/description")
+    long_ctx = post("probe", "workers-ci-probe/" + "c" * (255 - len("workers-ci-probe/")))
+    report(long_desc == 422 and fits == 201 and long_ctx == 201, "commit-status-limits",
+           f"141-character description: HTTP {long_desc}; 140: HTTP {fits}; 255-character context: HTTP {long_ctx}")
 
 
 def went_live(tag):
@@ -608,6 +742,53 @@ def went_live(tag):
     missing = [b.get("build_uuid") for b in done if b.get("build_uuid") not in mapped]
     report(bool(done) and not missing, "builds-versions-map-back",
            f"{len(done)} successful builds of the last 5; not mapped from the newest 20 versions: {missing}")
+
+
+def active_versions(tag):
+    """The active deployment's version ids of the Worker with this tag (none when it has none)."""
+    s, env, _ = call("GET", "/workers/scripts")
+    name = next((w.get("id") for w in ((env or {}).get("result") or []) if w.get("tag") == tag), None)
+    if not name:
+        return []
+    s, env, _ = call("GET", f"/workers/scripts/{urllib.parse.quote(name, safe='')}/deployments")
+    active = (((env or {}).get("result") or {}).get("deployments") or [{}])[0]
+    return [v.get("version_id") for v in active.get("versions") or []]
+
+
+def verify_rules(tag):
+    """api-assumptions rows 80 and 81 (`verify`), read only."""
+    repo = os.environ.get("LIVE_REPO_DIR")
+    if repo:
+        # Row 80: a branch's builds were created in the order of their commits (push order).
+        import subprocess
+        s, env, _ = call("GET", f"/builds/workers/{tag}/builds", query="page=1&per_page=50")
+        builds = [b for b in ((env or {}).get("result") or [])
+                  if (b.get("build_trigger_metadata") or {}).get("build_trigger_source") == "push"]
+        builds.sort(key=lambda b: b.get("created_on") or "")
+        wrong = []
+        for a, b in zip(builds, builds[1:]):
+            ca = (a.get("build_trigger_metadata") or {}).get("commit_hash")
+            cb = (b.get("build_trigger_metadata") or {}).get("commit_hash")
+            ba = (a.get("build_trigger_metadata") or {}).get("branch")
+            if not ca or not cb or ca == cb or ba != (b.get("build_trigger_metadata") or {}).get("branch"):
+                continue
+            older = subprocess.run(["git", "-C", repo, "merge-base", "--is-ancestor", ca, cb]).returncode == 0
+            if not older:
+                wrong.append(f"{ca[:8]} built before {cb[:8]}")
+        report(len(builds) > 1 and not wrong, "builds-push-order",
+               f"{len(builds)} push builds; out of commit order: {wrong}")
+    else:
+        skip("builds-push-order", "LIVE_REPO_DIR is not set")
+    other = os.environ.get("LIVE_BUILDS_TAG_2")
+    if other:
+        # Row 81: versions of two Workers in one builds-by-version read.
+        ids = (active_versions(tag) + active_versions(other))[:20]
+        s, env, _ = call("GET", "/builds/builds", query="version_ids=" + ",".join(ids)) if ids else (0, {}, {})
+        mapped = set((((env or {}).get("result") or {}).get("builds") or {}).keys())
+        report(len(ids) > 1 and mapped == set(ids), "version-ids-several-workers",
+               f"HTTP {s}: {len(mapped)} of {len(ids)} versions mapped")
+    else:
+        skip("version-ids-several-workers", "LIVE_BUILDS_TAG_2 is not set")
 
 
 def third_trigger(tag):

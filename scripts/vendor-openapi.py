@@ -61,6 +61,10 @@ OPERATIONS = [
     ("post", "/accounts/{account_id}/builds/triggers/{trigger_uuid}/purge_build_cache"),
     ("get", "/accounts/{account_id}/builds/workers/{external_script_id}/builds"),
     ("get", "/accounts/{account_id}/builds/workers/{external_script_id}/triggers"),
+    ("get", "/accounts/{account_id}/d1/database"),
+    ("get", "/accounts/{account_id}/d1/database/{database_id}"),
+    ("post", "/accounts/{account_id}/d1/database/{database_id}/query"),
+    ("post", "/accounts/{account_id}/d1/database/{database_id}/raw"),
 ]
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}

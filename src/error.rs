@@ -49,10 +49,25 @@ pub(crate) enum Error {
     #[error("{0}")]
     NoBuild(String),
 
+    /// Exit 1: a skipped build with `if_skipped: fail`.
+    #[error("{0}")]
+    Skipped(String),
+
     /// `require_deployed`: the build succeeded and the Worker's active deployment serves no
     /// version it made. Exit 11.
     #[error("{0}")]
     NotDeployed(String),
+
+    /// `verify`: a Worker's verdict is not one `expect` accepts. Exit 12.
+    #[error("{0}")]
+    NotVerified(String),
+    /// A staged rollout stopped (a failed check, a signal, `timeout`) and the previous deployment
+    /// was restored and read back. Exit 13.
+    #[error("{0}")]
+    RolledBack(String),
+    /// A D1 migration file failed (`migrate`, or `migrate: true` before an upload). Exit 14.
+    #[error("{0}")]
+    MigrationFailed(String),
 
     /// `setup` with `check` found that Cloudflare differs from the file. Exit 8.
     #[error("{0}")]
@@ -126,7 +141,11 @@ impl Error {
                 Unsuccessful::Terminated => Exit::BuildTerminated,
             },
             Error::NoBuild(_) => Exit::NoBuild,
+            Error::Skipped(_) => Exit::BuildFailed,
             Error::NotDeployed(_) => Exit::NotDeployed,
+            Error::NotVerified(_) => Exit::NotVerified,
+            Error::RolledBack(_) => Exit::RolledBack,
+            Error::MigrationFailed(_) => Exit::MigrationFailed,
             Error::Drift(_) => Exit::Drift,
             Error::GitHub(_) => Exit::GitHub,
             Error::Stopped { stop: Stop::Interrupted, .. } => Exit::Interrupted,
@@ -141,6 +160,7 @@ impl Error {
             Error::Build { outcome: Unsuccessful::Cancelled, .. } => "Cloudflare build cancelled",
             Error::Build { outcome: Unsuccessful::Terminated, .. } => "Cloudflare build terminated",
             Error::Build { .. } => "Cloudflare build failed",
+            Error::Skipped(_) => "Cloudflare build skipped",
             _ => "workers-ci",
         }
     }
@@ -204,7 +224,11 @@ mod tests {
             (Error::Build { build_uuid: "b".into(), worker: "w".into(), outcome: Unsuccessful::Cancelled }, 3),
             (Error::Build { build_uuid: "b".into(), worker: "w".into(), outcome: Unsuccessful::Terminated }, 4),
             (Error::NoBuild("x".into()), 7),
+            (Error::Skipped("x".into()), 1),
             (Error::NotDeployed("x".into()), 11),
+            (Error::NotVerified("x".into()), 12),
+            (Error::RolledBack("x".into()), 13),
+            (Error::MigrationFailed("x".into()), 14),
             (Error::Drift("x".into()), 8),
             (Error::GitHub("x".into()), 9),
             (Error::Stopped { stop: Stop::Interrupted, message: "x".into() }, 130),

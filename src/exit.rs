@@ -33,12 +33,20 @@ pub enum Exit {
     Internal,
     /// `require_deployed`: the build succeeded but its version serves no traffic.
     NotDeployed,
+    /// `verify`: a Worker's production is worse than `expect` (e.g. it serves an older commit).
+    NotVerified,
+    /// A staged rollout failed a check (smoke test, error rate, too little signal), was
+    /// interrupted or timed out, and the previous deployment was restored and read back.
+    RolledBack,
+    /// A D1 migration failed: the files before it stay applied, it and the ones after it were
+    /// not applied (or, where D1 did not roll back, only in part).
+    MigrationFailed,
     /// SIGINT, SIGTERM or Ctrl-Break: the job was cancelled.
     Interrupted,
 }
 
 impl Exit {
-    pub const ALL: [Exit; 13] = [
+    pub const ALL: [Exit; 16] = [
         Exit::Success,
         Exit::BuildFailed,
         Exit::BadInput,
@@ -51,6 +59,9 @@ impl Exit {
         Exit::GitHub,
         Exit::Internal,
         Exit::NotDeployed,
+        Exit::NotVerified,
+        Exit::RolledBack,
+        Exit::MigrationFailed,
         Exit::Interrupted,
     ];
 
@@ -68,6 +79,9 @@ impl Exit {
             Exit::GitHub => 9,
             Exit::Internal => 10,
             Exit::NotDeployed => 11,
+            Exit::NotVerified => 12,
+            Exit::RolledBack => 13,
+            Exit::MigrationFailed => 14,
             Exit::Interrupted => 130,
         }
     }
@@ -75,8 +89,8 @@ impl Exit {
     /// One line for `--help` and README.
     pub fn meaning(self) -> &'static str {
         match self {
-            Exit::Success => "success: build succeeded or was skipped; version/deployment made",
-            Exit::BuildFailed => "the build failed (outcome `fail`, or an outcome unknown to this version)",
+            Exit::Success => "success: build succeeded or was skipped (`if_skipped: pass`); version/deployment made",
+            Exit::BuildFailed => "the build failed (outcome `fail` or unknown), or was skipped with `if_skipped: fail`",
             Exit::BadInput => "bad input: a missing or malformed input or argument; nothing was sent to Cloudflare",
             Exit::BuildCancelled => "the build was cancelled (outcome `cancelled`)",
             Exit::BuildTerminated => "the build was terminated by Cloudflare (outcome `terminated`)",
@@ -86,9 +100,18 @@ impl Exit {
             Exit::NotDeployed => {
                 "`require_deployed`: the build succeeded, but the active deployment serves no version it built"
             }
+            Exit::NotVerified => {
+                "`verify`: a Worker's verdict is worse than `expect` (production is not serving the commit)"
+            }
+            Exit::MigrationFailed => {
+                "a D1 migration failed: earlier files stay applied, it and later ones not; nothing deployed"
+            }
             Exit::Drift => "`setup` with `check`: the Workers Builds configuration differs from `builds_config`",
             Exit::GitHub => "`github_required`: the pull-request comment or GitHub Deployment could not be written",
             Exit::Internal => "local error: a file could not be read or written, or TLS/runtime setup failed",
+            Exit::RolledBack => {
+                "`stages`: a check, signal or `timeout` stopped the rollout; the previous deployment is back"
+            }
             Exit::Interrupted => "interrupted by SIGINT/SIGTERM (job cancelled); remote build cancelled",
         }
     }

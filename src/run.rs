@@ -95,7 +95,13 @@ pub(crate) async fn run(
     if let Err(e) = &result {
         report.summary.code("Error", e.report().lines().map(str::to_owned).collect());
     }
-    let mut failures = runner::write_results(console, &report.outputs, &report.summary, common.output_file.as_ref());
+    let mut failures = runner::write_results(
+        console,
+        &report.outputs,
+        &report.summary,
+        common.output_file.as_ref(),
+        common.summary_file.as_deref(),
+    );
     match (result, failures.pop()) {
         (Ok(()), None) => Ok(()),
         (Ok(()), Some(f)) => {

@@ -98,12 +98,14 @@ pub(crate) struct WriteFailure {
 
 /// Hands the step's results to the pipeline. On GitHub: the outputs file and the step summary
 /// (a summary that cannot be written is a warning: the outputs matter more). Elsewhere: the
-/// outputs listed on stdout. Both: `output_file` when asked.
+/// outputs listed on stdout. Both: `output_file` and `summary_file` when asked (the summary
+/// file is how a CI system without a step summary, Buildkite's annotations for one, gets it).
 pub(crate) fn write_results(
     console: &Console,
     outputs: &Outputs,
     summary: &Summary,
     output_file: Option<&(PathBuf, FileFormat)>,
+    summary_file: Option<&Path>,
 ) -> Vec<WriteFailure> {
     let mut failed = Vec::new();
     if console.is_github() {
@@ -135,6 +137,11 @@ pub(crate) fn write_results(
             }
             Err(source) => failed.push(WriteFailure { what: format!("`output_file` {}", path.display()), source }),
         }
+    }
+    if let Some(path) = summary_file
+        && let Err(source) = summary.write_whole(path)
+    {
+        failed.push(WriteFailure { what: format!("`summary_file` {}", path.display()), source });
     }
     failed
 }

@@ -111,6 +111,18 @@ impl Summary {
         f.write_all(self.render().as_bytes())?;
         f.flush()
     }
+
+    /// `summary_file`: the summary alone, replacing the file through a rename so a reader (the
+    /// step after ours) never sees half of it. Written even when empty, so the file existing
+    /// says the run got as far as reporting.
+    pub(crate) fn write_whole(&self, path: &Path) -> io::Result<()> {
+        let body = if self.is_empty() { String::new() } else { self.render() };
+        let tmp = path.with_extension(format!("tmp-{}", crate::random::hex(4)));
+        std::fs::write(&tmp, body)?;
+        std::fs::rename(&tmp, path).inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })
+    }
 }
 
 /// A table cell: one line, no column breaks, no raw HTML. Markdown links (`[text](url)`) pass.

@@ -14,6 +14,8 @@ use super::{ApiError, BuildUuid, Client, Page, ScriptTag, TriggerUuid};
 
 /// The most tags one `latest_builds` call may name (docs/cloudflare-api.md §3.6: "max 20").
 pub(crate) const LATEST_MAX: usize = 20;
+/// The most version ids one `builds_by_versions` call may name (§3.6: "max 20").
+pub(crate) const VERSION_IDS_MAX: usize = 20;
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
@@ -61,6 +63,10 @@ pub struct BuildTrigger {
     pub trigger_uuid: Option<TriggerUuid>,
     pub trigger_name: Option<String>,
     pub external_script_id: Option<ScriptTag>,
+    /// The trigger's build watch paths as the build carries them (docs/cloudflare-api.md §3.1):
+    /// what a skipped build can be explained by, since the build itself gives no reason (§3.11).
+    pub path_includes: Option<Vec<String>>,
+    pub path_excludes: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -333,6 +339,7 @@ impl Client {
         &self,
         versions: &[&super::VersionId],
     ) -> Result<std::collections::BTreeMap<String, Build>, ApiError> {
+        debug_assert!(versions.len() <= VERSION_IDS_MAX && !versions.is_empty());
         let query = ByVersions { version_ids: versions.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(",") };
         let page = self.get::<Option<BuildsByVersion>, _>(&path(&["builds", "builds"]), &query).await?;
         Ok(page.result.unwrap_or_default().builds)

@@ -377,6 +377,38 @@ impl Client {
         path: &ApiPath,
         req: RequestBuilder,
     ) -> Result<Page<T>, ApiError> {
+        let (status, retry_after, bytes) = self.exchange(method, path, req).await?;
+        decode(method.as_str(), path.as_str(), status, retry_after, &bytes)
+    }
+
+    /// The account id requests are made for (the analytics query names it in its variables).
+    pub(crate) fn account(&self) -> &str {
+        &self.account
+    }
+
+    /// A GraphQL query to the account-wide analytics endpoint (`{base}/graphql`,
+    /// docs/cloudflare-api.md §K.3), retried as a read. GraphQL reports failures in a top-level
+    /// `errors` list with HTTP 200: they become [`ApiError::Api`] with that status, each
+    /// message followed by its `extensions.code` (e.g. `authz`).
+    pub(crate) async fn graphql<T: DeserializeOwned, B: Serialize + ?Sized>(&self, body: &B) -> Result<T, ApiError> {
+        let path = ApiPath("/graphql".to_owned());
+        let url = format!("{}/graphql", self.base);
+        let attempt = || async {
+            let req = self.http.post(&url).json(body);
+            let (status, retry_after, bytes) = self.exchange(&Method::POST, &path, req).await?;
+            decode_graphql::<T>(status, retry_after, &bytes)
+        };
+        let policy = Policy { backoff: BACKOFF, pace: self.pace, deadline: self.deadline };
+        policy.run(attempt, |_, _| {}).await.map_err(|err| self.explain_rate_limit(err))
+    }
+
+    /// Sends `req` once: the rate-limit budget held and observed, the body read.
+    async fn exchange(
+        &self,
+        method: &Method,
+        path: &ApiPath,
+        req: RequestBuilder,
+    ) -> Result<(StatusCode, Option<Duration>, bytes::Bytes), ApiError> {
         self.hold(method, path).await?;
         let path = path.as_str();
         self.sent.fetch_add(1, Ordering::Relaxed);
@@ -417,7 +449,7 @@ impl Client {
             }
         }
         let bytes = resp.bytes().await.map_err(transport)?;
-        decode(&m, path, status, retry_after, &bytes)
+        Ok((status, retry_after, bytes))
     }
 
     /// A 429 whose Retry-After does not fit in the time left becomes an error that says so.
@@ -439,6 +471,64 @@ impl Client {
 pub fn decode_response<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<Page<T>, ApiError> {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     decode("GET", "/fuzz", status, None, body)
+}
+
+/// A GraphQL answer: `data`, or the `errors` that replace it.
+fn decode_graphql<T: DeserializeOwned>(
+    status: StatusCode,
+    retry_after: Option<Duration>,
+    bytes: &[u8],
+) -> Result<T, ApiError> {
+    #[derive(Deserialize)]
+    struct Answer<T> {
+        data: Option<T>,
+        #[serde(default)]
+        errors: Option<Vec<GraphqlError>>,
+    }
+    #[derive(Deserialize)]
+    struct GraphqlError {
+        #[serde(default)]
+        message: String,
+        /// Not GraphQL's; an error in Cloudflare's envelope form keeps its code (10002 is transient).
+        #[serde(default)]
+        code: Option<i64>,
+        #[serde(default)]
+        extensions: Option<serde_json::Value>,
+    }
+    let (method, endpoint) = ("POST".to_owned(), "/graphql".to_owned());
+    if !status.is_success() {
+        let errors = serde_json::from_slice::<ErrorEnvelope>(bytes).map(|e| e.errors).unwrap_or_default();
+        return Err(ApiError::Api { method, endpoint, status: status.as_u16(), errors, retry_after });
+    }
+    let answer: Answer<T> = serde_json::from_slice(bytes).map_err(|e| ApiError::Malformed {
+        method: method.clone(),
+        endpoint: endpoint.clone(),
+        status: status.as_u16(),
+        detail: e.to_string(),
+    })?;
+    let errors = answer.errors.unwrap_or_default();
+    match answer.data {
+        Some(data) if errors.is_empty() => Ok(data),
+        _ => Err(ApiError::Api {
+            method,
+            endpoint,
+            status: status.as_u16(),
+            errors: errors
+                .into_iter()
+                .map(|e| {
+                    let code = e.extensions.as_ref().and_then(|x| x["code"].as_str()).map(str::to_owned);
+                    ApiMessage {
+                        code: e.code,
+                        message: Some(match code {
+                            Some(c) => format!("{} ({c})", e.message),
+                            None => e.message,
+                        }),
+                    }
+                })
+                .collect(),
+            retry_after,
+        }),
+    }
 }
 
 fn decode<T: DeserializeOwned>(
@@ -486,7 +576,7 @@ fn decode<T: DeserializeOwned>(
 /// The innermost cause, which says "connection reset" or "connection closed before message
 /// completed" where reqwest's own text only says "error sending request". URLs hold the
 /// account id and path, never the token.
-fn describe(e: &reqwest::Error) -> String {
+pub(crate) fn describe(e: &reqwest::Error) -> String {
     let mut msg = if e.is_timeout() { "timed out".to_owned() } else { "request failed".to_owned() };
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {

@@ -122,6 +122,12 @@ id_type!(
     PreviewDeploymentId
 );
 
+id_type!(
+    /// A D1 database's UUID (`database_id` in the wrangler configuration), the only form its
+    /// `/query` path takes (docs/cloudflare-api.md §J.4).
+    D1DatabaseId
+);
+
 /// `8-4-4-4-12` hexadecimal digits; any version and variant, either case.
 pub(crate) fn is_uuid(s: &str) -> bool {
     let b = s.as_bytes();
@@ -183,6 +189,12 @@ impl BuildUuid {
 impl TriggerUuid {
     pub fn parse(s: &str) -> Result<TriggerUuid, IdError> {
         parse_uuid(s, "trigger UUID").map(TriggerUuid)
+    }
+}
+
+impl D1DatabaseId {
+    pub(crate) fn parse(s: &str) -> Result<D1DatabaseId, IdError> {
+        parse_uuid(s, "D1 database id").map(D1DatabaseId)
     }
 }
 

@@ -8,15 +8,25 @@ use crate::cloudflare::{WorkerName, WorkerRef};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::flows::deployments::{deploy, existing_worker, ids, list, version_numbers, workers_dev_url};
-use crate::flows::{self, Ctx};
+use crate::flows::{self, Ctx, rollout};
 use crate::inputs::args::{message, worker_name};
+use crate::inputs::rollout::RolloutArgs;
 use crate::inputs::upload::{Target as UploadTarget, VersionArgs, build_output_root, from_build_output};
 use crate::inputs::{InputError, Inputs, Key, hint, rules};
 
 pub(crate) const FACTS: Facts = Facts {
     name: "deploy",
-    about: "send traffic to one or two Versions, or roll back",
-    exits: &[Exit::Success, Exit::BadInput, Exit::Api, Exit::TimedOut, Exit::Internal, Exit::Interrupted],
+    about: "send traffic to one or two Versions, roll one out in checked stages, or roll back",
+    exits: &[
+        Exit::Success,
+        Exit::BadInput,
+        Exit::Api,
+        Exit::TimedOut,
+        Exit::Internal,
+        Exit::RolledBack,
+        Exit::MigrationFailed,
+        Exit::Interrupted,
+    ],
     reports_to_github: false,
     outputs: &[
         Output::WorkerId,
@@ -24,8 +34,10 @@ pub(crate) const FACTS: Facts = Facts {
         Output::VersionNumber,
         Output::VersionUrl,
         Output::DeploymentId,
+        Output::Stages,
         Output::WorkersDevUrl,
         Output::Plan,
+        Output::Migrations,
         Output::DryRun,
     ],
 };
@@ -33,33 +45,42 @@ pub(crate) const FACTS: Facts = Facts {
 pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError> {
     let dry_run = i.bool(Key::DryRun, false)?;
     if let Some(args) = build_output_upload(i)? {
+        let d1 = super::migrate::with_deploy(i)?;
         if dry_run {
             let account = super::plan_account(i);
             let secrets = args.secrets().to_vec();
             return Ok(Prepared::new(secrets, move |ctx| {
-                Box::pin(
-                    async move { flows::dry_run::upload(ctx, &args, &account, flows::dry_run::Upload::Version).await },
-                )
+                Box::pin(async move {
+                    flows::dry_run::upload(ctx, &args, &account, flows::dry_run::Upload::Version, d1.as_ref()).await
+                })
             }));
         }
-        return Ok(super::version::upload_and_deploy_flow(args));
+        return Ok(super::version::upload_and_deploy_flow(args, d1));
     }
     let args = DeployArgs::from_inputs(i)?;
     if dry_run {
         let account = super::plan_account(i);
-        let split = match &args.target {
+        let mut split = match &args.target {
             Target::Split(s) => crate::flows::deployments::describe_split(s, &std::collections::HashMap::new()),
             Target::Rollback => "the version at 100 % in the newest earlier deployment (rollback)".to_owned(),
         };
+        if let Some(r) = &args.rollout {
+            split.push_str(&format!(", through the stages {}", flows::dry_run::stages(r)));
+        }
         return Ok(Prepared::new(Vec::new(), move |ctx| {
             Box::pin(async move {
-                flows::dry_run::deployment(ctx, &args.worker, &account, &split);
+                flows::dry_run::deployment(ctx, &args.worker, &account, &split, args.migrations.as_ref());
                 Ok(())
             })
         }));
     }
     Ok(Prepared::new(Vec::new(), move |ctx| {
-        Box::pin(flows::interruptible(ctx, "the Worker's versions and deployments", run(ctx, args)))
+        if args.rollout.is_some() {
+            // A rollout handles signals itself: stopped halfway, it rolls back (flows::rollout).
+            Box::pin(staged(ctx, args))
+        } else {
+            Box::pin(flows::interruptible(ctx, "the Worker's versions and deployments", run(ctx, args)))
+        }
     }))
 }
 
@@ -94,6 +115,10 @@ pub(crate) struct DeployArgs {
     pub target: Target,
     pub message: Option<String>,
     pub force: bool,
+    /// `stages`: the one version of `target` goes through them.
+    pub rollout: Option<RolloutArgs>,
+    /// `migrate: true`: the D1 migrations applied before the deployment.
+    pub migrations: Option<crate::inputs::d1::Migrations>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -125,7 +150,40 @@ impl DeployArgs {
                 ));
             }
         };
-        Ok(DeployArgs { worker: worker_name(i)?, target, message: message(i)?, force: i.bool(Key::Force, false)? })
+        let rollout = RolloutArgs::from_inputs(i)?;
+        let worker = worker_name(i)?;
+        if rollout.is_some() {
+            match &target {
+                Target::Split(s) if s.len() == 1 => {}
+                Target::Split(_) => {
+                    return Err(InputError::new(
+                        Key::Versions,
+                        "names the one new version for a staged rollout (no percentage): `stages` sets its shares",
+                    ));
+                }
+                Target::Rollback => {
+                    return Err(InputError::new(Key::Stages, "cannot be combined with `rollback: true`"));
+                }
+            }
+            if i.get(Key::Versions).is_some_and(|v| v.contains('@')) {
+                return Err(InputError::new(
+                    Key::Versions,
+                    "names the one new version for a staged rollout (no percentage): `stages` sets its shares",
+                ));
+            }
+            if i.bool(Key::Force, false)? {
+                return Err(InputError::new(Key::Force, "does not apply to a staged rollout"));
+            }
+            check_override_key(&worker)?;
+        }
+        Ok(DeployArgs {
+            worker,
+            target,
+            message: message(i)?,
+            force: i.bool(Key::Force, false)?,
+            rollout,
+            migrations: super::migrate::with_deploy(i)?,
+        })
     }
 }
 
@@ -204,10 +262,61 @@ async fn run(ctx: &Ctx, args: DeployArgs) -> Result<()> {
         }
     };
     ctx.summary(|s| s.row("Worker", worker.name.as_str()));
+    // The schema lands before the code: every read and check above passed, and a failed
+    // migration stops the run before the deployment.
+    if let Some(m) = &args.migrations {
+        flows::d1::migrate(ctx, m).await?;
+    }
     deploy(ctx, &worker.name, &split, args.message.as_deref(), args.force, &ids(&deployments), numbers).await?;
     if let Some(v) = most_traffic(&split) {
         ctx.output(Output::VersionId, v.version_id.as_str());
     }
+    workers_dev_url(ctx, &worker);
+    Ok(())
+}
+
+/// The smoke test names the Worker in `Cloudflare-Workers-Version-Overrides`, an RFC 8941
+/// Dictionary whose keys start with a lowercase letter or `*` (docs/cloudflare-api.md §K.1).
+pub(crate) fn check_override_key(worker: &WorkerName) -> Result<(), InputError> {
+    if sfv::KeyRef::from_str(worker.as_str()).is_err() {
+        return Err(InputError::new(
+            Key::Worker,
+            "cannot be named in the Cloudflare-Workers-Version-Overrides header a staged rollout smoke-tests with \
+             (a key must start with a lowercase letter); give the Worker's name, not its id",
+        ));
+    }
+    Ok(())
+}
+
+/// `deploy` with `stages`: the reads and checks first (stopped by a signal like any read), then
+/// the rollout, which handles its own stops.
+async fn staged(ctx: &Ctx, args: DeployArgs) -> Result<()> {
+    let (Some(rollout), Target::Split(split)) = (&args.rollout, &args.target) else {
+        return Err(Error::Refused("a staged rollout needs one version".into()));
+    };
+    let new = split[0].version_id.clone();
+    let before = async {
+        let (worker, deployments, numbers) = tokio::join!(
+            existing_worker(ctx, &args.worker),
+            list(ctx, &args.worker),
+            version_numbers(ctx, WorkerRef::Name(&args.worker)),
+        );
+        let (worker, deployments) = (worker?, deployments?);
+        ctx.output(Output::WorkerId, worker.id.as_str());
+        let start = rollout::preflight(ctx, &worker.name, Some(&new), rollout, &deployments).await?;
+        Ok::<_, Error>((worker, start, numbers))
+    };
+    let (worker, start, numbers) =
+        Box::pin(flows::interruptible_value(ctx, "the Worker's deployments (nothing was deployed yet)", before))
+            .await?;
+    ctx.summary(|s| s.row("Worker", worker.name.as_str()));
+    // The schema lands before the code, as without stages; a rollback later leaves it applied
+    // (migrations move forward only, as wrangler's do).
+    if let Some(m) = &args.migrations {
+        flows::d1::migrate(ctx, m).await?;
+    }
+    ctx.output(Output::VersionId, new.as_str());
+    rollout::run(ctx, &worker.name, &new, rollout, start, args.message.as_deref(), numbers).await?;
     workers_dev_url(ctx, &worker);
     Ok(())
 }

@@ -10,11 +10,13 @@
 pub(crate) mod build;
 pub(crate) mod deploy;
 pub(crate) mod env;
+pub(crate) mod migrate;
 mod outputs;
 pub(crate) mod preview;
 pub(crate) mod purge_cache;
 pub(crate) mod redeploy;
 pub(crate) mod setup;
+pub(crate) mod verify;
 pub(crate) mod version;
 pub(crate) mod wait;
 
@@ -62,6 +64,8 @@ commands! {
     PurgeCache => purge_cache,
     Redeploy => redeploy,
     Preview => preview,
+    Migrate => migrate,
+    Verify => verify,
 }
 
 /// The outputs of one build followed (or several, in `builds`): `build`, `wait` and `redeploy`.

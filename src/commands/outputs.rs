@@ -34,7 +34,7 @@ macro_rules! outputs {
 
 #[rustfmt::skip]
 outputs! {
-    Builds => "builds": "JSON list per Worker: worker, tag, build_uuid, status, outcome, trigger_uuid",
+    Builds => "builds": "JSON by Worker: worker, tag, build_uuid, status, outcome, trigger_uuid, deployed…",
     BuildUuid => "build_uuid": "the build's uuid (one Worker)",
     BuildStatus => "build_status": "last status seen: queued, initializing, running, stopped (`not_found` for `wait`)",
     BuildOutcome => "build_outcome": "success, fail, skipped, cancelled or terminated (empty while not stopped)",
@@ -48,9 +48,10 @@ outputs! {
     VersionNumber => "version_number": "`version`, `deploy` of a Build Output: the version's number",
     VersionUrl => "version_url": "`version`/`deploy`: its preview URL, only when Cloudflare returns one",
     DeploymentId => "deployment_id": "created by `version`/`deploy`/`preview`; `build`/`wait`: the active deployment",
-    Deployed => "deployed": "`build`/`wait`, one Worker: the build's version live? `true`/`partial`/`false`",
+    Deployed => "deployed": "`build`/`wait`: version live? `true`/`partial`/`false` (several: all/some/none)",
     DeployedVersionId => "deployed_version_id": "the build's version in the active deployment (empty when not deployed)",
     TrafficPercent => "traffic_percent": "`build`/`wait`: the share of traffic the build's version serves, 0 to 100",
+    Stages => "stages": "`stages`: JSON per stage: percent, started, ended, requests, errors, verdict",
     WorkersDevUrl => "workers_dev_url": "`version`/`deploy`: the workers.dev URL, only when the Worker is on workers.dev",
     RedeployedVersionId => "redeployed_version_id": "`redeploy`: the active deployment's version whose build was repeated",
     TriggerUuids => "trigger_uuids": "`setup`: JSON object, trigger name → uuid, of the file's triggers that exist",
@@ -60,6 +61,9 @@ outputs! {
     PreviewName => "preview_name": "`preview`: the Preview's name (from the branch unless `preview_name` is set)",
     PreviewSlug => "preview_slug": "`preview`: the Preview's slug, as Cloudflare computed it",
     DeploymentUrl => "deployment_url": "`preview`: this deployment's own URL, only when Cloudflare returns one",
+    Migrations => "migrations": "`migrate`: JSON list of pending D1 migrations {database, file, status}",
+    Verdict => "verdict": "`verify`: the worst verdict: deployed, split, behind, other or none",
+    Workers => "workers": "`verify`: JSON per Worker: worker, verdict, version_id, traffic_percent, commit…",
     DryRun => "dry_run": "`true` when `dry_run` planned the calls and sent none",
 }
 

@@ -77,7 +77,7 @@ async fn dry_run(ctx: &Ctx, args: PreviewArgs, account: String) -> Result<()> {
     let name = args.name.name.as_str();
     match args.action {
         PreviewAction::Deploy => {
-            flows::dry_run::upload(ctx, &args.version, &account, flows::dry_run::Upload::Preview { name }).await
+            flows::dry_run::upload(ctx, &args.version, &account, flows::dry_run::Upload::Preview { name }, None).await
         }
         PreviewAction::Delete => {
             let w = args.version.worker.as_str();

@@ -18,6 +18,7 @@ use crate::flows::upload::{
     with_assets_binding,
 };
 use crate::flows::{self, Area, Ctx, api_failure, deployments as deploy, migrations, plan};
+use crate::inputs::d1::Migrations as D1Migrations;
 use crate::inputs::upload::AssetsSpec;
 use crate::inputs::upload::{VersionArgs, no_code_refusal};
 use crate::inputs::{InputError, Inputs, Key, hint};
@@ -27,7 +28,17 @@ use super::{Command, Env, Facts, Output, Prepared};
 pub(crate) const FACTS: Facts = Facts {
     name: "version",
     about: "upload a Version of a Worker from a directory of modules; optionally deploy it",
-    exits: &[Exit::Success, Exit::BadInput, Exit::Api, Exit::TimedOut, Exit::GitHub, Exit::Internal, Exit::Interrupted],
+    exits: &[
+        Exit::Success,
+        Exit::BadInput,
+        Exit::Api,
+        Exit::TimedOut,
+        Exit::GitHub,
+        Exit::Internal,
+        Exit::RolledBack,
+        Exit::MigrationFailed,
+        Exit::Interrupted,
+    ],
     reports_to_github: true,
     outputs: &[
         Output::WorkerId,
@@ -35,43 +46,111 @@ pub(crate) const FACTS: Facts = Facts {
         Output::VersionNumber,
         Output::VersionUrl,
         Output::DeploymentId,
+        Output::Stages,
         Output::WorkersDevUrl,
         Output::Plan,
+        Output::Migrations,
         Output::DryRun,
     ],
 };
 
 pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError> {
     let args = VersionArgs::from_inputs(i)?;
+    let d1 = super::migrate::with_deploy(i)?;
+    if d1.is_some() && args.deploy.is_none() {
+        return Err(InputError::new(
+            Key::Migrate,
+            format!(
+                "applies migrations to the production database, so it runs only with {} (schema first, then the code that needs it); run `migrate` on its own to migrate without deploying",
+                hint::set(Key::Deploy, "true")
+            ),
+        ));
+    }
     let secrets = args.secrets().to_vec();
     if i.bool(Key::DryRun, false)? {
         let account = super::plan_account(i);
         return Ok(Prepared::new(secrets, move |ctx| {
-            Box::pin(async move { flows::dry_run::upload(ctx, &args, &account, flows::dry_run::Upload::Version).await })
+            Box::pin(async move {
+                flows::dry_run::upload(ctx, &args, &account, flows::dry_run::Upload::Version, d1.as_ref()).await
+            })
         }));
     }
     Ok(Prepared::new(secrets, move |ctx| {
-        Box::pin(flows::interruptible(ctx, "the Worker's versions and deployments", run(ctx, args)))
+        if args.rollout.is_some() {
+            // The upload stops at a signal like any; the rollout after it rolls back instead
+            // (flows::rollout).
+            Box::pin(run(ctx, args, d1))
+        } else {
+            Box::pin(flows::interruptible(ctx, "the Worker's versions and deployments", run(ctx, args, d1)))
+        }
     }))
 }
 
-/// `deploy` given a Build Output: the version uploaded and deployed at 100 %, as `version`
-/// with `deploy: true` does, without the GitHub report (`deploy` has none).
-pub(super) fn upload_and_deploy_flow(args: VersionArgs) -> Prepared {
+/// `deploy` given a Build Output: the version uploaded and deployed at 100 % (or through
+/// `stages`), with `migrate`'s D1 migrations first, as `version` with `deploy: true` does,
+/// without the GitHub report (`deploy` has none).
+pub(super) fn upload_and_deploy_flow(args: VersionArgs, d1: Option<D1Migrations>) -> Prepared {
     let secrets = args.secrets().to_vec();
     Prepared::new(secrets, move |ctx| {
-        Box::pin(flows::interruptible(ctx, "the Worker's versions and deployments", upload_and_deploy(ctx, args)))
+        if args.rollout.is_some() {
+            Box::pin(async move { Box::pin(upload_and_deploy(ctx, args, d1.as_ref())).await })
+        } else {
+            Box::pin(flows::interruptible(ctx, "the Worker's versions and deployments", async move {
+                Box::pin(upload_and_deploy(ctx, args, d1.as_ref())).await
+            }))
+        }
     })
 }
 
-async fn run(ctx: &Ctx, args: VersionArgs) -> Result<()> {
+async fn run(ctx: &Ctx, args: VersionArgs, d1: Option<D1Migrations>) -> Result<()> {
     let (worker, deploy) = (args.worker.as_str().to_owned(), args.deploy);
-    let result = upload_and_deploy(ctx, args).await;
+    let result = Box::pin(upload_and_deploy(ctx, args, d1.as_ref())).await;
     flows::github_report::after_version(ctx, &worker, deploy, result).await
 }
 
-async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
+async fn upload_and_deploy(ctx: &Ctx, mut args: VersionArgs, d1: Option<&D1Migrations>) -> Result<()> {
+    let Some(rollout) = args.rollout.take() else {
+        return upload_then_deploy(ctx, args, None, d1).await.map(|_| ());
+    };
+    let name = args.worker.clone();
+    let message = args.message.clone();
+    let check = "the Worker's versions (the upload may have completed; nothing was deployed)";
+    let done =
+        Box::pin(flows::interruptible_value(ctx, check, upload_then_deploy(ctx, args, Some(&rollout), d1))).await?;
+    let Some(Staged { version, start, numbers, worker }) = done else {
+        return Err(Error::Refused("the staged rollout had no version to roll out".into()));
+    };
+    flows::rollout::run(ctx, &name, &version, &rollout, start, message.as_deref(), numbers).await?;
+    deploy::workers_dev_url(ctx, &worker);
+    Ok(())
+}
+
+/// What a staged rollout goes on with after the upload.
+struct Staged {
+    version: VersionId,
+    start: flows::rollout::Start,
+    numbers: HashMap<VersionId, u64>,
+    worker: Worker,
+}
+
+/// The upload, and its deploy unless `rollout` takes over: then the live deployment is read and
+/// checked (and the analytics permission) before anything is written, and what the rollout
+/// needs is handed back.
+#[allow(clippy::too_many_lines, reason = "the upload read top to bottom, as before the rollout branch")]
+async fn upload_then_deploy(
+    ctx: &Ctx,
+    args: VersionArgs,
+    rollout: Option<&crate::inputs::rollout::RolloutArgs>,
+    d1: Option<&D1Migrations>,
+) -> Result<Option<Staged>> {
     let started = std::time::Instant::now();
+    let start = match rollout {
+        Some(r) => {
+            let deployments = deploy::list(ctx, &args.worker).await?;
+            Some(flows::rollout::preflight(ctx, &args.worker, None, r, &deployments).await?)
+        }
+        None => None,
+    };
     describe_inputs(ctx, &args, true);
     // The assets are walked, checked and hashed before the first request: a file over the
     // limit stops the step with nothing sent.
@@ -80,7 +159,7 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
         None => None,
     };
     let name = &args.worker;
-    let Before { worker, latest, split_with, migrations } = before_upload(ctx, &args).await?;
+    let Before { worker, latest, split_with, migrations } = before_upload(ctx, &args, d1).await?;
     let total: u64 = args.modules.iter().map(|m| m.size).sum();
     match &args.main_module {
         Some(main) => ctx.console.info(&format!(
@@ -119,6 +198,13 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
     // at 100 % (docs/cloudflare-api.md Correction 10): the way wrangler applies them, until a
     // live probe shows the beta `deploy=true` does (docs/api-assumptions.md row 60).
     let deploy_on_upload = migrations.is_some();
+    if deploy_on_upload && start.is_some() {
+        return Err(Error::Refused(format!(
+            "{}: Durable Object migrations are applied only by the upload that deploys the version at 100 % at \
+             once, which a staged rollout cannot stage; roll them out without `stages`. Nothing was uploaded.",
+            hint::input(Key::Stages)
+        )));
+    }
     let known = known_versions(ctx, name, latest.as_ref()).await?;
     // Uploaded last, right before the version: the completion token lives an hour (§A.2).
     let uploaded = match &scan {
@@ -162,6 +248,14 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
                 .info(&format!("Deployment {} is live: the new version at 100 %, with its migrations applied.", d.id));
             ctx.summary(|s| s.row("Deployment", d.id.as_str()));
         }
+    } else if let Some(start) = start {
+        let numbers: HashMap<VersionId, u64> = [Some(&version), latest.as_ref()]
+            .into_iter()
+            .flatten()
+            .filter_map(|v| Some((v.id.clone(), v.number?)))
+            .collect();
+        ctx.summary(|s| s.row("Duration of the upload", &format!("{:.1}s", started.elapsed().as_secs_f64())));
+        return Ok(Some(Staged { version: version.id.clone(), start, numbers, worker }));
     } else if let Some(p) = args.deploy {
         let mut split = vec![DeploymentVersion { version_id: version.id.clone(), percentage: p }];
         if let Some(old) = split_with {
@@ -178,7 +272,7 @@ async fn upload_and_deploy(ctx: &Ctx, args: VersionArgs) -> Result<()> {
     }
     deploy::workers_dev_url(ctx, &worker);
     ctx.summary(|s| s.row("Duration", &format!("{:.1}s", started.elapsed().as_secs_f64())));
-    Ok(())
+    Ok(None)
 }
 
 /// What is known before the upload, every check passed and the Worker made if need be.
@@ -193,7 +287,7 @@ struct Before {
 
 /// The reads and checks before the upload, and the only writes allowed before it: the Worker
 /// created, or its workers.dev flags set.
-async fn before_upload(ctx: &Ctx, args: &VersionArgs) -> Result<Before> {
+async fn before_upload(ctx: &Ctx, args: &VersionArgs, d1: Option<&D1Migrations>) -> Result<Before> {
     let name = &args.worker;
     let lookup = |e: ApiError| api_failure(e, "look up the Worker", Area::Workers);
     let gradual = args.deploy.is_some_and(|p| p < 100.0);
@@ -250,6 +344,11 @@ async fn before_upload(ctx: &Ctx, args: &VersionArgs) -> Result<Before> {
     refuse_dropping_assets(args, latest.as_ref())?;
     refuse_missing_secrets(args, latest.as_ref())?;
     let migrations = pending_migrations(ctx, args, exists).await?;
+    // The schema lands before the code: after every read and check, before the first write
+    // (the Worker made, its flags set, the upload). A failed migration stops the run here.
+    if let Some(m) = d1 {
+        flows::d1::migrate(ctx, m).await?;
+    }
     // Only a deploy at 100 % writes the flags, as `wrangler deploy` does (§C.7).
     let flags = if args.deploy.is_some_and(|p| p >= 100.0) { Flags::Write } else { Flags::Leave };
     let worker = match worker {

@@ -9,10 +9,11 @@ use crate::cloudflare::{BuildUuid, ScriptTag};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::flows::builds::{
-    IfNoBuild, WaitArgs, WorkerFrom, commit_cell, pick, recent_builds, resolve_tag, triggers_failure,
+    IfNoBuild, WaitArgs, WorkerFrom, Workers, commit_cell, pick, recent_builds, resolve_tag, triggers_failure,
 };
 use crate::flows::follow::{self, FollowOpts, Tracker};
 use crate::flows::logs::Tail;
+use crate::flows::statuses::Gate;
 use crate::flows::trigger::{self, Choice};
 use crate::flows::{Area, Ctx, api_failure, guarded};
 use crate::inputs::args::{branch, commit, workers_or_tags};
@@ -42,8 +43,9 @@ pub(crate) const FACTS: Facts = Facts {
 
 pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError> {
     let args = WaitArgs::from_inputs(i)?;
+    let gate = super::build::gate(i, args.commit.as_deref(), true, Some(args.appear_timeout), args.if_no_build)?;
     // The follow loop handles signals itself (cancelling only with `cancel_on_abort`).
-    Ok(Prepared::new(Vec::new(), move |ctx| Box::pin(run(ctx, args))))
+    Ok(Prepared::new(Vec::new(), move |ctx| Box::pin(run(ctx, args, gate))))
 }
 
 /// How old a build of the commit may be and still be found: a workflow re-run the same day
@@ -52,15 +54,23 @@ const LOOKBACK: Duration = Duration::from_secs(24 * 3600);
 const LOOK_FIRST: Duration = Duration::from_secs(3);
 const LOOK_MAX: Duration = Duration::from_secs(10);
 
-async fn run(ctx: &Ctx, args: WaitArgs) -> Result<()> {
-    let result = if let Some(worker) = args.workers.one() {
-        let result = single(ctx, &args, worker).await;
-        crate::flows::one_build_output(ctx, worker);
-        result
-    } else {
-        crate::flows::many::wait(ctx, &args).await
+async fn run(ctx: &Ctx, args: WaitArgs, gate: Gate) -> Result<()> {
+    // `*` names no Worker until their builds appear: those get their status at the end.
+    let named = match &args.workers {
+        Workers::Named(n) => n.clone(),
+        Workers::All => Vec::new(),
     };
-    crate::flows::github_report::after_builds(ctx, result).await
+    let flow = async {
+        if let Some(worker) = args.workers.one() {
+            let result = single(ctx, &args, worker).await;
+            crate::flows::one_build_output(ctx, worker);
+            result
+        } else {
+            crate::flows::many::wait(ctx, &args).await
+        }
+    };
+    // Boxed: the flows' futures are large enough already.
+    Box::pin(crate::flows::statuses::around(ctx, &gate, &named, flow)).await
 }
 
 async fn single(ctx: &Ctx, args: &WaitArgs, worker: &str) -> Result<()> {

@@ -81,8 +81,30 @@ pub(crate) async fn deploy(
     message: Option<&str>,
     force: bool,
     known: &HashSet<DeploymentId>,
-    mut numbers: HashMap<VersionId, u64>,
+    numbers: HashMap<VersionId, u64>,
 ) -> Result<Deployment> {
+    let (d, numbers) = create(ctx, script, split, message, force, known, numbers).await?;
+    ctx.output(Output::DeploymentId, d.id.as_str());
+    let traffic = describe_split(split, &numbers);
+    ctx.console.info(&format!("Deployment {} is live: {traffic}", d.id));
+    ctx.summary(|s| {
+        s.row("Deployment", d.id.as_str());
+        s.row("Traffic", &traffic);
+    });
+    Ok(d)
+}
+
+/// [`deploy`] without its report (a staged rollout reports its stages as a timeline): the
+/// deployment, and the version numbers known for its log line.
+pub(crate) async fn create(
+    ctx: &Ctx,
+    script: &WorkerName,
+    split: &[DeploymentVersion],
+    message: Option<&str>,
+    force: bool,
+    known: &HashSet<DeploymentId>,
+    mut numbers: HashMap<VersionId, u64>,
+) -> Result<(Deployment, HashMap<VersionId, u64>)> {
     let send = || ctx.client.create_deployment(script, split, message, force);
     let find = || find_deployment(&ctx.client, script, split, known);
     let missing = split.iter().any(|v| !numbers.contains_key(&v.version_id));
@@ -106,14 +128,7 @@ pub(crate) async fn deploy(
         }
         Err(e) => return Err(e),
     };
-    ctx.output(Output::DeploymentId, d.id.as_str());
-    let traffic = describe_split(split, &numbers);
-    ctx.console.info(&format!("Deployment {} is live: {traffic}", d.id));
-    ctx.summary(|s| {
-        s.row("Deployment", d.id.as_str());
-        s.row("Traffic", &traffic);
-    });
-    Ok(d)
+    Ok((d, numbers))
 }
 
 /// Ids of the deployments that exist now.

@@ -17,6 +17,7 @@ use crate::cloudflare::WorkerName;
 use crate::cloudflare::workers::VersionMeta;
 use crate::commands::Output;
 use crate::error::Result;
+use crate::inputs::d1::Migrations as D1Migrations;
 use crate::inputs::upload::VersionArgs;
 
 /// One API call of the plan.
@@ -41,7 +42,13 @@ pub(crate) fn call(method: &'static str, account: &str, rest: &str, what: impl I
 }
 
 /// The dry run of an upload: checked as a real run, planned, nothing sent.
-pub(crate) async fn upload(ctx: &Ctx, args: &VersionArgs, account: &str, kind: Upload<'_>) -> Result<()> {
+pub(crate) async fn upload(
+    ctx: &Ctx,
+    args: &VersionArgs,
+    account: &str,
+    kind: Upload<'_>,
+    d1: Option<&D1Migrations>,
+) -> Result<()> {
     describe_inputs(ctx, args, true);
     let scan = match &args.assets {
         Some(spec) => Some(scan_assets(ctx, spec).await?),
@@ -72,6 +79,9 @@ pub(crate) async fn upload(ctx: &Ctx, args: &VersionArgs, account: &str, kind: U
         }
     }
     let mut plan = before_upload(args, account, &kind);
+    if let Some(m) = d1 {
+        plan.extend(d1_calls(account, m));
+    }
     plan.extend(uploads(args, account, &kind, scan.as_ref(), &wanted, body.len()));
     report(ctx, &args.worker, &plan);
     Ok(())
@@ -216,7 +226,17 @@ fn uploads(
                 &format!("workers/workers/{w}/versions"),
                 format!("upload the version: {content}"),
             ));
-            if let Some(p) = args.deploy {
+            if let Some(r) = &args.rollout {
+                plan.push(call(
+                    "POST",
+                    account,
+                    &format!("workers/scripts/{w}/deployments"),
+                    format!(
+                        "roll the new version out through the stages {} (each a deployment; a failed check rolls back)",
+                        stages(r)
+                    ),
+                ));
+            } else if let Some(p) = args.deploy {
                 plan.push(call(
                     "POST",
                     account,
@@ -229,10 +249,44 @@ fn uploads(
     plan
 }
 
+/// `stages` as given: `0, 10@5m, 100`.
+pub(crate) fn stages(r: &crate::inputs::rollout::RolloutArgs) -> String {
+    r.stages
+        .iter()
+        .map(|s| match s.soak {
+            Some(d) => format!("{}@{}s", s.percent, d.as_secs()),
+            None => s.percent.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `migrate: true`: the D1 migrations, schema first (docs/cloudflare-api.md §J).
+pub(crate) fn d1_calls(account: &str, m: &D1Migrations) -> Vec<Call> {
+    m.databases
+        .iter()
+        .map(|db| {
+            call(
+                "POST",
+                account,
+                &format!("d1/database/{}/query", db.id.as_str()),
+                format!(
+                    "D1 {}: create `{}` if absent and read the applied migrations, then one request per pending file of the {} in {}",
+                    db.label(),
+                    db.table,
+                    crate::ci::plural(db.files.len(), "migration file", "migration files"),
+                    db.dir.display()
+                ),
+            )
+        })
+        .collect()
+}
+
 /// The dry run of a deployment of versions already uploaded (`deploy` with `versions`).
-pub(crate) fn deployment(ctx: &Ctx, worker: &WorkerName, account: &str, split: &str) {
+pub(crate) fn deployment(ctx: &Ctx, worker: &WorkerName, account: &str, split: &str, d1: Option<&D1Migrations>) {
     let w = worker.as_str();
-    let plan = vec![
+    let mut plan = d1.map(|m| d1_calls(account, m)).unwrap_or_default();
+    plan.extend([
         call(
             "GET",
             account,
@@ -240,7 +294,7 @@ pub(crate) fn deployment(ctx: &Ctx, worker: &WorkerName, account: &str, split: &
             "read the deployments (what is live; the rollback target)",
         ),
         call("POST", account, &format!("workers/scripts/{w}/deployments"), format!("deploy {split}")),
-    ];
+    ]);
     report(ctx, worker, &plan);
 }
 

@@ -285,10 +285,12 @@ pub(crate) fn conclude(ctx: &Ctx, build: &Build, worker: &str, tail: &Tail) -> R
         None => Some(Unsuccessful::Unknown("(none)".into())),
     };
     let uuid = &build.build_uuid;
-    match (&unsuccessful, &outcome) {
-        (None, Some(Outcome::Skipped)) => ctx.console.notice(&format!(
-            "Build {uuid} of Worker {worker} was skipped by Cloudflare (e.g. no changed file matched the trigger's watch paths)."
-        )),
+    let skipped = (outcome == Some(Outcome::Skipped)).then(|| skip_reason(build));
+    ctx.ended(worker, build);
+    match (&unsuccessful, &skipped) {
+        (None, Some(why)) => {
+            ctx.console.notice(&format!("Build {uuid} of Worker {worker} was skipped by Cloudflare: {why}."));
+        }
         (None, _) => ctx.console.info(&format!("Build {uuid} of Worker {worker} succeeded.")),
         (Some(_), _) => {}
     }
@@ -298,6 +300,9 @@ pub(crate) fn conclude(ctx: &Ctx, build: &Build, worker: &str, tail: &Tail) -> R
     };
     ctx.summary(|s| {
         s.row("Outcome", if outcome_text.is_empty() { "(none)" } else { outcome_text });
+        if let Some(why) = &skipped {
+            s.row("Skipped because", why);
+        }
         if let Some(d) = &duration {
             s.row("Duration", d);
         }
@@ -317,6 +322,21 @@ pub(crate) fn conclude(ctx: &Ctx, build: &Build, worker: &str, tail: &Tail) -> R
         None => Ok(()),
         Some(outcome) => Err(Error::Build { build_uuid: uuid.to_string(), worker: worker.to_owned(), outcome }),
     }
+}
+
+/// Why Cloudflare skipped a build. Its answer has no field for it (docs/cloudflare-api.md
+/// §3.11): a trigger whose watch paths narrow what it builds is the documented cause, so that is
+/// named, with the paths; otherwise nothing is guessed (docs/api-assumptions.md row 72).
+pub(crate) fn skip_reason(b: &Build) -> String {
+    let t = b.trigger.as_ref();
+    let includes = t.and_then(|t| t.path_includes.clone()).unwrap_or_default();
+    let excludes = t.and_then(|t| t.path_excludes.clone()).unwrap_or_default();
+    let every = includes.is_empty() || includes.iter().all(|p| p == "*");
+    if every && excludes.is_empty() {
+        return "Cloudflare gave no reason (the trigger watches every path)".to_owned();
+    }
+    let list = |l: &[String]| if l.is_empty() { "none".to_owned() } else { l.join(", ") };
+    format!("no watched path changed (watch paths: include {}; exclude {})", list(&includes), list(&excludes))
 }
 
 /// The job was cancelled or timed out mid-flow: cancel the remote build (if we know it and

@@ -164,7 +164,7 @@ impl Failure {
 /// What to do about a failed GitHub request, from how it failed: permissions are the fix for a
 /// 403 only; a network failure, a refused token, a missing repository or a refused body each
 /// need something else.
-fn advice(e: &GhError) -> String {
+pub(super) fn advice(e: &GhError) -> String {
     let token = hint::input(Key::GithubToken);
     let api = hint::input(Key::GithubApiUrl);
     match e {
@@ -349,7 +349,10 @@ pub(crate) fn from_builds(ctx: &Ctx) -> Vec<Outcome> {
             let ok = matches!(outcome, "success" | "skipped");
             let headline = match outcome {
                 "success" => "build succeeded".to_owned(),
-                "skipped" => "build skipped".to_owned(),
+                "skipped" => match b["worker"].as_str().and_then(|w| report.ended.get(w)?.skip_reason.as_deref()) {
+                    Some(why) => format!("build skipped: {why}"),
+                    None => "build skipped".to_owned(),
+                },
                 other => format!("build failed (outcome `{other}`)"),
             };
             let worker = b["worker"].as_str()?.to_owned();
@@ -393,6 +396,7 @@ pub(crate) async fn after_version(ctx: &Ctx, worker: &str, deploy: Option<f64>, 
         r.outputs.get(k.name()).filter(|v| !v.is_empty()).map(str::to_owned)
     };
     let headline = match (&result, deploy) {
+        (Err(Error::RolledBack(_)), _) => "version uploaded; its staged rollout failed and was rolled back".to_owned(),
         (Err(_), _) => "version upload failed".to_owned(),
         (Ok(()), None) => "version uploaded".to_owned(),
         (Ok(()), Some(p)) if p >= 100.0 => "version uploaded and deployed".to_owned(),

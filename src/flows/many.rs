@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 
 use super::builds::{BuildArgs, IfNoBuild, WaitArgs, Workers, pick};
 use crate::cloudflare::builds::{Build, LATEST_MAX, Outcome, Status};
-use crate::cloudflare::{BuildUuid, ScriptTag, TriggerUuid};
+use crate::cloudflare::{BuildUuid, ScriptTag, TriggerUuid, WorkerName};
 use crate::commands::Output;
 use crate::error::{Error, Result, Stop, Unsuccessful};
 use crate::inputs::{Key, hint};
@@ -28,6 +28,7 @@ use crate::pace::jitter;
 
 use super::builds::{known_builds, pick_trigger, recent_builds, reconcile_on_stop, start, triggers_failure};
 use super::follow::{Backpressure, Tracker};
+use super::live::{Found, Live};
 use super::logs::{LogCursor, read_pages};
 use super::{Area, Ctx, api_failure, guarded};
 
@@ -38,6 +39,11 @@ use super::{Area, Ctx, api_failure, guarded};
 /// stop within 5 s. A production build costs no such read (see [`finish_if_stopped`]).
 const TICK: Duration = Duration::from_millis(4750);
 const TICK_JITTER: f64 = 0.05;
+/// While every build followed is still queued (behind others on the plan's concurrency, for
+/// minutes at times), the tick grows by half each time up to this: 7.1, 10.7, 15, 15… s.
+/// The first status other than `queued` brings it back to [`TICK`], so a running build's stop is
+/// still seen within 5 s; a queued one's start (or cancel) within 15 s.
+const QUEUED_MAX: Duration = Duration::from_secs(15);
 /// Log reads per tick, shared by every running build.
 const LOG_READS_PER_TICK: usize = 2;
 /// Consecutive failed status rounds tolerated (each request already retried).
@@ -57,6 +63,11 @@ enum Phase {
 struct Entry {
     name: String,
     tag: ScriptTag,
+    /// The Worker's name when known (a Worker named by its tag has none until looked up): the
+    /// deployments path takes it.
+    script: Option<WorkerName>,
+    /// Whether the successful build went live, once read (`None`: not read, or not a success).
+    live: Option<WentLive>,
     phase: Phase,
     /// Started by this step (`build`): cancelled on a stop.
     ours: bool,
@@ -72,6 +83,8 @@ struct Entry {
 impl Entry {
     fn new(name: String, tag: ScriptTag) -> Entry {
         Entry {
+            script: if ScriptTag::parse(&name).is_ok() { None } else { WorkerName::parse(&name).ok() },
+            live: None,
             name,
             tag,
             phase: Phase::Waiting,
@@ -97,6 +110,9 @@ impl Entry {
         match &self.phase {
             Phase::Waiting => "waiting".into(),
             Phase::NoBuild => "no build".into(),
+            Phase::Done(b) if b.outcome() == Some(Outcome::Skipped) => {
+                format!("skipped: {}", super::follow::skip_reason(b))
+            }
             Phase::Done(b) => b.build_outcome.clone().unwrap_or_else(|| "stopped".into()),
             Phase::Following(_) => {
                 let b = self.last.as_ref();
@@ -131,8 +147,42 @@ impl Entry {
         if let Some(p) = b.and_then(|b| b.preview_url.as_deref()) {
             v["preview_url"] = json!(p);
         }
+        // The same keys as one Worker's entry (`flows::one_build_output`).
+        if let Some(WentLive::Found(f)) = &self.live {
+            let (version, percent) = f.version.clone().unwrap_or_default();
+            v["deployed"] = json!(f.verdict());
+            v["deployment_id"] = json!(f.deployment_id);
+            v["deployed_version_id"] = json!(f.version.as_ref().map(|_| version));
+            v["traffic_percent"] = json!(percent);
+        }
         v
     }
+
+    /// The summary table's cell for whether the build went live.
+    fn live_cell(&self) -> String {
+        match &self.live {
+            None => String::new(),
+            Some(WentLive::Unread) => "unknown (read failed)".into(),
+            Some(WentLive::Found(f)) => match (&f.version, f.verdict()) {
+                (Some((v, p)), "true") => format!("yes: {} ({p} %)", short_id(v)),
+                (Some((v, p)), _) => format!("partly: {} ({p} %)", short_id(v)),
+                _ => "no".into(),
+            },
+        }
+    }
+}
+
+/// What the read after a successful build found.
+#[derive(Clone, Debug)]
+enum WentLive {
+    Found(Found),
+    /// The read failed (a warning says why).
+    Unread,
+}
+
+/// A version id's first 8 characters, as its preview URL names it (docs/cloudflare-api.md §6).
+fn short_id(v: &str) -> &str {
+    v.get(..8).unwrap_or(v)
 }
 
 /// `1m12s`, `45s`.
@@ -142,7 +192,8 @@ fn short(d: jiff::SignedDuration) -> String {
 }
 
 /// How bad a Worker's result is, for the step's exit: the documented order is fail >
-/// terminated > cancelled > timeout > no build > success/skipped.
+/// terminated > cancelled > timeout > not deployed (`require_deployed`, 2) > no build (1) >
+/// success/skipped.
 fn severity(u: &Unsuccessful) -> u8 {
     match u {
         Unsuccessful::Fail | Unsuccessful::Unknown(_) => 5,
@@ -204,7 +255,10 @@ async fn resolve(ctx: &Ctx, names: &[String], all: bool) -> Result<Vec<Entry>> {
     let mut missing = Vec::new();
     for n in names {
         if let Ok(tag) = ScriptTag::parse(n) {
-            out.push(Entry::new(n.clone(), tag));
+            let mut e = Entry::new(n.clone(), tag);
+            // Listed for another name: the tag's name comes free.
+            e.script = scripts.iter().find(|s| s.tag.as_ref().is_some_and(|t| t.as_str() == n)).map(|s| s.id.clone());
+            out.push(e);
         } else {
             match scripts.iter().find(|s| s.id.as_str() == n).and_then(|s| s.tag.clone()) {
                 Some(tag) => out.push(Entry::new(n.clone(), tag)),
@@ -253,6 +307,13 @@ async fn run(ctx: &Ctx, mode: Mode<'_>, cancel_on_abort: bool) -> Result<()> {
 }
 
 impl Mode<'_> {
+    fn live(&self) -> Live {
+        match self {
+            Mode::Build(a) => a.live,
+            Mode::Wait(a) => a.live,
+        }
+    }
+
     /// The Workers named, and whether they are every Worker of the account (`*`).
     fn workers(&self) -> (&[String], bool) {
         match self {
@@ -297,6 +358,7 @@ async fn follow_all(ctx: &Ctx, mode: &Mode<'_>, shared: &Shared) -> Result<()> {
     let mut failures = 0;
     let mut last_line = String::new();
     let mut slowdown = Backpressure::default();
+    let mut tick_len = TICK;
     let requests_before = ctx.client.requests_sent();
     let started = tokio::time::Instant::now();
 
@@ -369,7 +431,8 @@ async fn follow_all(ctx: &Ctx, mode: &Mode<'_>, shared: &Shared) -> Result<()> {
             break;
         }
         let factor = f64::from(slowdown.factor(ctx.client.rate_limited())) * ctx.client.pressure();
-        ctx.sleep(ctx.pace.of(jitter(TICK, TICK_JITTER)).mul_f64(factor)).await;
+        tick_len = next_tick(tick_len, all_queued(mode, &entries, tokio::time::Instant::now() < appear_until));
+        ctx.sleep(ctx.pace.of(jitter(tick_len, TICK_JITTER)).mul_f64(factor)).await;
     }
     let requests = ctx.client.requests_sent() - requests_before;
     ctx.console.debug(&format!(
@@ -377,9 +440,134 @@ async fn follow_all(ctx: &Ctx, mode: &Mode<'_>, shared: &Shared) -> Result<()> {
         entries.len(),
         started.elapsed().as_secs_f64()
     ));
+    // The loop published its last state before it broke off: a stop during the reads below
+    // still shows it.
+    went_live(ctx, mode.live(), &mut entries).await?;
     shared.publish(&entries);
     write_table(ctx, shared, None);
     conclude(ctx, mode, &entries)
+}
+
+/// After the builds end: whether each successful build went live, read for every Worker at once
+/// (`flows::live::actives`: a deployments read per Worker, the builds behind every active
+/// version in batched reads of 20), plus the account's Workers once when one was named by its
+/// tag. A failed read is a warning, or the step's error with `require_deployed`. The `deployed`
+/// output sums them up: `true` when every successful build's version serves all traffic,
+/// `false` when none serves any, `partial` otherwise; a Worker whose read failed counts as
+/// not live.
+async fn went_live(ctx: &Ctx, live: Live, entries: &mut [Entry]) -> Result<()> {
+    if live == Live::Skip {
+        return Ok(());
+    }
+    let succeeded: Vec<usize> = (0..entries.len())
+        .filter(|&i| matches!(&entries[i].phase, Phase::Done(b) if b.outcome() == Some(Outcome::Success)))
+        .collect();
+    if succeeded.is_empty() {
+        return Ok(());
+    }
+    let failed = |ctx: &Ctx, e: &mut Entry, err: Error| -> Result<()> {
+        if live == Live::Require {
+            return Err(err);
+        }
+        ctx.console.warning(&format!(
+            "[{}] the build succeeded, but whether it went live could not be read: {}",
+            e.name,
+            err.report()
+        ));
+        e.live = Some(WentLive::Unread);
+        Ok(())
+    };
+    if succeeded.iter().any(|&i| entries[i].script.is_none()) {
+        match ctx.client.list_scripts().await {
+            Ok(scripts) => {
+                for &i in &succeeded {
+                    let e = &mut entries[i];
+                    if e.script.is_none() {
+                        e.script = scripts.iter().find(|s| s.tag.as_ref() == Some(&e.tag)).map(|s| s.id.clone());
+                        if e.script.is_none() {
+                            let why = format!("no Worker of the account has the tag {}", e.tag.as_str());
+                            failed(ctx, e, Error::NotFound(why))?;
+                        }
+                    }
+                }
+            }
+            Err(err) => {
+                let err = api_failure(err, "list the account's Workers to find their names", Area::Builds);
+                for &i in &succeeded {
+                    if entries[i].script.is_none() {
+                        failed(ctx, &mut entries[i], Error::Refused(err.report()))?;
+                    }
+                }
+            }
+        }
+    }
+    let targets: Vec<usize> = succeeded.iter().copied().filter(|&i| entries[i].script.is_some()).collect();
+    let names: Vec<WorkerName> = targets.iter().filter_map(|&i| entries[i].script.clone()).collect();
+    let results = super::live::actives(ctx, &names).await;
+    for (&i, r) in targets.iter().zip(results) {
+        let e = &mut entries[i];
+        let Phase::Done(b) = &e.phase else { continue };
+        match r {
+            Ok(active) => {
+                let f = super::live::found_in(active.as_ref(), b);
+                match (&f.version, f.verdict()) {
+                    (Some((v, p)), "true") => {
+                        ctx.console.info(&format!("[{}] live: version {v} serves {p} % of traffic", e.name));
+                    }
+                    (Some((v, p)), _) => {
+                        ctx.console.notice(&format!("[{}] partly live: version {v} serves {p} % of traffic", e.name));
+                    }
+                    _ => ctx.console.notice(&format!("[{}] {}", e.name, super::live::not_live(b, &e.name, &f))),
+                }
+                e.live = Some(WentLive::Found(f));
+            }
+            Err(err) => failed(ctx, e, err)?,
+        }
+    }
+    let verdicts: Vec<&str> = succeeded
+        .iter()
+        .map(|&i| match &entries[i].live {
+            Some(WentLive::Found(f)) => f.verdict(),
+            _ => "false",
+        })
+        .collect();
+    let all = |v: &str| verdicts.iter().all(|x| *x == v);
+    ctx.output(
+        Output::Deployed,
+        if all("true") {
+            "true"
+        } else if all("false") {
+            "false"
+        } else {
+            "partial"
+        },
+    );
+    Ok(())
+}
+
+/// Whether every build of interest is still queued: each one followed was last seen `queued`
+/// (or not yet read), and `wait` has no Worker whose build may still appear (appearing is
+/// watched at the running pace).
+fn all_queued(mode: &Mode<'_>, entries: &[Entry], appear_open: bool) -> bool {
+    let mut any = false;
+    for e in entries {
+        match &e.phase {
+            Phase::Following(_) => {
+                any = true;
+                if e.last.as_ref().is_some_and(|b| b.status() != Status::Queued) {
+                    return false;
+                }
+            }
+            Phase::Waiting if appear_open && matches!(mode, Mode::Wait(_)) => return false,
+            _ => {}
+        }
+    }
+    any
+}
+
+/// The next tick: longer while every build is queued ([`QUEUED_MAX`]), else [`TICK`].
+fn next_tick(last: Duration, queued: bool) -> Duration {
+    if queued { last.mul_f64(1.5).min(QUEUED_MAX) } else { TICK }
 }
 
 /// Each Worker's trigger for the branch, by the entry's index. The Workers' trigger lists are
@@ -425,7 +613,7 @@ async fn start_allowed(
             logs: a.logs,
             cancel_on_abort: a.cancel_on_abort,
             wait: true,
-            // Only used to start the build; the many-Workers path reads no deployment.
+            // Only used to start the build: the loop reads the deployments itself, once, at the end.
             live: super::live::Live::Skip,
         };
         let tag = entries[i].tag.clone();
@@ -565,6 +753,14 @@ async fn finish_if_stopped(ctx: &Ctx, logs: bool, e: &mut Entry) -> bool {
         ));
         ctx.console.untrusted(e.lines.iter().map(String::as_str));
     }
+    if b.outcome() == Some(Outcome::Skipped) {
+        ctx.console.notice(&format!(
+            "[{}] build {uuid} was skipped by Cloudflare: {}.",
+            e.name,
+            super::follow::skip_reason(&b)
+        ));
+    }
+    ctx.ended(&e.name, &b);
     if b.build_outcome.as_deref() == Some("success") && b.deploys_to_production() {
         ctx.report.lock().unwrap_or_else(std::sync::PoisonError::into_inner).production.push(e.name.clone());
     }
@@ -637,7 +833,14 @@ fn conclude(ctx: &Ctx, mode: &Mode<'_>, entries: &[Entry]) -> Result<()> {
         }
     };
     let mut no_build = Vec::new();
+    let mut not_live = Vec::new();
     for e in entries {
+        if mode.live() == Live::Require
+            && let (Phase::Done(b), Some(WentLive::Found(f))) = (&e.phase, &e.live)
+            && f.verdict() == "false"
+        {
+            not_live.push(format!("\n  - {}", super::live::not_live(b, &e.name, f)));
+        }
         match &e.phase {
             Phase::Done(b) => {
                 let u = match b.outcome() {
@@ -660,6 +863,18 @@ fn conclude(ctx: &Ctx, mode: &Mode<'_>, entries: &[Entry]) -> Result<()> {
             Phase::NoBuild => no_build.push(e.name.as_str()),
             _ => {}
         }
+    }
+    if !not_live.is_empty() {
+        // Below a failed build, above a missing one (the documented order).
+        consider(
+            2,
+            Error::NotDeployed(format!(
+                "{} succeeded without going live (`require_deployed`):{}\nDeploy their versions, or leave {} unset.",
+                crate::ci::plural(not_live.len(), "build", "builds"),
+                not_live.concat(),
+                hint::input(Key::RequireDeployed)
+            )),
+        );
     }
     if !no_build.is_empty() {
         let msg = format!(
@@ -717,6 +932,7 @@ fn table_rows(entries: &[Entry]) -> Vec<Vec<String>> {
                 duration,
                 e.uuid().map(ToString::to_string).unwrap_or_default(),
                 b.and_then(|b| b.preview_url.clone()).unwrap_or_default(),
+                e.live_cell(),
             ]
         })
         .collect()
@@ -735,7 +951,7 @@ fn write_table(ctx: &Ctx, shared: &Shared, cancelled: Option<&HashSet<BuildUuid>
         }
     }
     if !rows.is_empty() {
-        ctx.summary(|s| s.table("Builds", &["Worker", "Outcome", "Duration", "Build", "Link"], &rows));
+        ctx.summary(|s| s.table("Builds", &["Worker", "Outcome", "Duration", "Build", "Link", "Deployed"], &rows));
     }
 }
 
@@ -814,4 +1030,21 @@ async fn stopped(ctx: &Ctx, mode: &Mode<'_>, shared: &Shared, stop: Stop, cancel
         }
     }
     Err(Error::Stopped { stop, message: format!("{reason}; stopped following the builds") })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queued_builds_are_polled_with_backoff() {
+        let mut t = TICK;
+        let mut seen = Vec::new();
+        for _ in 0..5 {
+            t = next_tick(t, true);
+            seen.push(t.as_millis());
+        }
+        assert_eq!(seen, [7125, 10687, 15000, 15000, 15000]);
+        assert_eq!(next_tick(QUEUED_MAX, false), TICK);
+    }
 }

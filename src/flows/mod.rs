@@ -6,6 +6,7 @@
 pub(crate) mod assets;
 pub(crate) mod builds;
 pub(crate) mod create;
+pub(crate) mod d1;
 pub(crate) mod deployments;
 pub(crate) mod dry_run;
 pub(crate) mod follow;
@@ -16,6 +17,8 @@ pub(crate) mod many;
 pub(crate) mod migrations;
 pub(crate) mod pages;
 pub(crate) mod plan;
+pub(crate) mod rollout;
+pub(crate) mod statuses;
 pub(crate) mod trigger;
 pub(crate) mod upload;
 
@@ -46,6 +49,44 @@ pub(crate) struct Report {
     pub log_tail: Vec<String>,
     /// Workers whose finished build deployed to production, to report as `production`.
     pub production: Vec<String>,
+    /// How each build the flow saw stop ended, by Worker (never a build a stop cancelled): what
+    /// the commit statuses say.
+    pub ended: std::collections::HashMap<String, Ended>,
+}
+
+/// A build's end as the flow saw it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Ended {
+    pub outcome: String,
+    /// From `created_on` to `stopped_on`.
+    pub duration: Option<Duration>,
+    /// A skipped build's reason ([`follow::skip_reason`]).
+    pub skip_reason: Option<String>,
+}
+
+impl Ended {
+    pub(crate) fn of(b: &crate::cloudflare::builds::Build) -> Ended {
+        let skipped = b.outcome() == Some(crate::cloudflare::builds::Outcome::Skipped);
+        Ended {
+            outcome: b.build_outcome.clone().unwrap_or_default(),
+            duration: match (b.created_at(), b.stopped_at()) {
+                (Some(a), Some(z)) if z >= a => Duration::try_from(z.duration_since(a)).ok(),
+                _ => None,
+            },
+            skip_reason: skipped.then(|| follow::skip_reason(b)),
+        }
+    }
+}
+
+impl Ctx {
+    /// Records how `worker`'s build ended, for the commit statuses.
+    pub(crate) fn ended(&self, worker: &str, b: &crate::cloudflare::builds::Build) {
+        self.report
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .ended
+            .insert(worker.to_owned(), Ended::of(b));
+    }
 }
 
 pub(crate) struct Ctx {
@@ -158,6 +199,17 @@ pub(crate) async fn interruptible(ctx: &Ctx, check: &str, work: impl Future<Outp
     }
 }
 
+/// [`interruptible`] for work that returns a value (the reads before a rollout).
+pub(crate) async fn interruptible_value<T>(ctx: &Ctx, check: &str, work: impl Future<Output = Result<T>>) -> Result<T> {
+    let mut out = None;
+    interruptible(ctx, check, async {
+        out = Some(work.await?);
+        Ok(())
+    })
+    .await?;
+    out.ok_or_else(|| Error::Internal { what: "the work ended without a value".into(), source: None })
+}
+
 /// How far before our create request a reconciliation looks: what this run made is newer than
 /// the moment it decided to create, give or take the skew between our clock and Cloudflare's.
 pub(crate) const RECONCILE_LOOKBACK: Duration = Duration::from_secs(600);
@@ -204,6 +256,7 @@ pub(crate) fn one_build_output(ctx: &Ctx, worker: &str) {
 pub(crate) enum Area {
     Builds,
     Workers,
+    D1,
 }
 
 /// An API error, with what we were doing and the advice that fits it.
@@ -231,6 +284,10 @@ fn advice(err: &ApiError, area: Area) -> Option<String> {
             Area::Workers => format!(
                 "check {token} and {account}: `version` and `deploy` need a token with Workers Scripts: Edit on \
                  that account."
+            ),
+            Area::D1 => format!(
+                "check {token} and {account}: D1 migrations need a token with D1: Edit on that account, and the \
+                 configuration's `database_id` must be a database of that account."
             ),
         });
     }

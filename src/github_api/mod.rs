@@ -144,6 +144,18 @@ pub(crate) struct NewStatus<'a> {
     pub auto_inactive: bool,
 }
 
+/// `POST /repos/{owner}/{repo}/statuses/{sha}` (docs/github-actions.md §6.1).
+#[derive(Debug, Serialize)]
+pub(crate) struct NewCommitStatus<'a> {
+    /// `pending`, `success`, `failure` or `error`.
+    pub state: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_url: Option<&'a str>,
+    /// At most 140 characters: GitHub refuses a longer one (422), it does not cut it.
+    pub description: &'a str,
+    pub context: &'a str,
+}
+
 /// What went wrong with one GitHub request. Never holds the token; the message is GitHub's
 /// (untrusted text: printed only through escaped workflow commands).
 #[derive(Debug, thiserror::Error)]
@@ -319,6 +331,14 @@ impl GitHub {
 
     pub(crate) async fn create_status(&self, id: DeploymentId, s: &NewStatus<'_>) -> Result<DeploymentStatus, GhError> {
         self.once(Method::POST, &self.repo_url(&format!("deployments/{id}/statuses")), s).await
+    }
+
+    /// Retried: a commit status is identified by its context, whose latest status is the one
+    /// that counts, so sending the same one twice changes nothing a reader sees (each still
+    /// counts toward the 1000 per commit and context, docs/github-actions.md §6.1).
+    pub(crate) async fn create_commit_status(&self, sha: &str, s: &NewCommitStatus<'_>) -> Result<(), GhError> {
+        let url = self.repo_url(&format!("statuses/{sha}"));
+        self.retried(|| self.once::<serde_json::Value>(Method::POST, &url, s)).await.map(|_| ())
     }
 
     /// The newest status of a deployment, if it has any.

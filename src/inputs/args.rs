@@ -19,6 +19,7 @@ pub(crate) struct Common {
     pub api_url: reqwest::Url,
     pub timeout: Duration,
     pub output_file: Option<(PathBuf, FileFormat)>,
+    pub summary_file: Option<PathBuf>,
 }
 
 impl Common {
@@ -76,12 +77,22 @@ impl Common {
                 Some((p, format))
             }
         };
+        let summary_file = match i.path(Key::SummaryFile) {
+            Some(p) if !p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")).is_dir() => {
+                return Err(InputError::new(
+                    Key::SummaryFile,
+                    "is in a directory that does not exist; create it first",
+                ));
+            }
+            p => p,
+        };
         Ok(Common {
             token,
             account_id: account_id.to_ascii_lowercase(),
             api_url,
             timeout: i.duration(Key::Timeout, Duration::from_secs(30 * 60))?,
             output_file,
+            summary_file,
         })
     }
 }
@@ -94,7 +105,7 @@ pub(crate) fn command(positional: Option<Command>, i: &Inputs) -> Result<Command
         (None, Some(c)) => Command::parse(c).ok_or_else(|| {
             InputError::new(
                 Key::Command,
-                "must be `build`, `wait`, `version`, `deploy`, `setup`, `env`, `purge-cache`, `redeploy` or `preview`",
+                "must be `build`, `wait`, `version`, `deploy`, `setup`, `env`, `purge-cache`, `redeploy`, `preview` or `verify`",
             )
         }),
     }

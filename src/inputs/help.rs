@@ -75,8 +75,14 @@ fn input(h: &mut String, s: &InputSpec, with_commands: bool) {
     };
     if with_commands {
         let names: Vec<&str> = s.commands.iter().map(|c| c.name()).collect();
-        let names =
-            if Command::ALL.iter().all(|c| s.commands.contains(c)) { "all".to_owned() } else { names.join(", ") };
+        let missing: Vec<&str> = Command::ALL.iter().filter(|c| !s.commands.contains(c)).map(|c| c.name()).collect();
+        // A list of nearly every command reads shorter the other way round.
+        let names = match missing.as_slice() {
+            [] => "all".to_owned(),
+            [one] if names.len() > 6 => format!("all but {one}"),
+            [a, b] if names.len() > 6 => format!("all but {a} and {b}"),
+            _ => names.join(", "),
+        };
         let _ = writeln!(h, "  {flag:<30} [{names}]");
     } else {
         let _ = writeln!(h, "  {flag}");

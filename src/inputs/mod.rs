@@ -20,8 +20,10 @@ pub(crate) mod bindings;
 pub(crate) mod build_output;
 pub(crate) mod builds_config;
 pub(crate) mod bundle;
+pub(crate) mod d1;
 pub(crate) mod help;
 pub(crate) mod hint;
+pub(crate) mod rollout;
 pub(crate) mod rules;
 pub(crate) mod tree;
 pub(crate) mod upload;
@@ -33,7 +35,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::commands::Command;
-use Command::{Build, Deploy, Env, Preview, PurgeCache, Redeploy, Setup, Version, Wait};
+use Command::{Build, Deploy, Env, Migrate, Preview, PurgeCache, Redeploy, Setup, Verify, Version, Wait};
 
 /// How an input takes its value on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,9 +62,12 @@ pub struct InputSpec {
 
 const ALL: &[Command] = &Command::ALL;
 /// The commands that name their Worker in an input (`setup` names it in its file).
-const WITH_WORKER: &[Command] = &[Build, Wait, Version, Deploy, Env, PurgeCache, Redeploy, Preview];
+const WITH_WORKER: &[Command] = &[Build, Wait, Version, Deploy, Env, PurgeCache, Redeploy, Preview, Verify];
 /// The commands that upload code (a Version, or a Preview deployment): the same inputs.
 const VERSION_LIKE: &[Command] = &[Version, Preview];
+/// The commands that read a wrangler configuration: those that upload code, `migrate`, and
+/// `deploy` for its migrations.
+const WITH_CONFIG: &[Command] = &[Version, Deploy, Preview, Migrate];
 /// The commands that follow a build.
 const FOLLOW: &[Command] = &[Build, Wait, Redeploy];
 /// The commands that can report to the pull request and GitHub Deployments: those whose facts
@@ -85,19 +90,19 @@ macro_rules! inputs {
 #[rustfmt::skip]
 inputs! {
     Command => InputSpec { name: "command", kind: Kind::Value, commands: ALL, default: "build", fallback: &[], secret: false,
-        help: "What to do: `build`, `wait`, `version`, `deploy`, `setup`, `env`, `purge-cache`, `redeploy` or `preview` (may also be the first argument)." },
+        help: "What to do: `build`, `wait`, `version`, `deploy`, `setup`, `env`, `purge-cache`, `redeploy`, `preview`, `migrate` or `verify` (may also be the first argument)." },
     ApiToken => InputSpec { name: "api_token", kind: Kind::Value, commands: ALL, default: "", fallback: &["CLOUDFLARE_API_TOKEN"], secret: true,
-        help: "Cloudflare API token (required, except by a `dry_run` of `version`, `deploy` or `preview`). Builds needs a user-scoped token with Workers Builds Configuration: Edit and Workers Scripts: Read; version/deploy need Workers Scripts: Edit." },
+        help: "Cloudflare API token (required, except by a `dry_run` of `version`, `deploy` or `preview`). Builds needs a user-scoped token with Workers Builds Configuration: Edit and Workers Scripts: Read; version/deploy need Workers Scripts: Edit, and `stages` with its error gate also Account Analytics: Read." },
     AccountId => InputSpec { name: "account_id", kind: Kind::Value, commands: ALL, default: "", fallback: &["CLOUDFLARE_ACCOUNT_ID"], secret: false,
         help: "Cloudflare account id, 32 hex characters (required, except by a `dry_run` of `version`, `deploy` or `preview`)." },
     ApiUrl => InputSpec { name: "api_url", kind: Kind::Value, commands: ALL, default: "https://api.cloudflare.com/client/v4", fallback: &["CLOUDFLARE_API_BASE_URL"], secret: false,
         help: "API base URL. Plain http is accepted only for loopback (the simulator)." },
     Worker => InputSpec { name: "worker", kind: Kind::Value, commands: WITH_WORKER, default: "", fallback: &[], secret: false,
-        help: "Worker name (required). `build`/`wait` also take its 32-hex tag, `version`/`deploy` its id. `build`/`wait` take a list (comma- or newline-separated) and follow every build in one step; `wait` also takes `*`: every Worker of the account whose build of the commit appears within `appear_timeout`. `version` with a wrangler configuration: its `name` when not given." },
-    Branch => InputSpec { name: "branch", kind: Kind::Value, commands: &[Build, Wait, PurgeCache], default: "$GITHUB_HEAD_REF, else $GITHUB_REF_NAME", fallback: &[], secret: false,
-        help: "Branch to build; picks the trigger (`purge-cache`: the trigger whose cache is purged, unless `trigger` is given)." },
-    Commit => InputSpec { name: "commit", kind: Kind::Value, commands: &[Build, Wait, Preview], default: "PR head sha on pull_request events, else $GITHUB_SHA", fallback: &[], secret: false,
-        help: "Commit to build (`build`) or whose build to follow (`wait`)." },
+        help: "Worker name (required). `build`/`wait` also take its 32-hex tag, `version`/`deploy` its id. `build`/`wait` take a list (comma- or newline-separated) and follow every build in one step; `wait` also takes `*`: every Worker of the account whose build of the commit appears within `appear_timeout`. `verify` takes a list, or `*` for every Worker of the account. `version` with a wrangler configuration: its `name` when not given." },
+    Branch => InputSpec { name: "branch", kind: Kind::Value, commands: &[Build, Wait, PurgeCache, Verify], default: "$GITHUB_HEAD_REF, else $GITHUB_REF_NAME", fallback: &[], secret: false,
+        help: "Branch to build; picks the trigger (`purge-cache`: the trigger whose cache is purged, unless `trigger` is given; `verify`: the branch whose older commits make a Worker `behind`)." },
+    Commit => InputSpec { name: "commit", kind: Kind::Value, commands: &[Build, Wait, Preview, Verify], default: "PR head sha on pull_request events, else $GITHUB_SHA", fallback: &[], secret: false,
+        help: "Commit to build (`build`), whose build to follow (`wait`), or that production should serve (`verify`)." },
     Trigger => InputSpec { name: "trigger", kind: Kind::Value, commands: &[Build, Env, PurgeCache], default: "the trigger whose branch filters match `branch` (`env`: required)", fallback: &[], secret: false,
         help: "Trigger uuid or name." },
     Timeout => InputSpec { name: "timeout", kind: Kind::Value, commands: ALL, default: "30m", fallback: &[], secret: false,
@@ -108,6 +113,8 @@ inputs! {
         help: "Cancel the remote build when the job is cancelled (SIGINT/SIGTERM) or `timeout` elapses. `wait` follows a build it did not start (the Git integration's), so it leaves it running unless this is `true`." },
     OutputFile => InputSpec { name: "output_file", kind: Kind::Value, commands: ALL, default: "", fallback: &[], secret: false,
         help: "Also write the outputs to this file: dotenv if it ends in `.env`, JSON if `.json` (for other CI systems)." },
+    SummaryFile => InputSpec { name: "summary_file", kind: Kind::Value, commands: ALL, default: "", fallback: &[], secret: false,
+        help: "Also write the job summary (the Markdown GitHub shows on the run's page) to this file, for other CI systems: a Buildkite annotation, a GitLab artifact. Written whole at the end, failed runs included." },
     Wait => InputSpec { name: "wait", kind: Kind::Switch, commands: &[Build, Redeploy], default: "true", fallback: &[], secret: false,
         help: "`false`: start the build, write its outputs and exit 0 at once (follow it later with `command: wait` and `build_uuid`)." },
     MaxParallel => InputSpec { name: "max_parallel", kind: Kind::Value, commands: &[Build], default: "all at once", fallback: &[], secret: false,
@@ -115,18 +122,20 @@ inputs! {
     BuildUuid => InputSpec { name: "build_uuid", kind: Kind::Value, commands: &[Wait], default: "", fallback: &[], secret: false,
         help: "Follow this build instead of looking one up by commit." },
     RequireDeployed => InputSpec { name: "require_deployed", kind: Kind::Switch, commands: &[Build, Wait], default: "false", fallback: &[], secret: false,
-        help: "One Worker: fail (exit 11) when the build succeeds but the Worker's active deployment serves none of the version it built (a deploy command that only uploads, `wrangler versions upload`). A version on part of the traffic passes (`deployed: partial`)." },
+        help: "Fail (exit 11) when a build succeeds but the Worker's active deployment serves none of the version it built (a deploy command that only uploads, `wrangler versions upload`). A version on part of the traffic passes (`deployed: partial`). With several Workers the error names every Worker that did not go live; a failed build still decides the exit first." },
     IfNoBuild => InputSpec { name: "if_no_build", kind: Kind::Value, commands: &[Wait], default: "fail", fallback: &[], secret: false,
         help: "`fail` or `pass` when no build for the commit appears within `appear_timeout`." },
+    IfSkipped => InputSpec { name: "if_skipped", kind: Kind::Value, commands: &[Build, Wait], default: "pass", fallback: &[], secret: false,
+        help: "`pass` or `fail` (exit 1) when Cloudflare skips a build (\"no watched path changed\" when the trigger has watch paths). The reason is in the log, the summary and the commit status." },
     AppearTimeout => InputSpec { name: "appear_timeout", kind: Kind::Value, commands: &[Wait], default: "2m", fallback: &[], secret: false,
         help: "How long a build for the commit may take to appear (the Git integration records one within seconds of a push; a slow webhook takes longer). Then `if_no_build` applies." },
-    Config => InputSpec { name: "config", kind: Kind::Value, commands: VERSION_LIKE, default: "wrangler.json, wrangler.jsonc or wrangler.toml in the working directory", fallback: &[], secret: false,
-        help: "The wrangler configuration to upload from (name, main, compatibility, bindings, migrations, assets, placement, limits). Found only in the working directory (not its parents), and used by default only when `dir` is not given or the file sets `main`. Inputs given explicitly win over the file." },
+    Config => InputSpec { name: "config", kind: Kind::Value, commands: WITH_CONFIG, default: "wrangler.json, wrangler.jsonc or wrangler.toml in the working directory", fallback: &[], secret: false,
+        help: "The wrangler configuration to upload from (name, main, compatibility, bindings, migrations, assets, placement, limits). Found only in the working directory (not its parents), and used by default only when `dir` is not given or the file sets `main`. Inputs given explicitly win over the file. `migrate` (and `migrate: true`) read its `d1_databases`." },
     BuildOutput => InputSpec { name: "build_output", kind: Kind::Value, commands: &[Version, Deploy, Preview], default: "`.cloudflare/output` when it exists and neither `config`, a wrangler configuration here, `dir`, `main_module` nor `assets` is given", fallback: &[], secret: false,
         help: "A Build Output directory (`.cloudflare/output`, written by `cf build`, wrangler 4.164 or later and the Cloudflare Vite plugin; versions `v0` and `v1`) to upload from instead of a wrangler configuration: its Worker's modules, assets, bindings, compatibility and settings. Every key is checked: an unknown one, an unknown version or a binding kind workers-ci cannot send stops the step (exit 2). A preview build (`isPreview`) only goes to `preview`, a production build only to `version`/`deploy`. With several Workers, `worker` picks one by its `name`." },
     SkipTriggers => InputSpec { name: "skip_triggers", kind: Kind::Switch, commands: &[Version, Deploy, Preview], default: "false", fallback: &[], secret: false,
         help: "Upload a Build Output whose Worker declares routes, custom domains, cron schedules, queue consumers or script settings (observability, logpush, tail consumers), which this step does not apply, leaving them as they are. Without it such an output is refused (exit 2) before any request, so nothing it declares is silently ignored." },
-    Environment => InputSpec { name: "environment", kind: Kind::Value, commands: VERSION_LIKE, default: "", fallback: &[], secret: false,
+    Environment => InputSpec { name: "environment", kind: Kind::Value, commands: WITH_CONFIG, default: "", fallback: &[], secret: false,
         help: "The configuration's `env.<name>` to use, with wrangler's rules: some keys inherited from the top level, bindings not; the Worker is `<name>-<environment>` unless the environment names it." },
     Dir => InputSpec { name: "dir", kind: Kind::Value, commands: VERSION_LIKE, default: "dist (none with `assets`: assets only); with a wrangler configuration, `main`'s directory", fallback: &[], secret: false,
         help: "Directory of built output; every file in it becomes a module, except those matched by `exclude`. `main`'s directory takes only files of a module type and names the rest." },
@@ -172,10 +181,26 @@ inputs! {
         help: "Deploy even where Cloudflare would block it (e.g. rolling back past a secret change)." },
     Rollback => InputSpec { name: "rollback", kind: Kind::Switch, commands: &[Deploy], default: "false", fallback: &[], secret: false,
         help: "Deploy the version at 100 % in the newest earlier deployment, as wrangler rollback does (instead of `versions`)." },
+    Stages => InputSpec { name: "stages", kind: Kind::Value, commands: &[Version, Deploy], default: "", fallback: &[], secret: false,
+        help: "A rollout that checks itself: shares the new version goes through, each with an optional soak time, e.g. `0,10,50,100` or `10%:5m, 50%:10m, 100%` (increasing, ending at 100; a later stage without a time soaks 5m, the last one none). The version goes in beside the live deployment at 0 % (or Cloudflare's minimum) for the smoke test, then each stage raises its share, soaks, and checks its error rate; any failure, signal or `timeout` restores the previous deployment exactly (exit 13). `deploy`: `versions` names the one new version; `version`: needs `deploy: true`." },
+    SmokeUrl => InputSpec { name: "smoke_url", kind: Kind::Value, commands: &[Version, Deploy], default: "", fallback: &[], secret: false,
+        help: "With `stages`: URL(s) of the Worker (comma- or newline-separated, https) requested with `Cloudflare-Workers-Version-Overrides` naming the new version while it takes no traffic; retried for a bounded time while the deployment propagates. A failure rolls back before any traffic moves." },
+    SmokeMethod => InputSpec { name: "smoke_method", kind: Kind::Value, commands: &[Version, Deploy], default: "GET", fallback: &[], secret: false,
+        help: "The smoke test's HTTP method: GET, HEAD or OPTIONS (a smoke test must not write)." },
+    SmokeStatus => InputSpec { name: "smoke_status", kind: Kind::Value, commands: &[Version, Deploy], default: "200", fallback: &[], secret: false,
+        help: "The status every smoke URL must answer." },
+    SmokeBody => InputSpec { name: "smoke_body", kind: Kind::Value, commands: &[Version, Deploy], default: "", fallback: &[], secret: false,
+        help: "Text every smoke answer's body must contain. `{version_id}` stands for the new version's id: with a Worker that prints its version (the version metadata binding) it proves the new version answered, not the old one." },
+    MaxErrorRate => InputSpec { name: "max_error_rate", kind: Kind::Value, commands: &[Version, Deploy], default: "1", fallback: &[], secret: false,
+        help: "With `stages`: the highest share of the new version's invocations that may fail (threw, exceeded resources, internal error) in a soak window, in percent (`1`, `0.5%`), read from the analytics GraphQL API: the token needs Account Analytics Read, checked before any deploy. `off`: no error gate (soaks only wait)." },
+    MinRequests => InputSpec { name: "min_requests", kind: Kind::Value, commands: &[Version, Deploy], default: "100", fallback: &[], secret: false,
+        help: "The fewest requests the new version must serve in a soak window for its error rate to count; below it `if_no_signal` decides." },
+    IfNoSignal => InputSpec { name: "if_no_signal", kind: Kind::Value, commands: &[Version, Deploy], default: "fail", fallback: &[], secret: false,
+        help: "`fail` (roll back) or `pass` (go on) when a soak window has fewer than `min_requests` requests." },
     BuildsConfig => InputSpec { name: "builds_config", kind: Kind::Value, commands: &[Setup], default: "workers-builds.toml", fallback: &[], secret: false,
         help: "The Workers Builds configuration file (TOML, or JSON when it ends in `.json`); see README for its keys." },
-    DryRun => InputSpec { name: "dry_run", kind: Kind::Switch, commands: &[Version, Deploy, Setup, Preview], default: "false", fallback: &[], secret: false,
-        help: "Print the plan and change nothing (exit 0). `version`, `deploy` and `preview` need no `api_token` or `account_id` then and send no request at all: the inputs, configuration or Build Output, bindings, modules and assets (hashes and limits) are checked and the API calls a real run would make are printed (for a fork's pull request, which gets no secrets)." },
+    DryRun => InputSpec { name: "dry_run", kind: Kind::Switch, commands: &[Version, Deploy, Setup, Preview, Migrate], default: "false", fallback: &[], secret: false,
+        help: "Print the plan and change nothing (exit 0). `version`, `deploy` and `preview` need no `api_token` or `account_id` then and send no request at all: the inputs, configuration or Build Output, bindings, modules and assets (hashes and limits) are checked and the API calls a real run would make are printed (for a fork's pull request, which gets no secrets). `migrate`: list the migrations that would be applied (the applied set is still read from each database)." },
     Check => InputSpec { name: "check", kind: Kind::Switch, commands: &[Setup], default: "false", fallback: &[], secret: false,
         help: "Print the plan, change nothing, and exit 8 when Cloudflare differs from the file (a pull-request check)." },
     Prune => InputSpec { name: "prune", kind: Kind::Switch, commands: &[Setup], default: "false", fallback: &[], secret: false,
@@ -194,12 +219,22 @@ inputs! {
         help: "Fail the step (exit 9) when the pull-request comment or the GitHub Deployment cannot be written." },
     GithubApiUrl => InputSpec { name: "github_api_url", kind: Kind::Value, commands: GITHUB, default: "$GITHUB_API_URL, else https://api.github.com", fallback: &["GITHUB_API_URL"], secret: false,
         help: "GitHub's REST API for `github_token` (the runner's, GitHub Enterprise Server included); set it only to point at a test double such as `workers-ci simulate --github`." },
+    CommitStatuses => InputSpec { name: "commit_statuses", kind: Kind::Switch, commands: &[Build, Wait], default: "false", fallback: &[], secret: false,
+        help: "Post one GitHub commit status per Worker on the commit: `pending` while its build runs, then `success`, `failure` or `error` with the outcome, duration or reason; a required check per Worker never hangs (`wait` with a list posts one for every listed Worker, built or not). Needs `github_token` with `statuses: write`." },
+    StatusContext => InputSpec { name: "status_context", kind: Kind::Value, commands: &[Build, Wait], default: "workers-ci/{worker}", fallback: &[], secret: false,
+        help: "The commit status's context, the name a required check matches; `{worker}` is replaced by the Worker as `worker` names it, and is required when several Workers are followed." },
     Unset => InputSpec { name: "unset", kind: Kind::Value, commands: &[Env], default: "", fallback: &[], secret: false,
         help: "KEY lines: build variables to delete (one already gone is not an error)." },
     PreviewName => InputSpec { name: "preview_name", kind: Kind::Value, commands: &[Preview], default: "the branch: $WORKERS_CI_BRANCH, $GITHUB_HEAD_REF, $GITHUB_REF_NAME, $CI_COMMIT_REF_NAME or `git rev-parse --abbrev-ref HEAD`", fallback: &[], secret: false,
         help: "The Preview's name: at most 256 letters, digits and `- _ / . + =`, starting and ending with a letter or digit. A name derived from the branch is made to fit (other characters become `-`); a name given here must already fit." },
     PreviewAction => InputSpec { name: "preview_action", kind: Kind::Value, commands: &[Preview], default: "deploy", fallback: &[], secret: false,
         help: "`deploy`: create the Preview if needed and deploy to it; `delete`: delete the Preview (for `pull_request: closed`; one already gone is not an error)." },
+    Database => InputSpec { name: "database", kind: Kind::Value, commands: &[Migrate], default: "every `d1_databases` entry with migrations", fallback: &[], secret: false,
+        help: "The D1 database to migrate, by its `binding` or `database_name` in the wrangler configuration." },
+    Migrate => InputSpec { name: "migrate", kind: Kind::Switch, commands: &[Version, Deploy], default: "false", fallback: &[], secret: false,
+        help: "Apply the wrangler configuration's pending D1 migrations first (as `migrate` does); when one fails, nothing is uploaded or deployed (exit 14). `version`: only with `deploy`." },
+    Expect => InputSpec { name: "expect", kind: Kind::Value, commands: &[Verify], default: "deployed", fallback: &[], secret: false,
+        help: "`verify`: the verdict each Worker must reach. One of `deployed` < `split` < `behind` < `other` < `none` passes it and every better one; a comma-separated set (e.g. `deployed, split`) passes exactly those. Worse: exit 12." },
 }
 
 impl Key {

@@ -116,6 +116,8 @@ pub(crate) struct VersionArgs {
     pub preview_bindings: Option<PreviewBindings>,
     /// Percentage for the new version; `None` = upload only.
     pub deploy: Option<f64>,
+    /// `stages` (with `deploy: true`): the new version rolls out through them.
+    pub rollout: Option<super::rollout::RolloutArgs>,
     /// Static assets to upload with the version: from input `assets` or the wrangler
     /// configuration's `assets` block.
     pub assets: Option<AssetsSpec>,
@@ -659,6 +661,19 @@ pub(crate) fn from_build_output(
     refuse_long_name_with_previews(&worker, preview_urls)?;
     let skipped =
         if skip { w.unapplied.iter().map(|u| format!("{} ({})", u.key, u.what)).collect() } else { Vec::new() };
+    let rollout = match target {
+        Target::Version => super::rollout::RolloutArgs::from_inputs(i)?,
+        Target::Preview => None,
+    };
+    if rollout.is_some() {
+        if deploy != Some(100.0) {
+            return Err(InputError::new(
+                Key::Stages,
+                "rolls out the uploaded version and needs `deploy: true` (the stages set its shares)",
+            ));
+        }
+        crate::commands::deploy::check_override_key(&worker)?;
+    }
     Ok(VersionArgs {
         worker_written: Some(Written { file: w.file.clone(), line: w.name_line, key: "name".into() }),
         worker,
@@ -689,6 +704,7 @@ pub(crate) fn from_build_output(
         migrations: Vec::new(),
         config_file: None,
         config_warnings: w.warnings,
+        rollout,
         build_output: Some(BuildOutputSource { dir, version, mode, file: w.file, skipped }),
     })
 }
@@ -700,6 +716,7 @@ impl VersionArgs {
 
     /// The upload `target` gets: a Preview is bound to the file's `previews` block and the
     /// inputs, never to the file's production bindings.
+    #[allow(clippy::too_many_lines, reason = "every input of an upload, in the order a user reads them")]
     pub(crate) fn from_inputs_for(i: &Inputs, target: Target) -> Result<VersionArgs, InputError> {
         if let Some(root) = build_output_root(i)? {
             let deploy = deploy_percentage(i)?;
@@ -734,6 +751,19 @@ impl VersionArgs {
             optional_bool(Key::PreviewUrls)?.or(file.and_then(|f| f.preview_urls)),
         );
         let deploy = deploy_percentage(i)?;
+        let rollout = match target {
+            Target::Version => super::rollout::RolloutArgs::from_inputs(i)?,
+            Target::Preview => None,
+        };
+        if rollout.is_some() {
+            if deploy != Some(100.0) {
+                return Err(InputError::new(
+                    Key::Stages,
+                    "rolls out the uploaded version and needs `deploy: true` (the stages set its shares)",
+                ));
+            }
+            crate::commands::deploy::check_override_key(&worker)?;
+        }
         refuse_long_name_with_previews(&worker, preview_urls)?;
         let main = match (&config, file.and_then(|f| f.main.as_ref())) {
             (Some(c), Some(m)) => Some(checked_main(c, m, i.get(Key::Dir).is_some())?),
@@ -794,6 +824,7 @@ impl VersionArgs {
             has_routes,
             preview_bindings,
             deploy,
+            rollout,
             assets,
             placement,
             limits,
@@ -827,6 +858,7 @@ impl VersionArgs {
             has_routes: false,
             preview_bindings: None,
             deploy: None,
+            rollout: None,
             assets: None,
             placement: None,
             limits: None,

@@ -193,6 +193,37 @@ fn plain_mode_prints_outputs_and_writes_output_files() {
     }
 }
 
+/// Outside GitHub there is no step summary: `summary_file` is where a Buildkite annotation or a
+/// GitLab artifact gets the same Markdown, a failed build's included.
+#[test]
+fn summary_file_holds_the_step_summary_outside_github() {
+    let sim = sim();
+    let mut inv = Invocation::new(&sim).plain().input("logs", "false");
+    let path = inv.dir.path().join("summary.md");
+    inv = inv.input("summary_file", path.to_str().unwrap());
+    let run = inv.run();
+    run.assert_code(0);
+    let md = std::fs::read_to_string(&path).unwrap();
+    assert!(md.starts_with("### workers-ci build\n"), "{md}");
+    assert!(md.contains("success"), "{md}");
+    assert!(!md.contains(TOKEN));
+
+    let failing = sim_with(BuildProfile { outcome: "fail".into(), ..fast_profile() });
+    let mut inv = Invocation::new(&failing).plain().input("logs", "false");
+    let path = inv.dir.path().join("summary.md");
+    inv = inv.input("summary_file", path.to_str().unwrap());
+    let run = inv.run();
+    assert_ne!(run.code, 0);
+    let md = std::fs::read_to_string(&path).unwrap();
+    assert!(md.contains("fail"), "a failed build's summary says so:\n{md}");
+
+    let inv = Invocation::new(&sim).plain().input("summary_file", "/nonexistent-dir/summary.md");
+    let run = inv.run();
+    run.assert_code(2);
+    assert!(run.stderr.contains("summary_file"), "{}", run.stderr);
+    assert_eq!(requests_matching(&sim, "POST", "/builds"), 1, "a bad summary_file sends nothing");
+}
+
 #[test]
 fn flags_work_without_any_input_variables() {
     let sim = sim();

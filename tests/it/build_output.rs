@@ -523,3 +523,40 @@ fn a_secret_the_worker_lacks_is_refused_before_any_write() {
     let key = sorted_bindings(v).into_iter().find(|b| b["name"] == "API_KEY").unwrap();
     assert_eq!(key["type"], "secret_text");
 }
+
+/// `migrate: true` with `dry_run`: the D1 migrations are planned before the upload (schema
+/// first), from the files alone; nothing sent, no token.
+#[test]
+fn a_dry_run_plans_the_d1_migrations_before_the_upload() {
+    let sim = sim();
+    let inv = invocation(&sim, "version")
+        .input("dry_run", "true")
+        .input("deploy", "true")
+        .input("migrate", "true")
+        .without("api_token")
+        .without("account_id");
+    let dir = inv.dir.path().join("project");
+    std::fs::create_dir_all(dir.join("dist")).unwrap();
+    std::fs::create_dir_all(dir.join("migrations")).unwrap();
+    std::fs::write(dir.join("dist/index.js"), "export default { fetch() { return new Response('ok') } }\n").unwrap();
+    std::fs::write(dir.join("migrations/0001_users.sql"), "CREATE TABLE users(id INTEGER PRIMARY KEY);\n").unwrap();
+    std::fs::write(dir.join("migrations/0002_orders.sql"), "CREATE TABLE orders(id INTEGER PRIMARY KEY);\n").unwrap();
+    std::fs::write(
+        dir.join("wrangler.toml"),
+        "name = \"shop\"\nmain = \"dist/index.js\"\ncompatibility_date = \"2026-11-01\"\n\n[[d1_databases]]\nbinding = \"DB\"\ndatabase_name = \"shop\"\ndatabase_id = \"5b0e4a53-5a1f-4c8e-9d38-7f0f1e2b6c11\"\n",
+    )
+    .unwrap();
+    let run = inv.cwd(&dir).run();
+    run.assert_code(0);
+    assert!(sim.requests().is_empty());
+    assert_eq!(
+        planned(&run),
+        [
+            "GET /accounts/{account_id}/workers/workers/shop/versions/latest",
+            "POST /accounts/{account_id}/d1/database/5b0e4a53-5a1f-4c8e-9d38-7f0f1e2b6c11/query",
+            "POST /accounts/{account_id}/workers/workers/shop/versions",
+            "POST /accounts/{account_id}/workers/scripts/shop/deployments",
+        ]
+    );
+    assert!(run.stdout.contains("D1 DB (shop): create `d1_migrations` if absent and read the applied migrations, then one request per pending file of the 2 migration files in ./migrations"), "{}", run.stdout);
+}

@@ -125,21 +125,41 @@ fn tracked(specs: &[&str]) -> Vec<String> {
 
 /// Every `§` a comment (or a doc) cites is a heading of the document it cites, so a citation
 /// always leads somewhere. A `§` names a section of `docs/cloudflare-api.md` unless
-/// `docs/github-actions.md` is named before it on the same line (or it is in that file);
+/// `docs/github-actions.md`, `docs/gitlab-ci.md` or `docs/buildkite.md` is named before it on
+/// the same line (or it is in that file);
 /// `Correction N` is one of `docs/cloudflare-api.md`'s corrections.
 #[test]
 fn every_cited_section_is_a_heading_of_the_doc_it_cites() {
     const CLOUDFLARE: &str = "docs/cloudflare-api.md";
     const GITHUB: &str = "docs/github-actions.md";
-    let docs = [(CLOUDFLARE, headings(CLOUDFLARE)), (GITHUB, headings(GITHUB))];
-    assert!(docs.iter().all(|(_, h)| h.len() > 5), "the headings were not read: {docs:?}");
+    const GITLAB: &str = "docs/gitlab-ci.md";
+    const BUILDKITE: &str = "docs/buildkite.md";
+    let docs = [
+        (CLOUDFLARE, headings(CLOUDFLARE)),
+        (GITHUB, headings(GITHUB)),
+        (GITLAB, headings(GITLAB)),
+        (BUILDKITE, headings(BUILDKITE)),
+    ];
+    assert!(docs.iter().all(|(_, h)| h.len() > 3), "the headings were not read: {docs:?}");
     let citation = regex::Regex::new(
-        r"docs/github-actions\.md|docs/cloudflare-api\.md|§([A-Z]|[0-9]+)((?:[.\-][0-9]+)*)|(Correction [0-9]+)",
+        r"docs/(?:github-actions|cloudflare-api|gitlab-ci|buildkite)\.md|§([A-Z]|[0-9]+)((?:[.\-][0-9]+)*)|(Correction [0-9]+)",
     )
     .unwrap();
     let mut missing = Vec::new();
     let mut cited = 0;
-    let files = tracked(&["src", "crates", "tests", "scripts", "docs", "bench", "README.md", "CONTRIBUTING.md"]);
+    let files = tracked(&[
+        "src",
+        "crates",
+        "tests",
+        "scripts",
+        "docs",
+        "bench",
+        "hooks",
+        "templates",
+        "plugin.yml",
+        "README.md",
+        "CONTRIBUTING.md",
+    ]);
     for path in files {
         // Images, compiled caches and vendored schemas cite nothing.
         let Ok(text) = String::from_utf8(std::fs::read(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap())
@@ -147,7 +167,7 @@ fn every_cited_section_is_a_heading_of_the_doc_it_cites() {
             continue;
         };
         // A doc's own bare `§`s are its own sections.
-        let default = if path == GITHUB { GITHUB } else { CLOUDFLARE };
+        let default = docs.iter().map(|(d, _)| *d).find(|d| *d == path).unwrap_or(CLOUDFLARE);
         for (n, line) in text.lines().enumerate() {
             let mut doc = default;
             for c in citation.captures_iter(line) {
@@ -155,7 +175,7 @@ fn every_cited_section_is_a_heading_of_the_doc_it_cites() {
                     (Some(section), _) => format!("{}{}", section.as_str(), &c[2]),
                     (None, Some(correction)) => correction.as_str().to_owned(),
                     (None, None) => {
-                        doc = if &c[0] == GITHUB { GITHUB } else { CLOUDFLARE };
+                        doc = docs.iter().map(|(d, _)| *d).find(|d| *d == &c[0]).unwrap_or(CLOUDFLARE);
                         continue;
                     }
                 };

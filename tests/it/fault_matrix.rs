@@ -21,6 +21,7 @@ use crate::common::*;
 const TAG: &str = "5f1e0c3a9b2d4e6f8a7b6c5d4e3f2a1b";
 const OTHER_TAG: &str = "6a2f1d4b0c3e5f7a9b8c7d6e5f4a3b2c";
 const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
+const D1_UUID: &str = "5b0e4a53-5a1f-4c8e-9d38-7f0f1e2b6c11";
 /// Outputs that name freshly created resources: present in both runs, equal in neither.
 const FRESH: &[&str] = &[
     "build_uuid",
@@ -60,15 +61,32 @@ enum Cmd {
     /// `version` from a wrangler configuration with a Durable Object migration to apply: the
     /// classic non-versioned upload (docs/cloudflare-api.md Correction 10).
     VersionMigrations,
+    /// `verify` of a Worker rolled back to an older commit's build (`behind`, with `expect:
+    /// behind`): every read it makes, the builds list included.
+    Verify,
     /// `version` with static assets whose upload token asks for per-file uploads
     /// (docs/cloudflare-api.md §A.4).
     VersionPerFile,
+    /// `deploy` with `stages` and a smoke test: the analytics GraphQL endpoint (§K.3).
+    Rollout,
+    /// `migrate` of a database with no table yet and two migration files (docs/cloudflare-api.md
+    /// §J.4): the table made, the applied set read, one request per file.
+    Migrate,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Expect {
     Survive,
     Refused,
+    /// A read after the builds that only reports (did it go live): the step still exits 0 and
+    /// creates nothing, the refused request is not retried, and the report says the Worker is
+    /// not known to be live (`deployed` differs from the clean run's `true`), with a warning
+    /// naming the failure unless the refusal is a 404, which the API also answers for "no
+    /// deployments" (docs/cloudflare-api.md §5).
+    Warned,
+    /// `verify`'s deployments read answered 404: "no deployments" (§5), so the verdict is `none`
+    /// and the step exits 12.
+    NotVerified,
 }
 
 fn status(status: u16, code: i64, retry_after: Option<u64>) -> FaultAction {
@@ -95,6 +113,9 @@ fn matrix_sim(cmd: Cmd) -> Simulator {
         log_page_size: 7,
         // One file at a time: a refusal then stops the upload before another file is sent.
         single_asset_uploads: (cmd == Cmd::VersionPerFile).then_some(1),
+        zero_percent_deployments: cmd == Cmd::Rollout,
+        synthetic_rps: if cmd == Cmd::Rollout { 100_000.0 } else { 0.0 },
+        d1_databases: vec![D1Seed { name: "shop".into(), uuid: Some(D1_UUID.into()) }],
         ..SimConfig::default()
     };
     Simulator::start_background(config).expect("simulator starts")
@@ -206,6 +227,13 @@ fn run_preparation(sim: &Simulator, cmd: Cmd) -> Option<String> {
             version_run(sim).assert_code(0);
             None
         }
+        // v1 live, v2 uploaded beside it for the rollout.
+        Cmd::Rollout => {
+            version_run(sim).assert_code(0);
+            let v = with_module(version_invocation(sim, "my-worker")).run();
+            v.assert_code(0);
+            Some(v.output("version_id").unwrap().to_owned())
+        }
         Cmd::Deploy => {
             let v = version_run(sim);
             v.assert_code(0);
@@ -232,6 +260,19 @@ fn run_preparation(sim: &Simulator, cmd: Cmd) -> Option<String> {
             preview_invocation(sim).run().assert_code(0);
             None
         }
+        // An older commit's build, then this commit's, both deployed; then a rollback to the first.
+        Cmd::Verify => {
+            Invocation::new(sim).input("commit", &"9".repeat(40)).input("logs", "false").run().assert_code(0);
+            Invocation::new(sim).input("logs", "false").run().assert_code(0);
+            Invocation::new(sim)
+                .without("branch")
+                .without("commit")
+                .input("command", "deploy")
+                .input("rollback", "true")
+                .run()
+                .assert_code(0);
+            None
+        }
         Cmd::Build
         | Cmd::Wait
         | Cmd::WaitMany
@@ -239,7 +280,8 @@ fn run_preparation(sim: &Simulator, cmd: Cmd) -> Option<String> {
         | Cmd::PurgeCache
         | Cmd::PreviewFresh
         | Cmd::VersionMigrations
-        | Cmd::VersionPerFile => None,
+        | Cmd::VersionPerFile
+        | Cmd::Migrate => None,
     }
 }
 
@@ -253,7 +295,7 @@ struct Prepared {
 /// [`run_preparation`] for `cmd`, once per test binary rather than once per cell: each cell
 /// puts the snapshot back in a simulator of its own.
 fn prepared(cmd: Cmd) -> &'static Prepared {
-    static PREPARED: [OnceLock<Prepared>; 15] = [const { OnceLock::new() }; 15];
+    static PREPARED: [OnceLock<Prepared>; 18] = [const { OnceLock::new() }; 18];
     PREPARED[cmd as usize].get_or_init(|| {
         let sim = matrix_sim(cmd);
         let version_id = run_preparation(&sim, cmd);
@@ -317,6 +359,13 @@ fn prepare(cmd: Cmd) -> (Simulator, Invocation) {
             .unwrap();
             inv.input("deploy", "true")
         }
+        Cmd::Rollout => Invocation::new(&sim)
+            .without("branch")
+            .without("commit")
+            .input("command", "deploy")
+            .input("versions", version_id.unwrap())
+            .input("stages", "0,10:10s,100")
+            .input("smoke_url", &sim.worker_url("my-worker")),
         Cmd::Deploy => Invocation::new(&sim)
             .without("branch")
             .without("commit")
@@ -332,6 +381,21 @@ fn prepare(cmd: Cmd) -> (Simulator, Invocation) {
         Cmd::Redeploy => Invocation::new(&sim).without("branch").without("commit").input("command", "redeploy"),
         Cmd::Preview => preview_invocation(&sim).input("vars", "MODE=b"),
         Cmd::PreviewFresh => preview_invocation(&sim),
+        Cmd::Migrate => {
+            let inv =
+                Invocation::new(&sim).without("worker").without("branch").without("commit").input("command", "migrate");
+            let root = inv.dir.path();
+            std::fs::write(
+                root.join("wrangler.toml"),
+                format!("name = \"my-worker\"\n[[d1_databases]]\nbinding = \"DB\"\ndatabase_id = \"{D1_UUID}\"\n"),
+            )
+            .unwrap();
+            std::fs::create_dir_all(root.join("migrations")).unwrap();
+            std::fs::write(root.join("migrations/0001_a.sql"), "CREATE TABLE a(id INTEGER);\n").unwrap();
+            std::fs::write(root.join("migrations/0002_b.sql"), "CREATE TABLE b(id INTEGER);\n").unwrap();
+            inv
+        }
+        Cmd::Verify => Invocation::new(&sim).input("command", "verify").input("expect", "behind"),
         Cmd::PreviewDelete => Invocation::new(&sim)
             .without("branch")
             .input("command", "preview")
@@ -352,6 +416,8 @@ struct Result {
     builds_config: String,
     /// Per Preview of `my-worker`: its name and how many deployments it has.
     previews: Vec<(String, usize)>,
+    /// The D1 migrations recorded, and the tables the database has.
+    d1: Option<Vec<serde_json::Value>>,
 }
 
 fn observe(sim: &Simulator, run: &Run) -> Result {
@@ -365,6 +431,8 @@ fn observe(sim: &Simulator, run: &Run) -> Result {
                     format!("<{}>", !v.is_empty())
                 } else if n == "builds" {
                     without_fresh_ids(v)
+                } else if n == "stages" {
+                    stage_verdicts(v)
                 } else {
                     v.clone()
                 };
@@ -382,6 +450,7 @@ fn observe(sim: &Simulator, run: &Run) -> Result {
                 (p["name"].as_str().unwrap_or_default().to_owned(), p["deployments"].as_array().map_or(0, Vec::len))
             })
             .collect(),
+        d1: sim.d1_select("shop", "SELECT name, 'recorded' AS what FROM d1_migrations UNION ALL SELECT name, type FROM sqlite_master WHERE name IN ('a', 'b') ORDER BY 1"),
     }
 }
 
@@ -399,9 +468,17 @@ fn without_fresh_ids(json: &str) -> String {
     v.to_string()
 }
 
+/// `stages` reduced to what does not depend on the clock: each stage's share and verdict.
+fn stage_verdicts(json: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(json).expect("stages is JSON");
+    let kept: Vec<String> =
+        v.as_array().into_iter().flatten().map(|s| format!("{}:{}", s["percent"], s["verdict"])).collect();
+    kept.join(",")
+}
+
 /// The clean run of each command, once per test binary.
 fn baseline(cmd: Cmd) -> &'static Result {
-    static CELLS: [OnceLock<Result>; 15] = [const { OnceLock::new() }; 15];
+    static CELLS: [OnceLock<Result>; 18] = [const { OnceLock::new() }; 18];
     CELLS[cmd as usize].get_or_init(|| {
         let (sim, inv) = prepare(cmd);
         let run = inv.run();
@@ -418,6 +495,8 @@ struct Endpoint {
     method: &'static str,
     path: &'static str,
     excludes: Option<&'static str>,
+    /// Matching requests let through before the fault (`/query` serves every D1 statement).
+    skip: u32,
 }
 
 /// The cells whose expectation is not their fault's default, as (endpoint, fault, expectation).
@@ -444,6 +523,25 @@ const OVERRIDES: &[(&str, &str, Expect)] = &[
     ("setupfresh_triggers", "status_404", Expect::Survive),
     // `unset` asks for the variable to be gone: a 404 says it is.
     ("env_unset", "status_404", Expect::Survive),
+    // Did it go live, for one Worker and several: reads that only report, after the builds succeeded.
+    ("build_deployments", "status_401", Expect::Warned),
+    ("build_deployments", "status_403", Expect::Warned),
+    ("build_deployments", "status_404", Expect::Warned),
+    ("build_deployments", "status_400_validation", Expect::Warned),
+    ("build_by_version", "status_401", Expect::Warned),
+    ("build_by_version", "status_403", Expect::Warned),
+    ("build_by_version", "status_404", Expect::Warned),
+    ("build_by_version", "status_400_validation", Expect::Warned),
+    ("waitmany_deployments", "status_401", Expect::Warned),
+    ("waitmany_deployments", "status_403", Expect::Warned),
+    ("waitmany_deployments", "status_404", Expect::Warned),
+    ("waitmany_deployments", "status_400_validation", Expect::Warned),
+    ("waitmany_by_version", "status_401", Expect::Warned),
+    ("waitmany_by_version", "status_403", Expect::Warned),
+    ("waitmany_by_version", "status_404", Expect::Warned),
+    ("waitmany_by_version", "status_400_validation", Expect::Warned),
+    // `verify`: a deployments list answered 404 is "no deployments" (docs/cloudflare-api.md §5), the verdict `none`.
+    ("verify_deployments", "status_404", Expect::NotVerified),
 ];
 
 fn expectation(endpoint: &str, fault: &str, default: Expect) -> Expect {
@@ -451,7 +549,7 @@ fn expectation(endpoint: &str, fault: &str, default: Expect) -> Expect {
 }
 
 fn cell(endpoint: &Endpoint, fault_name: &str, action: FaultAction, default: Expect) {
-    let Endpoint { cmd, method, path, excludes, .. } = *endpoint;
+    let Endpoint { cmd, method, path, excludes, skip, .. } = *endpoint;
     let expect = expectation(endpoint.name, fault_name, default);
     let (sim, inv) = prepare(cmd);
     let before = sim.requests().len();
@@ -460,7 +558,7 @@ fn cell(endpoint: &Endpoint, fault_name: &str, action: FaultAction, default: Exp
         path_contains: Some(path.into()),
         path_excludes: excludes.map(Into::into),
         times: 1,
-        skip: 0,
+        skip,
         action,
     });
     let run = inv.run();
@@ -485,6 +583,36 @@ fn cell(endpoint: &Endpoint, fault_name: &str, action: FaultAction, default: Exp
                 assert_eq!(shown, logs, "log lines");
             }
         }
+        Expect::Warned => {
+            run.assert_code(0);
+            let clean = baseline(cmd);
+            assert_eq!(
+                (observe(&sim, &run).builds, observe(&sim, &run).deployments),
+                (clean.builds, clean.deployments),
+                "nothing more made"
+            );
+            let deployed = |o: &[(String, String)]| o.iter().find(|(n, _)| n == "deployed").map(|(_, v)| v.clone());
+            assert_eq!(deployed(&clean.outputs).as_deref(), Some("true"));
+            assert_ne!(
+                deployed(&observe(&sim, &run).outputs).as_deref(),
+                Some("true"),
+                "not reported live\n{}",
+                run.stdout
+            );
+            if fault_name != "status_404" {
+                assert!(
+                    run.stdout.lines().any(|l| l.starts_with("::warning") && l.contains("HTTP 40")),
+                    "a warning names the failure\n{}",
+                    run.stdout
+                );
+            }
+            assert_eq!(sent(&sim, before, endpoint), 1, "a refused request is not retried");
+        }
+        Expect::NotVerified => {
+            run.assert_code(12);
+            assert_eq!(run.output("verdict"), Some("none"));
+            assert_eq!(sent(&sim, before, endpoint), 1, "a refused request is not retried");
+        }
         Expect::Refused => {
             run.assert_code(5);
             let error = run
@@ -501,9 +629,17 @@ fn cell(endpoint: &Endpoint, fault_name: &str, action: FaultAction, default: Exp
                 .filter(|r| r.method == method && r.path.contains(path) && excludes.is_none_or(|e| !r.path.contains(e)))
                 .cloned()
                 .collect();
-            assert_eq!(same.len(), 1, "a refused request is not retried: {same:?}");
+            assert_eq!(same.len(), 1 + skip as usize, "a refused request is not retried: {same:?}");
         }
     }
+}
+
+/// How many times the faulted request (its method and path, query aside) was sent since
+/// `before`: once when it was not retried, whatever other Workers' requests the endpoint matched.
+fn sent(sim: &Simulator, before: usize, endpoint: &Endpoint) -> usize {
+    let reqs = sim.requests()[before..].to_vec();
+    let hit = reqs.iter().find(|r| r.fault.is_some()).expect("the fault was hit");
+    reqs.iter().filter(|r| r.method == endpoint.method && r.path == hit.path && r.query == hit.query).count()
 }
 
 /// Expands `endpoints × faults` into a module per endpoint holding a test per fault, and the
@@ -511,7 +647,7 @@ fn cell(endpoint: &Endpoint, fault_name: &str, action: FaultAction, default: Exp
 /// tokens.
 macro_rules! fault_matrix {
     (
-        endpoints { $($ep:ident => $cmd:ident $method:literal $path:literal $(excluding $excl:literal)?;)* }
+        endpoints { $($ep:ident => $cmd:ident $method:literal $path:literal $(excluding $excl:literal)? $(skipping $skip:literal)?;)* }
         faults $faults:tt
     ) => {
         const ENDPOINTS: &[&Endpoint] = &[$(&$ep::ENDPOINT),*];
@@ -525,6 +661,7 @@ macro_rules! fault_matrix {
                     method: $method,
                     path: $path,
                     excludes: fault_matrix!(@opt $($excl)?),
+                    skip: fault_matrix!(@skip $($skip)?),
                 };
                 fault_matrix!(@tests $faults);
             }
@@ -532,6 +669,8 @@ macro_rules! fault_matrix {
     };
     (@opt) => { None };
     (@opt $e:literal) => { Some($e) };
+    (@skip) => { 0 };
+    (@skip $n:literal) => { $n };
     (@table { $($f:ident: $action:expr => $expect:ident;)* }) => {
         const FAULTS: &[(&str, Expect)] = &[$((stringify!($f), Expect::$expect)),*];
     };
@@ -552,11 +691,19 @@ fault_matrix! {
         build_start => Build "POST" "/builds/triggers/";
         build_status => Build "GET" "/builds/builds/" excluding "/logs";
         build_logs => Build "GET" "/logs";
+        build_deployments => Build "GET" "/deployments";
+        build_by_version => Build "GET" "/builds/builds" excluding "/builds/builds/";
         wait_scripts => Wait "GET" "/workers/scripts";
         wait_list => Wait "GET" "/builds/workers/" excluding "/triggers";
         wait_status => Wait "GET" "/builds/builds/" excluding "/logs";
         wait_logs => Wait "GET" "/logs";
         waitmany_latest => WaitMany "GET" "/builds/builds/latest";
+        waitmany_deployments => WaitMany "GET" "/deployments";
+        waitmany_by_version => WaitMany "GET" "/builds/builds" excluding "/builds/builds/";
+        verify_scripts => Verify "GET" "/workers/scripts";
+        verify_deployments => Verify "GET" "/deployments";
+        verify_by_version => Verify "GET" "/builds/builds" excluding "/builds/builds/";
+        verify_builds => Verify "GET" "/builds/workers/";
         version_worker => Version "GET" "/workers/workers/my-worker" excluding "/versions";
         version_subdomain => Version "POST" "/subdomain";
         version_latest => Version "GET" "/versions/";
@@ -602,6 +749,10 @@ fault_matrix! {
         previewfresh_create => PreviewFresh "POST" "/previews" excluding "/deployments";
         previewfresh_deploy => PreviewFresh "POST" "/deployments";
         previewdelete_delete => PreviewDelete "DELETE" "/previews/";
+        rollout_analytics => Rollout "POST" "/graphql";
+        migrate_table => Migrate "POST" "/query";
+        migrate_read => Migrate "POST" "/query" skipping 1;
+        migrate_apply => Migrate "POST" "/query" skipping 2;
     }
     faults {
         status_429_retry_after: status(429, 10429, Some(1)) => Survive;

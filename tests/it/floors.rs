@@ -386,3 +386,46 @@ fn purge_cache_reads_the_triggers_then_purges_once() {
         ["GET /workers/scripts", "GET /builds/workers/{id}/triggers", "POST /builds/triggers/{id}/purge_build_cache"]
     );
 }
+
+/// Several Workers (issue 22): once the builds end, whether each went live is one deployments
+/// read per Worker, sent together, then one batched read of the builds behind every version.
+#[test]
+fn several_workers_went_live_in_two_rounds() {
+    let seed = |name: &str| WorkerSeed { name: name.into(), ..WorkerSeed::default() };
+    let sim = slow(SimConfig { workers: vec![seed("api"), seed("web")], ..SimConfig::default() });
+    let (got, _) = measured(&sim, &Invocation::new(&sim).input("worker", "api, web").input("logs", "false"));
+    assert_eq!(
+        got[got.len() - 2..],
+        ["GET /workers/scripts/api/deployments + GET /workers/scripts/web/deployments", "GET /builds/builds"]
+    );
+}
+
+/// `verify` (issue 22): the account's Workers, every Worker's deployments together, the builds
+/// behind every active version in one read; a Worker whose serving version was built from
+/// another commit of the branch costs one more read, its builds since that build (here `web`,
+/// rolled back to its first build).
+#[test]
+fn verify_reads_the_workers_their_deployments_and_their_builds() {
+    let seed = |name: &str| WorkerSeed { name: name.into(), ..WorkerSeed::default() };
+    let sim = slow(SimConfig { workers: vec![seed("api"), seed("web")], ..SimConfig::default() });
+    let built = |commit: &str| Invocation::new(&sim).input("worker", "api, web").input("commit", commit);
+    measured(&sim, &built(&"1".repeat(40)));
+    measured(&sim, &built(&"2".repeat(40)));
+    measured(&sim, &deploy(&sim, "").input("worker", "web").without("versions").input("rollback", "true"));
+    let verify = Invocation::new(&sim)
+        .input("command", "verify")
+        .input("worker", "api, web")
+        .input("commit", &"2".repeat(40))
+        .input("expect", "behind");
+    let (got, run) = measured(&sim, &verify);
+    assert_eq!(
+        got,
+        [
+            "GET /workers/scripts",
+            "GET /workers/scripts/api/deployments + GET /workers/scripts/web/deployments",
+            "GET /builds/builds",
+            "GET /builds/workers/{id}/builds",
+        ]
+    );
+    assert_eq!(run.output("verdict"), Some("behind"));
+}

@@ -377,3 +377,35 @@ fn production_builds_are_not_read_again_by_uuid() {
         assert!(builds.iter().any(|b| b["build_uuid"] == uuid.as_str() && b["outcome"] == "success"), "{builds:?}");
     }
 }
+
+/// Issue 22: while every build followed is still queued, the batched read backs off (7.1, 10.7,
+/// then every 15 s at the real pace) instead of reading every 4.75 s; once one runs, the pace is
+/// the running one again, and every build is still seen to its end.
+#[test]
+fn queued_builds_are_polled_with_backoff() {
+    let sim =
+        many_sim(2, |_| BuildProfile { queued_ms: 6000, initializing_ms: 100, running_ms: 300, ..fast_profile() });
+    sim.push("w0", "main", A, Duration::ZERO);
+    sim.push("w1", "main", A, Duration::ZERO);
+    let run = Invocation::new(&sim)
+        .input("command", "wait")
+        .input("commit", A)
+        .input("worker", "w0,w1")
+        .input("logs", "false")
+        .run();
+    run.assert_code(0);
+    assert!(builds_output(&run).iter().all(|b| b["outcome"] == "success"));
+    let at: Vec<u64> =
+        sim.requests().iter().filter(|r| r.path.ends_with("/builds/builds/latest")).map(|r| r.at_ms).collect();
+    let queued: Vec<u64> = at.iter().copied().filter(|t| *t < at[0] + 6000).collect();
+    // At the test pace (x 0.02) the running tick is 95 ms: over 30 reads in 6 s without backoff
+    // (measured: 16 in 3 s on a loaded machine); with it 143, 214, then 300 ms apart: about 20.
+    let mut gaps: Vec<u64> = queued.windows(2).map(|w| w[1] - w[0]).collect();
+    gaps.sort_unstable();
+    let median = gaps.get(gaps.len() / 2).copied().unwrap_or_default();
+    assert!(
+        queued.len() <= 22 && median >= 250,
+        "{} reads while queued, median gap {median} ms: {queued:?}",
+        queued.len()
+    );
+}

@@ -644,3 +644,61 @@ fn assets_requests_and_answers_match_the_official_schemas() {
     errors.extend(answers.response_errors("post", session_path, status, &reply));
     assert!(errors.is_empty(), "schema violations:\n{}", errors.join("\n"));
 }
+
+/// D1 (docs/cloudflare-api.md §J.4, §J.8): what `migrate` sends to `/query`, and the
+/// simulator's answers for the databases, `/query` (rows, and a SQL error) and `/raw`.
+#[test]
+fn d1_requests_and_answers_match_the_official_schemas() {
+    let spec = spec();
+    let requests = Validator { spec: &spec, request: true };
+    let answers = Validator { spec: &spec, request: false };
+    let sim = Simulator::start_background(SimConfig {
+        d1_databases: vec![D1Seed { name: "shop".into(), uuid: None }],
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let uuid = sim.d1_uuid("shop").unwrap();
+    let inv = Invocation::new(&sim).without("worker").without("branch").without("commit").input("command", "migrate");
+    let root = inv.dir.path();
+    std::fs::write(
+        root.join("wrangler.toml"),
+        format!("[[d1_databases]]\nbinding = \"DB\"\ndatabase_id = \"{uuid}\"\n"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(root.join("migrations")).unwrap();
+    std::fs::write(
+        root.join("migrations/0001_a.sql"),
+        "CREATE TABLE a(id INTEGER, name TEXT);\nINSERT INTO a VALUES (1, 'x');\n",
+    )
+    .unwrap();
+    inv.run().assert_code(0);
+    let query = "/accounts/{account_id}/d1/database/{database_id}/query";
+    let mut errors = Vec::new();
+    let mut seen = 0;
+    for r in sim.requests().iter().filter(|r| r.path.ends_with("/query")) {
+        seen += 1;
+        errors.extend(requests.request_errors("post", query, &serde_json::from_str(&r.body).unwrap()));
+    }
+    assert_eq!(seen, 3, "the table, the read, the file");
+    let q = format!("/d1/database/{uuid}");
+    let checks: Vec<(&str, &str, String, Option<Value>)> = vec![
+        ("get", "/accounts/{account_id}/d1/database", "/d1/database".into(), None),
+        ("get", "/accounts/{account_id}/d1/database/{database_id}", q.clone(), None),
+        ("get", "/accounts/{account_id}/d1/database/{database_id}", "/d1/database/missing".into(), None),
+        ("post", query, format!("{q}/query"), Some(serde_json::json!({ "sql": "SELECT * FROM a; SELECT 1 AS one;" }))),
+        ("post", query, format!("{q}/query"), Some(serde_json::json!({ "sql": "SELECT * FROM nope" }))),
+        (
+            "post",
+            "/accounts/{account_id}/d1/database/{database_id}/raw",
+            format!("{q}/raw"),
+            Some(
+                serde_json::json!({ "batch": [{ "sql": "SELECT * FROM a" }, { "sql": "SELECT ?1 AS p", "params": ["v"] }] }),
+            ),
+        ),
+    ];
+    for (method, spec_path, path, body) in checks {
+        let (status, reply) = call(&sim, &method.to_uppercase(), &path, body.as_ref());
+        errors.extend(answers.response_errors(method, spec_path, status, &reply));
+    }
+    assert!(errors.is_empty(), "schema violations:\n{}", errors.join("\n"));
+}

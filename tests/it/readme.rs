@@ -49,116 +49,31 @@ fn the_offline_workflow_runs_as_written() {
     assert_eq!(requests_matching(&sim, "POST", "/builds"), 1, "one build started, then followed");
 }
 
-/// A GitLab job's `key:` list of script lines, and its plain `variables` (those that are not
-/// a `$VAR` passed on from the project's CI/CD variables).
-fn gitlab_job(yaml: &str, job: &str) -> (Vec<(String, String)>, Vec<String>, Vec<String>) {
-    let doc = &yaml_rust2::YamlLoader::load_from_str(yaml).unwrap()[0];
-    let job = &doc[job];
-    assert!(!job.is_badvalue(), "no job {job:?} in:\n{yaml}");
-    let lines = |key: &str| -> Vec<String> {
-        job[key].as_vec().map(|v| v.iter().map(|l| l.as_str().unwrap().to_owned()).collect()).unwrap_or_default()
-    };
-    let vars = job["variables"]
-        .as_hash()
-        .map(|h| {
-            h.iter()
-                .map(|(k, v)| (k.as_str().unwrap().to_owned(), v.as_str().unwrap().to_owned()))
-                .filter(|(_, v)| !v.starts_with('$'))
-                .collect()
-        })
-        .unwrap_or_default();
-    (vars, lines("before_script"), lines("script"))
-}
-
-/// A dotenv report read as GitLab reads it (docs/gitlab-ci.md, "dotenv reports"): no empty
-/// lines or comments, keys of letters, digits and `_`, the value verbatim after the first `=`
-/// with blanks at both ends stripped: quotes are not removed. At most 5 KB, single lines only.
-fn read_dotenv_as_gitlab(text: &str) -> Vec<(String, String)> {
-    assert!(text.len() <= 5 * 1024, "GitLab refuses a dotenv report over 5 KB ({} bytes)", text.len());
-    text.lines()
-        .map(|l| {
-            assert!(!l.is_empty() && !l.starts_with('#'), "GitLab refuses the line {l:?} in:\n{text}");
-            let (k, v) = l.split_once('=').unwrap_or_else(|| panic!("not KEY=VALUE: {l:?}"));
-            assert!(!k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'), "key {k:?}");
-            (k.to_owned(), v.trim().to_owned())
-        })
-        .collect()
-}
-
-/// The GitLab example, job by job as GitLab runs it: the install step (with `cargo` standing in
-/// for the network build: it installs the binary under test where it is told), the script
-/// finding `workers-ci` on the PATH the install step set, the dotenv report read as GitLab does,
-/// and the later job seeing the exact values. A second pipeline restores the cache and builds
-/// nothing (issue 25, point 10).
+/// README's GitLab pipelines and Buildkite step are the files `.ci/other-ci` runs (under
+/// gitlab-ci-local, and under bats with `buildkite-agent` stubbed), byte for byte: an example
+/// edited in one place and not the other fails here.
 #[test]
-fn the_gitlab_example_runs_as_written() {
-    let sim = sim();
-    let yaml = block_after(&readme(), "## Other CI systems", "yaml");
-    let (vars, before, script) = gitlab_job(&yaml, "cloudflare-build");
-    assert!(script.iter().any(|l| l.starts_with("workers-ci build ")), "{yaml}");
-    let project = tempfile::tempdir().unwrap();
-    let shims = tempfile::tempdir().unwrap();
-    let calls = shims.path().join("calls");
-    let cargo = shims.path().join("cargo");
-    std::fs::write(
-        &cargo,
-        r#"#!/bin/sh
-echo "$*" >> "$CARGO_CALLS"
-root=; prev=
-for a in "$@"; do [ "$prev" = --root ] && root=$a; prev=$a; done
-[ "$1" = install ] && [ -n "$root" ] || { echo "cargo shim: expected install --root" >&2; exit 1; }
-mkdir -p "$root/bin" && cp "$WORKERS_CI_UNDER_TEST" "$root/bin/workers-ci"
-"#,
-    )
-    .unwrap();
-    std::fs::set_permissions(&cargo, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let account = sim.account_id();
-    let url = sim.base_url();
-    let path = format!("{}:{}", shims.path().display(), std::env::var("PATH").unwrap_or_default());
-    let job = |lines: &[String], extra: &[(String, String)]| {
-        let mut c = Command::new("sh");
-        c.env_clear()
-            .current_dir(project.path())
-            .env("PATH", &path)
-            .env("CARGO_CALLS", &calls)
-            .env("WORKERS_CI_UNDER_TEST", bin())
-            .env("WORKERS_CI_TIME_SCALE", TIME_SCALE)
-            .env("CI_COMMIT_REF_NAME", "main")
-            .env("CI_COMMIT_SHA", "0123456789abcdef0123456789abcdef01234567")
-            .env("CLOUDFLARE_API_TOKEN", TOKEN)
-            .env("CLOUDFLARE_ACCOUNT_ID", &account)
-            .env("CLOUDFLARE_API_BASE_URL", &url)
-            .args(["-e", "-c", &lines.join("\n")]);
-        for (k, v) in vars.iter().chain(extra) {
-            c.env(k, v);
-        }
-        let out = c.output().unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert_eq!(out.status.code(), Some(0), "{lines:?}\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-        stdout
-    };
-    let whole: Vec<String> = before.iter().chain(&script).cloned().collect();
-    job(&whole, &[]);
-    let installs = std::fs::read_to_string(&calls).unwrap_or_default();
-    assert_eq!(installs.lines().count(), 1, "the first pipeline installs once: {installs}");
-    assert!(installs.starts_with("install --locked "), "{installs}");
-
-    let report = read_dotenv_as_gitlab(&std::fs::read_to_string(project.path().join("cf.env")).unwrap());
-    let get = |k: &str| report.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-    assert_eq!(get("BUILD_OUTCOME").as_deref(), Some("success"), "{report:?}");
-    let builds: serde_json::Value = serde_json::from_str(&get("BUILDS").unwrap())
-        .unwrap_or_else(|e| panic!("a later job's $BUILDS is not JSON ({e}): {report:?}"));
-    assert_eq!(builds[0]["worker"], "my-worker");
-    assert_eq!(builds[0]["outcome"], "success");
-
-    // The later job: its variables are the report's values, exactly.
-    let (_, _, later) = gitlab_job(&yaml, "report");
-    let said = job(&later, &report);
-    assert!(said.contains(&format!("build {} ended success", get("BUILD_UUID").unwrap())), "{said}");
-
-    // The next pipeline: the cache holds `.workers-ci/`, so nothing is built again.
-    job(&whole, &[]);
-    assert_eq!(std::fs::read_to_string(&calls).unwrap().lines().count(), 1, "no second install");
+fn the_gitlab_and_buildkite_examples_are_the_tested_files() {
+    let text = readme();
+    for (file, heading) in [
+        ("tests/gitlab/build.gitlab-ci.yml", "## GitLab CI/CD"),
+        ("tests/gitlab/merge-request.gitlab-ci.yml", "## GitLab CI/CD"),
+        ("tests/buildkite/pipeline.yml", "## Buildkite"),
+    ] {
+        let tested = std::fs::read_to_string(format!("{}/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let section = &text[text.find(heading).unwrap_or_else(|| panic!("README has no {heading:?}"))..];
+        let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+        let shown: Vec<String> = blocks(section, "yaml").into_iter().map(|(_, b)| b).collect();
+        assert!(shown.contains(&tested), "README's {heading:?} does not show {file} as it is:\n{tested}");
+    }
+    // The include lines name the components that exist.
+    let include = regex::Regex::new(r"component: gitlab\.com/workers-ci/workers-ci/([a-z-]+)@").unwrap();
+    let named: Vec<&str> = include.captures_iter(&text).map(|c| c.get(1).unwrap().as_str()).collect();
+    assert!(named.len() >= 4, "{named:?}");
+    for name in named {
+        let path = format!("{}/templates/{name}.yml", env!("CARGO_MANIFEST_DIR"));
+        assert!(std::path::Path::new(&path).is_file(), "README includes component {name}, but there is no {path}");
+    }
 }
 
 /// Every fenced block of `lang` in `text`, with the line it starts on.
@@ -243,4 +158,61 @@ fn the_setup_example_applies_to_the_simulators_defaults() {
             t["trigger_name"]
         );
     }
+}
+
+/// The steps of "Gradual rollouts that check themselves", each `with:` run as the action runs it
+/// (inputs as `INPUT_*`), expressions replaced by what GitHub would put there, against a simulator
+/// with traffic to measure: the version is uploaded, then rolled out 0 → 10 → 50 → 100.
+#[test]
+fn the_rollout_workflow_runs_as_written() {
+    let sim = Simulator::start_background(SimConfig {
+        zero_percent_deployments: true,
+        synthetic_rps: 100_000.0,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    // The live version the rollout goes beside.
+    let body = serde_json::json!({ "main_module": "index.js",
+        "modules": [{ "name": "index.js", "content_type": "application/javascript+module", "content_base64": "eA==" }] });
+    assert_eq!(call(&sim, "POST", "/workers/workers/my-worker/versions?deploy=true", Some(&body)).0, 200);
+    let yaml = block_after(&readme(), "### Gradual rollouts that check themselves", "yaml");
+    let steps = yaml_rust2::YamlLoader::load_from_str(&yaml).unwrap()[0].as_vec().unwrap().clone();
+    assert_eq!(steps.len(), 2, "{yaml}");
+    let mut version_id = String::new();
+    for step in steps {
+        assert!(step["uses"].as_str().unwrap().starts_with("workers-ci/workers-ci@"));
+        let mut inv = Invocation::new(&sim).without("branch").without("commit").env("WORKERS_CI_TIME_SCALE", "0.0001");
+        for (k, v) in step["with"].as_hash().unwrap() {
+            let v = match v.as_str() {
+                Some(s) => s.to_owned(),
+                None => v.as_i64().map(|n| n.to_string()).unwrap(),
+            };
+            let v = match v.as_str() {
+                "${{ secrets.CLOUDFLARE_API_TOKEN }}" => TOKEN.to_owned(),
+                "${{ vars.CLOUDFLARE_ACCOUNT_ID }}" => sim.account_id(),
+                "${{ steps.version.outputs.version_id }}" => version_id.clone(),
+                other => {
+                    assert!(!other.contains("${{"), "an expression the test does not know: {other}");
+                    other.replace("https://my-worker.example-account.workers.dev", &sim.worker_url("my-worker"))
+                }
+            };
+            inv = inv.input(k.as_str().unwrap(), &v);
+        }
+        let dist = inv.dir.path().join("dist");
+        std::fs::create_dir_all(&dist).unwrap();
+        std::fs::write(dist.join("index.js"), "export default { fetch() { return new Response('ok') } }\n").unwrap();
+        let run = inv.run();
+        run.assert_code(0);
+        if step["id"].as_str() == Some("version") {
+            version_id = run.output("version_id").unwrap().to_owned();
+        } else {
+            let stages: Vec<serde_json::Value> = serde_json::from_str(run.output("stages").unwrap()).unwrap();
+            let shares: Vec<f64> = stages.iter().map(|s| s["percent"].as_f64().unwrap()).collect();
+            assert_eq!(shares, [0.0, 10.0, 50.0, 100.0]);
+            assert!(stages.iter().all(|s| s["verdict"] == "passed"), "{stages:?}");
+        }
+    }
+    let live = &sim.deployments("my-worker")[0]["versions"];
+    assert_eq!(live, &serde_json::json!([{ "version_id": version_id, "percentage": 100.0 }]));
+    assert!(sim.served("my-worker").iter().all(|s| s.by_override && s.path == "/health"));
 }

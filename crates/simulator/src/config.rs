@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 /// below (one Worker, `my-worker`, with both triggers, and builds that succeed in 6.5 s).
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
+#[allow(clippy::struct_excessive_bools, reason = "config keys, each an independent switch of the account")]
 pub struct SimConfig {
     /// 32 hex characters, as the client checks.
     pub account_id: String,
@@ -55,6 +56,62 @@ pub struct SimConfig {
     /// round trip plus Cloudflare's own time, for benchmarks and for tests that count the
     /// rounds of requests a command needs (not a Cloudflare behaviour: a test knob, as faults are).
     pub answer_delay_ms: u64,
+    /// `POST …/deployments` takes a version at `percentage: 0` (what the docs' smoke-test recipe
+    /// and wrangler do) instead of refusing it under the spec's `minimum: 0.01`
+    /// (docs/cloudflare-api.md §K.1, §5; open, docs/api-assumptions.md). Off by default: the
+    /// stricter reading.
+    pub zero_percent_deployments: bool,
+    /// The token has Account Analytics Read: `/client/v4/graphql` answers (§K.3). Without it
+    /// the answer is HTTP 200 with an `authz` error and no data.
+    pub analytics_read: bool,
+    /// How each Worker version answers on the simulated edge (`/__worker/<name>/…`) and in
+    /// analytics: by Worker name and version number.
+    pub version_profiles: Vec<VersionProfile>,
+    /// Requests per second of real time the simulated edge counts for each Worker beside those
+    /// actually served, split by the deployment's shares: traffic for soak windows to measure.
+    pub synthetic_rps: f64,
+    /// Milliseconds after a deployment before `Cloudflare-Workers-Version-Overrides` honours its
+    /// versions ("can take a couple of seconds", §K.1): until then requests follow the shares.
+    pub override_delay_ms: u64,
+    /// D1 databases that exist when the simulator starts (docs/cloudflare-api.md §J.8), empty.
+    pub d1_databases: Vec<D1Seed>,
+    /// A failed D1 `/query` keeps what its statements before the failure did, instead of rolling
+    /// the whole request back: the other answer to §G-32 (docs/api-assumptions.md), for a client
+    /// that must cope with both. Off: wrangler's help says a failed migration is rolled back (§J.5).
+    pub d1_partial_failure: bool,
+}
+
+/// How one version of a Worker behaves on the simulated edge. A thrown exception counts as an
+/// error in analytics (`scriptThrewException`, §K.3); a response with status 500 does not.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VersionProfile {
+    pub worker: String,
+    /// The version's `number` (1 for the first upload).
+    pub number: u64,
+    /// The status of a response the version returns (when it does not throw).
+    pub status: u16,
+    /// The share of invocations, 0 to 1, that throw: answered 500 (error 1101) and counted as
+    /// errors in analytics.
+    pub error_rate: f64,
+    /// The response body; `version <number> (<id>)` by default.
+    pub body: Option<String>,
+}
+
+impl Default for VersionProfile {
+    fn default() -> Self {
+        VersionProfile { worker: "my-worker".into(), number: 1, status: 200, error_rate: 0.0, body: None }
+    }
+}
+
+/// A D1 database of the seeded account.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct D1Seed {
+    pub name: String,
+    /// Its uuid; random when absent.
+    #[serde(default)]
+    pub uuid: Option<String>,
 }
 
 /// The two plausible answers for the deployments of a Worker with nothing uploaded yet.
@@ -90,6 +147,13 @@ impl Default for SimConfig {
             preview_deployment_limit: 100,
             github: None,
             answer_delay_ms: 0,
+            zero_percent_deployments: false,
+            analytics_read: true,
+            version_profiles: Vec::new(),
+            synthetic_rps: 0.0,
+            override_delay_ms: 0,
+            d1_databases: Vec::new(),
+            d1_partial_failure: false,
         }
     }
 }
@@ -119,6 +183,10 @@ pub struct WorkerSeed {
     /// How this Worker's builds behave; the account's `build` when absent. A monorepo's
     /// Workers build different code, so their builds differ in length and outcome.
     pub build: Option<BuildProfile>,
+    /// Its triggers' build watch paths (`path_includes`, `path_excludes`), which every build
+    /// carries in its `trigger`: with `build.outcome` `skipped`, a build skipped because no
+    /// changed file matched them (docs/cloudflare-api.md §3.11).
+    pub watch_paths: Option<(Vec<String>, Vec<String>)>,
 }
 
 impl Default for WorkerSeed {
@@ -133,6 +201,7 @@ impl Default for WorkerSeed {
             durable_object_classes: Vec::new(),
             previews_base_config: None,
             build: None,
+            watch_paths: None,
         }
     }
 }
@@ -350,6 +419,8 @@ mod tests {
                 "subdomain":null,"rate_limit":{"requests":5,"window_secs":2,"lockout_secs":3,"time_scale":0.5},
                 "list_order":"oldest_first","log_page_size":3,
                 "log_timestamps_ms":true,"cursor_on_last_page":false,"answer_delay_ms":150,
+                "zero_percent_deployments":true,"analytics_read":false,"synthetic_rps":5.5,"override_delay_ms":7,
+                "version_profiles":[{"worker":"a","number":2,"status":503,"error_rate":0.05,"body":"b"}],
                 "build":{"queued_ms":1,"initializing_ms":2,"running_ms":3,"outcome":"fail","log_lines":["x"],
                          "preview_url":"https://p.example","hostile":true}}"#,
         )
@@ -364,6 +435,13 @@ mod tests {
         assert_eq!(c.list_order, ListOrder::OldestFirst);
         assert_eq!(c.build.outcome, "fail");
         assert_eq!(c.answer_delay_ms, 150);
+        assert!(c.zero_percent_deployments && !c.analytics_read);
+        assert_eq!((c.synthetic_rps, c.override_delay_ms), (5.5, 7));
+        let p = &c.version_profiles[0];
+        assert_eq!(
+            (p.worker.as_str(), p.number, p.status, p.error_rate, p.body.as_deref()),
+            ("a", 2, 503, 0.05, Some("b"))
+        );
         assert!(c.subdomain.is_none());
     }
 

@@ -1,5 +1,5 @@
-//! A small imitation of GitHub's REST API: the issue comments, deployments and deployment
-//! statuses workers-ci writes to. Served under `/api/v3/` (GitHub Enterprise Server's prefix,
+//! A small imitation of GitHub's REST API: the issue comments, deployments, deployment
+//! statuses and commit statuses workers-ci writes to. Served under `/api/v3/` (GitHub Enterprise Server's prefix,
 //! so a client that honours `GITHUB_API_URL` is what passes) when `SimConfig::github` is set.
 //!
 //! Sources (docs.github.com, API version 2022-11-28), cited per behaviour as [comments],
@@ -7,6 +7,7 @@
 //! - [comments] /en/rest/issues/comments
 //! - [deployments] /en/rest/deployments/deployments
 //! - [statuses] /en/rest/deployments/statuses
+//! - [commit-statuses] /en/rest/commits/statuses, with the limits of docs/github-actions.md §6.1
 //! - [pagination] /en/rest/using-the-rest-api/using-pagination-in-the-rest-api
 //! - [troubleshooting] /en/rest/using-the-rest-api/troubleshooting-the-rest-api
 //!
@@ -28,6 +29,9 @@ pub struct TokenPermissions {
     pub issues: Access,
     pub pull_requests: Access,
     pub deployments: Access,
+    /// Commit statuses (`statuses: write` in a workflow's `permissions:`): none by default, as a
+    /// workflow that asks only for `pull-requests` and `deployments` gets.
+    pub statuses: Access,
 }
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
@@ -74,7 +78,12 @@ impl Default for GitHubConfig {
         let mut tokens = HashMap::new();
         tokens.insert(
             DEFAULT_TOKEN.to_owned(),
-            TokenPermissions { issues: Access::None, pull_requests: Access::Write, deployments: Access::Write },
+            TokenPermissions {
+                issues: Access::None,
+                pull_requests: Access::Write,
+                deployments: Access::Write,
+                statuses: Access::None,
+            },
         );
         GitHubConfig {
             repository: "acme/site".into(),
@@ -114,18 +123,37 @@ pub struct Deployment {
     pub statuses: Vec<Value>,
 }
 
+/// A commit status, as `POST /repos/{o}/{r}/statuses/{sha}` created it.
+#[derive(Clone, Debug, Serialize)]
+pub struct CommitStatus {
+    pub id: u64,
+    /// Lower case, as GitHub answers it.
+    pub sha: String,
+    pub state: String,
+    pub target_url: Option<String>,
+    pub description: Option<String>,
+    /// As sent; compared without case.
+    pub context: String,
+    pub created_at: String,
+}
+
+/// [commit-statuses]: statuses per commit and context before GitHub refuses another.
+pub const STATUSES_PER_CONTEXT: usize = 1000;
+
 /// The repository's state.
 #[derive(Clone, Debug)]
 pub struct Repo {
     pub config: GitHubConfig,
     pub comments: Vec<Comment>,
     pub deployments: Vec<Deployment>,
+    /// Oldest first.
+    pub statuses: Vec<CommitStatus>,
     next_id: u64,
 }
 
 impl Repo {
     pub fn new(config: GitHubConfig) -> Repo {
-        Repo { config, comments: Vec::new(), deployments: Vec::new(), next_id: 1000 }
+        Repo { config, comments: Vec::new(), deployments: Vec::new(), statuses: Vec::new(), next_id: 1000 }
     }
 
     fn id(&mut self) -> u64 {
@@ -229,6 +257,7 @@ fn fail(status: u16, message: &str, doc: &str) -> Answer {
 const DOC_COMMENTS: &str = "https://docs.github.com/rest/issues/comments";
 const DOC_DEPLOYMENTS: &str = "https://docs.github.com/rest/deployments/deployments";
 const DOC_STATUSES: &str = "https://docs.github.com/rest/deployments/statuses";
+const DOC_COMMIT_STATUSES: &str = "https://docs.github.com/rest/commits/statuses";
 const DOC_USERS: &str = "https://docs.github.com/rest/users/users";
 
 fn not_found() -> Answer {
@@ -257,6 +286,9 @@ pub fn handle(repo: &mut Repo, req: &Req<'_>) -> Answer {
         _ => return not_found(),
     };
     let query: HashMap<String, String> = form_urlencoded::parse(req.query.as_bytes()).into_owned().collect();
+    if let Some(answer) = commit_statuses(repo, &perms, req, rest, &query) {
+        return answer;
+    }
     let body = || serde_json::from_slice::<Value>(req.body);
     match (req.method, rest) {
         ("GET", ["issues", n, "comments"]) => {
@@ -338,6 +370,48 @@ pub fn handle(repo: &mut Repo, req: &Req<'_>) -> Answer {
         }
         _ => not_found(),
     }
+}
+
+/// [commit-statuses]: create, list, combined; `None` for any other route.
+fn commit_statuses(
+    repo: &mut Repo,
+    perms: &TokenPermissions,
+    req: &Req<'_>,
+    rest: &[&str],
+    query: &HashMap<String, String>,
+) -> Option<Answer> {
+    let body = || serde_json::from_slice::<Value>(req.body);
+    Some(match (req.method, rest) {
+        ("POST", ["statuses", sha]) => {
+            if perms.statuses < Access::Write {
+                return Some(forbidden(DOC_COMMIT_STATUSES));
+            }
+            create_commit_status(repo, sha, body().ok(), &req.base)
+        }
+        ("GET", ["commits", git_ref, "statuses"]) => {
+            if perms.statuses < Access::Read {
+                return Some(forbidden(DOC_COMMIT_STATUSES));
+            }
+            let sha = git_ref.to_ascii_lowercase();
+            // Newest first [commit-statuses]: "in reverse chronological order".
+            let list: Vec<Value> = repo
+                .statuses
+                .iter()
+                .rev()
+                .filter(|s| s.sha == sha)
+                .map(|s| repo.commit_status_json(s, &req.base))
+                .collect();
+            let path = format!("/repositories/{}/commits/{sha}/statuses", repo.config.repository_id);
+            page(&list, query, &req.base, &path)
+        }
+        ("GET", ["commits", git_ref, "status"]) => {
+            if perms.statuses < Access::Read {
+                return Some(forbidden(DOC_COMMIT_STATUSES));
+            }
+            (200, Vec::new(), combined_status(repo, &git_ref.to_ascii_lowercase(), &req.base))
+        }
+        _ => return None,
+    })
 }
 
 /// [users]: an installation token (a workflow's `GITHUB_TOKEN`) is not a user, so `GET /user`
@@ -578,6 +652,101 @@ fn create_status(repo: &mut Repo, id: u64, body: Option<Value>, base: &str) -> A
     (201, Vec::new(), value)
 }
 
+impl Repo {
+    fn commit_status_json(&self, s: &CommitStatus, base: &str) -> Value {
+        json!({
+            "id": s.id,
+            "node_id": format!("SC_sim{}", s.id),
+            "url": format!("{base}/repos/{}/statuses/{}", self.config.repository, s.sha),
+            "state": s.state,
+            "description": s.description,
+            "target_url": s.target_url,
+            "context": s.context,
+            "avatar_url": null,
+            "created_at": s.created_at,
+            "updated_at": s.created_at,
+            "creator": {"login": BOT_LOGIN, "id": self.config.bot_user_id, "type": "Bot"},
+        })
+    }
+}
+
+/// [commit-statuses]: `state` is one of `error`, `failure`, `pending`, `success`; `context`
+/// defaults to `default` and is compared without case (docs/github-actions.md §6.1);
+/// `description` over 140 characters is refused with 422, not cut (docs/github-actions.md §6.1: seen in the wild); at
+/// most [`STATUSES_PER_CONTEXT`] per commit and context, then 422. The commit must exist: here,
+/// INFERRED (as for deployments, G5), any 40-hex sha does and nothing else does.
+fn create_commit_status(repo: &mut Repo, sha: &str, body: Option<Value>, base: &str) -> Answer {
+    const STATES: [&str; 4] = ["error", "failure", "pending", "success"];
+    let Some(body) = body.filter(Value::is_object) else {
+        return fail(400, "Problems parsing JSON", DOC_COMMIT_STATUSES);
+    };
+    if sha.len() != 40 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return fail(422, &format!("No commit found for SHA: {sha}"), DOC_COMMIT_STATUSES);
+    }
+    let Some(state) = body.get("state").and_then(Value::as_str).filter(|s| STATES.contains(s)).map(str::to_owned)
+    else {
+        return invalid("\"state\" wasn't supplied or is not one of the allowed values.", DOC_COMMIT_STATUSES);
+    };
+    let text = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned);
+    let description = text("description");
+    if description.as_deref().is_some_and(|d| d.chars().count() > 140) {
+        let mut e = error(422, "Validation Failed", DOC_COMMIT_STATUSES);
+        e["errors"] = json!([{"resource": "Status", "code": "custom", "field": "description",
+            "message": "description is too long (maximum is 140 characters)"}]);
+        return (422, Vec::new(), e);
+    }
+    let context = text("context").unwrap_or_else(|| "default".into());
+    let sha = sha.to_ascii_lowercase();
+    let same = repo.statuses.iter().filter(|s| s.sha == sha && s.context.eq_ignore_ascii_case(&context)).count();
+    if same >= STATUSES_PER_CONTEXT {
+        let mut e = error(422, "Validation Failed", DOC_COMMIT_STATUSES);
+        e["errors"] = json!([{"resource": "Status", "code": "custom",
+            "message": "This SHA and context has reached the maximum number of statuses."}]);
+        return (422, Vec::new(), e);
+    }
+    let id = repo.id();
+    let s = CommitStatus {
+        id,
+        sha,
+        state,
+        target_url: text("target_url"),
+        description,
+        context,
+        created_at: crate::time::now(),
+    };
+    let answer = repo.commit_status_json(&s, base);
+    repo.statuses.push(s);
+    (201, Vec::new(), answer)
+}
+
+/// [commit-statuses] combined status: the latest status of each context (contexts compared
+/// without case); `failure` if any is `error` or `failure`, `pending` if there are none or any
+/// is `pending`, else `success`.
+fn combined_status(repo: &Repo, sha: &str, base: &str) -> Value {
+    let mut latest: Vec<&CommitStatus> = Vec::new();
+    for s in repo.statuses.iter().rev().filter(|s| s.sha == sha) {
+        if !latest.iter().any(|l| l.context.eq_ignore_ascii_case(&s.context)) {
+            latest.push(s);
+        }
+    }
+    let any = |states: &[&str]| latest.iter().any(|s| states.contains(&s.state.as_str()));
+    let state = if any(&["error", "failure"]) {
+        "failure"
+    } else if latest.is_empty() || any(&["pending"]) {
+        "pending"
+    } else {
+        "success"
+    };
+    json!({
+        "state": state,
+        "sha": sha,
+        "total_count": latest.len(),
+        "statuses": latest.iter().map(|s| repo.commit_status_json(s, base)).collect::<Vec<_>>(),
+        "commit_url": format!("{base}/repos/{}/commits/{sha}", repo.config.repository),
+        "url": format!("{base}/repos/{}/commits/{sha}/status", repo.config.repository),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -668,5 +837,35 @@ mod tests {
         assert_eq!(r.deployments[1].statuses.last().unwrap()["state"], "success");
         let path = format!("/repos/acme/site/deployments/{}/statuses", r.deployments[1].id);
         assert_eq!(handle(&mut r, &req("POST", &path, "", br#"{"state":"done"}"#)).0, 422);
+    }
+
+    #[test]
+    fn commit_statuses_follow_githubs_rules() {
+        let mut r = Repo::new(GitHubConfig::default());
+        let sha = "0123456789abcdef0123456789abcdef01234567";
+        let path = format!("/repos/acme/site/statuses/{sha}");
+        let post = |r: &mut Repo, b: Value| handle(r, &req("POST", &path, "", b.to_string().as_bytes()));
+        assert_eq!(post(&mut r, json!({"state": "success"})).0, 403, "statuses: none by default");
+        r.config.tokens.get_mut(DEFAULT_TOKEN).unwrap().statuses = Access::Write;
+        assert_eq!(post(&mut r, json!({"state": "done", "context": "a"})).0, 422, "state is an enum");
+        let long = "é".repeat(141);
+        let (s, _, v) = post(&mut r, json!({"state": "pending", "context": "a", "description": long}));
+        assert_eq!(s, 422, "141 characters are refused, not cut");
+        assert_eq!(v["errors"][0]["message"], "description is too long (maximum is 140 characters)");
+        assert_eq!(post(&mut r, json!({"state": "pending", "context": "a", "description": "é".repeat(140)})).0, 201);
+        let short = handle(&mut r, &req("POST", "/repos/acme/site/statuses/0123456", "", br#"{"state":"success"}"#));
+        assert_eq!(short.0, 422, "a full sha");
+        assert_eq!(post(&mut r, json!({"state": "success", "context": "A"})).0, 201);
+        let (_, _, c) = handle(&mut r, &req("GET", &format!("/repos/acme/site/commits/{sha}/status"), "", b""));
+        assert_eq!((c["state"].as_str(), c["total_count"].as_u64()), (Some("success"), Some(1)), "{c}");
+        assert_eq!(c["statuses"][0]["context"], "A", "one context whatever its case; the latest wins");
+        for _ in 0..(STATUSES_PER_CONTEXT - 2) {
+            assert_eq!(post(&mut r, json!({"state": "success", "context": "a"})).0, 201);
+        }
+        let (s, _, v) = post(&mut r, json!({"state": "success", "context": "A"}));
+        assert_eq!(s, 422, "the 1001st status of a sha and context: {v}");
+        assert_eq!(post(&mut r, json!({"state": "success", "context": "b"})).0, 201, "another context is free");
+        let (_, _, l) = handle(&mut r, &req("GET", &format!("/repos/acme/site/commits/{sha}/statuses"), "", b""));
+        assert_eq!((l.as_array().unwrap().len(), l[0]["context"].as_str()), (30, Some("b")), "newest first, paged");
     }
 }

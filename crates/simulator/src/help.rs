@@ -41,6 +41,8 @@ CONFIG FILE (every key optional; defaults in brackets):
     durable_object_classes  Durable Object classes already migrated [[]]
     previews_base_config  its Previews base config (env, limits, placement, …), laid under every Preview deployment [null]
     build                 this Worker's own build profile, keys as `build` below [the account's]
+    watch_paths           its triggers' watch paths, [path_includes, path_excludes]; with
+                          outcome skipped, no watched path changed [null: [\"*\"], []]
   subdomain             the account's workers.dev subdomain, or null [example-account]
   rate_limit            Cloudflare's limit and its headers, or null for neither; keys (all optional):
     requests              requests per window [1200]
@@ -62,6 +64,21 @@ CONFIG FILE (every key optional; defaults in brackets):
   preview_deployment_limit  deployments per Preview; the oldest is deleted [100]
   answer_delay_ms       every Cloudflare API answer waits this long (a runner's round
                         trip plus server time; for benchmarks and request-round tests) [0]
+  zero_percent_deployments  deployments take a version at percentage 0 (else refused
+                        under the spec's minimum 0.01) [false]
+  analytics_read        the token has Account Analytics Read: /client/v4/graphql answers,
+                        else HTTP 200 with an `authz` error [true]
+  version_profiles      how versions answer on the edge and in analytics, each
+                        {worker, number, status, error_rate (0-1: invocations that throw),
+                        body} [[]: status 200, no errors]
+  synthetic_rps         requests per second counted per Worker beside those served, split
+                        by the deployment's shares (traffic for soak windows) [0]
+  override_delay_ms     how long after a deployment the version override honours its
+                        versions [0]
+  d1_databases          D1 databases that exist at start, each {name, uuid}, empty;
+                        each is a real SQLite database behind /query and /raw [[]]
+  d1_partial_failure    a failed D1 /query keeps what its statements before the
+                        failure did, instead of rolling the request back [false]
   build                 build profile for builds created from now on, keys:
     queued_ms             time queued [1500]
     initializing_ms       time initializing [1000]
@@ -75,15 +92,24 @@ CONFIG FILE (every key optional; defaults in brackets):
                         http://127.0.0.1:PORT/api/v3), or null [null], keys:
     repository            owner/name [acme/site]
     repository_id         its numeric id, in Link URLs [1296269]
-    tokens                token -> {issues, pull_requests, deployments}, each none, read or
-                          write; other tokens get 401 Bad credentials
+    tokens                token -> {issues, pull_requests, deployments, statuses}, each
+                          none, read or write; other tokens get 401 Bad credentials
                           [ghs_simulatedWorkflowToken: pull_requests and deployments write]
     pull_requests         open pull request numbers [[7]]
     bot_user_id           user id of github-actions[bot], who writes for every token [41898282]
     issues                plain issue numbers [[]]
                         it serves issue comments (list, create, update), deployments (create,
-                        list) and deployment statuses (create, list); faults match its paths
+                        list), deployment statuses (create, list) and commit statuses (create,
+                        list, combined); faults match its paths
                         too (path_contains \"/api/v3/\") and answer GitHub's error body
+
+WORKERS ON THE EDGE (no token, never recorded):
+  http://127.0.0.1:PORT/__worker/<name>/<path>  the Worker's live deployment answers,
+                             routed by its shares (deterministically: 10 % is one request
+                             in ten); `Cloudflare-Workers-Version-Overrides: <name>=\"<id>\"`
+                             picks a version in the deployment (0 % included)
+  POST /client/v4/graphql    (with a token) the workersInvocationsAdaptive query: per
+                             version, requests and errors served plus synthetic_rps
 
 ADMIN ENDPOINTS (under http://127.0.0.1:PORT/__sim/, no token, never recorded):
   GET  /__sim/requests       every API request served: method, path, query, body, status
@@ -164,6 +190,12 @@ impl Simulator {
                     list("branch_includes"),
                     list("branch_excludes"),
                 );
+            }
+        }
+        if !st.d1.is_empty() {
+            let _ = writeln!(b, "D1 databases:");
+            for d in &st.d1 {
+                let _ = writeln!(b, "  {}  uuid {}", d.name, d.uuid);
             }
         }
         let token_value =

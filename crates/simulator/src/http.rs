@@ -173,6 +173,14 @@ fn raw(status: u16, body: &'static str) -> Response<Full<Bytes>> {
 }
 
 async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Dropped> {
+    // A Worker on the simulated edge: public, not an API request (never recorded as one).
+    match edge(&shared, &req) {
+        Some(answer) => Ok(answer),
+        None => handle_api(shared, req).await,
+    }
+}
+
+async fn handle_api(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Dropped> {
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
     let query = req.uri().query().unwrap_or("").to_owned();
@@ -282,6 +290,18 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
     Ok(answer)
 }
 
+/// A Worker's answer on the simulated edge.
+fn edge(shared: &Shared, req: &Request<Incoming>) -> Option<Response<Full<Bytes>>> {
+    let rest = req.uri().path().strip_prefix(crate::edge::PREFIX)?;
+    let overrides = req.headers().get("cloudflare-workers-version-overrides").and_then(|v| v.to_str().ok());
+    let (status, headers, text) = crate::edge::serve(&mut shared.state(), rest, overrides);
+    let mut r = Response::builder().status(status);
+    for (k, v) in headers {
+        r = r.header(k, v);
+    }
+    Some(r.body(Full::new(Bytes::from(text))).unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))))
+}
+
 /// What a request without an accepted token gets, by API area.
 fn refusal(is_builds: bool, has_auth: bool) -> (u16, Value) {
     match (is_builds, has_auth) {
@@ -370,6 +390,10 @@ fn route(
     headers: crate::routes::Headers<'_>,
 ) -> Reply {
     let mut st = shared.state();
+    // Analytics is account-wide GraphQL, outside `/accounts/{id}` (docs/cloudflare-api.md §K.3).
+    if path == "/client/v4/graphql" {
+        return if method == "POST" { (200, crate::edge::graphql(&st, body)) } else { envelope::no_route() };
+    }
     let Some(rest) = path.strip_prefix("/client/v4/accounts/") else {
         return envelope::no_route();
     };

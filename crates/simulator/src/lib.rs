@@ -22,6 +22,7 @@
 
 mod admin;
 mod config;
+mod edge;
 mod envelope;
 mod faults;
 mod github;
@@ -43,7 +44,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use config::{BuildProfile, ConfigError, ListOrder, NoDeployments, RateLimit, SimConfig, WorkerSeed};
+pub use config::{
+    BuildProfile, ConfigError, D1Seed, ListOrder, NoDeployments, RateLimit, SimConfig, VersionProfile, WorkerSeed,
+};
+pub use edge::Served;
 pub use faults::{Fault, FaultAction};
 pub use github::{Access, DEFAULT_TOKEN as GITHUB_TOKEN, GitHubConfig, TokenPermissions};
 pub use help::HELP;
@@ -147,6 +151,14 @@ impl Simulator {
         self.github(|r| r.deployments.iter().map(|d| serde_json::to_value(d).unwrap_or_default()).collect())
     }
 
+    /// Every commit status of `sha`, oldest first, as the statuses list shows each.
+    pub fn github_statuses(&self, sha: &str) -> Vec<serde_json::Value> {
+        let sha = sha.to_ascii_lowercase();
+        self.github(|r| {
+            r.statuses.iter().filter(|s| s.sha == sha).map(|s| serde_json::to_value(s).unwrap_or_default()).collect()
+        })
+    }
+
     /// Changes what a token may do, mid-test.
     pub fn set_github_token(&self, token: &str, permissions: TokenPermissions) {
         self.github(|r| {
@@ -232,6 +244,17 @@ impl Simulator {
         self.shared.state().worker_versions(worker)
     }
 
+    /// The rows `sql` selects from the D1 database of this name (`None` when there is no such
+    /// database or the SQL fails): what the database holds, read beside the API.
+    pub fn d1_select(&self, database: &str, sql: &str) -> Option<Vec<serde_json::Value>> {
+        self.shared.state().d1.iter().find(|d| d.name == database)?.select(sql)
+    }
+
+    /// The uuid of the D1 database of this name.
+    pub fn d1_uuid(&self, database: &str) -> Option<String> {
+        self.shared.state().d1.iter().find(|d| d.name == database).map(|d| d.uuid.clone())
+    }
+
     /// The content type an asset of this hash was uploaded with (what it is served with).
     pub fn asset_content_type(&self, hash: &str) -> Option<String> {
         self.shared.state().assets.stored.get(hash).cloned()
@@ -279,6 +302,29 @@ impl Simulator {
                 v
             })
             .collect()
+    }
+
+    /// Where the simulated edge serves `worker`: requests under this URL are answered by the
+    /// Worker's live deployment (README "The simulator").
+    pub fn worker_url(&self, worker: &str) -> String {
+        format!("http://{}{}{worker}", self.addr, edge::PREFIX)
+    }
+
+    /// Every request the edge served `worker`, oldest first.
+    pub fn served(&self, worker: &str) -> Vec<Served> {
+        self.shared.state().served.iter().filter(|s| s.worker == worker).cloned().collect()
+    }
+
+    /// How a version behaves from now on (replacing its earlier profile).
+    pub fn set_version_profile(&self, profile: VersionProfile) {
+        let mut st = self.shared.state();
+        st.config.version_profiles.retain(|p| !(p.worker == profile.worker && p.number == profile.number));
+        st.config.version_profiles.push(profile);
+    }
+
+    /// Changes a knob of the account mid-test (analytics permission, synthetic traffic, …).
+    pub fn configure(&self, f: impl FnOnce(&mut SimConfig)) {
+        f(&mut self.shared.state().config);
     }
 
     /// The Worker's deployments, newest first, as the deployments endpoint lists them.

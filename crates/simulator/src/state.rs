@@ -254,6 +254,11 @@ pub struct State {
     pub preview_clock: u64,
     /// Static assets: stored hashes and upload sessions (docs/cloudflare-api.md §A).
     pub assets: crate::routes::assets::AssetStore,
+    /// Every request the simulated edge served a Worker (`/__worker/…`), oldest first: what
+    /// analytics counts beside the synthetic traffic, and what tests read.
+    pub served: Vec<crate::edge::Served>,
+    /// D1 databases (docs/cloudflare-api.md §J.8), each a real `SQLite` database.
+    pub d1: Vec<crate::routes::d1::D1Database>,
 }
 
 /// One build-time variable as stored.
@@ -299,7 +304,8 @@ pub(crate) fn seeded_connection() -> Value {
     })
 }
 
-fn triggers_for(tag: &str, repo: &Value) -> Vec<Value> {
+fn triggers_for(tag: &str, repo: &Value, watch: Option<&(Vec<String>, Vec<String>)>) -> Vec<Value> {
+    let (includes, excludes) = watch.cloned().unwrap_or_else(|| (vec!["*".to_owned()], Vec::new()));
     let t = |n: u8, name: &str, inc: &[&str], exc: &[&str], deploy: &str| {
         json!({
             "trigger_uuid": derived_uuid(tag, n),
@@ -310,8 +316,8 @@ fn triggers_for(tag: &str, repo: &Value) -> Vec<Value> {
             "root_directory": "/",
             "branch_includes": inc,
             "branch_excludes": exc,
-            "path_includes": ["*"],
-            "path_excludes": [],
+            "path_includes": includes,
+            "path_excludes": excludes,
             "build_caching_enabled": true,
             "build_token_name": BUILD_TOKEN_NAME,
             "build_token_uuid": BUILD_TOKEN_UUID,
@@ -349,8 +355,10 @@ impl State {
                     name: seed.name.clone(),
                     triggers: match (seed.triggers, seed.preview_trigger) {
                         (false, _) => Vec::new(),
-                        (true, true) => triggers_for(&tag, &connection),
-                        (true, false) => triggers_for(&tag, &connection).into_iter().take(1).collect(),
+                        (true, true) => triggers_for(&tag, &connection, seed.watch_paths.as_ref()),
+                        (true, false) => {
+                            triggers_for(&tag, &connection, seed.watch_paths.as_ref()).into_iter().take(1).collect()
+                        }
                     },
                     id: if seed.tag.is_some() { tag.chars().rev().collect() } else { random::hex(16) },
                     tag,
@@ -369,13 +377,19 @@ impl State {
             .collect();
         let seeded = workers.iter().any(|w| !w.triggers.is_empty());
         State {
-            config,
             workers,
             builds: Vec::new(),
             connections: if seeded { vec![connection] } else { Vec::new() },
             env_vars: std::collections::HashMap::new(),
             preview_clock: 0,
             assets: crate::routes::assets::AssetStore::default(),
+            served: Vec::new(),
+            d1: config
+                .d1_databases
+                .iter()
+                .map(|d| crate::routes::d1::D1Database::new(&d.name, d.uuid.as_deref()))
+                .collect(),
+            config,
         }
     }
 

@@ -176,7 +176,15 @@ const LISTS: &[Spec] = &[
         // §D.2).
         send: &[("database_id", "database_id", true, S)],
         not_in_schema: &[],
-        local: &["database_name", "preview_database_id", "migrations_dir", "migrations_table", "remote"],
+        local: &[
+            "database_name",
+            "preview_database_id",
+            "migrations_dir",
+            "migrations_table",
+            "migrations_pattern",
+            "database_internal_env",
+            "remote",
+        ],
         fix: "the database's uuid (`wrangler d1 list`)",
         default_to_name: None,
     },

@@ -7,6 +7,7 @@
 //! Reusable by any command that uploads code (`version` now, a `preview` later): [`load`] takes
 //! a path and an environment and knows nothing of inputs other than the one it reports under.
 
+pub(crate) mod d1;
 pub(crate) mod env;
 pub(crate) mod map;
 
@@ -55,6 +56,8 @@ pub(crate) struct Config {
     /// The path as given, for messages.
     pub file: String,
     pub mapped: Mapped,
+    /// `d1_databases` as migrations read it.
+    pub d1: Vec<d1::D1Entry>,
 }
 
 impl Config {
@@ -130,7 +133,8 @@ pub(crate) fn load(path: &Path, environment: Option<&str>) -> Result<Config, Inp
     if let Some(w) = mapped.assets.as_mut().and_then(|a| a.directory_written.as_mut()) {
         w.file.clone_from(&file);
     }
-    Ok(Config { file, mapped })
+    let d1 = d1::read(&selected, &dir).map_err(|p| at(&file, &p))?;
+    Ok(Config { file, mapped, d1 })
 }
 
 #[cfg(test)]

@@ -10,8 +10,11 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+pub mod wrangler;
+
 pub use workers_ci_simulator::{
-    BuildProfile, Fault, FaultAction, GitHubConfig, ListOrder, RateLimit, SimConfig, Simulator, Snapshot, WorkerSeed,
+    BuildProfile, D1Seed, Fault, FaultAction, GitHubConfig, ListOrder, RateLimit, SimConfig, Simulator, Snapshot,
+    WorkerSeed,
 };
 
 /// A token no output may ever contain.

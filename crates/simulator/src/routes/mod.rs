@@ -4,6 +4,7 @@
 pub mod assets;
 mod builds;
 mod builds_config;
+pub mod d1;
 mod previews;
 mod scripts;
 mod workers;
@@ -92,6 +93,7 @@ pub fn handle_with(
         .or_else(|| previews::route(state, &req))
         .or_else(|| workers::route(state, &req))
         .or_else(|| scripts::route(state, &req))
+        .or_else(|| d1::route(state, &req))
         .unwrap_or_else(envelope::no_route)
 }
 

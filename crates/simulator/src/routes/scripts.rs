@@ -77,7 +77,9 @@ fn create_deployment(state: &mut State, i: usize, req: &Value, force: bool) -> R
         else {
             return envelope::bad_request("each version needs version_id and percentage");
         };
-        if !(0.01..=100.0).contains(&p) {
+        // The spec's minimum is 0.01; the docs and wrangler take 0 (§K.1): as configured.
+        let zero_ok = state.config.zero_percent_deployments && p == 0.0;
+        if !zero_ok && !(0.01..=100.0).contains(&p) {
             return envelope::bad_request("percentage must be between 0.01 and 100");
         }
         if !w.versions.iter().any(|x| x["id"] == id) {

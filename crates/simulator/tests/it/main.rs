@@ -4,5 +4,6 @@
 // A test reads best as one scenario from top to bottom (Cargo.toml keeps the lint for the rest).
 #![allow(clippy::too_many_lines)]
 
+mod edge;
 mod wrangler_api;
 mod wrangler_endpoints;
