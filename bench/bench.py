@@ -2,7 +2,7 @@
 """The workers-ci benchmarks, against the embedded simulator on loopback. Run by bench/run,
 which builds the binary and installs the tools first; see BENCHMARKS.md.
 
-    bench.py --bin PATH --wrangler PATH --work DIR [--quick] [--only 12345678] [--before PATH] [--delays 0,150]
+    bench.py --bin PATH --wrangler PATH --work DIR [--quick] [--only 123456789] [--before PATH] [--delays 0,150]
 
 Prints progress to stderr and, at the end, one Markdown table to stdout.
 """
@@ -565,6 +565,88 @@ def bench_assets(a, work):
                 f"{max(w['upload_requests'])} / {max(c['upload_requests'])}", None)
 
 
+# ---------------------------------------------------------------------------------------------
+# 9. A deploy that applies the configuration vs wrangler deploy (issue 21)
+
+# The project of tests/it/wrangler_oracle.rs: KV and D1 bindings, a Durable Object with its
+# migration, two routes, a custom domain, two crons, a queue consumer, observability on.
+ORACLE_JS = """export class Room {
+  constructor(state) { this.state = state }
+  async fetch() { return new Response("room") }
+}
+export default {
+  async fetch() { return new Response("hi") },
+  async scheduled() {},
+  async queue() {},
+};
+"""
+ORACLE_CONFIG = """{
+  "name": "oracle",
+  "main": "src/index.js",
+  "compatibility_date": "2026-11-01",
+  "kv_namespaces": [{ "binding": "KV", "id": "0f2ac74b498b48028cb68387c421e279" }],
+  "d1_databases": [{ "binding": "DB", "database_name": "app-db", "database_id": "e6ea9bd3-4c5c-4dfb-8e2e-1a4fd7c8c2e1" }],
+  "durable_objects": { "bindings": [{ "name": "ROOM", "class_name": "Room" }] },
+  "migrations": [{ "tag": "v1", "new_sqlite_classes": ["Room"] }],
+  "routes": [
+    { "pattern": "example.com/api/*", "zone_name": "example.com" },
+    "www.example.com/*",
+    { "pattern": "app.example.com", "custom_domain": true }
+  ],
+  "triggers": { "crons": ["*/5 * * * *", "0 3 * * *"] },
+  "queues": { "consumers": [{ "queue": "jobs", "max_batch_size": 10, "max_batch_timeout": 5, "dead_letter_queue": "jobs-dlq" }] },
+  "observability": { "enabled": true }
+}
+"""
+
+
+def bench_deploy_triggers(a, work):
+    log("9. deploy with triggers vs wrangler deploy")
+    proj = os.path.join(work, "oracle-project")
+    os.makedirs(os.path.join(proj, "src"), exist_ok=True)
+    with open(os.path.join(proj, "src", "index.js"), "w") as f:
+        f.write(ORACLE_JS)
+    with open(os.path.join(proj, "wrangler.jsonc"), "w") as f:
+        f.write(ORACLE_CONFIG)
+    tools = {
+        "wrangler": lambda sim: ([a.wrangler, "deploy"], wrangler_env(sim, work)),
+        "workers-ci": lambda sim: (
+            [a.bin, "--command", "version", "--deploy", "true", "--create-worker", "true"], no_debug(sim)),
+    }
+    runs = 1 if a.quick else 3
+    for delay in [int(d) for d in a.delays.split(",")]:
+        res = {t: {"first": [], "again": [], "req_first": [], "req_again": [], "writes_again": []} for t in tools}
+        for i in range(runs):
+            for tool in (list(tools) if i % 2 == 0 else list(reversed(tools))):
+                # A fresh account each time: the first deploy creates the Worker.
+                sim = Sim(a.bin, work, f"oracle-{tool}-{delay}-{i}", {
+                    "workers": [], "queues": ["jobs", "jobs-dlq"], "rate_limit": None, "answer_delay_ms": delay,
+                })
+                cmd, env = tools[tool](sim)
+                res[tool]["first"].append(measure(cmd, env, proj))
+                first = len(sim.requests())
+                res[tool]["again"].append(measure(cmd, env, proj))
+                again = sim.requests()[first:]
+                res[tool]["req_first"].append(first)
+                res[tool]["req_again"].append(len(again))
+                res[tool]["writes_again"].append(len([r for r in again if r.get("method") != "GET"]))
+                sim.stop()
+        label = f"9. deploy with routes, domain, crons, consumer, settings at {delay} ms an answer"
+        w, c = res["wrangler"], res["workers-ci"]
+        for phase, what in (("first", "first deploy"), ("again", "re-run, nothing changed")):
+            ww = median([r["wall_s"] for r in w[phase]])
+            cw = median([r["wall_s"] for r in c[phase]])
+            wr = median([r["tree_peak_rss_kib"] for r in w[phase]])
+            cr = median([r["tree_peak_rss_kib"] for r in c[phase]])
+            row(label, f"{what}: wall, median (wrangler / workers-ci)", "", f"{ms(ww)} / {ms(cw)}", None)
+            row(label, f"{what}: peak RSS of the process tree, median", "", f"{mib(wr)} / {mib(cr)}", None)
+            row(label, f"{what}: requests (wrangler / workers-ci)", "",
+                f"{max(w['req_' + phase])} / {max(c['req_' + phase])}", None)
+        row(label, "re-run: writes (wrangler / workers-ci; workers-ci: the version and its deployment)", "",
+            f"{max(w['writes_again'])} / {max(c['writes_again'])}", None)
+        log(f"   {delay} ms done")
+
+
 def wrangler_env(sim, work):
     """wrangler against `sim`, offline, as in CI."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_", "RUNNER_"))}
@@ -621,9 +703,9 @@ def main():
     p.add_argument("--wrangler", required=True)
     p.add_argument("--work", required=True)
     p.add_argument("--quick", action="store_true", help="fewer repetitions, for trying the scripts out")
-    p.add_argument("--only", default="12345678", help="which benchmarks to run, e.g. 45")
+    p.add_argument("--only", default="123456789", help="which benchmarks to run, e.g. 45")
     p.add_argument("--before", help="8: a workers-ci binary from before issue 26, measured beside --bin")
-    p.add_argument("--delays", default="0,150", help="8: the simulator's answer delays, in ms")
+    p.add_argument("--delays", default="0,150", help="8, 9: the simulator's answer delays, in ms")
     a = p.parse_args()
     work = a.work
     t0 = time.time()
@@ -648,6 +730,8 @@ def main():
         bench_lockout(a, work)
     if "7" in a.only:
         bench_assets(a, work)
+    if "9" in a.only:
+        bench_deploy_triggers(a, work)
     floors = None
     if "8" in a.only:
         import floors as floors_bench  # noqa: PLC0415 (it imports this module)

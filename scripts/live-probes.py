@@ -19,6 +19,7 @@ Environment:
                            prefix of a commit on that branch) to probe short SHAs (starts and
                            cancels one build)
   LIVE_ACCOUNT_TOKEN       optional: an account-scoped token, to see the error Builds gives it
+  LIVE_ZONE                optional: a zone of the account, for the script routes probes
   LIVE_GITHUB_TOKEN, LIVE_GITHUB_REPO, LIVE_GITHUB_SHA
                            optional: a token with `statuses: write` on a scratch repository
                            (`owner/name`) and a full commit SHA of it, to probe commit statuses
@@ -27,6 +28,10 @@ Environment:
                            read of two Workers' versions (row 81)
   LIVE_REPO_DIR            optional: a clone of LIVE_BUILDS_TAG's repository, to check that its
                            builds of one branch were created in commit order (row 80)
+  LIVE_PROBE_ANALYTICS_LAG=1
+                           optional: measure the analytics lag (row 91): 50 requests to the throwaway
+                           Worker on workers.dev (enabled for the probe, disabled after), then the
+                           GraphQL count polled every 10 s until it has them all; 3 to 15 minutes
 """
 
 import base64
@@ -113,7 +118,7 @@ def binding_names(worker_id, version_id):
 
 
 def build_output_subdir_main(wid):
-    """Row 84: a Build Output's main module in a subdirectory, named by its full path, importing a
+    """Row 94: a Build Output's main module in a subdirectory, named by its full path, importing a
     sibling by a relative path; workers-ci names every module by its path under `bundle/`."""
     def part(name, text, ctype):
         return {"name": name, "content_type": ctype, "content_base64": base64.b64encode(text.encode()).decode()}
@@ -232,12 +237,14 @@ def main():
     rollout_probes(wid, v1)
     versioned_settings_and_limits(wid)
     build_output_subdir_main(wid)
+    deploy_triggers()
     triggers_without_builds()
     previews(wid)
     assets(wid)
     builds(wid)
     commit_status_limits()
     d1()
+    analytics_lag(wid)
     return 1 if FAILED else 0
 
 
@@ -277,6 +284,60 @@ def rollout_probes(wid, old):
     # Worker). With a token lacking Account Analytics Read, the line shows that answer (row 76).
     report(s == 200 and isinstance(accounts, list) and not errors, "graphql-script-version",
            f"HTTP {s} errors={errors!r} accounts={accounts!r}")
+
+
+def analytics_lag(wid, n=50):
+    """Row 80 (§K.3 "the last few minutes lag"): how long after a Worker served N requests the
+    per-version GraphQL count reaches N. The simulator and `analytics_lag` assume 3 minutes.
+    Opt-in (LIVE_PROBE_ANALYTICS_LAG=1): it takes 3 to 15 minutes."""
+    if os.environ.get("LIVE_PROBE_ANALYTICS_LAG") != "1":
+        skip("analytics-lag", "set LIVE_PROBE_ANALYTICS_LAG=1 to run it (3 to 15 minutes)")
+        return
+    s, env, _ = call("GET", "/workers/subdomain")
+    sub = ((env or {}).get("result") or {}).get("subdomain")
+    if not sub:
+        skip("analytics-lag", f"the account has no workers.dev subdomain (HTTP {s} {codes(env)})")
+        return
+    s, env, _ = new_version(wid, [], deploy=True)
+    version = ((env or {}).get("result") or {}).get("id")
+    call("POST", f"/workers/scripts/{WORKER}/subdomain", {"enabled": True})
+    url = f"https://{WORKER}.{sub}.workers.dev/"
+    fmt = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+    start = time.time()
+    served, deadline = 0, start + 120
+    # Only answers from the Worker count: until workers.dev routes to it, requests never reach it.
+    while served < n and time.time() < deadline:
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url), timeout=30) as r:
+                served += r.status == 200 and r.read() == b"probe"
+        except (urllib.error.URLError, OSError):
+            time.sleep(2)
+    last = time.time()
+    if served < n:
+        call("POST", f"/workers/scripts/{WORKER}/subdomain", {"enabled": False})
+        report(False, "analytics-lag", f"only {served} of {n} requests reached the Worker at {url} in 2 minutes")
+        return
+    query = """query ($account: string!, $script: string!, $version: string!, $from: Time!, $to: Time!) {
+  viewer { accounts(filter: { accountTag: $account }) {
+    workersInvocationsAdaptive(limit: 100, filter: { scriptName: $script, scriptVersion: $version,
+        datetime_geq: $from, datetime_leq: $to }) { sum { requests errors } dimensions { scriptVersion status } } } }
+}"""
+    seen, reads = 0, []
+    while time.time() < last + 900:
+        s, answer = graphql({"query": query, "variables": {"account": ACCOUNT, "script": WORKER, "version": version,
+                                                             "from": fmt(start - 60), "to": fmt(time.time() + 1)}})
+        accounts = (((answer or {}).get("data") or {}).get("viewer") or {}).get("accounts") or []
+        seen = sum(r["sum"]["requests"] for a in accounts for r in a.get("workersInvocationsAdaptive") or [])
+        reads.append(f"{time.time() - last:.0f}s:{seen}")
+        if seen >= n:
+            break
+        time.sleep(10)
+    call("POST", f"/workers/scripts/{WORKER}/subdomain", {"enabled": False})
+    delay = time.time() - last
+    # PASS: every request was counted within 3 minutes of the last, as assumed; the reads show
+    # whether the count grew at once or in steps (row 91 assumes one cut at the lag).
+    report(seen >= n and delay <= 180, "analytics-lag",
+           f"{seen}/{n} counted {delay:.0f}s after the last request; reads (after the last, count): {reads}")
 
 
 def d1():
@@ -789,6 +850,48 @@ def verify_rules(tag):
                f"HTTP {s}: {len(mapped)} of {len(ids)} versions mapped")
     else:
         skip("version-ids-several-workers", "LIVE_BUILDS_TAG_2 is not set")
+def zone_call(method, path, body=None, query=""):
+    """call() for the endpoints under /zones (not account-scoped)."""
+    url = f"{BASE}{path}{('?' + query) if query else ''}"
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method)
+    req.add_header("Authorization", f"Bearer {TOKEN}")
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        try:
+            return e.code, json.loads(e.read())
+        except ValueError:
+            return e.code, {}
+
+
+def deploy_triggers():
+    """api-assumptions rows for §T (what a deploy applies): the settings a new Worker shows, the
+    code of a bad cron, the queues name filter, and (with LIVE_ZONE, a zone of the account) the
+    script routes PUT with an empty list. Leaves no schedule, queue or route behind."""
+    s, env, _ = call("GET", f"/workers/scripts/{WORKER}/script-settings")
+    obs = ((env or {}).get("result") or {}).get("observability", "absent")
+    report(s == 200 and obs is None, "script-settings-default-observability", f"HTTP {s} observability={obs!r}")
+    s, env, _ = call("PUT", f"/workers/scripts/{WORKER}/schedules", [{"cron": "every minute"}])
+    report(s == 400 and 10021 in codes(env), "schedules-bad-cron-10021", f"HTTP {s} {codes(env)}")
+    name = f"{WORKER}-probe-queue"
+    s1, env1, _ = call("POST", "/queues", {"queue_name": name})
+    s2, env2, _ = call("GET", "/queues", query="page=1&name=" + urllib.parse.quote(name[:-2]))
+    prefix = [q.get("queue_name") for q in ((env2 or {}).get("result") or [])]
+    qid = ((env1 or {}).get("result") or {}).get("queue_id")
+    if qid:
+        call("DELETE", f"/queues/{qid}")
+    report(s1 == 200 and s2 == 200 and name not in prefix, "queues-name-filter-exact",
+           f"create HTTP {s1}; a name's prefix found {prefix}")
+    zone = os.environ.get("LIVE_ZONE", "")
+    if not zone:
+        skip("script-routes-empty-list-refused", "LIVE_ZONE (a zone of the account) is not set")
+        return
+    s, env, _ = call("PUT", f"/workers/scripts/{WORKER}/routes", [])
+    report(s == 400, "script-routes-empty-list-refused", f"HTTP {s} {codes(env)}")
 
 
 def third_trigger(tag):

@@ -84,7 +84,15 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'
 /// An account-relative API path whose segments have been escaped. The request methods take
 /// only this, so no id or name can reach a URL without going through [`path`].
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct ApiPath(String);
+pub(crate) struct ApiPath(String, Scope);
+
+/// Where a path starts: under `/accounts/{id}` (almost everything), or at the API's root (the
+/// zone endpoints, docs/cloudflare-api.md §T.1, §T.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Scope {
+    Account,
+    Root,
+}
 
 impl ApiPath {
     pub(crate) fn as_str(&self) -> &str {
@@ -95,7 +103,12 @@ impl ApiPath {
 /// An account-relative path (`/a/b/c`) from its segments, each escaped. A segment of only dots
 /// would still be resolved by URL parsing; no Cloudflare id or valid name has that shape.
 pub(crate) fn path(segments: &[&str]) -> ApiPath {
-    ApiPath(segments.iter().map(|s| format!("/{}", utf8_percent_encode(s, SEGMENT))).collect())
+    ApiPath(segments.iter().map(|s| format!("/{}", utf8_percent_encode(s, SEGMENT))).collect(), Scope::Account)
+}
+
+/// A path at the API's root (`/zones/…`), escaped as [`path`] escapes.
+pub(crate) fn root_path(segments: &[&str]) -> ApiPath {
+    ApiPath(path(segments).0, Scope::Root)
 }
 
 type LockoutHook = Box<dyn Fn(Duration) + Send + Sync>;
@@ -362,7 +375,12 @@ impl Client {
         query: &Q,
         timeout: Option<Duration>,
     ) -> RequestBuilder {
-        let url = format!("{}{}{}", self.base, self::path(&["accounts", &self.account]).as_str(), path.as_str());
+        let url = match path.1 {
+            Scope::Account => {
+                format!("{}{}{}", self.base, self::path(&["accounts", &self.account]).as_str(), path.as_str())
+            }
+            Scope::Root => format!("{}{}", self.base, path.as_str()),
+        };
         let mut req = self.http.request(method, &url).query(query);
         if let Some(t) = timeout {
             req = req.timeout(self.pace.of(t).max(Duration::from_millis(500)));
@@ -381,7 +399,8 @@ impl Client {
         decode(method.as_str(), path.as_str(), status, retry_after, &bytes)
     }
 
-    /// The account id requests are made for (the analytics query names it in its variables).
+    /// The account id requests are made for (the analytics query names it in its variables, the
+    /// zones lookup in `account.id`, §T.1).
     pub(crate) fn account(&self) -> &str {
         &self.account
     }
@@ -391,7 +410,7 @@ impl Client {
     /// `errors` list with HTTP 200: they become [`ApiError::Api`] with that status, each
     /// message followed by its `extensions.code` (e.g. `authz`).
     pub(crate) async fn graphql<T: DeserializeOwned, B: Serialize + ?Sized>(&self, body: &B) -> Result<T, ApiError> {
-        let path = ApiPath("/graphql".to_owned());
+        let path = root_path(&["graphql"]);
         let url = format!("{}/graphql", self.base);
         let attempt = || async {
             let req = self.http.post(&url).json(body);

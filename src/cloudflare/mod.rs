@@ -13,6 +13,7 @@ pub(crate) mod ids;
 pub(crate) mod previews;
 pub(crate) mod ratelimit;
 pub(crate) mod scripts;
+pub(crate) mod triggers;
 pub(crate) mod workers;
 
 pub(crate) use client::{Client, ClientConfig, ClientInitError, Page};

@@ -12,6 +12,8 @@ pub struct Script {
     pub id: WorkerName,
     /// The immutable 32-hex id that Workers Builds calls `external_script_id`.
     pub tag: Option<ScriptTag>,
+    /// Its routes in every zone (docs/cloudflare-api.md §T.2), `null` when it has none.
+    pub(crate) routes: Option<Vec<super::triggers::ZoneRoute>>,
 }
 
 impl Client {

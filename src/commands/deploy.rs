@@ -11,6 +11,7 @@ use crate::flows::deployments::{deploy, existing_worker, ids, list, version_numb
 use crate::flows::{self, Ctx, rollout};
 use crate::inputs::args::{message, worker_name};
 use crate::inputs::rollout::RolloutArgs;
+use crate::inputs::upload::Apply;
 use crate::inputs::upload::{Target as UploadTarget, VersionArgs, build_output_root, from_build_output};
 use crate::inputs::{InputError, Inputs, Key, hint, rules};
 
@@ -36,6 +37,7 @@ pub(crate) const FACTS: Facts = Facts {
         Output::DeploymentId,
         Output::Stages,
         Output::WorkersDevUrl,
+        Output::Changes,
         Output::Plan,
         Output::Migrations,
         Output::DryRun,
@@ -79,7 +81,14 @@ pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError
             // A rollout handles signals itself: stopped halfway, it rolls back (flows::rollout).
             Box::pin(staged(ctx, args))
         } else {
-            Box::pin(flows::interruptible(ctx, "the Worker's versions and deployments", run(ctx, args)))
+            // A configuration's triggers and settings are applied after the deployment: an
+            // interruption can leave some of them unwritten.
+            let what = if args.apply_named() {
+                "the Worker's versions and deployments, and its routes, custom domains, cron triggers, queue consumers, Workflows and settings"
+            } else {
+                "the Worker's versions and deployments"
+            };
+            Box::pin(flows::interruptible(ctx, what, run(ctx, args)))
         }
     }))
 }
@@ -119,6 +128,9 @@ pub(crate) struct DeployArgs {
     pub rollout: Option<RolloutArgs>,
     /// `migrate: true`: the D1 migrations applied before the deployment.
     pub migrations: Option<crate::inputs::d1::Migrations>,
+    /// `config` given: its routes, custom domains, crons, queue consumers and settings, applied
+    /// with the deployment (docs/cloudflare-api.md §T).
+    pub apply: Option<Apply>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -128,6 +140,11 @@ pub(crate) enum Target {
 }
 
 impl DeployArgs {
+    /// Whether the run applies a configuration's triggers and settings.
+    fn apply_named(&self) -> bool {
+        self.apply.is_some()
+    }
+
     fn from_inputs(i: &Inputs) -> Result<DeployArgs, InputError> {
         let rollback = i.bool(Key::Rollback, false)?;
         let target = match (i.get(Key::Versions), rollback) {
@@ -151,7 +168,22 @@ impl DeployArgs {
             }
         };
         let rollout = RolloutArgs::from_inputs(i)?;
-        let worker = worker_name(i)?;
+        let config = Apply::for_deploy(i)?;
+        // The Worker: the `worker` input, else the configuration's `name`.
+        let worker = match (&config, i.get(Key::Worker)) {
+            (Some((_, Some(name))), None) => WorkerName::parse(name)
+                .map_err(|_| InputError::new(Key::Config, "names a Worker (`name`) that is not a valid Worker name"))?,
+            _ => worker_name(i)?,
+        };
+        let apply = config.map(|(a, _)| a).filter(|a| a.spec.any());
+        // A staged rollout is `wrangler versions deploy`'s ground: triggers and settings are a
+        // deploy at 100 %'s (as `wrangler deploy` applies them).
+        if rollout.is_some() && apply.is_some() {
+            return Err(InputError::new(
+                Key::Config,
+                "names routes, custom domains, crons, queue consumers or settings, which a staged rollout does not apply: deploy them with a deploy at 100 % (without `stages`), or leave `config` out",
+            ));
+        }
         if rollout.is_some() {
             match &target {
                 Target::Split(s) if s.len() == 1 => {}
@@ -183,6 +215,7 @@ impl DeployArgs {
             force: i.bool(Key::Force, false)?,
             rollout,
             migrations: super::migrate::with_deploy(i)?,
+            apply,
         })
     }
 }
@@ -262,12 +295,34 @@ async fn run(ctx: &Ctx, args: DeployArgs) -> Result<()> {
         }
     };
     ctx.summary(|s| s.row("Worker", worker.name.as_str()));
+    // The configuration's triggers and settings, read, compared and shown before any write
+    // (the migrations' included): a conflict stops the step here.
+    let plan = match &args.apply {
+        Some(a) => {
+            let p = Box::pin(flows::apply::plan(ctx, &worker.name, a)).await?;
+            flows::apply::show(ctx, &p)?;
+            Some(p)
+        }
+        None => None,
+    };
     // The schema lands before the code: every read and check above passed, and a failed
     // migration stops the run before the deployment.
     if let Some(m) = &args.migrations {
         flows::d1::migrate(ctx, m).await?;
     }
     deploy(ctx, &worker.name, &split, args.message.as_deref(), args.force, &ids(&deployments), numbers).await?;
+    if let Some(p) = plan {
+        let changes = p.changes();
+        Box::pin(flows::apply::apply(ctx, &worker.name, p)).await?;
+        ctx.console.info(&format!(
+            "The configuration's triggers and settings: {}.",
+            if changes == 0 {
+                "nothing to change".to_owned()
+            } else {
+                crate::ci::plural(changes, "change", "changes") + " made"
+            }
+        ));
+    }
     if let Some(v) = most_traffic(&split) {
         ctx.output(Output::VersionId, v.version_id.as_str());
     }

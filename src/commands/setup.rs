@@ -9,8 +9,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
-
 use super::{Env, Facts, Output, Prepared};
 use crate::cloudflare::builds::Trigger;
 use crate::cloudflare::builds_config::{
@@ -20,6 +18,7 @@ use crate::cloudflare::{BuildTokenUuid, RepoConnectionUuid, ScriptTag, TriggerUu
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::flows::builds::{WorkerFrom, delete_var, resolve_tag, triggers_failure};
+use crate::flows::changes::{self, Action, Change};
 use crate::flows::create::{create_once, retry_delete};
 use crate::flows::trigger;
 use crate::flows::{self, Area, Ctx, api_failure};
@@ -27,102 +26,6 @@ use std::path::PathBuf;
 
 use crate::inputs::builds_config::{self, BuildsConfig, ConnectionSpec, TriggerSpec};
 use crate::inputs::{InputError, Inputs, Key, hint};
-
-/// What the plan does to one thing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum Action {
-    Create,
-    Update,
-    Delete,
-    /// A secret written because its value is at hand: it cannot be compared with Cloudflare's.
-    Set,
-    Unchanged,
-    /// Exists in Cloudflare, not in the file, and `prune` is off.
-    LeftAlone,
-    /// A listed secret Cloudflare does not have, whose value is not in the environment.
-    Missing,
-    /// A second trigger of a name the file has (two `setup` runs at once can leave one), and
-    /// `prune` is off: never chosen by `build`, deleted only with `prune`.
-    Duplicate,
-}
-
-impl Action {
-    /// A write this run makes (or would make).
-    fn writes(self) -> bool {
-        matches!(self, Action::Create | Action::Update | Action::Delete | Action::Set)
-    }
-
-    /// Cloudflare differs from the file: what `check` reports. A secret `set` is not drift (its
-    /// value cannot be compared); a missing one is.
-    fn drifts(self) -> bool {
-        matches!(self, Action::Create | Action::Update | Action::Delete | Action::Missing | Action::Duplicate)
-    }
-
-    fn text(self) -> &'static str {
-        match self {
-            Action::Create => "create",
-            Action::Update => "update",
-            Action::Delete => "delete",
-            Action::Set => "set",
-            Action::Unchanged => "unchanged",
-            Action::LeftAlone => "left alone",
-            Action::Missing => "missing",
-            Action::Duplicate => "duplicate",
-        }
-    }
-}
-
-/// One line of the plan. `from`/`to` never hold a secret value.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub(crate) struct Change {
-    /// `connection`, `trigger`, `variable` or `secret`.
-    pub resource: &'static str,
-    /// The repository (`owner/name`) or the trigger's name.
-    pub name: String,
-    /// The variable's name, for variables and secrets.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-    pub action: Action,
-    /// The field an update changes (one line per field).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub to: Option<String>,
-}
-
-impl Change {
-    fn new(resource: &'static str, name: &str, action: Action) -> Change {
-        Change { resource, name: name.to_owned(), key: None, action, field: None, from: None, to: None }
-    }
-
-    fn key(mut self, k: &str) -> Change {
-        self.key = Some(k.to_owned());
-        self
-    }
-
-    fn field(mut self, f: &str, from: Option<String>, to: Option<String>) -> Change {
-        self.field = Some(f.to_owned());
-        self.from = from;
-        self.to = to;
-        self
-    }
-
-    fn detail(&self) -> String {
-        let arrow = match (&self.from, &self.to) {
-            (Some(f), Some(t)) => format!("{f} → {t}"),
-            (None, Some(t)) => t.clone(),
-            (Some(f), None) => f.clone(),
-            (None, None) => String::new(),
-        };
-        match &self.field {
-            Some(field) => format!("{field}: {arrow}"),
-            None => arrow,
-        }
-    }
-}
 
 /// What a trigger of the file meets in Cloudflare.
 struct TriggerPlan<'a> {
@@ -304,7 +207,7 @@ async fn run(ctx: &Ctx, args: SetupArgs) -> Result<()> {
 
     let changes = plan.iter().filter(|c| c.action.writes()).count();
     let drift = plan.iter().filter(|c| c.action.drifts()).count();
-    show_plan(ctx, &plan);
+    changes::show(ctx, &plan);
     report_duplicates(ctx, &duplicates, args.prune);
     ctx.output(Output::Plan, &serde_json::to_string(&plan).unwrap_or_else(|_| "[]".into()));
     ctx.output(Output::Changes, &changes.to_string());
@@ -1125,45 +1028,6 @@ fn recreated_vars(tp: &mut TriggerPlan<'_>, current: &BTreeMap<String, EnvVar>, 
         }
     }
     out
-}
-
-fn show_plan(ctx: &Ctx, plan: &[Change]) {
-    let rows: Vec<[String; 4]> = plan
-        .iter()
-        .map(|c| {
-            let name = match &c.key {
-                Some(k) => format!("{} {k}", c.name),
-                None => c.name.clone(),
-            };
-            [c.resource.to_owned(), name, c.action.text().to_owned(), c.detail()]
-        })
-        .collect();
-    let head = ["RESOURCE".to_owned(), "NAME".to_owned(), "ACTION".to_owned(), "DETAIL".to_owned()];
-    let width = |i: usize| rows.iter().chain([&head]).map(|r| r[i].chars().count()).max().unwrap_or(0);
-    let (w0, w1, w2) = (width(0), width(1), width(2));
-    let mut text = Vec::new();
-    for r in std::iter::once(&head).chain(&rows) {
-        text.push(format!("{:<w0$}  {:<w1$}  {:<w2$}  {}", r[0], r[1], r[2], r[3]).trim_end().to_owned());
-    }
-    ctx.console.info("Plan:");
-    for line in &text {
-        ctx.console.info(line);
-    }
-    let mut md = String::from("| resource | name | action | detail |\n| --- | --- | --- | --- |\n");
-    for r in &rows {
-        md.push_str(&format!(
-            "| {} | {} | {} | {} |\n",
-            md_cell(&r[0]),
-            md_cell(&r[1]),
-            md_cell(&r[2]),
-            md_cell(&r[3])
-        ));
-    }
-    ctx.summary(|s| s.text("Plan", &md));
-}
-
-fn md_cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
 }
 
 /// The file's `build_token` (a name or uuid), else the one the existing triggers use, else the

@@ -48,6 +48,7 @@ pub(crate) const FACTS: Facts = Facts {
         Output::DeploymentId,
         Output::Stages,
         Output::WorkersDevUrl,
+        Output::Changes,
         Output::Plan,
         Output::Migrations,
         Output::DryRun,
@@ -81,7 +82,14 @@ pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError
             // (flows::rollout).
             Box::pin(run(ctx, args, d1))
         } else {
-            Box::pin(flows::interruptible(ctx, "the Worker's versions and deployments", run(ctx, args, d1)))
+            // A configuration's triggers and settings are applied after the deployment: an
+            // interruption can leave some of them unwritten.
+            let what = if args.apply_named() {
+                "the Worker's versions and deployments, and its routes, custom domains, cron triggers, queue consumers, Workflows and settings"
+            } else {
+                "the Worker's versions and deployments"
+            };
+            Box::pin(flows::interruptible(ctx, what, run(ctx, args, d1)))
         }
     }))
 }
@@ -159,6 +167,7 @@ async fn upload_then_deploy(
         None => None,
     };
     let name = &args.worker;
+    let apply_plan = plan_apply(ctx, &args).await?;
     let Before { worker, latest, split_with, migrations } = before_upload(ctx, &args, d1).await?;
     let total: u64 = args.modules.iter().map(|m| m.size).sum();
     match &args.main_module {
@@ -270,9 +279,43 @@ async fn upload_then_deploy(
             .collect();
         deploy::deploy(ctx, name, &split, args.message.as_deref(), false, &HashSet::new(), numbers).await?;
     }
+    if let Some(p) = apply_plan {
+        apply(ctx, name, p).await?;
+    }
     deploy::workers_dev_url(ctx, &worker);
     ctx.summary(|s| s.row("Duration", &format!("{:.1}s", started.elapsed().as_secs_f64())));
     Ok(None)
+}
+
+/// The configuration's routes, custom domains, crons, queue consumers and settings, for a
+/// deploy at 100 %: read, compared and shown before anything is written, so a conflict stops
+/// the step here. Any other run leaves them, as `wrangler versions upload` does, and says so.
+async fn plan_apply(ctx: &Ctx, args: &VersionArgs) -> Result<Option<flows::apply::Plan>> {
+    if !args.apply.spec.any() {
+        return Ok(None);
+    }
+    if args.deploy.is_some_and(|p| p >= 100.0) {
+        let p = Box::pin(flows::apply::plan(ctx, &args.worker, &args.apply)).await?;
+        flows::apply::show(ctx, &p)?;
+        return Ok(Some(p));
+    }
+    ctx.console.notice(&format!(
+        "The configuration's routes, custom domains, cron triggers, queue consumers and Worker settings are applied by a deploy at 100 % ({}), as `wrangler deploy` applies them; this step leaves them as they are, as `wrangler versions upload` does",
+        hint::set(Key::Deploy, "true")
+    ));
+    Ok(None)
+}
+
+/// The planned writes, after the deploy (as wrangler applies its triggers after the upload).
+async fn apply(ctx: &Ctx, name: &WorkerName, plan: flows::apply::Plan) -> Result<()> {
+    let changes = plan.changes();
+    Box::pin(flows::apply::apply(ctx, name, plan)).await?;
+    ctx.console.info(&if changes == 0 {
+        "The configuration's triggers and settings: nothing to change.".to_owned()
+    } else {
+        format!("The configuration's triggers and settings: {} made.", crate::ci::plural(changes, "change", "changes"))
+    });
+    Ok(())
 }
 
 /// What is known before the upload, every check passed and the Worker made if need be.

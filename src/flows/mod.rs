@@ -3,8 +3,10 @@
 //! arguments, talks to Cloudflare through the typed client, and speaks to the CI through the
 //! console and the report. No module here knows which command called it.
 
+pub(crate) mod apply;
 pub(crate) mod assets;
 pub(crate) mod builds;
+pub(crate) mod changes;
 pub(crate) mod create;
 pub(crate) mod d1;
 pub(crate) mod deployments;

@@ -1,7 +1,7 @@
 //! A rollout that checks itself (`stages`): the new version beside the live deployment at 0 %
 //! (or Cloudflare's minimum), a smoke test through `Cloudflare-Workers-Version-Overrides`, then
-//! each stage's share held for its soak and its error rate read from analytics
-//! (docs/cloudflare-api.md §K). Any failed check, signal or `timeout` restores the deployment
+//! each stage's share held for its soak and, once analytics have caught up with the soak
+//! (`analytics_lag`, §K.3), its error rate read from them (docs/cloudflare-api.md §K). Any failed check, signal or `timeout` restores the deployment
 //! that was live before, exactly, and reads it back: exit 13.
 //!
 //! Signals are handled here rather than by `flows::interruptible`: a rollout stopped halfway
@@ -81,6 +81,22 @@ pub(crate) async fn preflight(
         .ok_or_else(|| Error::Refused("the live deployment lists no version".into()))?;
     if args.reads_analytics() {
         check_analytics(ctx, worker, &base).await?;
+    }
+    let (soaks, lags) = args.waits();
+    if soaks + lags >= ctx.timeout {
+        ctx.console.warning(&format!(
+            "the stages wait at least {} ({} of soaks{}) and {} is {}: the rollout will stop at the timeout and roll \
+             back. Raise `timeout` or shorten the soaks.",
+            human(soaks + lags),
+            human(soaks),
+            if lags.is_zero() {
+                String::new()
+            } else {
+                format!(" and {} for analytics to catch up after them, `analytics_lag`", human(lags))
+            },
+            hint::input(Key::Timeout),
+            human(ctx.timeout)
+        ));
     }
     if let [_, _] = previous.as_slice() {
         let other: Vec<DeploymentVersion> = previous.iter().filter(|v| v.version_id != base).cloned().collect();
@@ -253,14 +269,18 @@ pub(crate) async fn run(
             }
             if let Some(gate) = args.gate {
                 let (from, to) = window(started, ended);
-                let read = tokio::select! {
-                    r = ctx.client.version_invocations(worker, new, &from, &to) => Ok(r),
-                    () = signal::at_least(&ctx.signals, 1) => Err(Halt::Signal),
-                };
-                let read = match read {
-                    Ok(r) => r,
-                    Err(h) => {
+                let label = format!("Stage {}/{} ({share} %)", k + 1, args.stages.len());
+                let read = match read_window(ctx, worker, new, gate, (&from, &to), &label).await {
+                    Read::Complete(c) => Ok(c),
+                    Read::Failed(e) => Err(e),
+                    Read::Halted(h, partial) => {
                         records[k].verdict = "interrupted";
+                        if let Some(c) = partial {
+                            records[k].requests = Some(c.requests);
+                            records[k].errors = Some(c.errors);
+                            records[k].note =
+                                Some("partial counts: stopped while analytics were catching up".to_owned());
+                        }
                         outcome = Some((k, h));
                         break;
                     }
@@ -425,6 +445,91 @@ fn stopped(ctx: &Ctx) -> Option<Halt> {
     }
 }
 
+/// The first wait between reads of a soak window while analytics catch up; it doubles up to
+/// [`LAG_BACKOFF_CAP`], and the last wait ends exactly `analytics_lag` after the soak. Nominal,
+/// scaled by the pace in tests.
+const LAG_BACKOFF: Duration = Duration::from_secs(30);
+const LAG_BACKOFF_CAP: Duration = Duration::from_secs(60);
+
+/// What reading a soak window came to.
+enum Read {
+    /// The counts once the window's end was `analytics_lag` old: what the gate judges.
+    Complete(Counts),
+    /// The last read failed (after the client's own retries).
+    Failed(String),
+    /// A signal or `timeout` came first; the counts seen so far, if any.
+    Halted(Halt, Option<Counts>),
+}
+
+/// Reads `[from, to]` until the window is complete, the share held meanwhile. Analytics lag a
+/// few minutes (§K.3): a read right after the soak undercounts, most of all the soak's last
+/// minutes, so a short soak would fall under `min_requests` and an error burst at its end would
+/// go unseen. Complete means the window's end is `analytics_lag` old, and nothing less: two
+/// reads that agree do not prove it (a Worker with sparse traffic, or one whose errors came
+/// last, reads the same twice while its last minutes are still missing). Reads in between only
+/// show the user what is arriving and why the rollout waits; one that fails is not fatal.
+async fn read_window(
+    ctx: &Ctx,
+    worker: &WorkerName,
+    new: &VersionId,
+    gate: Gate,
+    (from, to): (&str, &str),
+    label: &str,
+) -> Read {
+    let lag = gate.analytics_lag;
+    if !lag.is_zero() {
+        ctx.console.info(&format!(
+            "{label}: analytics lag up to {} (`analytics_lag`), so the soak window {from} – {to} is read until its \
+             end is that old; {new} keeps its share meanwhile.",
+            human(lag)
+        ));
+    }
+    let mut waited = Duration::ZERO;
+    let mut step = LAG_BACKOFF;
+    let mut seen: Option<Counts> = None;
+    let mut n = 0;
+    loop {
+        n += 1;
+        if waited < lag {
+            let wait = step.min(lag.saturating_sub(waited));
+            if let Some(h) = hold(ctx, ctx.pace.of(wait)).await {
+                return Read::Halted(h, seen);
+            }
+            waited += wait;
+            step = (step * 2).min(LAG_BACKOFF_CAP);
+        }
+        let complete = waited >= lag;
+        let sent = tokio::select! {
+            r = ctx.client.version_invocations(worker, new, from, to) => r,
+            () = signal::at_least(&ctx.signals, 1) => return Read::Halted(Halt::Signal, seen),
+        };
+        let next = if complete {
+            "complete".to_owned()
+        } else {
+            format!(
+                "still catching up: {} of {} after the soak; reading again in {}",
+                human(waited),
+                human(lag),
+                human(step.min(lag.saturating_sub(waited)))
+            )
+        };
+        match sent {
+            Ok(c) => {
+                ctx.console.info(&format!(
+                    "{label}: analytics read {n}: {} requests, {} errors in {from} – {to} ({next}).",
+                    c.requests, c.errors
+                ));
+                if complete {
+                    return Read::Complete(c);
+                }
+                seen = Some(c);
+            }
+            Err(e) if complete => return Read::Failed(e.to_string()),
+            Err(e) => ctx.console.notice(&format!("{label}: analytics read {n} failed ({e}); {next}.")),
+        }
+    }
+}
+
 /// Waits `d`, unless a signal or the deadline comes first.
 async fn hold(ctx: &Ctx, d: Duration) -> Option<Halt> {
     if let Some(h) = stopped(ctx) {
@@ -577,7 +682,8 @@ mod tests {
 
     #[test]
     fn the_gate_judges_rate_and_signal() {
-        let gate = Gate { max_error_rate: 0.01, min_requests: 100, pass_without_signal: false };
+        let gate =
+            Gate { max_error_rate: 0.01, min_requests: 100, pass_without_signal: false, analytics_lag: Duration::ZERO };
         assert!(matches!(judge(Counts { requests: 1000, errors: 10 }, gate), Verdict::Passed(_)));
         assert!(matches!(judge(Counts { requests: 1000, errors: 11 }, gate), Verdict::Failed(_)));
         assert!(matches!(judge(Counts { requests: 99, errors: 0 }, gate), Verdict::NoSignal(_)));

@@ -66,7 +66,7 @@ const WITH_WORKER: &[Command] = &[Build, Wait, Version, Deploy, Env, PurgeCache,
 /// The commands that upload code (a Version, or a Preview deployment): the same inputs.
 const VERSION_LIKE: &[Command] = &[Version, Preview];
 /// The commands that read a wrangler configuration: those that upload code, `migrate`, and
-/// `deploy` for its migrations.
+/// `deploy` for its migrations and for what a deploy applies beyond the version.
 const WITH_CONFIG: &[Command] = &[Version, Deploy, Preview, Migrate];
 /// The commands that follow a build.
 const FOLLOW: &[Command] = &[Build, Wait, Redeploy];
@@ -130,7 +130,7 @@ inputs! {
     AppearTimeout => InputSpec { name: "appear_timeout", kind: Kind::Value, commands: &[Wait], default: "2m", fallback: &[], secret: false,
         help: "How long a build for the commit may take to appear (the Git integration records one within seconds of a push; a slow webhook takes longer). Then `if_no_build` applies." },
     Config => InputSpec { name: "config", kind: Kind::Value, commands: WITH_CONFIG, default: "wrangler.json, wrangler.jsonc or wrangler.toml in the working directory", fallback: &[], secret: false,
-        help: "The wrangler configuration to upload from (name, main, compatibility, bindings, migrations, assets, placement, limits). Found only in the working directory (not its parents), and used by default only when `dir` is not given or the file sets `main`. Inputs given explicitly win over the file. `migrate` (and `migrate: true`) read its `d1_databases`." },
+        help: "The wrangler configuration to upload from (name, main, compatibility, bindings, migrations, assets, placement, limits; and, deploying at 100 %, routes, custom domains, crons, queue consumers, settings). Found only in the working directory (not its parents), and used by default only when `dir` is not given or the file sets `main`. Inputs given explicitly win over the file. `migrate` (and `migrate: true`) read its `d1_databases`; `deploy` reads its routes, custom domains, crons, queue consumers and settings only when it is given." },
     BuildOutput => InputSpec { name: "build_output", kind: Kind::Value, commands: &[Version, Deploy, Preview], default: "`.cloudflare/output` when it exists and neither `config`, a wrangler configuration here, `dir`, `main_module` nor `assets` is given", fallback: &[], secret: false,
         help: "A Build Output directory (`.cloudflare/output`, written by `cf build`, wrangler 4.164 or later and the Cloudflare Vite plugin; versions `v0` and `v1`) to upload from instead of a wrangler configuration: its Worker's modules, assets, bindings, compatibility and settings. Every key is checked: an unknown one, an unknown version or a binding kind workers-ci cannot send stops the step (exit 2). A preview build (`isPreview`) only goes to `preview`, a production build only to `version`/`deploy`. With several Workers, `worker` picks one by its `name`." },
     SkipTriggers => InputSpec { name: "skip_triggers", kind: Kind::Switch, commands: &[Version, Deploy, Preview], default: "false", fallback: &[], secret: false,
@@ -197,14 +197,18 @@ inputs! {
         help: "The fewest requests the new version must serve in a soak window for its error rate to count; below it `if_no_signal` decides." },
     IfNoSignal => InputSpec { name: "if_no_signal", kind: Kind::Value, commands: &[Version, Deploy], default: "fail", fallback: &[], secret: false,
         help: "`fail` (roll back) or `pass` (go on) when a soak window has fewer than `min_requests` requests." },
+    AnalyticsLag => InputSpec { name: "analytics_lag", kind: Kind::Value, commands: &[Version, Deploy], default: "3m", fallback: &[], secret: false,
+        help: "With `stages` and the error gate: how long after a soak Cloudflare's analytics may still be catching up (they \"lag a few minutes\"). The gate reads the soak window again with backoff, the share held, until the window's end is this old, then judges it; each read is logged. `0` judges at once (an undercount, or a late error burst missed). `timeout` bounds the wait (a timeout rolls back)." },
     BuildsConfig => InputSpec { name: "builds_config", kind: Kind::Value, commands: &[Setup], default: "workers-builds.toml", fallback: &[], secret: false,
         help: "The Workers Builds configuration file (TOML, or JSON when it ends in `.json`); see README for its keys." },
     DryRun => InputSpec { name: "dry_run", kind: Kind::Switch, commands: &[Version, Deploy, Setup, Preview, Migrate], default: "false", fallback: &[], secret: false,
         help: "Print the plan and change nothing (exit 0). `version`, `deploy` and `preview` need no `api_token` or `account_id` then and send no request at all: the inputs, configuration or Build Output, bindings, modules and assets (hashes and limits) are checked and the API calls a real run would make are printed (for a fork's pull request, which gets no secrets). `migrate`: list the migrations that would be applied (the applied set is still read from each database)." },
     Check => InputSpec { name: "check", kind: Kind::Switch, commands: &[Setup], default: "false", fallback: &[], secret: false,
         help: "Print the plan, change nothing, and exit 8 when Cloudflare differs from the file (a pull-request check)." },
-    Prune => InputSpec { name: "prune", kind: Kind::Switch, commands: &[Setup], default: "false", fallback: &[], secret: false,
-        help: "Delete triggers and build variables the file does not list (otherwise they are left alone)." },
+    Prune => InputSpec { name: "prune", kind: Kind::Switch, commands: &[Version, Deploy, Setup], default: "false", fallback: &[], secret: false,
+        help: "`setup`: delete triggers and build variables the file does not list. `version`/`deploy` with a wrangler configuration: remove the Worker's routes, custom domains and queue consumers the configuration does not list. Otherwise they are left alone (and shown in the plan)." },
+    Takeover => InputSpec { name: "takeover", kind: Kind::Switch, commands: &[Version, Deploy], default: "false", fallback: &[], secret: false,
+        help: "Deploying a wrangler configuration: give this Worker the routes, custom domains and queues another Worker holds (and replace a hostname's DNS record). Otherwise such a conflict stops the step before any write, naming it." },
     RequireSecrets => InputSpec { name: "require_secrets", kind: Kind::Switch, commands: &[Setup], default: "false", fallback: &[], secret: false,
         help: "Fail before any request when a listed secret's environment variable is unset (otherwise that secret is left as it is, with a notice)." },
     Set => InputSpec { name: "set", kind: Kind::Value, commands: &[Env], default: "", fallback: &[], secret: false,

@@ -13,6 +13,10 @@ use super::{InputError, Inputs, Key, rules};
 /// A later stage written without a soak time soaks this long (the last one, at 100 %, none).
 pub(crate) const DEFAULT_SOAK: Duration = Duration::from_secs(300);
 
+/// "A few minutes" (docs/cloudflare-api.md §K.3) read as 3: INFERRED, docs/api-assumptions.md
+/// (the live probe `analytics-lag` measures it).
+pub(crate) const DEFAULT_ANALYTICS_LAG: Duration = Duration::from_secs(180);
+
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Stage {
     /// The new version's share, 0 to 100.
@@ -36,6 +40,9 @@ pub(crate) struct Gate {
     pub max_error_rate: f64,
     pub min_requests: u64,
     pub pass_without_signal: bool,
+    /// How long after a soak window's end its counts may still grow (§K.3, "the last few
+    /// minutes lag"); the window is judged only once its end is this old.
+    pub analytics_lag: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -59,6 +66,7 @@ impl RolloutArgs {
                 Key::MaxErrorRate,
                 Key::MinRequests,
                 Key::IfNoSignal,
+                Key::AnalyticsLag,
             ] {
                 // Wrappers (action.yml, the GitLab templates) pass every input with its default,
                 // so only a value other than the default says the user meant a rollout.
@@ -104,10 +112,28 @@ impl RolloutArgs {
                     Some("pass") => true,
                     Some(_) => return Err(InputError::new(Key::IfNoSignal, "must be `pass` or `fail`")),
                 };
-                Some(Gate { max_error_rate: max / 100.0, min_requests, pass_without_signal })
+                let analytics_lag = match i.get(Key::AnalyticsLag).map(str::trim) {
+                    None => DEFAULT_ANALYTICS_LAG,
+                    Some("0" | "0s") => Duration::ZERO,
+                    Some(t) => rules::duration(t).ok_or_else(|| {
+                        InputError::new(
+                            Key::AnalyticsLag,
+                            "must be a duration (e.g. `3m`, `90s`) or `0`, at most `24h`",
+                        )
+                    })?,
+                };
+                Some(Gate { max_error_rate: max / 100.0, min_requests, pass_without_signal, analytics_lag })
             }
         };
         Ok(Some(RolloutArgs { stages, smoke, gate }))
+    }
+
+    /// The least time the stages wait: their soaks, and `analytics_lag` after each gated one.
+    pub(crate) fn waits(&self) -> (Duration, Duration) {
+        let soaks: Duration = self.stages.iter().filter_map(|s| s.soak).sum();
+        let gated = self.stages.iter().filter(|s| s.soak.is_some()).count();
+        let lag = self.gate.map_or(Duration::ZERO, |g| g.analytics_lag);
+        (soaks, lag * u32::try_from(gated).unwrap_or(u32::MAX))
     }
 
     /// Whether any stage reads analytics (a soak with a gate).

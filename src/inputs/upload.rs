@@ -132,6 +132,8 @@ pub(crate) struct VersionArgs {
     /// The configuration's `migrations[]`, in order; which of them to send is decided against
     /// the Worker's applied tag.
     pub migrations: Vec<wrangler::Migration>,
+    /// What a deploy applies beyond the version, and how.
+    pub apply: Apply,
     /// The wrangler configuration used (as given or found), and its environment.
     pub config_file: Option<(String, Option<String>)>,
     /// Keys of the configuration that were not applied, each said as a warning before any
@@ -161,6 +163,41 @@ pub(crate) struct BuildOutputSource {
 pub(crate) enum Target {
     Version,
     Preview,
+}
+
+/// What a deploy applies beyond the version (routes, custom domains, crons, queue consumers,
+/// settings), from the configuration: empty without one, and for a Preview.
+#[derive(Debug, Default)]
+pub(crate) struct Apply {
+    pub spec: wrangler::map::deploy::DeploySpec,
+    /// `prune`: remove routes, custom domains and consumers the configuration does not list.
+    pub prune: bool,
+    /// `takeover`: take what another Worker holds.
+    pub takeover: bool,
+}
+
+impl Apply {
+    /// `deploy` given `config`: the file's routes, custom domains, crons, consumers and
+    /// settings, applied beside the deployment. Only a file named explicitly: a configuration
+    /// lying in the working directory does not change what `deploy` does.
+    pub(crate) fn for_deploy(i: &Inputs) -> Result<Option<(Apply, Option<String>)>, InputError> {
+        let Some(path) = i.path(Key::Config) else { return Ok(None) };
+        let config = wrangler::load(&path, i.get(Key::Environment))?;
+        let name = config.mapped.name.as_ref().map(|(n, _, _)| n.clone());
+        let apply = Apply::from_inputs(i, Target::Version, Some(&config.mapped))?;
+        Ok(Some((apply, name)))
+    }
+
+    fn from_inputs(i: &Inputs, target: Target, file: Option<&wrangler::Mapped>) -> Result<Apply, InputError> {
+        Ok(match (target, file) {
+            (Target::Version, f) => Apply {
+                spec: f.map(|f| f.deploy.clone()).unwrap_or_default(),
+                prune: i.bool(Key::Prune, false)?,
+                takeover: i.bool(Key::Takeover, false)?,
+            },
+            (Target::Preview, _) => Apply::default(),
+        })
+    }
 }
 
 /// Where a Preview's bindings come from (docs/cloudflare-api.md §B.11).
@@ -705,6 +742,9 @@ pub(crate) fn from_build_output(
         config_file: None,
         config_warnings: w.warnings,
         rollout,
+        // The output's triggers and settings are not mapped onto the deploy's apply yet: they
+        // are refused unless `skip_triggers` (refuse_unapplied).
+        apply: Apply::default(),
         build_output: Some(BuildOutputSource { dir, version, mode, file: w.file, skipped }),
     })
 }
@@ -795,6 +835,7 @@ impl VersionArgs {
         };
         let config_file = config.as_ref().map(|c| (c.file.clone(), i.get(Key::Environment).map(str::to_owned)));
         let has_routes = file.is_some_and(|f| f.has_routes);
+        let apply = Apply::from_inputs(i, target, file)?;
         let (placement, limits, cache_options, keep_vars, migrations) = match config {
             Some(mut c) => {
                 config_warnings.append(&mut c.mapped.warnings);
@@ -831,6 +872,7 @@ impl VersionArgs {
             cache_options,
             keep_vars,
             migrations,
+            apply,
             config_file,
             config_warnings,
             build_output: None,
@@ -865,10 +907,16 @@ impl VersionArgs {
             cache_options: None,
             keep_vars: false,
             migrations: Vec::new(),
+            apply: Apply::default(),
             config_file: None,
             config_warnings: Vec::new(),
             build_output: None,
         })
+    }
+
+    /// Whether a deploy of this upload applies a configuration's triggers and settings.
+    pub(crate) fn apply_named(&self) -> bool {
+        self.deploy.is_some_and(|p| p >= 100.0) && self.apply.spec.any()
     }
 
     /// Values to mask before anything prints.

@@ -72,6 +72,9 @@ enum Cmd {
     /// `migrate` of a database with no table yet and two migration files (docs/cloudflare-api.md
     /// §J.4): the table made, the applied set read, one request per file.
     Migrate,
+    /// `version` deploying a wrangler configuration's routes, custom domain, crons, queue
+    /// consumer and settings (docs/cloudflare-api.md §T).
+    VersionTriggers,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,7 +118,11 @@ fn matrix_sim(cmd: Cmd) -> Simulator {
         single_asset_uploads: (cmd == Cmd::VersionPerFile).then_some(1),
         zero_percent_deployments: cmd == Cmd::Rollout,
         synthetic_rps: if cmd == Cmd::Rollout { 100_000.0 } else { 0.0 },
+        // The rollout's `analytics_lag: 10s` at the client's test pace (0.02): the simulator has
+        // no clock to scale, so its lag is shrunk here as the client's wait is.
+        analytics_lag_ms: 200,
         d1_databases: vec![D1Seed { name: "shop".into(), uuid: Some(D1_UUID.into()) }],
+        queues: vec!["jobs".into()],
         ..SimConfig::default()
     };
     Simulator::start_background(config).expect("simulator starts")
@@ -281,7 +288,8 @@ fn run_preparation(sim: &Simulator, cmd: Cmd) -> Option<String> {
         | Cmd::PreviewFresh
         | Cmd::VersionMigrations
         | Cmd::VersionPerFile
-        | Cmd::Migrate => None,
+        | Cmd::Migrate
+        | Cmd::VersionTriggers => None,
     }
 }
 
@@ -365,7 +373,24 @@ fn prepare(cmd: Cmd) -> (Simulator, Invocation) {
             .input("command", "deploy")
             .input("versions", version_id.unwrap())
             .input("stages", "0,10:10s,100")
+            // As long as the soak: one analytics read, once the window is complete.
+            .input("analytics_lag", "10s")
             .input("smoke_url", &sim.worker_url("my-worker")),
+        Cmd::VersionTriggers => {
+            let inv = version_invocation(&sim, "unused").without("worker").without("compatibility_date");
+            let root = inv.dir.path();
+            std::fs::create_dir_all(root.join("dist")).unwrap();
+            std::fs::write(root.join("dist/index.js"), "export default {}\n").unwrap();
+            std::fs::write(
+                root.join("wrangler.jsonc"),
+                r#"{ "name": "my-worker", "main": "dist/index.js", "compatibility_date": "2026-11-01",
+                     "routes": ["example.com/api/*", "www.example.com/*", { "pattern": "app.example.com", "custom_domain": true }],
+                     "triggers": { "crons": ["*/5 * * * *"] }, "queues": { "consumers": [{ "queue": "jobs" }] },
+                     "observability": { "enabled": true } }"#,
+            )
+            .unwrap();
+            inv.input("deploy", "true")
+        }
         Cmd::Deploy => Invocation::new(&sim)
             .without("branch")
             .without("commit")
@@ -418,6 +443,8 @@ struct Result {
     previews: Vec<(String, usize)>,
     /// The D1 migrations recorded, and the tables the database has.
     d1: Option<Vec<serde_json::Value>>,
+    /// `my-worker`'s routes, custom domains, crons, settings and queue consumers.
+    triggers: String,
 }
 
 fn observe(sim: &Simulator, run: &Run) -> Result {
@@ -451,7 +478,31 @@ fn observe(sim: &Simulator, run: &Run) -> Result {
             })
             .collect(),
         d1: sim.d1_select("shop", "SELECT name, 'recorded' AS what FROM d1_migrations UNION ALL SELECT name, type FROM sqlite_master WHERE name IN ('a', 'b') ORDER BY 1"),
+        triggers: triggers_of(sim),
     }
+}
+
+/// What a deploy applied to `my-worker` beyond the version, without ids.
+fn triggers_of(sim: &Simulator) -> String {
+    let read = |path: &str| call(sim, "GET", path, None).1["result"].clone();
+    let field = |v: serde_json::Value, k: &str| -> Vec<String> {
+        v.as_array().into_iter().flatten().map(|x| x[k].to_string()).collect()
+    };
+    let queues = read("/queues");
+    let consumers: Vec<String> = queues
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|q| q["consumers"].as_array().cloned().unwrap_or_default())
+        .map(|c| format!("{} {}", c["script_name"], c["settings"]))
+        .collect();
+    format!(
+        "routes {:?} domains {:?} crons {:?} settings {} consumers {consumers:?}",
+        field(read("/workers/scripts/my-worker/routes"), "pattern"),
+        field(read("/workers/domains?service=my-worker"), "hostname"),
+        field(read("/workers/scripts/my-worker/schedules")["schedules"].clone(), "cron"),
+        read("/workers/scripts/my-worker/script-settings"),
+    )
 }
 
 /// `builds` with each fresh id (the build's, and the deployment and version it went live in)
@@ -753,6 +804,15 @@ fault_matrix! {
         migrate_table => Migrate "POST" "/query";
         migrate_read => Migrate "POST" "/query" skipping 1;
         migrate_apply => Migrate "POST" "/query" skipping 2;
+        versiontriggers_scripts => VersionTriggers "GET" "/workers/scripts" excluding "my-worker";
+        versiontriggers_domains => VersionTriggers "GET" "/workers/domains";
+        versiontriggers_zones => VersionTriggers "GET" "/zones";
+        versiontriggers_queues => VersionTriggers "GET" "/queues";
+        versiontriggers_routes => VersionTriggers "PUT" "/routes";
+        versiontriggers_domain => VersionTriggers "PUT" "/workers/domains";
+        versiontriggers_schedules => VersionTriggers "PUT" "/schedules";
+        versiontriggers_consumer => VersionTriggers "POST" "/consumers";
+        versiontriggers_settings => VersionTriggers "PATCH" "/script-settings";
     }
     faults {
         status_429_retry_after: status(429, 10429, Some(1)) => Survive;

@@ -645,6 +645,112 @@ fn assets_requests_and_answers_match_the_official_schemas() {
     assert!(errors.is_empty(), "schema violations:\n{}", errors.join("\n"));
 }
 
+/// What a deploy applies beyond the upload (routes, custom domains, crons, queue consumers,
+/// settings): every request workers-ci sends, taking over and pruning included, and every
+/// answer it reads, in the official shapes.
+#[test]
+fn deploy_triggers_requests_and_answers_match_the_official_schemas() {
+    use workers_ci_simulator::{DomainSeed, RouteSeed, SimConfig, Simulator, WorkerSeed, ZoneSeed};
+    let spec = spec();
+    let sim = Simulator::start_background(SimConfig {
+        workers: vec![WorkerSeed { name: "other".into(), ..WorkerSeed::default() }],
+        zones: vec![ZoneSeed {
+            name: "example.com".into(),
+            id: None,
+            routes: vec![RouteSeed { pattern: "example.com/api/*".into(), script: Some("other".into()) }],
+        }],
+        custom_domains: vec![DomainSeed { hostname: "app.example.com".into(), service: "other".into() }],
+        queues: vec!["jobs".into(), "more".into()],
+        rate_limit: None,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let config = |routes: &str, queue: &str, batch: u32| {
+        format!(
+            r#"{{ "name": "app", "main": "index.js", "compatibility_date": "2026-11-01", "routes": [{routes}],
+                 "triggers": {{ "crons": ["*/5 * * * *"] }}, "queues": {{ "consumers": [{{ "queue": "{queue}", "max_batch_size": {batch} }}] }},
+                 "observability": {{ "enabled": true, "head_sampling_rate": 0.5 }}, "logpush": true, "tail_consumers": [{{ "service": "other" }}],
+                 "workflows": [{{ "binding": "FLOW", "name": "orders", "class_name": "OrderFlow", "limits": {{ "steps": 50 }} }}] }}"#
+        )
+    };
+    let q = call(&sim, "GET", "/queues", None).1["result"][0]["queue_id"].as_str().unwrap().to_owned();
+    call(
+        &sim,
+        "POST",
+        &format!("/queues/{q}/consumers"),
+        Some(&serde_json::json!({ "type": "worker", "script_name": "other" })),
+    );
+    let run = |text: String, extra: &[(&str, &str)]| {
+        let mut inv = version_invocation(&sim, "unused").without("worker").without("compatibility_date");
+        let root = inv.dir.path().to_owned();
+        std::fs::write(root.join("index.js"), "export default {}\n").unwrap();
+        std::fs::write(root.join("wrangler.jsonc"), text).unwrap();
+        inv = inv.cwd(&root).input("deploy", "true").input("create_worker", "true");
+        for (k, v) in extra {
+            inv = inv.input(k, v);
+        }
+        inv.run().assert_code(0);
+    };
+    let all = r#""example.com/api/*", "www.example.com/*", { "pattern": "app.example.com", "custom_domain": true }"#;
+    run(config(all, "jobs", 5), &[("takeover", "true")]);
+    run(config(r#""www.example.com/*""#, "more", 5), &[("prune", "true")]);
+    run(config("", "more", 7), &[("prune", "true")]);
+    let v = Validator { spec: &spec, request: true };
+    let mut errors = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for r in sim.requests().into_iter().filter(|r| r.method != "GET") {
+        let rel = r.path.trim_start_matches("/client/v4");
+        let rel = rel.strip_prefix(&format!("/accounts/{}", sim.account_id())).unwrap_or(rel);
+        let spec_path = match rel.trim_start_matches('/').split('/').collect::<Vec<_>>().as_slice() {
+            ["zones", _, "workers", "routes", _] => "/zones/{zone_id}/workers/routes/{route_id}",
+            ["workers", "scripts", _, "routes"] => "/accounts/{account_id}/workers/scripts/{script_name}/routes",
+            ["workers", "domains"] => "/accounts/{account_id}/workers/domains",
+            ["workers", "domains", _] => "/accounts/{account_id}/workers/domains/{domain_id}",
+            ["workers", "scripts", _, "schedules"] => "/accounts/{account_id}/workers/scripts/{script_name}/schedules",
+            ["workers", "scripts", _, "script-settings"] => {
+                "/accounts/{account_id}/workers/scripts/{script_name}/script-settings"
+            }
+            ["queues", _, "consumers"] => "/accounts/{account_id}/queues/{queue_id}/consumers",
+            ["queues", _, "consumers", _] => "/accounts/{account_id}/queues/{queue_id}/consumers/{consumer_id}",
+            ["workflows", _] => "/accounts/{account_id}/workflows/{workflow_name}",
+            _ => continue,
+        };
+        seen.insert(format!("{} {spec_path}", r.method));
+        let body: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+        if !body.is_null() {
+            errors.extend(v.request_errors(&r.method.to_lowercase(), spec_path, &body));
+        }
+    }
+    assert_eq!(seen.len(), 11, "every kind of write: {seen:#?}");
+    let v = Validator { spec: &spec, request: false };
+    let flow = call(
+        &sim,
+        "PUT",
+        "/workflows/orders",
+        Some(&serde_json::json!({ "script_name": "app", "class_name": "OrderFlow" })),
+    );
+    errors.extend(v.response_errors("put", "/accounts/{account_id}/workflows/{workflow_name}", flow.0, &flow.1));
+    let zone = call_root(&sim, "GET", "/zones?name=example.com", None);
+    errors.extend(v.response_errors("get", "/zones", zone.0, &zone.1));
+    let id = zone.1["result"][0]["id"].as_str().unwrap().to_owned();
+    let routes = call_root(&sim, "GET", &format!("/zones/{id}/workers/routes"), None);
+    errors.extend(v.response_errors("get", "/zones/{zone_id}/workers/routes", routes.0, &routes.1));
+    for (concrete, spec_path) in [
+        ("/workers/domains", "/accounts/{account_id}/workers/domains"),
+        ("/workers/scripts/app/schedules", "/accounts/{account_id}/workers/scripts/{script_name}/schedules"),
+        (
+            "/workers/scripts/app/script-settings",
+            "/accounts/{account_id}/workers/scripts/{script_name}/script-settings",
+        ),
+        ("/queues", "/accounts/{account_id}/queues"),
+        ("/workers/scripts", "/accounts/{account_id}/workers/scripts"),
+    ] {
+        let (status, reply) = call(&sim, "GET", concrete, None);
+        errors.extend(v.response_errors("get", spec_path, status, &reply));
+    }
+    assert!(errors.is_empty(), "schema violations:\n{}", errors.join("\n"));
+}
+
 /// D1 (docs/cloudflare-api.md §J.4, §J.8): what `migrate` sends to `/query`, and the
 /// simulator's answers for the databases, `/query` (rows, and a SQL error) and `/raw`.
 #[test]

@@ -168,6 +168,9 @@ fn the_rollout_workflow_runs_as_written() {
     let sim = Simulator::start_background(SimConfig {
         zero_percent_deployments: true,
         synthetic_rps: 100_000.0,
+        // Analytics lag 3 minutes (the default) shrunk by the time scale below, as the client's
+        // `analytics_lag` wait is: the simulator has no clock of its own to scale.
+        analytics_lag_ms: 18,
         ..SimConfig::default()
     })
     .unwrap();

@@ -13,9 +13,13 @@ use crate::common::*;
 
 /// A `5m` soak lasts 30 ms; the smoke test's 30 s patience, 3 ms.
 const SCALE: &str = "0.0001";
+/// The simulator's analytics lag (3 minutes, as `analytics_lag`'s default) at [`SCALE`]: the
+/// simulator has no clock to scale, so its lag is shrunk here by the same factor as the client's
+/// waits, keeping the two in the proportion they have at real speed.
+const LAG_MS: u64 = 18;
 
 fn rollout_sim(configure: impl FnOnce(&mut SimConfig)) -> Simulator {
-    let mut config = SimConfig { synthetic_rps: 100_000.0, ..SimConfig::default() };
+    let mut config = SimConfig { synthetic_rps: 100_000.0, analytics_lag_ms: LAG_MS, ..SimConfig::default() };
     configure(&mut config);
     Simulator::start_background(config).expect("simulator starts")
 }
@@ -119,7 +123,9 @@ fn a_healthy_version_goes_0_10_50_100_with_the_smoke_test_through_the_override()
     let reqs = sim.requests();
     let per: Vec<String> = reqs.iter().map(|r| format!("{} {}", r.method, r.path)).collect();
     eprintln!("four-stage rollout: {} API requests in {took:?} (soaks 2 × 30 ms): {per:#?}", reqs.len());
-    assert_eq!(reqs.len(), 10, "{per:#?}");
+    // 3 reads and the analytics permission check, 4 deployments, and 4 analytics reads for each
+    // of the 2 soaks: 30 s, 1m30s, 2m30s and 3m after it (`analytics_lag` 3m), the last judged.
+    assert_eq!(reqs.len(), 16, "{per:#?}");
 
     // Without the override the old version answers a deployment at 0 %; with it, the new one.
     let body = json!({ "strategy": "percentage", "versions": [
@@ -381,4 +387,123 @@ fn the_defaults_a_wrapper_passes_are_not_a_rollout() {
     run.assert_code(2);
     assert!(run.everything().contains("`smoke_method`"), "{}", run.everything());
     assert_eq!(sim.requests().len(), before, "refused before any request");
+}
+
+#[test]
+fn a_healthy_version_passes_when_analytics_lag_longer_than_its_soak() {
+    // Analytics 10 minutes behind, a 5-minute soak: read at once, the window is empty (every
+    // request in it is younger than the lag) and `if_no_signal: fail` would roll a healthy
+    // version back. The gate waits until the window's end is `analytics_lag` old instead.
+    let sim = rollout_sim(|c| {
+        c.zero_percent_deployments = true;
+        c.analytics_lag_ms = 60; // 10 minutes at SCALE
+    });
+    let (_, v2) = two_versions(&sim);
+    let run = rollout(&sim, &v2, "0,10%:5m,100").input("analytics_lag", "10m").run();
+    run.assert_code(0);
+    let stages = stages_output(&run);
+    assert_eq!(stages[1]["verdict"], "passed", "{stages:?}\n{}", run.everything());
+    assert!(stages[1]["requests"].as_u64().unwrap() >= 100, "{stages:?}");
+    assert_eq!(live(&sim), json!([{ "version_id": v2, "percentage": 100.0 }]));
+    // Each read is logged, so a user sees why the rollout waits, and the share was held.
+    assert!(run.stdout.contains("analytics lag up to 10m (`analytics_lag`)"), "{}", run.stdout);
+    let reads: Vec<&str> = run.stdout.lines().filter(|l| l.contains("analytics read")).collect();
+    assert_eq!(reads.len(), 11, "30 s, then every minute up to 10m: {reads:#?}");
+    assert!(reads[..10].iter().all(|l| l.contains("still catching up")), "{reads:#?}");
+    assert!(reads[10].contains("(complete)"), "{reads:#?}");
+    assert_eq!(shares_of(&sim, &v2), vec![0.0, 0.0, 10.0, 100.0]);
+}
+
+#[test]
+fn an_error_burst_visible_only_after_the_lag_still_rolls_back() {
+    // At 0.001: a 5m soak lasts 300 ms, analytics lag 3 minutes (180 ms, the default of both),
+    // and the new version starts throwing half its invocations 200 ms into its 10 %. Read at once,
+    // the window shows only its first 120 ms, all healthy, with plenty of requests: the gate
+    // would pass and the rollout go on to 100 %.
+    let sim = rollout_sim(|c| {
+        c.zero_percent_deployments = true;
+        c.analytics_lag_ms = 180;
+    });
+    let (v1, v2) = two_versions(&sim);
+    sim.set_version_profile(VersionProfile {
+        number: 2,
+        error_rate: 0.5,
+        errors_after_ms: 200,
+        ..VersionProfile::default()
+    });
+    let run = rollout(&sim, &v2, "0,10%:5m,100").env("WORKERS_CI_TIME_SCALE", "0.001").run();
+    run.assert_code(13);
+    assert!(run.everything().contains("rolled back at stage 2/3 (10 %): error rate too high"), "{}", run.everything());
+    assert_eq!(live(&sim), json!([{ "version_id": v1, "percentage": 100.0 }]));
+    assert_eq!(shares_of(&sim, &v2).iter().copied().fold(0.0, f64::max), 10.0, "never reached 100 %");
+    let stages = stages_output(&run);
+    assert_eq!(stages[1]["verdict"], "failed");
+    assert!(stages[1]["errors"].as_u64().unwrap() > 0, "{stages:?}");
+}
+
+#[test]
+fn a_timeout_while_analytics_catch_up_rolls_back_with_the_share_held() {
+    let sim = rollout_sim(|c| {
+        c.zero_percent_deployments = true;
+        c.analytics_lag_ms = 8_640; // 24h at SCALE
+    });
+    let (v1, v2) = two_versions(&sim);
+    // `timeout` is the user's clock, never scaled: 2 s, inside the 8.6 s wait for analytics.
+    let run = rollout(&sim, &v2, "0,10,100").input("analytics_lag", "24h").input("timeout", "2s").run();
+    run.assert_code(13);
+    assert!(
+        run.everything().contains(
+            "the stages wait at least 24h5m (5m of soaks and 24h0m for analytics to catch up after them, \
+             `analytics_lag`) and `timeout` is 2s"
+        ),
+        "said before any deploy: {}",
+        run.everything()
+    );
+    assert!(
+        run.everything().contains("rolled back at stage 2/3 (10 %): `timeout` (2s) elapsed"),
+        "{}",
+        run.everything()
+    );
+    assert!(run.stdout.contains("still catching up"), "{}", run.stdout);
+    assert_eq!(live(&sim), json!([{ "version_id": v1, "percentage": 100.0 }]));
+    assert_eq!(shares_of(&sim, &v2), vec![0.0, 0.0, 10.0, 0.0], "held at 10 % while waiting, then restored");
+    let stages = stages_output(&run);
+    assert_eq!(stages[1]["verdict"], "interrupted");
+    assert!(stages[1]["note"].as_str().unwrap().contains("partial counts"), "{stages:?}");
+}
+
+#[test]
+fn a_failed_read_while_analytics_catch_up_waits_on_but_a_failed_last_read_rolls_back() {
+    let sim = rollout_sim(|c| c.zero_percent_deployments = true);
+    let (v1, v2) = two_versions(&sim);
+    let snapshot = sim.snapshot();
+    let refused = |skip| Fault {
+        skip,
+        ..fault(
+            "POST",
+            "/graphql",
+            1,
+            FaultAction::Status { status: 403, code: 10000, message: "injected".into(), retry_after: None },
+        )
+    };
+    // The permission check, then the first of the soak's four reads refused: only a progress
+    // read, so the rollout waits on and judges the complete window.
+    sim.add_fault(refused(1));
+    let run = rollout(&sim, &v2, "0,10,100").run();
+    run.assert_code(0);
+    assert!(run.stdout.contains("analytics read 1 failed"), "{}", run.stdout);
+    assert!(run.stdout.contains("analytics read 4:") && run.stdout.contains("(complete)"), "{}", run.stdout);
+    assert_eq!(live(&sim), json!([{ "version_id": v2, "percentage": 100.0 }]));
+
+    // The last read, the one judged, refused: no verdict without it, so the rollout rolls back.
+    sim.restore(&snapshot);
+    sim.add_fault(refused(4));
+    let run = rollout(&sim, &v2, "0,10,100").run();
+    run.assert_code(13);
+    assert!(
+        run.everything().contains("rolled back at stage 2/3 (10 %): could not read the error rate from analytics"),
+        "{}",
+        run.everything()
+    );
+    assert_eq!(live(&sim), json!([{ "version_id": v1, "percentage": 100.0 }]));
 }

@@ -172,17 +172,16 @@ fn jsonc_and_toml_give_byte_identical_version_bodies_with_every_key_mapped() {
         let run = project(&sim, &[(file, text)]).input("create_worker", "true").input("deploy", "true").run();
         run.assert_code(0);
         let w = warnings(&run);
-        for needle in [
-            "observability (line",
-            "not versioned",
-            "routes (line",
-            "routes are not part of a version",
-            "frobnicate (line",
-            "not supported by workers-ci",
-            "services[0].props",
-        ] {
+        for needle in ["frobnicate (line", "not supported by workers-ci", "services[0].props"] {
             assert!(w.contains(needle), "{file}: {needle}\n{w}");
         }
+        // Routes and observability are the Worker's, not the version's: the deploy applies them
+        // beside the upload (tests/it/deploy_config.rs), and says nothing is left out.
+        assert!(!w.contains("routes (line") && !w.contains("observability (line"), "{file}: {w}");
+        let settings = call(&sim, "GET", "/workers/scripts/cfg-worker/script-settings", None).1;
+        assert_eq!(settings["result"]["observability"], json!({ "enabled": true }), "{file}");
+        let routes = call(&sim, "GET", "/workers/scripts/cfg-worker/routes", None).1;
+        assert_eq!(routes["result"][0]["pattern"], "example.com/*", "{file}");
         let create: Value = serde_json::from_str(
             &sim.requests().iter().find(|r| r.method == "POST" && r.path.ends_with("/workers/workers")).unwrap().body,
         )

@@ -56,6 +56,17 @@ pub struct SimConfig {
     /// round trip plus Cloudflare's own time, for benchmarks and for tests that count the
     /// rounds of requests a command needs (not a Cloudflare behaviour: a test knob, as faults are).
     pub answer_delay_ms: u64,
+    /// The account's zones (docs/cloudflare-api.md §T.1): what `GET /zones?name=` finds, where
+    /// routes and custom domains can be. `example.com` by default, so a demo's routes resolve.
+    pub zones: Vec<ZoneSeed>,
+    /// Queues that exist when the simulator starts (names), for queue consumers (§T.5).
+    pub queues: Vec<String>,
+    /// Custom domains that exist when the simulator starts, each on another Worker's name or
+    /// this account's (§T.3): what a takeover meets.
+    pub custom_domains: Vec<DomainSeed>,
+    /// Hostnames that already have a DNS record no custom domain manages (§T.3: attaching a
+    /// custom domain there needs `override_existing_dns_record`).
+    pub dns_records: Vec<String>,
     /// `POST …/deployments` takes a version at `percentage: 0` (what the docs' smoke-test recipe
     /// and wrangler do) instead of refusing it under the spec's `minimum: 0.01`
     /// (docs/cloudflare-api.md §K.1, §5; open, docs/api-assumptions.md). Off by default: the
@@ -73,6 +84,12 @@ pub struct SimConfig {
     /// Milliseconds after a deployment before `Cloudflare-Workers-Version-Overrides` honours its
     /// versions ("can take a couple of seconds", §K.1): until then requests follow the shares.
     pub override_delay_ms: u64,
+    /// Milliseconds before a request served (or synthetic traffic counted) becomes visible in
+    /// analytics: "the last few minutes lag" (docs/cloudflare-api.md §K.3). 3 minutes by default,
+    /// a reading of "a few" (INFERRED, docs/api-assumptions.md; `scripts/live-probes.py`
+    /// `analytics-lag` measures it). The simulator has no clock of its own to scale: a test that
+    /// shrinks the client's time with `WORKERS_CI_TIME_SCALE` shrinks this too, by the same factor.
+    pub analytics_lag_ms: u64,
     /// D1 databases that exist when the simulator starts (docs/cloudflare-api.md §J.8), empty.
     pub d1_databases: Vec<D1Seed>,
     /// A failed D1 `/query` keeps what its statements before the failure did, instead of rolling
@@ -96,11 +113,23 @@ pub struct VersionProfile {
     pub error_rate: f64,
     /// The response body; `version <number> (<id>)` by default.
     pub body: Option<String>,
+    /// Milliseconds after the version first takes a share of traffic before it starts to throw
+    /// (`error_rate` of its invocations from then on; none before): an error burst late in a soak
+    /// window, which a gate reading analytics before they caught up would miss. A test knob, as
+    /// faults are.
+    pub errors_after_ms: u64,
 }
 
 impl Default for VersionProfile {
     fn default() -> Self {
-        VersionProfile { worker: "my-worker".into(), number: 1, status: 200, error_rate: 0.0, body: None }
+        VersionProfile {
+            worker: "my-worker".into(),
+            number: 1,
+            status: 200,
+            error_rate: 0.0,
+            body: None,
+            errors_after_ms: 0,
+        }
     }
 }
 
@@ -112,6 +141,38 @@ pub struct D1Seed {
     /// Its uuid; random when absent.
     #[serde(default)]
     pub uuid: Option<String>,
+}
+
+/// One zone of the account.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ZoneSeed {
+    pub name: String,
+    /// 32 hex; derived from the name when absent, so two simulators agree.
+    pub id: Option<String>,
+    /// Zone routes that exist already: `{pattern, script}` (`script` null: a route that runs
+    /// no Worker).
+    pub routes: Vec<RouteSeed>,
+}
+
+impl Default for ZoneSeed {
+    fn default() -> Self {
+        ZoneSeed { name: "example.com".into(), id: None, routes: Vec::new() }
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RouteSeed {
+    pub pattern: String,
+    pub script: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DomainSeed {
+    pub hostname: String,
+    pub service: String,
 }
 
 /// The two plausible answers for the deployments of a Worker with nothing uploaded yet.
@@ -147,11 +208,16 @@ impl Default for SimConfig {
             preview_deployment_limit: 100,
             github: None,
             answer_delay_ms: 0,
+            zones: vec![ZoneSeed::default()],
+            queues: Vec::new(),
+            custom_domains: Vec::new(),
+            dns_records: Vec::new(),
             zero_percent_deployments: false,
             analytics_read: true,
             version_profiles: Vec::new(),
             synthetic_rps: 0.0,
             override_delay_ms: 0,
+            analytics_lag_ms: 180_000,
             d1_databases: Vec::new(),
             d1_partial_failure: false,
         }
@@ -420,7 +486,9 @@ mod tests {
                 "list_order":"oldest_first","log_page_size":3,
                 "log_timestamps_ms":true,"cursor_on_last_page":false,"answer_delay_ms":150,
                 "zero_percent_deployments":true,"analytics_read":false,"synthetic_rps":5.5,"override_delay_ms":7,
-                "version_profiles":[{"worker":"a","number":2,"status":503,"error_rate":0.05,"body":"b"}],
+                "analytics_lag_ms":9,
+                "version_profiles":[{"worker":"a","number":2,"status":503,"error_rate":0.05,"body":"b",
+                                     "errors_after_ms":11}],
                 "build":{"queued_ms":1,"initializing_ms":2,"running_ms":3,"outcome":"fail","log_lines":["x"],
                          "preview_url":"https://p.example","hostile":true}}"#,
         )
@@ -436,7 +504,8 @@ mod tests {
         assert_eq!(c.build.outcome, "fail");
         assert_eq!(c.answer_delay_ms, 150);
         assert!(c.zero_percent_deployments && !c.analytics_read);
-        assert_eq!((c.synthetic_rps, c.override_delay_ms), (5.5, 7));
+        assert_eq!((c.synthetic_rps, c.override_delay_ms, c.analytics_lag_ms), (5.5, 7, 9));
+        assert_eq!(c.version_profiles[0].errors_after_ms, 11);
         let p = &c.version_profiles[0];
         assert_eq!(
             (p.worker.as_str(), p.number, p.status, p.error_rate, p.body.as_deref()),

@@ -11,8 +11,10 @@
 //!
 //! Analytics (§K.3): `POST /client/v4/graphql` with the `workersInvocationsAdaptive` query
 //! answers per-version sums for the window: the requests served plus `synthetic_rps` spread over
-//! the shares the deployments gave in that window, each version's `error_rate` of them thrown.
-//! The simulator does not parse GraphQL: it reads the `variables` and checks the query names
+//! the shares the deployments gave in that window, each version's `error_rate` of them thrown
+//! (from `errors_after_ms` after it first took a share). Only what is `analytics_lag_ms` old is
+//! visible ("the last few minutes lag", §K.3): a window read sooner comes back short, as it
+//! would from Cloudflare. The simulator does not parse GraphQL: it reads the `variables` and checks the query names
 //! the dataset (INFERRED, docs/api-assumptions.md).
 
 use std::time::{Duration, SystemTime};
@@ -113,7 +115,9 @@ pub fn serve(state: &mut State, rest: &str, overrides: Option<&str>) -> (u16, Ve
     let number = number_of(&state.workers[w], &version_id);
     let p = profile(state, name, number).cloned().unwrap_or_default();
     let nth = state.served.iter().filter(|s| s.worker == name && s.version_id == version_id).count() as f64;
-    let thrown = p.error_rate > 0.0 && ((nth + 1.0) * PHI).fract() < p.error_rate;
+    let failing = p.errors_after_ms == 0
+        || errors_from(&state.workers[w], &version_id, p.errors_after_ms).is_some_and(|t| t <= SystemTime::now());
+    let thrown = failing && p.error_rate > 0.0 && ((nth + 1.0) * PHI).fract() < p.error_rate;
     let (status, body) = if thrown {
         (500, "Error 1101: Worker threw exception".to_owned())
     } else {
@@ -154,7 +158,11 @@ pub fn graphql(state: &State, body: &[u8]) -> Value {
     let (Some(from), Some(to)) = (parse_time(from), parse_time(to)) else {
         return fail("from and to must be RFC 3339 times", "bad_request");
     };
-    let to = to.min(SystemTime::now());
+    // What happened in the last `analytics_lag_ms` is not visible yet (§K.3).
+    let visible = SystemTime::now()
+        .checked_sub(Duration::from_millis(state.config.analytics_lag_ms))
+        .unwrap_or(SystemTime::UNIX_EPOCH);
+    let to = to.min(visible);
     let rows = match state.workers.iter().find(|w| w.name == script) {
         Some(w) => counts(state, w, var("version"), from, to),
         None => Vec::new(),
@@ -176,9 +184,15 @@ fn counts(state: &State, w: &Worker, version: Option<&str>, from: SystemTime, to
         for s in served {
             if s.thrown { thrown += 1 } else { ok += 1 }
         }
-        let error_rate = profile(state, &w.name, number_of(w, &id)).map_or(0.0, |p| p.error_rate);
+        let p = profile(state, &w.name, number_of(w, &id)).cloned().unwrap_or_default();
         let synthetic = state.config.synthetic_rps * share_seconds(w, &id, from, to);
-        let synthetic_errors = (synthetic * error_rate).round();
+        let failing = if p.errors_after_ms == 0 {
+            synthetic
+        } else {
+            errors_from(w, &id, p.errors_after_ms)
+                .map_or(0.0, |start| state.config.synthetic_rps * share_seconds(w, &id, from.max(start), to.max(start)))
+        };
+        let synthetic_errors = (failing * p.error_rate).round();
         ok += (synthetic - synthetic_errors).round() as u64;
         thrown += synthetic_errors as u64;
         if ok > 0 {
@@ -189,6 +203,13 @@ fn counts(state: &State, w: &Worker, version: Option<&str>, from: SystemTime, to
         }
     }
     rows
+}
+
+/// When a version with `errors_after_ms` starts to throw: that long after the first
+/// deployment that gave it a share of traffic (`None` before it had one).
+fn errors_from(w: &Worker, id: &str, after_ms: u64) -> Option<SystemTime> {
+    let first = w.deployments.iter().find(|d| shares(d).iter().any(|(v, p)| v == id && *p > 0.0))?;
+    Some(parse_time(first["created_on"].as_str().unwrap_or_default())? + Duration::from_millis(after_ms))
 }
 
 /// Seconds of the window times the version's share in each deployment live during it.

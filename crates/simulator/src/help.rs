@@ -64,17 +64,28 @@ CONFIG FILE (every key optional; defaults in brackets):
   preview_deployment_limit  deployments per Preview; the oldest is deleted [100]
   answer_delay_ms       every Cloudflare API answer waits this long (a runner's round
                         trip plus server time; for benchmarks and request-round tests) [0]
+  zones                 the account's zones [one: example.com], each:
+    name                  zone name
+    id                    32-hex zone id [derived from the name]
+    routes                zone routes that exist already: {pattern, script} [[]]
+  queues                names of queues that exist [[]]
+  custom_domains        custom domains that exist: {hostname, service} [[]]
+  dns_records           hostnames with a DNS record no custom domain manages [[]]
   zero_percent_deployments  deployments take a version at percentage 0 (else refused
                         under the spec's minimum 0.01) [false]
   analytics_read        the token has Account Analytics Read: /client/v4/graphql answers,
                         else HTTP 200 with an `authz` error [true]
   version_profiles      how versions answer on the edge and in analytics, each
                         {worker, number, status, error_rate (0-1: invocations that throw),
-                        body} [[]: status 200, no errors]
+                        body, errors_after_ms (throws only this long after it first
+                        takes a share: a late error burst)} [[]: status 200, no errors]
   synthetic_rps         requests per second counted per Worker beside those served, split
                         by the deployment's shares (traffic for soak windows) [0]
   override_delay_ms     how long after a deployment the version override honours its
                         versions [0]
+  analytics_lag_ms      how long before a request served (or synthetic traffic) shows in
+                        analytics: \"the last few minutes lag\"; 3 minutes is a guess, and
+                        tests that scale time scale it too [180000]
   d1_databases          D1 databases that exist at start, each {name, uuid}, empty;
                         each is a real SQLite database behind /query and /raw [[]]
   d1_partial_failure    a failed D1 /query keeps what its statements before the
@@ -109,7 +120,8 @@ WORKERS ON THE EDGE (no token, never recorded):
                              in ten); `Cloudflare-Workers-Version-Overrides: <name>=\"<id>\"`
                              picks a version in the deployment (0 % included)
   POST /client/v4/graphql    (with a token) the workersInvocationsAdaptive query: per
-                             version, requests and errors served plus synthetic_rps
+                             version, requests and errors served plus synthetic_rps,
+                             those older than analytics_lag_ms only
 
 ADMIN ENDPOINTS (under http://127.0.0.1:PORT/__sim/, no token, never recorded):
   GET  /__sim/requests       every API request served: method, path, query, body, status

@@ -390,6 +390,9 @@ fn route(
     headers: crate::routes::Headers<'_>,
 ) -> Reply {
     let mut st = shared.state();
+    if let Some(zones) = path.strip_prefix("/client/v4").filter(|p| *p == "/zones" || p.starts_with("/zones/")) {
+        return crate::routes::handle_zones(&mut st, method, zones, query, body);
+    }
     // Analytics is account-wide GraphQL, outside `/accounts/{id}` (docs/cloudflare-api.md §K.3).
     if path == "/client/v4/graphql" {
         return if method == "POST" { (200, crate::edge::graphql(&st, body)) } else { envelope::no_route() };

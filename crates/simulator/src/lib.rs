@@ -45,7 +45,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use config::{
-    BuildProfile, ConfigError, D1Seed, ListOrder, NoDeployments, RateLimit, SimConfig, VersionProfile, WorkerSeed,
+    BuildProfile, ConfigError, D1Seed, DomainSeed, ListOrder, NoDeployments, RateLimit, RouteSeed, SimConfig,
+    VersionProfile, WorkerSeed, ZoneSeed,
 };
 pub use edge::Served;
 pub use faults::{Fault, FaultAction};

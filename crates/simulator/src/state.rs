@@ -36,6 +36,11 @@ pub struct Worker {
     pub previews: Vec<Preview>,
     /// `previews_base_config` (§B.8), secret values included (no answer shows them).
     pub previews_base_config: Option<Value>,
+    /// Cron triggers (docs/cloudflare-api.md §T.4), as `GET …/schedules` shows them.
+    pub schedules: Vec<Value>,
+    /// The settings that are not versioned (§T.6): `logpush`, `observability`, `tags`,
+    /// `tail_consumers`.
+    pub settings: Value,
 }
 
 /// One Preview of a Worker (docs/cloudflare-api.md §B.1, §B.4): its mutable layer, and its
@@ -83,6 +88,8 @@ impl Worker {
             profile: None,
             previews: Vec::new(),
             previews_base_config: None,
+            schedules: Vec::new(),
+            settings: crate::routes::default_settings(),
         }
     }
 }
@@ -254,6 +261,8 @@ pub struct State {
     pub preview_clock: u64,
     /// Static assets: stored hashes and upload sessions (docs/cloudflare-api.md §A).
     pub assets: crate::routes::assets::AssetStore,
+    /// Zones, routes, custom domains and queues (docs/cloudflare-api.md §T).
+    pub triggers: crate::routes::TriggerStore,
     /// Every request the simulated edge served a Worker (`/__worker/…`), oldest first: what
     /// analytics counts beside the synthetic traffic, and what tests read.
     pub served: Vec<crate::edge::Served>,
@@ -372,10 +381,13 @@ impl State {
                     profile: seed.build.clone(),
                     previews: Vec::new(),
                     previews_base_config: seed.previews_base_config.clone(),
+                    schedules: Vec::new(),
+                    settings: crate::routes::default_settings(),
                 }
             })
             .collect();
         let seeded = workers.iter().any(|w| !w.triggers.is_empty());
+        let triggers = crate::routes::TriggerStore::seeded(&config);
         State {
             workers,
             builds: Vec::new(),
@@ -383,6 +395,7 @@ impl State {
             env_vars: std::collections::HashMap::new(),
             preview_clock: 0,
             assets: crate::routes::assets::AssetStore::default(),
+            triggers,
             served: Vec::new(),
             d1: config
                 .d1_databases

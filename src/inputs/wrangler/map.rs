@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
 
+#[path = "deploy.rs"]
+pub(crate) mod deploy;
+
 use super::env::{Entry, NOT_INHERITABLE, Selected};
 use super::{Format, Problem, problem};
 use crate::cloudflare::workers::Limits;
@@ -56,6 +59,9 @@ pub(crate) struct Mapped {
     /// The `previews` block: what a Preview is bound to instead of the bindings above
     /// (docs/cloudflare-api.md §B.11). `None`: the file has none.
     pub previews: Option<PreviewsBlock>,
+    /// What a deploy applies beyond the version: routes, custom domains, crons, queue
+    /// consumers, observability, logpush, tail consumers (docs/cloudflare-api.md §T).
+    pub deploy: deploy::DeploySpec,
     /// Said once each, as warnings, before anything is sent.
     pub warnings: Vec<String>,
     /// Keys wrangler does not know that are close to one it does.
@@ -255,8 +261,9 @@ const LISTS: &[Spec] = &[
             ("class_name", "class_name", false, S),
             ("script_name", "script_name", false, S),
         ],
-        not_in_schema: &["limits"],
-        local: &["remote"],
+        // `limits` is the Workflow's, applied by a deploy (docs/cloudflare-api.md §T.10).
+        not_in_schema: &[],
+        local: &["remote", "limits"],
         fix: "the Workflow's name",
         default_to_name: None,
     },
@@ -468,6 +475,12 @@ pub(super) const MAPPED: &[&str] = &[
     "media",
     "cache",
     "previews",
+    "route",
+    "routes",
+    "triggers",
+    "observability",
+    "logpush",
+    "tail_consumers",
 ];
 
 /// Keys read here that wrangler allows only at the top level, never in an environment
@@ -480,14 +493,8 @@ fn explain(key: &str) -> Option<&'static str> {
         "build" => {
             "workers-ci does not run build commands: run your build before this step and point `main` (or `dir`) at its output"
         }
-        "route" | "routes" => {
-            "routes are not part of a version: `version` leaves the Worker's routes as they are, as `wrangler versions upload` does (they only keep a Worker it creates off workers.dev, as wrangler does); change them with `wrangler deploy` or in the dashboard"
-        }
-        "triggers" => {
-            "cron triggers are not part of a version: `version` leaves them as they are, as `wrangler versions upload` does"
-        }
-        "observability" | "logpush" | "tail_consumers" | "streaming_tail_consumers" | "tags" => {
-            "a Worker setting, not versioned (docs/cloudflare-api.md §C.5): `version` does not apply it, as `wrangler versions upload` does not; set it with `wrangler deploy` or in the dashboard"
+        "streaming_tail_consumers" | "tags" => {
+            "a Worker setting, not versioned (docs/cloudflare-api.md §C.5): workers-ci does not apply it yet; set it with `wrangler deploy` or in the dashboard"
         }
         "secrets" => {
             "secret values never come from the file: pass new ones in the `secrets` input; the latest version's secrets are kept by `inherit` (`keep_bindings`), so `secrets.required` is not checked"
@@ -736,6 +743,8 @@ pub(crate) fn map(sel: &Selected<'_>, dir: &Path, format: Format) -> Result<Mapp
         out.assets = Some(assets(&mut m, node, path, dir)?);
     }
     versioned(&mut m, &mut out, get)?;
+    let worker = out.name.as_ref().map(|(n, _, _)| n.clone());
+    out.deploy = deploy::read(&mut m, &get, worker.as_deref())?;
     for e in &sel.entries {
         if MAPPED.contains(&e.key) || MAPPED_TOP_LEVEL.contains(&e.key) {
             continue;
@@ -875,15 +884,6 @@ fn list(m: &mut Mapper, spec: &Spec, node: &Node, path: &str) -> Result<Vec<Valu
                 _ => &["bindings"],
             };
             m.unexpected(t, path, known);
-            if top == "queues"
-                && let Some(c) = field(t, "consumers")
-            {
-                m.warn(format!(
-                    "{} (line {}): queue consumers are configured on the queue, not in a version; `version` does not set them (use `wrangler queues consumer add` or `wrangler deploy`)",
-                    join(path, "consumers"),
-                    c.line
-                ));
-            }
             match field(t, sub) {
                 Some(n) => (n, join(path, sub)),
                 None => return Ok(Vec::new()),
@@ -1241,14 +1241,13 @@ mod tests {
     #[test]
     fn unknown_and_unhonoured_keys_are_named() {
         let m = mapped(
-            r#"{ "routes": ["a.com/*"], "observability": { "enabled": true }, "frobnicate": 1, "build": {"command": "x"} }"#,
+            r#"{ "streaming_tail_consumers": [{ "service": "t" }], "frobnicate": 1, "build": {"command": "x"} }"#,
             Format::Json,
         )
         .unwrap();
         let all = m.warnings.join("\n");
         for needle in [
-            "routes (line 1): routes are not part of a version",
-            "observability (line 1): a Worker setting, not versioned",
+            "streaming_tail_consumers (line 1): a Worker setting, not versioned",
             "frobnicate (line 1): not supported",
             "build (line 1): workers-ci does not run build",
         ] {
@@ -1257,6 +1256,50 @@ mod tests {
         let e = mapped(r#"{ "worker_loaders": [{ "binding": "L" }] }"#, Format::Json).unwrap_err();
         assert_eq!((e.line, e.path.as_str()), (1, "worker_loaders"));
         assert!(e.problem.contains("does not list"), "{}", e.problem);
+    }
+
+    #[test]
+    fn what_a_deploy_applies_is_read_in_the_apis_terms() {
+        let m = mapped(
+            r#"{ "routes": ["a.example.com/*", { "pattern": "example.com/api/*", "zone_name": "example.com" },
+                           { "pattern": "app.example.com", "custom_domain": true }],
+                 "triggers": { "crons": ["*/5 * * * *"] },
+                 "queues": { "consumers": [{ "queue": "jobs", "max_batch_size": 10, "max_batch_timeout": 2.5, "dead_letter_queue": "dlq" }] },
+                 "observability": { "enabled": true, "head_sampling_rate": 0.5 }, "logpush": true,
+                 "tail_consumers": [{ "service": "tail" }] }"#,
+            Format::Json,
+        )
+        .unwrap();
+        let d = &m.deploy;
+        let patterns = |v: &Option<Vec<deploy::RouteSpec>>| -> Vec<String> {
+            v.iter().flatten().map(|r| r.pattern.clone()).collect()
+        };
+        assert_eq!(patterns(&d.routes), ["a.example.com/*", "example.com/api/*"]);
+        assert_eq!(patterns(&d.domains), ["app.example.com"]);
+        assert_eq!(d.routes.as_ref().unwrap()[1].zone_name.as_deref(), Some("example.com"));
+        assert_eq!(d.crons, Some(vec!["*/5 * * * *".to_owned()]));
+        let c = &d.consumers.as_ref().unwrap()[0];
+        assert_eq!(Value::Object(c.settings.clone()), json!({ "batch_size": 10, "max_wait_time_ms": 2500 }));
+        assert_eq!(c.dead_letter_queue.as_deref(), Some("dlq"));
+        assert_eq!(d.observability, Some(json!({ "enabled": true, "head_sampling_rate": 0.5 })));
+        assert_eq!((d.logpush, d.tail_consumers.clone()), (Some(true), Some(vec![json!({ "service": "tail" })])));
+        assert!(m.warnings.is_empty(), "{:?}", m.warnings);
+        // Nothing named, nothing applied: each stays `None`.
+        assert!(!mapped(r#"{ "name": "w" }"#, Format::Json).unwrap().deploy.any());
+        for (text, at, says) in [
+            (
+                r#"{ "routes": [{ "pattern": "*.example.com", "custom_domain": true }] }"#,
+                "routes[0].pattern",
+                "neither `*` nor `/`",
+            ),
+            (r#"{ "triggers": { "crons": ["*/5 * * *"] } }"#, "triggers.crons[0]", "five fields"),
+            (r#"{ "route": "a.com/*", "routes": ["b.com/*"] }"#, "routes", "cannot be used with `route`"),
+            (r#"{ "queues": { "consumers": [{ "max_retries": 3 }] } }"#, "queues.consumers[0]", "has no `queue`"),
+        ] {
+            let e = mapped(text, Format::Json).unwrap_err();
+            assert_eq!(e.path, at, "{text}");
+            assert!(e.problem.contains(says), "{}", e.problem);
+        }
     }
 
     #[test]

@@ -93,6 +93,23 @@ pub(crate) fn did_you_mean(key: &str, in_env: bool) -> Option<&'static str> {
     super::rules::closest(key, known())
 }
 
+/// wrangler's environment tags (docs/cloudflare-api.md §T.6): only when the
+/// file declares environments, `cf:service=<top-level name>` (none without a top-level name) and,
+/// deploying one, `cf:environment=<name>`.
+fn environment_tags(root: &tree::Node, environment: Option<&str>) -> Option<Vec<String>> {
+    if !matches!(root.get("env").map(|e| &e.value), Some(tree::Val::Table(t)) if !t.is_empty()) {
+        return None;
+    }
+    let mut tags = Vec::new();
+    if let Some(name) = root.get("name").and_then(tree::Node::as_str) {
+        tags.push(format!("cf:service={name}"));
+    }
+    if let Some(e) = environment {
+        tags.push(format!("cf:environment={e}"));
+    }
+    Some(tags)
+}
+
 fn at(file: &str, p: &Problem) -> InputError {
     InputError::new(Key::Config, format!("{file}:{}: {}: {}", p.line, p.path, p.problem))
 }
@@ -130,6 +147,7 @@ pub(crate) fn load(path: &Path, environment: Option<&str>) -> Result<Config, Inp
     let selected = env::select(&root, environment).map_err(|p| at(&file, &p))?;
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
     let mut mapped = map::map(&selected, &dir, format).map_err(|p| at(&file, &p))?;
+    mapped.deploy.environment_tags = environment_tags(&root, environment);
     if let Some(w) = mapped.assets.as_mut().and_then(|a| a.directory_written.as_mut()) {
         w.file.clone_from(&file);
     }

@@ -429,6 +429,16 @@ pub fn fault(method: &str, path: &str, times: u32, action: FaultAction) -> Fault
 /// One raw API request to the simulator (any token), for tests that read what Cloudflare
 /// would answer rather than what the binary printed.
 pub fn call(sim: &Simulator, method: &str, path: &str, body: Option<&serde_json::Value>) -> (u16, serde_json::Value) {
+    call_root(sim, method, &format!("/accounts/{}{path}", sim.account_id()), body)
+}
+
+/// [`call`] for a path from the API's root (`/zones/...`).
+pub fn call_root(
+    sim: &Simulator,
+    method: &str,
+    path: &str,
+    body: Option<&serde_json::Value>,
+) -> (u16, serde_json::Value) {
     let base = sim.base_url();
     let host = base.trim_start_matches("http://").split('/').next().unwrap().to_owned();
     let mut s = std::net::TcpStream::connect(&host).unwrap();
@@ -436,8 +446,7 @@ pub fn call(sim: &Simulator, method: &str, path: &str, body: Option<&serde_json:
     let payload = body.map(serde_json::Value::to_string).unwrap_or_default();
     write!(
         s,
-        "{method} /client/v4/accounts/{}{path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer t\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
-        sim.account_id(),
+        "{method} /client/v4{path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer t\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
         payload.len()
     )
     .unwrap();

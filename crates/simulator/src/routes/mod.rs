@@ -7,10 +7,13 @@ mod builds_config;
 pub mod d1;
 mod previews;
 mod scripts;
+mod triggers;
 mod workers;
 mod wrangler;
 
 pub(crate) use previews::preview_json;
+pub use triggers::TriggerStore;
+pub(crate) use triggers::{default_settings, patch_settings, script_routes};
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -87,6 +90,7 @@ pub fn handle_with(
     let req = Request { method, segs, query, body, now: Instant::now(), bearer, api_date, content_type };
     state.settle_builds(req.now);
     assets::route(state, &req)
+        .or_else(|| triggers::route(state, &req))
         .or_else(|| wrangler::route(state, &req))
         .or_else(|| builds::route(state, &req))
         .or_else(|| builds_config::route(state, &req))
@@ -95,6 +99,16 @@ pub fn handle_with(
         .or_else(|| scripts::route(state, &req))
         .or_else(|| d1::route(state, &req))
         .unwrap_or_else(envelope::no_route)
+}
+
+/// Answers a request under `/zones` (`path` from `/zones` on): the zones lookup and zone routes
+/// (docs/cloudflare-api.md §T.1, §T.2).
+pub fn handle_zones(state: &mut State, method: &str, path: &str, query: &str, body: &[u8]) -> Reply {
+    let query = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    let segs = path.trim_matches('/').split('/').collect();
+    let req =
+        Request { method, segs, query, body, now: Instant::now(), bearer: None, api_date: None, content_type: None };
+    triggers::zone_route(state, &req).unwrap_or_else(envelope::no_route)
 }
 
 /// The documented rules (docs/cloudflare-api.md) for versions, Workers and deployments, answered

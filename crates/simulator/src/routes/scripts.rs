@@ -18,13 +18,27 @@ pub fn route(state: &mut State, req: &Request) -> Option<Reply> {
                 .workers
                 .iter()
                 .map(|w| {
-                    json!({
-                        "id": w.name, "tag": w.tag, "tags": [], "etag": random::hex(16),
+                    let routes = super::script_routes(state, &w.name);
+                    let mut item = json!({
+                        "id": w.name, "tag": w.tag, "tags": w.settings["tags"], "etag": random::hex(16),
                         "created_on": time::rfc3339(w.created), "modified_on": time::rfc3339(w.created),
-                        "handlers": ["fetch"], "has_assets": false, "has_modules": true, "logpush": false,
+                        "handlers": ["fetch"], "has_assets": false, "has_modules": true, "logpush": w.settings["logpush"],
                         "usage_model": "standard", "compatibility_date": "2026-11-01", "compatibility_flags": [],
-                        "last_deployed_from": "wrangler", "routes": null,
-                    })
+                        "last_deployed_from": "wrangler",
+                        "tail_consumers": w.settings["tail_consumers"],
+                        // §T.2: the script's routes, `null` when it has none.
+                        "routes": if routes.is_empty() { Value::Null } else { Value::Array(routes) },
+                    });
+                    // The applied Durable Object migration (SPEC: the list's `migration_tag`, a
+                    // string; wrangler 4.86 reads it here, docs/cloudflare-api.md §T.7), and
+                    // observability (an object): each only when there is one.
+                    if let Some(t) = &w.migration_tag {
+                        item["migration_tag"] = json!(t);
+                    }
+                    if w.settings["observability"].is_object() {
+                        item["observability"] = w.settings["observability"].clone();
+                    }
+                    item
                 })
                 .collect();
             envelope::reply(Value::Array(list))

@@ -36,10 +36,6 @@ pub fn route(state: &mut State, req: &Request) -> Option<Reply> {
             Some(i) => envelope::reply(settings_json(&state.workers[i])),
             None => not_found(),
         },
-        ("GET" | "PATCH", ["workers", "scripts", name, "script-settings"]) => match find(state, name) {
-            Some(_) => script_settings(method, body),
-            None => not_found(),
-        },
         ("POST", ["workers", "scripts", name, "versions"]) => match find(state, name) {
             // Correction 10: migrations only through the non-versioned upload below (10211).
             Some(i) => match parse_upload(state, i, body)
@@ -93,34 +89,9 @@ pub fn route(state: &mut State, req: &Request) -> Option<Reply> {
             }
             None => not_found(),
         },
-        ("GET", ["workers", "scripts", name, "routes"]) => match find(state, name) {
-            Some(_) => envelope::reply(json!([])),
-            None => not_found(),
-        },
-        ("GET" | "PUT", ["workers", "scripts", name, "schedules"]) => match find(state, name) {
-            Some(_) => {
-                let schedules = serde_json::from_slice::<Value>(body).ok().filter(Value::is_array);
-                envelope::reply(json!({ "schedules": schedules.unwrap_or_else(|| json!([])) }))
-            }
-            None => not_found(),
-        },
         _ => return None,
     };
     Some(reply)
-}
-
-/// INFERRED: the non-versioned settings are not stored; the answer echoes the request over the
-/// defaults, which is all wrangler reads.
-fn script_settings(method: &str, body: &[u8]) -> Reply {
-    let mut s = json!({ "logpush": false, "tail_consumers": null, "observability": { "enabled": false }, "tags": [] });
-    if method == "PATCH"
-        && let Ok(Value::Object(patch)) = serde_json::from_slice::<Value>(body)
-    {
-        for (k, v) in patch {
-            s[k] = v;
-        }
-    }
-    envelope::reply(s)
 }
 
 /// The dated behaviour of the subdomain endpoint wrangler asks for (docs/cloudflare-api.md §C.7).
@@ -187,7 +158,7 @@ fn script_json(w: &Worker) -> Value {
     json!({
         "id": w.name,
         "tag": w.tag,
-        "tags": [],
+        "tags": w.settings["tags"].as_array().cloned().unwrap_or_default(),
         "etag": etag(w),
         "handlers": ["fetch"],
         "named_handlers": [],
@@ -198,7 +169,9 @@ fn script_json(w: &Worker) -> Value {
         "compatibility_flags": latest.and_then(|v| v.get("compatibility_flags")).cloned().unwrap_or(json!([])),
         "has_modules": latest.is_none_or(|v| v.get("main_module").is_some()),
         "has_assets": latest.is_some_and(|v| v.get("assets").is_some()),
-        "logpush": false,
+        "logpush": w.settings["logpush"],
+        "observability": w.settings["observability"],
+        "tail_consumers": w.settings["tail_consumers"],
         "last_deployed_from": last_deployed_from(w),
         // Present once a migration was applied (docs/cloudflare-api.md §C.2: wrangler reads it
         // here).
@@ -242,10 +215,10 @@ fn settings_json(w: &Worker) -> Value {
         "placement": field("placement", json!({})),
         "limits": field("limits", json!({})),
         "usage_model": "standard",
-        "logpush": false,
-        "tags": [],
-        "tail_consumers": null,
-        "observability": { "enabled": false },
+        "logpush": w.settings["logpush"],
+        "tags": w.settings["tags"],
+        "tail_consumers": w.settings["tail_consumers"],
+        "observability": w.settings["observability"],
     })
 }
 
@@ -371,6 +344,17 @@ fn upload_script(state: &mut State, name: &str, body: &[u8], unresolved: Unresol
         state.workers.push(Worker::new(name, false, false));
         (state.workers.len() - 1, true)
     };
+    // The settings that are not versioned travel in the classic upload's metadata
+    // (docs/cloudflare-api.md §T.6), checked as the settings PATCH checks them.
+    let settings = match script_settings_of(body) {
+        Ok(s) => s,
+        Err(reply) => {
+            if created {
+                state.workers.pop();
+            }
+            return reply;
+        }
+    };
     let stored = match parse_upload(state, i, body).and_then(|d| version::create(state, i, d, unresolved, true)) {
         Ok(v) => v,
         Err(reply) => {
@@ -381,6 +365,9 @@ fn upload_script(state: &mut State, name: &str, body: &[u8], unresolved: Unresol
         }
     };
     let w = &mut state.workers[i];
+    if let Err(reply) = crate::routes::patch_settings(&mut w.settings, &settings) {
+        return reply;
+    }
     let versions = [json!({ "version_id": stored["id"], "percentage": 100.0 })];
     w.deployments.push(deployment_json(&versions, "wrangler", "upload", None));
     let mut script = script_json(w);
@@ -388,4 +375,23 @@ fn upload_script(state: &mut State, name: &str, body: &[u8], unresolved: Unresol
     script["startup_time_ms"] = stored["startup_time_ms"].clone();
     script["pipeline_hash"] = Value::Null;
     envelope::reply(script)
+}
+
+/// The non-versioned settings a classic upload's metadata names (`logpush`, `observability`,
+/// `tail_consumers`, `tags`), checked before anything is stored.
+fn script_settings_of(body: &[u8]) -> Result<Map<String, Value>, Reply> {
+    let meta = multipart::parse(body)
+        .and_then(|parts| parts.into_iter().find(|p| p.name == "metadata"))
+        .and_then(|p| serde_json::from_slice::<Value>(&p.data).ok());
+    let mut out = Map::new();
+    if let Some(Value::Object(m)) = meta {
+        for k in ["logpush", "observability", "tail_consumers", "tags"] {
+            if let Some(v) = m.get(k) {
+                out.insert(k.to_owned(), v.clone());
+            }
+        }
+    }
+    let mut probe = crate::routes::default_settings();
+    crate::routes::patch_settings(&mut probe, &out)?;
+    Ok(out)
 }

@@ -88,6 +88,11 @@ async fn shares_route_deterministically_and_the_override_needs_the_deployment() 
     let thrown = served.iter().filter(|s| s.thrown).count() as u64;
     assert!(thrown >= 1 && served.iter().filter(|s| s.thrown).all(|s| s.version_id == v2 && s.status == 500));
     let to = jiff::Timestamp::now().checked_add(jiff::SignedDuration::from_secs(1)).unwrap().to_string();
+    // Analytics lag (3 minutes by default, §K.3): what was just served is not visible yet.
+    let answer = e.counts(&v2, &from, &to).await;
+    assert_eq!(answer["data"]["viewer"]["accounts"][0]["workersInvocationsAdaptive"], json!([]), "{answer}");
+    // Without the lag, every request served is counted.
+    sim.configure(|c| c.analytics_lag_ms = 0);
     let answer = e.counts(&v2, &from, &to).await;
     let rows = answer["data"]["viewer"]["accounts"][0]["workersInvocationsAdaptive"].as_array().unwrap().clone();
     let sum = |k: &str| rows.iter().map(|r| r["sum"][k].as_u64().unwrap()).sum::<u64>();
