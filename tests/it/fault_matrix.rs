@@ -303,7 +303,7 @@ struct Prepared {
 /// [`run_preparation`] for `cmd`, once per test binary rather than once per cell: each cell
 /// puts the snapshot back in a simulator of its own.
 fn prepared(cmd: Cmd) -> &'static Prepared {
-    static PREPARED: [OnceLock<Prepared>; 18] = [const { OnceLock::new() }; 18];
+    static PREPARED: [OnceLock<Prepared>; 19] = [const { OnceLock::new() }; 19];
     PREPARED[cmd as usize].get_or_init(|| {
         let sim = matrix_sim(cmd);
         let version_id = run_preparation(&sim, cmd);
@@ -529,7 +529,7 @@ fn stage_verdicts(json: &str) -> String {
 
 /// The clean run of each command, once per test binary.
 fn baseline(cmd: Cmd) -> &'static Result {
-    static CELLS: [OnceLock<Result>; 18] = [const { OnceLock::new() }; 18];
+    static CELLS: [OnceLock<Result>; 19] = [const { OnceLock::new() }; 19];
     CELLS[cmd as usize].get_or_init(|| {
         let (sim, inv) = prepare(cmd);
         let run = inv.run();
