@@ -117,6 +117,27 @@ def binding_names(worker_id, version_id):
     return s, sorted(b.get("name") for b in ((env or {}).get("result") or {}).get("bindings") or [])
 
 
+def build_output_subdir_main(wid):
+    """Row 94: a Build Output's main module in a subdirectory, named by its full path, importing a
+    sibling by a relative path; workers-ci names every module by its path under `bundle/`."""
+    def part(name, text, ctype):
+        return {"name": name, "content_type": ctype, "content_base64": base64.b64encode(text.encode()).decode()}
+    body = {
+        "compatibility_date": "2026-11-01",
+        "main_module": "server/index.js",
+        "modules": [
+            part("server/index.js", 'import w from "./words.txt";\nexport default { fetch() { return new Response(w) } }\n',
+                 "application/javascript+module"),
+            part("server/words.txt", "probe words\n", "text/plain"),
+        ],
+        "bindings": [],
+    }
+    s, env, _ = call("POST", f"/workers/workers/{wid}/versions", body, query="deploy=false")
+    result = (env or {}).get("result") or {}
+    report(s == 200 and result.get("main_module") == "server/index.js", "build-output-subdir-main",
+           f"HTTP {s} {codes(env)} main_module={result.get('main_module')!r}")
+
+
 def main():
     if not (TOKEN and ACCOUNT and WORKER):
         print("CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID and LIVE_WORKER are required", file=sys.stderr)
@@ -215,6 +236,7 @@ def main():
 
     rollout_probes(wid, v1)
     versioned_settings_and_limits(wid)
+    build_output_subdir_main(wid)
     deploy_triggers()
     triggers_without_builds()
     previews(wid)

@@ -33,7 +33,8 @@ pub(crate) async fn run(
             console.mask(t);
         }
     }
-    let common = Common::from_inputs(&inputs)?;
+    let dry_run = commands::dry_run_without_credentials(command, &inputs)?;
+    let common = Common::from_inputs(&inputs, !dry_run)?;
     let github_args = if command.facts().reports_to_github { GitHubArgs::from_inputs(&inputs, env)? } else { None };
     let prepared = commands::prepare(command, &inputs, env)?;
     let mut redact: Vec<String> = vec![common.token.clone()];

@@ -12,6 +12,7 @@ use crate::flows::{self, Ctx, rollout};
 use crate::inputs::args::{message, worker_name};
 use crate::inputs::rollout::RolloutArgs;
 use crate::inputs::upload::Apply;
+use crate::inputs::upload::{Target as UploadTarget, VersionArgs, build_output_root, from_build_output};
 use crate::inputs::{InputError, Inputs, Key, hint, rules};
 
 pub(crate) const FACTS: Facts = Facts {
@@ -31,17 +32,50 @@ pub(crate) const FACTS: Facts = Facts {
     outputs: &[
         Output::WorkerId,
         Output::VersionId,
+        Output::VersionNumber,
+        Output::VersionUrl,
         Output::DeploymentId,
         Output::Stages,
         Output::WorkersDevUrl,
         Output::Changes,
         Output::Plan,
         Output::Migrations,
+        Output::DryRun,
     ],
 };
 
 pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError> {
+    let dry_run = i.bool(Key::DryRun, false)?;
+    if let Some(args) = build_output_upload(i)? {
+        let d1 = super::migrate::with_deploy(i)?;
+        if dry_run {
+            let account = super::plan_account(i);
+            let secrets = args.secrets().to_vec();
+            return Ok(Prepared::new(secrets, move |ctx| {
+                Box::pin(async move {
+                    flows::dry_run::upload(ctx, &args, &account, flows::dry_run::Upload::Version, d1.as_ref()).await
+                })
+            }));
+        }
+        return Ok(super::version::upload_and_deploy_flow(args, d1));
+    }
     let args = DeployArgs::from_inputs(i)?;
+    if dry_run {
+        let account = super::plan_account(i);
+        let mut split = match &args.target {
+            Target::Split(s) => crate::flows::deployments::describe_split(s, &std::collections::HashMap::new()),
+            Target::Rollback => "the version at 100 % in the newest earlier deployment (rollback)".to_owned(),
+        };
+        if let Some(r) = &args.rollout {
+            split.push_str(&format!(", through the stages {}", flows::dry_run::stages(r)));
+        }
+        return Ok(Prepared::new(Vec::new(), move |ctx| {
+            Box::pin(async move {
+                flows::dry_run::deployment(ctx, &args.worker, &account, &split, args.migrations.as_ref());
+                Ok(())
+            })
+        }));
+    }
     Ok(Prepared::new(Vec::new(), move |ctx| {
         if args.rollout.is_some() {
             // A rollout handles signals itself: stopped halfway, it rolls back (flows::rollout).
@@ -57,6 +91,30 @@ pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError
             Box::pin(flows::interruptible(ctx, what, run(ctx, args)))
         }
     }))
+}
+
+/// A Build Output to upload and deploy at 100 % (docs/cloudflare-api.md §H.6: `cf deploy
+/// --prebuilt`): `build_output` given, or `.cloudflare/output` found when neither `versions`
+/// nor `rollback` says which versions to deploy. `None`: a deployment of versions already
+/// uploaded.
+fn build_output_upload(i: &Inputs) -> Result<Option<VersionArgs>, InputError> {
+    let versions = i.get(Key::Versions).is_some() || i.bool(Key::Rollback, false)?;
+    if versions {
+        if i.get(Key::BuildOutput).is_some() {
+            return Err(InputError::new(
+                Key::BuildOutput,
+                format!(
+                    "uploads and deploys a new version, and {} (or `rollback`) deploys versions already uploaded: drop one of them",
+                    hint::input(Key::Versions)
+                ),
+            ));
+        }
+        return Ok(None);
+    }
+    match build_output_root(i)? {
+        Some(root) => Ok(Some(from_build_output(i, UploadTarget::Version, &root, Some(100.0))?)),
+        None => Ok(None),
+    }
 }
 
 #[derive(Debug)]
@@ -102,8 +160,9 @@ impl DeployArgs {
                 return Err(InputError::new(
                     Key::Versions,
                     format!(
-                        "is required for `deploy` (e.g. `<version id>` or `<new id>@10, <old id>@90`), unless {}",
-                        hint::set(Key::Rollback, "true")
+                        "is required for `deploy` (e.g. `<version id>` or `<new id>@10, <old id>@90`), unless {} or {} names a Build Output to upload and deploy",
+                        hint::set(Key::Rollback, "true"),
+                        hint::input(Key::BuildOutput)
                     ),
                 ));
             }

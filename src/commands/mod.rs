@@ -132,6 +132,19 @@ pub(crate) const REPORTING_TO_GITHUB: [Command; REPORTING_COUNT] = {
     out
 };
 
+/// Whether this run is a dry run of an upload (`version`, `deploy`, `preview` with `dry_run:
+/// true`): it sends no request, so it needs no credentials. `setup`'s dry run reads the live
+/// state and still needs them.
+pub(crate) fn dry_run_without_credentials(command: Command, inputs: &Inputs) -> Result<bool, InputError> {
+    Ok(matches!(command, Command::Version | Command::Deploy | Command::Preview)
+        && inputs.bool(crate::inputs::Key::DryRun, false)?)
+}
+
+/// The account a dry run's plan names: the one given, else a placeholder (a dry run needs none).
+fn plan_account(i: &Inputs) -> String {
+    i.get(crate::inputs::Key::AccountId).map_or_else(|| "{account_id}".to_owned(), str::to_ascii_lowercase)
+}
+
 /// How a command reads the runner's variables.
 pub(crate) type Env<'a> = dyn Fn(&str) -> Option<String> + 'a;
 

@@ -45,8 +45,8 @@ outputs! {
     PreviewUrl => "preview_url": "the preview URL when Cloudflare gives one (`preview`: the Preview's stable URL)",
     WorkerId => "worker_id": "`version`/`deploy`/`preview`: the Worker's id",
     VersionId => "version_id": "`version`: the uploaded version; `deploy`: the version given most traffic",
-    VersionNumber => "version_number": "`version`: the version's number",
-    VersionUrl => "version_url": "`version`: its preview URL, only when Cloudflare returns one (preview URLs on)",
+    VersionNumber => "version_number": "`version`, `deploy` of a Build Output: the version's number",
+    VersionUrl => "version_url": "`version`/`deploy`: its preview URL, only when Cloudflare returns one",
     DeploymentId => "deployment_id": "created by `version`/`deploy`/`preview`; `build`/`wait`: the active deployment",
     Deployed => "deployed": "`build`/`wait`: version live? `true`/`partial`/`false` (several: all/some/none)",
     DeployedVersionId => "deployed_version_id": "the build's version in the active deployment (empty when not deployed)",
@@ -56,7 +56,7 @@ outputs! {
     RedeployedVersionId => "redeployed_version_id": "`redeploy`: the active deployment's version whose build was repeated",
     TriggerUuids => "trigger_uuids": "`setup`: JSON object, trigger name → uuid, of the file's triggers that exist",
     Changes => "changes": "`setup`, `version`/`deploy` (with a configuration): how many writes the plan has",
-    Plan => "plan": "`setup`, `version`/`deploy` (with a configuration): the plan as JSON, no secrets",
+    Plan => "plan": "JSON: `setup`'s or a deploy's plan, a `dry_run`'s planned API calls; no secrets",
     PreviewId => "preview_id": "`preview`: the Preview's id",
     PreviewName => "preview_name": "`preview`: the Preview's name (from the branch unless `preview_name` is set)",
     PreviewSlug => "preview_slug": "`preview`: the Preview's slug, as Cloudflare computed it",
@@ -64,6 +64,7 @@ outputs! {
     Migrations => "migrations": "`migrate`: JSON list of pending D1 migrations {database, file, status}",
     Verdict => "verdict": "`verify`: the worst verdict: deployed, split, behind, other or none",
     Workers => "workers": "`verify`: JSON per Worker: worker, verdict, version_id, traffic_percent, commit…",
+    DryRun => "dry_run": "`true` when `dry_run` planned the calls and sent none",
 }
 
 impl Output {

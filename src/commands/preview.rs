@@ -38,10 +38,12 @@ pub(crate) const FACTS: Facts = Facts {
         Output::PreviewUrl,
         Output::WorkerId,
         Output::DeploymentId,
+        Output::Plan,
         Output::PreviewId,
         Output::PreviewName,
         Output::PreviewSlug,
         Output::DeploymentUrl,
+        Output::DryRun,
     ],
 };
 
@@ -61,9 +63,37 @@ pub(super) fn prepare(i: &Inputs, env: &Env<'_>) -> Result<Prepared, InputError>
             })
         }));
     }
+    if i.bool(Key::DryRun, false)? {
+        let account = super::plan_account(i);
+        return Ok(Prepared::new(secrets, move |ctx| Box::pin(dry_run(ctx, args, account))));
+    }
     Ok(Prepared::new(secrets, move |ctx| {
         Box::pin(flows::interruptible(ctx, "the Worker's Previews and their deployments", run(ctx, args)))
     }))
+}
+
+/// `dry_run: true`: the deploy (or delete) checked and planned, nothing sent.
+async fn dry_run(ctx: &Ctx, args: PreviewArgs, account: String) -> Result<()> {
+    let name = args.name.name.as_str();
+    match args.action {
+        PreviewAction::Deploy => {
+            flows::dry_run::upload(ctx, &args.version, &account, flows::dry_run::Upload::Preview { name }, None).await
+        }
+        PreviewAction::Delete => {
+            let w = args.version.worker.as_str();
+            let calls = [
+                flows::dry_run::call("GET", &account, &format!("workers/workers/{w}"), "read the Worker (its id)"),
+                flows::dry_run::call(
+                    "DELETE",
+                    &account,
+                    &format!("workers/workers/{w}/previews/{name}"),
+                    format!("delete the Preview `{name}` (one already gone is not an error)"),
+                ),
+            ];
+            flows::dry_run::report(ctx, &args.version.worker, &calls);
+            Ok(())
+        }
+    }
 }
 
 /// What a deploy made, for whoever reports it.

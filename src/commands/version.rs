@@ -51,6 +51,7 @@ pub(crate) const FACTS: Facts = Facts {
         Output::Changes,
         Output::Plan,
         Output::Migrations,
+        Output::DryRun,
     ],
 };
 
@@ -67,6 +68,14 @@ pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError
         ));
     }
     let secrets = args.secrets().to_vec();
+    if i.bool(Key::DryRun, false)? {
+        let account = super::plan_account(i);
+        return Ok(Prepared::new(secrets, move |ctx| {
+            Box::pin(async move {
+                flows::dry_run::upload(ctx, &args, &account, flows::dry_run::Upload::Version, d1.as_ref()).await
+            })
+        }));
+    }
     Ok(Prepared::new(secrets, move |ctx| {
         if args.rollout.is_some() {
             // The upload stops at a signal like any; the rollout after it rolls back instead
@@ -83,6 +92,22 @@ pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError
             Box::pin(flows::interruptible(ctx, what, run(ctx, args, d1)))
         }
     }))
+}
+
+/// `deploy` given a Build Output: the version uploaded and deployed at 100 % (or through
+/// `stages`), with `migrate`'s D1 migrations first, as `version` with `deploy: true` does,
+/// without the GitHub report (`deploy` has none).
+pub(super) fn upload_and_deploy_flow(args: VersionArgs, d1: Option<D1Migrations>) -> Prepared {
+    let secrets = args.secrets().to_vec();
+    Prepared::new(secrets, move |ctx| {
+        if args.rollout.is_some() {
+            Box::pin(async move { Box::pin(upload_and_deploy(ctx, args, d1.as_ref())).await })
+        } else {
+            Box::pin(flows::interruptible(ctx, "the Worker's versions and deployments", async move {
+                Box::pin(upload_and_deploy(ctx, args, d1.as_ref())).await
+            }))
+        }
+    })
 }
 
 async fn run(ctx: &Ctx, args: VersionArgs, d1: Option<D1Migrations>) -> Result<()> {
@@ -360,6 +385,7 @@ async fn before_upload(ctx: &Ctx, args: &VersionArgs, d1: Option<&D1Migrations>)
     };
     refuse_dropping_code(args, latest.as_ref())?;
     refuse_dropping_assets(args, latest.as_ref())?;
+    refuse_missing_secrets(args, latest.as_ref())?;
     let migrations = pending_migrations(ctx, args, exists).await?;
     // The schema lands before the code: after every read and check, before the first write
     // (the Worker made, its flags set, the upload). A failed migration stops the run here.
@@ -423,6 +449,38 @@ fn refuse_dropping_assets(args: &VersionArgs, latest: Option<&Version>) -> Resul
             args.worker,
             hint::input(Key::Assets),
             hint::set(Key::DropAssets, "true")
+        ),
+    )))
+}
+
+/// A Build Output's `secret` bindings are kept from the Worker (sent as `inherit`), as wrangler
+/// sends them with `bindings_inherit=strict` so that a missing one fails the upload (10057,
+/// docs/cloudflare-api.md §H.3). Whether the beta API refuses or drops an `inherit` it cannot
+/// resolve is open (§G-2), so a secret the latest version does not have is refused here, before
+/// any write: the Worker would otherwise run without it.
+fn refuse_missing_secrets(args: &VersionArgs, latest: Option<&Version>) -> Result<()> {
+    let Some(source) = &args.build_output else { return Ok(()) };
+    let has =
+        |name: &str| latest.and_then(|v| v.bindings.as_ref()).is_some_and(|b| b.iter().any(|b| b["name"] == name));
+    let missing: Vec<&str> = args
+        .bindings
+        .list
+        .iter()
+        .filter(|b| b["type"] == "inherit")
+        .filter_map(|b| b["name"].as_str())
+        .filter(|n| !has(n))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Input(InputError::new(
+        Key::BuildOutput,
+        format!(
+            "{}: `env` declares the secret {} that Worker {} does not have yet (its latest version has no binding of that name), and the version would run without it: set it on the Worker first (`wrangler secret put`), or give its value with {}; nothing was written",
+            source.file,
+            missing.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+            args.worker,
+            hint::input(Key::Secrets)
         ),
     )))
 }

@@ -10,6 +10,7 @@ pub(crate) mod changes;
 pub(crate) mod create;
 pub(crate) mod d1;
 pub(crate) mod deployments;
+pub(crate) mod dry_run;
 pub(crate) mod follow;
 pub(crate) mod github_report;
 pub(crate) mod live;

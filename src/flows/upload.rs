@@ -319,6 +319,24 @@ pub(crate) fn describe_inputs(ctx: &Ctx, args: &VersionArgs, skipped: bool) {
             ctx.console.warning(&format!("{file}: {w}"));
         }
     }
+    if let Some(b) = &args.build_output {
+        let mode = b.mode.as_ref().map_or_else(String::new, |m| format!(", mode `{m}`"));
+        ctx.console.info(&format!(
+            "Using the Build Output {} ({}{mode}): Worker {} from {}.",
+            b.dir, b.version, args.worker, b.file
+        ));
+        for w in &args.config_warnings {
+            ctx.console.warning(w);
+        }
+        if !b.skipped.is_empty() {
+            ctx.console.warning(&format!(
+                "{}: not applied by this step ({}): {}; they stay as they are on Cloudflare",
+                b.file,
+                hint::set(Key::SkipTriggers, "true"),
+                b.skipped.join(", ")
+            ));
+        }
+    }
     if skipped {
         for f in &args.skipped {
             let why = match f.why {

@@ -23,9 +23,12 @@ pub(crate) struct Common {
 }
 
 impl Common {
-    pub(crate) fn from_inputs(i: &Inputs) -> Result<Common, InputError> {
-        let token = i
-            .require(Key::ApiToken, match hint::syntax() {
+    /// `credentials`: whether the run needs them. A dry run of an upload (`dry_run: true`)
+    /// sends no request, so it takes neither a token nor an account (a fork's pull request
+    /// gets no secrets); either is still checked when given.
+    pub(crate) fn from_inputs(i: &Inputs, credentials: bool) -> Result<Common, InputError> {
+        let token = if credentials {
+            i.require(Key::ApiToken, match hint::syntax() {
                 hint::Syntax::Action => {
                     "pass a Cloudflare API token as `api_token: ${{ secrets.CLOUDFLARE_API_TOKEN }}` (a repository secret)"
                 }
@@ -33,7 +36,10 @@ impl Common {
                     "set the CLOUDFLARE_API_TOKEN environment variable (or `--api-token`, though a flag can be seen by other users of this machine)"
                 }
             })?
-            .to_owned();
+            .to_owned()
+        } else {
+            i.get(Key::ApiToken).unwrap_or_default().to_owned()
+        };
         // Pasted from an `Authorization:` header: we add the scheme ourselves.
         if token.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("bearer ")) {
             return Err(InputError::new(
@@ -41,11 +47,14 @@ impl Common {
                 "starts with `Bearer `: pass the token alone, without the `Bearer ` prefix (workers-ci sends the header itself)",
             ));
         }
-        let account_id = i.require(
-            Key::AccountId,
-            &format!("pass the account id as {} or CLOUDFLARE_ACCOUNT_ID", hint::input(Key::AccountId)),
-        )?;
-        if !rules::account_id(account_id) {
+        let account_id = match i.get(Key::AccountId) {
+            None if !credentials => "",
+            _ => i.require(
+                Key::AccountId,
+                &format!("pass the account id as {} or CLOUDFLARE_ACCOUNT_ID", hint::input(Key::AccountId)),
+            )?,
+        };
+        if (credentials || !account_id.is_empty()) && !rules::account_id(account_id) {
             return Err(InputError::new(
                 Key::AccountId,
                 "must be the 32-character hexadecimal account id (dashboard → Account home → Account ID)",

@@ -17,6 +17,7 @@
 pub(crate) mod args;
 pub(crate) mod argv;
 pub(crate) mod bindings;
+pub(crate) mod build_output;
 pub(crate) mod builds_config;
 pub(crate) mod bundle;
 pub(crate) mod d1;
@@ -91,9 +92,9 @@ inputs! {
     Command => InputSpec { name: "command", kind: Kind::Value, commands: ALL, default: "build", fallback: &[], secret: false,
         help: "What to do: `build`, `wait`, `version`, `deploy`, `setup`, `env`, `purge-cache`, `redeploy`, `preview`, `migrate` or `verify` (may also be the first argument)." },
     ApiToken => InputSpec { name: "api_token", kind: Kind::Value, commands: ALL, default: "", fallback: &["CLOUDFLARE_API_TOKEN"], secret: true,
-        help: "Cloudflare API token (required). Builds needs a user-scoped token with Workers Builds Configuration: Edit and Workers Scripts: Read; version/deploy need Workers Scripts: Edit, and `stages` with its error gate also Account Analytics: Read." },
+        help: "Cloudflare API token (required, except by a `dry_run` of `version`, `deploy` or `preview`). Builds needs a user-scoped token with Workers Builds Configuration: Edit and Workers Scripts: Read; version/deploy need Workers Scripts: Edit, and `stages` with its error gate also Account Analytics: Read." },
     AccountId => InputSpec { name: "account_id", kind: Kind::Value, commands: ALL, default: "", fallback: &["CLOUDFLARE_ACCOUNT_ID"], secret: false,
-        help: "Cloudflare account id, 32 hex characters (required)." },
+        help: "Cloudflare account id, 32 hex characters (required, except by a `dry_run` of `version`, `deploy` or `preview`)." },
     ApiUrl => InputSpec { name: "api_url", kind: Kind::Value, commands: ALL, default: "https://api.cloudflare.com/client/v4", fallback: &["CLOUDFLARE_API_BASE_URL"], secret: false,
         help: "API base URL. Plain http is accepted only for loopback (the simulator)." },
     Worker => InputSpec { name: "worker", kind: Kind::Value, commands: WITH_WORKER, default: "", fallback: &[], secret: false,
@@ -130,6 +131,10 @@ inputs! {
         help: "How long a build for the commit may take to appear (the Git integration records one within seconds of a push; a slow webhook takes longer). Then `if_no_build` applies." },
     Config => InputSpec { name: "config", kind: Kind::Value, commands: WITH_CONFIG, default: "wrangler.json, wrangler.jsonc or wrangler.toml in the working directory", fallback: &[], secret: false,
         help: "The wrangler configuration to upload from (name, main, compatibility, bindings, migrations, assets, placement, limits; and, deploying at 100 %, routes, custom domains, crons, queue consumers, settings). Found only in the working directory (not its parents), and used by default only when `dir` is not given or the file sets `main`. Inputs given explicitly win over the file. `migrate` (and `migrate: true`) read its `d1_databases`; `deploy` reads its routes, custom domains, crons, queue consumers and settings only when it is given." },
+    BuildOutput => InputSpec { name: "build_output", kind: Kind::Value, commands: &[Version, Deploy, Preview], default: "`.cloudflare/output` when it exists and neither `config`, a wrangler configuration here, `dir`, `main_module` nor `assets` is given", fallback: &[], secret: false,
+        help: "A Build Output directory (`.cloudflare/output`, written by `cf build`, wrangler 4.164 or later and the Cloudflare Vite plugin; versions `v0` and `v1`) to upload from instead of a wrangler configuration: its Worker's modules, assets, bindings, compatibility and settings. Every key is checked: an unknown one, an unknown version or a binding kind workers-ci cannot send stops the step (exit 2). A preview build (`isPreview`) only goes to `preview`, a production build only to `version`/`deploy`. With several Workers, `worker` picks one by its `name`." },
+    SkipTriggers => InputSpec { name: "skip_triggers", kind: Kind::Switch, commands: &[Version, Deploy, Preview], default: "false", fallback: &[], secret: false,
+        help: "Upload a Build Output whose Worker declares routes, custom domains, cron schedules, queue consumers or script settings (observability, logpush, tail consumers), which this step does not apply, leaving them as they are. Without it such an output is refused (exit 2) before any request, so nothing it declares is silently ignored." },
     Environment => InputSpec { name: "environment", kind: Kind::Value, commands: WITH_CONFIG, default: "", fallback: &[], secret: false,
         help: "The configuration's `env.<name>` to use, with wrangler's rules: some keys inherited from the top level, bindings not; the Worker is `<name>-<environment>` unless the environment names it." },
     Dir => InputSpec { name: "dir", kind: Kind::Value, commands: VERSION_LIKE, default: "dist (none with `assets`: assets only); with a wrangler configuration, `main`'s directory", fallback: &[], secret: false,
@@ -152,7 +157,7 @@ inputs! {
         help: "JSON array of binding objects, e.g. `[{\"type\":\"kv_namespace\",\"name\":\"KV\",\"namespace_id\":\"…\"}]`." },
     Vars => InputSpec { name: "vars", kind: Kind::Value, commands: VERSION_LIKE, default: "", fallback: &[], secret: false,
         help: "KEY=VALUE lines, bound as `plain_text`." },
-    Secrets => InputSpec { name: "secrets", kind: Kind::Value, commands: VERSION_LIKE, default: "", fallback: &[], secret: true,
+    Secrets => InputSpec { name: "secrets", kind: Kind::Value, commands: &[Version, Deploy, Preview], default: "", fallback: &[], secret: true,
         help: "KEY=VALUE lines, bound as `secret_text`; every value is masked before anything prints." },
     KeepBindings => InputSpec { name: "keep_bindings", kind: Kind::Value, commands: VERSION_LIKE, default: "auto", fallback: &[], secret: false,
         help: "What the new version keeps from the latest one, by `inherit` (secret values included): `auto` (everything when no `bindings`/`vars`/`secrets` are given, else undeclared secrets), `secrets`, `all` or `none`." },
@@ -162,7 +167,7 @@ inputs! {
         help: "`workers/message` annotation (at most 1000 bytes)." },
     Tag => InputSpec { name: "tag", kind: Kind::Value, commands: VERSION_LIKE, default: "", fallback: &[], secret: false,
         help: "`workers/tag` annotation (at most 100 bytes)." },
-    CreateWorker => InputSpec { name: "create_worker", kind: Kind::Switch, commands: VERSION_LIKE, default: "false", fallback: &[], secret: false,
+    CreateWorker => InputSpec { name: "create_worker", kind: Kind::Switch, commands: &[Version, Deploy, Preview], default: "false", fallback: &[], secret: false,
         help: "Create the Worker when it does not exist (otherwise a missing Worker is an error that suggests the closest name)." },
     WorkersDev => InputSpec { name: "workers_dev", kind: Kind::Value, commands: VERSION_LIKE, default: "on create: true without routes, false with; else unchanged", fallback: &[], secret: false,
         help: "Serve the Worker on workers.dev. Set on create; for an existing Worker, written only by `version` with `deploy: true` (as `wrangler deploy`), otherwise a difference is a notice." },
@@ -196,8 +201,8 @@ inputs! {
         help: "With `stages` and the error gate: how long after a soak Cloudflare's analytics may still be catching up (they \"lag a few minutes\"). The gate reads the soak window again with backoff, the share held, until the window's end is this old, then judges it; each read is logged. `0` judges at once (an undercount, or a late error burst missed). `timeout` bounds the wait (a timeout rolls back)." },
     BuildsConfig => InputSpec { name: "builds_config", kind: Kind::Value, commands: &[Setup], default: "workers-builds.toml", fallback: &[], secret: false,
         help: "The Workers Builds configuration file (TOML, or JSON when it ends in `.json`); see README for its keys." },
-    DryRun => InputSpec { name: "dry_run", kind: Kind::Switch, commands: &[Setup, Migrate], default: "false", fallback: &[], secret: false,
-        help: "Print the plan and change nothing (exit 0). `migrate`: list the migrations that would be applied (the applied set is still read from each database)." },
+    DryRun => InputSpec { name: "dry_run", kind: Kind::Switch, commands: &[Version, Deploy, Setup, Preview, Migrate], default: "false", fallback: &[], secret: false,
+        help: "Print the plan and change nothing (exit 0). `version`, `deploy` and `preview` need no `api_token` or `account_id` then and send no request at all: the inputs, configuration or Build Output, bindings, modules and assets (hashes and limits) are checked and the API calls a real run would make are printed (for a fork's pull request, which gets no secrets). `migrate`: list the migrations that would be applied (the applied set is still read from each database)." },
     Check => InputSpec { name: "check", kind: Kind::Switch, commands: &[Setup], default: "false", fallback: &[], secret: false,
         help: "Print the plan, change nothing, and exit 8 when Cloudflare differs from the file (a pull-request check)." },
     Prune => InputSpec { name: "prune", kind: Kind::Switch, commands: &[Version, Deploy, Setup], default: "false", fallback: &[], secret: false,

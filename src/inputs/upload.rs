@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::args::{message, worker_name};
 use super::bindings::{self, Bindings, Keep};
+use super::build_output::{self, BuildOutput, Purpose};
 use super::bundle::{self, ModuleFile};
 use super::{InputError, Inputs, Key, hint, rules, wrangler};
 use crate::cloudflare::WorkerName;
@@ -138,6 +139,22 @@ pub(crate) struct VersionArgs {
     /// Keys of the configuration that were not applied, each said as a warning before any
     /// request.
     pub config_warnings: Vec<String>,
+    /// The Build Output uploaded from, when it is the source (instead of a wrangler
+    /// configuration and the inputs).
+    pub build_output: Option<BuildOutputSource>,
+}
+
+/// Where a Build Output upload comes from, for the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BuildOutputSource {
+    /// `<root>/<version>`.
+    pub dir: String,
+    pub version: &'static str,
+    pub mode: Option<String>,
+    /// The Worker's `worker.config.json`.
+    pub file: String,
+    /// What the output declares that this step leaves alone (`skip_triggers: true`).
+    pub skipped: Vec<String>,
 }
 
 /// What the upload is for: a Version gets the configuration's bindings; a Preview its
@@ -537,6 +554,201 @@ fn tag(i: &Inputs) -> Result<Option<String>, InputError> {
     }
 }
 
+/// The Build Output to upload from: `build_output` as given, else `.cloudflare/output` when it
+/// exists and nothing else names the code (no `config`, no wrangler configuration here, no
+/// `dir`, `main_module` or `assets`). `None`: the wrangler configuration and the inputs are
+/// the source. Inputs that would give the code a second way beside an explicit Build Output
+/// are refused: which one wins would be a guess.
+pub(crate) fn build_output_root(i: &Inputs) -> Result<Option<PathBuf>, InputError> {
+    let Some(root) = i.path(Key::BuildOutput) else {
+        let default = Path::new(build_output::DEFAULT_DIR);
+        let other_source = i.get(Key::Config).is_some()
+            || wrangler::discover(Path::new("")).is_some()
+            || [Key::Dir, Key::MainModule, Key::Assets].iter().any(|k| i.get(*k).is_some());
+        return Ok((default.is_dir() && !other_source).then(|| default.to_path_buf()));
+    };
+    if i.get(Key::Config).is_some() {
+        return Err(InputError::new(
+            Key::BuildOutput,
+            format!(
+                "and {} are both given, and each describes the whole Worker: drop {} to upload the wrangler configuration, or {} to upload the Build Output",
+                hint::input(Key::Config),
+                hint::input(Key::BuildOutput),
+                hint::input(Key::Config)
+            ),
+        ));
+    }
+    for k in [Key::Dir, Key::MainModule, Key::Exclude, Key::Assets, Key::Environment] {
+        if i.get(k).is_some() {
+            return Err(InputError::new(
+                k,
+                format!(
+                    "cannot be combined with {}: the Build Output gives the Worker's code, assets and configuration; drop one of them",
+                    hint::input(Key::BuildOutput)
+                ),
+            ));
+        }
+    }
+    Ok(Some(root))
+}
+
+/// What the Worker declares that this step does not apply (triggers, custom domains, script
+/// settings): refused unless `skip_triggers` says to leave it alone; a Preview takes no triggers
+/// or custom domains at all. Returns whether they are skipped.
+fn refuse_unapplied(i: &Inputs, target: Target, w: &build_output::WorkerOutput) -> Result<bool, InputError> {
+    let skip = i.bool(Key::SkipTriggers, false)?;
+    if target == Target::Preview
+        && let Some(u) = w.unapplied.iter().find(|u| u.key == "triggers" || u.key == "domains")
+    {
+        return Err(build_output::at(
+            &w.file,
+            u.line,
+            &u.key,
+            "a Preview takes no triggers or custom domains (as `cf previews deploy` refuses them): build the Preview without them",
+        ));
+    }
+    if !w.unapplied.is_empty() && !skip {
+        let list: Vec<String> =
+            w.unapplied.iter().map(|u| format!("`{}` (line {}: {})", u.key, u.line, u.what)).collect();
+        return Err(InputError::new(
+            Key::SkipTriggers,
+            format!(
+                "is not set, but {} declares {}, which this step does not apply (routes, custom domains, cron schedules, queue consumers and script settings are not written by an upload yet): apply them another way (`cf deploy --prebuilt`, the dashboard), then set {} to upload without them",
+                w.file,
+                list.join(", "),
+                hint::set(Key::SkipTriggers, "true")
+            ),
+        ));
+    }
+    Ok(skip)
+}
+
+/// The compatibility date and flags: the inputs', else the output's.
+fn output_compatibility(i: &Inputs, w: &build_output::WorkerOutput) -> Result<(String, Vec<String>), InputError> {
+    let date = i.get(Key::CompatibilityDate).map_or_else(|| w.compatibility_date.clone(), str::to_owned);
+    if !rules::date(&date) {
+        return Err(InputError::new(Key::CompatibilityDate, "must be a date that exists, written YYYY-MM-DD"));
+    }
+    if rules::date_in_future(&date) {
+        return Err(InputError::new(
+            Key::CompatibilityDate,
+            format!("(or {}: compatibilityDate) is in the future, which the Workers runtime refuses", w.file),
+        ));
+    }
+    let flags = match i.get(Key::CompatibilityFlags) {
+        Some(f) => f.split([',', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        None => w.compatibility_flags.clone(),
+    };
+    Ok((date, flags))
+}
+
+/// The upload a Build Output describes (docs/cloudflare-api.md §H), with the inputs that still
+/// apply over it: `bindings`/`vars`/`secrets` (by name over the output's `env`), the
+/// compatibility date and flags, `workers_dev`/`preview_urls`, `keep_bindings`, `message`, `tag`.
+/// `deploy`: the percentage to deploy at (`None`: upload only).
+pub(crate) fn from_build_output(
+    i: &Inputs,
+    target: Target,
+    root: &Path,
+    deploy: Option<f64>,
+) -> Result<VersionArgs, InputError> {
+    let purpose = if target == Target::Preview { Purpose::Preview } else { Purpose::Production };
+    let BuildOutput { dir, version, mode, account_id, worker: w, .. } =
+        build_output::read(root, i.get(Key::Worker), purpose)?;
+    if let (Some(theirs), Some(ours)) = (&account_id, i.get(Key::AccountId))
+        && !theirs.eq_ignore_ascii_case(ours)
+    {
+        return Err(InputError::new(
+            Key::AccountId,
+            format!(
+                "is not the account `{dir}/config.json` was built for (its `accountId`, which `cf deploy` would use): build for this account, or set {} to that one",
+                hint::input(Key::AccountId)
+            ),
+        ));
+    }
+    let skip = refuse_unapplied(i, target, &w)?;
+    let worker = WorkerName::parse(&w.name)
+        .map_err(|_| build_output::at(&w.file, w.name_line, "name", "is not a Worker name"))?;
+    let (date, flags) = output_compatibility(i, &w)?;
+    let allow_unknown = i.bool(Key::AllowUnknownBindings, false)?;
+    let mut bindings = bindings::parse(i.get(Key::Bindings), i.get(Key::Vars), i.get(Key::Secrets), allow_unknown)?;
+    let given: Vec<String> = bindings.described().into_iter().map(|(n, _)| n).collect();
+    let from_file: Vec<serde_json::Value> =
+        w.bindings.iter().filter(|b| !given.iter().any(|n| b["name"] == n.as_str())).cloned().collect();
+    let preview_bindings = (target == Target::Preview).then(|| PreviewBindings {
+        block: Some(format!("{}: env", w.file)),
+        from_block: from_file.iter().map(name_and_type).collect(),
+        from_inputs: bindings.list.iter().map(name_and_type).collect(),
+        production_only: Vec::new(),
+    });
+    let mut list = from_file;
+    list.append(&mut bindings.list);
+    bindings.list = list;
+    let assets = assets_spec(i, &mut bindings.list, w.assets)?;
+    let keep = match i.get(Key::KeepBindings) {
+        None => Keep::Auto,
+        Some(v) => Keep::parse(v)
+            .ok_or_else(|| InputError::new(Key::KeepBindings, "must be `auto`, `secrets`, `all` or `none`"))?,
+    };
+    let optional_bool = |k: Key| -> Result<Option<bool>, InputError> {
+        i.get(k).map(|v| rules::boolean(v).ok_or_else(|| InputError::new(k, "must be `true` or `false`"))).transpose()
+    };
+    let workers_dev = optional_bool(Key::WorkersDev)?.or(w.workers_dev);
+    let preview_urls = optional_bool(Key::PreviewUrls)?.or(w.preview_urls);
+    refuse_long_name_with_previews(&worker, preview_urls)?;
+    let skipped =
+        if skip { w.unapplied.iter().map(|u| format!("{} ({})", u.key, u.what)).collect() } else { Vec::new() };
+    let rollout = match target {
+        Target::Version => super::rollout::RolloutArgs::from_inputs(i)?,
+        Target::Preview => None,
+    };
+    if rollout.is_some() {
+        if deploy != Some(100.0) {
+            return Err(InputError::new(
+                Key::Stages,
+                "rolls out the uploaded version and needs `deploy: true` (the stages set its shares)",
+            ));
+        }
+        crate::commands::deploy::check_override_key(&worker)?;
+    }
+    Ok(VersionArgs {
+        worker_written: Some(Written { file: w.file.clone(), line: w.name_line, key: "name".into() }),
+        worker,
+        modules: w.modules,
+        main_module: w.main_module,
+        compatibility_date: date,
+        compatibility_flags: flags,
+        bindings,
+        keep,
+        skipped: Vec::new(),
+        accepted: Accepted {
+            assets_only: i.bool(Key::AssetsOnly, false)?,
+            drop_assets: i.bool(Key::DropAssets, false)?,
+        },
+        message: message(i)?,
+        tag: tag(i)?,
+        create_worker: i.bool(Key::CreateWorker, false)?,
+        workers_dev,
+        preview_urls,
+        has_routes: w.has_routes,
+        preview_bindings,
+        deploy,
+        assets,
+        placement: w.placement,
+        limits: w.limits,
+        cache_options: w.cache_options,
+        keep_vars: false,
+        migrations: Vec::new(),
+        config_file: None,
+        config_warnings: w.warnings,
+        rollout,
+        // The output's triggers and settings are not mapped onto the deploy's apply yet: they
+        // are refused unless `skip_triggers` (refuse_unapplied).
+        apply: Apply::default(),
+        build_output: Some(BuildOutputSource { dir, version, mode, file: w.file, skipped }),
+    })
+}
+
 impl VersionArgs {
     pub(crate) fn from_inputs(i: &Inputs) -> Result<VersionArgs, InputError> {
         Self::from_inputs_for(i, Target::Version)
@@ -546,6 +758,10 @@ impl VersionArgs {
     /// inputs, never to the file's production bindings.
     #[allow(clippy::too_many_lines, reason = "every input of an upload, in the order a user reads them")]
     pub(crate) fn from_inputs_for(i: &Inputs, target: Target) -> Result<VersionArgs, InputError> {
+        if let Some(root) = build_output_root(i)? {
+            let deploy = deploy_percentage(i)?;
+            return from_build_output(i, target, &root, deploy);
+        }
         let (config, mut config_warnings) = wrangler_config(i)?;
         let file = config.as_ref().map(|c| &c.mapped);
         let worker = worker(i, config.as_ref())?;
@@ -659,6 +875,7 @@ impl VersionArgs {
             apply,
             config_file,
             config_warnings,
+            build_output: None,
         })
     }
 
@@ -693,6 +910,7 @@ impl VersionArgs {
             apply: Apply::default(),
             config_file: None,
             config_warnings: Vec::new(),
+            build_output: None,
         })
     }
 

@@ -13,6 +13,7 @@ mod asset_hashes;
 mod assets;
 mod bindings;
 mod build;
+mod build_output;
 mod cli;
 mod demo;
 mod deploy_config;

@@ -1,0 +1,933 @@
+//! One `workers/<dir>/` of a Build Output: `worker.config.json` checked against its strict
+//! schema (docs/cloudflare-api.md §H.3), the manifest turned into modules (§H.4), `assets/`
+//! (§H.5), and `env` mapped onto the version's bindings in the API's shape (the same shapes
+//! the wrangler mapping sends, §D.2).
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value, json};
+
+use super::{at, read_json, strict};
+use crate::cloudflare::workers::Limits;
+use crate::inputs::bundle::ModuleFile;
+use crate::inputs::tree::{Node, Val, index, join};
+use crate::inputs::upload::{AssetsSpec, Written};
+
+/// The keys of `worker.config.json` (§H.3). v0 trees written before 2026-09 also carry
+/// `type: "worker"` (§H.0), accepted there only.
+const KEYS: &[&str] = &[
+    "name",
+    "compatibilityDate",
+    "compatibilityFlags",
+    "assets",
+    "domains",
+    "triggers",
+    "tailConsumers",
+    "experimental",
+    "cache",
+    "placement",
+    "limits",
+    "logpush",
+    "observability",
+    "access",
+    "workersDev",
+    "previewUrls",
+    "unsafe",
+    "env",
+    "exports",
+    "manifest",
+];
+
+/// What the output asks for that this step does not apply: each is refused (exit 2) unless
+/// `skip_triggers` says leaving it alone is meant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Unapplied {
+    /// `triggers`, `domains`, `observability`, …
+    pub key: String,
+    pub line: usize,
+    /// What it holds, e.g. `2 routes, 1 cron schedule`.
+    pub what: String,
+}
+
+#[derive(Debug)]
+pub(crate) struct WorkerOutput {
+    /// `worker.config.json`'s path, for messages.
+    pub file: String,
+    pub name: String,
+    pub name_line: usize,
+    pub compatibility_date: String,
+    pub compatibility_flags: Vec<String>,
+    /// `None`: assets only (no manifest).
+    pub main_module: Option<String>,
+    pub modules: Vec<ModuleFile>,
+    /// In the API's shape; the assets binding is in `assets`.
+    pub bindings: Vec<Value>,
+    pub assets: Option<AssetsSpec>,
+    pub placement: Option<Value>,
+    pub limits: Option<Limits>,
+    pub cache_options: Option<Value>,
+    pub workers_dev: Option<bool>,
+    pub preview_urls: Option<bool>,
+    /// Whether it routes the Worker (`fetch` triggers or `domains`): created off workers.dev
+    /// then, as wrangler does (§C.7).
+    pub has_routes: bool,
+    pub unapplied: Vec<Unapplied>,
+    pub warnings: Vec<String>,
+}
+
+struct Reader<'a> {
+    file: &'a str,
+}
+
+impl Reader<'_> {
+    fn str<'n>(&self, n: &'n Node, path: &str) -> Result<&'n str, crate::inputs::InputError> {
+        n.as_str().ok_or_else(|| at(self.file, n.line, path, format!("must be a string, not {}", n.value.kind())))
+    }
+
+    fn bool(&self, n: &Node, path: &str) -> Result<bool, crate::inputs::InputError> {
+        match n.value {
+            Val::Bool(b) => Ok(b),
+            _ => Err(at(self.file, n.line, path, format!("must be `true` or `false`, not {}", n.value.kind()))),
+        }
+    }
+
+    fn strs(&self, n: &Node, path: &str) -> Result<Vec<String>, crate::inputs::InputError> {
+        let Val::Arr(items) = &n.value else {
+            return Err(at(self.file, n.line, path, format!("must be an array of strings, not {}", n.value.kind())));
+        };
+        items.iter().enumerate().map(|(i, x)| self.str(x, &index(path, i)).map(str::to_owned)).collect()
+    }
+
+    fn positive(&self, n: &Node, path: &str) -> Result<u64, crate::inputs::InputError> {
+        match n.value {
+            Val::Int(i) if i > 0 => Ok(i as u64),
+            _ => Err(at(self.file, n.line, path, "must be a whole number above 0")),
+        }
+    }
+
+    fn one_of<'n>(&self, n: &'n Node, path: &str, allowed: &[&str]) -> Result<&'n str, crate::inputs::InputError> {
+        let s = self.str(n, path)?;
+        if allowed.contains(&s) {
+            return Ok(s);
+        }
+        let list = allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
+        Err(at(self.file, n.line, path, format!("must be one of {list}")))
+    }
+}
+
+/// Reads `dir` (a `workers/<dir>/`) of a tree of `version`.
+pub(super) fn read(dir: &Path, version: &str) -> Result<WorkerOutput, crate::inputs::InputError> {
+    let (file, root) = read_json(&dir.join("worker.config.json"))?;
+    let r = Reader { file: &file };
+    let mut keys: Vec<&str> = KEYS.to_vec();
+    if version == "v0" {
+        keys.push("type");
+    }
+    let entries = strict(&file, &root, "", &keys)?;
+    let get = |k: &str| entries.iter().find(|(key, _, _)| key == k).map(|(_, _, n)| n);
+    let required = |k: &str, how: &str| get(k).ok_or_else(|| at(&file, root.line, k, format!("is required ({how})")));
+    let name_node = required("name", "the Worker's name")?;
+    let name = r.str(name_node, "name")?.to_owned();
+    if !crate::inputs::rules::worker_name(&name) {
+        return Err(at(
+            &file,
+            name_node.line,
+            "name",
+            "is not a Worker name (lowercase letters, digits, `-` and `_`, at most 63 characters)",
+        ));
+    }
+    let date_node = required("compatibilityDate", "the date the Worker was written against, e.g. 2026-11-01")?;
+    let compatibility_date = r.str(date_node, "compatibilityDate")?.to_owned();
+    if !crate::inputs::rules::date(&compatibility_date) {
+        return Err(at(&file, date_node.line, "compatibilityDate", "must be a date that exists, written YYYY-MM-DD"));
+    }
+    let mut out = WorkerOutput {
+        file: file.clone(),
+        name,
+        name_line: name_node.line,
+        compatibility_date,
+        compatibility_flags: Vec::new(),
+        main_module: None,
+        modules: Vec::new(),
+        bindings: Vec::new(),
+        assets: None,
+        placement: None,
+        limits: None,
+        cache_options: None,
+        workers_dev: None,
+        preview_urls: None,
+        has_routes: false,
+        unapplied: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let mut assets_binding: Option<String> = None;
+    for (k, line, v) in entries {
+        apply(&r, &mut out, &mut assets_binding, dir, (k, *line, v))?;
+    }
+    let assets_dir = dir.join("assets");
+    match (assets_dir.is_dir(), out.assets.take()) {
+        (true, spec) => {
+            out.assets = Some(AssetsSpec {
+                directory: assets_dir,
+                binding: assets_binding,
+                directory_written: Some(Written { file: file.clone(), line: root.line, key: "assets/".into() }),
+                ..spec.unwrap_or_default()
+            });
+        }
+        (false, Some(_)) => {
+            return Err(at(
+                &file,
+                get("assets").map_or(root.line, |n| n.line),
+                "assets",
+                "configures static assets, but the Worker has no `assets/` directory beside this file",
+            ));
+        }
+        (false, None) if assets_binding.is_some() => {
+            return Err(at(
+                &file,
+                root.line,
+                "env",
+                "binds the assets (`type: assets`), but the Worker has no `assets/` directory",
+            ));
+        }
+        (false, None) => {}
+    }
+    if out.main_module.is_none() && out.assets.is_none() {
+        return Err(at(
+            &file,
+            root.line,
+            "manifest",
+            "is missing and there is no `assets/` directory: a Worker needs code (`manifest` and `bundle/`) or assets",
+        ));
+    }
+    if out.main_module.is_none() && out.assets.as_ref().is_some_and(|a| a.run_worker_first.is_some()) {
+        return Err(at(
+            &file,
+            root.line,
+            "assets.runWorkerFirst",
+            "needs code to run first, but the Worker has no `manifest`",
+        ));
+    }
+    Ok(out)
+}
+
+/// One key of `worker.config.json` into `out` (the assets binding's name into `assets_binding`).
+fn apply(
+    r: &Reader<'_>,
+    out: &mut WorkerOutput,
+    assets_binding: &mut Option<String>,
+    dir: &Path,
+    (k, line, v): (&str, usize, &Node),
+) -> Result<(), crate::inputs::InputError> {
+    let file = r.file;
+    match k {
+        "name" | "compatibilityDate" => {}
+        "type" => {
+            if r.str(v, k)? != "worker" {
+                return Err(at(file, v.line, k, "must be `worker` (the only type of a v0 Worker configuration)"));
+            }
+        }
+        "compatibilityFlags" => out.compatibility_flags = r.strs(v, k)?,
+        "manifest" => {
+            let (main, modules) = manifest(r, v, &dir.join("bundle"))?;
+            out.main_module = Some(main);
+            out.modules = modules;
+        }
+        "assets" => out.assets = Some(assets_config(r, v)?),
+        "env" => (out.bindings, *assets_binding) = env(r, v, &out.name)?,
+        "workersDev" => out.workers_dev = Some(r.bool(v, k)?),
+        "previewUrls" => out.preview_urls = Some(r.bool(v, k)?),
+        "limits" => out.limits = Some(limits(r, v)?),
+        "cache" => {
+            let t = strict(file, v, k, &["enabled", "crossVersionCache"])?;
+            let mut c = Map::new();
+            for (ck, _, cv) in t {
+                let api = if ck == "enabled" { "enabled" } else { "cross_version_cache" };
+                c.insert(api.into(), r.bool(cv, &join(k, ck))?.into());
+            }
+            out.cache_options = Some(Value::Object(c));
+        }
+        "placement" => out.placement = placement(r, v)?,
+        "triggers" => {
+            let what = triggers(r, v)?;
+            out.has_routes |= what.contains("route");
+            out.unapplied.push(Unapplied { key: k.into(), line, what });
+        }
+        "domains" => {
+            let Val::Arr(items) = &v.value else {
+                return Err(at(file, v.line, k, "must be an array"));
+            };
+            for (i, d) in items.iter().enumerate() {
+                if d.as_str().is_none() {
+                    strict(file, d, &index(k, i), &["hostname", "production", "previews"])?;
+                }
+            }
+            out.has_routes |= !items.is_empty();
+            out.unapplied.push(Unapplied {
+                key: k.into(),
+                line,
+                what: crate::ci::plural(items.len(), "custom domain", "custom domains"),
+            });
+        }
+        "observability" | "logpush" | "tailConsumers" => {
+            out.unapplied.push(Unapplied { key: k.into(), line, what: "a script setting".into() });
+        }
+        "experimental" => {
+            for (ek, el, ev) in strict(file, v, k, &["streamingTailConsumers", "firstPartyWorker"])? {
+                if ek == "firstPartyWorker" {
+                    if r.bool(ev, &join(k, ek))? {
+                        return Err(unsupported(file, *el, &join(k, ek), "first-party Workers"));
+                    }
+                } else {
+                    out.unapplied.push(Unapplied { key: join(k, ek), line: *el, what: "a script setting".into() });
+                }
+            }
+        }
+        "access" => out.warnings.push(format!(
+            "{file}:{line}: access: not applied: it configures `wrangler dev`'s Access check, not the deployed Worker"
+        )),
+        "unsafe" => return Err(unsupported(file, line, k, "`unsafe` metadata")),
+        "exports" => {
+            if !matches!(&v.value, Val::Table(t) if t.is_empty()) {
+                return Err(unsupported(
+                    file,
+                    line,
+                    k,
+                    "declared exports (Durable Object and Workflow lifecycles need the classic upload with migrations, docs/cloudflare-api.md §H.3)",
+                ));
+            }
+        }
+        _ => unreachable!("the strict check lets only KEYS through"),
+    }
+    Ok(())
+}
+
+fn unsupported(file: &str, line: usize, path: &str, what: &str) -> crate::inputs::InputError {
+    at(
+        file,
+        line,
+        path,
+        format!(
+            "{what}: workers-ci does not deploy this yet, and will not leave it out; deploy this output with `cf deploy --prebuilt`, or remove it from the configuration"
+        ),
+    )
+}
+
+/// Module types (§H.4) and the content types the upload gives them (wrangler's mapping:
+/// `json` goes up as text).
+const MODULE_TYPES: &[(&str, &str)] = &[
+    ("esm", "application/javascript+module"),
+    ("cjs", "application/javascript"),
+    ("python", "text/x-python"),
+    ("python-requirement", "text/x-python-requirement"),
+    ("wasm", "application/wasm"),
+    ("text", "text/plain"),
+    ("data", "application/octet-stream"),
+    ("json", "text/plain"),
+    ("sourcemap", "application/source-map"),
+];
+
+/// `manifest` and `bundle/`: the main module's name and every module, by path relative to
+/// `bundle/` (§H.4; a partial manifest adds the `.js`/`.mjs`/`.map` files found there).
+fn manifest(r: &Reader<'_>, n: &Node, bundle: &Path) -> Result<(String, Vec<ModuleFile>), crate::inputs::InputError> {
+    let file = r.file;
+    let t = strict(file, n, "manifest", &["type", "mainModule", "modules"])?;
+    let get = |k: &str| t.iter().find(|(key, _, _)| key == k).map(|(_, _, v)| v);
+    let need = |k: &str| get(k).ok_or_else(|| at(file, n.line, &join("manifest", k), "is required"));
+    let kind = r.one_of(need("type")?, "manifest.type", &["complete", "partial"])?;
+    let main_node = need("mainModule")?;
+    let main = r.str(main_node, "manifest.mainModule")?.to_owned();
+    let modules_node = need("modules")?;
+    let Val::Table(listed) = &modules_node.value else {
+        return Err(at(file, modules_node.line, "manifest.modules", "must be an object of module paths"));
+    };
+    if !bundle.is_dir() {
+        return Err(at(
+            file,
+            n.line,
+            "manifest",
+            "names modules, but there is no `bundle/` directory beside this file",
+        ));
+    }
+    // (path, type, line of the entry)
+    let mut typed: Vec<(String, String, usize)> = Vec::new();
+    for (path, line, entry) in listed {
+        let p = join("manifest.modules", path);
+        let e = strict(file, entry, &p, &["type"])?;
+        let ty = match e.first() {
+            Some((_, _, tn)) => {
+                r.one_of(tn, &join(&p, "type"), &MODULE_TYPES.iter().map(|(t, _)| *t).collect::<Vec<_>>())?
+            }
+            None => return Err(at(file, entry.line, &join(&p, "type"), "is required")),
+        };
+        if !inside(path) {
+            return Err(at(
+                file,
+                *line,
+                &p,
+                "escapes the `bundle/` directory: module paths are relative to it, with `/`",
+            ));
+        }
+        typed.push((path.clone(), ty.to_owned(), *line));
+    }
+    let listed_main = typed.iter().any(|(p, _, _)| *p == main);
+    match kind {
+        "complete" if !listed_main => {
+            return Err(at(
+                file,
+                main_node.line,
+                "manifest.mainModule",
+                "is not listed in `manifest.modules`, which a complete manifest must do",
+            ));
+        }
+        "partial" if listed_main => {
+            return Err(at(
+                file,
+                main_node.line,
+                "manifest.mainModule",
+                "is listed in `manifest.modules`, which a partial manifest must not do",
+            ));
+        }
+        "partial" => {
+            // The bundle's own files, typed by extension, under the explicit entries.
+            for f in walk(bundle) {
+                let ty = if f.ends_with(".js") || f.ends_with(".mjs") {
+                    "esm"
+                } else if f.ends_with(".map") {
+                    "sourcemap"
+                } else {
+                    continue;
+                };
+                if !typed.iter().any(|(p, _, _)| *p == f) {
+                    typed.push((f, ty.to_owned(), main_node.line));
+                }
+            }
+            if !typed.iter().any(|(p, t, _)| *p == main && t == "esm") {
+                return Err(at(
+                    file,
+                    main_node.line,
+                    "manifest.mainModule",
+                    "was not found as an ES module (`.js`/`.mjs`) in `bundle/`, which a partial manifest requires",
+                ));
+            }
+        }
+        _ => {}
+    }
+    if typed.iter().any(|(p, t, _)| *p == main && t == "sourcemap") {
+        return Err(at(file, main_node.line, "manifest.mainModule", "is a source map; the main module must be code"));
+    }
+    let mut modules = Vec::new();
+    for (path, ty, line) in typed {
+        let on_disk: PathBuf = path.split('/').fold(bundle.to_path_buf(), |p, s| p.join(s));
+        let meta = std::fs::metadata(&on_disk).ok().filter(std::fs::Metadata::is_file).ok_or_else(|| {
+            at(
+                file,
+                line,
+                &join("manifest.modules", &path),
+                format!("names `bundle/{path}`, which does not exist: build again"),
+            )
+        })?;
+        let content_type = MODULE_TYPES.iter().find(|(t, _)| *t == ty).map_or("application/octet-stream", |(_, c)| *c);
+        modules.push(ModuleFile { name: path, path: on_disk, content_type, size: meta.len() });
+    }
+    modules.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok((main, modules))
+}
+
+/// A relative path of plain segments: no `..`, `.`, empty segment, backslash or root.
+fn inside(path: &str) -> bool {
+    !path.is_empty() && !path.contains('\\') && path.split('/').all(|s| !s.is_empty() && s != "." && s != "..")
+}
+
+/// Every file under `dir`, as `/`-separated paths relative to it, sorted.
+fn walk(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![(dir.to_path_buf(), String::new())];
+    while let Some((d, prefix)) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let rel = if prefix.is_empty() { name } else { format!("{prefix}/{name}") };
+            if e.path().is_dir() {
+                stack.push((e.path(), rel));
+            } else {
+                out.push(rel);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn assets_config(r: &Reader<'_>, n: &Node) -> Result<AssetsSpec, crate::inputs::InputError> {
+    let mut spec = AssetsSpec::default();
+    for (k, _, v) in strict(r.file, n, "assets", &["htmlHandling", "notFoundHandling", "basePath", "runWorkerFirst"])? {
+        let p = join("assets", k);
+        match k.as_str() {
+            "htmlHandling" => {
+                spec.html_handling = Some(
+                    r.one_of(v, &p, &["auto-trailing-slash", "drop-trailing-slash", "force-trailing-slash", "none"])?
+                        .into(),
+                );
+            }
+            "notFoundHandling" => {
+                spec.not_found_handling =
+                    Some(r.one_of(v, &p, &["single-page-application", "404-page", "none"])?.into());
+            }
+            "basePath" => spec.base_path = Some(r.str(v, &p)?.into()),
+            _ => {
+                spec.run_worker_first = Some(match &v.value {
+                    Val::Bool(b) => Value::Bool(*b),
+                    _ => r
+                        .strs(v, &p)
+                        .map_err(|_| at(r.file, v.line, &p, "must be `true`, `false` or an array of route patterns"))?
+                        .into(),
+                });
+            }
+        }
+    }
+    Ok(spec)
+}
+
+fn limits(r: &Reader<'_>, n: &Node) -> Result<Limits, crate::inputs::InputError> {
+    let mut l = Limits::default();
+    for (k, _, v) in strict(r.file, n, "limits", &["cpuMs", "subrequests"])? {
+        let value = Some(r.positive(v, &join("limits", k))?);
+        if k == "cpuMs" {
+            l.cpu_ms = value;
+        } else {
+            l.subrequests = value;
+        }
+    }
+    Ok(l)
+}
+
+/// `placement` as the version takes it (§C.3): `smart`, or `targeted` with one target; `off`
+/// sends none. `hint` is refused: the version's placement has no field for it.
+fn placement(r: &Reader<'_>, n: &Node) -> Result<Option<Value>, crate::inputs::InputError> {
+    let t = strict(r.file, n, "placement", &["mode", "hint", "region", "host", "hostname"])?;
+    let mut mode = None;
+    let mut targets = Vec::new();
+    for (k, line, v) in t {
+        let p = join("placement", k);
+        match k.as_str() {
+            "mode" => mode = Some(r.one_of(v, &p, &["off", "smart", "targeted"])?),
+            "hint" => {
+                return Err(unsupported(
+                    r.file,
+                    *line,
+                    &p,
+                    "a placement hint (the version's placement has no field for it, docs/cloudflare-api.md §C.3)",
+                ));
+            }
+            _ => targets.push((k.as_str(), r.str(v, &p)?)),
+        }
+    }
+    match (mode, targets.as_slice()) {
+        (Some("off"), []) => Ok(None),
+        (Some("smart"), []) => Ok(Some(json!({ "mode": "smart" }))),
+        (Some("targeted") | None, [(k, v)]) => Ok(Some(json!({ "mode": "targeted", *k: v }))),
+        _ => Err(at(
+            r.file,
+            n.line,
+            "placement",
+            "must be `{\"mode\": \"off\"}`, `{\"mode\": \"smart\"}`, or exactly one of `region`, `host`, `hostname`",
+        )),
+    }
+}
+
+/// `triggers[]`, checked against each type's keys (§H.3), described for the refusal.
+fn triggers(r: &Reader<'_>, n: &Node) -> Result<String, crate::inputs::InputError> {
+    let Val::Arr(items) = &n.value else {
+        return Err(at(r.file, n.line, "triggers", "must be an array"));
+    };
+    let (mut routes, mut crons, mut queues, mut other) = (0, 0, 0, 0);
+    for (i, item) in items.iter().enumerate() {
+        let p = index("triggers", i);
+        let ty = item.get("type").ok_or_else(|| at(r.file, item.line, &join(&p, "type"), "is required"))?;
+        let ty = r.one_of(ty, &join(&p, "type"), &["fetch", "scheduled", "queue", "email", "connect"])?;
+        let keys: &[&str] = match ty {
+            "fetch" => &["type", "pattern", "zone"],
+            "scheduled" => &["type", "schedule"],
+            "queue" => &[
+                "type",
+                "name",
+                "deadLetterQueue",
+                "maxBatchSize",
+                "maxBatchTimeout",
+                "maxConcurrency",
+                "maxRetries",
+                "retryDelay",
+                "visibilityTimeoutMs",
+            ],
+            "email" => &["type", "addresses"],
+            _ => &["type", "protocol", "port", "address", "idleTimeoutMs", "maxPendingBytes"],
+        };
+        strict(r.file, item, &p, keys)?;
+        match ty {
+            "fetch" => routes += 1,
+            "scheduled" => crons += 1,
+            "queue" => queues += 1,
+            _ => other += 1,
+        }
+    }
+    let mut parts = Vec::new();
+    for (n, one, many) in [
+        (routes, "route", "routes"),
+        (crons, "cron schedule", "cron schedules"),
+        (queues, "queue consumer", "queue consumers"),
+        (other, "email or socket trigger", "email or socket triggers"),
+    ] {
+        if n > 0 {
+            parts.push(crate::ci::plural(n, one, many));
+        }
+    }
+    Ok(if parts.is_empty() { "no trigger".into() } else { parts.join(", ") })
+}
+
+/// `env` (§H.3's binding table) as the version's bindings, and the assets binding's name.
+/// A kind this release does not map is refused by name: sent wrongly or left out, the Worker
+/// would run without a binding its code reads.
+fn env(r: &Reader<'_>, n: &Node, own: &str) -> Result<(Vec<Value>, Option<String>), crate::inputs::InputError> {
+    let Val::Table(entries) = &n.value else {
+        return Err(at(r.file, n.line, "env", "must be an object of binding name → binding"));
+    };
+    let mut out = Vec::new();
+    let mut assets = None;
+    for (name, line, b) in entries {
+        let e = Entry { r, path: join("env", name), node: b };
+        let ty_node = b.get("type").ok_or_else(|| e.at("type", "is required"))?;
+        let ty = r.str(ty_node, &join(&e.path, "type"))?;
+        let mapped = match ty {
+            "kv" | "d1" | "r2" | "queue" => resource(&e, ty)?,
+            "worker" | "durable-object" | "workflow" => service(&e, ty, own)?,
+            "assets" => {
+                e.fields(&[])?;
+                if assets.replace(name.clone()).is_some() {
+                    return Err(at(r.file, *line, &e.path, "is a second `assets` binding; a Worker has one"));
+                }
+                continue;
+            }
+            _ => {
+                let Some(v) = simple(&e, ty, name)? else {
+                    return Err(at(r.file, ty_node.line, &join(&e.path, "type"), unmapped_kind(ty)));
+                };
+                v
+            }
+        };
+        let mut v = mapped;
+        v["name"] = name.clone().into();
+        out.push(v);
+    }
+    Ok((out, assets))
+}
+
+/// The binding kinds this release maps (§H.3).
+const MAPPED_KINDS: &[&str] = &[
+    "text",
+    "json",
+    "secret",
+    "kv",
+    "d1",
+    "r2",
+    "queue",
+    "worker",
+    "durable-object",
+    "workflow",
+    "analytics-engine-dataset",
+    "vectorize",
+    "hyperdrive",
+    "mtls-certificate",
+    "secrets-store-secret",
+    "rate-limit",
+    "ai",
+    "browser",
+    "images",
+    "media",
+    "version-metadata",
+    "assets",
+];
+
+/// Kinds of the format (§H.3) this release does not send yet.
+const UNMAPPED_KINDS: &[&str] = &[
+    "pipeline",
+    "k2",
+    "send-email",
+    "dispatch-namespace",
+    "vpc-service",
+    "vpc-network",
+    "flagship",
+    "ai-search",
+    "ai-search-namespace",
+    "agent-memory",
+    "artifacts",
+    "stream",
+    "worker-loader",
+    "analytics-sql",
+    "logfwdr",
+];
+
+/// Why a binding of kind `ty` stops the step: a kind of the format this release does not send
+/// yet, or a misspelling of one it does.
+fn unmapped_kind(ty: &str) -> String {
+    let mapped = MAPPED_KINDS.join(", ");
+    if UNMAPPED_KINDS.contains(&ty) || ty.starts_with("unsafe:") {
+        return format!(
+            "`{ty}` bindings: workers-ci does not deploy this kind yet (it maps {mapped}), and will not leave a binding out; deploy this output with `cf deploy --prebuilt`, or remove the binding"
+        );
+    }
+    match crate::inputs::rules::closest(ty, MAPPED_KINDS.iter().copied()) {
+        Some(meant) => format!("`{ty}` is not a binding kind; did you mean `{meant}`?"),
+        None => format!("`{ty}` is not a binding kind of the Build Output format (workers-ci maps {mapped})"),
+    }
+}
+
+/// One `env` entry being read.
+struct Entry<'a> {
+    r: &'a Reader<'a>,
+    path: String,
+    node: &'a Node,
+}
+
+impl Entry<'_> {
+    fn at(&self, key: &str, problem: &str) -> crate::inputs::InputError {
+        at(self.r.file, self.node.line, &join(&self.path, key), problem)
+    }
+
+    /// The entry's fields, checked against `keys` (every kind may carry `dev`, local
+    /// development only, §H.3: accepted, not sent).
+    fn fields(&self, keys: &[&str]) -> Result<Map<String, Value>, crate::inputs::InputError> {
+        let mut all = vec!["type", "dev"];
+        all.extend_from_slice(keys);
+        let t = strict(self.r.file, self.node, &self.path, &all)?;
+        Ok(t.iter().filter(|(k, _, _)| k != "type" && k != "dev").map(|(k, _, v)| (k.clone(), v.to_json())).collect())
+    }
+
+    fn need(&self, f: &Map<String, Value>, k: &str) -> Result<String, crate::inputs::InputError> {
+        match f.get(k) {
+            Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+            Some(_) => Err(self.at(k, "must be a non-empty string")),
+            None => Err(self.at(k, "is required")),
+        }
+    }
+
+    fn unsupported(&self, key: &str, what: &str) -> crate::inputs::InputError {
+        unsupported(self.r.file, self.node.line, &join(&self.path, key), what)
+    }
+
+    fn needs(&self, what: &str, create: &str) -> crate::inputs::InputError {
+        needs_resource(self.r.file, self.node.line, &self.path, what, create)
+    }
+}
+
+fn opt(f: &Map<String, Value>, k: &str) -> Option<String> {
+    f.get(k).and_then(Value::as_str).map(str::to_owned)
+}
+
+/// Bindings to an account's resource, which must be named by id (or name): `cf deploy` would
+/// create a missing one, workers-ci creates nothing unasked.
+fn resource(e: &Entry<'_>, ty: &str) -> Result<Value, crate::inputs::InputError> {
+    Ok(match ty {
+        "kv" => {
+            let f = e.fields(&["id"])?;
+            let id = opt(&f, "id").ok_or_else(|| e.needs("KV namespace", "wrangler kv namespace create"))?;
+            json!({ "type": "kv_namespace", "namespace_id": id })
+        }
+        "d1" => {
+            let f = e.fields(&["id", "name", "jurisdiction"])?;
+            let id = opt(&f, "id").ok_or_else(|| e.needs("D1 database", "wrangler d1 create"))?;
+            json!({ "type": "d1", "database_id": id })
+        }
+        "r2" => {
+            let f = e.fields(&["name", "jurisdiction"])?;
+            let bucket = opt(&f, "name").ok_or_else(|| e.needs("R2 bucket", "wrangler r2 bucket create"))?;
+            let mut v = json!({ "type": "r2_bucket", "bucket_name": bucket });
+            if let Some(j) = opt(&f, "jurisdiction") {
+                v["jurisdiction"] = j.into();
+            }
+            v
+        }
+        _ => {
+            let f = e.fields(&["name", "deliveryDelay"])?;
+            if f.contains_key("deliveryDelay") {
+                return Err(e.unsupported("deliveryDelay", "a producer's delivery delay"));
+            }
+            let q = opt(&f, "name").ok_or_else(|| e.needs("queue", "wrangler queues create"))?;
+            json!({ "type": "queue", "queue_name": q })
+        }
+    })
+}
+
+/// Bindings to a Worker's code: a service, a Durable Object class, a Workflow. A class of this
+/// Worker itself is named without `script_name`: it lives in the version being uploaded.
+fn service(e: &Entry<'_>, ty: &str, own: &str) -> Result<Value, crate::inputs::InputError> {
+    let (mut v, worker) = match ty {
+        "worker" => {
+            let f = e.fields(&["worker", "exportName", "props"])?;
+            if f.contains_key("props") {
+                return Err(e.unsupported("props", "service binding props"));
+            }
+            let mut v = json!({ "type": "service", "service": e.need(&f, "worker")? });
+            if let Some(x) = opt(&f, "exportName") {
+                v["entrypoint"] = x.into();
+            }
+            return Ok(v);
+        }
+        "durable-object" => {
+            let f = e.fields(&["worker", "exportName"])?;
+            (
+                json!({ "type": "durable_object_namespace", "class_name": e.need(&f, "exportName")? }),
+                e.need(&f, "worker")?,
+            )
+        }
+        _ => {
+            let f = e.fields(&["name", "worker", "exportName"])?;
+            let v = json!({ "type": "workflow", "workflow_name": e.need(&f, "name")?, "class_name": e.need(&f, "exportName")? });
+            (v, e.need(&f, "worker")?)
+        }
+    };
+    if worker != own {
+        v["script_name"] = worker.into();
+    }
+    Ok(v)
+}
+
+/// The other kinds this release maps; `None`: a kind it does not.
+fn simple(e: &Entry<'_>, ty: &str, name: &str) -> Result<Option<Value>, crate::inputs::InputError> {
+    Ok(Some(match ty {
+        "text" => {
+            let f = e.fields(&["value"])?;
+            json!({ "type": "plain_text", "text": e.need(&f, "value")? })
+        }
+        "json" => match e.fields(&["value"])?.remove("value") {
+            Some(Value::String(s)) => json!({ "type": "plain_text", "text": s }),
+            Some(other) => json!({ "type": "json", "json": other }),
+            None => return Err(e.at("value", "is required")),
+        },
+        // Kept from the Worker's live secrets, as wrangler sends it; Cloudflare refuses the
+        // version (10057) when the Worker has no such secret (§H.3).
+        "secret" => {
+            e.fields(&[])?;
+            json!({ "type": "inherit" })
+        }
+        "analytics-engine-dataset" => {
+            let f = e.fields(&["name"])?;
+            json!({ "type": "analytics_engine", "dataset": opt(&f, "name").unwrap_or_else(|| name.to_owned()) })
+        }
+        "vectorize" => json!({ "type": "vectorize", "index_name": e.need(&e.fields(&["name"])?, "name")? }),
+        "hyperdrive" => json!({ "type": "hyperdrive", "id": e.need(&e.fields(&["id"])?, "id")? }),
+        "mtls-certificate" => {
+            json!({ "type": "mtls_certificate", "certificate_id": e.need(&e.fields(&["id"])?, "id")? })
+        }
+        "secrets-store-secret" => {
+            let f = e.fields(&["storeId", "secretName"])?;
+            json!({ "type": "secrets_store_secret", "store_id": e.need(&f, "storeId")?, "secret_name": e.need(&f, "secretName")? })
+        }
+        "rate-limit" => {
+            let f = e.fields(&["namespace", "simple"])?;
+            let simple = e.node.get("simple").ok_or_else(|| e.at("simple", "is required"))?;
+            strict(e.r.file, simple, &join(&e.path, "simple"), &["limit", "period"])?;
+            json!({ "type": "ratelimit", "namespace_id": e.need(&f, "namespace")?, "simple": f["simple"] })
+        }
+        "ai" | "browser" | "images" | "media" | "version-metadata" => {
+            e.fields(&[])?;
+            json!({ "type": ty.replace('-', "_") })
+        }
+        _ => return Ok(None),
+    }))
+}
+
+/// A binding without the id of what it binds: `cf deploy` would create the resource (§H.6);
+/// workers-ci creates nothing unasked.
+fn needs_resource(file: &str, line: usize, path: &str, what: &str, create: &str) -> crate::inputs::InputError {
+    at(
+        file,
+        line,
+        path,
+        format!(
+            "names no {what}: `cf deploy` would create one, workers-ci does not create resources unasked. Create it (`{create}`) and give its id (or name) in the configuration, then build again"
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A Worker directory with `config` as its worker.config.json and `files` beside it.
+    fn worker(config: &str, files: &[(&str, &str)]) -> Result<WorkerOutput, String> {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("worker.config.json"), config).unwrap();
+        for (p, text) in files {
+            let p = d.path().join(p);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        read(d.path(), "v1").map_err(|e| e.to_string())
+    }
+
+    fn with(manifest: &str, env: &str) -> String {
+        format!("{{\"name\":\"w\",\"compatibilityDate\":\"2026-11-01\",\"env\":{env},\"manifest\":{manifest}}}")
+    }
+
+    const COMPLETE: &str = r#"{"type":"complete","mainModule":"index.js","modules":{"index.js":{"type":"esm"}}}"#;
+
+    #[test]
+    fn module_paths_stay_inside_the_bundle() {
+        let m = r#"{"type":"complete","mainModule":"index.js","modules":{"index.js":{"type":"esm"},"../secret.txt":{"type":"text"}}}"#;
+        let e = worker(&with(m, "{}"), &[("bundle/index.js", "")]).unwrap_err();
+        assert!(e.contains("manifest.modules.../secret.txt: escapes the `bundle/` directory"), "{e}");
+        let e = worker(&with(COMPLETE, "{}"), &[("bundle/other.js", "")]).unwrap_err();
+        assert!(e.contains("names `bundle/index.js`, which does not exist"), "{e}");
+    }
+
+    #[test]
+    fn a_partial_manifest_needs_its_main_module_as_an_es_module() {
+        let m = r#"{"type":"partial","mainModule":"index.js","modules":{}}"#;
+        let e = worker(&with(m, "{}"), &[("bundle/index.ts", "")]).unwrap_err();
+        assert!(e.contains("was not found as an ES module"), "{e}");
+        let ok = worker(&with(m, "{}"), &[("bundle/index.js", ""), ("bundle/lib/a.mjs", ""), ("bundle/notes.md", "")])
+            .unwrap();
+        let names: Vec<&str> = ok.modules.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["index.js", "lib/a.mjs"], "only .js, .mjs and .map are inferred");
+    }
+
+    #[test]
+    fn bindings_are_mapped_or_refused_by_name() {
+        let files = [("bundle/index.js", "")];
+        let e = worker(&with(COMPLETE, r#"{"CACHE":{"type":"kvv","id":"x"}}"#), &files).unwrap_err();
+        assert!(e.contains("env.CACHE.type: `kvv` is not a binding kind; did you mean `kv`?"), "{e}");
+        let e = worker(&with(COMPLETE, r#"{"P":{"type":"k2","id":"s"}}"#), &files).unwrap_err();
+        assert!(e.contains("`k2` bindings: workers-ci does not deploy this kind yet"), "a real kind, not `kv`: {e}");
+        let e = worker(&with(COMPLETE, r#"{"CACHE":{"type":"kv"}}"#), &files).unwrap_err();
+        assert!(e.contains("env.CACHE: names no KV namespace"), "{e}");
+        let e = worker(&with(COMPLETE, r#"{"CACHE":{"type":"kv","idd":"x"}}"#), &files).unwrap_err();
+        assert!(e.contains("env.CACHE.idd: is not a key of the Build Output schema (did you mean `id`?"), "{e}");
+        let env = r#"{"S":{"type":"secret"},"ROOM":{"type":"durable-object","worker":"w","exportName":"Room"},"RL":{"type":"rate-limit","namespace":"1001","simple":{"limit":10,"period":60}}}"#;
+        let ok = worker(&with(COMPLETE, env), &files).unwrap();
+        assert_eq!(
+            ok.bindings,
+            [
+                json!({"name": "S", "type": "inherit"}),
+                json!({"name": "ROOM", "type": "durable_object_namespace", "class_name": "Room"}),
+                json!({"name": "RL", "type": "ratelimit", "namespace_id": "1001", "simple": {"limit": 10, "period": 60}}),
+            ]
+        );
+    }
+
+    #[test]
+    fn what_cannot_be_deployed_is_named_never_dropped() {
+        let files = [("bundle/index.js", "")];
+        let config = |extra: &str| {
+            format!("{{\"name\":\"w\",\"compatibilityDate\":\"2026-11-01\",{extra},\"manifest\":{COMPLETE}}}")
+        };
+        let e =
+            worker(&config(r#""exports":{"Room":{"type":"durable-object","storage":"sqlite"}}"#), &files).unwrap_err();
+        assert!(e.contains("exports: declared exports"), "{e}");
+        let e = worker(&config(r#""unsafe":{"metadata":{}}"#), &files).unwrap_err();
+        assert!(e.contains("unsafe: `unsafe` metadata"), "{e}");
+        let ok = worker(&config(r#""domains":["app.example.com"],"logpush":true"#), &files).unwrap();
+        let keys: Vec<&str> = ok.unapplied.iter().map(|u| u.key.as_str()).collect();
+        assert_eq!(keys, ["domains", "logpush"]);
+        assert!(ok.has_routes, "a custom domain routes the Worker");
+    }
+}
