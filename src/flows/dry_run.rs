@@ -18,7 +18,7 @@ use crate::cloudflare::workers::VersionMeta;
 use crate::commands::Output;
 use crate::error::Result;
 use crate::inputs::d1::Migrations as D1Migrations;
-use crate::inputs::upload::VersionArgs;
+use crate::inputs::upload::{Apply, VersionArgs};
 
 /// One API call of the plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,11 +78,27 @@ pub(crate) async fn upload(
             ctx.console.info(&format!("Assets served with {}", Value::Object(config)));
         }
     }
-    let mut plan = before_upload(args, account, &kind);
+    // The configuration's triggers and settings, as a deploy at 100 % applies them: read and
+    // compared before anything else, written after the deployment (commands::version).
+    let (apply_reads, apply_writes) = if matches!(kind, Upload::Version) && args.apply.spec.any() {
+        if args.deploy.is_some_and(|p| p >= 100.0) {
+            super::apply::dry_run_calls(account, &args.worker, &args.apply)
+        } else {
+            ctx.console.notice(
+                "The configuration's routes, custom domains, cron triggers, queue consumers and Worker settings are applied by a deploy at 100 %; this step would leave them as they are",
+            );
+            (Vec::new(), Vec::new())
+        }
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let mut plan = apply_reads;
+    plan.extend(before_upload(args, account, &kind));
     if let Some(m) = d1 {
         plan.extend(d1_calls(account, m));
     }
     plan.extend(uploads(args, account, &kind, scan.as_ref(), &wanted, body.len()));
+    plan.extend(apply_writes);
     report(ctx, &args.worker, &plan);
     Ok(())
 }
@@ -283,18 +299,29 @@ pub(crate) fn d1_calls(account: &str, m: &D1Migrations) -> Vec<Call> {
 }
 
 /// The dry run of a deployment of versions already uploaded (`deploy` with `versions`).
-pub(crate) fn deployment(ctx: &Ctx, worker: &WorkerName, account: &str, split: &str, d1: Option<&D1Migrations>) {
+/// With a configuration (`config`), its triggers and settings: read and compared before the
+/// migrations and the deployment, written after it (commands::deploy).
+pub(crate) fn deployment(
+    ctx: &Ctx,
+    worker: &WorkerName,
+    account: &str,
+    split: &str,
+    d1: Option<&D1Migrations>,
+    apply: Option<&Apply>,
+) {
     let w = worker.as_str();
-    let mut plan = d1.map(|m| d1_calls(account, m)).unwrap_or_default();
-    plan.extend([
-        call(
-            "GET",
-            account,
-            &format!("workers/scripts/{w}/deployments"),
-            "read the deployments (what is live; the rollback target)",
-        ),
-        call("POST", account, &format!("workers/scripts/{w}/deployments"), format!("deploy {split}")),
-    ]);
+    let (apply_reads, apply_writes) =
+        apply.map(|a| super::apply::dry_run_calls(account, worker, a)).unwrap_or_default();
+    let mut plan = vec![call(
+        "GET",
+        account,
+        &format!("workers/scripts/{w}/deployments"),
+        "read the deployments (what is live; the rollback target)",
+    )];
+    plan.extend(apply_reads);
+    plan.extend(d1.map(|m| d1_calls(account, m)).unwrap_or_default());
+    plan.push(call("POST", account, &format!("workers/scripts/{w}/deployments"), format!("deploy {split}")));
+    plan.extend(apply_writes);
     report(ctx, worker, &plan);
 }
 
