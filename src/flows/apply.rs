@@ -804,7 +804,7 @@ pub(crate) fn dry_run_calls(account: &str, name: &WorkerName, args: &Apply) -> (
     use super::dry_run::call;
     let spec = &args.spec;
     let w = name.as_str();
-    let zones = |rest: &str, what: String| Call { method: "GET", path: format!("/zones{rest}"), what };
+    let zones = |method: &'static str, rest: &str, what: String| Call { method, path: format!("/zones{rest}"), what };
     let mut reads = Vec::new();
     let mut writes = Vec::new();
     if spec.routes.is_some() {
@@ -850,6 +850,7 @@ pub(crate) fn dry_run_calls(account: &str, name: &WorkerName, args: &Apply) -> (
                 continue;
             }
             reads.push(zones(
+                "GET",
                 &format!("?name={n}&account.id={account}"),
                 format!("find the zone `{n}` ({of}, only if the Worker does not have it yet; the first zone found ends the search)"),
             ));
@@ -877,6 +878,7 @@ pub(crate) fn dry_run_calls(account: &str, name: &WorkerName, args: &Apply) -> (
             // Each route's zone is read right after it is found, once per zone.
             if n == 0 {
                 reads.push(zones(
+                    "GET",
                     "/{zone_id}/workers/routes",
                     format!(
                         "list the zone's Worker routes (once per zone of a route the Worker does not have yet): who holds {}",
@@ -904,6 +906,7 @@ pub(crate) fn dry_run_calls(account: &str, name: &WorkerName, args: &Apply) -> (
     if let Some(routes) = &spec.routes {
         if args.takeover {
             writes.push(zones(
+                "PUT",
                 "/{zone_id}/workers/routes/{route_id}",
                 "give this Worker a route another Worker holds (takeover), only for such a route".to_owned(),
             ));
@@ -926,6 +929,7 @@ pub(crate) fn dry_run_calls(account: &str, name: &WorkerName, args: &Apply) -> (
             ));
         } else if args.prune {
             writes.push(zones(
+                "DELETE",
                 "/{zone_id}/workers/routes/{route_id}",
                 "delete each route the Worker has (prune: the configuration lists none)".to_owned(),
             ));

@@ -538,3 +538,60 @@ fn a_dry_run_plans_the_calls_a_real_first_deploy_sends() {
     planned[..5].sort();
     assert_eq!(sent, planned);
 }
+
+/// `deploy` given a configuration, dry: the deployments read, the apply step's reads, the
+/// deployment, then its writes; `prune` and `takeover` add the removals and the takeovers they
+/// allow. Nothing sent, no token.
+#[test]
+fn a_dry_run_of_deploy_given_a_configuration_plans_prune_and_takeover() {
+    let sim = account(Vec::new(), Vec::new(), Vec::new(), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("wrangler.jsonc"), FULL).unwrap();
+    let run = Invocation::new(&sim)
+        .without("branch")
+        .without("commit")
+        .without("api_token")
+        .without("account_id")
+        .input("command", "deploy")
+        .input("worker", "app")
+        .input("versions", "7c4b0cc3-4f5e-4e2a-9d61-2b1f3c9f2a11")
+        .input("config", "wrangler.jsonc")
+        .input("prune", "true")
+        .input("takeover", "true")
+        .input("dry_run", "true")
+        .cwd(dir.path())
+        .run();
+    run.assert_code(0);
+    assert!(sim.requests().is_empty(), "no request: {:?}", sim.requests());
+    let calls: Vec<String> = planned_calls(&run).iter().map(|c| c.split(" — ").next().unwrap().to_owned()).collect();
+    let a = "/accounts/{account_id}";
+    let z = "&account.id={account_id}";
+    assert_eq!(
+        calls,
+        [
+            format!("GET {a}/workers/scripts/app/deployments"),
+            format!("GET {a}/workers/scripts"),
+            format!("GET {a}/workers/domains"),
+            format!("GET {a}/workers/scripts/app/schedules"),
+            format!("GET {a}/workers/scripts/app/script-settings"),
+            format!("GET {a}/queues?page=1&per_page=100"),
+            format!("GET /zones?name=example.com{z}"),
+            "GET /zones/{zone_id}/workers/routes".to_owned(),
+            format!("GET /zones?name=www.example.com{z}"),
+            format!("GET /zones?name=app.example.com{z}"),
+            format!("POST {a}/workers/scripts/app/deployments"),
+            "PUT /zones/{zone_id}/workers/routes/{route_id}".to_owned(),
+            format!("PUT {a}/workers/scripts/app/routes"),
+            format!("PUT {a}/workers/domains"),
+            format!("DELETE {a}/workers/domains/{{domain_id}}"),
+            format!("PUT {a}/workers/scripts/app/schedules"),
+            format!("DELETE {a}/queues/{{queue_id}}/consumers/{{consumer_id}}"),
+            format!("POST {a}/queues/{{queue_id}}/consumers"),
+            format!("DELETE {a}/queues/{{queue_id}}/consumers/{{consumer_id}}"),
+            format!("PATCH {a}/workers/scripts/app/script-settings"),
+        ]
+    );
+    let plan = planned_calls(&run).join("\n");
+    assert!(plan.contains("prune: the routes it has that the configuration does not list are removed"), "{plan}");
+    assert!(plan.contains("takeover: over another Worker's, and over a DNS record on the hostname"), "{plan}");
+}
