@@ -327,9 +327,14 @@ pub(crate) fn deployment(
 
 /// The plan in the log, the job summary and the outputs (`plan`, `dry_run`).
 pub(crate) fn report(ctx: &Ctx, worker: &WorkerName, plan: &[Call]) {
+    report_as(ctx, "Worker", worker.as_str(), plan);
+}
+
+/// [`report`] for what `subject` (`Worker`, `D1`) names.
+pub(crate) fn report_as(ctx: &Ctx, subject: &str, name: &str, plan: &[Call]) {
     let width = plan.iter().map(|c| c.method.len() + 1 + c.path.len()).max().unwrap_or(0);
     let mut lines = vec![format!(
-        "Dry run for {worker}: every check passed; no request was sent and no credentials were used. A real run would send, in order:"
+        "Dry run for {name}: every check passed; no request was sent and no credentials were used. A real run would send, in order:"
     )];
     for (n, c) in plan.iter().enumerate() {
         let call = format!("{} {}", c.method, c.path);
@@ -342,7 +347,7 @@ pub(crate) fn report(ctx: &Ctx, worker: &WorkerName, plan: &[Call]) {
     ctx.output(Output::Plan, &Value::Array(rows).to_string());
     ctx.output(Output::DryRun, "true");
     ctx.summary(|s| {
-        s.row("Worker", worker.as_str());
+        s.row(subject, name);
         s.row("Dry run", &format!("nothing sent; {}", crate::ci::plural(plan.len(), "call planned", "calls planned")));
         for (n, c) in plan.iter().enumerate() {
             s.row(&format!("{}. {} {}", n + 1, c.method, c.path), &c.what);
