@@ -800,6 +800,7 @@ async fn apply_consumers(ctx: &Ctx, worker: &WorkerName, writes: Vec<ConsumerWri
 /// them) and the writes, each said with the condition that decides it, since only the account
 /// can tell what is live. Beside the real code so the two cannot drift apart (tests/it
 /// `deploy_config::a_dry_run_plans_the_calls_a_real_first_deploy_sends` compares them).
+#[allow(clippy::too_many_lines, reason = "the calls read top to bottom in the order plan and apply send them")]
 pub(crate) fn dry_run_calls(account: &str, name: &WorkerName, args: &Apply) -> (Vec<Call>, Vec<Call>) {
     use super::dry_run::call;
     let spec = &args.spec;

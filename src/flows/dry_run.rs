@@ -300,7 +300,7 @@ pub(crate) fn d1_calls(account: &str, m: &D1Migrations) -> Vec<Call> {
 
 /// The dry run of a deployment of versions already uploaded (`deploy` with `versions`).
 /// With a configuration (`config`), its triggers and settings: read and compared before the
-/// migrations and the deployment, written after it (commands::deploy).
+/// migrations and the deployment, written after it (`commands::deploy`).
 pub(crate) fn deployment(
     ctx: &Ctx,
     worker: &WorkerName,

@@ -475,7 +475,7 @@ fn a_database_id_the_account_lacks_is_named_with_its_fix() {
 
 /// `migrate` dry with no credentials (a fork's pull request): every check, and each file listed
 /// as pending unless recorded, with the calls a real run sends; nothing sent, exit 0 (issue 21:
-/// it used to stop at "api_token is required"). A broken migrations directory exits 2.
+/// it used to stop at "`api_token` is required"). A broken migrations directory exits 2.
 #[test]
 fn a_dry_run_without_credentials_plans_every_file_and_sends_nothing() {
     let sim = sim_with_db();
