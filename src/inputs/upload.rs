@@ -619,7 +619,7 @@ fn output_apply(
     if !refused.is_empty() && !skip {
         let list: Vec<String> = refused.iter().map(|u| format!("`{}` (line {}: {})", u.key, u.line, u.what)).collect();
         let why = if target == Target::Preview {
-            "which a Preview upload does not apply (a Preview's settings come from the Worker's Previews settings)"
+            "which workers-ci does not send with a Preview yet (`cf previews deploy` does)"
         } else {
             "which the deploy cannot apply yet"
         };

@@ -86,6 +86,8 @@ pub(crate) struct WorkerOutput {
 
 struct Reader<'a> {
     file: &'a str,
+    /// `v0` or `v1`: a few keys belong to one schema only.
+    version: &'a str,
 }
 
 impl Reader<'_> {
@@ -127,7 +129,7 @@ impl Reader<'_> {
 /// Reads `dir` (a `workers/<dir>/`) of a tree of `version`.
 pub(super) fn read(dir: &Path, version: &str) -> Result<WorkerOutput, crate::inputs::InputError> {
     let (file, root) = read_json(&dir.join("worker.config.json"))?;
-    let r = Reader { file: &file };
+    let r = Reader { file: &file, version };
     let mut keys: Vec<&str> = KEYS.to_vec();
     if version == "v0" {
         keys.push("type");
@@ -695,14 +697,13 @@ fn domains(r: &Reader<'_>, out: &mut WorkerOutput, v: &Node, line: usize) -> Res
     let mut flagged = false;
     for (i, d) in items.iter().enumerate() {
         let p = index("domains", i);
-        let host = match d.as_str() {
-            Some(h) => h,
-            None => {
-                strict(file, d, &p, &["hostname", "production", "previews"])?;
-                flagged = true;
-                let h = d.get("hostname").ok_or_else(|| at(file, d.line, &join(&p, "hostname"), "is required"))?;
-                r.str(h, &join(&p, "hostname"))?
-            }
+        let host = if let Some(h) = d.as_str() {
+            h
+        } else {
+            strict(file, d, &p, &["hostname", "production", "previews"])?;
+            flagged = true;
+            let h = d.get("hostname").ok_or_else(|| at(file, d.line, &join(&p, "hostname"), "is required"))?;
+            r.str(h, &join(&p, "hostname"))?
         };
         if host.is_empty() || host.contains(['*', '/']) || host.chars().any(char::is_whitespace) {
             return Err(at(
@@ -745,7 +746,9 @@ fn tail_consumers(
     let mut streaming = false;
     for (i, t) in items.iter().enumerate() {
         let p = index("tailConsumers", i);
-        for (k, _, f) in strict(file, t, &p, &["worker", "streaming"])? {
+        // `streaming` is v0's (config ≤ 0.31); v1 moved it to `experimental.streamingTailConsumers`.
+        let keys: &[&str] = if r.version == "v0" { &["worker", "streaming"] } else { &["worker"] };
+        for (k, _, f) in strict(file, t, &p, keys)? {
             if k == "streaming" {
                 streaming |= r.bool(f, &join(&p, k))?;
             }
@@ -766,7 +769,7 @@ fn tail_consumers(
     Ok(())
 }
 
-/// `observability` (§H.3) in the script settings' snake_case (§C.5), checked key by key.
+/// `observability` (§H.3) in the script settings' `snake_case` (§T.6), checked key by key.
 fn observability(r: &Reader<'_>, n: &Node) -> Result<Value, crate::inputs::InputError> {
     fn snake(k: &str) -> &str {
         match k {
@@ -779,7 +782,7 @@ fn observability(r: &Reader<'_>, n: &Node) -> Result<Value, crate::inputs::Input
     fn level(r: &Reader<'_>, n: &Node, path: &str, keys: &[&str]) -> Result<Value, crate::inputs::InputError> {
         let mut m = Map::new();
         for (k, _, v) in strict(r.file, n, path, keys)? {
-            let p = join(path, &k);
+            let p = join(path, k);
             let value = match k.as_str() {
                 "issues" => level(r, v, &p, &["enabled"])?,
                 "logs" => {
@@ -794,7 +797,7 @@ fn observability(r: &Reader<'_>, n: &Node) -> Result<Value, crate::inputs::Input
                 },
                 _ => Value::Bool(r.bool(v, &p)?),
             };
-            m.insert(snake(&k).to_owned(), value);
+            m.insert(snake(k).to_owned(), value);
         }
         Ok(Value::Object(m))
     }
@@ -1072,6 +1075,10 @@ mod tests {
 
     /// A Worker directory with `config` as its worker.config.json and `files` beside it.
     fn worker(config: &str, files: &[(&str, &str)]) -> Result<WorkerOutput, String> {
+        worker_of("v1", config, files)
+    }
+
+    fn worker_of(version: &str, config: &str, files: &[(&str, &str)]) -> Result<WorkerOutput, String> {
         let d = tempfile::tempdir().unwrap();
         std::fs::write(d.path().join("worker.config.json"), config).unwrap();
         for (p, text) in files {
@@ -1079,7 +1086,7 @@ mod tests {
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, text).unwrap();
         }
-        read(d.path(), "v1").map_err(|e| e.to_string())
+        read(d.path(), version).map_err(|e| e.to_string())
     }
 
     fn with(manifest: &str, env: &str) -> String {
@@ -1150,7 +1157,9 @@ mod tests {
         assert_eq!(ok.deploy.logpush, Some(true));
         assert!(ok.has_routes, "a custom domain routes the Worker");
         let flagged = r#""domains":[{"hostname":"app.example.com","production":true,"previews":false}],"triggers":[{"type":"connect","protocol":"tcp","port":25}],"tailConsumers":[{"worker":"t","streaming":true}]"#;
-        let ok = worker(&config(flagged), &files).unwrap();
+        let e = worker(&config(flagged), &files).unwrap_err();
+        assert!(e.contains("tailConsumers[0].streaming: is not a key"), "v0's key only: {e}");
+        let ok = worker_of("v0", &config(flagged), &files).unwrap();
         let keys: Vec<&str> = ok.unapplied.iter().map(|u| u.key.as_str()).collect();
         assert_eq!(keys, ["domains", "triggers[0]", "tailConsumers"], "refused by name, not dropped");
         assert_eq!((&ok.deploy.domains, &ok.deploy.tail_consumers), (&None, &None));
