@@ -138,6 +138,17 @@ def build_output_subdir_main(wid):
            f"HTTP {s} {codes(env)} main_module={result.get('main_module')!r}")
 
 
+def build_output_observability_keys():
+    """api-assumptions row 98: the snake_case observability keys a Build Output maps onto
+    (`redact_query_string`, `issues`) are taken by the script settings. PASS: both read back."""
+    body = {"observability": {"enabled": True, "redact_query_string": True, "issues": {"enabled": True}}}
+    s, env, _ = call("PATCH", f"/workers/scripts/{WORKER}/script-settings", body)
+    _, got, _ = call("GET", f"/workers/scripts/{WORKER}/script-settings")
+    o = ((got or {}).get("result") or {}).get("observability") or {}
+    report(s == 200 and o.get("redact_query_string") is True and (o.get("issues") or {}).get("enabled") is True,
+           "build-output-observability-keys", f"HTTP {s} {codes(env)} observability={o}")
+
+
 def main():
     if not (TOKEN and ACCOUNT and WORKER):
         print("CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID and LIVE_WORKER are required", file=sys.stderr)
@@ -237,6 +248,7 @@ def main():
     rollout_probes(wid, v1)
     versioned_settings_and_limits(wid)
     build_output_subdir_main(wid)
+    build_output_observability_keys()
     deploy_triggers()
     triggers_without_builds()
     previews(wid)

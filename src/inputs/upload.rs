@@ -592,13 +592,20 @@ pub(crate) fn build_output_root(i: &Inputs) -> Result<Option<PathBuf>, InputErro
     Ok(Some(root))
 }
 
-/// What the Worker declares that this step does not apply (triggers, custom domains, script
-/// settings): refused unless `skip_triggers` says to leave it alone; a Preview takes no triggers
-/// or custom domains at all. Returns whether they are skipped.
-fn refuse_unapplied(i: &Inputs, target: Target, w: &build_output::WorkerOutput) -> Result<bool, InputError> {
+/// The output's triggers and settings for `target`: those the deploy's apply step maps go into
+/// its `Apply` (a Version); a Preview takes no triggers or custom domains (`cf previews deploy`
+/// refuses them, §H.7) and gets no script settings from this step; `skip_triggers` leaves them
+/// all alone, said in a warning. What cannot be applied is refused by name, never dropped.
+/// Returns the apply model and what is left alone.
+fn output_apply(
+    i: &Inputs,
+    target: Target,
+    w: &mut build_output::WorkerOutput,
+) -> Result<(Apply, Vec<build_output::Unapplied>), InputError> {
     let skip = i.bool(Key::SkipTriggers, false)?;
+    let all = || w.applied.iter().chain(&w.unapplied);
     if target == Target::Preview
-        && let Some(u) = w.unapplied.iter().find(|u| u.key == "triggers" || u.key == "domains")
+        && let Some(u) = all().find(|u| u.key.starts_with("triggers") || u.key == "domains")
     {
         return Err(build_output::at(
             &w.file,
@@ -607,20 +614,35 @@ fn refuse_unapplied(i: &Inputs, target: Target, w: &build_output::WorkerOutput) 
             "a Preview takes no triggers or custom domains (as `cf previews deploy` refuses them): build the Preview without them",
         ));
     }
-    if !w.unapplied.is_empty() && !skip {
-        let list: Vec<String> =
-            w.unapplied.iter().map(|u| format!("`{}` (line {}: {})", u.key, u.line, u.what)).collect();
+    let refused: Vec<&build_output::Unapplied> =
+        if target == Target::Preview { all().collect() } else { w.unapplied.iter().collect() };
+    if !refused.is_empty() && !skip {
+        let list: Vec<String> = refused.iter().map(|u| format!("`{}` (line {}: {})", u.key, u.line, u.what)).collect();
+        let why = if target == Target::Preview {
+            "which workers-ci does not send with a Preview yet (`cf previews deploy` does)"
+        } else {
+            "which the deploy cannot apply yet"
+        };
         return Err(InputError::new(
             Key::SkipTriggers,
             format!(
-                "is not set, but {} declares {}, which this step does not apply (routes, custom domains, cron schedules, queue consumers and script settings are not written by an upload yet): apply them another way (`cf deploy --prebuilt`, the dashboard), then set {} to upload without them",
+                "is not set, but {} declares {}, {why}: apply them another way (`cf deploy --prebuilt`, the dashboard) or remove them, then set {} to upload without them",
                 w.file,
                 list.join(", "),
                 hint::set(Key::SkipTriggers, "true")
             ),
         ));
     }
-    Ok(skip)
+    if skip || target == Target::Preview {
+        let left: Vec<build_output::Unapplied> = all().cloned().collect();
+        return Ok((Apply::default(), left));
+    }
+    let apply = Apply {
+        spec: std::mem::take(&mut w.deploy),
+        prune: i.bool(Key::Prune, false)?,
+        takeover: i.bool(Key::Takeover, false)?,
+    };
+    Ok((apply, Vec::new()))
 }
 
 /// The compatibility date and flags: the inputs', else the output's.
@@ -666,7 +688,8 @@ pub(crate) fn from_build_output(
             ),
         ));
     }
-    let skip = refuse_unapplied(i, target, &w)?;
+    let mut w = w;
+    let (apply, left) = output_apply(i, target, &mut w)?;
     let worker = WorkerName::parse(&w.name)
         .map_err(|_| build_output::at(&w.file, w.name_line, "name", "is not a Worker name"))?;
     let (date, flags) = output_compatibility(i, &w)?;
@@ -696,8 +719,7 @@ pub(crate) fn from_build_output(
     let workers_dev = optional_bool(Key::WorkersDev)?.or(w.workers_dev);
     let preview_urls = optional_bool(Key::PreviewUrls)?.or(w.preview_urls);
     refuse_long_name_with_previews(&worker, preview_urls)?;
-    let skipped =
-        if skip { w.unapplied.iter().map(|u| format!("{} ({})", u.key, u.what)).collect() } else { Vec::new() };
+    let skipped = left.iter().map(|u| format!("{} ({})", u.key, u.what)).collect();
     let rollout = match target {
         Target::Version => super::rollout::RolloutArgs::from_inputs(i)?,
         Target::Preview => None,
@@ -742,9 +764,7 @@ pub(crate) fn from_build_output(
         config_file: None,
         config_warnings: w.warnings,
         rollout,
-        // The output's triggers and settings are not mapped onto the deploy's apply yet: they
-        // are refused unless `skip_triggers` (refuse_unapplied).
-        apply: Apply::default(),
+        apply,
         build_output: Some(BuildOutputSource { dir, version, mode, file: w.file, skipped }),
     })
 }

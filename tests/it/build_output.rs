@@ -5,6 +5,7 @@ use crate::common::*;
 use base64::Engine as _;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
+use workers_ci_simulator::{RouteSeed, SimConfig, Simulator, WorkerSeed, ZoneSeed};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/build-output")
@@ -218,7 +219,7 @@ fn broken_trees_and_misdirected_builds_exit_2_with_no_request() {
             "triggers",
             "version",
             &[],
-            "is not set, but .cloudflare/output/v0/workers/default/worker.config.json declares `triggers` (line 4: 1 route, 1 cron schedule), `observability` (line 15: a script setting)",
+            "is not set, but .cloudflare/output/v0/workers/default/worker.config.json declares `triggers[2]` (line 14: an `email` trigger, which workers-ci does not apply yet), which the deploy cannot apply yet",
         ),
         (
             "v0-site",
@@ -248,7 +249,7 @@ fn skip_triggers_uploads_and_says_what_was_left_alone() {
             .run();
     run.assert_code(0);
     assert!(
-        run.stdout.contains("not applied by this step (`skip_triggers: true`): triggers (1 route, 1 cron schedule), observability (a script setting)"),
+        run.stdout.contains("not applied by this step (`skip_triggers: true`): triggers (1 route, 1 cron schedule), observability (a script setting), triggers[2] (an `email` trigger, which workers-ci does not apply yet)"),
         "{}",
         run.stdout
     );
@@ -559,4 +560,164 @@ fn a_dry_run_plans_the_d1_migrations_before_the_upload() {
         ]
     );
     assert!(run.stdout.contains("D1 DB (shop): create `d1_migrations` if absent and read the applied migrations, then one request per pending file of the 2 migration files in ./migrations"), "{}", run.stdout);
+}
+
+/// An account with the zone `example.com`, the queues `jobs` and `jobs-dlq`, and `workers`.
+fn trigger_account(workers: Vec<WorkerSeed>, zone_routes: Vec<RouteSeed>) -> Simulator {
+    let config = SimConfig {
+        workers,
+        zones: vec![ZoneSeed { name: "example.com".into(), id: None, routes: zone_routes }],
+        queues: vec!["jobs".into(), "jobs-dlq".into()],
+        rate_limit: None,
+        ..SimConfig::default()
+    };
+    Simulator::start_background(config).expect("simulator starts")
+}
+
+fn api(sim: &Simulator, path: &str) -> Value {
+    call(sim, "GET", path, None).1["result"].clone()
+}
+
+fn route_patterns(sim: &Simulator, worker: &str) -> Vec<String> {
+    let mut p: Vec<String> = api(sim, &format!("/workers/scripts/{worker}/routes"))
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["pattern"].as_str().unwrap().to_owned())
+        .collect();
+    p.sort();
+    p
+}
+
+/// Requests that write a trigger or a setting.
+fn trigger_writes(sim: &Simulator, from: usize) -> Vec<String> {
+    sim.requests()[from..]
+        .iter()
+        .filter(|r| r.method != "GET")
+        .filter(|r| {
+            ["/routes", "/domains", "/schedules", "/consumers", "/script-settings"].iter().any(|p| r.path.contains(p))
+        })
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
+}
+
+fn plan_rows(run: &Run) -> Vec<String> {
+    let rows: Value = serde_json::from_str(run.output("plan").expect("plan output")).unwrap();
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} {}",
+                r["resource"].as_str().unwrap(),
+                r["name"].as_str().unwrap(),
+                r["action"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+/// `cf deploy --prebuilt`'s triggers and settings (§H.3, §H.6) go through the deploy's apply
+/// step: planned, written after the deployment, read back through the API as exactly what the
+/// tree says; a re-run writes none of them.
+#[test]
+fn a_v1_tree_applies_its_triggers_and_settings_and_a_rerun_writes_none() {
+    let sim = trigger_account(Vec::new(), Vec::new());
+    let run = || {
+        project(invocation(&sim, "version").input("deploy", "true").input("create_worker", "true"), "triggers-v1").run()
+    };
+    let first = run();
+    first.assert_code(0);
+    assert_eq!(
+        plan_rows(&first),
+        [
+            "route example.com/api/* create",
+            "route www.example.com/* create",
+            "cron */30 * * * * create",
+            "setting observability update",
+            "queue_consumer jobs create",
+        ]
+    );
+    assert_eq!(route_patterns(&sim, "jobs-app"), ["example.com/api/*", "www.example.com/*"]);
+    let crons: Vec<Value> = api(&sim, "/workers/scripts/jobs-app/schedules")["schedules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["cron"].clone())
+        .collect();
+    assert_eq!(crons, [json!("*/30 * * * *")]);
+    assert_eq!(
+        api(&sim, "/workers/scripts/jobs-app/script-settings")["observability"],
+        json!({ "enabled": true, "head_sampling_rate": 1 })
+    );
+    let queue = api(&sim, "/queues?name=jobs");
+    let consumers = queue[0]["consumers"].as_array().unwrap();
+    assert_eq!(consumers.len(), 1, "{queue}");
+    let c = &consumers[0];
+    assert_eq!((&c["script_name"], &c["dead_letter_queue"]), (&json!("jobs-app"), &json!("jobs-dlq")));
+    assert_eq!(c["settings"], json!({ "batch_size": 10, "max_wait_time_ms": 5000 }));
+    assert!(api(&sim, "/workers/domains").as_array().unwrap().is_empty(), "no custom domain asked, none made");
+
+    let before = sim.requests().len();
+    let second = run();
+    second.assert_code(0);
+    assert!(plan_rows(&second).iter().all(|r| r.ends_with(" unchanged")), "{:?}", plan_rows(&second));
+    assert_eq!(second.output("changes"), Some("0"));
+    assert_eq!(trigger_writes(&sim, before), Vec::<String>::new());
+}
+
+/// A route another Worker holds stops the step before any write (the Worker is not even
+/// created); `takeover: true` gives it to this Worker.
+#[test]
+fn a_route_another_worker_holds_stops_before_any_write_unless_takeover() {
+    let other = WorkerSeed { name: "other".into(), triggers: false, preview_trigger: false, ..WorkerSeed::default() };
+    let sim = trigger_account(
+        vec![other],
+        vec![RouteSeed { pattern: "example.com/api/*".into(), script: Some("other".into()) }],
+    );
+    let inv = || project(invocation(&sim, "deploy").input("create_worker", "true"), "triggers-v1");
+    let before = sim.requests().len();
+    let run = inv().run();
+    run.assert_code(2);
+    let err = run.everything();
+    assert!(err.contains("route `example.com/api/*` is held by Worker `other`"), "{err}");
+    assert!(err.contains("takeover: true"), "{err}");
+    let sent: Vec<String> = sim.requests()[before..]
+        .iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(sent.is_empty(), "no write at all: {sent:?}");
+
+    let run = inv().input("takeover", "true").run();
+    run.assert_code(0);
+    assert!(plan_rows(&run).contains(&"route example.com/api/* take_over".to_owned()), "{:?}", plan_rows(&run));
+    assert_eq!(route_patterns(&sim, "jobs-app"), ["example.com/api/*", "www.example.com/*"]);
+    assert!(route_patterns(&sim, "other").is_empty());
+}
+
+/// A Preview takes no triggers (`cf previews deploy` refuses them before any call, §H.7): a
+/// preview build that declares some is refused by name, nothing sent, nothing applied.
+#[test]
+fn a_preview_build_with_triggers_applies_none_of_them() {
+    let sim = trigger_account(Vec::new(), Vec::new());
+    let inv = project(
+        invocation(&sim, "preview").input("preview_name", "feature-x").input("create_worker", "true"),
+        "preview",
+    );
+    let config = inv.dir.path().join("project/.cloudflare/output/v1/workers/default/worker.config.json");
+    let text = std::fs::read_to_string(&config).unwrap().replacen(
+        "\"env\"",
+        "\"triggers\": [{ \"type\": \"scheduled\", \"schedule\": \"*/30 * * * *\" }],\n  \"env\"",
+        1,
+    );
+    std::fs::write(&config, text).unwrap();
+    let run = inv.run();
+    run.assert_code(2);
+    assert!(
+        run.everything().contains("worker.config.json:4: triggers: a Preview takes no triggers or custom domains"),
+        "{}",
+        run.everything()
+    );
+    assert!(sim.requests().is_empty(), "no request: {:?}", sim.requests());
 }

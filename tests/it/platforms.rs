@@ -425,3 +425,15 @@ fn wrappers_offer_every_input_and_no_secret() {
     }
     assert_eq!(plugin["configuration"]["additionalProperties"].as_bool(), Some(false));
 }
+
+/// README's GitLab section names every template there is: a command added later gets its
+/// template generated, and this keeps the sentence that lists them from going stale.
+#[test]
+fn readmes_gitlab_section_names_every_template() {
+    let readme = std::fs::read_to_string(format!("{ROOT}/README.md")).unwrap();
+    let start = readme.find("## GitLab CI/CD").expect("README has a GitLab CI/CD section");
+    let intro = &readme[start..start + readme[start..].find("```").expect("a code block follows")];
+    for c in Command::ALL {
+        assert!(intro.contains(&format!("`{}`", c.name())), "README's GitLab section does not name `{}`", c.name());
+    }
+}

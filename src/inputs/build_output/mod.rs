@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use super::tree::{self, Json, Node, Val, join};
 use super::{InputError, Key, hint, rules};
 
-pub(crate) use worker::WorkerOutput;
+pub(crate) use worker::{Unapplied, WorkerOutput};
 
 /// Where a framework writes it, relative to the project (§H.1).
 pub(crate) const DEFAULT_DIR: &str = ".cloudflare/output";

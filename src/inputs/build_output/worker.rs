@@ -12,6 +12,7 @@ use crate::cloudflare::workers::Limits;
 use crate::inputs::bundle::ModuleFile;
 use crate::inputs::tree::{Node, Val, index, join};
 use crate::inputs::upload::{AssetsSpec, Written};
+use crate::inputs::wrangler::map::deploy::{ConsumerSpec, DeploySpec, RouteSpec, cron_shape};
 
 /// The keys of `worker.config.json` (§H.3). v0 trees written before 2026-09 also carry
 /// `type: "worker"` (§H.0), accepted there only.
@@ -38,8 +39,9 @@ const KEYS: &[&str] = &[
     "manifest",
 ];
 
-/// What the output asks for that this step does not apply: each is refused (exit 2) unless
-/// `skip_triggers` says leaving it alone is meant.
+/// A trigger or setting the output declares, with where: those the deploy's apply step maps
+/// (`WorkerOutput::applied`) and those it cannot yet (`WorkerOutput::unapplied`, refused by
+/// name unless `skip_triggers` says leaving them alone is meant).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Unapplied {
     /// `triggers`, `domains`, `observability`, …
@@ -71,12 +73,21 @@ pub(crate) struct WorkerOutput {
     /// Whether it routes the Worker (`fetch` triggers or `domains`): created off workers.dev
     /// then, as wrangler does (§C.7).
     pub has_routes: bool,
+    /// The triggers and settings in the deploy's apply model (routes, custom domains, crons,
+    /// queue consumers, observability, logpush, tail consumers), as `cf deploy --prebuilt`
+    /// hands them to wrangler's deploy (§H.6). A key the file omits is `None`: left alone.
+    pub deploy: DeploySpec,
+    /// What `deploy` holds, by key, for the plan's messages (a Preview or `skip_triggers`
+    /// leaves them all alone).
+    pub applied: Vec<Unapplied>,
     pub unapplied: Vec<Unapplied>,
     pub warnings: Vec<String>,
 }
 
 struct Reader<'a> {
     file: &'a str,
+    /// `v0` or `v1`: a few keys belong to one schema only.
+    version: &'a str,
 }
 
 impl Reader<'_> {
@@ -118,7 +129,7 @@ impl Reader<'_> {
 /// Reads `dir` (a `workers/<dir>/`) of a tree of `version`.
 pub(super) fn read(dir: &Path, version: &str) -> Result<WorkerOutput, crate::inputs::InputError> {
     let (file, root) = read_json(&dir.join("worker.config.json"))?;
-    let r = Reader { file: &file };
+    let r = Reader { file: &file, version };
     let mut keys: Vec<&str> = KEYS.to_vec();
     if version == "v0" {
         keys.push("type");
@@ -157,6 +168,8 @@ pub(super) fn read(dir: &Path, version: &str) -> Result<WorkerOutput, crate::inp
         workers_dev: None,
         preview_urls: None,
         has_routes: false,
+        deploy: DeploySpec::default(),
+        applied: Vec::new(),
         unapplied: Vec::new(),
         warnings: Vec::new(),
     };
@@ -248,30 +261,17 @@ fn apply(
             out.cache_options = Some(Value::Object(c));
         }
         "placement" => out.placement = placement(r, v)?,
-        "triggers" => {
-            let what = triggers(r, v)?;
-            out.has_routes |= what.contains("route");
-            out.unapplied.push(Unapplied { key: k.into(), line, what });
+        "triggers" => triggers(r, out, v)?,
+        "domains" => domains(r, out, v, line)?,
+        "observability" => {
+            out.deploy.observability = Some(observability(r, v)?);
+            out.applied.push(Unapplied { key: k.into(), line, what: "a script setting".into() });
         }
-        "domains" => {
-            let Val::Arr(items) = &v.value else {
-                return Err(at(file, v.line, k, "must be an array"));
-            };
-            for (i, d) in items.iter().enumerate() {
-                if d.as_str().is_none() {
-                    strict(file, d, &index(k, i), &["hostname", "production", "previews"])?;
-                }
-            }
-            out.has_routes |= !items.is_empty();
-            out.unapplied.push(Unapplied {
-                key: k.into(),
-                line,
-                what: crate::ci::plural(items.len(), "custom domain", "custom domains"),
-            });
+        "logpush" => {
+            out.deploy.logpush = Some(r.bool(v, k)?);
+            out.applied.push(Unapplied { key: k.into(), line, what: "a script setting".into() });
         }
-        "observability" | "logpush" | "tailConsumers" => {
-            out.unapplied.push(Unapplied { key: k.into(), line, what: "a script setting".into() });
-        }
+        "tailConsumers" => tail_consumers(r, out, v, line)?,
         "experimental" => {
             for (ek, el, ev) in strict(file, v, k, &["streamingTailConsumers", "firstPartyWorker"])? {
                 if ek == "firstPartyWorker" {
@@ -535,15 +535,20 @@ fn placement(r: &Reader<'_>, n: &Node) -> Result<Option<Value>, crate::inputs::I
     }
 }
 
-/// `triggers[]`, checked against each type's keys (§H.3), described for the refusal.
-fn triggers(r: &Reader<'_>, n: &Node) -> Result<String, crate::inputs::InputError> {
+/// `triggers` (§H.3) into the apply model, as `cf deploy` converts them (NPM
+/// `cli.js:143043-143105`): `fetch` → routes (`zone` with a `.` is a zone name, else a zone id),
+/// `scheduled` → cron schedules, `queue` → queue consumers (§T.5's body). A kind the array holds
+/// is the whole list of that kind; a kind it does not hold is left alone. `email` and `connect`
+/// are not applied yet: refused by name.
+fn triggers(r: &Reader<'_>, out: &mut WorkerOutput, n: &Node) -> Result<(), crate::inputs::InputError> {
+    let file = r.file;
     let Val::Arr(items) = &n.value else {
-        return Err(at(r.file, n.line, "triggers", "must be an array"));
+        return Err(at(file, n.line, "triggers", "must be an array"));
     };
-    let (mut routes, mut crons, mut queues, mut other) = (0, 0, 0, 0);
+    let (mut routes, mut crons, mut consumers) = (None::<Vec<RouteSpec>>, None::<Vec<String>>, None);
     for (i, item) in items.iter().enumerate() {
         let p = index("triggers", i);
-        let ty = item.get("type").ok_or_else(|| at(r.file, item.line, &join(&p, "type"), "is required"))?;
+        let ty = item.get("type").ok_or_else(|| at(file, item.line, &join(&p, "type"), "is required"))?;
         let ty = r.one_of(ty, &join(&p, "type"), &["fetch", "scheduled", "queue", "email", "connect"])?;
         let keys: &[&str] = match ty {
             "fetch" => &["type", "pattern", "zone"],
@@ -562,26 +567,241 @@ fn triggers(r: &Reader<'_>, n: &Node) -> Result<String, crate::inputs::InputErro
             "email" => &["type", "addresses"],
             _ => &["type", "protocol", "port", "address", "idleTimeoutMs", "maxPendingBytes"],
         };
-        strict(r.file, item, &p, keys)?;
+        let fields = strict(file, item, &p, keys)?;
+        let get = |k: &str| fields.iter().find(|(key, _, _)| key == k).map(|(_, _, v)| v);
+        let need = |k: &str| get(k).ok_or_else(|| at(file, item.line, &join(&p, k), "is required"));
         match ty {
-            "fetch" => routes += 1,
-            "scheduled" => crons += 1,
-            "queue" => queues += 1,
-            _ => other += 1,
+            "fetch" => {
+                let pn = need("pattern")?;
+                let pattern = r.str(pn, &join(&p, "pattern"))?;
+                if pattern.trim().is_empty() || pattern.chars().any(char::is_whitespace) {
+                    return Err(at(
+                        file,
+                        pn.line,
+                        &join(&p, "pattern"),
+                        "must be a route pattern such as `example.com/*`, without spaces",
+                    ));
+                }
+                let zone = get("zone").map(|z| r.str(z, &join(&p, "zone"))).transpose()?;
+                let (zone_name, zone_id) = match zone {
+                    Some(z) if z.contains('.') => (Some(z.to_owned()), None),
+                    Some(z) => (None, Some(z.to_owned())),
+                    None => (None, None),
+                };
+                routes.get_or_insert_with(Vec::new).push(RouteSpec {
+                    pattern: pattern.to_owned(),
+                    zone_id,
+                    zone_name,
+                    at: format!("{file}: {p}"),
+                });
+            }
+            "scheduled" => {
+                let sn = need("schedule")?;
+                let cron = r.str(sn, &join(&p, "schedule"))?;
+                if !cron_shape(cron) {
+                    return Err(at(
+                        file,
+                        sn.line,
+                        &join(&p, "schedule"),
+                        "is not a cron expression of five fields (minute hour day-of-month month day-of-week), e.g. `*/30 * * * *`",
+                    ));
+                }
+                crons.get_or_insert_with(Vec::new).push(cron.to_owned());
+            }
+            "queue" => consumers.get_or_insert_with(Vec::new).push(consumer(r, out, item, &p, fields)?),
+            _ => out.unapplied.push(Unapplied {
+                key: p.clone(),
+                line: item.line,
+                what: format!("an `{ty}` trigger, which workers-ci does not apply yet"),
+            }),
         }
     }
-    let mut parts = Vec::new();
-    for (n, one, many) in [
-        (routes, "route", "routes"),
-        (crons, "cron schedule", "cron schedules"),
-        (queues, "queue consumer", "queue consumers"),
-        (other, "email or socket trigger", "email or socket triggers"),
-    ] {
-        if n > 0 {
-            parts.push(crate::ci::plural(n, one, many));
+    let parts: Vec<String> = [
+        (routes.as_ref().map(Vec::len), "route", "routes"),
+        (crons.as_ref().map(Vec::len), "cron schedule", "cron schedules"),
+        (consumers.as_ref().map(Vec::len), "queue consumer", "queue consumers"),
+    ]
+    .into_iter()
+    .filter_map(|(count, one, many)| count.map(|c| crate::ci::plural(c, one, many)))
+    .collect();
+    if !parts.is_empty() {
+        out.applied.push(Unapplied { key: "triggers".into(), line: n.line, what: parts.join(", ") });
+    }
+    out.has_routes |= routes.is_some();
+    out.deploy.routes = routes;
+    out.deploy.crons = crons;
+    out.deploy.consumers = consumers;
+    Ok(())
+}
+
+/// A `queue` trigger in the API's terms (§T.5), as wrangler's `queues.consumers[]`:
+/// `maxBatchSize` → `batch_size`, `maxBatchTimeout` seconds → `max_wait_time_ms`.
+/// `visibilityTimeoutMs` is for pull consumers: wrangler never sends it for a Worker's (§T.5).
+fn consumer(
+    r: &Reader<'_>,
+    out: &mut WorkerOutput,
+    item: &Node,
+    p: &str,
+    fields: &[(String, usize, Node)],
+) -> Result<ConsumerSpec, crate::inputs::InputError> {
+    let file = r.file;
+    let mut settings = Map::new();
+    let (mut queue, mut dead_letter_queue) = (None, None);
+    for (k, line, v) in fields {
+        let kp = join(p, k);
+        let whole = |v: &Node| match v.value {
+            Val::Int(i) if i >= 0 => Ok(i as u64),
+            _ => Err(at(file, v.line, &kp, "must be a whole number, 0 or more")),
+        };
+        match k.as_str() {
+            "name" => queue = Some(r.str(v, &kp)?.to_owned()),
+            "deadLetterQueue" => dead_letter_queue = Some(r.str(v, &kp)?.to_owned()),
+            "maxBatchSize" => _ = settings.insert("batch_size".into(), whole(v)?.into()),
+            "maxRetries" => _ = settings.insert("max_retries".into(), whole(v)?.into()),
+            "retryDelay" => _ = settings.insert("retry_delay".into(), whole(v)?.into()),
+            "maxBatchTimeout" => {
+                let secs = match v.value {
+                    Val::Int(i) if i >= 0 => i as f64,
+                    Val::Float(f) if f >= 0.0 => f,
+                    _ => return Err(at(file, v.line, &kp, "must be a number of seconds, 0 or more")),
+                };
+                settings.insert("max_wait_time_ms".into(), json!((secs * 1000.0).round() as u64));
+            }
+            "maxConcurrency" => {
+                let value = match v.value {
+                    Val::Null => Value::Null,
+                    Val::Int(i) if i > 0 => json!(i),
+                    _ => return Err(at(file, v.line, &kp, "must be a whole number above 0, or null")),
+                };
+                settings.insert("max_concurrency".into(), value);
+            }
+            "visibilityTimeoutMs" => out.warnings.push(format!(
+                "{file}:{line}: {kp}: not sent: it applies to pull consumers, and a Worker's consumer takes none (wrangler does not send it either)"
+            )),
+            _ => {}
         }
     }
-    Ok(if parts.is_empty() { "no trigger".into() } else { parts.join(", ") })
+    let queue =
+        queue.ok_or_else(|| at(file, item.line, &join(p, "name"), "is required (the queue this Worker consumes)"))?;
+    Ok(ConsumerSpec { queue, settings, dead_letter_queue, at: format!("{file}: {p}") })
+}
+
+/// `domains` (§H.3): hostnames become custom domains. The object form's `production` and
+/// `previews` flags have no place in the apply step yet: such a list is refused by name.
+fn domains(r: &Reader<'_>, out: &mut WorkerOutput, v: &Node, line: usize) -> Result<(), crate::inputs::InputError> {
+    let file = r.file;
+    let Val::Arr(items) = &v.value else {
+        return Err(at(file, v.line, "domains", "must be an array"));
+    };
+    let mut list = Vec::new();
+    let mut flagged = false;
+    for (i, d) in items.iter().enumerate() {
+        let p = index("domains", i);
+        let host = if let Some(h) = d.as_str() {
+            h
+        } else {
+            strict(file, d, &p, &["hostname", "production", "previews"])?;
+            flagged = true;
+            let h = d.get("hostname").ok_or_else(|| at(file, d.line, &join(&p, "hostname"), "is required"))?;
+            r.str(h, &join(&p, "hostname"))?
+        };
+        if host.is_empty() || host.contains(['*', '/']) || host.chars().any(char::is_whitespace) {
+            return Err(at(
+                file,
+                d.line,
+                &p,
+                "is a custom domain, which is a hostname: it may contain neither `*` nor `/` (use a `fetch` trigger for a path or a wildcard)",
+            ));
+        }
+        list.push(RouteSpec { pattern: host.to_owned(), zone_id: None, zone_name: None, at: format!("{file}: {p}") });
+    }
+    out.has_routes |= !items.is_empty();
+    let what = crate::ci::plural(items.len(), "custom domain", "custom domains");
+    if flagged {
+        out.unapplied.push(Unapplied {
+            key: "domains".into(),
+            line,
+            what: format!("{what}, with `production`/`previews` flags, which workers-ci does not apply yet"),
+        });
+    } else {
+        out.deploy.domains = Some(list);
+        out.applied.push(Unapplied { key: "domains".into(), line, what });
+    }
+    Ok(())
+}
+
+/// `tailConsumers` → the settings' `tail_consumers: [{service}]` (§H.3). v0's `streaming: true`
+/// (a streaming consumer) is not applied yet: refused by name.
+fn tail_consumers(
+    r: &Reader<'_>,
+    out: &mut WorkerOutput,
+    v: &Node,
+    line: usize,
+) -> Result<(), crate::inputs::InputError> {
+    let file = r.file;
+    let Val::Arr(items) = &v.value else {
+        return Err(at(file, v.line, "tailConsumers", "must be an array of `{worker}`"));
+    };
+    let mut list = Vec::new();
+    let mut streaming = false;
+    for (i, t) in items.iter().enumerate() {
+        let p = index("tailConsumers", i);
+        // `streaming` is v0's (config ≤ 0.31); v1 moved it to `experimental.streamingTailConsumers`.
+        let keys: &[&str] = if r.version == "v0" { &["worker", "streaming"] } else { &["worker"] };
+        for (k, _, f) in strict(file, t, &p, keys)? {
+            if k == "streaming" {
+                streaming |= r.bool(f, &join(&p, k))?;
+            }
+        }
+        let w = t.get("worker").ok_or_else(|| at(file, t.line, &join(&p, "worker"), "is required"))?;
+        list.push(json!({ "service": r.str(w, &join(&p, "worker"))? }));
+    }
+    if streaming {
+        out.unapplied.push(Unapplied {
+            key: "tailConsumers".into(),
+            line,
+            what: "streaming tail consumers, which workers-ci does not apply yet".into(),
+        });
+    } else {
+        out.deploy.tail_consumers = Some(list);
+        out.applied.push(Unapplied { key: "tailConsumers".into(), line, what: "a script setting".into() });
+    }
+    Ok(())
+}
+
+/// `observability` (§H.3) in the script settings' `snake_case` (§T.6), checked key by key.
+fn observability(r: &Reader<'_>, n: &Node) -> Result<Value, crate::inputs::InputError> {
+    fn snake(k: &str) -> &str {
+        match k {
+            "headSamplingRate" => "head_sampling_rate",
+            "redactQueryString" => "redact_query_string",
+            "invocationLogs" => "invocation_logs",
+            other => other,
+        }
+    }
+    fn level(r: &Reader<'_>, n: &Node, path: &str, keys: &[&str]) -> Result<Value, crate::inputs::InputError> {
+        let mut m = Map::new();
+        for (k, _, v) in strict(r.file, n, path, keys)? {
+            let p = join(path, k);
+            let value = match k.as_str() {
+                "issues" => level(r, v, &p, &["enabled"])?,
+                "logs" => {
+                    level(r, v, &p, &["enabled", "headSamplingRate", "invocationLogs", "persist", "destinations"])?
+                }
+                "traces" => level(r, v, &p, &["enabled", "headSamplingRate", "persist", "destinations"])?,
+                "destinations" => json!(r.strs(v, &p)?),
+                "headSamplingRate" => match v.value {
+                    Val::Int(i) if (0..=1).contains(&i) => json!(i),
+                    Val::Float(f) if (0.0..=1.0).contains(&f) => json!(f),
+                    _ => return Err(at(r.file, v.line, &p, "must be a number from 0 to 1")),
+                },
+                _ => Value::Bool(r.bool(v, &p)?),
+            };
+            m.insert(snake(k).to_owned(), value);
+        }
+        Ok(Value::Object(m))
+    }
+    level(r, n, "observability", &["enabled", "headSamplingRate", "redactQueryString", "issues", "logs", "traces"])
 }
 
 /// `env` (§H.3's binding table) as the version's bindings, and the assets binding's name.
@@ -855,6 +1075,10 @@ mod tests {
 
     /// A Worker directory with `config` as its worker.config.json and `files` beside it.
     fn worker(config: &str, files: &[(&str, &str)]) -> Result<WorkerOutput, String> {
+        worker_of("v1", config, files)
+    }
+
+    fn worker_of(version: &str, config: &str, files: &[(&str, &str)]) -> Result<WorkerOutput, String> {
         let d = tempfile::tempdir().unwrap();
         std::fs::write(d.path().join("worker.config.json"), config).unwrap();
         for (p, text) in files {
@@ -862,7 +1086,7 @@ mod tests {
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, text).unwrap();
         }
-        read(d.path(), "v1").map_err(|e| e.to_string())
+        read(d.path(), version).map_err(|e| e.to_string())
     }
 
     fn with(manifest: &str, env: &str) -> String {
@@ -926,8 +1150,53 @@ mod tests {
         let e = worker(&config(r#""unsafe":{"metadata":{}}"#), &files).unwrap_err();
         assert!(e.contains("unsafe: `unsafe` metadata"), "{e}");
         let ok = worker(&config(r#""domains":["app.example.com"],"logpush":true"#), &files).unwrap();
-        let keys: Vec<&str> = ok.unapplied.iter().map(|u| u.key.as_str()).collect();
+        let keys: Vec<&str> = ok.applied.iter().map(|u| u.key.as_str()).collect();
         assert_eq!(keys, ["domains", "logpush"]);
+        assert!(ok.unapplied.is_empty(), "{:?}", ok.unapplied);
+        assert_eq!(ok.deploy.domains.as_ref().map(|d| d[0].pattern.as_str()), Some("app.example.com"));
+        assert_eq!(ok.deploy.logpush, Some(true));
         assert!(ok.has_routes, "a custom domain routes the Worker");
+        let flagged = r#""domains":[{"hostname":"app.example.com","production":true,"previews":false}],"triggers":[{"type":"connect","protocol":"tcp","port":25}],"tailConsumers":[{"worker":"t","streaming":true}]"#;
+        let e = worker(&config(flagged), &files).unwrap_err();
+        assert!(e.contains("tailConsumers[0].streaming: is not a key"), "v0's key only: {e}");
+        let ok = worker_of("v0", &config(flagged), &files).unwrap();
+        let keys: Vec<&str> = ok.unapplied.iter().map(|u| u.key.as_str()).collect();
+        assert_eq!(keys, ["domains", "triggers[0]", "tailConsumers"], "refused by name, not dropped");
+        assert_eq!((&ok.deploy.domains, &ok.deploy.tail_consumers), (&None, &None));
+    }
+
+    #[test]
+    fn triggers_and_settings_map_onto_the_apply_model() {
+        let files = [("bundle/index.js", "")];
+        let config = r#"{"name":"w","compatibilityDate":"2026-11-01","triggers":[
+            {"type":"fetch","pattern":"a.example.com/*","zone":"example.com"},
+            {"type":"fetch","pattern":"b.example.com/*","zone":"023e105f4ecef8ad9ca31a8372d0c353"},
+            {"type":"scheduled","schedule":"0 3 * * *"},
+            {"type":"queue","name":"jobs","maxBatchTimeout":0.5,"maxConcurrency":null,"maxRetries":3,"visibilityTimeoutMs":100}],
+            "observability":{"enabled":true,"logs":{"invocationLogs":false,"headSamplingRate":0.5}},
+            "tailConsumers":[{"worker":"tail"}],
+            "manifest":{"type":"complete","mainModule":"index.js","modules":{"index.js":{"type":"esm"}}}}"#;
+        let w = worker(config, &files).unwrap();
+        let routes = w.deploy.routes.unwrap();
+        assert_eq!((routes[0].zone_name.as_deref(), routes[0].zone_id.as_deref()), (Some("example.com"), None));
+        assert_eq!(
+            (routes[1].zone_name.as_deref(), routes[1].zone_id.as_deref()),
+            (None, Some("023e105f4ecef8ad9ca31a8372d0c353"))
+        );
+        assert_eq!(w.deploy.crons, Some(vec!["0 3 * * *".to_owned()]));
+        let c = &w.deploy.consumers.unwrap()[0];
+        assert_eq!(
+            Value::Object(c.settings.clone()),
+            json!({"max_wait_time_ms": 500, "max_concurrency": null, "max_retries": 3})
+        );
+        assert!(w.warnings.iter().any(|x| x.contains("visibilityTimeoutMs: not sent")), "{:?}", w.warnings);
+        assert_eq!(
+            w.deploy.observability,
+            Some(json!({"enabled": true, "logs": {"invocation_logs": false, "head_sampling_rate": 0.5}}))
+        );
+        assert_eq!(w.deploy.tail_consumers, Some(vec![json!({"service": "tail"})]));
+        assert_eq!(w.deploy.domains, None, "no `domains`: left alone");
+        let bad = config.replace("0 3 * * *", "0 3 * *");
+        assert!(worker(&bad, &files).unwrap_err().contains("triggers[2].schedule: is not a cron expression"));
     }
 }

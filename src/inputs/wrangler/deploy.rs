@@ -64,6 +64,7 @@ impl DeploySpec {
     /// Whether the file names anything a deploy applies.
     pub(crate) fn any(&self) -> bool {
         self.routes.is_some()
+            || self.domains.is_some()
             || self.crons.is_some()
             || self.consumers.is_some()
             || self.observability.is_some()
@@ -294,7 +295,7 @@ fn consumer(m: &mut Mapper, n: &Node, at: &str) -> Result<ConsumerSpec, Problem>
 
 /// Five fields of the characters cron uses: a typo is caught before any request (Cloudflare's
 /// own check answers only after the upload).
-fn cron_shape(c: &str) -> bool {
+pub(crate) fn cron_shape(c: &str) -> bool {
     let fields: Vec<&str> = c.split_whitespace().collect();
     fields.len() == 5 && fields.iter().all(|f| f.chars().all(|ch| ch.is_ascii_alphanumeric() || "*/,-?#".contains(ch)))
 }
