@@ -71,7 +71,14 @@ pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError
         }
         return Ok(Prepared::new(Vec::new(), move |ctx| {
             Box::pin(async move {
-                flows::dry_run::deployment(ctx, &args.worker, &account, &split, args.migrations.as_ref());
+                flows::dry_run::deployment(
+                    ctx,
+                    &args.worker,
+                    &account,
+                    &split,
+                    args.migrations.as_ref(),
+                    args.apply.as_ref(),
+                );
                 Ok(())
             })
         }));

@@ -21,11 +21,23 @@ pub(crate) const FACTS: Facts = Facts {
         Exit::Interrupted,
     ],
     reports_to_github: false,
-    outputs: &[Output::Migrations],
+    outputs: &[Output::Plan, Output::Migrations, Output::DryRun],
 };
 
 pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError> {
     let args = from_inputs(i)?;
+    if super::dry_run_without_credentials(super::Command::Migrate, i)? {
+        // Every check above passed (the configuration, the databases, each file read in
+        // order); without a token the applied set cannot be read, so each file is listed as
+        // pending unless recorded, and nothing is sent.
+        let account = super::plan_account(i);
+        return Ok(Prepared::new(Vec::new(), move |ctx| {
+            Box::pin(async move {
+                flows::d1::plan_without_credentials(ctx, &args, &account);
+                Ok(())
+            })
+        }));
+    }
     Ok(Prepared::new(Vec::new(), move |ctx| {
         Box::pin(flows::interruptible(ctx, "the migrations table of the database being migrated", run(ctx, args)))
     }))

@@ -132,12 +132,17 @@ pub(crate) const REPORTING_TO_GITHUB: [Command; REPORTING_COUNT] = {
     out
 };
 
-/// Whether this run is a dry run of an upload (`version`, `deploy`, `preview` with `dry_run:
-/// true`): it sends no request, so it needs no credentials. `setup`'s dry run reads the live
-/// state and still needs them.
+/// Whether this run is a dry run that sends no request, so needs no credentials: of an upload
+/// (`version`, `deploy`, `preview` with `dry_run: true`), or of `migrate` given no `api_token`
+/// (with one, its dry run reads each database's applied set, so it lists exactly what is
+/// pending). `setup`'s dry run reads the live state and still needs them.
 pub(crate) fn dry_run_without_credentials(command: Command, inputs: &Inputs) -> Result<bool, InputError> {
-    Ok(matches!(command, Command::Version | Command::Deploy | Command::Preview)
-        && inputs.bool(crate::inputs::Key::DryRun, false)?)
+    let offline = match command {
+        Command::Version | Command::Deploy | Command::Preview => true,
+        Command::Migrate => inputs.get(crate::inputs::Key::ApiToken).is_none(),
+        _ => false,
+    };
+    Ok(offline && inputs.bool(crate::inputs::Key::DryRun, false)?)
 }
 
 /// The account a dry run's plan names: the one given, else a placeholder (a dry run needs none).

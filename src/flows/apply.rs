@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 
 use super::changes::{Action, Change};
+use super::dry_run::Call;
 use super::{Area, Ctx, api_failure};
 use crate::cloudflare::triggers::{Consumer, Domain, DomainBody, Queue, RouteBody, Zone, ZoneRoute};
 use crate::cloudflare::{ApiError, WorkerName};
@@ -793,4 +794,253 @@ async fn apply_consumers(ctx: &Ctx, worker: &WorkerName, writes: Vec<ConsumerWri
         }
     }
     Ok(())
+}
+
+/// The calls [`plan`] and [`apply`] make, for a dry run: the reads (in the order [`plan`] sends
+/// them) and the writes, each said with the condition that decides it, since only the account
+/// can tell what is live. Beside the real code so the two cannot drift apart (tests/it
+/// `deploy_config::a_dry_run_plans_the_calls_a_real_first_deploy_sends` compares them).
+#[allow(clippy::too_many_lines, reason = "the calls read top to bottom in the order plan and apply send them")]
+pub(crate) fn dry_run_calls(account: &str, name: &WorkerName, args: &Apply) -> (Vec<Call>, Vec<Call>) {
+    use super::dry_run::call;
+    let spec = &args.spec;
+    let w = name.as_str();
+    let zones = |method: &'static str, rest: &str, what: String| Call { method, path: format!("/zones{rest}"), what };
+    let mut reads = Vec::new();
+    let mut writes = Vec::new();
+    if spec.routes.is_some() {
+        reads.push(call(
+            "GET",
+            account,
+            "workers/scripts",
+            "list the Workers: the routes this Worker has (the routes PUT replaces them whole)",
+        ));
+    }
+    if spec.domains.is_some() {
+        reads.push(call(
+            "GET",
+            account,
+            "workers/domains",
+            "list the account's custom domains: who holds each hostname",
+        ));
+    }
+    if spec.crons.is_some() {
+        reads.push(call("GET", account, &format!("workers/scripts/{w}/schedules"), "read the Worker's cron triggers"));
+    }
+    let settings_named = spec.observability.is_some()
+        || spec.logpush.is_some()
+        || spec.tail_consumers.is_some()
+        || spec.environment_tags.is_some();
+    if settings_named {
+        reads.push(call("GET", account, &format!("workers/scripts/{w}/script-settings"), "read the Worker's settings"));
+    }
+    if spec.consumers.is_some() {
+        reads.push(call(
+            "GET",
+            account,
+            "queues?page=1&per_page=100",
+            "list the account's queues and their consumers (every page)",
+        ));
+    }
+    // The zone lookups, by name, each name once (as [`Zones`] caches them): a route's
+    // `zone_name`, else its host and each parent domain until one is a zone of the account.
+    let mut looked: Vec<String> = Vec::new();
+    let mut lookup = |names: Vec<String>, of: &str, reads: &mut Vec<Call>| {
+        for n in names {
+            if looked.contains(&n) {
+                continue;
+            }
+            reads.push(zones(
+                "GET",
+                &format!("?name={n}&account.id={account}"),
+                format!("find the zone `{n}` ({of}, only if the Worker does not have it yet; the first zone found ends the search)"),
+            ));
+            looked.push(n);
+        }
+    };
+    let candidates = |host: &str| {
+        let mut out = Vec::new();
+        let mut host = host.to_owned();
+        while host.contains('.') {
+            out.push(host.clone());
+            host = host.split_once('.').map(|(_, rest)| rest.to_owned()).unwrap_or_default();
+        }
+        out
+    };
+    if let Some(routes) = &spec.routes {
+        let patterns: Vec<&str> = routes.iter().map(|r| r.pattern.as_str()).collect();
+        for (n, r) in routes.iter().enumerate() {
+            let names = match (&r.zone_id, &r.zone_name) {
+                (Some(_), _) => Vec::new(),
+                (None, Some(n)) => vec![n.clone()],
+                (None, None) => candidates(&host_of(&r.pattern)),
+            };
+            lookup(names, &format!("route `{}`", r.pattern), &mut reads);
+            // Each route's zone is read right after it is found, once per zone.
+            if n == 0 {
+                reads.push(zones(
+                    "GET",
+                    "/{zone_id}/workers/routes",
+                    format!(
+                        "list the zone's Worker routes (once per zone of a route the Worker does not have yet): who holds {}",
+                        patterns.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    if let Some(domains) = &spec.domains {
+        for d in domains {
+            let names = match &d.zone_name {
+                Some(n) => vec![n.clone()],
+                None => candidates(&d.pattern.to_ascii_lowercase()),
+            };
+            lookup(names, &format!("custom domain `{}`", d.pattern), &mut reads);
+        }
+    }
+    if let Some(wanted) = spec.workflows.as_ref().filter(|w| !w.is_empty()) {
+        for wf in wanted {
+            reads.push(call("GET", account, &format!("workflows/{}", wf.name), format!("read Workflow `{}`", wf.name)));
+        }
+    }
+    // The writes, in the order [`apply`] starts them (each kind beside the others).
+    if let Some(routes) = &spec.routes {
+        if args.takeover {
+            writes.push(zones(
+                "PUT",
+                "/{zone_id}/workers/routes/{route_id}",
+                "give this Worker a route another Worker holds (takeover), only for such a route".to_owned(),
+            ));
+        }
+        let patterns: Vec<&str> = routes.iter().map(|r| r.pattern.as_str()).collect();
+        if !routes.is_empty() {
+            writes.push(call(
+                "PUT",
+                account,
+                &format!("workers/scripts/{w}/routes"),
+                format!(
+                    "set the Worker's routes to {}, only if they differ ({})",
+                    patterns.join(", "),
+                    if args.prune {
+                        "prune: the routes it has that the configuration does not list are removed"
+                    } else {
+                        "the routes it has that the configuration does not list are kept; prune: true removes them"
+                    }
+                ),
+            ));
+        } else if args.prune {
+            writes.push(zones(
+                "DELETE",
+                "/{zone_id}/workers/routes/{route_id}",
+                "delete each route the Worker has (prune: the configuration lists none)".to_owned(),
+            ));
+        }
+    }
+    if let Some(domains) = &spec.domains {
+        for d in domains {
+            writes.push(call(
+                "PUT",
+                account,
+                "workers/domains",
+                format!(
+                    "attach custom domain `{}` to this Worker, only if it does not hold it{}",
+                    d.pattern,
+                    if args.takeover {
+                        " (takeover: over another Worker's, and over a DNS record on the hostname)"
+                    } else {
+                        " (one another Worker holds stops the step before any write, unless takeover: true)"
+                    }
+                ),
+            ));
+        }
+        if args.prune {
+            writes.push(call(
+                "DELETE",
+                account,
+                "workers/domains/{domain_id}",
+                "detach each custom domain of this Worker the configuration does not list (prune)",
+            ));
+        }
+    }
+    if let Some(crons) = &spec.crons {
+        writes.push(call(
+            "PUT",
+            account,
+            &format!("workers/scripts/{w}/schedules"),
+            format!("set the cron triggers, only if the live crons differ from [{}]", crons.join(", ")),
+        ));
+    }
+    if let Some(consumers) = &spec.consumers {
+        for c in consumers {
+            if args.takeover {
+                writes.push(call(
+                    "DELETE",
+                    account,
+                    "queues/{queue_id}/consumers/{consumer_id}",
+                    format!(
+                        "remove the consumer of queue `{}`, only if another Worker consumes it (takeover)",
+                        c.queue
+                    ),
+                ));
+            }
+            let mut body = Value::Object(c.settings.clone()).to_string();
+            if let Some(d) = &c.dead_letter_queue {
+                body.push_str(&format!(", dead-letter queue `{d}`"));
+            }
+            writes.push(call(
+                "POST",
+                account,
+                "queues/{queue_id}/consumers",
+                format!(
+                    "add this Worker as the consumer of queue `{}` with {body}, only if it is not yet (if it is with other settings: PUT queues/{{queue_id}}/consumers/{{consumer_id}} instead)",
+                    c.queue
+                ),
+            ));
+        }
+        if args.prune {
+            writes.push(call(
+                "DELETE",
+                account,
+                "queues/{queue_id}/consumers/{consumer_id}",
+                "remove this Worker as the consumer of each queue the configuration does not list (prune)",
+            ));
+        }
+    }
+    if settings_named {
+        let mut keys = Vec::new();
+        if let Some(o) = &spec.observability {
+            keys.push(format!("observability {o}"));
+        }
+        if let Some(l) = spec.logpush {
+            keys.push(format!("logpush {l}"));
+        }
+        if let Some(t) = &spec.tail_consumers {
+            keys.push(format!("tail_consumers {}", Value::Array(t.clone())));
+        }
+        if let Some(t) = &spec.environment_tags {
+            keys.push(format!("tags {} (the Worker's other tags kept)", json!(t)));
+        }
+        writes.push(call(
+            "PATCH",
+            account,
+            &format!("workers/scripts/{w}/script-settings"),
+            format!("set, of {}, only those that differ", keys.join("; ")),
+        ));
+    }
+    if let Some(wanted) = spec.workflows.as_ref().filter(|w| !w.is_empty()) {
+        for wf in wanted {
+            writes.push(call(
+                "PUT",
+                account,
+                &format!("workflows/{}", wf.name),
+                format!(
+                    "create or update Workflow `{}` (class {}), only if absent, its class differs or it has limits{}",
+                    wf.name,
+                    wf.class_name,
+                    if args.takeover { "; taken from another Worker (takeover)" } else { "" }
+                ),
+            ));
+        }
+    }
+    (reads, writes)
 }

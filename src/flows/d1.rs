@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use super::create::create_once;
+use super::dry_run::{call, report_as};
 use super::{Area, Ctx, api_failure};
 use crate::cloudflare::ApiError;
 use crate::commands::Output;
@@ -44,6 +45,51 @@ pub(crate) async fn migrate(ctx: &Ctx, m: &Migrations) -> Result<()> {
         }
     });
     result
+}
+
+/// `migrate` dry, without credentials: every check has passed (the configuration, each
+/// database, its directory, its files read in order); the applied set is the database's to
+/// tell, so each file is listed as pending unless its table records it, with the calls a real
+/// run sends (§J.3-§J.5). Nothing is sent.
+pub(crate) fn plan_without_credentials(ctx: &Ctx, m: &Migrations, account: &str) {
+    let mut rows = Vec::new();
+    let mut plan = Vec::new();
+    for db in &m.databases {
+        let label = db.label();
+        ctx.console.info(&format!(
+            "D1 {label}: {} in {}, each pending unless already recorded in `{}` (no credentials: the applied set is not read):",
+            crate::ci::plural(db.files.len(), "migration file", "migration files"),
+            db.dir.display(),
+            db.table
+        ));
+        let query = format!("d1/database/{}/query", db.id.as_str());
+        plan.push(call("POST", account, &query, format!("D1 {label}: create `{}` if absent", db.table)));
+        plan.push(call(
+            "POST",
+            account,
+            &query,
+            format!("D1 {label}: read the applied migrations from `{}`", db.table),
+        ));
+        for f in &db.files {
+            ctx.console.info(&format!("  {}", f.name));
+            rows.push(Row { database: db.binding.clone(), file: f.name.clone(), status: "pending_unless_recorded" });
+            plan.push(call(
+                "POST",
+                account,
+                &query,
+                format!(
+                    "D1 {label}: apply `{}` with its row in `{}`, unless already recorded there (a failure stops the run)",
+                    f.name, db.table
+                ),
+            ));
+        }
+    }
+    ctx.output(Output::Migrations, &serde_json::to_string(&rows).unwrap_or_else(|_| "[]".into()));
+    let table: Vec<Vec<String>> =
+        rows.iter().map(|r| vec![r.database.clone(), format!("`{}`", r.file), r.status.replace('_', " ")]).collect();
+    ctx.summary(|s| s.table("D1 migrations (dry run, no credentials)", &["Database", "File", "Status"], &table));
+    let names: Vec<String> = m.databases.iter().map(Database::label).collect();
+    report_as(ctx, "D1", &format!("D1 {}", names.join(", ")), &plan);
 }
 
 async fn database(ctx: &Ctx, db: &Database, dry_run: bool, rows: &mut Vec<Row>) -> Result<()> {

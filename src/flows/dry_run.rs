@@ -18,7 +18,7 @@ use crate::cloudflare::workers::VersionMeta;
 use crate::commands::Output;
 use crate::error::Result;
 use crate::inputs::d1::Migrations as D1Migrations;
-use crate::inputs::upload::VersionArgs;
+use crate::inputs::upload::{Apply, VersionArgs};
 
 /// One API call of the plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,11 +78,27 @@ pub(crate) async fn upload(
             ctx.console.info(&format!("Assets served with {}", Value::Object(config)));
         }
     }
-    let mut plan = before_upload(args, account, &kind);
+    // The configuration's triggers and settings, as a deploy at 100 % applies them: read and
+    // compared before anything else, written after the deployment (commands::version).
+    let (apply_reads, apply_writes) = if matches!(kind, Upload::Version) && args.apply.spec.any() {
+        if args.deploy.is_some_and(|p| p >= 100.0) {
+            super::apply::dry_run_calls(account, &args.worker, &args.apply)
+        } else {
+            ctx.console.notice(
+                "The configuration's routes, custom domains, cron triggers, queue consumers and Worker settings are applied by a deploy at 100 %; this step would leave them as they are",
+            );
+            (Vec::new(), Vec::new())
+        }
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let mut plan = apply_reads;
+    plan.extend(before_upload(args, account, &kind));
     if let Some(m) = d1 {
         plan.extend(d1_calls(account, m));
     }
     plan.extend(uploads(args, account, &kind, scan.as_ref(), &wanted, body.len()));
+    plan.extend(apply_writes);
     report(ctx, &args.worker, &plan);
     Ok(())
 }
@@ -283,26 +299,42 @@ pub(crate) fn d1_calls(account: &str, m: &D1Migrations) -> Vec<Call> {
 }
 
 /// The dry run of a deployment of versions already uploaded (`deploy` with `versions`).
-pub(crate) fn deployment(ctx: &Ctx, worker: &WorkerName, account: &str, split: &str, d1: Option<&D1Migrations>) {
+/// With a configuration (`config`), its triggers and settings: read and compared before the
+/// migrations and the deployment, written after it (`commands::deploy`).
+pub(crate) fn deployment(
+    ctx: &Ctx,
+    worker: &WorkerName,
+    account: &str,
+    split: &str,
+    d1: Option<&D1Migrations>,
+    apply: Option<&Apply>,
+) {
     let w = worker.as_str();
-    let mut plan = d1.map(|m| d1_calls(account, m)).unwrap_or_default();
-    plan.extend([
-        call(
-            "GET",
-            account,
-            &format!("workers/scripts/{w}/deployments"),
-            "read the deployments (what is live; the rollback target)",
-        ),
-        call("POST", account, &format!("workers/scripts/{w}/deployments"), format!("deploy {split}")),
-    ]);
+    let (apply_reads, apply_writes) =
+        apply.map(|a| super::apply::dry_run_calls(account, worker, a)).unwrap_or_default();
+    let mut plan = vec![call(
+        "GET",
+        account,
+        &format!("workers/scripts/{w}/deployments"),
+        "read the deployments (what is live; the rollback target)",
+    )];
+    plan.extend(apply_reads);
+    plan.extend(d1.map(|m| d1_calls(account, m)).unwrap_or_default());
+    plan.push(call("POST", account, &format!("workers/scripts/{w}/deployments"), format!("deploy {split}")));
+    plan.extend(apply_writes);
     report(ctx, worker, &plan);
 }
 
 /// The plan in the log, the job summary and the outputs (`plan`, `dry_run`).
 pub(crate) fn report(ctx: &Ctx, worker: &WorkerName, plan: &[Call]) {
+    report_as(ctx, "Worker", worker.as_str(), plan);
+}
+
+/// [`report`] for what `subject` (`Worker`, `D1`) names.
+pub(crate) fn report_as(ctx: &Ctx, subject: &str, name: &str, plan: &[Call]) {
     let width = plan.iter().map(|c| c.method.len() + 1 + c.path.len()).max().unwrap_or(0);
     let mut lines = vec![format!(
-        "Dry run for {worker}: every check passed; no request was sent and no credentials were used. A real run would send, in order:"
+        "Dry run for {name}: every check passed; no request was sent and no credentials were used. A real run would send, in order:"
     )];
     for (n, c) in plan.iter().enumerate() {
         let call = format!("{} {}", c.method, c.path);
@@ -315,7 +347,7 @@ pub(crate) fn report(ctx: &Ctx, worker: &WorkerName, plan: &[Call]) {
     ctx.output(Output::Plan, &Value::Array(rows).to_string());
     ctx.output(Output::DryRun, "true");
     ctx.summary(|s| {
-        s.row("Worker", worker.as_str());
+        s.row(subject, name);
         s.row("Dry run", &format!("nothing sent; {}", crate::ci::plural(plan.len(), "call planned", "calls planned")));
         for (n, c) in plan.iter().enumerate() {
             s.row(&format!("{}. {} {}", n + 1, c.method, c.path), &c.what);

@@ -721,3 +721,37 @@ fn a_preview_build_with_triggers_applies_none_of_them() {
     );
     assert!(sim.requests().is_empty(), "no request: {:?}", sim.requests());
 }
+
+/// A Build Output's triggers and settings go through the deploy's apply step, so its dry run
+/// plans them too: the reads before the upload, the writes after the deployment. No request.
+#[test]
+fn a_dry_run_of_a_build_output_plans_its_triggers() {
+    let sim = sim();
+    let run = project(invocation(&sim, "deploy").input("dry_run", "true"), "triggers-v1")
+        .without("api_token")
+        .without("account_id")
+        .run();
+    run.assert_code(0);
+    assert!(sim.requests().is_empty(), "no request: {:?}", sim.requests());
+    let a = "/accounts/{account_id}";
+    let z = "&account.id={account_id}";
+    assert_eq!(
+        planned(&run),
+        [
+            format!("GET {a}/workers/scripts"),
+            format!("GET {a}/workers/scripts/jobs-app/schedules"),
+            format!("GET {a}/workers/scripts/jobs-app/script-settings"),
+            format!("GET {a}/queues?page=1&per_page=100"),
+            format!("GET /zones?name=example.com{z}"),
+            "GET /zones/{zone_id}/workers/routes".to_owned(),
+            format!("GET /zones?name=www.example.com{z}"),
+            format!("GET {a}/workers/workers/jobs-app/versions/latest"),
+            format!("POST {a}/workers/workers/jobs-app/versions"),
+            format!("POST {a}/workers/scripts/jobs-app/deployments"),
+            format!("PUT {a}/workers/scripts/jobs-app/routes"),
+            format!("PUT {a}/workers/scripts/jobs-app/schedules"),
+            format!("POST {a}/queues/{{queue_id}}/consumers"),
+            format!("PATCH {a}/workers/scripts/jobs-app/script-settings"),
+        ]
+    );
+}

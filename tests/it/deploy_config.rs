@@ -450,3 +450,148 @@ fn a_conflict_stops_the_step_before_the_d1_migrations_too() {
     assert!(run.everything().contains("route `example.com/api/*` is held by Worker `other`"), "{}", run.everything());
     assert!(writes(&sim).is_empty(), "no migration, no upload: {:?}", writes(&sim));
 }
+
+/// The plan's rows, `METHOD path — what`, from the `plan` output of a dry run.
+fn planned_calls(run: &Run) -> Vec<String> {
+    let rows: Value = serde_json::from_str(run.output("plan").expect("plan output")).unwrap();
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} — {}",
+                r["method"].as_str().unwrap(),
+                r["path"].as_str().unwrap(),
+                r["what"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+/// A dry run without credentials lists the apply step's calls too (issue 21: it used to stop
+/// at the upload and its deployment): the reads first, the writes after the deployment, each
+/// with the configuration's values and the condition that decides it. Nothing is sent.
+#[test]
+fn a_dry_run_plans_the_triggers_and_settings_without_credentials() {
+    let sim = account(Vec::new(), Vec::new(), Vec::new(), &[]);
+    let run = deploy(&sim, FULL).input("dry_run", "true").without("api_token").without("account_id").run();
+    run.assert_code(0);
+    assert!(sim.requests().is_empty(), "no request: {:?}", sim.requests());
+    let plan = planned_calls(&run);
+    assert_eq!(
+        plan,
+        [
+            r"GET /accounts/{account_id}/workers/scripts — list the Workers: the routes this Worker has (the routes PUT replaces them whole)",
+            r"GET /accounts/{account_id}/workers/domains — list the account's custom domains: who holds each hostname",
+            r"GET /accounts/{account_id}/workers/scripts/app/schedules — read the Worker's cron triggers",
+            r"GET /accounts/{account_id}/workers/scripts/app/script-settings — read the Worker's settings",
+            r"GET /accounts/{account_id}/queues?page=1&per_page=100 — list the account's queues and their consumers (every page)",
+            r"GET /zones?name=example.com&account.id={account_id} — find the zone `example.com` (route `example.com/api/*`, only if the Worker does not have it yet; the first zone found ends the search)",
+            r"GET /zones/{zone_id}/workers/routes — list the zone's Worker routes (once per zone of a route the Worker does not have yet): who holds example.com/api/*, www.example.com/*",
+            r"GET /zones?name=www.example.com&account.id={account_id} — find the zone `www.example.com` (route `www.example.com/*`, only if the Worker does not have it yet; the first zone found ends the search)",
+            r"GET /zones?name=app.example.com&account.id={account_id} — find the zone `app.example.com` (custom domain `app.example.com`, only if the Worker does not have it yet; the first zone found ends the search)",
+            r"GET /accounts/{account_id}/workers/workers/app/versions/latest — read the latest version: the bindings it has that this upload does not declare are inherited or reported (keep_bindings)",
+            r"POST /accounts/{account_id}/workers/workers — create Worker app, only if it does not exist",
+            r"POST /accounts/{account_id}/workers/workers/app/versions — upload the version: 1 module, main module index.js; no bindings; compatibility date 2026-11-01; 289 bytes",
+            r"POST /accounts/{account_id}/workers/scripts/app/deployments — deploy the new version at 100 %",
+            r"PUT /accounts/{account_id}/workers/scripts/app/routes — set the Worker's routes to example.com/api/*, www.example.com/*, only if they differ (the routes it has that the configuration does not list are kept; prune: true removes them)",
+            r"PUT /accounts/{account_id}/workers/domains — attach custom domain `app.example.com` to this Worker, only if it does not hold it (one another Worker holds stops the step before any write, unless takeover: true)",
+            r"PUT /accounts/{account_id}/workers/scripts/app/schedules — set the cron triggers, only if the live crons differ from [*/5 * * * *, 0 3 * * *]",
+            r#"POST /accounts/{account_id}/queues/{queue_id}/consumers — add this Worker as the consumer of queue `jobs` with {"batch_size":10}, dead-letter queue `jobs-dlq`, only if it is not yet (if it is with other settings: PUT queues/{queue_id}/consumers/{consumer_id} instead)"#,
+            r#"PATCH /accounts/{account_id}/workers/scripts/app/script-settings — set, of observability {"enabled":true}, only those that differ"#,
+        ]
+    );
+    assert!(run.stdout.contains("A real run would send, in order:"), "{}", run.stdout);
+}
+
+/// The dry run's calls are the calls a real run sends: a first deploy (everything differs)
+/// against the simulator, its request log beside the plan of the same configuration (methods
+/// and paths, the ids only the account knows as the plan's placeholders; the reads sent
+/// together compared as a set). So the plan and the deploy cannot drift apart.
+#[test]
+fn a_dry_run_plans_the_calls_a_real_first_deploy_sends() {
+    let sim = account(Vec::new(), Vec::new(), Vec::new(), &[]);
+    let dry = deploy(&sim, FULL).input("dry_run", "true").without("api_token").run();
+    dry.assert_code(0);
+    assert!(sim.requests().is_empty());
+    deploy(&sim, FULL).run().assert_code(0);
+    let log = sim.requests();
+    let zone =
+        call_root(&sim, "GET", "/zones?name=example.com", None).1["result"][0]["id"].as_str().unwrap().to_owned();
+    let queue = get(&sim, "/queues?name=jobs")[0]["queue_id"].as_str().unwrap().to_owned();
+    let sent: Vec<String> = log
+        .iter()
+        .map(|r| {
+            let path =
+                r.path.trim_start_matches("/client/v4").replace(&zone, "{zone_id}").replace(&queue, "{queue_id}");
+            let q = if r.query.is_empty() { String::new() } else { format!("?{}", r.query) };
+            format!("{} {path}{q}", r.method)
+        })
+        .collect();
+    let mut planned: Vec<String> =
+        planned_calls(&dry).iter().map(|c| c.split(" — ").next().unwrap().to_owned()).collect();
+    // The upload's `deploy=false` flag is a detail of the upload the plan does not spell.
+    let mut sent: Vec<String> = sent.into_iter().map(|c| c.replace("/versions?deploy=false", "/versions")).collect();
+    assert_eq!(sent.len(), planned.len(), "{sent:#?}\n{planned:#?}");
+    // The first reads are sent together: their order is the network's.
+    sent[..5].sort();
+    planned[..5].sort();
+    assert_eq!(sent, planned);
+}
+
+/// `deploy` given a configuration, dry: the deployments read, the apply step's reads, the
+/// deployment, then its writes; `prune` and `takeover` add the removals and the takeovers they
+/// allow. Nothing sent, no token.
+#[test]
+fn a_dry_run_of_deploy_given_a_configuration_plans_prune_and_takeover() {
+    let sim = account(Vec::new(), Vec::new(), Vec::new(), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("wrangler.jsonc"), FULL).unwrap();
+    let run = Invocation::new(&sim)
+        .without("branch")
+        .without("commit")
+        .without("api_token")
+        .without("account_id")
+        .input("command", "deploy")
+        .input("worker", "app")
+        .input("versions", "7c4b0cc3-4f5e-4e2a-9d61-2b1f3c9f2a11")
+        .input("config", "wrangler.jsonc")
+        .input("prune", "true")
+        .input("takeover", "true")
+        .input("dry_run", "true")
+        .cwd(dir.path())
+        .run();
+    run.assert_code(0);
+    assert!(sim.requests().is_empty(), "no request: {:?}", sim.requests());
+    let calls: Vec<String> = planned_calls(&run).iter().map(|c| c.split(" — ").next().unwrap().to_owned()).collect();
+    let a = "/accounts/{account_id}";
+    let z = "&account.id={account_id}";
+    assert_eq!(
+        calls,
+        [
+            format!("GET {a}/workers/scripts/app/deployments"),
+            format!("GET {a}/workers/scripts"),
+            format!("GET {a}/workers/domains"),
+            format!("GET {a}/workers/scripts/app/schedules"),
+            format!("GET {a}/workers/scripts/app/script-settings"),
+            format!("GET {a}/queues?page=1&per_page=100"),
+            format!("GET /zones?name=example.com{z}"),
+            "GET /zones/{zone_id}/workers/routes".to_owned(),
+            format!("GET /zones?name=www.example.com{z}"),
+            format!("GET /zones?name=app.example.com{z}"),
+            format!("POST {a}/workers/scripts/app/deployments"),
+            "PUT /zones/{zone_id}/workers/routes/{route_id}".to_owned(),
+            format!("PUT {a}/workers/scripts/app/routes"),
+            format!("PUT {a}/workers/domains"),
+            format!("DELETE {a}/workers/domains/{{domain_id}}"),
+            format!("PUT {a}/workers/scripts/app/schedules"),
+            format!("DELETE {a}/queues/{{queue_id}}/consumers/{{consumer_id}}"),
+            format!("POST {a}/queues/{{queue_id}}/consumers"),
+            format!("DELETE {a}/queues/{{queue_id}}/consumers/{{consumer_id}}"),
+            format!("PATCH {a}/workers/scripts/app/script-settings"),
+        ]
+    );
+    let plan = planned_calls(&run).join("\n");
+    assert!(plan.contains("prune: the routes it has that the configuration does not list are removed"), "{plan}");
+    assert!(plan.contains("takeover: over another Worker's, and over a DNS record on the hostname"), "{plan}");
+}

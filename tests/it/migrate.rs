@@ -472,3 +472,67 @@ fn a_database_id_the_account_lacks_is_named_with_its_fix() {
     assert!(err.contains("`wrangler d1 create shop`"), "{err}");
     assert_eq!(sim.requests().len(), 1, "the first request answered 404; nothing else was sent");
 }
+
+/// `migrate` dry with no credentials (a fork's pull request): every check, and each file listed
+/// as pending unless recorded, with the calls a real run sends; nothing sent, exit 0 (issue 21:
+/// it used to stop at "`api_token` is required"). A broken migrations directory exits 2.
+#[test]
+fn a_dry_run_without_credentials_plans_every_file_and_sends_nothing() {
+    let sim = sim_with_db();
+    let dir = tempfile::tempdir().unwrap();
+    project(dir.path(), &[USERS, ORDERS, ITEMS]);
+    let offline = || migrate(&sim, dir.path()).input("dry_run", "true").without("api_token").without("account_id");
+    let run = offline().run();
+    run.assert_code(0);
+    assert!(sim.requests().is_empty(), "no request: {:?}", sim.requests());
+    assert_eq!(run.output("dry_run"), Some("true"));
+    assert_eq!(
+        rows(&run),
+        json!([
+            { "database": "DB", "file": "0001_users.sql", "status": "pending_unless_recorded" },
+            { "database": "DB", "file": "0002_orders.sql", "status": "pending_unless_recorded" },
+            { "database": "DB", "file": "0003_items.sql", "status": "pending_unless_recorded" },
+        ])
+    );
+    let plan: Value = serde_json::from_str(run.output("plan").expect("a plan")).unwrap();
+    let plan: Vec<String> = plan
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} — {}",
+                r["method"].as_str().unwrap(),
+                r["path"].as_str().unwrap(),
+                r["what"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let q = format!("POST /accounts/{{account_id}}/d1/database/{DB_UUID}/query");
+    assert_eq!(
+        plan,
+        [
+            format!("{q} — D1 DB (shop): create `d1_migrations` if absent"),
+            format!("{q} — D1 DB (shop): read the applied migrations from `d1_migrations`"),
+            format!(
+                "{q} — D1 DB (shop): apply `0001_users.sql` with its row in `d1_migrations`, unless already recorded there (a failure stops the run)"
+            ),
+            format!(
+                "{q} — D1 DB (shop): apply `0002_orders.sql` with its row in `d1_migrations`, unless already recorded there (a failure stops the run)"
+            ),
+            format!(
+                "{q} — D1 DB (shop): apply `0003_items.sql` with its row in `d1_migrations`, unless already recorded there (a failure stops the run)"
+            ),
+        ]
+    );
+    assert!(run.stdout.contains("each pending unless already recorded in `d1_migrations`"), "{}", run.stdout);
+    assert!(run.summary.contains("D1 migrations (dry run, no credentials)"), "{}", run.summary);
+
+    // A migrations directory that is not there: exit 2, named, nothing sent.
+    let toml = std::fs::read_to_string(dir.path().join("wrangler.toml")).unwrap();
+    std::fs::write(dir.path().join("wrangler.toml"), format!("{toml}migrations_dir = \"db/migrations\"\n")).unwrap();
+    let broken = offline().run();
+    broken.assert_code(2);
+    assert!(broken.everything().contains("wrangler.toml:9: d1_databases[0].migrations_dir"), "{}", broken.everything());
+    assert!(sim.requests().is_empty());
+}
