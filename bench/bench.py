@@ -13,6 +13,7 @@ import json
 import os
 import random
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -568,46 +569,15 @@ def bench_assets(a, work):
 # ---------------------------------------------------------------------------------------------
 # 9. A deploy that applies the configuration vs wrangler deploy (issue 21)
 
-# The project of tests/it/wrangler_oracle.rs: KV and D1 bindings, a Durable Object with its
-# migration, two routes, a custom domain, two crons, a queue consumer, observability on.
-ORACLE_JS = """export class Room {
-  constructor(state) { this.state = state }
-  async fetch() { return new Response("room") }
-}
-export default {
-  async fetch() { return new Response("hi") },
-  async scheduled() {},
-  async queue() {},
-};
-"""
-ORACLE_CONFIG = """{
-  "name": "oracle",
-  "main": "src/index.js",
-  "compatibility_date": "2026-11-01",
-  "kv_namespaces": [{ "binding": "KV", "id": "0f2ac74b498b48028cb68387c421e279" }],
-  "d1_databases": [{ "binding": "DB", "database_name": "app-db", "database_id": "e6ea9bd3-4c5c-4dfb-8e2e-1a4fd7c8c2e1" }],
-  "durable_objects": { "bindings": [{ "name": "ROOM", "class_name": "Room" }] },
-  "migrations": [{ "tag": "v1", "new_sqlite_classes": ["Room"] }],
-  "routes": [
-    { "pattern": "example.com/api/*", "zone_name": "example.com" },
-    "www.example.com/*",
-    { "pattern": "app.example.com", "custom_domain": true }
-  ],
-  "triggers": { "crons": ["*/5 * * * *", "0 3 * * *"] },
-  "queues": { "consumers": [{ "queue": "jobs", "max_batch_size": 10, "max_batch_timeout": 5, "dead_letter_queue": "jobs-dlq" }] },
-  "observability": { "enabled": true }
-}
-"""
+# The project of tests/it/wrangler_oracle.rs, from its fixture: KV and D1 bindings, a Durable Object
+# with its migration, two routes, a custom domain, two crons, a queue consumer, observability on.
+ORACLE_PROJECT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures", "oracle-project")
 
 
 def bench_deploy_triggers(a, work):
     log("9. deploy with triggers vs wrangler deploy")
     proj = os.path.join(work, "oracle-project")
-    os.makedirs(os.path.join(proj, "src"), exist_ok=True)
-    with open(os.path.join(proj, "src", "index.js"), "w") as f:
-        f.write(ORACLE_JS)
-    with open(os.path.join(proj, "wrangler.jsonc"), "w") as f:
-        f.write(ORACLE_CONFIG)
+    shutil.copytree(ORACLE_PROJECT, proj, dirs_exist_ok=True)
     tools = {
         "wrangler": lambda sim: ([a.wrangler, "deploy"], wrangler_env(sim, work)),
         "workers-ci": lambda sim: (

@@ -17,26 +17,9 @@ use workers_ci_simulator::{SimConfig, Simulator};
 use crate::common::wrangler::{self, wrangler};
 use crate::common::*;
 
-const INDEX: &str = "export class Room {\n  constructor(state) { this.state = state }\n  async fetch() { return new Response('room') }\n}\nexport default {\n  async fetch() { return new Response('hi') },\n  async scheduled() {},\n  async queue() {},\n}\n";
-
-const CONFIG: &str = r#"{
-  "name": "oracle",
-  "main": "src/index.js",
-  "compatibility_date": "2026-11-01",
-  "kv_namespaces": [{ "binding": "KV", "id": "0f2ac74b498b48028cb68387c421e279" }],
-  "d1_databases": [{ "binding": "DB", "database_name": "app-db", "database_id": "e6ea9bd3-4c5c-4dfb-8e2e-1a4fd7c8c2e1" }],
-  "durable_objects": { "bindings": [{ "name": "ROOM", "class_name": "Room" }] },
-  "migrations": [{ "tag": "v1", "new_sqlite_classes": ["Room"] }],
-  "routes": [
-    { "pattern": "example.com/api/*", "zone_name": "example.com" },
-    "www.example.com/*",
-    { "pattern": "app.example.com", "custom_domain": true }
-  ],
-  "triggers": { "crons": ["*/5 * * * *", "0 3 * * *"] },
-  "queues": { "consumers": [{ "queue": "jobs", "max_batch_size": 10, "max_batch_timeout": 5, "dead_letter_queue": "jobs-dlq" }] },
-  "observability": { "enabled": true }
-}
-"#;
+/// The project wrangler and workers-ci both deploy; `bench/bench.py` (benchmark 9) deploys the
+/// same files, so the figures there are for the project this test compares.
+const PROJECT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/oracle-project");
 
 fn account() -> Simulator {
     let config =
@@ -46,9 +29,11 @@ fn account() -> Simulator {
 
 fn project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
+    // A copy: both tools write state (`.wrangler/`) beside the configuration.
     std::fs::create_dir_all(dir.path().join("src")).unwrap();
-    std::fs::write(dir.path().join("src/index.js"), INDEX).unwrap();
-    std::fs::write(dir.path().join("wrangler.jsonc"), CONFIG).unwrap();
+    for file in ["wrangler.jsonc", "src/index.js"] {
+        std::fs::copy(format!("{PROJECT}/{file}"), dir.path().join(file)).unwrap();
+    }
     dir
 }
 
