@@ -338,6 +338,13 @@ impl Inputs {
         self.values.get(&key).map(String::as_str)
     }
 
+    /// Set to something other than its documented default: the wrappers (action.yml, the GitLab
+    /// templates, the Buildkite plugin) pass every input with its default, so only another value
+    /// says the user asked for what the input does.
+    pub(crate) fn given(&self, key: Key) -> bool {
+        self.get(key).is_some_and(|v| v != key.spec().default)
+    }
+
     pub(crate) fn set(&mut self, key: Key, value: &str) {
         self.values.insert(key, value.to_owned());
     }

@@ -68,9 +68,7 @@ impl RolloutArgs {
                 Key::IfNoSignal,
                 Key::AnalyticsLag,
             ] {
-                // Wrappers (action.yml, the GitLab templates) pass every input with its default,
-                // so only a value other than the default says the user meant a rollout.
-                if i.get(k).is_some_and(|v| v != k.spec().default) {
+                if i.given(k) {
                     return Err(InputError::new(
                         k,
                         "applies only to a staged rollout; set `stages` too (e.g. `0,10,50,100`)",
