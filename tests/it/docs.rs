@@ -285,3 +285,21 @@ fn readmes_cold_start_figures_are_the_measured_ones() {
         );
     }
 }
+
+/// README's install time is BENCHMARKS.md's measured cold median (in seconds, two decimals),
+/// so a new measurement cannot leave the README's figure behind.
+#[test]
+fn readmes_install_figure_is_the_measured_one() {
+    let bench = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/BENCHMARKS.md")).unwrap();
+    let section = bench
+        .split("\n## Install from a release")
+        .nth(1)
+        .expect("BENCHMARKS.md has an \"Install from a release\" section");
+    let row = section.lines().find(|l| l.starts_with("| cold:")).expect("a `cold:` row in the install table");
+    let cell = row.split('|').nth(2).unwrap().trim();
+    let ms: f64 =
+        cell.strip_suffix(" ms").and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("median cell {cell:?}"));
+    let readme = readme().split_whitespace().collect::<Vec<_>>().join(" ");
+    let said = format!("the install step took {:.2} s", ms / 1000.0);
+    assert!(readme.contains(&said), "README should say {said:?} (BENCHMARKS.md's cold median, {cell})");
+}
