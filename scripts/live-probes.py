@@ -887,6 +887,11 @@ def deploy_triggers():
     s, env, _ = call("GET", f"/workers/scripts/{WORKER}/script-settings")
     obs = ((env or {}).get("result") or {}).get("observability", "absent")
     report(s == 200 and obs is None, "script-settings-default-observability", f"HTTP {s} observability={obs!r}")
+    # Row 99: the official schema requires `enabled`; configurations in the wild omit it.
+    s, env, _ = call("PATCH", f"/workers/scripts/{WORKER}/script-settings",
+                     {"observability": {"logs": {"enabled": True, "invocation_logs": True}}})
+    report(s == 400, "script-settings-observability-needs-enabled", f"HTTP {s} {codes(env)}")
+    call("PATCH", f"/workers/scripts/{WORKER}/script-settings", {"observability": None})
     s, env, _ = call("PUT", f"/workers/scripts/{WORKER}/schedules", [{"cron": "every minute"}])
     report(s == 400 and 10021 in codes(env), "schedules-bad-cron-10021", f"HTTP {s} {codes(env)}")
     name = f"{WORKER}-probe-queue"

@@ -755,3 +755,31 @@ fn a_dry_run_of_a_build_output_plans_its_triggers() {
         ]
     );
 }
+
+/// Cloudflare's script settings require `observability.enabled` (docs/cloudflare-api.md §T.6):
+/// refused at the settings write it would be refused after the deployment, so the tree is refused
+/// before any request.
+#[test]
+fn observability_without_enabled_is_refused_before_any_request() {
+    let sim = trigger_account(Vec::new(), Vec::new());
+    let inv =
+        project(invocation(&sim, "version").input("deploy", "true").input("create_worker", "true"), "triggers-v1");
+    let file = inv.dir.path().join("project/.cloudflare/output/v1/workers/default/worker.config.json");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let edited = text.replace(
+        r#""observability": { "enabled": true, "headSamplingRate": 1 }"#,
+        r#""observability": { "logs": { "enabled": true } }"#,
+    );
+    assert_ne!(text, edited, "the fixture's observability line moved");
+    std::fs::write(&file, edited).unwrap();
+    let run = inv.run();
+    run.assert_code(2);
+    assert!(
+        run.everything().contains(
+            ".cloudflare/output/v1/workers/default/worker.config.json:10: observability: has no `enabled`: Cloudflare's script settings require it"
+        ),
+        "{}",
+        run.everything()
+    );
+    assert!(sim.requests().is_empty(), "{:?}", sim.requests());
+}

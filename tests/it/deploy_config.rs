@@ -329,6 +329,33 @@ fn a_queue_that_does_not_exist_stops_before_any_write() {
     assert!(writes(&sim).is_empty(), "{:?}", writes(&sim));
 }
 
+/// Cloudflare's script settings require `enabled` and a sampling rate from 0 to 1; refused at
+/// the settings write they would be refused after the deployment, so the file is refused first.
+#[test]
+fn an_observability_block_the_settings_would_refuse_stops_before_any_request() {
+    let sim = account(Vec::new(), Vec::new(), Vec::new(), &[]);
+    let logs_only =
+        FULL.replace(r#""observability": { "enabled": true }"#, r#""observability": { "logs": { "enabled": true } }"#);
+    let run = deploy(&sim, &logs_only).run();
+    run.assert_code(2);
+    let err = run.everything();
+    assert!(
+        err.contains("wrangler.jsonc:12: observability: has no `enabled`: Cloudflare's script settings require it"),
+        "{err}"
+    );
+    assert!(err.contains("set `enabled` to `true`"), "{err}");
+    let rate = FULL.replace(r#""enabled": true }"#, r#""enabled": true, "logs": { "head_sampling_rate": 2 } }"#);
+    let run = deploy(&sim, &rate).run();
+    run.assert_code(2);
+    assert!(
+        run.everything()
+            .contains("wrangler.jsonc:12: observability.logs.head_sampling_rate: must be a number from 0 to 1"),
+        "{}",
+        run.everything()
+    );
+    assert!(sim.requests().is_empty(), "{:?}", sim.requests());
+}
+
 #[test]
 fn deploy_given_a_configuration_applies_it_beside_the_deployment() {
     let sim = account(Vec::new(), Vec::new(), Vec::new(), &[]);

@@ -801,7 +801,23 @@ fn observability(r: &Reader<'_>, n: &Node) -> Result<Value, crate::inputs::Input
         }
         Ok(Value::Object(m))
     }
-    level(r, n, "observability", &["enabled", "headSamplingRate", "redactQueryString", "issues", "logs", "traces"])
+    let out = level(
+        r,
+        n,
+        "observability",
+        &["enabled", "headSamplingRate", "redactQueryString", "issues", "logs", "traces"],
+    )?;
+    // Cloudflare's script settings require `enabled` (§T.6); refused at that write, it would be
+    // refused after the deployment, so it is refused here, before any request.
+    if out.get("enabled").is_none() {
+        return Err(at(
+            r.file,
+            n.line,
+            "observability",
+            "has no `enabled`: Cloudflare's script settings require it; have the build write `\"enabled\": true` (or `false`: Cloudflare then ignores `logs` and `traces`)",
+        ));
+    }
+    Ok(out)
 }
 
 /// `env` (§H.3's binding table) as the version's bindings, and the assets binding's name.

@@ -141,10 +141,7 @@ pub(super) fn read<'e, 'a: 'e>(
         );
     }
     if let Some(Entry { path, node, .. }) = get("observability") {
-        let t = table(node, path)?;
-        if let Some(e) = field(t, "enabled") {
-            boolean(e, &join(path, "enabled"))?;
-        }
+        observability(node, path)?;
         out.observability = Some(node.to_json());
     }
     if let Some(Entry { path, node, .. }) = get("logpush") {
@@ -173,6 +170,46 @@ pub(super) fn read<'e, 'a: 'e>(
         out.tail_consumers = Some(list);
     }
     Ok(out)
+}
+
+/// The `observability` block, checked for what the script settings would refuse only after
+/// the deployment (docs/cloudflare-api.md §T.6): `enabled`, which Cloudflare's schema requires
+/// and wrangler sends only when the file has it, and sampling rates from 0 to 1 (100308).
+fn observability(node: &Node, path: &str) -> Result<(), Problem> {
+    let t = table(node, path)?;
+    match field(t, "enabled") {
+        Some(e) => {
+            boolean(e, &join(path, "enabled"))?;
+        }
+        None => {
+            return Err(problem(
+                node.line,
+                path,
+                "has no `enabled`: Cloudflare's script settings require it, and the deploy would be live before the settings were refused; set `enabled` to `true` (or `false`: Cloudflare then ignores `logs` and `traces`)",
+            ));
+        }
+    }
+    let rate = |n: &Node, at: &str| match n.value {
+        Val::Int(i) if (0..=1).contains(&i) => Ok(()),
+        Val::Float(f) if (0.0..=1.0).contains(&f) => Ok(()),
+        _ => Err(problem(n.line, at, "must be a number from 0 to 1 (1 = every request)")),
+    };
+    if let Some(r) = field(t, "head_sampling_rate") {
+        rate(r, &join(path, "head_sampling_rate"))?;
+    }
+    for part in ["logs", "traces"] {
+        let at = join(path, part);
+        if let Some(p) = field(t, part) {
+            let inner = table(p, &at)?;
+            if let Some(e) = field(inner, "enabled") {
+                boolean(e, &join(&at, "enabled"))?;
+            }
+            if let Some(r) = field(inner, "head_sampling_rate") {
+                rate(r, &join(&at, "head_sampling_rate"))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// One `routes` entry: a pattern string, or `{pattern, zone_id | zone_name, custom_domain}`;
