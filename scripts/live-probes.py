@@ -250,6 +250,7 @@ def main():
     build_output_subdir_main(wid)
     build_output_observability_keys()
     deploy_triggers()
+    classic_upload_creates_worker()
     triggers_without_builds()
     previews(wid)
     assets(wid)
@@ -479,6 +480,34 @@ def classic_upload_applies_migrations(do_module, migration_tag):
         and (dep is None or bare(dep) == bare(live[0].get("version_id")))
     report(ok, "classic-upload-applies-migrations",
            f"HTTP {s} {codes(env)} migration_tag {old!r} -> {now!r} deployment_id={dep!r} live={live!r}")
+
+
+def classic_upload_creates_worker():
+    """api-assumptions row 100: a first deploy's classic upload creates the Worker and deploys it
+    at 100 % in one request; which workers.dev flags it starts with (the simulator: off). The
+    probe Worker is deleted afterwards."""
+    name = f"{WORKER}-first"
+    meta = {"main_module": "index.js", "compatibility_date": "2026-11-01", "bindings": []}
+    boundary = f"probe{int(time.time())}"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"metadata\"\r\nContent-Type: application/json\r\n\r\n"
+            f"{json.dumps(meta)}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"index.js\"; filename=\"index.js\"\r\n"
+            f"Content-Type: application/javascript+module\r\n\r\nexport default {{ fetch() {{ return new Response('probe') }} }}\r\n--{boundary}--\r\n").encode()
+    url = f"{BASE}/accounts/{ACCOUNT}/workers/scripts/{name}?excludeScript=true&bindings_inherit=strict"
+    req = urllib.request.Request(url, data=body, method="PUT")
+    req.add_header("Authorization", f"Bearer {TOKEN}")
+    req.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            s = r.status
+    except urllib.error.HTTPError as e:
+        s = e.code
+    _, deps, _ = call("GET", f"/workers/scripts/{name}/deployments")
+    live = (((deps or {}).get("result") or {}).get("deployments") or [{}])[0].get("versions") or []
+    _, w, _ = call("GET", f"/workers/workers/{name}")
+    sub = ((w or {}).get("result") or {}).get("subdomain")
+    report(s == 200 and len(live) == 1 and live[0].get("percentage") == 100, "classic-upload-creates-worker",
+           f"HTTP {s} live={live!r} subdomain={sub!r} (row 100: the simulator starts it off workers.dev)")
+    call("DELETE", f"/workers/scripts/{name}")
 
 
 def previews(wid):

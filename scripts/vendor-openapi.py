@@ -20,6 +20,7 @@ from pathlib import Path
 # with "the subset has no …": add it here and refresh.
 OPERATIONS = [
     ("get", "/accounts/{account_id}/workers/scripts"),
+    ("put", "/accounts/{account_id}/workers/scripts/{script_name}"),
     ("post", "/accounts/{account_id}/workers/scripts/{script_name}/assets-upload-session"),
     ("get", "/accounts/{account_id}/workers/scripts/{script_name}/deployments"),
     ("post", "/accounts/{account_id}/workers/scripts/{script_name}/deployments"),

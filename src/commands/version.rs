@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use crate::assets::Scan;
 use crate::cloudflare::assets::AssetsJwt;
 use crate::cloudflare::deployments::{Deployment, DeploymentVersion};
-use crate::cloudflare::workers::{Migrations, Version, VersionAssets, VersionMeta, Worker};
+use crate::cloudflare::workers::{Migrations, SubdomainFlags, Version, VersionAssets, VersionMeta, Worker};
 use crate::cloudflare::{ApiError, Client, VersionId, WorkerName, WorkerRef};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
@@ -168,7 +168,8 @@ async fn upload_then_deploy(
     };
     let name = &args.worker;
     let apply_plan = plan_apply(ctx, &args).await?;
-    let Before { worker, latest, split_with, migrations } = before_upload(ctx, &args, d1).await?;
+    let Before { worker, latest, split_with, migrations, created_by_upload } =
+        before_upload(ctx, &args, d1, start.is_some()).await?;
     let total: u64 = args.modules.iter().map(|m| m.size).sum();
     match &args.main_module {
         Some(main) => ctx.console.info(&format!(
@@ -206,8 +207,8 @@ async fn upload_then_deploy(
     // Migrations apply only through the classic non-versioned upload, which deploys the version
     // at 100 % (docs/cloudflare-api.md Correction 10): the way wrangler applies them, until a
     // live probe shows the beta `deploy=true` does (docs/api-assumptions.md row 60).
-    let deploy_on_upload = migrations.is_some();
-    if deploy_on_upload && start.is_some() {
+    let deploy_on_upload = migrations.is_some() || created_by_upload.is_some();
+    if migrations.is_some() && start.is_some() {
         return Err(Error::Refused(format!(
             "{}: Durable Object migrations are applied only by the upload that deploys the version at 100 % at \
              once, which a staged rollout cannot stage; roll them out without `stages`. Nothing was uploaded.",
@@ -225,11 +226,26 @@ async fn upload_then_deploy(
         (Some(scan), Some(up), Some(spec)) => Some(AssetsUpload { scan, jwt: &up.jwt, spec }),
         _ => None,
     };
-    let sent = upload(ctx, &args, &plan.send, &settings, migrations.as_ref(), assets, &known);
-    // A Worker not read yet is read beside the upload, for its id and workers.dev URL.
+    let lifecycle = Lifecycle { migrations: migrations.as_ref(), creates_worker: created_by_upload.is_some() };
+    let sent = upload(ctx, &args, &plan.send, &settings, lifecycle, assets, &known);
+    // A Worker not read yet is read beside the upload, for its id and workers.dev URL; one the
+    // upload creates, after it.
     let read_now = worker.is_none();
     let (version, read) = if let Some(w) = worker {
         (sent.await, Ok(Some(w)))
+    } else if let Some(flags) = created_by_upload {
+        match sent.await {
+            Ok(v) => match ctx.client.get_worker(WorkerRef::Name(name)).await {
+                // Its flags, which that upload cannot carry. The version was made before them, so
+                // it has no preview URL (the simulator's reading, docs/api-assumptions.md row 100).
+                Ok(Some(mut w)) => {
+                    flows::upload::set_new_worker_flags(ctx, &mut w, flags).await?;
+                    (Ok(v), Ok(Some(w)))
+                }
+                other => (Ok(v), other),
+            },
+            Err(e) => (Err(e), Ok(None)),
+        }
     } else {
         tokio::join!(sent, ctx.client.get_worker(WorkerRef::Name(name)))
     };
@@ -253,8 +269,8 @@ async fn upload_then_deploy(
         let ours = deployments.iter().find(|d| d.versions.iter().any(|v| v.version_id == version.id));
         if let Some(d) = ours {
             ctx.output(Output::DeploymentId, d.id.as_str());
-            ctx.console
-                .info(&format!("Deployment {} is live: the new version at 100 %, with its migrations applied.", d.id));
+            let with = if migrations.is_some() { ", with its migrations applied" } else { "" };
+            ctx.console.info(&format!("Deployment {} is live: the new version at 100 %{with}.", d.id));
             ctx.summary(|s| s.row("Deployment", d.id.as_str()));
         }
     } else if let Some(start) = start {
@@ -326,11 +342,15 @@ struct Before {
     /// The version at 100 % a gradual rollout splits with.
     split_with: Option<VersionId>,
     migrations: Option<Migrations>,
+    /// A Worker that does not exist yet, deployed at 100 % by this run: the classic upload
+    /// creates and deploys it in one request, as `wrangler deploy` does (§T.7), so a refused
+    /// upload leaves no empty Worker behind; these are the workers.dev flags to give it after.
+    created_by_upload: Option<SubdomainFlags>,
 }
 
 /// The reads and checks before the upload, and the only writes allowed before it: the Worker
 /// created, or its workers.dev flags set.
-async fn before_upload(ctx: &Ctx, args: &VersionArgs, d1: Option<&D1Migrations>) -> Result<Before> {
+async fn before_upload(ctx: &Ctx, args: &VersionArgs, d1: Option<&D1Migrations>, staged: bool) -> Result<Before> {
     let name = &args.worker;
     let lookup = |e: ApiError| api_failure(e, "look up the Worker", Area::Workers);
     let gradual = args.deploy.is_some_and(|p| p < 100.0);
@@ -387,6 +407,9 @@ async fn before_upload(ctx: &Ctx, args: &VersionArgs, d1: Option<&D1Migrations>)
     refuse_dropping_assets(args, latest.as_ref())?;
     refuse_missing_secrets(args, latest.as_ref())?;
     let migrations = pending_migrations(ctx, args, exists).await?;
+    // A first deploy at 100 % goes through the classic upload: checked here, before any write.
+    let first_deploy = worker.is_none() && !exists && !staged && args.deploy.is_some_and(|p| p >= 100.0);
+    let created_by_upload = if first_deploy { Some(flows::upload::creatable(ctx, args).await?) } else { None };
     // The schema lands before the code: after every read and check, before the first write
     // (the Worker made, its flags set, the upload). A failed migration stops the run here.
     if let Some(m) = d1 {
@@ -397,6 +420,15 @@ async fn before_upload(ctx: &Ctx, args: &VersionArgs, d1: Option<&D1Migrations>)
     let worker = match worker {
         Some(w) => Some(ensure_worker(ctx, args, Some(w), flags).await?),
         None if exists => None,
+        None if let Some(f) = created_by_upload => {
+            ctx.console.info(&format!(
+                "Worker {} does not exist yet: the upload creates it and deploys it at 100 % (as `wrangler deploy` does), then workers.dev is set {} and preview URLs {}.",
+                args.worker,
+                flows::upload::on_off(f.enabled),
+                flows::upload::on_off(f.previews_enabled)
+            ));
+            None
+        }
         None => {
             let (w, made) = ensure_worker_made(ctx, args, None, flags).await?;
             // Created meanwhile by someone else: it may have versions since, code included.
@@ -411,7 +443,7 @@ async fn before_upload(ctx: &Ctx, args: &VersionArgs, d1: Option<&D1Migrations>)
     if let Some(w) = &worker {
         ctx.output(Output::WorkerId, w.id.as_str());
     }
-    Ok(Before { worker, latest, split_with, migrations })
+    Ok(Before { worker, latest, split_with, migrations, created_by_upload })
 }
 
 /// An upload without code over a Worker whose latest version has code would leave it serving
@@ -658,6 +690,14 @@ fn live_version(deployments: &[Deployment]) -> Result<VersionId> {
     }
 }
 
+/// What makes an upload the classic one that deploys at 100 % at once: migrations to apply, or
+/// a Worker it creates.
+#[derive(Clone, Copy)]
+struct Lifecycle<'a> {
+    migrations: Option<&'a Migrations>,
+    creates_worker: bool,
+}
+
 /// What the version carries of an assets upload.
 struct AssetsUpload<'a> {
     scan: &'a Scan,
@@ -676,10 +716,11 @@ async fn upload(
     args: &VersionArgs,
     bindings: &[serde_json::Value],
     settings: &plan::Settings,
-    migrations: Option<&Migrations>,
+    lifecycle: Lifecycle<'_>,
     assets: Option<AssetsUpload<'_>>,
     known: &Known,
 ) -> Result<Version> {
+    let Lifecycle { migrations, creates_worker } = lifecycle;
     let worker = &args.worker;
     let mut annotations = serde_json::Map::new();
     if let Some(m) = &args.message {
@@ -703,7 +744,7 @@ async fn upload(
     };
     let window = flows::ago(flows::RECONCILE_LOOKBACK);
     let find = || find_version(&ctx.client, worker, args, known, window);
-    if migrations.is_some() {
+    if migrations.is_some() || creates_worker {
         let mut classic = meta;
         // The classic upload carries `_headers` and `_redirects` in the assets' config.
         if let Some(a) = &assets {
@@ -711,6 +752,14 @@ async fn upload(
             flows::upload::special_files_config(a.scan, &mut config)?;
             classic.assets = Some(VersionAssets { jwt: a.jwt, config });
         }
+        // A Worker this upload creates may not exist yet when a lost answer is reconciled: then
+        // nothing was uploaded.
+        let find = || async {
+            match find().await {
+                Err(e) if creates_worker && (e.is_not_found() || e.has_code(10007)) => Ok(None),
+                other => other,
+            }
+        };
         return upload_classic(ctx, worker, &classic, &args.modules, find).await;
     }
     let body = encode_body(&meta, &args.modules, assets.as_ref().map(|a| a.scan), "the version upload")?;
@@ -723,7 +772,8 @@ async fn upload(
 }
 
 /// The classic non-versioned upload (docs/cloudflare-api.md Correction 10), the one way
-/// Durable Object migrations are applied: the new version is deployed at 100 % at once. Its
+/// Durable Object migrations are applied, and the way a first deploy creates its Worker (§T.7):
+/// the new version is deployed at 100 % at once. Its
 /// answer is the script, not the version, so the version is read back as the Worker's latest
 /// (checked against the answer's `deployment_id` when it has one).
 async fn upload_classic<F, FF>(
@@ -752,7 +802,7 @@ where
         }
         Ok(version)
     };
-    create_once(ctx, "upload and deploy the version with its migrations", Area::Workers, send, find).await
+    create_once(ctx, "upload and deploy the version", Area::Workers, send, find).await
 }
 
 /// Ours: a version that did not exist before, with our annotations.

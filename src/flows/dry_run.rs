@@ -140,7 +140,7 @@ fn before_upload(args: &VersionArgs, account: &str, kind: &Upload<'_>) -> Vec<Ca
             "read the Worker (its id and workers.dev flags)",
         ));
     }
-    if args.create_worker {
+    if args.create_worker && !first_deploy_by_upload(args, kind) {
         plan.push(call("POST", account, "workers/workers", format!("create Worker {w}, only if it does not exist")));
     }
     if !is_preview
@@ -236,11 +236,17 @@ fn uploads(
             format!("upload and deploy at 100 % with the pending migrations (the classic upload): {content}"),
         )),
         Upload::Version => {
+            let existing = if first_deploy_by_upload(args, kind) {
+                plan.extend(classic_first_deploy(args, account, &content));
+                "existing Worker: "
+            } else {
+                ""
+            };
             plan.push(call(
                 "POST",
                 account,
                 &format!("workers/workers/{w}/versions"),
-                format!("upload the version: {content}"),
+                format!("{existing}upload the version: {content}"),
             ));
             if let Some(r) = &args.rollout {
                 plan.push(call(
@@ -257,12 +263,53 @@ fn uploads(
                     "POST",
                     account,
                     &format!("workers/scripts/{w}/deployments"),
-                    format!("deploy the new version at {p} %"),
+                    format!("{existing}deploy the new version at {p} %"),
                 ));
             }
         }
     }
     plan
+}
+
+/// Whether a Worker that does not exist yet would be created by the classic upload that
+/// deploys it (a deploy at 100 % without stages, `create_worker` on), as `version` does.
+/// (With migrations the plan's classic upload already covers both cases.)
+fn first_deploy_by_upload(args: &VersionArgs, kind: &Upload<'_>) -> bool {
+    matches!(kind, Upload::Version)
+        && args.create_worker
+        && args.rollout.is_none()
+        && args.deploy.is_some_and(|p| p >= 100.0)
+}
+
+/// A first deploy's calls: the classic upload creates the Worker and deploys it, then the new
+/// version, Worker and deployment are read for the outputs, and the flags set.
+fn classic_first_deploy(args: &VersionArgs, account: &str, content: &str) -> Vec<Call> {
+    let w = args.worker.as_str();
+    let flags = super::upload::create_flags(args);
+    let on = super::upload::on_off;
+    vec![
+        call(
+            "PUT",
+            account,
+            &format!("workers/scripts/{w}"),
+            format!(
+                "new Worker (its latest version not found): create it and deploy at 100 % in one request, the classic upload wrangler's first deploy sends: {content}"
+            ),
+        ),
+        call("GET", account, &format!("workers/workers/{w}/versions/latest"), "new Worker: read the version it made"),
+        call("GET", account, &format!("workers/workers/{w}"), "new Worker: read it (its id and workers.dev flags)"),
+        call(
+            "POST",
+            account,
+            &format!("workers/scripts/{w}/subdomain"),
+            format!(
+                "new Worker: set workers.dev {}, preview URLs {}, only if it does not show them already",
+                on(flags.enabled),
+                on(flags.previews_enabled)
+            ),
+        ),
+        call("GET", account, &format!("workers/scripts/{w}/deployments"), "new Worker: read the deployment it made"),
+    ]
 }
 
 /// `stages` as given: `0, 10@5m, 100`.

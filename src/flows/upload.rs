@@ -46,25 +46,7 @@ pub(crate) async fn ensure_worker_made(
         sync_subdomain(ctx, &mut w, args, flags).await?;
         return Ok((w, false));
     }
-    if !args.create_worker {
-        let create = format!("set {} to create it", hint::set(Key::CreateWorker, "true"));
-        let from = args.worker_written.as_ref().map_or(WorkerFrom::Input, WorkerFrom::Wrangler);
-        return Err(deployments::missing_worker(ctx, &args.worker, from, Some(&create)).await);
-    }
-    let flags_on_create = create_flags(args);
-    // Cloudflare would refuse the create (100315): refused before it is sent.
-    if flags_on_create.previews_enabled && args.worker.as_str().len() > crate::inputs::upload::PREVIEWS_NAME_LIMIT {
-        return Err(Error::Input(crate::inputs::InputError::new(
-            Key::PreviewUrls,
-            format!(
-                "is on for a new Worker, but Worker {} has a name of {} characters and Cloudflare allows preview URLs only for names of at most {} characters (error 100315): set {} or use a shorter name",
-                args.worker,
-                args.worker.as_str().len(),
-                crate::inputs::upload::PREVIEWS_NAME_LIMIT,
-                hint::set(Key::PreviewUrls, "false")
-            ),
-        )));
-    }
+    let flags_on_create = creatable(ctx, args).await?;
     ctx.console.info(&format!(
         "Worker {} does not exist yet: creating it (workers.dev {}, preview URLs {}).",
         args.worker,
@@ -89,15 +71,60 @@ pub(crate) async fn ensure_worker_made(
     }
 }
 
+/// Whether this run may create the Worker `args` names (`create_worker`, and a name Cloudflare
+/// takes with the flags asked for), and with which workers.dev flags. Checked before any write,
+/// whichever request then creates it: the beta create, or the classic upload of a first deploy.
+pub(crate) async fn creatable(ctx: &Ctx, args: &VersionArgs) -> Result<SubdomainFlags> {
+    if !args.create_worker {
+        let create = format!("set {} to create it", hint::set(Key::CreateWorker, "true"));
+        let from = args.worker_written.as_ref().map_or(WorkerFrom::Input, WorkerFrom::Wrangler);
+        return Err(deployments::missing_worker(ctx, &args.worker, from, Some(&create)).await);
+    }
+    let flags = create_flags(args);
+    // Cloudflare would refuse the create (100315): refused before it is sent.
+    if flags.previews_enabled && args.worker.as_str().len() > crate::inputs::upload::PREVIEWS_NAME_LIMIT {
+        return Err(Error::Input(crate::inputs::InputError::new(
+            Key::PreviewUrls,
+            format!(
+                "is on for a new Worker, but Worker {} has a name of {} characters and Cloudflare allows preview URLs only for names of at most {} characters (error 100315): set {} or use a shorter name",
+                args.worker,
+                args.worker.as_str().len(),
+                crate::inputs::upload::PREVIEWS_NAME_LIMIT,
+                hint::set(Key::PreviewUrls, "false")
+            ),
+        )));
+    }
+    Ok(flags)
+}
+
+/// The flags of a Worker the classic upload has just created: that upload takes none, and the
+/// API's default is undocumented (Correction 1), so they are written unless the Worker already
+/// shows them, as wrangler writes them after every deploy (§C.7).
+pub(crate) async fn set_new_worker_flags(ctx: &Ctx, w: &mut Worker, wanted: SubdomainFlags) -> Result<()> {
+    let now = w.subdomain.clone().unwrap_or_default();
+    if now.enabled == Some(wanted.enabled) && now.previews_enabled == Some(wanted.previews_enabled) {
+        return Ok(());
+    }
+    let set = ctx
+        .client
+        .set_subdomain(&w.name, wanted)
+        .await
+        .map_err(|e| api_failure(e, "set the new Worker's workers.dev flags (it is deployed)", Area::Workers))?;
+    let sub = w.subdomain.get_or_insert_with(Default::default);
+    sub.enabled = Some(set.enabled);
+    sub.previews_enabled = Some(set.previews_enabled);
+    Ok(())
+}
+
 /// wrangler's defaults for a Worker it creates (docs/cloudflare-api.md §C.7): on workers.dev
 /// unless the configuration has routes; preview URLs as workers.dev unless `preview_urls` says.
 /// Always sent: the API's own default is undocumented (Correction 1).
-fn create_flags(args: &VersionArgs) -> SubdomainFlags {
+pub(crate) fn create_flags(args: &VersionArgs) -> SubdomainFlags {
     let enabled = args.workers_dev.unwrap_or(!args.has_routes);
     SubdomainFlags { enabled, previews_enabled: args.preview_urls.unwrap_or(enabled) }
 }
 
-fn on_off(b: bool) -> &'static str {
+pub(crate) fn on_off(b: bool) -> &'static str {
     if b { "on" } else { "off" }
 }
 

@@ -161,6 +161,22 @@ impl Validator<'_> {
         errors
     }
 
+    /// The classic upload's `metadata` part against the multipart schema's `metadata`, with the
+    /// `annotations` the request body adds beside it.
+    fn classic_metadata_errors(&self, metadata: &Value) -> Vec<String> {
+        let at = "request put /accounts/{account_id}/workers/scripts/{script_name} metadata";
+        let mut errors = Vec::new();
+        let schema = &self.spec["components"]["schemas"]["workers_multipart-script"]["properties"]["metadata"];
+        self.check(schema, metadata, at, &mut errors);
+        let upload = self.resolve(&self.spec["components"]["requestBodies"]["workers_script_upload"]);
+        let added =
+            upload.pointer("/content/multipart~1form-data/schema/allOf/1/properties/metadata/properties/annotations");
+        if let (Some(schema), Some(a)) = (added, metadata.get("annotations")) {
+            self.check(schema, a, &format!("{at}.annotations"), &mut errors);
+        }
+        errors
+    }
+
     fn request_errors(&self, method: &str, path: &str, body: &Value) -> Vec<String> {
         let op = self.operation(method, path);
         let Some(schema) = op.pointer("/requestBody/content/application~1json/schema") else {
@@ -324,17 +340,29 @@ fn requests_workers_ci_sends_match_the_official_schemas() {
                 "/accounts/{account_id}/workers/scripts/{script_name}/deployments"
             }
             ["workers", "scripts", _, "subdomain"] => "/accounts/{account_id}/workers/scripts/{script_name}/subdomain",
+            // A first deploy: the classic upload, multipart; its metadata part is checked.
+            ["workers", "scripts", _] => {
+                seen += 1;
+                errors.extend(v.classic_metadata_errors(&metadata_part(&r.body)));
+                continue;
+            }
             other => panic!("unexpected request {other:?}"),
         };
         seen += 1;
         let body: Value = serde_json::from_str(&r.body).unwrap();
         errors.extend(v.request_errors(&r.method.to_lowercase(), spec_path, &body));
     }
-    assert_eq!(seen, 7, "build, worker, version, deployment, subdomain, version, deployment");
+    assert_eq!(seen, 6, "build, classic upload, subdomain, version, deployment, subdomain");
     let last = sim.requests().into_iter().rfind(|r| r.method == "POST" && r.path.ends_with("/versions")).unwrap();
     let body: Value = serde_json::from_str(&last.body).unwrap();
     let inherit = serde_json::json!({ "type": "inherit", "name": "S" });
     assert!(body["bindings"].as_array().unwrap().contains(&inherit), "the inherit binding was validated too");
+    // The Worker a version upload alone creates goes through the beta create.
+    with_module(version_invocation(&sim, "made-first")).input("create_worker", "true").run().assert_code(0);
+    let create =
+        sim.requests().into_iter().rfind(|r| r.method == "POST" && r.path.ends_with("/workers/workers")).unwrap();
+    let body: Value = serde_json::from_str(&create.body).unwrap();
+    errors.extend(v.request_errors("post", "/accounts/{account_id}/workers/workers", &body));
     assert!(errors.is_empty(), "schema violations:\n{}", errors.join("\n"));
 }
 

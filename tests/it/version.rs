@@ -322,3 +322,57 @@ fn assets_only_contradicting_code_inputs_is_refused() {
     assert!(run.everything().contains("input `assets_only`"), "{}", run.everything());
     assert!(sim.requests().is_empty());
 }
+
+/// A first deploy is one request that creates the Worker and deploys it, the classic upload
+/// `wrangler deploy` sends for a new Worker (docs/cloudflare-api.md §T.7): an upload Cloudflare
+/// refuses leaves no empty Worker behind, and a lost answer is reconciled, never sent twice.
+#[test]
+fn a_first_deploy_creates_and_deploys_in_one_request_and_leaves_nothing_when_refused() {
+    let sim = sim();
+    let first = || {
+        with_module(version_invocation(&sim, "fresh"))
+            .input("create_worker", "true")
+            .input("deploy", "true")
+            .input("message", "first")
+    };
+    let refused = FaultAction::Status { status: 400, code: 10021, message: "injected".into(), retry_after: None };
+    sim.add_fault(fault("PUT", "/workers/scripts/fresh", 1, refused));
+    let run = first().run();
+    assert_ne!(run.code, 0, "{}", run.everything());
+    assert_eq!(call(&sim, "GET", "/workers/workers/fresh", None).0, 404, "no empty Worker left behind");
+    assert_eq!(requests_matching(&sim, "POST", "/workers/workers"), 0, "no separate create");
+
+    // The answer is lost after Cloudflare made the Worker and deployed it: found, not re-sent.
+    sim.add_fault(fault("PUT", "/workers/scripts/fresh", 1, FaultAction::DropAfter));
+    let run = first().run();
+    run.assert_code(0);
+    assert_eq!(requests_matching(&sim, "PUT", "/workers/scripts/fresh"), 2, "the refused one and the lost one");
+    let versions = sim.versions("fresh");
+    assert_eq!(versions.len(), 1, "one version");
+    let deployments = sim.deployments("fresh");
+    assert_eq!(deployments.len(), 1, "one deployment");
+    assert_eq!(run.output("version_id"), versions[0]["id"].as_str());
+    assert_eq!(run.output("deployment_id"), deployments[0]["id"].as_str());
+    assert!(run.output("worker_id").is_some_and(|id| !id.is_empty()), "{:?}", run.outputs);
+    // The flags wrangler gives a Worker without routes: workers.dev and preview URLs on.
+    let (_, w) = call(&sim, "GET", "/workers/workers/fresh", None);
+    let sub = &w["result"]["subdomain"];
+    assert_eq!((&sub["enabled"], &sub["previews_enabled"]), (&true.into(), &true.into()), "{w}");
+    assert_eq!(run.output("workers_dev_url").map(|u| u.contains("fresh.")), Some(true), "{:?}", run.outputs);
+    // The version was made before the flags turned preview URLs on: no URL for it (row 100).
+    assert_eq!(run.output("version_url"), None, "{:?}", run.outputs);
+}
+
+/// The classic upload's answer lost before Cloudflare made anything: the Worker does not exist,
+/// so the reconciling read finds nothing and the upload is sent once more.
+#[test]
+fn a_first_deploy_lost_before_it_arrived_is_sent_once_more() {
+    let sim = sim();
+    sim.add_fault(fault("PUT", "/workers/scripts/fresh", 1, FaultAction::Drop));
+    let run =
+        with_module(version_invocation(&sim, "fresh")).input("create_worker", "true").input("deploy", "true").run();
+    run.assert_code(0);
+    assert_eq!(requests_matching(&sim, "PUT", "/workers/scripts/fresh"), 2);
+    assert_eq!(sim.versions("fresh").len(), 1);
+    assert_eq!(sim.deployments("fresh").len(), 1);
+}

@@ -182,16 +182,17 @@ fn jsonc_and_toml_give_byte_identical_version_bodies_with_every_key_mapped() {
         assert_eq!(settings["result"]["observability"], json!({ "enabled": true }), "{file}");
         let routes = call(&sim, "GET", "/workers/scripts/cfg-worker/routes", None).1;
         assert_eq!(routes["result"][0]["pattern"], "example.com/*", "{file}");
-        let create: Value = serde_json::from_str(
-            &sim.requests().iter().find(|r| r.method == "POST" && r.path.ends_with("/workers/workers")).unwrap().body,
+        // The classic upload created the Worker; its flags are set right after, as wrangler does.
+        assert!(!sim.requests().iter().any(|r| r.method == "POST" && r.path.ends_with("/workers/workers")));
+        let flags: Value = serde_json::from_str(
+            &sim.requests()
+                .iter()
+                .find(|r| r.method == "POST" && r.path.ends_with("/cfg-worker/subdomain"))
+                .unwrap()
+                .body,
         )
         .unwrap();
-        assert_eq!(create["name"], "cfg-worker");
-        assert_eq!(
-            create["subdomain"],
-            json!({ "enabled": false, "previews_enabled": true }),
-            "workers_dev, preview_urls"
-        );
+        assert_eq!(flags, json!({ "enabled": false, "previews_enabled": true }), "workers_dev, preview_urls");
         assert_eq!(sim.deployments("cfg-worker").len(), 1, "migrations deploy with the upload");
         let classic = classic_uploads(&sim, "cfg-worker");
         assert_eq!(classic.len(), 1, "migrations go through the classic upload");
@@ -720,15 +721,6 @@ fn an_oversized_asset_from_the_files_directory_is_blamed_on_the_file() {
     assert!(all.contains("wrangler.toml:6: assets.directory: holds `big.mp4`"), "{all}");
     assert!(!all.contains("input `assets`"), "{all}");
     assert!(sim.requests().is_empty());
-}
-
-/// The JSON of a multipart body's `metadata` part (the classic upload, docs/cloudflare-api.md
-/// Correction 10).
-fn metadata_part(body: &str) -> Value {
-    let at = body.find("name=\"metadata\"").expect("a metadata part");
-    let start = at + body[at..].find("\r\n\r\n").unwrap() + 4;
-    let end = start + body[start..].find("\r\n--").unwrap();
-    serde_json::from_str(&body[start..end]).unwrap()
 }
 
 fn classic_uploads(sim: &Simulator, worker: &str) -> Vec<workers_ci_simulator::RecordedRequest> {

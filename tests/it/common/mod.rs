@@ -620,3 +620,12 @@ pub fn assert_snapshot(file: &str, text: &str, module: &str) {
         );
     }
 }
+
+/// The JSON of a multipart body's `metadata` part (the classic upload, docs/cloudflare-api.md
+/// Correction 10), as the simulator recorded the body.
+pub fn metadata_part(body: &str) -> serde_json::Value {
+    let at = body.find("name=\"metadata\"").expect("a metadata part");
+    let start = at + body[at..].find("\r\n\r\n").unwrap() + 4;
+    let end = start + body[start..].find("\r\n--").unwrap();
+    serde_json::from_str(&body[start..end]).unwrap()
+}
