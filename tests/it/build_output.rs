@@ -862,3 +862,30 @@ fn a_kind_the_version_api_lacks_is_refused_by_name_with_no_request() {
         assert!(sim.requests().is_empty(), "no request: {:?}", sim.requests());
     }
 }
+
+/// Custom domains with `production`/`previews` flags and streaming tail consumers have no
+/// field in the calls the deploy makes (§T.9 questions 8 and 9): refused by name, with why,
+/// before any request.
+#[test]
+fn domain_flags_and_streaming_tail_consumers_are_refused_with_the_reason() {
+    let file = ".cloudflare/output/v1/workers/default/worker.config.json";
+    for (extra, want) in [
+        (
+            r#""domains":[{"hostname":"app.example.com","production":true,"previews":true}]"#,
+            format!("{file} declares `domains` (line 2: 1 custom domain, with `production`/`previews` flags, which workers-ci cannot apply yet: the custom-domain attach it uses takes no such flags (docs/cloudflare-api.md §T.9))"),
+        ),
+        (
+            r#""experimental":{"streamingTailConsumers":[{"worker":"tail"}]}"#,
+            format!("{file} declares `experimental.streamingTailConsumers` (line 2: streaming tail consumers, which workers-ci cannot apply yet: only wrangler's classic upload carries them (docs/cloudflare-api.md §T.9))"),
+        ),
+    ] {
+        let sim = sim();
+        let config = format!(
+            "{{\"name\":\"flags-app\",\"compatibilityDate\":\"2026-11-01\",\n{extra},\n\"manifest\":{{\"type\":\"complete\",\"mainModule\":\"index.js\",\"modules\":{{\"index.js\":{{\"type\":\"esm\"}}}}}}}}"
+        );
+        let run = v1_project(invocation(&sim, "deploy").input("create_worker", "true"), &config).run();
+        run.assert_code(2);
+        assert!(run.everything().contains(&want), "{want}\n{}", run.everything());
+        assert!(sim.requests().is_empty(), "no request: {:?}", sim.requests());
+    }
+}

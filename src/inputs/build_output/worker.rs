@@ -279,7 +279,7 @@ fn apply(
                         return Err(unsupported(file, *el, &join(k, ek), "first-party Workers"));
                     }
                 } else {
-                    out.unapplied.push(Unapplied { key: join(k, ek), line: *el, what: "a script setting".into() });
+                    out.unapplied.push(Unapplied { key: join(k, ek), line: *el, what: STREAMING.into() });
                 }
             }
         }
@@ -301,6 +301,9 @@ fn apply(
     }
     Ok(())
 }
+
+/// Why streaming tail consumers are refused by name.
+const STREAMING: &str = "streaming tail consumers, which workers-ci cannot apply yet: only wrangler's classic upload carries them (docs/cloudflare-api.md §T.9)";
 
 fn unsupported(file: &str, line: usize, path: &str, what: &str) -> crate::inputs::InputError {
     at(
@@ -687,7 +690,9 @@ fn consumer(
 }
 
 /// `domains` (§H.3): hostnames become custom domains. The object form's `production` and
-/// `previews` flags have no place in the apply step yet: such a list is refused by name.
+/// `previews` flags are refused by name: the one-hostname attach the apply step uses has no
+/// field for them and its list shows none to compare with (§T.9 question 8), so they could be
+/// neither written nor reconciled.
 fn domains(r: &Reader<'_>, out: &mut WorkerOutput, v: &Node, line: usize) -> Result<(), crate::inputs::InputError> {
     let file = r.file;
     let Val::Arr(items) = &v.value else {
@@ -721,7 +726,9 @@ fn domains(r: &Reader<'_>, out: &mut WorkerOutput, v: &Node, line: usize) -> Res
         out.unapplied.push(Unapplied {
             key: "domains".into(),
             line,
-            what: format!("{what}, with `production`/`previews` flags, which workers-ci does not apply yet"),
+            what: format!(
+                "{what}, with `production`/`previews` flags, which workers-ci cannot apply yet: the custom-domain attach it uses takes no such flags (docs/cloudflare-api.md §T.9)"
+            ),
         });
     } else {
         out.deploy.domains = Some(list);
@@ -731,7 +738,8 @@ fn domains(r: &Reader<'_>, out: &mut WorkerOutput, v: &Node, line: usize) -> Res
 }
 
 /// `tailConsumers` → the settings' `tail_consumers: [{service}]` (§H.3). v0's `streaming: true`
-/// (a streaming consumer) is not applied yet: refused by name.
+/// (a streaming consumer) is refused by name: only the classic upload carries streaming
+/// consumers, not the versions upload or (as far as is known) the settings (§T.9 question 9).
 fn tail_consumers(
     r: &Reader<'_>,
     out: &mut WorkerOutput,
@@ -760,7 +768,7 @@ fn tail_consumers(
         out.unapplied.push(Unapplied {
             key: "tailConsumers".into(),
             line,
-            what: "streaming tail consumers, which workers-ci does not apply yet".into(),
+            what: STREAMING.into(),
         });
     } else {
         out.deploy.tail_consumers = Some(list);
