@@ -812,7 +812,8 @@ fn a_v1_tree_with_the_converted_binding_kinds_deploys_them() {
   "SEARCH":{"type":"ai-search-namespace","namespace":"default"},
   "BUILDS":{"type":"artifacts","namespace":"builds"}},
   "manifest":{"type":"complete","mainModule":"index.js","modules":{"index.js":{"type":"esm"}}}}"#;
-    let run = v1_project(invocation(&sim, "version").input("deploy", "true").input("create_worker", "true"), config).run();
+    let run =
+        v1_project(invocation(&sim, "version").input("deploy", "true").input("create_worker", "true"), config).run();
     run.assert_code(0);
     assert_eq!(
         sorted_bindings(&sim.versions("kinds-app")[0]),
@@ -844,7 +845,9 @@ fn a_kind_the_version_api_lacks_is_refused_by_name_with_no_request() {
     for (env, want) in [
         (
             r#""LOADER":{"type":"worker-loader"}"#,
-            format!("{file}:3: env.LOADER.type: `worker-loader` bindings: `cf deploy` uploads it as `worker_loader`, a kind the Version API does not list"),
+            format!(
+                "{file}:3: env.LOADER.type: `worker-loader` bindings: `cf deploy` uploads it as `worker_loader`, a kind the Version API does not list"
+            ),
         ),
         (
             r#""INGEST":{"type":"pipeline","streamId":"0123456789abcdef0123456789abcdef"}"#,
@@ -872,11 +875,15 @@ fn domain_flags_and_streaming_tail_consumers_are_refused_with_the_reason() {
     for (extra, want) in [
         (
             r#""domains":[{"hostname":"app.example.com","production":true,"previews":true}]"#,
-            format!("{file} declares `domains` (line 2: 1 custom domain, with `production`/`previews` flags, which workers-ci cannot apply yet: the custom-domain attach it uses takes no such flags (docs/cloudflare-api.md §T.9))"),
+            format!(
+                "{file} declares `domains` (line 2: 1 custom domain, with `production`/`previews` flags, which workers-ci cannot apply yet: the custom-domain attach it uses takes no such flags (docs/cloudflare-api.md §T.9))"
+            ),
         ),
         (
             r#""experimental":{"streamingTailConsumers":[{"worker":"tail"}]}"#,
-            format!("{file} declares `experimental.streamingTailConsumers` (line 2: streaming tail consumers, which workers-ci cannot apply yet: only wrangler's classic upload carries them (docs/cloudflare-api.md §T.9))"),
+            format!(
+                "{file} declares `experimental.streamingTailConsumers` (line 2: streaming tail consumers, which workers-ci cannot apply yet: only wrangler's classic upload carries them (docs/cloudflare-api.md §T.9))"
+            ),
         ),
     ] {
         let sim = sim();

@@ -91,7 +91,9 @@ fn field_rule(kind: &str, b: &Value) -> Option<String> {
     };
     match kind {
         // `^[a-f0-9]{32}$`
-        "k2" if !s("stream").is_some_and(|x| x.len() == 32 && x.bytes().all(|c| matches!(c, b'a'..=b'f' | b'0'..=b'9'))) => {
+        "k2" if !s("stream")
+            .is_some_and(|x| x.len() == 32 && x.bytes().all(|c| matches!(c, b'a'..=b'f' | b'0'..=b'9'))) =>
+        {
             Some("`stream` must be the id of a K2 stream, 32 lowercase hexadecimal digits".into())
         }
         // 2-63 characters, `^[a-zA-Z0-9]([a-zA-Z0-9._-]*[a-zA-Z0-9._])?$`
@@ -104,7 +106,9 @@ fn field_rule(kind: &str, b: &Value) -> Option<String> {
                 && ns.last() != Some(&b'-');
             (!ok).then(|| "`namespace` must be 2-63 letters, digits, `.`, `_` or `-`, starting with a letter or digit and not ending with `-`".into())
         }
-        "flagship" if s("app_id").is_some_and(|x| x.len() > 128) => Some("`app_id` must be at most 128 characters".into()),
+        "flagship" if s("app_id").is_some_and(|x| x.len() > 128) => {
+            Some("`app_id` must be at most 128 characters".into())
+        }
         "r2_bucket" => one_of("jurisdiction", &["eu", "fedramp", "fedramp-high", "us"]),
         "secret_key" => one_of("format", &["raw", "pkcs8", "spki", "jwk"]),
         "vpc_network" if b.get("network_id").is_some() && b.get("tunnel_id").is_some() => {
@@ -602,9 +606,15 @@ mod tests {
         assert_eq!(one(json!({ "name": "F", "type": "flagship", "app_id": "x".repeat(128) })), None);
         assert_eq!(one(json!({ "name": "F", "type": "flagship", "app_id": "x".repeat(129) })), Some(10021));
         assert_eq!(one(json!({ "name": "R", "type": "r2_bucket", "bucket_name": "b", "jurisdiction": "eu" })), None);
-        assert_eq!(one(json!({ "name": "R", "type": "r2_bucket", "bucket_name": "b", "jurisdiction": "mars" })), Some(10021));
+        assert_eq!(
+            one(json!({ "name": "R", "type": "r2_bucket", "bucket_name": "b", "jurisdiction": "mars" })),
+            Some(10021)
+        );
         assert_eq!(one(json!({ "name": "N", "type": "vpc_network", "tunnel_id": "t" })), None);
-        assert_eq!(one(json!({ "name": "N", "type": "vpc_network", "tunnel_id": "t", "network_id": "cf1:network" })), Some(10021));
+        assert_eq!(
+            one(json!({ "name": "N", "type": "vpc_network", "tunnel_id": "t", "network_id": "cf1:network" })),
+            Some(10021)
+        );
     }
 
     #[test]

@@ -765,11 +765,7 @@ fn tail_consumers(
         list.push(json!({ "service": r.str(w, &join(&p, "worker"))? }));
     }
     if streaming {
-        out.unapplied.push(Unapplied {
-            key: "tailConsumers".into(),
-            line,
-            what: STREAMING.into(),
-        });
+        out.unapplied.push(Unapplied { key: "tailConsumers".into(), line, what: STREAMING.into() });
     } else {
         out.deploy.tail_consumers = Some(list);
         out.applied.push(Unapplied { key: "tailConsumers".into(), line, what: "a script setting".into() });
@@ -1199,9 +1195,13 @@ fn via_config(e: &Entry<'_>, via: &Via, name: &str, line: usize) -> Result<Value
         "dispatch-namespace" if get("namespace").is_none() => {
             return Err(e.needs("dispatch namespace", "wrangler dispatch-namespace create <NAME>"));
         }
-        "flagship" if get("id").is_none() => return Err(e.needs("Flagship app", "wrangler flagship apps create <NAME>")),
+        "flagship" if get("id").is_none() => {
+            return Err(e.needs("Flagship app", "wrangler flagship apps create <NAME>"));
+        }
         "vpc-network" if get("tunnelId").is_some() == get("networkId").is_some() => {
-            return Err(e.at("tunnelId", "and `networkId`: give exactly one of them (the format requires one, never both)"));
+            return Err(
+                e.at("tunnelId", "and `networkId`: give exactly one of them (the format requires one, never both)")
+            );
         }
         "send-email" if get("destinationAddress").is_some() && get("allowedDestinationAddresses").is_some() => {
             return Err(e.at(
@@ -1223,13 +1223,20 @@ fn via_config(e: &Entry<'_>, via: &Via, name: &str, line: usize) -> Result<Value
 fn outbound(e: &Entry<'_>, n: &Node, path: &str) -> Result<Val, crate::inputs::InputError> {
     let t = strict(e.r.file, n, path, &["worker", "parameters"])?;
     let w = n.get("worker").ok_or_else(|| at(e.r.file, n.line, &join(path, "worker"), "is required"))?;
-    let mut out = vec![("service".to_owned(), w.line, Node { line: w.line, value: Val::Str(e.r.str(w, &join(path, "worker"))?.to_owned()) })];
+    let mut out = vec![(
+        "service".to_owned(),
+        w.line,
+        Node { line: w.line, value: Val::Str(e.r.str(w, &join(path, "worker"))?.to_owned()) },
+    )];
     if let Some((_, pl, p)) = t.iter().find(|(k, _, _)| k == "parameters") {
         let list = e.r.strs(p, &join(path, "parameters"))?;
         out.push((
             "parameters".to_owned(),
             *pl,
-            Node { line: p.line, value: Val::Arr(list.into_iter().map(|s| Node { line: p.line, value: Val::Str(s) }).collect()) },
+            Node {
+                line: p.line,
+                value: Val::Arr(list.into_iter().map(|s| Node { line: p.line, value: Val::Str(s) }).collect()),
+            },
         ));
     }
     Ok(Val::Table(out))
@@ -1315,8 +1322,11 @@ mod tests {
         assert!(e.contains("env.D: names no dispatch namespace"), "{e}");
         let e = worker(&with(COMPLETE, r#"{"S":{"type":"secret","dev":{}}}"#), &files).unwrap_err();
         assert!(e.contains("env.S.dev: is not a key of the Build Output schema"), "`secret` takes no `dev`: {e}");
-        let e = worker(&with(COMPLETE, r#"{"D":{"type":"dispatch-namespace","namespace":"n","outbound":{"service":"o"}}}"#), &files)
-            .unwrap_err();
+        let e = worker(
+            &with(COMPLETE, r#"{"D":{"type":"dispatch-namespace","namespace":"n","outbound":{"service":"o"}}}"#),
+            &files,
+        )
+        .unwrap_err();
         assert!(e.contains("env.D.outbound.service: is not a key"), "{e}");
         let e = worker(&with(COMPLETE, r#"{"CACHE":{"type":"kv"}}"#), &files).unwrap_err();
         assert!(e.contains("env.CACHE: names no KV namespace"), "{e}");

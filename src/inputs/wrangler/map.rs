@@ -504,7 +504,10 @@ fn explain(key: &str) -> Option<&'static str> {
         "build" => {
             "workers-ci does not run build commands: run your build before this step and point `main` (or `dir`) at its output"
         }
-        "streaming_tail_consumers" | "tags" => {
+        "streaming_tail_consumers" => {
+            "a Worker setting only wrangler's classic upload carries (docs/cloudflare-api.md §T.9): workers-ci does not apply it yet; set it with `wrangler deploy` or in the dashboard"
+        }
+        "tags" => {
             "a Worker setting, not versioned (docs/cloudflare-api.md §C.5): workers-ci does not apply it yet; set it with `wrangler deploy` or in the dashboard"
         }
         "secrets" => {
@@ -1275,7 +1278,7 @@ mod tests {
         .unwrap();
         let all = m.warnings.join("\n");
         for needle in [
-            "streaming_tail_consumers (line 1): a Worker setting, not versioned",
+            "streaming_tail_consumers (line 1): a Worker setting only wrangler's classic upload carries",
             "frobnicate (line 1): not supported",
             "build (line 1): workers-ci does not run build",
         ] {
