@@ -786,7 +786,7 @@ fn observability_without_enabled_is_refused_before_any_request() {
 
 /// A project whose v1 Build Output holds one Worker: `config` as its worker.config.json and an
 /// empty `bundle/index.js`.
-fn v1_project(inv: Invocation, config: &str) -> Invocation {
+pub(crate) fn v1_project(inv: Invocation, config: &str) -> Invocation {
     let root = inv.dir.path().join("project");
     let out = root.join(".cloudflare/output/v1");
     std::fs::create_dir_all(out.join("workers/default/bundle")).unwrap();
@@ -798,10 +798,8 @@ fn v1_project(inv: Invocation, config: &str) -> Invocation {
 
 /// The kinds `cf deploy` converts to a wrangler configuration list (§H.3) go up as the binding
 /// that list sends (§D.2), and the version reads back with exactly those bindings.
-#[test]
-fn a_v1_tree_with_the_converted_binding_kinds_deploys_them() {
-    let sim = sim();
-    let config = r#"{"name":"kinds-app","compatibilityDate":"2026-11-01","env":{
+/// A v1 Worker `kinds-app` binding every kind `cf deploy` converts to a wrangler list.
+pub(crate) const CONVERTED_KINDS: &str = r#"{"name":"kinds-app","compatibilityDate":"2026-11-01","env":{
   "EVENTS":{"type":"k2","id":"0123456789abcdef0123456789abcdef"},
   "MAIL":{"type":"send-email","destinationAddress":"ops@example.com","allowedSenderAddresses":["app@example.com"],"dev":{"remote":true}},
   "TENANTS":{"type":"dispatch-namespace","namespace":"tenants","outbound":{"worker":"egress","parameters":["customer"]}},
@@ -812,8 +810,13 @@ fn a_v1_tree_with_the_converted_binding_kinds_deploys_them() {
   "SEARCH":{"type":"ai-search-namespace","namespace":"default"},
   "BUILDS":{"type":"artifacts","namespace":"builds"}},
   "manifest":{"type":"complete","mainModule":"index.js","modules":{"index.js":{"type":"esm"}}}}"#;
+
+#[test]
+fn a_v1_tree_with_the_converted_binding_kinds_deploys_them() {
+    let sim = sim();
     let run =
-        v1_project(invocation(&sim, "version").input("deploy", "true").input("create_worker", "true"), config).run();
+        v1_project(invocation(&sim, "version").input("deploy", "true").input("create_worker", "true"), CONVERTED_KINDS)
+            .run();
     run.assert_code(0);
     assert_eq!(
         sorted_bindings(&sim.versions("kinds-app")[0]),
