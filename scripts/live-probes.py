@@ -149,6 +149,20 @@ def build_output_observability_keys():
            "build-output-observability-keys", f"HTTP {s} {codes(env)} observability={o}")
 
 
+def binding_value_rules(wid):
+    """api-assumptions row 101: a binding breaking its kind's value rule (an `r2_bucket`
+    `jurisdiction` outside the schema's enum) is refused with 400 and 10021. PASS: exactly that."""
+    body = {
+        "compatibility_date": "2026-11-01",
+        "main_module": "index.js",
+        "modules": [{"name": "index.js", "content_type": "application/javascript+module",
+                     "content_base64": base64.b64encode(b"export default { fetch() { return new Response('') } }\n").decode()}],
+        "bindings": [{"type": "r2_bucket", "name": "B", "bucket_name": "probe-bucket", "jurisdiction": "mars"}],
+    }
+    s, env, _ = call("POST", f"/workers/workers/{wid}/versions", body, query="deploy=false")
+    report(s == 400 and 10021 in codes(env), "binding-value-rules", f"HTTP {s} {codes(env)}")
+
+
 def main():
     if not (TOKEN and ACCOUNT and WORKER):
         print("CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID and LIVE_WORKER are required", file=sys.stderr)
@@ -249,6 +263,7 @@ def main():
     versioned_settings_and_limits(wid)
     build_output_subdir_main(wid)
     build_output_observability_keys()
+    binding_value_rules(wid)
     deploy_triggers()
     classic_upload_creates_worker()
     triggers_without_builds()

@@ -789,3 +789,119 @@ fn observability_without_enabled_is_refused_before_any_request() {
     );
     assert!(sim.requests().is_empty(), "{:?}", sim.requests());
 }
+
+/// A project whose v1 Build Output holds one Worker: `config` as its worker.config.json and an
+/// empty `bundle/index.js`.
+pub(crate) fn v1_project(inv: Invocation, config: &str) -> Invocation {
+    let root = inv.dir.path().join("project");
+    let out = root.join(".cloudflare/output/v1");
+    std::fs::create_dir_all(out.join("workers/default/bundle")).unwrap();
+    std::fs::write(out.join("config.json"), r#"{"buildContext":{"isPreview":false}}"#).unwrap();
+    std::fs::write(out.join("workers/default/worker.config.json"), config).unwrap();
+    std::fs::write(out.join("workers/default/bundle/index.js"), "export default {}").unwrap();
+    inv.cwd(&root)
+}
+
+/// The kinds `cf deploy` converts to a wrangler configuration list (§H.3) go up as the binding
+/// that list sends (§D.2), and the version reads back with exactly those bindings.
+/// A v1 Worker `kinds-app` binding every kind `cf deploy` converts to a wrangler list.
+pub(crate) const CONVERTED_KINDS: &str = r#"{"name":"kinds-app","compatibilityDate":"2026-11-01","env":{
+  "EVENTS":{"type":"k2","id":"0123456789abcdef0123456789abcdef"},
+  "MAIL":{"type":"send-email","destinationAddress":"ops@example.com","allowedSenderAddresses":["app@example.com"],"dev":{"remote":true}},
+  "TENANTS":{"type":"dispatch-namespace","namespace":"tenants","outbound":{"worker":"egress","parameters":["customer"]}},
+  "DB_SERVICE":{"type":"vpc-service","id":"0199a0b2-4c6d-7e8f-9a0b-1c2d3e4f5a6b"},
+  "TUNNEL":{"type":"vpc-network","tunnelId":"5d2b1c3e-7f4a-4b6c-9d8e-0f1a2b3c4d5e"},
+  "FLAGS":{"type":"flagship","id":"app-7"},
+  "DOCS":{"type":"ai-search","name":"docs"},
+  "SEARCH":{"type":"ai-search-namespace","namespace":"default"},
+  "BUILDS":{"type":"artifacts","namespace":"builds"}},
+  "manifest":{"type":"complete","mainModule":"index.js","modules":{"index.js":{"type":"esm"}}}}"#;
+
+#[test]
+fn a_v1_tree_with_the_converted_binding_kinds_deploys_them() {
+    let sim = sim();
+    let run =
+        v1_project(invocation(&sim, "version").input("deploy", "true").input("create_worker", "true"), CONVERTED_KINDS)
+            .run();
+    run.assert_code(0);
+    assert_eq!(
+        sorted_bindings(&sim.versions("kinds-app")[0]),
+        [
+            json!({"name": "BUILDS", "type": "artifacts", "namespace": "builds"}),
+            json!({"name": "DB_SERVICE", "type": "vpc_service", "service_id": "0199a0b2-4c6d-7e8f-9a0b-1c2d3e4f5a6b"}),
+            json!({"name": "DOCS", "type": "ai_search", "instance_name": "docs"}),
+            json!({"name": "EVENTS", "type": "k2", "stream": "0123456789abcdef0123456789abcdef"}),
+            json!({"name": "FLAGS", "type": "flagship", "app_id": "app-7"}),
+            json!({"name": "MAIL", "type": "send_email", "destination_address": "ops@example.com", "allowed_sender_addresses": ["app@example.com"]}),
+            json!({"name": "SEARCH", "type": "ai_search_namespace", "namespace": "default"}),
+            json!({"name": "TENANTS", "type": "dispatch_namespace", "namespace": "tenants",
+                   "outbound": {"worker": {"service": "egress"}, "params": [{"name": "customer"}]}}),
+            json!({"name": "TUNNEL", "type": "vpc_network", "tunnel_id": "5d2b1c3e-7f4a-4b6c-9d8e-0f1a2b3c4d5e"}),
+        ]
+    );
+}
+
+/// A kind whose upload binding the Version API does not list is refused by name, with the
+/// reason, before any request; so is an unknown key of a mapped kind.
+#[test]
+fn a_kind_the_version_api_lacks_is_refused_by_name_with_no_request() {
+    let config = |env: &str| {
+        format!(
+            "{{\"name\":\"kinds-app\",\"compatibilityDate\":\"2026-11-01\",\n\"env\":{{\n{env}}},\n\"manifest\":{{\"type\":\"complete\",\"mainModule\":\"index.js\",\"modules\":{{\"index.js\":{{\"type\":\"esm\"}}}}}}}}"
+        )
+    };
+    let file = ".cloudflare/output/v1/workers/default/worker.config.json";
+    for (env, want) in [
+        (
+            r#""LOADER":{"type":"worker-loader"}"#,
+            format!(
+                "{file}:3: env.LOADER.type: `worker-loader` bindings: `cf deploy` uploads it as `worker_loader`, a kind the Version API does not list"
+            ),
+        ),
+        (
+            r#""INGEST":{"type":"pipeline","streamId":"0123456789abcdef0123456789abcdef"}"#,
+            format!("{file}:3: env.INGEST.type: `pipeline` bindings: `cf deploy` uploads it as `pipelines {{stream}}`"),
+        ),
+        (
+            "\"SVC\":{\"type\":\"vpc-service\",\n\"serviceId\":\"x\"}",
+            format!("{file}:4: env.SVC.serviceId: is not a key of the Build Output schema"),
+        ),
+    ] {
+        let sim = sim();
+        let run = v1_project(invocation(&sim, "deploy").input("create_worker", "true"), &config(env)).run();
+        run.assert_code(2);
+        assert!(run.everything().contains(&want), "{want}\n{}", run.everything());
+        assert!(sim.requests().is_empty(), "no request: {:?}", sim.requests());
+    }
+}
+
+/// Custom domains with `production`/`previews` flags and streaming tail consumers have no
+/// field in the calls the deploy makes (§T.9 questions 8 and 9): refused by name, with why,
+/// before any request.
+#[test]
+fn domain_flags_and_streaming_tail_consumers_are_refused_with_the_reason() {
+    let file = ".cloudflare/output/v1/workers/default/worker.config.json";
+    for (extra, want) in [
+        (
+            r#""domains":[{"hostname":"app.example.com","production":true,"previews":true}]"#,
+            format!(
+                "{file} declares `domains` (line 2: 1 custom domain, with `production`/`previews` flags, which workers-ci cannot apply yet: the custom-domain attach it uses takes no such flags (docs/cloudflare-api.md §T.9))"
+            ),
+        ),
+        (
+            r#""experimental":{"streamingTailConsumers":[{"worker":"tail"}]}"#,
+            format!(
+                "{file} declares `experimental.streamingTailConsumers` (line 2: streaming tail consumers, which workers-ci cannot apply yet: only wrangler's classic upload carries them (docs/cloudflare-api.md §T.9))"
+            ),
+        ),
+    ] {
+        let sim = sim();
+        let config = format!(
+            "{{\"name\":\"flags-app\",\"compatibilityDate\":\"2026-11-01\",\n{extra},\n\"manifest\":{{\"type\":\"complete\",\"mainModule\":\"index.js\",\"modules\":{{\"index.js\":{{\"type\":\"esm\"}}}}}}}}"
+        );
+        let run = v1_project(invocation(&sim, "deploy").input("create_worker", "true"), &config).run();
+        run.assert_code(2);
+        assert!(run.everything().contains(&want), "{want}\n{}", run.everything());
+        assert!(sim.requests().is_empty(), "no request: {:?}", sim.requests());
+    }
+}

@@ -366,6 +366,24 @@ fn requests_workers_ci_sends_match_the_official_schemas() {
     assert!(errors.is_empty(), "schema violations:\n{}", errors.join("\n"));
 }
 
+/// The bindings a Build Output's converted kinds become (§H.3) are in the official schemas'
+/// shapes, kind by kind.
+#[test]
+fn build_output_binding_kinds_match_the_official_schemas() {
+    let spec = spec();
+    let v = Validator { spec: &spec, request: true };
+    let sim = sim();
+    let inv = Invocation::new(&sim).without("branch").without("commit").without("worker").input("command", "version");
+    crate::build_output::v1_project(inv.input("create_worker", "true"), crate::build_output::CONVERTED_KINDS)
+        .run()
+        .assert_code(0);
+    let upload = sim.requests().into_iter().rfind(|r| r.method == "POST" && r.path.ends_with("/versions")).unwrap();
+    let body: Value = serde_json::from_str(&upload.body).unwrap();
+    assert_eq!(body["bindings"].as_array().map(Vec::len), Some(9), "{body}");
+    let errors = v.request_errors("post", "/accounts/{account_id}/workers/workers/{worker_id}/versions", &body);
+    assert!(errors.is_empty(), "schema violations:\n{}", errors.join("\n"));
+}
+
 #[test]
 fn the_validator_rejects_what_the_real_api_would_not_send() {
     let spec = spec();

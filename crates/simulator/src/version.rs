@@ -78,6 +78,47 @@ pub const BINDING_KINDS: &[(&str, &[&str])] = &[
     ("vpc_network", &[]),
 ];
 
+/// The value rules of the binding kinds' schemas beyond their required fields
+/// (docs/cloudflare-api.md §4.2, the official schema's `pattern`, `maxLength`, `enum`, and the
+/// exclusion its description states); INFERRED refused as the other schema failures, 400 10021.
+fn field_rule(kind: &str, b: &Value) -> Option<String> {
+    let s = |f: &str| b.get(f).and_then(Value::as_str);
+    let one_of = |f: &str, allowed: &[&str]| match b.get(f) {
+        Some(v) if !v.as_str().is_some_and(|x| allowed.contains(&x)) => {
+            Some(format!("`{f}` must be one of {}", allowed.join(", ")))
+        }
+        _ => None,
+    };
+    match kind {
+        // `^[a-f0-9]{32}$`
+        "k2" if !s("stream")
+            .is_some_and(|x| x.len() == 32 && x.bytes().all(|c| matches!(c, b'a'..=b'f' | b'0'..=b'9'))) =>
+        {
+            Some("`stream` must be the id of a K2 stream, 32 lowercase hexadecimal digits".into())
+        }
+        // 2-63 characters, `^[a-zA-Z0-9]([a-zA-Z0-9._-]*[a-zA-Z0-9._])?$`
+        "artifacts" => {
+            let ns = s("namespace").unwrap_or_default().as_bytes();
+            let inner = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-');
+            let ok = (2..=63).contains(&ns.len())
+                && ns[0].is_ascii_alphanumeric()
+                && ns.iter().all(inner)
+                && ns.last() != Some(&b'-');
+            (!ok).then(|| "`namespace` must be 2-63 letters, digits, `.`, `_` or `-`, starting with a letter or digit and not ending with `-`".into())
+        }
+        "flagship" if s("app_id").is_some_and(|x| x.len() > 128) => {
+            Some("`app_id` must be at most 128 characters".into())
+        }
+        "r2_bucket" => one_of("jurisdiction", &["eu", "fedramp", "fedramp-high", "us"]),
+        "secret_key" => one_of("format", &["raw", "pkcs8", "spki", "jwk"]),
+        "vpc_network" if b.get("network_id").is_some() && b.get("tunnel_id").is_some() => {
+            Some("`network_id` and `tunnel_id` are mutually exclusive".into())
+        }
+        "vpc_network" => one_of("identity", &["runtime-email-alpha"]),
+        _ => None,
+    }
+}
+
 /// Secrets: the binding kinds whose values the API never shows (§4.2) and whose change blocks
 /// a rollback (§5, `force`).
 const SECRET_KINDS: &[&str] = &["secret_text", "secret_key"];
@@ -144,6 +185,9 @@ pub fn validate(d: &Draft) -> Result<(), Reply> {
             let alias = |f: &str| kind == "d1" && f == "database_id" && b.get("id").is_some();
             if let Some(missing) = required.iter().find(|f| b.get(**f).is_none_or(Value::is_null) && !alias(f)) {
                 return Err(envelope::bad_request(&format!("bindings[{k}] ({kind}): `{missing}` is required")));
+            }
+            if let Some(problem) = field_rule(kind, b) {
+                return Err(envelope::bad_request(&format!("bindings[{k}] ({kind}): {problem}")));
             }
         }
     }
@@ -546,6 +590,31 @@ mod tests {
         assert_eq!(code(validate(&d)), Some(10021));
         d.main_module = None;
         assert_eq!(code(validate(&d)), Some(10021));
+    }
+
+    #[test]
+    fn binding_values_follow_the_schemas_rules() {
+        let one = |b: Value| code(validate(&draft(json!({ "bindings": [b] }))));
+        let hex = "0123456789abcdef0123456789abcdef";
+        assert_eq!(one(json!({ "name": "K", "type": "k2", "stream": hex })), None);
+        assert_eq!(one(json!({ "name": "K", "type": "k2", "stream": "events" })), Some(10021));
+        assert_eq!(one(json!({ "name": "K", "type": "k2", "stream": hex.to_uppercase() })), Some(10021));
+        assert_eq!(one(json!({ "name": "A", "type": "artifacts", "namespace": "builds.v1" })), None);
+        for bad in ["a", "-builds", "builds-", "bu/ilds", &"a".repeat(64)] {
+            assert_eq!(one(json!({ "name": "A", "type": "artifacts", "namespace": bad })), Some(10021), "{bad}");
+        }
+        assert_eq!(one(json!({ "name": "F", "type": "flagship", "app_id": "x".repeat(128) })), None);
+        assert_eq!(one(json!({ "name": "F", "type": "flagship", "app_id": "x".repeat(129) })), Some(10021));
+        assert_eq!(one(json!({ "name": "R", "type": "r2_bucket", "bucket_name": "b", "jurisdiction": "eu" })), None);
+        assert_eq!(
+            one(json!({ "name": "R", "type": "r2_bucket", "bucket_name": "b", "jurisdiction": "mars" })),
+            Some(10021)
+        );
+        assert_eq!(one(json!({ "name": "N", "type": "vpc_network", "tunnel_id": "t" })), None);
+        assert_eq!(
+            one(json!({ "name": "N", "type": "vpc_network", "tunnel_id": "t", "network_id": "cf1:network" })),
+            Some(10021)
+        );
     }
 
     #[test]

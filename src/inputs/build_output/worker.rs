@@ -279,7 +279,7 @@ fn apply(
                         return Err(unsupported(file, *el, &join(k, ek), "first-party Workers"));
                     }
                 } else {
-                    out.unapplied.push(Unapplied { key: join(k, ek), line: *el, what: "a script setting".into() });
+                    out.unapplied.push(Unapplied { key: join(k, ek), line: *el, what: STREAMING.into() });
                 }
             }
         }
@@ -301,6 +301,9 @@ fn apply(
     }
     Ok(())
 }
+
+/// Why streaming tail consumers are refused by name.
+const STREAMING: &str = "streaming tail consumers, which workers-ci cannot apply yet: only wrangler's classic upload carries them (docs/cloudflare-api.md §T.9)";
 
 fn unsupported(file: &str, line: usize, path: &str, what: &str) -> crate::inputs::InputError {
     at(
@@ -687,7 +690,9 @@ fn consumer(
 }
 
 /// `domains` (§H.3): hostnames become custom domains. The object form's `production` and
-/// `previews` flags have no place in the apply step yet: such a list is refused by name.
+/// `previews` flags are refused by name: the one-hostname attach the apply step uses has no
+/// field for them and its list shows none to compare with (§T.9 question 8), so they could be
+/// neither written nor reconciled.
 fn domains(r: &Reader<'_>, out: &mut WorkerOutput, v: &Node, line: usize) -> Result<(), crate::inputs::InputError> {
     let file = r.file;
     let Val::Arr(items) = &v.value else {
@@ -721,7 +726,9 @@ fn domains(r: &Reader<'_>, out: &mut WorkerOutput, v: &Node, line: usize) -> Res
         out.unapplied.push(Unapplied {
             key: "domains".into(),
             line,
-            what: format!("{what}, with `production`/`previews` flags, which workers-ci does not apply yet"),
+            what: format!(
+                "{what}, with `production`/`previews` flags, which workers-ci cannot apply yet: the custom-domain attach it uses takes no such flags (docs/cloudflare-api.md §T.9)"
+            ),
         });
     } else {
         out.deploy.domains = Some(list);
@@ -731,7 +738,8 @@ fn domains(r: &Reader<'_>, out: &mut WorkerOutput, v: &Node, line: usize) -> Res
 }
 
 /// `tailConsumers` → the settings' `tail_consumers: [{service}]` (§H.3). v0's `streaming: true`
-/// (a streaming consumer) is not applied yet: refused by name.
+/// (a streaming consumer) is refused by name: only the classic upload carries streaming
+/// consumers, not the versions upload or (as far as is known) the settings (§T.9 question 9).
 fn tail_consumers(
     r: &Reader<'_>,
     out: &mut WorkerOutput,
@@ -757,11 +765,7 @@ fn tail_consumers(
         list.push(json!({ "service": r.str(w, &join(&p, "worker"))? }));
     }
     if streaming {
-        out.unapplied.push(Unapplied {
-            key: "tailConsumers".into(),
-            line,
-            what: "streaming tail consumers, which workers-ci does not apply yet".into(),
-        });
+        out.unapplied.push(Unapplied { key: "tailConsumers".into(), line, what: STREAMING.into() });
     } else {
         out.deploy.tail_consumers = Some(list);
         out.applied.push(Unapplied { key: "tailConsumers".into(), line, what: "a script setting".into() });
@@ -830,9 +834,10 @@ fn env(r: &Reader<'_>, n: &Node, own: &str) -> Result<(Vec<Value>, Option<String
     let mut out = Vec::new();
     let mut assets = None;
     for (name, line, b) in entries {
-        let e = Entry { r, path: join("env", name), node: b };
-        let ty_node = b.get("type").ok_or_else(|| e.at("type", "is required"))?;
-        let ty = r.str(ty_node, &join(&e.path, "type"))?;
+        let path = join("env", name);
+        let ty_node = b.get("type").ok_or_else(|| at(r.file, b.line, &join(&path, "type"), "is required"))?;
+        let ty = r.str(ty_node, &join(&path, "type"))?;
+        let e = Entry { r, path, node: b, dev: !WITHOUT_DEV.contains(&ty) };
         let mapped = match ty {
             "kv" | "d1" | "r2" | "queue" => resource(&e, ty)?,
             "worker" | "durable-object" | "workflow" => service(&e, ty, own)?,
@@ -843,12 +848,11 @@ fn env(r: &Reader<'_>, n: &Node, own: &str) -> Result<(Vec<Value>, Option<String
                 }
                 continue;
             }
-            _ => {
-                let Some(v) = simple(&e, ty, name)? else {
-                    return Err(at(r.file, ty_node.line, &join(&e.path, "type"), unmapped_kind(ty)));
-                };
-                v
-            }
+            _ => match (simple(&e, ty, name)?, VIA_CONFIG.iter().find(|v| v.kind == ty)) {
+                (Some(v), _) => v,
+                (None, Some(via)) => via_config(&e, via, name, *line)?,
+                (None, None) => return Err(at(r.file, ty_node.line, &join(&e.path, "type"), unmapped_kind(ty))),
+            },
         };
         let mut v = mapped;
         v["name"] = name.clone().into();
@@ -881,11 +885,6 @@ const MAPPED_KINDS: &[&str] = &[
     "media",
     "version-metadata",
     "assets",
-];
-
-/// Kinds of the format (§H.3) this release does not send yet.
-const UNMAPPED_KINDS: &[&str] = &[
-    "pipeline",
     "k2",
     "send-email",
     "dispatch-namespace",
@@ -894,23 +893,54 @@ const UNMAPPED_KINDS: &[&str] = &[
     "flagship",
     "ai-search",
     "ai-search-namespace",
-    "agent-memory",
     "artifacts",
-    "stream",
-    "worker-loader",
-    "analytics-sql",
-    "logfwdr",
 ];
 
-/// Why a binding of kind `ty` stops the step: a kind of the format this release does not send
-/// yet, or a misspelling of one it does.
+/// Kinds whose schema has no `dev` object (NPM `cli.js:143365-143582`): the key is refused
+/// there, as any other unknown key.
+const WITHOUT_DEV: &[&str] = &[
+    "assets",
+    "durable-object",
+    "json",
+    "logfwdr",
+    "rate-limit",
+    "secret",
+    "secrets-store-secret",
+    "text",
+    "version-metadata",
+    "worker-loader",
+    "workflow",
+];
+
+/// Kinds of the format (§H.3) that cannot be sent, each with the reason: the binding `cf
+/// deploy` uploads for it is not one the Version API lists (§4.2), or not in the shape it lists.
+const UNMAPPED_KINDS: &[(&str, &str)] = &[
+    (
+        "pipeline",
+        "`cf deploy` uploads it as `pipelines {stream}` (a stream id), and the Version API's `pipelines` binding takes only `pipeline`, a legacy pipeline's name",
+    ),
+    ("agent-memory", "`cf deploy` uploads it as `agent_memory`, a kind the Version API does not list"),
+    ("stream", "`cf deploy` uploads it as `stream`, a kind the Version API does not list"),
+    ("worker-loader", "`cf deploy` uploads it as `worker_loader`, a kind the Version API does not list"),
+    ("analytics-sql", "`cf deploy` uploads it as `analytics`, a kind the Version API does not list"),
+    ("logfwdr", "`cf deploy` uploads it as `logfwdr`, a kind the Version API does not list"),
+];
+
+/// Why a binding of kind `ty` stops the step: a kind of the format that cannot be sent, or a
+/// misspelling of one that can.
 fn unmapped_kind(ty: &str) -> String {
-    let mapped = MAPPED_KINDS.join(", ");
-    if UNMAPPED_KINDS.contains(&ty) || ty.starts_with("unsafe:") {
-        return format!(
-            "`{ty}` bindings: workers-ci does not deploy this kind yet (it maps {mapped}), and will not leave a binding out; deploy this output with `cf deploy --prebuilt`, or remove the binding"
-        );
+    let refuse = |why: &str| {
+        format!(
+            "`{ty}` bindings: {why} (docs/cloudflare-api.md §4.2, §H.3), so workers-ci cannot send it and will not leave the binding out; deploy this output with `cf deploy --prebuilt`, or remove the binding"
+        )
+    };
+    if let Some((_, why)) = UNMAPPED_KINDS.iter().find(|(k, _)| *k == ty) {
+        return refuse(why);
     }
+    if ty.starts_with("unsafe:") {
+        return refuse("unsafe bindings are forwarded by `cf deploy` unchecked, in no shape the Version API lists");
+    }
+    let mapped = MAPPED_KINDS.join(", ");
     match crate::inputs::rules::closest(ty, MAPPED_KINDS.iter().copied()) {
         Some(meant) => format!("`{ty}` is not a binding kind; did you mean `{meant}`?"),
         None => format!("`{ty}` is not a binding kind of the Build Output format (workers-ci maps {mapped})"),
@@ -922,6 +952,8 @@ struct Entry<'a> {
     r: &'a Reader<'a>,
     path: String,
     node: &'a Node,
+    /// Whether the kind's schema takes a local-development `dev` object.
+    dev: bool,
 }
 
 impl Entry<'_> {
@@ -929,13 +961,21 @@ impl Entry<'_> {
         at(self.r.file, self.node.line, &join(&self.path, key), problem)
     }
 
-    /// The entry's fields, checked against `keys` (every kind may carry `dev`, local
+    /// The entry's fields, checked against `keys` (most kinds may carry `dev`, local
     /// development only, §H.3: accepted, not sent).
     fn fields(&self, keys: &[&str]) -> Result<Map<String, Value>, crate::inputs::InputError> {
-        let mut all = vec!["type", "dev"];
+        Ok(self.nodes(keys)?.iter().map(|(k, _, v)| (k.clone(), v.to_json())).collect())
+    }
+
+    /// The entry's fields as written, checked against `keys`, without `type` and `dev`.
+    fn nodes(&self, keys: &[&str]) -> Result<Vec<(String, usize, Node)>, crate::inputs::InputError> {
+        let mut all = vec!["type"];
+        if self.dev {
+            all.push("dev");
+        }
         all.extend_from_slice(keys);
         let t = strict(self.r.file, self.node, &self.path, &all)?;
-        Ok(t.iter().filter(|(k, _, _)| k != "type" && k != "dev").map(|(k, _, v)| (k.clone(), v.to_json())).collect())
+        Ok(t.iter().filter(|(k, _, _)| k != "type" && k != "dev").cloned().collect())
     }
 
     fn need(&self, f: &Map<String, Value>, k: &str) -> Result<String, crate::inputs::InputError> {
@@ -1072,6 +1112,136 @@ fn simple(e: &Entry<'_>, ty: &str, name: &str) -> Result<Option<Value>, crate::i
     }))
 }
 
+/// A kind `cf deploy` converts to the wrangler configuration list `key` (NPM
+/// `cli.js:142619-142959`), its fields renamed (`from` → `to`).
+struct Via {
+    kind: &'static str,
+    key: &'static str,
+    fields: &'static [(&'static str, &'static str)],
+    /// Fields the format requires (a missing `dispatch-namespace.namespace` or `flagship.id`
+    /// is one `cf deploy` would create, refused as such).
+    required: &'static [&'static str],
+}
+
+const VIA_CONFIG: &[Via] = &[
+    Via { kind: "k2", key: "k2", fields: &[("id", "stream"), ("stream", "")], required: &["id"] },
+    Via {
+        kind: "send-email",
+        key: "send_email",
+        fields: &[
+            ("destinationAddress", "destination_address"),
+            ("allowedDestinationAddresses", "allowed_destination_addresses"),
+            ("allowedSenderAddresses", "allowed_sender_addresses"),
+        ],
+        required: &[],
+    },
+    Via {
+        kind: "dispatch-namespace",
+        key: "dispatch_namespaces",
+        fields: &[("namespace", "namespace"), ("outbound", "outbound")],
+        required: &[],
+    },
+    Via { kind: "vpc-service", key: "vpc_services", fields: &[("id", "service_id")], required: &["id"] },
+    Via {
+        kind: "vpc-network",
+        key: "vpc_networks",
+        fields: &[("tunnelId", "tunnel_id"), ("networkId", "network_id")],
+        required: &[],
+    },
+    Via { kind: "flagship", key: "flagship", fields: &[("id", "app_id")], required: &[] },
+    Via { kind: "ai-search", key: "ai_search", fields: &[("name", "instance_name")], required: &["name"] },
+    Via {
+        kind: "ai-search-namespace",
+        key: "ai_search_namespaces",
+        fields: &[("namespace", "namespace")],
+        required: &["namespace"],
+    },
+    Via { kind: "artifacts", key: "artifacts", fields: &[("namespace", "namespace")], required: &["namespace"] },
+];
+
+/// A [`VIA_CONFIG`] kind: its fields checked here, under the format's names (the file, line
+/// and key named as written), then renamed and mapped by the wrangler configuration's own
+/// mapping, so that both inputs send the same binding for the same thing.
+fn via_config(e: &Entry<'_>, via: &Via, name: &str, line: usize) -> Result<Value, crate::inputs::InputError> {
+    let file = e.r.file;
+    let keys: Vec<&str> = via.fields.iter().map(|(f, _)| *f).collect();
+    let written = e.nodes(&keys)?;
+    let get = |k: &str| written.iter().find(|(f, _, _)| f == k);
+    let mut fields = Vec::new();
+    for (k, kl, v) in &written {
+        let p = join(&e.path, k);
+        let to = via.fields.iter().find(|(f, _)| f == k).map_or("", |(_, t)| *t);
+        let value = match k.as_str() {
+            // Renamed in config 0.32+ (`renamedFieldSchema`): refused with the reader's words.
+            "stream" => return Err(at(file, *kl, &p, "was renamed to `id`: set `id` to the id of the K2 stream")),
+            "allowedDestinationAddresses" | "allowedSenderAddresses" => {
+                Val::Arr(e.r.strs(v, &p)?.into_iter().map(|s| Node { line: v.line, value: Val::Str(s) }).collect())
+            }
+            "outbound" => outbound(e, v, &p)?,
+            _ => {
+                let s = e.r.str(v, &p)?;
+                if s.is_empty() {
+                    return Err(at(file, v.line, &p, "must be a non-empty string"));
+                }
+                Val::Str(s.to_owned())
+            }
+        };
+        fields.push((to.to_owned(), *kl, Node { line: v.line, value }));
+    }
+    if let Some(k) = via.required.iter().find(|k| get(k).is_none()) {
+        return Err(e.at(k, "is required"));
+    }
+    match via.kind {
+        "dispatch-namespace" if get("namespace").is_none() => {
+            return Err(e.needs("dispatch namespace", "wrangler dispatch-namespace create <NAME>"));
+        }
+        "flagship" if get("id").is_none() => {
+            return Err(e.needs("Flagship app", "wrangler flagship apps create <NAME>"));
+        }
+        "vpc-network" if get("tunnelId").is_some() == get("networkId").is_some() => {
+            return Err(
+                e.at("tunnelId", "and `networkId`: give exactly one of them (the format requires one, never both)")
+            );
+        }
+        "send-email" if get("destinationAddress").is_some() && get("allowedDestinationAddresses").is_some() => {
+            return Err(e.at(
+                "allowedDestinationAddresses",
+                "cannot be given with `destinationAddress` (the format allows one of them)",
+            ));
+        }
+        _ => {}
+    }
+    match crate::inputs::wrangler::map::configured_binding(via.key, name, line, fields, &e.path) {
+        Some(Ok(v)) => Ok(v),
+        Some(Err(p)) => Err(at(file, p.line, &e.path, p.problem)),
+        None => unreachable!("every VIA_CONFIG key is a mapped wrangler list"),
+    }
+}
+
+/// `dispatch-namespace.outbound {worker, parameters?}` as wrangler's `outbound {service,
+/// parameters?}`.
+fn outbound(e: &Entry<'_>, n: &Node, path: &str) -> Result<Val, crate::inputs::InputError> {
+    let t = strict(e.r.file, n, path, &["worker", "parameters"])?;
+    let w = n.get("worker").ok_or_else(|| at(e.r.file, n.line, &join(path, "worker"), "is required"))?;
+    let mut out = vec![(
+        "service".to_owned(),
+        w.line,
+        Node { line: w.line, value: Val::Str(e.r.str(w, &join(path, "worker"))?.to_owned()) },
+    )];
+    if let Some((_, pl, p)) = t.iter().find(|(k, _, _)| k == "parameters") {
+        let list = e.r.strs(p, &join(path, "parameters"))?;
+        out.push((
+            "parameters".to_owned(),
+            *pl,
+            Node {
+                line: p.line,
+                value: Val::Arr(list.into_iter().map(|s| Node { line: p.line, value: Val::Str(s) }).collect()),
+            },
+        ));
+    }
+    Ok(Val::Table(out))
+}
+
 /// A binding without the id of what it binds: `cf deploy` would create the resource (§H.6);
 /// workers-ci creates nothing unasked.
 fn needs_resource(file: &str, line: usize, path: &str, what: &str, create: &str) -> crate::inputs::InputError {
@@ -1136,8 +1306,28 @@ mod tests {
         let files = [("bundle/index.js", "")];
         let e = worker(&with(COMPLETE, r#"{"CACHE":{"type":"kvv","id":"x"}}"#), &files).unwrap_err();
         assert!(e.contains("env.CACHE.type: `kvv` is not a binding kind; did you mean `kv`?"), "{e}");
-        let e = worker(&with(COMPLETE, r#"{"P":{"type":"k2","id":"s"}}"#), &files).unwrap_err();
-        assert!(e.contains("`k2` bindings: workers-ci does not deploy this kind yet"), "a real kind, not `kv`: {e}");
+        let e = worker(&with(COMPLETE, r#"{"P":{"type":"pipeline","streamId":"s"}}"#), &files).unwrap_err();
+        assert!(e.contains("env.P.type: `pipeline` bindings: `cf deploy` uploads it as `pipelines {stream}`"), "{e}");
+        for kind in ["agent-memory", "stream", "worker-loader", "analytics-sql", "logfwdr", "unsafe:hello"] {
+            let e = worker(&with(COMPLETE, &format!(r#"{{"X":{{"type":"{kind}"}}}}"#)), &files).unwrap_err();
+            assert!(e.contains(&format!("env.X.type: `{kind}` bindings: ")), "{e}");
+            assert!(e.contains("will not leave the binding out"), "a real kind, refused by name: {e}");
+        }
+        let e = worker(&with(COMPLETE, r#"{"K":{"type":"k2","stream":"s"}}"#), &files).unwrap_err();
+        assert!(e.contains("env.K.stream: was renamed to `id`"), "{e}");
+        let e = worker(&with(COMPLETE, r#"{"N":{"type":"vpc-network","tunnelId":"t","networkId":"n"}}"#), &files)
+            .unwrap_err();
+        assert!(e.contains("env.N.tunnelId: and `networkId`: give exactly one"), "{e}");
+        let e = worker(&with(COMPLETE, r#"{"D":{"type":"dispatch-namespace"}}"#), &files).unwrap_err();
+        assert!(e.contains("env.D: names no dispatch namespace"), "{e}");
+        let e = worker(&with(COMPLETE, r#"{"S":{"type":"secret","dev":{}}}"#), &files).unwrap_err();
+        assert!(e.contains("env.S.dev: is not a key of the Build Output schema"), "`secret` takes no `dev`: {e}");
+        let e = worker(
+            &with(COMPLETE, r#"{"D":{"type":"dispatch-namespace","namespace":"n","outbound":{"service":"o"}}}"#),
+            &files,
+        )
+        .unwrap_err();
+        assert!(e.contains("env.D.outbound.service: is not a key"), "{e}");
         let e = worker(&with(COMPLETE, r#"{"CACHE":{"type":"kv"}}"#), &files).unwrap_err();
         assert!(e.contains("env.CACHE: names no KV namespace"), "{e}");
         let e = worker(&with(COMPLETE, r#"{"CACHE":{"type":"kv","idd":"x"}}"#), &files).unwrap_err();
@@ -1152,6 +1342,54 @@ mod tests {
                 json!({"name": "RL", "type": "ratelimit", "namespace_id": "1001", "simple": {"limit": 10, "period": 60}}),
             ]
         );
+    }
+
+    /// Each kind `cf deploy` converts to a wrangler configuration list goes up as the binding
+    /// the wrangler configuration's mapping sends for that list.
+    #[test]
+    fn converted_kinds_send_what_the_wrangler_mapping_sends() {
+        use crate::inputs::tree::{Json, parse_json};
+        use crate::inputs::wrangler::{env::select, map::map};
+        let files = [("bundle/index.js", "")];
+        let hex = "0123456789abcdef0123456789abcdef";
+        let env = format!(
+            r#"{{"K2":{{"type":"k2","id":"{hex}","dev":{{"remote":true}}}},
+            "MAIL":{{"type":"send-email","allowedDestinationAddresses":["a@example.com"],"allowedSenderAddresses":["b@example.com"]}},
+            "DISPATCH":{{"type":"dispatch-namespace","namespace":"tenants","outbound":{{"worker":"out","parameters":["p"]}}}},
+            "SVC":{{"type":"vpc-service","id":"svc-1"}},
+            "NET":{{"type":"vpc-network","networkId":"cf1:network"}},
+            "FLAGS":{{"type":"flagship","id":"app-1"}},
+            "SEARCH":{{"type":"ai-search","name":"docs"}},
+            "SEARCH_NS":{{"type":"ai-search-namespace","namespace":"ns"}},
+            "ART":{{"type":"artifacts","namespace":"builds"}}}}"#
+        );
+        let ours = worker(&with(COMPLETE, &env), &files).unwrap().bindings;
+        let wrangler = format!(
+            r#"{{"k2":[{{"binding":"K2","stream":"{hex}"}}],
+            "send_email":[{{"name":"MAIL","allowed_destination_addresses":["a@example.com"],"allowed_sender_addresses":["b@example.com"]}}],
+            "dispatch_namespaces":[{{"binding":"DISPATCH","namespace":"tenants","outbound":{{"service":"out","parameters":["p"]}}}}],
+            "vpc_services":[{{"binding":"SVC","service_id":"svc-1"}}],
+            "vpc_networks":[{{"binding":"NET","network_id":"cf1:network"}}],
+            "flagship":[{{"binding":"FLAGS","app_id":"app-1"}}],
+            "ai_search":[{{"binding":"SEARCH","instance_name":"docs"}}],
+            "ai_search_namespaces":[{{"binding":"SEARCH_NS","namespace":"ns"}}],
+            "artifacts":[{{"binding":"ART","namespace":"builds"}}]}}"#
+        );
+        let root = parse_json(&wrangler, Json::Jsonc).unwrap();
+        let theirs = map(&select(&root, None).unwrap(), Path::new("/p"), crate::inputs::wrangler::Format::Json)
+            .unwrap()
+            .bindings;
+        let sorted = |mut v: Vec<Value>| {
+            v.sort_by_key(|b| b["name"].as_str().unwrap_or_default().to_owned());
+            v
+        };
+        assert_eq!(sorted(ours.clone()), sorted(theirs));
+        assert_eq!(
+            ours[2],
+            json!({"name": "DISPATCH", "type": "dispatch_namespace", "namespace": "tenants",
+                   "outbound": {"worker": {"service": "out"}, "params": [{"name": "p"}]}})
+        );
+        assert_eq!(ours[0], json!({"name": "K2", "type": "k2", "stream": hex}));
     }
 
     #[test]

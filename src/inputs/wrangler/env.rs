@@ -88,6 +88,7 @@ pub(crate) const NOT_INHERITABLE: &[&str] = &[
     "ratelimits",
     "vpc_services",
     "vpc_networks",
+    "k2",
     "version_metadata",
 ];
 

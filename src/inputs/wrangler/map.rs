@@ -368,6 +368,16 @@ const LISTS: &[Spec] = &[
         default_to_name: None,
     },
     Spec {
+        key: "k2",
+        kind: "k2",
+        name: "binding",
+        send: &[("stream", "stream", true, S)],
+        not_in_schema: &[],
+        local: &["remote"],
+        fix: "the K2 stream's id",
+        default_to_name: None,
+    },
+    Spec {
         key: "vpc_networks",
         kind: "vpc_network",
         name: "binding",
@@ -471,6 +481,7 @@ pub(super) const MAPPED: &[&str] = &[
     "flagship",
     "vpc_services",
     "vpc_networks",
+    "k2",
     "images",
     "media",
     "cache",
@@ -493,7 +504,10 @@ fn explain(key: &str) -> Option<&'static str> {
         "build" => {
             "workers-ci does not run build commands: run your build before this step and point `main` (or `dir`) at its output"
         }
-        "streaming_tail_consumers" | "tags" => {
+        "streaming_tail_consumers" => {
+            "a Worker setting only wrangler's classic upload carries (docs/cloudflare-api.md §T.9): workers-ci does not apply it yet; set it with `wrangler deploy` or in the dashboard"
+        }
+        "tags" => {
             "a Worker setting, not versioned (docs/cloudflare-api.md §C.5): workers-ci does not apply it yet; set it with `wrangler deploy` or in the dashboard"
         }
         "secrets" => {
@@ -655,6 +669,23 @@ impl Mapper {
         }
         Ok(Value::Object(b))
     }
+}
+
+/// One binding of the wrangler configuration list (or single table) `key`, from `fields`
+/// already under wrangler's names, with `name` as its binding name: the Build Output's `env`
+/// converts its kinds to these keys as `cf deploy` does (docs/cloudflare-api.md §H.3), and both
+/// inputs then send the same JSON from this one mapping. `None`: no such key is mapped.
+pub(crate) fn configured_binding(
+    key: &str,
+    name: &str,
+    line: usize,
+    mut fields: Vec<(String, usize, Node)>,
+    path: &str,
+) -> Option<Result<Value, Problem>> {
+    let spec = LISTS.iter().chain(SINGLES).find(|s| s.key == key)?;
+    fields.insert(0, (spec.name.to_owned(), line, Node { line, value: Val::Str(name.to_owned()) }));
+    let mut m = Mapper { warnings: Vec::new(), names: Vec::new() };
+    Some(m.binding(spec, &Node { line, value: Val::Table(fields) }, path))
 }
 
 /// `outbound {service, environment?, parameters?}` of a dispatch namespace, in the API's shape
@@ -1247,7 +1278,7 @@ mod tests {
         .unwrap();
         let all = m.warnings.join("\n");
         for needle in [
-            "streaming_tail_consumers (line 1): a Worker setting, not versioned",
+            "streaming_tail_consumers (line 1): a Worker setting only wrangler's classic upload carries",
             "frobnicate (line 1): not supported",
             "build (line 1): workers-ci does not run build",
         ] {
