@@ -206,8 +206,11 @@ async fn upload_then_deploy(
     // Migrations apply only through the classic non-versioned upload, which deploys the version
     // at 100 % (docs/cloudflare-api.md Correction 10): the way wrangler applies them, until a
     // live probe shows the beta `deploy=true` does (docs/api-assumptions.md row 60).
-    let deploy_on_upload = migrations.is_some();
-    if deploy_on_upload && start.is_some() {
+    // Durable Object exports likewise (docs/cloudflare-api.md §H.10); the inputs refused them
+    // without a deploy at 100 % before any request.
+    let exports_lifecycle = args.exports.as_ref().is_some_and(|e| e.has_durable_objects());
+    let deploy_on_upload = migrations.is_some() || exports_lifecycle;
+    if migrations.is_some() && start.is_some() {
         return Err(Error::Refused(format!(
             "{}: Durable Object migrations are applied only by the upload that deploys the version at 100 % at \
              once, which a staged rollout cannot stage; roll them out without `stages`. Nothing was uploaded.",
@@ -253,8 +256,11 @@ async fn upload_then_deploy(
         let ours = deployments.iter().find(|d| d.versions.iter().any(|v| v.version_id == version.id));
         if let Some(d) = ours {
             ctx.output(Output::DeploymentId, d.id.as_str());
-            ctx.console
-                .info(&format!("Deployment {} is live: the new version at 100 %, with its migrations applied.", d.id));
+            let what = match (migrations.is_some(), exports_lifecycle) {
+                (true, _) => "with its migrations applied",
+                (false, _) => "with its Durable Object exports applied",
+            };
+            ctx.console.info(&format!("Deployment {} is live: the new version at 100 %, {what}.", d.id));
             ctx.summary(|s| s.row("Deployment", d.id.as_str()));
         }
     } else if let Some(start) = start {
@@ -699,11 +705,14 @@ async fn upload(
         cache_options: settings.cache_options.as_ref(),
         containers: settings.containers.as_ref(),
         migrations,
+        exports: args.exports.as_ref().map(|e| &e.map),
         assets: assets.as_ref().map(|a| VersionAssets { jwt: a.jwt, config: assets_config(a.spec) }),
     };
     let window = flows::ago(flows::RECONCILE_LOOKBACK);
     let find = || find_version(&ctx.client, worker, args, known, window);
-    if migrations.is_some() {
+    // Migrations and Durable Object exports go only through the classic upload, which deploys
+    // at 100 % (docs/cloudflare-api.md Correction 10, §H.10), as wrangler sends them.
+    if migrations.is_some() || args.exports.as_ref().is_some_and(|e| e.has_durable_objects()) {
         let mut classic = meta;
         // The classic upload carries `_headers` and `_redirects` in the assets' config.
         if let Some(a) = &assets {
@@ -752,7 +761,7 @@ where
         }
         Ok(version)
     };
-    create_once(ctx, "upload and deploy the version with its migrations", Area::Workers, send, find).await
+    create_once(ctx, "upload and deploy the version (the classic upload)", Area::Workers, send, find).await
 }
 
 /// Ours: a version that did not exist before, with our annotations.
