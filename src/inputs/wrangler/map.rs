@@ -1142,6 +1142,23 @@ fn check_classes(out: &Mapped, sel: &Selected<'_>, format: Format) -> Result<(),
         if classes.iter().any(|c| c == class) {
             continue;
         }
+        let path = format!("{}.bindings[{i}].class_name", entry.path);
+        let line = item.get("class_name").map_or(item.line, |n| n.line);
+        // A file that declares its classes by `exports` is told to add one there (a file may
+        // not use both, docs/cloudflare-api.md §H.10).
+        if let Some((_, _, exports_path)) = &out.exports {
+            let snippet = match format {
+                Format::Json => format!("\"{class}\": {{ \"type\": \"durable-object\", \"storage\": \"sqlite\" }}"),
+                Format::Toml => format!("{class} = {{ type = \"durable-object\", storage = \"sqlite\" }}"),
+            };
+            return Err(problem(
+                line,
+                &path,
+                format!(
+                    "the class `{class}` of this Worker is bound, but `{exports_path}` declares no live export of it, so Cloudflare would refuse the upload; add one to `{exports_path}`:\n{snippet}"
+                ),
+            ));
+        }
         let tag = format!("v{}", out.migrations.len() + 1);
         let snippet = match format {
             Format::Json => {
@@ -1149,9 +1166,8 @@ fn check_classes(out: &Mapped, sel: &Selected<'_>, format: Format) -> Result<(),
             }
             Format::Toml => format!("[[migrations]]\ntag = \"{tag}\"\nnew_sqlite_classes = [\"{class}\"]"),
         };
-        let path = format!("{}.bindings[{i}].class_name", entry.path);
         return Err(problem(
-            item.get("class_name").map_or(item.line, |n| n.line),
+            line,
             &path,
             format!(
                 "the class `{class}` of this Worker is bound, but no migration in the file creates it, so Cloudflare would refuse the upload; add a migration that creates it (append to the existing `migrations` if there are some):\n{snippet}"
@@ -1292,6 +1308,17 @@ mod tests {
             Format::Json,
         );
         assert!(only_worker.is_ok(), "only Durable Object entries exclude migrations");
+        let e = mapped(
+            "name = \"w\"\n[durable_objects]\nbindings = [{ name = \"ROOM\", class_name = \"Room\" }]\n[exports]\nRoom = { type = \"durable-object\", state = \"deleted\" }\n",
+            Format::Toml,
+        )
+        .unwrap_err();
+        assert_eq!(e.path, "durable_objects.bindings[0].class_name");
+        assert!(
+            e.problem.contains("Room = { type = \"durable-object\", storage = \"sqlite\" }"),
+            "a tombstone is no class: {}",
+            e.problem
+        );
     }
 
     #[test]
