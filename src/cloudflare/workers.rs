@@ -305,7 +305,7 @@ pub(crate) struct Migrations {
 }
 
 /// Declarative exports, export name → what it declares (docs/cloudflare-api.md §H.10), in the
-/// upload metadata's snake_case shape. A `BTreeMap`: the API keys them by name, so the order
+/// upload metadata's `snake_case` shape. A `BTreeMap`: the API keys them by name, so the order
 /// carries nothing and the bytes stay the same from run to run.
 pub(crate) type Exports = std::collections::BTreeMap<String, Export>;
 

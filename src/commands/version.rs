@@ -208,7 +208,7 @@ async fn upload_then_deploy(
     // live probe shows the beta `deploy=true` does (docs/api-assumptions.md row 60).
     // Durable Object exports likewise (docs/cloudflare-api.md §H.10); the inputs refused them
     // without a deploy at 100 % before any request.
-    let exports_lifecycle = args.exports.as_ref().is_some_and(|e| e.has_durable_objects());
+    let exports_lifecycle = args.exports_lifecycle();
     let deploy_on_upload = migrations.is_some() || exports_lifecycle;
     if migrations.is_some() && start.is_some() {
         return Err(Error::Refused(format!(
@@ -712,7 +712,7 @@ async fn upload(
     let find = || find_version(&ctx.client, worker, args, known, window);
     // Migrations and Durable Object exports go only through the classic upload, which deploys
     // at 100 % (docs/cloudflare-api.md Correction 10, §H.10), as wrangler sends them.
-    if migrations.is_some() || args.exports.as_ref().is_some_and(|e| e.has_durable_objects()) {
+    if migrations.is_some() || args.exports_lifecycle() {
         let mut classic = meta;
         // The classic upload carries `_headers` and `_redirects` in the assets' config.
         if let Some(a) = &assets {

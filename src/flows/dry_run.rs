@@ -237,13 +237,13 @@ fn uploads(
             format!("upload and deploy at 100 % with the pending migrations (the classic upload): {content}"),
         )),
         // The inputs refused Durable Object exports without a deploy at 100 %.
-        Upload::Version if args.exports.as_ref().is_some_and(|e| e.has_durable_objects()) => plan.push(call(
+        Upload::Version if args.exports_lifecycle() => plan.push(call(
             "PUT",
             account,
             &format!("workers/scripts/{w}"),
             format!(
                 "upload and deploy at 100 % with the Durable Object exports of {} (the classic upload): {content}",
-                args.exports.as_ref().map_or_else(String::new, |e| e.place())
+                args.exports.as_ref().map_or_else(String::new, crate::inputs::upload::ExportsSpec::place)
             ),
         )),
         Upload::Version => {

@@ -1,6 +1,6 @@
 //! Declarative `exports` (docs/cloudflare-api.md §H.10), read the one strict way for both
 //! sources: a Build Output's `worker.config.json` (camelCase: `renamedTo`, `transferredTo`,
-//! `transferFrom`) and a wrangler configuration (snake_case, as the API takes them). What
+//! `transferFrom`) and a wrangler configuration (`snake_case`, as the API takes them). What
 //! Cloudflare's schema would refuse, or what workers-ci cannot send, stops the step here with
 //! the key's line; nothing is dropped.
 
@@ -184,9 +184,7 @@ fn durable_object(n: &Node, path: &str, name: &str, spelling: Spelling) -> Resul
         ));
     }
     let need = |k: &str| {
-        get(k)
-            .map(|(_, _, v)| string(v, &join(path, k)))
-            .unwrap_or_else(|| Err(refuse(n.line, &join(path, k), "is required")))
+        get(k).map_or_else(|| Err(refuse(n.line, &join(path, k), "is required")), |(_, _, v)| string(v, &join(path, k)))
     };
     let storage = if keys.contains(&"storage") {
         let sp = join(path, "storage");

@@ -1016,6 +1016,12 @@ impl VersionArgs {
         })
     }
 
+    /// Whether the upload declares a Durable Object lifecycle in `exports`: it then goes through
+    /// the classic upload, which deploys at 100 % (docs/cloudflare-api.md §H.10).
+    pub(crate) fn exports_lifecycle(&self) -> bool {
+        self.exports.as_ref().is_some_and(ExportsSpec::has_durable_objects)
+    }
+
     /// Whether a deploy of this upload applies a configuration's triggers and settings.
     pub(crate) fn apply_named(&self) -> bool {
         self.deploy.is_some_and(|p| p >= 100.0) && self.apply.spec.any()

@@ -231,3 +231,23 @@ fn a_preview_build_sends_its_exports_with_the_preview_deployment() {
         "the Preview's own namespace, provisioned by its exports"
     );
 }
+
+#[test]
+fn worker_entrypoint_exports_alone_travel_in_a_version_upload() {
+    let sim = sim();
+    let config = worker_config(r#"{ "Api": { "type": "worker", "cache": { "enabled": true } } }"#)
+        .replace(r#""env": { "ROOM": { "type": "durable-object", "worker": "rooms", "exportName": "Room" } },"#, "");
+    let run = build_output(&sim, "version", &config).input("create_worker", "true").run();
+    run.assert_code(0);
+    assert!(classic_uploads(&sim, "rooms").is_empty(), "no lifecycle, no classic upload");
+    let bodies: Vec<Value> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/versions"))
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect();
+    assert_eq!(bodies.len(), 1);
+    assert_eq!(bodies[0]["exports"], json!({"Api": {"type": "worker", "cache": {"enabled": true}}}));
+    assert_eq!(sim.versions("rooms")[0]["exports"], bodies[0]["exports"], "stored with the version");
+    assert!(sim.deployments("rooms").is_empty(), "uploaded only");
+}

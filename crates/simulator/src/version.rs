@@ -183,7 +183,7 @@ pub fn validate_exports(e: &Value) -> Result<(), Reply> {
             return bad("export names are 1 to 128 characters");
         }
         let Some(o) = entry.as_object() else { return bad("must be an object") };
-        let state = o.get("state").map(|s| s.as_str().unwrap_or("(not a string)")).unwrap_or("created");
+        let state = o.get("state").map_or("created", |s| s.as_str().unwrap_or("(not a string)"));
         let (keys, required): (&[&str], &[&str]) = match (o.get("type").and_then(Value::as_str), state) {
             (Some("worker"), "created") => (&["type", "state", "cache"], &[]),
             (Some("durable-object"), "created") => (&["type", "state", "storage", "container"], &["storage"]),

@@ -736,23 +736,7 @@ pub(crate) fn map(sel: &Selected<'_>, dir: &Path, format: Format) -> Result<Mapp
         out.migrations = migrations(&mut m, node, path)?;
     }
     if let Some(Entry { path, node, .. }) = get("exports") {
-        let e = crate::inputs::exports::read(node, path, crate::inputs::exports::Spelling::Snake)
-            .map_err(|e| problem(e.line, &e.path, e.problem))?;
-        // wrangler refuses both ways of declaring a Durable Object lifecycle in one file
-        // (docs/cloudflare-api.md §H.10).
-        if crate::cloudflare::workers::has_durable_objects(&e)
-            && let (false, Some(Entry { path: mp, node: mn, .. })) = (out.migrations.is_empty(), get("migrations"))
-        {
-            return Err(problem(
-                mn.line,
-                mp,
-                format!(
-                    "and the Durable Object entries of `{path}` (line {}) both declare the Durable Object lifecycle, which wrangler refuses (\"`migrations` and `exports` are mutually exclusive\"): keep one of them",
-                    node.line
-                ),
-            ));
-        }
-        out.exports = Some((e, node.line, path.clone()));
+        out.exports = Some(exports(node, path, &out.migrations, get("migrations"))?);
     }
     if let Some(Entry { path, node, .. }) = get("placement") {
         out.placement = placement(&mut m, node, path)?;
@@ -802,6 +786,31 @@ pub(crate) fn map(sel: &Selected<'_>, dir: &Path, format: Format) -> Result<Mapp
     check_classes(&out, sel, format)?;
     out.warnings = m.warnings;
     Ok(out)
+}
+
+/// `exports` (docs/cloudflare-api.md §H.10) in the API's shape, with its line and path; wrangler
+/// refuses Durable Object entries beside `migrations` in one file.
+fn exports(
+    node: &Node,
+    path: &str,
+    migrations: &[Migration],
+    migrations_entry: Option<&Entry<'_>>,
+) -> Result<(crate::cloudflare::workers::Exports, usize, String), Problem> {
+    let e = crate::inputs::exports::read(node, path, crate::inputs::exports::Spelling::Snake)
+        .map_err(|e| problem(e.line, &e.path, e.problem))?;
+    if crate::cloudflare::workers::has_durable_objects(&e)
+        && let (false, Some(Entry { path: mp, node: mn, .. })) = (migrations.is_empty(), migrations_entry)
+    {
+        return Err(problem(
+            mn.line,
+            mp,
+            format!(
+                "and the Durable Object entries of `{path}` (line {}) both declare the Durable Object lifecycle, which wrangler refuses (\"`migrations` and `exports` are mutually exclusive\"): keep one of them",
+                node.line
+            ),
+        ));
+    }
+    Ok((e, node.line, path.to_owned()))
 }
 
 /// The bindings `get` finds, in a fixed order of kinds.
