@@ -261,6 +261,7 @@ def main():
 
     rollout_probes(wid, v1)
     versioned_settings_and_limits(wid)
+    exports_probes()
     build_output_subdir_main(wid)
     build_output_observability_keys()
     binding_value_rules(wid)
@@ -497,32 +498,94 @@ def classic_upload_applies_migrations(do_module, migration_tag):
            f"HTTP {s} {codes(env)} migration_tag {old!r} -> {now!r} deployment_id={dep!r} live={live!r}")
 
 
-def classic_upload_creates_worker():
-    """api-assumptions row 100: a first deploy's classic upload creates the Worker and deploys it
-    at 100 % in one request; which workers.dev flags it starts with (the simulator: off). The
-    probe Worker is deleted afterwards."""
-    name = f"{WORKER}-first"
-    meta = {"main_module": "index.js", "compatibility_date": "2026-11-01", "bindings": []}
-    boundary = f"probe{int(time.time())}"
+def multipart_upload(method, path, meta, js):
+    """(status, envelope) of a classic multipart upload: `meta` as the metadata part, `js` as index.js."""
+    boundary = f"probe{int(time.time() * 1000)}"
     body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"metadata\"\r\nContent-Type: application/json\r\n\r\n"
             f"{json.dumps(meta)}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"index.js\"; filename=\"index.js\"\r\n"
-            f"Content-Type: application/javascript+module\r\n\r\nexport default {{ fetch() {{ return new Response('probe') }} }}\r\n--{boundary}--\r\n").encode()
-    url = f"{BASE}/accounts/{ACCOUNT}/workers/scripts/{name}?excludeScript=true&bindings_inherit=strict"
-    req = urllib.request.Request(url, data=body, method="PUT")
+            f"Content-Type: application/javascript+module\r\n\r\n{js}\r\n--{boundary}--\r\n").encode()
+    req = urllib.request.Request(f"{BASE}/accounts/{ACCOUNT}{path}", data=body, method=method)
     req.add_header("Authorization", f"Bearer {TOKEN}")
     req.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
     try:
         with urllib.request.urlopen(req, timeout=60) as r:
-            s = r.status
+            return r.status, json.loads(r.read() or b"null")
     except urllib.error.HTTPError as e:
-        s = e.code
-    _, deps, _ = call("GET", f"/workers/scripts/{name}/deployments")
-    live = (((deps or {}).get("result") or {}).get("deployments") or [{}])[0].get("versions") or []
-    _, w, _ = call("GET", f"/workers/workers/{name}")
-    sub = ((w or {}).get("result") or {}).get("subdomain")
-    report(s == 200 and len(live) == 1 and live[0].get("percentage") == 100, "classic-upload-creates-worker",
-           f"HTTP {s} live={live!r} subdomain={sub!r} (row 100: the simulator starts it off workers.dev)")
-    call("DELETE", f"/workers/scripts/{name}")
+        raw = e.read()
+        try:
+            return e.code, json.loads(raw)
+        except ValueError:
+            return e.code, {"raw": raw[:200].decode(errors="replace")}
+
+
+def exports_probes():
+    """api-assumptions rows on declarative `exports` (docs/cloudflare-api.md §H.10), on a Worker of
+    their own (a Worker that applied `migrations` may not take `exports` as freely), deleted after."""
+    name = f"{WORKER}-exports"[:63]
+    js = ("export class Room { fetch() { return new Response('room') } }\n"
+          "export class Extra { fetch() { return new Response('extra') } }\n"
+          "export default { fetch() { return new Response('probe') } }\n")
+    room = {"type": "durable-object", "storage": "sqlite"}
+    meta = {"main_module": "index.js", "compatibility_date": "2026-11-01",
+            "bindings": [{"type": "durable_object_namespace", "name": "ROOM", "class_name": "Room"}],
+            "exports": {"Room": room}}
+    scripts = f"/workers/scripts/{name}"
+    try:
+        # Rows: the classic upload provisions a live export and binds it in one step; the
+        # script object shows the exports.
+        s, env = multipart_upload("PUT", f"{scripts}?excludeScript=true&bindings_inherit=strict", meta, js)
+        _, svc, _ = call("GET", f"/workers/services/{name}")
+        shown = ((((svc or {}).get("result") or {}).get("default_environment") or {}).get("script") or {}).get("exports")
+        report(s == 200 and (shown or {}).get("Room") == room, "classic-upload-provisions-exports",
+               f"HTTP {s} {codes(env)} script.exports={shown!r}")
+        # A version upload that changes the lifecycle: 10211 (docs) or accepted and deferred (wrangler 4.107).
+        changed = dict(meta, exports={"Room": room, "Extra": room})
+        s, env = multipart_upload("POST", f"{scripts}/versions", changed, js)
+        report(s == 400 and 10211 in codes(env), "version-upload-changing-exports-10211", f"HTTP {s} {codes(env)}")
+        # Unchanged exports on a version upload are no change.
+        s, env = multipart_upload("POST", f"{scripts}/versions", meta, js)
+        same = ((env or {}).get("result") or {}).get("id")
+        report(s == 200, "version-upload-same-exports-accepted", f"HTTP {s} {codes(env)}")
+        # A binding to a class declared but not provisioned, on a non-deploying beta upload: 100406.
+        body = {"compatibility_date": "2026-11-01", "main_module": "index.js", "modules": [module(js)],
+                "bindings": [{"type": "durable_object_namespace", "name": "EXTRA", "class_name": "Extra"}],
+                "exports": {"Room": room, "Extra": room}}
+        s, env, _ = call("POST", f"/workers/workers/{name}/versions", body, query="deploy=false")
+        report(s == 403 and 100406 in codes(env), "unprovisioned-export-binding-100406", f"HTTP {s} {codes(env)}")
+        # A split across versions that disagree on exports: 100405.
+        bare = {k: v for k, v in meta.items() if k != "exports"}
+        bare["bindings"] = []
+        s2, env2 = multipart_upload("POST", f"{scripts}/versions", bare, js)
+        other = ((env2 or {}).get("result") or {}).get("id")
+        if same and other:
+            s, env, _ = call("POST", f"{scripts}/deployments", {"strategy": "percentage", "versions": [
+                {"version_id": same, "percentage": 50}, {"version_id": other, "percentage": 50}]})
+            report(s == 400 and 100405 in codes(env), "split-across-different-exports-100405", f"HTTP {s} {codes(env)}")
+        else:
+            skip("split-across-different-exports-100405", f"no versions to split (HTTP {s2} {codes(env2)})")
+    finally:
+        s, env, _ = call("DELETE", scripts, query="force=true")
+        print(f"deleted {name}: HTTP {s} {codes(env)}")
+
+
+def classic_upload_creates_worker():
+    """api-assumptions row 100: a first deploy's classic upload creates the Worker and deploys it
+    at 100 % in one request; which workers.dev flags it starts with (the simulator: off). The
+    probe Worker is deleted afterwards."""
+    name = f"{WORKER}-first"[:63]
+    meta = {"main_module": "index.js", "compatibility_date": "2026-11-01", "bindings": []}
+    js = "export default { fetch() { return new Response('probe') } }"
+    try:
+        s, env = multipart_upload("PUT", f"/workers/scripts/{name}?excludeScript=true&bindings_inherit=strict", meta, js)
+        _, deps, _ = call("GET", f"/workers/scripts/{name}/deployments")
+        live = (((deps or {}).get("result") or {}).get("deployments") or [{}])[0].get("versions") or []
+        _, w, _ = call("GET", f"/workers/workers/{name}")
+        sub = ((w or {}).get("result") or {}).get("subdomain")
+        report(s == 200 and len(live) == 1 and live[0].get("percentage") == 100, "classic-upload-creates-worker",
+               f"HTTP {s} {codes(env)} live={live!r} subdomain={sub!r} (row 100: the simulator starts it off workers.dev)")
+    finally:
+        s, env, _ = call("DELETE", f"/workers/scripts/{name}", query="force=true")
+        print(f"deleted {name}: HTTP {s} {codes(env)}")
 
 
 def previews(wid):

@@ -154,6 +154,11 @@ pub(crate) struct PreviewDeploymentMeta<'a> {
     /// Computed against the Preview's own latest deployment's `migration_tag` (§B.10).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub migrations: Option<&'a super::workers::Migrations>,
+    /// The declarative exports, as `wrangler preview`/`cf previews deploy` send them (container
+    /// keys stripped; workers-ci refuses `container` when reading them): docs/cloudflare-api.md
+    /// §H.10.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exports: Option<&'a super::workers::Exports>,
 }
 
 /// Bindings from the array form (`[{name, type, …}]`) to the `env` form; a later entry of

@@ -273,6 +273,10 @@ pub(crate) struct VersionMeta<'a> {
     pub containers: Option<&'a Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub migrations: Option<&'a Migrations>,
+    /// Declarative exports (docs/cloudflare-api.md §H.10); with a Durable Object entry, only
+    /// on the classic upload, which deploys at 100 %.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exports: Option<&'a Exports>,
     /// The completion token of an assets upload and how they are served (docs/cloudflare-api.md
     /// §A.8).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -298,6 +302,67 @@ pub(crate) struct Migrations {
     /// Each step as the configuration wrote it, less its `tag` (`new_classes`,
     /// `new_sqlite_classes`, `deleted_classes`, `renamed_classes`, `transferred_classes`).
     pub steps: Vec<Value>,
+}
+
+/// Declarative exports, export name → what it declares (docs/cloudflare-api.md §H.10), in the
+/// upload metadata's `snake_case` shape. A `BTreeMap`: the API keys them by name, so the order
+/// carries nothing and the bytes stay the same from run to run.
+pub(crate) type Exports = std::collections::BTreeMap<String, Export>;
+
+/// One entry of `exports`: the types Cloudflare's schema lists (docs/cloudflare-api.md §H.10).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub(crate) enum Export {
+    /// A named `WorkerEntrypoint`: no lifecycle, so it does not need the classic upload.
+    Worker {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cache: Option<EntrypointCache>,
+    },
+    /// A Durable Object class's lifecycle: any such entry forces the classic upload.
+    DurableObject(DurableObjectExport),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub(crate) struct EntrypointCache {
+    pub enabled: bool,
+}
+
+/// A Durable Object export. `state` absent is `created` (live), as `cf` sends it; the reader
+/// guarantees each state has exactly the fields it takes (§H.10).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub(crate) struct DurableObjectExport {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<DurableObjectState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage: Option<DurableObjectStorage>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renamed_to: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transferred_to: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transfer_from: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum DurableObjectState {
+    Deleted,
+    Renamed,
+    Transferred,
+    ExpectingTransfer,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum DurableObjectStorage {
+    Sqlite,
+    LegacyKv,
+}
+
+/// Whether `exports` declares a Durable Object lifecycle: then only the classic upload may
+/// carry it (docs/cloudflare-api.md §H.10).
+pub(crate) fn has_durable_objects(exports: &Exports) -> bool {
+    exports.values().any(|e| matches!(e, Export::DurableObject(_)))
 }
 
 /// `assets` of a Version: `config` holds only the fields set, so Cloudflare's defaults apply
@@ -442,6 +507,7 @@ mod tests {
             cache_options: None,
             containers: None,
             migrations: None,
+            exports: None,
             assets: None,
         };
         let modules = [
@@ -476,6 +542,7 @@ mod tests {
             cache_options: None,
             containers: None,
             migrations: None,
+            exports: None,
             assets: None,
         };
         let modules = [ModuleSource { name: "gone.js", content_type: "text/javascript", path: &missing, size: 1 }];
@@ -483,6 +550,43 @@ mod tests {
         assert!(matches!(&err, VersionBodyError::ModuleRead { path, source }
             if *path == missing && source.kind() == std::io::ErrorKind::NotFound));
         assert!(err.to_string().contains("gone.js"), "{err}");
+    }
+
+    #[test]
+    fn exports_take_the_metadata_shape() {
+        let mut e = Exports::new();
+        e.insert(
+            "Room".into(),
+            Export::DurableObject(DurableObjectExport {
+                state: None,
+                storage: Some(DurableObjectStorage::Sqlite),
+                renamed_to: None,
+                transferred_to: None,
+                transfer_from: None,
+            }),
+        );
+        e.insert(
+            "Old".into(),
+            Export::DurableObject(DurableObjectExport {
+                state: Some(DurableObjectState::Renamed),
+                storage: None,
+                renamed_to: Some("Room".into()),
+                transferred_to: None,
+                transfer_from: None,
+            }),
+        );
+        e.insert("Api".into(), Export::Worker { cache: Some(EntrypointCache { enabled: true }) });
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            serde_json::json!({
+                "Api": {"type": "worker", "cache": {"enabled": true}},
+                "Old": {"type": "durable-object", "state": "renamed", "renamed_to": "Room"},
+                "Room": {"type": "durable-object", "storage": "sqlite"},
+            })
+        );
+        assert!(has_durable_objects(&e));
+        e.retain(|_, v| matches!(v, Export::Worker { .. }));
+        assert!(!has_durable_objects(&e));
     }
 
     #[test]

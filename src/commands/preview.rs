@@ -494,6 +494,7 @@ async fn upload(
         placement: v.placement.as_ref(),
         limits: v.limits.as_ref(),
         migrations,
+        exports: v.exports.as_ref().map(|e| &e.map),
     };
     let body = encode_body(&meta, &v.modules, assets.map(|(scan, _, _)| scan), "the Preview deployment")?;
     let send = || async {

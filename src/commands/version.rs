@@ -207,7 +207,10 @@ async fn upload_then_deploy(
     // Migrations apply only through the classic non-versioned upload, which deploys the version
     // at 100 % (docs/cloudflare-api.md Correction 10): the way wrangler applies them, until a
     // live probe shows the beta `deploy=true` does (docs/api-assumptions.md row 60).
-    let deploy_on_upload = migrations.is_some() || created_by_upload.is_some();
+    // Durable Object exports likewise (docs/cloudflare-api.md §H.10); the inputs refused them
+    // without a deploy at 100 % before any request. A Worker the upload creates, too (§T.7).
+    let exports_lifecycle = args.exports_lifecycle();
+    let deploy_on_upload = migrations.is_some() || exports_lifecycle || created_by_upload.is_some();
     if migrations.is_some() && start.is_some() {
         return Err(Error::Refused(format!(
             "{}: Durable Object migrations are applied only by the upload that deploys the version at 100 % at \
@@ -269,7 +272,13 @@ async fn upload_then_deploy(
         let ours = deployments.iter().find(|d| d.versions.iter().any(|v| v.version_id == version.id));
         if let Some(d) = ours {
             ctx.output(Output::DeploymentId, d.id.as_str());
-            let with = if migrations.is_some() { ", with its migrations applied" } else { "" };
+            let with = if migrations.is_some() {
+                ", with its migrations applied"
+            } else if exports_lifecycle {
+                ", with its Durable Object exports applied"
+            } else {
+                ""
+            };
             ctx.console.info(&format!("Deployment {} is live: the new version at 100 %{with}.", d.id));
             ctx.summary(|s| s.row("Deployment", d.id.as_str()));
         }
@@ -740,11 +749,15 @@ async fn upload(
         cache_options: settings.cache_options.as_ref(),
         containers: settings.containers.as_ref(),
         migrations,
+        exports: args.exports.as_ref().map(|e| &e.map),
         assets: assets.as_ref().map(|a| VersionAssets { jwt: a.jwt, config: assets_config(a.spec) }),
     };
     let window = flows::ago(flows::RECONCILE_LOOKBACK);
     let find = || find_version(&ctx.client, worker, args, known, window);
-    if migrations.is_some() || creates_worker {
+    // Migrations and Durable Object exports go only through the classic upload, which deploys
+    // at 100 % (docs/cloudflare-api.md Correction 10, §H.10), as wrangler sends them; so does a
+    // first deploy, which it creates the Worker with (§T.7).
+    if migrations.is_some() || args.exports_lifecycle() || creates_worker {
         let mut classic = meta;
         // The classic upload carries `_headers` and `_redirects` in the assets' config.
         if let Some(a) = &assets {
@@ -802,7 +815,7 @@ where
         }
         Ok(version)
     };
-    create_once(ctx, "upload and deploy the version", Area::Workers, send, find).await
+    create_once(ctx, "upload and deploy the version (the classic upload)", Area::Workers, send, find).await
 }
 
 /// Ours: a version that did not exist before, with our annotations.

@@ -69,6 +69,7 @@ pub(crate) async fn upload(
         cache_options: args.cache_options.as_ref(),
         containers: None,
         migrations: None,
+        exports: args.exports.as_ref().map(|e| &e.map),
         assets: None,
     };
     let body = encode_body(&meta, &args.modules, scan.as_ref(), "the version upload")?;
@@ -234,6 +235,16 @@ fn uploads(
             account,
             &format!("workers/scripts/{w}"),
             format!("upload and deploy at 100 % with the pending migrations (the classic upload): {content}"),
+        )),
+        // The inputs refused Durable Object exports without a deploy at 100 %.
+        Upload::Version if args.exports_lifecycle() => plan.push(call(
+            "PUT",
+            account,
+            &format!("workers/scripts/{w}"),
+            format!(
+                "upload and deploy at 100 % with the Durable Object exports of {} (the classic upload): {content}",
+                args.exports.as_ref().map_or_else(String::new, crate::inputs::upload::ExportsSpec::place)
+            ),
         )),
         Upload::Version => {
             let existing = if first_deploy_by_upload(args, kind) {

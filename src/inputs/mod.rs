@@ -21,6 +21,7 @@ pub(crate) mod build_output;
 pub(crate) mod builds_config;
 pub(crate) mod bundle;
 pub(crate) mod d1;
+pub(crate) mod exports;
 pub(crate) mod help;
 pub(crate) mod hint;
 pub(crate) mod rollout;

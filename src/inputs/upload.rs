@@ -132,6 +132,8 @@ pub(crate) struct VersionArgs {
     /// The configuration's `migrations[]`, in order; which of them to send is decided against
     /// the Worker's applied tag.
     pub migrations: Vec<wrangler::Migration>,
+    /// The declarative `exports` (docs/cloudflare-api.md §H.10) and where they are written.
+    pub exports: Option<ExportsSpec>,
     /// What a deploy applies beyond the version, and how.
     pub apply: Apply,
     /// The wrangler configuration used (as given or found), and its environment.
@@ -142,6 +144,27 @@ pub(crate) struct VersionArgs {
     /// The Build Output uploaded from, when it is the source (instead of a wrangler
     /// configuration and the inputs).
     pub build_output: Option<BuildOutputSource>,
+}
+
+/// A file's `exports`, in the API's shape, and where they are written (for the refusals that
+/// name them).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ExportsSpec {
+    pub map: crate::cloudflare::workers::Exports,
+    pub written: Written,
+}
+
+impl ExportsSpec {
+    /// Whether they declare a Durable Object lifecycle: only the classic upload, which deploys
+    /// at 100 %, may carry that (docs/cloudflare-api.md §H.10).
+    pub(crate) fn has_durable_objects(&self) -> bool {
+        crate::cloudflare::workers::has_durable_objects(&self.map)
+    }
+
+    /// `<file>:<line>: <key>`, for messages.
+    pub(crate) fn place(&self) -> String {
+        format!("{}:{}: {}", self.written.file, self.written.line, self.written.key)
+    }
 }
 
 /// Where a Build Output upload comes from, for the log.
@@ -424,6 +447,49 @@ type VersionedSettings = (
     bool,
     Vec<wrangler::Migration>,
 );
+
+/// Durable Object exports go only on the classic upload, which deploys the version at 100 % at
+/// once (docs/cloudflare-api.md §H.10: a version upload carrying a lifecycle change is refused,
+/// 10211): an upload that is not such a deploy is refused here, before any request, as a pending
+/// migration is.
+fn refuse_exports_without_deploy(
+    exports: Option<&ExportsSpec>,
+    target: Target,
+    deploy: Option<f64>,
+    staged: bool,
+) -> Result<(), InputError> {
+    let Some(e) = exports.filter(|e| e.has_durable_objects()) else { return Ok(()) };
+    if target == Target::Preview {
+        return Ok(());
+    }
+    let declares = format!(
+        "{} declares Durable Object exports, whose lifecycle Cloudflare applies only through the non-versioned upload, which deploys the version at 100 % at once",
+        e.place()
+    );
+    if staged {
+        return Err(InputError::new(
+            Key::Stages,
+            format!("{declares}, so a staged rollout cannot stage it: deploy without `stages`; nothing was sent"),
+        ));
+    }
+    match deploy {
+        Some(p) if p >= 100.0 => Ok(()),
+        Some(_) => Err(InputError::new(
+            Key::Deploy,
+            format!(
+                "{declares}, so a gradual rollout cannot apply it: set {} to upload and deploy at once; nothing was sent",
+                hint::set(Key::Deploy, "true")
+            ),
+        )),
+        None => Err(InputError::new(
+            Key::Deploy,
+            format!(
+                "{declares} (a version upload carrying them is refused, 10211, as `wrangler versions upload` meets): set {} to upload and deploy at once; nothing was sent",
+                hint::set(Key::Deploy, "true")
+            ),
+        )),
+    }
+}
 
 /// `deploy`: `None` to upload only, else the new version's percentage.
 fn deploy_percentage(i: &Inputs) -> Result<Option<f64>, InputError> {
@@ -720,6 +786,10 @@ pub(crate) fn from_build_output(
     let preview_urls = optional_bool(Key::PreviewUrls)?.or(w.preview_urls);
     refuse_long_name_with_previews(&worker, preview_urls)?;
     let skipped = left.iter().map(|u| format!("{} ({})", u.key, u.what)).collect();
+    let exports = w
+        .exports
+        .take()
+        .map(|(map, line)| ExportsSpec { map, written: Written { file: w.file.clone(), line, key: "exports".into() } });
     let rollout = match target {
         Target::Version => super::rollout::RolloutArgs::from_inputs(i)?,
         Target::Preview => None,
@@ -733,6 +803,7 @@ pub(crate) fn from_build_output(
         }
         crate::commands::deploy::check_override_key(&worker)?;
     }
+    refuse_exports_without_deploy(exports.as_ref(), target, deploy, rollout.is_some())?;
     Ok(VersionArgs {
         worker_written: Some(Written { file: w.file.clone(), line: w.name_line, key: "name".into() }),
         worker,
@@ -761,6 +832,7 @@ pub(crate) fn from_build_output(
         cache_options: w.cache_options,
         keep_vars: false,
         migrations: Vec::new(),
+        exports,
         config_file: None,
         config_warnings: w.warnings,
         rollout,
@@ -856,6 +928,14 @@ impl VersionArgs {
         let config_file = config.as_ref().map(|c| (c.file.clone(), i.get(Key::Environment).map(str::to_owned)));
         let has_routes = file.is_some_and(|f| f.has_routes);
         let apply = Apply::from_inputs(i, target, file)?;
+        let exports = match (&config, file.and_then(|f| f.exports.as_ref())) {
+            (Some(c), Some((map, line, key))) => Some(ExportsSpec {
+                map: map.clone(),
+                written: Written { file: config_name(Some(c)), line: *line, key: key.clone() },
+            }),
+            _ => None,
+        };
+        refuse_exports_without_deploy(exports.as_ref(), target, deploy, rollout.is_some())?;
         let (placement, limits, cache_options, keep_vars, migrations) = match config {
             Some(mut c) => {
                 config_warnings.append(&mut c.mapped.warnings);
@@ -892,6 +972,7 @@ impl VersionArgs {
             cache_options,
             keep_vars,
             migrations,
+            exports,
             apply,
             config_file,
             config_warnings,
@@ -927,11 +1008,18 @@ impl VersionArgs {
             cache_options: None,
             keep_vars: false,
             migrations: Vec::new(),
+            exports: None,
             apply: Apply::default(),
             config_file: None,
             config_warnings: Vec::new(),
             build_output: None,
         })
+    }
+
+    /// Whether the upload declares a Durable Object lifecycle in `exports`: it then goes through
+    /// the classic upload, which deploys at 100 % (docs/cloudflare-api.md §H.10).
+    pub(crate) fn exports_lifecycle(&self) -> bool {
+        self.exports.as_ref().is_some_and(ExportsSpec::has_durable_objects)
     }
 
     /// Whether a deploy of this upload applies a configuration's triggers and settings.

@@ -19,6 +19,7 @@ mod demo;
 mod deploy_config;
 mod docs;
 mod env;
+mod exports;
 mod fault_matrix;
 mod faults;
 mod floors;

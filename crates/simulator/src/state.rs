@@ -30,6 +30,9 @@ pub struct Worker {
     /// The `new_tag` of the last migrations applied (docs/cloudflare-api.md §C.2: "becomes the
     /// Worker's `migration_tag`"), shown by `GET /workers/services/{name}`.
     pub migration_tag: Option<String>,
+    /// The Durable Object entries of the declarative `exports` last applied (docs/cloudflare-api.md
+    /// §H.10), by a classic upload; shown in the script object (`exports`).
+    pub exports: Option<Value>,
     /// Its own build profile (`WorkerSeed::build`); `None` follows the account's.
     pub profile: Option<BuildProfile>,
     /// Worker Previews (docs/cloudflare-api.md §B), oldest first.
@@ -85,6 +88,7 @@ impl Worker {
             previews_enabled,
             do_classes: Vec::new(),
             migration_tag: None,
+            exports: None,
             profile: None,
             previews: Vec::new(),
             previews_base_config: None,
@@ -378,6 +382,7 @@ impl State {
                     previews_enabled: seed.previews_enabled,
                     do_classes: seed.durable_object_classes.clone(),
                     migration_tag: None,
+                    exports: None,
                     profile: seed.build.clone(),
                     previews: Vec::new(),
                     previews_base_config: seed.previews_base_config.clone(),

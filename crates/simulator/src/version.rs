@@ -191,9 +191,136 @@ pub fn validate(d: &Draft) -> Result<(), Reply> {
             }
         }
     }
+    if let Some(e) = d.fields.get("exports") {
+        validate_exports(e)?;
+        if d.fields.contains_key("migrations") {
+            // "mutually exclusive with `migrations` on upload" (docs/cloudflare-api.md §H.10).
+            return Err(envelope::bad_request("migrations and exports are mutually exclusive"));
+        }
+    }
     let tag = d.fields.get("annotations").and_then(|a| a.get("workers/tag")).and_then(Value::as_str);
     if tag.is_some_and(|t| t.len() > TAG_LIMIT) {
         return Err(envelope::bad_request("workers/tag must be at most 100 bytes"));
+    }
+    Ok(())
+}
+
+/// "At most 100 entries; class names at most 128 chars" (docs/cloudflare-api.md §H.10).
+const EXPORTS_LIMIT: usize = 100;
+const EXPORT_NAME_LIMIT: usize = 128;
+
+/// `exports` against the upload schema (docs/cloudflare-api.md §H.10): `worker` and the five
+/// `durable-object` states, each with exactly its keys (`additionalProperties: false`); any
+/// other type is refused, as the schema's discriminator does. INFERRED: as a 400 validation
+/// failure (10021), as the API reports other schema failures. `container` is refused with
+/// 100402 `container_undeclared_reference`: the simulator has no Containers for it to name.
+pub fn validate_exports(e: &Value) -> Result<(), Reply> {
+    let Some(map) = e.as_object() else { return Err(envelope::bad_request("exports must be an object")) };
+    if map.len() > EXPORTS_LIMIT {
+        return Err(envelope::bad_request("exports has more than 100 entries"));
+    }
+    let name_ok =
+        |v: Option<&Value>| v.and_then(Value::as_str).is_some_and(|s| !s.is_empty() && s.len() <= EXPORT_NAME_LIMIT);
+    for (name, entry) in map {
+        let bad = |why: &str| Err(envelope::bad_request(&format!("exports.{name}: {why}")));
+        if name.is_empty() || name.len() > EXPORT_NAME_LIMIT {
+            return bad("export names are 1 to 128 characters");
+        }
+        let Some(o) = entry.as_object() else { return bad("must be an object") };
+        let state = o.get("state").map_or("created", |s| s.as_str().unwrap_or("(not a string)"));
+        let (keys, required): (&[&str], &[&str]) = match (o.get("type").and_then(Value::as_str), state) {
+            (Some("worker"), "created") => (&["type", "state", "cache"], &[]),
+            (Some("durable-object"), "created") => (&["type", "state", "storage", "container"], &["storage"]),
+            (Some("durable-object"), "deleted") => (&["type", "state"], &[]),
+            (Some("durable-object"), "renamed") => (&["type", "state", "renamed_to"], &["renamed_to"]),
+            (Some("durable-object"), "transferred") => (&["type", "state", "transferred_to"], &["transferred_to"]),
+            (Some("durable-object"), "expecting-transfer") => {
+                (&["type", "state", "storage", "transfer_from", "container"], &["storage", "transfer_from"])
+            }
+            (Some("worker" | "durable-object"), other) => return bad(&format!("state `{other}` is not valid here")),
+            (Some(other), _) => return bad(&format!("unknown export type `{other}`")),
+            (None, _) => return bad("type is required"),
+        };
+        if let Some(k) = o.keys().find(|k| !keys.contains(&k.as_str())) {
+            return bad(&format!("`{k}` is not a field of this export"));
+        }
+        if let Some(k) = required.iter().find(|k| !o.contains_key(**k)) {
+            return bad(&format!("`{k}` is required"));
+        }
+        if let Some(s) = o.get("storage")
+            && !matches!(s.as_str(), Some("sqlite" | "legacy-kv"))
+        {
+            return bad("storage must be `sqlite` or `legacy-kv`");
+        }
+        for k in ["renamed_to", "transferred_to", "transfer_from", "container"] {
+            if o.contains_key(k) && !name_ok(o.get(k)) {
+                return bad(&format!("`{k}` must be a name of 1 to 128 characters"));
+            }
+        }
+        if let Some(c) = o.get("cache")
+            && !(c.as_object().is_some_and(|c| c.len() == 1) && c.get("enabled").is_some_and(Value::is_boolean))
+        {
+            return bad("cache must be `{\"enabled\": true|false}`");
+        }
+        if o.contains_key("container") {
+            let detail = json!({ "class": name, "scenario": "container_undeclared_reference",
+                "message": "the container this export names is not declared" });
+            return Err((
+                400,
+                json!({ "success": false, "errors": [{ "code": 100_402,
+                "message": "exports reconciliation failed", "meta": { "details": [detail] } }],
+                "messages": [], "result": null }),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The Durable Object entries of an `exports` map (what reconciliation acts on, §H.10): `None`
+/// when there are none.
+pub fn durable_object_exports(exports: Option<&Value>) -> Option<Map<String, Value>> {
+    let m: Map<String, Value> = exports?
+        .as_object()?
+        .iter()
+        .filter(|(_, e)| e["type"] == "durable-object")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    (!m.is_empty()).then_some(m)
+}
+
+/// The classes after `exports`' Durable Object entries are reconciled with `applied`: tombstones
+/// (`deleted`, `renamed`, `transferred`) remove their class, a rename adds its target, live
+/// entries (`created`, `expecting-transfer`) are provisioned (§H.10).
+fn reconcile(applied: &[String], exports: &Map<String, Value>) -> Vec<String> {
+    let mut classes = applied.to_vec();
+    for (name, e) in exports {
+        match e.get("state").and_then(Value::as_str).unwrap_or("created") {
+            "created" | "expecting-transfer" => classes.push(name.clone()),
+            "renamed" => {
+                classes.retain(|c| c != name);
+                classes.extend(e["renamed_to"].as_str().map(str::to_owned));
+            }
+            _ => classes.retain(|c| c != name),
+        }
+    }
+    classes.sort();
+    classes.dedup();
+    classes
+}
+
+/// A version upload carrying a Durable Object lifecycle change is refused (10211: "Apply the
+/// migration with a non-versioned deploy", docs/cloudflare-api.md §H.10): its Durable Object
+/// exports differ from those the Worker has applied. Unchanged ones are no change.
+fn refuse_exports_change(fields: &Map<String, Value>, applied: Option<&Value>) -> Result<(), Reply> {
+    let sent = durable_object_exports(fields.get("exports"));
+    let have = applied.and_then(Value::as_object).cloned();
+    if sent.is_some() && sent != have {
+        return Err(envelope::fail(
+            400,
+            10_211,
+            "Version upload failed: the version changes the Durable Object lifecycle declared in `exports`, which must be \
+             applied via a non-versioned deployment",
+        ));
     }
     Ok(())
 }
@@ -287,14 +414,22 @@ fn migration_classes(m: &Value) -> (Vec<String>, Vec<String>) {
 /// Object classes needs the migration that created it (docs/cloudflare-api.md §C.2: `migrations`
 /// with `deploy=false` is 403/100123; a class binding that depends on a migration not applied is
 /// wrangler's 10123 "actor binding depends on migration" — INFERRED: 403 like its siblings).
+/// Durable Object exports likewise: reconciled by the classic upload (which deploys), refused
+/// with 10211 on a version upload when they change the lifecycle (§H.10).
 fn check_durable_objects(state: &mut State, i: usize, fields: &Map<String, Value>, deploy: bool) -> Result<(), Reply> {
     let w = &state.workers[i];
     let (classes, new_tag) =
         durable_object_classes(&w.do_classes, w.migration_tag.as_deref(), &w.name, fields, deploy, "Worker")?;
+    if !deploy {
+        refuse_exports_change(fields, w.exports.as_ref())?;
+    }
     if deploy {
         state.workers[i].do_classes = classes;
         if new_tag.is_some() {
             state.workers[i].migration_tag = new_tag;
+        }
+        if let Some(e) = durable_object_exports(fields.get("exports")) {
+            state.workers[i].exports = Some(Value::Object(e));
         }
     }
     Ok(())
@@ -340,6 +475,31 @@ pub fn durable_object_classes(
         classes.retain(|c| !removed.contains(c));
         classes.extend(added);
     }
+    if let Some(e) = durable_object_exports(fields.get("exports")) {
+        let reconciled = reconcile(&classes, &e);
+        if deploy {
+            classes = reconciled;
+        } else {
+            // Exports reconcile when the version is deployed: a binding to a class they declare
+            // that is not provisioned yet is refused (100406; 403 in a third-party live probe of
+            // the beta endpoint, §H.10).
+            for b in fields.get("bindings").and_then(Value::as_array).into_iter().flatten() {
+                let own = b.get("script_name").and_then(Value::as_str).is_none_or(|s| s == worker);
+                let class = b.get("class_name").and_then(Value::as_str).unwrap_or_default();
+                if b["type"] == "durable_object_namespace"
+                    && own
+                    && !classes.iter().any(|c| c == class)
+                    && reconciled.iter().any(|c| c == class)
+                {
+                    let message = format!(
+                        "binding '{}' refers to Durable Object class '{class}', declared in `exports` but not yet provisioned: deploy the version to provision it",
+                        b["name"].as_str().unwrap_or_default()
+                    );
+                    return Err(envelope::fail(403, 100_406, &message));
+                }
+            }
+        }
+    }
     for b in fields.get("bindings").and_then(Value::as_array).into_iter().flatten() {
         let own = b.get("script_name").and_then(Value::as_str).is_none_or(|s| s == worker);
         let class = b.get("class_name").and_then(Value::as_str);
@@ -382,7 +542,10 @@ pub fn secrets_of(version: &Value) -> Vec<(String, String)> {
 /// non-versioned deployment"). The beta `deploy=true` is refused the same way: whether it applies
 /// them is unverified (docs/api-assumptions.md row 60), and wrangler never relies on it. The
 /// status (400) is INFERRED.
-pub fn refuse_migrations(draft: &Draft) -> Result<(), Reply> {
+///
+/// Durable Object exports that change the lifecycle the Worker has (`applied`) likewise (§H.10).
+pub fn refuse_migrations(draft: &Draft, applied: Option<&Value>) -> Result<(), Reply> {
+    refuse_exports_change(&draft.fields, applied)?;
     if draft.fields.contains_key("migrations") {
         return Err(envelope::fail(
             400,

@@ -68,6 +68,8 @@ pub(crate) struct WorkerOutput {
     pub placement: Option<Value>,
     pub limits: Option<Limits>,
     pub cache_options: Option<Value>,
+    /// `exports` (§H.10) in the API's shape, with the key's line.
+    pub exports: Option<(crate::cloudflare::workers::Exports, usize)>,
     pub workers_dev: Option<bool>,
     pub preview_urls: Option<bool>,
     /// Whether it routes the Worker (`fetch` triggers or `domains`): created off workers.dev
@@ -165,6 +167,7 @@ pub(super) fn read(dir: &Path, version: &str) -> Result<WorkerOutput, crate::inp
         placement: None,
         limits: None,
         cache_options: None,
+        exports: None,
         workers_dev: None,
         preview_urls: None,
         has_routes: false,
@@ -288,14 +291,9 @@ fn apply(
         )),
         "unsafe" => return Err(unsupported(file, line, k, "`unsafe` metadata")),
         "exports" => {
-            if !matches!(&v.value, Val::Table(t) if t.is_empty()) {
-                return Err(unsupported(
-                    file,
-                    line,
-                    k,
-                    "declared exports (Durable Object and Workflow lifecycles need the classic upload with migrations, docs/cloudflare-api.md §H.3)",
-                ));
-            }
+            let e = crate::inputs::exports::read(v, k, crate::inputs::exports::Spelling::Camel)
+                .map_err(|e| at(file, e.line, &e.path, e.problem))?;
+            out.exports = Some((e, line));
         }
         _ => unreachable!("the strict check lets only KEYS through"),
     }
@@ -1398,9 +1396,17 @@ mod tests {
         let config = |extra: &str| {
             format!("{{\"name\":\"w\",\"compatibilityDate\":\"2026-11-01\",{extra},\"manifest\":{COMPLETE}}}")
         };
-        let e =
-            worker(&config(r#""exports":{"Room":{"type":"durable-object","storage":"sqlite"}}"#), &files).unwrap_err();
-        assert!(e.contains("exports: declared exports"), "{e}");
+        let e = worker(
+            &config(r#""exports":{"Room":{"type":"durable-object","storage":"sqlite","container":"c"}}"#),
+            &files,
+        )
+        .unwrap_err();
+        assert!(e.contains("worker.config.json:1: exports.Room.container: attaches a Container"), "{e}");
+        let ok = worker(&config(r#""exports":{"Room":{"type":"durable-object","storage":"sqlite"}}"#), &files).unwrap();
+        assert_eq!(
+            ok.exports.map(|(e, line)| (serde_json::to_value(e).unwrap(), line)),
+            Some((json!({"Room": {"type": "durable-object", "storage": "sqlite"}}), 1))
+        );
         let e = worker(&config(r#""unsafe":{"metadata":{}}"#), &files).unwrap_err();
         assert!(e.contains("unsafe: `unsafe` metadata"), "{e}");
         let ok = worker(&config(r#""domains":["app.example.com"],"logpush":true"#), &files).unwrap();

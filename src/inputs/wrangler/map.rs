@@ -44,6 +44,8 @@ pub(crate) struct Mapped {
     pub compatibility_flags: Option<Vec<String>>,
     pub bindings: Vec<Value>,
     pub migrations: Vec<Migration>,
+    /// `exports` (docs/cloudflare-api.md §H.10) in the API's shape, with its line and key path.
+    pub exports: Option<(crate::cloudflare::workers::Exports, usize, String)>,
     pub placement: Option<Value>,
     pub limits: Option<Limits>,
     /// `cache` as the version's `cache_options` (docs/cloudflare-api.md §D.2).
@@ -464,6 +466,7 @@ pub(super) const MAPPED: &[&str] = &[
     "send_email",
     "version_metadata",
     "migrations",
+    "exports",
     "assets",
     "placement",
     "limits",
@@ -535,7 +538,6 @@ fn explain(key: &str) -> Option<&'static str> {
         "account_id" => "the account comes from the `account_id` input (or CLOUDFLARE_ACCOUNT_ID)",
         "dev" | "send_metrics" => "local settings for wrangler; nothing to upload",
         "site" => "Workers Sites are not supported: serve the files with `assets` instead",
-        "exports" => "declarative Durable Object `exports` are not supported yet: use `migrations`",
         "containers" | "cloudchamber" => {
             "Containers need images that wrangler builds and pushes: not supported; the latest version's `containers` are carried over as they are"
         }
@@ -764,6 +766,9 @@ pub(crate) fn map(sel: &Selected<'_>, dir: &Path, format: Format) -> Result<Mapp
     if let Some(Entry { path, node, .. }) = get("migrations") {
         out.migrations = migrations(&mut m, node, path)?;
     }
+    if let Some(Entry { path, node, .. }) = get("exports") {
+        out.exports = Some(exports(node, path, &out.migrations, get("migrations"))?);
+    }
     if let Some(Entry { path, node, .. }) = get("placement") {
         out.placement = placement(&mut m, node, path)?;
     }
@@ -812,6 +817,31 @@ pub(crate) fn map(sel: &Selected<'_>, dir: &Path, format: Format) -> Result<Mapp
     check_classes(&out, sel, format)?;
     out.warnings = m.warnings;
     Ok(out)
+}
+
+/// `exports` (docs/cloudflare-api.md §H.10) in the API's shape, with its line and path; wrangler
+/// refuses Durable Object entries beside `migrations` in one file.
+fn exports(
+    node: &Node,
+    path: &str,
+    migrations: &[Migration],
+    migrations_entry: Option<&Entry<'_>>,
+) -> Result<(crate::cloudflare::workers::Exports, usize, String), Problem> {
+    let e = crate::inputs::exports::read(node, path, crate::inputs::exports::Spelling::Snake)
+        .map_err(|e| problem(e.line, &e.path, e.problem))?;
+    if crate::cloudflare::workers::has_durable_objects(&e)
+        && let (false, Some(Entry { path: mp, node: mn, .. })) = (migrations.is_empty(), migrations_entry)
+    {
+        return Err(problem(
+            mn.line,
+            mp,
+            format!(
+                "and the Durable Object entries of `{path}` (line {}) both declare the Durable Object lifecycle, which wrangler refuses (\"`migrations` and `exports` are mutually exclusive\"): keep one of them",
+                node.line
+            ),
+        ));
+    }
+    Ok((e, node.line, path.to_owned()))
 }
 
 /// The bindings `get` finds, in a fixed order of kinds.
@@ -1135,6 +1165,10 @@ fn check_classes(out: &Mapped, sel: &Selected<'_>, format: Format) -> Result<(),
             classes.extend(r["to"].as_str().map(str::to_owned));
         }
     }
+    // A live export declares its class as a migration would (docs/cloudflare-api.md §H.10).
+    if let Some((e, _, _)) = &out.exports {
+        classes.extend(crate::inputs::exports::live_classes(e).map(str::to_owned));
+    }
     let own_name = out.name.as_ref().map(|n| n.0.as_str());
     let Some(entry) = sel.entries.iter().find(|e| e.key == "durable_objects") else { return Ok(()) };
     let Some(list) = entry.node.get("bindings") else { return Ok(()) };
@@ -1148,6 +1182,23 @@ fn check_classes(out: &Mapped, sel: &Selected<'_>, format: Format) -> Result<(),
         if classes.iter().any(|c| c == class) {
             continue;
         }
+        let path = format!("{}.bindings[{i}].class_name", entry.path);
+        let line = item.get("class_name").map_or(item.line, |n| n.line);
+        // A file that declares its classes by `exports` is told to add one there (a file may
+        // not use both, docs/cloudflare-api.md §H.10).
+        if let Some((_, _, exports_path)) = &out.exports {
+            let snippet = match format {
+                Format::Json => format!("\"{class}\": {{ \"type\": \"durable-object\", \"storage\": \"sqlite\" }}"),
+                Format::Toml => format!("{class} = {{ type = \"durable-object\", storage = \"sqlite\" }}"),
+            };
+            return Err(problem(
+                line,
+                &path,
+                format!(
+                    "the class `{class}` of this Worker is bound, but `{exports_path}` declares no live export of it, so Cloudflare would refuse the upload; add one to `{exports_path}`:\n{snippet}"
+                ),
+            ));
+        }
         let tag = format!("v{}", out.migrations.len() + 1);
         let snippet = match format {
             Format::Json => {
@@ -1155,9 +1206,8 @@ fn check_classes(out: &Mapped, sel: &Selected<'_>, format: Format) -> Result<(),
             }
             Format::Toml => format!("[[migrations]]\ntag = \"{tag}\"\nnew_sqlite_classes = [\"{class}\"]"),
         };
-        let path = format!("{}.bindings[{i}].class_name", entry.path);
         return Err(problem(
-            item.get("class_name").map_or(item.line, |n| n.line),
+            line,
             &path,
             format!(
                 "the class `{class}` of this Worker is bound, but no migration in the file creates it, so Cloudflare would refuse the upload; add a migration that creates it (append to the existing `migrations` if there are some):\n{snippet}"
@@ -1267,6 +1317,48 @@ mod tests {
         .unwrap();
         assert_eq!(ok.migrations.len(), 2);
         assert_eq!(ok.migrations[1].step, json!({"renamed_classes":[{"from":"Old","to":"Room"}]}));
+    }
+
+    #[test]
+    fn exports_are_read_strictly_and_declare_their_classes() {
+        let ok = mapped(
+            "name = \"w\"\n[durable_objects]\nbindings = [{ name = \"ROOM\", class_name = \"Room\" }]\n[exports]\nRoom = { type = \"durable-object\", storage = \"sqlite\" }\n",
+            Format::Toml,
+        )
+        .unwrap();
+        let (e, line, path) = ok.exports.unwrap();
+        assert_eq!((line, path.as_str()), (4, "exports"));
+        assert_eq!(serde_json::to_value(e).unwrap(), json!({"Room": {"type": "durable-object", "storage": "sqlite"}}));
+        assert!(ok.warnings.is_empty(), "{:?}", ok.warnings);
+        let e = mapped(
+            "{\n\"exports\": {\"Room\": {\"type\": \"durable-object\", \"storage\": \"sqlite\",\n \"storrage\": 1}}}",
+            Format::Json,
+        )
+        .unwrap_err();
+        assert_eq!((e.line, e.path.as_str()), (3, "exports.Room.storrage"));
+        let e = mapped(
+            "{\"exports\": {\"Room\": {\"type\": \"durable-object\", \"storage\": \"sqlite\"}},\n\"migrations\": [{\"tag\": \"v1\", \"new_sqlite_classes\": [\"Room\"]}]}",
+            Format::Json,
+        )
+        .unwrap_err();
+        assert_eq!((e.line, e.path.as_str()), (2, "migrations"));
+        assert!(e.problem.contains("mutually exclusive"), "{}", e.problem);
+        let only_worker = mapped(
+            "{\"exports\": {\"Api\": {\"type\": \"worker\"}}, \"migrations\": [{\"tag\": \"v1\", \"new_sqlite_classes\": [\"Room\"]}]}",
+            Format::Json,
+        );
+        assert!(only_worker.is_ok(), "only Durable Object entries exclude migrations");
+        let e = mapped(
+            "name = \"w\"\n[durable_objects]\nbindings = [{ name = \"ROOM\", class_name = \"Room\" }]\n[exports]\nRoom = { type = \"durable-object\", state = \"deleted\" }\n",
+            Format::Toml,
+        )
+        .unwrap_err();
+        assert_eq!(e.path, "durable_objects.bindings[0].class_name");
+        assert!(
+            e.problem.contains("Room = { type = \"durable-object\", storage = \"sqlite\" }"),
+            "a tombstone is no class: {}",
+            e.problem
+        );
     }
 
     #[test]

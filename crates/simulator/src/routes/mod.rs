@@ -289,6 +289,67 @@ mod tests {
     }
 
     #[test]
+    fn durable_object_exports_apply_only_through_the_classic_upload() {
+        let mut st = State::new(SimConfig { workers: vec![WorkerSeed::default()], ..SimConfig::default() });
+        let b = json!([{ "type": "durable_object_namespace", "name": "ROOM", "class_name": "Room" }]);
+        let mut v = upload(&b);
+        v["exports"] = json!({ "Room": { "type": "durable-object", "storage": "sqlite" } });
+        let classic_versions = |st: &mut State, v: &Value| {
+            let mut meta = v.clone();
+            meta.as_object_mut().unwrap().remove("modules");
+            let body = format!(
+                "--b\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n{meta}\r\n--b\r\nContent-Disposition: form-data; name=\"index.js\"; filename=\"index.js\"\r\nContent-Type: application/javascript+module\r\n\r\nx\r\n--b--\r\n"
+            );
+            handle(st, "POST", "/workers/scripts/my-worker/versions", "", body.as_bytes())
+        };
+        // Not provisioned yet: a binding to it is 100406, without one the change itself is 10211.
+        let r = call(&mut st, "POST", "/workers/workers/my-worker/versions", "", &v);
+        assert_eq!((r.0, code(&r)), (403, Some(100_406)), "{}", r.1);
+        let mut unbound = upload(&json!([]));
+        unbound["exports"] = v["exports"].clone();
+        let r = call(&mut st, "POST", "/workers/workers/my-worker/versions", "", &unbound);
+        assert_eq!((r.0, code(&r)), (400, Some(10_211)), "{}", r.1);
+        let r = call(&mut st, "POST", "/workers/workers/my-worker/versions", "deploy=true", &unbound);
+        assert_eq!((r.0, code(&r)), (400, Some(10_211)), "{}", r.1);
+        assert_eq!(code(&classic_versions(&mut st, &unbound)), Some(10_211));
+        assert!(st.worker_versions("my-worker").is_empty(), "nothing stored");
+        // The classic upload provisions the class; the script shows the exports.
+        let r = put_script(&mut st, "my-worker", &v);
+        assert_eq!(r.0, 200, "{}", r.1);
+        assert_eq!(r.1["result"]["exports"], v["exports"]);
+        let r = call(&mut st, "GET", "/workers/services/my-worker", "", &Value::Null);
+        assert_eq!(r.1["result"]["default_environment"]["script"]["exports"], v["exports"]);
+        assert_eq!(put_script(&mut st, "my-worker", &v).0, 200, "the same exports again");
+        // Unchanged exports are no lifecycle change; a changed set is.
+        let first = classic_versions(&mut st, &v);
+        assert_eq!(first.0, 200, "{}", first.1);
+        let mut renamed = v.clone();
+        renamed["exports"]["Old"] = json!({ "type": "durable-object", "state": "deleted" });
+        assert_eq!(code(&classic_versions(&mut st, &renamed)), Some(10_211));
+        // A split across versions with different exports is 100405.
+        let bare = call(&mut st, "POST", "/workers/workers/my-worker/versions", "", &upload(&json!([])));
+        let ids = [first.1["result"]["id"].clone(), bare.1["result"]["id"].clone()];
+        let split = json!({ "strategy": "percentage", "versions": [
+            { "version_id": ids[0], "percentage": 50.0 }, { "version_id": ids[1], "percentage": 50.0 }] });
+        let r = call(&mut st, "POST", "/workers/scripts/my-worker/deployments", "", &split);
+        assert_eq!((r.0, code(&r)), (400, Some(100_405)), "{}", r.1);
+        // The schema: unknown types and keys, containers, both lifecycles at once.
+        for (exports, expected) in [
+            (json!({ "Run": { "type": "workflow", "name": "run" } }), 10_021),
+            (json!({ "Room": { "type": "durable-object", "storage": "sqlite", "renamed_to": "X" } }), 10_021),
+            (json!({ "Room": { "type": "durable-object", "state": "renamed" } }), 10_021),
+            (json!({ "Room": { "type": "durable-object", "storage": "sqlite", "container": "c" } }), 100_402),
+        ] {
+            let mut bad = upload(&json!([]));
+            bad["exports"] = exports;
+            assert_eq!(code(&put_script(&mut st, "my-worker", &bad)), Some(expected), "{bad}");
+        }
+        let mut both = v.clone();
+        both["migrations"] = json!({ "old_tag": null, "new_tag": "v1", "steps": [] });
+        assert_eq!(code(&put_script(&mut st, "my-worker", &both)), Some(10_021));
+    }
+
+    #[test]
     fn migrations_are_checked_against_the_applied_tag_and_move_it() {
         let mut st = State::new(SimConfig { workers: vec![WorkerSeed::default()], ..SimConfig::default() });
         let tag = |st: &mut State| {

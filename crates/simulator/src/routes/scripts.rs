@@ -104,6 +104,22 @@ fn create_deployment(state: &mut State, i: usize, req: &Value, force: bool) -> R
     if (total - 100.0).abs() > 1e-9 {
         return envelope::bad_request("percentages must add up to 100");
     }
+    // "Multi-version deploys … where the selected versions disagree on declarative `exports`
+    // are rejected" with 100405 (docs/cloudflare-api.md §H.10). INFERRED: status 400, and a
+    // version without `exports` declares none.
+    let exports_of = |id: &Value| {
+        let v = w.versions.iter().find(|x| x["id"] == *id);
+        crate::version::durable_object_exports(v.and_then(|v| v.get("exports")))
+    };
+    if let [a, b] = versions.as_slice()
+        && exports_of(&a["version_id"]) != exports_of(&b["version_id"])
+    {
+        return envelope::fail(
+            400,
+            100_405,
+            "All versions in a percentage-split deployment must declare identical Durable Object exports: deploy the version that changes them at 100% first",
+        );
+    }
     if !force && let Some(reply) = secrets_changed(&state.workers[i], versions) {
         return reply;
     }

@@ -113,7 +113,9 @@ fn parse(body: &[u8]) -> Result<Draft, Reply> {
 
 fn create_version(state: &mut State, i: usize, body: &[u8], deploy: bool) -> Reply {
     // Without `deploy`, migrations are refused with 100123 (§C.2) by `create`; with it, 10211.
-    let refuse = |d: version::Draft| if deploy { version::refuse_migrations(&d).map(|()| d) } else { Ok(d) };
+    let applied = state.workers[i].exports.clone();
+    let refuse =
+        |d: version::Draft| if deploy { version::refuse_migrations(&d, applied.as_ref()).map(|()| d) } else { Ok(d) };
     let stored =
         match parse(body).and_then(refuse).and_then(|d| version::create(state, i, d, Unresolved::Refuse, deploy)) {
             Ok(v) => v,

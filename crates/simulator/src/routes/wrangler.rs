@@ -39,7 +39,7 @@ pub fn route(state: &mut State, req: &Request) -> Option<Reply> {
         ("POST", ["workers", "scripts", name, "versions"]) => match find(state, name) {
             // Correction 10: migrations only through the non-versioned upload below (10211).
             Some(i) => match parse_upload(state, i, body)
-                .and_then(|d| version::refuse_migrations(&d).map(|()| d))
+                .and_then(|d| version::refuse_migrations(&d, state.workers[i].exports.as_ref()).map(|()| d))
                 .and_then(|d| {
                     // "Without this, unresolvable inherit bindings are silently dropped" (§C.1).
                     let mode =
@@ -155,7 +155,7 @@ fn last_deployed_from(w: &Worker) -> &'static str {
 
 fn script_json(w: &Worker) -> Value {
     let latest = w.versions.last();
-    json!({
+    let mut script = json!({
         "id": w.name,
         "tag": w.tag,
         "tags": w.settings["tags"].as_array().cloned().unwrap_or_default(),
@@ -176,7 +176,13 @@ fn script_json(w: &Worker) -> Value {
         // Present once a migration was applied (docs/cloudflare-api.md §C.2: wrangler reads it
         // here).
         "migration_tag": w.migration_tag,
-    })
+    });
+    // The script object's `exports` (docs/cloudflare-api.md §H.10): the Durable Object exports
+    // the Worker has applied. INFERRED: absent before any.
+    if let Some(e) = &w.exports {
+        script["exports"] = e.clone();
+    }
+    script
 }
 
 /// INFERRED: an etag that changes with every version.
@@ -292,8 +298,16 @@ fn parse_upload(state: &State, i: usize, body: &[u8]) -> Result<Draft, Reply> {
         })
         .collect();
     let mut fields = Map::new();
-    for k in ["compatibility_date", "compatibility_flags", "limits", "placement", "annotations", "migrations", "assets"]
-    {
+    for k in [
+        "compatibility_date",
+        "compatibility_flags",
+        "limits",
+        "placement",
+        "annotations",
+        "migrations",
+        "exports",
+        "assets",
+    ] {
         if let Some(v) = metadata.get(k) {
             fields.insert(k.into(), v.clone());
         }

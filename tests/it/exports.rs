@@ -1,0 +1,253 @@
+//! Declarative `exports` (docs/cloudflare-api.md §H.10), end to end: a Build Output's and a
+//! wrangler configuration's Durable Object exports go through the classic upload, which deploys
+//! at 100 % at once; anything else is refused before any request, and nothing is dropped.
+
+use crate::common::*;
+use serde_json::{Value, json};
+use std::path::Path;
+use workers_ci_simulator::Simulator;
+
+const JS: &str = "export class Room {}\nexport default { fetch() { return new Response('hi') } }\n";
+
+/// `worker.config.json` of a v1 tree for Worker `rooms`, with `exports` as given (JSON text).
+fn worker_config(exports: &str) -> String {
+    format!(
+        r#"{{
+  "name": "rooms",
+  "compatibilityDate": "2026-11-01",
+  "env": {{ "ROOM": {{ "type": "durable-object", "worker": "rooms", "exportName": "Room" }} }},
+  "exports": {exports},
+  "manifest": {{ "type": "complete", "mainModule": "index.js", "modules": {{ "index.js": {{ "type": "esm" }} }} }}
+}}
+"#
+    )
+}
+
+const ROOM: &str = r#"{ "Room": { "type": "durable-object", "storage": "sqlite" } }"#;
+
+/// A v1 Build Output under `root/.cloudflare/output` with `config` as its Worker's file.
+fn tree(root: &Path, config: &str) {
+    let w = root.join(".cloudflare/output/v1/workers/default");
+    std::fs::create_dir_all(w.join("bundle")).unwrap();
+    std::fs::write(root.join(".cloudflare/output/v1/config.json"), r#"{"buildContext": {"isPreview": false}}"#)
+        .unwrap();
+    std::fs::write(w.join("worker.config.json"), config).unwrap();
+    std::fs::write(w.join("bundle/index.js"), JS).unwrap();
+}
+
+/// `command` run in a project holding a Build Output whose Worker file is `config`.
+fn build_output(sim: &Simulator, command: &str, config: &str) -> Invocation {
+    let inv = Invocation::new(sim).without("branch").without("commit").without("worker").input("command", command);
+    let root = inv.dir.path().join("project");
+    tree(&root, config);
+    inv.cwd(&root)
+}
+
+fn metadata_part(body: &str) -> Value {
+    let at = body.find("name=\"metadata\"").expect("a metadata part");
+    let start = at + body[at..].find("\r\n\r\n").unwrap() + 4;
+    let end = start + body[start..].find("\r\n--").unwrap();
+    serde_json::from_str(&body[start..end]).unwrap()
+}
+
+/// The classic uploads (`PUT /workers/scripts/{worker}`) sent, their metadata parts.
+fn classic_uploads(sim: &Simulator, worker: &str) -> Vec<Value> {
+    let path = format!("/workers/scripts/{worker}");
+    sim.requests()
+        .into_iter()
+        .filter(|r| r.method == "PUT" && r.path.ends_with(&path))
+        .map(|r| metadata_part(&r.body))
+        .collect()
+}
+
+fn script(sim: &Simulator, worker: &str) -> Value {
+    let (status, body) = call(sim, "GET", &format!("/workers/services/{worker}"), None);
+    assert_eq!(status, 200, "{body}");
+    body["result"]["default_environment"]["script"].clone()
+}
+
+#[test]
+fn a_build_output_with_a_durable_object_export_deploys_through_one_classic_upload() {
+    let sim = sim();
+    let run = build_output(&sim, "deploy", &worker_config(ROOM)).input("create_worker", "true").run();
+    run.assert_code(0);
+    let uploads = classic_uploads(&sim, "rooms");
+    assert_eq!(uploads.len(), 1, "{:?}", sim.requests());
+    assert_eq!(uploads[0]["exports"], json!({"Room": {"type": "durable-object", "storage": "sqlite"}}));
+    assert_eq!(requests_matching(&sim, "POST", "/versions"), 0, "no version upload");
+    assert_eq!(requests_matching(&sim, "POST", "/deployments"), 0, "the upload deploys by itself");
+    assert!(run.stdout.contains("the new version at 100 %, with its Durable Object exports applied"), "{}", run.stdout);
+    // Read back: the export on the Worker, the binding to its own class on the version.
+    assert_eq!(script(&sim, "rooms")["exports"], json!({"Room": {"type": "durable-object", "storage": "sqlite"}}));
+    let versions = sim.versions("rooms");
+    assert_eq!(versions.len(), 1);
+    assert_eq!(
+        versions[0]["bindings"],
+        json!([{"name": "ROOM", "type": "durable_object_namespace", "class_name": "Room"}])
+    );
+    assert_eq!(sim.deployments("rooms").len(), 1);
+    assert_eq!(run.output("version_id"), versions[0]["id"].as_str());
+    // The same exports again: the same way, accepted.
+    let again = build_output(&sim, "deploy", &worker_config(ROOM)).run();
+    again.assert_code(0);
+    assert_eq!(classic_uploads(&sim, "rooms").len(), 2);
+    assert_eq!(sim.versions("rooms").len(), 2);
+    assert_eq!(requests_matching(&sim, "POST", "/versions"), 0);
+}
+
+#[test]
+fn durable_object_exports_without_a_deploy_at_100_percent_are_refused_before_any_request() {
+    let cases: [(&[(&str, &str)], &str); 3] = [
+        (
+            &[],
+            "(INPUT_DEPLOY, --deploy): .cloudflare/output/v1/workers/default/worker.config.json:5: exports declares Durable Object exports",
+        ),
+        (&[("deploy", "50")], "so a gradual rollout cannot apply it"),
+        (
+            &[("deploy", "true"), ("stages", "10%,100%")],
+            "(INPUT_STAGES, --stages): .cloudflare/output/v1/workers/default/worker.config.json:5: exports",
+        ),
+    ];
+    for (inputs, expected) in cases {
+        let sim = sim();
+        let mut inv = build_output(&sim, "version", &worker_config(ROOM));
+        for (k, v) in inputs {
+            inv = inv.input(k, v);
+        }
+        let run = inv.run();
+        run.assert_code(2);
+        assert!(run.everything().contains(expected), "{inputs:?}: {}", run.everything());
+        assert!(sim.requests().is_empty(), "{inputs:?}: no request: {:?}", sim.requests());
+    }
+}
+
+#[test]
+fn unknown_export_types_and_keys_name_the_file_line_and_key() {
+    let cases = [
+        (
+            r#"{ "Room": { "type": "durable-objekt", "storage": "sqlite" } }"#,
+            "worker.config.json:5: exports.Room.type: `durable-objekt` is not an export type (`durable-object` or `worker`); did you mean `durable-object`?",
+        ),
+        (
+            "{ \"Room\": { \"type\": \"durable-object\",\n \"storage\": \"sqlite\", \"renamed_to\": \"X\" } }",
+            "worker.config.json:6: exports.Room.renamed_to: is not a key of a live `durable-object` export",
+        ),
+        (
+            r#"{ "Run": { "type": "workflow", "name": "run" } }"#,
+            "worker.config.json:5: exports.Run.type: Workflow exports: workers-ci does not deploy them yet",
+        ),
+        (
+            r#"{ "Room": { "type": "durable-object", "storage": "sqlite", "container": "box" } }"#,
+            "worker.config.json:5: exports.Room.container: attaches a Container",
+        ),
+    ];
+    for (exports, expected) in cases {
+        let sim = sim();
+        let run = build_output(&sim, "deploy", &worker_config(exports)).run();
+        run.assert_code(2);
+        assert!(run.everything().contains(expected), "{}", run.everything());
+        assert!(sim.requests().is_empty());
+    }
+}
+
+/// A `version` run in a project holding `wrangler.jsonc` (text) and `dist/index.js`.
+fn wrangler_project(sim: &Simulator, config: &str) -> Invocation {
+    let inv = version_invocation(sim, "unused").without("worker").without("compatibility_date");
+    let root = inv.dir.path();
+    std::fs::create_dir_all(root.join("dist")).unwrap();
+    std::fs::write(root.join("dist/index.js"), JS).unwrap();
+    std::fs::write(root.join("wrangler.jsonc"), config).unwrap();
+    inv
+}
+
+const WRANGLER: &str = r#"{
+  "name": "rooms",
+  "main": "dist/index.js",
+  "compatibility_date": "2026-11-01",
+  "durable_objects": { "bindings": [{ "name": "ROOM", "class_name": "Room" }] },
+  "exports": { "Room": { "type": "durable-object", "storage": "sqlite" } }
+}
+"#;
+
+#[test]
+fn a_wrangler_configuration_with_exports_deploys_the_same_way() {
+    let sim = sim();
+    let run = wrangler_project(&sim, WRANGLER).input("deploy", "true").input("create_worker", "true").run();
+    run.assert_code(0);
+    assert!(!run.stdout.contains("not supported"), "no longer ignored: {}", run.stdout);
+    let uploads = classic_uploads(&sim, "rooms");
+    assert_eq!(uploads.len(), 1, "{:?}", sim.requests());
+    assert_eq!(uploads[0]["exports"], json!({"Room": {"type": "durable-object", "storage": "sqlite"}}));
+    assert_eq!(requests_matching(&sim, "POST", "/versions"), 0);
+    assert_eq!(script(&sim, "rooms")["exports"], json!({"Room": {"type": "durable-object", "storage": "sqlite"}}));
+    // Without a deploy, refused by name with nothing sent.
+    let fresh = crate::common::sim();
+    let run = wrangler_project(&fresh, WRANGLER).run();
+    run.assert_code(2);
+    assert!(
+        run.everything()
+            .contains("(INPUT_DEPLOY, --deploy): wrangler.jsonc:6: exports declares Durable Object exports"),
+        "{}",
+        run.everything()
+    );
+    assert!(fresh.requests().is_empty());
+    // A misspelt key: the file, its line and the key.
+    let fresh = crate::common::sim();
+    let run = wrangler_project(&fresh, &WRANGLER.replace("\"storage\"", "\"storrage\"")).input("deploy", "true").run();
+    run.assert_code(2);
+    assert!(run.everything().contains("wrangler.jsonc:6: exports.Room.storrage: is not a key"), "{}", run.everything());
+    assert!(fresh.requests().is_empty());
+}
+
+#[test]
+fn a_dry_run_plans_the_classic_upload_for_exports() {
+    let sim = sim();
+    let run = build_output(&sim, "deploy", &worker_config(ROOM)).input("dry_run", "true").without("api_token").run();
+    run.assert_code(0);
+    assert!(run.stdout.contains("PUT") && run.stdout.contains("with the Durable Object exports of"), "{}", run.stdout);
+    assert!(sim.requests().is_empty());
+}
+
+#[test]
+fn a_preview_build_sends_its_exports_with_the_preview_deployment() {
+    let sim = sim();
+    let inv = Invocation::new(&sim)
+        .without("branch")
+        .without("commit")
+        .without("worker")
+        .input("command", "preview")
+        .input("preview_name", "feature-x")
+        .input("create_worker", "true");
+    let root = inv.dir.path().join("project");
+    tree(&root, &worker_config(ROOM));
+    std::fs::write(root.join(".cloudflare/output/v1/config.json"), r#"{"buildContext": {"isPreview": true}}"#).unwrap();
+    let run = inv.cwd(&root).run();
+    run.assert_code(0);
+    let deployment = &sim.previews("rooms")[0]["deployments"][0];
+    assert_eq!(deployment["exports"], json!({"Room": {"type": "durable-object", "storage": "sqlite"}}), "{deployment}");
+    assert_eq!(
+        deployment["bindings"],
+        json!([{"name": "ROOM", "type": "durable_object_namespace", "class_name": "Room"}]),
+        "the Preview's own namespace, provisioned by its exports"
+    );
+}
+
+#[test]
+fn worker_entrypoint_exports_alone_travel_in_a_version_upload() {
+    let sim = sim();
+    let config = worker_config(r#"{ "Api": { "type": "worker", "cache": { "enabled": true } } }"#)
+        .replace(r#""env": { "ROOM": { "type": "durable-object", "worker": "rooms", "exportName": "Room" } },"#, "");
+    let run = build_output(&sim, "version", &config).input("create_worker", "true").run();
+    run.assert_code(0);
+    assert!(classic_uploads(&sim, "rooms").is_empty(), "no lifecycle, no classic upload");
+    let bodies: Vec<Value> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/versions"))
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect();
+    assert_eq!(bodies.len(), 1);
+    assert_eq!(bodies[0]["exports"], json!({"Api": {"type": "worker", "cache": {"enabled": true}}}));
+    assert_eq!(sim.versions("rooms")[0]["exports"], bodies[0]["exports"], "stored with the version");
+    assert!(sim.deployments("rooms").is_empty(), "uploaded only");
+}
