@@ -43,13 +43,6 @@ fn build_output(sim: &Simulator, command: &str, config: &str) -> Invocation {
     inv.cwd(&root)
 }
 
-fn metadata_part(body: &str) -> Value {
-    let at = body.find("name=\"metadata\"").expect("a metadata part");
-    let start = at + body[at..].find("\r\n\r\n").unwrap() + 4;
-    let end = start + body[start..].find("\r\n--").unwrap();
-    serde_json::from_str(&body[start..end]).unwrap()
-}
-
 /// The classic uploads (`PUT /workers/scripts/{worker}`) sent, their metadata parts.
 fn classic_uploads(sim: &Simulator, worker: &str) -> Vec<Value> {
     let path = format!("/workers/scripts/{worker}");
