@@ -41,6 +41,8 @@ struct ServiceEnvironment {
 #[serde(default)]
 struct ServiceScript {
     migration_tag: Option<String>,
+    /// The declarative exports the Worker runs with (docs/cloudflare-api.md §H.10), as shown.
+    exports: Option<serde_json::Value>,
 }
 
 impl Client {
@@ -48,8 +50,18 @@ impl Client {
     /// was, or the Worker does not exist (404, or 10007/10090/10092, which wrangler takes for
     /// "new Worker", docs/cloudflare-api.md §C.2).
     pub(crate) async fn get_migration_tag(&self, script: &WorkerName) -> Result<Option<String>, ApiError> {
+        Ok(self.service_script(script).await?.and_then(|s| s.migration_tag))
+    }
+
+    /// The declarative exports the Worker runs with, as the API shows them; `None` when it has
+    /// none or does not exist. Read where the migration tag is (docs/cloudflare-api.md §H.10).
+    pub(crate) async fn get_exports(&self, script: &WorkerName) -> Result<Option<serde_json::Value>, ApiError> {
+        Ok(self.service_script(script).await?.and_then(|s| s.exports))
+    }
+
+    async fn service_script(&self, script: &WorkerName) -> Result<Option<ServiceScript>, ApiError> {
         match self.get::<Service, _>(&path(&["workers", "services", script.as_str()]), &()).await {
-            Ok(p) => Ok(p.result.default_environment.and_then(|e| e.script).and_then(|s| s.migration_tag)),
+            Ok(p) => Ok(p.result.default_environment.and_then(|e| e.script)),
             Err(e) if e.is_not_found() || e.has_code(10007) || e.has_code(10090) || e.has_code(10092) => Ok(None),
             Err(e) => Err(e),
         }

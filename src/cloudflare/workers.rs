@@ -359,6 +359,31 @@ pub(crate) enum DurableObjectStorage {
     LegacyKv,
 }
 
+/// Whether `live`, the exports as the API shows a Worker's, are `ours`: compared as JSON, with
+/// `state: "created"` taken for no `state`, as `cf` sends it (docs/cloudflare-api.md §H.10). A
+/// difference in shape only (a default the API adds) counts as a change: the safe reading, since
+/// a version upload then is refused before anything is sent.
+pub(crate) fn same_exports(ours: &Exports, live: &Value) -> bool {
+    let normal = |v: Value| -> Value {
+        match v {
+            Value::Object(map) => Value::Object(
+                map.into_iter()
+                    .map(|(k, mut e)| {
+                        if e.get("state").and_then(Value::as_str) == Some("created")
+                            && let Some(o) = e.as_object_mut()
+                        {
+                            o.remove("state");
+                        }
+                        (k, e)
+                    })
+                    .collect(),
+            ),
+            other => other,
+        }
+    };
+    serde_json::to_value(ours).is_ok_and(|o| normal(o) == normal(live.clone()))
+}
+
 /// Whether `exports` declares a Durable Object lifecycle: then only the classic upload may
 /// carry it (docs/cloudflare-api.md §H.10).
 pub(crate) fn has_durable_objects(exports: &Exports) -> bool {
@@ -550,6 +575,36 @@ mod tests {
         assert!(matches!(&err, VersionBodyError::ModuleRead { path, source }
             if *path == missing && source.kind() == std::io::ErrorKind::NotFound));
         assert!(err.to_string().contains("gone.js"), "{err}");
+    }
+
+    /// The live exports match ours only when they say the same, `state: "created"` being no
+    /// `state`; any other difference, shape included, is a change (a version upload then stops).
+    #[test]
+    fn live_exports_are_ours_only_when_they_say_the_same() {
+        let mut ours = Exports::new();
+        ours.insert(
+            "Room".into(),
+            Export::DurableObject(DurableObjectExport {
+                state: None,
+                storage: Some(DurableObjectStorage::Sqlite),
+                renamed_to: None,
+                transferred_to: None,
+                transfer_from: None,
+            }),
+        );
+        let same = serde_json::json!({ "Room": { "type": "durable-object", "storage": "sqlite" } });
+        let created =
+            serde_json::json!({ "Room": { "type": "durable-object", "state": "created", "storage": "sqlite" } });
+        let kv = serde_json::json!({ "Room": { "type": "durable-object", "storage": "legacy-kv" } });
+        let more = serde_json::json!({
+            "Room": { "type": "durable-object", "storage": "sqlite" },
+            "Lobby": { "type": "durable-object", "storage": "sqlite" }
+        });
+        assert!(same_exports(&ours, &same));
+        assert!(same_exports(&ours, &created));
+        assert!(!same_exports(&ours, &kv));
+        assert!(!same_exports(&ours, &more));
+        assert!(!same_exports(&ours, &serde_json::json!([])));
     }
 
     #[test]

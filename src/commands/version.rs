@@ -168,7 +168,7 @@ async fn upload_then_deploy(
     };
     let name = &args.worker;
     let apply_plan = plan_apply(ctx, &args).await?;
-    let Before { worker, latest, split_with, migrations, created_by_upload } =
+    let Before { worker, latest, split_with, migrations, created_by_upload, exports_classic } =
         before_upload(ctx, &args, d1, start.is_some()).await?;
     let total: u64 = args.modules.iter().map(|m| m.size).sum();
     match &args.main_module {
@@ -207,9 +207,9 @@ async fn upload_then_deploy(
     // Migrations apply only through the classic non-versioned upload, which deploys the version
     // at 100 % (docs/cloudflare-api.md Correction 10): the way wrangler applies them, until a
     // live probe shows the beta `deploy=true` does (docs/api-assumptions.md row 60).
-    // Durable Object exports likewise (docs/cloudflare-api.md §H.10); the inputs refused them
-    // without a deploy at 100 % before any request. A Worker the upload creates, too (§T.7).
-    let exports_lifecycle = args.exports_lifecycle();
+    // Durable Object exports likewise (docs/cloudflare-api.md §H.10), unless they equal the live
+    // ones (`exports_route`). A Worker the upload creates, too (§T.7).
+    let exports_lifecycle = exports_classic;
     let deploy_on_upload = migrations.is_some() || exports_lifecycle || created_by_upload.is_some();
     if migrations.is_some() && start.is_some() {
         return Err(Error::Refused(format!(
@@ -229,7 +229,11 @@ async fn upload_then_deploy(
         (Some(scan), Some(up), Some(spec)) => Some(AssetsUpload { scan, jwt: &up.jwt, spec }),
         _ => None,
     };
-    let lifecycle = Lifecycle { migrations: migrations.as_ref(), creates_worker: created_by_upload.is_some() };
+    let lifecycle = Lifecycle {
+        migrations: migrations.as_ref(),
+        exports: exports_classic,
+        creates_worker: created_by_upload.is_some(),
+    };
     let sent = upload(ctx, &args, &plan.send, &settings, lifecycle, assets, &known);
     // A Worker not read yet is read beside the upload, for its id and workers.dev URL; one the
     // upload creates, after it.
@@ -355,6 +359,8 @@ struct Before {
     /// creates and deploys it in one request, as `wrangler deploy` does (§T.7), so a refused
     /// upload leaves no empty Worker behind; these are the workers.dev flags to give it after.
     created_by_upload: Option<SubdomainFlags>,
+    /// Whether the Durable Object exports go through the classic upload ([`exports_route`]).
+    exports_classic: bool,
 }
 
 /// The reads and checks before the upload, and the only writes allowed before it: the Worker
@@ -416,6 +422,7 @@ async fn before_upload(ctx: &Ctx, args: &VersionArgs, d1: Option<&D1Migrations>,
     refuse_dropping_assets(args, latest.as_ref())?;
     refuse_missing_secrets(args, latest.as_ref())?;
     let migrations = pending_migrations(ctx, args, exists).await?;
+    let exports_classic = exports_route(ctx, args, exists, staged).await?;
     // A first deploy at 100 % goes through the classic upload: checked here, before any write.
     let first_deploy = worker.is_none() && !exists && !staged && args.deploy.is_some_and(|p| p >= 100.0);
     let created_by_upload = if first_deploy { Some(flows::upload::creatable(ctx, args).await?) } else { None };
@@ -452,7 +459,7 @@ async fn before_upload(ctx: &Ctx, args: &VersionArgs, d1: Option<&D1Migrations>,
     if let Some(w) = &worker {
         ctx.output(Output::WorkerId, w.id.as_str());
     }
-    Ok(Before { worker, latest, split_with, migrations, created_by_upload })
+    Ok(Before { worker, latest, split_with, migrations, created_by_upload, exports_classic })
 }
 
 /// An upload without code over a Worker whose latest version has code would leave it serving
@@ -628,6 +635,52 @@ fn report(
     });
 }
 
+/// Which upload carries the file's Durable Object exports (docs/cloudflare-api.md §H.10): a
+/// deploy at 100 % sends them on the classic upload, as wrangler does (`true`). Any other upload
+/// (none, a percentage, `stages`) may carry them only unchanged, since a version upload that
+/// changes a lifecycle is refused (10211): the Worker's live exports are read, and when they
+/// differ the step stops here, before any write, saying how to apply them.
+/// `staged`: a rollout through `stages` (taken out of `args` by then).
+async fn exports_route(ctx: &Ctx, args: &VersionArgs, exists: bool, staged: bool) -> Result<bool> {
+    let Some(spec) = args.exports.as_ref().filter(|e| e.has_durable_objects()) else { return Ok(false) };
+    if !staged && args.deploy.is_some_and(|p| p >= 100.0) {
+        return Ok(true);
+    }
+    let live = if exists {
+        ctx.client
+            .get_exports(&args.worker)
+            .await
+            .map_err(|e| api_failure(e, "read the Worker's Durable Object exports", Area::Workers))?
+    } else {
+        None
+    };
+    if live.as_ref().is_some_and(|l| crate::cloudflare::workers::same_exports(&spec.map, l)) {
+        ctx.console.info(&format!(
+            "Durable Object exports ({}): the same as the Worker's, so the version carries them unchanged.",
+            spec.place()
+        ));
+        return Ok(false);
+    }
+    let now =
+        if exists { "differ from the ones the Worker runs with" } else { "are new: the Worker does not exist yet" };
+    let (key, how) = if staged {
+        (
+            Key::Stages,
+            "a staged rollout cannot stage them: deploy them once without `stages`, then stage later versions",
+        )
+    } else {
+        (Key::Deploy, "a version upload that changes them is refused (10211, as `wrangler versions upload` meets)")
+    };
+    Err(Error::Input(InputError::new(
+        key,
+        format!(
+            "{}: these Durable Object exports {now}; Cloudflare applies them only through the non-versioned upload, which deploys at 100 % at once, and {how}. Set {} (without `stages`) to upload and deploy at once; nothing was written",
+            spec.place(),
+            hint::set(Key::Deploy, "true")
+        ),
+    )))
+}
+
 /// The configuration's migrations the Worker has not applied, in the form to send. Checked
 /// before any write: Cloudflare applies migrations only through the non-versioned upload, which
 /// deploys at 100 % (docs/cloudflare-api.md Correction 10; a version upload is refused with
@@ -699,11 +752,13 @@ fn live_version(deployments: &[Deployment]) -> Result<VersionId> {
     }
 }
 
-/// What makes an upload the classic one that deploys at 100 % at once: migrations to apply, or
-/// a Worker it creates.
+/// What makes an upload the classic one that deploys at 100 % at once: migrations to apply,
+/// Durable Object exports to apply, or a Worker it creates.
 #[derive(Clone, Copy)]
 struct Lifecycle<'a> {
     migrations: Option<&'a Migrations>,
+    /// Durable Object exports that change what the Worker runs with.
+    exports: bool,
     creates_worker: bool,
 }
 
@@ -729,7 +784,7 @@ async fn upload(
     assets: Option<AssetsUpload<'_>>,
     known: &Known,
 ) -> Result<Version> {
-    let Lifecycle { migrations, creates_worker } = lifecycle;
+    let Lifecycle { migrations, exports, creates_worker } = lifecycle;
     let worker = &args.worker;
     let mut annotations = serde_json::Map::new();
     if let Some(m) = &args.message {
@@ -757,7 +812,7 @@ async fn upload(
     // Migrations and Durable Object exports go only through the classic upload, which deploys
     // at 100 % (docs/cloudflare-api.md Correction 10, §H.10), as wrangler sends them; so does a
     // first deploy, which it creates the Worker with (§T.7).
-    if migrations.is_some() || args.exports_lifecycle() || creates_worker {
+    if migrations.is_some() || exports || creates_worker {
         let mut classic = meta;
         // The classic upload carries `_headers` and `_redirects` in the assets' config.
         if let Some(a) = &assets {

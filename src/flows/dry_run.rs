@@ -141,6 +141,33 @@ fn before_upload(args: &VersionArgs, account: &str, kind: &Upload<'_>) -> Vec<Ca
             "read the Worker (its id and workers.dev flags)",
         ));
     }
+    if !args.migrations.is_empty() {
+        plan.push(call(
+            "GET",
+            account,
+            &format!("workers/services/{w}"),
+            format!(
+                "read the applied Durable Object migration tag: of the {} migration step(s) up to `{}`, those not applied are sent",
+                args.migrations.len(),
+                args.migrations.last().map_or("", |m| m.tag.as_str())
+            ),
+        ));
+    }
+    // Exports a run cannot apply (no deploy at 100 % at once) go on only when they are the
+    // Worker's already (`version`'s `exports_route`).
+    if let (Upload::Version, Some(e)) = (kind, args.exports.as_ref().filter(|e| e.has_durable_objects()))
+        && !args.deploys_at_once()
+    {
+        plan.push(call(
+            "GET",
+            account,
+            &format!("workers/services/{w}"),
+            format!(
+                "read the Worker's Durable Object exports: the step goes on only if they equal those of {} (a version upload cannot change them; otherwise it stops here, before any write)",
+                e.place()
+            ),
+        ));
+    }
     if args.create_worker && !first_deploy_by_upload(args, kind) {
         plan.push(call("POST", account, "workers/workers", format!("create Worker {w}, only if it does not exist")));
     }
@@ -166,18 +193,6 @@ fn before_upload(args: &VersionArgs, account: &str, kind: &Upload<'_>) -> Vec<Ca
             account,
             &format!("workers/workers/{w}/previews"),
             format!("create the Preview `{name}`, only if it does not exist"),
-        ));
-    }
-    if !args.migrations.is_empty() {
-        plan.push(call(
-            "GET",
-            account,
-            &format!("workers/services/{w}"),
-            format!(
-                "read the applied Durable Object migration tag: of the {} migration step(s) up to `{}`, those not applied are sent",
-                args.migrations.len(),
-                args.migrations.last().map_or("", |m| m.tag.as_str())
-            ),
         ));
     }
     plan
@@ -236,8 +251,8 @@ fn uploads(
             &format!("workers/scripts/{w}"),
             format!("upload and deploy at 100 % with the pending migrations (the classic upload): {content}"),
         )),
-        // The inputs refused Durable Object exports without a deploy at 100 %.
-        Upload::Version if args.exports_lifecycle() => plan.push(call(
+        // Durable Object exports deployed at once; other runs carry them unchanged (above).
+        Upload::Version if args.exports_lifecycle() && args.deploys_at_once() => plan.push(call(
             "PUT",
             account,
             &format!("workers/scripts/{w}"),

@@ -448,49 +448,6 @@ type VersionedSettings = (
     Vec<wrangler::Migration>,
 );
 
-/// Durable Object exports go only on the classic upload, which deploys the version at 100 % at
-/// once (docs/cloudflare-api.md §H.10: a version upload carrying a lifecycle change is refused,
-/// 10211): an upload that is not such a deploy is refused here, before any request, as a pending
-/// migration is.
-fn refuse_exports_without_deploy(
-    exports: Option<&ExportsSpec>,
-    target: Target,
-    deploy: Option<f64>,
-    staged: bool,
-) -> Result<(), InputError> {
-    let Some(e) = exports.filter(|e| e.has_durable_objects()) else { return Ok(()) };
-    if target == Target::Preview {
-        return Ok(());
-    }
-    let declares = format!(
-        "{} declares Durable Object exports, whose lifecycle Cloudflare applies only through the non-versioned upload, which deploys the version at 100 % at once",
-        e.place()
-    );
-    if staged {
-        return Err(InputError::new(
-            Key::Stages,
-            format!("{declares}, so a staged rollout cannot stage it: deploy without `stages`; nothing was sent"),
-        ));
-    }
-    match deploy {
-        Some(p) if p >= 100.0 => Ok(()),
-        Some(_) => Err(InputError::new(
-            Key::Deploy,
-            format!(
-                "{declares}, so a gradual rollout cannot apply it: set {} to upload and deploy at once; nothing was sent",
-                hint::set(Key::Deploy, "true")
-            ),
-        )),
-        None => Err(InputError::new(
-            Key::Deploy,
-            format!(
-                "{declares} (a version upload carrying them is refused, 10211, as `wrangler versions upload` meets): set {} to upload and deploy at once; nothing was sent",
-                hint::set(Key::Deploy, "true")
-            ),
-        )),
-    }
-}
-
 /// `deploy`: `None` to upload only, else the new version's percentage.
 fn deploy_percentage(i: &Inputs) -> Result<Option<f64>, InputError> {
     Ok(match i.get(Key::Deploy) {
@@ -803,7 +760,6 @@ pub(crate) fn from_build_output(
         }
         crate::commands::deploy::check_override_key(&worker)?;
     }
-    refuse_exports_without_deploy(exports.as_ref(), target, deploy, rollout.is_some())?;
     Ok(VersionArgs {
         worker_written: Some(Written { file: w.file.clone(), line: w.name_line, key: "name".into() }),
         worker,
@@ -935,7 +891,6 @@ impl VersionArgs {
             }),
             _ => None,
         };
-        refuse_exports_without_deploy(exports.as_ref(), target, deploy, rollout.is_some())?;
         let (placement, limits, cache_options, keep_vars, migrations) = match config {
             Some(mut c) => {
                 config_warnings.append(&mut c.mapped.warnings);
@@ -1020,6 +975,12 @@ impl VersionArgs {
     /// the classic upload, which deploys at 100 % (docs/cloudflare-api.md §H.10).
     pub(crate) fn exports_lifecycle(&self) -> bool {
         self.exports.as_ref().is_some_and(ExportsSpec::has_durable_objects)
+    }
+
+    /// Whether this run deploys its upload at 100 % at once (no `stages`): the one upload that
+    /// may change a Durable Object lifecycle (the classic one, docs/cloudflare-api.md §H.10).
+    pub(crate) fn deploys_at_once(&self) -> bool {
+        self.rollout.is_none() && self.deploy.is_some_and(|p| p >= 100.0)
     }
 
     /// Whether a deploy of this upload applies a configuration's triggers and settings.

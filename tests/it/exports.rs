@@ -88,29 +88,84 @@ fn a_build_output_with_a_durable_object_export_deploys_through_one_classic_uploa
     assert_eq!(requests_matching(&sim, "POST", "/versions"), 0);
 }
 
+/// Exports a run cannot apply (no deploy at 100 % at once) stop the step before any write,
+/// naming the input; once the Worker runs with them, the same exports travel unchanged with a
+/// version upload, a gradual deploy or a staged rollout (a version upload that does not change
+/// them is no lifecycle change, docs/cloudflare-api.md §H.10).
 #[test]
-fn durable_object_exports_without_a_deploy_at_100_percent_are_refused_before_any_request() {
+fn exports_a_run_cannot_apply_stop_it_and_unchanged_ones_travel_with_any_upload() {
+    let sim = sim();
+    // GraphQL analytics queries are reads sent by POST (the rollout's permission check).
+    let writes =
+        |sim: &Simulator| sim.requests().iter().filter(|r| r.method != "GET" && !r.path.ends_with("/graphql")).count();
+    // A new Worker: nothing runs these exports yet.
+    let run = build_output(&sim, "version", &worker_config(ROOM)).input("create_worker", "true").run();
+    run.assert_code(2);
+    let all = run.everything();
+    assert!(
+        all.contains("(INPUT_DEPLOY, --deploy): .cloudflare/output/v1/workers/default/worker.config.json:5: exports: these Durable Object exports are new: the Worker does not exist yet"),
+        "{all}"
+    );
+    assert_eq!(writes(&sim), 0, "{:?}", sim.requests());
+    // Deployed at once, then the same exports with a plain upload, a gradual deploy and stages.
+    build_output(&sim, "version", &worker_config(ROOM))
+        .input("create_worker", "true")
+        .input("deploy", "true")
+        .run()
+        .assert_code(0);
+    let classic = classic_uploads(&sim, "rooms").len();
+    for inputs in [
+        &[][..],
+        &[("deploy", "50")][..],
+        &[
+            ("deploy", "true"),
+            ("stages", "10,100"),
+            ("analytics_lag", "0s"),
+            ("if_no_signal", "pass"),
+            ("timeout", "1h"),
+        ][..],
+    ] {
+        let mut inv = build_output(&sim, "version", &worker_config(ROOM));
+        for (k, v) in inputs {
+            inv = inv.input(k, v);
+        }
+        let run = inv.run();
+        run.assert_code(0);
+        assert!(
+            run.stdout.contains("the same as the Worker's, so the version carries them unchanged"),
+            "{inputs:?}: {}",
+            run.stdout
+        );
+        let body: Value = serde_json::from_str(
+            &sim.requests().into_iter().rfind(|r| r.method == "POST" && r.path.ends_with("/versions")).unwrap().body,
+        )
+        .unwrap();
+        assert_eq!(body["exports"], json!({ "Room": { "type": "durable-object", "storage": "sqlite" } }), "{inputs:?}");
+    }
+    assert_eq!(classic_uploads(&sim, "rooms").len(), classic, "no other classic upload");
+    // Changed exports: stopped before any write, naming `deploy`, or `stages` with them.
+    let more = r#"{ "Room": { "type": "durable-object", "storage": "sqlite" }, "Lobby": { "type": "durable-object", "storage": "sqlite" } }"#;
     let cases: [(&[(&str, &str)], &str); 3] = [
         (
             &[],
-            "(INPUT_DEPLOY, --deploy): .cloudflare/output/v1/workers/default/worker.config.json:5: exports declares Durable Object exports",
+            "(INPUT_DEPLOY, --deploy): .cloudflare/output/v1/workers/default/worker.config.json:5: exports: these Durable Object exports differ from the ones the Worker runs with",
         ),
-        (&[("deploy", "50")], "so a gradual rollout cannot apply it"),
+        (&[("deploy", "50")], "a version upload that changes them is refused (10211"),
         (
             &[("deploy", "true"), ("stages", "10%,100%")],
-            "(INPUT_STAGES, --stages): .cloudflare/output/v1/workers/default/worker.config.json:5: exports",
+            "(INPUT_STAGES, --stages): .cloudflare/output/v1/workers/default/worker.config.json:5: exports: these Durable Object exports differ",
         ),
     ];
     for (inputs, expected) in cases {
-        let sim = sim();
-        let mut inv = build_output(&sim, "version", &worker_config(ROOM));
+        let before = writes(&sim);
+        let mut inv = build_output(&sim, "version", &worker_config(more));
         for (k, v) in inputs {
             inv = inv.input(k, v);
         }
         let run = inv.run();
         run.assert_code(2);
         assert!(run.everything().contains(expected), "{inputs:?}: {}", run.everything());
-        assert!(sim.requests().is_empty(), "{inputs:?}: no request: {:?}", sim.requests());
+        assert_eq!(writes(&sim), before, "{inputs:?}: nothing written");
     }
 }
 
@@ -173,17 +228,18 @@ fn a_wrangler_configuration_with_exports_deploys_the_same_way() {
     assert_eq!(uploads[0]["exports"], json!({"Room": {"type": "durable-object", "storage": "sqlite"}}));
     assert_eq!(requests_matching(&sim, "POST", "/versions"), 0);
     assert_eq!(script(&sim, "rooms")["exports"], json!({"Room": {"type": "durable-object", "storage": "sqlite"}}));
-    // Without a deploy, refused by name with nothing sent.
+    // Without a deploy, on a Worker that does not run them: refused by name with nothing written.
     let fresh = crate::common::sim();
-    let run = wrangler_project(&fresh, WRANGLER).run();
+    let run = wrangler_project(&fresh, WRANGLER).input("create_worker", "true").run();
     run.assert_code(2);
     assert!(
-        run.everything()
-            .contains("(INPUT_DEPLOY, --deploy): wrangler.jsonc:6: exports declares Durable Object exports"),
+        run.everything().contains(
+            "(INPUT_DEPLOY, --deploy): wrangler.jsonc:6: exports: these Durable Object exports are new: the Worker does not exist yet"
+        ),
         "{}",
         run.everything()
     );
-    assert!(fresh.requests().is_empty());
+    assert!(fresh.requests().iter().all(|r| r.method == "GET"), "{:?}", fresh.requests());
     // A misspelt key: the file, its line and the key.
     let fresh = crate::common::sim();
     let run = wrangler_project(&fresh, &WRANGLER.replace("\"storage\"", "\"storrage\"")).input("deploy", "true").run();
@@ -198,6 +254,19 @@ fn a_dry_run_plans_the_classic_upload_for_exports() {
     let run = build_output(&sim, "deploy", &worker_config(ROOM)).input("dry_run", "true").without("api_token").run();
     run.assert_code(0);
     assert!(run.stdout.contains("PUT") && run.stdout.contains("with the Durable Object exports of"), "{}", run.stdout);
+    // An upload without that deploy reads the live exports first, and sends a version.
+    let run = build_output(&sim, "version", &worker_config(ROOM)).input("dry_run", "true").without("api_token").run();
+    run.assert_code(0);
+    assert!(
+        run.stdout.contains("read the Worker's Durable Object exports: the step goes on only if they equal those of"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("/workers/services/rooms ") && run.stdout.contains("/workers/rooms/versions "),
+        "{}",
+        run.stdout
+    );
     assert!(sim.requests().is_empty());
 }
 
