@@ -563,6 +563,12 @@ def exports_probes():
             report(s == 400 and 100405 in codes(env), "split-across-different-exports-100405", f"HTTP {s} {codes(env)}")
         else:
             skip("split-across-different-exports-100405", f"no versions to split (HTTP {s2} {codes(env2)})")
+        # Row 111: a class keeps its storage; the refusal says per class why.
+        kv = dict(meta, exports={"Room": {"type": "durable-object", "storage": "legacy-kv"}})
+        s, env = multipart_upload("PUT", f"{scripts}?excludeScript=true&bindings_inherit=strict", kv, js)
+        details = [((e.get("meta") or {}).get("details")) for e in ((env or {}).get("errors") or [])]
+        report(s == 400 and 100402 in codes(env) and "storage_type_mismatch" in json.dumps(details),
+               "exports-storage-change-100402", f"HTTP {s} {codes(env)} details={details!r}")
     finally:
         s, env, _ = call("DELETE", scripts, query="force=true")
         print(f"deleted {name}: HTTP {s} {codes(env)}")

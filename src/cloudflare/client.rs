@@ -542,6 +542,7 @@ fn decode_graphql<T: DeserializeOwned>(
                             Some(c) => format!("{} ({c})", e.message),
                             None => e.message,
                         }),
+                        meta: None,
                     }
                 })
                 .collect(),

@@ -8,11 +8,41 @@ use serde::Deserialize;
 
 /// One entry of an envelope's `errors` (both envelope flavours; every field optional because
 /// the Builds schema makes them so).
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct ApiMessage {
     pub code: Option<i64>,
     pub message: Option<String>,
+    /// Kept as sent: its shape differs by error, and an unexpected one must not make the whole
+    /// answer unreadable. [`ApiMessage::details`] reads the one shape workers-ci shows.
+    pub meta: Option<serde_json::Value>,
+}
+
+impl ApiMessage {
+    /// An exports reconciliation failure's per-class lines (`meta.details`, 100402,
+    /// docs/cloudflare-api.md §H.10): `class: scenario: message (suggestion)`, as far as given.
+    pub fn details(&self) -> Vec<String> {
+        let Some(items) = self.meta.as_ref().and_then(|m| m.get("details")).and_then(serde_json::Value::as_array)
+        else {
+            return Vec::new();
+        };
+        items
+            .iter()
+            .map(|d| {
+                let field = |k: &str| d.get(k).and_then(serde_json::Value::as_str);
+                let mut line = [field("class"), field("scenario"), field("message")]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(": ");
+                if let Some(s) = field("suggestion") {
+                    line.push_str(&format!(" ({s})"));
+                }
+                line
+            })
+            .filter(|l| !l.is_empty())
+            .collect()
+    }
 }
 
 impl fmt::Display for ApiMessage {
@@ -145,12 +175,26 @@ impl ApiError {
 mod tests {
     use super::*;
 
+    /// `meta` is read leniently: any shape parses, and only `details` entries become lines.
+    #[test]
+    fn error_meta_of_any_shape_parses_and_only_details_are_shown() {
+        let parse = |v: serde_json::Value| serde_json::from_value::<ApiMessage>(v).unwrap();
+        let odd = parse(serde_json::json!({ "code": 1, "message": "m", "meta": { "details": "text" } }));
+        assert!(odd.details().is_empty());
+        assert!(parse(serde_json::json!({ "code": 1, "meta": [1, 2] })).details().is_empty());
+        let full = parse(serde_json::json!({ "code": 100_402, "meta": { "details": [
+            { "class": "Room", "scenario": "storage_type_mismatch", "message": "m", "suggestion": "s" },
+            { "class": "Lobby" }, {}
+        ] } }));
+        assert_eq!(full.details(), ["Room: storage_type_mismatch: m (s)", "Lobby"]);
+    }
+
     fn api(status: u16, code: Option<i64>) -> ApiError {
         ApiError::Api {
             method: "GET".into(),
             endpoint: "/x".into(),
             status,
-            errors: vec![ApiMessage { code, message: Some("m".into()) }],
+            errors: vec![ApiMessage { code, message: Some("m".into()), meta: None }],
             retry_after: None,
         }
     }

@@ -320,6 +320,9 @@ pub(crate) fn show_refusal<T>(ctx: &Ctx, result: &Result<T, ApiError>) {
     if let Err(ApiError::Api { status: 400..=428 | 430..=499, errors, .. }) = result {
         let texts: Vec<&str> = errors.iter().filter_map(|e| e.message.as_deref()).collect();
         ctx.console.untrusted_diagnostic(texts.iter().flat_map(|t| t.lines()));
+        // An exports reconciliation failure says per class what went wrong (100402, §H.10).
+        let details: Vec<String> = errors.iter().flat_map(crate::cloudflare::error::ApiMessage::details).collect();
+        ctx.console.untrusted_diagnostic(details.iter().flat_map(|t| t.lines()));
     }
 }
 

@@ -313,3 +313,27 @@ fn worker_entrypoint_exports_alone_travel_in_a_version_upload() {
     assert_eq!(sim.versions("rooms")[0]["exports"], bodies[0]["exports"], "stored with the version");
     assert!(sim.deployments("rooms").is_empty(), "uploaded only");
 }
+
+/// A class keeps its storage: Cloudflare's reconciliation refuses the change (100402) and says
+/// per class why, which the log shows (docs/cloudflare-api.md §H.10); nothing is deployed.
+#[test]
+fn a_reconciliation_failure_names_each_class_and_why() {
+    let sim = sim();
+    let deploy = |exports: &str| {
+        build_output(&sim, "version", &worker_config(exports))
+            .input("create_worker", "true")
+            .input("deploy", "true")
+            .run()
+    };
+    deploy(ROOM).assert_code(0);
+    let deployments = sim.deployments("rooms").len();
+    let run = deploy(r#"{ "Room": { "type": "durable-object", "storage": "legacy-kv" } }"#);
+    assert_eq!(run.code, 5, "Cloudflare refused the upload: {}", run.everything());
+    let all = run.everything();
+    assert!(all.contains("exports reconciliation failed"), "{all}");
+    assert!(
+        all.contains("Room: storage_type_mismatch: class Room was provisioned with sqlite storage; the upload declares legacy-kv (a class keeps its storage"),
+        "{all}"
+    );
+    assert_eq!(sim.deployments("rooms").len(), deployments, "nothing deployed");
+}

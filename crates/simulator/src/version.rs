@@ -424,6 +424,7 @@ fn check_durable_objects(state: &mut State, i: usize, fields: &Map<String, Value
         refuse_exports_change(fields, w.exports.as_ref())?;
     }
     if deploy {
+        refuse_storage_change(state.workers[i].exports.as_ref(), fields.get("exports"))?;
         state.workers[i].do_classes = classes;
         if new_tag.is_some() {
             state.workers[i].migration_tag = new_tag;
@@ -433,6 +434,39 @@ fn check_durable_objects(state: &mut State, i: usize, fields: &Map<String, Value
         }
     }
     Ok(())
+}
+
+/// A live Durable Object export whose `storage` differs from the one its class was provisioned
+/// with cannot be reconciled: 100402 with the scenario `storage_type_mismatch`, one detail per
+/// class (docs/cloudflare-api.md §H.10 names the scenario; when Cloudflare raises it INFERRED,
+/// docs/api-assumptions.md).
+fn refuse_storage_change(applied: Option<&Value>, sent: Option<&Value>) -> Result<(), Reply> {
+    let (Some(applied), Some(sent)) = (durable_object_exports(applied), durable_object_exports(sent)) else {
+        return Ok(());
+    };
+    let live = |e: &Value| matches!(e.get("state").and_then(Value::as_str).unwrap_or("created"), "created");
+    let details: Vec<Value> = sent
+        .iter()
+        .filter(|(_, e)| live(e))
+        .filter_map(|(name, e)| {
+            let before = applied.get(name).filter(|a| live(a))?.get("storage")?.as_str()?;
+            let now = e.get("storage")?.as_str()?;
+            (before != now).then(|| {
+                json!({ "class": name, "scenario": "storage_type_mismatch",
+                    "message": format!("class {name} was provisioned with {before} storage; the upload declares {now}"),
+                    "suggestion": "a class keeps its storage: declare a new class and transfer or delete this one" })
+            })
+        })
+        .collect();
+    if details.is_empty() {
+        return Ok(());
+    }
+    Err((
+        400,
+        json!({ "success": false, "errors": [{ "code": 100_402,
+        "message": "exports reconciliation failed", "meta": { "details": details } }],
+        "messages": [], "result": null }),
+    ))
 }
 
 /// The Durable Object classes after `fields`' migrations are applied to `applied` (whose tag
