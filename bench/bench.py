@@ -585,7 +585,8 @@ def bench_deploy_triggers(a, work):
     }
     runs = 1 if a.quick else 3
     for delay in [int(d) for d in a.delays.split(",")]:
-        res = {t: {"first": [], "again": [], "req_first": [], "req_again": [], "writes_again": []} for t in tools}
+        res = {t: {"first": [], "again": [], "req_first": [], "req_again": [], "writes_first": [], "writes_again": []}
+               for t in tools}
         for i in range(runs):
             for tool in (list(tools) if i % 2 == 0 else list(reversed(tools))):
                 # A fresh account each time: the first deploy creates the Worker.
@@ -594,7 +595,9 @@ def bench_deploy_triggers(a, work):
                 })
                 cmd, env = tools[tool](sim)
                 res[tool]["first"].append(measure(cmd, env, proj))
-                first = len(sim.requests())
+                firsts = sim.requests()
+                first = len(firsts)
+                res[tool]["writes_first"].append(len([r for r in firsts if r.get("method") != "GET"]))
                 res[tool]["again"].append(measure(cmd, env, proj))
                 again = sim.requests()[first:]
                 res[tool]["req_first"].append(first)
@@ -612,6 +615,8 @@ def bench_deploy_triggers(a, work):
             row(label, f"{what}: peak RSS of the process tree, median", "", f"{mib(wr)} / {mib(cr)}", None)
             row(label, f"{what}: requests (wrangler / workers-ci)", "",
                 f"{max(w['req_' + phase])} / {max(c['req_' + phase])}", None)
+        row(label, "first deploy: writes (wrangler / workers-ci)", "",
+            f"{max(w['writes_first'])} / {max(c['writes_first'])}", None)
         row(label, "re-run: writes (wrangler / workers-ci; workers-ci: the version and its deployment)", "",
             f"{max(w['writes_again'])} / {max(c['writes_again'])}", None)
         log(f"   {delay} ms done")
