@@ -180,6 +180,21 @@ impl Client {
         Ok(all)
     }
 
+    /// The account's workers.dev subdomain (`GET /workers/subdomain`, docs/cloudflare-api.md §6);
+    /// `None` when the account has not registered one (404, or 10007 as wrangler reads it,
+    /// §I.1), where a Worker cannot be put on workers.dev (10063).
+    pub(crate) async fn get_account_subdomain(&self) -> Result<Option<String>, ApiError> {
+        #[derive(serde::Deserialize)]
+        struct Account {
+            subdomain: Option<String>,
+        }
+        match self.get::<Account, _>(&path(&["workers", "subdomain"]), &()).await {
+            Ok(p) => Ok(p.result.subdomain.filter(|s| !s.is_empty())),
+            Err(e) if e.is_not_found() || e.has_code(10007) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Sets the Worker's workers.dev flags through the per-script endpoint (docs/cloudflare-api.md
     /// §C.7), with the API date wrangler sends there. It sets both flags, so it is retried; the
     /// answer is the state now.

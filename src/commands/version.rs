@@ -425,7 +425,13 @@ async fn before_upload(ctx: &Ctx, args: &VersionArgs, d1: Option<&D1Migrations>,
     let exports_classic = exports_route(ctx, args, exists, staged).await?;
     // A first deploy at 100 % goes through the classic upload: checked here, before any write.
     let first_deploy = worker.is_none() && !exists && !staged && args.deploy.is_some_and(|p| p >= 100.0);
-    let created_by_upload = if first_deploy { Some(flows::upload::creatable(ctx, args).await?) } else { None };
+    let created_by_upload = if first_deploy {
+        let flags = flows::upload::creatable(ctx, args).await?;
+        flows::upload::refuse_flags_without_subdomain(ctx, args, flags).await?;
+        Some(flags)
+    } else {
+        None
+    };
     // The schema lands before the code: after every read and check, before the first write
     // (the Worker made, its flags set, the upload). A failed migration stops the run here.
     if let Some(m) = d1 {

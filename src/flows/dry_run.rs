@@ -168,6 +168,15 @@ fn before_upload(args: &VersionArgs, account: &str, kind: &Upload<'_>) -> Vec<Ca
             ),
         ));
     }
+    let flags = super::upload::create_flags(args);
+    if first_deploy_by_upload(args, kind) && (flags.enabled || flags.previews_enabled) {
+        plan.push(call(
+            "GET",
+            account,
+            "workers/subdomain",
+            "new Worker (its latest version not found): read the account's workers.dev subdomain, without which its flags would be refused after the upload (the step stops here instead)",
+        ));
+    }
     if args.create_worker && !first_deploy_by_upload(args, kind) {
         plan.push(call("POST", account, "workers/workers", format!("create Worker {w}, only if it does not exist")));
     }

@@ -97,6 +97,43 @@ pub(crate) async fn creatable(ctx: &Ctx, args: &VersionArgs) -> Result<Subdomain
     Ok(flags)
 }
 
+/// A Worker the classic upload creates gets its workers.dev flags only after it is deployed, and
+/// Cloudflare refuses them (10063) on an account without a workers.dev subdomain: checked first,
+/// as wrangler checks before a new Worker's upload (docs/cloudflare-api.md §I.1), so the step
+/// stops before any write rather than with a live Worker whose flags were refused.
+pub(crate) async fn refuse_flags_without_subdomain(ctx: &Ctx, args: &VersionArgs, flags: SubdomainFlags) -> Result<()> {
+    if !flags.enabled && !flags.previews_enabled {
+        return Ok(());
+    }
+    let sub = ctx
+        .client
+        .get_account_subdomain()
+        .await
+        .map_err(|e| api_failure(e, "read the account's workers.dev subdomain", Area::Workers))?;
+    if sub.is_some() {
+        return Ok(());
+    }
+    let (key, why) = match (args.workers_dev, args.preview_urls) {
+        (Some(true), _) => (Key::WorkersDev, "is on".to_owned()),
+        (_, Some(true)) => (Key::PreviewUrls, "is on".to_owned()),
+        _ => (
+            Key::WorkersDev,
+            format!(
+                "is not set, and a new Worker without routes goes on workers.dev (with preview URLs), as `wrangler deploy` puts it; Worker {} would be",
+                args.worker
+            ),
+        ),
+    };
+    Err(Error::Input(crate::inputs::InputError::new(
+        key,
+        format!(
+            "{why}, but this account has no workers.dev subdomain, so Cloudflare would refuse it (10063) after the Worker is deployed: register one (dashboard: Workers & Pages, your subdomain), or set {} and {}; nothing was written",
+            hint::set(Key::WorkersDev, "false"),
+            hint::set(Key::PreviewUrls, "false")
+        ),
+    )))
+}
+
 /// The flags of a Worker the classic upload has just created: that upload takes none, and the
 /// API's default is undocumented (Correction 1), so they are written unless the Worker already
 /// shows them, as wrangler writes them after every deploy (§C.7).

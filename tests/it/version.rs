@@ -376,3 +376,31 @@ fn a_first_deploy_lost_before_it_arrived_is_sent_once_more() {
     assert_eq!(sim.versions("fresh").len(), 1);
     assert_eq!(sim.deployments("fresh").len(), 1);
 }
+
+/// On an account without a workers.dev subdomain Cloudflare refuses a Worker's workers.dev flags
+/// (10063); a first deploy writes them after the upload, so the account is read first and the
+/// step stops before any write, saying how to go on (docs/cloudflare-api.md §I.1, §6).
+#[test]
+fn a_first_deploy_onto_workers_dev_needs_the_accounts_subdomain_before_any_write() {
+    let sim = Simulator::start_background(SimConfig { subdomain: None, ..SimConfig::default() }).unwrap();
+    let first =
+        || with_module(version_invocation(&sim, "fresh")).input("create_worker", "true").input("deploy", "true");
+    let run = first().run();
+    run.assert_code(2);
+    let all = run.everything();
+    assert!(all.contains("input `workers_dev`"), "{all}");
+    assert!(all.contains("this account has no workers.dev subdomain, so Cloudflare would refuse it (10063)"), "{all}");
+    assert!(all.contains("`workers_dev: false` and `preview_urls: false`"), "{all}");
+    assert!(sim.requests().iter().all(|r| r.method == "GET"), "nothing written: {:?}", sim.requests());
+    // A dry run plans that read.
+    let dry = first().input("dry_run", "true").without("api_token").run();
+    dry.assert_code(0);
+    assert!(
+        dry.stdout.contains("/workers/subdomain ") && dry.stdout.contains("read the account's workers.dev subdomain"),
+        "{}",
+        dry.stdout
+    );
+    // Off workers.dev, the same first deploy goes through.
+    first().input("workers_dev", "false").input("preview_urls", "false").run().assert_code(0);
+    assert_eq!(sim.deployments("fresh").len(), 1);
+}
