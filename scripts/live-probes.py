@@ -474,19 +474,8 @@ def classic_upload_applies_migrations(do_module, migration_tag):
             "migrations": {"new_tag": tag, "steps": [{"new_sqlite_classes": [f"Classic{int(time.time())}"]}]}}
     if old is not None:
         meta["migrations"]["old_tag"] = old
-    boundary = f"probe{int(time.time())}"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"metadata\"\r\nContent-Type: application/json\r\n\r\n"
-            f"{json.dumps(meta)}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"index.js\"; filename=\"index.js\"\r\n"
-            f"Content-Type: application/javascript+module\r\n\r\n{do_module}\r\n--{boundary}--\r\n").encode()
-    url = f"{BASE}/accounts/{ACCOUNT}/workers/scripts/{WORKER}?excludeScript=true&bindings_inherit=strict"
-    req = urllib.request.Request(url, data=body, method="PUT")
-    req.add_header("Authorization", f"Bearer {TOKEN}")
-    req.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
-    try:
-        with urllib.request.urlopen(req, timeout=60) as r:
-            s, env = r.status, json.loads(r.read() or b"null")
-    except urllib.error.HTTPError as e:
-        s, env = e.code, {"raw": e.read()[:200].decode(errors="replace")}
+    s, env = multipart_upload("PUT", f"/workers/scripts/{WORKER}?excludeScript=true&bindings_inherit=strict", meta,
+                              do_module)
     dep = ((env or {}).get("result") or {}).get("deployment_id")
     _, deps, _ = call("GET", f"/workers/scripts/{WORKER}/deployments")
     live = (((deps or {}).get("result") or {}).get("deployments") or [{}])[0].get("versions") or []
