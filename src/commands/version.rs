@@ -209,8 +209,7 @@ async fn upload_then_deploy(
     // live probe shows the beta `deploy=true` does (docs/api-assumptions.md row 60).
     // Durable Object exports likewise (docs/cloudflare-api.md §H.10), unless they equal the live
     // ones (`exports_route`). A Worker the upload creates, too (§T.7).
-    let exports_lifecycle = exports_classic;
-    let deploy_on_upload = migrations.is_some() || exports_lifecycle || created_by_upload.is_some();
+    let deploy_on_upload = migrations.is_some() || exports_classic || created_by_upload.is_some();
     if migrations.is_some() && start.is_some() {
         return Err(Error::Refused(format!(
             "{}: Durable Object migrations are applied only by the upload that deploys the version at 100 % at \
@@ -278,7 +277,7 @@ async fn upload_then_deploy(
             ctx.output(Output::DeploymentId, d.id.as_str());
             let with = if migrations.is_some() {
                 ", with its migrations applied"
-            } else if exports_lifecycle {
+            } else if exports_classic {
                 ", with its Durable Object exports applied"
             } else {
                 ""
