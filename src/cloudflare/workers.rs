@@ -182,7 +182,7 @@ impl Client {
 
     /// The account's workers.dev subdomain (`GET /workers/subdomain`, docs/cloudflare-api.md §6);
     /// `None` when the account has not registered one (404, or 10007 as wrangler reads it,
-    /// §I.1), where a Worker cannot be put on workers.dev (10063).
+    /// §6), where a Worker cannot be put on workers.dev (10063).
     pub(crate) async fn get_account_subdomain(&self) -> Result<Option<String>, ApiError> {
         #[derive(serde::Deserialize)]
         struct Account {

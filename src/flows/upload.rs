@@ -99,7 +99,7 @@ pub(crate) async fn creatable(ctx: &Ctx, args: &VersionArgs) -> Result<Subdomain
 
 /// A Worker the classic upload creates gets its workers.dev flags only after it is deployed, and
 /// Cloudflare refuses them (10063) on an account without a workers.dev subdomain: checked first,
-/// as wrangler checks before a new Worker's upload (docs/cloudflare-api.md §I.1), so the step
+/// as wrangler checks before a new Worker's upload (docs/cloudflare-api.md §6), so the step
 /// stops before any write rather than with a live Worker whose flags were refused.
 pub(crate) async fn refuse_flags_without_subdomain(ctx: &Ctx, args: &VersionArgs, flags: SubdomainFlags) -> Result<()> {
     if !flags.enabled && !flags.previews_enabled {

@@ -379,7 +379,7 @@ fn a_first_deploy_lost_before_it_arrived_is_sent_once_more() {
 
 /// On an account without a workers.dev subdomain Cloudflare refuses a Worker's workers.dev flags
 /// (10063); a first deploy writes them after the upload, so the account is read first and the
-/// step stops before any write, saying how to go on (docs/cloudflare-api.md §I.1, §6).
+/// step stops before any write, saying how to go on (docs/cloudflare-api.md §6).
 #[test]
 fn a_first_deploy_onto_workers_dev_needs_the_accounts_subdomain_before_any_write() {
     let sim = Simulator::start_background(SimConfig { subdomain: None, ..SimConfig::default() }).unwrap();
