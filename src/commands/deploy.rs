@@ -29,19 +29,7 @@ pub(crate) const FACTS: Facts = Facts {
         Exit::Interrupted,
     ],
     reports_to_github: false,
-    outputs: &[
-        Output::WorkerId,
-        Output::VersionId,
-        Output::VersionNumber,
-        Output::VersionUrl,
-        Output::DeploymentId,
-        Output::Stages,
-        Output::WorkersDevUrl,
-        Output::Changes,
-        Output::Plan,
-        Output::Migrations,
-        Output::DryRun,
-    ],
+    outputs: super::version::UPLOAD_OUTPUTS,
 };
 
 pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError> {

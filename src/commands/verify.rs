@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::flows::builds::{WorkerFrom, Workers, commit_cell, pick, recent_builds, unknown_workers};
 use crate::flows::live::{Active, actives};
-use crate::flows::{Area, Ctx, Stop, api_failure, guarded};
+use crate::flows::{Area, Ctx, api_failure, until_stopped};
 use crate::inputs::args::{branch, commit, workers_or_tags};
 use crate::inputs::{InputError, Inputs, Key, hint};
 
@@ -176,20 +176,7 @@ fn short(s: &str) -> &str {
 }
 
 async fn run(ctx: &Ctx, args: VerifyArgs) -> Result<()> {
-    match guarded(ctx, || false, verify(ctx, &args)).await {
-        Ok(r) => r,
-        Err(stop) => {
-            let reason = match stop {
-                Stop::Interrupted => "the job was cancelled".to_owned(),
-                Stop::TimedOut => format!("`timeout` ({}s) elapsed", ctx.timeout.as_secs()),
-            };
-            ctx.summary(|s| s.row("Stopped", &reason));
-            Err(Error::Stopped {
-                stop,
-                message: format!("{reason}; stopped before every Worker was checked (verify only reads)"),
-            })
-        }
-    }
+    until_stopped(ctx, "stopped before every Worker was checked (verify only reads)", verify(ctx, &args)).await
 }
 
 async fn verify(ctx: &Ctx, args: &VerifyArgs) -> Result<()> {

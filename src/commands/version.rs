@@ -25,6 +25,22 @@ use crate::inputs::{InputError, Inputs, Key, hint};
 
 use super::{Command, Env, Facts, Output, Prepared};
 
+/// What an upload and its deploy report: `version`'s outputs, and `deploy`'s, which deploys
+/// given versions or uploads a Build Output through this same flow.
+pub(super) const UPLOAD_OUTPUTS: &[Output] = &[
+    Output::WorkerId,
+    Output::VersionId,
+    Output::VersionNumber,
+    Output::VersionUrl,
+    Output::DeploymentId,
+    Output::Stages,
+    Output::WorkersDevUrl,
+    Output::Changes,
+    Output::Plan,
+    Output::Migrations,
+    Output::DryRun,
+];
+
 pub(crate) const FACTS: Facts = Facts {
     name: "version",
     about: "upload a Version of a Worker from a directory of modules; optionally deploy it",
@@ -40,19 +56,7 @@ pub(crate) const FACTS: Facts = Facts {
         Exit::Interrupted,
     ],
     reports_to_github: true,
-    outputs: &[
-        Output::WorkerId,
-        Output::VersionId,
-        Output::VersionNumber,
-        Output::VersionUrl,
-        Output::DeploymentId,
-        Output::Stages,
-        Output::WorkersDevUrl,
-        Output::Changes,
-        Output::Plan,
-        Output::Migrations,
-        Output::DryRun,
-    ],
+    outputs: UPLOAD_OUTPUTS,
 };
 
 pub(super) fn prepare(i: &Inputs, _env: &Env<'_>) -> Result<Prepared, InputError> {
@@ -209,7 +213,12 @@ async fn upload_then_deploy(
     // live probe shows the beta `deploy=true` does (docs/api-assumptions.md row 60).
     // Durable Object exports likewise (docs/cloudflare-api.md §H.10), unless they equal the live
     // ones (`exports_route`). A Worker the upload creates, too (§T.7).
-    let deploy_on_upload = migrations.is_some() || exports_classic || created_by_upload.is_some();
+    let lifecycle = Lifecycle {
+        migrations: migrations.as_ref(),
+        exports: exports_classic,
+        creates_worker: created_by_upload.is_some(),
+    };
+    let deploy_on_upload = lifecycle.classic();
     if migrations.is_some() && start.is_some() {
         return Err(Error::Refused(format!(
             "{}: Durable Object migrations are applied only by the upload that deploys the version at 100 % at \
@@ -227,11 +236,6 @@ async fn upload_then_deploy(
     let assets = match (&scan, &uploaded, &args.assets) {
         (Some(scan), Some(up), Some(spec)) => Some(AssetsUpload { scan, jwt: &up.jwt, spec }),
         _ => None,
-    };
-    let lifecycle = Lifecycle {
-        migrations: migrations.as_ref(),
-        exports: exports_classic,
-        creates_worker: created_by_upload.is_some(),
     };
     let sent = upload(ctx, &args, &plan.send, &settings, lifecycle, assets, &known);
     // A Worker not read yet is read beside the upload, for its id and workers.dev URL; one the
@@ -421,9 +425,12 @@ async fn before_upload(ctx: &Ctx, args: &VersionArgs, d1: Option<&D1Migrations>,
     refuse_dropping_assets(args, latest.as_ref())?;
     refuse_missing_secrets(args, latest.as_ref())?;
     let migrations = pending_migrations(ctx, args, exists).await?;
-    let exports_classic = exports_route(ctx, args, exists, staged).await?;
+    // Deployed at 100 % by the upload itself: the one upload that may change a lifecycle or create
+    // the Worker (the classic one).
+    let at_once = !staged && args.deploy.is_some_and(|p| p >= 100.0);
+    let exports_classic = exports_route(ctx, args, exists, staged, at_once).await?;
     // A first deploy at 100 % goes through the classic upload: checked here, before any write.
-    let first_deploy = worker.is_none() && !exists && !staged && args.deploy.is_some_and(|p| p >= 100.0);
+    let first_deploy = worker.is_none() && !exists && at_once;
     let created_by_upload = if first_deploy {
         let flags = flows::upload::creatable(ctx, args).await?;
         flows::upload::refuse_flags_without_subdomain(ctx, args, flags).await?;
@@ -645,10 +652,11 @@ fn report(
 /// (none, a percentage, `stages`) may carry them only unchanged, since a version upload that
 /// changes a lifecycle is refused (10211): the Worker's live exports are read, and when they
 /// differ the step stops here, before any write, saying how to apply them.
-/// `staged`: a rollout through `stages` (taken out of `args` by then).
-async fn exports_route(ctx: &Ctx, args: &VersionArgs, exists: bool, staged: bool) -> Result<bool> {
+/// `staged`: a rollout through `stages` (taken out of `args` by then); `at_once`: the upload
+/// itself deploys at 100 %.
+async fn exports_route(ctx: &Ctx, args: &VersionArgs, exists: bool, staged: bool, at_once: bool) -> Result<bool> {
     let Some(spec) = args.exports.as_ref().filter(|e| e.has_durable_objects()) else { return Ok(false) };
-    if !staged && args.deploy.is_some_and(|p| p >= 100.0) {
+    if at_once {
         return Ok(true);
     }
     let live = if exists {
@@ -767,6 +775,12 @@ struct Lifecycle<'a> {
     creates_worker: bool,
 }
 
+impl Lifecycle<'_> {
+    fn classic(&self) -> bool {
+        self.migrations.is_some() || self.exports || self.creates_worker
+    }
+}
+
 /// What the version carries of an assets upload.
 struct AssetsUpload<'a> {
     scan: &'a Scan,
@@ -789,7 +803,7 @@ async fn upload(
     assets: Option<AssetsUpload<'_>>,
     known: &Known,
 ) -> Result<Version> {
-    let Lifecycle { migrations, exports, creates_worker } = lifecycle;
+    let Lifecycle { migrations, creates_worker, .. } = lifecycle;
     let worker = &args.worker;
     let mut annotations = serde_json::Map::new();
     if let Some(m) = &args.message {
@@ -817,7 +831,7 @@ async fn upload(
     // Migrations and Durable Object exports go only through the classic upload, which deploys
     // at 100 % (docs/cloudflare-api.md Correction 10, §H.10), as wrangler sends them; so does a
     // first deploy, which it creates the Worker with (§T.7).
-    if migrations.is_some() || exports || creates_worker {
+    if lifecycle.classic() {
         let mut classic = meta;
         // The classic upload carries `_headers` and `_redirects` in the assets' config.
         if let Some(a) = &assets {

@@ -310,10 +310,7 @@ fn uploads(
 /// deploys it (a deploy at 100 % without stages, `create_worker` on), as `version` does.
 /// (With migrations the plan's classic upload already covers both cases.)
 fn first_deploy_by_upload(args: &VersionArgs, kind: &Upload<'_>) -> bool {
-    matches!(kind, Upload::Version)
-        && args.create_worker
-        && args.rollout.is_none()
-        && args.deploy.is_some_and(|p| p >= 100.0)
+    matches!(kind, Upload::Version) && args.create_worker && args.deploys_at_once()
 }
 
 /// A first deploy's calls: the classic upload creates the Worker and deploys it, then the new

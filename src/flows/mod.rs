@@ -185,6 +185,13 @@ pub(crate) async fn settle_before_reconcile(ctx: &Ctx, err: &ApiError) {
 /// far are still written, and the message says a write in flight may have completed, and where
 /// to look: `check` is what the command writes (`setup`'s triggers, not a Worker's versions).
 pub(crate) async fn interruptible(ctx: &Ctx, check: &str, work: impl Future<Output = Result<()>>) -> Result<()> {
+    let after = format!("stopped (a request in flight may still have taken effect: check {check})");
+    until_stopped(ctx, &after, work).await
+}
+
+/// Runs `work` until it finishes, a signal arrives or `timeout` passes; a stop is the summary's
+/// "Stopped" row and an error saying why, then `after` (what the stop means for this command).
+pub(crate) async fn until_stopped(ctx: &Ctx, after: &str, work: impl Future<Output = Result<()>>) -> Result<()> {
     match guarded(ctx, || false, work).await {
         Ok(r) => r,
         Err(stop) => {
@@ -193,10 +200,7 @@ pub(crate) async fn interruptible(ctx: &Ctx, check: &str, work: impl Future<Outp
                 Stop::TimedOut => format!("`timeout` ({}s) elapsed", ctx.timeout.as_secs()),
             };
             ctx.summary(|s| s.row("Stopped", &reason));
-            Err(Error::Stopped {
-                stop,
-                message: format!("{reason}; stopped (a request in flight may still have taken effect: check {check})"),
-            })
+            Err(Error::Stopped { stop, message: format!("{reason}; {after}") })
         }
     }
 }

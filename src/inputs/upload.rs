@@ -448,6 +448,31 @@ type VersionedSettings = (
     Vec<wrangler::Migration>,
 );
 
+/// `stages` for an upload that deploys (never a Preview): a rollout sets the new version's
+/// shares itself, so it needs `deploy: true`, and its smoke test a Worker name the override
+/// header can carry.
+fn rollout(
+    i: &Inputs,
+    target: Target,
+    deploy: Option<f64>,
+    worker: &WorkerName,
+) -> Result<Option<super::rollout::RolloutArgs>, InputError> {
+    let rollout = match target {
+        Target::Version => super::rollout::RolloutArgs::from_inputs(i)?,
+        Target::Preview => None,
+    };
+    if rollout.is_some() {
+        if deploy != Some(100.0) {
+            return Err(InputError::new(
+                Key::Stages,
+                "rolls out the uploaded version and needs `deploy: true` (the stages set its shares)",
+            ));
+        }
+        crate::commands::deploy::check_override_key(worker)?;
+    }
+    Ok(rollout)
+}
+
 /// `deploy`: `None` to upload only, else the new version's percentage.
 fn deploy_percentage(i: &Inputs) -> Result<Option<f64>, InputError> {
     Ok(match i.get(Key::Deploy) {
@@ -747,19 +772,7 @@ pub(crate) fn from_build_output(
         .exports
         .take()
         .map(|(map, line)| ExportsSpec { map, written: Written { file: w.file.clone(), line, key: "exports".into() } });
-    let rollout = match target {
-        Target::Version => super::rollout::RolloutArgs::from_inputs(i)?,
-        Target::Preview => None,
-    };
-    if rollout.is_some() {
-        if deploy != Some(100.0) {
-            return Err(InputError::new(
-                Key::Stages,
-                "rolls out the uploaded version and needs `deploy: true` (the stages set its shares)",
-            ));
-        }
-        crate::commands::deploy::check_override_key(&worker)?;
-    }
+    let rollout = rollout(i, target, deploy, &worker)?;
     Ok(VersionArgs {
         worker_written: Some(Written { file: w.file.clone(), line: w.name_line, key: "name".into() }),
         worker,
@@ -839,19 +852,7 @@ impl VersionArgs {
             optional_bool(Key::PreviewUrls)?.or(file.and_then(|f| f.preview_urls)),
         );
         let deploy = deploy_percentage(i)?;
-        let rollout = match target {
-            Target::Version => super::rollout::RolloutArgs::from_inputs(i)?,
-            Target::Preview => None,
-        };
-        if rollout.is_some() {
-            if deploy != Some(100.0) {
-                return Err(InputError::new(
-                    Key::Stages,
-                    "rolls out the uploaded version and needs `deploy: true` (the stages set its shares)",
-                ));
-            }
-            crate::commands::deploy::check_override_key(&worker)?;
-        }
+        let rollout = rollout(i, target, deploy, &worker)?;
         refuse_long_name_with_previews(&worker, preview_urls)?;
         let main = match (&config, file.and_then(|f| f.main.as_ref())) {
             (Some(c), Some(m)) => Some(checked_main(c, m, i.get(Key::Dir).is_some())?),
