@@ -409,12 +409,7 @@ fn the_readme_build_output_workflow_runs_as_written() {
 
 /// The plan's rows, `METHOD path`, from the `plan` output.
 fn planned(run: &Run) -> Vec<String> {
-    let plan: Value = serde_json::from_str(run.output("plan").expect("a plan")).unwrap();
-    plan.as_array()
-        .unwrap()
-        .iter()
-        .map(|r| format!("{} {}", r["method"].as_str().unwrap(), r["path"].as_str().unwrap()))
-        .collect()
+    plan_fields(run, &["method", "path"]).iter().map(|f| f.join(" ")).collect()
 }
 
 /// A dry run holds the assets to the limits a real run enforces (25 MiB a file, §A.6): exit 2,
@@ -595,32 +590,8 @@ fn route_patterns(sim: &Simulator, worker: &str) -> Vec<String> {
     p
 }
 
-/// Requests that write a trigger or a setting.
-fn trigger_writes(sim: &Simulator, from: usize) -> Vec<String> {
-    sim.requests()[from..]
-        .iter()
-        .filter(|r| r.method != "GET")
-        .filter(|r| {
-            ["/routes", "/domains", "/schedules", "/consumers", "/script-settings"].iter().any(|p| r.path.contains(p))
-        })
-        .map(|r| format!("{} {}", r.method, r.path))
-        .collect()
-}
-
 fn plan_rows(run: &Run) -> Vec<String> {
-    let rows: Value = serde_json::from_str(run.output("plan").expect("plan output")).unwrap();
-    rows.as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            format!(
-                "{} {} {}",
-                r["resource"].as_str().unwrap(),
-                r["name"].as_str().unwrap(),
-                r["action"].as_str().unwrap()
-            )
-        })
-        .collect()
+    plan_fields(run, &["resource", "name", "action"]).iter().map(|f| f.join(" ")).collect()
 }
 
 /// `cf deploy --prebuilt`'s triggers and settings (§H.3, §H.6) go through the deploy's apply

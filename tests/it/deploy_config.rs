@@ -51,33 +51,16 @@ fn deploy(sim: &Simulator, config: &str) -> Invocation {
     inv.cwd(&root).input("create_worker", "true").input("deploy", "true")
 }
 
-/// Requests that change a trigger or a setting (everything but reads, uploads and deployments).
-fn trigger_writes(sim: &Simulator) -> Vec<String> {
-    sim.requests()
-        .into_iter()
-        .filter(|r| r.method != "GET")
-        .filter(|r| {
-            ["/routes", "/domains", "/schedules", "/consumers", "/script-settings"].iter().any(|p| r.path.contains(p))
-        })
-        .map(|r| format!("{} {}", r.method, r.path))
-        .collect()
-}
-
 fn writes(sim: &Simulator) -> Vec<String> {
     sim.requests().into_iter().filter(|r| r.method != "GET").map(|r| format!("{} {}", r.method, r.path)).collect()
 }
 
 fn plan(run: &Run) -> Vec<(String, String, String)> {
-    let rows: Value = serde_json::from_str(run.output("plan").expect("plan output")).unwrap();
-    rows.as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["resource"].as_str().unwrap().to_owned(),
-                r["name"].as_str().unwrap().to_owned(),
-                r["action"].as_str().unwrap().to_owned(),
-            )
+    plan_fields(run, &["resource", "name", "action"])
+        .into_iter()
+        .map(|f| {
+            let [resource, name, action]: [String; 3] = f.try_into().unwrap();
+            (resource, name, action)
         })
         .collect()
 }
@@ -144,7 +127,7 @@ fn a_deploy_applies_the_configuration_and_a_rerun_writes_nothing() {
     assert_eq!(c["settings"], json!({ "batch_size": 10 }));
     // One write per kind (the routes whole, one domain, the crons whole, one consumer, one
     // settings PATCH), made after the deploy.
-    assert_eq!(trigger_writes(&sim).len(), 5, "{:?}", trigger_writes(&sim));
+    assert_eq!(trigger_writes(&sim, 0).len(), 5, "{:?}", trigger_writes(&sim, 0));
     let all = writes(&sim);
     // A first deploy: the classic upload creates the Worker and deploys it (as wrangler does).
     let deployed = all.iter().position(|w| w.starts_with("PUT") && w.ends_with("/workers/scripts/app")).unwrap();
@@ -301,7 +284,7 @@ fn an_upload_without_deploy_applies_nothing_and_says_so() {
     // Migrations aside, `FULL` has none: the upload goes through.
     run.assert_code(0);
     assert!(run.stdout.contains("applied by a deploy at 100 %"), "{}", run.stdout);
-    assert!(trigger_writes(&sim).is_empty());
+    assert!(trigger_writes(&sim, 0).is_empty());
     assert!(sim.requests().iter().all(|r| !r.path.contains("/schedules") && !r.path.contains("/queues")));
 }
 
@@ -378,7 +361,7 @@ fn deploy_given_a_configuration_applies_it_beside_the_deployment() {
     let plain = run_deploy(None);
     plain.assert_code(0);
     assert_eq!(plain.output("plan"), None);
-    assert!(trigger_writes(&sim).is_empty());
+    assert!(trigger_writes(&sim, 0).is_empty());
     let applied = run_deploy(Some("wrangler.jsonc"));
     applied.assert_code(0);
     assert_eq!(applied.output("changes"), Some("7"));
@@ -481,19 +464,7 @@ fn a_conflict_stops_the_step_before_the_d1_migrations_too() {
 
 /// The plan's rows, `METHOD path — what`, from the `plan` output of a dry run.
 fn planned_calls(run: &Run) -> Vec<String> {
-    let rows: Value = serde_json::from_str(run.output("plan").expect("plan output")).unwrap();
-    rows.as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            format!(
-                "{} {} — {}",
-                r["method"].as_str().unwrap(),
-                r["path"].as_str().unwrap(),
-                r["what"].as_str().unwrap()
-            )
-        })
-        .collect()
+    plan_fields(run, &["method", "path", "what"]).iter().map(|f| format!("{} {} — {}", f[0], f[1], f[2])).collect()
 }
 
 /// A dry run without credentials lists the apply step's calls too (issue 21: it used to stop

@@ -44,13 +44,8 @@ fn build_output(sim: &Simulator, command: &str, config: &str) -> Invocation {
 }
 
 /// The classic uploads (`PUT /workers/scripts/{worker}`) sent, their metadata parts.
-fn classic_uploads(sim: &Simulator, worker: &str) -> Vec<Value> {
-    let path = format!("/workers/scripts/{worker}");
-    sim.requests()
-        .into_iter()
-        .filter(|r| r.method == "PUT" && r.path.ends_with(&path))
-        .map(|r| metadata_part(&r.body))
-        .collect()
+fn classic_metadata(sim: &Simulator, worker: &str) -> Vec<Value> {
+    classic_uploads(sim, worker).iter().map(|r| metadata_part(&r.body)).collect()
 }
 
 fn script(sim: &Simulator, worker: &str) -> Value {
@@ -64,7 +59,7 @@ fn a_build_output_with_a_durable_object_export_deploys_through_one_classic_uploa
     let sim = sim();
     let run = build_output(&sim, "deploy", &worker_config(ROOM)).input("create_worker", "true").run();
     run.assert_code(0);
-    let uploads = classic_uploads(&sim, "rooms");
+    let uploads = classic_metadata(&sim, "rooms");
     assert_eq!(uploads.len(), 1, "{:?}", sim.requests());
     assert_eq!(uploads[0]["exports"], json!({"Room": {"type": "durable-object", "storage": "sqlite"}}));
     assert_eq!(requests_matching(&sim, "POST", "/versions"), 0, "no version upload");
@@ -83,7 +78,7 @@ fn a_build_output_with_a_durable_object_export_deploys_through_one_classic_uploa
     // The same exports again: the same way, accepted.
     let again = build_output(&sim, "deploy", &worker_config(ROOM)).run();
     again.assert_code(0);
-    assert_eq!(classic_uploads(&sim, "rooms").len(), 2);
+    assert_eq!(classic_metadata(&sim, "rooms").len(), 2);
     assert_eq!(sim.versions("rooms").len(), 2);
     assert_eq!(requests_matching(&sim, "POST", "/versions"), 0);
 }
@@ -113,7 +108,7 @@ fn exports_a_run_cannot_apply_stop_it_and_unchanged_ones_travel_with_any_upload(
         .input("deploy", "true")
         .run()
         .assert_code(0);
-    let classic = classic_uploads(&sim, "rooms").len();
+    let classic = classic_metadata(&sim, "rooms").len();
     for inputs in [
         &[][..],
         &[("deploy", "50")][..],
@@ -142,7 +137,7 @@ fn exports_a_run_cannot_apply_stop_it_and_unchanged_ones_travel_with_any_upload(
         .unwrap();
         assert_eq!(body["exports"], json!({ "Room": { "type": "durable-object", "storage": "sqlite" } }), "{inputs:?}");
     }
-    assert_eq!(classic_uploads(&sim, "rooms").len(), classic, "no other classic upload");
+    assert_eq!(classic_metadata(&sim, "rooms").len(), classic, "no other classic upload");
     // Changed exports: stopped before any write, naming `deploy`, or `stages` with them.
     let more = r#"{ "Room": { "type": "durable-object", "storage": "sqlite" }, "Lobby": { "type": "durable-object", "storage": "sqlite" } }"#;
     let cases: [(&[(&str, &str)], &str); 3] = [
@@ -223,7 +218,7 @@ fn a_wrangler_configuration_with_exports_deploys_the_same_way() {
     let run = wrangler_project(&sim, WRANGLER).input("deploy", "true").input("create_worker", "true").run();
     run.assert_code(0);
     assert!(!run.stdout.contains("not supported"), "no longer ignored: {}", run.stdout);
-    let uploads = classic_uploads(&sim, "rooms");
+    let uploads = classic_metadata(&sim, "rooms");
     assert_eq!(uploads.len(), 1, "{:?}", sim.requests());
     assert_eq!(uploads[0]["exports"], json!({"Room": {"type": "durable-object", "storage": "sqlite"}}));
     assert_eq!(requests_matching(&sim, "POST", "/versions"), 0);
@@ -301,7 +296,7 @@ fn worker_entrypoint_exports_alone_travel_in_a_version_upload() {
         .replace(r#""env": { "ROOM": { "type": "durable-object", "worker": "rooms", "exportName": "Room" } },"#, "");
     let run = build_output(&sim, "version", &config).input("create_worker", "true").run();
     run.assert_code(0);
-    assert!(classic_uploads(&sim, "rooms").is_empty(), "no lifecycle, no classic upload");
+    assert!(classic_metadata(&sim, "rooms").is_empty(), "no lifecycle, no classic upload");
     let bodies: Vec<Value> = sim
         .requests()
         .into_iter()

@@ -723,11 +723,6 @@ fn an_oversized_asset_from_the_files_directory_is_blamed_on_the_file() {
     assert!(sim.requests().is_empty());
 }
 
-fn classic_uploads(sim: &Simulator, worker: &str) -> Vec<workers_ci_simulator::RecordedRequest> {
-    let path = format!("/workers/scripts/{worker}");
-    sim.requests().into_iter().filter(|r| r.method == "PUT" && r.path.ends_with(&path)).collect()
-}
-
 /// Durable Object migrations go the way wrangler sends them in production: the classic
 /// non-versioned upload (`PUT /workers/scripts/{name}`, multipart, `migrations` in its metadata),
 /// which deploys the version at 100 %; never the beta versions endpoint, which the simulator

@@ -629,3 +629,38 @@ pub fn metadata_part(body: &str) -> serde_json::Value {
     let end = start + body[start..].find("\r\n--").unwrap();
     serde_json::from_str(&body[start..end]).unwrap()
 }
+
+/// The classic uploads (`PUT /workers/scripts/{worker}`) the simulator received, in order.
+pub fn classic_uploads(sim: &Simulator, worker: &str) -> Vec<workers_ci_simulator::RecordedRequest> {
+    let path = format!("/workers/scripts/{worker}");
+    sim.requests().into_iter().filter(|r| r.method == "PUT" && r.path.ends_with(&path)).collect()
+}
+
+/// Requests from the `from`th on that change a trigger or a setting (everything but reads,
+/// uploads and deployments), as `METHOD path`.
+pub fn trigger_writes(sim: &Simulator, from: usize) -> Vec<String> {
+    sim.requests()[from..]
+        .iter()
+        .filter(|r| r.method != "GET")
+        .filter(|r| {
+            ["/routes", "/domains", "/schedules", "/consumers", "/script-settings"].iter().any(|p| r.path.contains(p))
+        })
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
+}
+
+/// The `plan` output's rows, each as the values of `fields` (an apply plan's `resource`, `name`,
+/// `action`; a dry run's `method`, `path`, `what`).
+pub fn plan_fields(run: &Run, fields: &[&str]) -> Vec<Vec<String>> {
+    let rows: serde_json::Value = serde_json::from_str(run.output("plan").expect("plan output")).unwrap();
+    rows.as_array()
+        .expect("the plan is an array")
+        .iter()
+        .map(|r| {
+            fields
+                .iter()
+                .map(|f| r[*f].as_str().unwrap_or_else(|| panic!("plan row without {f}: {r}")).to_owned())
+                .collect()
+        })
+        .collect()
+}
