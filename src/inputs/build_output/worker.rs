@@ -1299,6 +1299,25 @@ mod tests {
         assert_eq!(names, ["index.js", "lib/a.mjs"], "only .js, .mjs and .map are inferred");
     }
 
+    /// `MAPPED_KINDS` (what messages list) and `UNMAPPED_KINDS` are lists beside the code that
+    /// maps: every kind the first lists reaches a mapping (an error there is about its fields,
+    /// never its kind), every kind the second lists is refused as a kind.
+    #[test]
+    fn the_listed_kinds_are_the_kinds_mapped() {
+        let files = [("bundle/index.js", "")];
+        for kind in MAPPED_KINDS {
+            let r = worker(&with(COMPLETE, &format!(r#"{{"X":{{"type":"{kind}"}}}}"#)), &files);
+            if let Err(e) = r {
+                assert!(!e.contains("env.X.type:"), "`{kind}` is listed as mapped but refused as a kind: {e}");
+            }
+        }
+        for (kind, _) in UNMAPPED_KINDS {
+            let e = worker(&with(COMPLETE, &format!(r#"{{"X":{{"type":"{kind}"}}}}"#)), &files).unwrap_err();
+            assert!(e.contains(&format!("env.X.type: `{kind}` bindings: ")), "{e}");
+        }
+        assert!(MAPPED_KINDS.iter().all(|k| !UNMAPPED_KINDS.iter().any(|(u, _)| u == k)));
+    }
+
     #[test]
     fn bindings_are_mapped_or_refused_by_name() {
         let files = [("bundle/index.js", "")];
